@@ -1,0 +1,108 @@
+import type { Collection } from 'mongodb';
+import type { MessageStatus } from '@waygate/domain';
+import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import type { ArchiveStore } from '../domain/archive-store';
+import type { ArchivedEvent, StatusSource } from '../domain/archived-event';
+
+interface EventDocument {
+  /** `${tenantId}/${eventId}`: tenant ids never contain '/', so the key is unambiguous. */
+  _id: string;
+  tenantId: string;
+  eventId: string;
+  messageId: string;
+  kind: 'accepted' | 'status';
+  status: string;
+  occurredAt: Date;
+  recordedAt: Date;
+  recipient?: string;
+  phoneNumberId?: string;
+  textBody?: string;
+  source?: string;
+  waMessageId?: string;
+  errorCode?: number;
+  errorTitle?: string;
+}
+
+function toDocument(event: ArchivedEvent): EventDocument {
+  const base = {
+    _id: `${event.tenantId}/${event.eventId}`,
+    tenantId: event.tenantId,
+    eventId: event.eventId,
+    messageId: event.messageId,
+    kind: event.kind,
+    status: event.status,
+    occurredAt: event.occurredAt,
+    recordedAt: event.recordedAt,
+  };
+  if (event.kind === 'accepted') {
+    return { ...base, recipient: event.recipient, phoneNumberId: event.phoneNumberId, ...(event.textBody !== undefined ? { textBody: event.textBody } : {}) };
+  }
+  return {
+    ...base,
+    source: event.source,
+    ...(event.waMessageId !== undefined ? { waMessageId: event.waMessageId } : {}),
+    ...(event.errorCode !== undefined ? { errorCode: event.errorCode } : {}),
+    ...(event.errorTitle !== undefined ? { errorTitle: event.errorTitle } : {}),
+  };
+}
+
+function toEvent(doc: EventDocument): ArchivedEvent {
+  const base = { eventId: doc.eventId, tenantId: doc.tenantId, messageId: doc.messageId, occurredAt: doc.occurredAt, recordedAt: doc.recordedAt };
+  if (doc.kind === 'accepted') {
+    return {
+      ...base,
+      kind: 'accepted',
+      status: 'ACCEPTED',
+      recipient: doc.recipient ?? '',
+      phoneNumberId: doc.phoneNumberId ?? '',
+      ...(doc.textBody !== undefined ? { textBody: doc.textBody } : {}),
+    };
+  }
+  return {
+    ...base,
+    kind: 'status',
+    status: doc.status as MessageStatus,
+    source: doc.source as StatusSource,
+    ...(doc.waMessageId !== undefined ? { waMessageId: doc.waMessageId } : {}),
+    ...(doc.errorCode !== undefined ? { errorCode: doc.errorCode } : {}),
+    ...(doc.errorTitle !== undefined ? { errorTitle: doc.errorTitle } : {}),
+  };
+}
+
+/** The production ArchiveStore: one document per event in `archived_events`. */
+export class MongoArchiveStore implements ArchiveStore {
+  private readonly events: Collection<EventDocument>;
+
+  private constructor(mongo: MongoDatabase) {
+    this.events = mongo.db.collection<EventDocument>('archived_events');
+  }
+
+  static async open(mongo: MongoDatabase): Promise<MongoArchiveStore> {
+    const store = new MongoArchiveStore(mongo);
+    // record: idempotency needs no index of its own; the unique `_id` index (`${tenantId}/${eventId}`) serves it.
+    await store.events.createIndexes([
+      // listByMessage: one message's events, already in the order they are returned.
+      { key: { tenantId: 1, messageId: 1, occurredAt: 1, recordedAt: 1, eventId: 1 }, name: 'by_message' },
+    ]);
+    return store;
+  }
+
+  async record(event: ArchivedEvent): Promise<'recorded' | 'duplicate'> {
+    try {
+      await this.events.insertOne(toDocument(event));
+      return 'recorded';
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return 'duplicate';
+      throw error;
+    }
+  }
+
+  async listByMessage(tenantId: string, messageId: string): Promise<ArchivedEvent[]> {
+    const docs = await this.events.find({ tenantId, messageId }).sort({ occurredAt: 1, recordedAt: 1, eventId: 1 }).toArray();
+    return docs.map(toEvent);
+  }
+
+  async close(): Promise<void> {
+    // The connection belongs to whoever opened it (server wiring or the contract suite).
+  }
+}

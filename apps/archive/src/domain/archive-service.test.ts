@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { InvalidArgumentError, type Clock } from '@waygate/domain';
+import { createTempDir } from '@waygate/testing';
+import { SqliteArchiveStore } from '../adapters/sqlite-archive-store';
+import { createArchiveService, type ArchiveService } from './archive-service';
+import type { IncomingEvent } from './archived-event';
+
+const T0 = 1_700_000_000_000;
+const HOME_REGIONS: Record<string, string> = { acme: 'eu', globex: 'us' };
+
+const accepted: IncomingEvent = {
+  eventId: 'accepted:msg_1',
+  tenantId: 'acme',
+  messageId: 'msg_1',
+  kind: 'accepted',
+  status: 'ACCEPTED',
+  occurredAt: new Date(T0),
+  recipient: '+4915112345678',
+  phoneNumberId: '200',
+  textBody: 'hello',
+};
+const sent: IncomingEvent = { eventId: 'evt_1', tenantId: 'acme', messageId: 'msg_1', kind: 'status', status: 'SENT', occurredAt: new Date(T0 + 1000), source: 'delivery', waMessageId: 'wamid.1' };
+
+let dir: ReturnType<typeof createTempDir>;
+let store: SqliteArchiveStore;
+let now: number;
+let service: ArchiveService;
+
+beforeEach(() => {
+  dir = createTempDir();
+  store = new SqliteArchiveStore(path.join(dir.path, 'archive.sqlite'));
+  now = T0 + 60_000;
+  const clock: Clock = { now: () => new Date(now) };
+  service = createArchiveService({ store, homeRegionOf: (tenantId) => HOME_REGIONS[tenantId], region: 'eu', clock });
+});
+afterEach(async () => {
+  await store.close();
+  dir.remove();
+});
+
+test('records events stamped with the time they were recorded, and lists them oldest first', async () => {
+  assert.equal(await service.record(sent), 'recorded');
+  now += 1000;
+  assert.equal(await service.record(accepted), 'recorded');
+  const events = await service.listMessageEvents('acme', 'msg_1');
+  assert.deepEqual(events.map((e) => [e.kind, e.status]), [['accepted', 'ACCEPTED'], ['status', 'SENT']], 'ordered by occurredAt, not arrival');
+  assert.deepEqual(events[0], { ...accepted, recordedAt: new Date(T0 + 61_000) });
+  assert.equal(events[1].recordedAt.getTime(), T0 + 60_000);
+});
+
+test('recording an event id twice has one effect', async () => {
+  assert.equal(await service.record(sent), 'recorded');
+  now += 5000;
+  assert.equal(await service.record(sent), 'duplicate');
+  const events = await service.listMessageEvents('acme', 'msg_1');
+  assert.equal(events.length, 1);
+  assert.equal(events[0].recordedAt.getTime(), T0 + 60_000, 'the first recording stands');
+});
+
+test('events of tenants homed elsewhere or unknown are not stored', async () => {
+  assert.equal(await service.record({ ...sent, tenantId: 'globex' }), 'homed-elsewhere');
+  assert.equal(await service.record({ ...accepted, tenantId: 'initech' }), 'unknown-tenant');
+  assert.deepEqual(await store.listByMessage('globex', 'msg_1'), []);
+  assert.deepEqual(await store.listByMessage('initech', 'msg_1'), []);
+});
+
+test('lists only the calling tenant\'s events', async () => {
+  await service.record(accepted);
+  assert.deepEqual(await service.listMessageEvents('globex', 'msg_1'), []);
+  assert.deepEqual(await service.listMessageEvents('acme', 'msg_unknown'), []);
+});
+
+test('invalid events are refused, naming every bad field and never echoing values', async () => {
+  await assert.rejects(
+    service.record({ ...accepted, eventId: '', messageId: '', recipient: '015112345678', phoneNumberId: '', occurredAt: new Date(Number.NaN) }),
+    (error: unknown) => {
+      assert.ok(error instanceof InvalidArgumentError);
+      assert.deepEqual(error.violations.map((v) => v.field).sort(), ['event_id', 'message_id', 'occurred_at', 'phone_number_id', 'to']);
+      assert.doesNotMatch(error.message, /015112345678/);
+      return true;
+    },
+  );
+  await assert.rejects(service.record({ ...sent, tenantId: '' }), (error: unknown) => error instanceof InvalidArgumentError && error.violations[0].field === 'tenant_id');
+  assert.deepEqual(await store.listByMessage('acme', 'msg_1'), []);
+});
+
+test('listing requires a message id', async () => {
+  await assert.rejects(service.listMessageEvents('acme', ''), (error: unknown) => {
+    assert.ok(error instanceof InvalidArgumentError);
+    assert.deepEqual(error.violations.map((v) => [v.field, v.reason]), [['message_id', 'REQUIRED']]);
+    return true;
+  });
+});

@@ -1,0 +1,4 @@
+// Loaded first by main.ts: the SDK must hook gRPC and HTTP before anything requires them.
+import { startTelemetry } from '@waygate/telemetry';
+
+export const telemetry = startTelemetry('archive');

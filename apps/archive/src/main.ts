@@ -1,0 +1,15 @@
+import { telemetry } from './instrument';
+import { createLogger, runService } from '@waygate/telemetry';
+import { loadArchiveConfig } from './config';
+import { startArchive } from './server';
+
+const logger = createLogger({ service: 'archive' });
+runService({
+  logger,
+  telemetry,
+  start: async () => {
+    const config = loadArchiveConfig();
+    logger.level = config.logLevel;
+    return startArchive(config, logger);
+  },
+});

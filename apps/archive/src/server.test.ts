@@ -1,0 +1,263 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { badRequestViolations } from '@waygate/grpc';
+import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import {
+  ArchiveServiceClient,
+  MessageAccepted,
+  MessageStatus,
+  MessageStatusChanged,
+  StatusSource,
+  type ArchivedEvent as ArchivedEventMessage,
+} from '@waygate/proto';
+import { createLogger } from '@waygate/telemetry';
+import { hashApiKey } from '@waygate/tenancy';
+import { createTempDir, startNatsServer, waitFor, type NatsServerHandle } from '@waygate/testing';
+import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
+import { loadArchiveConfig, type ArchiveConfig } from './config';
+import { startArchive } from './server';
+
+const KEYS = { acme: 'key-acme', umbrella: 'key-umbrella', globex: 'key-globex' };
+// Two tenants homed in eu (to show tenant scoping) and one in us (to show region scoping).
+const TENANTS_YAML = `
+tenants:
+  - id: acme
+    name: Acme
+    homeRegion: eu
+    apiKeys: [{ sha256: ${hashApiKey(KEYS.acme)} }]
+    whatsapp: { wabaId: "100", appSecret: s1, verifyToken: v1, phoneNumbers: [{ id: "200", displayPhoneNumber: "+15550001111", accessToken: t1 }] }
+  - id: umbrella
+    name: Umbrella
+    homeRegion: eu
+    apiKeys: [{ sha256: ${hashApiKey(KEYS.umbrella)} }]
+    whatsapp: { wabaId: "102", appSecret: s3, verifyToken: v3, phoneNumbers: [{ id: "202", displayPhoneNumber: "+15550003333", accessToken: t3 }] }
+  - id: globex
+    name: Globex
+    homeRegion: us
+    apiKeys: [{ sha256: ${hashApiKey(KEYS.globex)} }]
+    whatsapp: { wabaId: "101", appSecret: s2, verifyToken: v2, phoneNumbers: [{ id: "201", displayPhoneNumber: "+15550002222", accessToken: t2 }] }
+`;
+
+const T0 = Date.UTC(2025, 0, 1);
+/** Personal data that must reach the store but never a log line. */
+const RECIPIENT = '+4915112345678';
+const TEXT_BODY = 'confidential body 7f3a';
+const subjects = regionSubjects('eu');
+const streams = regionStreams('eu');
+
+const logLines: string[] = [];
+const logger = createLogger({
+  service: 'archive-test',
+  level: 'debug',
+  destination: new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  }),
+});
+
+let nats: NatsServerHandle;
+let dir: ReturnType<typeof createTempDir>;
+let config: ArchiveConfig;
+let archive: Awaited<ReturnType<typeof startArchive>> | undefined;
+let client: InstanceType<typeof ArchiveServiceClient> | undefined;
+let publisher: JetStreamConnection;
+
+async function startArchiveAndClient(): Promise<void> {
+  archive = await startArchive(config, logger);
+  client = new ArchiveServiceClient(`127.0.0.1:${archive.grpcPort}`, credentials.createInsecure());
+}
+
+async function stopArchiveAndClient(): Promise<void> {
+  client?.close();
+  client = undefined;
+  await archive?.stop();
+  archive = undefined;
+}
+
+before(async () => {
+  nats = await startNatsServer();
+  dir = createTempDir();
+  const tenantsFile = path.join(dir.path, 'tenants.yaml');
+  writeFileSync(tenantsFile, TENANTS_YAML);
+  config = loadArchiveConfig({
+    WAYGATE_REGION: 'eu',
+    WAYGATE_NATS_URL: nats.url,
+    WAYGATE_TENANTS_FILE: tenantsFile,
+    WAYGATE_GRPC_PORT: '0',
+    WAYGATE_STORAGE: 'sqlite',
+    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
+  });
+  await startArchiveAndClient();
+  publisher = await connectJetStream(nats.url, 'archive-test-publisher');
+});
+
+after(async () => {
+  await stopArchiveAndClient();
+  await publisher?.nc.close();
+  await nats?.stop();
+  dir?.remove();
+});
+
+function listEvents(apiKey: string, messageId: string): Promise<ArchivedEventMessage[]> {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${apiKey}`);
+  return new Promise((resolve, reject) => {
+    if (!client) return reject(new Error('archive is not running'));
+    client.listMessageEvents({ messageId }, metadata, (error, response) => (error ? reject(error) : resolve(response.events)));
+  });
+}
+
+async function publishAccepted(tenantId: string, messageId: string, acceptedAt: number): Promise<void> {
+  const data = MessageAccepted.encode(
+    MessageAccepted.fromPartial({
+      tenantId,
+      messageId,
+      to: RECIPIENT,
+      phoneNumberId: '200',
+      content: { $case: 'text', value: { body: TEXT_BODY, previewUrl: false } },
+      acceptedAt: new Date(acceptedAt),
+      expiresAt: new Date(acceptedAt + 86_400_000),
+    }),
+  ).finish();
+  await publishEvent(publisher.js, subjects.outboundAccepted, data, `accepted:${messageId}`);
+}
+
+interface StatusEventFields {
+  eventId: string;
+  tenantId: string;
+  messageId: string;
+  status: MessageStatus;
+  occurredAt: number;
+  source?: StatusSource;
+  errorCode?: number;
+  errorTitle?: string;
+}
+
+async function publishStatus(fields: StatusEventFields, msgId = fields.eventId): Promise<void> {
+  const source = fields.source ?? StatusSource.STATUS_SOURCE_WEBHOOK;
+  const data = MessageStatusChanged.encode(
+    MessageStatusChanged.fromPartial({ ...fields, source, occurredAt: new Date(fields.occurredAt), waMessageId: `wamid.${fields.messageId}` }),
+  ).finish();
+  const subject = source === StatusSource.STATUS_SOURCE_DELIVERY ? subjects.deliveryEvents : subjects.receiptEvents;
+  await publishEvent(publisher.js, subject, data, msgId);
+}
+
+/** Waits until both archive consumers have processed (and acknowledged or rejected) everything published so far. */
+async function waitUntilConsumersCaughtUp(): Promise<void> {
+  for (const [stream, durable] of [[streams.outbound.name, 'archive-outbound'], [streams.events.name, 'archive-events']]) {
+    await waitFor(
+      async () => {
+        const info = await publisher.jsm.consumers.info(stream, durable);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { what: `${durable} to catch up` },
+    );
+  }
+}
+
+function grpcCode(error: unknown): number | undefined {
+  return (error as ServiceError).code;
+}
+
+test('archives accepted and status events once each and lists them oldest first over gRPC', async () => {
+  // Published out of order: the list is ordered by when things happened, not by arrival.
+  await publishStatus({ eventId: 'evt_a_delivered', tenantId: 'acme', messageId: 'msg_a', status: MessageStatus.MESSAGE_STATUS_DELIVERED, occurredAt: T0 + 2000 });
+  await publishStatus({ eventId: 'evt_a_sent', tenantId: 'acme', messageId: 'msg_a', status: MessageStatus.MESSAGE_STATUS_SENT, occurredAt: T0 + 1000, source: StatusSource.STATUS_SOURCE_DELIVERY });
+  await publishAccepted('acme', 'msg_a', T0);
+  // The same event under another Nats-Msg-Id passes JetStream's de-duplication; the store must absorb it.
+  await publishStatus({ eventId: 'evt_a_sent', tenantId: 'acme', messageId: 'msg_a', status: MessageStatus.MESSAGE_STATUS_SENT, occurredAt: T0 + 1000, source: StatusSource.STATUS_SOURCE_DELIVERY }, 'evt_a_sent-redelivered');
+
+  await waitFor(async () => (await listEvents(KEYS.acme, 'msg_a')).length === 3, { what: 'three archived events for msg_a' });
+  await waitUntilConsumersCaughtUp();
+  const events = await listEvents(KEYS.acme, 'msg_a');
+  assert.deepEqual(
+    events.map((e) => [e.eventId, e.kind, e.status, e.occurredAt?.getTime(), e.textBody]),
+    [
+      ['accepted:msg_a', 'accepted', MessageStatus.MESSAGE_STATUS_ACCEPTED, T0, TEXT_BODY],
+      ['evt_a_sent', 'status', MessageStatus.MESSAGE_STATUS_SENT, T0 + 1000, ''],
+      ['evt_a_delivered', 'status', MessageStatus.MESSAGE_STATUS_DELIVERED, T0 + 2000, ''],
+    ],
+  );
+  for (const event of events) {
+    assert.equal(event.messageId, 'msg_a');
+    assert.ok(event.recordedAt && event.recordedAt.getTime() > T0, 'recordedAt is the archive\'s own time');
+  }
+});
+
+test('authenticates callers and scopes the list to the calling tenant', async () => {
+  await assert.rejects(listEvents('wrong-key', 'msg_a'), (error: unknown) => grpcCode(error) === grpcStatus.UNAUTHENTICATED);
+  assert.deepEqual(await listEvents(KEYS.umbrella, 'msg_a'), [], 'another tenant sees nothing of acme\'s message');
+  assert.deepEqual(await listEvents(KEYS.acme, 'msg_unknown'), []);
+  await assert.rejects(listEvents(KEYS.globex, 'msg_a'), (error: unknown) => grpcCode(error) === grpcStatus.FAILED_PRECONDITION, 'a us tenant is sent to its own region');
+  await assert.rejects(listEvents(KEYS.acme, ''), (error: unknown) => {
+    assert.equal(grpcCode(error), grpcStatus.INVALID_ARGUMENT);
+    assert.deepEqual(badRequestViolations(error as ServiceError).map((v) => v.field), ['message_id']);
+    return true;
+  });
+});
+
+test('events of tenants homed in another region, or unknown, are acknowledged but not stored', async () => {
+  await publishAccepted('globex', 'msg_us', T0);
+  await publishStatus({ eventId: 'evt_us_sent', tenantId: 'globex', messageId: 'msg_us', status: MessageStatus.MESSAGE_STATUS_SENT, occurredAt: T0 + 1000 });
+  await publishStatus({ eventId: 'evt_nobody', tenantId: 'nobody', messageId: 'msg_nobody', status: MessageStatus.MESSAGE_STATUS_SENT, occurredAt: T0 + 1000 });
+  await waitUntilConsumersCaughtUp();
+
+  if (config.storage.kind !== 'sqlite') throw new Error('test expects sqlite storage');
+  // Read the store directly: over gRPC a us tenant is refused before anything is looked up.
+  const store = new SqliteArchiveStore(config.storage.file);
+  try {
+    assert.deepEqual(await store.listByMessage('globex', 'msg_us'), []);
+    assert.deepEqual(await store.listByMessage('nobody', 'msg_nobody'), []);
+  } finally {
+    await store.close();
+  }
+  const warnings = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 'warn');
+  assert.ok(warnings.some((w) => w.tenant_id === 'globex' && w.message_id === 'msg_us' && /another region/.test(String(w.msg))));
+  assert.ok(warnings.some((w) => w.tenant_id === 'nobody' && w.message_id === 'msg_nobody' && /unknown tenant/.test(String(w.msg))));
+});
+
+test('undecodable or invalid events are rejected without blocking later ones', async () => {
+  await publishEvent(publisher.js, subjects.receiptEvents, new Uint8Array([0xff, 0xff, 0xff]), 'garbage-1');
+  await publishStatus({ eventId: 'evt_b_unspecified', tenantId: 'acme', messageId: 'msg_b', status: MessageStatus.MESSAGE_STATUS_UNSPECIFIED, occurredAt: T0 });
+  await publishEvent(publisher.js, subjects.outboundAccepted, new Uint8Array([0xff, 0xff, 0xff]), 'garbage-2');
+  await publishStatus({ eventId: 'evt_b_read', tenantId: 'acme', messageId: 'msg_b', status: MessageStatus.MESSAGE_STATUS_READ, occurredAt: T0 + 3000 });
+  await publishAccepted('acme', 'msg_b', T0);
+
+  const events = await waitFor(async () => {
+    const listed = await listEvents(KEYS.acme, 'msg_b');
+    return listed.length === 2 ? listed : undefined;
+  }, { what: 'the valid events after the garbage' });
+  assert.deepEqual(events.map((e) => e.eventId), ['accepted:msg_b', 'evt_b_read']);
+  await waitUntilConsumersCaughtUp();
+  const rejected = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'message rejected');
+  assert.equal(rejected.length, 3, 'each bad event is terminated once, not retried');
+});
+
+test('events published while the archive was down are recorded after it restarts on the same data', async () => {
+  await stopArchiveAndClient();
+  await publishAccepted('acme', 'msg_c', T0);
+  await publishStatus({ eventId: 'evt_c_failed', tenantId: 'acme', messageId: 'msg_c', status: MessageStatus.MESSAGE_STATUS_FAILED, occurredAt: T0 + 1000, errorCode: 131026, errorTitle: 'Message undeliverable' });
+
+  await startArchiveAndClient();
+  const events = await waitFor(async () => {
+    const listed = await listEvents(KEYS.acme, 'msg_c');
+    return listed.length === 2 ? listed : undefined;
+  }, { what: 'events published while the archive was down' });
+  assert.deepEqual(events.map((e) => [e.eventId, e.status]), [['accepted:msg_c', MessageStatus.MESSAGE_STATUS_ACCEPTED], ['evt_c_failed', MessageStatus.MESSAGE_STATUS_FAILED]]);
+  assert.equal((await listEvents(KEYS.acme, 'msg_a')).length, 3, 'earlier events survived the restart');
+});
+
+test('logs carry ids, kinds and statuses, never text bodies or phone numbers', () => {
+  const text = logLines.join('');
+  assert.ok(!text.includes(TEXT_BODY), 'no text body in logs');
+  assert.ok(!text.includes(RECIPIENT) && !text.includes(RECIPIENT.slice(1)), 'no recipient number in logs');
+  const archived = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'event archived');
+  assert.ok(archived.some((e) => e.tenant_id === 'acme' && e.message_id === 'msg_a' && e.kind === 'accepted' && e.status === 'ACCEPTED' && e.outcome === 'recorded'));
+  assert.ok(archived.some((e) => e.message_id === 'msg_a' && e.kind === 'status' && e.status === 'SENT' && e.outcome === 'duplicate'));
+});

@@ -1,0 +1,91 @@
+import { systemClock } from '@waygate/domain';
+import { startGrpcServer } from '@waygate/grpc';
+import { connectJetStream, ensureRegionStreams, regionStreams, regionSubjects, startConsumer, type JetStreamConnection, type RunningConsumer } from '@waygate/nats';
+import { ArchiveServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
+import { connectMongo } from '@waygate/storage';
+import { loadTenantsFile } from '@waygate/tenancy';
+import type { Logger, StartedService } from '@waygate/telemetry';
+import { MongoArchiveStore } from './adapters/mongo-archive-store';
+import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
+import type { ArchiveConfig } from './config';
+import { createArchiveService } from './domain/archive-service';
+import type { ArchiveStore } from './domain/archive-store';
+import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
+import { createArchiveHandler } from './handlers/archive.handler';
+import { createStatusEventsHandler } from './handlers/status-events.consumer';
+
+async function openArchiveStore(config: ArchiveConfig): Promise<{ store: ArchiveStore; close: () => Promise<void> }> {
+  if (config.storage.kind === 'sqlite') {
+    const store = new SqliteArchiveStore(config.storage.file);
+    return { store, close: () => store.close() };
+  }
+  const mongo = await connectMongo(config.storage.uri, config.storage.database);
+  const store = await MongoArchiveStore.open(mongo);
+  return { store, close: () => mongo.client.close() };
+}
+
+/** Wires the archive: its store, JetStream, the two archiving consumers and the ArchiveService gRPC API. */
+export async function startArchive(config: ArchiveConfig, logger: Logger): Promise<StartedService & { grpcPort: number }> {
+  const tenants = loadTenantsFile(config.tenantsFile);
+  const storage = await openArchiveStore(config);
+  // Whatever started is released again if a later step fails, so a failed start leaks nothing.
+  const consumers: RunningConsumer[] = [];
+  let nats: JetStreamConnection | undefined;
+  try {
+    nats = await connectJetStream(config.natsUrl, `archive-${config.region}`);
+    await ensureRegionStreams(nats.jsm, config.region);
+
+    const service = createArchiveService({
+      store: storage.store,
+      homeRegionOf: (tenantId) => tenants.get(tenantId)?.homeRegion,
+      region: config.region,
+      clock: systemClock,
+    });
+
+    const streams = regionStreams(config.region);
+    const subjects = regionSubjects(config.region);
+    consumers.push(
+      await startConsumer(nats, {
+        stream: streams.outbound.name,
+        durable: 'archive-outbound',
+        filterSubject: subjects.outboundAccepted,
+        logger,
+        handle: createAcceptedEventsHandler(service, logger),
+      }),
+    );
+    consumers.push(
+      await startConsumer(nats, {
+        stream: streams.events.name,
+        durable: 'archive-events',
+        filterSubject: subjects.allEvents,
+        logger,
+        handle: createStatusEventsHandler(service, logger),
+      }),
+    );
+
+    const grpc = await startGrpcServer({
+      host: config.grpcHost,
+      port: config.grpcPort,
+      tenants,
+      region: config.region,
+      services: [{ name: SERVICE_NAMES.archive, protoFile: SERVICE_PROTO_FILES.archive, definition: ArchiveServiceService, implementation: createArchiveHandler(service, tenants, logger) }],
+    });
+    logger.info({ port: grpc.port, region: config.region, storage: config.storage.kind }, 'archive listening');
+
+    const { nc } = nats;
+    return {
+      grpcPort: grpc.port,
+      async stop() {
+        await grpc.shutdown();
+        await Promise.all(consumers.map((consumer) => consumer.stop()));
+        await nc.drain();
+        await storage.close();
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
+    await nats?.nc.close().catch(() => undefined);
+    await storage.close();
+    throw error;
+  }
+}

@@ -1,0 +1,135 @@
+import type { Clock } from '@waygate/domain';
+import type { Delivery, DeliveryContent, DeliveryState } from './delivery';
+import type { DeliveryStore } from './delivery-store';
+import { classifyOutcome, retryDelayMs } from './outcome-classification';
+import type { WhatsAppClient } from './whatsapp-client';
+
+/** A message ingress accepted, as delivery-retry receives it. */
+export interface AcceptedMessage {
+  readonly tenantId: string;
+  readonly messageId: string;
+  readonly to: string;
+  readonly phoneNumberId: string;
+  readonly content: DeliveryContent;
+  readonly expiresAt: Date;
+}
+
+/** A delivery outcome other services need to know about. */
+export interface DeliveryStatusEvent {
+  /** Stable per message and outcome, so re-announcing is idempotent downstream. */
+  readonly eventId: string;
+  readonly tenantId: string;
+  readonly messageId: string;
+  readonly status: 'SENT' | 'FAILED' | 'EXPIRED';
+  readonly waMessageId?: string;
+  readonly occurredAt: Date;
+  readonly errorCode?: number;
+  readonly errorTitle?: string;
+}
+
+export interface StatusPublisher {
+  /** Durable when it resolves; safe to repeat with the same event id. */
+  publish(event: DeliveryStatusEvent): Promise<void>;
+}
+
+/** Finds the Cloud API token for a tenant's business number (undefined if it is not configured). */
+export type AccessTokenLookup = (tenantId: string, phoneNumberId: string) => string | undefined;
+
+/** What the caller (the queue consumer) should do with the message now. */
+export type DeliveryDecision = { readonly kind: 'done' } | { readonly kind: 'retry-later'; readonly delayMs: number; readonly reason: string };
+
+export interface RetryPolicy {
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+const TERMINAL_STATUS: Readonly<Record<Exclude<DeliveryState, 'PENDING'>, DeliveryStatusEvent['status']>> = {
+  SENT: 'SENT',
+  FAILED: 'FAILED',
+  EXPIRED: 'EXPIRED',
+};
+
+function statusEventFor(delivery: Delivery): DeliveryStatusEvent | undefined {
+  if (delivery.state === 'PENDING') return undefined;
+  const status = TERMINAL_STATUS[delivery.state];
+  return {
+    eventId: `${delivery.messageId}:delivery:${status.toLowerCase()}`,
+    tenantId: delivery.tenantId,
+    messageId: delivery.messageId,
+    status,
+    waMessageId: delivery.waMessageId,
+    occurredAt: delivery.updatedAt,
+    errorCode: delivery.lastErrorCode,
+    errorTitle: delivery.lastErrorTitle,
+  };
+}
+
+export interface DeliveryService {
+  /**
+   * Delivers one accepted message: records the outcome durably, then announces it. Safe to call again for the same
+   * message (after a crash or redelivery): a message already handed to WhatsApp is never sent twice from here, only
+   * its outcome announced again.
+   */
+  deliver(message: AcceptedMessage): Promise<DeliveryDecision>;
+  get(tenantId: string, messageId: string): Promise<Delivery | undefined>;
+}
+
+export function createDeliveryService(deps: {
+  store: DeliveryStore;
+  client: WhatsAppClient;
+  publisher: StatusPublisher;
+  accessToken: AccessTokenLookup;
+  clock: Clock;
+  retry: RetryPolicy;
+  random?: () => number;
+}): DeliveryService {
+  const { store, client, publisher, clock, retry } = deps;
+
+  async function finish(tenantId: string, messageId: string): Promise<DeliveryDecision> {
+    const delivery = await store.get(tenantId, messageId);
+    const event = delivery && statusEventFor(delivery);
+    if (event) await publisher.publish(event);
+    return { kind: 'done' };
+  }
+
+  return {
+    async deliver(message) {
+      const now = clock.now();
+      const delivery = await store.insertIfAbsent({ ...message, state: 'PENDING', attempts: 0, updatedAt: now });
+      if (delivery.state !== 'PENDING') return finish(message.tenantId, message.messageId);
+
+      if (now >= delivery.expiresAt) {
+        await store.recordAttempt(message.tenantId, message.messageId, { state: 'EXPIRED', attempts: delivery.attempts, lastErrorCode: delivery.lastErrorCode, lastErrorTitle: delivery.lastErrorTitle, updatedAt: now });
+        return finish(message.tenantId, message.messageId);
+      }
+
+      const attempts = delivery.attempts + 1;
+      const accessToken = deps.accessToken(delivery.tenantId, delivery.phoneNumberId);
+      const outcome = accessToken
+        ? await client.sendText({ phoneNumberId: delivery.phoneNumberId, accessToken, to: delivery.to, body: delivery.content.body, previewUrl: delivery.content.previewUrl })
+        : ({ kind: 'error', httpStatus: 0, code: 190, title: 'no access token configured for this phone number' } as const);
+      const completedAt = clock.now();
+      const error = outcome.kind === 'error' ? { lastErrorCode: outcome.code, lastErrorTitle: outcome.title } : outcome.kind === 'no-answer' ? { lastErrorTitle: outcome.reason } : {};
+
+      switch (classifyOutcome(outcome)) {
+        case 'sent':
+          await store.recordAttempt(delivery.tenantId, delivery.messageId, { state: 'SENT', attempts, waMessageId: outcome.kind === 'accepted' ? outcome.waMessageId : undefined, updatedAt: completedAt });
+          return finish(delivery.tenantId, delivery.messageId);
+        case 'permanent':
+          await store.recordAttempt(delivery.tenantId, delivery.messageId, { state: 'FAILED', attempts, ...error, updatedAt: completedAt });
+          return finish(delivery.tenantId, delivery.messageId);
+        case 'retry':
+        case 'needs-configuration': {
+          // An operator has to fix configuration problems, so those wait the longest interval between attempts.
+          const wanted = classifyOutcome(outcome) === 'retry' ? retryDelayMs(attempts, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }, deps.random) : retry.maxDelayMs;
+          // Never wait past the deadline: the attempt after it records the expiry.
+          const delayMs = Math.max(0, Math.min(wanted, delivery.expiresAt.getTime() - completedAt.getTime()));
+          await store.recordAttempt(delivery.tenantId, delivery.messageId, { state: 'PENDING', attempts, ...error, nextAttemptAt: new Date(completedAt.getTime() + delayMs), updatedAt: completedAt });
+          return { kind: 'retry-later', delayMs, reason: error.lastErrorCode ? `meta error ${error.lastErrorCode}` : (error.lastErrorTitle ?? 'unknown') };
+        }
+      }
+    },
+
+    get: (tenantId, messageId) => store.get(tenantId, messageId),
+  };
+}

@@ -1,0 +1,22 @@
+/** One text message to send through the Cloud API. */
+export interface CloudApiTextMessage {
+  readonly phoneNumberId: string;
+  readonly accessToken: string;
+  /** E.164 recipient. */
+  readonly to: string;
+  readonly body: string;
+  readonly previewUrl: boolean;
+}
+
+/** What the Cloud API answered. */
+export type CloudApiSendOutcome =
+  | { readonly kind: 'accepted'; readonly waMessageId: string }
+  /** Meta answered with an error object (or a non-2xx status without one: code 0). */
+  | { readonly kind: 'error'; readonly httpStatus: number; readonly code: number; readonly title: string }
+  /** No answer: timeout, refused or dropped connection. */
+  | { readonly kind: 'no-answer'; readonly reason: string };
+
+/** The WhatsApp Cloud API as delivery-retry needs it. */
+export interface WhatsAppClient {
+  sendText(message: CloudApiTextMessage): Promise<CloudApiSendOutcome>;
+}

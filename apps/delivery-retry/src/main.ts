@@ -1,0 +1,15 @@
+import { telemetry } from './instrument';
+import { createLogger, runService } from '@waygate/telemetry';
+import { loadDeliveryRetryConfig } from './config';
+import { startDeliveryRetry } from './server';
+
+const logger = createLogger({ service: 'delivery-retry' });
+runService({
+  logger,
+  telemetry,
+  start: async () => {
+    const config = loadDeliveryRetryConfig();
+    logger.level = config.logLevel;
+    return startDeliveryRetry(config, logger);
+  },
+});

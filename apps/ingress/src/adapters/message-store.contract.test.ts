@@ -1,0 +1,99 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { contractBackends } from '@waygate/storage';
+import type { MessageStore } from '../domain/message-store';
+import type { OutboundMessage } from '../domain/outbound-message';
+import { MongoMessageStore } from './mongo-message-store';
+import { SqliteMessageStore } from './sqlite-message-store';
+
+const backends = contractBackends<MessageStore>({
+  sqlite: (file) => new SqliteMessageStore(file),
+  mongodb: (mongo) => MongoMessageStore.open(mongo),
+  close: (store) => store.close(),
+});
+
+function message(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
+  const messageId = overrides.messageId ?? 'msg_1';
+  return {
+    tenantId: 'acme',
+    messageId,
+    idempotencyKey: 'key-1',
+    requestHash: 'hash-1',
+    to: '+4915112345678',
+    phoneNumberId: '200',
+    content: { kind: 'text', body: 'hello', previewUrl: false },
+    status: 'ACCEPTED',
+    acceptedAt: new Date(1_700_000_000_000),
+    expiresAt: new Date(1_700_000_000_000 + 86_400_000),
+    published: false,
+    version: 1,
+    timeline: [{ eventId: `${messageId}:accepted`, status: 'ACCEPTED', occurredAt: new Date(1_700_000_000_000), source: 'ingress' }],
+    ...overrides,
+  };
+}
+
+for (const backend of backends) {
+  describe(`MessageStore contract (${backend.name})`, () => {
+    async function withStore(run: (store: MessageStore) => Promise<void>): Promise<void> {
+      const { store, close } = await backend.open();
+      try {
+        await run(store);
+      } finally {
+        await close();
+      }
+    }
+
+    test('stores a message and reads it back whole', () =>
+      withStore(async (store) => {
+        const original = message();
+        const { inserted, message: stored } = await store.insertIfAbsent(original);
+        assert.equal(inserted, true);
+        assert.deepEqual(stored, original);
+        assert.deepEqual(await store.get('acme', 'msg_1'), original);
+      }));
+
+    test('one message per tenant and idempotency key; other tenants are separate', () =>
+      withStore(async (store) => {
+        await store.insertIfAbsent(message());
+        const again = await store.insertIfAbsent(message({ messageId: 'msg_2', requestHash: 'other' }));
+        assert.equal(again.inserted, false);
+        assert.equal(again.message.messageId, 'msg_1');
+        const [a, b] = await Promise.all([
+          store.insertIfAbsent(message({ tenantId: 'globex', messageId: 'msg_3' })),
+          store.insertIfAbsent(message({ tenantId: 'globex', messageId: 'msg_4' })),
+        ]);
+        assert.equal([a.inserted, b.inserted].filter(Boolean).length, 1, 'concurrent inserts store one message');
+        assert.equal(await store.get('globex', 'msg_1'), undefined, 'reads are scoped by tenant');
+        assert.equal(await store.get('acme', 'msg_3'), undefined, 'reads are scoped by tenant');
+      }));
+
+    test('status changes are versioned and append to the timeline in recording order', () =>
+      withStore(async (store) => {
+        await store.insertIfAbsent(message());
+        const delivered = { eventId: 'e-delivered', status: 'DELIVERED' as const, occurredAt: new Date(1_700_000_002_000), source: 'webhook' as const };
+        assert.equal(await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 1, status: 'DELIVERED', waMessageId: 'wamid.1', entry: delivered }), true);
+        const stale = { eventId: 'e-stale', status: 'SENT' as const, occurredAt: new Date(1_700_000_001_000), source: 'delivery' as const };
+        assert.equal(await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 1, status: 'SENT', entry: stale }), false, 'stale version is refused');
+        assert.equal(await store.recordStatusChange({ tenantId: 'globex', messageId: 'msg_1', expectedVersion: 2, status: 'SENT', entry: stale }), false, 'other tenant cannot write');
+        const failed = { eventId: 'e-sent', status: 'FAILED' as const, occurredAt: new Date(1_700_000_001_000), source: 'delivery' as const, errorCode: 131026, errorTitle: 'Message undeliverable' };
+        assert.equal(await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 2, status: 'DELIVERED', entry: failed }), true);
+        const stored = await store.get('acme', 'msg_1');
+        assert.equal(stored?.status, 'DELIVERED');
+        assert.equal(stored?.waMessageId, 'wamid.1');
+        assert.equal(stored?.version, 3);
+        assert.deepEqual(stored?.timeline.map((e) => e.eventId), ['msg_1:accepted', 'e-delivered', 'e-sent']);
+        assert.equal(stored?.timeline[2].errorCode, 131026);
+      }));
+
+    test('the outbox lists unpublished messages until they are marked published', () =>
+      withStore(async (store) => {
+        await store.insertIfAbsent(message());
+        await store.insertIfAbsent(message({ messageId: 'msg_2', idempotencyKey: 'key-2', acceptedAt: new Date(1_700_000_005_000) }));
+        assert.deepEqual((await store.listUnpublished(new Date(1_700_000_010_000), 10)).map((m) => m.messageId), ['msg_1', 'msg_2']);
+        assert.deepEqual((await store.listUnpublished(new Date(1_700_000_001_000), 10)).map((m) => m.messageId), ['msg_1']);
+        await store.markPublished('acme', 'msg_1');
+        assert.deepEqual((await store.listUnpublished(new Date(1_700_000_010_000), 10)).map((m) => m.messageId), ['msg_2']);
+        assert.equal((await store.get('acme', 'msg_1'))?.published, true);
+      }));
+  });
+}

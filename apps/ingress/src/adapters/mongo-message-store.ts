@@ -1,0 +1,148 @@
+import type { Collection } from 'mongodb';
+import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import type { MessageStatus } from '@waygate/domain';
+import type { MessageStore, StatusChangeRecord } from '../domain/message-store';
+import type { MessageContent, OutboundMessage, StatusSource } from '../domain/outbound-message';
+
+interface TimelineDocument {
+  eventId: string;
+  status: string;
+  occurredAt: Date;
+  source: string;
+  errorCode?: number;
+  errorTitle?: string;
+}
+
+interface MessageDocument {
+  _id: string; // `${tenantId}/${messageId}`
+  tenantId: string;
+  messageId: string;
+  idempotencyKey: string;
+  requestHash: string;
+  to: string;
+  phoneNumberId: string;
+  content: MessageContent;
+  status: string;
+  waMessageId?: string;
+  acceptedAt: Date;
+  expiresAt: Date;
+  published: boolean;
+  version: number;
+  timeline: TimelineDocument[];
+}
+
+function toMessage(doc: MessageDocument): OutboundMessage {
+  return {
+    tenantId: doc.tenantId,
+    messageId: doc.messageId,
+    idempotencyKey: doc.idempotencyKey,
+    requestHash: doc.requestHash,
+    to: doc.to,
+    phoneNumberId: doc.phoneNumberId,
+    content: doc.content,
+    status: doc.status as MessageStatus,
+    ...(doc.waMessageId ? { waMessageId: doc.waMessageId } : {}),
+    acceptedAt: doc.acceptedAt,
+    expiresAt: doc.expiresAt,
+    published: doc.published,
+    version: doc.version,
+    timeline: doc.timeline.map((entry) => ({
+        eventId: entry.eventId,
+        status: entry.status as MessageStatus,
+        occurredAt: entry.occurredAt,
+        source: entry.source as StatusSource,
+        ...(entry.errorCode !== undefined ? { errorCode: entry.errorCode } : {}),
+        ...(entry.errorTitle !== undefined ? { errorTitle: entry.errorTitle } : {}),
+    })),
+  };
+}
+
+function timelineDocument(entry: OutboundMessage['timeline'][number]): TimelineDocument {
+  return {
+    eventId: entry.eventId,
+    status: entry.status,
+    occurredAt: entry.occurredAt,
+    source: entry.source,
+    ...(entry.errorCode !== undefined ? { errorCode: entry.errorCode } : {}),
+    ...(entry.errorTitle !== undefined ? { errorTitle: entry.errorTitle } : {}),
+  };
+}
+
+/** The production MessageStore: one document per message, timeline embedded (a message has a handful of entries). */
+export class MongoMessageStore implements MessageStore {
+  private readonly messages: Collection<MessageDocument>;
+
+  private constructor(mongo: MongoDatabase) {
+    this.messages = mongo.db.collection<MessageDocument>('messages');
+  }
+
+  static async open(mongo: MongoDatabase): Promise<MongoMessageStore> {
+    const store = new MongoMessageStore(mongo);
+    await store.messages.createIndexes([
+      // insertIfAbsent: one message per tenant and idempotency key.
+      { key: { tenantId: 1, idempotencyKey: 1 }, name: 'by_idempotency_key', unique: true },
+      // listUnpublished: only unpublished messages are indexed.
+      { key: { acceptedAt: 1 }, name: 'unpublished_by_accepted_at', partialFilterExpression: { published: false } },
+    ]);
+    return store;
+  }
+
+  async insertIfAbsent(message: OutboundMessage): Promise<{ inserted: boolean; message: OutboundMessage }> {
+    const doc: MessageDocument = {
+      _id: `${message.tenantId}/${message.messageId}`,
+      tenantId: message.tenantId,
+      messageId: message.messageId,
+      idempotencyKey: message.idempotencyKey,
+      requestHash: message.requestHash,
+      to: message.to,
+      phoneNumberId: message.phoneNumberId,
+      content: message.content,
+      status: message.status,
+      ...(message.waMessageId ? { waMessageId: message.waMessageId } : {}),
+      acceptedAt: message.acceptedAt,
+      expiresAt: message.expiresAt,
+      published: message.published,
+      version: message.version,
+      timeline: message.timeline.map(timelineDocument),
+    };
+    try {
+      await this.messages.insertOne(doc);
+      return { inserted: true, message: toMessage(doc) };
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const existing = await this.messages.findOne({ tenantId: message.tenantId, idempotencyKey: message.idempotencyKey });
+      if (!existing) throw error;
+      return { inserted: false, message: toMessage(existing) };
+    }
+  }
+
+  async get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined> {
+    const doc = await this.messages.findOne({ _id: `${tenantId}/${messageId}`, tenantId });
+    return doc ? toMessage(doc) : undefined;
+  }
+
+  async recordStatusChange(change: StatusChangeRecord): Promise<boolean> {
+    const result = await this.messages.updateOne(
+      { _id: `${change.tenantId}/${change.messageId}`, tenantId: change.tenantId, version: change.expectedVersion },
+      {
+        $set: { status: change.status, ...(change.waMessageId ? { waMessageId: change.waMessageId } : {}) },
+        $inc: { version: 1 },
+        $push: { timeline: timelineDocument(change.entry) },
+      },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async markPublished(tenantId: string, messageId: string): Promise<void> {
+    await this.messages.updateOne({ _id: `${tenantId}/${messageId}`, tenantId }, { $set: { published: true } });
+  }
+
+  async listUnpublished(before: Date, limit: number): Promise<OutboundMessage[]> {
+    const docs = await this.messages.find({ published: false, acceptedAt: { $lt: before } }).sort({ acceptedAt: 1 }).limit(limit).toArray();
+    return docs.map(toMessage);
+  }
+
+  async close(): Promise<void> {
+    // The connection belongs to whoever opened it (server wiring or the contract suite).
+  }
+}

@@ -1,0 +1,182 @@
+import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import type { MessageStatus } from '@waygate/domain';
+import type { MessageStore, StatusChangeRecord } from '../domain/message-store';
+import type { MessageContent, OutboundMessage, StatusSource, TimelineEntry } from '../domain/outbound-message';
+
+const MIGRATIONS = [
+  `CREATE TABLE messages (
+     tenant_id TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     idempotency_key TEXT NOT NULL,
+     request_hash TEXT NOT NULL,
+     recipient TEXT NOT NULL,
+     phone_number_id TEXT NOT NULL,
+     content_json TEXT NOT NULL,
+     status TEXT NOT NULL,
+     wa_message_id TEXT,
+     accepted_at_ms INTEGER NOT NULL,
+     expires_at_ms INTEGER NOT NULL,
+     published INTEGER NOT NULL DEFAULT 0,
+     version INTEGER NOT NULL,
+     PRIMARY KEY (tenant_id, message_id)
+   );
+   -- insertIfAbsent: one message per tenant and idempotency key.
+   CREATE UNIQUE INDEX messages_by_idempotency_key ON messages (tenant_id, idempotency_key);
+   -- listUnpublished: the outbox relay's scan stays small because published rows drop out.
+   CREATE INDEX messages_unpublished ON messages (accepted_at_ms) WHERE published = 0;
+   CREATE TABLE message_timeline (
+     tenant_id TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     event_id TEXT NOT NULL,
+     position INTEGER NOT NULL,
+     status TEXT NOT NULL,
+     occurred_at_ms INTEGER NOT NULL,
+     source TEXT NOT NULL,
+     error_code INTEGER,
+     error_title TEXT,
+     PRIMARY KEY (tenant_id, message_id, event_id),
+     FOREIGN KEY (tenant_id, message_id) REFERENCES messages (tenant_id, message_id) ON DELETE CASCADE
+   );`,
+];
+
+interface MessageRow {
+  tenant_id: string;
+  message_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  recipient: string;
+  phone_number_id: string;
+  content_json: string;
+  status: string;
+  wa_message_id: string | null;
+  accepted_at_ms: number;
+  expires_at_ms: number;
+  published: number;
+  version: number;
+}
+
+interface TimelineRow {
+  event_id: string;
+  status: string;
+  occurred_at_ms: number;
+  source: string;
+  error_code: number | null;
+  error_title: string | null;
+}
+
+/** The embedded MessageStore: one SQLite file, WAL mode. */
+export class SqliteMessageStore implements MessageStore {
+  private readonly db: SqliteDatabase;
+
+  constructor(file: string) {
+    this.db = openSqliteDatabase(file, MIGRATIONS);
+  }
+
+  private timelineOf(tenantId: string, messageId: string): TimelineEntry[] {
+    const rows = this.db
+      .prepare('SELECT * FROM message_timeline WHERE tenant_id = ? AND message_id = ? ORDER BY position')
+      .all(tenantId, messageId) as TimelineRow[];
+    return rows.map((row) => ({
+      eventId: row.event_id,
+      status: row.status as MessageStatus,
+      occurredAt: new Date(row.occurred_at_ms),
+      source: row.source as StatusSource,
+      ...(row.error_code !== null ? { errorCode: row.error_code } : {}),
+      ...(row.error_title !== null ? { errorTitle: row.error_title } : {}),
+    }));
+  }
+
+  private toMessage(row: MessageRow): OutboundMessage {
+    return {
+      tenantId: row.tenant_id,
+      messageId: row.message_id,
+      idempotencyKey: row.idempotency_key,
+      requestHash: row.request_hash,
+      to: row.recipient,
+      phoneNumberId: row.phone_number_id,
+      content: JSON.parse(row.content_json) as MessageContent,
+      status: row.status as MessageStatus,
+      ...(row.wa_message_id ? { waMessageId: row.wa_message_id } : {}),
+      acceptedAt: new Date(row.accepted_at_ms),
+      expiresAt: new Date(row.expires_at_ms),
+      published: row.published === 1,
+      version: row.version,
+      timeline: this.timelineOf(row.tenant_id, row.message_id),
+    };
+  }
+
+  private appendTimeline(tenantId: string, messageId: string, entry: TimelineEntry): void {
+    this.db
+      .prepare(
+        `INSERT INTO message_timeline (tenant_id, message_id, event_id, position, status, occurred_at_ms, source, error_code, error_title)
+         VALUES (?, ?, ?, (SELECT COUNT(*) FROM message_timeline WHERE tenant_id = ? AND message_id = ?), ?, ?, ?, ?, ?)`,
+      )
+      .run(tenantId, messageId, entry.eventId, tenantId, messageId, entry.status, entry.occurredAt.getTime(), entry.source, entry.errorCode ?? null, entry.errorTitle ?? null);
+  }
+
+  async insertIfAbsent(message: OutboundMessage): Promise<{ inserted: boolean; message: OutboundMessage }> {
+    const insert = this.db.transaction(() => {
+      const result = this.db
+        .prepare(
+          `INSERT INTO messages (tenant_id, message_id, idempotency_key, request_hash, recipient, phone_number_id, content_json, status,
+             wa_message_id, accepted_at_ms, expires_at_ms, published, version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
+        )
+        .run(
+          message.tenantId,
+          message.messageId,
+          message.idempotencyKey,
+          message.requestHash,
+          message.to,
+          message.phoneNumberId,
+          JSON.stringify(message.content),
+          message.status,
+          message.waMessageId ?? null,
+          message.acceptedAt.getTime(),
+          message.expiresAt.getTime(),
+          message.published ? 1 : 0,
+          message.version,
+        );
+      if (result.changes === 1) for (const entry of message.timeline) this.appendTimeline(message.tenantId, message.messageId, entry);
+      return result.changes === 1;
+    });
+    const inserted = insert.immediate();
+    const row = this.db
+      .prepare('SELECT * FROM messages WHERE tenant_id = ? AND idempotency_key = ?')
+      .get(message.tenantId, message.idempotencyKey) as MessageRow;
+    return { inserted, message: this.toMessage(row) };
+  }
+
+  async get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined> {
+    const row = this.db.prepare('SELECT * FROM messages WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as MessageRow | undefined;
+    return row ? this.toMessage(row) : undefined;
+  }
+
+  async recordStatusChange(change: StatusChangeRecord): Promise<boolean> {
+    const record = this.db.transaction(() => {
+      const updated = this.db
+        .prepare('UPDATE messages SET status = ?, wa_message_id = COALESCE(?, wa_message_id), version = version + 1 WHERE tenant_id = ? AND message_id = ? AND version = ?')
+        .run(change.status, change.waMessageId ?? null, change.tenantId, change.messageId, change.expectedVersion);
+      if (updated.changes !== 1) return false;
+      this.appendTimeline(change.tenantId, change.messageId, change.entry);
+      return true;
+    });
+    return record.immediate();
+  }
+
+  async markPublished(tenantId: string, messageId: string): Promise<void> {
+    this.db.prepare('UPDATE messages SET published = 1 WHERE tenant_id = ? AND message_id = ?').run(tenantId, messageId);
+  }
+
+  async listUnpublished(before: Date, limit: number): Promise<OutboundMessage[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM messages WHERE published = 0 AND accepted_at_ms < ? ORDER BY accepted_at_ms LIMIT ?')
+      .all(before.getTime(), limit) as MessageRow[];
+    return rows.map((row) => this.toMessage(row));
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,6 @@
+import type { OutboundMessage } from './outbound-message';
+
+/** Hands an accepted message to delivery. Resolves once the hand-off is durable; safe to repeat. */
+export interface MessagePublisher {
+  publishAccepted(message: OutboundMessage): Promise<void>;
+}

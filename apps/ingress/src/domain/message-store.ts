@@ -1,0 +1,29 @@
+import type { MessageStatus } from '@waygate/domain';
+import type { OutboundMessage, TimelineEntry } from './outbound-message';
+
+/** A status change to record, applied only if the message is still at `expectedVersion`. */
+export interface StatusChangeRecord {
+  readonly tenantId: string;
+  readonly messageId: string;
+  readonly expectedVersion: number;
+  readonly status: MessageStatus;
+  readonly waMessageId?: string;
+  readonly entry: TimelineEntry;
+}
+
+/** Ingress's storage port. Every method is scoped by tenant. */
+export interface MessageStore {
+  /**
+   * Stores `message` unless the tenant already has one with its idempotency key; returns the stored one either way.
+   * Atomic: two concurrent calls with one key store one message.
+   */
+  insertIfAbsent(message: OutboundMessage): Promise<{ inserted: boolean; message: OutboundMessage }>;
+  /** The message with its timeline in the order entries were recorded. */
+  get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined>;
+  /** Appends the timeline entry and sets status (and waMessageId when given; undefined keeps it); false (and no change) if the version moved on meanwhile. */
+  recordStatusChange(change: StatusChangeRecord): Promise<boolean>;
+  markPublished(tenantId: string, messageId: string): Promise<void>;
+  /** Messages whose MessageAccepted has not reached JetStream, accepted before `before`, oldest first. */
+  listUnpublished(before: Date, limit: number): Promise<OutboundMessage[]>;
+  close(): Promise<void>;
+}

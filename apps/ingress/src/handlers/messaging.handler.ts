@@ -1,0 +1,59 @@
+import { toProtoStatus } from '@waygate/contracts';
+import { unaryHandler } from '@waygate/grpc';
+import {
+  MessageStatus,
+  type GetMessageRequest,
+  type Message,
+  type MessagingServiceServer,
+  type SendMessageRequest,
+  type SendMessageResponse,
+} from '@waygate/proto';
+import type { TenantDirectory } from '@waygate/tenancy';
+import type { Logger } from '@waygate/telemetry';
+import type { MessagingService } from '../domain/messaging-service';
+import type { OutboundMessage } from '../domain/outbound-message';
+import type { SendRequest } from '../domain/send-request';
+
+function toSendRequest(request: SendMessageRequest): SendRequest {
+  const content = request.content?.$case === 'text' ? { kind: 'text' as const, body: request.content.value.body, previewUrl: request.content.value.previewUrl } : undefined;
+  const validity = request.validity;
+  return {
+    to: request.to,
+    content,
+    idempotencyKey: request.idempotencyKey,
+    validitySeconds: validity ? Number(validity.seconds) + validity.nanos / 1e9 : undefined,
+    phoneNumberId: request.phoneNumberId,
+  };
+}
+
+function toProtoMessage(message: OutboundMessage): Message {
+  return {
+    messageId: message.messageId,
+    to: message.to,
+    status: toProtoStatus(message.status),
+    waMessageId: message.waMessageId ?? '',
+    timeline: message.timeline.map((entry) => ({
+      status: toProtoStatus(entry.status),
+      occurredAt: entry.occurredAt,
+      source: entry.source,
+      errorCode: entry.errorCode ?? 0,
+      errorTitle: entry.errorTitle ?? '',
+    })),
+    acceptedAt: message.acceptedAt,
+    expiresAt: message.expiresAt,
+  };
+}
+
+/** gRPC MessagingService: translates proto <-> domain; everything else is the domain's. */
+export function createMessagingHandler(service: MessagingService, tenants: TenantDirectory, logger: Logger): MessagingServiceServer {
+  return {
+    sendMessage: unaryHandler<SendMessageRequest, SendMessageResponse>(tenants, logger, async (request, tenant) => {
+      const message = await service.send(tenant, toSendRequest(request));
+      logger.info({ tenant_id: tenant.id, message_id: message.messageId, status: message.status }, 'message accepted');
+      return { messageId: message.messageId, status: message.status ? toProtoStatus(message.status) : MessageStatus.MESSAGE_STATUS_UNSPECIFIED };
+    }),
+    getMessage: unaryHandler<GetMessageRequest, Message>(tenants, logger, async (request, tenant) =>
+      toProtoMessage(await service.get(tenant, request.messageId)),
+    ),
+  };
+}

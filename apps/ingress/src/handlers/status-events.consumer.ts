@@ -1,0 +1,32 @@
+import { decodeEvent, fromProtoSource, fromProtoStatus } from '@waygate/contracts';
+import { ACK, type HandlerOutcome } from '@waygate/nats';
+import { MessageStatusChanged } from '@waygate/proto';
+import type { Logger } from '@waygate/telemetry';
+import type { MessagingService } from '../domain/messaging-service';
+
+/**
+ * Applies MessageStatusChanged events (from delivery-retry and receipt) to the message store. Idempotent by event
+ * id; acknowledged only after the store committed.
+ */
+export function createStatusEventsHandler(service: MessagingService, logger: Logger) {
+  return async (data: Uint8Array): Promise<HandlerOutcome> => {
+    const event = decodeEvent(MessageStatusChanged, data);
+    const status = event && fromProtoStatus(event.status);
+    const source = event && fromProtoSource(event.source);
+    if (!event || !status || !source || !event.occurredAt || !event.eventId) return { kind: 'reject', reason: 'not a valid MessageStatusChanged' };
+    const outcome = await service.applyStatusReport({
+      eventId: event.eventId,
+      tenantId: event.tenantId,
+      messageId: event.messageId,
+      status,
+      waMessageId: event.waMessageId || undefined,
+      occurredAt: event.occurredAt,
+      source,
+      errorCode: event.errorCode || undefined,
+      errorTitle: event.errorTitle || undefined,
+    });
+    const log = outcome === 'unknown-message' ? logger.warn.bind(logger) : logger.info.bind(logger);
+    log({ tenant_id: event.tenantId, message_id: event.messageId, status, source, outcome }, 'status report');
+    return ACK;
+  };
+}

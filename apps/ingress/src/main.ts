@@ -1,0 +1,15 @@
+import { telemetry } from './instrument';
+import { createLogger, runService } from '@waygate/telemetry';
+import { loadIngressConfig } from './config';
+import { startIngress } from './server';
+
+const logger = createLogger({ service: 'ingress' });
+runService({
+  logger,
+  telemetry,
+  start: async () => {
+    const config = loadIngressConfig();
+    logger.level = config.logLevel;
+    return startIngress(config, logger);
+  },
+});

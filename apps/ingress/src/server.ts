@@ -1,0 +1,78 @@
+import { systemClock } from '@waygate/domain';
+import { startGrpcServer } from '@waygate/grpc';
+import { connectJetStream, ensureRegionStreams, regionStreams, regionSubjects, startConsumer } from '@waygate/nats';
+import { MessagingServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
+import { connectMongo } from '@waygate/storage';
+import { loadTenantsFile } from '@waygate/tenancy';
+import type { Logger, StartedService } from '@waygate/telemetry';
+import { MongoMessageStore } from './adapters/mongo-message-store';
+import { createNatsMessagePublisher } from './adapters/nats-message-publisher';
+import { SqliteMessageStore } from './adapters/sqlite-message-store';
+import type { IngressConfig } from './config';
+import type { MessageStore } from './domain/message-store';
+import { createMessagingService } from './domain/messaging-service';
+import { createMessagingHandler } from './handlers/messaging.handler';
+import { createStatusEventsHandler } from './handlers/status-events.consumer';
+
+async function openMessageStore(config: IngressConfig): Promise<{ store: MessageStore; close: () => Promise<void> }> {
+  if (config.storage.kind === 'sqlite') {
+    const store = new SqliteMessageStore(config.storage.file);
+    return { store, close: () => store.close() };
+  }
+  const mongo = await connectMongo(config.storage.uri, config.storage.database);
+  const store = await MongoMessageStore.open(mongo);
+  return { store, close: () => mongo.client.close() };
+}
+
+/** Wires ingress: message store, JetStream, the MessagingService gRPC API, the status consumer, the outbox relay. */
+export async function startIngress(config: IngressConfig, logger: Logger): Promise<StartedService & { grpcPort: number }> {
+  const tenants = loadTenantsFile(config.tenantsFile);
+  const storage = await openMessageStore(config);
+  const nats = await connectJetStream(config.natsUrl, `ingress-${config.region}`);
+  await ensureRegionStreams(nats.jsm, config.region);
+
+  const service = createMessagingService({
+    store: storage.store,
+    publisher: createNatsMessagePublisher(nats.js, config.region),
+    clock: systemClock,
+    events: {
+      publishDeferred: (message, error) =>
+        logger.warn({ err: error, message_id: message.messageId }, 'hand-off to JetStream failed; the outbox relay will retry'),
+    },
+  });
+
+  const statusConsumer = await startConsumer(nats, {
+    stream: regionStreams(config.region).events.name,
+    durable: 'ingress-status',
+    filterSubject: regionSubjects(config.region).allEvents,
+    logger,
+    handle: createStatusEventsHandler(service, logger),
+  });
+
+  const outbox = setInterval(() => {
+    service.publishPending(config.outboxIntervalMs).then(
+      (count) => count > 0 && logger.info({ count }, 'outbox relay published pending messages'),
+      (error: unknown) => logger.warn({ err: error }, 'outbox relay failed; will retry'),
+    );
+  }, config.outboxIntervalMs);
+
+  const grpc = await startGrpcServer({
+    host: config.grpcHost,
+    port: config.grpcPort,
+    tenants,
+    region: config.region,
+    services: [{ name: SERVICE_NAMES.messaging, protoFile: SERVICE_PROTO_FILES.messaging, definition: MessagingServiceService, implementation: createMessagingHandler(service, tenants, logger) }],
+  });
+  logger.info({ port: grpc.port, region: config.region, storage: config.storage.kind }, 'ingress listening');
+
+  return {
+    grpcPort: grpc.port,
+    async stop() {
+      await grpc.shutdown();
+      clearInterval(outbox);
+      await statusConsumer.stop();
+      await nats.nc.drain();
+      await storage.close();
+    },
+  };
+}

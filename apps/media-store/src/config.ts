@@ -1,0 +1,64 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ConfigError, commonEnvShape, envSchemas, parseEnv, parseStorageConfig, type StorageConfig } from '@waygate/config';
+import { decodeMediaKey } from './adapters/media-encryption-key';
+
+/**
+ * Where the media encryption key comes from. The key itself sits behind a function so that logging or serializing
+ * the configuration can never print it.
+ */
+export type MediaKeySource =
+  | { readonly kind: 'environment'; readonly key: () => Buffer }
+  /** Local development only (SQLite storage and no WAYGATE_MEDIA_ENCRYPTION_KEY): generated once, kept in `file`. */
+  | { readonly kind: 'local-file'; readonly file: string };
+
+export interface MediaStoreConfig {
+  readonly region: 'eu' | 'us';
+  readonly tenantsFile: string;
+  readonly logLevel: string;
+  readonly grpcHost: string;
+  readonly grpcPort: number;
+  readonly storage: StorageConfig;
+  readonly encryptionKey: MediaKeySource;
+}
+
+export const DEFAULT_GRPC_PORT = 50053;
+export const MEDIA_KEY_VARIABLE = 'WAYGATE_MEDIA_ENCRYPTION_KEY';
+const KEY_FORMAT = 'must be base64 of exactly 32 bytes, e.g. the output of `openssl rand -base64 32`';
+
+/**
+ * Reads and validates media-store's configuration once, at startup. WAYGATE_MEDIA_ENCRYPTION_KEY is required with
+ * MongoDB storage; with SQLite it may be left unset, and a local key file under WAYGATE_DATA_DIR is used instead.
+ */
+export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): MediaStoreConfig {
+  const parsed = parseEnv(
+    {
+      ...commonEnvShape,
+      WAYGATE_GRPC_PORT: envSchemas.port(DEFAULT_GRPC_PORT),
+      WAYGATE_DATA_DIR: envSchemas.dataDir,
+      // Set but empty counts as invalid, not as unset: an empty secret is a deployment mistake, not a request for a dev key.
+      WAYGATE_MEDIA_ENCRYPTION_KEY: z.string().refine((value) => decodeMediaKey(value) !== undefined, KEY_FORMAT).optional(),
+    },
+    env,
+  );
+  const storage = parseStorageConfig('media-store', parsed.WAYGATE_REGION, env);
+  const keyText = parsed.WAYGATE_MEDIA_ENCRYPTION_KEY;
+  let encryptionKey: MediaKeySource;
+  if (keyText !== undefined) {
+    const key = decodeMediaKey(keyText) as Buffer;
+    encryptionKey = { kind: 'environment', key: () => key };
+  } else if (storage.kind === 'sqlite') {
+    encryptionKey = { kind: 'local-file', file: path.join(parsed.WAYGATE_DATA_DIR, parsed.WAYGATE_REGION, 'media-store.key') };
+  } else {
+    throw new ConfigError([`${MEDIA_KEY_VARIABLE}: required when WAYGATE_STORAGE=mongodb; ${KEY_FORMAT} (not set)`]);
+  }
+  return {
+    region: parsed.WAYGATE_REGION,
+    tenantsFile: parsed.WAYGATE_TENANTS_FILE,
+    logLevel: parsed.WAYGATE_LOG_LEVEL,
+    grpcHost: parsed.WAYGATE_GRPC_HOST,
+    grpcPort: parsed.WAYGATE_GRPC_PORT,
+    storage,
+    encryptionKey,
+  };
+}

@@ -1,0 +1,15 @@
+import { telemetry } from './instrument';
+import { createLogger, runService } from '@waygate/telemetry';
+import { loadMediaStoreConfig } from './config';
+import { startMediaStore } from './server';
+
+const logger = createLogger({ service: 'media-store' });
+runService({
+  logger,
+  telemetry,
+  start: async () => {
+    const config = loadMediaStoreConfig();
+    logger.level = config.logLevel;
+    return startMediaStore(config, logger);
+  },
+});

@@ -1,0 +1,50 @@
+import { SpanKind, context, propagation, trace, type Context } from '@opentelemetry/api';
+import type { JetStreamClient } from 'nats';
+import { toProtoStatus } from '@waygate/contracts';
+import { publishEvent, regionSubjects } from '@waygate/nats';
+import { MessageStatusChanged, StatusSource } from '@waygate/proto';
+import type { ResolvedStatusPublisher } from '../domain/receipt-service';
+
+const tracer = trace.getTracer('@waygate/receipt');
+
+function messageTraceContext(traceContext: string | undefined): Context | undefined {
+  if (!traceContext) return undefined;
+  const extracted = propagation.extract(context.active(), { traceparent: traceContext });
+  return trace.getSpanContext(extracted) ? extracted : undefined;
+}
+
+/**
+ * Publishes resolved webhook statuses on `waygate.<region>.events.receipt`. The announcement continues the
+ * message's own trace (recorded when it was sent) and links the webhook request's trace, so an SRE following the
+ * message sees its receipts, and one following the webhook sees what it touched.
+ */
+export function createNatsResolvedStatusPublisher(js: JetStreamClient, region: string): ResolvedStatusPublisher {
+  const subject = regionSubjects(region).receiptEvents;
+  return {
+    async publish(resolved, traceContext) {
+      const data = MessageStatusChanged.encode({
+        eventId: resolved.eventId,
+        tenantId: resolved.tenantId,
+        messageId: resolved.messageId,
+        status: toProtoStatus(resolved.status.status),
+        waMessageId: resolved.status.waMessageId,
+        occurredAt: resolved.status.occurredAt,
+        source: StatusSource.STATUS_SOURCE_WEBHOOK,
+        errorCode: resolved.status.errorCode ?? 0,
+        errorTitle: resolved.status.errorTitle ?? '',
+      }).finish();
+      const parent = messageTraceContext(traceContext) ?? context.active();
+      const webhookSpan = trace.getSpanContext(context.active());
+      const span = tracer.startSpan(
+        'receipt status',
+        { kind: SpanKind.INTERNAL, attributes: { 'waygate.message_id': resolved.messageId, 'waygate.status': resolved.status.status }, links: webhookSpan ? [{ context: webhookSpan }] : [] },
+        parent,
+      );
+      try {
+        await context.with(trace.setSpan(parent, span), () => publishEvent(js, subject, data, resolved.eventId));
+      } finally {
+        span.end();
+      }
+    },
+  };
+}

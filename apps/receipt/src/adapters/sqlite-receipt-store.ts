@@ -1,0 +1,65 @@
+import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import type { ReceiptStore, SentMessageRecord } from '../domain/receipt-store';
+import type { WebhookStatus } from '../domain/webhook-payload';
+
+const MIGRATIONS = [
+  `CREATE TABLE sent_messages (
+     tenant_id TEXT NOT NULL,
+     wa_message_id TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     trace_context TEXT,
+     PRIMARY KEY (tenant_id, wa_message_id)
+   );
+   CREATE TABLE held_statuses (
+     tenant_id TEXT NOT NULL,
+     wa_message_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     status_json TEXT NOT NULL,
+     PRIMARY KEY (tenant_id, wa_message_id, status)
+   );`,
+];
+
+/** The embedded ReceiptStore. */
+export class SqliteReceiptStore implements ReceiptStore {
+  private readonly db: SqliteDatabase;
+
+  constructor(file: string) {
+    this.db = openSqliteDatabase(file, MIGRATIONS);
+  }
+
+  async recordSentMessage(record: SentMessageRecord): Promise<void> {
+    this.db
+      .prepare('INSERT INTO sent_messages (tenant_id, wa_message_id, message_id, trace_context) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(record.tenantId, record.waMessageId, record.messageId, record.traceContext ?? null);
+  }
+
+  async findSentMessage(tenantId: string, waMessageId: string): Promise<SentMessageRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM sent_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
+      | { tenant_id: string; wa_message_id: string; message_id: string; trace_context: string | null }
+      | undefined;
+    if (!row) return undefined;
+    return { tenantId: row.tenant_id, waMessageId: row.wa_message_id, messageId: row.message_id, ...(row.trace_context ? { traceContext: row.trace_context } : {}) };
+  }
+
+  async holdStatus(tenantId: string, status: WebhookStatus): Promise<void> {
+    this.db
+      .prepare('INSERT INTO held_statuses (tenant_id, wa_message_id, status, status_json) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .run(tenantId, status.waMessageId, status.status, JSON.stringify(status));
+  }
+
+  async listHeldStatuses(tenantId: string, waMessageId: string): Promise<WebhookStatus[]> {
+    const rows = this.db.prepare('SELECT status_json FROM held_statuses WHERE tenant_id = ? AND wa_message_id = ?').pluck().all(tenantId, waMessageId) as string[];
+    return rows.map((json) => {
+      const status = JSON.parse(json) as WebhookStatus & { occurredAt: string };
+      return { ...status, occurredAt: new Date(status.occurredAt) };
+    });
+  }
+
+  async releaseHeldStatuses(tenantId: string, waMessageId: string): Promise<void> {
+    this.db.prepare('DELETE FROM held_statuses WHERE tenant_id = ? AND wa_message_id = ?').run(tenantId, waMessageId);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

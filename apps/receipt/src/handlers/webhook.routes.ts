@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import express, { type ErrorRequestHandler, type Express } from 'express';
+import helmet from 'helmet';
+import type { TenantDirectory } from '@waygate/tenancy';
+import type { Logger } from '@waygate/telemetry';
+import { findSigningSecret, isSameSecret } from '../domain/webhook-signature';
+
+/** Meta sends webhook bodies of up to 3 MB. */
+export const MAX_WEBHOOK_BODY_BYTES = 3 * 1024 * 1024;
+
+/** Queues a verified webhook body durably; resolves once stored. */
+export type WebhookQueue = (body: Uint8Array, bodySha256: string) => Promise<void>;
+
+function sendError(res: express.Response, status: number, reason: string): void {
+  res.status(status).json({ error: reason });
+}
+
+/**
+ * The WhatsApp webhook endpoint. GET answers Meta's subscription handshake; POST verifies X-Hub-Signature-256
+ * against the app secrets of this region's tenants, queues the exact bytes on JetStream and only then answers 200
+ * (processing is asynchronous, so Meta gets a fast answer and nothing is lost if receipt crashes).
+ */
+export function createWebhookApp(options: { tenants: TenantDirectory; region: string; queue: WebhookQueue; logger: Logger }): Express {
+  const { tenants, region, queue, logger } = options;
+  const regionTenants = tenants.homedIn(region);
+  const appSecrets = [...new Set(regionTenants.map((tenant) => tenant.whatsapp.appSecret))];
+  const verifyTokens = [...new Set(regionTenants.map((tenant) => tenant.whatsapp.verifyToken))];
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', false);
+  app.use(helmet());
+
+  app.get('/webhooks/whatsapp', (req, res) => {
+    const mode = req.query['hub.mode'];
+    const token = req.query['hub.verify_token'];
+    const challenge = req.query['hub.challenge'];
+    if (mode !== 'subscribe' || typeof token !== 'string' || typeof challenge !== 'string') {
+      sendError(res, 400, 'expected hub.mode=subscribe with hub.verify_token and hub.challenge');
+      return;
+    }
+    const matches = verifyTokens.filter((expected) => isSameSecret(token, expected)).length > 0;
+    if (!matches) {
+      logger.warn('webhook subscription handshake with an unknown verify token');
+      sendError(res, 403, 'verify token does not match');
+      return;
+    }
+    res.status(200).type('text/plain').send(challenge);
+  });
+
+  app.post('/webhooks/whatsapp', express.raw({ type: () => true, limit: MAX_WEBHOOK_BODY_BYTES }), async (req, res) => {
+    const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const secretIndex = findSigningSecret(body, req.get('x-hub-signature-256'), appSecrets);
+    if (secretIndex < 0) {
+      logger.warn({ bytes: body.length }, 'webhook refused: missing or invalid X-Hub-Signature-256');
+      sendError(res, 401, 'missing or invalid X-Hub-Signature-256');
+      return;
+    }
+    try {
+      JSON.parse(body.toString('utf8'));
+    } catch {
+      // Signed but not JSON: answering an error would make Meta retry it for days; log it and let it go.
+      logger.error({ bytes: body.length }, 'signed webhook body is not JSON; dropped');
+      res.status(200).json({ status: 'ignored', reason: 'body is not JSON' });
+      return;
+    }
+    const bodySha256 = createHash('sha256').update(body).digest('hex');
+    try {
+      await queue(body, bodySha256);
+    } catch (error) {
+      logger.error({ err: error, body_sha256: bodySha256 }, 'could not queue webhook; Meta will retry');
+      sendError(res, 503, 'temporarily unable to accept webhooks');
+      return;
+    }
+    res.status(200).json({ status: 'queued' });
+  });
+
+  app.use((_req, res) => sendError(res, 404, 'not found'));
+  const errorHandler: ErrorRequestHandler = (error: { status?: number; type?: string }, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    if (error.type === 'entity.too.large') return sendError(res, 413, `body exceeds ${MAX_WEBHOOK_BODY_BYTES} bytes`);
+    if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) return sendError(res, error.status, 'bad request');
+    logger.error({ err: error }, 'webhook endpoint error');
+    sendError(res, 500, 'internal error');
+  };
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,15 @@
+import { telemetry } from './instrument';
+import { createLogger, runService } from '@waygate/telemetry';
+import { loadReceiptConfig } from './config';
+import { startReceipt } from './server';
+
+const logger = createLogger({ service: 'receipt' });
+runService({
+  logger,
+  telemetry,
+  start: async () => {
+    const config = loadReceiptConfig();
+    logger.level = config.logLevel;
+    return startReceipt(config, logger);
+  },
+});

@@ -1,0 +1,3 @@
+export { fromProtoSource, fromProtoStatus, toProtoSource, toProtoStatus } from './status-mapping';
+export type { StatusSourceName } from './status-mapping';
+export { decodeEvent } from './decode-event';

@@ -1,0 +1,66 @@
+/**
+ * Typed domain errors. Transports map them to their own codes in exactly one place each
+ * (gRPC: libs/grpc `toGrpcError`; HTTP: the route's error handler); anything else is an internal error.
+ */
+
+/** One invalid field of a request, named by its path in the request (e.g. "content.text.body"). */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+  readonly reason: string;
+}
+
+export abstract class WaygateError extends Error {
+  abstract readonly kind: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The request is malformed; every bad field is listed. */
+export class InvalidArgumentError extends WaygateError {
+  readonly kind = 'invalid-argument';
+  constructor(readonly violations: readonly FieldViolation[]) {
+    super(`invalid request: ${violations.map((v) => `${v.field}: ${v.description}`).join('; ')}`);
+  }
+}
+
+/** The caller did not present a valid credential. */
+export class UnauthenticatedError extends WaygateError {
+  readonly kind = 'unauthenticated';
+}
+
+/** The resource does not exist for this tenant (another tenant's resources are reported the same way). */
+export class NotFoundError extends WaygateError {
+  readonly kind = 'not-found';
+  constructor(readonly resource: string, readonly id: string) {
+    super(`${resource} ${id} not found`);
+  }
+}
+
+/** An idempotency key was reused with a different request. */
+export class IdempotencyConflictError extends WaygateError {
+  readonly kind = 'idempotency-conflict';
+  constructor(readonly idempotencyKey: string) {
+    super('idempotency_key was already used with a different request');
+  }
+}
+
+/** The tenant is homed in another region; nothing about it may be processed or stored here. */
+export class WrongRegionError extends WaygateError {
+  readonly kind = 'wrong-region';
+  constructor(readonly tenantId: string, readonly homeRegion: string, readonly servingRegion: string) {
+    super(`tenant is homed in region "${homeRegion}"; this is region "${servingRegion}": call the ${homeRegion} endpoint`);
+  }
+}
+
+/** A dependency is temporarily unavailable; the caller may retry. */
+export class UnavailableError extends WaygateError {
+  readonly kind = 'unavailable';
+  readonly retryable = true;
+}
+
+export function isWaygateError(error: unknown): error is WaygateError {
+  return error instanceof WaygateError;
+}

@@ -1,0 +1,17 @@
+export { MESSAGE_STATUSES, isTerminalStatus, nextStatus } from './message-status';
+export type { MessageStatus } from './message-status';
+export { isE164, maskPhoneNumber, toWaId } from './phone-number';
+export {
+  IdempotencyConflictError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnauthenticatedError,
+  UnavailableError,
+  WaygateError,
+  WrongRegionError,
+  isWaygateError,
+} from './errors';
+export type { FieldViolation } from './errors';
+export { systemClock } from './clock';
+export type { Clock } from './clock';
+export { newId } from './ids';

@@ -1,0 +1,52 @@
+import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Any, BadRequest, PreconditionFailure, RpcStatus } from '@waygate/proto';
+import {
+  IdempotencyConflictError,
+  InvalidArgumentError,
+  NotFoundError,
+  UnauthenticatedError,
+  UnavailableError,
+  WrongRegionError,
+  isWaygateError,
+} from '@waygate/domain';
+
+export type GrpcError = Partial<ServiceError> & { code: status; details: string };
+
+function withRichDetails(code: status, message: string, details: Any[]): GrpcError {
+  const metadata = new Metadata();
+  metadata.set('grpc-status-details-bin', Buffer.from(RpcStatus.encode({ code, message, details }).finish()));
+  return { code, details: message, metadata };
+}
+
+/**
+ * The one place where errors become gRPC statuses. Known domain errors keep their meaning (with google.rpc details
+ * where a client can act on them); anything else is INTERNAL with a generic message, so internals never leak.
+ */
+export function toGrpcError(error: unknown): GrpcError {
+  if (!isWaygateError(error)) return { code: status.INTERNAL, details: 'internal error' };
+  if (error instanceof InvalidArgumentError) {
+    const badRequest = BadRequest.encode({ fieldViolations: error.violations.map((v) => ({ ...v })) }).finish();
+    return withRichDetails(status.INVALID_ARGUMENT, error.message, [{ typeUrl: 'type.googleapis.com/google.rpc.BadRequest', value: Buffer.from(badRequest) }]);
+  }
+  if (error instanceof WrongRegionError) {
+    const failure = PreconditionFailure.encode({
+      violations: [{ type: 'TENANT_REGION', subject: `tenants/${error.tenantId}`, description: `home region is ${error.homeRegion}` }],
+    }).finish();
+    return withRichDetails(status.FAILED_PRECONDITION, error.message, [{ typeUrl: 'type.googleapis.com/google.rpc.PreconditionFailure', value: Buffer.from(failure) }]);
+  }
+  if (error instanceof UnauthenticatedError) return { code: status.UNAUTHENTICATED, details: error.message };
+  if (error instanceof NotFoundError) return { code: status.NOT_FOUND, details: error.message };
+  if (error instanceof IdempotencyConflictError) return { code: status.ALREADY_EXISTS, details: error.message };
+  if (error instanceof UnavailableError) return { code: status.UNAVAILABLE, details: error.message };
+  return { code: status.INTERNAL, details: 'internal error' };
+}
+
+/** Decodes `google.rpc.BadRequest` field violations from a gRPC error's trailers (for clients and tests). */
+export function badRequestViolations(error: Partial<ServiceError>): { field: string; description: string; reason: string }[] {
+  const raw = error.metadata?.get('grpc-status-details-bin')[0];
+  if (!raw) return [];
+  const rpcStatus = RpcStatus.decode(raw as Buffer);
+  return rpcStatus.details
+    .filter((detail) => detail.typeUrl === 'type.googleapis.com/google.rpc.BadRequest')
+    .flatMap((detail) => BadRequest.decode(detail.value).fieldViolations);
+}

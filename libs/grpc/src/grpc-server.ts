@@ -1,0 +1,99 @@
+import path from 'node:path';
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation } from 'grpc-health-check';
+import { PROTO_ROOT } from '@waygate/proto';
+import type { Tenant, TenantDirectory } from '@waygate/tenancy';
+import type { Logger } from '@waygate/telemetry';
+import { toGrpcError } from './error-mapping';
+import { authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth';
+
+/** One gRPC service a process serves. */
+export interface ServedService {
+  /** Fully-qualified name, e.g. "waygate.messaging.v1.MessagingService" (health reports it). */
+  readonly name: string;
+  /** Its proto file relative to `proto/` (reflection serves it). */
+  readonly protoFile: string;
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+}
+
+/** A started gRPC server with health, reflection and tenant authentication. */
+export interface RunningGrpcServer {
+  readonly port: number;
+  /** Reports NOT_SERVING, lets in-flight calls finish (up to `graceMs`), then closes. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Starts a gRPC server with Waygate's standard parts: `grpc.health.v1.Health` (overall and per service), server
+ * reflection over the served protos, and the tenant-auth interceptor on every non-public method.
+ */
+export async function startGrpcServer(options: {
+  host: string;
+  port: number;
+  services: readonly ServedService[];
+  tenants: TenantDirectory;
+  region: string;
+  maxReceiveMessageBytes?: number;
+}): Promise<RunningGrpcServer> {
+  const server = new Server({
+    interceptors: [createTenantAuthInterceptor(options.tenants, options.region)],
+    'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
+  });
+  const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(options.services.map((s) => [s.name, 'SERVING'])) });
+  health.addToServer(server);
+  for (const service of options.services) server.addService(service.definition, service.implementation);
+  if (options.services.length > 0) {
+    const packageDefinition = loadSync(
+      options.services.map((s) => s.protoFile),
+      { includeDirs: [PROTO_ROOT, path.dirname(require.resolve('protobufjs/package.json'))], keepCase: true },
+    );
+    new ReflectionService(packageDefinition).addToServer(server);
+  }
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, boundPort) => (error ? reject(error) : resolve(boundPort))),
+  );
+  return {
+    port,
+    async shutdown(graceMs = 10_000) {
+      health.setStatus('', 'NOT_SERVING');
+      for (const service of options.services) health.setStatus(service.name, 'NOT_SERVING');
+      await new Promise<void>((resolve) => {
+        const force = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      });
+    },
+  };
+}
+
+/**
+ * Wraps a unary handler: resolves the authenticated tenant, runs `handle`, and maps any error through
+ * `toGrpcError` (logging unexpected ones), so handlers only translate between proto and domain.
+ */
+export function unaryHandler<Request, Response>(
+  tenants: TenantDirectory,
+  logger: Logger,
+  handle: (request: Request, tenant: Tenant) => Promise<Response>,
+): (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => void {
+  return (call, callback) => {
+    (async () => {
+      const tenant = authenticatedTenant(call.metadata, tenants);
+      return handle(call.request, tenant);
+    })().then(
+      (response) => callback(null, response),
+      (error: unknown) => {
+        const grpcError = toGrpcError(error);
+        if (grpcError.details === 'internal error') logger.error({ err: error, method: call.getPath() }, 'unexpected error in handler');
+        callback(grpcError, null);
+      },
+    );
+  };
+}

@@ -1,0 +1,6 @@
+export { badRequestViolations, toGrpcError } from './error-mapping';
+export type { GrpcError } from './error-mapping';
+export { authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth';
+export { startGrpcServer, unaryHandler } from './grpc-server';
+export type { RunningGrpcServer, ServedService } from './grpc-server';
+export { checkGrpcHealth } from './health-check';

@@ -1,0 +1,64 @@
+import {
+  Metadata,
+  ResponderBuilder,
+  ServerInterceptingCall,
+  ServerListenerBuilder,
+  status,
+  type ServerInterceptor,
+} from '@grpc/grpc-js';
+import { UnauthenticatedError, WrongRegionError } from '@waygate/domain';
+import { assertHomedIn, type Tenant, type TenantDirectory } from '@waygate/tenancy';
+import { toGrpcError } from './error-mapping';
+
+/** Internal metadata key the interceptor sets after authenticating; any client-sent value is removed first. */
+const TENANT_ID_KEY = 'x-waygate-authenticated-tenant';
+
+/** Methods that need no credentials: load balancers and tools probe them. */
+const PUBLIC_METHOD_PREFIXES = ['/grpc.health.v1.Health/', '/grpc.reflection.'];
+
+function bearerToken(metadata: Metadata): string | undefined {
+  const value = metadata.get('authorization')[0];
+  if (typeof value !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(value.trim());
+  return match?.[1];
+}
+
+/**
+ * A server interceptor that authenticates every call by `authorization: Bearer <api key>` and refuses tenants homed
+ * in another region before any handler runs, so nothing about them is processed or stored here.
+ */
+export function createTenantAuthInterceptor(tenants: TenantDirectory, region: string): ServerInterceptor {
+  return (methodDescriptor, call) => {
+    const isPublic = PUBLIC_METHOD_PREFIXES.some((prefix) => methodDescriptor.path.startsWith(prefix));
+    const listener = new ServerListenerBuilder()
+      .withOnReceiveMetadata((metadata, next) => {
+        metadata.remove(TENANT_ID_KEY);
+        if (isPublic) return next(metadata);
+        const tenant = tenants.authenticate(bearerToken(metadata) ?? '');
+        if (!tenant) {
+          call.sendStatus(toGrpcError(new UnauthenticatedError('missing or unknown API key')) as { code: status; details: string; metadata: Metadata });
+          return;
+        }
+        try {
+          assertHomedIn(tenant, region);
+        } catch (error) {
+          const grpcError = toGrpcError(error as WrongRegionError);
+          call.sendStatus({ code: grpcError.code, details: grpcError.details, metadata: grpcError.metadata ?? new Metadata() });
+          return;
+        }
+        metadata.set(TENANT_ID_KEY, tenant.id);
+        next(metadata);
+      })
+      .build();
+    return new ServerInterceptingCall(call, new ResponderBuilder().withStart((next) => next(listener)).build());
+  };
+}
+
+/** The tenant the interceptor authenticated for this call. */
+export function authenticatedTenant(metadata: Metadata, tenants: TenantDirectory): Tenant {
+  const tenantId = metadata.get(TENANT_ID_KEY)[0];
+  const tenant = typeof tenantId === 'string' ? tenants.get(tenantId) : undefined;
+  // Unreachable when the interceptor is installed; fail closed if it is not.
+  if (!tenant) throw new UnauthenticatedError('call was not authenticated');
+  return tenant;
+}

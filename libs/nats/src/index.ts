@@ -1,0 +1,5 @@
+export { regionStreams, regionSubjects } from './subjects';
+export type { StreamSpec } from './subjects';
+export { traceHeaders, extractTraceContext } from './trace-headers';
+export { ACK, connectJetStream, ensureRegionStreams, publishEvent, startConsumer } from './jetstream';
+export type { ConsumerOptions, DeliveryInfo, HandlerOutcome, JetStreamConnection, RunningConsumer } from './jetstream';

@@ -1,0 +1,92 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { startNatsServer, waitFor, type NatsServerHandle } from '@waygate/testing';
+import { createLogger } from '@waygate/telemetry';
+import { connectJetStream, ensureRegionStreams, publishEvent, startConsumer, type JetStreamConnection } from './jetstream';
+import { regionStreams, regionSubjects } from './subjects';
+
+const logger = createLogger({ service: 'test', level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
+let server: NatsServerHandle;
+let connection: JetStreamConnection;
+
+before(async () => {
+  server = await startNatsServer();
+  connection = await connectJetStream(server.url, 'nats-lib-test');
+  await ensureRegionStreams(connection.jsm, 'eu');
+  await ensureRegionStreams(connection.jsm, 'eu'); // idempotent
+});
+
+after(async () => {
+  await connection.nc.close();
+  await server.stop();
+});
+
+test('a message id is stored once however often it is published', async () => {
+  const subject = regionSubjects('eu').outboundAccepted;
+  await publishEvent(connection.js, subject, new TextEncoder().encode('a'), 'dedupe-1');
+  await publishEvent(connection.js, subject, new TextEncoder().encode('a'), 'dedupe-1');
+  const info = await connection.jsm.streams.info(regionStreams('eu').outbound.name);
+  assert.equal(info.state.messages, 1);
+});
+
+test('retry redelivers after the delay, reject terminates, a throwing handler is retried', async () => {
+  const subject = regionSubjects('eu').receiptEvents;
+  const seen: string[] = [];
+  const consumer = await startConsumer(connection, {
+    stream: regionStreams('eu').events.name,
+    durable: 'test-outcomes',
+    filterSubject: subject,
+    logger,
+    concurrency: 4,
+    handle: async (data, info) => {
+      const text = new TextDecoder().decode(data);
+      seen.push(`${text}#${info.deliveryCount}`);
+      if (text === 'retry-once' && info.deliveryCount === 1) return { kind: 'retry', delayMs: 50, reason: 'test' };
+      if (text === 'throw-once' && info.deliveryCount === 1) throw new Error('boom');
+      if (text === 'poison') return { kind: 'reject', reason: 'undecodable' };
+      return { kind: 'ack' };
+    },
+  });
+  for (const text of ['ok', 'retry-once', 'throw-once', 'poison']) {
+    await publishEvent(connection.js, subject, new TextEncoder().encode(text), `outcome-${text}`);
+  }
+  await waitFor(() => seen.includes('retry-once#2') && seen.includes('throw-once#2') && seen.includes('ok#1') && seen.includes('poison#1'), { what: 'all outcomes' });
+  await consumer.stop();
+  // nak and term are fire-and-forget in the protocol, so the server's count settles shortly after.
+  await waitFor(async () => (await connection.jsm.consumers.info(regionStreams('eu').events.name, 'test-outcomes')).num_ack_pending === 0, { what: 'everything acknowledged or terminated' });
+  assert.equal(seen.filter((s) => s.startsWith('poison')).length, 1, 'a rejected message is not redelivered');
+});
+
+test('a consumer resumes where it left off across a nats-server restart', async () => {
+  const subject = regionSubjects('eu').deliveryEvents;
+  const seen: string[] = [];
+  const options = {
+    stream: regionStreams('eu').events.name,
+    durable: 'test-restart',
+    filterSubject: subject,
+    logger,
+    handle: async (data: Uint8Array) => {
+      seen.push(new TextDecoder().decode(data));
+      return { kind: 'ack' } as const;
+    },
+  };
+  let consumer = await startConsumer(connection, options);
+  await publishEvent(connection.js, subject, new TextEncoder().encode('before'), 'restart-1');
+  await waitFor(() => seen.includes('before'), { what: 'first message' });
+  await consumer.stop();
+  await server.restart();
+  await waitFor(() => !connection.nc.isClosed() && connection.nc.info !== undefined, { what: 'reconnect' });
+  await waitFor(async () => {
+    try {
+      await publishEvent(connection.js, subject, new TextEncoder().encode('after'), 'restart-2');
+      return true;
+    } catch {
+      return false;
+    }
+  }, { what: 'publish after restart', timeoutMs: 15_000 });
+  consumer = await startConsumer(connection, options);
+  await waitFor(() => seen.includes('after'), { what: 'message after restart' });
+  await consumer.stop();
+  assert.deepEqual(seen, ['before', 'after']);
+});

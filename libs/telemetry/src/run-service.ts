@@ -1,0 +1,47 @@
+import type { Logger } from './logger';
+import type { Telemetry } from './start-telemetry';
+
+/** A started service: `stop` drains in-flight work and releases everything it opened. */
+export interface StartedService {
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a service until SIGINT/SIGTERM, then stops it (draining in-flight work) and flushes telemetry. A failure to
+ * start (e.g. invalid configuration) is logged with its message and exits 1; a second signal forces exit.
+ */
+export function runService(options: { logger: Logger; telemetry: Telemetry; start: () => Promise<StartedService> }): void {
+  const { logger, telemetry } = options;
+  let stopping = false;
+  options.start().then(
+    (service) => {
+      const stop = (signal: string) => {
+        if (stopping) {
+          logger.warn({ signal }, 'second signal: exiting without draining');
+          process.exit(130);
+        }
+        stopping = true;
+        logger.info({ signal }, 'draining and stopping');
+        service
+          .stop()
+          .then(() => telemetry.shutdown())
+          .then(
+            () => {
+              logger.info('stopped');
+              process.exit(0);
+            },
+            (error: unknown) => {
+              logger.error({ err: error }, 'error while stopping');
+              process.exit(1);
+            },
+          );
+      };
+      process.on('SIGINT', () => stop('SIGINT'));
+      process.on('SIGTERM', () => stop('SIGTERM'));
+    },
+    (error: unknown) => {
+      logger.fatal({ err: error }, `failed to start: ${(error as Error).message}`);
+      void telemetry.shutdown().finally(() => process.exit(1));
+    },
+  );
+}

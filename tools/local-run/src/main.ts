@@ -1,0 +1,88 @@
+/**
+ * `npm start`: runs the whole platform locally (nats-server, WhatsApp simulator, the five services on SQLite),
+ * prints the demo credentials, sends one demo message and shows its statuses. Ctrl-C stops everything.
+ * Options: --no-demo. Environment: WAYGATE_DATA_DIR (default .data), WAYGATE_DEV_API_KEY,
+ * WAYGATE_DEV_PHONE_NUMBER_ID, WAYGATE_DEV_APP_SECRET, WAYGATE_DEV_NATS_PORT, WAYGATE_DEV_SIMULATOR_PORT,
+ * WAYGATE_DEV_WEBHOOK_PORT.
+ */
+import { messageStatusToJSON } from '@waygate/proto';
+import { sendDemoMessage } from './demo-message';
+import { formatLogLine } from './log-format';
+import { DEFAULT_PORTS, SERVICES, startLocalStack, type StackPorts } from './stack';
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    console.error(`${name}: must be a port number 1-65535 (got "${raw}")`);
+    process.exit(2);
+  }
+  return port;
+}
+
+async function main(): Promise<void> {
+  const withDemo = !process.argv.includes('--no-demo');
+  const useColor = Boolean(process.stdout.isTTY);
+  const names = ['nats-server', 'whatsapp-simulator', ...SERVICES];
+  const ports: StackPorts = {
+    ...DEFAULT_PORTS,
+    nats: portFromEnv('WAYGATE_DEV_NATS_PORT', DEFAULT_PORTS.nats),
+    simulator: portFromEnv('WAYGATE_DEV_SIMULATOR_PORT', DEFAULT_PORTS.simulator),
+    webhook: portFromEnv('WAYGATE_DEV_WEBHOOK_PORT', DEFAULT_PORTS.webhook),
+  };
+  console.log('Starting Waygate locally: nats-server, WhatsApp simulator, ingress, delivery-retry, receipt, media-store, archive ...');
+  const stack = await startLocalStack({
+    dataDir: process.env.WAYGATE_DATA_DIR ?? '.data',
+    ports,
+    onLine: (name, line) => console.log(formatLogLine(name, line, names.indexOf(name), useColor)),
+  });
+
+  let stopping = false;
+  const shutdown = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping (services drain in-flight work first) ...');
+    stack.stop().then(
+      () => {
+        console.log('Stopped.');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  const c = stack.credentials;
+  console.log(`
+================================ Waygate is running (region eu) ================================
+  ingress (MessagingService)   127.0.0.1:${ports.grpc.ingress}     authorization: Bearer ${c.apiKey}
+  receipt (gRPC health)        127.0.0.1:${ports.grpc.receipt}
+  media-store (MediaService)   127.0.0.1:${ports.grpc['media-store']}
+  archive (ArchiveService)     127.0.0.1:${ports.grpc.archive}
+  delivery-retry (admin)       127.0.0.1:${ports.grpc['delivery-retry']}
+  WhatsApp webhook             ${stack.webhookUrl}
+  WhatsApp simulator           ${stack.simulatorUrl}   (control API under /_simulator/)
+  Demo tenant "demo" (eu):  API key ${c.apiKey}
+                            phone number id ${c.phoneNumberId}, app secret ${c.appSecret}
+  Tenant "demo-us" (homed in us, refused here): API key ${c.usApiKey}
+  Send another demo message: npm run demo          Stop: Ctrl-C
+===============================================================================================
+`);
+  if (!withDemo) return;
+  const message = await sendDemoMessage({
+    address: `127.0.0.1:${ports.grpc.ingress}`,
+    apiKey: c.apiKey,
+    onStatus: (status, current) => console.log(`>>> demo message ${current.messageId}: ${status}`),
+  });
+  console.log(`>>> demo message timeline: ${message.timeline.map((entry) => `${messageStatusToJSON(entry.status).replace('MESSAGE_STATUS_', '')}@${entry.occurredAt?.toISOString()} (${entry.source})`).join(' -> ')}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(`Waygate failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,143 @@
+/**
+ * CLI: runs the simulator standalone.
+ *   npm run simulator -- --port 8090 [--webhook-url http://127.0.0.1:3000/webhooks/whatsapp]
+ * Env (random demo values when absent): SIMULATOR_APP_SECRET, SIMULATOR_PHONE_NUMBER_ID, SIMULATOR_ACCESS_TOKEN,
+ * SIMULATOR_WABA_ID, SIMULATOR_DISPLAY_PHONE_NUMBER.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { maskPhoneNumber } from './phone-numbers';
+import { startSimulator } from './simulator';
+import type { SimulatorEvent, SimulatorPhoneNumber } from './types';
+
+const DEFAULT_PORT = 8090;
+
+type LogFields = Record<string, unknown>;
+
+/** One JSON object per line on stdout. */
+function log(level: 'info' | 'warn' | 'error', msg: string, fields: LogFields = {}): void {
+  console.log(JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields }));
+}
+
+function randomDigits(count: number): string {
+  return Array.from({ length: count }, () => String(randomInt(0, 10))).join('');
+}
+
+/** Shows only the tail of a secret the operator supplied themselves. */
+function maskSecret(secret: string): string {
+  return `****${secret.slice(-4)}`;
+}
+
+/** Webhook URLs may carry credentials in the query string; log only where they point. */
+function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+interface CliConfig {
+  port: number;
+  webhookUrl: string | undefined;
+  appSecret: { value: string; generated: boolean };
+  phone: SimulatorPhoneNumber;
+  accessTokenGenerated: boolean;
+}
+
+function envOr(name: string, generate: () => string): { value: string; generated: boolean } {
+  const value = process.env[name];
+  return value === undefined || value === '' ? { value: generate(), generated: true } : { value, generated: false };
+}
+
+function readConfig(argv: string[]): CliConfig {
+  const { values } = parseArgs({
+    args: argv,
+    options: { port: { type: 'string' }, 'webhook-url': { type: 'string' } },
+    strict: true,
+  });
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${values.port}`);
+  const accessToken = envOr('SIMULATOR_ACCESS_TOKEN', () => `EAAsim${randomBytes(30).toString('base64url')}`);
+  return {
+    port,
+    webhookUrl: values['webhook-url'],
+    appSecret: envOr('SIMULATOR_APP_SECRET', () => randomBytes(16).toString('hex')),
+    phone: {
+      id: envOr('SIMULATOR_PHONE_NUMBER_ID', () => `1${randomDigits(14)}`).value,
+      displayPhoneNumber: envOr('SIMULATOR_DISPLAY_PHONE_NUMBER', () => `1555${randomDigits(7)}`).value,
+      accessToken: accessToken.value,
+      wabaId: envOr('SIMULATOR_WABA_ID', () => `1${randomDigits(14)}`).value,
+    },
+    accessTokenGenerated: accessToken.generated,
+  };
+}
+
+/** Log-safe view of an event: phone numbers masked, URLs without query strings. */
+function eventLogFields(event: SimulatorEvent): LogFields {
+  switch (event.type) {
+    case 'message_accepted':
+    case 'status_emitted':
+    case 'recipient_updated':
+      return { ...event, waId: maskPhoneNumber(event.waId) };
+    case 'webhook_attempt':
+    case 'webhook_url_changed':
+      return { ...event, url: describeUrl(event.url) };
+    default:
+      return { ...event };
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig(process.argv.slice(2));
+  const simulator = await startSimulator({
+    port: config.port,
+    appSecret: config.appSecret.value,
+    phoneNumbers: [config.phone],
+    ...(config.webhookUrl === undefined ? {} : { webhookUrl: config.webhookUrl }),
+    onEvent: (event) => {
+      const { type, ...fields } = eventLogFields(event);
+      log('info', String(type), fields);
+    },
+  });
+  // Generated demo credentials are printed once so they can be pasted into the app under test;
+  // credentials the operator supplied are theirs already and stay masked.
+  log('info', 'simulator started', {
+    url: simulator.url,
+    phoneNumberId: config.phone.id,
+    wabaId: config.phone.wabaId,
+    displayPhoneNumber: maskPhoneNumber(config.phone.displayPhoneNumber),
+    accessToken: config.accessTokenGenerated ? config.phone.accessToken : maskSecret(config.phone.accessToken),
+    appSecret: config.appSecret.generated ? config.appSecret.value : maskSecret(config.appSecret.value),
+    webhookUrl: config.webhookUrl === undefined ? null : describeUrl(config.webhookUrl),
+    sendEndpoint: `${simulator.url}/v23.0/${config.phone.id}/messages`,
+  });
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log('warn', 'second signal, exiting immediately', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    log('info', 'stopping', { signal });
+    simulator.stop().then(
+      () => {
+        log('info', 'stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        log('error', 'stop failed', { error: (error as Error).message });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  log('error', 'simulator failed to start', { error: (error as Error).message });
+  process.exit(1);
+});
