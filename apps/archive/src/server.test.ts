@@ -142,7 +142,12 @@ interface StatusEventFields {
 async function publishStatus(fields: StatusEventFields, msgId = fields.eventId): Promise<void> {
   const source = fields.source ?? StatusSource.STATUS_SOURCE_WEBHOOK;
   const data = MessageStatusChanged.encode(
-    MessageStatusChanged.fromPartial({ ...fields, source, occurredAt: new Date(fields.occurredAt), waMessageId: `wamid.${fields.messageId}` }),
+    MessageStatusChanged.fromPartial({
+      ...fields,
+      source,
+      occurredAt: new Date(fields.occurredAt),
+      waMessageId: `wamid.${fields.messageId}`,
+    }),
   ).finish();
   const subject = source === StatusSource.STATUS_SOURCE_DELIVERY ? subjects.deliveryEvents : subjects.receiptEvents;
   await publishEvent(publisher.js, subject, data, msgId);
@@ -150,7 +155,10 @@ async function publishStatus(fields: StatusEventFields, msgId = fields.eventId):
 
 /** Waits until both archive consumers have processed (and acknowledged or rejected) everything published so far. */
 async function waitUntilConsumersCaughtUp(): Promise<void> {
-  for (const [stream, durable] of [[streams.outbound.name, 'archive-outbound'], [streams.events.name, 'archive-events']]) {
+  for (const [stream, durable] of [
+    [streams.outbound.name, 'archive-outbound'],
+    [streams.events.name, 'archive-events'],
+  ]) {
     await waitFor(
       async () => {
         const info = await publisher.jsm.consumers.info(stream, durable);
@@ -167,11 +175,34 @@ function grpcCode(error: unknown): number | undefined {
 
 test('archives accepted and status events once each and lists them oldest first over gRPC', async () => {
   // Published out of order: the list is ordered by when things happened, not by arrival.
-  await publishStatus({ eventId: 'evt_a_delivered', tenantId: 'acme', messageId: 'msg_a', status: MessageStatus.MESSAGE_STATUS_DELIVERED, occurredAt: T0 + 2000 });
-  await publishStatus({ eventId: 'evt_a_sent', tenantId: 'acme', messageId: 'msg_a', status: MessageStatus.MESSAGE_STATUS_SENT, occurredAt: T0 + 1000, source: StatusSource.STATUS_SOURCE_DELIVERY });
+  await publishStatus({
+    eventId: 'evt_a_delivered',
+    tenantId: 'acme',
+    messageId: 'msg_a',
+    status: MessageStatus.MESSAGE_STATUS_DELIVERED,
+    occurredAt: T0 + 2000,
+  });
+  await publishStatus({
+    eventId: 'evt_a_sent',
+    tenantId: 'acme',
+    messageId: 'msg_a',
+    status: MessageStatus.MESSAGE_STATUS_SENT,
+    occurredAt: T0 + 1000,
+    source: StatusSource.STATUS_SOURCE_DELIVERY,
+  });
   await publishAccepted('acme', 'msg_a', T0);
   // The same event under another Nats-Msg-Id passes JetStream's de-duplication; the store must absorb it.
-  await publishStatus({ eventId: 'evt_a_sent', tenantId: 'acme', messageId: 'msg_a', status: MessageStatus.MESSAGE_STATUS_SENT, occurredAt: T0 + 1000, source: StatusSource.STATUS_SOURCE_DELIVERY }, 'evt_a_sent-redelivered');
+  await publishStatus(
+    {
+      eventId: 'evt_a_sent',
+      tenantId: 'acme',
+      messageId: 'msg_a',
+      status: MessageStatus.MESSAGE_STATUS_SENT,
+      occurredAt: T0 + 1000,
+      source: StatusSource.STATUS_SOURCE_DELIVERY,
+    },
+    'evt_a_sent-redelivered',
+  );
 
   await waitFor(async () => (await listEvents(KEYS.acme, 'msg_a')).length === 3, { what: 'three archived events for msg_a' });
   await waitUntilConsumersCaughtUp();
@@ -186,26 +217,45 @@ test('archives accepted and status events once each and lists them oldest first 
   );
   for (const event of events) {
     assert.equal(event.messageId, 'msg_a');
-    assert.ok(event.recordedAt && event.recordedAt.getTime() > T0, 'recordedAt is the archive\'s own time');
+    assert.ok(event.recordedAt && event.recordedAt.getTime() > T0, "recordedAt is the archive's own time");
   }
 });
 
 test('authenticates callers and scopes the list to the calling tenant', async () => {
   await assert.rejects(listEvents('wrong-key', 'msg_a'), (error: unknown) => grpcCode(error) === grpcStatus.UNAUTHENTICATED);
-  assert.deepEqual(await listEvents(KEYS.umbrella, 'msg_a'), [], 'another tenant sees nothing of acme\'s message');
+  assert.deepEqual(await listEvents(KEYS.umbrella, 'msg_a'), [], "another tenant sees nothing of acme's message");
   assert.deepEqual(await listEvents(KEYS.acme, 'msg_unknown'), []);
-  await assert.rejects(listEvents(KEYS.globex, 'msg_a'), (error: unknown) => grpcCode(error) === grpcStatus.FAILED_PRECONDITION, 'a us tenant is sent to its own region');
+  await assert.rejects(
+    listEvents(KEYS.globex, 'msg_a'),
+    (error: unknown) => grpcCode(error) === grpcStatus.FAILED_PRECONDITION,
+    'a us tenant is sent to its own region',
+  );
   await assert.rejects(listEvents(KEYS.acme, ''), (error: unknown) => {
     assert.equal(grpcCode(error), grpcStatus.INVALID_ARGUMENT);
-    assert.deepEqual(badRequestViolations(error as ServiceError).map((v) => v.field), ['message_id']);
+    assert.deepEqual(
+      badRequestViolations(error as ServiceError).map((v) => v.field),
+      ['message_id'],
+    );
     return true;
   });
 });
 
 test('events of tenants homed in another region, or unknown, are acknowledged but not stored', async () => {
   await publishAccepted('globex', 'msg_us', T0);
-  await publishStatus({ eventId: 'evt_us_sent', tenantId: 'globex', messageId: 'msg_us', status: MessageStatus.MESSAGE_STATUS_SENT, occurredAt: T0 + 1000 });
-  await publishStatus({ eventId: 'evt_nobody', tenantId: 'nobody', messageId: 'msg_nobody', status: MessageStatus.MESSAGE_STATUS_SENT, occurredAt: T0 + 1000 });
+  await publishStatus({
+    eventId: 'evt_us_sent',
+    tenantId: 'globex',
+    messageId: 'msg_us',
+    status: MessageStatus.MESSAGE_STATUS_SENT,
+    occurredAt: T0 + 1000,
+  });
+  await publishStatus({
+    eventId: 'evt_nobody',
+    tenantId: 'nobody',
+    messageId: 'msg_nobody',
+    status: MessageStatus.MESSAGE_STATUS_SENT,
+    occurredAt: T0 + 1000,
+  });
   await waitUntilConsumersCaughtUp();
 
   if (config.storage.kind !== 'sqlite') throw new Error('test expects sqlite storage');
@@ -224,16 +274,34 @@ test('events of tenants homed in another region, or unknown, are acknowledged bu
 
 test('undecodable or invalid events are rejected without blocking later ones', async () => {
   await publishEvent(publisher.js, subjects.receiptEvents, new Uint8Array([0xff, 0xff, 0xff]), 'garbage-1');
-  await publishStatus({ eventId: 'evt_b_unspecified', tenantId: 'acme', messageId: 'msg_b', status: MessageStatus.MESSAGE_STATUS_UNSPECIFIED, occurredAt: T0 });
+  await publishStatus({
+    eventId: 'evt_b_unspecified',
+    tenantId: 'acme',
+    messageId: 'msg_b',
+    status: MessageStatus.MESSAGE_STATUS_UNSPECIFIED,
+    occurredAt: T0,
+  });
   await publishEvent(publisher.js, subjects.outboundAccepted, new Uint8Array([0xff, 0xff, 0xff]), 'garbage-2');
-  await publishStatus({ eventId: 'evt_b_read', tenantId: 'acme', messageId: 'msg_b', status: MessageStatus.MESSAGE_STATUS_READ, occurredAt: T0 + 3000 });
+  await publishStatus({
+    eventId: 'evt_b_read',
+    tenantId: 'acme',
+    messageId: 'msg_b',
+    status: MessageStatus.MESSAGE_STATUS_READ,
+    occurredAt: T0 + 3000,
+  });
   await publishAccepted('acme', 'msg_b', T0);
 
-  const events = await waitFor(async () => {
-    const listed = await listEvents(KEYS.acme, 'msg_b');
-    return listed.length === 2 ? listed : undefined;
-  }, { what: 'the valid events after the garbage' });
-  assert.deepEqual(events.map((e) => e.eventId), ['accepted:msg_b', 'evt_b_read']);
+  const events = await waitFor(
+    async () => {
+      const listed = await listEvents(KEYS.acme, 'msg_b');
+      return listed.length === 2 ? listed : undefined;
+    },
+    { what: 'the valid events after the garbage' },
+  );
+  assert.deepEqual(
+    events.map((e) => e.eventId),
+    ['accepted:msg_b', 'evt_b_read'],
+  );
   await waitUntilConsumersCaughtUp();
   const rejected = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'message rejected');
   assert.equal(rejected.length, 3, 'each bad event is terminated once, not retried');
@@ -242,14 +310,31 @@ test('undecodable or invalid events are rejected without blocking later ones', a
 test('events published while the archive was down are recorded after it restarts on the same data', async () => {
   await stopArchiveAndClient();
   await publishAccepted('acme', 'msg_c', T0);
-  await publishStatus({ eventId: 'evt_c_failed', tenantId: 'acme', messageId: 'msg_c', status: MessageStatus.MESSAGE_STATUS_FAILED, occurredAt: T0 + 1000, errorCode: 131026, errorTitle: 'Message undeliverable' });
+  await publishStatus({
+    eventId: 'evt_c_failed',
+    tenantId: 'acme',
+    messageId: 'msg_c',
+    status: MessageStatus.MESSAGE_STATUS_FAILED,
+    occurredAt: T0 + 1000,
+    errorCode: 131026,
+    errorTitle: 'Message undeliverable',
+  });
 
   await startArchiveAndClient();
-  const events = await waitFor(async () => {
-    const listed = await listEvents(KEYS.acme, 'msg_c');
-    return listed.length === 2 ? listed : undefined;
-  }, { what: 'events published while the archive was down' });
-  assert.deepEqual(events.map((e) => [e.eventId, e.status]), [['accepted:msg_c', MessageStatus.MESSAGE_STATUS_ACCEPTED], ['evt_c_failed', MessageStatus.MESSAGE_STATUS_FAILED]]);
+  const events = await waitFor(
+    async () => {
+      const listed = await listEvents(KEYS.acme, 'msg_c');
+      return listed.length === 2 ? listed : undefined;
+    },
+    { what: 'events published while the archive was down' },
+  );
+  assert.deepEqual(
+    events.map((e) => [e.eventId, e.status]),
+    [
+      ['accepted:msg_c', MessageStatus.MESSAGE_STATUS_ACCEPTED],
+      ['evt_c_failed', MessageStatus.MESSAGE_STATUS_FAILED],
+    ],
+  );
   assert.equal((await listEvents(KEYS.acme, 'msg_a')).length, 3, 'earlier events survived the restart');
 });
 
@@ -258,6 +343,11 @@ test('logs carry ids, kinds and statuses, never text bodies or phone numbers', (
   assert.ok(!text.includes(TEXT_BODY), 'no text body in logs');
   assert.ok(!text.includes(RECIPIENT) && !text.includes(RECIPIENT.slice(1)), 'no recipient number in logs');
   const archived = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'event archived');
-  assert.ok(archived.some((e) => e.tenant_id === 'acme' && e.message_id === 'msg_a' && e.kind === 'accepted' && e.status === 'ACCEPTED' && e.outcome === 'recorded'));
+  assert.ok(
+    archived.some(
+      (e) =>
+        e.tenant_id === 'acme' && e.message_id === 'msg_a' && e.kind === 'accepted' && e.status === 'ACCEPTED' && e.outcome === 'recorded',
+    ),
+  );
   assert.ok(archived.some((e) => e.message_id === 'msg_a' && e.kind === 'status' && e.status === 'SENT' && e.outcome === 'duplicate'));
 });

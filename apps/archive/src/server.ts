@@ -1,6 +1,14 @@
 import { systemClock } from '@waygate/domain';
 import { startGrpcServer } from '@waygate/grpc';
-import { connectJetStream, ensureRegionStreams, regionStreams, regionSubjects, startConsumer, type JetStreamConnection, type RunningConsumer } from '@waygate/nats';
+import {
+  connectJetStream,
+  ensureRegionStreams,
+  regionStreams,
+  regionSubjects,
+  startConsumer,
+  type JetStreamConnection,
+  type RunningConsumer,
+} from '@waygate/nats';
 import { ArchiveServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
@@ -68,7 +76,14 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
       port: config.grpcPort,
       tenants,
       region: config.region,
-      services: [{ name: SERVICE_NAMES.archive, protoFile: SERVICE_PROTO_FILES.archive, definition: ArchiveServiceService, implementation: createArchiveHandler(service, tenants, logger) }],
+      services: [
+        {
+          name: SERVICE_NAMES.archive,
+          protoFile: SERVICE_PROTO_FILES.archive,
+          definition: ArchiveServiceService,
+          implementation: createArchiveHandler(service, tenants, logger),
+        },
+      ],
     });
     logger.info({ port: grpc.port, region: config.region, storage: config.storage.kind }, 'archive listening');
 

@@ -26,8 +26,13 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
     {
       ...commonEnvShape,
       WAYGATE_GRPC_PORT: envSchemas.port(DEFAULT_GRPC_PORT),
-      WAYGATE_WHATSAPP_API_BASE_URL: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).default('https://graph.facebook.com'),
-      WAYGATE_WHATSAPP_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v23.0').default('v23.0'),
+      WAYGATE_WHATSAPP_API_BASE_URL: z
+        .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+        .default('https://graph.facebook.com'),
+      WAYGATE_WHATSAPP_API_VERSION: z
+        .string()
+        .regex(/^v\d+\.\d+$/, 'must look like v23.0')
+        .default('v23.0'),
       WAYGATE_WHATSAPP_TIMEOUT_MS: envSchemas.durationMs(10_000),
       WAYGATE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
       WAYGATE_RETRY_BASE_DELAY_MS: envSchemas.durationMs(1_000),

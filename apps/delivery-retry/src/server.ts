@@ -33,7 +33,11 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
 
   const service = createDeliveryService({
     store: storage.store,
-    client: createCloudApiClient({ baseUrl: config.whatsappApiBaseUrl, version: config.whatsappApiVersion, timeoutMs: config.whatsappTimeoutMs }),
+    client: createCloudApiClient({
+      baseUrl: config.whatsappApiBaseUrl,
+      version: config.whatsappApiVersion,
+      timeoutMs: config.whatsappTimeoutMs,
+    }),
     publisher: createNatsStatusPublisher(nats.js, config.region),
     accessToken: (tenantId, phoneNumberId) => {
       const found = tenants.findPhoneNumber(phoneNumberId);
@@ -59,9 +63,19 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     port: config.grpcPort,
     tenants,
     region: config.region,
-    services: [{ name: SERVICE_NAMES.deliveryAdmin, protoFile: SERVICE_PROTO_FILES.deliveryAdmin, definition: DeliveryAdminServiceService, implementation: createDeliveryAdminHandler(service, tenants, logger) }],
+    services: [
+      {
+        name: SERVICE_NAMES.deliveryAdmin,
+        protoFile: SERVICE_PROTO_FILES.deliveryAdmin,
+        definition: DeliveryAdminServiceService,
+        implementation: createDeliveryAdminHandler(service, tenants, logger),
+      },
+    ],
   });
-  logger.info({ port: grpc.port, region: config.region, storage: config.storage.kind, api: config.whatsappApiBaseUrl }, 'delivery-retry listening');
+  logger.info(
+    { port: grpc.port, region: config.region, storage: config.storage.kind, api: config.whatsappApiBaseUrl },
+    'delivery-retry listening',
+  );
 
   return {
     grpcPort: grpc.port,

@@ -16,7 +16,10 @@ export const DEFAULT_GRPC_PORT = 50051;
 
 /** Reads and validates ingress's configuration once, at startup. */
 export function loadIngressConfig(env: NodeJS.ProcessEnv = process.env): IngressConfig {
-  const parsed = parseEnv({ ...commonEnvShape, WAYGATE_GRPC_PORT: envSchemas.port(DEFAULT_GRPC_PORT), WAYGATE_OUTBOX_INTERVAL_MS: envSchemas.durationMs(5000) }, env);
+  const parsed = parseEnv(
+    { ...commonEnvShape, WAYGATE_GRPC_PORT: envSchemas.port(DEFAULT_GRPC_PORT), WAYGATE_OUTBOX_INTERVAL_MS: envSchemas.durationMs(5000) },
+    env,
+  );
   return {
     region: parsed.WAYGATE_REGION,
     natsUrl: parsed.WAYGATE_NATS_URL,

@@ -61,7 +61,14 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     port: config.grpcPort,
     tenants,
     region: config.region,
-    services: [{ name: SERVICE_NAMES.messaging, protoFile: SERVICE_PROTO_FILES.messaging, definition: MessagingServiceService, implementation: createMessagingHandler(service, tenants, logger) }],
+    services: [
+      {
+        name: SERVICE_NAMES.messaging,
+        protoFile: SERVICE_PROTO_FILES.messaging,
+        definition: MessagingServiceService,
+        implementation: createMessagingHandler(service, tenants, logger),
+      },
+    ],
   });
   logger.info({ port: grpc.port, region: config.region, storage: config.storage.kind }, 'ingress listening');
 

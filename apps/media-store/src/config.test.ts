@@ -27,12 +27,15 @@ test('a key from the environment is decoded, and never shows when the config is 
 
 test('an invalid key fails fast, naming the variable but not echoing its value', () => {
   for (const bad of ['', 'c2hvcnQ=', randomBytes(32).toString('hex'), randomBytes(48).toString('base64')]) {
-    assert.throws(() => loadMediaStoreConfig({ ...base, WAYGATE_MEDIA_ENCRYPTION_KEY: bad }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /WAYGATE_MEDIA_ENCRYPTION_KEY: must be base64 of exactly 32 bytes/);
-      if (bad) assert.ok(!error.message.includes(bad));
-      return true;
-    });
+    assert.throws(
+      () => loadMediaStoreConfig({ ...base, WAYGATE_MEDIA_ENCRYPTION_KEY: bad }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        assert.match(error.message, /WAYGATE_MEDIA_ENCRYPTION_KEY: must be base64 of exactly 32 bytes/);
+        if (bad) assert.ok(!error.message.includes(bad));
+        return true;
+      },
+    );
   }
 });
 

@@ -37,7 +37,10 @@ export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): Medi
       WAYGATE_GRPC_PORT: envSchemas.port(DEFAULT_GRPC_PORT),
       WAYGATE_DATA_DIR: envSchemas.dataDir,
       // Set but empty counts as invalid, not as unset: an empty secret is a deployment mistake, not a request for a dev key.
-      WAYGATE_MEDIA_ENCRYPTION_KEY: z.string().refine((value) => decodeMediaKey(value) !== undefined, KEY_FORMAT).optional(),
+      WAYGATE_MEDIA_ENCRYPTION_KEY: z
+        .string()
+        .refine((value) => decodeMediaKey(value) !== undefined, KEY_FORMAT)
+        .optional(),
     },
     env,
   );

@@ -5,10 +5,8 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
-import { credentials, loadPackageDefinition, Metadata, status, type Client, type ServiceError } from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
-import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { badRequestViolations } from '@waygate/grpc';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { badRequestViolations, checkGrpcHealth } from '@waygate/grpc';
 import { MediaServiceClient, type GetMediaResponse, type PutMediaRequest, type PutMediaResponse } from '@waygate/proto';
 import { hashApiKey } from '@waygate/tenancy';
 import { createLogger, type StartedService } from '@waygate/telemetry';
@@ -59,7 +57,13 @@ async function startEnvironment(options: { dataDir?: string; env?: NodeJS.Proces
   const tenantsFile = path.join(dir.path, 'tenants.yaml');
   writeFileSync(tenantsFile, TENANTS_YAML);
   const dataDir = options.dataDir ?? path.join(dir.path, 'data');
-  const config = loadMediaStoreConfig({ WAYGATE_REGION: 'eu', WAYGATE_TENANTS_FILE: tenantsFile, WAYGATE_GRPC_PORT: '0', WAYGATE_DATA_DIR: dataDir, ...options.env });
+  const config = loadMediaStoreConfig({
+    WAYGATE_REGION: 'eu',
+    WAYGATE_TENANTS_FILE: tenantsFile,
+    WAYGATE_GRPC_PORT: '0',
+    WAYGATE_DATA_DIR: dataDir,
+    ...options.env,
+  });
   const log = capturingLogger();
   const service: StartedService & { grpcPort: number } = await startMediaStore(config, log.logger);
   const client = new MediaServiceClient(`127.0.0.1:${service.grpcPort}`, credentials.createInsecure(), CLIENT_OPTIONS);
@@ -84,11 +88,15 @@ function auth(apiKey: string | undefined): Metadata {
 }
 
 function putMedia(client: MediaServiceClient, request: PutMediaRequest, apiKey?: string): Promise<PutMediaResponse> {
-  return new Promise((resolve, reject) => client.putMedia(request, auth(apiKey), (error, response) => (error ? reject(error) : resolve(response))));
+  return new Promise((resolve, reject) =>
+    client.putMedia(request, auth(apiKey), (error, response) => (error ? reject(error) : resolve(response))),
+  );
 }
 
 function getMedia(client: MediaServiceClient, mediaId: string, apiKey?: string): Promise<GetMediaResponse> {
-  return new Promise((resolve, reject) => client.getMedia({ mediaId }, auth(apiKey), (error, response) => (error ? reject(error) : resolve(response))));
+  return new Promise((resolve, reject) =>
+    client.getMedia({ mediaId }, auth(apiKey), (error, response) => (error ? reject(error) : resolve(response))),
+  );
 }
 
 function hasCode(code: status) {
@@ -101,7 +109,11 @@ function hasCode(code: status) {
 /** Every file of the SQLite database (main file and WAL), as bytes. */
 function databaseBytes(dataDir: string): Buffer {
   const folder = path.join(dataDir, 'eu');
-  return Buffer.concat(readdirSync(folder).filter((name) => name.startsWith('media-store.sqlite')).map((name) => readFileSync(path.join(folder, name))));
+  return Buffer.concat(
+    readdirSync(folder)
+      .filter((name) => name.startsWith('media-store.sqlite'))
+      .map((name) => readFileSync(path.join(folder, name))),
+  );
 }
 
 describe('media-store over gRPC', () => {
@@ -127,12 +139,18 @@ describe('media-store over gRPC', () => {
     assert.ok(got.createdAt instanceof Date);
 
     const stored = env.lines.find((line) => line.includes('"media stored"'));
-    assert.ok(stored?.includes(put.mediaId) && stored.includes('"tenant_id":"acme"') && stored.includes('"mime_type":"application/pdf"'), stored);
+    assert.ok(
+      stored?.includes(put.mediaId) && stored.includes('"tenant_id":"acme"') && stored.includes('"mime_type":"application/pdf"'),
+      stored,
+    );
     const logs = env.lines.join('');
-    assert.ok(!logs.includes('PLAINTEXT-MARKER') && !logs.includes(SECRET_FILENAME) && !logs.includes(key), 'logs hold no content, file name or key');
+    assert.ok(
+      !logs.includes('PLAINTEXT-MARKER') && !logs.includes(SECRET_FILENAME) && !logs.includes(key),
+      'logs hold no content, file name or key',
+    );
   });
 
-  test('a 5 MiB blob fits through the server\'s raised receive limit', async () => {
+  test("a 5 MiB blob fits through the server's raised receive limit", async () => {
     const content = randomBytes(5 * 1024 * 1024);
     const put = await putMedia(env.client, { content, mimeType: 'video/mp4', filename: '' }, 'key-acme');
     const got = await getMedia(env.client, put.mediaId, 'key-acme');
@@ -153,39 +171,67 @@ describe('media-store over gRPC', () => {
     } finally {
       db.close();
     }
-    assert.equal(databaseBytes(env.dataDir).includes(Buffer.from('PLAINTEXT-MARKER')), false, 'nor does any page of the database or its WAL');
+    assert.equal(
+      databaseBytes(env.dataDir).includes(Buffer.from('PLAINTEXT-MARKER')),
+      false,
+      'nor does any page of the database or its WAL',
+    );
   });
 
   test('a missing or wrong API key is UNAUTHENTICATED', async () => {
-    await assert.rejects(putMedia(env.client, { content: SECRET_CONTENT, mimeType: 'image/png', filename: '' }, 'key-wrong'), hasCode(status.UNAUTHENTICATED));
+    await assert.rejects(
+      putMedia(env.client, { content: SECRET_CONTENT, mimeType: 'image/png', filename: '' }, 'key-wrong'),
+      hasCode(status.UNAUTHENTICATED),
+    );
     await assert.rejects(getMedia(env.client, 'med_x', undefined), hasCode(status.UNAUTHENTICATED));
   });
 
-  test('another tenant\'s media and an unknown id are NOT_FOUND', async () => {
+  test("another tenant's media and an unknown id are NOT_FOUND", async () => {
     const { mediaId } = await putMedia(env.client, { content: SECRET_CONTENT, mimeType: 'image/png', filename: '' }, 'key-acme');
     await assert.rejects(getMedia(env.client, mediaId, 'key-globex'), hasCode(status.NOT_FOUND));
     await assert.rejects(getMedia(env.client, 'med_unknown', 'key-acme'), hasCode(status.NOT_FOUND));
   });
 
   test('an oversize blob is INVALID_ARGUMENT with a BadRequest violation on content; all bad fields are listed', async () => {
-    await assert.rejects(putMedia(env.client, { content: Buffer.alloc(5 * 1024 * 1024 + 1), mimeType: 'image/png', filename: '' }, 'key-acme'), (error: ServiceError) => {
-      assert.equal(error.code, status.INVALID_ARGUMENT);
-      assert.deepEqual(badRequestViolations(error).map((v) => v.field), ['content']);
-      return true;
-    });
-    await assert.rejects(putMedia(env.client, { content: Buffer.alloc(0), mimeType: 'png', filename: '../x' }, 'key-acme'), (error: ServiceError) => {
-      assert.equal(error.code, status.INVALID_ARGUMENT);
-      assert.deepEqual(badRequestViolations(error).map((v) => v.field).sort(), ['content', 'filename', 'mime_type']);
-      return true;
-    });
+    await assert.rejects(
+      putMedia(env.client, { content: Buffer.alloc(5 * 1024 * 1024 + 1), mimeType: 'image/png', filename: '' }, 'key-acme'),
+      (error: ServiceError) => {
+        assert.equal(error.code, status.INVALID_ARGUMENT);
+        assert.deepEqual(
+          badRequestViolations(error).map((v) => v.field),
+          ['content'],
+        );
+        return true;
+      },
+    );
+    await assert.rejects(
+      putMedia(env.client, { content: Buffer.alloc(0), mimeType: 'png', filename: '../x' }, 'key-acme'),
+      (error: ServiceError) => {
+        assert.equal(error.code, status.INVALID_ARGUMENT);
+        assert.deepEqual(
+          badRequestViolations(error)
+            .map((v) => v.field)
+            .sort(),
+          ['content', 'filename', 'mime_type'],
+        );
+        return true;
+      },
+    );
   });
 
   test('a tenant homed in another region is FAILED_PRECONDITION', async () => {
-    await assert.rejects(putMedia(env.client, { content: SECRET_CONTENT, mimeType: 'image/png', filename: '' }, 'key-initech'), hasCode(status.FAILED_PRECONDITION));
+    await assert.rejects(
+      putMedia(env.client, { content: SECRET_CONTENT, mimeType: 'image/png', filename: '' }, 'key-initech'),
+      hasCode(status.FAILED_PRECONDITION),
+    );
   });
 
   test('a tampered row is INTERNAL with a generic message, logged with its media id and no content', async () => {
-    const { mediaId } = await putMedia(env.client, { content: SECRET_CONTENT, mimeType: 'application/pdf', filename: SECRET_FILENAME }, 'key-acme');
+    const { mediaId } = await putMedia(
+      env.client,
+      { content: SECRET_CONTENT, mimeType: 'application/pdf', filename: SECRET_FILENAME },
+      'key-acme',
+    );
     const db = new Database(path.join(env.dataDir, 'eu', 'media-store.sqlite'));
     try {
       db.prepare('UPDATE media SET auth_tag = ? WHERE tenant_id = ? AND media_id = ?').run(randomBytes(16), 'acme', mediaId);
@@ -203,22 +249,9 @@ describe('media-store over gRPC', () => {
   });
 
   test('health reports SERVING', async () => {
-    const health = loadPackageDefinition(loadSync(healthProtoPath, { enums: String })) as unknown as {
-      grpc: { health: { v1: { Health: new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => Client & { check: Function } } } };
-    };
-    const client = new health.grpc.health.v1.Health(`127.0.0.1:${env.service.grpcPort}`, credentials.createInsecure());
-    try {
-      const response = await new Promise<{ status: string }>((resolve, reject) =>
-        client.check({ service: '' }, (error: Error | null, value: { status: string }) => (error ? reject(error) : resolve(value))),
-      );
-      assert.equal(response.status, 'SERVING');
-      const perService = await new Promise<{ status: string }>((resolve, reject) =>
-        client.check({ service: 'waygate.media.v1.MediaService' }, (error: Error | null, value: { status: string }) => (error ? reject(error) : resolve(value))),
-      );
-      assert.equal(perService.status, 'SERVING');
-    } finally {
-      client.close();
-    }
+    const address = `127.0.0.1:${env.service.grpcPort}`;
+    assert.equal(await checkGrpcHealth(address), 'SERVING');
+    assert.equal(await checkGrpcHealth(address, { service: 'waygate.media.v1.MediaService' }), 'SERVING');
   });
 });
 
@@ -240,7 +273,11 @@ test('without WAYGATE_MEDIA_ENCRYPTION_KEY (SQLite), a local key file is created
 
     const second = await startEnvironment({ dataDir: keep.path });
     try {
-      assert.deepEqual((await getMedia(second.client, mediaId, 'key-acme')).content, SECRET_CONTENT, 'the same key decrypts after a restart');
+      assert.deepEqual(
+        (await getMedia(second.client, mediaId, 'key-acme')).content,
+        SECRET_CONTENT,
+        'the same key decrypts after a restart',
+      );
       assert.ok(second.lines.some((line) => line.includes('"created":false')));
       assert.ok(!second.lines.join('').includes(keyText), 'the key is never logged');
     } finally {

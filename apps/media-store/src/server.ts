@@ -54,14 +54,24 @@ export async function startMediaStore(config: MediaStoreConfig, logger: Logger):
       tenants,
       region: config.region,
       maxReceiveMessageBytes: MAX_GRPC_MESSAGE_BYTES,
-      services: [{ name: SERVICE_NAMES.media, protoFile: SERVICE_PROTO_FILES.media, definition: MediaServiceService, implementation: createMediaHandler(service, tenants, logger) }],
+      services: [
+        {
+          name: SERVICE_NAMES.media,
+          protoFile: SERVICE_PROTO_FILES.media,
+          definition: MediaServiceService,
+          implementation: createMediaHandler(service, tenants, logger),
+        },
+      ],
     });
   } catch (error) {
     // e.g. the port is taken: release the store rather than leave it open behind a failed start.
     await storage.close();
     throw error;
   }
-  logger.info({ port: grpc.port, region: config.region, storage: config.storage.kind, key_source: config.encryptionKey.kind }, 'media-store listening');
+  logger.info(
+    { port: grpc.port, region: config.region, storage: config.storage.kind, key_source: config.encryptionKey.kind },
+    'media-store listening',
+  );
 
   return {
     grpcPort: grpc.port,

@@ -18,7 +18,12 @@ export const DEFAULT_HTTP_PORT = 8080;
 /** Reads and validates receipt's configuration once, at startup. */
 export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): ReceiptConfig {
   const parsed = parseEnv(
-    { ...commonEnvShape, WAYGATE_GRPC_PORT: envSchemas.port(DEFAULT_GRPC_PORT), WAYGATE_HTTP_HOST: envSchemas.host, WAYGATE_HTTP_PORT: envSchemas.port(DEFAULT_HTTP_PORT) },
+    {
+      ...commonEnvShape,
+      WAYGATE_GRPC_PORT: envSchemas.port(DEFAULT_GRPC_PORT),
+      WAYGATE_HTTP_HOST: envSchemas.host,
+      WAYGATE_HTTP_PORT: envSchemas.port(DEFAULT_HTTP_PORT),
+    },
     env,
   );
   return {

@@ -32,7 +32,14 @@ before(async () => {
     whatsapp: { wabaId: "900", appSecret: app-secret, verifyToken: verify-me, phoneNumbers: [{ id: "200", displayPhoneNumber: "+15550001111", accessToken: t }] }
 `,
   );
-  const config = loadReceiptConfig({ WAYGATE_REGION: 'eu', WAYGATE_NATS_URL: nats.url, WAYGATE_TENANTS_FILE: tenantsFile, WAYGATE_DATA_DIR: dir.path, WAYGATE_GRPC_PORT: '0', WAYGATE_HTTP_PORT: '0' });
+  const config = loadReceiptConfig({
+    WAYGATE_REGION: 'eu',
+    WAYGATE_NATS_URL: nats.url,
+    WAYGATE_TENANTS_FILE: tenantsFile,
+    WAYGATE_DATA_DIR: dir.path,
+    WAYGATE_GRPC_PORT: '0',
+    WAYGATE_HTTP_PORT: '0',
+  });
   receipt = await startReceipt(config, logger);
   url = `http://127.0.0.1:${receipt.httpPort}/webhooks/whatsapp`;
   connection = await connectJetStream(nats.url, 'receipt-test');
@@ -49,7 +56,24 @@ const queuedWebhooks = async () => (await connection.jsm.streams.info(regionStre
 /** JSON body of an HTTP answer. */
 const json = async (response: Response) => (await response.json()) as { error?: string; status?: string };
 const sign = (body: string, secret = 'app-secret') => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-const statusBody = JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '900', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550001111', phone_number_id: '200' }, statuses: [{ id: 'wamid.1', status: 'sent', timestamp: '1700000000', recipient_id: '4915112345678' }] } }] }] });
+const statusBody = JSON.stringify({
+  object: 'whatsapp_business_account',
+  entry: [
+    {
+      id: '900',
+      changes: [
+        {
+          field: 'messages',
+          value: {
+            messaging_product: 'whatsapp',
+            metadata: { display_phone_number: '15550001111', phone_number_id: '200' },
+            statuses: [{ id: 'wamid.1', status: 'sent', timestamp: '1700000000', recipient_id: '4915112345678' }],
+          },
+        },
+      ],
+    },
+  ],
+});
 
 test('subscription handshake echoes the challenge only for a known verify token', async () => {
   const ok = await fetch(`${url}?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=12345`);
@@ -64,7 +88,11 @@ test('subscription handshake echoes the challenge only for a known verify token'
 test('a bad or missing signature is refused with 401 and nothing is queued', async () => {
   const before = await queuedWebhooks();
   for (const signature of [sign(statusBody, 'wrong-secret'), undefined, 'sha256=00']) {
-    const response = await fetch(url, { method: 'POST', body: statusBody, headers: { 'content-type': 'application/json', ...(signature ? { 'x-hub-signature-256': signature } : {}) } });
+    const response = await fetch(url, {
+      method: 'POST',
+      body: statusBody,
+      headers: { 'content-type': 'application/json', ...(signature ? { 'x-hub-signature-256': signature } : {}) },
+    });
     assert.equal(response.status, 401);
     assert.match(String((await json(response)).error), /X-Hub-Signature-256/);
   }
@@ -74,7 +102,11 @@ test('a bad or missing signature is refused with 401 and nothing is queued', asy
 test('a signed webhook is queued durably before 200; an identical retry is stored once', async () => {
   const before = await queuedWebhooks();
   for (let i = 0; i < 2; i++) {
-    const response = await fetch(url, { method: 'POST', body: statusBody, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(statusBody) } });
+    const response = await fetch(url, {
+      method: 'POST',
+      body: statusBody,
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(statusBody) },
+    });
     assert.equal(response.status, 200);
     assert.deepEqual(await json(response), { status: 'queued' });
   }
@@ -83,7 +115,11 @@ test('a signed webhook is queued durably before 200; an identical retry is store
 
 test('oversize bodies get 413 and signed non-JSON is answered without being queued', async () => {
   const big = 'x'.repeat(3 * 1024 * 1024 + 1);
-  const oversize = await fetch(url, { method: 'POST', body: big, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(big) } });
+  const oversize = await fetch(url, {
+    method: 'POST',
+    body: big,
+    headers: { 'content-type': 'application/json', 'x-hub-signature-256': sign(big) },
+  });
   assert.equal(oversize.status, 413);
   assert.match(String((await json(oversize)).error), /exceeds/);
   const before = await queuedWebhooks();

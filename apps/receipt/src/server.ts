@@ -26,7 +26,10 @@ async function openReceiptStore(config: ReceiptConfig): Promise<{ store: Receipt
 }
 
 /** Wires receipt: the webhook HTTP endpoint, its JetStream queue and processor, the wamid index, gRPC health. */
-export async function startReceipt(config: ReceiptConfig, logger: Logger): Promise<StartedService & { grpcPort: number; httpPort: number }> {
+export async function startReceipt(
+  config: ReceiptConfig,
+  logger: Logger,
+): Promise<StartedService & { grpcPort: number; httpPort: number }> {
   const tenants = loadTenantsFile(config.tenantsFile);
   const storage = await openReceiptStore(config);
   const nats = await connectJetStream(config.natsUrl, `receipt-${config.region}`);
@@ -34,7 +37,12 @@ export async function startReceipt(config: ReceiptConfig, logger: Logger): Promi
   const subjects = regionSubjects(config.region);
   const streams = regionStreams(config.region);
 
-  const service = createReceiptService({ store: storage.store, publisher: createNatsResolvedStatusPublisher(nats.js, config.region), tenants, region: config.region });
+  const service = createReceiptService({
+    store: storage.store,
+    publisher: createNatsResolvedStatusPublisher(nats.js, config.region),
+    tenants,
+    region: config.region,
+  });
 
   const deliveryEvents = await startConsumer(nats, {
     stream: streams.events.name,
@@ -56,7 +64,13 @@ export async function startReceipt(config: ReceiptConfig, logger: Logger): Promi
     region: config.region,
     logger,
     // Meta retries identical bodies; the body hash as message id stores each once within the dedupe window.
-    queue: (body, bodySha256) => publishEvent(nats.js, subjects.whatsappWebhooks, WebhookReceived.encode({ body: Buffer.from(body), receivedAt: new Date() }).finish(), `webhook:${bodySha256}`),
+    queue: (body, bodySha256) =>
+      publishEvent(
+        nats.js,
+        subjects.whatsappWebhooks,
+        WebhookReceived.encode({ body: Buffer.from(body), receivedAt: new Date() }).finish(),
+        `webhook:${bodySha256}`,
+      ),
   });
   const httpServer = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, app);
   await new Promise<void>((resolve, reject) => {

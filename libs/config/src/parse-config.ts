@@ -34,10 +34,16 @@ export const envSchemas = {
   region: z.enum(['eu', 'us'], { message: 'must be "eu" or "us"' }),
   port: (defaultPort: number) => z.coerce.number().int().min(0).max(65535).default(defaultPort),
   host: z.string().min(1).default('127.0.0.1'),
-  natsUrl: z.string().regex(/^(nats|tls):\/\/\S+$/, 'must be a nats:// or tls:// URL').default('nats://127.0.0.1:4222'),
+  natsUrl: z
+    .string()
+    .regex(/^(nats|tls):\/\/\S+$/, 'must be a nats:// or tls:// URL')
+    .default('nats://127.0.0.1:4222'),
   storage: z.enum(['sqlite', 'mongodb'], { message: 'must be "sqlite" or "mongodb"' }).default('sqlite'),
   dataDir: z.string().min(1).default('.data'),
-  mongoUri: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL').optional(),
+  mongoUri: z
+    .string()
+    .regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL')
+    .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   tenantsFile: z.string().min(1, 'must name the tenants YAML file'),
   durationMs: (defaultMs: number) => z.coerce.number().int().positive().default(defaultMs),

@@ -3,8 +3,7 @@ import { ConfigError, envSchemas, parseEnv } from './parse-config';
 
 /** Where a service keeps its data: an embedded SQLite file (default) or MongoDB (production). */
 export type StorageConfig =
-  | { readonly kind: 'sqlite'; readonly file: string }
-  | { readonly kind: 'mongodb'; readonly uri: string; readonly database: string };
+  { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'mongodb'; readonly uri: string; readonly database: string };
 
 /**
  * Reads WAYGATE_STORAGE, WAYGATE_DATA_DIR and WAYGATE_MONGODB_URI. Each service has its own SQLite file or
@@ -16,7 +15,10 @@ export function parseStorageConfig(service: string, region: string, env: NodeJS.
       WAYGATE_STORAGE: envSchemas.storage,
       WAYGATE_DATA_DIR: envSchemas.dataDir,
       WAYGATE_MONGODB_URI: envSchemas.mongoUri,
-      WAYGATE_MONGODB_DATABASE_PREFIX: z.string().regex(/^[a-z0-9_]+$/).default('waygate'),
+      WAYGATE_MONGODB_DATABASE_PREFIX: z
+        .string()
+        .regex(/^[a-z0-9_]+$/)
+        .default('waygate'),
     },
     env,
   );

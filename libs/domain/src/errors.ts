@@ -34,7 +34,10 @@ export class UnauthenticatedError extends WaygateError {
 /** The resource does not exist for this tenant (another tenant's resources are reported the same way). */
 export class NotFoundError extends WaygateError {
   readonly kind = 'not-found';
-  constructor(readonly resource: string, readonly id: string) {
+  constructor(
+    readonly resource: string,
+    readonly id: string,
+  ) {
     super(`${resource} ${id} not found`);
   }
 }
@@ -50,7 +53,11 @@ export class IdempotencyConflictError extends WaygateError {
 /** The tenant is homed in another region; nothing about it may be processed or stored here. */
 export class WrongRegionError extends WaygateError {
   readonly kind = 'wrong-region';
-  constructor(readonly tenantId: string, readonly homeRegion: string, readonly servingRegion: string) {
+  constructor(
+    readonly tenantId: string,
+    readonly homeRegion: string,
+    readonly servingRegion: string,
+  ) {
     super(`tenant is homed in region "${homeRegion}"; this is region "${servingRegion}": call the ${homeRegion} endpoint`);
   }
 }

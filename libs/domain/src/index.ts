@@ -15,3 +15,4 @@ export type { FieldViolation } from './errors';
 export { systemClock } from './clock';
 export type { Clock } from './clock';
 export { newId } from './ids';
+export { orderStatusEvents } from './status-event-order';

@@ -1,5 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { Any, BadRequest, PreconditionFailure, RpcStatus } from '@waygate/proto';
+import { type Any, BadRequest, PreconditionFailure, RpcStatus } from '@waygate/proto';
 import {
   IdempotencyConflictError,
   InvalidArgumentError,
@@ -26,13 +26,17 @@ export function toGrpcError(error: unknown): GrpcError {
   if (!isWaygateError(error)) return { code: status.INTERNAL, details: 'internal error' };
   if (error instanceof InvalidArgumentError) {
     const badRequest = BadRequest.encode({ fieldViolations: error.violations.map((v) => ({ ...v })) }).finish();
-    return withRichDetails(status.INVALID_ARGUMENT, error.message, [{ typeUrl: 'type.googleapis.com/google.rpc.BadRequest', value: Buffer.from(badRequest) }]);
+    return withRichDetails(status.INVALID_ARGUMENT, error.message, [
+      { typeUrl: 'type.googleapis.com/google.rpc.BadRequest', value: Buffer.from(badRequest) },
+    ]);
   }
   if (error instanceof WrongRegionError) {
     const failure = PreconditionFailure.encode({
       violations: [{ type: 'TENANT_REGION', subject: `tenants/${error.tenantId}`, description: `home region is ${error.homeRegion}` }],
     }).finish();
-    return withRichDetails(status.FAILED_PRECONDITION, error.message, [{ typeUrl: 'type.googleapis.com/google.rpc.PreconditionFailure', value: Buffer.from(failure) }]);
+    return withRichDetails(status.FAILED_PRECONDITION, error.message, [
+      { typeUrl: 'type.googleapis.com/google.rpc.PreconditionFailure', value: Buffer.from(failure) },
+    ]);
   }
   if (error instanceof UnauthenticatedError) return { code: status.UNAUTHENTICATED, details: error.message };
   if (error instanceof NotFoundError) return { code: status.NOT_FOUND, details: error.message };

@@ -3,7 +3,11 @@ import { loadSync } from '@grpc/proto-loader';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 
 type HealthClient = Client & {
-  check(request: { service: string }, options: { deadline: Date }, callback: (error: ServiceError | null, response?: { status: string }) => void): void;
+  check(
+    request: { service: string },
+    options: { deadline: Date },
+    callback: (error: ServiceError | null, response?: { status: string }) => void,
+  ): void;
 };
 
 let healthClientConstructor: (new (address: string, creds: ReturnType<typeof credentials.createInsecure>) => HealthClient) | undefined;
@@ -22,8 +26,10 @@ export async function checkGrpcHealth(address: string, options: { service?: stri
   const client = new (healthClientConstructor as NonNullable<typeof healthClientConstructor>)(address, credentials.createInsecure());
   try {
     return await new Promise<string>((resolve, reject) =>
-      client.check({ service: options.service ?? '' }, { deadline: new Date(Date.now() + (options.timeoutMs ?? 2000)) }, (error, response) =>
-        error ? reject(error) : resolve(response?.status ?? 'UNKNOWN'),
+      client.check(
+        { service: options.service ?? '' },
+        { deadline: new Date(Date.now() + (options.timeoutMs ?? 2000)) },
+        (error, response) => (error ? reject(error) : resolve(response?.status ?? 'UNKNOWN')),
       ),
     );
   } finally {

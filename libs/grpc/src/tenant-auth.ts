@@ -1,12 +1,5 @@
-import {
-  Metadata,
-  ResponderBuilder,
-  ServerInterceptingCall,
-  ServerListenerBuilder,
-  status,
-  type ServerInterceptor,
-} from '@grpc/grpc-js';
-import { UnauthenticatedError, WrongRegionError } from '@waygate/domain';
+import { Metadata, ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type status, type ServerInterceptor } from '@grpc/grpc-js';
+import { UnauthenticatedError, type WrongRegionError } from '@waygate/domain';
 import { assertHomedIn, type Tenant, type TenantDirectory } from '@waygate/tenancy';
 import { toGrpcError } from './error-mapping';
 
@@ -36,7 +29,9 @@ export function createTenantAuthInterceptor(tenants: TenantDirectory, region: st
         if (isPublic) return next(metadata);
         const tenant = tenants.authenticate(bearerToken(metadata) ?? '');
         if (!tenant) {
-          call.sendStatus(toGrpcError(new UnauthenticatedError('missing or unknown API key')) as { code: status; details: string; metadata: Metadata });
+          call.sendStatus(
+            toGrpcError(new UnauthenticatedError('missing or unknown API key')) as { code: status; details: string; metadata: Metadata },
+          );
           return;
         }
         try {

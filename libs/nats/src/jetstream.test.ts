@@ -51,10 +51,15 @@ test('retry redelivers after the delay, reject terminates, a throwing handler is
   for (const text of ['ok', 'retry-once', 'throw-once', 'poison']) {
     await publishEvent(connection.js, subject, new TextEncoder().encode(text), `outcome-${text}`);
   }
-  await waitFor(() => seen.includes('retry-once#2') && seen.includes('throw-once#2') && seen.includes('ok#1') && seen.includes('poison#1'), { what: 'all outcomes' });
+  await waitFor(
+    () => seen.includes('retry-once#2') && seen.includes('throw-once#2') && seen.includes('ok#1') && seen.includes('poison#1'),
+    { what: 'all outcomes' },
+  );
   await consumer.stop();
   // nak and term are fire-and-forget in the protocol, so the server's count settles shortly after.
-  await waitFor(async () => (await connection.jsm.consumers.info(regionStreams('eu').events.name, 'test-outcomes')).num_ack_pending === 0, { what: 'everything acknowledged or terminated' });
+  await waitFor(async () => (await connection.jsm.consumers.info(regionStreams('eu').events.name, 'test-outcomes')).num_ack_pending === 0, {
+    what: 'everything acknowledged or terminated',
+  });
   assert.equal(seen.filter((s) => s.startsWith('poison')).length, 1, 'a rejected message is not redelivered');
 });
 
@@ -77,14 +82,17 @@ test('a consumer resumes where it left off across a nats-server restart', async 
   await consumer.stop();
   await server.restart();
   await waitFor(() => !connection.nc.isClosed() && connection.nc.info !== undefined, { what: 'reconnect' });
-  await waitFor(async () => {
-    try {
-      await publishEvent(connection.js, subject, new TextEncoder().encode('after'), 'restart-2');
-      return true;
-    } catch {
-      return false;
-    }
-  }, { what: 'publish after restart', timeoutMs: 15_000 });
+  await waitFor(
+    async () => {
+      try {
+        await publishEvent(connection.js, subject, new TextEncoder().encode('after'), 'restart-2');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { what: 'publish after restart', timeoutMs: 15_000 },
+  );
   consumer = await startConsumer(connection, options);
   await waitFor(() => seen.includes('after'), { what: 'message after restart' });
   await consumer.stop();

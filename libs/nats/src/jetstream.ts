@@ -67,17 +67,24 @@ export async function ensureRegionStreams(jsm: JetStreamManager, region: string)
  * publish is stored once. Resolves once JetStream has stored it (the effect is durable).
  */
 export async function publishEvent(js: JetStreamClient, subject: string, data: Uint8Array, msgId: string): Promise<void> {
-  await tracer.startActiveSpan(`publish ${subject}`, { kind: SpanKind.PRODUCER, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.message.id': msgId } }, async (span) => {
-    try {
-      await js.publish(subject, data, { msgID: msgId, headers: traceHeaders() });
-    } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw error;
-    } finally {
-      span.end();
-    }
-  });
+  await tracer.startActiveSpan(
+    `publish ${subject}`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, 'messaging.message.id': msgId },
+    },
+    async (span) => {
+      try {
+        await js.publish(subject, data, { msgID: msgId, headers: traceHeaders() });
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw error;
+      } finally {
+        span.end();
+      }
+    },
+  );
 }
 
 /** What a handler decided about one message; the consumer maps it onto JetStream's ack protocol. */
@@ -165,7 +172,12 @@ async function processMessage(message: JsMsg, options: ConsumerOptions): Promise
     `process ${message.subject}`,
     {
       kind: SpanKind.CONSUMER,
-      attributes: { 'messaging.system': 'nats', 'messaging.destination.name': message.subject, 'messaging.consumer.group.name': options.durable, 'messaging.message.delivery_count': message.info.deliveryCount },
+      attributes: {
+        'messaging.system': 'nats',
+        'messaging.destination.name': message.subject,
+        'messaging.consumer.group.name': options.durable,
+        'messaging.message.delivery_count': message.info.deliveryCount,
+      },
     },
     parentContext,
   );
@@ -185,7 +197,9 @@ async function processMessage(message: JsMsg, options: ConsumerOptions): Promise
     switch (outcome.kind) {
       case 'ack':
         // ackAck waits for the server to confirm, so a lost ack shows up here rather than as a silent redelivery.
-        await message.ackAck().catch((error: unknown) => options.logger.warn({ err: error }, 'ack not confirmed; message may be redelivered'));
+        await message
+          .ackAck()
+          .catch((error: unknown) => options.logger.warn({ err: error }, 'ack not confirmed; message may be redelivered'));
         break;
       case 'retry':
         span.setAttribute('waygate.retry_reason', outcome.reason);

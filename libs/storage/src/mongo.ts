@@ -11,7 +11,11 @@ export interface MongoDatabase {
  * acknowledge NATS messages after it.
  */
 export async function connectMongo(uri: string, database: string): Promise<MongoDatabase> {
-  const client = new MongoClient(uri, { writeConcern: { w: 'majority', journal: true }, readConcern: { level: 'majority' }, appName: database });
+  const client = new MongoClient(uri, {
+    writeConcern: { w: 'majority', journal: true },
+    readConcern: { level: 'majority' },
+    appName: database,
+  });
   await client.connect();
   return { client, db: client.db(database) };
 }

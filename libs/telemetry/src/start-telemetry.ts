@@ -10,7 +10,10 @@ import { NoopSpanProcessor, SimpleSpanProcessor, type ReadableSpan, type SpanExp
  * one message's spans from every service share a trace; production uses OTLP via the standard OTEL_* variables.
  */
 class JsonLinesFileSpanExporter implements SpanExporter {
-  constructor(private readonly file: string, private readonly serviceName: string) {}
+  constructor(
+    private readonly file: string,
+    private readonly serviceName: string,
+  ) {}
 
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     const lines = spans.map((span) =>
@@ -49,9 +52,7 @@ export interface Telemetry {
  * (spans still get real ids, so logs carry trace ids) or WAYGATE_TRACE_FILE names a JSON-lines file.
  */
 export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = process.env): Telemetry {
-  const exporterConfigured = Boolean(
-    env.OTEL_TRACES_EXPORTER || env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
-  );
+  const exporterConfigured = Boolean(env.OTEL_TRACES_EXPORTER || env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
   // The SDK reads these itself; defaulting them to "none" is how "off by default" is expressed to it.
   env.OTEL_TRACES_EXPORTER ??= exporterConfigured ? undefined : 'none';
   env.OTEL_METRICS_EXPORTER ??= 'none';

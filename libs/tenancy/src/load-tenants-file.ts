@@ -33,9 +33,7 @@ function tenantsFileSchema(env: NodeJS.ProcessEnv) {
       wabaId: z.string().min(1),
       appSecret: secret(env),
       verifyToken: secret(env),
-      phoneNumbers: z
-        .array(z.object({ id: z.string().min(1), displayPhoneNumber: z.string().min(1), accessToken: secret(env) }))
-        .min(1),
+      phoneNumbers: z.array(z.object({ id: z.string().min(1), displayPhoneNumber: z.string().min(1), accessToken: secret(env) })).min(1),
     }),
   });
   return z.object({ tenants: z.array(tenant) });

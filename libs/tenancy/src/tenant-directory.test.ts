@@ -32,20 +32,29 @@ test('authenticates by API key hash and finds phone numbers', () => {
   assert.equal(directory.authenticate('key-unknown'), undefined);
   assert.equal(directory.authenticate(''), undefined);
   assert.equal(directory.findPhoneNumber('201')?.tenant.id, 'globex');
-  assert.deepEqual(directory.homedIn('eu').map((t) => t.id), ['acme']);
+  assert.deepEqual(
+    directory.homedIn('eu').map((t) => t.id),
+    ['acme'],
+  );
 });
 
 test('secrets can come from the environment, and a missing one is named', () => {
   const directory = parseTenants(yaml('${ACME_SECRET}'), { ACME_SECRET: 'from-env' });
   assert.equal(directory.get('acme')?.whatsapp.appSecret, 'from-env');
-  assert.throws(() => parseTenants(yaml('${ACME_SECRET}'), {}), /tenants\.0\.whatsapp\.appSecret: environment variable ACME_SECRET is not set/);
+  assert.throws(
+    () => parseTenants(yaml('${ACME_SECRET}'), {}),
+    /tenants\.0\.whatsapp\.appSecret: environment variable ACME_SECRET is not set/,
+  );
 });
 
 test('refuses tenants homed elsewhere, naming the home region', () => {
   const directory = parseTenants(yaml('s'));
   const globex = directory.get('globex');
   assert.ok(globex);
-  assert.throws(() => assertHomedIn(globex, 'eu'), (error: unknown) => error instanceof WrongRegionError && error.homeRegion === 'us');
+  assert.throws(
+    () => assertHomedIn(globex, 'eu'),
+    (error: unknown) => error instanceof WrongRegionError && error.homeRegion === 'us',
+  );
 });
 
 test('rejects duplicate API keys across tenants', () => {

@@ -67,7 +67,13 @@ export async function startNatsServer(): Promise<NatsServerHandle> {
   const storeDir = mkdtempSync(path.join(os.tmpdir(), 'waygate-nats-'));
   let child = launch(port, storeDir);
   const ready = async () => {
-    const failed = new Promise<never>((_, reject) => child.once('error', (error) => reject(new Error(`cannot start nats-server (${natsServerBinary()}): ${error.message}; install it with: apt-get install -y nats-server`))));
+    const failed = new Promise<never>((_, reject) =>
+      child.once('error', (error) =>
+        reject(
+          new Error(`cannot start nats-server (${natsServerBinary()}): ${error.message}; install it with: apt-get install -y nats-server`),
+        ),
+      ),
+    );
     await Promise.race([waitFor(() => canConnect(port), { timeoutMs: 10_000, what: `nats-server on port ${port}` }), failed]);
   };
   await ready();

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { badRequestViolations, checkGrpcHealth } from '@waygate/grpc';
 import { connectJetStream, regionStreams, type JetStreamConnection } from '@waygate/nats';
 import { createTempDir, freePort, waitFor } from '@waygate/testing';
-import { SERVICES, startLocalStack, type LocalStack, type StackPorts } from '../../local-run/src/stack';
+import { SERVICES, startLocalStack, type LocalStack, type StackPorts } from '@waygate/local-run';
 import { callUnary, listServicesByReflection, loadPublicClients } from './proto-clients';
 
 const RECIPIENT = '+4915112345678';
@@ -41,7 +41,13 @@ async function freePorts(): Promise<StackPorts> {
     nats: await take(),
     simulator: await take(),
     webhook: await take(),
-    grpc: { ingress: await take(), receipt: await take(), 'media-store': await take(), archive: await take(), 'delivery-retry': await take() },
+    grpc: {
+      ingress: await take(),
+      receipt: await take(),
+      'media-store': await take(),
+      archive: await take(),
+      'delivery-retry': await take(),
+    },
   };
 }
 
@@ -68,7 +74,7 @@ after(async () => {
   await stack?.stop();
   if (process.exitCode && logLines.length > 0) {
     // On failure, the processes' own logs are the fastest way to see why.
-    console.error(logLines.slice(-80).map((l) => `${l.process}: ${l.line}`).join('\n'));
+    process.stderr.write(`${logLines.slice(-80).map((l) => `${l.process}: ${l.line}`).join('\n')}\n`);
   }
   dir?.remove();
 });
@@ -88,16 +94,22 @@ describe('one WhatsApp message end to end', () => {
   });
 
   test('an unknown API key is UNAUTHENTICATED', async () => {
-    await assert.rejects(callUnary(messaging, 'SendMessage', { to: RECIPIENT, text: { body: 'x' }, idempotency_key: 'k' }, 'not-a-key'), isGrpcError(grpcStatus.UNAUTHENTICATED));
+    await assert.rejects(
+      callUnary(messaging, 'SendMessage', { to: RECIPIENT, text: { body: 'x' }, idempotency_key: 'k' }, 'not-a-key'),
+      isGrpcError(grpcStatus.UNAUTHENTICATED),
+    );
     await assert.rejects(callUnary(messaging, 'GetMessage', { message_id: 'msg_x' }), isGrpcError(grpcStatus.UNAUTHENTICATED));
   });
 
   test('a tenant homed in another region is refused naming its home region, and nothing is stored', async () => {
-    await assert.rejects(callUnary(messaging, 'SendMessage', { to: RECIPIENT, text: { body: 'x' }, idempotency_key: 'us-1' }, stack.credentials.usApiKey), (error: unknown) => {
-      assert.equal((error as ServiceError).code, grpcStatus.FAILED_PRECONDITION);
-      assert.match((error as ServiceError).details, /homed in region "us"/);
-      return true;
-    });
+    await assert.rejects(
+      callUnary(messaging, 'SendMessage', { to: RECIPIENT, text: { body: 'x' }, idempotency_key: 'us-1' }, stack.credentials.usApiKey),
+      (error: unknown) => {
+        assert.equal((error as ServiceError).code, grpcStatus.FAILED_PRECONDITION);
+        assert.match((error as ServiceError).details, /homed in region "us"/);
+        return true;
+      },
+    );
     const db = new Database(path.join(dir.path, 'eu', 'ingress.sqlite'), { readonly: true });
     try {
       assert.equal(db.prepare("SELECT COUNT(*) FROM messages WHERE tenant_id = 'demo-us'").pluck().get(), 0);
@@ -107,11 +119,19 @@ describe('one WhatsApp message end to end', () => {
   });
 
   test('an invalid request is INVALID_ARGUMENT with a BadRequest naming each field', async () => {
-    await assert.rejects(callUnary(messaging, 'SendMessage', { to: '12345', text: { body: '' }, idempotency_key: '' }, stack.credentials.apiKey), (error: unknown) => {
-      assert.equal((error as ServiceError).code, grpcStatus.INVALID_ARGUMENT);
-      assert.deepEqual(badRequestViolations(error as ServiceError).map((v) => v.field).sort(), ['idempotency_key', 'text.body', 'to']);
-      return true;
-    });
+    await assert.rejects(
+      callUnary(messaging, 'SendMessage', { to: '12345', text: { body: '' }, idempotency_key: '' }, stack.credentials.apiKey),
+      (error: unknown) => {
+        assert.equal((error as ServiceError).code, grpcStatus.INVALID_ARGUMENT);
+        assert.deepEqual(
+          badRequestViolations(error as ServiceError)
+            .map((v) => v.field)
+            .sort(),
+          ['idempotency_key', 'text.body', 'to'],
+        );
+        return true;
+      },
+    );
   });
 
   test('a sent message moves ACCEPTED -> SENT -> DELIVERED -> READ with its timeline', async () => {
@@ -122,12 +142,22 @@ describe('one WhatsApp message end to end', () => {
       stack.credentials.apiKey,
     );
     assert.equal(response.status, 'MESSAGE_STATUS_ACCEPTED');
-    const again = await callUnary<{ message_id: string }>(messaging, 'SendMessage', { to: RECIPIENT, text: { body: SECRET_TEXT, preview_url: false }, idempotency_key: 'e2e-1', validity: { seconds: 3600 } }, stack.credentials.apiKey);
+    const again = await callUnary<{ message_id: string }>(
+      messaging,
+      'SendMessage',
+      { to: RECIPIENT, text: { body: SECRET_TEXT, preview_url: false }, idempotency_key: 'e2e-1', validity: { seconds: 3600 } },
+      stack.credentials.apiKey,
+    );
     assert.equal(again.message_id, response.message_id, 'idempotent retry returns the same message');
 
     sent = await waitFor(
       async () => {
-        const message = await callUnary<WireMessage>(messaging, 'GetMessage', { message_id: response.message_id }, stack.credentials.apiKey);
+        const message = await callUnary<WireMessage>(
+          messaging,
+          'GetMessage',
+          { message_id: response.message_id },
+          stack.credentials.apiKey,
+        );
         return message.status === 'MESSAGE_STATUS_READ' ? message : undefined;
       },
       { timeoutMs: 20_000, intervalMs: 100, what: 'the message to reach READ' },
@@ -138,14 +168,18 @@ describe('one WhatsApp message end to end', () => {
     for (const expected of ['SENT', 'DELIVERED', 'READ']) assert.ok(statuses.includes(expected), statuses.join(','));
     assert.ok(sent.timeline.some((e) => e.source === 'webhook') && sent.timeline.some((e) => e.source === 'delivery'));
 
-    const simulatorSent = (await (await fetch(`${stack.simulatorUrl}/_simulator/sent`)).json()) as { wamid: string; to: string }[] | { messages: { wamid: string }[] };
+    const simulatorSent = (await (await fetch(`${stack.simulatorUrl}/_simulator/sent`)).json()) as
+      { wamid: string; to: string }[] | { messages: { wamid: string }[] };
     const wamids = (Array.isArray(simulatorSent) ? simulatorSent : simulatorSent.messages).map((m) => m.wamid);
     assert.deepEqual(wamids, [sent.wa_message_id], 'WhatsApp got exactly one send, and its wamid is on the message');
   });
 
   test('an unknown message id is NOT_FOUND', async () => {
     // Tenant scoping of reads is covered by the store contract suites and the archive/media-store server tests.
-    await assert.rejects(callUnary(messaging, 'GetMessage', { message_id: `${sent.message_id}x` }, stack.credentials.apiKey), isGrpcError(grpcStatus.NOT_FOUND));
+    await assert.rejects(
+      callUnary(messaging, 'GetMessage', { message_id: `${sent.message_id}x` }, stack.credentials.apiKey),
+      isGrpcError(grpcStatus.NOT_FOUND),
+    );
   });
 
   test('the archive recorded the acceptance and every status', async () => {
@@ -153,9 +187,18 @@ describe('one WhatsApp message end to end', () => {
     try {
       const events = await waitFor(
         async () => {
-          const result = await callUnary<{ events: { kind: string; status: string; text_body: string }[] }>(archive, 'ListMessageEvents', { message_id: sent.message_id }, stack.credentials.apiKey);
+          const result = await callUnary<{ events: { kind: string; status: string; text_body: string }[] }>(
+            archive,
+            'ListMessageEvents',
+            { message_id: sent.message_id },
+            stack.credentials.apiKey,
+          );
           const statuses = result.events.map((e) => e.status);
-          return ['MESSAGE_STATUS_ACCEPTED', 'MESSAGE_STATUS_SENT', 'MESSAGE_STATUS_DELIVERED', 'MESSAGE_STATUS_READ'].every((s) => statuses.includes(s)) ? result.events : undefined;
+          return ['MESSAGE_STATUS_ACCEPTED', 'MESSAGE_STATUS_SENT', 'MESSAGE_STATUS_DELIVERED', 'MESSAGE_STATUS_READ'].every((s) =>
+            statuses.includes(s),
+          )
+            ? result.events
+            : undefined;
         },
         { timeoutMs: 10_000, what: 'archive events' },
       );
@@ -171,10 +214,36 @@ describe('one WhatsApp message end to end', () => {
     const queuedBefore = (await nats.jsm.streams.info(webhooks)).state.messages;
     const forged = JSON.stringify({
       object: 'whatsapp_business_account',
-      entry: [{ id: stack.credentials.wabaId, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '1', phone_number_id: stack.credentials.phoneNumberId }, statuses: [{ id: sent.wa_message_id, status: 'failed', timestamp: String(Math.floor(Date.now() / 1000)), recipient_id: '4915112345678', errors: [{ code: 131026, title: 'Message undeliverable' }] }] } }] }],
+      entry: [
+        {
+          id: stack.credentials.wabaId,
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '1', phone_number_id: stack.credentials.phoneNumberId },
+                statuses: [
+                  {
+                    id: sent.wa_message_id,
+                    status: 'failed',
+                    timestamp: String(Math.floor(Date.now() / 1000)),
+                    recipient_id: '4915112345678',
+                    errors: [{ code: 131026, title: 'Message undeliverable' }],
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      ],
     });
     const signature = `sha256=${createHmac('sha256', 'not-the-app-secret').update(forged).digest('hex')}`;
-    const response = await fetch(stack.webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature }, body: forged });
+    const response = await fetch(stack.webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
+      body: forged,
+    });
     assert.equal(response.status, 401);
     assert.match(((await response.json()) as { error: string }).error, /signature/i);
     assert.equal((await nats.jsm.streams.info(webhooks)).state.messages, queuedBefore, 'nothing was queued');
@@ -187,8 +256,18 @@ describe('one WhatsApp message end to end', () => {
     const media = clients.media(`127.0.0.1:${ports.grpc['media-store']}`);
     try {
       const content = Buffer.from('%PDF-1.4 invoice');
-      const put = await callUnary<{ media_id: string; sha256: string }>(media, 'PutMedia', { content, mime_type: 'application/pdf', filename: 'invoice.pdf' }, stack.credentials.apiKey);
-      const got = await callUnary<{ content: Buffer; sha256: string }>(media, 'GetMedia', { media_id: put.media_id }, stack.credentials.apiKey);
+      const put = await callUnary<{ media_id: string; sha256: string }>(
+        media,
+        'PutMedia',
+        { content, mime_type: 'application/pdf', filename: 'invoice.pdf' },
+        stack.credentials.apiKey,
+      );
+      const got = await callUnary<{ content: Buffer; sha256: string }>(
+        media,
+        'GetMedia',
+        { media_id: put.media_id },
+        stack.credentials.apiKey,
+      );
       assert.deepEqual(Buffer.from(got.content), content);
       assert.equal(got.sha256, put.sha256);
     } finally {
@@ -196,8 +275,10 @@ describe('one WhatsApp message end to end', () => {
     }
   });
 
-  test('one trace holds the message\'s spans from ingress, delivery-retry, receipt and archive', async () => {
-    const accepted = logLines.find((l) => l.process === 'ingress' && l.line.includes('"message accepted"') && l.line.includes(sent.message_id));
+  test("one trace holds the message's spans from ingress, delivery-retry, receipt and archive", async () => {
+    const accepted = logLines.find(
+      (l) => l.process === 'ingress' && l.line.includes('"message accepted"') && l.line.includes(sent.message_id),
+    );
     assert.ok(accepted, 'ingress logged the acceptance');
     const traceId = (JSON.parse(accepted.line) as { trace_id: string }).trace_id;
     assert.match(traceId, /^[0-9a-f]{32}$/);
@@ -205,7 +286,10 @@ describe('one WhatsApp message end to end', () => {
     const services = await waitFor(
       () => {
         if (!existsSync(traceFile)) return undefined;
-        const spans = readFileSync(traceFile, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { service: string; traceId: string });
+        const spans = readFileSync(traceFile, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { service: string; traceId: string });
         const inTrace = new Set(spans.filter((span) => span.traceId === traceId).map((span) => span.service));
         return ['ingress', 'delivery-retry', 'receipt', 'archive'].every((s) => inTrace.has(s)) ? inTrace : undefined;
       },

@@ -51,7 +51,9 @@ export function callUnary<T>(client: Client, method: string, request: unknown, a
 /** Lists the services a server's reflection endpoint reports. */
 export function listServicesByReflection(client: Client): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const stream = (client as unknown as { ServerReflectionInfo: () => NodeJS.ReadWriteStream & { write(m: unknown): void } }).ServerReflectionInfo();
+    const stream = (
+      client as unknown as { ServerReflectionInfo: () => NodeJS.ReadWriteStream & { write(m: unknown): void } }
+    ).ServerReflectionInfo();
     stream.on('data', (response: { list_services_response?: { service: { name: string }[] } }) => {
       resolve(response.list_services_response?.service.map((s) => s.name) ?? []);
       stream.end();

@@ -13,7 +13,9 @@ export function formatLogLine(name: string, line: string, colorIndex: number, us
     parsed = undefined;
   }
   if (!parsed) return `${prefix} ${line}`;
-  const level = String(parsed.level ?? 'info').toUpperCase().padEnd(5);
+  const level = String(parsed.level ?? 'info')
+    .toUpperCase()
+    .padEnd(5);
   const fields = Object.entries(parsed)
     .filter(([key]) => !DROPPED_FIELDS.has(key))
     .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)

@@ -79,7 +79,9 @@ async function main(): Promise<void> {
     apiKey: c.apiKey,
     onStatus: (status, current) => console.log(`>>> demo message ${current.messageId}: ${status}`),
   });
-  console.log(`>>> demo message timeline: ${message.timeline.map((entry) => `${messageStatusToJSON(entry.status).replace('MESSAGE_STATUS_', '')}@${entry.occurredAt?.toISOString()} (${entry.source})`).join(' -> ')}`);
+  console.log(
+    `>>> demo message timeline: ${message.timeline.map((entry) => `${messageStatusToJSON(entry.status).replace('MESSAGE_STATUS_', '')}@${entry.occurredAt?.toISOString()} (${entry.source})`).join(' -> ')}`,
+  );
 }
 
 main().catch((error: unknown) => {

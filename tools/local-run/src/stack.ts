@@ -138,24 +138,36 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
   };
 
   try {
-    const nats = launch('nats-server', env.NATS_SERVER_BIN ?? 'nats-server', ['-js', '-a', '127.0.0.1', '-p', String(ports.nats), '-sd', path.join(dataDir, 'nats')], {
-      ...env,
-      PATH: `${env.PATH ?? ''}:/usr/sbin:/usr/local/sbin`,
-    });
+    const nats = launch(
+      'nats-server',
+      env.NATS_SERVER_BIN ?? 'nats-server',
+      ['-js', '-a', '127.0.0.1', '-p', String(ports.nats), '-sd', path.join(dataDir, 'nats')],
+      {
+        ...env,
+        PATH: `${env.PATH ?? ''}:/usr/sbin:/usr/local/sbin`,
+      },
+    );
     const natsMissing = new Promise<never>((_, reject) =>
-      nats.once('error', (error) => reject(new Error(`cannot run nats-server (${error.message}); install it: sudo apt-get install -y nats-server`))),
+      nats.once('error', (error) =>
+        reject(new Error(`cannot run nats-server (${error.message}); install it: sudo apt-get install -y nats-server`)),
+      ),
     );
     await Promise.race([waitUntil(() => canConnect(ports.nats), 15_000, 'nats-server', nats), natsMissing]);
 
     const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
-    const simulator = launch('whatsapp-simulator', process.execPath, ['--import', 'tsx', 'tools/whatsapp-simulator/src/main.ts', '--port', String(ports.simulator)], {
-      ...env,
-      SIMULATOR_APP_SECRET: credentials.appSecret,
-      SIMULATOR_PHONE_NUMBER_ID: credentials.phoneNumberId,
-      SIMULATOR_ACCESS_TOKEN: credentials.accessToken,
-      SIMULATOR_WABA_ID: credentials.wabaId,
-      SIMULATOR_DISPLAY_PHONE_NUMBER: credentials.displayPhoneNumber,
-    });
+    const simulator = launch(
+      'whatsapp-simulator',
+      process.execPath,
+      ['--import', 'tsx', 'tools/whatsapp-simulator/src/main.ts', '--port', String(ports.simulator)],
+      {
+        ...env,
+        SIMULATOR_APP_SECRET: credentials.appSecret,
+        SIMULATOR_PHONE_NUMBER_ID: credentials.phoneNumberId,
+        SIMULATOR_ACCESS_TOKEN: credentials.accessToken,
+        SIMULATOR_WABA_ID: credentials.wabaId,
+        SIMULATOR_DISPLAY_PHONE_NUMBER: credentials.displayPhoneNumber,
+      },
+    );
     await waitUntil(async () => (await fetch(`${simulatorUrl}/_simulator/health`)).ok, 30_000, 'whatsapp-simulator', simulator);
 
     const commonEnv: NodeJS.ProcessEnv = {
@@ -171,10 +183,16 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     };
     const services = SERVICES.map((service) => ({
       service,
-      child: launch(service, process.execPath, ['--import', 'tsx', `apps/${service}/src/main.ts`], { ...commonEnv, WAYGATE_GRPC_PORT: String(ports.grpc[service]), OTEL_SERVICE_NAME: service }),
+      child: launch(service, process.execPath, ['--import', 'tsx', `apps/${service}/src/main.ts`], {
+        ...commonEnv,
+        WAYGATE_GRPC_PORT: String(ports.grpc[service]),
+        OTEL_SERVICE_NAME: service,
+      }),
     }));
     await Promise.all(
-      services.map(({ service, child }) => waitUntil(async () => (await checkGrpcHealth(`127.0.0.1:${ports.grpc[service]}`)) === 'SERVING', 60_000, service, child)),
+      services.map(({ service, child }) =>
+        waitUntil(async () => (await checkGrpcHealth(`127.0.0.1:${ports.grpc[service]}`)) === 'SERVING', 60_000, service, child),
+      ),
     );
 
     const webhookUrl = `http://127.0.0.1:${ports.webhook}/webhooks/whatsapp`;

@@ -1,9 +1,4 @@
-import {
-  invalidParameterError,
-  invalidParameterValueError,
-  missingParameterError,
-  type MetaApiError,
-} from './meta-errors';
+import { invalidParameterError, invalidParameterValueError, missingParameterError, type MetaApiError } from './meta-errors';
 import { looksLikePhoneNumber, toWaId } from './phone-numbers';
 
 /** Meta's limit for `text.body`. */
@@ -19,9 +14,7 @@ export interface ValidSendMessageRequest {
 }
 
 /** Either a valid request or the Meta error to answer with. */
-export type SendMessageValidation =
-  | { ok: true; request: ValidSendMessageRequest }
-  | { ok: false; error: MetaApiError };
+export type SendMessageValidation = { ok: true; request: ValidSendMessageRequest } | { ok: false; error: MetaApiError };
 
 /** Checks the type-specific object (e.g. `text` for `type: "text"`); returns the first problem. */
 type MessageTypeValidator = (request: Record<string, unknown>) => MetaApiError | undefined;
@@ -47,7 +40,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 function validateTextMessage(request: Record<string, unknown>): MetaApiError | undefined {
   const text = request['text'];
   if (text === undefined) return missingParameterError('text');
-  if (!isPlainObject(text)) return invalidParameterError("Param text must be a JSON object.");
+  if (!isPlainObject(text)) return invalidParameterError('Param text must be a JSON object.');
   const body = text['body'];
   if (body === undefined || body === '') return missingParameterError("text['body']");
   if (typeof body !== 'string') return invalidParameterError("Param text['body'] must be a string.");
@@ -75,9 +68,7 @@ function validateEnvelope(request: Record<string, unknown>): MetaApiError | unde
   }
   const recipientType = request['recipient_type'];
   if (recipientType !== undefined && recipientType !== 'individual') {
-    return invalidParameterValueError(
-      `Param recipient_type must be 'individual', got ${JSON.stringify(recipientType)}.`,
-    );
+    return invalidParameterValueError(`Param recipient_type must be 'individual', got ${JSON.stringify(recipientType)}.`);
   }
   const to = request['to'];
   if (to === undefined || to === '') return missingParameterError('to');
@@ -91,9 +82,7 @@ function validateType(request: Record<string, unknown>, type: unknown): MetaApiE
   if (typeof type !== 'string') return invalidParameterValueError('Param type must be a string.');
   const validator = MESSAGE_TYPE_VALIDATORS[type];
   if (validator !== undefined) return validator(request);
-  const reason = KNOWN_UNIMPLEMENTED_TYPES.has(type)
-    ? 'is not supported by the simulator yet'
-    : 'is not a valid message type';
+  const reason = KNOWN_UNIMPLEMENTED_TYPES.has(type) ? 'is not supported by the simulator yet' : 'is not a valid message type';
   return invalidParameterValueError(`Param type '${type}' ${reason}.`);
 }
 

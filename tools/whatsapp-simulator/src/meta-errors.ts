@@ -29,9 +29,7 @@ export function toMetaErrorResponseBody(error: MetaApiError, fbtraceId: string):
       type: error.type,
       code: error.code,
       ...(error.subcode === undefined ? {} : { error_subcode: error.subcode }),
-      ...(error.details === undefined
-        ? {}
-        : { error_data: { messaging_product: 'whatsapp' as const, details: error.details } }),
+      ...(error.details === undefined ? {} : { error_data: { messaging_product: 'whatsapp' as const, details: error.details } }),
       fbtrace_id: fbtraceId,
     },
   };

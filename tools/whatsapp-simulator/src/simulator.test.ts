@@ -59,7 +59,7 @@ async function waitForBarrierRead(): Promise<void> {
 }
 
 describe('POST /{version}/{phone_number_id}/messages', () => {
-  it('answers a valid text message with Meta\'s success shape and records it', async () => {
+  it("answers a valid text message with Meta's success shape and records it", async () => {
     const payload = textMessage(RECIPIENT);
     const { status, json } = await postMessage(simulator.url, payload, { version: 'v19.0' });
 
@@ -73,14 +73,17 @@ describe('POST /{version}/{phone_number_id}/messages', () => {
     });
     const [sent, ...rest] = simulator.sentMessages();
     assert.equal(rest.length, 0);
-    assert.deepEqual({ ...sent, at: undefined }, {
-      wamid,
-      phoneNumberId: TEST_PHONE.id,
-      to: RECIPIENT,
-      waId: RECIPIENT_WA_ID,
-      body: payload,
-      at: undefined,
-    });
+    assert.deepEqual(
+      { ...sent, at: undefined },
+      {
+        wamid,
+        phoneNumberId: TEST_PHONE.id,
+        to: RECIPIENT,
+        waId: RECIPIENT_WA_ID,
+        body: payload,
+        at: undefined,
+      },
+    );
     assert.ok(!Number.isNaN(Date.parse(sent?.at ?? '')));
   });
 
@@ -96,7 +99,7 @@ describe('POST /{version}/{phone_number_id}/messages', () => {
     assert.equal(status, 200);
   });
 
-  it('rejects a wrong, missing or other number\'s token with 401 code 190', async () => {
+  it("rejects a wrong, missing or other number's token with 401 code 190", async () => {
     for (const token of ['not-a-token', null, OTHER_PHONE.accessToken]) {
       const { status, json } = await postMessage(simulator.url, textMessage(RECIPIENT), { token });
       assert.equal(status, 401, `token ${token}`);
@@ -175,7 +178,7 @@ describe('POST /{version}/{phone_number_id}/messages', () => {
     assert.deepEqual(simulator.sentMessages(), []);
   });
 
-  it('fails injected sends with Meta\'s error shape, then succeeds', async () => {
+  it("fails injected sends with Meta's error shape, then succeeds", async () => {
     simulator.injectSendFailures({ count: 1, httpStatus: 500, code: 131000 });
     simulator.injectSendFailures({ count: 1, httpStatus: 503, code: 2, message: 'Service temporarily unavailable' });
 
@@ -204,11 +207,14 @@ describe('POST /{version}/{phone_number_id}/messages', () => {
 describe('status webhooks', () => {
   beforeEach(() => simulator.setWebhookUrl(receiver.url));
 
-  it('sends sent, delivered and read in order, signed, in Meta\'s shape', async () => {
+  it("sends sent, delivered and read in order, signed, in Meta's shape", async () => {
     const wamid = await sendText(RECIPIENT);
     await waitFor(() => statusesFor(wamid).length === 3, 3_000, 'three statuses');
 
-    assert.deepEqual(statusesFor(wamid).map((status) => status.status), ['sent', 'delivered', 'read']);
+    assert.deepEqual(
+      statusesFor(wamid).map((status) => status.status),
+      ['sent', 'delivered', 'read'],
+    );
     for (const request of receiver.requests) {
       assert.equal(request.method, 'POST');
       assert.equal(request.headers['content-type'], 'application/json');
@@ -239,47 +245,62 @@ describe('status webhooks', () => {
       ],
     });
     const pricing = { billable: true, pricing_model: 'CBP', category: 'service' };
-    assert.deepEqual(receiver.webhooks()[0], expectedEnvelope({
-      id: wamid,
-      status: 'sent',
-      timestamp: sent.timestamp,
-      recipient_id: RECIPIENT_WA_ID,
-      conversation: {
-        id: conversationId,
-        expiration_timestamp: String(Number(sent.timestamp) + 24 * 60 * 60),
-        origin: { type: 'service' },
-      },
-      pricing,
-    }));
-    assert.deepEqual(receiver.webhooks()[1], expectedEnvelope({
-      id: wamid,
-      status: 'delivered',
-      timestamp: delivered.timestamp,
-      recipient_id: RECIPIENT_WA_ID,
-      conversation: { id: conversationId, origin: { type: 'service' } },
-      pricing,
-    }));
-    assert.deepEqual(receiver.webhooks()[2], expectedEnvelope({
-      id: wamid,
-      status: 'read',
-      timestamp: read.timestamp,
-      recipient_id: RECIPIENT_WA_ID,
-    }));
+    assert.deepEqual(
+      receiver.webhooks()[0],
+      expectedEnvelope({
+        id: wamid,
+        status: 'sent',
+        timestamp: sent.timestamp,
+        recipient_id: RECIPIENT_WA_ID,
+        conversation: {
+          id: conversationId,
+          expiration_timestamp: String(Number(sent.timestamp) + 24 * 60 * 60),
+          origin: { type: 'service' },
+        },
+        pricing,
+      }),
+    );
+    assert.deepEqual(
+      receiver.webhooks()[1],
+      expectedEnvelope({
+        id: wamid,
+        status: 'delivered',
+        timestamp: delivered.timestamp,
+        recipient_id: RECIPIENT_WA_ID,
+        conversation: { id: conversationId, origin: { type: 'service' } },
+        pricing,
+      }),
+    );
+    assert.deepEqual(
+      receiver.webhooks()[2],
+      expectedEnvelope({
+        id: wamid,
+        status: 'read',
+        timestamp: read.timestamp,
+        recipient_id: RECIPIENT_WA_ID,
+      }),
+    );
 
     const timestamps = [sent, delivered, read].map((status) => Number(status.timestamp));
-    assert.deepEqual([...timestamps].sort((a, b) => a - b), timestamps);
+    assert.deepEqual(
+      [...timestamps].sort((a, b) => a - b),
+      timestamps,
+    );
     assert.ok(Math.abs((timestamps[0] ?? 0) - Date.now() / 1000) < 5, 'timestamps are unix seconds of now');
 
     // The simulator records an attempt once the answer arrives, a moment after the receiver saw the request.
-    const deliveries = await waitFor(() => {
-      const recorded = simulator.webhookDeliveries();
-      return recorded.length === 3 && recorded;
-    }, 3_000, 'three recorded deliveries');
-    assert.deepEqual(deliveries.map((delivery) => delivery.statuses), [
-      [{ id: wamid, status: 'sent' }],
-      [{ id: wamid, status: 'delivered' }],
-      [{ id: wamid, status: 'read' }],
-    ]);
+    const deliveries = await waitFor(
+      () => {
+        const recorded = simulator.webhookDeliveries();
+        return recorded.length === 3 && recorded;
+      },
+      3_000,
+      'three recorded deliveries',
+    );
+    assert.deepEqual(
+      deliveries.map((delivery) => delivery.statuses),
+      [[{ id: wamid, status: 'sent' }], [{ id: wamid, status: 'delivered' }], [{ id: wamid, status: 'read' }]],
+    );
     for (const delivery of deliveries) {
       assert.equal(delivery.attempt, 1);
       assert.equal(delivery.responseStatus, 200);
@@ -300,7 +321,10 @@ describe('status webhooks', () => {
     const wamid = await sendText(RECIPIENT);
     await waitFor(() => statusesFor(wamid).length === 2, 3_000, 'sent and delivered');
     await waitForBarrierRead();
-    assert.deepEqual(statusesFor(wamid).map((status) => status.status), ['sent', 'delivered']);
+    assert.deepEqual(
+      statusesFor(wamid).map((status) => status.status),
+      ['sent', 'delivered'],
+    );
   });
 
   it('holds delivered and read for an offline recipient until they come online', async () => {
@@ -308,11 +332,17 @@ describe('status webhooks', () => {
     const wamid = await sendText(RECIPIENT);
     await waitFor(() => statusesFor(wamid).length === 1, 3_000, 'sent');
     await waitForBarrierRead();
-    assert.deepEqual(statusesFor(wamid).map((status) => status.status), ['sent']);
+    assert.deepEqual(
+      statusesFor(wamid).map((status) => status.status),
+      ['sent'],
+    );
 
     simulator.setRecipient(RECIPIENT_WA_ID, { mode: 'online' });
     await waitFor(() => statusesFor(wamid).length === 3, 3_000, 'held statuses');
-    assert.deepEqual(statusesFor(wamid).map((status) => status.status), ['sent', 'delivered', 'read']);
+    assert.deepEqual(
+      statusesFor(wamid).map((status) => status.status),
+      ['sent', 'delivered', 'read'],
+    );
   });
 
   it('answers 200 for a number not on WhatsApp, then reports failed 131026', async () => {
@@ -348,13 +378,19 @@ describe('status webhooks', () => {
     await waitFor(() => statusesFor(wamid).length === 5, 5_000, 'all statuses');
 
     // delivered was due during the retries, yet only went out after sent was accepted.
-    assert.deepEqual(statusesFor(wamid).map((status) => status.status), ['sent', 'sent', 'sent', 'delivered', 'read']);
+    assert.deepEqual(
+      statusesFor(wamid).map((status) => status.status),
+      ['sent', 'sent', 'sent', 'delivered', 'read'],
+    );
     const sentDeliveries = simulator.webhookDeliveries().filter((delivery) => delivery.statuses[0]?.status === 'sent');
-    assert.deepEqual(sentDeliveries.map((delivery) => [delivery.attempt, delivery.responseStatus]), [
-      [1, 500],
-      [2, 500],
-      [3, 200],
-    ]);
+    assert.deepEqual(
+      sentDeliveries.map((delivery) => [delivery.attempt, delivery.responseStatus]),
+      [
+        [1, 500],
+        [2, 500],
+        [3, 200],
+      ],
+    );
     assert.equal(new Set(sentDeliveries.map((delivery) => delivery.id)).size, 1, 'retries share the delivery id');
     const gapMs = Date.parse(sentDeliveries[2]?.at ?? '') - Date.parse(sentDeliveries[0]?.at ?? '');
     assert.ok(gapMs >= 250, `backoff of ~100 ms then ~200 ms, got ${gapMs} ms`);

@@ -63,11 +63,7 @@ function fetchText(url: URL, signal: AbortSignal): Promise<{ status: number; tex
  * Performs Meta's subscription verification: `GET callback?hub.mode=subscribe&hub.verify_token=..&hub.challenge=..`
  * must answer 200 with exactly the challenge as body.
  */
-export async function verifyWebhookSubscription(
-  callbackUrl: string,
-  verifyToken: string,
-  signal: AbortSignal,
-): Promise<HandshakeResult> {
+export async function verifyWebhookSubscription(callbackUrl: string, verifyToken: string, signal: AbortSignal): Promise<HandshakeResult> {
   const challenge = newHandshakeChallenge();
   let response: { status: number; text: string };
   try {

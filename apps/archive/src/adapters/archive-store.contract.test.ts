@@ -63,7 +63,16 @@ for (const backend of backends) {
 
     test('stores both kinds of event and reads them back whole', () =>
       withStore(async (store) => {
-        const failed = status({ eventId: 'evt_failed', status: 'FAILED', occurredAt: new Date(T0 + 2000), recordedAt: new Date(T0 + 2005), source: 'webhook', waMessageId: undefined, errorCode: 131026, errorTitle: 'Message undeliverable' });
+        const failed = status({
+          eventId: 'evt_failed',
+          status: 'FAILED',
+          occurredAt: new Date(T0 + 2000),
+          recordedAt: new Date(T0 + 2005),
+          source: 'webhook',
+          waMessageId: undefined,
+          errorCode: 131026,
+          errorTitle: 'Message undeliverable',
+        });
         const noBody = accepted({ eventId: 'accepted:msg_2', messageId: 'msg_2', textBody: undefined });
         assert.equal(await store.record(accepted()), 'recorded');
         assert.equal(await store.record(status()), 'recorded');
@@ -81,20 +90,38 @@ for (const backend of backends) {
         assert.deepEqual([...results].sort(), ['duplicate', 'recorded'], 'concurrent writes store one event');
         assert.equal(await store.record(status({ tenantId: 'globex' })), 'recorded', 'another tenant may use the same event id');
         const events = await store.listByMessage('acme', 'msg_1');
-        assert.deepEqual(events.map((e) => [e.eventId, e.status]), [['evt_race', 'SENT'], ['evt_sent', 'SENT']]);
+        assert.deepEqual(
+          events.map((e) => [e.eventId, e.status]),
+          [
+            ['evt_race', 'SENT'],
+            ['evt_sent', 'SENT'],
+          ],
+        );
         assert.equal(events[1].recordedAt.getTime(), T0 + 1005, 'a duplicate keeps the first recordedAt');
       }));
 
-    test('lists oldest first by occurredAt, then recordedAt, and only the tenant\'s own message', () =>
+    test("lists oldest first by occurredAt, then recordedAt, and only the tenant's own message", () =>
       withStore(async (store) => {
-        await store.record(status({ eventId: 'evt_read', status: 'READ', occurredAt: new Date(T0 + 3000), recordedAt: new Date(T0 + 3001) }));
-        await store.record(status({ eventId: 'evt_delivered_late', status: 'DELIVERED', occurredAt: new Date(T0 + 2000), recordedAt: new Date(T0 + 9000) }));
-        await store.record(status({ eventId: 'evt_delivered', status: 'DELIVERED', occurredAt: new Date(T0 + 2000), recordedAt: new Date(T0 + 2001) }));
+        await store.record(
+          status({ eventId: 'evt_read', status: 'READ', occurredAt: new Date(T0 + 3000), recordedAt: new Date(T0 + 3001) }),
+        );
+        await store.record(
+          status({ eventId: 'evt_delivered_late', status: 'DELIVERED', occurredAt: new Date(T0 + 2000), recordedAt: new Date(T0 + 9000) }),
+        );
+        await store.record(
+          status({ eventId: 'evt_delivered', status: 'DELIVERED', occurredAt: new Date(T0 + 2000), recordedAt: new Date(T0 + 2001) }),
+        );
         await store.record(accepted());
         await store.record(status({ eventId: 'evt_other_message', messageId: 'msg_2' }));
         await store.record(status({ eventId: 'evt_other_tenant', tenantId: 'globex' }));
-        assert.deepEqual((await store.listByMessage('acme', 'msg_1')).map((e) => e.eventId), ['accepted:msg_1', 'evt_delivered', 'evt_delivered_late', 'evt_read']);
-        assert.deepEqual((await store.listByMessage('globex', 'msg_1')).map((e) => e.eventId), ['evt_other_tenant']);
+        assert.deepEqual(
+          (await store.listByMessage('acme', 'msg_1')).map((e) => e.eventId),
+          ['accepted:msg_1', 'evt_delivered', 'evt_delivered_late', 'evt_read'],
+        );
+        assert.deepEqual(
+          (await store.listByMessage('globex', 'msg_1')).map((e) => e.eventId),
+          ['evt_other_tenant'],
+        );
         assert.deepEqual(await store.listByMessage('initech', 'msg_1'), []);
         assert.deepEqual(await store.listByMessage('acme', 'msg_unknown'), []);
       }));

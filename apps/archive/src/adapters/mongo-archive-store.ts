@@ -35,7 +35,12 @@ function toDocument(event: ArchivedEvent): EventDocument {
     recordedAt: event.recordedAt,
   };
   if (event.kind === 'accepted') {
-    return { ...base, recipient: event.recipient, phoneNumberId: event.phoneNumberId, ...(event.textBody !== undefined ? { textBody: event.textBody } : {}) };
+    return {
+      ...base,
+      recipient: event.recipient,
+      phoneNumberId: event.phoneNumberId,
+      ...(event.textBody !== undefined ? { textBody: event.textBody } : {}),
+    };
   }
   return {
     ...base,
@@ -47,7 +52,13 @@ function toDocument(event: ArchivedEvent): EventDocument {
 }
 
 function toEvent(doc: EventDocument): ArchivedEvent {
-  const base = { eventId: doc.eventId, tenantId: doc.tenantId, messageId: doc.messageId, occurredAt: doc.occurredAt, recordedAt: doc.recordedAt };
+  const base = {
+    eventId: doc.eventId,
+    tenantId: doc.tenantId,
+    messageId: doc.messageId,
+    occurredAt: doc.occurredAt,
+    recordedAt: doc.recordedAt,
+  };
   if (doc.kind === 'accepted') {
     return {
       ...base,

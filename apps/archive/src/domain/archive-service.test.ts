@@ -21,7 +21,16 @@ const accepted: IncomingEvent = {
   phoneNumberId: '200',
   textBody: 'hello',
 };
-const sent: IncomingEvent = { eventId: 'evt_1', tenantId: 'acme', messageId: 'msg_1', kind: 'status', status: 'SENT', occurredAt: new Date(T0 + 1000), source: 'delivery', waMessageId: 'wamid.1' };
+const sent: IncomingEvent = {
+  eventId: 'evt_1',
+  tenantId: 'acme',
+  messageId: 'msg_1',
+  kind: 'status',
+  status: 'SENT',
+  occurredAt: new Date(T0 + 1000),
+  source: 'delivery',
+  waMessageId: 'wamid.1',
+};
 
 let dir: ReturnType<typeof createTempDir>;
 let store: SqliteArchiveStore;
@@ -45,7 +54,14 @@ test('records events stamped with the time they were recorded, and lists them ol
   now += 1000;
   assert.equal(await service.record(accepted), 'recorded');
   const events = await service.listMessageEvents('acme', 'msg_1');
-  assert.deepEqual(events.map((e) => [e.kind, e.status]), [['accepted', 'ACCEPTED'], ['status', 'SENT']], 'ordered by occurredAt, not arrival');
+  assert.deepEqual(
+    events.map((e) => [e.kind, e.status]),
+    [
+      ['accepted', 'ACCEPTED'],
+      ['status', 'SENT'],
+    ],
+    'ordered by occurredAt, not arrival',
+  );
   assert.deepEqual(events[0], { ...accepted, recordedAt: new Date(T0 + 61_000) });
   assert.equal(events[1].recordedAt.getTime(), T0 + 60_000);
 });
@@ -66,7 +82,7 @@ test('events of tenants homed elsewhere or unknown are not stored', async () => 
   assert.deepEqual(await store.listByMessage('initech', 'msg_1'), []);
 });
 
-test('lists only the calling tenant\'s events', async () => {
+test("lists only the calling tenant's events", async () => {
   await service.record(accepted);
   assert.deepEqual(await service.listMessageEvents('globex', 'msg_1'), []);
   assert.deepEqual(await service.listMessageEvents('acme', 'msg_unknown'), []);
@@ -74,7 +90,14 @@ test('lists only the calling tenant\'s events', async () => {
 
 test('invalid events are refused, naming every bad field and never echoing values', async () => {
   await assert.rejects(
-    service.record({ ...accepted, eventId: '', messageId: '', recipient: '015112345678', phoneNumberId: '', occurredAt: new Date(Number.NaN) }),
+    service.record({
+      ...accepted,
+      eventId: '',
+      messageId: '',
+      recipient: '015112345678',
+      phoneNumberId: '',
+      occurredAt: new Date(Number.NaN),
+    }),
     (error: unknown) => {
       assert.ok(error instanceof InvalidArgumentError);
       assert.deepEqual(error.violations.map((v) => v.field).sort(), ['event_id', 'message_id', 'occurred_at', 'phone_number_id', 'to']);
@@ -82,14 +105,20 @@ test('invalid events are refused, naming every bad field and never echoing value
       return true;
     },
   );
-  await assert.rejects(service.record({ ...sent, tenantId: '' }), (error: unknown) => error instanceof InvalidArgumentError && error.violations[0].field === 'tenant_id');
+  await assert.rejects(
+    service.record({ ...sent, tenantId: '' }),
+    (error: unknown) => error instanceof InvalidArgumentError && error.violations[0].field === 'tenant_id',
+  );
   assert.deepEqual(await store.listByMessage('acme', 'msg_1'), []);
 });
 
 test('listing requires a message id', async () => {
   await assert.rejects(service.listMessageEvents('acme', ''), (error: unknown) => {
     assert.ok(error instanceof InvalidArgumentError);
-    assert.deepEqual(error.violations.map((v) => [v.field, v.reason]), [['message_id', 'REQUIRED']]);
+    assert.deepEqual(
+      error.violations.map((v) => [v.field, v.reason]),
+      [['message_id', 'REQUIRED']],
+    );
     return true;
   });
 });

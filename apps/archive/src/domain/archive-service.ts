@@ -1,4 +1,4 @@
-import { InvalidArgumentError, isE164, type Clock, type FieldViolation } from '@waygate/domain';
+import { InvalidArgumentError, isE164, orderStatusEvents, type Clock, type FieldViolation } from '@waygate/domain';
 import type { ArchiveStore } from './archive-store';
 import type { ArchivedEvent, IncomingEvent } from './archived-event';
 
@@ -31,8 +31,13 @@ function required(field: string, value: string): FieldViolation[] {
 
 /** Every reason `event` cannot be archived. Descriptions never echo values: they end up in logs. */
 function validateEvent(event: IncomingEvent): FieldViolation[] {
-  const violations = [...required('event_id', event.eventId), ...required('tenant_id', event.tenantId), ...required('message_id', event.messageId)];
-  if (Number.isNaN(event.occurredAt.getTime())) violations.push({ field: 'occurred_at', reason: 'INVALID_FORMAT', description: 'must be a valid time' });
+  const violations = [
+    ...required('event_id', event.eventId),
+    ...required('tenant_id', event.tenantId),
+    ...required('message_id', event.messageId),
+  ];
+  if (Number.isNaN(event.occurredAt.getTime()))
+    violations.push({ field: 'occurred_at', reason: 'INVALID_FORMAT', description: 'must be a valid time' });
   if (event.kind === 'accepted') {
     if (!isE164(event.recipient)) violations.push({ field: 'to', reason: 'INVALID_FORMAT', description: 'must be an E.164 phone number' });
     violations.push(...required('phone_number_id', event.phoneNumberId));
@@ -55,7 +60,8 @@ export function createArchiveService(deps: ArchiveServiceDeps): ArchiveService {
 
     async listMessageEvents(tenantId, messageId) {
       if (!messageId) throw new InvalidArgumentError([{ field: 'message_id', reason: 'REQUIRED', description: 'is required' }]);
-      return store.listByMessage(tenantId, messageId);
+      // Stored oldest first by raw time; shown in the order people expect despite WhatsApp's whole-second stamps.
+      return orderStatusEvents(await store.listByMessage(tenantId, messageId));
     },
   };
 }

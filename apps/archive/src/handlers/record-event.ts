@@ -20,7 +20,12 @@ export async function recordEvent(service: ArchiveService, logger: Logger, event
   }
   const ids = { tenant_id: event.tenantId, message_id: event.messageId };
   if (outcome === 'homed-elsewhere' || outcome === 'unknown-tenant') {
-    logger.warn(ids, outcome === 'unknown-tenant' ? 'event for an unknown tenant; not archived' : 'event for a tenant homed in another region; not archived');
+    logger.warn(
+      ids,
+      outcome === 'unknown-tenant'
+        ? 'event for an unknown tenant; not archived'
+        : 'event for a tenant homed in another region; not archived',
+    );
   } else {
     logger.info({ ...ids, kind: event.kind, status: event.status, outcome }, 'event archived');
   }

@@ -12,7 +12,8 @@ export function createStatusEventsHandler(service: ArchiveService, logger: Logge
     if (!event) return { kind: 'reject', reason: 'not a valid MessageStatusChanged' };
     const status = fromProtoStatus(event.status);
     const source = fromProtoSource(event.source);
-    if (!status || !source || !event.occurredAt) return { kind: 'reject', reason: 'MessageStatusChanged without a known status, a known source and occurred_at' };
+    if (!status || !source || !event.occurredAt)
+      return { kind: 'reject', reason: 'MessageStatusChanged without a known status, a known source and occurred_at' };
     return recordEvent(service, logger, {
       eventId: event.eventId,
       tenantId: event.tenantId,

@@ -24,32 +24,52 @@ export function createCloudApiClient(options: { baseUrl: string; version: string
   return {
     async sendText(message: CloudApiTextMessage): Promise<CloudApiSendOutcome> {
       const url = `${base}/${options.version}/${encodeURIComponent(message.phoneNumberId)}/messages`;
-      return tracer.startActiveSpan('POST whatsapp /messages', { kind: SpanKind.CLIENT, attributes: { 'http.request.method': 'POST', 'server.address': new URL(base).hostname, 'waygate.phone_number_id': message.phoneNumberId } }, async (span) => {
-        const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${message.accessToken}` };
-        propagation.inject(context.active(), headers);
-        try {
-          const response = await fetch(url, {
-            method: 'POST',
-            headers,
-            body: JSON.stringify({ messaging_product: 'whatsapp', recipient_type: 'individual', to: message.to, type: 'text', text: { body: message.body, preview_url: message.previewUrl } }),
-            signal: AbortSignal.timeout(options.timeoutMs),
-          });
-          span.setAttribute('http.response.status_code', response.status);
-          const text = (await response.text()).slice(0, MAX_RESPONSE_BYTES);
-          const outcome = toOutcome(response.status, text);
-          if (outcome.kind === 'error') {
-            span.setAttribute('waygate.meta_error_code', outcome.code);
-            span.setStatus({ code: SpanStatusCode.ERROR, message: `meta error ${outcome.code}` });
+      return tracer.startActiveSpan(
+        'POST whatsapp /messages',
+        {
+          kind: SpanKind.CLIENT,
+          attributes: {
+            'http.request.method': 'POST',
+            'server.address': new URL(base).hostname,
+            'waygate.phone_number_id': message.phoneNumberId,
+          },
+        },
+        async (span) => {
+          const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${message.accessToken}` };
+          propagation.inject(context.active(), headers);
+          try {
+            const response = await fetch(url, {
+              method: 'POST',
+              headers,
+              body: JSON.stringify({
+                messaging_product: 'whatsapp',
+                recipient_type: 'individual',
+                to: message.to,
+                type: 'text',
+                text: { body: message.body, preview_url: message.previewUrl },
+              }),
+              signal: AbortSignal.timeout(options.timeoutMs),
+            });
+            span.setAttribute('http.response.status_code', response.status);
+            const text = (await response.text()).slice(0, MAX_RESPONSE_BYTES);
+            const outcome = toOutcome(response.status, text);
+            if (outcome.kind === 'error') {
+              span.setAttribute('waygate.meta_error_code', outcome.code);
+              span.setStatus({ code: SpanStatusCode.ERROR, message: `meta error ${outcome.code}` });
+            }
+            return outcome;
+          } catch (error) {
+            const reason =
+              (error as Error).name === 'TimeoutError'
+                ? `no answer within ${options.timeoutMs} ms`
+                : `connection failed: ${(error as Error).message}`;
+            span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
+            return { kind: 'no-answer', reason } as const;
+          } finally {
+            span.end();
           }
-          return outcome;
-        } catch (error) {
-          const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : `connection failed: ${(error as Error).message}`;
-          span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-          return { kind: 'no-answer', reason } as const;
-        } finally {
-          span.end();
-        }
-      });
+        },
+      );
     },
   };
 }
@@ -67,8 +87,15 @@ function toOutcome(status: number, text: string): CloudApiSendOutcome {
   if (status >= 200 && status < 300) {
     const id = (body as MetaSendResponse | undefined)?.messages?.[0]?.id;
     // A 2xx without a wamid is not an acceptance we can track; treat as a transient fault.
-    return id ? { kind: 'accepted', waMessageId: id } : { kind: 'error', httpStatus: 502, code: 0, title: 'success response without messages[0].id' };
+    return id
+      ? { kind: 'accepted', waMessageId: id }
+      : { kind: 'error', httpStatus: 502, code: 0, title: 'success response without messages[0].id' };
   }
   const error = (body as MetaErrorBody | undefined)?.error;
-  return { kind: 'error', httpStatus: status, code: typeof error?.code === 'number' ? error.code : 0, title: error?.message ?? `HTTP ${status}` };
+  return {
+    kind: 'error',
+    httpStatus: status,
+    code: typeof error?.code === 'number' ? error.code : 0,
+    title: error?.message ?? `HTTP ${status}`,
+  };
 }

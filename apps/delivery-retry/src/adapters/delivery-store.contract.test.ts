@@ -46,13 +46,31 @@ for (const backend of backends) {
     test('records attempts: errors and next attempt are replaced, the wamid is kept', () =>
       withStore(async (store) => {
         await store.insertIfAbsent(pending);
-        await store.recordAttempt('acme', 'msg_1', { state: 'PENDING', attempts: 1, lastErrorCode: 131000, lastErrorTitle: 'Something went wrong', nextAttemptAt: new Date(1_700_000_005_000), updatedAt: new Date(1_700_000_001_000) });
+        await store.recordAttempt('acme', 'msg_1', {
+          state: 'PENDING',
+          attempts: 1,
+          lastErrorCode: 131000,
+          lastErrorTitle: 'Something went wrong',
+          nextAttemptAt: new Date(1_700_000_005_000),
+          updatedAt: new Date(1_700_000_001_000),
+        });
         let stored = await store.get('acme', 'msg_1');
         assert.equal(stored?.lastErrorCode, 131000);
         assert.deepEqual(stored?.nextAttemptAt, new Date(1_700_000_005_000));
-        await store.recordAttempt('acme', 'msg_1', { state: 'SENT', attempts: 2, waMessageId: 'wamid.X', updatedAt: new Date(1_700_000_006_000) });
+        await store.recordAttempt('acme', 'msg_1', {
+          state: 'SENT',
+          attempts: 2,
+          waMessageId: 'wamid.X',
+          updatedAt: new Date(1_700_000_006_000),
+        });
         stored = await store.get('acme', 'msg_1');
-        assert.deepEqual(stored, { ...pending, state: 'SENT', attempts: 2, waMessageId: 'wamid.X', updatedAt: new Date(1_700_000_006_000) });
+        assert.deepEqual(stored, {
+          ...pending,
+          state: 'SENT',
+          attempts: 2,
+          waMessageId: 'wamid.X',
+          updatedAt: new Date(1_700_000_006_000),
+        });
         await store.recordAttempt('globex', 'msg_1', { state: 'FAILED', attempts: 9, updatedAt: new Date() });
         assert.equal((await store.get('acme', 'msg_1'))?.state, 'SENT', 'another tenant cannot write');
       }));

@@ -90,7 +90,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async get(tenantId: string, messageId: string): Promise<Delivery | undefined> {
-    const row = this.db.prepare('SELECT * FROM deliveries WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as DeliveryRow | undefined;
+    const row = this.db.prepare('SELECT * FROM deliveries WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
+      DeliveryRow | undefined;
     return row ? toDelivery(row) : undefined;
   }
 

@@ -32,7 +32,8 @@ beforeEach(() => {
     store,
     client: createCloudApiClient({ baseUrl: simulator.url, version: 'v23.0', timeoutMs: 2000 }),
     publisher: { publish: async (event) => void published.push(event) },
-    accessToken: (tenantId, phoneNumberId) => (tenantId === 'acme' && phoneNumberId === phoneNumber.id ? phoneNumber.accessToken : undefined),
+    accessToken: (tenantId, phoneNumberId) =>
+      tenantId === 'acme' && phoneNumberId === phoneNumber.id ? phoneNumber.accessToken : undefined,
     clock,
     retry: { baseDelayMs: 1000, maxDelayMs: 60_000 },
     random: () => 1,
@@ -46,7 +47,15 @@ afterEach(async () => {
 let counter = 0;
 function accepted(overrides: Partial<AcceptedMessage> = {}): AcceptedMessage {
   counter++;
-  return { tenantId: 'acme', messageId: `msg_${counter}`, to: '+4915112345678', phoneNumberId: phoneNumber.id, content: { kind: 'text', body: 'hello', previewUrl: false }, expiresAt: new Date(Date.now() + 86_400_000), ...overrides };
+  return {
+    tenantId: 'acme',
+    messageId: `msg_${counter}`,
+    to: '+4915112345678',
+    phoneNumberId: phoneNumber.id,
+    content: { kind: 'text', body: 'hello', previewUrl: false },
+    expiresAt: new Date(Date.now() + 86_400_000),
+    ...overrides,
+  };
 }
 
 test('a message the Cloud API accepts is recorded SENT with its wamid, then announced', async () => {
@@ -57,7 +66,10 @@ test('a message the Cloud API accepts is recorded SENT with its wamid, then anno
   const delivery = await service.get('acme', message.messageId);
   assert.equal(delivery?.state, 'SENT');
   assert.equal(delivery?.waMessageId, sent?.wamid);
-  assert.deepEqual(published.map((e) => [e.status, e.waMessageId]), [['SENT', sent?.wamid]]);
+  assert.deepEqual(
+    published.map((e) => [e.status, e.waMessageId]),
+    [['SENT', sent?.wamid]],
+  );
 });
 
 test('redelivery of a sent message announces it again but never sends it twice', async () => {
@@ -83,11 +95,14 @@ test('a transient Meta error is retried later with backoff, then succeeds', asyn
   assert.deepEqual([(await service.get('acme', message.messageId))?.state, published[0]?.status], ['SENT', 'SENT']);
 });
 
-test('a permanent Meta error fails the message with Meta\'s code', async () => {
+test("a permanent Meta error fails the message with Meta's code", async () => {
   simulator.injectSendFailures({ count: 1, httpStatus: 400, code: 131047, message: 'Re-engagement message' });
   const message = accepted();
   assert.deepEqual(await service.deliver(message), { kind: 'done' });
-  assert.deepEqual(published.map((e) => [e.status, e.errorCode]), [['FAILED', 131047]]);
+  assert.deepEqual(
+    published.map((e) => [e.status, e.errorCode]),
+    [['FAILED', 131047]],
+  );
 });
 
 test('a bad token waits the longest interval; no configured token is treated the same', async () => {
@@ -105,7 +120,10 @@ test('retries never wait past the deadline, and a message past it expires withou
   assert.deepEqual(await service.deliver(message), { kind: 'done' });
   assert.equal(simulator.sentMessages().length, sentBefore);
   assert.equal((await service.get('acme', message.messageId))?.state, 'EXPIRED');
-  assert.deepEqual(published.map((e) => [e.status, e.errorCode]), [['EXPIRED', 2]]);
+  assert.deepEqual(
+    published.map((e) => [e.status, e.errorCode]),
+    [['EXPIRED', 2]],
+  );
 });
 
 test('no answer (connection refused) is retried', async () => {
@@ -127,6 +145,13 @@ test('outcome classification and backoff', () => {
   assert.equal(classifyOutcome({ kind: 'error', httpStatus: 400, code: 131056, title: '' }), 'retry');
   assert.equal(classifyOutcome({ kind: 'error', httpStatus: 401, code: 190, title: '' }), 'needs-configuration');
   assert.equal(classifyOutcome({ kind: 'error', httpStatus: 503, code: 0, title: '' }), 'retry');
-  assert.deepEqual([1, 2, 3, 10].map((n) => retryDelayMs(n, { baseMs: 1000, maxMs: 5000 }, () => 1)), [1000, 2000, 4000, 5000]);
-  assert.equal(retryDelayMs(3, { baseMs: 1000, maxMs: 5000 }, () => 0), 1000, 'never below the base');
+  assert.deepEqual(
+    [1, 2, 3, 10].map((n) => retryDelayMs(n, { baseMs: 1000, maxMs: 5000 }, () => 1)),
+    [1000, 2000, 4000, 5000],
+  );
+  assert.equal(
+    retryDelayMs(3, { baseMs: 1000, maxMs: 5000 }, () => 0),
+    1000,
+    'never below the base',
+  );
 });

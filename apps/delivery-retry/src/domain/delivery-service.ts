@@ -36,7 +36,8 @@ export interface StatusPublisher {
 export type AccessTokenLookup = (tenantId: string, phoneNumberId: string) => string | undefined;
 
 /** What the caller (the queue consumer) should do with the message now. */
-export type DeliveryDecision = { readonly kind: 'done' } | { readonly kind: 'retry-later'; readonly delayMs: number; readonly reason: string };
+export type DeliveryDecision =
+  { readonly kind: 'done' } | { readonly kind: 'retry-later'; readonly delayMs: number; readonly reason: string };
 
 export interface RetryPolicy {
   readonly baseDelayMs: number;
@@ -99,21 +100,43 @@ export function createDeliveryService(deps: {
       if (delivery.state !== 'PENDING') return finish(message.tenantId, message.messageId);
 
       if (now >= delivery.expiresAt) {
-        await store.recordAttempt(message.tenantId, message.messageId, { state: 'EXPIRED', attempts: delivery.attempts, lastErrorCode: delivery.lastErrorCode, lastErrorTitle: delivery.lastErrorTitle, updatedAt: now });
+        await store.recordAttempt(message.tenantId, message.messageId, {
+          state: 'EXPIRED',
+          attempts: delivery.attempts,
+          lastErrorCode: delivery.lastErrorCode,
+          lastErrorTitle: delivery.lastErrorTitle,
+          updatedAt: now,
+        });
         return finish(message.tenantId, message.messageId);
       }
 
       const attempts = delivery.attempts + 1;
       const accessToken = deps.accessToken(delivery.tenantId, delivery.phoneNumberId);
       const outcome = accessToken
-        ? await client.sendText({ phoneNumberId: delivery.phoneNumberId, accessToken, to: delivery.to, body: delivery.content.body, previewUrl: delivery.content.previewUrl })
+        ? await client.sendText({
+            phoneNumberId: delivery.phoneNumberId,
+            accessToken,
+            to: delivery.to,
+            body: delivery.content.body,
+            previewUrl: delivery.content.previewUrl,
+          })
         : ({ kind: 'error', httpStatus: 0, code: 190, title: 'no access token configured for this phone number' } as const);
       const completedAt = clock.now();
-      const error = outcome.kind === 'error' ? { lastErrorCode: outcome.code, lastErrorTitle: outcome.title } : outcome.kind === 'no-answer' ? { lastErrorTitle: outcome.reason } : {};
+      const error =
+        outcome.kind === 'error'
+          ? { lastErrorCode: outcome.code, lastErrorTitle: outcome.title }
+          : outcome.kind === 'no-answer'
+            ? { lastErrorTitle: outcome.reason }
+            : {};
 
       switch (classifyOutcome(outcome)) {
         case 'sent':
-          await store.recordAttempt(delivery.tenantId, delivery.messageId, { state: 'SENT', attempts, waMessageId: outcome.kind === 'accepted' ? outcome.waMessageId : undefined, updatedAt: completedAt });
+          await store.recordAttempt(delivery.tenantId, delivery.messageId, {
+            state: 'SENT',
+            attempts,
+            waMessageId: outcome.kind === 'accepted' ? outcome.waMessageId : undefined,
+            updatedAt: completedAt,
+          });
           return finish(delivery.tenantId, delivery.messageId);
         case 'permanent':
           await store.recordAttempt(delivery.tenantId, delivery.messageId, { state: 'FAILED', attempts, ...error, updatedAt: completedAt });
@@ -121,11 +144,24 @@ export function createDeliveryService(deps: {
         case 'retry':
         case 'needs-configuration': {
           // An operator has to fix configuration problems, so those wait the longest interval between attempts.
-          const wanted = classifyOutcome(outcome) === 'retry' ? retryDelayMs(attempts, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }, deps.random) : retry.maxDelayMs;
+          const wanted =
+            classifyOutcome(outcome) === 'retry'
+              ? retryDelayMs(attempts, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }, deps.random)
+              : retry.maxDelayMs;
           // Never wait past the deadline: the attempt after it records the expiry.
           const delayMs = Math.max(0, Math.min(wanted, delivery.expiresAt.getTime() - completedAt.getTime()));
-          await store.recordAttempt(delivery.tenantId, delivery.messageId, { state: 'PENDING', attempts, ...error, nextAttemptAt: new Date(completedAt.getTime() + delayMs), updatedAt: completedAt });
-          return { kind: 'retry-later', delayMs, reason: error.lastErrorCode ? `meta error ${error.lastErrorCode}` : (error.lastErrorTitle ?? 'unknown') };
+          await store.recordAttempt(delivery.tenantId, delivery.messageId, {
+            state: 'PENDING',
+            attempts,
+            ...error,
+            nextAttemptAt: new Date(completedAt.getTime() + delayMs),
+            updatedAt: completedAt,
+          });
+          return {
+            kind: 'retry-later',
+            delayMs,
+            reason: error.lastErrorCode ? `meta error ${error.lastErrorCode}` : (error.lastErrorTitle ?? 'unknown'),
+          };
         }
       }
     },

@@ -20,7 +20,14 @@ export function createAcceptedMessagesHandler(service: DeliveryService, logger: 
       expiresAt: event.expiresAt,
     });
     const delivery = await service.get(event.tenantId, event.messageId);
-    const fields = { tenant_id: event.tenantId, message_id: event.messageId, state: delivery?.state, attempts: delivery?.attempts, error_code: delivery?.lastErrorCode, redelivery: info.deliveryCount };
+    const fields = {
+      tenant_id: event.tenantId,
+      message_id: event.messageId,
+      state: delivery?.state,
+      attempts: delivery?.attempts,
+      error_code: delivery?.lastErrorCode,
+      redelivery: info.deliveryCount,
+    };
     if (decision.kind === 'done') {
       logger.info(fields, 'delivery settled');
       return ACK;

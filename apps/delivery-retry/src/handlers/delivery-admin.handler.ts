@@ -17,7 +17,8 @@ const STATE: Readonly<Record<DomainState, DeliveryState>> = {
 export function createDeliveryAdminHandler(service: DeliveryService, tenants: TenantDirectory, logger: Logger): DeliveryAdminServiceServer {
   return {
     getDelivery: unaryHandler<GetDeliveryRequest, GetDeliveryResponse>(tenants, logger, async (request, tenant) => {
-      if (!request.messageId) throw new InvalidArgumentError([{ field: 'message_id', reason: 'REQUIRED', description: 'message_id is required' }]);
+      if (!request.messageId)
+        throw new InvalidArgumentError([{ field: 'message_id', reason: 'REQUIRED', description: 'message_id is required' }]);
       const delivery = await service.get(tenant.id, request.messageId);
       if (!delivery) throw new NotFoundError('delivery', request.messageId);
       return {

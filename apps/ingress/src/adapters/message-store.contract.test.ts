@@ -70,18 +70,54 @@ for (const backend of backends) {
     test('status changes are versioned and append to the timeline in recording order', () =>
       withStore(async (store) => {
         await store.insertIfAbsent(message());
-        const delivered = { eventId: 'e-delivered', status: 'DELIVERED' as const, occurredAt: new Date(1_700_000_002_000), source: 'webhook' as const };
-        assert.equal(await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 1, status: 'DELIVERED', waMessageId: 'wamid.1', entry: delivered }), true);
+        const delivered = {
+          eventId: 'e-delivered',
+          status: 'DELIVERED' as const,
+          occurredAt: new Date(1_700_000_002_000),
+          source: 'webhook' as const,
+        };
+        assert.equal(
+          await store.recordStatusChange({
+            tenantId: 'acme',
+            messageId: 'msg_1',
+            expectedVersion: 1,
+            status: 'DELIVERED',
+            waMessageId: 'wamid.1',
+            entry: delivered,
+          }),
+          true,
+        );
         const stale = { eventId: 'e-stale', status: 'SENT' as const, occurredAt: new Date(1_700_000_001_000), source: 'delivery' as const };
-        assert.equal(await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 1, status: 'SENT', entry: stale }), false, 'stale version is refused');
-        assert.equal(await store.recordStatusChange({ tenantId: 'globex', messageId: 'msg_1', expectedVersion: 2, status: 'SENT', entry: stale }), false, 'other tenant cannot write');
-        const failed = { eventId: 'e-sent', status: 'FAILED' as const, occurredAt: new Date(1_700_000_001_000), source: 'delivery' as const, errorCode: 131026, errorTitle: 'Message undeliverable' };
-        assert.equal(await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 2, status: 'DELIVERED', entry: failed }), true);
+        assert.equal(
+          await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 1, status: 'SENT', entry: stale }),
+          false,
+          'stale version is refused',
+        );
+        assert.equal(
+          await store.recordStatusChange({ tenantId: 'globex', messageId: 'msg_1', expectedVersion: 2, status: 'SENT', entry: stale }),
+          false,
+          'other tenant cannot write',
+        );
+        const failed = {
+          eventId: 'e-sent',
+          status: 'FAILED' as const,
+          occurredAt: new Date(1_700_000_001_000),
+          source: 'delivery' as const,
+          errorCode: 131026,
+          errorTitle: 'Message undeliverable',
+        };
+        assert.equal(
+          await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 2, status: 'DELIVERED', entry: failed }),
+          true,
+        );
         const stored = await store.get('acme', 'msg_1');
         assert.equal(stored?.status, 'DELIVERED');
         assert.equal(stored?.waMessageId, 'wamid.1');
         assert.equal(stored?.version, 3);
-        assert.deepEqual(stored?.timeline.map((e) => e.eventId), ['msg_1:accepted', 'e-delivered', 'e-sent']);
+        assert.deepEqual(
+          stored?.timeline.map((e) => e.eventId),
+          ['msg_1:accepted', 'e-delivered', 'e-sent'],
+        );
         assert.equal(stored?.timeline[2].errorCode, 131026);
       }));
 
@@ -89,10 +125,19 @@ for (const backend of backends) {
       withStore(async (store) => {
         await store.insertIfAbsent(message());
         await store.insertIfAbsent(message({ messageId: 'msg_2', idempotencyKey: 'key-2', acceptedAt: new Date(1_700_000_005_000) }));
-        assert.deepEqual((await store.listUnpublished(new Date(1_700_000_010_000), 10)).map((m) => m.messageId), ['msg_1', 'msg_2']);
-        assert.deepEqual((await store.listUnpublished(new Date(1_700_000_001_000), 10)).map((m) => m.messageId), ['msg_1']);
+        assert.deepEqual(
+          (await store.listUnpublished(new Date(1_700_000_010_000), 10)).map((m) => m.messageId),
+          ['msg_1', 'msg_2'],
+        );
+        assert.deepEqual(
+          (await store.listUnpublished(new Date(1_700_000_001_000), 10)).map((m) => m.messageId),
+          ['msg_1'],
+        );
         await store.markPublished('acme', 'msg_1');
-        assert.deepEqual((await store.listUnpublished(new Date(1_700_000_010_000), 10)).map((m) => m.messageId), ['msg_2']);
+        assert.deepEqual(
+          (await store.listUnpublished(new Date(1_700_000_010_000), 10)).map((m) => m.messageId),
+          ['msg_2'],
+        );
         assert.equal((await store.get('acme', 'msg_1'))?.published, true);
       }));
   });

@@ -47,12 +47,12 @@ function toMessage(doc: MessageDocument): OutboundMessage {
     published: doc.published,
     version: doc.version,
     timeline: doc.timeline.map((entry) => ({
-        eventId: entry.eventId,
-        status: entry.status as MessageStatus,
-        occurredAt: entry.occurredAt,
-        source: entry.source as StatusSource,
-        ...(entry.errorCode !== undefined ? { errorCode: entry.errorCode } : {}),
-        ...(entry.errorTitle !== undefined ? { errorTitle: entry.errorTitle } : {}),
+      eventId: entry.eventId,
+      status: entry.status as MessageStatus,
+      occurredAt: entry.occurredAt,
+      source: entry.source as StatusSource,
+      ...(entry.errorCode !== undefined ? { errorCode: entry.errorCode } : {}),
+      ...(entry.errorTitle !== undefined ? { errorTitle: entry.errorTitle } : {}),
     })),
   };
 }
@@ -138,7 +138,11 @@ export class MongoMessageStore implements MessageStore {
   }
 
   async listUnpublished(before: Date, limit: number): Promise<OutboundMessage[]> {
-    const docs = await this.messages.find({ published: false, acceptedAt: { $lt: before } }).sort({ acceptedAt: 1 }).limit(limit).toArray();
+    const docs = await this.messages
+      .find({ published: false, acceptedAt: { $lt: before } })
+      .sort({ acceptedAt: 1 })
+      .limit(limit)
+      .toArray();
     return docs.map(toMessage);
   }
 

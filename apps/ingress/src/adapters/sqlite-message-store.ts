@@ -111,7 +111,18 @@ export class SqliteMessageStore implements MessageStore {
         `INSERT INTO message_timeline (tenant_id, message_id, event_id, position, status, occurred_at_ms, source, error_code, error_title)
          VALUES (?, ?, ?, (SELECT COUNT(*) FROM message_timeline WHERE tenant_id = ? AND message_id = ?), ?, ?, ?, ?, ?)`,
       )
-      .run(tenantId, messageId, entry.eventId, tenantId, messageId, entry.status, entry.occurredAt.getTime(), entry.source, entry.errorCode ?? null, entry.errorTitle ?? null);
+      .run(
+        tenantId,
+        messageId,
+        entry.eventId,
+        tenantId,
+        messageId,
+        entry.status,
+        entry.occurredAt.getTime(),
+        entry.source,
+        entry.errorCode ?? null,
+        entry.errorTitle ?? null,
+      );
   }
 
   async insertIfAbsent(message: OutboundMessage): Promise<{ inserted: boolean; message: OutboundMessage }> {
@@ -149,14 +160,17 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined> {
-    const row = this.db.prepare('SELECT * FROM messages WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as MessageRow | undefined;
+    const row = this.db.prepare('SELECT * FROM messages WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
+      MessageRow | undefined;
     return row ? this.toMessage(row) : undefined;
   }
 
   async recordStatusChange(change: StatusChangeRecord): Promise<boolean> {
     const record = this.db.transaction(() => {
       const updated = this.db
-        .prepare('UPDATE messages SET status = ?, wa_message_id = COALESCE(?, wa_message_id), version = version + 1 WHERE tenant_id = ? AND message_id = ? AND version = ?')
+        .prepare(
+          'UPDATE messages SET status = ?, wa_message_id = COALESCE(?, wa_message_id), version = version + 1 WHERE tenant_id = ? AND message_id = ? AND version = ?',
+        )
         .run(change.status, change.waMessageId ?? null, change.tenantId, change.messageId, change.expectedVersion);
       if (updated.changes !== 1) return false;
       this.appendTimeline(change.tenantId, change.messageId, change.entry);

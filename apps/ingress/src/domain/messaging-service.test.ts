@@ -20,7 +20,13 @@ tenants:
 `);
 const acme = tenants.get('acme') as Tenant;
 const clock: Clock = { now: () => new Date(1_700_000_000_000) };
-const request: SendRequest = { to: '+4915112345678', content: { kind: 'text', body: 'hi', previewUrl: false }, idempotencyKey: 'k1', validitySeconds: undefined, phoneNumberId: '' };
+const request: SendRequest = {
+  to: '+4915112345678',
+  content: { kind: 'text', body: 'hi', previewUrl: false },
+  idempotencyKey: 'k1',
+  validitySeconds: undefined,
+  phoneNumberId: '',
+};
 
 /** A publisher that records hand-offs and can be told to fail, as JetStream does when NATS is down. */
 function recordingPublisher() {
@@ -45,7 +51,12 @@ beforeEach(() => {
   dir = createTempDir();
   store = new SqliteMessageStore(path.join(dir.path, 'ingress.sqlite'));
   publisher = recordingPublisher();
-  service = createMessagingService({ store, publisher: publisher.publisher, clock, events: { publishDeferred: (m) => deferred.push(m.messageId) } });
+  service = createMessagingService({
+    store,
+    publisher: publisher.publisher,
+    clock,
+    events: { publishDeferred: (m) => deferred.push(m.messageId) },
+  });
 });
 afterEach(async () => {
   await store.close();
@@ -66,19 +77,31 @@ test('the same idempotency key returns the same message; a different request wit
   const again = await service.send(acme, request);
   assert.equal(again.messageId, first.messageId);
   assert.deepEqual(publisher.published, [first.messageId], 'published once');
-  await assert.rejects(service.send(acme, { ...request, content: { kind: 'text', body: 'other', previewUrl: false } }), IdempotencyConflictError);
+  await assert.rejects(
+    service.send(acme, { ...request, content: { kind: 'text', body: 'other', previewUrl: false } }),
+    IdempotencyConflictError,
+  );
 });
 
 test('lists every invalid field at once', async () => {
   await assert.rejects(
-    service.send(acme, { to: '015112345678', content: { kind: 'text', body: 'x'.repeat(4097), previewUrl: false }, idempotencyKey: '', validitySeconds: 31 * 86_400, phoneNumberId: '999' }),
+    service.send(acme, {
+      to: '015112345678',
+      content: { kind: 'text', body: 'x'.repeat(4097), previewUrl: false },
+      idempotencyKey: '',
+      validitySeconds: 31 * 86_400,
+      phoneNumberId: '999',
+    }),
     (error: unknown) => {
       assert.ok(error instanceof InvalidArgumentError);
       assert.deepEqual(error.violations.map((v) => v.field).sort(), ['idempotency_key', 'phone_number_id', 'text.body', 'to', 'validity']);
       return true;
     },
   );
-  await assert.rejects(service.send(acme, { ...request, content: undefined }), (error: unknown) => error instanceof InvalidArgumentError && error.violations[0].field === 'content');
+  await assert.rejects(
+    service.send(acme, { ...request, content: undefined }),
+    (error: unknown) => error instanceof InvalidArgumentError && error.violations[0].field === 'content',
+  );
 });
 
 test('a failed hand-off is still accepted and the outbox relay publishes it later', async () => {
@@ -95,7 +118,13 @@ test('a failed hand-off is still accepted and the outbox relay publishes it late
 test('status reports move forward only, are idempotent, and keep the timeline', async () => {
   const { messageId } = await service.send(acme, request);
   const report = (eventId: string, status: 'SENT' | 'DELIVERED' | 'READ', seconds: number) => ({
-    eventId, tenantId: 'acme', messageId, status, occurredAt: new Date(1_700_000_000_000 + seconds * 1000), source: 'webhook' as const, waMessageId: 'wamid.1',
+    eventId,
+    tenantId: 'acme',
+    messageId,
+    status,
+    occurredAt: new Date(1_700_000_000_000 + seconds * 1000),
+    source: 'webhook' as const,
+    waMessageId: 'wamid.1',
   });
   assert.equal(await service.applyStatusReport(report('e1', 'SENT', 1)), 'applied');
   assert.equal(await service.applyStatusReport(report('e3', 'READ', 3)), 'applied');
@@ -105,19 +134,32 @@ test('status reports move forward only, are idempotent, and keep the timeline', 
   const message = await service.get(acme, messageId);
   assert.equal(message.status, 'READ');
   assert.equal(message.waMessageId, 'wamid.1');
-  assert.deepEqual(message.timeline.map((e) => e.status), ['ACCEPTED', 'SENT', 'DELIVERED', 'READ']);
+  assert.deepEqual(
+    message.timeline.map((e) => e.status),
+    ['ACCEPTED', 'SENT', 'DELIVERED', 'READ'],
+  );
   await assert.rejects(service.get(acme, 'msg_unknown'), NotFoundError);
 });
 
-test('timelines order WhatsApp\'s whole-second timestamps after Waygate\'s own within the same second', async () => {
+test("timelines order WhatsApp's whole-second timestamps after Waygate's own within the same second", async () => {
   const { messageId } = await service.send(acme, request); // accepted at 1_700_000_000_000
   const at = (ms: number) => new Date(1_700_000_000_000 + ms);
-  const report = (eventId: string, status: 'SENT' | 'DELIVERED' | 'READ', occurredAt: Date, source: 'delivery' | 'webhook') => ({ eventId, tenantId: 'acme', messageId, status, occurredAt, source });
+  const report = (eventId: string, status: 'SENT' | 'DELIVERED' | 'READ', occurredAt: Date, source: 'delivery' | 'webhook') => ({
+    eventId,
+    tenantId: 'acme',
+    messageId,
+    status,
+    occurredAt,
+    source,
+  });
   await service.applyStatusReport(report('w-read', 'READ', at(0), 'webhook'));
   await service.applyStatusReport(report('w-sent', 'SENT', at(0), 'webhook'));
   await service.applyStatusReport(report('d-sent', 'SENT', at(40), 'delivery'));
   await service.applyStatusReport(report('w-delivered-late', 'DELIVERED', at(1000), 'webhook'));
   const message = await service.get(acme, messageId);
-  assert.deepEqual(message.timeline.map((e) => e.eventId), [`${messageId}:accepted`, 'w-sent', 'd-sent', 'w-read', 'w-delivered-late']);
+  assert.deepEqual(
+    message.timeline.map((e) => e.eventId),
+    [`${messageId}:accepted`, 'w-sent', 'd-sent', 'w-read', 'w-delivered-late'],
+  );
   assert.equal(message.status, 'READ', 'the late delivered is recorded but does not move the status back');
 });

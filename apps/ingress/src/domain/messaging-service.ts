@@ -1,10 +1,9 @@
-import { IdempotencyConflictError, NotFoundError, newId, nextStatus, type Clock, type MessageStatus } from '@waygate/domain';
+import { IdempotencyConflictError, NotFoundError, newId, nextStatus, orderStatusEvents, type Clock, type MessageStatus } from '@waygate/domain';
 import type { Tenant } from '@waygate/tenancy';
 import type { MessagePublisher } from './message-publisher';
 import type { MessageStore } from './message-store';
 import type { OutboundMessage, StatusSource } from './outbound-message';
 import { validateSendRequest, type SendRequest } from './send-request';
-import { orderTimeline } from './timeline-order';
 
 /** A status observed by delivery-retry or receipt, as ingress applies it. */
 export interface StatusReport {
@@ -37,7 +36,12 @@ export interface MessagingService {
   publishPending(olderThanMs: number): Promise<number>;
 }
 
-export function createMessagingService(deps: { store: MessageStore; publisher: MessagePublisher; clock: Clock; events: MessagingEvents }): MessagingService {
+export function createMessagingService(deps: {
+  store: MessageStore;
+  publisher: MessagePublisher;
+  clock: Clock;
+  events: MessagingEvents;
+}): MessagingService {
   const { store, publisher, clock, events } = deps;
 
   /** Hands the message to delivery; if that fails the outbox relay retries, so acceptance still stands. */
@@ -79,7 +83,7 @@ export function createMessagingService(deps: { store: MessageStore; publisher: M
     async get(tenant, messageId) {
       const message = messageId ? await store.get(tenant.id, messageId) : undefined;
       if (!message) throw new NotFoundError('message', messageId);
-      return { ...message, timeline: orderTimeline(message.timeline) };
+      return { ...message, timeline: orderStatusEvents(message.timeline) };
     },
 
     async applyStatusReport(report) {

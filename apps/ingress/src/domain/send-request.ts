@@ -38,7 +38,8 @@ function validateContent(content: MessageContent | undefined): FieldViolation[] 
   if (!content) return [violation('content', 'REQUIRED', 'exactly one content type (e.g. text) must be set')];
   const length = [...content.body].length;
   if (content.body.trim().length === 0) return [violation('text.body', 'REQUIRED', 'must not be empty')];
-  if (length > MAX_TEXT_BODY_CHARS) return [violation('text.body', 'TOO_LONG', `must be at most ${MAX_TEXT_BODY_CHARS} characters (got ${length})`)];
+  if (length > MAX_TEXT_BODY_CHARS)
+    return [violation('text.body', 'TOO_LONG', `must be at most ${MAX_TEXT_BODY_CHARS} characters (got ${length})`)];
   return [];
 }
 
@@ -52,7 +53,9 @@ export function validateSendRequest(request: SendRequest, tenant: Tenant): Valid
   else if (!isE164(request.to)) violations.push(violation('to', 'INVALID_FORMAT', 'must be an E.164 phone number, e.g. +4915112345678'));
   violations.push(...validateContent(request.content));
   if (!IDEMPOTENCY_KEY_PATTERN.test(request.idempotencyKey)) {
-    violations.push(violation('idempotency_key', request.idempotencyKey ? 'INVALID_FORMAT' : 'REQUIRED', 'must be 1 to 128 printable ASCII characters'));
+    violations.push(
+      violation('idempotency_key', request.idempotencyKey ? 'INVALID_FORMAT' : 'REQUIRED', 'must be 1 to 128 printable ASCII characters'),
+    );
   }
   const validitySeconds = request.validitySeconds ?? MAX_VALIDITY_SECONDS;
   if (!(validitySeconds > 0 && validitySeconds <= MAX_VALIDITY_SECONDS)) {

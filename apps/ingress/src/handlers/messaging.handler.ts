@@ -15,7 +15,10 @@ import type { OutboundMessage } from '../domain/outbound-message';
 import type { SendRequest } from '../domain/send-request';
 
 function toSendRequest(request: SendMessageRequest): SendRequest {
-  const content = request.content?.$case === 'text' ? { kind: 'text' as const, body: request.content.value.body, previewUrl: request.content.value.previewUrl } : undefined;
+  const content =
+    request.content?.$case === 'text'
+      ? { kind: 'text' as const, body: request.content.value.body, previewUrl: request.content.value.previewUrl }
+      : undefined;
   const validity = request.validity;
   return {
     to: request.to,
@@ -50,7 +53,10 @@ export function createMessagingHandler(service: MessagingService, tenants: Tenan
     sendMessage: unaryHandler<SendMessageRequest, SendMessageResponse>(tenants, logger, async (request, tenant) => {
       const message = await service.send(tenant, toSendRequest(request));
       logger.info({ tenant_id: tenant.id, message_id: message.messageId, status: message.status }, 'message accepted');
-      return { messageId: message.messageId, status: message.status ? toProtoStatus(message.status) : MessageStatus.MESSAGE_STATUS_UNSPECIFIED };
+      return {
+        messageId: message.messageId,
+        status: message.status ? toProtoStatus(message.status) : MessageStatus.MESSAGE_STATUS_UNSPECIFIED,
+      };
     }),
     getMessage: unaryHandler<GetMessageRequest, Message>(tenants, logger, async (request, tenant) =>
       toProtoMessage(await service.get(tenant, request.messageId)),

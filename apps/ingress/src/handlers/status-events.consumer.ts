@@ -13,7 +13,8 @@ export function createStatusEventsHandler(service: MessagingService, logger: Log
     const event = decodeEvent(MessageStatusChanged, data);
     const status = event && fromProtoStatus(event.status);
     const source = event && fromProtoSource(event.source);
-    if (!event || !status || !source || !event.occurredAt || !event.eventId) return { kind: 'reject', reason: 'not a valid MessageStatusChanged' };
+    if (!event || !status || !source || !event.occurredAt || !event.eventId)
+      return { kind: 'reject', reason: 'not a valid MessageStatusChanged' };
     const outcome = await service.applyStatusReport({
       eventId: event.eventId,
       tenantId: event.tenantId,

@@ -46,11 +46,14 @@ test('refuses a damaged key file rather than replacing it, naming the file and n
   try {
     const file = path.join(dir.path, 'media-store.key');
     writeFileSync(file, 'not-a-key-at-all', { mode: 0o600 });
-    assert.throws(() => loadOrCreateKeyFile(file), (error: unknown) => {
-      assert.match((error as Error).message, /media-store\.key does not hold base64 of exactly 32 bytes/);
-      assert.ok(!(error as Error).message.includes('not-a-key-at-all'));
-      return true;
-    });
+    assert.throws(
+      () => loadOrCreateKeyFile(file),
+      (error: unknown) => {
+        assert.match((error as Error).message, /media-store\.key does not hold base64 of exactly 32 bytes/);
+        assert.ok(!(error as Error).message.includes('not-a-key-at-all'));
+        return true;
+      },
+    );
     assert.equal(readFileSync(file, 'utf8'), 'not-a-key-at-all');
   } finally {
     dir.remove();

@@ -59,7 +59,10 @@ function readKeyFile(file: string): { key: Buffer; permissionsTooOpen: boolean }
   }
   const key = decodeMediaKey(text);
   // Refuse rather than replace: a new key would make every blob stored so far unreadable.
-  if (!key) throw new Error(`media encryption key file ${file} does not hold base64 of exactly ${MEDIA_KEY_BYTES} bytes; restore it, or delete it only if the media stored with it may be lost`);
+  if (!key)
+    throw new Error(
+      `media encryption key file ${file} does not hold base64 of exactly ${MEDIA_KEY_BYTES} bytes; restore it, or delete it only if the media stored with it may be lost`,
+    );
   return { key, permissionsTooOpen: (statSync(file).mode & 0o077) !== 0 };
 }
 

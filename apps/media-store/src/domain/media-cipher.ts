@@ -51,7 +51,8 @@ export function createMediaCipher(key: Buffer): MediaCipher {
       return { ciphertext, iv, authTag: cipher.getAuthTag() };
     },
     decrypt(blob, binding) {
-      if (blob.iv.length !== IV_BYTES || blob.authTag.length !== AUTH_TAG_BYTES) throw new Error('stored IV or auth tag has the wrong length');
+      if (blob.iv.length !== IV_BYTES || blob.authTag.length !== AUTH_TAG_BYTES)
+        throw new Error('stored IV or auth tag has the wrong length');
       const decipher = createDecipheriv(ALGORITHM, secret, blob.iv, { authTagLength: AUTH_TAG_BYTES });
       decipher.setAAD(additionalData(binding));
       decipher.setAuthTag(blob.authTag);

@@ -27,7 +27,11 @@ tenants:
 const acme = tenants.get('acme') as Tenant;
 const globex = tenants.get('globex') as Tenant;
 const clock: Clock = { now: () => new Date(1_700_000_000_000) };
-const photo: PutMediaRequest = { content: Buffer.from('not really a jpeg, but private bytes'), mimeType: 'image/jpeg', filename: 'holiday.jpg' };
+const photo: PutMediaRequest = {
+  content: Buffer.from('not really a jpeg, but private bytes'),
+  mimeType: 'image/jpeg',
+  filename: 'holiday.jpg',
+};
 
 /** Our own port, wrapping the real adapter: lets a test alter what a read returns, as a corrupted disk or a hostile DBA would. */
 function tamperable(inner: MediaStore) {
@@ -65,7 +69,11 @@ afterEach(async () => {
   dir.remove();
 });
 
-async function assertIntegrityFailure(promise: Promise<unknown>, reason: 'decryption-failed' | 'sha256-mismatch', mediaId: string): Promise<void> {
+async function assertIntegrityFailure(
+  promise: Promise<unknown>,
+  reason: 'decryption-failed' | 'sha256-mismatch',
+  mediaId: string,
+): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
     assert.ok(isMediaIntegrityError(error), String(error));
     assert.equal(error.reason, reason);
@@ -103,7 +111,7 @@ test('a filename is optional; every blob gets a fresh IV', async () => {
   assert.notDeepEqual(a?.ciphertext, b?.ciphertext, 'same plaintext, different ciphertext');
 });
 
-test('another tenant\'s id and an unknown id are both NOT_FOUND', async () => {
+test("another tenant's id and an unknown id are both NOT_FOUND", async () => {
   const { mediaId } = await service.put(acme, photo);
   await assert.rejects(service.get(globex, mediaId), NotFoundError);
   await assert.rejects(service.get(acme, 'med_unknown'), NotFoundError);
@@ -133,7 +141,9 @@ test('a tampered ciphertext, tag or IV fails to decrypt; a tampered SHA-256 or s
   ];
   for (const [what, change, reason] of cases) {
     store.tamper(change);
-    await assertIntegrityFailure(service.get(acme, mediaId), reason, mediaId).catch((error: unknown) => assert.fail(`${what}: ${String(error)}`));
+    await assertIntegrityFailure(service.get(acme, mediaId), reason, mediaId).catch((error: unknown) =>
+      assert.fail(`${what}: ${String(error)}`),
+    );
   }
 });
 
@@ -146,13 +156,19 @@ test('a blob stored with one key does not decrypt with another', async () => {
 test('the integrity error names ids only, never content or file name', async () => {
   const { mediaId } = await service.put(acme, photo);
   store.tamper((r) => ({ ...r, authTag: flipFirstByte(r.authTag) }));
-  const error = await service.get(acme, mediaId).then(() => assert.fail('expected an error'), (e: unknown) => e as Error);
+  const error = await service.get(acme, mediaId).then(
+    () => assert.fail('expected an error'),
+    (e: unknown) => e as Error,
+  );
   assert.match(error.message, new RegExp(mediaId));
   assert.ok(!error.message.includes('holiday') && !error.message.includes('private bytes'));
 });
 
 async function violationsOf(request: PutMediaRequest): Promise<string[]> {
-  const error = await service.put(acme, request).then(() => assert.fail('expected InvalidArgumentError'), (e: unknown) => e);
+  const error = await service.put(acme, request).then(
+    () => assert.fail('expected InvalidArgumentError'),
+    (e: unknown) => e,
+  );
   assert.ok(error instanceof InvalidArgumentError, String(error));
   return error.violations.map((v) => `${v.field}:${v.reason}`).sort();
 }
@@ -166,10 +182,24 @@ test('validation: content must be 1 byte to 5 MiB', async () => {
 
 test('validation: mime_type is required and shaped like type/subtype', async () => {
   assert.deepEqual(await violationsOf({ ...photo, mimeType: '' }), ['mime_type:REQUIRED']);
-  for (const bad of ['jpeg', 'image/', '/jpeg', 'image/jpeg/extra', 'image jpeg', 'image/jp eg', 'image/jpeg;', `image/${'x'.repeat(300)}`, 'image/jpeg\n']) {
+  for (const bad of [
+    'jpeg',
+    'image/',
+    '/jpeg',
+    'image/jpeg/extra',
+    'image jpeg',
+    'image/jp eg',
+    'image/jpeg;',
+    `image/${'x'.repeat(300)}`,
+    'image/jpeg\n',
+  ]) {
     assert.deepEqual(await violationsOf({ ...photo, mimeType: bad }), ['mime_type:INVALID_FORMAT'], JSON.stringify(bad));
   }
-  for (const good of ['application/pdf', 'audio/ogg; codecs=opus', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document']) {
+  for (const good of [
+    'application/pdf',
+    'audio/ogg; codecs=opus',
+    'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  ]) {
     await service.put(acme, { ...photo, mimeType: good });
   }
 });

@@ -86,7 +86,8 @@ export function createMediaService(deps: { store: MediaStore; cipher: MediaCiphe
         throw new MediaIntegrityError(tenant.id, mediaId, 'decryption-failed', { cause: error });
       }
       // GCM already authenticates the bytes; this also catches a metadata row whose sha256 or size was changed.
-      if (content.length !== record.sizeBytes || sha256Hex(content) !== record.sha256) throw new MediaIntegrityError(tenant.id, mediaId, 'sha256-mismatch');
+      if (content.length !== record.sizeBytes || sha256Hex(content) !== record.sha256)
+        throw new MediaIntegrityError(tenant.id, mediaId, 'sha256-mismatch');
       return {
         mediaId,
         content,

@@ -12,7 +12,10 @@ export function createMediaHandler(service: MediaService, tenants: TenantDirecto
   return {
     putMedia: unaryHandler<PutMediaRequest, PutMediaResponse>(tenants, logger, async (request, tenant) => {
       const stored = await service.put(tenant, { content: request.content, mimeType: request.mimeType, filename: request.filename });
-      logger.info({ tenant_id: tenant.id, media_id: stored.mediaId, size_bytes: stored.sizeBytes, mime_type: stored.mimeType }, 'media stored');
+      logger.info(
+        { tenant_id: tenant.id, media_id: stored.mediaId, size_bytes: stored.sizeBytes, mime_type: stored.mimeType },
+        'media stored',
+      );
       return { mediaId: stored.mediaId, sha256: stored.sha256, sizeBytes: String(stored.sizeBytes) };
     }),
     getMedia: unaryHandler<GetMediaRequest, GetMediaResponse>(tenants, logger, async (request, tenant) => {

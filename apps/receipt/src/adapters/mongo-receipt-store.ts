@@ -46,12 +46,22 @@ export class MongoReceiptStore implements ReceiptStore {
   async findSentMessage(tenantId: string, waMessageId: string): Promise<SentMessageRecord | undefined> {
     const doc = await this.sent.findOne({ _id: `${tenantId}/${waMessageId}`, tenantId });
     if (!doc) return undefined;
-    return { tenantId: doc.tenantId, waMessageId: doc.waMessageId, messageId: doc.messageId, ...(doc.traceContext ? { traceContext: doc.traceContext } : {}) };
+    return {
+      tenantId: doc.tenantId,
+      waMessageId: doc.waMessageId,
+      messageId: doc.messageId,
+      ...(doc.traceContext ? { traceContext: doc.traceContext } : {}),
+    };
   }
 
   async holdStatus(tenantId: string, status: WebhookStatus): Promise<void> {
     try {
-      await this.held.insertOne({ _id: `${tenantId}/${status.waMessageId}/${status.status}`, tenantId, waMessageId: status.waMessageId, status });
+      await this.held.insertOne({
+        _id: `${tenantId}/${status.waMessageId}/${status.status}`,
+        tenantId,
+        waMessageId: status.waMessageId,
+        status,
+      });
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }

@@ -37,7 +37,11 @@ export function createNatsResolvedStatusPublisher(js: JetStreamClient, region: s
       const webhookSpan = trace.getSpanContext(context.active());
       const span = tracer.startSpan(
         'receipt status',
-        { kind: SpanKind.INTERNAL, attributes: { 'waygate.message_id': resolved.messageId, 'waygate.status': resolved.status.status }, links: webhookSpan ? [{ context: webhookSpan }] : [] },
+        {
+          kind: SpanKind.INTERNAL,
+          attributes: { 'waygate.message_id': resolved.messageId, 'waygate.status': resolved.status.status },
+          links: webhookSpan ? [{ context: webhookSpan }] : [],
+        },
         parent,
       );
       try {

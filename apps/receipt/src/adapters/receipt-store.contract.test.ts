@@ -12,7 +12,12 @@ const backends = contractBackends<ReceiptStore>({
   close: (store) => store.close(),
 });
 
-const delivered: WebhookStatus = { phoneNumberId: '200', waMessageId: 'wamid.A', status: 'DELIVERED', occurredAt: new Date(1_700_000_001_000) };
+const delivered: WebhookStatus = {
+  phoneNumberId: '200',
+  waMessageId: 'wamid.A',
+  status: 'DELIVERED',
+  occurredAt: new Date(1_700_000_001_000),
+};
 const failed: WebhookStatus = { ...delivered, status: 'FAILED', errorCode: 131026, errorTitle: 'Message undeliverable' };
 
 for (const backend of backends) {
@@ -28,7 +33,12 @@ for (const backend of backends) {
 
     test('wamid mappings are idempotent and tenant-scoped', () =>
       withStore(async (store) => {
-        const record = { tenantId: 'acme', waMessageId: 'wamid.A', messageId: 'msg_1', traceContext: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
+        const record = {
+          tenantId: 'acme',
+          waMessageId: 'wamid.A',
+          messageId: 'msg_1',
+          traceContext: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        };
         await store.recordSentMessage(record);
         await store.recordSentMessage({ ...record, messageId: 'msg_other' });
         assert.deepEqual(await store.findSentMessage('acme', 'wamid.A'), record);
@@ -42,7 +52,10 @@ for (const backend of backends) {
         await store.holdStatus('acme', failed);
         await store.holdStatus('globex', delivered);
         const held = await store.listHeldStatuses('acme', 'wamid.A');
-        assert.deepEqual(held.sort((a, b) => a.status.localeCompare(b.status)), [delivered, failed]);
+        assert.deepEqual(
+          held.sort((a, b) => a.status.localeCompare(b.status)),
+          [delivered, failed],
+        );
         await store.releaseHeldStatuses('acme', 'wamid.A');
         assert.deepEqual(await store.listHeldStatuses('acme', 'wamid.A'), []);
         assert.equal((await store.listHeldStatuses('globex', 'wamid.A')).length, 1, 'other tenants untouched');

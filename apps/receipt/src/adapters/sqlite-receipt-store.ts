@@ -35,10 +35,14 @@ export class SqliteReceiptStore implements ReceiptStore {
 
   async findSentMessage(tenantId: string, waMessageId: string): Promise<SentMessageRecord | undefined> {
     const row = this.db.prepare('SELECT * FROM sent_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
-      | { tenant_id: string; wa_message_id: string; message_id: string; trace_context: string | null }
-      | undefined;
+      { tenant_id: string; wa_message_id: string; message_id: string; trace_context: string | null } | undefined;
     if (!row) return undefined;
-    return { tenantId: row.tenant_id, waMessageId: row.wa_message_id, messageId: row.message_id, ...(row.trace_context ? { traceContext: row.trace_context } : {}) };
+    return {
+      tenantId: row.tenant_id,
+      waMessageId: row.wa_message_id,
+      messageId: row.message_id,
+      ...(row.trace_context ? { traceContext: row.trace_context } : {}),
+    };
   }
 
   async holdStatus(tenantId: string, status: WebhookStatus): Promise<void> {
@@ -48,7 +52,10 @@ export class SqliteReceiptStore implements ReceiptStore {
   }
 
   async listHeldStatuses(tenantId: string, waMessageId: string): Promise<WebhookStatus[]> {
-    const rows = this.db.prepare('SELECT status_json FROM held_statuses WHERE tenant_id = ? AND wa_message_id = ?').pluck().all(tenantId, waMessageId) as string[];
+    const rows = this.db
+      .prepare('SELECT status_json FROM held_statuses WHERE tenant_id = ? AND wa_message_id = ?')
+      .pluck()
+      .all(tenantId, waMessageId) as string[];
     return rows.map((json) => {
       const status = JSON.parse(json) as WebhookStatus & { occurredAt: string };
       return { ...status, occurredAt: new Date(status.occurredAt) };

@@ -28,7 +28,21 @@ function webhook(phoneNumberId: string, statuses: { id: string; status: string; 
   return Buffer.from(
     JSON.stringify({
       object: 'whatsapp_business_account',
-      entry: [{ id: '900', changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550001111', phone_number_id: phoneNumberId }, statuses: statuses.map((s) => ({ recipient_id: '4915112345678', ...s })) } }] }],
+      entry: [
+        {
+          id: '900',
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: '15550001111', phone_number_id: phoneNumberId },
+                statuses: statuses.map((s) => ({ recipient_id: '4915112345678', ...s })),
+              },
+            },
+          ],
+        },
+      ],
     }),
   );
 }
@@ -63,7 +77,14 @@ test('parses Meta status payloads, including failed with errors[], and skips wha
   );
   assert.deepEqual(parsed.statuses, [
     { phoneNumberId: '200', waMessageId: 'wamid.1', status: 'DELIVERED', occurredAt: new Date(1_700_000_001_000) },
-    { phoneNumberId: '200', waMessageId: 'wamid.2', status: 'FAILED', occurredAt: new Date(1_700_000_002_000), errorCode: 131026, errorTitle: 'Message undeliverable' },
+    {
+      phoneNumberId: '200',
+      waMessageId: 'wamid.2',
+      status: 'FAILED',
+      occurredAt: new Date(1_700_000_002_000),
+      errorCode: 131026,
+      errorTitle: 'Message undeliverable',
+    },
   ]);
   assert.equal(parsed.skipped.length, 1);
   assert.deepEqual(parseWebhookPayload({ object: 'page' }).statuses, []);
@@ -84,10 +105,13 @@ test('statuses for known wamids are published with a stable event id; repeats ha
   const body = webhook('200', [{ id: 'wamid.1', status: 'delivered', timestamp: '1700000001' }]);
   await service.processWebhook(body);
   await service.processWebhook(body);
-  assert.deepEqual(published.map((p) => [p.eventId, p.messageId, p.status.status]), [
-    ['wa:wamid.1:delivered', 'msg_1', 'DELIVERED'],
-    ['wa:wamid.1:delivered', 'msg_1', 'DELIVERED'],
-  ]);
+  assert.deepEqual(
+    published.map((p) => [p.eventId, p.messageId, p.status.status]),
+    [
+      ['wa:wamid.1:delivered', 'msg_1', 'DELIVERED'],
+      ['wa:wamid.1:delivered', 'msg_1', 'DELIVERED'],
+    ],
+  );
 });
 
 test('a status that raced ahead of its send is held, then released when the wamid arrives', async () => {
@@ -95,7 +119,10 @@ test('a status that raced ahead of its send is held, then released when the wami
   assert.deepEqual([outcome.published, outcome.held], [0, 1]);
   assert.equal(published.length, 0);
   assert.equal(await service.recordSentMessage({ tenantId: 'acme', waMessageId: 'wamid.9', messageId: 'msg_9' }), 1);
-  assert.deepEqual(published.map((p) => [p.messageId, p.status.status, p.status.occurredAt.getTime()]), [['msg_9', 'READ', 1_700_000_009_000]]);
+  assert.deepEqual(
+    published.map((p) => [p.messageId, p.status.status, p.status.occurredAt.getTime()]),
+    [['msg_9', 'READ', 1_700_000_009_000]],
+  );
   assert.equal(await service.recordSentMessage({ tenantId: 'acme', waMessageId: 'wamid.9', messageId: 'msg_9' }), 0, 'released once');
 });
 

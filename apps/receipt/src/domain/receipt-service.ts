@@ -33,10 +33,20 @@ export interface ReceiptService {
 }
 
 function resolved(record: SentMessageRecord, status: WebhookStatus): ResolvedStatus {
-  return { eventId: `wa:${status.waMessageId}:${status.status.toLowerCase()}`, tenantId: record.tenantId, messageId: record.messageId, status };
+  return {
+    eventId: `wa:${status.waMessageId}:${status.status.toLowerCase()}`,
+    tenantId: record.tenantId,
+    messageId: record.messageId,
+    status,
+  };
 }
 
-export function createReceiptService(deps: { store: ReceiptStore; publisher: ResolvedStatusPublisher; tenants: TenantDirectory; region: string }): ReceiptService {
+export function createReceiptService(deps: {
+  store: ReceiptStore;
+  publisher: ResolvedStatusPublisher;
+  tenants: TenantDirectory;
+  region: string;
+}): ReceiptService {
   const { store, publisher, tenants, region } = deps;
 
   /** Publishes held statuses for a known wamid, then forgets them (publishing is idempotent, so a crash is harmless). */
@@ -50,7 +60,13 @@ export function createReceiptService(deps: { store: ReceiptStore; publisher: Res
   return {
     async processWebhook(body) {
       const parsed = parseWebhookPayload(JSON.parse(Buffer.from(body).toString('utf8')));
-      const outcome: WebhookOutcome = { published: 0, held: 0, ignored: 0, inboundMessages: parsed.inboundMessageCount, skipped: parsed.skipped };
+      const outcome: WebhookOutcome = {
+        published: 0,
+        held: 0,
+        ignored: 0,
+        inboundMessages: parsed.inboundMessageCount,
+        skipped: parsed.skipped,
+      };
       for (const status of parsed.statuses) {
         const owner = tenants.findPhoneNumber(status.phoneNumberId)?.tenant;
         // Another region's (or an unknown) number: nothing about it may be stored here.

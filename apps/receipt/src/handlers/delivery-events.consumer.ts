@@ -14,7 +14,12 @@ export function createDeliveryEventsHandler(service: ReceiptService, logger: Log
     // The consumer runs inside the message's trace; remember it so webhook statuses can join it later.
     const carrier: Record<string, string> = {};
     propagation.inject(context.active(), carrier);
-    const released = await service.recordSentMessage({ tenantId: event.tenantId, waMessageId: event.waMessageId, messageId: event.messageId, traceContext: carrier.traceparent });
+    const released = await service.recordSentMessage({
+      tenantId: event.tenantId,
+      waMessageId: event.waMessageId,
+      messageId: event.messageId,
+      traceContext: carrier.traceparent,
+    });
     logger.info({ tenant_id: event.tenantId, message_id: event.messageId, released_held_statuses: released }, 'wamid recorded');
     return ACK;
   };

@@ -16,7 +16,16 @@ export function createWebhooksHandler(service: ReceiptService, logger: Logger) {
       if (error instanceof SyntaxError) return { kind: 'reject', reason: 'webhook body is not JSON' };
       throw error;
     }
-    logger.info({ published: outcome.published, held: outcome.held, ignored: outcome.ignored, inbound_messages: outcome.inboundMessages, skipped: outcome.skipped }, 'webhook processed');
+    logger.info(
+      {
+        published: outcome.published,
+        held: outcome.held,
+        ignored: outcome.ignored,
+        inbound_messages: outcome.inboundMessages,
+        skipped: outcome.skipped,
+      },
+      'webhook processed',
+    );
     return ACK;
   };
 }

@@ -107,6 +107,17 @@ Container env for one service. Call with (dict "root" $ "name" "ingress" "svc" $
   value: {{ printf "%s/tenants.yaml" (trimSuffix "/" $v.tenants.mountPath) | quote }}
 - name: WAYGATE_LOG_LEVEL
   value: {{ .svc.logLevel | default $v.logLevel | quote }}
+# Services listen on loopback by default (safe for local runs); in a pod they must listen on all interfaces.
+- name: WAYGATE_GRPC_HOST
+  value: "0.0.0.0"
+- name: WAYGATE_GRPC_PORT
+  value: {{ .svc.ports.grpc | quote }}
+{{- with .svc.ports.http }}
+- name: WAYGATE_HTTP_HOST
+  value: "0.0.0.0"
+- name: WAYGATE_HTTP_PORT
+  value: {{ . | quote }}
+{{- end }}
 {{- if eq .name "delivery-retry" }}
 - name: WAYGATE_WHATSAPP_API_BASE_URL
   value: {{ $v.whatsapp.apiBaseUrl | quote }}

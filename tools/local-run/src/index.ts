@@ -1,0 +1,4 @@
+export { DEFAULT_PORTS, SERVICES, startLocalStack } from './stack';
+export type { LocalStack, ServiceName, StackOptions, StackPorts } from './stack';
+export { loadDevCredentials } from './dev-credentials';
+export type { DevCredentials } from './dev-credentials';
