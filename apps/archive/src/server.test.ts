@@ -15,32 +15,18 @@ import {
   type ArchivedEvent as ArchivedEventMessage,
 } from '@waygate/proto';
 import { createLogger } from '@waygate/telemetry';
-import { hashApiKey } from '@waygate/tenancy';
-import { createTempDir, startNatsServer, waitFor, type NatsServerHandle } from '@waygate/testing';
+import { createTempDir, type NatsServerHandle, startNatsServer, tenantsYaml, waitFor } from '@waygate/testing';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
 import { loadArchiveConfig, type ArchiveConfig } from './config';
 import { startArchive } from './server';
 
 const KEYS = { acme: 'key-acme', umbrella: 'key-umbrella', globex: 'key-globex' };
 // Two tenants homed in eu (to show tenant scoping) and one in us (to show region scoping).
-const TENANTS_YAML = `
-tenants:
-  - id: acme
-    name: Acme
-    homeRegion: eu
-    apiKeys: [{ sha256: ${hashApiKey(KEYS.acme)} }]
-    whatsapp: { wabaId: "100", appSecret: s1, verifyToken: v1, phoneNumbers: [{ id: "200", displayPhoneNumber: "+15550001111", accessToken: t1 }] }
-  - id: umbrella
-    name: Umbrella
-    homeRegion: eu
-    apiKeys: [{ sha256: ${hashApiKey(KEYS.umbrella)} }]
-    whatsapp: { wabaId: "102", appSecret: s3, verifyToken: v3, phoneNumbers: [{ id: "202", displayPhoneNumber: "+15550003333", accessToken: t3 }] }
-  - id: globex
-    name: Globex
-    homeRegion: us
-    apiKeys: [{ sha256: ${hashApiKey(KEYS.globex)} }]
-    whatsapp: { wabaId: "101", appSecret: s2, verifyToken: v2, phoneNumbers: [{ id: "201", displayPhoneNumber: "+15550002222", accessToken: t2 }] }
-`;
+const TENANTS_YAML = tenantsYaml([
+  { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200'] },
+  { id: 'umbrella', homeRegion: 'eu', apiKey: KEYS.umbrella, phoneNumberIds: ['202'] },
+  { id: 'globex', homeRegion: 'us', apiKey: KEYS.globex, phoneNumberIds: ['201'] },
+]);
 
 const T0 = Date.UTC(2025, 0, 1);
 /** Personal data that must reach the store but never a log line. */

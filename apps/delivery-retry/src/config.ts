@@ -1,14 +1,7 @@
 import { z } from 'zod';
-import { commonEnvShape, envSchemas, parseEnv, parseStorageConfig, type StorageConfig } from '@waygate/config';
+import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
 
-export interface DeliveryRetryConfig {
-  readonly region: 'eu' | 'us';
-  readonly natsUrl: string;
-  readonly tenantsFile: string;
-  readonly logLevel: string;
-  readonly grpcHost: string;
-  readonly grpcPort: number;
-  readonly storage: StorageConfig;
+export interface DeliveryRetryConfig extends ServiceConfig {
   readonly whatsappApiBaseUrl: string;
   readonly whatsappApiVersion: string;
   readonly whatsappTimeoutMs: number;
@@ -24,8 +17,7 @@ export const DEFAULT_GRPC_PORT = 50055;
 export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): DeliveryRetryConfig {
   const parsed = parseEnv(
     {
-      ...commonEnvShape,
-      WAYGATE_GRPC_PORT: envSchemas.port(DEFAULT_GRPC_PORT),
+      ...serviceEnvShape(DEFAULT_GRPC_PORT),
       WAYGATE_WHATSAPP_API_BASE_URL: z
         .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
         .default('https://graph.facebook.com'),
@@ -41,13 +33,7 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
     env,
   );
   return {
-    region: parsed.WAYGATE_REGION,
-    natsUrl: parsed.WAYGATE_NATS_URL,
-    tenantsFile: parsed.WAYGATE_TENANTS_FILE,
-    logLevel: parsed.WAYGATE_LOG_LEVEL,
-    grpcHost: parsed.WAYGATE_GRPC_HOST,
-    grpcPort: parsed.WAYGATE_GRPC_PORT,
-    storage: parseStorageConfig('delivery-retry', parsed.WAYGATE_REGION, env),
+    ...toServiceConfig('delivery-retry', parsed, env),
     whatsappApiBaseUrl: parsed.WAYGATE_WHATSAPP_API_BASE_URL,
     whatsappApiVersion: parsed.WAYGATE_WHATSAPP_API_VERSION,
     whatsappTimeoutMs: parsed.WAYGATE_WHATSAPP_TIMEOUT_MS,

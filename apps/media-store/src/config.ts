@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { ConfigError, commonEnvShape, envSchemas, parseEnv, parseStorageConfig, type StorageConfig } from '@waygate/config';
+import { ConfigError, envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
 import { decodeMediaKey } from './adapters/media-encryption-key';
 
 /**
@@ -12,13 +12,8 @@ export type MediaKeySource =
   /** Local development only (SQLite storage and no WAYGATE_MEDIA_ENCRYPTION_KEY): generated once, kept in `file`. */
   | { readonly kind: 'local-file'; readonly file: string };
 
-export interface MediaStoreConfig {
-  readonly region: 'eu' | 'us';
-  readonly tenantsFile: string;
-  readonly logLevel: string;
-  readonly grpcHost: string;
-  readonly grpcPort: number;
-  readonly storage: StorageConfig;
+/** media-store's configuration (it reads WAYGATE_NATS_URL like every service but does not use NATS yet). */
+export interface MediaStoreConfig extends ServiceConfig {
   readonly encryptionKey: MediaKeySource;
 }
 
@@ -33,8 +28,7 @@ const KEY_FORMAT = 'must be base64 of exactly 32 bytes, e.g. the output of `open
 export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): MediaStoreConfig {
   const parsed = parseEnv(
     {
-      ...commonEnvShape,
-      WAYGATE_GRPC_PORT: envSchemas.port(DEFAULT_GRPC_PORT),
+      ...serviceEnvShape(DEFAULT_GRPC_PORT),
       WAYGATE_DATA_DIR: envSchemas.dataDir,
       // Set but empty counts as invalid, not as unset: an empty secret is a deployment mistake, not a request for a dev key.
       WAYGATE_MEDIA_ENCRYPTION_KEY: z
@@ -44,7 +38,8 @@ export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): Medi
     },
     env,
   );
-  const storage = parseStorageConfig('media-store', parsed.WAYGATE_REGION, env);
+  const base = toServiceConfig('media-store', parsed, env);
+  const storage = base.storage;
   const keyText = parsed.WAYGATE_MEDIA_ENCRYPTION_KEY;
   let encryptionKey: MediaKeySource;
   if (keyText !== undefined) {
@@ -55,13 +50,5 @@ export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): Medi
   } else {
     throw new ConfigError([`${MEDIA_KEY_VARIABLE}: required when WAYGATE_STORAGE=mongodb; ${KEY_FORMAT} (not set)`]);
   }
-  return {
-    region: parsed.WAYGATE_REGION,
-    tenantsFile: parsed.WAYGATE_TENANTS_FILE,
-    logLevel: parsed.WAYGATE_LOG_LEVEL,
-    grpcHost: parsed.WAYGATE_GRPC_HOST,
-    grpcPort: parsed.WAYGATE_GRPC_PORT,
-    storage,
-    encryptionKey,
-  };
+  return { ...base, encryptionKey };
 }

@@ -8,30 +8,43 @@ import Database from 'better-sqlite3';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations, checkGrpcHealth } from '@waygate/grpc';
 import { MediaServiceClient, type GetMediaResponse, type PutMediaRequest, type PutMediaResponse } from '@waygate/proto';
-import { hashApiKey } from '@waygate/tenancy';
 import { createLogger, type StartedService } from '@waygate/telemetry';
-import { createTempDir } from '@waygate/testing';
+import { createTempDir, tenantsYaml } from '@waygate/testing';
 import { loadMediaStoreConfig } from './config';
 import { startMediaStore } from './server';
 
-const TENANTS_YAML = `
-tenants:
-  - id: acme
-    name: Acme
-    homeRegion: eu
-    apiKeys: [{ sha256: ${hashApiKey('key-acme')} }]
-    whatsapp: { wabaId: "100", appSecret: s1, verifyToken: v1, phoneNumbers: [{ id: "200", displayPhoneNumber: "+15550001111", accessToken: t1 }] }
-  - id: globex
-    name: Globex
-    homeRegion: eu
-    apiKeys: [{ sha256: ${hashApiKey('key-globex')} }]
-    whatsapp: { wabaId: "101", appSecret: s2, verifyToken: v2, phoneNumbers: [{ id: "201", displayPhoneNumber: "+15550002222", accessToken: t2 }] }
-  - id: initech
-    name: Initech
-    homeRegion: us
-    apiKeys: [{ sha256: ${hashApiKey('key-initech')} }]
-    whatsapp: { wabaId: "102", appSecret: s3, verifyToken: v3, phoneNumbers: [{ id: "202", displayPhoneNumber: "+15550003333", accessToken: t3 }] }
-`;
+const TENANTS_YAML = tenantsYaml([
+  {
+    id: 'acme',
+    homeRegion: 'eu',
+    apiKey: 'key-acme',
+    wabaId: '100',
+    appSecret: 's1',
+    verifyToken: 'v1',
+    phoneNumberIds: ['200'],
+    accessToken: 't1',
+  },
+  {
+    id: 'globex',
+    homeRegion: 'eu',
+    apiKey: 'key-globex',
+    wabaId: '101',
+    appSecret: 's2',
+    verifyToken: 'v2',
+    phoneNumberIds: ['201'],
+    accessToken: 't2',
+  },
+  {
+    id: 'initech',
+    homeRegion: 'us',
+    apiKey: 'key-initech',
+    wabaId: '102',
+    appSecret: 's3',
+    verifyToken: 'v3',
+    phoneNumberIds: ['202'],
+    accessToken: 't3',
+  },
+]);
 
 /** Distinctive plaintext, so its absence from the database files means something. */
 const SECRET_CONTENT = Buffer.from('PLAINTEXT-MARKER-7f3a9c '.repeat(40));

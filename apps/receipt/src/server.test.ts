@@ -6,8 +6,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { connectJetStream, regionStreams, type JetStreamConnection } from '@waygate/nats';
 import { createLogger } from '@waygate/telemetry';
-import { hashApiKey } from '@waygate/tenancy';
-import { createTempDir, startNatsServer, type NatsServerHandle } from '@waygate/testing';
+import { createTempDir, type NatsServerHandle, startNatsServer, tenantsYaml } from '@waygate/testing';
 import { loadReceiptConfig } from './config';
 import { startReceipt } from './server';
 
@@ -24,13 +23,17 @@ before(async () => {
   const tenantsFile = path.join(dir.path, 'tenants.yaml');
   writeFileSync(
     tenantsFile,
-    `tenants:
-  - id: acme
-    name: Acme
-    homeRegion: eu
-    apiKeys: [{ sha256: ${hashApiKey('a')} }]
-    whatsapp: { wabaId: "900", appSecret: app-secret, verifyToken: verify-me, phoneNumbers: [{ id: "200", displayPhoneNumber: "+15550001111", accessToken: t }] }
-`,
+    tenantsYaml([
+      {
+        id: 'acme',
+        homeRegion: 'eu',
+        apiKey: 'a',
+        wabaId: '900',
+        appSecret: 'app-secret',
+        verifyToken: 'verify-me',
+        phoneNumberIds: ['200'],
+      },
+    ]),
   );
   const config = loadReceiptConfig({
     WAYGATE_REGION: 'eu',

@@ -1,3 +1,5 @@
 export { ConfigError, commonEnvShape, envSchemas, parseEnv } from './parse-config';
 export { parseStorageConfig } from './storage-config';
 export type { StorageConfig } from './storage-config';
+export { serviceEnvShape, toServiceConfig } from './service-config';
+export type { ServiceConfig, ServiceEnv } from './service-config';

@@ -1,4 +1,6 @@
-export { freePort, natsServerBinary, startNatsServer } from './nats-server';
+export { freePort, isPortOpen, natsServerBinary, startNatsServer } from './nats-server';
 export type { NatsServerHandle } from './nats-server';
 export { waitFor } from './wait-for';
 export { createTempDir } from './temp-dir';
+export { tenantsYaml } from './tenants-yaml';
+export type { TestTenant } from './tenants-yaml';

@@ -29,7 +29,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function canConnect(port: number): Promise<boolean> {
+/** Whether something accepts TCP connections on 127.0.0.1:`port`. */
+export function isPortOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     socket.once('connect', () => {
@@ -74,7 +75,7 @@ export async function startNatsServer(): Promise<NatsServerHandle> {
         ),
       ),
     );
-    await Promise.race([waitFor(() => canConnect(port), { timeoutMs: 10_000, what: `nats-server on port ${port}` }), failed]);
+    await Promise.race([waitFor(() => isPortOpen(port), { timeoutMs: 10_000, what: `nats-server on port ${port}` }), failed]);
   };
   await ready();
   return {

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
 import { checkGrpcHealth } from '@waygate/grpc';
+import { isPortOpen } from '@waygate/testing';
 import { devTenantsYaml, loadDevCredentials, type DevCredentials } from './dev-credentials';
 
 const REPO_ROOT = path.resolve(__dirname, '../../..');
@@ -66,17 +67,6 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${what} did not become ready within ${timeoutMs} ms`);
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
@@ -152,7 +142,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
         reject(new Error(`cannot run nats-server (${error.message}); install it: sudo apt-get install -y nats-server`)),
       ),
     );
-    await Promise.race([waitUntil(() => canConnect(ports.nats), 15_000, 'nats-server', nats), natsMissing]);
+    await Promise.race([waitUntil(() => isPortOpen(ports.nats), 15_000, 'nats-server', nats), natsMissing]);
 
     const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
     const simulator = launch(

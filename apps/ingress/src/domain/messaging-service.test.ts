@@ -2,22 +2,15 @@ import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { IdempotencyConflictError, InvalidArgumentError, NotFoundError, type Clock } from '@waygate/domain';
-import { parseTenants, hashApiKey, type Tenant } from '@waygate/tenancy';
-import { createTempDir } from '@waygate/testing';
+import { parseTenants, type Tenant } from '@waygate/tenancy';
+import { createTempDir, tenantsYaml } from '@waygate/testing';
 import { SqliteMessageStore } from '../adapters/sqlite-message-store';
 import type { MessagePublisher } from './message-publisher';
 import { createMessagingService, type MessagingService } from './messaging-service';
 import type { OutboundMessage } from './outbound-message';
 import type { SendRequest } from './send-request';
 
-const tenants = parseTenants(`
-tenants:
-  - id: acme
-    name: Acme
-    homeRegion: eu
-    apiKeys: [{ sha256: ${hashApiKey('k')} }]
-    whatsapp: { wabaId: "1", appSecret: s, verifyToken: v, phoneNumbers: [{ id: "200", displayPhoneNumber: "+15550001111", accessToken: t }, { id: "201", displayPhoneNumber: "+15550001112", accessToken: t }] }
-`);
+const tenants = parseTenants(tenantsYaml([{ id: 'acme', homeRegion: 'eu', apiKey: 'k', phoneNumberIds: ['200', '201'] }]));
 const acme = tenants.get('acme') as Tenant;
 const clock: Clock = { now: () => new Date(1_700_000_000_000) };
 const request: SendRequest = {

@@ -3,27 +3,20 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { InvalidArgumentError, NotFoundError, type Clock } from '@waygate/domain';
-import { hashApiKey, parseTenants, type Tenant } from '@waygate/tenancy';
-import { createTempDir } from '@waygate/testing';
+import { parseTenants, type Tenant } from '@waygate/tenancy';
+import { createTempDir, tenantsYaml } from '@waygate/testing';
 import { SqliteMediaStore } from '../adapters/sqlite-media-store';
 import { createMediaCipher } from './media-cipher';
 import { createMediaService, isMediaIntegrityError, type MediaService } from './media-service';
 import type { MediaStore, StoredMedia } from './media-store';
 import { MAX_MEDIA_BYTES, type PutMediaRequest } from './put-media-request';
 
-const tenants = parseTenants(`
-tenants:
-  - id: acme
-    name: Acme
-    homeRegion: eu
-    apiKeys: [{ sha256: ${hashApiKey('key-acme')} }]
-    whatsapp: { wabaId: "1", appSecret: s, verifyToken: v, phoneNumbers: [{ id: "200", displayPhoneNumber: "+15550001111", accessToken: t }] }
-  - id: globex
-    name: Globex
-    homeRegion: eu
-    apiKeys: [{ sha256: ${hashApiKey('key-globex')} }]
-    whatsapp: { wabaId: "2", appSecret: s, verifyToken: v, phoneNumbers: [{ id: "201", displayPhoneNumber: "+15550002222", accessToken: t }] }
-`);
+const tenants = parseTenants(
+  tenantsYaml([
+    { id: 'acme', homeRegion: 'eu', apiKey: 'key-acme', phoneNumberIds: ['200'] },
+    { id: 'globex', homeRegion: 'eu', apiKey: 'key-globex', phoneNumberIds: ['201'] },
+  ]),
+);
 const acme = tenants.get('acme') as Tenant;
 const globex = tenants.get('globex') as Tenant;
 const clock: Clock = { now: () => new Date(1_700_000_000_000) };

@@ -2,26 +2,19 @@ import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
-import { hashApiKey, parseTenants } from '@waygate/tenancy';
-import { createTempDir } from '@waygate/testing';
+import { parseTenants } from '@waygate/tenancy';
+import { createTempDir, tenantsYaml } from '@waygate/testing';
 import { SqliteReceiptStore } from '../adapters/sqlite-receipt-store';
 import { createReceiptService, type ReceiptService, type ResolvedStatus } from './receipt-service';
 import { parseWebhookPayload } from './webhook-payload';
 import { findSigningSecret } from './webhook-signature';
 
-const tenants = parseTenants(`
-tenants:
-  - id: acme
-    name: Acme
-    homeRegion: eu
-    apiKeys: [{ sha256: ${hashApiKey('a')} }]
-    whatsapp: { wabaId: "900", appSecret: s1, verifyToken: v1, phoneNumbers: [{ id: "200", displayPhoneNumber: "+15550001111", accessToken: t }] }
-  - id: globex
-    name: Globex
-    homeRegion: us
-    apiKeys: [{ sha256: ${hashApiKey('g')} }]
-    whatsapp: { wabaId: "901", appSecret: s2, verifyToken: v2, phoneNumbers: [{ id: "201", displayPhoneNumber: "+15550002222", accessToken: t }] }
-`);
+const tenants = parseTenants(
+  tenantsYaml([
+    { id: 'acme', homeRegion: 'eu', apiKey: 'a', wabaId: '900', appSecret: 's1', phoneNumberIds: ['200'] },
+    { id: 'globex', homeRegion: 'us', apiKey: 'g', wabaId: '901', appSecret: 's2', phoneNumberIds: ['201'] },
+  ]),
+);
 
 /** A webhook body in Meta's shape. */
 function webhook(phoneNumberId: string, statuses: { id: string; status: string; timestamp: string; errors?: unknown[] }[]): Uint8Array {

@@ -1,0 +1,36 @@
+import { hashApiKey } from '@waygate/tenancy';
+
+/** A tenant for tests; everything but id, region and API key has a predictable default derived from the id. */
+export interface TestTenant {
+  readonly id: string;
+  readonly homeRegion: 'eu' | 'us';
+  readonly apiKey: string;
+  readonly appSecret?: string;
+  readonly verifyToken?: string;
+  readonly wabaId?: string;
+  /** Phone number ids; default one number `pn-<id>`. */
+  readonly phoneNumberIds?: readonly string[];
+  readonly accessToken?: string;
+}
+
+/** A tenants file (the WAYGATE_TENANTS_FILE format) for the given tenants. */
+export function tenantsYaml(tenants: readonly TestTenant[]): string {
+  const entries = tenants.map((tenant) => {
+    const numbers = (tenant.phoneNumberIds ?? [`pn-${tenant.id}`])
+      .map(
+        (id, index) =>
+          `{ id: "${id}", displayPhoneNumber: "+1555000${String(1000 + index)}", accessToken: "${tenant.accessToken ?? `token-${tenant.id}`}" }`,
+      )
+      .join(', ');
+    return `  - id: ${tenant.id}
+    name: ${tenant.id}
+    homeRegion: ${tenant.homeRegion}
+    apiKeys: [{ sha256: ${hashApiKey(tenant.apiKey)} }]
+    whatsapp:
+      wabaId: "${tenant.wabaId ?? `waba-${tenant.id}`}"
+      appSecret: "${tenant.appSecret ?? `secret-${tenant.id}`}"
+      verifyToken: "${tenant.verifyToken ?? `verify-${tenant.id}`}"
+      phoneNumbers: [${numbers}]`;
+  });
+  return `tenants:\n${entries.join('\n')}\n`;
+}
