@@ -9,7 +9,7 @@ import {
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation } from 'grpc-health-check';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { PROTO_ROOT } from '@waygate/proto';
 import type { Tenant, TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
@@ -52,13 +52,13 @@ export async function startGrpcServer(options: {
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(options.services.map((s) => [s.name, 'SERVING'])) });
   health.addToServer(server);
   for (const service of options.services) server.addService(service.definition, service.implementation);
-  if (options.services.length > 0) {
-    const packageDefinition = loadSync(
-      options.services.map((s) => s.protoFile),
-      { includeDirs: [PROTO_ROOT, path.dirname(require.resolve('protobufjs/package.json'))], keepCase: true },
-    );
-    new ReflectionService(packageDefinition).addToServer(server);
-  }
+  // Reflection describes the served protos and the health service, so even a server with no API of its own
+  // (receipt, for now) can be explored with grpcurl.
+  const packageDefinition = loadSync([healthProtoPath, ...options.services.map((s) => s.protoFile)], {
+    includeDirs: [PROTO_ROOT, path.dirname(require.resolve('protobufjs/package.json'))],
+    keepCase: true,
+  });
+  new ReflectionService(packageDefinition).addToServer(server);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, boundPort) =>
       error ? reject(error) : resolve(boundPort),

@@ -1,4 +1,11 @@
-import { Metadata, ResponderBuilder, ServerInterceptingCall, ServerListenerBuilder, type status, type ServerInterceptor } from '@grpc/grpc-js';
+import {
+  Metadata,
+  ResponderBuilder,
+  ServerInterceptingCall,
+  ServerListenerBuilder,
+  type status,
+  type ServerInterceptor,
+} from '@grpc/grpc-js';
 import { UnauthenticatedError, type WrongRegionError } from '@waygate/domain';
 import { assertHomedIn, type Tenant, type TenantDirectory } from '@waygate/tenancy';
 import { toGrpcError } from './error-mapping';

@@ -74,7 +74,12 @@ after(async () => {
   await stack?.stop();
   if (process.exitCode && logLines.length > 0) {
     // On failure, the processes' own logs are the fastest way to see why.
-    process.stderr.write(`${logLines.slice(-80).map((l) => `${l.process}: ${l.line}`).join('\n')}\n`);
+    process.stderr.write(
+      `${logLines
+        .slice(-80)
+        .map((l) => `${l.process}: ${l.line}`)
+        .join('\n')}\n`,
+    );
   }
   dir?.remove();
 });
@@ -83,13 +88,23 @@ describe('one WhatsApp message end to end', () => {
   let sent: WireMessage;
 
   test('every gRPC server reports SERVING and serves reflection', async () => {
-    for (const service of SERVICES) assert.equal(await checkGrpcHealth(`127.0.0.1:${ports.grpc[service]}`), 'SERVING', service);
-    const reflection = clients.reflection(`127.0.0.1:${ports.grpc.ingress}`);
-    try {
-      const names = await listServicesByReflection(reflection);
-      assert.ok(names.includes('waygate.messaging.v1.MessagingService'), names.join(','));
-    } finally {
-      reflection.close();
+    const expected: Record<string, string> = {
+      ingress: 'waygate.messaging.v1.MessagingService',
+      'delivery-retry': 'waygate.delivery.v1.DeliveryAdminService',
+      receipt: 'grpc.health.v1.Health',
+      'media-store': 'waygate.media.v1.MediaService',
+      archive: 'waygate.archive.v1.ArchiveService',
+    };
+    for (const service of SERVICES) {
+      const address = `127.0.0.1:${ports.grpc[service]}`;
+      assert.equal(await checkGrpcHealth(address), 'SERVING', service);
+      const reflection = clients.reflection(address);
+      try {
+        const names = await listServicesByReflection(reflection);
+        assert.ok(names.includes(expected[service]) && names.includes('grpc.health.v1.Health'), `${service}: ${names.join(',')}`);
+      } finally {
+        reflection.close();
+      }
     }
   });
 
@@ -301,5 +316,18 @@ describe('one WhatsApp message end to end', () => {
   test('no process logged the message text or the raw recipient number', () => {
     const leaks = logLines.filter((l) => l.line.includes(SECRET_TEXT) || l.line.includes(RECIPIENT.slice(1)));
     assert.deepEqual(leaks, []);
+  });
+
+  test('SIGTERM drains every service and each exits cleanly', async () => {
+    await stack.stop();
+    for (const service of SERVICES) {
+      const child = stack.processes.get(service);
+      assert.equal(child?.exitCode, 0, `${service} exit code`);
+      assert.ok(
+        logLines.some((l) => l.process === service && l.line.includes('"draining and stopping"')) &&
+          logLines.some((l) => l.process === service && l.line.includes('"msg":"stopped"')),
+        `${service} drained and stopped`,
+      );
+    }
   });
 });

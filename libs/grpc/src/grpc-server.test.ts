@@ -1,0 +1,137 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { InvalidArgumentError, NotFoundError } from '@waygate/domain';
+import {
+  DeliveryAdminServiceClient,
+  DeliveryAdminServiceService,
+  DeliveryState,
+  SERVICE_NAMES,
+  SERVICE_PROTO_FILES,
+  type GetDeliveryResponse,
+} from '@waygate/proto';
+import { createLogger } from '@waygate/telemetry';
+import { parseTenants } from '@waygate/tenancy';
+import { tenantsYaml } from '@waygate/testing';
+import { badRequestViolations, toGrpcError } from './error-mapping';
+import { startGrpcServer, unaryHandler, type RunningGrpcServer } from './grpc-server';
+import { checkGrpcHealth } from './health-check';
+
+const logged: string[] = [];
+const logger = createLogger({
+  service: 'grpc-test',
+  destination: new Writable({ write: (chunk, _e, done) => (logged.push(String(chunk)), done()) }),
+});
+const tenants = parseTenants(
+  tenantsYaml([
+    { id: 'acme', homeRegion: 'eu', apiKey: 'key-acme' },
+    { id: 'globex', homeRegion: 'us', apiKey: 'key-globex' },
+  ]),
+);
+let server: RunningGrpcServer;
+let client: DeliveryAdminServiceClient;
+const seenTenants: string[] = [];
+
+before(async () => {
+  server = await startGrpcServer({
+    host: '127.0.0.1',
+    port: 0,
+    tenants,
+    region: 'eu',
+    services: [
+      {
+        name: SERVICE_NAMES.deliveryAdmin,
+        protoFile: SERVICE_PROTO_FILES.deliveryAdmin,
+        definition: DeliveryAdminServiceService,
+        implementation: {
+          getDelivery: unaryHandler(tenants, logger, async (request: { messageId: string }, tenant) => {
+            seenTenants.push(tenant.id);
+            if (request.messageId === 'bad')
+              throw new InvalidArgumentError([{ field: 'message_id', reason: 'INVALID', description: 'is bad' }]);
+            if (request.messageId === 'missing') throw new NotFoundError('delivery', 'missing');
+            if (request.messageId === 'boom') throw new Error('database password is hunter2');
+            return {
+              delivery: {
+                messageId: request.messageId,
+                state: DeliveryState.DELIVERY_STATE_SENT,
+                attempts: 1,
+                waMessageId: '',
+                lastErrorCode: 0,
+                lastErrorTitle: '',
+                nextAttemptAt: undefined,
+              },
+            };
+          }),
+        },
+      },
+    ],
+  });
+  client = new DeliveryAdminServiceClient(`127.0.0.1:${server.port}`, credentials.createInsecure());
+});
+
+after(async () => {
+  client.close();
+  await server.shutdown(1000);
+});
+
+function call(messageId: string, headers: Record<string, string>): Promise<GetDeliveryResponse> {
+  const metadata = new Metadata();
+  for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
+  return new Promise((resolve, reject) =>
+    client.getDelivery({ messageId }, metadata, (error, response) => (error ? reject(error) : resolve(response as GetDeliveryResponse))),
+  );
+}
+
+const code = (expected: status) => (error: unknown) => (error as ServiceError).code === expected;
+
+test('authenticates by bearer API key and hands the tenant to the handler', async () => {
+  const response = await call('m1', { authorization: 'Bearer key-acme' });
+  assert.equal(response.delivery?.messageId, 'm1');
+  assert.equal(seenTenants.at(-1), 'acme');
+});
+
+test('a missing, malformed or unknown key is UNAUTHENTICATED and the handler never runs', async () => {
+  const before = seenTenants.length;
+  await assert.rejects(call('m1', {}), code(status.UNAUTHENTICATED));
+  await assert.rejects(call('m1', { authorization: 'key-acme' }), code(status.UNAUTHENTICATED));
+  await assert.rejects(call('m1', { authorization: 'Bearer nope' }), code(status.UNAUTHENTICATED));
+  assert.equal(seenTenants.length, before);
+});
+
+test('a client cannot choose its tenant by sending the internal metadata key', async () => {
+  await assert.rejects(call('m1', { 'x-waygate-authenticated-tenant': 'acme' }), code(status.UNAUTHENTICATED));
+  await call('m1', { authorization: 'Bearer key-acme', 'x-waygate-authenticated-tenant': 'globex' });
+  assert.equal(seenTenants.at(-1), 'acme');
+});
+
+test('a tenant homed in another region is FAILED_PRECONDITION naming its home region, before the handler runs', async () => {
+  const before = seenTenants.length;
+  await assert.rejects(call('m1', { authorization: 'Bearer key-globex' }), (error: unknown) => {
+    assert.equal((error as ServiceError).code, status.FAILED_PRECONDITION);
+    assert.match((error as ServiceError).details, /homed in region "us"/);
+    return true;
+  });
+  assert.equal(seenTenants.length, before);
+});
+
+test('domain errors map to their codes with details; unknown errors are INTERNAL without internals', async () => {
+  await assert.rejects(call('bad', { authorization: 'Bearer key-acme' }), (error: unknown) => {
+    assert.equal((error as ServiceError).code, status.INVALID_ARGUMENT);
+    assert.deepEqual(badRequestViolations(error as ServiceError), [{ field: 'message_id', reason: 'INVALID', description: 'is bad' }]);
+    return true;
+  });
+  await assert.rejects(call('missing', { authorization: 'Bearer key-acme' }), code(status.NOT_FOUND));
+  await assert.rejects(call('boom', { authorization: 'Bearer key-acme' }), (error: unknown) => {
+    assert.equal((error as ServiceError).code, status.INTERNAL);
+    assert.equal((error as ServiceError).details, 'internal error');
+    return true;
+  });
+  assert.ok(logged.some((line) => line.includes('unexpected error in handler')));
+  assert.equal(toGrpcError('a string').code, status.INTERNAL);
+});
+
+test('health needs no credentials and reports each service', async () => {
+  assert.equal(await checkGrpcHealth(`127.0.0.1:${server.port}`), 'SERVING');
+  assert.equal(await checkGrpcHealth(`127.0.0.1:${server.port}`, { service: SERVICE_NAMES.deliveryAdmin }), 'SERVING');
+});

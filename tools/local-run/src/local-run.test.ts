@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { parseTenants } from '@waygate/tenancy';
+import { createTempDir } from '@waygate/testing';
+import { devTenantsYaml, loadDevCredentials } from './dev-credentials';
+import { formatLogLine } from './log-format';
+
+test('dev credentials are generated once, kept private, and can be overridden', () => {
+  const dir = createTempDir();
+  try {
+    const first = loadDevCredentials(dir.path, {});
+    assert.deepEqual(loadDevCredentials(dir.path, {}), first, 'stable across restarts');
+    assert.equal(statSync(path.join(dir.path, 'dev-credentials.json')).mode & 0o777, 0o600);
+    const overridden = loadDevCredentials(dir.path, {
+      WAYGATE_DEV_API_KEY: 'my-key',
+      WAYGATE_DEV_PHONE_NUMBER_ID: '123',
+      WAYGATE_DEV_APP_SECRET: 'sec',
+    });
+    assert.deepEqual([overridden.apiKey, overridden.phoneNumberId, overridden.appSecret], ['my-key', '123', 'sec']);
+    const tenants = parseTenants(devTenantsYaml(overridden));
+    assert.equal(tenants.authenticate('my-key')?.homeRegion, 'eu');
+    assert.equal(tenants.authenticate(overridden.usApiKey)?.homeRegion, 'us');
+  } finally {
+    dir.remove();
+  }
+});
+
+test('log lines are rendered readably with the process name', () => {
+  const line = formatLogLine(
+    'ingress',
+    JSON.stringify({ level: 'info', time: 't', service: 'ingress', msg: 'message accepted', message_id: 'msg_1' }),
+    0,
+    false,
+  );
+  assert.equal(line, 'ingress         INFO  message accepted  message_id=msg_1');
+  assert.equal(formatLogLine('nats-server', 'plain text', 1, false), 'nats-server     plain text');
+});
