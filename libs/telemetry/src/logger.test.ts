@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { context, trace } from '@opentelemetry/api';
-import { TracerProvider } from '@opentelemetry/sdk-trace';
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { createLogger } from './logger';
 
@@ -19,7 +19,7 @@ function capture() {
 
 test('log lines carry service, region and the active trace id; secrets are redacted', () => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const tracer = new TracerProvider().getTracer('test');
+  const tracer = new BasicTracerProvider().getTracer('test');
   const { lines, destination } = capture();
   const logger = createLogger({ service: 'ingress', region: 'eu', destination });
   const span = tracer.startSpan('op');

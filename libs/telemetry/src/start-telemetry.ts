@@ -3,7 +3,7 @@ import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { NoopSpanProcessor, SimpleSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace';
+import { NoopSpanProcessor, SimpleSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 /**
  * Writes each finished span as one JSON line to a file. For local runs and the end-to-end test, which asserts that
@@ -63,7 +63,7 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
   // a no-op processor keeps real, propagated ids (for logs) at almost no cost. Passing processors replaces the
   // env-configured exporter, so only do it when no OTEL_* exporter is configured.
   const spanProcessors: SpanProcessor[] = env.WAYGATE_TRACE_FILE
-    ? [new SimpleSpanProcessor({ exporter: new JsonLinesFileSpanExporter(env.WAYGATE_TRACE_FILE, serviceName) })]
+    ? [new SimpleSpanProcessor(new JsonLinesFileSpanExporter(env.WAYGATE_TRACE_FILE, serviceName))]
     : [new NoopSpanProcessor()];
 
   const sdk = new NodeSDK({

@@ -48,10 +48,11 @@ export class MongoDeliveryStore implements DeliveryStore {
 
   async insertIfAbsent(delivery: Delivery): Promise<Delivery> {
     const { tenantId, messageId } = delivery;
-    // $setOnInsert under upsert is atomic: concurrent redeliveries create one document.
+    // $setOnInsert under upsert is atomic: concurrent redeliveries create one document. `_id` comes from the
+    // filter (an upsert copies its equality fields), so the update does not set it again.
     const doc = await this.deliveries.findOneAndUpdate(
       { _id: `${tenantId}/${messageId}`, tenantId },
-      { $setOnInsert: { ...stripUndefined({ ...delivery }), _id: `${tenantId}/${messageId}` } as DeliveryDocument },
+      { $setOnInsert: stripUndefined({ ...delivery }) as Omit<DeliveryDocument, '_id'> },
       { upsert: true, returnDocument: 'after' },
     );
     return toDelivery(doc as DeliveryDocument);
