@@ -18,7 +18,10 @@ const result = spawnSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'nx'), ['g
 if (result.status !== 0) process.exit(result.status ?? 1);
 
 interface ProjectGraph {
-  graph: { nodes: Record<string, { type: string; data: { tags?: string[] } }>; dependencies: Record<string, { target: string; type: string }[]> };
+  graph: {
+    nodes: Record<string, { type: string; data: { tags?: string[] } }>;
+    dependencies: Record<string, { target: string; type: string }[]>;
+  };
 }
 const { graph } = JSON.parse(readFileSync(graphFile, 'utf8')) as ProjectGraph;
 const isApp = (name: string) => graph.nodes[name]?.type === 'app';

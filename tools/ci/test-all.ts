@@ -1,6 +1,6 @@
 /**
  * `npm test`: everything CI checks, in order, stopping at the first failure:
- * protos (buf lint, regenerate, no diff), types, project graph (apps -> libs only), lint, Helm chart, app builds, then every test (unit, contract,
+ * protos (buf lint, regenerate, no diff), types, project graph (apps -> libs only), lint, format, Helm chart, app builds, then every test (unit, contract,
  * integration and end-to-end) in one node:test run so that one summary closes the output.
  */
 import { spawnSync } from 'node:child_process';
@@ -24,6 +24,7 @@ const steps: Step[] = [
   { name: 'typecheck', command: bin('tsc'), args: ['-p', 'tsconfig.json', '--noEmit'] },
   { name: 'project graph', command: bin('tsx'), args: ['tools/ci/check-project-graph.ts'] },
   { name: 'lint', command: bin('eslint'), args: ['.'] },
+  { name: 'format', command: bin('prettier'), args: ['--check', '--log-level', 'warn', 'apps/**/*.ts', 'libs/**/*.ts', 'tools/**/*.ts'] },
   { name: 'helm chart', command: bin('tsx'), args: ['tools/ci/helm-check.ts'] },
   ...APPS.map((app) => ({ name: `build ${app}`, command: bin('tsx'), args: ['tools/ci/build-app.ts', app] })),
   { name: 'tests', command: bin('tsx'), args: ['tools/ci/run-node-tests.ts', 'libs', 'apps', 'tools'] },

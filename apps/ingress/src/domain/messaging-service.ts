@@ -1,4 +1,12 @@
-import { IdempotencyConflictError, NotFoundError, newId, nextStatus, orderStatusEvents, type Clock, type MessageStatus } from '@waygate/domain';
+import {
+  IdempotencyConflictError,
+  NotFoundError,
+  newId,
+  nextStatus,
+  orderStatusEvents,
+  type Clock,
+  type MessageStatus,
+} from '@waygate/domain';
 import type { Tenant } from '@waygate/tenancy';
 import type { MessagePublisher } from './message-publisher';
 import type { MessageStore } from './message-store';

@@ -1,7 +1,6 @@
 import { toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
 import {
-  MessageStatus,
   type GetMessageRequest,
   type Message,
   type MessagingServiceServer,
@@ -55,7 +54,7 @@ export function createMessagingHandler(service: MessagingService, tenants: Tenan
       logger.info({ tenant_id: tenant.id, message_id: message.messageId, status: message.status }, 'message accepted');
       return {
         messageId: message.messageId,
-        status: message.status ? toProtoStatus(message.status) : MessageStatus.MESSAGE_STATUS_UNSPECIFIED,
+        status: toProtoStatus(message.status),
       };
     }),
     getMessage: unaryHandler<GetMessageRequest, Message>(tenants, logger, async (request, tenant) =>
