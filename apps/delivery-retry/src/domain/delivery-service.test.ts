@@ -7,7 +7,13 @@ import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simula
 import { createCloudApiClient } from '../adapters/cloud-api-client';
 import { SqliteDeliveryStore } from '../adapters/sqlite-delivery-store';
 import { classifyOutcome, retryDelayMs } from './outcome-classification';
-import { createDeliveryService, type AcceptedMessage, type DeliveryService, type DeliveryStatusEvent } from './delivery-service';
+import {
+  createDeliveryService,
+  type AcceptedMessage,
+  type DeliveryDecision,
+  type DeliveryService,
+  type DeliveryStatusEvent,
+} from './delivery-service';
 
 const phoneNumber = { id: '1000001', displayPhoneNumber: '+15550001111', accessToken: 'token-acme', wabaId: '900' };
 let simulator: WhatsAppSimulator;
@@ -44,6 +50,13 @@ afterEach(async () => {
   dir.remove();
 });
 
+/** Delivers and returns the decision, checking that the delivery it reports is exactly what the store holds. */
+async function deliverAndCheck(message: AcceptedMessage): Promise<DeliveryDecision> {
+  const decision = await service.deliver(message);
+  assert.deepEqual(decision.delivery, await store.get(message.tenantId, message.messageId), 'reported delivery = stored delivery');
+  return decision;
+}
+
 let counter = 0;
 function accepted(overrides: Partial<AcceptedMessage> = {}): AcceptedMessage {
   counter++;
@@ -60,7 +73,7 @@ function accepted(overrides: Partial<AcceptedMessage> = {}): AcceptedMessage {
 
 test('a message the Cloud API accepts is recorded SENT with its wamid, then announced', async () => {
   const message = accepted();
-  assert.deepEqual(await service.deliver(message), { kind: 'done' });
+  assert.equal((await deliverAndCheck(message)).kind, 'done');
   const sent = simulator.sentMessages().at(-1);
   assert.equal(sent?.to, message.to);
   const delivery = await service.get('acme', message.messageId);
@@ -74,9 +87,9 @@ test('a message the Cloud API accepts is recorded SENT with its wamid, then anno
 
 test('redelivery of a sent message announces it again but never sends it twice', async () => {
   const message = accepted();
-  await service.deliver(message);
+  await deliverAndCheck(message);
   const sentBefore = simulator.sentMessages().length;
-  await service.deliver(message);
+  await deliverAndCheck(message);
   assert.equal(simulator.sentMessages().length, sentBefore);
   assert.equal(published.length, 2);
   assert.equal(published[0].eventId, published[1].eventId, 'same event id, so downstream de-duplicates');
@@ -85,20 +98,20 @@ test('redelivery of a sent message announces it again but never sends it twice',
 test('a transient Meta error is retried later with backoff, then succeeds', async () => {
   simulator.injectSendFailures({ count: 1, httpStatus: 500, code: 131000, message: 'Something went wrong' });
   const message = accepted();
-  const first = await service.deliver(message);
+  const first = await deliverAndCheck(message);
   assert.equal(first.kind, 'retry-later');
   assert.equal(first.kind === 'retry-later' && first.delayMs, 1000);
   const pending = await service.get('acme', message.messageId);
   assert.deepEqual([pending?.state, pending?.attempts, pending?.lastErrorCode], ['PENDING', 1, 131000]);
   assert.equal(published.length, 0, 'nothing announced while pending');
-  assert.deepEqual(await service.deliver(message), { kind: 'done' });
+  assert.equal((await deliverAndCheck(message)).kind, 'done');
   assert.deepEqual([(await service.get('acme', message.messageId))?.state, published[0]?.status], ['SENT', 'SENT']);
 });
 
 test("a permanent Meta error fails the message with Meta's code", async () => {
   simulator.injectSendFailures({ count: 1, httpStatus: 400, code: 131047, message: 'Re-engagement message' });
   const message = accepted();
-  assert.deepEqual(await service.deliver(message), { kind: 'done' });
+  assert.equal((await deliverAndCheck(message)).kind, 'done');
   assert.deepEqual(
     published.map((e) => [e.status, e.errorCode]),
     [['FAILED', 131047]],
@@ -106,18 +119,18 @@ test("a permanent Meta error fails the message with Meta's code", async () => {
 });
 
 test('a bad token waits the longest interval; no configured token is treated the same', async () => {
-  const wrongToken = await service.deliver(accepted({ phoneNumberId: '999' }));
-  assert.deepEqual(wrongToken, { kind: 'retry-later', delayMs: 60_000, reason: 'meta error 190' });
+  const wrongToken = await deliverAndCheck(accepted({ phoneNumberId: '999' }));
+  assert.deepEqual(wrongToken.kind === 'retry-later' && [wrongToken.delayMs, wrongToken.reason], [60_000, 'meta error 190']);
 });
 
 test('retries never wait past the deadline, and a message past it expires without a send', async () => {
   simulator.injectSendFailures({ count: 1, httpStatus: 503, code: 2, message: 'Service temporarily unavailable' });
   const message = accepted({ expiresAt: new Date(now.getTime() + 300) });
-  const first = await service.deliver(message);
+  const first = await deliverAndCheck(message);
   assert.ok(first.kind === 'retry-later' && first.delayMs <= 300, JSON.stringify(first));
   const sentBefore = simulator.sentMessages().length;
   now = new Date(now.getTime() + 301);
-  assert.deepEqual(await service.deliver(message), { kind: 'done' });
+  assert.equal((await deliverAndCheck(message)).kind, 'done');
   assert.equal(simulator.sentMessages().length, sentBefore);
   assert.equal((await service.get('acme', message.messageId))?.state, 'EXPIRED');
   assert.deepEqual(

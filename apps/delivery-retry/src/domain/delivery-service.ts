@@ -1,5 +1,5 @@
 import type { Clock } from '@waygate/domain';
-import type { Delivery, DeliveryContent, DeliveryState } from './delivery';
+import { withAttempt, type AttemptRecord, type Delivery, type DeliveryContent, type DeliveryState } from './delivery';
 import type { DeliveryStore } from './delivery-store';
 import { classifyOutcome, retryDelayMs } from './outcome-classification';
 import type { WhatsAppClient } from './whatsapp-client';
@@ -35,9 +35,10 @@ export interface StatusPublisher {
 /** Finds the Cloud API token for a tenant's business number (undefined if it is not configured). */
 export type AccessTokenLookup = (tenantId: string, phoneNumberId: string) => string | undefined;
 
-/** What the caller (the queue consumer) should do with the message now. */
+/** What the caller (the queue consumer) should do with the message now, with the delivery as recorded. */
 export type DeliveryDecision =
-  { readonly kind: 'done' } | { readonly kind: 'retry-later'; readonly delayMs: number; readonly reason: string };
+  | { readonly kind: 'done'; readonly delivery: Delivery }
+  | { readonly kind: 'retry-later'; readonly delivery: Delivery; readonly delayMs: number; readonly reason: string };
 
 export interface RetryPolicy {
   readonly baseDelayMs: number;
@@ -86,28 +87,35 @@ export function createDeliveryService(deps: {
 }): DeliveryService {
   const { store, client, publisher, clock, retry } = deps;
 
-  async function finish(tenantId: string, messageId: string): Promise<DeliveryDecision> {
-    const delivery = await store.get(tenantId, messageId);
-    const event = delivery && statusEventFor(delivery);
+  /** Announces a settled delivery (again, after a redelivery: the event id makes that harmless). */
+  async function finish(delivery: Delivery): Promise<DeliveryDecision> {
+    const event = statusEventFor(delivery);
     if (event) await publisher.publish(event);
-    return { kind: 'done' };
+    return { kind: 'done', delivery };
+  }
+
+  /** Records an attempt durably and returns the delivery as now stored, without reading it back. */
+  async function record(delivery: Delivery, attempt: AttemptRecord): Promise<Delivery> {
+    await store.recordAttempt(delivery.tenantId, delivery.messageId, attempt);
+    return withAttempt(delivery, attempt);
   }
 
   return {
     async deliver(message) {
       const now = clock.now();
       const delivery = await store.insertIfAbsent({ ...message, state: 'PENDING', attempts: 0, updatedAt: now });
-      if (delivery.state !== 'PENDING') return finish(message.tenantId, message.messageId);
+      if (delivery.state !== 'PENDING') return finish(delivery);
 
       if (now >= delivery.expiresAt) {
-        await store.recordAttempt(message.tenantId, message.messageId, {
-          state: 'EXPIRED',
-          attempts: delivery.attempts,
-          lastErrorCode: delivery.lastErrorCode,
-          lastErrorTitle: delivery.lastErrorTitle,
-          updatedAt: now,
-        });
-        return finish(message.tenantId, message.messageId);
+        return finish(
+          await record(delivery, {
+            state: 'EXPIRED',
+            attempts: delivery.attempts,
+            lastErrorCode: delivery.lastErrorCode,
+            lastErrorTitle: delivery.lastErrorTitle,
+            updatedAt: now,
+          }),
+        );
       }
 
       const attempts = delivery.attempts + 1;
@@ -129,28 +137,29 @@ export function createDeliveryService(deps: {
             ? { lastErrorTitle: outcome.reason }
             : {};
 
-      switch (classifyOutcome(outcome)) {
+      const outcomeClass = classifyOutcome(outcome);
+      switch (outcomeClass) {
         case 'sent':
-          await store.recordAttempt(delivery.tenantId, delivery.messageId, {
-            state: 'SENT',
-            attempts,
-            waMessageId: outcome.kind === 'accepted' ? outcome.waMessageId : undefined,
-            updatedAt: completedAt,
-          });
-          return finish(delivery.tenantId, delivery.messageId);
+          return finish(
+            await record(delivery, {
+              state: 'SENT',
+              attempts,
+              waMessageId: outcome.kind === 'accepted' ? outcome.waMessageId : undefined,
+              updatedAt: completedAt,
+            }),
+          );
         case 'permanent':
-          await store.recordAttempt(delivery.tenantId, delivery.messageId, { state: 'FAILED', attempts, ...error, updatedAt: completedAt });
-          return finish(delivery.tenantId, delivery.messageId);
+          return finish(await record(delivery, { state: 'FAILED', attempts, ...error, updatedAt: completedAt }));
         case 'retry':
         case 'needs-configuration': {
           // An operator has to fix configuration problems, so those wait the longest interval between attempts.
           const wanted =
-            classifyOutcome(outcome) === 'retry'
+            outcomeClass === 'retry'
               ? retryDelayMs(attempts, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }, deps.random)
               : retry.maxDelayMs;
           // Never wait past the deadline: the attempt after it records the expiry.
           const delayMs = Math.max(0, Math.min(wanted, delivery.expiresAt.getTime() - completedAt.getTime()));
-          await store.recordAttempt(delivery.tenantId, delivery.messageId, {
+          const pending = await record(delivery, {
             state: 'PENDING',
             attempts,
             ...error,
@@ -159,6 +168,7 @@ export function createDeliveryService(deps: {
           });
           return {
             kind: 'retry-later',
+            delivery: pending,
             delayMs,
             reason: error.lastErrorCode ? `meta error ${error.lastErrorCode}` : (error.lastErrorTitle ?? 'unknown'),
           };

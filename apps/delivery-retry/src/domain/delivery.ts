@@ -35,3 +35,26 @@ export interface AttemptRecord {
   readonly nextAttemptAt?: Date;
   readonly updatedAt: Date;
 }
+
+/**
+ * The delivery after `attempt` is recorded, as the store records it (DeliveryStore.recordAttempt): state, attempts,
+ * errors, next attempt and time are replaced (an absent error clears the old one); the wamid is kept once known.
+ */
+export function withAttempt(delivery: Delivery, attempt: AttemptRecord): Delivery {
+  const waMessageId = attempt.waMessageId ?? delivery.waMessageId;
+  return {
+    tenantId: delivery.tenantId,
+    messageId: delivery.messageId,
+    to: delivery.to,
+    phoneNumberId: delivery.phoneNumberId,
+    content: delivery.content,
+    expiresAt: delivery.expiresAt,
+    state: attempt.state,
+    attempts: attempt.attempts,
+    updatedAt: attempt.updatedAt,
+    ...(waMessageId !== undefined ? { waMessageId } : {}),
+    ...(attempt.lastErrorCode !== undefined ? { lastErrorCode: attempt.lastErrorCode } : {}),
+    ...(attempt.lastErrorTitle !== undefined ? { lastErrorTitle: attempt.lastErrorTitle } : {}),
+    ...(attempt.nextAttemptAt !== undefined ? { nextAttemptAt: attempt.nextAttemptAt } : {}),
+  };
+}

@@ -19,13 +19,13 @@ export function createAcceptedMessagesHandler(service: DeliveryService, logger: 
       content: { kind: 'text', body: event.content.value.body, previewUrl: event.content.value.previewUrl },
       expiresAt: event.expiresAt,
     });
-    const delivery = await service.get(event.tenantId, event.messageId);
+    const { delivery } = decision;
     const fields = {
       tenant_id: event.tenantId,
       message_id: event.messageId,
-      state: delivery?.state,
-      attempts: delivery?.attempts,
-      error_code: delivery?.lastErrorCode,
+      state: delivery.state,
+      attempts: delivery.attempts,
+      error_code: delivery.lastErrorCode,
       redelivery: info.deliveryCount,
     };
     if (decision.kind === 'done') {
