@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { envSchemas, commonEnvShape } from './parse-config';
 import { parseStorageConfig, type StorageConfig } from './storage-config';
 
@@ -18,14 +19,7 @@ export function serviceEnvShape(defaultGrpcPort: number) {
 }
 
 /** Parsed values of `serviceEnvShape`. */
-export interface ServiceEnv {
-  readonly WAYGATE_REGION: 'eu' | 'us';
-  readonly WAYGATE_NATS_URL: string;
-  readonly WAYGATE_TENANTS_FILE: string;
-  readonly WAYGATE_LOG_LEVEL: string;
-  readonly WAYGATE_GRPC_HOST: string;
-  readonly WAYGATE_GRPC_PORT: number;
-}
+export type ServiceEnv = Readonly<z.infer<z.ZodObject<ReturnType<typeof serviceEnvShape>>>>;
 
 /** Builds the common part of a service's configuration (storage is per service: its own file or database). */
 export function toServiceConfig(service: string, parsed: ServiceEnv, env: NodeJS.ProcessEnv): ServiceConfig {
