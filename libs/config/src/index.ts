@@ -1,4 +1,4 @@
-export { ConfigError, commonEnvShape, envSchemas, parseEnv } from './parse-config';
+export { ConfigError, envSchemas, parseEnv } from './parse-config';
 export { parseStorageConfig } from './storage-config';
 export type { StorageConfig } from './storage-config';
 export { serviceEnvShape, toServiceConfig } from './service-config';
