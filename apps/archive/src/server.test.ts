@@ -99,6 +99,17 @@ function listEvents(apiKey: string, messageId: string): Promise<ArchivedEventMes
   });
 }
 
+/** Waits until acme's message has `count` archived events and returns them. */
+function waitForEvents(messageId: string, count: number, what: string): Promise<ArchivedEventMessage[]> {
+  return waitFor(
+    async () => {
+      const listed = await listEvents(KEYS.acme, messageId);
+      return listed.length === count ? listed : undefined;
+    },
+    { what },
+  );
+}
+
 async function publishAccepted(tenantId: string, messageId: string, acceptedAt: number): Promise<void> {
   const data = MessageAccepted.encode(
     MessageAccepted.fromPartial({
@@ -190,7 +201,7 @@ test('archives accepted and status events once each and lists them oldest first 
     'evt_a_sent-redelivered',
   );
 
-  await waitFor(async () => (await listEvents(KEYS.acme, 'msg_a')).length === 3, { what: 'three archived events for msg_a' });
+  await waitForEvents('msg_a', 3, 'three archived events for msg_a');
   await waitUntilConsumersCaughtUp();
   const events = await listEvents(KEYS.acme, 'msg_a');
   assert.deepEqual(
@@ -277,13 +288,7 @@ test('undecodable or invalid events are rejected without blocking later ones', a
   });
   await publishAccepted('acme', 'msg_b', T0);
 
-  const events = await waitFor(
-    async () => {
-      const listed = await listEvents(KEYS.acme, 'msg_b');
-      return listed.length === 2 ? listed : undefined;
-    },
-    { what: 'the valid events after the garbage' },
-  );
+  const events = await waitForEvents('msg_b', 2, 'the valid events after the garbage');
   assert.deepEqual(
     events.map((e) => e.eventId),
     ['accepted:msg_b', 'evt_b_read'],
@@ -307,13 +312,7 @@ test('events published while the archive was down are recorded after it restarts
   });
 
   await startArchiveAndClient();
-  const events = await waitFor(
-    async () => {
-      const listed = await listEvents(KEYS.acme, 'msg_c');
-      return listed.length === 2 ? listed : undefined;
-    },
-    { what: 'events published while the archive was down' },
-  );
+  const events = await waitForEvents('msg_c', 2, 'events published while the archive was down');
   assert.deepEqual(
     events.map((e) => [e.eventId, e.status]),
     [

@@ -9,6 +9,7 @@ import { createLogger } from '@waygate/telemetry';
 import { createTempDir, type NatsServerHandle, startNatsServer, tenantsYaml } from '@waygate/testing';
 import { loadReceiptConfig } from './config';
 import { startReceipt } from './server';
+import { statusWebhookJson } from './testing/status-webhook';
 
 const logger = createLogger({ service: 'receipt-test', level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
 let nats: NatsServerHandle;
@@ -59,24 +60,7 @@ const queuedWebhooks = async () => (await connection.jsm.streams.info(regionStre
 /** JSON body of an HTTP answer. */
 const json = async (response: Response) => (await response.json()) as { error?: string; status?: string };
 const sign = (body: string, secret = 'app-secret') => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
-const statusBody = JSON.stringify({
-  object: 'whatsapp_business_account',
-  entry: [
-    {
-      id: '900',
-      changes: [
-        {
-          field: 'messages',
-          value: {
-            messaging_product: 'whatsapp',
-            metadata: { display_phone_number: '15550001111', phone_number_id: '200' },
-            statuses: [{ id: 'wamid.1', status: 'sent', timestamp: '1700000000', recipient_id: '4915112345678' }],
-          },
-        },
-      ],
-    },
-  ],
-});
+const statusBody = statusWebhookJson('200', [{ id: 'wamid.1', status: 'sent', timestamp: '1700000000' }]);
 
 test('subscription handshake echoes the challenge only for a known verify token', async () => {
   const ok = await fetch(`${url}?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=12345`);

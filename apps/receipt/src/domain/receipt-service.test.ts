@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseTenants } from '@waygate/tenancy';
 import { createTempDir, tenantsYaml } from '@waygate/testing';
 import { SqliteReceiptStore } from '../adapters/sqlite-receipt-store';
+import { statusWebhookJson, type RawStatus } from '../testing/status-webhook';
 import { createReceiptService, type ReceiptService, type ResolvedStatus } from './receipt-service';
 import { parseWebhookPayload } from './webhook-payload';
 import { findSigningSecret } from './webhook-signature';
@@ -16,28 +17,9 @@ const tenants = parseTenants(
   ]),
 );
 
-/** A webhook body in Meta's shape. */
-function webhook(phoneNumberId: string, statuses: { id: string; status: string; timestamp: string; errors?: unknown[] }[]): Uint8Array {
-  return Buffer.from(
-    JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: '900',
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messaging_product: 'whatsapp',
-                metadata: { display_phone_number: '15550001111', phone_number_id: phoneNumberId },
-                statuses: statuses.map((s) => ({ recipient_id: '4915112345678', ...s })),
-              },
-            },
-          ],
-        },
-      ],
-    }),
-  );
+/** A webhook body in Meta's shape, as bytes. */
+function webhook(phoneNumberId: string, statuses: RawStatus[]): Uint8Array {
+  return Buffer.from(statusWebhookJson(phoneNumberId, statuses));
 }
 
 let dir: ReturnType<typeof createTempDir>;
