@@ -179,27 +179,18 @@ test('archives accepted and status events once each and lists them oldest first 
     status: MessageStatus.MESSAGE_STATUS_DELIVERED,
     occurredAt: T0 + 2000,
   });
-  await publishStatus({
+  const sentEvent = {
     eventId: 'evt_a_sent',
     tenantId: 'acme',
     messageId: 'msg_a',
     status: MessageStatus.MESSAGE_STATUS_SENT,
     occurredAt: T0 + 1000,
     source: StatusSource.STATUS_SOURCE_DELIVERY,
-  });
+  };
+  await publishStatus(sentEvent);
   await publishAccepted('acme', 'msg_a', T0);
   // The same event under another Nats-Msg-Id passes JetStream's de-duplication; the store must absorb it.
-  await publishStatus(
-    {
-      eventId: 'evt_a_sent',
-      tenantId: 'acme',
-      messageId: 'msg_a',
-      status: MessageStatus.MESSAGE_STATUS_SENT,
-      occurredAt: T0 + 1000,
-      source: StatusSource.STATUS_SOURCE_DELIVERY,
-    },
-    'evt_a_sent-redelivered',
-  );
+  await publishStatus(sentEvent, 'evt_a_sent-redelivered');
 
   await waitForEvents('msg_a', 3, 'three archived events for msg_a');
   await waitUntilConsumersCaughtUp();
