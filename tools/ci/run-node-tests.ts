@@ -1,13 +1,15 @@
 /**
  * Runs node's test runner over every `*.test.ts` below the given folders (Node 20's `--test` does not expand
- * globs). Usage: tsx tools/ci/run-node-tests.ts [--concurrency N] <folder>...
+ * globs). Usage: tsx tools/ci/run-node-tests.ts [--concurrency N] <folder or test file>...
  */
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 function findTestFiles(folder: string): string[] {
-  if (!statSync(folder, { throwIfNoEntry: false })?.isDirectory()) return [];
+  const stats = statSync(folder, { throwIfNoEntry: false });
+  if (stats?.isFile()) return folder.endsWith('.test.ts') ? [folder] : [];
+  if (!stats?.isDirectory()) return [];
   return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(folder, entry.name);
     if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : findTestFiles(full);

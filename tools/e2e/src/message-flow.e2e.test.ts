@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { badRequestViolations, checkGrpcHealth } from '@waygate/grpc';
 import { connectJetStream, regionStreams, type JetStreamConnection } from '@waygate/nats';
 import { createTempDir, freePort, waitFor } from '@waygate/testing';
-import { SERVICES, startLocalStack, type LocalStack, type StackPorts } from '@waygate/local-run';
+import { customerWritesFirst, SERVICES, startLocalStack, type LocalStack, type StackPorts } from '@waygate/local-run';
 import { callUnary, listServicesByReflection, loadPublicClients } from './proto-clients';
 
 const RECIPIENT = '+4915112345678';
@@ -23,7 +23,7 @@ interface WireMessage {
   to: string;
   status: string;
   wa_message_id: string;
-  timeline: { status: string; source: string; occurred_at: { seconds: string } }[];
+  timeline: { status: string; source: string; occurred_at: { seconds: string }; error_code: number }[];
 }
 
 let dir: ReturnType<typeof createTempDir>;
@@ -150,6 +150,8 @@ describe('one WhatsApp message end to end', () => {
   });
 
   test('a sent message moves ACCEPTED -> SENT -> DELIVERED -> READ with its timeline', async () => {
+    // Free-form text is only allowed within 24 hours of the customer's last message, as on WhatsApp.
+    await customerWritesFirst(stack.simulatorUrl, RECIPIENT);
     const response = await callUnary<{ message_id: string; status: string }>(
       messaging,
       'SendMessage',
@@ -187,6 +189,31 @@ describe('one WhatsApp message end to end', () => {
       { wamid: string; to: string }[] | { messages: { wamid: string }[] };
     const wamids = (Array.isArray(simulatorSent) ? simulatorSent : simulatorSent.messages).map((m) => m.wamid);
     assert.deepEqual(wamids, [sent.wa_message_id], 'WhatsApp got exactly one send, and its wamid is on the message');
+  });
+
+  test('free-form text to a customer who has not written within 24 hours ends FAILED with WhatsApp 131047', async () => {
+    const response = await callUnary<{ message_id: string }>(
+      messaging,
+      'SendMessage',
+      { to: '+4915199990000', text: { body: 'unprompted' }, idempotency_key: 'e2e-no-window' },
+      stack.credentials.apiKey,
+    );
+    const failed = await waitFor(
+      async () => {
+        const message = await callUnary<WireMessage>(
+          messaging,
+          'GetMessage',
+          { message_id: response.message_id },
+          stack.credentials.apiKey,
+        );
+        return message.status === 'MESSAGE_STATUS_FAILED' ? message : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: 'the message to fail' },
+    );
+    assert.ok(
+      failed.timeline.some((entry) => entry.status === 'MESSAGE_STATUS_FAILED' && entry.error_code === 131047),
+      JSON.stringify(failed.timeline),
+    );
   });
 
   test('an unknown message id is NOT_FOUND', async () => {

@@ -4,6 +4,19 @@ import { MessageStatus, MessagingServiceClient, messageStatusToJSON, type Messag
 /** The demo recipient: the simulator treats every number as a WhatsApp user that is online and reads messages. */
 export const DEMO_RECIPIENT = '+4915112345678';
 
+/**
+ * Makes the simulated customer write to the business first. WhatsApp only lets a business send free-form text within
+ * 24 hours of the customer's last message (otherwise the message fails with 131047), and the simulator enforces that.
+ */
+export async function customerWritesFirst(simulatorUrl: string, to: string): Promise<void> {
+  const response = await fetch(`${simulatorUrl}/_simulator/inbound`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ message: { type: 'text', from: to.replace(/\D/g, ''), profileName: 'Demo Customer', text: 'Hi!' } }),
+  });
+  if (!response.ok) throw new Error(`the simulator refused the customer's message: ${await response.text()}`);
+}
+
 const TERMINAL = new Set([MessageStatus.MESSAGE_STATUS_READ, MessageStatus.MESSAGE_STATUS_FAILED, MessageStatus.MESSAGE_STATUS_EXPIRED]);
 
 function call<T>(run: (callback: (error: ServiceError | null, value?: T) => void) => void): Promise<T> {
@@ -20,12 +33,15 @@ export async function sendDemoMessage(options: {
   to?: string;
   text?: string;
   timeoutMs?: number;
+  /** When set, the simulated customer writes first so that the free-form demo text is allowed. */
+  simulatorUrl?: string;
   onStatus: (status: string, message: Message) => void;
 }): Promise<Message> {
   const client = new MessagingServiceClient(options.address, credentials.createInsecure());
   const metadata = new Metadata();
   metadata.set('authorization', `Bearer ${options.apiKey}`);
   try {
+    if (options.simulatorUrl !== undefined) await customerWritesFirst(options.simulatorUrl, options.to ?? DEMO_RECIPIENT);
     const sent = await call<SendMessageResponse>((callback) =>
       client.sendMessage(
         {

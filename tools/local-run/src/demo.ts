@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     address,
     apiKey,
     to,
+    simulatorUrl: process.env.WAYGATE_SIMULATOR_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.simulator}`,
     onStatus: (status, current) => console.log(`${new Date().toISOString()}  ${current.messageId}  ${status}`),
   });
   for (const entry of message.timeline) {

@@ -77,6 +77,7 @@ async function main(): Promise<void> {
   const message = await sendDemoMessage({
     address: `127.0.0.1:${ports.grpc.ingress}`,
     apiKey: c.apiKey,
+    simulatorUrl: stack.simulatorUrl,
     onStatus: (status, current) => console.log(`>>> demo message ${current.messageId}: ${status}`),
   });
   console.log(

@@ -11,13 +11,16 @@ describe('ids', () => {
   it('is reproducible per seed and independent per stream', () => {
     const a = createIdSource(42);
     const b = createIdSource(42);
-    b.conversationId(); // consuming another stream must not shift wamids
+    b.mediaId(); // consuming another stream must not shift wamids
+    b.random();
     assert.equal(a.wamid('4915112345678'), b.wamid('4915112345678'));
     assert.notEqual(a.wamid('4915112345678'), createIdSource(43).wamid('4915112345678'));
   });
 
   it('is random without a seed', () => {
     assert.notEqual(createIdSource().wamid('4915112345678'), createIdSource().wamid('4915112345678'));
-    assert.match(createIdSource().conversationId(), /^[0-9a-f]{32}$/);
+    assert.match(createIdSource().mediaId(), /^1\d{15}$/);
+    const random = createIdSource(1).random();
+    assert.ok(random >= 0 && random < 1);
   });
 });

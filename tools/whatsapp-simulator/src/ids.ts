@@ -43,19 +43,25 @@ export function encodeWamid(waId: string, uniqueHex: string): string {
 /** Generates the identifiers the simulator hands out. */
 export interface IdSource {
   wamid(waId: string): string;
-  /** 32 hex chars, like Meta's conversation ids. */
-  conversationId(): string;
   /** Graph API request trace id included in error bodies. */
   fbtraceId(): string;
+  /** Media ids are numeric strings, like Meta's. */
+  mediaId(): string;
+  /** Uniform in [0, 1); reproducible with a seed, for probabilistic fault injection. */
+  random(): number;
 }
 
-/** With a seed, wamids and conversation ids repeat run to run; fbtrace ids are always random. */
+/** With a seed, wamids, media ids and random choices repeat run to run; fbtrace ids are always random. */
 export function createIdSource(seed?: number): IdSource {
   const wamidBytes = byteSource(seed, 'wamid');
-  const conversationBytes = byteSource(seed, 'conversation');
+  const mediaBytes = byteSource(seed, 'media');
+  const randomSource = byteSource(seed, 'random');
   return {
     wamid: (waId) => encodeWamid(waId, wamidBytes(9).toString('hex')),
-    conversationId: () => conversationBytes(16).toString('hex'),
     fbtraceId: () => `A${randomBytes(16).toString('base64url')}`,
+    // 15-16 digits without a leading zero, like Meta's media ids.
+    mediaId: () => `1${(mediaBytes(8).readBigUInt64BE() % 10n ** 15n).toString().padStart(15, '0')}`,
+    // 53 random bits, the precision of a double.
+    random: () => Number(randomSource(8).readBigUInt64BE() >> 11n) / 2 ** 53,
   };
 }

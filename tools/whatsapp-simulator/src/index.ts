@@ -1,25 +1,39 @@
 /**
- * WhatsApp Cloud API simulator: a loopback test double for Meta's Cloud API that answers sends with Meta's
- * shapes and delivers signed status webhooks.
+ * WhatsApp Cloud API simulator: a loopback test double for Meta's Cloud API — every message type, templates, media,
+ * errors and limits, signed webhooks that retry, batch, duplicate and reorder, inbound messages, and a controllable
+ * clock.
  */
-export { startSimulator, DEFAULT_STATUS_DELAY_MS } from './simulator';
+export { startSimulator } from './simulator';
+export { DEFAULT_STATUS_DELAY_MS } from './messaging/status-lifecycle';
 export { SimulatorInputError } from './simulator-input-error';
-export { computeWebhookSignature } from './webhook-signature';
-export { MAX_TEXT_BODY_LENGTH } from './message-validation';
-export { MAX_REQUEST_BODY_BYTES } from './http-body';
+export { computeWebhookSignature } from './webhooks/webhook-signature';
+export { MAX_TEXT_BODY_LENGTH } from './cloud-api/send-request-validation';
+export { MAX_REQUEST_BODY_BYTES } from './http/http-body';
+export { loadWebhookFixture, readWebhookFixtureBytes, WEBHOOK_FIXTURE_NAMES, type WebhookFixtureName } from './webhooks/webhook-fixtures';
 export type {
+  InboundMessageRecord,
+  ReadMark,
   RecipientBehaviour,
   RecipientMode,
   RecipientState,
   SendFailureInjection,
+  SendFailureMode,
   SentMessage,
   SimulatorEvent,
   SimulatorOptions,
   SimulatorPhoneNumber,
+  SimulatorTemplate,
+  SimulatorTemplateButton,
+  SimulatorWaba,
+  TemplateCategory,
   WebhookDelivery,
+  WebhookRetryPolicy,
   WebhookStatusName,
   WebhookStatusSummary,
   WhatsAppSimulator,
 } from './types';
-export type { StatusWebhookError, StatusWebhookPayload, StatusWebhookStatus } from './webhook-payloads';
-export type { MetaErrorResponseBody } from './meta-errors';
+export type { InboundMessageInput } from './webhooks/inbound-payloads';
+export type { WebhookFaultKind, WebhookFaultRule } from './webhooks/webhook-faults';
+export type { StatusWebhookError, StatusWebhookStatus } from './webhooks/status-payloads';
+export type { WhatsAppWebhookPayload } from './webhooks/webhook-envelope';
+export type { MetaErrorResponseBody } from './cloud-api/meta-errors';

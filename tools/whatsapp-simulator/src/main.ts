@@ -1,14 +1,15 @@
 /**
  * CLI: runs the simulator standalone.
- *   npm run simulator -- --port 8090 [--webhook-url http://127.0.0.1:3000/webhooks/whatsapp]
- * Env (random demo values when absent): SIMULATOR_APP_SECRET, SIMULATOR_PHONE_NUMBER_ID, SIMULATOR_ACCESS_TOKEN,
- * SIMULATOR_WABA_ID, SIMULATOR_DISPLAY_PHONE_NUMBER.
+ *   npm run simulator -- --port 8090 [--webhook-url URL] [--config simulator.yaml] [--seed N] [--time-scale X] [--open-windows]
+ * Without --config, one demo number is served; env (random demo values when absent): SIMULATOR_APP_SECRET,
+ * SIMULATOR_PHONE_NUMBER_ID, SIMULATOR_ACCESS_TOKEN, SIMULATOR_WABA_ID, SIMULATOR_DISPLAY_PHONE_NUMBER.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { loadConfigFile, type ConfigFileOptions } from './config/config-file';
 import { maskPhoneNumber } from './phone-numbers';
 import { startSimulator } from './simulator';
-import type { SimulatorEvent, SimulatorPhoneNumber } from './types';
+import type { SimulatorEvent } from './types';
 
 const DEFAULT_PORT = 8090;
 
@@ -40,10 +41,9 @@ function describeUrl(url: string): string {
 
 interface CliConfig {
   port: number;
-  webhookUrl: string | undefined;
-  appSecret: { value: string; generated: boolean };
-  phone: SimulatorPhoneNumber;
-  accessTokenGenerated: boolean;
+  options: ConfigFileOptions;
+  /** Secrets generated for the demo number are printed in full; ones the operator supplied stay masked. */
+  generated: { appSecret: boolean; accessToken: boolean };
 }
 
 function envOr(name: string, generate: () => string): { value: string; generated: boolean } {
@@ -51,27 +51,52 @@ function envOr(name: string, generate: () => string): { value: string; generated
   return value === undefined || value === '' ? { value: generate(), generated: true } : { value, generated: false };
 }
 
+function demoOptions(): { options: ConfigFileOptions; generated: CliConfig['generated'] } {
+  const accessToken = envOr('SIMULATOR_ACCESS_TOKEN', () => `EAAsim${randomBytes(30).toString('base64url')}`);
+  const appSecret = envOr('SIMULATOR_APP_SECRET', () => randomBytes(16).toString('hex'));
+  return {
+    options: {
+      appSecret: appSecret.value,
+      phoneNumbers: [
+        {
+          id: envOr('SIMULATOR_PHONE_NUMBER_ID', () => `1${randomDigits(14)}`).value,
+          displayPhoneNumber: envOr('SIMULATOR_DISPLAY_PHONE_NUMBER', () => `1555${randomDigits(7)}`).value,
+          accessToken: accessToken.value,
+          wabaId: envOr('SIMULATOR_WABA_ID', () => `1${randomDigits(14)}`).value,
+        },
+      ],
+    },
+    generated: { appSecret: appSecret.generated, accessToken: accessToken.generated },
+  };
+}
+
 function readConfig(argv: string[]): CliConfig {
   const { values } = parseArgs({
     args: argv,
-    options: { port: { type: 'string' }, 'webhook-url': { type: 'string' } },
+    options: {
+      port: { type: 'string' },
+      'webhook-url': { type: 'string' },
+      config: { type: 'string' },
+      seed: { type: 'string' },
+      'time-scale': { type: 'string' },
+      'open-windows': { type: 'boolean' },
+    },
     strict: true,
   });
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${values.port}`);
-  const accessToken = envOr('SIMULATOR_ACCESS_TOKEN', () => `EAAsim${randomBytes(30).toString('base64url')}`);
-  return {
-    port,
-    webhookUrl: values['webhook-url'],
-    appSecret: envOr('SIMULATOR_APP_SECRET', () => randomBytes(16).toString('hex')),
-    phone: {
-      id: envOr('SIMULATOR_PHONE_NUMBER_ID', () => `1${randomDigits(14)}`).value,
-      displayPhoneNumber: envOr('SIMULATOR_DISPLAY_PHONE_NUMBER', () => `1555${randomDigits(7)}`).value,
-      accessToken: accessToken.value,
-      wabaId: envOr('SIMULATOR_WABA_ID', () => `1${randomDigits(14)}`).value,
-    },
-    accessTokenGenerated: accessToken.generated,
+  const base =
+    values.config === undefined
+      ? demoOptions()
+      : { options: loadConfigFile(values.config), generated: { appSecret: false, accessToken: false } };
+  const options: ConfigFileOptions = {
+    ...base.options,
+    ...(values['webhook-url'] === undefined ? {} : { webhookUrl: values['webhook-url'] }),
+    ...(values.seed === undefined ? {} : { seed: Number(values.seed) }),
+    ...(values['time-scale'] === undefined ? {} : { timeScale: Number(values['time-scale']) }),
+    ...(values['open-windows'] === true ? { enforceCustomerServiceWindow: false } : {}),
   };
+  return { port, options, generated: base.generated };
 }
 
 /** Log-safe view of an event: phone numbers masked, URLs without query strings. */
@@ -80,6 +105,7 @@ function eventLogFields(event: SimulatorEvent): LogFields {
     case 'message_accepted':
     case 'status_emitted':
     case 'recipient_updated':
+    case 'inbound_message':
       return { ...event, waId: maskPhoneNumber(event.waId) };
     case 'webhook_attempt':
     case 'webhook_url_changed':
@@ -92,10 +118,8 @@ function eventLogFields(event: SimulatorEvent): LogFields {
 async function main(): Promise<void> {
   const config = readConfig(process.argv.slice(2));
   const simulator = await startSimulator({
+    ...config.options,
     port: config.port,
-    appSecret: config.appSecret.value,
-    phoneNumbers: [config.phone],
-    ...(config.webhookUrl === undefined ? {} : { webhookUrl: config.webhookUrl }),
     onEvent: (event) => {
       const { type, ...fields } = eventLogFields(event);
       log('info', String(type), fields);
@@ -105,13 +129,19 @@ async function main(): Promise<void> {
   // credentials the operator supplied are theirs already and stay masked.
   log('info', 'simulator started', {
     url: simulator.url,
-    phoneNumberId: config.phone.id,
-    wabaId: config.phone.wabaId,
-    displayPhoneNumber: maskPhoneNumber(config.phone.displayPhoneNumber),
-    accessToken: config.accessTokenGenerated ? config.phone.accessToken : maskSecret(config.phone.accessToken),
-    appSecret: config.appSecret.generated ? config.appSecret.value : maskSecret(config.appSecret.value),
-    webhookUrl: config.webhookUrl === undefined ? null : describeUrl(config.webhookUrl),
-    sendEndpoint: `${simulator.url}/v23.0/${config.phone.id}/messages`,
+    appSecret: config.generated.appSecret ? config.options.appSecret : maskSecret(config.options.appSecret),
+    phoneNumbers: config.options.phoneNumbers.map((phone) => ({
+      phoneNumberId: phone.id,
+      wabaId: phone.wabaId,
+      displayPhoneNumber: maskPhoneNumber(phone.displayPhoneNumber),
+      accessToken: config.generated.accessToken ? phone.accessToken : maskSecret(phone.accessToken),
+      sendEndpoint: `${simulator.url}/v23.0/${phone.id}/messages`,
+    })),
+    templates: (config.options.templates ?? []).map((template) => `${template.name}/${template.language}`),
+    webhookUrl: config.options.webhookUrl === undefined ? null : describeUrl(config.options.webhookUrl),
+    clock: { now: new Date(simulator.now()).toISOString(), scale: config.options.timeScale ?? 1 },
+    customerServiceWindow: config.options.enforceCustomerServiceWindow === false ? 'always open' : 'enforced',
+    controlApi: `${simulator.url}/_simulator/`,
   });
 
   let stopping = false;

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { startSimulator, type StatusWebhookPayload, type StatusWebhookStatus, type WhatsAppSimulator } from './index';
+import { startSimulator, type StatusWebhookStatus, type WhatsAppSimulator, type WhatsAppWebhookPayload } from './index';
+import { ERROR_CODES_HREF } from './webhooks/status-payloads';
 import {
   OTHER_PHONE,
   TEST_APP_SECRET,
   TEST_PHONE,
   postMessage,
+  receivedStatuses,
   startWebhookReceiver,
   textMessage,
   waitFor,
@@ -27,6 +29,9 @@ beforeEach(async () => {
     appSecret: TEST_APP_SECRET,
     phoneNumbers: [TEST_PHONE, OTHER_PHONE],
     statusDelayMs: STATUS_DELAY_MS,
+    // The 24-hour window has its own tests; here every recipient may get free-form text.
+    enforceCustomerServiceWindow: false,
+    webhookRetry: { initialDelayMs: 100, maxDelayMs: 400 },
   });
 });
 
@@ -37,10 +42,7 @@ afterEach(async () => {
 
 /** All statuses received for one wamid, in arrival order. */
 function statusesFor(wamid: string): StatusWebhookStatus[] {
-  return receiver
-    .webhooks()
-    .flatMap((webhook) => webhook.entry.flatMap((entry) => entry.changes.flatMap((change) => change.value.statuses)))
-    .filter((status) => status.id === wamid);
+  return receivedStatuses(receiver, wamid);
 }
 
 async function sendText(to: string): Promise<string> {
@@ -80,6 +82,7 @@ describe('POST /{version}/{phone_number_id}/messages', () => {
         phoneNumberId: TEST_PHONE.id,
         to: RECIPIENT,
         waId: RECIPIENT_WA_ID,
+        type: 'text',
         body: payload,
         at: undefined,
       },
@@ -137,7 +140,7 @@ describe('POST /{version}/{phone_number_id}/messages', () => {
     },
     { name: 'to missing', payload: { ...textMessage(RECIPIENT), to: undefined }, code: 131008, details: /\bto\b/ },
     { name: 'to not a number', payload: { ...textMessage(RECIPIENT), to: 'alice' }, code: 131009, details: /\bto\b/ },
-    { name: 'unsupported type', payload: { ...textMessage(RECIPIENT), type: 'image' }, code: 131009, details: /type 'image'/ },
+    { name: 'image type without an image object', payload: { ...textMessage(RECIPIENT), type: 'image' }, code: 131008, details: /image/ },
     { name: 'unknown type', payload: { ...textMessage(RECIPIENT), type: 'fax' }, code: 131009, details: /type 'fax'/ },
     { name: 'text missing', payload: { ...textMessage(RECIPIENT), text: undefined }, code: 131008, details: /text/ },
     {
@@ -183,7 +186,7 @@ describe('POST /{version}/{phone_number_id}/messages', () => {
     simulator.injectSendFailures({ count: 1, httpStatus: 503, code: 2, message: 'Service temporarily unavailable' });
 
     // Invalid requests still get their 400 and do not use up an injected failure.
-    const invalid = await postMessage(simulator.url, { ...textMessage(RECIPIENT), type: 'image' });
+    const invalid = await postMessage(simulator.url, { ...textMessage(RECIPIENT), type: 'image' }); // no image object
     assert.equal(invalid.status, 400);
 
     const first = await postMessage(simulator.url, textMessage(RECIPIENT));
@@ -224,9 +227,7 @@ describe('status webhooks', () => {
 
     const [sent, delivered, read] = statusesFor(wamid);
     assert.ok(sent && delivered && read);
-    const conversationId = sent.conversation?.id ?? '';
-    assert.match(conversationId, /^[0-9a-f]{32}$/);
-    const expectedEnvelope = (status: StatusWebhookStatus): StatusWebhookPayload => ({
+    const expectedEnvelope = (status: StatusWebhookStatus): WhatsAppWebhookPayload => ({
       object: 'whatsapp_business_account',
       entry: [
         {
@@ -244,7 +245,9 @@ describe('status webhooks', () => {
         },
       ],
     });
-    const pricing = { billable: true, pricing_model: 'CBP', category: 'service' };
+    // Per-message pricing (PMP); free-form text inside the customer service window is free. Since v24.0 Meta
+    // omits `conversation` outside free entry point windows, and `read` has no pricing once `delivered` had it.
+    const pricing = { billable: false, pricing_model: 'PMP', type: 'free_customer_service', category: 'service' } as const;
     assert.deepEqual(
       receiver.webhooks()[0],
       expectedEnvelope({
@@ -252,11 +255,6 @@ describe('status webhooks', () => {
         status: 'sent',
         timestamp: sent.timestamp,
         recipient_id: RECIPIENT_WA_ID,
-        conversation: {
-          id: conversationId,
-          expiration_timestamp: String(Number(sent.timestamp) + 24 * 60 * 60),
-          origin: { type: 'service' },
-        },
         pricing,
       }),
     );
@@ -267,7 +265,6 @@ describe('status webhooks', () => {
         status: 'delivered',
         timestamp: delivered.timestamp,
         recipient_id: RECIPIENT_WA_ID,
-        conversation: { id: conversationId, origin: { type: 'service' } },
         pricing,
       }),
     );
@@ -307,13 +304,6 @@ describe('status webhooks', () => {
       assert.equal(delivery.url, receiver.url);
     }
     assert.equal(deliveries[0]?.body, receiver.requests[0]?.rawBody.toString('utf8'));
-  });
-
-  it('reuses the open conversation for the next message to the same recipient', async () => {
-    const first = await sendText(RECIPIENT);
-    const second = await sendText(RECIPIENT);
-    await waitFor(() => statusesFor(first)[0] && statusesFor(second)[0], 3_000, 'both sent');
-    assert.equal(statusesFor(first)[0]?.conversation?.id, statusesFor(second)[0]?.conversation?.id);
   });
 
   it('sends no read when the recipient has read receipts off', async () => {
@@ -360,6 +350,7 @@ describe('status webhooks', () => {
           title: 'Message undeliverable',
           message: 'Message undeliverable',
           error_data: { details: 'Message Undeliverable.' },
+          href: ERROR_CODES_HREF,
         },
       ],
     });
@@ -412,7 +403,12 @@ describe('status webhooks', () => {
   });
 
   it('sends nothing while no webhook URL is set', async () => {
-    const quiet = await startSimulator({ appSecret: TEST_APP_SECRET, phoneNumbers: [TEST_PHONE], statusDelayMs: 1 });
+    const quiet = await startSimulator({
+      appSecret: TEST_APP_SECRET,
+      phoneNumbers: [TEST_PHONE],
+      statusDelayMs: 1,
+      enforceCustomerServiceWindow: false,
+    });
     try {
       const { status } = await postMessage(quiet.url, textMessage(RECIPIENT));
       assert.equal(status, 200);
@@ -449,6 +445,17 @@ describe('startSimulator', () => {
     await assert.rejects(startSimulator({ appSecret: 's', phoneNumbers: [] }), /phoneNumbers/);
     await assert.rejects(startSimulator({ appSecret: 's', phoneNumbers: [TEST_PHONE, TEST_PHONE] }), /twice/);
     await assert.rejects(startSimulator({ appSecret: 's', phoneNumbers: [TEST_PHONE], webhookUrl: 'ftp://x' }), /http/);
+    await assert.rejects(startSimulator({ appSecret: 's', phoneNumbers: [{ ...TEST_PHONE, throughputMps: 5_000 }] }), /throughputMps/);
+    await assert.rejects(startSimulator({ appSecret: 's', phoneNumbers: [TEST_PHONE], timeScale: -1 }), /timeScale/);
+    await assert.rejects(
+      startSimulator({
+        appSecret: 's',
+        phoneNumbers: [TEST_PHONE],
+        templates: [{ wabaId: 'nope', name: 't', language: 'en', category: 'UTILITY' }],
+      }),
+      /wabaId/,
+    );
+    await assert.rejects(startSimulator({ appSecret: 's', phoneNumbers: [TEST_PHONE], wabas: [{ id: 'nope' }] }), /wabas\[0\]/);
   });
 
   it('stop() is idempotent', async () => {

@@ -1,19 +1,26 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { systemClock } from './clock';
-import { handleMessagesRequest, matchMessagesPath, type CloudApiDependencies } from './cloud-api';
-import { CONTROL_API_PREFIX, handleControlRequest, type ControlApiTarget } from './control-api';
-import { ConversationTracker } from './conversation-tracker';
-import { FailureInjector, parseSendFailureInjection } from './failure-injector';
-import { sendJson } from './http-body';
+import { handleMessagesRequest, matchMessagesPath, type MessagesEndpointDependencies } from './cloud-api/messages-endpoint';
+import { invalidParameterValueError, toMetaErrorResponseBody, unknownPathError } from './cloud-api/meta-errors';
+import { parseSendFailureInjection, SendFailureInjector } from './cloud-api/send-failure-injector';
+import { resolveSimulatorOptions, type ResolvedSimulatorOptions } from './config/simulator-options';
+import { CONTROL_API_PREFIX, handleControlRequest, type ControlApiTarget } from './control/control-api';
+import { sendJson } from './http/http-body';
 import { createIdSource, type IdSource } from './ids';
-import { toMetaErrorResponseBody, unknownPathError } from './meta-errors';
-import { assertWaId, parseRecipientBehaviour, RecipientDirectory } from './recipient-directory';
+import { handleMediaRequest, type MediaEndpointDeps } from './media/media-endpoints';
+import { MediaLibrary } from './media/media-library';
+import { CustomerServiceWindows } from './messaging/customer-service-windows';
+import { assertWaId, parseRecipientBehaviour, RecipientDirectory } from './messaging/recipient-directory';
+import { SendRateLimits } from './messaging/send-rate-limits';
+import { StatusLifecycle } from './messaging/status-lifecycle';
+import { TemplateRegistry } from './messaging/template-registry';
+import { toWaId } from './phone-numbers';
 import { SimulatorInputError } from './simulator-input-error';
-import { StatusLifecycle } from './status-lifecycle';
-import { assertWebhookUrl, verifyWebhookSubscription, type HandshakeResult } from './subscription-handshake';
-import { TimerRegistry } from './timer-registry';
+import { Scheduler } from './time/scheduler';
+import { SimulatedClock, toUnixSeconds } from './time/simulated-clock';
 import type {
+  InboundMessageRecord,
+  ReadMark,
   RecipientBehaviour,
   SendFailureInjection,
   SentMessage,
@@ -23,38 +30,15 @@ import type {
   WebhookDelivery,
   WhatsAppSimulator,
 } from './types';
-import { WebhookDispatcher } from './webhook-dispatcher';
-import { buildStatusWebhookPayload, type StatusUpdate } from './webhook-payloads';
-
-/** Default pause between status changes of one message. */
-export const DEFAULT_STATUS_DELAY_MS = 50;
+import { buildInboundMessage, parseInboundMessageInput, type InboundMessageInput } from './webhooks/inbound-payloads';
+import { buildStatusObject, type StatusUpdate } from './webhooks/status-payloads';
+import { assertWebhookUrl, verifyWebhookSubscription, type HandshakeResult } from './webhooks/subscription-handshake';
+import { WebhookDispatcher, type WebhookEvent } from './webhooks/webhook-dispatcher';
+import type { WebhookBusinessNumber } from './webhooks/webhook-envelope';
+import { parseWebhookFaultRule, WebhookFaultInjector, type WebhookFaultRule } from './webhooks/webhook-faults';
 
 // Loopback only: the simulator accepts any caller, so it must never be reachable from outside.
 const LISTEN_HOST = '127.0.0.1';
-
-function assertNonEmptyString(value: unknown, what: string): void {
-  if (typeof value !== 'string' || value === '') throw new SimulatorInputError(`${what} must be a non-empty string`);
-}
-
-function validateOptions(options: SimulatorOptions): void {
-  assertNonEmptyString(options.appSecret, 'appSecret');
-  if (!Array.isArray(options.phoneNumbers) || options.phoneNumbers.length === 0) {
-    throw new SimulatorInputError('phoneNumbers must list at least one phone number');
-  }
-  const ids = new Set<string>();
-  for (const phone of options.phoneNumbers) {
-    for (const field of ['id', 'displayPhoneNumber', 'accessToken', 'wabaId'] as const) {
-      assertNonEmptyString(phone[field], `phoneNumbers[].${field}`);
-    }
-    if (ids.has(phone.id)) throw new SimulatorInputError(`phone number id ${phone.id} is listed twice`);
-    ids.add(phone.id);
-  }
-  const port = options.port ?? 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SimulatorInputError('port must be 0-65535');
-  const delay = options.statusDelayMs ?? DEFAULT_STATUS_DELAY_MS;
-  if (!Number.isFinite(delay) || delay < 0) throw new SimulatorInputError('statusDelayMs must be >= 0');
-  if (options.webhookUrl !== undefined) assertWebhookUrl(options.webhookUrl);
-}
 
 function listen(server: http.Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -69,68 +53,147 @@ function listen(server: http.Server, port: number): Promise<number> {
 function closeServer(server: http.Server): Promise<void> {
   return new Promise((resolve) => {
     server.close(() => resolve());
-    // Idle keep-alive connections would otherwise hold close() open for seconds.
+    // Idle keep-alive connections (and requests held by an injected timeout) would otherwise hold close() open.
     server.closeAllConnections();
   });
 }
 
+function webhookNumber(phone: SimulatorPhoneNumber): WebhookBusinessNumber {
+  return { wabaId: phone.wabaId, phoneNumberId: phone.id, displayPhoneNumber: phone.displayPhoneNumber };
+}
+
 /** All state of one running simulator; `startSimulator` wires it to an HTTP server. */
 class SimulatorRuntime implements ControlApiTarget {
-  private readonly clock = systemClock;
+  readonly clock: SimulatedClock;
+  private readonly scheduler: Scheduler;
   private readonly ids: IdSource;
-  private readonly timers = new TimerRegistry();
+  private readonly phonesById: ReadonlyMap<string, SimulatorPhoneNumber & { throughputMps: number }>;
+  private readonly templates: TemplateRegistry;
   private readonly recipients = new RecipientDirectory();
-  private readonly failures = new FailureInjector();
-  private readonly sent: SentMessage[] = [];
-  private readonly deliveries: WebhookDelivery[] = [];
-  private readonly phonesById: ReadonlyMap<string, SimulatorPhoneNumber>;
+  private readonly windows = new CustomerServiceWindows();
+  private readonly rateLimits: SendRateLimits;
+  private readonly failures: SendFailureInjector;
+  private readonly faults: WebhookFaultInjector;
+  private readonly media: MediaLibrary;
   private readonly lifecycle: StatusLifecycle;
   private readonly dispatcher: WebhookDispatcher;
+  readonly mediaApi: MediaEndpointDeps;
   private readonly shutdown = new AbortController();
+  private readonly pendingWork = new Set<Promise<void>>();
+  private sent: SentMessage[] = [];
+  private deliveries: WebhookDelivery[] = [];
+  private marks: ReadMark[] = [];
+  private inbound: InboundMessageRecord[] = [];
   private webhookUrl: string | undefined;
+  baseUrl = '';
 
-  constructor(private readonly options: SimulatorOptions) {
-    this.ids = createIdSource(options.seed);
-    this.phonesById = new Map(options.phoneNumbers.map((phone) => [phone.id, { ...phone }]));
-    this.webhookUrl = options.webhookUrl;
+  constructor(
+    config: ResolvedSimulatorOptions,
+    private readonly onEvent: SimulatorOptions['onEvent'],
+  ) {
+    this.clock = new SimulatedClock({
+      scale: config.timeScale,
+      ...(config.startTimeMs === undefined ? {} : { startMs: config.startTimeMs }),
+    });
+    this.scheduler = new Scheduler(this.clock);
+    this.ids = createIdSource(config.seed);
+    this.phonesById = new Map(config.phoneNumbers.map((phone) => [phone.id, { ...phone }]));
+    this.templates = new TemplateRegistry(config.templates);
+    this.rateLimits = new SendRateLimits(config.pairRateLimit);
+    this.failures = new SendFailureInjector(() => this.ids.random());
+    this.faults = new WebhookFaultInjector(() => this.ids.random());
+    this.media = new MediaLibrary({ clock: this.clock, newMediaId: () => this.ids.mediaId() });
+    this.mediaApi = {
+      library: this.media,
+      findPhoneNumber: (id) => this.phonesById.get(id),
+      phoneNumbersForToken: (token) => [...this.phonesById.values()].filter((phone) => phone.accessToken === token),
+      newFbtraceId: () => this.ids.fbtraceId(),
+      baseUrl: () => this.baseUrl,
+    };
+    this.webhookUrl = config.webhookUrl;
     this.dispatcher = new WebhookDispatcher({
-      appSecret: options.appSecret,
       clock: this.clock,
-      timers: this.timers,
+      scheduler: this.scheduler,
+      appSecretFor: (wabaId) => config.appSecretsByWaba.get(wabaId) ?? config.appSecret,
       resolveUrl: () => this.webhookUrl,
       onAttempt: (delivery) => this.recordDelivery(delivery),
+      onAccepted: (deliveryId, events) => this.maybeDuplicate(deliveryId, events),
+      retryPolicy: config.webhookRetry,
+      batchSize: config.webhookBatchSize,
     });
     this.lifecycle = new StatusLifecycle({
       clock: this.clock,
-      timers: this.timers,
+      scheduler: this.scheduler,
       recipients: this.recipients,
-      conversations: new ConversationTracker(() => this.ids.conversationId()),
-      statusDelayMs: options.statusDelayMs ?? DEFAULT_STATUS_DELAY_MS,
+      windows: this.windows,
+      faults: this.faults,
+      resolveMedia: (phoneNumberId, media) => this.media.resolveForSend(phoneNumberId, media, this.shutdown.signal),
+      enforceCustomerServiceWindow: config.enforceCustomerServiceWindow,
+      statusDelayMs: config.statusDelayMs,
       publish: (phone, update) => this.publishStatus(phone, update),
     });
   }
 
-  readonly cloudApi: CloudApiDependencies = {
+  readonly messagesApi: MessagesEndpointDependencies = {
     findPhoneNumber: (id) => this.phonesById.get(id),
     isKnownAccessToken: (token) => [...this.phonesById.values()].some((phone) => phone.accessToken === token),
-    takeInjectedFailure: () => this.failures.takeNext(),
     newFbtraceId: () => this.ids.fbtraceId(),
-    recordSentMessage: (phone, request) => {
+    checkTemplate: (phone, request) => {
+      const result = this.templates.check(phone.wabaId, request.template as NonNullable<typeof request.template>);
+      return result.ok ? { category: result.template.category } : { error: result.error };
+    },
+    takeInjectedFailure: (phoneNumberId) => this.failures.takeNext(phoneNumberId),
+    admitSend: (phone, waId) =>
+      this.rateLimits.admit(phone.id, this.phonesById.get(phone.id)?.throughputMps ?? 1, waId, this.clock.nowMs()),
+    acceptMessage: (phone, request, templateCategory) => {
       const message: SentMessage = {
         wamid: this.ids.wamid(request.waId),
         phoneNumberId: phone.id,
         to: request.to,
         waId: request.waId,
+        type: request.type,
         body: request.body,
-        at: new Date(this.clock.nowMs()).toISOString(),
+        at: this.nowIso(),
       };
       this.sent.push(message);
-      this.emit({ type: 'message_accepted', wamid: message.wamid, phoneNumberId: phone.id, waId: message.waId });
-      return message;
+      this.emit({ type: 'message_accepted', wamid: message.wamid, phoneNumberId: phone.id, waId: message.waId, messageType: request.type });
+      const header = request.template?.header;
+      const media = request.media ?? (header !== undefined && 'media' in header ? header.media : undefined);
+      return {
+        message,
+        startDelivery: () =>
+          this.track(
+            this.lifecycle.begin({
+              wamid: message.wamid,
+              phone,
+              waId: message.waId,
+              ...(templateCategory === undefined ? {} : { templateCategory }),
+              ...(media === undefined ? {} : { media }),
+            }),
+          ),
+      };
     },
-    beginStatusLifecycle: (phone, message) => this.lifecycle.begin({ wamid: message.wamid, phone, waId: message.waId }),
+    markRead: (phone, request) => {
+      const known = this.inbound.some((message) => message.messageId === request.messageId && message.phoneNumberId === phone.id);
+      if (!known) return invalidParameterValueError(`Param message_id ${request.messageId} is not a message this number received.`);
+      this.marks.push({
+        phoneNumberId: phone.id,
+        messageId: request.messageId,
+        typingIndicator: request.typingIndicator,
+        at: this.nowIso(),
+      });
+      this.emit({ type: 'marked_read', messageId: request.messageId, phoneNumberId: phone.id });
+      return undefined;
+    },
     onRejected: (phoneNumberId, error) =>
       this.emit({ type: 'send_rejected', phoneNumberId, httpStatus: error.httpStatus, code: error.code }),
+    onFailureInjected: (phoneNumberId, failure) =>
+      this.emit({
+        type: 'send_failure_injected',
+        phoneNumberId,
+        mode: failure.mode ?? 'error',
+        ...(failure.code === undefined ? {} : { code: failure.code }),
+      }),
   };
 
   setWebhookUrl(url: string): void {
@@ -142,18 +205,123 @@ class SimulatorRuntime implements ControlApiTarget {
   setRecipient(waId: string, behaviour: RecipientBehaviour): void {
     assertWaId(waId);
     const state = this.recipients.update(waId, parseRecipientBehaviour(behaviour));
-    this.emit({ type: 'recipient_updated', waId, ...state });
+    this.emit({ type: 'recipient_updated', waId, mode: state.mode, readReceipts: state.readReceipts });
     if (state.mode === 'online') this.lifecycle.resumeHeld(waId);
   }
 
   injectSendFailures(failure: SendFailureInjection): void {
     const checked = parseSendFailureInjection(failure);
     this.failures.add(checked);
-    this.emit({ type: 'failures_injected', count: checked.count, httpStatus: checked.httpStatus, code: checked.code });
+    this.emit({
+      type: 'failures_injected',
+      mode: checked.mode ?? 'error',
+      ...(checked.count === undefined ? {} : { count: checked.count }),
+      ...(checked.httpStatus === undefined ? {} : { httpStatus: checked.httpStatus }),
+      ...(checked.code === undefined ? {} : { code: checked.code }),
+    });
+  }
+
+  clearSendFailures(): void {
+    this.failures.clear();
+  }
+
+  injectWebhookFaults(rule: WebhookFaultRule): void {
+    const checked = parseWebhookFaultRule(rule);
+    this.faults.add(checked);
+    this.emit({ type: 'webhook_faults_injected', fault: checked.fault, ...(checked.count === undefined ? {} : { count: checked.count }) });
+  }
+
+  clearWebhookFaults(): void {
+    this.faults.clear();
+  }
+
+  sendInbound(input: InboundMessageInput, phoneNumberId?: string): { messageId: string; mediaId?: string } {
+    const message = parseInboundMessageInput(input);
+    const phone = phoneNumberId === undefined ? [...this.phonesById.values()][0] : this.phonesById.get(phoneNumberId);
+    if (phone === undefined) throw new SimulatorInputError(`unknown phone number id ${String(phoneNumberId)}`);
+    const nowMs = this.clock.nowMs();
+    const stored =
+      'media' in message
+        ? this.media.storeInbound({
+            phoneNumberId: phone.id,
+            mimeType: message.media.mimeType,
+            bytes: Buffer.from(message.media.base64, 'base64'),
+            ...(message.media.filename === undefined ? {} : { filename: message.media.filename }),
+          })
+        : undefined;
+    const messageId = this.ids.wamid(message.from);
+    const contextMessageId = 'contextMessageId' in message ? message.contextMessageId : undefined;
+    const built = buildInboundMessage(message, {
+      messageId,
+      timestampSec: toUnixSeconds(nowMs),
+      ...(stored === undefined
+        ? {}
+        : {
+            media: {
+              id: stored.id,
+              mimeType: stored.mimeType,
+              sha256: stored.sha256,
+              // Meta now includes a (short-lived, token-protected) download URL on inbound media.
+              url: this.media.downloadUrl(stored, this.baseUrl),
+              ...(stored.filename === undefined ? {} : { filename: stored.filename }),
+            },
+          }),
+      ...(contextMessageId === undefined ? {} : { contextFrom: toWaId(phone.displayPhoneNumber) }),
+    });
+    this.windows.open(phone.id, message.from, nowMs);
+    this.inbound.push({
+      messageId,
+      phoneNumberId: phone.id,
+      from: message.from,
+      type: message.type,
+      ...(stored === undefined ? {} : { mediaId: stored.id }),
+      at: new Date(nowMs).toISOString(),
+    });
+    this.emit({ type: 'inbound_message', messageId, phoneNumberId: phone.id, waId: message.from, messageType: message.type });
+    // A customer's messages reach the business in the order they were written.
+    this.dispatcher.enqueue({
+      number: webhookNumber(phone),
+      orderingKey: `inbound:${phone.id}:${message.from}`,
+      waId: message.from,
+      items: { contacts: [built.contact], messages: [built.message] },
+    });
+    return { messageId, ...(stored === undefined ? {} : { mediaId: stored.id }) };
+  }
+
+  now(): number {
+    return this.clock.nowMs();
+  }
+
+  async advanceTime(ms: number): Promise<void> {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) throw new SimulatorInputError('ms must be a number >= 0');
+    await this.scheduler.advance(ms);
+    this.emit({ type: 'time_changed', now: this.nowIso(), scale: this.clock.scale });
+  }
+
+  setTimeScale(scale: number): void {
+    try {
+      this.clock.setScale(scale);
+    } catch (error) {
+      throw new SimulatorInputError((error as Error).message);
+    }
+    this.scheduler.rescheduled();
+    this.emit({ type: 'time_changed', now: this.nowIso(), scale: this.clock.scale });
+  }
+
+  clockState(): { now: string; nowMs: number; scale: number } {
+    return { now: this.nowIso(), nowMs: this.clock.nowMs(), scale: this.clock.scale };
   }
 
   sentMessages(): SentMessage[] {
     return structuredClone(this.sent);
+  }
+
+  readMarks(): ReadMark[] {
+    return structuredClone(this.marks);
+  }
+
+  inboundMessages(): InboundMessageRecord[] {
+    return structuredClone(this.inbound);
   }
 
   webhookDeliveries(): WebhookDelivery[] {
@@ -167,36 +335,90 @@ class SimulatorRuntime implements ControlApiTarget {
     return result;
   }
 
-  /** Cancels timers, aborts handshakes and webhook requests, and waits for webhook queues to settle. */
+  async reset(): Promise<void> {
+    this.scheduler.clear();
+    this.dispatcher.reset();
+    await Promise.allSettled([...this.pendingWork]);
+    this.scheduler.clear();
+    this.dispatcher.reset();
+    this.sent = [];
+    this.deliveries = [];
+    this.marks = [];
+    this.inbound = [];
+    this.recipients.clear();
+    this.windows.clear();
+    this.rateLimits.clear();
+    this.failures.clear();
+    this.faults.clear();
+    this.media.clear();
+    this.lifecycle.clear();
+    this.emit({ type: 'reset' });
+  }
+
+  /** Cancels timers, aborts handshakes and webhook requests, and waits for running work to settle. */
   async stop(): Promise<void> {
-    this.timers.cancelAll();
     this.shutdown.abort();
+    await this.scheduler.stop();
+    await Promise.allSettled([...this.pendingWork]);
     await this.dispatcher.stop();
   }
 
+  private track(work: Promise<void>): void {
+    const tracked = work.catch(() => undefined);
+    this.pendingWork.add(tracked);
+    void tracked.finally(() => this.pendingWork.delete(tracked));
+  }
+
   private publishStatus(phone: SimulatorPhoneNumber, update: StatusUpdate): void {
-    this.emit({ type: 'status_emitted', wamid: update.wamid, status: update.status, waId: update.recipientId });
-    const body = JSON.stringify(buildStatusWebhookPayload(phone, update));
-    this.dispatcher.enqueue(update.wamid, { body, statuses: [{ id: update.wamid, status: update.status }] });
+    this.emit({
+      type: 'status_emitted',
+      wamid: update.wamid,
+      status: update.status,
+      waId: update.recipientId,
+      ...(update.status === 'failed' && update.errors[0] !== undefined ? { errorCode: update.errors[0].code } : {}),
+    });
+    const event: WebhookEvent = {
+      number: webhookNumber(phone),
+      orderingKey: update.wamid,
+      waId: update.recipientId,
+      items: { statuses: [buildStatusObject(update)] },
+    };
+    const delay = this.faults.take('delay', update.recipientId);
+    if (delay?.delayMs !== undefined) this.scheduler.schedule(() => this.dispatcher.enqueue(event), delay.delayMs);
+    else this.dispatcher.enqueue(event);
+  }
+
+  /** An injected `duplicate` re-sends an accepted status in a POST of its own. */
+  private maybeDuplicate(deliveryId: string, events: readonly WebhookEvent[]): void {
+    for (const event of events) {
+      if (event.duplicateOf !== undefined || event.items.statuses === undefined) continue;
+      if (this.faults.take('duplicate', event.waId) !== undefined) this.dispatcher.enqueue({ ...event, duplicateOf: deliveryId });
+    }
   }
 
   private recordDelivery(delivery: WebhookDelivery): void {
     this.deliveries.push(delivery);
-    const { id, url, attempt, statuses, responseStatus, error } = delivery;
+    const { id, url, attempt, statuses, messages, responseStatus, error, gaveUp } = delivery;
     this.emit({
       type: 'webhook_attempt',
       deliveryId: id,
       url,
       attempt,
       statuses,
+      messageCount: messages.length,
       ...(responseStatus === undefined ? {} : { responseStatus }),
       ...(error === undefined ? {} : { error }),
+      ...(gaveUp === undefined ? {} : { gaveUp }),
     });
+  }
+
+  private nowIso(): string {
+    return new Date(this.clock.nowMs()).toISOString();
   }
 
   private emit(event: SimulatorEvent): void {
     try {
-      this.options.onEvent?.(event);
+      this.onEvent?.(event);
     } catch {
       // An observer's bug must not break the simulated API.
     }
@@ -224,12 +446,13 @@ async function routeGraphApiRequest(
 ): Promise<void> {
   const phoneNumberId = matchMessagesPath(url.pathname);
   if (phoneNumberId !== undefined) {
-    await handleMessagesRequest(request, response, url, phoneNumberId, runtime.cloudApi);
+    await handleMessagesRequest(request, response, url, phoneNumberId, runtime.messagesApi);
     return;
   }
+  if (await handleMediaRequest(request, response, url, runtime.mediaApi)) return;
   request.resume();
   const error = unknownPathError(url.pathname);
-  sendJson(response, error.httpStatus, toMetaErrorResponseBody(error, runtime.cloudApi.newFbtraceId()));
+  sendJson(response, error.httpStatus, toMetaErrorResponseBody(error, runtime.messagesApi.newFbtraceId()));
 }
 
 /**
@@ -237,22 +460,34 @@ async function routeGraphApiRequest(
  *
  * @example
  * const sim = await startSimulator({ appSecret: 's', phoneNumbers: [{ id: '1', displayPhoneNumber: '15550001111', accessToken: 't', wabaId: 'w' }] });
+ * sim.sendInbound({ type: 'text', from: '4915112345678', text: 'Hi' }); // opens the customer service window
  * await fetch(`${sim.url}/v23.0/1/messages`, { method: 'POST', headers: { Authorization: 'Bearer t' }, body: JSON.stringify({...}) });
  * await sim.stop();
  */
 export async function startSimulator(options: SimulatorOptions): Promise<WhatsAppSimulator> {
-  validateOptions(options);
-  const runtime = new SimulatorRuntime(options);
+  const config = resolveSimulatorOptions(options);
+  const runtime = new SimulatorRuntime(config, options.onEvent);
   const server = http.createServer(createRequestListener(runtime));
-  const port = await listen(server, options.port ?? 0);
+  const port = await listen(server, config.port);
+  runtime.baseUrl = `http://${LISTEN_HOST}:${port}`;
   let stopping: Promise<void> | undefined;
   return {
-    url: `http://${LISTEN_HOST}:${port}`,
+    url: runtime.baseUrl,
     setWebhookUrl: (url) => runtime.setWebhookUrl(url),
     setRecipient: (waId, behaviour) => runtime.setRecipient(waId, behaviour),
     injectSendFailures: (failure) => runtime.injectSendFailures(failure),
+    clearSendFailures: () => runtime.clearSendFailures(),
+    injectWebhookFaults: (rule) => runtime.injectWebhookFaults(rule),
+    clearWebhookFaults: () => runtime.clearWebhookFaults(),
+    sendInbound: (message, phoneNumberId) => runtime.sendInbound(message, phoneNumberId),
+    now: () => runtime.now(),
+    advanceTime: (ms) => runtime.advanceTime(ms),
+    setTimeScale: (scale) => runtime.setTimeScale(scale),
     sentMessages: () => runtime.sentMessages(),
+    readMarks: () => runtime.readMarks(),
+    inboundMessages: () => runtime.inboundMessages(),
     webhookDeliveries: () => runtime.webhookDeliveries(),
+    reset: () => runtime.reset(),
     stop: () => {
       stopping ??= Promise.all([runtime.stop(), closeServer(server)]).then(() => undefined);
       return stopping;

@@ -1,6 +1,13 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { MetaErrorResponseBody, SentMessage, SimulatorPhoneNumber, StatusWebhookPayload, WebhookDelivery } from './index';
+import type {
+  MetaErrorResponseBody,
+  SentMessage,
+  SimulatorPhoneNumber,
+  StatusWebhookStatus,
+  WebhookDelivery,
+  WhatsAppWebhookPayload,
+} from './index';
 
 /** JSON the messages endpoint answers with: success fields or Meta's error. */
 export interface SendResponseJson extends Partial<MetaErrorResponseBody> {
@@ -46,7 +53,7 @@ export interface WebhookReceiver {
   requests: ReceivedRequest[];
   respondWith(responder: ReceiverResponder): void;
   /** Parsed bodies of the POSTs received so far. */
-  webhooks(): StatusWebhookPayload[];
+  webhooks(): WhatsAppWebhookPayload[];
   close(): Promise<void>;
 }
 
@@ -81,13 +88,21 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     webhooks: () =>
       requests
         .filter((request) => request.method === 'POST')
-        .map((request) => JSON.parse(request.rawBody.toString('utf8')) as StatusWebhookPayload),
+        .map((request) => JSON.parse(request.rawBody.toString('utf8')) as WhatsAppWebhookPayload),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/** Every status in the webhooks a receiver got, in arrival order (optionally only one message's). */
+export function receivedStatuses(receiver: WebhookReceiver, wamid?: string): StatusWebhookStatus[] {
+  return receiver
+    .webhooks()
+    .flatMap((webhook) => webhook.entry.flatMap((entry) => entry.changes.flatMap((change) => change.value.statuses ?? [])))
+    .filter((status) => wamid === undefined || status.id === wamid);
 }
 
 /** A test business number. */

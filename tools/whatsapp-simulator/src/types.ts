@@ -1,3 +1,6 @@
+import type { InboundMessageInput } from './webhooks/inbound-payloads';
+import type { WebhookFaultRule } from './webhooks/webhook-faults';
+
 /** A business phone number the simulator serves, with the credentials that may send from it. */
 export interface SimulatorPhoneNumber {
   /** Graph API phone number id, the `{phone_number_id}` path segment. */
@@ -8,6 +11,34 @@ export interface SimulatorPhoneNumber {
   accessToken: string;
   /** WhatsApp Business Account id, used as `entry[].id` in webhooks. */
   wabaId: string;
+  /** Messages per second this number may send before Meta answers 130429; Meta's default is 80, at most 1,000. */
+  throughputMps?: number;
+}
+
+/** Template categories Meta knows; they decide pricing and (in Waygate) default validity. */
+export type TemplateCategory = 'MARKETING' | 'UTILITY' | 'AUTHENTICATION';
+
+/** A button of an approved template, as far as sending needs to know it. */
+export interface SimulatorTemplateButton {
+  type: 'QUICK_REPLY' | 'URL' | 'COPY_CODE' | 'PHONE_NUMBER' | 'OTP';
+  /** A URL button whose URL ends in `{{1}}` needs one `text` parameter when sent. */
+  dynamic?: boolean;
+}
+
+/** An approved message template of a WABA (the simulator's template registry). */
+export interface SimulatorTemplate {
+  wabaId: string;
+  name: string;
+  /** Meta language code, e.g. `en_US`, `de`. */
+  language: string;
+  category: TemplateCategory;
+  /** `POSITIONAL` ({{1}}) or `NAMED` ({{order_id}}); default `POSITIONAL`. */
+  parameterFormat?: 'POSITIONAL' | 'NAMED';
+  /** Header; a TEXT header takes at most one parameter, a media header takes the media, LOCATION a location. */
+  header?: { format: 'TEXT' | 'IMAGE' | 'VIDEO' | 'DOCUMENT' | 'LOCATION'; parameters?: number | string[] };
+  /** Body placeholders: how many (positional) or their names (named). Default none. */
+  bodyParameters?: number | string[];
+  buttons?: SimulatorTemplateButton[];
 }
 
 /** How a simulated WhatsApp user behaves when messages are sent to them. */
@@ -17,21 +48,42 @@ export type RecipientMode = 'online' | 'offline' | 'not_on_whatsapp';
 export interface RecipientBehaviour {
   mode?: RecipientMode;
   readReceipts?: boolean;
+  /** Simulated ms from `sent` to `delivered` while online; default the simulator's `statusDelayMs`. */
+  deliveryDelayMs?: number;
+  /** Simulated ms from `delivered` to `read`; default the simulator's `statusDelayMs`. */
+  readDelayMs?: number;
 }
 
 /** Complete behaviour of one recipient. */
 export interface RecipientState {
   mode: RecipientMode;
   readReceipts: boolean;
+  deliveryDelayMs?: number;
+  readDelayMs?: number;
 }
 
-/** Makes the next `count` otherwise valid sends fail with this Meta error. */
+/** `error` answers with a Meta error; `timeout` never answers (the client times out); `drop` closes the connection. */
+export type SendFailureMode = 'error' | 'timeout' | 'drop';
+
+/**
+ * Makes otherwise valid sends fail. Without `count` it is an outage that lasts until cleared.
+ * Applies to `POST /{phone_number_id}/messages` only.
+ */
 export interface SendFailureInjection {
-  count: number;
-  httpStatus: number;
-  code: number;
+  /** Default `error`. */
+  mode?: SendFailureMode;
+  /** How many sends fail; omitted = every send until `clearSendFailures()`. */
+  count?: number;
+  /** For mode `error`: the HTTP status (400-599). */
+  httpStatus?: number;
+  /** For mode `error`: Meta's error code, e.g. 131000, 131016, 2, 130429. */
+  code?: number;
   /** Overrides Meta's default `(#code) Title` message. */
   message?: string;
+  /** Only sends from this business number. */
+  phoneNumberId?: string;
+  /** Chance (0-1, seeded) that an eligible send is hit; default 1. */
+  probability?: number;
 }
 
 /** A message the business successfully sent through the simulator. */
@@ -42,9 +94,30 @@ export interface SentMessage {
   to: string;
   /** `to` normalised to Meta's `wa_id` (E.164 digits without '+'). */
   waId: string;
+  /** `text`, `template`, `image`, ... */
+  type: string;
   /** The parsed JSON request body. */
   body: Record<string, unknown>;
-  /** ISO-8601 time the simulator accepted the message. */
+  /** ISO-8601 simulated time the simulator accepted the message. */
+  at: string;
+}
+
+/** A mark-as-read (and typing indicator) call the business made for an inbound message. */
+export interface ReadMark {
+  phoneNumberId: string;
+  messageId: string;
+  typingIndicator: boolean;
+  at: string;
+}
+
+/** An inbound message a simulated customer sent to the business. */
+export interface InboundMessageRecord {
+  messageId: string;
+  phoneNumberId: string;
+  from: string;
+  type: string;
+  /** Media id the business can fetch for 7 days (media types only). */
+  mediaId?: string;
   at: string;
 }
 
@@ -64,13 +137,19 @@ export interface WebhookDelivery {
   /** The exact body bytes that were signed and sent. */
   body: string;
   statuses: WebhookStatusSummary[];
+  /** Ids and types of the inbound messages in the body. */
+  messages: { id: string; type: string }[];
   /** 1 for the first try, 2 for the first retry, ... */
   attempt: number;
   /** HTTP status the receiver answered with; absent when the request itself failed. */
   responseStatus?: number;
   /** Why the request failed (connection refused, timeout, ...); absent when a response arrived. */
   error?: string;
-  /** ISO-8601 time the attempt finished. */
+  /** Set on the last attempt when retries ran out (7 simulated days): the webhook is dropped. */
+  gaveUp?: boolean;
+  /** Set when this delivery repeats an already accepted one (injected `duplicate`). */
+  duplicateOf?: string;
+  /** ISO-8601 simulated time the attempt finished. */
   at: string;
 }
 
@@ -79,21 +158,46 @@ export interface WebhookDelivery {
  * phone numbers are full, so loggers must mask them.
  */
 export type SimulatorEvent =
-  | { type: 'message_accepted'; wamid: string; phoneNumberId: string; waId: string }
+  | { type: 'message_accepted'; wamid: string; phoneNumberId: string; waId: string; messageType: string }
   | { type: 'send_rejected'; phoneNumberId: string; httpStatus: number; code: number }
-  | { type: 'status_emitted'; wamid: string; status: WebhookStatusName; waId: string }
+  | { type: 'send_failure_injected'; phoneNumberId: string; mode: SendFailureMode; code?: number }
+  | { type: 'status_emitted'; wamid: string; status: WebhookStatusName; waId: string; errorCode?: number }
+  | { type: 'inbound_message'; messageId: string; phoneNumberId: string; waId: string; messageType: string }
+  | { type: 'marked_read'; messageId: string; phoneNumberId: string }
   | {
       type: 'webhook_attempt';
       deliveryId: string;
       url: string;
       attempt: number;
       statuses: WebhookStatusSummary[];
+      messageCount: number;
       responseStatus?: number;
       error?: string;
+      gaveUp?: boolean;
     }
   | { type: 'webhook_url_changed'; url: string }
   | { type: 'recipient_updated'; waId: string; mode: RecipientMode; readReceipts: boolean }
-  | { type: 'failures_injected'; count: number; httpStatus: number; code: number };
+  | { type: 'failures_injected'; mode: SendFailureMode; count?: number; httpStatus?: number; code?: number }
+  | { type: 'webhook_faults_injected'; fault: string; count?: number }
+  | { type: 'time_changed'; now: string; scale: number }
+  | { type: 'reset' };
+
+/** A WhatsApp Business Account's app settings. */
+export interface SimulatorWaba {
+  id: string;
+  /** Signs this WABA's webhooks instead of the simulator-wide `appSecret` (another Meta app). */
+  appSecret?: string;
+}
+
+/** How long Meta keeps retrying a webhook the receiver did not accept. */
+export interface WebhookRetryPolicy {
+  /** Simulated ms before the first retry. */
+  initialDelayMs: number;
+  /** Cap of the doubling delay. */
+  maxDelayMs: number;
+  /** Give up once the first attempt is this old (Meta: 7 days). */
+  maxAgeMs: number;
+}
 
 /** Options for {@link startSimulator}. */
 export interface SimulatorOptions {
@@ -102,12 +206,28 @@ export interface SimulatorOptions {
   /** Signs webhooks (`X-Hub-Signature-256`). */
   appSecret: string;
   phoneNumbers: SimulatorPhoneNumber[];
-  /** Where status webhooks are POSTed; can be set later. */
+  /** Per-WABA settings (e.g. a different app secret). */
+  wabas?: SimulatorWaba[];
+  /** Approved templates per WABA. */
+  templates?: SimulatorTemplate[];
+  /** Where webhooks are POSTed; can be set later. */
   webhookUrl?: string;
-  /** Delay between sent -> delivered -> read; default 50. */
+  /** Default simulated delay between sent -> delivered -> read; default 50. */
   statusDelayMs?: number;
-  /** Makes wamids (and conversation ids) reproducible. */
+  /** Makes wamids, media ids, conversation ids and probabilistic faults reproducible. */
   seed?: number;
+  /** Simulated epoch ms at start; default the real time. */
+  startTimeMs?: number;
+  /** Simulated ms per real ms; 0 freezes time (only `advanceTime` moves it); default 1. */
+  timeScale?: number;
+  /** Free-form (non-template) messages need the customer to have written within 24 hours (131047); default true. */
+  enforceCustomerServiceWindow?: boolean;
+  /** Meta's pair rate limit (131056); `false` turns it off. Default 45 burst, one per 6 s. */
+  pairRateLimit?: { burst: number; intervalMs: number } | false;
+  /** Webhook retry schedule; default 5 s doubling to 1 h, for 7 days (simulated time). */
+  webhookRetry?: Partial<WebhookRetryPolicy>;
+  /** Most statuses/messages in one webhook POST; default 25. */
+  webhookBatchSize?: number;
   /** Observes what the simulator does, e.g. to log it. Must not throw. */
   onEvent?: (event: SimulatorEvent) => void;
 }
@@ -119,10 +239,26 @@ export interface WhatsAppSimulator {
   setWebhookUrl(url: string): void;
   setRecipient(waId: string, behaviour: RecipientBehaviour): void;
   injectSendFailures(failure: SendFailureInjection): void;
+  clearSendFailures(): void;
+  injectWebhookFaults(rule: WebhookFaultRule): void;
+  clearWebhookFaults(): void;
+  /** A customer writes to a business number (default: the first configured). Returns the inbound message id. */
+  sendInbound(message: InboundMessageInput, phoneNumberId?: string): { messageId: string; mediaId?: string };
+  /** Simulated now (epoch ms). */
+  now(): number;
+  /** Moves simulated time forward, running everything that falls due (statuses, webhook retries, expiries). */
+  advanceTime(ms: number): Promise<void>;
+  setTimeScale(scale: number): void;
   /** What the business sent, in order. */
   sentMessages(): SentMessage[];
+  /** Mark-as-read calls the business made. */
+  readMarks(): ReadMark[];
+  /** Messages customers sent, in order. */
+  inboundMessages(): InboundMessageRecord[];
   /** Every webhook POST attempt, in the order they finished. */
   webhookDeliveries(): WebhookDelivery[];
+  /** Forgets all state (sent messages, deliveries, recipients, windows, limits, media, faults, pending work); keeps config. */
+  reset(): Promise<void>;
   /** Closes the server, cancels timers and in-flight webhooks; resolves when fully closed. */
   stop(): Promise<void>;
 }

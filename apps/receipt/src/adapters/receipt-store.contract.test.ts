@@ -17,6 +17,9 @@ const delivered: WebhookStatus = {
   waMessageId: 'wamid.A',
   status: 'DELIVERED',
   occurredAt: new Date(1_700_000_001_000),
+  recipientId: '4915112345678',
+  conversation: { id: 'c0ffee', expiresAt: new Date(1_700_086_401_000), originType: 'utility' },
+  pricing: { billable: true, pricingModel: 'PMP', category: 'utility', type: 'regular' },
 };
 const failed: WebhookStatus = { ...delivered, status: 'FAILED', errorCode: 131026, errorTitle: 'Message undeliverable' };
 

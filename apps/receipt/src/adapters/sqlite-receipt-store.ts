@@ -57,8 +57,16 @@ export class SqliteReceiptStore implements ReceiptStore {
       .pluck()
       .all(tenantId, waMessageId) as string[];
     return rows.map((json) => {
-      const status = JSON.parse(json) as WebhookStatus & { occurredAt: string };
-      return { ...status, occurredAt: new Date(status.occurredAt) };
+      // JSON keeps dates as strings; turn them back into the Dates the port promises.
+      const status = JSON.parse(json) as WebhookStatus & { occurredAt: string; conversation?: { expiresAt?: string } };
+      const expiresAt = status.conversation?.expiresAt;
+      return {
+        ...status,
+        occurredAt: new Date(status.occurredAt),
+        ...(status.conversation === undefined
+          ? {}
+          : { conversation: { ...status.conversation, ...(expiresAt === undefined ? {} : { expiresAt: new Date(expiresAt) }) } }),
+      } as WebhookStatus;
     });
   }
 

@@ -51,14 +51,22 @@ test('parses Meta status payloads, including failed with errors[], and skips wha
     ),
   );
   assert.deepEqual(parsed.statuses, [
-    { phoneNumberId: '200', waMessageId: 'wamid.1', status: 'DELIVERED', occurredAt: new Date(1_700_000_001_000) },
+    {
+      phoneNumberId: '200',
+      waMessageId: 'wamid.1',
+      recipientId: '4915112345678',
+      status: 'DELIVERED',
+      occurredAt: new Date(1_700_000_001_000),
+    },
     {
       phoneNumberId: '200',
       waMessageId: 'wamid.2',
+      recipientId: '4915112345678',
       status: 'FAILED',
       occurredAt: new Date(1_700_000_002_000),
       errorCode: 131026,
       errorTitle: 'Message undeliverable',
+      errors: [{ code: 131026, title: 'Message undeliverable' }],
     },
   ]);
   assert.equal(parsed.skipped.length, 1);

@@ -1,0 +1,267 @@
+import { z } from 'zod';
+import {
+  invalidParameterError,
+  invalidParameterValueError,
+  templateNotFoundError,
+  templateParameterFormatError,
+  templateParameterMismatchError,
+  type MetaApiError,
+} from '../cloud-api/meta-errors';
+import type { TemplateSendRequest } from '../cloud-api/send-request-validation';
+import { SimulatorInputError } from '../simulator-input-error';
+import type { SimulatorTemplate, SimulatorTemplateButton } from '../types';
+
+/** The outcome of {@link TemplateRegistry.check}. */
+export type TemplateCheck = { ok: true; template: SimulatorTemplate } | { ok: false; error: MetaApiError };
+
+/** 131008 with Meta's free-form details (the shared constructor only words "The parameter X is required."). */
+function requiredTemplateParameterError(details: string): MetaApiError {
+  return { httpStatus: 400, code: 131008, type: 'OAuthException', message: '(#131008) Required parameter is missing', details };
+}
+
+/** Meta's wording when a named template gets a parameter without `parameter_name` (it answers #100, not 132012). */
+const PARAMETER_NAME_MISSING = 'Parameter name is missing or empty';
+
+/** What a send must supply for one component: a count (positional) or a set of names (named). */
+interface ExpectedParameters {
+  count: number;
+  names: readonly string[] | undefined;
+}
+
+function expectedParameters(spec: number | readonly string[] | undefined): ExpectedParameters {
+  if (spec === undefined) return { count: 0, names: undefined };
+  return typeof spec === 'number' ? { count: spec, names: undefined } : { count: spec.length, names: spec };
+}
+
+function countMismatch(component: string, sent: number, expected: number): MetaApiError {
+  // Meta's own wording, e.g. "body: number of localizable_params (1) does not match the expected number of params (2)".
+  return templateParameterMismatchError(
+    `${component}: number of localizable_params (${sent}) does not match the expected number of params (${expected})`,
+  );
+}
+
+/** Checks one text-like component (TEXT header or body): parameter format, then count, then names. */
+function checkTextParameters(
+  component: string,
+  named: boolean,
+  sent: { parameterCount: number; parameterNames: readonly string[] },
+  expected: ExpectedParameters,
+): MetaApiError | undefined {
+  const unnamed = sent.parameterCount - sent.parameterNames.length;
+  if (named && unnamed > 0) return invalidParameterError(PARAMETER_NAME_MISSING);
+  if (!named && sent.parameterNames.length > 0) {
+    return templateParameterFormatError(`${component}: named parameters were sent, but the template uses positional parameters`);
+  }
+  if (sent.parameterCount !== expected.count) return countMismatch(component, sent.parameterCount, expected.count);
+  if (!named) return undefined;
+  const expectedNames = new Set(expected.names);
+  const sentNames = new Set(sent.parameterNames);
+  const missing = [...expectedNames].filter((name) => !sentNames.has(name));
+  const unexpected = [...new Set(sent.parameterNames.filter((name) => !expectedNames.has(name)))];
+  const duplicated = sent.parameterNames.filter((name, index) => sent.parameterNames.indexOf(name) !== index);
+  if (missing.length === 0 && unexpected.length === 0 && duplicated.length === 0) return undefined;
+  const problems = [
+    missing.length > 0 ? `missing ${missing.join(', ')}` : '',
+    unexpected.length > 0 ? `unexpected ${unexpected.join(', ')}` : '',
+    duplicated.length > 0 ? `repeated ${[...new Set(duplicated)].join(', ')}` : '',
+  ].filter((problem) => problem !== '');
+  return templateParameterMismatchError(`${component}: parameter names do not match the template (${problems.join('; ')})`);
+}
+
+function checkHeader(template: SimulatorTemplate, sent: TemplateSendRequest, named: boolean): MetaApiError | undefined {
+  const header = template.header;
+  const sentHeader = sent.header;
+  if (header === undefined || header.format === 'TEXT') {
+    if (sentHeader !== undefined && sentHeader.kind !== 'text') {
+      if (header === undefined) return countMismatch('header', 1, 0);
+      return templateParameterFormatError(`header: Format mismatch, expected TEXT, received ${sentHeader.kind.toUpperCase()}`);
+    }
+    const parameters = sentHeader ?? { parameterCount: 0, parameterNames: [] };
+    return checkTextParameters('header', named, parameters, expectedParameters(header?.parameters));
+  }
+  // A media or location header needs its value on every send; Meta reports a missing one as an UNKNOWN format.
+  const received =
+    sentHeader === undefined || (sentHeader.kind === 'text' && sentHeader.parameterCount === 0) ? 'UNKNOWN' : sentHeader.kind.toUpperCase();
+  if (received !== header.format)
+    return templateParameterFormatError(`header: Format mismatch, expected ${header.format}, received ${received}`);
+  return undefined;
+}
+
+/** How one approved button may be sent: accepted `sub_type`s and how many parameters. */
+interface ButtonRule {
+  subTypes: readonly string[];
+  minParameters: number;
+  maxParameters: number;
+  /** Name in Meta's "Button at index N of type X requires a parameter". */
+  label: string;
+}
+
+function buttonRule(button: SimulatorTemplateButton): ButtonRule {
+  switch (button.type) {
+    case 'URL':
+      return button.dynamic === true
+        ? { subTypes: ['url'], minParameters: 1, maxParameters: 1, label: 'Url' }
+        : { subTypes: ['url'], minParameters: 0, maxParameters: 0, label: 'Url' };
+    case 'QUICK_REPLY':
+      // The payload is optional; without it the webhook carries the button text.
+      return { subTypes: ['quick_reply'], minParameters: 0, maxParameters: 1, label: 'QuickReply' };
+    case 'COPY_CODE':
+      return { subTypes: ['copy_code'], minParameters: 1, maxParameters: 1, label: 'CopyCode' };
+    case 'OTP':
+      // Authentication templates send the code as a `url` button parameter (copy code and one-tap alike).
+      return { subTypes: ['url', 'copy_code'], minParameters: 1, maxParameters: 1, label: 'Url' };
+    case 'PHONE_NUMBER':
+      return { subTypes: [], minParameters: 0, maxParameters: 0, label: 'PhoneNumber' };
+  }
+}
+
+function checkButtons(template: SimulatorTemplate, sent: TemplateSendRequest): MetaApiError | undefined {
+  const approved = template.buttons ?? [];
+  for (const button of sent.buttons) {
+    const definition = approved[button.index];
+    if (definition === undefined) {
+      return invalidParameterValueError(`buttons: the template has no button at index ${button.index}`);
+    }
+    const rule = buttonRule(definition);
+    if (!rule.subTypes.includes(button.subType)) {
+      return invalidParameterValueError(
+        `buttons: Button at index ${button.index} is a ${definition.type} button and cannot be sent as ${button.subType}`,
+      );
+    }
+    if (button.parameterCount < rule.minParameters) {
+      return requiredTemplateParameterError(`buttons: Button at index ${button.index} of type ${rule.label} requires a parameter`);
+    }
+    if (button.parameterCount > rule.maxParameters)
+      return countMismatch(`buttons[${button.index}]`, button.parameterCount, rule.maxParameters);
+  }
+  const sentIndexes = new Set(sent.buttons.map((button) => button.index));
+  const unsent = approved.findIndex((button, index) => buttonRule(button).minParameters > 0 && !sentIndexes.has(index));
+  if (unsent >= 0) {
+    return requiredTemplateParameterError(
+      `buttons: Button at index ${unsent} of type ${buttonRule(approved[unsent]).label} requires a parameter`,
+    );
+  }
+  return undefined;
+}
+
+function templateKey(wabaId: string, name: string): string {
+  return JSON.stringify([wabaId, name]);
+}
+
+/** The approved templates of the simulated WABAs, and Meta's checks of a template send against them. */
+export class TemplateRegistry {
+  // wabaId+name -> language -> template, so a known name in another language is told apart (both are 132001 anyway).
+  private readonly byName = new Map<string, Map<string, SimulatorTemplate>>();
+  private readonly all: readonly SimulatorTemplate[];
+
+  /** Throws {@link SimulatorInputError} when two templates share WABA, name and language. */
+  constructor(templates: readonly SimulatorTemplate[]) {
+    this.all = [...templates];
+    this.all.forEach((template, index) => {
+      const key = templateKey(template.wabaId, template.name);
+      const languages = this.byName.get(key) ?? new Map<string, SimulatorTemplate>();
+      if (languages.has(template.language)) throw new SimulatorInputError(duplicateMessage(index, template));
+      languages.set(template.language, template);
+      this.byName.set(key, languages);
+    });
+  }
+
+  /** Finds the template by WABA, name and language, and checks the parameters sent against it. */
+  check(wabaId: string, sent: TemplateSendRequest): TemplateCheck {
+    const template = this.byName.get(templateKey(wabaId, sent.name))?.get(sent.languageCode);
+    if (template === undefined) return { ok: false, error: templateNotFoundError(sent.name, sent.languageCode) };
+    const named = template.parameterFormat === 'NAMED';
+    const error =
+      checkHeader(template, sent, named) ??
+      checkTextParameters('body', named, sent.body, expectedParameters(template.bodyParameters)) ??
+      checkButtons(template, sent);
+    return error === undefined ? { ok: true, template } : { ok: false, error };
+  }
+
+  /** Every template, or those of one WABA, in configuration order. */
+  list(wabaId?: string): SimulatorTemplate[] {
+    return this.all.filter((template) => wabaId === undefined || template.wabaId === wabaId);
+  }
+}
+
+function duplicateMessage(index: number, template: SimulatorTemplate): string {
+  return `templates[${index}] repeats wabaId '${template.wabaId}', name '${template.name}' and language '${template.language}'`;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Configuration parsing
+// ---------------------------------------------------------------------------------------------------------------
+
+// Meta allows lower-case letters, digits and underscores in template and parameter names.
+const META_NAME = /^[a-z0-9_]+$/;
+
+const parameterSpec = z.union([
+  z.number().int().min(0),
+  z
+    .array(z.string().regex(META_NAME, 'must be lower-case letters, digits and underscores'))
+    .refine((names) => new Set(names).size === names.length, 'must not repeat a name'),
+]);
+
+const templateSchema = z
+  .strictObject({
+    wabaId: z.string().min(1),
+    name: z.string().max(512).regex(META_NAME, 'must be lower-case letters, digits and underscores'),
+    language: z.string().regex(/^[a-z]{2,3}(_[A-Z]{2,4})?$/, 'must be a Meta language code such as en or en_US'),
+    category: z.enum(['MARKETING', 'UTILITY', 'AUTHENTICATION']),
+    parameterFormat: z.enum(['POSITIONAL', 'NAMED']).optional(),
+    header: z
+      .strictObject({ format: z.enum(['TEXT', 'IMAGE', 'VIDEO', 'DOCUMENT', 'LOCATION']), parameters: parameterSpec.optional() })
+      .optional(),
+    bodyParameters: parameterSpec.optional(),
+    buttons: z
+      .array(z.strictObject({ type: z.enum(['QUICK_REPLY', 'URL', 'COPY_CODE', 'PHONE_NUMBER', 'OTP']), dynamic: z.boolean().optional() }))
+      .max(10)
+      .optional(),
+  })
+  .superRefine((template, ctx) => {
+    const named = template.parameterFormat === 'NAMED';
+    const checkFormat = (spec: number | string[] | undefined, path: PropertyKey[]) => {
+      if (named && typeof spec === 'number' && spec > 0)
+        ctx.addIssue({ code: 'custom', path, message: 'must list the parameter names of a NAMED template' });
+      if (!named && Array.isArray(spec)) ctx.addIssue({ code: 'custom', path, message: 'must be a count for a POSITIONAL template' });
+    };
+    checkFormat(template.bodyParameters, ['bodyParameters']);
+    const header = template.header;
+    if (header?.parameters !== undefined) {
+      checkFormat(header.parameters, ['header', 'parameters']);
+      const count = expectedParameters(header.parameters).count;
+      if (header.format !== 'TEXT' && count > 0)
+        ctx.addIssue({ code: 'custom', path: ['header', 'parameters'], message: 'only a TEXT header has parameters' });
+      if (count > 1) ctx.addIssue({ code: 'custom', path: ['header', 'parameters'], message: 'a TEXT header takes at most one parameter' });
+    }
+    template.buttons?.forEach((button, index) => {
+      if (button.dynamic === true && button.type !== 'URL') {
+        ctx.addIssue({ code: 'custom', path: ['buttons', index, 'dynamic'], message: 'only a URL button can be dynamic' });
+      }
+    });
+  });
+
+/** `templates[2].header.format` for a zod path below the templates array. */
+function configPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : `${text}.${String(key)}`), 'templates');
+}
+
+/**
+ * Validates templates from config/untrusted input; throws SimulatorInputError naming the bad field (e.g.
+ * `templates[2].category`). Duplicate (wabaId, name, language) is an error.
+ */
+export function parseSimulatorTemplates(value: unknown): SimulatorTemplate[] {
+  const result = z.array(templateSchema).safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${configPath(issue.path)}: ${issue.message}`);
+    throw new SimulatorInputError(`invalid templates: ${problems.join('; ')}`);
+  }
+  const templates: SimulatorTemplate[] = result.data;
+  const seen = new Set<string>();
+  templates.forEach((template, index) => {
+    const key = JSON.stringify([template.wabaId, template.name, template.language]);
+    if (seen.has(key)) throw new SimulatorInputError(duplicateMessage(index, template));
+    seen.add(key);
+  });
+  return templates;
+}

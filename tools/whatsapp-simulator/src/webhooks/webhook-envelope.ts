@@ -1,0 +1,94 @@
+import { toWaId } from '../phone-numbers';
+import type { InboundWebhookContact, InboundWebhookMessage, ValueLevelError } from './inbound-payloads';
+import type { StatusWebhookStatus } from './status-payloads';
+
+/** The business number a webhook change is about. */
+export interface WebhookBusinessNumber {
+  wabaId: string;
+  phoneNumberId: string;
+  /** As configured (e.g. `+1 555-0100`); the webhook carries it as digits. */
+  displayPhoneNumber: string;
+}
+
+/** What one change reports for one phone number; several kinds may share a change, as Meta batches them. */
+export interface WebhookItems {
+  statuses?: StatusWebhookStatus[];
+  contacts?: InboundWebhookContact[];
+  messages?: InboundWebhookMessage[];
+  errors?: ValueLevelError[];
+}
+
+/** `entry[].changes[].value` of a `messages` webhook. */
+export interface WebhookChangeValue {
+  messaging_product: 'whatsapp';
+  metadata: { display_phone_number: string; phone_number_id: string };
+  contacts?: InboundWebhookContact[];
+  messages?: InboundWebhookMessage[];
+  statuses?: StatusWebhookStatus[];
+  errors?: ValueLevelError[];
+}
+
+/** One change of an entry; the simulator only emits the `messages` field. */
+export interface WebhookChange {
+  value: WebhookChangeValue;
+  field: 'messages';
+}
+
+/** One entry per WhatsApp Business Account. */
+export interface WebhookEntry {
+  /** The WABA id. */
+  id: string;
+  changes: WebhookChange[];
+}
+
+/** The body Meta POSTs to the webhook URL for the `messages` field. */
+export interface WhatsAppWebhookPayload {
+  object: 'whatsapp_business_account';
+  entry: WebhookEntry[];
+}
+
+type CollectedItems = Required<WebhookItems>;
+
+function isEmpty(items: WebhookItems): boolean {
+  return !items.statuses?.length && !items.contacts?.length && !items.messages?.length && !items.errors?.length;
+}
+
+function toChangeValue(number: WebhookBusinessNumber, items: CollectedItems): WebhookChangeValue {
+  // Meta's key order: inbound webhooks list contacts before messages; status webhooks only carry statuses.
+  return {
+    messaging_product: 'whatsapp',
+    metadata: { display_phone_number: toWaId(number.displayPhoneNumber), phone_number_id: number.phoneNumberId },
+    ...(items.contacts.length > 0 ? { contacts: items.contacts } : {}),
+    ...(items.messages.length > 0 ? { messages: items.messages } : {}),
+    ...(items.statuses.length > 0 ? { statuses: items.statuses } : {}),
+    ...(items.errors.length > 0 ? { errors: items.errors } : {}),
+  };
+}
+
+/**
+ * One POST body: one entry per WABA, one change per phone number, in the order they first appear; batches for the same
+ * phone number are merged in order. Empty arrays (and batches with nothing in them) are omitted; the display number
+ * goes out as digits. Throws when no batch has any item, since Meta never posts an empty webhook.
+ */
+export function buildWebhookPayload(batches: readonly { number: WebhookBusinessNumber; items: WebhookItems }[]): WhatsAppWebhookPayload {
+  const wabas = new Map<string, Map<string, { number: WebhookBusinessNumber; items: CollectedItems }>>();
+  for (const { number, items } of batches) {
+    if (isEmpty(items)) continue;
+    const numbers = wabas.get(number.wabaId) ?? new Map<string, { number: WebhookBusinessNumber; items: CollectedItems }>();
+    wabas.set(number.wabaId, numbers);
+    const collected = numbers.get(number.phoneNumberId) ?? { number, items: { statuses: [], contacts: [], messages: [], errors: [] } };
+    numbers.set(number.phoneNumberId, collected);
+    collected.items.statuses.push(...(items.statuses ?? []));
+    collected.items.contacts.push(...(items.contacts ?? []));
+    collected.items.messages.push(...(items.messages ?? []));
+    collected.items.errors.push(...(items.errors ?? []));
+  }
+  if (wabas.size === 0) throw new Error('buildWebhookPayload: nothing to send');
+  return {
+    object: 'whatsapp_business_account',
+    entry: [...wabas].map(([wabaId, numbers]) => ({
+      id: wabaId,
+      changes: [...numbers.values()].map(({ number, items }) => ({ value: toChangeValue(number, items), field: 'messages' as const })),
+    })),
+  };
+}
