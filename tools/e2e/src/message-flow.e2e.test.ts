@@ -53,6 +53,17 @@ async function freePorts(): Promise<StackPorts> {
 
 const isGrpcError = (code: grpcStatus) => (error: unknown) => (error as ServiceError).code === code;
 
+/** Polls GetMessage until the message has reached `status`. */
+function waitForStatus(messageId: string, status: string): Promise<WireMessage> {
+  return waitFor(
+    async () => {
+      const message = await callUnary<WireMessage>(messaging, 'GetMessage', { message_id: messageId }, stack.credentials.apiKey);
+      return message.status === status ? message : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 100, what: `the message to reach ${status}` },
+  );
+}
+
 before(async () => {
   dir = createTempDir('waygate-e2e-');
   traceFile = path.join(dir.path, 'spans.jsonl');
@@ -167,18 +178,7 @@ describe('one WhatsApp message end to end', () => {
     );
     assert.equal(again.message_id, response.message_id, 'idempotent retry returns the same message');
 
-    sent = await waitFor(
-      async () => {
-        const message = await callUnary<WireMessage>(
-          messaging,
-          'GetMessage',
-          { message_id: response.message_id },
-          stack.credentials.apiKey,
-        );
-        return message.status === 'MESSAGE_STATUS_READ' ? message : undefined;
-      },
-      { timeoutMs: 20_000, intervalMs: 100, what: 'the message to reach READ' },
-    );
+    sent = await waitForStatus(response.message_id, 'MESSAGE_STATUS_READ');
     assert.equal(sent.to, RECIPIENT);
     const statuses = sent.timeline.map((entry) => entry.status.replace('MESSAGE_STATUS_', ''));
     assert.equal(statuses[0], 'ACCEPTED');
@@ -198,18 +198,7 @@ describe('one WhatsApp message end to end', () => {
       { to: '+4915199990000', text: { body: 'unprompted' }, idempotency_key: 'e2e-no-window' },
       stack.credentials.apiKey,
     );
-    const failed = await waitFor(
-      async () => {
-        const message = await callUnary<WireMessage>(
-          messaging,
-          'GetMessage',
-          { message_id: response.message_id },
-          stack.credentials.apiKey,
-        );
-        return message.status === 'MESSAGE_STATUS_FAILED' ? message : undefined;
-      },
-      { timeoutMs: 20_000, intervalMs: 100, what: 'the message to fail' },
-    );
+    const failed = await waitForStatus(response.message_id, 'MESSAGE_STATUS_FAILED');
     assert.ok(
       failed.timeline.some((entry) => entry.status === 'MESSAGE_STATUS_FAILED' && entry.error_code === 131047),
       JSON.stringify(failed.timeline),

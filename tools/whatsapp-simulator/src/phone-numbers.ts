@@ -1,3 +1,6 @@
+/** Meta's `wa_id` form: E.164 digits without '+'. */
+export const WA_ID_PATTERN = /^\d{5,15}$/;
+
 /** Meta's `wa_id`: the E.164 number as digits only. */
 export function toWaId(phoneNumber: string): string {
   return phoneNumber.replace(/\D/g, '');

@@ -11,7 +11,7 @@ import { handleMediaRequest, type MediaEndpointDeps } from './media/media-endpoi
 import { MediaLibrary } from './media/media-library';
 import { CustomerServiceWindows } from './messaging/customer-service-windows';
 import { assertWaId, parseRecipientBehaviour, RecipientDirectory } from './messaging/recipient-directory';
-import { SendRateLimits } from './messaging/send-rate-limits';
+import { DEFAULT_THROUGHPUT_MPS, SendRateLimits } from './messaging/send-rate-limits';
 import { StatusLifecycle } from './messaging/status-lifecycle';
 import { TemplateRegistry } from './messaging/template-registry';
 import { toWaId } from './phone-numbers';
@@ -143,8 +143,7 @@ class SimulatorRuntime implements ControlApiTarget {
       return result.ok ? { category: result.template.category } : { error: result.error };
     },
     takeInjectedFailure: (phoneNumberId) => this.failures.takeNext(phoneNumberId),
-    admitSend: (phone, waId) =>
-      this.rateLimits.admit(phone.id, this.phonesById.get(phone.id)?.throughputMps ?? 1, waId, this.clock.nowMs()),
+    admitSend: (phone, waId) => this.rateLimits.admit(phone.id, phone.throughputMps ?? DEFAULT_THROUGHPUT_MPS, waId, this.clock.nowMs()),
     acceptMessage: (phone, request, templateCategory) => {
       const message: SentMessage = {
         wamid: this.ids.wamid(request.waId),
@@ -338,6 +337,7 @@ class SimulatorRuntime implements ControlApiTarget {
   async reset(): Promise<void> {
     this.scheduler.clear();
     this.dispatcher.reset();
+    // Work still settling (a media fetch before `sent`) may schedule or enqueue once more; drop that too.
     await Promise.allSettled([...this.pendingWork]);
     this.scheduler.clear();
     this.dispatcher.reset();

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readRequestBody, sendJson, MAX_REQUEST_BODY_BYTES } from '../http/http-body';
+import { decodePathSegment, readRequestBody, sendJson, MAX_REQUEST_BODY_BYTES } from '../http/http-body';
 import type { SendFailureInjection, SentMessage, SimulatorPhoneNumber, TemplateCategory } from '../types';
 import { extractAccessToken } from './access-token';
 import {
@@ -19,12 +19,7 @@ const MESSAGES_PATH = /^\/v\d+\.\d+\/([^/]+)\/messages\/?$/;
 export function matchMessagesPath(pathname: string): string | undefined {
   const match = MESSAGES_PATH.exec(pathname);
   const encodedId = match?.[1];
-  if (encodedId === undefined) return undefined;
-  try {
-    return decodeURIComponent(encodedId);
-  } catch {
-    return encodedId; // malformed escapes simply never match a configured id
-  }
+  return encodedId === undefined ? undefined : decodePathSegment(encodedId);
 }
 
 /** What the messages endpoint needs from the simulator. */

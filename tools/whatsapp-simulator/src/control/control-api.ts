@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseJsonBody } from '../cloud-api/send-request-validation';
-import { readRequestBody, sendJson } from '../http/http-body';
+import { decodePathSegment, readRequestBody, sendJson } from '../http/http-body';
 import { SimulatorInputError } from '../simulator-input-error';
-import type { InboundMessageRecord, ReadMark, RecipientBehaviour, SendFailureInjection, SentMessage, WebhookDelivery } from '../types';
+import type { RecipientBehaviour, SendFailureInjection, WhatsAppSimulator } from '../types';
 import type { InboundMessageInput } from '../webhooks/inbound-payloads';
 import type { HandshakeResult } from '../webhooks/subscription-handshake';
 import type { WebhookFaultRule } from '../webhooks/webhook-faults';
@@ -10,25 +10,11 @@ import type { WebhookFaultRule } from '../webhooks/webhook-faults';
 /** Path prefix of the simulator's own (non-Meta) API. */
 export const CONTROL_API_PREFIX = '/_simulator/';
 
-/** The simulator operations the control API exposes. */
-export interface ControlApiTarget {
-  setWebhookUrl(url: string): void;
-  setRecipient(waId: string, behaviour: RecipientBehaviour): void;
-  injectSendFailures(failure: SendFailureInjection): void;
-  clearSendFailures(): void;
-  injectWebhookFaults(rule: WebhookFaultRule): void;
-  clearWebhookFaults(): void;
-  sendInbound(message: InboundMessageInput, phoneNumberId?: string): { messageId: string; mediaId?: string };
-  advanceTime(ms: number): Promise<void>;
-  setTimeScale(scale: number): void;
-  clockState(): { now: string; nowMs: number; scale: number };
-  sentMessages(): SentMessage[];
-  readMarks(): ReadMark[];
-  inboundMessages(): InboundMessageRecord[];
-  webhookDeliveries(): WebhookDelivery[];
+/** The simulator operations the control API exposes: the embedded API's, plus the handshake and clock readout. */
+export type ControlApiTarget = Omit<WhatsAppSimulator, 'url' | 'now' | 'stop'> & {
   subscribeWebhook(url: string, verifyToken: string): Promise<HandshakeResult>;
-  reset(): Promise<void>;
-}
+  clockState(): { now: string; nowMs: number; scale: number };
+};
 
 interface ControlResult {
   status: number;
@@ -185,22 +171,13 @@ const CONTROL_ROUTES: readonly ControlRoute[] = [
   },
 ];
 
-/** Like decodeURIComponent, but a malformed escape stays as typed (and then fails validation) instead of throwing. */
-function decodePathParam(param: string): string {
-  try {
-    return decodeURIComponent(param);
-  } catch {
-    return param;
-  }
-}
-
 function findRoute(method: string, pathname: string): { route: ControlRoute; params: string[] } | 'wrong_method' | undefined {
   let pathMatched = false;
   for (const route of CONTROL_ROUTES) {
     const match = route.path.exec(pathname);
     if (match === null) continue;
     pathMatched = true;
-    if (route.method === method) return { route, params: match.slice(1).map(decodePathParam) };
+    if (route.method === method) return { route, params: match.slice(1).map(decodePathSegment) };
   }
   return pathMatched ? 'wrong_method' : undefined;
 }

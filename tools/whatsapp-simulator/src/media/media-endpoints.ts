@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { bearerToken, extractAccessToken } from '../cloud-api/access-token';
 import {
   invalidAccessTokenError,
   invalidParameterError,
@@ -7,7 +8,7 @@ import {
   unknownObjectError,
   type MetaApiError,
 } from '../cloud-api/meta-errors';
-import { sendJson } from '../http/http-body';
+import { decodePathSegment, readRequestBytes, sendJson } from '../http/http-body';
 import type { SimulatorPhoneNumber } from '../types';
 import {
   MAX_MEDIA_BYTES,
@@ -100,59 +101,14 @@ function methodNotAllowedError(method: string): MetaApiError {
   return { httpStatus: 405, code: 100, type: 'GraphMethodException', message: `Unsupported ${method.toLowerCase()} request.` };
 }
 
-function decodeSegment(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment; // malformed escapes simply never match a stored id
-  }
-}
-
-function bearerToken(request: IncomingMessage): string | undefined {
-  const header = request.headers.authorization;
-  return header === undefined ? undefined : (/^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? undefined);
-}
-
-/** Graph API accepts the token as a Bearer header or an `access_token` query parameter. */
-function graphAccessToken(request: IncomingMessage, url: URL): string | undefined {
-  return bearerToken(request) ?? url.searchParams.get('access_token') ?? undefined;
-}
-
 /** The phone numbers the token may act for; empty for a missing or unknown token. */
 function tokenScope(token: string | undefined, deps: MediaEndpointDeps): Set<string> {
   if (token === undefined || token === '') return new Set();
   return new Set(deps.phoneNumbersForToken(token).map((phone) => phone.id));
 }
 
-type BodyBytes = { kind: 'ok'; bytes: Buffer } | { kind: 'too_large' } | { kind: 'aborted' };
-
-/**
- * Reads a request body as bytes up to `limitBytes`. Past the limit it keeps draining without buffering, so the client
- * finishes uploading and reliably sees the error instead of a reset connection. `limitBytes` 0 just drains.
- */
-function readBodyBytes(request: IncomingMessage, limitBytes: number): Promise<BodyBytes> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let received = 0;
-    let ended = false;
-    request.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      if (received <= limitBytes) chunks.push(chunk);
-      else chunks.length = 0; // drop what was buffered as soon as the body is known to be too large
-    });
-    request.on('end', () => {
-      ended = true;
-      resolve(received > limitBytes ? { kind: 'too_large' } : { kind: 'ok', bytes: Buffer.concat(chunks, received) });
-    });
-    request.on('close', () => {
-      if (!ended) resolve({ kind: 'aborted' });
-    });
-    request.on('error', () => resolve({ kind: 'aborted' }));
-  });
-}
-
 async function drain(request: IncomingMessage): Promise<void> {
-  if (!request.readableEnded) await readBodyBytes(request, 0);
+  if (!request.readableEnded) await readRequestBytes(request, 0);
 }
 
 /** Handles the media routes; resolves false (without touching the response) when the request is not one of them. */
@@ -172,13 +128,13 @@ export async function handleMediaRequest(
 
   const uploadMatch = UPLOAD_PATH.exec(path);
   if (uploadMatch?.[1] !== undefined) {
-    await handleUpload(request, response, url, method, decodeSegment(uploadMatch[1]), deps);
+    await handleUpload(request, response, url, method, decodePathSegment(uploadMatch[1]), deps);
     return true;
   }
 
   const objectMatch = OBJECT_PATH.exec(path);
   if (objectMatch?.[1] !== undefined && (method === 'GET' || method === 'DELETE')) {
-    await handleMediaObject(request, response, url, method, decodeSegment(objectMatch[1]), deps);
+    await handleMediaObject(request, response, url, method, decodePathSegment(objectMatch[1]), deps);
     return true;
   }
   return false;
@@ -204,7 +160,7 @@ async function handleUpload(
   if (method !== 'POST') return fail(unknownObjectError(phoneNumberId, method));
 
   // Authenticate from the headers before buffering anything, so unauthenticated bodies are only ever drained.
-  const scope = tokenScope(graphAccessToken(request, url), deps);
+  const scope = tokenScope(extractAccessToken(request, url), deps);
   if (scope.size === 0) return fail(invalidAccessTokenError());
   if (deps.findPhoneNumber(phoneNumberId) === undefined || !scope.has(phoneNumberId))
     return fail(unknownObjectError(phoneNumberId, method));
@@ -214,7 +170,7 @@ async function handleUpload(
     return fail(invalidParameterError('Media must be uploaded as multipart/form-data with the fields file, type and messaging_product.'));
   }
 
-  const body = await readBodyBytes(request, MAX_UPLOAD_BODY_BYTES);
+  const body = await readRequestBytes(request, MAX_UPLOAD_BODY_BYTES);
   if (body.kind === 'aborted') return;
   if (body.kind === 'too_large') return reject(response, requestTooLargeError(MAX_UPLOAD_BODY_BYTES), deps);
 
@@ -282,7 +238,7 @@ async function handleMediaObject(
   deps: MediaEndpointDeps,
 ): Promise<void> {
   await drain(request);
-  const scope = tokenScope(graphAccessToken(request, url), deps);
+  const scope = tokenScope(extractAccessToken(request, url), deps);
   if (scope.size === 0) return reject(response, invalidAccessTokenError(), deps);
 
   const media = deps.library.get(mediaId);

@@ -1,3 +1,4 @@
+import { WA_ID_PATTERN } from '../phone-numbers';
 import { SimulatorInputError } from '../simulator-input-error';
 import type { RecipientBehaviour, RecipientMode, RecipientState } from '../types';
 
@@ -8,7 +9,7 @@ export const DEFAULT_RECIPIENT_STATE: Readonly<RecipientState> = { mode: 'online
 
 /** Throws unless `waId` is E.164 digits without '+'. */
 export function assertWaId(waId: unknown): asserts waId is string {
-  if (typeof waId !== 'string' || !/^\d{5,15}$/.test(waId)) {
+  if (typeof waId !== 'string' || !WA_ID_PATTERN.test(waId)) {
     throw new SimulatorInputError('wa_id must be 5-15 digits without "+"');
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { toWaId } from '../phone-numbers';
+import { toWaId, WA_ID_PATTERN } from '../phone-numbers';
 import { SimulatorInputError } from '../simulator-input-error';
 
 /*
@@ -187,7 +187,7 @@ function isCanonicalBase64(value: string): boolean {
 }
 
 const nonEmpty = z.string().min(1, 'must not be empty');
-const waIdSchema = z.string().regex(/^\d{5,15}$/, 'must be a wa_id: 5 to 15 digits');
+const waIdSchema = z.string().regex(WA_ID_PATTERN, 'must be a wa_id: 5 to 15 digits');
 const wamidSchema = z.string().regex(/^wamid\.[A-Za-z0-9+/=_-]+$/, "must be a WhatsApp message id ('wamid.…')");
 
 const sender = { from: waIdSchema, profileName: nonEmpty.optional() };

@@ -1,3 +1,4 @@
+import { WA_ID_PATTERN } from '../phone-numbers';
 import { SimulatorInputError } from '../simulator-input-error';
 
 /**
@@ -48,7 +49,7 @@ export function parseWebhookFaultRule(value: unknown): WebhookFaultRule {
   if (probability !== undefined && (typeof probability !== 'number' || probability < 0 || probability > 1)) {
     throw new SimulatorInputError('probability must be between 0 and 1');
   }
-  if (recipient !== undefined && (typeof recipient !== 'string' || !/^\d{5,15}$/.test(recipient))) {
+  if (recipient !== undefined && (typeof recipient !== 'string' || !WA_ID_PATTERN.test(recipient))) {
     throw new SimulatorInputError('recipient must be a wa_id (5-15 digits)');
   }
   if (fault === 'delay' && (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs <= 0)) {
