@@ -8,6 +8,7 @@ const TO_PROTO: Readonly<Record<DomainStatus, ProtoStatus>> = {
   READ: ProtoStatus.MESSAGE_STATUS_READ,
   FAILED: ProtoStatus.MESSAGE_STATUS_FAILED,
   EXPIRED: ProtoStatus.MESSAGE_STATUS_EXPIRED,
+  CANCELED: ProtoStatus.MESSAGE_STATUS_CANCELED,
 };
 
 /** The wire enum for a domain status. */

@@ -1,11 +1,11 @@
 /**
  * The message state machine shared by every service. Statuses only move forward:
- * ACCEPTED < SENT < DELIVERED < READ; FAILED and EXPIRED are terminal.
+ * ACCEPTED < SENT < DELIVERED < READ; FAILED, EXPIRED and CANCELED are terminal.
  * Kept free of generated proto types so domain code stays transport-free; the names match the proto enum.
  */
-export type MessageStatus = 'ACCEPTED' | 'SENT' | 'DELIVERED' | 'READ' | 'FAILED' | 'EXPIRED';
+export type MessageStatus = 'ACCEPTED' | 'SENT' | 'DELIVERED' | 'READ' | 'FAILED' | 'EXPIRED' | 'CANCELED';
 
-export const MESSAGE_STATUSES: readonly MessageStatus[] = ['ACCEPTED', 'SENT', 'DELIVERED', 'READ', 'FAILED', 'EXPIRED'];
+export const MESSAGE_STATUSES: readonly MessageStatus[] = ['ACCEPTED', 'SENT', 'DELIVERED', 'READ', 'FAILED', 'EXPIRED', 'CANCELED'];
 
 const PROGRESS_RANK: Readonly<Record<MessageStatus, number>> = {
   ACCEPTED: 1,
@@ -15,11 +15,12 @@ const PROGRESS_RANK: Readonly<Record<MessageStatus, number>> = {
   // Terminal statuses outrank progress so that nothing moves a message out of them.
   FAILED: 10,
   EXPIRED: 10,
+  CANCELED: 10,
 };
 
 /** Whether no further status may replace this one. */
 export function isTerminalStatus(status: MessageStatus): boolean {
-  return status === 'FAILED' || status === 'EXPIRED';
+  return status === 'FAILED' || status === 'EXPIRED' || status === 'CANCELED';
 }
 
 /**

@@ -10,7 +10,9 @@ export function regionSubjects(region: string) {
     deliveryEvents: `waygate.${region}.events.delivery`,
     /** receipt -> ingress, archive: MessageStatusChanged from webhooks */
     receiptEvents: `waygate.${region}.events.receipt`,
-    /** every status event */
+    /** receipt -> receipt's tenant feed, archive: InboundMessageReceived */
+    inboundEvents: `waygate.${region}.events.inbound`,
+    /** every status and inbound event */
     allEvents: `waygate.${region}.events.>`,
     /** receipt HTTP -> receipt processor: WebhookReceived */
     whatsappWebhooks: `waygate.${region}.webhooks.whatsapp`,

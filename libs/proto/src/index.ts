@@ -11,6 +11,8 @@ export { Any } from './generated/google/protobuf/any';
 export { Status as RpcStatus } from './generated/google/rpc/status';
 export { BadRequest, BadRequest_FieldViolation, ErrorInfo, PreconditionFailure } from './generated/google/rpc/error_details';
 export {
+  CancelMessageRequest,
+  CancelMessageResponse,
   GetMessageRequest,
   Message,
   MessageStatus,
@@ -23,7 +25,13 @@ export {
   messageStatusToJSON,
 } from './generated/waygate/messaging/v1/messaging';
 export type { MessagingServiceServer } from './generated/waygate/messaging/v1/messaging';
-export { MessageAccepted, MessageStatusChanged, StatusSource, WebhookReceived } from './generated/waygate/events/v1/events';
+export {
+  InboundMessageReceived,
+  MessageAccepted,
+  MessageStatusChanged,
+  StatusSource,
+  WebhookReceived,
+} from './generated/waygate/events/v1/events';
 export {
   GetMediaRequest,
   GetMediaResponse,
@@ -42,6 +50,8 @@ export {
 } from './generated/waygate/archive/v1/archive';
 export type { ArchiveServiceServer } from './generated/waygate/archive/v1/archive';
 export {
+  CancelDeliveryRequest,
+  CancelDeliveryResponse,
   Delivery,
   DeliveryAdminServiceClient,
   DeliveryAdminServiceService,

@@ -4,6 +4,17 @@ import { z } from 'zod';
 import type { Tenant } from './tenant';
 import { TenantDirectory } from './tenant-directory';
 
+/** Meta's default throughput for a business phone number, in messages per second. */
+export const DEFAULT_THROUGHPUT_MPS = 80;
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Callbacks carry customers' data, so they must use TLS; plain http is only allowed to this machine (tests, demos). */
+function isAllowedCallbackUrl(url: string): boolean {
+  const parsed = new URL(url);
+  return parsed.protocol === 'https:' || (parsed.protocol === 'http:' && LOOPBACK_HOSTS.has(parsed.hostname));
+}
+
 /** `${NAME}` in a secret field is read from the environment, so secrets need not sit in the file. */
 const ENV_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
@@ -33,8 +44,27 @@ function tenantsFileSchema(env: NodeJS.ProcessEnv) {
       wabaId: z.string().min(1),
       appSecret: secret(env),
       verifyToken: secret(env),
-      phoneNumbers: z.array(z.object({ id: z.string().min(1), displayPhoneNumber: z.string().min(1), accessToken: secret(env) })).min(1),
+      phoneNumbers: z
+        .array(
+          z.object({
+            id: z.string().min(1),
+            displayPhoneNumber: z.string().min(1),
+            accessToken: secret(env),
+            throughputMps: z.number().int().min(1).max(1000).default(DEFAULT_THROUGHPUT_MPS),
+          }),
+        )
+        .min(1),
     }),
+    callbacks: z
+      .array(
+        z.object({
+          id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
+          url: z.url().refine(isAllowedCallbackUrl, 'must be an https URL (http only for localhost/127.0.0.1/[::1])'),
+          signingSecret: secret(env),
+        }),
+      )
+      .default([])
+      .refine((callbacks) => new Set(callbacks.map((c) => c.id)).size === callbacks.length, 'callback ids must be unique'),
   });
   return z.object({ tenants: z.array(tenant) });
 }
@@ -52,6 +82,7 @@ export function parseTenants(yamlText: string, env: NodeJS.ProcessEnv = process.
     homeRegion: t.homeRegion,
     apiKeySha256: t.apiKeys.map((key) => key.sha256),
     whatsapp: t.whatsapp,
+    callbacks: t.callbacks,
   }));
   return new TenantDirectory(tenants);
 }

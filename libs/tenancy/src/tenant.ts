@@ -3,6 +3,20 @@ export interface WhatsAppPhoneNumber {
   readonly id: string;
   readonly displayPhoneNumber: string;
   readonly accessToken: string;
+  /**
+   * Messages per second Meta allows this number (its throughput tier: 80 by default, up to 1,000). delivery-retry
+   * never exceeds it, summed over all its replicas.
+   */
+  readonly throughputMps: number;
+}
+
+/** An HTTPS endpoint of the tenant that receives its events (statuses, inbound messages) as signed JSON. */
+export interface CallbackEndpoint {
+  /** Stable name of the endpoint (lowercase letters, digits, dashes); it keys the endpoint's delivery state. */
+  readonly id: string;
+  readonly url: string;
+  /** Shared secret for the HMAC-SHA256 signature of each delivery. */
+  readonly signingSecret: string;
 }
 
 /** A tenant: one enterprise, homed in one region; everything about its customers stays there. */
@@ -20,4 +34,6 @@ export interface Tenant {
     readonly verifyToken: string;
     readonly phoneNumbers: readonly WhatsAppPhoneNumber[];
   };
+  /** Where the tenant's events are delivered; empty when the tenant only uses the gRPC stream. */
+  readonly callbacks: readonly CallbackEndpoint[];
 }

@@ -11,6 +11,10 @@ export interface TestTenant {
   /** Phone number ids; default one number `pn-<id>`. */
   readonly phoneNumberIds?: readonly string[];
   readonly accessToken?: string;
+  /** Messages per second of every number of the tenant (default: the tenancy default, 80). */
+  readonly throughputMps?: number;
+  /** Callback endpoints; the secret is given as is. */
+  readonly callbacks?: readonly { id: string; url: string; signingSecret: string }[];
 }
 
 /** A tenants file (the WAYGATE_TENANTS_FILE format) for the given tenants. */
@@ -19,7 +23,7 @@ export function tenantsYaml(tenants: readonly TestTenant[]): string {
     const numbers = (tenant.phoneNumberIds ?? [`pn-${tenant.id}`])
       .map(
         (id, index) =>
-          `{ id: "${id}", displayPhoneNumber: "+1555000${String(1000 + index)}", accessToken: "${tenant.accessToken ?? `token-${tenant.id}`}" }`,
+          `{ id: "${id}", displayPhoneNumber: "+1555000${String(1000 + index)}", accessToken: "${tenant.accessToken ?? `token-${tenant.id}`}"${tenant.throughputMps ? `, throughputMps: ${tenant.throughputMps}` : ''} }`,
       )
       .join(', ');
     return `  - id: ${tenant.id}
@@ -30,7 +34,8 @@ export function tenantsYaml(tenants: readonly TestTenant[]): string {
       wabaId: "${tenant.wabaId ?? `waba-${tenant.id}`}"
       appSecret: "${tenant.appSecret ?? `secret-${tenant.id}`}"
       verifyToken: "${tenant.verifyToken ?? `verify-${tenant.id}`}"
-      phoneNumbers: [${numbers}]`;
+      phoneNumbers: [${numbers}]
+    callbacks: ${JSON.stringify(tenant.callbacks ?? [])}`;
   });
   return `tenants:\n${entries.join('\n')}\n`;
 }

@@ -19,6 +19,9 @@ export function createNatsStatusPublisher(js: JetStreamClient, region: string): 
         source: StatusSource.STATUS_SOURCE_DELIVERY,
         errorCode: event.errorCode ?? 0,
         errorTitle: event.errorTitle ?? '',
+        attempt: 0,
+        nextAttemptAt: undefined,
+        recipient: '',
       }).finish();
       await publishEvent(js, subject, data, event.eventId);
     },

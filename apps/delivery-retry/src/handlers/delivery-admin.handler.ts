@@ -30,8 +30,11 @@ export function createDeliveryAdminHandler(service: DeliveryService, tenants: Te
           lastErrorCode: delivery.lastErrorCode ?? 0,
           lastErrorTitle: delivery.lastErrorTitle ?? '',
           nextAttemptAt: delivery.nextAttemptAt,
+          expiresAt: delivery.expiresAt,
         },
       };
     }),
+    // Placeholder while issue 4 lands (replaced in this change set).
+    cancelDelivery: (_call, callback) => callback({ code: 12, details: 'CancelDelivery is not implemented yet' }),
   };
 }

@@ -40,6 +40,8 @@ function toProtoMessage(message: OutboundMessage): Message {
       source: entry.source,
       errorCode: entry.errorCode ?? 0,
       errorTitle: entry.errorTitle ?? '',
+      attempt: 0,
+      nextAttemptAt: undefined,
     })),
     acceptedAt: message.acceptedAt,
     expiresAt: message.expiresAt,
@@ -60,5 +62,7 @@ export function createMessagingHandler(service: MessagingService, tenants: Tenan
     getMessage: unaryHandler<GetMessageRequest, Message>(tenants, logger, async (request, tenant) =>
       toProtoMessage(await service.get(tenant, request.messageId)),
     ),
+    // Placeholder while issue 4 lands (replaced in this change set).
+    cancelMessage: (_call, callback) => callback({ code: 12, details: 'CancelMessage is not implemented yet' }),
   };
 }

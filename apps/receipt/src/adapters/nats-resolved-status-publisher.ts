@@ -32,6 +32,9 @@ export function createNatsResolvedStatusPublisher(js: JetStreamClient, region: s
         source: StatusSource.STATUS_SOURCE_WEBHOOK,
         errorCode: resolved.status.errorCode ?? 0,
         errorTitle: resolved.status.errorTitle ?? '',
+        attempt: 0,
+        nextAttemptAt: undefined,
+        recipient: '',
       }).finish();
       const parent = messageTraceContext(traceContext) ?? context.active();
       const webhookSpan = trace.getSpanContext(context.active());

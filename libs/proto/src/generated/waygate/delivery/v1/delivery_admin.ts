@@ -32,6 +32,8 @@ export enum DeliveryState {
   DELIVERY_STATE_FAILED = 3,
   /** DELIVERY_STATE_EXPIRED - The message's validity ran out before the Cloud API accepted it. */
   DELIVERY_STATE_EXPIRED = 4,
+  /** DELIVERY_STATE_CANCELED - The tenant cancelled the message before it was sent. */
+  DELIVERY_STATE_CANCELED = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -52,6 +54,9 @@ export function deliveryStateFromJSON(object: any): DeliveryState {
     case 4:
     case "DELIVERY_STATE_EXPIRED":
       return DeliveryState.DELIVERY_STATE_EXPIRED;
+    case 5:
+    case "DELIVERY_STATE_CANCELED":
+      return DeliveryState.DELIVERY_STATE_CANCELED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -71,10 +76,24 @@ export function deliveryStateToJSON(object: DeliveryState): string {
       return "DELIVERY_STATE_FAILED";
     case DeliveryState.DELIVERY_STATE_EXPIRED:
       return "DELIVERY_STATE_EXPIRED";
+    case DeliveryState.DELIVERY_STATE_CANCELED:
+      return "DELIVERY_STATE_CANCELED";
     case DeliveryState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
+}
+
+/** CancelDeliveryRequest names one message. */
+export interface CancelDeliveryRequest {
+  /** Waygate's message id. */
+  messageId: string;
+}
+
+/** CancelDeliveryResponse carries the cancelled delivery. */
+export interface CancelDeliveryResponse {
+  /** The delivery, now CANCELED. */
+  delivery: Delivery | undefined;
 }
 
 /** GetDeliveryRequest names one message. */
@@ -104,8 +123,154 @@ export interface Delivery {
   /** The last error title from WhatsApp, else empty. */
   lastErrorTitle: string;
   /** When the next attempt is due (PENDING only). */
-  nextAttemptAt: Date | undefined;
+  nextAttemptAt:
+    | Date
+    | undefined;
+  /** When the message's validity runs out. */
+  expiresAt: Date | undefined;
 }
+
+function createBaseCancelDeliveryRequest(): CancelDeliveryRequest {
+  return { messageId: "" };
+}
+
+export const CancelDeliveryRequest: MessageFns<CancelDeliveryRequest> = {
+  encode(message: CancelDeliveryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageId !== "") {
+      writer.uint32(10).string(message.messageId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelDeliveryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelDeliveryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelDeliveryRequest {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CancelDeliveryRequest): unknown {
+    const obj: any = {};
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelDeliveryRequest>, I>>(base?: I): CancelDeliveryRequest {
+    return CancelDeliveryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelDeliveryRequest>, I>>(object: I): CancelDeliveryRequest {
+    const message = createBaseCancelDeliveryRequest();
+    message.messageId = object.messageId ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelDeliveryResponse(): CancelDeliveryResponse {
+  return { delivery: undefined };
+}
+
+export const CancelDeliveryResponse: MessageFns<CancelDeliveryResponse> = {
+  encode(message: CancelDeliveryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.delivery !== undefined) {
+      Delivery.encode(message.delivery, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelDeliveryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelDeliveryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.delivery = Delivery.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelDeliveryResponse {
+    return { delivery: isSet(object.delivery) ? Delivery.fromJSON(object.delivery) : undefined };
+  },
+
+  toJSON(message: CancelDeliveryResponse): unknown {
+    const obj: any = {};
+    if (message.delivery !== undefined) {
+      obj.delivery = Delivery.toJSON(message.delivery);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelDeliveryResponse>, I>>(base?: I): CancelDeliveryResponse {
+    return CancelDeliveryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelDeliveryResponse>, I>>(object: I): CancelDeliveryResponse {
+    const message = createBaseCancelDeliveryResponse();
+    message.delivery = (object.delivery !== undefined && object.delivery !== null)
+      ? Delivery.fromPartial(object.delivery)
+      : undefined;
+    return message;
+  },
+};
 
 function createBaseGetDeliveryRequest(): GetDeliveryRequest {
   return { messageId: "" };
@@ -258,6 +423,7 @@ function createBaseDelivery(): Delivery {
     lastErrorCode: 0,
     lastErrorTitle: "",
     nextAttemptAt: undefined,
+    expiresAt: undefined,
   };
 }
 
@@ -283,6 +449,9 @@ export const Delivery: MessageFns<Delivery> = {
     }
     if (message.nextAttemptAt !== undefined) {
       Timestamp.encode(toTimestamp(message.nextAttemptAt), writer.uint32(58).fork()).join();
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -356,6 +525,14 @@ export const Delivery: MessageFns<Delivery> = {
             message.nextAttemptAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -397,6 +574,11 @@ export const Delivery: MessageFns<Delivery> = {
         : isSet(object.next_attempt_at)
         ? fromJsonTimestamp(object.next_attempt_at)
         : undefined,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
     };
   },
 
@@ -423,6 +605,9 @@ export const Delivery: MessageFns<Delivery> = {
     if (message.nextAttemptAt !== undefined) {
       obj.nextAttemptAt = message.nextAttemptAt.toISOString();
     }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
     return obj;
   },
 
@@ -438,6 +623,7 @@ export const Delivery: MessageFns<Delivery> = {
     message.lastErrorCode = object.lastErrorCode ?? 0;
     message.lastErrorTitle = object.lastErrorTitle ?? "";
     message.nextAttemptAt = object.nextAttemptAt ?? undefined;
+    message.expiresAt = object.expiresAt ?? undefined;
     return message;
   },
 };
@@ -458,11 +644,33 @@ export const DeliveryAdminServiceService = {
     responseSerialize: (value: GetDeliveryResponse): Buffer => Buffer.from(GetDeliveryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetDeliveryResponse => GetDeliveryResponse.decode(value),
   },
+  /**
+   * CancelDelivery cancels a message that WhatsApp has not accepted yet (ingress's CancelMessage calls it). It works
+   * even before delivery-retry has seen the message. FAILED_PRECONDITION if the delivery is already settled
+   * (SENT, FAILED, EXPIRED), ABORTED if a send is in flight right now.
+   */
+  cancelDelivery: {
+    path: "/waygate.delivery.v1.DeliveryAdminService/CancelDelivery" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelDeliveryRequest): Buffer =>
+      Buffer.from(CancelDeliveryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelDeliveryRequest => CancelDeliveryRequest.decode(value),
+    responseSerialize: (value: CancelDeliveryResponse): Buffer =>
+      Buffer.from(CancelDeliveryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelDeliveryResponse => CancelDeliveryResponse.decode(value),
+  },
 } as const;
 
 export interface DeliveryAdminServiceServer extends UntypedServiceImplementation {
   /** GetDelivery returns the delivery state of one message. */
   getDelivery: handleUnaryCall<GetDeliveryRequest, GetDeliveryResponse>;
+  /**
+   * CancelDelivery cancels a message that WhatsApp has not accepted yet (ingress's CancelMessage calls it). It works
+   * even before delivery-retry has seen the message. FAILED_PRECONDITION if the delivery is already settled
+   * (SENT, FAILED, EXPIRED), ABORTED if a send is in flight right now.
+   */
+  cancelDelivery: handleUnaryCall<CancelDeliveryRequest, CancelDeliveryResponse>;
 }
 
 export interface DeliveryAdminServiceClient extends Client {
@@ -481,6 +689,26 @@ export interface DeliveryAdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetDeliveryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * CancelDelivery cancels a message that WhatsApp has not accepted yet (ingress's CancelMessage calls it). It works
+   * even before delivery-retry has seen the message. FAILED_PRECONDITION if the delivery is already settled
+   * (SENT, FAILED, EXPIRED), ABORTED if a send is in flight right now.
+   */
+  cancelDelivery(
+    request: CancelDeliveryRequest,
+    callback: (error: ServiceError | null, response: CancelDeliveryResponse) => void,
+  ): ClientUnaryCall;
+  cancelDelivery(
+    request: CancelDeliveryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelDeliveryResponse) => void,
+  ): ClientUnaryCall;
+  cancelDelivery(
+    request: CancelDeliveryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelDeliveryResponse) => void,
   ): ClientUnaryCall;
 }
 

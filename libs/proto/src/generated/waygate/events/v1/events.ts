@@ -101,6 +101,57 @@ export interface MessageStatusChanged {
   errorCode: number;
   /** WhatsApp's error title for failures, else empty. */
   errorTitle: string;
+  /**
+   * delivery source: the Cloud API attempt this reports (1 for the first), else 0. An attempt that will be retried
+   * is reported with status ACCEPTED and `next_attempt_at` set; consumers record it without changing the status.
+   */
+  attempt: number;
+  /** When the next attempt is due, for an attempt that will be retried. */
+  nextAttemptAt:
+    | Date
+    | undefined;
+  /** The recipient in E.164 form, when the publisher knows it (delivery-retry always does). */
+  recipient: string;
+}
+
+/**
+ * InboundMessageReceived is published by receipt on `waygate.<region>.events.inbound` for each message a customer
+ * sent to one of a tenant's WhatsApp numbers, once it is recorded (and its media, if any, stored in media-store).
+ */
+export interface InboundMessageReceived {
+  /** `wa:in:<wamid>`; the de-duplication key. */
+  eventId: string;
+  /** Tenant that owns the business number. */
+  tenantId: string;
+  /** The business phone number id the customer wrote to. */
+  phoneNumberId: string;
+  /** The customer, in E.164 form. */
+  from: string;
+  /** WhatsApp's id of the inbound message. */
+  waMessageId: string;
+  /** WhatsApp's timestamp of the message. */
+  occurredAt:
+    | Date
+    | undefined;
+  /**
+   * WhatsApp's message type: text, image, video, audio, document, sticker, location, contacts, interactive,
+   * button, reaction, order, system, unsupported, or a type Waygate does not know yet.
+   */
+  type: string;
+  /** Text body, media caption, or the title/text of a button or list reply. */
+  text: string;
+  /** The id of a button_reply/list_reply, or the payload of a template quick-reply button. */
+  replyId: string;
+  /** Media-store id of the message's media (image, video, audio, document, sticker), once stored. */
+  mediaId: string;
+  /** MIME type of the media. */
+  mimeType: string;
+  /** The wamid this message replies to or reacts to, if any. */
+  contextWaMessageId: string;
+  /** The whole parsed content as JSON (location, contacts, order, system, unknown types ...), without the media bytes. */
+  contentJson: string;
+  /** When the customer-service window this message opened or extended closes (24 hours after `occurred_at`). */
+  serviceWindowClosesAt: Date | undefined;
 }
 
 /**
@@ -327,6 +378,9 @@ function createBaseMessageStatusChanged(): MessageStatusChanged {
     source: 0,
     errorCode: 0,
     errorTitle: "",
+    attempt: 0,
+    nextAttemptAt: undefined,
+    recipient: "",
   };
 }
 
@@ -358,6 +412,15 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
     }
     if (message.errorTitle !== "") {
       writer.uint32(74).string(message.errorTitle);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(80).int32(message.attempt);
+    }
+    if (message.nextAttemptAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextAttemptAt), writer.uint32(90).fork()).join();
+    }
+    if (message.recipient !== "") {
+      writer.uint32(98).string(message.recipient);
     }
     return writer;
   },
@@ -447,6 +510,30 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
             message.errorTitle = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.nextAttemptAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.recipient = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -498,6 +585,13 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
         : isSet(object.error_title)
         ? globalThis.String(object.error_title)
         : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      nextAttemptAt: isSet(object.nextAttemptAt)
+        ? fromJsonTimestamp(object.nextAttemptAt)
+        : isSet(object.next_attempt_at)
+        ? fromJsonTimestamp(object.next_attempt_at)
+        : undefined,
+      recipient: isSet(object.recipient) ? globalThis.String(object.recipient) : "",
     };
   },
 
@@ -530,6 +624,15 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
     if (message.errorTitle !== "") {
       obj.errorTitle = message.errorTitle;
     }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.nextAttemptAt !== undefined) {
+      obj.nextAttemptAt = message.nextAttemptAt.toISOString();
+    }
+    if (message.recipient !== "") {
+      obj.recipient = message.recipient;
+    }
     return obj;
   },
 
@@ -547,6 +650,345 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
     message.source = object.source ?? 0;
     message.errorCode = object.errorCode ?? 0;
     message.errorTitle = object.errorTitle ?? "";
+    message.attempt = object.attempt ?? 0;
+    message.nextAttemptAt = object.nextAttemptAt ?? undefined;
+    message.recipient = object.recipient ?? "";
+    return message;
+  },
+};
+
+function createBaseInboundMessageReceived(): InboundMessageReceived {
+  return {
+    eventId: "",
+    tenantId: "",
+    phoneNumberId: "",
+    from: "",
+    waMessageId: "",
+    occurredAt: undefined,
+    type: "",
+    text: "",
+    replyId: "",
+    mediaId: "",
+    mimeType: "",
+    contextWaMessageId: "",
+    contentJson: "",
+    serviceWindowClosesAt: undefined,
+  };
+}
+
+export const InboundMessageReceived: MessageFns<InboundMessageReceived> = {
+  encode(message: InboundMessageReceived, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.phoneNumberId !== "") {
+      writer.uint32(26).string(message.phoneNumberId);
+    }
+    if (message.from !== "") {
+      writer.uint32(34).string(message.from);
+    }
+    if (message.waMessageId !== "") {
+      writer.uint32(42).string(message.waMessageId);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(50).fork()).join();
+    }
+    if (message.type !== "") {
+      writer.uint32(58).string(message.type);
+    }
+    if (message.text !== "") {
+      writer.uint32(66).string(message.text);
+    }
+    if (message.replyId !== "") {
+      writer.uint32(74).string(message.replyId);
+    }
+    if (message.mediaId !== "") {
+      writer.uint32(82).string(message.mediaId);
+    }
+    if (message.mimeType !== "") {
+      writer.uint32(90).string(message.mimeType);
+    }
+    if (message.contextWaMessageId !== "") {
+      writer.uint32(98).string(message.contextWaMessageId);
+    }
+    if (message.contentJson !== "") {
+      writer.uint32(106).string(message.contentJson);
+    }
+    if (message.serviceWindowClosesAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.serviceWindowClosesAt), writer.uint32(114).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InboundMessageReceived {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInboundMessageReceived();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.phoneNumberId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.waMessageId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.replyId = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.mediaId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.mimeType = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.contextWaMessageId = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.contentJson = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.serviceWindowClosesAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InboundMessageReceived {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      phoneNumberId: isSet(object.phoneNumberId)
+        ? globalThis.String(object.phoneNumberId)
+        : isSet(object.phone_number_id)
+        ? globalThis.String(object.phone_number_id)
+        : "",
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      waMessageId: isSet(object.waMessageId)
+        ? globalThis.String(object.waMessageId)
+        : isSet(object.wa_message_id)
+        ? globalThis.String(object.wa_message_id)
+        : "",
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      replyId: isSet(object.replyId)
+        ? globalThis.String(object.replyId)
+        : isSet(object.reply_id)
+        ? globalThis.String(object.reply_id)
+        : "",
+      mediaId: isSet(object.mediaId)
+        ? globalThis.String(object.mediaId)
+        : isSet(object.media_id)
+        ? globalThis.String(object.media_id)
+        : "",
+      mimeType: isSet(object.mimeType)
+        ? globalThis.String(object.mimeType)
+        : isSet(object.mime_type)
+        ? globalThis.String(object.mime_type)
+        : "",
+      contextWaMessageId: isSet(object.contextWaMessageId)
+        ? globalThis.String(object.contextWaMessageId)
+        : isSet(object.context_wa_message_id)
+        ? globalThis.String(object.context_wa_message_id)
+        : "",
+      contentJson: isSet(object.contentJson)
+        ? globalThis.String(object.contentJson)
+        : isSet(object.content_json)
+        ? globalThis.String(object.content_json)
+        : "",
+      serviceWindowClosesAt: isSet(object.serviceWindowClosesAt)
+        ? fromJsonTimestamp(object.serviceWindowClosesAt)
+        : isSet(object.service_window_closes_at)
+        ? fromJsonTimestamp(object.service_window_closes_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: InboundMessageReceived): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.phoneNumberId !== "") {
+      obj.phoneNumberId = message.phoneNumberId;
+    }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.waMessageId !== "") {
+      obj.waMessageId = message.waMessageId;
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.replyId !== "") {
+      obj.replyId = message.replyId;
+    }
+    if (message.mediaId !== "") {
+      obj.mediaId = message.mediaId;
+    }
+    if (message.mimeType !== "") {
+      obj.mimeType = message.mimeType;
+    }
+    if (message.contextWaMessageId !== "") {
+      obj.contextWaMessageId = message.contextWaMessageId;
+    }
+    if (message.contentJson !== "") {
+      obj.contentJson = message.contentJson;
+    }
+    if (message.serviceWindowClosesAt !== undefined) {
+      obj.serviceWindowClosesAt = message.serviceWindowClosesAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InboundMessageReceived>, I>>(base?: I): InboundMessageReceived {
+    return InboundMessageReceived.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InboundMessageReceived>, I>>(object: I): InboundMessageReceived {
+    const message = createBaseInboundMessageReceived();
+    message.eventId = object.eventId ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.phoneNumberId = object.phoneNumberId ?? "";
+    message.from = object.from ?? "";
+    message.waMessageId = object.waMessageId ?? "";
+    message.occurredAt = object.occurredAt ?? undefined;
+    message.type = object.type ?? "";
+    message.text = object.text ?? "";
+    message.replyId = object.replyId ?? "";
+    message.mediaId = object.mediaId ?? "";
+    message.mimeType = object.mimeType ?? "";
+    message.contextWaMessageId = object.contextWaMessageId ?? "";
+    message.contentJson = object.contentJson ?? "";
+    message.serviceWindowClosesAt = object.serviceWindowClosesAt ?? undefined;
     return message;
   },
 };

@@ -23,7 +23,8 @@ import { Timestamp } from "../../../google/protobuf/timestamp";
 
 /**
  * MessageStatus is where a message stands. It only moves forward: ACCEPTED < SENT < DELIVERED < READ;
- * FAILED and EXPIRED are terminal. A message whose recipient has read receipts turned off normally stays DELIVERED.
+ * FAILED, EXPIRED and CANCELED are terminal. A message whose recipient has read receipts turned off normally stays
+ * DELIVERED: WhatsApp only reports `read` when the customer has read receipts enabled.
  */
 export enum MessageStatus {
   /** MESSAGE_STATUS_UNSPECIFIED - Never set by Waygate. */
@@ -40,6 +41,8 @@ export enum MessageStatus {
   MESSAGE_STATUS_FAILED = 5,
   /** MESSAGE_STATUS_EXPIRED - The message was not delivered before its validity ran out; its content has been deleted. */
   MESSAGE_STATUS_EXPIRED = 6,
+  /** MESSAGE_STATUS_CANCELED - The tenant cancelled the message before WhatsApp accepted it; its content has been deleted. */
+  MESSAGE_STATUS_CANCELED = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -66,6 +69,9 @@ export function messageStatusFromJSON(object: any): MessageStatus {
     case 6:
     case "MESSAGE_STATUS_EXPIRED":
       return MessageStatus.MESSAGE_STATUS_EXPIRED;
+    case 7:
+    case "MESSAGE_STATUS_CANCELED":
+      return MessageStatus.MESSAGE_STATUS_CANCELED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -89,6 +95,8 @@ export function messageStatusToJSON(object: MessageStatus): string {
       return "MESSAGE_STATUS_FAILED";
     case MessageStatus.MESSAGE_STATUS_EXPIRED:
       return "MESSAGE_STATUS_EXPIRED";
+    case MessageStatus.MESSAGE_STATUS_CANCELED:
+      return "MESSAGE_STATUS_CANCELED";
     case MessageStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -110,7 +118,10 @@ export interface SendMessageRequest {
    * Keys are scoped to the tenant.
    */
   idempotencyKey: string;
-  /** How long Waygate may keep trying to deliver. Defaults to, and may not exceed, 30 days. */
+  /**
+   * How long Waygate may keep trying to deliver. Defaults to 30 days (10 minutes for authentication templates) and
+   * may not exceed 30 days. A message not accepted by WhatsApp, or accepted but not delivered, by then is EXPIRED.
+   */
   validity:
     | Duration
     | undefined;
@@ -160,6 +171,18 @@ export interface Message {
   expiresAt: Date | undefined;
 }
 
+/** CancelMessageRequest names one message of the caller's tenant. */
+export interface CancelMessageRequest {
+  /** The id returned by SendMessage. */
+  messageId: string;
+}
+
+/** CancelMessageResponse confirms a cancellation. */
+export interface CancelMessageResponse {
+  /** Always CANCELED. */
+  status: MessageStatus;
+}
+
 /** StatusChange is one entry of a message's timeline. */
 export interface StatusChange {
   /** The status reported. */
@@ -174,6 +197,13 @@ export interface StatusChange {
   errorCode: number;
   /** WhatsApp's error title for a failure, else empty. */
   errorTitle: string;
+  /**
+   * For entries from delivery ("delivery" source): which attempt to call the Cloud API this was (1 for the first),
+   * else 0. An attempt that will be retried is recorded with the message's unchanged status (usually ACCEPTED).
+   */
+  attempt: number;
+  /** For an attempt that will be retried: when the next attempt is due. */
+  nextAttemptAt: Date | undefined;
 }
 
 function createBaseSendMessageRequest(): SendMessageRequest {
@@ -770,8 +800,156 @@ export const Message: MessageFns<Message> = {
   },
 };
 
+function createBaseCancelMessageRequest(): CancelMessageRequest {
+  return { messageId: "" };
+}
+
+export const CancelMessageRequest: MessageFns<CancelMessageRequest> = {
+  encode(message: CancelMessageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageId !== "") {
+      writer.uint32(10).string(message.messageId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelMessageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelMessageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelMessageRequest {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CancelMessageRequest): unknown {
+    const obj: any = {};
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelMessageRequest>, I>>(base?: I): CancelMessageRequest {
+    return CancelMessageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelMessageRequest>, I>>(object: I): CancelMessageRequest {
+    const message = createBaseCancelMessageRequest();
+    message.messageId = object.messageId ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelMessageResponse(): CancelMessageResponse {
+  return { status: 0 };
+}
+
+export const CancelMessageResponse: MessageFns<CancelMessageResponse> = {
+  encode(message: CancelMessageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelMessageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelMessageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelMessageResponse {
+    return { status: isSet(object.status) ? messageStatusFromJSON(object.status) : 0 };
+  },
+
+  toJSON(message: CancelMessageResponse): unknown {
+    const obj: any = {};
+    if (message.status !== 0) {
+      obj.status = messageStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelMessageResponse>, I>>(base?: I): CancelMessageResponse {
+    return CancelMessageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelMessageResponse>, I>>(object: I): CancelMessageResponse {
+    const message = createBaseCancelMessageResponse();
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
+
 function createBaseStatusChange(): StatusChange {
-  return { status: 0, occurredAt: undefined, source: "", errorCode: 0, errorTitle: "" };
+  return {
+    status: 0,
+    occurredAt: undefined,
+    source: "",
+    errorCode: 0,
+    errorTitle: "",
+    attempt: 0,
+    nextAttemptAt: undefined,
+  };
 }
 
 export const StatusChange: MessageFns<StatusChange> = {
@@ -790,6 +968,12 @@ export const StatusChange: MessageFns<StatusChange> = {
     }
     if (message.errorTitle !== "") {
       writer.uint32(42).string(message.errorTitle);
+    }
+    if (message.attempt !== 0) {
+      writer.uint32(48).int32(message.attempt);
+    }
+    if (message.nextAttemptAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextAttemptAt), writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -847,6 +1031,22 @@ export const StatusChange: MessageFns<StatusChange> = {
             message.errorTitle = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.attempt = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.nextAttemptAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -878,6 +1078,12 @@ export const StatusChange: MessageFns<StatusChange> = {
         : isSet(object.error_title)
         ? globalThis.String(object.error_title)
         : "",
+      attempt: isSet(object.attempt) ? globalThis.Number(object.attempt) : 0,
+      nextAttemptAt: isSet(object.nextAttemptAt)
+        ? fromJsonTimestamp(object.nextAttemptAt)
+        : isSet(object.next_attempt_at)
+        ? fromJsonTimestamp(object.next_attempt_at)
+        : undefined,
     };
   },
 
@@ -898,6 +1104,12 @@ export const StatusChange: MessageFns<StatusChange> = {
     if (message.errorTitle !== "") {
       obj.errorTitle = message.errorTitle;
     }
+    if (message.attempt !== 0) {
+      obj.attempt = Math.round(message.attempt);
+    }
+    if (message.nextAttemptAt !== undefined) {
+      obj.nextAttemptAt = message.nextAttemptAt.toISOString();
+    }
     return obj;
   },
 
@@ -911,6 +1123,8 @@ export const StatusChange: MessageFns<StatusChange> = {
     message.source = object.source ?? "";
     message.errorCode = object.errorCode ?? 0;
     message.errorTitle = object.errorTitle ?? "";
+    message.attempt = object.attempt ?? 0;
+    message.nextAttemptAt = object.nextAttemptAt ?? undefined;
     return message;
   },
 };
@@ -951,6 +1165,22 @@ export const MessagingServiceService = {
     responseSerialize: (value: Message): Buffer => Buffer.from(Message.encode(value).finish()),
     responseDeserialize: (value: Buffer): Message => Message.decode(value),
   },
+  /**
+   * CancelMessage stops delivery of a message WhatsApp has not accepted yet: it becomes CANCELED and its content is
+   * deleted. A message already SENT (or in another terminal status) fails with FAILED_PRECONDITION; one whose send
+   * is in flight at this moment fails with ABORTED (retry the call; it is then either CANCELED or SENT).
+   * Cancelling a CANCELED message again succeeds. Another tenant's message id is NOT_FOUND.
+   */
+  cancelMessage: {
+    path: "/waygate.messaging.v1.MessagingService/CancelMessage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelMessageRequest): Buffer => Buffer.from(CancelMessageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelMessageRequest => CancelMessageRequest.decode(value),
+    responseSerialize: (value: CancelMessageResponse): Buffer =>
+      Buffer.from(CancelMessageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelMessageResponse => CancelMessageResponse.decode(value),
+  },
 } as const;
 
 export interface MessagingServiceServer extends UntypedServiceImplementation {
@@ -967,6 +1197,13 @@ export interface MessagingServiceServer extends UntypedServiceImplementation {
    * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
    */
   getMessage: handleUnaryCall<GetMessageRequest, Message>;
+  /**
+   * CancelMessage stops delivery of a message WhatsApp has not accepted yet: it becomes CANCELED and its content is
+   * deleted. A message already SENT (or in another terminal status) fails with FAILED_PRECONDITION; one whose send
+   * is in flight at this moment fails with ABORTED (retry the call; it is then either CANCELED or SENT).
+   * Cancelling a CANCELED message again succeeds. Another tenant's message id is NOT_FOUND.
+   */
+  cancelMessage: handleUnaryCall<CancelMessageRequest, CancelMessageResponse>;
 }
 
 export interface MessagingServiceClient extends Client {
@@ -1010,6 +1247,27 @@ export interface MessagingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: Message) => void,
+  ): ClientUnaryCall;
+  /**
+   * CancelMessage stops delivery of a message WhatsApp has not accepted yet: it becomes CANCELED and its content is
+   * deleted. A message already SENT (or in another terminal status) fails with FAILED_PRECONDITION; one whose send
+   * is in flight at this moment fails with ABORTED (retry the call; it is then either CANCELED or SENT).
+   * Cancelling a CANCELED message again succeeds. Another tenant's message id is NOT_FOUND.
+   */
+  cancelMessage(
+    request: CancelMessageRequest,
+    callback: (error: ServiceError | null, response: CancelMessageResponse) => void,
+  ): ClientUnaryCall;
+  cancelMessage(
+    request: CancelMessageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelMessageResponse) => void,
+  ): ClientUnaryCall;
+  cancelMessage(
+    request: CancelMessageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelMessageResponse) => void,
   ): ClientUnaryCall;
 }
 
