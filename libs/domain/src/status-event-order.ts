@@ -1,6 +1,14 @@
 import type { MessageStatus } from './message-status';
 
-const STATUS_ORDER: Readonly<Record<MessageStatus, number>> = { ACCEPTED: 1, SENT: 2, DELIVERED: 3, READ: 4, FAILED: 5, EXPIRED: 6, CANCELED: 7 };
+const STATUS_ORDER: Readonly<Record<MessageStatus, number>> = {
+  ACCEPTED: 1,
+  SENT: 2,
+  DELIVERED: 3,
+  READ: 4,
+  FAILED: 5,
+  EXPIRED: 6,
+  CANCELED: 7,
+};
 
 /**
  * Orders a message's status events for people: by whole second, then by the state machine's order, then as given
