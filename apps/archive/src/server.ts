@@ -2,6 +2,7 @@ import { systemClock } from '@waygate/domain';
 import { startGrpcServer } from '@waygate/grpc';
 import {
   connectJetStream,
+  OUTBOUND_CONSUMERS,
   ensureRegionStreams,
   regionStreams,
   regionSubjects,
@@ -41,7 +42,7 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
   let nats: JetStreamConnection | undefined;
   try {
     nats = await connectJetStream(config.natsUrl, `archive-${config.region}`);
-    await ensureRegionStreams(nats.jsm, config.region);
+    await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
 
     const service = createArchiveService({
       store: storage.store,
@@ -55,7 +56,7 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
     consumers.push(
       await startConsumer(nats, {
         stream: streams.outbound.name,
-        durable: 'archive-outbound',
+        durable: OUTBOUND_CONSUMERS.archive,
         filterSubject: subjects.outboundAccepted,
         logger,
         handle: createAcceptedEventsHandler(service, logger),

@@ -1,17 +1,31 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import { DEFAULT_GOVERNOR_SETTINGS, type GovernorSettings } from './domain/throughput-governor';
 
 export interface DeliveryRetryConfig extends ServiceConfig {
   readonly whatsappApiBaseUrl: string;
   readonly whatsappApiVersion: string;
   readonly whatsappTimeoutMs: number;
-  /** Messages delivered at once by this replica. */
+  /** Attempts in flight at once in this replica. */
   readonly concurrency: number;
   readonly retryBaseDelayMs: number;
   readonly retryMaxDelayMs: number;
+  /** How often an idle replica looks for due deliveries. */
+  readonly pollIntervalMs: number;
+  /** This replica's name in leases (unique per replica). */
+  readonly replicaId: string;
+  readonly governor: GovernorSettings;
+  /**
+   * Speed of delivery-retry's clock relative to real time: 1 in production; larger in tests and demos so that
+   * 30-day validities and 24-hour waits pass in seconds (match the simulator's time scale).
+   */
+  readonly timeScale: number;
 }
 
 export const DEFAULT_GRPC_PORT = 50055;
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
 /** Reads and validates delivery-retry's configuration once, at startup. */
 export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): DeliveryRetryConfig {
@@ -26,19 +40,45 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
         .regex(/^v\d+\.\d+$/, 'must look like v23.0')
         .default('v23.0'),
       WAYGATE_WHATSAPP_TIMEOUT_MS: envSchemas.durationMs(10_000),
-      WAYGATE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+      WAYGATE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
       WAYGATE_RETRY_BASE_DELAY_MS: envSchemas.durationMs(1_000),
       WAYGATE_RETRY_MAX_DELAY_MS: envSchemas.durationMs(5 * 60_000),
+      WAYGATE_DELIVERY_POLL_INTERVAL_MS: envSchemas.durationMs(250),
+      WAYGATE_DELIVERY_REPLICA_ID: z.string().min(1).default(`${hostname()}-${process.pid}`),
+      WAYGATE_THROUGHPUT_SAFETY_FACTOR: z.coerce.number().gt(0).max(1).default(DEFAULT_GOVERNOR_SETTINGS.throughputSafetyFactor),
+      WAYGATE_PAIR_RATE_INTERVAL_MS: envSchemas.durationMs(DEFAULT_GOVERNOR_SETTINGS.pairIntervalMs),
+      WAYGATE_PAIR_RATE_BURST: positiveInt(DEFAULT_GOVERNOR_SETTINGS.pairBurst),
+      WAYGATE_BREAKER_FAILURE_THRESHOLD: positiveInt(DEFAULT_GOVERNOR_SETTINGS.breakerFailureThreshold),
+      WAYGATE_BREAKER_COOLDOWN_MS: envSchemas.durationMs(DEFAULT_GOVERNOR_SETTINGS.breakerCooldownMs),
+      WAYGATE_BREAKER_MAX_COOLDOWN_MS: envSchemas.durationMs(DEFAULT_GOVERNOR_SETTINGS.breakerMaxCooldownMs),
+      WAYGATE_TIME_SCALE: z.coerce.number().min(1).max(1_000_000).default(1),
     },
     env,
   );
+  const retryBaseDelayMs = parsed.WAYGATE_RETRY_BASE_DELAY_MS;
+  const retryMaxDelayMs = parsed.WAYGATE_RETRY_MAX_DELAY_MS;
+  if (retryMaxDelayMs < retryBaseDelayMs) {
+    throw new Error('invalid configuration:\n  - WAYGATE_RETRY_MAX_DELAY_MS: must not be less than WAYGATE_RETRY_BASE_DELAY_MS');
+  }
   return {
     ...toServiceConfig('delivery-retry', parsed, env),
     whatsappApiBaseUrl: parsed.WAYGATE_WHATSAPP_API_BASE_URL,
     whatsappApiVersion: parsed.WAYGATE_WHATSAPP_API_VERSION,
     whatsappTimeoutMs: parsed.WAYGATE_WHATSAPP_TIMEOUT_MS,
     concurrency: parsed.WAYGATE_DELIVERY_CONCURRENCY,
-    retryBaseDelayMs: parsed.WAYGATE_RETRY_BASE_DELAY_MS,
-    retryMaxDelayMs: parsed.WAYGATE_RETRY_MAX_DELAY_MS,
+    retryBaseDelayMs,
+    retryMaxDelayMs,
+    pollIntervalMs: parsed.WAYGATE_DELIVERY_POLL_INTERVAL_MS,
+    replicaId: parsed.WAYGATE_DELIVERY_REPLICA_ID,
+    timeScale: parsed.WAYGATE_TIME_SCALE,
+    governor: {
+      ...DEFAULT_GOVERNOR_SETTINGS,
+      throughputSafetyFactor: parsed.WAYGATE_THROUGHPUT_SAFETY_FACTOR,
+      pairIntervalMs: parsed.WAYGATE_PAIR_RATE_INTERVAL_MS,
+      pairBurst: parsed.WAYGATE_PAIR_RATE_BURST,
+      breakerFailureThreshold: parsed.WAYGATE_BREAKER_FAILURE_THRESHOLD,
+      breakerCooldownMs: parsed.WAYGATE_BREAKER_COOLDOWN_MS,
+      breakerMaxCooldownMs: parsed.WAYGATE_BREAKER_MAX_COOLDOWN_MS,
+    },
   };
 }

@@ -1,6 +1,6 @@
-import { systemClock } from '@waygate/domain';
+import { scaledClock, systemClock, type Clock } from '@waygate/domain';
 import { startGrpcServer } from '@waygate/grpc';
-import { connectJetStream, ensureRegionStreams, regionStreams, regionSubjects, startConsumer } from '@waygate/nats';
+import { OUTBOUND_CONSUMERS, connectJetStream, ensureRegionStreams, regionStreams, regionSubjects, startConsumer } from '@waygate/nats';
 import { DeliveryAdminServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
@@ -8,12 +8,14 @@ import type { Logger, StartedService } from '@waygate/telemetry';
 import { createCloudApiClient } from './adapters/cloud-api-client';
 import { MongoDeliveryStore } from './adapters/mongo-delivery-store';
 import { createNatsStatusPublisher } from './adapters/nats-status-publisher';
+import { createOtelDeliveryMetrics } from './adapters/otel-delivery-metrics';
 import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
 import type { DeliveryRetryConfig } from './config';
+import { createDeliveryEngine } from './domain/delivery-engine';
 import type { DeliveryStore } from './domain/delivery-store';
-import { createDeliveryService } from './domain/delivery-service';
 import { createAcceptedMessagesHandler } from './handlers/accepted-messages.consumer';
 import { createDeliveryAdminHandler } from './handlers/delivery-admin.handler';
+import { createWebhookStatusesHandler } from './handlers/webhook-statuses.consumer';
 
 async function openDeliveryStore(config: DeliveryRetryConfig): Promise<{ store: DeliveryStore; close: () => Promise<void> }> {
   if (config.storage.kind === 'sqlite') {
@@ -21,17 +23,25 @@ async function openDeliveryStore(config: DeliveryRetryConfig): Promise<{ store: 
     return { store, close: () => store.close() };
   }
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
-  return { store: new MongoDeliveryStore(mongo), close: () => mongo.client.close() };
+  return { store: await MongoDeliveryStore.open(mongo), close: () => mongo.client.close() };
 }
 
-/** Wires delivery-retry: delivery store, Cloud API client, the accepted-messages consumer, the admin gRPC API. */
+/** Pair limiter states idle this long carry no information (the whole burst is available again). */
+const PAIR_STATE_IDLE_MS = 60 * 60_000;
+
+/**
+ * Wires delivery-retry: the delivery store (the durable schedule), the Cloud API client, the scheduler, the
+ * consumers that feed it (accepted messages, webhook statuses) and the admin gRPC API.
+ */
 export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Logger): Promise<StartedService & { grpcPort: number }> {
   const tenants = loadTenantsFile(config.tenantsFile);
   const storage = await openDeliveryStore(config);
   const nats = await connectJetStream(config.natsUrl, `delivery-retry-${config.region}`);
-  await ensureRegionStreams(nats.jsm, config.region);
+  await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
+  const clock: Clock = config.timeScale === 1 ? systemClock : scaledClock(config.timeScale);
+  if (config.timeScale !== 1) logger.warn({ time_scale: config.timeScale }, 'delivery-retry runs on a scaled clock (tests and demos only)');
 
-  const service = createDeliveryService({
+  const engine = createDeliveryEngine({
     store: storage.store,
     client: createCloudApiClient({
       baseUrl: config.whatsappApiBaseUrl,
@@ -39,24 +49,54 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
       timeoutMs: config.whatsappTimeoutMs,
     }),
     publisher: createNatsStatusPublisher(nats.js, config.region),
-    accessToken: (tenantId, phoneNumberId) => {
+    phoneNumber: (tenantId, phoneNumberId) => {
       const found = tenants.findPhoneNumber(phoneNumberId);
-      return found?.tenant.id === tenantId && found.tenant.homeRegion === config.region ? found.phoneNumber.accessToken : undefined;
+      if (found?.tenant.id !== tenantId || found.tenant.homeRegion !== config.region) return undefined;
+      return { accessToken: found.phoneNumber.accessToken, throughputMps: found.phoneNumber.throughputMps };
     },
-    clock: systemClock,
-    retry: { baseDelayMs: config.retryBaseDelayMs, maxDelayMs: config.retryMaxDelayMs },
+    clock,
+    settings: {
+      owner: config.replicaId,
+      concurrency: config.concurrency,
+      pollIntervalMs: config.pollIntervalMs,
+      // Long enough for the slot wait, the Cloud API call and recording its outcome.
+      leaseMs: config.governor.reservationHorizonMs + config.whatsappTimeoutMs + 20_000,
+      retry: { baseMs: config.retryBaseDelayMs, maxMs: config.retryMaxDelayMs },
+      governor: config.governor,
+    },
+    metrics: createOtelDeliveryMetrics({ backlog: () => storage.store.backlog(), now: () => clock.now() }),
+    waitUntil: async (atMs) => {
+      const realMs = (atMs - clock.now().getTime()) / config.timeScale;
+      if (realMs > 0) await new Promise((resolve) => setTimeout(resolve, realMs));
+    },
   });
 
-  const consumer = await startConsumer(nats, {
-    stream: regionStreams(config.region).outbound.name,
-    durable: 'delivery-retry',
-    filterSubject: regionSubjects(config.region).outboundAccepted,
-    concurrency: config.concurrency,
-    // Longer than the Cloud API timeout, so a slow call is not redelivered while it is still in flight.
-    ackWaitMs: config.whatsappTimeoutMs + 20_000,
+  const subjects = regionSubjects(config.region);
+  const streams = regionStreams(config.region);
+  const accepted = await startConsumer(nats, {
+    stream: streams.outbound.name,
+    durable: OUTBOUND_CONSUMERS.delivery,
+    filterSubject: subjects.outboundAccepted,
+    // One at a time: messages enter their lanes in acceptance order. Storing is quick; the scheduler does the work.
+    concurrency: 1,
     logger,
-    handle: createAcceptedMessagesHandler(service, logger),
+    handle: createAcceptedMessagesHandler(engine, logger),
   });
+  const webhookStatuses = await startConsumer(nats, {
+    stream: streams.events.name,
+    durable: 'delivery-retry-webhook-statuses',
+    filterSubject: subjects.receiptEvents,
+    concurrency: 8,
+    logger,
+    handle: createWebhookStatusesHandler(engine, logger),
+  });
+  engine.start();
+  const pruneTimer = setInterval(() => {
+    storage.store
+      .pruneLimiters('pair:', new Date(clock.now().getTime() - PAIR_STATE_IDLE_MS))
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not prune idle pair limiters'));
+  }, 60_000);
+  pruneTimer.unref();
 
   const grpc = await startGrpcServer({
     host: config.grpcHost,
@@ -68,19 +108,22 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
         name: SERVICE_NAMES.deliveryAdmin,
         protoFile: SERVICE_PROTO_FILES.deliveryAdmin,
         definition: DeliveryAdminServiceService,
-        implementation: createDeliveryAdminHandler(service, tenants, logger),
+        implementation: createDeliveryAdminHandler(engine, tenants, logger),
       },
     ],
   });
   logger.info(
-    { port: grpc.port, region: config.region, storage: config.storage.kind, api: config.whatsappApiBaseUrl },
+    { port: grpc.port, region: config.region, storage: config.storage.kind, api: config.whatsappApiBaseUrl, replica: config.replicaId },
     'delivery-retry listening',
   );
 
   return {
     grpcPort: grpc.port,
     async stop() {
-      await consumer.stop();
+      clearInterval(pruneTimer);
+      await accepted.stop();
+      await webhookStatuses.stop();
+      await engine.stop();
       await grpc.shutdown();
       await nats.nc.drain();
       await storage.close();

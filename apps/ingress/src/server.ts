@@ -29,7 +29,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   const tenants = loadTenantsFile(config.tenantsFile);
   const storage = await openMessageStore(config);
   const nats = await connectJetStream(config.natsUrl, `ingress-${config.region}`);
-  await ensureRegionStreams(nats.jsm, config.region);
+  await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
 
   const service = createMessagingService({
     store: storage.store,

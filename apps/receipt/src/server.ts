@@ -33,7 +33,7 @@ export async function startReceipt(
   const tenants = loadTenantsFile(config.tenantsFile);
   const storage = await openReceiptStore(config);
   const nats = await connectJetStream(config.natsUrl, `receipt-${config.region}`);
-  await ensureRegionStreams(nats.jsm, config.region);
+  await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
   const subjects = regionSubjects(config.region);
   const streams = regionStreams(config.region);
 

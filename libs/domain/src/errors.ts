@@ -62,6 +62,26 @@ export class WrongRegionError extends WaygateError {
   }
 }
 
+/**
+ * The resource is not in a state that allows the operation (e.g. cancelling a message WhatsApp already accepted).
+ * `violation` names the precondition for google.rpc.PreconditionFailure.
+ */
+export class FailedPreconditionError extends WaygateError {
+  readonly kind = 'failed-precondition';
+  constructor(
+    message: string,
+    readonly violation: { readonly type: string; readonly subject: string; readonly description: string },
+  ) {
+    super(message);
+  }
+}
+
+/** The operation raced concurrent work on the same resource (e.g. a send in flight); retrying the call is safe. */
+export class AbortedError extends WaygateError {
+  readonly kind = 'aborted';
+  readonly retryable = true;
+}
+
 /** A dependency is temporarily unavailable; the caller may retry. */
 export class UnavailableError extends WaygateError {
   readonly kind = 'unavailable';

@@ -2,6 +2,8 @@ export { MESSAGE_STATUSES, isTerminalStatus, nextStatus } from './message-status
 export type { MessageStatus } from './message-status';
 export { isE164, maskPhoneNumber, toWaId } from './phone-number';
 export {
+  AbortedError,
+  FailedPreconditionError,
   IdempotencyConflictError,
   InvalidArgumentError,
   NotFoundError,
@@ -12,7 +14,9 @@ export {
   isWaygateError,
 } from './errors';
 export type { FieldViolation } from './errors';
-export { systemClock } from './clock';
+export { scaledClock, systemClock } from './clock';
 export type { Clock } from './clock';
 export { newId } from './ids';
 export { orderStatusEvents } from './status-event-order';
+export { META_ERROR_CODES, MIN_RETRY_DELAY_MS, classifyMetaError, isFailureRetriedByDelivery } from './meta-error-codes';
+export type { OutcomeClass, RetryReason } from './meta-error-codes';

@@ -1,6 +1,8 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { type Any, BadRequest, PreconditionFailure, RpcStatus } from '@waygate/proto';
 import {
+  AbortedError,
+  FailedPreconditionError,
   IdempotencyConflictError,
   InvalidArgumentError,
   NotFoundError,
@@ -38,6 +40,13 @@ export function toGrpcError(error: unknown): GrpcError {
       { typeUrl: 'type.googleapis.com/google.rpc.PreconditionFailure', value: Buffer.from(failure) },
     ]);
   }
+  if (error instanceof FailedPreconditionError) {
+    const failure = PreconditionFailure.encode({ violations: [{ ...error.violation }] }).finish();
+    return withRichDetails(status.FAILED_PRECONDITION, error.message, [
+      { typeUrl: 'type.googleapis.com/google.rpc.PreconditionFailure', value: Buffer.from(failure) },
+    ]);
+  }
+  if (error instanceof AbortedError) return { code: status.ABORTED, details: error.message };
   if (error instanceof UnauthenticatedError) return { code: status.UNAUTHENTICATED, details: error.message };
   if (error instanceof NotFoundError) return { code: status.NOT_FOUND, details: error.message };
   if (error instanceof IdempotencyConflictError) return { code: status.ALREADY_EXISTS, details: error.message };

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@waygate/testing';
 import { createLogger } from '@waygate/telemetry';
-import { connectJetStream, ensureRegionStreams, publishEvent, startConsumer, type JetStreamConnection } from './jetstream';
-import { regionStreams, regionSubjects } from './subjects';
+import { ACK, connectJetStream, ensureRegionStreams, publishEvent, startConsumer, type JetStreamConnection } from './jetstream';
+import { OUTBOUND_CONSUMERS, regionStreams, regionSubjects } from './subjects';
 
 const logger = createLogger({ service: 'test', level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
 let server: NatsServerHandle;
@@ -97,4 +97,27 @@ test('a consumer resumes where it left off across a nats-server restart', async 
   await waitFor(() => seen.includes('after'), { what: 'message after restart' });
   await consumer.stop();
   assert.deepEqual(seen, ['before', 'after']);
+});
+
+test('the outbound stream keeps a message until both of its consumers acknowledged it, then deletes it', async () => {
+  const subject = regionSubjects('eu').outboundAccepted;
+  const stream = regionStreams('eu').outbound.name;
+  const before = (await connection.jsm.streams.info(stream)).state.messages;
+  await publishEvent(connection.js, subject, new TextEncoder().encode('content'), 'interest-1');
+  const consume = async (durable: string) => {
+    const consumer = await startConsumer(connection, { stream, durable, filterSubject: subject, logger, handle: async () => ACK });
+    await waitFor(
+      async () =>
+        (await connection.jsm.consumers.info(stream, durable)).num_pending === 0 &&
+        (await connection.jsm.consumers.info(stream, durable)).num_ack_pending === 0,
+      {
+        what: `${durable} caught up`,
+      },
+    );
+    await consumer.stop();
+  };
+  await consume(OUTBOUND_CONSUMERS.delivery);
+  assert.equal((await connection.jsm.streams.info(stream)).state.messages, before + 1, 'archive has not taken it yet');
+  await consume(OUTBOUND_CONSUMERS.archive);
+  await waitFor(async () => (await connection.jsm.streams.info(stream)).state.messages === 0, { what: 'message deleted' });
 });

@@ -31,22 +31,42 @@ export async function connectJetStream(url: string, name: string): Promise<JetSt
   return { nc, js: nc.jetstream(), jsm: await nc.jetstreamManager() };
 }
 
-async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<void> {
+async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, onWarning: (warning: string) => void): Promise<void> {
   const config = {
     name: spec.name,
     subjects: spec.subjects,
     storage: StorageType.File,
-    retention: RetentionPolicy.Limits,
+    retention: spec.retention === 'interest' ? RetentionPolicy.Interest : RetentionPolicy.Limits,
     max_age: nanos(spec.maxAgeMs),
     // Publishers set Nats-Msg-Id; a publish retried within this window is stored once.
     duplicate_window: nanos(5 * 60 * 1000),
   };
+  const { retention: _retention, ...updatable } = config;
+  let existing;
   try {
-    await jsm.streams.info(spec.name);
-    await jsm.streams.update(spec.name, config);
+    existing = await jsm.streams.info(spec.name);
   } catch (error) {
     if (!isNotFound(error)) throw error;
+  }
+  if (!existing) {
     await jsm.streams.add(config);
+  } else if (existing.config.retention !== config.retention) {
+    // JetStream cannot change a stream's retention; an operator migrates it (docs/architecture.md, "Streams").
+    onWarning(`stream ${spec.name} has retention ${existing.config.retention}, expected ${config.retention}; left unchanged`);
+  }
+  if (existing) await jsm.streams.update(spec.name, updatable);
+  for (const consumer of spec.consumers) {
+    try {
+      await jsm.consumers.info(spec.name, consumer.durable);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      await jsm.consumers.add(spec.name, {
+        durable_name: consumer.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: consumer.filterSubject,
+      });
+    }
   }
 }
 
@@ -55,11 +75,15 @@ function isNotFound(error: unknown): boolean {
 }
 
 /** Creates or updates the region's streams; every service calls it at startup, so start order does not matter. */
-export async function ensureRegionStreams(jsm: JetStreamManager, region: string): Promise<void> {
+export async function ensureRegionStreams(
+  jsm: JetStreamManager,
+  region: string,
+  onWarning: (warning: string) => void = () => undefined,
+): Promise<void> {
   const streams = regionStreams(region);
-  await ensureStream(jsm, streams.outbound);
-  await ensureStream(jsm, streams.events);
-  await ensureStream(jsm, streams.webhooks);
+  await ensureStream(jsm, streams.outbound, onWarning);
+  await ensureStream(jsm, streams.events, onWarning);
+  await ensureStream(jsm, streams.webhooks, onWarning);
 }
 
 /**

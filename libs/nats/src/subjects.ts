@@ -23,9 +23,19 @@ export interface StreamSpec {
   readonly name: string;
   readonly subjects: string[];
   readonly maxAgeMs: number;
+  /**
+   * `interest`: a message is deleted once every consumer in `consumers` acknowledged it. Used where messages carry
+   * content that must not outlive its processing; the consumers are created with the stream, so a message
+   * published before a service first starts is kept for it.
+   */
+  readonly retention: 'limits' | 'interest';
+  readonly consumers: readonly { readonly durable: string; readonly filterSubject: string }[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Durable consumers of the outbound stream (created with it; see StreamSpec.retention). */
+export const OUTBOUND_CONSUMERS = { delivery: 'delivery-retry', archive: 'archive-outbound' } as const;
 
 /**
  * Waygate's streams for a region. Retention outlives the 30-day maximum validity of a message by a day; webhooks
@@ -34,8 +44,30 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export function regionStreams(region: string): { outbound: StreamSpec; events: StreamSpec; webhooks: StreamSpec } {
   const prefix = `WAYGATE_${region.toUpperCase()}`;
   return {
-    outbound: { name: `${prefix}_OUTBOUND`, subjects: [`waygate.${region}.outbound.>`], maxAgeMs: 31 * DAY_MS },
-    events: { name: `${prefix}_EVENTS`, subjects: [`waygate.${region}.events.>`], maxAgeMs: 31 * DAY_MS },
-    webhooks: { name: `${prefix}_WEBHOOKS`, subjects: [`waygate.${region}.webhooks.>`], maxAgeMs: 7 * DAY_MS },
+    // Message content: gone from the queue once delivery-retry and archive have both stored it.
+    outbound: {
+      name: `${prefix}_OUTBOUND`,
+      subjects: [`waygate.${region}.outbound.>`],
+      maxAgeMs: 31 * DAY_MS,
+      retention: 'interest',
+      consumers: [
+        { durable: OUTBOUND_CONSUMERS.delivery, filterSubject: regionSubjects(region).outboundAccepted },
+        { durable: OUTBOUND_CONSUMERS.archive, filterSubject: regionSubjects(region).outboundAccepted },
+      ],
+    },
+    events: {
+      name: `${prefix}_EVENTS`,
+      subjects: [`waygate.${region}.events.>`],
+      maxAgeMs: 31 * DAY_MS,
+      retention: 'limits',
+      consumers: [],
+    },
+    webhooks: {
+      name: `${prefix}_WEBHOOKS`,
+      subjects: [`waygate.${region}.webhooks.>`],
+      maxAgeMs: 7 * DAY_MS,
+      retention: 'limits',
+      consumers: [],
+    },
   };
 }

@@ -1,5 +1,6 @@
 import { SpanKind, SpanStatusCode, context, propagation, trace } from '@opentelemetry/api';
-import type { CloudApiSendOutcome, CloudApiTextMessage, WhatsAppClient } from '../domain/whatsapp-client';
+import type { DeliveryContent } from '../domain/delivery';
+import type { CloudApiMessage, CloudApiSendOutcome, WhatsAppClient } from '../domain/whatsapp-client';
 
 const tracer = trace.getTracer('@waygate/delivery-retry');
 
@@ -22,7 +23,7 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 export function createCloudApiClient(options: { baseUrl: string; version: string; timeoutMs: number }): WhatsAppClient {
   const base = options.baseUrl.replace(/\/+$/, '');
   return {
-    async sendText(message: CloudApiTextMessage): Promise<CloudApiSendOutcome> {
+    async send(message: CloudApiMessage): Promise<CloudApiSendOutcome> {
       const url = `${base}/${options.version}/${encodeURIComponent(message.phoneNumberId)}/messages`;
       return tracer.startActiveSpan(
         'POST whatsapp /messages',
@@ -45,8 +46,7 @@ export function createCloudApiClient(options: { baseUrl: string; version: string
                 messaging_product: 'whatsapp',
                 recipient_type: 'individual',
                 to: message.to,
-                type: 'text',
-                text: { body: message.body, preview_url: message.previewUrl },
+                ...contentPayload(message.content),
               }),
               signal: AbortSignal.timeout(options.timeoutMs),
             });
@@ -72,6 +72,14 @@ export function createCloudApiClient(options: { baseUrl: string; version: string
       );
     },
   };
+}
+
+/** The type-specific part of a Cloud API send request. */
+function contentPayload(content: DeliveryContent): Record<string, unknown> {
+  switch (content.kind) {
+    case 'text':
+      return { type: 'text', text: { body: content.body, preview_url: content.previewUrl } };
+  }
 }
 
 function parseJson(text: string): unknown {

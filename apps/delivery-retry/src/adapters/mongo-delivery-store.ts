@@ -1,88 +1,302 @@
-import type { Collection } from 'mongodb';
-import type { MongoDatabase } from '@waygate/storage';
-import type { AttemptRecord, Delivery, DeliveryContent, DeliveryState } from '../domain/delivery';
-import type { DeliveryStore } from '../domain/delivery-store';
+import type { Collection, Filter } from 'mongodb';
+import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import {
+  CONTENT_FREE_STATES,
+  type Delivery,
+  type DeliveryContent,
+  type DeliveryEvent,
+  type DeliveryState,
+  type DeliveryUpdate,
+} from '../domain/delivery';
+import type { DeliveryBacklog, DeliveryStore, PendingAnnouncements, StoredDelivery } from '../domain/delivery-store';
+import type { LimiterChange, LimiterState } from '../domain/limiter-state';
+import { fromStoredEvent, toStoredEvent, type StoredDeliveryEvent } from './delivery-event-codec';
 
 interface DeliveryDocument {
-  _id: string; // `${tenantId}/${messageId}`: the only lookup, so no secondary index is needed yet.
+  _id: string; // `${tenantId}/${messageId}`
   tenantId: string;
   messageId: string;
-  to: string;
   phoneNumberId: string;
-  content: DeliveryContent;
-  state: string;
+  to: string;
+  laneSeq: number;
+  content?: DeliveryContent | null;
+  state: DeliveryState;
   attempts: number;
-  waMessageId?: string;
-  lastErrorCode?: number;
-  lastErrorTitle?: string;
-  nextAttemptAt?: Date;
-  expiresAt: Date;
-  updatedAt: Date;
+  waMessageId?: string | null;
+  lastErrorCode?: number | null;
+  lastErrorTitle?: string | null;
+  /** null unless PENDING, so the due index only holds pending deliveries' times. */
+  nextAttemptAtMs: number | null;
+  acceptedAtMs: number;
+  expiresAtMs: number;
+  updatedAtMs: number;
+  traceContext?: string | null;
+  version: number;
+  leaseOwner: string | null;
+  leaseUntilMs: number;
+  outbox: StoredDeliveryEvent[];
+  hasOutbox: boolean;
+  outboxLeaseUntilMs: number;
 }
 
-function toDelivery(doc: DeliveryDocument): Delivery {
-  return {
+interface LimiterDocument {
+  _id: string;
+  state: LimiterState;
+  version: number;
+}
+
+const idOf = (tenantId: string, messageId: string) => `${tenantId}/${messageId}`;
+const LIMITER_WRITE_ATTEMPTS = 20;
+
+function toStored(doc: DeliveryDocument): StoredDelivery {
+  const delivery: Delivery = {
     tenantId: doc.tenantId,
     messageId: doc.messageId,
-    to: doc.to,
     phoneNumberId: doc.phoneNumberId,
-    content: doc.content,
-    state: doc.state as DeliveryState,
+    to: doc.to,
+    laneSeq: doc.laneSeq,
+    state: doc.state,
     attempts: doc.attempts,
-    ...(doc.waMessageId !== undefined ? { waMessageId: doc.waMessageId } : {}),
-    ...(doc.lastErrorCode !== undefined ? { lastErrorCode: doc.lastErrorCode } : {}),
-    ...(doc.lastErrorTitle !== undefined ? { lastErrorTitle: doc.lastErrorTitle } : {}),
-    ...(doc.nextAttemptAt !== undefined ? { nextAttemptAt: doc.nextAttemptAt } : {}),
-    expiresAt: doc.expiresAt,
-    updatedAt: doc.updatedAt,
+    acceptedAt: new Date(doc.acceptedAtMs),
+    expiresAt: new Date(doc.expiresAtMs),
+    updatedAt: new Date(doc.updatedAtMs),
+    ...(doc.content ? { content: doc.content } : {}),
+    ...(doc.waMessageId ? { waMessageId: doc.waMessageId } : {}),
+    ...(typeof doc.lastErrorCode === 'number' ? { lastErrorCode: doc.lastErrorCode } : {}),
+    ...(typeof doc.lastErrorTitle === 'string' ? { lastErrorTitle: doc.lastErrorTitle } : {}),
+    ...(doc.nextAttemptAtMs !== null ? { nextAttemptAt: new Date(doc.nextAttemptAtMs) } : {}),
+    ...(doc.traceContext ? { traceContext: doc.traceContext } : {}),
+  };
+  return {
+    delivery,
+    version: doc.version,
+    ...(doc.leaseOwner && doc.leaseUntilMs > 0 ? { leaseOwner: doc.leaseOwner, leaseUntil: new Date(doc.leaseUntilMs) } : {}),
   };
 }
 
-/** The production DeliveryStore: one document per message. */
-export class MongoDeliveryStore implements DeliveryStore {
-  private readonly deliveries: Collection<DeliveryDocument>;
-
-  constructor(mongo: MongoDatabase) {
-    this.deliveries = mongo.db.collection<DeliveryDocument>('deliveries');
-  }
-
-  async insertIfAbsent(delivery: Delivery): Promise<Delivery> {
-    const { tenantId, messageId } = delivery;
-    // $setOnInsert under upsert is atomic: concurrent redeliveries create one document. `_id` comes from the
-    // filter (an upsert copies its equality fields), so the update does not set it again.
-    const doc = await this.deliveries.findOneAndUpdate(
-      { _id: `${tenantId}/${messageId}`, tenantId },
-      { $setOnInsert: stripUndefined({ ...delivery }) as Omit<DeliveryDocument, '_id'> },
-      { upsert: true, returnDocument: 'after' },
-    );
-    return toDelivery(doc as DeliveryDocument);
-  }
-
-  async get(tenantId: string, messageId: string): Promise<Delivery | undefined> {
-    const doc = await this.deliveries.findOne({ _id: `${tenantId}/${messageId}`, tenantId });
-    return doc ? toDelivery(doc) : undefined;
-  }
-
-  async recordAttempt(tenantId: string, messageId: string, attempt: AttemptRecord): Promise<void> {
-    const { waMessageId, lastErrorCode, lastErrorTitle, nextAttemptAt, ...always } = attempt;
-    const unset: Record<string, ''> = {};
-    if (lastErrorCode === undefined) unset.lastErrorCode = '';
-    if (lastErrorTitle === undefined) unset.lastErrorTitle = '';
-    if (nextAttemptAt === undefined) unset.nextAttemptAt = '';
-    await this.deliveries.updateOne(
-      { _id: `${tenantId}/${messageId}`, tenantId },
-      {
-        $set: stripUndefined({ ...always, waMessageId, lastErrorCode, lastErrorTitle, nextAttemptAt }),
-        ...(Object.keys(unset).length > 0 ? { $unset: unset } : {}),
-      },
-    );
-  }
-
-  async close(): Promise<void> {
-    // The connection belongs to whoever opened it.
-  }
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+/**
+ * The production DeliveryStore. Every conditional write is one single-document operation guarded by `version`, so
+ * replicas need no multi-document transactions: a delivery's state, lease and outbox live in one document, and a
+ * limiter is one small document updated with optimistic concurrency.
+ */
+export class MongoDeliveryStore implements DeliveryStore {
+  private constructor(
+    private readonly deliveries: Collection<DeliveryDocument>,
+    private readonly limiters: Collection<LimiterDocument>,
+  ) {}
+
+  static async open(mongo: MongoDatabase): Promise<MongoDeliveryStore> {
+    const deliveries = mongo.db.collection<DeliveryDocument>('deliveries');
+    const limiters = mongo.db.collection<LimiterDocument>('delivery_limiters');
+    await deliveries.createIndexes([
+      { key: { nextAttemptAtMs: 1 }, name: 'due', partialFilterExpression: { state: 'PENDING' } },
+      { key: { phoneNumberId: 1, to: 1, laneSeq: 1 }, name: 'lane', partialFilterExpression: { state: 'PENDING' } },
+      { key: { state: 1, expiresAtMs: 1 }, name: 'deadline' },
+      { key: { outboxLeaseUntilMs: 1 }, name: 'outbox', partialFilterExpression: { hasOutbox: true } },
+    ]);
+    return new MongoDeliveryStore(deliveries, limiters);
+  }
+
+  async insertIfAbsent(delivery: Delivery, event?: DeliveryEvent): Promise<{ inserted: boolean; stored: StoredDelivery }> {
+    const outbox = event ? [toStoredEvent(event)] : [];
+    const doc: DeliveryDocument = {
+      _id: idOf(delivery.tenantId, delivery.messageId),
+      tenantId: delivery.tenantId,
+      messageId: delivery.messageId,
+      phoneNumberId: delivery.phoneNumberId,
+      to: delivery.to,
+      laneSeq: delivery.laneSeq,
+      content: delivery.content && !CONTENT_FREE_STATES.has(delivery.state) ? delivery.content : null,
+      state: delivery.state,
+      attempts: delivery.attempts,
+      waMessageId: delivery.waMessageId ?? null,
+      lastErrorCode: delivery.lastErrorCode ?? null,
+      lastErrorTitle: delivery.lastErrorTitle ?? null,
+      nextAttemptAtMs: delivery.state === 'PENDING' ? (delivery.nextAttemptAt ?? delivery.acceptedAt).getTime() : null,
+      acceptedAtMs: delivery.acceptedAt.getTime(),
+      expiresAtMs: delivery.expiresAt.getTime(),
+      updatedAtMs: delivery.updatedAt.getTime(),
+      traceContext: delivery.traceContext ?? null,
+      version: 1,
+      leaseOwner: null,
+      leaseUntilMs: 0,
+      outbox,
+      hasOutbox: outbox.length > 0,
+      outboxLeaseUntilMs: 0,
+    };
+    try {
+      await this.deliveries.insertOne(doc);
+      return { inserted: true, stored: toStored(doc) };
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      const existing = await this.deliveries.findOne({ _id: doc._id });
+      if (!existing) throw error;
+      return { inserted: false, stored: toStored(existing) };
+    }
+  }
+
+  async get(tenantId: string, messageId: string): Promise<StoredDelivery | undefined> {
+    const doc = await this.deliveries.findOne({ _id: idOf(tenantId, messageId) });
+    return doc ? toStored(doc) : undefined;
+  }
+
+  async claimDue(options: {
+    now: Date;
+    limit: number;
+    owner: string;
+    leaseMs: number;
+    excludePhoneNumberIds: readonly string[];
+  }): Promise<StoredDelivery[]> {
+    const now = options.now.getTime();
+    const filter: Filter<DeliveryDocument> = {
+      state: 'PENDING',
+      nextAttemptAtMs: { $lte: now },
+      leaseUntilMs: { $lte: now },
+      ...(options.excludePhoneNumberIds.length > 0 ? { phoneNumberId: { $nin: [...options.excludePhoneNumberIds] } } : {}),
+    };
+    // Some candidates are not first in their lane or get claimed by another replica; look at a few more than needed.
+    const candidates = await this.deliveries
+      .find(filter)
+      .sort({ nextAttemptAtMs: 1 })
+      .limit(options.limit * 4)
+      .toArray();
+    const claimed: StoredDelivery[] = [];
+    for (const candidate of candidates) {
+      if (claimed.length >= options.limit) break;
+      const ahead = await this.deliveries.findOne(
+        { state: 'PENDING', phoneNumberId: candidate.phoneNumberId, to: candidate.to, laneSeq: { $lt: candidate.laneSeq } },
+        { projection: { _id: 1 } },
+      );
+      if (ahead) continue;
+      const doc = await this.deliveries.findOneAndUpdate(
+        { _id: candidate._id, version: candidate.version, state: 'PENDING', leaseUntilMs: { $lte: now } },
+        { $set: { leaseOwner: options.owner, leaseUntilMs: now + options.leaseMs }, $inc: { version: 1 } },
+        { returnDocument: 'after' },
+      );
+      if (doc) claimed.push(toStored(doc));
+    }
+    return claimed;
+  }
+
+  async update(
+    tenantId: string,
+    messageId: string,
+    expectedVersion: number,
+    update: DeliveryUpdate,
+    event?: DeliveryEvent,
+  ): Promise<boolean> {
+    const set: Partial<DeliveryDocument> = {
+      state: update.state,
+      attempts: update.attempts,
+      lastErrorCode: update.lastErrorCode ?? null,
+      lastErrorTitle: update.lastErrorTitle ?? null,
+      nextAttemptAtMs: update.state === 'PENDING' ? (update.nextAttemptAt ?? update.updatedAt).getTime() : null,
+      updatedAtMs: update.updatedAt.getTime(),
+      leaseOwner: null,
+      leaseUntilMs: 0,
+      ...(update.waMessageId !== undefined ? { waMessageId: update.waMessageId } : {}),
+      ...(CONTENT_FREE_STATES.has(update.state) ? { content: null } : {}),
+      ...(event ? { hasOutbox: true } : {}),
+    };
+    const result = await this.deliveries.updateOne(
+      { _id: idOf(tenantId, messageId), version: expectedVersion },
+      { $set: set, $inc: { version: 1 }, ...(event ? { $push: { outbox: toStoredEvent(event) } } : {}) },
+    );
+    return result.modifiedCount === 1;
+  }
+
+  async listExpired(now: Date, limit: number): Promise<StoredDelivery[]> {
+    const docs = await this.deliveries
+      .find({ state: { $in: ['PENDING', 'SENT'] }, expiresAtMs: { $lte: now.getTime() }, leaseUntilMs: { $lte: now.getTime() } })
+      .sort({ expiresAtMs: 1 })
+      .limit(limit)
+      .toArray();
+    return docs.map(toStored);
+  }
+
+  async claimAnnouncements(options: { now: Date; limit: number; leaseMs: number }): Promise<PendingAnnouncements[]> {
+    const now = options.now.getTime();
+    const candidates = await this.deliveries
+      .find({ hasOutbox: true, outboxLeaseUntilMs: { $lte: now } }, { projection: { _id: 1 } })
+      .sort({ outboxLeaseUntilMs: 1 })
+      .limit(options.limit)
+      .toArray();
+    const claimed: PendingAnnouncements[] = [];
+    for (const { _id } of candidates) {
+      const doc = await this.deliveries.findOneAndUpdate(
+        { _id, hasOutbox: true, outboxLeaseUntilMs: { $lte: now } },
+        { $set: { outboxLeaseUntilMs: now + options.leaseMs } },
+        { returnDocument: 'after' },
+      );
+      if (doc) claimed.push({ tenantId: doc.tenantId, messageId: doc.messageId, events: doc.outbox.map(fromStoredEvent) });
+    }
+    return claimed;
+  }
+
+  async markAnnounced(tenantId: string, messageId: string, eventIds: readonly string[]): Promise<void> {
+    // One pipeline update: the pull and the hasOutbox flag change together, even if a new event is pushed meanwhile.
+    await this.deliveries.updateOne({ _id: idOf(tenantId, messageId) }, [
+      { $set: { outbox: { $filter: { input: '$outbox', cond: { $not: [{ $in: ['$$this.eventId', [...eventIds]] }] } } } } },
+      { $set: { hasOutbox: { $gt: [{ $size: '$outbox' }, 0] }, outboxLeaseUntilMs: 0 } },
+    ]);
+  }
+
+  async changeLimiters<R>(changes: readonly { key: string; change: LimiterChange<R> }[]): Promise<R[]> {
+    const results: R[] = [];
+    for (const { key, change } of changes) results.push(await this.changeLimiter(key, change));
+    return results;
+  }
+
+  /** Optimistic concurrency: read, compute, write if nobody else wrote meanwhile; otherwise again. */
+  private async changeLimiter<R>(key: string, change: LimiterChange<R>): Promise<R> {
+    for (let attempt = 0; attempt < LIMITER_WRITE_ATTEMPTS; attempt++) {
+      const doc = await this.limiters.findOne({ _id: key });
+      const { next, result } = change(doc?.state);
+      if (doc) {
+        const written = await this.limiters.updateOne({ _id: key, version: doc.version }, { $set: { state: next }, $inc: { version: 1 } });
+        if (written.modifiedCount === 1 || written.matchedCount === 1) return result;
+      } else {
+        try {
+          await this.limiters.insertOne({ _id: key, state: next, version: 1 });
+          return result;
+        } catch (error) {
+          if (!isDuplicateKeyError(error)) throw error;
+        }
+      }
+    }
+    throw new Error(`limiter ${key} is too contended; try again`);
+  }
+
+  async listLimiters(prefix: string): Promise<{ key: string; state: LimiterState }[]> {
+    const docs = await this.limiters.find({ _id: { $regex: `^${escapeRegExp(prefix)}` } }).toArray();
+    return docs.map((doc) => ({ key: doc._id, state: doc.state }));
+  }
+
+  async pruneLimiters(prefix: string, idleBefore: Date): Promise<number> {
+    const result = await this.limiters.deleteMany({
+      _id: { $regex: `^${escapeRegExp(prefix)}` },
+      'state.tatMs': { $lt: idleBefore.getTime() },
+      'state.pairBackoffExponent': { $in: [null, 0] },
+    });
+    return result.deletedCount;
+  }
+
+  async backlog(): Promise<DeliveryBacklog> {
+    const [pending, oldest, unannounced] = await Promise.all([
+      this.deliveries.countDocuments({ state: 'PENDING' }),
+      this.deliveries
+        .find({ state: 'PENDING' }, { projection: { acceptedAtMs: 1 } })
+        .sort({ acceptedAtMs: 1 })
+        .limit(1)
+        .next(),
+      this.deliveries.countDocuments({ hasOutbox: true }),
+    ]);
+    return { pending, unannounced, ...(oldest ? { oldestPendingAcceptedAt: new Date(oldest.acceptedAtMs) } : {}) };
+  }
+
+  async close(): Promise<void> {}
 }

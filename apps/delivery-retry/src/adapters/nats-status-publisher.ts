@@ -1,10 +1,14 @@
+import { context, propagation, trace } from '@opentelemetry/api';
 import type { JetStreamClient } from 'nats';
 import { toProtoStatus } from '@waygate/contracts';
 import { publishEvent, regionSubjects } from '@waygate/nats';
 import { MessageStatusChanged, StatusSource } from '@waygate/proto';
-import type { StatusPublisher } from '../domain/delivery-service';
+import type { StatusPublisher } from '../domain/delivery-engine';
 
-/** Publishes delivery outcomes as MessageStatusChanged on `waygate.<region>.events.delivery`. */
+/**
+ * Publishes delivery outcomes as MessageStatusChanged on `waygate.<region>.events.delivery`, in the message's own
+ * trace (an outbox sweep publishes long after the attempt, so the trace travels with the event).
+ */
 export function createNatsStatusPublisher(js: JetStreamClient, region: string): StatusPublisher {
   const subject = regionSubjects(region).deliveryEvents;
   return {
@@ -19,11 +23,15 @@ export function createNatsStatusPublisher(js: JetStreamClient, region: string): 
         source: StatusSource.STATUS_SOURCE_DELIVERY,
         errorCode: event.errorCode ?? 0,
         errorTitle: event.errorTitle ?? '',
-        attempt: 0,
-        nextAttemptAt: undefined,
-        recipient: '',
+        attempt: event.attempt,
+        nextAttemptAt: event.nextAttemptAt,
+        recipient: event.recipient,
       }).finish();
-      await publishEvent(js, subject, data, event.eventId);
+      const messageContext = event.traceContext
+        ? propagation.extract(context.active(), { traceparent: event.traceContext })
+        : context.active();
+      const parent = trace.getSpanContext(messageContext) ? messageContext : context.active();
+      await context.with(parent, () => publishEvent(js, subject, data, event.eventId));
     },
   };
 }

@@ -1,61 +1,135 @@
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
-import type { AttemptRecord, Delivery, DeliveryContent, DeliveryState } from '../domain/delivery';
-import type { DeliveryStore } from '../domain/delivery-store';
+import {
+  CONTENT_FREE_STATES,
+  type Delivery,
+  type DeliveryContent,
+  type DeliveryEvent,
+  type DeliveryState,
+  type DeliveryUpdate,
+} from '../domain/delivery';
+import type { DeliveryBacklog, DeliveryStore, PendingAnnouncements, StoredDelivery } from '../domain/delivery-store';
+import type { LimiterChange, LimiterState } from '../domain/limiter-state';
+import { fromStoredEvent, toStoredEvent, type StoredDeliveryEvent } from './delivery-event-codec';
 
 const MIGRATIONS = [
+  // 1: the walking skeleton's table.
   `CREATE TABLE deliveries (
+     tenant_id TEXT NOT NULL, message_id TEXT NOT NULL, recipient TEXT NOT NULL, phone_number_id TEXT NOT NULL,
+     content_json TEXT NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL, wa_message_id TEXT,
+     last_error_code INTEGER, last_error_title TEXT, next_attempt_at_ms INTEGER, expires_at_ms INTEGER NOT NULL,
+     updated_at_ms INTEGER NOT NULL, PRIMARY KEY (tenant_id, message_id)
+   );`,
+  // 2: the durable schedule: lanes, leases, versions, the outbox, shared limiter state.
+  `ALTER TABLE deliveries RENAME TO deliveries_v1;
+   CREATE TABLE deliveries (
      tenant_id TEXT NOT NULL,
      message_id TEXT NOT NULL,
-     recipient TEXT NOT NULL,
      phone_number_id TEXT NOT NULL,
-     content_json TEXT NOT NULL,
+     recipient TEXT NOT NULL,
+     lane_seq INTEGER NOT NULL,
+     content_json TEXT,
      state TEXT NOT NULL,
      attempts INTEGER NOT NULL,
      wa_message_id TEXT,
      last_error_code INTEGER,
      last_error_title TEXT,
      next_attempt_at_ms INTEGER,
+     accepted_at_ms INTEGER NOT NULL,
      expires_at_ms INTEGER NOT NULL,
      updated_at_ms INTEGER NOT NULL,
+     trace_context TEXT,
+     version INTEGER NOT NULL DEFAULT 1,
+     lease_owner TEXT,
+     lease_until_ms INTEGER NOT NULL DEFAULT 0,
+     outbox_json TEXT,
+     outbox_lease_until_ms INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (tenant_id, message_id)
-   );`,
+   );
+   INSERT INTO deliveries (tenant_id, message_id, phone_number_id, recipient, lane_seq, content_json, state, attempts, wa_message_id,
+     last_error_code, last_error_title, next_attempt_at_ms, accepted_at_ms, expires_at_ms, updated_at_ms)
+   SELECT tenant_id, message_id, phone_number_id, recipient, rowid,
+     CASE WHEN state = 'PENDING' OR state = 'SENT' THEN content_json ELSE NULL END, state, attempts, wa_message_id,
+     last_error_code, last_error_title, CASE WHEN state = 'PENDING' THEN COALESCE(next_attempt_at_ms, updated_at_ms) END,
+     updated_at_ms, expires_at_ms, updated_at_ms
+   FROM deliveries_v1;
+   DROP TABLE deliveries_v1;
+   CREATE INDEX deliveries_due ON deliveries (next_attempt_at_ms) WHERE state = 'PENDING';
+   CREATE INDEX deliveries_lane ON deliveries (phone_number_id, recipient, lane_seq) WHERE state = 'PENDING';
+   CREATE INDEX deliveries_deadline ON deliveries (expires_at_ms) WHERE state IN ('PENDING', 'SENT');
+   CREATE INDEX deliveries_outbox ON deliveries (outbox_lease_until_ms) WHERE outbox_json IS NOT NULL;
+   CREATE TABLE limiters (key TEXT PRIMARY KEY, state_json TEXT NOT NULL);`,
 ];
 
 interface DeliveryRow {
   tenant_id: string;
   message_id: string;
-  recipient: string;
   phone_number_id: string;
-  content_json: string;
+  recipient: string;
+  lane_seq: number;
+  content_json: string | null;
   state: string;
   attempts: number;
   wa_message_id: string | null;
   last_error_code: number | null;
   last_error_title: string | null;
   next_attempt_at_ms: number | null;
+  accepted_at_ms: number;
   expires_at_ms: number;
   updated_at_ms: number;
+  trace_context: string | null;
+  version: number;
+  lease_owner: string | null;
+  lease_until_ms: number;
+  outbox_json: string | null;
 }
 
-function toDelivery(row: DeliveryRow): Delivery {
-  return {
+function toStored(row: DeliveryRow): StoredDelivery {
+  const delivery: Delivery = {
     tenantId: row.tenant_id,
     messageId: row.message_id,
-    to: row.recipient,
     phoneNumberId: row.phone_number_id,
-    content: JSON.parse(row.content_json) as DeliveryContent,
+    to: row.recipient,
+    laneSeq: row.lane_seq,
     state: row.state as DeliveryState,
     attempts: row.attempts,
+    acceptedAt: new Date(row.accepted_at_ms),
+    expiresAt: new Date(row.expires_at_ms),
+    updatedAt: new Date(row.updated_at_ms),
+    ...(row.content_json !== null ? { content: JSON.parse(row.content_json) as DeliveryContent } : {}),
     ...(row.wa_message_id !== null ? { waMessageId: row.wa_message_id } : {}),
     ...(row.last_error_code !== null ? { lastErrorCode: row.last_error_code } : {}),
     ...(row.last_error_title !== null ? { lastErrorTitle: row.last_error_title } : {}),
     ...(row.next_attempt_at_ms !== null ? { nextAttemptAt: new Date(row.next_attempt_at_ms) } : {}),
-    expiresAt: new Date(row.expires_at_ms),
-    updatedAt: new Date(row.updated_at_ms),
+    ...(row.trace_context !== null ? { traceContext: row.trace_context } : {}),
+  };
+  return {
+    delivery,
+    version: row.version,
+    ...(row.lease_owner !== null && row.lease_until_ms > 0
+      ? { leaseOwner: row.lease_owner, leaseUntil: new Date(row.lease_until_ms) }
+      : {}),
   };
 }
 
-/** The embedded DeliveryStore: one SQLite file, WAL mode, synchronous commits. */
+function parseOutbox(json: string | null): StoredDeliveryEvent[] {
+  return json ? (JSON.parse(json) as StoredDeliveryEvent[]) : [];
+}
+
+function appendOutbox(json: string | null, event: DeliveryEvent | undefined): string | null {
+  if (!event) return json;
+  const outbox = parseOutbox(json).filter((stored) => stored.eventId !== event.eventId);
+  return JSON.stringify([...outbox, toStoredEvent(event)]);
+}
+
+/** The smallest string greater than every string starting with `prefix`. */
+function prefixEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/**
+ * The embedded DeliveryStore: one SQLite file (WAL, synchronous commits). Several replicas on one machine may share
+ * the file: every read-modify-write runs in an IMMEDIATE transaction, which SQLite serialises across processes.
+ */
 export class SqliteDeliveryStore implements DeliveryStore {
   private readonly db: SqliteDatabase;
 
@@ -63,55 +137,210 @@ export class SqliteDeliveryStore implements DeliveryStore {
     this.db = openSqliteDatabase(file, MIGRATIONS);
   }
 
-  async insertIfAbsent(delivery: Delivery): Promise<Delivery> {
-    this.db
-      .prepare(
-        `INSERT INTO deliveries (tenant_id, message_id, recipient, phone_number_id, content_json, state, attempts, wa_message_id,
-           last_error_code, last_error_title, next_attempt_at_ms, expires_at_ms, updated_at_ms)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (tenant_id, message_id) DO NOTHING`,
-      )
-      .run(
-        delivery.tenantId,
-        delivery.messageId,
-        delivery.to,
-        delivery.phoneNumberId,
-        JSON.stringify(delivery.content),
-        delivery.state,
-        delivery.attempts,
-        delivery.waMessageId ?? null,
-        delivery.lastErrorCode ?? null,
-        delivery.lastErrorTitle ?? null,
-        delivery.nextAttemptAt?.getTime() ?? null,
-        delivery.expiresAt.getTime(),
-        delivery.updatedAt.getTime(),
-      );
-    return (await this.get(delivery.tenantId, delivery.messageId)) as Delivery;
-  }
-
-  async get(tenantId: string, messageId: string): Promise<Delivery | undefined> {
-    const row = this.db.prepare('SELECT * FROM deliveries WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
+  private row(tenantId: string, messageId: string): DeliveryRow | undefined {
+    return this.db.prepare('SELECT * FROM deliveries WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
       DeliveryRow | undefined;
-    return row ? toDelivery(row) : undefined;
   }
 
-  async recordAttempt(tenantId: string, messageId: string, attempt: AttemptRecord): Promise<void> {
-    this.db
+  async insertIfAbsent(delivery: Delivery, event?: DeliveryEvent): Promise<{ inserted: boolean; stored: StoredDelivery }> {
+    return this.db
+      .transaction(() => {
+        const result = this.db
+          .prepare(
+            `INSERT INTO deliveries (tenant_id, message_id, phone_number_id, recipient, lane_seq, content_json, state, attempts, wa_message_id,
+               last_error_code, last_error_title, next_attempt_at_ms, accepted_at_ms, expires_at_ms, updated_at_ms, trace_context, outbox_json)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (tenant_id, message_id) DO NOTHING`,
+          )
+          .run(
+            delivery.tenantId,
+            delivery.messageId,
+            delivery.phoneNumberId,
+            delivery.to,
+            delivery.laneSeq,
+            delivery.content && !CONTENT_FREE_STATES.has(delivery.state) ? JSON.stringify(delivery.content) : null,
+            delivery.state,
+            delivery.attempts,
+            delivery.waMessageId ?? null,
+            delivery.lastErrorCode ?? null,
+            delivery.lastErrorTitle ?? null,
+            delivery.state === 'PENDING' ? (delivery.nextAttemptAt ?? delivery.acceptedAt).getTime() : null,
+            delivery.acceptedAt.getTime(),
+            delivery.expiresAt.getTime(),
+            delivery.updatedAt.getTime(),
+            delivery.traceContext ?? null,
+            appendOutbox(null, event),
+          );
+        return { inserted: result.changes === 1, stored: toStored(this.row(delivery.tenantId, delivery.messageId) as DeliveryRow) };
+      })
+      .immediate();
+  }
+
+  async get(tenantId: string, messageId: string): Promise<StoredDelivery | undefined> {
+    const row = this.row(tenantId, messageId);
+    return row ? toStored(row) : undefined;
+  }
+
+  async claimDue(options: {
+    now: Date;
+    limit: number;
+    owner: string;
+    leaseMs: number;
+    excludePhoneNumberIds: readonly string[];
+  }): Promise<StoredDelivery[]> {
+    const now = options.now.getTime();
+    return this.db
+      .transaction(() => {
+        const rows = this.db
+          .prepare(
+            `SELECT * FROM deliveries d
+             WHERE d.state = 'PENDING' AND d.next_attempt_at_ms <= @now AND d.lease_until_ms <= @now
+               AND d.phone_number_id NOT IN (SELECT value FROM json_each(@excluded))
+               AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'PENDING' AND e.phone_number_id = d.phone_number_id
+                                 AND e.recipient = d.recipient AND e.lane_seq < d.lane_seq)
+             ORDER BY d.next_attempt_at_ms LIMIT @limit`,
+          )
+          .all({ now, excluded: JSON.stringify(options.excludePhoneNumberIds), limit: options.limit }) as DeliveryRow[];
+        const lease = this.db.prepare(
+          'UPDATE deliveries SET lease_owner = ?, lease_until_ms = ?, version = version + 1 WHERE tenant_id = ? AND message_id = ?',
+        );
+        return rows.map((row) => {
+          lease.run(options.owner, now + options.leaseMs, row.tenant_id, row.message_id);
+          return toStored({ ...row, lease_owner: options.owner, lease_until_ms: now + options.leaseMs, version: row.version + 1 });
+        });
+      })
+      .immediate();
+  }
+
+  async update(
+    tenantId: string,
+    messageId: string,
+    expectedVersion: number,
+    update: DeliveryUpdate,
+    event?: DeliveryEvent,
+  ): Promise<boolean> {
+    return this.db
+      .transaction(() => {
+        const current = this.db
+          .prepare('SELECT version, outbox_json FROM deliveries WHERE tenant_id = ? AND message_id = ?')
+          .get(tenantId, messageId) as { version: number; outbox_json: string | null } | undefined;
+        if (!current || current.version !== expectedVersion) return false;
+        this.db
+          .prepare(
+            `UPDATE deliveries SET state = ?, attempts = ?, wa_message_id = COALESCE(?, wa_message_id), last_error_code = ?,
+               last_error_title = ?, next_attempt_at_ms = ?, updated_at_ms = ?,
+               content_json = CASE WHEN ? THEN NULL ELSE content_json END,
+               version = version + 1, lease_owner = NULL, lease_until_ms = 0, outbox_json = ?
+             WHERE tenant_id = ? AND message_id = ?`,
+          )
+          .run(
+            update.state,
+            update.attempts,
+            update.waMessageId ?? null,
+            update.lastErrorCode ?? null,
+            update.lastErrorTitle ?? null,
+            update.state === 'PENDING' ? (update.nextAttemptAt ?? update.updatedAt).getTime() : null,
+            update.updatedAt.getTime(),
+            CONTENT_FREE_STATES.has(update.state) ? 1 : 0,
+            appendOutbox(current.outbox_json, event),
+            tenantId,
+            messageId,
+          );
+        return true;
+      })
+      .immediate();
+  }
+
+  async listExpired(now: Date, limit: number): Promise<StoredDelivery[]> {
+    const rows = this.db
       .prepare(
-        `UPDATE deliveries SET state = ?, attempts = ?, wa_message_id = COALESCE(?, wa_message_id), last_error_code = ?, last_error_title = ?,
-           next_attempt_at_ms = ?, updated_at_ms = ? WHERE tenant_id = ? AND message_id = ?`,
+        `SELECT * FROM deliveries WHERE state IN ('PENDING', 'SENT') AND expires_at_ms <= @now AND lease_until_ms <= @now
+         ORDER BY expires_at_ms LIMIT @limit`,
       )
-      .run(
-        attempt.state,
-        attempt.attempts,
-        attempt.waMessageId ?? null,
-        attempt.lastErrorCode ?? null,
-        attempt.lastErrorTitle ?? null,
-        attempt.nextAttemptAt?.getTime() ?? null,
-        attempt.updatedAt.getTime(),
-        tenantId,
-        messageId,
-      );
+      .all({ now: now.getTime(), limit }) as DeliveryRow[];
+    return rows.map(toStored);
+  }
+
+  async claimAnnouncements(options: { now: Date; limit: number; leaseMs: number }): Promise<PendingAnnouncements[]> {
+    const now = options.now.getTime();
+    return this.db
+      .transaction(() => {
+        const rows = this.db
+          .prepare(
+            `SELECT tenant_id, message_id, outbox_json FROM deliveries
+             WHERE outbox_json IS NOT NULL AND outbox_lease_until_ms <= ? ORDER BY outbox_lease_until_ms LIMIT ?`,
+          )
+          .all(now, options.limit) as { tenant_id: string; message_id: string; outbox_json: string }[];
+        const lease = this.db.prepare('UPDATE deliveries SET outbox_lease_until_ms = ? WHERE tenant_id = ? AND message_id = ?');
+        return rows.map((row) => {
+          lease.run(now + options.leaseMs, row.tenant_id, row.message_id);
+          return { tenantId: row.tenant_id, messageId: row.message_id, events: parseOutbox(row.outbox_json).map(fromStoredEvent) };
+        });
+      })
+      .immediate();
+  }
+
+  async markAnnounced(tenantId: string, messageId: string, eventIds: readonly string[]): Promise<void> {
+    this.db
+      .transaction(() => {
+        const row = this.db
+          .prepare('SELECT outbox_json FROM deliveries WHERE tenant_id = ? AND message_id = ?')
+          .get(tenantId, messageId) as { outbox_json: string | null } | undefined;
+        if (!row) return;
+        const left = parseOutbox(row.outbox_json).filter((event) => !eventIds.includes(event.eventId));
+        this.db
+          .prepare('UPDATE deliveries SET outbox_json = ?, outbox_lease_until_ms = 0 WHERE tenant_id = ? AND message_id = ?')
+          .run(left.length > 0 ? JSON.stringify(left) : null, tenantId, messageId);
+      })
+      .immediate();
+  }
+
+  async changeLimiters<R>(changes: readonly { key: string; change: LimiterChange<R> }[]): Promise<R[]> {
+    const read = this.db.prepare('SELECT state_json FROM limiters WHERE key = ?');
+    const write = this.db.prepare(
+      'INSERT INTO limiters (key, state_json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET state_json = excluded.state_json',
+    );
+    return this.db
+      .transaction(() =>
+        changes.map(({ key, change }) => {
+          const row = read.get(key) as { state_json: string } | undefined;
+          const { next, result } = change(row ? (JSON.parse(row.state_json) as LimiterState) : undefined);
+          write.run(key, JSON.stringify(next));
+          return result;
+        }),
+      )
+      .immediate();
+  }
+
+  async listLimiters(prefix: string): Promise<{ key: string; state: LimiterState }[]> {
+    const rows = this.db.prepare('SELECT key, state_json FROM limiters WHERE key >= ? AND key < ?').all(prefix, prefixEnd(prefix)) as {
+      key: string;
+      state_json: string;
+    }[];
+    return rows.map((row) => ({ key: row.key, state: JSON.parse(row.state_json) as LimiterState }));
+  }
+
+  async pruneLimiters(prefix: string, idleBefore: Date): Promise<number> {
+    return this.db
+      .prepare(
+        "DELETE FROM limiters WHERE key >= ? AND key < ? AND json_extract(state_json, '$.tatMs') < ? AND COALESCE(json_extract(state_json, '$.pairBackoffExponent'), 0) = 0",
+      )
+      .run(prefix, prefixEnd(prefix), idleBefore.getTime()).changes;
+  }
+
+  async backlog(): Promise<DeliveryBacklog> {
+    const pending = this.db
+      .prepare("SELECT COUNT(*) AS n, MIN(accepted_at_ms) AS oldest FROM deliveries WHERE state = 'PENDING'")
+      .get() as {
+      n: number;
+      oldest: number | null;
+    };
+    const unannounced = this.db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE outbox_json IS NOT NULL').get() as { n: number };
+    return {
+      pending: pending.n,
+      ...(pending.oldest !== null ? { oldestPendingAcceptedAt: new Date(pending.oldest) } : {}),
+      unannounced: unannounced.n,
+    };
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,79 @@
-import type { AttemptRecord, Delivery } from './delivery';
+import type { Delivery, DeliveryEvent, DeliveryUpdate } from './delivery';
+import type { LimiterChange, LimiterState } from './limiter-state';
 
-/** delivery-retry's storage port. Every method is scoped by tenant. */
+/** A delivery as stored, with the version every conditional write checks. */
+export interface StoredDelivery {
+  readonly delivery: Delivery;
+  /** Bumped by every state change (claims included); a write with an older version changes nothing. */
+  readonly version: number;
+  /** Set while a replica works on the delivery; another replica may take it over once `leaseUntil` has passed. */
+  readonly leaseOwner?: string;
+  readonly leaseUntil?: Date;
+}
+
+/** Events recorded by a state change and not yet published (the outbox). */
+export interface PendingAnnouncements {
+  readonly tenantId: string;
+  readonly messageId: string;
+  readonly events: readonly DeliveryEvent[];
+}
+
+/** Counts for the queue-depth and oldest-pending metrics. */
+export interface DeliveryBacklog {
+  readonly pending: number;
+  /** Acceptance time of the oldest PENDING delivery. */
+  readonly oldestPendingAcceptedAt?: Date;
+  readonly unannounced: number;
+}
+
+/**
+ * delivery-retry's storage port: deliveries (the durable schedule: nothing lives only in a timer), their outbox of
+ * events, and the limiter states replicas share. Every write is durable when its promise resolves.
+ */
 export interface DeliveryStore {
-  /** Stores a new PENDING delivery unless one exists for the message; returns the stored one either way. */
-  insertIfAbsent(delivery: Delivery): Promise<Delivery>;
-  get(tenantId: string, messageId: string): Promise<Delivery | undefined>;
-  /** Records an attempt's outcome; durable when the promise resolves. */
-  recordAttempt(tenantId: string, messageId: string, attempt: AttemptRecord): Promise<void>;
+  /** Stores a delivery unless one exists for the message (possibly a CANCELED tombstone); returns the stored one. */
+  insertIfAbsent(delivery: Delivery, event?: DeliveryEvent): Promise<{ inserted: boolean; stored: StoredDelivery }>;
+  get(tenantId: string, messageId: string): Promise<StoredDelivery | undefined>;
+
+  /**
+   * Leases up to `limit` deliveries that are due now: PENDING, next attempt due, not leased by anyone, phone number
+   * not in `excludePhoneNumberIds`, and first in their lane (no PENDING delivery from the same number to the same
+   * recipient with a smaller laneSeq). Most overdue first. Each claim bumps the version.
+   */
+  claimDue(options: {
+    now: Date;
+    limit: number;
+    owner: string;
+    leaseMs: number;
+    excludePhoneNumberIds: readonly string[];
+  }): Promise<StoredDelivery[]>;
+
+  /**
+   * Applies `update` (and records `event` in the outbox) if the delivery is still at `expectedVersion`; clears any
+   * lease. Content is deleted with it when the new state needs none. False, and nothing written, if the version
+   * moved on.
+   */
+  update(tenantId: string, messageId: string, expectedVersion: number, update: DeliveryUpdate, event?: DeliveryEvent): Promise<boolean>;
+
+  /** PENDING or SENT deliveries whose deadline has passed and that nobody holds a lease on, oldest deadline first. */
+  listExpired(now: Date, limit: number): Promise<StoredDelivery[]>;
+
+  /** Leases up to `limit` deliveries with unpublished events (outbox), for `leaseMs`. */
+  claimAnnouncements(options: { now: Date; limit: number; leaseMs: number }): Promise<PendingAnnouncements[]>;
+  /** Removes published events from a delivery's outbox. */
+  markAnnounced(tenantId: string, messageId: string, eventIds: readonly string[]): Promise<void>;
+
+  /** Applies each change atomically per key (all in one transaction where the backend can). */
+  changeLimiters<R>(changes: readonly { key: string; change: LimiterChange<R> }[]): Promise<R[]>;
+  /** Limiter states whose key starts with `prefix`. */
+  listLimiters(prefix: string): Promise<{ key: string; state: LimiterState }[]>;
+
+  /**
+   * Deletes limiter states under `prefix` that carry no information any more (their GCRA time is before
+   * `idleBefore` and no backoff is active), so pair states do not pile up for every customer ever messaged.
+   */
+  pruneLimiters(prefix: string, idleBefore: Date): Promise<number>;
+
+  backlog(): Promise<DeliveryBacklog>;
   close(): Promise<void>;
 }

@@ -1,60 +1,131 @@
-/** What delivery-retry delivers: a text message for now. */
-export interface DeliveryContent {
-  readonly kind: 'text';
-  readonly body: string;
-  readonly previewUrl: boolean;
-}
+/** What delivery-retry delivers. Only text exists today; each new kind is one more member of this union. */
+export type DeliveryContent = { readonly kind: 'text'; readonly body: string; readonly previewUrl: boolean };
 
-export type DeliveryState = 'PENDING' | 'SENT' | 'FAILED' | 'EXPIRED';
+/**
+ * Where delivery of one message stands, as delivery-retry tracks it:
+ * PENDING (waiting for an attempt) -> SENT (Meta returned a wamid) -> DELIVERED (a webhook confirmed delivery or
+ * read). FAILED, EXPIRED and CANCELED end it. Only PENDING (and SENT, for a failure Meta reports later that is worth
+ * another attempt) can still change.
+ */
+export type DeliveryState = 'PENDING' | 'SENT' | 'DELIVERED' | 'FAILED' | 'EXPIRED' | 'CANCELED';
 
-/** delivery-retry's record of one message: the source of truth for whether it was handed to WhatsApp. */
+/** States after which the content is never needed again, so it is deleted. */
+export const CONTENT_FREE_STATES: ReadonlySet<DeliveryState> = new Set(['DELIVERED', 'FAILED', 'EXPIRED', 'CANCELED']);
+
+/** delivery-retry's record of one message: the source of truth for whether and when it is (re)sent. */
 export interface Delivery {
   readonly tenantId: string;
   readonly messageId: string;
-  readonly to: string;
   readonly phoneNumberId: string;
-  readonly content: DeliveryContent;
+  /** Recipient, E.164. */
+  readonly to: string;
+  /**
+   * Acceptance order (the MessageAccepted stream sequence): messages from one number to one recipient go out in this
+   * order, each waiting until the one before it is no longer PENDING.
+   */
+  readonly laneSeq: number;
+  /** Undefined once deleted (see CONTENT_FREE_STATES). */
+  readonly content?: DeliveryContent;
   readonly state: DeliveryState;
   /** Calls made to the Cloud API. */
   readonly attempts: number;
   readonly waMessageId?: string;
   readonly lastErrorCode?: number;
   readonly lastErrorTitle?: string;
+  /** When the next attempt is due (PENDING only). */
   readonly nextAttemptAt?: Date;
+  readonly acceptedAt: Date;
   readonly expiresAt: Date;
   readonly updatedAt: Date;
+  /** W3C traceparent of the message's trace, so each attempt joins it. */
+  readonly traceContext?: string;
 }
 
-/** The result of one attempt, to record before anything is acknowledged. */
-export interface AttemptRecord {
+/** A delivery outcome other services need to know about (published through the store's outbox). */
+export interface DeliveryEvent {
+  /** Stable per message and outcome, so re-publishing after a crash is idempotent downstream. */
+  readonly eventId: string;
+  readonly tenantId: string;
+  readonly messageId: string;
+  /** ACCEPTED reports an attempt that will be retried (the status does not change). */
+  readonly status: 'ACCEPTED' | 'SENT' | 'FAILED' | 'EXPIRED' | 'CANCELED';
+  readonly recipient: string;
+  readonly attempt: number;
+  readonly waMessageId?: string;
+  readonly occurredAt: Date;
+  readonly errorCode?: number;
+  readonly errorTitle?: string;
+  readonly nextAttemptAt?: Date;
+  readonly traceContext?: string;
+}
+
+/** The state change one attempt (or expiry, cancel, webhook) makes, recorded with its events in one write. */
+export interface DeliveryUpdate {
   readonly state: DeliveryState;
   readonly attempts: number;
   readonly waMessageId?: string;
+  /** Undefined clears the last error. */
   readonly lastErrorCode?: number;
   readonly lastErrorTitle?: string;
   readonly nextAttemptAt?: Date;
   readonly updatedAt: Date;
 }
 
-/**
- * The delivery after `attempt` is recorded, as the store records it (DeliveryStore.recordAttempt): state, attempts,
- * errors, next attempt and time are replaced (an absent error clears the old one); the wamid is kept once known.
- */
-export function withAttempt(delivery: Delivery, attempt: AttemptRecord): Delivery {
-  const waMessageId = attempt.waMessageId ?? delivery.waMessageId;
+/** The delivery after `update` is recorded, exactly as the store records it. */
+export function applyUpdate(delivery: Delivery, update: DeliveryUpdate): Delivery {
+  const waMessageId = update.waMessageId ?? delivery.waMessageId;
+  const content = CONTENT_FREE_STATES.has(update.state) ? undefined : delivery.content;
   return {
     tenantId: delivery.tenantId,
     messageId: delivery.messageId,
-    to: delivery.to,
     phoneNumberId: delivery.phoneNumberId,
-    content: delivery.content,
+    to: delivery.to,
+    laneSeq: delivery.laneSeq,
+    acceptedAt: delivery.acceptedAt,
     expiresAt: delivery.expiresAt,
-    state: attempt.state,
-    attempts: attempt.attempts,
-    updatedAt: attempt.updatedAt,
+    state: update.state,
+    attempts: update.attempts,
+    updatedAt: update.updatedAt,
+    ...(content !== undefined ? { content } : {}),
     ...(waMessageId !== undefined ? { waMessageId } : {}),
-    ...(attempt.lastErrorCode !== undefined ? { lastErrorCode: attempt.lastErrorCode } : {}),
-    ...(attempt.lastErrorTitle !== undefined ? { lastErrorTitle: attempt.lastErrorTitle } : {}),
-    ...(attempt.nextAttemptAt !== undefined ? { nextAttemptAt: attempt.nextAttemptAt } : {}),
+    ...(update.lastErrorCode !== undefined ? { lastErrorCode: update.lastErrorCode } : {}),
+    ...(update.lastErrorTitle !== undefined ? { lastErrorTitle: update.lastErrorTitle } : {}),
+    ...(update.state === 'PENDING' && update.nextAttemptAt !== undefined ? { nextAttemptAt: update.nextAttemptAt } : {}),
+    ...(delivery.traceContext !== undefined ? { traceContext: delivery.traceContext } : {}),
   };
+}
+
+/** The event that announces a delivery's current state (undefined for DELIVERED: receipt announced that already). */
+export function eventFor(delivery: Delivery): DeliveryEvent | undefined {
+  if (delivery.state === 'DELIVERED') return undefined;
+  const common = {
+    tenantId: delivery.tenantId,
+    messageId: delivery.messageId,
+    recipient: delivery.to,
+    attempt: delivery.attempts,
+    occurredAt: delivery.updatedAt,
+    ...(delivery.lastErrorCode !== undefined ? { errorCode: delivery.lastErrorCode } : {}),
+    ...(delivery.lastErrorTitle !== undefined ? { errorTitle: delivery.lastErrorTitle } : {}),
+    ...(delivery.traceContext !== undefined ? { traceContext: delivery.traceContext } : {}),
+  };
+  switch (delivery.state) {
+    case 'PENDING':
+      // One per attempt: an attempt that will be retried.
+      return {
+        ...common,
+        eventId: `${delivery.messageId}:delivery:attempt:${delivery.attempts}`,
+        status: 'ACCEPTED',
+        nextAttemptAt: delivery.nextAttemptAt,
+      };
+    case 'SENT':
+      // Per attempt too: a message Meta failed later may be sent again and get another wamid.
+      return {
+        ...common,
+        eventId: `${delivery.messageId}:delivery:sent:${delivery.attempts}`,
+        status: 'SENT',
+        waMessageId: delivery.waMessageId,
+      };
+    default:
+      return { ...common, eventId: `${delivery.messageId}:delivery:${delivery.state.toLowerCase()}`, status: delivery.state };
+  }
 }

@@ -1,11 +1,12 @@
-/** One text message to send through the Cloud API. */
-export interface CloudApiTextMessage {
+import type { DeliveryContent } from './delivery';
+
+/** One message to send through the Cloud API. */
+export interface CloudApiMessage {
   readonly phoneNumberId: string;
   readonly accessToken: string;
   /** E.164 recipient. */
   readonly to: string;
-  readonly body: string;
-  readonly previewUrl: boolean;
+  readonly content: DeliveryContent;
 }
 
 /** What the Cloud API answered. */
@@ -18,5 +19,5 @@ export type CloudApiSendOutcome =
 
 /** The WhatsApp Cloud API as delivery-retry needs it. */
 export interface WhatsAppClient {
-  sendText(message: CloudApiTextMessage): Promise<CloudApiSendOutcome>;
+  send(message: CloudApiMessage): Promise<CloudApiSendOutcome>;
 }

@@ -1,40 +1,72 @@
-import { InvalidArgumentError, NotFoundError } from '@waygate/domain';
-import { unaryHandler } from '@waygate/grpc';
-import { DeliveryState, type DeliveryAdminServiceServer, type GetDeliveryRequest, type GetDeliveryResponse } from '@waygate/proto';
-import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
-import type { DeliveryState as DomainState } from '../domain/delivery';
-import type { DeliveryService } from '../domain/delivery-service';
+import { AbortedError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@waygate/domain';
+import { unaryHandler } from '@waygate/grpc';
+import {
+  DeliveryState,
+  type CancelDeliveryRequest,
+  type CancelDeliveryResponse,
+  type Delivery as ProtoDelivery,
+  type DeliveryAdminServiceServer,
+  type GetDeliveryRequest,
+  type GetDeliveryResponse,
+} from '@waygate/proto';
+import type { TenantDirectory } from '@waygate/tenancy';
+import type { Delivery, DeliveryState as DomainState } from '../domain/delivery';
+import type { DeliveryEngine } from '../domain/delivery-engine';
 
 const STATE: Readonly<Record<DomainState, DeliveryState>> = {
   PENDING: DeliveryState.DELIVERY_STATE_PENDING,
   SENT: DeliveryState.DELIVERY_STATE_SENT,
+  // The proto has no DELIVERED: for delivery-retry a delivered message is simply one WhatsApp accepted.
+  DELIVERED: DeliveryState.DELIVERY_STATE_SENT,
   FAILED: DeliveryState.DELIVERY_STATE_FAILED,
   EXPIRED: DeliveryState.DELIVERY_STATE_EXPIRED,
+  CANCELED: DeliveryState.DELIVERY_STATE_CANCELED,
 };
 
-/** gRPC DeliveryAdminService: a tenant's view of delivery state (no content). */
-export function createDeliveryAdminHandler(service: DeliveryService, tenants: TenantDirectory, logger: Logger): DeliveryAdminServiceServer {
+function toProto(delivery: Delivery): ProtoDelivery {
+  return {
+    messageId: delivery.messageId,
+    state: STATE[delivery.state],
+    attempts: delivery.attempts,
+    waMessageId: delivery.waMessageId ?? '',
+    lastErrorCode: delivery.lastErrorCode ?? 0,
+    lastErrorTitle: delivery.lastErrorTitle ?? '',
+    nextAttemptAt: delivery.nextAttemptAt,
+    expiresAt: delivery.expiresAt,
+  };
+}
+
+function requireMessageId(messageId: string): void {
+  if (!messageId) throw new InvalidArgumentError([{ field: 'message_id', reason: 'REQUIRED', description: 'message_id is required' }]);
+}
+
+/** gRPC DeliveryAdminService: a tenant's view of delivery state (no content), and cancellation. */
+export function createDeliveryAdminHandler(engine: DeliveryEngine, tenants: TenantDirectory, logger: Logger): DeliveryAdminServiceServer {
   return {
     getDelivery: unaryHandler<GetDeliveryRequest, GetDeliveryResponse>(tenants, logger, async (request, tenant) => {
-      if (!request.messageId)
-        throw new InvalidArgumentError([{ field: 'message_id', reason: 'REQUIRED', description: 'message_id is required' }]);
-      const delivery = await service.get(tenant.id, request.messageId);
+      requireMessageId(request.messageId);
+      const delivery = await engine.get(tenant.id, request.messageId);
       if (!delivery) throw new NotFoundError('delivery', request.messageId);
-      return {
-        delivery: {
-          messageId: delivery.messageId,
-          state: STATE[delivery.state],
-          attempts: delivery.attempts,
-          waMessageId: delivery.waMessageId ?? '',
-          lastErrorCode: delivery.lastErrorCode ?? 0,
-          lastErrorTitle: delivery.lastErrorTitle ?? '',
-          nextAttemptAt: delivery.nextAttemptAt,
-          expiresAt: delivery.expiresAt,
-        },
-      };
+      return { delivery: toProto(delivery) };
     }),
-    // Placeholder while issue 4 lands (replaced in this change set).
-    cancelDelivery: (_call, callback) => callback({ code: 12, details: 'CancelDelivery is not implemented yet' }),
+
+    cancelDelivery: unaryHandler<CancelDeliveryRequest, CancelDeliveryResponse>(tenants, logger, async (request, tenant) => {
+      requireMessageId(request.messageId);
+      const outcome = await engine.cancel(tenant.id, request.messageId);
+      logger.info({ tenant_id: tenant.id, message_id: request.messageId, outcome: outcome.kind }, 'cancel requested');
+      switch (outcome.kind) {
+        case 'canceled':
+          return { delivery: toProto(outcome.delivery) };
+        case 'in-flight':
+          throw new AbortedError('a send of this message is in flight; call again to see whether it was canceled or sent');
+        case 'settled':
+          throw new FailedPreconditionError(`message is already ${outcome.delivery.state}; only messages not yet sent can be canceled`, {
+            type: 'MESSAGE_STATE',
+            subject: `messages/${request.messageId}`,
+            description: `delivery state is ${outcome.delivery.state}`,
+          });
+      }
+    }),
   };
 }

@@ -1,0 +1,418 @@
+import { after, afterEach, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { createTempDir } from '@waygate/testing';
+import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
+import { createCloudApiClient } from '../adapters/cloud-api-client';
+import { SqliteDeliveryStore } from '../adapters/sqlite-delivery-store';
+import type { DeliveryEvent } from './delivery';
+import {
+  createDeliveryEngine,
+  type AcceptedMessage,
+  type DeliveryEngine,
+  type DeliveryMetrics,
+  type EngineSettings,
+} from './delivery-engine';
+import { numberLimiterKey, pairLimiterKey } from './limiter-state';
+import { DEFAULT_GOVERNOR_SETTINGS } from './throughput-governor';
+
+const phoneNumber = { id: '1000001', displayPhoneNumber: '+15550001111', accessToken: 'token-acme', wabaId: '900', throughputMps: 1000 };
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+let simulator: WhatsAppSimulator;
+let dir: ReturnType<typeof createTempDir>;
+let store: SqliteDeliveryStore;
+let published: DeliveryEvent[];
+let counted: string[];
+let nowMs: number;
+let engine: DeliveryEngine;
+let laneSeq = 0;
+
+before(async () => {
+  simulator = await startSimulator({
+    appSecret: 'secret',
+    phoneNumbers: [phoneNumber],
+    seed: 1,
+    enforceCustomerServiceWindow: false,
+    pairRateLimit: false,
+  });
+});
+after(() => simulator.stop());
+
+const metrics: DeliveryMetrics = {
+  attempt: (outcome, code) => counted.push(`attempt:${outcome}:${code ?? ''}`),
+  retry: (reason) => counted.push(`retry:${reason}`),
+  expired: () => counted.push('expired'),
+  throttled: (_number, by) => counted.push(`throttled:${by}`),
+};
+
+function makeEngine(overrides: Partial<EngineSettings> = {}, lookup = true): DeliveryEngine {
+  return createDeliveryEngine({
+    store,
+    client: createCloudApiClient({ baseUrl: simulator.url, version: 'v23.0', timeoutMs: 2000 }),
+    publisher: { publish: async (event) => void published.push(event) },
+    phoneNumber: (tenantId, id) =>
+      lookup && tenantId === 'acme' && id === phoneNumber.id ? { accessToken: phoneNumber.accessToken, throughputMps: 1000 } : undefined,
+    clock: { now: () => new Date(nowMs) },
+    settings: {
+      owner: 'test',
+      concurrency: 16,
+      pollIntervalMs: 50,
+      leaseMs: 30_000,
+      retry: { baseMs: 1000, maxMs: 60_000 },
+      governor: DEFAULT_GOVERNOR_SETTINGS,
+      ...overrides,
+    },
+    metrics,
+    random: () => 1,
+    // Waiting for a send slot moves the test clock instead of sleeping.
+    waitUntil: async (atMs) => {
+      nowMs = Math.max(nowMs, atMs);
+    },
+  });
+}
+
+beforeEach(() => {
+  dir = createTempDir();
+  store = new SqliteDeliveryStore(path.join(dir.path, 'delivery.sqlite'));
+  published = [];
+  counted = [];
+  nowMs = Date.now();
+  simulator.reset();
+  simulator.clearSendFailures();
+  engine = makeEngine();
+});
+afterEach(async () => {
+  await store.close();
+  dir.remove();
+});
+
+let counter = 0;
+function accepted(overrides: Partial<AcceptedMessage> = {}): AcceptedMessage {
+  counter++;
+  return {
+    tenantId: 'acme',
+    messageId: `msg_${counter}`,
+    to: '+4915112345678',
+    phoneNumberId: phoneNumber.id,
+    content: { kind: 'text', body: `hello ${counter}`, previewUrl: false },
+    acceptedAt: new Date(nowMs),
+    expiresAt: new Date(nowMs + DAY),
+    laneSeq: ++laneSeq,
+    ...overrides,
+  };
+}
+
+const sentBodies = () => simulator.sentMessages().map((m) => (m.body.text as { body: string }).body);
+const statuses = (messageId: string) => published.filter((e) => e.messageId === messageId).map((e) => e.status);
+
+test('a message the Cloud API accepts is recorded SENT with its wamid, then announced with attempt and recipient', async () => {
+  const message = await engine.intake(accepted({ traceContext: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }));
+  assert.equal((await engine.runOnce()).attempted, 1);
+  const sent = simulator.sentMessages().at(-1);
+  const delivery = await engine.get('acme', message.messageId);
+  assert.deepEqual([delivery?.state, delivery?.waMessageId, delivery?.attempts], ['SENT', sent?.wamid, 1]);
+  assert.ok(delivery?.content, 'content kept until delivered: a later async failure may need another send');
+  assert.deepEqual(
+    published.map((e) => [e.eventId, e.status, e.waMessageId, e.attempt, e.recipient, e.traceContext]),
+    [[`${message.messageId}:delivery:sent:1`, 'SENT', sent?.wamid, 1, message.to, message.traceContext]],
+  );
+  assert.equal((await engine.runOnce()).attempted, 0, 'a SENT message is never sent again');
+  assert.deepEqual(counted, ['attempt:sent:']);
+});
+
+test('intake is idempotent: a redelivered MessageAccepted neither duplicates nor re-sends', async () => {
+  const message = accepted();
+  await engine.intake(message);
+  await engine.runOnce();
+  await engine.intake(message);
+  await engine.runOnce();
+  assert.equal(simulator.sentMessages().length, 1);
+});
+
+test('messages from one number to one recipient go out in acceptance order; a retrying head holds only its own lane', async () => {
+  simulator.injectSendFailures({ count: 1, httpStatus: 500, code: 131000, message: 'Something went wrong' });
+  const first = await engine.intake(accepted({ content: { kind: 'text', body: 'first', previewUrl: false } }));
+  await engine.intake(accepted({ content: { kind: 'text', body: 'second', previewUrl: false } }));
+  await engine.intake(accepted({ to: '+4915100000001', content: { kind: 'text', body: 'other recipient', previewUrl: false } }));
+  await engine.runOnce();
+  assert.deepEqual(sentBodies(), ['other recipient'], 'the failed head blocks only its lane');
+  assert.deepEqual(statuses(first.messageId), ['ACCEPTED']);
+  const pendingHead = published.find((e) => e.messageId === first.messageId);
+  assert.deepEqual([pendingHead?.attempt, pendingHead?.errorCode, pendingHead?.nextAttemptAt?.getTime()], [1, 131000, nowMs + 1000]);
+  nowMs += 1000;
+  await engine.runOnce();
+  nowMs += 1;
+  await engine.runOnce();
+  assert.deepEqual(sentBodies(), ['other recipient', 'first', 'second']);
+  assert.deepEqual(
+    counted.filter((c) => c.startsWith('retry')),
+    ['retry:transient'],
+  );
+});
+
+test("a permanent Meta error fails the message with Meta's code and deletes its content", async () => {
+  simulator.injectSendFailures({ count: 1, httpStatus: 400, code: 131047, message: 'Re-engagement message' });
+  const message = await engine.intake(accepted());
+  await engine.runOnce();
+  const delivery = await engine.get('acme', message.messageId);
+  assert.deepEqual([delivery?.state, delivery?.lastErrorCode, delivery?.content], ['FAILED', 131047, undefined]);
+  assert.deepEqual(
+    published.map((e) => [e.eventId, e.status, e.errorCode]),
+    [[`${message.messageId}:delivery:failed`, 'FAILED', 131047]],
+  );
+});
+
+test('131056 backs off only that recipient, 4^X seconds growing with each hit', async () => {
+  simulator.injectSendFailures({ count: 1, httpStatus: 400, code: 131056, message: 'pair rate' });
+  const throttled = await engine.intake(accepted());
+  await engine.runOnce();
+  const pair = async () => (await store.listLimiters('pair:')).find((l) => l.key === pairLimiterKey(phoneNumber.id, throttled.to))?.state;
+  assert.equal((await engine.get('acme', throttled.messageId))?.nextAttemptAt?.getTime(), nowMs + 4000);
+  assert.equal((await pair())?.pairBackoffExponent, 1);
+  await engine.intake(accepted({ to: '+4915100000002', content: { kind: 'text', body: 'unaffected', previewUrl: false } }));
+  await engine.runOnce();
+  assert.deepEqual(sentBodies(), ['unaffected']);
+  nowMs += 4000;
+  simulator.injectSendFailures({ count: 1, httpStatus: 400, code: 131056, message: 'pair rate' });
+  await engine.runOnce();
+  assert.equal((await engine.get('acme', throttled.messageId))?.nextAttemptAt?.getTime(), nowMs + 16_000, 'second hit: 4^2 s');
+  nowMs += 16_000;
+  await engine.runOnce();
+  assert.equal((await engine.get('acme', throttled.messageId))?.state, 'SENT');
+  assert.equal((await pair())?.pairBackoffExponent, 0, 'a send resets the backoff');
+});
+
+test("the pair rate is respected proactively: a recipient's burst is used up, then one message per interval", async () => {
+  engine = makeEngine({ governor: { ...DEFAULT_GOVERNOR_SETTINGS, pairBurst: 3, pairIntervalMs: 6000 } });
+  for (let i = 0; i < 5; i++) await engine.intake(accepted());
+  await engine.intake(accepted({ to: '+4915100000003' }));
+  for (let i = 0; i < 6; i++) await engine.runOnce();
+  assert.equal(simulator.sentMessages().length, 4, 'burst of 3 to one recipient, plus the other recipient');
+  assert.ok(counted.includes('throttled:pair'));
+  nowMs += 6000 + 50; // the interval, plus the jitter a postponed delivery gets
+  await engine.runOnce();
+  await engine.runOnce();
+  assert.equal(simulator.sentMessages().length, 5, 'then one per 6 s');
+  assert.equal(simulator.sentMessages().filter((m) => m.to === '+4915112345678').length, 4);
+});
+
+test('130429 slows the number down for a while', async () => {
+  simulator.injectSendFailures({ count: 1, httpStatus: 429, code: 130429, message: 'Rate limit hit' });
+  await engine.intake(accepted());
+  await engine.runOnce();
+  const state = (await store.listLimiters('number:')).find((l) => l.key === numberLimiterKey(phoneNumber.id))?.state;
+  assert.deepEqual([state?.slowFactor, state?.slowUntilMs], [0.5, nowMs + DEFAULT_GOVERNOR_SETTINGS.throttleSlowdownMs]);
+  assert.deepEqual(
+    counted.filter((c) => c.startsWith('retry')),
+    ['retry:throughput'],
+  );
+});
+
+test('an outage opens the number circuit: no hot loop, one probe after the cooldown, then recovery', async () => {
+  simulator.injectSendFailures({ httpStatus: 503, code: 2, message: 'Service temporarily unavailable' });
+  for (let i = 0; i < 20; i++) await engine.intake(accepted({ to: `+49151000001${String(i).padStart(2, '0')}` }));
+  const attemptsSeen = () => counted.filter((c) => c.startsWith('attempt')).length;
+  engine = makeEngine({ concurrency: 1 });
+  for (let i = 0; i < 10; i++) await engine.runOnce();
+  assert.equal(attemptsSeen(), DEFAULT_GOVERNOR_SETTINGS.breakerFailureThreshold, 'calls stop once the circuit opens');
+  nowMs += DEFAULT_GOVERNOR_SETTINGS.breakerCooldownMs + 100;
+  for (let i = 0; i < 5; i++) await engine.runOnce();
+  assert.equal(attemptsSeen(), DEFAULT_GOVERNOR_SETTINGS.breakerFailureThreshold + 1, 'one probe when half-open, it fails: open again');
+  simulator.clearSendFailures();
+  nowMs += 2 * DEFAULT_GOVERNOR_SETTINGS.breakerCooldownMs + 100;
+  engine = makeEngine({ concurrency: 32 });
+  await engine.runOnce();
+  assert.equal(simulator.sentMessages().length, 1, 'the probe goes alone');
+  nowMs += 1100;
+  for (let i = 0; i < 3; i++) await engine.runOnce();
+  assert.equal(simulator.sentMessages().length, 20, 'all delivered after recovery');
+});
+
+test('a number without a configured token waits the longest interval and opens its circuit', async () => {
+  engine = makeEngine({}, false);
+  const message = await engine.intake(accepted());
+  await engine.runOnce();
+  const delivery = await engine.get('acme', message.messageId);
+  assert.deepEqual([delivery?.state, delivery?.lastErrorCode, delivery?.nextAttemptAt?.getTime()], ['PENDING', 190, nowMs + 60_000]);
+  assert.equal(simulator.sentMessages().length, 0);
+});
+
+test('a message past its validity expires without a send, and its content is deleted', async () => {
+  simulator.injectSendFailures({ count: 1, httpStatus: 503, code: 2, message: 'unavailable' });
+  const message = await engine.intake(accepted({ expiresAt: new Date(nowMs + 300) }));
+  await engine.runOnce();
+  assert.equal(
+    (await engine.get('acme', message.messageId))?.nextAttemptAt?.getTime(),
+    nowMs + 300,
+    'retries never wait past the deadline',
+  );
+  nowMs += 301;
+  await engine.runOnce();
+  const delivery = await engine.get('acme', message.messageId);
+  assert.deepEqual([delivery?.state, delivery?.content, delivery?.lastErrorCode], ['EXPIRED', undefined, 2]);
+  assert.equal(simulator.sentMessages().length, 0);
+  assert.deepEqual(statuses(message.messageId), ['ACCEPTED', 'EXPIRED']);
+  assert.ok(counted.includes('expired'));
+});
+
+test('30 days: a SENT message not delivered by its deadline expires; a delivered one does not', async () => {
+  const undelivered = await engine.intake(accepted({ expiresAt: new Date(nowMs + 30 * DAY) }));
+  const delivered = await engine.intake(accepted({ to: '+4915100000004', expiresAt: new Date(nowMs + 30 * DAY) }));
+  await engine.runOnce();
+  const wamid = (await engine.get('acme', delivered.messageId))?.waMessageId;
+  assert.equal(
+    await engine.applyWebhookStatus({
+      tenantId: 'acme',
+      messageId: delivered.messageId,
+      status: 'DELIVERED',
+      waMessageId: wamid,
+      occurredAt: new Date(nowMs),
+    }),
+    'applied',
+  );
+  assert.equal((await engine.get('acme', delivered.messageId))?.content, undefined, 'delivered: content no longer needed');
+  nowMs = undelivered.expiresAt.getTime() - 1;
+  await engine.runOnce();
+  assert.equal((await engine.get('acme', undelivered.messageId))?.state, 'SENT');
+  nowMs += 1;
+  await engine.runOnce();
+  assert.deepEqual(
+    [(await engine.get('acme', undelivered.messageId))?.state, (await engine.get('acme', undelivered.messageId))?.content],
+    ['EXPIRED', undefined],
+  );
+  assert.equal((await engine.get('acme', delivered.messageId))?.state, 'DELIVERED');
+  assert.deepEqual(statuses(undelivered.messageId), ['SENT', 'EXPIRED']);
+});
+
+test('131049 reported by webhook after SENT sends the message again, not before 24 hours', async () => {
+  const message = await engine.intake(accepted({ expiresAt: new Date(nowMs + 7 * DAY) }));
+  await engine.runOnce();
+  const firstWamid = (await engine.get('acme', message.messageId))?.waMessageId;
+  const report = {
+    tenantId: 'acme',
+    messageId: message.messageId,
+    status: 'FAILED' as const,
+    waMessageId: firstWamid,
+    errorCode: 131049,
+    occurredAt: new Date(nowMs),
+  };
+  assert.equal(await engine.applyWebhookStatus(report), 'applied');
+  assert.equal((await engine.get('acme', message.messageId))?.nextAttemptAt?.getTime(), nowMs + DAY);
+  assert.equal(await engine.applyWebhookStatus(report), 'ignored', 'the same report again has no effect');
+  nowMs += DAY - 1;
+  await engine.runOnce();
+  assert.equal(simulator.sentMessages().length, 1);
+  nowMs += 1;
+  await engine.runOnce();
+  const resent = await engine.get('acme', message.messageId);
+  assert.equal(simulator.sentMessages().length, 2);
+  assert.notEqual(resent?.waMessageId, firstWamid);
+  assert.deepEqual(statuses(message.messageId), ['SENT', 'ACCEPTED', 'SENT']);
+  assert.deepEqual(
+    published.filter((e) => e.status === 'SENT').map((e) => e.eventId),
+    [`${message.messageId}:delivery:sent:1`, `${message.messageId}:delivery:sent:2`],
+  );
+});
+
+test('a final failure reported by webhook ends the delivery without a second announcement', async () => {
+  const message = await engine.intake(accepted());
+  await engine.runOnce();
+  const wamid = (await engine.get('acme', message.messageId))?.waMessageId;
+  await engine.applyWebhookStatus({
+    tenantId: 'acme',
+    messageId: message.messageId,
+    status: 'FAILED',
+    waMessageId: wamid,
+    errorCode: 131026,
+    occurredAt: new Date(nowMs),
+  });
+  const delivery = await engine.get('acme', message.messageId);
+  assert.deepEqual([delivery?.state, delivery?.lastErrorCode, delivery?.content], ['FAILED', 131026, undefined]);
+  assert.deepEqual(statuses(message.messageId), ['SENT']);
+});
+
+test('cancel: a pending message becomes CANCELED with its content deleted; a sent one cannot be; an unseen one is tombstoned', async () => {
+  simulator.injectSendFailures({ count: 1, httpStatus: 503, code: 2, message: 'unavailable' });
+  const pending = await engine.intake(accepted());
+  await engine.runOnce();
+  const canceled = await engine.cancel('acme', pending.messageId);
+  assert.equal(canceled.kind, 'canceled');
+  assert.deepEqual([canceled.delivery.state, canceled.delivery.content], ['CANCELED', undefined]);
+  assert.equal((await engine.cancel('acme', pending.messageId)).kind, 'canceled', 'idempotent');
+  nowMs += 2000;
+  await engine.runOnce();
+  assert.equal(simulator.sentMessages().length, 0, 'a canceled message is never sent');
+  assert.deepEqual(statuses(pending.messageId), ['ACCEPTED', 'CANCELED']);
+
+  const sent = await engine.intake(accepted());
+  await engine.runOnce();
+  assert.deepEqual(
+    [(await engine.cancel('acme', sent.messageId)).kind, (await engine.get('acme', sent.messageId))?.state],
+    ['settled', 'SENT'],
+  );
+
+  const unseen = accepted();
+  assert.equal((await engine.cancel('acme', unseen.messageId)).kind, 'canceled');
+  await engine.intake(unseen);
+  await engine.runOnce();
+  assert.equal((await engine.get('acme', unseen.messageId))?.state, 'CANCELED');
+  assert.equal(simulator.sentMessages().length, 1, 'only the message not canceled was sent');
+  assert.deepEqual(statuses(unseen.messageId), ['CANCELED']);
+});
+
+test('cancel while a send is in flight is refused as in-flight', async () => {
+  const message = await engine.intake(accepted());
+  const [claimed] = await store.claimDue({ now: new Date(nowMs), limit: 1, owner: 'other', leaseMs: 30_000, excludePhoneNumberIds: [] });
+  assert.equal(claimed.delivery.messageId, message.messageId);
+  assert.equal((await engine.cancel('acme', message.messageId)).kind, 'in-flight');
+});
+
+test('events whose publication failed are published by the outbox sweep', async () => {
+  let failing = true;
+  engine = createDeliveryEngine({
+    store,
+    client: createCloudApiClient({ baseUrl: simulator.url, version: 'v23.0', timeoutMs: 2000 }),
+    publisher: {
+      publish: async (event) => {
+        if (failing) throw new Error('nats down');
+        published.push(event);
+      },
+    },
+    phoneNumber: () => ({ accessToken: phoneNumber.accessToken, throughputMps: 1000 }),
+    clock: { now: () => new Date(nowMs) },
+    settings: {
+      owner: 't',
+      concurrency: 4,
+      pollIntervalMs: 50,
+      leaseMs: 30_000,
+      retry: { baseMs: 1000, maxMs: 60_000 },
+      governor: DEFAULT_GOVERNOR_SETTINGS,
+    },
+    metrics,
+    waitUntil: async () => undefined,
+  });
+  const message = await engine.intake(accepted());
+  await assert.rejects(engine.runOnce());
+  assert.equal((await engine.get('acme', message.messageId))?.state, 'SENT', 'the outcome is durable even though announcing failed');
+  assert.equal((await store.backlog()).unannounced, 1);
+  failing = false;
+  nowMs += 31_000;
+  await engine.runOnce();
+  assert.deepEqual(statuses(message.messageId), ['SENT']);
+  assert.equal((await store.backlog()).unannounced, 0);
+});
+
+test('the continuous loop delivers new work as it arrives and stops cleanly', async () => {
+  engine = makeEngine();
+  engine.start();
+  try {
+    for (let i = 0; i < 10; i++) await engine.intake(accepted({ to: `+49151000002${i}` }));
+    const deadline = Date.now() + 10_000;
+    while (simulator.sentMessages().length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(simulator.sentMessages().length, 10);
+  } finally {
+    await engine.stop();
+  }
+});

@@ -1,0 +1,29 @@
+import type { Logger } from '@waygate/telemetry';
+import { decodeEvent, fromProtoSource, fromProtoStatus } from '@waygate/contracts';
+import { ACK, type HandlerOutcome } from '@waygate/nats';
+import { MessageStatusChanged } from '@waygate/proto';
+import type { DeliveryEngine } from '../domain/delivery-engine';
+
+/**
+ * Learns from receipt's webhook statuses: DELIVERED/READ settle a delivery (its content is deleted, it can no longer
+ * expire), FAILED either ends it or — for codes Meta says to retry, like 131049 — schedules another send.
+ */
+export function createWebhookStatusesHandler(engine: DeliveryEngine, logger: Logger) {
+  return async (data: Uint8Array): Promise<HandlerOutcome> => {
+    const event = decodeEvent(MessageStatusChanged, data);
+    if (!event || !event.messageId || !event.tenantId) return { kind: 'reject', reason: 'not a valid MessageStatusChanged' };
+    const status = fromProtoStatus(event.status);
+    if (fromProtoSource(event.source) !== 'webhook' || (status !== 'DELIVERED' && status !== 'READ' && status !== 'FAILED')) return ACK;
+    const outcome = await engine.applyWebhookStatus({
+      tenantId: event.tenantId,
+      messageId: event.messageId,
+      status,
+      waMessageId: event.waMessageId || undefined,
+      errorCode: event.errorCode || undefined,
+      errorTitle: event.errorTitle || undefined,
+      occurredAt: event.occurredAt ?? new Date(),
+    });
+    logger.debug({ tenant_id: event.tenantId, message_id: event.messageId, status, outcome }, 'webhook status applied');
+    return ACK;
+  };
+}
