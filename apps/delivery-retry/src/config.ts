@@ -21,6 +21,8 @@ export interface DeliveryRetryConfig extends ServiceConfig {
    * 30-day validities and 24-hour waits pass in seconds (match the simulator's time scale).
    */
   readonly timeScale: number;
+  /** When the scaled clock agrees with real time (epoch ms); shared by all processes of a test run. */
+  readonly timeEpochMs: number;
 }
 
 export const DEFAULT_GRPC_PORT = 50055;
@@ -52,6 +54,7 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
       WAYGATE_BREAKER_COOLDOWN_MS: envSchemas.durationMs(DEFAULT_GOVERNOR_SETTINGS.breakerCooldownMs),
       WAYGATE_BREAKER_MAX_COOLDOWN_MS: envSchemas.durationMs(DEFAULT_GOVERNOR_SETTINGS.breakerMaxCooldownMs),
       WAYGATE_TIME_SCALE: z.coerce.number().min(1).max(1_000_000).default(1),
+      WAYGATE_TIME_EPOCH_MS: z.coerce.number().int().nonnegative().default(Date.now()),
     },
     env,
   );
@@ -71,6 +74,7 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
     pollIntervalMs: parsed.WAYGATE_DELIVERY_POLL_INTERVAL_MS,
     replicaId: parsed.WAYGATE_DELIVERY_REPLICA_ID,
     timeScale: parsed.WAYGATE_TIME_SCALE,
+    timeEpochMs: parsed.WAYGATE_TIME_EPOCH_MS,
     governor: {
       ...DEFAULT_GOVERNOR_SETTINGS,
       throughputSafetyFactor: parsed.WAYGATE_THROUGHPUT_SAFETY_FACTOR,

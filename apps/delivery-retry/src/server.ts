@@ -38,7 +38,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
   const storage = await openDeliveryStore(config);
   const nats = await connectJetStream(config.natsUrl, `delivery-retry-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
-  const clock: Clock = config.timeScale === 1 ? systemClock : scaledClock(config.timeScale);
+  const clock: Clock = config.timeScale === 1 ? systemClock : scaledClock(config.timeScale, config.timeEpochMs);
   if (config.timeScale !== 1) logger.warn({ time_scale: config.timeScale }, 'delivery-retry runs on a scaled clock (tests and demos only)');
 
   const engine = createDeliveryEngine({
@@ -63,6 +63,14 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
       leaseMs: config.governor.reservationHorizonMs + config.whatsappTimeoutMs + 20_000,
       retry: { baseMs: config.retryBaseDelayMs, maxMs: config.retryMaxDelayMs },
       governor: config.governor,
+    },
+    events: {
+      attemptCrashed: (delivery, error) =>
+        logger.error(
+          { err: error, tenant_id: delivery.tenantId, message_id: delivery.messageId },
+          'delivery attempt crashed; retried after its lease',
+        ),
+      passFailed: (error) => logger.error({ err: error }, 'scheduler pass failed; retrying'),
     },
     metrics: createOtelDeliveryMetrics({ backlog: () => storage.store.backlog(), now: () => clock.now() }),
     waitUntil: async (atMs) => {

@@ -6,10 +6,10 @@ export interface Clock {
 export const systemClock: Clock = { now: () => new Date() };
 
 /**
- * A clock that runs `scale` times faster than real time from `startMs` (default: now). For tests and local runs
- * that must see days pass in seconds, matched by the WhatsApp simulator's own time scale.
+ * A clock that runs `scale` times faster than real time, agreeing with it at `epochMs`. For tests and demos that
+ * must see days pass in seconds. Every process given the same epoch and scale reads the same time, also after a
+ * restart, and so does the WhatsApp simulator started at the epoch with `startTimeMs: epochMs` and that time scale.
  */
-export function scaledClock(scale: number, startMs: number = Date.now()): Clock & { readonly scale: number } {
-  const realStart = Date.now();
-  return { scale, now: () => new Date(startMs + (Date.now() - realStart) * scale) };
+export function scaledClock(scale: number, epochMs: number): Clock {
+  return { now: () => new Date(epochMs + (Date.now() - epochMs) * scale) };
 }

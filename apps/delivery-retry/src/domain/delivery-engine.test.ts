@@ -73,13 +73,13 @@ function makeEngine(overrides: Partial<EngineSettings> = {}, lookup = true): Del
   });
 }
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = createTempDir();
   store = new SqliteDeliveryStore(path.join(dir.path, 'delivery.sqlite'));
   published = [];
   counted = [];
   nowMs = Date.now();
-  simulator.reset();
+  await simulator.reset();
   simulator.clearSendFailures();
   engine = makeEngine();
 });

@@ -64,6 +64,14 @@ export interface DeliveryMetrics {
   throttled(phoneNumberId: string, by: 'number' | 'pair' | 'circuit'): void;
 }
 
+/** Logging hooks, so the domain reports trouble without depending on a logger. */
+export interface EngineEvents {
+  /** An attempt threw (store or network trouble); its lease runs out and another pass retries it. */
+  attemptCrashed(delivery: Delivery, error: unknown): void;
+  /** A scheduler pass failed as a whole; the loop goes on after one poll interval. */
+  passFailed(error: unknown): void;
+}
+
 export interface EngineSettings {
   /** This replica's name, for leases. */
   readonly owner: string;
@@ -125,6 +133,7 @@ export function createDeliveryEngine(deps: {
   clock: Clock;
   settings: EngineSettings;
   metrics: DeliveryMetrics;
+  events?: EngineEvents;
   random?: () => number;
   /** Waits for a reserved send slot; injectable so tests with a simulated clock do not sleep. */
   waitUntil?: (atMs: number) => Promise<void>;
@@ -413,7 +422,7 @@ export function createDeliveryEngine(deps: {
         const claimed = await claim(settings.concurrency - inFlight.size);
         for (const stored of claimed) {
           const work: Promise<void> = attemptInSpan(stored)
-            .catch(() => undefined)
+            .catch((error: unknown) => deps.events?.attemptCrashed(stored.delivery, error))
             .finally(() => {
               inFlight.delete(work);
               wakeUp?.();
@@ -421,8 +430,9 @@ export function createDeliveryEngine(deps: {
           inFlight.add(work);
         }
         if (claimed.length > 0 && inFlight.size < settings.concurrency) continue;
-      } catch {
+      } catch (error) {
         // Store or NATS briefly unavailable: back off one poll interval; leases keep the work safe meanwhile.
+        deps.events?.passFailed(error);
       }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, settings.pollIntervalMs);

@@ -9,6 +9,8 @@ export interface LimiterState {
   /** number: the rate factor (0 < f <= 1) Meta's 130429 imposed, until `slowUntilMs`. */
   readonly slowFactor?: number;
   readonly slowUntilMs?: number;
+  /** number: when the rate was last halved (answers to sends reserved before that do not halve it again). */
+  readonly slowedAtMs?: number;
   /** number: consecutive upstream failures (circuit breaker). */
   readonly failures?: number;
   /** number: the circuit is open (no calls) until then; once passed, one probe call decides. */

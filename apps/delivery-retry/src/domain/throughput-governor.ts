@@ -20,8 +20,9 @@ export interface GovernorSettings {
 }
 
 export const DEFAULT_GOVERNOR_SETTINGS: GovernorSettings = {
-  throughputSafetyFactor: 0.95,
-  reservationHorizonMs: 1000,
+  // Meta counts over a sliding second; timer and network jitter bunch evenly spaced sends a little.
+  throughputSafetyFactor: 0.9,
+  reservationHorizonMs: 250,
   pairIntervalMs: 6000,
   pairBurst: 45,
   throttleSlowdownMs: 60_000,
@@ -33,6 +34,8 @@ export const DEFAULT_GOVERNOR_SETTINGS: GovernorSettings = {
 
 const MIN_SLOW_FACTOR = 0.1;
 const PROBE_RECHECK_MS = 1000;
+/** After a 130429 nothing more goes out from the number for this long. */
+const THROTTLE_PAUSE_MS = 1000;
 /** Meta's 131056 guidance: wait 4^X seconds, X the number of consecutive hits; capped at 4^6 s (about 68 min). */
 const MAX_PAIR_BACKOFF_EXPONENT = 6;
 
@@ -74,12 +77,24 @@ export function numberIntervalMs(
   return 1000 / (throughputMps * settings.throughputSafetyFactor * slowed);
 }
 
-/** Meta said 130429: halve the number's rate for a while and pause it for a second. */
+/**
+ * Meta said 130429: halve the number's rate for a while and pause it for a second. Sends reserved before the last
+ * halving (up to the reservation horizon ago) may still bounce; those extend the slowdown but do not halve again,
+ * or one burst of in-flight answers would slow the number to a crawl.
+ */
 export function onThroughputExceeded(state: LimiterState | undefined, nowMs: number, settings: GovernorSettings): LimiterState {
   const current = state ?? EMPTY;
   const active = current.slowUntilMs !== undefined && current.slowUntilMs > nowMs;
-  const slowFactor = Math.max(MIN_SLOW_FACTOR, (active ? (current.slowFactor ?? 1) : 1) / 2);
-  return { ...current, slowFactor, slowUntilMs: nowMs + settings.throttleSlowdownMs, tatMs: Math.max(current.tatMs, nowMs) + 1000 };
+  const factor = active ? (current.slowFactor ?? 1) : 1;
+  const recentlyHalved =
+    active && current.slowedAtMs !== undefined && nowMs - current.slowedAtMs < settings.reservationHorizonMs + THROTTLE_PAUSE_MS;
+  return {
+    ...current,
+    slowFactor: recentlyHalved ? factor : Math.max(MIN_SLOW_FACTOR, factor / 2),
+    slowedAtMs: recentlyHalved ? current.slowedAtMs : nowMs,
+    slowUntilMs: nowMs + settings.throttleSlowdownMs,
+    tatMs: Math.max(current.tatMs, nowMs + THROTTLE_PAUSE_MS),
+  };
 }
 
 /** Meta said 131056 for this pair: back off 4^X seconds (X counts consecutive hits); returns when it may try again. */

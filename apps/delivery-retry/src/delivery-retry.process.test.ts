@@ -1,0 +1,258 @@
+/**
+ * delivery-retry as real processes: replicas sharing one store never exceed a number's throughput together, and
+ * a load survives kill -9 of delivery-retry (several times) and a nats-server restart with nothing lost.
+ */
+import { after, before, test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { connectJetStream, ensureRegionStreams, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import { MessageAccepted } from '@waygate/proto';
+import { createTempDir, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
+import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
+import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+const TENANT = {
+  id: 'acme',
+  homeRegion: 'eu' as const,
+  apiKey: 'key-acme',
+  phoneNumberIds: ['1000001'],
+  accessToken: 'token-acme',
+  wabaId: '900',
+};
+const DAY_MS = 86_400_000;
+
+let nats: NatsServerHandle;
+let connection: JetStreamConnection;
+
+before(async () => {
+  nats = await startNatsServer();
+  connection = await connectJetStream(nats.url, 'delivery-retry-process-test');
+  await ensureRegionStreams(connection.jsm, 'eu');
+});
+after(async () => {
+  await connection.nc.close();
+  await nats.stop();
+});
+
+interface Replica {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+}
+
+/** Starts delivery-retry as a child process and resolves once it listens. */
+async function startReplica(env: Record<string, string>): Promise<Replica> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/delivery-retry/src/main.ts'], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH, WAYGATE_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`delivery-retry did not start:\n${output}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('delivery-retry listening')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then((code) => reject(new Error(`delivery-retry exited with ${code}:\n${output}`)));
+  });
+  // Keep draining output so the child never blocks on a full pipe; show problems in the test's output.
+  const relay = (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n'))
+      if (/"level":"(error|fatal)"/.test(line)) process.stderr.write(`[delivery-retry] ${line.slice(0, 600)}\n`);
+  };
+  child.stdout?.on('data', relay);
+  child.stderr?.on('data', relay);
+  return { child, exited };
+}
+
+async function stopReplica(replica: Replica, signal: NodeJS.Signals): Promise<void> {
+  replica.child.kill(signal);
+  await replica.exited;
+}
+
+function replicaEnv(dir: string, simulator: WhatsAppSimulator, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    WAYGATE_REGION: 'eu',
+    WAYGATE_NATS_URL: nats.url,
+    WAYGATE_TENANTS_FILE: path.join(dir, 'tenants.yaml'),
+    WAYGATE_DATA_DIR: dir,
+    WAYGATE_GRPC_PORT: '0',
+    WAYGATE_WHATSAPP_API_BASE_URL: simulator.url,
+    WAYGATE_WHATSAPP_TIMEOUT_MS: '2000',
+    ...extra,
+  };
+}
+
+async function publishAccepted(messageId: string, to: string, body: string, expiresAt: Date): Promise<void> {
+  const data = MessageAccepted.encode({
+    tenantId: TENANT.id,
+    messageId,
+    to,
+    phoneNumberId: TENANT.phoneNumberIds[0],
+    content: { $case: 'text', value: { body, previewUrl: false } },
+    acceptedAt: new Date(),
+    expiresAt,
+  }).finish();
+  // Publishing retries through a nats-server restart, as ingress's outbox relay does.
+  await waitFor(
+    async () => {
+      try {
+        await publishEvent(connection.js, regionSubjects('eu').outboundAccepted, data, messageId);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { what: `publish ${messageId}`, timeoutMs: 20_000, intervalMs: 100 },
+  );
+}
+
+test('two replicas sharing one store never exceed the number throughput together', async (t: TestContext) => {
+  const dir = createTempDir();
+  const limitMps = 40;
+  const simulator = await startSimulator({
+    appSecret: 'secret',
+    phoneNumbers: [
+      { id: '1000001', displayPhoneNumber: '+15550001111', accessToken: 'token-acme', wabaId: '900', throughputMps: limitMps },
+    ],
+    enforceCustomerServiceWindow: false,
+    seed: 7,
+  });
+  writeFileSync(path.join(dir.path, 'tenants.yaml'), tenantsYaml([{ ...TENANT, throughputMps: limitMps }]));
+  const replicas = await Promise.all(
+    ['a', 'b'].map((name) =>
+      startReplica(replicaEnv(dir.path, simulator, { WAYGATE_DELIVERY_REPLICA_ID: name, WAYGATE_DELIVERY_POLL_INTERVAL_MS: '20' })),
+    ),
+  );
+  try {
+    const count = 150;
+    const expiresAt = new Date(Date.now() + DAY_MS);
+    for (let i = 0; i < count; i++) await publishAccepted(`tp-${i}`, `+49151${String(1_000_000 + i)}`, `tp-${i}`, expiresAt);
+    await waitFor(() => simulator.sentMessages().length >= count, { what: 'all sent', timeoutMs: 30_000 }).catch(async (error: unknown) => {
+      const debugStore = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
+      const limiters = await debugStore.listLimiters('number:');
+      const states = await Promise.all(Array.from({ length: count }, (_, i) => debugStore.get('acme', `tp-${i}`)));
+      const summary = states
+        .filter((st) => st?.delivery.state === 'PENDING')
+        .slice(0, 5)
+        .map((st) =>
+          JSON.stringify({
+            e: st?.delivery.lastErrorCode,
+            a: st?.delivery.attempts,
+            n: st?.delivery.nextAttemptAt,
+            l: st?.leaseUntil,
+            now: new Date(),
+          }),
+        );
+      throw new Error(
+        `${(error as Error).message}; sent ${simulator.sentMessages().length} ${JSON.stringify(limiters)} ${summary.join(' ')}`,
+      );
+    });
+    const times = simulator
+      .sentMessages()
+      .map((m) => Date.parse(m.at))
+      .sort((a, b) => a - b);
+    let busiestSecond = 0;
+    for (let start = 0, end = 0; end < times.length; end++) {
+      while (times[end] - times[start] >= 1000) start++;
+      busiestSecond = Math.max(busiestSecond, end - start + 1);
+    }
+    t.diagnostic(`busiest 1-second window: ${busiestSecond} sends (limit ${limitMps})`);
+    assert.ok(busiestSecond <= limitMps, `busiest second had ${busiestSecond} sends`);
+    assert.equal(new Set(simulator.sentMessages().map((m) => (m.body.text as { body: string }).body)).size, count, 'each message once');
+  } finally {
+    await Promise.all(replicas.map((replica) => stopReplica(replica, 'SIGTERM')));
+    await simulator.stop();
+    dir.remove();
+  }
+});
+
+test('a load survives kill -9 of delivery-retry three times and a nats-server restart: nothing lost, duplicates at most one per kill', async (t: TestContext) => {
+  const dir = createTempDir();
+  // Days pass in seconds for both delivery-retry and the simulator (pair-rate waits, backoffs), from one epoch.
+  const timeScale = 20;
+  const epochMs = Date.now();
+  const simulator = await startSimulator({
+    appSecret: 'secret',
+    phoneNumbers: [{ id: '1000001', displayPhoneNumber: '+15550001111', accessToken: 'token-acme', wabaId: '900', throughputMps: 1000 }],
+    enforceCustomerServiceWindow: false,
+    startTimeMs: epochMs,
+    timeScale,
+    seed: 11,
+  });
+  writeFileSync(path.join(dir.path, 'tenants.yaml'), tenantsYaml([{ ...TENANT, throughputMps: 1000 }]));
+  const env = replicaEnv(dir.path, simulator, {
+    WAYGATE_TIME_SCALE: String(timeScale),
+    WAYGATE_TIME_EPOCH_MS: String(epochMs),
+    WAYGATE_DELIVERY_POLL_INTERVAL_MS: '50',
+  });
+
+  // The mix: reachable customers, offline ones (Meta accepts, delivers later) and a few that get many messages, so
+  // that the pair rate throttles them; plus 5% of calls failing with 503.
+  const offline = Array.from({ length: 50 }, (_, i) => `+49160${String(1_000_000 + i)}`);
+  const busy = Array.from({ length: 10 }, (_, i) => `+49170${String(1_000_000 + i)}`);
+  for (const waId of offline) simulator.setRecipient(waId.slice(1), { mode: 'offline' });
+  simulator.injectSendFailures({ httpStatus: 503, code: 2, message: 'Service temporarily unavailable', probability: 0.05 });
+  const messages: { id: string; to: string }[] = [];
+  for (let i = 0; i < 2000; i++) {
+    const to = i % 10 < 7 ? `+49151${String(1_000_000 + i)}` : i % 10 < 8 ? offline[i % offline.length] : busy[i % busy.length];
+    messages.push({ id: `crash-${i}`, to });
+  }
+  const expiresAt = new Date(epochMs + 30 * DAY_MS);
+  const sentBodies = () => new Set(simulator.sentMessages().map((m) => (m.body.text as { body: string }).body)).size;
+
+  let replica = await startReplica(env);
+  const kills: number[] = [];
+  const publishing = (async () => {
+    for (const message of messages) await publishAccepted(message.id, message.to, message.id, expiresAt);
+  })();
+  try {
+    for (const threshold of [300, 800, 1300]) {
+      await waitFor(() => sentBodies() >= threshold, { what: `${threshold} sent`, timeoutMs: 60_000 });
+      process.stderr.write(`[crash test] ${new Date().toISOString()} ${sentBodies()} sent; kill -9\n`);
+      await stopReplica(replica, 'SIGKILL');
+      kills.push(sentBodies());
+      if (threshold === 800) await nats.restart();
+      replica = await startReplica(env);
+    }
+    await publishing;
+    process.stderr.write(`[crash test] ${new Date().toISOString()} all published; ${sentBodies()} sent\n`);
+    await waitFor(() => sentBodies() === messages.length, { what: 'every message sent', timeoutMs: 90_000, intervalMs: 200 });
+  } finally {
+    await stopReplica(replica, 'SIGTERM');
+  }
+
+  const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
+  try {
+    const sends = new Map<string, number>();
+    const lastWamid = new Map<string, string>();
+    for (const sent of simulator.sentMessages()) {
+      const body = (sent.body.text as { body: string }).body;
+      sends.set(body, (sends.get(body) ?? 0) + 1);
+      lastWamid.set(body, sent.wamid);
+    }
+    const duplicates = [...sends.values()].reduce((sum, n) => sum + n - 1, 0);
+    t.diagnostic(`kills after ${kills.join(', ')} sends; nats restarted once; duplicate sends seen by the simulator: ${duplicates}`);
+    assert.ok(duplicates <= kills.length, `${duplicates} duplicates for ${kills.length} kills`);
+    for (const message of messages) {
+      const stored = await store.get(TENANT.id, message.id);
+      assert.equal(stored?.delivery.state, 'SENT', `${message.id} is SENT`);
+      assert.equal(stored?.delivery.waMessageId, lastWamid.get(message.id), `${message.id} records the wamid Meta returned`);
+    }
+    assert.equal((await store.backlog()).unannounced, 0, 'every outcome was announced');
+  } finally {
+    await store.close();
+    simulator.clearSendFailures();
+    await simulator.stop();
+    dir.remove();
+  }
+});
