@@ -62,6 +62,32 @@ export class WrongRegionError extends WaygateError {
   }
 }
 
+/** One unmet precondition, named so a client can act on it (google.rpc.PreconditionFailure on gRPC). */
+export interface PreconditionViolation {
+  /** What kind of precondition, e.g. "MESSAGE_STATUS". */
+  readonly type: string;
+  /** What it is about, e.g. "messages/msg_123". */
+  readonly subject: string;
+  readonly description: string;
+}
+
+/** The resource is not in a state that allows the operation (e.g. cancelling a message that was already sent). */
+export class FailedPreconditionError extends WaygateError {
+  readonly kind = 'failed-precondition';
+  constructor(
+    message: string,
+    readonly violations: readonly PreconditionViolation[],
+  ) {
+    super(message);
+  }
+}
+
+/** The operation collided with a concurrent one on the same resource; retrying the call settles it. */
+export class AbortedError extends WaygateError {
+  readonly kind = 'aborted';
+  readonly retryable = true;
+}
+
 /** A dependency is temporarily unavailable; the caller may retry. */
 export class UnavailableError extends WaygateError {
   readonly kind = 'unavailable';

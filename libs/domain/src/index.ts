@@ -2,6 +2,8 @@ export { MESSAGE_STATUSES, isTerminalStatus, nextStatus } from './message-status
 export type { MessageStatus } from './message-status';
 export { isE164, maskPhoneNumber, toWaId } from './phone-number';
 export {
+  AbortedError,
+  FailedPreconditionError,
   IdempotencyConflictError,
   InvalidArgumentError,
   NotFoundError,
@@ -11,7 +13,7 @@ export {
   WrongRegionError,
   isWaygateError,
 } from './errors';
-export type { FieldViolation } from './errors';
+export type { FieldViolation, PreconditionViolation } from './errors';
 export { systemClock } from './clock';
 export type { Clock } from './clock';
 export { newId } from './ids';

@@ -1,6 +1,8 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { type Any, BadRequest, PreconditionFailure, RpcStatus } from '@waygate/proto';
 import {
+  AbortedError,
+  FailedPreconditionError,
   IdempotencyConflictError,
   InvalidArgumentError,
   NotFoundError,
@@ -38,11 +40,27 @@ export function toGrpcError(error: unknown): GrpcError {
       { typeUrl: 'type.googleapis.com/google.rpc.PreconditionFailure', value: Buffer.from(failure) },
     ]);
   }
+  if (error instanceof FailedPreconditionError) {
+    const failure = PreconditionFailure.encode({ violations: error.violations.map((v) => ({ ...v })) }).finish();
+    return withRichDetails(status.FAILED_PRECONDITION, error.message, [
+      { typeUrl: 'type.googleapis.com/google.rpc.PreconditionFailure', value: Buffer.from(failure) },
+    ]);
+  }
+  if (error instanceof AbortedError) return { code: status.ABORTED, details: error.message };
   if (error instanceof UnauthenticatedError) return { code: status.UNAUTHENTICATED, details: error.message };
   if (error instanceof NotFoundError) return { code: status.NOT_FOUND, details: error.message };
   if (error instanceof IdempotencyConflictError) return { code: status.ALREADY_EXISTS, details: error.message };
   if (error instanceof UnavailableError) return { code: status.UNAVAILABLE, details: error.message };
   return { code: status.INTERNAL, details: 'internal error' };
+}
+
+/** Decodes `google.rpc.PreconditionFailure` violations from a gRPC error's trailers (for clients and tests). */
+export function preconditionViolations(error: Partial<ServiceError>): { type: string; subject: string; description: string }[] {
+  const raw = error.metadata?.get('grpc-status-details-bin')[0];
+  if (!raw) return [];
+  return RpcStatus.decode(raw as Buffer)
+    .details.filter((detail) => detail.typeUrl === 'type.googleapis.com/google.rpc.PreconditionFailure')
+    .flatMap((detail) => PreconditionFailure.decode(detail.value).violations);
 }
 
 /** Decodes `google.rpc.BadRequest` field violations from a gRPC error's trailers (for clients and tests). */
