@@ -5,6 +5,7 @@ import { MessagingServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@wa
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
 import type { Logger, StartedService } from '@waygate/telemetry';
+import { createGrpcDeliveryCanceller } from './adapters/grpc-delivery-canceller';
 import { MongoMessageStore } from './adapters/mongo-message-store';
 import { createNatsMessagePublisher } from './adapters/nats-message-publisher';
 import { SqliteMessageStore } from './adapters/sqlite-message-store';
@@ -30,10 +31,13 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   const storage = await openMessageStore(config);
   const nats = await connectJetStream(config.natsUrl, `ingress-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
+  // The channel connects lazily, so ingress starts (and serves everything but CancelMessage) while delivery-retry is down.
+  const canceller = createGrpcDeliveryCanceller({ address: config.deliveryAddress });
 
   const service = createMessagingService({
     store: storage.store,
     publisher: createNatsMessagePublisher(nats.js, config.region),
+    canceller,
     clock: systemClock,
     events: {
       publishDeferred: (message, error) =>
@@ -46,7 +50,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     durable: 'ingress-status',
     filterSubject: regionSubjects(config.region).allEvents,
     logger,
-    handle: createStatusEventsHandler(service, logger),
+    handle: createStatusEventsHandler(service, logger, config.region),
   });
 
   const outbox = setInterval(() => {
@@ -70,12 +74,16 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       },
     ],
   });
-  logger.info({ port: grpc.port, region: config.region, storage: config.storage.kind }, 'ingress listening');
+  logger.info(
+    { port: grpc.port, region: config.region, storage: config.storage.kind, delivery_address: config.deliveryAddress },
+    'ingress listening',
+  );
 
   return {
     grpcPort: grpc.port,
     async stop() {
       await grpc.shutdown();
+      canceller.close();
       clearInterval(outbox);
       await statusConsumer.stop();
       await nats.nc.drain();

@@ -62,21 +62,27 @@ export class WrongRegionError extends WaygateError {
   }
 }
 
-/**
- * The resource is not in a state that allows the operation (e.g. cancelling a message WhatsApp already accepted).
- * `violation` names the precondition for google.rpc.PreconditionFailure.
- */
+/** One unmet precondition, named so a client can act on it (google.rpc.PreconditionFailure on gRPC). */
+export interface PreconditionViolation {
+  /** What kind of precondition, e.g. "MESSAGE_STATUS". */
+  readonly type: string;
+  /** What it is about, e.g. "messages/msg_123". */
+  readonly subject: string;
+  readonly description: string;
+}
+
+/** The resource is not in a state that allows the operation (e.g. cancelling a message that was already sent). */
 export class FailedPreconditionError extends WaygateError {
   readonly kind = 'failed-precondition';
   constructor(
     message: string,
-    readonly violation: { readonly type: string; readonly subject: string; readonly description: string },
+    readonly violations: readonly PreconditionViolation[],
   ) {
     super(message);
   }
 }
 
-/** The operation raced concurrent work on the same resource (e.g. a send in flight); retrying the call is safe. */
+/** The operation collided with a concurrent one on the same resource; retrying the call settles it. */
 export class AbortedError extends WaygateError {
   readonly kind = 'aborted';
   readonly retryable = true;

@@ -13,7 +13,7 @@ export {
   WrongRegionError,
   isWaygateError,
 } from './errors';
-export type { FieldViolation } from './errors';
+export type { FieldViolation, PreconditionViolation } from './errors';
 export { scaledClock, systemClock } from './clock';
 export type { Clock } from './clock';
 export { newId } from './ids';

@@ -41,7 +41,7 @@ export function toGrpcError(error: unknown): GrpcError {
     ]);
   }
   if (error instanceof FailedPreconditionError) {
-    const failure = PreconditionFailure.encode({ violations: [{ ...error.violation }] }).finish();
+    const failure = PreconditionFailure.encode({ violations: error.violations.map((v) => ({ ...v })) }).finish();
     return withRichDetails(status.FAILED_PRECONDITION, error.message, [
       { typeUrl: 'type.googleapis.com/google.rpc.PreconditionFailure', value: Buffer.from(failure) },
     ]);
@@ -52,6 +52,15 @@ export function toGrpcError(error: unknown): GrpcError {
   if (error instanceof IdempotencyConflictError) return { code: status.ALREADY_EXISTS, details: error.message };
   if (error instanceof UnavailableError) return { code: status.UNAVAILABLE, details: error.message };
   return { code: status.INTERNAL, details: 'internal error' };
+}
+
+/** Decodes `google.rpc.PreconditionFailure` violations from a gRPC error's trailers (for clients and tests). */
+export function preconditionViolations(error: Partial<ServiceError>): { type: string; subject: string; description: string }[] {
+  const raw = error.metadata?.get('grpc-status-details-bin')[0];
+  if (!raw) return [];
+  return RpcStatus.decode(raw as Buffer)
+    .details.filter((detail) => detail.typeUrl === 'type.googleapis.com/google.rpc.PreconditionFailure')
+    .flatMap((detail) => PreconditionFailure.decode(detail.value).violations);
 }
 
 /** Decodes `google.rpc.BadRequest` field violations from a gRPC error's trailers (for clients and tests). */

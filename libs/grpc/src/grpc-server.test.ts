@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { InvalidArgumentError, NotFoundError } from '@waygate/domain';
+import { AbortedError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@waygate/domain';
 import {
   DeliveryAdminServiceClient,
   DeliveryAdminServiceService,
@@ -14,7 +14,7 @@ import {
 import { createLogger } from '@waygate/telemetry';
 import { parseTenants } from '@waygate/tenancy';
 import { tenantsYaml } from '@waygate/testing';
-import { badRequestViolations, toGrpcError } from './error-mapping';
+import { badRequestViolations, preconditionViolations, toGrpcError } from './error-mapping';
 import { startGrpcServer, unaryHandler, type RunningGrpcServer } from './grpc-server';
 import { checkGrpcHealth } from './health-check';
 
@@ -50,6 +50,11 @@ before(async () => {
             if (request.messageId === 'bad')
               throw new InvalidArgumentError([{ field: 'message_id', reason: 'INVALID', description: 'is bad' }]);
             if (request.messageId === 'missing') throw new NotFoundError('delivery', 'missing');
+            if (request.messageId === 'settled')
+              throw new FailedPreconditionError('delivery is settled', [
+                { type: 'DELIVERY_STATE', subject: 'deliveries/settled', description: 'SENT' },
+              ]);
+            if (request.messageId === 'busy') throw new AbortedError('a send is in flight');
             if (request.messageId === 'boom') throw new Error('database password is hunter2');
             return {
               delivery: {
@@ -129,6 +134,18 @@ test('domain errors map to their codes with details; unknown errors are INTERNAL
   });
   assert.ok(logged.some((line) => line.includes('unexpected error in handler')));
   assert.equal(toGrpcError('a string').code, status.INTERNAL);
+});
+
+test('FailedPreconditionError carries a google.rpc.PreconditionFailure; AbortedError is ABORTED', async () => {
+  await assert.rejects(call('settled', { authorization: 'Bearer key-acme' }), (error: unknown) => {
+    assert.equal((error as ServiceError).code, status.FAILED_PRECONDITION);
+    assert.equal((error as ServiceError).details, 'delivery is settled');
+    assert.deepEqual(preconditionViolations(error as ServiceError), [
+      { type: 'DELIVERY_STATE', subject: 'deliveries/settled', description: 'SENT' },
+    ]);
+    return true;
+  });
+  await assert.rejects(call('busy', { authorization: 'Bearer key-acme' }), code(status.ABORTED));
 });
 
 test('health needs no credentials and reports each service', async () => {

@@ -1,4 +1,4 @@
-export { badRequestViolations, toGrpcError } from './error-mapping';
+export { badRequestViolations, preconditionViolations, toGrpcError } from './error-mapping';
 export type { GrpcError } from './error-mapping';
 export { authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth';
 export { startGrpcServer, unaryHandler } from './grpc-server';

@@ -169,6 +169,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       WAYGATE_STORAGE: 'sqlite',
       WAYGATE_WHATSAPP_API_BASE_URL: simulatorUrl,
       WAYGATE_HTTP_PORT: String(ports.webhook),
+      WAYGATE_DELIVERY_ADDRESS: `127.0.0.1:${ports.grpc['delivery-retry']}`,
       ...options.serviceEnv,
     };
     const services = SERVICES.map((service) => ({

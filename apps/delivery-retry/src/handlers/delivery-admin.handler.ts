@@ -61,11 +61,13 @@ export function createDeliveryAdminHandler(engine: DeliveryEngine, tenants: Tena
         case 'in-flight':
           throw new AbortedError('a send of this message is in flight; call again to see whether it was canceled or sent');
         case 'settled':
-          throw new FailedPreconditionError(`message is already ${outcome.delivery.state}; only messages not yet sent can be canceled`, {
-            type: 'MESSAGE_STATE',
-            subject: `messages/${request.messageId}`,
-            description: `delivery state is ${outcome.delivery.state}`,
-          });
+          throw new FailedPreconditionError(`message is already ${outcome.delivery.state}; only messages not yet sent can be canceled`, [
+            {
+              type: 'MESSAGE_STATUS',
+              subject: `messages/${request.messageId}`,
+              description: `delivery state is ${outcome.delivery.state}`,
+            },
+          ]);
       }
     }),
   };

@@ -121,6 +121,112 @@ for (const backend of backends) {
         assert.equal(stored?.timeline[2].errorCode, 131026);
       }));
 
+    test('timeline entries keep the delivery attempt and when the next one is due', () =>
+      withStore(async (store) => {
+        await store.insertIfAbsent(message());
+        const retrying = {
+          eventId: 'msg_1:delivery:attempt:1',
+          status: 'ACCEPTED' as const,
+          occurredAt: new Date(1_700_000_001_000),
+          source: 'delivery' as const,
+          errorCode: 131000,
+          errorTitle: 'Something went wrong',
+          attempt: 1,
+          nextAttemptAt: new Date(1_700_000_031_000),
+        };
+        assert.equal(
+          await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 1, status: 'ACCEPTED', entry: retrying }),
+          true,
+        );
+        const sent = {
+          eventId: 'msg_1:delivery:sent',
+          status: 'SENT' as const,
+          occurredAt: new Date(1_700_000_031_500),
+          source: 'delivery' as const,
+          attempt: 2,
+        };
+        assert.equal(
+          await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 2, status: 'SENT', entry: sent }),
+          true,
+        );
+        const stored = await store.get('acme', 'msg_1');
+        assert.deepEqual(stored?.timeline.slice(1), [retrying, sent]);
+        assert.equal(stored?.timeline[0].attempt, undefined, 'entries without an attempt have none');
+        assert.equal(stored?.timeline[0].nextAttemptAt, undefined);
+      }));
+
+    for (const terminal of ['FAILED', 'EXPIRED', 'CANCELED'] as const) {
+      test(`${terminal} deletes the content and keeps the metadata, the timeline and the idempotency record`, () =>
+        withStore(async (store) => {
+          const original = message({ published: true });
+          await store.insertIfAbsent(original);
+          const entry = {
+            eventId: `e-${terminal}`,
+            status: terminal,
+            occurredAt: new Date(1_700_000_003_000),
+            source: 'delivery' as const,
+            ...(terminal === 'FAILED' ? { errorCode: 131026, errorTitle: 'Message undeliverable' } : {}),
+          };
+          assert.equal(
+            await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 1, status: terminal, entry }),
+            true,
+          );
+          const expected: OutboundMessage = {
+            ...original,
+            content: undefined,
+            status: terminal,
+            version: 2,
+            timeline: [...original.timeline, entry],
+          };
+          assert.deepEqual(await store.get('acme', 'msg_1'), expected);
+          const replay = await store.insertIfAbsent(message({ messageId: 'msg_2' }));
+          assert.equal(replay.inserted, false, 'the idempotency key still maps to the message');
+          assert.deepEqual(replay.message, expected, 'with its request hash, to tell a retry from a different request');
+          // A late report on a terminal message keeps it without content.
+          const late = {
+            eventId: 'e-late',
+            status: 'DELIVERED' as const,
+            occurredAt: new Date(1_700_000_004_000),
+            source: 'webhook' as const,
+          };
+          await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 2, status: terminal, entry: late });
+          assert.equal((await store.get('acme', 'msg_1'))?.content, undefined);
+        }));
+    }
+
+    test('SENT, DELIVERED and READ keep the content', () =>
+      withStore(async (store) => {
+        const original = message();
+        await store.insertIfAbsent(original);
+        const statuses = ['SENT', 'DELIVERED', 'READ'] as const;
+        for (const [index, status] of statuses.entries()) {
+          const entry = { eventId: `e-${status}`, status, occurredAt: new Date(1_700_000_001_000 + index), source: 'webhook' as const };
+          assert.equal(
+            await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: index + 1, status, entry }),
+            true,
+          );
+          assert.deepEqual((await store.get('acme', 'msg_1'))?.content, original.content, `content kept at ${status}`);
+        }
+      }));
+
+    test('the outbox never lists a message whose content was deleted', () =>
+      withStore(async (store) => {
+        await store.insertIfAbsent(message());
+        await store.insertIfAbsent(message({ messageId: 'msg_2', idempotencyKey: 'key-2' }));
+        const canceled = {
+          eventId: 'msg_1:delivery:canceled',
+          status: 'CANCELED' as const,
+          occurredAt: new Date(1_700_000_001_000),
+          source: 'delivery' as const,
+        };
+        await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 1, status: 'CANCELED', entry: canceled });
+        assert.deepEqual(
+          (await store.listUnpublished(new Date(1_700_000_010_000), 10)).map((m) => m.messageId),
+          ['msg_2'],
+        );
+        assert.equal((await store.get('acme', 'msg_1'))?.published, false, 'it never reached JetStream, and is not claimed to have');
+      }));
+
     test('the outbox lists unpublished messages until they are marked published', () =>
       withStore(async (store) => {
         await store.insertIfAbsent(message());

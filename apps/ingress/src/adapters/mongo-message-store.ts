@@ -1,6 +1,6 @@
-import type { Collection } from 'mongodb';
+import type { Collection, UpdateFilter } from 'mongodb';
 import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
-import type { MessageStatus } from '@waygate/domain';
+import { isTerminalStatus, type MessageStatus } from '@waygate/domain';
 import type { MessageStore, StatusChangeRecord } from '../domain/message-store';
 import type { MessageContent, OutboundMessage, StatusSource } from '../domain/outbound-message';
 
@@ -11,6 +11,8 @@ interface TimelineDocument {
   source: string;
   errorCode?: number;
   errorTitle?: string;
+  attempt?: number;
+  nextAttemptAt?: Date;
 }
 
 interface MessageDocument {
@@ -21,7 +23,8 @@ interface MessageDocument {
   requestHash: string;
   to: string;
   phoneNumberId: string;
-  content: MessageContent;
+  /** Removed ($unset) when the message ends FAILED, EXPIRED or CANCELED. */
+  content?: MessageContent;
   status: string;
   waMessageId?: string;
   acceptedAt: Date;
@@ -39,7 +42,7 @@ function toMessage(doc: MessageDocument): OutboundMessage {
     requestHash: doc.requestHash,
     to: doc.to,
     phoneNumberId: doc.phoneNumberId,
-    content: doc.content,
+    content: doc.content ?? undefined,
     status: doc.status as MessageStatus,
     ...(doc.waMessageId ? { waMessageId: doc.waMessageId } : {}),
     acceptedAt: doc.acceptedAt,
@@ -53,6 +56,8 @@ function toMessage(doc: MessageDocument): OutboundMessage {
       source: entry.source as StatusSource,
       ...(entry.errorCode !== undefined ? { errorCode: entry.errorCode } : {}),
       ...(entry.errorTitle !== undefined ? { errorTitle: entry.errorTitle } : {}),
+      ...(entry.attempt !== undefined ? { attempt: entry.attempt } : {}),
+      ...(entry.nextAttemptAt !== undefined ? { nextAttemptAt: entry.nextAttemptAt } : {}),
     })),
   };
 }
@@ -65,6 +70,8 @@ function timelineDocument(entry: OutboundMessage['timeline'][number]): TimelineD
     source: entry.source,
     ...(entry.errorCode !== undefined ? { errorCode: entry.errorCode } : {}),
     ...(entry.errorTitle !== undefined ? { errorTitle: entry.errorTitle } : {}),
+    ...(entry.attempt !== undefined ? { attempt: entry.attempt } : {}),
+    ...(entry.nextAttemptAt !== undefined ? { nextAttemptAt: entry.nextAttemptAt } : {}),
   };
 }
 
@@ -96,7 +103,7 @@ export class MongoMessageStore implements MessageStore {
       requestHash: message.requestHash,
       to: message.to,
       phoneNumberId: message.phoneNumberId,
-      content: message.content,
+      ...(message.content !== undefined ? { content: message.content } : {}),
       status: message.status,
       ...(message.waMessageId ? { waMessageId: message.waMessageId } : {}),
       acceptedAt: message.acceptedAt,
@@ -122,13 +129,16 @@ export class MongoMessageStore implements MessageStore {
   }
 
   async recordStatusChange(change: StatusChangeRecord): Promise<boolean> {
+    const update: UpdateFilter<MessageDocument> = {
+      $set: { status: change.status, ...(change.waMessageId ? { waMessageId: change.waMessageId } : {}) },
+      $inc: { version: 1 },
+      $push: { timeline: timelineDocument(change.entry) },
+      // Content deletion is part of the same single-document write as the terminal status.
+      ...(isTerminalStatus(change.status) ? { $unset: { content: '' as const } } : {}),
+    };
     const result = await this.messages.updateOne(
       { _id: `${change.tenantId}/${change.messageId}`, tenantId: change.tenantId, version: change.expectedVersion },
-      {
-        $set: { status: change.status, ...(change.waMessageId ? { waMessageId: change.waMessageId } : {}) },
-        $inc: { version: 1 },
-        $push: { timeline: timelineDocument(change.entry) },
-      },
+      update,
     );
     return result.modifiedCount === 1;
   }
@@ -139,7 +149,7 @@ export class MongoMessageStore implements MessageStore {
 
   async listUnpublished(before: Date, limit: number): Promise<OutboundMessage[]> {
     const docs = await this.messages
-      .find({ published: false, acceptedAt: { $lt: before } })
+      .find({ published: false, acceptedAt: { $lt: before }, content: { $exists: true } })
       .sort({ acceptedAt: 1 })
       .limit(limit)
       .toArray();

@@ -1,9 +1,10 @@
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
-import type { MessageStatus } from '@waygate/domain';
+import { isTerminalStatus, type MessageStatus } from '@waygate/domain';
 import type { MessageStore, StatusChangeRecord } from '../domain/message-store';
 import type { MessageContent, OutboundMessage, StatusSource, TimelineEntry } from '../domain/outbound-message';
 
-const MIGRATIONS = [
+/** Schema versions, applied in order once each (exported for the upgrade test). */
+export const MIGRATIONS = [
   `CREATE TABLE messages (
      tenant_id TEXT NOT NULL,
      message_id TEXT NOT NULL,
@@ -37,6 +38,14 @@ const MIGRATIONS = [
      PRIMARY KEY (tenant_id, message_id, event_id),
      FOREIGN KEY (tenant_id, message_id) REFERENCES messages (tenant_id, message_id) ON DELETE CASCADE
    );`,
+  // Content is deleted when a message ends FAILED, EXPIRED or CANCELED, so content_json becomes nullable (and is
+  // dropped right away for messages already there); delivery attempts are recorded in the timeline.
+  `ALTER TABLE messages RENAME COLUMN content_json TO content_json_required;
+   ALTER TABLE messages ADD COLUMN content_json TEXT;
+   UPDATE messages SET content_json = CASE WHEN status IN ('FAILED', 'EXPIRED', 'CANCELED') THEN NULL ELSE content_json_required END;
+   ALTER TABLE messages DROP COLUMN content_json_required;
+   ALTER TABLE message_timeline ADD COLUMN attempt INTEGER;
+   ALTER TABLE message_timeline ADD COLUMN next_attempt_at_ms INTEGER;`,
 ];
 
 interface MessageRow {
@@ -46,7 +55,7 @@ interface MessageRow {
   request_hash: string;
   recipient: string;
   phone_number_id: string;
-  content_json: string;
+  content_json: string | null;
   status: string;
   wa_message_id: string | null;
   accepted_at_ms: number;
@@ -62,6 +71,8 @@ interface TimelineRow {
   source: string;
   error_code: number | null;
   error_title: string | null;
+  attempt: number | null;
+  next_attempt_at_ms: number | null;
 }
 
 /** The embedded MessageStore: one SQLite file, WAL mode. */
@@ -70,6 +81,8 @@ export class SqliteMessageStore implements MessageStore {
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
+    // Deleted content is overwritten on disk rather than left in free pages.
+    this.db.pragma('secure_delete = ON');
   }
 
   private timelineOf(tenantId: string, messageId: string): TimelineEntry[] {
@@ -83,6 +96,8 @@ export class SqliteMessageStore implements MessageStore {
       source: row.source as StatusSource,
       ...(row.error_code !== null ? { errorCode: row.error_code } : {}),
       ...(row.error_title !== null ? { errorTitle: row.error_title } : {}),
+      ...(row.attempt !== null ? { attempt: row.attempt } : {}),
+      ...(row.next_attempt_at_ms !== null ? { nextAttemptAt: new Date(row.next_attempt_at_ms) } : {}),
     }));
   }
 
@@ -94,7 +109,7 @@ export class SqliteMessageStore implements MessageStore {
       requestHash: row.request_hash,
       to: row.recipient,
       phoneNumberId: row.phone_number_id,
-      content: JSON.parse(row.content_json) as MessageContent,
+      content: row.content_json === null ? undefined : (JSON.parse(row.content_json) as MessageContent),
       status: row.status as MessageStatus,
       ...(row.wa_message_id ? { waMessageId: row.wa_message_id } : {}),
       acceptedAt: new Date(row.accepted_at_ms),
@@ -108,8 +123,9 @@ export class SqliteMessageStore implements MessageStore {
   private appendTimeline(tenantId: string, messageId: string, entry: TimelineEntry): void {
     this.db
       .prepare(
-        `INSERT INTO message_timeline (tenant_id, message_id, event_id, position, status, occurred_at_ms, source, error_code, error_title)
-         VALUES (?, ?, ?, (SELECT COUNT(*) FROM message_timeline WHERE tenant_id = ? AND message_id = ?), ?, ?, ?, ?, ?)`,
+        `INSERT INTO message_timeline (tenant_id, message_id, event_id, position, status, occurred_at_ms, source, error_code, error_title,
+           attempt, next_attempt_at_ms)
+         VALUES (?, ?, ?, (SELECT COUNT(*) FROM message_timeline WHERE tenant_id = ? AND message_id = ?), ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         tenantId,
@@ -122,6 +138,8 @@ export class SqliteMessageStore implements MessageStore {
         entry.source,
         entry.errorCode ?? null,
         entry.errorTitle ?? null,
+        entry.attempt ?? null,
+        entry.nextAttemptAt?.getTime() ?? null,
       );
   }
 
@@ -141,7 +159,7 @@ export class SqliteMessageStore implements MessageStore {
           message.requestHash,
           message.to,
           message.phoneNumberId,
-          JSON.stringify(message.content),
+          message.content === undefined ? null : JSON.stringify(message.content),
           message.status,
           message.waMessageId ?? null,
           message.acceptedAt.getTime(),
@@ -169,9 +187,18 @@ export class SqliteMessageStore implements MessageStore {
     const record = this.db.transaction(() => {
       const updated = this.db
         .prepare(
-          'UPDATE messages SET status = ?, wa_message_id = COALESCE(?, wa_message_id), version = version + 1 WHERE tenant_id = ? AND message_id = ? AND version = ?',
+          `UPDATE messages SET status = ?, wa_message_id = COALESCE(?, wa_message_id), version = version + 1,
+             content_json = CASE WHEN ? THEN NULL ELSE content_json END
+           WHERE tenant_id = ? AND message_id = ? AND version = ?`,
         )
-        .run(change.status, change.waMessageId ?? null, change.tenantId, change.messageId, change.expectedVersion);
+        .run(
+          change.status,
+          change.waMessageId ?? null,
+          isTerminalStatus(change.status) ? 1 : 0,
+          change.tenantId,
+          change.messageId,
+          change.expectedVersion,
+        );
       if (updated.changes !== 1) return false;
       this.appendTimeline(change.tenantId, change.messageId, change.entry);
       return true;
@@ -185,7 +212,9 @@ export class SqliteMessageStore implements MessageStore {
 
   async listUnpublished(before: Date, limit: number): Promise<OutboundMessage[]> {
     const rows = this.db
-      .prepare('SELECT * FROM messages WHERE published = 0 AND accepted_at_ms < ? ORDER BY accepted_at_ms LIMIT ?')
+      .prepare(
+        'SELECT * FROM messages WHERE published = 0 AND content_json IS NOT NULL AND accepted_at_ms < ? ORDER BY accepted_at_ms LIMIT ?',
+      )
       .all(before.getTime(), limit) as MessageRow[];
     return rows.map((row) => this.toMessage(row));
   }

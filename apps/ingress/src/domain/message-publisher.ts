@@ -1,6 +1,6 @@
-import type { OutboundMessage } from './outbound-message';
+import type { DeliverableMessage } from './outbound-message';
 
 /** Hands an accepted message to delivery. Resolves once the hand-off is durable; safe to repeat. */
 export interface MessagePublisher {
-  publishAccepted(message: OutboundMessage): Promise<void>;
+  publishAccepted(message: DeliverableMessage): Promise<void>;
 }

@@ -20,10 +20,18 @@ export interface MessageStore {
   insertIfAbsent(message: OutboundMessage): Promise<{ inserted: boolean; message: OutboundMessage }>;
   /** The message with its timeline in the order entries were recorded. */
   get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined>;
-  /** Appends the timeline entry and sets status (and waMessageId when given; undefined keeps it); false (and no change) if the version moved on meanwhile. */
+  /**
+   * Appends the timeline entry and sets status (and waMessageId when given; undefined keeps it); false (and no
+   * change) if the version moved on meanwhile. When the new status is terminal (FAILED, EXPIRED, CANCELED) the
+   * message's content (every content field, whatever its kind) is deleted in the same write; its metadata
+   * (ids, recipient, timestamps, status, timeline, errors) and idempotency key and request hash stay.
+   */
   recordStatusChange(change: StatusChangeRecord): Promise<boolean>;
   markPublished(tenantId: string, messageId: string): Promise<void>;
-  /** Messages whose MessageAccepted has not reached JetStream, accepted before `before`, oldest first. */
+  /**
+   * Messages whose MessageAccepted has not reached JetStream, accepted before `before`, oldest first. A message
+   * whose content was deleted is never listed: there is nothing left to deliver.
+   */
   listUnpublished(before: Date, limit: number): Promise<OutboundMessage[]>;
   close(): Promise<void>;
 }

@@ -1,18 +1,36 @@
 import { afterEach, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { IdempotencyConflictError, InvalidArgumentError, NotFoundError, type Clock } from '@waygate/domain';
+import {
+  AbortedError,
+  FailedPreconditionError,
+  IdempotencyConflictError,
+  InvalidArgumentError,
+  NotFoundError,
+  type Clock,
+  type MessageStatus,
+} from '@waygate/domain';
 import { parseTenants, type Tenant } from '@waygate/tenancy';
 import { createTempDir, tenantsYaml } from '@waygate/testing';
 import { SqliteMessageStore } from '../adapters/sqlite-message-store';
+import type { DeliveryCanceller } from './delivery-canceller';
 import type { MessagePublisher } from './message-publisher';
-import { createMessagingService, type MessagingService } from './messaging-service';
+import { createMessagingService, type MessagingService, type StatusReport } from './messaging-service';
 import type { OutboundMessage } from './outbound-message';
 import type { SendRequest } from './send-request';
 
-const tenants = parseTenants(tenantsYaml([{ id: 'acme', homeRegion: 'eu', apiKey: 'k', phoneNumberIds: ['200', '201'] }]));
+const tenants = parseTenants(
+  tenantsYaml([
+    { id: 'acme', homeRegion: 'eu', apiKey: 'k', phoneNumberIds: ['200', '201'] },
+    { id: 'globex', homeRegion: 'eu', apiKey: 'g', phoneNumberIds: ['300'] },
+  ]),
+);
 const acme = tenants.get('acme') as Tenant;
-const clock: Clock = { now: () => new Date(1_700_000_000_000) };
+const globex = tenants.get('globex') as Tenant;
+const T0 = 1_700_000_000_000;
+/** Now, as the service sees it; tests move it to show that arrival time is not what the timeline records. */
+let nowMs = T0;
+const clock: Clock = { now: () => new Date(nowMs) };
 const request: SendRequest = {
   to: '+4915112345678',
   content: { kind: 'text', body: 'hi', previewUrl: false },
@@ -34,19 +52,36 @@ function recordingPublisher() {
   return { publisher, published, setFailing: (value: boolean) => (failing = value) };
 }
 
+/** Delivery's side of CancelMessage (our own port): records calls, and answers with `failWith` when set. */
+function recordingCanceller() {
+  const calls: { messageId: string; authorization: string }[] = [];
+  let failWith: Error | undefined;
+  const canceller: DeliveryCanceller = {
+    async cancel(messageId, authorization) {
+      calls.push({ messageId, authorization });
+      if (failWith) throw failWith;
+    },
+  };
+  return { canceller, calls, setFailure: (error: Error | undefined) => (failWith = error) };
+}
+
 let dir: ReturnType<typeof createTempDir>;
 let store: SqliteMessageStore;
 let publisher: ReturnType<typeof recordingPublisher>;
+let canceller: ReturnType<typeof recordingCanceller>;
 let service: MessagingService;
 const deferred: string[] = [];
 
 beforeEach(() => {
+  nowMs = T0;
   dir = createTempDir();
   store = new SqliteMessageStore(path.join(dir.path, 'ingress.sqlite'));
   publisher = recordingPublisher();
+  canceller = recordingCanceller();
   service = createMessagingService({
     store,
     publisher: publisher.publisher,
+    canceller: canceller.canceller,
     clock,
     events: { publishDeferred: (m) => deferred.push(m.messageId) },
   });
@@ -155,4 +190,260 @@ test("timelines order WhatsApp's whole-second timestamps after Waygate's own wit
     [`${messageId}:accepted`, 'w-sent', 'd-sent', 'w-read', 'w-delivered-late'],
   );
   assert.equal(message.status, 'READ', 'the late delivered is recorded but does not move the status back');
+});
+
+/** A status report for `messageId` at T0 + `seconds`. */
+function report(
+  messageId: string,
+  eventId: string,
+  status: MessageStatus,
+  seconds: number,
+  extra: Partial<StatusReport> = {},
+): StatusReport {
+  return { eventId, tenantId: 'acme', messageId, status, occurredAt: new Date(T0 + seconds * 1000), source: 'webhook', ...extra };
+}
+
+async function sendOne(idempotencyKey = 'k1'): Promise<string> {
+  return (await service.send(acme, { ...request, idempotencyKey })).messageId;
+}
+
+async function statusAndTimeline(messageId: string): Promise<{ status: MessageStatus; timeline: string[] }> {
+  const message = await service.get(acme, messageId);
+  return { status: message.status, timeline: message.timeline.map((entry) => `${entry.status}:${entry.eventId}`) };
+}
+
+test('an explicit validity is used as given, even beyond the category default; the text default is 30 days', async () => {
+  const hour = await service.send(acme, { ...request, idempotencyKey: 'v1', validitySeconds: 3600 });
+  assert.equal(hour.expiresAt.getTime() - hour.acceptedAt.getTime(), 3_600_000);
+  const max = await service.send(acme, { ...request, idempotencyKey: 'v2', validitySeconds: 30 * 86_400 });
+  assert.equal(max.expiresAt.getTime() - max.acceptedAt.getTime(), 30 * 86_400_000);
+  await assert.rejects(service.send(acme, { ...request, idempotencyKey: 'v3', validitySeconds: 30 * 86_400 + 1 }), (error: unknown) => {
+    assert.ok(error instanceof InvalidArgumentError);
+    assert.deepEqual(
+      error.violations.map((v) => [v.field, v.reason]),
+      [['validity', 'OUT_OF_RANGE']],
+    );
+    return true;
+  });
+});
+
+// --- The state machine as GetMessage shows it (docs/message-status.md), one test per rule. ---
+
+test('rule: statuses only move forward, ACCEPTED < SENT < DELIVERED < READ; an older report is recorded but changes nothing', async () => {
+  const id = await sendOne();
+  await service.applyStatusReport(report(id, 'd', 'DELIVERED', 2));
+  await service.applyStatusReport(report(id, 's', 'SENT', 1));
+  assert.deepEqual(await statusAndTimeline(id), {
+    status: 'DELIVERED',
+    timeline: [`ACCEPTED:${id}:accepted`, 'SENT:s', 'DELIVERED:d'],
+  });
+});
+
+test('rule: a late delivered after read is recorded in the timeline and the status stays READ', async () => {
+  const id = await sendOne();
+  await service.applyStatusReport(report(id, 's', 'SENT', 1));
+  await service.applyStatusReport(report(id, 'r', 'READ', 3));
+  assert.equal(await service.applyStatusReport(report(id, 'd', 'DELIVERED', 2)), 'applied');
+  assert.deepEqual(await statusAndTimeline(id), {
+    status: 'READ',
+    timeline: [`ACCEPTED:${id}:accepted`, 'SENT:s', 'DELIVERED:d', 'READ:r'],
+  });
+});
+
+test('rule: read without delivered implies delivered (status READ, no delivered entry is invented)', async () => {
+  const id = await sendOne();
+  await service.applyStatusReport(report(id, 's', 'SENT', 1));
+  await service.applyStatusReport(report(id, 'r', 'READ', 2));
+  assert.deepEqual(await statusAndTimeline(id), { status: 'READ', timeline: [`ACCEPTED:${id}:accepted`, 'SENT:s', 'READ:r'] });
+});
+
+for (const reached of ['DELIVERED', 'READ'] as const) {
+  test(`rule: a failed after ${reached} (another device) keeps ${reached}; the timeline entry carries the error`, async () => {
+    const id = await sendOne();
+    await service.applyStatusReport(report(id, 's', 'SENT', 1));
+    await service.applyStatusReport(report(id, 'x', reached, 2));
+    await service.applyStatusReport(report(id, 'f', 'FAILED', 3, { errorCode: 131026, errorTitle: 'Message undeliverable' }));
+    const message = await service.get(acme, id);
+    assert.equal(message.status, reached);
+    assert.deepEqual(message.content, request.content, 'a delivered message is not a failed one: its content stays');
+    const failure = message.timeline.find((entry) => entry.eventId === 'f');
+    assert.deepEqual([failure?.status, failure?.errorCode, failure?.errorTitle], ['FAILED', 131026, 'Message undeliverable']);
+  });
+}
+
+test('rule: a failure before delivery is FAILED, with its error in the timeline and the content deleted', async () => {
+  const id = await sendOne();
+  await service.applyStatusReport(report(id, 's', 'SENT', 1));
+  await service.applyStatusReport(report(id, 'f', 'FAILED', 2, { errorCode: 131047, errorTitle: 'Re-engagement message' }));
+  const message = await service.get(acme, id);
+  assert.equal(message.status, 'FAILED');
+  assert.equal(message.content, undefined);
+  assert.equal(message.timeline.at(-1)?.errorCode, 131047);
+});
+
+test('rule: a failure delivery-retry retries (131049) is recorded but not terminal; the new send records its new wamid', async () => {
+  const id = await sendOne();
+  await service.applyStatusReport(report(id, `${id}:delivery:sent:1`, 'SENT', 1, { source: 'delivery', waMessageId: 'wamid.first' }));
+  await service.applyStatusReport(report(id, 'wa:wamid.first:failed', 'FAILED', 2, { errorCode: 131049, waMessageId: 'wamid.first' }));
+  let message = await service.get(acme, id);
+  assert.deepEqual([message.status, message.timeline.at(-1)?.errorCode, message.content !== undefined], ['SENT', 131049, true]);
+  await service.applyStatusReport(report(id, `${id}:delivery:sent:2`, 'SENT', 90_000, { source: 'delivery', waMessageId: 'wamid.second' }));
+  await service.applyStatusReport(report(id, 'wa:wamid.second:delivered', 'DELIVERED', 90_001, { waMessageId: 'wamid.second' }));
+  message = await service.get(acme, id);
+  assert.deepEqual([message.status, message.waMessageId], ['DELIVERED', 'wamid.second']);
+});
+
+for (const terminal of ['FAILED', 'EXPIRED', 'CANCELED'] as const) {
+  test(`rule: ${terminal} is terminal: later reports are recorded and the status stays`, async () => {
+    const id = await sendOne();
+    await service.applyStatusReport(report(id, 't', terminal, 1, { source: 'delivery' }));
+    for (const [index, later] of (['SENT', 'DELIVERED', 'READ', 'FAILED', 'EXPIRED', 'CANCELED'] as const).entries()) {
+      await service.applyStatusReport(report(id, `later-${later}`, later, 2 + index));
+    }
+    const message = await service.get(acme, id);
+    assert.equal(message.status, terminal);
+    assert.equal(message.timeline.length, 8, 'every report is in the timeline');
+    assert.equal(message.content, undefined, 'content deleted');
+  });
+}
+
+test("rule: timeline entries carry the reported time (Meta's timestamp), not the arrival time", async () => {
+  const id = await sendOne();
+  nowMs = T0 + 3_600_000; // the webhook arrives an hour late
+  await service.applyStatusReport(report(id, 'd', 'DELIVERED', 5));
+  const entry = (await service.get(acme, id)).timeline.find((e) => e.eventId === 'd');
+  assert.equal(entry?.occurredAt.getTime(), T0 + 5000);
+});
+
+test('rule: a duplicate event id has one effect, even if its content differs', async () => {
+  const id = await sendOne();
+  assert.equal(await service.applyStatusReport(report(id, 'e1', 'SENT', 1)), 'applied');
+  assert.equal(await service.applyStatusReport(report(id, 'e1', 'SENT', 1)), 'duplicate');
+  assert.equal(await service.applyStatusReport(report(id, 'e1', 'FAILED', 9)), 'duplicate');
+  assert.deepEqual(await statusAndTimeline(id), { status: 'SENT', timeline: [`ACCEPTED:${id}:accepted`, 'SENT:e1'] });
+});
+
+test('rule: an attempt that will be retried (reported ACCEPTED) is recorded with its attempt and next attempt; the status stays', async () => {
+  const id = await sendOne();
+  const retry = report(id, `${id}:delivery:attempt:1`, 'ACCEPTED', 1, {
+    source: 'delivery',
+    attempt: 1,
+    nextAttemptAt: new Date(T0 + 31_000),
+    errorCode: 131000,
+    errorTitle: 'Something went wrong',
+  });
+  assert.equal(await service.applyStatusReport(retry), 'applied');
+  await service.applyStatusReport(report(id, `${id}:delivery:sent`, 'SENT', 31, { source: 'delivery', attempt: 2 }));
+  const message = await service.get(acme, id);
+  assert.equal(message.status, 'SENT');
+  assert.deepEqual(
+    message.timeline.map((e) => [e.status, e.attempt, e.nextAttemptAt?.getTime(), e.errorCode]),
+    [
+      ['ACCEPTED', undefined, undefined, undefined],
+      ['ACCEPTED', 1, T0 + 31_000, 131000],
+      ['SENT', 2, undefined, undefined],
+    ],
+  );
+  const onlyRetry = await sendOne('k2');
+  await service.applyStatusReport({ ...retry, messageId: onlyRetry, eventId: 'retry-only' });
+  assert.equal((await service.get(acme, onlyRetry)).status, 'ACCEPTED');
+});
+
+// --- Content deletion and idempotency ---
+
+test('after the content is deleted, SendMessage replayed with the key returns the original message; a different request is still refused', async () => {
+  const first = await service.send(acme, request);
+  await service.applyStatusReport(report(first.messageId, 'x', 'EXPIRED', 1, { source: 'delivery' }));
+  const replay = await service.send(acme, request);
+  assert.equal(replay.messageId, first.messageId);
+  assert.equal(replay.status, 'EXPIRED');
+  assert.equal(replay.content, undefined);
+  assert.deepEqual(publisher.published, [first.messageId], 'nothing handed off again');
+  await assert.rejects(
+    service.send(acme, { ...request, content: { kind: 'text', body: 'other', previewUrl: false } }),
+    IdempotencyConflictError,
+  );
+});
+
+// --- CancelMessage ---
+
+test("cancel: an ACCEPTED message is cancelled by delivery with the caller's credential, then CANCELED with its content deleted", async () => {
+  const id = await sendOne();
+  nowMs = T0 + 7000;
+  const canceled = await service.cancel(acme, id, 'Bearer k');
+  assert.deepEqual(canceller.calls, [{ messageId: id, authorization: 'Bearer k' }]);
+  assert.equal(canceled.status, 'CANCELED');
+  assert.equal(canceled.content, undefined);
+  assert.deepEqual(
+    canceled.timeline.map((e) => [e.eventId, e.status, e.source, e.occurredAt.getTime()]),
+    [
+      [`${id}:accepted`, 'ACCEPTED', 'ingress', T0],
+      [`${id}:delivery:canceled`, 'CANCELED', 'delivery', T0 + 7000],
+    ],
+  );
+  // delivery-retry's own CANCELED event, arriving later over NATS, is the same event: no second effect.
+  assert.equal(await service.applyStatusReport(report(id, `${id}:delivery:canceled`, 'CANCELED', 8, { source: 'delivery' })), 'duplicate');
+  assert.equal((await service.get(acme, id)).timeline.length, 2);
+});
+
+test('cancel: cancelling a CANCELED message again succeeds without asking delivery', async () => {
+  const id = await sendOne();
+  await service.cancel(acme, id, 'Bearer k');
+  const again = await service.cancel(acme, id, 'Bearer k');
+  assert.equal(again.status, 'CANCELED');
+  assert.equal(canceller.calls.length, 1);
+});
+
+test('cancel: a message delivery already cancelled (its event arrived first) is CANCELED without asking delivery', async () => {
+  const id = await sendOne();
+  await service.applyStatusReport(report(id, `${id}:delivery:canceled`, 'CANCELED', 1, { source: 'delivery' }));
+  assert.equal((await service.cancel(acme, id, 'Bearer k')).status, 'CANCELED');
+  assert.equal(canceller.calls.length, 0);
+});
+
+for (const status of ['SENT', 'DELIVERED', 'READ', 'FAILED', 'EXPIRED'] as const) {
+  test(`cancel: FAILED_PRECONDITION naming the status when the message is ${status}, and delivery is not asked`, async () => {
+    const id = await sendOne();
+    await service.applyStatusReport(report(id, 'x', status, 1));
+    await assert.rejects(service.cancel(acme, id, 'Bearer k'), (error: unknown) => {
+      assert.ok(error instanceof FailedPreconditionError);
+      assert.match(error.message, new RegExp(`is ${status} and can no longer be canceled`));
+      assert.deepEqual(error.violations, [
+        { type: 'MESSAGE_STATUS', subject: `messages/${id}`, description: `status is ${status}; only an ACCEPTED message can be canceled` },
+      ]);
+      return true;
+    });
+    assert.equal(canceller.calls.length, 0);
+    assert.equal((await service.get(acme, id)).status, status);
+  });
+}
+
+test("cancel: another tenant's message and an unknown id are both NOT_FOUND, and delivery is not asked", async () => {
+  const id = await sendOne();
+  await assert.rejects(service.cancel(globex, id, 'Bearer g'), NotFoundError);
+  await assert.rejects(service.cancel(acme, 'msg_unknown', 'Bearer k'), NotFoundError);
+  await assert.rejects(service.cancel(acme, '', 'Bearer k'), NotFoundError);
+  assert.equal(canceller.calls.length, 0);
+  assert.equal((await service.get(acme, id)).status, 'ACCEPTED');
+});
+
+test('cancel: when delivery refuses (send in flight), nothing is recorded and the content stays', async () => {
+  const id = await sendOne();
+  canceller.setFailure(new AbortedError('a send is in flight'));
+  await assert.rejects(service.cancel(acme, id, 'Bearer k'), AbortedError);
+  const message = await service.get(acme, id);
+  assert.equal(message.status, 'ACCEPTED');
+  assert.deepEqual(message.content, request.content);
+  assert.equal(message.timeline.length, 1);
+});
+
+test('cancel before the hand-off: the outbox relay never publishes it, and a replayed send does not either', async () => {
+  publisher.setFailing(true);
+  const id = await sendOne();
+  publisher.setFailing(false);
+  await service.cancel(acme, id, 'Bearer k');
+  assert.equal(await service.publishPending(-1), 0);
+  assert.equal((await service.send(acme, request)).messageId, id);
+  assert.deepEqual(publisher.published, [], 'no MessageAccepted for a cancelled message');
+  assert.equal((await store.get('acme', id))?.published, false);
 });

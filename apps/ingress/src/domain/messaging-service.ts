@@ -1,16 +1,19 @@
 import {
+  FailedPreconditionError,
   IdempotencyConflictError,
   NotFoundError,
   newId,
+  isFailureRetriedByDelivery,
   nextStatus,
   orderStatusEvents,
   type Clock,
   type MessageStatus,
 } from '@waygate/domain';
 import type { Tenant } from '@waygate/tenancy';
+import { deliveryCanceledEventId, type DeliveryCanceller } from './delivery-canceller';
 import type { MessagePublisher } from './message-publisher';
 import type { MessageStore } from './message-store';
-import type { OutboundMessage, StatusSource } from './outbound-message';
+import { isDeliverable, type DeliverableMessage, type OutboundMessage, type StatusSource } from './outbound-message';
 import { validateSendRequest, type SendRequest } from './send-request';
 
 /** A status observed by delivery-retry or receipt, as ingress applies it. */
@@ -24,6 +27,10 @@ export interface StatusReport {
   readonly source: StatusSource;
   readonly errorCode?: number;
   readonly errorTitle?: string;
+  /** Delivery reports: which call to the Cloud API this was (1 for the first). */
+  readonly attempt?: number;
+  /** For an attempt that will be retried (reported with status ACCEPTED): when the next one is due. */
+  readonly nextAttemptAt?: Date;
 }
 
 export type StatusReportOutcome = 'applied' | 'duplicate' | 'unknown-message';
@@ -39,27 +46,100 @@ const MAX_STATUS_WRITE_ATTEMPTS = 5;
 export interface MessagingService {
   send(tenant: Tenant, request: SendRequest): Promise<OutboundMessage>;
   get(tenant: Tenant, messageId: string): Promise<OutboundMessage>;
+  /**
+   * Cancels a message WhatsApp has not accepted yet (see docs/message-status.md): delivery is asked to stop it, then
+   * CANCELED is recorded and the content deleted. `authorization` is the caller's credential, forwarded to delivery.
+   */
+  cancel(tenant: Tenant, messageId: string, authorization: string): Promise<OutboundMessage>;
   applyStatusReport(report: StatusReport): Promise<StatusReportOutcome>;
   /** Publishes messages whose hand-off failed earlier (the outbox relay); returns how many it published. */
   publishPending(olderThanMs: number): Promise<number>;
 }
 
+/** Statuses from which a message can no longer be cancelled, and why, for the caller. */
+const NOT_CANCELABLE: Partial<Readonly<Record<MessageStatus, string>>> = {
+  SENT: 'WhatsApp has already accepted it',
+  DELIVERED: 'it has already been delivered',
+  READ: 'it has already been read',
+  FAILED: 'it has already failed',
+  EXPIRED: 'it has already expired',
+};
+
+function notCancelable(messageId: string, status: MessageStatus, reason: string): FailedPreconditionError {
+  return new FailedPreconditionError(`message ${messageId} is ${status} and can no longer be canceled: ${reason}`, [
+    {
+      type: 'MESSAGE_STATUS',
+      subject: `messages/${messageId}`,
+      description: `status is ${status}; only an ACCEPTED message can be canceled`,
+    },
+  ]);
+}
+
 export function createMessagingService(deps: {
   store: MessageStore;
   publisher: MessagePublisher;
+  canceller: DeliveryCanceller;
   clock: Clock;
   events: MessagingEvents;
 }): MessagingService {
-  const { store, publisher, clock, events } = deps;
+  const { store, publisher, canceller, clock, events } = deps;
+
+  async function getOwned(tenant: Tenant, messageId: string): Promise<OutboundMessage> {
+    // Scoped by tenant: another tenant's message id is indistinguishable from an unknown one.
+    const message = messageId ? await store.get(tenant.id, messageId) : undefined;
+    if (!message) throw new NotFoundError('message', messageId);
+    return { ...message, timeline: orderStatusEvents(message.timeline) };
+  }
 
   /** Hands the message to delivery; if that fails the outbox relay retries, so acceptance still stands. */
-  async function handOff(message: OutboundMessage): Promise<void> {
+  async function handOff(message: DeliverableMessage): Promise<void> {
     try {
       await publisher.publishAccepted(message);
       await store.markPublished(message.tenantId, message.messageId);
     } catch (error) {
       events.publishDeferred(message, error);
     }
+  }
+
+  /**
+   * The status after a report. A `failed` webhook whose code delivery-retry retries (e.g. 131049: not before 24 h)
+   * is history, not the end: it is recorded while delivery-retry sends the message again.
+   */
+  function statusAfter(current: MessageStatus, report: StatusReport): MessageStatus {
+    if (report.source === 'webhook' && report.status === 'FAILED' && isFailureRetriedByDelivery(report.errorCode)) return current;
+    return nextStatus(current, report.status);
+  }
+
+  /** Records a report in the timeline and moves the status as the state machine allows; one effect per event id. */
+  async function applyStatusReport(report: StatusReport): Promise<StatusReportOutcome> {
+    for (let round = 0; round < MAX_STATUS_WRITE_ATTEMPTS; round++) {
+      const message = await store.get(report.tenantId, report.messageId);
+      if (!message) return 'unknown-message';
+      if (message.timeline.some((entry) => entry.eventId === report.eventId)) return 'duplicate';
+      const recorded = await store.recordStatusChange({
+        tenantId: report.tenantId,
+        messageId: report.messageId,
+        expectedVersion: message.version,
+        status: statusAfter(message.status, report),
+        // A message sent again (after a failure Meta reported later) has a new wamid; delivery's SENT names it.
+        waMessageId:
+          report.source === 'delivery' && report.status === 'SENT' && report.waMessageId
+            ? report.waMessageId
+            : (message.waMessageId ?? report.waMessageId),
+        entry: {
+          eventId: report.eventId,
+          status: report.status,
+          occurredAt: report.occurredAt,
+          source: report.source,
+          errorCode: report.errorCode,
+          errorTitle: report.errorTitle,
+          attempt: report.attempt,
+          nextAttemptAt: report.nextAttemptAt,
+        },
+      });
+      if (recorded) return 'applied';
+    }
+    throw new Error(`message ${report.messageId} kept changing; status report left for redelivery`);
   }
 
   return {
@@ -84,45 +164,40 @@ export function createMessagingService(deps: {
       };
       const { inserted, message } = await store.insertIfAbsent(candidate);
       if (!inserted && message.requestHash !== valid.requestHash) throw new IdempotencyConflictError(valid.idempotencyKey);
-      if (!message.published) await handOff(message);
+      // A replay after the content was deleted (e.g. cancelled before the hand-off) has nothing left to hand off.
+      if (!message.published && isDeliverable(message)) await handOff(message);
       return message;
     },
 
-    async get(tenant, messageId) {
-      const message = messageId ? await store.get(tenant.id, messageId) : undefined;
-      if (!message) throw new NotFoundError('message', messageId);
-      return { ...message, timeline: orderStatusEvents(message.timeline) };
+    get: getOwned,
+
+    async cancel(tenant, messageId, authorization) {
+      const message = await getOwned(tenant, messageId);
+      if (message.status === 'CANCELED') return message;
+      const reason = NOT_CANCELABLE[message.status];
+      if (reason) throw notCancelable(messageId, message.status, reason);
+      // ACCEPTED: only delivery knows whether a send is under way, so it decides (and refuses if it already sent).
+      await canceller.cancel(messageId, authorization);
+      // Same event id as delivery's CANCELED event, so that event is a duplicate when it arrives.
+      await applyStatusReport({
+        eventId: deliveryCanceledEventId(messageId),
+        tenantId: tenant.id,
+        messageId,
+        status: 'CANCELED',
+        occurredAt: clock.now(),
+        source: 'delivery',
+      });
+      return getOwned(tenant, messageId);
     },
 
-    async applyStatusReport(report) {
-      for (let attempt = 0; attempt < MAX_STATUS_WRITE_ATTEMPTS; attempt++) {
-        const message = await store.get(report.tenantId, report.messageId);
-        if (!message) return 'unknown-message';
-        if (message.timeline.some((entry) => entry.eventId === report.eventId)) return 'duplicate';
-        const recorded = await store.recordStatusChange({
-          tenantId: report.tenantId,
-          messageId: report.messageId,
-          expectedVersion: message.version,
-          status: nextStatus(message.status, report.status),
-          waMessageId: message.waMessageId ?? report.waMessageId,
-          entry: {
-            eventId: report.eventId,
-            status: report.status,
-            occurredAt: report.occurredAt,
-            source: report.source,
-            errorCode: report.errorCode,
-            errorTitle: report.errorTitle,
-          },
-        });
-        if (recorded) return 'applied';
-      }
-      throw new Error(`message ${report.messageId} kept changing; status report left for redelivery`);
-    },
+    applyStatusReport,
 
     async publishPending(olderThanMs) {
       const pending = await store.listUnpublished(new Date(clock.now().getTime() - olderThanMs), 100);
       let published = 0;
       for (const message of pending) {
+        // The store does not list them; this guard keeps a deleted message from ever reaching delivery regardless.
+        if (!isDeliverable(message)) continue;
         await publisher.publishAccepted(message);
         await store.markPublished(message.tenantId, message.messageId);
         published++;

@@ -11,10 +11,15 @@ export interface TimelineEntry {
   /** De-duplication key: the event that reported it. */
   readonly eventId: string;
   readonly status: MessageStatus;
+  /** When it happened according to the reporter (WhatsApp's timestamp for webhook statuses), not when it arrived. */
   readonly occurredAt: Date;
   readonly source: StatusSource;
   readonly errorCode?: number;
   readonly errorTitle?: string;
+  /** Delivery entries: which call to the Cloud API this was (1 for the first). */
+  readonly attempt?: number;
+  /** For an attempt that will be retried: when the next one is due. */
+  readonly nextAttemptAt?: Date;
 }
 
 /** A message as ingress stores it; ingress owns message status and timeline. */
@@ -26,7 +31,8 @@ export interface OutboundMessage {
   readonly requestHash: string;
   readonly to: string;
   readonly phoneNumberId: string;
-  readonly content: MessageContent;
+  /** Undefined once deleted: a message that reached FAILED, EXPIRED or CANCELED keeps only its metadata. */
+  readonly content: MessageContent | undefined;
   readonly status: MessageStatus;
   readonly waMessageId?: string;
   readonly acceptedAt: Date;
@@ -37,4 +43,12 @@ export interface OutboundMessage {
   readonly version: number;
   /** Oldest first. */
   readonly timeline: readonly TimelineEntry[];
+}
+
+/** A message that still has its content, so it can be handed to delivery. */
+export type DeliverableMessage = OutboundMessage & { readonly content: MessageContent };
+
+/** Whether the message still has content to deliver (it is deleted when the message ends FAILED, EXPIRED or CANCELED). */
+export function isDeliverable(message: OutboundMessage): message is DeliverableMessage {
+  return message.content !== undefined;
 }

@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto';
 import { InvalidArgumentError, isE164, type FieldViolation } from '@waygate/domain';
 import type { Tenant } from '@waygate/tenancy';
 import type { MessageContent } from './outbound-message';
-
-/** The longest validity a message may have, and the default: 30 days. */
-export const MAX_VALIDITY_SECONDS = 30 * 24 * 60 * 60;
+import { MAX_VALIDITY_SECONDS, categoryOf, defaultValiditySeconds } from './validity';
 /** WhatsApp's limit for a text body. */
 export const MAX_TEXT_BODY_CHARS = 4096;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
@@ -57,7 +55,9 @@ export function validateSendRequest(request: SendRequest, tenant: Tenant): Valid
       violation('idempotency_key', request.idempotencyKey ? 'INVALID_FORMAT' : 'REQUIRED', 'must be 1 to 128 printable ASCII characters'),
     );
   }
-  const validitySeconds = request.validitySeconds ?? MAX_VALIDITY_SECONDS;
+  // An explicit validity is used as given (even beyond the category's default), within the 30-day maximum.
+  const validitySeconds =
+    request.validitySeconds ?? (request.content ? defaultValiditySeconds(categoryOf(request.content)) : MAX_VALIDITY_SECONDS);
   if (!(validitySeconds > 0 && validitySeconds <= MAX_VALIDITY_SECONDS)) {
     violations.push(violation('validity', 'OUT_OF_RANGE', `must be more than 0 and at most ${MAX_VALIDITY_SECONDS} seconds (30 days)`));
   }

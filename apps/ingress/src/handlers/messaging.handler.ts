@@ -1,6 +1,8 @@
 import { toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
 import {
+  type CancelMessageRequest,
+  type CancelMessageResponse,
   type GetMessageRequest,
   type Message,
   type MessagingServiceServer,
@@ -40,8 +42,8 @@ function toProtoMessage(message: OutboundMessage): Message {
       source: entry.source,
       errorCode: entry.errorCode ?? 0,
       errorTitle: entry.errorTitle ?? '',
-      attempt: 0,
-      nextAttemptAt: undefined,
+      attempt: entry.attempt ?? 0,
+      nextAttemptAt: entry.nextAttemptAt,
     })),
     acceptedAt: message.acceptedAt,
     expiresAt: message.expiresAt,
@@ -62,7 +64,13 @@ export function createMessagingHandler(service: MessagingService, tenants: Tenan
     getMessage: unaryHandler<GetMessageRequest, Message>(tenants, logger, async (request, tenant) =>
       toProtoMessage(await service.get(tenant, request.messageId)),
     ),
-    // Placeholder while issue 4 lands (replaced in this change set).
-    cancelMessage: (_call, callback) => callback({ code: 12, details: 'CancelMessage is not implemented yet' }),
+    // Built per call because delivery-retry authenticates the tenant itself: the caller's credential is forwarded.
+    cancelMessage: (call, callback) =>
+      unaryHandler<CancelMessageRequest, CancelMessageResponse>(tenants, logger, async (request, tenant) => {
+        const authorization = String(call.metadata.get('authorization')[0] ?? '');
+        const message = await service.cancel(tenant, request.messageId, authorization);
+        logger.info({ tenant_id: tenant.id, message_id: message.messageId, status: message.status }, 'message canceled');
+        return { status: toProtoStatus(message.status) };
+      })(call, callback),
   };
 }

@@ -1,15 +1,18 @@
 import { decodeEvent, fromProtoSource, fromProtoStatus } from '@waygate/contracts';
-import { ACK, type HandlerOutcome } from '@waygate/nats';
+import { ACK, regionSubjects, type DeliveryInfo, type HandlerOutcome } from '@waygate/nats';
 import { MessageStatusChanged } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
 import type { MessagingService } from '../domain/messaging-service';
 
 /**
  * Applies MessageStatusChanged events (from delivery-retry and receipt) to the message store. Idempotent by event
- * id; acknowledged only after the store committed.
+ * id; acknowledged only after the store committed. Inbound messages share the events stream (and the consumer's
+ * `events.>` filter) but are not ingress's: they are acknowledged untouched.
  */
-export function createStatusEventsHandler(service: MessagingService, logger: Logger) {
-  return async (data: Uint8Array): Promise<HandlerOutcome> => {
+export function createStatusEventsHandler(service: MessagingService, logger: Logger, region: string) {
+  const inboundSubject = regionSubjects(region).inboundEvents;
+  return async (data: Uint8Array, info: Pick<DeliveryInfo, 'subject'>): Promise<HandlerOutcome> => {
+    if (info.subject === inboundSubject) return ACK;
     const event = decodeEvent(MessageStatusChanged, data);
     const status = event && fromProtoStatus(event.status);
     const source = event && fromProtoSource(event.source);
@@ -25,9 +28,14 @@ export function createStatusEventsHandler(service: MessagingService, logger: Log
       source,
       errorCode: event.errorCode || undefined,
       errorTitle: event.errorTitle || undefined,
+      attempt: event.attempt || undefined,
+      nextAttemptAt: event.nextAttemptAt,
     });
     const log = outcome === 'unknown-message' ? logger.warn.bind(logger) : logger.info.bind(logger);
-    log({ tenant_id: event.tenantId, message_id: event.messageId, status, source, outcome }, 'status report');
+    log(
+      { tenant_id: event.tenantId, message_id: event.messageId, status, source, attempt: event.attempt || undefined, outcome },
+      'status report',
+    );
     return ACK;
   };
 }

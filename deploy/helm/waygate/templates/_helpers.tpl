@@ -86,6 +86,13 @@ app.kubernetes.io/managed-by: {{ .root.Release.Service }}
 waygate.io/region: {{ .root.Values.region | toString | quote }}
 {{- end -}}
 
+{{/* host:port of this release's delivery-retry Service (gRPC). Call with the root context. */}}
+{{- define "waygate.deliveryAddress" -}}
+{{- $delivery := index .Values.services "delivery-retry" | default dict -}}
+{{- $port := (($delivery.ports | default dict).grpc | default 50055) -}}
+{{- printf "%s:%v" (include "waygate.serviceName" (dict "root" . "name" "delivery-retry")) $port -}}
+{{- end -}}
+
 {{/*
 Container env for one service. Call with (dict "root" $ "name" "ingress" "svc" $svc).
 */}}
@@ -125,6 +132,11 @@ Container env for one service. Call with (dict "root" $ "name" "ingress" "svc" $
 - name: WAYGATE_WHATSAPP_API_VERSION
   value: {{ . | quote }}
 {{- end }}
+{{- end }}
+{{- if eq .name "ingress" }}
+# CancelMessage asks this release's delivery-retry (DeliveryAdminService) to stop a message.
+- name: WAYGATE_DELIVERY_ADDRESS
+  value: {{ .svc.deliveryAddress | default (include "waygate.deliveryAddress" .root) | quote }}
 {{- end }}
 {{- if eq .name "media-store" }}
 - name: WAYGATE_MEDIA_ENCRYPTION_KEY

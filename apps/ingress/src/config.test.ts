@@ -1,0 +1,34 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError } from '@waygate/config';
+import { loadIngressConfig } from './config';
+
+const base = { WAYGATE_REGION: 'eu', WAYGATE_TENANTS_FILE: '/etc/waygate/tenants.yaml' };
+
+test('defaults: port 50051, delivery-retry on 127.0.0.1:50055, outbox every 5 s', () => {
+  const config = loadIngressConfig(base);
+  assert.equal(config.grpcPort, 50051);
+  assert.equal(config.deliveryAddress, '127.0.0.1:50055');
+  assert.equal(config.outboxIntervalMs, 5000);
+});
+
+test('WAYGATE_DELIVERY_ADDRESS takes host:port with a DNS name, IPv4 or bracketed IPv6 host', () => {
+  for (const address of [
+    'waygate-eu-delivery-retry:50055',
+    '10.0.0.7:1',
+    '[::1]:65535',
+    'delivery-retry.waygate.svc.cluster.local:50055',
+  ]) {
+    assert.equal(loadIngressConfig({ ...base, WAYGATE_DELIVERY_ADDRESS: address }).deliveryAddress, address);
+  }
+});
+
+test('a malformed WAYGATE_DELIVERY_ADDRESS fails at startup, naming the variable', () => {
+  for (const bad of ['', 'delivery-retry', 'http://delivery-retry:50055', 'delivery-retry:0', 'delivery-retry:70000', ':50055', 'a b:1']) {
+    assert.throws(
+      () => loadIngressConfig({ ...base, WAYGATE_DELIVERY_ADDRESS: bad }),
+      (error: unknown) => error instanceof ConfigError && /WAYGATE_DELIVERY_ADDRESS/.test(error.message),
+      `"${bad}" is refused`,
+    );
+  }
+});

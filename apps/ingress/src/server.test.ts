@@ -1,0 +1,310 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { preconditionViolations, startGrpcServer, type RunningGrpcServer } from '@waygate/grpc';
+import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import {
+  DeliveryAdminServiceService,
+  DeliveryState,
+  InboundMessageReceived,
+  MessageStatus,
+  MessageStatusChanged,
+  MessagingServiceClient,
+  SendMessageRequest,
+  SERVICE_NAMES,
+  SERVICE_PROTO_FILES,
+  StatusSource,
+  type CancelMessageResponse,
+  type DeliveryAdminServiceServer,
+  type Message,
+  type SendMessageResponse,
+} from '@waygate/proto';
+import { createLogger } from '@waygate/telemetry';
+import { parseTenants } from '@waygate/tenancy';
+import { createTempDir, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
+import { loadIngressConfig } from './config';
+import { startIngress } from './server';
+
+const KEYS = { acme: 'key-acme', globex: 'key-globex' };
+const TENANTS_YAML = tenantsYaml([
+  { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200'] },
+  { id: 'globex', homeRegion: 'eu', apiKey: KEYS.globex, phoneNumberIds: ['300'] },
+]);
+const subjects = regionSubjects('eu');
+const T0 = Date.UTC(2025, 0, 1);
+
+const logLines: string[] = [];
+const logger = createLogger({
+  service: 'ingress-test',
+  destination: new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }),
+});
+
+/**
+ * A small DeliveryAdminService of our own standing in for delivery-retry, behind the same tenant authentication as
+ * every Waygate API (so it only accepts the caller's forwarded credential). It cancels unless told otherwise.
+ */
+const cancelCalls: { messageId: string; authorization: unknown }[] = [];
+const refusals = new Map<string, grpcStatus>();
+const deliveryAdmin: DeliveryAdminServiceServer = {
+  getDelivery: (_call, callback) => callback({ code: grpcStatus.UNIMPLEMENTED, details: 'not in this test' }),
+  cancelDelivery: (call, callback) => {
+    const { messageId } = call.request;
+    cancelCalls.push({ messageId, authorization: call.metadata.get('authorization')[0] });
+    const refusal = refusals.get(messageId);
+    if (refusal !== undefined) return callback({ code: refusal, details: 'refused by the test' });
+    callback(null, {
+      delivery: {
+        messageId,
+        state: DeliveryState.DELIVERY_STATE_CANCELED,
+        attempts: 0,
+        waMessageId: '',
+        lastErrorCode: 0,
+        lastErrorTitle: '',
+        nextAttemptAt: undefined,
+        expiresAt: undefined,
+      },
+    });
+  },
+};
+
+let nats: NatsServerHandle;
+let dir: ReturnType<typeof createTempDir>;
+let delivery: RunningGrpcServer;
+let deliveryStopped = false;
+let ingress: Awaited<ReturnType<typeof startIngress>>;
+let client: MessagingServiceClient;
+let events: JetStreamConnection;
+
+before(async () => {
+  nats = await startNatsServer();
+  dir = createTempDir();
+  const tenantsFile = path.join(dir.path, 'tenants.yaml');
+  writeFileSync(tenantsFile, TENANTS_YAML);
+  delivery = await startGrpcServer({
+    host: '127.0.0.1',
+    port: 0,
+    tenants: parseTenants(TENANTS_YAML),
+    region: 'eu',
+    services: [
+      {
+        name: SERVICE_NAMES.deliveryAdmin,
+        protoFile: SERVICE_PROTO_FILES.deliveryAdmin,
+        definition: DeliveryAdminServiceService,
+        implementation: deliveryAdmin,
+      },
+    ],
+  });
+  const config = loadIngressConfig({
+    WAYGATE_REGION: 'eu',
+    WAYGATE_NATS_URL: nats.url,
+    WAYGATE_TENANTS_FILE: tenantsFile,
+    WAYGATE_GRPC_PORT: '0',
+    WAYGATE_STORAGE: 'sqlite',
+    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
+    WAYGATE_DELIVERY_ADDRESS: `127.0.0.1:${delivery.port}`,
+  });
+  ingress = await startIngress(config, logger);
+  client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
+  events = await connectJetStream(nats.url, 'ingress-test-publisher');
+});
+
+after(async () => {
+  client?.close();
+  await ingress?.stop();
+  if (!deliveryStopped) await delivery?.shutdown(1000);
+  await events?.nc.close();
+  await nats?.stop();
+  dir?.remove();
+});
+
+function unary<Response>(method: 'sendMessage' | 'getMessage' | 'cancelMessage', request: object, apiKey: string): Promise<Response> {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${apiKey}`);
+  const call = client[method].bind(client) as unknown as (
+    request: object,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ) => void;
+  return new Promise((resolve, reject) => call(request, metadata, (error, response) => (error ? reject(error) : resolve(response))));
+}
+
+let keys = 0;
+async function sendMessage(apiKey = KEYS.acme): Promise<string> {
+  const response = await unary<SendMessageResponse>(
+    'sendMessage',
+    SendMessageRequest.fromPartial({
+      to: '+4915112345678',
+      content: { $case: 'text', value: { body: 'your code is 1234', previewUrl: false } },
+      idempotencyKey: `k-${++keys}`,
+    }),
+    apiKey,
+  );
+  return response.messageId;
+}
+
+const getMessage = (messageId: string, apiKey = KEYS.acme) => unary<Message>('getMessage', { messageId }, apiKey);
+const cancelMessage = (messageId: string, apiKey = KEYS.acme) => unary<CancelMessageResponse>('cancelMessage', { messageId }, apiKey);
+
+async function publishStatus(event: Partial<MessageStatusChanged> & { eventId: string; messageId: string }): Promise<void> {
+  const source = event.source ?? StatusSource.STATUS_SOURCE_DELIVERY;
+  const data = MessageStatusChanged.encode(
+    MessageStatusChanged.fromPartial({ tenantId: 'acme', occurredAt: new Date(T0), source, ...event }),
+  ).finish();
+  await publishEvent(
+    events.js,
+    source === StatusSource.STATUS_SOURCE_DELIVERY ? subjects.deliveryEvents : subjects.receiptEvents,
+    data,
+    event.eventId,
+  );
+}
+
+const hasCode = (code: grpcStatus) => (error: unknown) => (error as ServiceError).code === code;
+
+test("CancelMessage asks delivery-retry with the caller's credential; the message is CANCELED and delivery's own event is a duplicate", async () => {
+  const messageId = await sendMessage();
+  const response = await cancelMessage(messageId);
+  assert.equal(response.status, MessageStatus.MESSAGE_STATUS_CANCELED);
+  assert.deepEqual(cancelCalls.at(-1), { messageId, authorization: `Bearer ${KEYS.acme}` });
+
+  const canceled = await getMessage(messageId);
+  assert.equal(canceled.status, MessageStatus.MESSAGE_STATUS_CANCELED);
+  assert.deepEqual(
+    canceled.timeline.map((entry) => [entry.status, entry.source]),
+    [
+      [MessageStatus.MESSAGE_STATUS_ACCEPTED, 'ingress'],
+      [MessageStatus.MESSAGE_STATUS_CANCELED, 'delivery'],
+    ],
+  );
+
+  // delivery-retry's CANCELED event arrives afterwards; the consumer handles events in stream order, so once the
+  // marker published after it is recorded, the duplicate has been handled too.
+  await publishStatus({ eventId: `${messageId}:delivery:canceled`, messageId, status: MessageStatus.MESSAGE_STATUS_CANCELED });
+  await publishStatus({
+    eventId: `${messageId}:late-delivered`,
+    messageId,
+    status: MessageStatus.MESSAGE_STATUS_DELIVERED,
+    source: StatusSource.STATUS_SOURCE_WEBHOOK,
+    occurredAt: new Date(T0 + 5000),
+  });
+  const after = await waitFor(
+    async () => {
+      const message = await getMessage(messageId);
+      return message.timeline.length === 3 ? message : undefined;
+    },
+    { what: 'the marker event recorded' },
+  );
+  assert.equal(after.status, MessageStatus.MESSAGE_STATUS_CANCELED, 'terminal');
+  assert.equal(after.timeline.filter((entry) => entry.status === MessageStatus.MESSAGE_STATUS_CANCELED).length, 1, 'one effect');
+
+  const callsBefore = cancelCalls.length;
+  assert.equal((await cancelMessage(messageId)).status, MessageStatus.MESSAGE_STATUS_CANCELED, 'cancelling again succeeds');
+  assert.equal(cancelCalls.length, callsBefore, 'without asking delivery-retry again');
+});
+
+test("delivery-retry's refusals reach the caller with their code, and the message stays ACCEPTED", async () => {
+  for (const code of [grpcStatus.FAILED_PRECONDITION, grpcStatus.ABORTED, grpcStatus.NOT_FOUND, grpcStatus.UNAVAILABLE]) {
+    const messageId = await sendMessage();
+    refusals.set(messageId, code);
+    await assert.rejects(cancelMessage(messageId), (error: unknown) => {
+      assert.equal((error as ServiceError).code, code, grpcStatus[code]);
+      if (code === grpcStatus.FAILED_PRECONDITION) {
+        assert.match((error as ServiceError).details, /can no longer be canceled/);
+        assert.deepEqual(
+          preconditionViolations(error as ServiceError).map((v) => [v.type, v.subject]),
+          [['DELIVERY_STATE', `messages/${messageId}`]],
+        );
+      }
+      return true;
+    });
+    assert.equal((await getMessage(messageId)).status, MessageStatus.MESSAGE_STATUS_ACCEPTED);
+  }
+});
+
+test('a message ingress knows was SENT is FAILED_PRECONDITION with a PreconditionFailure, without asking delivery-retry', async () => {
+  const messageId = await sendMessage();
+  await publishStatus({
+    eventId: `${messageId}:delivery:sent`,
+    messageId,
+    status: MessageStatus.MESSAGE_STATUS_SENT,
+    attempt: 1,
+    waMessageId: 'wamid.1',
+  });
+  await waitFor(async () => (await getMessage(messageId)).status === MessageStatus.MESSAGE_STATUS_SENT, { what: 'SENT recorded' });
+  const callsBefore = cancelCalls.length;
+  await assert.rejects(cancelMessage(messageId), (error: unknown) => {
+    assert.equal((error as ServiceError).code, grpcStatus.FAILED_PRECONDITION);
+    assert.match((error as ServiceError).details, /is SENT and can no longer be canceled/);
+    assert.deepEqual(preconditionViolations(error as ServiceError), [
+      { type: 'MESSAGE_STATUS', subject: `messages/${messageId}`, description: 'status is SENT; only an ACCEPTED message can be canceled' },
+    ]);
+    return true;
+  });
+  assert.equal(cancelCalls.length, callsBefore);
+});
+
+test("another tenant's message is NOT_FOUND, exactly like an unknown id", async () => {
+  const messageId = await sendMessage(KEYS.globex);
+  const callsBefore = cancelCalls.length;
+  await assert.rejects(cancelMessage(messageId, KEYS.acme), hasCode(grpcStatus.NOT_FOUND));
+  await assert.rejects(cancelMessage('msg_unknown', KEYS.acme), hasCode(grpcStatus.NOT_FOUND));
+  assert.equal(cancelCalls.length, callsBefore);
+  assert.equal((await getMessage(messageId, KEYS.globex)).status, MessageStatus.MESSAGE_STATUS_ACCEPTED);
+});
+
+test('GetMessage shows delivery attempts: a retried attempt keeps the status and says when the next one is due', async () => {
+  const messageId = await sendMessage();
+  await publishStatus({
+    eventId: `${messageId}:delivery:attempt:1`,
+    messageId,
+    status: MessageStatus.MESSAGE_STATUS_ACCEPTED,
+    attempt: 1,
+    nextAttemptAt: new Date(T0 + 30_000),
+    errorCode: 131000,
+    errorTitle: 'Something went wrong',
+  });
+  const message = await waitFor(
+    async () => {
+      const got = await getMessage(messageId);
+      return got.timeline.length === 2 ? got : undefined;
+    },
+    { what: 'the attempt recorded' },
+  );
+  assert.equal(message.status, MessageStatus.MESSAGE_STATUS_ACCEPTED);
+  const accepted = message.timeline.find((entry) => entry.source === 'ingress');
+  const attempt = message.timeline.find((entry) => entry.source === 'delivery');
+  assert.ok(accepted && attempt);
+  assert.deepEqual([accepted.attempt, accepted.nextAttemptAt], [0, undefined]);
+  assert.deepEqual(
+    [attempt.status, attempt.attempt, attempt.nextAttemptAt?.getTime(), attempt.errorCode, attempt.source],
+    [MessageStatus.MESSAGE_STATUS_ACCEPTED, 1, T0 + 30_000, 131000, 'delivery'],
+  );
+});
+
+test('inbound messages on the events stream are not status events: acknowledged without a rejection', async () => {
+  const messageId = await sendMessage();
+  const inbound = InboundMessageReceived.encode(
+    InboundMessageReceived.fromPartial({
+      eventId: 'wa:in:wamid.in1',
+      tenantId: 'acme',
+      phoneNumberId: '200',
+      from: '+4915112345678',
+      type: 'text',
+      text: 'hi',
+    }),
+  ).finish();
+  await publishEvent(events.js, subjects.inboundEvents, inbound, 'wa:in:wamid.in1');
+  await publishStatus({ eventId: `${messageId}:after-inbound`, messageId, status: MessageStatus.MESSAGE_STATUS_SENT });
+  await waitFor(async () => (await getMessage(messageId)).status === MessageStatus.MESSAGE_STATUS_SENT, { what: 'the later status' });
+  assert.equal(logLines.filter((line) => line.includes('message rejected')).length, 0, logLines.join(''));
+});
+
+test('with delivery-retry down, CancelMessage is UNAVAILABLE and the message stays ACCEPTED', async () => {
+  const messageId = await sendMessage();
+  await delivery.shutdown(1000);
+  deliveryStopped = true;
+  await assert.rejects(cancelMessage(messageId), hasCode(grpcStatus.UNAVAILABLE));
+  assert.equal((await getMessage(messageId)).status, MessageStatus.MESSAGE_STATUS_ACCEPTED);
+});
