@@ -71,7 +71,15 @@ before(async () => {
   stack = await startLocalStack({
     dataDir: dir.path,
     ports,
-    serviceEnv: { WAYGATE_TRACE_FILE: traceFile, WAYGATE_LOG_LEVEL: 'info' },
+    serviceEnv: {
+      WAYGATE_TRACE_FILE: traceFile,
+      WAYGATE_LOG_LEVEL: 'info',
+      // Short retry and circuit-breaker intervals, so the outage test recovers within the test's patience.
+      WAYGATE_RETRY_BASE_DELAY_MS: '200',
+      WAYGATE_RETRY_MAX_DELAY_MS: '1000',
+      WAYGATE_BREAKER_COOLDOWN_MS: '300',
+      WAYGATE_BREAKER_MAX_COOLDOWN_MS: '1000',
+    },
     onLine: (process, line) => logLines.push({ process, line }),
   });
   clients = loadPublicClients();
@@ -202,6 +210,78 @@ describe('one WhatsApp message end to end', () => {
     assert.ok(
       failed.timeline.some((entry) => entry.status === 'MESSAGE_STATUS_FAILED' && entry.error_code === 131047),
       JSON.stringify(failed.timeline),
+    );
+  });
+
+  test('during an upstream outage a message is retried with each attempt in its timeline, and can be cancelled: CANCELED, never sent', async () => {
+    const control = (method: string, body?: unknown) =>
+      fetch(`${stack.simulatorUrl}/_simulator/failures`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    assert.equal((await control('POST', { httpStatus: 503, code: 2, message: 'Service temporarily unavailable' })).status, 200);
+    try {
+      const response = await callUnary<{ message_id: string }>(
+        messaging,
+        'SendMessage',
+        { to: '+4915199991111', text: { body: 'not yet' }, idempotency_key: 'e2e-cancel' },
+        stack.credentials.apiKey,
+      );
+      const retried = await waitFor(
+        async () => {
+          const message = await callUnary<{
+            status: string;
+            timeline: { attempt?: number; error_code?: number; next_attempt_at?: unknown }[];
+          }>(messaging, 'GetMessage', { message_id: response.message_id }, stack.credentials.apiKey);
+          return message.timeline.some((entry) => entry.attempt === 1 && entry.error_code === 2 && entry.next_attempt_at)
+            ? message
+            : undefined;
+        },
+        { timeoutMs: 20_000, intervalMs: 100, what: 'the first failed attempt in the timeline' },
+      );
+      assert.equal(retried.status, 'MESSAGE_STATUS_ACCEPTED', 'a retried attempt does not change the status');
+      const canceled = await waitFor(
+        async () => {
+          try {
+            return await callUnary<{ status: string }>(
+              messaging,
+              'CancelMessage',
+              { message_id: response.message_id },
+              stack.credentials.apiKey,
+            );
+          } catch (error) {
+            // ABORTED: an attempt was in flight at that moment; calling again is the documented answer.
+            if ((error as ServiceError).code === grpcStatus.ABORTED) return undefined;
+            throw error;
+          }
+        },
+        { timeoutMs: 10_000, intervalMs: 50, what: 'the cancellation' },
+      );
+      assert.equal(canceled.status, 'MESSAGE_STATUS_CANCELED');
+      assert.equal((await waitForStatus(response.message_id, 'MESSAGE_STATUS_CANCELED')).status, 'MESSAGE_STATUS_CANCELED');
+      await control('DELETE');
+      const sent = (await (await fetch(`${stack.simulatorUrl}/_simulator/sent`)).json()) as
+        { to: string }[] | { messages: { to: string }[] };
+      const list = Array.isArray(sent) ? sent : sent.messages;
+      assert.equal(list.filter((m) => m.to === '+4915199991111').length, 0, 'WhatsApp never got it');
+    } finally {
+      await control('DELETE');
+    }
+  });
+
+  test('a message WhatsApp accepted cannot be cancelled (FAILED_PRECONDITION)', async () => {
+    await customerWritesFirst(stack.simulatorUrl, RECIPIENT);
+    const response = await callUnary<{ message_id: string }>(
+      messaging,
+      'SendMessage',
+      { to: RECIPIENT, text: { body: 'too late to cancel' }, idempotency_key: 'e2e-cancel-sent' },
+      stack.credentials.apiKey,
+    );
+    await waitForStatus(response.message_id, 'MESSAGE_STATUS_DELIVERED');
+    await assert.rejects(
+      callUnary(messaging, 'CancelMessage', { message_id: response.message_id }, stack.credentials.apiKey),
+      isGrpcError(grpcStatus.FAILED_PRECONDITION),
     );
   });
 
