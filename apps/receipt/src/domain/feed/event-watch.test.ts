@@ -1,7 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { InvalidArgumentError } from '@waygate/domain';
-import { parseWatchRequest } from './event-watch';
+import { createTempDir } from '@waygate/testing';
+import { SqliteFeedStore } from '../../adapters/feed/sqlite-feed-store';
+import { parseWatchRequest, watchEvents } from './event-watch';
+import { FeedWakeups } from './feed-wakeups';
+import type { TenantEvent } from './tenant-event';
 
 const empty = { afterSequence: '0', messageIds: [], recipients: [], eventTypes: [] };
 
@@ -41,4 +46,41 @@ test('filters are limited to 100 values each', () => {
     (error: unknown) =>
       error instanceof InvalidArgumentError && error.violations.some((v) => v.field === 'message_ids' && v.reason === 'TOO_MANY'),
   );
+});
+
+test('after pruning, 0 starts at the oldest retained event and a position inside the pruned part is refused', async () => {
+  const dir = createTempDir();
+  const store = new SqliteFeedStore(path.join(dir.path, 'feed.sqlite'));
+  try {
+    for (let i = 1; i <= 5; i++) {
+      await store.appendEvent({
+        type: 'inbound',
+        tenantId: 'acme',
+        eventId: `inbound.w${i}`,
+        occurredAt: new Date(i * 1000),
+        recordedAt: new Date(i * 1000),
+        inbound: { waMessageId: `w${i}`, phoneNumberId: '1', from: '+4915112345678', type: 'text' },
+      });
+    }
+    await store.prune(new Date(3_500)); // drops 1..3
+    const deps = { store, wakeups: new FeedWakeups(), recheckMs: 60_000 };
+    const stop = new AbortController();
+    const written: number[] = [];
+    const sink = {
+      write: async (event: TenantEvent) => {
+        written.push(event.sequence);
+        if (written.length === 2) stop.abort();
+      },
+    };
+    await watchEvents(deps, 'acme', parseWatchRequest({ ...empty, afterSequence: '0' }), sink, stop.signal);
+    assert.deepEqual(written, [4, 5]);
+    await watchEvents(deps, 'acme', parseWatchRequest({ ...empty, afterSequence: '3' }), sink, AbortSignal.abort());
+    await assert.rejects(
+      watchEvents(deps, 'acme', parseWatchRequest({ ...empty, afterSequence: '2' }), sink, new AbortController().signal),
+      (error: unknown) => error instanceof InvalidArgumentError && error.violations[0].reason === 'NOT_RETAINED',
+    );
+  } finally {
+    await store.close();
+    dir.remove();
+  }
 });
