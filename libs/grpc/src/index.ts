@@ -4,3 +4,5 @@ export { authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth'
 export { startGrpcServer, unaryHandler } from './grpc-server';
 export type { RunningGrpcServer, ServedService } from './grpc-server';
 export { checkGrpcHealth } from './health-check';
+export { serverStreamingHandler, StreamCancelledError } from './server-streaming';
+export type { ResponseStream } from './server-streaming';

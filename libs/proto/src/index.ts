@@ -60,6 +60,22 @@ export {
   GetDeliveryResponse,
 } from './generated/waygate/delivery/v1/delivery_admin';
 export type { DeliveryAdminServiceServer } from './generated/waygate/delivery/v1/delivery_admin';
+export {
+  DeadLetter,
+  InboundMessageEvent,
+  ListDeadLettersRequest,
+  ListDeadLettersResponse,
+  MessageStatusEvent,
+  ReceiptServiceClient,
+  ReceiptServiceService,
+  ReplayDeadLettersRequest,
+  ReplayDeadLettersResponse,
+  TenantEvent,
+  TenantEventType,
+  WatchEventsRequest,
+  WatchEventsResponse,
+} from './generated/waygate/receipt/v1/receipt';
+export type { ReceiptServiceServer } from './generated/waygate/receipt/v1/receipt';
 
 /**
  * Folder holding the `.proto` sources (server reflection serves them): the nearest `proto/` above this module, so it
@@ -81,6 +97,7 @@ export const SERVICE_NAMES = {
   media: 'waygate.media.v1.MediaService',
   archive: 'waygate.archive.v1.ArchiveService',
   deliveryAdmin: 'waygate.delivery.v1.DeliveryAdminService',
+  receipt: 'waygate.receipt.v1.ReceiptService',
 } as const;
 
 /** Proto files (relative to PROTO_ROOT) that define each service, for reflection. */
@@ -89,4 +106,5 @@ export const SERVICE_PROTO_FILES = {
   media: 'waygate/media/v1/media.proto',
   archive: 'waygate/archive/v1/archive.proto',
   deliveryAdmin: 'waygate/delivery/v1/delivery_admin.proto',
+  receipt: 'waygate/receipt/v1/receipt.proto',
 } as const;

@@ -1,0 +1,536 @@
+import type { MessageStatus } from '@waygate/domain';
+import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import type { MessageFeedState } from '../../domain/feed/feed-rules';
+import type {
+  CallbackDelivery,
+  CallbackDeliveryDraft,
+  CallbackDeliveryState,
+  DeliveryOutcome,
+  EndpointState,
+  EventQuery,
+  MessageDecision,
+  TenantFeedStore,
+} from '../../domain/feed/feed-store';
+import {
+  customerOf,
+  messageIdOf,
+  type InboundMessage,
+  type MessageStatusChange,
+  type NewTenantEvent,
+  type TenantEvent,
+} from '../../domain/feed/tenant-event';
+
+// The feed keeps its own SQLite file: `schema_migrations` numbers migrations per file, so sharing receipt's file
+// would mix two migration lists.
+const MIGRATIONS = [
+  `CREATE TABLE feed_events (
+     tenant_id TEXT NOT NULL,
+     sequence INTEGER NOT NULL,
+     event_id TEXT NOT NULL,
+     type TEXT NOT NULL CHECK (type IN ('status', 'inbound')),
+     message_id TEXT,
+     customer TEXT,
+     occurred_at_ms INTEGER NOT NULL,
+     recorded_at_ms INTEGER NOT NULL,
+     payload_json TEXT NOT NULL,
+     -- The log's order, and what makes a sequence unique per tenant.
+     PRIMARY KEY (tenant_id, sequence),
+     -- Idempotent appends.
+     UNIQUE (tenant_id, event_id)
+   );
+   -- prune
+   CREATE INDEX feed_events_by_recorded_at ON feed_events (recorded_at_ms);
+   CREATE TABLE feed_messages (
+     tenant_id TEXT NOT NULL,
+     message_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     wa_message_id TEXT,
+     recipient TEXT,
+     failure_surfaced INTEGER NOT NULL,
+     updated_at_ms INTEGER NOT NULL,
+     PRIMARY KEY (tenant_id, message_id)
+   );
+   CREATE TABLE feed_callback_endpoints (
+     tenant_id TEXT NOT NULL,
+     endpoint_id TEXT NOT NULL,
+     cursor INTEGER NOT NULL,
+     consecutive_failures INTEGER NOT NULL DEFAULT 0,
+     open_until_ms INTEGER,
+     PRIMARY KEY (tenant_id, endpoint_id)
+   );
+   CREATE TABLE feed_callback_deliveries (
+     tenant_id TEXT NOT NULL,
+     endpoint_id TEXT NOT NULL,
+     event_id TEXT NOT NULL,
+     sequence INTEGER NOT NULL,
+     message_key TEXT NOT NULL,
+     body TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'dead')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     queued_at_ms INTEGER NOT NULL,
+     next_attempt_at_ms INTEGER NOT NULL,
+     lease_token TEXT,
+     lease_until_ms INTEGER,
+     last_error TEXT,
+     delivered_at_ms INTEGER,
+     dead_at_ms INTEGER,
+     PRIMARY KEY (tenant_id, endpoint_id, event_id)
+   );
+   -- claimDeliveries, nextAttemptAt
+   CREATE INDEX feed_callback_deliveries_due ON feed_callback_deliveries (tenant_id, endpoint_id, state, next_attempt_at_ms);
+   -- claimDeliveries: is an earlier delivery of the same message still pending?
+   CREATE INDEX feed_callback_deliveries_by_message ON feed_callback_deliveries (tenant_id, endpoint_id, message_key, state, sequence);
+   -- listDeadLetters
+   CREATE INDEX feed_callback_deliveries_by_state ON feed_callback_deliveries (tenant_id, state, endpoint_id, sequence);`,
+];
+
+interface EventRow {
+  tenant_id: string;
+  sequence: number;
+  event_id: string;
+  type: 'status' | 'inbound';
+  occurred_at_ms: number;
+  recorded_at_ms: number;
+  payload_json: string;
+}
+
+interface DeliveryRow {
+  tenant_id: string;
+  endpoint_id: string;
+  event_id: string;
+  sequence: number;
+  message_key: string;
+  body: string;
+  state: CallbackDeliveryState;
+  attempts: number;
+  queued_at_ms: number;
+  next_attempt_at_ms: number;
+  last_error: string | null;
+  delivered_at_ms: number | null;
+  dead_at_ms: number | null;
+}
+
+interface EndpointRow {
+  cursor: number;
+  consecutive_failures: number;
+  open_until_ms: number | null;
+}
+
+function payloadJson(event: NewTenantEvent): string {
+  if (event.type === 'status') return JSON.stringify(event.status);
+  const { serviceWindowClosesAt, ...rest } = event.inbound;
+  return JSON.stringify({ ...rest, ...(serviceWindowClosesAt ? { serviceWindowClosesAtMs: serviceWindowClosesAt.getTime() } : {}) });
+}
+
+function toEvent(row: EventRow): TenantEvent {
+  const base = {
+    tenantId: row.tenant_id,
+    sequence: row.sequence,
+    eventId: row.event_id,
+    occurredAt: new Date(row.occurred_at_ms),
+    recordedAt: new Date(row.recorded_at_ms),
+  };
+  if (row.type === 'status') return { ...base, type: 'status', status: JSON.parse(row.payload_json) as MessageStatusChange };
+  const { serviceWindowClosesAtMs, ...inbound } = JSON.parse(row.payload_json) as Omit<InboundMessage, 'serviceWindowClosesAt'> & {
+    serviceWindowClosesAtMs?: number;
+  };
+  return {
+    ...base,
+    type: 'inbound',
+    inbound: { ...inbound, ...(serviceWindowClosesAtMs === undefined ? {} : { serviceWindowClosesAt: new Date(serviceWindowClosesAtMs) }) },
+  };
+}
+
+function toDelivery(row: DeliveryRow): CallbackDelivery {
+  return {
+    tenantId: row.tenant_id,
+    endpointId: row.endpoint_id,
+    eventId: row.event_id,
+    sequence: row.sequence,
+    messageKey: row.message_key,
+    body: row.body,
+    state: row.state,
+    attempts: row.attempts,
+    queuedAt: new Date(row.queued_at_ms),
+    nextAttemptAt: new Date(row.next_attempt_at_ms),
+    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+    ...(row.delivered_at_ms !== null ? { deliveredAt: new Date(row.delivered_at_ms) } : {}),
+    ...(row.dead_at_ms !== null ? { deadAt: new Date(row.dead_at_ms) } : {}),
+  };
+}
+
+function toEndpoint(row: EndpointRow): EndpointState {
+  return {
+    cursor: row.cursor,
+    consecutiveFailures: row.consecutive_failures,
+    ...(row.open_until_ms !== null ? { openUntil: new Date(row.open_until_ms) } : {}),
+  };
+}
+
+const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
+
+/** SQLite limits bound parameters per statement; id lists are processed in chunks of this size. */
+const ID_CHUNK = 500;
+
+/**
+ * The embedded TenantFeedStore. Every write that must be atomic runs in one `BEGIN IMMEDIATE` transaction, which
+ * takes the write lock before reading, so even two processes sharing the file assign sequences one after the other.
+ */
+export class SqliteFeedStore implements TenantFeedStore {
+  private readonly db: SqliteDatabase;
+
+  constructor(file: string) {
+    this.db = openSqliteDatabase(file, MIGRATIONS);
+  }
+
+  private appendInTransaction(event: NewTenantEvent): TenantEvent | undefined {
+    const known = this.db.prepare('SELECT 1 FROM feed_events WHERE tenant_id = ? AND event_id = ?').get(event.tenantId, event.eventId);
+    if (known) return undefined;
+    const sequence =
+      (this.db.prepare('SELECT MAX(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(event.tenantId) as number | null) ?? 0;
+    const appended = { ...event, sequence: sequence + 1 } as TenantEvent;
+    this.db
+      .prepare(
+        `INSERT INTO feed_events (tenant_id, sequence, event_id, type, message_id, customer, occurred_at_ms, recorded_at_ms, payload_json)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        event.tenantId,
+        appended.sequence,
+        event.eventId,
+        event.type,
+        messageIdOf(event) ?? null,
+        customerOf(event) ?? null,
+        event.occurredAt.getTime(),
+        event.recordedAt.getTime(),
+        payloadJson(event),
+      );
+    return appended;
+  }
+
+  async applyToMessage(
+    tenantId: string,
+    messageId: string,
+    at: Date,
+    decide: (state: MessageFeedState | undefined) => MessageDecision | undefined,
+  ): Promise<TenantEvent[]> {
+    const apply = this.db.transaction((): TenantEvent[] => {
+      const row = this.db
+        .prepare('SELECT status, wa_message_id, recipient, failure_surfaced FROM feed_messages WHERE tenant_id = ? AND message_id = ?')
+        .get(tenantId, messageId) as
+        { status: string; wa_message_id: string | null; recipient: string | null; failure_surfaced: number } | undefined;
+      const state: MessageFeedState | undefined = row && {
+        status: row.status as MessageStatus,
+        failureSurfaced: row.failure_surfaced === 1,
+        ...(row.wa_message_id !== null ? { waMessageId: row.wa_message_id } : {}),
+        ...(row.recipient !== null ? { recipient: row.recipient } : {}),
+      };
+      const decision = decide(state);
+      if (!decision) return [];
+      const next = decision.state;
+      this.db
+        .prepare(
+          `INSERT INTO feed_messages (tenant_id, message_id, status, wa_message_id, recipient, failure_surfaced, updated_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (tenant_id, message_id) DO UPDATE SET status = excluded.status, wa_message_id = excluded.wa_message_id,
+             recipient = excluded.recipient, failure_surfaced = excluded.failure_surfaced, updated_at_ms = excluded.updated_at_ms`,
+        )
+        .run(
+          tenantId,
+          messageId,
+          next.status,
+          next.waMessageId ?? null,
+          next.recipient ?? null,
+          next.failureSurfaced ? 1 : 0,
+          at.getTime(),
+        );
+      return decision.events.flatMap((event) => this.appendInTransaction(event) ?? []);
+    });
+    return apply.immediate();
+  }
+
+  async appendEvent(event: NewTenantEvent): Promise<TenantEvent | undefined> {
+    return this.db.transaction(() => this.appendInTransaction(event)).immediate();
+  }
+
+  async lastSequence(tenantId: string): Promise<number> {
+    return (this.db.prepare('SELECT MAX(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(tenantId) as number | null) ?? 0;
+  }
+
+  async firstSequence(tenantId: string): Promise<number | undefined> {
+    return (
+      (this.db.prepare('SELECT MIN(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(tenantId) as number | null) ?? undefined
+    );
+  }
+
+  async readEvents(tenantId: string, query: EventQuery): Promise<TenantEvent[]> {
+    const conditions = ['tenant_id = ?', 'sequence > ?'];
+    const params: (string | number)[] = [tenantId, query.after];
+    if (query.upTo !== undefined) {
+      conditions.push('sequence <= ?');
+      params.push(query.upTo);
+    }
+    const { messageIds, customers, types } = query.filter ?? {};
+    if (messageIds) {
+      conditions.push(`message_id IN (${placeholders(messageIds.length)})`);
+      params.push(...messageIds);
+    }
+    if (customers) {
+      conditions.push(`customer IN (${placeholders(customers.length)})`);
+      params.push(...customers);
+    }
+    if (types) {
+      conditions.push(`type IN (${placeholders(types.length)})`);
+      params.push(...types);
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM feed_events WHERE ${conditions.join(' AND ')} ORDER BY sequence LIMIT ?`)
+      .all(...params, query.limit) as EventRow[];
+    return rows.map(toEvent);
+  }
+
+  async prune(before: Date): Promise<number> {
+    const cutoff = before.getTime();
+    return this.db
+      .transaction(() => {
+        const deleted = this.db
+          .prepare(
+            `DELETE FROM feed_events WHERE recorded_at_ms < ?
+               AND sequence < (SELECT MAX(newest.sequence) FROM feed_events AS newest WHERE newest.tenant_id = feed_events.tenant_id)`,
+          )
+          .run(cutoff).changes;
+        this.db
+          .prepare(
+            `DELETE FROM feed_callback_deliveries WHERE (state = 'delivered' AND delivered_at_ms < ?) OR (state = 'dead' AND dead_at_ms < ?)`,
+          )
+          .run(cutoff, cutoff);
+        this.db.prepare('DELETE FROM feed_messages WHERE updated_at_ms < ?').run(cutoff);
+        return deleted;
+      })
+      .immediate();
+  }
+
+  async initEndpoint(tenantId: string, endpointId: string): Promise<EndpointState> {
+    return this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            `INSERT INTO feed_callback_endpoints (tenant_id, endpoint_id, cursor)
+             VALUES (?, ?, (SELECT COALESCE(MAX(sequence), 0) FROM feed_events WHERE tenant_id = ?))
+             ON CONFLICT DO NOTHING`,
+          )
+          .run(tenantId, endpointId, tenantId);
+        return toEndpoint(this.endpointRow(tenantId, endpointId) as EndpointRow);
+      })
+      .immediate();
+  }
+
+  private endpointRow(tenantId: string, endpointId: string): EndpointRow | undefined {
+    return this.db
+      .prepare('SELECT cursor, consecutive_failures, open_until_ms FROM feed_callback_endpoints WHERE tenant_id = ? AND endpoint_id = ?')
+      .get(tenantId, endpointId) as EndpointRow | undefined;
+  }
+
+  async getEndpoint(tenantId: string, endpointId: string): Promise<EndpointState | undefined> {
+    const row = this.endpointRow(tenantId, endpointId);
+    return row && toEndpoint(row);
+  }
+
+  async enqueueDeliveries(
+    tenantId: string,
+    endpointId: string,
+    deliveries: readonly CallbackDeliveryDraft[],
+    cursor: number,
+  ): Promise<void> {
+    const insert = this.db.prepare(
+      `INSERT INTO feed_callback_deliveries (tenant_id, endpoint_id, event_id, sequence, message_key, body, state, queued_at_ms, next_attempt_at_ms)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+       ON CONFLICT DO NOTHING`,
+    );
+    this.db
+      .transaction(() => {
+        for (const d of deliveries) {
+          insert.run(tenantId, endpointId, d.eventId, d.sequence, d.messageKey, d.body, d.queuedAt.getTime(), d.queuedAt.getTime());
+        }
+        this.db
+          .prepare('UPDATE feed_callback_endpoints SET cursor = MAX(cursor, ?) WHERE tenant_id = ? AND endpoint_id = ?')
+          .run(cursor, tenantId, endpointId);
+      })
+      .immediate();
+  }
+
+  async claimDeliveries(
+    tenantId: string,
+    endpointId: string,
+    options: { now: Date; limit: number; leaseToken: string; leaseUntil: Date },
+  ): Promise<CallbackDelivery[]> {
+    const now = options.now.getTime();
+    return this.db
+      .transaction(() => {
+        const rows = this.db
+          .prepare(
+            `SELECT * FROM feed_callback_deliveries AS d
+             WHERE d.tenant_id = ? AND d.endpoint_id = ? AND d.state = 'pending' AND d.next_attempt_at_ms <= ?
+               AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= ?)
+               AND NOT EXISTS (
+                 SELECT 1 FROM feed_callback_deliveries AS earlier
+                 WHERE earlier.tenant_id = d.tenant_id AND earlier.endpoint_id = d.endpoint_id AND earlier.message_key = d.message_key
+                   AND earlier.state = 'pending' AND earlier.sequence < d.sequence)
+             ORDER BY d.sequence
+             LIMIT ?`,
+          )
+          .all(tenantId, endpointId, now, now, options.limit) as DeliveryRow[];
+        const lease = this.db.prepare(
+          'UPDATE feed_callback_deliveries SET lease_token = ?, lease_until_ms = ? WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ?',
+        );
+        for (const row of rows) lease.run(options.leaseToken, options.leaseUntil.getTime(), tenantId, endpointId, row.event_id);
+        return rows.map(toDelivery);
+      })
+      .immediate();
+  }
+
+  async completeDelivery(
+    tenantId: string,
+    endpointId: string,
+    eventId: string,
+    leaseToken: string,
+    outcome: DeliveryOutcome,
+  ): Promise<boolean> {
+    const at = outcome.at.getTime();
+    const where = `WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ? AND lease_token = ? AND state = 'pending'`;
+    const key = [tenantId, endpointId, eventId, leaseToken];
+    const statement =
+      outcome.kind === 'delivered'
+        ? this.db
+            .prepare(
+              `UPDATE feed_callback_deliveries SET state = 'delivered', delivered_at_ms = ?, attempts = attempts + 1, last_error = NULL,
+                 lease_token = NULL, lease_until_ms = NULL ${where}`,
+            )
+            .bind(at, ...key)
+        : outcome.kind === 'retry'
+          ? this.db
+              .prepare(
+                `UPDATE feed_callback_deliveries SET next_attempt_at_ms = ?, attempts = attempts + 1, last_error = ?,
+                   lease_token = NULL, lease_until_ms = NULL ${where}`,
+              )
+              .bind(outcome.nextAttemptAt.getTime(), outcome.error, ...key)
+          : this.db
+              .prepare(
+                `UPDATE feed_callback_deliveries SET state = 'dead', dead_at_ms = ?, attempts = attempts + 1, last_error = ?,
+                   lease_token = NULL, lease_until_ms = NULL ${where}`,
+              )
+              .bind(at, outcome.error, ...key);
+    return statement.run().changes === 1;
+  }
+
+  async nextAttemptAt(tenantId: string, endpointId: string): Promise<Date | undefined> {
+    const ms = this.db
+      .prepare(
+        `SELECT MIN(d.next_attempt_at_ms) FROM feed_callback_deliveries AS d
+         WHERE d.tenant_id = ? AND d.endpoint_id = ? AND d.state = 'pending'
+           AND NOT EXISTS (
+             SELECT 1 FROM feed_callback_deliveries AS earlier
+             WHERE earlier.tenant_id = d.tenant_id AND earlier.endpoint_id = d.endpoint_id AND earlier.message_key = d.message_key
+               AND earlier.state = 'pending' AND earlier.sequence < d.sequence)`,
+      )
+      .pluck()
+      .get(tenantId, endpointId) as number | null;
+    return ms === null ? undefined : new Date(ms);
+  }
+
+  async parkExpired(tenantId: string, endpointId: string, options: { queuedBefore: Date; at: Date; error: string }): Promise<number> {
+    return this.db
+      .prepare(
+        `UPDATE feed_callback_deliveries SET state = 'dead', dead_at_ms = ?, last_error = COALESCE(last_error, ?)
+         WHERE tenant_id = ? AND endpoint_id = ? AND state = 'pending' AND queued_at_ms < ?
+           AND (lease_until_ms IS NULL OR lease_until_ms <= ?)`,
+      )
+      .run(options.at.getTime(), options.error, tenantId, endpointId, options.queuedBefore.getTime(), options.at.getTime()).changes;
+  }
+
+  async getDelivery(tenantId: string, endpointId: string, eventId: string): Promise<CallbackDelivery | undefined> {
+    const row = this.db
+      .prepare('SELECT * FROM feed_callback_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ?')
+      .get(tenantId, endpointId, eventId) as DeliveryRow | undefined;
+    return row && toDelivery(row);
+  }
+
+  async recordEndpointSuccess(tenantId: string, endpointId: string): Promise<void> {
+    this.db
+      .prepare('UPDATE feed_callback_endpoints SET consecutive_failures = 0, open_until_ms = NULL WHERE tenant_id = ? AND endpoint_id = ?')
+      .run(tenantId, endpointId);
+  }
+
+  async recordEndpointFailure(
+    tenantId: string,
+    endpointId: string,
+    options: { threshold: number; openUntil: Date },
+  ): Promise<EndpointState> {
+    const row = this.db
+      .prepare(
+        `UPDATE feed_callback_endpoints
+         SET consecutive_failures = consecutive_failures + 1,
+             open_until_ms = CASE WHEN consecutive_failures + 1 >= ? THEN ? ELSE open_until_ms END
+         WHERE tenant_id = ? AND endpoint_id = ?
+         RETURNING cursor, consecutive_failures, open_until_ms`,
+      )
+      .get(options.threshold, options.openUntil.getTime(), tenantId, endpointId) as EndpointRow | undefined;
+    if (!row) throw new Error(`callback endpoint ${tenantId}/${endpointId} was not initialised`);
+    return toEndpoint(row);
+  }
+
+  async tryTakeProbe(tenantId: string, endpointId: string, options: { now: Date; until: Date }): Promise<boolean> {
+    return (
+      this.db
+        .prepare(
+          `UPDATE feed_callback_endpoints SET open_until_ms = ?
+           WHERE tenant_id = ? AND endpoint_id = ? AND open_until_ms IS NOT NULL AND open_until_ms <= ?`,
+        )
+        .run(options.until.getTime(), tenantId, endpointId, options.now.getTime()).changes === 1
+    );
+  }
+
+  async listDeadLetters(
+    tenantId: string,
+    options: { endpointId?: string; after?: { endpointId: string; sequence: number }; limit: number },
+  ): Promise<CallbackDelivery[]> {
+    const conditions = [`tenant_id = ?`, `state = 'dead'`];
+    const params: (string | number)[] = [tenantId];
+    if (options.endpointId !== undefined) {
+      conditions.push('endpoint_id = ?');
+      params.push(options.endpointId);
+    }
+    if (options.after) {
+      conditions.push('(endpoint_id > ? OR (endpoint_id = ? AND sequence > ?))');
+      params.push(options.after.endpointId, options.after.endpointId, options.after.sequence);
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM feed_callback_deliveries WHERE ${conditions.join(' AND ')} ORDER BY endpoint_id, sequence LIMIT ?`)
+      .all(...params, options.limit) as DeliveryRow[];
+    return rows.map(toDelivery);
+  }
+
+  async replayDeadLetters(tenantId: string, endpointId: string, eventIds: readonly string[] | 'all', now: Date): Promise<number> {
+    const set = `UPDATE feed_callback_deliveries SET state = 'pending', attempts = 0, queued_at_ms = ?, next_attempt_at_ms = ?, dead_at_ms = NULL,
+                   lease_token = NULL, lease_until_ms = NULL
+                 WHERE tenant_id = ? AND endpoint_id = ? AND state = 'dead'`;
+    const at = now.getTime();
+    return this.db
+      .transaction(() => {
+        if (eventIds === 'all') return this.db.prepare(set).run(at, at, tenantId, endpointId).changes;
+        let replayed = 0;
+        for (let start = 0; start < eventIds.length; start += ID_CHUNK) {
+          const chunk = eventIds.slice(start, start + ID_CHUNK);
+          replayed += this.db
+            .prepare(`${set} AND event_id IN (${placeholders(chunk.length)})`)
+            .run(at, at, tenantId, endpointId, ...chunk).changes;
+        }
+        return replayed;
+      })
+      .immediate();
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,135 @@
+import type { MessageFeedState } from './feed-rules';
+import type { NewTenantEvent, TenantEvent, TenantEventType } from './tenant-event';
+
+/** Which events a reader wants; every set filter must match (values within one filter are alternatives). */
+export interface EventFilter {
+  readonly messageIds?: readonly string[];
+  /** Customers (E.164): recipients of status events, senders of inbound messages. */
+  readonly customers?: readonly string[];
+  readonly types?: readonly TenantEventType[];
+}
+
+export interface EventQuery {
+  /** Events with a greater sequence ... */
+  readonly after: number;
+  /** ... up to and including this one (default: no bound) ... */
+  readonly upTo?: number;
+  /** ... at most this many, in sequence order. */
+  readonly limit: number;
+  readonly filter?: EventFilter;
+}
+
+/** What to do with a message: its new state and the events to append (in order). */
+export interface MessageDecision {
+  readonly state: MessageFeedState;
+  readonly events: readonly NewTenantEvent[];
+}
+
+/** A tenant event queued for one callback endpoint (the outbox). */
+export interface CallbackDeliveryDraft {
+  readonly eventId: string;
+  readonly sequence: number;
+  /** Deliveries with the same key go out in sequence order. */
+  readonly messageKey: string;
+  /** The exact JSON body to post. */
+  readonly body: string;
+  readonly queuedAt: Date;
+}
+
+export type CallbackDeliveryState = 'pending' | 'delivered' | 'dead';
+
+export interface CallbackDelivery extends CallbackDeliveryDraft {
+  readonly tenantId: string;
+  readonly endpointId: string;
+  readonly state: CallbackDeliveryState;
+  readonly attempts: number;
+  readonly nextAttemptAt: Date;
+  readonly lastError?: string;
+  readonly deliveredAt?: Date;
+  readonly deadAt?: Date;
+}
+
+/** How an attempt ended. */
+export type DeliveryOutcome =
+  | { readonly kind: 'delivered'; readonly at: Date }
+  | { readonly kind: 'retry'; readonly at: Date; readonly error: string; readonly nextAttemptAt: Date }
+  | { readonly kind: 'dead'; readonly at: Date; readonly error: string };
+
+/** A callback endpoint's shared state: how far its outbox was filled from the log, and its circuit breaker. */
+export interface EndpointState {
+  /** The last log sequence queued for the endpoint. */
+  readonly cursor: number;
+  readonly consecutiveFailures: number;
+  /** Set while the breaker is open: no calls before this time; after it, one probe. */
+  readonly openUntil?: Date;
+}
+
+/**
+ * The tenant feed's storage port: per-tenant event logs, the feed's view of each message, and the callback outbox.
+ * Every method is scoped by tenant. Contract: apps/receipt/src/adapters/feed/feed-store.contract.test.ts.
+ */
+export interface TenantFeedStore {
+  /**
+   * Atomically reads the message's state, lets `decide` (pure; it may run more than once) choose the new state and
+   * the events to append, stores the state and appends the events in order with the tenant's next sequences. An
+   * event whose id the tenant's log already has is skipped. `at` dates the state (pruning forgets states not touched
+   * within the retention). Returns the events appended by this call.
+   */
+  applyToMessage(
+    tenantId: string,
+    messageId: string,
+    at: Date,
+    decide: (state: MessageFeedState | undefined) => MessageDecision | undefined,
+  ): Promise<TenantEvent[]>;
+  /** Appends one event with the tenant's next sequence, unless its id is already in the log (then `undefined`). */
+  appendEvent(event: NewTenantEvent): Promise<TenantEvent | undefined>;
+  /**
+   * The highest sequence of the tenant (0 for none). Every event up to it is readable: sequences become visible in
+   * order, never with a gap that fills later.
+   */
+  lastSequence(tenantId: string): Promise<number>;
+  /** The lowest retained sequence, if any. */
+  firstSequence(tenantId: string): Promise<number | undefined>;
+  readEvents(tenantId: string, query: EventQuery): Promise<TenantEvent[]>;
+  /**
+   * Deletes events recorded before `before` (each tenant's last event is kept, so sequences never restart), and
+   * delivered or dead callback deliveries that ended before it. Returns how many events were deleted.
+   */
+  prune(before: Date): Promise<number>;
+
+  /** The endpoint's state, created with `cursor` at the tenant's current last sequence if it is new. */
+  initEndpoint(tenantId: string, endpointId: string): Promise<EndpointState>;
+  getEndpoint(tenantId: string, endpointId: string): Promise<EndpointState | undefined>;
+  /** Queues deliveries (idempotent by event id) and advances the endpoint's cursor to `cursor` (never backwards). */
+  enqueueDeliveries(tenantId: string, endpointId: string, deliveries: readonly CallbackDeliveryDraft[], cursor: number): Promise<void>;
+  /**
+   * Leases up to `limit` due pending deliveries of the endpoint (not leased by anyone else), oldest sequence first,
+   * only the earliest pending delivery of each message key. A lease keeps other claimers off until `leaseUntil`.
+   */
+  claimDeliveries(
+    tenantId: string,
+    endpointId: string,
+    options: { now: Date; limit: number; leaseToken: string; leaseUntil: Date },
+  ): Promise<CallbackDelivery[]>;
+  /** Records an attempt's outcome and ends the lease; false (and no change) if the lease is no longer `leaseToken`'s. */
+  completeDelivery(tenantId: string, endpointId: string, eventId: string, leaseToken: string, outcome: DeliveryOutcome): Promise<boolean>;
+  /** When the endpoint's next delivery is due (counting only the earliest pending delivery of each message). */
+  nextAttemptAt(tenantId: string, endpointId: string): Promise<Date | undefined>;
+  /** Parks unleased pending deliveries queued before `queuedBefore` as dead. Returns how many. */
+  parkExpired(tenantId: string, endpointId: string, options: { queuedBefore: Date; at: Date; error: string }): Promise<number>;
+  getDelivery(tenantId: string, endpointId: string, eventId: string): Promise<CallbackDelivery | undefined>;
+  /** Closes the endpoint's breaker and resets its failure count. */
+  recordEndpointSuccess(tenantId: string, endpointId: string): Promise<void>;
+  /** Counts a failure; from `threshold` consecutive failures on, the breaker is (re)opened until `openUntil`. */
+  recordEndpointFailure(tenantId: string, endpointId: string, options: { threshold: number; openUntil: Date }): Promise<EndpointState>;
+  /** Takes the one probe of an open breaker whose cooldown is over: atomically moves `openUntil` from ≤ now to `until`. */
+  tryTakeProbe(tenantId: string, endpointId: string, options: { now: Date; until: Date }): Promise<boolean>;
+  /** Dead deliveries ordered by endpoint id, then sequence, starting after `after`. */
+  listDeadLetters(
+    tenantId: string,
+    options: { endpointId?: string; after?: { endpointId: string; sequence: number }; limit: number },
+  ): Promise<CallbackDelivery[]>;
+  /** Makes dead deliveries pending again, due now, with a fresh retry period and attempt count. Returns how many. */
+  replayDeadLetters(tenantId: string, endpointId: string, eventIds: readonly string[] | 'all', now: Date): Promise<number>;
+  close(): Promise<void>;
+}
