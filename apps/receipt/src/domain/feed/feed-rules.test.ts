@@ -81,7 +81,7 @@ test('FAILED after DELIVERED is surfaced once with its error; the message stays 
 });
 
 test('FAILED after READ is surfaced with the message staying READ', () => {
-  assert.deepEqual(statuses(run(report('SENT'), report('READ'), report('FAILED', { errorCode: 1 })).changes), [
+  assert.deepEqual(statuses(run(report('SENT'), report('READ'), report('FAILED', { errorCode: 131026 })).changes), [
     'SENT',
     'DELIVERED',
     'READ',
@@ -135,4 +135,15 @@ test('in any arrival order of SENT, DELIVERED and READ, the tenant sees each ste
     assert.ok(emitted.includes('DELIVERED'), `${order.join(',')}: DELIVERED is always emitted`);
     assert.equal(state?.status, 'READ');
   }
+});
+
+test('a failure delivery-retry retries (131049) is no news and not terminal; the resend is delivered', () => {
+  const { changes, state } = run(
+    report('SENT', { waMessageId: 'wamid.1' }),
+    report('FAILED', { errorCode: 131049, waMessageId: 'wamid.1' }),
+    report('SENT', { waMessageId: 'wamid.2' }),
+    report('DELIVERED', { waMessageId: 'wamid.2' }),
+  );
+  assert.deepEqual(statuses(changes), statuses(run(report('SENT'), report('DELIVERED')).changes));
+  assert.equal(state?.status, 'DELIVERED');
 });

@@ -1,4 +1,4 @@
-import { isTerminalStatus, nextStatus, type MessageStatus } from '@waygate/domain';
+import { isFailureRetriedByDelivery, isTerminalStatus, nextStatus, type MessageStatus } from '@waygate/domain';
 
 /** What the feed remembers about one message, to decide which reports are news for the tenant. */
 export interface MessageFeedState {
@@ -63,6 +63,9 @@ export function applyStatusReport(
     learned.waMessageId === current.waMessageId && learned.recipient === current.recipient ? undefined : { state: learned, changes: [] };
 
   if (report.status === 'ACCEPTED' || isTerminalStatus(current.status)) return unchanged();
+  // delivery-retry sends the message again for such a failure (e.g. 131049 after 24 h); only its outcome is news.
+  // delivery-retry itself only ever reports final failures, so this can only be a webhook's.
+  if (report.status === 'FAILED' && isFailureRetriedByDelivery(report.errorCode)) return unchanged();
   const error = report.status === 'FAILED' ? errorOf(report) : {};
   const next = nextStatus(current.status, report.status);
   if (next !== current.status) {
