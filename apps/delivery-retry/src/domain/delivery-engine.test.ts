@@ -1,6 +1,10 @@
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createTempDir } from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
 import { createCloudApiClient } from '../adapters/cloud-api-client';
@@ -28,6 +32,11 @@ let counted: string[];
 let nowMs: number;
 let engine: DeliveryEngine;
 let laneSeq = 0;
+
+const spans = new InMemorySpanExporter();
+trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
+propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 
 before(async () => {
   simulator = await startSimulator({
@@ -415,4 +424,34 @@ test('the continuous loop delivers new work as it arrives and stops cleanly', as
   } finally {
     await engine.stop();
   }
+});
+
+test('each attempt is a span in the message trace, with its number, outcome and Meta error code', async () => {
+  spans.reset();
+  simulator.injectSendFailures({ count: 1, httpStatus: 500, code: 131000, message: 'Something went wrong' });
+  const traceId = '0af7651916cd43dd8448eb211c80319c';
+  const message = await engine.intake(accepted({ traceContext: `00-${traceId}-b7ad6b7169203331-01` }));
+  await engine.runOnce();
+  nowMs += 1000;
+  await engine.runOnce();
+  const attempts = spans
+    .getFinishedSpans()
+    .filter((span) => span.name === 'delivery attempt' && span.attributes['waygate.message_id'] === message.messageId);
+  assert.deepEqual(
+    attempts.map((span) => [
+      span.spanContext().traceId,
+      span.attributes['waygate.attempt'],
+      span.attributes['waygate.outcome'],
+      span.attributes['waygate.meta_error_code'],
+    ]),
+    [
+      [traceId, 1, 'retry', 131000],
+      [traceId, 2, 'sent', undefined],
+    ],
+  );
+  const calls = spans.getFinishedSpans().filter((span) => span.name === 'POST whatsapp /messages');
+  assert.ok(
+    calls.some((call) => call.parentSpanContext?.spanId === attempts[0].spanContext().spanId),
+    'the Cloud API call is a child of its attempt',
+  );
 });
