@@ -16,6 +16,8 @@ export interface DeliveryRetryConfig extends ServiceConfig {
   /** This replica's name in leases (unique per replica). */
   readonly replicaId: string;
   readonly governor: GovernorSettings;
+  /** How long a delivery whose call a crash interrupted waits for webhook evidence before it is sent again. */
+  readonly reconcileGraceMs: number;
   /**
    * Speed of delivery-retry's clock relative to real time: 1 in production; larger in tests and demos so that
    * 30-day validities and 24-hour waits pass in seconds (match the simulator's time scale).
@@ -53,6 +55,7 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
       WAYGATE_BREAKER_FAILURE_THRESHOLD: positiveInt(DEFAULT_GOVERNOR_SETTINGS.breakerFailureThreshold),
       WAYGATE_BREAKER_COOLDOWN_MS: envSchemas.durationMs(DEFAULT_GOVERNOR_SETTINGS.breakerCooldownMs),
       WAYGATE_BREAKER_MAX_COOLDOWN_MS: envSchemas.durationMs(DEFAULT_GOVERNOR_SETTINGS.breakerMaxCooldownMs),
+      WAYGATE_DELIVERY_RECONCILE_GRACE_MS: envSchemas.durationMs(2 * 60_000),
       WAYGATE_TIME_SCALE: z.coerce.number().min(1).max(1_000_000).default(1),
       WAYGATE_TIME_EPOCH_MS: z.coerce.number().int().nonnegative().default(Date.now()),
     },
@@ -73,6 +76,7 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
     retryMaxDelayMs,
     pollIntervalMs: parsed.WAYGATE_DELIVERY_POLL_INTERVAL_MS,
     replicaId: parsed.WAYGATE_DELIVERY_REPLICA_ID,
+    reconcileGraceMs: parsed.WAYGATE_DELIVERY_RECONCILE_GRACE_MS,
     timeScale: parsed.WAYGATE_TIME_SCALE,
     timeEpochMs: parsed.WAYGATE_TIME_EPOCH_MS,
     governor: {

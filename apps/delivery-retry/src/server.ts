@@ -63,6 +63,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
       leaseMs: config.governor.reservationHorizonMs + config.whatsappTimeoutMs + 20_000,
       retry: { baseMs: config.retryBaseDelayMs, maxMs: config.retryMaxDelayMs },
       governor: config.governor,
+      reconcileGraceMs: config.reconcileGraceMs,
     },
     events: {
       attemptCrashed: (delivery, error) =>

@@ -168,6 +168,9 @@ class SimulatorRuntime implements ControlApiTarget {
               waId: message.waId,
               ...(templateCategory === undefined ? {} : { templateCategory }),
               ...(media === undefined ? {} : { media }),
+              ...(typeof request.body.biz_opaque_callback_data === 'string'
+                ? { bizOpaqueCallbackData: request.body.biz_opaque_callback_data }
+                : {}),
             }),
           ),
       };

@@ -47,6 +47,7 @@ export function createCloudApiClient(options: { baseUrl: string; version: string
                 recipient_type: 'individual',
                 to: message.to,
                 ...contentPayload(message.content),
+                ...(message.callbackData ? { biz_opaque_callback_data: message.callbackData } : {}),
               }),
               signal: AbortSignal.timeout(options.timeoutMs),
             });

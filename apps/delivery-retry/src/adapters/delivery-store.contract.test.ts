@@ -216,6 +216,22 @@ for (const backend of backends) {
         }
       }));
 
+    test('a started call is marked on the current version only, and cleared by the update recording its outcome', () =>
+      withStore(async (store) => {
+        await store.insertIfAbsent(pending());
+        const [claimed] = await store.claimDue(claimOptions);
+        assert.equal(await store.markCallStarted('acme', 'msg_1', claimed.version - 1, at(11)), false);
+        assert.equal(await store.markCallStarted('acme', 'msg_1', claimed.version, at(11)), true);
+        const marked = (await store.get('acme', 'msg_1'))!;
+        assert.deepEqual(
+          [marked.callStartedAt?.getTime(), marked.version],
+          [at(11).getTime(), claimed.version],
+          'marking does not bump the version',
+        );
+        await store.update('acme', 'msg_1', marked.version, { state: 'SENT', attempts: 1, waMessageId: 'wamid.1', updatedAt: at(12) });
+        assert.equal((await store.get('acme', 'msg_1'))?.callStartedAt, undefined);
+      }));
+
     test('lists PENDING and SENT deliveries past their deadline that nobody holds', () =>
       withStore(async (store) => {
         await store.insertIfAbsent(pending({ messageId: 'p', to: '+491', expiresAt: at(100) }));

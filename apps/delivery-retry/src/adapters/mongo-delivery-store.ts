@@ -37,6 +37,7 @@ interface DeliveryDocument {
   outbox: StoredDeliveryEvent[];
   hasOutbox: boolean;
   outboxLeaseUntilMs: number;
+  callStartedAtMs?: number | null;
 }
 
 interface LimiterDocument {
@@ -71,6 +72,7 @@ function toStored(doc: DeliveryDocument): StoredDelivery {
     delivery,
     version: doc.version,
     ...(doc.leaseOwner && doc.leaseUntilMs > 0 ? { leaseOwner: doc.leaseOwner, leaseUntil: new Date(doc.leaseUntilMs) } : {}),
+    ...(typeof doc.callStartedAtMs === 'number' ? { callStartedAt: new Date(doc.callStartedAtMs) } : {}),
   };
 }
 
@@ -198,6 +200,7 @@ export class MongoDeliveryStore implements DeliveryStore {
       updatedAtMs: update.updatedAt.getTime(),
       leaseOwner: null,
       leaseUntilMs: 0,
+      callStartedAtMs: null,
       ...(update.waMessageId !== undefined ? { waMessageId: update.waMessageId } : {}),
       ...(CONTENT_FREE_STATES.has(update.state) ? { content: null } : {}),
       ...(event ? { hasOutbox: true } : {}),
@@ -207,6 +210,14 @@ export class MongoDeliveryStore implements DeliveryStore {
       { $set: set, $inc: { version: 1 }, ...(event ? { $push: { outbox: toStoredEvent(event) } } : {}) },
     );
     return result.modifiedCount === 1;
+  }
+
+  async markCallStarted(tenantId: string, messageId: string, expectedVersion: number, at: Date): Promise<boolean> {
+    const result = await this.deliveries.updateOne(
+      { _id: idOf(tenantId, messageId), version: expectedVersion },
+      { $set: { callStartedAtMs: at.getTime() } },
+    );
+    return result.matchedCount === 1;
   }
 
   async listExpired(now: Date, limit: number): Promise<StoredDelivery[]> {

@@ -18,6 +18,9 @@ export function createOtelDeliveryMetrics(options: {
   const throttled = meter.createCounter('waygate.delivery.throttled', {
     description: 'sends postponed by pacing, by business number and limiter (number, pair, circuit)',
   });
+  const interrupted = meter.createCounter('waygate.delivery.interrupted_calls', {
+    description: 'deliveries found with a Cloud API call interrupted by a crash (held for reconciliation before a resend)',
+  });
   const depth = meter.createObservableGauge('waygate.delivery.queue.depth', { description: 'PENDING deliveries' });
   const oldest = meter.createObservableGauge('waygate.delivery.oldest_pending.age', {
     description: 'age of the oldest PENDING delivery',
@@ -39,5 +42,6 @@ export function createOtelDeliveryMetrics(options: {
     retry: (reason) => retries.add(1, { reason }),
     expired: () => expiries.add(1),
     throttled: (phoneNumberId, by) => throttled.add(1, { 'waygate.phone_number_id': phoneNumberId, by }),
+    interruptedCall: () => interrupted.add(1),
   };
 }

@@ -58,6 +58,8 @@ const MIGRATIONS = [
    CREATE INDEX deliveries_deadline ON deliveries (expires_at_ms) WHERE state IN ('PENDING', 'SENT');
    CREATE INDEX deliveries_outbox ON deliveries (outbox_lease_until_ms) WHERE outbox_json IS NOT NULL;
    CREATE TABLE limiters (key TEXT PRIMARY KEY, state_json TEXT NOT NULL);`,
+  // 3: calls in flight, to recognise a call interrupted by a crash.
+  `ALTER TABLE deliveries ADD COLUMN call_started_at_ms INTEGER;`,
 ];
 
 interface DeliveryRow {
@@ -81,6 +83,7 @@ interface DeliveryRow {
   lease_owner: string | null;
   lease_until_ms: number;
   outbox_json: string | null;
+  call_started_at_ms: number | null;
 }
 
 function toStored(row: DeliveryRow): StoredDelivery {
@@ -108,6 +111,7 @@ function toStored(row: DeliveryRow): StoredDelivery {
     ...(row.lease_owner !== null && row.lease_until_ms > 0
       ? { leaseOwner: row.lease_owner, leaseUntil: new Date(row.lease_until_ms) }
       : {}),
+    ...(row.call_started_at_ms !== null ? { callStartedAt: new Date(row.call_started_at_ms) } : {}),
   };
 }
 
@@ -230,7 +234,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
             `UPDATE deliveries SET state = ?, attempts = ?, wa_message_id = COALESCE(?, wa_message_id), last_error_code = ?,
                last_error_title = ?, next_attempt_at_ms = ?, updated_at_ms = ?,
                content_json = CASE WHEN ? THEN NULL ELSE content_json END,
-               version = version + 1, lease_owner = NULL, lease_until_ms = 0, outbox_json = ?
+               version = version + 1, lease_owner = NULL, lease_until_ms = 0, outbox_json = ?, call_started_at_ms = NULL
              WHERE tenant_id = ? AND message_id = ?`,
           )
           .run(
@@ -249,6 +253,13 @@ export class SqliteDeliveryStore implements DeliveryStore {
         return true;
       })
       .immediate();
+  }
+
+  async markCallStarted(tenantId: string, messageId: string, expectedVersion: number, at: Date): Promise<boolean> {
+    const result = this.db
+      .prepare('UPDATE deliveries SET call_started_at_ms = ? WHERE tenant_id = ? AND message_id = ? AND version = ?')
+      .run(at.getTime(), tenantId, messageId, expectedVersion);
+    return result.changes === 1;
   }
 
   async listExpired(now: Date, limit: number): Promise<StoredDelivery[]> {

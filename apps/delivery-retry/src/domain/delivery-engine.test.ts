@@ -54,6 +54,7 @@ const metrics: DeliveryMetrics = {
   retry: (reason) => counted.push(`retry:${reason}`),
   expired: () => counted.push('expired'),
   throttled: (_number, by) => counted.push(`throttled:${by}`),
+  interruptedCall: () => counted.push('interrupted'),
 };
 
 function makeEngine(overrides: Partial<EngineSettings> = {}, lookup = true): DeliveryEngine {
@@ -71,6 +72,7 @@ function makeEngine(overrides: Partial<EngineSettings> = {}, lookup = true): Del
       leaseMs: 30_000,
       retry: { baseMs: 1000, maxMs: 60_000 },
       governor: DEFAULT_GOVERNOR_SETTINGS,
+      reconcileGraceMs: 120_000,
       ...overrides,
     },
     metrics,
@@ -398,6 +400,7 @@ test('events whose publication failed are published by the outbox sweep', async 
       leaseMs: 30_000,
       retry: { baseMs: 1000, maxMs: 60_000 },
       governor: DEFAULT_GOVERNOR_SETTINGS,
+      reconcileGraceMs: 120_000,
     },
     metrics,
     waitUntil: async () => undefined,
@@ -454,4 +457,61 @@ test('each attempt is a span in the message trace, with its number, outcome and 
     calls.some((call) => call.parentSpanContext?.spanId === attempts[0].spanContext().spanId),
     'the Cloud API call is a child of its attempt',
   );
+});
+
+test('a call interrupted by a crash is not repeated while its webhook can still settle it; the webhook records the send', async () => {
+  const message = await engine.intake(accepted());
+  // A replica claimed it, marked the call as started, and died before recording Meta's answer.
+  const [claimed] = await store.claimDue({ now: new Date(nowMs), limit: 1, owner: 'dead', leaseMs: 1000, excludePhoneNumberIds: [] });
+  assert.equal(await store.markCallStarted('acme', message.messageId, claimed.version, new Date(nowMs)), true);
+  nowMs += 1001;
+  await engine.runOnce();
+  assert.equal(simulator.sentMessages().length, 0, 'not sent again at once');
+  assert.deepEqual(counted, ['interrupted']);
+  assert.equal((await engine.get('acme', message.messageId))?.nextAttemptAt?.getTime(), nowMs - 1001 + 120_000 + 50);
+  // Meta had it: its `sent` webhook, resolved by biz_opaque_callback_data, records the send.
+  assert.equal(
+    await engine.applyWebhookStatus({
+      tenantId: 'acme',
+      messageId: message.messageId,
+      status: 'SENT',
+      waMessageId: 'wamid.lost',
+      occurredAt: new Date(nowMs),
+    }),
+    'applied',
+  );
+  const delivery = await engine.get('acme', message.messageId);
+  assert.deepEqual([delivery?.state, delivery?.waMessageId, delivery?.attempts], ['SENT', 'wamid.lost', 1]);
+  assert.deepEqual(statuses(message.messageId), ['SENT']);
+  nowMs += 200_000;
+  await engine.runOnce();
+  assert.equal(simulator.sentMessages().length, 0, 'never sent twice');
+});
+
+test('an interrupted call with no webhook within the grace is sent again, with the message id as callback data', async () => {
+  const message = await engine.intake(accepted());
+  const [claimed] = await store.claimDue({ now: new Date(nowMs), limit: 1, owner: 'dead', leaseMs: 1000, excludePhoneNumberIds: [] });
+  await store.markCallStarted('acme', message.messageId, claimed.version, new Date(nowMs));
+  nowMs += 1001;
+  await engine.runOnce();
+  nowMs += 120_000;
+  await engine.runOnce();
+  const sent = simulator.sentMessages();
+  assert.equal(sent.length, 1);
+  assert.equal(sent[0].body.biz_opaque_callback_data, message.messageId);
+  assert.equal((await engine.get('acme', message.messageId))?.state, 'SENT');
+});
+
+test('a delivered webhook for a still-PENDING message (the answer was lost) settles it as DELIVERED', async () => {
+  const message = await engine.intake(accepted());
+  await engine.applyWebhookStatus({
+    tenantId: 'acme',
+    messageId: message.messageId,
+    status: 'DELIVERED',
+    waMessageId: 'wamid.x',
+    occurredAt: new Date(nowMs),
+  });
+  const delivery = await engine.get('acme', message.messageId);
+  assert.deepEqual([delivery?.state, delivery?.waMessageId, delivery?.content], ['DELIVERED', 'wamid.x', undefined]);
+  assert.deepEqual(statuses(message.messageId), ['SENT']);
 });

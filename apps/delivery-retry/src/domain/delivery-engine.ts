@@ -41,7 +41,7 @@ export interface AcceptedMessage {
 export interface WebhookStatusReport {
   readonly tenantId: string;
   readonly messageId: string;
-  readonly status: 'DELIVERED' | 'READ' | 'FAILED';
+  readonly status: 'SENT' | 'DELIVERED' | 'READ' | 'FAILED';
   readonly waMessageId?: string;
   readonly errorCode?: number;
   readonly errorTitle?: string;
@@ -62,6 +62,8 @@ export interface DeliveryMetrics {
   retry(reason: RetryReason | 'needs-configuration'): void;
   expired(): void;
   throttled(phoneNumberId: string, by: 'number' | 'pair' | 'circuit'): void;
+  /** A call found interrupted by a crash (its outcome unknown): the delivery waits for webhook evidence first. */
+  interruptedCall(): void;
 }
 
 /** Logging hooks, so the domain reports trouble without depending on a logger. */
@@ -83,6 +85,12 @@ export interface EngineSettings {
   readonly leaseMs: number;
   readonly retry: { readonly baseMs: number; readonly maxMs: number };
   readonly governor: GovernorSettings;
+  /**
+   * How long a delivery whose call was interrupted by a crash waits before it is sent again. Meta may have accepted
+   * it: its `sent` webhook (which carries the message id in `biz_opaque_callback_data`) settles it meanwhile, and only
+   * if none arrives is it sent again. This keeps duplicates after a crash to the calls whose webhook got lost.
+   */
+  readonly reconcileGraceMs: number;
 }
 
 export type CancelOutcome =
@@ -188,9 +196,9 @@ export function createDeliveryEngine(deps: {
   }
 
   /** Puts a claimed delivery back without an attempt (throttled, circuit open): no attempt is counted. */
-  async function postpone(stored: StoredDelivery, untilMs: number, by: 'number' | 'pair' | 'circuit'): Promise<void> {
+  async function postpone(stored: StoredDelivery, untilMs: number, by: 'number' | 'pair' | 'circuit' | undefined): Promise<void> {
     const { delivery } = stored;
-    metrics.throttled(delivery.phoneNumberId, by);
+    if (by) metrics.throttled(delivery.phoneNumberId, by);
     // A little jitter, so that many postponed deliveries do not all come back in the same millisecond.
     const at = Math.min(untilMs + Math.round(random() * 50), delivery.expiresAt.getTime());
     await store.update(delivery.tenantId, delivery.messageId, stored.version, {
@@ -273,6 +281,16 @@ export function createDeliveryEngine(deps: {
       span.setAttribute('waygate.outcome', 'expired');
       return;
     }
+    if (stored.callStartedAt) {
+      const waitUntilMs = stored.callStartedAt.getTime() + settings.reconcileGraceMs;
+      if (nowMs() < waitUntilMs) {
+        metrics.interruptedCall();
+        span.setAttribute('waygate.outcome', 'awaiting-reconciliation');
+        // postpone() clears the mark: once the grace is over, the message is sent again unless a webhook settled it.
+        await postpone(stored, waitUntilMs, undefined);
+        return;
+      }
+    }
     const number = deps.phoneNumber(delivery.tenantId, delivery.phoneNumberId);
     const attempts = delivery.attempts + 1;
     span.setAttribute('waygate.attempt', attempts);
@@ -289,11 +307,17 @@ export function createDeliveryEngine(deps: {
         return;
       }
       await waitUntil(slotAt);
+      // Durable before the call: if this process dies now, the next holder knows the outcome is unknown.
+      if (!(await store.markCallStarted(delivery.tenantId, delivery.messageId, stored.version, clock.now()))) {
+        span.setAttribute('waygate.outcome', 'superseded');
+        return;
+      }
       outcome = await client.send({
         phoneNumberId: delivery.phoneNumberId,
         accessToken: number.accessToken,
         to: delivery.to,
         content: delivery.content,
+        callbackData: delivery.messageId,
       });
     }
     const outcomeClass = classifyOutcome(outcome);
@@ -530,11 +554,34 @@ export function createDeliveryEngine(deps: {
       return withLatest(report.tenantId, report.messageId, async (stored) => {
         if (!stored) return 'ignored' as const;
         const { delivery } = stored;
+        const now = clock.now();
+        if (delivery.state === 'PENDING' && report.status !== 'FAILED' && report.waMessageId) {
+          // WhatsApp has the message although no answer was recorded (a crash mid-call, or the webhook beat the answer).
+          const committed = await commit(stored, {
+            state: 'SENT',
+            attempts: delivery.attempts + 1,
+            waMessageId: report.waMessageId,
+            updatedAt: now,
+          });
+          if (!committed) return 'conflict' as const;
+          if (report.status === 'SENT') return 'applied' as const;
+          const sent = await store.get(delivery.tenantId, delivery.messageId);
+          if (!sent) return 'applied' as const;
+          await store.update(delivery.tenantId, delivery.messageId, sent.version, {
+            state: 'DELIVERED',
+            attempts: sent.delivery.attempts,
+            updatedAt: now,
+          });
+          return 'applied' as const;
+        }
         // Only the wamid of the current send counts: a report about an earlier send of a re-sent message is history.
-        if (delivery.state !== 'SENT' || (report.waMessageId && delivery.waMessageId && report.waMessageId !== delivery.waMessageId)) {
+        if (
+          report.status === 'SENT' ||
+          delivery.state !== 'SENT' ||
+          (report.waMessageId && delivery.waMessageId && report.waMessageId !== delivery.waMessageId)
+        ) {
           return 'ignored' as const;
         }
-        const now = clock.now();
         if (report.status !== 'FAILED') {
           const written = await store.update(delivery.tenantId, delivery.messageId, stored.version, {
             state: 'DELIVERED',

@@ -9,6 +9,11 @@ export interface StoredDelivery {
   /** Set while a replica works on the delivery; another replica may take it over once `leaseUntil` has passed. */
   readonly leaseOwner?: string;
   readonly leaseUntil?: Date;
+  /**
+   * Set just before a Cloud API call and cleared by the update that records its outcome. Found set on a delivery
+   * whose lease ran out, it means the holder died mid-call: Meta may or may not have the message.
+   */
+  readonly callStartedAt?: Date;
 }
 
 /** Events recorded by a state change and not yet published (the outbox). */
@@ -54,6 +59,9 @@ export interface DeliveryStore {
    * moved on.
    */
   update(tenantId: string, messageId: string, expectedVersion: number, update: DeliveryUpdate, event?: DeliveryEvent): Promise<boolean>;
+
+  /** Marks a Cloud API call as started (see StoredDelivery.callStartedAt); false if the version moved on. */
+  markCallStarted(tenantId: string, messageId: string, expectedVersion: number, at: Date): Promise<boolean>;
 
   /** PENDING or SENT deliveries whose deadline has passed and that nobody holds a lease on, oldest deadline first. */
   listExpired(now: Date, limit: number): Promise<StoredDelivery[]>;

@@ -7,6 +7,8 @@ export interface CloudApiMessage {
   /** E.164 recipient. */
   readonly to: string;
   readonly content: DeliveryContent;
+  /** Sent as `biz_opaque_callback_data`, which Meta echoes in the message's status webhooks. */
+  readonly callbackData?: string;
 }
 
 /** What the Cloud API answered. */

@@ -5,7 +5,8 @@ import { MessageStatusChanged } from '@waygate/proto';
 import type { DeliveryEngine } from '../domain/delivery-engine';
 
 /**
- * Learns from receipt's webhook statuses: DELIVERED/READ settle a delivery (its content is deleted, it can no longer
+ * Learns from receipt's webhook statuses: SENT/DELIVERED/READ for a message still PENDING (a call interrupted by a
+ * crash, recognised through `biz_opaque_callback_data`) record the send instead of repeating it; DELIVERED/READ settle a delivery (its content is deleted, it can no longer
  * expire), FAILED either ends it or — for codes Meta says to retry, like 131049 — schedules another send.
  */
 export function createWebhookStatusesHandler(engine: DeliveryEngine, logger: Logger) {
@@ -13,7 +14,12 @@ export function createWebhookStatusesHandler(engine: DeliveryEngine, logger: Log
     const event = decodeEvent(MessageStatusChanged, data);
     if (!event || !event.messageId || !event.tenantId) return { kind: 'reject', reason: 'not a valid MessageStatusChanged' };
     const status = fromProtoStatus(event.status);
-    if (fromProtoSource(event.source) !== 'webhook' || (status !== 'DELIVERED' && status !== 'READ' && status !== 'FAILED')) return ACK;
+    if (
+      fromProtoSource(event.source) !== 'webhook' ||
+      (status !== 'SENT' && status !== 'DELIVERED' && status !== 'READ' && status !== 'FAILED')
+    ) {
+      return ACK;
+    }
     const outcome = await engine.applyWebhookStatus({
       tenantId: event.tenantId,
       messageId: event.messageId,

@@ -693,6 +693,8 @@ const messageEnvelope = z.object({
     .min(1)
     .refine(looksLikePhoneNumber, meta({ meta: 'invalid_value', rule: 'must be a phone number in international format' })),
   context: z.object({ message_id: z.string().min(1) }).optional(),
+  // Meta echoes it in the message's status webhooks; at most 512 characters.
+  biz_opaque_callback_data: z.string().max(512).optional(),
 });
 
 const markReadRequest = z.object({

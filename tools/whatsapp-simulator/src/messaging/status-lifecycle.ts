@@ -22,6 +22,8 @@ export interface AcceptedMessage {
   templateCategory?: TemplateCategory;
   /** Media Meta must fetch before it can send (by id or link). */
   media?: MediaReference;
+  /** The send request's `biz_opaque_callback_data`, echoed in every status of the message. */
+  bizOpaqueCallbackData?: string;
 }
 
 /** Fetches an outgoing message's media as Meta does; an error becomes a `failed` status (131053). */
@@ -43,6 +45,11 @@ export interface StatusLifecycleOptions {
   publish(phone: SimulatorPhoneNumber, update: StatusUpdate): void;
 }
 
+/** The `biz_opaque_callback_data` echo of a message, when it had one. */
+function opaque(message: { bizOpaqueCallbackData?: string }): { bizOpaqueCallbackData?: string } {
+  return message.bizOpaqueCallbackData === undefined ? {} : { bizOpaqueCallbackData: message.bizOpaqueCallbackData };
+}
+
 interface TrackedMessage {
   wamid: string;
   phone: SimulatorPhoneNumber;
@@ -54,6 +61,7 @@ interface TrackedMessage {
   next: 'delivered' | 'read';
   /** Keeps timestamps non-decreasing per message. */
   lastTimestampSec: number;
+  bizOpaqueCallbackData?: string;
 }
 
 /**
@@ -116,11 +124,13 @@ export class StatusLifecycle {
       deliveredSent: false,
       next: 'delivered',
       lastTimestampSec: toUnixSeconds(nowMs),
+      ...opaque(message),
     };
     this.options.publish(message.phone, {
       status: 'sent',
       wamid: message.wamid,
       recipientId: message.waId,
+      ...opaque(message),
       timestampSec: tracked.lastTimestampSec,
       // Since v24.0 Meta omits `conversation` except for free entry point messages, which the simulator does not model.
       pricing,
@@ -133,6 +143,7 @@ export class StatusLifecycle {
       status: 'failed',
       wamid: message.wamid,
       recipientId: message.waId,
+      ...opaque(message),
       timestampSec: toUnixSeconds(this.options.clock.nowMs()),
       errors: [failedStatusError(code, title, details)],
     });
@@ -195,7 +206,7 @@ export class StatusLifecycle {
 
   private publishPlain(message: TrackedMessage, status: 'delivered' | 'read'): void {
     message.lastTimestampSec = Math.max(message.lastTimestampSec, toUnixSeconds(this.options.clock.nowMs()));
-    const base = { wamid: message.wamid, recipientId: message.waId, timestampSec: message.lastTimestampSec };
+    const base = { wamid: message.wamid, recipientId: message.waId, timestampSec: message.lastTimestampSec, ...opaque(message) };
     if (status === 'delivered') {
       message.deliveredSent = true;
       this.options.publish(message.phone, { ...base, status, pricing: message.pricing });

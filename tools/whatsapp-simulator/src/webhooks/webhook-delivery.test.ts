@@ -72,6 +72,20 @@ async function settle(): Promise<void> {
 describe('status webhooks', () => {
   beforeEach(() => start());
 
+  it("echoes the send's biz_opaque_callback_data in every status of the message, as Meta does", async () => {
+    const { status, json } = await postMessage(simulator.url, { ...textMessage(ALICE), biz_opaque_callback_data: 'msg_42' });
+    assert.equal(status, 200, JSON.stringify(json));
+    const wamid = json.messages?.[0]?.id ?? assert.fail('no wamid');
+    await waitForStatuses(wamid, ['sent']);
+    await simulator.advanceTime(STATUS_DELAY_MS);
+    await simulator.advanceTime(STATUS_DELAY_MS);
+    await waitForStatuses(wamid, ['sent', 'delivered', 'read']);
+    assert.deepEqual(
+      receivedStatuses(receiver, wamid).map((s) => s.biz_opaque_callback_data),
+      ['msg_42', 'msg_42', 'msg_42'],
+    );
+  });
+
   it('sends sent, then delivered and read as simulated time passes, signed over the exact bytes', async () => {
     const wamid = await sendText(ALICE);
     await waitForStatuses(wamid, ['sent']);
