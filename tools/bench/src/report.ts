@@ -72,9 +72,7 @@ function formatBenchmark(result: BenchmarkResult): string[] {
   const extras = result.phases.flatMap((phase) => {
     const notes = [
       ...phase.errors.map((error) => `${error.count}x ${error.reason}`),
-      ...Object.entries(phase.counters)
-        .filter(([name]) => name !== 'posts')
-        .map(([name, count]) => `${count}x ${name}`),
+      ...Object.entries(phase.counters).map(([name, count]) => `${count}x ${name}`),
       ...(phase.items.unexpected > 0 ? [`${phase.items.unexpected} unexpected or duplicate completions`] : []),
       ...(phase.generator.maxIssueLagMs > 100 ? [`sends started up to ${ms(phase.generator.maxIssueLagMs)} ms late (back-pressure)`] : []),
     ];

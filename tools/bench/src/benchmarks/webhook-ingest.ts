@@ -247,11 +247,16 @@ export async function runWebhookIngest(
     const events = await observer.consume({ max_messages: 1000 });
     const observing = (async () => {
       for await (const message of events) {
-        const event = MessageStatusChanged.decode(message.data);
-        current?.complete(statusKey(event.waMessageId, event.status));
+        try {
+          const event = MessageStatusChanged.decode(message.data);
+          current?.complete(statusKey(event.waMessageId, event.status));
+        } catch {
+          current?.count('undecodable receipt events');
+        }
       }
     })();
 
+    if (profile.webhookBatchSizes.length > 2) throw new Error('at most two batch sizes: each wamid can only be delivered, then read');
     const plans: WebhookPhasePlan[] = [];
     for (const ratePerSec of profile.webhookRates) {
       for (const [index, batchSize] of profile.webhookBatchSizes.entries()) {
@@ -271,8 +276,6 @@ export async function runWebhookIngest(
         });
       }
     }
-    if (profile.webhookBatchSizes.length > 2) throw new Error('at most two batch sizes: each wamid can only be delivered, then read');
-
     const statusesOf = (plan: { ratePerSec: number; batchSize: number; spec: PhaseSpec }) =>
       openLoopSendCount(plan.ratePerSec / plan.batchSize, plan.spec.durationMs) * plan.batchSize;
     let sequence = 0;
@@ -312,7 +315,6 @@ export async function runWebhookIngest(
         const post = posts[index];
         if (!post) throw new Error(`benchmark bug: no prepared POST ${index}`);
         post.keys.forEach(follow);
-        tracker.count('posts');
         try {
           const status = await postWebhook(agent, httpPort, post);
           if (status === 200) tracker.answered(scheduledAt);
