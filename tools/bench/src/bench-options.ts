@@ -1,0 +1,64 @@
+/** The benchmarks `npm run bench` knows, in the order they run. */
+export const BENCHMARK_NAMES = ['baseline', 'delivery', 'webhook-ingest'] as const;
+export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
+
+/** Durations, rates and limits of one run. */
+export interface BenchProfile {
+  readonly name: 'full' | 'quick' | 'custom';
+  /** Each benchmark first runs this long at `warmupRatePerSec`; its results are reported apart and not compared. */
+  readonly warmupMs: number;
+  readonly warmupRatePerSec: number;
+  /** Length of each measured phase of the baseline and delivery benchmarks. */
+  readonly phaseMs: number;
+  /** Length of each measured phase of the webhook benchmark. */
+  readonly webhookPhaseMs: number;
+  /** After a phase's last send, how long outstanding items may take before they count as not completed. */
+  readonly drainTimeoutMs: number;
+  /** Offered rates (items/s) of the baseline and delivery benchmarks. */
+  readonly rates: readonly number[];
+  /** Items in flight end to end in the closed-loop ("as fast as it goes") phase. */
+  readonly closedLoopConcurrency: number;
+  /** Offered statuses/s of the webhook benchmark. */
+  readonly webhookRates: readonly number[];
+  /** Statuses per webhook POST: one, and a batch like Meta's (the simulator batches up to 25). */
+  readonly webhookBatchSizes: readonly number[];
+}
+
+const COMMON = {
+  warmupRatePerSec: 200,
+  rates: [100, 1000],
+  closedLoopConcurrency: 128,
+  webhookRates: [1000, 3000],
+  webhookBatchSizes: [1, 25],
+} as const;
+
+/** `npm run bench`: long enough for stable percentiles, about four minutes in all on 2 cores. */
+export const FULL_PROFILE: BenchProfile = {
+  ...COMMON,
+  name: 'full',
+  warmupMs: 3000,
+  phaseMs: 10_000,
+  webhookPhaseMs: 6000,
+  drainTimeoutMs: 60_000,
+};
+
+/** `npm run bench -- --quick`: a smoke run of every phase, well under a minute. */
+export const QUICK_PROFILE: BenchProfile = {
+  ...COMMON,
+  name: 'quick',
+  warmupMs: 500,
+  phaseMs: 1000,
+  webhookPhaseMs: 1000,
+  drainTimeoutMs: 15_000,
+};
+
+export interface BenchOptions {
+  readonly profile: BenchProfile;
+  readonly only: readonly BenchmarkName[];
+  /** Extra environment for the services (e.g. WAYGATE_DELIVERY_CONCURRENCY=64), reported with the results. */
+  readonly serviceEnv: Readonly<Record<string, string>>;
+}
+
+export function isBenchmarkName(value: string): value is BenchmarkName {
+  return (BENCHMARK_NAMES as readonly string[]).includes(value);
+}

@@ -1,0 +1,62 @@
+import type { BenchmarkName } from './bench-options';
+import type { PhaseResult } from './phase';
+
+/** The warmup a benchmark ran before measuring; reported so it is visible, never compared. */
+export interface WarmupResult {
+  readonly durationMs: number;
+  readonly ratePerSec: number;
+  readonly completed: number;
+  readonly failed: number;
+  readonly notCompletedWithinDrain: number;
+}
+
+/** A platform phase next to the baseline phase with the same id (same offered rate or same closed loop). */
+export interface Comparison {
+  readonly phaseId: string;
+  readonly baselinePhaseId: string;
+  /** platform / baseline; below 1 means the platform moves fewer items per second. */
+  readonly throughputRatio: number;
+  /** platform / baseline; how many times slower the platform path is. */
+  readonly p50LatencyRatio: number;
+  readonly p99LatencyRatio: number;
+}
+
+export interface BenchmarkResult {
+  readonly name: BenchmarkName;
+  readonly title: string;
+  /** How it was measured, in sentences: processes, what an item is, where its end is observed. */
+  readonly method: readonly string[];
+  /** Settings that shape the figures (stream, services, concurrency, batch sizes). */
+  readonly setup: Readonly<Record<string, string | number | boolean>>;
+  readonly warmup?: WarmupResult;
+  /** Figures of preparation steps that are not phases (e.g. seeding receipt with known wamids). */
+  readonly preparation?: Readonly<Record<string, number>>;
+  readonly phases: readonly PhaseResult[];
+  readonly comparisons?: readonly Comparison[];
+  /** Set when the benchmark could not complete; the phases run so far are kept. */
+  readonly error?: string;
+  readonly elapsedMs: number;
+}
+
+/** Progress lines for the terminal (the smoke test passes a no-op). */
+export type ProgressLog = (line: string) => void;
+
+export function warmupOf(phase: PhaseResult, ratePerSec: number): WarmupResult {
+  return {
+    durationMs: phase.durationMs,
+    ratePerSec,
+    completed: phase.items.completed,
+    failed: phase.items.failed,
+    notCompletedWithinDrain: phase.items.notCompletedWithinDrain,
+  };
+}
+
+/** One line per finished phase, for progress output. */
+export function describePhase(phase: PhaseResult): string {
+  const { items, latencyMs } = phase;
+  const problems = items.failed + items.notCompletedWithinDrain;
+  return (
+    `  ${phase.label}: ${items.completed}/${items.expected} done, ${phase.throughputPerSec}/s, ` +
+    `p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms${problems > 0 ? `, ${problems} failed or not completed` : ''}`
+  );
+}

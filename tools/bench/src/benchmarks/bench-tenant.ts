@@ -1,0 +1,57 @@
+import { tenantsYaml } from '@waygate/testing';
+
+/** The one tenant every platform benchmark uses: one business number allowed Meta's highest throughput. */
+export const BENCH_TENANT = {
+  id: 'bench',
+  apiKey: 'bench-api-key-not-secret',
+  wabaId: '102290129340398',
+  appSecret: 'bench-app-secret',
+  verifyToken: 'bench-verify-token',
+  phoneNumberId: '106540352242922',
+  displayPhoneNumber: '+1 555-000-1000',
+  accessToken: 'EAAbenchtoken',
+  /** Meta's maximum; the simulator enforces it as 130429. */
+  throughputMps: 1000,
+} as const;
+
+export const BENCH_REGION = 'eu';
+
+/** WAYGATE_TENANTS_FILE content for the bench tenant, homed in BENCH_REGION. */
+export function benchTenantsYaml(): string {
+  const t = BENCH_TENANT;
+  return tenantsYaml([
+    {
+      id: t.id,
+      homeRegion: BENCH_REGION,
+      apiKey: t.apiKey,
+      wabaId: t.wabaId,
+      appSecret: t.appSecret,
+      verifyToken: t.verifyToken,
+      phoneNumberIds: [t.phoneNumberId],
+      accessToken: t.accessToken,
+      throughputMps: t.throughputMps,
+    },
+  ]);
+}
+
+/** Environment every service gets: region, NATS, tenants, SQLite in the run's temp folder. */
+export function serviceBaseEnv(options: { natsUrl: string; tenantsFile: string; dataDir: string }): NodeJS.ProcessEnv {
+  return {
+    WAYGATE_REGION: BENCH_REGION,
+    WAYGATE_NATS_URL: options.natsUrl,
+    WAYGATE_TENANTS_FILE: options.tenantsFile,
+    WAYGATE_DATA_DIR: options.dataDir,
+    WAYGATE_STORAGE: 'sqlite',
+    // Production's default level: logging one line per message is part of the cost being measured.
+    WAYGATE_LOG_LEVEL: 'info',
+  };
+}
+
+/**
+ * A distinct recipient per message (`+4915` and nine digits), so neither Meta's pair rate nor any per-recipient
+ * pacing in the platform shapes the figures, and the simulator's `waId` identifies the message.
+ */
+export function recipientFor(sequence: number): { to: string; waId: string } {
+  const waId = `4915${String(sequence).padStart(9, '0')}`;
+  return { to: `+${waId}`, waId };
+}

@@ -1,0 +1,120 @@
+import type { BenchmarkResult } from './benchmark-result';
+import type { PhaseResult } from './phase';
+import type { BenchReport } from './run-benchmarks';
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]?.length ?? 0)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)];
+}
+
+const ms = (value: number) => (value >= 100 ? value.toFixed(0) : value.toFixed(value >= 10 ? 1 : 2));
+
+function phaseRow(phase: PhaseResult): string[] {
+  const { items, latencyMs, requestLatencyMs } = phase;
+  const offered =
+    phase.offeredItemsPerSec !== undefined
+      ? String(Math.round(phase.offeredItemsPerSec))
+      : phase.load.kind === 'closed-loop'
+        ? 'closed'
+        : '';
+  return [
+    phase.label,
+    offered,
+    String(items.expected),
+    String(items.completed),
+    String(items.failed),
+    String(items.notCompletedWithinDrain),
+    phase.throughputPerSec.toFixed(1),
+    ms(latencyMs.p50),
+    ms(latencyMs.p95),
+    ms(latencyMs.p99),
+    ms(latencyMs.max),
+    phase.answeredCallsPerSec.toFixed(1),
+    ms(requestLatencyMs.p50),
+    ms(requestLatencyMs.p99),
+  ];
+}
+
+const PHASE_HEADER = ['phase', 'offered/s', 'items', 'done', 'failed', 'not done', 'thr/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'];
+
+/** The call that starts an item: its answers per second and answer latency. */
+const REQUEST_COLUMNS: Record<BenchmarkResult['name'], [string, string, string]> = {
+  baseline: ['acks/s', 'ack p50', 'ack p99'],
+  delivery: ['rpcs/s', 'rpc p50', 'rpc p99'],
+  'webhook-ingest': ['posts/s', 'http p50', 'http p99'],
+};
+
+function formatBenchmark(result: BenchmarkResult): string[] {
+  const lines = [`${result.title}  (${(result.elapsedMs / 1000).toFixed(1)} s)`];
+  lines.push(...result.method.map((sentence) => `  - ${sentence}`));
+  if (result.warmup) {
+    const w = result.warmup;
+    lines.push(
+      `  warmup: ${w.durationMs} ms at ${w.ratePerSec}/s, ${w.completed} done, ${w.failed + w.notCompletedWithinDrain} failed or not done (not measured)`,
+    );
+  }
+  if (result.preparation && Object.keys(result.preparation).length > 0) {
+    lines.push(
+      `  preparation: ${Object.entries(result.preparation)
+        .map(([key, value]) => `${key} ${value}`)
+        .join(', ')}`,
+    );
+  }
+  if (result.phases.length > 0) {
+    lines.push('');
+    lines.push(...table([...PHASE_HEADER, ...REQUEST_COLUMNS[result.name]], result.phases.map(phaseRow)).map((line) => `  ${line}`));
+  }
+  const extras = result.phases.flatMap((phase) => {
+    const notes = [
+      ...phase.errors.map((error) => `${error.count}x ${error.reason}`),
+      ...Object.entries(phase.counters).map(([name, count]) => `${count}x ${name}`),
+      ...(phase.items.unexpected > 0 ? [`${phase.items.unexpected} unexpected or duplicate completions`] : []),
+      ...(phase.generator.maxIssueLagMs > 100 ? [`sends started up to ${ms(phase.generator.maxIssueLagMs)} ms late (back-pressure)`] : []),
+    ];
+    return notes.length > 0 ? [`  ${phase.label}: ${notes.join('; ')}`] : [];
+  });
+  if (extras.length > 0) lines.push('', ...extras);
+  if (result.comparisons && result.comparisons.length > 0) {
+    lines.push('', '  compared with the baseline at the same load (platform / baseline):');
+    lines.push(
+      ...table(
+        ['phase', 'throughput', 'p50 latency', 'p99 latency'],
+        result.comparisons.map((c) => [
+          result.phases.find((phase) => phase.id === c.phaseId)?.label ?? c.phaseId,
+          `x${c.throughputRatio.toFixed(2)}`,
+          `x${c.p50LatencyRatio}`,
+          `x${c.p99LatencyRatio}`,
+        ]),
+      ).map((line) => `  ${line}`),
+    );
+  }
+  if (result.error) lines.push('', `  FAILED: ${result.error.split('\n').join('\n    ')}`);
+  return lines;
+}
+
+/** The human-readable report printed at the end of `npm run bench`. */
+export function formatReport(report: BenchReport): string {
+  const m = report.machine;
+  const lines = [
+    `Waygate benchmarks (${report.profile.name} profile), ${report.startedAt}, ${(report.elapsedMs / 1000).toFixed(1)} s`,
+    `machine: ${m.cpus} cores (${m.cpuModel}), ${Math.round(m.totalMemoryMb / 1024)} GB, ${m.os}, node ${m.node}, ${m.natsServer}`,
+    `load average (1 min) before each benchmark: ${Object.entries(report.loadAverage1mBefore)
+      .map(([name, load]) => `${name} ${load}`)
+      .join(', ')} (well above 0 means other processes shared the CPUs)`,
+    `latency is measured from each item's scheduled start; thr/s = completed items per second from the first scheduled start to the last completion; "not done" = not completed within the ${report.profile.drainTimeoutMs / 1000} s drain timeout`,
+  ];
+  if (Object.keys(report.serviceEnv).length > 0) {
+    lines.push(
+      `service environment overrides: ${Object.entries(report.serviceEnv)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(' ')}`,
+    );
+  }
+  for (const result of report.benchmarks) lines.push('', ...formatBenchmark(result));
+  return `${lines.join('\n')}\n`;
+}
