@@ -1,3 +1,4 @@
+import Database, { type Statement } from 'better-sqlite3';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import {
   CONTENT_FREE_STATES,
@@ -135,46 +136,66 @@ function prefixEnd(prefix: string): string {
  * the file: every read-modify-write runs in an IMMEDIATE transaction, which SQLite serialises across processes.
  */
 export class SqliteDeliveryStore implements DeliveryStore {
+  /** Commits durably (synchronous=FULL): intake, the call-started mark and outcomes, which others act on. */
   private readonly db: SqliteDatabase;
+  /**
+   * A second connection to the same file for writes that need not survive a power cut on their own: leases,
+   * pacing state, outbox clean-up. It skips the fsync (synchronous=NORMAL: still safe when the process is killed);
+   * the next durable commit, which every send makes, writes them to disk anyway.
+   */
+  private readonly soft: SqliteDatabase;
+  private readonly statements = new Map<string, Statement>();
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
+    this.soft = new Database(file);
+    this.soft.pragma('journal_mode = WAL');
+    this.soft.pragma('synchronous = NORMAL');
+    this.soft.pragma('busy_timeout = 5000');
+  }
+
+  /** Prepared statements are cached per connection and SQL text. */
+  private sql(text: string, db: SqliteDatabase = this.db): Statement {
+    const key = `${db === this.db ? 'durable' : 'soft'}:${text}`;
+    let statement = this.statements.get(key);
+    if (!statement) {
+      statement = db.prepare(text);
+      this.statements.set(key, statement);
+    }
+    return statement;
   }
 
   private row(tenantId: string, messageId: string): DeliveryRow | undefined {
-    return this.db.prepare('SELECT * FROM deliveries WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
-      DeliveryRow | undefined;
+    return this.sql('SELECT * FROM deliveries WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as DeliveryRow | undefined;
   }
 
   async insertIfAbsent(delivery: Delivery, event?: DeliveryEvent): Promise<{ inserted: boolean; stored: StoredDelivery }> {
     return this.db
       .transaction(() => {
-        const result = this.db
-          .prepare(
-            `INSERT INTO deliveries (tenant_id, message_id, phone_number_id, recipient, lane_seq, content_json, state, attempts, wa_message_id,
+        const result = this.sql(
+          `INSERT INTO deliveries (tenant_id, message_id, phone_number_id, recipient, lane_seq, content_json, state, attempts, wa_message_id,
                last_error_code, last_error_title, next_attempt_at_ms, accepted_at_ms, expires_at_ms, updated_at_ms, trace_context, outbox_json)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (tenant_id, message_id) DO NOTHING`,
-          )
-          .run(
-            delivery.tenantId,
-            delivery.messageId,
-            delivery.phoneNumberId,
-            delivery.to,
-            delivery.laneSeq,
-            delivery.content && !CONTENT_FREE_STATES.has(delivery.state) ? JSON.stringify(delivery.content) : null,
-            delivery.state,
-            delivery.attempts,
-            delivery.waMessageId ?? null,
-            delivery.lastErrorCode ?? null,
-            delivery.lastErrorTitle ?? null,
-            delivery.state === 'PENDING' ? (delivery.nextAttemptAt ?? delivery.acceptedAt).getTime() : null,
-            delivery.acceptedAt.getTime(),
-            delivery.expiresAt.getTime(),
-            delivery.updatedAt.getTime(),
-            delivery.traceContext ?? null,
-            appendOutbox(null, event),
-          );
+        ).run(
+          delivery.tenantId,
+          delivery.messageId,
+          delivery.phoneNumberId,
+          delivery.to,
+          delivery.laneSeq,
+          delivery.content && !CONTENT_FREE_STATES.has(delivery.state) ? JSON.stringify(delivery.content) : null,
+          delivery.state,
+          delivery.attempts,
+          delivery.waMessageId ?? null,
+          delivery.lastErrorCode ?? null,
+          delivery.lastErrorTitle ?? null,
+          delivery.state === 'PENDING' ? (delivery.nextAttemptAt ?? delivery.acceptedAt).getTime() : null,
+          delivery.acceptedAt.getTime(),
+          delivery.expiresAt.getTime(),
+          delivery.updatedAt.getTime(),
+          delivery.traceContext ?? null,
+          appendOutbox(null, event),
+        );
         return { inserted: result.changes === 1, stored: toStored(this.row(delivery.tenantId, delivery.messageId) as DeliveryRow) };
       })
       .immediate();
@@ -193,20 +214,20 @@ export class SqliteDeliveryStore implements DeliveryStore {
     excludePhoneNumberIds: readonly string[];
   }): Promise<StoredDelivery[]> {
     const now = options.now.getTime();
-    return this.db
+    return this.soft
       .transaction(() => {
-        const rows = this.db
-          .prepare(
-            `SELECT * FROM deliveries d
+        const rows = this.sql(
+          `SELECT * FROM deliveries d
              WHERE d.state = 'PENDING' AND d.next_attempt_at_ms <= @now AND d.lease_until_ms <= @now
                AND d.phone_number_id NOT IN (SELECT value FROM json_each(@excluded))
                AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'PENDING' AND e.phone_number_id = d.phone_number_id
                                  AND e.recipient = d.recipient AND e.lane_seq < d.lane_seq)
              ORDER BY d.next_attempt_at_ms LIMIT @limit`,
-          )
-          .all({ now, excluded: JSON.stringify(options.excludePhoneNumberIds), limit: options.limit }) as DeliveryRow[];
-        const lease = this.db.prepare(
+          this.soft,
+        ).all({ now, excluded: JSON.stringify(options.excludePhoneNumberIds), limit: options.limit }) as DeliveryRow[];
+        const lease = this.sql(
           'UPDATE deliveries SET lease_owner = ?, lease_until_ms = ?, version = version + 1 WHERE tenant_id = ? AND message_id = ?',
+          this.soft,
         );
         return rows.map((row) => {
           lease.run(options.owner, now + options.leaseMs, row.tenant_id, row.message_id);
@@ -225,64 +246,63 @@ export class SqliteDeliveryStore implements DeliveryStore {
   ): Promise<boolean> {
     return this.db
       .transaction(() => {
-        const current = this.db
-          .prepare('SELECT version, outbox_json FROM deliveries WHERE tenant_id = ? AND message_id = ?')
-          .get(tenantId, messageId) as { version: number; outbox_json: string | null } | undefined;
+        const current = this.sql('SELECT version, outbox_json FROM deliveries WHERE tenant_id = ? AND message_id = ?').get(
+          tenantId,
+          messageId,
+        ) as { version: number; outbox_json: string | null } | undefined;
         if (!current || current.version !== expectedVersion) return false;
-        this.db
-          .prepare(
-            `UPDATE deliveries SET state = ?, attempts = ?, wa_message_id = COALESCE(?, wa_message_id), last_error_code = ?,
+        this.sql(
+          `UPDATE deliveries SET state = ?, attempts = ?, wa_message_id = COALESCE(?, wa_message_id), last_error_code = ?,
                last_error_title = ?, next_attempt_at_ms = ?, updated_at_ms = ?,
                content_json = CASE WHEN ? THEN NULL ELSE content_json END,
                version = version + 1, lease_owner = NULL, lease_until_ms = 0, outbox_json = ?, call_started_at_ms = NULL
              WHERE tenant_id = ? AND message_id = ?`,
-          )
-          .run(
-            update.state,
-            update.attempts,
-            update.waMessageId ?? null,
-            update.lastErrorCode ?? null,
-            update.lastErrorTitle ?? null,
-            update.state === 'PENDING' ? (update.nextAttemptAt ?? update.updatedAt).getTime() : null,
-            update.updatedAt.getTime(),
-            CONTENT_FREE_STATES.has(update.state) ? 1 : 0,
-            appendOutbox(current.outbox_json, event),
-            tenantId,
-            messageId,
-          );
+        ).run(
+          update.state,
+          update.attempts,
+          update.waMessageId ?? null,
+          update.lastErrorCode ?? null,
+          update.lastErrorTitle ?? null,
+          update.state === 'PENDING' ? (update.nextAttemptAt ?? update.updatedAt).getTime() : null,
+          update.updatedAt.getTime(),
+          CONTENT_FREE_STATES.has(update.state) ? 1 : 0,
+          appendOutbox(current.outbox_json, event),
+          tenantId,
+          messageId,
+        );
         return true;
       })
       .immediate();
   }
 
   async markCallStarted(tenantId: string, messageId: string, expectedVersion: number, at: Date): Promise<boolean> {
-    const result = this.db
-      .prepare('UPDATE deliveries SET call_started_at_ms = ? WHERE tenant_id = ? AND message_id = ? AND version = ?')
-      .run(at.getTime(), tenantId, messageId, expectedVersion);
+    const result = this.sql('UPDATE deliveries SET call_started_at_ms = ? WHERE tenant_id = ? AND message_id = ? AND version = ?').run(
+      at.getTime(),
+      tenantId,
+      messageId,
+      expectedVersion,
+    );
     return result.changes === 1;
   }
 
   async listExpired(now: Date, limit: number): Promise<StoredDelivery[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM deliveries WHERE state IN ('PENDING', 'SENT') AND expires_at_ms <= @now AND lease_until_ms <= @now
+    const rows = this.sql(
+      `SELECT * FROM deliveries WHERE state IN ('PENDING', 'SENT') AND expires_at_ms <= @now AND lease_until_ms <= @now
          ORDER BY expires_at_ms LIMIT @limit`,
-      )
-      .all({ now: now.getTime(), limit }) as DeliveryRow[];
+    ).all({ now: now.getTime(), limit }) as DeliveryRow[];
     return rows.map(toStored);
   }
 
   async claimAnnouncements(options: { now: Date; limit: number; leaseMs: number }): Promise<PendingAnnouncements[]> {
     const now = options.now.getTime();
-    return this.db
+    return this.soft
       .transaction(() => {
-        const rows = this.db
-          .prepare(
-            `SELECT tenant_id, message_id, outbox_json FROM deliveries
+        const rows = this.sql(
+          `SELECT tenant_id, message_id, outbox_json FROM deliveries
              WHERE outbox_json IS NOT NULL AND outbox_lease_until_ms <= ? ORDER BY outbox_lease_until_ms LIMIT ?`,
-          )
-          .all(now, options.limit) as { tenant_id: string; message_id: string; outbox_json: string }[];
-        const lease = this.db.prepare('UPDATE deliveries SET outbox_lease_until_ms = ? WHERE tenant_id = ? AND message_id = ?');
+          this.soft,
+        ).all(now, options.limit) as { tenant_id: string; message_id: string; outbox_json: string }[];
+        const lease = this.sql('UPDATE deliveries SET outbox_lease_until_ms = ? WHERE tenant_id = ? AND message_id = ?', this.soft);
         return rows.map((row) => {
           lease.run(now + options.leaseMs, row.tenant_id, row.message_id);
           return { tenantId: row.tenant_id, messageId: row.message_id, events: parseOutbox(row.outbox_json).map(fromStoredEvent) };
@@ -292,31 +312,37 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async markAnnounced(tenantId: string, messageId: string, eventIds: readonly string[]): Promise<void> {
-    this.db
+    this.soft
       .transaction(() => {
-        const row = this.db
-          .prepare('SELECT outbox_json FROM deliveries WHERE tenant_id = ? AND message_id = ?')
-          .get(tenantId, messageId) as { outbox_json: string | null } | undefined;
+        const row = this.sql('SELECT outbox_json FROM deliveries WHERE tenant_id = ? AND message_id = ?', this.soft).get(
+          tenantId,
+          messageId,
+        ) as { outbox_json: string | null } | undefined;
         if (!row) return;
         const left = parseOutbox(row.outbox_json).filter((event) => !eventIds.includes(event.eventId));
-        this.db
-          .prepare('UPDATE deliveries SET outbox_json = ?, outbox_lease_until_ms = 0 WHERE tenant_id = ? AND message_id = ?')
-          .run(left.length > 0 ? JSON.stringify(left) : null, tenantId, messageId);
+        this.sql('UPDATE deliveries SET outbox_json = ?, outbox_lease_until_ms = 0 WHERE tenant_id = ? AND message_id = ?', this.soft).run(
+          left.length > 0 ? JSON.stringify(left) : null,
+          tenantId,
+          messageId,
+        );
       })
       .immediate();
   }
 
   async changeLimiters<R>(changes: readonly { key: string; change: LimiterChange<R> }[]): Promise<R[]> {
-    const read = this.db.prepare('SELECT state_json FROM limiters WHERE key = ?');
-    const write = this.db.prepare(
+    const read = this.sql('SELECT state_json FROM limiters WHERE key = ?', this.soft);
+    const write = this.sql(
       'INSERT INTO limiters (key, state_json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET state_json = excluded.state_json',
+      this.soft,
     );
-    return this.db
+    return this.soft
       .transaction(() =>
         changes.map(({ key, change }) => {
           const row = read.get(key) as { state_json: string } | undefined;
-          const { next, result } = change(row ? (JSON.parse(row.state_json) as LimiterState) : undefined);
-          write.run(key, JSON.stringify(next));
+          const current = row ? (JSON.parse(row.state_json) as LimiterState) : undefined;
+          const { next, result } = change(current);
+          // Most changes are no-ops (a closed circuit stays closed); skipping them saves a write.
+          if (next !== current) write.run(key, JSON.stringify(next));
           return result;
         }),
       )
@@ -324,7 +350,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async listLimiters(prefix: string): Promise<{ key: string; state: LimiterState }[]> {
-    const rows = this.db.prepare('SELECT key, state_json FROM limiters WHERE key >= ? AND key < ?').all(prefix, prefixEnd(prefix)) as {
+    const rows = this.sql('SELECT key, state_json FROM limiters WHERE key >= ? AND key < ?').all(prefix, prefixEnd(prefix)) as {
       key: string;
       state_json: string;
     }[];
@@ -332,21 +358,18 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async pruneLimiters(prefix: string, idleBefore: Date): Promise<number> {
-    return this.db
-      .prepare(
-        "DELETE FROM limiters WHERE key >= ? AND key < ? AND json_extract(state_json, '$.tatMs') < ? AND COALESCE(json_extract(state_json, '$.pairBackoffExponent'), 0) = 0",
-      )
-      .run(prefix, prefixEnd(prefix), idleBefore.getTime()).changes;
+    return this.sql(
+      "DELETE FROM limiters WHERE key >= ? AND key < ? AND json_extract(state_json, '$.tatMs') < ? AND COALESCE(json_extract(state_json, '$.pairBackoffExponent'), 0) = 0",
+      this.soft,
+    ).run(prefix, prefixEnd(prefix), idleBefore.getTime()).changes;
   }
 
   async backlog(): Promise<DeliveryBacklog> {
-    const pending = this.db
-      .prepare("SELECT COUNT(*) AS n, MIN(accepted_at_ms) AS oldest FROM deliveries WHERE state = 'PENDING'")
-      .get() as {
+    const pending = this.sql("SELECT COUNT(*) AS n, MIN(accepted_at_ms) AS oldest FROM deliveries WHERE state = 'PENDING'").get() as {
       n: number;
       oldest: number | null;
     };
-    const unannounced = this.db.prepare('SELECT COUNT(*) AS n FROM deliveries WHERE outbox_json IS NOT NULL').get() as { n: number };
+    const unannounced = this.sql('SELECT COUNT(*) AS n FROM deliveries WHERE outbox_json IS NOT NULL').get() as { n: number };
     return {
       pending: pending.n,
       ...(pending.oldest !== null ? { oldestPendingAcceptedAt: new Date(pending.oldest) } : {}),
@@ -355,6 +378,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async close(): Promise<void> {
+    this.soft.close();
     this.db.close();
   }
 }
