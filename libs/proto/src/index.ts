@@ -60,6 +60,15 @@ export {
   GetDeliveryResponse,
 } from './generated/waygate/delivery/v1/delivery_admin';
 export type { DeliveryAdminServiceServer } from './generated/waygate/delivery/v1/delivery_admin';
+export {
+  GetServiceWindowRequest,
+  GetServiceWindowResponse,
+  InboundServiceClient,
+  InboundServiceService,
+  MarkMessageReadRequest,
+  MarkMessageReadResponse,
+} from './generated/waygate/receipt/v1/inbound';
+export type { InboundServiceServer } from './generated/waygate/receipt/v1/inbound';
 
 /**
  * Folder holding the `.proto` sources (server reflection serves them): the nearest `proto/` above this module, so it
@@ -81,6 +90,7 @@ export const SERVICE_NAMES = {
   media: 'waygate.media.v1.MediaService',
   archive: 'waygate.archive.v1.ArchiveService',
   deliveryAdmin: 'waygate.delivery.v1.DeliveryAdminService',
+  inbound: 'waygate.receipt.v1.InboundService',
 } as const;
 
 /** Proto files (relative to PROTO_ROOT) that define each service, for reflection. */
@@ -89,4 +99,5 @@ export const SERVICE_PROTO_FILES = {
   media: 'waygate/media/v1/media.proto',
   archive: 'waygate/archive/v1/archive.proto',
   deliveryAdmin: 'waygate/delivery/v1/delivery_admin.proto',
+  inbound: 'waygate/receipt/v1/inbound.proto',
 } as const;
