@@ -6,13 +6,13 @@ export interface RawStatus {
   readonly errors?: unknown[];
 }
 
-/** The JSON text of a WhatsApp status webhook in Meta's shape, for tests. */
-export function statusWebhookJson(phoneNumberId: string, statuses: readonly RawStatus[]): string {
+/** The JSON text of a WhatsApp status webhook in Meta's shape (one entry of `wabaId`), for tests. */
+export function statusWebhookJson(phoneNumberId: string, statuses: readonly RawStatus[], wabaId = '900'): string {
   return JSON.stringify({
     object: 'whatsapp_business_account',
     entry: [
       {
-        id: '900',
+        id: wabaId,
         changes: [
           {
             field: 'messages',
