@@ -47,3 +47,17 @@ test('with MongoDB storage the key is required', () => {
   assert.equal(config.storage.kind === 'mongodb' && config.storage.database, 'waygate_eu_media_store');
   assert.equal(config.encryptionKey.kind, 'environment');
 });
+
+test('WAYGATE_INTERNAL_SERVICE_TOKEN is optional; when set it must be at least 32 characters and never serializes', () => {
+  assert.equal(loadMediaStoreConfig(base).internalServiceToken, undefined);
+  const token = randomBytes(32).toString('hex');
+  const config = loadMediaStoreConfig({ ...base, WAYGATE_INTERNAL_SERVICE_TOKEN: token });
+  assert.equal(config.internalServiceToken?.(), token);
+  assert.ok(!JSON.stringify(config).includes(token));
+  for (const bad of ['', 'short']) {
+    assert.throws(
+      () => loadMediaStoreConfig({ ...base, WAYGATE_INTERNAL_SERVICE_TOKEN: bad }),
+      /WAYGATE_INTERNAL_SERVICE_TOKEN: must be at least 32/,
+    );
+  }
+});

@@ -15,11 +15,17 @@ export type MediaKeySource =
 /** media-store's configuration (it reads WAYGATE_NATS_URL like every service but does not use NATS yet). */
 export interface MediaStoreConfig extends ServiceConfig {
   readonly encryptionKey: MediaKeySource;
+  /**
+   * WAYGATE_INTERNAL_SERVICE_TOKEN, when set: other services of the region (receipt) may then call with it plus
+   * `x-waygate-tenant-id`. Behind a function, like the key, so the configuration never prints it.
+   */
+  readonly internalServiceToken?: () => string;
 }
 
 export const DEFAULT_GRPC_PORT = 50053;
 export const MEDIA_KEY_VARIABLE = 'WAYGATE_MEDIA_ENCRYPTION_KEY';
 const KEY_FORMAT = 'must be base64 of exactly 32 bytes, e.g. the output of `openssl rand -base64 32`';
+const INTERNAL_TOKEN_MIN_LENGTH = 32;
 
 /**
  * Reads and validates media-store's configuration once, at startup. WAYGATE_MEDIA_ENCRYPTION_KEY is required with
@@ -34,6 +40,14 @@ export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): Medi
       WAYGATE_MEDIA_ENCRYPTION_KEY: z
         .string()
         .refine((value) => decodeMediaKey(value) !== undefined, KEY_FORMAT)
+        .optional(),
+      // Optional; set but shorter than 32 characters (or empty) is a deployment mistake.
+      WAYGATE_INTERNAL_SERVICE_TOKEN: z
+        .string()
+        .min(
+          INTERNAL_TOKEN_MIN_LENGTH,
+          `must be at least ${INTERNAL_TOKEN_MIN_LENGTH} characters, e.g. the output of \`openssl rand -hex 32\``,
+        )
         .optional(),
     },
     env,
@@ -50,5 +64,6 @@ export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): Medi
   } else {
     throw new ConfigError([`${MEDIA_KEY_VARIABLE}: required when WAYGATE_STORAGE=mongodb; ${KEY_FORMAT} (not set)`]);
   }
-  return { ...base, encryptionKey };
+  const internalToken = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
+  return { ...base, encryptionKey, ...(internalToken === undefined ? {} : { internalServiceToken: () => internalToken }) };
 }

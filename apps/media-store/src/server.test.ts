@@ -317,3 +317,39 @@ test('a port already in use fails the start with an error', async () => {
     await first.stop();
   }
 });
+
+test('with WAYGATE_INTERNAL_SERVICE_TOKEN, a region service stores media for a tenant it names; without it, the token is refused', async () => {
+  const token = randomBytes(32).toString('hex');
+  const internal = (tenantId: string, presented = token) => {
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${presented}`);
+    metadata.set('x-waygate-tenant-id', tenantId);
+    return metadata;
+  };
+  const putAs = (client: MediaServiceClient, metadata: Metadata) =>
+    new Promise<PutMediaResponse>((resolve, reject) =>
+      client.putMedia({ content: SECRET_CONTENT, mimeType: 'image/jpeg', filename: '' }, metadata, (error, response) =>
+        error ? reject(error) : resolve(response),
+      ),
+    );
+  const key = randomBytes(32).toString('base64');
+  const env = await startEnvironment({ env: { WAYGATE_MEDIA_ENCRYPTION_KEY: key, WAYGATE_INTERNAL_SERVICE_TOKEN: token } });
+  try {
+    const put = await putAs(env.client, internal('globex'));
+    const got = await getMedia(env.client, put.mediaId, 'key-globex');
+    assert.deepEqual(got.content, SECRET_CONTENT, 'stored as the named tenant, readable with its own key');
+    await assert.rejects(getMedia(env.client, put.mediaId, 'key-acme'), hasCode(status.NOT_FOUND));
+    await assert.rejects(putAs(env.client, internal('globex', `${token}-wrong`)), hasCode(status.UNAUTHENTICATED));
+    await assert.rejects(putAs(env.client, internal('initech')), hasCode(status.FAILED_PRECONDITION), 'homed in us');
+    assert.ok(!env.lines.join('').includes(token), 'the token is never logged');
+    assert.ok(env.lines.some((line) => line.includes('"internal_service_auth":true')));
+  } finally {
+    await env.stop();
+  }
+  const without = await startEnvironment({ env: { WAYGATE_MEDIA_ENCRYPTION_KEY: key } });
+  try {
+    await assert.rejects(putAs(without.client, internal('globex')), hasCode(status.UNAUTHENTICATED));
+  } finally {
+    await without.stop();
+  }
+});

@@ -54,6 +54,7 @@ export async function startMediaStore(config: MediaStoreConfig, logger: Logger):
       tenants,
       region: config.region,
       maxReceiveMessageBytes: MAX_GRPC_MESSAGE_BYTES,
+      ...(config.internalServiceToken ? { internalServiceToken: config.internalServiceToken() } : {}),
       services: [
         {
           name: SERVICE_NAMES.media,
@@ -69,7 +70,13 @@ export async function startMediaStore(config: MediaStoreConfig, logger: Logger):
     throw error;
   }
   logger.info(
-    { port: grpc.port, region: config.region, storage: config.storage.kind, key_source: config.encryptionKey.kind },
+    {
+      port: grpc.port,
+      region: config.region,
+      storage: config.storage.kind,
+      key_source: config.encryptionKey.kind,
+      internal_service_auth: config.internalServiceToken !== undefined,
+    },
     'media-store listening',
   );
 

@@ -1,18 +1,75 @@
+import { z } from 'zod';
 import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import { feedEnvShape, toFeedConfig, type FeedConfig } from './feed-config';
 
 export interface ReceiptConfig extends ServiceConfig {
   readonly httpHost: string;
   readonly httpPort: number;
+  /** The Cloud API, for inbound media and read marks. */
+  readonly whatsappApiBaseUrl: string;
+  readonly whatsappApiVersion: string;
+  readonly whatsappTimeoutMs: number;
+  /** This region's media-store (`host:port`), where inbound media is stored. */
+  readonly mediaStoreAddress: string;
+  readonly mediaStoreTimeoutMs: number;
+  /** WAYGATE_INTERNAL_SERVICE_TOKEN, behind a function so that the configuration never prints it. */
+  readonly internalServiceToken: () => string;
+  /** Delay before a webhook is processed again after a dependency was unavailable: doubling from base, capped. */
+  readonly webhookRetryBaseDelayMs: number;
+  readonly webhookRetryMaxDelayMs: number;
+  /** The tenant feed: event logs, WatchEvents and callbacks. */
+  readonly feed: FeedConfig;
 }
 
 export const DEFAULT_GRPC_PORT = 50052;
 export const DEFAULT_HTTP_PORT = 8080;
+const INTERNAL_TOKEN_MIN_LENGTH = 32;
 
 /** Reads and validates receipt's configuration once, at startup. */
 export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): ReceiptConfig {
   const parsed = parseEnv(
-    { ...serviceEnvShape(DEFAULT_GRPC_PORT), WAYGATE_HTTP_HOST: envSchemas.host, WAYGATE_HTTP_PORT: envSchemas.port(DEFAULT_HTTP_PORT) },
+    {
+      ...serviceEnvShape(DEFAULT_GRPC_PORT),
+      WAYGATE_HTTP_HOST: envSchemas.host,
+      WAYGATE_HTTP_PORT: envSchemas.port(DEFAULT_HTTP_PORT),
+      WAYGATE_WHATSAPP_API_BASE_URL: z
+        .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
+        .default('https://graph.facebook.com'),
+      WAYGATE_WHATSAPP_API_VERSION: z
+        .string()
+        .regex(/^v\d+\.\d+$/, 'must look like v23.0')
+        .default('v23.0'),
+      WAYGATE_WHATSAPP_TIMEOUT_MS: envSchemas.durationMs(10_000),
+      WAYGATE_MEDIA_STORE_ADDRESS: z
+        .string()
+        .regex(/^[^\s/:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:50053')
+        .default('127.0.0.1:50053'),
+      WAYGATE_MEDIA_STORE_TIMEOUT_MS: envSchemas.durationMs(10_000),
+      WAYGATE_INTERNAL_SERVICE_TOKEN: z
+        .string({ message: 'required: the region-internal service token media-store accepts' })
+        .min(
+          INTERNAL_TOKEN_MIN_LENGTH,
+          `must be at least ${INTERNAL_TOKEN_MIN_LENGTH} characters, e.g. the output of \`openssl rand -hex 32\``,
+        ),
+      WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS: envSchemas.durationMs(2_000),
+      WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS: envSchemas.durationMs(5 * 60_000),
+      ...feedEnvShape,
+    },
     env,
   );
-  return { ...toServiceConfig('receipt', parsed, env), httpHost: parsed.WAYGATE_HTTP_HOST, httpPort: parsed.WAYGATE_HTTP_PORT };
+  const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
+  return {
+    ...toServiceConfig('receipt', parsed, env),
+    httpHost: parsed.WAYGATE_HTTP_HOST,
+    httpPort: parsed.WAYGATE_HTTP_PORT,
+    whatsappApiBaseUrl: parsed.WAYGATE_WHATSAPP_API_BASE_URL,
+    whatsappApiVersion: parsed.WAYGATE_WHATSAPP_API_VERSION,
+    whatsappTimeoutMs: parsed.WAYGATE_WHATSAPP_TIMEOUT_MS,
+    mediaStoreAddress: parsed.WAYGATE_MEDIA_STORE_ADDRESS,
+    mediaStoreTimeoutMs: parsed.WAYGATE_MEDIA_STORE_TIMEOUT_MS,
+    internalServiceToken: () => token,
+    webhookRetryBaseDelayMs: parsed.WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS,
+    webhookRetryMaxDelayMs: parsed.WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS,
+    feed: toFeedConfig(parsed),
+  };
 }

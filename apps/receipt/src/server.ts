@@ -1,47 +1,107 @@
 import type { AddressInfo } from 'node:net';
 import http from 'node:http';
+import path from 'node:path';
+import { systemClock, type Clock } from '@waygate/domain';
 import { startGrpcServer } from '@waygate/grpc';
 import { connectJetStream, ensureRegionStreams, publishEvent, regionStreams, regionSubjects, startConsumer } from '@waygate/nats';
-import { WebhookReceived } from '@waygate/proto';
+import { InboundServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, WebhookReceived } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
 import type { Logger, StartedService } from '@waygate/telemetry';
+import { createCloudApiClient } from './adapters/cloud-api-client';
+import { createMediaStoreClient } from './adapters/media-store-client';
+import { MongoInboundStore } from './adapters/mongo-inbound-store';
 import { MongoReceiptStore } from './adapters/mongo-receipt-store';
+import { createNatsInboundPublisher } from './adapters/nats-inbound-publisher';
 import { createNatsResolvedStatusPublisher } from './adapters/nats-resolved-status-publisher';
+import { SqliteInboundStore } from './adapters/sqlite-inbound-store';
 import { SqliteReceiptStore } from './adapters/sqlite-receipt-store';
 import type { ReceiptConfig } from './config';
+import { createInboundApi } from './domain/inbound-api';
+import type { InboundStore } from './domain/inbound-store';
 import type { ReceiptStore } from './domain/receipt-store';
 import { createReceiptService } from './domain/receipt-service';
 import { createDeliveryEventsHandler } from './handlers/delivery-events.consumer';
+import { createInboundHandler } from './handlers/inbound.handler';
 import { createWebhookApp } from './handlers/webhook.routes';
 import { createWebhooksHandler } from './handlers/webhooks.consumer';
+import { feedSqliteFile, startTenantFeed, type FeedStorage } from './feed';
 
-async function openReceiptStore(config: ReceiptConfig): Promise<{ store: ReceiptStore; close: () => Promise<void> }> {
-  if (config.storage.kind === 'sqlite') {
-    const store = new SqliteReceiptStore(config.storage.file);
-    return { store, close: () => store.close() };
-  }
-  const mongo = await connectMongo(config.storage.uri, config.storage.database);
-  return { store: await MongoReceiptStore.open(mongo), close: () => mongo.client.close() };
+/**
+ * A webhook body with media may take several Cloud API and media-store calls (each bounded by its timeout); JetStream
+ * must not hand it to another processor meanwhile.
+ */
+const WEBHOOK_ACK_WAIT_MS = 5 * 60_000;
+
+interface ReceiptStorage {
+  store: ReceiptStore;
+  inboundStore: InboundStore;
+  feed: FeedStorage;
+  close: () => Promise<void>;
 }
 
-/** Wires receipt: the webhook HTTP endpoint, its JetStream queue and processor, the wamid index, gRPC health. */
+async function openStorage(config: ReceiptConfig): Promise<ReceiptStorage> {
+  if (config.storage.kind === 'sqlite') {
+    const store = new SqliteReceiptStore(config.storage.file);
+    // Its own file next to receipt.sqlite: each file's migrations belong to one store.
+    const inboundStore = new SqliteInboundStore(path.join(path.dirname(config.storage.file), 'receipt-inbound.sqlite'));
+    return {
+      store,
+      inboundStore,
+      feed: { kind: 'sqlite', file: feedSqliteFile(config.storage.file) },
+      close: async () => {
+        await store.close();
+        await inboundStore.close();
+      },
+    };
+  }
+  const mongo = await connectMongo(config.storage.uri, config.storage.database);
+  return {
+    store: await MongoReceiptStore.open(mongo),
+    inboundStore: await MongoInboundStore.open(mongo),
+    feed: { kind: 'mongodb', mongo },
+    close: () => mongo.client.close(),
+  };
+}
+
+/**
+ * Wires receipt: the webhook HTTP endpoint, its JetStream queue and processor (statuses, inbound messages with their
+ * media and service windows), the wamid index, the tenant feed (event logs, WatchEvents, signed callbacks), and gRPC
+ * (ReceiptService, InboundService, health, reflection).
+ */
 export async function startReceipt(
   config: ReceiptConfig,
   logger: Logger,
+  options: { clock?: Clock } = {},
 ): Promise<StartedService & { grpcPort: number; httpPort: number }> {
+  const clock = options.clock ?? systemClock;
   const tenants = loadTenantsFile(config.tenantsFile);
-  const storage = await openReceiptStore(config);
+  const storage = await openStorage(config);
   const nats = await connectJetStream(config.natsUrl, `receipt-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
   const subjects = regionSubjects(config.region);
   const streams = regionStreams(config.region);
+  const cloudApi = createCloudApiClient({
+    baseUrl: config.whatsappApiBaseUrl,
+    version: config.whatsappApiVersion,
+    timeoutMs: config.whatsappTimeoutMs,
+  });
+  const mediaStore = createMediaStoreClient({
+    address: config.mediaStoreAddress,
+    serviceToken: config.internalServiceToken(),
+    timeoutMs: config.mediaStoreTimeoutMs,
+  });
 
   const service = createReceiptService({
     store: storage.store,
+    inboundStore: storage.inboundStore,
     publisher: createNatsResolvedStatusPublisher(nats.js, config.region),
+    inboundPublisher: createNatsInboundPublisher(nats.js, config.region),
+    cloudApi,
+    vault: mediaStore,
     tenants,
     region: config.region,
+    clock,
   });
 
   const deliveryEvents = await startConsumer(nats, {
@@ -55,9 +115,15 @@ export async function startReceipt(
     stream: streams.webhooks.name,
     durable: 'receipt-webhooks',
     filterSubject: subjects.whatsappWebhooks,
+    ackWaitMs: WEBHOOK_ACK_WAIT_MS,
     logger,
-    handle: createWebhooksHandler(service, logger),
+    handle: createWebhooksHandler(service, logger, {
+      baseDelayMs: config.webhookRetryBaseDelayMs,
+      maxDelayMs: config.webhookRetryMaxDelayMs,
+    }),
   });
+
+  const feed = await startTenantFeed({ config: config.feed, tenants, region: config.region, nats, storage: storage.feed, logger, clock });
 
   const app = createWebhookApp({
     tenants,
@@ -68,7 +134,7 @@ export async function startReceipt(
       publishEvent(
         nats.js,
         subjects.whatsappWebhooks,
-        WebhookReceived.encode({ body: Buffer.from(body), receivedAt: new Date() }).finish(),
+        WebhookReceived.encode({ body: Buffer.from(body), receivedAt: clock.now() }).finish(),
         `webhook:${bodySha256}`,
       ),
   });
@@ -79,7 +145,21 @@ export async function startReceipt(
   });
   const httpPort = (httpServer.address() as AddressInfo).port;
 
-  const grpc = await startGrpcServer({ host: config.grpcHost, port: config.grpcPort, tenants, region: config.region, services: [] });
+  const grpc = await startGrpcServer({
+    host: config.grpcHost,
+    port: config.grpcPort,
+    tenants,
+    region: config.region,
+    services: [
+      {
+        name: SERVICE_NAMES.inbound,
+        protoFile: SERVICE_PROTO_FILES.inbound,
+        definition: InboundServiceService,
+        implementation: createInboundHandler(createInboundApi({ inboundStore: storage.inboundStore, cloudApi, clock }), tenants, logger),
+      },
+      ...feed.grpcServices,
+    ],
+  });
   logger.info({ grpc_port: grpc.port, http_port: httpPort, region: config.region, storage: config.storage.kind }, 'receipt listening');
 
   return {
@@ -90,10 +170,13 @@ export async function startReceipt(
         httpServer.close(() => resolve());
         httpServer.closeIdleConnections();
       });
+      // The feed ends its WatchEvents streams first, or the gRPC shutdown would wait for them.
+      await feed.stop();
       await grpc.shutdown();
       await webhooks.stop();
       await deliveryEvents.stop();
       await nats.nc.drain();
+      mediaStore.close();
       await storage.close();
     },
   };

@@ -152,3 +152,62 @@ test('health needs no credentials and reports each service', async () => {
   assert.equal(await checkGrpcHealth(`127.0.0.1:${server.port}`), 'SERVING');
   assert.equal(await checkGrpcHealth(`127.0.0.1:${server.port}`, { service: SERVICE_NAMES.deliveryAdmin }), 'SERVING');
 });
+
+test('the region-internal service token acts for a tenant named in x-waygate-tenant-id, only where configured', async () => {
+  const token = 'internal-token-0123456789abcdef0123456789';
+  const seen: string[] = [];
+  const internal = await startGrpcServer({
+    host: '127.0.0.1',
+    port: 0,
+    tenants,
+    region: 'eu',
+    internalServiceToken: token,
+    services: [
+      {
+        name: SERVICE_NAMES.deliveryAdmin,
+        protoFile: SERVICE_PROTO_FILES.deliveryAdmin,
+        definition: DeliveryAdminServiceService,
+        implementation: {
+          getDelivery: unaryHandler(tenants, logger, async (_request: { messageId: string }, tenant) => {
+            seen.push(tenant.id);
+            return { delivery: undefined };
+          }),
+        },
+      },
+    ],
+  });
+  const internalClient = new DeliveryAdminServiceClient(`127.0.0.1:${internal.port}`, credentials.createInsecure());
+  const callInternal = (headers: Record<string, string>) => {
+    const metadata = new Metadata();
+    for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
+    return new Promise<GetDeliveryResponse>((resolve, reject) =>
+      internalClient.getDelivery({ messageId: 'm1' }, metadata, (error, response) =>
+        error ? reject(error) : resolve(response as GetDeliveryResponse),
+      ),
+    );
+  };
+  try {
+    await callInternal({ authorization: `Bearer ${token}`, 'x-waygate-tenant-id': 'acme' });
+    assert.deepEqual(seen, ['acme']);
+    // API keys keep working, and a tenant's own key cannot pick another tenant with the header.
+    await callInternal({ authorization: 'Bearer key-acme', 'x-waygate-tenant-id': 'globex' });
+    assert.deepEqual(seen, ['acme', 'acme']);
+
+    await assert.rejects(callInternal({ authorization: `Bearer ${token}` }), code(status.UNAUTHENTICATED), 'no tenant named');
+    await assert.rejects(callInternal({ authorization: `Bearer ${token}`, 'x-waygate-tenant-id': 'nobody' }), code(status.UNAUTHENTICATED));
+    await assert.rejects(callInternal({ authorization: `Bearer ${token}x`, 'x-waygate-tenant-id': 'acme' }), code(status.UNAUTHENTICATED));
+    await assert.rejects(callInternal({ 'x-waygate-tenant-id': 'acme' }), code(status.UNAUTHENTICATED), 'header alone');
+    await assert.rejects(
+      callInternal({ authorization: `Bearer ${token}`, 'x-waygate-tenant-id': 'globex' }),
+      code(status.FAILED_PRECONDITION),
+      'a tenant homed in another region stays refused',
+    );
+    assert.equal(seen.length, 2);
+
+    // The server without a configured token treats it as an unknown API key.
+    await assert.rejects(call('m1', { authorization: `Bearer ${token}`, 'x-waygate-tenant-id': 'acme' }), code(status.UNAUTHENTICATED));
+  } finally {
+    internalClient.close();
+    await internal.shutdown(1000);
+  }
+});

@@ -44,9 +44,15 @@ export async function startGrpcServer(options: {
   tenants: TenantDirectory;
   region: string;
   maxReceiveMessageBytes?: number;
+  /** Also accept the region-internal service token with `x-waygate-tenant-id` (see `TenantAuthOptions`). */
+  internalServiceToken?: string;
 }): Promise<RunningGrpcServer> {
   const server = new Server({
-    interceptors: [createTenantAuthInterceptor(options.tenants, options.region)],
+    interceptors: [
+      createTenantAuthInterceptor(options.tenants, options.region, {
+        ...(options.internalServiceToken ? { internalServiceToken: options.internalServiceToken } : {}),
+      }),
+    ],
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
   });
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(options.services.map((s) => [s.name, 'SERVING'])) });

@@ -76,6 +76,15 @@ export {
   WatchEventsResponse,
 } from './generated/waygate/receipt/v1/receipt';
 export type { ReceiptServiceServer } from './generated/waygate/receipt/v1/receipt';
+export {
+  GetServiceWindowRequest,
+  GetServiceWindowResponse,
+  InboundServiceClient,
+  InboundServiceService,
+  MarkMessageReadRequest,
+  MarkMessageReadResponse,
+} from './generated/waygate/receipt/v1/inbound';
+export type { InboundServiceServer } from './generated/waygate/receipt/v1/inbound';
 
 /**
  * Folder holding the `.proto` sources (server reflection serves them): the nearest `proto/` above this module, so it
@@ -98,6 +107,7 @@ export const SERVICE_NAMES = {
   archive: 'waygate.archive.v1.ArchiveService',
   deliveryAdmin: 'waygate.delivery.v1.DeliveryAdminService',
   receipt: 'waygate.receipt.v1.ReceiptService',
+  inbound: 'waygate.receipt.v1.InboundService',
 } as const;
 
 /** Proto files (relative to PROTO_ROOT) that define each service, for reflection. */
@@ -107,4 +117,5 @@ export const SERVICE_PROTO_FILES = {
   archive: 'waygate/archive/v1/archive.proto',
   deliveryAdmin: 'waygate/delivery/v1/delivery_admin.proto',
   receipt: 'waygate/receipt/v1/receipt.proto',
+  inbound: 'waygate/receipt/v1/inbound.proto',
 } as const;

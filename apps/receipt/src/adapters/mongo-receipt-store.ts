@@ -8,6 +8,7 @@ interface SentMessageDocument {
   tenantId: string;
   waMessageId: string;
   messageId: string;
+  recipient?: string;
   traceContext?: string;
 }
 
@@ -37,7 +38,14 @@ export class MongoReceiptStore implements ReceiptStore {
 
   async recordSentMessage(record: SentMessageRecord): Promise<void> {
     try {
-      await this.sent.insertOne({ _id: `${record.tenantId}/${record.waMessageId}`, ...record });
+      await this.sent.insertOne({
+        _id: `${record.tenantId}/${record.waMessageId}`,
+        tenantId: record.tenantId,
+        waMessageId: record.waMessageId,
+        messageId: record.messageId,
+        ...(record.recipient ? { recipient: record.recipient } : {}),
+        ...(record.traceContext ? { traceContext: record.traceContext } : {}),
+      });
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
     }
@@ -50,6 +58,7 @@ export class MongoReceiptStore implements ReceiptStore {
       tenantId: doc.tenantId,
       waMessageId: doc.waMessageId,
       messageId: doc.messageId,
+      ...(doc.recipient ? { recipient: doc.recipient } : {}),
       ...(doc.traceContext ? { traceContext: doc.traceContext } : {}),
     };
   }

@@ -34,7 +34,7 @@ export function createNatsResolvedStatusPublisher(js: JetStreamClient, region: s
         errorTitle: resolved.status.errorTitle ?? '',
         attempt: 0,
         nextAttemptAt: undefined,
-        recipient: '',
+        recipient: resolved.recipient ?? '',
       }).finish();
       const parent = messageTraceContext(traceContext) ?? context.active();
       const webhookSpan = trace.getSpanContext(context.active());

@@ -14,6 +14,7 @@ const backends = contractBackends<ReceiptStore>({
 
 const delivered: WebhookStatus = {
   phoneNumberId: '200',
+  wabaId: '900',
   waMessageId: 'wamid.A',
   status: 'DELIVERED',
   occurredAt: new Date(1_700_000_001_000),
@@ -40,12 +41,16 @@ for (const backend of backends) {
           tenantId: 'acme',
           waMessageId: 'wamid.A',
           messageId: 'msg_1',
+          recipient: '+4915112345678',
           traceContext: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
         };
         await store.recordSentMessage(record);
         await store.recordSentMessage({ ...record, messageId: 'msg_other' });
         assert.deepEqual(await store.findSentMessage('acme', 'wamid.A'), record);
         assert.equal(await store.findSentMessage('globex', 'wamid.A'), undefined);
+        // Older SENT events carry no recipient or trace; the record then has neither.
+        await store.recordSentMessage({ tenantId: 'acme', waMessageId: 'wamid.B', messageId: 'msg_2', recipient: '' });
+        assert.deepEqual(await store.findSentMessage('acme', 'wamid.B'), { tenantId: 'acme', waMessageId: 'wamid.B', messageId: 'msg_2' });
       }));
 
     test('held statuses are kept whole, once each, until released', () =>

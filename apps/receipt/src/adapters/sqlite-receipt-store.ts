@@ -17,6 +17,7 @@ const MIGRATIONS = [
      status_json TEXT NOT NULL,
      PRIMARY KEY (tenant_id, wa_message_id, status)
    );`,
+  `ALTER TABLE sent_messages ADD COLUMN recipient TEXT;`,
 ];
 
 /** The embedded ReceiptStore. */
@@ -29,18 +30,22 @@ export class SqliteReceiptStore implements ReceiptStore {
 
   async recordSentMessage(record: SentMessageRecord): Promise<void> {
     this.db
-      .prepare('INSERT INTO sent_messages (tenant_id, wa_message_id, message_id, trace_context) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(record.tenantId, record.waMessageId, record.messageId, record.traceContext ?? null);
+      .prepare(
+        `INSERT INTO sent_messages (tenant_id, wa_message_id, message_id, recipient, trace_context) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT DO NOTHING`,
+      )
+      .run(record.tenantId, record.waMessageId, record.messageId, record.recipient || null, record.traceContext ?? null);
   }
 
   async findSentMessage(tenantId: string, waMessageId: string): Promise<SentMessageRecord | undefined> {
     const row = this.db.prepare('SELECT * FROM sent_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
-      { tenant_id: string; wa_message_id: string; message_id: string; trace_context: string | null } | undefined;
+      { tenant_id: string; wa_message_id: string; message_id: string; recipient: string | null; trace_context: string | null } | undefined;
     if (!row) return undefined;
     return {
       tenantId: row.tenant_id,
       waMessageId: row.wa_message_id,
       messageId: row.message_id,
+      ...(row.recipient ? { recipient: row.recipient } : {}),
       ...(row.trace_context ? { traceContext: row.trace_context } : {}),
     };
   }

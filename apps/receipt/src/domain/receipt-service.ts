@@ -1,6 +1,18 @@
-import type { TenantDirectory } from '@waygate/tenancy';
+import type { Clock } from '@waygate/domain';
+import type { Tenant, TenantDirectory, WhatsAppPhoneNumber } from '@waygate/tenancy';
+import { transferInboundMedia, type InboundMediaOutcome } from './inbound-media';
+import type { InboundMessageRecord, InboundStore } from './inbound-store';
+import type { MediaVault } from './media-vault';
 import type { ReceiptStore, SentMessageRecord } from './receipt-store';
-import { parseWebhookPayload, type WebhookStatus } from './webhook-payload';
+import { customerOf, opensServiceWindow, serviceWindowClosesAt } from './service-window';
+import {
+  parseWebhookPayload,
+  type InboundContent,
+  type InboundMediaType,
+  type InboundMessage,
+  type WebhookStatus,
+} from './webhook-payload';
+import type { WhatsAppCloudApi } from './whatsapp-cloud-api';
 
 /** A webhook status resolved to a Waygate message, ready to announce. */
 export interface ResolvedStatus {
@@ -8,6 +20,8 @@ export interface ResolvedStatus {
   readonly eventId: string;
   readonly tenantId: string;
   readonly messageId: string;
+  /** The recipient in E.164 form, when known (from the SENT event, else from Meta's `recipient_id`). */
+  readonly recipient?: string;
   readonly status: WebhookStatus;
 }
 
@@ -16,38 +30,94 @@ export interface ResolvedStatusPublisher {
   publish(status: ResolvedStatus, traceContext: string | undefined): Promise<void>;
 }
 
-/** What processing one webhook did, for logs. */
+/** An inbound message, recorded, ready to announce. */
+export interface InboundAnnouncement {
+  /** `wa:in:<wamid>`: the de-duplication key downstream. */
+  readonly eventId: string;
+  readonly record: InboundMessageRecord;
+  /** When the customer-service window closes after this message (unset for `system` notices, which open none). */
+  readonly serviceWindowClosesAt?: Date;
+}
+
+export interface InboundMessagePublisher {
+  /** Durable when it resolves. */
+  publish(announcement: InboundAnnouncement): Promise<void>;
+}
+
+/** What processing one webhook did, for logs (counts and reasons only, never content). */
 export interface WebhookOutcome {
   published: number;
   held: number;
   ignored: number;
   inboundMessages: number;
+  inboundRecorded: number;
+  mediaUnavailable: number;
   skipped: string[];
 }
 
 export interface ReceiptService {
-  /** Applies a verified webhook body. Idempotent: processing it again publishes the same event ids. */
+  /**
+   * Applies a verified webhook body: statuses are published (or held until their wamid is known), inbound messages
+   * recorded (media fetched and stored first), their service windows extended, and each announced. Every step is
+   * idempotent and keyed by Meta's ids, so a body processed again — after a failure part-way, or delivered twice —
+   * has the effect of one processing. Throws RetryLaterError when a dependency is temporarily unavailable, and any
+   * other error when storage or NATS fail; the caller then processes the whole body again later.
+   */
   processWebhook(body: Uint8Array): Promise<WebhookOutcome>;
   /** Learns a wamid from delivery-retry and releases statuses that arrived before it. */
   recordSentMessage(record: SentMessageRecord): Promise<number>;
 }
 
+const MEDIA_KINDS: ReadonlySet<string> = new Set<InboundMediaType>(['image', 'video', 'audio', 'document', 'sticker']);
+
+function isMediaContent(content: InboundContent): content is Extract<InboundContent, { kind: InboundMediaType }> {
+  return MEDIA_KINDS.has(content.kind);
+}
+
+/** The content as recorded and announced: without Meta's media download URL, which is short-lived and bearer-protected. */
+function recordedContent(content: InboundContent): InboundContent {
+  if (!isMediaContent(content) || content.url === undefined) return content;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  const { url, ...rest } = content;
+  return rest;
+}
+
 function resolved(record: SentMessageRecord, status: WebhookStatus): ResolvedStatus {
+  const recipient = record.recipient || (status.recipientId ? customerOf(status.recipientId) : '');
   return {
     eventId: `wa:${status.waMessageId}:${status.status.toLowerCase()}`,
     tenantId: record.tenantId,
     messageId: record.messageId,
+    ...(recipient.startsWith('+') ? { recipient } : {}),
     status,
   };
 }
 
+/** Waygate's message ids (`newId('msg')`): what delivery-retry sends as `biz_opaque_callback_data`. */
+const WAYGATE_MESSAGE_ID = /^msg_[0-9a-f]{32}$/;
+
 export function createReceiptService(deps: {
   store: ReceiptStore;
+  inboundStore: InboundStore;
   publisher: ResolvedStatusPublisher;
+  inboundPublisher: InboundMessagePublisher;
+  cloudApi: WhatsAppCloudApi;
+  vault: MediaVault;
   tenants: TenantDirectory;
   region: string;
+  clock: Clock;
 }): ReceiptService {
-  const { store, publisher, tenants, region } = deps;
+  const { store, inboundStore, publisher, inboundPublisher, tenants, region, clock } = deps;
+
+  /**
+   * The tenant and number a change is about, if it may be applied here: the number is configured, homed in this
+   * region, and belongs to the WABA whose entry carried it (that WABA's owner signed the webhook).
+   */
+  function localOwner(phoneNumberId: string, wabaId: string | undefined): { tenant: Tenant; phoneNumber: WhatsAppPhoneNumber } | undefined {
+    const found = tenants.findPhoneNumber(phoneNumberId);
+    if (!found || found.tenant.homeRegion !== region || found.tenant.whatsapp.wabaId !== wabaId) return undefined;
+    return found;
+  }
 
   /** Publishes held statuses for a known wamid, then forgets them (publishing is idempotent, so a crash is harmless). */
   async function releaseHeld(record: SentMessageRecord): Promise<number> {
@@ -55,6 +125,91 @@ export function createReceiptService(deps: {
     for (const status of held) await publisher.publish(resolved(record, status), record.traceContext);
     if (held.length > 0) await store.releaseHeldStatuses(record.tenantId, record.waMessageId);
     return held.length;
+  }
+
+  /**
+   * A status for a wamid delivery-retry never reported still names its message when the send carried Waygate's
+   * message id as `biz_opaque_callback_data`: the answer to that send was lost (delivery-retry crashed mid-call).
+   * Learning the wamid here lets delivery-retry record the send instead of repeating it. The id is looked up only
+   * within the tenant that signed the webhook.
+   */
+  async function recordFromCallbackData(tenantId: string, status: WebhookStatus): Promise<SentMessageRecord | undefined> {
+    const messageId = status.bizOpaqueCallbackData;
+    if (!messageId || !WAYGATE_MESSAGE_ID.test(messageId)) return undefined;
+    const record: SentMessageRecord = {
+      tenantId,
+      waMessageId: status.waMessageId,
+      messageId,
+      ...(status.recipientId ? { recipient: customerOf(status.recipientId) } : {}),
+    };
+    await store.recordSentMessage(record);
+    await releaseHeld(record);
+    return record;
+  }
+
+  async function applyStatus(status: WebhookStatus, outcome: WebhookOutcome): Promise<void> {
+    const owner = localOwner(status.phoneNumberId, status.wabaId)?.tenant;
+    // Another region's (or an unknown) number: nothing about it may be stored here.
+    if (!owner) {
+      outcome.ignored++;
+      return;
+    }
+    const record = (await store.findSentMessage(owner.id, status.waMessageId)) ?? (await recordFromCallbackData(owner.id, status));
+    if (record) {
+      await publisher.publish(resolved(record, status), record.traceContext);
+      outcome.published++;
+      return;
+    }
+    await store.holdStatus(owner.id, status);
+    outcome.held++;
+    // The wamid may have been recorded between the lookup and the hold; checking again closes that race.
+    const late = await store.findSentMessage(owner.id, status.waMessageId);
+    if (late) outcome.published += await releaseHeld(late);
+  }
+
+  async function applyInbound(message: InboundMessage, outcome: WebhookOutcome): Promise<void> {
+    const owner = localOwner(message.phoneNumberId, message.wabaId);
+    if (!owner) {
+      outcome.ignored++;
+      return;
+    }
+    const tenantId = owner.tenant.id;
+    // Recorded before (a duplicate, or a redelivery after a later step failed): keep it, never fetch its media again.
+    let record = await inboundStore.findInboundMessage(tenantId, message.messageId);
+    if (!record) {
+      let media: InboundMediaOutcome | undefined;
+      if (isMediaContent(message.content)) {
+        media = await transferInboundMedia(deps, { tenantId, accessToken: owner.phoneNumber.accessToken, media: message.content });
+        if (media.kind === 'unavailable') outcome.mediaUnavailable++;
+      }
+      record = await inboundStore.recordInboundMessage({
+        tenantId,
+        phoneNumberId: message.phoneNumberId,
+        customer: customerOf(message.from),
+        waMessageId: message.messageId,
+        occurredAt: message.timestamp,
+        type: message.type,
+        content: recordedContent(message.content),
+        ...(message.contextMessageId ? { contextWaMessageId: message.contextMessageId } : {}),
+        ...(message.content.kind === 'reaction' && !message.contextMessageId ? { contextWaMessageId: message.content.messageId } : {}),
+        ...(message.profileName ? { profileName: message.profileName } : {}),
+        ...(media?.kind === 'stored' ? { media: media.media } : {}),
+        ...(media?.kind === 'unavailable' ? { mediaUnavailable: media.reason } : {}),
+        receivedAt: clock.now(),
+      });
+    }
+    const window = opensServiceWindow(record.type)
+      ? await inboundStore.extendServiceWindow(
+          { tenantId, phoneNumberId: record.phoneNumberId, customer: record.customer },
+          record.occurredAt,
+        )
+      : undefined;
+    await inboundPublisher.publish({
+      eventId: `wa:in:${record.waMessageId}`,
+      record,
+      ...(window ? { serviceWindowClosesAt: serviceWindowClosesAt(window) } : {}),
+    });
+    outcome.inboundRecorded++;
   }
 
   return {
@@ -65,31 +220,18 @@ export function createReceiptService(deps: {
         held: 0,
         ignored: 0,
         inboundMessages: parsed.inboundMessageCount,
+        inboundRecorded: 0,
+        mediaUnavailable: 0,
         skipped: parsed.skipped,
       };
-      for (const status of parsed.statuses) {
-        const owner = tenants.findPhoneNumber(status.phoneNumberId)?.tenant;
-        // Another region's (or an unknown) number: nothing about it may be stored here.
-        if (!owner || owner.homeRegion !== region) {
-          outcome.ignored++;
-          continue;
-        }
-        const record = await store.findSentMessage(owner.id, status.waMessageId);
-        if (record) {
-          await publisher.publish(resolved(record, status), record.traceContext);
-          outcome.published++;
-          continue;
-        }
-        await store.holdStatus(owner.id, status);
-        outcome.held++;
-        // The wamid may have been recorded between the lookup and the hold; checking again closes that race.
-        const late = await store.findSentMessage(owner.id, status.waMessageId);
-        if (late) outcome.published += await releaseHeld(late);
-      }
+      for (const status of parsed.statuses) await applyStatus(status, outcome);
+      for (const message of parsed.inboundMessages) await applyInbound(message, outcome);
       return outcome;
     },
 
     async recordSentMessage(record) {
+      // Only this region's tenants' messages are sent from here; anything else is not stored.
+      if (tenants.get(record.tenantId)?.homeRegion !== region) return 0;
       await store.recordSentMessage(record);
       return releaseHeld(record);
     },

@@ -5,6 +5,8 @@ export interface SentMessageRecord {
   readonly tenantId: string;
   readonly waMessageId: string;
   readonly messageId: string;
+  /** The recipient in E.164 form (delivery-retry's SENT event carries it), for the statuses announced later. */
+  readonly recipient?: string;
   /** W3C traceparent of the message's trace, so webhook statuses join it. */
   readonly traceContext?: string;
 }

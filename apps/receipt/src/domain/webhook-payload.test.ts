@@ -22,8 +22,15 @@ const at = (seconds: number) => new Date(seconds * 1000);
 const lookaside = (mid: string) =>
   `https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=${mid}&source=webhook&ext=1795449600&hash=ARmQ1T0xVbFdjd2VfZXhhbXBsZQ`;
 
+/** Statuses of the fixtures' WABA unless they name another. */
 function statusesOnly(statuses: WebhookStatus[]): ParsedWebhook {
-  return { statuses, inboundMessages: [], inboundMessageCount: 0, errors: [], skipped: [] };
+  return {
+    statuses: statuses.map((status) => ({ wabaId: WABA, ...status })),
+    inboundMessages: [],
+    inboundMessageCount: 0,
+    errors: [],
+    skipped: [],
+  };
 }
 
 /** One inbound message from Lena to the business number, as every inbound fixture but the system one has it. */
@@ -113,6 +120,7 @@ const EXPECTED: Record<(typeof WEBHOOK_FIXTURE_NAMES)[number], ParsedWebhook> = 
     },
     {
       phoneNumberId: '118273645091827',
+      wabaId: '112930485761203',
       waMessageId: OUT.f,
       status: 'FAILED',
       occurredAt: at(1795431609),

@@ -36,6 +36,8 @@ export interface WebhookPricing {
 export interface WebhookStatus {
   /** `value.metadata.phone_number_id`: which business number (and so which tenant) it concerns. */
   readonly phoneNumberId: string;
+  /** `entry[].id`: the WhatsApp Business Account the number belongs to. */
+  readonly wabaId?: string;
   /** The `wamid` the Cloud API returned when the message was sent. */
   readonly waMessageId: string;
   readonly status: 'SENT' | 'DELIVERED' | 'READ' | 'FAILED';
@@ -52,6 +54,8 @@ export interface WebhookStatus {
   readonly conversation?: WebhookConversation;
   readonly pricing?: WebhookPricing;
   readonly errors?: readonly WebhookError[];
+  /** `biz_opaque_callback_data`: echoed from the send request (delivery-retry puts Waygate's message id there). */
+  readonly bizOpaqueCallbackData?: string;
 }
 
 /** The inbound message types whose content is a media asset. */
@@ -240,7 +244,12 @@ function parsePricing(raw: unknown, where: string, skipped: string[]): { pricing
   };
 }
 
-function parseStatus(raw: unknown, phoneNumberId: string, at: string, skipped: string[]): WebhookStatus | undefined {
+function parseStatus(
+  raw: unknown,
+  ids: { phoneNumberId: string; wabaId?: string },
+  at: string,
+  skipped: string[],
+): WebhookStatus | undefined {
   const name = isRecord(raw) ? String(raw.status) : '';
   // Own keys only: a status named `constructor` must not resolve to Object's.
   const status = Object.hasOwn(STATUS_NAMES, name) ? STATUS_NAMES[name] : undefined;
@@ -252,7 +261,7 @@ function parseStatus(raw: unknown, phoneNumberId: string, at: string, skipped: s
   const firstError = asArray(raw.errors)[0];
   const errors = parseErrors(raw, at, skipped);
   return {
-    phoneNumberId,
+    ...ids,
     waMessageId: raw.id,
     status,
     occurredAt,
@@ -260,6 +269,7 @@ function parseStatus(raw: unknown, phoneNumberId: string, at: string, skipped: s
     ...(isRecord(firstError) && typeof firstError.title === 'string' ? { errorTitle: firstError.title } : {}),
     ...optionalString('recipientId', raw.recipient_id),
     ...optionalString('recipientUserId', raw.recipient_user_id),
+    ...optionalString('bizOpaqueCallbackData', raw.biz_opaque_callback_data),
     ...parseConversation(raw.conversation, at, skipped),
     ...parsePricing(raw.pricing, at, skipped),
     ...(errors.length > 0 ? { errors } : {}),
@@ -430,12 +440,12 @@ export function parseWebhookPayload(payload: unknown): ParsedWebhook {
         return;
       }
       const at = `${where}.value`;
+      const ids = { phoneNumberId, ...(wabaId ? { wabaId } : {}) };
       listAt(value, 'statuses', at, skipped).forEach((raw, index) => {
-        const status = parseStatus(raw, phoneNumberId, `${at}.statuses[${index}]`, skipped);
+        const status = parseStatus(raw, ids, `${at}.statuses[${index}]`, skipped);
         if (status) statuses.push(status);
       });
       const contacts = listAt(value, 'contacts', at, skipped);
-      const ids = { phoneNumberId, ...(wabaId ? { wabaId } : {}) };
       listAt(value, 'messages', at, skipped).forEach((raw, index) => {
         const message = parseMessage(raw, ids, contacts, `${at}.messages[${index}]`, skipped);
         if (message) inboundMessages.push(message);

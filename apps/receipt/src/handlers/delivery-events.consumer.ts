@@ -18,7 +18,8 @@ export function createDeliveryEventsHandler(service: ReceiptService, logger: Log
       tenantId: event.tenantId,
       waMessageId: event.waMessageId,
       messageId: event.messageId,
-      traceContext: carrier.traceparent,
+      ...(event.recipient ? { recipient: event.recipient } : {}),
+      ...(carrier.traceparent ? { traceContext: carrier.traceparent } : {}),
     });
     logger.info({ tenant_id: event.tenantId, message_id: event.messageId, released_held_statuses: released }, 'wamid recorded');
     return ACK;

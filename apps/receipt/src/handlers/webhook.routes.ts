@@ -3,7 +3,8 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
-import { findSigningSecret, isSameSecret } from '../domain/webhook-signature';
+import { createWebhookIntake } from '../domain/webhook-intake';
+import { isSameSecret } from '../domain/webhook-signature';
 
 /** Meta sends webhook bodies of up to 3 MB. */
 export const MAX_WEBHOOK_BODY_BYTES = 3 * 1024 * 1024;
@@ -16,15 +17,15 @@ function sendError(res: express.Response, status: number, reason: string): void 
 }
 
 /**
- * The WhatsApp webhook endpoint. GET answers Meta's subscription handshake; POST verifies X-Hub-Signature-256
- * against the app secrets of this region's tenants, queues the exact bytes on JetStream and only then answers 200
- * (processing is asynchronous, so Meta gets a fast answer and nothing is lost if receipt crashes).
+ * The WhatsApp webhook endpoint. GET answers Meta's subscription handshake; POST verifies X-Hub-Signature-256 with
+ * the app secret of the WABA each entry belongs to (see `createWebhookIntake`), queues the verified bytes on
+ * JetStream and only then answers 200. Processing is asynchronous, so Meta gets a fast answer (one HMAC per secret,
+ * one JSON parse and one JetStream publish) and nothing is lost if receipt crashes.
  */
 export function createWebhookApp(options: { tenants: TenantDirectory; region: string; queue: WebhookQueue; logger: Logger }): Express {
   const { tenants, region, queue, logger } = options;
-  const regionTenants = tenants.homedIn(region);
-  const appSecrets = [...new Set(regionTenants.map((tenant) => tenant.whatsapp.appSecret))];
-  const verifyTokens = [...new Set(regionTenants.map((tenant) => tenant.whatsapp.verifyToken))];
+  const intake = createWebhookIntake(tenants, region);
+  const verifyTokens = [...new Set(tenants.homedIn(region).map((tenant) => tenant.whatsapp.verifyToken))];
 
   const app = express();
   app.disable('x-powered-by');
@@ -50,23 +51,23 @@ export function createWebhookApp(options: { tenants: TenantDirectory; region: st
 
   app.post('/webhooks/whatsapp', express.raw({ type: () => true, limit: MAX_WEBHOOK_BODY_BYTES }), async (req, res) => {
     const body: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const secretIndex = findSigningSecret(body, req.get('x-hub-signature-256'), appSecrets);
-    if (secretIndex < 0) {
-      logger.warn({ bytes: body.length }, 'webhook refused: missing or invalid X-Hub-Signature-256');
+    const decision = intake(body, req.get('x-hub-signature-256'));
+    if (decision.kind === 'unauthenticated') {
+      logger.warn({ bytes: body.length, reason: decision.reason }, 'webhook refused: invalid X-Hub-Signature-256');
       sendError(res, 401, 'missing or invalid X-Hub-Signature-256');
       return;
     }
-    try {
-      JSON.parse(body.toString('utf8'));
-    } catch {
-      // Signed but not JSON: answering an error would make Meta retry it for days; log it and let it go.
-      logger.error({ bytes: body.length }, 'signed webhook body is not JSON; dropped');
-      res.status(200).json({ status: 'ignored', reason: 'body is not JSON' });
+    if (decision.kind === 'ignored') {
+      // Signed, but nothing to apply here: an error would make Meta retry it for days. Logged without content.
+      logger.warn({ bytes: body.length, reason: decision.reason }, 'signed webhook ignored');
+      res.status(200).json({ status: 'ignored', reason: decision.reason });
       return;
     }
+    if (decision.droppedEntries > 0)
+      logger.info({ dropped_entries: decision.droppedEntries }, 'webhook entries of other regions or unknown WABAs dropped');
     const bodySha256 = createHash('sha256').update(body).digest('hex');
     try {
-      await queue(body, bodySha256);
+      await queue(decision.body, bodySha256);
     } catch (error) {
       logger.error({ err: error, body_sha256: bodySha256 }, 'could not queue webhook; Meta will retry');
       sendError(res, 503, 'temporarily unable to accept webhooks');

@@ -4,15 +4,16 @@ export interface RawStatus {
   readonly status: string;
   readonly timestamp: string;
   readonly errors?: unknown[];
+  readonly biz_opaque_callback_data?: string;
 }
 
-/** The JSON text of a WhatsApp status webhook in Meta's shape, for tests. */
-export function statusWebhookJson(phoneNumberId: string, statuses: readonly RawStatus[]): string {
+/** The JSON text of a WhatsApp status webhook in Meta's shape (one entry of `wabaId`), for tests. */
+export function statusWebhookJson(phoneNumberId: string, statuses: readonly RawStatus[], wabaId = '900'): string {
   return JSON.stringify({
     object: 'whatsapp_business_account',
     entry: [
       {
-        id: '900',
+        id: wabaId,
         changes: [
           {
             field: 'messages',

@@ -26,6 +26,10 @@ so the region error is always the first one reported.
 {{- if not .Values.tenants.existingSecret -}}
 {{- fail "waygate: .Values.tenants.existingSecret is required (name of an existing Secret with the tenants YAML under .Values.tenants.key)." -}}
 {{- end -}}
+{{- $receipt := index .Values.services "receipt" | default dict -}}
+{{- if and $receipt.enabled (not .Values.internalServiceToken.existingSecret) -}}
+{{- fail "waygate: .Values.internalServiceToken.existingSecret is required (name of an existing Secret with the region-internal service token receipt and media-store share)." -}}
+{{- end -}}
 {{- $media := index .Values.services "media-store" | default dict -}}
 {{- if and $media.enabled (not .Values.media.encryptionKey.existingSecret) -}}
 {{- fail "waygate: .Values.media.encryptionKey.existingSecret is required (name of an existing Secret with the 32-byte base64 media encryption key)." -}}
@@ -125,7 +129,7 @@ Container env for one service. Call with (dict "root" $ "name" "ingress" "svc" $
 - name: WAYGATE_HTTP_PORT
   value: {{ . | quote }}
 {{- end }}
-{{- if eq .name "delivery-retry" }}
+{{- if has .name (list "delivery-retry" "receipt") }}
 - name: WAYGATE_WHATSAPP_API_BASE_URL
   value: {{ $v.whatsapp.apiBaseUrl | quote }}
 {{- with $v.whatsapp.apiVersion }}
@@ -137,6 +141,18 @@ Container env for one service. Call with (dict "root" $ "name" "ingress" "svc" $
 # CancelMessage asks this release's delivery-retry (DeliveryAdminService) to stop a message.
 - name: WAYGATE_DELIVERY_ADDRESS
   value: {{ .svc.deliveryAddress | default (include "waygate.deliveryAddress" .root) | quote }}
+{{- end }}
+{{- if has .name (list "receipt" "media-store") }}
+- name: WAYGATE_INTERNAL_SERVICE_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.internalServiceToken.existingSecret | quote }}
+      key: {{ $v.internalServiceToken.key | quote }}
+{{- end }}
+{{- if eq .name "receipt" }}
+{{- $mediaStore := index $v.services "media-store" }}
+- name: WAYGATE_MEDIA_STORE_ADDRESS
+  value: {{ printf "%s:%v" (include "waygate.serviceName" (dict "root" .root "name" "media-store")) $mediaStore.ports.grpc | quote }}
 {{- end }}
 {{- if eq .name "media-store" }}
 - name: WAYGATE_MEDIA_ENCRYPTION_KEY

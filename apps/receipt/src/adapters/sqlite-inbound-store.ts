@@ -1,0 +1,126 @@
+import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import type { InboundMessageRecord, InboundStore, ServiceWindowKey, ServiceWindowState } from '../domain/inbound-store';
+import type { InboundContent } from '../domain/webhook-payload';
+
+const MIGRATIONS = [
+  `CREATE TABLE inbound_messages (
+     tenant_id TEXT NOT NULL,
+     wa_message_id TEXT NOT NULL,
+     phone_number_id TEXT NOT NULL,
+     customer TEXT NOT NULL,
+     occurred_at INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     content_json TEXT NOT NULL,
+     context_wa_message_id TEXT,
+     profile_name TEXT,
+     media_json TEXT,
+     media_unavailable TEXT,
+     received_at INTEGER NOT NULL,
+     PRIMARY KEY (tenant_id, wa_message_id)
+   );
+   CREATE INDEX inbound_messages_by_customer ON inbound_messages (tenant_id, phone_number_id, customer, occurred_at);
+   CREATE TABLE service_windows (
+     tenant_id TEXT NOT NULL,
+     phone_number_id TEXT NOT NULL,
+     customer TEXT NOT NULL,
+     last_inbound_at INTEGER NOT NULL,
+     PRIMARY KEY (tenant_id, phone_number_id, customer)
+   );`,
+];
+
+interface InboundRow {
+  tenant_id: string;
+  wa_message_id: string;
+  phone_number_id: string;
+  customer: string;
+  occurred_at: number;
+  type: string;
+  content_json: string;
+  context_wa_message_id: string | null;
+  profile_name: string | null;
+  media_json: string | null;
+  media_unavailable: string | null;
+  received_at: number;
+}
+
+function toRecord(row: InboundRow): InboundMessageRecord {
+  return {
+    tenantId: row.tenant_id,
+    phoneNumberId: row.phone_number_id,
+    customer: row.customer,
+    waMessageId: row.wa_message_id,
+    occurredAt: new Date(row.occurred_at),
+    type: row.type,
+    content: JSON.parse(row.content_json) as InboundContent,
+    ...(row.context_wa_message_id ? { contextWaMessageId: row.context_wa_message_id } : {}),
+    ...(row.profile_name ? { profileName: row.profile_name } : {}),
+    ...(row.media_json ? { media: JSON.parse(row.media_json) as InboundMessageRecord['media'] } : {}),
+    ...(row.media_unavailable ? { mediaUnavailable: row.media_unavailable } : {}),
+    receivedAt: new Date(row.received_at),
+  };
+}
+
+/**
+ * The embedded InboundStore. It has its own file (next to the ReceiptStore's): each SQLite file's migrations are
+ * numbered by the one store that owns it.
+ */
+export class SqliteInboundStore implements InboundStore {
+  private readonly db: SqliteDatabase;
+
+  constructor(file: string) {
+    this.db = openSqliteDatabase(file, MIGRATIONS);
+  }
+
+  async recordInboundMessage(record: InboundMessageRecord): Promise<InboundMessageRecord> {
+    this.db
+      .prepare(
+        `INSERT INTO inbound_messages (tenant_id, wa_message_id, phone_number_id, customer, occurred_at, type, content_json,
+           context_wa_message_id, profile_name, media_json, media_unavailable, received_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+      )
+      .run(
+        record.tenantId,
+        record.waMessageId,
+        record.phoneNumberId,
+        record.customer,
+        record.occurredAt.getTime(),
+        record.type,
+        JSON.stringify(record.content),
+        record.contextWaMessageId ?? null,
+        record.profileName ?? null,
+        record.media ? JSON.stringify(record.media) : null,
+        record.mediaUnavailable ?? null,
+        record.receivedAt.getTime(),
+      );
+    return (await this.findInboundMessage(record.tenantId, record.waMessageId)) as InboundMessageRecord;
+  }
+
+  async findInboundMessage(tenantId: string, waMessageId: string): Promise<InboundMessageRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM inbound_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
+      InboundRow | undefined;
+    return row ? toRecord(row) : undefined;
+  }
+
+  async extendServiceWindow(key: ServiceWindowKey, inboundAt: Date): Promise<ServiceWindowState> {
+    // MAX keeps the later time, so an out-of-order older message never shortens the window.
+    this.db
+      .prepare(
+        `INSERT INTO service_windows (tenant_id, phone_number_id, customer, last_inbound_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (tenant_id, phone_number_id, customer) DO UPDATE SET last_inbound_at = MAX(last_inbound_at, excluded.last_inbound_at)`,
+      )
+      .run(key.tenantId, key.phoneNumberId, key.customer, inboundAt.getTime());
+    return (await this.findServiceWindow(key)) as ServiceWindowState;
+  }
+
+  async findServiceWindow(key: ServiceWindowKey): Promise<ServiceWindowState | undefined> {
+    const lastInboundAt = this.db
+      .prepare('SELECT last_inbound_at FROM service_windows WHERE tenant_id = ? AND phone_number_id = ? AND customer = ?')
+      .pluck()
+      .get(key.tenantId, key.phoneNumberId, key.customer) as number | undefined;
+    return lastInboundAt === undefined ? undefined : { lastInboundAt: new Date(lastInboundAt) };
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,62 @@
+import type { StoredInboundMedia } from './inbound-store';
+import { MAX_STORED_MEDIA_BYTES, type MediaVault } from './media-vault';
+import { RetryLaterError } from './retry-later-error';
+import type { InboundMedia } from './webhook-payload';
+import { isTransientCloudApiFailure, type WhatsAppCloudApi } from './whatsapp-cloud-api';
+
+/** Where an inbound message's media ended up. */
+export type InboundMediaOutcome =
+  | { readonly kind: 'stored'; readonly media: StoredInboundMedia }
+  /** Gone for good (unknown or expired media id, refused, too large): the message is recorded without it. */
+  | { readonly kind: 'unavailable'; readonly reason: string };
+
+/** media-store's file name rules: at most 255 characters, no path separators or control characters. */
+export function storableFilename(filename: string | undefined): string | undefined {
+  if (!filename) return undefined;
+  // eslint-disable-next-line no-control-regex
+  const cleaned = filename.replace(/[/\\\u0000-\u001f\u007f]/g, '_').slice(0, 255);
+  return cleaned.trim() === '' ? undefined : cleaned;
+}
+
+/**
+ * Fetches an inbound message's media from the Cloud API with the receiving number's token and stores it in
+ * media-store for the tenant. A failure that may pass (no answer, 5xx, 429, refused token, media-store unavailable)
+ * throws RetryLaterError so the webhook is processed again later; one that will not (media id unknown or expired,
+ * 404, other refusals, too large for media-store) resolves `unavailable` with a reason.
+ */
+export async function transferInboundMedia(
+  deps: { cloudApi: WhatsAppCloudApi; vault: MediaVault },
+  request: { tenantId: string; accessToken: string; media: InboundMedia },
+): Promise<InboundMediaOutcome> {
+  const download = await deps.cloudApi.downloadMedia({
+    mediaId: request.media.mediaId,
+    accessToken: request.accessToken,
+    maxBytes: MAX_STORED_MEDIA_BYTES,
+  });
+  if (download.kind === 'too-large') return { kind: 'unavailable', reason: `larger than ${download.limitBytes} bytes` };
+  if (download.kind === 'no-answer') throw new RetryLaterError(`media download: ${download.reason}`);
+  if (download.kind === 'error') {
+    if (isTransientCloudApiFailure(download))
+      throw new RetryLaterError(`media download: HTTP ${download.httpStatus} code ${download.code}`);
+    const gone = download.httpStatus === 404 || download.code === 100;
+    return { kind: 'unavailable', reason: gone ? 'media not found or expired' : `refused by WhatsApp (code ${download.code})` };
+  }
+  const filename = storableFilename(request.media.filename);
+  const stored = await deps.vault.put(request.tenantId, {
+    content: download.bytes,
+    // The webhook's MIME type is what the customer sent; the download's is the fallback.
+    mimeType: request.media.mimeType || download.mimeType,
+    ...(filename ? { filename } : {}),
+  });
+  if (stored.kind === 'unavailable') throw new RetryLaterError(`media-store: ${stored.reason}`);
+  if (stored.kind === 'rejected') return { kind: 'unavailable', reason: `refused by media-store: ${stored.reason}` };
+  return {
+    kind: 'stored',
+    media: {
+      mediaId: stored.mediaId,
+      mimeType: request.media.mimeType || download.mimeType,
+      sha256: stored.sha256,
+      sizeBytes: stored.sizeBytes,
+    },
+  };
+}

@@ -1,0 +1,15 @@
+/** media-store's limit for one blob. */
+export const MAX_STORED_MEDIA_BYTES = 5 * 1024 * 1024;
+
+/** The outcome of storing one blob in media-store. */
+export type MediaVaultOutcome =
+  | { readonly kind: 'stored'; readonly mediaId: string; readonly sha256: string; readonly sizeBytes: number }
+  /** media-store refused the blob itself (e.g. its MIME type): storing it again would fail again. */
+  | { readonly kind: 'rejected'; readonly reason: string }
+  /** media-store is unreachable or failed: try again later. */
+  | { readonly kind: 'unavailable'; readonly reason: string };
+
+/** Where inbound media is kept: media-store, acting for the tenant. */
+export interface MediaVault {
+  put(tenantId: string, media: { content: Uint8Array; mimeType: string; filename?: string }): Promise<MediaVaultOutcome>;
+}

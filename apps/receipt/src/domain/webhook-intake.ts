@@ -1,0 +1,84 @@
+import type { Tenant, TenantDirectory } from '@waygate/tenancy';
+import { isSignedWith, presentedSignature } from './webhook-signature';
+
+/** What the webhook endpoint does with a POST. */
+export type WebhookIntakeDecision =
+  /** Missing, malformed or wrong `X-Hub-Signature-256`: 401, nothing queued. */
+  | { readonly kind: 'unauthenticated'; readonly reason: string }
+  /** Validly signed, but nothing in it may be applied here: 200 so that Meta does not retry it, nothing queued. */
+  | { readonly kind: 'ignored'; readonly reason: string }
+  /** Validly signed by the owner of every entry it carries: queue `body` (only this region's entries). */
+  | { readonly kind: 'accepted'; readonly body: Uint8Array; readonly droppedEntries: number };
+
+type JsonObject = Record<string, unknown>;
+
+function isRecord(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseJson(body: Uint8Array): { ok: true; value: unknown } | { ok: false } {
+  try {
+    return { ok: true, value: JSON.parse(Buffer.from(body).toString('utf8')) };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** The id of an entry (`entry[].id`, the WABA id), if it has one. */
+function entryWabaId(entry: unknown): string | undefined {
+  return isRecord(entry) && typeof entry.id === 'string' && entry.id.length > 0 ? entry.id : undefined;
+}
+
+/**
+ * Decides what to do with a webhook POST. Meta signs each POST with the app secret of the app the WABA is subscribed
+ * through, so the signature is checked with the secret of the tenant owning each `entry[].id` (WABA id): a body
+ * carrying a WABA must be signed with that WABA's secret, which keeps one tenant (who knows its own app secret) from
+ * forging webhooks for another. Only when no entry names a configured WABA (not JSON, no entries, unknown WABAs) is
+ * every app secret of the region tried; such a body has nothing to apply and is answered without being queued.
+ * Entries of WABAs homed in another region (or unknown) are removed before queuing, so nothing about them is stored.
+ */
+export function createWebhookIntake(
+  tenants: TenantDirectory,
+  region: string,
+): (body: Uint8Array, signatureHeader: string | undefined) => WebhookIntakeDecision {
+  const ownersByWaba = new Map<string, Tenant[]>();
+  for (const tenant of tenants.tenants) {
+    const owners = ownersByWaba.get(tenant.whatsapp.wabaId) ?? [];
+    owners.push(tenant);
+    ownersByWaba.set(tenant.whatsapp.wabaId, owners);
+  }
+  const regionSecrets = [...new Set(tenants.homedIn(region).map((tenant) => tenant.whatsapp.appSecret))];
+
+  return (body, signatureHeader) => {
+    const presented = presentedSignature(signatureHeader);
+    if (!presented) return { kind: 'unauthenticated', reason: 'missing or malformed X-Hub-Signature-256' };
+    const parsed = parseJson(body);
+    const payload = parsed.ok && isRecord(parsed.value) && parsed.value.object === 'whatsapp_business_account' ? parsed.value : undefined;
+    const entries = payload && Array.isArray(payload.entry) ? (payload.entry as unknown[]) : [];
+    const owners = [...new Set(entries.map(entryWabaId))].flatMap((wabaId) => (wabaId ? (ownersByWaba.get(wabaId) ?? []) : []));
+
+    if (owners.length === 0) {
+      // No configured WABA to check against: any app secret of the region may have signed it (it applies nothing).
+      if (!regionSecrets.some((secret) => isSignedWith(body, presented, secret))) {
+        return { kind: 'unauthenticated', reason: 'signature matches no app secret of this region' };
+      }
+      if (!parsed.ok) return { kind: 'ignored', reason: 'body is not JSON' };
+      if (!payload || entries.length === 0) return { kind: 'ignored', reason: 'not a whatsapp_business_account payload with entries' };
+      return { kind: 'ignored', reason: 'no entry belongs to a configured WABA' };
+    }
+    // Every owner must have signed it; owners with different secrets cannot both have, so such a body is refused.
+    const secrets = [...new Set(owners.map((owner) => owner.whatsapp.appSecret))];
+    if (!secrets.every((secret) => isSignedWith(body, presented, secret))) {
+      return { kind: 'unauthenticated', reason: "signature does not match the app secret of the payload's WABA" };
+    }
+    const isLocal = (entry: unknown) => (ownersByWaba.get(entryWabaId(entry) ?? '') ?? []).some((owner) => owner.homeRegion === region);
+    const local = entries.filter(isLocal);
+    if (local.length === 0) return { kind: 'ignored', reason: 'every WABA of the payload is homed in another region' };
+    if (local.length === entries.length) return { kind: 'accepted', body, droppedEntries: 0 };
+    return {
+      kind: 'accepted',
+      body: Buffer.from(JSON.stringify({ ...payload, entry: local }), 'utf8'),
+      droppedEntries: entries.length - local.length,
+    };
+  };
+}

@@ -1,0 +1,38 @@
+/** The Cloud API did not do what was asked. */
+export type CloudApiFailure =
+  /** Meta answered with an error object (or a non-2xx status without one: code 0). */
+  | { readonly kind: 'error'; readonly httpStatus: number; readonly code: number; readonly title: string }
+  /** No (usable) answer: timeout, refused or dropped connection. */
+  | { readonly kind: 'no-answer'; readonly reason: string };
+
+/** The outcome of downloading one media object. */
+export type MediaDownload =
+  | { readonly kind: 'downloaded'; readonly bytes: Uint8Array; readonly mimeType: string }
+  /** Larger than the caller's limit; nothing more was read. */
+  | { readonly kind: 'too-large'; readonly limitBytes: number }
+  | CloudApiFailure;
+
+/** The WhatsApp Cloud API as receipt needs it; every call uses the receiving business number's access token. */
+export interface WhatsAppCloudApi {
+  /** `GET /{version}/{media-id}` for its URL, then `GET` that URL with the bearer token, reading at most `maxBytes`. */
+  downloadMedia(request: { mediaId: string; accessToken: string; maxBytes: number }): Promise<MediaDownload>;
+  /** `POST /{version}/{phone_number_id}/messages` with `status: read` (and a typing indicator when asked). */
+  markRead(request: {
+    phoneNumberId: string;
+    accessToken: string;
+    waMessageId: string;
+    typingIndicator: boolean;
+  }): Promise<{ readonly kind: 'ok' } | CloudApiFailure>;
+}
+
+/**
+ * Whether a Cloud API failure may pass if tried again later: no answer, 429, 5xx, and refused credentials (an
+ * operator has to fix the token; the work must wait, not be lost). Anything else Meta refused for good.
+ */
+export function isTransientCloudApiFailure(failure: CloudApiFailure): boolean {
+  if (failure.kind === 'no-answer') return true;
+  const { httpStatus, code } = failure;
+  return (
+    httpStatus >= 500 || httpStatus === 429 || httpStatus === 401 || httpStatus === 403 || code === 190 || code === 4 || code === 80007
+  );
+}
