@@ -1,6 +1,7 @@
 /**
  * delivery-retry as real processes: replicas sharing one store never exceed a number's throughput together, and
- * a load survives kill -9 of delivery-retry (several times) and a nats-server restart with nothing lost.
+ * a load survives kill -9 of delivery-retry (several times) and a nats-server restart with nothing lost, with a real
+ * receipt turning the simulator's webhooks into the statuses delivery-retry learns from.
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectJetStream, ensureRegionStreams, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import { MessageAccepted } from '@waygate/proto';
-import { createTempDir, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
+import { createTempDir, freePort, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
 import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
 
@@ -42,9 +43,9 @@ interface Replica {
   readonly exited: Promise<number | null>;
 }
 
-/** Starts delivery-retry as a child process and resolves once it listens. */
-async function startReplica(env: Record<string, string>): Promise<Replica> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/delivery-retry/src/main.ts'], {
+/** Starts delivery-retry (or another service) as a child process and resolves once it listens. */
+async function startReplica(env: Record<string, string>, service = 'delivery-retry'): Promise<Replica> {
+  const child = spawn(process.execPath, ['--import', 'tsx', `apps/${service}/src/main.ts`], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH, WAYGATE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -52,22 +53,22 @@ async function startReplica(env: Record<string, string>): Promise<Replica> {
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`delivery-retry did not start:\n${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`${service} did not start:\n${output}`)), 30_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('delivery-retry listening')) {
+      if (output.includes(`${service} listening`)) {
         clearTimeout(timer);
         resolve();
       }
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    void exited.then((code) => reject(new Error(`delivery-retry exited with ${code}:\n${output}`)));
+    void exited.then((code) => reject(new Error(`${service} exited with ${code}:\n${output}`)));
   });
   // Keep draining output so the child never blocks on a full pipe; show problems in the test's output.
   const relay = (chunk: Buffer) => {
     for (const line of chunk.toString().split('\n'))
-      if (/"level":"(error|fatal)"/.test(line)) process.stderr.write(`[delivery-retry] ${line.slice(0, 600)}\n`);
+      if (/"level":"(error|fatal)"/.test(line)) process.stderr.write(`[${service}] ${line.slice(0, 600)}\n`);
   };
   child.stdout?.on('data', relay);
   child.stderr?.on('data', relay);
@@ -178,6 +179,9 @@ test('two replicas sharing one store never exceed the number throughput together
 
 test('a load survives kill -9 of delivery-retry three times and a nats-server restart: nothing lost, duplicates at most one per kill', async (t: TestContext) => {
   const dir = createTempDir();
+  const receiptDir = createTempDir();
+  let acceptedSends = 0;
+  const webhookPort = await freePort();
   // Days pass in seconds for both delivery-retry and the simulator (pair-rate waits, backoffs), from one epoch.
   const timeScale = 20;
   const epochMs = Date.now();
@@ -188,12 +192,21 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
     startTimeMs: epochMs,
     timeScale,
     seed: 11,
+    // Statuses go to a real receipt, which tells delivery-retry about sends whose answer a kill cut off.
+    webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/whatsapp`,
+    // Counting accepted sends from events is cheap; cloning sentMessages() on every poll would stall the simulator.
+    onEvent: (event) => {
+      if (event.type === 'message_accepted') acceptedSends++;
+    },
   });
-  writeFileSync(path.join(dir.path, 'tenants.yaml'), tenantsYaml([{ ...TENANT, throughputMps: 1000 }]));
+  writeFileSync(path.join(dir.path, 'tenants.yaml'), tenantsYaml([{ ...TENANT, throughputMps: 1000, appSecret: 'secret' }]));
   const env = replicaEnv(dir.path, simulator, {
     WAYGATE_TIME_SCALE: String(timeScale),
     WAYGATE_TIME_EPOCH_MS: String(epochMs),
     WAYGATE_DELIVERY_POLL_INTERVAL_MS: '50',
+    // 20 simulated minutes = 60 s here: receipt, busy with thousands of webhooks on two cores, lags by seconds, i.e.
+    // by minutes of simulated time; a shorter grace would resend interrupted calls before their webhook is processed.
+    WAYGATE_DELIVERY_RECONCILE_GRACE_MS: String(20 * 60_000),
   });
 
   // The mix: reachable customers, offline ones (Meta accepts, delivers later) and a few that get many messages, so
@@ -208,8 +221,21 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
     messages.push({ id: `crash-${i}`, to });
   }
   const expiresAt = new Date(epochMs + 30 * DAY_MS);
-  const sentBodies = () => new Set(simulator.sentMessages().map((m) => (m.body.text as { body: string }).body)).size;
+  const sentBodies = () => acceptedSends;
 
+  const receipt = await startReplica(
+    {
+      WAYGATE_REGION: 'eu',
+      WAYGATE_NATS_URL: nats.url,
+      WAYGATE_TENANTS_FILE: path.join(dir.path, 'tenants.yaml'),
+      WAYGATE_DATA_DIR: receiptDir.path,
+      WAYGATE_GRPC_PORT: '0',
+      WAYGATE_HTTP_PORT: String(webhookPort),
+      WAYGATE_INTERNAL_SERVICE_TOKEN: 'crash-test-internal-token-0123456789abcdef',
+      WAYGATE_WHATSAPP_API_BASE_URL: simulator.url,
+    },
+    'receipt',
+  );
   let replica = await startReplica(env);
   const kills: number[] = [];
   const publishing = (async () => {
@@ -226,9 +252,26 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
     }
     await publishing;
     process.stderr.write(`[crash test] ${new Date().toISOString()} all published; ${sentBodies()} sent\n`);
-    await waitFor(() => sentBodies() === messages.length, { what: 'every message sent', timeoutMs: 90_000, intervalMs: 200 });
+    await waitFor(() => sentBodies() >= messages.length, { what: 'every message sent', timeoutMs: 90_000, intervalMs: 200 });
+    // Interrupted calls settle through their webhooks (or, failing that, a resend after the grace period).
+    const settled = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
+    try {
+      await waitFor(
+        async () => {
+          for (const message of messages) {
+            const state = (await settled.get(TENANT.id, message.id))?.delivery.state;
+            if (state !== 'SENT' && state !== 'DELIVERED') return false;
+          }
+          return true;
+        },
+        { what: 'every delivery SENT or DELIVERED', timeoutMs: 60_000, intervalMs: 500 },
+      );
+    } finally {
+      await settled.close();
+    }
   } finally {
     await stopReplica(replica, 'SIGTERM');
+    await stopReplica(receipt, 'SIGTERM');
   }
 
   const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
@@ -241,11 +284,22 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
       lastWamid.set(body, sent.wamid);
     }
     const duplicates = [...sends.values()].reduce((sum, n) => sum + n - 1, 0);
+    for (const [body, n] of sends) {
+      if (n < 2) continue;
+      const stored = await store.get(TENANT.id, body);
+      const times = simulator
+        .sentMessages()
+        .filter((m) => (m.body.text as { body: string }).body === body)
+        .map((m) => m.at);
+      t.diagnostic(
+        `duplicate ${body}: ${n} sends at ${times.join(', ')}; attempts ${stored?.delivery.attempts} error ${stored?.delivery.lastErrorTitle ?? ''}`,
+      );
+    }
     t.diagnostic(`kills after ${kills.join(', ')} sends; nats restarted once; duplicate sends seen by the simulator: ${duplicates}`);
     assert.ok(duplicates <= kills.length, `${duplicates} duplicates for ${kills.length} kills`);
     for (const message of messages) {
       const stored = await store.get(TENANT.id, message.id);
-      assert.equal(stored?.delivery.state, 'SENT', `${message.id} is SENT`);
+      assert.ok(['SENT', 'DELIVERED'].includes(stored?.delivery.state ?? ''), `${message.id} is ${stored?.delivery.state}`);
       assert.equal(stored?.delivery.waMessageId, lastWamid.get(message.id), `${message.id} records the wamid Meta returned`);
     }
     assert.equal((await store.backlog()).unannounced, 0, 'every outcome was announced');
@@ -254,5 +308,6 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
     simulator.clearSendFailures();
     await simulator.stop();
     dir.remove();
+    receiptDir.remove();
   }
 });

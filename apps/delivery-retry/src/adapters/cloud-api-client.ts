@@ -13,6 +13,9 @@ interface MetaSendResponse {
   messages?: { id?: string }[];
 }
 
+/** Connection errors that mean the request never left this machine. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
 /** Answers larger than this are not Meta's; read no further. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 
@@ -60,12 +63,15 @@ export function createCloudApiClient(options: { baseUrl: string; version: string
             }
             return outcome;
           } catch (error) {
-            const reason =
-              (error as Error).name === 'TimeoutError'
-                ? `no answer within ${options.timeoutMs} ms`
-                : `connection failed: ${(error as Error).message}`;
+            const timedOut = (error as Error).name === 'TimeoutError';
+            const code = (error as { cause?: { code?: unknown } }).cause?.code;
+            const reason = timedOut
+              ? `no answer within ${options.timeoutMs} ms`
+              : `connection failed: ${String(code ?? (error as Error).message)}`;
             span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-            return { kind: 'no-answer', reason } as const;
+            // Only a connection that was never made proves Meta did not get the request.
+            const mayHaveArrived = timedOut || typeof code !== 'string' || !NEVER_CONNECTED.has(code);
+            return { kind: 'no-answer', reason, mayHaveArrived } as const;
           } finally {
             span.end();
           }

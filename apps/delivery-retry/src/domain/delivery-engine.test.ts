@@ -5,7 +5,7 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createTempDir } from '@waygate/testing';
+import { createTempDir, freePort } from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
 import { createCloudApiClient } from '../adapters/cloud-api-client';
 import { SqliteDeliveryStore } from '../adapters/sqlite-delivery-store';
@@ -498,7 +498,7 @@ test('an interrupted call with no webhook within the grace is sent again, with t
   await engine.runOnce();
   const sent = simulator.sentMessages();
   assert.equal(sent.length, 1);
-  assert.equal(sent[0].body.biz_opaque_callback_data, message.messageId);
+  assert.equal(sent[0].body.biz_opaque_callback_data, `waygate:${message.messageId}`);
   assert.equal((await engine.get('acme', message.messageId))?.state, 'SENT');
 });
 
@@ -514,4 +514,58 @@ test('a delivered webhook for a still-PENDING message (the answer was lost) sett
   const delivery = await engine.get('acme', message.messageId);
   assert.deepEqual([delivery?.state, delivery?.waMessageId, delivery?.content], ['DELIVERED', 'wamid.x', undefined]);
   assert.deepEqual(statuses(message.messageId), ['SENT']);
+});
+
+test('a call that got no answer may have reached Meta: it waits the reconciliation grace; a refused connection does not', async () => {
+  simulator.injectSendFailures({ count: 1, mode: 'timeout' });
+  const timedOut = createDeliveryEngine({
+    store,
+    client: createCloudApiClient({ baseUrl: simulator.url, version: 'v23.0', timeoutMs: 200 }),
+    publisher: { publish: async (event) => void published.push(event) },
+    phoneNumber: () => ({ accessToken: phoneNumber.accessToken, throughputMps: 1000 }),
+    clock: { now: () => new Date(nowMs) },
+    settings: {
+      owner: 't',
+      concurrency: 4,
+      pollIntervalMs: 50,
+      leaseMs: 30_000,
+      retry: { baseMs: 1000, maxMs: 60_000 },
+      governor: DEFAULT_GOVERNOR_SETTINGS,
+      reconcileGraceMs: 120_000,
+    },
+    metrics,
+    random: () => 1,
+    waitUntil: async () => undefined,
+  });
+  const message = await timedOut.intake(accepted());
+  await timedOut.runOnce();
+  assert.equal((await timedOut.get('acme', message.messageId))?.nextAttemptAt?.getTime(), nowMs + 120_000);
+
+  const refused = createDeliveryEngine({
+    store,
+    // A port nothing listens on: the connection is refused.
+    client: createCloudApiClient({ baseUrl: `http://127.0.0.1:${await freePort()}`, version: 'v23.0', timeoutMs: 200 }),
+    publisher: { publish: async () => undefined },
+    phoneNumber: () => ({ accessToken: phoneNumber.accessToken, throughputMps: 1000 }),
+    clock: { now: () => new Date(nowMs) },
+    settings: {
+      owner: 't',
+      concurrency: 4,
+      pollIntervalMs: 50,
+      leaseMs: 30_000,
+      retry: { baseMs: 1000, maxMs: 60_000 },
+      governor: DEFAULT_GOVERNOR_SETTINGS,
+      reconcileGraceMs: 120_000,
+    },
+    metrics,
+    random: () => 1,
+    waitUntil: async () => undefined,
+  });
+  const other = await refused.intake(accepted({ to: '+4915100000009' }));
+  await refused.runOnce();
+  assert.equal(
+    (await refused.get('acme', other.messageId))?.nextAttemptAt?.getTime(),
+    nowMs + 1000,
+    'refused: the request never left, plain backoff',
+  );
 });

@@ -23,6 +23,12 @@ import type { CloudApiSendOutcome, WhatsAppClient } from './whatsapp-client';
 
 const tracer = trace.getTracer('@waygate/delivery-retry');
 
+/**
+ * Sends carry `biz_opaque_callback_data: "waygate:<message id>"`; Meta echoes it in every status webhook, so receipt
+ * can name the message of a send whose answer was lost. The prefix keeps it apart from any other use of the field.
+ */
+export const CALLBACK_DATA_PREFIX = 'waygate:';
+
 /** A message ingress accepted, as delivery-retry receives it. */
 export interface AcceptedMessage {
   readonly tenantId: string;
@@ -317,7 +323,7 @@ export function createDeliveryEngine(deps: {
         accessToken: number.accessToken,
         to: delivery.to,
         content: delivery.content,
-        callbackData: delivery.messageId,
+        callbackData: `${CALLBACK_DATA_PREFIX}${delivery.messageId}`,
       });
     }
     const outcomeClass = classifyOutcome(outcome);
@@ -350,11 +356,13 @@ export function createDeliveryEngine(deps: {
         span.setAttribute('waygate.outcome', 'retry');
         span.setAttribute('waygate.retry_reason', reason);
         span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
-        // An operator has to fix configuration problems, so those wait the longest interval.
+        // An operator has to fix configuration problems, so those wait the longest interval. A call that got no answer
+        // may still have reached Meta: wait for its webhook (see reconcileGraceMs) before sending it again.
+        const awaitWebhook = outcome.kind === 'no-answer' && outcome.mayHaveArrived ? now.getTime() + settings.reconcileGraceMs : 0;
         const nextAttemptAt =
           reason === 'needs-configuration'
             ? new Date(Math.min(now.getTime() + settings.retry.maxMs, delivery.expiresAt.getTime()))
-            : retryAt(delivery, attempts, reason, pairRetryAtMs);
+            : retryAt(delivery, attempts, reason, Math.max(pairRetryAtMs ?? 0, awaitWebhook));
         await commit(stored, { state: 'PENDING', attempts, ...error, nextAttemptAt, updatedAt: now });
         return;
       }

@@ -17,7 +17,12 @@ export type CloudApiSendOutcome =
   /** Meta answered with an error object (or a non-2xx status without one: code 0). */
   | { readonly kind: 'error'; readonly httpStatus: number; readonly code: number; readonly title: string }
   /** No answer: timeout, refused or dropped connection. */
-  | { readonly kind: 'no-answer'; readonly reason: string };
+  | {
+      readonly kind: 'no-answer';
+      readonly reason: string;
+      /** False only when the request certainly never reached Meta (connection refused, unknown host). */
+      readonly mayHaveArrived: boolean;
+    };
 
 /** The WhatsApp Cloud API as delivery-retry needs it. */
 export interface WhatsAppClient {

@@ -222,14 +222,14 @@ describe('statuses', () => {
   });
 
   test("a status for a wamid never reported resolves through Waygate's message id in biz_opaque_callback_data", async () => {
-    const messageId = `msg_${'0'.repeat(12)}${'a'.repeat(20)}`;
+    const messageId = 'msg_0123abc';
     const outcome = await service.processWebhook(
       webhook('200', [
-        { id: 'wamid.lost', status: 'sent', timestamp: '1700000001', biz_opaque_callback_data: messageId },
-        { id: 'wamid.other', status: 'sent', timestamp: '1700000001', biz_opaque_callback_data: 'not-a-message-id' },
+        { id: 'wamid.lost', status: 'sent', timestamp: '1700000001', biz_opaque_callback_data: `waygate:${messageId}` },
+        { id: 'wamid.other', status: 'sent', timestamp: '1700000001', biz_opaque_callback_data: 'order-42' },
       ]),
     );
-    assert.deepEqual([outcome.published, outcome.held], [1, 1], 'only a well-formed message id resolves');
+    assert.deepEqual([outcome.published, outcome.held], [1, 1], 'only waygate:<message id> resolves');
     assert.deepEqual(
       published.map((p) => [p.messageId, p.status.status, p.recipient]),
       [[messageId, 'SENT', '+4915112345678']],

@@ -93,8 +93,8 @@ function resolved(record: SentMessageRecord, status: WebhookStatus): ResolvedSta
   };
 }
 
-/** Waygate's message ids (`newId('msg')`): what delivery-retry sends as `biz_opaque_callback_data`. */
-const WAYGATE_MESSAGE_ID = /^msg_[0-9a-f]{32}$/;
+/** What delivery-retry sends as `biz_opaque_callback_data`: `waygate:<message id>`. */
+const WAYGATE_CALLBACK_DATA = /^waygate:([A-Za-z0-9_-]{1,128})$/;
 
 export function createReceiptService(deps: {
   store: ReceiptStore;
@@ -134,8 +134,8 @@ export function createReceiptService(deps: {
    * within the tenant that signed the webhook.
    */
   async function recordFromCallbackData(tenantId: string, status: WebhookStatus): Promise<SentMessageRecord | undefined> {
-    const messageId = status.bizOpaqueCallbackData;
-    if (!messageId || !WAYGATE_MESSAGE_ID.test(messageId)) return undefined;
+    const messageId = WAYGATE_CALLBACK_DATA.exec(status.bizOpaqueCallbackData ?? '')?.[1];
+    if (!messageId) return undefined;
     const record: SentMessageRecord = {
       tenantId,
       waMessageId: status.waMessageId,
