@@ -17,6 +17,8 @@ export interface ReceiptConfig extends ServiceConfig {
   /** Delay before a webhook is processed again after a dependency was unavailable: doubling from base, capped. */
   readonly webhookRetryBaseDelayMs: number;
   readonly webhookRetryMaxDelayMs: number;
+  /** How soon webhook bodies a crashed receipt was processing are processed again. */
+  readonly webhookAckWaitMs: number;
   /** The tenant feed: event logs, WatchEvents and callbacks. */
   readonly feed: FeedConfig;
 }
@@ -53,6 +55,7 @@ export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): Receipt
         ),
       WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS: envSchemas.durationMs(2_000),
       WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS: envSchemas.durationMs(5 * 60_000),
+      WAYGATE_WEBHOOK_ACK_WAIT_MS: envSchemas.durationMs(30_000),
       ...feedEnvShape,
     },
     env,
@@ -70,6 +73,7 @@ export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): Receipt
     internalServiceToken: () => token,
     webhookRetryBaseDelayMs: parsed.WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS,
     webhookRetryMaxDelayMs: parsed.WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS,
+    webhookAckWaitMs: parsed.WAYGATE_WEBHOOK_ACK_WAIT_MS,
     feed: toFeedConfig(parsed),
   };
 }

@@ -27,12 +27,6 @@ import { createWebhookApp } from './handlers/webhook.routes';
 import { createWebhooksHandler } from './handlers/webhooks.consumer';
 import { feedSqliteFile, startTenantFeed, type FeedStorage } from './feed';
 
-/**
- * A webhook body with media may take several Cloud API and media-store calls (each bounded by its timeout); JetStream
- * must not hand it to another processor meanwhile.
- */
-const WEBHOOK_ACK_WAIT_MS = 5 * 60_000;
-
 interface ReceiptStorage {
   store: ReceiptStore;
   inboundStore: InboundStore;
@@ -115,7 +109,9 @@ export async function startReceipt(
     stream: streams.webhooks.name,
     durable: 'receipt-webhooks',
     filterSubject: subjects.whatsappWebhooks,
-    ackWaitMs: WEBHOOK_ACK_WAIT_MS,
+    // A body with media may take several calls; the consumer reports progress meanwhile, so this only decides how soon
+    // the bodies a crashed receipt was working on are picked up again.
+    ackWaitMs: config.webhookAckWaitMs,
     logger,
     handle: createWebhooksHandler(service, logger, {
       baseDelayMs: config.webhookRetryBaseDelayMs,

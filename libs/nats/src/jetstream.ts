@@ -133,7 +133,10 @@ export interface ConsumerOptions {
   readonly filterSubject: string;
   /** Messages processed at once; 1 keeps stream order. */
   readonly concurrency?: number;
-  /** How long a message may be processed before JetStream redelivers it. */
+  /**
+   * How long JetStream waits for an acknowledgement before it redelivers a message: the delay after which the work of
+   * a crashed process is picked up. Handlers may run longer: the consumer reports progress while they run.
+   */
   readonly ackWaitMs?: number;
   readonly logger: Logger;
   readonly handle: (data: Uint8Array, info: DeliveryInfo) => Promise<HandlerOutcome>;
@@ -156,7 +159,7 @@ export async function startConsumer({ js, jsm }: JetStreamConnection, options: C
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
     filter_subject: options.filterSubject,
-    ack_wait: nanos(options.ackWaitMs ?? 30_000),
+    ack_wait: nanos(options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
     max_ack_pending: 1000,
   };
   try {
@@ -189,6 +192,7 @@ export async function startConsumer({ js, jsm }: JetStreamConnection, options: C
 }
 
 const HANDLER_CRASH_RETRY_MS = 1000;
+const DEFAULT_ACK_WAIT_MS = 30_000;
 
 async function processMessage(message: JsMsg, options: ConsumerOptions): Promise<void> {
   const parentContext = extractTraceContext(message.headers);
@@ -207,6 +211,10 @@ async function processMessage(message: JsMsg, options: ConsumerOptions): Promise
   );
   await context.with(trace.setSpan(parentContext, span), async () => {
     let outcome: HandlerOutcome;
+    // A long handler tells JetStream it is still at work, so the ack wait can stay short: a message held by a
+    // crashed process comes back after one ack wait, while one being processed slowly is not handed out twice.
+    const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+    const heartbeat = setInterval(() => message.working(), Math.max(100, Math.floor(ackWaitMs / 2)));
     try {
       outcome = await options.handle(message.data, {
         subject: message.subject,
@@ -217,6 +225,8 @@ async function processMessage(message: JsMsg, options: ConsumerOptions): Promise
       options.logger.error({ err: error, durable: options.durable, seq: message.info.streamSequence }, 'handler failed; will retry');
       span.recordException(error as Error);
       outcome = { kind: 'retry', delayMs: HANDLER_CRASH_RETRY_MS, reason: 'handler error' };
+    } finally {
+      clearInterval(heartbeat);
     }
     switch (outcome.kind) {
       case 'ack':
