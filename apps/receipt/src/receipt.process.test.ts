@@ -207,13 +207,6 @@ test('receipt killed with kill -9 mid-stream loses nothing: the resumed stream a
         }, 500);
       }
     }
-    const progress = setInterval(
-      () =>
-        process.stderr.write(
-          `[progress] streamed ${watcher.seen.length} reconnects ${watcher.reconnects()} callbacks ${receiver.delivered().length}\n`,
-        ),
-      3000,
-    );
     await waitFor(() => watcher.seen.length >= 3 * MESSAGES, {
       what: `${3 * MESSAGES} streamed statuses (have ${watcher.seen.length})`,
       timeoutMs: 60_000,
