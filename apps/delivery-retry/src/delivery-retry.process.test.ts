@@ -5,16 +5,22 @@
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectJetStream, ensureRegionStreams, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import { MessageAccepted } from '@waygate/proto';
-import { createTempDir, freePort, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
+import {
+  createTempDir,
+  freePort,
+  startNatsServer,
+  startServiceProcess,
+  tenantsYaml,
+  waitFor,
+  type NatsServerHandle,
+} from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
 import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
 
-const REPO_ROOT = path.resolve(__dirname, '../../..');
 const TENANT = {
   id: 'acme',
   homeRegion: 'eu' as const,
@@ -37,48 +43,6 @@ after(async () => {
   await connection.nc.close();
   await nats.stop();
 });
-
-interface Replica {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-}
-
-/** Starts delivery-retry (or another service) as a child process and resolves once it listens. */
-async function startReplica(env: Record<string, string>, service = 'delivery-retry'): Promise<Replica> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `apps/${service}/src/main.ts`], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, WAYGATE_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${service} did not start:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes(`${service} listening`)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    void exited.then((code) => reject(new Error(`${service} exited with ${code}:\n${output}`)));
-  });
-  // Keep draining output so the child never blocks on a full pipe; show problems in the test's output.
-  const relay = (chunk: Buffer) => {
-    for (const line of chunk.toString().split('\n'))
-      if (/"level":"(error|fatal)"/.test(line)) process.stderr.write(`[${service}] ${line.slice(0, 600)}\n`);
-  };
-  child.stdout?.on('data', relay);
-  child.stderr?.on('data', relay);
-  return { child, exited };
-}
-
-async function stopReplica(replica: Replica, signal: NodeJS.Signals): Promise<void> {
-  replica.child.kill(signal);
-  await replica.exited;
-}
 
 function replicaEnv(dir: string, simulator: WhatsAppSimulator, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -131,7 +95,10 @@ test('two replicas sharing one store never exceed the number throughput together
   writeFileSync(path.join(dir.path, 'tenants.yaml'), tenantsYaml([{ ...TENANT, throughputMps: limitMps }]));
   const replicas = await Promise.all(
     ['a', 'b'].map((name) =>
-      startReplica(replicaEnv(dir.path, simulator, { WAYGATE_DELIVERY_REPLICA_ID: name, WAYGATE_DELIVERY_POLL_INTERVAL_MS: '20' })),
+      startServiceProcess(
+        'delivery-retry',
+        replicaEnv(dir.path, simulator, { WAYGATE_DELIVERY_REPLICA_ID: name, WAYGATE_DELIVERY_POLL_INTERVAL_MS: '20' }),
+      ),
     ),
   );
   try {
@@ -176,7 +143,7 @@ test('two replicas sharing one store never exceed the number throughput together
     assert.ok(busiest(3000) <= 3 * limitMps, `busiest 3 seconds had ${busiest(3000)} sends`);
     assert.equal(new Set(simulator.sentMessages().map((m) => (m.body.text as { body: string }).body)).size, count, 'each message once');
   } finally {
-    await Promise.all(replicas.map((replica) => stopReplica(replica, 'SIGTERM')));
+    await Promise.all(replicas.map((replica) => replica.stop('SIGTERM')));
     await simulator.stop();
     dir.remove();
   }
@@ -209,9 +176,11 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
     WAYGATE_TIME_SCALE: String(timeScale),
     WAYGATE_TIME_EPOCH_MS: String(epochMs),
     WAYGATE_DELIVERY_POLL_INTERVAL_MS: '50',
-    // 20 simulated minutes = 60 s here: receipt, busy with thousands of webhooks on two cores, lags by seconds, i.e.
+    // 10 simulated minutes = 30 s here: receipt, busy with thousands of webhooks on two cores, lags by seconds, i.e.
     // by minutes of simulated time; a shorter grace would resend interrupted calls before their webhook is processed.
-    WAYGATE_DELIVERY_RECONCILE_GRACE_MS: String(20 * 60_000),
+    WAYGATE_DELIVERY_RECONCILE_GRACE_MS: String(10 * 60_000),
+    // This process (the simulator) is busy too; a short timeout would only add ambiguous calls.
+    WAYGATE_WHATSAPP_TIMEOUT_MS: '5000',
   });
 
   // The mix: reachable customers, offline ones (Meta accepts, delivers later) and a few that get many messages, so
@@ -227,37 +196,42 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
   }
   const expiresAt = new Date(epochMs + 30 * DAY_MS);
   const sentBodies = () => acceptedSends;
+  // Whatever fails below, nothing may keep this test process alive.
+  t.after(async () => {
+    simulator.clearSendFailures();
+    await simulator.stop();
+    dir.remove();
+    receiptDir.remove();
+  });
 
-  const receipt = await startReplica(
-    {
-      WAYGATE_REGION: 'eu',
-      WAYGATE_NATS_URL: nats.url,
-      WAYGATE_TENANTS_FILE: path.join(dir.path, 'tenants.yaml'),
-      WAYGATE_DATA_DIR: receiptDir.path,
-      WAYGATE_GRPC_PORT: '0',
-      WAYGATE_HTTP_PORT: String(webhookPort),
-      WAYGATE_INTERNAL_SERVICE_TOKEN: 'crash-test-internal-token-0123456789abcdef',
-      WAYGATE_WHATSAPP_API_BASE_URL: simulator.url,
-    },
-    'receipt',
-  );
-  let replica = await startReplica(env);
+  const receipt = await startServiceProcess('receipt', {
+    WAYGATE_REGION: 'eu',
+    WAYGATE_NATS_URL: nats.url,
+    WAYGATE_TENANTS_FILE: path.join(dir.path, 'tenants.yaml'),
+    WAYGATE_DATA_DIR: receiptDir.path,
+    WAYGATE_GRPC_PORT: '0',
+    WAYGATE_HTTP_PORT: String(webhookPort),
+    WAYGATE_INTERNAL_SERVICE_TOKEN: 'crash-test-internal-token-0123456789abcdef',
+    WAYGATE_WHATSAPP_API_BASE_URL: simulator.url,
+  });
+  let replica = await startServiceProcess('delivery-retry', env);
   const kills: number[] = [];
   const publishing = (async () => {
     for (const message of messages) await publishAccepted(message.id, message.to, message.id, expiresAt);
   })();
+  publishing.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
   try {
     for (const threshold of [300, 800, 1300]) {
       await waitFor(() => sentBodies() >= threshold, { what: `${threshold} sent`, timeoutMs: 60_000 });
       process.stderr.write(`[crash test] ${new Date().toISOString()} ${sentBodies()} sent; kill -9\n`);
-      await stopReplica(replica, 'SIGKILL');
+      await replica.stop('SIGKILL');
       kills.push(sentBodies());
       if (threshold === 800) await nats.restart();
-      replica = await startReplica(env);
+      replica = await startServiceProcess('delivery-retry', env);
     }
     await publishing;
     process.stderr.write(`[crash test] ${new Date().toISOString()} all published; ${sentBodies()} sent\n`);
-    await waitFor(() => sentBodies() >= messages.length, { what: 'every message sent', timeoutMs: 90_000, intervalMs: 200 });
+    await waitFor(() => sentBodies() >= messages.length, { what: 'every message sent', timeoutMs: 150_000, intervalMs: 200 });
     // Interrupted calls settle through their webhooks (or, failing that, a resend after the grace period).
     const settled = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
     try {
@@ -269,14 +243,14 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
           }
           return true;
         },
-        { what: 'every delivery SENT or DELIVERED', timeoutMs: 60_000, intervalMs: 500 },
+        { what: 'every delivery SENT or DELIVERED', timeoutMs: 90_000, intervalMs: 500 },
       );
     } finally {
       await settled.close();
     }
   } finally {
-    await stopReplica(replica, 'SIGTERM');
-    await stopReplica(receipt, 'SIGTERM');
+    await replica.stop('SIGTERM');
+    await receipt.stop('SIGTERM');
   }
 
   const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
@@ -310,9 +284,5 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
     assert.equal((await store.backlog()).unannounced, 0, 'every outcome was announced');
   } finally {
     await store.close();
-    simulator.clearSendFailures();
-    await simulator.stop();
-    dir.remove();
-    receiptDir.remove();
   }
 });

@@ -5,17 +5,23 @@
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectJetStream, ensureRegionStreams, type JetStreamConnection } from '@waygate/nats';
-import { createTempDir, freePort, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
+import {
+  createTempDir,
+  freePort,
+  startNatsServer,
+  startServiceProcess,
+  tenantsYaml,
+  waitFor,
+  type NatsServerHandle,
+} from '@waygate/testing';
 import { MessageStatus } from '@waygate/proto';
 import { computeWebhookSignature } from '@waygate/whatsapp-simulator';
 import { publishStatus, startCallbackReceiver, watch, type Watch } from './testing/feed-harness';
 import { statusWebhookJson } from './testing/status-webhook';
 
-const REPO_ROOT = path.resolve(__dirname, '../../..');
 const TENANT = {
   id: 'acme',
   homeRegion: 'eu' as const,
@@ -39,37 +45,6 @@ after(async () => {
   await nats.stop();
 });
 
-interface Running {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-}
-
-async function startReceiptProcess(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/receipt/src/main.ts'], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH, WAYGATE_LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`receipt did not start:\n${output}`)), 30_000);
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('receipt listening')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    void exited.then((code) => reject(new Error(`receipt exited with ${code}:\n${output}`)));
-  });
-  child.stdout?.resume();
-  child.stderr?.resume();
-  return { child, exited };
-}
-
 /** A WatchEvents client that reconnects after any end, resuming after the last sequence it saw. */
 function resumingWatcher(address: string) {
   const seen: { sequence: number; messageId: string; status: string }[] = [];
@@ -80,30 +55,24 @@ function resumingWatcher(address: string) {
     while (!stopped) {
       const after = seen.at(-1)?.sequence ?? 0;
       current = watch(address, TENANT.apiKey, { afterSequence: String(after) });
+      const stream = current;
       let taken = 0;
-      while (!stopped && !current.error && !current.status) {
-        for (; taken < current.events.length; taken++) {
-          const event = current.events[taken];
-          if (event.payload?.$case === 'status') {
-            seen.push({
-              sequence: Number(event.sequence),
-              messageId: event.payload.value.messageId,
-              status: String(event.payload.value.status),
-            });
-          }
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      for (; taken < current.events.length; taken++) {
-        const event = current.events[taken];
-        if (event.payload?.$case === 'status') {
+      const take = () => {
+        for (; taken < stream.events.length; taken++) {
+          const event = stream.events[taken];
+          if (event.payload?.$case !== 'status') continue;
           seen.push({
             sequence: Number(event.sequence),
             messageId: event.payload.value.messageId,
             status: String(event.payload.value.status),
           });
         }
+      };
+      while (!stopped && !stream.error && !stream.status) {
+        take();
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
+      take();
       current.close();
       if (!stopped) {
         reconnects++;
@@ -180,7 +149,7 @@ test('receipt killed with kill -9 mid-stream loses nothing: the resumed stream a
     });
   }
 
-  let receipt = await startReceiptProcess(env);
+  let receipt = await startServiceProcess('receipt', env);
   const watcher = resumingWatcher(`127.0.0.1:${grpcPort}`);
   let killedAfter = 0;
   let postRetries = 0;
@@ -199,11 +168,10 @@ test('receipt killed with kill -9 mid-stream loses nothing: the resumed stream a
         )) - 1;
       if (i === MESSAGES / 2) {
         killedAfter = watcher.seen.length;
-        receipt.child.kill('SIGKILL');
-        await receipt.exited;
+        await receipt.stop('SIGKILL');
         // Webhooks keep coming while it is down; they are retried until it is back.
         setTimeout(() => {
-          void startReceiptProcess(env).then((restarted) => (receipt = restarted));
+          void startServiceProcess('receipt', env).then((restarted) => (receipt = restarted));
         }, 500);
       }
     }
@@ -217,8 +185,7 @@ test('receipt killed with kill -9 mid-stream loses nothing: the resumed stream a
     });
   } finally {
     await watcher.stop();
-    receipt.child.kill('SIGTERM');
-    await receipt.exited;
+    await receipt.stop('SIGTERM');
   }
 
   const sequences = watcher.seen.map((s) => s.sequence);

@@ -57,10 +57,14 @@ const metrics: DeliveryMetrics = {
   interruptedCall: () => counted.push('interrupted'),
 };
 
-function makeEngine(overrides: Partial<EngineSettings> = {}, lookup = true): DeliveryEngine {
+function makeEngine(
+  overrides: Partial<EngineSettings> = {},
+  lookup = true,
+  api = { baseUrl: simulator.url, timeoutMs: 2000 },
+): DeliveryEngine {
   return createDeliveryEngine({
     store,
-    client: createCloudApiClient({ baseUrl: simulator.url, version: 'v23.0', timeoutMs: 2000 }),
+    client: createCloudApiClient({ baseUrl: api.baseUrl, version: 'v23.0', timeoutMs: api.timeoutMs }),
     publisher: { publish: async (event) => void published.push(event) },
     phoneNumber: (tenantId, id) =>
       lookup && tenantId === 'acme' && id === phoneNumber.id ? { accessToken: phoneNumber.accessToken, throughputMps: 1000 } : undefined,
@@ -518,49 +522,13 @@ test('a delivered webhook for a still-PENDING message (the answer was lost) sett
 
 test('a call that got no answer may have reached Meta: it waits the reconciliation grace; a refused connection does not', async () => {
   simulator.injectSendFailures({ count: 1, mode: 'timeout' });
-  const timedOut = createDeliveryEngine({
-    store,
-    client: createCloudApiClient({ baseUrl: simulator.url, version: 'v23.0', timeoutMs: 200 }),
-    publisher: { publish: async (event) => void published.push(event) },
-    phoneNumber: () => ({ accessToken: phoneNumber.accessToken, throughputMps: 1000 }),
-    clock: { now: () => new Date(nowMs) },
-    settings: {
-      owner: 't',
-      concurrency: 4,
-      pollIntervalMs: 50,
-      leaseMs: 30_000,
-      retry: { baseMs: 1000, maxMs: 60_000 },
-      governor: DEFAULT_GOVERNOR_SETTINGS,
-      reconcileGraceMs: 120_000,
-    },
-    metrics,
-    random: () => 1,
-    waitUntil: async () => undefined,
-  });
+  const timedOut = makeEngine({}, true, { baseUrl: simulator.url, timeoutMs: 200 });
   const message = await timedOut.intake(accepted());
   await timedOut.runOnce();
   assert.equal((await timedOut.get('acme', message.messageId))?.nextAttemptAt?.getTime(), nowMs + 120_000);
 
-  const refused = createDeliveryEngine({
-    store,
-    // A port nothing listens on: the connection is refused.
-    client: createCloudApiClient({ baseUrl: `http://127.0.0.1:${await freePort()}`, version: 'v23.0', timeoutMs: 200 }),
-    publisher: { publish: async () => undefined },
-    phoneNumber: () => ({ accessToken: phoneNumber.accessToken, throughputMps: 1000 }),
-    clock: { now: () => new Date(nowMs) },
-    settings: {
-      owner: 't',
-      concurrency: 4,
-      pollIntervalMs: 50,
-      leaseMs: 30_000,
-      retry: { baseMs: 1000, maxMs: 60_000 },
-      governor: DEFAULT_GOVERNOR_SETTINGS,
-      reconcileGraceMs: 120_000,
-    },
-    metrics,
-    random: () => 1,
-    waitUntil: async () => undefined,
-  });
+  // A port nothing listens on: the connection is refused.
+  const refused = makeEngine({}, true, { baseUrl: `http://127.0.0.1:${await freePort()}`, timeoutMs: 200 });
   const other = await refused.intake(accepted({ to: '+4915100000009' }));
   await refused.runOnce();
   assert.equal(
