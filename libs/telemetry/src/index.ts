@@ -4,3 +4,4 @@ export { createLogger } from './logger';
 export type { Logger } from './logger';
 export { runService } from './run-service';
 export type { StartedService } from './run-service';
+export { activeTraceparent, contextFromTraceparent } from './trace-context';

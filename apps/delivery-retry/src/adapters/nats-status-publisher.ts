@@ -1,8 +1,9 @@
-import { context, propagation, trace } from '@opentelemetry/api';
+import { context } from '@opentelemetry/api';
 import type { JetStreamClient } from 'nats';
 import { toProtoStatus } from '@waygate/contracts';
 import { publishEvent, regionSubjects } from '@waygate/nats';
 import { MessageStatusChanged, StatusSource } from '@waygate/proto';
+import { contextFromTraceparent } from '@waygate/telemetry';
 import type { StatusPublisher } from '../domain/delivery-engine';
 
 /**
@@ -27,10 +28,7 @@ export function createNatsStatusPublisher(js: JetStreamClient, region: string): 
         nextAttemptAt: event.nextAttemptAt,
         recipient: event.recipient,
       }).finish();
-      const messageContext = event.traceContext
-        ? propagation.extract(context.active(), { traceparent: event.traceContext })
-        : context.active();
-      const parent = trace.getSpanContext(messageContext) ? messageContext : context.active();
+      const parent = contextFromTraceparent(event.traceContext) ?? context.active();
       await context.with(parent, () => publishEvent(js, subject, data, event.eventId));
     },
   };

@@ -1,4 +1,5 @@
-import { SpanKind, SpanStatusCode, context, propagation, trace, type Context, type Span } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
+import { contextFromTraceparent } from '@waygate/telemetry';
 import { MIN_RETRY_DELAY_MS, classifyMetaError, type Clock, type OutcomeClass, type RetryReason } from '@waygate/domain';
 import { applyUpdate, eventFor, type Delivery, type DeliveryContent, type DeliveryEvent, type DeliveryUpdate } from './delivery';
 import type { DeliveryStore, StoredDelivery } from './delivery-store';
@@ -124,12 +125,6 @@ const MAX_WRITE_ATTEMPTS = 5;
 const EXPIRY_BATCH = 200;
 const ANNOUNCE_BATCH = 200;
 const ANNOUNCE_LEASE_MS = 30_000;
-
-function messageContext(traceContext: string | undefined): Context {
-  if (!traceContext) return context.active();
-  const extracted = propagation.extract(context.active(), { traceparent: traceContext });
-  return trace.getSpanContext(extracted) ? extracted : context.active();
-}
 
 function errorOf(outcome: CloudApiSendOutcome): { lastErrorCode?: number; lastErrorTitle?: string } {
   if (outcome.kind === 'error') return { lastErrorCode: outcome.code, lastErrorTitle: outcome.title };
@@ -371,16 +366,17 @@ export function createDeliveryEngine(deps: {
 
   async function attemptInSpan(stored: StoredDelivery): Promise<void> {
     const { delivery } = stored;
+    const parent = contextFromTraceparent(delivery.traceContext) ?? context.active();
     const span = tracer.startSpan(
       'delivery attempt',
       {
         kind: SpanKind.INTERNAL,
         attributes: { 'waygate.message_id': delivery.messageId, 'waygate.phone_number_id': delivery.phoneNumberId },
       },
-      messageContext(delivery.traceContext),
+      parent,
     );
     try {
-      await context.with(trace.setSpan(messageContext(delivery.traceContext), span), () => attempt(stored, span));
+      await context.with(trace.setSpan(parent, span), () => attempt(stored, span));
     } catch (error) {
       // The lease runs out and another pass retries it; nothing is lost.
       span.recordException(error as Error);

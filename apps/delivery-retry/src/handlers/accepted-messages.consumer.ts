@@ -1,5 +1,4 @@
-import { context, propagation } from '@opentelemetry/api';
-import type { Logger } from '@waygate/telemetry';
+import { activeTraceparent, type Logger } from '@waygate/telemetry';
 import { decodeEvent } from '@waygate/contracts';
 import { ACK, type DeliveryInfo, type HandlerOutcome } from '@waygate/nats';
 import { MessageAccepted } from '@waygate/proto';
@@ -16,8 +15,6 @@ export function createAcceptedMessagesHandler(engine: DeliveryEngine, logger: Lo
       return { kind: 'reject', reason: 'not a valid MessageAccepted' };
     }
     // The consumer span continues the message's trace; keep it so every attempt, however much later, joins it.
-    const carrier: Record<string, string> = {};
-    propagation.inject(context.active(), carrier);
     const delivery = await engine.intake({
       tenantId: event.tenantId,
       messageId: event.messageId,
@@ -27,7 +24,7 @@ export function createAcceptedMessagesHandler(engine: DeliveryEngine, logger: Lo
       acceptedAt: event.acceptedAt ?? new Date(),
       expiresAt: event.expiresAt,
       laneSeq: info.streamSequence,
-      traceContext: carrier.traceparent,
+      traceContext: activeTraceparent(),
     });
     logger.debug({ tenant_id: event.tenantId, message_id: event.messageId, state: delivery.state }, 'delivery scheduled');
     return ACK;

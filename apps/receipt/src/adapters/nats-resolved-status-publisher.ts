@@ -1,17 +1,12 @@
-import { SpanKind, context, propagation, trace, type Context } from '@opentelemetry/api';
+import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { JetStreamClient } from 'nats';
 import { toProtoStatus } from '@waygate/contracts';
 import { publishEvent, regionSubjects } from '@waygate/nats';
 import { MessageStatusChanged, StatusSource } from '@waygate/proto';
+import { contextFromTraceparent } from '@waygate/telemetry';
 import type { ResolvedStatusPublisher } from '../domain/receipt-service';
 
 const tracer = trace.getTracer('@waygate/receipt');
-
-function messageTraceContext(traceContext: string | undefined): Context | undefined {
-  if (!traceContext) return undefined;
-  const extracted = propagation.extract(context.active(), { traceparent: traceContext });
-  return trace.getSpanContext(extracted) ? extracted : undefined;
-}
 
 /**
  * Publishes resolved webhook statuses on `waygate.<region>.events.receipt`. The announcement continues the
@@ -36,7 +31,7 @@ export function createNatsResolvedStatusPublisher(js: JetStreamClient, region: s
         nextAttemptAt: undefined,
         recipient: resolved.recipient ?? '',
       }).finish();
-      const parent = messageTraceContext(traceContext) ?? context.active();
+      const parent = contextFromTraceparent(traceContext) ?? context.active();
       const webhookSpan = trace.getSpanContext(context.active());
       const span = tracer.startSpan(
         'receipt status',

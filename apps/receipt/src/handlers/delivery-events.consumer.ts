@@ -1,8 +1,7 @@
-import { context, propagation } from '@opentelemetry/api';
 import { decodeEvent } from '@waygate/contracts';
 import { ACK, type HandlerOutcome } from '@waygate/nats';
 import { MessageStatus, MessageStatusChanged } from '@waygate/proto';
-import type { Logger } from '@waygate/telemetry';
+import { activeTraceparent, type Logger } from '@waygate/telemetry';
 import type { ReceiptService } from '../domain/receipt-service';
 
 /** Learns wamid -> message from delivery-retry's SENT events (with the message's trace context). */
@@ -12,14 +11,13 @@ export function createDeliveryEventsHandler(service: ReceiptService, logger: Log
     if (!event) return { kind: 'reject', reason: 'not a valid MessageStatusChanged' };
     if (event.status !== MessageStatus.MESSAGE_STATUS_SENT || !event.waMessageId) return ACK;
     // The consumer runs inside the message's trace; remember it so webhook statuses can join it later.
-    const carrier: Record<string, string> = {};
-    propagation.inject(context.active(), carrier);
+    const traceContext = activeTraceparent();
     const released = await service.recordSentMessage({
       tenantId: event.tenantId,
       waMessageId: event.waMessageId,
       messageId: event.messageId,
       ...(event.recipient ? { recipient: event.recipient } : {}),
-      ...(carrier.traceparent ? { traceContext: carrier.traceparent } : {}),
+      ...(traceContext ? { traceContext } : {}),
     });
     logger.info({ tenant_id: event.tenantId, message_id: event.messageId, released_held_statuses: released }, 'wamid recorded');
     return ACK;
