@@ -1,12 +1,18 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import {
+  envSchemas,
+  parseEnv,
+  serviceEnvShape,
+  toServiceConfig,
+  type ServiceConfig,
+  toWhatsAppApiConfig,
+  whatsappApiEnvShape,
+  type WhatsAppApiConfig,
+} from '@waygate/config';
 import { DEFAULT_GOVERNOR_SETTINGS, type GovernorSettings } from './domain/throughput-governor';
 
-export interface DeliveryRetryConfig extends ServiceConfig {
-  readonly whatsappApiBaseUrl: string;
-  readonly whatsappApiVersion: string;
-  readonly whatsappTimeoutMs: number;
+export interface DeliveryRetryConfig extends ServiceConfig, WhatsAppApiConfig {
   /** Attempts in flight at once in this replica. */
   readonly concurrency: number;
   readonly retryBaseDelayMs: number;
@@ -36,14 +42,7 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
   const parsed = parseEnv(
     {
       ...serviceEnvShape(DEFAULT_GRPC_PORT),
-      WAYGATE_WHATSAPP_API_BASE_URL: z
-        .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
-        .default('https://graph.facebook.com'),
-      WAYGATE_WHATSAPP_API_VERSION: z
-        .string()
-        .regex(/^v\d+\.\d+$/, 'must look like v23.0')
-        .default('v23.0'),
-      WAYGATE_WHATSAPP_TIMEOUT_MS: envSchemas.durationMs(10_000),
+      ...whatsappApiEnvShape,
       WAYGATE_DELIVERY_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(64),
       WAYGATE_RETRY_BASE_DELAY_MS: envSchemas.durationMs(1_000),
       WAYGATE_RETRY_MAX_DELAY_MS: envSchemas.durationMs(5 * 60_000),
@@ -68,9 +67,7 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
   }
   return {
     ...toServiceConfig('delivery-retry', parsed, env),
-    whatsappApiBaseUrl: parsed.WAYGATE_WHATSAPP_API_BASE_URL,
-    whatsappApiVersion: parsed.WAYGATE_WHATSAPP_API_VERSION,
-    whatsappTimeoutMs: parsed.WAYGATE_WHATSAPP_TIMEOUT_MS,
+    ...toWhatsAppApiConfig(parsed),
     concurrency: parsed.WAYGATE_DELIVERY_CONCURRENCY,
     retryBaseDelayMs,
     retryMaxDelayMs,

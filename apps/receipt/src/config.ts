@@ -1,14 +1,19 @@
 import { z } from 'zod';
-import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import {
+  envSchemas,
+  parseEnv,
+  serviceEnvShape,
+  toServiceConfig,
+  type ServiceConfig,
+  toWhatsAppApiConfig,
+  whatsappApiEnvShape,
+  type WhatsAppApiConfig,
+} from '@waygate/config';
 import { feedEnvShape, toFeedConfig, type FeedConfig } from './feed-config';
 
-export interface ReceiptConfig extends ServiceConfig {
+export interface ReceiptConfig extends ServiceConfig, WhatsAppApiConfig {
   readonly httpHost: string;
   readonly httpPort: number;
-  /** The Cloud API, for inbound media and read marks. */
-  readonly whatsappApiBaseUrl: string;
-  readonly whatsappApiVersion: string;
-  readonly whatsappTimeoutMs: number;
   /** This region's media-store (`host:port`), where inbound media is stored. */
   readonly mediaStoreAddress: string;
   readonly mediaStoreTimeoutMs: number;
@@ -34,14 +39,7 @@ export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): Receipt
       ...serviceEnvShape(DEFAULT_GRPC_PORT),
       WAYGATE_HTTP_HOST: envSchemas.host,
       WAYGATE_HTTP_PORT: envSchemas.port(DEFAULT_HTTP_PORT),
-      WAYGATE_WHATSAPP_API_BASE_URL: z
-        .url({ protocol: /^https?$/, message: 'must be an http(s) URL' })
-        .default('https://graph.facebook.com'),
-      WAYGATE_WHATSAPP_API_VERSION: z
-        .string()
-        .regex(/^v\d+\.\d+$/, 'must look like v23.0')
-        .default('v23.0'),
-      WAYGATE_WHATSAPP_TIMEOUT_MS: envSchemas.durationMs(10_000),
+      ...whatsappApiEnvShape,
       WAYGATE_MEDIA_STORE_ADDRESS: z
         .string()
         .regex(/^[^\s/:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:50053')
@@ -65,9 +63,7 @@ export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): Receipt
     ...toServiceConfig('receipt', parsed, env),
     httpHost: parsed.WAYGATE_HTTP_HOST,
     httpPort: parsed.WAYGATE_HTTP_PORT,
-    whatsappApiBaseUrl: parsed.WAYGATE_WHATSAPP_API_BASE_URL,
-    whatsappApiVersion: parsed.WAYGATE_WHATSAPP_API_VERSION,
-    whatsappTimeoutMs: parsed.WAYGATE_WHATSAPP_TIMEOUT_MS,
+    ...toWhatsAppApiConfig(parsed),
     mediaStoreAddress: parsed.WAYGATE_MEDIA_STORE_ADDRESS,
     mediaStoreTimeoutMs: parsed.WAYGATE_MEDIA_STORE_TIMEOUT_MS,
     internalServiceToken: () => token,

@@ -3,3 +3,5 @@ export { parseStorageConfig } from './storage-config';
 export type { StorageConfig } from './storage-config';
 export { serviceEnvShape, toServiceConfig } from './service-config';
 export type { ServiceConfig, ServiceEnv } from './service-config';
+export { toWhatsAppApiConfig, whatsappApiEnvShape } from './whatsapp-api-config';
+export type { WhatsAppApiConfig } from './whatsapp-api-config';
