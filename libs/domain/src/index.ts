@@ -1,5 +1,7 @@
 export { MESSAGE_STATUSES, isTerminalStatus, nextStatus } from './message-status';
 export type { MessageStatus } from './message-status';
+export { ACCEPTED_STATE, decideStatus } from './status-machine';
+export type { MessageStatusState, StatusDecision, StatusEffect, StatusReportFacts, StatusSource, StatusTransition } from './status-machine';
 export { isE164, maskPhoneNumber, toWaId } from './phone-number';
 export {
   AbortedError,
