@@ -293,6 +293,14 @@ test('rule: a failure delivery-retry retries (131049) is recorded but not termin
   assert.deepEqual([message.status, message.waMessageId], ['DELIVERED', 'wamid.second']);
 });
 
+test('rule: a FAILED from delivery-retry is final whatever its code (delivery-retry decided not to send it again)', async () => {
+  const id = await sendOne();
+  await service.applyStatusReport(report(id, `${id}:delivery:sent:1`, 'SENT', 1, { source: 'delivery', waMessageId: 'wamid.first' }));
+  await service.applyStatusReport(report(id, `${id}:delivery:failed`, 'FAILED', 2, { source: 'delivery', errorCode: 131049 }));
+  const message = await service.get(acme, id);
+  assert.deepEqual([message.status, message.content], ['FAILED', undefined]);
+});
+
 for (const terminal of ['FAILED', 'EXPIRED', 'CANCELED'] as const) {
   test(`rule: ${terminal} is terminal: later reports are recorded and the status stays`, async () => {
     const id = await sendOne();

@@ -3,8 +3,7 @@ import {
   IdempotencyConflictError,
   NotFoundError,
   newId,
-  isFailureRetriedByDelivery,
-  nextStatus,
+  decideStatus,
   orderStatusEvents,
   type Clock,
   type MessageStatus,
@@ -102,12 +101,13 @@ export function createMessagingService(deps: {
   }
 
   /**
-   * The status after a report. A `failed` webhook whose code delivery-retry retries (e.g. 131049: not before 24 h)
-   * is history, not the end: it is recorded while delivery-retry sends the message again.
+   * The status after a report, by the one state machine (`decideStatus`, docs/message-status.md): e.g. a `failed`
+   * webhook whose code delivery-retry retries (131049: not before 24 h) is history, not the end. Ingress records every
+   * report in the timeline and emits no transitions of its own, so whether a failure after delivery was already
+   * surfaced does not change the status it keeps.
    */
   function statusAfter(current: MessageStatus, report: StatusReport): MessageStatus {
-    if (report.source === 'webhook' && report.status === 'FAILED' && isFailureRetriedByDelivery(report.errorCode)) return current;
-    return nextStatus(current, report.status);
+    return decideStatus({ status: current, failureSurfaced: false }, report).state.status;
   }
 
   /** Records a report in the timeline and moves the status as the state machine allows; one effect per event id. */

@@ -1,10 +1,9 @@
-import type { MessageStatus } from '@waygate/domain';
+import type { MessageStatus, StatusSource } from '@waygate/domain';
+
+export type { StatusSource };
 
 /** What a message says. Only text for now; templates, media and interactive content come later. */
 export type MessageContent = { readonly kind: 'text'; readonly body: string; readonly previewUrl: boolean };
-
-/** Where a status report came from. */
-export type StatusSource = 'ingress' | 'delivery' | 'webhook';
 
 /** One entry of a message's timeline. */
 export interface TimelineEntry {

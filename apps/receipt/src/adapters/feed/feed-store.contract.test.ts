@@ -143,6 +143,7 @@ for (const backend of backends) {
           tenantId: 'acme',
           messageId: 'm1',
           status,
+          source: 'webhook',
           occurredAt: at(1),
           ...extra,
         });

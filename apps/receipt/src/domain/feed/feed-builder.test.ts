@@ -35,11 +35,11 @@ async function withBuilder(run: (builder: ReturnType<typeof createFeedBuilder>, 
 
 test('reports for unknown tenants or tenants homed in another region are not recorded', () =>
   withBuilder(async (builder, store, woken) => {
-    assert.deepEqual(await builder.recordStatus({ tenantId: 'nobody', messageId: 'm1', status: 'SENT', occurredAt }), {
+    assert.deepEqual(await builder.recordStatus({ tenantId: 'nobody', messageId: 'm1', status: 'SENT', source: 'delivery', occurredAt }), {
       kind: 'not-ours',
       reason: 'unknown tenant',
     });
-    assert.deepEqual(await builder.recordStatus({ tenantId: 'globex', messageId: 'm1', status: 'SENT', occurredAt }), {
+    assert.deepEqual(await builder.recordStatus({ tenantId: 'globex', messageId: 'm1', status: 'SENT', source: 'delivery', occurredAt }), {
       kind: 'not-ours',
       reason: 'tenant homed in another region',
     });
@@ -52,15 +52,27 @@ test('reports for unknown tenants or tenants homed in another region are not rec
 
 test('appends wake waiters; repeated reports and inbound messages are no news and wake nobody', () =>
   withBuilder(async (builder, store, woken) => {
-    const sent = await builder.recordStatus({ tenantId: 'acme', messageId: 'm1', status: 'SENT', occurredAt, recipient: '+4915112345678' });
+    const sent = await builder.recordStatus({
+      tenantId: 'acme',
+      messageId: 'm1',
+      status: 'SENT',
+      source: 'delivery',
+      occurredAt,
+      recipient: '+4915112345678',
+    });
     assert.equal(sent.kind, 'appended');
     assert.deepEqual(sent.kind === 'appended' && sent.events.map((e) => [e.sequence, e.eventId, e.recordedAt.getTime()]), [
       [1, 'status.m1.sent', 1_700_000_009_000],
     ]);
-    assert.deepEqual(await builder.recordStatus({ tenantId: 'acme', messageId: 'm1', status: 'SENT', occurredAt }), { kind: 'no-news' });
-    assert.deepEqual(await builder.recordStatus({ tenantId: 'acme', messageId: 'm2', status: 'ACCEPTED', occurredAt }), {
+    assert.deepEqual(await builder.recordStatus({ tenantId: 'acme', messageId: 'm1', status: 'SENT', source: 'delivery', occurredAt }), {
       kind: 'no-news',
     });
+    assert.deepEqual(
+      await builder.recordStatus({ tenantId: 'acme', messageId: 'm2', status: 'ACCEPTED', source: 'delivery', occurredAt }),
+      {
+        kind: 'no-news',
+      },
+    );
     const inbound = {
       tenantId: 'acme',
       occurredAt,

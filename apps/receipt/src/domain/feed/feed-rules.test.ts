@@ -7,6 +7,7 @@ const report = (status: MessageStatus, extra: Partial<StatusReport> = {}): Statu
   tenantId: 'acme',
   messageId: 'm1',
   status,
+  source: 'webhook',
   occurredAt: new Date(1_700_000_000_000),
   ...extra,
 });
@@ -146,4 +147,16 @@ test('a failure delivery-retry retries (131049) is no news and not terminal; the
   );
   assert.deepEqual(statuses(changes), statuses(run(report('SENT'), report('DELIVERED')).changes));
   assert.equal(state?.status, 'DELIVERED');
+});
+
+test('a FAILED from delivery-retry ends the message whatever its code: delivery-retry decided not to send it again', () => {
+  const { changes, state } = run(report('SENT', { waMessageId: 'wamid.1' }), report('FAILED', { source: 'delivery', errorCode: 131049 }));
+  assert.deepEqual(statuses(changes), ['SENT', 'FAILED']);
+  assert.equal(state?.status, 'FAILED');
+});
+
+test('a failure delivery-retry retries is news neither before nor after delivery', () => {
+  const { changes, state } = run(report('DELIVERED'), report('FAILED', { errorCode: 131000 }));
+  assert.deepEqual(statuses(changes), ['DELIVERED']);
+  assert.deepEqual(state, { status: 'DELIVERED', failureSurfaced: false });
 });

@@ -1,4 +1,4 @@
-import { decodeEvent, fromProtoStatus } from '@waygate/contracts';
+import { decodeEvent, fromProtoSource, fromProtoStatus } from '@waygate/contracts';
 import { ACK, type DeliveryInfo, type HandlerOutcome } from '@waygate/nats';
 import { InboundMessageReceived, MessageStatusChanged } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
@@ -55,13 +55,15 @@ export function createFeedInputsHandler(
     const event = decodeEvent(MessageStatusChanged, data);
     if (!event) return { kind: 'reject', reason: 'not a valid MessageStatusChanged' };
     const status = fromProtoStatus(event.status);
-    if (!status || !event.tenantId || !event.messageId || !event.occurredAt) {
-      return { kind: 'reject', reason: 'MessageStatusChanged without tenant, message, a known status and occurred_at' };
+    const source = fromProtoSource(event.source);
+    if (!status || !source || !event.tenantId || !event.messageId || !event.occurredAt) {
+      return { kind: 'reject', reason: 'MessageStatusChanged without tenant, message, a known status and source, and occurred_at' };
     }
     const outcome = await builder.recordStatus({
       tenantId: event.tenantId,
       messageId: event.messageId,
       status,
+      source,
       occurredAt: event.occurredAt,
       ...(event.waMessageId ? { waMessageId: event.waMessageId } : {}),
       ...(event.recipient ? { recipient: event.recipient } : {}),
