@@ -14,7 +14,7 @@ import {
   StatusSource,
   type ArchivedEvent as ArchivedEventMessage,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry';
+import { createLogger } from '@waygate/telemetry-sdk';
 import { createTempDir, type NatsServerHandle, startNatsServer, tenantsYaml, waitFor } from '@waygate/testing';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
 import { loadArchiveConfig, type ArchiveConfig } from './config';

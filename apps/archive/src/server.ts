@@ -13,7 +13,8 @@ import {
 import { ArchiveServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
-import type { Logger, StartedService } from '@waygate/telemetry';
+import type { Logger } from '@waygate/telemetry';
+import type { StartedService } from '@waygate/telemetry-sdk';
 import { MongoArchiveStore } from './adapters/mongo-archive-store';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
 import type { ArchiveConfig } from './config';

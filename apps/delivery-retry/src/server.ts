@@ -4,7 +4,8 @@ import { OUTBOUND_CONSUMERS, connectJetStream, ensureRegionStreams, regionStream
 import { DeliveryAdminServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
-import type { Logger, StartedService } from '@waygate/telemetry';
+import type { Logger } from '@waygate/telemetry';
+import type { StartedService } from '@waygate/telemetry-sdk';
 import { createCloudApiClient } from './adapters/cloud-api-client';
 import { MongoDeliveryStore } from './adapters/mongo-delivery-store';
 import { createNatsStatusPublisher } from './adapters/nats-status-publisher';

@@ -22,7 +22,7 @@ import {
   type Message,
   type SendMessageResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry';
+import { createLogger } from '@waygate/telemetry-sdk';
 import { parseTenants } from '@waygate/tenancy';
 import { createTempDir, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
 import { loadIngressConfig } from './config';

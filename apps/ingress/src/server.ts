@@ -4,7 +4,8 @@ import { connectJetStream, ensureRegionStreams, regionStreams, regionSubjects, s
 import { MessagingServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
-import type { Logger, StartedService } from '@waygate/telemetry';
+import type { Logger } from '@waygate/telemetry';
+import type { StartedService } from '@waygate/telemetry-sdk';
 import { createGrpcDeliveryCanceller } from './adapters/grpc-delivery-canceller';
 import { MongoMessageStore } from './adapters/mongo-message-store';
 import { createNatsMessagePublisher } from './adapters/nats-message-publisher';

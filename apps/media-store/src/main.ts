@@ -1,5 +1,5 @@
 import { telemetry } from './instrument';
-import { createLogger, runService } from '@waygate/telemetry';
+import { createLogger, runService } from '@waygate/telemetry-sdk';
 import { loadMediaStoreConfig } from './config';
 import { startMediaStore } from './server';
 

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations, checkGrpcHealth } from '@waygate/grpc';
 import { MediaServiceClient, type GetMediaResponse, type PutMediaRequest, type PutMediaResponse } from '@waygate/proto';
-import { createLogger, type StartedService } from '@waygate/telemetry';
+import { createLogger, type StartedService } from '@waygate/telemetry-sdk';
 import { createTempDir, tenantsYaml } from '@waygate/testing';
 import { loadMediaStoreConfig } from './config';
 import { startMediaStore } from './server';

@@ -1,5 +1,5 @@
 import { telemetry } from './instrument';
-import { createLogger, runService } from '@waygate/telemetry';
+import { createLogger, runService } from '@waygate/telemetry-sdk';
 import { loadReceiptConfig } from './config';
 import { startReceipt } from './server';
 

@@ -7,7 +7,8 @@ import { connectJetStream, ensureRegionStreams, publishEvent, regionStreams, reg
 import { InboundServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, WebhookReceived } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
-import type { Logger, StartedService } from '@waygate/telemetry';
+import type { Logger } from '@waygate/telemetry';
+import type { StartedService } from '@waygate/telemetry-sdk';
 import { createCloudApiClient } from './adapters/cloud-api-client';
 import { createMediaStoreClient } from './adapters/media-store-client';
 import { MongoInboundStore } from './adapters/mongo-inbound-store';

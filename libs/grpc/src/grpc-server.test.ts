@@ -11,7 +11,7 @@ import {
   SERVICE_PROTO_FILES,
   type GetDeliveryResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry';
+import { createLogger } from '@waygate/telemetry-sdk';
 import { parseTenants } from '@waygate/tenancy';
 import { tenantsYaml } from '@waygate/testing';
 import { badRequestViolations, preconditionViolations, toGrpcError } from './error-mapping';

@@ -12,7 +12,7 @@ import {
   type WatchEventsRequest,
   type WatchEventsResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry';
+import { createLogger } from '@waygate/telemetry-sdk';
 import { parseTenants } from '@waygate/tenancy';
 import { tenantsYaml, waitFor } from '@waygate/testing';
 import { badRequestViolations } from './error-mapping';

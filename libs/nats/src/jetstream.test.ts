@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@waygate/testing';
-import { createLogger } from '@waygate/telemetry';
+import { createLogger } from '@waygate/telemetry-sdk';
 import { ACK, connectJetStream, ensureRegionStreams, publishEvent, startConsumer, type JetStreamConnection } from './jetstream';
 import { OUTBOUND_CONSUMERS, regionStreams, regionSubjects } from './subjects';
 

@@ -1,7 +1,7 @@
-export { startTelemetry } from './start-telemetry';
-export type { Telemetry } from './start-telemetry';
-export { createLogger } from './logger';
+/**
+ * The telemetry API every layer may use, domain code included: the `Logger` type and trace-context helpers, on
+ * `@opentelemetry/api` only. Starting the SDK, the pino logger factory and the process lifecycle are in
+ * `@waygate/telemetry-sdk`, which only main.ts, instrument.ts, server.ts wiring and tests import.
+ */
 export type { Logger } from './logger';
-export { runService } from './run-service';
-export type { StartedService } from './run-service';
 export { activeTraceparent, contextFromTraceparent } from './trace-context';

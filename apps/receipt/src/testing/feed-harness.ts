@@ -16,7 +16,7 @@ import {
   type TenantEvent,
   type WatchEventsResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry';
+import { createLogger } from '@waygate/telemetry-sdk';
 import type { TenantDirectory } from '@waygate/tenancy';
 import { waitFor } from '@waygate/testing';
 import { loadFeedConfig } from '../feed-config';

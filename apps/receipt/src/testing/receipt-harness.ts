@@ -12,7 +12,7 @@ import {
   StatusSource,
   type GetServiceWindowResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry';
+import { createLogger } from '@waygate/telemetry-sdk';
 import { createTempDir, freePort, startNatsServer, tenantsYaml, type NatsServerHandle } from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
 import { loadReceiptConfig } from '../config';

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { context, trace } from '@opentelemetry/api';
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { createLogger } from './logger';
+import { createLogger } from './pino-logger';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];

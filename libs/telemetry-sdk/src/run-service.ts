@@ -1,4 +1,4 @@
-import type { Logger } from './logger';
+import type { Logger } from '@waygate/telemetry';
 import type { Telemetry } from './start-telemetry';
 
 /** A started service: `stop` drains in-flight work and releases everything it opened. */

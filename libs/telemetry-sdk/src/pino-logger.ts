@@ -1,0 +1,56 @@
+import { trace } from '@opentelemetry/api';
+import pino from 'pino';
+import type { Logger } from '@waygate/telemetry';
+
+/**
+ * Paths that may carry secrets or personal data. Services log ids, statuses and masked numbers only; these paths
+ * are a safety net for an object logged by mistake.
+ */
+const REDACTED_PATHS = [
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'accessToken',
+  '*.accessToken',
+  'appSecret',
+  '*.appSecret',
+  'apiKey',
+  '*.apiKey',
+  'body',
+  '*.body',
+  'text',
+  '*.text',
+  'to',
+  '*.to',
+  'content',
+  '*.content',
+  'recipient',
+  '*.recipient',
+  'textBody',
+  '*.textBody',
+  'filename',
+  '*.filename',
+  'encryptionKey',
+  '*.encryptionKey',
+];
+
+/**
+ * Creates the process's logger (pino, JSON lines to stdout unless `destination` is given): base fields service and
+ * region, the active trace/span ids on every line, and secrets and personal data redacted by path.
+ */
+export function createLogger(options: { service: string; region?: string; level?: string; destination?: pino.DestinationStream }): Logger {
+  return pino(
+    {
+      level: options.level ?? 'info',
+      base: { service: options.service, region: options.region },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      mixin() {
+        const spanContext = trace.getActiveSpan()?.spanContext();
+        return spanContext ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : {};
+      },
+    },
+    options.destination ?? pino.destination({ sync: true }),
+  );
+}
