@@ -9,7 +9,7 @@ import {
   whatsappApiEnvShape,
   type WhatsAppApiConfig,
 } from '@waygate/config';
-import { feedEnvShape, toFeedConfig, type FeedConfig } from './feed-config';
+import { feedEnvShape, toFeedConfig, type FeedConfig } from './feed/config';
 
 export interface ReceiptConfig extends ServiceConfig, WhatsAppApiConfig {
   readonly httpHost: string;

@@ -19,8 +19,8 @@ import {
 } from '@waygate/testing';
 import { MessageStatus } from '@waygate/proto';
 import { computeWebhookSignature } from '@waygate/whatsapp-simulator';
-import { publishStatus, startCallbackReceiver, watch, type Watch } from './testing/feed-harness';
-import { statusWebhookJson } from './testing/status-webhook';
+import { publishStatus, startCallbackReceiver, watch, type Watch } from './feed/testing/feed-harness';
+import { statusWebhookJson } from './webhooks/testing/status-webhook';
 
 const TENANT = {
   id: 'acme',

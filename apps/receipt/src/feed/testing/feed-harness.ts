@@ -19,8 +19,8 @@ import {
 import { createLogger } from '@waygate/telemetry-sdk';
 import type { TenantDirectory } from '@waygate/tenancy';
 import { waitFor } from '@waygate/testing';
-import { loadFeedConfig } from '../feed-config';
-import { startTenantFeed, type RunningTenantFeed } from '../feed';
+import { loadFeedConfig } from '../config';
+import { startTenantFeed, type RunningTenantFeed } from '../start-tenant-feed';
 
 /** Feed tests run in region eu. */
 export const REGION = 'eu';

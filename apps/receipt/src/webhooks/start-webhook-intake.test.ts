@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fromProtoStatus } from '@waygate/contracts';
 import { regionStreams } from '@waygate/nats';
 import { waitFor } from '@waygate/testing';
-import { ACME, GLOBEX, INITECH_US, LENA_SHOP, startReceiptHarness, type ReceiptHarness } from './testing/receipt-harness';
+import { ACME, GLOBEX, INITECH_US, LENA_SHOP, startReceiptHarness, type ReceiptHarness } from '../testing/receipt-harness';
 import { statusWebhookJson } from './testing/status-webhook';
 
 // Webhook intake over real HTTP, and statuses end to end: simulator -> receipt -> JetStream, with real nats-server,

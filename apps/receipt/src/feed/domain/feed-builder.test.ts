@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { parseTenants } from '@waygate/tenancy';
 import { createTempDir, tenantsYaml } from '@waygate/testing';
-import { SqliteFeedStore } from '../../adapters/feed/sqlite-feed-store';
+import { SqliteFeedStore } from '../adapters/sqlite-feed-store';
 import { createFeedBuilder } from './feed-builder';
 
 const tenants = parseTenants(

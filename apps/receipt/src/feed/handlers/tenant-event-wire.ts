@@ -1,6 +1,6 @@
 import { toProtoStatus } from '@waygate/contracts';
 import { TenantEvent as TenantEventMessage, TenantEventType } from '@waygate/proto';
-import type { TenantEvent, TenantEventType as DomainEventType } from '../../domain/feed/tenant-event';
+import type { TenantEvent, TenantEventType as DomainEventType } from '../domain/tenant-event';
 
 /** A tenant event as the proto `waygate.receipt.v1.TenantEvent`. */
 export function toProtoTenantEvent(event: TenantEvent): TenantEventMessage {

@@ -1,9 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contractBackends } from '@waygate/storage';
-import { applyStatusReport, type StatusReport } from '../../domain/feed/feed-rules';
-import type { CallbackDeliveryDraft, TenantFeedStore } from '../../domain/feed/feed-store';
-import { statusEventId, type NewTenantEvent } from '../../domain/feed/tenant-event';
+import { applyStatusReport, type StatusReport } from '../domain/feed-rules';
+import type { CallbackDeliveryDraft, TenantFeedStore } from '../domain/feed-store';
+import { statusEventId, type NewTenantEvent } from '../domain/tenant-event';
 import { MongoFeedStore } from './mongo-feed-store';
 import { SqliteFeedStore } from './sqlite-feed-store';
 

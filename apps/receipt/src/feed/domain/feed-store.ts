@@ -66,7 +66,7 @@ export interface EndpointState {
 
 /**
  * The tenant feed's storage port: per-tenant event logs, the feed's view of each message, and the callback outbox.
- * Every method is scoped by tenant. Contract: apps/receipt/src/adapters/feed/feed-store.contract.test.ts.
+ * Every method is scoped by tenant. Contract: apps/receipt/src/feed/adapters/feed-store.contract.test.ts.
  */
 export interface TenantFeedStore {
   /**

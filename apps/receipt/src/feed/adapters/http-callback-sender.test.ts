@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { freePort } from '@waygate/testing';
-import { verifyWaygateSignature as verifyCallback } from '../../testing/feed-harness';
+import { verifyWaygateSignature as verifyCallback } from '../testing/feed-harness';
 import { createHttpCallbackSender } from './http-callback-sender';
 
 interface Seen {

@@ -2,8 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectJetStream, type JetStreamConnection } from '@waygate/nats';
 import { startNatsServer, type NatsServerHandle } from '@waygate/testing';
-import { FeedWakeups } from '../../domain/feed/feed-wakeups';
-import { silentLogger } from '../../testing/feed-harness';
+import { FeedWakeups } from '../domain/feed-wakeups';
+import { silentLogger } from '../testing/feed-harness';
 import { startNatsFeedWakeups } from './nats-feed-wakeups';
 
 let nats: NatsServerHandle;

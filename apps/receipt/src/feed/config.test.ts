@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, parseEnv } from '@waygate/config';
-import { feedEnvShape, loadFeedConfig, toFeedConfig } from './feed-config';
+import { feedEnvShape, loadFeedConfig, toFeedConfig } from './config';
 
 test('defaults: 30-day retention, 5 s timeout, 3-day retry period, breaker after 5 failures', () => {
   assert.deepEqual(loadFeedConfig({}), {

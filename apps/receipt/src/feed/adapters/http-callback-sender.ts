@@ -1,6 +1,6 @@
 import type { CallbackEndpoint } from '@waygate/tenancy';
-import type { CallbackSender } from '../../domain/feed/callback-dispatcher';
-import { callbackSignature } from '../../domain/feed/callback-signature';
+import type { CallbackSender } from '../domain/callback-dispatcher';
+import { callbackSignature } from '../domain/callback-signature';
 
 /** Why a call failed, without the URL (it may carry credentials) or anything from the response. */
 function describeFailure(error: unknown, timeoutMs: number): string {

@@ -7,7 +7,7 @@ import { connectJetStream, type JetStreamConnection } from '@waygate/nats';
 import { MessageStatus, TenantEventType, type TenantEvent } from '@waygate/proto';
 import { parseTenants } from '@waygate/tenancy';
 import { createTempDir, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
-import { FEED_CONSUMER, feedSqliteFile } from './feed';
+import { FEED_CONSUMER, feedSqliteFile } from './start-tenant-feed';
 import { publishInbound, publishStatus, startFeedInstance, T0, watch, type FeedInstance } from './testing/feed-harness';
 
 // Each test works with its own tenant, so every log starts at sequence 1.

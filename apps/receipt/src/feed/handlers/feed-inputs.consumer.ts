@@ -2,7 +2,7 @@ import { decodeEvent, fromProtoSource, fromProtoStatus } from '@waygate/contract
 import { ACK, type DeliveryInfo, type HandlerOutcome } from '@waygate/nats';
 import { InboundMessageReceived, MessageStatusChanged } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
-import type { FeedBuilder, RecordOutcome } from '../../domain/feed/feed-builder';
+import type { FeedBuilder, RecordOutcome } from '../domain/feed-builder';
 
 /**
  * Feeds the tenants' event logs from `waygate.<region>.events.>`: MessageStatusChanged from delivery-retry and

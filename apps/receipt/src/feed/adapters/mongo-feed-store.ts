@@ -1,7 +1,7 @@
 import { MongoBulkWriteError, type Collection, type Filter } from 'mongodb';
 import type { MessageStatus } from '@waygate/domain';
 import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
-import type { MessageFeedState } from '../../domain/feed/feed-rules';
+import type { MessageFeedState } from '../domain/feed-rules';
 import type {
   CallbackDelivery,
   CallbackDeliveryDraft,
@@ -11,7 +11,7 @@ import type {
   EventQuery,
   MessageDecision,
   TenantFeedStore,
-} from '../../domain/feed/feed-store';
+} from '../domain/feed-store';
 import {
   customerOf,
   messageIdOf,
@@ -19,7 +19,7 @@ import {
   type MessageStatusChange,
   type NewTenantEvent,
   type TenantEvent,
-} from '../../domain/feed/tenant-event';
+} from '../domain/tenant-event';
 
 /** An event as stored (and as a message's pending event, without tenant and sequence). */
 interface PendingEventDocument {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { InvalidArgumentError } from '@waygate/domain';
 import { createTempDir } from '@waygate/testing';
-import { SqliteFeedStore } from '../../adapters/feed/sqlite-feed-store';
+import { SqliteFeedStore } from '../adapters/sqlite-feed-store';
 import { parseWatchRequest, watchEvents } from './event-watch';
 import { FeedWakeups } from './feed-wakeups';
 import type { TenantEvent } from './tenant-event';

@@ -15,7 +15,7 @@ import {
   startReceiptHarness,
   withApiKey,
   type ReceiptHarness,
-} from './testing/receipt-harness';
+} from '../testing/receipt-harness';
 
 // Inbound messages end to end: the simulator (and Meta's documented fixtures) -> receipt -> media-store (a real
 // process) and JetStream; InboundService over real gRPC.

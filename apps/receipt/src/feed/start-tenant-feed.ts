@@ -13,19 +13,19 @@ import { ReceiptServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@wayg
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
-import { createHttpCallbackSender } from './adapters/feed/http-callback-sender';
-import { MongoFeedStore } from './adapters/feed/mongo-feed-store';
-import { startNatsFeedWakeups } from './adapters/feed/nats-feed-wakeups';
-import { SqliteFeedStore } from './adapters/feed/sqlite-feed-store';
-import { createCallbackDispatcher } from './domain/feed/callback-dispatcher';
-import { createDeadLetters } from './domain/feed/dead-letters';
-import { createFeedBuilder } from './domain/feed/feed-builder';
-import { FeedWakeups } from './domain/feed/feed-wakeups';
-import type { TenantFeedStore } from './domain/feed/feed-store';
-import type { FeedConfig } from './feed-config';
-import { createFeedInputsHandler } from './handlers/feed/feed-inputs.consumer';
-import { createReceiptServiceHandler } from './handlers/feed/receipt-service.handler';
-import { tenantEventJson } from './handlers/feed/tenant-event-wire';
+import { createHttpCallbackSender } from './adapters/http-callback-sender';
+import { MongoFeedStore } from './adapters/mongo-feed-store';
+import { startNatsFeedWakeups } from './adapters/nats-feed-wakeups';
+import { SqliteFeedStore } from './adapters/sqlite-feed-store';
+import { createCallbackDispatcher } from './domain/callback-dispatcher';
+import { createDeadLetters } from './domain/dead-letters';
+import { createFeedBuilder } from './domain/feed-builder';
+import { FeedWakeups } from './domain/feed-wakeups';
+import type { TenantFeedStore } from './domain/feed-store';
+import type { FeedConfig } from './config';
+import { createFeedInputsHandler } from './handlers/feed-inputs.consumer';
+import { createReceiptServiceHandler } from './handlers/receipt-service.handler';
+import { tenantEventJson } from './handlers/tenant-event-wire';
 
 /** The durable JetStream consumer that builds the tenants' logs. */
 export const FEED_CONSUMER = 'receipt-tenant-feed';

@@ -1,6 +1,6 @@
 import type { MessageStatus } from '@waygate/domain';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
-import type { MessageFeedState } from '../../domain/feed/feed-rules';
+import type { MessageFeedState } from '../domain/feed-rules';
 import type {
   CallbackDelivery,
   CallbackDeliveryDraft,
@@ -10,7 +10,7 @@ import type {
   EventQuery,
   MessageDecision,
   TenantFeedStore,
-} from '../../domain/feed/feed-store';
+} from '../domain/feed-store';
 import {
   customerOf,
   messageIdOf,
@@ -18,7 +18,7 @@ import {
   type MessageStatusChange,
   type NewTenantEvent,
   type TenantEvent,
-} from '../../domain/feed/tenant-event';
+} from '../domain/tenant-event';
 
 // The feed keeps its own SQLite file: `schema_migrations` numbers migrations per file, so sharing receipt's file
 // would mix two migration lists.

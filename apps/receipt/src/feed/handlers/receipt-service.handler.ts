@@ -13,10 +13,10 @@ import {
 } from '@waygate/proto';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
-import type { DeadLetters } from '../../domain/feed/dead-letters';
-import { parseWatchRequest, watchEvents } from '../../domain/feed/event-watch';
-import type { FeedWakeups } from '../../domain/feed/feed-wakeups';
-import type { CallbackDelivery, TenantFeedStore } from '../../domain/feed/feed-store';
+import type { DeadLetters } from '../domain/dead-letters';
+import { parseWatchRequest, watchEvents } from '../domain/event-watch';
+import type { FeedWakeups } from '../domain/feed-wakeups';
+import type { CallbackDelivery, TenantFeedStore } from '../domain/feed-store';
 import { eventTypeName, toProtoTenantEvent } from './tenant-event-wire';
 
 function toProtoDeadLetter(delivery: CallbackDelivery): DeadLetter {

@@ -1,6 +1,6 @@
 import type { NatsConnection, Subscription } from 'nats';
 import type { Logger } from '@waygate/telemetry';
-import type { FeedWakeups } from '../../domain/feed/feed-wakeups';
+import type { FeedWakeups } from '../domain/feed-wakeups';
 
 /** Tenant ids are short (tenancy allows 63 characters); anything longer on the subject is not ours. */
 const MAX_TENANT_ID_BYTES = 64;

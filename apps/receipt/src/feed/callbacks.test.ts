@@ -13,7 +13,7 @@ import {
 } from '@waygate/proto';
 import { parseTenants } from '@waygate/tenancy';
 import { createTempDir, startNatsServer, tenantsYaml, waitFor, type TestTenant } from '@waygate/testing';
-import { SqliteFeedStore } from './adapters/feed/sqlite-feed-store';
+import { SqliteFeedStore } from './adapters/sqlite-feed-store';
 import {
   eventIdOf,
   manualClock,
