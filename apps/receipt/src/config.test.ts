@@ -8,10 +8,16 @@ const token = 'a'.repeat(64);
 test('defaults: ports, the Cloud API, media-store next door; the internal token never serializes', () => {
   const config = loadReceiptConfig({ ...base, WAYGATE_INTERNAL_SERVICE_TOKEN: token });
   assert.deepEqual(
-    [config.grpcPort, config.httpPort, config.whatsappApiBaseUrl, config.whatsappApiVersion, config.mediaStoreAddress],
+    [
+      config.grpcPort,
+      config.webhooks.httpPort,
+      config.webhooks.whatsappApiBaseUrl,
+      config.webhooks.whatsappApiVersion,
+      config.webhooks.mediaStoreAddress,
+    ],
     [50052, 8080, 'https://graph.facebook.com', 'v23.0', '127.0.0.1:50053'],
   );
-  assert.equal(config.internalServiceToken(), token);
+  assert.equal(config.webhooks.internalServiceToken(), token);
   assert.ok(!JSON.stringify(config).includes(token));
 });
 

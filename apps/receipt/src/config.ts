@@ -1,75 +1,26 @@
-import { z } from 'zod';
-import {
-  envSchemas,
-  parseEnv,
-  serviceEnvShape,
-  toServiceConfig,
-  type ServiceConfig,
-  toWhatsAppApiConfig,
-  whatsappApiEnvShape,
-  type WhatsAppApiConfig,
-} from '@waygate/config';
+import { parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
 import { feedEnvShape, toFeedConfig, type FeedConfig } from './feed/config';
+import { toWebhookIntakeConfig, webhookIntakeEnvShape, type WebhookIntakeConfig } from './webhooks/config';
 
-export interface ReceiptConfig extends ServiceConfig, WhatsAppApiConfig {
-  readonly httpHost: string;
-  readonly httpPort: number;
-  /** This region's media-store (`host:port`), where inbound media is stored. */
-  readonly mediaStoreAddress: string;
-  readonly mediaStoreTimeoutMs: number;
-  /** WAYGATE_INTERNAL_SERVICE_TOKEN, behind a function so that the configuration never prints it. */
-  readonly internalServiceToken: () => string;
-  /** Delay before a webhook is processed again after a dependency was unavailable: doubling from base, capped. */
-  readonly webhookRetryBaseDelayMs: number;
-  readonly webhookRetryMaxDelayMs: number;
-  /** How soon webhook bodies a crashed receipt was processing are processed again. */
-  readonly webhookAckWaitMs: number;
+/** receipt's configuration: what the process shares (region, tenants, NATS, gRPC, storage), then each part's own. */
+export interface ReceiptConfig extends ServiceConfig {
+  /** Webhook intake: the webhook endpoint, statuses, inbound messages with media and service windows. */
+  readonly webhooks: WebhookIntakeConfig;
   /** The tenant feed: event logs, WatchEvents and callbacks. */
   readonly feed: FeedConfig;
 }
 
 export const DEFAULT_GRPC_PORT = 50052;
-export const DEFAULT_HTTP_PORT = 8080;
-const INTERNAL_TOKEN_MIN_LENGTH = 32;
 
-/** Reads and validates receipt's configuration once, at startup. */
+/**
+ * Reads and validates receipt's configuration once, at startup: one parse of every variable of both parts, so a
+ * failure names each bad variable at once.
+ */
 export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): ReceiptConfig {
-  const parsed = parseEnv(
-    {
-      ...serviceEnvShape(DEFAULT_GRPC_PORT),
-      WAYGATE_HTTP_HOST: envSchemas.host,
-      WAYGATE_HTTP_PORT: envSchemas.port(DEFAULT_HTTP_PORT),
-      ...whatsappApiEnvShape,
-      WAYGATE_MEDIA_STORE_ADDRESS: z
-        .string()
-        .regex(/^[^\s/:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:50053')
-        .default('127.0.0.1:50053'),
-      WAYGATE_MEDIA_STORE_TIMEOUT_MS: envSchemas.durationMs(10_000),
-      WAYGATE_INTERNAL_SERVICE_TOKEN: z
-        .string({ message: 'required: the region-internal service token media-store accepts' })
-        .min(
-          INTERNAL_TOKEN_MIN_LENGTH,
-          `must be at least ${INTERNAL_TOKEN_MIN_LENGTH} characters, e.g. the output of \`openssl rand -hex 32\``,
-        ),
-      WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS: envSchemas.durationMs(2_000),
-      WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS: envSchemas.durationMs(5 * 60_000),
-      WAYGATE_WEBHOOK_ACK_WAIT_MS: envSchemas.durationMs(30_000),
-      ...feedEnvShape,
-    },
-    env,
-  );
-  const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
+  const parsed = parseEnv({ ...serviceEnvShape(DEFAULT_GRPC_PORT), ...webhookIntakeEnvShape, ...feedEnvShape }, env);
   return {
     ...toServiceConfig('receipt', parsed, env),
-    httpHost: parsed.WAYGATE_HTTP_HOST,
-    httpPort: parsed.WAYGATE_HTTP_PORT,
-    ...toWhatsAppApiConfig(parsed),
-    mediaStoreAddress: parsed.WAYGATE_MEDIA_STORE_ADDRESS,
-    mediaStoreTimeoutMs: parsed.WAYGATE_MEDIA_STORE_TIMEOUT_MS,
-    internalServiceToken: () => token,
-    webhookRetryBaseDelayMs: parsed.WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS,
-    webhookRetryMaxDelayMs: parsed.WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS,
-    webhookAckWaitMs: parsed.WAYGATE_WEBHOOK_ACK_WAIT_MS,
+    webhooks: toWebhookIntakeConfig(parsed),
     feed: toFeedConfig(parsed),
   };
 }

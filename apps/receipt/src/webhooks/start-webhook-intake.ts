@@ -1,0 +1,188 @@
+import type { AddressInfo } from 'node:net';
+import http from 'node:http';
+import path from 'node:path';
+import { systemClock, type Clock } from '@waygate/domain';
+import type { ServedService } from '@waygate/grpc';
+import { publishEvent, regionStreams, regionSubjects, startConsumer, type JetStreamConnection } from '@waygate/nats';
+import { InboundServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, WebhookReceived } from '@waygate/proto';
+import type { MongoDatabase } from '@waygate/storage';
+import type { TenantDirectory } from '@waygate/tenancy';
+import type { Logger } from '@waygate/telemetry';
+import { createCloudApiClient } from './adapters/cloud-api-client';
+import { createMediaStoreClient } from './adapters/media-store-client';
+import { MongoInboundStore } from './adapters/mongo-inbound-store';
+import { MongoReceiptStore } from './adapters/mongo-receipt-store';
+import { createNatsInboundPublisher } from './adapters/nats-inbound-publisher';
+import { createNatsResolvedStatusPublisher } from './adapters/nats-resolved-status-publisher';
+import { SqliteInboundStore } from './adapters/sqlite-inbound-store';
+import { SqliteReceiptStore } from './adapters/sqlite-receipt-store';
+import type { WebhookIntakeConfig } from './config';
+import { createInboundApi } from './domain/inbound-api';
+import type { InboundStore } from './domain/inbound-store';
+import type { ReceiptStore } from './domain/receipt-store';
+import { createReceiptService } from './domain/receipt-service';
+import { createDeliveryEventsHandler } from './handlers/delivery-events.consumer';
+import { createInboundHandler } from './handlers/inbound.handler';
+import { createWebhookApp } from './handlers/webhook.routes';
+import { createWebhooksHandler } from './handlers/webhooks.consumer';
+
+/**
+ * Where webhook intake keeps its data: `receipt.sqlite` (the wamid index, held statuses) with `receipt-inbound.sqlite`
+ * next to it, or receipt's MongoDB database (the connection stays the caller's).
+ */
+export type WebhookIntakeStorage =
+  { readonly kind: 'sqlite'; readonly file: string } | { readonly kind: 'mongodb'; readonly mongo: MongoDatabase };
+
+export interface StartWebhookIntakeOptions {
+  readonly config: WebhookIntakeConfig;
+  readonly tenants: TenantDirectory;
+  readonly region: string;
+  /** receipt's shared connection; its streams exist already (the caller ensured them). */
+  readonly nats: JetStreamConnection;
+  readonly storage: WebhookIntakeStorage;
+  readonly logger: Logger;
+  /** Stamps queued webhooks and drives service windows; tests move it. */
+  readonly clock?: Clock;
+}
+
+export interface RunningWebhookIntake {
+  /** For `startGrpcServer`'s `services`: waygate.receipt.v1.InboundService. */
+  readonly grpcServices: ServedService[];
+  /** The port the webhook endpoint listens on (the configured one, or the one picked for port 0). */
+  readonly httpPort: number;
+  /** Stops taking webhooks: closes the HTTP endpoint. Call it first, before anything it queues into closes. */
+  closeEndpoint(): Promise<void>;
+  /**
+   * Stops the consumers (after the bodies in flight), closes the media-store client and the stores. Call it after
+   * the gRPC server's shutdown (InboundService reads the inbound store) and before closing NATS or MongoDB.
+   */
+  stop(): Promise<void>;
+}
+
+interface IntakeStores {
+  readonly store: ReceiptStore;
+  readonly inboundStore: InboundStore;
+  close(): Promise<void>;
+}
+
+async function openStores(storage: WebhookIntakeStorage): Promise<IntakeStores> {
+  if (storage.kind === 'sqlite') {
+    const store = new SqliteReceiptStore(storage.file);
+    // Its own file next to receipt.sqlite: each file's migrations belong to one store.
+    const inboundStore = new SqliteInboundStore(path.join(path.dirname(storage.file), 'receipt-inbound.sqlite'));
+    return {
+      store,
+      inboundStore,
+      close: async () => {
+        await store.close();
+        await inboundStore.close();
+      },
+    };
+  }
+  return {
+    store: await MongoReceiptStore.open(storage.mongo),
+    inboundStore: await MongoInboundStore.open(storage.mongo),
+    // The MongoDB connection is the caller's to close.
+    close: async () => undefined,
+  };
+}
+
+/**
+ * Starts receipt's webhook intake: the webhook HTTP endpoint and its JetStream queue, the processor of queued bodies
+ * (statuses, inbound messages with their media and service windows), the wamid index learnt from delivery-retry's
+ * SENT events, and the InboundService gRPC API.
+ */
+export async function startWebhookIntake(options: StartWebhookIntakeOptions): Promise<RunningWebhookIntake> {
+  const { config, tenants, region, nats, logger } = options;
+  const clock = options.clock ?? systemClock;
+  const stores = await openStores(options.storage);
+  const subjects = regionSubjects(region);
+  const streams = regionStreams(region);
+  const cloudApi = createCloudApiClient({
+    baseUrl: config.whatsappApiBaseUrl,
+    version: config.whatsappApiVersion,
+    timeoutMs: config.whatsappTimeoutMs,
+  });
+  const mediaStore = createMediaStoreClient({
+    address: config.mediaStoreAddress,
+    serviceToken: config.internalServiceToken(),
+    timeoutMs: config.mediaStoreTimeoutMs,
+  });
+
+  const service = createReceiptService({
+    store: stores.store,
+    inboundStore: stores.inboundStore,
+    publisher: createNatsResolvedStatusPublisher(nats.js, region),
+    inboundPublisher: createNatsInboundPublisher(nats.js, region),
+    cloudApi,
+    vault: mediaStore,
+    tenants,
+    region,
+    clock,
+  });
+
+  const deliveryEvents = await startConsumer(nats, {
+    stream: streams.events.name,
+    durable: 'receipt-delivery-events',
+    filterSubject: subjects.deliveryEvents,
+    logger,
+    handle: createDeliveryEventsHandler(service, logger),
+  });
+  const webhooks = await startConsumer(nats, {
+    stream: streams.webhooks.name,
+    durable: 'receipt-webhooks',
+    filterSubject: subjects.whatsappWebhooks,
+    // A body with media may take several calls; the consumer reports progress meanwhile, so this only decides how soon
+    // the bodies a crashed receipt was working on are picked up again.
+    ackWaitMs: config.webhookAckWaitMs,
+    logger,
+    handle: createWebhooksHandler(service, logger, {
+      baseDelayMs: config.webhookRetryBaseDelayMs,
+      maxDelayMs: config.webhookRetryMaxDelayMs,
+    }),
+  });
+
+  const app = createWebhookApp({
+    tenants,
+    region,
+    logger,
+    // Meta retries identical bodies; the body hash as message id stores each once within the dedupe window.
+    queue: (body, bodySha256) =>
+      publishEvent(
+        nats.js,
+        subjects.whatsappWebhooks,
+        WebhookReceived.encode({ body: Buffer.from(body), receivedAt: clock.now() }).finish(),
+        `webhook:${bodySha256}`,
+      ),
+  });
+  const httpServer = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, app);
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.httpPort, config.httpHost, () => resolve());
+  });
+  const httpPort = (httpServer.address() as AddressInfo).port;
+
+  return {
+    grpcServices: [
+      {
+        name: SERVICE_NAMES.inbound,
+        protoFile: SERVICE_PROTO_FILES.inbound,
+        definition: InboundServiceService,
+        implementation: createInboundHandler(createInboundApi({ inboundStore: stores.inboundStore, cloudApi, clock }), tenants, logger),
+      },
+    ],
+    httpPort,
+    async closeEndpoint() {
+      await new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeIdleConnections();
+      });
+    },
+    async stop() {
+      await webhooks.stop();
+      await deliveryEvents.stop();
+      mediaStore.close();
+      await stores.close();
+    },
+  };
+}
