@@ -9,7 +9,8 @@ import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
-import { createCloudApiClient } from './adapters/cloud-api-client';
+import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
+import { createCloudApiWhatsAppCloudApi } from './adapters/cloud-api-whatsapp-cloud-api';
 import { createMediaStoreClient } from './adapters/media-store-client';
 import { MongoInboundStore } from './adapters/mongo-inbound-store';
 import { MongoReceiptStore } from './adapters/mongo-receipt-store';
@@ -76,11 +77,13 @@ export async function startReceipt(
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
   const subjects = regionSubjects(config.region);
   const streams = regionStreams(config.region);
-  const cloudApi = createCloudApiClient({
-    baseUrl: config.whatsappApiBaseUrl,
-    version: config.whatsappApiVersion,
-    timeoutMs: config.whatsappTimeoutMs,
-  });
+  const cloudApi = createCloudApiWhatsAppCloudApi(
+    createCloudApiClient({
+      baseUrl: config.whatsappApiBaseUrl,
+      version: config.whatsappApiVersion,
+      timeoutMs: config.whatsappTimeoutMs,
+    }),
+  );
   const mediaStore = createMediaStoreClient({
     address: config.mediaStoreAddress,
     serviceToken: config.internalServiceToken(),
