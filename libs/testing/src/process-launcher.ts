@@ -215,11 +215,10 @@ export function launchProcess(options: LaunchOptions): LaunchedProcess {
     });
     const probe = options.ready;
     if ('line' in probe) {
-      const matches =
-        typeof probe.line === 'string'
-          ? (line: string) => line.includes(probe.line as string)
-          : (line: string) => (probe.line as RegExp).test(line);
-      lineWatchers.add((line) => matches(line) && finish());
+      const wanted = probe.line;
+      lineWatchers.add((line) => {
+        if (typeof wanted === 'string' ? line.includes(wanted) : wanted.test(line)) finish();
+      });
     } else {
       const tick = async (): Promise<void> => {
         if (settled) return;

@@ -404,6 +404,10 @@ describe('answers the client cannot use', () => {
       [unlocated.kind, unlocated.httpStatus, unlocated.title],
       ['unusable-answer', 502, 'media object without a download url'],
     );
+    answer = (_request, response) =>
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"1","url":"https://bad host/m"}');
+    const malformed = await failure(() => odd.retrieveMedia({ mediaId: '1', accessToken: NUMBER.accessToken }));
+    assert.equal(malformed.title, 'media object without a download url');
 
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     answer = (_request, response) => {

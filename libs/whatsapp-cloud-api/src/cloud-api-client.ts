@@ -188,8 +188,7 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
         async (response) => {
           if (!response.ok) throw await metaError(response);
           const media = (await readJsonBody(response)) as Record<string, unknown> | undefined;
-          if (typeof media?.url !== 'string' || !/^https?:\/\//.test(media.url))
-            throw unusableAnswer('media object without a download url');
+          if (!media || !isHttpUrl(media.url)) throw unusableAnswer('media object without a download url');
           const { sha256, mime_type: mimeType } = media;
           const fileSize = parseFileSize(media.file_size);
           return {
@@ -253,4 +252,14 @@ function parseFileSize(value: unknown): number | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
   if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
   return undefined;
+}
+
+/** An absolute http(s) URL, as a media object's `url` must be. */
+function isHttpUrl(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }
