@@ -6,7 +6,8 @@ import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
-import { createCloudApiClient } from './adapters/cloud-api-client';
+import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
+import { createCloudApiWhatsAppClient } from './adapters/cloud-api-whatsapp-client';
 import { MongoDeliveryStore } from './adapters/mongo-delivery-store';
 import { createNatsStatusPublisher } from './adapters/nats-status-publisher';
 import { createOtelDeliveryMetrics } from './adapters/otel-delivery-metrics';
@@ -44,11 +45,13 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
 
   const engine = createDeliveryEngine({
     store: storage.store,
-    client: createCloudApiClient({
-      baseUrl: config.whatsappApiBaseUrl,
-      version: config.whatsappApiVersion,
-      timeoutMs: config.whatsappTimeoutMs,
-    }),
+    client: createCloudApiWhatsAppClient(
+      createCloudApiClient({
+        baseUrl: config.whatsappApiBaseUrl,
+        version: config.whatsappApiVersion,
+        timeoutMs: config.whatsappTimeoutMs,
+      }),
+    ),
     publisher: createNatsStatusPublisher(nats.js, config.region),
     phoneNumber: (tenantId, phoneNumberId) => {
       const found = tenants.findPhoneNumber(phoneNumberId);

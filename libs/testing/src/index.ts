@@ -6,3 +6,5 @@ export { tenantsYaml } from './tenants-yaml';
 export type { TestTenant } from './tenants-yaml';
 export { startServiceProcess } from './service-process';
 export type { ServiceProcess } from './service-process';
+export { launchProcess, ProcessLaunchError, tsxEntryCommand } from './process-launcher';
+export type { LaunchedProcess, LaunchOptions, ProcessExit, ProcessLaunchFailure, ProcessOutput, ReadinessProbe } from './process-launcher';

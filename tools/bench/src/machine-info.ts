@@ -1,6 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { natsServerBinary } from '@waygate/testing';
-import { natsServerVersion } from './service-process';
 
 /** Where the figures were measured; they only mean something next to this. */
 export interface MachineInfo {
@@ -25,4 +25,13 @@ export function machineInfo(): MachineInfo {
     natsServer: natsServerVersion(natsServerBinary()),
     loadAverage1mAtStart: Math.round(os.loadavg()[0] * 100) / 100,
   };
+}
+
+/** `nats-server --version`, or 'unknown'. */
+function natsServerVersion(binary: string): string {
+  const result = spawnSync(binary, ['--version'], {
+    encoding: 'utf8',
+    env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` },
+  });
+  return result.status === 0 ? result.stdout.trim() : 'unknown';
 }

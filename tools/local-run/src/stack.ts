@@ -1,14 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import readline from 'node:readline';
 import { checkGrpcHealth } from '@waygate/grpc';
-import { isPortOpen } from '@waygate/testing';
+import { isPortOpen, launchProcess, ProcessLaunchError, tsxEntryCommand, type LaunchedProcess, type LaunchOptions } from '@waygate/testing';
 import { devTenantsYaml, loadDevCredentials, type DevCredentials } from './dev-credentials';
-
-const REPO_ROOT = path.resolve(__dirname, '../../..');
 
 /** The five services, in start order (consumers before producers is not needed: streams are durable). */
 export const SERVICES = ['ingress', 'delivery-retry', 'receipt', 'media-store', 'archive'] as const;
@@ -60,25 +57,6 @@ function assertPortFree(port: number, what: string, variable: string): Promise<v
   });
 }
 
-async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} while starting (see its log lines above)`);
-    if (await check().catch(() => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`${what} did not become ready within ${timeoutMs} ms`);
-}
-
-async function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
 /**
  * Starts the whole platform locally as real child processes: nats-server (JetStream in the data folder), the
  * WhatsApp simulator, and the five services on the embedded SQLite store, with seeded demo tenants. Resolves once
@@ -99,58 +77,52 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
   await assertPortFree(ports.webhook, 'the receipt webhook', 'WAYGATE_DEV_WEBHOOK_PORT');
   for (const service of SERVICES) await assertPortFree(ports.grpc[service], service, 'the WAYGATE_DEV_*_PORT variables');
 
+  const launched = new Map<string, LaunchedProcess>();
   const processes = new Map<string, ChildProcess>();
-  const startOrder: string[] = [];
-  const launch = (name: string, command: string, args: string[], childEnv: NodeJS.ProcessEnv): ChildProcess => {
-    // Own process group: a terminal's Ctrl-C reaches only the runner, which then stops children in order (a service
-    // that got SIGINT from the terminal and SIGTERM from the runner would take the second as "exit now").
-    const child = spawn(command, args, { cwd: REPO_ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    child.on('error', (error) => options.onLine(name, `failed to start: ${error.message}`));
-    for (const stream of [child.stdout, child.stderr]) {
-      if (stream) readline.createInterface({ input: stream }).on('line', (line) => options.onLine(name, line));
-    }
-    processes.set(name, child);
-    startOrder.push(name);
+  const launch = (
+    name: string,
+    spec: Pick<LaunchOptions, 'command' | 'args' | 'cwd' | 'env' | 'ready' | 'readyTimeoutMs'>,
+  ): LaunchedProcess => {
+    const child = launchProcess({
+      name,
+      ...spec,
+      output: { onLine: (line) => options.onLine(name, line) },
+      stopGraceMs: (SERVICES as readonly string[]).includes(name) ? 15_000 : 5_000,
+      // Own process group: a terminal's Ctrl-C reaches only the runner, which then stops children in order.
+      detached: true,
+    });
+    launched.set(name, child);
+    processes.set(name, child.child);
     return child;
   };
 
-  // If the runner itself dies, take the children with it rather than leaving them running detached.
-  const killAll = () => processes.forEach((child) => child.exitCode === null && child.kill('SIGKILL'));
-  process.once('exit', killAll);
-
+  // Services first (SIGTERM, they drain), then the simulator, then nats-server.
   const stop = async () => {
-    const services = startOrder.filter((name) => (SERVICES as readonly string[]).includes(name)).reverse();
-    await Promise.all(services.map((name) => stopChild(processes.get(name) as ChildProcess, 15_000)));
-    for (const name of ['whatsapp-simulator', 'nats-server']) {
-      const child = processes.get(name);
-      if (child) await stopChild(child, 5_000);
-    }
-    process.removeListener('exit', killAll);
+    await Promise.all(SERVICES.map((name) => launched.get(name)?.stop()));
+    for (const name of ['whatsapp-simulator', 'nats-server']) await launched.get(name)?.stop();
   };
 
   try {
-    const nats = launch(
-      'nats-server',
-      env.NATS_SERVER_BIN ?? 'nats-server',
-      ['-js', '-a', '127.0.0.1', '-p', String(ports.nats), '-sd', path.join(dataDir, 'nats')],
-      {
-        ...env,
-        PATH: `${env.PATH ?? ''}:/usr/sbin:/usr/local/sbin`,
-      },
-    );
-    const natsMissing = new Promise<never>((_, reject) =>
-      nats.once('error', (error) =>
-        reject(new Error(`cannot run nats-server (${error.message}); install it: sudo apt-get install -y nats-server`)),
-      ),
-    );
-    await Promise.race([waitUntil(() => isPortOpen(ports.nats), 15_000, 'nats-server', nats), natsMissing]);
+    const nats = launch('nats-server', {
+      command: env.NATS_SERVER_BIN ?? 'nats-server',
+      args: ['-js', '-a', '127.0.0.1', '-p', String(ports.nats), '-sd', path.join(dataDir, 'nats')],
+      env: { ...env, PATH: `${env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` },
+      ready: { check: () => isPortOpen(ports.nats) },
+      readyTimeoutMs: 15_000,
+    });
+    await nats.ready.catch((error: unknown) => {
+      if (error instanceof ProcessLaunchError && error.reason === 'spawn-failed') {
+        throw new Error(`${error.message}; install it: sudo apt-get install -y nats-server`);
+      }
+      throw error;
+    });
 
     const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
-    const simulator = launch(
-      'whatsapp-simulator',
-      process.execPath,
-      ['--import', 'tsx', 'tools/whatsapp-simulator/src/main.ts', '--port', String(ports.simulator)],
-      {
+    const simulatorEntry = tsxEntryCommand('tools/whatsapp-simulator/src/main.ts');
+    const simulator = launch('whatsapp-simulator', {
+      ...simulatorEntry,
+      args: [...simulatorEntry.args, '--port', String(ports.simulator)],
+      env: {
         ...env,
         SIMULATOR_APP_SECRET: credentials.appSecret,
         SIMULATOR_PHONE_NUMBER_ID: credentials.phoneNumberId,
@@ -158,8 +130,10 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
         SIMULATOR_WABA_ID: credentials.wabaId,
         SIMULATOR_DISPLAY_PHONE_NUMBER: credentials.displayPhoneNumber,
       },
-    );
-    await waitUntil(async () => (await fetch(`${simulatorUrl}/_simulator/health`)).ok, 30_000, 'whatsapp-simulator', simulator);
+      ready: { check: async () => (await fetch(`${simulatorUrl}/_simulator/health`)).ok },
+      readyTimeoutMs: 30_000,
+    });
+    await simulator.ready;
 
     const commonEnv: NodeJS.ProcessEnv = {
       ...env,
@@ -176,19 +150,15 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       WAYGATE_MEDIA_STORE_ADDRESS: `127.0.0.1:${ports.grpc['media-store']}`,
       ...options.serviceEnv,
     };
-    const services = SERVICES.map((service) => ({
-      service,
-      child: launch(service, process.execPath, ['--import', 'tsx', `apps/${service}/src/main.ts`], {
-        ...commonEnv,
-        WAYGATE_GRPC_PORT: String(ports.grpc[service]),
-        OTEL_SERVICE_NAME: service,
+    const services = SERVICES.map((service) =>
+      launch(service, {
+        ...tsxEntryCommand(`apps/${service}/src/main.ts`),
+        env: { ...commonEnv, WAYGATE_GRPC_PORT: String(ports.grpc[service]), OTEL_SERVICE_NAME: service },
+        ready: { check: async () => (await checkGrpcHealth(`127.0.0.1:${ports.grpc[service]}`)) === 'SERVING' },
+        readyTimeoutMs: 60_000,
       }),
-    }));
-    await Promise.all(
-      services.map(({ service, child }) =>
-        waitUntil(async () => (await checkGrpcHealth(`127.0.0.1:${ports.grpc[service]}`)) === 'SERVING', 60_000, service, child),
-      ),
     );
+    await Promise.all(services.map((service) => service.ready));
 
     const webhookUrl = `http://127.0.0.1:${ports.webhook}/webhooks/whatsapp`;
     const subscribed = await fetch(`${simulatorUrl}/_simulator/subscribe`, {

@@ -7,7 +7,8 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { createTempDir, freePort } from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
-import { createCloudApiClient } from '../adapters/cloud-api-client';
+import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
+import { createCloudApiWhatsAppClient } from '../adapters/cloud-api-whatsapp-client';
 import { SqliteDeliveryStore } from '../adapters/sqlite-delivery-store';
 import type { DeliveryEvent } from './delivery';
 import {
@@ -64,7 +65,7 @@ function makeEngine(
 ): DeliveryEngine {
   return createDeliveryEngine({
     store,
-    client: createCloudApiClient({ baseUrl: api.baseUrl, version: 'v23.0', timeoutMs: api.timeoutMs }),
+    client: createCloudApiWhatsAppClient(createCloudApiClient({ baseUrl: api.baseUrl, version: 'v23.0', timeoutMs: api.timeoutMs })),
     publisher: { publish: async (event) => void published.push(event) },
     phoneNumber: (tenantId, id) =>
       lookup && tenantId === 'acme' && id === phoneNumber.id ? { accessToken: phoneNumber.accessToken, throughputMps: 1000 } : undefined,
@@ -388,7 +389,7 @@ test('events whose publication failed are published by the outbox sweep', async 
   let failing = true;
   engine = createDeliveryEngine({
     store,
-    client: createCloudApiClient({ baseUrl: simulator.url, version: 'v23.0', timeoutMs: 2000 }),
+    client: createCloudApiWhatsAppClient(createCloudApiClient({ baseUrl: simulator.url, version: 'v23.0', timeoutMs: 2000 })),
     publisher: {
       publish: async (event) => {
         if (failing) throw new Error('nats down');

@@ -8,7 +8,8 @@ import { InboundServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, WebhookRecei
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
-import { createCloudApiClient } from './adapters/cloud-api-client';
+import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
+import { createCloudApiWhatsAppCloudApi } from './adapters/cloud-api-whatsapp-cloud-api';
 import { createMediaStoreClient } from './adapters/media-store-client';
 import { MongoInboundStore } from './adapters/mongo-inbound-store';
 import { MongoReceiptStore } from './adapters/mongo-receipt-store';
@@ -98,11 +99,13 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
   const stores = await openStores(options.storage);
   const subjects = regionSubjects(region);
   const streams = regionStreams(region);
-  const cloudApi = createCloudApiClient({
-    baseUrl: config.whatsappApiBaseUrl,
-    version: config.whatsappApiVersion,
-    timeoutMs: config.whatsappTimeoutMs,
-  });
+  const cloudApi = createCloudApiWhatsAppCloudApi(
+    createCloudApiClient({
+      baseUrl: config.whatsappApiBaseUrl,
+      version: config.whatsappApiVersion,
+      timeoutMs: config.whatsappTimeoutMs,
+    }),
+  );
   const mediaStore = createMediaStoreClient({
     address: config.mediaStoreAddress,
     serviceToken: config.internalServiceToken(),

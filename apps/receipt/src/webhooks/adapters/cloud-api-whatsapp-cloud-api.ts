@@ -1,0 +1,38 @@
+import { isCloudApiError, isMediaTooLargeError, type CloudApiClient, type CloudApiError } from '@waygate/whatsapp-cloud-api';
+import type { CloudApiFailure, MediaDownload, WhatsAppCloudApi } from '../domain/whatsapp-cloud-api';
+
+/**
+ * receipt's WhatsAppCloudApi port on the shared Cloud API client: media download (locate, then download at most
+ * `maxBytes`) and mark-as-read, each failure as Meta's error or no answer.
+ */
+export function createCloudApiWhatsAppCloudApi(client: CloudApiClient): WhatsAppCloudApi {
+  return {
+    async downloadMedia({ mediaId, accessToken, maxBytes }): Promise<MediaDownload> {
+      try {
+        const media = await client.retrieveMedia({ mediaId, accessToken });
+        const { bytes, mimeType } = await client.downloadMedia({ media, accessToken, maxBytes });
+        return { kind: 'downloaded', bytes, mimeType };
+      } catch (error) {
+        if (isMediaTooLargeError(error)) return { kind: 'too-large', limitBytes: error.limitBytes };
+        if (isCloudApiError(error)) return toFailure(error);
+        throw error;
+      }
+    },
+
+    async markRead(request) {
+      try {
+        await client.markRead(request);
+        return { kind: 'ok' };
+      } catch (error) {
+        if (isCloudApiError(error)) return toFailure(error);
+        throw error;
+      }
+    },
+  };
+}
+
+/** Meta's answer (an unusable one is HTTP 502, code 0) or no answer at all. */
+function toFailure(error: CloudApiError): CloudApiFailure {
+  if (error.httpStatus === undefined) return { kind: 'no-answer', reason: error.title };
+  return { kind: 'error', httpStatus: error.httpStatus, code: error.code ?? 0, title: error.title };
+}

@@ -1,0 +1,265 @@
+import { createHash } from 'node:crypto';
+import { SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { CloudApiError, MediaTooLargeError } from './cloud-api-error';
+import { parseMetaErrorBody, readBoundedBody, readJsonBody } from './response-body';
+
+const tracer = trace.getTracer('@waygate/whatsapp-cloud-api');
+
+/** Connection errors that mean the request never left this machine. */
+const NEVER_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** Where and how the client reaches the Cloud API. */
+export interface CloudApiClientOptions {
+  /** `https://graph.facebook.com` in production, the simulator's URL in tests. */
+  readonly baseUrl: string;
+  /** Graph API version, e.g. `v23.0`. */
+  readonly version: string;
+  /** Limit for one call, the whole answer (a media download included) read. */
+  readonly timeoutMs: number;
+}
+
+/** The type-specific part of a message; the Cloud API's other message types come here as they are needed. */
+export type OutboundContent = { readonly kind: 'text'; readonly body: string; readonly previewUrl: boolean };
+
+/** One message to send: `POST /{version}/{phone_number_id}/messages`. */
+export interface SendMessageRequest {
+  readonly phoneNumberId: string;
+  /** The number's bearer token. */
+  readonly accessToken: string;
+  /** The recipient, E.164. */
+  readonly to: string;
+  readonly content: OutboundContent;
+  /** Sent as `biz_opaque_callback_data`, which Meta echoes in the message's status webhooks. */
+  readonly callbackData?: string;
+}
+
+/** `GET /{version}/{media_id}`'s answer: where to download the media, valid for 5 minutes. */
+export interface MediaLocation {
+  /** Download URL; needs the bearer token. Short-lived and signed: never log or store it. */
+  readonly url: string;
+  /** `mime_type`, or `application/octet-stream` when Meta gave none. */
+  readonly mimeType: string;
+  /** `sha256` in lower-case hex, when Meta gave a well-formed one; the download is checked against it. */
+  readonly sha256?: string;
+  /** `file_size` in bytes (a number, or a string of digits), when given. */
+  readonly fileSize?: number;
+}
+
+/**
+ * The WhatsApp Cloud API calls Waygate makes. Every method resolves with Meta's answer or rejects with a
+ * {@link CloudApiError} (and {@link downloadMedia} with a {@link MediaTooLargeError}); every HTTP call is one CLIENT
+ * span carrying W3C trace context. Tokens, request bodies, recipients and media URLs are never recorded.
+ */
+export interface CloudApiClient {
+  /** Sends one message; resolves with its `wamid`. A 2xx answer without `messages[0].id` is an `unusable-answer`. */
+  sendMessage(request: SendMessageRequest): Promise<{ readonly waMessageId: string }>;
+  /** `GET /{version}/{media_id}`: the media's download URL, type, hash and size. */
+  retrieveMedia(request: { readonly mediaId: string; readonly accessToken: string }): Promise<MediaLocation>;
+  /**
+   * Downloads located media with the bearer token, reading at most `maxBytes` (a larger `fileSize` or
+   * `content-length` is refused before reading), and checks its `sha256` when known.
+   */
+  downloadMedia(request: {
+    readonly media: MediaLocation;
+    readonly accessToken: string;
+    readonly maxBytes: number;
+  }): Promise<{ readonly bytes: Buffer; readonly mimeType: string }>;
+  /** Marks a received message (and the ones before it) as read; with `typingIndicator`, also shows "typing…". */
+  markRead(request: {
+    readonly phoneNumberId: string;
+    readonly accessToken: string;
+    readonly waMessageId: string;
+    readonly typingIndicator: boolean;
+  }): Promise<void>;
+}
+
+/** One HTTP call as the client makes it. */
+interface CallSpec {
+  readonly spanName: string;
+  readonly method: 'GET' | 'POST';
+  readonly url: string;
+  readonly accessToken: string;
+  readonly body?: unknown;
+  readonly attributes?: Attributes;
+}
+
+/** Creates a client for the Cloud API at `options.baseUrl`. */
+export function createCloudApiClient(options: CloudApiClientOptions): CloudApiClient {
+  const base = options.baseUrl.replace(/\/+$/, '');
+
+  /** A network failure (no usable answer) as a CloudApiError. */
+  function networkFailure(error: unknown): CloudApiError {
+    if ((error as Error).name === 'TimeoutError') {
+      return new CloudApiError('timeout', { title: `no answer within ${options.timeoutMs} ms`, cause: error });
+    }
+    const code = (error as { cause?: { code?: unknown } }).cause?.code;
+    const networkCode = typeof code === 'string' ? code : undefined;
+    // Only a connection that was never made proves Meta did not get the request.
+    return new CloudApiError(networkCode !== undefined && NEVER_CONNECTED.has(networkCode) ? 'not-connected' : 'connection-lost', {
+      title: `connection failed: ${networkCode ?? (error as Error).message}`,
+      networkCode,
+      cause: error,
+    });
+  }
+
+  function recordFailure(span: Span, error: CloudApiError): void {
+    if (error.code !== undefined) span.setAttribute('waygate.meta_error_code', error.code);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: error.kind === 'meta-error' ? `meta error ${error.code ?? 0}` : error.title });
+  }
+
+  /** One HTTP call in a CLIENT span; `read` turns the answer into the result or throws. */
+  function call<T>(spec: CallSpec, read: (response: Response) => Promise<T>): Promise<T> {
+    const attributes: Attributes = { 'http.request.method': spec.method, 'server.address': new URL(spec.url).hostname, ...spec.attributes };
+    return tracer.startActiveSpan(spec.spanName, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      const headers: Record<string, string> = { authorization: `Bearer ${spec.accessToken}` };
+      if (spec.body !== undefined) headers['content-type'] = 'application/json';
+      propagation.inject(context.active(), headers);
+      try {
+        const response = await fetch(spec.url, {
+          method: spec.method,
+          headers,
+          ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
+          // The bearer token goes to the URL asked for and nowhere else.
+          redirect: 'error',
+          signal: AbortSignal.timeout(options.timeoutMs),
+        });
+        span.setAttribute('http.response.status_code', response.status);
+        return await read(response);
+      } catch (caught) {
+        if (caught instanceof MediaTooLargeError) throw caught;
+        const error = caught instanceof CloudApiError ? caught : networkFailure(caught);
+        recordFailure(span, error);
+        throw error;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /**
+   * Meta's non-2xx answer as a CloudApiError, with its error object when it has one. The status line is Meta's
+   * answer: a body that cannot be read (cut off, too large, not JSON) leaves only the code out.
+   */
+  async function metaError(response: Response): Promise<CloudApiError> {
+    const fields = parseMetaErrorBody(await readJsonBody(response).catch(() => undefined));
+    return new CloudApiError('meta-error', { httpStatus: response.status, ...fields, title: fields.message ?? `HTTP ${response.status}` });
+  }
+
+  function unusableAnswer(title: string): CloudApiError {
+    return new CloudApiError('unusable-answer', { httpStatus: 502, title });
+  }
+
+  return {
+    sendMessage(request) {
+      return call(
+        {
+          spanName: 'POST whatsapp /messages',
+          method: 'POST',
+          url: `${base}/${options.version}/${encodeURIComponent(request.phoneNumberId)}/messages`,
+          accessToken: request.accessToken,
+          body: {
+            messaging_product: 'whatsapp',
+            recipient_type: 'individual',
+            to: request.to,
+            ...contentPayload(request.content),
+            ...(request.callbackData ? { biz_opaque_callback_data: request.callbackData } : {}),
+          },
+          attributes: { 'waygate.phone_number_id': request.phoneNumberId },
+        },
+        async (response) => {
+          if (!response.ok) throw await metaError(response);
+          const answer = (await readJsonBody(response)) as { messages?: { id?: unknown }[] } | undefined;
+          const waMessageId = answer?.messages?.[0]?.id;
+          // A 2xx without a wamid is not an acceptance that can be tracked.
+          if (typeof waMessageId !== 'string' || waMessageId === '') throw unusableAnswer('success response without messages[0].id');
+          return { waMessageId };
+        },
+      );
+    },
+
+    retrieveMedia(request) {
+      return call(
+        {
+          spanName: 'GET whatsapp /{media-id}',
+          method: 'GET',
+          url: `${base}/${options.version}/${encodeURIComponent(request.mediaId)}`,
+          accessToken: request.accessToken,
+        },
+        async (response) => {
+          if (!response.ok) throw await metaError(response);
+          const media = (await readJsonBody(response)) as Record<string, unknown> | undefined;
+          if (!media || !isHttpUrl(media.url)) throw unusableAnswer('media object without a download url');
+          const { sha256, mime_type: mimeType } = media;
+          const fileSize = parseFileSize(media.file_size);
+          return {
+            url: media.url,
+            mimeType: typeof mimeType === 'string' && mimeType !== '' ? mimeType : 'application/octet-stream',
+            ...(typeof sha256 === 'string' && /^[0-9a-f]{64}$/i.test(sha256) ? { sha256: sha256.toLowerCase() } : {}),
+            ...(fileSize === undefined ? {} : { fileSize }),
+          };
+        },
+      );
+    },
+
+    async downloadMedia({ media, accessToken, maxBytes }) {
+      if (media.fileSize !== undefined && media.fileSize > maxBytes) throw new MediaTooLargeError(maxBytes);
+      return call({ spanName: 'GET whatsapp media download', method: 'GET', url: media.url, accessToken }, async (response) => {
+        if (!response.ok) throw await metaError(response);
+        const bytes = await readBoundedBody(response, maxBytes);
+        if (bytes === undefined) throw new MediaTooLargeError(maxBytes);
+        // A truncated or corrupted download is worth another try, not a stored blob.
+        if (media.sha256 && createHash('sha256').update(bytes).digest('hex') !== media.sha256) {
+          throw unusableAnswer('downloaded media does not match its sha256');
+        }
+        return { bytes, mimeType: media.mimeType };
+      });
+    },
+
+    async markRead(request) {
+      await call(
+        {
+          spanName: 'POST whatsapp /messages (read)',
+          method: 'POST',
+          url: `${base}/${options.version}/${encodeURIComponent(request.phoneNumberId)}/messages`,
+          accessToken: request.accessToken,
+          body: {
+            messaging_product: 'whatsapp',
+            status: 'read',
+            message_id: request.waMessageId,
+            ...(request.typingIndicator ? { typing_indicator: { type: 'text' } } : {}),
+          },
+        },
+        async (response) => {
+          if (!response.ok) throw await metaError(response);
+          // `{"success": true}`: the status already said so. The body is read so the connection can be reused.
+          await readJsonBody(response).catch(() => undefined);
+        },
+      );
+    },
+  };
+}
+
+/** The type-specific part of a send request, in Meta's field names. */
+function contentPayload(content: OutboundContent): Record<string, unknown> {
+  switch (content.kind) {
+    case 'text':
+      return { type: 'text', text: { body: content.body, preview_url: content.previewUrl } };
+  }
+}
+
+/** Meta documents `file_size` only as a placeholder; accept a non-negative integer or a string of digits. */
+function parseFileSize(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  return undefined;
+}
+
+/** An absolute http(s) URL, as a media object's `url` must be. */
+function isHttpUrl(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
