@@ -349,6 +349,69 @@ test('a final failure reported by webhook ends the delivery without a second ann
   assert.deepEqual(statuses(message.messageId), ['SENT']);
 });
 
+test('a failure delivery-retry would retry, reported after the validity ended, expires the message and announces it', async () => {
+  // Ingress and the tenant feed treat a webhook failure with a retried code (131049) as not terminal: they wait for
+  // delivery-retry's next outcome. With the validity over there is no next send, so delivery-retry must announce the end.
+  const message = await engine.intake(accepted({ expiresAt: new Date(nowMs + HOUR) }));
+  await engine.runOnce();
+  const wamid = (await engine.get('acme', message.messageId))?.waMessageId;
+  nowMs += HOUR;
+  const report = {
+    tenantId: 'acme',
+    messageId: message.messageId,
+    status: 'FAILED' as const,
+    waMessageId: wamid,
+    errorCode: 131049,
+    errorTitle: 'held back',
+    occurredAt: new Date(nowMs),
+  };
+  assert.equal(await engine.applyWebhookStatus(report), 'applied');
+  const delivery = await engine.get('acme', message.messageId);
+  assert.deepEqual([delivery?.state, delivery?.lastErrorCode, delivery?.content], ['EXPIRED', 131049, undefined]);
+  assert.deepEqual(
+    published.filter((e) => e.messageId === message.messageId).map((e) => [e.eventId, e.status, e.errorCode, e.errorTitle]),
+    [
+      [`${message.messageId}:delivery:sent:1`, 'SENT', undefined, undefined],
+      [`${message.messageId}:delivery:expired`, 'EXPIRED', 131049, 'held back'],
+    ],
+  );
+  assert.ok(counted.includes('expired'));
+  assert.equal(await engine.applyWebhookStatus(report), 'ignored', 'the same report again changes nothing');
+  await engine.runOnce();
+  assert.equal(simulator.sentMessages().length, 1, 'never sent again');
+});
+
+test("a late webhook about an earlier send (its wamid) neither records a send nor settles a rescheduled message", async () => {
+  const message = await engine.intake(accepted({ expiresAt: new Date(nowMs + 7 * DAY) }));
+  await engine.runOnce();
+  const firstWamid = (await engine.get('acme', message.messageId))?.waMessageId;
+  const report = { tenantId: 'acme', messageId: message.messageId, waMessageId: firstWamid, occurredAt: new Date(nowMs) };
+  await engine.applyWebhookStatus({ ...report, status: 'FAILED', errorCode: 131049 });
+  assert.equal((await engine.get('acme', message.messageId))?.state, 'PENDING');
+  // Webhooks arrive out of order: the first send's `sent` and `delivered` after its failure.
+  assert.equal(await engine.applyWebhookStatus({ ...report, status: 'SENT' }), 'ignored');
+  assert.equal(await engine.applyWebhookStatus({ ...report, status: 'DELIVERED' }), 'ignored');
+  const delivery = await engine.get('acme', message.messageId);
+  assert.deepEqual([delivery?.state, delivery?.attempts, delivery?.nextAttemptAt?.getTime()], ['PENDING', 1, nowMs + DAY]);
+  assert.deepEqual(statuses(message.messageId), ['SENT', 'ACCEPTED']);
+});
+
+test('a failure reported for a send whose answer was lost is recorded: retried later, or final', async () => {
+  const retried = await engine.intake(accepted());
+  const failed = await engine.intake(accepted({ to: '+4915100000010' }));
+  const report = { tenantId: 'acme', status: 'FAILED' as const, occurredAt: new Date(nowMs) };
+  assert.equal(await engine.applyWebhookStatus({ ...report, messageId: retried.messageId, waMessageId: 'wamid.lost1', errorCode: 131049 }), 'applied');
+  assert.equal(await engine.applyWebhookStatus({ ...report, messageId: failed.messageId, waMessageId: 'wamid.lost2', errorCode: 131026 }), 'applied');
+  const r = await engine.get('acme', retried.messageId);
+  assert.deepEqual([r?.state, r?.attempts, r?.waMessageId, r?.lastErrorCode, r?.nextAttemptAt?.getTime()], ['PENDING', 1, 'wamid.lost1', 131049, nowMs + DAY]);
+  const f = await engine.get('acme', failed.messageId);
+  assert.deepEqual([f?.state, f?.attempts, f?.waMessageId, f?.lastErrorCode, f?.content], ['FAILED', 1, 'wamid.lost2', 131026, undefined]);
+  assert.deepEqual(statuses(retried.messageId), ['ACCEPTED'], 'the retry is announced as an attempt');
+  assert.deepEqual(statuses(failed.messageId), [], "receipt's webhook announced the final failure");
+  await engine.runOnce();
+  assert.equal(simulator.sentMessages().length, 0, 'neither is sent again now');
+});
+
 test('cancel: a pending message becomes CANCELED with its content deleted; a sent one cannot be; an unseen one is tombstoned', async () => {
   simulator.injectSendFailures({ count: 1, httpStatus: 503, code: 2, message: 'unavailable' });
   const pending = await engine.intake(accepted());
