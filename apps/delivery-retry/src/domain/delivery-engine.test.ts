@@ -1,11 +1,7 @@
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createTempDir, freePort } from '@waygate/testing';
+import { createTempDir, waitFor } from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
 import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
 import { createCloudApiWhatsAppClient } from '../adapters/cloud-api-whatsapp-client';
@@ -18,7 +14,6 @@ import {
   type DeliveryMetrics,
   type EngineSettings,
 } from './delivery-engine';
-import { numberLimiterKey, pairLimiterKey } from './limiter-state';
 import { DEFAULT_GOVERNOR_SETTINGS } from './throughput-governor';
 
 const phoneNumber = { id: '1000001', displayPhoneNumber: '+15550001111', accessToken: 'token-acme', wabaId: '900', throughputMps: 1000 };
@@ -34,10 +29,9 @@ let nowMs: number;
 let engine: DeliveryEngine;
 let laneSeq = 0;
 
-const spans = new InMemorySpanExporter();
-trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }));
-propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+// The engine as a whole: the scheduler, attempts, webhook reconciliation and cancellation working together through a
+// real SQLite store and the WhatsApp simulator. Each part is also tested alone: delivery-scheduler.test.ts,
+// delivery-attempt.test.ts, webhook-reconciliation.test.ts.
 
 before(async () => {
   simulator = await startSimulator({
@@ -58,17 +52,13 @@ const metrics: DeliveryMetrics = {
   interruptedCall: () => counted.push('interrupted'),
 };
 
-function makeEngine(
-  overrides: Partial<EngineSettings> = {},
-  lookup = true,
-  api = { baseUrl: simulator.url, timeoutMs: 2000 },
-): DeliveryEngine {
+function makeEngine(overrides: Partial<EngineSettings> = {}): DeliveryEngine {
   return createDeliveryEngine({
     store,
-    client: createCloudApiWhatsAppClient(createCloudApiClient({ baseUrl: api.baseUrl, version: 'v23.0', timeoutMs: api.timeoutMs })),
+    client: createCloudApiWhatsAppClient(createCloudApiClient({ baseUrl: simulator.url, version: 'v23.0', timeoutMs: 2000 })),
     publisher: { publish: async (event) => void published.push(event) },
     phoneNumber: (tenantId, id) =>
-      lookup && tenantId === 'acme' && id === phoneNumber.id ? { accessToken: phoneNumber.accessToken, throughputMps: 1000 } : undefined,
+      tenantId === 'acme' && id === phoneNumber.id ? { accessToken: phoneNumber.accessToken, throughputMps: 1000 } : undefined,
     clock: { now: () => new Date(nowMs) },
     settings: {
       owner: 'test',
@@ -168,64 +158,6 @@ test('messages from one number to one recipient go out in acceptance order; a re
   );
 });
 
-test("a permanent Meta error fails the message with Meta's code and deletes its content", async () => {
-  simulator.injectSendFailures({ count: 1, httpStatus: 400, code: 131047, message: 'Re-engagement message' });
-  const message = await engine.intake(accepted());
-  await engine.runOnce();
-  const delivery = await engine.get('acme', message.messageId);
-  assert.deepEqual([delivery?.state, delivery?.lastErrorCode, delivery?.content], ['FAILED', 131047, undefined]);
-  assert.deepEqual(
-    published.map((e) => [e.eventId, e.status, e.errorCode]),
-    [[`${message.messageId}:delivery:failed`, 'FAILED', 131047]],
-  );
-});
-
-test('131056 backs off only that recipient, 4^X seconds growing with each hit', async () => {
-  simulator.injectSendFailures({ count: 1, httpStatus: 400, code: 131056, message: 'pair rate' });
-  const throttled = await engine.intake(accepted());
-  await engine.runOnce();
-  const pair = async () => (await store.listLimiters('pair:')).find((l) => l.key === pairLimiterKey(phoneNumber.id, throttled.to))?.state;
-  assert.equal((await engine.get('acme', throttled.messageId))?.nextAttemptAt?.getTime(), nowMs + 4000);
-  assert.equal((await pair())?.pairBackoffExponent, 1);
-  await engine.intake(accepted({ to: '+4915100000002', content: { kind: 'text', body: 'unaffected', previewUrl: false } }));
-  await engine.runOnce();
-  assert.deepEqual(sentBodies(), ['unaffected']);
-  nowMs += 4000;
-  simulator.injectSendFailures({ count: 1, httpStatus: 400, code: 131056, message: 'pair rate' });
-  await engine.runOnce();
-  assert.equal((await engine.get('acme', throttled.messageId))?.nextAttemptAt?.getTime(), nowMs + 16_000, 'second hit: 4^2 s');
-  nowMs += 16_000;
-  await engine.runOnce();
-  assert.equal((await engine.get('acme', throttled.messageId))?.state, 'SENT');
-  assert.equal((await pair())?.pairBackoffExponent, 0, 'a send resets the backoff');
-});
-
-test("the pair rate is respected proactively: a recipient's burst is used up, then one message per interval", async () => {
-  engine = makeEngine({ governor: { ...DEFAULT_GOVERNOR_SETTINGS, pairBurst: 3, pairIntervalMs: 6000 } });
-  for (let i = 0; i < 5; i++) await engine.intake(accepted());
-  await engine.intake(accepted({ to: '+4915100000003' }));
-  for (let i = 0; i < 6; i++) await engine.runOnce();
-  assert.equal(simulator.sentMessages().length, 4, 'burst of 3 to one recipient, plus the other recipient');
-  assert.ok(counted.includes('throttled:pair'));
-  nowMs += 6000 + 50; // the interval, plus the jitter a postponed delivery gets
-  await engine.runOnce();
-  await engine.runOnce();
-  assert.equal(simulator.sentMessages().length, 5, 'then one per 6 s');
-  assert.equal(simulator.sentMessages().filter((m) => m.to === '+4915112345678').length, 4);
-});
-
-test('130429 slows the number down for a while', async () => {
-  simulator.injectSendFailures({ count: 1, httpStatus: 429, code: 130429, message: 'Rate limit hit' });
-  await engine.intake(accepted());
-  await engine.runOnce();
-  const state = (await store.listLimiters('number:')).find((l) => l.key === numberLimiterKey(phoneNumber.id))?.state;
-  assert.deepEqual([state?.slowFactor, state?.slowUntilMs], [0.5, nowMs + DEFAULT_GOVERNOR_SETTINGS.throttleSlowdownMs]);
-  assert.deepEqual(
-    counted.filter((c) => c.startsWith('retry')),
-    ['retry:throughput'],
-  );
-});
-
 test('an outage opens the number circuit: no hot loop, one probe after the cooldown, then recovery', async () => {
   simulator.injectSendFailures({ httpStatus: 503, code: 2, message: 'Service temporarily unavailable' });
   for (let i = 0; i < 20; i++) await engine.intake(accepted({ to: `+49151000001${String(i).padStart(2, '0')}` }));
@@ -244,15 +176,6 @@ test('an outage opens the number circuit: no hot loop, one probe after the coold
   nowMs += 1100;
   for (let i = 0; i < 3; i++) await engine.runOnce();
   assert.equal(simulator.sentMessages().length, 20, 'all delivered after recovery');
-});
-
-test('a number without a configured token waits the longest interval and opens its circuit', async () => {
-  engine = makeEngine({}, false);
-  const message = await engine.intake(accepted());
-  await engine.runOnce();
-  const delivery = await engine.get('acme', message.messageId);
-  assert.deepEqual([delivery?.state, delivery?.lastErrorCode, delivery?.nextAttemptAt?.getTime()], ['PENDING', 190, nowMs + 60_000]);
-  assert.equal(simulator.sentMessages().length, 0);
 });
 
 test('a message past its validity expires without a send, and its content is deleted', async () => {
@@ -381,7 +304,7 @@ test('a failure delivery-retry would retry, reported after the validity ended, e
   assert.equal(simulator.sentMessages().length, 1, 'never sent again');
 });
 
-test("a late webhook about an earlier send (its wamid) neither records a send nor settles a rescheduled message", async () => {
+test('a late webhook about an earlier send (its wamid) neither records a send nor settles a rescheduled message', async () => {
   const message = await engine.intake(accepted({ expiresAt: new Date(nowMs + 7 * DAY) }));
   await engine.runOnce();
   const firstWamid = (await engine.get('acme', message.messageId))?.waMessageId;
@@ -400,10 +323,19 @@ test('a failure reported for a send whose answer was lost is recorded: retried l
   const retried = await engine.intake(accepted());
   const failed = await engine.intake(accepted({ to: '+4915100000010' }));
   const report = { tenantId: 'acme', status: 'FAILED' as const, occurredAt: new Date(nowMs) };
-  assert.equal(await engine.applyWebhookStatus({ ...report, messageId: retried.messageId, waMessageId: 'wamid.lost1', errorCode: 131049 }), 'applied');
-  assert.equal(await engine.applyWebhookStatus({ ...report, messageId: failed.messageId, waMessageId: 'wamid.lost2', errorCode: 131026 }), 'applied');
+  assert.equal(
+    await engine.applyWebhookStatus({ ...report, messageId: retried.messageId, waMessageId: 'wamid.lost1', errorCode: 131049 }),
+    'applied',
+  );
+  assert.equal(
+    await engine.applyWebhookStatus({ ...report, messageId: failed.messageId, waMessageId: 'wamid.lost2', errorCode: 131026 }),
+    'applied',
+  );
   const r = await engine.get('acme', retried.messageId);
-  assert.deepEqual([r?.state, r?.attempts, r?.waMessageId, r?.lastErrorCode, r?.nextAttemptAt?.getTime()], ['PENDING', 1, 'wamid.lost1', 131049, nowMs + DAY]);
+  assert.deepEqual(
+    [r?.state, r?.attempts, r?.waMessageId, r?.lastErrorCode, r?.nextAttemptAt?.getTime()],
+    ['PENDING', 1, 'wamid.lost1', 131049, nowMs + DAY],
+  );
   const f = await engine.get('acme', failed.messageId);
   assert.deepEqual([f?.state, f?.attempts, f?.waMessageId, f?.lastErrorCode, f?.content], ['FAILED', 1, 'wamid.lost2', 131026, undefined]);
   assert.deepEqual(statuses(retried.messageId), ['ACCEPTED'], 'the retry is announced as an attempt');
@@ -489,42 +421,11 @@ test('the continuous loop delivers new work as it arrives and stops cleanly', as
   engine.start();
   try {
     for (let i = 0; i < 10; i++) await engine.intake(accepted({ to: `+49151000002${i}` }));
-    const deadline = Date.now() + 10_000;
-    while (simulator.sentMessages().length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => simulator.sentMessages().length >= 10, { what: 'ten sends' });
     assert.equal(simulator.sentMessages().length, 10);
   } finally {
     await engine.stop();
   }
-});
-
-test('each attempt is a span in the message trace, with its number, outcome and Meta error code', async () => {
-  spans.reset();
-  simulator.injectSendFailures({ count: 1, httpStatus: 500, code: 131000, message: 'Something went wrong' });
-  const traceId = '0af7651916cd43dd8448eb211c80319c';
-  const message = await engine.intake(accepted({ traceContext: `00-${traceId}-b7ad6b7169203331-01` }));
-  await engine.runOnce();
-  nowMs += 1000;
-  await engine.runOnce();
-  const attempts = spans
-    .getFinishedSpans()
-    .filter((span) => span.name === 'delivery attempt' && span.attributes['waygate.message_id'] === message.messageId);
-  assert.deepEqual(
-    attempts.map((span) => [
-      span.spanContext().traceId,
-      span.attributes['waygate.attempt'],
-      span.attributes['waygate.outcome'],
-      span.attributes['waygate.meta_error_code'],
-    ]),
-    [
-      [traceId, 1, 'retry', 131000],
-      [traceId, 2, 'sent', undefined],
-    ],
-  );
-  const calls = spans.getFinishedSpans().filter((span) => span.name === 'POST whatsapp /messages');
-  assert.ok(
-    calls.some((call) => call.parentSpanContext?.spanId === attempts[0].spanContext().spanId),
-    'the Cloud API call is a child of its attempt',
-  );
 });
 
 test('a call interrupted by a crash is not repeated while its webhook can still settle it; the webhook records the send', async () => {
@@ -582,22 +483,4 @@ test('a delivered webhook for a still-PENDING message (the answer was lost) sett
   const delivery = await engine.get('acme', message.messageId);
   assert.deepEqual([delivery?.state, delivery?.waMessageId, delivery?.content], ['DELIVERED', 'wamid.x', undefined]);
   assert.deepEqual(statuses(message.messageId), ['SENT']);
-});
-
-test('a call that got no answer may have reached Meta: it waits the reconciliation grace; a refused connection does not', async () => {
-  simulator.injectSendFailures({ count: 1, mode: 'timeout' });
-  const timedOut = makeEngine({}, true, { baseUrl: simulator.url, timeoutMs: 200 });
-  const message = await timedOut.intake(accepted());
-  await timedOut.runOnce();
-  assert.equal((await timedOut.get('acme', message.messageId))?.nextAttemptAt?.getTime(), nowMs + 120_000);
-
-  // A port nothing listens on: the connection is refused.
-  const refused = makeEngine({}, true, { baseUrl: `http://127.0.0.1:${await freePort()}`, timeoutMs: 200 });
-  const other = await refused.intake(accepted({ to: '+4915100000009' }));
-  await refused.runOnce();
-  assert.equal(
-    (await refused.get('acme', other.messageId))?.nextAttemptAt?.getTime(),
-    nowMs + 1000,
-    'refused: the request never left, plain backoff',
-  );
 });

@@ -1,4 +1,4 @@
-import { META_ERROR_CODES, classifyMetaError, type OutcomeClass } from '@waygate/domain';
+import { META_ERROR_CODES, MIN_RETRY_DELAY_MS, classifyMetaError, type OutcomeClass, type RetryReason } from '@waygate/domain';
 import type { CloudApiSendOutcome } from './whatsapp-client';
 
 /** Classifies one Cloud API call's outcome: HTTP-level rules first, then the error code. */
@@ -21,4 +21,22 @@ export function classifyOutcome(outcome: CloudApiSendOutcome): OutcomeClass {
 export function retryDelayMs(attempts: number, options: { baseMs: number; maxMs: number }, random: () => number = Math.random): number {
   const ceiling = Math.min(options.maxMs, options.baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 30));
   return Math.max(options.baseMs, Math.round(ceiling * random()));
+}
+
+/**
+ * When to try again after a retryable outcome: the backoff for `attempts`, at least the reason's minimum (131049: 24
+ * hours) and at least `earliestMs`, but never past the message's deadline (it expires then instead).
+ */
+export function retryAt(options: {
+  readonly nowMs: number;
+  readonly expiresAt: Date;
+  readonly attempts: number;
+  readonly reason: RetryReason;
+  readonly retry: { readonly baseMs: number; readonly maxMs: number };
+  readonly random: () => number;
+  readonly earliestMs?: number;
+}): Date {
+  const backoff = retryDelayMs(options.attempts, options.retry, options.random);
+  const at = Math.max(options.nowMs + Math.max(backoff, MIN_RETRY_DELAY_MS[options.reason] ?? 0), options.earliestMs ?? 0);
+  return new Date(Math.min(at, options.expiresAt.getTime()));
 }

@@ -5,9 +5,11 @@ import { MessageStatusChanged } from '@waygate/proto';
 import type { DeliveryEngine } from '../domain/delivery-engine';
 
 /**
- * Learns from receipt's webhook statuses: SENT/DELIVERED/READ for a message still PENDING (a call interrupted by a
- * crash, recognised through `biz_opaque_callback_data`) record the send instead of repeating it; DELIVERED/READ settle a delivery (its content is deleted, it can no longer
- * expire), FAILED either ends it or — for codes Meta says to retry, like 131049 — schedules another send.
+ * Learns from receipt's webhook statuses (the decision: domain/webhook-reconciliation.ts). SENT/DELIVERED/READ for a
+ * message still PENDING (a call interrupted by a crash, recognised through `biz_opaque_callback_data`) record the send
+ * instead of repeating it; DELIVERED/READ settle a delivery (its content is deleted, it can no longer expire); FAILED
+ * either ends it or — for codes Meta says to retry, like 131049 — schedules another send, or, once the message's
+ * validity has ended, expires it (announced by delivery-retry).
  */
 export function createWebhookStatusesHandler(engine: DeliveryEngine, logger: Logger) {
   return async (data: Uint8Array): Promise<HandlerOutcome> => {
