@@ -125,6 +125,49 @@ for (const backend of backends) {
         );
       }));
 
+    test('a lane whose first delivery waits hides no other lane, however many deliveries wait behind it', () =>
+      withStore(async (store) => {
+        await store.insertIfAbsent(pending({ messageId: 'a1', laneSeq: 1, nextAttemptAt: at(86_400_000) })); // 131049: a day
+        for (let i = 2; i <= 12; i++) await store.insertIfAbsent(pending({ messageId: `a${i}`, laneSeq: i, nextAttemptAt: at(0) }));
+        await store.insertIfAbsent(pending({ messageId: 'b1', laneSeq: 13, to: '+4915199999999', nextAttemptAt: at(5) }));
+        assert.deepEqual(
+          (await store.claimDue({ ...claimOptions, limit: 1 })).map((c) => c.delivery.messageId),
+          ['b1'],
+        );
+      }));
+
+    test("a lane's first delivery is claimed even when a later one of its lane is more overdue", () =>
+      withStore(async (store) => {
+        await store.insertIfAbsent(pending({ messageId: 'a1', laneSeq: 1, nextAttemptAt: at(5) }));
+        await store.insertIfAbsent(pending({ messageId: 'a2', laneSeq: 2, nextAttemptAt: at(0) }));
+        assert.deepEqual(
+          (await store.claimDue({ ...claimOptions, limit: 1 })).map((c) => c.delivery.messageId),
+          ['a1'],
+        );
+        assert.deepEqual(await store.claimDue(claimOptions), [], 'a2 waits while a1 is PENDING, leased or not');
+      }));
+
+    test('the outbox holds an event id once: the first recording stays', () =>
+      withStore(async (store) => {
+        await store.insertIfAbsent(pending());
+        const first = (await store.get('acme', 'msg_1'))!;
+        const update = { state: 'PENDING' as const, attempts: 1, nextAttemptAt: at(100), updatedAt: at(10) };
+        assert.equal(await store.update('acme', 'msg_1', first.version, update, event('msg_1:delivery:attempt:1', { attempt: 1 })), true);
+        const second = (await store.get('acme', 'msg_1'))!;
+        assert.equal(
+          await store.update('acme', 'msg_1', second.version, update, event('msg_1:delivery:attempt:1', { attempt: 1, errorCode: 2 })),
+          true,
+          'the state is written',
+        );
+        assert.equal((await store.get('acme', 'msg_1'))?.version, second.version + 1);
+        assert.equal(await store.update('acme', 'msg_1', second.version, update, event('msg_1:delivery:attempt:1')), false, 'stale');
+        const [announcement] = await store.claimAnnouncements({ now: at(0), limit: 10, leaseMs: 1000 });
+        assert.deepEqual(
+          announcement.events.map((e) => [e.eventId, e.errorCode]),
+          [['msg_1:delivery:attempt:1', undefined]],
+        );
+      }));
+
     test('claims skip excluded phone numbers (open circuits)', () =>
       withStore(async (store) => {
         await store.insertIfAbsent(pending({ messageId: 'x', phoneNumberId: '200' }));

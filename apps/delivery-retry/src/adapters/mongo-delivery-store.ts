@@ -48,6 +48,8 @@ interface LimiterDocument {
 
 const idOf = (tenantId: string, messageId: string) => `${tenantId}/${messageId}`;
 const LIMITER_WRITE_ATTEMPTS = 20;
+/** A claim stops looking after this many lanes in one call (the next call starts afresh). */
+const MAX_LANES_PER_CLAIM = 1000;
 
 function toStored(doc: DeliveryDocument): StoredDelivery {
   const delivery: Delivery = {
@@ -62,11 +64,11 @@ function toStored(doc: DeliveryDocument): StoredDelivery {
     expiresAt: new Date(doc.expiresAtMs),
     updatedAt: new Date(doc.updatedAtMs),
     ...(doc.content ? { content: doc.content } : {}),
-    ...(doc.waMessageId ? { waMessageId: doc.waMessageId } : {}),
+    ...(typeof doc.waMessageId === 'string' ? { waMessageId: doc.waMessageId } : {}),
     ...(typeof doc.lastErrorCode === 'number' ? { lastErrorCode: doc.lastErrorCode } : {}),
     ...(typeof doc.lastErrorTitle === 'string' ? { lastErrorTitle: doc.lastErrorTitle } : {}),
     ...(doc.nextAttemptAtMs !== null ? { nextAttemptAt: new Date(doc.nextAttemptAtMs) } : {}),
-    ...(doc.traceContext ? { traceContext: doc.traceContext } : {}),
+    ...(typeof doc.traceContext === 'string' ? { traceContext: doc.traceContext } : {}),
   };
   return {
     delivery,
@@ -154,34 +156,55 @@ export class MongoDeliveryStore implements DeliveryStore {
     excludePhoneNumberIds: readonly string[];
   }): Promise<StoredDelivery[]> {
     const now = options.now.getTime();
-    const filter: Filter<DeliveryDocument> = {
+    const due: Filter<DeliveryDocument> = {
       state: 'PENDING',
       nextAttemptAtMs: { $lte: now },
       leaseUntilMs: { $lte: now },
       ...(options.excludePhoneNumberIds.length > 0 ? { phoneNumberId: { $nin: [...options.excludePhoneNumberIds] } } : {}),
     };
-    // Some candidates are not first in their lane or get claimed by another replica; look at a few more than needed.
-    const candidates = await this.deliveries
-      .find(filter)
-      .sort({ nextAttemptAtMs: 1 })
-      .limit(options.limit * 4)
-      .toArray();
     const claimed: StoredDelivery[] = [];
-    for (const candidate of candidates) {
-      if (claimed.length >= options.limit) break;
-      const ahead = await this.deliveries.findOne(
-        { state: 'PENDING', phoneNumberId: candidate.phoneNumberId, to: candidate.to, laneSeq: { $lt: candidate.laneSeq } },
-        { projection: { _id: 1 } },
-      );
-      if (ahead) continue;
-      const doc = await this.deliveries.findOneAndUpdate(
-        { _id: candidate._id, version: candidate.version, state: 'PENDING', leaseUntilMs: { $lte: now } },
-        { $set: { leaseOwner: options.owner, leaseUntilMs: now + options.leaseMs }, $inc: { version: 1 } },
-        { returnDocument: 'after' },
-      );
-      if (doc) claimed.push(toStored(doc));
+    // Every due delivery reveals a lane with work; only the lane's first PENDING delivery may go. Each lane is looked
+    // at once and left out of the next pages, so a lane whose head waits (many deliveries behind a 131049, say) costs
+    // one look, and hides no other lane.
+    const seen = new Set<string>();
+    const seenLanes: Filter<DeliveryDocument>[] = [];
+    while (claimed.length < options.limit && seen.size < MAX_LANES_PER_CLAIM) {
+      const page = await this.deliveries
+        .find(seenLanes.length > 0 ? { ...due, $nor: seenLanes } : due, { projection: { phoneNumberId: 1, to: 1 } })
+        .sort({ nextAttemptAtMs: 1 })
+        .limit((options.limit - claimed.length) * 4)
+        .toArray();
+      if (page.length === 0) break;
+      for (const { phoneNumberId, to } of page) {
+        const lane = `${phoneNumberId}\u0000${to}`;
+        if (claimed.length >= options.limit || seen.has(lane)) continue;
+        seen.add(lane);
+        seenLanes.push({ phoneNumberId, to });
+        const head = await this.claimLaneHead(phoneNumberId, to, now, options);
+        if (head) claimed.push(head);
+      }
     }
     return claimed;
+  }
+
+  /** Leases the lane's first PENDING delivery if it is due and nobody holds it. */
+  private async claimLaneHead(
+    phoneNumberId: string,
+    to: string,
+    now: number,
+    options: { owner: string; leaseMs: number },
+  ): Promise<StoredDelivery | undefined> {
+    const head = await this.deliveries.findOne(
+      { state: 'PENDING', phoneNumberId, to },
+      { sort: { laneSeq: 1 }, projection: { _id: 1, version: 1 } },
+    );
+    if (!head) return undefined;
+    const doc = await this.deliveries.findOneAndUpdate(
+      { _id: head._id, version: head.version, state: 'PENDING', nextAttemptAtMs: { $lte: now }, leaseUntilMs: { $lte: now } },
+      { $set: { leaseOwner: options.owner, leaseUntilMs: now + options.leaseMs }, $inc: { version: 1 } },
+      { returnDocument: 'after' },
+    );
+    return doc ? toStored(doc) : undefined;
   }
 
   async update(
@@ -203,13 +226,18 @@ export class MongoDeliveryStore implements DeliveryStore {
       callStartedAtMs: null,
       ...(update.waMessageId !== undefined ? { waMessageId: update.waMessageId } : {}),
       ...(CONTENT_FREE_STATES.has(update.state) ? { content: null } : {}),
-      ...(event ? { hasOutbox: true } : {}),
     };
-    const result = await this.deliveries.updateOne(
-      { _id: idOf(tenantId, messageId), version: expectedVersion },
-      { $set: set, $inc: { version: 1 }, ...(event ? { $push: { outbox: toStoredEvent(event) } } : {}) },
-    );
-    return result.modifiedCount === 1;
+    const filter = { _id: idOf(tenantId, messageId), version: expectedVersion };
+    if (event) {
+      // One entry per event id, the first: push it only if the outbox does not hold its id already.
+      const pushed = await this.deliveries.updateOne(
+        { ...filter, 'outbox.eventId': { $ne: event.eventId } },
+        { $set: { ...set, hasOutbox: true }, $inc: { version: 1 }, $push: { outbox: toStoredEvent(event) } },
+      );
+      if (pushed.matchedCount === 1) return true;
+    }
+    const result = await this.deliveries.updateOne(filter, { $set: set, $inc: { version: 1 } });
+    return result.matchedCount === 1;
   }
 
   async markCallStarted(tenantId: string, messageId: string, expectedVersion: number, at: Date): Promise<boolean> {

@@ -122,7 +122,9 @@ function parseOutbox(json: string | null): StoredDeliveryEvent[] {
 
 function appendOutbox(json: string | null, event: DeliveryEvent | undefined): string | null {
   if (!event) return json;
-  const outbox = parseOutbox(json).filter((stored) => stored.eventId !== event.eventId);
+  const outbox = parseOutbox(json);
+  // One entry per event id, the first: the same id is the same fact (DeliveryStore.update).
+  if (outbox.some((stored) => stored.eventId === event.eventId)) return json;
   return JSON.stringify([...outbox, toStoredEvent(event)]);
 }
 

@@ -43,7 +43,8 @@ export interface DeliveryStore {
   /**
    * Leases up to `limit` deliveries that are due now: PENDING, next attempt due, not leased by anyone, phone number
    * not in `excludePhoneNumberIds`, and first in their lane (no PENDING delivery from the same number to the same
-   * recipient with a smaller laneSeq). Most overdue first. Each claim bumps the version.
+   * recipient with a smaller laneSeq). Most overdue first. Each claim bumps the version. A lane whose first delivery
+   * is not due hides no other lane, however many deliveries wait behind it.
    */
   claimDue(options: {
     now: Date;
@@ -55,8 +56,8 @@ export interface DeliveryStore {
 
   /**
    * Applies `update` (and records `event` in the outbox) if the delivery is still at `expectedVersion`; clears any
-   * lease. Content is deleted with it when the new state needs none. False, and nothing written, if the version
-   * moved on.
+   * lease. Content is deleted with it when the new state needs none. An event whose id the outbox already holds is
+   * not recorded again (the first one stays). False, and nothing written, if the version moved on.
    */
   update(tenantId: string, messageId: string, expectedVersion: number, update: DeliveryUpdate, event?: DeliveryEvent): Promise<boolean>;
 

@@ -121,6 +121,22 @@ for (const backend of backends) {
         assert.equal(stored?.timeline[2].errorCode, 131026);
       }));
 
+    test('an entry whose event id the timeline already has is refused: false, nothing changes', () =>
+      withStore(async (store) => {
+        await store.insertIfAbsent(message());
+        const entry = {
+          eventId: 'msg_1:accepted',
+          status: 'SENT' as const,
+          occurredAt: new Date(1_700_000_001_000),
+          source: 'delivery' as const,
+        };
+        assert.equal(
+          await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 1, status: 'SENT', entry }),
+          false,
+        );
+        assert.deepEqual(await store.get('acme', 'msg_1'), message());
+      }));
+
     test('timeline entries keep the delivery attempt and when the next one is due', () =>
       withStore(async (store) => {
         await store.insertIfAbsent(message());

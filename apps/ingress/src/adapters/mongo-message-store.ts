@@ -137,7 +137,13 @@ export class MongoMessageStore implements MessageStore {
       ...(isTerminalStatus(change.status) ? { $unset: { content: '' as const } } : {}),
     };
     const result = await this.messages.updateOne(
-      { _id: `${change.tenantId}/${change.messageId}`, tenantId: change.tenantId, version: change.expectedVersion },
+      {
+        _id: `${change.tenantId}/${change.messageId}`,
+        tenantId: change.tenantId,
+        version: change.expectedVersion,
+        // One timeline entry per event id, as SQLite's key holds it.
+        'timeline.eventId': { $ne: change.entry.eventId },
+      },
       update,
     );
     return result.modifiedCount === 1;

@@ -185,6 +185,10 @@ export class SqliteMessageStore implements MessageStore {
 
   async recordStatusChange(change: StatusChangeRecord): Promise<boolean> {
     const record = this.db.transaction(() => {
+      const known = this.db
+        .prepare('SELECT 1 FROM message_timeline WHERE tenant_id = ? AND message_id = ? AND event_id = ?')
+        .get(change.tenantId, change.messageId, change.entry.eventId);
+      if (known) return false;
       const updated = this.db
         .prepare(
           `UPDATE messages SET status = ?, wa_message_id = COALESCE(?, wa_message_id), version = version + 1,

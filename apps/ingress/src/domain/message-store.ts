@@ -22,7 +22,7 @@ export interface MessageStore {
   get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined>;
   /**
    * Appends the timeline entry and sets status (and waMessageId when given; undefined keeps it); false (and no
-   * change) if the version moved on meanwhile. When the new status is terminal (FAILED, EXPIRED, CANCELED) the
+   * change) if the version moved on meanwhile, or if the timeline already has an entry with the entry's event id. When the new status is terminal (FAILED, EXPIRED, CANCELED) the
    * message's content (every content field, whatever its kind) is deleted in the same write; its metadata
    * (ids, recipient, timestamps, status, timeline, errors) and idempotency key and request hash stay.
    */

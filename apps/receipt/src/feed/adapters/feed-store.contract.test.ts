@@ -351,6 +351,80 @@ for (const backend of backends) {
         assert.equal((await store.getDelivery('acme', 'hook', 'new'))?.state, 'pending');
       }));
 
+    test('every transition but a claim ends the lease: a claim sets it, an outcome, a park or a replay clears it', () =>
+      withStore(async (store) => {
+        await store.initEndpoint('acme', 'hook');
+        const keys = ['k1', 'k2', 'k3', 'k4'];
+        await store.enqueueDeliveries(
+          'acme',
+          'hook',
+          keys.map((key, i) => draft(`e${i + 1}`, i + 1, key)),
+          4,
+        );
+        const claimed = await store.claimDeliveries('acme', 'hook', lease('L', 0));
+        assert.deepEqual(
+          claimed.map((d) => d.leaseUntil),
+          keys.map(() => at(30)),
+        );
+        assert.deepEqual((await store.getDelivery('acme', 'hook', 'e1'))?.leaseUntil, at(30));
+        await store.completeDelivery('acme', 'hook', 'e1', 'L', { kind: 'delivered', at: at(1) });
+        await store.completeDelivery('acme', 'hook', 'e2', 'L', { kind: 'retry', at: at(1), error: 'HTTP 500', nextAttemptAt: at(2) });
+        await store.completeDelivery('acme', 'hook', 'e3', 'L', { kind: 'dead', at: at(1), error: 'HTTP 410' });
+        // e4's claimer died: once its lease ran out it is parked, and the stale lease goes with it.
+        assert.equal(await store.parkExpired('acme', 'hook', { queuedBefore: at(1), at: at(31), error: 'retry period over' }), 2);
+        const parked = await store.getDelivery('acme', 'hook', 'e4');
+        assert.deepEqual([parked?.state, parked?.lastError, parked?.attempts], ['dead', 'retry period over', 0]);
+        for (const eventId of ['e1', 'e2', 'e3', 'e4']) {
+          assert.equal((await store.getDelivery('acme', 'hook', eventId))?.leaseUntil, undefined, `${eventId} holds no lease`);
+        }
+        assert.equal(await store.completeDelivery('acme', 'hook', 'e4', 'L', { kind: 'delivered', at: at(32) }), false, 'parked: done');
+        assert.equal(await store.replayDeadLetters('acme', 'hook', 'all', at(40)), 3);
+        const replayed = await store.getDelivery('acme', 'hook', 'e4');
+        assert.deepEqual([replayed?.state, replayed?.leaseUntil, replayed?.lastError], ['pending', undefined, 'retry period over']);
+        assert.equal(
+          await store.completeDelivery('acme', 'hook', 'e4', 'L', { kind: 'delivered', at: at(41) }),
+          false,
+          'the old claimer cannot complete a replayed delivery',
+        );
+      }));
+
+    test("a message whose earliest delivery is not due hides no other message's deliveries, however many wait behind it", () =>
+      withStore(async (store) => {
+        await store.initEndpoint('acme', 'hook');
+        const blocked = Array.from({ length: 30 }, (_, i) => draft(`a${i + 1}`, i + 1, 'message:a'));
+        await store.enqueueDeliveries('acme', 'hook', [...blocked, draft('b1', 31, 'message:b')], 31);
+        // a1 is claimed and fails: due again only at 100. a2…a30 are due, but wait for it.
+        await store.claimDeliveries('acme', 'hook', { ...lease('L', 0), limit: 1 });
+        await store.completeDelivery('acme', 'hook', 'a1', 'L', { kind: 'retry', at: at(1), error: 'HTTP 503', nextAttemptAt: at(100) });
+        assert.deepEqual(
+          (await store.claimDeliveries('acme', 'hook', { ...lease('M', 2), limit: 1 })).map((d) => d.eventId),
+          ['b1'],
+        );
+      }));
+
+    test('applyToMessage stores exactly the decided state: what it leaves out is cleared, an empty value kept', () =>
+      withStore(async (store) => {
+        const states: unknown[] = [];
+        const storeState = (state: { status: 'SENT'; failureSurfaced: boolean; waMessageId?: string; recipient?: string }) =>
+          store.applyToMessage('acme', 'm1', at(1), (current) => {
+            states.push(current);
+            return { state, events: [] };
+          });
+        await storeState({ status: 'SENT', failureSurfaced: false, waMessageId: 'wamid.1', recipient: '+4915112345678' });
+        await storeState({ status: 'SENT', failureSurfaced: true });
+        await storeState({ status: 'SENT', failureSurfaced: false, waMessageId: '' });
+        await store.applyToMessage('acme', 'm1', at(1), (current) => {
+          states.push(current);
+          return undefined;
+        });
+        assert.deepEqual(states, [
+          undefined,
+          { status: 'SENT', failureSurfaced: false, waMessageId: 'wamid.1', recipient: '+4915112345678' },
+          { status: 'SENT', failureSurfaced: true },
+          { status: 'SENT', failureSurfaced: false, waMessageId: '' },
+        ]);
+      }));
+
     test('breaker: failures count up and open it at the threshold, one probe after the cooldown, success closes it', () =>
       withStore(async (store) => {
         await store.initEndpoint('acme', 'hook');

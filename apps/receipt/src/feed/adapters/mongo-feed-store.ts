@@ -1,16 +1,22 @@
-import { MongoBulkWriteError, type Collection, type Filter } from 'mongodb';
-import type { MessageStatus } from '@waygate/domain';
+import { MongoBulkWriteError, type Collection, type Document, type Filter } from 'mongodb';
 import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
 import type { MessageFeedState } from '../domain/feed-rules';
-import type {
-  CallbackDelivery,
-  CallbackDeliveryDraft,
-  CallbackDeliveryState,
-  DeliveryOutcome,
-  EndpointState,
-  EventQuery,
-  MessageDecision,
-  TenantFeedStore,
+import {
+  claimChange,
+  completionChange,
+  fromStoredFeedState,
+  parkChange,
+  replayChange,
+  toStoredFeedState,
+  type CallbackDelivery,
+  type CallbackDeliveryChange,
+  type CallbackDeliveryDraft,
+  type CallbackDeliveryState,
+  type DeliveryOutcome,
+  type EndpointState,
+  type EventQuery,
+  type MessageDecision,
+  type TenantFeedStore,
 } from '../domain/feed-store';
 import {
   customerOf,
@@ -44,8 +50,9 @@ interface MessageDocument {
   tenantId: string;
   messageId: string;
   status: string;
-  waMessageId?: string;
-  recipient?: string;
+  /** null (or absent, in documents written before) when unknown. */
+  waMessageId?: string | null;
+  recipient?: string | null;
   failureSurfaced: boolean;
   /** Compare-and-set token: a decision is stored only on the version it was made from. */
   version: number;
@@ -77,9 +84,9 @@ interface DeliveryDocument {
   nextAttemptAt: Date;
   leaseToken: string | null;
   leaseUntil: Date | null;
-  lastError?: string;
-  deliveredAt?: Date;
-  deadAt?: Date;
+  lastError?: string | null;
+  deliveredAt?: Date | null;
+  deadAt?: Date | null;
 }
 
 function toPendingDocument(event: NewTenantEvent): PendingEventDocument {
@@ -113,7 +120,33 @@ function toDelivery(doc: DeliveryDocument): CallbackDelivery {
     ...(doc.lastError !== undefined && doc.lastError !== null ? { lastError: doc.lastError } : {}),
     ...(doc.deliveredAt ? { deliveredAt: doc.deliveredAt } : {}),
     ...(doc.deadAt ? { deadAt: doc.deadAt } : {}),
+    ...(doc.leaseUntil ? { leaseUntil: doc.leaseUntil } : {}),
   };
+}
+
+/**
+ * The update (an aggregation pipeline, so that "keep the last error if set" is one atomic write) that carries out a
+ * callback delivery change (feed-store.ts). Values are `$literal`, so no string is ever read as a field path.
+ */
+function changeUpdate(change: CallbackDeliveryChange): Document[] {
+  const literal = (value: unknown) => ({ $literal: value });
+  const set: Record<string, unknown> = {
+    leaseToken: literal(change.lease?.token ?? null),
+    leaseUntil: literal(change.lease?.until ?? null),
+  };
+  if (change.state !== undefined) set.state = literal(change.state);
+  if (change.attempts === 'increment') set.attempts = { $add: [{ $ifNull: ['$attempts', 0] }, 1] };
+  else if (change.attempts !== undefined) set.attempts = literal(change.attempts);
+  if (change.queuedAt !== undefined) set.queuedAt = literal(change.queuedAt);
+  if (change.nextAttemptAt !== undefined) set.nextAttemptAt = literal(change.nextAttemptAt);
+  if (change.deliveredAt !== undefined) set.deliveredAt = literal(change.deliveredAt);
+  if (change.deadAt !== undefined) set.deadAt = literal(change.deadAt);
+  if (change.lastError !== null && typeof change.lastError === 'object') {
+    set.lastError = { $ifNull: ['$lastError', literal(change.lastError.keepOr)] };
+  } else if (change.lastError !== undefined) {
+    set.lastError = literal(change.lastError);
+  }
+  return [{ $set: set }];
 }
 
 function toEndpoint(doc: EndpointDocument): EndpointState {
@@ -125,6 +158,12 @@ const leaseFree = (now: Date): Filter<DeliveryDocument> => ({ $or: [{ leaseUntil
 
 /** An event appended concurrently by another writer settles within this many conflicts; more means a bug. */
 const MAX_CONFLICTS = 1000;
+
+/**
+ * A claim skips messages whose earliest pending delivery is not due (their later deliveries wait for it); it stops
+ * looking after this many such messages in one call (the next call goes on from the start).
+ */
+const MAX_BLOCKED_KEYS_PER_CLAIM = 1000;
 
 /**
  * The production TenantFeedStore. MongoDB gives no multi-document atomicity without transactions, so:
@@ -186,26 +225,10 @@ export class MongoFeedStore implements TenantFeedStore {
         appended.push(...(await this.flushPending(_id, tenantId, doc.pending)));
         continue;
       }
-      const decision = decide(
-        doc
-          ? {
-              status: doc.status as MessageStatus,
-              failureSurfaced: doc.failureSurfaced,
-              ...(doc.waMessageId ? { waMessageId: doc.waMessageId } : {}),
-              ...(doc.recipient ? { recipient: doc.recipient } : {}),
-            }
-          : undefined,
-      );
+      const decision = decide(doc ? fromStoredFeedState(doc) : undefined);
       if (!decision) return appended;
       const pending = decision.events.map(toPendingDocument);
-      const fields = {
-        status: decision.state.status,
-        failureSurfaced: decision.state.failureSurfaced,
-        ...(decision.state.waMessageId ? { waMessageId: decision.state.waMessageId } : {}),
-        ...(decision.state.recipient ? { recipient: decision.state.recipient } : {}),
-        pending,
-        updatedAt: at,
-      };
+      const fields = { ...toStoredFeedState(decision.state), pending, updatedAt: at };
       if (doc) {
         const result = await this.messages.updateOne({ _id, version: doc.version }, { $set: fields, $inc: { version: 1 } });
         if (result.matchedCount === 0) continue; // Someone decided first: decide again on their state.
@@ -243,8 +266,8 @@ export class MongoFeedStore implements TenantFeedStore {
       _id,
       tenantId: event.tenantId,
       ...toPendingDocument(event),
-      ...(messageIdOf(event) ? { messageId: messageIdOf(event) } : {}),
-      ...(customerOf(event) ? { customer: customerOf(event) } : {}),
+      ...(messageIdOf(event) !== undefined ? { messageId: messageIdOf(event) } : {}),
+      ...(customerOf(event) !== undefined ? { customer: customerOf(event) } : {}),
     };
     let sequence = (await this.lastSequence(event.tenantId)) + 1;
     for (let conflicts = 0; conflicts < MAX_CONFLICTS; conflicts++) {
@@ -362,31 +385,42 @@ export class MongoFeedStore implements TenantFeedStore {
     options: { now: Date; limit: number; leaseToken: string; leaseUntil: Date },
   ): Promise<CallbackDelivery[]> {
     const due: Filter<DeliveryDocument> = { state: 'pending', nextAttemptAt: { $lte: options.now }, ...leaseFree(options.now) };
-    const candidates = await this.deliveries
-      .find({ tenantId, endpointId, ...due })
-      .sort({ sequence: 1 })
-      .limit(options.limit * 4 + 10)
-      .toArray();
-    if (candidates.length === 0) return [];
-    // Only the earliest pending delivery of a message may go out; the later ones wait for it.
-    const heads = await this.deliveries
-      .aggregate<{ _id: string; sequence: number }>([
-        { $match: { tenantId, endpointId, state: 'pending', messageKey: { $in: [...new Set(candidates.map((c) => c.messageKey))] } } },
-        { $group: { _id: '$messageKey', sequence: { $min: '$sequence' } } },
-      ])
-      .toArray();
-    const headOf = new Map(heads.map((head) => [head._id, head.sequence]));
+    const pageSize = options.limit * 4 + 10;
     const claimed: CallbackDelivery[] = [];
-    for (const candidate of candidates) {
-      if (claimed.length >= options.limit) break;
-      if (headOf.get(candidate.messageKey) !== candidate.sequence) continue;
-      // The conditional update is the lease: of several replicas claiming at once, one matches.
-      const won = await this.deliveries.findOneAndUpdate(
-        { _id: candidate._id, ...due },
-        { $set: { leaseToken: options.leaseToken, leaseUntil: options.leaseUntil } },
-        { returnDocument: 'after' },
-      );
-      if (won) claimed.push(toDelivery(won));
+    // Message keys already looked at: only a message's earliest pending delivery may go out, and candidates come in
+    // sequence order, so a key's later candidates are never its head. Skipping them in the next pages means a
+    // message with many deliveries waiting behind one that is not due hides no other message's deliveries.
+    const seenKeys = new Set<string>();
+    let afterSequence = 0;
+    while (claimed.length < options.limit && seenKeys.size <= MAX_BLOCKED_KEYS_PER_CLAIM) {
+      const page = await this.deliveries
+        .find({ tenantId, endpointId, ...due, sequence: { $gt: afterSequence }, messageKey: { $nin: [...seenKeys] } })
+        .sort({ sequence: 1 })
+        .limit(pageSize)
+        .toArray();
+      if (page.length === 0) break;
+      const heads = await this.deliveries
+        .aggregate<{ _id: string; sequence: number }>([
+          { $match: { tenantId, endpointId, state: 'pending', messageKey: { $in: [...new Set(page.map((c) => c.messageKey))] } } },
+          { $group: { _id: '$messageKey', sequence: { $min: '$sequence' } } },
+        ])
+        .toArray();
+      const headOf = new Map(heads.map((head) => [head._id, head.sequence]));
+      for (const candidate of page) {
+        if (claimed.length >= options.limit) break;
+        if (seenKeys.has(candidate.messageKey)) continue;
+        seenKeys.add(candidate.messageKey);
+        if (headOf.get(candidate.messageKey) !== candidate.sequence) continue;
+        // The conditional update is the lease: of several replicas claiming at once, one matches.
+        const won = await this.deliveries.findOneAndUpdate(
+          { _id: candidate._id, ...due },
+          changeUpdate(claimChange(options.leaseToken, options.leaseUntil)),
+          { returnDocument: 'after' },
+        );
+        if (won) claimed.push(toDelivery(won));
+      }
+      if (page.length < pageSize) break;
+      afterSequence = page[page.length - 1].sequence;
     }
     return claimed;
   }
@@ -398,21 +432,11 @@ export class MongoFeedStore implements TenantFeedStore {
     leaseToken: string,
     outcome: DeliveryOutcome,
   ): Promise<boolean> {
-    const set =
-      outcome.kind === 'delivered'
-        ? { state: 'delivered' as const, deliveredAt: outcome.at }
-        : outcome.kind === 'retry'
-          ? { nextAttemptAt: outcome.nextAttemptAt, lastError: outcome.error }
-          : { state: 'dead' as const, deadAt: outcome.at, lastError: outcome.error };
     const result = await this.deliveries.updateOne(
       { _id: `${tenantId}/${endpointId}/${eventId}`, leaseToken, state: 'pending' },
-      {
-        $set: { ...set, leaseToken: null, leaseUntil: null },
-        $inc: { attempts: 1 },
-        ...(outcome.kind === 'delivered' ? { $unset: { lastError: '' } } : {}),
-      },
+      changeUpdate(completionChange(outcome)),
     );
-    return result.modifiedCount === 1;
+    return result.matchedCount === 1;
   }
 
   async nextAttemptAt(tenantId: string, endpointId: string): Promise<Date | undefined> {
@@ -431,19 +455,9 @@ export class MongoFeedStore implements TenantFeedStore {
   async parkExpired(tenantId: string, endpointId: string, options: { queuedBefore: Date; at: Date; error: string }): Promise<number> {
     const result = await this.deliveries.updateMany(
       { tenantId, endpointId, state: 'pending', queuedAt: { $lt: options.queuedBefore }, ...leaseFree(options.at) },
-      [
-        {
-          $set: {
-            state: 'dead',
-            deadAt: options.at,
-            lastError: { $ifNull: ['$lastError', { $literal: options.error }] },
-            leaseToken: null,
-            leaseUntil: null,
-          },
-        },
-      ],
+      changeUpdate(parkChange(options.at, options.error)),
     );
-    return result.modifiedCount;
+    return result.matchedCount;
   }
 
   async getDelivery(tenantId: string, endpointId: string, eventId: string): Promise<CallbackDelivery | undefined> {
@@ -478,7 +492,8 @@ export class MongoFeedStore implements TenantFeedStore {
       { _id: `${tenantId}/${endpointId}`, openUntil: { $ne: null, $lte: options.now } },
       { $set: { openUntil: options.until } },
     );
-    return result.modifiedCount === 1;
+    // Matched, not modified, as SQLite counts it: a probe whose `until` equals the old `openUntil` is taken too.
+    return result.matchedCount === 1;
   }
 
   async listDeadLetters(
@@ -500,12 +515,9 @@ export class MongoFeedStore implements TenantFeedStore {
   async replayDeadLetters(tenantId: string, endpointId: string, eventIds: readonly string[] | 'all', now: Date): Promise<number> {
     const result = await this.deliveries.updateMany(
       { tenantId, endpointId, state: 'dead', ...(eventIds === 'all' ? {} : { eventId: { $in: [...eventIds] } }) },
-      {
-        $set: { state: 'pending', attempts: 0, queuedAt: now, nextAttemptAt: now, leaseToken: null, leaseUntil: null },
-        $unset: { deadAt: '' },
-      },
+      changeUpdate(replayChange(now)),
     );
-    return result.modifiedCount;
+    return result.matchedCount;
   }
 
   async close(): Promise<void> {

@@ -1,15 +1,21 @@
-import type { MessageStatus } from '@waygate/domain';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import type { MessageFeedState } from '../domain/feed-rules';
-import type {
-  CallbackDelivery,
-  CallbackDeliveryDraft,
-  CallbackDeliveryState,
-  DeliveryOutcome,
-  EndpointState,
-  EventQuery,
-  MessageDecision,
-  TenantFeedStore,
+import {
+  claimChange,
+  completionChange,
+  fromStoredFeedState,
+  parkChange,
+  replayChange,
+  toStoredFeedState,
+  type CallbackDelivery,
+  type CallbackDeliveryChange,
+  type CallbackDeliveryDraft,
+  type CallbackDeliveryState,
+  type DeliveryOutcome,
+  type EndpointState,
+  type EventQuery,
+  type MessageDecision,
+  type TenantFeedStore,
 } from '../domain/feed-store';
 import {
   customerOf,
@@ -105,6 +111,7 @@ interface DeliveryRow {
   attempts: number;
   queued_at_ms: number;
   next_attempt_at_ms: number;
+  lease_until_ms: number | null;
   last_error: string | null;
   delivered_at_ms: number | null;
   dead_at_ms: number | null;
@@ -156,7 +163,34 @@ function toDelivery(row: DeliveryRow): CallbackDelivery {
     ...(row.last_error !== null ? { lastError: row.last_error } : {}),
     ...(row.delivered_at_ms !== null ? { deliveredAt: new Date(row.delivered_at_ms) } : {}),
     ...(row.dead_at_ms !== null ? { deadAt: new Date(row.dead_at_ms) } : {}),
+    ...(row.lease_until_ms !== null ? { leaseUntil: new Date(row.lease_until_ms) } : {}),
   };
+}
+
+/** The `SET` list (and its parameters) that carries out a callback delivery change (feed-store.ts). */
+function setClause(change: CallbackDeliveryChange): { sql: string; params: (string | number | null)[] } {
+  const parts: string[] = [];
+  const params: (string | number | null)[] = [];
+  const set = (column: string, value: string | number | null) => {
+    parts.push(`${column} = ?`);
+    params.push(value);
+  };
+  if (change.state !== undefined) set('state', change.state);
+  if (change.attempts === 'increment') parts.push('attempts = attempts + 1');
+  else if (change.attempts !== undefined) set('attempts', change.attempts);
+  if (change.queuedAt !== undefined) set('queued_at_ms', change.queuedAt.getTime());
+  if (change.nextAttemptAt !== undefined) set('next_attempt_at_ms', change.nextAttemptAt.getTime());
+  if (change.deliveredAt !== undefined) set('delivered_at_ms', change.deliveredAt?.getTime() ?? null);
+  if (change.deadAt !== undefined) set('dead_at_ms', change.deadAt?.getTime() ?? null);
+  if (change.lastError !== null && typeof change.lastError === 'object') {
+    parts.push('last_error = COALESCE(last_error, ?)');
+    params.push(change.lastError.keepOr);
+  } else if (change.lastError !== undefined) {
+    set('last_error', change.lastError);
+  }
+  set('lease_token', change.lease?.token ?? null);
+  set('lease_until_ms', change.lease?.until.getTime() ?? null);
+  return { sql: parts.join(', '), params };
 }
 
 function toEndpoint(row: EndpointRow): EndpointState {
@@ -219,15 +253,17 @@ export class SqliteFeedStore implements TenantFeedStore {
         .prepare('SELECT status, wa_message_id, recipient, failure_surfaced FROM feed_messages WHERE tenant_id = ? AND message_id = ?')
         .get(tenantId, messageId) as
         { status: string; wa_message_id: string | null; recipient: string | null; failure_surfaced: number } | undefined;
-      const state: MessageFeedState | undefined = row && {
-        status: row.status as MessageStatus,
-        failureSurfaced: row.failure_surfaced === 1,
-        ...(row.wa_message_id !== null ? { waMessageId: row.wa_message_id } : {}),
-        ...(row.recipient !== null ? { recipient: row.recipient } : {}),
-      };
+      const state: MessageFeedState | undefined =
+        row &&
+        fromStoredFeedState({
+          status: row.status,
+          waMessageId: row.wa_message_id,
+          recipient: row.recipient,
+          failureSurfaced: row.failure_surfaced === 1,
+        });
       const decision = decide(state);
       if (!decision) return [];
-      const next = decision.state;
+      const next = toStoredFeedState(decision.state);
       this.db
         .prepare(
           `INSERT INTO feed_messages (tenant_id, message_id, status, wa_message_id, recipient, failure_surfaced, updated_at_ms)
@@ -235,15 +271,7 @@ export class SqliteFeedStore implements TenantFeedStore {
            ON CONFLICT (tenant_id, message_id) DO UPDATE SET status = excluded.status, wa_message_id = excluded.wa_message_id,
              recipient = excluded.recipient, failure_surfaced = excluded.failure_surfaced, updated_at_ms = excluded.updated_at_ms`,
         )
-        .run(
-          tenantId,
-          messageId,
-          next.status,
-          next.waMessageId ?? null,
-          next.recipient ?? null,
-          next.failureSurfaced ? 1 : 0,
-          at.getTime(),
-        );
+        .run(tenantId, messageId, next.status, next.waMessageId, next.recipient, next.failureSurfaced ? 1 : 0, at.getTime());
       return decision.events.flatMap((event) => this.appendInTransaction(event) ?? []);
     });
     return apply.immediate();
@@ -380,11 +408,12 @@ export class SqliteFeedStore implements TenantFeedStore {
              LIMIT ?`,
           )
           .all(tenantId, endpointId, now, now, options.limit) as DeliveryRow[];
+        const { sql, params } = setClause(claimChange(options.leaseToken, options.leaseUntil));
         const lease = this.db.prepare(
-          'UPDATE feed_callback_deliveries SET lease_token = ?, lease_until_ms = ? WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ?',
+          `UPDATE feed_callback_deliveries SET ${sql} WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ?`,
         );
-        for (const row of rows) lease.run(options.leaseToken, options.leaseUntil.getTime(), tenantId, endpointId, row.event_id);
-        return rows.map(toDelivery);
+        for (const row of rows) lease.run(...params, tenantId, endpointId, row.event_id);
+        return rows.map((row) => toDelivery({ ...row, lease_until_ms: options.leaseUntil.getTime() }));
       })
       .immediate();
   }
@@ -396,31 +425,15 @@ export class SqliteFeedStore implements TenantFeedStore {
     leaseToken: string,
     outcome: DeliveryOutcome,
   ): Promise<boolean> {
-    const at = outcome.at.getTime();
-    const where = `WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ? AND lease_token = ? AND state = 'pending'`;
-    const key = [tenantId, endpointId, eventId, leaseToken];
-    const statement =
-      outcome.kind === 'delivered'
-        ? this.db
-            .prepare(
-              `UPDATE feed_callback_deliveries SET state = 'delivered', delivered_at_ms = ?, attempts = attempts + 1, last_error = NULL,
-                 lease_token = NULL, lease_until_ms = NULL ${where}`,
-            )
-            .bind(at, ...key)
-        : outcome.kind === 'retry'
-          ? this.db
-              .prepare(
-                `UPDATE feed_callback_deliveries SET next_attempt_at_ms = ?, attempts = attempts + 1, last_error = ?,
-                   lease_token = NULL, lease_until_ms = NULL ${where}`,
-              )
-              .bind(outcome.nextAttemptAt.getTime(), outcome.error, ...key)
-          : this.db
-              .prepare(
-                `UPDATE feed_callback_deliveries SET state = 'dead', dead_at_ms = ?, attempts = attempts + 1, last_error = ?,
-                   lease_token = NULL, lease_until_ms = NULL ${where}`,
-              )
-              .bind(at, outcome.error, ...key);
-    return statement.run().changes === 1;
+    const { sql, params } = setClause(completionChange(outcome));
+    return (
+      this.db
+        .prepare(
+          `UPDATE feed_callback_deliveries SET ${sql}
+           WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ? AND lease_token = ? AND state = 'pending'`,
+        )
+        .run(...params, tenantId, endpointId, eventId, leaseToken).changes === 1
+    );
   }
 
   async nextAttemptAt(tenantId: string, endpointId: string): Promise<Date | undefined> {
@@ -439,13 +452,14 @@ export class SqliteFeedStore implements TenantFeedStore {
   }
 
   async parkExpired(tenantId: string, endpointId: string, options: { queuedBefore: Date; at: Date; error: string }): Promise<number> {
+    const { sql, params } = setClause(parkChange(options.at, options.error));
     return this.db
       .prepare(
-        `UPDATE feed_callback_deliveries SET state = 'dead', dead_at_ms = ?, last_error = COALESCE(last_error, ?)
+        `UPDATE feed_callback_deliveries SET ${sql}
          WHERE tenant_id = ? AND endpoint_id = ? AND state = 'pending' AND queued_at_ms < ?
            AND (lease_until_ms IS NULL OR lease_until_ms <= ?)`,
       )
-      .run(options.at.getTime(), options.error, tenantId, endpointId, options.queuedBefore.getTime(), options.at.getTime()).changes;
+      .run(...params, tenantId, endpointId, options.queuedBefore.getTime(), options.at.getTime()).changes;
   }
 
   async getDelivery(tenantId: string, endpointId: string, eventId: string): Promise<CallbackDelivery | undefined> {
@@ -511,19 +525,17 @@ export class SqliteFeedStore implements TenantFeedStore {
   }
 
   async replayDeadLetters(tenantId: string, endpointId: string, eventIds: readonly string[] | 'all', now: Date): Promise<number> {
-    const set = `UPDATE feed_callback_deliveries SET state = 'pending', attempts = 0, queued_at_ms = ?, next_attempt_at_ms = ?, dead_at_ms = NULL,
-                   lease_token = NULL, lease_until_ms = NULL
-                 WHERE tenant_id = ? AND endpoint_id = ? AND state = 'dead'`;
-    const at = now.getTime();
+    const { sql, params } = setClause(replayChange(now));
+    const set = `UPDATE feed_callback_deliveries SET ${sql} WHERE tenant_id = ? AND endpoint_id = ? AND state = 'dead'`;
     return this.db
       .transaction(() => {
-        if (eventIds === 'all') return this.db.prepare(set).run(at, at, tenantId, endpointId).changes;
+        if (eventIds === 'all') return this.db.prepare(set).run(...params, tenantId, endpointId).changes;
         let replayed = 0;
         for (let start = 0; start < eventIds.length; start += ID_CHUNK) {
           const chunk = eventIds.slice(start, start + ID_CHUNK);
           replayed += this.db
             .prepare(`${set} AND event_id IN (${placeholders(chunk.length)})`)
-            .run(at, at, tenantId, endpointId, ...chunk).changes;
+            .run(...params, tenantId, endpointId, ...chunk).changes;
         }
         return replayed;
       })

@@ -1,3 +1,4 @@
+import type { MessageStatus } from '@waygate/domain';
 import type { MessageFeedState } from './feed-rules';
 import type { NewTenantEvent, TenantEvent, TenantEventType } from './tenant-event';
 
@@ -47,6 +48,8 @@ export interface CallbackDelivery extends CallbackDeliveryDraft {
   readonly lastError?: string;
   readonly deliveredAt?: Date;
   readonly deadAt?: Date;
+  /** Set from a claim until the delivery's outcome is recorded (it may have run out meanwhile). */
+  readonly leaseUntil?: Date;
 }
 
 /** How an attempt ended. */
@@ -132,4 +135,79 @@ export interface TenantFeedStore {
   /** Makes dead deliveries pending again, due now, with a fresh retry period and attempt count. Returns how many. */
   replayDeadLetters(tenantId: string, endpointId: string, eventIds: readonly string[] | 'all', now: Date): Promise<number>;
   close(): Promise<void>;
+}
+
+// The rules both TenantFeedStore adapters apply, written once: what each transition of a callback delivery changes,
+// and how a message's stored state reads back. The adapters only translate them into SQL or a MongoDB update; which
+// deliveries a transition applies to (its conditions) is each adapter's query, held alike by the contract suite.
+
+/**
+ * The fields one transition of a callback delivery sets. An absent field is left as it is; `null` clears it;
+ * `attempts: 'increment'` counts one more attempt; `lastError: { keepOr }` keeps the last error if there is one.
+ * `lease` is the claim's lease, or `null`: every transition but a claim ends the lease.
+ */
+export interface CallbackDeliveryChange {
+  readonly state?: CallbackDeliveryState;
+  readonly attempts?: 'increment' | 0;
+  readonly queuedAt?: Date;
+  readonly nextAttemptAt?: Date;
+  readonly deliveredAt?: Date | null;
+  readonly deadAt?: Date | null;
+  readonly lastError?: string | null | { readonly keepOr: string };
+  readonly lease: { readonly token: string; readonly until: Date } | null;
+}
+
+/** A claim leases a due delivery to one claimer until `until`. */
+export function claimChange(token: string, until: Date): CallbackDeliveryChange {
+  return { lease: { token, until } };
+}
+
+/** An attempt's outcome: delivered (the last error cleared), retried later, or dead; each counts as an attempt. */
+export function completionChange(outcome: DeliveryOutcome): CallbackDeliveryChange {
+  switch (outcome.kind) {
+    case 'delivered':
+      return { state: 'delivered', deliveredAt: outcome.at, attempts: 'increment', lastError: null, lease: null };
+    case 'retry':
+      return { nextAttemptAt: outcome.nextAttemptAt, attempts: 'increment', lastError: outcome.error, lease: null };
+    case 'dead':
+      return { state: 'dead', deadAt: outcome.at, attempts: 'increment', lastError: outcome.error, lease: null };
+  }
+}
+
+/** Parking a delivery whose retry period ran out: dead, not an attempt, keeping the error of its last attempt if any. */
+export function parkChange(at: Date, error: string): CallbackDeliveryChange {
+  return { state: 'dead', deadAt: at, lastError: { keepOr: error }, lease: null };
+}
+
+/** A replayed dead letter is due now, with a fresh retry period and attempt count (its last error stays, for context). */
+export function replayChange(now: Date): CallbackDeliveryChange {
+  return { state: 'pending', attempts: 0, queuedAt: now, nextAttemptAt: now, deadAt: null, lease: null };
+}
+
+/** A message's feed state as stored (`null` or absent for an unknown wamid or recipient). */
+export interface StoredFeedState {
+  readonly status: string;
+  readonly waMessageId?: string | null;
+  readonly recipient?: string | null;
+  readonly failureSurfaced: boolean;
+}
+
+/** The stored form of a feed state: exactly the decided state, absent fields stored as `null` (so they clear). */
+export function toStoredFeedState(state: MessageFeedState): Required<StoredFeedState> {
+  return {
+    status: state.status,
+    waMessageId: state.waMessageId ?? null,
+    recipient: state.recipient ?? null,
+    failureSurfaced: state.failureSurfaced,
+  };
+}
+
+/** Reads a stored feed state back: exactly what `toStoredFeedState` stored. */
+export function fromStoredFeedState(stored: StoredFeedState): MessageFeedState {
+  return {
+    status: stored.status as MessageStatus,
+    failureSurfaced: stored.failureSurfaced,
+    ...(stored.waMessageId !== null && stored.waMessageId !== undefined ? { waMessageId: stored.waMessageId } : {}),
+    ...(stored.recipient !== null && stored.recipient !== undefined ? { recipient: stored.recipient } : {}),
+  };
 }
