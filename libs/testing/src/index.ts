@@ -2,6 +2,8 @@ export { freePort, isPortOpen, natsServerBinary, startNatsServer } from './nats-
 export type { NatsServerHandle } from './nats-server';
 export { DEFAULT_WAIT_FOR_TIMEOUT_MS, waitFor } from './wait-for';
 export type { Truthy, WaitForOptions } from './wait-for';
+export { describeContract } from './contract-suite';
+export type { ContractSuiteBackend, ContractTest } from './contract-suite';
 export { createTempDir } from './temp-dir';
 export { tenantsYaml } from './tenants-yaml';
 export type { TestTenant } from './tenants-yaml';
