@@ -5,7 +5,7 @@ import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { createTempDir, freePort } from '@waygate/testing';
+import { createTempDir, freePort, waitFor } from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
 import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
 import { createCloudApiWhatsAppClient } from '../adapters/cloud-api-whatsapp-client';
@@ -426,8 +426,7 @@ test('the continuous loop delivers new work as it arrives and stops cleanly', as
   engine.start();
   try {
     for (let i = 0; i < 10; i++) await engine.intake(accepted({ to: `+49151000002${i}` }));
-    const deadline = Date.now() + 10_000;
-    while (simulator.sentMessages().length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => simulator.sentMessages().length, { until: (sent) => sent >= 10, what: 'the loop to send all 10 messages' });
     assert.equal(simulator.sentMessages().length, 10);
   } finally {
     await engine.stop();
