@@ -47,67 +47,59 @@ after(async () => {
 
 /** A WatchEvents client that reconnects after any end, resuming after the last sequence it saw. */
 function resumingWatcher(address: string) {
-  const seen: { sequence: number; messageId: string; status: string }[] = [];
-  let current: Watch | undefined;
+  const streams: Watch[] = [];
   let stopped = false;
-  let reconnects = 0;
+  const seen = () =>
+    streams.flatMap((stream) =>
+      stream.events.flatMap((event) =>
+        event.payload?.$case === 'status'
+          ? [{ sequence: Number(event.sequence), messageId: event.payload.value.messageId, status: String(event.payload.value.status) }]
+          : [],
+      ),
+    );
   const loop = (async () => {
     while (!stopped) {
-      const after = seen.at(-1)?.sequence ?? 0;
-      current = watch(address, TENANT.apiKey, { afterSequence: String(after) });
-      const stream = current;
-      let taken = 0;
-      const take = () => {
-        for (; taken < stream.events.length; taken++) {
-          const event = stream.events[taken];
-          if (event.payload?.$case !== 'status') continue;
-          seen.push({
-            sequence: Number(event.sequence),
-            messageId: event.payload.value.messageId,
-            status: String(event.payload.value.status),
-          });
-        }
-      };
-      while (!stopped && !stream.error && !stream.status) {
-        take();
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      take();
-      current.close();
-      if (!stopped) {
-        reconnects++;
-        await new Promise((resolve) => setTimeout(resolve, 200));
-      }
+      const stream = watch(address, TENANT.apiKey, { afterSequence: String(seen().at(-1)?.sequence ?? 0) });
+      streams.push(stream);
+      await stream.closed; // receipt went away (or stop() closed the stream)
+      stream.close();
+      // A real client's reconnect backoff, not a wait in the test: while receipt is down each call fails at once.
+      if (!stopped) await new Promise((resolve) => setTimeout(resolve, 200));
     }
   })();
   return {
-    seen,
-    reconnects: () => reconnects,
+    /** Every status streamed so far, across reconnects. */
+    get seen() {
+      return seen();
+    },
+    reconnects: () => streams.length - 1,
     async stop() {
       stopped = true;
-      current?.close();
+      streams.at(-1)?.close();
       await loop;
     },
   };
 }
 
-/** POSTs a signed status webhook, retrying until receipt answers 200 (as Meta retries). */
+/** POSTs a signed status webhook until receipt answers 200 (as Meta retries); returns the number of attempts. */
 async function postUntilAccepted(url: string, statuses: { id: string; status: string; timestamp: string }[]): Promise<number> {
   const body = statusWebhookJson(TENANT.phoneNumberIds[0], statuses, TENANT.wabaId);
   const signature = computeWebhookSignature(TENANT.appSecret, body);
-  for (let attempt = 1; ; attempt++) {
-    try {
+  let attempts = 0;
+  await waitFor(
+    async () => {
+      attempts++;
+      // While receipt is down fetch throws, which waitFor counts as "not yet": Meta keeps retrying too.
       const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-hub-signature-256': signature },
         body,
       });
-      if (response.status === 200) return attempt;
-    } catch {
-      // receipt is down: Meta keeps retrying too.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+      return response.status;
+    },
+    { until: (status) => status === 200, intervalMs: 100, timeoutMs: 60_000, what: 'receipt to accept a status webhook' },
+  );
+  return attempts;
 }
 
 test('receipt killed with kill -9 mid-stream loses nothing: the resumed stream and the callbacks get every status once, in order', async (t: TestContext) => {

@@ -7,13 +7,16 @@ import { connectMongo, type MongoDatabase } from './mongo';
 /** One storage technology a contract suite runs against. */
 export interface ContractBackend<Store> {
   readonly name: 'sqlite' | 'mongodb';
+  /** Why the suite cannot run against this backend here ('MONGODB_URI not set'); undefined when it runs. */
+  readonly skip?: string;
   /** A fresh, empty store; `close` releases and deletes it. */
   open(): Promise<{ store: Store; close: () => Promise<void> }>;
 }
 
 /**
  * The backends a storage port's contract suite runs against: SQLite always, MongoDB when MONGODB_URI is set (each
- * open() gets its own database, dropped on close).
+ * open() gets its own database, dropped on close). Without MONGODB_URI the MongoDB backend is still returned, with
+ * `skip` set, so that its suite is reported as skipped with the reason rather than left out unseen.
  */
 export function contractBackends<Store>(factories: {
   sqlite: (file: string) => Store | Promise<Store>;
@@ -53,6 +56,9 @@ export function contractBackends<Store>(factories: {
         };
       },
     });
+  } else {
+    const skip = 'MONGODB_URI not set';
+    backends.push({ name: 'mongodb', skip, open: () => Promise.reject(new Error(`the MongoDB contract suite cannot run: ${skip}`)) });
   }
   return backends;
 }

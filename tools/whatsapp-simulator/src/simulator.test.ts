@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { waitFor } from '@waygate/testing';
 import { startSimulator, type StatusWebhookStatus, type WhatsAppSimulator, type WhatsAppWebhookPayload } from './index';
 import { ERROR_CODES_HREF } from './webhooks/status-payloads';
 import {
@@ -11,7 +12,6 @@ import {
   receivedStatuses,
   startWebhookReceiver,
   textMessage,
-  waitFor,
   type WebhookReceiver,
 } from './test-helpers';
 
@@ -57,7 +57,7 @@ async function sendText(to: string): Promise<string> {
  */
 async function waitForBarrierRead(): Promise<void> {
   const barrier = await sendText(BYSTANDER);
-  await waitFor(() => statusesFor(barrier).some((status) => status.status === 'read'), 3_000, 'barrier read');
+  await waitFor(() => statusesFor(barrier).some((status) => status.status === 'read'), { timeoutMs: 3_000, what: 'barrier read' });
 }
 
 describe('POST /{version}/{phone_number_id}/messages', () => {
@@ -212,7 +212,7 @@ describe('status webhooks', () => {
 
   it("sends sent, delivered and read in order, signed, in Meta's shape", async () => {
     const wamid = await sendText(RECIPIENT);
-    await waitFor(() => statusesFor(wamid).length === 3, 3_000, 'three statuses');
+    await waitFor(() => statusesFor(wamid).length === 3, { timeoutMs: 3_000, what: 'three statuses' });
 
     assert.deepEqual(
       statusesFor(wamid).map((status) => status.status),
@@ -291,8 +291,7 @@ describe('status webhooks', () => {
         const recorded = simulator.webhookDeliveries();
         return recorded.length === 3 && recorded;
       },
-      3_000,
-      'three recorded deliveries',
+      { timeoutMs: 3_000, what: 'three recorded deliveries' },
     );
     assert.deepEqual(
       deliveries.map((delivery) => delivery.statuses),
@@ -309,7 +308,7 @@ describe('status webhooks', () => {
   it('sends no read when the recipient has read receipts off', async () => {
     simulator.setRecipient(RECIPIENT_WA_ID, { readReceipts: false });
     const wamid = await sendText(RECIPIENT);
-    await waitFor(() => statusesFor(wamid).length === 2, 3_000, 'sent and delivered');
+    await waitFor(() => statusesFor(wamid).length === 2, { timeoutMs: 3_000, what: 'sent and delivered' });
     await waitForBarrierRead();
     assert.deepEqual(
       statusesFor(wamid).map((status) => status.status),
@@ -320,7 +319,7 @@ describe('status webhooks', () => {
   it('holds delivered and read for an offline recipient until they come online', async () => {
     simulator.setRecipient(RECIPIENT_WA_ID, { mode: 'offline' });
     const wamid = await sendText(RECIPIENT);
-    await waitFor(() => statusesFor(wamid).length === 1, 3_000, 'sent');
+    await waitFor(() => statusesFor(wamid).length === 1, { timeoutMs: 3_000, what: 'sent' });
     await waitForBarrierRead();
     assert.deepEqual(
       statusesFor(wamid).map((status) => status.status),
@@ -328,7 +327,7 @@ describe('status webhooks', () => {
     );
 
     simulator.setRecipient(RECIPIENT_WA_ID, { mode: 'online' });
-    await waitFor(() => statusesFor(wamid).length === 3, 3_000, 'held statuses');
+    await waitFor(() => statusesFor(wamid).length === 3, { timeoutMs: 3_000, what: 'held statuses' });
     assert.deepEqual(
       statusesFor(wamid).map((status) => status.status),
       ['sent', 'delivered', 'read'],
@@ -338,7 +337,7 @@ describe('status webhooks', () => {
   it('answers 200 for a number not on WhatsApp, then reports failed 131026', async () => {
     simulator.setRecipient(RECIPIENT_WA_ID, { mode: 'not_on_whatsapp' });
     const wamid = await sendText(RECIPIENT);
-    const [failed] = await waitFor(() => statusesFor(wamid).length === 1 && statusesFor(wamid), 3_000, 'failed');
+    const [failed] = await waitFor(() => statusesFor(wamid).length === 1 && statusesFor(wamid), { timeoutMs: 3_000, what: 'failed' });
     assert.deepEqual(failed, {
       id: wamid,
       status: 'failed',
@@ -366,7 +365,7 @@ describe('status webhooks', () => {
       return { status: isSent && sentAttempts <= 2 ? 500 : 200 };
     });
     const wamid = await sendText(RECIPIENT);
-    await waitFor(() => statusesFor(wamid).length === 5, 5_000, 'all statuses');
+    await waitFor(() => statusesFor(wamid).length === 5, { timeoutMs: 5_000, what: 'all statuses' });
 
     // delivered was due during the retries, yet only went out after sent was accepted.
     assert.deepEqual(
@@ -392,7 +391,7 @@ describe('status webhooks', () => {
     await unreachable.close(); // a port nobody listens on any more
     simulator.setWebhookUrl(unreachable.url);
     await sendText(RECIPIENT);
-    await waitFor(() => simulator.webhookDeliveries().length >= 2, 3_000, 'two failed attempts');
+    await waitFor(() => simulator.webhookDeliveries().length >= 2, { timeoutMs: 3_000, what: 'two failed attempts' });
     const [first] = simulator.webhookDeliveries();
     assert.equal(first?.responseStatus, undefined);
     assert.match(first?.error ?? '', /ECONNREFUSED/);
@@ -459,7 +458,10 @@ describe('startSimulator', () => {
   });
 
   it('stop() is idempotent', async () => {
-    await simulator.stop();
-    await simulator.stop();
+    simulator.setWebhookUrl(receiver.url);
+    await sendText(RECIPIENT); // its delivered and read are still scheduled: stop() has work to cancel
+    await waitFor(simulator.stop(), { timeoutMs: 5_000, what: 'the first stop()' });
+    await waitFor(simulator.stop(), { timeoutMs: 5_000, what: 'a second stop()' });
+    await assert.rejects(postMessage(simulator.url, textMessage(RECIPIENT)), /fetch failed/, 'a stopped simulator serves nothing');
   });
 });

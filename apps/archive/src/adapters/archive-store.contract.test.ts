@@ -1,6 +1,6 @@
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contractBackends } from '@waygate/storage';
+import { describeContract } from '@waygate/testing';
 import type { ArchiveStore } from '../domain/archive-store';
 import type { AcceptedArchivedEvent, StatusArchivedEvent } from '../domain/archived-event';
 import { MongoArchiveStore } from './mongo-archive-store';
@@ -51,7 +51,7 @@ function withoutUndefined<T extends object>(value: T): T {
 }
 
 for (const backend of backends) {
-  describe(`ArchiveStore contract (${backend.name})`, () => {
+  describeContract(backend, 'ArchiveStore contract', (test) => {
     async function withStore(run: (store: ArchiveStore) => Promise<void>): Promise<void> {
       const { store, close } = await backend.open();
       try {

@@ -1,6 +1,6 @@
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contractBackends } from '@waygate/storage';
+import { describeContract } from '@waygate/testing';
 import type { Delivery, DeliveryEvent } from '../domain/delivery';
 import type { DeliveryStore } from '../domain/delivery-store';
 import { MongoDeliveryStore } from './mongo-delivery-store';
@@ -50,7 +50,7 @@ function event(id: string, overrides: Partial<DeliveryEvent> = {}): DeliveryEven
 const claimOptions = { now: at(10), limit: 10, owner: 'replica-a', leaseMs: 30_000, excludePhoneNumberIds: [] as string[] };
 
 for (const backend of backends) {
-  describe(`DeliveryStore contract (${backend.name})`, () => {
+  describeContract(backend, 'DeliveryStore contract', (test) => {
     async function withStore(run: (store: DeliveryStore) => Promise<void>): Promise<void> {
       const { store, close } = await backend.open();
       try {

@@ -421,7 +421,7 @@ test('the continuous loop delivers new work as it arrives and stops cleanly', as
   engine.start();
   try {
     for (let i = 0; i < 10; i++) await engine.intake(accepted({ to: `+49151000002${i}` }));
-    await waitFor(() => simulator.sentMessages().length >= 10, { what: 'ten sends' });
+    await waitFor(() => simulator.sentMessages().length, { until: (sent) => sent >= 10, what: 'the loop to send all 10 messages' });
     assert.equal(simulator.sentMessages().length, 10);
   } finally {
     await engine.stop();

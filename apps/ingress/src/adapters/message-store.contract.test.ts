@@ -1,6 +1,6 @@
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contractBackends } from '@waygate/storage';
+import { describeContract } from '@waygate/testing';
 import type { MessageStore } from '../domain/message-store';
 import type { OutboundMessage } from '../domain/outbound-message';
 import { MongoMessageStore } from './mongo-message-store';
@@ -33,7 +33,7 @@ function message(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
 }
 
 for (const backend of backends) {
-  describe(`MessageStore contract (${backend.name})`, () => {
+  describeContract(backend, 'MessageStore contract', (test) => {
     async function withStore(run: (store: MessageStore) => Promise<void>): Promise<void> {
       const { store, close } = await backend.open();
       try {

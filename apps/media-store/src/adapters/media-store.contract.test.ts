@@ -1,7 +1,7 @@
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { contractBackends } from '@waygate/storage';
+import { describeContract } from '@waygate/testing';
 import type { MediaStore, StoredMedia } from '../domain/media-store';
 import { MongoMediaStore } from './mongo-media-store';
 import { SqliteMediaStore } from './sqlite-media-store';
@@ -29,7 +29,7 @@ function record(overrides: Partial<StoredMedia> = {}): StoredMedia {
 }
 
 for (const backend of backends) {
-  describe(`MediaStore contract (${backend.name})`, () => {
+  describeContract(backend, 'MediaStore contract', (test) => {
     async function withStore(run: (store: MediaStore) => Promise<void>): Promise<void> {
       const { store, close } = await backend.open();
       try {

@@ -1,6 +1,7 @@
 /** The messages endpoint over real HTTP: Meta's synchronous answers and the asynchronous failures that follow. */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { waitFor } from '@waygate/testing';
 import { startSimulator, type SimulatorOptions, type WhatsAppSimulator } from '../index';
 import {
   OTHER_PHONE,
@@ -10,7 +11,6 @@ import {
   receivedStatuses,
   startWebhookReceiver,
   textMessage,
-  waitFor,
   type WebhookReceiver,
 } from '../test-helpers';
 
@@ -57,7 +57,7 @@ function template(name: string, parameters: string[], language = 'en_US'): Recor
 }
 
 async function firstStatus(wamid: string): Promise<{ status: string; code?: number }> {
-  const status = await waitFor(() => receivedStatuses(receiver, wamid)[0], 3_000, `first status of ${wamid}`);
+  const status = await waitFor(() => receivedStatuses(receiver, wamid)[0], { timeoutMs: 3_000, what: `first status of ${wamid}` });
   return { status: status.status, ...(status.errors?.[0] === undefined ? {} : { code: status.errors[0].code }) };
 }
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { waitFor } from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '../index';
 import {
   TEST_APP_SECRET,
@@ -8,7 +9,6 @@ import {
   postMessage,
   startWebhookReceiver,
   textMessage,
-  waitFor,
   type WebhookReceiver,
 } from '../test-helpers';
 
@@ -49,7 +49,7 @@ describe('control API', () => {
     assert.deepEqual(updated, { status: 200, json: { ok: true } });
     await control(simulator.url, 'PUT', '/_simulator/webhook-url', { url: receiver.url });
     await postMessage(simulator.url, textMessage(`+${RECIPIENT_WA_ID}`));
-    await waitFor(() => receiver.webhooks().length === 1, 3_000, 'failed status');
+    await waitFor(() => receiver.webhooks().length === 1, { timeoutMs: 3_000, what: 'failed status' });
     assert.equal(receiver.webhooks()[0]?.entry[0]?.changes[0]?.value.statuses?.[0]?.status, 'failed');
   });
 
@@ -82,7 +82,7 @@ describe('control API', () => {
   it('lists sent messages and webhook deliveries', async () => {
     await control(simulator.url, 'PUT', '/_simulator/webhook-url', { url: receiver.url });
     await control(simulator.url, 'POST', '/_simulator/inbound', { message: { type: 'text', from: RECIPIENT_WA_ID, text: 'Hi' } });
-    await waitFor(() => simulator.webhookDeliveries().length === 1, 3_000, 'the inbound webhook');
+    await waitFor(() => simulator.webhookDeliveries().length === 1, { timeoutMs: 3_000, what: 'the inbound webhook' });
     const { json } = await postMessage(simulator.url, textMessage(`+${RECIPIENT_WA_ID}`));
     const wamid = json.messages?.[0]?.id;
 
@@ -91,7 +91,7 @@ describe('control API', () => {
     assert.deepEqual(sent.json.messages, simulator.sentMessages());
     assert.equal(sent.json.messages?.[0]?.wamid, wamid);
 
-    await waitFor(() => simulator.webhookDeliveries().length === 4, 3_000, 'four deliveries');
+    await waitFor(() => simulator.webhookDeliveries().length === 4, { timeoutMs: 3_000, what: 'four deliveries' });
     const webhooks = await control(simulator.url, 'GET', '/_simulator/webhooks');
     assert.equal(webhooks.status, 200);
     assert.deepEqual(
@@ -121,7 +121,7 @@ describe('control API', () => {
     assert.match(handshake?.url.searchParams.get('hub.challenge') ?? '', /^\d+$/);
 
     await postMessage(simulator.url, textMessage(`+${RECIPIENT_WA_ID}`));
-    await waitFor(() => receiver.webhooks().length >= 1, 3_000, 'webhook to the subscribed URL');
+    await waitFor(() => receiver.webhooks().length >= 1, { timeoutMs: 3_000, what: 'webhook to the subscribed URL' });
   });
 
   it('refuses the subscription when the endpoint rejects the verify token', async () => {
@@ -229,7 +229,7 @@ describe('control API', () => {
     await control(simulator.url, 'POST', '/_simulator/inbound', { message: { type: 'text', from: RECIPIENT_WA_ID, text: 'Hi' } });
     await postMessage(simulator.url, textMessage(`+${RECIPIENT_WA_ID}`));
     await control(simulator.url, 'POST', '/_simulator/failures', { httpStatus: 500, code: 131000 });
-    await waitFor(() => simulator.webhookDeliveries().length >= 1, 3_000, 'a delivery');
+    await waitFor(() => simulator.webhookDeliveries().length >= 1, { timeoutMs: 3_000, what: 'a delivery' });
     assert.deepEqual(await control(simulator.url, 'POST', '/_simulator/reset'), { status: 200, json: { ok: true } });
     assert.deepEqual(simulator.sentMessages(), []);
     assert.deepEqual(simulator.webhookDeliveries(), []);
@@ -237,11 +237,10 @@ describe('control API', () => {
     const { status, json } = await postMessage(simulator.url, textMessage(`+${RECIPIENT_WA_ID}`));
     assert.equal(status, 200, 'the outage was cleared');
     const wamid = json.messages?.[0]?.id;
-    const statuses = await waitFor(
-      () => simulator.webhookDeliveries().find((delivery) => delivery.statuses.some((s) => s.id === wamid)),
-      3_000,
-      'a status for the new message',
-    );
+    const statuses = await waitFor(() => simulator.webhookDeliveries().find((delivery) => delivery.statuses.some((s) => s.id === wamid)), {
+      timeoutMs: 3_000,
+      what: 'a status for the new message',
+    });
     assert.deepEqual(statuses.statuses, [{ id: wamid, status: 'failed' }], 'the window was forgotten, so 131047');
   });
 });

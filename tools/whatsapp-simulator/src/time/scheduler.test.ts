@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { waitFor } from '@waygate/testing';
 import { Scheduler } from './scheduler';
 import { SimulatedClock } from './simulated-clock';
 
@@ -56,17 +57,21 @@ describe('Scheduler', () => {
     const clock = new SimulatedClock({ scale: 1_000 });
     const scheduler = new Scheduler(clock);
     const startMs = clock.nowMs();
-    const ranAt = await new Promise<number>((resolve) => scheduler.schedule(() => resolve(clock.nowMs()), 60_000));
+    const ran = new Promise<number>((resolve) => scheduler.schedule(() => resolve(clock.nowMs()), 60_000));
+    // 60 simulated seconds are 60 real ms at this scale.
+    const ranAt = await waitFor(ran, { timeoutMs: 5_000, what: 'the task to run by itself' });
     assert.ok(ranAt - startMs >= 60_000, 'not before it was due');
     await scheduler.stop();
   });
 
   it('re-arms when the scale changes from frozen to running', async () => {
     const { clock, scheduler } = frozenScheduler();
-    const ran = new Promise<void>((resolve) => scheduler.schedule(() => resolve(), 1_000));
+    const ran = new Promise<number>((resolve) => scheduler.schedule(() => resolve(clock.nowMs()), 1_000));
     clock.setScale(100_000);
     scheduler.rescheduled();
-    await ran;
+    // A frozen scheduler arms no timer: only the re-arm can run the task (1 simulated second is 0.01 real ms now).
+    const ranAt = await waitFor(ran, { timeoutMs: 5_000, what: 'the task to run once time moves' });
+    assert.ok(ranAt >= 1_000, `ran at ${ranAt}, not before it was due`);
     await scheduler.stop();
   });
 

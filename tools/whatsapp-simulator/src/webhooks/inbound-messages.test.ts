@@ -1,6 +1,7 @@
 /** Customers writing to the business: every inbound type as Meta's webhook, media the business can fetch, the window. */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { waitFor } from '@waygate/testing';
 import { computeWebhookSignature, startSimulator, type InboundMessageInput, type WhatsAppSimulator } from '../index';
 import {
   TEST_APP_SECRET,
@@ -10,7 +11,6 @@ import {
   receivedStatuses,
   startWebhookReceiver,
   textMessage,
-  waitFor,
   type WebhookReceiver,
 } from '../test-helpers';
 import type { InboundWebhookMessage } from './inbound-payloads';
@@ -50,11 +50,10 @@ function receivedMessages(): { message: InboundWebhookMessage; contacts: unknown
 
 async function inbound(message: InboundMessageInput): Promise<InboundWebhookMessage> {
   const { messageId } = simulator.sendInbound(message);
-  const received = await waitFor(
-    () => receivedMessages().find((entry) => entry.message.id === messageId),
-    3_000,
-    `${message.type} webhook`,
-  );
+  const received = await waitFor(() => receivedMessages().find((entry) => entry.message.id === messageId), {
+    timeoutMs: 3_000,
+    what: `${message.type} webhook`,
+  });
   assert.deepEqual(received.contacts, [{ profile: { name: 'Erika' }, wa_id: CUSTOMER }]);
   assert.equal(received.message.from, CUSTOMER);
   assert.equal(received.message.type, message.type);
@@ -147,7 +146,7 @@ describe('inbound messages', () => {
 
   it('keeps one customer’s messages in order', async () => {
     const ids = ['one', 'two', 'three', 'four'].map((text) => simulator.sendInbound({ type: 'text', from: CUSTOMER, text }).messageId);
-    await waitFor(() => receivedMessages().length === 4, 3_000, 'four messages');
+    await waitFor(() => receivedMessages().length === 4, { timeoutMs: 3_000, what: 'four messages' });
     assert.deepEqual(
       receivedMessages().map((entry) => entry.message.id),
       ids,

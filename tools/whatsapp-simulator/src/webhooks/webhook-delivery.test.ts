@@ -4,15 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { computeWebhookSignature, startSimulator, type SimulatorOptions, type WhatsAppSimulator } from '../index';
+import { waitFor } from '@waygate/testing';
+import { computeWebhookSignature, startSimulator, type SimulatorEvent, type SimulatorOptions, type WhatsAppSimulator } from '../index';
 import {
   TEST_APP_SECRET,
   TEST_PHONE,
+  control,
   postMessage,
   receivedStatuses,
   startWebhookReceiver,
   textMessage,
-  waitFor,
   type WebhookReceiver,
 } from '../test-helpers';
 
@@ -24,9 +25,17 @@ const BOB = '4917000000002';
 
 let simulator: WhatsAppSimulator;
 let receiver: WebhookReceiver;
+/** Every status the simulator decided to send ("<wamid> <status>"), reported through onEvent before its webhook goes out. */
+let emitted: string[] = [];
+
+function recordEmitted(event: SimulatorEvent): void {
+  if (event.type === 'status_emitted') emitted.push(`${event.wamid} ${event.status}`);
+}
 
 async function start(options: Partial<SimulatorOptions> = {}): Promise<void> {
+  emitted = [];
   simulator = await startSimulator({
+    onEvent: recordEmitted,
     appSecret: TEST_APP_SECRET,
     phoneNumbers: [TEST_PHONE],
     statusDelayMs: STATUS_DELAY_MS,
@@ -58,15 +67,31 @@ function statusNames(wamid: string): string[] {
 }
 
 async function waitForStatuses(wamid: string, expected: string[]): Promise<void> {
-  await waitFor(() => statusNames(wamid).length >= expected.length, 3_000, `${expected.join(',')} for ${wamid}`);
+  await waitFor(() => statusNames(wamid).length >= expected.length, { timeoutMs: 3_000, what: `${expected.join(',')} for ${wamid}` });
   assert.deepEqual(statusNames(wamid), expected);
 }
 
-/** Lets HTTP round trips finish; simulated time does not move meanwhile. */
-async function settle(): Promise<void> {
-  const before = receiver.requests.length;
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  if (receiver.requests.length !== before) await settle();
+/** The emitted statuses the receiver has not got (yet). */
+function notYetReceived(): string[] {
+  const received = receivedStatuses(receiver).map((status) => `${status.id} ${status.status}`);
+  return emitted.filter((status) => {
+    const index = received.indexOf(status);
+    if (index !== -1) received.splice(index, 1);
+    return index === -1;
+  });
+}
+
+/**
+ * Waits until the receiver has every status the simulator emitted so far. Simulated time is frozen and advanceTime
+ * returns only after the tasks that fell due ran, and they emit synchronously: once the receiver has all of them,
+ * a status it lacks was never sent, rather than still in flight. Used before asserting that something did not come.
+ */
+async function waitForEmittedStatuses(): Promise<void> {
+  await waitFor(notYetReceived, {
+    until: (missing) => missing.length === 0,
+    timeoutMs: 3_000,
+    what: 'every emitted status at the receiver',
+  });
 }
 
 describe('status webhooks', () => {
@@ -104,10 +129,13 @@ describe('status webhooks', () => {
 
   it('batches statuses that are due together into one POST', async () => {
     const wamids = [await sendText(ALICE), await sendText(BOB), await sendText('4917000000003')];
-    await waitFor(() => receivedStatuses(receiver).length === 3, 3_000, 'three sent statuses');
+    await waitFor(() => receivedStatuses(receiver).length === 3, { timeoutMs: 3_000, what: 'three sent statuses' });
     const before = receiver.requests.length;
     await simulator.advanceTime(STATUS_DELAY_MS);
-    await waitFor(() => receivedStatuses(receiver).filter((status) => status.status === 'delivered').length === 3, 3_000, 'delivered');
+    await waitFor(() => receivedStatuses(receiver).filter((status) => status.status === 'delivered').length === 3, {
+      timeoutMs: 3_000,
+      what: 'delivered',
+    });
     assert.equal(receiver.requests.length - before, 1, 'three delivered statuses in a single webhook');
     const batch = receiver.webhooks().at(-1);
     assert.deepEqual(
@@ -134,7 +162,7 @@ describe('status webhooks', () => {
     await simulator.advanceTime(MINUTE_MS);
     await waitForStatuses(toAlice, ['sent', 'delivered', 'read']);
     await simulator.advanceTime(DAY_MS);
-    await settle();
+    await waitForEmittedStatuses();
     assert.deepEqual(statusNames(toBob), ['sent', 'delivered']);
   });
 
@@ -144,14 +172,14 @@ describe('status webhooks', () => {
     const toAlice = await sendText(ALICE);
     const toBob = await sendText(BOB);
     await simulator.advanceTime(29 * DAY_MS);
-    await settle();
+    await waitForEmittedStatuses();
     assert.deepEqual(statusNames(toAlice), ['sent']);
     simulator.setRecipient(ALICE, { mode: 'online' });
     await waitForStatuses(toAlice, ['sent', 'delivered']);
     await simulator.advanceTime(2 * DAY_MS);
     simulator.setRecipient(BOB, { mode: 'online' });
     await simulator.advanceTime(DAY_MS);
-    await settle();
+    await waitForEmittedStatuses();
     assert.deepEqual(statusNames(toBob), ['sent'], 'back after 31 days: never delivered');
   });
 
@@ -168,7 +196,7 @@ describe('webhook retries', () => {
     await start({ webhookRetry: { initialDelayMs: MINUTE_MS, maxDelayMs: 6 * 60 * MINUTE_MS } });
     receiver.respondWith(() => ({ status: 503 }));
     const wamid = await sendText(ALICE);
-    await waitFor(() => simulator.webhookDeliveries().length === 1, 3_000, 'first attempt');
+    await waitFor(() => simulator.webhookDeliveries().length === 1, { timeoutMs: 3_000, what: 'first attempt' });
     await simulator.advanceTime(8 * DAY_MS);
     const attempts = simulator.webhookDeliveries().filter((delivery) => delivery.statuses.some((status) => status.id === wamid));
     const first = attempts.filter((delivery) => delivery.id === attempts[0]?.id);
@@ -182,11 +210,10 @@ describe('webhook retries', () => {
     assert.equal(first.at(-1)?.gaveUp, true);
     assert.ok(first.every((delivery) => delivery.responseStatus === 503));
     // The message's later statuses waited behind the dropped one and go out once it was given up.
-    const later = await waitFor(
-      () => simulator.webhookDeliveries().find((delivery) => delivery.id !== attempts[0]?.id),
-      3_000,
-      'the next webhook of the message',
-    );
+    const later = await waitFor(() => simulator.webhookDeliveries().find((delivery) => delivery.id !== attempts[0]?.id), {
+      timeoutMs: 3_000,
+      what: 'the next webhook of the message',
+    });
     assert.deepEqual(later.statuses, [
       { id: wamid, status: 'delivered' },
       { id: wamid, status: 'read' },
@@ -198,11 +225,14 @@ describe('webhook retries', () => {
     await start({ webhookRetry: { initialDelayMs: MINUTE_MS } });
     receiver.respondWith(() => ({ status: 500 }));
     const wamid = await sendText(ALICE);
-    await waitFor(() => simulator.webhookDeliveries().length === 1, 3_000, 'first attempt');
+    await waitFor(() => simulator.webhookDeliveries().length === 1, { timeoutMs: 3_000, what: 'first attempt' });
     await simulator.advanceTime(2 * STATUS_DELAY_MS);
     receiver.respondWith(() => ({ status: 200 }));
     await simulator.advanceTime(MINUTE_MS);
-    await waitFor(() => receivedStatuses(receiver, wamid).filter((status) => status.status === 'read').length === 1, 3_000, 'read');
+    await waitFor(() => receivedStatuses(receiver, wamid).filter((status) => status.status === 'read').length === 1, {
+      timeoutMs: 3_000,
+      what: 'read',
+    });
     const accepted = receiver.requests
       .filter((_, index) => index > 0)
       .flatMap((request) => {
@@ -221,7 +251,7 @@ describe('injected webhook faults', () => {
   it('duplicate: an accepted webhook is delivered again', async () => {
     simulator.injectWebhookFaults({ fault: 'duplicate', count: 1 });
     const wamid = await sendText(ALICE);
-    await waitFor(() => statusNames(wamid).length === 2, 3_000, 'duplicate');
+    await waitFor(() => statusNames(wamid).length === 2, { timeoutMs: 3_000, what: 'duplicate' });
     assert.deepEqual(statusNames(wamid), ['sent', 'sent']);
     const [original, duplicate] = simulator.webhookDeliveries();
     assert.equal(duplicate?.duplicateOf, original?.id);
@@ -241,7 +271,7 @@ describe('injected webhook faults', () => {
     await waitForStatuses(toCarol, ['sent', 'failed', 'delivered']);
     assert.ok(receivedStatuses(receiver, toBob)[1]?.pricing, 'read carries the pricing when delivered was skipped');
     await simulator.advanceTime(STATUS_DELAY_MS);
-    await settle();
+    await waitForEmittedStatuses();
     assert.deepEqual(statusNames(toAlice), ['sent', 'read', 'delivered'], 'no second read');
   });
 
@@ -260,7 +290,7 @@ describe('injected webhook faults', () => {
       const wamids: string[] = [];
       for (let i = 0; i < 8; i += 1) wamids.push(await sendText(`49170000001${i}`));
       await simulator.advanceTime(2 * STATUS_DELAY_MS);
-      await waitFor(() => wamids.every((wamid) => statusNames(wamid).includes('read')), 3_000, 'reads');
+      await waitFor(() => wamids.every((wamid) => statusNames(wamid).includes('read')), { timeoutMs: 3_000, what: 'reads' });
       return wamids.map((wamid) => statusNames(wamid).join(','));
     };
     const first = await run();
@@ -278,7 +308,7 @@ describe('webhook URL and app secrets', () => {
     const otherWaba = { ...TEST_PHONE, id: '106540352240001', accessToken: 'EAAother', wabaId: '102290129340001' };
     await start({ phoneNumbers: [TEST_PHONE, otherWaba], wabas: [{ id: otherWaba.wabaId, appSecret: 'second-app-secret' }] });
     await postMessage(simulator.url, textMessage(ALICE), { phoneNumberId: otherWaba.id, token: otherWaba.accessToken });
-    await waitFor(() => receiver.requests.length === 1, 3_000, 'webhook');
+    await waitFor(() => receiver.requests.length === 1, { timeoutMs: 3_000, what: 'webhook' });
     const request = receiver.requests[0];
     assert.equal(
       request?.headers['x-hub-signature-256'],
@@ -287,16 +317,33 @@ describe('webhook URL and app secrets', () => {
   });
 
   it('sends nothing while no webhook URL is set', async () => {
+    emitted = [];
     simulator = await startSimulator({
+      onEvent: recordEmitted,
       appSecret: TEST_APP_SECRET,
       phoneNumbers: [TEST_PHONE],
       timeScale: 0,
       enforceCustomerServiceWindow: false,
     });
-    await sendText(ALICE);
+    const wamid = await sendText(ALICE);
     await simulator.advanceTime(DAY_MS);
-    await settle();
-    assert.equal(receiver.requests.length, 0);
-    assert.deepEqual(simulator.webhookDeliveries(), []);
+    assert.deepEqual(emitted, [`${wamid} sent`, `${wamid} delivered`, `${wamid} read`], 'the statuses were decided');
+    // The dispatcher takes what is queued on the next turn of the event loop (setImmediate), before the simulator's
+    // server can read this request: by its answer, the statuses above were taken and, without a URL, dropped.
+    assert.equal((await control(simulator.url, 'GET', '/_simulator/health')).status, 200);
+    // Dropped, not kept for later: once a URL is set, the next message's webhook is the first to go out (events go
+    // out oldest first, so a kept status would come with it or before it).
+    simulator.setWebhookUrl(receiver.url);
+    const next = await sendText(BOB);
+    const deliveries = await waitFor(() => simulator.webhookDeliveries(), {
+      until: (recorded) => recorded.length > 0,
+      timeoutMs: 3_000,
+      what: 'the first recorded webhook delivery',
+    });
+    assert.deepEqual(
+      deliveries.map((delivery) => delivery.statuses),
+      [[{ id: next, status: 'sent' }]],
+    );
+    assert.deepEqual(statusNames(wamid), []);
   });
 });

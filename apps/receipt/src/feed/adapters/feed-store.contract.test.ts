@@ -1,6 +1,6 @@
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contractBackends } from '@waygate/storage';
+import { describeContract } from '@waygate/testing';
 import { applyStatusReport, type StatusReport } from '../domain/feed-rules';
 import type { CallbackDeliveryDraft, TenantFeedStore } from '../domain/feed-store';
 import { statusEventId, type NewTenantEvent } from '../domain/tenant-event';
@@ -58,7 +58,7 @@ const lease = (token: string, nowSeconds: number, limit = 10) => ({
 });
 
 for (const backend of backends) {
-  describe(`TenantFeedStore contract (${backend.name})`, () => {
+  describeContract(backend, 'TenantFeedStore contract', (test) => {
     async function withStore(run: (store: TenantFeedStore) => Promise<void>): Promise<void> {
       const { store, close } = await backend.open();
       try {

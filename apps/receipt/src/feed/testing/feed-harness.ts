@@ -155,6 +155,8 @@ export interface Watch {
   until(count: number, what?: string): Promise<TenantEvent[]>;
   /** Waits for the call to end (with OK or an error). */
   ended(): Promise<void>;
+  /** Resolves when the call ends, however long it stays open (for a client that watches until the server goes). */
+  readonly closed: Promise<void>;
   close(): void;
 }
 
@@ -167,16 +169,20 @@ export function watch(address: string, apiKey: string | undefined, request: Part
   let error: ServiceError | undefined;
   let status: StatusObject | undefined;
   let done = false;
+  let markClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
   call.on('data', (response: WatchEventsResponse) => {
     if (response.event) events.push(response.event);
   });
   call.on('error', (e: ServiceError) => {
     error = e;
     done = true;
+    markClosed();
   });
   call.on('status', (s: StatusObject) => {
     status = s;
     done = true;
+    markClosed();
   });
   return {
     events,
@@ -192,6 +198,7 @@ export function watch(address: string, apiKey: string | undefined, request: Part
         what: what ?? `${count} streamed events (have ${events.length})`,
       }),
     ended: () => waitFor(() => done, { what: 'the stream to end' }).then(() => undefined),
+    closed,
     close() {
       call.cancel();
       client.close();

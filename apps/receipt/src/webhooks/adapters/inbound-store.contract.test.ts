@@ -1,6 +1,6 @@
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contractBackends } from '@waygate/storage';
+import { describeContract } from '@waygate/testing';
 import type { InboundMessageRecord, InboundStore, ServiceWindowKey } from '../domain/inbound-store';
 import { MongoInboundStore } from './mongo-inbound-store';
 import { SqliteInboundStore } from './sqlite-inbound-store';
@@ -46,7 +46,7 @@ const unknownType: InboundMessageRecord = {
 };
 
 for (const backend of backends) {
-  describe(`InboundStore contract (${backend.name})`, () => {
+  describeContract(backend, 'InboundStore contract', (test) => {
     async function withStore(run: (store: InboundStore) => Promise<void>): Promise<void> {
       const { store, close } = await backend.open();
       try {

@@ -1,6 +1,6 @@
-import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contractBackends } from '@waygate/storage';
+import { describeContract } from '@waygate/testing';
 import type { ReceiptStore } from '../domain/receipt-store';
 import type { WebhookStatus } from '../domain/webhook-payload';
 import { MongoReceiptStore } from './mongo-receipt-store';
@@ -25,7 +25,7 @@ const delivered: WebhookStatus = {
 const failed: WebhookStatus = { ...delivered, status: 'FAILED', errorCode: 131026, errorTitle: 'Message undeliverable' };
 
 for (const backend of backends) {
-  describe(`ReceiptStore contract (${backend.name})`, () => {
+  describeContract(backend, 'ReceiptStore contract', (test) => {
     async function withStore(run: (store: ReceiptStore) => Promise<void>): Promise<void> {
       const { store, close } = await backend.open();
       try {
