@@ -9,19 +9,23 @@ export interface StartedService {
 /**
  * Runs a service until SIGINT/SIGTERM, then stops it (draining in-flight work) and flushes telemetry. A failure to
  * start (e.g. invalid configuration) is logged with its message and exits 1; a second signal forces exit.
+ *
+ * The signal handlers are installed before `start` runs: a service announces readiness ("<service> listening")
+ * inside `start`, and whoever reads that line may stop it at once. Without a handler by then, SIGTERM's default
+ * action would kill it without draining. A signal that arrives while it is still starting stops it once started.
  */
 export function runService(options: { logger: Logger; telemetry: Telemetry; start: () => Promise<StartedService> }): void {
   const { logger, telemetry } = options;
   let stopping = false;
-  options.start().then(
-    (service) => {
-      const stop = (signal: string) => {
-        if (stopping) {
-          logger.warn({ signal }, 'second signal: exiting without draining');
-          process.exit(130);
-        }
-        stopping = true;
-        logger.info({ signal }, 'draining and stopping');
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without draining');
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info({ signal }, 'draining and stopping');
+    started.then(
+      (service) =>
         service
           .stop()
           .then(() => telemetry.shutdown())
@@ -34,14 +38,18 @@ export function runService(options: { logger: Logger; telemetry: Telemetry; star
               logger.error({ err: error }, 'error while stopping');
               process.exit(1);
             },
-          );
-      };
-      process.on('SIGINT', () => stop('SIGINT'));
-      process.on('SIGTERM', () => stop('SIGTERM'));
-    },
-    (error: unknown) => {
-      logger.fatal({ err: error }, `failed to start: ${(error as Error).message}`);
-      void telemetry.shutdown().finally(() => process.exit(1));
-    },
-  );
+          ),
+      // A start that failed exits on its own (below).
+      () => undefined,
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+
+  // Through a promise, so that a `start` that throws at once is a failed start too.
+  const started = Promise.resolve().then(options.start);
+  started.catch((error: unknown) => {
+    logger.fatal({ err: error }, `failed to start: ${(error as Error).message}`);
+    void telemetry.shutdown().finally(() => process.exit(1));
+  });
 }

@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { waitFor } from './wait-for';
+import { launchProcess, ProcessLaunchError, type LaunchedProcess } from './process-launcher';
 
 /** A real nats-server child process with JetStream, on a free loopback port, with its own store folder. */
 export interface NatsServerHandle {
@@ -46,49 +45,52 @@ export function natsServerBinary(): string {
   return process.env.NATS_SERVER_BIN ?? 'nats-server';
 }
 
-function launch(port: number, storeDir: string): ChildProcess {
-  const child = spawn(natsServerBinary(), ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+/**
+ * Starts nats-server through the shared launcher and waits for its own "Server is ready" line (not merely an open
+ * port, which another process may hold); a failed start quotes its last log lines.
+ */
+async function launch(port: number, storeDir: string): Promise<LaunchedProcess> {
+  const server = launchProcess({
+    name: 'nats-server',
+    command: natsServerBinary(),
+    args: ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
     env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` },
+    ready: { line: 'Server is ready' },
+    readyTimeoutMs: 15_000,
+    stopGraceMs: 10_000,
   });
-  child.stderr?.resume();
-  return child;
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  await exited;
+  try {
+    await server.ready;
+  } catch (error) {
+    if (error instanceof ProcessLaunchError && error.reason === 'spawn-failed') {
+      throw new Error(`${error.message}; install it with: apt-get install -y nats-server`, { cause: error });
+    }
+    throw error;
+  }
+  return server;
 }
 
 /** Starts nats-server for a test suite; call `stop()` in `after()`. */
 export async function startNatsServer(): Promise<NatsServerHandle> {
   const port = await freePort();
   const storeDir = mkdtempSync(path.join(os.tmpdir(), 'waygate-nats-'));
-  let child = launch(port, storeDir);
-  const ready = async () => {
-    const failed = new Promise<never>((_, reject) =>
-      child.once('error', (error) =>
-        reject(
-          new Error(`cannot start nats-server (${natsServerBinary()}): ${error.message}; install it with: apt-get install -y nats-server`),
-        ),
-      ),
-    );
-    await Promise.race([waitFor(() => isPortOpen(port), { timeoutMs: 10_000, what: `nats-server on port ${port}` }), failed]);
-  };
-  await ready();
+  let server: LaunchedProcess;
+  try {
+    server = await launch(port, storeDir);
+  } catch (error) {
+    rmSync(storeDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
     async restart() {
-      await terminate(child);
-      child = launch(port, storeDir);
-      await ready();
+      await server.stop();
+      server = await launch(port, storeDir);
     },
     async stop() {
-      await terminate(child);
+      await server.stop();
       rmSync(storeDir, { recursive: true, force: true });
     },
   };

@@ -1,33 +1,51 @@
 /** The standalone CLI as a real child process: config file, start banner, a send, clean stop on SIGTERM. */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { once } from 'node:events';
 import { after, describe, it } from 'node:test';
-import { createInterface } from 'node:readline';
+import { launchProcess, ProcessLaunchError, tsxEntryCommand, type LaunchedProcess } from '@waygate/testing';
 
-const MAIN = path.join(__dirname, 'main.ts');
 const dir = mkdtempSync(path.join(tmpdir(), 'simulator-cli-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; lines: AsyncIterator<string> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream })[Symbol.asyncIterator]();
-  return { child, lines };
+const READY_LINE = 'simulator started';
+
+interface Cli {
+  readonly launched: LaunchedProcess;
+  /** Its log lines so far, parsed. */
+  readonly entries: () => Record<string, unknown>[];
 }
 
-async function banner(lines: AsyncIterator<string>): Promise<Record<string, unknown>> {
-  for (;;) {
-    const next = await lines.next();
-    if (next.done === true) throw new Error('the simulator exited before its start banner');
-    const entry = JSON.parse(next.value) as Record<string, unknown>;
-    if (entry.msg === 'simulator started') return entry;
-  }
+/**
+ * `npm run simulator -- <args>` with only PATH and `env`, ready once it logged "simulator started". `onLine` sees each
+ * line as it arrives, before readiness is reported.
+ */
+function startCli(args: string[], env: NodeJS.ProcessEnv = {}, onLine?: (line: string, cli: LaunchedProcess) => void): Cli {
+  const lines: string[] = [];
+  const entry = tsxEntryCommand('tools/whatsapp-simulator/src/main.ts');
+  const launched: LaunchedProcess = launchProcess({
+    name: 'whatsapp-simulator',
+    ...entry,
+    args: [...entry.args, ...args],
+    env: { PATH: process.env.PATH, ...env },
+    ready: { line: READY_LINE },
+    output: {
+      onLine: (line) => {
+        lines.push(line);
+        onLine?.(line, launched);
+      },
+    },
+  });
+  return { launched, entries: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
+}
+
+/** The start banner, once the CLI is ready. */
+async function banner(cli: Cli): Promise<Record<string, unknown>> {
+  await cli.launched.ready;
+  const started = cli.entries().find((entry) => entry.msg === READY_LINE);
+  assert.ok(started, cli.launched.outputTail());
+  return started;
 }
 
 describe('npm run simulator', () => {
@@ -45,9 +63,9 @@ describe('npm run simulator', () => {
         '      - { name: order_update, language: en_US, category: UTILITY, bodyParameters: 1 }',
       ].join('\n'),
     );
-    const { child, lines } = startCli(['--port', '0', '--config', config, '--time-scale', '0', '--seed', '4']);
+    const cli = startCli(['--port', '0', '--config', config, '--time-scale', '0', '--seed', '4']);
     try {
-      const started = await banner(lines);
+      const started = await banner(cli);
       const url = String(started.url);
       assert.equal(started.appSecret, '****cret', 'secrets from a config file stay masked');
       assert.deepEqual(started.templates, ['order_update/en_US']);
@@ -67,29 +85,52 @@ describe('npm run simulator', () => {
         }),
       });
       assert.equal(response.status, 200, await response.clone().text());
-      child.kill('SIGTERM');
-      const [code] = (await once(child, 'exit')) as [number | null];
-      assert.equal(code, 0);
+      assert.deepEqual(await cli.launched.stop('SIGTERM'), { code: 0, signal: null }, cli.launched.outputTail());
+      assert.deepEqual(
+        cli
+          .entries()
+          .slice(-2)
+          .map((entry) => entry.msg),
+        ['stopping', 'stopped'],
+      );
     } finally {
-      child.kill('SIGKILL');
+      await cli.launched.stop('SIGKILL');
     }
   });
 
   it('prints generated demo credentials in full, and fails fast on a bad config file', async () => {
     const demo = startCli(['--port', '0']);
     try {
-      const started = await banner(demo.lines);
+      const started = await banner(demo);
       const [phone] = started.phoneNumbers as { accessToken: string; phoneNumberId: string }[];
       assert.match(phone?.accessToken ?? '', /^EAAsim/);
       assert.match(String(started.appSecret), /^[0-9a-f]{32}$/);
     } finally {
-      demo.child.kill('SIGTERM');
-      await once(demo.child, 'exit');
+      assert.deepEqual(await demo.launched.stop(), { code: 0, signal: null });
     }
     const bad = path.join(dir, 'bad.yaml');
     writeFileSync(bad, 'appSecret: x\nwabas: []\n');
     const broken = startCli(['--port', '0', '--config', bad]);
-    const [code] = (await once(broken.child, 'exit')) as [number | null];
-    assert.equal(code, 1);
+    await assert.rejects(broken.launched.ready, (error) => error instanceof ProcessLaunchError && error.reason === 'exited');
+    assert.deepEqual(await broken.launched.exited, { code: 1, signal: null });
+    assert.equal(broken.entries().at(-1)?.msg, 'simulator failed to start');
+  });
+
+  // The parent sends SIGTERM from inside its line handler, the moment "simulator started" arrives: the tightest
+  // race with the child's next statements. Before the handlers were installed ahead of the banner, about half of such
+  // stops were kills (signal SIGTERM, no exit code); three rounds make a regression all but certain to show.
+  it('stops cleanly (exit 0) on a SIGTERM sent the moment its readiness line arrives', async () => {
+    for (let round = 1; round <= 3; round++) {
+      const cli = startCli(['--port', '0'], {}, (line, launched) => {
+        if (line.includes(READY_LINE)) launched.child.kill('SIGTERM');
+      });
+      await cli.launched.ready;
+      const exit = await cli.launched.exited;
+      assert.deepEqual(exit, { code: 0, signal: null }, `round ${round}: ${cli.launched.outputTail()}`);
+      assert.deepEqual(
+        cli.entries().map((entry) => entry.msg),
+        [READY_LINE, 'stopping', 'stopped'],
+      );
+    }
   });
 });

@@ -117,7 +117,36 @@ function eventLogFields(event: SimulatorEvent): LogFields {
 
 async function main(): Promise<void> {
   const config = readConfig(process.argv.slice(2));
-  const simulator = await startSimulator({
+  // The handlers come before the simulator starts and announces itself: whoever reads "simulator started" may stop
+  // it at once, and without a handler by then SIGTERM's default action would kill it instead of stopping it cleanly.
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log('warn', 'second signal, exiting immediately', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    log('info', 'stopping', { signal });
+    started.then(
+      (simulator) =>
+        simulator.stop().then(
+          () => {
+            log('info', 'stopped');
+            process.exit(0);
+          },
+          (error: unknown) => {
+            log('error', 'stop failed', { error: (error as Error).message });
+            process.exit(1);
+          },
+        ),
+      // A simulator that failed to start exits on its own (below).
+      () => undefined,
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+
+  const started = startSimulator({
     ...config.options,
     port: config.port,
     onEvent: (event) => {
@@ -125,6 +154,7 @@ async function main(): Promise<void> {
       log('info', String(type), fields);
     },
   });
+  const simulator = await started;
   // Generated demo credentials are printed once so they can be pasted into the app under test;
   // credentials the operator supplied are theirs already and stay masked.
   log('info', 'simulator started', {
@@ -143,28 +173,6 @@ async function main(): Promise<void> {
     customerServiceWindow: config.options.enforceCustomerServiceWindow === false ? 'always open' : 'enforced',
     controlApi: `${simulator.url}/_simulator/`,
   });
-
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      log('warn', 'second signal, exiting immediately', { signal });
-      process.exit(1);
-    }
-    stopping = true;
-    log('info', 'stopping', { signal });
-    simulator.stop().then(
-      () => {
-        log('info', 'stopped');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        log('error', 'stop failed', { error: (error as Error).message });
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
 }
 
 main().catch((error: unknown) => {

@@ -1,68 +1,47 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
-import { checkGrpcHealth } from '@waygate/grpc';
-import { waitFor } from '@waygate/testing';
-
-const REPO_ROOT = path.resolve(__dirname, '../../../..');
+import { startServiceProcess, type ServiceProcess } from '@waygate/testing';
 
 /** A real media-store, started as its own process (apps may not import each other, so not in-process). */
 export interface MediaStoreProcess {
   readonly address: string;
-  /** SIGTERM, and wait for it to exit. */
+  /** SIGTERM, and wait for it to exit; rejects unless it drained and exited 0. */
   stop(): Promise<void>;
   /** Starts it again on the same port and data (e.g. after `stop`, to end an outage). */
   start(): Promise<void>;
 }
 
-/** Starts `apps/media-store/src/main.ts` on `port` with a SQLite store under `dataDir`; resolves once it is SERVING. */
+/**
+ * Starts `apps/media-store/src/main.ts` on `port` with a SQLite store under `dataDir` (through the shared launcher of
+ * @waygate/testing); resolves once it is listening.
+ */
 export async function startMediaStoreProcess(options: {
   port: number;
   tenantsFile: string;
   dataDir: string;
   internalServiceToken: string;
 }): Promise<MediaStoreProcess> {
-  const address = `127.0.0.1:${options.port}`;
-  let child: ChildProcess | undefined;
-  let output = '';
-
-  async function start(): Promise<void> {
-    output = '';
-    child = spawn(process.execPath, ['--import', 'tsx', 'apps/media-store/src/main.ts'], {
-      cwd: REPO_ROOT,
-      env: {
-        PATH: process.env.PATH,
-        WAYGATE_REGION: 'eu',
-        WAYGATE_TENANTS_FILE: options.tenantsFile,
-        WAYGATE_DATA_DIR: options.dataDir,
-        WAYGATE_GRPC_PORT: String(options.port),
-        WAYGATE_INTERNAL_SERVICE_TOKEN: options.internalServiceToken,
-        WAYGATE_LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const started = child;
-    for (const stream of [started.stdout, started.stderr]) stream?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(
-      async () => {
-        if (started.exitCode !== null) throw new Error(`media-store exited with ${started.exitCode}: ${output}`);
-        return (await checkGrpcHealth(address, { timeoutMs: 500 }).catch(() => 'DOWN')) === 'SERVING';
-      },
-      { timeoutMs: 30_000, what: 'media-store to serve' },
-    );
-  }
+  const env = {
+    WAYGATE_REGION: 'eu',
+    WAYGATE_TENANTS_FILE: options.tenantsFile,
+    WAYGATE_DATA_DIR: options.dataDir,
+    WAYGATE_GRPC_PORT: String(options.port),
+    WAYGATE_INTERNAL_SERVICE_TOKEN: options.internalServiceToken,
+  };
+  let running: ServiceProcess | undefined;
+  const start = async (): Promise<void> => {
+    running = await startServiceProcess('media-store', env);
+  };
 
   await start();
   return {
-    address,
+    address: `127.0.0.1:${options.port}`,
     start,
     async stop() {
-      const running = child;
-      if (!running || running.exitCode !== null || running.signalCode !== null) return;
-      const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
-      running.kill('SIGTERM');
-      const force = setTimeout(() => running.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(force);
+      if (!running) return;
+      const stopped = running;
+      const exit = await stopped.stop('SIGTERM');
+      if (exit.code !== 0) {
+        throw new Error(`media-store did not stop cleanly (${JSON.stringify(exit)}):\n${stopped.outputTail()}`);
+      }
     },
   };
 }
