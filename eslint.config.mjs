@@ -165,6 +165,12 @@ export default tseslint.config(
     },
   },
   {
+    // CommonJS preloads (tools/ci/per-test-timeout.cjs) run under plain node before tsx: require() is their import.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Command-line entry points talk to a terminal.
     files: ['tools/*/src/main.ts', 'tools/local-run/src/**/*.ts', 'tools/ci/**/*.ts'],
     rules: { 'no-console': 'off' },

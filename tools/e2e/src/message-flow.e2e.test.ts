@@ -54,13 +54,14 @@ async function freePorts(): Promise<StackPorts> {
 const isGrpcError = (code: grpcStatus) => (error: unknown) => (error as ServiceError).code === code;
 
 /** Polls GetMessage until the message has reached `status`. */
-function waitForStatus(messageId: string, status: string): Promise<WireMessage> {
+/** Waits until the message has one of `statuses` (a status may move on between two polls: DELIVERED, then READ). */
+function waitForStatus(messageId: string, ...statuses: string[]): Promise<WireMessage> {
   return waitFor(
     async () => {
       const message = await callUnary<WireMessage>(messaging, 'GetMessage', { message_id: messageId }, stack.credentials.apiKey);
-      return message.status === status ? message : undefined;
+      return statuses.includes(message.status) ? message : undefined;
     },
-    { timeoutMs: 20_000, intervalMs: 100, what: `the message to reach ${status}` },
+    { timeoutMs: 20_000, intervalMs: 100, what: `the message to reach ${statuses.join(' or ')}` },
   );
 }
 
@@ -278,7 +279,7 @@ describe('one WhatsApp message end to end', () => {
       { to: RECIPIENT, text: { body: 'too late to cancel' }, idempotency_key: 'e2e-cancel-sent' },
       stack.credentials.apiKey,
     );
-    await waitForStatus(response.message_id, 'MESSAGE_STATUS_DELIVERED');
+    await waitForStatus(response.message_id, 'MESSAGE_STATUS_DELIVERED', 'MESSAGE_STATUS_READ');
     await assert.rejects(
       callUnary(messaging, 'CancelMessage', { message_id: response.message_id }, stack.credentials.apiKey),
       isGrpcError(grpcStatus.FAILED_PRECONDITION),
