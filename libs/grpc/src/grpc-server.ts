@@ -58,13 +58,7 @@ export async function startGrpcServer(options: {
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(options.services.map((s) => [s.name, 'SERVING'])) });
   health.addToServer(server);
   for (const service of options.services) server.addService(service.definition, service.implementation);
-  // Reflection describes the served protos and the health service, so even a server with no API of its own
-  // (receipt, for now) can be explored with grpcurl.
-  const packageDefinition = loadSync([healthProtoPath, ...options.services.map((s) => s.protoFile)], {
-    includeDirs: [PROTO_ROOT, path.dirname(require.resolve('protobufjs/package.json'))],
-    keepCase: true,
-  });
-  new ReflectionService(packageDefinition).addToServer(server);
+  addReflection(server, options.services);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, boundPort) =>
       error ? reject(error) : resolve(boundPort),
@@ -87,6 +81,29 @@ export async function startGrpcServer(options: {
       });
     },
   };
+}
+
+/** Services every Waygate server registers besides its own: health and both versions of server reflection. */
+const STANDARD_SERVICE_NAMES = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
+
+/** The reflection protos that ship with @grpc/reflection, so that reflection also describes itself. */
+function reflectionProtoPaths(): string[] {
+  const protoDir = path.join(path.dirname(require.resolve('@grpc/reflection/package.json')), 'build', 'proto', 'grpc', 'reflection');
+  return [path.join(protoDir, 'v1', 'reflection.proto'), path.join(protoDir, 'v1alpha', 'reflection.proto')];
+}
+
+/**
+ * Server reflection over exactly what this server registers: its services, health and reflection. The served protos
+ * import others (archive.proto and receipt.proto import messaging.proto for MessageStatus), and reflection would
+ * otherwise list every service in those imports as if it were served here; the imported files are still served, so
+ * clients can resolve every type.
+ */
+function addReflection(server: Server, services: readonly ServedService[]): void {
+  const packageDefinition = loadSync([healthProtoPath, ...reflectionProtoPaths(), ...services.map((s) => s.protoFile)], {
+    includeDirs: [PROTO_ROOT, path.dirname(require.resolve('protobufjs/package.json'))],
+    keepCase: true,
+  });
+  new ReflectionService(packageDefinition, { services: [...STANDARD_SERVICE_NAMES, ...services.map((s) => s.name)] }).addToServer(server);
 }
 
 /**
