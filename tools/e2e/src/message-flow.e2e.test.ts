@@ -294,6 +294,60 @@ describe('one WhatsApp message end to end', () => {
     );
   });
 
+  test("delivery-retry's admin API refuses a tenant's API key: a made-up id is not cancelled, recorded or announced", async () => {
+    const admin = clients.deliveryAdmin(`127.0.0.1:${ports.grpc['delivery-retry']}`);
+    const archive = clients.archive(`127.0.0.1:${ports.grpc.archive}`);
+    const madeUp = 'msg_0000000000000000000000000000000000000000e2e';
+    try {
+      for (const method of ['CancelDelivery', 'GetDelivery']) {
+        await assert.rejects(
+          callUnary(admin, method, { message_id: madeUp }, stack.credentials.apiKey),
+          isGrpcError(grpcStatus.UNAUTHENTICATED),
+          method,
+        );
+      }
+      const db = new Database(path.join(dir.path, 'eu', 'delivery-retry.sqlite'), { readonly: true });
+      try {
+        assert.equal(db.prepare('SELECT COUNT(*) FROM deliveries WHERE message_id = ?').pluck().get(madeUp), 0, 'no CANCELED placeholder');
+      } finally {
+        db.close();
+      }
+      const listed = await callUnary<{ events: unknown[] }>(archive, 'ListMessageEvents', { message_id: madeUp }, stack.credentials.apiKey);
+      assert.deepEqual(listed.events, [], 'nothing reached the archive');
+    } finally {
+      admin.close();
+      archive.close();
+    }
+  });
+
+  test("the archive keeps the customers' inbound messages without logging an ERROR", async () => {
+    const archive = clients.archive(`127.0.0.1:${ports.grpc.archive}`);
+    try {
+      // Earlier tests had the customer write first (the simulator posts it to receipt, which announces it).
+      const archived = await waitFor(
+        () =>
+          logLines
+            .filter((l) => l.process === 'archive' && l.line.includes('"event archived"') && l.line.includes('"kind":"inbound"'))
+            .map((l) => JSON.parse(l.line) as { message_id: string })[0],
+        { timeoutMs: 10_000, what: 'an inbound message archived' },
+      );
+      const listed = await callUnary<{ events: { kind: string; status: string }[] }>(
+        archive,
+        'ListMessageEvents',
+        { message_id: archived.message_id },
+        stack.credentials.apiKey,
+      );
+      assert.deepEqual(
+        listed.events.map((e) => [e.kind, e.status]),
+        [['inbound', 'MESSAGE_STATUS_UNSPECIFIED']],
+      );
+      const errors = logLines.filter((l) => l.process === 'archive' && /"level":"(error|fatal)"/.test(l.line));
+      assert.deepEqual(errors, []);
+    } finally {
+      archive.close();
+    }
+  });
+
   test('the archive recorded the acceptance and every status', async () => {
     const archive = clients.archive(`127.0.0.1:${ports.grpc.archive}`);
     try {
