@@ -12,7 +12,7 @@ import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js'
 import { badRequestViolations, internalCallMetadata } from '@waygate/grpc';
 import { connectJetStream, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import { DeliveryAdminServiceClient, DeliveryState, type CancelDeliveryResponse, type GetDeliveryResponse } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry';
+import { createLogger } from '@waygate/telemetry-sdk';
 import { createTempDir, freePort, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
 import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
 import { loadDeliveryRetryConfig, type DeliveryRetryConfig } from './config';

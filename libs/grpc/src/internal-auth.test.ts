@@ -9,7 +9,7 @@ import {
   type CancelDeliveryResponse,
   type GetDeliveryResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry';
+import { createLogger } from '@waygate/telemetry-sdk';
 import { parseTenants } from '@waygate/tenancy';
 import { tenantsYaml } from '@waygate/testing';
 import { internalUnaryHandler, startGrpcServer, unaryHandler, type RunningGrpcServer } from './grpc-server';
