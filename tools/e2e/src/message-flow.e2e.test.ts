@@ -279,7 +279,19 @@ describe('one WhatsApp message end to end', () => {
       { to: RECIPIENT, text: { body: 'too late to cancel' }, idempotency_key: 'e2e-cancel-sent' },
       stack.credentials.apiKey,
     );
-    await waitForStatus(response.message_id, 'MESSAGE_STATUS_DELIVERED');
+    // The simulated customer reads at once: DELIVERED may last only milliseconds, so wait for it or READ.
+    await waitFor(
+      async () => {
+        const message = await callUnary<WireMessage>(
+          messaging,
+          'GetMessage',
+          { message_id: response.message_id },
+          stack.credentials.apiKey,
+        );
+        return ['MESSAGE_STATUS_DELIVERED', 'MESSAGE_STATUS_READ'].includes(message.status) || undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 100, what: 'the message delivered' },
+    );
     await assert.rejects(
       callUnary(messaging, 'CancelMessage', { message_id: response.message_id }, stack.credentials.apiKey),
       isGrpcError(grpcStatus.FAILED_PRECONDITION),
