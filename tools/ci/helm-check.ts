@@ -20,6 +20,9 @@ const SERVICES = ['ingress', 'receipt', 'media-store', 'archive', 'delivery-retr
 // (e.g. 3.6) default Capabilities.KubeVersion to 1.20, so pin it for rendering.
 const KUBE_VERSION = '1.27.0';
 const MISSING_REGION_MESSAGE = '.Values.region is required';
+const MISSING_TOKEN_MESSAGE = '.Values.internalServiceToken.existingSecret is required';
+/** Services that call or serve an internal API with the region's service token (from a Secret). */
+const TOKEN_SERVICES = ['ingress', 'delivery-retry', 'receipt', 'media-store'];
 const INVALID_REGION_MESSAGE = '.Values.region must be "eu" or "us"';
 
 interface HelmResult {
@@ -127,6 +130,13 @@ function checkRender(helm: string, region: string): number {
     if (storage.join() !== 'mongodb') {
       fail(`[${region}] Deployment ${d.name}: WAYGATE_STORAGE should be "mongodb", found [${storage.join(', ')}]`);
     }
+    const service = d.name.slice(release.length + 1);
+    const tokenFromSecret = /- name: WAYGATE_INTERNAL_SERVICE_TOKEN\s*\n\s*valueFrom:\s*\n\s*secretKeyRef:/.test(d.text);
+    if (TOKEN_SERVICES.includes(service) !== tokenFromSecret) {
+      fail(
+        `[${region}] Deployment ${d.name}: WAYGATE_INTERNAL_SERVICE_TOKEN from a Secret should be ${TOKEN_SERVICES.includes(service) ? 'set' : 'absent'}`,
+      );
+    }
     for (const probe of ['readinessProbe', 'livenessProbe']) {
       if (!new RegExp(`${probe}:\\s*\\n\\s*grpc:\\s*\\n\\s*port:\\s*\\d+`).test(d.text)) {
         fail(`[${region}] Deployment ${d.name}: ${probe} is not a native gRPC probe`);
@@ -174,6 +184,12 @@ function main(): void {
   checkRejected(helm, 'no values file (no region)', [], MISSING_REGION_MESSAGE);
   checkRejected(helm, 'eu overlay with region unset', ['-f', `${CHART}/values-eu.yaml`, '--set', 'region='], MISSING_REGION_MESSAGE);
   checkRejected(helm, 'unknown region', ['-f', `${CHART}/values-eu.yaml`, '--set', 'region=apac'], INVALID_REGION_MESSAGE);
+  checkRejected(
+    helm,
+    'no internal service token, receipt disabled (ingress and delivery-retry still need it)',
+    ['-f', `${CHART}/values-eu.yaml`, '--set', 'internalServiceToken.existingSecret=', '--set', 'services.receipt.enabled=false'],
+    MISSING_TOKEN_MESSAGE,
+  );
 
   if (failures.length > 0) {
     console.error(`helm-check FAILED (${failures.length} problem${failures.length === 1 ? '' : 's'}):`);
@@ -182,7 +198,7 @@ function main(): void {
     return;
   }
   console.log(
-    `helm-check OK (helm ${version.stdout.trim()}): lint eu+us, Deployments ${counts.join(' ')} with matching WAYGATE_REGION, missing/invalid region rejected`,
+    `helm-check OK (helm ${version.stdout.trim()}): lint eu+us, Deployments ${counts.join(' ')} with matching WAYGATE_REGION and the internal token where needed, missing/invalid region and missing token rejected`,
   );
 }
 

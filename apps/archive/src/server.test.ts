@@ -8,6 +8,7 @@ import { badRequestViolations } from '@waygate/grpc';
 import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import {
   ArchiveServiceClient,
+  InboundMessageReceived,
   MessageAccepted,
   MessageStatus,
   MessageStatusChanged,
@@ -150,6 +151,26 @@ async function publishStatus(fields: StatusEventFields, msgId = fields.eventId):
   await publishEvent(publisher.js, subject, data, msgId);
 }
 
+const INBOUND_TEXT = 'inbound secret 9c1e';
+
+async function publishInbound(tenantId: string, waMessageId: string, occurredAt: number): Promise<void> {
+  const data = InboundMessageReceived.encode(
+    InboundMessageReceived.fromPartial({
+      eventId: `wa:in:${waMessageId}`,
+      tenantId,
+      phoneNumberId: '200',
+      from: RECIPIENT,
+      waMessageId,
+      occurredAt: new Date(occurredAt),
+      type: 'text',
+      text: INBOUND_TEXT,
+      contentJson: JSON.stringify({ body: INBOUND_TEXT }),
+      serviceWindowClosesAt: new Date(occurredAt + 86_400_000),
+    }),
+  ).finish();
+  await publishEvent(publisher.js, subjects.inboundEvents, data, `wa:in:${waMessageId}`);
+}
+
 /** Waits until both archive consumers have processed (and acknowledged or rejected) everything published so far. */
 async function waitUntilConsumersCaughtUp(): Promise<void> {
   for (const [stream, durable] of [
@@ -289,6 +310,41 @@ test('undecodable or invalid events are rejected without blocking later ones', a
   assert.equal(rejected.length, 3, 'each bad event is terminated once, not retried');
 });
 
+test("a customer's inbound message is archived under its wamid, with no ERROR logged", async () => {
+  const linesBefore = logLines.length;
+  await publishInbound('acme', 'wamid.inbound1', T0 + 5000);
+  await publishInbound('acme', 'wamid.inbound1', T0 + 5000); // re-published with the same id: one record
+  const events = await waitForEvents('wamid.inbound1', 1, 'the archived inbound message');
+  await waitUntilConsumersCaughtUp();
+  assert.deepEqual(
+    events.map((e) => [e.eventId, e.messageId, e.kind, e.status, e.occurredAt?.getTime(), e.textBody]),
+    [['wa:in:wamid.inbound1', 'wamid.inbound1', 'inbound', MessageStatus.MESSAGE_STATUS_UNSPECIFIED, T0 + 5000, INBOUND_TEXT]],
+  );
+  assert.deepEqual(await listEvents(KEYS.umbrella, 'wamid.inbound1'), [], "another tenant does not see acme's inbound message");
+  const lines = logLines.slice(linesBefore).map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.deepEqual(
+    lines.filter((entry) => entry.level === 'error' || entry.level === 'fatal'),
+    [],
+    'an inbound message is not an error',
+  );
+  assert.ok(
+    lines.some((e) => e.msg === 'event archived' && e.kind === 'inbound' && e.message_id === 'wamid.inbound1' && e.outcome === 'recorded'),
+  );
+});
+
+test('a 10 KB message id is INVALID_ARGUMENT naming message_id, and the error does not echo it', async () => {
+  const huge = `msg_${'9'.repeat(10_000)}`;
+  await assert.rejects(listEvents(KEYS.acme, huge), (error: unknown) => {
+    assert.equal(grpcCode(error), grpcStatus.INVALID_ARGUMENT);
+    assert.deepEqual(
+      badRequestViolations(error as ServiceError).map((v) => [v.field, v.reason]),
+      [['message_id', 'TOO_LONG']],
+    );
+    assert.ok(!(error as ServiceError).details.includes('9999'), 'the id is not echoed');
+    return true;
+  });
+});
+
 test('events published while the archive was down are recorded after it restarts on the same data', async () => {
   await stopArchiveAndClient();
   await publishAccepted('acme', 'msg_c', T0);
@@ -317,6 +373,7 @@ test('events published while the archive was down are recorded after it restarts
 test('logs carry ids, kinds and statuses, never text bodies or phone numbers', () => {
   const text = logLines.join('');
   assert.ok(!text.includes(TEXT_BODY), 'no text body in logs');
+  assert.ok(!text.includes(INBOUND_TEXT), 'no inbound text in logs');
   assert.ok(!text.includes(RECIPIENT) && !text.includes(RECIPIENT.slice(1)), 'no recipient number in logs');
   const archived = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'event archived');
   assert.ok(

@@ -22,6 +22,8 @@ import { createArchiveService } from './domain/archive-service';
 import type { ArchiveStore } from './domain/archive-store';
 import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
 import { createArchiveHandler } from './handlers/archive.handler';
+import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
+import { createRegionEventsHandler } from './handlers/region-events.consumer';
 import { createStatusEventsHandler } from './handlers/status-events.consumer';
 
 async function openArchiveStore(config: ArchiveConfig): Promise<{ store: ArchiveStore; close: () => Promise<void> }> {
@@ -34,7 +36,10 @@ async function openArchiveStore(config: ArchiveConfig): Promise<{ store: Archive
   return { store, close: () => mongo.client.close() };
 }
 
-/** Wires the archive: its store, JetStream, the two archiving consumers and the ArchiveService gRPC API. */
+/**
+ * Wires the archive: its store, JetStream, the two archiving consumers (accepted messages; status events and inbound
+ * messages) and the ArchiveService gRPC API.
+ */
 export async function startArchive(config: ArchiveConfig, logger: Logger): Promise<StartedService & { grpcPort: number }> {
   const tenants = loadTenantsFile(config.tenantsFile);
   const storage = await openArchiveStore(config);
@@ -69,7 +74,11 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
         durable: 'archive-events',
         filterSubject: subjects.allEvents,
         logger,
-        handle: createStatusEventsHandler(service, logger),
+        handle: createRegionEventsHandler(
+          subjects,
+          { status: createStatusEventsHandler(service, logger), inbound: createInboundEventsHandler(service, logger) },
+          logger,
+        ),
       }),
     );
 

@@ -31,6 +31,11 @@ export interface DeliveryRetryConfig extends ServiceConfig, WhatsAppApiConfig {
   readonly timeScale: number;
   /** When the scaled clock agrees with real time (epoch ms); shared by all processes of a test run. */
   readonly timeEpochMs: number;
+  /**
+   * WAYGATE_INTERNAL_SERVICE_TOKEN: the only credential the admin API (DeliveryAdminService) accepts, so that only
+   * services of the region (ingress) call it. Behind a function, so that the configuration never prints it.
+   */
+  readonly internalServiceToken: () => string;
 }
 
 export const DEFAULT_GRPC_PORT = 50055;
@@ -57,6 +62,9 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
       WAYGATE_DELIVERY_RECONCILE_GRACE_MS: envSchemas.durationMs(2 * 60_000),
       WAYGATE_TIME_SCALE: z.coerce.number().min(1).max(1_000_000).default(1),
       WAYGATE_TIME_EPOCH_MS: z.coerce.number().int().nonnegative().default(Date.now()),
+      WAYGATE_INTERNAL_SERVICE_TOKEN: envSchemas.internalServiceToken(
+        'the region-internal service token, the only credential the admin API accepts',
+      ),
     },
     env,
   );
@@ -65,8 +73,10 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
   if (retryMaxDelayMs < retryBaseDelayMs) {
     throw new Error('invalid configuration:\n  - WAYGATE_RETRY_MAX_DELAY_MS: must not be less than WAYGATE_RETRY_BASE_DELAY_MS');
   }
+  const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
   return {
     ...toServiceConfig('delivery-retry', parsed, env),
+    internalServiceToken: () => token,
     ...toWhatsAppApiConfig(parsed),
     concurrency: parsed.WAYGATE_DELIVERY_CONCURRENCY,
     retryBaseDelayMs,

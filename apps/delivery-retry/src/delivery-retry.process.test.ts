@@ -53,6 +53,7 @@ function replicaEnv(dir: string, simulator: WhatsAppSimulator, extra: Record<str
     WAYGATE_GRPC_PORT: '0',
     WAYGATE_WHATSAPP_API_BASE_URL: simulator.url,
     WAYGATE_WHATSAPP_TIMEOUT_MS: '2000',
+    WAYGATE_INTERNAL_SERVICE_TOKEN: 'process-test-internal-token-0123456789abcdef',
     ...extra,
   };
 }

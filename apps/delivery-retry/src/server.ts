@@ -116,11 +116,14 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     port: config.grpcPort,
     tenants,
     region: config.region,
+    internalServiceToken: config.internalServiceToken(),
     services: [
       {
         name: SERVICE_NAMES.deliveryAdmin,
         protoFile: SERVICE_PROTO_FILES.deliveryAdmin,
         definition: DeliveryAdminServiceService,
+        // Internal: it can cancel (and tombstone) any message id of a tenant, so only services of the region call it.
+        access: 'internal',
         implementation: createDeliveryAdminHandler(engine, tenants, logger),
       },
     ],

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { ConfigError } from '@waygate/config';
 import { loadIngressConfig } from './config';
 
-const base = { WAYGATE_REGION: 'eu', WAYGATE_TENANTS_FILE: '/etc/waygate/tenants.yaml' };
+const TOKEN = 'internal-token-0123456789abcdef0123456789';
+const base = { WAYGATE_REGION: 'eu', WAYGATE_TENANTS_FILE: '/etc/waygate/tenants.yaml', WAYGATE_INTERNAL_SERVICE_TOKEN: TOKEN };
 
 test('defaults: port 50051, delivery-retry on 127.0.0.1:50055, outbox every 5 s', () => {
   const config = loadIngressConfig(base);
@@ -31,4 +32,19 @@ test('a malformed WAYGATE_DELIVERY_ADDRESS fails at startup, naming the variable
       `"${bad}" is refused`,
     );
   }
+});
+
+test('WAYGATE_INTERNAL_SERVICE_TOKEN is required (for CancelMessage) and kept out of the printed configuration', () => {
+  const { WAYGATE_INTERNAL_SERVICE_TOKEN: _unset, ...withoutToken } = base;
+  assert.throws(
+    () => loadIngressConfig(withoutToken),
+    (error: unknown) => error instanceof ConfigError && /WAYGATE_INTERNAL_SERVICE_TOKEN: required.*\(not set\)/.test(error.message),
+  );
+  assert.throws(
+    () => loadIngressConfig({ ...base, WAYGATE_INTERNAL_SERVICE_TOKEN: 'short' }),
+    /WAYGATE_INTERNAL_SERVICE_TOKEN: must be at least 32/,
+  );
+  const config = loadIngressConfig(base);
+  assert.equal(config.internalServiceToken(), TOKEN);
+  assert.ok(!JSON.stringify(config).includes(TOKEN));
 });

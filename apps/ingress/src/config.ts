@@ -6,6 +6,11 @@ export interface IngressConfig extends ServiceConfig {
   readonly outboxIntervalMs: number;
   /** delivery-retry's gRPC address (host:port), for CancelMessage. */
   readonly deliveryAddress: string;
+  /**
+   * WAYGATE_INTERNAL_SERVICE_TOKEN: how ingress authenticates to delivery-retry's internal admin API. Behind a
+   * function, so that the configuration never prints it.
+   */
+  readonly internalServiceToken: () => string;
 }
 
 export const DEFAULT_GRPC_PORT = 50051;
@@ -28,12 +33,17 @@ export function loadIngressConfig(env: NodeJS.ProcessEnv = process.env): Ingress
       ...serviceEnvShape(DEFAULT_GRPC_PORT),
       WAYGATE_OUTBOX_INTERVAL_MS: envSchemas.durationMs(5000),
       WAYGATE_DELIVERY_ADDRESS: grpcAddress,
+      WAYGATE_INTERNAL_SERVICE_TOKEN: envSchemas.internalServiceToken(
+        "the region-internal service token delivery-retry's admin API accepts",
+      ),
     },
     env,
   );
+  const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
   return {
     ...toServiceConfig('ingress', parsed, env),
     outboxIntervalMs: parsed.WAYGATE_OUTBOX_INTERVAL_MS,
     deliveryAddress: parsed.WAYGATE_DELIVERY_ADDRESS,
+    internalServiceToken: () => token,
   };
 }

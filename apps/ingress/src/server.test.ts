@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { preconditionViolations, startGrpcServer, type RunningGrpcServer } from '@waygate/grpc';
+import { badRequestViolations, preconditionViolations, startGrpcServer, type RunningGrpcServer } from '@waygate/grpc';
 import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import {
   DeliveryAdminServiceService,
@@ -42,17 +42,23 @@ const logger = createLogger({
   destination: new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }),
 });
 
+const INTERNAL_TOKEN = 'internal-token-0123456789abcdef0123456789';
+
 /**
- * A small DeliveryAdminService of our own standing in for delivery-retry, behind the same tenant authentication as
- * every Waygate API (so it only accepts the caller's forwarded credential). It cancels unless told otherwise.
+ * A small DeliveryAdminService of our own standing in for delivery-retry, internal like delivery-retry's (it accepts
+ * only the region's service token, with the tenant in `x-waygate-tenant-id`). It cancels unless told otherwise.
  */
-const cancelCalls: { messageId: string; authorization: unknown }[] = [];
+const cancelCalls: { messageId: string; authorization: unknown; tenantId: unknown }[] = [];
 const refusals = new Map<string, grpcStatus>();
 const deliveryAdmin: DeliveryAdminServiceServer = {
   getDelivery: (_call, callback) => callback({ code: grpcStatus.UNIMPLEMENTED, details: 'not in this test' }),
   cancelDelivery: (call, callback) => {
     const { messageId } = call.request;
-    cancelCalls.push({ messageId, authorization: call.metadata.get('authorization')[0] });
+    cancelCalls.push({
+      messageId,
+      authorization: call.metadata.get('authorization')[0],
+      tenantId: call.metadata.get('x-waygate-tenant-id')[0],
+    });
     const refusal = refusals.get(messageId);
     if (refusal !== undefined) return callback({ code: refusal, details: 'refused by the test' });
     callback(null, {
@@ -88,11 +94,13 @@ before(async () => {
     port: 0,
     tenants: parseTenants(TENANTS_YAML),
     region: 'eu',
+    internalServiceToken: INTERNAL_TOKEN,
     services: [
       {
         name: SERVICE_NAMES.deliveryAdmin,
         protoFile: SERVICE_PROTO_FILES.deliveryAdmin,
         definition: DeliveryAdminServiceService,
+        access: 'internal',
         implementation: deliveryAdmin,
       },
     ],
@@ -105,6 +113,7 @@ before(async () => {
     WAYGATE_STORAGE: 'sqlite',
     WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
     WAYGATE_DELIVERY_ADDRESS: `127.0.0.1:${delivery.port}`,
+    WAYGATE_INTERNAL_SERVICE_TOKEN: INTERNAL_TOKEN,
   });
   ingress = await startIngress(config, logger);
   client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
@@ -163,11 +172,11 @@ async function publishStatus(event: Partial<MessageStatusChanged> & { eventId: s
 
 const hasCode = (code: grpcStatus) => (error: unknown) => (error as ServiceError).code === code;
 
-test("CancelMessage asks delivery-retry with the caller's credential; the message is CANCELED and delivery's own event is a duplicate", async () => {
+test("CancelMessage asks delivery-retry with the region's service token for the caller's tenant; CANCELED, and delivery's own event is a duplicate", async () => {
   const messageId = await sendMessage();
   const response = await cancelMessage(messageId);
   assert.equal(response.status, MessageStatus.MESSAGE_STATUS_CANCELED);
-  assert.deepEqual(cancelCalls.at(-1), { messageId, authorization: `Bearer ${KEYS.acme}` });
+  assert.deepEqual(cancelCalls.at(-1), { messageId, authorization: `Bearer ${INTERNAL_TOKEN}`, tenantId: 'acme' });
 
   const canceled = await getMessage(messageId);
   assert.equal(canceled.status, MessageStatus.MESSAGE_STATUS_CANCELED);
@@ -245,13 +254,36 @@ test('a message ingress knows was SENT is FAILED_PRECONDITION with a Preconditio
   assert.equal(cancelCalls.length, callsBefore);
 });
 
-test("another tenant's message is NOT_FOUND, exactly like an unknown id", async () => {
+test("another tenant's message is NOT_FOUND, exactly like an unknown id, and delivery-retry is never asked", async () => {
   const messageId = await sendMessage(KEYS.globex);
   const callsBefore = cancelCalls.length;
   await assert.rejects(cancelMessage(messageId, KEYS.acme), hasCode(grpcStatus.NOT_FOUND));
   await assert.rejects(cancelMessage('msg_unknown', KEYS.acme), hasCode(grpcStatus.NOT_FOUND));
   assert.equal(cancelCalls.length, callsBefore);
   assert.equal((await getMessage(messageId, KEYS.globex)).status, MessageStatus.MESSAGE_STATUS_ACCEPTED);
+});
+
+test('GetMessage and CancelMessage validate ids alike: empty, over-long or malformed is INVALID_ARGUMENT, never echoed', async () => {
+  const callsBefore = cancelCalls.length;
+  const huge = `msg_${'5'.repeat(10_000)}`;
+  for (const call of [getMessage, cancelMessage]) {
+    for (const [id, reason] of [
+      ['', 'REQUIRED'],
+      [huge, 'TOO_LONG'],
+      ['msg 1\u0000', 'INVALID_FORMAT'],
+    ] as const) {
+      await assert.rejects(call(id), (error: unknown) => {
+        assert.equal((error as ServiceError).code, grpcStatus.INVALID_ARGUMENT);
+        assert.deepEqual(
+          badRequestViolations(error as ServiceError).map((v) => [v.field, v.reason]),
+          [['message_id', reason]],
+        );
+        assert.ok(!(error as ServiceError).details.includes('5555'), 'the id is not echoed');
+        return true;
+      });
+    }
+  }
+  assert.equal(cancelCalls.length, callsBefore);
 });
 
 test('GetMessage shows delivery attempts: a retried attempt keeps the status and says when the next one is due', async () => {

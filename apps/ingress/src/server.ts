@@ -33,7 +33,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   const nats = await connectJetStream(config.natsUrl, `ingress-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
   // The channel connects lazily, so ingress starts (and serves everything but CancelMessage) while delivery-retry is down.
-  const canceller = createGrpcDeliveryCanceller({ address: config.deliveryAddress });
+  const canceller = createGrpcDeliveryCanceller({ address: config.deliveryAddress, serviceToken: config.internalServiceToken() });
 
   const service = createMessagingService({
     store: storage.store,

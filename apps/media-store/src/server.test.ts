@@ -205,6 +205,24 @@ describe('media-store over gRPC', () => {
     await assert.rejects(getMedia(env.client, 'med_unknown', 'key-acme'), hasCode(status.NOT_FOUND));
   });
 
+  test('an empty, 10 KB or malformed media id is INVALID_ARGUMENT naming media_id, never echoing it', async () => {
+    for (const [mediaId, reason] of [
+      ['', 'REQUIRED'],
+      [`med_${'4'.repeat(10_000)}`, 'TOO_LONG'],
+      ['med_<script>', 'INVALID_FORMAT'],
+    ] as const) {
+      await assert.rejects(getMedia(env.client, mediaId, 'key-acme'), (error: ServiceError) => {
+        assert.equal(error.code, status.INVALID_ARGUMENT);
+        assert.deepEqual(
+          badRequestViolations(error).map((v) => [v.field, v.reason]),
+          [['media_id', reason]],
+        );
+        assert.ok(!error.details.includes('4444') && !error.details.includes('script'), error.details);
+        return true;
+      });
+    }
+  });
+
   test('an oversize blob is INVALID_ARGUMENT with a BadRequest violation on content; all bad fields are listed', async () => {
     await assert.rejects(
       putMedia(env.client, { content: Buffer.alloc(5 * 1024 * 1024 + 1), mimeType: 'image/png', filename: '' }, 'key-acme'),

@@ -31,3 +31,14 @@ test('storage config: sqlite by default, mongodb needs a URI', () => {
     database: 'waygate_us_delivery_retry',
   });
 });
+
+test('the internal service token is required where asked for, at least 32 characters, and named when missing', () => {
+  const shape = { WAYGATE_INTERNAL_SERVICE_TOKEN: envSchemas.internalServiceToken('the token delivery-retry accepts') };
+  assert.throws(() => parseEnv(shape, {}), /WAYGATE_INTERNAL_SERVICE_TOKEN: required: the token delivery-retry accepts \(not set\)/);
+  assert.throws(
+    () => parseEnv(shape, { WAYGATE_INTERNAL_SERVICE_TOKEN: 'short' }),
+    /WAYGATE_INTERNAL_SERVICE_TOKEN: must be at least 32 characters/,
+  );
+  const token = 'a'.repeat(32);
+  assert.equal(parseEnv(shape, { WAYGATE_INTERNAL_SERVICE_TOKEN: token }).WAYGATE_INTERNAL_SERVICE_TOKEN, token);
+});

@@ -29,6 +29,8 @@ export function parseEnv<Shape extends z.ZodRawShape>(
   return Object.freeze(result.data);
 }
 
+const INTERNAL_SERVICE_TOKEN_MIN_LENGTH = 32;
+
 /** Common variable schemas, so every service spells and validates them the same way. */
 export const envSchemas = {
   region: z.enum(['eu', 'us'], { message: 'must be "eu" or "us"' }),
@@ -47,6 +49,17 @@ export const envSchemas = {
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   tenantsFile: z.string().min(1, 'must name the tenants YAML file'),
   durationMs: (defaultMs: number) => z.coerce.number().int().positive().default(defaultMs),
+  /**
+   * WAYGATE_INTERNAL_SERVICE_TOKEN where a service needs it: the region-internal service token with which services of
+   * a region call each other's internal APIs. At least 32 characters; `usedFor` says why it is required when unset.
+   */
+  internalServiceToken: (usedFor: string) =>
+    z
+      .string({ message: `required: ${usedFor}` })
+      .min(
+        INTERNAL_SERVICE_TOKEN_MIN_LENGTH,
+        `must be at least ${INTERNAL_SERVICE_TOKEN_MIN_LENGTH} characters, e.g. the output of \`openssl rand -hex 32\``,
+      ),
 } as const;
 
 /** Variables every service reads, with their defaults. */

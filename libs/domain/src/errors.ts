@@ -31,14 +31,20 @@ export class UnauthenticatedError extends WaygateError {
   readonly kind = 'unauthenticated';
 }
 
-/** The resource does not exist for this tenant (another tenant's resources are reported the same way). */
+/** Longest part of an id an error message quotes: ids are validated first, but a message must stay short regardless. */
+const MAX_QUOTED_ID_CHARS = 64;
+
+/**
+ * The resource does not exist for this tenant (another tenant's resources are reported the same way). The message
+ * quotes at most the first 64 characters of the id; `id` keeps it whole.
+ */
 export class NotFoundError extends WaygateError {
   readonly kind = 'not-found';
   constructor(
     readonly resource: string,
     readonly id: string,
   ) {
-    super(`${resource} ${id} not found`);
+    super(`${resource} ${id.length > MAX_QUOTED_ID_CHARS ? `${id.slice(0, MAX_QUOTED_ID_CHARS)}…` : id} not found`);
   }
 }
 

@@ -14,6 +14,7 @@ import { PROTO_ROOT } from '@waygate/proto';
 import type { Tenant, TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import { toGrpcError } from './error-mapping';
+import { authenticateInternalCall, type InternalCaller } from './internal-auth';
 import { authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth';
 
 /** One gRPC service a process serves. */
@@ -24,6 +25,12 @@ export interface ServedService {
   readonly protoFile: string;
   readonly definition: ServiceDefinition;
   readonly implementation: UntypedServiceImplementation;
+  /**
+   * Who may call it. `tenant` (default): tenants with their API key (or, where the server has an internal service
+   * token, other services of the region with it plus `x-waygate-tenant-id`). `internal`: only other services of the
+   * region, with the internal service token (API keys are refused, UNAUTHENTICATED); admin APIs are internal.
+   */
+  readonly access?: 'tenant' | 'internal';
 }
 
 /** A started gRPC server with health, reflection and tenant authentication. */
@@ -35,7 +42,8 @@ export interface RunningGrpcServer {
 
 /**
  * Starts a gRPC server with Waygate's standard parts: `grpc.health.v1.Health` (overall and per service), server
- * reflection over the served protos, and the tenant-auth interceptor on every non-public method.
+ * reflection over the served protos, and the auth interceptor on every non-public method (tenant API keys, or the
+ * region-internal service token for internal services).
  */
 export async function startGrpcServer(options: {
   host: string;
@@ -44,13 +52,22 @@ export async function startGrpcServer(options: {
   tenants: TenantDirectory;
   region: string;
   maxReceiveMessageBytes?: number;
-  /** Also accept the region-internal service token with `x-waygate-tenant-id` (see `TenantAuthOptions`). */
+  /**
+   * The region-internal service token: required by services with `access: 'internal'`, and accepted with
+   * `x-waygate-tenant-id` by tenant services (see `TenantAuthOptions`).
+   */
   internalServiceToken?: string;
 }): Promise<RunningGrpcServer> {
+  const internalServices = options.services.filter((service) => service.access === 'internal').map((service) => service.name);
+  // Fail at start, not per call: an internal API without a token would refuse everyone (or, worse, be left open).
+  if (internalServices.length > 0 && !options.internalServiceToken) {
+    throw new Error(`internal services (${internalServices.join(', ')}) need the region's internal service token`);
+  }
   const server = new Server({
     interceptors: [
       createTenantAuthInterceptor(options.tenants, options.region, {
         ...(options.internalServiceToken ? { internalServiceToken: options.internalServiceToken } : {}),
+        internalServices,
       }),
     ],
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
@@ -58,13 +75,7 @@ export async function startGrpcServer(options: {
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(options.services.map((s) => [s.name, 'SERVING'])) });
   health.addToServer(server);
   for (const service of options.services) server.addService(service.definition, service.implementation);
-  // Reflection describes the served protos and the health service, so even a server with no API of its own
-  // (receipt, for now) can be explored with grpcurl.
-  const packageDefinition = loadSync([healthProtoPath, ...options.services.map((s) => s.protoFile)], {
-    includeDirs: [PROTO_ROOT, path.dirname(require.resolve('protobufjs/package.json'))],
-    keepCase: true,
-  });
-  new ReflectionService(packageDefinition).addToServer(server);
+  addReflection(server, options.services);
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, boundPort) =>
       error ? reject(error) : resolve(boundPort),
@@ -89,6 +100,46 @@ export async function startGrpcServer(options: {
   };
 }
 
+/** Services every Waygate server registers besides its own: health and both versions of server reflection. */
+const STANDARD_SERVICE_NAMES = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
+
+/** The reflection protos that ship with @grpc/reflection, so that reflection also describes itself. */
+function reflectionProtoPaths(): string[] {
+  const protoDir = path.join(path.dirname(require.resolve('@grpc/reflection/package.json')), 'build', 'proto', 'grpc', 'reflection');
+  return [path.join(protoDir, 'v1', 'reflection.proto'), path.join(protoDir, 'v1alpha', 'reflection.proto')];
+}
+
+/**
+ * Server reflection over exactly what this server registers: its services, health and reflection. The served protos
+ * import others (archive.proto and receipt.proto import messaging.proto for MessageStatus), and reflection would
+ * otherwise list every service in those imports as if it were served here; the imported files are still served, so
+ * clients can resolve every type.
+ */
+function addReflection(server: Server, services: readonly ServedService[]): void {
+  const packageDefinition = loadSync([healthProtoPath, ...reflectionProtoPaths(), ...services.map((s) => s.protoFile)], {
+    includeDirs: [PROTO_ROOT, path.dirname(require.resolve('protobufjs/package.json'))],
+    keepCase: true,
+  });
+  new ReflectionService(packageDefinition, { services: [...STANDARD_SERVICE_NAMES, ...services.map((s) => s.name)] }).addToServer(server);
+}
+
+/** Runs `work` and answers the call with its result, or with its error mapped by `toGrpcError` (unexpected ones logged). */
+function answer<Response>(
+  work: () => Promise<Response>,
+  callback: sendUnaryData<Response>,
+  logger: Logger,
+  call: { getPath(): string },
+): void {
+  work().then(
+    (response) => callback(null, response),
+    (error: unknown) => {
+      const grpcError = toGrpcError(error);
+      if (grpcError.details === 'internal error') logger.error({ err: error, method: call.getPath() }, 'unexpected error in handler');
+      callback(grpcError, null);
+    },
+  );
+}
+
 /**
  * Wraps a unary handler: resolves the authenticated tenant, runs `handle`, and maps any error through
  * `toGrpcError` (logging unexpected ones), so handlers only translate between proto and domain.
@@ -98,17 +149,19 @@ export function unaryHandler<Request, Response>(
   logger: Logger,
   handle: (request: Request, tenant: Tenant) => Promise<Response>,
 ): (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => void {
-  return (call, callback) => {
-    (async () => {
-      const tenant = authenticatedTenant(call.metadata, tenants);
-      return handle(call.request, tenant);
-    })().then(
-      (response) => callback(null, response),
-      (error: unknown) => {
-        const grpcError = toGrpcError(error);
-        if (grpcError.details === 'internal error') logger.error({ err: error, method: call.getPath() }, 'unexpected error in handler');
-        callback(grpcError, null);
-      },
-    );
-  };
+  return (call, callback) => answer(async () => handle(call.request, authenticatedTenant(call.metadata, tenants)), callback, logger, call);
+}
+
+/**
+ * Wraps a unary handler of an internal (admin) API that is not scoped to one tenant: checks the region-internal
+ * service token itself (with {@link authenticateInternalCall}, so it holds even where the interceptor does not know
+ * the service as internal), runs `handle` with the caller, and maps errors like {@link unaryHandler}.
+ */
+export function internalUnaryHandler<Request, Response>(
+  internalServiceToken: string,
+  logger: Logger,
+  handle: (request: Request, caller: InternalCaller) => Promise<Response>,
+): (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => void {
+  return (call, callback) =>
+    answer(async () => handle(call.request, authenticateInternalCall(call.metadata, internalServiceToken)), callback, logger, call);
 }

@@ -1,8 +1,10 @@
 export { badRequestViolations, preconditionViolations, toGrpcError } from './error-mapping';
 export type { GrpcError } from './error-mapping';
-export { authenticatedTenant, createTenantAuthInterceptor, INTERNAL_TENANT_ID_KEY } from './tenant-auth';
+export { authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth';
 export type { TenantAuthOptions } from './tenant-auth';
-export { startGrpcServer, unaryHandler } from './grpc-server';
+export { authenticateInternalCall, hasInternalServiceToken, INTERNAL_TENANT_ID_KEY, internalCallMetadata } from './internal-auth';
+export type { InternalCaller } from './internal-auth';
+export { internalUnaryHandler, startGrpcServer, unaryHandler } from './grpc-server';
 export type { RunningGrpcServer, ServedService } from './grpc-server';
 export { checkGrpcHealth } from './health-check';
 export { serverStreamingHandler, StreamCancelledError } from './server-streaming';

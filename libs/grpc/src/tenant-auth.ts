@@ -6,80 +6,87 @@ import {
   type status,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { UnauthenticatedError, type WrongRegionError } from '@waygate/domain';
 import { assertHomedIn, type Tenant, type TenantDirectory } from '@waygate/tenancy';
 import { toGrpcError } from './error-mapping';
+import { authenticateInternalCall, bearerToken, hasInternalServiceToken } from './internal-auth';
 
 /** Internal metadata key the interceptor sets after authenticating; any client-sent value is removed first. */
 const TENANT_ID_KEY = 'x-waygate-authenticated-tenant';
 
-/** Metadata naming the tenant a call with the internal service token acts for. */
-export const INTERNAL_TENANT_ID_KEY = 'x-waygate-tenant-id';
-
 /** Methods that need no credentials: load balancers and tools probe them. */
 const PUBLIC_METHOD_PREFIXES = ['/grpc.health.v1.Health/', '/grpc.reflection.'];
-
-function bearerToken(metadata: Metadata): string | undefined {
-  const value = metadata.get('authorization')[0];
-  if (typeof value !== 'string') return undefined;
-  const match = /^Bearer\s+(\S+)$/i.exec(value.trim());
-  return match?.[1];
-}
-
-/** Timing-safe equality of two secrets: both are hashed first, so neither their bytes nor their lengths leak. */
-function isSameSecret(presented: string, expected: string): boolean {
-  const digest = (value: string) => createHash('sha256').update(value, 'utf8').digest();
-  return timingSafeEqual(digest(presented), digest(expected));
-}
 
 /** Options of {@link createTenantAuthInterceptor}. */
 export interface TenantAuthOptions {
   /**
-   * Region-internal service token. When set, a call may also authenticate with `authorization: Bearer <token>` plus
-   * `x-waygate-tenant-id: <tenant id>` (a tenant homed in this region): how another Waygate service of the region
-   * acts for a tenant whose API key it does not have. Unset: only API keys are accepted.
+   * Region-internal service token. When set, a call to a tenant service may also authenticate with
+   * `authorization: Bearer <token>` plus `x-waygate-tenant-id: <tenant id>` (a tenant homed in this region): how
+   * another Waygate service of the region acts for a tenant whose API key it does not have. Unset: only API keys are
+   * accepted, and internal services refuse every call.
    */
   readonly internalServiceToken?: string;
-}
-
-/** The tenant a call presents: by API key, or (internal token configured and presented) by `x-waygate-tenant-id`. */
-function presentedTenant(metadata: Metadata, tenants: TenantDirectory, options: TenantAuthOptions): Tenant | undefined {
-  const token = bearerToken(metadata) ?? '';
-  if (options.internalServiceToken && token && isSameSecret(token, options.internalServiceToken)) {
-    const tenantId = metadata.get(INTERNAL_TENANT_ID_KEY)[0];
-    return typeof tenantId === 'string' && tenantId ? tenants.get(tenantId) : undefined;
-  }
-  return tenants.authenticate(token);
+  /**
+   * Fully-qualified names of internal services (admin APIs): their calls must carry the internal service token; API
+   * keys are refused. A call may name the tenant it acts for with `x-waygate-tenant-id`.
+   */
+  readonly internalServices?: readonly string[];
 }
 
 /**
- * A server interceptor that authenticates every call by `authorization: Bearer <api key>` (or the region-internal
- * service token with a tenant id, when configured) and refuses tenants homed in another region before any handler
- * runs, so nothing about them is processed or stored here.
+ * The tenant a tenant-service call presents: by API key, or (internal token configured and presented) by
+ * `x-waygate-tenant-id`.
+ */
+function presentedTenant(metadata: Metadata, tenants: TenantDirectory, options: TenantAuthOptions): Tenant | undefined {
+  if (hasInternalServiceToken(metadata, options.internalServiceToken)) {
+    const { tenantId } = authenticateInternalCall(metadata, options.internalServiceToken);
+    return tenantId ? tenants.get(tenantId) : undefined;
+  }
+  return tenants.authenticate(bearerToken(metadata) ?? '');
+}
+
+/**
+ * What an internal-service call acts for: `undefined` for no tenant (the handler decides whether it needs one), or the
+ * named tenant. Throws UnauthenticatedError without the token, or for a tenant id the tenants file does not know.
+ */
+function internalCallTenant(metadata: Metadata, tenants: TenantDirectory, options: TenantAuthOptions): Tenant | undefined {
+  const { tenantId } = authenticateInternalCall(metadata, options.internalServiceToken);
+  if (tenantId === undefined) return undefined;
+  const tenant = tenants.get(tenantId);
+  if (!tenant) throw new UnauthenticatedError('x-waygate-tenant-id names no known tenant');
+  return tenant;
+}
+
+/**
+ * A server interceptor that authenticates every call before any handler runs: tenant services by
+ * `authorization: Bearer <api key>` (or the region-internal service token with a tenant id, when configured),
+ * internal services by the internal service token only. Tenants homed in another region are refused, so nothing
+ * about them is processed or stored here.
  */
 export function createTenantAuthInterceptor(tenants: TenantDirectory, region: string, options: TenantAuthOptions = {}): ServerInterceptor {
+  const internalPrefixes = (options.internalServices ?? []).map((name) => `/${name}/`);
   return (methodDescriptor, call) => {
     const isPublic = PUBLIC_METHOD_PREFIXES.some((prefix) => methodDescriptor.path.startsWith(prefix));
+    const isInternal = internalPrefixes.some((prefix) => methodDescriptor.path.startsWith(prefix));
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
         metadata.remove(TENANT_ID_KEY);
         if (isPublic) return next(metadata);
-        const tenant = presentedTenant(metadata, tenants, options);
-        if (!tenant) {
-          call.sendStatus(
-            toGrpcError(new UnauthenticatedError('missing or unknown API key')) as { code: status; details: string; metadata: Metadata },
-          );
-          return;
-        }
+        let tenant: Tenant | undefined;
         try {
-          assertHomedIn(tenant, region);
+          if (isInternal) {
+            tenant = internalCallTenant(metadata, tenants, options);
+          } else {
+            tenant = presentedTenant(metadata, tenants, options);
+            if (!tenant) throw new UnauthenticatedError('missing or unknown API key');
+          }
+          if (tenant) assertHomedIn(tenant, region);
         } catch (error) {
-          const grpcError = toGrpcError(error as WrongRegionError);
-          call.sendStatus({ code: grpcError.code, details: grpcError.details, metadata: grpcError.metadata ?? new Metadata() });
+          const grpcError = toGrpcError(error as UnauthenticatedError | WrongRegionError);
+          call.sendStatus({ code: grpcError.code as status, details: grpcError.details, metadata: grpcError.metadata ?? new Metadata() });
           return;
         }
-        metadata.set(TENANT_ID_KEY, tenant.id);
+        if (tenant) metadata.set(TENANT_ID_KEY, tenant.id);
         next(metadata);
       })
       .build();
@@ -91,7 +98,8 @@ export function createTenantAuthInterceptor(tenants: TenantDirectory, region: st
 export function authenticatedTenant(metadata: Metadata, tenants: TenantDirectory): Tenant {
   const tenantId = metadata.get(TENANT_ID_KEY)[0];
   const tenant = typeof tenantId === 'string' ? tenants.get(tenantId) : undefined;
-  // Unreachable when the interceptor is installed; fail closed if it is not.
-  if (!tenant) throw new UnauthenticatedError('call was not authenticated');
+  // Unreachable for tenant services when the interceptor is installed; an internal call that named no tenant (or no
+  // interceptor at all) fails closed here.
+  if (!tenant) throw new UnauthenticatedError('call was not authenticated for a tenant (internal calls name it in x-waygate-tenant-id)');
   return tenant;
 }

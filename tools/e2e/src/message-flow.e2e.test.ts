@@ -107,21 +107,22 @@ after(async () => {
 describe('one WhatsApp message end to end', () => {
   let sent: WireMessage;
 
-  test('every gRPC server reports SERVING and serves reflection', async () => {
-    const expected: Record<string, string> = {
-      ingress: 'waygate.messaging.v1.MessagingService',
-      'delivery-retry': 'waygate.delivery.v1.DeliveryAdminService',
-      receipt: 'grpc.health.v1.Health',
-      'media-store': 'waygate.media.v1.MediaService',
-      archive: 'waygate.archive.v1.ArchiveService',
+  test('every gRPC server reports SERVING, and reflection lists exactly the services it serves', async () => {
+    const served: Record<string, string[]> = {
+      ingress: ['waygate.messaging.v1.MessagingService'],
+      'delivery-retry': ['waygate.delivery.v1.DeliveryAdminService'],
+      receipt: ['waygate.receipt.v1.InboundService', 'waygate.receipt.v1.ReceiptService'],
+      'media-store': ['waygate.media.v1.MediaService'],
+      archive: ['waygate.archive.v1.ArchiveService'],
     };
+    const standard = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
     for (const service of SERVICES) {
       const address = `127.0.0.1:${ports.grpc[service]}`;
       assert.equal(await checkGrpcHealth(address), 'SERVING', service);
       const reflection = clients.reflection(address);
       try {
         const names = await listServicesByReflection(reflection);
-        assert.ok(names.includes(expected[service]) && names.includes('grpc.health.v1.Health'), `${service}: ${names.join(',')}`);
+        assert.deepEqual([...names].sort(), [...standard, ...(served[service] ?? [])].sort(), service);
       } finally {
         reflection.close();
       }
@@ -292,6 +293,60 @@ describe('one WhatsApp message end to end', () => {
       callUnary(messaging, 'GetMessage', { message_id: `${sent.message_id}x` }, stack.credentials.apiKey),
       isGrpcError(grpcStatus.NOT_FOUND),
     );
+  });
+
+  test("delivery-retry's admin API refuses a tenant's API key: a made-up id is not cancelled, recorded or announced", async () => {
+    const admin = clients.deliveryAdmin(`127.0.0.1:${ports.grpc['delivery-retry']}`);
+    const archive = clients.archive(`127.0.0.1:${ports.grpc.archive}`);
+    const madeUp = 'msg_0000000000000000000000000000000000000000e2e';
+    try {
+      for (const method of ['CancelDelivery', 'GetDelivery']) {
+        await assert.rejects(
+          callUnary(admin, method, { message_id: madeUp }, stack.credentials.apiKey),
+          isGrpcError(grpcStatus.UNAUTHENTICATED),
+          method,
+        );
+      }
+      const db = new Database(path.join(dir.path, 'eu', 'delivery-retry.sqlite'), { readonly: true });
+      try {
+        assert.equal(db.prepare('SELECT COUNT(*) FROM deliveries WHERE message_id = ?').pluck().get(madeUp), 0, 'no CANCELED placeholder');
+      } finally {
+        db.close();
+      }
+      const listed = await callUnary<{ events: unknown[] }>(archive, 'ListMessageEvents', { message_id: madeUp }, stack.credentials.apiKey);
+      assert.deepEqual(listed.events, [], 'nothing reached the archive');
+    } finally {
+      admin.close();
+      archive.close();
+    }
+  });
+
+  test("the archive keeps the customers' inbound messages without logging an ERROR", async () => {
+    const archive = clients.archive(`127.0.0.1:${ports.grpc.archive}`);
+    try {
+      // Earlier tests had the customer write first (the simulator posts it to receipt, which announces it).
+      const archived = await waitFor(
+        () =>
+          logLines
+            .filter((l) => l.process === 'archive' && l.line.includes('"event archived"') && l.line.includes('"kind":"inbound"'))
+            .map((l) => JSON.parse(l.line) as { message_id: string })[0],
+        { timeoutMs: 10_000, what: 'an inbound message archived' },
+      );
+      const listed = await callUnary<{ events: { kind: string; status: string }[] }>(
+        archive,
+        'ListMessageEvents',
+        { message_id: archived.message_id },
+        stack.credentials.apiKey,
+      );
+      assert.deepEqual(
+        listed.events.map((e) => [e.kind, e.status]),
+        [['inbound', 'MESSAGE_STATUS_UNSPECIFIED']],
+      );
+      const errors = logLines.filter((l) => l.process === 'archive' && /"level":"(error|fatal)"/.test(l.line));
+      assert.deepEqual(errors, []);
+    } finally {
+      archive.close();
+    }
   });
 
   test('the archive recorded the acceptance and every status', async () => {

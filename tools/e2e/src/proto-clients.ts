@@ -14,19 +14,28 @@ type UnaryMethod = (request: unknown, metadata: Metadata, callback: Callback<unk
  */
 export function loadPublicClients() {
   const definition = loadPackageDefinition(
-    loadSync(['waygate/messaging/v1/messaging.proto', 'waygate/archive/v1/archive.proto', 'waygate/media/v1/media.proto'], {
-      includeDirs: [PROTO_ROOT],
-      keepCase: true,
-      longs: String,
-      enums: String,
-      defaults: true,
-      oneofs: true,
-    }),
+    loadSync(
+      [
+        'waygate/messaging/v1/messaging.proto',
+        'waygate/archive/v1/archive.proto',
+        'waygate/media/v1/media.proto',
+        'waygate/delivery/v1/delivery_admin.proto',
+      ],
+      {
+        includeDirs: [PROTO_ROOT],
+        keepCase: true,
+        longs: String,
+        enums: String,
+        defaults: true,
+        oneofs: true,
+      },
+    ),
   ) as unknown as {
     waygate: {
       messaging: { v1: { MessagingService: new (address: string, creds: unknown) => Client } };
       archive: { v1: { ArchiveService: new (address: string, creds: unknown) => Client } };
       media: { v1: { MediaService: new (address: string, creds: unknown) => Client } };
+      delivery: { v1: { DeliveryAdminService: new (address: string, creds: unknown) => Client } };
     };
   };
   const reflection = loadPackageDefinition(loadSync(REFLECTION_PROTO, { keepCase: true, oneofs: true })) as unknown as {
@@ -36,6 +45,7 @@ export function loadPublicClients() {
     messaging: (address: string) => new definition.waygate.messaging.v1.MessagingService(address, credentials.createInsecure()),
     archive: (address: string) => new definition.waygate.archive.v1.ArchiveService(address, credentials.createInsecure()),
     media: (address: string) => new definition.waygate.media.v1.MediaService(address, credentials.createInsecure()),
+    deliveryAdmin: (address: string) => new definition.waygate.delivery.v1.DeliveryAdminService(address, credentials.createInsecure()),
     reflection: (address: string) => new reflection.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure()),
   };
 }

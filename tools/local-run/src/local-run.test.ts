@@ -4,8 +4,10 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { parseTenants } from '@waygate/tenancy';
 import { createTempDir } from '@waygate/testing';
+import { formatRunningBanner } from './banner';
 import { devTenantsYaml, loadDevCredentials } from './dev-credentials';
 import { formatLogLine } from './log-format';
+import { DEFAULT_PORTS } from './stack';
 
 test('dev credentials are generated once, kept private, and can be overridden', () => {
   const dir = createTempDir();
@@ -36,4 +38,26 @@ test('log lines are rendered readably with the process name', () => {
   );
   assert.equal(line, 'ingress         INFO  message accepted  message_id=msg_1');
   assert.equal(formatLogLine('nats-server', 'plain text', 1, false), 'nats-server     plain text');
+});
+
+test("the banner names the gRPC services each port serves, receipt's included, and how to open the customer's window", () => {
+  const dir = createTempDir();
+  try {
+    const credentials = loadDevCredentials(dir.path, {});
+    const banner = formatRunningBanner({
+      region: 'eu',
+      ports: DEFAULT_PORTS,
+      credentials,
+      webhookUrl: 'http://127.0.0.1:8080/webhooks/whatsapp',
+      simulatorUrl: 'http://127.0.0.1:8090',
+    });
+    const receipt = banner.split('\n').find((line) => line.trim().startsWith('receipt'));
+    assert.match(receipt ?? '', /127\.0\.0\.1:50052 +ReceiptService \(WatchEvents, dead letters\), InboundService/);
+    assert.doesNotMatch(banner, /gRPC health/);
+    assert.match(banner, /127\.0\.0\.1:50055 +DeliveryAdminService \(internal: service token only\)/);
+    assert.match(banner, /_simulator\/inbound/);
+    assert.ok(banner.includes(credentials.apiKey));
+  } finally {
+    dir.remove();
+  }
 });

@@ -6,6 +6,7 @@
  * WAYGATE_DEV_WEBHOOK_PORT.
  */
 import { messageStatusToJSON } from '@waygate/proto';
+import { formatRunningBanner } from './banner';
 import { sendDemoMessage } from './demo-message';
 import { formatLogLine } from './log-format';
 import { DEFAULT_PORTS, SERVICES, startLocalStack, type StackPorts } from './stack';
@@ -58,21 +59,7 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutdown);
 
   const c = stack.credentials;
-  console.log(`
-================================ Waygate is running (region eu) ================================
-  ingress (MessagingService)   127.0.0.1:${ports.grpc.ingress}     authorization: Bearer ${c.apiKey}
-  receipt (gRPC health)        127.0.0.1:${ports.grpc.receipt}
-  media-store (MediaService)   127.0.0.1:${ports.grpc['media-store']}
-  archive (ArchiveService)     127.0.0.1:${ports.grpc.archive}
-  delivery-retry (admin)       127.0.0.1:${ports.grpc['delivery-retry']}
-  WhatsApp webhook             ${stack.webhookUrl}
-  WhatsApp simulator           ${stack.simulatorUrl}   (control API under /_simulator/)
-  Demo tenant "demo" (eu):  API key ${c.apiKey}
-                            phone number id ${c.phoneNumberId}, app secret ${c.appSecret}
-  Tenant "demo-us" (homed in us, refused here): API key ${c.usApiKey}
-  Send another demo message: npm run demo          Stop: Ctrl-C
-===============================================================================================
-`);
+  console.log(formatRunningBanner({ region: 'eu', ports, credentials: c, webhookUrl: stack.webhookUrl, simulatorUrl: stack.simulatorUrl }));
   if (!withDemo) return;
   const message = await sendDemoMessage({
     address: `127.0.0.1:${ports.grpc.ingress}`,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { contractBackends } from '@waygate/storage';
 import { describeContract } from '@waygate/testing';
 import type { ArchiveStore } from '../domain/archive-store';
-import type { AcceptedArchivedEvent, StatusArchivedEvent } from '../domain/archived-event';
+import type { AcceptedArchivedEvent, InboundArchivedEvent, StatusArchivedEvent } from '../domain/archived-event';
 import { MongoArchiveStore } from './mongo-archive-store';
 import { SqliteArchiveStore } from './sqlite-archive-store';
 
@@ -45,6 +45,26 @@ function status(overrides: Partial<StatusArchivedEvent> = {}): StatusArchivedEve
   };
 }
 
+function inbound(overrides: Partial<InboundArchivedEvent> = {}): InboundArchivedEvent {
+  return {
+    eventId: 'wa:in:wamid.in1',
+    tenantId: 'acme',
+    messageId: 'wamid.in1',
+    kind: 'inbound',
+    occurredAt: new Date(T0 + 500),
+    recordedAt: new Date(T0 + 505),
+    phoneNumberId: '200',
+    from: '+4915112345678',
+    messageType: 'image',
+    text: 'a caption',
+    mediaId: 'med_1',
+    mimeType: 'image/jpeg',
+    contextWaMessageId: 'wamid.1',
+    contentJson: '{"caption":"a caption"}',
+    ...overrides,
+  };
+}
+
 /** Stores return absent optional fields as missing keys, not as `undefined` values. */
 function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
@@ -82,6 +102,27 @@ for (const backend of backends) {
         assert.deepEqual(await store.listByMessage('acme', 'msg_2'), [withoutUndefined(noBody)]);
       }));
 
+    test('stores inbound messages whole, without a status, listed under their wamid', () =>
+      withStore(async (store) => {
+        const bare = inbound({
+          eventId: 'wa:in:wamid.in2',
+          messageId: 'wamid.in2',
+          messageType: 'location',
+          text: undefined,
+          mediaId: undefined,
+          mimeType: undefined,
+          contextWaMessageId: undefined,
+          replyId: undefined,
+          contentJson: '{"latitude":52.5}',
+        });
+        assert.equal(await store.record(inbound()), 'recorded');
+        assert.equal(await store.record(inbound({ text: 'changed' })), 'duplicate');
+        assert.equal(await store.record(bare), 'recorded');
+        assert.deepEqual(await store.listByMessage('acme', 'wamid.in1'), [inbound()]);
+        assert.deepEqual(await store.listByMessage('acme', 'wamid.in2'), [withoutUndefined(bare)]);
+        assert.deepEqual(await store.listByMessage('globex', 'wamid.in1'), []);
+      }));
+
     test('one event per tenant and event id: the first write wins', () =>
       withStore(async (store) => {
         assert.equal(await store.record(status()), 'recorded');
@@ -91,7 +132,7 @@ for (const backend of backends) {
         assert.equal(await store.record(status({ tenantId: 'globex' })), 'recorded', 'another tenant may use the same event id');
         const events = await store.listByMessage('acme', 'msg_1');
         assert.deepEqual(
-          events.map((e) => [e.eventId, e.status]),
+          events.map((e) => [e.eventId, e.kind === 'inbound' ? undefined : e.status]),
           [
             ['evt_race', 'SENT'],
             ['evt_sent', 'SENT'],

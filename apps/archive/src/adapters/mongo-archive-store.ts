@@ -9,9 +9,11 @@ interface EventDocument {
   _id: string;
   tenantId: string;
   eventId: string;
+  /** Waygate's message id; for kind 'inbound' the message's wamid. */
   messageId: string;
-  kind: 'accepted' | 'status';
-  status: string;
+  kind: 'accepted' | 'status' | 'inbound';
+  /** Absent for kind 'inbound'. */
+  status?: string;
   occurredAt: Date;
   recordedAt: Date;
   recipient?: string;
@@ -21,6 +23,20 @@ interface EventDocument {
   waMessageId?: string;
   errorCode?: number;
   errorTitle?: string;
+  // kind 'inbound' (with phoneNumberId and text)
+  from?: string;
+  messageType?: string;
+  text?: string;
+  replyId?: string;
+  mediaId?: string;
+  mimeType?: string;
+  contextWaMessageId?: string;
+  contentJson?: string;
+}
+
+/** `{ [key]: value }` unless the value is undefined: absent optional fields stay missing keys. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 function toDocument(event: ArchivedEvent): EventDocument {
@@ -30,13 +46,27 @@ function toDocument(event: ArchivedEvent): EventDocument {
     eventId: event.eventId,
     messageId: event.messageId,
     kind: event.kind,
-    status: event.status,
     occurredAt: event.occurredAt,
     recordedAt: event.recordedAt,
   };
+  if (event.kind === 'inbound') {
+    return {
+      ...base,
+      phoneNumberId: event.phoneNumberId,
+      from: event.from,
+      messageType: event.messageType,
+      ...optional('text', event.text),
+      ...optional('replyId', event.replyId),
+      ...optional('mediaId', event.mediaId),
+      ...optional('mimeType', event.mimeType),
+      ...optional('contextWaMessageId', event.contextWaMessageId),
+      ...optional('contentJson', event.contentJson),
+    };
+  }
   if (event.kind === 'accepted') {
     return {
       ...base,
+      status: event.status,
       recipient: event.recipient,
       phoneNumberId: event.phoneNumberId,
       ...(event.textBody !== undefined ? { textBody: event.textBody } : {}),
@@ -44,6 +74,7 @@ function toDocument(event: ArchivedEvent): EventDocument {
   }
   return {
     ...base,
+    status: event.status,
     source: event.source,
     ...(event.waMessageId !== undefined ? { waMessageId: event.waMessageId } : {}),
     ...(event.errorCode !== undefined ? { errorCode: event.errorCode } : {}),
@@ -59,6 +90,21 @@ function toEvent(doc: EventDocument): ArchivedEvent {
     occurredAt: doc.occurredAt,
     recordedAt: doc.recordedAt,
   };
+  if (doc.kind === 'inbound') {
+    return {
+      ...base,
+      kind: 'inbound',
+      phoneNumberId: doc.phoneNumberId ?? '',
+      from: doc.from ?? '',
+      messageType: doc.messageType ?? '',
+      ...optional('text', doc.text),
+      ...optional('replyId', doc.replyId),
+      ...optional('mediaId', doc.mediaId),
+      ...optional('mimeType', doc.mimeType),
+      ...optional('contextWaMessageId', doc.contextWaMessageId),
+      ...optional('contentJson', doc.contentJson),
+    };
+  }
   if (doc.kind === 'accepted') {
     return {
       ...base,

@@ -55,7 +55,7 @@ test('records events stamped with the time they were recorded, and lists them ol
   assert.equal(await service.record(accepted), 'recorded');
   const events = await service.listMessageEvents('acme', 'msg_1');
   assert.deepEqual(
-    events.map((e) => [e.kind, e.status]),
+    events.map((e) => [e.kind, e.kind === 'inbound' ? undefined : e.status]),
     [
       ['accepted', 'ACCEPTED'],
       ['status', 'SENT'],
@@ -112,13 +112,45 @@ test('invalid events are refused, naming every bad field and never echoing value
   assert.deepEqual(await store.listByMessage('acme', 'msg_1'), []);
 });
 
-test('listing requires a message id', async () => {
-  await assert.rejects(service.listMessageEvents('acme', ''), (error: unknown) => {
-    assert.ok(error instanceof InvalidArgumentError);
-    assert.deepEqual(
-      error.violations.map((v) => [v.field, v.reason]),
-      [['message_id', 'REQUIRED']],
-    );
-    return true;
-  });
+test('listing requires a bounded, well-formed message id', async () => {
+  for (const [id, reason] of [
+    ['', 'REQUIRED'],
+    ['m'.repeat(10_000), 'TOO_LONG'],
+    ['msg 1', 'INVALID_FORMAT'],
+  ]) {
+    await assert.rejects(service.listMessageEvents('acme', id), (error: unknown) => {
+      assert.ok(error instanceof InvalidArgumentError);
+      assert.deepEqual(
+        error.violations.map((v) => [v.field, v.reason]),
+        [['message_id', reason]],
+      );
+      return true;
+    });
+  }
+});
+
+const inboundMessage: IncomingEvent = {
+  eventId: 'wa:in:wamid.in1',
+  tenantId: 'acme',
+  messageId: 'wamid.in1',
+  kind: 'inbound',
+  occurredAt: new Date(T0 + 2000),
+  phoneNumberId: '200',
+  from: '+4915112345678',
+  messageType: 'text',
+  text: 'hi there',
+};
+
+test('records inbound messages under their wamid; a bad sender or number is refused without echoing it', async () => {
+  assert.equal(await service.record(inboundMessage), 'recorded');
+  assert.deepEqual(await service.listMessageEvents('acme', 'wamid.in1'), [{ ...inboundMessage, recordedAt: new Date(now) }]);
+  await assert.rejects(
+    service.record({ ...inboundMessage, eventId: 'wa:in:wamid.in2', from: '015112345678', phoneNumberId: '' }),
+    (error: unknown) => {
+      assert.ok(error instanceof InvalidArgumentError);
+      assert.deepEqual(error.violations.map((v) => v.field).sort(), ['from', 'phone_number_id']);
+      assert.doesNotMatch(error.message, /015112345678/);
+      return true;
+    },
+  );
 });

@@ -1,4 +1,12 @@
-import { InvalidArgumentError, isE164, orderStatusEvents, type Clock, type FieldViolation } from '@waygate/domain';
+import {
+  InvalidArgumentError,
+  isE164,
+  MAX_WHATSAPP_ID_LENGTH,
+  orderStatusEvents,
+  validateId,
+  type Clock,
+  type FieldViolation,
+} from '@waygate/domain';
 import type { ArchiveStore } from './archive-store';
 import type { ArchivedEvent, IncomingEvent } from './archived-event';
 
@@ -12,7 +20,10 @@ export type RecordOutcome = 'recorded' | 'duplicate' | 'homed-elsewhere' | 'unkn
 export interface ArchiveService {
   /** Validates and records one event; throws InvalidArgumentError for an event that can never be recorded. */
   record(event: IncomingEvent): Promise<RecordOutcome>;
-  /** The tenant's events about one message, oldest first; empty for an unknown message or another tenant's. */
+  /**
+   * The tenant's events about one message (by Waygate's message id, or an inbound message's wamid), oldest first;
+   * empty for an unknown message or another tenant's.
+   */
   listMessageEvents(tenantId: string, messageId: string): Promise<ArchivedEvent[]>;
 }
 
@@ -42,6 +53,10 @@ function validateEvent(event: IncomingEvent): FieldViolation[] {
     if (!isE164(event.recipient)) violations.push({ field: 'to', reason: 'INVALID_FORMAT', description: 'must be an E.164 phone number' });
     violations.push(...required('phone_number_id', event.phoneNumberId));
   }
+  if (event.kind === 'inbound') {
+    if (!isE164(event.from)) violations.push({ field: 'from', reason: 'INVALID_FORMAT', description: 'must be an E.164 phone number' });
+    violations.push(...required('phone_number_id', event.phoneNumberId));
+  }
   return violations;
 }
 
@@ -59,9 +74,14 @@ export function createArchiveService(deps: ArchiveServiceDeps): ArchiveService {
     },
 
     async listMessageEvents(tenantId, messageId) {
-      if (!messageId) throw new InvalidArgumentError([{ field: 'message_id', reason: 'REQUIRED', description: 'is required' }]);
+      // Waygate's message ids or, for inbound messages, WhatsApp's: bounded like every id, at WhatsApp's length.
+      validateId('message_id', messageId, MAX_WHATSAPP_ID_LENGTH);
+      const events = await store.listByMessage(tenantId, messageId);
+      // A wamid is never a Waygate message id, so an id names either one inbound message or one outbound message.
+      const inbound = events.filter((event) => event.kind === 'inbound');
+      const outbound = events.filter((event) => event.kind !== 'inbound');
       // Stored oldest first by raw time; shown in the order people expect despite WhatsApp's whole-second stamps.
-      return orderStatusEvents(await store.listByMessage(tenantId, messageId));
+      return [...inbound, ...orderStatusEvents(outbound)];
     },
   };
 }

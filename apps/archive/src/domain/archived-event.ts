@@ -8,9 +8,9 @@ interface ArchivedEventBase {
   /** De-duplication key within the tenant: recording it again has no effect. */
   readonly eventId: string;
   readonly tenantId: string;
+  /** Waygate's message id; for an inbound message, WhatsApp's id of it (wamid), the only id it has. */
   readonly messageId: string;
-  readonly status: MessageStatus;
-  /** When it happened (ingress's acceptance time, or the status's own time). */
+  /** When it happened (ingress's acceptance time, the status's own time, or WhatsApp's time of an inbound message). */
   readonly occurredAt: Date;
   /** When the archive first recorded it; a duplicate keeps the first time. */
   readonly recordedAt: Date;
@@ -30,16 +30,45 @@ export interface AcceptedArchivedEvent extends ArchivedEventBase {
 /** A status observed by delivery-retry or receipt (from MessageStatusChanged). */
 export interface StatusArchivedEvent extends ArchivedEventBase {
   readonly kind: 'status';
+  readonly status: MessageStatus;
   readonly source: StatusSource;
   readonly waMessageId?: string;
   readonly errorCode?: number;
   readonly errorTitle?: string;
 }
 
+/**
+ * A message a customer sent to one of the tenant's numbers (from InboundMessageReceived), keyed by its wamid. It has
+ * no Waygate status. The archive keeps its content, as for accepted messages; media stays in media-store (by id).
+ */
+export interface InboundArchivedEvent extends ArchivedEventBase {
+  readonly kind: 'inbound';
+  /** The tenant's business phone number id the customer wrote to. */
+  readonly phoneNumberId: string;
+  /** The customer, E.164. Personal data: never logged. */
+  readonly from: string;
+  /** WhatsApp's message type (text, image, button, location, ...). */
+  readonly messageType: string;
+  /** Text body, media caption or reply title. Personal data: never logged. */
+  readonly text?: string;
+  /** The id of a button or list reply, or a quick-reply payload. */
+  readonly replyId?: string;
+  /** media-store's id of the message's media. */
+  readonly mediaId?: string;
+  readonly mimeType?: string;
+  /** The wamid this message replies or reacts to. */
+  readonly contextWaMessageId?: string;
+  /** The whole parsed content as JSON (location, contacts, order, ...). Personal data: never logged. */
+  readonly contentJson?: string;
+}
+
 /** One recorded event about a message. */
-export type ArchivedEvent = AcceptedArchivedEvent | StatusArchivedEvent;
+export type ArchivedEvent = AcceptedArchivedEvent | StatusArchivedEvent | InboundArchivedEvent;
 
 /** What an event looks like before the archive stamps `recordedAt` on it. */
-export type IncomingEvent = DistributiveOmit<AcceptedArchivedEvent, 'recordedAt'> | DistributiveOmit<StatusArchivedEvent, 'recordedAt'>;
+export type IncomingEvent =
+  | DistributiveOmit<AcceptedArchivedEvent, 'recordedAt'>
+  | DistributiveOmit<StatusArchivedEvent, 'recordedAt'>
+  | DistributiveOmit<InboundArchivedEvent, 'recordedAt'>;
 
 type DistributiveOmit<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;

@@ -1,10 +1,11 @@
 import { toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
-import type {
-  ArchivedEvent as ArchivedEventMessage,
-  ArchiveServiceServer,
-  ListMessageEventsRequest,
-  ListMessageEventsResponse,
+import {
+  MessageStatus,
+  type ArchivedEvent as ArchivedEventMessage,
+  type ArchiveServiceServer,
+  type ListMessageEventsRequest,
+  type ListMessageEventsResponse,
 } from '@waygate/proto';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
@@ -16,10 +17,11 @@ function toProtoEvent(event: ArchivedEvent): ArchivedEventMessage {
     eventId: event.eventId,
     messageId: event.messageId,
     kind: event.kind,
-    status: toProtoStatus(event.status),
+    // An inbound message has no Waygate status.
+    status: event.kind === 'inbound' ? MessageStatus.MESSAGE_STATUS_UNSPECIFIED : toProtoStatus(event.status),
     occurredAt: event.occurredAt,
     recordedAt: event.recordedAt,
-    textBody: event.kind === 'accepted' ? (event.textBody ?? '') : '',
+    textBody: event.kind === 'accepted' ? (event.textBody ?? '') : event.kind === 'inbound' ? (event.text ?? '') : '',
   };
 }
 

@@ -7,7 +7,7 @@ import type { IncomingEvent } from '../domain/archived-event';
 /**
  * Records a decoded event and turns the result into a consumer outcome: ack once the store committed (or the event
  * is not ours to keep), reject an event that can never be recorded. A store failure propagates, so the consumer
- * retries it. Logs ids, kind and status only: never text bodies or phone numbers.
+ * retries it. Logs ids, kind and status only: never text bodies, contents or phone numbers.
  */
 export async function recordEvent(service: ArchiveService, logger: Logger, event: IncomingEvent): Promise<HandlerOutcome> {
   let outcome: RecordOutcome;
@@ -27,7 +27,7 @@ export async function recordEvent(service: ArchiveService, logger: Logger, event
         : 'event for a tenant homed in another region; not archived',
     );
   } else {
-    logger.info({ ...ids, kind: event.kind, status: event.status, outcome }, 'event archived');
+    logger.info({ ...ids, kind: event.kind, ...(event.kind === 'inbound' ? {} : { status: event.status }), outcome }, 'event archived');
   }
   return ACK;
 }

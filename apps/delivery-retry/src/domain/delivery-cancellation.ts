@@ -23,7 +23,10 @@ export function cancelDelivery(
   return recorder.withLatest(tenantId, messageId, async (stored): Promise<CancelOutcome | 'conflict'> => {
     const now = clock.now();
     if (!stored) {
-      // Not seen yet (MessageAccepted still queued): a tombstone makes the later intake a no-op.
+      // Not seen yet (MessageAccepted still queued, or not yet published by ingress's outbox): a tombstone makes the
+      // later intake a no-op, and its CANCELED event goes to the tenant's feed, callbacks and archive. Trusted
+      // because only ingress reaches this: the admin API accepts only the region's internal service token, and
+      // ingress cancels only a message it stored and accepted for that tenant. A tenant's own id never gets here.
       const tombstone: Delivery = {
         tenantId,
         messageId,

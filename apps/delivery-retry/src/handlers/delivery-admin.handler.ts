@@ -1,5 +1,5 @@
 import type { Logger } from '@waygate/telemetry';
-import { AbortedError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@waygate/domain';
+import { AbortedError, FailedPreconditionError, NotFoundError, validateMessageId } from '@waygate/domain';
 import { unaryHandler } from '@waygate/grpc';
 import {
   DeliveryState,
@@ -37,22 +37,22 @@ function toProto(delivery: Delivery): ProtoDelivery {
   };
 }
 
-function requireMessageId(messageId: string): void {
-  if (!messageId) throw new InvalidArgumentError([{ field: 'message_id', reason: 'REQUIRED', description: 'message_id is required' }]);
-}
-
-/** gRPC DeliveryAdminService: a tenant's view of delivery state (no content), and cancellation. */
+/**
+ * gRPC DeliveryAdminService: delivery state of a tenant's message (no content), and cancellation. Internal: the server
+ * accepts only the region's internal service token, with the tenant named in `x-waygate-tenant-id` (ingress, for
+ * CancelMessage; operators); tenants' API keys are refused before these handlers run.
+ */
 export function createDeliveryAdminHandler(engine: DeliveryEngine, tenants: TenantDirectory, logger: Logger): DeliveryAdminServiceServer {
   return {
     getDelivery: unaryHandler<GetDeliveryRequest, GetDeliveryResponse>(tenants, logger, async (request, tenant) => {
-      requireMessageId(request.messageId);
+      validateMessageId('message_id', request.messageId);
       const delivery = await engine.get(tenant.id, request.messageId);
       if (!delivery) throw new NotFoundError('delivery', request.messageId);
       return { delivery: toProto(delivery) };
     }),
 
     cancelDelivery: unaryHandler<CancelDeliveryRequest, CancelDeliveryResponse>(tenants, logger, async (request, tenant) => {
-      requireMessageId(request.messageId);
+      validateMessageId('message_id', request.messageId);
       const outcome = await engine.cancel(tenant.id, request.messageId);
       logger.info({ tenant_id: tenant.id, message_id: request.messageId, outcome: outcome.kind }, 'cancel requested');
       switch (outcome.kind) {

@@ -17,6 +17,7 @@ import { freePort, tenantsYaml } from '@waygate/testing';
 import { createGrpcDeliveryCanceller } from './grpc-delivery-canceller';
 
 const tenants = parseTenants(tenantsYaml([{ id: 'acme', homeRegion: 'eu', apiKey: 'key-acme' }]));
+const TOKEN = 'internal-token-0123456789abcdef0123456789';
 
 /** What our in-test DeliveryAdminService saw. */
 const seen: { messageId: string; authorization: unknown; tenant: unknown }[] = [];
@@ -70,16 +71,19 @@ before(async () => {
     port: 0,
     tenants,
     region: 'eu',
+    // Internal like delivery-retry's: only the region's service token is accepted.
+    internalServiceToken: TOKEN,
     services: [
       {
         name: SERVICE_NAMES.deliveryAdmin,
         protoFile: SERVICE_PROTO_FILES.deliveryAdmin,
         definition: DeliveryAdminServiceService,
+        access: 'internal',
         implementation,
       },
     ],
   });
-  canceller = createGrpcDeliveryCanceller({ address: `127.0.0.1:${server.port}`, deadlineMs: 300 });
+  canceller = createGrpcDeliveryCanceller({ address: `127.0.0.1:${server.port}`, serviceToken: TOKEN, deadlineMs: 300 });
 });
 
 after(async () => {
@@ -88,9 +92,9 @@ after(async () => {
   await server.shutdown(1000);
 });
 
-test("calls CancelDelivery with the caller's authorization, which delivery-retry authenticates itself", async () => {
-  await canceller.cancel('msg_1', 'Bearer key-acme');
-  assert.deepEqual(seen.at(-1), { messageId: 'msg_1', authorization: 'Bearer key-acme', tenant: 'acme' });
+test("calls the internal CancelDelivery with the region's service token and the tenant's id, never a tenant credential", async () => {
+  await canceller.cancel('acme', 'msg_1');
+  assert.deepEqual(seen.at(-1), { messageId: 'msg_1', authorization: `Bearer ${TOKEN}`, tenant: 'acme' });
 });
 
 test('maps delivery-retry refusals to the domain errors the caller sees', async () => {
@@ -105,33 +109,38 @@ test('maps delivery-retry refusals to the domain errors the caller sees', async 
     ['down', (e) => e instanceof UnavailableError],
   ];
   for (const [messageId, check] of expectations) {
-    await assert.rejects(canceller.cancel(messageId, 'Bearer key-acme'), check, messageId);
+    await assert.rejects(canceller.cancel('acme', messageId), check, messageId);
   }
 });
 
 test('a deadline bounds the wait: a delivery-retry that does not answer is UnavailableError', async () => {
-  await assert.rejects(canceller.cancel('slow', 'Bearer key-acme'), UnavailableError);
+  await assert.rejects(canceller.cancel('acme', 'slow'), UnavailableError);
 });
 
 test('an unreachable delivery-retry is UnavailableError', async () => {
-  const nobody = createGrpcDeliveryCanceller({ address: `127.0.0.1:${await freePort()}`, deadlineMs: 2000 });
+  const nobody = createGrpcDeliveryCanceller({ address: `127.0.0.1:${await freePort()}`, serviceToken: TOKEN, deadlineMs: 2000 });
   try {
-    await assert.rejects(nobody.cancel('msg_1', 'Bearer key-acme'), UnavailableError);
+    await assert.rejects(nobody.cancel('acme', 'msg_1'), UnavailableError);
   } finally {
     nobody.close();
   }
 });
 
-test('anything unexpected (other codes, a rejected credential, a non-CANCELED answer) is an internal error, not a domain error', async () => {
-  for (const [messageId, authorization] of [
-    ['broken', 'Bearer key-acme'],
-    ['msg_2', 'Bearer not-a-key'],
-    ['odd', 'Bearer key-acme'],
-  ]) {
-    await assert.rejects(
-      canceller.cancel(messageId, authorization),
-      (error: unknown) => error instanceof Error && !isWaygateError(error),
-      messageId,
-    );
+test('anything unexpected (other codes, a rejected token, a non-CANCELED answer) is an internal error, not a domain error', async () => {
+  const wrongToken = createGrpcDeliveryCanceller({ address: `127.0.0.1:${server.port}`, serviceToken: `${TOKEN}-wrong`, deadlineMs: 2000 });
+  try {
+    for (const [messageId, client] of [
+      ['broken', canceller],
+      ['msg_2', wrongToken],
+      ['odd', canceller],
+    ] as const) {
+      await assert.rejects(
+        client.cancel('acme', messageId),
+        (error: unknown) => error instanceof Error && !isWaygateError(error),
+        messageId,
+      );
+    }
+  } finally {
+    wrongToken.close();
   }
 });

@@ -1,5 +1,6 @@
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { AbortedError, FailedPreconditionError, NotFoundError, UnavailableError } from '@waygate/domain';
+import { internalCallMetadata } from '@waygate/grpc';
 import { DeliveryAdminServiceClient, DeliveryState } from '@waygate/proto';
 import type { DeliveryCanceller } from '../domain/delivery-canceller';
 
@@ -27,16 +28,20 @@ function toDomainError(error: ServiceError, messageId: string): Error {
 }
 
 /**
- * DeliveryCanceller over gRPC: delivery-retry's DeliveryAdminService.CancelDelivery, called with the caller's own
- * `authorization` (delivery-retry authenticates the tenant like every Waygate API) and a deadline.
+ * DeliveryCanceller over gRPC: delivery-retry's internal DeliveryAdminService.CancelDelivery, called with the
+ * region-internal service token and the tenant's id (`x-waygate-tenant-id`), never with the caller's own credential
+ * (delivery-retry's admin API refuses API keys), and with a deadline.
  */
-export function createGrpcDeliveryCanceller(options: { address: string; deadlineMs?: number }): DeliveryCanceller & { close(): void } {
+export function createGrpcDeliveryCanceller(options: {
+  address: string;
+  serviceToken: string;
+  deadlineMs?: number;
+}): DeliveryCanceller & { close(): void } {
   const client = new DeliveryAdminServiceClient(options.address, credentials.createInsecure());
   const deadlineMs = options.deadlineMs ?? DEFAULT_CANCEL_DEADLINE_MS;
   return {
-    cancel(messageId, authorization) {
-      const metadata = new Metadata();
-      metadata.set('authorization', authorization);
+    cancel(tenantId, messageId) {
+      const metadata = internalCallMetadata(options.serviceToken, tenantId);
       return new Promise<void>((resolve, reject) => {
         client.cancelDelivery({ messageId }, metadata, { deadline: Date.now() + deadlineMs }, (error, response) => {
           if (error) return reject(toDomainError(error, messageId));

@@ -54,11 +54,11 @@ function recordingPublisher() {
 
 /** Delivery's side of CancelMessage (our own port): records calls, and answers with `failWith` when set. */
 function recordingCanceller() {
-  const calls: { messageId: string; authorization: string }[] = [];
+  const calls: { tenantId: string; messageId: string }[] = [];
   let failWith: Error | undefined;
   const canceller: DeliveryCanceller = {
-    async cancel(messageId, authorization) {
-      calls.push({ messageId, authorization });
+    async cancel(tenantId, messageId) {
+      calls.push({ tenantId, messageId });
       if (failWith) throw failWith;
     },
   };
@@ -375,11 +375,11 @@ test('after the content is deleted, SendMessage replayed with the key returns th
 
 // --- CancelMessage ---
 
-test("cancel: an ACCEPTED message is cancelled by delivery with the caller's credential, then CANCELED with its content deleted", async () => {
+test("cancel: an ACCEPTED message is cancelled by delivery for the caller's tenant, then CANCELED with its content deleted", async () => {
   const id = await sendOne();
   nowMs = T0 + 7000;
-  const canceled = await service.cancel(acme, id, 'Bearer k');
-  assert.deepEqual(canceller.calls, [{ messageId: id, authorization: 'Bearer k' }]);
+  const canceled = await service.cancel(acme, id);
+  assert.deepEqual(canceller.calls, [{ tenantId: 'acme', messageId: id }]);
   assert.equal(canceled.status, 'CANCELED');
   assert.equal(canceled.content, undefined);
   assert.deepEqual(
@@ -396,8 +396,8 @@ test("cancel: an ACCEPTED message is cancelled by delivery with the caller's cre
 
 test('cancel: cancelling a CANCELED message again succeeds without asking delivery', async () => {
   const id = await sendOne();
-  await service.cancel(acme, id, 'Bearer k');
-  const again = await service.cancel(acme, id, 'Bearer k');
+  await service.cancel(acme, id);
+  const again = await service.cancel(acme, id);
   assert.equal(again.status, 'CANCELED');
   assert.equal(canceller.calls.length, 1);
 });
@@ -405,7 +405,7 @@ test('cancel: cancelling a CANCELED message again succeeds without asking delive
 test('cancel: a message delivery already cancelled (its event arrived first) is CANCELED without asking delivery', async () => {
   const id = await sendOne();
   await service.applyStatusReport(report(id, `${id}:delivery:canceled`, 'CANCELED', 1, { source: 'delivery' }));
-  assert.equal((await service.cancel(acme, id, 'Bearer k')).status, 'CANCELED');
+  assert.equal((await service.cancel(acme, id)).status, 'CANCELED');
   assert.equal(canceller.calls.length, 0);
 });
 
@@ -413,7 +413,7 @@ for (const status of ['SENT', 'DELIVERED', 'READ', 'FAILED', 'EXPIRED'] as const
   test(`cancel: FAILED_PRECONDITION naming the status when the message is ${status}, and delivery is not asked`, async () => {
     const id = await sendOne();
     await service.applyStatusReport(report(id, 'x', status, 1));
-    await assert.rejects(service.cancel(acme, id, 'Bearer k'), (error: unknown) => {
+    await assert.rejects(service.cancel(acme, id), (error: unknown) => {
       assert.ok(error instanceof FailedPreconditionError);
       assert.match(error.message, new RegExp(`is ${status} and can no longer be canceled`));
       assert.deepEqual(error.violations, [
@@ -426,11 +426,16 @@ for (const status of ['SENT', 'DELIVERED', 'READ', 'FAILED', 'EXPIRED'] as const
   });
 }
 
-test("cancel: another tenant's message and an unknown id are both NOT_FOUND, and delivery is not asked", async () => {
+test("cancel: another tenant's message and an unknown id are both NOT_FOUND, a malformed id INVALID_ARGUMENT; delivery is not asked", async () => {
   const id = await sendOne();
-  await assert.rejects(service.cancel(globex, id, 'Bearer g'), NotFoundError);
-  await assert.rejects(service.cancel(acme, 'msg_unknown', 'Bearer k'), NotFoundError);
-  await assert.rejects(service.cancel(acme, '', 'Bearer k'), NotFoundError);
+  await assert.rejects(service.cancel(globex, id), NotFoundError);
+  await assert.rejects(service.cancel(acme, 'msg_unknown'), NotFoundError);
+  for (const bad of ['', 'm'.repeat(10_000), 'msg 1']) {
+    await assert.rejects(
+      service.cancel(acme, bad),
+      (error: unknown) => error instanceof InvalidArgumentError && error.violations[0]?.field === 'message_id',
+    );
+  }
   assert.equal(canceller.calls.length, 0);
   assert.equal((await service.get(acme, id)).status, 'ACCEPTED');
 });
@@ -438,7 +443,7 @@ test("cancel: another tenant's message and an unknown id are both NOT_FOUND, and
 test('cancel: when delivery refuses (send in flight), nothing is recorded and the content stays', async () => {
   const id = await sendOne();
   canceller.setFailure(new AbortedError('a send is in flight'));
-  await assert.rejects(service.cancel(acme, id, 'Bearer k'), AbortedError);
+  await assert.rejects(service.cancel(acme, id), AbortedError);
   const message = await service.get(acme, id);
   assert.equal(message.status, 'ACCEPTED');
   assert.deepEqual(message.content, request.content);
@@ -449,7 +454,7 @@ test('cancel before the hand-off: the outbox relay never publishes it, and a rep
   publisher.setFailing(true);
   const id = await sendOne();
   publisher.setFailing(false);
-  await service.cancel(acme, id, 'Bearer k');
+  await service.cancel(acme, id);
   assert.equal(await service.publishPending(-1), 0);
   assert.equal((await service.send(acme, request)).messageId, id);
   assert.deepEqual(publisher.published, [], 'no MessageAccepted for a cancelled message');

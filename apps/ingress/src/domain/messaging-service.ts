@@ -5,6 +5,7 @@ import {
   newId,
   decideStatus,
   orderStatusEvents,
+  validateMessageId,
   type Clock,
   type MessageStatus,
 } from '@waygate/domain';
@@ -47,9 +48,9 @@ export interface MessagingService {
   get(tenant: Tenant, messageId: string): Promise<OutboundMessage>;
   /**
    * Cancels a message WhatsApp has not accepted yet (see docs/message-status.md): delivery is asked to stop it, then
-   * CANCELED is recorded and the content deleted. `authorization` is the caller's credential, forwarded to delivery.
+   * CANCELED is recorded and the content deleted. Only a message this tenant sent and ingress stored reaches delivery.
    */
-  cancel(tenant: Tenant, messageId: string, authorization: string): Promise<OutboundMessage>;
+  cancel(tenant: Tenant, messageId: string): Promise<OutboundMessage>;
   applyStatusReport(report: StatusReport): Promise<StatusReportOutcome>;
   /** Publishes messages whose hand-off failed earlier (the outbox relay); returns how many it published. */
   publishPending(olderThanMs: number): Promise<number>;
@@ -84,8 +85,9 @@ export function createMessagingService(deps: {
   const { store, publisher, canceller, clock, events } = deps;
 
   async function getOwned(tenant: Tenant, messageId: string): Promise<OutboundMessage> {
+    validateMessageId('message_id', messageId);
     // Scoped by tenant: another tenant's message id is indistinguishable from an unknown one.
-    const message = messageId ? await store.get(tenant.id, messageId) : undefined;
+    const message = await store.get(tenant.id, messageId);
     if (!message) throw new NotFoundError('message', messageId);
     return { ...message, timeline: orderStatusEvents(message.timeline) };
   }
@@ -171,13 +173,15 @@ export function createMessagingService(deps: {
 
     get: getOwned,
 
-    async cancel(tenant, messageId, authorization) {
+    async cancel(tenant, messageId) {
+      // Only a message this tenant sent and ingress stored goes further: delivery trusts ingress's word and may keep a
+      // cancel tombstone for a message it has not seen yet (its MessageAccepted still queued, or not yet published).
       const message = await getOwned(tenant, messageId);
       if (message.status === 'CANCELED') return message;
       const reason = NOT_CANCELABLE[message.status];
       if (reason) throw notCancelable(messageId, message.status, reason);
       // ACCEPTED: only delivery knows whether a send is under way, so it decides (and refuses if it already sent).
-      await canceller.cancel(messageId, authorization);
+      await canceller.cancel(tenant.id, messageId);
       // Same event id as delivery's CANCELED event, so that event is a duplicate when it arrives.
       await applyStatusReport({
         eventId: deliveryCanceledEventId(messageId),

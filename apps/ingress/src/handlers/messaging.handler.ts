@@ -64,13 +64,10 @@ export function createMessagingHandler(service: MessagingService, tenants: Tenan
     getMessage: unaryHandler<GetMessageRequest, Message>(tenants, logger, async (request, tenant) =>
       toProtoMessage(await service.get(tenant, request.messageId)),
     ),
-    // Built per call because delivery-retry authenticates the tenant itself: the caller's credential is forwarded.
-    cancelMessage: (call, callback) =>
-      unaryHandler<CancelMessageRequest, CancelMessageResponse>(tenants, logger, async (request, tenant) => {
-        const authorization = String(call.metadata.get('authorization')[0] ?? '');
-        const message = await service.cancel(tenant, request.messageId, authorization);
-        logger.info({ tenant_id: tenant.id, message_id: message.messageId, status: message.status }, 'message canceled');
-        return { status: toProtoStatus(message.status) };
-      })(call, callback),
+    cancelMessage: unaryHandler<CancelMessageRequest, CancelMessageResponse>(tenants, logger, async (request, tenant) => {
+      const message = await service.cancel(tenant, request.messageId);
+      logger.info({ tenant_id: tenant.id, message_id: message.messageId, status: message.status }, 'message canceled');
+      return { status: toProtoStatus(message.status) };
+    }),
   };
 }

@@ -104,11 +104,12 @@ test('a filename is optional; every blob gets a fresh IV', async () => {
   assert.notDeepEqual(a?.ciphertext, b?.ciphertext, 'same plaintext, different ciphertext');
 });
 
-test("another tenant's id and an unknown id are both NOT_FOUND", async () => {
+test("another tenant's id and an unknown id are both NOT_FOUND; an empty or over-long id is INVALID_ARGUMENT", async () => {
   const { mediaId } = await service.put(acme, photo);
   await assert.rejects(service.get(globex, mediaId), NotFoundError);
   await assert.rejects(service.get(acme, 'med_unknown'), NotFoundError);
-  await assert.rejects(service.get(acme, ''), NotFoundError);
+  await assert.rejects(service.get(acme, ''), InvalidArgumentError);
+  await assert.rejects(service.get(acme, 'med_'.repeat(100)), InvalidArgumentError);
 });
 
 test('a row copied to another tenant or another media id does not decrypt (AAD binding)', async () => {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { NotFoundError, newId, type Clock } from '@waygate/domain';
+import { NotFoundError, newId, validateId, type Clock } from '@waygate/domain';
 import type { Tenant } from '@waygate/tenancy';
 import type { MediaCipher } from './media-cipher';
 import type { MediaStore } from './media-store';
@@ -45,7 +45,10 @@ export function isMediaIntegrityError(error: unknown): error is MediaIntegrityEr
 export interface MediaService {
   /** Validates, hashes, encrypts and stores a blob for `tenant`. Throws InvalidArgumentError listing every bad field. */
   put(tenant: Tenant, request: PutMediaRequest): Promise<StoredMediaSummary>;
-  /** The tenant's blob, decrypted and checked. NotFoundError for unknown ids and other tenants' ids alike. */
+  /**
+   * The tenant's blob, decrypted and checked. InvalidArgumentError for an empty, over-long or malformed id;
+   * NotFoundError for unknown ids and other tenants' ids alike.
+   */
   get(tenant: Tenant, mediaId: string): Promise<Media>;
 }
 
@@ -76,7 +79,8 @@ export function createMediaService(deps: { store: MediaStore; cipher: MediaCiphe
     },
 
     async get(tenant, mediaId) {
-      const record = mediaId ? await store.get(tenant.id, mediaId) : undefined;
+      validateId('media_id', mediaId);
+      const record = await store.get(tenant.id, mediaId);
       if (!record) throw new NotFoundError('media', mediaId);
       let content: Buffer;
       try {

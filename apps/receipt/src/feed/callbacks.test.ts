@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { Clock } from '@waygate/domain';
+import { badRequestViolations } from '@waygate/grpc';
 import { connectJetStream, type JetStreamConnection } from '@waygate/nats';
 import {
   ReceiptServiceClient,
@@ -364,6 +365,23 @@ test('three days of failures park a delivery as a dead letter; it is listed, rep
   await assert.rejects(acme.list({ pageSize: 501 }), code(grpcStatus.INVALID_ARGUMENT));
   await assert.rejects(acme.replay({ endpointId: 'crm' }), code(grpcStatus.INVALID_ARGUMENT));
   await assert.rejects(acme.replay({ endpointId: 'crm', all: true, eventIds: ['status.m1.sent'] }), code(grpcStatus.INVALID_ARGUMENT));
+  // Ids are validated like in every service: a 10 KB id is INVALID_ARGUMENT naming the field, never echoed.
+  const huge = `x${'7'.repeat(10_000)}`;
+  for (const [call, field] of [
+    [() => acme.list({ endpointId: huge }), 'endpoint_id'],
+    [() => acme.replay({ endpointId: huge, all: true }), 'endpoint_id'],
+    [() => acme.replay({ endpointId: 'crm', eventIds: [huge] }), 'event_ids[0]'],
+  ] as const) {
+    await assert.rejects(call(), (error: ServiceError) => {
+      assert.equal(error.code, grpcStatus.INVALID_ARGUMENT);
+      assert.deepEqual(
+        badRequestViolations(error).map((v) => [v.field, v.reason]),
+        [[field, 'TOO_LONG']],
+      );
+      assert.ok(!error.details.includes('7777'));
+      return true;
+    });
+  }
 
   receiver.setMode(200);
   assert.equal(await acme.replay({ endpointId: 'crm', eventIds: ['status.m1.sent', 'not-a-dead-letter'] }), 1);

@@ -204,6 +204,15 @@ test('invalid requests fail with INVALID_ARGUMENT naming each bad field (never e
   );
   assert.doesNotMatch(bad.error?.details ?? '', /4915112345678/);
 
+  const huge = watch(receipt.address, key('hooli'), { messageIds: [`msg_${'6'.repeat(10_000)}`] });
+  await huge.ended();
+  assert.equal(huge.error?.code, grpcStatus.INVALID_ARGUMENT);
+  assert.deepEqual(
+    badRequestViolations(huge.error ?? {}).map((v) => [v.field, v.reason]),
+    [['message_ids[0]', 'TOO_LONG']],
+  );
+  assert.doesNotMatch(huge.error?.details ?? '', /6666/, 'a 10 KB id is not echoed');
+
   const ahead = watch(receipt.address, key('hooli'), { afterSequence: '1000' });
   await ahead.ended();
   assert.equal(ahead.error?.code, grpcStatus.INVALID_ARGUMENT);

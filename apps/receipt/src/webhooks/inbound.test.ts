@@ -343,6 +343,16 @@ describe('InboundService', () => {
       );
       return true;
     });
+    const hugeWamid = `wamid.${'8'.repeat(10_000)}`;
+    await assert.rejects(markMessageRead(client, ACME.apiKey, { waMessageId: hugeWamid, showTypingIndicator: false }), (error: unknown) => {
+      assert.equal((error as ServiceError).code, status.INVALID_ARGUMENT);
+      assert.deepEqual(
+        badRequestViolations(error as ServiceError).map((v) => [v.field, v.reason]),
+        [['wa_message_id', 'TOO_LONG']],
+      );
+      assert.ok(!(error as ServiceError).details.includes('8888'), 'a 10 KB id is not echoed');
+      return true;
+    });
     assert.equal(harness.sim.readMarks().length, marks, 'nothing reached WhatsApp');
 
     // Recorded from a fixture, but the simulator never delivered it to that number: WhatsApp refuses (131009).

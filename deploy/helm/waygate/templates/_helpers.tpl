@@ -26,9 +26,12 @@ so the region error is always the first one reported.
 {{- if not .Values.tenants.existingSecret -}}
 {{- fail "waygate: .Values.tenants.existingSecret is required (name of an existing Secret with the tenants YAML under .Values.tenants.key)." -}}
 {{- end -}}
-{{- $receipt := index .Values.services "receipt" | default dict -}}
-{{- if and $receipt.enabled (not .Values.internalServiceToken.existingSecret) -}}
-{{- fail "waygate: .Values.internalServiceToken.existingSecret is required (name of an existing Secret with the region-internal service token receipt and media-store share)." -}}
+{{- $needsToken := false -}}
+{{- range $name := list "ingress" "delivery-retry" "receipt" -}}
+{{- if (index $.Values.services $name | default dict).enabled -}}{{- $needsToken = true -}}{{- end -}}
+{{- end -}}
+{{- if and $needsToken (not .Values.internalServiceToken.existingSecret) -}}
+{{- fail "waygate: .Values.internalServiceToken.existingSecret is required (name of an existing Secret with the region-internal service token ingress, delivery-retry, receipt and media-store share)." -}}
 {{- end -}}
 {{- $media := index .Values.services "media-store" | default dict -}}
 {{- if and $media.enabled (not .Values.media.encryptionKey.existingSecret) -}}
@@ -142,7 +145,8 @@ Container env for one service. Call with (dict "root" $ "name" "ingress" "svc" $
 - name: WAYGATE_DELIVERY_ADDRESS
   value: {{ .svc.deliveryAddress | default (include "waygate.deliveryAddress" .root) | quote }}
 {{- end }}
-{{- if has .name (list "receipt" "media-store") }}
+{{- /* ingress calls delivery-retry's internal admin API with it; receipt stores inbound media in media-store with it. */}}
+{{- if has .name (list "ingress" "delivery-retry" "receipt" "media-store") }}
 - name: WAYGATE_INTERNAL_SERVICE_TOKEN
   valueFrom:
     secretKeyRef:

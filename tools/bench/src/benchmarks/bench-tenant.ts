@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { tenantsYaml } from '@waygate/testing';
 
 /** The one tenant every platform benchmark uses: one business number allowed Meta's highest throughput. */
@@ -34,10 +35,15 @@ export function benchTenantsYaml(): string {
   ]);
 }
 
-/** Environment every service gets: region, NATS, tenants, SQLite in the run's temp folder. */
+/** One region-internal service token per bench run, shared by its services as in a real region. */
+const INTERNAL_SERVICE_TOKEN = randomBytes(32).toString('hex');
+
+/** Environment every service gets: region, NATS, tenants, SQLite in the run's temp folder, the internal token. */
 export function serviceBaseEnv(options: { natsUrl: string; tenantsFile: string; dataDir: string }): NodeJS.ProcessEnv {
   return {
     WAYGATE_REGION: BENCH_REGION,
+    // ingress calls delivery-retry's internal admin API with it; receipt would store inbound media with it.
+    WAYGATE_INTERNAL_SERVICE_TOKEN: INTERNAL_SERVICE_TOKEN,
     WAYGATE_NATS_URL: options.natsUrl,
     WAYGATE_TENANTS_FILE: options.tenantsFile,
     WAYGATE_DATA_DIR: options.dataDir,

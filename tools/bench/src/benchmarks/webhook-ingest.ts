@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -231,8 +230,6 @@ export async function runWebhookIngest(
         ...serviceBaseEnv({ natsUrl: nats.url, tenantsFile, dataDir: dir.path }),
         WAYGATE_HTTP_HOST: '127.0.0.1',
         WAYGATE_HTTP_PORT: String(httpPort),
-        // Required by receipt (inbound media goes to media-store with it); status webhooks never use it.
-        WAYGATE_INTERNAL_SERVICE_TOKEN: randomBytes(32).toString('hex'),
         ...options.serviceEnv,
       },
       logDir: dir.path,

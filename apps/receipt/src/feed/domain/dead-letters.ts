@@ -1,11 +1,21 @@
-import { InvalidArgumentError, NotFoundError, type Clock, type FieldViolation } from '@waygate/domain';
+import {
+  idViolations,
+  InvalidArgumentError,
+  MAX_WHATSAPP_ID_LENGTH,
+  NotFoundError,
+  type Clock,
+  type FieldViolation,
+} from '@waygate/domain';
 import type { Tenant } from '@waygate/tenancy';
 import type { CallbackDelivery, TenantFeedStore } from './feed-store';
 
 export const DEFAULT_DEAD_LETTER_PAGE = 50;
 export const MAX_DEAD_LETTER_PAGE = 500;
 export const MAX_REPLAY_IDS = 1000;
-const MAX_EVENT_ID_LENGTH = 256;
+/** Event ids embed WhatsApp's ids (`wa:<wamid>:read`), so they are bounded like those. */
+const MAX_EVENT_ID_LENGTH = MAX_WHATSAPP_ID_LENGTH;
+/** Our tokens are base64url of a short JSON position; anything much longer is not one of ours. */
+const MAX_PAGE_TOKEN_LENGTH = 1024;
 
 export interface DeadLetterPage {
   readonly deadLetters: CallbackDelivery[];
@@ -51,9 +61,10 @@ export function createDeadLetters(deps: { store: TenantFeedStore; clock: Clock; 
       if (!Number.isInteger(request.pageSize) || request.pageSize < 0 || request.pageSize > MAX_DEAD_LETTER_PAGE) {
         violations.push({ field: 'page_size', reason: 'OUT_OF_RANGE', description: `must be 0 to ${MAX_DEAD_LETTER_PAGE}` });
       }
-      const after = request.pageToken ? decodePageToken(request.pageToken) : undefined;
+      const after = request.pageToken && request.pageToken.length <= MAX_PAGE_TOKEN_LENGTH ? decodePageToken(request.pageToken) : undefined;
       if (request.pageToken && !after)
         violations.push({ field: 'page_token', reason: 'INVALID', description: 'is not a token from ListDeadLetters' });
+      if (request.endpointId) violations.push(...idViolations('endpoint_id', request.endpointId));
       if (violations.length > 0) throw new InvalidArgumentError(violations);
       if (request.endpointId) assertEndpoint(tenant, request.endpointId);
       const limit = request.pageSize || DEFAULT_DEAD_LETTER_PAGE;
@@ -73,7 +84,7 @@ export function createDeadLetters(deps: { store: TenantFeedStore; clock: Clock; 
 
     async replay(tenant, request) {
       const violations: FieldViolation[] = [];
-      if (!request.endpointId) violations.push({ field: 'endpoint_id', reason: 'REQUIRED', description: 'is required' });
+      violations.push(...idViolations('endpoint_id', request.endpointId));
       if (request.all && request.eventIds.length > 0) {
         violations.push({ field: 'event_ids', reason: 'CONFLICT', description: 'must be empty when all is set' });
       }
@@ -83,15 +94,9 @@ export function createDeadLetters(deps: { store: TenantFeedStore; clock: Clock; 
       if (request.eventIds.length > MAX_REPLAY_IDS) {
         violations.push({ field: 'event_ids', reason: 'TOO_MANY', description: `at most ${MAX_REPLAY_IDS} ids` });
       }
-      request.eventIds.slice(0, MAX_REPLAY_IDS).forEach((id, index) => {
-        if (id.length === 0 || id.length > MAX_EVENT_ID_LENGTH) {
-          violations.push({
-            field: `event_ids[${index}]`,
-            reason: 'INVALID',
-            description: `must be 1 to ${MAX_EVENT_ID_LENGTH} characters`,
-          });
-        }
-      });
+      request.eventIds
+        .slice(0, MAX_REPLAY_IDS)
+        .forEach((id, index) => violations.push(...idViolations(`event_ids[${index}]`, id, MAX_EVENT_ID_LENGTH)));
       if (violations.length > 0) throw new InvalidArgumentError(violations);
       assertEndpoint(tenant, request.endpointId);
       const replayed = await store.replayDeadLetters(

@@ -1,10 +1,9 @@
-import { InvalidArgumentError, isE164, type FieldViolation } from '@waygate/domain';
+import { idViolations, InvalidArgumentError, isE164, type FieldViolation } from '@waygate/domain';
 import type { FeedWakeups } from './feed-wakeups';
 import type { EventFilter, TenantFeedStore } from './feed-store';
 import { TENANT_EVENT_TYPES, type TenantEvent, type TenantEventType } from './tenant-event';
 
 export const MAX_FILTER_VALUES = 100;
-const MAX_MESSAGE_ID_LENGTH = 128;
 /** Events read from the store per query while catching up. */
 const READ_BATCH = 100;
 
@@ -34,15 +33,7 @@ export function parseWatchRequest(input: WatchRequestInput): WatchRequest {
       violations.push({ field, reason: 'TOO_MANY', description: `at most ${MAX_FILTER_VALUES} values` });
   };
   tooMany('message_ids', input.messageIds);
-  input.messageIds.slice(0, MAX_FILTER_VALUES).forEach((id, index) => {
-    if (id.length === 0 || id.length > MAX_MESSAGE_ID_LENGTH) {
-      violations.push({
-        field: `message_ids[${index}]`,
-        reason: 'INVALID',
-        description: `must be 1 to ${MAX_MESSAGE_ID_LENGTH} characters`,
-      });
-    }
-  });
+  input.messageIds.slice(0, MAX_FILTER_VALUES).forEach((id, index) => violations.push(...idViolations(`message_ids[${index}]`, id)));
   tooMany('recipients', input.recipients);
   input.recipients.slice(0, MAX_FILTER_VALUES).forEach((recipient, index) => {
     // The value is never echoed: it may be a phone number.

@@ -1,10 +1,18 @@
-import { InvalidArgumentError, isE164, NotFoundError, UnavailableError, type Clock, type FieldViolation } from '@waygate/domain';
+import {
+  idViolations,
+  InvalidArgumentError,
+  isE164,
+  MAX_WHATSAPP_ID_LENGTH,
+  NotFoundError,
+  UnavailableError,
+  type Clock,
+} from '@waygate/domain';
 import type { Tenant } from '@waygate/tenancy';
 import type { InboundStore } from './inbound-store';
 import { serviceWindowClosesAt } from './service-window';
 import { isTransientCloudApiFailure, type WhatsAppCloudApi } from './whatsapp-cloud-api';
 
-const MAX_WA_MESSAGE_ID_LENGTH = 256;
+/** Meta's phone number ids are 15-16 digits; 64 leaves room without accepting anything large. */
 const MAX_PHONE_NUMBER_ID_LENGTH = 64;
 
 /** A customer-service window as a tenant sees it. */
@@ -21,17 +29,11 @@ export interface InboundApi {
   getServiceWindow(tenant: Tenant, request: { phoneNumberId: string; customer: string }): Promise<ServiceWindowView>;
 }
 
-function required(field: string, value: string, maxLength: number): FieldViolation[] {
-  if (value.length === 0) return [{ field, reason: 'REQUIRED', description: 'is required' }];
-  if (value.length > maxLength) return [{ field, reason: 'TOO_LONG', description: `must be at most ${maxLength} characters` }];
-  return [];
-}
-
 export function createInboundApi(deps: { inboundStore: InboundStore; cloudApi: WhatsAppCloudApi; clock: Clock }): InboundApi {
   const { inboundStore, cloudApi, clock } = deps;
   return {
     async markMessageRead(tenant, request) {
-      const violations = required('wa_message_id', request.waMessageId, MAX_WA_MESSAGE_ID_LENGTH);
+      const violations = idViolations('wa_message_id', request.waMessageId, MAX_WHATSAPP_ID_LENGTH);
       if (violations.length > 0) throw new InvalidArgumentError(violations);
       // Another tenant's message is looked up under this tenant, so it is not found, exactly like an unknown one.
       const record = await inboundStore.findInboundMessage(tenant.id, request.waMessageId);
@@ -53,7 +55,7 @@ export function createInboundApi(deps: { inboundStore: InboundStore; cloudApi: W
 
     async getServiceWindow(tenant, request) {
       const violations = [
-        ...required('phone_number_id', request.phoneNumberId, MAX_PHONE_NUMBER_ID_LENGTH),
+        ...idViolations('phone_number_id', request.phoneNumberId, MAX_PHONE_NUMBER_ID_LENGTH),
         ...(isE164(request.customer)
           ? []
           : [{ field: 'customer', reason: 'INVALID_FORMAT', description: 'must be a phone number in E.164 form, e.g. +4915112345678' }]),

@@ -23,7 +23,7 @@ import { MessageStatus, messageStatusFromJSON, messageStatusToJSON } from "../..
 
 /** ListMessageEventsRequest names one message. */
 export interface ListMessageEventsRequest {
-  /** Waygate's message id. */
+  /** Waygate's message id, or WhatsApp's id (wamid) of an inbound message. */
   messageId: string;
 }
 
@@ -37,11 +37,11 @@ export interface ListMessageEventsResponse {
 export interface ArchivedEvent {
   /** The event's id (the de-duplication key). */
   eventId: string;
-  /** Waygate's message id. */
+  /** Waygate's message id; for "inbound", the message's wamid. */
   messageId: string;
-  /** "accepted" or "status". */
+  /** "accepted" (ingress accepted a message), "status" (a status change of it) or "inbound" (a customer's message). */
   kind: string;
-  /** The status the event reports (ACCEPTED for "accepted"). */
+  /** The status the event reports (ACCEPTED for "accepted"; UNSPECIFIED for "inbound"). */
   status: MessageStatus;
   /** When it happened. */
   occurredAt:
@@ -51,7 +51,10 @@ export interface ArchivedEvent {
   recordedAt:
     | Date
     | undefined;
-  /** For "accepted": the text body, as the tenant's archive keeps content. */
+  /**
+   * For "accepted": the text body; for "inbound": the text, media caption or reply title. The tenant's archive keeps
+   * content.
+   */
   textBody: string;
 }
 
@@ -395,7 +398,9 @@ export type ArchiveServiceService = typeof ArchiveServiceService;
 export const ArchiveServiceService = {
   /**
    * ListMessageEvents returns everything the archive recorded about one message of the caller's tenant, oldest
-   * first. An unknown message, or another tenant's, has no events.
+   * first: a message the tenant sent (by Waygate's message id), or a message a customer sent to the tenant (by its
+   * wamid). An unknown message, or another tenant's, has no events. An empty, over-long (more than 256 characters)
+   * or malformed id is INVALID_ARGUMENT naming `message_id`.
    */
   listMessageEvents: {
     path: "/waygate.archive.v1.ArchiveService/ListMessageEvents" as const,
@@ -413,7 +418,9 @@ export const ArchiveServiceService = {
 export interface ArchiveServiceServer extends UntypedServiceImplementation {
   /**
    * ListMessageEvents returns everything the archive recorded about one message of the caller's tenant, oldest
-   * first. An unknown message, or another tenant's, has no events.
+   * first: a message the tenant sent (by Waygate's message id), or a message a customer sent to the tenant (by its
+   * wamid). An unknown message, or another tenant's, has no events. An empty, over-long (more than 256 characters)
+   * or malformed id is INVALID_ARGUMENT naming `message_id`.
    */
   listMessageEvents: handleUnaryCall<ListMessageEventsRequest, ListMessageEventsResponse>;
 }
@@ -421,7 +428,9 @@ export interface ArchiveServiceServer extends UntypedServiceImplementation {
 export interface ArchiveServiceClient extends Client {
   /**
    * ListMessageEvents returns everything the archive recorded about one message of the caller's tenant, oldest
-   * first. An unknown message, or another tenant's, has no events.
+   * first: a message the tenant sent (by Waygate's message id), or a message a customer sent to the tenant (by its
+   * wamid). An unknown message, or another tenant's, has no events. An empty, over-long (more than 256 characters)
+   * or malformed id is INVALID_ARGUMENT naming `message_id`.
    */
   listMessageEvents(
     request: ListMessageEventsRequest,

@@ -629,8 +629,10 @@ export const Delivery: MessageFns<Delivery> = {
 };
 
 /**
- * DeliveryAdminService lets operators and tenants inspect delivery state. Calls authenticate like
- * MessagingService and see only the caller's tenant.
+ * DeliveryAdminService lets Waygate's own services (ingress) and operators inspect and cancel deliveries. It is
+ * internal to the region: calls authenticate with `authorization: Bearer <the region's internal service token>` and
+ * name the tenant in `x-waygate-tenant-id`; tenants' API keys are refused with UNAUTHENTICATED. Tenants cancel
+ * through MessagingService.CancelMessage. Message ids are validated like GetMessageRequest.message_id.
  */
 export type DeliveryAdminServiceService = typeof DeliveryAdminServiceService;
 export const DeliveryAdminServiceService = {

@@ -42,7 +42,7 @@ export interface PutMediaResponse {
 
 /** GetMediaRequest names one blob. */
 export interface GetMediaRequest {
-  /** The id returned by PutMedia. */
+  /** The id returned by PutMedia. Empty, longer than 128 characters or malformed: INVALID_ARGUMENT naming `media_id`. */
   mediaId: string;
 }
 

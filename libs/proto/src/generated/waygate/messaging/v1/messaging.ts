@@ -147,7 +147,10 @@ export interface SendMessageResponse {
 
 /** GetMessageRequest names one message of the caller's tenant. */
 export interface GetMessageRequest {
-  /** The id returned by SendMessage. */
+  /**
+   * The id returned by SendMessage. Empty, longer than 128 characters or not made of letters, digits and
+   * `. _ : = + / -`: INVALID_ARGUMENT naming `message_id` (the id is never quoted back).
+   */
   messageId: string;
 }
 
@@ -173,7 +176,7 @@ export interface Message {
 
 /** CancelMessageRequest names one message of the caller's tenant. */
 export interface CancelMessageRequest {
-  /** The id returned by SendMessage. */
+  /** The id returned by SendMessage; validated like GetMessageRequest.message_id. */
   messageId: string;
 }
 

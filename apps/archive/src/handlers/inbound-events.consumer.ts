@@ -1,0 +1,34 @@
+import { decodeEvent } from '@waygate/contracts';
+import type { HandlerOutcome } from '@waygate/nats';
+import { InboundMessageReceived } from '@waygate/proto';
+import type { Logger } from '@waygate/telemetry';
+import type { ArchiveService } from '../domain/archive-service';
+import { recordEvent } from './record-event';
+
+/**
+ * Archives InboundMessageReceived events (from receipt) as 'inbound' events, keyed by their event id and listed under
+ * the message's wamid. The text, sender and content are stored, never logged.
+ */
+export function createInboundEventsHandler(service: ArchiveService, logger: Logger) {
+  return async (data: Uint8Array): Promise<HandlerOutcome> => {
+    const event = decodeEvent(InboundMessageReceived, data);
+    if (!event) return { kind: 'reject', reason: 'not a valid InboundMessageReceived' };
+    if (!event.occurredAt) return { kind: 'reject', reason: 'InboundMessageReceived without occurred_at' };
+    return recordEvent(service, logger, {
+      eventId: event.eventId,
+      tenantId: event.tenantId,
+      messageId: event.waMessageId,
+      kind: 'inbound',
+      occurredAt: event.occurredAt,
+      phoneNumberId: event.phoneNumberId,
+      from: event.from,
+      messageType: event.type || 'unknown',
+      ...(event.text ? { text: event.text } : {}),
+      ...(event.replyId ? { replyId: event.replyId } : {}),
+      ...(event.mediaId ? { mediaId: event.mediaId } : {}),
+      ...(event.mimeType ? { mimeType: event.mimeType } : {}),
+      ...(event.contextWaMessageId ? { contextWaMessageId: event.contextWaMessageId } : {}),
+      ...(event.contentJson ? { contentJson: event.contentJson } : {}),
+    });
+  };
+}
