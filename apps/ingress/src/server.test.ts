@@ -154,6 +154,19 @@ async function sendMessage(apiKey = KEYS.acme): Promise<string> {
   return response.messageId;
 }
 
+/** SendMessage with `overrides` on a valid request, expecting it accepted. */
+const sendMessageWith = (overrides: Partial<SendMessageRequest>) =>
+  unary<SendMessageResponse>(
+    'sendMessage',
+    SendMessageRequest.fromPartial({
+      to: '+4915112345678',
+      content: { $case: 'text', value: { body: 'hello', previewUrl: false } },
+      idempotencyKey: `k-${++keys}`,
+      ...overrides,
+    }),
+    KEYS.acme,
+  );
+
 const getMessage = (messageId: string, apiKey = KEYS.acme) => unary<Message>('getMessage', { messageId }, apiKey);
 const cancelMessage = (messageId: string, apiKey = KEYS.acme) => unary<CancelMessageResponse>('cancelMessage', { messageId }, apiKey);
 
@@ -313,6 +326,46 @@ test('GetMessage shows delivery attempts: a retried attempt keeps the status and
     [attempt.status, attempt.attempt, attempt.nextAttemptAt?.getTime(), attempt.errorCode, attempt.source],
     [MessageStatus.MESSAGE_STATUS_ACCEPTED, 1, T0 + 30_000, 131000, 'delivery'],
   );
+});
+
+/** SendMessage with `overrides` on a valid request; resolves with the BadRequest's [field, reason] pairs of its INVALID_ARGUMENT. */
+async function sendViolations(overrides: Partial<SendMessageRequest>): Promise<[string, string][]> {
+  const request = SendMessageRequest.fromPartial({
+    to: '+4915112345678',
+    content: { $case: 'text', value: { body: 'hello', previewUrl: false } },
+    idempotencyKey: `invalid-${++keys}`,
+    ...overrides,
+  });
+  const error = await unary<SendMessageResponse>('sendMessage', request, KEYS.acme).then(
+    () => assert.fail('accepted'),
+    (rejected: ServiceError) => rejected,
+  );
+  assert.equal(error.code, grpcStatus.INVALID_ARGUMENT, error.details);
+  return badRequestViolations(error).map((v) => [v.field, v.reason]);
+}
+
+test('SendMessage refuses a text body with control characters (NUL, BEL, ESC, DEL) with a BadRequest naming text.body', async () => {
+  for (const body of ['\u0000', 'ding \u0007', '\u001b[2J cleared', 'rubout \u007f']) {
+    const request = { content: { $case: 'text' as const, value: { body, previewUrl: false } } };
+    assert.deepEqual(await sendViolations(request), [['text.body', 'INVALID_CHARACTER']], JSON.stringify(body));
+  }
+  const multiline = await sendMessageWith({ content: { $case: 'text', value: { body: 'line 1\r\nline 2\tend', previewUrl: false } } });
+  assert.equal(multiline.status, MessageStatus.MESSAGE_STATUS_ACCEPTED, 'tab, CR and LF are text');
+});
+
+test('SendMessage refuses a validity that is not a Duration, or under 30 seconds, or over 30 days', async () => {
+  assert.deepEqual(await sendViolations({ validity: { seconds: '10', nanos: 2_000_000_000 } }), [['validity.nanos', 'INVALID_FORMAT']]);
+  assert.deepEqual(await sendViolations({ validity: { seconds: '-1', nanos: 5 } }), [['validity.nanos', 'INVALID_FORMAT']]);
+  assert.deepEqual(await sendViolations({ validity: { seconds: '0', nanos: 1 } }), [['validity', 'OUT_OF_RANGE']]);
+  assert.deepEqual(await sendViolations({ validity: { seconds: '29', nanos: 0 } }), [['validity', 'OUT_OF_RANGE']]);
+  assert.deepEqual(await sendViolations({ validity: { seconds: '2592000', nanos: 1 } }), [['validity', 'OUT_OF_RANGE']]);
+  assert.deepEqual(await sendViolations({ validity: { seconds: '9223372036854775807', nanos: 0 } }), [
+    ['validity.seconds', 'INVALID_FORMAT'],
+  ]);
+
+  const shortest = await sendMessageWith({ validity: { seconds: '30', nanos: 0 } });
+  const message = await getMessage(shortest.messageId);
+  assert.equal((message.expiresAt?.getTime() ?? 0) - (message.acceptedAt?.getTime() ?? 0), 30_000);
 });
 
 test('inbound messages on the events stream are not status events: acknowledged without a rejection', async () => {

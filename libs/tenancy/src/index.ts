@@ -1,3 +1,3 @@
 export type { CallbackEndpoint, Tenant, WhatsAppPhoneNumber } from './tenant';
 export { TenantDirectory, assertHomedIn, hashApiKey } from './tenant-directory';
-export { DEFAULT_THROUGHPUT_MPS, loadTenantsFile, parseTenants } from './load-tenants-file';
+export { DEFAULT_THROUGHPUT_MPS, TenantsFileError, loadTenantsFile, parseTenants } from './load-tenants-file';

@@ -59,5 +59,5 @@ test('refuses tenants homed elsewhere, naming the home region', () => {
 
 test('rejects duplicate API keys across tenants', () => {
   const text = yaml('s').replace(hashApiKey('key-globex'), hashApiKey('key-acme'));
-  assert.throws(() => parseTenants(text), /also configured for another tenant/);
+  assert.throws(() => parseTenants(text), /tenants\.1\.apiKeys\.0\.sha256: this API key is also configured for another tenant/);
 });

@@ -11,3 +11,5 @@ export { startServiceProcess } from './service-process';
 export type { ServiceProcess } from './service-process';
 export { launchProcess, ProcessLaunchError, tsxEntryCommand } from './process-launcher';
 export type { LaunchedProcess, LaunchOptions, ProcessExit, ProcessLaunchFailure, ProcessOutput, ReadinessProbe } from './process-launcher';
+export { DEFAULT_FUZZ_RUNS, fuzzParameters, fuzzRuns } from './fuzz-parameters';
+export type { FuzzParameters } from './fuzz-parameters';

@@ -35,7 +35,7 @@ const request: SendRequest = {
   to: '+4915112345678',
   content: { kind: 'text', body: 'hi', previewUrl: false },
   idempotencyKey: 'k1',
-  validitySeconds: undefined,
+  validity: undefined,
   phoneNumberId: '',
 };
 
@@ -117,7 +117,7 @@ test('lists every invalid field at once', async () => {
       to: '015112345678',
       content: { kind: 'text', body: 'x'.repeat(4097), previewUrl: false },
       idempotencyKey: '',
-      validitySeconds: 31 * 86_400,
+      validity: { seconds: 31 * 86_400, nanos: 0 },
       phoneNumberId: '999',
     }),
     (error: unknown) => {
@@ -213,18 +213,21 @@ async function statusAndTimeline(messageId: string): Promise<{ status: MessageSt
 }
 
 test('an explicit validity is used as given, even beyond the category default; the text default is 30 days', async () => {
-  const hour = await service.send(acme, { ...request, idempotencyKey: 'v1', validitySeconds: 3600 });
+  const hour = await service.send(acme, { ...request, idempotencyKey: 'v1', validity: { seconds: 3600, nanos: 0 } });
   assert.equal(hour.expiresAt.getTime() - hour.acceptedAt.getTime(), 3_600_000);
-  const max = await service.send(acme, { ...request, idempotencyKey: 'v2', validitySeconds: 30 * 86_400 });
+  const max = await service.send(acme, { ...request, idempotencyKey: 'v2', validity: { seconds: 30 * 86_400, nanos: 0 } });
   assert.equal(max.expiresAt.getTime() - max.acceptedAt.getTime(), 30 * 86_400_000);
-  await assert.rejects(service.send(acme, { ...request, idempotencyKey: 'v3', validitySeconds: 30 * 86_400 + 1 }), (error: unknown) => {
-    assert.ok(error instanceof InvalidArgumentError);
-    assert.deepEqual(
-      error.violations.map((v) => [v.field, v.reason]),
-      [['validity', 'OUT_OF_RANGE']],
-    );
-    return true;
-  });
+  await assert.rejects(
+    service.send(acme, { ...request, idempotencyKey: 'v3', validity: { seconds: 30 * 86_400, nanos: 1 } }),
+    (error: unknown) => {
+      assert.ok(error instanceof InvalidArgumentError);
+      assert.deepEqual(
+        error.violations.map((v) => [v.field, v.reason]),
+        [['validity', 'OUT_OF_RANGE']],
+      );
+      return true;
+    },
+  );
 });
 
 // --- The state machine as GetMessage shows it (docs/message-status.md), one test per rule. ---

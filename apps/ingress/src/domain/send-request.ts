@@ -2,18 +2,31 @@ import { createHash } from 'node:crypto';
 import { InvalidArgumentError, isE164, type FieldViolation } from '@waygate/domain';
 import type { Tenant } from '@waygate/tenancy';
 import type { MessageContent } from './outbound-message';
-import { MAX_VALIDITY_SECONDS, categoryOf, defaultValiditySeconds } from './validity';
+import {
+  MAX_VALIDITY_SECONDS,
+  MIN_VALIDITY_SECONDS,
+  categoryOf,
+  defaultValiditySeconds,
+  malformedDurationField,
+  type RequestedValidity,
+} from './validity';
 /** WhatsApp's limit for a text body. */
 export const MAX_TEXT_BODY_CHARS = 4096;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
+/**
+ * Control characters (Unicode category Cc: C0, DEL and C1) other than tab, line feed and carriage return, and
+ * unpaired surrogates. WhatsApp would get them verbatim (a NUL, a BEL, an ESC sequence) although no person can read
+ * them; they are refused instead.
+ */
+const FORBIDDEN_TEXT_CHARACTER = /(?![\t\n\r])[\p{Cc}\p{Cs}]/u;
 
 /** A send request as the domain sees it (the handler translates from proto). */
 export interface SendRequest {
   readonly to: string;
   readonly content: MessageContent | undefined;
   readonly idempotencyKey: string;
-  /** Undefined when the caller did not set it. */
-  readonly validitySeconds: number | undefined;
+  /** As the caller gave it (a google.protobuf.Duration); undefined when not set. */
+  readonly validity: RequestedValidity | undefined;
   /** Empty for the tenant's first number. */
   readonly phoneNumberId: string;
 }
@@ -32,13 +45,60 @@ function violation(field: string, reason: string, description: string): FieldVio
   return { field, reason, description };
 }
 
+/** The text's first forbidden character as `U+XXXX at character N` (never the text itself), if any. */
+function describeForbiddenCharacter(text: string): string | undefined {
+  const match = FORBIDDEN_TEXT_CHARACTER.exec(text);
+  if (!match) return undefined;
+  const codePoint = (match[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+  return `U+${codePoint} at character ${[...text.slice(0, match.index)].length + 1}`;
+}
+
 function validateContent(content: MessageContent | undefined): FieldViolation[] {
   if (!content) return [violation('content', 'REQUIRED', 'exactly one content type (e.g. text) must be set')];
-  const length = [...content.body].length;
   if (content.body.trim().length === 0) return [violation('text.body', 'REQUIRED', 'must not be empty')];
-  if (length > MAX_TEXT_BODY_CHARS)
-    return [violation('text.body', 'TOO_LONG', `must be at most ${MAX_TEXT_BODY_CHARS} characters (got ${length})`)];
-  return [];
+  const violations: FieldViolation[] = [];
+  const length = [...content.body].length;
+  if (length > MAX_TEXT_BODY_CHARS) {
+    violations.push(violation('text.body', 'TOO_LONG', `must be at most ${MAX_TEXT_BODY_CHARS} characters (got ${length})`));
+  }
+  const forbidden = describeForbiddenCharacter(content.body);
+  if (forbidden) {
+    violations.push(
+      violation(
+        'text.body',
+        'INVALID_CHARACTER',
+        `must not contain control characters other than tab, line feed and carriage return (found ${forbidden})`,
+      ),
+    );
+  }
+  return violations;
+}
+
+/** The validity in seconds (the category's default when not given), or the violation that refuses it. */
+function validateValidity(request: SendRequest): { seconds: number } | { violation: FieldViolation } {
+  if (!request.validity) {
+    return { seconds: request.content ? defaultValiditySeconds(categoryOf(request.content)) : MAX_VALIDITY_SECONDS };
+  }
+  const malformed = malformedDurationField(request.validity);
+  if (malformed) {
+    const rule =
+      malformed === 'seconds'
+        ? 'seconds must be an integer within ±315,576,000,000'
+        : 'nanos must be between -999,999,999 and 999,999,999 and have the sign of seconds';
+    return { violation: violation(`validity.${malformed}`, 'INVALID_FORMAT', `not a valid google.protobuf.Duration: ${rule}`) };
+  }
+  // An explicit validity is used as given (even beyond the category's default), within the bounds.
+  const seconds = request.validity.seconds + request.validity.nanos / 1e9;
+  if (seconds < MIN_VALIDITY_SECONDS || seconds > MAX_VALIDITY_SECONDS) {
+    return {
+      violation: violation(
+        'validity',
+        'OUT_OF_RANGE',
+        `must be at least ${MIN_VALIDITY_SECONDS} seconds and at most ${MAX_VALIDITY_SECONDS} seconds (30 days)`,
+      ),
+    };
+  }
+  return { seconds };
 }
 
 /**
@@ -55,19 +115,15 @@ export function validateSendRequest(request: SendRequest, tenant: Tenant): Valid
       violation('idempotency_key', request.idempotencyKey ? 'INVALID_FORMAT' : 'REQUIRED', 'must be 1 to 128 printable ASCII characters'),
     );
   }
-  // An explicit validity is used as given (even beyond the category's default), within the 30-day maximum.
-  const validitySeconds =
-    request.validitySeconds ?? (request.content ? defaultValiditySeconds(categoryOf(request.content)) : MAX_VALIDITY_SECONDS);
-  if (!(validitySeconds > 0 && validitySeconds <= MAX_VALIDITY_SECONDS)) {
-    violations.push(violation('validity', 'OUT_OF_RANGE', `must be more than 0 and at most ${MAX_VALIDITY_SECONDS} seconds (30 days)`));
-  }
+  const validity = validateValidity(request);
+  if ('violation' in validity) violations.push(validity.violation);
   const phoneNumbers = tenant.whatsapp.phoneNumbers;
   const phoneNumberId = request.phoneNumberId || phoneNumbers[0]?.id;
   if (!phoneNumbers.some((number) => number.id === phoneNumberId)) {
     violations.push(violation('phone_number_id', 'UNKNOWN', 'is not one of your WhatsApp business phone numbers'));
   }
-  if (violations.length > 0 || !request.content) throw new InvalidArgumentError(violations);
-  const normalized = { to: request.to, content: request.content, validitySeconds, phoneNumberId };
+  if (violations.length > 0 || !request.content || !('seconds' in validity)) throw new InvalidArgumentError(violations);
+  const normalized = { to: request.to, content: request.content, validitySeconds: validity.seconds, phoneNumberId };
   return {
     ...normalized,
     idempotencyKey: request.idempotencyKey,

@@ -25,7 +25,8 @@ function toSendRequest(request: SendMessageRequest): SendRequest {
     to: request.to,
     content,
     idempotencyKey: request.idempotencyKey,
-    validitySeconds: validity ? Number(validity.seconds) + validity.nanos / 1e9 : undefined,
+    // int64 seconds arrive as a decimal string; a Number is exact within any Duration the domain accepts.
+    validity: validity ? { seconds: Number(validity.seconds), nanos: validity.nanos } : undefined,
     phoneNumberId: request.phoneNumberId,
   };
 }

@@ -119,8 +119,10 @@ export interface SendMessageRequest {
    */
   idempotencyKey: string;
   /**
-   * How long Waygate may keep trying to deliver. Defaults to 30 days (10 minutes for authentication templates) and
-   * may not exceed 30 days. A message not accepted by WhatsApp, or accepted but not delivered, by then is EXPIRED.
+   * How long Waygate may keep trying to deliver: at least 30 seconds and at most 30 days (`validity` OUT_OF_RANGE
+   * otherwise). Defaults to 30 days (10 minutes for authentication templates). A malformed Duration (nanos beyond
+   * ±999,999,999, or signed unlike seconds) is `validity.nanos` INVALID_FORMAT. A message not accepted by WhatsApp,
+   * or accepted but not delivered, by then is EXPIRED.
    */
   validity:
     | Duration
@@ -131,7 +133,10 @@ export interface SendMessageRequest {
 
 /** TextContent is a WhatsApp text message. */
 export interface TextContent {
-  /** The text, 1 to 4096 characters (WhatsApp's limit). */
+  /**
+   * The text, 1 to 4096 characters (WhatsApp's limit). Control characters other than tab, line feed and carriage
+   * return (NUL, BEL, ESC, DEL, ...) are refused: `text.body` INVALID_CHARACTER.
+   */
   body: string;
   /** Whether WhatsApp should render a link preview for the first URL in the body. */
   previewUrl: boolean;

@@ -1,0 +1,283 @@
+/**
+ * Property tests of SendMessage through a real gRPC server (ingress wired as in production: SQLite, JetStream):
+ * any well-formed request is accepted (and then GetMessage shows what was asked, and a retry with its key returns
+ * the same message) or refused with INVALID_ARGUMENT whose BadRequest names exactly the bad fields; never INTERNAL,
+ * never a crash. Arbitrary bytes as the request body: the server answers and stays up. These take a tenth of the
+ * runs a pure property takes (WAYGATE_FUZZ_RUNS, see libs/testing/src/fuzz-parameters.ts).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { Client, Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import fc from 'fast-check';
+import { badRequestViolations } from '@waygate/grpc';
+import { MessagingServiceClient, SendMessageRequest, type Message, type SendMessageResponse } from '@waygate/proto';
+import { createLogger } from '@waygate/telemetry-sdk';
+import { createTempDir, fuzzParameters, startNatsServer, tenantsYaml, type NatsServerHandle } from '@waygate/testing';
+import { loadIngressConfig } from './config';
+import type { SendRequest } from './domain/send-request';
+import { startIngress } from './server';
+import { expectedViolations, REASONS } from './testing/send-request-model';
+
+const API_KEY = 'key-acme';
+const PHONE_NUMBER_IDS = ['200', '201'];
+const SEND_PATH = '/waygate.messaging.v1.MessagingService/SendMessage';
+const GRPC_SHARE = 0.1;
+
+const logLines: string[] = [];
+const logger = createLogger({
+  service: 'ingress-fuzz',
+  destination: new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }),
+});
+
+let nats: NatsServerHandle;
+let dir: ReturnType<typeof createTempDir>;
+let ingress: Awaited<ReturnType<typeof startIngress>>;
+let client: MessagingServiceClient;
+let rawClient: Client;
+
+before(async () => {
+  nats = await startNatsServer();
+  dir = createTempDir();
+  const tenantsFile = path.join(dir.path, 'tenants.yaml');
+  writeFileSync(tenantsFile, tenantsYaml([{ id: 'acme', homeRegion: 'eu', apiKey: API_KEY, phoneNumberIds: PHONE_NUMBER_IDS }]));
+  const config = loadIngressConfig({
+    WAYGATE_REGION: 'eu',
+    WAYGATE_NATS_URL: nats.url,
+    WAYGATE_TENANTS_FILE: tenantsFile,
+    WAYGATE_GRPC_PORT: '0',
+    WAYGATE_STORAGE: 'sqlite',
+    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
+    // CancelMessage is not called here; the channel connects lazily.
+    WAYGATE_DELIVERY_ADDRESS: '127.0.0.1:9',
+  });
+  ingress = await startIngress(config, logger);
+  client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
+  rawClient = new Client(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
+});
+
+after(async () => {
+  client?.close();
+  rawClient?.close();
+  await ingress?.stop();
+  await nats?.stop();
+  dir?.remove();
+});
+
+function authorization(): Metadata {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${API_KEY}`);
+  return metadata;
+}
+
+type Outcome<T> = { response: T; error?: undefined } | { response?: undefined; error: ServiceError };
+
+function send(request: SendMessageRequest): Promise<Outcome<SendMessageResponse>> {
+  return new Promise((resolve) =>
+    client.sendMessage(request, authorization(), (error, response) => resolve(error ? { error } : { response })),
+  );
+}
+
+function getMessage(messageId: string): Promise<Message> {
+  return new Promise((resolve, reject) =>
+    client.getMessage({ messageId }, authorization(), (error, response) => (error ? reject(error) : resolve(response))),
+  );
+}
+
+function sendRaw(bytes: Buffer): Promise<Outcome<Buffer>> {
+  return new Promise((resolve) =>
+    rawClient.makeUnaryRequest(
+      SEND_PATH,
+      (value: Buffer) => value,
+      (value: Buffer) => value,
+      bytes,
+      authorization(),
+      (error, response) => resolve(error ? { error } : { response: response as Buffer }),
+    ),
+  );
+}
+
+/** The request as ingress's handler sees it, in the domain's terms (what the model judges). */
+function asDomainRequest(request: SendMessageRequest): SendRequest {
+  return {
+    to: request.to,
+    content:
+      request.content?.$case === 'text'
+        ? { kind: 'text', body: request.content.value.body, previewUrl: request.content.value.previewUrl }
+        : undefined,
+    idempotencyKey: request.idempotencyKey,
+    validity: request.validity ? { seconds: Number(request.validity.seconds), nanos: request.validity.nanos } : undefined,
+    phoneNumberId: request.phoneNumberId,
+  };
+}
+
+/** The same request sent twice: what the service compares to tell a retry from a reused key. */
+function normalized(request: SendRequest): string {
+  const validity = request.validity ? request.validity.seconds + request.validity.nanos / 1e9 : 30 * 86_400;
+  return JSON.stringify([request.to, request.content, validity, request.phoneNumberId || PHONE_NUMBER_IDS[0]]);
+}
+
+const stringArb = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.string({ unit: 'binary-ascii', maxLength: 12 }),
+  fc.string({ unit: 'binary', maxLength: 12 }),
+  fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)), maxLength: 6 }),
+);
+const requestArb: fc.Arbitrary<SendMessageRequest> = fc
+  .record({
+    to: fc.oneof({ weight: 6, arbitrary: fc.stringMatching(/^\+[1-9][0-9]{7,14}$/) }, { weight: 1, arbitrary: stringArb }),
+    content: fc.oneof(
+      { weight: 6, arbitrary: fc.record({ body: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }), previewUrl: fc.boolean() }) },
+      { weight: 2, arbitrary: fc.record({ body: stringArb, previewUrl: fc.boolean() }) },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+    ),
+    // Keys from a small alphabet, so that some repeat: a repeat is a retry (same request) or a conflict.
+    idempotencyKey: fc.oneof({ weight: 6, arbitrary: fc.stringMatching(/^[a-c]{1,6}$/) }, { weight: 1, arbitrary: stringArb }),
+    validity: fc.oneof(
+      { weight: 3, arbitrary: fc.constant(undefined) },
+      {
+        weight: 3,
+        arbitrary: fc.record({ seconds: fc.integer({ min: 30, max: 2_591_999 }), nanos: fc.integer({ min: 0, max: 999_999_999 }) }),
+      },
+      {
+        weight: 3,
+        arbitrary: fc.record({
+          seconds: fc.oneof(fc.integer({ min: -100, max: 3_000_000 }), fc.constantFrom(0, 29, 30, 2_592_000, 315_576_000_001)),
+          nanos: fc.oneof(fc.integer({ min: -2_147_483_648, max: 2_147_483_647 }), fc.constantFrom(0, 1, -1, 999_999_999, 2_000_000_000)),
+        }),
+      },
+      {
+        weight: 1,
+        arbitrary: fc.record({
+          seconds: fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }),
+          nanos: fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }),
+        }),
+      },
+    ),
+    phoneNumberId: fc.oneof({ weight: 6, arbitrary: fc.constantFrom('', ...PHONE_NUMBER_IDS) }, { weight: 1, arbitrary: stringArb }),
+  })
+  .map(({ to, content, idempotencyKey, validity, phoneNumberId }) =>
+    // A round trip through the wire format: what the server decodes (lone surrogates become U+FFFD, and so on).
+    SendMessageRequest.decode(
+      SendMessageRequest.encode(
+        SendMessageRequest.fromPartial({
+          to,
+          content: content ? { $case: 'text', value: content } : undefined,
+          idempotencyKey,
+          validity: validity ? { seconds: String(validity.seconds), nanos: validity.nanos } : undefined,
+          phoneNumberId,
+        }),
+      ).finish(),
+    ),
+  );
+
+/** Messages accepted so far, by idempotency key: a later request with the key is a retry or a conflict. */
+const accepted = new Map<string, { normalized: string; messageId: string }>();
+
+test('SendMessage over gRPC: accepted as asked (a retry returns the same message), or INVALID_ARGUMENT naming exactly the bad fields', async (t) => {
+  const parameters = fuzzParameters(GRPC_SHARE);
+  t.diagnostic(`${parameters.numRuns} runs`);
+  await fc.assert(
+    fc.asyncProperty(requestArb, async (request) => {
+      const domainRequest = asDomainRequest(request);
+      const expected = expectedViolations(domainRequest, PHONE_NUMBER_IDS);
+      const { response, error } = await send(request);
+      if (expected.size > 0) {
+        assert.equal(
+          error?.code,
+          grpcStatus.INVALID_ARGUMENT,
+          `expected INVALID_ARGUMENT for ${[...expected].join(', ')}, got ${error?.code ?? 'OK'}`,
+        );
+        const violations = badRequestViolations(error);
+        assert.deepEqual(new Set(violations.map((v) => v.field)), expected);
+        assert.ok(violations.every((v) => REASONS.has(v.reason) && v.description.length > 0));
+        return;
+      }
+      const earlier = accepted.get(request.idempotencyKey);
+      if (earlier && earlier.normalized !== normalized(domainRequest)) {
+        assert.equal(error?.code, grpcStatus.ALREADY_EXISTS, 'a reused key with a different request');
+        return;
+      }
+      assert.ok(response, `expected OK, got ${error?.code}: ${error?.details}`);
+      if (earlier) {
+        assert.equal(response.messageId, earlier.messageId, 'a retry returns the original message');
+        return;
+      }
+      accepted.set(request.idempotencyKey, { normalized: normalized(domainRequest), messageId: response.messageId });
+      const message = await getMessage(response.messageId);
+      assert.equal(message.to, request.to);
+      const validityMs = domainRequest.validity
+        ? (domainRequest.validity.seconds + domainRequest.validity.nanos / 1e9) * 1000
+        : 30 * 86_400_000;
+      const expiresInMs = (message.expiresAt?.getTime() ?? 0) - (message.acceptedAt?.getTime() ?? 0);
+      assert.ok(Math.abs(expiresInMs - validityMs) < 1, `expires ${expiresInMs} ms after acceptance, asked ${validityMs}`);
+    }),
+    parameters,
+  );
+  assert.deepEqual(
+    logLines.filter((line) => line.includes('unexpected error')),
+    [],
+    'no request reached the INTERNAL path',
+  );
+});
+
+test('SendMessage over gRPC: arbitrary bytes get an answer, INTERNAL only when they are not a SendMessageRequest, and the server stays up', async (t) => {
+  const parameters = fuzzParameters(GRPC_SHARE);
+  t.diagnostic(`${parameters.numRuns} runs`);
+  const validBytes = requestArb.map((request) => Buffer.from(SendMessageRequest.encode(request).finish()));
+  const mutatedArb = fc
+    .tuple(
+      validBytes,
+      fc.array(fc.record({ at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }), cut: fc.boolean() }), { minLength: 1, maxLength: 4 }),
+    )
+    .map(([bytes, edits]) =>
+      edits.reduce((current, edit) => {
+        const at = edit.at % (current.length + 1);
+        return edit.cut
+          ? current.subarray(0, at)
+          : Buffer.concat([current.subarray(0, at), Buffer.from([edit.byte]), current.subarray(at)]);
+      }, bytes),
+    );
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(
+        mutatedArb,
+        fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes)),
+      ),
+      async (bytes) => {
+        let decodable = true;
+        try {
+          SendMessageRequest.decode(bytes);
+        } catch {
+          decodable = false;
+        }
+        const { error } = await sendRaw(bytes);
+        if (!decodable) {
+          assert.equal(error?.code, grpcStatus.INTERNAL, 'grpc-js refuses what it cannot decode');
+          assert.match(error.details, /^Error deserializing request/);
+        } else {
+          assert.ok(
+            !error || [grpcStatus.INVALID_ARGUMENT, grpcStatus.ALREADY_EXISTS].includes(error.code),
+            `decodable bytes answered ${error?.code}: ${error?.details}`,
+          );
+        }
+      },
+    ),
+    parameters,
+  );
+  // Still serving.
+  const { response } = await send(
+    SendMessageRequest.fromPartial({
+      to: '+4915112345678',
+      content: { $case: 'text', value: { body: 'still up', previewUrl: false } },
+      idempotencyKey: 'after-raw',
+    }),
+  );
+  assert.ok(response?.messageId);
+  assert.deepEqual(
+    logLines.filter((line) => line.includes('unexpected error')),
+    [],
+  );
+});

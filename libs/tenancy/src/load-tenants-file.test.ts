@@ -1,0 +1,139 @@
+/**
+ * Regression tests for what the tenants-file fuzz properties (libs/testing/src/tenants-file.fuzz.test.ts) found,
+ * each with its minimal counterexample, plus the bounds they rely on.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MAX_TENANTS_FILE_BYTES, TenantsFileError, loadTenantsFile, parseTenants } from './load-tenants-file';
+
+const SHA = 'a'.repeat(64);
+/** One valid tenant; `whatsapp` and `extra` lines are spliced in. */
+function tenantYaml(options: { appSecret?: string; extra?: string } = {}): string {
+  return `tenants:
+  - id: acme
+    name: Acme
+    homeRegion: eu
+    apiKeys: [{ sha256: ${SHA} }]
+    whatsapp:
+      wabaId: "100"
+      appSecret: ${options.appSecret ?? 'sk_literal'}
+      verifyToken: verify
+      phoneNumbers: [{ id: "200", displayPhoneNumber: "+15550001111", accessToken: token }]
+${options.extra ?? ''}`;
+}
+
+/** Asserts that parsing fails with a TenantsFileError whose problems are exactly `expected`. */
+function assertProblems(text: string, expected: (string | RegExp)[], env: NodeJS.ProcessEnv = {}): TenantsFileError {
+  try {
+    parseTenants(text, env);
+  } catch (error) {
+    assert.ok(error instanceof TenantsFileError, `expected a TenantsFileError, got ${String(error)}`);
+    assert.equal(error.problems.length, expected.length, error.message);
+    expected.forEach((want, index) =>
+      typeof want === 'string' ? assert.equal(error.problems[index], want) : assert.match(error.problems[index], want),
+    );
+    return error;
+  }
+  assert.fail('parsed');
+}
+
+test('a valid file parses', () => {
+  assert.equal(parseTenants(tenantYaml(), {}).get('acme')?.whatsapp.appSecret, 'sk_literal');
+});
+
+test('found by fuzzing: a callback URL that is not a URL is named, not a TypeError', () => {
+  assertProblems(tenantYaml({ extra: '    callbacks: [{ id: a, url: not a url, signingSecret: s }]\n' }), [
+    'tenants.0.callbacks.0.url: Invalid URL',
+    'tenants.0.callbacks.0.url: must be an https URL (http only for localhost/127.0.0.1/[::1])',
+  ]);
+});
+
+test('found by fuzzing: `${constructor}` and other inherited names are not environment variables', () => {
+  for (const name of ['constructor', 'hasOwnProperty', '__proto__', 'toString']) {
+    assertProblems(tenantYaml({ appSecret: `\${${name}}` }), [`tenants.0.whatsapp.appSecret: environment variable ${name} is not set`]);
+  }
+  assertProblems(tenantYaml({ appSecret: '${EMPTY}' }), ['tenants.0.whatsapp.appSecret: environment variable EMPTY is not set'], {
+    EMPTY: '',
+  });
+  assert.equal(parseTenants(tenantYaml({ appSecret: '${SET}' }), { SET: 'sk_env' }).get('acme')?.whatsapp.appSecret, 'sk_env');
+});
+
+test('found by fuzzing: YAML syntax errors are TenantsFileErrors with line and column, without the source text', () => {
+  const error = assertProblems(tenantYaml({ appSecret: '"sk_unterminated' }), ['line 8, column 34: Missing closing "quote']);
+  assert.doesNotMatch(error.message, /sk_unterminated/);
+  assertProblems('%YAML 1.2', ['line 1, column 10: Missing directives-end indicator line']);
+  // A block scalar header quotes what follows it in the library's message; ours does not.
+  assert.doesNotMatch(
+    assertProblems(tenantYaml({ appSecret: '|sk_after_header' }), ['line 8, column 19: unexpected character or token']).message,
+    /sk_after_header/,
+  );
+});
+
+test('found by fuzzing: an alias with no anchor is refused without quoting it (it may be a secret starting with *)', () => {
+  const error = assertProblems('*ask_aaaaaaaaaaaa', [
+    '(file): a YAML alias (*name) has no anchor (&name) before it; quote a value that starts with *',
+  ]);
+  assert.doesNotMatch(error.message, /ask_/);
+});
+
+test('found by fuzzing: a "billion laughs" document is refused by its alias count, not expanded', () => {
+  const text = `l0: &l0 ["lol", "lol", "lol"]
+l1: &l1 [*l0, *l0, *l0]
+l2: &l2 [*l1, *l1, *l1]
+l3: &l3 [*l2, *l2, *l2]
+tenants: [{ id: acme, name: *l3 }]
+`;
+  assertProblems(text, ['(file): YAML aliases repeat too much content (more than 100 nodes)']);
+  // A few aliases are fine.
+  const reused = tenantYaml({ appSecret: '&shared sk_shared' }).replace('verifyToken: verify', 'verifyToken: *shared');
+  assert.equal(parseTenants(reused, {}).get('acme')?.whatsapp.verifyToken, 'sk_shared');
+});
+
+test('found by fuzzing: deep nesting is refused by name at any depth (no stack overflow)', () => {
+  assertProblems(`tenants: ${'['.repeat(40)}${']'.repeat(40)}`, ['(file): nested more than 32 levels deep']);
+  assertProblems(`tenants: ${'['.repeat(5000)}${']'.repeat(5000)}`, [/^line 1, column \d+: nested more than 32 levels deep$/]);
+});
+
+test('non-string keys, unknown tags and several documents are refused', () => {
+  assertProblems('? [a, b]\n: c\n', ['line 1, column 3: With stringKeys, all keys must be strings']);
+  assertProblems(tenantYaml({ appSecret: '!vault sk_x' }), ['line 8, column 18: unknown tag (remove the !tag)']);
+  assertProblems(`${tenantYaml()}---\ntenants: []\n`, [
+    'line 11, column 1: more than one YAML document (---); the tenants file is one document',
+  ]);
+});
+
+test('an empty file says what is missing; repeated ids are named by their path', () => {
+  assertProblems('', ['(file): Invalid input: expected object, received null']);
+  const twice = tenantYaml().replace('tenants:\n', `tenants:\n${tenantYaml().replace('tenants:\n', '').replace(SHA, 'b'.repeat(64))}`);
+  assertProblems(twice, [
+    'tenants.1.id: tenant id "acme" is configured twice',
+    'tenants.1.whatsapp.phoneNumbers.0.id: phone number id "200" is configured twice',
+  ]);
+});
+
+test('a file over the size limit is refused before it is parsed', () => {
+  const text = `${tenantYaml()}#${'x'.repeat(MAX_TENANTS_FILE_BYTES)}\n`;
+  assertProblems(text, [`(file): ${Buffer.byteLength(text)} bytes; at most ${MAX_TENANTS_FILE_BYTES} are accepted`]);
+  const dir = mkdtempSync(path.join(tmpdir(), 'tenants-'));
+  try {
+    writeFileSync(path.join(dir, 'tenants.yaml'), text);
+    assert.throws(
+      () => loadTenantsFile(path.join(dir, 'tenants.yaml'), {}),
+      (error: unknown) => error instanceof TenantsFileError && /bytes; at most/.test(error.message),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('thousands of problems are reported by the first 20', () => {
+  const error = assertProblems(
+    `tenants: [${Array(30).fill('1').join(', ')}]`,
+    Array(30).fill(/^tenants\.\d+: Invalid input: expected object, received number$/),
+  );
+  assert.match(error.message, /… and 10 more$/);
+  assert.equal(error.message.split('\n').length, 1 + 20 + 1);
+});
