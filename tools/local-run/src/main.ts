@@ -9,7 +9,7 @@ import { messageStatusToJSON } from '@waygate/proto';
 import { formatRunningBanner } from './banner';
 import { sendDemoMessage } from './demo-message';
 import { formatLogLine } from './log-format';
-import { DEFAULT_PORTS, SERVICES, startLocalStack, type StackPorts } from './stack';
+import { DEFAULT_PORTS, SERVICES, startLocalStack, type LocalStack, type StackPorts } from './stack';
 
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -32,17 +32,19 @@ async function main(): Promise<void> {
     simulator: portFromEnv('WAYGATE_DEV_SIMULATOR_PORT', DEFAULT_PORTS.simulator),
     webhook: portFromEnv('WAYGATE_DEV_WEBHOOK_PORT', DEFAULT_PORTS.webhook),
   };
-  console.log('Starting Waygate locally: nats-server, WhatsApp simulator, ingress, delivery-retry, receipt, media-store, archive ...');
-  const stack = await startLocalStack({
-    dataDir: process.env.WAYGATE_DATA_DIR ?? '.data',
-    ports,
-    onLine: (name, line) => console.log(formatLogLine(name, line, names.indexOf(name), useColor)),
-  });
-
+  // Signals are handled from the start: Ctrl-C while starting stops the children already running (they run in their
+  // own process group, so the terminal's Ctrl-C reaches only this runner) instead of leaving them behind.
+  const starting = new AbortController();
+  let stack: LocalStack | undefined;
   let stopping = false;
   const shutdown = () => {
     if (stopping) return;
     stopping = true;
+    if (!stack) {
+      console.log('\nStopping what has started ...');
+      starting.abort();
+      return;
+    }
     console.log('\nStopping (services drain in-flight work first) ...');
     stack.stop().then(
       () => {
@@ -57,6 +59,23 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+
+  console.log('Starting Waygate locally: nats-server, WhatsApp simulator, ingress, delivery-retry, receipt, media-store, archive ...');
+  try {
+    stack = await startLocalStack({
+      dataDir: process.env.WAYGATE_DATA_DIR ?? '.data',
+      ports,
+      onLine: (name, line) => console.log(formatLogLine(name, line, names.indexOf(name), useColor)),
+      signal: starting.signal,
+    });
+  } catch (error) {
+    if (starting.signal.aborted) {
+      console.log('Stopped.');
+      process.exit(130);
+    }
+    throw error;
+  }
+  if (stopping) return;
 
   const c = stack.credentials;
   console.log(formatRunningBanner({ region: 'eu', ports, credentials: c, webhookUrl: stack.webhookUrl, simulatorUrl: stack.simulatorUrl }));

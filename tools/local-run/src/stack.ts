@@ -35,6 +35,8 @@ export interface StackOptions {
   /** Extra environment for the services (e.g. WAYGATE_TRACE_FILE, WAYGATE_LOG_LEVEL). */
   readonly serviceEnv?: NodeJS.ProcessEnv;
   readonly env?: NodeJS.ProcessEnv;
+  /** Aborts a start under way (Ctrl-C while starting): whatever already runs is stopped, then the start rejects. */
+  readonly signal?: AbortSignal;
 }
 
 export interface LocalStack {
@@ -102,6 +104,15 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     for (const name of ['whatsapp-simulator', 'nats-server']) await launched.get(name)?.stop();
   };
 
+  // Every wait of the start ends early when the start is aborted, so the catch below stops what already runs.
+  const aborted = new Promise<never>((_, reject) => {
+    const fail = () => reject(new Error('start aborted; stopped what had started'));
+    if (options.signal?.aborted) fail();
+    else options.signal?.addEventListener('abort', fail, { once: true });
+  });
+  aborted.catch(() => undefined);
+  const unlessAborted = <T>(promise: Promise<T>): Promise<T> => Promise.race([promise, aborted]);
+
   try {
     const nats = launch('nats-server', {
       command: env.NATS_SERVER_BIN ?? 'nats-server',
@@ -110,7 +121,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       ready: { check: () => isPortOpen(ports.nats) },
       readyTimeoutMs: 15_000,
     });
-    await nats.ready.catch((error: unknown) => {
+    await unlessAborted(nats.ready).catch((error: unknown) => {
       if (error instanceof ProcessLaunchError && error.reason === 'spawn-failed') {
         throw new Error(`${error.message}; install it: sudo apt-get install -y nats-server`);
       }
@@ -133,7 +144,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       ready: { check: async () => (await fetch(`${simulatorUrl}/_simulator/health`)).ok },
       readyTimeoutMs: 30_000,
     });
-    await simulator.ready;
+    await unlessAborted(simulator.ready);
 
     const commonEnv: NodeJS.ProcessEnv = {
       ...env,
@@ -158,14 +169,16 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
         readyTimeoutMs: 60_000,
       }),
     );
-    await Promise.all(services.map((service) => service.ready));
+    await unlessAborted(Promise.all(services.map((service) => service.ready)));
 
     const webhookUrl = `http://127.0.0.1:${ports.webhook}/webhooks/whatsapp`;
-    const subscribed = await fetch(`${simulatorUrl}/_simulator/subscribe`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ url: webhookUrl, verifyToken: credentials.verifyToken }),
-    });
+    const subscribed = await unlessAborted(
+      fetch(`${simulatorUrl}/_simulator/subscribe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ url: webhookUrl, verifyToken: credentials.verifyToken }),
+      }),
+    );
     if (!subscribed.ok) throw new Error(`webhook subscription handshake failed: ${await subscribed.text()}`);
 
     return { credentials, ports, simulatorUrl, webhookUrl, tenantsFile, processes, stop };
