@@ -1,4 +1,4 @@
-import { decodeEvent } from '@waygate/contracts';
+import { decodeEvent, inboundMessageFields } from '@waygate/contracts';
 import type { HandlerOutcome } from '@waygate/nats';
 import { InboundMessageReceived } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
@@ -23,12 +23,7 @@ export function createInboundEventsHandler(service: ArchiveService, logger: Logg
       phoneNumberId: event.phoneNumberId,
       from: event.from,
       messageType: event.type || 'unknown',
-      ...(event.text ? { text: event.text } : {}),
-      ...(event.replyId ? { replyId: event.replyId } : {}),
-      ...(event.mediaId ? { mediaId: event.mediaId } : {}),
-      ...(event.mimeType ? { mimeType: event.mimeType } : {}),
-      ...(event.contextWaMessageId ? { contextWaMessageId: event.contextWaMessageId } : {}),
-      ...(event.contentJson ? { contentJson: event.contentJson } : {}),
+      ...inboundMessageFields(event),
     });
   };
 }

@@ -1,4 +1,4 @@
-import { decodeEvent, fromProtoSource, fromProtoStatus } from '@waygate/contracts';
+import { decodeEvent, fromProtoSource, fromProtoStatus, inboundMessageFields } from '@waygate/contracts';
 import { ACK, type DeliveryInfo, type HandlerOutcome } from '@waygate/nats';
 import { InboundMessageReceived, MessageStatusChanged } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
@@ -39,12 +39,7 @@ export function createFeedInputsHandler(
           phoneNumberId: event.phoneNumberId,
           from: event.from,
           type: event.type || 'unknown',
-          ...(event.text ? { text: event.text } : {}),
-          ...(event.replyId ? { replyId: event.replyId } : {}),
-          ...(event.mediaId ? { mediaId: event.mediaId } : {}),
-          ...(event.mimeType ? { mimeType: event.mimeType } : {}),
-          ...(event.contextWaMessageId ? { contextWaMessageId: event.contextWaMessageId } : {}),
-          ...(event.contentJson ? { contentJson: event.contentJson } : {}),
+          ...inboundMessageFields(event),
           ...(event.serviceWindowClosesAt ? { serviceWindowClosesAt: event.serviceWindowClosesAt } : {}),
         },
       });
