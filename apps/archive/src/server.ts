@@ -61,6 +61,7 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
     const subjects = regionSubjects(config.region);
     consumers.push(
       await startConsumer(nats, {
+        region: config.region,
         stream: streams.outbound.name,
         durable: OUTBOUND_CONSUMERS.archive,
         filterSubject: subjects.outboundAccepted,
@@ -70,6 +71,7 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
     );
     consumers.push(
       await startConsumer(nats, {
+        region: config.region,
         stream: streams.events.name,
         durable: 'archive-events',
         filterSubject: subjects.allEvents,

@@ -87,6 +87,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
   const subjects = regionSubjects(config.region);
   const streams = regionStreams(config.region);
   const accepted = await startConsumer(nats, {
+    region: config.region,
     stream: streams.outbound.name,
     durable: OUTBOUND_CONSUMERS.delivery,
     filterSubject: subjects.outboundAccepted,
@@ -96,6 +97,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     handle: createAcceptedMessagesHandler(engine, logger),
   });
   const webhookStatuses = await startConsumer(nats, {
+    region: config.region,
     stream: streams.events.name,
     durable: 'delivery-retry-webhook-statuses',
     filterSubject: subjects.receiptEvents,

@@ -47,6 +47,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   });
 
   const statusConsumer = await startConsumer(nats, {
+    region: config.region,
     stream: regionStreams(config.region).events.name,
     durable: 'ingress-status',
     filterSubject: regionSubjects(config.region).allEvents,

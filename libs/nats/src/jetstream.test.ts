@@ -34,6 +34,7 @@ test('retry redelivers after the delay, reject terminates, a throwing handler is
   const subject = regionSubjects('eu').receiptEvents;
   const seen: string[] = [];
   const consumer = await startConsumer(connection, {
+    region: 'eu',
     stream: regionStreams('eu').events.name,
     durable: 'test-outcomes',
     filterSubject: subject,
@@ -67,6 +68,7 @@ test('a consumer resumes where it left off across a nats-server restart', async 
   const subject = regionSubjects('eu').deliveryEvents;
   const seen: string[] = [];
   const options = {
+    region: 'eu',
     stream: regionStreams('eu').events.name,
     durable: 'test-restart',
     filterSubject: subject,
@@ -105,7 +107,14 @@ test('the outbound stream keeps a message until both of its consumers acknowledg
   const before = (await connection.jsm.streams.info(stream)).state.messages;
   await publishEvent(connection.js, subject, new TextEncoder().encode('content'), 'interest-1');
   const consume = async (durable: string) => {
-    const consumer = await startConsumer(connection, { stream, durable, filterSubject: subject, logger, handle: async () => ACK });
+    const consumer = await startConsumer(connection, {
+      region: 'eu',
+      stream,
+      durable,
+      filterSubject: subject,
+      logger,
+      handle: async () => ACK,
+    });
     await waitFor(
       async () =>
         (await connection.jsm.consumers.info(stream, durable)).num_pending === 0 &&

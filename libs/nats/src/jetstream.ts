@@ -1,4 +1,4 @@
-import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { SpanKind, SpanStatusCode, context, metrics, trace, type Counter, type Meter, type Span } from '@opentelemetry/api';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -13,6 +13,7 @@ import {
   type NatsConnection,
 } from 'nats';
 import type { Logger } from '@waygate/telemetry';
+import { boundedReason, putDeadLetter, REPLAY_FOR_HEADER, type DeadLetterReasonKind } from './dead-letters';
 import { extractTraceContext, traceHeaders } from './trace-headers';
 import { regionStreams, type StreamSpec } from './subjects';
 
@@ -84,6 +85,7 @@ export async function ensureRegionStreams(
   await ensureStream(jsm, streams.outbound, onWarning);
   await ensureStream(jsm, streams.events, onWarning);
   await ensureStream(jsm, streams.webhooks, onWarning);
+  await ensureStream(jsm, streams.deadLetters, onWarning);
 }
 
 /**
@@ -127,8 +129,17 @@ export interface DeliveryInfo {
   readonly streamSequence: number;
 }
 
+/** Delays before a message whose handler threw is delivered again: doubling from `baseMs`, capped at `maxMs`. */
+export interface ConsumerBackoff {
+  readonly baseMs: number;
+  readonly maxMs: number;
+}
+
 export interface ConsumerOptions {
+  /** The region whose dead-letter stream receives what this consumer gives up on. */
+  readonly region: string;
   readonly stream: string;
+  /** Durable name; also names its dead letters (`waygate.<region>.deadletters.<durable>`), so no dots or wildcards. */
   readonly durable: string;
   readonly filterSubject: string;
   /** Messages processed at once; 1 keeps stream order. */
@@ -138,22 +149,70 @@ export interface ConsumerOptions {
    * a crashed process is picked up. Handlers may run longer: the consumer reports progress while they run.
    */
   readonly ackWaitMs?: number;
+  /**
+   * Deliveries of one message before the consumer gives up on it and moves it to the dead-letter stream (default
+   * {@link DEFAULT_MAX_DELIVERIES}). Counts every delivery: after a handler error, after a `retry` outcome, and after
+   * a crash or an ack wait that ran out.
+   */
+  readonly maxDeliveries?: number;
+  /** Backoff after a handler error (default {@link DEFAULT_ERROR_BACKOFF}); a `retry` outcome brings its own delay. */
+  readonly errorBackoff?: ConsumerBackoff;
+  /** Where the consumer's counters go (default: the global meter provider's `@waygate/nats` meter). */
+  readonly meter?: Meter;
   readonly logger: Logger;
   readonly handle: (data: Uint8Array, info: DeliveryInfo) => Promise<HandlerOutcome>;
 }
 
 /** A running durable consumer. */
 export interface RunningConsumer {
+  readonly durable: string;
   /** Stops pulling, waits for in-flight messages to finish (and be acknowledged). */
   stop(): Promise<void>;
 }
 
+/** Default {@link ConsumerOptions.maxDeliveries}. */
+export const DEFAULT_MAX_DELIVERIES = 10;
+/** Default {@link ConsumerOptions.errorBackoff}: 1 s, 2 s, 4 s … 60 s; ten deliveries take about four minutes. */
+export const DEFAULT_ERROR_BACKOFF: ConsumerBackoff = { baseMs: 1000, maxMs: 60_000 };
+const DEFAULT_ACK_WAIT_MS = 30_000;
+/** At most one warning per consumer this often about handler errors that will be retried; the rest are debug. */
+const RETRY_WARNING_INTERVAL_MS = 10_000;
+const DURABLE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The delay before delivery `deliveryCount + 1` after a handler error. */
+export function errorBackoffMs(backoff: ConsumerBackoff, deliveryCount: number): number {
+  return Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(Math.max(deliveryCount - 1, 0), 30));
+}
+
+/** An error as one short line: its name and message, never its stack. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`.split('\n')[0].slice(0, 300);
+  return `non-error thrown: ${typeof error}`;
+}
+
+/** Everything one consumer's messages share. */
+interface ConsumerRuntime {
+  readonly js: JetStreamClient;
+  readonly options: ConsumerOptions;
+  readonly maxDeliveries: number;
+  readonly errorBackoff: ConsumerBackoff;
+  readonly deadLetters: Counter;
+  readonly handlerErrors: Counter;
+  /** Reasons of messages whose dead-lettering failed, so that a redelivery is dead-lettered with the real reason. */
+  readonly pendingDeadLetters: Map<number, { kind: DeadLetterReasonKind; reason: string }>;
+  retryWarnings: { lastAt: number; suppressed: number };
+}
+
 /**
  * Runs a durable pull consumer. Each message is handled inside a CONSUMER span that continues the publisher's trace;
- * the outcome becomes ack (only after the handler's effect is durable), nak with a delay, or term. A handler that
- * throws is retried after a short delay: throwing must never lose a message.
+ * the outcome becomes ack (only after the handler's effect is durable), nak with a delay, or — once the message has
+ * been delivered `maxDeliveries` times, or the handler rejected it — a dead letter: the message moves to the region's
+ * dead-letter stream with its reason (one error log line, one `waygate.consumer.dead_letters` count) and is
+ * terminated here. A handler that throws is retried with backoff: throwing never loses a message, and never loops
+ * forever. A message replayed for another consumer (`Waygate-Replay-For`) is acknowledged untouched.
  */
 export async function startConsumer({ js, jsm }: JetStreamConnection, options: ConsumerOptions): Promise<RunningConsumer> {
+  if (!DURABLE_NAME.test(options.durable)) throw new Error(`durable name ${JSON.stringify(options.durable)} must match ${DURABLE_NAME}`);
   const config = {
     durable_name: options.durable,
     ack_policy: AckPolicy.Explicit,
@@ -161,6 +220,8 @@ export async function startConsumer({ js, jsm }: JetStreamConnection, options: C
     filter_subject: options.filterSubject,
     ack_wait: nanos(options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS),
     max_ack_pending: 1000,
+    // No server-side max_deliver: the server would just stop delivering (nats-server 2.9 only emits an advisory),
+    // leaving the message unacknowledged and unseen. The consumer counts deliveries and dead-letters instead.
   };
   try {
     await jsm.consumers.info(options.stream, options.durable);
@@ -169,6 +230,21 @@ export async function startConsumer({ js, jsm }: JetStreamConnection, options: C
     if (!isNotFound(error)) throw error;
     await jsm.consumers.add(options.stream, config);
   }
+  const meter = options.meter ?? metrics.getMeter('@waygate/nats');
+  const runtime: ConsumerRuntime = {
+    js,
+    options,
+    maxDeliveries: Math.max(1, options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES),
+    errorBackoff: options.errorBackoff ?? DEFAULT_ERROR_BACKOFF,
+    deadLetters: meter.createCounter('waygate.consumer.dead_letters', {
+      description: 'messages a consumer gave up on and moved to the dead-letter stream, by consumer and reason',
+    }),
+    handlerErrors: meter.createCounter('waygate.consumer.handler_errors', {
+      description: 'deliveries whose handler threw, by consumer',
+    }),
+    pendingDeadLetters: new Map(),
+    retryWarnings: { lastAt: 0, suppressed: 0 },
+  };
   const consumer = await js.consumers.get(options.stream, options.durable);
   const concurrency = options.concurrency ?? 1;
   const messages: ConsumerMessages = await consumer.consume({ max_messages: Math.max(concurrency * 2, 10) });
@@ -176,13 +252,14 @@ export async function startConsumer({ js, jsm }: JetStreamConnection, options: C
 
   const loop = (async () => {
     for await (const message of messages) {
-      const work = processMessage(message, options).finally(() => inFlight.delete(work));
+      const work = processMessage(message, runtime).finally(() => inFlight.delete(work));
       inFlight.add(work);
       if (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
   })();
 
   return {
+    durable: options.durable,
     async stop() {
       messages.stop();
       await loop;
@@ -191,11 +268,82 @@ export async function startConsumer({ js, jsm }: JetStreamConnection, options: C
   };
 }
 
-const HANDLER_CRASH_RETRY_MS = 1000;
-const DEFAULT_ACK_WAIT_MS = 30_000;
+/** Logs a handler error that will be retried: a warning at most every few seconds per consumer, else debug. */
+function logRetriedError(runtime: ConsumerRuntime, message: JsMsg, error: unknown, retryInMs: number): void {
+  const fields = {
+    durable: runtime.options.durable,
+    seq: message.info.streamSequence,
+    delivery: message.info.deliveryCount,
+    max_deliveries: runtime.maxDeliveries,
+    error: describeError(error),
+    retry_in_ms: retryInMs,
+  };
+  const now = Date.now();
+  const warnings = runtime.retryWarnings;
+  if (now - warnings.lastAt < RETRY_WARNING_INTERVAL_MS) {
+    warnings.suppressed++;
+    runtime.options.logger.debug(fields, 'handler failed; will retry');
+    return;
+  }
+  runtime.options.logger.warn({ ...fields, similar_since_last_warning: warnings.suppressed }, 'handler failed; will retry');
+  warnings.lastAt = now;
+  warnings.suppressed = 0;
+}
 
-async function processMessage(message: JsMsg, options: ConsumerOptions): Promise<void> {
+/**
+ * Moves a message to the dead-letter stream, then terminates it. If the dead letter cannot be stored (NATS trouble),
+ * the message is delivered again later and dead-lettered then, with the same reason.
+ */
+async function deadLetter(runtime: ConsumerRuntime, message: JsMsg, kind: DeadLetterReasonKind, reason: string): Promise<void> {
+  const { options } = runtime;
+  const seq = message.info.streamSequence;
+  try {
+    await putDeadLetter(runtime.js, options.region, {
+      consumer: options.durable,
+      reason,
+      reasonKind: kind,
+      subject: message.subject,
+      stream: message.info.stream,
+      sequence: seq,
+      deliveryCount: message.info.deliveryCount,
+      publishedAt: new Date(Math.floor(message.info.timestampNanos / 1e6)),
+      deadLetteredAt: new Date(),
+      data: message.data,
+      headers: message.headers,
+    });
+  } catch (error) {
+    if (runtime.pendingDeadLetters.size >= 1000) runtime.pendingDeadLetters.clear();
+    runtime.pendingDeadLetters.set(seq, { kind, reason });
+    const retryInMs = errorBackoffMs(runtime.errorBackoff, message.info.deliveryCount);
+    options.logger.warn(
+      { durable: options.durable, seq, error: describeError(error), retry_in_ms: retryInMs },
+      'could not store dead letter; will retry',
+    );
+    message.nak(retryInMs);
+    return;
+  }
+  runtime.pendingDeadLetters.delete(seq);
+  // No reason on the wire: nats-server 2.9 ignores '+TERM <reason>' (reasons arrived in 2.10); the dead letter has it.
+  message.term();
+  runtime.deadLetters.add(1, { consumer: options.durable, reason: kind });
+  // The one line per poison message (earlier deliveries logged at most a throttled warning, never a stack).
+  options.logger.error(
+    {
+      durable: options.durable,
+      seq,
+      subject: message.subject,
+      deliveries: message.info.deliveryCount,
+      reason_kind: kind,
+      reason: boundedReason(reason),
+    },
+    'message moved to the dead-letter stream',
+  );
+}
+
+async function processMessage(message: JsMsg, runtime: ConsumerRuntime): Promise<void> {
+  const { options } = runtime;
   const parentContext = extractTraceContext(message.headers);
+  const deliveryCount = message.info.deliveryCount;
   const span = tracer.startSpan(
     `process ${message.subject}`,
     {
@@ -204,48 +352,85 @@ async function processMessage(message: JsMsg, options: ConsumerOptions): Promise
         'messaging.system': 'nats',
         'messaging.destination.name': message.subject,
         'messaging.consumer.group.name': options.durable,
-        'messaging.message.delivery_count': message.info.deliveryCount,
+        'messaging.message.delivery_count': deliveryCount,
       },
     },
     parentContext,
   );
   await context.with(trace.setSpan(parentContext, span), async () => {
-    let outcome: HandlerOutcome;
-    // A long handler tells JetStream it is still at work, so the ack wait can stay short: a message held by a
-    // crashed process comes back after one ack wait, while one being processed slowly is not handed out twice.
-    const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
-    const heartbeat = setInterval(() => message.working(), Math.max(100, Math.floor(ackWaitMs / 2)));
     try {
-      outcome = await options.handle(message.data, {
-        subject: message.subject,
-        deliveryCount: message.info.deliveryCount,
-        streamSequence: message.info.streamSequence,
-      });
-    } catch (error) {
-      options.logger.error({ err: error, durable: options.durable, seq: message.info.streamSequence }, 'handler failed; will retry');
-      span.recordException(error as Error);
-      outcome = { kind: 'retry', delayMs: HANDLER_CRASH_RETRY_MS, reason: 'handler error' };
+      await settle(message, runtime, span, deliveryCount);
     } finally {
-      clearInterval(heartbeat);
+      span.end();
     }
-    switch (outcome.kind) {
-      case 'ack':
-        // ackAck waits for the server to confirm, so a lost ack shows up here rather than as a silent redelivery.
-        await message
-          .ackAck()
-          .catch((error: unknown) => options.logger.warn({ err: error }, 'ack not confirmed; message may be redelivered'));
-        break;
-      case 'retry':
-        span.setAttribute('waygate.retry_reason', outcome.reason);
-        message.nak(outcome.delayMs);
-        break;
-      case 'reject':
-        options.logger.error({ durable: options.durable, seq: message.info.streamSequence, reason: outcome.reason }, 'message rejected');
-        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
-        // No reason on the wire: nats-server 2.9 ignores '+TERM <reason>' (reasons arrived in 2.10); it is logged above.
-        message.term();
-        break;
-    }
-    span.end();
   });
+}
+
+async function settle(message: JsMsg, runtime: ConsumerRuntime, span: Span, deliveryCount: number): Promise<void> {
+  const { options } = runtime;
+  const replayFor = message.headers?.get(REPLAY_FOR_HEADER);
+  if (replayFor && replayFor !== options.durable) {
+    // Replayed from the dead letters of another consumer of this subject; this one has processed it already.
+    await message.ackAck().catch(() => undefined);
+    return;
+  }
+  if (deliveryCount > runtime.maxDeliveries) {
+    // It came back without an outcome more often than allowed: handling it again may crash the process again.
+    const pending = runtime.pendingDeadLetters.get(message.info.streamSequence);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: 'dead-lettered' });
+    await deadLetter(
+      runtime,
+      message,
+      pending?.kind ?? 'redelivered',
+      pending?.reason ?? `delivered ${deliveryCount} times without an outcome (a crash or an ack wait that ran out)`,
+    );
+    return;
+  }
+  let outcome: HandlerOutcome;
+  // A long handler tells JetStream it is still at work, so the ack wait can stay short: a message held by a
+  // crashed process comes back after one ack wait, while one being processed slowly is not handed out twice.
+  const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
+  const heartbeat = setInterval(() => message.working(), Math.max(100, Math.floor(ackWaitMs / 2)));
+  try {
+    outcome = await options.handle(message.data, {
+      subject: message.subject,
+      deliveryCount,
+      streamSequence: message.info.streamSequence,
+    });
+  } catch (error) {
+    span.recordException(error as Error);
+    runtime.handlerErrors.add(1, { consumer: options.durable });
+    if (deliveryCount >= runtime.maxDeliveries) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'dead-lettered' });
+      await deadLetter(runtime, message, 'handler_error', `handler error: ${describeError(error)}`);
+      return;
+    }
+    const retryInMs = errorBackoffMs(runtime.errorBackoff, deliveryCount);
+    logRetriedError(runtime, message, error, retryInMs);
+    message.nak(retryInMs);
+    return;
+  } finally {
+    clearInterval(heartbeat);
+  }
+  switch (outcome.kind) {
+    case 'ack':
+      // ackAck waits for the server to confirm, so a lost ack shows up here rather than as a silent redelivery.
+      await message
+        .ackAck()
+        .catch((error: unknown) => options.logger.warn({ err: error }, 'ack not confirmed; message may be redelivered'));
+      break;
+    case 'retry':
+      span.setAttribute('waygate.retry_reason', outcome.reason);
+      if (deliveryCount >= runtime.maxDeliveries) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: 'dead-lettered' });
+        await deadLetter(runtime, message, 'retry_exhausted', `still failing after ${deliveryCount} deliveries: ${outcome.reason}`);
+        break;
+      }
+      message.nak(outcome.delayMs);
+      break;
+    case 'reject':
+      span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.reason });
+      await deadLetter(runtime, message, 'rejected', `rejected: ${outcome.reason}`);
+      break;
+  }
 }

@@ -16,7 +16,14 @@ export function regionSubjects(region: string) {
     allEvents: `waygate.${region}.events.>`,
     /** receipt HTTP -> receipt processor: WebhookReceived */
     whatsappWebhooks: `waygate.${region}.webhooks.whatsapp`,
+    /** every consumer's dead letters (`deadLetterSubject` names one consumer's) */
+    allDeadLetters: `waygate.${region}.deadletters.>`,
   } as const;
+}
+
+/** Where a durable consumer's dead letters go: `waygate.<region>.deadletters.<durable>`. */
+export function deadLetterSubject(region: string, durable: string): string {
+  return `waygate.${region}.deadletters.${durable}`;
 }
 
 export interface StreamSpec {
@@ -39,9 +46,10 @@ export const OUTBOUND_CONSUMERS = { delivery: 'delivery-retry', archive: 'archiv
 
 /**
  * Waygate's streams for a region. Retention outlives the 30-day maximum validity of a message by a day; webhooks
- * are processed within seconds, so a week (Meta's own retry horizon) is plenty.
+ * are processed within seconds, so a week (Meta's own retry horizon) is plenty; dead letters wait a month for an
+ * operator.
  */
-export function regionStreams(region: string): { outbound: StreamSpec; events: StreamSpec; webhooks: StreamSpec } {
+export function regionStreams(region: string): { outbound: StreamSpec; events: StreamSpec; webhooks: StreamSpec; deadLetters: StreamSpec } {
   const prefix = `WAYGATE_${region.toUpperCase()}`;
   return {
     // Message content: gone from the queue once delivery-retry and archive have both stored it.
@@ -66,6 +74,15 @@ export function regionStreams(region: string): { outbound: StreamSpec; events: S
       name: `${prefix}_WEBHOOKS`,
       subjects: [`waygate.${region}.webhooks.>`],
       maxAgeMs: 7 * DAY_MS,
+      retention: 'limits',
+      consumers: [],
+    },
+    // Messages consumers gave up on, with their reason, until an operator replays or discards them. They carry
+    // content (message bodies, webhook bodies), so they do not outlive the longest retention of the other streams.
+    deadLetters: {
+      name: `${prefix}_DEAD_LETTERS`,
+      subjects: [`waygate.${region}.deadletters.>`],
+      maxAgeMs: 31 * DAY_MS,
       retention: 'limits',
       consumers: [],
     },

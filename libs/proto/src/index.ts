@@ -85,6 +85,18 @@ export {
   MarkMessageReadResponse,
 } from './generated/waygate/receipt/v1/inbound';
 export type { InboundServiceServer } from './generated/waygate/receipt/v1/inbound';
+export {
+  ConsumerDeadLetter,
+  DeadLetterAdminServiceClient,
+  DeadLetterAdminServiceService,
+  DiscardConsumerDeadLettersRequest,
+  DiscardConsumerDeadLettersResponse,
+  ListConsumerDeadLettersRequest,
+  ListConsumerDeadLettersResponse,
+  ReplayConsumerDeadLettersRequest,
+  ReplayConsumerDeadLettersResponse,
+} from './generated/waygate/admin/v1/dead_letters';
+export type { DeadLetterAdminServiceServer } from './generated/waygate/admin/v1/dead_letters';
 
 /**
  * Folder holding the `.proto` sources (server reflection serves them): the nearest `proto/` above this module, so it
@@ -108,6 +120,7 @@ export const SERVICE_NAMES = {
   deliveryAdmin: 'waygate.delivery.v1.DeliveryAdminService',
   receipt: 'waygate.receipt.v1.ReceiptService',
   inbound: 'waygate.receipt.v1.InboundService',
+  deadLetterAdmin: 'waygate.admin.v1.DeadLetterAdminService',
 } as const;
 
 /** Proto files (relative to PROTO_ROOT) that define each service, for reflection. */
@@ -118,4 +131,5 @@ export const SERVICE_PROTO_FILES = {
   deliveryAdmin: 'waygate/delivery/v1/delivery_admin.proto',
   receipt: 'waygate/receipt/v1/receipt.proto',
   inbound: 'waygate/receipt/v1/inbound.proto',
+  deadLetterAdmin: 'waygate/admin/v1/dead_letters.proto',
 } as const;

@@ -103,6 +103,7 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
     await ensureRegionStreams(nats.jsm, region);
     const subjects = regionSubjects(region);
     consumer = await startConsumer(nats, {
+      region,
       stream: regionStreams(region).events.name,
       durable: FEED_CONSUMER,
       filterSubject: subjects.allEvents,

@@ -125,6 +125,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
   });
 
   const deliveryEvents = await startConsumer(nats, {
+    region,
     stream: streams.events.name,
     durable: 'receipt-delivery-events',
     filterSubject: subjects.deliveryEvents,
@@ -132,6 +133,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     handle: createDeliveryEventsHandler(service, logger),
   });
   const webhooks = await startConsumer(nats, {
+    region,
     stream: streams.webhooks.name,
     durable: 'receipt-webhooks',
     filterSubject: subjects.whatsappWebhooks,
