@@ -1,3 +1,4 @@
+export { createDeadLetterAdminService } from './dead-letter-admin.handler';
 export { badRequestViolations, preconditionViolations, toGrpcError } from './error-mapping';
 export type { GrpcError } from './error-mapping';
 export { authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth';
