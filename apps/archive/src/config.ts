@@ -1,10 +1,26 @@
-import { parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
 
-export type ArchiveConfig = ServiceConfig;
+export interface ArchiveConfig extends ServiceConfig {
+  /**
+   * WAYGATE_INTERNAL_SERVICE_TOKEN: the only credential of the archive's DeadLetterAdminService. Behind a function, so
+   * that logging the configuration never prints it.
+   */
+  readonly internalServiceToken: () => string;
+}
 
 export const DEFAULT_GRPC_PORT = 50054;
 
 /** Reads and validates the archive's configuration once, at startup. */
 export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): ArchiveConfig {
-  return toServiceConfig('archive', parseEnv(serviceEnvShape(DEFAULT_GRPC_PORT), env), env);
+  const parsed = parseEnv(
+    {
+      ...serviceEnvShape(DEFAULT_GRPC_PORT),
+      WAYGATE_INTERNAL_SERVICE_TOKEN: envSchemas.internalServiceToken(
+        'the region-internal service token, the only credential of the dead-letter admin API',
+      ),
+    },
+    env,
+  );
+  const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
+  return { ...toServiceConfig('archive', parsed, env), internalServiceToken: () => token };
 }

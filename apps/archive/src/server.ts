@@ -1,7 +1,8 @@
 import { systemClock } from '@waygate/domain';
-import { startGrpcServer } from '@waygate/grpc';
+import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import {
   connectJetStream,
+  createDeadLetterStore,
   OUTBOUND_CONSUMERS,
   ensureRegionStreams,
   regionStreams,
@@ -89,6 +90,7 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
       port: config.grpcPort,
       tenants,
       region: config.region,
+      internalServiceToken: config.internalServiceToken(),
       services: [
         {
           name: SERVICE_NAMES.archive,
@@ -96,6 +98,12 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
           definition: ArchiveServiceService,
           implementation: createArchiveHandler(service, tenants, logger),
         },
+        createDeadLetterAdminService({
+          store: createDeadLetterStore(nats, config.region),
+          consumers: consumers.map((consumer) => consumer.durable),
+          internalServiceToken: config.internalServiceToken(),
+          logger,
+        }),
       ],
     });
     logger.info({ port: grpc.port, region: config.region, storage: config.storage.kind }, 'archive listening');

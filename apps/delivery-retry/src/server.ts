@@ -1,6 +1,14 @@
 import { scaledClock, systemClock, type Clock } from '@waygate/domain';
-import { startGrpcServer } from '@waygate/grpc';
-import { OUTBOUND_CONSUMERS, connectJetStream, ensureRegionStreams, regionStreams, regionSubjects, startConsumer } from '@waygate/nats';
+import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
+import {
+  OUTBOUND_CONSUMERS,
+  connectJetStream,
+  createDeadLetterStore,
+  ensureRegionStreams,
+  regionStreams,
+  regionSubjects,
+  startConsumer,
+} from '@waygate/nats';
 import { DeliveryAdminServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
@@ -128,6 +136,12 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
         access: 'internal',
         implementation: createDeliveryAdminHandler(engine, tenants, logger),
       },
+      createDeadLetterAdminService({
+        store: createDeadLetterStore(nats, config.region),
+        consumers: [accepted.durable, webhookStatuses.durable],
+        internalServiceToken: config.internalServiceToken(),
+        logger,
+      }),
     ],
   });
   logger.info(

@@ -1,6 +1,6 @@
 import { systemClock } from '@waygate/domain';
-import { startGrpcServer } from '@waygate/grpc';
-import { connectJetStream, ensureRegionStreams, regionStreams, regionSubjects, startConsumer } from '@waygate/nats';
+import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
+import { connectJetStream, createDeadLetterStore, ensureRegionStreams, regionStreams, regionSubjects, startConsumer } from '@waygate/nats';
 import { MessagingServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
@@ -67,6 +67,8 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     port: config.grpcPort,
     tenants,
     region: config.region,
+    // Opens this service's DeadLetterAdminService only to the region's services and operators.
+    internalServiceToken: config.internalServiceToken(),
     services: [
       {
         name: SERVICE_NAMES.messaging,
@@ -74,6 +76,12 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
         definition: MessagingServiceService,
         implementation: createMessagingHandler(service, tenants, logger),
       },
+      createDeadLetterAdminService({
+        store: createDeadLetterStore(nats, config.region),
+        consumers: [statusConsumer.durable],
+        internalServiceToken: config.internalServiceToken(),
+        logger,
+      }),
     ],
   });
   logger.info(

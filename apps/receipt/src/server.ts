@@ -1,12 +1,12 @@
 import { systemClock, type Clock } from '@waygate/domain';
-import { startGrpcServer } from '@waygate/grpc';
-import { connectJetStream, ensureRegionStreams } from '@waygate/nats';
+import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
+import { connectJetStream, createDeadLetterStore, ensureRegionStreams } from '@waygate/nats';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import type { ReceiptConfig } from './config';
-import { feedSqliteFile, startTenantFeed, type FeedStorage } from './feed/start-tenant-feed';
+import { FEED_CONSUMER, feedSqliteFile, startTenantFeed, type FeedStorage } from './feed/start-tenant-feed';
 import { startWebhookIntake, type WebhookIntakeStorage } from './webhooks/start-webhook-intake';
 
 interface ReceiptStorage {
@@ -65,7 +65,17 @@ export async function startReceipt(
     port: config.grpcPort,
     tenants,
     region: config.region,
-    services: [...intake.grpcServices, ...feed.grpcServices],
+    internalServiceToken: config.webhooks.internalServiceToken(),
+    services: [
+      ...intake.grpcServices,
+      ...feed.grpcServices,
+      createDeadLetterAdminService({
+        store: createDeadLetterStore(nats, config.region),
+        consumers: [...intake.consumers, FEED_CONSUMER],
+        internalServiceToken: config.webhooks.internalServiceToken(),
+        logger,
+      }),
+    ],
   });
   logger.info(
     { grpc_port: grpc.port, http_port: intake.httpPort, region: config.region, storage: config.storage.kind },

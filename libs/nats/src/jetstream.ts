@@ -170,10 +170,13 @@ export interface RunningConsumer {
   stop(): Promise<void>;
 }
 
-/** Default {@link ConsumerOptions.maxDeliveries}. */
-export const DEFAULT_MAX_DELIVERIES = 10;
-/** Default {@link ConsumerOptions.errorBackoff}: 1 s, 2 s, 4 s … 60 s; ten deliveries take about four minutes. */
-export const DEFAULT_ERROR_BACKOFF: ConsumerBackoff = { baseMs: 1000, maxMs: 60_000 };
+/**
+ * Default {@link ConsumerOptions.maxDeliveries}. With the default backoff, fifteen deliveries span about 35 minutes:
+ * a message outlives a short storage or NATS outage, while a poison message costs fifteen handler runs, not a loop.
+ */
+export const DEFAULT_MAX_DELIVERIES = 15;
+/** Default {@link ConsumerOptions.errorBackoff}: 1 s, 2 s, 4 s … capped at 5 minutes. */
+export const DEFAULT_ERROR_BACKOFF: ConsumerBackoff = { baseMs: 1000, maxMs: 5 * 60_000 };
 const DEFAULT_ACK_WAIT_MS = 30_000;
 /** At most one warning per consumer this often about handler errors that will be retried; the rest are debug. */
 const RETRY_WARNING_INTERVAL_MS = 10_000;

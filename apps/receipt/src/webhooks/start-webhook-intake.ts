@@ -49,6 +49,8 @@ export interface StartWebhookIntakeOptions {
 export interface RunningWebhookIntake {
   /** For `startGrpcServer`'s `services`: waygate.receipt.v1.InboundService. */
   readonly grpcServices: ServedService[];
+  /** Its durable consumers, whose dead letters receipt's DeadLetterAdminService manages. */
+  readonly consumers: readonly string[];
   /** The port the webhook endpoint listens on (the configured one, or the one picked for port 0). */
   readonly httpPort: number;
   /** Stops taking webhooks: closes the HTTP endpoint. Call it first, before anything it queues into closes. */
@@ -168,6 +170,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
   const httpPort = (httpServer.address() as AddressInfo).port;
 
   return {
+    consumers: [deliveryEvents.durable, webhooks.durable],
     grpcServices: [
       {
         name: SERVICE_NAMES.inbound,
