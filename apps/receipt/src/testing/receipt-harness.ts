@@ -5,12 +5,15 @@ import { Writable } from 'node:stream';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import {
+  DeadLetterAdminServiceClient,
   InboundMessageReceived,
   InboundServiceClient,
   MessageStatus,
   MessageStatusChanged,
   StatusSource,
   type GetServiceWindowResponse,
+  type ListConsumerDeadLettersRequest,
+  type ListConsumerDeadLettersResponse,
 } from '@waygate/proto';
 import { createLogger } from '@waygate/telemetry-sdk';
 import { createTempDir, freePort, startNatsServer, tenantsYaml, type NatsServerHandle } from '@waygate/testing';
@@ -79,6 +82,11 @@ export interface ReceiptHarness {
   publishSent(event: { tenantId: string; messageId: string; waMessageId: string; recipient: string }): Promise<void>;
   /** Messages in the webhooks stream (queued bodies). */
   queuedWebhooks(): Promise<number>;
+  /**
+   * receipt's DeadLetterAdminService.ListConsumerDeadLetters, with the region's internal service token (or `bearer`,
+   * to try another credential).
+   */
+  deadLetters(request: Partial<ListConsumerDeadLettersRequest>, bearer?: string): Promise<ListConsumerDeadLettersResponse>;
   /** Stops receipt and starts it again on the same data and NATS (a crash and restart, as far as state goes). */
   restartReceipt(): Promise<void>;
   stop(): Promise<void>;
@@ -173,6 +181,16 @@ export async function startReceiptHarness(): Promise<ReceiptHarness> {
     logs,
     webhookUrl: () => `http://127.0.0.1:${receipt.httpPort}/webhooks/whatsapp`,
     inbound: () => client,
+    deadLetters(request, bearer = token) {
+      const admin = new DeadLetterAdminServiceClient(`127.0.0.1:${receipt.grpcPort}`, credentials.createInsecure());
+      const metadata = new Metadata();
+      metadata.set('authorization', `Bearer ${bearer}`);
+      return new Promise<ListConsumerDeadLettersResponse>((resolve, reject) =>
+        admin.listConsumerDeadLetters({ consumer: '', pageSize: 0, pageToken: '', ...request }, metadata, (error, response) =>
+          error ? reject(error) : resolve(response),
+        ),
+      ).finally(() => admin.close());
+    },
     async postWebhook(body, secret) {
       const response = await fetch(`http://127.0.0.1:${receipt.httpPort}/webhooks/whatsapp`, {
         method: 'POST',

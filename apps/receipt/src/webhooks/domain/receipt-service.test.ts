@@ -331,6 +331,32 @@ describe('inbound messages', () => {
     assert.equal(announced[0].record.media?.mediaId, 'med_1');
   });
 
+  test('a part that fails does not keep the other parts of the body from being applied; the failure is thrown after', async () => {
+    cloudApi.answers.set(IMAGE_MEDIA_ID, { kind: 'no-answer', reason: 'no answer within 10000 ms' });
+    const body = fixture('inbound-image', (edit) => {
+      const [image] = edit.entry[0].changes[0].value.messages;
+      edit.entry[0].changes[0].value.messages.push({
+        ...image,
+        id: 'wamid.TEXT-NEXT-TO-IMAGE',
+        type: 'text',
+        text: { body: 'and a text' },
+      });
+    });
+    await assert.rejects(service.processWebhook(body), RetryLaterError);
+    assert.deepEqual(
+      announced.map((announcement) => announcement.record.waMessageId),
+      ['wamid.TEXT-NEXT-TO-IMAGE'],
+    );
+
+    cloudApi.answers.set(IMAGE_MEDIA_ID, { kind: 'downloaded', bytes: jpeg, mimeType: 'image/jpeg' });
+    await service.processWebhook(body);
+    assert.deepEqual(
+      announced.map((announcement) => announcement.record.waMessageId),
+      ['wamid.TEXT-NEXT-TO-IMAGE', announced[1].record.waMessageId, 'wamid.TEXT-NEXT-TO-IMAGE'],
+      'the image once it can be stored; the text again (announcing is idempotent downstream by event id)',
+    );
+  });
+
   test('a permanent media failure records the message without media, with a reason', async () => {
     // The fixture's media id is unknown: Meta answers 400 code 100.
     const outcome = await service.processWebhook(fixture('inbound-document'));

@@ -12,6 +12,7 @@ import {
   type InboundMessage,
   type WebhookStatus,
 } from './webhook-payload';
+import { RetryLaterError } from './retry-later-error';
 import type { WhatsAppCloudApi } from './whatsapp-cloud-api';
 
 /** A webhook status resolved to a Waygate message, ready to announce. */
@@ -60,8 +61,10 @@ export interface ReceiptService {
    * Applies a verified webhook body: statuses are published (or held until their wamid is known), inbound messages
    * recorded (media fetched and stored first), their service windows extended, and each announced. Every step is
    * idempotent and keyed by Meta's ids, so a body processed again — after a failure part-way, or delivered twice —
-   * has the effect of one processing. Throws RetryLaterError when a dependency is temporarily unavailable, and any
-   * other error when storage or NATS fail; the caller then processes the whole body again later.
+   * has the effect of one processing. A part that fails does not stop the others: every status and message is
+   * attempted, then the first failure is thrown — RetryLaterError only when every failure was a dependency that is
+   * temporarily unavailable, else the other error (storage or NATS) — and the caller processes the whole body again
+   * later (the parts already applied have no second effect).
    */
   processWebhook(body: Uint8Array): Promise<WebhookOutcome>;
   /** Learns a wamid from delivery-retry and releases statuses that arrived before it. */
@@ -224,8 +227,11 @@ export function createReceiptService(deps: {
         mediaUnavailable: 0,
         skipped: parsed.skipped,
       };
-      for (const status of parsed.statuses) await applyStatus(status, outcome);
-      for (const message of parsed.inboundMessages) await applyInbound(message, outcome);
+      // One part that fails (a dependency, or a fault only it triggers) does not keep the others from being applied.
+      const failures: unknown[] = [];
+      for (const status of parsed.statuses) await applyStatus(status, outcome).catch((error: unknown) => failures.push(error));
+      for (const message of parsed.inboundMessages) await applyInbound(message, outcome).catch((error: unknown) => failures.push(error));
+      if (failures.length > 0) throw failures.find((error) => !(error instanceof RetryLaterError)) ?? failures[0];
       return outcome;
     },
 

@@ -1,4 +1,5 @@
 import type { Tenant, TenantDirectory } from '@waygate/tenancy';
+import { boundJson, nestsDeeperThan } from './bounded-json';
 import { isSignedWith, presentedSignature } from './webhook-signature';
 
 /** What the webhook endpoint does with a POST. */
@@ -7,8 +8,19 @@ export type WebhookIntakeDecision =
   | { readonly kind: 'unauthenticated'; readonly reason: string }
   /** Validly signed, but nothing in it may be applied here: 200 so that Meta does not retry it, nothing queued. */
   | { readonly kind: 'ignored'; readonly reason: string }
-  /** Validly signed by the owner of every entry it carries: queue `body` (only this region's entries). */
-  | { readonly kind: 'accepted'; readonly body: Uint8Array; readonly droppedEntries: number };
+  /**
+   * Validly signed by the owner of every entry it carries: queue `body` (only this region's entries; parts nested
+   * deeper than MAX_WEBHOOK_DEPTH replaced by a marker, `nestingReplaced`).
+   */
+  | { readonly kind: 'accepted'; readonly body: Uint8Array; readonly droppedEntries: number; readonly nestingReplaced: boolean };
+
+/**
+ * Deepest nesting queued as it came. Meta's webhooks nest about ten levels; a deeper part (a hostile or broken field)
+ * is replaced by a marker string before queuing, so that nothing downstream — re-serializing, storing, publishing —
+ * recurses that deep. The body is still accepted: answering an error would only make Meta retry it for days, and the
+ * rest of it is good.
+ */
+export const MAX_WEBHOOK_DEPTH = 64;
 
 type JsonObject = Record<string, unknown>;
 
@@ -53,7 +65,13 @@ export function createWebhookIntake(
     const presented = presentedSignature(signatureHeader);
     if (!presented) return { kind: 'unauthenticated', reason: 'missing or malformed X-Hub-Signature-256' };
     const parsed = parseJson(body);
-    const payload = parsed.ok && isRecord(parsed.value) && parsed.value.object === 'whatsapp_business_account' ? parsed.value : undefined;
+    // JSON.parse itself takes any depth; only what comes after it recurses.
+    const nestingReplaced = parsed.ok && nestsDeeperThan(parsed.value, MAX_WEBHOOK_DEPTH);
+    const value = nestingReplaced
+      ? boundJson(parsed.value, { maxDepth: MAX_WEBHOOK_DEPTH, maxBytes: Number.POSITIVE_INFINITY }).value
+      : undefined;
+    const parsedValue = nestingReplaced ? value : parsed.ok ? parsed.value : undefined;
+    const payload = isRecord(parsedValue) && parsedValue.object === 'whatsapp_business_account' ? parsedValue : undefined;
     const entries = payload && Array.isArray(payload.entry) ? (payload.entry as unknown[]) : [];
     const owners = [...new Set(entries.map(entryWabaId))].flatMap((wabaId) => (wabaId ? (ownersByWaba.get(wabaId) ?? []) : []));
 
@@ -74,11 +92,13 @@ export function createWebhookIntake(
     const isLocal = (entry: unknown) => (ownersByWaba.get(entryWabaId(entry) ?? '') ?? []).some((owner) => owner.homeRegion === region);
     const local = entries.filter(isLocal);
     if (local.length === 0) return { kind: 'ignored', reason: 'every WABA of the payload is homed in another region' };
-    if (local.length === entries.length) return { kind: 'accepted', body, droppedEntries: 0 };
+    if (local.length === entries.length && !nestingReplaced) return { kind: 'accepted', body, droppedEntries: 0, nestingReplaced };
     return {
       kind: 'accepted',
+      // Safe to serialize: `payload` nests at most MAX_WEBHOOK_DEPTH levels.
       body: Buffer.from(JSON.stringify({ ...payload, entry: local }), 'utf8'),
       droppedEntries: entries.length - local.length,
+      nestingReplaced,
     };
   };
 }

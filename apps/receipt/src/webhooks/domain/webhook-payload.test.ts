@@ -1,7 +1,16 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadWebhookFixture, WEBHOOK_FIXTURE_NAMES } from '@waygate/whatsapp-simulator';
-import { parseWebhookPayload, type InboundMessage, type ParsedWebhook, type WebhookStatus } from './webhook-payload';
+import {
+  MAX_ERRORS_PER_ITEM,
+  MAX_SKIPPED_REASONS,
+  MAX_TEXT_CHARS,
+  parseWebhookPayload,
+  type InboundContent,
+  type InboundMessage,
+  type ParsedWebhook,
+  type WebhookStatus,
+} from './webhook-payload';
 
 const WABA = '104873201958617';
 const PHONE_NUMBER_ID = '109382746510293';
@@ -527,8 +536,63 @@ describe('parseWebhookPayload with malformed parts', () => {
     ];
     for (const payload of hostile) assert.doesNotThrow(() => parseWebhookPayload(payload));
 
+    // String() of an object whose own `toString` is not a function throws, and a status or a phone number id may be
+    // any JSON. (webhook-payload.fuzz.test.ts finds this within a few dozen cases when the fix is undone.)
+    const value = (change: Json) => ({
+      object: 'whatsapp_business_account',
+      entry: [{ id: WABA, changes: [{ field: 'messages', value: change }] }],
+    });
+    const notAString = JSON.parse('{"toString":1}') as Json;
+    assert.deepEqual(
+      parseWebhookPayload(
+        value({ metadata: { phone_number_id: PHONE_NUMBER_ID }, statuses: [{ id: OUT.a, status: notAString, timestamp: '1' }] }),
+      ).statuses,
+      [],
+    );
+    assert.deepEqual(parseWebhookPayload(value({ metadata: { phone_number_id: notAString } })).skipped, [
+      'entry[0].changes[0]: no metadata.phone_number_id',
+    ]);
+
     const inherited = loadWebhookFixture('status-read');
     (firstValue(inherited).statuses as Json[])[0].status = 'constructor';
     assert.deepEqual(parseWebhookPayload(inherited).statuses, [], 'a status name is looked up among own keys only');
+  });
+
+  test('a time no Date can hold is not a time (an invalid Date cannot be stored or encoded)', () => {
+    for (const timestamp of ['99999999999999999999', 1e300, -5, '253402300800']) {
+      const payload = loadWebhookFixture('status-read');
+      (firstValue(payload).statuses as Json[])[0].timestamp = timestamp;
+      const parsed = parseWebhookPayload(payload);
+      assert.deepEqual(parsed.statuses, [], String(timestamp));
+      assert.match(parsed.skipped[0], /unsupported or incomplete status/);
+    }
+  });
+
+  test('kept-as-is content deeper than 32 levels is cut, with a marker and a reason naming where, never what', () => {
+    const deep = JSON.parse(`${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`) as Json;
+    const payload = loadWebhookFixture('inbound-order');
+    const message = (firstValue(payload).messages as Json[])[0];
+    ((message.order as Json).product_items as Json[])[0].extra = deep;
+    const parsed = parseWebhookPayload(payload);
+    const content = parsed.inboundMessages[0].content as Extract<InboundContent, { kind: 'order' }>;
+    assert.equal(content.truncated, true);
+    assert.match(JSON.stringify(content.order), /\[omitted: nested deeper than 32 levels\]/);
+    assert.equal((content.order.product_items as Json[]).length, ((message.order as Json).product_items as Json[]).length);
+    assert.deepEqual(parsed.skipped, ['entry[0].changes[0].value.messages[0]: order content truncated (nested deeper than 32 levels)']);
+  });
+
+  test('texts and lists are bounded: a long text is cut, excess errors and reasons are counted, not kept', () => {
+    const payload = loadWebhookFixture('inbound-text');
+    const message = (firstValue(payload).messages as Json[])[0];
+    (message.text as Json).body = 'x'.repeat(MAX_TEXT_CHARS * 3);
+    message.errors = Array.from({ length: 1000 }, () => ({ code: 131051, title: 'Unsupported message type' }));
+    firstValue(payload).statuses = Array.from({ length: 10_000 }, () => ({}));
+    const parsed = parseWebhookPayload(payload);
+    const content = parsed.inboundMessages[0].content as Extract<InboundContent, { kind: 'text' }>;
+    assert.equal(content.body.length, MAX_TEXT_CHARS);
+    assert.ok(content.body.endsWith('…'));
+    assert.equal(parsed.inboundMessages[0].errors?.length, MAX_ERRORS_PER_ITEM);
+    assert.equal(parsed.skipped.length, MAX_SKIPPED_REASONS);
+    assert.equal(parsed.skipped.at(-1), `… and ${10_000 + 1 - MAX_SKIPPED_REASONS + 1} more`);
   });
 });

@@ -1,3 +1,5 @@
+import { boundJson } from './bounded-json';
+
 /** One entry of a webhook `errors[]` (on a status, on an inbound message, or on the change's `value`). */
 export interface WebhookError {
   readonly code: number;
@@ -76,7 +78,11 @@ export interface InboundMedia {
   readonly animated?: boolean;
 }
 
-/** What an inbound message carries, by its `type`. Unknown types and sub-types are kept whole, never dropped. */
+/**
+ * What an inbound message carries, by its `type`. Unknown types and sub-types are kept, never dropped. Content Waygate
+ * keeps without understanding it (contact cards, orders, system notices, unknown types) is bounded (see
+ * {@link OPAQUE_LIMITS}); `truncated` says that parts of it were left out, each replaced by a marker string.
+ */
 export type InboundContent =
   | { readonly kind: 'text'; readonly body: string }
   | ({ readonly kind: InboundMediaType } & InboundMedia)
@@ -89,7 +95,7 @@ export type InboundContent =
       readonly url?: string;
     }
   /** The shared contact cards as Meta sent them (their fields vary with what the user chose to share). */
-  | { readonly kind: 'contacts'; readonly contacts: readonly Record<string, unknown>[] }
+  | { readonly kind: 'contacts'; readonly contacts: readonly Record<string, unknown>[]; readonly truncated?: true }
   | {
       readonly kind: 'interactive';
       readonly replyType: 'button_reply' | 'list_reply';
@@ -101,10 +107,10 @@ export type InboundContent =
   | { readonly kind: 'button'; readonly payload: string; readonly text: string }
   /** `emoji` is absent when the user removed their reaction. */
   | { readonly kind: 'reaction'; readonly messageId: string; readonly emoji?: string }
-  | { readonly kind: 'order'; readonly order: Record<string, unknown> }
-  | { readonly kind: 'system'; readonly system: Record<string, unknown> }
+  | { readonly kind: 'order'; readonly order: Record<string, unknown>; readonly truncated?: true }
+  | { readonly kind: 'system'; readonly system: Record<string, unknown>; readonly truncated?: true }
   /** `unsupported`, a type this parser does not know, or an interactive reply other than a button or list reply. */
-  | { readonly kind: 'unknown'; readonly rawType: string; readonly raw: Record<string, unknown> };
+  | { readonly kind: 'unknown'; readonly rawType: string; readonly raw: Record<string, unknown>; readonly truncated?: true };
 
 /** A message a customer sent to a business number (`value.messages[]`), normalized. */
 export interface InboundMessage {
@@ -144,9 +150,30 @@ export interface ParsedWebhook {
   readonly inboundMessageCount: number;
   /** Change-level errors (`value.errors[]`). */
   readonly errors: WebhookValueError[];
-  /** Parts that could not be understood; they name where and why, never content, and are never fatal. */
+  /**
+   * Parts that could not be understood or were cut to size; they name where and why, never content, and are never
+   * fatal. At most {@link MAX_SKIPPED_REASONS}, the last one saying how many more there were.
+   */
   readonly skipped: string[];
 }
+
+/**
+ * Limits of content kept without being understood: nesting (Meta's deepest documented shapes have fewer than ten
+ * levels) and JSON size (a cart of a hundred items is a few kilobytes). Deeper or larger parts are replaced by a
+ * marker string, so a pathological field can neither overflow a stack later (JSON.stringify, BSON, protobuf all
+ * recurse) nor make an event too large to publish.
+ */
+export const OPAQUE_LIMITS = { maxDepth: 32, maxBytes: 64 * 1024 } as const;
+
+/** Longest text kept (a body, caption, title…): four times Meta's longest (4,096 characters); longer is cut, ending in `…`. */
+export const MAX_TEXT_CHARS = 16_384;
+
+/** Longest identifier accepted (wamids, phone number ids, media ids are under 100): a longer one makes its part invalid. */
+export const MAX_ID_CHARS = 512;
+
+/** Most reasons kept in `skipped`, and most `errors[]` entries kept per status, message or change. */
+export const MAX_SKIPPED_REASONS = 50;
+export const MAX_ERRORS_PER_ITEM = 10;
 
 const STATUS_NAMES: Readonly<Record<string, WebhookStatus['status']>> = {
   sent: 'SENT',
@@ -158,6 +185,27 @@ const STATUS_NAMES: Readonly<Record<string, WebhookStatus['status']>> = {
 const MEDIA_TYPES: ReadonlySet<string> = new Set<InboundMediaType>(['image', 'video', 'audio', 'document', 'sticker']);
 
 type JsonObject = Record<string, unknown>;
+
+/** Where the reasons for skipped or cut parts go: a webhook with a million bad parts must not make a million strings. */
+interface Reasons {
+  add(reason: string): void;
+}
+
+/** Keeps the first MAX_SKIPPED_REASONS reasons; past that, the list ends in how many more there were. */
+function createReasons(): Reasons & { list(): string[] } {
+  const kept: string[] = [];
+  let total = 0;
+  return {
+    add(reason) {
+      total++;
+      if (kept.length < MAX_SKIPPED_REASONS) kept.push(reason);
+    },
+    list: () =>
+      total <= MAX_SKIPPED_REASONS
+        ? [...kept]
+        : [...kept.slice(0, MAX_SKIPPED_REASONS - 1), `… and ${total - MAX_SKIPPED_REASONS + 1} more`],
+  };
+}
 
 function isRecord(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -171,39 +219,74 @@ function nonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
-/** `{ [key]: value }` when the value is a non-empty string, else nothing, so absent fields stay absent. */
+/** A non-empty identifier of a sane length (anything longer is not one of Meta's ids). */
+function isId(value: unknown): value is string {
+  return nonEmptyString(value) && value.length <= MAX_ID_CHARS;
+}
+
+/** Text cut to {@link MAX_TEXT_CHARS}. */
+function boundedText(value: string): string {
+  return value.length > MAX_TEXT_CHARS ? `${value.slice(0, MAX_TEXT_CHARS - 1)}…` : value;
+}
+
+/** `{ [key]: value }` when the value is a non-empty string (cut to size), else nothing, so absent fields stay absent. */
 function optionalString<K extends string>(key: K, value: unknown): { [P in K]?: string } {
-  return nonEmptyString(value) ? ({ [key]: value } as { [P in K]: string }) : {};
+  return nonEmptyString(value) ? ({ [key]: boundedText(value) } as { [P in K]: string }) : {};
+}
+
+/** A JSON value kept as it is, within {@link OPAQUE_LIMITS}; a cut is reported in `skipped`. */
+function opaque<T>(value: T, what: string, at: string, skipped: Reasons): { value: T; truncated?: true } {
+  const bounded = boundJson(value, OPAQUE_LIMITS);
+  if (bounded.omitted.size === 0) return { value };
+  const why = [
+    ...(bounded.omitted.has('depth') ? [`nested deeper than ${OPAQUE_LIMITS.maxDepth} levels`] : []),
+    ...(bounded.omitted.has('size') ? [`over ${OPAQUE_LIMITS.maxBytes} bytes`] : []),
+  ].join(', ');
+  skipped.add(`${at}: ${what} content truncated (${why})`);
+  return { value: bounded.value as T, truncated: true };
 }
 
 function optionalBoolean<K extends string>(key: K, value: unknown): { [P in K]?: boolean } {
   return typeof value === 'boolean' ? ({ [key]: value } as { [P in K]: boolean }) : {};
 }
 
-/** Meta's timestamps are strings of unix seconds; a number is accepted too, anything else is not a time. */
+/** The latest time a Date (and a protobuf Timestamp) can hold comfortably: the end of year 9999. */
+const MAX_UNIX_SECONDS = 253_402_300_799;
+
+/**
+ * Meta's timestamps are strings of unix seconds; a number is accepted too, anything else — or a time no Date can
+ * hold — is not a time.
+ */
 function unixSeconds(value: unknown): Date | undefined {
-  const seconds = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : typeof value === 'number' ? value : NaN;
-  return Number.isFinite(seconds) ? new Date(seconds * 1000) : undefined;
+  const seconds = typeof value === 'string' && /^\d{1,12}$/.test(value) ? Number(value) : typeof value === 'number' ? value : NaN;
+  return Number.isFinite(seconds) && seconds >= 0 && seconds <= MAX_UNIX_SECONDS ? new Date(Math.floor(seconds * 1000)) : undefined;
+}
+
+/** An int32 error code (Meta's codes are; protobuf fields carrying them are int32). */
+function isErrorCode(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && Math.abs(value) <= 2_147_483_647;
 }
 
 /** The items of `record[key]`; a present value that is not an array is reported, since Meta always sends arrays. */
-function listAt(record: JsonObject, key: string, where: string, skipped: string[]): unknown[] {
+function listAt(record: JsonObject, key: string, where: string, skipped: Reasons): unknown[] {
   const value = record[key];
-  if (value !== undefined && !Array.isArray(value)) skipped.push(`${where}.${key}: not an array`);
+  if (value !== undefined && !Array.isArray(value)) skipped.add(`${where}.${key}: not an array`);
   return asArray(value);
 }
 
 /** Parses an `errors[]`; entries without a numeric code and a title are skipped with a reason. */
-function parseErrors(record: JsonObject, where: string, skipped: string[]): WebhookError[] {
+function parseErrors(record: JsonObject, where: string, skipped: Reasons): WebhookError[] {
   const errors: WebhookError[] = [];
-  listAt(record, 'errors', where, skipped).forEach((raw, index) => {
-    if (!isRecord(raw) || typeof raw.code !== 'number' || !nonEmptyString(raw.title)) {
-      skipped.push(`${where}.errors[${index}]: no code or title`);
+  const list = listAt(record, 'errors', where, skipped);
+  if (list.length > MAX_ERRORS_PER_ITEM) skipped.add(`${where}.errors: only the first ${MAX_ERRORS_PER_ITEM} of ${list.length} kept`);
+  list.slice(0, MAX_ERRORS_PER_ITEM).forEach((raw, index) => {
+    if (!isRecord(raw) || !isErrorCode(raw.code) || !nonEmptyString(raw.title)) {
+      skipped.add(`${where}.errors[${index}]: no code or title`);
       return;
     }
     errors.push({
       code: raw.code,
-      title: raw.title,
+      title: boundedText(raw.title),
       ...optionalString('message', raw.message),
       ...optionalString('details', isRecord(raw.error_data) ? raw.error_data.details : undefined),
     });
@@ -211,14 +294,14 @@ function parseErrors(record: JsonObject, where: string, skipped: string[]): Webh
   return errors;
 }
 
-function parseConversation(raw: unknown, where: string, skipped: string[]): { conversation?: WebhookConversation } {
+function parseConversation(raw: unknown, where: string, skipped: Reasons): { conversation?: WebhookConversation } {
   if (raw === undefined) return {};
-  if (!isRecord(raw) || !nonEmptyString(raw.id)) {
-    skipped.push(`${where}.conversation: no id`);
+  if (!isRecord(raw) || !isId(raw.id)) {
+    skipped.add(`${where}.conversation: no id`);
     return {};
   }
   const expiresAt = raw.expiration_timestamp === undefined ? undefined : unixSeconds(raw.expiration_timestamp);
-  if (raw.expiration_timestamp !== undefined && !expiresAt) skipped.push(`${where}.conversation.expiration_timestamp: not a time`);
+  if (raw.expiration_timestamp !== undefined && !expiresAt) skipped.add(`${where}.conversation.expiration_timestamp: not a time`);
   return {
     conversation: {
       id: raw.id,
@@ -228,10 +311,10 @@ function parseConversation(raw: unknown, where: string, skipped: string[]): { co
   };
 }
 
-function parsePricing(raw: unknown, where: string, skipped: string[]): { pricing?: WebhookPricing } {
+function parsePricing(raw: unknown, where: string, skipped: Reasons): { pricing?: WebhookPricing } {
   if (raw === undefined) return {};
-  if (!isRecord(raw) || !nonEmptyString(raw.pricing_model) || !nonEmptyString(raw.category)) {
-    skipped.push(`${where}.pricing: no pricing_model or category`);
+  if (!isRecord(raw) || !isId(raw.pricing_model) || !isId(raw.category)) {
+    skipped.add(`${where}.pricing: no pricing_model or category`);
     return {};
   }
   return {
@@ -248,14 +331,15 @@ function parseStatus(
   raw: unknown,
   ids: { phoneNumberId: string; wabaId?: string },
   at: string,
-  skipped: string[],
+  skipped: Reasons,
 ): WebhookStatus | undefined {
-  const name = isRecord(raw) ? String(raw.status) : '';
+  // Only a string: String() of an object with an own `toString` that is not a function throws.
+  const name = isRecord(raw) && typeof raw.status === 'string' ? raw.status : '';
   // Own keys only: a status named `constructor` must not resolve to Object's.
   const status = Object.hasOwn(STATUS_NAMES, name) ? STATUS_NAMES[name] : undefined;
   const occurredAt = isRecord(raw) ? unixSeconds(raw.timestamp) : undefined;
-  if (!isRecord(raw) || !status || !nonEmptyString(raw.id) || !occurredAt) {
-    skipped.push(`${at}: unsupported or incomplete status`);
+  if (!isRecord(raw) || !status || !isId(raw.id) || !occurredAt) {
+    skipped.add(`${at}: unsupported or incomplete status`);
     return undefined;
   }
   const firstError = asArray(raw.errors)[0];
@@ -265,8 +349,8 @@ function parseStatus(
     waMessageId: raw.id,
     status,
     occurredAt,
-    ...(isRecord(firstError) && typeof firstError.code === 'number' ? { errorCode: firstError.code } : {}),
-    ...(isRecord(firstError) && typeof firstError.title === 'string' ? { errorTitle: firstError.title } : {}),
+    ...(isRecord(firstError) && isErrorCode(firstError.code) ? { errorCode: firstError.code } : {}),
+    ...(isRecord(firstError) && typeof firstError.title === 'string' ? { errorTitle: boundedText(firstError.title) } : {}),
     ...optionalString('recipientId', raw.recipient_id),
     ...optionalString('recipientUserId', raw.recipient_user_id),
     ...optionalString('bizOpaqueCallbackData', raw.biz_opaque_callback_data),
@@ -277,7 +361,7 @@ function parseStatus(
 }
 
 function parseMedia(kind: InboundMediaType, raw: unknown): InboundContent | undefined {
-  if (!isRecord(raw) || !nonEmptyString(raw.id) || !nonEmptyString(raw.mime_type)) return undefined;
+  if (!isRecord(raw) || !isId(raw.id) || !isId(raw.mime_type)) return undefined;
   return {
     kind,
     mediaId: raw.id,
@@ -291,32 +375,43 @@ function parseMedia(kind: InboundMediaType, raw: unknown): InboundContent | unde
   };
 }
 
-function parseInteractive(message: JsonObject): InboundContent | undefined {
+function parseInteractive(message: JsonObject, at: string, skipped: Reasons): InboundContent | undefined {
   const interactive = message.interactive;
   if (!isRecord(interactive)) return undefined;
   const replyType = interactive.type;
   // Flows (`nfm_reply`), call permission replies and later sub-types are real messages this parser has no shape for.
-  if (replyType !== 'button_reply' && replyType !== 'list_reply') return { kind: 'unknown', rawType: 'interactive', raw: message };
+  if (replyType !== 'button_reply' && replyType !== 'list_reply') return unknownContent('interactive', message, at, skipped);
   const reply = interactive[replyType];
-  if (!isRecord(reply) || !nonEmptyString(reply.id) || typeof reply.title !== 'string') return undefined;
+  if (!isRecord(reply) || !isId(reply.id) || typeof reply.title !== 'string') return undefined;
   return {
     kind: 'interactive',
     replyType,
     id: reply.id,
-    title: reply.title,
+    title: boundedText(reply.title),
     ...(replyType === 'list_reply' ? optionalString('description', reply.description) : {}),
   };
 }
 
+/** A message of a type (or sub-type) this parser has no shape for, kept whole within bounds. */
+function unknownContent(rawType: string, message: JsonObject, at: string, skipped: Reasons): InboundContent {
+  const raw = opaque(message, 'unknown-type', at, skipped);
+  return { kind: 'unknown', rawType, raw: raw.value, ...(raw.truncated ? { truncated: true as const } : {}) };
+}
+
+/** A latitude or longitude: a finite number in range (JSON.parse turns `1e999` into Infinity). */
+function isCoordinate(value: unknown, limit: number): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= limit;
+}
+
 /** The content of a message by its type; `undefined` when a known type's content is malformed. */
-function parseContent(type: string, message: JsonObject): InboundContent | undefined {
-  const body = message[type];
+function parseContent(type: string, message: JsonObject, at: string, skipped: Reasons): InboundContent | undefined {
+  const body = Object.hasOwn(message, type) ? message[type] : undefined;
   if (MEDIA_TYPES.has(type)) return parseMedia(type as InboundMediaType, body);
   switch (type) {
     case 'text':
-      return isRecord(body) && typeof body.body === 'string' ? { kind: 'text', body: body.body } : undefined;
+      return isRecord(body) && typeof body.body === 'string' ? { kind: 'text', body: boundedText(body.body) } : undefined;
     case 'location':
-      if (!isRecord(body) || typeof body.latitude !== 'number' || typeof body.longitude !== 'number') return undefined;
+      if (!isRecord(body) || !isCoordinate(body.latitude, 90) || !isCoordinate(body.longitude, 180)) return undefined;
       return {
         kind: 'location',
         latitude: body.latitude,
@@ -325,24 +420,34 @@ function parseContent(type: string, message: JsonObject): InboundContent | undef
         ...optionalString('address', body.address),
         ...optionalString('url', body.url),
       };
-    case 'contacts':
-      return Array.isArray(body) && body.length > 0 && body.every(isRecord) ? { kind: 'contacts', contacts: body } : undefined;
+    case 'contacts': {
+      if (!Array.isArray(body) || body.length === 0 || !body.every(isRecord)) return undefined;
+      const contacts = opaque(body, 'contacts', at, skipped);
+      // A cut list ends in a marker string, which is not a contact card.
+      return { kind: 'contacts', contacts: contacts.value.filter(isRecord), ...(contacts.truncated ? { truncated: true as const } : {}) };
+    }
     case 'interactive':
-      return parseInteractive(message);
+      return parseInteractive(message, at, skipped);
     case 'button':
       return isRecord(body) && typeof body.payload === 'string' && typeof body.text === 'string'
-        ? { kind: 'button', payload: body.payload, text: body.text }
+        ? { kind: 'button', payload: boundedText(body.payload), text: boundedText(body.text) }
         : undefined;
     case 'reaction':
-      if (!isRecord(body) || !nonEmptyString(body.message_id)) return undefined;
+      if (!isRecord(body) || !isId(body.message_id)) return undefined;
       return { kind: 'reaction', messageId: body.message_id, ...optionalString('emoji', body.emoji) };
-    case 'order':
-      return isRecord(body) ? { kind: 'order', order: body } : undefined;
-    case 'system':
-      return isRecord(body) ? { kind: 'system', system: body } : undefined;
+    case 'order': {
+      if (!isRecord(body)) return undefined;
+      const order = opaque(body, 'order', at, skipped);
+      return { kind: 'order', order: order.value, ...(order.truncated ? { truncated: true as const } : {}) };
+    }
+    case 'system': {
+      if (!isRecord(body)) return undefined;
+      const system = opaque(body, 'system', at, skipped);
+      return { kind: 'system', system: system.value, ...(system.truncated ? { truncated: true as const } : {}) };
+    }
     default:
-      // `unsupported` and types Meta adds later: kept whole so a later version can handle them.
-      return { kind: 'unknown', rawType: type, raw: message };
+      // `unsupported` and types Meta adds later: kept (within bounds) so a later version can handle them.
+      return unknownContent(type, message, at, skipped);
   }
 }
 
@@ -366,7 +471,7 @@ function profileNameOf(contacts: unknown[], from: string, fromUserId: string | u
   const only = contacts.length === 1 ? contacts[0] : undefined;
   const contact = sender ?? only;
   const name = isRecord(contact) && isRecord(contact.profile) ? contact.profile.name : undefined;
-  return nonEmptyString(name) ? name : undefined;
+  return nonEmptyString(name) ? boundedText(name) : undefined;
 }
 
 function parseMessage(
@@ -374,19 +479,19 @@ function parseMessage(
   ids: { phoneNumberId: string; wabaId?: string },
   contacts: unknown[],
   at: string,
-  skipped: string[],
+  skipped: Reasons,
 ): InboundMessage | undefined {
   const timestamp = isRecord(raw) ? unixSeconds(raw.timestamp) : undefined;
-  const fromUserId = isRecord(raw) && nonEmptyString(raw.from_user_id) ? raw.from_user_id : undefined;
-  const from = isRecord(raw) && nonEmptyString(raw.from) ? raw.from : fromUserId;
-  if (!isRecord(raw) || !nonEmptyString(raw.id) || !timestamp || !nonEmptyString(raw.type) || !from) {
-    skipped.push(`${at}: incomplete message`);
+  const fromUserId = isRecord(raw) && isId(raw.from_user_id) ? raw.from_user_id : undefined;
+  const from = isRecord(raw) && isId(raw.from) ? raw.from : fromUserId;
+  if (!isRecord(raw) || !isId(raw.id) || !timestamp || !isId(raw.type) || !from) {
+    skipped.add(`${at}: incomplete message`);
     return undefined;
   }
-  const content = parseContent(raw.type, raw);
+  const content = parseContent(raw.type, raw, at, skipped);
   if (!content) {
     // Only known type names go into the reason: an unknown one never reaches here, and content never does.
-    skipped.push(`${at}: malformed ${KNOWN_TYPES.has(raw.type) ? raw.type : 'message'} content`);
+    skipped.add(`${at}: malformed ${KNOWN_TYPES.has(raw.type) ? raw.type : 'message'} content`);
     return undefined;
   }
   const context: JsonObject = isRecord(raw.context) ? raw.context : {};
@@ -398,8 +503,8 @@ function parseMessage(
     ...(fromUserId ? { fromUserId } : {}),
     timestamp,
     type: raw.type,
-    ...optionalString('contextMessageId', context.id),
-    ...optionalString('contextFrom', context.from),
+    ...(isId(context.id) ? { contextMessageId: context.id } : {}),
+    ...(isId(context.from) ? { contextFrom: context.from } : {}),
     ...optionalString('profileName', profileNameOf(contacts, from, fromUserId)),
     content,
     ...(errors.length > 0 ? { errors } : {}),
@@ -409,34 +514,45 @@ function parseMessage(
 /**
  * Parses a WhatsApp Business Account webhook body (already JSON-decoded): statuses, inbound messages and change-level
  * errors. Unknown fields are ignored and unknown message types kept; a malformed part is skipped with a reason rather
- * than failing the whole payload, because Meta adds fields and batches several changes per POST. Never throws.
+ * than failing the whole payload, because Meta adds fields and batches several changes per POST. Never throws, and
+ * never recurses: whatever the input's shape, every part of the result is bounded (ids at most MAX_ID_CHARS, texts at
+ * most MAX_TEXT_CHARS, kept-as-is content within OPAQUE_LIMITS, at most MAX_ERRORS_PER_ITEM errors per part and
+ * MAX_SKIPPED_REASONS reasons), and every time is a valid Date.
  */
 export function parseWebhookPayload(payload: unknown): ParsedWebhook {
   const statuses: WebhookStatus[] = [];
   const inboundMessages: InboundMessage[] = [];
   const errors: WebhookValueError[] = [];
-  const skipped: string[] = [];
-  const result = (): ParsedWebhook => ({ statuses, inboundMessages, inboundMessageCount: inboundMessages.length, errors, skipped });
+  const skipped = createReasons();
+  const result = (): ParsedWebhook => ({
+    statuses,
+    inboundMessages,
+    inboundMessageCount: inboundMessages.length,
+    errors,
+    skipped: skipped.list(),
+  });
   if (!isRecord(payload) || payload.object !== 'whatsapp_business_account') {
-    skipped.push('not a whatsapp_business_account payload');
+    skipped.add('not a whatsapp_business_account payload');
     return result();
   }
   listAt(payload, 'entry', 'payload', skipped).forEach((entry, entryIndex) => {
     if (!isRecord(entry)) {
-      skipped.push(`entry[${entryIndex}]: not an object`);
+      skipped.add(`entry[${entryIndex}]: not an object`);
       return;
     }
-    const wabaId = nonEmptyString(entry.id) ? entry.id : undefined;
+    const wabaId = isId(entry.id) ? entry.id : undefined;
     listAt(entry, 'changes', `entry[${entryIndex}]`, skipped).forEach((change, changeIndex) => {
       const where = `entry[${entryIndex}].changes[${changeIndex}]`;
       if (!isRecord(change) || change.field !== 'messages' || !isRecord(change.value)) {
-        skipped.push(`${where}: not a messages change`);
+        skipped.add(`${where}: not a messages change`);
         return;
       }
       const value = change.value;
-      const phoneNumberId = isRecord(value.metadata) ? String(value.metadata.phone_number_id ?? '') : '';
-      if (!phoneNumberId) {
-        skipped.push(`${where}: no metadata.phone_number_id`);
+      const rawNumberId = isRecord(value.metadata) ? value.metadata.phone_number_id : undefined;
+      // A string, or a number Meta never sends but JSON allows; String() of anything else may throw.
+      const phoneNumberId = typeof rawNumberId === 'number' && Number.isSafeInteger(rawNumberId) ? String(rawNumberId) : rawNumberId;
+      if (!isId(phoneNumberId)) {
+        skipped.add(`${where}: no metadata.phone_number_id`);
         return;
       }
       const at = `${where}.value`;

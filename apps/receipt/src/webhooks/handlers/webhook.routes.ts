@@ -3,7 +3,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
-import { createWebhookIntake } from '../domain/webhook-intake';
+import { createWebhookIntake, MAX_WEBHOOK_DEPTH } from '../domain/webhook-intake';
 import { isSameSecret } from '../domain/webhook-signature';
 
 /** Meta sends webhook bodies of up to 3 MB. */
@@ -65,6 +65,11 @@ export function createWebhookApp(options: { tenants: TenantDirectory; region: st
     }
     if (decision.droppedEntries > 0)
       logger.info({ dropped_entries: decision.droppedEntries }, 'webhook entries of other regions or unknown WABAs dropped');
+    if (decision.nestingReplaced)
+      logger.warn(
+        { bytes: body.length, max_depth: MAX_WEBHOOK_DEPTH },
+        'webhook parts nested too deep replaced by a marker before queuing',
+      );
     const bodySha256 = createHash('sha256').update(body).digest('hex');
     try {
       await queue(decision.body, bodySha256);
