@@ -15,6 +15,11 @@ export interface DevCredentials {
   readonly wabaId: string;
   /** A second tenant, `demo-us`, homed in the US: calls for it in the EU stack are refused. */
   readonly usApiKey: string;
+  /**
+   * The region's internal service token (WAYGATE_INTERNAL_SERVICE_TOKEN of every service): receipt stores media in
+   * media-store with it, and an operator calls the dead-letter admin API with it.
+   */
+  readonly internalServiceToken: string;
 }
 
 const digits = (count: number) => Array.from({ length: count }, () => randomInt(0, 10)).join('');
@@ -35,6 +40,7 @@ export function loadDevCredentials(dataDir: string, env: NodeJS.ProcessEnv = pro
     verifyToken: stored.verifyToken || randomBytes(12).toString('hex'),
     wabaId: stored.wabaId || `1${digits(14)}`,
     usApiKey: stored.usApiKey || `wg_dev_us_${randomBytes(24).toString('base64url')}`,
+    internalServiceToken: stored.internalServiceToken || randomBytes(32).toString('hex'),
   };
   mkdirSync(dataDir, { recursive: true });
   writeFileSync(file, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });

@@ -1,5 +1,4 @@
 import type { ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -156,8 +155,8 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       WAYGATE_WHATSAPP_API_BASE_URL: simulatorUrl,
       WAYGATE_HTTP_PORT: String(ports.webhook),
       WAYGATE_DELIVERY_ADDRESS: `127.0.0.1:${ports.grpc['delivery-retry']}`,
-      // receipt stores inbound media in media-store acting for the tenant; a fresh token per run is enough locally.
-      WAYGATE_INTERNAL_SERVICE_TOKEN: randomBytes(32).toString('hex'),
+      // The region's internal service token (kept in dev-credentials.json): media for receipt, the admin APIs.
+      WAYGATE_INTERNAL_SERVICE_TOKEN: credentials.internalServiceToken,
       WAYGATE_MEDIA_STORE_ADDRESS: `127.0.0.1:${ports.grpc['media-store']}`,
       ...options.serviceEnv,
     };

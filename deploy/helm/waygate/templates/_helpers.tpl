@@ -145,8 +145,9 @@ Container env for one service. Call with (dict "root" $ "name" "ingress" "svc" $
 - name: WAYGATE_DELIVERY_ADDRESS
   value: {{ .svc.deliveryAddress | default (include "waygate.deliveryAddress" .root) | quote }}
 {{- end }}
-{{- /* ingress calls delivery-retry's internal admin API with it; receipt stores inbound media in media-store with it. */}}
-{{- if has .name (list "ingress" "delivery-retry" "receipt" "media-store") }}
+{{- /* ingress calls delivery-retry's internal admin API with it; receipt stores inbound media in media-store with it;
+every service that runs consumers (all but media-store) serves its dead-letter admin API only to it. */}}
+{{- if has .name (list "ingress" "delivery-retry" "receipt" "archive" "media-store") }}
 - name: WAYGATE_INTERNAL_SERVICE_TOKEN
   valueFrom:
     secretKeyRef:
