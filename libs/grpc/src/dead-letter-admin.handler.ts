@@ -35,6 +35,7 @@ function toProto(letter: DeadLetter): ConsumerDeadLetter {
     publishedAt: letter.publishedAt,
     deadLetteredAt: letter.deadLetteredAt,
     sizeBytes: letter.sizeBytes,
+    dataOmitted: letter.dataOmitted,
   };
 }
 

@@ -126,6 +126,7 @@ test('a handler that always throws: delivered maxDeliveries times with growing d
   assert.equal(letter.originalSequence, original.seq);
   assert.equal(letter.deliveryCount, 4);
   assert.equal(letter.sizeBytes, 'poison'.length);
+  assert.equal(letter.dataOmitted, false);
   assert.ok(letter.deadLetteredAt.getTime() >= letter.publishedAt.getTime());
   const stored = await connection.jsm.streams.getMessage(DEAD_LETTERS, { seq: Number(letter.id) });
   assert.equal(stored.subject, deadLetterSubject(REGION, 'test-throws'));
@@ -271,6 +272,31 @@ test('replay publishes a dead letter again for its consumer only, which now proc
   await settled('test-replay-bystander');
   await bystander.stop();
   assert.deepEqual(bystanderSaw, ['a', 'b', 'c'], 'the other consumer skips the replays');
+});
+
+test('a message too large to keep with the dead-letter headers is dead-lettered without its data, not retried forever', async () => {
+  const subject = `waygate.${REGION}.events.test-large`;
+  let runs = 0;
+  const consumer = await startConsumer(
+    connection,
+    consumerOptions('test-large', subject, async () => {
+      runs++;
+      return { kind: 'reject', reason: 'not a valid MessageStatusChanged' };
+    }),
+  );
+  // As large as the server takes with the publisher's own headers; the dead letter's headers no longer fit.
+  const size = connection.nc.info!.max_payload - 300;
+  await publishEvent(connection.js, subject, new Uint8Array(size).fill(7), 'large-1');
+  const [letter] = await waitFor(async () => {
+    const page = await store.list({ consumers: ['test-large'], pageSize: 10 });
+    return page.deadLetters.length > 0 ? page.deadLetters : undefined;
+  });
+  await consumer.stop();
+  await settled('test-large');
+  assert.equal(runs, 1);
+  assert.deepEqual([letter.reasonKind, letter.sizeBytes, letter.dataOmitted], ['rejected', size, true]);
+  assert.equal(await store.replay('test-large', { all: true }), 0, 'nothing to replay without the data');
+  assert.equal(await store.discard('test-large', { all: true }), 1);
 });
 
 test('a durable name that cannot name a subject token is refused', async () => {

@@ -25,7 +25,13 @@ export interface DeadLetter {
   /** When the original message was published (its stream timestamp). */
   readonly publishedAt: Date;
   readonly deadLetteredAt: Date;
+  /** Size of the original message's data. */
   readonly sizeBytes: number;
+  /**
+   * The data is not in the dead letter: with the dead letter's headers it exceeded the server's max payload. Such a
+   * dead letter can be listed and discarded, not replayed; the original may still be in its stream at its sequence.
+   */
+  readonly dataOmitted: boolean;
 }
 
 /** One page of dead letters, oldest first. */
@@ -48,7 +54,8 @@ export interface DeadLetterStore {
   /**
    * Publishes the selected dead letters again on their original subjects, each with a fresh Nats-Msg-Id and
    * `Waygate-Replay-For: <consumer>` (so the subject's other consumers skip it), then removes them. Ids that are not
-   * this consumer's dead letters are ignored. Resolves with how many were replayed.
+   * this consumer's dead letters, and dead letters without their data, are left alone. Resolves with how many were
+   * replayed.
    */
   replay(consumer: string, selection: DeadLetterSelection): Promise<number>;
   /** Removes the selected dead letters for good; resolves with how many were removed. */
@@ -76,6 +83,7 @@ const H = {
   deliveryCount: 'Waygate-Delivery-Count',
   publishedAt: 'Waygate-Published-At',
   deadLetteredAt: 'Waygate-Dead-Lettered-At',
+  dataOmitted: 'Waygate-Data-Omitted-Size',
 } as const;
 
 const REASON_KINDS: ReadonlySet<string> = new Set<DeadLetterReasonKind>(['handler_error', 'retry_exhausted', 'rejected', 'redelivered']);
@@ -129,10 +137,17 @@ export async function putDeadLetter(js: JetStreamClient, region: string, entry: 
   headers.set(H.deliveryCount, String(entry.deliveryCount));
   headers.set(H.publishedAt, entry.publishedAt.toISOString());
   headers.set(H.deadLetteredAt, entry.deadLetteredAt.toISOString());
-  await js.publish(deadLetterSubject(region, entry.consumer), entry.data, {
-    msgID: `dead-letter:${entry.consumer}:${entry.stream}:${entry.sequence}`,
-    headers,
-  });
+  const subject = deadLetterSubject(region, entry.consumer);
+  const msgID = `dead-letter:${entry.consumer}:${entry.stream}:${entry.sequence}`;
+  try {
+    await js.publish(subject, entry.data, { msgID, headers });
+  } catch (error) {
+    // An original close to the max payload no longer fits with these headers: keep the record without the data, or
+    // the consumer would try to dead-letter it forever.
+    if (!(error instanceof Error && /MAX_PAYLOAD/i.test(`${error.message} ${(error as { code?: string }).code ?? ''}`))) throw error;
+    headers.set(H.dataOmitted, String(entry.data.length));
+    await js.publish(subject, new Uint8Array(0), { msgID, headers });
+  }
 }
 
 function isNoMessage(error: unknown): boolean {
@@ -147,6 +162,7 @@ function dateHeader(message: StoredMsg, key: string): Date {
 function toDeadLetter(message: StoredMsg): DeadLetter {
   const header = (key: string) => message.header.get(key);
   const kind = header(H.reasonKind);
+  const omittedSize = header(H.dataOmitted);
   return {
     id: String(message.seq),
     consumer: header(H.consumer),
@@ -158,7 +174,8 @@ function toDeadLetter(message: StoredMsg): DeadLetter {
     deliveryCount: Number(header(H.deliveryCount)) || 0,
     publishedAt: dateHeader(message, H.publishedAt),
     deadLetteredAt: dateHeader(message, H.deadLetteredAt),
-    sizeBytes: message.data.length,
+    sizeBytes: omittedSize ? Number(omittedSize) || 0 : message.data.length,
+    dataOmitted: Boolean(omittedSize),
   };
 }
 
@@ -228,7 +245,8 @@ export function createDeadLetterStore(connection: { js: JetStreamClient; jsm: Je
       let replayed = 0;
       for await (const message of selected(consumer, selection)) {
         const letter = toDeadLetter(message);
-        if (!letter.originalSubject) continue; // not written by a consumer: nothing to replay it to
+        // Not written by a consumer (nothing to replay it to), or without its data (too large to keep): not replayable.
+        if (!letter.originalSubject || letter.dataOmitted) continue;
         const headers = carriedHeaders(message.header);
         headers.set(REPLAY_FOR_HEADER, consumer);
         // Fresh, yet the same for a replay of this dead letter retried within the duplicate window (stored once).

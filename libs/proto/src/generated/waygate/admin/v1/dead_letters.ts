@@ -75,6 +75,11 @@ export interface ConsumerDeadLetter {
     | undefined;
   /** Size of the message's data in bytes. */
   sizeBytes: number;
+  /**
+   * The data is not kept: with the dead letter's headers it exceeded the server's max payload. Such a dead letter can
+   * be listed and discarded but not replayed (the original may still be in `original_stream` at `original_sequence`).
+   */
+  dataOmitted: boolean;
 }
 
 /** ReplayConsumerDeadLettersRequest names dead letters of one consumer: `ids`, or `all`. */
@@ -89,7 +94,10 @@ export interface ReplayConsumerDeadLettersRequest {
 
 /** ReplayConsumerDeadLettersResponse says how many were published again. */
 export interface ReplayConsumerDeadLettersResponse {
-  /** Dead letters published again and removed (ids that are not dead letters of the consumer are ignored). */
+  /**
+   * Dead letters published again and removed (ids that are not dead letters of the consumer, and dead letters
+   * without their data, are left alone).
+   */
   replayed: number;
 }
 
@@ -328,6 +336,7 @@ function createBaseConsumerDeadLetter(): ConsumerDeadLetter {
     publishedAt: undefined,
     deadLetteredAt: undefined,
     sizeBytes: 0,
+    dataOmitted: false,
   };
 }
 
@@ -365,6 +374,9 @@ export const ConsumerDeadLetter: MessageFns<ConsumerDeadLetter> = {
     }
     if (message.sizeBytes !== 0) {
       writer.uint32(88).int32(message.sizeBytes);
+    }
+    if (message.dataOmitted !== false) {
+      writer.uint32(96).bool(message.dataOmitted);
     }
     return writer;
   },
@@ -470,6 +482,14 @@ export const ConsumerDeadLetter: MessageFns<ConsumerDeadLetter> = {
             message.sizeBytes = reader.int32();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.dataOmitted = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -527,6 +547,11 @@ export const ConsumerDeadLetter: MessageFns<ConsumerDeadLetter> = {
         : isSet(object.size_bytes)
         ? globalThis.Number(object.size_bytes)
         : 0,
+      dataOmitted: isSet(object.dataOmitted)
+        ? globalThis.Boolean(object.dataOmitted)
+        : isSet(object.data_omitted)
+        ? globalThis.Boolean(object.data_omitted)
+        : false,
     };
   },
 
@@ -565,6 +590,9 @@ export const ConsumerDeadLetter: MessageFns<ConsumerDeadLetter> = {
     if (message.sizeBytes !== 0) {
       obj.sizeBytes = Math.round(message.sizeBytes);
     }
+    if (message.dataOmitted !== false) {
+      obj.dataOmitted = message.dataOmitted;
+    }
     return obj;
   },
 
@@ -584,6 +612,7 @@ export const ConsumerDeadLetter: MessageFns<ConsumerDeadLetter> = {
     message.publishedAt = object.publishedAt ?? undefined;
     message.deadLetteredAt = object.deadLetteredAt ?? undefined;
     message.sizeBytes = object.sizeBytes ?? 0;
+    message.dataOmitted = object.dataOmitted ?? false;
     return message;
   },
 };
