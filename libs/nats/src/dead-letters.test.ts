@@ -151,16 +151,18 @@ test('a retry outcome is bounded too; a rejected message is dead-lettered at onc
       seen.push(`${decode(data)}#${info.deliveryCount}`);
       if (decode(data) === 'unavailable') return { kind: 'retry', delayMs: 10, reason: 'media-store unavailable' };
       if (decode(data) === 'garbage') return { kind: 'reject', reason: 'not a valid MessageStatusChanged' };
+      if (decode(data) === 'duplicate') throw new Error('E11000 duplicate key error dup key: { customer: "+4915112345678" }');
       return ACK;
     }),
   );
-  for (const text of ['unavailable', 'garbage', 'fine']) await publishEvent(connection.js, subject, encode(text), `outcomes-${text}`);
+  for (const text of ['unavailable', 'garbage', 'fine', 'duplicate'])
+    await publishEvent(connection.js, subject, encode(text), `outcomes-${text}`);
   const letters = await waitFor(
     async () => {
       const page = await store.list({ consumers: ['test-outcomes'], pageSize: 10 });
-      return page.deadLetters.length === 2 ? page.deadLetters : undefined;
+      return page.deadLetters.length === 3 ? page.deadLetters : undefined;
     },
-    { what: 'two dead letters' },
+    { what: 'three dead letters' },
   );
   await consumer.stop();
   await settled('test-outcomes');
@@ -169,8 +171,10 @@ test('a retry outcome is bounded too; a rejected message is dead-lettered at onc
     [
       ['rejected', 'rejected: not a valid MessageStatusChanged', 1],
       ['retry_exhausted', 'still failing after 4 deliveries: media-store unavailable', 4],
+      ['handler_error', 'handler error: Error: E11000 duplicate key error dup key: { customer: "[digits]" }', 4],
     ],
   );
+  assert.ok(!JSON.stringify(linesOf('test-outcomes')).includes('4915112345678'), 'a number quoted by an error is not logged');
   const runsOf = (text: string) => seen.filter((entry) => entry.startsWith(`${text}#`));
   assert.deepEqual(runsOf('unavailable'), ['unavailable#1', 'unavailable#2', 'unavailable#3', 'unavailable#4']);
   assert.deepEqual(runsOf('garbage'), ['garbage#1']);

@@ -91,9 +91,16 @@ const REASON_KINDS: ReadonlySet<string> = new Set<DeadLetterReasonKind>(['handle
 /** Longest reason kept: enough for an error's name and message, never a stack or a payload. */
 const MAX_REASON_CHARS = 500;
 
-/** A reason as one bounded line (NATS header values cannot contain line breaks). */
+/**
+ * A reason as one bounded line (NATS header values cannot contain line breaks), with runs of seven or more digits
+ * masked: an error message may quote a key (a driver's duplicate-key error names the phone number), and reasons are
+ * logged.
+ */
 export function boundedReason(reason: string): string {
-  const line = reason.replace(/[\r\n\t]+/g, ' ').replace(/[^\x20-\x7e\u00a0-\uffff]/g, '?');
+  const line = reason
+    .replace(/[\r\n\t]+/g, ' ')
+    .replace(/[^\x20-\x7e\u00a0-\uffff]/g, '?')
+    .replace(/\+?\d{7,}/g, '[digits]');
   return line.length > MAX_REASON_CHARS ? `${line.slice(0, MAX_REASON_CHARS - 1)}…` : line;
 }
 

@@ -187,9 +187,9 @@ export function errorBackoffMs(backoff: ConsumerBackoff, deliveryCount: number):
   return Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(Math.max(deliveryCount - 1, 0), 30));
 }
 
-/** An error as one short line: its name and message, never its stack. */
+/** An error as one short line: its name and message (digit runs masked, see `boundedReason`), never its stack. */
 function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`.split('\n')[0].slice(0, 300);
+  if (error instanceof Error) return boundedReason(`${error.name}: ${error.message}`.split('\n')[0].slice(0, 300));
   return `non-error thrown: ${typeof error}`;
 }
 
