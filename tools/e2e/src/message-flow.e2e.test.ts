@@ -108,12 +108,13 @@ describe('one WhatsApp message end to end', () => {
   let sent: WireMessage;
 
   test('every gRPC server reports SERVING, and reflection lists exactly the services it serves', async () => {
+    const deadLetters = 'waygate.admin.v1.DeadLetterAdminService';
     const served: Record<string, string[]> = {
-      ingress: ['waygate.messaging.v1.MessagingService'],
-      'delivery-retry': ['waygate.delivery.v1.DeliveryAdminService'],
-      receipt: ['waygate.receipt.v1.InboundService', 'waygate.receipt.v1.ReceiptService'],
+      ingress: ['waygate.messaging.v1.MessagingService', deadLetters],
+      'delivery-retry': ['waygate.delivery.v1.DeliveryAdminService', deadLetters],
+      receipt: ['waygate.receipt.v1.InboundService', 'waygate.receipt.v1.ReceiptService', deadLetters],
       'media-store': ['waygate.media.v1.MediaService'],
-      archive: ['waygate.archive.v1.ArchiveService'],
+      archive: ['waygate.archive.v1.ArchiveService', deadLetters],
     };
     const standard = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
     for (const service of SERVICES) {
@@ -293,6 +294,29 @@ describe('one WhatsApp message end to end', () => {
       callUnary(messaging, 'GetMessage', { message_id: `${sent.message_id}x` }, stack.credentials.apiKey),
       isGrpcError(grpcStatus.NOT_FOUND),
     );
+  });
+
+  test('no consumer gave up on any message in the whole run; every dead-letter admin API takes only the internal token', async () => {
+    for (const service of ['ingress', 'delivery-retry', 'receipt', 'archive'] as const) {
+      const admin = clients.deadLetterAdmin(`127.0.0.1:${ports.grpc[service]}`);
+      try {
+        const listed = await callUnary<{ dead_letters: unknown[] }>(
+          admin,
+          'ListConsumerDeadLetters',
+          {},
+          stack.credentials.internalServiceToken,
+        );
+        assert.deepEqual(listed.dead_letters, [], service);
+        await assert.rejects(
+          callUnary(admin, 'ListConsumerDeadLetters', {}, stack.credentials.apiKey),
+          isGrpcError(grpcStatus.UNAUTHENTICATED),
+          service,
+        );
+      } finally {
+        admin.close();
+      }
+    }
+    assert.equal(logLines.filter((l) => l.line.includes('dead-letter stream')).length, 0);
   });
 
   test("delivery-retry's admin API refuses a tenant's API key: a made-up id is not cancelled, recorded or announced", async () => {

@@ -20,6 +20,7 @@ export function loadPublicClients() {
         'waygate/archive/v1/archive.proto',
         'waygate/media/v1/media.proto',
         'waygate/delivery/v1/delivery_admin.proto',
+        'waygate/admin/v1/dead_letters.proto',
       ],
       {
         includeDirs: [PROTO_ROOT],
@@ -36,6 +37,7 @@ export function loadPublicClients() {
       archive: { v1: { ArchiveService: new (address: string, creds: unknown) => Client } };
       media: { v1: { MediaService: new (address: string, creds: unknown) => Client } };
       delivery: { v1: { DeliveryAdminService: new (address: string, creds: unknown) => Client } };
+      admin: { v1: { DeadLetterAdminService: new (address: string, creds: unknown) => Client } };
     };
   };
   const reflection = loadPackageDefinition(loadSync(REFLECTION_PROTO, { keepCase: true, oneofs: true })) as unknown as {
@@ -46,6 +48,7 @@ export function loadPublicClients() {
     archive: (address: string) => new definition.waygate.archive.v1.ArchiveService(address, credentials.createInsecure()),
     media: (address: string) => new definition.waygate.media.v1.MediaService(address, credentials.createInsecure()),
     deliveryAdmin: (address: string) => new definition.waygate.delivery.v1.DeliveryAdminService(address, credentials.createInsecure()),
+    deadLetterAdmin: (address: string) => new definition.waygate.admin.v1.DeadLetterAdminService(address, credentials.createInsecure()),
     reflection: (address: string) => new reflection.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure()),
   };
 }

@@ -24,6 +24,7 @@ for (const service of SERVICES) {
     assert.match(fatal.msg, /WAYGATE_GRPC_PORT/);
     assert.match(fatal.msg, /WAYGATE_TENANTS_FILE/);
     // The services that call or serve an internal API cannot start without the region's service token.
-    if (['ingress', 'delivery-retry', 'receipt', 'archive'].includes(service)) assert.match(fatal.msg, /WAYGATE_INTERNAL_SERVICE_TOKEN: required/);
+    if (['ingress', 'delivery-retry', 'receipt', 'archive'].includes(service))
+      assert.match(fatal.msg, /WAYGATE_INTERNAL_SERVICE_TOKEN: required/);
   });
 }
