@@ -22,7 +22,7 @@ const KUBE_VERSION = '1.27.0';
 const MISSING_REGION_MESSAGE = '.Values.region is required';
 const MISSING_TOKEN_MESSAGE = '.Values.internalServiceToken.existingSecret is required';
 /** Services that call or serve an internal API with the region's service token (from a Secret). */
-const TOKEN_SERVICES = ['ingress', 'delivery-retry', 'receipt', 'media-store'];
+const TOKEN_SERVICES = ['ingress', 'delivery-retry', 'receipt', 'archive', 'media-store'];
 const INVALID_REGION_MESSAGE = '.Values.region must be "eu" or "us"';
 
 interface HelmResult {
@@ -186,7 +186,7 @@ function main(): void {
   checkRejected(helm, 'unknown region', ['-f', `${CHART}/values-eu.yaml`, '--set', 'region=apac'], INVALID_REGION_MESSAGE);
   checkRejected(
     helm,
-    'no internal service token, receipt disabled (ingress and delivery-retry still need it)',
+    'no internal service token, receipt disabled (ingress, delivery-retry and archive still need it)',
     ['-f', `${CHART}/values-eu.yaml`, '--set', 'internalServiceToken.existingSecret=', '--set', 'services.receipt.enabled=false'],
     MISSING_TOKEN_MESSAGE,
   );

@@ -27,11 +27,11 @@ so the region error is always the first one reported.
 {{- fail "waygate: .Values.tenants.existingSecret is required (name of an existing Secret with the tenants YAML under .Values.tenants.key)." -}}
 {{- end -}}
 {{- $needsToken := false -}}
-{{- range $name := list "ingress" "delivery-retry" "receipt" -}}
+{{- range $name := list "ingress" "delivery-retry" "receipt" "archive" -}}
 {{- if (index $.Values.services $name | default dict).enabled -}}{{- $needsToken = true -}}{{- end -}}
 {{- end -}}
 {{- if and $needsToken (not .Values.internalServiceToken.existingSecret) -}}
-{{- fail "waygate: .Values.internalServiceToken.existingSecret is required (name of an existing Secret with the region-internal service token ingress, delivery-retry, receipt and media-store share)." -}}
+{{- fail "waygate: .Values.internalServiceToken.existingSecret is required (name of an existing Secret with the region-internal service token every service shares)." -}}
 {{- end -}}
 {{- $media := index .Values.services "media-store" | default dict -}}
 {{- if and $media.enabled (not .Values.media.encryptionKey.existingSecret) -}}
