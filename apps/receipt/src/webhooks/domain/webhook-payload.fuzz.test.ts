@@ -201,25 +201,31 @@ function assertBounded(parsed: ParsedWebhook): void {
   for (const date of leaves(parsed).dates) assert.ok(Number.isFinite(date.getTime()), 'every time is a valid Date');
 }
 
-test('parseWebhookPayload: any JSON value never throws and yields bounded output', () => {
+test('parseWebhookPayload: any JSON value never throws and yields bounded output', (t) => {
+  const parameters = fuzzParameters();
+  t.diagnostic(`${parameters.numRuns} runs`);
   fc.assert(
     fc.property(fc.oneof(fc.jsonValue({ maxDepth: 6 }), hostile), (value) => {
       assertBounded(parseWebhookPayload(JSON.parse(toJsonText(value))));
     }),
-    fuzzParameters(),
+    parameters,
   );
 });
 
-test('parseWebhookPayload: webhook-shaped payloads with hostile fields anywhere never throw and yield bounded output', () => {
+test('parseWebhookPayload: webhook-shaped payloads with hostile fields anywhere never throw and yield bounded output', (t) => {
+  const parameters = fuzzParameters(0.5);
+  t.diagnostic(`${parameters.numRuns} runs`);
   fc.assert(
     fc.property(payload, (value) => {
       assertBounded(parseWebhookPayload(JSON.parse(toJsonText(value))));
     }),
-    fuzzParameters(0.5),
+    parameters,
   );
 });
 
-test('webhook intake: a signed body of any shape is decided without throwing; what is queued parses and nests at most 64 levels', () => {
+test('webhook intake: a signed body of any shape is decided without throwing; what is queued parses and nests at most 64 levels', (t) => {
+  const parameters = fuzzParameters(0.5);
+  t.diagnostic(`${parameters.numRuns} runs`);
   const intake = createWebhookIntake(
     parseTenants(
       tenantsYaml([{ id: 'lena', homeRegion: 'eu', apiKey: 'key-lena', wabaId: WABA, appSecret: SECRET, phoneNumberIds: [NUMBER] }]),
@@ -242,6 +248,6 @@ test('webhook intake: a signed body of any shape is decided without throwing; wh
       assert.equal(decision.nestingReplaced, nestsDeeperThan(JSON.parse(text), MAX_WEBHOOK_DEPTH));
       assertBounded(parseWebhookPayload(queued));
     }),
-    fuzzParameters(0.5),
+    parameters,
   );
 });
