@@ -62,6 +62,8 @@ export async function startMediaStore(config: MediaStoreConfig, logger: Logger):
           protoFile: SERVICE_PROTO_FILES.media,
           definition: MediaServiceService,
           implementation: createMediaHandler(service, tenants, logger),
+          // receipt stores inbound media for the tenant with the region's service token.
+          access: 'tenant-or-service',
         },
       ],
     });

@@ -153,9 +153,8 @@ test('health needs no credentials and reports each service', async () => {
   assert.equal(await checkGrpcHealth(`127.0.0.1:${server.port}`, { service: SERVICE_NAMES.deliveryAdmin }), 'SERVING');
 });
 
-test('the region-internal service token acts for a tenant named in x-waygate-tenant-id, only where configured', async () => {
-  const token = 'internal-token-0123456789abcdef0123456789';
-  const seen: string[] = [];
+/** A server with the internal service token whose one tenant service has the given access; records the tenants seen. */
+async function startTokenServer(token: string, access: 'tenant' | 'tenant-or-service', seen: string[]) {
   const internal = await startGrpcServer({
     host: '127.0.0.1',
     port: 0,
@@ -167,6 +166,7 @@ test('the region-internal service token acts for a tenant named in x-waygate-ten
         name: SERVICE_NAMES.deliveryAdmin,
         protoFile: SERVICE_PROTO_FILES.deliveryAdmin,
         definition: DeliveryAdminServiceService,
+        access,
         implementation: {
           getDelivery: unaryHandler(tenants, logger, async (_request: { messageId: string }, tenant) => {
             seen.push(tenant.id);
@@ -186,6 +186,19 @@ test('the region-internal service token acts for a tenant named in x-waygate-ten
       ),
     );
   };
+  return {
+    callInternal,
+    async close() {
+      internalClient.close();
+      await internal.shutdown(1000);
+    },
+  };
+}
+
+test('the region-internal service token acts for a tenant named in x-waygate-tenant-id on a tenant-or-service service', async () => {
+  const token = 'internal-token-0123456789abcdef0123456789';
+  const seen: string[] = [];
+  const { callInternal, close } = await startTokenServer(token, 'tenant-or-service', seen);
   try {
     await callInternal({ authorization: `Bearer ${token}`, 'x-waygate-tenant-id': 'acme' });
     assert.deepEqual(seen, ['acme']);
@@ -207,7 +220,19 @@ test('the region-internal service token acts for a tenant named in x-waygate-ten
     // The server without a configured token treats it as an unknown API key.
     await assert.rejects(call('m1', { authorization: `Bearer ${token}`, 'x-waygate-tenant-id': 'acme' }), code(status.UNAUTHENTICATED));
   } finally {
-    internalClient.close();
-    await internal.shutdown(1000);
+    await close();
+  }
+});
+
+test('a tenant service refuses the internal service token (least privilege: the admin token is no tenant credential)', async () => {
+  const token = 'internal-token-0123456789abcdef0123456789';
+  const seen: string[] = [];
+  const { callInternal, close } = await startTokenServer(token, 'tenant', seen);
+  try {
+    await assert.rejects(callInternal({ authorization: `Bearer ${token}`, 'x-waygate-tenant-id': 'acme' }), code(status.UNAUTHENTICATED));
+    await callInternal({ authorization: 'Bearer key-acme' });
+    assert.deepEqual(seen, ['acme'], 'API keys still work');
+  } finally {
+    await close();
   }
 });

@@ -26,11 +26,12 @@ export interface ServedService {
   readonly definition: ServiceDefinition;
   readonly implementation: UntypedServiceImplementation;
   /**
-   * Who may call it. `tenant` (default): tenants with their API key (or, where the server has an internal service
-   * token, other services of the region with it plus `x-waygate-tenant-id`). `internal`: only other services of the
-   * region, with the internal service token (API keys are refused, UNAUTHENTICATED); admin APIs are internal.
+   * Who may call it. `tenant` (default): tenants with their API key only. `tenant-or-service`: also other services of
+   * the region, with the internal service token plus `x-waygate-tenant-id` (acting for that tenant; e.g. media-store's
+   * MediaService for receipt). `internal`: only other services of the region and operators, with the internal service
+   * token (API keys are refused, UNAUTHENTICATED); admin APIs are internal.
    */
-  readonly access?: 'tenant' | 'internal';
+  readonly access?: 'tenant' | 'tenant-or-service' | 'internal';
 }
 
 /** A started gRPC server with health, reflection and tenant authentication. */
@@ -53,12 +54,15 @@ export async function startGrpcServer(options: {
   region: string;
   maxReceiveMessageBytes?: number;
   /**
-   * The region-internal service token: required by services with `access: 'internal'`, and accepted with
-   * `x-waygate-tenant-id` by tenant services (see `TenantAuthOptions`).
+   * The region-internal service token: required by services with `access: 'internal'` or `'tenant-or-service'`, and
+   * accepted only by those (see `TenantAuthOptions`).
    */
   internalServiceToken?: string;
 }): Promise<RunningGrpcServer> {
   const internalServices = options.services.filter((service) => service.access === 'internal').map((service) => service.name);
+  const servicesActingForTenants = options.services
+    .filter((service) => service.access === 'tenant-or-service')
+    .map((service) => service.name);
   // Fail at start, not per call: an internal API without a token would refuse everyone (or, worse, be left open).
   if (internalServices.length > 0 && !options.internalServiceToken) {
     throw new Error(`internal services (${internalServices.join(', ')}) need the region's internal service token`);
@@ -68,6 +72,7 @@ export async function startGrpcServer(options: {
       createTenantAuthInterceptor(options.tenants, options.region, {
         ...(options.internalServiceToken ? { internalServiceToken: options.internalServiceToken } : {}),
         internalServices,
+        servicesActingForTenants,
       }),
     ],
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,

@@ -20,12 +20,17 @@ const PUBLIC_METHOD_PREFIXES = ['/grpc.health.v1.Health/', '/grpc.reflection.'];
 /** Options of {@link createTenantAuthInterceptor}. */
 export interface TenantAuthOptions {
   /**
-   * Region-internal service token. When set, a call to a tenant service may also authenticate with
-   * `authorization: Bearer <token>` plus `x-waygate-tenant-id: <tenant id>` (a tenant homed in this region): how
-   * another Waygate service of the region acts for a tenant whose API key it does not have. Unset: only API keys are
-   * accepted, and internal services refuse every call.
+   * Region-internal service token: opens the internal services, and the tenant services listed in
+   * `servicesActingForTenants`. Unset: only API keys are accepted, and internal services refuse every call.
    */
   readonly internalServiceToken?: string;
+  /**
+   * Fully-qualified names of tenant services another Waygate service of the region may call for a tenant whose API
+   * key it does not have: `authorization: Bearer <token>` plus `x-waygate-tenant-id: <tenant id>` (e.g. receipt storing
+   * inbound media in media-store). Least privilege: every other tenant service refuses the token as an unknown API
+   * key, so the token that opens a service's admin API does not also let its holder send messages as any tenant.
+   */
+  readonly servicesActingForTenants?: readonly string[];
   /**
    * Fully-qualified names of internal services (admin APIs): their calls must carry the internal service token; API
    * keys are refused. A call may name the tenant it acts for with `x-waygate-tenant-id`.
@@ -34,11 +39,16 @@ export interface TenantAuthOptions {
 }
 
 /**
- * The tenant a tenant-service call presents: by API key, or (internal token configured and presented) by
- * `x-waygate-tenant-id`.
+ * The tenant a tenant-service call presents: by API key, or (on a service that lets the region's services act for
+ * tenants, with the internal token presented) by `x-waygate-tenant-id`.
  */
-function presentedTenant(metadata: Metadata, tenants: TenantDirectory, options: TenantAuthOptions): Tenant | undefined {
-  if (hasInternalServiceToken(metadata, options.internalServiceToken)) {
+function presentedTenant(
+  metadata: Metadata,
+  tenants: TenantDirectory,
+  options: TenantAuthOptions,
+  actsForTenants: boolean,
+): Tenant | undefined {
+  if (actsForTenants && hasInternalServiceToken(metadata, options.internalServiceToken)) {
     const { tenantId } = authenticateInternalCall(metadata, options.internalServiceToken);
     return tenantId ? tenants.get(tenantId) : undefined;
   }
@@ -59,15 +69,18 @@ function internalCallTenant(metadata: Metadata, tenants: TenantDirectory, option
 
 /**
  * A server interceptor that authenticates every call before any handler runs: tenant services by
- * `authorization: Bearer <api key>` (or the region-internal service token with a tenant id, when configured),
+ * `authorization: Bearer <api key>` (or, on the services listed to accept it, the region-internal service token with
+ * a tenant id),
  * internal services by the internal service token only. Tenants homed in another region are refused, so nothing
  * about them is processed or stored here.
  */
 export function createTenantAuthInterceptor(tenants: TenantDirectory, region: string, options: TenantAuthOptions = {}): ServerInterceptor {
   const internalPrefixes = (options.internalServices ?? []).map((name) => `/${name}/`);
+  const actingPrefixes = (options.servicesActingForTenants ?? []).map((name) => `/${name}/`);
   return (methodDescriptor, call) => {
     const isPublic = PUBLIC_METHOD_PREFIXES.some((prefix) => methodDescriptor.path.startsWith(prefix));
     const isInternal = internalPrefixes.some((prefix) => methodDescriptor.path.startsWith(prefix));
+    const actsForTenants = actingPrefixes.some((prefix) => methodDescriptor.path.startsWith(prefix));
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
         metadata.remove(TENANT_ID_KEY);
@@ -77,7 +90,7 @@ export function createTenantAuthInterceptor(tenants: TenantDirectory, region: st
           if (isInternal) {
             tenant = internalCallTenant(metadata, tenants, options);
           } else {
-            tenant = presentedTenant(metadata, tenants, options);
+            tenant = presentedTenant(metadata, tenants, options, actsForTenants);
             if (!tenant) throw new UnauthenticatedError('missing or unknown API key');
           }
           if (tenant) assertHomedIn(tenant, region);

@@ -319,6 +319,29 @@ describe('one WhatsApp message end to end', () => {
     assert.equal(logLines.filter((l) => l.line.includes('dead-letter stream')).length, 0);
   });
 
+  test('the internal service token is no tenant credential: tenant APIs refuse it even with a tenant id', async () => {
+    const actingFor = { 'x-waygate-tenant-id': 'demo' };
+    const archive = clients.archive(`127.0.0.1:${ports.grpc.archive}`);
+    try {
+      await assert.rejects(
+        callUnary(
+          messaging,
+          'SendMessage',
+          { to: RECIPIENT, text: { body: 'not from a tenant' }, idempotency_key: 'e2e-token-as-tenant' },
+          stack.credentials.internalServiceToken,
+          actingFor,
+        ),
+        isGrpcError(grpcStatus.UNAUTHENTICATED),
+      );
+      await assert.rejects(
+        callUnary(archive, 'ListMessageEvents', { message_id: sent.message_id }, stack.credentials.internalServiceToken, actingFor),
+        isGrpcError(grpcStatus.UNAUTHENTICATED),
+      );
+    } finally {
+      archive.close();
+    }
+  });
+
   test("delivery-retry's admin API refuses a tenant's API key: a made-up id is not cancelled, recorded or announced", async () => {
     const admin = clients.deliveryAdmin(`127.0.0.1:${ports.grpc['delivery-retry']}`);
     const archive = clients.archive(`127.0.0.1:${ports.grpc.archive}`);

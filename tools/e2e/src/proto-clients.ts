@@ -54,9 +54,16 @@ export function loadPublicClients() {
 }
 
 /** Calls a unary method with an API key; resolves to the response or rejects with the gRPC error. */
-export function callUnary<T>(client: Client, method: string, request: unknown, apiKey?: string): Promise<T> {
+export function callUnary<T>(
+  client: Client,
+  method: string,
+  request: unknown,
+  apiKey?: string,
+  headers: Readonly<Record<string, string>> = {},
+): Promise<T> {
   const metadata = new Metadata();
   if (apiKey !== undefined) metadata.set('authorization', `Bearer ${apiKey}`);
+  for (const [key, value] of Object.entries(headers)) metadata.set(key, value);
   const fn = (client as unknown as Record<string, UnaryMethod>)[method].bind(client);
   return new Promise((resolve, reject) => fn(request, metadata, (error, value) => (error ? reject(error) : resolve(value as T))));
 }
