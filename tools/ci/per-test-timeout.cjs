@@ -1,28 +1,36 @@
-// Preloaded into every test file by tools/ci/run-node-tests.ts: gives each test (`test`/`it`) a default timeout, so a
-// test that hangs fails by itself with "test timed out after N ms" while the rest of its file still runs. Node 20's
-// own --test-timeout applies to a whole file only (per test since Node 22). A test that sets `timeout` keeps it.
-// Plain CommonJS so it loads before tsx; it patches the exports object that test files compiled to CJS read lazily.
-// Node 20 reports a failed test's location ("test at …" in the summary) as this file's; its name and file are in the
-// report above it.
+// Preloaded into every test file by tools/ci/run-node-tests.ts: gives each test a default timeout, so a test that
+// hangs fails by itself ("test timed out after N ms", counted as cancelled, which fails the run) while the rest of
+// its file still runs. A test that sets its own `timeout` keeps it.
+//
+// Why a preload: Node 20's --test-timeout bounds whole files only (it applies to each test from Node 22 on, where
+// run-node-tests.ts relies on it instead). node:test has no public default, so this sets the timeout of every test
+// that has none just before it runs, through the Test class a root `before` hook reaches (Test.prototype.run and its
+// `timeout` field are node:test internals, checked below: if they ever differ, it warns and changes nothing).
+// Patching at run time, rather than wrapping test(), keeps each failure's reported location the test's own.
 'use strict';
-const nodeTest = require('node:test');
 
 const timeoutMs = Number(process.env.WAYGATE_TEST_TIMEOUT_MS);
-if (Number.isFinite(timeoutMs) && timeoutMs > 0) {
-  const withDefaultTimeout = (original) => {
-    const wrapped = function (...args) {
-      const optionsAt = args.findIndex((arg) => typeof arg === 'object' && arg !== null);
-      if (optionsAt === -1) {
-        const fnAt = args.findIndex((arg) => typeof arg === 'function');
-        args.splice(fnAt === -1 ? args.length : fnAt, 0, { timeout: timeoutMs });
-      } else if (args[optionsAt].timeout === undefined) {
-        args[optionsAt] = { ...args[optionsAt], timeout: timeoutMs };
+// Only inside the runner's child processes (one per test file), never in the runner itself.
+if (process.env.NODE_TEST_CONTEXT && Number.isFinite(timeoutMs) && timeoutMs > 0) {
+  const { before } = require('node:test');
+  const { executionAsyncResource } = require('node:async_hooks');
+  before(() => {
+    const hook = executionAsyncResource();
+    const Test = hook && Object.getPrototypeOf(hook.constructor);
+    if (typeof Test !== 'function' || Test.name !== 'Test' || typeof Test.prototype.run !== 'function' || !('timeout' in hook)) {
+      process.emitWarning('per-test-timeout: node:test internals differ from Node 20; tests keep only the file timeout');
+      return;
+    }
+    if (Test.prototype.run.waygateDefaultTimeout) return;
+    const run = Test.prototype.run;
+    const withDefaultTimeout = function (...args) {
+      // Tests only: not the file's root (no parent), not suites or hooks (subclasses with their own rules).
+      if ((this.timeout === null || this.timeout === Infinity) && this.parent !== null && this.constructor === Test) {
+        this.timeout = timeoutMs;
       }
-      return original.apply(this, args);
+      return run.apply(this, args);
     };
-    // test.skip, test.only, test.todo, test.mock stay reachable.
-    return Object.assign(wrapped, original);
-  };
-  nodeTest.test = withDefaultTimeout(nodeTest.test);
-  nodeTest.it = withDefaultTimeout(nodeTest.it);
+    withDefaultTimeout.waygateDefaultTimeout = true;
+    Test.prototype.run = withDefaultTimeout;
+  });
 }

@@ -41,14 +41,16 @@ if (files.length === 0) {
   console.error(`no test files found under ${args.join(', ')}`);
   process.exit(1);
 }
+// Node 20 bounds only whole files with --test-timeout, so the preload gives each test its timeout; from Node 22 on,
+// --test-timeout applies to each test too, so it carries the per-test value itself.
+const perTestNative = Number(process.versions.node.split('.')[0]) >= 22;
 const nodeArgs = [
-  '--require',
-  path.join(__dirname, 'per-test-timeout.cjs'),
+  ...(perTestNative ? [] : ['--require', path.join(__dirname, 'per-test-timeout.cjs')]),
   '--import',
   'tsx',
   '--test',
   '--test-reporter=spec',
-  `--test-timeout=${fileTimeoutMs}`,
+  `--test-timeout=${perTestNative ? testTimeoutMs : fileTimeoutMs}`,
 ];
 if (concurrency) nodeArgs.push(`--test-concurrency=${concurrency}`);
 const result = spawnSync(process.execPath, [...nodeArgs, ...files], {

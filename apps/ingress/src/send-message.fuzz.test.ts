@@ -5,6 +5,7 @@
  * never a crash. Arbitrary bytes as the request body: the server answers and stays up. These take a tenth of the
  * runs a pure property takes (WAYGATE_FUZZ_RUNS, see libs/testing/src/fuzz-parameters.ts).
  */
+import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -52,6 +53,7 @@ before(async () => {
     WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
     // CancelMessage is not called here; the channel connects lazily.
     WAYGATE_DELIVERY_ADDRESS: '127.0.0.1:9',
+    WAYGATE_INTERNAL_SERVICE_TOKEN: randomBytes(32).toString('hex'),
   });
   ingress = await startIngress(config, logger);
   client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
