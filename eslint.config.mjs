@@ -76,9 +76,10 @@ const DOMAIN_BANNED_IMPORTS = [
     message: 'domain code must not import adapters, handlers or test harnesses: they depend on the domain, not the reverse',
   },
   {
-    // The wiring files of the service skeleton (server.ts, main.ts, instrument.ts, config.ts, *-config.ts).
-    regex: '^\\.{1,2}/(?:[^/]+/)*(?:server|main|instrument|config|[a-z0-9-]+-config)(?:\\.[cm]?[jt]s)?$',
-    message: 'domain code must not import the wiring (server, main, instrument, config): wiring passes what the domain needs in',
+    // The wiring files of the service skeleton (server.ts, main.ts, instrument.ts, config.ts, *-config.ts, and
+    // start-*.ts: the wiring of one part of an app, e.g. receipt's start-tenant-feed.ts, decision 0006).
+    regex: '^\\.{1,2}/(?:[^/]+/)*(?:server|main|instrument|config|[a-z0-9-]+-config|start-[a-z0-9-]+)(?:\\.[cm]?[jt]s)?$',
+    message: 'domain code must not import the wiring (server, main, instrument, config, start-*): wiring passes what the domain needs in',
   },
 ];
 
@@ -162,6 +163,13 @@ export default tseslint.config(
     ignores: TEST_FILES,
     rules: {
       'no-restricted-imports': ['error', { patterns: [TEST_ONLY_IMPORTS, ...DOMAIN_BANNED_IMPORTS] }],
+      // no-restricted-imports does not see `import()`; a dynamic import would get around the ban. The options replace
+      // the general ones, so the `export *` ban is repeated.
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportAllDeclaration', message: 'export the names explicitly; `export *` hides the public surface' },
+        { selector: 'ImportExpression', message: 'domain code imports statically, so that the domain import ban sees every import' },
+      ],
     },
   },
   {

@@ -7,6 +7,8 @@ import '../../testing/feed-harness'; // expect: no-restricted-imports
 import '../../../server'; // expect: no-restricted-imports
 import '../../../main'; // expect: no-restricted-imports
 import '../../../feed-config'; // expect: no-restricted-imports
+import '../../start-tenant-feed'; // expect: no-restricted-imports
+import '../../../webhooks/start-webhook-intake.ts'; // expect: no-restricted-imports
 import '@waygate/contracts'; // expect: no-restricted-imports
 import '@waygate/proto'; // expect: no-restricted-imports
 import '@waygate/nats'; // expect: no-restricted-imports
@@ -34,3 +36,4 @@ import 'pino'; // expect: no-restricted-imports
 import 'node:fs'; // expect: no-restricted-imports
 import 'node:http'; // expect: no-restricted-imports
 export type { Duration } from '@waygate/proto'; // expect: no-restricted-imports
+export const later = () => import('../../adapters/sqlite-feed-store'); // expect: no-restricted-syntax
