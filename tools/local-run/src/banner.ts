@@ -28,6 +28,8 @@ ${rows.map(([name, value]) => `  ${name.padEnd(20)}${value}`).join('\n')}
   Demo tenant "demo" (${options.region}):  API key ${c.apiKey}
                             phone number id ${c.phoneNumberId}, app secret ${c.appSecret}
   Tenant "demo-us" (homed in us, refused here): API key ${c.usApiKey}
+  ingress, delivery-retry, receipt and archive also serve DeadLetterAdminService (their consumers' dead letters),
+    internal like DeliveryAdminService: authorization: Bearer <internalServiceToken of dev-credentials.json>
   Free-form text needs the customer to have written within 24 hours (else WhatsApp error 131047):
     curl -X POST ${options.simulatorUrl}/_simulator/inbound -H 'Content-Type: application/json' \\
       -d '{"message":{"type":"text","from":"4915112345678","text":"Hi"}}'

@@ -55,6 +55,8 @@ test("the banner names the gRPC services each port serves, receipt's included, a
     assert.match(receipt ?? '', /127\.0\.0\.1:50052 +ReceiptService \(WatchEvents, dead letters\), InboundService/);
     assert.doesNotMatch(banner, /gRPC health/);
     assert.match(banner, /127\.0\.0\.1:50055 +DeliveryAdminService \(internal: service token only\)/);
+    assert.match(banner, /DeadLetterAdminService .*\n.*internalServiceToken of dev-credentials\.json/);
+    assert.ok(!banner.includes(credentials.internalServiceToken), 'the internal token is not printed');
     assert.match(banner, /_simulator\/inbound/);
     assert.ok(banner.includes(credentials.apiKey));
   } finally {
