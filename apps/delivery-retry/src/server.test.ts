@@ -10,8 +10,14 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations, internalCallMetadata } from '@waygate/grpc';
-import { connectJetStream, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
-import { DeliveryAdminServiceClient, DeliveryState, type CancelDeliveryResponse, type GetDeliveryResponse } from '@waygate/proto';
+import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import {
+  DeliveryAdminServiceClient,
+  DeliveryState,
+  MessageAccepted,
+  type CancelDeliveryResponse,
+  type GetDeliveryResponse,
+} from '@waygate/proto';
 import { createLogger } from '@waygate/telemetry-sdk';
 import { createTempDir, freePort, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
 import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
@@ -121,7 +127,24 @@ test('the internal service token cancels for the tenant it names, ahead of the m
   const response = await cancelDelivery(messageId, internalCallMetadata(TOKEN, 'acme'));
   assert.equal(response.delivery?.state, DeliveryState.DELIVERY_STATE_CANCELED);
   assert.equal((await storedDelivery(messageId))?.delivery.state, 'CANCELED');
-  await waitFor(async () => (await publishedEventsAbout(messageId)) === 1, { what: 'the CANCELED event published once' });
+  // Only the message's own MessageAccepted (ingress forwarded it) makes delivery-retry announce CANCELED, so a made-up
+  // id never is. Forwarding it here is the barrier: its CANCELED is published once, and nothing came before it.
+  await publishEvent(
+    events.js,
+    regionSubjects('eu').outboundAccepted,
+    MessageAccepted.encode({
+      tenantId: 'acme',
+      messageId,
+      to: '+4915112345678',
+      phoneNumberId: '200',
+      content: { $case: 'text', value: { body: 'never sent', previewUrl: false } },
+      acceptedAt: new Date(),
+      expiresAt: new Date(Date.now() + 3_600_000),
+    }).finish(),
+    messageId,
+  );
+  await waitFor(async () => (await publishedEventsAbout(messageId)) === 1, { what: 'the CANCELED event, once forwarded' });
+  assert.equal(await publishedEventsAbout('msg_never_sent_by_acme'), 0);
   const got = await getDelivery(messageId, internalCallMetadata(TOKEN, 'acme'));
   assert.equal(got.delivery?.state, DeliveryState.DELIVERY_STATE_CANCELED);
 });

@@ -1,5 +1,5 @@
 import type { Clock } from '@waygate/domain';
-import { eventFor, type Delivery } from './delivery';
+import type { Delivery } from './delivery';
 import type { DeliveryRecorder } from './delivery-recorder';
 import type { DeliveryStore } from './delivery-store';
 
@@ -12,7 +12,7 @@ export type CancelOutcome =
 /**
  * Cancels a delivery not yet sent: PENDING -> CANCELED (announced, content deleted). A delivery leased for an attempt
  * is `in-flight` (the caller asks again); a message not seen yet gets a CANCELED tombstone, so its later intake is a
- * no-op.
+ * no-op, announced when that intake comes.
  */
 export function cancelDelivery(
   deps: { readonly store: DeliveryStore; readonly recorder: DeliveryRecorder; readonly clock: Clock },
@@ -24,9 +24,10 @@ export function cancelDelivery(
     const now = clock.now();
     if (!stored) {
       // Not seen yet (MessageAccepted still queued, or not yet published by ingress's outbox): a tombstone makes the
-      // later intake a no-op, and its CANCELED event goes to the tenant's feed, callbacks and archive. Trusted
-      // because only ingress reaches this: the admin API accepts only the region's internal service token, and
-      // ingress cancels only a message it stored and accepted for that tenant. A tenant's own id never gets here.
+      // later intake a no-op. It is not announced now: only when ingress's MessageAccepted meets it at intake (proof
+      // that ingress accepted and forwarded that message) does CANCELED go to the tenant's feed, callbacks and
+      // archive (DeliveryScheduler.intake). So a cancel for an id ingress never forwarded (an operator's typo with the
+      // internal token) leaves an unannounced placeholder and tells no tenant anything.
       const tombstone: Delivery = {
         tenantId,
         messageId,
@@ -39,9 +40,8 @@ export function cancelDelivery(
         expiresAt: now,
         updatedAt: now,
       };
-      const { inserted, stored: after } = await store.insertIfAbsent(tombstone, eventFor(tombstone));
+      const { inserted, stored: after } = await store.insertIfAbsent(tombstone);
       if (!inserted) return 'conflict';
-      await recorder.flushOutbox(now).catch(() => undefined);
       return { kind: 'canceled', delivery: after.delivery };
     }
     const { delivery } = stored;

@@ -366,11 +366,21 @@ test('cancel: a pending message becomes CANCELED with its content deleted; a sen
 
   const unseen = accepted();
   assert.equal((await engine.cancel('acme', unseen.messageId)).kind, 'canceled');
+  await engine.runOnce();
+  assert.deepEqual(statuses(unseen.messageId), [], 'not announced before ingress forwarded the message');
   await engine.intake(unseen);
   await engine.runOnce();
   assert.equal((await engine.get('acme', unseen.messageId))?.state, 'CANCELED');
   assert.equal(simulator.sentMessages().length, 1, 'only the message not canceled was sent');
-  assert.deepEqual(statuses(unseen.messageId), ['CANCELED']);
+  assert.deepEqual(statuses(unseen.messageId), ['CANCELED'], 'announced once its MessageAccepted met the tombstone');
+  assert.equal(published.find((e) => e.messageId === unseen.messageId)?.recipient, unseen.to, 'with the recipient it names');
+});
+
+test('a cancel for an id ingress never forwarded leaves an unannounced placeholder: no tenant hears of it', async () => {
+  assert.equal((await engine.cancel('acme', 'msg_typo_of_an_operator')).kind, 'canceled');
+  await engine.runOnce();
+  assert.deepEqual(statuses('msg_typo_of_an_operator'), []);
+  assert.equal(simulator.sentMessages().length, 0);
 });
 
 test('cancel while a send is in flight is refused as in-flight', async () => {

@@ -1,5 +1,5 @@
 import type { Clock } from '@waygate/domain';
-import type { Delivery } from './delivery';
+import { eventFor, isCancelTombstone, type Delivery } from './delivery';
 import type { AcceptedMessage, DeliveryMetrics, EngineEvents } from './delivery-ports';
 import type { DeliveryRecorder } from './delivery-recorder';
 import type { DeliveryStore, StoredDelivery } from './delivery-store';
@@ -47,9 +47,13 @@ export class DeliveryScheduler {
 
   constructor(private readonly deps: SchedulerDeps) {}
 
-  /** Records an accepted message durably (idempotent: a redelivery or a cancel tombstone wins) and wakes the loop. */
+  /**
+   * Records an accepted message durably (idempotent: a redelivery or a cancel tombstone wins) and wakes the loop. A
+   * cancel tombstone met here is announced now (CANCELED, with the recipient this message names): ingress forwarded
+   * the message, so it exists for the tenant.
+   */
   async intake(message: AcceptedMessage): Promise<Delivery> {
-    const { stored } = await this.deps.store.insertIfAbsent({
+    const { inserted, stored } = await this.deps.store.insertIfAbsent({
       tenantId: message.tenantId,
       messageId: message.messageId,
       phoneNumberId: message.phoneNumberId,
@@ -64,6 +68,16 @@ export class DeliveryScheduler {
       updatedAt: message.acceptedAt,
       ...(message.traceContext ? { traceContext: message.traceContext } : {}),
     });
+    if (!inserted && isCancelTombstone(stored.delivery)) {
+      const canceled = stored.delivery;
+      // A redelivered MessageAccepted announces it again under the same event id, which every consumer de-duplicates.
+      await this.deps.recorder.write(
+        stored,
+        { state: 'CANCELED', attempts: canceled.attempts, updatedAt: canceled.updatedAt },
+        eventFor({ ...canceled, to: message.to, ...(message.traceContext ? { traceContext: message.traceContext } : {}) }),
+      );
+      return canceled;
+    }
     this.wake();
     return stored.delivery;
   }

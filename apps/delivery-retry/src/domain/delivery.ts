@@ -71,6 +71,14 @@ export interface DeliveryUpdate {
   readonly updatedAt: Date;
 }
 
+/**
+ * Whether this is the CANCELED placeholder a cancel left for a message delivery-retry had not seen yet: it has no
+ * phone number or recipient until ingress's MessageAccepted meets it at intake.
+ */
+export function isCancelTombstone(delivery: Delivery): boolean {
+  return delivery.state === 'CANCELED' && delivery.phoneNumberId === '';
+}
+
 /** The delivery after `update` is recorded, exactly as the store records it. */
 export function applyUpdate(delivery: Delivery, update: DeliveryUpdate): Delivery {
   const waMessageId = update.waMessageId ?? delivery.waMessageId;
