@@ -22,6 +22,7 @@ import { createInboundApi } from './domain/inbound-api';
 import type { InboundStore } from './domain/inbound-store';
 import type { ReceiptStore } from './domain/receipt-store';
 import { createReceiptService } from './domain/receipt-service';
+import { splitWebhookBody } from './domain/webhook-split';
 import { createDeliveryEventsHandler } from './handlers/delivery-events.consumer';
 import { createInboundHandler } from './handlers/inbound.handler';
 import { createWebhookApp } from './handlers/webhook.routes';
@@ -90,6 +91,14 @@ async function openStores(storage: WebhookIntakeStorage): Promise<IntakeStores> 
   };
 }
 
+/** Room left in a JetStream message for the WebhookReceived envelope and the headers (trace context, message id). */
+const QUEUED_MESSAGE_OVERHEAD_BYTES = 8 * 1024;
+
+/** The largest webhook body one queued message can carry on this NATS server. */
+function maxQueuedBodyBytes(nats: JetStreamConnection): number {
+  return (nats.nc.info?.max_payload ?? 1024 * 1024) - QUEUED_MESSAGE_OVERHEAD_BYTES;
+}
+
 /**
  * Starts receipt's webhook intake: the webhook HTTP endpoint and its JetStream queue, the processor of queued bodies
  * (statuses, inbound messages with their media and service windows), the wamid index learnt from delivery-retry's
@@ -153,14 +162,22 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     tenants,
     region,
     logger,
-    // Meta retries identical bodies; the body hash as message id stores each once within the dedupe window.
-    queue: (body, bodySha256) =>
-      publishEvent(
-        nats.js,
-        subjects.whatsappWebhooks,
-        WebhookReceived.encode({ body: Buffer.from(body), receivedAt: clock.now() }).finish(),
-        `webhook:${bodySha256}`,
-      ),
+    // Meta retries identical bodies; the body hash as message id stores each once within the dedupe window. A body
+    // larger than a JetStream message may be (Meta sends up to 3 MB, nats-server takes 1 MB by default) is queued as
+    // several smaller webhooks; 200 only once every part is stored.
+    queue: async (body, bodySha256) => {
+      const parts = splitWebhookBody(body, maxQueuedBodyBytes(nats));
+      if (parts.length > 1)
+        logger.info({ bytes: body.length, parts: parts.length, body_sha256: bodySha256 }, 'large webhook queued in parts');
+      for (const [index, part] of parts.entries()) {
+        await publishEvent(
+          nats.js,
+          subjects.whatsappWebhooks,
+          WebhookReceived.encode({ body: Buffer.from(part), receivedAt: clock.now() }).finish(),
+          parts.length === 1 ? `webhook:${bodySha256}` : `webhook:${bodySha256}:${index + 1}/${parts.length}`,
+        );
+      }
+    },
   });
   const httpServer = http.createServer({ requestTimeout: 30_000, headersTimeout: 10_000 }, app);
   await new Promise<void>((resolve, reject) => {

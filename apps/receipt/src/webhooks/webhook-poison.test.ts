@@ -161,3 +161,22 @@ test("a queued message that can never be processed is dead-lettered at once, wit
     return true;
   });
 });
+
+test('a signed webhook larger than a JetStream message (2.7 MB; Meta sends up to 3 MB) is queued in parts: 200, everything applied', async () => {
+  const before = await harness.queuedWebhooks();
+  const wamids = ['wamid.LARGE-1', 'wamid.LARGE-2', 'wamid.LARGE-3'];
+  // Each message about 900 KB: together three times what nats-server's default max_payload (1 MB) holds.
+  const body = webhookBody(wamids.map((id, i) => messageOf(id, 'text', `"text":{"body":"${String(i).repeat(900_000)}"}`)));
+  assert.ok(body.length > 2.5 * 1024 * 1024, `${body.length} bytes`);
+  const response = await harness.postWebhook(body, ACME.appSecret);
+  assert.equal(response.status, 200, JSON.stringify(response.json));
+  assert.deepEqual(response.json, { status: 'queued' });
+  assert.equal(await harness.queuedWebhooks(), before + 3, 'one queued part per message');
+  const events = await announced(wamids);
+  assert.deepEqual(
+    events.map((event) => event.text.length),
+    [16_384, 16_384, 16_384],
+    'texts bounded as any text',
+  );
+  assert.ok(harness.logs.some((line) => line.includes('large webhook queued in parts') && line.includes('"parts":3')));
+});
