@@ -94,7 +94,7 @@ test('two replicas sharing one store never exceed the number throughput together
     seed: 7,
   });
   writeFileSync(path.join(dir.path, 'tenants.yaml'), tenantsYaml([{ ...TENANT, throughputMps: limitMps }]));
-  const replicas = await Promise.all(
+  const starting = await Promise.allSettled(
     ['a', 'b'].map((name) =>
       startServiceProcess(
         'delivery-retry',
@@ -102,6 +102,15 @@ test('two replicas sharing one store never exceed the number throughput together
       ),
     ),
   );
+  const replicas = starting.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failedStart = starting.find((result) => result.status === 'rejected');
+  if (failedStart) {
+    // A replica left running would consume the next test's messages from the shared stream.
+    await Promise.all(replicas.map((replica) => replica.stop('SIGKILL')));
+    await simulator.stop();
+    dir.remove();
+    throw failedStart.reason;
+  }
   try {
     const count = 150;
     const expiresAt = new Date(Date.now() + DAY_MS);

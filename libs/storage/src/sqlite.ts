@@ -17,15 +17,15 @@ export function openSqliteDatabase(file: string, migrations: readonly string[]):
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
-  const applied = new Set(db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]);
+  const isApplied = db.prepare('SELECT 1 FROM schema_migrations WHERE version = ?').pluck();
   const record = db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)');
-  migrations.forEach((sql, index) => {
-    const version = index + 1;
-    if (applied.has(version)) return;
-    db.transaction(() => {
-      db.exec(sql);
-      record.run(version, new Date().toISOString());
-    })();
+  // Each migration in its own IMMEDIATE transaction that checks again whether it is applied: processes opening one
+  // file at once (replicas starting together) wait for each other's write lock instead of both running it.
+  const apply = db.transaction((version: number, sql: string) => {
+    if (isApplied.get(version)) return;
+    db.exec(sql);
+    record.run(version, new Date().toISOString());
   });
+  migrations.forEach((sql, index) => apply.immediate(index + 1, sql));
   return db;
 }
