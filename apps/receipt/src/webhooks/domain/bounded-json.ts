@@ -5,6 +5,14 @@
  * So nothing here recurses, and what comes out is shallow and small enough for every later step.
  */
 
+/** A JSON object (not an array, not null). */
+export type JsonObject = Record<string, unknown>;
+
+/** Whether a parsed JSON value is an object (not an array, not null). */
+export function isJsonObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** Why a part of a value was left out. */
 export type OmissionReason = 'depth' | 'size';
 

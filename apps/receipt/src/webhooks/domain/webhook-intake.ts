@@ -1,5 +1,5 @@
 import type { Tenant, TenantDirectory } from '@waygate/tenancy';
-import { boundJson, nestsDeeperThan } from './bounded-json';
+import { boundJson, isJsonObject, nestsDeeperThan } from './bounded-json';
 import { isSignedWith, presentedSignature } from './webhook-signature';
 
 /** What the webhook endpoint does with a POST. */
@@ -22,12 +22,6 @@ export type WebhookIntakeDecision =
  */
 export const MAX_WEBHOOK_DEPTH = 64;
 
-type JsonObject = Record<string, unknown>;
-
-function isRecord(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function parseJson(body: Uint8Array): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: JSON.parse(Buffer.from(body).toString('utf8')) };
@@ -38,7 +32,7 @@ function parseJson(body: Uint8Array): { ok: true; value: unknown } | { ok: false
 
 /** The id of an entry (`entry[].id`, the WABA id), if it has one. */
 function entryWabaId(entry: unknown): string | undefined {
-  return isRecord(entry) && typeof entry.id === 'string' && entry.id.length > 0 ? entry.id : undefined;
+  return isJsonObject(entry) && typeof entry.id === 'string' && entry.id.length > 0 ? entry.id : undefined;
 }
 
 /**
@@ -71,7 +65,7 @@ export function createWebhookIntake(
       ? boundJson(parsed.value, { maxDepth: MAX_WEBHOOK_DEPTH, maxBytes: Number.POSITIVE_INFINITY }).value
       : undefined;
     const parsedValue = nestingReplaced ? value : parsed.ok ? parsed.value : undefined;
-    const payload = isRecord(parsedValue) && parsedValue.object === 'whatsapp_business_account' ? parsedValue : undefined;
+    const payload = isJsonObject(parsedValue) && parsedValue.object === 'whatsapp_business_account' ? parsedValue : undefined;
     const entries = payload && Array.isArray(payload.entry) ? (payload.entry as unknown[]) : [];
     const owners = [...new Set(entries.map(entryWabaId))].flatMap((wabaId) => (wabaId ? (ownersByWaba.get(wabaId) ?? []) : []));
 

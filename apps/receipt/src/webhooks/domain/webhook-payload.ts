@@ -1,4 +1,4 @@
-import { boundJson } from './bounded-json';
+import { boundJson, isJsonObject, type JsonObject } from './bounded-json';
 
 /** One entry of a webhook `errors[]` (on a status, on an inbound message, or on the change's `value`). */
 export interface WebhookError {
@@ -184,8 +184,6 @@ const STATUS_NAMES: Readonly<Record<string, WebhookStatus['status']>> = {
 
 const MEDIA_TYPES: ReadonlySet<string> = new Set<InboundMediaType>(['image', 'video', 'audio', 'document', 'sticker']);
 
-type JsonObject = Record<string, unknown>;
-
 /** Where the reasons for skipped or cut parts go: a webhook with a million bad parts must not make a million strings. */
 interface Reasons {
   add(reason: string): void;
@@ -205,10 +203,6 @@ function createReasons(): Reasons & { list(): string[] } {
         ? [...kept]
         : [...kept.slice(0, MAX_SKIPPED_REASONS - 1), `… and ${total - MAX_SKIPPED_REASONS + 1} more`],
   };
-}
-
-function isRecord(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function asArray(value: unknown): unknown[] {
@@ -280,7 +274,7 @@ function parseErrors(record: JsonObject, where: string, skipped: Reasons): Webho
   const list = listAt(record, 'errors', where, skipped);
   if (list.length > MAX_ERRORS_PER_ITEM) skipped.add(`${where}.errors: only the first ${MAX_ERRORS_PER_ITEM} of ${list.length} kept`);
   list.slice(0, MAX_ERRORS_PER_ITEM).forEach((raw, index) => {
-    if (!isRecord(raw) || !isErrorCode(raw.code) || !nonEmptyString(raw.title)) {
+    if (!isJsonObject(raw) || !isErrorCode(raw.code) || !nonEmptyString(raw.title)) {
       skipped.add(`${where}.errors[${index}]: no code or title`);
       return;
     }
@@ -288,7 +282,7 @@ function parseErrors(record: JsonObject, where: string, skipped: Reasons): Webho
       code: raw.code,
       title: boundedText(raw.title),
       ...optionalString('message', raw.message),
-      ...optionalString('details', isRecord(raw.error_data) ? raw.error_data.details : undefined),
+      ...optionalString('details', isJsonObject(raw.error_data) ? raw.error_data.details : undefined),
     });
   });
   return errors;
@@ -296,7 +290,7 @@ function parseErrors(record: JsonObject, where: string, skipped: Reasons): Webho
 
 function parseConversation(raw: unknown, where: string, skipped: Reasons): { conversation?: WebhookConversation } {
   if (raw === undefined) return {};
-  if (!isRecord(raw) || !isId(raw.id)) {
+  if (!isJsonObject(raw) || !isId(raw.id)) {
     skipped.add(`${where}.conversation: no id`);
     return {};
   }
@@ -306,14 +300,14 @@ function parseConversation(raw: unknown, where: string, skipped: Reasons): { con
     conversation: {
       id: raw.id,
       ...(expiresAt ? { expiresAt } : {}),
-      ...optionalString('originType', isRecord(raw.origin) ? raw.origin.type : undefined),
+      ...optionalString('originType', isJsonObject(raw.origin) ? raw.origin.type : undefined),
     },
   };
 }
 
 function parsePricing(raw: unknown, where: string, skipped: Reasons): { pricing?: WebhookPricing } {
   if (raw === undefined) return {};
-  if (!isRecord(raw) || !isId(raw.pricing_model) || !isId(raw.category)) {
+  if (!isJsonObject(raw) || !isId(raw.pricing_model) || !isId(raw.category)) {
     skipped.add(`${where}.pricing: no pricing_model or category`);
     return {};
   }
@@ -334,11 +328,11 @@ function parseStatus(
   skipped: Reasons,
 ): WebhookStatus | undefined {
   // Only a string: String() of an object with an own `toString` that is not a function throws.
-  const name = isRecord(raw) && typeof raw.status === 'string' ? raw.status : '';
+  const name = isJsonObject(raw) && typeof raw.status === 'string' ? raw.status : '';
   // Own keys only: a status named `constructor` must not resolve to Object's.
   const status = Object.hasOwn(STATUS_NAMES, name) ? STATUS_NAMES[name] : undefined;
-  const occurredAt = isRecord(raw) ? unixSeconds(raw.timestamp) : undefined;
-  if (!isRecord(raw) || !status || !isId(raw.id) || !occurredAt) {
+  const occurredAt = isJsonObject(raw) ? unixSeconds(raw.timestamp) : undefined;
+  if (!isJsonObject(raw) || !status || !isId(raw.id) || !occurredAt) {
     skipped.add(`${at}: unsupported or incomplete status`);
     return undefined;
   }
@@ -349,8 +343,8 @@ function parseStatus(
     waMessageId: raw.id,
     status,
     occurredAt,
-    ...(isRecord(firstError) && isErrorCode(firstError.code) ? { errorCode: firstError.code } : {}),
-    ...(isRecord(firstError) && typeof firstError.title === 'string' ? { errorTitle: boundedText(firstError.title) } : {}),
+    ...(isJsonObject(firstError) && isErrorCode(firstError.code) ? { errorCode: firstError.code } : {}),
+    ...(isJsonObject(firstError) && typeof firstError.title === 'string' ? { errorTitle: boundedText(firstError.title) } : {}),
     ...optionalString('recipientId', raw.recipient_id),
     ...optionalString('recipientUserId', raw.recipient_user_id),
     ...optionalString('bizOpaqueCallbackData', raw.biz_opaque_callback_data),
@@ -361,7 +355,7 @@ function parseStatus(
 }
 
 function parseMedia(kind: InboundMediaType, raw: unknown): InboundContent | undefined {
-  if (!isRecord(raw) || !isId(raw.id) || !isId(raw.mime_type)) return undefined;
+  if (!isJsonObject(raw) || !isId(raw.id) || !isId(raw.mime_type)) return undefined;
   return {
     kind,
     mediaId: raw.id,
@@ -377,12 +371,12 @@ function parseMedia(kind: InboundMediaType, raw: unknown): InboundContent | unde
 
 function parseInteractive(message: JsonObject, at: string, skipped: Reasons): InboundContent | undefined {
   const interactive = message.interactive;
-  if (!isRecord(interactive)) return undefined;
+  if (!isJsonObject(interactive)) return undefined;
   const replyType = interactive.type;
   // Flows (`nfm_reply`), call permission replies and later sub-types are real messages this parser has no shape for.
   if (replyType !== 'button_reply' && replyType !== 'list_reply') return unknownContent('interactive', message, at, skipped);
   const reply = interactive[replyType];
-  if (!isRecord(reply) || !isId(reply.id) || typeof reply.title !== 'string') return undefined;
+  if (!isJsonObject(reply) || !isId(reply.id) || typeof reply.title !== 'string') return undefined;
   return {
     kind: 'interactive',
     replyType,
@@ -409,9 +403,9 @@ function parseContent(type: string, message: JsonObject, at: string, skipped: Re
   if (MEDIA_TYPES.has(type)) return parseMedia(type as InboundMediaType, body);
   switch (type) {
     case 'text':
-      return isRecord(body) && typeof body.body === 'string' ? { kind: 'text', body: boundedText(body.body) } : undefined;
+      return isJsonObject(body) && typeof body.body === 'string' ? { kind: 'text', body: boundedText(body.body) } : undefined;
     case 'location':
-      if (!isRecord(body) || !isCoordinate(body.latitude, 90) || !isCoordinate(body.longitude, 180)) return undefined;
+      if (!isJsonObject(body) || !isCoordinate(body.latitude, 90) || !isCoordinate(body.longitude, 180)) return undefined;
       return {
         kind: 'location',
         latitude: body.latitude,
@@ -421,27 +415,31 @@ function parseContent(type: string, message: JsonObject, at: string, skipped: Re
         ...optionalString('url', body.url),
       };
     case 'contacts': {
-      if (!Array.isArray(body) || body.length === 0 || !body.every(isRecord)) return undefined;
+      if (!Array.isArray(body) || body.length === 0 || !body.every(isJsonObject)) return undefined;
       const contacts = opaque(body, 'contacts', at, skipped);
       // A cut list ends in a marker string, which is not a contact card.
-      return { kind: 'contacts', contacts: contacts.value.filter(isRecord), ...(contacts.truncated ? { truncated: true as const } : {}) };
+      return {
+        kind: 'contacts',
+        contacts: contacts.value.filter(isJsonObject),
+        ...(contacts.truncated ? { truncated: true as const } : {}),
+      };
     }
     case 'interactive':
       return parseInteractive(message, at, skipped);
     case 'button':
-      return isRecord(body) && typeof body.payload === 'string' && typeof body.text === 'string'
+      return isJsonObject(body) && typeof body.payload === 'string' && typeof body.text === 'string'
         ? { kind: 'button', payload: boundedText(body.payload), text: boundedText(body.text) }
         : undefined;
     case 'reaction':
-      if (!isRecord(body) || !isId(body.message_id)) return undefined;
+      if (!isJsonObject(body) || !isId(body.message_id)) return undefined;
       return { kind: 'reaction', messageId: body.message_id, ...optionalString('emoji', body.emoji) };
     case 'order': {
-      if (!isRecord(body)) return undefined;
+      if (!isJsonObject(body)) return undefined;
       const order = opaque(body, 'order', at, skipped);
       return { kind: 'order', order: order.value, ...(order.truncated ? { truncated: true as const } : {}) };
     }
     case 'system': {
-      if (!isRecord(body)) return undefined;
+      if (!isJsonObject(body)) return undefined;
       const system = opaque(body, 'system', at, skipped);
       return { kind: 'system', system: system.value, ...(system.truncated ? { truncated: true as const } : {}) };
     }
@@ -466,11 +464,11 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set([
 /** The sender's profile name from `value.contacts[]`, matched by phone number or BSUID (system messages have none). */
 function profileNameOf(contacts: unknown[], from: string, fromUserId: string | undefined): string | undefined {
   const sender = contacts.find(
-    (contact) => isRecord(contact) && (contact.wa_id === from || (fromUserId && contact.user_id === fromUserId)),
+    (contact) => isJsonObject(contact) && (contact.wa_id === from || (fromUserId && contact.user_id === fromUserId)),
   );
   const only = contacts.length === 1 ? contacts[0] : undefined;
   const contact = sender ?? only;
-  const name = isRecord(contact) && isRecord(contact.profile) ? contact.profile.name : undefined;
+  const name = isJsonObject(contact) && isJsonObject(contact.profile) ? contact.profile.name : undefined;
   return nonEmptyString(name) ? boundedText(name) : undefined;
 }
 
@@ -481,10 +479,10 @@ function parseMessage(
   at: string,
   skipped: Reasons,
 ): InboundMessage | undefined {
-  const timestamp = isRecord(raw) ? unixSeconds(raw.timestamp) : undefined;
-  const fromUserId = isRecord(raw) && isId(raw.from_user_id) ? raw.from_user_id : undefined;
-  const from = isRecord(raw) && isId(raw.from) ? raw.from : fromUserId;
-  if (!isRecord(raw) || !isId(raw.id) || !timestamp || !isId(raw.type) || !from) {
+  const timestamp = isJsonObject(raw) ? unixSeconds(raw.timestamp) : undefined;
+  const fromUserId = isJsonObject(raw) && isId(raw.from_user_id) ? raw.from_user_id : undefined;
+  const from = isJsonObject(raw) && isId(raw.from) ? raw.from : fromUserId;
+  if (!isJsonObject(raw) || !isId(raw.id) || !timestamp || !isId(raw.type) || !from) {
     skipped.add(`${at}: incomplete message`);
     return undefined;
   }
@@ -494,7 +492,7 @@ function parseMessage(
     skipped.add(`${at}: malformed ${KNOWN_TYPES.has(raw.type) ? raw.type : 'message'} content`);
     return undefined;
   }
-  const context: JsonObject = isRecord(raw.context) ? raw.context : {};
+  const context: JsonObject = isJsonObject(raw.context) ? raw.context : {};
   const errors = parseErrors(raw, at, skipped);
   return {
     ...ids,
@@ -531,24 +529,24 @@ export function parseWebhookPayload(payload: unknown): ParsedWebhook {
     errors,
     skipped: skipped.list(),
   });
-  if (!isRecord(payload) || payload.object !== 'whatsapp_business_account') {
+  if (!isJsonObject(payload) || payload.object !== 'whatsapp_business_account') {
     skipped.add('not a whatsapp_business_account payload');
     return result();
   }
   listAt(payload, 'entry', 'payload', skipped).forEach((entry, entryIndex) => {
-    if (!isRecord(entry)) {
+    if (!isJsonObject(entry)) {
       skipped.add(`entry[${entryIndex}]: not an object`);
       return;
     }
     const wabaId = isId(entry.id) ? entry.id : undefined;
     listAt(entry, 'changes', `entry[${entryIndex}]`, skipped).forEach((change, changeIndex) => {
       const where = `entry[${entryIndex}].changes[${changeIndex}]`;
-      if (!isRecord(change) || change.field !== 'messages' || !isRecord(change.value)) {
+      if (!isJsonObject(change) || change.field !== 'messages' || !isJsonObject(change.value)) {
         skipped.add(`${where}: not a messages change`);
         return;
       }
       const value = change.value;
-      const rawNumberId = isRecord(value.metadata) ? value.metadata.phone_number_id : undefined;
+      const rawNumberId = isJsonObject(value.metadata) ? value.metadata.phone_number_id : undefined;
       // A string, or a number Meta never sends but JSON allows; String() of anything else may throw.
       const phoneNumberId = typeof rawNumberId === 'number' && Number.isSafeInteger(rawNumberId) ? String(rawNumberId) : rawNumberId;
       if (!isId(phoneNumberId)) {

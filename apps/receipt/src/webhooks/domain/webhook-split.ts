@@ -10,11 +10,7 @@
  * part; queuing it then fails and Meta retries, as before.
  */
 
-type JsonObject = Record<string, unknown>;
-
-function isRecord(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isJsonObject, type JsonObject } from './bounded-json';
 
 const encoder = new TextEncoder();
 const byteLength = (value: unknown) => encoder.encode(JSON.stringify(value)).length;
@@ -52,7 +48,7 @@ const SPLITTABLE = ['statuses', 'messages', 'errors'] as const;
 
 /** A change split along its arrays into changes whose size, plus `overheadBytes`, stays within `maxBytes`. */
 function splitChange(change: JsonObject, overheadBytes: number, maxBytes: number): JsonObject[] {
-  const value = isRecord(change.value) ? change.value : undefined;
+  const value = isJsonObject(change.value) ? change.value : undefined;
   if (!value) return [change];
   const { statuses: _s, messages: _m, errors: _e, contacts, ...common } = value;
   const parts: JsonObject[] = [];
@@ -81,7 +77,7 @@ export function splitWebhookBody(body: Uint8Array, maxBytes: number): Uint8Array
   } catch {
     return [body];
   }
-  if (!isRecord(payload) || !Array.isArray(payload.entry)) return [body];
+  if (!isJsonObject(payload) || !Array.isArray(payload.entry)) return [body];
   const { entry: entries, ...envelope } = payload;
   const wrap = (entryList: unknown[]): JsonObject => ({ ...envelope, entry: entryList });
   const emptyBodyBytes = byteLength(wrap([]));
@@ -92,8 +88,8 @@ export function splitWebhookBody(body: Uint8Array, maxBytes: number): Uint8Array
   const packer = new ArrayPacker<unknown>(emptyBodyBytes, maxBytes, (list) => bodies.push(encoder.encode(JSON.stringify(wrap(list)))));
   for (const entry of entries as unknown[]) {
     const entryBytes = byteLength(entry);
-    const changes = isRecord(entry) && Array.isArray(entry.changes) ? (entry.changes as unknown[]) : [];
-    if (!isRecord(entry) || emptyBodyBytes + entryBytes <= maxBytes || changes.length === 0) {
+    const changes = isJsonObject(entry) && Array.isArray(entry.changes) ? (entry.changes as unknown[]) : [];
+    if (!isJsonObject(entry) || emptyBodyBytes + entryBytes <= maxBytes || changes.length === 0) {
       packer.add(entry, entryBytes);
       continue;
     }
@@ -102,7 +98,7 @@ export function splitWebhookBody(body: Uint8Array, maxBytes: number): Uint8Array
     const aroundChange = emptyBodyBytes + byteLength({ ...entry, changes: [] });
     for (const change of changes) {
       const changeBytes = byteLength(change);
-      if (!isRecord(change) || aroundChange + changeBytes <= maxBytes) {
+      if (!isJsonObject(change) || aroundChange + changeBytes <= maxBytes) {
         packer.add(withChange(change), aroundChange - emptyBodyBytes + changeBytes);
         continue;
       }
