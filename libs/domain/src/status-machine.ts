@@ -57,8 +57,6 @@ export interface StatusDecision {
 /** A message nothing has been reported about yet, beyond its acceptance. */
 export const ACCEPTED_STATE: MessageStatusState = { status: 'ACCEPTED', failureSurfaced: false };
 
-const PROGRESS_RANK: Partial<Readonly<Record<MessageStatus, number>>> = { ACCEPTED: 1, SENT: 2, DELIVERED: 3, READ: 4 };
-
 /**
  * The one message state machine every service applies (ingress's status, the tenant feed's events, delivery-retry's
  * webhook reconciliation); see docs/message-status.md. Pure and total: any state and any report give a decision.
@@ -80,7 +78,8 @@ export function decideStatus(state: MessageStatusState, report: StatusReportFact
   const next = nextStatus(state.status, report.status);
   if (next !== state.status) {
     const transitions: StatusTransition[] = [];
-    if (report.status === 'READ' && (PROGRESS_RANK[state.status] ?? 0) < (PROGRESS_RANK.DELIVERED ?? 0)) {
+    // Not terminal here (checked above), so below DELIVERED means ACCEPTED or SENT.
+    if (report.status === 'READ' && (state.status === 'ACCEPTED' || state.status === 'SENT')) {
       transitions.push({ status: 'DELIVERED', messageStatus: 'DELIVERED', implied: true });
     }
     transitions.push({ status: report.status, messageStatus: next, implied: false });

@@ -1,4 +1,4 @@
-import { decideStatus, type MessageStatus, type StatusSource } from '@waygate/domain';
+import { ACCEPTED_STATE, decideStatus, type MessageStatus, type StatusSource } from '@waygate/domain';
 
 /** What the feed remembers about one message, to decide which reports are news for the tenant. */
 export interface MessageFeedState {
@@ -33,9 +33,6 @@ export interface StatusChangeDraft {
   readonly errorTitle?: string;
 }
 
-/** A message the feed has not heard of yet is ACCEPTED (ingress stored it; nothing else is known). */
-const UNKNOWN_MESSAGE: MessageFeedState = { status: 'ACCEPTED', failureSurfaced: false };
-
 /**
  * Applies a status report to what the feed knows about the message. The decision is the shared state machine's
  * (`decideStatus` in libs/domain, docs/message-status.md); the feed turns its transitions into tenant events:
@@ -50,7 +47,8 @@ export function applyStatusReport(
   state: MessageFeedState | undefined,
   report: StatusReport,
 ): { state: MessageFeedState; changes: StatusChangeDraft[] } | undefined {
-  const current = state ?? UNKNOWN_MESSAGE;
+  // A message the feed has not heard of yet is ACCEPTED (ingress stored it; nothing else is known).
+  const current: MessageFeedState = state ?? ACCEPTED_STATE;
   // What a report teaches about the message (its wamid, its recipient) is kept even when it is not news.
   const learned: MessageFeedState = {
     ...current,
