@@ -14,6 +14,9 @@ const TEST_HARNESSES = ['apps/*/src/**/testing/**/*.ts', 'libs/testing/**/*.ts']
 // without a slash ("nats") matches that name at any depth, "**/adapters/**" matches "../../adapters/x", and a
 // "!" entry re-allows. A later config object replaces an earlier one's options for the same rule, so the domain
 // override repeats TEST_ONLY_IMPORTS.
+// `export *` hides a module's public surface (STYLE.md #5); repeated in the domain override, which replaces the rule.
+const EXPORT_ALL_BAN = { selector: 'ExportAllDeclaration', message: 'export the names explicitly; `export *` hides the public surface' };
+
 const TEST_ONLY_IMPORTS = {
   group: ['@waygate/whatsapp-simulator', '@waygate/local-run'],
   message: 'the WhatsApp simulator and the local runner are for tests: import them only from *.test.ts files and testing/ harnesses',
@@ -137,10 +140,7 @@ export default tseslint.config(
         { packageDir: import.meta.dirname, devDependencies: true, optionalDependencies: false, peerDependencies: false },
       ],
       // Libs expose explicit named exports; `export *` hides what a lib's public surface is (STYLE.md #5).
-      'no-restricted-syntax': [
-        'error',
-        { selector: 'ExportAllDeclaration', message: 'export the names explicitly; `export *` hides the public surface' },
-      ],
+      'no-restricted-syntax': ['error', EXPORT_ALL_BAN],
       'no-console': 'error',
     },
   },
@@ -167,7 +167,7 @@ export default tseslint.config(
       // the general ones, so the `export *` ban is repeated.
       'no-restricted-syntax': [
         'error',
-        { selector: 'ExportAllDeclaration', message: 'export the names explicitly; `export *` hides the public surface' },
+        EXPORT_ALL_BAN,
         { selector: 'ImportExpression', message: 'domain code imports statically, so that the domain import ban sees every import' },
       ],
     },

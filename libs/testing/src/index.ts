@@ -1,6 +1,6 @@
 export { freePort, isPortOpen, natsServerBinary, startNatsServer } from './nats-server';
 export type { NatsServerHandle } from './nats-server';
-export { DEFAULT_WAIT_FOR_TIMEOUT_MS, waitFor } from './wait-for';
+export { waitFor } from './wait-for';
 export type { Truthy, WaitForOptions } from './wait-for';
 export { describeContract } from './contract-suite';
 export type { ContractSuiteBackend, ContractTest } from './contract-suite';

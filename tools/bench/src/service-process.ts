@@ -39,7 +39,6 @@ export async function startService(
     output: { file: logFile },
     ready: { check: async () => (await checkGrpcHealth(`127.0.0.1:${options.grpcPort}`, { timeoutMs: 1000 })) === 'SERVING' },
     readyTimeoutMs: 60_000,
-    stopGraceMs: 15_000,
     // Own process group: a terminal's Ctrl-C reaches only the benchmark, which stops the services itself.
     detached: true,
   });
