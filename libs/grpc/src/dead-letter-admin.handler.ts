@@ -1,5 +1,5 @@
 import { InvalidArgumentError, type FieldViolation } from '@waygate/domain';
-import { InvalidPageTokenError, type DeadLetter, type DeadLetterSelection, type DeadLetterStore } from '@waygate/nats';
+import { isDeadLetterId, type DeadLetter, type DeadLetterSelection, type DeadLetterStore } from '@waygate/nats';
 import {
   DeadLetterAdminServiceService,
   SERVICE_NAMES,
@@ -13,8 +13,6 @@ import { internalUnaryHandler, type ServedService } from './grpc-server';
 const DEFAULT_PAGE_SIZE = 50;
 const MAX_PAGE_SIZE = 500;
 const MAX_IDS = 1000;
-/** A dead letter id: its sequence in the dead-letter stream. */
-const DEAD_LETTER_ID = /^[1-9]\d{0,15}$/;
 /** Longest value echoed back in a field violation. */
 const MAX_ECHO_CHARS = 64;
 
@@ -78,7 +76,7 @@ export function createDeadLetterAdminService(options: {
       violations.push({ field: 'ids', description: `at most ${MAX_IDS} ids`, reason: 'TOO_MANY' });
     } else {
       request.ids.forEach((id, index) => {
-        if (!DEAD_LETTER_ID.test(id))
+        if (!isDeadLetterId(id))
           violations.push({ field: `ids[${index}]`, description: `"${echo(id)}" is not a dead letter id`, reason: 'INVALID_ID' });
       });
     }
@@ -88,7 +86,7 @@ export function createDeadLetterAdminService(options: {
 
   /** An internal unary handler: the token checked, errors mapped to gRPC statuses in the one shared place. */
   const unary = <Request, Response>(handle: (request: Request) => Promise<Response>) =>
-    internalUnaryHandler<Request, Response>(options.internalServiceToken, logger, (request) => handle(request));
+    internalUnaryHandler<Request, Response>(options.internalServiceToken, logger, handle);
 
   const implementation: DeadLetterAdminServiceServer = {
     listConsumerDeadLetters: unary(async (request) => {
@@ -100,21 +98,15 @@ export function createDeadLetterAdminService(options: {
           description: `must be 1 to ${MAX_PAGE_SIZE} (0 means ${DEFAULT_PAGE_SIZE})`,
           reason: 'OUT_OF_RANGE',
         });
-      if (request.pageToken && !DEAD_LETTER_ID.test(request.pageToken))
+      if (request.pageToken && !isDeadLetterId(request.pageToken))
         violations.push({ field: 'page_token', description: 'not a token this API returned', reason: 'INVALID_PAGE_TOKEN' });
       if (violations.length > 0) throw new InvalidArgumentError(violations);
-      let page;
-      try {
-        page = await store.list({
-          consumers: request.consumer ? [request.consumer] : [...known],
-          pageSize: request.pageSize || DEFAULT_PAGE_SIZE,
-          ...(request.pageToken ? { pageToken: request.pageToken } : {}),
-        });
-      } catch (error) {
-        if (error instanceof InvalidPageTokenError)
-          throw new InvalidArgumentError([{ field: 'page_token', description: error.message, reason: 'INVALID_PAGE_TOKEN' }]);
-        throw error;
-      }
+      // The token was checked above with the store's own rule, so the store never refuses it here.
+      const page = await store.list({
+        consumers: request.consumer ? [request.consumer] : [...known],
+        pageSize: request.pageSize || DEFAULT_PAGE_SIZE,
+        ...(request.pageToken ? { pageToken: request.pageToken } : {}),
+      });
       return { deadLetters: page.deadLetters.map(toProto), nextPageToken: page.nextPageToken };
     }),
     replayConsumerDeadLetters: unary(async (request) => {

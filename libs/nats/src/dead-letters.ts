@@ -188,6 +188,11 @@ function toDeadLetter(message: StoredMsg): DeadLetter {
 
 const SEQUENCE = /^[1-9]\d{0,15}$/;
 
+/** Whether `id` is a dead letter id (its sequence in the dead-letter stream); page tokens are ids too. */
+export function isDeadLetterId(id: string): boolean {
+  return SEQUENCE.test(id);
+}
+
 /** The region's dead-letter stream as a {@link DeadLetterStore}. */
 export function createDeadLetterStore(connection: { js: JetStreamClient; jsm: JetStreamManager }, region: string): DeadLetterStore {
   const { js, jsm } = connection;
@@ -204,7 +209,7 @@ export function createDeadLetterStore(connection: { js: JetStreamClient; jsm: Je
   }
 
   async function bySequence(consumer: string, id: string): Promise<StoredMsg | undefined> {
-    if (!SEQUENCE.test(id)) return undefined;
+    if (!isDeadLetterId(id)) return undefined;
     try {
       const message = await jsm.streams.getMessage(stream, { seq: Number(id) });
       return message.subject === deadLetterSubject(region, consumer) ? message : undefined;
@@ -232,7 +237,7 @@ export function createDeadLetterStore(connection: { js: JetStreamClient; jsm: Je
 
   return {
     async list({ consumers, pageSize, pageToken }) {
-      if (pageToken && !SEQUENCE.test(pageToken)) throw new InvalidPageTokenError();
+      if (pageToken && !isDeadLetterId(pageToken)) throw new InvalidPageTokenError();
       const start = pageToken ? Number(pageToken) : 1;
       // One cursor per consumer (2.9 filters on one subject at a time), merged by sequence.
       const heads = new Map<string, StoredMsg | undefined>();

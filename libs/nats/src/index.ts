@@ -12,5 +12,5 @@ export {
   startConsumer,
 } from './jetstream';
 export type { ConsumerBackoff, ConsumerOptions, DeliveryInfo, HandlerOutcome, JetStreamConnection, RunningConsumer } from './jetstream';
-export { createDeadLetterStore, InvalidPageTokenError, REPLAY_FOR_HEADER } from './dead-letters';
+export { createDeadLetterStore, InvalidPageTokenError, isDeadLetterId, REPLAY_FOR_HEADER } from './dead-letters';
 export type { DeadLetter, DeadLetterPage, DeadLetterReasonKind, DeadLetterSelection, DeadLetterStore } from './dead-letters';
