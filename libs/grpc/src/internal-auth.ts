@@ -42,8 +42,14 @@ export function authenticateInternalCall(metadata: Metadata, expectedToken: stri
   if (!hasInternalServiceToken(metadata, expectedToken)) {
     throw new UnauthenticatedError("this API is internal to the region: call it with the region's internal service token");
   }
+  const tenantId = namedTenantId(metadata);
+  return tenantId ? { tenantId } : {};
+}
+
+/** The tenant id a call names in `x-waygate-tenant-id`, if any (meaningful only once the token was checked). */
+export function namedTenantId(metadata: Metadata): string | undefined {
   const tenantId = metadata.get(INTERNAL_TENANT_ID_KEY)[0];
-  return typeof tenantId === 'string' && tenantId ? { tenantId } : {};
+  return typeof tenantId === 'string' && tenantId ? tenantId : undefined;
 }
 
 /**

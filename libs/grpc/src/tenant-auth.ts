@@ -9,7 +9,7 @@ import {
 import { UnauthenticatedError, type WrongRegionError } from '@waygate/domain';
 import { assertHomedIn, type Tenant, type TenantDirectory } from '@waygate/tenancy';
 import { toGrpcError } from './error-mapping';
-import { authenticateInternalCall, bearerToken, hasInternalServiceToken } from './internal-auth';
+import { authenticateInternalCall, bearerToken, hasInternalServiceToken, namedTenantId } from './internal-auth';
 
 /** Internal metadata key the interceptor sets after authenticating; any client-sent value is removed first. */
 const TENANT_ID_KEY = 'x-waygate-authenticated-tenant';
@@ -49,7 +49,7 @@ function presentedTenant(
   actsForTenants: boolean,
 ): Tenant | undefined {
   if (actsForTenants && hasInternalServiceToken(metadata, options.internalServiceToken)) {
-    const { tenantId } = authenticateInternalCall(metadata, options.internalServiceToken);
+    const tenantId = namedTenantId(metadata);
     return tenantId ? tenants.get(tenantId) : undefined;
   }
   return tenants.authenticate(bearerToken(metadata) ?? '');
