@@ -25,7 +25,6 @@ export interface MediaStoreConfig extends ServiceConfig {
 export const DEFAULT_GRPC_PORT = 50053;
 export const MEDIA_KEY_VARIABLE = 'WAYGATE_MEDIA_ENCRYPTION_KEY';
 const KEY_FORMAT = 'must be base64 of exactly 32 bytes, e.g. the output of `openssl rand -base64 32`';
-const INTERNAL_TOKEN_MIN_LENGTH = 32;
 
 /**
  * Reads and validates media-store's configuration once, at startup. WAYGATE_MEDIA_ENCRYPTION_KEY is required with
@@ -42,13 +41,7 @@ export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): Medi
         .refine((value) => decodeMediaKey(value) !== undefined, KEY_FORMAT)
         .optional(),
       // Optional; set but shorter than 32 characters (or empty) is a deployment mistake.
-      WAYGATE_INTERNAL_SERVICE_TOKEN: z
-        .string()
-        .min(
-          INTERNAL_TOKEN_MIN_LENGTH,
-          `must be at least ${INTERNAL_TOKEN_MIN_LENGTH} characters, e.g. the output of \`openssl rand -hex 32\``,
-        )
-        .optional(),
+      WAYGATE_INTERNAL_SERVICE_TOKEN: envSchemas.internalServiceToken('receipt stores inbound media with it').optional(),
     },
     env,
   );

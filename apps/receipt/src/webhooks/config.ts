@@ -3,7 +3,6 @@ import { envSchemas, toWhatsAppApiConfig, whatsappApiEnvShape, type WhatsAppApiC
 
 /** The webhook endpoint's default port (Meta posts to `/webhooks/whatsapp` here). */
 export const DEFAULT_HTTP_PORT = 8080;
-const INTERNAL_TOKEN_MIN_LENGTH = 32;
 
 /** Webhook intake's environment variables with their defaults; spread into receipt's env shape (../config.ts). */
 export const webhookIntakeEnvShape = {
@@ -15,12 +14,7 @@ export const webhookIntakeEnvShape = {
     .regex(/^[^\s/:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:50053')
     .default('127.0.0.1:50053'),
   WAYGATE_MEDIA_STORE_TIMEOUT_MS: envSchemas.durationMs(10_000),
-  WAYGATE_INTERNAL_SERVICE_TOKEN: z
-    .string({ message: 'required: the region-internal service token media-store accepts' })
-    .min(
-      INTERNAL_TOKEN_MIN_LENGTH,
-      `must be at least ${INTERNAL_TOKEN_MIN_LENGTH} characters, e.g. the output of \`openssl rand -hex 32\``,
-    ),
+  WAYGATE_INTERNAL_SERVICE_TOKEN: envSchemas.internalServiceToken('the region-internal service token media-store accepts'),
   WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS: envSchemas.durationMs(2_000),
   WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS: envSchemas.durationMs(5 * 60_000),
   WAYGATE_WEBHOOK_ACK_WAIT_MS: envSchemas.durationMs(30_000),
