@@ -6,7 +6,7 @@ import { loadTenantsFile } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import type { ReceiptConfig } from './config';
-import { FEED_CONSUMER, feedSqliteFile, startTenantFeed, type FeedStorage } from './feed/start-tenant-feed';
+import { feedSqliteFile, startTenantFeed, type FeedStorage } from './feed/start-tenant-feed';
 import { startWebhookIntake, type WebhookIntakeStorage } from './webhooks/start-webhook-intake';
 
 interface ReceiptStorage {
@@ -71,7 +71,7 @@ export async function startReceipt(
       ...feed.grpcServices,
       createDeadLetterAdminService({
         store: createDeadLetterStore(nats, config.region),
-        consumers: [...intake.consumers, FEED_CONSUMER],
+        consumers: [...intake.consumers, ...feed.consumers],
         internalServiceToken: config.webhooks.internalServiceToken(),
         logger,
       }),

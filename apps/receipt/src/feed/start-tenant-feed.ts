@@ -1,14 +1,7 @@
 import path from 'node:path';
 import { systemClock, type Clock } from '@waygate/domain';
 import type { ServedService } from '@waygate/grpc';
-import {
-  ensureRegionStreams,
-  regionStreams,
-  regionSubjects,
-  startConsumer,
-  type JetStreamConnection,
-  type RunningConsumer,
-} from '@waygate/nats';
+import { regionStreams, regionSubjects, startConsumer, type JetStreamConnection, type RunningConsumer } from '@waygate/nats';
 import { ReceiptServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
@@ -49,6 +42,7 @@ export interface StartTenantFeedOptions {
   readonly config: FeedConfig;
   readonly tenants: TenantDirectory;
   readonly region: string;
+  /** receipt's shared connection; its streams exist already (the caller ensured them). */
   readonly nats: JetStreamConnection;
   readonly storage: FeedStorage;
   readonly logger: Logger;
@@ -59,6 +53,8 @@ export interface StartTenantFeedOptions {
 export interface RunningTenantFeed {
   /** For `startGrpcServer`'s `services`: waygate.receipt.v1.ReceiptService. */
   readonly grpcServices: ServedService[];
+  /** Its durable consumers, whose dead letters receipt's DeadLetterAdminService manages. */
+  readonly consumers: readonly string[];
   /**
    * Ends open WatchEvents streams (OK status; clients resume with their last sequence), refuses new calls, stops
    * the consumer and the callback lanes (after their calls in flight), then closes the feed's SQLite file. Call it
@@ -100,7 +96,6 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
   try {
     // Endpoints exist before the first event is appended, so a new endpoint gets every event from now on.
     await dispatcher.init();
-    await ensureRegionStreams(nats.jsm, region);
     const subjects = regionSubjects(region);
     consumer = await startConsumer(nats, {
       region,
@@ -136,6 +131,7 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
   );
 
   return {
+    consumers: [FEED_CONSUMER],
     grpcServices: [
       {
         name: SERVICE_NAMES.receipt,

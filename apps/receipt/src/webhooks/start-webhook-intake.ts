@@ -158,6 +158,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     }),
   });
 
+  const maxBodyBytes = maxQueuedBodyBytes(nats);
   const app = createWebhookApp({
     tenants,
     region,
@@ -166,7 +167,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     // larger than a JetStream message may be (Meta sends up to 3 MB, nats-server takes 1 MB by default) is queued as
     // several smaller webhooks; 200 only once every part is stored.
     queue: async (body, bodySha256) => {
-      const parts = splitWebhookBody(body, maxQueuedBodyBytes(nats));
+      const parts = splitWebhookBody(body, maxBodyBytes);
       if (parts.length > 1)
         logger.info({ bytes: body.length, parts: parts.length, body_sha256: bodySha256 }, 'large webhook queued in parts');
       for (const [index, part] of parts.entries()) {

@@ -6,7 +6,7 @@ import { credentials, Metadata, type ServiceError, type StatusObject } from '@gr
 import type { Clock, MessageStatus } from '@waygate/domain';
 import { toProtoStatus } from '@waygate/contracts';
 import { startGrpcServer, type RunningGrpcServer } from '@waygate/grpc';
-import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import { connectJetStream, ensureRegionStreams, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import {
   InboundMessageReceived,
   MessageStatusChanged,
@@ -59,6 +59,8 @@ export async function startFeedInstance(options: {
   clock?: Clock;
 }): Promise<FeedInstance> {
   const nats = await connectJetStream(options.natsUrl, 'receipt-feed-test');
+  // As receipt's server does before starting its parts.
+  await ensureRegionStreams(nats.jsm, REGION);
   const logger = silentLogger();
   const feed = await startTenantFeed({
     // A short ack wait: inputs a stopped instance had fetched come back within the test.

@@ -61,10 +61,11 @@ export function createWebhookIntake(
     const parsed = parseJson(body);
     // JSON.parse itself takes any depth; only what comes after it recurses.
     const nestingReplaced = parsed.ok && nestsDeeperThan(parsed.value, MAX_WEBHOOK_DEPTH);
-    const value = nestingReplaced
-      ? boundJson(parsed.value, { maxDepth: MAX_WEBHOOK_DEPTH, maxBytes: Number.POSITIVE_INFINITY }).value
-      : undefined;
-    const parsedValue = nestingReplaced ? value : parsed.ok ? parsed.value : undefined;
+    const parsedValue = !parsed.ok
+      ? undefined
+      : nestingReplaced
+        ? boundJson(parsed.value, { maxDepth: MAX_WEBHOOK_DEPTH, maxBytes: Number.POSITIVE_INFINITY }).value
+        : parsed.value;
     const payload = isJsonObject(parsedValue) && parsedValue.object === 'whatsapp_business_account' ? parsedValue : undefined;
     const entries = payload && Array.isArray(payload.entry) ? (payload.entry as unknown[]) : [];
     const owners = [...new Set(entries.map(entryWabaId))].flatMap((wabaId) => (wabaId ? (ownersByWaba.get(wabaId) ?? []) : []));
