@@ -9,31 +9,11 @@
  * Folders default to libs, apps and tools. See docs/testing.md.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
+import { findFilesEndingIn, takeOption } from './cli-files';
 
 const DEFAULT_RUNS = 20_000;
 /** A property that takes longer than this is hanging, not fuzzing. */
 const TEST_TIMEOUT_MS = 30 * 60_000;
-
-function findFuzzFiles(target: string): string[] {
-  const stats = statSync(target, { throwIfNoEntry: false });
-  if (stats?.isFile()) return target.endsWith('.fuzz.test.ts') ? [target] : [];
-  if (!stats?.isDirectory()) return [];
-  return readdirSync(target, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(target, entry.name);
-    if (entry.isDirectory()) return ['node_modules', 'dist', '.data'].includes(entry.name) ? [] : findFuzzFiles(full);
-    return entry.name.endsWith('.fuzz.test.ts') ? [full] : [];
-  });
-}
-
-function takeOption(args: string[], name: string): string | undefined {
-  const index = args.indexOf(name);
-  if (index < 0) return undefined;
-  const [, value] = args.splice(index, 2);
-  if (value === undefined) throw new Error(`${name} needs a value`);
-  return value;
-}
 
 const args = process.argv.slice(2);
 const runs = takeOption(args, '--runs') ?? String(DEFAULT_RUNS);
@@ -42,7 +22,7 @@ const replayPath = takeOption(args, '--path');
 const name = takeOption(args, '--name');
 if (!/^[1-9]\d*$/.test(runs)) throw new Error(`--runs must be a positive integer, got ${runs}`);
 const targets = args.length > 0 ? args : ['libs', 'apps', 'tools'];
-const files = targets.flatMap(findFuzzFiles).sort();
+const files = targets.flatMap((target) => findFilesEndingIn(target, '.fuzz.test.ts')).sort();
 if (files.length === 0) {
   console.error(`no *.fuzz.test.ts files under ${targets.join(', ')}`);
   process.exit(1);

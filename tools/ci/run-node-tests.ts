@@ -3,19 +3,8 @@
  * globs). Usage: tsx tools/ci/run-node-tests.ts [--concurrency N] [--test-timeout MS] [--file-timeout MS] <folder or test file>...
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-
-function findTestFiles(folder: string): string[] {
-  const stats = statSync(folder, { throwIfNoEntry: false });
-  if (stats?.isFile()) return folder.endsWith('.test.ts') ? [folder] : [];
-  if (!stats?.isDirectory()) return [];
-  return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(folder, entry.name);
-    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : findTestFiles(full);
-    return entry.name.endsWith('.test.ts') ? [full] : [];
-  });
-}
+import { findFilesEndingIn, takeOption } from './cli-files';
 
 /**
  * A hung test fails the run with "test timed out" instead of blocking CI. Each test gets a default timeout (the
@@ -26,17 +15,11 @@ function findTestFiles(folder: string): string[] {
 const DEFAULT_TEST_TIMEOUT_MS = 180_000;
 const DEFAULT_FILE_TIMEOUT_MS = 600_000;
 
-function takeFlag(args: string[], flag: string, fallback: number): string {
-  const at = args.indexOf(flag);
-  return at >= 0 ? args.splice(at, 2)[1] : String(fallback);
-}
-
 const args = process.argv.slice(2);
-const concurrencyFlag = args.indexOf('--concurrency');
-const concurrency = concurrencyFlag >= 0 ? args.splice(concurrencyFlag, 2)[1] : undefined;
-const testTimeoutMs = takeFlag(args, '--test-timeout', DEFAULT_TEST_TIMEOUT_MS);
-const fileTimeoutMs = takeFlag(args, '--file-timeout', DEFAULT_FILE_TIMEOUT_MS);
-const files = args.flatMap(findTestFiles).sort();
+const concurrency = takeOption(args, '--concurrency');
+const testTimeoutMs = takeOption(args, '--test-timeout') ?? String(DEFAULT_TEST_TIMEOUT_MS);
+const fileTimeoutMs = takeOption(args, '--file-timeout') ?? String(DEFAULT_FILE_TIMEOUT_MS);
+const files = args.flatMap((target) => findFilesEndingIn(target, '.test.ts')).sort();
 if (files.length === 0) {
   console.error(`no test files found under ${args.join(', ')}`);
   process.exit(1);
