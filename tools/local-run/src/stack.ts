@@ -79,7 +79,6 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
   for (const service of SERVICES) await assertPortFree(ports.grpc[service], service, 'the WAYGATE_DEV_*_PORT variables');
 
   const launched = new Map<string, LaunchedProcess>();
-  const processes = new Map<string, ChildProcess>();
   const launch = (
     name: string,
     spec: Pick<LaunchOptions, 'command' | 'args' | 'cwd' | 'env' | 'ready' | 'readyTimeoutMs'>,
@@ -93,7 +92,6 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
       detached: true,
     });
     launched.set(name, child);
-    processes.set(name, child.child);
     return child;
   };
 
@@ -180,6 +178,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     );
     if (!subscribed.ok) throw new Error(`webhook subscription handshake failed: ${await subscribed.text()}`);
 
+    const processes = new Map([...launched].map(([name, child]) => [name, child.child] as const));
     return { credentials, ports, simulatorUrl, webhookUrl, tenantsFile, processes, stop };
   } catch (error) {
     await stop();
