@@ -1,4 +1,12 @@
-export { freePort, isPortOpen, natsServerBinary, startNatsServer } from './nats-server';
+export {
+  explainNatsServerStartFailure,
+  freePort,
+  isPortOpen,
+  natsServerBinary,
+  natsServerCommand,
+  startNatsServer,
+  withSbinOnPath,
+} from './nats-server';
 export type { NatsServerHandle } from './nats-server';
 export { waitFor } from './wait-for';
 export type { Truthy, WaitForOptions } from './wait-for';

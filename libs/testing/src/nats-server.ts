@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { launchProcess, ProcessLaunchError, type LaunchedProcess } from './process-launcher';
+import { launchProcess, ProcessLaunchError, type LaunchOptions, type LaunchedProcess } from './process-launcher';
 
 /** A real nats-server child process with JetStream, on a free loopback port, with its own store folder. */
 export interface NatsServerHandle {
@@ -41,8 +41,34 @@ export function isPortOpen(port: number): Promise<boolean> {
 }
 
 /** Path of the nats-server binary: NATS_SERVER_BIN, else the one on PATH or Debian's /usr/sbin. */
-export function natsServerBinary(): string {
-  return process.env.NATS_SERVER_BIN ?? 'nats-server';
+export function natsServerBinary(env: NodeJS.ProcessEnv = process.env): string {
+  return env.NATS_SERVER_BIN ?? 'nats-server';
+}
+
+/** `env` with Debian's sbin folders on PATH, where its nats-server package installs the binary. */
+export function withSbinOnPath(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, PATH: `${env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` };
+}
+
+/** How to launch nats-server with JetStream on 127.0.0.1:`port`, storing in `storeDir`. */
+export function natsServerCommand(
+  port: number,
+  storeDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<LaunchOptions, 'command' | 'args' | 'env'> {
+  return {
+    command: natsServerBinary(env),
+    args: ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
+    env: withSbinOnPath(env),
+  };
+}
+
+/** A failed start, with how to install nats-server when the binary is missing. */
+export function explainNatsServerStartFailure(error: unknown): unknown {
+  if (error instanceof ProcessLaunchError && error.reason === 'spawn-failed') {
+    return new Error(`${error.message}; install it with: apt-get install -y nats-server`, { cause: error });
+  }
+  return error;
 }
 
 /**
@@ -52,9 +78,7 @@ export function natsServerBinary(): string {
 async function launch(port: number, storeDir: string): Promise<LaunchedProcess> {
   const server = launchProcess({
     name: 'nats-server',
-    command: natsServerBinary(),
-    args: ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
-    env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` },
+    ...natsServerCommand(port, storeDir),
     ready: { line: 'Server is ready' },
     readyTimeoutMs: 15_000,
     stopGraceMs: 10_000,
@@ -62,10 +86,7 @@ async function launch(port: number, storeDir: string): Promise<LaunchedProcess> 
   try {
     await server.ready;
   } catch (error) {
-    if (error instanceof ProcessLaunchError && error.reason === 'spawn-failed') {
-      throw new Error(`${error.message}; install it with: apt-get install -y nats-server`, { cause: error });
-    }
-    throw error;
+    throw explainNatsServerStartFailure(error);
   }
   return server;
 }

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
-import { natsServerBinary } from '@waygate/testing';
+import { natsServerBinary, withSbinOnPath } from '@waygate/testing';
 
 /** Where the figures were measured; they only mean something next to this. */
 export interface MachineInfo {
@@ -31,7 +31,7 @@ export function machineInfo(): MachineInfo {
 function natsServerVersion(binary: string): string {
   const result = spawnSync(binary, ['--version'], {
     encoding: 'utf8',
-    env: { ...process.env, PATH: `${process.env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` },
+    env: withSbinOnPath(process.env),
   });
   return result.status === 0 ? result.stdout.trim() : 'unknown';
 }

@@ -3,7 +3,15 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { checkGrpcHealth } from '@waygate/grpc';
-import { isPortOpen, launchProcess, ProcessLaunchError, tsxEntryCommand, type LaunchedProcess, type LaunchOptions } from '@waygate/testing';
+import {
+  explainNatsServerStartFailure,
+  isPortOpen,
+  launchProcess,
+  natsServerCommand,
+  tsxEntryCommand,
+  type LaunchedProcess,
+  type LaunchOptions,
+} from '@waygate/testing';
 import { devTenantsYaml, loadDevCredentials, type DevCredentials } from './dev-credentials';
 
 /** The five services, in start order (consumers before producers is not needed: streams are durable). */
@@ -112,17 +120,12 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
 
   try {
     const nats = launch('nats-server', {
-      command: env.NATS_SERVER_BIN ?? 'nats-server',
-      args: ['-js', '-a', '127.0.0.1', '-p', String(ports.nats), '-sd', path.join(dataDir, 'nats')],
-      env: { ...env, PATH: `${env.PATH ?? ''}:/usr/sbin:/usr/local/sbin` },
+      ...natsServerCommand(ports.nats, path.join(dataDir, 'nats'), env),
       ready: { check: () => isPortOpen(ports.nats) },
       readyTimeoutMs: 15_000,
     });
     await unlessAborted(nats.ready).catch((error: unknown) => {
-      if (error instanceof ProcessLaunchError && error.reason === 'spawn-failed') {
-        throw new Error(`${error.message}; install it: sudo apt-get install -y nats-server`);
-      }
-      throw error;
+      throw explainNatsServerStartFailure(error);
     });
 
     const simulatorUrl = `http://127.0.0.1:${ports.simulator}`;
