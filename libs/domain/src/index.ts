@@ -23,3 +23,4 @@ export { MAX_ID_LENGTH, MAX_WHATSAPP_ID_LENGTH, idViolations, validateId, valida
 export { orderStatusEvents } from './status-event-order';
 export { META_ERROR_CODES, MIN_RETRY_DELAY_MS, classifyMetaError, isFailureRetriedByDelivery } from './meta-error-codes';
 export type { OutcomeClass, RetryReason } from './meta-error-codes';
+export { callbackDataFor, messageIdFromCallbackData } from './callback-data';

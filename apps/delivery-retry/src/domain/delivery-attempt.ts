@@ -1,6 +1,6 @@
 import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { contextFromTraceparent } from '@waygate/telemetry';
-import type { Clock } from '@waygate/domain';
+import { callbackDataFor, type Clock } from '@waygate/domain';
 import type { DeliveryUpdate } from './delivery';
 import type { DeliveryMetrics, PhoneNumberLookup, RetrySettings } from './delivery-ports';
 import type { DeliveryRecorder } from './delivery-recorder';
@@ -10,12 +10,6 @@ import type { SendPacer } from './send-pacer';
 import type { CloudApiSendOutcome, WhatsAppClient } from './whatsapp-client';
 
 const tracer = trace.getTracer('@waygate/delivery-retry');
-
-/**
- * Sends carry `biz_opaque_callback_data: "waygate:<message id>"`; Meta echoes it in every status webhook, so receipt
- * can name the message of a send whose answer was lost. The prefix keeps it apart from any other use of the field.
- */
-export const CALLBACK_DATA_PREFIX = 'waygate:';
 
 /**
  * How one attempt on a claimed delivery ended (the span's `waygate.outcome`): no call because the deadline passed
@@ -124,7 +118,7 @@ export class DeliveryAttempt {
       accessToken: number.accessToken,
       to: delivery.to,
       content: delivery.content,
-      callbackData: `${CALLBACK_DATA_PREFIX}${delivery.messageId}`,
+      callbackData: callbackDataFor(delivery.messageId),
     });
     return this.record(stored, attempts, outcome, span, true);
   }

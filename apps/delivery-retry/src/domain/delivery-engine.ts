@@ -18,7 +18,6 @@ import { SendPacer } from './send-pacer';
 import { WebhookReconciler } from './webhook-reconciler';
 import type { WhatsAppClient } from './whatsapp-client';
 
-export { CALLBACK_DATA_PREFIX } from './delivery-attempt';
 export type { CancelOutcome } from './delivery-cancellation';
 export type {
   AcceptedMessage,

@@ -1,4 +1,4 @@
-import type { Clock } from '@waygate/domain';
+import { messageIdFromCallbackData, type Clock } from '@waygate/domain';
 import type { Tenant, TenantDirectory, WhatsAppPhoneNumber } from '@waygate/tenancy';
 import { transferInboundMedia, type InboundMediaOutcome } from './inbound-media';
 import type { InboundMessageRecord, InboundStore } from './inbound-store';
@@ -96,9 +96,6 @@ function resolved(record: SentMessageRecord, status: WebhookStatus): ResolvedSta
   };
 }
 
-/** What delivery-retry sends as `biz_opaque_callback_data`: `waygate:<message id>`. */
-const WAYGATE_CALLBACK_DATA = /^waygate:([A-Za-z0-9_-]{1,128})$/;
-
 export function createReceiptService(deps: {
   store: ReceiptStore;
   inboundStore: InboundStore;
@@ -137,7 +134,7 @@ export function createReceiptService(deps: {
    * within the tenant that signed the webhook.
    */
   async function recordFromCallbackData(tenantId: string, status: WebhookStatus): Promise<SentMessageRecord | undefined> {
-    const messageId = WAYGATE_CALLBACK_DATA.exec(status.bizOpaqueCallbackData ?? '')?.[1];
+    const messageId = messageIdFromCallbackData(status.bizOpaqueCallbackData);
     if (!messageId) return undefined;
     const record: SentMessageRecord = {
       tenantId,
