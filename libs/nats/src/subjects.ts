@@ -81,7 +81,7 @@ export function regionStreams(region: string): { outbound: StreamSpec; events: S
     // content (message bodies, webhook bodies), so they do not outlive the longest retention of the other streams.
     deadLetters: {
       name: `${prefix}_DEAD_LETTERS`,
-      subjects: [`waygate.${region}.deadletters.>`],
+      subjects: [regionSubjects(region).allDeadLetters],
       maxAgeMs: 31 * DAY_MS,
       retention: 'limits',
       consumers: [],
