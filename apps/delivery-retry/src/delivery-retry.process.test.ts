@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectJetStream, ensureRegionStreams, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
-import { MessageAccepted } from '@waygate/proto';
+import { ContentType, MessageAccepted, TemplateCategory } from '@waygate/proto';
 import {
   createTempDir,
   freePort,
@@ -67,6 +67,10 @@ async function publishAccepted(messageId: string, to: string, body: string, expi
     content: { $case: 'text', value: { body, previewUrl: false } },
     acceptedAt: new Date(),
     expiresAt,
+    replyToWaMessageId: '',
+    contentType: ContentType.CONTENT_TYPE_TEXT,
+    contentSummary: '',
+    templateCategory: TemplateCategory.TEMPLATE_CATEGORY_UNSPECIFIED,
   }).finish();
   // Publishing retries through a nats-server restart, as ingress's outbox relay does.
   await waitFor(

@@ -13,8 +13,10 @@ import { badRequestViolations, internalCallMetadata } from '@waygate/grpc';
 import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import {
   DeliveryAdminServiceClient,
+  ContentType,
   DeliveryState,
   MessageAccepted,
+  TemplateCategory,
   type CancelDeliveryResponse,
   type GetDeliveryResponse,
 } from '@waygate/proto';
@@ -140,6 +142,10 @@ test('the internal service token cancels for the tenant it names, ahead of the m
       content: { $case: 'text', value: { body: 'never sent', previewUrl: false } },
       acceptedAt: new Date(),
       expiresAt: new Date(Date.now() + 3_600_000),
+      replyToWaMessageId: '',
+      contentType: ContentType.CONTENT_TYPE_TEXT,
+      contentSummary: '',
+      templateCategory: TemplateCategory.TEMPLATE_CATEGORY_UNSPECIFIED,
     }).finish(),
     messageId,
   );

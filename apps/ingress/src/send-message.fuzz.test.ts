@@ -112,6 +112,7 @@ function asDomainRequest(request: SendMessageRequest): SendRequest {
     idempotencyKey: request.idempotencyKey,
     validity: request.validity ? { seconds: Number(request.validity.seconds), nanos: request.validity.nanos } : undefined,
     phoneNumberId: request.phoneNumberId,
+    replyTo: request.replyTo,
   };
 }
 

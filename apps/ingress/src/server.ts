@@ -1,6 +1,14 @@
 import { systemClock } from '@waygate/domain';
 import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
-import { connectJetStream, createDeadLetterStore, ensureRegionStreams, regionStreams, regionSubjects, startConsumer } from '@waygate/nats';
+import {
+  connectJetStream,
+  createDeadLetterStore,
+  ensureRegionStreams,
+  regionStreams,
+  regionSubjects,
+  routeBySubject,
+  startConsumer,
+} from '@waygate/nats';
 import { MessagingServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile } from '@waygate/tenancy';
@@ -46,13 +54,19 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     },
   });
 
+  const subjects = regionSubjects(config.region);
+  const statusEvents = createStatusEventsHandler(service, logger);
   const statusConsumer = await startConsumer(nats, {
     region: config.region,
     stream: regionStreams(config.region).events.name,
     durable: 'ingress-status',
-    filterSubject: regionSubjects(config.region).allEvents,
+    filterSubject: subjects.allEvents,
     logger,
-    handle: createStatusEventsHandler(service, logger, config.region),
+    // One consumer for every event kind ingress applies, so each keeps the stream's order; see routeBySubject.
+    handle: routeBySubject({
+      [subjects.deliveryEvents]: statusEvents,
+      [subjects.receiptEvents]: statusEvents,
+    }),
   });
 
   const outbox = setInterval(() => {

@@ -100,6 +100,24 @@ export class UnavailableError extends WaygateError {
   readonly retryable = true;
 }
 
+/** The caller is over a rate limit or quota; it may retry after `retryAfterMs`. */
+export class ResourceExhaustedError extends WaygateError {
+  readonly kind = 'resource-exhausted';
+  readonly retryable = true;
+  constructor(
+    message: string,
+    /** How long the caller should wait before retrying (sent as google.rpc.RetryInfo). */
+    readonly retryAfterMs: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The caller is authenticated but its credential does not allow this call (e.g. a missing API-key scope). */
+export class PermissionDeniedError extends WaygateError {
+  readonly kind = 'permission-denied';
+}
+
 export function isWaygateError(error: unknown): error is WaygateError {
   return error instanceof WaygateError;
 }

@@ -9,6 +9,8 @@ export {
   IdempotencyConflictError,
   InvalidArgumentError,
   NotFoundError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
   UnauthenticatedError,
   UnavailableError,
   WaygateError,
@@ -24,3 +26,21 @@ export { orderStatusEvents } from './status-event-order';
 export { META_ERROR_CODES, MIN_RETRY_DELAY_MS, classifyMetaError, isFailureRetriedByDelivery } from './meta-error-codes';
 export type { OutcomeClass, RetryReason } from './meta-error-codes';
 export { callbackDataFor, messageIdFromCallbackData } from './callback-data';
+export { CONTENT_KINDS, MEDIA_CONTENT_KINDS, isMediaContentKind } from './message-content';
+export type {
+  ContactCard,
+  ContentKind,
+  InteractiveAction,
+  InteractiveHeader,
+  LocationValue,
+  MediaContentKind,
+  MediaSource,
+  MediaValue,
+  MessageContent,
+  TemplateButtonAction,
+  TemplateCategory,
+  TemplateComponent,
+  TemplateComponentType,
+  TemplateParameter,
+  TemplateParameterValue,
+} from './message-content';

@@ -1,11 +1,13 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { type Any, BadRequest, PreconditionFailure, RpcStatus } from '@waygate/proto';
+import { type Any, BadRequest, PreconditionFailure, RetryInfo, RpcStatus } from '@waygate/proto';
 import {
   AbortedError,
   FailedPreconditionError,
   IdempotencyConflictError,
   InvalidArgumentError,
   NotFoundError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
   UnauthenticatedError,
   UnavailableError,
   WrongRegionError,
@@ -46,6 +48,16 @@ export function toGrpcError(error: unknown): GrpcError {
       { typeUrl: 'type.googleapis.com/google.rpc.PreconditionFailure', value: Buffer.from(failure) },
     ]);
   }
+  if (error instanceof ResourceExhaustedError) {
+    const delayMs = Math.max(0, Math.ceil(error.retryAfterMs));
+    const retryInfo = RetryInfo.encode({
+      retryDelay: { seconds: String(Math.floor(delayMs / 1000)), nanos: (delayMs % 1000) * 1_000_000 },
+    }).finish();
+    return withRichDetails(status.RESOURCE_EXHAUSTED, error.message, [
+      { typeUrl: 'type.googleapis.com/google.rpc.RetryInfo', value: Buffer.from(retryInfo) },
+    ]);
+  }
+  if (error instanceof PermissionDeniedError) return { code: status.PERMISSION_DENIED, details: error.message };
   if (error instanceof AbortedError) return { code: status.ABORTED, details: error.message };
   if (error instanceof UnauthenticatedError) return { code: status.UNAUTHENTICATED, details: error.message };
   if (error instanceof NotFoundError) return { code: status.NOT_FOUND, details: error.message };
@@ -71,4 +83,13 @@ export function badRequestViolations(error: Partial<ServiceError>): { field: str
   return rpcStatus.details
     .filter((detail) => detail.typeUrl === 'type.googleapis.com/google.rpc.BadRequest')
     .flatMap((detail) => BadRequest.decode(detail.value).fieldViolations);
+}
+
+/** Decodes `google.rpc.RetryInfo` from a gRPC error's trailers as milliseconds (for clients and tests). */
+export function retryDelayMs(error: Partial<ServiceError>): number | undefined {
+  const raw = error.metadata?.get('grpc-status-details-bin')[0];
+  if (!raw) return undefined;
+  const detail = RpcStatus.decode(raw as Buffer).details.find((d) => d.typeUrl === 'type.googleapis.com/google.rpc.RetryInfo');
+  const delay = detail && RetryInfo.decode(detail.value).retryDelay;
+  return delay ? Number(delay.seconds) * 1000 + Math.round(delay.nanos / 1e6) : undefined;
 }

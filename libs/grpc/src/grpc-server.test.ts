@@ -2,7 +2,14 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { AbortedError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from '@waygate/domain';
+import {
+  AbortedError,
+  FailedPreconditionError,
+  InvalidArgumentError,
+  NotFoundError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+} from '@waygate/domain';
 import {
   DeliveryAdminServiceClient,
   DeliveryAdminServiceService,
@@ -14,7 +21,7 @@ import {
 import { createLogger } from '@waygate/telemetry-sdk';
 import { parseTenants } from '@waygate/tenancy';
 import { tenantsYaml } from '@waygate/testing';
-import { badRequestViolations, preconditionViolations, toGrpcError } from './error-mapping';
+import { badRequestViolations, preconditionViolations, retryDelayMs, toGrpcError } from './error-mapping';
 import { startGrpcServer, unaryHandler, type RunningGrpcServer } from './grpc-server';
 import { checkGrpcHealth } from './health-check';
 
@@ -235,4 +242,12 @@ test('a tenant service refuses the internal service token (least privilege: the 
   } finally {
     await close();
   }
+});
+
+test('ResourceExhaustedError carries google.rpc.RetryInfo; PermissionDeniedError is PERMISSION_DENIED', () => {
+  const exhausted = toGrpcError(new ResourceExhaustedError('over the send rate', 1_250));
+  assert.equal(exhausted.code, status.RESOURCE_EXHAUSTED);
+  assert.equal(retryDelayMs(exhausted), 1_250);
+  assert.equal(toGrpcError(new PermissionDeniedError('scope archive:read required')).code, status.PERMISSION_DENIED);
+  assert.equal(retryDelayMs(toGrpcError(new Error('x'))), undefined);
 });

@@ -1,5 +1,5 @@
 export { createDeadLetterAdminService } from './dead-letter-admin.handler';
-export { badRequestViolations, preconditionViolations, toGrpcError } from './error-mapping';
+export { badRequestViolations, preconditionViolations, retryDelayMs, toGrpcError } from './error-mapping';
 export type { GrpcError } from './error-mapping';
 export { authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth';
 export type { TenantAuthOptions } from './tenant-auth';

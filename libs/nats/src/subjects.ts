@@ -12,7 +12,11 @@ export function regionSubjects(region: string) {
     receiptEvents: `waygate.${region}.events.receipt`,
     /** receipt -> receipt's tenant feed, archive: InboundMessageReceived */
     inboundEvents: `waygate.${region}.events.inbound`,
-    /** every status and inbound event */
+    /** receipt -> ingress, archive: TemplateEvent (Meta's template webhooks; no customer data) */
+    templateEvents: `waygate.${region}.events.templates`,
+    /** receipt -> ingress, archive: CustomerPreferenceChanged (stop keywords, opt-out quick replies, user_preferences) */
+    preferenceEvents: `waygate.${region}.events.preferences`,
+    /** every status, inbound, template and preference event */
     allEvents: `waygate.${region}.events.>`,
     /** receipt HTTP -> receipt processor: WebhookReceived */
     whatsappWebhooks: `waygate.${region}.webhooks.whatsapp`,

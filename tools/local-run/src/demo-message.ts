@@ -49,6 +49,7 @@ export async function sendDemoMessage(options: {
           content: { $case: 'text', value: { body: options.text ?? 'Hello from Waygate 👋', previewUrl: false } },
           idempotencyKey: `demo-${Date.now()}`,
           validity: undefined,
+          replyTo: '',
           phoneNumberId: '',
         },
         metadata,

@@ -58,6 +58,9 @@ for (const backend of backends) {
         const again = await store.insertIfAbsent(message({ messageId: 'msg_2', requestHash: 'other' }));
         assert.equal(again.inserted, false);
         assert.equal(again.message.messageId, 'msg_1');
+        assert.equal((await store.findByIdempotencyKey('acme', message().idempotencyKey))?.messageId, 'msg_1');
+        assert.equal(await store.findByIdempotencyKey('globex', message().idempotencyKey), undefined, 'scoped by tenant');
+        assert.equal(await store.findByIdempotencyKey('acme', 'no-such-key'), undefined);
         const [a, b] = await Promise.all([
           store.insertIfAbsent(message({ tenantId: 'globex', messageId: 'msg_3' })),
           store.insertIfAbsent(message({ tenantId: 'globex', messageId: 'msg_4' })),

@@ -123,6 +123,11 @@ export class MongoMessageStore implements MessageStore {
     }
   }
 
+  async findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<OutboundMessage | undefined> {
+    const doc = await this.messages.findOne({ tenantId, idempotencyKey });
+    return doc ? toMessage(doc) : undefined;
+  }
+
   async get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined> {
     const doc = await this.messages.findOne({ _id: `${tenantId}/${messageId}`, tenantId });
     return doc ? toMessage(doc) : undefined;

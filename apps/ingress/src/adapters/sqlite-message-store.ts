@@ -177,6 +177,12 @@ export class SqliteMessageStore implements MessageStore {
     return { inserted, message: this.toMessage(row) };
   }
 
+  async findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<OutboundMessage | undefined> {
+    const row = this.db.prepare('SELECT * FROM messages WHERE tenant_id = ? AND idempotency_key = ?').get(tenantId, idempotencyKey) as
+      MessageRow | undefined;
+    return row ? this.toMessage(row) : undefined;
+  }
+
   async get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined> {
     const row = this.db.prepare('SELECT * FROM messages WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
       MessageRow | undefined;

@@ -18,6 +18,8 @@ export interface MessageStore {
    * Atomic: two concurrent calls with one key store one message.
    */
   insertIfAbsent(message: OutboundMessage): Promise<{ inserted: boolean; message: OutboundMessage }>;
+  /** The tenant's message with this idempotency key, if any (a retried SendMessage is answered from it). */
+  findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<OutboundMessage | undefined>;
   /** The message with its timeline in the order entries were recorded. */
   get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined>;
   /**

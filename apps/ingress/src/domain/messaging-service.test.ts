@@ -37,6 +37,7 @@ const request: SendRequest = {
   idempotencyKey: 'k1',
   validity: undefined,
   phoneNumberId: '',
+  replyTo: '',
 };
 
 /** A publisher that records hand-offs and can be told to fail, as JetStream does when NATS is down. */
@@ -119,6 +120,7 @@ test('lists every invalid field at once', async () => {
       idempotencyKey: '',
       validity: { seconds: 31 * 86_400, nanos: 0 },
       phoneNumberId: '999',
+      replyTo: '',
     }),
     (error: unknown) => {
       assert.ok(error instanceof InvalidArgumentError);
@@ -462,4 +464,40 @@ test('cancel before the hand-off: the outbox relay never publishes it, and a rep
   assert.equal((await service.send(acme, request)).messageId, id);
   assert.deepEqual(publisher.published, [], 'no MessageAccepted for a cancelled message');
   assert.equal((await store.get('acme', id))?.published, false);
+});
+
+test('send policies run in order, see earlier facts, and shape the expiry; a refusal stores nothing', async () => {
+  const seen: string[] = [];
+  let refuse = false;
+  const withPolicies = createMessagingService({
+    store,
+    publisher: publisher.publisher,
+    canceller: canceller.canceller,
+    clock,
+    events: { publishDeferred: () => undefined },
+    policies: [
+      { name: 'first', check: () => (seen.push('first'), { defaultValiditySeconds: 600 }) },
+      {
+        name: 'second',
+        check: ({ facts }) => {
+          seen.push(`second saw ${facts.defaultValiditySeconds}`);
+          if (refuse) throw new FailedPreconditionError('closed', [{ type: 'SERVICE_WINDOW_CLOSED', subject: 'x', description: 'y' }]);
+          return { notAfter: new Date(T0 + 300_000) };
+        },
+      },
+    ],
+  });
+  const message = await withPolicies.send(acme, request);
+  assert.deepEqual(seen, ['first', 'second saw 600']);
+  assert.equal(message.expiresAt.getTime(), T0 + 300_000, 'notAfter caps the policy default');
+  const explicit = await withPolicies.send(acme, { ...request, idempotencyKey: 'k2', validity: { seconds: 120, nanos: 0 } });
+  assert.equal(explicit.expiresAt.getTime(), T0 + 120_000, 'an explicit validity is kept (within notAfter)');
+
+  refuse = true;
+  seen.length = 0;
+  const replay = await withPolicies.send(acme, request);
+  assert.equal(replay.messageId, message.messageId, 'a retry is answered from the store');
+  assert.deepEqual(seen, [], 'without running the policies again');
+  await assert.rejects(withPolicies.send(acme, { ...request, idempotencyKey: 'k3' }), FailedPreconditionError);
+  assert.equal(await store.findByIdempotencyKey('acme', 'k3'), undefined, 'nothing stored for a refused send');
 });

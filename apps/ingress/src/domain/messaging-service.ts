@@ -14,6 +14,7 @@ import { deliveryCanceledEventId, type DeliveryCanceller } from './delivery-canc
 import type { MessagePublisher } from './message-publisher';
 import type { MessageStore } from './message-store';
 import { isDeliverable, type DeliverableMessage, type OutboundMessage, type StatusSource } from './outbound-message';
+import { runSendPolicies, type SendPolicy } from './send-policy';
 import { validateSendRequest, type SendRequest } from './send-request';
 
 /** A status observed by delivery-retry or receipt, as ingress applies it. */
@@ -81,8 +82,11 @@ export function createMessagingService(deps: {
   canceller: DeliveryCanceller;
   clock: Clock;
   events: MessagingEvents;
+  /** Checked in order before a new message is stored (see send-policy.ts). */
+  policies?: readonly SendPolicy[];
 }): MessagingService {
   const { store, publisher, canceller, clock, events } = deps;
+  const policies = deps.policies ?? [];
 
   async function getOwned(tenant: Tenant, messageId: string): Promise<OutboundMessage> {
     validateMessageId('message_id', messageId);
@@ -147,7 +151,19 @@ export function createMessagingService(deps: {
   return {
     async send(tenant, request) {
       const valid = validateSendRequest(request, tenant);
+      // A retry is answered from the store before any policy runs: it must not be refused because the window has
+      // closed since, nor count against the rate limit again.
+      const earlier = await store.findByIdempotencyKey(tenant.id, valid.idempotencyKey);
+      if (earlier) {
+        if (earlier.requestHash !== valid.requestHash) throw new IdempotencyConflictError(valid.idempotencyKey);
+        if (!earlier.published && isDeliverable(earlier)) await handOff(earlier);
+        return earlier;
+      }
       const now = clock.now();
+      const facts = await runSendPolicies(policies, { tenant, request: valid, now });
+      const validitySeconds = valid.validityExplicit ? valid.validitySeconds : (facts.defaultValiditySeconds ?? valid.validitySeconds);
+      const validUntil = now.getTime() + validitySeconds * 1000;
+      const expiresAt = new Date(facts.notAfter ? Math.min(validUntil, facts.notAfter.getTime()) : validUntil);
       const messageId = newId('msg', now);
       const candidate: OutboundMessage = {
         tenantId: tenant.id,
@@ -159,7 +175,7 @@ export function createMessagingService(deps: {
         content: valid.content,
         status: 'ACCEPTED',
         acceptedAt: now,
-        expiresAt: new Date(now.getTime() + valid.validitySeconds * 1000),
+        expiresAt,
         published: false,
         version: 1,
         timeline: [{ eventId: `${messageId}:accepted`, status: 'ACCEPTED', occurredAt: now, source: 'ingress' }],

@@ -1,9 +1,6 @@
-import type { MessageStatus, StatusSource } from '@waygate/domain';
+import type { MessageContent, MessageStatus, StatusSource } from '@waygate/domain';
 
-export type { StatusSource };
-
-/** What a message says. Only text for now; templates, media and interactive content come later. */
-export type MessageContent = { readonly kind: 'text'; readonly body: string; readonly previewUrl: boolean };
+export type { MessageContent, StatusSource };
 
 /** One entry of a message's timeline. */
 export interface TimelineEntry {

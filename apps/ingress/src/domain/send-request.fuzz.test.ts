@@ -67,6 +67,7 @@ const requestArb: fc.Arbitrary<SendRequest> = fc.record({
     { weight: 1, arbitrary: fc.constantFrom('300', '200 ', '２００') },
     { weight: 1, arbitrary: anyStringArb },
   ),
+  replyTo: fc.constant(''),
 });
 
 test('SendMessage validation: accepted with normalized values, or exactly the bad fields named', (t) => {
@@ -85,7 +86,12 @@ test('SendMessage validation: accepted with normalized values, or exactly the ba
           assert.ok(REASONS.has(violation.reason), violation.reason);
           assert.ok(violation.description.length > 0 && violation.description.length <= 200, violation.description);
           // Descriptions never echo what the caller sent (bodies are never logged or returned).
-          for (const given of [request.content?.body, request.to, request.idempotencyKey, request.phoneNumberId]) {
+          for (const given of [
+            request.content?.kind === 'text' ? request.content.body : undefined,
+            request.to,
+            request.idempotencyKey,
+            request.phoneNumberId,
+          ]) {
             if (given && given.length >= 6) assert.ok(!violation.description.includes(given), `echoes input: ${violation.description}`);
           }
         }

@@ -12,6 +12,7 @@ const request: SendRequest = {
   idempotencyKey: 'k1',
   validity: undefined,
   phoneNumberId: '',
+  replyTo: '',
 };
 const withBody = (body: string): SendRequest => ({ ...request, content: { kind: 'text', body, previewUrl: false } });
 
@@ -54,7 +55,7 @@ test('tab, line feed and carriage return are allowed, and so is any printable te
     '\u00a0non-breaking',
   ]) {
     assert.deepEqual(violations(withBody(body)), [], JSON.stringify(body));
-    assert.equal(validateSendRequest(withBody(body), tenant).content.body, body);
+    assert.deepEqual(validateSendRequest(withBody(body), tenant).content, { kind: 'text', body, previewUrl: false });
   }
 });
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { InvalidArgumentError, isE164, type FieldViolation } from '@waygate/domain';
 import type { Tenant } from '@waygate/tenancy';
-import type { MessageContent } from './outbound-message';
+import type { MessageContent } from '@waygate/domain';
 import {
   MAX_VALIDITY_SECONDS,
   MIN_VALIDITY_SECONDS,
@@ -29,6 +29,8 @@ export interface SendRequest {
   readonly validity: RequestedValidity | undefined;
   /** Empty for the tenant's first number. */
   readonly phoneNumberId: string;
+  /** Empty when the message quotes nothing. */
+  readonly replyTo: string;
 }
 
 /** A request that passed validation, with defaults applied. */
@@ -36,8 +38,13 @@ export interface ValidSendRequest {
   readonly to: string;
   readonly content: MessageContent;
   readonly idempotencyKey: string;
+  /** As the caller gave it, or the content kind's default (a send policy may give a better default). */
   readonly validitySeconds: number;
+  /** Whether the caller gave the validity (then no policy default replaces it; a policy's notAfter still caps it). */
+  readonly validityExplicit: boolean;
   readonly phoneNumberId: string;
+  /** As the caller gave it (a Waygate message id or an inbound wamid), or empty; resolved by a send policy. */
+  readonly replyTo: string;
   readonly requestHash: string;
 }
 
@@ -55,6 +62,7 @@ function describeForbiddenCharacter(text: string): string | undefined {
 
 function validateContent(content: MessageContent | undefined): FieldViolation[] {
   if (!content) return [violation('content', 'REQUIRED', 'exactly one content type (e.g. text) must be set')];
+  if (content.kind !== 'text') return [violation(content.kind, 'UNSUPPORTED', `${content.kind} messages are not accepted yet`)];
   if (content.body.trim().length === 0) return [violation('text.body', 'REQUIRED', 'must not be empty')];
   const violations: FieldViolation[] = [];
   const length = [...content.body].length;
@@ -123,7 +131,14 @@ export function validateSendRequest(request: SendRequest, tenant: Tenant): Valid
     violations.push(violation('phone_number_id', 'UNKNOWN', 'is not one of your WhatsApp business phone numbers'));
   }
   if (violations.length > 0 || !request.content || !('seconds' in validity)) throw new InvalidArgumentError(violations);
-  const normalized = { to: request.to, content: request.content, validitySeconds: validity.seconds, phoneNumberId };
+  const normalized = {
+    to: request.to,
+    content: request.content,
+    validitySeconds: validity.seconds,
+    validityExplicit: request.validity !== undefined,
+    phoneNumberId,
+    replyTo: request.replyTo,
+  };
   return {
     ...normalized,
     idempotencyKey: request.idempotencyKey,

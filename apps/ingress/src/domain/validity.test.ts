@@ -13,6 +13,7 @@ test('default validity per category: authentication 10 minutes, everything else 
   const expected: Record<MessageCategory, number> = {
     authentication: 600,
     text: 30 * 86_400,
+    template: 30 * 86_400,
     utility: 30 * 86_400,
     marketing: 30 * 86_400,
     service: 30 * 86_400,

@@ -1,10 +1,12 @@
-import type { MessageContent } from './outbound-message';
+import type { MessageContent } from '@waygate/domain';
 
 /**
  * What kind of message something is, for how long Waygate keeps trying to deliver it by default. Free-form text is
- * `text`; template messages take their WhatsApp template category (templates are not accepted yet).
+ * `text`; template messages take their WhatsApp template category from the catalog (a send policy adds it as
+ * SendFacts.defaultValiditySeconds; `template` is the default before that is known). Other free-form kinds (media,
+ * interactive, location, contacts, reactions) are `service`.
  */
-export type MessageCategory = 'text' | 'authentication' | 'utility' | 'marketing' | 'service';
+export type MessageCategory = 'text' | 'template' | 'authentication' | 'utility' | 'marketing' | 'service';
 
 const MINUTE = 60;
 const DAY = 24 * 60 * MINUTE;
@@ -49,6 +51,7 @@ export function malformedDurationField({ seconds, nanos }: RequestedValidity): '
 const DEFAULT_VALIDITY_SECONDS: Readonly<Record<MessageCategory, number>> = {
   authentication: 10 * MINUTE,
   text: MAX_VALIDITY_SECONDS,
+  template: MAX_VALIDITY_SECONDS,
   utility: MAX_VALIDITY_SECONDS,
   marketing: MAX_VALIDITY_SECONDS,
   service: MAX_VALIDITY_SECONDS,
@@ -64,5 +67,9 @@ export function categoryOf(content: MessageContent): MessageCategory {
   switch (content.kind) {
     case 'text':
       return 'text';
+    case 'template':
+      return 'template';
+    default:
+      return 'service';
   }
 }

@@ -1,6 +1,8 @@
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
 import {
+  ContentType,
   type CancelMessageRequest,
   type CancelMessageResponse,
   type GetMessageRequest,
@@ -28,6 +30,7 @@ function toSendRequest(request: SendMessageRequest): SendRequest {
     // int64 seconds arrive as a decimal string; a Number is exact within any Duration the domain accepts.
     validity: validity ? { seconds: Number(validity.seconds), nanos: validity.nanos } : undefined,
     phoneNumberId: request.phoneNumberId,
+    replyTo: request.replyTo,
   };
 }
 
@@ -48,7 +51,15 @@ function toProtoMessage(message: OutboundMessage): Message {
     })),
     acceptedAt: message.acceptedAt,
     expiresAt: message.expiresAt,
+    contentType: ContentType.CONTENT_TYPE_UNSPECIFIED,
+    contentSummary: '',
+    phoneNumberId: message.phoneNumberId,
+    replyToWaMessageId: '',
   };
+}
+
+function unimplemented(_call: unknown, callback: (error: Partial<ServiceError>) => void): void {
+  callback({ code: status.UNIMPLEMENTED, details: 'not implemented yet' });
 }
 
 /** gRPC MessagingService: translates proto <-> domain; everything else is the domain's. */
@@ -70,5 +81,11 @@ export function createMessagingHandler(service: MessagingService, tenants: Tenan
       logger.info({ tenant_id: tenant.id, message_id: message.messageId, status: message.status }, 'message canceled');
       return { status: toProtoStatus(message.status) };
     }),
+    // Being built (issue 11); each answers UNIMPLEMENTED until its handler lands.
+    listMessages: unimplemented,
+    listTemplates: unimplemented,
+    addOptOut: unimplemented,
+    removeOptOut: unimplemented,
+    listOptOuts: unimplemented,
   };
 }

@@ -1,18 +1,16 @@
 import { decodeEvent, fromProtoSource, fromProtoStatus } from '@waygate/contracts';
-import { ACK, regionSubjects, type DeliveryInfo, type HandlerOutcome } from '@waygate/nats';
+import { ACK, type HandlerOutcome } from '@waygate/nats';
 import { MessageStatusChanged } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
 import type { MessagingService } from '../domain/messaging-service';
 
 /**
  * Applies MessageStatusChanged events (from delivery-retry and receipt) to the message store. Idempotent by event
- * id; acknowledged only after the store committed. Inbound messages share the events stream (and the consumer's
- * `events.>` filter) but are not ingress's: they are acknowledged untouched.
+ * id; acknowledged only after the store committed. Routed here from ingress's `events.>` consumer for the
+ * delivery and receipt status subjects (server.ts).
  */
-export function createStatusEventsHandler(service: MessagingService, logger: Logger, region: string) {
-  const inboundSubject = regionSubjects(region).inboundEvents;
-  return async (data: Uint8Array, info: Pick<DeliveryInfo, 'subject'>): Promise<HandlerOutcome> => {
-    if (info.subject === inboundSubject) return ACK;
+export function createStatusEventsHandler(service: MessagingService, logger: Logger) {
+  return async (data: Uint8Array): Promise<HandlerOutcome> => {
     const event = decodeEvent(MessageStatusChanged, data);
     const status = event && fromProtoStatus(event.status);
     const source = event && fromProtoSource(event.source);

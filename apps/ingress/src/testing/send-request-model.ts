@@ -42,6 +42,7 @@ export function expectedViolations(request: SendRequest, phoneNumberIds: readonl
   const bad = new Set<string>();
   if (!/^\+[1-9][0-9]{7,14}$/.test(request.to)) bad.add('to');
   if (!request.content) bad.add('content');
+  else if (request.content.kind !== 'text') bad.add(request.content.kind);
   else {
     const points = codePoints(request.content.body);
     if (request.content.body.trim() === '' || points.length > 4096 || points.some(isForbidden)) bad.add('text.body');

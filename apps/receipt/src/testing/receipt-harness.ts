@@ -213,6 +213,7 @@ export async function startReceiptHarness(): Promise<ReceiptHarness> {
         attempt: 1,
         nextAttemptAt: undefined,
         recipient: event.recipient,
+        recipientWaId: '',
       }).finish();
       await publishEvent(connection.js, subjects.deliveryEvents, data, `delivery:${event.messageId}:sent`);
     },

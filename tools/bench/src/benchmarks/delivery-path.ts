@@ -106,6 +106,7 @@ export async function runDeliveryPath(
         content: { $case: 'text', value: { body: `Benchmark message ${sequence}`, previewUrl: false } },
         idempotencyKey: `bench-${sequence}`,
         validity: undefined,
+        replyTo: '',
         phoneNumberId: '',
       };
       const metadata = new Metadata();

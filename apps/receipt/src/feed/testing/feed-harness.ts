@@ -117,6 +117,7 @@ export async function publishStatus(js: JetStreamConnection['js'], input: Status
     attempt: input.attempt ?? 0,
     nextAttemptAt: input.nextAttemptAtMs === undefined ? undefined : new Date(input.nextAttemptAtMs),
     recipient: input.recipient ?? '',
+    recipientWaId: '',
   }).finish();
   await publishEvent(js, input.source === 'delivery' ? subjects.deliveryEvents : subjects.receiptEvents, data, msgId);
 }

@@ -30,6 +30,7 @@ export function createNatsResolvedStatusPublisher(js: JetStreamClient, region: s
         attempt: 0,
         nextAttemptAt: undefined,
         recipient: resolved.recipient ?? '',
+        recipientWaId: '',
       }).finish();
       const parent = contextFromTraceparent(traceContext) ?? context.active();
       const webhookSpan = trace.getSpanContext(context.active());

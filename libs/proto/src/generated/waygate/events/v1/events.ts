@@ -7,7 +7,27 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../../google/protobuf/timestamp";
-import { MessageStatus, messageStatusFromJSON, messageStatusToJSON, TextContent } from "../../messaging/v1/messaging";
+import {
+  ContactsContent,
+  ContentType,
+  contentTypeFromJSON,
+  contentTypeToJSON,
+  InteractiveContent,
+  LocationContent,
+  MediaContent,
+  MessageStatus,
+  messageStatusFromJSON,
+  messageStatusToJSON,
+  OptOutSource,
+  optOutSourceFromJSON,
+  optOutSourceToJSON,
+  ReactionContent,
+  TemplateCategory,
+  templateCategoryFromJSON,
+  templateCategoryToJSON,
+  TemplateContent,
+  TextContent,
+} from "../../messaging/v1/messaging";
 
 /** StatusSource says which part of the platform observed a status. */
 export enum StatusSource {
@@ -52,6 +72,106 @@ export function statusSourceToJSON(object: StatusSource): string {
   }
 }
 
+/** TemplateEventKind says which Meta template webhook a TemplateEvent carries. */
+export enum TemplateEventKind {
+  /** TEMPLATE_EVENT_KIND_UNSPECIFIED - Never set. */
+  TEMPLATE_EVENT_KIND_UNSPECIFIED = 0,
+  /** TEMPLATE_EVENT_KIND_STATUS_UPDATE - message_template_status_update. */
+  TEMPLATE_EVENT_KIND_STATUS_UPDATE = 1,
+  /** TEMPLATE_EVENT_KIND_QUALITY_UPDATE - message_template_quality_update. */
+  TEMPLATE_EVENT_KIND_QUALITY_UPDATE = 2,
+  /** TEMPLATE_EVENT_KIND_COMPONENTS_UPDATE - message_template_components_update. */
+  TEMPLATE_EVENT_KIND_COMPONENTS_UPDATE = 3,
+  /** TEMPLATE_EVENT_KIND_CATEGORY_UPDATE - template_category_update. */
+  TEMPLATE_EVENT_KIND_CATEGORY_UPDATE = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function templateEventKindFromJSON(object: any): TemplateEventKind {
+  switch (object) {
+    case 0:
+    case "TEMPLATE_EVENT_KIND_UNSPECIFIED":
+      return TemplateEventKind.TEMPLATE_EVENT_KIND_UNSPECIFIED;
+    case 1:
+    case "TEMPLATE_EVENT_KIND_STATUS_UPDATE":
+      return TemplateEventKind.TEMPLATE_EVENT_KIND_STATUS_UPDATE;
+    case 2:
+    case "TEMPLATE_EVENT_KIND_QUALITY_UPDATE":
+      return TemplateEventKind.TEMPLATE_EVENT_KIND_QUALITY_UPDATE;
+    case 3:
+    case "TEMPLATE_EVENT_KIND_COMPONENTS_UPDATE":
+      return TemplateEventKind.TEMPLATE_EVENT_KIND_COMPONENTS_UPDATE;
+    case 4:
+    case "TEMPLATE_EVENT_KIND_CATEGORY_UPDATE":
+      return TemplateEventKind.TEMPLATE_EVENT_KIND_CATEGORY_UPDATE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TemplateEventKind.UNRECOGNIZED;
+  }
+}
+
+export function templateEventKindToJSON(object: TemplateEventKind): string {
+  switch (object) {
+    case TemplateEventKind.TEMPLATE_EVENT_KIND_UNSPECIFIED:
+      return "TEMPLATE_EVENT_KIND_UNSPECIFIED";
+    case TemplateEventKind.TEMPLATE_EVENT_KIND_STATUS_UPDATE:
+      return "TEMPLATE_EVENT_KIND_STATUS_UPDATE";
+    case TemplateEventKind.TEMPLATE_EVENT_KIND_QUALITY_UPDATE:
+      return "TEMPLATE_EVENT_KIND_QUALITY_UPDATE";
+    case TemplateEventKind.TEMPLATE_EVENT_KIND_COMPONENTS_UPDATE:
+      return "TEMPLATE_EVENT_KIND_COMPONENTS_UPDATE";
+    case TemplateEventKind.TEMPLATE_EVENT_KIND_CATEGORY_UPDATE:
+      return "TEMPLATE_EVENT_KIND_CATEGORY_UPDATE";
+    case TemplateEventKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** CustomerPreference is a customer's choice about marketing messages. */
+export enum CustomerPreference {
+  /** CUSTOMER_PREFERENCE_UNSPECIFIED - Never set. */
+  CUSTOMER_PREFERENCE_UNSPECIFIED = 0,
+  /** CUSTOMER_PREFERENCE_MARKETING_STOPPED - The customer stopped marketing messages. */
+  CUSTOMER_PREFERENCE_MARKETING_STOPPED = 1,
+  /** CUSTOMER_PREFERENCE_MARKETING_RESUMED - The customer resumed marketing messages. */
+  CUSTOMER_PREFERENCE_MARKETING_RESUMED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function customerPreferenceFromJSON(object: any): CustomerPreference {
+  switch (object) {
+    case 0:
+    case "CUSTOMER_PREFERENCE_UNSPECIFIED":
+      return CustomerPreference.CUSTOMER_PREFERENCE_UNSPECIFIED;
+    case 1:
+    case "CUSTOMER_PREFERENCE_MARKETING_STOPPED":
+      return CustomerPreference.CUSTOMER_PREFERENCE_MARKETING_STOPPED;
+    case 2:
+    case "CUSTOMER_PREFERENCE_MARKETING_RESUMED":
+      return CustomerPreference.CUSTOMER_PREFERENCE_MARKETING_RESUMED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CustomerPreference.UNRECOGNIZED;
+  }
+}
+
+export function customerPreferenceToJSON(object: CustomerPreference): string {
+  switch (object) {
+    case CustomerPreference.CUSTOMER_PREFERENCE_UNSPECIFIED:
+      return "CUSTOMER_PREFERENCE_UNSPECIFIED";
+    case CustomerPreference.CUSTOMER_PREFERENCE_MARKETING_STOPPED:
+      return "CUSTOMER_PREFERENCE_MARKETING_STOPPED";
+    case CustomerPreference.CUSTOMER_PREFERENCE_MARKETING_RESUMED:
+      return "CUSTOMER_PREFERENCE_MARKETING_RESUMED";
+    case CustomerPreference.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** MessageAccepted is published by ingress on `waygate.<region>.outbound.accepted` once a message is stored. */
 export interface MessageAccepted {
   /** Tenant that sent the message. */
@@ -67,13 +187,53 @@ export interface MessageAccepted {
     | //
     /** A text message. */
     { $case: "text"; value: TextContent }
+    | //
+    /** A template (parameters as accepted; checked against the catalog). */
+    { $case: "template"; value: TemplateContent }
+    | //
+    /** An image. */
+    { $case: "image"; value: MediaContent }
+    | //
+    /** A video. */
+    { $case: "video"; value: MediaContent }
+    | //
+    /** Audio. */
+    { $case: "audio"; value: MediaContent }
+    | //
+    /** A document. */
+    { $case: "document"; value: MediaContent }
+    | //
+    /** A sticker. */
+    { $case: "sticker"; value: MediaContent }
+    | //
+    /** An interactive message. */
+    { $case: "interactive"; value: InteractiveContent }
+    | //
+    /** A location. */
+    { $case: "location"; value: LocationContent }
+    | //
+    /** Contact cards. */
+    { $case: "contacts"; value: ContactsContent }
+    | //
+    /** A reaction; `message_id` here is already the wamid reacted to. */
+    { $case: "reaction"; value: ReactionContent }
     | undefined;
   /** When ingress accepted the message. */
   acceptedAt:
     | Date
     | undefined;
   /** Deadline after which the message must not be sent. */
-  expiresAt: Date | undefined;
+  expiresAt:
+    | Date
+    | undefined;
+  /** The wamid quoted (Meta's context.message_id), resolved by ingress from SendMessageRequest.reply_to. */
+  replyToWaMessageId: string;
+  /** What the message carries (the content case). */
+  contentType: ContentType;
+  /** ingress's content summary (see messaging.v1.Message.content_summary). */
+  contentSummary: string;
+  /** For templates: the template's category from the catalog at acceptance. */
+  templateCategory: TemplateCategory;
 }
 
 /**
@@ -112,6 +272,11 @@ export interface MessageStatusChanged {
     | undefined;
   /** The recipient in E.164 form, when the publisher knows it (delivery-retry always does). */
   recipient: string;
+  /**
+   * delivery source, SENT: the customer's WhatsApp id from the Cloud API's answer (`contacts[].wa_id`); it can
+   * differ from `recipient` (Brazil's ninth digit, Mexico's +52 1).
+   */
+  recipientWaId: string;
 }
 
 /**
@@ -165,6 +330,58 @@ export interface WebhookReceived {
   receivedAt: Date | undefined;
 }
 
+/**
+ * TemplateEvent is published by receipt on `waygate.<region>.events.templates` for each template webhook change
+ * (they carry no customer data). ingress applies it to its template catalog and re-syncs the WABA.
+ */
+export interface TemplateEvent {
+  /** Unique id of this event (derived from the webhook change); the de-duplication key. */
+  eventId: string;
+  /** The WABA (the webhook's entry[].id). */
+  wabaId: string;
+  /** Which webhook. */
+  kind: TemplateEventKind;
+  /** Meta's message_template_id. */
+  templateId: string;
+  /** message_template_name, when reported. */
+  name: string;
+  /** message_template_language, when reported. */
+  language: string;
+  /**
+   * status updates: Meta's event (APPROVED, PAUSED, REJECTED, ...); category updates: the new category; quality
+   * updates: the new quality score.
+   */
+  value: string;
+  /** The change's `value` object as JSON, bounded. */
+  rawJson: string;
+  /** When receipt received the webhook. */
+  receivedAt: Date | undefined;
+}
+
+/**
+ * CustomerPreferenceChanged is published by receipt on `waygate.<region>.events.preferences` when a customer sends a
+ * stop keyword, presses an opt-out quick reply, or Meta's user_preferences webhook reports a change. ingress applies
+ * it to the tenant's opt-out list.
+ */
+export interface CustomerPreferenceChanged {
+  /** Unique id; the de-duplication key. */
+  eventId: string;
+  /** The tenant that owns the business number. */
+  tenantId: string;
+  /** The business phone number id. */
+  phoneNumberId: string;
+  /** The customer in E.164 form. */
+  customer: string;
+  /** The customer's WhatsApp id, when known. */
+  waId: string;
+  /** Stopped or resumed. */
+  preference: CustomerPreference;
+  /** How it was learned (an OptOutSource other than API or META_131050). */
+  source: OptOutSource;
+  /** When it happened. */
+  occurredAt: Date | undefined;
+}
+
 function createBaseMessageAccepted(): MessageAccepted {
   return {
     tenantId: "",
@@ -174,6 +391,10 @@ function createBaseMessageAccepted(): MessageAccepted {
     content: undefined,
     acceptedAt: undefined,
     expiresAt: undefined,
+    replyToWaMessageId: "",
+    contentType: 0,
+    contentSummary: "",
+    templateCategory: 0,
   };
 }
 
@@ -195,12 +416,54 @@ export const MessageAccepted: MessageFns<MessageAccepted> = {
       case "text":
         TextContent.encode(message.content.value, writer.uint32(42).fork()).join();
         break;
+      case "template":
+        TemplateContent.encode(message.content.value, writer.uint32(66).fork()).join();
+        break;
+      case "image":
+        MediaContent.encode(message.content.value, writer.uint32(74).fork()).join();
+        break;
+      case "video":
+        MediaContent.encode(message.content.value, writer.uint32(82).fork()).join();
+        break;
+      case "audio":
+        MediaContent.encode(message.content.value, writer.uint32(90).fork()).join();
+        break;
+      case "document":
+        MediaContent.encode(message.content.value, writer.uint32(98).fork()).join();
+        break;
+      case "sticker":
+        MediaContent.encode(message.content.value, writer.uint32(106).fork()).join();
+        break;
+      case "interactive":
+        InteractiveContent.encode(message.content.value, writer.uint32(114).fork()).join();
+        break;
+      case "location":
+        LocationContent.encode(message.content.value, writer.uint32(122).fork()).join();
+        break;
+      case "contacts":
+        ContactsContent.encode(message.content.value, writer.uint32(130).fork()).join();
+        break;
+      case "reaction":
+        ReactionContent.encode(message.content.value, writer.uint32(138).fork()).join();
+        break;
     }
     if (message.acceptedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.acceptedAt), writer.uint32(50).fork()).join();
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(58).fork()).join();
+    }
+    if (message.replyToWaMessageId !== "") {
+      writer.uint32(146).string(message.replyToWaMessageId);
+    }
+    if (message.contentType !== 0) {
+      writer.uint32(152).int32(message.contentType);
+    }
+    if (message.contentSummary !== "") {
+      writer.uint32(162).string(message.contentSummary);
+    }
+    if (message.templateCategory !== 0) {
+      writer.uint32(168).int32(message.templateCategory);
     }
     return writer;
   },
@@ -258,6 +521,86 @@ export const MessageAccepted: MessageFns<MessageAccepted> = {
             message.content = { $case: "text", value: TextContent.decode(reader, reader.uint32()) };
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.content = { $case: "template", value: TemplateContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.content = { $case: "image", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.content = { $case: "video", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.content = { $case: "audio", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.content = { $case: "document", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.content = { $case: "sticker", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.content = { $case: "interactive", value: InteractiveContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.content = { $case: "location", value: LocationContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.content = { $case: "contacts", value: ContactsContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.content = { $case: "reaction", value: ReactionContent.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 6: {
             if (tag !== 50) {
               break;
@@ -272,6 +615,38 @@ export const MessageAccepted: MessageFns<MessageAccepted> = {
             }
 
             message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.replyToWaMessageId = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.contentType = reader.int32() as any;
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.contentSummary = reader.string();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.templateCategory = reader.int32() as any;
             continue;
           }
         }
@@ -304,7 +679,29 @@ export const MessageAccepted: MessageFns<MessageAccepted> = {
         : isSet(object.phone_number_id)
         ? globalThis.String(object.phone_number_id)
         : "",
-      content: isSet(object.text) ? { $case: "text", value: TextContent.fromJSON(object.text) } : undefined,
+      content: isSet(object.text)
+        ? { $case: "text", value: TextContent.fromJSON(object.text) }
+        : isSet(object.template)
+        ? { $case: "template", value: TemplateContent.fromJSON(object.template) }
+        : isSet(object.image)
+        ? { $case: "image", value: MediaContent.fromJSON(object.image) }
+        : isSet(object.video)
+        ? { $case: "video", value: MediaContent.fromJSON(object.video) }
+        : isSet(object.audio)
+        ? { $case: "audio", value: MediaContent.fromJSON(object.audio) }
+        : isSet(object.document)
+        ? { $case: "document", value: MediaContent.fromJSON(object.document) }
+        : isSet(object.sticker)
+        ? { $case: "sticker", value: MediaContent.fromJSON(object.sticker) }
+        : isSet(object.interactive)
+        ? { $case: "interactive", value: InteractiveContent.fromJSON(object.interactive) }
+        : isSet(object.location)
+        ? { $case: "location", value: LocationContent.fromJSON(object.location) }
+        : isSet(object.contacts)
+        ? { $case: "contacts", value: ContactsContent.fromJSON(object.contacts) }
+        : isSet(object.reaction)
+        ? { $case: "reaction", value: ReactionContent.fromJSON(object.reaction) }
+        : undefined,
       acceptedAt: isSet(object.acceptedAt)
         ? fromJsonTimestamp(object.acceptedAt)
         : isSet(object.accepted_at)
@@ -315,6 +712,26 @@ export const MessageAccepted: MessageFns<MessageAccepted> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      replyToWaMessageId: isSet(object.replyToWaMessageId)
+        ? globalThis.String(object.replyToWaMessageId)
+        : isSet(object.reply_to_wa_message_id)
+        ? globalThis.String(object.reply_to_wa_message_id)
+        : "",
+      contentType: isSet(object.contentType)
+        ? contentTypeFromJSON(object.contentType)
+        : isSet(object.content_type)
+        ? contentTypeFromJSON(object.content_type)
+        : 0,
+      contentSummary: isSet(object.contentSummary)
+        ? globalThis.String(object.contentSummary)
+        : isSet(object.content_summary)
+        ? globalThis.String(object.content_summary)
+        : "",
+      templateCategory: isSet(object.templateCategory)
+        ? templateCategoryFromJSON(object.templateCategory)
+        : isSet(object.template_category)
+        ? templateCategoryFromJSON(object.template_category)
+        : 0,
     };
   },
 
@@ -334,12 +751,44 @@ export const MessageAccepted: MessageFns<MessageAccepted> = {
     }
     if (message.content?.$case === "text") {
       obj.text = TextContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "template") {
+      obj.template = TemplateContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "image") {
+      obj.image = MediaContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "video") {
+      obj.video = MediaContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "audio") {
+      obj.audio = MediaContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "document") {
+      obj.document = MediaContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "sticker") {
+      obj.sticker = MediaContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "interactive") {
+      obj.interactive = InteractiveContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "location") {
+      obj.location = LocationContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "contacts") {
+      obj.contacts = ContactsContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "reaction") {
+      obj.reaction = ReactionContent.toJSON(message.content.value);
     }
     if (message.acceptedAt !== undefined) {
       obj.acceptedAt = message.acceptedAt.toISOString();
     }
     if (message.expiresAt !== undefined) {
       obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.replyToWaMessageId !== "") {
+      obj.replyToWaMessageId = message.replyToWaMessageId;
+    }
+    if (message.contentType !== 0) {
+      obj.contentType = contentTypeToJSON(message.contentType);
+    }
+    if (message.contentSummary !== "") {
+      obj.contentSummary = message.contentSummary;
+    }
+    if (message.templateCategory !== 0) {
+      obj.templateCategory = templateCategoryToJSON(message.templateCategory);
     }
     return obj;
   },
@@ -360,9 +809,73 @@ export const MessageAccepted: MessageFns<MessageAccepted> = {
         }
         break;
       }
+      case "template": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "template", value: TemplateContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "image": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "image", value: MediaContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "video": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "video", value: MediaContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "audio": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "audio", value: MediaContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "document": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "document", value: MediaContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "sticker": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "sticker", value: MediaContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "interactive": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "interactive", value: InteractiveContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "location": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "location", value: LocationContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "contacts": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "contacts", value: ContactsContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "reaction": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "reaction", value: ReactionContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
     }
     message.acceptedAt = object.acceptedAt ?? undefined;
     message.expiresAt = object.expiresAt ?? undefined;
+    message.replyToWaMessageId = object.replyToWaMessageId ?? "";
+    message.contentType = object.contentType ?? 0;
+    message.contentSummary = object.contentSummary ?? "";
+    message.templateCategory = object.templateCategory ?? 0;
     return message;
   },
 };
@@ -381,6 +894,7 @@ function createBaseMessageStatusChanged(): MessageStatusChanged {
     attempt: 0,
     nextAttemptAt: undefined,
     recipient: "",
+    recipientWaId: "",
   };
 }
 
@@ -421,6 +935,9 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
     }
     if (message.recipient !== "") {
       writer.uint32(98).string(message.recipient);
+    }
+    if (message.recipientWaId !== "") {
+      writer.uint32(106).string(message.recipientWaId);
     }
     return writer;
   },
@@ -534,6 +1051,14 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
             message.recipient = reader.string();
             continue;
           }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.recipientWaId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -592,6 +1117,11 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
         ? fromJsonTimestamp(object.next_attempt_at)
         : undefined,
       recipient: isSet(object.recipient) ? globalThis.String(object.recipient) : "",
+      recipientWaId: isSet(object.recipientWaId)
+        ? globalThis.String(object.recipientWaId)
+        : isSet(object.recipient_wa_id)
+        ? globalThis.String(object.recipient_wa_id)
+        : "",
     };
   },
 
@@ -633,6 +1163,9 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
     if (message.recipient !== "") {
       obj.recipient = message.recipient;
     }
+    if (message.recipientWaId !== "") {
+      obj.recipientWaId = message.recipientWaId;
+    }
     return obj;
   },
 
@@ -653,6 +1186,7 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
     message.attempt = object.attempt ?? 0;
     message.nextAttemptAt = object.nextAttemptAt ?? undefined;
     message.recipient = object.recipient ?? "";
+    message.recipientWaId = object.recipientWaId ?? "";
     return message;
   },
 };
@@ -1078,6 +1612,443 @@ export const WebhookReceived: MessageFns<WebhookReceived> = {
     const message = createBaseWebhookReceived();
     message.body = object.body ?? Buffer.alloc(0);
     message.receivedAt = object.receivedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseTemplateEvent(): TemplateEvent {
+  return {
+    eventId: "",
+    wabaId: "",
+    kind: 0,
+    templateId: "",
+    name: "",
+    language: "",
+    value: "",
+    rawJson: "",
+    receivedAt: undefined,
+  };
+}
+
+export const TemplateEvent: MessageFns<TemplateEvent> = {
+  encode(message: TemplateEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.wabaId !== "") {
+      writer.uint32(18).string(message.wabaId);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
+    }
+    if (message.templateId !== "") {
+      writer.uint32(34).string(message.templateId);
+    }
+    if (message.name !== "") {
+      writer.uint32(42).string(message.name);
+    }
+    if (message.language !== "") {
+      writer.uint32(50).string(message.language);
+    }
+    if (message.value !== "") {
+      writer.uint32(58).string(message.value);
+    }
+    if (message.rawJson !== "") {
+      writer.uint32(66).string(message.rawJson);
+    }
+    if (message.receivedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TemplateEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTemplateEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.wabaId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.templateId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.rawJson = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TemplateEvent {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      wabaId: isSet(object.wabaId)
+        ? globalThis.String(object.wabaId)
+        : isSet(object.waba_id)
+        ? globalThis.String(object.waba_id)
+        : "",
+      kind: isSet(object.kind) ? templateEventKindFromJSON(object.kind) : 0,
+      templateId: isSet(object.templateId)
+        ? globalThis.String(object.templateId)
+        : isSet(object.template_id)
+        ? globalThis.String(object.template_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+      rawJson: isSet(object.rawJson)
+        ? globalThis.String(object.rawJson)
+        : isSet(object.raw_json)
+        ? globalThis.String(object.raw_json)
+        : "",
+      receivedAt: isSet(object.receivedAt)
+        ? fromJsonTimestamp(object.receivedAt)
+        : isSet(object.received_at)
+        ? fromJsonTimestamp(object.received_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: TemplateEvent): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.wabaId !== "") {
+      obj.wabaId = message.wabaId;
+    }
+    if (message.kind !== 0) {
+      obj.kind = templateEventKindToJSON(message.kind);
+    }
+    if (message.templateId !== "") {
+      obj.templateId = message.templateId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    if (message.rawJson !== "") {
+      obj.rawJson = message.rawJson;
+    }
+    if (message.receivedAt !== undefined) {
+      obj.receivedAt = message.receivedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TemplateEvent>, I>>(base?: I): TemplateEvent {
+    return TemplateEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TemplateEvent>, I>>(object: I): TemplateEvent {
+    const message = createBaseTemplateEvent();
+    message.eventId = object.eventId ?? "";
+    message.wabaId = object.wabaId ?? "";
+    message.kind = object.kind ?? 0;
+    message.templateId = object.templateId ?? "";
+    message.name = object.name ?? "";
+    message.language = object.language ?? "";
+    message.value = object.value ?? "";
+    message.rawJson = object.rawJson ?? "";
+    message.receivedAt = object.receivedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCustomerPreferenceChanged(): CustomerPreferenceChanged {
+  return {
+    eventId: "",
+    tenantId: "",
+    phoneNumberId: "",
+    customer: "",
+    waId: "",
+    preference: 0,
+    source: 0,
+    occurredAt: undefined,
+  };
+}
+
+export const CustomerPreferenceChanged: MessageFns<CustomerPreferenceChanged> = {
+  encode(message: CustomerPreferenceChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.phoneNumberId !== "") {
+      writer.uint32(26).string(message.phoneNumberId);
+    }
+    if (message.customer !== "") {
+      writer.uint32(34).string(message.customer);
+    }
+    if (message.waId !== "") {
+      writer.uint32(42).string(message.waId);
+    }
+    if (message.preference !== 0) {
+      writer.uint32(48).int32(message.preference);
+    }
+    if (message.source !== 0) {
+      writer.uint32(56).int32(message.source);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CustomerPreferenceChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCustomerPreferenceChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.phoneNumberId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.customer = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.waId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.preference = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.source = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CustomerPreferenceChanged {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      phoneNumberId: isSet(object.phoneNumberId)
+        ? globalThis.String(object.phoneNumberId)
+        : isSet(object.phone_number_id)
+        ? globalThis.String(object.phone_number_id)
+        : "",
+      customer: isSet(object.customer) ? globalThis.String(object.customer) : "",
+      waId: isSet(object.waId)
+        ? globalThis.String(object.waId)
+        : isSet(object.wa_id)
+        ? globalThis.String(object.wa_id)
+        : "",
+      preference: isSet(object.preference) ? customerPreferenceFromJSON(object.preference) : 0,
+      source: isSet(object.source) ? optOutSourceFromJSON(object.source) : 0,
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CustomerPreferenceChanged): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.phoneNumberId !== "") {
+      obj.phoneNumberId = message.phoneNumberId;
+    }
+    if (message.customer !== "") {
+      obj.customer = message.customer;
+    }
+    if (message.waId !== "") {
+      obj.waId = message.waId;
+    }
+    if (message.preference !== 0) {
+      obj.preference = customerPreferenceToJSON(message.preference);
+    }
+    if (message.source !== 0) {
+      obj.source = optOutSourceToJSON(message.source);
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CustomerPreferenceChanged>, I>>(base?: I): CustomerPreferenceChanged {
+    return CustomerPreferenceChanged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CustomerPreferenceChanged>, I>>(object: I): CustomerPreferenceChanged {
+    const message = createBaseCustomerPreferenceChanged();
+    message.eventId = object.eventId ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.phoneNumberId = object.phoneNumberId ?? "";
+    message.customer = object.customer ?? "";
+    message.waId = object.waId ?? "";
+    message.preference = object.preference ?? 0;
+    message.source = object.source ?? 0;
+    message.occurredAt = object.occurredAt ?? undefined;
     return message;
   },
 };

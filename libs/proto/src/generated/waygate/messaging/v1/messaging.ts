@@ -21,6 +21,112 @@ import {
 import { Duration } from "../../../google/protobuf/duration";
 import { Timestamp } from "../../../google/protobuf/timestamp";
 
+/** ContentType names what a message carries (the `content` case of SendMessageRequest). */
+export enum ContentType {
+  /** CONTENT_TYPE_UNSPECIFIED - Not set: in filters, any type. */
+  CONTENT_TYPE_UNSPECIFIED = 0,
+  /** CONTENT_TYPE_TEXT - TextContent. */
+  CONTENT_TYPE_TEXT = 1,
+  /** CONTENT_TYPE_TEMPLATE - TemplateContent. */
+  CONTENT_TYPE_TEMPLATE = 2,
+  /** CONTENT_TYPE_IMAGE - MediaContent sent as an image. */
+  CONTENT_TYPE_IMAGE = 3,
+  /** CONTENT_TYPE_VIDEO - MediaContent sent as a video. */
+  CONTENT_TYPE_VIDEO = 4,
+  /** CONTENT_TYPE_AUDIO - MediaContent sent as audio. */
+  CONTENT_TYPE_AUDIO = 5,
+  /** CONTENT_TYPE_DOCUMENT - MediaContent sent as a document. */
+  CONTENT_TYPE_DOCUMENT = 6,
+  /** CONTENT_TYPE_STICKER - MediaContent sent as a sticker. */
+  CONTENT_TYPE_STICKER = 7,
+  /** CONTENT_TYPE_INTERACTIVE - InteractiveContent. */
+  CONTENT_TYPE_INTERACTIVE = 8,
+  /** CONTENT_TYPE_LOCATION - LocationContent. */
+  CONTENT_TYPE_LOCATION = 9,
+  /** CONTENT_TYPE_CONTACTS - ContactsContent. */
+  CONTENT_TYPE_CONTACTS = 10,
+  /** CONTENT_TYPE_REACTION - ReactionContent. */
+  CONTENT_TYPE_REACTION = 11,
+  UNRECOGNIZED = -1,
+}
+
+export function contentTypeFromJSON(object: any): ContentType {
+  switch (object) {
+    case 0:
+    case "CONTENT_TYPE_UNSPECIFIED":
+      return ContentType.CONTENT_TYPE_UNSPECIFIED;
+    case 1:
+    case "CONTENT_TYPE_TEXT":
+      return ContentType.CONTENT_TYPE_TEXT;
+    case 2:
+    case "CONTENT_TYPE_TEMPLATE":
+      return ContentType.CONTENT_TYPE_TEMPLATE;
+    case 3:
+    case "CONTENT_TYPE_IMAGE":
+      return ContentType.CONTENT_TYPE_IMAGE;
+    case 4:
+    case "CONTENT_TYPE_VIDEO":
+      return ContentType.CONTENT_TYPE_VIDEO;
+    case 5:
+    case "CONTENT_TYPE_AUDIO":
+      return ContentType.CONTENT_TYPE_AUDIO;
+    case 6:
+    case "CONTENT_TYPE_DOCUMENT":
+      return ContentType.CONTENT_TYPE_DOCUMENT;
+    case 7:
+    case "CONTENT_TYPE_STICKER":
+      return ContentType.CONTENT_TYPE_STICKER;
+    case 8:
+    case "CONTENT_TYPE_INTERACTIVE":
+      return ContentType.CONTENT_TYPE_INTERACTIVE;
+    case 9:
+    case "CONTENT_TYPE_LOCATION":
+      return ContentType.CONTENT_TYPE_LOCATION;
+    case 10:
+    case "CONTENT_TYPE_CONTACTS":
+      return ContentType.CONTENT_TYPE_CONTACTS;
+    case 11:
+    case "CONTENT_TYPE_REACTION":
+      return ContentType.CONTENT_TYPE_REACTION;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ContentType.UNRECOGNIZED;
+  }
+}
+
+export function contentTypeToJSON(object: ContentType): string {
+  switch (object) {
+    case ContentType.CONTENT_TYPE_UNSPECIFIED:
+      return "CONTENT_TYPE_UNSPECIFIED";
+    case ContentType.CONTENT_TYPE_TEXT:
+      return "CONTENT_TYPE_TEXT";
+    case ContentType.CONTENT_TYPE_TEMPLATE:
+      return "CONTENT_TYPE_TEMPLATE";
+    case ContentType.CONTENT_TYPE_IMAGE:
+      return "CONTENT_TYPE_IMAGE";
+    case ContentType.CONTENT_TYPE_VIDEO:
+      return "CONTENT_TYPE_VIDEO";
+    case ContentType.CONTENT_TYPE_AUDIO:
+      return "CONTENT_TYPE_AUDIO";
+    case ContentType.CONTENT_TYPE_DOCUMENT:
+      return "CONTENT_TYPE_DOCUMENT";
+    case ContentType.CONTENT_TYPE_STICKER:
+      return "CONTENT_TYPE_STICKER";
+    case ContentType.CONTENT_TYPE_INTERACTIVE:
+      return "CONTENT_TYPE_INTERACTIVE";
+    case ContentType.CONTENT_TYPE_LOCATION:
+      return "CONTENT_TYPE_LOCATION";
+    case ContentType.CONTENT_TYPE_CONTACTS:
+      return "CONTENT_TYPE_CONTACTS";
+    case ContentType.CONTENT_TYPE_REACTION:
+      return "CONTENT_TYPE_REACTION";
+    case ContentType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * MessageStatus is where a message stands. It only moves forward: ACCEPTED < SENT < DELIVERED < READ;
  * FAILED, EXPIRED and CANCELED are terminal. A message whose recipient has read receipts turned off normally stays
@@ -103,6 +209,319 @@ export function messageStatusToJSON(object: MessageStatus): string {
   }
 }
 
+/** TemplateComponentType is the part of a template a component fills. */
+export enum TemplateComponentType {
+  /** TEMPLATE_COMPONENT_TYPE_UNSPECIFIED - Not set (refused in a send). */
+  TEMPLATE_COMPONENT_TYPE_UNSPECIFIED = 0,
+  /** TEMPLATE_COMPONENT_TYPE_HEADER - The header (text, media or location parameter). */
+  TEMPLATE_COMPONENT_TYPE_HEADER = 1,
+  /** TEMPLATE_COMPONENT_TYPE_BODY - The body. */
+  TEMPLATE_COMPONENT_TYPE_BODY = 2,
+  /** TEMPLATE_COMPONENT_TYPE_BUTTON - One button, named by `sub_type` and `index`. */
+  TEMPLATE_COMPONENT_TYPE_BUTTON = 3,
+  /** TEMPLATE_COMPONENT_TYPE_FOOTER - The footer (catalog only: a footer takes no parameters). */
+  TEMPLATE_COMPONENT_TYPE_FOOTER = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function templateComponentTypeFromJSON(object: any): TemplateComponentType {
+  switch (object) {
+    case 0:
+    case "TEMPLATE_COMPONENT_TYPE_UNSPECIFIED":
+      return TemplateComponentType.TEMPLATE_COMPONENT_TYPE_UNSPECIFIED;
+    case 1:
+    case "TEMPLATE_COMPONENT_TYPE_HEADER":
+      return TemplateComponentType.TEMPLATE_COMPONENT_TYPE_HEADER;
+    case 2:
+    case "TEMPLATE_COMPONENT_TYPE_BODY":
+      return TemplateComponentType.TEMPLATE_COMPONENT_TYPE_BODY;
+    case 3:
+    case "TEMPLATE_COMPONENT_TYPE_BUTTON":
+      return TemplateComponentType.TEMPLATE_COMPONENT_TYPE_BUTTON;
+    case 4:
+    case "TEMPLATE_COMPONENT_TYPE_FOOTER":
+      return TemplateComponentType.TEMPLATE_COMPONENT_TYPE_FOOTER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TemplateComponentType.UNRECOGNIZED;
+  }
+}
+
+export function templateComponentTypeToJSON(object: TemplateComponentType): string {
+  switch (object) {
+    case TemplateComponentType.TEMPLATE_COMPONENT_TYPE_UNSPECIFIED:
+      return "TEMPLATE_COMPONENT_TYPE_UNSPECIFIED";
+    case TemplateComponentType.TEMPLATE_COMPONENT_TYPE_HEADER:
+      return "TEMPLATE_COMPONENT_TYPE_HEADER";
+    case TemplateComponentType.TEMPLATE_COMPONENT_TYPE_BODY:
+      return "TEMPLATE_COMPONENT_TYPE_BODY";
+    case TemplateComponentType.TEMPLATE_COMPONENT_TYPE_BUTTON:
+      return "TEMPLATE_COMPONENT_TYPE_BUTTON";
+    case TemplateComponentType.TEMPLATE_COMPONENT_TYPE_FOOTER:
+      return "TEMPLATE_COMPONENT_TYPE_FOOTER";
+    case TemplateComponentType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** TemplateCategory is Meta's template category. */
+export enum TemplateCategory {
+  /** TEMPLATE_CATEGORY_UNSPECIFIED - Unknown or not reported. */
+  TEMPLATE_CATEGORY_UNSPECIFIED = 0,
+  /** TEMPLATE_CATEGORY_MARKETING - Marketing (refused to opted-out customers). */
+  TEMPLATE_CATEGORY_MARKETING = 1,
+  /** TEMPLATE_CATEGORY_UTILITY - Utility. */
+  TEMPLATE_CATEGORY_UTILITY = 2,
+  /** TEMPLATE_CATEGORY_AUTHENTICATION - Authentication (one-time codes; 10-minute default validity). */
+  TEMPLATE_CATEGORY_AUTHENTICATION = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function templateCategoryFromJSON(object: any): TemplateCategory {
+  switch (object) {
+    case 0:
+    case "TEMPLATE_CATEGORY_UNSPECIFIED":
+      return TemplateCategory.TEMPLATE_CATEGORY_UNSPECIFIED;
+    case 1:
+    case "TEMPLATE_CATEGORY_MARKETING":
+      return TemplateCategory.TEMPLATE_CATEGORY_MARKETING;
+    case 2:
+    case "TEMPLATE_CATEGORY_UTILITY":
+      return TemplateCategory.TEMPLATE_CATEGORY_UTILITY;
+    case 3:
+    case "TEMPLATE_CATEGORY_AUTHENTICATION":
+      return TemplateCategory.TEMPLATE_CATEGORY_AUTHENTICATION;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TemplateCategory.UNRECOGNIZED;
+  }
+}
+
+export function templateCategoryToJSON(object: TemplateCategory): string {
+  switch (object) {
+    case TemplateCategory.TEMPLATE_CATEGORY_UNSPECIFIED:
+      return "TEMPLATE_CATEGORY_UNSPECIFIED";
+    case TemplateCategory.TEMPLATE_CATEGORY_MARKETING:
+      return "TEMPLATE_CATEGORY_MARKETING";
+    case TemplateCategory.TEMPLATE_CATEGORY_UTILITY:
+      return "TEMPLATE_CATEGORY_UTILITY";
+    case TemplateCategory.TEMPLATE_CATEGORY_AUTHENTICATION:
+      return "TEMPLATE_CATEGORY_AUTHENTICATION";
+    case TemplateCategory.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** TemplateStatus is Meta's review status of a template. Only APPROVED templates can be sent. */
+export enum TemplateStatus {
+  /** TEMPLATE_STATUS_UNSPECIFIED - A status Waygate does not know yet (see Template.raw_status). */
+  TEMPLATE_STATUS_UNSPECIFIED = 0,
+  /** TEMPLATE_STATUS_APPROVED - Approved: can be sent. */
+  TEMPLATE_STATUS_APPROVED = 1,
+  /** TEMPLATE_STATUS_PENDING - In review. */
+  TEMPLATE_STATUS_PENDING = 2,
+  /** TEMPLATE_STATUS_REJECTED - Rejected. */
+  TEMPLATE_STATUS_REJECTED = 3,
+  /** TEMPLATE_STATUS_PAUSED - Paused by Meta for low quality. */
+  TEMPLATE_STATUS_PAUSED = 4,
+  /** TEMPLATE_STATUS_DISABLED - Disabled by Meta. */
+  TEMPLATE_STATUS_DISABLED = 5,
+  /** TEMPLATE_STATUS_ARCHIVED - Archived. */
+  TEMPLATE_STATUS_ARCHIVED = 6,
+  /** TEMPLATE_STATUS_IN_APPEAL - Under appeal. */
+  TEMPLATE_STATUS_IN_APPEAL = 7,
+  /** TEMPLATE_STATUS_PENDING_DELETION - Being deleted. */
+  TEMPLATE_STATUS_PENDING_DELETION = 8,
+  /** TEMPLATE_STATUS_DELETED - Deleted. */
+  TEMPLATE_STATUS_DELETED = 9,
+  /** TEMPLATE_STATUS_LIMIT_EXCEEDED - Over the WABA's template limit. */
+  TEMPLATE_STATUS_LIMIT_EXCEEDED = 10,
+  UNRECOGNIZED = -1,
+}
+
+export function templateStatusFromJSON(object: any): TemplateStatus {
+  switch (object) {
+    case 0:
+    case "TEMPLATE_STATUS_UNSPECIFIED":
+      return TemplateStatus.TEMPLATE_STATUS_UNSPECIFIED;
+    case 1:
+    case "TEMPLATE_STATUS_APPROVED":
+      return TemplateStatus.TEMPLATE_STATUS_APPROVED;
+    case 2:
+    case "TEMPLATE_STATUS_PENDING":
+      return TemplateStatus.TEMPLATE_STATUS_PENDING;
+    case 3:
+    case "TEMPLATE_STATUS_REJECTED":
+      return TemplateStatus.TEMPLATE_STATUS_REJECTED;
+    case 4:
+    case "TEMPLATE_STATUS_PAUSED":
+      return TemplateStatus.TEMPLATE_STATUS_PAUSED;
+    case 5:
+    case "TEMPLATE_STATUS_DISABLED":
+      return TemplateStatus.TEMPLATE_STATUS_DISABLED;
+    case 6:
+    case "TEMPLATE_STATUS_ARCHIVED":
+      return TemplateStatus.TEMPLATE_STATUS_ARCHIVED;
+    case 7:
+    case "TEMPLATE_STATUS_IN_APPEAL":
+      return TemplateStatus.TEMPLATE_STATUS_IN_APPEAL;
+    case 8:
+    case "TEMPLATE_STATUS_PENDING_DELETION":
+      return TemplateStatus.TEMPLATE_STATUS_PENDING_DELETION;
+    case 9:
+    case "TEMPLATE_STATUS_DELETED":
+      return TemplateStatus.TEMPLATE_STATUS_DELETED;
+    case 10:
+    case "TEMPLATE_STATUS_LIMIT_EXCEEDED":
+      return TemplateStatus.TEMPLATE_STATUS_LIMIT_EXCEEDED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TemplateStatus.UNRECOGNIZED;
+  }
+}
+
+export function templateStatusToJSON(object: TemplateStatus): string {
+  switch (object) {
+    case TemplateStatus.TEMPLATE_STATUS_UNSPECIFIED:
+      return "TEMPLATE_STATUS_UNSPECIFIED";
+    case TemplateStatus.TEMPLATE_STATUS_APPROVED:
+      return "TEMPLATE_STATUS_APPROVED";
+    case TemplateStatus.TEMPLATE_STATUS_PENDING:
+      return "TEMPLATE_STATUS_PENDING";
+    case TemplateStatus.TEMPLATE_STATUS_REJECTED:
+      return "TEMPLATE_STATUS_REJECTED";
+    case TemplateStatus.TEMPLATE_STATUS_PAUSED:
+      return "TEMPLATE_STATUS_PAUSED";
+    case TemplateStatus.TEMPLATE_STATUS_DISABLED:
+      return "TEMPLATE_STATUS_DISABLED";
+    case TemplateStatus.TEMPLATE_STATUS_ARCHIVED:
+      return "TEMPLATE_STATUS_ARCHIVED";
+    case TemplateStatus.TEMPLATE_STATUS_IN_APPEAL:
+      return "TEMPLATE_STATUS_IN_APPEAL";
+    case TemplateStatus.TEMPLATE_STATUS_PENDING_DELETION:
+      return "TEMPLATE_STATUS_PENDING_DELETION";
+    case TemplateStatus.TEMPLATE_STATUS_DELETED:
+      return "TEMPLATE_STATUS_DELETED";
+    case TemplateStatus.TEMPLATE_STATUS_LIMIT_EXCEEDED:
+      return "TEMPLATE_STATUS_LIMIT_EXCEEDED";
+    case TemplateStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** TemplateParameterFormat says how a template's parameters are named. */
+export enum TemplateParameterFormat {
+  /** TEMPLATE_PARAMETER_FORMAT_UNSPECIFIED - Not reported (treated as POSITIONAL). */
+  TEMPLATE_PARAMETER_FORMAT_UNSPECIFIED = 0,
+  /** TEMPLATE_PARAMETER_FORMAT_POSITIONAL - {{1}}, {{2}}, ...: parameters are given in order, without names. */
+  TEMPLATE_PARAMETER_FORMAT_POSITIONAL = 1,
+  /** TEMPLATE_PARAMETER_FORMAT_NAMED - {{first_name}}, ...: every parameter carries its parameter_name. */
+  TEMPLATE_PARAMETER_FORMAT_NAMED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function templateParameterFormatFromJSON(object: any): TemplateParameterFormat {
+  switch (object) {
+    case 0:
+    case "TEMPLATE_PARAMETER_FORMAT_UNSPECIFIED":
+      return TemplateParameterFormat.TEMPLATE_PARAMETER_FORMAT_UNSPECIFIED;
+    case 1:
+    case "TEMPLATE_PARAMETER_FORMAT_POSITIONAL":
+      return TemplateParameterFormat.TEMPLATE_PARAMETER_FORMAT_POSITIONAL;
+    case 2:
+    case "TEMPLATE_PARAMETER_FORMAT_NAMED":
+      return TemplateParameterFormat.TEMPLATE_PARAMETER_FORMAT_NAMED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TemplateParameterFormat.UNRECOGNIZED;
+  }
+}
+
+export function templateParameterFormatToJSON(object: TemplateParameterFormat): string {
+  switch (object) {
+    case TemplateParameterFormat.TEMPLATE_PARAMETER_FORMAT_UNSPECIFIED:
+      return "TEMPLATE_PARAMETER_FORMAT_UNSPECIFIED";
+    case TemplateParameterFormat.TEMPLATE_PARAMETER_FORMAT_POSITIONAL:
+      return "TEMPLATE_PARAMETER_FORMAT_POSITIONAL";
+    case TemplateParameterFormat.TEMPLATE_PARAMETER_FORMAT_NAMED:
+      return "TEMPLATE_PARAMETER_FORMAT_NAMED";
+    case TemplateParameterFormat.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** OptOutSource says how a customer came to opt out. */
+export enum OptOutSource {
+  /** OPT_OUT_SOURCE_UNSPECIFIED - Not set. */
+  OPT_OUT_SOURCE_UNSPECIFIED = 0,
+  /** OPT_OUT_SOURCE_API - Added through AddOptOut. */
+  OPT_OUT_SOURCE_API = 1,
+  /** OPT_OUT_SOURCE_META_131050 - Meta refused a marketing template with 131050 (the customer stopped marketing messages). */
+  OPT_OUT_SOURCE_META_131050 = 2,
+  /** OPT_OUT_SOURCE_STOP_KEYWORD - The customer sent one of the tenant's stop keywords. */
+  OPT_OUT_SOURCE_STOP_KEYWORD = 3,
+  /** OPT_OUT_SOURCE_QUICK_REPLY - The customer pressed a template's marketing opt-out quick reply. */
+  OPT_OUT_SOURCE_QUICK_REPLY = 4,
+  /** OPT_OUT_SOURCE_USER_PREFERENCES - Meta's user_preferences webhook (marketing messages stopped). */
+  OPT_OUT_SOURCE_USER_PREFERENCES = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function optOutSourceFromJSON(object: any): OptOutSource {
+  switch (object) {
+    case 0:
+    case "OPT_OUT_SOURCE_UNSPECIFIED":
+      return OptOutSource.OPT_OUT_SOURCE_UNSPECIFIED;
+    case 1:
+    case "OPT_OUT_SOURCE_API":
+      return OptOutSource.OPT_OUT_SOURCE_API;
+    case 2:
+    case "OPT_OUT_SOURCE_META_131050":
+      return OptOutSource.OPT_OUT_SOURCE_META_131050;
+    case 3:
+    case "OPT_OUT_SOURCE_STOP_KEYWORD":
+      return OptOutSource.OPT_OUT_SOURCE_STOP_KEYWORD;
+    case 4:
+    case "OPT_OUT_SOURCE_QUICK_REPLY":
+      return OptOutSource.OPT_OUT_SOURCE_QUICK_REPLY;
+    case 5:
+    case "OPT_OUT_SOURCE_USER_PREFERENCES":
+      return OptOutSource.OPT_OUT_SOURCE_USER_PREFERENCES;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return OptOutSource.UNRECOGNIZED;
+  }
+}
+
+export function optOutSourceToJSON(object: OptOutSource): string {
+  switch (object) {
+    case OptOutSource.OPT_OUT_SOURCE_UNSPECIFIED:
+      return "OPT_OUT_SOURCE_UNSPECIFIED";
+    case OptOutSource.OPT_OUT_SOURCE_API:
+      return "OPT_OUT_SOURCE_API";
+    case OptOutSource.OPT_OUT_SOURCE_META_131050:
+      return "OPT_OUT_SOURCE_META_131050";
+    case OptOutSource.OPT_OUT_SOURCE_STOP_KEYWORD:
+      return "OPT_OUT_SOURCE_STOP_KEYWORD";
+    case OptOutSource.OPT_OUT_SOURCE_QUICK_REPLY:
+      return "OPT_OUT_SOURCE_QUICK_REPLY";
+    case OptOutSource.OPT_OUT_SOURCE_USER_PREFERENCES:
+      return "OPT_OUT_SOURCE_USER_PREFERENCES";
+    case OptOutSource.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** SendMessageRequest is one message to one WhatsApp user. */
 export interface SendMessageRequest {
   /** Recipient phone number in E.164 form, e.g. "+4915112345678". */
@@ -112,6 +531,36 @@ export interface SendMessageRequest {
     | //
     /** A plain text message. */
     { $case: "text"; value: TextContent }
+    | //
+    /** An approved template from the tenant's catalog (the only kind allowed outside the customer-service window). */
+    { $case: "template"; value: TemplateContent }
+    | //
+    /** An image (image/jpeg, image/png; 5 MB). */
+    { $case: "image"; value: MediaContent }
+    | //
+    /** A video (video/mp4, video/3gpp; 16 MB). */
+    { $case: "video"; value: MediaContent }
+    | //
+    /** Audio (audio/aac, audio/amr, audio/mpeg, audio/mp4, audio/ogg; 16 MB). No caption. */
+    { $case: "audio"; value: MediaContent }
+    | //
+    /** A document (PDF, Office, text/plain; 100 MB). */
+    { $case: "document"; value: MediaContent }
+    | //
+    /** A sticker (image/webp; 100 KB static, 500 KB animated). No caption. */
+    { $case: "sticker"; value: MediaContent }
+    | //
+    /** Reply buttons, a list, or a call-to-action URL button. */
+    { $case: "interactive"; value: InteractiveContent }
+    | //
+    /** A location pin. */
+    { $case: "location"; value: LocationContent }
+    | //
+    /** One or more contact cards. */
+    { $case: "contacts"; value: ContactsContent }
+    | //
+    /** A reaction to an earlier message (ends at SENT: WhatsApp reports nothing more for reactions). */
+    { $case: "reaction"; value: ReactionContent }
     | undefined;
   /**
    * Client-chosen key (1 to 128 printable ASCII characters) that makes retries of this call safe.
@@ -129,6 +578,330 @@ export interface SendMessageRequest {
     | undefined;
   /** Which of the tenant's WhatsApp business phone numbers sends the message. Defaults to the tenant's first number. */
   phoneNumberId: string;
+  /**
+   * Quote an earlier message: the Waygate message id of one of the tenant's outbound messages, or the
+   * `wa_message_id` of an inbound message to one of the tenant's numbers. Sent as Meta's `context.message_id`.
+   * Unknown, or another tenant's: NOT_FOUND. Not allowed with a reaction (INVALID_ARGUMENT).
+   */
+  replyTo: string;
+}
+
+/** MediaContent is an image, video, audio, document or sticker. */
+export interface MediaContent {
+  /** Where the bytes come from. Exactly one must be set. */
+  source:
+    | //
+    /** A media-store id of the caller's tenant; its type and size are checked against the message type at acceptance. */
+    { $case: "mediaId"; value: string }
+    | //
+    /** An https URL WhatsApp fetches itself (passed through unchanged). */
+    { $case: "link"; value: string }
+    | undefined;
+  /** Caption, at most 1,024 characters (image, video and document only). */
+  caption: string;
+  /** File name shown to the customer (document only), at most 240 characters. */
+  filename: string;
+  /** Audio only: send as a voice message (audio/ogg with OPUS). */
+  voice: boolean;
+}
+
+/** TemplateContent sends an approved template from the tenant's catalog. */
+export interface TemplateContent {
+  /** The template's name, as in ListTemplates. */
+  name: string;
+  /** The template's language code, e.g. "en_US". */
+  language: string;
+  /** The parameters, per component, as the template expects them. */
+  components: TemplateComponent[];
+}
+
+/** TemplateComponent fills one component of a template. */
+export interface TemplateComponent {
+  /** HEADER, BODY or BUTTON. */
+  type: TemplateComponentType;
+  /**
+   * For buttons, Meta's sub_type: "quick_reply", "url", "copy_code", "flow", "catalog", ... Authentication
+   * templates put the code on the button with sub_type "url" and index 0 (copy code, one-tap and zero-tap alike).
+   */
+  subType: string;
+  /** For buttons, the button's position in the template (0-based). */
+  index: number;
+  /** The parameters of this component. */
+  parameters: TemplateParameter[];
+}
+
+/** TemplateParameter is one value of a template component. */
+export interface TemplateParameter {
+  /** For templates with parameter_format NAMED: the parameter's name. Empty for positional templates. */
+  parameterName: string;
+  /** The value. Exactly one must be set. */
+  value:
+    | //
+    /** Text (body and text headers; for url buttons, the URL suffix; for authentication templates, the code). */
+    { $case: "text"; value: string }
+    | //
+    /** A currency amount. */
+    { $case: "currency"; value: CurrencyParameter }
+    | //
+    /** A date and time, shown as given. */
+    { $case: "dateTime"; value: DateTimeParameter }
+    | //
+    /** A header image. */
+    { $case: "image"; value: MediaContent }
+    | //
+    /** A header video. */
+    { $case: "video"; value: MediaContent }
+    | //
+    /** A header document. */
+    { $case: "document"; value: MediaContent }
+    | //
+    /** A header location. */
+    { $case: "location"; value: LocationContent }
+    | //
+    /** A quick-reply button's payload, returned in the customer's reply. */
+    { $case: "payload"; value: string }
+    | //
+    /** A marketing coupon code for a copy_code button (not an authentication code). */
+    { $case: "couponCode"; value: string }
+    | //
+    /** A flow or catalog button's action. */
+    { $case: "action"; value: TemplateButtonAction }
+    | undefined;
+}
+
+/** CurrencyParameter is Meta's currency parameter. */
+export interface CurrencyParameter {
+  /** Shown when the amount cannot be localized. */
+  fallbackValue: string;
+  /** ISO 4217 code, e.g. "EUR". */
+  code: string;
+  /** The amount times 1,000. */
+  amount1000: string;
+}
+
+/** DateTimeParameter is Meta's date_time parameter. */
+export interface DateTimeParameter {
+  /** The date and time as shown to the customer. */
+  fallbackValue: string;
+}
+
+/** TemplateButtonAction is the action parameter of a flow or catalog button. */
+export interface TemplateButtonAction {
+  /** Flow buttons: the flow token. */
+  flowToken: string;
+  /** Flow buttons: initial flow data, as a JSON object. */
+  flowActionDataJson: string;
+  /** Catalog buttons: the product shown as thumbnail. */
+  thumbnailProductRetailerId: string;
+}
+
+/** LocationContent is a location pin. */
+export interface LocationContent {
+  /** -90 to 90. */
+  latitude: number;
+  /** -180 to 180. */
+  longitude: number;
+  /** Optional name of the place. */
+  name: string;
+  /** Optional address of the place. */
+  address: string;
+}
+
+/** ContactsContent is one or more contact cards. */
+export interface ContactsContent {
+  /** The contacts, at least one. */
+  contacts: Contact[];
+}
+
+/** Contact is one contact card, as Meta defines it. */
+export interface Contact {
+  /** The contact's name; `formatted_name` is required. */
+  name:
+    | ContactName
+    | undefined;
+  /** Phone numbers. */
+  phones: ContactPhone[];
+  /** E-mail addresses. */
+  emails: ContactEmail[];
+  /** Postal addresses. */
+  addresses: ContactAddress[];
+  /** Organization. */
+  org:
+    | ContactOrg
+    | undefined;
+  /** Web sites. */
+  urls: ContactUrl[];
+  /** Birthday, YYYY-MM-DD. */
+  birthday: string;
+}
+
+/** ContactName is a contact's name. */
+export interface ContactName {
+  /** The full name as shown (required). */
+  formattedName: string;
+  /** First name. */
+  firstName: string;
+  /** Last name. */
+  lastName: string;
+  /** Middle name. */
+  middleName: string;
+  /** Name suffix. */
+  suffix: string;
+  /** Name prefix. */
+  prefix: string;
+}
+
+/** ContactPhone is a contact's phone number. */
+export interface ContactPhone {
+  /** The number. */
+  phone: string;
+  /** E.g. "CELL", "HOME", "WORK". */
+  type: string;
+  /** The WhatsApp id; without it WhatsApp shows "Invite to WhatsApp". */
+  waId: string;
+}
+
+/** ContactEmail is a contact's e-mail address. */
+export interface ContactEmail {
+  /** The address. */
+  email: string;
+  /** E.g. "HOME", "WORK". */
+  type: string;
+}
+
+/** ContactAddress is a contact's postal address. */
+export interface ContactAddress {
+  /** Street. */
+  street: string;
+  /** City. */
+  city: string;
+  /** State. */
+  state: string;
+  /** ZIP code. */
+  zip: string;
+  /** Country. */
+  country: string;
+  /** ISO country code. */
+  countryCode: string;
+  /** E.g. "HOME", "WORK". */
+  type: string;
+}
+
+/** ContactOrg is a contact's organization. */
+export interface ContactOrg {
+  /** Company. */
+  company: string;
+  /** Department. */
+  department: string;
+  /** Title. */
+  title: string;
+}
+
+/** ContactUrl is a contact's web site. */
+export interface ContactUrl {
+  /** The URL. */
+  url: string;
+  /** E.g. "HOME", "WORK". */
+  type: string;
+}
+
+/** InteractiveContent is an interactive message: reply buttons, a list or a call-to-action URL button. */
+export interface InteractiveContent {
+  /** Optional header. */
+  header:
+    | InteractiveHeader
+    | undefined;
+  /** The body text (required). */
+  body: string;
+  /** Optional footer text. */
+  footer: string;
+  /** What the customer can do. Exactly one must be set. */
+  action:
+    | //
+    /** Up to 3 reply buttons. */
+    { $case: "buttons"; value: ReplyButtons }
+    | //
+    /** A list of sections and rows. */
+    { $case: "list"; value: ListAction }
+    | //
+    /** One button that opens a URL. */
+    { $case: "ctaUrl"; value: CtaUrlAction }
+    | undefined;
+}
+
+/** InteractiveHeader is an interactive message's header. */
+export interface InteractiveHeader {
+  /** The header. Exactly one must be set. */
+  header:
+    | //
+    /** Header text. */
+    { $case: "text"; value: string }
+    | //
+    /** Header image. */
+    { $case: "image"; value: MediaContent }
+    | //
+    /** Header video. */
+    { $case: "video"; value: MediaContent }
+    | //
+    /** Header document. */
+    { $case: "document"; value: MediaContent }
+    | undefined;
+}
+
+/** ReplyButtons are an interactive message's reply buttons. */
+export interface ReplyButtons {
+  /** 1 to 3 buttons with unique titles. */
+  buttons: ReplyButton[];
+}
+
+/** ReplyButton is one reply button. */
+export interface ReplyButton {
+  /** Returned in the customer's reply, at most 256 characters. */
+  id: string;
+  /** Shown on the button, at most 20 characters. */
+  title: string;
+}
+
+/** ListAction is an interactive list. */
+export interface ListAction {
+  /** The button that opens the list, at most 20 characters. */
+  button: string;
+  /** Sections, each with rows. */
+  sections: ListSection[];
+}
+
+/** ListSection is one section of a list. */
+export interface ListSection {
+  /** Section title (required when there is more than one section). */
+  title: string;
+  /** The rows. */
+  rows: ListRow[];
+}
+
+/** ListRow is one row of a list. */
+export interface ListRow {
+  /** Returned in the customer's reply. */
+  id: string;
+  /** Shown in the row. */
+  title: string;
+  /** Optional description. */
+  description: string;
+}
+
+/** CtaUrlAction is a call-to-action URL button. */
+export interface CtaUrlAction {
+  /** The button text. */
+  displayText: string;
+  /** The https URL it opens. */
+  url: string;
+}
+
+/** ReactionContent reacts to an earlier message with an emoji. */
+export interface ReactionContent {
+  /** The message reacted to, resolved like SendMessageRequest.reply_to. */
+  messageId: string;
+  /** A single emoji; empty removes the reaction. */
+  emoji: string;
 }
 
 /** TextContent is a WhatsApp text message. */
@@ -176,7 +949,185 @@ export interface Message {
     | Date
     | undefined;
   /** When the message's validity runs out. */
-  expiresAt: Date | undefined;
+  expiresAt:
+    | Date
+    | undefined;
+  /** What the message carries. */
+  contentType: ContentType;
+  /**
+   * A short description of the content that stays after the content is deleted (e.g. the template's name and
+   * language, a media type and file name, the first characters of a text). Never an authentication code.
+   */
+  contentSummary: string;
+  /** The business phone number id that sends it. */
+  phoneNumberId: string;
+  /** The quoted message's wamid, when the message is a reply or a reaction. */
+  replyToWaMessageId: string;
+}
+
+/** ListMessagesRequest filters the caller's messages. Every filter is optional. */
+export interface ListMessagesRequest {
+  /** Only messages to this recipient (E.164). */
+  to: string;
+  /** Only messages in one of these statuses. */
+  statuses: MessageStatus[];
+  /** Only messages accepted at or after this time. */
+  acceptedAfter:
+    | Date
+    | undefined;
+  /** Only messages accepted before this time. */
+  acceptedBefore:
+    | Date
+    | undefined;
+  /** Only messages of one of these content types. */
+  contentTypes: ContentType[];
+  /** 1 to 500; 0 means 50. */
+  pageSize: number;
+  /** From the previous response's next_page_token; the other fields must be unchanged. */
+  pageToken: string;
+}
+
+/** ListMessagesResponse is one page of messages, newest first. */
+export interface ListMessagesResponse {
+  /** The messages. */
+  messages: Message[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
+/** ListTemplatesRequest filters the catalog. Every filter is optional. */
+export interface ListTemplatesRequest {
+  /** Only this WABA's templates (it must belong to one of the tenant's numbers). */
+  wabaId: string;
+  /** Only templates with this name. */
+  name: string;
+  /** 1 to 500; 0 means 100. */
+  pageSize: number;
+  /** From the previous response's next_page_token. */
+  pageToken: string;
+}
+
+/** ListTemplatesResponse is one page of the catalog, ordered by WABA, name and language. */
+export interface ListTemplatesResponse {
+  /** The templates. */
+  templates: Template[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
+/** Template is one template (one name in one language) of a WABA, as last synced from Meta. */
+export interface Template {
+  /** The WhatsApp Business Account that owns it. */
+  wabaId: string;
+  /** Meta's template id. */
+  templateId: string;
+  /** Name. */
+  name: string;
+  /** Language code, e.g. "en_US". */
+  language: string;
+  /** Category. */
+  category: TemplateCategory;
+  /** Review status; anything but APPROVED is refused in a send. */
+  status: TemplateStatus;
+  /** Meta's status string as reported (kept for statuses Waygate does not know yet). */
+  rawStatus: string;
+  /** How parameters are named. */
+  parameterFormat: TemplateParameterFormat;
+  /** What each component expects. */
+  components: TemplateComponentSpec[];
+  /** For AUTHENTICATION templates: the OTP settings. */
+  authentication:
+    | AuthenticationTemplateSettings
+    | undefined;
+  /** When Waygate last synced it. */
+  syncedAt:
+    | Date
+    | undefined;
+  /** Meta's category string as reported. */
+  rawCategory: string;
+  /** Meta's quality score (e.g. "GREEN"), when reported. */
+  qualityScore: string;
+}
+
+/** TemplateComponentSpec is what one component of a template expects in a send. */
+export interface TemplateComponentSpec {
+  /** HEADER, BODY, FOOTER or BUTTON (one spec per button). */
+  type: TemplateComponentType;
+  /** For headers: TEXT, IMAGE, VIDEO, DOCUMENT or LOCATION. */
+  headerFormat: string;
+  /** For NAMED templates: the parameter names, in order of appearance. */
+  parameterNames: string[];
+  /** How many parameters the component expects. */
+  parameterCount: number;
+  /**
+   * For buttons: the send-side sub_type ("quick_reply", "url", "copy_code", "flow", ...); authentication OTP
+   * buttons are "url".
+   */
+  buttonSubType: string;
+  /** For buttons: the button's index (0-based). */
+  index: number;
+  /** For buttons: Meta's button type as in the template (QUICK_REPLY, URL, OTP, COPY_CODE, PHONE_NUMBER, FLOW, ...). */
+  buttonType: string;
+}
+
+/** AuthenticationTemplateSettings are an authentication template's OTP settings. */
+export interface AuthenticationTemplateSettings {
+  /** COPY_CODE, ONE_TAP or ZERO_TAP. */
+  otpType: string;
+  /** How long the code is valid, as shown to the customer (0 if not set). */
+  codeExpirationMinutes: number;
+  /** The template's message_send_ttl_seconds (0 if not set). */
+  messageSendTtlSeconds: number;
+}
+
+/** OptOut is one opted-out customer. */
+export interface OptOut {
+  /** The customer, in E.164 form. */
+  phoneNumber: string;
+  /** How the opt-out came about. */
+  source: OptOutSource;
+  /** When it was recorded. */
+  createdAt: Date | undefined;
+}
+
+/** AddOptOutRequest names a customer. */
+export interface AddOptOutRequest {
+  /** E.164. */
+  phoneNumber: string;
+}
+
+/** AddOptOutResponse is the stored opt-out. */
+export interface AddOptOutResponse {
+  /** The opt-out (the earlier one if the customer had already opted out). */
+  optOut: OptOut | undefined;
+}
+
+/** RemoveOptOutRequest names a customer. */
+export interface RemoveOptOutRequest {
+  /** E.164. */
+  phoneNumber: string;
+}
+
+/** RemoveOptOutResponse says whether there was an opt-out to remove. */
+export interface RemoveOptOutResponse {
+  /** False if the customer had not opted out. */
+  removed: boolean;
+}
+
+/** ListOptOutsRequest pages through the opt-out list. */
+export interface ListOptOutsRequest {
+  /** 1 to 500; 0 means 100. */
+  pageSize: number;
+  /** From the previous response's next_page_token. */
+  pageToken: string;
+}
+
+/** ListOptOutsResponse is one page of the opt-out list. */
+export interface ListOptOutsResponse {
+  /** The opt-outs. */
+  optOuts: OptOut[];
+  /** Empty on the last page. */
+  nextPageToken: string;
 }
 
 /** CancelMessageRequest names one message of the caller's tenant. */
@@ -215,7 +1166,7 @@ export interface StatusChange {
 }
 
 function createBaseSendMessageRequest(): SendMessageRequest {
-  return { to: "", content: undefined, idempotencyKey: "", validity: undefined, phoneNumberId: "" };
+  return { to: "", content: undefined, idempotencyKey: "", validity: undefined, phoneNumberId: "", replyTo: "" };
 }
 
 export const SendMessageRequest: MessageFns<SendMessageRequest> = {
@@ -227,6 +1178,36 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
       case "text":
         TextContent.encode(message.content.value, writer.uint32(18).fork()).join();
         break;
+      case "template":
+        TemplateContent.encode(message.content.value, writer.uint32(50).fork()).join();
+        break;
+      case "image":
+        MediaContent.encode(message.content.value, writer.uint32(58).fork()).join();
+        break;
+      case "video":
+        MediaContent.encode(message.content.value, writer.uint32(66).fork()).join();
+        break;
+      case "audio":
+        MediaContent.encode(message.content.value, writer.uint32(74).fork()).join();
+        break;
+      case "document":
+        MediaContent.encode(message.content.value, writer.uint32(82).fork()).join();
+        break;
+      case "sticker":
+        MediaContent.encode(message.content.value, writer.uint32(90).fork()).join();
+        break;
+      case "interactive":
+        InteractiveContent.encode(message.content.value, writer.uint32(98).fork()).join();
+        break;
+      case "location":
+        LocationContent.encode(message.content.value, writer.uint32(106).fork()).join();
+        break;
+      case "contacts":
+        ContactsContent.encode(message.content.value, writer.uint32(114).fork()).join();
+        break;
+      case "reaction":
+        ReactionContent.encode(message.content.value, writer.uint32(122).fork()).join();
+        break;
     }
     if (message.idempotencyKey !== "") {
       writer.uint32(26).string(message.idempotencyKey);
@@ -236,6 +1217,9 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
     }
     if (message.phoneNumberId !== "") {
       writer.uint32(42).string(message.phoneNumberId);
+    }
+    if (message.replyTo !== "") {
+      writer.uint32(130).string(message.replyTo);
     }
     return writer;
   },
@@ -269,6 +1253,86 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
             message.content = { $case: "text", value: TextContent.decode(reader, reader.uint32()) };
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.content = { $case: "template", value: TemplateContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.content = { $case: "image", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.content = { $case: "video", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.content = { $case: "audio", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.content = { $case: "document", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.content = { $case: "sticker", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.content = { $case: "interactive", value: InteractiveContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.content = { $case: "location", value: LocationContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.content = { $case: "contacts", value: ContactsContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.content = { $case: "reaction", value: ReactionContent.decode(reader, reader.uint32()) };
+            continue;
+          }
           case 3: {
             if (tag !== 26) {
               break;
@@ -293,6 +1357,14 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
             message.phoneNumberId = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.replyTo = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -308,7 +1380,29 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
   fromJSON(object: any): SendMessageRequest {
     return {
       to: isSet(object.to) ? globalThis.String(object.to) : "",
-      content: isSet(object.text) ? { $case: "text", value: TextContent.fromJSON(object.text) } : undefined,
+      content: isSet(object.text)
+        ? { $case: "text", value: TextContent.fromJSON(object.text) }
+        : isSet(object.template)
+        ? { $case: "template", value: TemplateContent.fromJSON(object.template) }
+        : isSet(object.image)
+        ? { $case: "image", value: MediaContent.fromJSON(object.image) }
+        : isSet(object.video)
+        ? { $case: "video", value: MediaContent.fromJSON(object.video) }
+        : isSet(object.audio)
+        ? { $case: "audio", value: MediaContent.fromJSON(object.audio) }
+        : isSet(object.document)
+        ? { $case: "document", value: MediaContent.fromJSON(object.document) }
+        : isSet(object.sticker)
+        ? { $case: "sticker", value: MediaContent.fromJSON(object.sticker) }
+        : isSet(object.interactive)
+        ? { $case: "interactive", value: InteractiveContent.fromJSON(object.interactive) }
+        : isSet(object.location)
+        ? { $case: "location", value: LocationContent.fromJSON(object.location) }
+        : isSet(object.contacts)
+        ? { $case: "contacts", value: ContactsContent.fromJSON(object.contacts) }
+        : isSet(object.reaction)
+        ? { $case: "reaction", value: ReactionContent.fromJSON(object.reaction) }
+        : undefined,
       idempotencyKey: isSet(object.idempotencyKey)
         ? globalThis.String(object.idempotencyKey)
         : isSet(object.idempotency_key)
@@ -320,6 +1414,11 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
         : isSet(object.phone_number_id)
         ? globalThis.String(object.phone_number_id)
         : "",
+      replyTo: isSet(object.replyTo)
+        ? globalThis.String(object.replyTo)
+        : isSet(object.reply_to)
+        ? globalThis.String(object.reply_to)
+        : "",
     };
   },
 
@@ -330,6 +1429,26 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
     }
     if (message.content?.$case === "text") {
       obj.text = TextContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "template") {
+      obj.template = TemplateContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "image") {
+      obj.image = MediaContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "video") {
+      obj.video = MediaContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "audio") {
+      obj.audio = MediaContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "document") {
+      obj.document = MediaContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "sticker") {
+      obj.sticker = MediaContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "interactive") {
+      obj.interactive = InteractiveContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "location") {
+      obj.location = LocationContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "contacts") {
+      obj.contacts = ContactsContent.toJSON(message.content.value);
+    } else if (message.content?.$case === "reaction") {
+      obj.reaction = ReactionContent.toJSON(message.content.value);
     }
     if (message.idempotencyKey !== "") {
       obj.idempotencyKey = message.idempotencyKey;
@@ -339,6 +1458,9 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
     }
     if (message.phoneNumberId !== "") {
       obj.phoneNumberId = message.phoneNumberId;
+    }
+    if (message.replyTo !== "") {
+      obj.replyTo = message.replyTo;
     }
     return obj;
   },
@@ -356,12 +1478,3025 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
         }
         break;
       }
+      case "template": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "template", value: TemplateContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "image": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "image", value: MediaContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "video": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "video", value: MediaContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "audio": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "audio", value: MediaContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "document": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "document", value: MediaContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "sticker": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "sticker", value: MediaContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "interactive": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "interactive", value: InteractiveContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "location": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "location", value: LocationContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "contacts": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "contacts", value: ContactsContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
+      case "reaction": {
+        if (object.content?.value !== undefined && object.content?.value !== null) {
+          message.content = { $case: "reaction", value: ReactionContent.fromPartial(object.content.value) };
+        }
+        break;
+      }
     }
     message.idempotencyKey = object.idempotencyKey ?? "";
     message.validity = (object.validity !== undefined && object.validity !== null)
       ? Duration.fromPartial(object.validity)
       : undefined;
     message.phoneNumberId = object.phoneNumberId ?? "";
+    message.replyTo = object.replyTo ?? "";
+    return message;
+  },
+};
+
+function createBaseMediaContent(): MediaContent {
+  return { source: undefined, caption: "", filename: "", voice: false };
+}
+
+export const MediaContent: MessageFns<MediaContent> = {
+  encode(message: MediaContent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.source?.$case) {
+      case "mediaId":
+        writer.uint32(10).string(message.source.value);
+        break;
+      case "link":
+        writer.uint32(18).string(message.source.value);
+        break;
+    }
+    if (message.caption !== "") {
+      writer.uint32(26).string(message.caption);
+    }
+    if (message.filename !== "") {
+      writer.uint32(34).string(message.filename);
+    }
+    if (message.voice !== false) {
+      writer.uint32(40).bool(message.voice);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MediaContent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMediaContent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.source = { $case: "mediaId", value: reader.string() };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.source = { $case: "link", value: reader.string() };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.caption = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.filename = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.voice = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MediaContent {
+    return {
+      source: isSet(object.mediaId)
+        ? { $case: "mediaId", value: globalThis.String(object.mediaId) }
+        : isSet(object.media_id)
+        ? { $case: "mediaId", value: globalThis.String(object.media_id) }
+        : isSet(object.link)
+        ? { $case: "link", value: globalThis.String(object.link) }
+        : undefined,
+      caption: isSet(object.caption) ? globalThis.String(object.caption) : "",
+      filename: isSet(object.filename) ? globalThis.String(object.filename) : "",
+      voice: isSet(object.voice) ? globalThis.Boolean(object.voice) : false,
+    };
+  },
+
+  toJSON(message: MediaContent): unknown {
+    const obj: any = {};
+    if (message.source?.$case === "mediaId") {
+      obj.mediaId = message.source.value;
+    } else if (message.source?.$case === "link") {
+      obj.link = message.source.value;
+    }
+    if (message.caption !== "") {
+      obj.caption = message.caption;
+    }
+    if (message.filename !== "") {
+      obj.filename = message.filename;
+    }
+    if (message.voice !== false) {
+      obj.voice = message.voice;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MediaContent>, I>>(base?: I): MediaContent {
+    return MediaContent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MediaContent>, I>>(object: I): MediaContent {
+    const message = createBaseMediaContent();
+    switch (object.source?.$case) {
+      case "mediaId": {
+        if (object.source?.value !== undefined && object.source?.value !== null) {
+          message.source = { $case: "mediaId", value: object.source.value };
+        }
+        break;
+      }
+      case "link": {
+        if (object.source?.value !== undefined && object.source?.value !== null) {
+          message.source = { $case: "link", value: object.source.value };
+        }
+        break;
+      }
+    }
+    message.caption = object.caption ?? "";
+    message.filename = object.filename ?? "";
+    message.voice = object.voice ?? false;
+    return message;
+  },
+};
+
+function createBaseTemplateContent(): TemplateContent {
+  return { name: "", language: "", components: [] };
+}
+
+export const TemplateContent: MessageFns<TemplateContent> = {
+  encode(message: TemplateContent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.language !== "") {
+      writer.uint32(18).string(message.language);
+    }
+    for (const v of message.components) {
+      TemplateComponent.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TemplateContent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTemplateContent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.components.push(TemplateComponent.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TemplateContent {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
+      components: globalThis.Array.isArray(object?.components)
+        ? object.components.map((e: any) => TemplateComponent.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: TemplateContent): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    if (message.components?.length) {
+      obj.components = message.components.map((e) => TemplateComponent.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TemplateContent>, I>>(base?: I): TemplateContent {
+    return TemplateContent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TemplateContent>, I>>(object: I): TemplateContent {
+    const message = createBaseTemplateContent();
+    message.name = object.name ?? "";
+    message.language = object.language ?? "";
+    message.components = object.components?.map((e) => TemplateComponent.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTemplateComponent(): TemplateComponent {
+  return { type: 0, subType: "", index: 0, parameters: [] };
+}
+
+export const TemplateComponent: MessageFns<TemplateComponent> = {
+  encode(message: TemplateComponent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== 0) {
+      writer.uint32(8).int32(message.type);
+    }
+    if (message.subType !== "") {
+      writer.uint32(18).string(message.subType);
+    }
+    if (message.index !== 0) {
+      writer.uint32(24).int32(message.index);
+    }
+    for (const v of message.parameters) {
+      TemplateParameter.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TemplateComponent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTemplateComponent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subType = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.index = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.parameters.push(TemplateParameter.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TemplateComponent {
+    return {
+      type: isSet(object.type) ? templateComponentTypeFromJSON(object.type) : 0,
+      subType: isSet(object.subType)
+        ? globalThis.String(object.subType)
+        : isSet(object.sub_type)
+        ? globalThis.String(object.sub_type)
+        : "",
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      parameters: globalThis.Array.isArray(object?.parameters)
+        ? object.parameters.map((e: any) => TemplateParameter.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: TemplateComponent): unknown {
+    const obj: any = {};
+    if (message.type !== 0) {
+      obj.type = templateComponentTypeToJSON(message.type);
+    }
+    if (message.subType !== "") {
+      obj.subType = message.subType;
+    }
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.parameters?.length) {
+      obj.parameters = message.parameters.map((e) => TemplateParameter.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TemplateComponent>, I>>(base?: I): TemplateComponent {
+    return TemplateComponent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TemplateComponent>, I>>(object: I): TemplateComponent {
+    const message = createBaseTemplateComponent();
+    message.type = object.type ?? 0;
+    message.subType = object.subType ?? "";
+    message.index = object.index ?? 0;
+    message.parameters = object.parameters?.map((e) => TemplateParameter.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseTemplateParameter(): TemplateParameter {
+  return { parameterName: "", value: undefined };
+}
+
+export const TemplateParameter: MessageFns<TemplateParameter> = {
+  encode(message: TemplateParameter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.parameterName !== "") {
+      writer.uint32(10).string(message.parameterName);
+    }
+    switch (message.value?.$case) {
+      case "text":
+        writer.uint32(18).string(message.value.value);
+        break;
+      case "currency":
+        CurrencyParameter.encode(message.value.value, writer.uint32(26).fork()).join();
+        break;
+      case "dateTime":
+        DateTimeParameter.encode(message.value.value, writer.uint32(34).fork()).join();
+        break;
+      case "image":
+        MediaContent.encode(message.value.value, writer.uint32(42).fork()).join();
+        break;
+      case "video":
+        MediaContent.encode(message.value.value, writer.uint32(50).fork()).join();
+        break;
+      case "document":
+        MediaContent.encode(message.value.value, writer.uint32(58).fork()).join();
+        break;
+      case "location":
+        LocationContent.encode(message.value.value, writer.uint32(66).fork()).join();
+        break;
+      case "payload":
+        writer.uint32(74).string(message.value.value);
+        break;
+      case "couponCode":
+        writer.uint32(82).string(message.value.value);
+        break;
+      case "action":
+        TemplateButtonAction.encode(message.value.value, writer.uint32(90).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TemplateParameter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTemplateParameter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.parameterName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = { $case: "text", value: reader.string() };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.value = { $case: "currency", value: CurrencyParameter.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.value = { $case: "dateTime", value: DateTimeParameter.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.value = { $case: "image", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.value = { $case: "video", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.value = { $case: "document", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.value = { $case: "location", value: LocationContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.value = { $case: "payload", value: reader.string() };
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.value = { $case: "couponCode", value: reader.string() };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.value = { $case: "action", value: TemplateButtonAction.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TemplateParameter {
+    return {
+      parameterName: isSet(object.parameterName)
+        ? globalThis.String(object.parameterName)
+        : isSet(object.parameter_name)
+        ? globalThis.String(object.parameter_name)
+        : "",
+      value: isSet(object.text)
+        ? { $case: "text", value: globalThis.String(object.text) }
+        : isSet(object.currency)
+        ? { $case: "currency", value: CurrencyParameter.fromJSON(object.currency) }
+        : isSet(object.dateTime)
+        ? { $case: "dateTime", value: DateTimeParameter.fromJSON(object.dateTime) }
+        : isSet(object.date_time)
+        ? { $case: "dateTime", value: DateTimeParameter.fromJSON(object.date_time) }
+        : isSet(object.image)
+        ? { $case: "image", value: MediaContent.fromJSON(object.image) }
+        : isSet(object.video)
+        ? { $case: "video", value: MediaContent.fromJSON(object.video) }
+        : isSet(object.document)
+        ? { $case: "document", value: MediaContent.fromJSON(object.document) }
+        : isSet(object.location)
+        ? { $case: "location", value: LocationContent.fromJSON(object.location) }
+        : isSet(object.payload)
+        ? { $case: "payload", value: globalThis.String(object.payload) }
+        : isSet(object.couponCode)
+        ? { $case: "couponCode", value: globalThis.String(object.couponCode) }
+        : isSet(object.coupon_code)
+        ? { $case: "couponCode", value: globalThis.String(object.coupon_code) }
+        : isSet(object.action)
+        ? { $case: "action", value: TemplateButtonAction.fromJSON(object.action) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: TemplateParameter): unknown {
+    const obj: any = {};
+    if (message.parameterName !== "") {
+      obj.parameterName = message.parameterName;
+    }
+    if (message.value?.$case === "text") {
+      obj.text = message.value.value;
+    } else if (message.value?.$case === "currency") {
+      obj.currency = CurrencyParameter.toJSON(message.value.value);
+    } else if (message.value?.$case === "dateTime") {
+      obj.dateTime = DateTimeParameter.toJSON(message.value.value);
+    } else if (message.value?.$case === "image") {
+      obj.image = MediaContent.toJSON(message.value.value);
+    } else if (message.value?.$case === "video") {
+      obj.video = MediaContent.toJSON(message.value.value);
+    } else if (message.value?.$case === "document") {
+      obj.document = MediaContent.toJSON(message.value.value);
+    } else if (message.value?.$case === "location") {
+      obj.location = LocationContent.toJSON(message.value.value);
+    } else if (message.value?.$case === "payload") {
+      obj.payload = message.value.value;
+    } else if (message.value?.$case === "couponCode") {
+      obj.couponCode = message.value.value;
+    } else if (message.value?.$case === "action") {
+      obj.action = TemplateButtonAction.toJSON(message.value.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TemplateParameter>, I>>(base?: I): TemplateParameter {
+    return TemplateParameter.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TemplateParameter>, I>>(object: I): TemplateParameter {
+    const message = createBaseTemplateParameter();
+    message.parameterName = object.parameterName ?? "";
+    switch (object.value?.$case) {
+      case "text": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "text", value: object.value.value };
+        }
+        break;
+      }
+      case "currency": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "currency", value: CurrencyParameter.fromPartial(object.value.value) };
+        }
+        break;
+      }
+      case "dateTime": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "dateTime", value: DateTimeParameter.fromPartial(object.value.value) };
+        }
+        break;
+      }
+      case "image": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "image", value: MediaContent.fromPartial(object.value.value) };
+        }
+        break;
+      }
+      case "video": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "video", value: MediaContent.fromPartial(object.value.value) };
+        }
+        break;
+      }
+      case "document": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "document", value: MediaContent.fromPartial(object.value.value) };
+        }
+        break;
+      }
+      case "location": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "location", value: LocationContent.fromPartial(object.value.value) };
+        }
+        break;
+      }
+      case "payload": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "payload", value: object.value.value };
+        }
+        break;
+      }
+      case "couponCode": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "couponCode", value: object.value.value };
+        }
+        break;
+      }
+      case "action": {
+        if (object.value?.value !== undefined && object.value?.value !== null) {
+          message.value = { $case: "action", value: TemplateButtonAction.fromPartial(object.value.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseCurrencyParameter(): CurrencyParameter {
+  return { fallbackValue: "", code: "", amount1000: "0" };
+}
+
+export const CurrencyParameter: MessageFns<CurrencyParameter> = {
+  encode(message: CurrencyParameter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fallbackValue !== "") {
+      writer.uint32(10).string(message.fallbackValue);
+    }
+    if (message.code !== "") {
+      writer.uint32(18).string(message.code);
+    }
+    if (message.amount1000 !== "0") {
+      writer.uint32(24).int64(message.amount1000);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CurrencyParameter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCurrencyParameter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fallbackValue = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.amount1000 = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CurrencyParameter {
+    return {
+      fallbackValue: isSet(object.fallbackValue)
+        ? globalThis.String(object.fallbackValue)
+        : isSet(object.fallback_value)
+        ? globalThis.String(object.fallback_value)
+        : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+      amount1000: isSet(object.amount1000)
+        ? globalThis.String(object.amount1000)
+        : isSet(object.amount_1000)
+        ? globalThis.String(object.amount_1000)
+        : "0",
+    };
+  },
+
+  toJSON(message: CurrencyParameter): unknown {
+    const obj: any = {};
+    if (message.fallbackValue !== "") {
+      obj.fallbackValue = message.fallbackValue;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    if (message.amount1000 !== "0") {
+      obj.amount1000 = message.amount1000;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CurrencyParameter>, I>>(base?: I): CurrencyParameter {
+    return CurrencyParameter.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CurrencyParameter>, I>>(object: I): CurrencyParameter {
+    const message = createBaseCurrencyParameter();
+    message.fallbackValue = object.fallbackValue ?? "";
+    message.code = object.code ?? "";
+    message.amount1000 = object.amount1000 ?? "0";
+    return message;
+  },
+};
+
+function createBaseDateTimeParameter(): DateTimeParameter {
+  return { fallbackValue: "" };
+}
+
+export const DateTimeParameter: MessageFns<DateTimeParameter> = {
+  encode(message: DateTimeParameter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fallbackValue !== "") {
+      writer.uint32(10).string(message.fallbackValue);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DateTimeParameter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDateTimeParameter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fallbackValue = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DateTimeParameter {
+    return {
+      fallbackValue: isSet(object.fallbackValue)
+        ? globalThis.String(object.fallbackValue)
+        : isSet(object.fallback_value)
+        ? globalThis.String(object.fallback_value)
+        : "",
+    };
+  },
+
+  toJSON(message: DateTimeParameter): unknown {
+    const obj: any = {};
+    if (message.fallbackValue !== "") {
+      obj.fallbackValue = message.fallbackValue;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DateTimeParameter>, I>>(base?: I): DateTimeParameter {
+    return DateTimeParameter.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DateTimeParameter>, I>>(object: I): DateTimeParameter {
+    const message = createBaseDateTimeParameter();
+    message.fallbackValue = object.fallbackValue ?? "";
+    return message;
+  },
+};
+
+function createBaseTemplateButtonAction(): TemplateButtonAction {
+  return { flowToken: "", flowActionDataJson: "", thumbnailProductRetailerId: "" };
+}
+
+export const TemplateButtonAction: MessageFns<TemplateButtonAction> = {
+  encode(message: TemplateButtonAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.flowToken !== "") {
+      writer.uint32(10).string(message.flowToken);
+    }
+    if (message.flowActionDataJson !== "") {
+      writer.uint32(18).string(message.flowActionDataJson);
+    }
+    if (message.thumbnailProductRetailerId !== "") {
+      writer.uint32(26).string(message.thumbnailProductRetailerId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TemplateButtonAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTemplateButtonAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.flowToken = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.flowActionDataJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.thumbnailProductRetailerId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TemplateButtonAction {
+    return {
+      flowToken: isSet(object.flowToken)
+        ? globalThis.String(object.flowToken)
+        : isSet(object.flow_token)
+        ? globalThis.String(object.flow_token)
+        : "",
+      flowActionDataJson: isSet(object.flowActionDataJson)
+        ? globalThis.String(object.flowActionDataJson)
+        : isSet(object.flow_action_data_json)
+        ? globalThis.String(object.flow_action_data_json)
+        : "",
+      thumbnailProductRetailerId: isSet(object.thumbnailProductRetailerId)
+        ? globalThis.String(object.thumbnailProductRetailerId)
+        : isSet(object.thumbnail_product_retailer_id)
+        ? globalThis.String(object.thumbnail_product_retailer_id)
+        : "",
+    };
+  },
+
+  toJSON(message: TemplateButtonAction): unknown {
+    const obj: any = {};
+    if (message.flowToken !== "") {
+      obj.flowToken = message.flowToken;
+    }
+    if (message.flowActionDataJson !== "") {
+      obj.flowActionDataJson = message.flowActionDataJson;
+    }
+    if (message.thumbnailProductRetailerId !== "") {
+      obj.thumbnailProductRetailerId = message.thumbnailProductRetailerId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TemplateButtonAction>, I>>(base?: I): TemplateButtonAction {
+    return TemplateButtonAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TemplateButtonAction>, I>>(object: I): TemplateButtonAction {
+    const message = createBaseTemplateButtonAction();
+    message.flowToken = object.flowToken ?? "";
+    message.flowActionDataJson = object.flowActionDataJson ?? "";
+    message.thumbnailProductRetailerId = object.thumbnailProductRetailerId ?? "";
+    return message;
+  },
+};
+
+function createBaseLocationContent(): LocationContent {
+  return { latitude: 0, longitude: 0, name: "", address: "" };
+}
+
+export const LocationContent: MessageFns<LocationContent> = {
+  encode(message: LocationContent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.latitude !== 0) {
+      writer.uint32(9).double(message.latitude);
+    }
+    if (message.longitude !== 0) {
+      writer.uint32(17).double(message.longitude);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.address !== "") {
+      writer.uint32(34).string(message.address);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LocationContent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLocationContent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.latitude = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.longitude = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LocationContent {
+    return {
+      latitude: isSet(object.latitude) ? globalThis.Number(object.latitude) : 0,
+      longitude: isSet(object.longitude) ? globalThis.Number(object.longitude) : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+    };
+  },
+
+  toJSON(message: LocationContent): unknown {
+    const obj: any = {};
+    if (message.latitude !== 0) {
+      obj.latitude = floatToJson(message.latitude);
+    }
+    if (message.longitude !== 0) {
+      obj.longitude = floatToJson(message.longitude);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LocationContent>, I>>(base?: I): LocationContent {
+    return LocationContent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LocationContent>, I>>(object: I): LocationContent {
+    const message = createBaseLocationContent();
+    message.latitude = object.latitude ?? 0;
+    message.longitude = object.longitude ?? 0;
+    message.name = object.name ?? "";
+    message.address = object.address ?? "";
+    return message;
+  },
+};
+
+function createBaseContactsContent(): ContactsContent {
+  return { contacts: [] };
+}
+
+export const ContactsContent: MessageFns<ContactsContent> = {
+  encode(message: ContactsContent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.contacts) {
+      Contact.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContactsContent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContactsContent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.contacts.push(Contact.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContactsContent {
+    return {
+      contacts: globalThis.Array.isArray(object?.contacts) ? object.contacts.map((e: any) => Contact.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ContactsContent): unknown {
+    const obj: any = {};
+    if (message.contacts?.length) {
+      obj.contacts = message.contacts.map((e) => Contact.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContactsContent>, I>>(base?: I): ContactsContent {
+    return ContactsContent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContactsContent>, I>>(object: I): ContactsContent {
+    const message = createBaseContactsContent();
+    message.contacts = object.contacts?.map((e) => Contact.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseContact(): Contact {
+  return { name: undefined, phones: [], emails: [], addresses: [], org: undefined, urls: [], birthday: "" };
+}
+
+export const Contact: MessageFns<Contact> = {
+  encode(message: Contact, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== undefined) {
+      ContactName.encode(message.name, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.phones) {
+      ContactPhone.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.emails) {
+      ContactEmail.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.addresses) {
+      ContactAddress.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.org !== undefined) {
+      ContactOrg.encode(message.org, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.urls) {
+      ContactUrl.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.birthday !== "") {
+      writer.uint32(58).string(message.birthday);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Contact {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContact();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = ContactName.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.phones.push(ContactPhone.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.emails.push(ContactEmail.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.addresses.push(ContactAddress.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.org = ContactOrg.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.urls.push(ContactUrl.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.birthday = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Contact {
+    return {
+      name: isSet(object.name) ? ContactName.fromJSON(object.name) : undefined,
+      phones: globalThis.Array.isArray(object?.phones) ? object.phones.map((e: any) => ContactPhone.fromJSON(e)) : [],
+      emails: globalThis.Array.isArray(object?.emails) ? object.emails.map((e: any) => ContactEmail.fromJSON(e)) : [],
+      addresses: globalThis.Array.isArray(object?.addresses)
+        ? object.addresses.map((e: any) => ContactAddress.fromJSON(e))
+        : [],
+      org: isSet(object.org) ? ContactOrg.fromJSON(object.org) : undefined,
+      urls: globalThis.Array.isArray(object?.urls) ? object.urls.map((e: any) => ContactUrl.fromJSON(e)) : [],
+      birthday: isSet(object.birthday) ? globalThis.String(object.birthday) : "",
+    };
+  },
+
+  toJSON(message: Contact): unknown {
+    const obj: any = {};
+    if (message.name !== undefined) {
+      obj.name = ContactName.toJSON(message.name);
+    }
+    if (message.phones?.length) {
+      obj.phones = message.phones.map((e) => ContactPhone.toJSON(e));
+    }
+    if (message.emails?.length) {
+      obj.emails = message.emails.map((e) => ContactEmail.toJSON(e));
+    }
+    if (message.addresses?.length) {
+      obj.addresses = message.addresses.map((e) => ContactAddress.toJSON(e));
+    }
+    if (message.org !== undefined) {
+      obj.org = ContactOrg.toJSON(message.org);
+    }
+    if (message.urls?.length) {
+      obj.urls = message.urls.map((e) => ContactUrl.toJSON(e));
+    }
+    if (message.birthday !== "") {
+      obj.birthday = message.birthday;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Contact>, I>>(base?: I): Contact {
+    return Contact.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Contact>, I>>(object: I): Contact {
+    const message = createBaseContact();
+    message.name = (object.name !== undefined && object.name !== null)
+      ? ContactName.fromPartial(object.name)
+      : undefined;
+    message.phones = object.phones?.map((e) => ContactPhone.fromPartial(e)) || [];
+    message.emails = object.emails?.map((e) => ContactEmail.fromPartial(e)) || [];
+    message.addresses = object.addresses?.map((e) => ContactAddress.fromPartial(e)) || [];
+    message.org = (object.org !== undefined && object.org !== null) ? ContactOrg.fromPartial(object.org) : undefined;
+    message.urls = object.urls?.map((e) => ContactUrl.fromPartial(e)) || [];
+    message.birthday = object.birthday ?? "";
+    return message;
+  },
+};
+
+function createBaseContactName(): ContactName {
+  return { formattedName: "", firstName: "", lastName: "", middleName: "", suffix: "", prefix: "" };
+}
+
+export const ContactName: MessageFns<ContactName> = {
+  encode(message: ContactName, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.formattedName !== "") {
+      writer.uint32(10).string(message.formattedName);
+    }
+    if (message.firstName !== "") {
+      writer.uint32(18).string(message.firstName);
+    }
+    if (message.lastName !== "") {
+      writer.uint32(26).string(message.lastName);
+    }
+    if (message.middleName !== "") {
+      writer.uint32(34).string(message.middleName);
+    }
+    if (message.suffix !== "") {
+      writer.uint32(42).string(message.suffix);
+    }
+    if (message.prefix !== "") {
+      writer.uint32(50).string(message.prefix);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContactName {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContactName();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.formattedName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.firstName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.lastName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.middleName = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.suffix = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.prefix = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContactName {
+    return {
+      formattedName: isSet(object.formattedName)
+        ? globalThis.String(object.formattedName)
+        : isSet(object.formatted_name)
+        ? globalThis.String(object.formatted_name)
+        : "",
+      firstName: isSet(object.firstName)
+        ? globalThis.String(object.firstName)
+        : isSet(object.first_name)
+        ? globalThis.String(object.first_name)
+        : "",
+      lastName: isSet(object.lastName)
+        ? globalThis.String(object.lastName)
+        : isSet(object.last_name)
+        ? globalThis.String(object.last_name)
+        : "",
+      middleName: isSet(object.middleName)
+        ? globalThis.String(object.middleName)
+        : isSet(object.middle_name)
+        ? globalThis.String(object.middle_name)
+        : "",
+      suffix: isSet(object.suffix) ? globalThis.String(object.suffix) : "",
+      prefix: isSet(object.prefix) ? globalThis.String(object.prefix) : "",
+    };
+  },
+
+  toJSON(message: ContactName): unknown {
+    const obj: any = {};
+    if (message.formattedName !== "") {
+      obj.formattedName = message.formattedName;
+    }
+    if (message.firstName !== "") {
+      obj.firstName = message.firstName;
+    }
+    if (message.lastName !== "") {
+      obj.lastName = message.lastName;
+    }
+    if (message.middleName !== "") {
+      obj.middleName = message.middleName;
+    }
+    if (message.suffix !== "") {
+      obj.suffix = message.suffix;
+    }
+    if (message.prefix !== "") {
+      obj.prefix = message.prefix;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContactName>, I>>(base?: I): ContactName {
+    return ContactName.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContactName>, I>>(object: I): ContactName {
+    const message = createBaseContactName();
+    message.formattedName = object.formattedName ?? "";
+    message.firstName = object.firstName ?? "";
+    message.lastName = object.lastName ?? "";
+    message.middleName = object.middleName ?? "";
+    message.suffix = object.suffix ?? "";
+    message.prefix = object.prefix ?? "";
+    return message;
+  },
+};
+
+function createBaseContactPhone(): ContactPhone {
+  return { phone: "", type: "", waId: "" };
+}
+
+export const ContactPhone: MessageFns<ContactPhone> = {
+  encode(message: ContactPhone, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phone !== "") {
+      writer.uint32(10).string(message.phone);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    if (message.waId !== "") {
+      writer.uint32(26).string(message.waId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContactPhone {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContactPhone();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phone = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.waId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContactPhone {
+    return {
+      phone: isSet(object.phone) ? globalThis.String(object.phone) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      waId: isSet(object.waId)
+        ? globalThis.String(object.waId)
+        : isSet(object.wa_id)
+        ? globalThis.String(object.wa_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ContactPhone): unknown {
+    const obj: any = {};
+    if (message.phone !== "") {
+      obj.phone = message.phone;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.waId !== "") {
+      obj.waId = message.waId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContactPhone>, I>>(base?: I): ContactPhone {
+    return ContactPhone.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContactPhone>, I>>(object: I): ContactPhone {
+    const message = createBaseContactPhone();
+    message.phone = object.phone ?? "";
+    message.type = object.type ?? "";
+    message.waId = object.waId ?? "";
+    return message;
+  },
+};
+
+function createBaseContactEmail(): ContactEmail {
+  return { email: "", type: "" };
+}
+
+export const ContactEmail: MessageFns<ContactEmail> = {
+  encode(message: ContactEmail, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.email !== "") {
+      writer.uint32(10).string(message.email);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContactEmail {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContactEmail();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContactEmail {
+    return {
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+    };
+  },
+
+  toJSON(message: ContactEmail): unknown {
+    const obj: any = {};
+    if (message.email !== "") {
+      obj.email = message.email;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContactEmail>, I>>(base?: I): ContactEmail {
+    return ContactEmail.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContactEmail>, I>>(object: I): ContactEmail {
+    const message = createBaseContactEmail();
+    message.email = object.email ?? "";
+    message.type = object.type ?? "";
+    return message;
+  },
+};
+
+function createBaseContactAddress(): ContactAddress {
+  return { street: "", city: "", state: "", zip: "", country: "", countryCode: "", type: "" };
+}
+
+export const ContactAddress: MessageFns<ContactAddress> = {
+  encode(message: ContactAddress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.street !== "") {
+      writer.uint32(10).string(message.street);
+    }
+    if (message.city !== "") {
+      writer.uint32(18).string(message.city);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    if (message.zip !== "") {
+      writer.uint32(34).string(message.zip);
+    }
+    if (message.country !== "") {
+      writer.uint32(42).string(message.country);
+    }
+    if (message.countryCode !== "") {
+      writer.uint32(50).string(message.countryCode);
+    }
+    if (message.type !== "") {
+      writer.uint32(58).string(message.type);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContactAddress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContactAddress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.street = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.city = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.zip = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.country = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.countryCode = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContactAddress {
+    return {
+      street: isSet(object.street) ? globalThis.String(object.street) : "",
+      city: isSet(object.city) ? globalThis.String(object.city) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      zip: isSet(object.zip) ? globalThis.String(object.zip) : "",
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
+      countryCode: isSet(object.countryCode)
+        ? globalThis.String(object.countryCode)
+        : isSet(object.country_code)
+        ? globalThis.String(object.country_code)
+        : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+    };
+  },
+
+  toJSON(message: ContactAddress): unknown {
+    const obj: any = {};
+    if (message.street !== "") {
+      obj.street = message.street;
+    }
+    if (message.city !== "") {
+      obj.city = message.city;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.zip !== "") {
+      obj.zip = message.zip;
+    }
+    if (message.country !== "") {
+      obj.country = message.country;
+    }
+    if (message.countryCode !== "") {
+      obj.countryCode = message.countryCode;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContactAddress>, I>>(base?: I): ContactAddress {
+    return ContactAddress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContactAddress>, I>>(object: I): ContactAddress {
+    const message = createBaseContactAddress();
+    message.street = object.street ?? "";
+    message.city = object.city ?? "";
+    message.state = object.state ?? "";
+    message.zip = object.zip ?? "";
+    message.country = object.country ?? "";
+    message.countryCode = object.countryCode ?? "";
+    message.type = object.type ?? "";
+    return message;
+  },
+};
+
+function createBaseContactOrg(): ContactOrg {
+  return { company: "", department: "", title: "" };
+}
+
+export const ContactOrg: MessageFns<ContactOrg> = {
+  encode(message: ContactOrg, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.company !== "") {
+      writer.uint32(10).string(message.company);
+    }
+    if (message.department !== "") {
+      writer.uint32(18).string(message.department);
+    }
+    if (message.title !== "") {
+      writer.uint32(26).string(message.title);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContactOrg {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContactOrg();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.company = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.department = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContactOrg {
+    return {
+      company: isSet(object.company) ? globalThis.String(object.company) : "",
+      department: isSet(object.department) ? globalThis.String(object.department) : "",
+      title: isSet(object.title) ? globalThis.String(object.title) : "",
+    };
+  },
+
+  toJSON(message: ContactOrg): unknown {
+    const obj: any = {};
+    if (message.company !== "") {
+      obj.company = message.company;
+    }
+    if (message.department !== "") {
+      obj.department = message.department;
+    }
+    if (message.title !== "") {
+      obj.title = message.title;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContactOrg>, I>>(base?: I): ContactOrg {
+    return ContactOrg.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContactOrg>, I>>(object: I): ContactOrg {
+    const message = createBaseContactOrg();
+    message.company = object.company ?? "";
+    message.department = object.department ?? "";
+    message.title = object.title ?? "";
+    return message;
+  },
+};
+
+function createBaseContactUrl(): ContactUrl {
+  return { url: "", type: "" };
+}
+
+export const ContactUrl: MessageFns<ContactUrl> = {
+  encode(message: ContactUrl, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.url !== "") {
+      writer.uint32(10).string(message.url);
+    }
+    if (message.type !== "") {
+      writer.uint32(18).string(message.type);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ContactUrl {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseContactUrl();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ContactUrl {
+    return {
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+    };
+  },
+
+  toJSON(message: ContactUrl): unknown {
+    const obj: any = {};
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ContactUrl>, I>>(base?: I): ContactUrl {
+    return ContactUrl.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ContactUrl>, I>>(object: I): ContactUrl {
+    const message = createBaseContactUrl();
+    message.url = object.url ?? "";
+    message.type = object.type ?? "";
+    return message;
+  },
+};
+
+function createBaseInteractiveContent(): InteractiveContent {
+  return { header: undefined, body: "", footer: "", action: undefined };
+}
+
+export const InteractiveContent: MessageFns<InteractiveContent> = {
+  encode(message: InteractiveContent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.header !== undefined) {
+      InteractiveHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.body !== "") {
+      writer.uint32(18).string(message.body);
+    }
+    if (message.footer !== "") {
+      writer.uint32(26).string(message.footer);
+    }
+    switch (message.action?.$case) {
+      case "buttons":
+        ReplyButtons.encode(message.action.value, writer.uint32(34).fork()).join();
+        break;
+      case "list":
+        ListAction.encode(message.action.value, writer.uint32(42).fork()).join();
+        break;
+      case "ctaUrl":
+        CtaUrlAction.encode(message.action.value, writer.uint32(50).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InteractiveContent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInteractiveContent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = InteractiveHeader.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.body = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.footer = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.action = { $case: "buttons", value: ReplyButtons.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.action = { $case: "list", value: ListAction.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.action = { $case: "ctaUrl", value: CtaUrlAction.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InteractiveContent {
+    return {
+      header: isSet(object.header) ? InteractiveHeader.fromJSON(object.header) : undefined,
+      body: isSet(object.body) ? globalThis.String(object.body) : "",
+      footer: isSet(object.footer) ? globalThis.String(object.footer) : "",
+      action: isSet(object.buttons)
+        ? { $case: "buttons", value: ReplyButtons.fromJSON(object.buttons) }
+        : isSet(object.list)
+        ? { $case: "list", value: ListAction.fromJSON(object.list) }
+        : isSet(object.ctaUrl)
+        ? { $case: "ctaUrl", value: CtaUrlAction.fromJSON(object.ctaUrl) }
+        : isSet(object.cta_url)
+        ? { $case: "ctaUrl", value: CtaUrlAction.fromJSON(object.cta_url) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: InteractiveContent): unknown {
+    const obj: any = {};
+    if (message.header !== undefined) {
+      obj.header = InteractiveHeader.toJSON(message.header);
+    }
+    if (message.body !== "") {
+      obj.body = message.body;
+    }
+    if (message.footer !== "") {
+      obj.footer = message.footer;
+    }
+    if (message.action?.$case === "buttons") {
+      obj.buttons = ReplyButtons.toJSON(message.action.value);
+    } else if (message.action?.$case === "list") {
+      obj.list = ListAction.toJSON(message.action.value);
+    } else if (message.action?.$case === "ctaUrl") {
+      obj.ctaUrl = CtaUrlAction.toJSON(message.action.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InteractiveContent>, I>>(base?: I): InteractiveContent {
+    return InteractiveContent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InteractiveContent>, I>>(object: I): InteractiveContent {
+    const message = createBaseInteractiveContent();
+    message.header = (object.header !== undefined && object.header !== null)
+      ? InteractiveHeader.fromPartial(object.header)
+      : undefined;
+    message.body = object.body ?? "";
+    message.footer = object.footer ?? "";
+    switch (object.action?.$case) {
+      case "buttons": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "buttons", value: ReplyButtons.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "list": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "list", value: ListAction.fromPartial(object.action.value) };
+        }
+        break;
+      }
+      case "ctaUrl": {
+        if (object.action?.value !== undefined && object.action?.value !== null) {
+          message.action = { $case: "ctaUrl", value: CtaUrlAction.fromPartial(object.action.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseInteractiveHeader(): InteractiveHeader {
+  return { header: undefined };
+}
+
+export const InteractiveHeader: MessageFns<InteractiveHeader> = {
+  encode(message: InteractiveHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.header?.$case) {
+      case "text":
+        writer.uint32(10).string(message.header.value);
+        break;
+      case "image":
+        MediaContent.encode(message.header.value, writer.uint32(18).fork()).join();
+        break;
+      case "video":
+        MediaContent.encode(message.header.value, writer.uint32(26).fork()).join();
+        break;
+      case "document":
+        MediaContent.encode(message.header.value, writer.uint32(34).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InteractiveHeader {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInteractiveHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.header = { $case: "text", value: reader.string() };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.header = { $case: "image", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.header = { $case: "video", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.header = { $case: "document", value: MediaContent.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InteractiveHeader {
+    return {
+      header: isSet(object.text)
+        ? { $case: "text", value: globalThis.String(object.text) }
+        : isSet(object.image)
+        ? { $case: "image", value: MediaContent.fromJSON(object.image) }
+        : isSet(object.video)
+        ? { $case: "video", value: MediaContent.fromJSON(object.video) }
+        : isSet(object.document)
+        ? { $case: "document", value: MediaContent.fromJSON(object.document) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: InteractiveHeader): unknown {
+    const obj: any = {};
+    if (message.header?.$case === "text") {
+      obj.text = message.header.value;
+    } else if (message.header?.$case === "image") {
+      obj.image = MediaContent.toJSON(message.header.value);
+    } else if (message.header?.$case === "video") {
+      obj.video = MediaContent.toJSON(message.header.value);
+    } else if (message.header?.$case === "document") {
+      obj.document = MediaContent.toJSON(message.header.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InteractiveHeader>, I>>(base?: I): InteractiveHeader {
+    return InteractiveHeader.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InteractiveHeader>, I>>(object: I): InteractiveHeader {
+    const message = createBaseInteractiveHeader();
+    switch (object.header?.$case) {
+      case "text": {
+        if (object.header?.value !== undefined && object.header?.value !== null) {
+          message.header = { $case: "text", value: object.header.value };
+        }
+        break;
+      }
+      case "image": {
+        if (object.header?.value !== undefined && object.header?.value !== null) {
+          message.header = { $case: "image", value: MediaContent.fromPartial(object.header.value) };
+        }
+        break;
+      }
+      case "video": {
+        if (object.header?.value !== undefined && object.header?.value !== null) {
+          message.header = { $case: "video", value: MediaContent.fromPartial(object.header.value) };
+        }
+        break;
+      }
+      case "document": {
+        if (object.header?.value !== undefined && object.header?.value !== null) {
+          message.header = { $case: "document", value: MediaContent.fromPartial(object.header.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseReplyButtons(): ReplyButtons {
+  return { buttons: [] };
+}
+
+export const ReplyButtons: MessageFns<ReplyButtons> = {
+  encode(message: ReplyButtons, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.buttons) {
+      ReplyButton.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplyButtons {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplyButtons();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.buttons.push(ReplyButton.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplyButtons {
+    return {
+      buttons: globalThis.Array.isArray(object?.buttons) ? object.buttons.map((e: any) => ReplyButton.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ReplyButtons): unknown {
+    const obj: any = {};
+    if (message.buttons?.length) {
+      obj.buttons = message.buttons.map((e) => ReplyButton.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReplyButtons>, I>>(base?: I): ReplyButtons {
+    return ReplyButtons.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReplyButtons>, I>>(object: I): ReplyButtons {
+    const message = createBaseReplyButtons();
+    message.buttons = object.buttons?.map((e) => ReplyButton.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReplyButton(): ReplyButton {
+  return { id: "", title: "" };
+}
+
+export const ReplyButton: MessageFns<ReplyButton> = {
+  encode(message: ReplyButton, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.title !== "") {
+      writer.uint32(18).string(message.title);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReplyButton {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReplyButton();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReplyButton {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      title: isSet(object.title) ? globalThis.String(object.title) : "",
+    };
+  },
+
+  toJSON(message: ReplyButton): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.title !== "") {
+      obj.title = message.title;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReplyButton>, I>>(base?: I): ReplyButton {
+    return ReplyButton.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReplyButton>, I>>(object: I): ReplyButton {
+    const message = createBaseReplyButton();
+    message.id = object.id ?? "";
+    message.title = object.title ?? "";
+    return message;
+  },
+};
+
+function createBaseListAction(): ListAction {
+  return { button: "", sections: [] };
+}
+
+export const ListAction: MessageFns<ListAction> = {
+  encode(message: ListAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.button !== "") {
+      writer.uint32(10).string(message.button);
+    }
+    for (const v of message.sections) {
+      ListSection.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.button = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sections.push(ListSection.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAction {
+    return {
+      button: isSet(object.button) ? globalThis.String(object.button) : "",
+      sections: globalThis.Array.isArray(object?.sections)
+        ? object.sections.map((e: any) => ListSection.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListAction): unknown {
+    const obj: any = {};
+    if (message.button !== "") {
+      obj.button = message.button;
+    }
+    if (message.sections?.length) {
+      obj.sections = message.sections.map((e) => ListSection.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAction>, I>>(base?: I): ListAction {
+    return ListAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAction>, I>>(object: I): ListAction {
+    const message = createBaseListAction();
+    message.button = object.button ?? "";
+    message.sections = object.sections?.map((e) => ListSection.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListSection(): ListSection {
+  return { title: "", rows: [] };
+}
+
+export const ListSection: MessageFns<ListSection> = {
+  encode(message: ListSection, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.title !== "") {
+      writer.uint32(10).string(message.title);
+    }
+    for (const v of message.rows) {
+      ListRow.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSection {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListSection();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.rows.push(ListRow.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListSection {
+    return {
+      title: isSet(object.title) ? globalThis.String(object.title) : "",
+      rows: globalThis.Array.isArray(object?.rows) ? object.rows.map((e: any) => ListRow.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListSection): unknown {
+    const obj: any = {};
+    if (message.title !== "") {
+      obj.title = message.title;
+    }
+    if (message.rows?.length) {
+      obj.rows = message.rows.map((e) => ListRow.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListSection>, I>>(base?: I): ListSection {
+    return ListSection.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListSection>, I>>(object: I): ListSection {
+    const message = createBaseListSection();
+    message.title = object.title ?? "";
+    message.rows = object.rows?.map((e) => ListRow.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListRow(): ListRow {
+  return { id: "", title: "", description: "" };
+}
+
+export const ListRow: MessageFns<ListRow> = {
+  encode(message: ListRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.title !== "") {
+      writer.uint32(18).string(message.title);
+    }
+    if (message.description !== "") {
+      writer.uint32(26).string(message.description);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRow {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      title: isSet(object.title) ? globalThis.String(object.title) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+    };
+  },
+
+  toJSON(message: ListRow): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.title !== "") {
+      obj.title = message.title;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRow>, I>>(base?: I): ListRow {
+    return ListRow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRow>, I>>(object: I): ListRow {
+    const message = createBaseListRow();
+    message.id = object.id ?? "";
+    message.title = object.title ?? "";
+    message.description = object.description ?? "";
+    return message;
+  },
+};
+
+function createBaseCtaUrlAction(): CtaUrlAction {
+  return { displayText: "", url: "" };
+}
+
+export const CtaUrlAction: MessageFns<CtaUrlAction> = {
+  encode(message: CtaUrlAction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.displayText !== "") {
+      writer.uint32(10).string(message.displayText);
+    }
+    if (message.url !== "") {
+      writer.uint32(18).string(message.url);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CtaUrlAction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCtaUrlAction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.displayText = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CtaUrlAction {
+    return {
+      displayText: isSet(object.displayText)
+        ? globalThis.String(object.displayText)
+        : isSet(object.display_text)
+        ? globalThis.String(object.display_text)
+        : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+    };
+  },
+
+  toJSON(message: CtaUrlAction): unknown {
+    const obj: any = {};
+    if (message.displayText !== "") {
+      obj.displayText = message.displayText;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CtaUrlAction>, I>>(base?: I): CtaUrlAction {
+    return CtaUrlAction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CtaUrlAction>, I>>(object: I): CtaUrlAction {
+    const message = createBaseCtaUrlAction();
+    message.displayText = object.displayText ?? "";
+    message.url = object.url ?? "";
+    return message;
+  },
+};
+
+function createBaseReactionContent(): ReactionContent {
+  return { messageId: "", emoji: "" };
+}
+
+export const ReactionContent: MessageFns<ReactionContent> = {
+  encode(message: ReactionContent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageId !== "") {
+      writer.uint32(10).string(message.messageId);
+    }
+    if (message.emoji !== "") {
+      writer.uint32(18).string(message.emoji);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReactionContent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReactionContent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.emoji = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReactionContent {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      emoji: isSet(object.emoji) ? globalThis.String(object.emoji) : "",
+    };
+  },
+
+  toJSON(message: ReactionContent): unknown {
+    const obj: any = {};
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.emoji !== "") {
+      obj.emoji = message.emoji;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReactionContent>, I>>(base?: I): ReactionContent {
+    return ReactionContent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReactionContent>, I>>(object: I): ReactionContent {
+    const message = createBaseReactionContent();
+    message.messageId = object.messageId ?? "";
+    message.emoji = object.emoji ?? "";
     return message;
   },
 };
@@ -626,6 +4761,10 @@ function createBaseMessage(): Message {
     timeline: [],
     acceptedAt: undefined,
     expiresAt: undefined,
+    contentType: 0,
+    contentSummary: "",
+    phoneNumberId: "",
+    replyToWaMessageId: "",
   };
 }
 
@@ -651,6 +4790,18 @@ export const Message: MessageFns<Message> = {
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(58).fork()).join();
+    }
+    if (message.contentType !== 0) {
+      writer.uint32(64).int32(message.contentType);
+    }
+    if (message.contentSummary !== "") {
+      writer.uint32(74).string(message.contentSummary);
+    }
+    if (message.phoneNumberId !== "") {
+      writer.uint32(82).string(message.phoneNumberId);
+    }
+    if (message.replyToWaMessageId !== "") {
+      writer.uint32(90).string(message.replyToWaMessageId);
     }
     return writer;
   },
@@ -724,6 +4875,38 @@ export const Message: MessageFns<Message> = {
             message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.contentType = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.contentSummary = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.phoneNumberId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.replyToWaMessageId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -763,6 +4946,26 @@ export const Message: MessageFns<Message> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      contentType: isSet(object.contentType)
+        ? contentTypeFromJSON(object.contentType)
+        : isSet(object.content_type)
+        ? contentTypeFromJSON(object.content_type)
+        : 0,
+      contentSummary: isSet(object.contentSummary)
+        ? globalThis.String(object.contentSummary)
+        : isSet(object.content_summary)
+        ? globalThis.String(object.content_summary)
+        : "",
+      phoneNumberId: isSet(object.phoneNumberId)
+        ? globalThis.String(object.phoneNumberId)
+        : isSet(object.phone_number_id)
+        ? globalThis.String(object.phone_number_id)
+        : "",
+      replyToWaMessageId: isSet(object.replyToWaMessageId)
+        ? globalThis.String(object.replyToWaMessageId)
+        : isSet(object.reply_to_wa_message_id)
+        ? globalThis.String(object.reply_to_wa_message_id)
+        : "",
     };
   },
 
@@ -789,6 +4992,18 @@ export const Message: MessageFns<Message> = {
     if (message.expiresAt !== undefined) {
       obj.expiresAt = message.expiresAt.toISOString();
     }
+    if (message.contentType !== 0) {
+      obj.contentType = contentTypeToJSON(message.contentType);
+    }
+    if (message.contentSummary !== "") {
+      obj.contentSummary = message.contentSummary;
+    }
+    if (message.phoneNumberId !== "") {
+      obj.phoneNumberId = message.phoneNumberId;
+    }
+    if (message.replyToWaMessageId !== "") {
+      obj.replyToWaMessageId = message.replyToWaMessageId;
+    }
     return obj;
   },
 
@@ -804,6 +5019,1742 @@ export const Message: MessageFns<Message> = {
     message.timeline = object.timeline?.map((e) => StatusChange.fromPartial(e)) || [];
     message.acceptedAt = object.acceptedAt ?? undefined;
     message.expiresAt = object.expiresAt ?? undefined;
+    message.contentType = object.contentType ?? 0;
+    message.contentSummary = object.contentSummary ?? "";
+    message.phoneNumberId = object.phoneNumberId ?? "";
+    message.replyToWaMessageId = object.replyToWaMessageId ?? "";
+    return message;
+  },
+};
+
+function createBaseListMessagesRequest(): ListMessagesRequest {
+  return {
+    to: "",
+    statuses: [],
+    acceptedAfter: undefined,
+    acceptedBefore: undefined,
+    contentTypes: [],
+    pageSize: 0,
+    pageToken: "",
+  };
+}
+
+export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
+  encode(message: ListMessagesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.to !== "") {
+      writer.uint32(10).string(message.to);
+    }
+    if (message.statuses.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.statuses) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.acceptedAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.acceptedAfter), writer.uint32(26).fork()).join();
+    }
+    if (message.acceptedBefore !== undefined) {
+      Timestamp.encode(toTimestamp(message.acceptedBefore), writer.uint32(34).fork()).join();
+    }
+    if (message.contentTypes.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.contentTypes) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(48).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(58).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMessagesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMessagesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.statuses.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.statuses.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.acceptedAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.acceptedBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.contentTypes.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.contentTypes.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMessagesRequest {
+    return {
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+      statuses: globalThis.Array.isArray(object?.statuses)
+        ? object.statuses.map((e: any) => messageStatusFromJSON(e))
+        : [],
+      acceptedAfter: isSet(object.acceptedAfter)
+        ? fromJsonTimestamp(object.acceptedAfter)
+        : isSet(object.accepted_after)
+        ? fromJsonTimestamp(object.accepted_after)
+        : undefined,
+      acceptedBefore: isSet(object.acceptedBefore)
+        ? fromJsonTimestamp(object.acceptedBefore)
+        : isSet(object.accepted_before)
+        ? fromJsonTimestamp(object.accepted_before)
+        : undefined,
+      contentTypes: globalThis.Array.isArray(object?.contentTypes)
+        ? object.contentTypes.map((e: any) => contentTypeFromJSON(e))
+        : globalThis.Array.isArray(object?.content_types)
+        ? object.content_types.map((e: any) => contentTypeFromJSON(e))
+        : [],
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListMessagesRequest): unknown {
+    const obj: any = {};
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    if (message.statuses?.length) {
+      obj.statuses = message.statuses.map((e) => messageStatusToJSON(e));
+    }
+    if (message.acceptedAfter !== undefined) {
+      obj.acceptedAfter = message.acceptedAfter.toISOString();
+    }
+    if (message.acceptedBefore !== undefined) {
+      obj.acceptedBefore = message.acceptedBefore.toISOString();
+    }
+    if (message.contentTypes?.length) {
+      obj.contentTypes = message.contentTypes.map((e) => contentTypeToJSON(e));
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListMessagesRequest>, I>>(base?: I): ListMessagesRequest {
+    return ListMessagesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListMessagesRequest>, I>>(object: I): ListMessagesRequest {
+    const message = createBaseListMessagesRequest();
+    message.to = object.to ?? "";
+    message.statuses = object.statuses?.map((e) => e) || [];
+    message.acceptedAfter = object.acceptedAfter ?? undefined;
+    message.acceptedBefore = object.acceptedBefore ?? undefined;
+    message.contentTypes = object.contentTypes?.map((e) => e) || [];
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListMessagesResponse(): ListMessagesResponse {
+  return { messages: [], nextPageToken: "" };
+}
+
+export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
+  encode(message: ListMessagesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      Message.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListMessagesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListMessagesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(Message.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListMessagesResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages) ? object.messages.map((e: any) => Message.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListMessagesResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => Message.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListMessagesResponse>, I>>(base?: I): ListMessagesResponse {
+    return ListMessagesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListMessagesResponse>, I>>(object: I): ListMessagesResponse {
+    const message = createBaseListMessagesResponse();
+    message.messages = object.messages?.map((e) => Message.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListTemplatesRequest(): ListTemplatesRequest {
+  return { wabaId: "", name: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListTemplatesRequest: MessageFns<ListTemplatesRequest> = {
+  encode(message: ListTemplatesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.wabaId !== "") {
+      writer.uint32(10).string(message.wabaId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(24).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(34).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTemplatesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTemplatesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.wabaId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTemplatesRequest {
+    return {
+      wabaId: isSet(object.wabaId)
+        ? globalThis.String(object.wabaId)
+        : isSet(object.waba_id)
+        ? globalThis.String(object.waba_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListTemplatesRequest): unknown {
+    const obj: any = {};
+    if (message.wabaId !== "") {
+      obj.wabaId = message.wabaId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTemplatesRequest>, I>>(base?: I): ListTemplatesRequest {
+    return ListTemplatesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTemplatesRequest>, I>>(object: I): ListTemplatesRequest {
+    const message = createBaseListTemplatesRequest();
+    message.wabaId = object.wabaId ?? "";
+    message.name = object.name ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListTemplatesResponse(): ListTemplatesResponse {
+  return { templates: [], nextPageToken: "" };
+}
+
+export const ListTemplatesResponse: MessageFns<ListTemplatesResponse> = {
+  encode(message: ListTemplatesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.templates) {
+      Template.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTemplatesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTemplatesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.templates.push(Template.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTemplatesResponse {
+    return {
+      templates: globalThis.Array.isArray(object?.templates)
+        ? object.templates.map((e: any) => Template.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListTemplatesResponse): unknown {
+    const obj: any = {};
+    if (message.templates?.length) {
+      obj.templates = message.templates.map((e) => Template.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTemplatesResponse>, I>>(base?: I): ListTemplatesResponse {
+    return ListTemplatesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTemplatesResponse>, I>>(object: I): ListTemplatesResponse {
+    const message = createBaseListTemplatesResponse();
+    message.templates = object.templates?.map((e) => Template.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseTemplate(): Template {
+  return {
+    wabaId: "",
+    templateId: "",
+    name: "",
+    language: "",
+    category: 0,
+    status: 0,
+    rawStatus: "",
+    parameterFormat: 0,
+    components: [],
+    authentication: undefined,
+    syncedAt: undefined,
+    rawCategory: "",
+    qualityScore: "",
+  };
+}
+
+export const Template: MessageFns<Template> = {
+  encode(message: Template, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.wabaId !== "") {
+      writer.uint32(10).string(message.wabaId);
+    }
+    if (message.templateId !== "") {
+      writer.uint32(18).string(message.templateId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.language !== "") {
+      writer.uint32(34).string(message.language);
+    }
+    if (message.category !== 0) {
+      writer.uint32(40).int32(message.category);
+    }
+    if (message.status !== 0) {
+      writer.uint32(48).int32(message.status);
+    }
+    if (message.rawStatus !== "") {
+      writer.uint32(58).string(message.rawStatus);
+    }
+    if (message.parameterFormat !== 0) {
+      writer.uint32(64).int32(message.parameterFormat);
+    }
+    for (const v of message.components) {
+      TemplateComponentSpec.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.authentication !== undefined) {
+      AuthenticationTemplateSettings.encode(message.authentication, writer.uint32(82).fork()).join();
+    }
+    if (message.syncedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.syncedAt), writer.uint32(90).fork()).join();
+    }
+    if (message.rawCategory !== "") {
+      writer.uint32(98).string(message.rawCategory);
+    }
+    if (message.qualityScore !== "") {
+      writer.uint32(106).string(message.qualityScore);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Template {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTemplate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.wabaId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.templateId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.category = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.rawStatus = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.parameterFormat = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.components.push(TemplateComponentSpec.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.authentication = AuthenticationTemplateSettings.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.syncedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.rawCategory = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.qualityScore = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Template {
+    return {
+      wabaId: isSet(object.wabaId)
+        ? globalThis.String(object.wabaId)
+        : isSet(object.waba_id)
+        ? globalThis.String(object.waba_id)
+        : "",
+      templateId: isSet(object.templateId)
+        ? globalThis.String(object.templateId)
+        : isSet(object.template_id)
+        ? globalThis.String(object.template_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
+      category: isSet(object.category) ? templateCategoryFromJSON(object.category) : 0,
+      status: isSet(object.status) ? templateStatusFromJSON(object.status) : 0,
+      rawStatus: isSet(object.rawStatus)
+        ? globalThis.String(object.rawStatus)
+        : isSet(object.raw_status)
+        ? globalThis.String(object.raw_status)
+        : "",
+      parameterFormat: isSet(object.parameterFormat)
+        ? templateParameterFormatFromJSON(object.parameterFormat)
+        : isSet(object.parameter_format)
+        ? templateParameterFormatFromJSON(object.parameter_format)
+        : 0,
+      components: globalThis.Array.isArray(object?.components)
+        ? object.components.map((e: any) => TemplateComponentSpec.fromJSON(e))
+        : [],
+      authentication: isSet(object.authentication)
+        ? AuthenticationTemplateSettings.fromJSON(object.authentication)
+        : undefined,
+      syncedAt: isSet(object.syncedAt)
+        ? fromJsonTimestamp(object.syncedAt)
+        : isSet(object.synced_at)
+        ? fromJsonTimestamp(object.synced_at)
+        : undefined,
+      rawCategory: isSet(object.rawCategory)
+        ? globalThis.String(object.rawCategory)
+        : isSet(object.raw_category)
+        ? globalThis.String(object.raw_category)
+        : "",
+      qualityScore: isSet(object.qualityScore)
+        ? globalThis.String(object.qualityScore)
+        : isSet(object.quality_score)
+        ? globalThis.String(object.quality_score)
+        : "",
+    };
+  },
+
+  toJSON(message: Template): unknown {
+    const obj: any = {};
+    if (message.wabaId !== "") {
+      obj.wabaId = message.wabaId;
+    }
+    if (message.templateId !== "") {
+      obj.templateId = message.templateId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    if (message.category !== 0) {
+      obj.category = templateCategoryToJSON(message.category);
+    }
+    if (message.status !== 0) {
+      obj.status = templateStatusToJSON(message.status);
+    }
+    if (message.rawStatus !== "") {
+      obj.rawStatus = message.rawStatus;
+    }
+    if (message.parameterFormat !== 0) {
+      obj.parameterFormat = templateParameterFormatToJSON(message.parameterFormat);
+    }
+    if (message.components?.length) {
+      obj.components = message.components.map((e) => TemplateComponentSpec.toJSON(e));
+    }
+    if (message.authentication !== undefined) {
+      obj.authentication = AuthenticationTemplateSettings.toJSON(message.authentication);
+    }
+    if (message.syncedAt !== undefined) {
+      obj.syncedAt = message.syncedAt.toISOString();
+    }
+    if (message.rawCategory !== "") {
+      obj.rawCategory = message.rawCategory;
+    }
+    if (message.qualityScore !== "") {
+      obj.qualityScore = message.qualityScore;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Template>, I>>(base?: I): Template {
+    return Template.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Template>, I>>(object: I): Template {
+    const message = createBaseTemplate();
+    message.wabaId = object.wabaId ?? "";
+    message.templateId = object.templateId ?? "";
+    message.name = object.name ?? "";
+    message.language = object.language ?? "";
+    message.category = object.category ?? 0;
+    message.status = object.status ?? 0;
+    message.rawStatus = object.rawStatus ?? "";
+    message.parameterFormat = object.parameterFormat ?? 0;
+    message.components = object.components?.map((e) => TemplateComponentSpec.fromPartial(e)) || [];
+    message.authentication = (object.authentication !== undefined && object.authentication !== null)
+      ? AuthenticationTemplateSettings.fromPartial(object.authentication)
+      : undefined;
+    message.syncedAt = object.syncedAt ?? undefined;
+    message.rawCategory = object.rawCategory ?? "";
+    message.qualityScore = object.qualityScore ?? "";
+    return message;
+  },
+};
+
+function createBaseTemplateComponentSpec(): TemplateComponentSpec {
+  return {
+    type: 0,
+    headerFormat: "",
+    parameterNames: [],
+    parameterCount: 0,
+    buttonSubType: "",
+    index: 0,
+    buttonType: "",
+  };
+}
+
+export const TemplateComponentSpec: MessageFns<TemplateComponentSpec> = {
+  encode(message: TemplateComponentSpec, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== 0) {
+      writer.uint32(8).int32(message.type);
+    }
+    if (message.headerFormat !== "") {
+      writer.uint32(18).string(message.headerFormat);
+    }
+    for (const v of message.parameterNames) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.parameterCount !== 0) {
+      writer.uint32(32).int32(message.parameterCount);
+    }
+    if (message.buttonSubType !== "") {
+      writer.uint32(42).string(message.buttonSubType);
+    }
+    if (message.index !== 0) {
+      writer.uint32(48).int32(message.index);
+    }
+    if (message.buttonType !== "") {
+      writer.uint32(58).string(message.buttonType);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TemplateComponentSpec {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTemplateComponentSpec();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.headerFormat = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.parameterNames.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.parameterCount = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.buttonSubType = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.index = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.buttonType = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TemplateComponentSpec {
+    return {
+      type: isSet(object.type) ? templateComponentTypeFromJSON(object.type) : 0,
+      headerFormat: isSet(object.headerFormat)
+        ? globalThis.String(object.headerFormat)
+        : isSet(object.header_format)
+        ? globalThis.String(object.header_format)
+        : "",
+      parameterNames: globalThis.Array.isArray(object?.parameterNames)
+        ? object.parameterNames.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.parameter_names)
+        ? object.parameter_names.map((e: any) => globalThis.String(e))
+        : [],
+      parameterCount: isSet(object.parameterCount)
+        ? globalThis.Number(object.parameterCount)
+        : isSet(object.parameter_count)
+        ? globalThis.Number(object.parameter_count)
+        : 0,
+      buttonSubType: isSet(object.buttonSubType)
+        ? globalThis.String(object.buttonSubType)
+        : isSet(object.button_sub_type)
+        ? globalThis.String(object.button_sub_type)
+        : "",
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      buttonType: isSet(object.buttonType)
+        ? globalThis.String(object.buttonType)
+        : isSet(object.button_type)
+        ? globalThis.String(object.button_type)
+        : "",
+    };
+  },
+
+  toJSON(message: TemplateComponentSpec): unknown {
+    const obj: any = {};
+    if (message.type !== 0) {
+      obj.type = templateComponentTypeToJSON(message.type);
+    }
+    if (message.headerFormat !== "") {
+      obj.headerFormat = message.headerFormat;
+    }
+    if (message.parameterNames?.length) {
+      obj.parameterNames = message.parameterNames;
+    }
+    if (message.parameterCount !== 0) {
+      obj.parameterCount = Math.round(message.parameterCount);
+    }
+    if (message.buttonSubType !== "") {
+      obj.buttonSubType = message.buttonSubType;
+    }
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.buttonType !== "") {
+      obj.buttonType = message.buttonType;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TemplateComponentSpec>, I>>(base?: I): TemplateComponentSpec {
+    return TemplateComponentSpec.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TemplateComponentSpec>, I>>(object: I): TemplateComponentSpec {
+    const message = createBaseTemplateComponentSpec();
+    message.type = object.type ?? 0;
+    message.headerFormat = object.headerFormat ?? "";
+    message.parameterNames = object.parameterNames?.map((e) => e) || [];
+    message.parameterCount = object.parameterCount ?? 0;
+    message.buttonSubType = object.buttonSubType ?? "";
+    message.index = object.index ?? 0;
+    message.buttonType = object.buttonType ?? "";
+    return message;
+  },
+};
+
+function createBaseAuthenticationTemplateSettings(): AuthenticationTemplateSettings {
+  return { otpType: "", codeExpirationMinutes: 0, messageSendTtlSeconds: 0 };
+}
+
+export const AuthenticationTemplateSettings: MessageFns<AuthenticationTemplateSettings> = {
+  encode(message: AuthenticationTemplateSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.otpType !== "") {
+      writer.uint32(10).string(message.otpType);
+    }
+    if (message.codeExpirationMinutes !== 0) {
+      writer.uint32(16).int32(message.codeExpirationMinutes);
+    }
+    if (message.messageSendTtlSeconds !== 0) {
+      writer.uint32(24).int32(message.messageSendTtlSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthenticationTemplateSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthenticationTemplateSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.otpType = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.codeExpirationMinutes = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.messageSendTtlSeconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthenticationTemplateSettings {
+    return {
+      otpType: isSet(object.otpType)
+        ? globalThis.String(object.otpType)
+        : isSet(object.otp_type)
+        ? globalThis.String(object.otp_type)
+        : "",
+      codeExpirationMinutes: isSet(object.codeExpirationMinutes)
+        ? globalThis.Number(object.codeExpirationMinutes)
+        : isSet(object.code_expiration_minutes)
+        ? globalThis.Number(object.code_expiration_minutes)
+        : 0,
+      messageSendTtlSeconds: isSet(object.messageSendTtlSeconds)
+        ? globalThis.Number(object.messageSendTtlSeconds)
+        : isSet(object.message_send_ttl_seconds)
+        ? globalThis.Number(object.message_send_ttl_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: AuthenticationTemplateSettings): unknown {
+    const obj: any = {};
+    if (message.otpType !== "") {
+      obj.otpType = message.otpType;
+    }
+    if (message.codeExpirationMinutes !== 0) {
+      obj.codeExpirationMinutes = Math.round(message.codeExpirationMinutes);
+    }
+    if (message.messageSendTtlSeconds !== 0) {
+      obj.messageSendTtlSeconds = Math.round(message.messageSendTtlSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthenticationTemplateSettings>, I>>(base?: I): AuthenticationTemplateSettings {
+    return AuthenticationTemplateSettings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthenticationTemplateSettings>, I>>(
+    object: I,
+  ): AuthenticationTemplateSettings {
+    const message = createBaseAuthenticationTemplateSettings();
+    message.otpType = object.otpType ?? "";
+    message.codeExpirationMinutes = object.codeExpirationMinutes ?? 0;
+    message.messageSendTtlSeconds = object.messageSendTtlSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseOptOut(): OptOut {
+  return { phoneNumber: "", source: 0, createdAt: undefined };
+}
+
+export const OptOut: MessageFns<OptOut> = {
+  encode(message: OptOut, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phoneNumber !== "") {
+      writer.uint32(10).string(message.phoneNumber);
+    }
+    if (message.source !== 0) {
+      writer.uint32(16).int32(message.source);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OptOut {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOptOut();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phoneNumber = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.source = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OptOut {
+    return {
+      phoneNumber: isSet(object.phoneNumber)
+        ? globalThis.String(object.phoneNumber)
+        : isSet(object.phone_number)
+        ? globalThis.String(object.phone_number)
+        : "",
+      source: isSet(object.source) ? optOutSourceFromJSON(object.source) : 0,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: OptOut): unknown {
+    const obj: any = {};
+    if (message.phoneNumber !== "") {
+      obj.phoneNumber = message.phoneNumber;
+    }
+    if (message.source !== 0) {
+      obj.source = optOutSourceToJSON(message.source);
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OptOut>, I>>(base?: I): OptOut {
+    return OptOut.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OptOut>, I>>(object: I): OptOut {
+    const message = createBaseOptOut();
+    message.phoneNumber = object.phoneNumber ?? "";
+    message.source = object.source ?? 0;
+    message.createdAt = object.createdAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAddOptOutRequest(): AddOptOutRequest {
+  return { phoneNumber: "" };
+}
+
+export const AddOptOutRequest: MessageFns<AddOptOutRequest> = {
+  encode(message: AddOptOutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phoneNumber !== "") {
+      writer.uint32(10).string(message.phoneNumber);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddOptOutRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddOptOutRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phoneNumber = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddOptOutRequest {
+    return {
+      phoneNumber: isSet(object.phoneNumber)
+        ? globalThis.String(object.phoneNumber)
+        : isSet(object.phone_number)
+        ? globalThis.String(object.phone_number)
+        : "",
+    };
+  },
+
+  toJSON(message: AddOptOutRequest): unknown {
+    const obj: any = {};
+    if (message.phoneNumber !== "") {
+      obj.phoneNumber = message.phoneNumber;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddOptOutRequest>, I>>(base?: I): AddOptOutRequest {
+    return AddOptOutRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddOptOutRequest>, I>>(object: I): AddOptOutRequest {
+    const message = createBaseAddOptOutRequest();
+    message.phoneNumber = object.phoneNumber ?? "";
+    return message;
+  },
+};
+
+function createBaseAddOptOutResponse(): AddOptOutResponse {
+  return { optOut: undefined };
+}
+
+export const AddOptOutResponse: MessageFns<AddOptOutResponse> = {
+  encode(message: AddOptOutResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.optOut !== undefined) {
+      OptOut.encode(message.optOut, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddOptOutResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddOptOutResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.optOut = OptOut.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddOptOutResponse {
+    return {
+      optOut: isSet(object.optOut)
+        ? OptOut.fromJSON(object.optOut)
+        : isSet(object.opt_out)
+        ? OptOut.fromJSON(object.opt_out)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AddOptOutResponse): unknown {
+    const obj: any = {};
+    if (message.optOut !== undefined) {
+      obj.optOut = OptOut.toJSON(message.optOut);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddOptOutResponse>, I>>(base?: I): AddOptOutResponse {
+    return AddOptOutResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddOptOutResponse>, I>>(object: I): AddOptOutResponse {
+    const message = createBaseAddOptOutResponse();
+    message.optOut = (object.optOut !== undefined && object.optOut !== null)
+      ? OptOut.fromPartial(object.optOut)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRemoveOptOutRequest(): RemoveOptOutRequest {
+  return { phoneNumber: "" };
+}
+
+export const RemoveOptOutRequest: MessageFns<RemoveOptOutRequest> = {
+  encode(message: RemoveOptOutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phoneNumber !== "") {
+      writer.uint32(10).string(message.phoneNumber);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveOptOutRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveOptOutRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phoneNumber = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveOptOutRequest {
+    return {
+      phoneNumber: isSet(object.phoneNumber)
+        ? globalThis.String(object.phoneNumber)
+        : isSet(object.phone_number)
+        ? globalThis.String(object.phone_number)
+        : "",
+    };
+  },
+
+  toJSON(message: RemoveOptOutRequest): unknown {
+    const obj: any = {};
+    if (message.phoneNumber !== "") {
+      obj.phoneNumber = message.phoneNumber;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveOptOutRequest>, I>>(base?: I): RemoveOptOutRequest {
+    return RemoveOptOutRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveOptOutRequest>, I>>(object: I): RemoveOptOutRequest {
+    const message = createBaseRemoveOptOutRequest();
+    message.phoneNumber = object.phoneNumber ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveOptOutResponse(): RemoveOptOutResponse {
+  return { removed: false };
+}
+
+export const RemoveOptOutResponse: MessageFns<RemoveOptOutResponse> = {
+  encode(message: RemoveOptOutResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.removed !== false) {
+      writer.uint32(8).bool(message.removed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveOptOutResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveOptOutResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.removed = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveOptOutResponse {
+    return { removed: isSet(object.removed) ? globalThis.Boolean(object.removed) : false };
+  },
+
+  toJSON(message: RemoveOptOutResponse): unknown {
+    const obj: any = {};
+    if (message.removed !== false) {
+      obj.removed = message.removed;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveOptOutResponse>, I>>(base?: I): RemoveOptOutResponse {
+    return RemoveOptOutResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveOptOutResponse>, I>>(object: I): RemoveOptOutResponse {
+    const message = createBaseRemoveOptOutResponse();
+    message.removed = object.removed ?? false;
+    return message;
+  },
+};
+
+function createBaseListOptOutsRequest(): ListOptOutsRequest {
+  return { pageSize: 0, pageToken: "" };
+}
+
+export const ListOptOutsRequest: MessageFns<ListOptOutsRequest> = {
+  encode(message: ListOptOutsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOptOutsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOptOutsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListOptOutsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListOptOutsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListOptOutsRequest>, I>>(base?: I): ListOptOutsRequest {
+    return ListOptOutsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListOptOutsRequest>, I>>(object: I): ListOptOutsRequest {
+    const message = createBaseListOptOutsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListOptOutsResponse(): ListOptOutsResponse {
+  return { optOuts: [], nextPageToken: "" };
+}
+
+export const ListOptOutsResponse: MessageFns<ListOptOutsResponse> = {
+  encode(message: ListOptOutsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.optOuts) {
+      OptOut.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOptOutsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOptOutsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.optOuts.push(OptOut.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListOptOutsResponse {
+    return {
+      optOuts: globalThis.Array.isArray(object?.optOuts)
+        ? object.optOuts.map((e: any) => OptOut.fromJSON(e))
+        : globalThis.Array.isArray(object?.opt_outs)
+        ? object.opt_outs.map((e: any) => OptOut.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListOptOutsResponse): unknown {
+    const obj: any = {};
+    if (message.optOuts?.length) {
+      obj.optOuts = message.optOuts.map((e) => OptOut.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListOptOutsResponse>, I>>(base?: I): ListOptOutsResponse {
+    return ListOptOutsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListOptOutsResponse>, I>>(object: I): ListOptOutsResponse {
+    const message = createBaseListOptOutsResponse();
+    message.optOuts = object.optOuts?.map((e) => OptOut.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
     return message;
   },
 };
@@ -1189,6 +7140,65 @@ export const MessagingServiceService = {
       Buffer.from(CancelMessageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CancelMessageResponse => CancelMessageResponse.decode(value),
   },
+  /**
+   * ListMessages lists the caller's messages, newest first, filtered by recipient, statuses, accepted time range and
+   * content type. Content is not returned; each message carries its type and content summary.
+   */
+  listMessages: {
+    path: "/waygate.messaging.v1.MessagingService/ListMessages" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListMessagesRequest): Buffer => Buffer.from(ListMessagesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListMessagesRequest => ListMessagesRequest.decode(value),
+    responseSerialize: (value: ListMessagesResponse): Buffer =>
+      Buffer.from(ListMessagesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListMessagesResponse => ListMessagesResponse.decode(value),
+  },
+  /** ListTemplates returns the tenant's template catalog (per WABA of its numbers), as last synced from Meta. */
+  listTemplates: {
+    path: "/waygate.messaging.v1.MessagingService/ListTemplates" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTemplatesRequest): Buffer => Buffer.from(ListTemplatesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTemplatesRequest => ListTemplatesRequest.decode(value),
+    responseSerialize: (value: ListTemplatesResponse): Buffer =>
+      Buffer.from(ListTemplatesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTemplatesResponse => ListTemplatesResponse.decode(value),
+  },
+  /**
+   * AddOptOut records that a customer does not want MARKETING templates; such sends are then refused with
+   * FAILED_PRECONDITION (violation type OPTED_OUT). Adding an opted-out customer again succeeds and changes nothing.
+   */
+  addOptOut: {
+    path: "/waygate.messaging.v1.MessagingService/AddOptOut" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddOptOutRequest): Buffer => Buffer.from(AddOptOutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddOptOutRequest => AddOptOutRequest.decode(value),
+    responseSerialize: (value: AddOptOutResponse): Buffer => Buffer.from(AddOptOutResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddOptOutResponse => AddOptOutResponse.decode(value),
+  },
+  /** RemoveOptOut clears a customer's opt-out (e.g. the customer asked to receive offers again). */
+  removeOptOut: {
+    path: "/waygate.messaging.v1.MessagingService/RemoveOptOut" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveOptOutRequest): Buffer => Buffer.from(RemoveOptOutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveOptOutRequest => RemoveOptOutRequest.decode(value),
+    responseSerialize: (value: RemoveOptOutResponse): Buffer =>
+      Buffer.from(RemoveOptOutResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveOptOutResponse => RemoveOptOutResponse.decode(value),
+  },
+  /** ListOptOuts lists the tenant's opted-out customers, newest first. */
+  listOptOuts: {
+    path: "/waygate.messaging.v1.MessagingService/ListOptOuts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListOptOutsRequest): Buffer => Buffer.from(ListOptOutsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListOptOutsRequest => ListOptOutsRequest.decode(value),
+    responseSerialize: (value: ListOptOutsResponse): Buffer => Buffer.from(ListOptOutsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListOptOutsResponse => ListOptOutsResponse.decode(value),
+  },
 } as const;
 
 export interface MessagingServiceServer extends UntypedServiceImplementation {
@@ -1212,6 +7222,22 @@ export interface MessagingServiceServer extends UntypedServiceImplementation {
    * Cancelling a CANCELED message again succeeds. Another tenant's message id is NOT_FOUND.
    */
   cancelMessage: handleUnaryCall<CancelMessageRequest, CancelMessageResponse>;
+  /**
+   * ListMessages lists the caller's messages, newest first, filtered by recipient, statuses, accepted time range and
+   * content type. Content is not returned; each message carries its type and content summary.
+   */
+  listMessages: handleUnaryCall<ListMessagesRequest, ListMessagesResponse>;
+  /** ListTemplates returns the tenant's template catalog (per WABA of its numbers), as last synced from Meta. */
+  listTemplates: handleUnaryCall<ListTemplatesRequest, ListTemplatesResponse>;
+  /**
+   * AddOptOut records that a customer does not want MARKETING templates; such sends are then refused with
+   * FAILED_PRECONDITION (violation type OPTED_OUT). Adding an opted-out customer again succeeds and changes nothing.
+   */
+  addOptOut: handleUnaryCall<AddOptOutRequest, AddOptOutResponse>;
+  /** RemoveOptOut clears a customer's opt-out (e.g. the customer asked to receive offers again). */
+  removeOptOut: handleUnaryCall<RemoveOptOutRequest, RemoveOptOutResponse>;
+  /** ListOptOuts lists the tenant's opted-out customers, newest first. */
+  listOptOuts: handleUnaryCall<ListOptOutsRequest, ListOptOutsResponse>;
 }
 
 export interface MessagingServiceClient extends Client {
@@ -1277,6 +7303,92 @@ export interface MessagingServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CancelMessageResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * ListMessages lists the caller's messages, newest first, filtered by recipient, statuses, accepted time range and
+   * content type. Content is not returned; each message carries its type and content summary.
+   */
+  listMessages(
+    request: ListMessagesRequest,
+    callback: (error: ServiceError | null, response: ListMessagesResponse) => void,
+  ): ClientUnaryCall;
+  listMessages(
+    request: ListMessagesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListMessagesResponse) => void,
+  ): ClientUnaryCall;
+  listMessages(
+    request: ListMessagesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListMessagesResponse) => void,
+  ): ClientUnaryCall;
+  /** ListTemplates returns the tenant's template catalog (per WABA of its numbers), as last synced from Meta. */
+  listTemplates(
+    request: ListTemplatesRequest,
+    callback: (error: ServiceError | null, response: ListTemplatesResponse) => void,
+  ): ClientUnaryCall;
+  listTemplates(
+    request: ListTemplatesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTemplatesResponse) => void,
+  ): ClientUnaryCall;
+  listTemplates(
+    request: ListTemplatesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTemplatesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * AddOptOut records that a customer does not want MARKETING templates; such sends are then refused with
+   * FAILED_PRECONDITION (violation type OPTED_OUT). Adding an opted-out customer again succeeds and changes nothing.
+   */
+  addOptOut(
+    request: AddOptOutRequest,
+    callback: (error: ServiceError | null, response: AddOptOutResponse) => void,
+  ): ClientUnaryCall;
+  addOptOut(
+    request: AddOptOutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddOptOutResponse) => void,
+  ): ClientUnaryCall;
+  addOptOut(
+    request: AddOptOutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddOptOutResponse) => void,
+  ): ClientUnaryCall;
+  /** RemoveOptOut clears a customer's opt-out (e.g. the customer asked to receive offers again). */
+  removeOptOut(
+    request: RemoveOptOutRequest,
+    callback: (error: ServiceError | null, response: RemoveOptOutResponse) => void,
+  ): ClientUnaryCall;
+  removeOptOut(
+    request: RemoveOptOutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveOptOutResponse) => void,
+  ): ClientUnaryCall;
+  removeOptOut(
+    request: RemoveOptOutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveOptOutResponse) => void,
+  ): ClientUnaryCall;
+  /** ListOptOuts lists the tenant's opted-out customers, newest first. */
+  listOptOuts(
+    request: ListOptOutsRequest,
+    callback: (error: ServiceError | null, response: ListOptOutsResponse) => void,
+  ): ClientUnaryCall;
+  listOptOuts(
+    request: ListOptOutsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListOptOutsResponse) => void,
+  ): ClientUnaryCall;
+  listOptOuts(
+    request: ListOptOutsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListOptOutsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const MessagingServiceClient = makeGenericClientConstructor(
@@ -1287,6 +7399,10 @@ export const MessagingServiceClient = makeGenericClientConstructor(
   service: typeof MessagingServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
