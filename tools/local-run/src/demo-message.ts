@@ -8,11 +8,14 @@ export const DEMO_RECIPIENT = '+4915112345678';
  * Makes the simulated customer write to the business first. WhatsApp only lets a business send free-form text within
  * 24 hours of the customer's last message (otherwise the message fails with 131047), and the simulator enforces that.
  */
-export async function customerWritesFirst(simulatorUrl: string, to: string): Promise<void> {
+export async function customerWritesFirst(simulatorUrl: string, to: string, phoneNumberId?: string): Promise<void> {
   const response = await fetch(`${simulatorUrl}/_simulator/inbound`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ message: { type: 'text', from: to.replace(/\D/g, ''), profileName: 'Demo Customer', text: 'Hi!' } }),
+    body: JSON.stringify({
+      ...(phoneNumberId === undefined ? {} : { phoneNumberId }),
+      message: { type: 'text', from: to.replace(/\D/g, ''), profileName: 'Demo Customer', text: 'Hi!' },
+    }),
   });
   if (!response.ok) throw new Error(`the simulator refused the customer's message: ${await response.text()}`);
 }
@@ -35,13 +38,16 @@ export async function sendDemoMessage(options: {
   timeoutMs?: number;
   /** When set, the simulated customer writes first so that the free-form demo text is allowed. */
   simulatorUrl?: string;
+  /** The business number the customer writes to (default: the simulator's first, the EU demo number). */
+  phoneNumberId?: string;
   onStatus: (status: string, message: Message) => void;
 }): Promise<Message> {
   const client = new MessagingServiceClient(options.address, credentials.createInsecure());
   const metadata = new Metadata();
   metadata.set('authorization', `Bearer ${options.apiKey}`);
   try {
-    if (options.simulatorUrl !== undefined) await customerWritesFirst(options.simulatorUrl, options.to ?? DEMO_RECIPIENT);
+    if (options.simulatorUrl !== undefined)
+      await customerWritesFirst(options.simulatorUrl, options.to ?? DEMO_RECIPIENT, options.phoneNumberId);
     const sent = await call<SendMessageResponse>((callback) =>
       client.sendMessage(
         {

@@ -1,28 +1,36 @@
 /**
  * `npm run demo`: sends one message through a running local stack (`npm start`) and prints its statuses.
+ * `npm run demo -- --region us` uses the US stack of `npm start -- --regions eu,us` and its tenant.
  * Reads the API key from <WAYGATE_DATA_DIR or .data>/dev-credentials.json unless WAYGATE_DEV_API_KEY is set.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { messageStatusToJSON } from '@waygate/proto';
 import { DEMO_RECIPIENT, sendDemoMessage } from './demo-message';
-import { DEFAULT_PORTS } from './stack';
+import { loadDevCredentials, regionDemoTenant } from './dev-credentials';
+import { DEFAULT_PORTS, regionPorts, type Region } from './stack';
 
 async function main(): Promise<void> {
-  const credentialsFile = path.join(process.env.WAYGATE_DATA_DIR ?? '.data', 'dev-credentials.json');
-  const apiKey =
-    process.env.WAYGATE_DEV_API_KEY ??
-    (existsSync(credentialsFile) ? (JSON.parse(readFileSync(credentialsFile, 'utf8')) as { apiKey: string }).apiKey : undefined);
-  if (!apiKey)
+  const args = process.argv.slice(2);
+  const regionIndex = args.indexOf('--region');
+  const region = (regionIndex === -1 ? 'eu' : args[regionIndex + 1]) as Region;
+  if (region !== 'eu' && region !== 'us') throw new Error(`--region: eu or us (got "${String(region)}")`);
+  const positional = args.filter((arg, index) => !arg.startsWith('--') && index !== regionIndex + 1);
+  const dataDir = process.env.WAYGATE_DATA_DIR ?? '.data';
+  const credentialsFile = path.join(dataDir, 'dev-credentials.json');
+  if (!process.env.WAYGATE_DEV_API_KEY && !existsSync(credentialsFile))
     throw new Error(`no API key: start the stack with "npm start" first (it writes ${credentialsFile}) or set WAYGATE_DEV_API_KEY`);
-  const address = process.env.WAYGATE_INGRESS_ADDRESS ?? `127.0.0.1:${DEFAULT_PORTS.grpc.ingress}`;
-  const to = process.argv[2] ?? DEMO_RECIPIENT;
-  console.log(`Sending a demo message to ${to} via ${address} ...`);
+  const tenant = existsSync(credentialsFile) ? regionDemoTenant(loadDevCredentials(dataDir, {}), region) : undefined;
+  const apiKey = process.env.WAYGATE_DEV_API_KEY || (tenant?.apiKey as string);
+  const address = process.env.WAYGATE_INGRESS_ADDRESS ?? `127.0.0.1:${regionPorts(DEFAULT_PORTS, region).grpc.ingress}`;
+  const to = positional[0] ?? DEMO_RECIPIENT;
+  console.log(`Sending a demo message to ${to} via ${address} (${region}) ...`);
   const message = await sendDemoMessage({
     address,
     apiKey,
     to,
     simulatorUrl: process.env.WAYGATE_SIMULATOR_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.simulator}`,
+    ...(tenant === undefined ? {} : { phoneNumberId: tenant.phoneNumberId }),
     onStatus: (status, current) => console.log(`${new Date().toISOString()}  ${current.messageId}  ${status}`),
   });
   for (const entry of message.timeline) {

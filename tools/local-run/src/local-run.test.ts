@@ -5,9 +5,9 @@ import path from 'node:path';
 import { parseTenants } from '@waygate/tenancy';
 import { createTempDir } from '@waygate/testing';
 import { formatRunningBanner } from './banner';
-import { devTenantsYaml, loadDevCredentials } from './dev-credentials';
+import { devTenantsYaml, loadDevCredentials, regionDemoTenant } from './dev-credentials';
 import { formatLogLine } from './log-format';
-import { DEFAULT_PORTS } from './stack';
+import { DEFAULT_PORTS, regionNatsStoreDir, regionPorts } from './stack';
 
 test('dev credentials are generated once, kept private, and can be overridden', () => {
   const dir = createTempDir();
@@ -59,6 +59,40 @@ test("the banner names the gRPC services each port serves, receipt's included, a
     assert.ok(!banner.includes(credentials.internalServiceToken), 'the internal token is not printed');
     assert.match(banner, /_simulator\/inbound/);
     assert.ok(banner.includes(credentials.apiKey));
+  } finally {
+    dir.remove();
+  }
+});
+
+test('--regions eu,us: us runs 100 above the eu ports on its own nats-server and data folder, with its own tenant and token', () => {
+  const us = regionPorts(DEFAULT_PORTS, 'us');
+  assert.deepEqual(
+    [us.nats, us.webhook, us.grpc.ingress, us.grpc['delivery-retry'], us.simulator],
+    [4322, 8180, 50151, 50155, DEFAULT_PORTS.simulator],
+    'the simulator is shared',
+  );
+  assert.deepEqual(regionPorts(DEFAULT_PORTS, 'eu'), DEFAULT_PORTS, 'eu keeps the documented ports');
+  assert.equal(regionNatsStoreDir('/d', 'eu'), path.join('/d', 'nats'), 'eu keeps its JetStream store where it always was');
+  assert.equal(regionNatsStoreDir('/d', 'us'), path.join('/d', 'us', 'nats'));
+  const dir = createTempDir();
+  try {
+    const credentials = loadDevCredentials(dir.path, {});
+    const [eu, usTenant] = [regionDemoTenant(credentials, 'eu'), regionDemoTenant(credentials, 'us')];
+    for (const key of [
+      'tenantId',
+      'apiKey',
+      'wabaId',
+      'phoneNumberId',
+      'displayPhoneNumber',
+      'accessToken',
+      'internalServiceToken',
+    ] as const) {
+      assert.notEqual(eu[key], usTenant[key], key);
+    }
+    const tenants = parseTenants(devTenantsYaml(credentials));
+    assert.equal(tenants.authenticate(usTenant.apiKey)?.id, 'demo-us');
+    assert.equal(tenants.get('demo-us')?.whatsapp.wabaId, usTenant.wabaId);
+    assert.equal(tenants.get('demo')?.whatsapp.phoneNumbers[0]?.id, eu.phoneNumberId);
   } finally {
     dir.remove();
   }

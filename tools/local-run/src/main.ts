@@ -1,7 +1,8 @@
 /**
  * `npm start`: runs the whole platform locally (nats-server, WhatsApp simulator, the five services on SQLite),
  * prints the demo credentials, sends one demo message and shows its statuses. Ctrl-C stops everything.
- * Options: --no-demo. Environment: WAYGATE_DATA_DIR (default .data), WAYGATE_DEV_API_KEY,
+ * Options: --no-demo; --regions eu,us runs a full stack per region side by side (eu on the documented ports, us 100
+ * above; one shared simulator), each with its demo tenant. Environment: WAYGATE_DATA_DIR (default .data), WAYGATE_DEV_API_KEY,
  * WAYGATE_DEV_PHONE_NUMBER_ID, WAYGATE_DEV_APP_SECRET, WAYGATE_DEV_NATS_PORT, WAYGATE_DEV_SIMULATOR_PORT,
  * WAYGATE_DEV_WEBHOOK_PORT.
  */
@@ -9,7 +10,7 @@ import { messageStatusToJSON } from '@waygate/proto';
 import { formatRunningBanner } from './banner';
 import { sendDemoMessage } from './demo-message';
 import { formatLogLine } from './log-format';
-import { DEFAULT_PORTS, SERVICES, startLocalStack, type LocalStack, type StackPorts } from './stack';
+import { DEFAULT_PORTS, SERVICES, startLocalStack, type LocalStack, type Region, type StackPorts } from './stack';
 
 function portFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -22,10 +23,30 @@ function portFromEnv(name: string, fallback: number): number {
   return port;
 }
 
+/** `--regions eu,us` (or `--regions=eu`); default eu alone. */
+function regionsFromArgs(argv: readonly string[]): Region[] {
+  const index = argv.findIndex((arg) => arg === '--regions' || arg.startsWith('--regions='));
+  if (index === -1) return ['eu'];
+  const arg = argv[index] as string;
+  const raw = arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (argv[index + 1] ?? '');
+  const regions = raw.split(',').map((region) => region.trim());
+  const bad = regions.filter((region) => region !== 'eu' && region !== 'us');
+  if (regions.length === 0 || bad.length > 0 || new Set(regions).size !== regions.length) {
+    console.error(`--regions: a comma-separated list of distinct regions out of eu, us (got "${raw}")`);
+    process.exit(2);
+  }
+  return regions as Region[];
+}
+
 async function main(): Promise<void> {
   const withDemo = !process.argv.includes('--no-demo');
+  const regions = regionsFromArgs(process.argv.slice(2));
   const useColor = Boolean(process.stdout.isTTY);
-  const names = ['nats-server', 'whatsapp-simulator', ...SERVICES];
+  const perRegion = ['nats-server', ...SERVICES];
+  const names =
+    regions.length === 1
+      ? ['nats-server', 'whatsapp-simulator', ...SERVICES]
+      : ['whatsapp-simulator', ...regions.flatMap((region) => perRegion.map((name) => `${region}/${name}`))];
   const ports: StackPorts = {
     ...DEFAULT_PORTS,
     nats: portFromEnv('WAYGATE_DEV_NATS_PORT', DEFAULT_PORTS.nats),
@@ -60,11 +81,14 @@ async function main(): Promise<void> {
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
 
-  console.log('Starting Waygate locally: nats-server, WhatsApp simulator, ingress, delivery-retry, receipt, media-store, archive ...');
+  console.log(
+    `Starting Waygate locally (${regions.length === 1 ? `region ${regions[0]}` : `regions ${regions.join(', ')}`}): nats-server, WhatsApp simulator, ingress, delivery-retry, receipt, media-store, archive ...`,
+  );
   try {
     stack = await startLocalStack({
       dataDir: process.env.WAYGATE_DATA_DIR ?? '.data',
       ports,
+      regions,
       onLine: (name, line) => console.log(formatLogLine(name, line, names.indexOf(name), useColor)),
       signal: starting.signal,
     });
@@ -77,18 +101,34 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
 
-  const c = stack.credentials;
-  console.log(formatRunningBanner({ region: 'eu', ports, credentials: c, webhookUrl: stack.webhookUrl, simulatorUrl: stack.simulatorUrl }));
+  const running = stack;
+  for (const region of running.regions.values()) {
+    console.log(
+      formatRunningBanner({
+        region: region.region,
+        ports: region.ports,
+        credentials: running.credentials,
+        tenant: region.tenant,
+        otherRegions: regions.filter((other) => other !== region.region),
+        webhookUrl: region.webhookUrl,
+        simulatorUrl: running.simulatorUrl,
+      }),
+    );
+  }
   if (!withDemo) return;
-  const message = await sendDemoMessage({
-    address: `127.0.0.1:${ports.grpc.ingress}`,
-    apiKey: c.apiKey,
-    simulatorUrl: stack.simulatorUrl,
-    onStatus: (status, current) => console.log(`>>> demo message ${current.messageId}: ${status}`),
-  });
-  console.log(
-    `>>> demo message timeline: ${message.timeline.map((entry) => `${messageStatusToJSON(entry.status).replace('MESSAGE_STATUS_', '')}@${entry.occurredAt?.toISOString()} (${entry.source})`).join(' -> ')}`,
-  );
+  for (const region of running.regions.values()) {
+    const message = await sendDemoMessage({
+      address: `127.0.0.1:${region.ports.grpc.ingress}`,
+      apiKey: region.tenant.apiKey,
+      simulatorUrl: running.simulatorUrl,
+      phoneNumberId: region.tenant.phoneNumberId,
+      onStatus: (status, current) =>
+        console.log(`>>> demo message ${current.messageId}${regions.length > 1 ? ` (${region.region})` : ''}: ${status}`),
+    });
+    console.log(
+      `>>> demo message timeline: ${message.timeline.map((entry) => `${messageStatusToJSON(entry.status).replace('MESSAGE_STATUS_', '')}@${entry.occurredAt?.toISOString()} (${entry.source})`).join(' -> ')}`,
+    );
+  }
 }
 
 main().catch((error: unknown) => {

@@ -85,6 +85,8 @@ class SimulatorRuntime implements ControlApiTarget {
   private marks: ReadMark[] = [];
   private inbound: InboundMessageRecord[] = [];
   private webhookUrl: string | undefined;
+  /** Meta's per-WABA override of the callback URL (`override_callback_uri`) for the `messages` field. */
+  private readonly webhookOverrides = new Map<string, string>();
   baseUrl = '';
 
   constructor(
@@ -115,7 +117,7 @@ class SimulatorRuntime implements ControlApiTarget {
       clock: this.clock,
       scheduler: this.scheduler,
       appSecretFor: (wabaId) => config.appSecretsByWaba.get(wabaId) ?? config.appSecret,
-      resolveUrl: () => this.webhookUrl,
+      resolveUrl: (wabaId) => this.webhookOverrides.get(wabaId) ?? this.webhookUrl,
       onAttempt: (delivery) => this.recordDelivery(delivery),
       onAccepted: (deliveryId, events) => this.maybeDuplicate(deliveryId, events),
       retryPolicy: config.webhookRetry,
@@ -330,10 +332,22 @@ class SimulatorRuntime implements ControlApiTarget {
     return structuredClone(this.deliveries);
   }
 
-  async subscribeWebhook(url: string, verifyToken: string): Promise<HandshakeResult> {
+  /**
+   * Meta's subscription handshake, then the app's callback URL; with `wabaId`, that WABA's override URL instead (as
+   * `POST /{waba-id}/subscribed_apps` with `override_callback_uri` does): its `messages` webhooks go there.
+   */
+  async subscribeWebhook(url: string, verifyToken: string, wabaId?: string): Promise<HandshakeResult> {
     assertWebhookUrl(url);
+    if (wabaId !== undefined && ![...this.phonesById.values()].some((phone) => phone.wabaId === wabaId)) {
+      throw new SimulatorInputError(`wabaId ${wabaId} is not a configured WABA`);
+    }
     const result = await verifyWebhookSubscription(url, verifyToken, this.shutdown.signal);
-    if (result.ok) this.setWebhookUrl(url);
+    if (!result.ok) return result;
+    if (wabaId === undefined) this.setWebhookUrl(url);
+    else {
+      this.webhookOverrides.set(wabaId, url);
+      this.emit({ type: 'webhook_url_changed', url, wabaId });
+    }
     return result;
   }
 

@@ -175,7 +175,7 @@ export type SimulatorEvent =
       error?: string;
       gaveUp?: boolean;
     }
-  | { type: 'webhook_url_changed'; url: string }
+  | { type: 'webhook_url_changed'; url: string; wabaId?: string }
   | { type: 'recipient_updated'; waId: string; mode: RecipientMode; readReceipts: boolean }
   | { type: 'failures_injected'; mode: SendFailureMode; count?: number; httpStatus?: number; code?: number }
   | { type: 'webhook_faults_injected'; fault: string; count?: number }

@@ -124,6 +124,32 @@ describe('control API', () => {
     await waitFor(() => receiver.webhooks().length >= 1, { timeoutMs: 3_000, what: 'webhook to the subscribed URL' });
   });
 
+  it("a WABA's override URL takes its webhooks; the app's URL keeps the others (Meta's override_callback_uri)", async () => {
+    answerVerificationLikeAnApp();
+    const app = await startWebhookReceiver();
+    try {
+      await control(simulator.url, 'PUT', '/_simulator/webhook-url', { url: app.url });
+      const unknown = await control(simulator.url, 'POST', '/_simulator/subscribe', {
+        url: receiver.url,
+        verifyToken: VERIFY_TOKEN,
+        wabaId: '999',
+      });
+      assert.equal(unknown.status, 400);
+      assert.match(unknown.json.error ?? '', /wabaId 999/);
+      const response = await control(simulator.url, 'POST', '/_simulator/subscribe', {
+        url: receiver.url,
+        verifyToken: VERIFY_TOKEN,
+        wabaId: TEST_PHONE.wabaId,
+      });
+      assert.deepEqual(response, { status: 200, json: { ok: true } });
+      await postMessage(simulator.url, textMessage(`+${RECIPIENT_WA_ID}`));
+      await waitFor(() => receiver.webhooks().length >= 1, { timeoutMs: 3_000, what: "a webhook at the WABA's override URL" });
+      assert.equal(app.webhooks().length, 0, "nothing went to the app's URL");
+    } finally {
+      await app.close();
+    }
+  });
+
   it('refuses the subscription when the endpoint rejects the verify token', async () => {
     answerVerificationLikeAnApp();
     const response = await control(simulator.url, 'POST', '/_simulator/subscribe', {

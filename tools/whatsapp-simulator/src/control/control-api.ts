@@ -12,7 +12,7 @@ export const CONTROL_API_PREFIX = '/_simulator/';
 
 /** The simulator operations the control API exposes: the embedded API's, plus the handshake and clock readout. */
 export type ControlApiTarget = Omit<WhatsAppSimulator, 'url' | 'now' | 'stop'> & {
-  subscribeWebhook(url: string, verifyToken: string): Promise<HandshakeResult>;
+  subscribeWebhook(url: string, verifyToken: string, wabaId?: string): Promise<HandshakeResult>;
   clockState(): { now: string; nowMs: number; scale: number };
 };
 
@@ -165,7 +165,8 @@ const CONTROL_ROUTES: readonly ControlRoute[] = [
     method: 'POST',
     path: /^\/_simulator\/subscribe$/,
     handle: async (_params, body, target) => {
-      const result = await target.subscribeWebhook(requireStringField(body, 'url'), requireStringField(body, 'verifyToken'));
+      const wabaId = field(body, 'wabaId') === undefined ? undefined : requireStringField(body, 'wabaId');
+      const result = await target.subscribeWebhook(requireStringField(body, 'url'), requireStringField(body, 'verifyToken'), wabaId);
       return result.ok ? OK : { status: 502, body: { error: result.reason } };
     },
   },

@@ -44,8 +44,11 @@ export interface WebhookDispatcherOptions {
   clock: SimulatorClock;
   scheduler: Scheduler;
   appSecretFor(wabaId: string): string;
-  /** Read before every attempt, so changing the webhook URL also redirects retries. */
-  resolveUrl(): string | undefined;
+  /**
+   * Where webhooks of this WABA go (its override URL, else the app's URL). Read before every attempt, so changing the
+   * webhook URL also redirects retries.
+   */
+  resolveUrl(wabaId: string): string | undefined;
   onAttempt(delivery: WebhookDelivery): void;
   /** Called once a POST was accepted, with its events. */
   onAccepted(deliveryId: string, events: readonly WebhookEvent[]): void;
@@ -196,7 +199,7 @@ export class WebhookDispatcher {
   }
 
   private async attempt(batch: Batch, attempt: number): Promise<void> {
-    const url = this.options.resolveUrl();
+    const url = this.options.resolveUrl((batch.events[0] as WebhookEvent).number.wabaId);
     if (url === undefined) {
       // Nobody subscribed: Meta has nowhere to send it, so the event is simply not delivered.
       this.release(batch);
