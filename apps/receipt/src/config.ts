@@ -18,6 +18,11 @@ export const DEFAULT_GRPC_PORT = 50052;
  */
 export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): ReceiptConfig {
   const parsed = parseEnv({ ...serviceEnvShape(DEFAULT_GRPC_PORT), ...webhookIntakeEnvShape, ...feedEnvShape }, env);
+  if (parsed.WAYGATE_REGION_WEBHOOK_URLS[parsed.WAYGATE_REGION] !== undefined) {
+    throw new Error(
+      `WAYGATE_REGION_WEBHOOK_URLS: names this region (${parsed.WAYGATE_REGION}); it lists the other regions' receipt webhooks`,
+    );
+  }
   return {
     ...toServiceConfig('receipt', parsed, env),
     webhooks: toWebhookIntakeConfig(parsed),

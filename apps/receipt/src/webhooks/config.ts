@@ -4,6 +4,34 @@ import { envSchemas, toWhatsAppApiConfig, whatsappApiEnvShape, type WhatsAppApiC
 /** The webhook endpoint's default port (Meta posts to `/webhooks/whatsapp` here). */
 export const DEFAULT_HTTP_PORT = 8080;
 
+/**
+ * WAYGATE_REGION_WEBHOOK_URLS: JSON `{"<region>":"https://…/webhooks/whatsapp"}`, the receipt webhook of each other
+ * region, where template and account webhooks of its WABAs are forwarded (they always come to the app's one URL).
+ */
+const regionWebhookUrls = z
+  .string()
+  .default('{}')
+  .transform((raw, ctx) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object like {"us":"https://receipt.us.example/webhooks/whatsapp"}' });
+      return z.NEVER;
+    }
+    const parsed = z
+      .partialRecord(
+        z.enum(['eu', 'us'], { message: 'keys must be regions ("eu" or "us")' }),
+        z.string().refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol), 'values must be http(s) URLs'),
+      )
+      .safeParse(value);
+    if (!parsed.success) {
+      ctx.addIssue({ code: 'custom', message: parsed.error.issues.map((issue) => issue.message).join('; ') });
+      return z.NEVER;
+    }
+    return parsed.data as Readonly<Partial<Record<'eu' | 'us', string>>>;
+  });
+
 /** Webhook intake's environment variables with their defaults; spread into receipt's env shape (../config.ts). */
 export const webhookIntakeEnvShape = {
   WAYGATE_HTTP_HOST: envSchemas.host,
@@ -18,6 +46,8 @@ export const webhookIntakeEnvShape = {
   WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS: envSchemas.durationMs(2_000),
   WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS: envSchemas.durationMs(5 * 60_000),
   WAYGATE_WEBHOOK_ACK_WAIT_MS: envSchemas.durationMs(30_000),
+  WAYGATE_REGION_WEBHOOK_URLS: regionWebhookUrls,
+  WAYGATE_REGION_FORWARD_TIMEOUT_MS: envSchemas.durationMs(10_000),
 } as const;
 
 /** Parsed values of `webhookIntakeEnvShape` (a parse of a larger shape that includes it will do). */
@@ -37,6 +67,9 @@ export interface WebhookIntakeConfig extends WhatsAppApiConfig {
   readonly webhookRetryMaxDelayMs: number;
   /** How soon webhook bodies a crashed receipt was processing are processed again. */
   readonly webhookAckWaitMs: number;
+  /** Other regions' receipt webhook URLs, for their WABAs' template and account webhooks (region-forwarding.ts). */
+  readonly regionWebhookUrls: Readonly<Partial<Record<'eu' | 'us', string>>>;
+  readonly regionForwardTimeoutMs: number;
 }
 
 /** Builds webhook intake's configuration from the parsed variables. */
@@ -52,5 +85,7 @@ export function toWebhookIntakeConfig(parsed: WebhookIntakeEnv): WebhookIntakeCo
     webhookRetryBaseDelayMs: parsed.WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS,
     webhookRetryMaxDelayMs: parsed.WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS,
     webhookAckWaitMs: parsed.WAYGATE_WEBHOOK_ACK_WAIT_MS,
+    regionWebhookUrls: parsed.WAYGATE_REGION_WEBHOOK_URLS,
+    regionForwardTimeoutMs: parsed.WAYGATE_REGION_FORWARD_TIMEOUT_MS,
   };
 }

@@ -10,6 +10,7 @@ import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
 import { createCloudApiWhatsAppCloudApi } from './adapters/cloud-api-whatsapp-cloud-api';
+import { createHttpRegionForwarder } from './adapters/http-region-forwarder';
 import { createMediaStoreClient } from './adapters/media-store-client';
 import { MongoInboundStore } from './adapters/mongo-inbound-store';
 import { MongoReceiptStore } from './adapters/mongo-receipt-store';
@@ -107,6 +108,13 @@ function maxQueuedBodyBytes(nats: JetStreamConnection): number {
 export async function startWebhookIntake(options: StartWebhookIntakeOptions): Promise<RunningWebhookIntake> {
   const { config, tenants, region, nats, logger } = options;
   const clock = options.clock ?? systemClock;
+  const forwarder = createHttpRegionForwarder({ urls: config.regionWebhookUrls, timeoutMs: config.regionForwardTimeoutMs });
+  const unreachable = [...new Set(tenants.tenants.map((tenant) => tenant.homeRegion))].filter((r) => r !== region && !forwarder.has(r));
+  if (unreachable.length > 0)
+    logger.warn(
+      { regions: unreachable },
+      "WAYGATE_REGION_WEBHOOK_URLS has no URL for these tenants' regions: their template and account webhooks arriving here are dropped",
+    );
   const stores = await openStores(options.storage);
   const subjects = regionSubjects(region);
   const streams = regionStreams(region);
@@ -163,6 +171,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     tenants,
     region,
     logger,
+    forwarder,
     // Meta retries identical bodies; the body hash as message id stores each once within the dedupe window. A body
     // larger than a JetStream message may be (Meta sends up to 3 MB, nats-server takes 1 MB by default) is queued as
     // several smaller webhooks; 200 only once every part is stored.

@@ -456,7 +456,11 @@ describe('webhook intake (signature by owner)', () => {
 
   test("a body of another region's WABA is ignored; a mixed one is queued without the other region's entries", () => {
     const us = webhook('201', [{ id: 'wamid.us', status: 'sent', timestamp: '1' }], '901');
-    assert.deepEqual(intake(us, sign(us, 's2')), { kind: 'ignored', reason: 'every WABA of the payload is homed in another region' });
+    assert.deepEqual(intake(us, sign(us, 's2')), {
+      kind: 'ignored',
+      reason: 'every WABA of the payload is homed in another region',
+      forwards: [],
+    });
 
     const mixed = JSON.parse(Buffer.from(acme).toString()) as { entry: { id: string }[] };
     mixed.entry.push({ ...mixed.entry[0], id: '901' }, { ...mixed.entry[0], id: '903' });

@@ -1,18 +1,28 @@
 import type { Tenant, TenantDirectory } from '@waygate/tenancy';
 import { boundJson, isJsonObject, nestsDeeperThan } from './bounded-json';
+import { planRegionForwards, type RegionForward } from './region-forwarding';
 import { isSignedWith, presentedSignature } from './webhook-signature';
 
 /** What the webhook endpoint does with a POST. */
 export type WebhookIntakeDecision =
   /** Missing, malformed or wrong `X-Hub-Signature-256`: 401, nothing queued. */
   | { readonly kind: 'unauthenticated'; readonly reason: string }
-  /** Validly signed, but nothing in it may be applied here: 200 so that Meta does not retry it, nothing queued. */
-  | { readonly kind: 'ignored'; readonly reason: string }
+  /**
+   * Validly signed, but nothing in it may be applied here: 200 so that Meta does not retry it, nothing queued.
+   * `forwards`: template and account changes of other regions' WABAs, for their regions (region-forwarding.ts).
+   */
+  | { readonly kind: 'ignored'; readonly reason: string; readonly forwards: readonly RegionForward[] }
   /**
    * Validly signed by the owner of every entry it carries: queue `body` (only this region's entries; parts nested
    * deeper than MAX_WEBHOOK_DEPTH replaced by a marker, `nestingReplaced`).
    */
-  | { readonly kind: 'accepted'; readonly body: Uint8Array; readonly droppedEntries: number; readonly nestingReplaced: boolean };
+  | {
+      readonly kind: 'accepted';
+      readonly body: Uint8Array;
+      readonly droppedEntries: number;
+      readonly nestingReplaced: boolean;
+      readonly forwards: readonly RegionForward[];
+    };
 
 /**
  * Deepest nesting queued as it came. Meta's webhooks nest about ten levels; a deeper part (a hostile or broken field)
@@ -75,9 +85,10 @@ export function createWebhookIntake(
       if (!regionSecrets.some((secret) => isSignedWith(body, presented, secret))) {
         return { kind: 'unauthenticated', reason: 'signature matches no app secret of this region' };
       }
-      if (!parsed.ok) return { kind: 'ignored', reason: 'body is not JSON' };
-      if (!payload || entries.length === 0) return { kind: 'ignored', reason: 'not a whatsapp_business_account payload with entries' };
-      return { kind: 'ignored', reason: 'no entry belongs to a configured WABA' };
+      if (!parsed.ok) return { kind: 'ignored', reason: 'body is not JSON', forwards: [] };
+      if (!payload || entries.length === 0)
+        return { kind: 'ignored', reason: 'not a whatsapp_business_account payload with entries', forwards: [] };
+      return { kind: 'ignored', reason: 'no entry belongs to a configured WABA', forwards: [] };
     }
     // Every owner must have signed it; owners with different secrets cannot both have, so such a body is refused.
     const secrets = [...new Set(owners.map((owner) => owner.whatsapp.appSecret))];
@@ -86,9 +97,12 @@ export function createWebhookIntake(
     }
     const isLocal = (entry: unknown) => (ownersByWaba.get(entryWabaId(entry) ?? '') ?? []).some((owner) => owner.homeRegion === region);
     const local = entries.filter(isLocal);
-    if (local.length === 0) return { kind: 'ignored', reason: 'every WABA of the payload is homed in another region' };
-    if (local.length === entries.length && !nestingReplaced) return { kind: 'accepted', body, droppedEntries: 0, nestingReplaced };
+    const forwards = planRegionForwards(entries, ownersByWaba, region);
+    if (local.length === 0) return { kind: 'ignored', reason: 'every WABA of the payload is homed in another region', forwards };
+    if (local.length === entries.length && !nestingReplaced)
+      return { kind: 'accepted', body, droppedEntries: 0, nestingReplaced, forwards };
     return {
+      forwards,
       kind: 'accepted',
       // Safe to serialize: `payload` nests at most MAX_WEBHOOK_DEPTH levels.
       body: Buffer.from(JSON.stringify({ ...payload, entry: local }), 'utf8'),

@@ -3,6 +3,8 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import helmet from 'helmet';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
+import type { RegionForwarder } from '../adapters/http-region-forwarder';
+import type { RegionForward } from '../domain/region-forwarding';
 import { createWebhookIntake, MAX_WEBHOOK_DEPTH } from '../domain/webhook-intake';
 import { isSameSecret } from '../domain/webhook-signature';
 
@@ -22,8 +24,39 @@ function sendError(res: express.Response, status: number, reason: string): void 
  * JetStream and only then answers 200. Processing is asynchronous, so Meta gets a fast answer (one HMAC per secret,
  * one JSON parse and one JetStream publish) and nothing is lost if receipt crashes.
  */
-export function createWebhookApp(options: { tenants: TenantDirectory; region: string; queue: WebhookQueue; logger: Logger }): Express {
-  const { tenants, region, queue, logger } = options;
+export function createWebhookApp(options: {
+  tenants: TenantDirectory;
+  region: string;
+  queue: WebhookQueue;
+  logger: Logger;
+  /** Carries other regions' template and account webhooks to them; without it they are dropped (logged). */
+  forwarder?: RegionForwarder;
+}): Express {
+  const { tenants, region, queue, logger, forwarder } = options;
+
+  /** Forwards each region its share; false (after logging) when one failed, so Meta retries the whole body. */
+  const forwardAll = async (forwards: readonly RegionForward[]): Promise<boolean> => {
+    for (const forward of forwards) {
+      if (!forwarder?.has(forward.region)) {
+        logger.warn(
+          { region: forward.region, changes: forward.changes },
+          'template/account webhook of another region dropped: no URL for it',
+        );
+        continue;
+      }
+      try {
+        await forwarder.forward(forward);
+        logger.info({ region: forward.region, changes: forward.changes }, 'template/account webhook forwarded to its region');
+      } catch (error) {
+        logger.error(
+          { region: forward.region, reason: (error as Error).message },
+          'could not forward webhook to its region; Meta will retry',
+        );
+        return false;
+      }
+    }
+    return true;
+  };
   const intake = createWebhookIntake(tenants, region);
   const verifyTokens = [...new Set(tenants.homedIn(region).map((tenant) => tenant.whatsapp.verifyToken))];
 
@@ -55,6 +88,16 @@ export function createWebhookApp(options: { tenants: TenantDirectory; region: st
     if (decision.kind === 'unauthenticated') {
       logger.warn({ bytes: body.length, reason: decision.reason }, 'webhook refused: invalid X-Hub-Signature-256');
       sendError(res, 401, 'missing or invalid X-Hub-Signature-256');
+      return;
+    }
+    // Other regions' shares go first: if one cannot be delivered, 503 makes Meta retry the body (queued bodies and
+    // forwarded ones are deduplicated by their hash, so a retry stores nothing twice).
+    if (!(await forwardAll(decision.forwards))) {
+      sendError(res, 503, 'temporarily unable to accept webhooks');
+      return;
+    }
+    if (decision.kind === 'ignored' && decision.forwards.length > 0) {
+      res.status(200).json({ status: 'forwarded' });
       return;
     }
     if (decision.kind === 'ignored') {
