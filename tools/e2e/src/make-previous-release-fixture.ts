@@ -3,10 +3,12 @@
  * `npx tsx tools/e2e/src/make-previous-release-fixture.ts tools/e2e/fixtures/release-1` (run it on the release's
  * commit). It runs the platform (eu, SQLite) on free ports, has a customer write (a text, then an image), sends a
  * message that is READ, stops cleanly, and keeps every SQLite file as SQL text with the dev credentials, the media key
- * and what to look for (expected.json).
+ * and what to look for (expected.json), and every event the release published, as it published it (events.jsonl:
+ * subject, Nats-Msg-Id and the encoded bytes), for the mixed-version test.
  */
 import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { connectJetStream } from '@waygate/nats';
 import { createTempDir, freePort, waitFor } from '@waygate/testing';
 import { sendDemoMessage, startLocalStack } from '@waygate/local-run';
 import { dumpSqlite } from './sqlite-sql-dump';
@@ -29,6 +31,16 @@ async function main(): Promise<void> {
     },
   };
   const stack = await startLocalStack({ dataDir: dir.path, ports, onLine: (_name, line) => lines.push(line) });
+  const observer = await connectJetStream(`nats://127.0.0.1:${ports.nats}`, 'fixture-observer');
+  const events: { subject: string; msgId: string; data: string }[] = [];
+  const subscription = observer.nc.subscribe('waygate.eu.>', {
+    callback: (_error, message) =>
+      events.push({
+        subject: message.subject,
+        msgId: message.headers?.get('Nats-Msg-Id') ?? '',
+        data: Buffer.from(message.data).toString('base64'),
+      }),
+  });
   try {
     const customer = '4915155509876';
     const image = await fetch(`${stack.simulatorUrl}/_simulator/inbound`, {
@@ -56,8 +68,12 @@ async function main(): Promise<void> {
       onStatus: () => undefined,
     });
     await waitFor(() => lines.filter((line) => line.includes('"event archived"')).length >= 6, { what: 'the archive to catch up' });
+    await observer.nc.flush();
+    subscription.unsubscribe();
+    await observer.nc.close();
     await stack.stop();
     mkdirSync(path.join(out, 'eu'), { recursive: true });
+    writeFileSync(path.join(out, 'events.jsonl'), events.map((event) => JSON.stringify(event)).join('\n') + '\n');
     for (const name of readdirSync(path.join(dir.path, 'eu')).filter((file) => file.endsWith('.sqlite'))) {
       writeFileSync(path.join(out, 'eu', `${name}.sql`), dumpSqlite(path.join(dir.path, 'eu', name)));
     }
