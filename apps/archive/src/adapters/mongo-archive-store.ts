@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import type { MessageStatus } from '@waygate/domain';
-import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import type { ArchiveStore } from '../domain/archive-store';
 import type { ArchivedEvent, StatusSource } from '../domain/archived-event';
 
@@ -126,6 +126,12 @@ function toEvent(doc: EventDocument): ArchivedEvent {
   };
 }
 
+/**
+ * Versioned data migrations of this store's MongoDB collections (version = position, recorded in `schema_migrations`
+ * as `archive`); only appended. Indexes are ensured at every open.
+ */
+const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+
 /** The production ArchiveStore: one document per event in `archived_events`. */
 export class MongoArchiveStore implements ArchiveStore {
   private readonly events: Collection<EventDocument>;
@@ -141,6 +147,7 @@ export class MongoArchiveStore implements ArchiveStore {
       // listByMessage: one message's events, already in the order they are returned.
       { key: { tenantId: 1, messageId: 1, occurredAt: 1, recordedAt: 1, eventId: 1 }, name: 'by_message' },
     ]);
+    await applyMongoMigrations(mongo.db, 'archive', MONGO_MIGRATIONS);
     return store;
   }
 

@@ -1,5 +1,5 @@
 import type { Collection, Filter } from 'mongodb';
-import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import {
   CONTENT_FREE_STATES,
   type Delivery,
@@ -83,6 +83,12 @@ function escapeRegExp(text: string): string {
 }
 
 /**
+ * Versioned data migrations of this store's MongoDB collections (version = position, recorded in `schema_migrations`
+ * as `delivery-retry`); only appended. Indexes are ensured at every open.
+ */
+const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+
+/**
  * The production DeliveryStore. Every conditional write is one single-document operation guarded by `version`, so
  * replicas need no multi-document transactions: a delivery's state, lease and outbox live in one document, and a
  * limiter is one small document updated with optimistic concurrency.
@@ -102,6 +108,7 @@ export class MongoDeliveryStore implements DeliveryStore {
       { key: { state: 1, expiresAtMs: 1 }, name: 'deadline' },
       { key: { outboxLeaseUntilMs: 1 }, name: 'outbox', partialFilterExpression: { hasOutbox: true } },
     ]);
+    await applyMongoMigrations(mongo.db, 'delivery-retry', MONGO_MIGRATIONS);
     return new MongoDeliveryStore(deliveries, limiters);
   }
 

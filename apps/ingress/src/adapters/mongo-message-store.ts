@@ -1,5 +1,5 @@
 import type { Collection, UpdateFilter } from 'mongodb';
-import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import { isTerminalStatus, type MessageStatus } from '@waygate/domain';
 import type { MessageStore, StatusChangeRecord } from '../domain/message-store';
 import type { MessageContent, OutboundMessage, StatusSource } from '../domain/outbound-message';
@@ -75,6 +75,12 @@ function timelineDocument(entry: OutboundMessage['timeline'][number]): TimelineD
   };
 }
 
+/**
+ * Versioned data migrations of this store's MongoDB collections (version = position, recorded in `schema_migrations`
+ * as `ingress`); only appended. Indexes are ensured at every open.
+ */
+const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+
 /** The production MessageStore: one document per message, timeline embedded (a message has a handful of entries). */
 export class MongoMessageStore implements MessageStore {
   private readonly messages: Collection<MessageDocument>;
@@ -91,6 +97,7 @@ export class MongoMessageStore implements MessageStore {
       // listUnpublished: only unpublished messages are indexed.
       { key: { acceptedAt: 1 }, name: 'unpublished_by_accepted_at', partialFilterExpression: { published: false } },
     ]);
+    await applyMongoMigrations(mongo.db, 'ingress', MONGO_MIGRATIONS);
     return store;
   }
 

@@ -1,5 +1,5 @@
 import { Binary, type Collection } from 'mongodb';
-import type { MongoDatabase } from '@waygate/storage';
+import { applyMongoMigrations, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import type { MediaStore, StoredMedia } from '../domain/media-store';
 
 interface MediaDocument {
@@ -23,6 +23,12 @@ function toBuffer(binary: Binary): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/**
+ * Versioned data migrations of this store's MongoDB collections (version = position, recorded in `schema_migrations`
+ * as `media-store`); only appended. Indexes are ensured at every open.
+ */
+const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+
 /** The production MediaStore: one document per blob, the ciphertext as BSON binary. */
 export class MongoMediaStore implements MediaStore {
   private readonly media: Collection<MediaDocument>;
@@ -36,6 +42,7 @@ export class MongoMediaStore implements MediaStore {
    * `_id` index, and `put` relies on `_id` uniqueness. Add indexes here, each with the query it serves.
    */
   static async open(mongo: MongoDatabase): Promise<MongoMediaStore> {
+    await applyMongoMigrations(mongo.db, 'media-store', MONGO_MIGRATIONS);
     return new MongoMediaStore(mongo);
   }
 

@@ -1,5 +1,5 @@
 import { MongoBulkWriteError, type Collection, type Document, type Filter } from 'mongodb';
-import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import type { MessageFeedState } from '../domain/feed-rules';
 import {
   claimChange,
@@ -166,6 +166,12 @@ const MAX_CONFLICTS = 1000;
 const MAX_BLOCKED_KEYS_PER_CLAIM = 1000;
 
 /**
+ * Versioned data migrations of this store's MongoDB collections (version = position, recorded in `schema_migrations`
+ * as `receipt-feed`); only appended. Indexes are ensured at every open.
+ */
+const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+
+/**
  * The production TenantFeedStore. MongoDB gives no multi-document atomicity without transactions, so:
  * - A sequence is taken by inserting the event at `last + 1`; the unique (tenant, sequence) index lets exactly one
  *   writer have it, the other retries higher. A sequence therefore exists only once its event is committed, and
@@ -207,6 +213,7 @@ export class MongoFeedStore implements TenantFeedStore {
       { key: { state: 1, deliveredAt: 1 }, name: 'delivered_at' },
       { key: { state: 1, deadAt: 1 }, name: 'dead_at' },
     ]);
+    await applyMongoMigrations(mongo.db, 'receipt-feed', MONGO_MIGRATIONS);
     return store;
   }
 

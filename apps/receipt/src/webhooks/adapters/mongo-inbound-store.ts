@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import type { InboundMessageRecord, InboundStore, ServiceWindowKey, ServiceWindowState, StoredInboundMedia } from '../domain/inbound-store';
 import type { InboundContent } from '../domain/webhook-payload';
 
@@ -51,6 +51,12 @@ function toRecord(doc: InboundMessageDocument): InboundMessageRecord {
   };
 }
 
+/**
+ * Versioned data migrations of this store's MongoDB collections (version = position, recorded in `schema_migrations`
+ * as `receipt-inbound`); only appended. Indexes are ensured at every open.
+ */
+const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+
 /** The production InboundStore. */
 export class MongoInboundStore implements InboundStore {
   private readonly messages: Collection<InboundMessageDocument>;
@@ -65,6 +71,7 @@ export class MongoInboundStore implements InboundStore {
     const store = new MongoInboundStore(mongo);
     // A tenant's conversation with one customer on one number, in time order (for listing it later).
     await store.messages.createIndex({ tenantId: 1, phoneNumberId: 1, customer: 1, occurredAt: 1 }, { name: 'by_customer' });
+    await applyMongoMigrations(mongo.db, 'receipt-inbound', MONGO_MIGRATIONS);
     return store;
   }
 

@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import type { ReceiptStore, SentMessageRecord } from '../domain/receipt-store';
 import type { WebhookStatus } from '../domain/webhook-payload';
 
@@ -19,6 +19,12 @@ interface HeldStatusDocument {
   status: WebhookStatus;
 }
 
+/**
+ * Versioned data migrations of this store's MongoDB collections (version = position, recorded in `schema_migrations`
+ * as `receipt-wamids`); only appended. Indexes are ensured at every open.
+ */
+const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+
 /** The production ReceiptStore. */
 export class MongoReceiptStore implements ReceiptStore {
   private readonly sent: Collection<SentMessageDocument>;
@@ -33,6 +39,7 @@ export class MongoReceiptStore implements ReceiptStore {
     const store = new MongoReceiptStore(mongo);
     // listHeldStatuses / releaseHeldStatuses select by tenant and wamid.
     await store.held.createIndex({ tenantId: 1, waMessageId: 1 }, { name: 'by_wamid' });
+    await applyMongoMigrations(mongo.db, 'receipt-wamids', MONGO_MIGRATIONS);
     return store;
   }
 
