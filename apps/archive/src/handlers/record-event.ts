@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@waygate/domain';
 import { ACK, type HandlerOutcome } from '@waygate/nats';
+import { tenantLogRef } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { ArchiveService, RecordOutcome } from '../domain/archive-service';
 import type { IncomingEvent } from '../domain/archived-event';
@@ -20,8 +21,9 @@ export async function recordEvent(service: ArchiveService, logger: Logger, event
   }
   const ids = { tenant_id: event.tenantId, message_id: event.messageId };
   if (outcome === 'homed-elsewhere' || outcome === 'unknown-tenant') {
+    // Not this region's tenant: named by a hash only, so its id stays out of this region's files (docs/residency.md).
     logger.warn(
-      ids,
+      { tenant: tenantLogRef(event.tenantId), message_id: event.messageId },
       outcome === 'unknown-tenant'
         ? 'event for an unknown tenant; not archived'
         : 'event for a tenant homed in another region; not archived',
