@@ -17,6 +17,7 @@ import type { StartedService } from '@waygate/telemetry-sdk';
 import { createGrpcDeliveryCanceller } from './adapters/grpc-delivery-canceller';
 import { MongoMessageStore } from './adapters/mongo-message-store';
 import { createNatsMessagePublisher } from './adapters/nats-message-publisher';
+import { createOtelMessagingMetrics } from './adapters/otel-messaging-metrics';
 import { SqliteMessageStore } from './adapters/sqlite-message-store';
 import type { IngressConfig } from './config';
 import type { MessageStore } from './domain/message-store';
@@ -52,6 +53,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       publishDeferred: (message, error) =>
         logger.warn({ err: error, message_id: message.messageId }, 'hand-off to JetStream failed; the outbox relay will retry'),
     },
+    metrics: createOtelMessagingMetrics(),
   });
 
   const subjects = regionSubjects(config.region);

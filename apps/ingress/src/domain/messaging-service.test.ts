@@ -501,3 +501,61 @@ test('send policies run in order, see earlier facts, and shape the expiry; a ref
   await assert.rejects(withPolicies.send(acme, { ...request, idempotencyKey: 'k3' }), FailedPreconditionError);
   assert.equal(await store.findByIdempotencyKey('acme', 'k3'), undefined, 'nothing stored for a refused send');
 });
+
+test('metrics: a new message is counted once per tenant (not its replays), and every status a message goes through once', async () => {
+  const counted: string[] = [];
+  const counting = createMessagingService({
+    store,
+    publisher: publisher.publisher,
+    canceller: canceller.canceller,
+    clock,
+    events: { publishDeferred: () => undefined },
+    metrics: {
+      accepted: (tenantId) => counted.push(`accepted ${tenantId}`),
+      statusChanged: (tenantId, status) => counted.push(`${status} ${tenantId}`),
+    },
+  });
+  const first = (await counting.send(acme, { ...request, idempotencyKey: 'm1' })).messageId;
+  await counting.send(acme, { ...request, idempotencyKey: 'm1' });
+  const second = (await counting.send(globex, { ...request, idempotencyKey: 'm2' })).messageId;
+  assert.deepEqual(
+    counted.splice(0),
+    ['accepted acme', 'ACCEPTED acme', 'accepted globex', 'ACCEPTED globex'],
+    'the replay is not counted',
+  );
+
+  const delivery = { source: 'delivery' as const, waMessageId: 'wamid.m1' };
+  await counting.applyStatusReport(report(first, 'retry', 'ACCEPTED', 1, { source: 'delivery', attempt: 1 }));
+  await counting.applyStatusReport(report(first, 'd:sent', 'SENT', 2, delivery));
+  await counting.applyStatusReport(report(first, 'wa:sent', 'SENT', 2));
+  await counting.applyStatusReport(report(first, 'd:sent', 'SENT', 2, delivery));
+  await counting.applyStatusReport(report(first, 'wa:read', 'READ', 4));
+  await counting.applyStatusReport(report(first, 'wa:delivered', 'DELIVERED', 3));
+  await counting.applyStatusReport(report(first, 'wa:failed', 'FAILED', 5, { errorCode: 131026 }));
+  assert.deepEqual(
+    counted.splice(0),
+    ['SENT acme', 'DELIVERED acme', 'READ acme'],
+    'a retried attempt, the second SENT, a duplicate, a late DELIVERED and a failure after READ change no status',
+  );
+
+  await counting.applyStatusReport({ ...report(second, 'g:failed', 'FAILED', 1, { errorCode: 131049 }), tenantId: 'globex' });
+  await counting.applyStatusReport({
+    ...report(second, 'g:failed:d', 'FAILED', 2, { source: 'delivery', errorCode: 131026 }),
+    tenantId: 'globex',
+  });
+  await counting.applyStatusReport({ ...report(second, 'g:expired', 'EXPIRED', 3, { source: 'delivery' }), tenantId: 'globex' });
+  assert.deepEqual(
+    counted.splice(0),
+    ['FAILED globex'],
+    'a webhook failure delivery-retry retries is not the end; its own FAILED is, once',
+  );
+
+  const third = (await counting.send(acme, { ...request, idempotencyKey: 'm3' })).messageId;
+  await counting.cancel(acme, third);
+  await counting.applyStatusReport(report(third, `${third}:delivery:canceled`, 'CANCELED', 1, { source: 'delivery' }));
+  assert.deepEqual(
+    counted.splice(0),
+    ['accepted acme', 'ACCEPTED acme', 'CANCELED acme'],
+    "delivery's CANCELED event after the cancel is a duplicate",
+  );
+});

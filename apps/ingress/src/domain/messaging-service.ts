@@ -8,10 +8,12 @@ import {
   validateMessageId,
   type Clock,
   type MessageStatus,
+  type StatusDecision,
 } from '@waygate/domain';
 import type { Tenant } from '@waygate/tenancy';
 import { deliveryCanceledEventId, type DeliveryCanceller } from './delivery-canceller';
 import type { MessagePublisher } from './message-publisher';
+import { NO_MESSAGING_METRICS, type MessagingMetrics } from './messaging-metrics';
 import type { MessageStore } from './message-store';
 import { isDeliverable, type DeliverableMessage, type OutboundMessage, type StatusSource } from './outbound-message';
 import { runSendPolicies, type SendPolicy } from './send-policy';
@@ -84,8 +86,11 @@ export function createMessagingService(deps: {
   events: MessagingEvents;
   /** Checked in order before a new message is stored (see send-policy.ts). */
   policies?: readonly SendPolicy[];
+  /** Accepted messages and status changes, by tenant; none counted if omitted. */
+  metrics?: MessagingMetrics;
 }): MessagingService {
   const { store, publisher, canceller, clock, events } = deps;
+  const metrics = deps.metrics ?? NO_MESSAGING_METRICS;
   const policies = deps.policies ?? [];
 
   async function getOwned(tenant: Tenant, messageId: string): Promise<OutboundMessage> {
@@ -107,13 +112,13 @@ export function createMessagingService(deps: {
   }
 
   /**
-   * The status after a report, by the one state machine (`decideStatus`, docs/message-status.md): e.g. a `failed`
+   * The decision on a report, by the one state machine (`decideStatus`, docs/message-status.md): e.g. a `failed`
    * webhook whose code delivery-retry retries (131049: not before 24 h) is history, not the end. Ingress records every
-   * report in the timeline and emits no transitions of its own, so whether a failure after delivery was already
-   * surfaced does not change the status it keeps.
+   * report in the timeline and publishes no transitions of its own (it only counts those that advance the status), so
+   * whether a failure after delivery was already surfaced does not change the status it keeps.
    */
-  function statusAfter(current: MessageStatus, report: StatusReport): MessageStatus {
-    return decideStatus({ status: current, failureSurfaced: false }, report).state.status;
+  function decide(current: MessageStatus, report: StatusReport): StatusDecision {
+    return decideStatus({ status: current, failureSurfaced: false }, report);
   }
 
   /** Records a report in the timeline and moves the status as the state machine allows; one effect per event id. */
@@ -122,11 +127,12 @@ export function createMessagingService(deps: {
       const message = await store.get(report.tenantId, report.messageId);
       if (!message) return 'unknown-message';
       if (message.timeline.some((entry) => entry.eventId === report.eventId)) return 'duplicate';
+      const decision = decide(message.status, report);
       const recorded = await store.recordStatusChange({
         tenantId: report.tenantId,
         messageId: report.messageId,
         expectedVersion: message.version,
-        status: statusAfter(message.status, report),
+        status: decision.state.status,
         // A message sent again (after a failure Meta reported later) has a new wamid; delivery's SENT names it.
         waMessageId:
           report.source === 'delivery' && report.status === 'SENT' && report.waMessageId
@@ -143,7 +149,12 @@ export function createMessagingService(deps: {
           nextAttemptAt: report.nextAttemptAt,
         },
       });
-      if (recorded) return 'applied';
+      if (recorded) {
+        // Counted once the write won: a lost optimistic race is retried and counted by the round that records it.
+        if (decision.effect === 'advanced')
+          for (const change of decision.transitions) metrics.statusChanged(report.tenantId, change.status);
+        return 'applied';
+      }
     }
     throw new Error(`message ${report.messageId} kept changing; status report left for redelivery`);
   }
@@ -182,6 +193,10 @@ export function createMessagingService(deps: {
       };
       const { inserted, message } = await store.insertIfAbsent(candidate);
       if (!inserted && message.requestHash !== valid.requestHash) throw new IdempotencyConflictError(valid.idempotencyKey);
+      if (inserted) {
+        metrics.accepted(tenant.id);
+        metrics.statusChanged(tenant.id, 'ACCEPTED');
+      }
       // A replay after the content was deleted (e.g. cancelled before the hand-off) has nothing left to hand off.
       if (!message.published && isDeliverable(message)) await handOff(message);
       return message;
