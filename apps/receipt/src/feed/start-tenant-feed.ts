@@ -9,6 +9,7 @@ import type { Logger } from '@waygate/telemetry';
 import { createHttpCallbackSender } from './adapters/http-callback-sender';
 import { MongoFeedStore } from './adapters/mongo-feed-store';
 import { startNatsFeedWakeups } from './adapters/nats-feed-wakeups';
+import { createOtelCallbackMetrics } from './adapters/otel-callback-metrics';
 import { SqliteFeedStore } from './adapters/sqlite-feed-store';
 import { createCallbackDispatcher } from './domain/callback-dispatcher';
 import { createDeadLetters } from './domain/dead-letters';
@@ -89,6 +90,7 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
     settings: { ...config.callbacks, recheckMs: config.recheckMs },
     render: tenantEventJson,
     logger,
+    metrics: createOtelCallbackMetrics(),
   });
   let consumer: RunningConsumer | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;

@@ -16,6 +16,7 @@ import { MongoInboundStore } from './adapters/mongo-inbound-store';
 import { MongoReceiptStore } from './adapters/mongo-receipt-store';
 import { createNatsInboundPublisher } from './adapters/nats-inbound-publisher';
 import { createNatsResolvedStatusPublisher } from './adapters/nats-resolved-status-publisher';
+import { createOtelWebhookMetrics } from './adapters/otel-webhook-metrics';
 import { SqliteInboundStore } from './adapters/sqlite-inbound-store';
 import { SqliteReceiptStore } from './adapters/sqlite-receipt-store';
 import type { WebhookIntakeConfig } from './config';
@@ -160,10 +161,12 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     // the bodies a crashed receipt was working on are picked up again.
     ackWaitMs: config.webhookAckWaitMs,
     logger,
-    handle: createWebhooksHandler(service, logger, {
-      baseDelayMs: config.webhookRetryBaseDelayMs,
-      maxDelayMs: config.webhookRetryMaxDelayMs,
-    }),
+    handle: createWebhooksHandler(
+      service,
+      logger,
+      { baseDelayMs: config.webhookRetryBaseDelayMs, maxDelayMs: config.webhookRetryMaxDelayMs },
+      { clock, metrics: createOtelWebhookMetrics() },
+    ),
   });
 
   const maxBodyBytes = maxQueuedBodyBytes(nats);

@@ -15,6 +15,12 @@ export interface CallbackSender {
   ): Promise<{ ok: true } | { ok: false; error: string }>;
 }
 
+/** What the callback lanes count, by tenant id (never a phone number). */
+export interface CallbackMetrics {
+  /** `count` callback deliveries of the tenant were given up on (parked as dead letters). */
+  deadLettered(tenantId: string, count: number): void;
+}
+
 export interface CallbackDispatcherSettings extends CallbackPolicy {
   /** Deliveries in flight at once per endpoint (never two of one message). */
   readonly concurrency: number;
@@ -56,9 +62,10 @@ export function createCallbackDispatcher(deps: {
   /** The JSON body of an event. */
   render: (event: TenantEvent) => string;
   logger: Logger;
+  metrics: CallbackMetrics;
   random?: () => number;
 }): CallbackDispatcher {
-  const { store, sender, clock, wakeups, settings, render, logger } = deps;
+  const { store, sender, clock, wakeups, settings, render, logger, metrics } = deps;
   const random = deps.random ?? Math.random;
   const endpoints = deps.tenants.homedIn(deps.region).flatMap((tenant) => tenant.callbacks.map((endpoint) => ({ tenant, endpoint })));
   const stopping = new AbortController();
@@ -97,7 +104,7 @@ export function createCallbackDispatcher(deps: {
       return;
     }
     const next = afterFailure(settings, delivery, at, random());
-    await store.completeDelivery(
+    const completed = await store.completeDelivery(
       tenant.id,
       endpoint.id,
       delivery.eventId,
@@ -106,9 +113,11 @@ export function createCallbackDispatcher(deps: {
         ? { kind: 'dead', at, error: result.error }
         : { kind: 'retry', at, error: result.error, nextAttemptAt: next.nextAttemptAt },
     );
-    if (next.kind === 'dead')
+    if (next.kind === 'dead') {
+      // Counted only if this lane still held the lease: otherwise another replica owns the delivery and its outcome.
+      if (completed) metrics.deadLettered(tenant.id, 1);
       logger.warn({ ...ids, attempts: delivery.attempts + 1, error: result.error }, 'callback parked as dead letter');
-    else
+    } else
       logger.info(
         { ...ids, attempt: delivery.attempts + 1, error: result.error, next_attempt_at: next.nextAttemptAt },
         'callback failed; will retry',
@@ -134,8 +143,10 @@ export function createCallbackDispatcher(deps: {
         at: now,
         error: 'circuit open: endpoint kept failing',
       });
-      if (parked > 0)
+      if (parked > 0) {
+        metrics.deadLettered(tenant.id, parked);
         logger.warn({ tenant_id: tenant.id, endpoint_id: endpoint.id, parked }, 'callbacks parked as dead letters while circuit open');
+      }
       return { attempted: 0, dueAt: verdict.until };
     }
     if (verdict.kind === 'probe') {

@@ -1,9 +1,11 @@
 import { decodeEvent } from '@waygate/contracts';
+import type { Clock } from '@waygate/domain';
 import { ACK, type DeliveryInfo, type HandlerOutcome } from '@waygate/nats';
 import { WebhookReceived } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
 import type { ReceiptService } from '../domain/receipt-service';
 import { RetryLaterError } from '../domain/retry-later-error';
+import type { WebhookMetrics } from '../domain/webhook-metrics';
 
 /** How long to wait before processing a webhook again after a dependency was unavailable: doubling, capped. */
 export interface WebhookRetryPolicy {
@@ -20,7 +22,13 @@ export function retryDelayMs(policy: WebhookRetryPolicy, deliveryCount: number):
  * held, inbound messages recorded and announced). A failure part-way is not acknowledged: the whole body is processed
  * again later, and every step it repeats is idempotent.
  */
-export function createWebhooksHandler(service: ReceiptService, logger: Logger, retry: WebhookRetryPolicy) {
+export function createWebhooksHandler(
+  service: ReceiptService,
+  logger: Logger,
+  retry: WebhookRetryPolicy,
+  /** The clock that stamped `received_at` when the body was queued, and where the lag is recorded. */
+  observe: { readonly clock: Clock; readonly metrics: WebhookMetrics },
+) {
   return async (data: Uint8Array, info: DeliveryInfo): Promise<HandlerOutcome> => {
     const event = decodeEvent(WebhookReceived, data);
     if (!event || event.body.length === 0) return { kind: 'reject', reason: 'not a valid WebhookReceived' };
@@ -36,6 +44,8 @@ export function createWebhooksHandler(service: ReceiptService, logger: Logger, r
       }
       throw error;
     }
+    // received_at is optional in the contract; without it there is no arrival time to measure from.
+    if (event.receivedAt) observe.metrics.processed((observe.clock.now().getTime() - event.receivedAt.getTime()) / 1000);
     logger.info(
       {
         published: outcome.published,
