@@ -49,11 +49,11 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     publisher: createNatsMessagePublisher(nats.js, config.region),
     canceller,
     clock: systemClock,
+    metrics: createOtelMessagingMetrics(),
     events: {
       publishDeferred: (message, error) =>
         logger.warn({ err: error, message_id: message.messageId }, 'hand-off to JetStream failed; the outbox relay will retry'),
     },
-    metrics: createOtelMessagingMetrics(),
   });
 
   const subjects = regionSubjects(config.region);
