@@ -10,6 +10,7 @@ runService({
   start: async () => {
     const config = loadArchiveConfig();
     logger.level = config.logLevel;
+    await telemetry.serveMetrics(config.metrics, logger);
     return startArchive(config, logger);
   },
 });

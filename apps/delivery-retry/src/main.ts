@@ -10,6 +10,7 @@ runService({
   start: async () => {
     const config = loadDeliveryRetryConfig();
     logger.level = config.logLevel;
+    await telemetry.serveMetrics(config.metrics, logger);
     return startDeliveryRetry(config, logger);
   },
 });

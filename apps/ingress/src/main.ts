@@ -10,6 +10,7 @@ runService({
   start: async () => {
     const config = loadIngressConfig();
     logger.level = config.logLevel;
+    await telemetry.serveMetrics(config.metrics, logger);
     return startIngress(config, logger);
   },
 });

@@ -10,6 +10,7 @@ runService({
   start: async () => {
     const config = loadMediaStoreConfig();
     logger.level = config.logLevel;
+    await telemetry.serveMetrics(config.metrics, logger);
     return startMediaStore(config, logger);
   },
 });

@@ -10,6 +10,7 @@ runService({
   start: async () => {
     const config = loadReceiptConfig();
     logger.level = config.logLevel;
+    await telemetry.serveMetrics(config.metrics, logger);
     return startReceipt(config, logger);
   },
 });

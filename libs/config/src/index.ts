@@ -1,7 +1,7 @@
 export { ConfigError, envSchemas, parseEnv } from './parse-config';
 export { parseStorageConfig } from './storage-config';
 export type { StorageConfig } from './storage-config';
-export { serviceEnvShape, toServiceConfig } from './service-config';
+export { defaultMetricsPort, serviceEnvShape, toServiceConfig } from './service-config';
 export type { ServiceConfig, ServiceEnv } from './service-config';
 export { toWhatsAppApiConfig, whatsappApiEnvShape } from './whatsapp-api-config';
 export type { WhatsAppApiConfig } from './whatsapp-api-config';

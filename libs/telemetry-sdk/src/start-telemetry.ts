@@ -1,8 +1,16 @@
 import { appendFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
+import type { MetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
+// Not in sdk-node's index, but the same functions NodeSDK itself uses for OTEL_METRICS_EXPORTER=otlp: passing our own
+// metric readers (for Prometheus) replaces its env-configured ones, so an opted-in OTLP reader is built the same way.
+import { getOtlpMetricExporterFromEnv, getPeriodicExportingMetricReaderFromEnv } from '@opentelemetry/sdk-node/build/src/utils';
+import type { Logger } from '@waygate/telemetry';
 import {
   NoopSpanProcessor,
   SimpleSpanProcessor,
@@ -47,9 +55,42 @@ class JsonLinesFileSpanExporter implements SpanExporter {
   }
 }
 
-/** Handle to flush and stop telemetry at shutdown. */
+/** Where a service serves its Prometheus metrics (`GET /metrics`). */
+export interface MetricsEndpoint {
+  readonly host: string;
+  /** 0 picks a free port (tests); the bound port is returned and logged. */
+  readonly port: number;
+}
+
+/** Handle to serve metrics once the configuration is read, and to flush and stop telemetry at shutdown. */
 export interface Telemetry {
+  /**
+   * Serves the process's metrics in the Prometheus text format on `GET /metrics` (anything else is 404) and resolves
+   * with the bound port once listening; rejects (a failed start) if the port is taken. Closed by `shutdown`.
+   */
+  serveMetrics(endpoint: MetricsEndpoint, logger?: Logger): Promise<{ port: number }>;
   shutdown(): Promise<void>;
+}
+
+/** OTEL_METRICS_EXPORTER, as the SDK reads it: a comma-separated list; Waygate's default is none (Prometheus only). */
+function pushMetricReaders(env: NodeJS.ProcessEnv): MetricReader[] {
+  const exporters = (env.OTEL_METRICS_EXPORTER ?? 'none').split(',').map((name) => name.trim());
+  if (exporters.includes('none') || !exporters.includes('otlp')) return [];
+  return [getPeriodicExportingMetricReaderFromEnv(getOtlpMetricExporterFromEnv()) as MetricReader];
+}
+
+/** An HTTP server answering `GET /metrics` from the exporter; not traced (scrapes would flood the traces). */
+function createMetricsServer(exporter: PrometheusExporter): Server {
+  return createServer((request, response) => {
+    const path = (request.url ?? '').split('?')[0];
+    if (request.method === 'GET' && path === '/metrics') {
+      exporter.getMetricsRequestHandler(request, response);
+      return;
+    }
+    response.statusCode = 404;
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ error: 'not found: metrics are served on GET /metrics' }));
+  });
 }
 
 /**
@@ -61,7 +102,7 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
   const exporterConfigured = Boolean(env.OTEL_TRACES_EXPORTER || env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
   // The SDK reads these itself; defaulting them to "none" is how "off by default" is expressed to it.
   env.OTEL_TRACES_EXPORTER ??= exporterConfigured ? undefined : 'none';
-  env.OTEL_METRICS_EXPORTER ??= 'none';
+  const metricReaders = pushMetricReaders(env);
   env.OTEL_LOGS_EXPORTER ??= 'none';
   env.OTEL_SERVICE_NAME ??= serviceName;
 
@@ -72,10 +113,36 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
     ? [new SimpleSpanProcessor(new JsonLinesFileSpanExporter(env.WAYGATE_TRACE_FILE, serviceName))]
     : [new NoopSpanProcessor()];
 
+  // Every service is scraped on /metrics; the exporter's own server is not started, the port comes from the
+  // service's validated configuration (serveMetrics).
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
   const sdk = new NodeSDK({
     ...(exporterConfigured ? {} : { spanProcessors }),
-    instrumentations: [new GrpcInstrumentation(), new HttpInstrumentation()],
+    metricReaders: [prometheus, ...metricReaders],
+    instrumentations: [
+      new GrpcInstrumentation(),
+      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => (request.url ?? '').startsWith('/metrics') }),
+    ],
   });
   sdk.start();
-  return { shutdown: () => sdk.shutdown() };
+  let metricsServer: Server | undefined;
+  return {
+    async serveMetrics(endpoint, logger) {
+      const server = createMetricsServer(prometheus);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', (error: Error) => reject(new Error(`metrics endpoint ${endpoint.host}:${endpoint.port}: ${error.message}`)));
+        server.listen(endpoint.port, endpoint.host, resolve);
+      });
+      metricsServer = server;
+      const port = (server.address() as AddressInfo).port;
+      logger?.info({ host: endpoint.host, port }, 'metrics endpoint listening on /metrics');
+      return { port };
+    },
+    async shutdown() {
+      const server = metricsServer;
+      metricsServer = undefined;
+      if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sdk.shutdown();
+    },
+  };
 }

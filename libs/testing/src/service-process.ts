@@ -16,7 +16,8 @@ export async function startServiceProcess(
   const launched = launchProcess({
     name: service,
     ...tsxEntryCommand(`apps/${service}/src/main.ts`),
-    env: { PATH: process.env.PATH, WAYGATE_LOG_LEVEL: 'info', ...env },
+    // A free metrics port unless the test names one: parallel tests must not collide on the documented defaults.
+    env: { PATH: process.env.PATH, WAYGATE_LOG_LEVEL: 'info', WAYGATE_METRICS_PORT: '0', ...env },
     ready: { line: `${service} listening` },
     readyTimeoutMs: options.startTimeoutMs ?? 30_000,
     output: {

@@ -35,7 +35,13 @@ export async function startService(
   const launched = launchProcess({
     name,
     ...tsxEntryCommand(`apps/${name}/src/main.ts`),
-    env: { ...inheritedEnv(), OTEL_SERVICE_NAME: name, ...options.env, WAYGATE_GRPC_PORT: String(options.grpcPort) },
+    env: {
+      ...inheritedEnv(),
+      OTEL_SERVICE_NAME: name,
+      WAYGATE_METRICS_PORT: '0',
+      ...options.env,
+      WAYGATE_GRPC_PORT: String(options.grpcPort),
+    },
     output: { file: logFile },
     ready: { check: async () => (await checkGrpcHealth(`127.0.0.1:${options.grpcPort}`, { timeoutMs: 1000 })) === 'SERVING' },
     readyTimeoutMs: 60_000,

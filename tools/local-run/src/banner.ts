@@ -36,6 +36,16 @@ export function formatRunningBanner(options: {
     ['media-store', `127.0.0.1:${ports.grpc['media-store']}  MediaService`],
     ['archive', `127.0.0.1:${ports.grpc.archive}  ArchiveService`],
     ['delivery-retry', `127.0.0.1:${ports.grpc['delivery-retry']}  DeliveryAdminService (internal: service token only)`],
+    ...(ports.metrics
+      ? [
+          [
+            'Prometheus metrics',
+            `http://127.0.0.1:<port>/metrics  ${Object.entries(ports.metrics)
+              .map(([s, p]) => `${s} ${p}`)
+              .join(', ')}`,
+          ] as [string, string],
+        ]
+      : []),
     ['WhatsApp webhook', options.webhookUrl],
     ['WhatsApp simulator', `${options.simulatorUrl}  (control API under /_simulator/)`],
   ];

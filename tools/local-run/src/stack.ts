@@ -24,6 +24,8 @@ export interface StackPorts {
   readonly simulator: number;
   readonly webhook: number;
   readonly grpc: Readonly<Record<ServiceName, number>>;
+  /** Each service's Prometheus `/metrics` port; without it (tests) each picks a free one. */
+  readonly metrics?: Readonly<Record<ServiceName, number>>;
 }
 
 export const DEFAULT_PORTS: StackPorts = {
@@ -31,6 +33,7 @@ export const DEFAULT_PORTS: StackPorts = {
   simulator: 8090,
   webhook: 8080,
   grpc: { ingress: 50051, receipt: 50052, 'media-store': 50053, archive: 50054, 'delivery-retry': 50055 },
+  metrics: { ingress: 9461, receipt: 9462, 'media-store': 9463, archive: 9464, 'delivery-retry': 9465 },
 };
 
 /** A region a local stack can serve. */
@@ -46,7 +49,13 @@ export const REGION_PORT_OFFSET: Readonly<Record<Region, number>> = { eu: 0, us:
 export function regionPorts(ports: StackPorts, region: Region): StackPorts {
   const offset = REGION_PORT_OFFSET[region];
   const grpc = Object.fromEntries(SERVICES.map((service) => [service, ports.grpc[service] + offset])) as Record<ServiceName, number>;
-  return { nats: ports.nats + offset, simulator: ports.simulator, webhook: ports.webhook + offset, grpc };
+  const metrics = ports.metrics
+    ? (Object.fromEntries(SERVICES.map((service) => [service, (ports.metrics as Record<ServiceName, number>)[service] + offset])) as Record<
+        ServiceName,
+        number
+      >)
+    : undefined;
+  return { nats: ports.nats + offset, simulator: ports.simulator, webhook: ports.webhook + offset, grpc, ...(metrics ? { metrics } : {}) };
 }
 
 /**
@@ -277,7 +286,13 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
             stack.processName(service),
             {
               ...tsxEntryCommand(`apps/${service}/src/main.ts`),
-              env: { ...commonEnv, WAYGATE_GRPC_PORT: String(ports.grpc[service]), OTEL_SERVICE_NAME: service },
+              env: {
+                ...commonEnv,
+                WAYGATE_GRPC_PORT: String(ports.grpc[service]),
+                // The documented metrics ports (a free one per service when the ports name none, as in tests).
+                WAYGATE_METRICS_PORT: String(ports.metrics?.[service] ?? 0),
+                OTEL_SERVICE_NAME: service,
+              },
               ready: { check: async () => (await checkGrpcHealth(`127.0.0.1:${ports.grpc[service]}`)) === 'SERVING' },
               readyTimeoutMs: 60_000,
             },

@@ -3,8 +3,8 @@ import type { DeliveryMetrics } from '../domain/delivery-engine';
 import type { DeliveryBacklog } from '../domain/delivery-store';
 
 /**
- * delivery-retry's metrics through the OpenTelemetry API (exported when the SDK has a metrics exporter, e.g.
- * OTEL_METRICS_EXPORTER=prometheus or otlp). Names follow `waygate.delivery.*`.
+ * delivery-retry's metrics through the OpenTelemetry API (scraped on /metrics, also pushed with
+ * OTEL_METRICS_EXPORTER=otlp). Names follow `waygate.delivery.*` (Prometheus: `waygate_delivery_*`).
  */
 export function createOtelDeliveryMetrics(options: {
   backlog: () => Promise<DeliveryBacklog>;
