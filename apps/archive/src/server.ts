@@ -13,7 +13,7 @@ import {
 } from '@waygate/nats';
 import { ArchiveServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
-import { loadTenantsFile } from '@waygate/tenancy';
+import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { MongoArchiveStore } from './adapters/mongo-archive-store';
@@ -43,6 +43,8 @@ async function openArchiveStore(config: ArchiveConfig): Promise<{ store: Archive
  */
 export async function startArchive(config: ArchiveConfig, logger: Logger): Promise<StartedService & { grpcPort: number }> {
   const tenants = loadTenantsFile(config.tenantsFile);
+  // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
+  const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const storage = await openArchiveStore(config);
   // Whatever started is released again if a later step fails, so a failed start leaks nothing.
   const consumers: RunningConsumer[] = [];
@@ -112,6 +114,7 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
     return {
       grpcPort: grpc.port,
       async stop() {
+        tenantsReloader.close();
         await grpc.shutdown();
         await Promise.all(consumers.map((consumer) => consumer.stop()));
         await nc.drain();
@@ -119,6 +122,7 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
       },
     };
   } catch (error) {
+    tenantsReloader.close();
     await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
     await nats?.nc.close().catch(() => undefined);
     await storage.close();

@@ -11,7 +11,7 @@ import {
 } from '@waygate/nats';
 import { DeliveryAdminServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
-import { loadTenantsFile } from '@waygate/tenancy';
+import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
@@ -45,6 +45,8 @@ const PAIR_STATE_IDLE_MS = 60 * 60_000;
  */
 export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Logger): Promise<StartedService & { grpcPort: number }> {
   const tenants = loadTenantsFile(config.tenantsFile);
+  // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
+  const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const storage = await openDeliveryStore(config);
   const nats = await connectJetStream(config.natsUrl, `delivery-retry-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
@@ -152,6 +154,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
   return {
     grpcPort: grpc.port,
     async stop() {
+      tenantsReloader.close();
       clearInterval(pruneTimer);
       await accepted.stop();
       await webhookStatuses.stop();

@@ -11,7 +11,7 @@ import {
 } from '@waygate/nats';
 import { MessagingServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
-import { loadTenantsFile } from '@waygate/tenancy';
+import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { createGrpcDeliveryCanceller } from './adapters/grpc-delivery-canceller';
@@ -38,6 +38,8 @@ async function openMessageStore(config: IngressConfig): Promise<{ store: Message
 /** Wires ingress: message store, JetStream, the MessagingService gRPC API, the status consumer, the outbox relay. */
 export async function startIngress(config: IngressConfig, logger: Logger): Promise<StartedService & { grpcPort: number }> {
   const tenants = loadTenantsFile(config.tenantsFile);
+  // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
+  const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const storage = await openMessageStore(config);
   const nats = await connectJetStream(config.natsUrl, `ingress-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
@@ -108,6 +110,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   return {
     grpcPort: grpc.port,
     async stop() {
+      tenantsReloader.close();
       await grpc.shutdown();
       canceller.close();
       clearInterval(outbox);

@@ -2,7 +2,7 @@ import { systemClock } from '@waygate/domain';
 import { startGrpcServer } from '@waygate/grpc';
 import { MediaServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
-import { loadTenantsFile } from '@waygate/tenancy';
+import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { loadOrCreateKeyFile } from './adapters/media-encryption-key';
@@ -43,6 +43,8 @@ function resolveMediaKey(source: MediaKeySource, logger: Logger): Buffer {
 /** Wires media-store: the encryption key, the media store and the MediaService gRPC API. Uses no NATS. */
 export async function startMediaStore(config: MediaStoreConfig, logger: Logger): Promise<StartedService & { grpcPort: number }> {
   const tenants = loadTenantsFile(config.tenantsFile);
+  // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
+  const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const cipher = createMediaCipher(resolveMediaKey(config.encryptionKey, logger));
   const storage = await openMediaStore(config);
   const service = createMediaService({ store: storage.store, cipher, clock: systemClock });
@@ -86,6 +88,7 @@ export async function startMediaStore(config: MediaStoreConfig, logger: Logger):
   return {
     grpcPort: grpc.port,
     async stop() {
+      tenantsReloader.close();
       await grpc.shutdown();
       await storage.close();
     },

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '@waygate/domain';
 import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import { connectJetStream, createDeadLetterStore, ensureRegionStreams } from '@waygate/nats';
 import { connectMongo } from '@waygate/storage';
-import { loadTenantsFile } from '@waygate/tenancy';
+import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import type { ReceiptConfig } from './config';
@@ -45,6 +45,8 @@ export async function startReceipt(
 ): Promise<StartedService & { grpcPort: number; httpPort: number }> {
   const clock = options.clock ?? systemClock;
   const tenants = loadTenantsFile(config.tenantsFile);
+  // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
+  const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const storage = await openStorage(config);
   const nats = await connectJetStream(config.natsUrl, `receipt-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
@@ -86,6 +88,7 @@ export async function startReceipt(
     grpcPort: grpc.port,
     httpPort: intake.httpPort,
     async stop() {
+      tenantsReloader.close();
       await intake.closeEndpoint();
       // The feed ends its WatchEvents streams first, or the gRPC shutdown would wait for them.
       await feed.stop();

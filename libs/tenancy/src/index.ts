@@ -2,3 +2,5 @@ export type { CallbackEndpoint, Tenant, WhatsAppPhoneNumber } from './tenant';
 export { TenantDirectory, assertHomedIn, hashApiKey } from './tenant-directory';
 export { DEFAULT_THROUGHPUT_MPS, TenantsFileError, loadTenantsFile, parseTenants } from './load-tenants-file';
 export { tenantLogRef } from './tenant-log-ref';
+export { startTenantsFileReloader } from './tenants-file-reloader';
+export type { TenantsFileReloader, TenantsReloadOutcome } from './tenants-file-reloader';

@@ -7,14 +7,11 @@ export function hashApiKey(apiKey: string): string {
   return createHash('sha256').update(apiKey, 'utf8').digest('hex');
 }
 
-/**
- * All tenants known to the platform, indexed for the lookups services make on hot paths. Every region's processes
- * load the same directory so that a call for a tenant homed elsewhere can be refused naming its home region.
- */
-export class TenantDirectory {
-  private readonly byId = new Map<string, Tenant>();
-  private readonly byApiKeyHash = new Map<string, Tenant>();
-  private readonly byPhoneNumber = new Map<string, { tenant: Tenant; phoneNumber: WhatsAppPhoneNumber }>();
+/** One immutable version of the directory, with its indexes. */
+class TenantSnapshot {
+  readonly byId = new Map<string, Tenant>();
+  readonly byApiKeyHash = new Map<string, Tenant>();
+  readonly byPhoneNumber = new Map<string, { tenant: Tenant; phoneNumber: WhatsAppPhoneNumber }>();
 
   constructor(readonly tenants: readonly Tenant[]) {
     for (const tenant of tenants) {
@@ -30,24 +27,75 @@ export class TenantDirectory {
       }
     }
   }
+}
+
+/**
+ * All tenants known to the platform, indexed for the lookups services make on hot paths. Every region's processes
+ * load the same directory so that a call for a tenant homed elsewhere can be refused naming its home region.
+ *
+ * The directory is live: `replaceWith` swaps in a new version (the tenants file was reloaded) in one assignment, so a
+ * lookup sees either the old or the new version, never a mix. Consumers therefore hold the directory and look up on
+ * every call; whoever derives something from it (a list of verify tokens, callback lanes) re-derives it when
+ * `revision` changes or in an `onChange` listener.
+ */
+export class TenantDirectory {
+  private snapshot: TenantSnapshot;
+  private readonly listeners = new Set<(directory: TenantDirectory) => void>();
+  private currentRevision = 0;
+
+  constructor(tenants: readonly Tenant[]) {
+    this.snapshot = new TenantSnapshot(tenants);
+  }
+
+  /** Every tenant of the current version. */
+  get tenants(): readonly Tenant[] {
+    return this.snapshot.tenants;
+  }
+
+  /** Increases with every `replaceWith`; a cheap check whether something derived from the directory is stale. */
+  get revision(): number {
+    return this.currentRevision;
+  }
 
   /** The tenant an API key belongs to. The key is hashed first, so lookup time does not depend on key bytes. */
   authenticate(apiKey: string): Tenant | undefined {
-    return apiKey ? this.byApiKeyHash.get(hashApiKey(apiKey)) : undefined;
+    return apiKey ? this.snapshot.byApiKeyHash.get(hashApiKey(apiKey)) : undefined;
   }
 
   get(tenantId: string): Tenant | undefined {
-    return this.byId.get(tenantId);
+    return this.snapshot.byId.get(tenantId);
   }
 
   /** The tenant and number for a WhatsApp business phone number id (from a webhook's metadata). */
   findPhoneNumber(phoneNumberId: string): { tenant: Tenant; phoneNumber: WhatsAppPhoneNumber } | undefined {
-    return this.byPhoneNumber.get(phoneNumberId);
+    return this.snapshot.byPhoneNumber.get(phoneNumberId);
   }
 
   /** Tenants homed in `region`. */
   homedIn(region: string): Tenant[] {
-    return this.tenants.filter((tenant) => tenant.homeRegion === region);
+    return this.snapshot.tenants.filter((tenant) => tenant.homeRegion === region);
+  }
+
+  /**
+   * Takes over the current version of `next` (a freshly parsed tenants file) atomically, then tells the listeners.
+   * A listener that throws does not stop the others or undo the swap.
+   */
+  replaceWith(next: TenantDirectory): void {
+    this.snapshot = next.snapshot;
+    this.currentRevision += 1;
+    for (const listener of this.listeners) {
+      try {
+        listener(this);
+      } catch {
+        // A consumer's failure to re-derive must not keep the new keys from the others; it logs its own errors.
+      }
+    }
+  }
+
+  /** Calls `listener` after every `replaceWith`; returns the function that unsubscribes it. */
+  onChange(listener: (directory: TenantDirectory) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 }
 

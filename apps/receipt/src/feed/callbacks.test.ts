@@ -12,7 +12,7 @@ import {
   type ListDeadLettersResponse,
   type ReplayDeadLettersRequest,
 } from '@waygate/proto';
-import { parseTenants } from '@waygate/tenancy';
+import { parseTenants, type TenantDirectory } from '@waygate/tenancy';
 import { createTempDir, startNatsServer, tenantsYaml, waitFor, type TestTenant } from '@waygate/testing';
 import { SqliteFeedStore } from './adapters/sqlite-feed-store';
 import {
@@ -38,6 +38,8 @@ interface Setup {
   readonly instances: FeedInstance[];
   /** A second connection to the feed's SQLite file, to look at outbox and breaker state. */
   readonly inspect: SqliteFeedStore;
+  /** The (live) directory the instances read; a test swaps in a reloaded file with `replaceWith`. */
+  readonly tenants: TenantDirectory;
 }
 
 /** Starts a nats-server and `replicas` feed instances sharing one SQLite file; everything stops after the test. */
@@ -72,7 +74,7 @@ async function setup(
     await nats.stop();
     dir.remove();
   });
-  return { publisher, instances, inspect };
+  return { publisher, instances, inspect, tenants };
 }
 
 const tenant = (id: string, callbacks: { id: string; url: string }[]): TestTenant => ({
@@ -431,4 +433,23 @@ test('replicas share the outbox through leases: every event is delivered once, n
   const ids = receiver.received.map(eventIdOf);
   assert.equal(new Set(ids).size, 60);
   assert.equal(ids.length, 60, 'no event was delivered twice');
+});
+
+test('a tenants reload starts deliveries to an added endpoint and stops them to a removed one', async (t) => {
+  const [first, second] = [await startCallbackReceiver(200), await startCallbackReceiver(200)];
+  const { publisher, tenants } = await setup(t, {
+    tenants: [tenant('acme', [{ id: 'old', url: first.url }])],
+    receivers: [first, second],
+  });
+  await sent(publisher.js, 'acme', 'm1');
+  await waitFor(() => first.delivered().length === 1, { what: 'm1 at the first endpoint' });
+
+  tenants.replaceWith(parseTenants(tenantsYaml([tenant('acme', [{ id: 'new', url: second.url }])])));
+  await sent(publisher.js, 'acme', 'm2');
+  await waitFor(() => second.delivered().some((callback) => eventIdOf(callback) === 'status.m2.sent'), {
+    what: 'm2 at the added endpoint',
+  });
+  // The added endpoint starts at the events after its creation, as one configured at start does.
+  assert.deepEqual(second.delivered().map(eventIdOf), ['status.m2.sent']);
+  assert.deepEqual(first.received.map(eventIdOf), ['status.m1.sent'], 'nothing more reached the removed endpoint');
 });

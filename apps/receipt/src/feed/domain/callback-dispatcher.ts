@@ -67,9 +67,41 @@ export function createCallbackDispatcher(deps: {
 }): CallbackDispatcher {
   const { store, sender, clock, wakeups, settings, render, logger, metrics } = deps;
   const random = deps.random ?? Math.random;
-  const endpoints = deps.tenants.homedIn(deps.region).flatMap((tenant) => tenant.callbacks.map((endpoint) => ({ tenant, endpoint })));
   const stopping = new AbortController();
-  let lanes: Promise<void>[] = [];
+  /** One lane per endpoint of a tenant homed here, keyed `tenant id/endpoint id`; re-planned when the tenants change. */
+  const lanes = new Map<string, { stop: AbortController; done: Promise<void> }>();
+  let started = false;
+
+  const laneKey = (tenantId: string, endpointId: string) => `${tenantId}/${endpointId}`;
+  const currentEndpoints = () =>
+    deps.tenants.homedIn(deps.region).flatMap((tenant) => tenant.callbacks.map((endpoint) => ({ tenant, endpoint })));
+  /** The endpoint as the tenants file has it now (its URL or secret may have changed); undefined once removed. */
+  const lookup = (tenantId: string, endpointId: string) => {
+    const tenant = deps.tenants.get(tenantId);
+    const endpoint = tenant?.homeRegion === deps.region ? tenant.callbacks.find((e) => e.id === endpointId) : undefined;
+    return tenant && endpoint ? { tenant, endpoint } : undefined;
+  };
+
+  /** Starts lanes for endpoints that have none and stops the lanes of endpoints no longer configured. */
+  async function planLanes(): Promise<void> {
+    const wanted = currentEndpoints();
+    const wantedKeys = new Set(wanted.map(({ tenant, endpoint }) => laneKey(tenant.id, endpoint.id)));
+    for (const [key, lane] of lanes) {
+      if (wantedKeys.has(key)) continue;
+      lane.stop.abort();
+      lanes.delete(key);
+      logger.info({ lane: key }, 'callback endpoint removed from the tenants file; its deliveries stop');
+    }
+    for (const { tenant, endpoint } of wanted) {
+      const key = laneKey(tenant.id, endpoint.id);
+      if (lanes.has(key) || stopping.signal.aborted) continue;
+      const stop = new AbortController();
+      lanes.set(key, { stop, done: Promise.resolve() });
+      await store.initEndpoint(tenant.id, endpoint.id);
+      if (!stop.signal.aborted && !stopping.signal.aborted)
+        lanes.set(key, { stop, done: runLane(tenant.id, endpoint.id, AbortSignal.any([stopping.signal, stop.signal])) });
+    }
+  }
 
   /** Copies events after the endpoint's cursor into its outbox; returns how many. */
   async function fillOutbox(tenantId: string, endpointId: string): Promise<number> {
@@ -169,9 +201,11 @@ export function createCallbackDispatcher(deps: {
     return { attempted: claimed.length };
   }
 
-  async function runLane(tenant: Tenant, endpoint: CallbackEndpoint): Promise<void> {
-    const signal = stopping.signal;
+  async function runLane(tenantId: string, endpointId: string, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
+      const configured = lookup(tenantId, endpointId);
+      if (!configured) return;
+      const { tenant, endpoint } = configured;
       const seen = wakeups.version(tenant.id);
       let idleMs = settings.recheckMs;
       try {
@@ -187,16 +221,24 @@ export function createCallbackDispatcher(deps: {
     }
   }
 
+  // A reloaded tenants file adds and removes lanes; changed URLs and secrets are read by each lane's next round.
+  const unsubscribe = deps.tenants.onChange(() => {
+    if (!started) return;
+    planLanes().catch((error: unknown) => logger.error({ err: error }, 'could not re-plan callback lanes after a tenants reload'));
+  });
+
   return {
     async init() {
-      for (const { tenant, endpoint } of endpoints) await store.initEndpoint(tenant.id, endpoint.id);
+      for (const { tenant, endpoint } of currentEndpoints()) await store.initEndpoint(tenant.id, endpoint.id);
     },
     start() {
-      lanes = endpoints.map(({ tenant, endpoint }) => runLane(tenant, endpoint));
+      started = true;
+      planLanes().catch((error: unknown) => logger.error({ err: error }, 'could not start callback lanes'));
     },
     async stop() {
+      unsubscribe();
       stopping.abort();
-      await Promise.allSettled(lanes);
+      await Promise.allSettled([...lanes.values()].map((lane) => lane.done));
     },
   };
 }

@@ -57,15 +57,23 @@ export function createWebhookIntake(
   tenants: TenantDirectory,
   region: string,
 ): (body: Uint8Array, signatureHeader: string | undefined) => WebhookIntakeDecision {
-  const ownersByWaba = new Map<string, Tenant[]>();
-  for (const tenant of tenants.tenants) {
-    const owners = ownersByWaba.get(tenant.whatsapp.wabaId) ?? [];
-    owners.push(tenant);
-    ownersByWaba.set(tenant.whatsapp.wabaId, owners);
-  }
-  const regionSecrets = [...new Set(tenants.homedIn(region).map((tenant) => tenant.whatsapp.appSecret))];
+  // Derived once per version of the (live) tenants directory: a reloaded file takes effect with the next webhook.
+  let derived = { revision: -1, ownersByWaba: new Map<string, Tenant[]>(), regionSecrets: [] as string[] };
+  const current = () => {
+    if (derived.revision === tenants.revision) return derived;
+    const ownersByWaba = new Map<string, Tenant[]>();
+    for (const tenant of tenants.tenants) {
+      const owners = ownersByWaba.get(tenant.whatsapp.wabaId) ?? [];
+      owners.push(tenant);
+      ownersByWaba.set(tenant.whatsapp.wabaId, owners);
+    }
+    const regionSecrets = [...new Set(tenants.homedIn(region).map((tenant) => tenant.whatsapp.appSecret))];
+    derived = { revision: tenants.revision, ownersByWaba, regionSecrets };
+    return derived;
+  };
 
   return (body, signatureHeader) => {
+    const { ownersByWaba, regionSecrets } = current();
     const presented = presentedSignature(signatureHeader);
     if (!presented) return { kind: 'unauthenticated', reason: 'missing or malformed X-Hub-Signature-256' };
     const parsed = parseJson(body);

@@ -58,7 +58,13 @@ export function createWebhookApp(options: {
     return true;
   };
   const intake = createWebhookIntake(tenants, region);
-  const verifyTokens = [...new Set(tenants.homedIn(region).map((tenant) => tenant.whatsapp.verifyToken))];
+  // Derived once per version of the (live) tenants directory.
+  let tokens = { revision: -1, values: [] as string[] };
+  const verifyTokens = (): string[] => {
+    if (tokens.revision !== tenants.revision)
+      tokens = { revision: tenants.revision, values: [...new Set(tenants.homedIn(region).map((tenant) => tenant.whatsapp.verifyToken))] };
+    return tokens.values;
+  };
 
   const app = express();
   app.disable('x-powered-by');
@@ -73,7 +79,7 @@ export function createWebhookApp(options: {
       sendError(res, 400, 'expected hub.mode=subscribe with hub.verify_token and hub.challenge');
       return;
     }
-    const matches = verifyTokens.filter((expected) => isSameSecret(token, expected)).length > 0;
+    const matches = verifyTokens().filter((expected) => isSameSecret(token, expected)).length > 0;
     if (!matches) {
       logger.warn('webhook subscription handshake with an unknown verify token');
       sendError(res, 403, 'verify token does not match');
