@@ -88,6 +88,7 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
     );
 
     const grpc = await startGrpcServer({
+      tls: config.tls.server,
       host: config.grpcHost,
       port: config.grpcPort,
       tenants,

@@ -124,6 +124,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
   pruneTimer.unref();
 
   const grpc = await startGrpcServer({
+    tls: config.tls.server,
     host: config.grpcHost,
     port: config.grpcPort,
     tenants,

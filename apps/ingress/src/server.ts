@@ -1,5 +1,5 @@
 import { systemClock } from '@waygate/domain';
-import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
+import { channelCredentials, createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import {
   connectJetStream,
   createDeadLetterStore,
@@ -44,7 +44,11 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   const nats = await connectJetStream(config.natsUrl, `ingress-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
   // The channel connects lazily, so ingress starts (and serves everything but CancelMessage) while delivery-retry is down.
-  const canceller = createGrpcDeliveryCanceller({ address: config.deliveryAddress, serviceToken: config.internalServiceToken() });
+  const canceller = createGrpcDeliveryCanceller({
+    address: config.deliveryAddress,
+    serviceToken: config.internalServiceToken(),
+    credentials: channelCredentials(config.tls.client),
+  });
 
   const service = createMessagingService({
     store: storage.store,
@@ -81,6 +85,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   }, config.outboxIntervalMs);
 
   const grpc = await startGrpcServer({
+    tls: config.tls.server,
     host: config.grpcHost,
     port: config.grpcPort,
     tenants,

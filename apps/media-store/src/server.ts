@@ -52,6 +52,7 @@ export async function startMediaStore(config: MediaStoreConfig, logger: Logger):
   let grpc: Awaited<ReturnType<typeof startGrpcServer>>;
   try {
     grpc = await startGrpcServer({
+      tls: config.tls.server,
       host: config.grpcHost,
       port: config.grpcPort,
       tenants,

@@ -59,10 +59,12 @@ export async function startReceipt(
     storage: storage.webhooks,
     logger,
     clock,
+    ...(config.tls.client ? { internalTls: config.tls.client } : {}),
   });
   const feed = await startTenantFeed({ config: config.feed, tenants, region: config.region, nats, storage: storage.feed, logger, clock });
 
   const grpc = await startGrpcServer({
+    tls: config.tls.server,
     host: config.grpcHost,
     port: config.grpcPort,
     tenants,

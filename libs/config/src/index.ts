@@ -5,3 +5,5 @@ export { defaultMetricsPort, serviceEnvShape, toServiceConfig } from './service-
 export type { ServiceConfig, ServiceEnv } from './service-config';
 export { toWhatsAppApiConfig, whatsappApiEnvShape } from './whatsapp-api-config';
 export type { WhatsAppApiConfig } from './whatsapp-api-config';
+export { parseTlsConfig } from './tls-config';
+export type { ClientTlsConfig, ServerTlsConfig, TlsConfig } from './tls-config';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { envSchemas, commonEnvShape } from './parse-config';
 import { parseStorageConfig, type StorageConfig } from './storage-config';
+import { parseTlsConfig, type TlsConfig } from './tls-config';
 
 /** What every service's configuration starts with. */
 export interface ServiceConfig {
@@ -13,6 +14,8 @@ export interface ServiceConfig {
   /** Where Prometheus scrapes `GET /metrics` (WAYGATE_METRICS_HOST, default the gRPC host; WAYGATE_METRICS_PORT). */
   readonly metrics: { readonly host: string; readonly port: number };
   readonly storage: StorageConfig;
+  /** TLS of the gRPC server and of calls to the region's other services; plaintext when empty (the local default). */
+  readonly tls: TlsConfig;
 }
 
 /**
@@ -47,5 +50,6 @@ export function toServiceConfig(service: string, parsed: ServiceEnv, env: NodeJS
     grpcPort: parsed.WAYGATE_GRPC_PORT,
     metrics: { host: parsed.WAYGATE_METRICS_HOST ?? parsed.WAYGATE_GRPC_HOST, port: parsed.WAYGATE_METRICS_PORT },
     storage: parseStorageConfig(service, parsed.WAYGATE_REGION, env),
+    tls: parseTlsConfig(env),
   };
 }

@@ -1,7 +1,6 @@
 import path from 'node:path';
 import {
   Server,
-  ServerCredentials,
   type ServiceDefinition,
   type UntypedServiceImplementation,
   type sendUnaryData,
@@ -12,10 +11,12 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import { PROTO_ROOT } from '@waygate/proto';
 import type { Tenant, TenantDirectory } from '@waygate/tenancy';
+import type { ServerTlsConfig } from '@waygate/config';
 import type { Logger } from '@waygate/telemetry';
 import { toGrpcError } from './error-mapping';
 import { authenticateInternalCall, type InternalCaller } from './internal-auth';
 import { authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth';
+import { serverCredentials } from './tls-credentials';
 
 /** One gRPC service a process serves. */
 export interface ServedService {
@@ -58,6 +59,8 @@ export async function startGrpcServer(options: {
    * accepted only by those (see `TenantAuthOptions`).
    */
   internalServiceToken?: string;
+  /** TLS (and optional client-certificate authentication); plaintext without it, the local default. */
+  tls?: ServerTlsConfig;
 }): Promise<RunningGrpcServer> {
   const internalServices = options.services.filter((service) => service.access === 'internal').map((service) => service.name);
   const servicesActingForTenants = options.services
@@ -82,7 +85,7 @@ export async function startGrpcServer(options: {
   for (const service of options.services) server.addService(service.definition, service.implementation);
   addReflection(server, options.services);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, boundPort) =>
+    server.bindAsync(`${options.host}:${options.port}`, serverCredentials(options.tls), (error, boundPort) =>
       error ? reject(error) : resolve(boundPort),
     ),
   );

@@ -10,3 +10,4 @@ export type { RunningGrpcServer, ServedService } from './grpc-server';
 export { checkGrpcHealth } from './health-check';
 export { serverStreamingHandler, StreamCancelledError } from './server-streaming';
 export type { ResponseStream } from './server-streaming';
+export { channelCredentials, serverCredentials } from './tls-credentials';

@@ -21,3 +21,5 @@ export { launchProcess, ProcessLaunchError, tsxEntryCommand } from './process-la
 export type { LaunchedProcess, LaunchOptions, ProcessExit, ProcessLaunchFailure, ProcessOutput, ReadinessProbe } from './process-launcher';
 export { DEFAULT_FUZZ_RUNS, fuzzParameters, fuzzRuns } from './fuzz-parameters';
 export type { FuzzParameters } from './fuzz-parameters';
+export { createTestCertificates } from './test-certificates';
+export type { TestCertificates } from './test-certificates';

@@ -1,4 +1,4 @@
-import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { AbortedError, FailedPreconditionError, NotFoundError, UnavailableError } from '@waygate/domain';
 import { internalCallMetadata } from '@waygate/grpc';
 import { DeliveryAdminServiceClient, DeliveryState } from '@waygate/proto';
@@ -36,8 +36,10 @@ export function createGrpcDeliveryCanceller(options: {
   address: string;
   serviceToken: string;
   deadlineMs?: number;
+  /** TLS or plaintext (default) to delivery-retry. */
+  credentials?: ChannelCredentials;
 }): DeliveryCanceller & { close(): void } {
-  const client = new DeliveryAdminServiceClient(options.address, credentials.createInsecure());
+  const client = new DeliveryAdminServiceClient(options.address, options.credentials ?? credentials.createInsecure());
   const deadlineMs = options.deadlineMs ?? DEFAULT_CANCEL_DEADLINE_MS;
   return {
     cancel(tenantId, messageId) {

@@ -2,11 +2,12 @@ import type { AddressInfo } from 'node:net';
 import http from 'node:http';
 import path from 'node:path';
 import { systemClock, type Clock } from '@waygate/domain';
-import type { ServedService } from '@waygate/grpc';
+import { channelCredentials, type ServedService } from '@waygate/grpc';
 import { publishEvent, regionStreams, regionSubjects, startConsumer, type JetStreamConnection } from '@waygate/nats';
 import { InboundServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, WebhookReceived } from '@waygate/proto';
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
+import type { ClientTlsConfig } from '@waygate/config';
 import type { Logger } from '@waygate/telemetry';
 import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
 import { createCloudApiWhatsAppCloudApi } from './adapters/cloud-api-whatsapp-cloud-api';
@@ -47,6 +48,8 @@ export interface StartWebhookIntakeOptions {
   readonly logger: Logger;
   /** Stamps queued webhooks and drives service windows; tests move it. */
   readonly clock?: Clock;
+  /** TLS for the calls to media-store; plaintext without it. */
+  readonly internalTls?: ClientTlsConfig;
 }
 
 export interface RunningWebhookIntake {
@@ -130,6 +133,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     address: config.mediaStoreAddress,
     serviceToken: config.internalServiceToken(),
     timeoutMs: config.mediaStoreTimeoutMs,
+    credentials: channelCredentials(options.internalTls),
   });
 
   const service = createReceiptService({

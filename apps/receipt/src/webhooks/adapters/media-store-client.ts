@@ -1,4 +1,4 @@
-import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations, INTERNAL_TENANT_ID_KEY } from '@waygate/grpc';
 import { MediaServiceClient, type PutMediaResponse } from '@waygate/proto';
 import { MAX_STORED_MEDIA_BYTES, type MediaVault, type MediaVaultOutcome } from '../domain/media-vault';
@@ -16,8 +16,14 @@ export interface MediaStoreClient extends MediaVault {
  * (`authorization: Bearer <token>`, `x-waygate-tenant-id`). A refused blob (INVALID_ARGUMENT) is `rejected`; anything
  * else that fails (unreachable, deadline, auth or configuration trouble) is `unavailable`, to be retried.
  */
-export function createMediaStoreClient(options: { address: string; serviceToken: string; timeoutMs: number }): MediaStoreClient {
-  const client = new MediaServiceClient(options.address, credentials.createInsecure(), {
+export function createMediaStoreClient(options: {
+  address: string;
+  serviceToken: string;
+  timeoutMs: number;
+  /** TLS or plaintext (default) to media-store. */
+  credentials?: ChannelCredentials;
+}): MediaStoreClient {
+  const client = new MediaServiceClient(options.address, options.credentials ?? credentials.createInsecure(), {
     // A 5 MiB blob plus framing; grpc-js clients send at most 4 MiB by default.
     'grpc.max_send_message_length': MAX_STORED_MEDIA_BYTES + 1024 * 1024,
     // After an outage, reconnect within seconds rather than grpc's default of up to two minutes.
