@@ -17,6 +17,7 @@ import type { StartedService } from '@waygate/telemetry-sdk';
 import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
 import { createCloudApiWhatsAppClient } from './adapters/cloud-api-whatsapp-client';
 import { MongoDeliveryStore } from './adapters/mongo-delivery-store';
+import { startThroughputUpgrades } from './adapters/nats-throughput-upgrades';
 import { createNatsStatusPublisher } from './adapters/nats-status-publisher';
 import { createOtelDeliveryMetrics } from './adapters/otel-delivery-metrics';
 import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
@@ -50,6 +51,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
   const storage = await openDeliveryStore(config);
   const nats = await connectJetStream(config.natsUrl, `delivery-retry-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
+  const upgrades = await startThroughputUpgrades({ js: nats.js, region: config.region, logger });
   const clock: Clock = config.timeScale === 1 ? systemClock : scaledClock(config.timeScale, config.timeEpochMs);
   if (config.timeScale !== 1) logger.warn({ time_scale: config.timeScale }, 'delivery-retry runs on a scaled clock (tests and demos only)');
 
@@ -66,7 +68,12 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     phoneNumber: (tenantId, phoneNumberId) => {
       const found = tenants.findPhoneNumber(phoneNumberId);
       if (found?.tenant.id !== tenantId || found.tenant.homeRegion !== config.region) return undefined;
-      return { accessToken: found.phoneNumber.accessToken, throughputMps: found.phoneNumber.throughputMps };
+      // Meta's upgrade (THROUGHPUT_UPGRADE) raises the configured rate; never above Meta's 1,000 per second.
+      const upgraded = upgrades.throughputOf(tenantId, phoneNumberId) ?? 0;
+      return {
+        accessToken: found.phoneNumber.accessToken,
+        throughputMps: Math.min(1000, Math.max(found.phoneNumber.throughputMps, upgraded)),
+      };
     },
     clock,
     settings: {
@@ -160,6 +167,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
       await accepted.stop();
       await webhookStatuses.stop();
       await engine.stop();
+      await upgrades.stop();
       await grpc.shutdown();
       await nats.nc.drain();
       await storage.close();

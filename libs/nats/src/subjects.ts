@@ -16,6 +16,8 @@ export function regionSubjects(region: string) {
     templateEvents: `waygate.${region}.events.templates`,
     /** receipt -> ingress, archive: CustomerPreferenceChanged (stop keywords, opt-out quick replies, user_preferences) */
     preferenceEvents: `waygate.${region}.events.preferences`,
+    /** receipt -> delivery-retry: AccountEvent (Meta's account webhooks: quality, messaging limit, restrictions; no customer data) */
+    accountEvents: `waygate.${region}.events.account`,
     /** every status, inbound, template and preference event */
     allEvents: `waygate.${region}.events.>`,
     /** receipt HTTP -> receipt processor: WebhookReceived */

@@ -9,13 +9,7 @@ export { Duration } from './generated/google/protobuf/duration';
 export { Timestamp } from './generated/google/protobuf/timestamp';
 export { Any } from './generated/google/protobuf/any';
 export { Status as RpcStatus } from './generated/google/rpc/status';
-export {
-  BadRequest,
-  BadRequest_FieldViolation,
-  ErrorInfo,
-  PreconditionFailure,
-  RetryInfo,
-} from './generated/google/rpc/error_details';
+export { BadRequest, BadRequest_FieldViolation, ErrorInfo, PreconditionFailure, RetryInfo } from './generated/google/rpc/error_details';
 export {
   AddOptOutRequest,
   AddOptOutResponse,
@@ -92,6 +86,13 @@ export {
   TemplateEvent,
   TemplateEventKind,
   WebhookReceived,
+} from './generated/waygate/events/v1/events';
+export { AccountEvent } from './generated/waygate/events/v1/events';
+export type {
+  AccountRestriction,
+  AccountUpdate,
+  BusinessCapabilityUpdate,
+  PhoneNumberQualityUpdate,
 } from './generated/waygate/events/v1/events';
 export {
   GetMediaRequest,

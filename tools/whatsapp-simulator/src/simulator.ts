@@ -8,6 +8,16 @@ import { CONTROL_API_PREFIX, handleControlRequest, type ControlApiTarget } from 
 import { sendJson } from './http/http-body';
 import { createIdSource, type IdSource } from './ids';
 import { handleMediaRequest, type MediaEndpointDeps } from './media/media-endpoints';
+import {
+  applyToStanding,
+  buildAccountWebhookPayload,
+  defaultAccountValue,
+  handleAccountRequest,
+  INITIAL_STANDING,
+  type AccountEndpointDeps,
+  type AccountWebhookInput,
+  type NumberStanding,
+} from './cloud-api/account-endpoints';
 import { MediaLibrary } from './media/media-library';
 import { CustomerServiceWindows } from './messaging/customer-service-windows';
 import { assertWaId, parseRecipientBehaviour, RecipientDirectory } from './messaging/recipient-directory';
@@ -16,6 +26,7 @@ import { StatusLifecycle } from './messaging/status-lifecycle';
 import { TemplateRegistry } from './messaging/template-registry';
 import { toWaId } from './phone-numbers';
 import { SimulatorInputError } from './simulator-input-error';
+import { computeWebhookSignature } from './webhooks/webhook-signature';
 import { Scheduler } from './time/scheduler';
 import { SimulatedClock, toUnixSeconds } from './time/simulated-clock';
 import type {
@@ -87,7 +98,44 @@ class SimulatorRuntime implements ControlApiTarget {
   private webhookUrl: string | undefined;
   /** Meta's per-WABA override of the callback URL (`override_callback_uri`) for the `messages` field. */
   private readonly webhookOverrides = new Map<string, string>();
+  private readonly standings = new Map<string, NumberStanding>();
+  private readonly appSecretFor: (wabaId: string) => string;
   baseUrl = '';
+
+  readonly accountApi: AccountEndpointDeps = {
+    phoneNumbers: () => [...this.phonesById.values()],
+    standing: (phoneNumberId) => this.standings.get(phoneNumberId) ?? { ...INITIAL_STANDING },
+    webhookUrl: () => this.webhookUrl,
+    webhookOverride: (wabaId) => this.webhookOverrides.get(wabaId),
+    newFbtraceId: () => this.messagesApi.newFbtraceId(),
+  };
+
+  /**
+   * POSTs one of Meta's account webhooks (quality, capability, account update) for a number's WABA to the webhook URL,
+   * signed like every webhook, once (no retries), and answers with the receiver's status. The number's standing
+   * (GET /{phone_number_id}) follows a quality update.
+   */
+  async emitAccountWebhook(input: AccountWebhookInput): Promise<{ status: number; body: unknown }> {
+    const phone = input.phoneNumberId === undefined ? [...this.phonesById.values()][0] : this.phonesById.get(input.phoneNumberId);
+    if (!phone) throw new SimulatorInputError(`unknown phoneNumberId ${input.phoneNumberId ?? ''}`);
+    const url = this.webhookUrl;
+    if (!url) throw new SimulatorInputError('no webhook URL is set (subscribe first)');
+    const value = defaultAccountValue(input.field, phone, input.value);
+    const payload = buildAccountWebhookPayload(input.field, phone.wabaId, value, this.clock.nowMs());
+    const body = JSON.stringify(payload);
+    const answer = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-hub-signature-256': computeWebhookSignature(this.appSecretFor(phone.wabaId), body),
+      },
+      body,
+      signal: AbortSignal.any([this.shutdown.signal, AbortSignal.timeout(5000)]),
+    });
+    await answer.arrayBuffer();
+    if (answer.ok) this.standings.set(phone.id, applyToStanding(this.accountApi.standing(phone.id), input.field, value));
+    return { status: answer.status, body: payload };
+  }
 
   constructor(
     config: ResolvedSimulatorOptions,
@@ -98,6 +146,7 @@ class SimulatorRuntime implements ControlApiTarget {
       ...(config.startTimeMs === undefined ? {} : { startMs: config.startTimeMs }),
     });
     this.scheduler = new Scheduler(this.clock);
+    this.appSecretFor = (wabaId) => config.appSecretsByWaba.get(wabaId) ?? config.appSecret;
     this.ids = createIdSource(config.seed);
     this.phonesById = new Map(config.phoneNumbers.map((phone) => [phone.id, { ...phone }]));
     this.templates = new TemplateRegistry(config.templates);
@@ -116,7 +165,7 @@ class SimulatorRuntime implements ControlApiTarget {
     this.dispatcher = new WebhookDispatcher({
       clock: this.clock,
       scheduler: this.scheduler,
-      appSecretFor: (wabaId) => config.appSecretsByWaba.get(wabaId) ?? config.appSecret,
+      appSecretFor: (wabaId) => this.appSecretFor(wabaId),
       resolveUrl: (wabaId) => this.webhookOverrides.get(wabaId) ?? this.webhookUrl,
       onAttempt: (delivery) => this.recordDelivery(delivery),
       onAccepted: (deliveryId, events) => this.maybeDuplicate(deliveryId, events),
@@ -466,6 +515,7 @@ async function routeGraphApiRequest(
     await handleMessagesRequest(request, response, url, phoneNumberId, runtime.messagesApi);
     return;
   }
+  if (handleAccountRequest(request, response, url, runtime.accountApi)) return;
   if (await handleMediaRequest(request, response, url, runtime.mediaApi)) return;
   request.resume();
   const error = unknownPathError(url.pathname);

@@ -13,6 +13,9 @@ import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
 import { createCloudApiWhatsAppCloudApi } from './adapters/cloud-api-whatsapp-cloud-api';
 import { createHttpRegionForwarder } from './adapters/http-region-forwarder';
 import { createMediaStoreClient } from './adapters/media-store-client';
+import { createNatsAccountEventPublisher } from './adapters/nats-account-event-publisher';
+import { createOtelAccountMetrics } from './adapters/otel-account-metrics';
+import { createAccountWebhooks } from './domain/account-webhooks';
 import { MongoInboundStore } from './adapters/mongo-inbound-store';
 import { MongoReceiptStore } from './adapters/mongo-receipt-store';
 import { createNatsInboundPublisher } from './adapters/nats-inbound-publisher';
@@ -146,6 +149,13 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     tenants,
     region,
     clock,
+    accountWebhooks: createAccountWebhooks({
+      tenants,
+      region,
+      publisher: createNatsAccountEventPublisher(nats.js, region),
+      metrics: createOtelAccountMetrics(),
+      clock,
+    }),
   });
 
   const deliveryEvents = await startConsumer(nats, {

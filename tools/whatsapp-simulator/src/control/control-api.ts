@@ -4,6 +4,7 @@ import { decodePathSegment, readRequestBody, sendJson } from '../http/http-body'
 import { SimulatorInputError } from '../simulator-input-error';
 import type { RecipientBehaviour, SendFailureInjection, WhatsAppSimulator } from '../types';
 import type { InboundMessageInput } from '../webhooks/inbound-payloads';
+import { parseAccountWebhookInput, type AccountWebhookInput } from '../cloud-api/account-endpoints';
 import type { HandshakeResult } from '../webhooks/subscription-handshake';
 import type { WebhookFaultRule } from '../webhooks/webhook-faults';
 
@@ -12,6 +13,7 @@ export const CONTROL_API_PREFIX = '/_simulator/';
 
 /** The simulator operations the control API exposes: the embedded API's, plus the handshake and clock readout. */
 export type ControlApiTarget = Omit<WhatsAppSimulator, 'url' | 'now' | 'stop'> & {
+  emitAccountWebhook(input: AccountWebhookInput): Promise<{ status: number; body: unknown }>;
   subscribeWebhook(url: string, verifyToken: string, wabaId?: string): Promise<HandshakeResult>;
   clockState(): { now: string; nowMs: number; scale: number };
 };
@@ -106,6 +108,16 @@ const CONTROL_ROUTES: readonly ControlRoute[] = [
       const phoneNumberId = field(body, 'phoneNumberId');
       if (phoneNumberId !== undefined && typeof phoneNumberId !== 'string') throw new SimulatorInputError('phoneNumberId must be a string');
       return { status: 200, body: target.sendInbound(field(body, 'message') as InboundMessageInput, phoneNumberId) };
+    },
+  },
+  {
+    // Meta's account webhooks: {"field": "phone_number_quality_update" | "business_capability_update" | "account_update",
+    // "phoneNumberId"?: "...", "value"?: {...Meta's value fields over the defaults}}; answers with the receiver's status.
+    method: 'POST',
+    path: /^\/_simulator\/account-webhooks$/,
+    handle: async (_params, body, target) => {
+      const sent = await target.emitAccountWebhook(parseAccountWebhookInput(body));
+      return { status: 200, body: { receiverStatus: sent.status, payload: sent.body } };
     },
   },
   { method: 'GET', path: /^\/_simulator\/clock$/, handle: (_params, _body, target) => ({ status: 200, body: target.clockState() }) },

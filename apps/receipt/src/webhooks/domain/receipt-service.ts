@@ -106,6 +106,8 @@ export function createReceiptService(deps: {
   tenants: TenantDirectory;
   region: string;
   clock: Clock;
+  /** Meta's account webhooks (quality, messaging limit, account updates); without it they are ignored. */
+  accountWebhooks?: { apply(payload: unknown): Promise<number> };
 }): ReceiptService {
   const { store, inboundStore, publisher, inboundPublisher, tenants, region, clock } = deps;
 
@@ -214,7 +216,8 @@ export function createReceiptService(deps: {
 
   return {
     async processWebhook(body) {
-      const parsed = parseWebhookPayload(JSON.parse(Buffer.from(body).toString('utf8')));
+      const json: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
+      const parsed = parseWebhookPayload(json);
       const outcome: WebhookOutcome = {
         published: 0,
         held: 0,
@@ -228,6 +231,7 @@ export function createReceiptService(deps: {
       const failures: unknown[] = [];
       for (const status of parsed.statuses) await applyStatus(status, outcome).catch((error: unknown) => failures.push(error));
       for (const message of parsed.inboundMessages) await applyInbound(message, outcome).catch((error: unknown) => failures.push(error));
+      if (deps.accountWebhooks) await deps.accountWebhooks.apply(json).catch((error: unknown) => failures.push(error));
       if (failures.length > 0) throw failures.find((error) => !(error instanceof RetryLaterError)) ?? failures[0];
       return outcome;
     },

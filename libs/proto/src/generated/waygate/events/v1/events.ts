@@ -382,6 +382,92 @@ export interface CustomerPreferenceChanged {
   occurredAt: Date | undefined;
 }
 
+/**
+ * AccountEvent is published by receipt on `waygate.<region>.events.account` for each change of Meta's account
+ * webhooks about a tenant's WhatsApp Business Account or one of its numbers: `phone_number_quality_update`,
+ * `business_capability_update` and `account_update`. It carries no customer data. delivery-retry learns throughput
+ * upgrades from it; receipt counts each in its metrics (`waygate_account_*`), which alerts fire on.
+ */
+export interface AccountEvent {
+  /** `wa:account:<field>:<sha256 of the change>`; the de-duplication key (Meta may deliver a webhook twice). */
+  eventId: string;
+  /** Tenant that owns the WABA. */
+  tenantId: string;
+  /** The WhatsApp Business Account id (the webhook entry's id). */
+  wabaId: string;
+  /** When Meta sent it (the entry's `time`), else when receipt processed it. */
+  occurredAt:
+    | Date
+    | undefined;
+  /** What changed; exactly one is set. */
+  change:
+    | //
+    /** `phone_number_quality_update`. */
+    { $case: "phoneNumberQuality"; value: PhoneNumberQualityUpdate }
+    | //
+    /** `business_capability_update`. */
+    { $case: "businessCapability"; value: BusinessCapabilityUpdate }
+    | //
+    /** `account_update`. */
+    { $case: "accountUpdate"; value: AccountUpdate }
+    | undefined;
+}
+
+/** PhoneNumberQualityUpdate: a business number's quality, messaging limit or throughput level changed. */
+export interface PhoneNumberQualityUpdate {
+  /** The number's id, found by its display number among the tenant's numbers; empty when the tenants file lacks it. */
+  phoneNumberId: string;
+  /** The business display phone number, as Meta sent it (a business number, not a customer's). */
+  displayPhoneNumber: string;
+  /** Meta's event: FLAGGED, UNFLAGGED, DOWNGRADE, UPGRADE, THROUGHPUT_UPGRADE, ONBOARDING, or a newer one. */
+  event: string;
+  /** Current messaging limit or throughput level: TIER_50 … TIER_100K, TIER_UNLIMITED, TIER_NOT_SET. */
+  currentLimit: string;
+  /** The previous one, for messaging-limit changes. */
+  oldLimit: string;
+  /**
+   * The portfolio's messaging limit (unique customers per 24 hours outside the service window); -1 is unlimited,
+   * 0 not sent.
+   */
+  maxDailyConversationsPerBusiness: string;
+  /** Messages per second Meta now allows the number: 1000 after THROUGHPUT_UPGRADE, else 0 (unchanged). */
+  throughputMps: number;
+}
+
+/** BusinessCapabilityUpdate: the WABA's or portfolio's limits changed (its messaging-limit tier, number limits). */
+export interface BusinessCapabilityUpdate {
+  /** Unique customers per 24 hours outside the service window, for the whole portfolio; -1 is unlimited, 0 not sent. */
+  maxDailyConversationsPerBusiness: string;
+  /** How many business numbers the portfolio may have; 0 not sent. */
+  maxPhoneNumbersPerBusiness: string;
+  /** How many business numbers the WABA may have; 0 not sent. */
+  maxPhoneNumbersPerWaba: string;
+}
+
+/** AccountUpdate: a policy violation, a restriction, a ban or another change of the WABA's standing. */
+export interface AccountUpdate {
+  /** Meta's event: ACCOUNT_VIOLATION, ACCOUNT_RESTRICTION, DISABLED_UPDATE, ACCOUNT_DELETED, PARTNER_REMOVED, … */
+  event: string;
+  /** The business number it is about, when Meta names one (`phone_number`). */
+  phoneNumber: string;
+  /** `violation_info.violation_type`, for violations. */
+  violationType: string;
+  /** `ban_info.waba_ban_state`: SCHEDULE_FOR_DISABLE, DISABLE, REINSTATE. */
+  banState: string;
+  /** `ban_info.waba_ban_date`, as Meta wrote it. */
+  banDate: string;
+  /** `restriction_info`: what the WABA may not do until when. */
+  restrictions: AccountRestriction[];
+}
+
+/** AccountRestriction is one restriction Meta put on a WABA. */
+export interface AccountRestriction {
+  /** RESTRICTED_ADD_PHONE_NUMBER_ACTION, RESTRICTED_BIZ_INITIATED_MESSAGING, RESTRICTED_CUSTOMER_INITIATED_MESSAGING, … */
+  restrictionType: string;
+  /** Until when, as Meta wrote it. */
+  expiration: string;
+}
+
 function createBaseMessageAccepted(): MessageAccepted {
   return {
     tenantId: "",
@@ -2049,6 +2135,792 @@ export const CustomerPreferenceChanged: MessageFns<CustomerPreferenceChanged> = 
     message.preference = object.preference ?? 0;
     message.source = object.source ?? 0;
     message.occurredAt = object.occurredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAccountEvent(): AccountEvent {
+  return { eventId: "", tenantId: "", wabaId: "", occurredAt: undefined, change: undefined };
+}
+
+export const AccountEvent: MessageFns<AccountEvent> = {
+  encode(message: AccountEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventId !== "") {
+      writer.uint32(10).string(message.eventId);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.wabaId !== "") {
+      writer.uint32(26).string(message.wabaId);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(34).fork()).join();
+    }
+    switch (message.change?.$case) {
+      case "phoneNumberQuality":
+        PhoneNumberQualityUpdate.encode(message.change.value, writer.uint32(82).fork()).join();
+        break;
+      case "businessCapability":
+        BusinessCapabilityUpdate.encode(message.change.value, writer.uint32(90).fork()).join();
+        break;
+      case "accountUpdate":
+        AccountUpdate.encode(message.change.value, writer.uint32(98).fork()).join();
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccountEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccountEvent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.wabaId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.change = {
+              $case: "phoneNumberQuality",
+              value: PhoneNumberQualityUpdate.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.change = {
+              $case: "businessCapability",
+              value: BusinessCapabilityUpdate.decode(reader, reader.uint32()),
+            };
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.change = { $case: "accountUpdate", value: AccountUpdate.decode(reader, reader.uint32()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccountEvent {
+    return {
+      eventId: isSet(object.eventId)
+        ? globalThis.String(object.eventId)
+        : isSet(object.event_id)
+        ? globalThis.String(object.event_id)
+        : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      wabaId: isSet(object.wabaId)
+        ? globalThis.String(object.wabaId)
+        : isSet(object.waba_id)
+        ? globalThis.String(object.waba_id)
+        : "",
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+      change: isSet(object.phoneNumberQuality)
+        ? { $case: "phoneNumberQuality", value: PhoneNumberQualityUpdate.fromJSON(object.phoneNumberQuality) }
+        : isSet(object.phone_number_quality)
+        ? { $case: "phoneNumberQuality", value: PhoneNumberQualityUpdate.fromJSON(object.phone_number_quality) }
+        : isSet(object.businessCapability)
+        ? { $case: "businessCapability", value: BusinessCapabilityUpdate.fromJSON(object.businessCapability) }
+        : isSet(object.business_capability)
+        ? { $case: "businessCapability", value: BusinessCapabilityUpdate.fromJSON(object.business_capability) }
+        : isSet(object.accountUpdate)
+        ? { $case: "accountUpdate", value: AccountUpdate.fromJSON(object.accountUpdate) }
+        : isSet(object.account_update)
+        ? { $case: "accountUpdate", value: AccountUpdate.fromJSON(object.account_update) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: AccountEvent): unknown {
+    const obj: any = {};
+    if (message.eventId !== "") {
+      obj.eventId = message.eventId;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.wabaId !== "") {
+      obj.wabaId = message.wabaId;
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    if (message.change?.$case === "phoneNumberQuality") {
+      obj.phoneNumberQuality = PhoneNumberQualityUpdate.toJSON(message.change.value);
+    } else if (message.change?.$case === "businessCapability") {
+      obj.businessCapability = BusinessCapabilityUpdate.toJSON(message.change.value);
+    } else if (message.change?.$case === "accountUpdate") {
+      obj.accountUpdate = AccountUpdate.toJSON(message.change.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AccountEvent>, I>>(base?: I): AccountEvent {
+    return AccountEvent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AccountEvent>, I>>(object: I): AccountEvent {
+    const message = createBaseAccountEvent();
+    message.eventId = object.eventId ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.wabaId = object.wabaId ?? "";
+    message.occurredAt = object.occurredAt ?? undefined;
+    switch (object.change?.$case) {
+      case "phoneNumberQuality": {
+        if (object.change?.value !== undefined && object.change?.value !== null) {
+          message.change = {
+            $case: "phoneNumberQuality",
+            value: PhoneNumberQualityUpdate.fromPartial(object.change.value),
+          };
+        }
+        break;
+      }
+      case "businessCapability": {
+        if (object.change?.value !== undefined && object.change?.value !== null) {
+          message.change = {
+            $case: "businessCapability",
+            value: BusinessCapabilityUpdate.fromPartial(object.change.value),
+          };
+        }
+        break;
+      }
+      case "accountUpdate": {
+        if (object.change?.value !== undefined && object.change?.value !== null) {
+          message.change = { $case: "accountUpdate", value: AccountUpdate.fromPartial(object.change.value) };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBasePhoneNumberQualityUpdate(): PhoneNumberQualityUpdate {
+  return {
+    phoneNumberId: "",
+    displayPhoneNumber: "",
+    event: "",
+    currentLimit: "",
+    oldLimit: "",
+    maxDailyConversationsPerBusiness: "0",
+    throughputMps: 0,
+  };
+}
+
+export const PhoneNumberQualityUpdate: MessageFns<PhoneNumberQualityUpdate> = {
+  encode(message: PhoneNumberQualityUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phoneNumberId !== "") {
+      writer.uint32(10).string(message.phoneNumberId);
+    }
+    if (message.displayPhoneNumber !== "") {
+      writer.uint32(18).string(message.displayPhoneNumber);
+    }
+    if (message.event !== "") {
+      writer.uint32(26).string(message.event);
+    }
+    if (message.currentLimit !== "") {
+      writer.uint32(34).string(message.currentLimit);
+    }
+    if (message.oldLimit !== "") {
+      writer.uint32(42).string(message.oldLimit);
+    }
+    if (message.maxDailyConversationsPerBusiness !== "0") {
+      writer.uint32(48).int64(message.maxDailyConversationsPerBusiness);
+    }
+    if (message.throughputMps !== 0) {
+      writer.uint32(56).uint32(message.throughputMps);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PhoneNumberQualityUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePhoneNumberQualityUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phoneNumberId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.displayPhoneNumber = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.event = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.currentLimit = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.oldLimit = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxDailyConversationsPerBusiness = reader.int64().toString();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.throughputMps = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PhoneNumberQualityUpdate {
+    return {
+      phoneNumberId: isSet(object.phoneNumberId)
+        ? globalThis.String(object.phoneNumberId)
+        : isSet(object.phone_number_id)
+        ? globalThis.String(object.phone_number_id)
+        : "",
+      displayPhoneNumber: isSet(object.displayPhoneNumber)
+        ? globalThis.String(object.displayPhoneNumber)
+        : isSet(object.display_phone_number)
+        ? globalThis.String(object.display_phone_number)
+        : "",
+      event: isSet(object.event) ? globalThis.String(object.event) : "",
+      currentLimit: isSet(object.currentLimit)
+        ? globalThis.String(object.currentLimit)
+        : isSet(object.current_limit)
+        ? globalThis.String(object.current_limit)
+        : "",
+      oldLimit: isSet(object.oldLimit)
+        ? globalThis.String(object.oldLimit)
+        : isSet(object.old_limit)
+        ? globalThis.String(object.old_limit)
+        : "",
+      maxDailyConversationsPerBusiness: isSet(object.maxDailyConversationsPerBusiness)
+        ? globalThis.String(object.maxDailyConversationsPerBusiness)
+        : isSet(object.max_daily_conversations_per_business)
+        ? globalThis.String(object.max_daily_conversations_per_business)
+        : "0",
+      throughputMps: isSet(object.throughputMps)
+        ? globalThis.Number(object.throughputMps)
+        : isSet(object.throughput_mps)
+        ? globalThis.Number(object.throughput_mps)
+        : 0,
+    };
+  },
+
+  toJSON(message: PhoneNumberQualityUpdate): unknown {
+    const obj: any = {};
+    if (message.phoneNumberId !== "") {
+      obj.phoneNumberId = message.phoneNumberId;
+    }
+    if (message.displayPhoneNumber !== "") {
+      obj.displayPhoneNumber = message.displayPhoneNumber;
+    }
+    if (message.event !== "") {
+      obj.event = message.event;
+    }
+    if (message.currentLimit !== "") {
+      obj.currentLimit = message.currentLimit;
+    }
+    if (message.oldLimit !== "") {
+      obj.oldLimit = message.oldLimit;
+    }
+    if (message.maxDailyConversationsPerBusiness !== "0") {
+      obj.maxDailyConversationsPerBusiness = message.maxDailyConversationsPerBusiness;
+    }
+    if (message.throughputMps !== 0) {
+      obj.throughputMps = Math.round(message.throughputMps);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PhoneNumberQualityUpdate>, I>>(base?: I): PhoneNumberQualityUpdate {
+    return PhoneNumberQualityUpdate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PhoneNumberQualityUpdate>, I>>(object: I): PhoneNumberQualityUpdate {
+    const message = createBasePhoneNumberQualityUpdate();
+    message.phoneNumberId = object.phoneNumberId ?? "";
+    message.displayPhoneNumber = object.displayPhoneNumber ?? "";
+    message.event = object.event ?? "";
+    message.currentLimit = object.currentLimit ?? "";
+    message.oldLimit = object.oldLimit ?? "";
+    message.maxDailyConversationsPerBusiness = object.maxDailyConversationsPerBusiness ?? "0";
+    message.throughputMps = object.throughputMps ?? 0;
+    return message;
+  },
+};
+
+function createBaseBusinessCapabilityUpdate(): BusinessCapabilityUpdate {
+  return { maxDailyConversationsPerBusiness: "0", maxPhoneNumbersPerBusiness: "0", maxPhoneNumbersPerWaba: "0" };
+}
+
+export const BusinessCapabilityUpdate: MessageFns<BusinessCapabilityUpdate> = {
+  encode(message: BusinessCapabilityUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.maxDailyConversationsPerBusiness !== "0") {
+      writer.uint32(8).int64(message.maxDailyConversationsPerBusiness);
+    }
+    if (message.maxPhoneNumbersPerBusiness !== "0") {
+      writer.uint32(16).int64(message.maxPhoneNumbersPerBusiness);
+    }
+    if (message.maxPhoneNumbersPerWaba !== "0") {
+      writer.uint32(24).int64(message.maxPhoneNumbersPerWaba);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BusinessCapabilityUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBusinessCapabilityUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.maxDailyConversationsPerBusiness = reader.int64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.maxPhoneNumbersPerBusiness = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxPhoneNumbersPerWaba = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BusinessCapabilityUpdate {
+    return {
+      maxDailyConversationsPerBusiness: isSet(object.maxDailyConversationsPerBusiness)
+        ? globalThis.String(object.maxDailyConversationsPerBusiness)
+        : isSet(object.max_daily_conversations_per_business)
+        ? globalThis.String(object.max_daily_conversations_per_business)
+        : "0",
+      maxPhoneNumbersPerBusiness: isSet(object.maxPhoneNumbersPerBusiness)
+        ? globalThis.String(object.maxPhoneNumbersPerBusiness)
+        : isSet(object.max_phone_numbers_per_business)
+        ? globalThis.String(object.max_phone_numbers_per_business)
+        : "0",
+      maxPhoneNumbersPerWaba: isSet(object.maxPhoneNumbersPerWaba)
+        ? globalThis.String(object.maxPhoneNumbersPerWaba)
+        : isSet(object.max_phone_numbers_per_waba)
+        ? globalThis.String(object.max_phone_numbers_per_waba)
+        : "0",
+    };
+  },
+
+  toJSON(message: BusinessCapabilityUpdate): unknown {
+    const obj: any = {};
+    if (message.maxDailyConversationsPerBusiness !== "0") {
+      obj.maxDailyConversationsPerBusiness = message.maxDailyConversationsPerBusiness;
+    }
+    if (message.maxPhoneNumbersPerBusiness !== "0") {
+      obj.maxPhoneNumbersPerBusiness = message.maxPhoneNumbersPerBusiness;
+    }
+    if (message.maxPhoneNumbersPerWaba !== "0") {
+      obj.maxPhoneNumbersPerWaba = message.maxPhoneNumbersPerWaba;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BusinessCapabilityUpdate>, I>>(base?: I): BusinessCapabilityUpdate {
+    return BusinessCapabilityUpdate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BusinessCapabilityUpdate>, I>>(object: I): BusinessCapabilityUpdate {
+    const message = createBaseBusinessCapabilityUpdate();
+    message.maxDailyConversationsPerBusiness = object.maxDailyConversationsPerBusiness ?? "0";
+    message.maxPhoneNumbersPerBusiness = object.maxPhoneNumbersPerBusiness ?? "0";
+    message.maxPhoneNumbersPerWaba = object.maxPhoneNumbersPerWaba ?? "0";
+    return message;
+  },
+};
+
+function createBaseAccountUpdate(): AccountUpdate {
+  return { event: "", phoneNumber: "", violationType: "", banState: "", banDate: "", restrictions: [] };
+}
+
+export const AccountUpdate: MessageFns<AccountUpdate> = {
+  encode(message: AccountUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.event !== "") {
+      writer.uint32(10).string(message.event);
+    }
+    if (message.phoneNumber !== "") {
+      writer.uint32(18).string(message.phoneNumber);
+    }
+    if (message.violationType !== "") {
+      writer.uint32(26).string(message.violationType);
+    }
+    if (message.banState !== "") {
+      writer.uint32(34).string(message.banState);
+    }
+    if (message.banDate !== "") {
+      writer.uint32(42).string(message.banDate);
+    }
+    for (const v of message.restrictions) {
+      AccountRestriction.encode(v!, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccountUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccountUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.event = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.phoneNumber = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.violationType = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.banState = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.banDate = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.restrictions.push(AccountRestriction.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccountUpdate {
+    return {
+      event: isSet(object.event) ? globalThis.String(object.event) : "",
+      phoneNumber: isSet(object.phoneNumber)
+        ? globalThis.String(object.phoneNumber)
+        : isSet(object.phone_number)
+        ? globalThis.String(object.phone_number)
+        : "",
+      violationType: isSet(object.violationType)
+        ? globalThis.String(object.violationType)
+        : isSet(object.violation_type)
+        ? globalThis.String(object.violation_type)
+        : "",
+      banState: isSet(object.banState)
+        ? globalThis.String(object.banState)
+        : isSet(object.ban_state)
+        ? globalThis.String(object.ban_state)
+        : "",
+      banDate: isSet(object.banDate)
+        ? globalThis.String(object.banDate)
+        : isSet(object.ban_date)
+        ? globalThis.String(object.ban_date)
+        : "",
+      restrictions: globalThis.Array.isArray(object?.restrictions)
+        ? object.restrictions.map((e: any) => AccountRestriction.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AccountUpdate): unknown {
+    const obj: any = {};
+    if (message.event !== "") {
+      obj.event = message.event;
+    }
+    if (message.phoneNumber !== "") {
+      obj.phoneNumber = message.phoneNumber;
+    }
+    if (message.violationType !== "") {
+      obj.violationType = message.violationType;
+    }
+    if (message.banState !== "") {
+      obj.banState = message.banState;
+    }
+    if (message.banDate !== "") {
+      obj.banDate = message.banDate;
+    }
+    if (message.restrictions?.length) {
+      obj.restrictions = message.restrictions.map((e) => AccountRestriction.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AccountUpdate>, I>>(base?: I): AccountUpdate {
+    return AccountUpdate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AccountUpdate>, I>>(object: I): AccountUpdate {
+    const message = createBaseAccountUpdate();
+    message.event = object.event ?? "";
+    message.phoneNumber = object.phoneNumber ?? "";
+    message.violationType = object.violationType ?? "";
+    message.banState = object.banState ?? "";
+    message.banDate = object.banDate ?? "";
+    message.restrictions = object.restrictions?.map((e) => AccountRestriction.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAccountRestriction(): AccountRestriction {
+  return { restrictionType: "", expiration: "" };
+}
+
+export const AccountRestriction: MessageFns<AccountRestriction> = {
+  encode(message: AccountRestriction, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.restrictionType !== "") {
+      writer.uint32(10).string(message.restrictionType);
+    }
+    if (message.expiration !== "") {
+      writer.uint32(18).string(message.expiration);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccountRestriction {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccountRestriction();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.restrictionType = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.expiration = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccountRestriction {
+    return {
+      restrictionType: isSet(object.restrictionType)
+        ? globalThis.String(object.restrictionType)
+        : isSet(object.restriction_type)
+        ? globalThis.String(object.restriction_type)
+        : "",
+      expiration: isSet(object.expiration) ? globalThis.String(object.expiration) : "",
+    };
+  },
+
+  toJSON(message: AccountRestriction): unknown {
+    const obj: any = {};
+    if (message.restrictionType !== "") {
+      obj.restrictionType = message.restrictionType;
+    }
+    if (message.expiration !== "") {
+      obj.expiration = message.expiration;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AccountRestriction>, I>>(base?: I): AccountRestriction {
+    return AccountRestriction.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AccountRestriction>, I>>(object: I): AccountRestriction {
+    const message = createBaseAccountRestriction();
+    message.restrictionType = object.restrictionType ?? "";
+    message.expiration = object.expiration ?? "";
     return message;
   },
 };
