@@ -205,7 +205,7 @@ test('doctor checks token, registration, tier and the webhook subscription again
   const beforeReport = json<{ ok: boolean; checks: { check: string; ok: boolean; detail: string }[] }>(before);
   assert.deepEqual(
     beforeReport.checks.filter((c) => !c.ok).map((c) => c.check),
-    ['WABA 900200: app subscribed to webhooks'],
+    ['WABA 900200: app subscribed to webhooks', 'webhook URL'],
   );
   assert.ok(beforeReport.checks.some((c) => c.check === 'number 700200: messaging tier' && /limit TIER_250, quality GREEN/.test(c.detail)));
 
@@ -217,11 +217,11 @@ test('doctor checks token, registration, tier and the webhook subscription again
   assert.equal(subscribed.status, 200);
   const afterRun = await cli(['doctor', '--tenant', 'acme', '--webhook-url', webhookUrl]);
   assert.equal(afterRun.code, 0, afterRun.stdout + afterRun.stderr);
-  assert.match(afterRun.stdout, /ok {4}webhook override URL: Meta sends to http:\/\/127\.0\.0\.1:\d+\/webhooks\/whatsapp/);
+  assert.match(afterRun.stdout, /ok {4}webhook URL: Meta sends to http:\/\/127\.0\.0\.1:\d+\/webhooks\/whatsapp \(app callback\)/);
   assert.match(afterRun.stdout, /onboarding looks complete/);
   const wrongUrl = await cli(['doctor', '--tenant', 'acme', '--webhook-url', 'https://elsewhere.example/hook']);
   assert.equal(wrongUrl.code, 1);
-  assert.match(wrongUrl.stdout, /FAIL {2}webhook override URL/);
+  assert.match(wrongUrl.stdout, /FAIL {2}webhook URL/);
 
   const stranger = await cli(['doctor', '--tenant', 'stranger', '--json']);
   assert.equal(stranger.code, 1);

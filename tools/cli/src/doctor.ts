@@ -55,6 +55,8 @@ export async function runDoctor(options: {
   const checks: DoctorCheck[] = [];
   const add = (check: string, ok: boolean, detail: string) => checks.push({ check, ok, detail });
   let subscriptionToken: string | undefined;
+  /** Where Meta sends `messages` webhooks for the first readable number: its override, the WABA's, or the app's. */
+  let effectiveWebhook: { url: string; from: string } | undefined;
 
   for (const number of tenant.whatsapp.phoneNumbers) {
     const label = `number ${number.id}`;
@@ -74,6 +76,16 @@ export async function runDoctor(options: {
       continue;
     }
     subscriptionToken ??= number.accessToken;
+    const configuration = (answer.body.webhook_configuration ?? {}) as Record<string, unknown>;
+    const [from, url] =
+      (
+        [
+          ['phone number override', str(configuration.phone_number)],
+          ['WABA override', str(configuration.whatsapp_business_account)],
+          ['app callback', str(configuration.application)],
+        ] as const
+      ).find(([, candidate]) => candidate !== '') ?? [];
+    if (url && from) effectiveWebhook ??= { url, from };
     add(`${label}: access token valid`, true, 'Graph API accepted the token');
     const verification = str(answer.body.code_verification_status);
     const platform = str(answer.body.platform_type);
@@ -124,15 +136,8 @@ export async function runDoctor(options: {
     apps.length > 0,
     apps.length > 0 ? `${apps.length} app(s)` : 'no app subscribed',
   );
-  const urls = apps.map((app) => str(app.override_callback_uri)).filter((url) => url !== '');
-  if (options.expectedWebhookUrl) {
-    add(
-      'webhook override URL',
-      urls.includes(options.expectedWebhookUrl),
-      urls.length > 0 ? `Meta sends to ${urls.join(', ')}` : 'no override URL: webhooks go to the app default callback',
-    );
-  } else {
-    add('webhook override URL', true, urls.length > 0 ? `Meta sends to ${urls.join(', ')}` : 'none (the app default callback)');
-  }
+  const where = effectiveWebhook ? `Meta sends to ${effectiveWebhook.url} (${effectiveWebhook.from})` : 'Meta names no callback URL';
+  if (options.expectedWebhookUrl) add('webhook URL', effectiveWebhook?.url === options.expectedWebhookUrl, where);
+  else add('webhook URL', effectiveWebhook !== undefined, where);
   return checks;
 }
