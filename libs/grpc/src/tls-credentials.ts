@@ -7,7 +7,11 @@ import type { ClientTlsConfig, ServerTlsConfig } from '@waygate/config';
  */
 export function serverCredentials(tls: ServerTlsConfig | undefined): ServerCredentials {
   if (!tls) return ServerCredentials.createInsecure();
-  return ServerCredentials.createSsl(tls.clientCa ?? null, [{ cert_chain: tls.certChain, private_key: tls.privateKey() }], tls.clientCa !== undefined);
+  return ServerCredentials.createSsl(
+    tls.clientCa ?? null,
+    [{ cert_chain: tls.certChain, private_key: tls.privateKey() }],
+    tls.clientCa !== undefined,
+  );
 }
 
 /**
