@@ -155,10 +155,10 @@ test('a flagged number, a new messaging limit, a restriction and a ban: events, 
   for (const kind of ['phone_number_flagged', 'account_restricted', 'account_banned'])
     assert.match(
       text,
-      new RegExp(`^waygate_account_alerts_total\\{(?=[^}]*kind="${kind}")(?=[^}]*tenant_id="acme")[^}]*\\} 1$`, 'm'),
+      new RegExp(`^waygate_account_alerts_total\\{(?=[^}]*kind="${kind}")(?=[^}]*tenant="acme")[^}]*\\} 1$`, 'm'),
       kind,
     );
-  assert.match(text, /^waygate_account_messaging_limit\{[^}]*tenant_id="acme"[^}]*\} 10000$/m);
+  assert.match(text, /^waygate_account_messaging_limit\{[^}]*tenant="acme"[^}]*\} 10000$/m);
   assert.match(text, /^waygate_account_phone_number_flagged\{[^}]*phone_number_id="700100"[^}]*\} 1$/m);
   assert.match(text, /^waygate_account_restrictions\{[^}]*\} 1$/m);
   assert.doesNotMatch(receipt.outputTail(200), /"level":"(error|fatal)"/);
