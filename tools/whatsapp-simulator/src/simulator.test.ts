@@ -210,6 +210,26 @@ describe('POST /{version}/{phone_number_id}/messages', () => {
 describe('status webhooks', () => {
   beforeEach(() => simulator.setWebhookUrl(receiver.url));
 
+  it('sends only sent for a reaction: Meta never reports delivered or read for one', async () => {
+    const reacted = await sendText(RECIPIENT);
+    const { status, json } = await postMessage(simulator.url, {
+      messaging_product: 'whatsapp',
+      to: RECIPIENT,
+      type: 'reaction',
+      reaction: { message_id: reacted, emoji: '👍' },
+    });
+    assert.equal(status, 200, JSON.stringify(json));
+    const wamid = json.messages?.[0]?.id ?? assert.fail('no wamid');
+    await waitFor(() => statusesFor(wamid).length === 1, { timeoutMs: 3_000, what: 'sent' });
+    // The reacted-to text reaches read after the reaction was sent: by then the reaction would have had its own.
+    await waitFor(() => statusesFor(reacted).some((entry) => entry.status === 'read'), { timeoutMs: 3_000, what: 'text read' });
+    await waitForBarrierRead();
+    assert.deepEqual(
+      statusesFor(wamid).map((entry) => entry.status),
+      ['sent'],
+    );
+  });
+
   it("sends sent, delivered and read in order, signed, in Meta's shape", async () => {
     const wamid = await sendText(RECIPIENT);
     await waitFor(() => statusesFor(wamid).length === 3, { timeoutMs: 3_000, what: 'three statuses' });

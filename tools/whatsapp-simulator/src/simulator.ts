@@ -219,6 +219,7 @@ class SimulatorRuntime implements ControlApiTarget {
               waId: message.waId,
               ...(templateCategory === undefined ? {} : { templateCategory }),
               ...(media === undefined ? {} : { media }),
+              ...(request.type === 'reaction' ? { sentOnly: true } : {}),
               ...(typeof request.body.biz_opaque_callback_data === 'string'
                 ? { bizOpaqueCallbackData: request.body.biz_opaque_callback_data }
                 : {}),
