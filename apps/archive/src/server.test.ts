@@ -8,6 +8,7 @@ import { badRequestViolations } from '@waygate/grpc';
 import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import {
   ArchiveServiceClient,
+  ContentType,
   InboundMessageReceived,
   MessageAccepted,
   MessageStatus,
@@ -121,6 +122,8 @@ async function publishAccepted(tenantId: string, messageId: string, acceptedAt: 
       to: RECIPIENT,
       phoneNumberId: '200',
       content: { $case: 'text', value: { body: TEXT_BODY, previewUrl: false } },
+      contentType: ContentType.CONTENT_TYPE_TEXT,
+      contentSummary: 'text "summary"',
       acceptedAt: new Date(acceptedAt),
       expiresAt: new Date(acceptedAt + 86_400_000),
     }),
@@ -225,6 +228,15 @@ test('archives accepted and status events once each and lists them oldest first 
       ['evt_a_sent', 'status', MessageStatus.MESSAGE_STATUS_SENT, T0 + 1000, ''],
       ['evt_a_delivered', 'status', MessageStatus.MESSAGE_STATUS_DELIVERED, T0 + 2000, ''],
     ],
+  );
+  assert.deepEqual(
+    events.map((e) => [e.contentType, e.contentSummary]),
+    [
+      [ContentType.CONTENT_TYPE_TEXT, 'text "summary"'],
+      [ContentType.CONTENT_TYPE_UNSPECIFIED, ''],
+      [ContentType.CONTENT_TYPE_UNSPECIFIED, ''],
+    ],
+    'an accepted event shows the content type and summary',
   );
   for (const event of events) {
     assert.equal(event.messageId, 'msg_a');

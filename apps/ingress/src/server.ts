@@ -22,6 +22,7 @@ import { SqliteMessageStore } from './adapters/sqlite-message-store';
 import type { IngressConfig } from './config';
 import type { MessageStore } from './domain/message-store';
 import { createMessagingService } from './domain/messaging-service';
+import { NO_INBOUND_MESSAGES, createReplyTargetPolicy } from './domain/reply-target-policy';
 import { createMessagingHandler } from './handlers/messaging.handler';
 import { createStatusEventsHandler } from './handlers/status-events.consumer';
 
@@ -60,6 +61,11 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       publishDeferred: (message, error) =>
         logger.warn({ err: error, message_id: message.messageId }, 'hand-off to JetStream failed; the outbox relay will retry'),
     },
+    // In order; see send-policy.ts.
+    policies: [
+      // Inbound wamids resolve once the customer view (the InboundMessageIndex) is wired in its place.
+      createReplyTargetPolicy({ store: storage.store, inbound: NO_INBOUND_MESSAGES }),
+    ],
   });
 
   const subjects = regionSubjects(config.region);

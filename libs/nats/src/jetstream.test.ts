@@ -128,5 +128,7 @@ test('the outbound stream keeps a message until both of its consumers acknowledg
   await consume(OUTBOUND_CONSUMERS.delivery);
   assert.equal((await connection.jsm.streams.info(stream)).state.messages, before + 1, 'archive has not taken it yet');
   await consume(OUTBOUND_CONSUMERS.archive);
+  assert.equal((await connection.jsm.streams.info(stream)).state.messages, before + 1, "receipt's feed has not taken it yet");
+  await consume(OUTBOUND_CONSUMERS.feed);
   await waitFor(async () => (await connection.jsm.streams.info(stream)).state.messages === 0, { what: 'message deleted' });
 });

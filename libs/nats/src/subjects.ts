@@ -48,7 +48,7 @@ export interface StreamSpec {
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Durable consumers of the outbound stream (created with it; see StreamSpec.retention). */
-export const OUTBOUND_CONSUMERS = { delivery: 'delivery-retry', archive: 'archive-outbound' } as const;
+export const OUTBOUND_CONSUMERS = { delivery: 'delivery-retry', archive: 'archive-outbound', feed: 'receipt-feed-accepted' } as const;
 
 /**
  * Waygate's streams for a region. Retention outlives the 30-day maximum validity of a message by a day; webhooks
@@ -58,7 +58,7 @@ export const OUTBOUND_CONSUMERS = { delivery: 'delivery-retry', archive: 'archiv
 export function regionStreams(region: string): { outbound: StreamSpec; events: StreamSpec; webhooks: StreamSpec; deadLetters: StreamSpec } {
   const prefix = `WAYGATE_${region.toUpperCase()}`;
   return {
-    // Message content: gone from the queue once delivery-retry and archive have both stored it.
+    // Message content: gone from the queue once delivery-retry, archive and receipt's feed (type and summary) have it.
     outbound: {
       name: `${prefix}_OUTBOUND`,
       subjects: [`waygate.${region}.outbound.>`],
@@ -67,6 +67,7 @@ export function regionStreams(region: string): { outbound: StreamSpec; events: S
       consumers: [
         { durable: OUTBOUND_CONSUMERS.delivery, filterSubject: regionSubjects(region).outboundAccepted },
         { durable: OUTBOUND_CONSUMERS.archive, filterSubject: regionSubjects(region).outboundAccepted },
+        { durable: OUTBOUND_CONSUMERS.feed, filterSubject: regionSubjects(region).outboundAccepted },
       ],
     },
     events: {

@@ -23,3 +23,4 @@ export { DEFAULT_FUZZ_RUNS, fuzzParameters, fuzzRuns } from './fuzz-parameters';
 export type { FuzzParameters } from './fuzz-parameters';
 export { createTestCertificates } from './test-certificates';
 export type { TestCertificates } from './test-certificates';
+export { SAMPLE_CONTENTS } from './sample-contents';

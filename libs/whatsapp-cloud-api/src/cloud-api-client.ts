@@ -18,8 +18,13 @@ export interface CloudApiClientOptions {
   readonly timeoutMs: number;
 }
 
-/** The type-specific part of a message; the Cloud API's other message types come here as they are needed. */
-export type OutboundContent = { readonly kind: 'text'; readonly body: string; readonly previewUrl: boolean };
+/**
+ * The type-specific part of a message: a text, or a message body the caller built in Meta's shape (delivery-retry's
+ * `toCloudApiMessage`, every type), sent as given with `biz_opaque_callback_data` added.
+ */
+export type OutboundContent =
+  | { readonly kind: 'text'; readonly body: string; readonly previewUrl: boolean }
+  | { readonly kind: 'prebuilt'; readonly message: { readonly [key: string]: unknown } };
 
 /** One message to send: `POST /{version}/{phone_number_id}/messages`. */
 export interface SendMessageRequest {
@@ -158,10 +163,9 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
           url: `${base}/${options.version}/${encodeURIComponent(request.phoneNumberId)}/messages`,
           accessToken: request.accessToken,
           body: {
-            messaging_product: 'whatsapp',
-            recipient_type: 'individual',
-            to: request.to,
-            ...contentPayload(request.content),
+            ...(request.content.kind === 'prebuilt'
+              ? request.content.message
+              : { messaging_product: 'whatsapp', recipient_type: 'individual', to: request.to, ...contentPayload(request.content) }),
             ...(request.callbackData ? { biz_opaque_callback_data: request.callbackData } : {}),
           },
           attributes: { 'waygate.phone_number_id': request.phoneNumberId },
@@ -240,11 +244,8 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
 }
 
 /** The type-specific part of a send request, in Meta's field names. */
-function contentPayload(content: OutboundContent): Record<string, unknown> {
-  switch (content.kind) {
-    case 'text':
-      return { type: 'text', text: { body: content.body, preview_url: content.previewUrl } };
-  }
+function contentPayload(content: Extract<OutboundContent, { kind: 'text' }>): Record<string, unknown> {
+  return { type: 'text', text: { body: content.body, preview_url: content.previewUrl } };
 }
 
 /** Meta documents `file_size` only as a placeholder; accept a non-negative integer or a string of digits. */

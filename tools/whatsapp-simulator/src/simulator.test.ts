@@ -210,6 +210,52 @@ describe('POST /{version}/{phone_number_id}/messages', () => {
 describe('status webhooks', () => {
   beforeEach(() => simulator.setWebhookUrl(receiver.url));
 
+  it('serves hosted media for a link (control API): the image is sent and delivered; an unhosted bad link fails 131053', async () => {
+    const link = 'https://media.example.test/cat.png';
+    const control = await fetch(`${simulator.url}/_simulator/hosted-media`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ link, mimeType: 'image/png', base64: Buffer.alloc(64, 1).toString('base64') }),
+    });
+    assert.equal(control.status, 200);
+    const send = async (url: string) => {
+      const { status, json } = await postMessage(simulator.url, {
+        messaging_product: 'whatsapp',
+        to: RECIPIENT,
+        type: 'image',
+        image: { link: url },
+      });
+      assert.equal(status, 200, JSON.stringify(json));
+      return json.messages?.[0]?.id ?? assert.fail('no wamid');
+    };
+    const hosted = await send(link);
+    await waitFor(() => statusesFor(hosted).some((entry) => entry.status === 'delivered'), { timeoutMs: 3_000, what: 'delivered' });
+    const missing = await send('https://127.0.0.1:1/missing.png');
+    const [failed] = await waitFor(() => statusesFor(missing).length === 1 && statusesFor(missing), { timeoutMs: 5_000, what: 'failed' });
+    assert.equal(failed?.status, 'failed');
+    assert.equal(failed?.errors?.[0]?.code, 131053);
+  });
+
+  it('sends only sent for a reaction: Meta never reports delivered or read for one', async () => {
+    const reacted = await sendText(RECIPIENT);
+    const { status, json } = await postMessage(simulator.url, {
+      messaging_product: 'whatsapp',
+      to: RECIPIENT,
+      type: 'reaction',
+      reaction: { message_id: reacted, emoji: '👍' },
+    });
+    assert.equal(status, 200, JSON.stringify(json));
+    const wamid = json.messages?.[0]?.id ?? assert.fail('no wamid');
+    await waitFor(() => statusesFor(wamid).length === 1, { timeoutMs: 3_000, what: 'sent' });
+    // The reacted-to text reaches read after the reaction was sent: by then the reaction would have had its own.
+    await waitFor(() => statusesFor(reacted).some((entry) => entry.status === 'read'), { timeoutMs: 3_000, what: 'text read' });
+    await waitForBarrierRead();
+    assert.deepEqual(
+      statusesFor(wamid).map((entry) => entry.status),
+      ['sent'],
+    );
+  });
+
   it("sends sent, delivered and read in order, signed, in Meta's shape", async () => {
     const wamid = await sendText(RECIPIENT);
     await waitFor(() => statusesFor(wamid).length === 3, { timeoutMs: 3_000, what: 'three statuses' });

@@ -219,6 +219,7 @@ class SimulatorRuntime implements ControlApiTarget {
               waId: message.waId,
               ...(templateCategory === undefined ? {} : { templateCategory }),
               ...(media === undefined ? {} : { media }),
+              ...(request.type === 'reaction' ? { sentOnly: true } : {}),
               ...(typeof request.body.biz_opaque_callback_data === 'string'
                 ? { bizOpaqueCallbackData: request.body.biz_opaque_callback_data }
                 : {}),
@@ -400,6 +401,10 @@ class SimulatorRuntime implements ControlApiTarget {
     return result;
   }
 
+  hostMedia(link: string, mimeType: string, bytes: Uint8Array): void {
+    this.media.hostLink(link, mimeType, bytes);
+  }
+
   async reset(): Promise<void> {
     this.scheduler.clear();
     this.dispatcher.reset();
@@ -547,6 +552,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<WhatsAp
     injectWebhookFaults: (rule) => runtime.injectWebhookFaults(rule),
     clearWebhookFaults: () => runtime.clearWebhookFaults(),
     sendInbound: (message, phoneNumberId) => runtime.sendInbound(message, phoneNumberId),
+    hostMedia: (link, mimeType, bytes) => runtime.hostMedia(link, mimeType, bytes),
     now: () => runtime.now(),
     advanceTime: (ms) => runtime.advanceTime(ms),
     setTimeScale: (scale) => runtime.setTimeScale(scale),

@@ -242,6 +242,8 @@ export interface WhatsAppSimulator {
   clearSendFailures(): void;
   injectWebhookFaults(rule: WebhookFaultRule): void;
   clearWebhookFaults(): void;
+  /** Serves `bytes` as the media at `link` when a send names it (instead of fetching the internet). */
+  hostMedia(link: string, mimeType: string, bytes: Uint8Array): void;
   /** A customer writes to a business number (default: the first configured). Returns the inbound message id. */
   sendInbound(message: InboundMessageInput, phoneNumberId?: string): { messageId: string; mediaId?: string };
   /** Simulated now (epoch ms). */

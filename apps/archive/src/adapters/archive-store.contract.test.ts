@@ -26,6 +26,8 @@ function accepted(overrides: Partial<AcceptedArchivedEvent> = {}): AcceptedArchi
     recipient: '+4915112345678',
     phoneNumberId: '200',
     textBody: 'hello',
+    contentType: 'text',
+    contentSummary: 'text "hello"',
     ...overrides,
   };
 }
@@ -93,7 +95,13 @@ for (const backend of backends) {
           errorCode: 131026,
           errorTitle: 'Message undeliverable',
         });
-        const noBody = accepted({ eventId: 'accepted:msg_2', messageId: 'msg_2', textBody: undefined });
+        const noBody = accepted({
+          eventId: 'accepted:msg_2',
+          messageId: 'msg_2',
+          textBody: undefined,
+          contentType: 'document',
+          contentSummary: 'document invoice.pdf',
+        });
         assert.equal(await store.record(accepted()), 'recorded');
         assert.equal(await store.record(status()), 'recorded');
         assert.equal(await store.record(failed), 'recorded');

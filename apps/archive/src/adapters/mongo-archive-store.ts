@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-import type { MessageStatus } from '@waygate/domain';
+import type { ContentKind, MessageStatus } from '@waygate/domain';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import type { ArchiveStore } from '../domain/archive-store';
 import type { ArchivedEvent, StatusSource } from '../domain/archived-event';
@@ -19,6 +19,8 @@ interface EventDocument {
   recipient?: string;
   phoneNumberId?: string;
   textBody?: string;
+  contentType?: string;
+  contentSummary?: string;
   source?: string;
   waMessageId?: string;
   errorCode?: number;
@@ -70,6 +72,8 @@ function toDocument(event: ArchivedEvent): EventDocument {
       recipient: event.recipient,
       phoneNumberId: event.phoneNumberId,
       ...(event.textBody !== undefined ? { textBody: event.textBody } : {}),
+      ...(event.contentType !== undefined ? { contentType: event.contentType } : {}),
+      ...(event.contentSummary !== undefined ? { contentSummary: event.contentSummary } : {}),
     };
   }
   return {
@@ -113,6 +117,8 @@ function toEvent(doc: EventDocument): ArchivedEvent {
       recipient: doc.recipient ?? '',
       phoneNumberId: doc.phoneNumberId ?? '',
       ...(doc.textBody !== undefined ? { textBody: doc.textBody } : {}),
+      ...(doc.contentType !== undefined ? { contentType: doc.contentType as ContentKind } : {}),
+      ...(doc.contentSummary !== undefined ? { contentSummary: doc.contentSummary } : {}),
     };
   }
   return {

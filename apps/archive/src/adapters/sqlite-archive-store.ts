@@ -1,4 +1,4 @@
-import type { MessageStatus } from '@waygate/domain';
+import type { ContentKind, MessageStatus } from '@waygate/domain';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import type { ArchiveStore } from '../domain/archive-store';
 import type { ArchivedEvent, StatusSource } from '../domain/archived-event';
@@ -66,6 +66,9 @@ const MIGRATIONS = [
    ALTER TABLE archived_events_v2 RENAME TO archived_events;
    -- listByMessage: one message's events, already in the order they are returned.
    CREATE INDEX archived_events_by_message ON archived_events (tenant_id, message_id, occurred_at_ms, recorded_at_ms, event_id);`,
+  // Every content kind (issue 11): an accepted message's type and summary.
+  `ALTER TABLE archived_events ADD COLUMN content_type TEXT;
+   ALTER TABLE archived_events ADD COLUMN content_summary TEXT;`,
 ];
 
 interface EventRow {
@@ -90,6 +93,8 @@ interface EventRow {
   mime_type: string | null;
   context_wa_message_id: string | null;
   content_json: string | null;
+  content_type: string | null;
+  content_summary: string | null;
 }
 
 /** `{ [key]: value }` unless the column is NULL: absent optional fields stay missing keys. */
@@ -113,6 +118,8 @@ function toEvent(row: EventRow): ArchivedEvent {
       recipient: row.recipient ?? '',
       phoneNumberId: row.phone_number_id ?? '',
       ...optional('textBody', row.text_body),
+      ...optional('contentType', row.content_type as ContentKind | null),
+      ...optional('contentSummary', row.content_summary),
     };
   }
   if (row.kind === 'inbound') {
@@ -157,8 +164,9 @@ export class SqliteArchiveStore implements ArchiveStore {
       .prepare(
         `INSERT INTO archived_events (tenant_id, event_id, message_id, kind, status, occurred_at_ms, recorded_at_ms,
            recipient, phone_number_id, text_body, source, wa_message_id, error_code, error_title,
-           sender, message_type, reply_id, media_id, mime_type, context_wa_message_id, content_json)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           sender, message_type, reply_id, media_id, mime_type, context_wa_message_id, content_json,
+           content_type, content_summary)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant_id, event_id) DO NOTHING`,
       )
       .run(
@@ -183,6 +191,8 @@ export class SqliteArchiveStore implements ArchiveStore {
         inbound?.mimeType ?? null,
         inbound?.contextWaMessageId ?? null,
         inbound?.contentJson ?? null,
+        accepted?.contentType ?? null,
+        accepted?.contentSummary ?? null,
       );
     return result.changes === 1 ? 'recorded' : 'duplicate';
   }

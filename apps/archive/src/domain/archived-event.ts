@@ -1,4 +1,4 @@
-import type { MessageStatus } from '@waygate/domain';
+import type { ContentKind, MessageStatus } from '@waygate/domain';
 
 /** Which part of the platform observed a status (mirrors the wire enum without importing generated types). */
 export type StatusSource = 'delivery' | 'webhook';
@@ -23,8 +23,12 @@ export interface AcceptedArchivedEvent extends ArchivedEventBase {
   /** E.164. Personal data: never logged. */
   readonly recipient: string;
   readonly phoneNumberId: string;
-  /** The text sent; undefined for content kinds this version does not archive. Personal data: never logged. */
+  /** The text sent (text messages only). Personal data: never logged. */
   readonly textBody?: string;
+  /** What the message carries; undefined for events archived before content types existed. */
+  readonly contentType?: ContentKind;
+  /** ingress's content summary (bounded, never an authentication code). Personal data: never logged. */
+  readonly contentSummary?: string;
 }
 
 /** A status observed by delivery-retry or receipt (from MessageStatusChanged). */

@@ -1,4 +1,4 @@
-import { decodeEvent } from '@waygate/contracts';
+import { decodeEvent, fromProtoContentType } from '@waygate/contracts';
 import type { HandlerOutcome } from '@waygate/nats';
 import { MessageAccepted } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
@@ -11,6 +11,7 @@ export function createAcceptedEventsHandler(service: ArchiveService, logger: Log
     const event = decodeEvent(MessageAccepted, data);
     if (!event) return { kind: 'reject', reason: 'not a valid MessageAccepted' };
     if (!event.acceptedAt) return { kind: 'reject', reason: 'MessageAccepted without accepted_at' };
+    const contentType = event.content ? event.content.$case : fromProtoContentType(event.contentType);
     return recordEvent(service, logger, {
       eventId: `accepted:${event.messageId}`,
       tenantId: event.tenantId,
@@ -20,8 +21,10 @@ export function createAcceptedEventsHandler(service: ArchiveService, logger: Log
       occurredAt: event.acceptedAt,
       recipient: event.to,
       phoneNumberId: event.phoneNumberId,
-      // Content kinds added later are still archived as accepted, without a body, until the archive learns them.
       ...(event.content?.$case === 'text' ? { textBody: event.content.value.body } : {}),
+      // The type is the content case (MessageAccepted.content_type says the same; the case is what was sent).
+      ...(contentType ? { contentType } : {}),
+      ...(event.contentSummary ? { contentSummary: event.contentSummary } : {}),
     });
   };
 }

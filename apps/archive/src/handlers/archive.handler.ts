@@ -1,6 +1,7 @@
-import { toProtoStatus } from '@waygate/contracts';
+import { toProtoContentType, toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
 import {
+  ContentType,
   MessageStatus,
   type ArchivedEvent as ArchivedEventMessage,
   type ArchiveServiceServer,
@@ -22,6 +23,9 @@ function toProtoEvent(event: ArchivedEvent): ArchivedEventMessage {
     occurredAt: event.occurredAt,
     recordedAt: event.recordedAt,
     textBody: event.kind === 'accepted' ? (event.textBody ?? '') : event.kind === 'inbound' ? (event.text ?? '') : '',
+    contentType:
+      event.kind === 'accepted' && event.contentType ? toProtoContentType(event.contentType) : ContentType.CONTENT_TYPE_UNSPECIFIED,
+    contentSummary: event.kind === 'accepted' ? (event.contentSummary ?? '') : '',
   };
 }
 

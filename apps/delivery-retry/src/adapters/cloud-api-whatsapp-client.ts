@@ -1,5 +1,6 @@
 import { isCloudApiError, type CloudApiClient, type CloudApiError, type OutboundContent } from '@waygate/whatsapp-cloud-api';
-import type { DeliveryContent } from '../domain/delivery';
+import type { MessageContent } from '@waygate/domain';
+import { mediaReferencesOf, toCloudApiMessage } from '../domain/cloud-api-message';
 import type { CloudApiMessage, CloudApiSendOutcome, WhatsAppClient } from '../domain/whatsapp-client';
 
 /**
@@ -9,12 +10,17 @@ import type { CloudApiMessage, CloudApiSendOutcome, WhatsAppClient } from '../do
 export function createCloudApiWhatsAppClient(client: CloudApiClient): WhatsAppClient {
   return {
     async send(message: CloudApiMessage): Promise<CloudApiSendOutcome> {
+      // Media by media-store id need Meta media ids (uploaded once per number by the media resolver, not wired yet):
+      // refused as a permanent media upload error rather than sent without them.
+      if (mediaReferencesOf(message.content).length > 0) {
+        return { kind: 'error', httpStatus: 0, code: 131053, title: 'media by media-store id cannot be uploaded to WhatsApp yet' };
+      }
       try {
         const { waMessageId } = await client.sendMessage({
           phoneNumberId: message.phoneNumberId,
           accessToken: message.accessToken,
           to: message.to,
-          content: toOutboundContent(message.content),
+          content: toOutboundContent(message),
           ...(message.callbackData ? { callbackData: message.callbackData } : {}),
         });
         return { kind: 'accepted', waMessageId };
@@ -26,11 +32,19 @@ export function createCloudApiWhatsAppClient(client: CloudApiClient): WhatsAppCl
   };
 }
 
-function toOutboundContent(content: DeliveryContent): OutboundContent {
-  switch (content.kind) {
-    case 'text':
-      return { kind: 'text', body: content.body, previewUrl: content.previewUrl };
-  }
+/** Meta's JSON for the message, built by the domain's pure builder. */
+function toOutboundContent(message: CloudApiMessage): OutboundContent {
+  const { contextWaMessageId, ...content } = message.content;
+  return {
+    kind: 'prebuilt',
+    message: toCloudApiMessage(content as MessageContent, {
+      to: message.to,
+      contextWaMessageId,
+      metaMediaId: (storeMediaId) => {
+        throw new Error(`no Meta media id for ${storeMediaId}`);
+      },
+    }),
+  };
 }
 
 /** Meta's answer (an unusable one is HTTP 502, code 0) or no answer at all. */

@@ -146,6 +146,34 @@ test('an accepted call is recorded SENT with its wamid and announced; the send n
   assert.deepEqual(counted, ['attempt:sent:']);
 });
 
+test('a reaction ends at SENT: announced SENT, settled in the same write (content deleted, nothing left to expire)', async () => {
+  const stored = await claimed({ content: { kind: 'reaction', messageId: 'wamid.reacted-to', emoji: '👍' } });
+  assert.equal(await makeAttempt().run(stored), 'sent');
+  const [sent] = simulator.sentMessages();
+  assert.deepEqual(sent?.body.reaction, { message_id: 'wamid.reacted-to', emoji: '👍' });
+  const after = await delivery(stored.delivery.messageId);
+  assert.deepEqual([after?.state, after?.waMessageId, after?.content], ['DELIVERED', sent?.wamid, undefined]);
+  assert.deepEqual(
+    published.map((e) => [e.eventId, e.status, e.waMessageId]),
+    [[`${stored.delivery.messageId}:delivery:sent:1`, 'SENT', sent?.wamid]],
+  );
+  nowMs += 2 * DAY;
+  assert.deepEqual(await store.listExpired(new Date(nowMs), 10), [], 'nothing left to expire');
+});
+
+test('every content kind is sent as built, a reply with its context; media by media-store id fail (not uploadable yet)', async () => {
+  const reply = await claimed({
+    content: { kind: 'location', latitude: 1.5, longitude: 2.5, name: '', address: '', contextWaMessageId: 'wamid.quoted' },
+  });
+  assert.equal(await makeAttempt().run(reply), 'sent');
+  assert.deepEqual(simulator.sentMessages()[0]?.body.context, { message_id: 'wamid.quoted' });
+  assert.deepEqual(simulator.sentMessages()[0]?.body.location, { latitude: 1.5, longitude: 2.5 });
+  const byId = await claimed({ content: { kind: 'image', source: { mediaId: 'med_1' }, caption: '', filename: '', voice: false } });
+  assert.equal(await makeAttempt().run(byId), 'failed');
+  assert.equal((await delivery(byId.delivery.messageId))?.lastErrorCode, 131053);
+  assert.equal(simulator.sentMessages().length, 1, 'no call for it');
+});
+
 test("a permanent Meta error fails the message with Meta's code and deletes its content", async () => {
   simulator.injectSendFailures({ count: 1, httpStatus: 400, code: 131047, message: 'Re-engagement message' });
   const stored = await claimed();

@@ -1,7 +1,7 @@
 import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { contextFromTraceparent } from '@waygate/telemetry';
 import { callbackDataFor, type Clock } from '@waygate/domain';
-import type { DeliveryUpdate } from './delivery';
+import { sentWrite, type DeliveryUpdate } from './delivery';
 import type { DeliveryMetrics, PhoneNumberLookup, RetrySettings } from './delivery-ports';
 import type { DeliveryRecorder } from './delivery-recorder';
 import type { DeliveryStore, StoredDelivery } from './delivery-store';
@@ -141,13 +141,17 @@ export class DeliveryAttempt {
     switch (outcomeClass.kind) {
       case 'sent':
         metrics.attempt('sent', undefined);
-        await recorder.commit(stored, {
-          state: 'SENT',
-          attempts,
-          waMessageId: outcome.kind === 'accepted' ? outcome.waMessageId : undefined,
-          updatedAt: now,
-        });
-        return 'sent';
+        {
+          // A reaction ends here (WhatsApp reports only `sent` for it): settled in the same write, announced as SENT.
+          const { update, event } = sentWrite(delivery, {
+            state: 'SENT',
+            attempts,
+            waMessageId: outcome.kind === 'accepted' ? outcome.waMessageId : undefined,
+            updatedAt: now,
+          });
+          await recorder.write(stored, update, event);
+          return 'sent';
+        }
       case 'permanent':
         metrics.attempt('failed', error.lastErrorCode);
         span.setStatus({ code: SpanStatusCode.ERROR, message: `meta error ${error.lastErrorCode ?? ''}` });

@@ -1,5 +1,13 @@
-/** What delivery-retry delivers. Only text exists today; each new kind is one more member of this union. */
-export type DeliveryContent = { readonly kind: 'text'; readonly body: string; readonly previewUrl: boolean };
+import type { MessageContent } from '@waygate/domain';
+
+/**
+ * What delivery-retry delivers: any content kind (a reaction already names the wamid it reacts to), with the wamid
+ * the message quotes (Meta's `context.message_id`), which is deleted with the content.
+ */
+export type DeliveryContent = MessageContent & {
+  /** From MessageAccepted.reply_to_wa_message_id; absent when the message quotes nothing. */
+  readonly contextWaMessageId?: string;
+};
 
 /**
  * Where delivery of one message stands, as delivery-retry tracks it:
@@ -136,4 +144,22 @@ export function eventFor(delivery: Delivery): DeliveryEvent | undefined {
     default:
       return { ...common, eventId: `${delivery.messageId}:delivery:${delivery.state.toLowerCase()}`, status: delivery.state };
   }
+}
+
+/**
+ * Whether WhatsApp reports nothing after `sent` for this content: a reaction gets only a `sent` status, never
+ * delivered or read. Such a delivery is settled when it is sent (stored as DELIVERED: content deleted, nothing left
+ * to wait for or expire) and announced as SENT, which is where the message ends.
+ */
+export function endsAtSent(content: DeliveryContent | undefined): boolean {
+  return content?.kind === 'reaction';
+}
+
+/**
+ * The write recording a send WhatsApp accepted (`sent` is a SENT update): SENT announced; for content that
+ * {@link endsAtSent}, settled in the same write, still announced as SENT.
+ */
+export function sentWrite(delivery: Delivery, sent: DeliveryUpdate): { readonly update: DeliveryUpdate; readonly event?: DeliveryEvent } {
+  const event = eventFor(applyUpdate(delivery, sent));
+  return endsAtSent(delivery.content) ? { update: { ...sent, state: 'DELIVERED' }, event } : { update: sent, event };
 }

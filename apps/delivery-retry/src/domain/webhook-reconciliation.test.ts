@@ -224,6 +224,12 @@ describe('reconciliationWrite: the write each action makes, and what it announce
       'SENT 2 wamid.2 | SENT msg_1:delivery:sent:2',
     ],
     [
+      'record-sent of a reaction (its lost answer revealed): settled at once, announced SENT',
+      { kind: 'record-sent', waMessageId: 'wamid.2' },
+      { ...delivery, state: 'PENDING', content: { kind: 'reaction', messageId: 'wamid.0', emoji: '👍' } },
+      'DELIVERED 2 wamid.2 | SENT msg_1:delivery:sent:2',
+    ],
+    [
       'record-sent-then-delivered',
       { kind: 'record-sent-then-delivered', waMessageId: 'wamid.2' },
       { ...delivery, state: 'PENDING' },

@@ -1,5 +1,5 @@
 import { classifyMetaError, decideStatus, type MessageStatus, type RetryReason } from '@waygate/domain';
-import { applyUpdate, eventFor, type Delivery, type DeliveryEvent, type DeliveryState, type DeliveryUpdate } from './delivery';
+import { applyUpdate, eventFor, sentWrite, type Delivery, type DeliveryEvent, type DeliveryState, type DeliveryUpdate } from './delivery';
 import type { RetrySettings, WebhookStatusReport } from './delivery-ports';
 import { retryAt } from './outcome-classification';
 
@@ -159,7 +159,8 @@ export function reconciliationWrite(
     case 'ignore':
       return undefined;
     case 'record-sent':
-      return announced({ state: 'SENT', ...counted(action.waMessageId), updatedAt: now });
+      // A reaction's lost answer revealed by its `sent` webhook settles it: nothing more will come.
+      return sentWrite(delivery, { state: 'SENT', ...counted(action.waMessageId), updatedAt: now });
     case 'record-sent-then-delivered': {
       const sent: DeliveryUpdate = { state: 'SENT', ...counted(action.waMessageId), updatedAt: now };
       return { update: { ...sent, state: 'DELIVERED' }, event: eventFor(applyUpdate(delivery, sent)) };

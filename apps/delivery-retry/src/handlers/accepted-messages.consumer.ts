@@ -1,5 +1,5 @@
 import { activeTraceparent, type Logger } from '@waygate/telemetry';
-import { decodeEvent } from '@waygate/contracts';
+import { decodeEvent, fromProtoContent } from '@waygate/contracts';
 import { ACK, type DeliveryInfo, type HandlerOutcome } from '@waygate/nats';
 import { MessageAccepted } from '@waygate/proto';
 import type { DeliveryEngine } from '../domain/delivery-engine';
@@ -11,7 +11,8 @@ import type { DeliveryEngine } from '../domain/delivery-engine';
 export function createAcceptedMessagesHandler(engine: DeliveryEngine, logger: Logger) {
   return async (data: Uint8Array, info: DeliveryInfo): Promise<HandlerOutcome> => {
     const event = decodeEvent(MessageAccepted, data);
-    if (!event || event.content?.$case !== 'text' || !event.expiresAt || !event.messageId || !event.tenantId) {
+    const decoded = event ? fromProtoContent(event.content) : undefined;
+    if (!event || !decoded?.ok || !decoded.content || !event.expiresAt || !event.messageId || !event.tenantId) {
       return { kind: 'reject', reason: 'not a valid MessageAccepted' };
     }
     // The consumer span continues the message's trace; keep it so every attempt, however much later, joins it.
@@ -20,7 +21,7 @@ export function createAcceptedMessagesHandler(engine: DeliveryEngine, logger: Lo
       messageId: event.messageId,
       to: event.to,
       phoneNumberId: event.phoneNumberId,
-      content: { kind: 'text', body: event.content.value.body, previewUrl: event.content.value.previewUrl },
+      content: event.replyToWaMessageId ? { ...decoded.content, contextWaMessageId: event.replyToWaMessageId } : decoded.content,
       acceptedAt: event.acceptedAt ?? new Date(),
       expiresAt: event.expiresAt,
       laneSeq: info.streamSequence,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { contractBackends } from '@waygate/storage';
-import { describeContract } from '@waygate/testing';
+import { CONTENT_KINDS } from '@waygate/domain';
+import { SAMPLE_CONTENTS, describeContract } from '@waygate/testing';
 import type { MessageStore } from '../domain/message-store';
 import type { OutboundMessage } from '../domain/outbound-message';
 import { MongoMessageStore } from './mongo-message-store';
@@ -22,6 +23,8 @@ function message(overrides: Partial<OutboundMessage> = {}): OutboundMessage {
     to: '+4915112345678',
     phoneNumberId: '200',
     content: { kind: 'text', body: 'hello', previewUrl: false },
+    contentType: 'text',
+    contentSummary: 'text "hello"',
     status: 'ACCEPTED',
     acceptedAt: new Date(1_700_000_000_000),
     expiresAt: new Date(1_700_000_000_000 + 86_400_000),
@@ -212,6 +215,46 @@ for (const backend of backends) {
           assert.equal((await store.get('acme', 'msg_1'))?.content, undefined);
         }));
     }
+
+    test('every content kind is stored and read back whole, with its type, summary, quoted wamid and category', () =>
+      withStore(async (store) => {
+        for (const [index, kind] of CONTENT_KINDS.entries()) {
+          const original = message({
+            messageId: `msg_${kind}`,
+            idempotencyKey: `key-${kind}`,
+            content: SAMPLE_CONTENTS[kind],
+            contentType: kind,
+            contentSummary: `${kind} summary`,
+            ...(index % 2 === 0 ? { replyToWaMessageId: `wamid.quoted-${kind}` } : {}),
+            ...(kind === 'template' ? { templateCategory: 'UTILITY' as const } : {}),
+          });
+          assert.deepEqual((await store.insertIfAbsent(original)).message, original, kind);
+          assert.deepEqual(await store.get('acme', `msg_${kind}`), original, kind);
+        }
+      }));
+
+    test('the content type, summary and quoted wamid stay after the content is deleted', () =>
+      withStore(async (store) => {
+        const original = message({
+          content: SAMPLE_CONTENTS.document,
+          contentType: 'document',
+          contentSummary: 'document invoice-42.pdf',
+          replyToWaMessageId: 'wamid.quoted',
+        });
+        await store.insertIfAbsent(original);
+        const entry = {
+          eventId: 'e-expired',
+          status: 'EXPIRED' as const,
+          occurredAt: new Date(1_700_000_003_000),
+          source: 'delivery' as const,
+        };
+        await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 1, status: 'EXPIRED', entry });
+        const stored = await store.get('acme', 'msg_1');
+        assert.equal(stored?.content, undefined);
+        assert.equal(stored?.contentType, 'document');
+        assert.equal(stored?.contentSummary, 'document invoice-42.pdf');
+        assert.equal(stored?.replyToWaMessageId, 'wamid.quoted');
+      }));
 
     test('SENT, DELIVERED and READ keep the content', () =>
       withStore(async (store) => {

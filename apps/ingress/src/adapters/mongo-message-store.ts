@@ -1,8 +1,8 @@
 import type { Collection, UpdateFilter } from 'mongodb';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
-import { isTerminalStatus, type MessageStatus } from '@waygate/domain';
+import { isTerminalStatus, type MessageStatus, type TemplateCategory } from '@waygate/domain';
 import type { MessageStore, StatusChangeRecord } from '../domain/message-store';
-import type { MessageContent, OutboundMessage, StatusSource } from '../domain/outbound-message';
+import type { ContentKind, MessageContent, OutboundMessage, StatusSource } from '../domain/outbound-message';
 
 interface TimelineDocument {
   eventId: string;
@@ -25,6 +25,11 @@ interface MessageDocument {
   phoneNumberId: string;
   /** Removed ($unset) when the message ends FAILED, EXPIRED or CANCELED. */
   content?: MessageContent;
+  /** Absent on documents stored before every content kind existed (all text). */
+  contentType?: string;
+  contentSummary?: string;
+  replyToWaMessageId?: string;
+  templateCategory?: string;
   status: string;
   waMessageId?: string;
   acceptedAt: Date;
@@ -43,6 +48,10 @@ function toMessage(doc: MessageDocument): OutboundMessage {
     to: doc.to,
     phoneNumberId: doc.phoneNumberId,
     content: doc.content ?? undefined,
+    contentType: (doc.contentType ?? 'text') as ContentKind,
+    contentSummary: doc.contentSummary ?? '',
+    ...(doc.replyToWaMessageId ? { replyToWaMessageId: doc.replyToWaMessageId } : {}),
+    ...(doc.templateCategory ? { templateCategory: doc.templateCategory as TemplateCategory } : {}),
     status: doc.status as MessageStatus,
     ...(doc.waMessageId ? { waMessageId: doc.waMessageId } : {}),
     acceptedAt: doc.acceptedAt,
@@ -111,6 +120,10 @@ export class MongoMessageStore implements MessageStore {
       to: message.to,
       phoneNumberId: message.phoneNumberId,
       ...(message.content !== undefined ? { content: message.content } : {}),
+      contentType: message.contentType,
+      contentSummary: message.contentSummary,
+      ...(message.replyToWaMessageId ? { replyToWaMessageId: message.replyToWaMessageId } : {}),
+      ...(message.templateCategory ? { templateCategory: message.templateCategory } : {}),
       status: message.status,
       ...(message.waMessageId ? { waMessageId: message.waMessageId } : {}),
       acceptedAt: message.acceptedAt,

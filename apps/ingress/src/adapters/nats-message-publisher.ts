@@ -1,7 +1,15 @@
 import type { JetStreamClient } from 'nats';
 import { publishEvent, regionSubjects } from '@waygate/nats';
-import { ContentType, MessageAccepted, TemplateCategory } from '@waygate/proto';
+import { toProtoContent, toProtoContentType } from '@waygate/contracts';
+import type { TemplateCategory as DomainTemplateCategory } from '@waygate/domain';
+import { MessageAccepted, TemplateCategory } from '@waygate/proto';
 import type { MessagePublisher } from '../domain/message-publisher';
+
+const TEMPLATE_CATEGORIES: Readonly<Record<DomainTemplateCategory, TemplateCategory>> = {
+  MARKETING: TemplateCategory.TEMPLATE_CATEGORY_MARKETING,
+  UTILITY: TemplateCategory.TEMPLATE_CATEGORY_UTILITY,
+  AUTHENTICATION: TemplateCategory.TEMPLATE_CATEGORY_AUTHENTICATION,
+};
 
 /** Publishes MessageAccepted to the region's outbound stream; the message id de-duplicates retried publishes. */
 export function createNatsMessagePublisher(js: JetStreamClient, region: string): MessagePublisher {
@@ -13,17 +21,15 @@ export function createNatsMessagePublisher(js: JetStreamClient, region: string):
         messageId: message.messageId,
         to: message.to,
         phoneNumberId: message.phoneNumberId,
-        // Only text is accepted until the content codec (@waygate/contracts) covers every kind.
-        content:
-          message.content.kind === 'text'
-            ? { $case: 'text', value: { body: message.content.body, previewUrl: message.content.previewUrl } }
-            : undefined,
+        content: toProtoContent(message.content),
         acceptedAt: message.acceptedAt,
         expiresAt: message.expiresAt,
-        replyToWaMessageId: '',
-        contentType: ContentType.CONTENT_TYPE_TEXT,
-        contentSummary: '',
-        templateCategory: TemplateCategory.TEMPLATE_CATEGORY_UNSPECIFIED,
+        replyToWaMessageId: message.replyToWaMessageId ?? '',
+        contentType: toProtoContentType(message.contentType),
+        contentSummary: message.contentSummary,
+        templateCategory: message.templateCategory
+          ? TEMPLATE_CATEGORIES[message.templateCategory]
+          : TemplateCategory.TEMPLATE_CATEGORY_UNSPECIFIED,
       }).finish();
       await publishEvent(js, subject, event, `accepted:${message.messageId}`);
     },

@@ -29,6 +29,9 @@ test('upgrading a database from the first schema keeps live content and drops co
       assert.deepEqual((await store.get('acme', 'msg_live'))?.content, { kind: 'text', body: BODY, previewUrl: false });
       assert.equal((await store.get('acme', 'msg_failed'))?.content, undefined);
       assert.equal((await store.get('acme', 'msg_failed'))?.requestHash, 'hash');
+      // Every message stored before issue 11 was text; its summary stays empty.
+      assert.equal((await store.get('acme', 'msg_failed'))?.contentType, 'text');
+      assert.equal((await store.get('acme', 'msg_live'))?.contentSummary, '');
     } finally {
       await store.close();
     }
@@ -51,6 +54,8 @@ test('deleted content is gone from the database file, not just hidden', async ()
       to: '+4915112345678',
       phoneNumberId: '200',
       content: { kind: 'text', body: BODY, previewUrl: false },
+      contentType: 'text',
+      contentSummary: 'text',
       status: 'ACCEPTED',
       acceptedAt: accepted,
       expiresAt: new Date(accepted.getTime() + 600_000),

@@ -1,7 +1,7 @@
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
-import { isTerminalStatus, type MessageStatus } from '@waygate/domain';
+import { isTerminalStatus, type MessageStatus, type TemplateCategory } from '@waygate/domain';
 import type { MessageStore, StatusChangeRecord } from '../domain/message-store';
-import type { MessageContent, OutboundMessage, StatusSource, TimelineEntry } from '../domain/outbound-message';
+import type { ContentKind, MessageContent, OutboundMessage, StatusSource, TimelineEntry } from '../domain/outbound-message';
 
 /** Schema versions, applied in order once each (exported for the upgrade test). */
 export const MIGRATIONS = [
@@ -46,6 +46,12 @@ export const MIGRATIONS = [
    ALTER TABLE messages DROP COLUMN content_json_required;
    ALTER TABLE message_timeline ADD COLUMN attempt INTEGER;
    ALTER TABLE message_timeline ADD COLUMN next_attempt_at_ms INTEGER;`,
+  // Every content kind (issue 11): what a message is and its summary stay after the content is deleted. Messages
+  // stored before were all text; their summary stays empty (their content may already be gone).
+  `ALTER TABLE messages ADD COLUMN content_type TEXT NOT NULL DEFAULT 'text';
+   ALTER TABLE messages ADD COLUMN content_summary TEXT NOT NULL DEFAULT '';
+   ALTER TABLE messages ADD COLUMN reply_to_wa_message_id TEXT;
+   ALTER TABLE messages ADD COLUMN template_category TEXT;`,
 ];
 
 interface MessageRow {
@@ -56,6 +62,10 @@ interface MessageRow {
   recipient: string;
   phone_number_id: string;
   content_json: string | null;
+  content_type: string;
+  content_summary: string;
+  reply_to_wa_message_id: string | null;
+  template_category: string | null;
   status: string;
   wa_message_id: string | null;
   accepted_at_ms: number;
@@ -110,6 +120,10 @@ export class SqliteMessageStore implements MessageStore {
       to: row.recipient,
       phoneNumberId: row.phone_number_id,
       content: row.content_json === null ? undefined : (JSON.parse(row.content_json) as MessageContent),
+      contentType: row.content_type as ContentKind,
+      contentSummary: row.content_summary,
+      ...(row.reply_to_wa_message_id ? { replyToWaMessageId: row.reply_to_wa_message_id } : {}),
+      ...(row.template_category ? { templateCategory: row.template_category as TemplateCategory } : {}),
       status: row.status as MessageStatus,
       ...(row.wa_message_id ? { waMessageId: row.wa_message_id } : {}),
       acceptedAt: new Date(row.accepted_at_ms),
@@ -147,9 +161,9 @@ export class SqliteMessageStore implements MessageStore {
     const insert = this.db.transaction(() => {
       const result = this.db
         .prepare(
-          `INSERT INTO messages (tenant_id, message_id, idempotency_key, request_hash, recipient, phone_number_id, content_json, status,
-             wa_message_id, accepted_at_ms, expires_at_ms, published, version)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO messages (tenant_id, message_id, idempotency_key, request_hash, recipient, phone_number_id, content_json, content_type,
+             content_summary, reply_to_wa_message_id, template_category, status, wa_message_id, accepted_at_ms, expires_at_ms, published, version)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
         )
         .run(
@@ -160,6 +174,10 @@ export class SqliteMessageStore implements MessageStore {
           message.to,
           message.phoneNumberId,
           message.content === undefined ? null : JSON.stringify(message.content),
+          message.contentType,
+          message.contentSummary,
+          message.replyToWaMessageId ?? null,
+          message.templateCategory ?? null,
           message.status,
           message.waMessageId ?? null,
           message.acceptedAt.getTime(),

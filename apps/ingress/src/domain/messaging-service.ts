@@ -11,6 +11,7 @@ import {
   type StatusDecision,
 } from '@waygate/domain';
 import type { Tenant } from '@waygate/tenancy';
+import { summarizeContent } from './content-summary';
 import { deliveryCanceledEventId, type DeliveryCanceller } from './delivery-canceller';
 import type { MessagePublisher } from './message-publisher';
 import { NO_MESSAGING_METRICS, type MessagingMetrics } from './messaging-metrics';
@@ -176,6 +177,11 @@ export function createMessagingService(deps: {
       const validUntil = now.getTime() + validitySeconds * 1000;
       const expiresAt = new Date(facts.notAfter ? Math.min(validUntil, facts.notAfter.getTime()) : validUntil);
       const messageId = newId('msg', now);
+      // A reaction is stored (and delivered) naming the wamid it reacts to, as the reply-target policy resolved it.
+      const content =
+        valid.content.kind === 'reaction' && facts.reactionWaMessageId
+          ? { ...valid.content, messageId: facts.reactionWaMessageId }
+          : valid.content;
       const candidate: OutboundMessage = {
         tenantId: tenant.id,
         messageId,
@@ -183,7 +189,11 @@ export function createMessagingService(deps: {
         requestHash: valid.requestHash,
         to: valid.to,
         phoneNumberId: valid.phoneNumberId,
-        content: valid.content,
+        content,
+        contentType: content.kind,
+        contentSummary: summarizeContent(content),
+        ...(facts.replyToWaMessageId ? { replyToWaMessageId: facts.replyToWaMessageId } : {}),
+        ...(facts.templateCategory ? { templateCategory: facts.templateCategory } : {}),
         status: 'ACCEPTED',
         acceptedAt: now,
         expiresAt,

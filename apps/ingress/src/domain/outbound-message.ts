@@ -1,6 +1,6 @@
-import type { MessageContent, MessageStatus, StatusSource } from '@waygate/domain';
+import type { ContentKind, MessageContent, MessageStatus, StatusSource, TemplateCategory } from '@waygate/domain';
 
-export type { MessageContent, StatusSource };
+export type { ContentKind, MessageContent, StatusSource };
 
 /** One entry of a message's timeline. */
 export interface TimelineEntry {
@@ -29,6 +29,14 @@ export interface OutboundMessage {
   readonly phoneNumberId: string;
   /** Undefined once deleted: a message that reached FAILED, EXPIRED or CANCELED keeps only its metadata. */
   readonly content: MessageContent | undefined;
+  /** What the content is; stays after the content is deleted. */
+  readonly contentType: ContentKind;
+  /** A short description of the content (see content-summary.ts); stays after the content is deleted. */
+  readonly contentSummary: string;
+  /** The wamid this message quotes (Meta's context.message_id), resolved from the request's `reply_to`. */
+  readonly replyToWaMessageId?: string;
+  /** Templates: the category the catalog gave at acceptance. */
+  readonly templateCategory?: TemplateCategory;
   readonly status: MessageStatus;
   readonly waMessageId?: string;
   readonly acceptedAt: Date;

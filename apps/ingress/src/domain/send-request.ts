@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError, isE164, type FieldViolation } from '@waygate/domain';
+import { InvalidArgumentError, MAX_WHATSAPP_ID_LENGTH, idViolations, isE164, type FieldViolation } from '@waygate/domain';
 import type { Tenant } from '@waygate/tenancy';
 import type { MessageContent } from '@waygate/domain';
+import { contentViolations } from './content-validation';
 import {
   MAX_VALIDITY_SECONDS,
   MIN_VALIDITY_SECONDS,
@@ -10,15 +11,7 @@ import {
   malformedDurationField,
   type RequestedValidity,
 } from './validity';
-/** WhatsApp's limit for a text body. */
-export const MAX_TEXT_BODY_CHARS = 4096;
 const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,128}$/;
-/**
- * Control characters (Unicode category Cc: C0, DEL and C1) other than tab, line feed and carriage return, and
- * unpaired surrogates. WhatsApp would get them verbatim (a NUL, a BEL, an ESC sequence) although no person can read
- * them; they are refused instead.
- */
-const FORBIDDEN_TEXT_CHARACTER = /(?![\t\n\r])[\p{Cc}\p{Cs}]/u;
 
 /** A send request as the domain sees it (the handler translates from proto). */
 export interface SendRequest {
@@ -31,6 +24,8 @@ export interface SendRequest {
   readonly phoneNumberId: string;
   /** Empty when the message quotes nothing. */
   readonly replyTo: string;
+  /** What the transport could not turn into content (a nested oneof left unset), reported with the rest. */
+  readonly contentViolations?: readonly FieldViolation[];
 }
 
 /** A request that passed validation, with defaults applied. */
@@ -52,34 +47,20 @@ function violation(field: string, reason: string, description: string): FieldVio
   return { field, reason, description };
 }
 
-/** The text's first forbidden character as `U+XXXX at character N` (never the text itself), if any. */
-function describeForbiddenCharacter(text: string): string | undefined {
-  const match = FORBIDDEN_TEXT_CHARACTER.exec(text);
-  if (!match) return undefined;
-  const codePoint = (match[0].codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
-  return `U+${codePoint} at character ${[...text.slice(0, match.index)].length + 1}`;
+function validateContent(request: SendRequest): FieldViolation[] {
+  if (request.contentViolations && request.contentViolations.length > 0) return [...request.contentViolations];
+  const content = request.content;
+  if (!content) return [violation('content', 'REQUIRED', 'exactly one content type (e.g. text) must be set')];
+  return contentViolations(content);
 }
 
-function validateContent(content: MessageContent | undefined): FieldViolation[] {
-  if (!content) return [violation('content', 'REQUIRED', 'exactly one content type (e.g. text) must be set')];
-  if (content.kind !== 'text') return [violation(content.kind, 'UNSUPPORTED', `${content.kind} messages are not accepted yet`)];
-  if (content.body.trim().length === 0) return [violation('text.body', 'REQUIRED', 'must not be empty')];
-  const violations: FieldViolation[] = [];
-  const length = [...content.body].length;
-  if (length > MAX_TEXT_BODY_CHARS) {
-    violations.push(violation('text.body', 'TOO_LONG', `must be at most ${MAX_TEXT_BODY_CHARS} characters (got ${length})`));
+/** `reply_to` names a message by id or wamid; a reaction cannot quote (Meta refuses it too). */
+function validateReplyTo(request: SendRequest): FieldViolation[] {
+  if (!request.replyTo) return [];
+  if (request.content?.kind === 'reaction') {
+    return [violation('reply_to', 'UNSUPPORTED', 'a reaction cannot be a reply; leave reply_to empty')];
   }
-  const forbidden = describeForbiddenCharacter(content.body);
-  if (forbidden) {
-    violations.push(
-      violation(
-        'text.body',
-        'INVALID_CHARACTER',
-        `must not contain control characters other than tab, line feed and carriage return (found ${forbidden})`,
-      ),
-    );
-  }
-  return violations;
+  return idViolations('reply_to', request.replyTo, MAX_WHATSAPP_ID_LENGTH);
 }
 
 /** The validity in seconds (the category's default when not given), or the violation that refuses it. */
@@ -117,7 +98,8 @@ export function validateSendRequest(request: SendRequest, tenant: Tenant): Valid
   const violations: FieldViolation[] = [];
   if (!request.to) violations.push(violation('to', 'REQUIRED', 'recipient phone number is required'));
   else if (!isE164(request.to)) violations.push(violation('to', 'INVALID_FORMAT', 'must be an E.164 phone number, e.g. +4915112345678'));
-  violations.push(...validateContent(request.content));
+  violations.push(...validateContent(request));
+  violations.push(...validateReplyTo(request));
   if (!IDEMPOTENCY_KEY_PATTERN.test(request.idempotencyKey)) {
     violations.push(
       violation('idempotency_key', request.idempotencyKey ? 'INVALID_FORMAT' : 'REQUIRED', 'must be 1 to 128 printable ASCII characters'),

@@ -1,8 +1,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { toProtoStatus } from '@waygate/contracts';
+import { fromProtoContent, toProtoContentType, toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
 import {
-  ContentType,
   type CancelMessageRequest,
   type CancelMessageResponse,
   type GetMessageRequest,
@@ -18,14 +17,11 @@ import type { OutboundMessage } from '../domain/outbound-message';
 import type { SendRequest } from '../domain/send-request';
 
 function toSendRequest(request: SendMessageRequest): SendRequest {
-  const content =
-    request.content?.$case === 'text'
-      ? { kind: 'text' as const, body: request.content.value.body, previewUrl: request.content.value.previewUrl }
-      : undefined;
+  const decoded = fromProtoContent(request.content);
   const validity = request.validity;
   return {
     to: request.to,
-    content,
+    ...(decoded.ok ? { content: decoded.content } : { content: undefined, contentViolations: decoded.violations }),
     idempotencyKey: request.idempotencyKey,
     // int64 seconds arrive as a decimal string; a Number is exact within any Duration the domain accepts.
     validity: validity ? { seconds: Number(validity.seconds), nanos: validity.nanos } : undefined,
@@ -51,10 +47,10 @@ function toProtoMessage(message: OutboundMessage): Message {
     })),
     acceptedAt: message.acceptedAt,
     expiresAt: message.expiresAt,
-    contentType: ContentType.CONTENT_TYPE_UNSPECIFIED,
-    contentSummary: '',
+    contentType: toProtoContentType(message.contentType),
+    contentSummary: message.contentSummary,
     phoneNumberId: message.phoneNumberId,
-    replyToWaMessageId: '',
+    replyToWaMessageId: message.replyToWaMessageId ?? '',
   };
 }
 

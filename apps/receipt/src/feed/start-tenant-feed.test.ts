@@ -3,15 +3,15 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { badRequestViolations } from '@waygate/grpc';
-import { connectJetStream, type JetStreamConnection } from '@waygate/nats';
-import { MessageStatus, TenantEventType, type TenantEvent } from '@waygate/proto';
+import { OUTBOUND_CONSUMERS, connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import { ContentType, MessageAccepted, MessageStatus, TenantEventType, type TenantEvent } from '@waygate/proto';
 import { parseTenants } from '@waygate/tenancy';
 import { createTempDir, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
 import { FEED_CONSUMER, feedSqliteFile } from './start-tenant-feed';
 import { publishInbound, publishStatus, startFeedInstance, T0, watch, type FeedInstance } from './testing/feed-harness';
 
 // Each test works with its own tenant, so every log starts at sequence 1.
-const TENANT_IDS = ['acme', 'umbrella', 'initech', 'hooli', 'stark', 'wayne', 'cyberdyne'] as const;
+const TENANT_IDS = ['acme', 'umbrella', 'initech', 'hooli', 'stark', 'wayne', 'cyberdyne', 'tyrell'] as const;
 const key = (tenantId: string) => `key-${tenantId}`;
 const tenants = parseTenants(
   tenantsYaml([
@@ -119,6 +119,9 @@ test('WatchEvents sends the backlog, then live events, each with its sequence; a
     errorCode: 0,
     errorTitle: '',
     implied: false,
+    // No MessageAccepted for m1 was published: its type is not known.
+    contentType: ContentType.CONTENT_TYPE_UNSPECIFIED,
+    contentSummary: '',
   });
   assert.equal(
     second.payload?.$case === 'status' && second.payload.value.recipient,
@@ -355,4 +358,36 @@ test('two replicas share one log: a stream on either sees every event, in order,
   } finally {
     await second.stop();
   }
+});
+
+test("a message's status events show its content type and summary, from its MessageAccepted", async () => {
+  const accepted = MessageAccepted.encode(
+    MessageAccepted.fromPartial({
+      tenantId: 'tyrell',
+      messageId: 'm1',
+      to: ALICE,
+      phoneNumberId: '207',
+      content: { $case: 'location', value: { latitude: 1, longitude: 2, name: 'Pickup point', address: '' } },
+      contentType: ContentType.CONTENT_TYPE_LOCATION,
+      contentSummary: 'location "Pickup point"',
+      acceptedAt: new Date(T0),
+      expiresAt: new Date(T0 + 86_400_000),
+    }),
+  ).finish();
+  await publishEvent(publisher.js, regionSubjects('eu').outboundAccepted, accepted, 'accepted:tyrell:m1');
+  await waitFor(
+    async () => {
+      const info = await publisher.jsm.consumers.info(regionStreams('eu').outbound.name, OUTBOUND_CONSUMERS.feed);
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    },
+    { what: "the feed's accepted consumer to take the message" },
+  );
+  await sent('tyrell', 'm1');
+  const stream = watch(receipt.address, key('tyrell'), { afterSequence: '0' });
+  const [event] = await stream.until(1, 'the SENT event');
+  stream.close();
+  assert.deepEqual(event?.payload?.$case === 'status' && [event.payload.value.contentType, event.payload.value.contentSummary], [
+    ContentType.CONTENT_TYPE_LOCATION,
+    'location "Pickup point"',
+  ]);
 });

@@ -1,7 +1,14 @@
 import path from 'node:path';
 import { systemClock, type Clock } from '@waygate/domain';
 import type { ServedService } from '@waygate/grpc';
-import { regionStreams, regionSubjects, startConsumer, type JetStreamConnection, type RunningConsumer } from '@waygate/nats';
+import {
+  OUTBOUND_CONSUMERS,
+  regionStreams,
+  regionSubjects,
+  startConsumer,
+  type JetStreamConnection,
+  type RunningConsumer,
+} from '@waygate/nats';
 import { ReceiptServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
@@ -17,6 +24,7 @@ import { createFeedBuilder } from './domain/feed-builder';
 import { FeedWakeups } from './domain/feed-wakeups';
 import type { TenantFeedStore } from './domain/feed-store';
 import type { FeedConfig } from './config';
+import { createFeedAcceptedHandler } from './handlers/feed-accepted.consumer';
 import { createFeedInputsHandler } from './handlers/feed-inputs.consumer';
 import { createReceiptServiceHandler } from './handlers/receipt-service.handler';
 import { tenantEventJson } from './handlers/tenant-event-wire';
@@ -93,12 +101,24 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
     metrics: createOtelCallbackMetrics(),
   });
   let consumer: RunningConsumer | undefined;
+  let acceptedConsumer: RunningConsumer | undefined;
   let pruneTimer: NodeJS.Timeout | undefined;
   let pruning: Promise<void> = Promise.resolve();
   try {
     // Endpoints exist before the first event is appended, so a new endpoint gets every event from now on.
     await dispatcher.init();
     const subjects = regionSubjects(region);
+    const builder = createFeedBuilder({ store, tenants, region, clock, onAppended: notify });
+    // What each message carries (type and summary), for its status events; created with the outbound stream.
+    acceptedConsumer = await startConsumer(nats, {
+      region,
+      stream: regionStreams(region).outbound.name,
+      durable: OUTBOUND_CONSUMERS.feed,
+      filterSubject: subjects.outboundAccepted,
+      ackWaitMs: config.ackWaitMs,
+      logger,
+      handle: createFeedAcceptedHandler(builder, logger),
+    });
     consumer = await startConsumer(nats, {
       region,
       stream: regionStreams(region).events.name,
@@ -106,7 +126,7 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
       filterSubject: subjects.allEvents,
       ackWaitMs: config.ackWaitMs,
       logger,
-      handle: createFeedInputsHandler(createFeedBuilder({ store, tenants, region, clock, onAppended: notify }), subjects, logger),
+      handle: createFeedInputsHandler(builder, subjects, logger),
     });
     dispatcher.start();
     const prune = () => {
@@ -122,6 +142,7 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
     pruneTimer.unref();
   } catch (error) {
     await consumer?.stop().catch(() => undefined);
+    await acceptedConsumer?.stop().catch(() => undefined);
     await dispatcher.stop();
     await announcer.stop();
     await store.close();
@@ -133,7 +154,7 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
   );
 
   return {
-    consumers: [FEED_CONSUMER],
+    consumers: [FEED_CONSUMER, OUTBOUND_CONSUMERS.feed],
     grpcServices: [
       {
         name: SERVICE_NAMES.receipt,
@@ -154,6 +175,7 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
       stopping.abort();
       clearInterval(pruneTimer);
       await consumer?.stop();
+      await acceptedConsumer?.stop();
       await dispatcher.stop();
       await pruning;
       await announcer.stop();

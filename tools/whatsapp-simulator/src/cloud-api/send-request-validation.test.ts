@@ -280,6 +280,14 @@ describe('validateSendRequest: reaction', () => {
     assertError(send('reaction', { message_id: 'wamid.IN', emoji: 'ok' }), 131009, /reaction\['emoji'\] must be a single emoji/);
     assertError(send('reaction', { message_id: 'wamid.IN', emoji: '😀😀' }), 131009, /single emoji/);
   });
+
+  it('refuses a reaction that quotes a message (context), as Meta does', () => {
+    assertError(
+      send('reaction', { message_id: 'wamid.IN', emoji: '😀' }, { context: { message_id: 'wamid.OTHER' } }),
+      131009,
+      'Param context is not supported for reaction messages.',
+    );
+  });
 });
 
 describe('validateSendRequest: interactive reply buttons', () => {

@@ -781,6 +781,10 @@ export function validateSendRequest(parsed: unknown): SendRequestValidation {
   if (!payload.ok) return payload;
 
   const { to, context } = envelope.data;
+  // A reaction cannot quote a message (its own message_id names what it reacts to); Meta refuses the pair.
+  if (type === 'reaction' && context !== undefined) {
+    return { ok: false, error: invalidParameterValueError('Param context is not supported for reaction messages.') };
+  }
   const request: ValidMessageRequest = {
     kind: 'message',
     to,

@@ -102,6 +102,16 @@ const CONTROL_ROUTES: readonly ControlRoute[] = [
     },
   },
   {
+    method: 'PUT',
+    path: /^\/_simulator\/hosted-media$/,
+    handle: (_params, body, target) => {
+      const link = requireStringField(body, 'link');
+      const base64 = requireStringField(body, 'base64');
+      target.hostMedia(link, requireStringField(body, 'mimeType'), Buffer.from(base64, 'base64'));
+      return OK;
+    },
+  },
+  {
     method: 'POST',
     path: /^\/_simulator\/inbound$/,
     handle: (_params, body, target) => {

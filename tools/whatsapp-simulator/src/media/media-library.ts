@@ -175,6 +175,7 @@ export class MediaLibrary {
   private readonly newMediaId: () => string;
   private readonly signingKey: Buffer;
   private readonly linkTimeoutMs: number;
+  private readonly hosted = new Map<string, { mimeType: string; bytes: Uint8Array }>();
 
   constructor(options: MediaLibraryOptions) {
     this.clock = options.clock;
@@ -241,6 +242,15 @@ export class MediaLibrary {
   /** Forgets all media. */
   clear(): void {
     this.media.clear();
+    this.hosted.clear();
+  }
+
+  /**
+   * Serves `bytes` at the https `link` for sends (the control API's hosted media): a message that names the link is
+   * resolved from here instead of fetching the internet, so tests and the local demo can send media by link offline.
+   */
+  hostLink(link: string, mimeType: string, bytes: Uint8Array): void {
+    this.hosted.set(link, { mimeType, bytes });
   }
 
   private store(input: StoreMediaInput, origin: StoredMedia['origin'], retentionMs: number): StoredMedia {
@@ -293,6 +303,11 @@ export class MediaLibrary {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       return { ok: false, error: mediaUploadError(`The media link must be an http or https URL, not ${url.protocol}.`) };
+    }
+    const hosted = this.hosted.get(link);
+    if (hosted !== undefined) {
+      const body = new Blob([new Uint8Array(hosted.bytes)], { type: hosted.mimeType });
+      return checkLinkResponse(type, new Response(body, { headers: { 'content-type': hosted.mimeType } }));
     }
     // A real-time limit: this bounds network I/O, not a Meta expiry, so the simulated clock does not apply.
     const timeout = AbortSignal.timeout(this.linkTimeoutMs);

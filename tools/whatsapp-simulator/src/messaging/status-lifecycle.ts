@@ -24,6 +24,8 @@ export interface AcceptedMessage {
   media?: MediaReference;
   /** The send request's `biz_opaque_callback_data`, echoed in every status of the message. */
   bizOpaqueCallbackData?: string;
+  /** A reaction: Meta reports only `sent` for it, never `delivered` or `read`. */
+  sentOnly?: boolean;
 }
 
 /** Fetches an outgoing message's media as Meta does; an error becomes a `failed` status (131053). */
@@ -135,7 +137,7 @@ export class StatusLifecycle {
       // Since v24.0 Meta omits `conversation` except for free entry point messages, which the simulator does not model.
       pricing,
     });
-    this.scheduleNext(tracked);
+    if (!message.sentOnly) this.scheduleNext(tracked);
   }
 
   private fail(message: AcceptedMessage, code: number, title: string, details: string): void {

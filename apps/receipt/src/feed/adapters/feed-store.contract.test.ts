@@ -405,12 +405,26 @@ for (const backend of backends) {
     test('applyToMessage stores exactly the decided state: what it leaves out is cleared, an empty value kept', () =>
       withStore(async (store) => {
         const states: unknown[] = [];
-        const storeState = (state: { status: 'SENT'; failureSurfaced: boolean; waMessageId?: string; recipient?: string }) =>
+        const storeState = (state: {
+          status: 'SENT';
+          failureSurfaced: boolean;
+          waMessageId?: string;
+          recipient?: string;
+          contentType?: 'image';
+          contentSummary?: string;
+        }) =>
           store.applyToMessage('acme', 'm1', at(1), (current) => {
             states.push(current);
             return { state, events: [] };
           });
-        await storeState({ status: 'SENT', failureSurfaced: false, waMessageId: 'wamid.1', recipient: '+4915112345678' });
+        await storeState({
+          status: 'SENT',
+          failureSurfaced: false,
+          waMessageId: 'wamid.1',
+          recipient: '+4915112345678',
+          contentType: 'image',
+          contentSummary: 'image cat.png',
+        });
         await storeState({ status: 'SENT', failureSurfaced: true });
         await storeState({ status: 'SENT', failureSurfaced: false, waMessageId: '' });
         await store.applyToMessage('acme', 'm1', at(1), (current) => {
@@ -419,7 +433,14 @@ for (const backend of backends) {
         });
         assert.deepEqual(states, [
           undefined,
-          { status: 'SENT', failureSurfaced: false, waMessageId: 'wamid.1', recipient: '+4915112345678' },
+          {
+            status: 'SENT',
+            failureSurfaced: false,
+            waMessageId: 'wamid.1',
+            recipient: '+4915112345678',
+            contentType: 'image',
+            contentSummary: 'image cat.png',
+          },
           { status: 'SENT', failureSurfaced: true },
           { status: 'SENT', failureSurfaced: false, waMessageId: '' },
         ]);

@@ -54,6 +54,9 @@ interface MessageDocument {
   waMessageId?: string | null;
   recipient?: string | null;
   failureSurfaced: boolean;
+  /** null (or absent, in documents written before content types) when unknown. */
+  contentType?: string | null;
+  contentSummary?: string | null;
   /** Compare-and-set token: a decision is stored only on the version it was made from. */
   version: number;
   /** Events decided with the state but not yet confirmed in the log (see applyToMessage). */

@@ -88,6 +88,9 @@ const MIGRATIONS = [
    CREATE INDEX feed_callback_deliveries_by_message ON feed_callback_deliveries (tenant_id, endpoint_id, message_key, state, sequence);
    -- listDeadLetters
    CREATE INDEX feed_callback_deliveries_by_state ON feed_callback_deliveries (tenant_id, state, endpoint_id, sequence);`,
+  // Every content kind (issue 11): what an accepted message carries, shown on its status events.
+  `ALTER TABLE feed_messages ADD COLUMN content_type TEXT;
+   ALTER TABLE feed_messages ADD COLUMN content_summary TEXT;`,
 ];
 
 interface EventRow {
@@ -250,9 +253,20 @@ export class SqliteFeedStore implements TenantFeedStore {
   ): Promise<TenantEvent[]> {
     const apply = this.db.transaction((): TenantEvent[] => {
       const row = this.db
-        .prepare('SELECT status, wa_message_id, recipient, failure_surfaced FROM feed_messages WHERE tenant_id = ? AND message_id = ?')
+        .prepare(
+          `SELECT status, wa_message_id, recipient, failure_surfaced, content_type, content_summary FROM feed_messages
+           WHERE tenant_id = ? AND message_id = ?`,
+        )
         .get(tenantId, messageId) as
-        { status: string; wa_message_id: string | null; recipient: string | null; failure_surfaced: number } | undefined;
+        | {
+            status: string;
+            wa_message_id: string | null;
+            recipient: string | null;
+            failure_surfaced: number;
+            content_type: string | null;
+            content_summary: string | null;
+          }
+        | undefined;
       const state: MessageFeedState | undefined =
         row &&
         fromStoredFeedState({
@@ -260,18 +274,32 @@ export class SqliteFeedStore implements TenantFeedStore {
           waMessageId: row.wa_message_id,
           recipient: row.recipient,
           failureSurfaced: row.failure_surfaced === 1,
+          contentType: row.content_type,
+          contentSummary: row.content_summary,
         });
       const decision = decide(state);
       if (!decision) return [];
       const next = toStoredFeedState(decision.state);
       this.db
         .prepare(
-          `INSERT INTO feed_messages (tenant_id, message_id, status, wa_message_id, recipient, failure_surfaced, updated_at_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO feed_messages (tenant_id, message_id, status, wa_message_id, recipient, failure_surfaced, content_type,
+             content_summary, updated_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (tenant_id, message_id) DO UPDATE SET status = excluded.status, wa_message_id = excluded.wa_message_id,
-             recipient = excluded.recipient, failure_surfaced = excluded.failure_surfaced, updated_at_ms = excluded.updated_at_ms`,
+             recipient = excluded.recipient, failure_surfaced = excluded.failure_surfaced, content_type = excluded.content_type,
+             content_summary = excluded.content_summary, updated_at_ms = excluded.updated_at_ms`,
         )
-        .run(tenantId, messageId, next.status, next.waMessageId, next.recipient, next.failureSurfaced ? 1 : 0, at.getTime());
+        .run(
+          tenantId,
+          messageId,
+          next.status,
+          next.waMessageId,
+          next.recipient,
+          next.failureSurfaced ? 1 : 0,
+          next.contentType,
+          next.contentSummary,
+          at.getTime(),
+        );
       return decision.events.flatMap((event) => this.appendInTransaction(event) ?? []);
     });
     return apply.immediate();

@@ -83,3 +83,29 @@ test('appends wake waiters; repeated reports and inbound messages are no news an
     assert.deepEqual(woken, ['acme', 'acme']);
     assert.equal(await store.lastSequence('acme'), 2);
   }));
+
+test("an accepted message's type and summary show on its status events, whichever arrived first; acceptance appends nothing", () =>
+  withBuilder(async (builder, store, woken) => {
+    const accepted = { tenantId: 'acme', contentType: 'image' as const, contentSummary: 'image "A cat"' };
+    assert.deepEqual(await builder.recordAccepted({ ...accepted, messageId: 'm1' }), { kind: 'no-news' });
+    assert.deepEqual(await builder.recordAccepted({ ...accepted, messageId: 'm1' }), { kind: 'no-news' }, 'idempotent');
+    assert.equal(await store.lastSequence('acme'), 0, 'acceptance itself is not an event');
+    const sent = await builder.recordStatus({ tenantId: 'acme', messageId: 'm1', status: 'SENT', source: 'delivery', occurredAt });
+    assert.ok(sent.kind === 'appended' && sent.events[0]?.type === 'status');
+    assert.deepEqual([sent.events[0].status.contentType, sent.events[0].status.contentSummary], ['image', 'image "A cat"']);
+
+    // A status that came before the acceptance is kept; the events after it show the content.
+    await builder.recordStatus({ tenantId: 'acme', messageId: 'm2', status: 'SENT', source: 'delivery', occurredAt });
+    await builder.recordAccepted({ ...accepted, messageId: 'm2' });
+    const delivered = await builder.recordStatus({ tenantId: 'acme', messageId: 'm2', status: 'DELIVERED', source: 'webhook', occurredAt });
+    assert.ok(delivered.kind === 'appended' && delivered.events[0]?.type === 'status');
+    assert.deepEqual(
+      [delivered.events[0].status.status, delivered.events[0].status.contentType, delivered.events[0].status.contentSummary],
+      ['DELIVERED', 'image', 'image "A cat"'],
+    );
+    assert.deepEqual(await builder.recordAccepted({ ...accepted, tenantId: 'globex', messageId: 'm3' }), {
+      kind: 'not-ours',
+      reason: 'tenant homed in another region',
+    });
+    assert.deepEqual(woken, ['acme', 'acme', 'acme']);
+  }));

@@ -1,4 +1,4 @@
-import type { Clock } from '@waygate/domain';
+import { ACCEPTED_STATE, type Clock, type ContentKind } from '@waygate/domain';
 import type { TenantDirectory } from '@waygate/tenancy';
 import { applyStatusReport, type StatusReport } from './feed-rules';
 import type { TenantFeedStore } from './feed-store';
@@ -9,6 +9,14 @@ export interface InboundReport {
   readonly tenantId: string;
   readonly occurredAt: Date;
   readonly message: InboundMessage;
+}
+
+/** A message ingress accepted (MessageAccepted): what it carries. */
+export interface AcceptedReport {
+  readonly tenantId: string;
+  readonly messageId: string;
+  readonly contentType: ContentKind;
+  readonly contentSummary: string;
 }
 
 /** What recording one report did, for logs and the consumer's ack. */
@@ -22,6 +30,8 @@ export interface FeedBuilder {
   recordStatus(report: StatusReport): Promise<RecordOutcome>;
   /** Appends an inbound message; idempotent by its wamid. */
   recordInbound(report: InboundReport): Promise<RecordOutcome>;
+  /** Remembers what an accepted message carries, so its status events show it; appends nothing. Idempotent. */
+  recordAccepted(report: AcceptedReport): Promise<RecordOutcome>;
 }
 
 /**
@@ -59,7 +69,7 @@ export function createFeedBuilder(deps: {
       const events = await store.applyToMessage(report.tenantId, report.messageId, recordedAt, (state) => {
         const applied = applyStatusReport(state, report);
         if (!applied) return undefined;
-        const { waMessageId, recipient } = applied.state;
+        const { waMessageId, recipient, contentType, contentSummary } = applied.state;
         return {
           state: applied.state,
           events: applied.changes.map((change): NewTenantEvent => ({
@@ -72,12 +82,29 @@ export function createFeedBuilder(deps: {
               messageId: report.messageId,
               ...(waMessageId ? { waMessageId } : {}),
               ...(recipient ? { recipient } : {}),
+              ...(contentType ? { contentType } : {}),
+              ...(contentSummary ? { contentSummary } : {}),
               ...change,
             },
           })),
         };
       });
       return appended(report.tenantId, events);
+    },
+
+    async recordAccepted(report) {
+      const notOurs = ownership(report.tenantId);
+      if (notOurs) return notOurs;
+      await store.applyToMessage(report.tenantId, report.messageId, clock.now(), (state) =>
+        state?.contentType === report.contentType && state.contentSummary === report.contentSummary
+          ? undefined
+          : {
+              // A message the feed has not heard of yet is ACCEPTED; a status that came first is kept.
+              state: { ...(state ?? ACCEPTED_STATE), contentType: report.contentType, contentSummary: report.contentSummary },
+              events: [],
+            },
+      );
+      return { kind: 'no-news' };
     },
 
     async recordInbound(report) {

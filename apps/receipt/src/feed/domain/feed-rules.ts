@@ -1,4 +1,4 @@
-import { ACCEPTED_STATE, decideStatus, type MessageStatus, type StatusSource } from '@waygate/domain';
+import { ACCEPTED_STATE, decideStatus, type ContentKind, type MessageStatus, type StatusSource } from '@waygate/domain';
 
 /** What the feed remembers about one message, to decide which reports are news for the tenant. */
 export interface MessageFeedState {
@@ -7,6 +7,10 @@ export interface MessageFeedState {
   readonly recipient?: string;
   /** A FAILED after delivery was already surfaced (at most one is). */
   readonly failureSurfaced: boolean;
+  /** What the message carries, from its MessageAccepted (once the feed has seen it). */
+  readonly contentType?: ContentKind;
+  /** ingress's content summary, from its MessageAccepted. */
+  readonly contentSummary?: string;
 }
 
 /** A status report about a message, from delivery-retry (Cloud API answers) or receipt (WhatsApp webhooks). */

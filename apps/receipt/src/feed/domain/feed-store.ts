@@ -1,4 +1,4 @@
-import type { MessageStatus } from '@waygate/domain';
+import type { ContentKind, MessageStatus } from '@waygate/domain';
 import type { MessageFeedState } from './feed-rules';
 import type { NewTenantEvent, TenantEvent, TenantEventType } from './tenant-event';
 
@@ -190,6 +190,8 @@ export interface StoredFeedState {
   readonly waMessageId?: string | null;
   readonly recipient?: string | null;
   readonly failureSurfaced: boolean;
+  readonly contentType?: string | null;
+  readonly contentSummary?: string | null;
 }
 
 /** The stored form of a feed state: exactly the decided state, absent fields stored as `null` (so they clear). */
@@ -199,6 +201,8 @@ export function toStoredFeedState(state: MessageFeedState): Required<StoredFeedS
     waMessageId: state.waMessageId ?? null,
     recipient: state.recipient ?? null,
     failureSurfaced: state.failureSurfaced,
+    contentType: state.contentType ?? null,
+    contentSummary: state.contentSummary ?? null,
   };
 }
 
@@ -209,5 +213,7 @@ export function fromStoredFeedState(stored: StoredFeedState): MessageFeedState {
     failureSurfaced: stored.failureSurfaced,
     ...(stored.waMessageId !== null && stored.waMessageId !== undefined ? { waMessageId: stored.waMessageId } : {}),
     ...(stored.recipient !== null && stored.recipient !== undefined ? { recipient: stored.recipient } : {}),
+    ...(stored.contentType !== null && stored.contentType !== undefined ? { contentType: stored.contentType as ContentKind } : {}),
+    ...(stored.contentSummary !== null && stored.contentSummary !== undefined ? { contentSummary: stored.contentSummary } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import type { MessageStatus } from '@waygate/domain';
+import type { ContentKind, MessageStatus } from '@waygate/domain';
 
 /** What a tenant event reports: a status change of a message the tenant sent, or a message a customer sent. */
 export type TenantEventType = 'status' | 'inbound';
@@ -19,6 +19,10 @@ export interface MessageStatusChange {
   readonly errorTitle?: string;
   /** A DELIVERED inferred from a READ that arrived first. */
   readonly implied?: boolean;
+  /** What the message carries, once the feed has seen its acceptance. */
+  readonly contentType?: ContentKind;
+  /** ingress's content summary, once the feed has seen its acceptance. */
+  readonly contentSummary?: string;
 }
 
 /** A message a customer sent to one of the tenant's numbers. */

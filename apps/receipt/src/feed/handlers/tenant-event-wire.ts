@@ -1,5 +1,5 @@
-import { toProtoStatus } from '@waygate/contracts';
-import { TenantEvent as TenantEventMessage, TenantEventType } from '@waygate/proto';
+import { toProtoContentType, toProtoStatus } from '@waygate/contracts';
+import { ContentType, TenantEvent as TenantEventMessage, TenantEventType } from '@waygate/proto';
 import type { TenantEvent, TenantEventType as DomainEventType } from '../domain/tenant-event';
 
 /** A tenant event as the proto `waygate.receipt.v1.TenantEvent`. */
@@ -27,6 +27,8 @@ export function toProtoTenantEvent(event: TenantEvent): TenantEventMessage {
           errorCode: status.errorCode ?? 0,
           errorTitle: status.errorTitle ?? '',
           implied: status.implied ?? false,
+          contentType: status.contentType ? toProtoContentType(status.contentType) : ContentType.CONTENT_TYPE_UNSPECIFIED,
+          contentSummary: status.contentSummary ?? '',
         },
       },
     };

@@ -19,7 +19,14 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
-import { MessageStatus, messageStatusFromJSON, messageStatusToJSON } from "../../messaging/v1/messaging";
+import {
+  ContentType,
+  contentTypeFromJSON,
+  contentTypeToJSON,
+  MessageStatus,
+  messageStatusFromJSON,
+  messageStatusToJSON,
+} from "../../messaging/v1/messaging";
 
 /** ListMessageEventsRequest names one message. */
 export interface ListMessageEventsRequest {
@@ -56,6 +63,10 @@ export interface ArchivedEvent {
    * content.
    */
   textBody: string;
+  /** For "accepted": what the message carries (UNSPECIFIED for messages archived before content types existed). */
+  contentType: ContentType;
+  /** For "accepted": ingress's content summary (see waygate.messaging.v1.Message.content_summary). */
+  contentSummary: string;
 }
 
 function createBaseListMessageEventsRequest(): ListMessageEventsRequest {
@@ -209,6 +220,8 @@ function createBaseArchivedEvent(): ArchivedEvent {
     occurredAt: undefined,
     recordedAt: undefined,
     textBody: "",
+    contentType: 0,
+    contentSummary: "",
   };
 }
 
@@ -234,6 +247,12 @@ export const ArchivedEvent: MessageFns<ArchivedEvent> = {
     }
     if (message.textBody !== "") {
       writer.uint32(58).string(message.textBody);
+    }
+    if (message.contentType !== 0) {
+      writer.uint32(64).int32(message.contentType);
+    }
+    if (message.contentSummary !== "") {
+      writer.uint32(74).string(message.contentSummary);
     }
     return writer;
   },
@@ -307,6 +326,22 @@ export const ArchivedEvent: MessageFns<ArchivedEvent> = {
             message.textBody = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.contentType = reader.int32() as any;
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.contentSummary = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -348,6 +383,16 @@ export const ArchivedEvent: MessageFns<ArchivedEvent> = {
         : isSet(object.text_body)
         ? globalThis.String(object.text_body)
         : "",
+      contentType: isSet(object.contentType)
+        ? contentTypeFromJSON(object.contentType)
+        : isSet(object.content_type)
+        ? contentTypeFromJSON(object.content_type)
+        : 0,
+      contentSummary: isSet(object.contentSummary)
+        ? globalThis.String(object.contentSummary)
+        : isSet(object.content_summary)
+        ? globalThis.String(object.content_summary)
+        : "",
     };
   },
 
@@ -374,6 +419,12 @@ export const ArchivedEvent: MessageFns<ArchivedEvent> = {
     if (message.textBody !== "") {
       obj.textBody = message.textBody;
     }
+    if (message.contentType !== 0) {
+      obj.contentType = contentTypeToJSON(message.contentType);
+    }
+    if (message.contentSummary !== "") {
+      obj.contentSummary = message.contentSummary;
+    }
     return obj;
   },
 
@@ -389,6 +440,8 @@ export const ArchivedEvent: MessageFns<ArchivedEvent> = {
     message.occurredAt = object.occurredAt ?? undefined;
     message.recordedAt = object.recordedAt ?? undefined;
     message.textBody = object.textBody ?? "";
+    message.contentType = object.contentType ?? 0;
+    message.contentSummary = object.contentSummary ?? "";
     return message;
   },
 };

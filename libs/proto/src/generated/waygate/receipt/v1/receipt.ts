@@ -21,7 +21,14 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
-import { MessageStatus, messageStatusFromJSON, messageStatusToJSON } from "../../messaging/v1/messaging";
+import {
+  ContentType,
+  contentTypeFromJSON,
+  contentTypeToJSON,
+  MessageStatus,
+  messageStatusFromJSON,
+  messageStatusToJSON,
+} from "../../messaging/v1/messaging";
 
 /** TenantEventType is what a tenant event reports. */
 export enum TenantEventType {
@@ -140,6 +147,10 @@ export interface MessageStatusEvent {
   errorTitle: string;
   /** True for a DELIVERED that Waygate inferred because WhatsApp reported READ first. */
   implied: boolean;
+  /** What the message carries, once the feed has seen the message's acceptance (UNSPECIFIED until then). */
+  contentType: ContentType;
+  /** ingress's content summary (see waygate.messaging.v1.Message.content_summary), when known. */
+  contentSummary: string;
 }
 
 /** InboundMessageEvent is a message a customer sent to one of the tenant's WhatsApp numbers. */
@@ -667,6 +678,8 @@ function createBaseMessageStatusEvent(): MessageStatusEvent {
     errorCode: 0,
     errorTitle: "",
     implied: false,
+    contentType: 0,
+    contentSummary: "",
   };
 }
 
@@ -695,6 +708,12 @@ export const MessageStatusEvent: MessageFns<MessageStatusEvent> = {
     }
     if (message.implied !== false) {
       writer.uint32(64).bool(message.implied);
+    }
+    if (message.contentType !== 0) {
+      writer.uint32(72).int32(message.contentType);
+    }
+    if (message.contentSummary !== "") {
+      writer.uint32(82).string(message.contentSummary);
     }
     return writer;
   },
@@ -776,6 +795,22 @@ export const MessageStatusEvent: MessageFns<MessageStatusEvent> = {
             message.implied = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.contentType = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.contentSummary = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -818,6 +853,16 @@ export const MessageStatusEvent: MessageFns<MessageStatusEvent> = {
         ? globalThis.String(object.error_title)
         : "",
       implied: isSet(object.implied) ? globalThis.Boolean(object.implied) : false,
+      contentType: isSet(object.contentType)
+        ? contentTypeFromJSON(object.contentType)
+        : isSet(object.content_type)
+        ? contentTypeFromJSON(object.content_type)
+        : 0,
+      contentSummary: isSet(object.contentSummary)
+        ? globalThis.String(object.contentSummary)
+        : isSet(object.content_summary)
+        ? globalThis.String(object.content_summary)
+        : "",
     };
   },
 
@@ -847,6 +892,12 @@ export const MessageStatusEvent: MessageFns<MessageStatusEvent> = {
     if (message.implied !== false) {
       obj.implied = message.implied;
     }
+    if (message.contentType !== 0) {
+      obj.contentType = contentTypeToJSON(message.contentType);
+    }
+    if (message.contentSummary !== "") {
+      obj.contentSummary = message.contentSummary;
+    }
     return obj;
   },
 
@@ -863,6 +914,8 @@ export const MessageStatusEvent: MessageFns<MessageStatusEvent> = {
     message.errorCode = object.errorCode ?? 0;
     message.errorTitle = object.errorTitle ?? "";
     message.implied = object.implied ?? false;
+    message.contentType = object.contentType ?? 0;
+    message.contentSummary = object.contentSummary ?? "";
     return message;
   },
 };
