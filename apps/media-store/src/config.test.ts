@@ -46,9 +46,12 @@ test('an invalid KEK fails fast, naming the variable but not echoing its value',
     /WAYGATE_KEYRING_KEK_FILE: cannot read/,
   );
   assert.throws(
-    () => loadMediaStoreConfig({ ...base, WAYGATE_MEDIA_ENCRYPTION_KEY: randomBytes(32).toString('base64') }),
-    /WAYGATE_MEDIA_ENCRYPTION_KEY: replaced by the regional keyring/,
+    () => loadMediaStoreConfig({ ...base, WAYGATE_MEDIA_ENCRYPTION_KEY: 'short' }),
+    /WAYGATE_MEDIA_ENCRYPTION_KEY: must be base64/,
   );
+  const legacy = randomBytes(32);
+  const config = loadMediaStoreConfig({ ...base, WAYGATE_MEDIA_ENCRYPTION_KEY: legacy.toString('base64') });
+  assert.deepEqual(config.legacyMediaKey.kind === 'environment' && config.legacyMediaKey.key(), legacy, "release 1's key stays readable");
 });
 
 test('with MongoDB storage the KEK is required', () => {

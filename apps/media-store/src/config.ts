@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
-import { KEK_VARIABLES, KeyEncryptionKeyConfigError, loadKeyEncryptionKeys, type KeyEncryptionKeys } from '@waygate/keyring';
+import { decodeKey, KEK_VARIABLES, KeyEncryptionKeyConfigError, loadKeyEncryptionKeys, type KeyEncryptionKeys } from '@waygate/keyring';
 
 /**
  * Where the region's key-encryption keys come from. The keys sit behind a function so that logging or serializing
@@ -25,6 +25,12 @@ export interface MediaStoreConfig extends ServiceConfig {
   readonly retentionDays: number;
   readonly sweepIntervalMs: number;
   /**
+   * Release 1's single service key, to keep reading media stored before the vault: WAYGATE_MEDIA_ENCRYPTION_KEY, or
+   * the local key file `<data dir>/<region>/media-store.key` when it exists (never created any more).
+   */
+  readonly legacyMediaKey:
+    { readonly kind: 'environment'; readonly key: () => Buffer } | { readonly kind: 'file-if-present'; readonly file: string };
+  /**
    * WAYGATE_INTERNAL_SERVICE_TOKEN, when set: other services of the region (receipt) may then call with it plus
    * `x-waygate-tenant-id`, and the admin API (RotateKeyEncryptionKey) is served. Behind a function, like the keys.
    */
@@ -38,7 +44,7 @@ export const DEFAULT_RETENTION_DAYS = 365;
 export const DEFAULT_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 /** The warning logged when the local development KEK file is used. */
 export const KEK_FILE_HINT = `${KEK_VARIABLES.key} is not set: using a local development key-encryption key file; production must set ${KEK_VARIABLES.key} or ${KEK_VARIABLES.file} (and back it up)`;
-const REPLACED_KEY_VARIABLE = 'WAYGATE_MEDIA_ENCRYPTION_KEY';
+const LEGACY_KEY_VARIABLE = 'WAYGATE_MEDIA_ENCRYPTION_KEY';
 
 /**
  * Reads and validates media-store's configuration once, at startup. The KEK (WAYGATE_KEYRING_KEK or
@@ -62,8 +68,12 @@ export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): Medi
   );
   const base = toServiceConfig('media-store', parsed, env);
   const problems: string[] = [];
-  if (env[REPLACED_KEY_VARIABLE] !== undefined)
-    problems.push(`${REPLACED_KEY_VARIABLE}: replaced by the regional keyring; set ${KEK_VARIABLES.key} or ${KEK_VARIABLES.file} instead`);
+  const legacyText = env[LEGACY_KEY_VARIABLE];
+  const legacyKey = legacyText === undefined ? undefined : decodeKey(legacyText);
+  if (legacyText !== undefined && !legacyKey)
+    problems.push(
+      `${LEGACY_KEY_VARIABLE}: must be base64 of exactly 32 bytes (release 1's media key, now only read; new media uses ${KEK_VARIABLES.key})`,
+    );
   let kek: KekSource | undefined;
   try {
     const keys = loadKeyEncryptionKeys(env);
@@ -90,6 +100,9 @@ export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): Medi
     httpHost: parsed.WAYGATE_MEDIA_HTTP_HOST,
     httpPort: parsed.WAYGATE_MEDIA_HTTP_PORT,
     ...(parsed.WAYGATE_MEDIA_PUBLIC_URL ? { publicUrl: parsed.WAYGATE_MEDIA_PUBLIC_URL.replace(/\/+$/, '') } : {}),
+    legacyMediaKey: legacyKey
+      ? { kind: 'environment', key: () => legacyKey }
+      : { kind: 'file-if-present', file: path.join(parsed.WAYGATE_DATA_DIR, parsed.WAYGATE_REGION, 'media-store.key') },
     retentionDays: parsed.WAYGATE_MEDIA_RETENTION_DAYS,
     sweepIntervalMs: parsed.WAYGATE_MEDIA_SWEEP_INTERVAL_MS,
     ...(internalToken === undefined ? {} : { internalServiceToken: () => internalToken }),

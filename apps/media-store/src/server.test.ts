@@ -1,9 +1,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations, checkGrpcHealth, internalCallMetadata } from '@waygate/grpc';
 import type { Clock } from '@waygate/domain';
@@ -541,6 +542,45 @@ test('without a KEK (SQLite), a local KEK file is created with mode 0600 and reu
     const second = await startEnvironment({ dataDir, natsUrl });
     assert.ok(await download(second.client, stored.mediaId));
     assert.match(second.lines.join(''), /"created":false/);
+    await second.stop();
+  } finally {
+    await ownNats.stop();
+    dir.remove();
+  }
+});
+
+test("release 1's media (old table, single service key file) stays readable after the upgrade", async () => {
+  const dir = createTempDir('waygate-media-legacy-');
+  const ownNats = await startNatsServer();
+  try {
+    const dataDir = path.join(dir.path, 'data');
+    const first = await startEnvironment({ dataDir, natsUrl: ownNats.url });
+    await first.stop();
+    // What release 1 wrote: the key file and one row of the `media` table.
+    const key = randomBytes(32);
+    writeFileSync(path.join(dataDir, 'eu', 'media-store.key'), `${key.toString('base64')}\n`, { mode: 0o600 });
+    const content = sampleOf('image/jpeg', 4000);
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+    cipher.setAAD(Buffer.from(JSON.stringify(['waygate.media.v1', 'acme', 'med_0123456789abcdef0123456789abcdef'])));
+    const ciphertext = Buffer.concat([cipher.update(content), cipher.final()]);
+    const db = new Database(path.join(dataDir, 'eu', 'media-store.sqlite'));
+    db.prepare(
+      `INSERT INTO media (tenant_id, media_id, mime_type, filename, sha256, size_bytes, created_at_ms, iv, auth_tag, ciphertext)
+       VALUES ('acme', 'med_0123456789abcdef0123456789abcdef', 'image/jpeg', 'old.jpg', ?, ?, ?, ?, ?, ?)`,
+    ).run(sha256(content), content.length, now, iv, cipher.getAuthTag(), ciphertext);
+    db.close();
+
+    const second = await startEnvironment({ dataDir, natsUrl: ownNats.url });
+    const mediaId = 'med_0123456789abcdef0123456789abcdef';
+    const got = await unary<{ mediaId: string }, GetMediaResponse>(second.client.getMedia.bind(second.client), { mediaId });
+    assert.ok(got.content.equals(content));
+    assert.equal(got.filename, 'old.jpg');
+    assert.ok((await download(second.client, mediaId)).content.equals(content));
+    await assert.rejects(
+      unary<{ mediaId: string }, MediaInfo>(second.client.getMediaInfo.bind(second.client), { mediaId }, auth('key-globex')),
+      rejectsWith(status.NOT_FOUND),
+    );
     await second.stop();
   } finally {
     await ownNats.stop();

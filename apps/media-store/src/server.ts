@@ -1,4 +1,5 @@
 import { hkdfSync } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { systemClock, type Clock } from '@waygate/domain';
 import { startGrpcServer, type ServedService } from '@waygate/grpc';
 import { createKeyring, JetStreamWrappedKeyStore, toKeyEncryptionKey, type KeyEncryptionKeys } from '@waygate/keyring';
@@ -44,6 +45,13 @@ function resolveKeks(source: KekSource, logger: Logger): KeyEncryptionKeys {
   return { active: toKeyEncryptionKey(key), retired: [] };
 }
 
+/** Release 1's media key, if configured or left in the data dir; undefined when there is none (fresh install). */
+function resolveLegacyKey(source: MediaStoreConfig['legacyMediaKey']): Buffer | undefined {
+  if (source.kind === 'environment') return source.key();
+  if (!existsSync(source.file)) return undefined;
+  return loadOrCreateKeyFile(source.file).key; // exists: read (and checked), never created here
+}
+
 /** The download-URL signing secrets, derived from the KEKs (so every replica of the region agrees without another secret). */
 function urlSecrets(keks: KeyEncryptionKeys): Buffer[] {
   return [keks.active, ...keks.retired].map((kek) =>
@@ -65,6 +73,7 @@ export async function startMediaStore(
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through (retention too).
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const keks = resolveKeks(config.kek, logger);
+  const legacyKey = resolveLegacyKey(config.legacyMediaKey);
   const cleanups: (() => Promise<void>)[] = [async () => tenantsReloader.close()];
   const closeAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.error({ err: error }, 'stop step failed'));
@@ -82,6 +91,7 @@ export async function startMediaStore(
       clock,
       metrics: createMediaMetrics(),
       defaultRetentionDays: config.retentionDays,
+      ...(legacyKey ? { legacyKey } : {}),
     });
     const secrets = urlSecrets(keks);
     const http = await startDownloadServer({
@@ -158,6 +168,7 @@ export async function startMediaStore(
         storage: config.storage.kind,
         kek_source: config.kek.kind,
         kek_id: keks.active.id,
+        release1_media_readable: legacyKey !== undefined,
         internal_service_auth: token !== undefined,
       },
       'media-store listening',

@@ -3,11 +3,12 @@ import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import type { LegacyMediaRecord } from '../domain/legacy-media';
 import type { BlobRecord, BlobSink, ExpiredMedia, MediaRecord, MediaVaultStore } from '../domain/media-vault-store';
 
 const MIGRATIONS = [
-  // 1: the pre-vault table (one ciphertext BLOB per row under the old single service key). Kept so that existing
-  // files open; the vault does not read it.
+  // 1: the pre-vault table (one ciphertext BLOB per row under the old single service key): read-only since the vault
+  // (getLegacyMedia), so release-1 media stays readable.
   `CREATE TABLE media (
      tenant_id TEXT NOT NULL,
      media_id TEXT NOT NULL,
@@ -230,6 +231,34 @@ export class FileMediaVaultStore implements MediaVaultStore {
 
   async deleteBlobData(blobId: string): Promise<void> {
     await rm(this.blobPath(blobId), { force: true });
+  }
+
+  async getLegacyMedia(tenantId: string, mediaId: string): Promise<LegacyMediaRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM media WHERE tenant_id = ? AND media_id = ?').get(tenantId, mediaId) as
+      | {
+          mime_type: string;
+          filename: string | null;
+          sha256: string;
+          size_bytes: number;
+          created_at_ms: number;
+          iv: Buffer;
+          auth_tag: Buffer;
+          ciphertext: Buffer;
+        }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      tenantId,
+      mediaId,
+      ciphertext: row.ciphertext,
+      iv: row.iv,
+      authTag: row.auth_tag,
+      mimeType: row.mime_type,
+      ...(row.filename !== null ? { filename: row.filename } : {}),
+      sha256: row.sha256,
+      sizeBytes: row.size_bytes,
+      createdAt: new Date(row.created_at_ms),
+    };
   }
 
   async listExpired(now: Date, limit: number): Promise<ExpiredMedia[]> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { GridFSBucket, type Collection, type GridFSBucketWriteStream } from 'mongodb';
+import { GridFSBucket, type Binary, type Collection, type GridFSBucketWriteStream } from 'mongodb';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
+import type { LegacyMediaRecord } from '../domain/legacy-media';
 import type { BlobRecord, BlobSink, ExpiredMedia, MediaRecord, MediaVaultStore } from '../domain/media-vault-store';
 
 interface BlobDocument {
@@ -23,6 +24,20 @@ interface MediaDocument {
   filename?: string;
   createdAt: Date;
   expiresAt: Date;
+}
+
+/** Release 1's media document (read-only). */
+interface LegacyDocument {
+  _id: string;
+  tenantId: string;
+  mimeType: string;
+  filename?: string;
+  sha256: string;
+  sizeBytes: number;
+  createdAt: Date;
+  iv: Binary;
+  authTag: Binary;
+  ciphertext: Binary;
 }
 
 function toBlob(doc: BlobDocument): BlobRecord {
@@ -203,6 +218,28 @@ export class MongoMediaVaultStore implements MediaVaultStore {
     for await (const file of this.bucket.find({ filename: committedName(blobId) })) await this.bucket.delete(file._id);
   }
 
+  async getLegacyMedia(tenantId: string, mediaId: string): Promise<LegacyMediaRecord | undefined> {
+    // Release 1's collection `media`: one document per blob, ciphertext as BSON binary.
+    const doc = await this.mongo.db.collection<LegacyDocument>('media').findOne({ _id: `${tenantId}/${mediaId}`, tenantId });
+    if (!doc) return undefined;
+    const bytes = (binary: Binary) => {
+      const value = binary.value();
+      return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    };
+    return {
+      tenantId,
+      mediaId,
+      ciphertext: bytes(doc.ciphertext),
+      iv: bytes(doc.iv),
+      authTag: bytes(doc.authTag),
+      mimeType: doc.mimeType,
+      ...(doc.filename !== undefined ? { filename: doc.filename } : {}),
+      sha256: doc.sha256,
+      sizeBytes: doc.sizeBytes,
+      createdAt: doc.createdAt,
+    };
+  }
+
   async listExpired(now: Date, limit: number): Promise<ExpiredMedia[]> {
     const docs = await this.media
       .find({ expiresAt: { $lte: now } }, { sort: { expiresAt: 1 }, limit, projection: { tenantId: 1, mediaId: 1 } })
@@ -212,6 +249,5 @@ export class MongoMediaVaultStore implements MediaVaultStore {
 
   async close(): Promise<void> {
     // The connection belongs to whoever opened it (server wiring or the contract suite).
-    void this.mongo;
   }
 }

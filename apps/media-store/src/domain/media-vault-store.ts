@@ -1,3 +1,5 @@
+import type { LegacyMediaRecord } from './legacy-media';
+
 /**
  * media-store's storage port: encrypted blob bytes plus metadata. Blobs are content-addressed per (tenant, customer,
  * sha256): one stored blob, any number of media ids pointing at it. Every query takes the tenant id.
@@ -70,6 +72,8 @@ export interface MediaVaultStore {
   deleteMedia(tenantId: string, mediaId: string): Promise<{ deleted: boolean; orphan?: BlobRecord }>;
   /** Deletes a blob's stored bytes (after its record went). Missing bytes are not an error. */
   deleteBlobData(blobId: string): Promise<void>;
+  /** A blob stored before the vault (release 1), read-only; undefined when there is none. */
+  getLegacyMedia(tenantId: string, mediaId: string): Promise<LegacyMediaRecord | undefined>;
   /** Media ids whose `expiresAt` is at or before `now`, oldest first, at most `limit`. */
   listExpired(now: Date, limit: number): Promise<ExpiredMedia[]>;
   close(): Promise<void>;

@@ -11,6 +11,7 @@ import {
   recordPosition,
   type BlobBinding,
 } from './chunked-cipher';
+import { openLegacyMedia, type LegacyMediaRecord } from './legacy-media';
 import type { MediaMetrics } from './media-metrics';
 import { judgeSniffedType } from './media-types';
 import type { BlobRecord, MediaRecord, MediaVaultStore } from './media-vault-store';
@@ -161,6 +162,8 @@ export function createMediaVault(deps: {
   metrics: MediaMetrics;
   hold?: RetentionHold;
   defaultRetentionDays?: number;
+  /** The release-1 service key, when media stored before the vault must stay readable. */
+  legacyKey?: Buffer;
 }): MediaVault {
   const { store, keys, sniffer, clock, metrics } = deps;
   const hold = deps.hold ?? { isHeld: async () => false };
@@ -171,6 +174,45 @@ export function createMediaVault(deps: {
     const record = await store.getMedia(tenant.id, mediaId);
     if (!record) throw new NotFoundError('media', mediaId);
     return record;
+  }
+
+  /** A vault record, or a release-1 blob (read-only) when the vault has none and the old key is configured. */
+  async function findAny(tenant: Tenant, mediaId: string): Promise<{ vault: MediaRecord } | { legacy: LegacyMediaRecord }> {
+    try {
+      return { vault: await find(tenant, mediaId) };
+    } catch (error) {
+      if (!(error instanceof NotFoundError) || !deps.legacyKey) throw error;
+      const legacy = await store.getLegacyMedia(tenant.id, mediaId);
+      if (!legacy) throw error;
+      return { legacy };
+    }
+  }
+
+  function legacyInfo(tenant: Tenant, record: LegacyMediaRecord): MediaInfo {
+    return {
+      mediaId: record.mediaId,
+      sha256: record.sha256,
+      sizeBytes: record.sizeBytes,
+      mimeType: record.mimeType,
+      createdAt: record.createdAt,
+      expiresAt: new Date(record.createdAt.getTime() + retentionDays(tenant) * DAY_MS),
+      ...(record.filename !== undefined ? { filename: record.filename } : {}),
+    };
+  }
+
+  function legacyDownload(tenant: Tenant, record: LegacyMediaRecord, range?: ByteRange): MediaDownload {
+    let content: Buffer;
+    try {
+      content = openLegacyMedia(deps.legacyKey as Buffer, record);
+    } catch (error) {
+      metrics.integrityFailure(tenant.id);
+      throw new MediaIntegrityError(tenant.id, record.mediaId, { cause: error });
+    }
+    const piece = range ? content.subarray(range.start, range.end + 1) : content;
+    async function* once(): AsyncGenerator<Buffer> {
+      yield piece;
+    }
+    return { info: legacyInfo(tenant, record), content: once() };
   }
 
   async function dataKeyOf(record: MediaRecord): Promise<Buffer> {
@@ -290,7 +332,9 @@ export function createMediaVault(deps: {
   }
 
   async function download(tenant: Tenant, mediaId: string, range?: ByteRange): Promise<MediaDownload> {
-    const record = await find(tenant, mediaId);
+    const found = await findAny(tenant, mediaId);
+    if ('legacy' in found) return legacyDownload(tenant, found.legacy, range);
+    const record = found.vault;
     const key = await dataKeyOf(record);
     const info = toInfo(record);
     const size = record.blob.sizeBytes;
@@ -344,7 +388,10 @@ export function createMediaVault(deps: {
     upload,
     download: (tenant, mediaId, range) =>
       inSpan('media.download', { 'waygate.tenant_id': tenant.id, 'waygate.media_id': mediaId }, () => download(tenant, mediaId, range)),
-    info: async (tenant, mediaId) => toInfo(await find(tenant, mediaId)),
+    info: async (tenant, mediaId) => {
+      const found = await findAny(tenant, mediaId);
+      return 'legacy' in found ? legacyInfo(tenant, found.legacy) : toInfo(found.vault);
+    },
     delete: (tenant, mediaId) =>
       inSpan('media.delete', { 'waygate.tenant_id': tenant.id, 'waygate.media_id': mediaId }, () => remove(tenant, mediaId)),
     async sweepExpired(limit = 500) {
