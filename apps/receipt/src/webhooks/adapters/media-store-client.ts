@@ -55,8 +55,10 @@ export function createMediaStoreClient(options: {
   credentials?: ChannelCredentials;
 }): MediaStoreClient {
   const client = new MediaServiceClient(options.address, options.credentials ?? credentials.createInsecure(), {
-    // After an outage, reconnect within seconds rather than grpc's default of up to two minutes.
-    'grpc.max_reconnect_backoff_ms': 10_000,
+    // After an outage, reconnect within a second or two rather than grpc's default of up to two minutes: media-store
+    // is a neighbour in the region, and webhook retries (which give up after a bounded number) wait on it.
+    'grpc.initial_reconnect_backoff_ms': 250,
+    'grpc.max_reconnect_backoff_ms': 2_000,
   });
   return {
     async put(tenantId, media): Promise<MediaVaultOutcome> {
