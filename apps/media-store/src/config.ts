@@ -1,62 +1,110 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { ConfigError, envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
-import { decodeMediaKey } from './adapters/media-encryption-key';
+import { decodeKey, KEK_VARIABLES, KeyEncryptionKeyConfigError, loadKeyEncryptionKeys, type KeyEncryptionKeys } from '@waygate/keyring';
 
 /**
- * Where the media encryption key comes from. The key itself sits behind a function so that logging or serializing
- * the configuration can never print it.
+ * Where the region's key-encryption keys come from. The keys sit behind a function so that logging or serializing
+ * the configuration can never print them.
  */
-export type MediaKeySource =
-  | { readonly kind: 'environment'; readonly key: () => Buffer }
-  /** Local development only (SQLite storage and no WAYGATE_MEDIA_ENCRYPTION_KEY): generated once, kept in `file`. */
+export type KekSource =
+  | { readonly kind: 'configured'; readonly keys: () => KeyEncryptionKeys }
+  /** Local development only (SQLite storage and no KEK set): generated once, kept in `file`. */
   | { readonly kind: 'local-file'; readonly file: string };
 
-/** media-store's configuration (it reads WAYGATE_NATS_URL like every service but does not use NATS yet). */
+/** media-store's configuration. */
 export interface MediaStoreConfig extends ServiceConfig {
-  readonly encryptionKey: MediaKeySource;
+  readonly kek: KekSource;
+  /** Blob files (SQLite storage): `<data dir>/<region>/media-blobs`. */
+  readonly blobDir: string;
+  /** The signed-download HTTP server. */
+  readonly httpHost: string;
+  readonly httpPort: number;
+  /** Base of signed download URLs; undefined: `http://<http host>:<bound port>`. */
+  readonly publicUrl?: string;
+  readonly retentionDays: number;
+  readonly sweepIntervalMs: number;
+  /**
+   * Release 1's single service key, to keep reading media stored before the vault: WAYGATE_MEDIA_ENCRYPTION_KEY, or
+   * the local key file `<data dir>/<region>/media-store.key` when it exists (never created any more).
+   */
+  readonly legacyMediaKey:
+    { readonly kind: 'environment'; readonly key: () => Buffer } | { readonly kind: 'file-if-present'; readonly file: string };
   /**
    * WAYGATE_INTERNAL_SERVICE_TOKEN, when set: other services of the region (receipt) may then call with it plus
-   * `x-waygate-tenant-id`. Behind a function, like the key, so the configuration never prints it.
+   * `x-waygate-tenant-id`, and the admin API (RotateKeyEncryptionKey) is served. Behind a function, like the keys.
    */
   readonly internalServiceToken?: () => string;
 }
 
 export const DEFAULT_GRPC_PORT = 50053;
-export const MEDIA_KEY_VARIABLE = 'WAYGATE_MEDIA_ENCRYPTION_KEY';
-const KEY_FORMAT = 'must be base64 of exactly 32 bytes, e.g. the output of `openssl rand -base64 32`';
+/** 0: any free port (two regions on one machine must not collide); the signed URLs name the bound port. */
+export const DEFAULT_HTTP_PORT = 0;
+export const DEFAULT_RETENTION_DAYS = 365;
+export const DEFAULT_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+/** The warning logged when the local development KEK file is used. */
+export const KEK_FILE_HINT = `${KEK_VARIABLES.key} is not set: using a local development key-encryption key file; production must set ${KEK_VARIABLES.key} or ${KEK_VARIABLES.file} (and back it up)`;
+const LEGACY_KEY_VARIABLE = 'WAYGATE_MEDIA_ENCRYPTION_KEY';
 
 /**
- * Reads and validates media-store's configuration once, at startup. WAYGATE_MEDIA_ENCRYPTION_KEY is required with
- * MongoDB storage; with SQLite it may be left unset, and a local key file under WAYGATE_DATA_DIR is used instead.
+ * Reads and validates media-store's configuration once, at startup. The KEK (WAYGATE_KEYRING_KEK or
+ * WAYGATE_KEYRING_KEK_FILE) is required with MongoDB storage; with SQLite it may be left unset, and a local key file
+ * under WAYGATE_DATA_DIR is used instead.
  */
 export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): MediaStoreConfig {
   const parsed = parseEnv(
     {
       ...serviceEnvShape(DEFAULT_GRPC_PORT),
       WAYGATE_DATA_DIR: envSchemas.dataDir,
-      // Set but empty counts as invalid, not as unset: an empty secret is a deployment mistake, not a request for a dev key.
-      WAYGATE_MEDIA_ENCRYPTION_KEY: z
-        .string()
-        .refine((value) => decodeMediaKey(value) !== undefined, KEY_FORMAT)
-        .optional(),
+      WAYGATE_MEDIA_HTTP_HOST: envSchemas.host,
+      WAYGATE_MEDIA_HTTP_PORT: envSchemas.port(DEFAULT_HTTP_PORT),
+      WAYGATE_MEDIA_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+      WAYGATE_MEDIA_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(DEFAULT_RETENTION_DAYS),
+      WAYGATE_MEDIA_SWEEP_INTERVAL_MS: envSchemas.durationMs(DEFAULT_SWEEP_INTERVAL_MS),
       // Optional; set but shorter than 32 characters (or empty) is a deployment mistake.
       WAYGATE_INTERNAL_SERVICE_TOKEN: envSchemas.internalServiceToken('receipt stores inbound media with it').optional(),
     },
     env,
   );
   const base = toServiceConfig('media-store', parsed, env);
-  const storage = base.storage;
-  const keyText = parsed.WAYGATE_MEDIA_ENCRYPTION_KEY;
-  let encryptionKey: MediaKeySource;
-  if (keyText !== undefined) {
-    const key = decodeMediaKey(keyText) as Buffer;
-    encryptionKey = { kind: 'environment', key: () => key };
-  } else if (storage.kind === 'sqlite') {
-    encryptionKey = { kind: 'local-file', file: path.join(parsed.WAYGATE_DATA_DIR, parsed.WAYGATE_REGION, 'media-store.key') };
-  } else {
-    throw new ConfigError([`${MEDIA_KEY_VARIABLE}: required when WAYGATE_STORAGE=mongodb; ${KEY_FORMAT} (not set)`]);
+  const problems: string[] = [];
+  const legacyText = env[LEGACY_KEY_VARIABLE];
+  const legacyKey = legacyText === undefined ? undefined : decodeKey(legacyText);
+  if (legacyText !== undefined && !legacyKey)
+    problems.push(
+      `${LEGACY_KEY_VARIABLE}: must be base64 of exactly 32 bytes (release 1's media key, now only read; new media uses ${KEK_VARIABLES.key})`,
+    );
+  let kek: KekSource | undefined;
+  try {
+    const keys = loadKeyEncryptionKeys(env);
+    if (keys) kek = { kind: 'configured', keys: () => keys };
+  } catch (error) {
+    if (!(error instanceof KeyEncryptionKeyConfigError)) throw error;
+    problems.push(error.message);
   }
+  if (!kek && problems.length === 0) {
+    if (base.storage.kind === 'sqlite') {
+      kek = { kind: 'local-file', file: path.join(parsed.WAYGATE_DATA_DIR, parsed.WAYGATE_REGION, 'keyring.kek') };
+    } else {
+      problems.push(
+        `${KEK_VARIABLES.key} or ${KEK_VARIABLES.file}: required when WAYGATE_STORAGE=mongodb (the region's key-encryption key)`,
+      );
+    }
+  }
+  if (problems.length > 0 || !kek) throw new ConfigError(problems);
   const internalToken = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
-  return { ...base, encryptionKey, ...(internalToken === undefined ? {} : { internalServiceToken: () => internalToken }) };
+  return {
+    ...base,
+    kek,
+    blobDir: path.join(parsed.WAYGATE_DATA_DIR, parsed.WAYGATE_REGION, 'media-blobs'),
+    httpHost: parsed.WAYGATE_MEDIA_HTTP_HOST,
+    httpPort: parsed.WAYGATE_MEDIA_HTTP_PORT,
+    ...(parsed.WAYGATE_MEDIA_PUBLIC_URL ? { publicUrl: parsed.WAYGATE_MEDIA_PUBLIC_URL.replace(/\/+$/, '') } : {}),
+    legacyMediaKey: legacyKey
+      ? { kind: 'environment', key: () => legacyKey }
+      : { kind: 'file-if-present', file: path.join(parsed.WAYGATE_DATA_DIR, parsed.WAYGATE_REGION, 'media-store.key') },
+    retentionDays: parsed.WAYGATE_MEDIA_RETENTION_DAYS,
+    sweepIntervalMs: parsed.WAYGATE_MEDIA_SWEEP_INTERVAL_MS,
+    ...(internalToken === undefined ? {} : { internalServiceToken: () => internalToken }),
+  };
 }

@@ -1,24 +1,111 @@
-/** media-store as a real process, as `npm start` runs it: a SIGTERM right after its readiness line drains it. */
-import { after, test } from 'node:test';
+/** media-store as a real process, as `npm start` runs it: draining on SIGTERM, and a 100 MiB round trip in bounded memory. */
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createTempDir, freePort, startServiceProcess, tenantsYaml } from '@waygate/testing';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { MediaServiceClient, type DownloadMediaResponse, type UploadMediaResponse } from '@waygate/proto';
+import { createTempDir, freePort, startNatsServer, startServiceProcess, tenantsYaml, type NatsServerHandle } from '@waygate/testing';
+import { sampleOf } from './testing/media-samples';
 
+const MiB = 1024 * 1024;
 const dir = createTempDir();
-after(() => dir.remove());
+let nats: NatsServerHandle;
+before(async () => {
+  nats = await startNatsServer();
+});
+after(async () => {
+  await nats.stop();
+  dir.remove();
+});
+
+async function startMediaStoreProcess() {
+  const tenantsFile = path.join(dir.path, 'tenants.yaml');
+  writeFileSync(tenantsFile, tenantsYaml([{ id: 'acme', homeRegion: 'eu', apiKey: 'key-acme' }]));
+  const port = await freePort();
+  const process = await startServiceProcess('media-store', {
+    WAYGATE_REGION: 'eu',
+    WAYGATE_TENANTS_FILE: tenantsFile,
+    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
+    WAYGATE_NATS_URL: nats.url,
+    WAYGATE_GRPC_PORT: String(port),
+  });
+  return { process, address: `127.0.0.1:${port}` };
+}
+
+/** Peak resident set size of a process (Linux: VmHWM), in MiB. */
+function peakRssMiB(pid: number): number {
+  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  assert.ok(match, 'VmHWM readable');
+  return Number(match[1]) / 1024;
+}
 
 // The readiness line is logged inside start; SIGTERM's handler must already be there (runService installs it first),
 // or the signal kills the process instead of draining it. Before that fix, about half of these stops were kills.
 test('SIGTERM right after "media-store listening" stops it cleanly (exit 0, "stopped" logged)', async () => {
-  const tenantsFile = path.join(dir.path, 'tenants.yaml');
-  writeFileSync(tenantsFile, tenantsYaml([{ id: 'acme', homeRegion: 'eu', apiKey: 'key-acme' }]));
-  const mediaStore = await startServiceProcess('media-store', {
-    WAYGATE_REGION: 'eu',
-    WAYGATE_TENANTS_FILE: tenantsFile,
-    WAYGATE_DATA_DIR: dir.path,
-    WAYGATE_GRPC_PORT: String(await freePort()),
-  });
+  const { process: mediaStore } = await startMediaStoreProcess();
   assert.deepEqual(await mediaStore.stop('SIGTERM'), { code: 0, signal: null }, mediaStore.outputTail());
   assert.match(mediaStore.outputTail(1), /"msg":"stopped"/);
+});
+
+test('a 100 MiB document goes up and comes back with the same SHA-256, in bounded memory (peak RSS reported)', async (t) => {
+  const { process: mediaStore, address } = await startMediaStoreProcess();
+  const client = new MediaServiceClient(address, credentials.createInsecure());
+  try {
+    const pid = mediaStore.child.pid as number;
+    const idle = peakRssMiB(pid);
+    const content = sampleOf('application/pdf', 100 * MiB);
+    const expected = createHash('sha256').update(content).digest('hex');
+    const metadata = new Metadata();
+    metadata.set('authorization', 'Bearer key-acme');
+    const uploadStarted = Date.now();
+    const stored = await new Promise<UploadMediaResponse>((resolve, reject) => {
+      const call = client.uploadMedia(metadata, (error, response) => (error ? reject(error) : resolve(response)));
+      call.write({
+        part: {
+          $case: 'header',
+          value: { mimeType: 'application/pdf', filename: 'big.pdf', sizeBytes: String(content.length), sha256: expected, customer: '' },
+        },
+      });
+      let offset = 0;
+      const pump = () => {
+        while (offset < content.length) {
+          const chunk = content.subarray(offset, offset + MiB);
+          offset += chunk.length;
+          if (!call.write({ part: { $case: 'chunk', value: chunk } })) return void call.once('drain', pump);
+        }
+        call.end();
+      };
+      pump();
+    });
+    const uploadMs = Date.now() - uploadStarted;
+    const afterUpload = peakRssMiB(pid);
+    assert.equal(stored.sha256, expected);
+    assert.equal(stored.sizeBytes, String(content.length));
+
+    const downloadStarted = Date.now();
+    const hash = createHash('sha256');
+    let received = 0;
+    for await (const message of client.downloadMedia({ mediaId: stored.mediaId }, metadata) as AsyncIterable<DownloadMediaResponse>) {
+      if (message.part?.$case === 'chunk') {
+        hash.update(message.part.value);
+        received += message.part.value.length;
+      }
+    }
+    const downloadMs = Date.now() - downloadStarted;
+    assert.equal(received, content.length);
+    assert.equal(hash.digest('hex'), expected);
+
+    const peak = peakRssMiB(pid);
+    t.diagnostic(
+      `media-store peak RSS: ${idle.toFixed(0)} MiB after start, ${afterUpload.toFixed(0)} MiB after the upload, ` +
+        `${peak.toFixed(0)} MiB after the download; upload ${uploadMs} ms, download ${downloadMs} ms for 100 MiB`,
+    );
+    // A media-store that held the blob (or its ciphertext) whole would grow by at least 100 MiB.
+    assert.ok(peak - idle < 90, `peak RSS grew by ${(peak - idle).toFixed(0)} MiB`);
+  } finally {
+    client.close();
+    assert.equal((await mediaStore.stop('SIGTERM')).code, 0, mediaStore.outputTail());
+  }
 });

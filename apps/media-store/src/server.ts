@@ -1,97 +1,187 @@
-import { systemClock } from '@waygate/domain';
-import { startGrpcServer } from '@waygate/grpc';
-import { MediaServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
+import { hkdfSync } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { systemClock, type Clock } from '@waygate/domain';
+import { startGrpcServer, type ServedService } from '@waygate/grpc';
+import { createKeyring, JetStreamWrappedKeyStore, toKeyEncryptionKey, type KeyEncryptionKeys } from '@waygate/keyring';
+import { connectJetStream } from '@waygate/nats';
+import { MediaAdminServiceService, MediaServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
-import { loadOrCreateKeyFile } from './adapters/media-encryption-key';
-import { MongoMediaStore } from './adapters/mongo-media-store';
-import { SqliteMediaStore } from './adapters/sqlite-media-store';
-import { MEDIA_KEY_VARIABLE, type MediaKeySource, type MediaStoreConfig } from './config';
-import { createMediaCipher } from './domain/media-cipher';
-import type { MediaStore } from './domain/media-store';
-import { createMediaService } from './domain/media-service';
-import { MAX_MEDIA_BYTES } from './domain/put-media-request';
+import { FileMediaVaultStore } from './adapters/file-media-vault-store';
+import { createFileTypeSniffer } from './adapters/file-type-sniffer';
+import { loadOrCreateKeyFile } from './adapters/kek-file';
+import { MongoMediaVaultStore } from './adapters/mongo-media-vault-store';
+import { KEK_FILE_HINT, type KekSource, type MediaStoreConfig } from './config';
+import { signedDownloadPath } from './domain/download-url';
+import { createMediaMetrics } from './domain/media-metrics';
+import { createMediaVault } from './domain/media-vault';
+import type { MediaVaultStore } from './domain/media-vault-store';
+import { MAX_PUT_MEDIA_BYTES } from './domain/upload-request';
+import { startDownloadServer } from './handlers/download.http';
+import { createMediaAdminHandler } from './handlers/media-admin.handler';
 import { createMediaHandler } from './handlers/media.handler';
 
-/** A 5 MiB blob plus the request's other fields and protobuf framing; anything larger grpc-js refuses up front. */
-export const MAX_GRPC_MESSAGE_BYTES = MAX_MEDIA_BYTES + 1024 * 1024;
+/** A 5 MiB PutMedia blob plus the request's other fields and protobuf framing; anything larger grpc-js refuses up front. */
+export const MAX_GRPC_MESSAGE_BYTES = MAX_PUT_MEDIA_BYTES + 1024 * 1024;
 
-async function openMediaStore(config: MediaStoreConfig): Promise<{ store: MediaStore; close: () => Promise<void> }> {
+async function openVaultStore(config: MediaStoreConfig): Promise<{ store: MediaVaultStore; close: () => Promise<void> }> {
   if (config.storage.kind === 'sqlite') {
-    const store = new SqliteMediaStore(config.storage.file);
+    const store = new FileMediaVaultStore(config.storage.file, config.blobDir);
     return { store, close: () => store.close() };
   }
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
-  const store = await MongoMediaStore.open(mongo);
+  const store = await MongoMediaVaultStore.open(mongo);
   return { store, close: () => mongo.client.close() };
 }
 
-/** The key from the environment, or (local development) the generated key file; logs where it came from, never the key. */
-function resolveMediaKey(source: MediaKeySource, logger: Logger): Buffer {
-  if (source.kind === 'environment') return source.key();
+/** The KEKs from the configuration, or (local development) the generated key file; logs where, never a key. */
+function resolveKeks(source: KekSource, logger: Logger): KeyEncryptionKeys {
+  if (source.kind === 'configured') return source.keys();
   const { key, created, permissionsTooOpen } = loadOrCreateKeyFile(source.file);
-  logger.warn(
-    { key_file: source.file, created },
-    `${MEDIA_KEY_VARIABLE} is not set: using a local development key file; production must set ${MEDIA_KEY_VARIABLE} (and back it up)`,
-  );
-  if (permissionsTooOpen) logger.warn({ key_file: source.file }, 'media encryption key file is readable by other users; chmod 600 it');
-  return key;
+  logger.warn({ key_file: source.file, created }, KEK_FILE_HINT);
+  if (permissionsTooOpen) logger.warn({ key_file: source.file }, 'key-encryption key file is readable by other users; chmod 600 it');
+  return { active: toKeyEncryptionKey(key), retired: [] };
 }
 
-/** Wires media-store: the encryption key, the media store and the MediaService gRPC API. Uses no NATS. */
-export async function startMediaStore(config: MediaStoreConfig, logger: Logger): Promise<StartedService & { grpcPort: number }> {
-  const tenants = loadTenantsFile(config.tenantsFile);
-  // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
-  const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
-  const cipher = createMediaCipher(resolveMediaKey(config.encryptionKey, logger));
-  const storage = await openMediaStore(config);
-  const service = createMediaService({ store: storage.store, cipher, clock: systemClock });
+/** Release 1's media key, if configured or left in the data dir; undefined when there is none (fresh install). */
+function resolveLegacyKey(source: MediaStoreConfig['legacyMediaKey']): Buffer | undefined {
+  if (source.kind === 'environment') return source.key();
+  if (!existsSync(source.file)) return undefined;
+  return loadOrCreateKeyFile(source.file).key; // exists: read (and checked), never created here
+}
 
-  let grpc: Awaited<ReturnType<typeof startGrpcServer>>;
+/** The download-URL signing secrets, derived from the KEKs (so every replica of the region agrees without another secret). */
+function urlSecrets(keks: KeyEncryptionKeys): Buffer[] {
+  return [keks.active, ...keks.retired].map((kek) =>
+    Buffer.from(hkdfSync('sha256', kek.key(), Buffer.alloc(0), 'waygate.media.download-url.v1', 32)),
+  );
+}
+
+/**
+ * Wires media-store: the regional keyring (JetStream key-value bucket, KEK), the vault store, the MediaService and
+ * MediaAdminService gRPC APIs, the signed-download HTTP server and the retention sweeper.
+ */
+export async function startMediaStore(
+  config: MediaStoreConfig,
+  logger: Logger,
+  options: { clock?: Clock } = {},
+): Promise<StartedService & { grpcPort: number; httpPort: number; sweep: () => Promise<number> }> {
+  const clock = options.clock ?? systemClock;
+  const tenants = loadTenantsFile(config.tenantsFile);
+  // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through (retention too).
+  const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
+  const keks = resolveKeks(config.kek, logger);
+  const legacyKey = resolveLegacyKey(config.legacyMediaKey);
+  const cleanups: (() => Promise<void>)[] = [async () => tenantsReloader.close()];
+  const closeAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.error({ err: error }, 'stop step failed'));
+  };
   try {
-    grpc = await startGrpcServer({
+    const nats = await connectJetStream(config.natsUrl, 'media-store');
+    cleanups.push(() => nats.nc.drain());
+    const keyring = createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks, clock });
+    const storage = await openVaultStore(config);
+    cleanups.push(() => storage.close());
+    const vault = createMediaVault({
+      store: storage.store,
+      keys: keyring,
+      sniffer: createFileTypeSniffer(),
+      clock,
+      metrics: createMediaMetrics(),
+      defaultRetentionDays: config.retentionDays,
+      ...(legacyKey ? { legacyKey } : {}),
+    });
+    const secrets = urlSecrets(keks);
+    const http = await startDownloadServer({
+      host: config.httpHost,
+      port: config.httpPort,
+      vault,
+      tenants,
+      secrets: () => secrets,
+      clock,
+      logger,
+    });
+    cleanups.push(() => http.close());
+    const baseUrl = config.publicUrl ?? `http://${config.httpHost.includes(':') ? `[${config.httpHost}]` : config.httpHost}:${http.port}`;
+    const signingSecret = secrets[0] as Buffer;
+
+    const services: ServedService[] = [
+      {
+        name: SERVICE_NAMES.media,
+        protoFile: SERVICE_PROTO_FILES.media,
+        definition: MediaServiceService,
+        implementation: createMediaHandler({
+          vault,
+          tenants,
+          logger,
+          clock,
+          urls: { issue: (grant) => `${baseUrl}${signedDownloadPath(signingSecret, grant)}` },
+        }),
+        // receipt stores inbound media for the tenant with the region's service token; ingress checks media ids.
+        access: 'tenant-or-service',
+      },
+    ];
+    const token = config.internalServiceToken?.();
+    if (token) {
+      services.push({
+        name: SERVICE_NAMES.mediaAdmin,
+        protoFile: SERVICE_PROTO_FILES.mediaAdmin,
+        definition: MediaAdminServiceService,
+        implementation: createMediaAdminHandler({ keyring, internalServiceToken: token, logger }),
+        access: 'internal',
+      });
+    }
+    const grpc = await startGrpcServer({
       tls: config.tls.server,
       host: config.grpcHost,
       port: config.grpcPort,
       tenants,
       region: config.region,
       maxReceiveMessageBytes: MAX_GRPC_MESSAGE_BYTES,
-      ...(config.internalServiceToken ? { internalServiceToken: config.internalServiceToken() } : {}),
-      services: [
-        {
-          name: SERVICE_NAMES.media,
-          protoFile: SERVICE_PROTO_FILES.media,
-          definition: MediaServiceService,
-          implementation: createMediaHandler(service, tenants, logger),
-          // receipt stores inbound media for the tenant with the region's service token.
-          access: 'tenant-or-service',
-        },
-      ],
+      ...(token ? { internalServiceToken: token } : {}),
+      services,
     });
+    cleanups.push(() => grpc.shutdown());
+
+    const sweep = async () => {
+      const deleted = await vault.sweepExpired();
+      if (deleted > 0) logger.info({ deleted }, 'expired media deleted');
+      return deleted;
+    };
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const timer = setInterval(() => {
+      sweeping = sweep().catch((error: unknown) => logger.error({ err: error }, 'retention sweep failed'));
+    }, config.sweepIntervalMs);
+    timer.unref();
+    cleanups.push(async () => {
+      clearInterval(timer);
+      await sweeping;
+    });
+
+    logger.info(
+      {
+        port: grpc.port,
+        http_port: http.port,
+        region: config.region,
+        storage: config.storage.kind,
+        kek_source: config.kek.kind,
+        kek_id: keks.active.id,
+        release1_media_readable: legacyKey !== undefined,
+        internal_service_auth: token !== undefined,
+      },
+      'media-store listening',
+    );
+    return {
+      grpcPort: grpc.port,
+      httpPort: http.port,
+      sweep,
+      stop: closeAll,
+    };
   } catch (error) {
-    // e.g. the port is taken: release the store rather than leave it open behind a failed start.
-    await storage.close();
+    // e.g. the port is taken: release what was opened rather than leave it behind a failed start.
+    await closeAll();
     throw error;
   }
-  logger.info(
-    {
-      port: grpc.port,
-      region: config.region,
-      storage: config.storage.kind,
-      key_source: config.encryptionKey.kind,
-      internal_service_auth: config.internalServiceToken !== undefined,
-    },
-    'media-store listening',
-  );
-
-  return {
-    grpcPort: grpc.port,
-    async stop() {
-      tenantsReloader.close();
-      await grpc.shutdown();
-      await storage.close();
-    },
-  };
 }

@@ -95,14 +95,29 @@ export type {
   PhoneNumberQualityUpdate,
 } from './generated/waygate/events/v1/events';
 export {
+  CreateDownloadUrlRequest,
+  CreateDownloadUrlResponse,
+  DeleteMediaRequest,
+  DeleteMediaResponse,
+  DownloadMediaRequest,
+  DownloadMediaResponse,
+  GetMediaInfoRequest,
   GetMediaRequest,
   GetMediaResponse,
+  MediaAdminServiceClient,
+  MediaAdminServiceService,
+  MediaInfo,
   MediaServiceClient,
   MediaServiceService,
   PutMediaRequest,
   PutMediaResponse,
+  RotateKeyEncryptionKeyRequest,
+  RotateKeyEncryptionKeyResponse,
+  UploadMediaHeader,
+  UploadMediaRequest,
+  UploadMediaResponse,
 } from './generated/waygate/media/v1/media';
-export type { MediaServiceServer } from './generated/waygate/media/v1/media';
+export type { MediaAdminServiceServer, MediaServiceServer } from './generated/waygate/media/v1/media';
 export {
   ArchivedEvent,
   ArchiveServiceClient,
@@ -178,6 +193,7 @@ function findProtoRoot(start: string): string {
 export const SERVICE_NAMES = {
   messaging: 'waygate.messaging.v1.MessagingService',
   media: 'waygate.media.v1.MediaService',
+  mediaAdmin: 'waygate.media.v1.MediaAdminService',
   archive: 'waygate.archive.v1.ArchiveService',
   deliveryAdmin: 'waygate.delivery.v1.DeliveryAdminService',
   receipt: 'waygate.receipt.v1.ReceiptService',
@@ -189,6 +205,7 @@ export const SERVICE_NAMES = {
 export const SERVICE_PROTO_FILES = {
   messaging: 'waygate/messaging/v1/messaging.proto',
   media: 'waygate/media/v1/media.proto',
+  mediaAdmin: 'waygate/media/v1/media.proto',
   archive: 'waygate/archive/v1/archive.proto',
   deliveryAdmin: 'waygate/delivery/v1/delivery_admin.proto',
   receipt: 'waygate/receipt/v1/receipt.proto',

@@ -67,6 +67,11 @@ function tenantsFileSchema(env: NodeJS.ProcessEnv) {
       )
       .default([])
       .refine((callbacks) => new Set(callbacks.map((c) => c.id)).size === callbacks.length, 'callback ids must be unique'),
+    // media-store: how long the tenant's media is kept (default: media-store's, 1 year).
+    media: z
+      .object({ retentionDays: z.number().int().min(1).max(36_500) })
+      .strict()
+      .optional(),
   });
   return z.object({ tenants: z.array(tenant) }).superRefine((file, context) => {
     // The directory needs every tenant id, API key and phone number id once; name the setting that repeats one.
@@ -244,6 +249,7 @@ export function parseTenants(yamlText: string, env: NodeJS.ProcessEnv = process.
     apiKeySha256: t.apiKeys.map((key) => key.sha256),
     whatsapp: t.whatsapp,
     callbacks: t.callbacks,
+    ...(t.media ? { media: t.media } : {}),
   }));
   return new TenantDirectory(tenants);
 }

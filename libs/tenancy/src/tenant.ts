@@ -36,4 +36,6 @@ export interface Tenant {
   };
   /** Where the tenant's events are delivered; empty when the tenant only uses the gRPC stream. */
   readonly callbacks: readonly CallbackEndpoint[];
+  /** Media settings; absent: media-store's defaults (media kept 1 year). */
+  readonly media?: { readonly retentionDays: number };
 }

@@ -34,16 +34,26 @@ test('a tiny run of every benchmark moves every message and yields a well-formed
     baseline: ['rate-100', 'rate-1000', 'max'],
     delivery: ['rate-100', 'rate-1000', 'max'],
     'webhook-ingest': ['rate-1000-batch-1', 'rate-1000-batch-25', 'rate-3000-batch-1', 'rate-3000-batch-25'],
+    media: [],
   };
   for (const result of report.benchmarks) {
     assert.equal(result.error, undefined, `${result.name}: ${result.error}`);
+    if (result.name === 'media') {
+      assert.deepEqual(
+        result.transfers?.map((transfer) => transfer.id),
+        ['1MiB', '50MiB'],
+      );
+      for (const transfer of result.transfers ?? [])
+        assert.ok(transfer.uploadMBps > 0 && transfer.downloadMBps > 0 && transfer.rawWriteMBps > 0);
+      continue;
+    }
     assert.ok(result.warmup && result.warmup.completed > 0, `${result.name} warmed up`);
     assert.deepEqual(
       result.phases.map((phase) => phase.id),
       expectedPhases[result.name],
     );
     for (const phase of result.phases) {
-      const where = `${result.name} ${phase.id}`;
+      const where: string = `${result.name} ${phase.id}`;
       assert.ok(phase.items.completed > 0, `${where} moved messages`);
       assert.equal(phase.items.failed, 0, `${where}: ${JSON.stringify(phase.errors)}`);
       assert.equal(phase.items.completed, phase.items.expected, `${where}: every item completed`);

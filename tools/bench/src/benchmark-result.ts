@@ -21,6 +21,17 @@ export interface Comparison {
   readonly p99LatencyRatio: number;
 }
 
+/** One size of the media benchmark: media-store's rates next to raw node:fs on the same bytes (MiB per second). */
+export interface TransferResult {
+  readonly id: string;
+  readonly sizeBytes: number;
+  readonly count: number;
+  readonly uploadMBps: number;
+  readonly downloadMBps: number;
+  readonly rawWriteMBps: number;
+  readonly rawReadMBps: number;
+}
+
 export interface BenchmarkResult {
   readonly name: BenchmarkName;
   readonly title: string;
@@ -33,6 +44,8 @@ export interface BenchmarkResult {
   readonly preparation?: Readonly<Record<string, number>>;
   readonly phases: readonly PhaseResult[];
   readonly comparisons?: readonly Comparison[];
+  /** Byte-rate benchmarks (media) report transfers instead of phases. */
+  readonly transfers?: readonly TransferResult[];
   /** Set when the benchmark could not complete; the phases run so far are kept. */
   readonly error?: string;
   readonly elapsedMs: number;

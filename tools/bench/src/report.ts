@@ -47,6 +47,7 @@ const REQUEST_COLUMNS: Record<BenchmarkResult['name'], [string, string, string]>
   baseline: ['acks/s', 'ack p50', 'ack p99'],
   delivery: ['rpcs/s', 'rpc p50', 'rpc p99'],
   'webhook-ingest': ['posts/s', 'http p50', 'http p99'],
+  media: ['', '', ''],
 };
 
 function formatBenchmark(result: BenchmarkResult): string[] {
@@ -68,6 +69,19 @@ function formatBenchmark(result: BenchmarkResult): string[] {
   if (result.phases.length > 0) {
     lines.push('');
     lines.push(...table([...PHASE_HEADER, ...REQUEST_COLUMNS[result.name]], result.phases.map(phaseRow)).map((line) => `  ${line}`));
+  }
+  if (result.transfers && result.transfers.length > 0) {
+    lines.push('');
+    const header = ['size', 'count', 'upload MB/s', 'raw write MB/s', 'download MB/s', 'raw read MB/s'];
+    const rows = result.transfers.map((t) => [
+      t.id,
+      String(t.count),
+      String(t.uploadMBps),
+      String(t.rawWriteMBps),
+      String(t.downloadMBps),
+      String(t.rawReadMBps),
+    ]);
+    lines.push(...table(header, rows).map((line) => `  ${line}`));
   }
   const extras = result.phases.flatMap((phase) => {
     const notes = [

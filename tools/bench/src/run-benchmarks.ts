@@ -4,6 +4,7 @@ import { BENCHMARK_NAMES, type BenchmarkName, type BenchOptions, type BenchProfi
 import type { BenchmarkResult, Comparison, ProgressLog } from './benchmark-result';
 import { runDeliveryPath } from './benchmarks/delivery-path';
 import { runJetStreamBaseline } from './benchmarks/jetstream-baseline';
+import { runMediaTransfer } from './benchmarks/media-transfer';
 import { runWebhookIngest } from './benchmarks/webhook-ingest';
 import { machineInfo, type MachineInfo } from './machine-info';
 import { round } from './phase';
@@ -70,6 +71,9 @@ export async function runBenchmarks(options: BenchOptions, log: ProgressLog): Pr
       }
       case 'webhook-ingest':
         result = await runWebhookIngest(options.profile, { serviceEnv: options.serviceEnv }, log);
+        break;
+      case 'media':
+        result = await runMediaTransfer(options.profile, { serviceEnv: options.serviceEnv }, log);
         break;
     }
     if (result.error) log(`${result.title}: FAILED: ${result.error}`);

@@ -113,7 +113,7 @@ describe('one WhatsApp message end to end', () => {
       ingress: ['waygate.messaging.v1.MessagingService', deadLetters],
       'delivery-retry': ['waygate.delivery.v1.DeliveryAdminService', deadLetters],
       receipt: ['waygate.receipt.v1.InboundService', 'waygate.receipt.v1.ReceiptService', deadLetters],
-      'media-store': ['waygate.media.v1.MediaService'],
+      'media-store': ['waygate.media.v1.MediaService', 'waygate.media.v1.MediaAdminService'],
       archive: ['waygate.archive.v1.ArchiveService', deadLetters],
     };
     const standard = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];

@@ -234,7 +234,7 @@ describe('two regions side by side keep their own data', () => {
       await waitFor(() => archivedInbound().length >= 2, { timeoutMs: 15_000, what: `${name}: both inbound messages archived` });
       const db = new Database(path.join(own.dataDir, 'media-store.sqlite'), { readonly: true });
       try {
-        const blobs = db.prepare('SELECT tenant_id FROM media').pluck().all();
+        const blobs = db.prepare('SELECT tenant_id FROM vault_media').pluck().all();
         assert.deepEqual(blobs, [own.tenant.tenantId], `${name}: the image is in its own media-store, for its tenant`);
       } finally {
         db.close();

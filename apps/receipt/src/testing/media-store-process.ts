@@ -18,6 +18,8 @@ export async function startMediaStoreProcess(options: {
   tenantsFile: string;
   dataDir: string;
   internalServiceToken: string;
+  /** media-store keeps its keyring (wrapped data keys) in a JetStream key-value bucket. */
+  natsUrl: string;
 }): Promise<MediaStoreProcess> {
   const env = {
     WAYGATE_REGION: 'eu',
@@ -25,6 +27,7 @@ export async function startMediaStoreProcess(options: {
     WAYGATE_DATA_DIR: options.dataDir,
     WAYGATE_GRPC_PORT: String(options.port),
     WAYGATE_INTERNAL_SERVICE_TOKEN: options.internalServiceToken,
+    WAYGATE_NATS_URL: options.natsUrl,
   };
   let running: ServiceProcess | undefined;
   const start = async (): Promise<void> => {

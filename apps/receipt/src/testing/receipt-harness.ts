@@ -136,6 +136,7 @@ export async function startReceiptHarness(): Promise<ReceiptHarness> {
     tenantsFile,
     dataDir: path.join(dir.path, 'media-store'),
     internalServiceToken: token,
+    natsUrl: nats.url,
   });
   const logs: string[] = [];
   const logger = createLogger({

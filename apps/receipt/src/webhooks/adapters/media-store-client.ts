@@ -1,20 +1,51 @@
 import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations, INTERNAL_TENANT_ID_KEY } from '@waygate/grpc';
-import { MediaServiceClient, type PutMediaResponse } from '@waygate/proto';
-import { MAX_STORED_MEDIA_BYTES, type MediaVault, type MediaVaultOutcome } from '../domain/media-vault';
+import { MediaServiceClient, type UploadMediaRequest, type UploadMediaResponse } from '@waygate/proto';
+import type { MediaVault, MediaVaultOutcome } from '../domain/media-vault';
 
-/** Codes after which the same PutMedia would fail again: the blob itself was refused. */
+/** Codes after which the same upload would fail again: the blob itself was refused. */
 const REFUSED_FOR_GOOD: ReadonlySet<status> = new Set([status.INVALID_ARGUMENT]);
+/** media-store takes upload chunks of at most 1 MiB. */
+const CHUNK_BYTES = 1024 * 1024;
+/** The deadline grows with the size: the base timeout plus one second per 10 MiB. */
+const BYTES_PER_EXTRA_SECOND = 10 * 1024 * 1024;
 
 /** A client of this region's media-store, acting for tenants with the region-internal service token. */
 export interface MediaStoreClient extends MediaVault {
   close(): void;
 }
 
+/** Streams `content` as one UploadMedia call: the header, then 1 MiB chunks, each written once the stream takes more. */
+function upload(
+  client: MediaServiceClient,
+  metadata: Metadata,
+  deadline: Date,
+  header: Extract<UploadMediaRequest['part'], { $case: 'header' }>['value'],
+  content: Uint8Array,
+): Promise<UploadMediaResponse> {
+  return new Promise((resolve, reject) => {
+    const call = client.uploadMedia(metadata, { deadline }, (error, response) => (error ? reject(error) : resolve(response)));
+    const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+    let offset = 0;
+    const pump = () => {
+      while (offset < bytes.length) {
+        const chunk = bytes.subarray(offset, offset + CHUNK_BYTES);
+        offset += chunk.length;
+        // Backpressure: stop when the transport's buffer is full, go on at 'drain'.
+        if (!call.write({ part: { $case: 'chunk', value: chunk } })) return void call.once('drain', pump);
+      }
+      call.end();
+    };
+    call.write({ part: { $case: 'header', value: header } });
+    pump();
+  });
+}
+
 /**
- * media-store's PutMedia over gRPC, authenticated with the region-internal service token and the tenant's id
- * (`authorization: Bearer <token>`, `x-waygate-tenant-id`). A refused blob (INVALID_ARGUMENT) is `rejected`; anything
- * else that fails (unreachable, deadline, auth or configuration trouble) is `unavailable`, to be retried.
+ * media-store's UploadMedia (client streaming) over gRPC, authenticated with the region-internal service token and
+ * the tenant's id (`authorization: Bearer <token>`, `x-waygate-tenant-id`). A refused blob (INVALID_ARGUMENT: type,
+ * size, sha256) is `rejected`; anything else that fails (unreachable, deadline, auth or configuration trouble) is
+ * `unavailable`, to be retried.
  */
 export function createMediaStoreClient(options: {
   address: string;
@@ -24,24 +55,30 @@ export function createMediaStoreClient(options: {
   credentials?: ChannelCredentials;
 }): MediaStoreClient {
   const client = new MediaServiceClient(options.address, options.credentials ?? credentials.createInsecure(), {
-    // A 5 MiB blob plus framing; grpc-js clients send at most 4 MiB by default.
-    'grpc.max_send_message_length': MAX_STORED_MEDIA_BYTES + 1024 * 1024,
-    // After an outage, reconnect within seconds rather than grpc's default of up to two minutes.
-    'grpc.max_reconnect_backoff_ms': 10_000,
+    // After an outage, reconnect within a second or two rather than grpc's default of up to two minutes: media-store
+    // is a neighbour in the region, and webhook retries (which give up after a bounded number) wait on it.
+    'grpc.initial_reconnect_backoff_ms': 250,
+    'grpc.max_reconnect_backoff_ms': 2_000,
   });
   return {
     async put(tenantId, media): Promise<MediaVaultOutcome> {
       const metadata = new Metadata();
       metadata.set('authorization', `Bearer ${options.serviceToken}`);
       metadata.set(INTERNAL_TENANT_ID_KEY, tenantId);
+      const deadline = new Date(Date.now() + options.timeoutMs + Math.ceil(media.content.byteLength / BYTES_PER_EXTRA_SECOND) * 1000);
       try {
-        const response = await new Promise<PutMediaResponse>((resolve, reject) =>
-          client.putMedia(
-            { content: Buffer.from(media.content), mimeType: media.mimeType, filename: media.filename ?? '' },
-            metadata,
-            { deadline: new Date(Date.now() + options.timeoutMs) },
-            (error, result) => (error ? reject(error) : resolve(result)),
-          ),
+        const response = await upload(
+          client,
+          metadata,
+          deadline,
+          {
+            mimeType: media.mimeType,
+            filename: media.filename ?? '',
+            sizeBytes: String(media.content.byteLength),
+            sha256: media.sha256 ?? '',
+            customer: media.customer ?? '',
+          },
+          media.content,
         );
         return { kind: 'stored', mediaId: response.mediaId, sha256: response.sha256, sizeBytes: Number(response.sizeBytes) };
       } catch (error) {

@@ -26,7 +26,7 @@ export function storableFilename(filename: string | undefined): string | undefin
  */
 export async function transferInboundMedia(
   deps: { cloudApi: WhatsAppCloudApi; vault: MediaVault },
-  request: { tenantId: string; accessToken: string; media: InboundMedia },
+  request: { tenantId: string; accessToken: string; media: InboundMedia; customer?: string },
 ): Promise<InboundMediaOutcome> {
   const download = await deps.cloudApi.downloadMedia({
     mediaId: request.media.mediaId,
@@ -47,6 +47,8 @@ export async function transferInboundMedia(
     // The webhook's MIME type is what the customer sent; the download's is the fallback.
     mimeType: request.media.mimeType || download.mimeType,
     ...(filename ? { filename } : {}),
+    ...(request.customer ? { customer: request.customer } : {}),
+    ...(request.media.sha256 && /^[0-9a-f]{64}$/i.test(request.media.sha256) ? { sha256: request.media.sha256 } : {}),
   });
   if (stored.kind === 'unavailable') throw new RetryLaterError(`media-store: ${stored.reason}`);
   if (stored.kind === 'rejected') return { kind: 'unavailable', reason: `refused by media-store: ${stored.reason}` };

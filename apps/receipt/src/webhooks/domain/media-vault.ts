@@ -1,5 +1,5 @@
-/** media-store's limit for one blob. */
-export const MAX_STORED_MEDIA_BYTES = 5 * 1024 * 1024;
+/** media-store's largest blob (WhatsApp's document limit; Meta refuses larger inbound media with 131052). */
+export const MAX_STORED_MEDIA_BYTES = 100 * 1024 * 1024;
 
 /** The outcome of storing one blob in media-store. */
 export type MediaVaultOutcome =
@@ -11,5 +11,12 @@ export type MediaVaultOutcome =
 
 /** Where inbound media is kept: media-store, acting for the tenant. */
 export interface MediaVault {
-  put(tenantId: string, media: { content: Uint8Array; mimeType: string; filename?: string }): Promise<MediaVaultOutcome>;
+  /**
+   * `sha256` (hex), when Meta gave one, is checked by media-store: a mismatch stores nothing. `customer` (E.164): the
+   * sender, whose own data key then encrypts it.
+   */
+  put(
+    tenantId: string,
+    media: { content: Uint8Array; mimeType: string; filename?: string; sha256?: string; customer?: string },
+  ): Promise<MediaVaultOutcome>;
 }

@@ -1,4 +1,4 @@
-import { messageIdFromCallbackData, type Clock } from '@waygate/domain';
+import { isE164, messageIdFromCallbackData, type Clock } from '@waygate/domain';
 import type { Tenant, TenantDirectory, WhatsAppPhoneNumber } from '@waygate/tenancy';
 import { transferInboundMedia, type InboundMediaOutcome } from './inbound-media';
 import type { InboundMessageRecord, InboundStore } from './inbound-store';
@@ -181,7 +181,14 @@ export function createReceiptService(deps: {
     if (!record) {
       let media: InboundMediaOutcome | undefined;
       if (isMediaContent(message.content)) {
-        media = await transferInboundMedia(deps, { tenantId, accessToken: owner.phoneNumber.accessToken, media: message.content });
+        // Under the customer's own key in media-store, so erasing the customer can shred it.
+        const customer = customerOf(message.from);
+        media = await transferInboundMedia(deps, {
+          tenantId,
+          accessToken: owner.phoneNumber.accessToken,
+          media: message.content,
+          ...(isE164(customer) ? { customer } : {}),
+        });
         if (media.kind === 'unavailable') outcome.mediaUnavailable++;
       }
       record = await inboundStore.recordInboundMessage({

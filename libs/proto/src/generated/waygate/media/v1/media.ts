@@ -11,7 +11,11 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type ClientWritableStream,
+  type handleClientStreamingCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -28,6 +32,11 @@ export interface PutMediaRequest {
   mimeType: string;
   /** Optional original file name (kept for documents). */
   filename: string;
+  /**
+   * Optional: the customer (E.164, e.g. "+4915112345678") the blob belongs to; it is then encrypted under that
+   * customer's data key, so erasing the customer shreds it.
+   */
+  customer: string;
 }
 
 /** PutMediaResponse names the stored blob. */
@@ -38,6 +47,8 @@ export interface PutMediaResponse {
   sha256: string;
   /** Size of the plaintext in bytes. */
   sizeBytes: string;
+  /** The MIME type as sniffed from the bytes (WhatsApp's name for it). */
+  mimeType: string;
 }
 
 /** GetMediaRequest names one blob. */
@@ -62,8 +73,132 @@ export interface GetMediaResponse {
   createdAt: Date | undefined;
 }
 
+/** UploadMediaRequest is one message of an upload stream: a header first, then chunks. */
+export interface UploadMediaRequest {
+  /** Header or chunk. */
+  part:
+    | //
+    /** The first message, and only the first. */
+    { $case: "header"; value: UploadMediaHeader }
+    | //
+    /** Every later message: the next bytes of the blob, 1 byte to 1 MiB. */
+    { $case: "chunk"; value: Buffer }
+    | undefined;
+}
+
+/** UploadMediaHeader describes the blob that follows. */
+export interface UploadMediaHeader {
+  /** The declared MIME type, e.g. "image/jpeg"; the bytes must be of this type (sniffed) and WhatsApp must support it. */
+  mimeType: string;
+  /** Optional original file name (at most 255 characters, no path separators). Never logged. */
+  filename: string;
+  /** The size in bytes: required, at most the limit of the type; the stream must carry exactly this many. */
+  sizeBytes: string;
+  /** Optional hex SHA-256 of the bytes; a mismatch refuses the upload. */
+  sha256: string;
+  /** Optional customer (E.164) the blob belongs to: encrypted under that customer's data key. */
+  customer: string;
+}
+
+/** UploadMediaResponse names the stored blob. */
+export interface UploadMediaResponse {
+  /** Waygate's media id. */
+  mediaId: string;
+  /** Hex SHA-256 of the bytes. */
+  sha256: string;
+  /** Size in bytes. */
+  sizeBytes: string;
+  /** The MIME type as sniffed from the bytes (WhatsApp's name for it). */
+  mimeType: string;
+}
+
+/** DownloadMediaRequest names one blob. */
+export interface DownloadMediaRequest {
+  /** The media id. */
+  mediaId: string;
+}
+
+/** DownloadMediaResponse is one message of a download stream: metadata first, then chunks. */
+export interface DownloadMediaResponse {
+  /** Info or chunk. */
+  part:
+    | //
+    /** The first message. */
+    { $case: "info"; value: MediaInfo }
+    | //
+    /** Every later message: the next bytes (at most 1 MiB each), authenticated before they are sent. */
+    { $case: "chunk"; value: Buffer }
+    | undefined;
+}
+
+/** GetMediaInfoRequest names one blob. */
+export interface GetMediaInfoRequest {
+  /** The media id. Unknown or another tenant's: NOT_FOUND. */
+  mediaId: string;
+}
+
+/** MediaInfo describes a stored blob. */
+export interface MediaInfo {
+  /** Waygate's media id. */
+  mediaId: string;
+  /** The MIME type (sniffed, WhatsApp's name for it). */
+  mimeType: string;
+  /** Size in bytes. */
+  sizeBytes: string;
+  /** Hex SHA-256 of the bytes. */
+  sha256: string;
+  /** The file name given at upload; empty if none. */
+  filename: string;
+  /** When it was stored. */
+  createdAt:
+    | Date
+    | undefined;
+  /** When the retention sweeper deletes it. */
+  expiresAt: Date | undefined;
+}
+
+/** DeleteMediaRequest names one blob. */
+export interface DeleteMediaRequest {
+  /** The media id. Unknown or another tenant's: NOT_FOUND. */
+  mediaId: string;
+}
+
+/** DeleteMediaResponse is empty. */
+export interface DeleteMediaResponse {
+}
+
+/** CreateDownloadUrlRequest names one blob. */
+export interface CreateDownloadUrlRequest {
+  /** The media id. Unknown or another tenant's: NOT_FOUND. */
+  mediaId: string;
+  /** Validity in seconds: 0 means 300 (5 minutes); at most 3600. */
+  ttlSeconds: number;
+}
+
+/** CreateDownloadUrlResponse is the URL. */
+export interface CreateDownloadUrlResponse {
+  /** GET it without credentials until `expires_at`; wrong or expired: 403. */
+  url: string;
+  /** When it stops working. */
+  expiresAt: Date | undefined;
+}
+
+/** RotateKeyEncryptionKeyRequest is empty. */
+export interface RotateKeyEncryptionKeyRequest {
+}
+
+/** RotateKeyEncryptionKeyResponse counts what was done. */
+export interface RotateKeyEncryptionKeyResponse {
+  /** Data keys re-wrapped under the active key-encryption key. */
+  rewrapped: number;
+  /** Data keys already wrapped under it. */
+  unchanged: number;
+  /** The active key-encryption key's id (a fingerprint, not the key). */
+  keyEncryptionKeyId: string;
+}
+
 function createBasePutMediaRequest(): PutMediaRequest {
-  return { content: Buffer.alloc(0), mimeType: "", filename: "" };
+  return { content: Buffer.alloc(0), mimeType: "", filename: "", customer: "" };
 }
 
 export const PutMediaRequest: MessageFns<PutMediaRequest> = {
@@ -76,6 +211,9 @@ export const PutMediaRequest: MessageFns<PutMediaRequest> = {
     }
     if (message.filename !== "") {
       writer.uint32(26).string(message.filename);
+    }
+    if (message.customer !== "") {
+      writer.uint32(34).string(message.customer);
     }
     return writer;
   },
@@ -117,6 +255,14 @@ export const PutMediaRequest: MessageFns<PutMediaRequest> = {
             message.filename = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.customer = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -138,6 +284,7 @@ export const PutMediaRequest: MessageFns<PutMediaRequest> = {
         ? globalThis.String(object.mime_type)
         : "",
       filename: isSet(object.filename) ? globalThis.String(object.filename) : "",
+      customer: isSet(object.customer) ? globalThis.String(object.customer) : "",
     };
   },
 
@@ -152,6 +299,9 @@ export const PutMediaRequest: MessageFns<PutMediaRequest> = {
     if (message.filename !== "") {
       obj.filename = message.filename;
     }
+    if (message.customer !== "") {
+      obj.customer = message.customer;
+    }
     return obj;
   },
 
@@ -163,12 +313,13 @@ export const PutMediaRequest: MessageFns<PutMediaRequest> = {
     message.content = object.content ?? Buffer.alloc(0);
     message.mimeType = object.mimeType ?? "";
     message.filename = object.filename ?? "";
+    message.customer = object.customer ?? "";
     return message;
   },
 };
 
 function createBasePutMediaResponse(): PutMediaResponse {
-  return { mediaId: "", sha256: "", sizeBytes: "0" };
+  return { mediaId: "", sha256: "", sizeBytes: "0", mimeType: "" };
 }
 
 export const PutMediaResponse: MessageFns<PutMediaResponse> = {
@@ -181,6 +332,9 @@ export const PutMediaResponse: MessageFns<PutMediaResponse> = {
     }
     if (message.sizeBytes !== "0") {
       writer.uint32(24).int64(message.sizeBytes);
+    }
+    if (message.mimeType !== "") {
+      writer.uint32(34).string(message.mimeType);
     }
     return writer;
   },
@@ -222,6 +376,14 @@ export const PutMediaResponse: MessageFns<PutMediaResponse> = {
             message.sizeBytes = reader.int64().toString();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.mimeType = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -247,6 +409,11 @@ export const PutMediaResponse: MessageFns<PutMediaResponse> = {
         : isSet(object.size_bytes)
         ? globalThis.String(object.size_bytes)
         : "0",
+      mimeType: isSet(object.mimeType)
+        ? globalThis.String(object.mimeType)
+        : isSet(object.mime_type)
+        ? globalThis.String(object.mime_type)
+        : "",
     };
   },
 
@@ -261,6 +428,9 @@ export const PutMediaResponse: MessageFns<PutMediaResponse> = {
     if (message.sizeBytes !== "0") {
       obj.sizeBytes = message.sizeBytes;
     }
+    if (message.mimeType !== "") {
+      obj.mimeType = message.mimeType;
+    }
     return obj;
   },
 
@@ -272,6 +442,7 @@ export const PutMediaResponse: MessageFns<PutMediaResponse> = {
     message.mediaId = object.mediaId ?? "";
     message.sha256 = object.sha256 ?? "";
     message.sizeBytes = object.sizeBytes ?? "0";
+    message.mimeType = object.mimeType ?? "";
     return message;
   },
 };
@@ -510,13 +681,1296 @@ export const GetMediaResponse: MessageFns<GetMediaResponse> = {
   },
 };
 
+function createBaseUploadMediaRequest(): UploadMediaRequest {
+  return { part: undefined };
+}
+
+export const UploadMediaRequest: MessageFns<UploadMediaRequest> = {
+  encode(message: UploadMediaRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.part?.$case) {
+      case "header":
+        UploadMediaHeader.encode(message.part.value, writer.uint32(10).fork()).join();
+        break;
+      case "chunk":
+        writer.uint32(18).bytes(message.part.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadMediaRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadMediaRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.part = { $case: "header", value: UploadMediaHeader.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.part = { $case: "chunk", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadMediaRequest {
+    return {
+      part: isSet(object.header)
+        ? { $case: "header", value: UploadMediaHeader.fromJSON(object.header) }
+        : isSet(object.chunk)
+        ? { $case: "chunk", value: Buffer.from(bytesFromBase64(object.chunk)) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: UploadMediaRequest): unknown {
+    const obj: any = {};
+    if (message.part?.$case === "header") {
+      obj.header = UploadMediaHeader.toJSON(message.part.value);
+    } else if (message.part?.$case === "chunk") {
+      obj.chunk = base64FromBytes(message.part.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UploadMediaRequest>, I>>(base?: I): UploadMediaRequest {
+    return UploadMediaRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UploadMediaRequest>, I>>(object: I): UploadMediaRequest {
+    const message = createBaseUploadMediaRequest();
+    switch (object.part?.$case) {
+      case "header": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "header", value: UploadMediaHeader.fromPartial(object.part.value) };
+        }
+        break;
+      }
+      case "chunk": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "chunk", value: object.part.value };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseUploadMediaHeader(): UploadMediaHeader {
+  return { mimeType: "", filename: "", sizeBytes: "0", sha256: "", customer: "" };
+}
+
+export const UploadMediaHeader: MessageFns<UploadMediaHeader> = {
+  encode(message: UploadMediaHeader, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mimeType !== "") {
+      writer.uint32(10).string(message.mimeType);
+    }
+    if (message.filename !== "") {
+      writer.uint32(18).string(message.filename);
+    }
+    if (message.sizeBytes !== "0") {
+      writer.uint32(24).int64(message.sizeBytes);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(34).string(message.sha256);
+    }
+    if (message.customer !== "") {
+      writer.uint32(42).string(message.customer);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadMediaHeader {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadMediaHeader();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mimeType = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.filename = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sizeBytes = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.customer = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadMediaHeader {
+    return {
+      mimeType: isSet(object.mimeType)
+        ? globalThis.String(object.mimeType)
+        : isSet(object.mime_type)
+        ? globalThis.String(object.mime_type)
+        : "",
+      filename: isSet(object.filename) ? globalThis.String(object.filename) : "",
+      sizeBytes: isSet(object.sizeBytes)
+        ? globalThis.String(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? globalThis.String(object.size_bytes)
+        : "0",
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      customer: isSet(object.customer) ? globalThis.String(object.customer) : "",
+    };
+  },
+
+  toJSON(message: UploadMediaHeader): unknown {
+    const obj: any = {};
+    if (message.mimeType !== "") {
+      obj.mimeType = message.mimeType;
+    }
+    if (message.filename !== "") {
+      obj.filename = message.filename;
+    }
+    if (message.sizeBytes !== "0") {
+      obj.sizeBytes = message.sizeBytes;
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.customer !== "") {
+      obj.customer = message.customer;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UploadMediaHeader>, I>>(base?: I): UploadMediaHeader {
+    return UploadMediaHeader.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UploadMediaHeader>, I>>(object: I): UploadMediaHeader {
+    const message = createBaseUploadMediaHeader();
+    message.mimeType = object.mimeType ?? "";
+    message.filename = object.filename ?? "";
+    message.sizeBytes = object.sizeBytes ?? "0";
+    message.sha256 = object.sha256 ?? "";
+    message.customer = object.customer ?? "";
+    return message;
+  },
+};
+
+function createBaseUploadMediaResponse(): UploadMediaResponse {
+  return { mediaId: "", sha256: "", sizeBytes: "0", mimeType: "" };
+}
+
+export const UploadMediaResponse: MessageFns<UploadMediaResponse> = {
+  encode(message: UploadMediaResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mediaId !== "") {
+      writer.uint32(10).string(message.mediaId);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(18).string(message.sha256);
+    }
+    if (message.sizeBytes !== "0") {
+      writer.uint32(24).int64(message.sizeBytes);
+    }
+    if (message.mimeType !== "") {
+      writer.uint32(34).string(message.mimeType);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadMediaResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadMediaResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mediaId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sizeBytes = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.mimeType = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadMediaResponse {
+    return {
+      mediaId: isSet(object.mediaId)
+        ? globalThis.String(object.mediaId)
+        : isSet(object.media_id)
+        ? globalThis.String(object.media_id)
+        : "",
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      sizeBytes: isSet(object.sizeBytes)
+        ? globalThis.String(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? globalThis.String(object.size_bytes)
+        : "0",
+      mimeType: isSet(object.mimeType)
+        ? globalThis.String(object.mimeType)
+        : isSet(object.mime_type)
+        ? globalThis.String(object.mime_type)
+        : "",
+    };
+  },
+
+  toJSON(message: UploadMediaResponse): unknown {
+    const obj: any = {};
+    if (message.mediaId !== "") {
+      obj.mediaId = message.mediaId;
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.sizeBytes !== "0") {
+      obj.sizeBytes = message.sizeBytes;
+    }
+    if (message.mimeType !== "") {
+      obj.mimeType = message.mimeType;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UploadMediaResponse>, I>>(base?: I): UploadMediaResponse {
+    return UploadMediaResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UploadMediaResponse>, I>>(object: I): UploadMediaResponse {
+    const message = createBaseUploadMediaResponse();
+    message.mediaId = object.mediaId ?? "";
+    message.sha256 = object.sha256 ?? "";
+    message.sizeBytes = object.sizeBytes ?? "0";
+    message.mimeType = object.mimeType ?? "";
+    return message;
+  },
+};
+
+function createBaseDownloadMediaRequest(): DownloadMediaRequest {
+  return { mediaId: "" };
+}
+
+export const DownloadMediaRequest: MessageFns<DownloadMediaRequest> = {
+  encode(message: DownloadMediaRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mediaId !== "") {
+      writer.uint32(10).string(message.mediaId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadMediaRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadMediaRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mediaId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadMediaRequest {
+    return {
+      mediaId: isSet(object.mediaId)
+        ? globalThis.String(object.mediaId)
+        : isSet(object.media_id)
+        ? globalThis.String(object.media_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DownloadMediaRequest): unknown {
+    const obj: any = {};
+    if (message.mediaId !== "") {
+      obj.mediaId = message.mediaId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DownloadMediaRequest>, I>>(base?: I): DownloadMediaRequest {
+    return DownloadMediaRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DownloadMediaRequest>, I>>(object: I): DownloadMediaRequest {
+    const message = createBaseDownloadMediaRequest();
+    message.mediaId = object.mediaId ?? "";
+    return message;
+  },
+};
+
+function createBaseDownloadMediaResponse(): DownloadMediaResponse {
+  return { part: undefined };
+}
+
+export const DownloadMediaResponse: MessageFns<DownloadMediaResponse> = {
+  encode(message: DownloadMediaResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    switch (message.part?.$case) {
+      case "info":
+        MediaInfo.encode(message.part.value, writer.uint32(10).fork()).join();
+        break;
+      case "chunk":
+        writer.uint32(18).bytes(message.part.value);
+        break;
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadMediaResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadMediaResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.part = { $case: "info", value: MediaInfo.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.part = { $case: "chunk", value: Buffer.from(reader.bytes()) };
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadMediaResponse {
+    return {
+      part: isSet(object.info)
+        ? { $case: "info", value: MediaInfo.fromJSON(object.info) }
+        : isSet(object.chunk)
+        ? { $case: "chunk", value: Buffer.from(bytesFromBase64(object.chunk)) }
+        : undefined,
+    };
+  },
+
+  toJSON(message: DownloadMediaResponse): unknown {
+    const obj: any = {};
+    if (message.part?.$case === "info") {
+      obj.info = MediaInfo.toJSON(message.part.value);
+    } else if (message.part?.$case === "chunk") {
+      obj.chunk = base64FromBytes(message.part.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DownloadMediaResponse>, I>>(base?: I): DownloadMediaResponse {
+    return DownloadMediaResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DownloadMediaResponse>, I>>(object: I): DownloadMediaResponse {
+    const message = createBaseDownloadMediaResponse();
+    switch (object.part?.$case) {
+      case "info": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "info", value: MediaInfo.fromPartial(object.part.value) };
+        }
+        break;
+      }
+      case "chunk": {
+        if (object.part?.value !== undefined && object.part?.value !== null) {
+          message.part = { $case: "chunk", value: object.part.value };
+        }
+        break;
+      }
+    }
+    return message;
+  },
+};
+
+function createBaseGetMediaInfoRequest(): GetMediaInfoRequest {
+  return { mediaId: "" };
+}
+
+export const GetMediaInfoRequest: MessageFns<GetMediaInfoRequest> = {
+  encode(message: GetMediaInfoRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mediaId !== "") {
+      writer.uint32(10).string(message.mediaId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMediaInfoRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMediaInfoRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mediaId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMediaInfoRequest {
+    return {
+      mediaId: isSet(object.mediaId)
+        ? globalThis.String(object.mediaId)
+        : isSet(object.media_id)
+        ? globalThis.String(object.media_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetMediaInfoRequest): unknown {
+    const obj: any = {};
+    if (message.mediaId !== "") {
+      obj.mediaId = message.mediaId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetMediaInfoRequest>, I>>(base?: I): GetMediaInfoRequest {
+    return GetMediaInfoRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetMediaInfoRequest>, I>>(object: I): GetMediaInfoRequest {
+    const message = createBaseGetMediaInfoRequest();
+    message.mediaId = object.mediaId ?? "";
+    return message;
+  },
+};
+
+function createBaseMediaInfo(): MediaInfo {
+  return {
+    mediaId: "",
+    mimeType: "",
+    sizeBytes: "0",
+    sha256: "",
+    filename: "",
+    createdAt: undefined,
+    expiresAt: undefined,
+  };
+}
+
+export const MediaInfo: MessageFns<MediaInfo> = {
+  encode(message: MediaInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mediaId !== "") {
+      writer.uint32(10).string(message.mediaId);
+    }
+    if (message.mimeType !== "") {
+      writer.uint32(18).string(message.mimeType);
+    }
+    if (message.sizeBytes !== "0") {
+      writer.uint32(24).int64(message.sizeBytes);
+    }
+    if (message.sha256 !== "") {
+      writer.uint32(34).string(message.sha256);
+    }
+    if (message.filename !== "") {
+      writer.uint32(42).string(message.filename);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(50).fork()).join();
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MediaInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMediaInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mediaId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.mimeType = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sizeBytes = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sha256 = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.filename = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MediaInfo {
+    return {
+      mediaId: isSet(object.mediaId)
+        ? globalThis.String(object.mediaId)
+        : isSet(object.media_id)
+        ? globalThis.String(object.media_id)
+        : "",
+      mimeType: isSet(object.mimeType)
+        ? globalThis.String(object.mimeType)
+        : isSet(object.mime_type)
+        ? globalThis.String(object.mime_type)
+        : "",
+      sizeBytes: isSet(object.sizeBytes)
+        ? globalThis.String(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? globalThis.String(object.size_bytes)
+        : "0",
+      sha256: isSet(object.sha256) ? globalThis.String(object.sha256) : "",
+      filename: isSet(object.filename) ? globalThis.String(object.filename) : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MediaInfo): unknown {
+    const obj: any = {};
+    if (message.mediaId !== "") {
+      obj.mediaId = message.mediaId;
+    }
+    if (message.mimeType !== "") {
+      obj.mimeType = message.mimeType;
+    }
+    if (message.sizeBytes !== "0") {
+      obj.sizeBytes = message.sizeBytes;
+    }
+    if (message.sha256 !== "") {
+      obj.sha256 = message.sha256;
+    }
+    if (message.filename !== "") {
+      obj.filename = message.filename;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MediaInfo>, I>>(base?: I): MediaInfo {
+    return MediaInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MediaInfo>, I>>(object: I): MediaInfo {
+    const message = createBaseMediaInfo();
+    message.mediaId = object.mediaId ?? "";
+    message.mimeType = object.mimeType ?? "";
+    message.sizeBytes = object.sizeBytes ?? "0";
+    message.sha256 = object.sha256 ?? "";
+    message.filename = object.filename ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.expiresAt = object.expiresAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteMediaRequest(): DeleteMediaRequest {
+  return { mediaId: "" };
+}
+
+export const DeleteMediaRequest: MessageFns<DeleteMediaRequest> = {
+  encode(message: DeleteMediaRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mediaId !== "") {
+      writer.uint32(10).string(message.mediaId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteMediaRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteMediaRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mediaId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteMediaRequest {
+    return {
+      mediaId: isSet(object.mediaId)
+        ? globalThis.String(object.mediaId)
+        : isSet(object.media_id)
+        ? globalThis.String(object.media_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteMediaRequest): unknown {
+    const obj: any = {};
+    if (message.mediaId !== "") {
+      obj.mediaId = message.mediaId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteMediaRequest>, I>>(base?: I): DeleteMediaRequest {
+    return DeleteMediaRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteMediaRequest>, I>>(object: I): DeleteMediaRequest {
+    const message = createBaseDeleteMediaRequest();
+    message.mediaId = object.mediaId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteMediaResponse(): DeleteMediaResponse {
+  return {};
+}
+
+export const DeleteMediaResponse: MessageFns<DeleteMediaResponse> = {
+  encode(_: DeleteMediaResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteMediaResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteMediaResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): DeleteMediaResponse {
+    return {};
+  },
+
+  toJSON(_: DeleteMediaResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteMediaResponse>, I>>(base?: I): DeleteMediaResponse {
+    return DeleteMediaResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteMediaResponse>, I>>(_: I): DeleteMediaResponse {
+    const message = createBaseDeleteMediaResponse();
+    return message;
+  },
+};
+
+function createBaseCreateDownloadUrlRequest(): CreateDownloadUrlRequest {
+  return { mediaId: "", ttlSeconds: 0 };
+}
+
+export const CreateDownloadUrlRequest: MessageFns<CreateDownloadUrlRequest> = {
+  encode(message: CreateDownloadUrlRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mediaId !== "") {
+      writer.uint32(10).string(message.mediaId);
+    }
+    if (message.ttlSeconds !== 0) {
+      writer.uint32(16).int32(message.ttlSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateDownloadUrlRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateDownloadUrlRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.mediaId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ttlSeconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateDownloadUrlRequest {
+    return {
+      mediaId: isSet(object.mediaId)
+        ? globalThis.String(object.mediaId)
+        : isSet(object.media_id)
+        ? globalThis.String(object.media_id)
+        : "",
+      ttlSeconds: isSet(object.ttlSeconds)
+        ? globalThis.Number(object.ttlSeconds)
+        : isSet(object.ttl_seconds)
+        ? globalThis.Number(object.ttl_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: CreateDownloadUrlRequest): unknown {
+    const obj: any = {};
+    if (message.mediaId !== "") {
+      obj.mediaId = message.mediaId;
+    }
+    if (message.ttlSeconds !== 0) {
+      obj.ttlSeconds = Math.round(message.ttlSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateDownloadUrlRequest>, I>>(base?: I): CreateDownloadUrlRequest {
+    return CreateDownloadUrlRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateDownloadUrlRequest>, I>>(object: I): CreateDownloadUrlRequest {
+    const message = createBaseCreateDownloadUrlRequest();
+    message.mediaId = object.mediaId ?? "";
+    message.ttlSeconds = object.ttlSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseCreateDownloadUrlResponse(): CreateDownloadUrlResponse {
+  return { url: "", expiresAt: undefined };
+}
+
+export const CreateDownloadUrlResponse: MessageFns<CreateDownloadUrlResponse> = {
+  encode(message: CreateDownloadUrlResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.url !== "") {
+      writer.uint32(10).string(message.url);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateDownloadUrlResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateDownloadUrlResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateDownloadUrlResponse {
+    return {
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CreateDownloadUrlResponse): unknown {
+    const obj: any = {};
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateDownloadUrlResponse>, I>>(base?: I): CreateDownloadUrlResponse {
+    return CreateDownloadUrlResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateDownloadUrlResponse>, I>>(object: I): CreateDownloadUrlResponse {
+    const message = createBaseCreateDownloadUrlResponse();
+    message.url = object.url ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRotateKeyEncryptionKeyRequest(): RotateKeyEncryptionKeyRequest {
+  return {};
+}
+
+export const RotateKeyEncryptionKeyRequest: MessageFns<RotateKeyEncryptionKeyRequest> = {
+  encode(_: RotateKeyEncryptionKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateKeyEncryptionKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateKeyEncryptionKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RotateKeyEncryptionKeyRequest {
+    return {};
+  },
+
+  toJSON(_: RotateKeyEncryptionKeyRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateKeyEncryptionKeyRequest>, I>>(base?: I): RotateKeyEncryptionKeyRequest {
+    return RotateKeyEncryptionKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateKeyEncryptionKeyRequest>, I>>(_: I): RotateKeyEncryptionKeyRequest {
+    const message = createBaseRotateKeyEncryptionKeyRequest();
+    return message;
+  },
+};
+
+function createBaseRotateKeyEncryptionKeyResponse(): RotateKeyEncryptionKeyResponse {
+  return { rewrapped: 0, unchanged: 0, keyEncryptionKeyId: "" };
+}
+
+export const RotateKeyEncryptionKeyResponse: MessageFns<RotateKeyEncryptionKeyResponse> = {
+  encode(message: RotateKeyEncryptionKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.rewrapped !== 0) {
+      writer.uint32(8).int32(message.rewrapped);
+    }
+    if (message.unchanged !== 0) {
+      writer.uint32(16).int32(message.unchanged);
+    }
+    if (message.keyEncryptionKeyId !== "") {
+      writer.uint32(26).string(message.keyEncryptionKeyId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateKeyEncryptionKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateKeyEncryptionKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.rewrapped = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.unchanged = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.keyEncryptionKeyId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateKeyEncryptionKeyResponse {
+    return {
+      rewrapped: isSet(object.rewrapped) ? globalThis.Number(object.rewrapped) : 0,
+      unchanged: isSet(object.unchanged) ? globalThis.Number(object.unchanged) : 0,
+      keyEncryptionKeyId: isSet(object.keyEncryptionKeyId)
+        ? globalThis.String(object.keyEncryptionKeyId)
+        : isSet(object.key_encryption_key_id)
+        ? globalThis.String(object.key_encryption_key_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RotateKeyEncryptionKeyResponse): unknown {
+    const obj: any = {};
+    if (message.rewrapped !== 0) {
+      obj.rewrapped = Math.round(message.rewrapped);
+    }
+    if (message.unchanged !== 0) {
+      obj.unchanged = Math.round(message.unchanged);
+    }
+    if (message.keyEncryptionKeyId !== "") {
+      obj.keyEncryptionKeyId = message.keyEncryptionKeyId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateKeyEncryptionKeyResponse>, I>>(base?: I): RotateKeyEncryptionKeyResponse {
+    return RotateKeyEncryptionKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateKeyEncryptionKeyResponse>, I>>(
+    object: I,
+  ): RotateKeyEncryptionKeyResponse {
+    const message = createBaseRotateKeyEncryptionKeyResponse();
+    message.rewrapped = object.rewrapped ?? 0;
+    message.unchanged = object.unchanged ?? 0;
+    message.keyEncryptionKeyId = object.keyEncryptionKeyId ?? "";
+    return message;
+  },
+};
+
 /**
- * MediaService stores a tenant's media encrypted at rest in the tenant's home region.
- * Calls authenticate like MessagingService (`authorization: Bearer <api key>`).
+ * MediaService stores a tenant's media encrypted at rest in the tenant's home region: streamed, its type sniffed from
+ * the bytes (only WhatsApp-supported types, within WhatsApp's size limit per type), envelope-encrypted under the
+ * tenant's (or the tenant's customer's) data key, content-addressed per tenant and customer, kept for the tenant's
+ * retention (1 year by default).
+ *
+ * Calls authenticate like MessagingService (`authorization: Bearer <api key>`); other services of the region may call
+ * with the internal service token plus `x-waygate-tenant-id`. Another tenant's media id, and an unknown one, are
+ * NOT_FOUND.
  */
 export type MediaServiceService = typeof MediaServiceService;
 export const MediaServiceService = {
-  /** PutMedia stores a blob (at most 5 MiB for now) and returns its id and SHA-256. */
+  /** PutMedia stores a small blob (at most 5 MiB) in one message. Same checks as UploadMedia. */
   putMedia: {
     path: "/waygate.media.v1.MediaService/PutMedia" as const,
     requestStream: false as const,
@@ -526,7 +1980,7 @@ export const MediaServiceService = {
     responseSerialize: (value: PutMediaResponse): Buffer => Buffer.from(PutMediaResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): PutMediaResponse => PutMediaResponse.decode(value),
   },
-  /** GetMedia returns a blob of the caller's tenant; another tenant's id is NOT_FOUND. */
+  /** GetMedia returns a small blob (at most 5 MiB; larger ones are FAILED_PRECONDITION: use DownloadMedia). */
   getMedia: {
     path: "/waygate.media.v1.MediaService/GetMedia" as const,
     requestStream: false as const,
@@ -536,17 +1990,104 @@ export const MediaServiceService = {
     responseSerialize: (value: GetMediaResponse): Buffer => Buffer.from(GetMediaResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetMediaResponse => GetMediaResponse.decode(value),
   },
+  /**
+   * UploadMedia stores a blob of any supported size: the first message is the header, every later one a chunk (at
+   * most 1 MiB each). Limits are enforced while the stream runs (INVALID_ARGUMENT as soon as one is exceeded); a
+   * declared sha256 that does not match is INVALID_ARGUMENT and nothing stays stored.
+   */
+  uploadMedia: {
+    path: "/waygate.media.v1.MediaService/UploadMedia" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: UploadMediaRequest): Buffer => Buffer.from(UploadMediaRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UploadMediaRequest => UploadMediaRequest.decode(value),
+    responseSerialize: (value: UploadMediaResponse): Buffer => Buffer.from(UploadMediaResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UploadMediaResponse => UploadMediaResponse.decode(value),
+  },
+  /** DownloadMedia streams a blob back: the first message carries its metadata, every later one a chunk. */
+  downloadMedia: {
+    path: "/waygate.media.v1.MediaService/DownloadMedia" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: DownloadMediaRequest): Buffer => Buffer.from(DownloadMediaRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DownloadMediaRequest => DownloadMediaRequest.decode(value),
+    responseSerialize: (value: DownloadMediaResponse): Buffer =>
+      Buffer.from(DownloadMediaResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DownloadMediaResponse => DownloadMediaResponse.decode(value),
+  },
+  /**
+   * GetMediaInfo describes a blob without its bytes. (MediaInfo is shared with DownloadMedia's first message and is the
+   * contract ingress relies on, hence not a GetMediaInfoResponse.)
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+   */
+  getMediaInfo: {
+    path: "/waygate.media.v1.MediaService/GetMediaInfo" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetMediaInfoRequest): Buffer => Buffer.from(GetMediaInfoRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetMediaInfoRequest => GetMediaInfoRequest.decode(value),
+    responseSerialize: (value: MediaInfo): Buffer => Buffer.from(MediaInfo.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MediaInfo => MediaInfo.decode(value),
+  },
+  /**
+   * DeleteMedia deletes a media id; the stored bytes go when no other media id of the tenant and customer refers to
+   * them.
+   */
+  deleteMedia: {
+    path: "/waygate.media.v1.MediaService/DeleteMedia" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteMediaRequest): Buffer => Buffer.from(DeleteMediaRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteMediaRequest => DeleteMediaRequest.decode(value),
+    responseSerialize: (value: DeleteMediaResponse): Buffer => Buffer.from(DeleteMediaResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteMediaResponse => DeleteMediaResponse.decode(value),
+  },
+  /** CreateDownloadUrl returns a short-lived signed HTTPS/HTTP URL for the blob (GET, Range requests supported). */
+  createDownloadUrl: {
+    path: "/waygate.media.v1.MediaService/CreateDownloadUrl" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateDownloadUrlRequest): Buffer =>
+      Buffer.from(CreateDownloadUrlRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateDownloadUrlRequest => CreateDownloadUrlRequest.decode(value),
+    responseSerialize: (value: CreateDownloadUrlResponse): Buffer =>
+      Buffer.from(CreateDownloadUrlResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateDownloadUrlResponse => CreateDownloadUrlResponse.decode(value),
+  },
 } as const;
 
 export interface MediaServiceServer extends UntypedServiceImplementation {
-  /** PutMedia stores a blob (at most 5 MiB for now) and returns its id and SHA-256. */
+  /** PutMedia stores a small blob (at most 5 MiB) in one message. Same checks as UploadMedia. */
   putMedia: handleUnaryCall<PutMediaRequest, PutMediaResponse>;
-  /** GetMedia returns a blob of the caller's tenant; another tenant's id is NOT_FOUND. */
+  /** GetMedia returns a small blob (at most 5 MiB; larger ones are FAILED_PRECONDITION: use DownloadMedia). */
   getMedia: handleUnaryCall<GetMediaRequest, GetMediaResponse>;
+  /**
+   * UploadMedia stores a blob of any supported size: the first message is the header, every later one a chunk (at
+   * most 1 MiB each). Limits are enforced while the stream runs (INVALID_ARGUMENT as soon as one is exceeded); a
+   * declared sha256 that does not match is INVALID_ARGUMENT and nothing stays stored.
+   */
+  uploadMedia: handleClientStreamingCall<UploadMediaRequest, UploadMediaResponse>;
+  /** DownloadMedia streams a blob back: the first message carries its metadata, every later one a chunk. */
+  downloadMedia: handleServerStreamingCall<DownloadMediaRequest, DownloadMediaResponse>;
+  /**
+   * GetMediaInfo describes a blob without its bytes. (MediaInfo is shared with DownloadMedia's first message and is the
+   * contract ingress relies on, hence not a GetMediaInfoResponse.)
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+   */
+  getMediaInfo: handleUnaryCall<GetMediaInfoRequest, MediaInfo>;
+  /**
+   * DeleteMedia deletes a media id; the stored bytes go when no other media id of the tenant and customer refers to
+   * them.
+   */
+  deleteMedia: handleUnaryCall<DeleteMediaRequest, DeleteMediaResponse>;
+  /** CreateDownloadUrl returns a short-lived signed HTTPS/HTTP URL for the blob (GET, Range requests supported). */
+  createDownloadUrl: handleUnaryCall<CreateDownloadUrlRequest, CreateDownloadUrlResponse>;
 }
 
 export interface MediaServiceClient extends Client {
-  /** PutMedia stores a blob (at most 5 MiB for now) and returns its id and SHA-256. */
+  /** PutMedia stores a small blob (at most 5 MiB) in one message. Same checks as UploadMedia. */
   putMedia(
     request: PutMediaRequest,
     callback: (error: ServiceError | null, response: PutMediaResponse) => void,
@@ -562,7 +2103,7 @@ export interface MediaServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: PutMediaResponse) => void,
   ): ClientUnaryCall;
-  /** GetMedia returns a blob of the caller's tenant; another tenant's id is NOT_FOUND. */
+  /** GetMedia returns a small blob (at most 5 MiB; larger ones are FAILED_PRECONDITION: use DownloadMedia). */
   getMedia(
     request: GetMediaRequest,
     callback: (error: ServiceError | null, response: GetMediaResponse) => void,
@@ -577,6 +2118,93 @@ export interface MediaServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetMediaResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * UploadMedia stores a blob of any supported size: the first message is the header, every later one a chunk (at
+   * most 1 MiB each). Limits are enforced while the stream runs (INVALID_ARGUMENT as soon as one is exceeded); a
+   * declared sha256 that does not match is INVALID_ARGUMENT and nothing stays stored.
+   */
+  uploadMedia(
+    callback: (error: ServiceError | null, response: UploadMediaResponse) => void,
+  ): ClientWritableStream<UploadMediaRequest>;
+  uploadMedia(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UploadMediaResponse) => void,
+  ): ClientWritableStream<UploadMediaRequest>;
+  uploadMedia(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UploadMediaResponse) => void,
+  ): ClientWritableStream<UploadMediaRequest>;
+  uploadMedia(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UploadMediaResponse) => void,
+  ): ClientWritableStream<UploadMediaRequest>;
+  /** DownloadMedia streams a blob back: the first message carries its metadata, every later one a chunk. */
+  downloadMedia(
+    request: DownloadMediaRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<DownloadMediaResponse>;
+  downloadMedia(
+    request: DownloadMediaRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<DownloadMediaResponse>;
+  /**
+   * GetMediaInfo describes a blob without its bytes. (MediaInfo is shared with DownloadMedia's first message and is the
+   * contract ingress relies on, hence not a GetMediaInfoResponse.)
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   * buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
+   */
+  getMediaInfo(
+    request: GetMediaInfoRequest,
+    callback: (error: ServiceError | null, response: MediaInfo) => void,
+  ): ClientUnaryCall;
+  getMediaInfo(
+    request: GetMediaInfoRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MediaInfo) => void,
+  ): ClientUnaryCall;
+  getMediaInfo(
+    request: GetMediaInfoRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MediaInfo) => void,
+  ): ClientUnaryCall;
+  /**
+   * DeleteMedia deletes a media id; the stored bytes go when no other media id of the tenant and customer refers to
+   * them.
+   */
+  deleteMedia(
+    request: DeleteMediaRequest,
+    callback: (error: ServiceError | null, response: DeleteMediaResponse) => void,
+  ): ClientUnaryCall;
+  deleteMedia(
+    request: DeleteMediaRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteMediaResponse) => void,
+  ): ClientUnaryCall;
+  deleteMedia(
+    request: DeleteMediaRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteMediaResponse) => void,
+  ): ClientUnaryCall;
+  /** CreateDownloadUrl returns a short-lived signed HTTPS/HTTP URL for the blob (GET, Range requests supported). */
+  createDownloadUrl(
+    request: CreateDownloadUrlRequest,
+    callback: (error: ServiceError | null, response: CreateDownloadUrlResponse) => void,
+  ): ClientUnaryCall;
+  createDownloadUrl(
+    request: CreateDownloadUrlRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateDownloadUrlResponse) => void,
+  ): ClientUnaryCall;
+  createDownloadUrl(
+    request: CreateDownloadUrlRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateDownloadUrlResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -586,6 +2214,69 @@ export const MediaServiceClient = makeGenericClientConstructor(
 ) as unknown as {
   new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): MediaServiceClient;
   service: typeof MediaServiceService;
+  serviceName: string;
+};
+
+/**
+ * MediaAdminService is media-store's internal admin API: every call carries
+ * `authorization: Bearer <the region's internal service token>`; API keys are refused (UNAUTHENTICATED).
+ */
+export type MediaAdminServiceService = typeof MediaAdminServiceService;
+export const MediaAdminServiceService = {
+  /**
+   * RotateKeyEncryptionKey re-wraps every data key of the region's keyring under the active key-encryption key
+   * (WAYGATE_KEYRING_KEK / _FILE). Blobs are not re-encrypted. Idempotent.
+   */
+  rotateKeyEncryptionKey: {
+    path: "/waygate.media.v1.MediaAdminService/RotateKeyEncryptionKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateKeyEncryptionKeyRequest): Buffer =>
+      Buffer.from(RotateKeyEncryptionKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateKeyEncryptionKeyRequest => RotateKeyEncryptionKeyRequest.decode(value),
+    responseSerialize: (value: RotateKeyEncryptionKeyResponse): Buffer =>
+      Buffer.from(RotateKeyEncryptionKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateKeyEncryptionKeyResponse =>
+      RotateKeyEncryptionKeyResponse.decode(value),
+  },
+} as const;
+
+export interface MediaAdminServiceServer extends UntypedServiceImplementation {
+  /**
+   * RotateKeyEncryptionKey re-wraps every data key of the region's keyring under the active key-encryption key
+   * (WAYGATE_KEYRING_KEK / _FILE). Blobs are not re-encrypted. Idempotent.
+   */
+  rotateKeyEncryptionKey: handleUnaryCall<RotateKeyEncryptionKeyRequest, RotateKeyEncryptionKeyResponse>;
+}
+
+export interface MediaAdminServiceClient extends Client {
+  /**
+   * RotateKeyEncryptionKey re-wraps every data key of the region's keyring under the active key-encryption key
+   * (WAYGATE_KEYRING_KEK / _FILE). Blobs are not re-encrypted. Idempotent.
+   */
+  rotateKeyEncryptionKey(
+    request: RotateKeyEncryptionKeyRequest,
+    callback: (error: ServiceError | null, response: RotateKeyEncryptionKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateKeyEncryptionKey(
+    request: RotateKeyEncryptionKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateKeyEncryptionKeyResponse) => void,
+  ): ClientUnaryCall;
+  rotateKeyEncryptionKey(
+    request: RotateKeyEncryptionKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateKeyEncryptionKeyResponse) => void,
+  ): ClientUnaryCall;
+}
+
+export const MediaAdminServiceClient = makeGenericClientConstructor(
+  MediaAdminServiceService,
+  "waygate.media.v1.MediaAdminService",
+) as unknown as {
+  new (address: string, credentials: ChannelCredentials, options?: Partial<ClientOptions>): MediaAdminServiceClient;
+  service: typeof MediaAdminServiceService;
   serviceName: string;
 };
 

@@ -1,19 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { MEDIA_KEY_BYTES } from '../domain/media-cipher';
-
-/**
- * Decodes a media encryption key: canonical standard base64 of exactly 32 bytes (surrounding whitespace, such as a
- * trailing newline from a file, is ignored). Undefined when it is anything else. Never echo the input in errors.
- */
-export function decodeMediaKey(text: string): Buffer | undefined {
-  const trimmed = text.trim();
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed)) return undefined;
-  const key = Buffer.from(trimmed, 'base64');
-  // Re-encoding rejects non-canonical input that Buffer.from would silently accept (wrong padding, stray bits).
-  return key.length === MEDIA_KEY_BYTES && key.toString('base64') === trimmed ? key : undefined;
-}
+import { decodeKey, KEY_BYTES } from '@waygate/keyring';
 
 /**
  * For local development only: reads the key from `file`, or creates it there (32 random bytes, base64, mode 0600)
@@ -28,7 +16,7 @@ export function loadOrCreateKeyFile(file: string): { key: Buffer; created: boole
   const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fd = openSync(temporary, 'wx', 0o600);
   try {
-    writeSync(fd, `${randomBytes(MEDIA_KEY_BYTES).toString('base64')}\n`);
+    writeSync(fd, `${randomBytes(KEY_BYTES).toString('base64')}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -45,7 +33,7 @@ export function loadOrCreateKeyFile(file: string): { key: Buffer; created: boole
   }
   syncDirectory(path.dirname(file));
   const stored = readKeyFile(file);
-  if (!stored) throw new Error(`media encryption key file ${file} disappeared while it was being created`);
+  if (!stored) throw new Error(`key-encryption key file ${file} disappeared while it was being created`);
   return { ...stored, created };
 }
 
@@ -55,13 +43,13 @@ function readKeyFile(file: string): { key: Buffer; permissionsTooOpen: boolean }
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`cannot read media encryption key file ${file}: ${(error as Error).message}`);
+    throw new Error(`cannot read key-encryption key file ${file}: ${(error as Error).message}`);
   }
-  const key = decodeMediaKey(text);
+  const key = decodeKey(text);
   // Refuse rather than replace: a new key would make every blob stored so far unreadable.
   if (!key)
     throw new Error(
-      `media encryption key file ${file} does not hold base64 of exactly ${MEDIA_KEY_BYTES} bytes; restore it, or delete it only if the media stored with it may be lost`,
+      `key-encryption key file ${file} does not hold base64 of exactly ${KEY_BYTES} bytes; restore it, or delete it only if every data key wrapped with it (and so all media) may be lost`,
     );
   return { key, permissionsTooOpen: (statSync(file).mode & 0o077) !== 0 };
 }

@@ -1,0 +1,274 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import type { LegacyMediaRecord } from '../domain/legacy-media';
+import type { BlobRecord, BlobSink, ExpiredMedia, MediaRecord, MediaVaultStore } from '../domain/media-vault-store';
+
+const MIGRATIONS = [
+  // 1: the pre-vault table (one ciphertext BLOB per row under the old single service key): read-only since the vault
+  // (getLegacyMedia), so release-1 media stays readable.
+  `CREATE TABLE media (
+     tenant_id TEXT NOT NULL,
+     media_id TEXT NOT NULL,
+     mime_type TEXT NOT NULL,
+     filename TEXT,
+     sha256 TEXT NOT NULL,
+     size_bytes INTEGER NOT NULL,
+     created_at_ms INTEGER NOT NULL,
+     iv BLOB NOT NULL,
+     auth_tag BLOB NOT NULL,
+     ciphertext BLOB NOT NULL,
+     PRIMARY KEY (tenant_id, media_id)
+   );`,
+  // 2: the vault. Blob bytes live in files; these tables hold metadata only.
+  `CREATE TABLE vault_blobs (
+     blob_id TEXT PRIMARY KEY,
+     tenant_id TEXT NOT NULL,
+     customer_ref TEXT NOT NULL,
+     sha256 TEXT NOT NULL,
+     key_id TEXT NOT NULL,
+     size_bytes INTEGER NOT NULL,
+     stored_bytes INTEGER NOT NULL,
+     created_at_ms INTEGER NOT NULL
+   );
+   -- findBlob / addMedia: content addressing per (tenant, customer, sha256).
+   CREATE UNIQUE INDEX vault_blobs_content ON vault_blobs (tenant_id, customer_ref, sha256);
+   CREATE TABLE vault_media (
+     tenant_id TEXT NOT NULL,
+     media_id TEXT NOT NULL,
+     blob_id TEXT NOT NULL REFERENCES vault_blobs (blob_id),
+     mime_type TEXT NOT NULL,
+     filename TEXT,
+     created_at_ms INTEGER NOT NULL,
+     expires_at_ms INTEGER NOT NULL,
+     -- getMedia / deleteMedia: one media id of a tenant.
+     PRIMARY KEY (tenant_id, media_id)
+   );
+   -- listExpired: the sweeper's scan.
+   CREATE INDEX vault_media_expiry ON vault_media (expires_at_ms);
+   -- deleteMedia: is the blob still referenced?
+   CREATE INDEX vault_media_blob ON vault_media (blob_id);`,
+];
+
+interface JoinedRow {
+  tenant_id: string;
+  media_id: string;
+  mime_type: string;
+  filename: string | null;
+  created_at_ms: number;
+  expires_at_ms: number;
+  blob_id: string;
+  customer_ref: string;
+  sha256: string;
+  key_id: string;
+  size_bytes: number;
+  stored_bytes: number;
+  blob_created_at_ms: number;
+}
+
+interface BlobRow {
+  blob_id: string;
+  tenant_id: string;
+  customer_ref: string;
+  sha256: string;
+  key_id: string;
+  size_bytes: number;
+  stored_bytes: number;
+  created_at_ms: number;
+}
+
+function toBlob(row: BlobRow): BlobRecord {
+  return {
+    tenantId: row.tenant_id,
+    customerRef: row.customer_ref,
+    sha256: row.sha256,
+    blobId: row.blob_id,
+    keyId: row.key_id,
+    sizeBytes: row.size_bytes,
+    storedBytes: row.stored_bytes,
+    createdAt: new Date(row.created_at_ms),
+  };
+}
+
+const BLOB_ID = /^[0-9a-f]{32}$/;
+
+/**
+ * The embedded MediaVaultStore: ciphertext in files under `blobDir` (`<aa>/<blob id>.wgm`), metadata in SQLite. A
+ * blob is written to `tmp/` and renamed into place on commit, so a crash never leaves a partial blob under its id.
+ */
+export class FileMediaVaultStore implements MediaVaultStore {
+  private readonly db: SqliteDatabase;
+  private readonly tmpDir: string;
+
+  constructor(
+    sqliteFile: string,
+    private readonly blobDir: string,
+  ) {
+    this.db = openSqliteDatabase(sqliteFile, MIGRATIONS);
+    this.tmpDir = path.join(blobDir, 'tmp');
+    mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
+    // Left over from a crash mid-upload: ciphertext of uploads that never completed.
+    for (const name of readdirSync(this.tmpDir)) rmSync(path.join(this.tmpDir, name), { force: true });
+  }
+
+  private blobPath(blobId: string): string {
+    if (!BLOB_ID.test(blobId)) throw new Error('malformed blob id');
+    return path.join(this.blobDir, blobId.slice(0, 2), `${blobId}.wgm`);
+  }
+
+  async createBlobSink(): Promise<BlobSink> {
+    const temporary = path.join(this.tmpDir, `${randomBytes(12).toString('hex')}.part`);
+    const handle: FileHandle = await open(temporary, 'wx', 0o600);
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await handle.close();
+    };
+    return {
+      write: async (ciphertext) => {
+        await handle.write(ciphertext);
+      },
+      commit: async (blobId) => {
+        const target = this.blobPath(blobId);
+        await handle.sync();
+        await close();
+        mkdirSync(path.dirname(target), { recursive: true, mode: 0o700 });
+        await rename(temporary, target);
+      },
+      abort: async () => {
+        await close().catch(() => undefined);
+        await rm(temporary, { force: true });
+      },
+    };
+  }
+
+  async *readBlob(blobId: string, start = 0): AsyncIterable<Buffer> {
+    const stream = createReadStream(this.blobPath(blobId), { start, highWaterMark: 256 * 1024 });
+    try {
+      for await (const chunk of stream) yield chunk as Buffer;
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  async addMedia(media: Omit<MediaRecord, 'blob'>, blob: BlobRecord): Promise<{ blob: BlobRecord; blobCreated: boolean }> {
+    const run = this.db.transaction(() => {
+      const inserted = this.db
+        .prepare(
+          `INSERT INTO vault_blobs (blob_id, tenant_id, customer_ref, sha256, key_id, size_bytes, stored_bytes, created_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, customer_ref, sha256) DO NOTHING`,
+        )
+        .run(
+          blob.blobId,
+          blob.tenantId,
+          blob.customerRef,
+          blob.sha256,
+          blob.keyId,
+          blob.sizeBytes,
+          blob.storedBytes,
+          blob.createdAt.getTime(),
+        );
+      const stored = this.db
+        .prepare('SELECT * FROM vault_blobs WHERE tenant_id = ? AND customer_ref = ? AND sha256 = ?')
+        .get(blob.tenantId, blob.customerRef, blob.sha256) as BlobRow;
+      this.db
+        .prepare(
+          `INSERT INTO vault_media (tenant_id, media_id, blob_id, mime_type, filename, created_at_ms, expires_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          media.tenantId,
+          media.mediaId,
+          stored.blob_id,
+          media.mimeType,
+          media.filename ?? null,
+          media.createdAt.getTime(),
+          media.expiresAt.getTime(),
+        );
+      return { blob: toBlob(stored), blobCreated: inserted.changes === 1 };
+    });
+    return run.immediate();
+  }
+
+  async getMedia(tenantId: string, mediaId: string): Promise<MediaRecord | undefined> {
+    const row = this.db
+      .prepare(
+        `SELECT m.tenant_id, m.media_id, m.mime_type, m.filename, m.created_at_ms, m.expires_at_ms, b.blob_id, b.customer_ref,
+                b.sha256, b.key_id, b.size_bytes, b.stored_bytes, b.created_at_ms AS blob_created_at_ms
+         FROM vault_media m JOIN vault_blobs b ON b.blob_id = m.blob_id
+         WHERE m.tenant_id = ? AND m.media_id = ?`,
+      )
+      .get(tenantId, mediaId) as JoinedRow | undefined;
+    if (!row) return undefined;
+    return {
+      tenantId: row.tenant_id,
+      mediaId: row.media_id,
+      mimeType: row.mime_type,
+      ...(row.filename !== null ? { filename: row.filename } : {}),
+      createdAt: new Date(row.created_at_ms),
+      expiresAt: new Date(row.expires_at_ms),
+      blob: toBlob({ ...row, tenant_id: row.tenant_id, created_at_ms: row.blob_created_at_ms }),
+    };
+  }
+
+  async deleteMedia(tenantId: string, mediaId: string): Promise<{ deleted: boolean; orphan?: BlobRecord }> {
+    const run = this.db.transaction(() => {
+      const media = this.db.prepare('SELECT blob_id FROM vault_media WHERE tenant_id = ? AND media_id = ?').get(tenantId, mediaId) as
+        { blob_id: string } | undefined;
+      if (!media) return { deleted: false };
+      this.db.prepare('DELETE FROM vault_media WHERE tenant_id = ? AND media_id = ?').run(tenantId, mediaId);
+      const stillUsed = this.db.prepare('SELECT 1 FROM vault_media WHERE blob_id = ? LIMIT 1').get(media.blob_id);
+      if (stillUsed) return { deleted: true };
+      const blob = this.db.prepare('SELECT * FROM vault_blobs WHERE blob_id = ?').get(media.blob_id) as BlobRow;
+      this.db.prepare('DELETE FROM vault_blobs WHERE blob_id = ?').run(media.blob_id);
+      return { deleted: true, orphan: toBlob(blob) };
+    });
+    return run.immediate();
+  }
+
+  async deleteBlobData(blobId: string): Promise<void> {
+    await rm(this.blobPath(blobId), { force: true });
+  }
+
+  async getLegacyMedia(tenantId: string, mediaId: string): Promise<LegacyMediaRecord | undefined> {
+    const row = this.db.prepare('SELECT * FROM media WHERE tenant_id = ? AND media_id = ?').get(tenantId, mediaId) as
+      | {
+          mime_type: string;
+          filename: string | null;
+          sha256: string;
+          size_bytes: number;
+          created_at_ms: number;
+          iv: Buffer;
+          auth_tag: Buffer;
+          ciphertext: Buffer;
+        }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      tenantId,
+      mediaId,
+      ciphertext: row.ciphertext,
+      iv: row.iv,
+      authTag: row.auth_tag,
+      mimeType: row.mime_type,
+      ...(row.filename !== null ? { filename: row.filename } : {}),
+      sha256: row.sha256,
+      sizeBytes: row.size_bytes,
+      createdAt: new Date(row.created_at_ms),
+    };
+  }
+
+  async listExpired(now: Date, limit: number): Promise<ExpiredMedia[]> {
+    const rows = this.db
+      .prepare('SELECT tenant_id, media_id FROM vault_media WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?')
+      .all(now.getTime(), limit) as { tenant_id: string; media_id: string }[];
+    return rows.map((row) => ({ tenantId: row.tenant_id, mediaId: row.media_id }));
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { contractBackends } from '@waygate/storage';
+import { describeContract } from '@waygate/testing';
+import type { BlobRecord, MediaRecord, MediaVaultStore } from '../domain/media-vault-store';
+import { FileMediaVaultStore } from './file-media-vault-store';
+import { MongoMediaVaultStore } from './mongo-media-vault-store';
+
+const backends = contractBackends<MediaVaultStore>({
+  sqlite: (file) => new FileMediaVaultStore(file, path.join(path.dirname(file), 'media-blobs')),
+  mongodb: (mongo) => MongoMediaVaultStore.open(mongo),
+  close: (store) => store.close(),
+});
+
+const T0 = new Date(1_700_000_000_000);
+
+function blob(overrides: Partial<BlobRecord> = {}): BlobRecord {
+  return {
+    tenantId: 'acme',
+    customerRef: '',
+    sha256: 'a'.repeat(64),
+    blobId: randomBytes(16).toString('hex'),
+    keyId: 'tenant.acme@0011223344556677',
+    sizeBytes: 100,
+    storedBytes: 160,
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+function media(overrides: Partial<Omit<MediaRecord, 'blob'>> = {}): Omit<MediaRecord, 'blob'> {
+  return {
+    tenantId: 'acme',
+    mediaId: `med_${randomBytes(8).toString('hex')}`,
+    mimeType: 'application/pdf',
+    filename: 'invoice.pdf',
+    createdAt: T0,
+    expiresAt: new Date(T0.getTime() + 1000),
+    ...overrides,
+  };
+}
+
+async function writeBlob(store: MediaVaultStore, blobId: string, bytes: Buffer): Promise<void> {
+  const sink = await store.createBlobSink();
+  for (let offset = 0; offset < bytes.length; offset += 100_000) await sink.write(bytes.subarray(offset, offset + 100_000));
+  await sink.commit(blobId);
+}
+
+async function readAll(store: MediaVaultStore, blobId: string, start?: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const part of store.readBlob(blobId, start)) parts.push(part);
+  return Buffer.concat(parts);
+}
+
+for (const backend of backends) {
+  describeContract(backend, 'MediaVaultStore contract', (test) => {
+    async function withStore(run: (store: MediaVaultStore) => Promise<void>): Promise<void> {
+      const { store, close } = await backend.open();
+      try {
+        await run(store);
+      } finally {
+        await close();
+      }
+    }
+
+    test('a committed blob reads back byte for byte, from the start or from an offset', () =>
+      withStore(async (store) => {
+        const bytes = randomBytes(1_000_003);
+        await writeBlob(store, 'ab'.repeat(16), bytes);
+        assert.ok((await readAll(store, 'ab'.repeat(16))).equals(bytes));
+        assert.ok((await readAll(store, 'ab'.repeat(16), 654_321)).equals(bytes.subarray(654_321)));
+      }));
+
+    test('an aborted blob leaves nothing readable', () =>
+      withStore(async (store) => {
+        const sink = await store.createBlobSink();
+        await sink.write(randomBytes(1000));
+        await sink.abort();
+        await sink.abort();
+        await assert.rejects(readAll(store, 'cd'.repeat(16)));
+      }));
+
+    test('addMedia stores blob and media; getMedia joins them; another tenant sees nothing', () =>
+      withStore(async (store) => {
+        const b = blob();
+        const m = media();
+        const added = await store.addMedia(m, b);
+        assert.equal(added.blobCreated, true);
+        assert.deepEqual(added.blob, b);
+        assert.deepEqual(await store.getMedia('acme', m.mediaId), { ...m, blob: b });
+        assert.equal(await store.getMedia('globex', m.mediaId), undefined);
+        assert.equal(await store.getMedia('acme', 'med_unknown'), undefined);
+        await assert.rejects(store.addMedia(m, blob({ sha256: 'b'.repeat(64) })), 'a media id is never overwritten');
+      }));
+
+    test('a missing filename stays missing', () =>
+      withStore(async (store) => {
+        const { filename: _omitted, ...withoutFilename } = media();
+        await store.addMedia(withoutFilename, blob());
+        const stored = await store.getMedia('acme', withoutFilename.mediaId);
+        assert.ok(stored && !('filename' in stored));
+      }));
+
+    test('content addressing per (tenant, customer, sha256): same bytes twice are one blob; other customers and tenants their own', () =>
+      withStore(async (store) => {
+        const first = blob();
+        await store.addMedia(media(), first);
+        const again = await store.addMedia(media(), blob());
+        assert.equal(again.blobCreated, false);
+        assert.equal(again.blob.blobId, first.blobId);
+        const otherCustomer = await store.addMedia(media(), blob({ customerRef: 'f'.repeat(32) }));
+        assert.equal(otherCustomer.blobCreated, true);
+        const otherTenant = await store.addMedia(media({ tenantId: 'globex' }), blob({ tenantId: 'globex' }));
+        assert.equal(otherTenant.blobCreated, true);
+      }));
+
+    test('deleteMedia frees the blob only when its last media id goes', () =>
+      withStore(async (store) => {
+        const b = blob();
+        const one = media();
+        const two = media();
+        await store.addMedia(one, b);
+        await store.addMedia(two, blob());
+        assert.deepEqual(await store.deleteMedia('globex', one.mediaId), { deleted: false }, 'scoped by tenant');
+        assert.deepEqual(await store.deleteMedia('acme', one.mediaId), { deleted: true });
+        assert.equal(await store.getMedia('acme', one.mediaId), undefined);
+        assert.equal((await store.getMedia('acme', two.mediaId))?.blob.blobId, b.blobId);
+        assert.deepEqual(await store.deleteMedia('acme', two.mediaId), { deleted: true, orphan: b });
+        assert.deepEqual(await store.deleteMedia('acme', two.mediaId), { deleted: false });
+        // The same bytes uploaded after that are a new blob.
+        assert.equal((await store.addMedia(media(), blob())).blobCreated, true);
+      }));
+
+    test('deleteBlobData removes the bytes; a missing blob is not an error', () =>
+      withStore(async (store) => {
+        await writeBlob(store, 'ef'.repeat(16), randomBytes(10));
+        await store.deleteBlobData('ef'.repeat(16));
+        await store.deleteBlobData('ef'.repeat(16));
+        await assert.rejects(readAll(store, 'ef'.repeat(16)));
+      }));
+
+    test('listExpired: expiry at or before now, oldest first, bounded', () =>
+      withStore(async (store) => {
+        const at = (ms: number) => new Date(T0.getTime() + ms);
+        const late = media({ expiresAt: at(3000) });
+        const early = media({ expiresAt: at(1000) });
+        const exact = media({ tenantId: 'globex', expiresAt: at(2000) });
+        await store.addMedia(late, blob({ sha256: '1'.repeat(64) }));
+        await store.addMedia(early, blob({ sha256: '2'.repeat(64) }));
+        await store.addMedia(exact, blob({ tenantId: 'globex' }));
+        assert.deepEqual(await store.listExpired(at(999), 10), []);
+        assert.deepEqual(await store.listExpired(at(2000), 10), [
+          { tenantId: 'acme', mediaId: early.mediaId },
+          { tenantId: 'globex', mediaId: exact.mediaId },
+        ]);
+        assert.deepEqual(await store.listExpired(at(5000), 1), [{ tenantId: 'acme', mediaId: early.mediaId }]);
+      }));
+  });
+}

@@ -1,0 +1,253 @@
+import { randomBytes } from 'node:crypto';
+import { GridFSBucket, type Binary, type Collection, type GridFSBucketWriteStream } from 'mongodb';
+import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
+import type { LegacyMediaRecord } from '../domain/legacy-media';
+import type { BlobRecord, BlobSink, ExpiredMedia, MediaRecord, MediaVaultStore } from '../domain/media-vault-store';
+
+interface BlobDocument {
+  _id: string; // blob id
+  tenantId: string;
+  customerRef: string;
+  sha256: string;
+  keyId: string;
+  sizeBytes: number;
+  storedBytes: number;
+  createdAt: Date;
+}
+
+interface MediaDocument {
+  _id: string; // `${tenantId}/${mediaId}`
+  tenantId: string;
+  mediaId: string;
+  blobId: string;
+  mimeType: string;
+  filename?: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+/** Release 1's media document (read-only). */
+interface LegacyDocument {
+  _id: string;
+  tenantId: string;
+  mimeType: string;
+  filename?: string;
+  sha256: string;
+  sizeBytes: number;
+  createdAt: Date;
+  iv: Binary;
+  authTag: Binary;
+  ciphertext: Binary;
+}
+
+function toBlob(doc: BlobDocument): BlobRecord {
+  return {
+    tenantId: doc.tenantId,
+    customerRef: doc.customerRef,
+    sha256: doc.sha256,
+    blobId: doc._id,
+    keyId: doc.keyId,
+    sizeBytes: doc.sizeBytes,
+    storedBytes: doc.storedBytes,
+    createdAt: doc.createdAt,
+  };
+}
+
+function toDocument(blob: BlobRecord): BlobDocument {
+  return {
+    _id: blob.blobId,
+    tenantId: blob.tenantId,
+    customerRef: blob.customerRef,
+    sha256: blob.sha256,
+    keyId: blob.keyId,
+    sizeBytes: blob.sizeBytes,
+    storedBytes: blob.storedBytes,
+    createdAt: blob.createdAt,
+  };
+}
+
+/**
+ * Versioned data migrations of this store's MongoDB collections (version = position, recorded in `schema_migrations`
+ * as `media-store`); only appended. Indexes are ensured at every open.
+ */
+const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+
+/** GridFS file names: committed blobs by id, uploads in progress under a `tmp/` name until renamed. */
+const committedName = (blobId: string) => `blob/${blobId}`;
+
+/**
+ * The production MediaVaultStore: ciphertext in GridFS (bucket `vault`, 255 KiB chunks, streamed in and out),
+ * metadata in the `vault_blobs` and `vault_media` collections. An upload is written under a temporary file name and
+ * renamed on commit; one that never commits is deleted on abort.
+ */
+export class MongoMediaVaultStore implements MediaVaultStore {
+  private readonly bucket: GridFSBucket;
+  private readonly blobs: Collection<BlobDocument>;
+  private readonly media: Collection<MediaDocument>;
+
+  private constructor(private readonly mongo: MongoDatabase) {
+    this.bucket = new GridFSBucket(mongo.db, { bucketName: 'vault' });
+    this.blobs = mongo.db.collection<BlobDocument>('vault_blobs');
+    this.media = mongo.db.collection<MediaDocument>('vault_media');
+  }
+
+  static async open(mongo: MongoDatabase): Promise<MongoMediaVaultStore> {
+    const store = new MongoMediaVaultStore(mongo);
+    // addMedia: content addressing per (tenant, customer, sha256).
+    await store.blobs.createIndex({ tenantId: 1, customerRef: 1, sha256: 1 }, { unique: true });
+    // listExpired: the sweeper's scan.
+    await store.media.createIndex({ expiresAt: 1 });
+    // deleteMedia: is the blob still referenced?
+    await store.media.createIndex({ blobId: 1 });
+    // readBlob / deleteBlobData: a GridFS file by name (GridFS itself indexes files by filename and uploadDate).
+    await applyMongoMigrations(mongo.db, 'media-store', MONGO_MIGRATIONS);
+    return store;
+  }
+
+  async createBlobSink(): Promise<BlobSink> {
+    const upload: GridFSBucketWriteStream = this.bucket.openUploadStream(`tmp/${randomBytes(12).toString('hex')}`);
+    let failed: Error | undefined;
+    upload.on('error', (error) => (failed = error));
+    const finished = new Promise<void>((resolve, reject) => {
+      upload.once('finish', resolve);
+      upload.once('error', reject);
+    });
+    finished.catch(() => undefined);
+    return {
+      write: (ciphertext) =>
+        new Promise<void>((resolve, reject) => {
+          if (failed) return reject(failed);
+          // Backpressure: wait for the callback, which comes once GridFS flushed the chunk or buffered below its mark.
+          upload.write(ciphertext, (error) => (error ? reject(error) : resolve()));
+        }),
+      commit: async (blobId) => {
+        upload.end();
+        await finished;
+        await this.bucket.rename(upload.id, committedName(blobId));
+      },
+      abort: async () => {
+        if (!upload.writableEnded) await upload.abort().catch(() => undefined);
+        else await this.bucket.delete(upload.id).catch(() => undefined);
+      },
+    };
+  }
+
+  async *readBlob(blobId: string, start = 0): AsyncIterable<Buffer> {
+    const download = this.bucket.openDownloadStreamByName(committedName(blobId), { start });
+    try {
+      for await (const chunk of download) yield chunk as Buffer;
+    } finally {
+      download.destroy();
+    }
+  }
+
+  async addMedia(media: Omit<MediaRecord, 'blob'>, blob: BlobRecord): Promise<{ blob: BlobRecord; blobCreated: boolean }> {
+    let blobCreated = true;
+    try {
+      await this.blobs.insertOne(toDocument(blob));
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+      blobCreated = false;
+    }
+    for (let attempt = 0; ; attempt++) {
+      const stored = await this.blobs.findOne({ tenantId: blob.tenantId, customerRef: blob.customerRef, sha256: blob.sha256 });
+      if (!stored) {
+        // The existing blob's last reference was deleted between our insert and this read: store ours after all.
+        if (attempt > 3) throw new Error('blob record kept disappearing');
+        try {
+          await this.blobs.insertOne(toDocument(blob));
+          blobCreated = true;
+        } catch (error) {
+          if (!isDuplicateKeyError(error)) throw error;
+        }
+        continue;
+      }
+      await this.media.insertOne({
+        _id: `${media.tenantId}/${media.mediaId}`,
+        tenantId: media.tenantId,
+        mediaId: media.mediaId,
+        blobId: stored._id,
+        mimeType: media.mimeType,
+        ...(media.filename !== undefined ? { filename: media.filename } : {}),
+        createdAt: media.createdAt,
+        expiresAt: media.expiresAt,
+      });
+      // A delete that removed the blob record between the read and the media insert would leave a dangling media id;
+      // re-check and re-create the record (its bytes are deleted only after the record is gone, by the same delete).
+      if (!(await this.blobs.findOne({ _id: stored._id }))) {
+        await this.media.deleteOne({ _id: `${media.tenantId}/${media.mediaId}` });
+        continue;
+      }
+      return { blob: toBlob(stored), blobCreated: blobCreated && stored._id === blob.blobId };
+    }
+  }
+
+  async getMedia(tenantId: string, mediaId: string): Promise<MediaRecord | undefined> {
+    const doc = await this.media.findOne({ _id: `${tenantId}/${mediaId}`, tenantId });
+    if (!doc) return undefined;
+    const blob = await this.blobs.findOne({ _id: doc.blobId, tenantId });
+    if (!blob) return undefined;
+    return {
+      tenantId: doc.tenantId,
+      mediaId: doc.mediaId,
+      mimeType: doc.mimeType,
+      ...(doc.filename !== undefined ? { filename: doc.filename } : {}),
+      createdAt: doc.createdAt,
+      expiresAt: doc.expiresAt,
+      blob: toBlob(blob),
+    };
+  }
+
+  async deleteMedia(tenantId: string, mediaId: string): Promise<{ deleted: boolean; orphan?: BlobRecord }> {
+    const doc = await this.media.findOneAndDelete({ _id: `${tenantId}/${mediaId}`, tenantId });
+    if (!doc) return { deleted: false };
+    if (await this.media.findOne({ blobId: doc.blobId })) return { deleted: true };
+    const blob = await this.blobs.findOneAndDelete({ _id: doc.blobId, tenantId });
+    if (!blob) return { deleted: true };
+    // A media id added meanwhile may point at it: then put the record back and keep the bytes.
+    if (await this.media.findOne({ blobId: doc.blobId })) {
+      await this.blobs.insertOne(blob).catch((error: unknown) => {
+        if (!isDuplicateKeyError(error)) throw error;
+      });
+      return { deleted: true };
+    }
+    return { deleted: true, orphan: toBlob(blob) };
+  }
+
+  async deleteBlobData(blobId: string): Promise<void> {
+    for await (const file of this.bucket.find({ filename: committedName(blobId) })) await this.bucket.delete(file._id);
+  }
+
+  async getLegacyMedia(tenantId: string, mediaId: string): Promise<LegacyMediaRecord | undefined> {
+    // Release 1's collection `media`: one document per blob, ciphertext as BSON binary.
+    const doc = await this.mongo.db.collection<LegacyDocument>('media').findOne({ _id: `${tenantId}/${mediaId}`, tenantId });
+    if (!doc) return undefined;
+    const bytes = (binary: Binary) => {
+      const value = binary.value();
+      return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    };
+    return {
+      tenantId,
+      mediaId,
+      ciphertext: bytes(doc.ciphertext),
+      iv: bytes(doc.iv),
+      authTag: bytes(doc.authTag),
+      mimeType: doc.mimeType,
+      ...(doc.filename !== undefined ? { filename: doc.filename } : {}),
+      sha256: doc.sha256,
+      sizeBytes: doc.sizeBytes,
+      createdAt: doc.createdAt,
+    };
+  }
+
+  async listExpired(now: Date, limit: number): Promise<ExpiredMedia[]> {
+    const docs = await this.media
+      .find({ expiresAt: { $lte: now } }, { sort: { expiresAt: 1 }, limit, projection: { tenantId: 1, mediaId: 1 } })
+      .toArray();
+    return docs.map((doc) => ({ tenantId: doc.tenantId, mediaId: doc.mediaId }));
+  }
+
+  async close(): Promise<void> {
+    // The connection belongs to whoever opened it (server wiring or the contract suite).
+  }
+}

@@ -1,0 +1,80 @@
+import type { LegacyMediaRecord } from './legacy-media';
+
+/**
+ * media-store's storage port: encrypted blob bytes plus metadata. Blobs are content-addressed per (tenant, customer,
+ * sha256): one stored blob, any number of media ids pointing at it. Every query takes the tenant id.
+ */
+
+/** One stored blob (ciphertext); shared by the media ids of one tenant and customer with the same bytes. */
+export interface BlobRecord {
+  readonly tenantId: string;
+  /** Customer pseudonym from the keyring; empty for tenant-wide blobs. */
+  readonly customerRef: string;
+  /** Hex SHA-256 of the plaintext. */
+  readonly sha256: string;
+  readonly blobId: string;
+  /** The keyring data key it is encrypted under. */
+  readonly keyId: string;
+  /** Plaintext size in bytes. */
+  readonly sizeBytes: number;
+  /** Stored (ciphertext) size in bytes. */
+  readonly storedBytes: number;
+  readonly createdAt: Date;
+}
+
+/** One media id as the API shows it, with the blob it points to. */
+export interface MediaRecord {
+  readonly tenantId: string;
+  readonly mediaId: string;
+  readonly mimeType: string;
+  /** Undefined when the uploader gave none. */
+  readonly filename?: string;
+  readonly createdAt: Date;
+  readonly expiresAt: Date;
+  readonly blob: BlobRecord;
+}
+
+/** A blob being written: ciphertext goes to a temporary place until `commit` moves it under its id. */
+export interface BlobSink {
+  /** Resolves when the bytes were taken (backpressure: await it before writing more). */
+  write(ciphertext: Buffer): Promise<void>;
+  /** Makes the written bytes the blob `blobId` (atomically: a crash leaves either nothing or the whole blob). */
+  commit(blobId: string): Promise<void>;
+  /** Throws the written bytes away; safe to call after a failed write or twice. */
+  abort(): Promise<void>;
+}
+
+/** A media id whose retention ended (the sweeper's work list). */
+export interface ExpiredMedia {
+  readonly tenantId: string;
+  readonly mediaId: string;
+}
+
+/** The port. Adapters: files + SQLite (embedded), MongoDB + GridFS (production). */
+export interface MediaVaultStore {
+  /** Starts writing a new blob's ciphertext. */
+  createBlobSink(): Promise<BlobSink>;
+  /** Reads a committed blob's stored bytes from byte `start` (default 0) to its end. */
+  readBlob(blobId: string, start?: number): AsyncIterable<Buffer>;
+  /**
+   * Records a media id pointing at `blob`, storing the blob record first unless the same (tenant, customer, sha256)
+   * exists already: then the media id points at the existing blob and `blobCreated` is false (the caller deletes
+   * the bytes it committed under `blob.blobId`). Atomic, so a concurrent delete of the last other reference cannot
+   * leave the media id pointing at deleted bytes. Rejects if the media id exists.
+   */
+  addMedia(media: Omit<MediaRecord, 'blob'>, blob: BlobRecord): Promise<{ blob: BlobRecord; blobCreated: boolean }>;
+  /** The tenant's media id; undefined for an unknown id or another tenant's. */
+  getMedia(tenantId: string, mediaId: string): Promise<MediaRecord | undefined>;
+  /**
+   * Removes the media id. When no other media id points at its blob any more the blob record goes too, and
+   * `orphan` names the bytes to delete with {@link deleteBlobData}. `deleted` false: there was no such id.
+   */
+  deleteMedia(tenantId: string, mediaId: string): Promise<{ deleted: boolean; orphan?: BlobRecord }>;
+  /** Deletes a blob's stored bytes (after its record went). Missing bytes are not an error. */
+  deleteBlobData(blobId: string): Promise<void>;
+  /** A blob stored before the vault (release 1), read-only; undefined when there is none. */
+  getLegacyMedia(tenantId: string, mediaId: string): Promise<LegacyMediaRecord | undefined>;
+  /** Media ids whose `expiresAt` is at or before `now`, oldest first, at most `limit`. */
+  listExpired(now: Date, limit: number): Promise<ExpiredMedia[]>;
+  close(): Promise<void>;
+}

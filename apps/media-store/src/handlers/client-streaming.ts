@@ -1,0 +1,28 @@
+import type { sendUnaryData, ServerReadableStream } from '@grpc/grpc-js';
+import { authenticatedTenant, toGrpcError } from '@waygate/grpc';
+import type { Tenant, TenantDirectory } from '@waygate/tenancy';
+import type { Logger } from '@waygate/telemetry';
+
+/**
+ * Wraps a client-streaming handler like libs/grpc's unaryHandler: resolves the authenticated tenant, hands `handle`
+ * the request messages as an async iterable (read on demand, so HTTP/2 flow control holds the client back while the
+ * handler is busy: backpressure), and maps a thrown error through `toGrpcError`. A client that cancels makes the
+ * iterable throw, so the handler stops and cleans up.
+ */
+export function clientStreamingHandler<Request, Response>(
+  tenants: TenantDirectory,
+  logger: Logger,
+  handle: (requests: AsyncIterable<Request>, tenant: Tenant) => Promise<Response>,
+): (call: ServerReadableStream<Request, Response>, callback: sendUnaryData<Response>) => void {
+  return (call, callback) => {
+    call.once('cancelled', () => call.destroy(new Error('the client cancelled the call')));
+    (async () => handle(call as AsyncIterable<Request>, authenticatedTenant(call.metadata, tenants)))().then(
+      (response) => callback(null, response),
+      (error: unknown) => {
+        const grpcError = toGrpcError(error);
+        if (grpcError.details === 'internal error') logger.error({ err: error, method: call.getPath() }, 'unexpected error in handler');
+        callback(grpcError, null);
+      },
+    );
+  };
+}

@@ -1,0 +1,21 @@
+export {
+  createKeyring,
+  DATA_KEY_CACHE_MS,
+  DataKeyUnavailableError,
+  isDataKeyUnavailableError,
+  scopeName,
+  UnknownKeyEncryptionKeyError,
+} from './keyring';
+export type { DataKey, Keyring, KeyScope, RotationResult } from './keyring';
+export {
+  decodeKey,
+  KEK_VARIABLES,
+  KEY_BYTES,
+  KeyEncryptionKeyConfigError,
+  loadKeyEncryptionKeys,
+  parseKeyEncryptionKeyFile,
+  toKeyEncryptionKey,
+} from './key-encryption-keys';
+export type { KeyEncryptionKey, KeyEncryptionKeys } from './key-encryption-keys';
+export { JetStreamWrappedKeyStore, keyringBucketName } from './jetstream-wrapped-key-store';
+export type { WrappedKeyEntry, WrappedKeyStore } from './wrapped-key-store';
