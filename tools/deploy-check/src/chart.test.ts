@@ -224,6 +224,11 @@ for (const [label, sets, message] of [
   ],
   ['a MongoDB URI with credentials in values', ['mongodb.uri=mongodb://u:p@db:27017/x'], 'without credentials'],
   ['no MongoDB at all', ['mongodb.uri='], '.Values.mongodb.existingSecret'],
+  [
+    'a Gateway API route without a Gateway',
+    ['gatewayApi.enabled=true', 'gatewayApi.host=a.example.com'],
+    '.Values.gatewayApi.host and .Values.gatewayApi.parentRefs are required',
+  ],
   ['a tenant-facing port that does not exist', ['services.archive.tenantFacingPorts[0]=http'], 'tenantFacingPorts names "http"'],
 ] as const) {
   test(`rendering refuses ${label} with a clear message`, () => {
@@ -237,6 +242,21 @@ test('schema validation refuses a broken render (a probe period that is not an i
   const problems = schemaProblems(renderRegion('eu', regionValues('eu', fixture('broken-schema'))));
   assert.equal(problems.length, SERVICES.length, problems.join('\n'));
   for (const problem of problems) assert.match(problem, /^Deployment\/waygate-eu-.*readinessProbe\/periodSeconds must be integer/);
+});
+
+test('the webhook can go through a Gateway API HTTPRoute instead of the Ingress; its structural check refuses a wrong backend port', () => {
+  const objects = renderRegion('eu', regionValues('eu', fixture('gateway-api')));
+  assert.deepEqual(named(objects, 'Ingress'), []);
+  assert.deepEqual(named(objects, 'HTTPRoute'), ['waygate-eu-receipt']);
+  assert.deepEqual(schemaProblems(objects), []);
+  assert.deepEqual(policyViolations(objects), []);
+  // The route's backend on a port its Service does not have.
+  const broken = objects.map((object) =>
+    object.kind === 'HTTPRoute'
+      ? { ...object, spec: JSON.parse(JSON.stringify(object.spec).replace('"port":8080', '"port":8081')) as Record<string, unknown> }
+      : object,
+  );
+  assert.deepEqual(schemaProblems(broken), ['HTTPRoute/waygate-eu-receipt: spec.rules[0]: backend waygate-eu-receipt has no port 8081']);
 });
 
 test('the structural ScaledObject check refuses a broken KEDA render (lag threshold 0)', () => {

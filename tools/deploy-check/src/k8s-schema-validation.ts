@@ -27,6 +27,7 @@ const MODELS: Readonly<Record<string, ModelClass>> = {
 };
 
 const SCALED_OBJECT = 'keda.sh/v1alpha1/ScaledObject';
+const HTTP_ROUTE = 'gateway.networking.k8s.io/v1/HTTPRoute';
 
 /** `Kind/name` for messages. */
 export function describeObject(object: K8sObject): string {
@@ -35,15 +36,16 @@ export function describeObject(object: K8sObject): string {
 
 /**
  * Validates every object against its schema; returns one message per invalid object (empty = all valid). KEDA's
- * ScaledObject has no model package that runs on Node 20, so its shape is checked structurally
- * (`scaledObjectProblems`).
+ * ScaledObject and the Gateway API's HTTPRoute have no model package here (none for KEDA runs on Node 20), so their
+ * shapes are checked structurally (`scaledObjectProblems`, `httpRouteProblems`).
  */
 export function schemaProblems(objects: readonly K8sObject[]): string[] {
   const problems: string[] = [];
   for (const object of objects) {
     const key = `${object.apiVersion}/${object.kind}`;
-    if (key === SCALED_OBJECT) {
-      problems.push(...scaledObjectProblems(object, objects).map((problem) => `${describeObject(object)}: ${problem}`));
+    if (key === SCALED_OBJECT || key === HTTP_ROUTE) {
+      const check = key === SCALED_OBJECT ? scaledObjectProblems : httpRouteProblems;
+      problems.push(...check(object, objects).map((problem) => `${describeObject(object)}: ${problem}`));
       continue;
     }
     const Model = MODELS[key];
@@ -110,6 +112,58 @@ export function scaledObjectProblems(object: K8sObject, all: readonly K8sObject[
     const lag = trigger.metadata.lagThreshold;
     if (typeof lag === 'string' && !/^[1-9]\d*$/.test(lag))
       problems.push(`${at}.metadata.lagThreshold must be a positive integer, got ${lag}`);
+    return undefined;
+  });
+  return problems;
+}
+
+/**
+ * The fields of a gateway.networking.k8s.io/v1 HTTPRoute the chart sets, checked against the Gateway API's CRD:
+ * parentRefs with names, hostnames, rules whose path matches have a known type and an absolute value, and backendRefs
+ * that name a Service of this render on one of its ports.
+ */
+export function httpRouteProblems(object: K8sObject, all: readonly K8sObject[]): string[] {
+  const problems: string[] = [];
+  const spec = object.spec;
+  if (!isRecord(spec)) return ['spec is missing'];
+  const parents = spec.parentRefs;
+  if (!Array.isArray(parents) || parents.length === 0) problems.push('spec.parentRefs must be a non-empty list');
+  else
+    parents.forEach((parent: unknown, index) => {
+      if (!isRecord(parent) || typeof parent.name !== 'string' || parent.name === '')
+        problems.push(`spec.parentRefs[${index}].name is required`);
+    });
+  const hostnames = spec.hostnames;
+  if (
+    !Array.isArray(hostnames) ||
+    hostnames.some(
+      (host) => typeof host !== 'string' || !/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(host),
+    )
+  ) {
+    problems.push('spec.hostnames must be a list of DNS names');
+  }
+  const rules = spec.rules;
+  if (!Array.isArray(rules) || rules.length === 0) return [...problems, 'spec.rules must be a non-empty list'];
+  rules.forEach((rule: unknown, index) => {
+    const at = `spec.rules[${index}]`;
+    if (!isRecord(rule)) return problems.push(`${at} must be a map`);
+    for (const match of Array.isArray(rule.matches) ? rule.matches : []) {
+      const pathMatch = isRecord(match) ? match.path : undefined;
+      if (!isRecord(pathMatch)) continue;
+      if (!['Exact', 'PathPrefix', 'RegularExpression'].includes(String(pathMatch.type)))
+        problems.push(`${at}: path type ${String(pathMatch.type)} is unknown`);
+      if (typeof pathMatch.value !== 'string' || !pathMatch.value.startsWith('/')) problems.push(`${at}: path value must start with /`);
+    }
+    const backends = rule.backendRefs;
+    if (!Array.isArray(backends) || backends.length === 0) return problems.push(`${at}.backendRefs must be a non-empty list`);
+    for (const backend of backends) {
+      const service = isRecord(backend) ? all.find((other) => other.kind === 'Service' && other.metadata.name === backend.name) : undefined;
+      const ports = ((service?.spec?.ports ?? []) as { port: number }[]).map((port) => port.port);
+      if (!isRecord(backend) || !service)
+        problems.push(`${at}: backend ${isRecord(backend) ? String(backend.name) : '?'} is not a Service of this release`);
+      else if (!ports.includes(backend.port as number))
+        problems.push(`${at}: backend ${String(backend.name)} has no port ${String(backend.port)}`);
+    }
     return undefined;
   });
   return problems;

@@ -50,6 +50,9 @@ so the region error is always the first one reported.
 {{- fail "waygate: .Values.ingress.tls.secretName is required when .Values.ingress.enabled (Meta only calls HTTPS webhook URLs)." -}}
 {{- end -}}
 {{- end -}}
+{{- if and .Values.gatewayApi.enabled (not (and .Values.gatewayApi.host .Values.gatewayApi.parentRefs)) -}}
+{{- fail "waygate: .Values.gatewayApi.host and .Values.gatewayApi.parentRefs are required when .Values.gatewayApi.enabled (the webhook host and the Gateway whose HTTPS listener serves it)." -}}
+{{- end -}}
 {{- range $name := list "delivery-retry" "receipt" -}}
 {{- $svc := index $.Values.services $name | default dict -}}
 {{- if and $svc.enabled ($svc.keda | default dict).enabled (not $.Values.keda.natsMonitoringEndpoint) -}}
