@@ -9,6 +9,7 @@ export const POLICIES = [
   'no-privilege-escalation',
   'capabilities-dropped',
   'seccomp',
+  'image-pinned',
   'companions',
 ] as const;
 export type PolicyName = (typeof POLICIES)[number];
@@ -32,6 +33,7 @@ interface SecurityContext {
 
 interface Container {
   name: string;
+  image?: string;
   startupProbe?: unknown;
   readinessProbe?: unknown;
   livenessProbe?: unknown;
@@ -80,6 +82,11 @@ function containerViolations(where: string, pod: PodSpec, container: Container, 
   const seccomp = pick('seccompProfile')?.type;
   if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost')
     add('seccomp', `seccompProfile is ${seccomp ?? 'unset'}, not RuntimeDefault`);
+  const image = container.image ?? '';
+  const [reference, digest] = image.split('@');
+  const tag = /:([^/:]+)$/.exec(reference)?.[1];
+  if (!digest && (tag === undefined || tag === 'latest'))
+    add('image-pinned', `image ${image || '(none)'} is not pinned to a tag other than latest or a digest`);
   return violations;
 }
 
