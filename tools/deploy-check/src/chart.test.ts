@@ -53,6 +53,25 @@ for (const region of REGIONS) {
       assert.deepEqual(named(objects, kind), expected, kind);
     }
     assert.deepEqual(named(objects, 'Ingress'), [`waygate-${region}-receipt`]);
+    const ingress = objects.find((object) => object.kind === 'Ingress')?.spec as {
+      tls: { hosts: string[]; secretName: string }[];
+      rules: { host: string; http: { paths: { path: string; backend: { service: { name: string; port: { name: string } } } }[] } }[];
+    };
+    assert.deepEqual(
+      ingress.rules.map(
+        (rule) =>
+          `${rule.host}${rule.http.paths[0].path} -> ${rule.http.paths[0].backend.service.name}:${rule.http.paths[0].backend.service.port.name}`,
+      ),
+      [
+        `webhooks-${region}.waygate.example.com/webhooks/whatsapp -> waygate-${region}-receipt:http`,
+        `media-${region}.waygate.example.com/media/ -> waygate-${region}-media-store:download`,
+      ],
+    );
+    assert.deepEqual(
+      ingress.tls[0].hosts,
+      [`webhooks-${region}.waygate.example.com`, `media-${region}.waygate.example.com`],
+      'TLS for both hosts',
+    );
     assert.deepEqual(named(objects, 'ServiceMonitor'), [`waygate-${region}`]);
     assert.deepEqual(named(objects, 'PrometheusRule'), [`waygate-${region}`]);
     for (const object of objects)
@@ -156,7 +175,8 @@ test('the root filesystem is read-only; /tmp and the data dir are writable volum
   for (const service of SERVICES) {
     const { spec, env, container } = containerOf(objects, `waygate-eu-${service}`);
     const mounts = (container as unknown as { volumeMounts: { name: string; mountPath: string }[] }).volumeMounts;
-    assert.deepEqual(mounts.map((mount) => mount.mountPath).sort(), ['/etc/waygate/tenants', '/tmp', '/var/lib/waygate']);
+    const secretMounts = service === 'media-store' ? ['/etc/waygate/keyring', '/etc/waygate/tenants'] : ['/etc/waygate/tenants'];
+    assert.deepEqual(mounts.map((mount) => mount.mountPath).sort(), [...secretMounts, '/tmp', '/var/lib/waygate']);
     assert.deepEqual(
       spec.template.spec.volumes
         .filter((volume) => 'emptyDir' in volume)
@@ -165,16 +185,20 @@ test('the root filesystem is read-only; /tmp and the data dir are writable volum
       ['data', 'tmp'],
     );
     assert.equal(env.get('WAYGATE_DATA_DIR')?.value, '/var/lib/waygate');
-    assert.equal(env.get('OTEL_METRICS_EXPORTER')?.value, 'prometheus');
-    assert.equal(env.get('OTEL_EXPORTER_PROMETHEUS_PORT')?.value, '9464');
+    assert.equal(env.get('WAYGATE_METRICS_HOST')?.value, '0.0.0.0');
+    assert.equal(env.get('WAYGATE_METRICS_PORT')?.value, '9464');
     const ports = (container as unknown as { ports: { name: string; containerPort: number }[] }).ports;
     assert.ok(
       ports.some((port) => port.name === 'metrics' && port.containerPort === 9464),
       `${service} exposes metrics`,
     );
   }
+  const media = containerOf(objects, 'waygate-eu-media-store').env;
+  assert.equal(media.get('WAYGATE_MEDIA_HTTP_PORT')?.value, '8090', 'signed-URL downloads on the download port');
+  assert.equal(media.get('WAYGATE_MEDIA_HTTP_HOST')?.value, '0.0.0.0');
+  assert.equal(media.get('WAYGATE_MEDIA_PUBLIC_URL')?.value, 'https://media-eu.waygate.example.com');
   const { env } = containerOf(renderRegion('eu', regionValues('eu'), ['metrics.port=9100']), 'waygate-eu-archive');
-  assert.equal(env.get('OTEL_EXPORTER_PROMETHEUS_PORT')?.value, '9100', 'the metrics port is a value');
+  assert.equal(env.get('WAYGATE_METRICS_PORT')?.value, '9100', 'the metrics port is a value');
 });
 
 test('Secrets: existingSecret is used as is; without it, inline values go into one chart-made Secret', () => {
@@ -195,11 +219,20 @@ test('Secrets: existingSecret is used as is; without it, inline values go into o
   assert.equal(env.get('WAYGATE_INTERNAL_SERVICE_TOKEN')?.valueFrom?.secretKeyRef?.name, 'waygate-eu-secrets');
   const tenants = spec.template.spec.volumes.find((volume) => volume.name === 'tenants') as { secret: { secretName: string } };
   assert.equal(tenants.secret.secretName, 'waygate-eu-secrets');
-  // The media key still comes from its existing Secret.
-  assert.equal(
-    containerOf(inline, 'waygate-eu-media-store').env.get('WAYGATE_MEDIA_ENCRYPTION_KEY')?.valueFrom?.secretKeyRef?.name,
-    'waygate-media-key',
-  );
+  // The KEK still comes from its existing Secret, mounted only into media-store.
+  const media = containerOf(inline, 'waygate-eu-media-store');
+  const keyring = media.spec.template.spec.volumes.find((volume) => volume.name === 'keyring') as { secret: { secretName: string } };
+  assert.equal(keyring.secret.secretName, 'waygate-media-kek');
+  assert.equal(media.env.get('WAYGATE_KEYRING_KEK_FILE')?.value, '/etc/waygate/keyring/kek');
+  assert.equal(media.env.has('WAYGATE_MEDIA_ENCRYPTION_KEY'), false, 'replaced by the keyring; media-store refuses it');
+  for (const service of ['ingress', 'receipt', 'archive', 'delivery-retry']) {
+    assert.ok(
+      !containerOf(inline, `waygate-eu-${service}`).spec.template.spec.volumes.some((volume) => volume.name === 'keyring'),
+      `${service} has no KEK`,
+    );
+  }
+  const kekInline = renderRegion('eu', regionValues('eu'), ['media.kek.existingSecret=', 'media.kek.value=AAAA']);
+  assert.deepEqual(Object.keys(kekInline.find((object) => object.kind === 'Secret')?.data as Record<string, string>), ['kek']);
   assert.deepEqual(schemaProblems(inline), []);
 });
 

@@ -2,25 +2,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { checkGrpcHealth } from '@waygate/grpc';
-import { createTempDir, launchProcess, tenantsYaml, waitFor } from '@waygate/testing';
+import { createTempDir, freePort, launchProcess, startNatsServer, tenantsYaml, waitFor } from '@waygate/testing';
 import { REPO_ROOT } from './helm-chart';
 import { copyProductionDependencies } from './production-install';
 
 /** nobody:nogroup on Debian; any non-zero uid would do. */
 const NON_ROOT_UID = 65534;
 const NON_ROOT_GID = 65534;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort();
@@ -31,7 +22,7 @@ function listFiles(dir: string): string[] {
  * build (tools/ci/build-app.ts) in <app>/service, the production dependencies only in <app>/node_modules (copied
  * from the installed tree: the lockfile's non-dev packages, what `npm ci --omit=dev` installs), package.json. Then
  * the image's command runs as a non-root user against a read-only app folder, with only a data dir and a tmp dir
- * writable, and must answer its gRPC health check and serve /metrics. media-store needs no NATS, so nothing else runs.
+ * writable, and must answer its gRPC health check and serve /metrics. media-store needs only NATS (its keyring).
  */
 test(
   'the image contents (bundle + production dependencies only) run as a non-root user and answer gRPC health and /metrics',
@@ -80,6 +71,9 @@ test(
     chmodSync(tenantsFile, 0o644);
     const before = listFiles(appDir);
 
+    // media-store's keyring keeps wrapped data keys in JetStream; older builds ignore NATS.
+    const nats = await startNatsServer();
+    t.after(() => nats.stop());
     const grpcPort = await freePort();
     const metricsPort = await freePort();
     const nodeArgs = ['--enable-source-maps', 'service/main.js'];
@@ -104,8 +98,12 @@ test(
         WAYGATE_GRPC_HOST: '127.0.0.1',
         WAYGATE_GRPC_PORT: String(grpcPort),
         WAYGATE_LOG_LEVEL: 'info',
-        WAYGATE_MEDIA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+        // No key variable: with SQLite, media-store keeps a local key file in the data dir (which must be writable).
+        WAYGATE_NATS_URL: nats.url,
         WAYGATE_INTERNAL_SERVICE_TOKEN: randomBytes(24).toString('hex'),
+        WAYGATE_METRICS_HOST: '127.0.0.1',
+        WAYGATE_METRICS_PORT: String(metricsPort),
+        // Builds before the services served WAYGATE_METRICS_PORT themselves let the SDK's exporter serve it from these.
         OTEL_METRICS_EXPORTER: 'prometheus',
         OTEL_EXPORTER_PROMETHEUS_HOST: '127.0.0.1',
         OTEL_EXPORTER_PROMETHEUS_PORT: String(metricsPort),

@@ -39,8 +39,8 @@ so the region error is always the first one reported.
 {{- fail "waygate: .Values.internalServiceToken.existingSecret is required (name of an existing Secret with the region-internal service token every service shares), or set .Values.internalServiceToken.value." -}}
 {{- end -}}
 {{- $media := index .Values.services "media-store" | default dict -}}
-{{- if and $media.enabled (not (or .Values.media.encryptionKey.existingSecret .Values.media.encryptionKey.value)) -}}
-{{- fail "waygate: .Values.media.encryptionKey.existingSecret is required (name of an existing Secret with the 32-byte base64 media encryption key), or set .Values.media.encryptionKey.value." -}}
+{{- if and $media.enabled (not (or .Values.media.kek.existingSecret .Values.media.kek.value)) -}}
+{{- fail "waygate: .Values.media.kek.existingSecret is required (name of an existing Secret with media-store's key-encryption key file: base64 of 32 bytes per line, active first), or set .Values.media.kek.value." -}}
 {{- end -}}
 {{- if .Values.ingress.enabled -}}
 {{- if not .Values.ingress.host -}}
@@ -201,11 +201,19 @@ every service that runs consumers (all but media-store) serves its dead-letter a
   value: {{ printf "%s:%v" (include "waygate.serviceName" (dict "root" .root "name" "media-store")) $mediaStore.ports.grpc | quote }}
 {{- end }}
 {{- if eq .name "media-store" }}
-- name: WAYGATE_MEDIA_ENCRYPTION_KEY
-  valueFrom:
-    secretKeyRef:
-      name: {{ $v.media.encryptionKey.existingSecret | default (include "waygate.managedSecretName" .root) | quote }}
-      key: {{ $v.media.encryptionKey.key | quote }}
+# The keyring's KEK file (mounted from the Secret; see media.kek).
+- name: WAYGATE_KEYRING_KEK_FILE
+  value: {{ printf "%s/kek" (trimSuffix "/" $v.media.kek.mountPath) | quote }}
+{{- with .svc.ports.download }}
+- name: WAYGATE_MEDIA_HTTP_HOST
+  value: "0.0.0.0"
+- name: WAYGATE_MEDIA_HTTP_PORT
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.media.publicUrl }}
+- name: WAYGATE_MEDIA_PUBLIC_URL
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 - name: K8S_POD_NAME
   valueFrom:
@@ -218,12 +226,10 @@ every service that runs consumers (all but media-store) serves its dead-letter a
 - name: WAYGATE_DATA_DIR
   value: {{ .root.Values.volumes.data.mountPath | quote }}
 {{- if $v.metrics.enabled }}
-# OTel's Prometheus exporter serves /metrics on all interfaces at the metrics port.
-- name: OTEL_METRICS_EXPORTER
-  value: "prometheus"
-- name: OTEL_EXPORTER_PROMETHEUS_HOST
+# GET /metrics (OTel's Prometheus exporter) on all interfaces at the metrics port.
+- name: WAYGATE_METRICS_HOST
   value: "0.0.0.0"
-- name: OTEL_EXPORTER_PROMETHEUS_PORT
+- name: WAYGATE_METRICS_PORT
   value: {{ include "waygate.metricsPort" . | quote }}
 {{- end }}
 - name: OTEL_SERVICE_NAME
