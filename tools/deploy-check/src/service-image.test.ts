@@ -28,8 +28,13 @@ test(
   'the image contents (bundle + production dependencies only) run as a non-root user and answer gRPC health and /metrics',
   { timeout: 180_000 },
   async (t) => {
+    // Undone last-first: the service stops before NATS, and both before their folders go.
+    const cleanups: (() => unknown)[] = [];
+    t.after(async () => {
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    });
     const temp = createTempDir('waygate-image-');
-    t.after(() => temp.remove());
+    cleanups.push(() => temp.remove());
     chmodSync(temp.path, 0o755);
     const appDir = path.join(temp.path, 'app');
     const dataDir = path.join(temp.path, 'data');
@@ -73,7 +78,7 @@ test(
 
     // media-store's keyring keeps wrapped data keys in JetStream; older builds ignore NATS.
     const nats = await startNatsServer();
-    t.after(() => nats.stop());
+    cleanups.push(() => nats.stop());
     const grpcPort = await freePort();
     const metricsPort = await freePort();
     const nodeArgs = ['--enable-source-maps', 'service/main.js'];
@@ -113,7 +118,7 @@ test(
       },
       readyTimeoutMs: 60_000,
     });
-    t.after(() => service.stop());
+    cleanups.push(() => service.stop());
     await service.ready;
 
     assert.equal(await checkGrpcHealth(`127.0.0.1:${grpcPort}`), 'SERVING');
