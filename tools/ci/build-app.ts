@@ -1,7 +1,8 @@
 /**
  * Builds one app into dist/apps/<name>/: main.js (esbuild bundle of our code; npm packages stay external and are
  * installed in the image with `npm ci --omit=dev`) plus the proto/ folder that server reflection serves.
- * Usage: tsx tools/ci/build-app.ts <app-name>
+ * Usage: tsx tools/ci/build-app.ts <app-name> [out-dir]   (out-dir defaults to dist/apps/<app-name>; deploy/Dockerfile
+ * and tools/deploy-check build elsewhere)
  */
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   const app = process.argv[2];
   const entry = path.join(REPO_ROOT, 'apps', app ?? '', 'src', 'main.ts');
   if (!app || !existsSync(entry)) throw new Error(`usage: build-app.ts <app> (no ${entry})`);
-  const outDir = path.join(REPO_ROOT, 'dist', 'apps', app);
+  const outDir = process.argv[3] ? path.resolve(process.argv[3]) : path.join(REPO_ROOT, 'dist', 'apps', app);
   rmSync(outDir, { recursive: true, force: true });
   const result = await build({
     entryPoints: [entry],
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   });
   cpSync(path.join(REPO_ROOT, 'proto'), path.join(outDir, 'proto'), { recursive: true, filter: (source) => !source.endsWith('.yaml') });
   const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-  console.log(`built dist/apps/${app}/main.js (${Math.round(bytes / 1024)} KiB with source map)`);
+  console.log(`built ${path.relative(REPO_ROOT, outDir) || outDir}/main.js (${Math.round(bytes / 1024)} KiB with source map)`);
 }
 
 main().catch((error: unknown) => {

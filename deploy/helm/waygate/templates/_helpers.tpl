@@ -20,22 +20,44 @@ so the region error is always the first one reported.
 {{- if not (has .Values.logLevel $levels) -}}
 {{- fail (printf "waygate: .Values.logLevel must be one of %s, got %q." (join ", " $levels) (toString .Values.logLevel)) -}}
 {{- end -}}
-{{- if not .Values.mongodb.existingSecret -}}
-{{- fail "waygate: .Values.mongodb.existingSecret is required (name of an existing Secret with the MongoDB URI under .Values.mongodb.uriKey)." -}}
+{{- if not (or .Values.mongodb.existingSecret .Values.mongodb.uri) -}}
+{{- fail "waygate: .Values.mongodb.existingSecret (a Secret with the whole MongoDB URI under .Values.mongodb.uriKey) or .Values.mongodb.uri (this region's URI without credentials, plus .Values.mongodb.credentials.existingSecret) is required." -}}
 {{- end -}}
-{{- if not .Values.tenants.existingSecret -}}
-{{- fail "waygate: .Values.tenants.existingSecret is required (name of an existing Secret with the tenants YAML under .Values.tenants.key)." -}}
+{{- if and (not .Values.mongodb.existingSecret) .Values.mongodb.uri -}}
+{{- if not (regexMatch "^mongodb(\\+srv)?://[^@/]+(/.*)?$" .Values.mongodb.uri) -}}
+{{- fail (printf "waygate: .Values.mongodb.uri must be a mongodb:// or mongodb+srv:// URI without credentials (they come from .Values.mongodb.credentials.existingSecret), got %q." .Values.mongodb.uri) -}}
+{{- end -}}
+{{- end -}}
+{{- if not (or .Values.tenants.existingSecret .Values.tenants.content) -}}
+{{- fail "waygate: .Values.tenants.existingSecret is required (name of an existing Secret with the tenants YAML under .Values.tenants.key), or set .Values.tenants.content." -}}
 {{- end -}}
 {{- $needsToken := false -}}
 {{- range $name := list "ingress" "delivery-retry" "receipt" "archive" -}}
 {{- if (index $.Values.services $name | default dict).enabled -}}{{- $needsToken = true -}}{{- end -}}
 {{- end -}}
-{{- if and $needsToken (not .Values.internalServiceToken.existingSecret) -}}
-{{- fail "waygate: .Values.internalServiceToken.existingSecret is required (name of an existing Secret with the region-internal service token every service shares)." -}}
+{{- if and $needsToken (not (or .Values.internalServiceToken.existingSecret .Values.internalServiceToken.value)) -}}
+{{- fail "waygate: .Values.internalServiceToken.existingSecret is required (name of an existing Secret with the region-internal service token every service shares), or set .Values.internalServiceToken.value." -}}
 {{- end -}}
 {{- $media := index .Values.services "media-store" | default dict -}}
-{{- if and $media.enabled (not .Values.media.encryptionKey.existingSecret) -}}
-{{- fail "waygate: .Values.media.encryptionKey.existingSecret is required (name of an existing Secret with the 32-byte base64 media encryption key)." -}}
+{{- if and $media.enabled (not (or .Values.media.kek.existingSecret .Values.media.kek.value)) -}}
+{{- fail "waygate: .Values.media.kek.existingSecret is required (name of an existing Secret with media-store's key-encryption key file: base64 of 32 bytes per line, active first), or set .Values.media.kek.value." -}}
+{{- end -}}
+{{- if .Values.ingress.enabled -}}
+{{- if not .Values.ingress.host -}}
+{{- fail "waygate: .Values.ingress.host is required when .Values.ingress.enabled (the public HTTPS host Meta calls for receipt's webhook)." -}}
+{{- end -}}
+{{- if not .Values.ingress.tls.secretName -}}
+{{- fail "waygate: .Values.ingress.tls.secretName is required when .Values.ingress.enabled (Meta only calls HTTPS webhook URLs)." -}}
+{{- end -}}
+{{- end -}}
+{{- if and .Values.gatewayApi.enabled (not (and .Values.gatewayApi.host .Values.gatewayApi.parentRefs)) -}}
+{{- fail "waygate: .Values.gatewayApi.host and .Values.gatewayApi.parentRefs are required when .Values.gatewayApi.enabled (the webhook host and the Gateway whose HTTPS listener serves it)." -}}
+{{- end -}}
+{{- range $name := list "delivery-retry" "receipt" -}}
+{{- $svc := index $.Values.services $name | default dict -}}
+{{- if and $svc.enabled ($svc.keda | default dict).enabled (not $.Values.keda.natsMonitoringEndpoint) -}}
+{{- fail (printf "waygate: .Values.keda.natsMonitoringEndpoint is required when services.%s.keda.enabled (host:port of NATS's HTTP monitor, e.g. nats.waygate-eu.svc:8222)." $name) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
@@ -112,11 +134,30 @@ Container env for one service. Call with (dict "root" $ "name" "ingress" "svc" $
 # Production storage only; the chart does not support the local/sqlite backend.
 - name: WAYGATE_STORAGE
   value: "mongodb"
+{{- if $v.mongodb.existingSecret }}
 - name: WAYGATE_MONGODB_URI
   valueFrom:
     secretKeyRef:
       name: {{ $v.mongodb.existingSecret | quote }}
       key: {{ $v.mongodb.uriKey | quote }}
+{{- else if $v.mongodb.credentials.existingSecret }}
+# The region's pinned URI with the credentials from a Secret ($(VAR) is expanded by Kubernetes).
+- name: WAYGATE_MONGODB_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.mongodb.credentials.existingSecret | quote }}
+      key: {{ $v.mongodb.credentials.usernameKey | quote }}
+- name: WAYGATE_MONGODB_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.mongodb.credentials.existingSecret | quote }}
+      key: {{ $v.mongodb.credentials.passwordKey | quote }}
+- name: WAYGATE_MONGODB_URI
+  value: {{ regexReplaceAll "^(mongodb(\\+srv)?://)" $v.mongodb.uri "${1}$$(WAYGATE_MONGODB_USERNAME):$$(WAYGATE_MONGODB_PASSWORD)@" | quote }}
+{{- else }}
+- name: WAYGATE_MONGODB_URI
+  value: {{ $v.mongodb.uri | quote }}
+{{- end }}
 - name: WAYGATE_TENANTS_FILE
   value: {{ printf "%s/tenants.yaml" (trimSuffix "/" $v.tenants.mountPath) | quote }}
 - name: WAYGATE_LOG_LEVEL
@@ -151,7 +192,7 @@ every service that runs consumers (all but media-store) serves its dead-letter a
 - name: WAYGATE_INTERNAL_SERVICE_TOKEN
   valueFrom:
     secretKeyRef:
-      name: {{ $v.internalServiceToken.existingSecret | quote }}
+      name: {{ $v.internalServiceToken.existingSecret | default (include "waygate.managedSecretName" .root) | quote }}
       key: {{ $v.internalServiceToken.key | quote }}
 {{- end }}
 {{- if eq .name "receipt" }}
@@ -160,11 +201,19 @@ every service that runs consumers (all but media-store) serves its dead-letter a
   value: {{ printf "%s:%v" (include "waygate.serviceName" (dict "root" .root "name" "media-store")) $mediaStore.ports.grpc | quote }}
 {{- end }}
 {{- if eq .name "media-store" }}
-- name: WAYGATE_MEDIA_ENCRYPTION_KEY
-  valueFrom:
-    secretKeyRef:
-      name: {{ $v.media.encryptionKey.existingSecret | quote }}
-      key: {{ $v.media.encryptionKey.key | quote }}
+# The keyring's KEK file (mounted from the Secret; see media.kek).
+- name: WAYGATE_KEYRING_KEK_FILE
+  value: {{ printf "%s/kek" (trimSuffix "/" $v.media.kek.mountPath) | quote }}
+{{- with .svc.ports.download }}
+- name: WAYGATE_MEDIA_HTTP_HOST
+  value: "0.0.0.0"
+- name: WAYGATE_MEDIA_HTTP_PORT
+  value: {{ . | quote }}
+{{- end }}
+{{- with $v.media.publicUrl }}
+- name: WAYGATE_MEDIA_PUBLIC_URL
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 - name: K8S_POD_NAME
   valueFrom:
@@ -174,6 +223,15 @@ every service that runs consumers (all but media-store) serves its dead-letter a
   valueFrom:
     fieldRef:
       fieldPath: metadata.namespace
+- name: WAYGATE_DATA_DIR
+  value: {{ .root.Values.volumes.data.mountPath | quote }}
+{{- if $v.metrics.enabled }}
+# GET /metrics (OTel's Prometheus exporter) on all interfaces at the metrics port.
+- name: WAYGATE_METRICS_HOST
+  value: "0.0.0.0"
+- name: WAYGATE_METRICS_PORT
+  value: {{ include "waygate.metricsPort" . | quote }}
+{{- end }}
 - name: OTEL_SERVICE_NAME
   value: {{ .name | quote }}
 - name: OTEL_RESOURCE_ATTRIBUTES
@@ -189,4 +247,37 @@ every service that runs consumers (all but media-store) serves its dead-letter a
 {{- with .svc.extraEnv }}
 {{ toYaml . }}
 {{- end }}
+{{- end -}}
+
+
+{{/* Name of the Secret the chart creates for values given inline (mongodb.uri, tenants.content, ...). */}}
+{{- define "waygate.managedSecretName" -}}
+{{- printf "%s-secrets" (include "waygate.fullname" .) -}}
+{{- end -}}
+
+{{/* The tenants Secret: existingSecret, else the chart's own. Call with the root context. */}}
+{{- define "waygate.tenantsSecretName" -}}
+{{- .Values.tenants.existingSecret | default (include "waygate.managedSecretName" .) | quote -}}
+{{- end -}}
+
+{{/* Metrics port of one service. Call with (dict "root" $ "name" "ingress" "svc" $svc). */}}
+{{- define "waygate.metricsPort" -}}
+{{- .svc.metricsPort | default .root.Values.metrics.port -}}
+{{- end -}}
+
+{{/* Autoscaling settings of one service: the global defaults overlaid with services.<name>.autoscaling. */}}
+{{- define "waygate.autoscaling" -}}
+{{- $merged := mergeOverwrite (deepCopy .root.Values.autoscaling) (.svc.autoscaling | default dict) -}}
+{{- toYaml $merged -}}
+{{- end -}}
+
+{{/* "true" when something else (HPA or KEDA) owns the replica count, else empty. */}}
+{{- define "waygate.autoscaled" -}}
+{{- $as := include "waygate.autoscaling" . | fromYaml -}}
+{{- if or $as.enabled (include "waygate.kedaEnabled" .) -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when this service gets a KEDA ScaledObject (delivery-retry and receipt only), else empty. */}}
+{{- define "waygate.kedaEnabled" -}}
+{{- if and (has .name (list "delivery-retry" "receipt")) (.svc.keda | default dict).enabled -}}true{{- end -}}
 {{- end -}}
