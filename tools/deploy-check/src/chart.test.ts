@@ -103,7 +103,13 @@ for (const region of REGIONS) {
       );
       assert.equal(env.get('WAYGATE_MONGODB_PASSWORD')?.valueFrom?.secretKeyRef?.name, 'waygate-mongodb-credentials');
     }
-    const text = JSON.stringify(objects);
+    // The one thing that names the other region: where to forward its WABAs' template and account webhooks (no
+    // customer data; docs/residency.md). Everything else must not.
+    const text = JSON.stringify(objects, (key, value: unknown) =>
+      key === 'value' && typeof value === 'string' && value.startsWith('{"') && value.includes('/webhooks/whatsapp')
+        ? '<forwarding>'
+        : value,
+    );
     assert.doesNotMatch(text, new RegExp(`[-.]${other(region)}[-.:/"]`), `the ${region} render mentions ${other(region)} infrastructure`);
   });
 
@@ -304,3 +310,21 @@ for (const policy of POLICIES) {
     assert.deepEqual([...new Set(violations.map((violation) => violation.policy))], [policy], JSON.stringify(violations, null, 1));
   });
 }
+
+test("each region's receipt forwards the other region's template and account webhooks (WAYGATE_REGION_WEBHOOK_URLS)", () => {
+  for (const [region, other] of [
+    ['eu', 'us'],
+    ['us', 'eu'],
+  ] as const) {
+    const receipt = renderRegion(region).find((object) => object.kind === 'Deployment' && object.metadata.name.endsWith('receipt'));
+    assert.ok(receipt, `${region}: receipt Deployment`);
+    const env = (receipt.spec as { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } }).template.spec
+      .containers[0].env;
+    const urls = JSON.parse(env.find((variable) => variable.name === 'WAYGATE_REGION_WEBHOOK_URLS')?.value ?? '{}') as Record<
+      string,
+      string
+    >;
+    assert.deepEqual(Object.keys(urls), [other], `${region} forwards to ${other} only`);
+    assert.match(urls[other], /^https:\/\//);
+  }
+});

@@ -24,16 +24,7 @@ export type Provenance = 'source' | 'library' | 'prometheus' | 'assumed';
  * today. Names follow the existing `waygate.<area>.<what>` scheme; deploy/README.md lists them for whoever adds them.
  * The tests report every assumed name a panel or alert uses.
  */
-export const ASSUMED_INSTRUMENTS: readonly Instrument[] = [
-  {
-    name: 'waygate.receipt.webhook_lag',
-    kind: 'Histogram',
-    source: 'assumed: seconds from webhook arrival to applied (receipt-webhooks consumer)',
-  },
-  { name: 'waygate.feed.callback_dead_letters', kind: 'Counter', source: 'assumed: callback deliveries given up on, label tenant' },
-  { name: 'waygate.ingress.messages_accepted', kind: 'Counter', source: 'assumed: SendMessage accepted, label tenant' },
-  { name: 'waygate.messages.status_changes', kind: 'Counter', source: 'assumed: MessageStatusChanged events, labels tenant and status' },
-];
+export const ASSUMED_INSTRUMENTS: readonly Instrument[] = [];
 
 /** Instruments created by libraries the services start (telemetry-sdk registers HttpInstrumentation). */
 export const LIBRARY_INSTRUMENTS: readonly Instrument[] = [

@@ -199,6 +199,11 @@ every service that runs consumers (all but media-store) serves its dead-letter a
 {{- $mediaStore := index $v.services "media-store" }}
 - name: WAYGATE_MEDIA_STORE_ADDRESS
   value: {{ printf "%s:%v" (include "waygate.serviceName" (dict "root" .root "name" "media-store")) $mediaStore.ports.grpc | quote }}
+{{- with $v.regionWebhookUrls }}
+# Template and account webhooks of WABAs homed in another region are forwarded there (docs/residency.md).
+- name: WAYGATE_REGION_WEBHOOK_URLS
+  value: {{ toJson . | quote }}
+{{- end }}
 {{- end }}
 {{- if eq .name "media-store" }}
 # The keyring's KEK file (mounted from the Secret; see media.kek).
