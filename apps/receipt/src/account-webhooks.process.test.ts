@@ -153,11 +153,7 @@ test('a flagged number, a new messaging limit, a restriction and a ban: events, 
 
   const text = await waitFor(metricsText, { what: 'the ban alert', until: (t) => /kind="account_banned"/.test(t) });
   for (const kind of ['phone_number_flagged', 'account_restricted', 'account_banned'])
-    assert.match(
-      text,
-      new RegExp(`^waygate_account_alerts_total\\{(?=[^}]*kind="${kind}")(?=[^}]*tenant="acme")[^}]*\\} 1$`, 'm'),
-      kind,
-    );
+    assert.match(text, new RegExp(`^waygate_account_alerts_total\\{(?=[^}]*kind="${kind}")(?=[^}]*tenant="acme")[^}]*\\} 1$`, 'm'), kind);
   assert.match(text, /^waygate_account_messaging_limit\{[^}]*tenant="acme"[^}]*\} 10000$/m);
   assert.match(text, /^waygate_account_phone_number_flagged\{[^}]*phone_number_id="700100"[^}]*\} 1$/m);
   assert.match(text, /^waygate_account_restrictions\{[^}]*\} 1$/m);
