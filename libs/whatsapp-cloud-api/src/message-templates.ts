@@ -238,6 +238,8 @@ export interface MessageTemplateReader {
     readonly after?: string;
     /** Templates per page; default {@link TEMPLATE_PAGE_LIMIT}. */
     readonly limit?: number;
+    /** Aborts the call (e.g. when the service stops); it then rejects like a lost connection. */
+    readonly signal?: AbortSignal;
   }): Promise<MessageTemplatePage>;
 }
 
@@ -245,7 +247,7 @@ export interface MessageTemplateReader {
 export function createMessageTemplateReader(options: MessageTemplateReaderOptions): MessageTemplateReader {
   const base = options.baseUrl.replace(/\/+$/, '');
   return {
-    listPage({ wabaId, accessToken, after, limit }) {
+    listPage({ wabaId, accessToken, after, limit, signal }) {
       const url = new URL(`${base}/${options.version}/${encodeURIComponent(wabaId)}/message_templates`);
       url.searchParams.set('limit', String(limit ?? TEMPLATE_PAGE_LIMIT));
       if (after) url.searchParams.set('after', after);
@@ -258,7 +260,8 @@ export function createMessageTemplateReader(options: MessageTemplateReaderOption
           try {
             let response: Response;
             try {
-              response = await fetch(url, { headers, redirect: 'error', signal: AbortSignal.timeout(options.timeoutMs) });
+              const timeout = AbortSignal.timeout(options.timeoutMs);
+              response = await fetch(url, { headers, redirect: 'error', signal: signal ? AbortSignal.any([timeout, signal]) : timeout });
             } catch (error) {
               const timedOut = (error as Error).name === 'TimeoutError';
               throw new CloudApiError(timedOut ? 'timeout' : 'connection-lost', {
