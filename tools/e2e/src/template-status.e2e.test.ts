@@ -9,14 +9,22 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { badRequestViolations } from '@waygate/grpc';
+import Database from 'better-sqlite3';
+import { badRequestViolations, preconditionViolations } from '@waygate/grpc';
 import {
   MessagingServiceClient,
+  MessageStatus,
+  SendMessageRequest,
   TemplateCategory,
+  TemplateComponentType,
   TemplateStatus,
   type ListTemplatesRequest,
   type ListTemplatesResponse,
+  type Message,
+  type SendMessageResponse,
   type Template,
+  type TemplateComponent,
+  type TemplateParameter,
 } from '@waygate/proto';
 import {
   createTempDir,
@@ -108,6 +116,71 @@ async function templateNamed(name: string): Promise<Template | undefined> {
   return (await listTemplates({ name })).templates[0];
 }
 
+function unary<Response>(method: 'sendMessage' | 'getMessage', request: object): Promise<Response> {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${API_KEY}`);
+  const call = client[method].bind(client) as unknown as (
+    request: object,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: Response) => void,
+  ) => void;
+  return new Promise((resolve, reject) => call(request, metadata, (error, response) => (error ? reject(error) : resolve(response))));
+}
+
+let keys = 0;
+/** SendMessage of a template to a customer who never wrote. */
+function sendTemplate(name: string, components: TemplateComponent[], language = 'en_US'): Promise<SendMessageResponse> {
+  return unary<SendMessageResponse>(
+    'sendMessage',
+    SendMessageRequest.fromPartial({
+      to: '+4915187654321',
+      content: { $case: 'template', value: { name, language, components } },
+      idempotencyKey: `template-${++keys}`,
+    }),
+  );
+}
+
+/** The refusal of a send (it must be refused). */
+async function refusal(sending: Promise<unknown>): Promise<ServiceError> {
+  return sending.then(
+    () => assert.fail('expected the send to be refused'),
+    (error: unknown) => error as ServiceError,
+  );
+}
+
+const text = (value: string, parameterName = ''): TemplateParameter => ({ parameterName, value: { $case: 'text', value } });
+const component = (type: TemplateComponentType, parameters: TemplateParameter[], subType = '', index = 0): TemplateComponent => ({
+  type,
+  subType,
+  index,
+  parameters,
+});
+const BODY = TemplateComponentType.TEMPLATE_COMPONENT_TYPE_BODY;
+const HEADER = TemplateComponentType.TEMPLATE_COMPONENT_TYPE_HEADER;
+const BUTTON = TemplateComponentType.TEMPLATE_COMPONENT_TYPE_BUTTON;
+const SPRING_SALE = [
+  component(HEADER, [
+    {
+      parameterName: '',
+      value: {
+        $case: 'image',
+        value: { source: { $case: 'link', value: 'https://example.com/sale.jpg' }, caption: '', filename: '', voice: false },
+      },
+    },
+  ]),
+  component(BODY, [text('Ada'), text('20%')]),
+];
+
+/** Messages ingress stored for the tenant (its SQLite file, read-only beside the running process). */
+function storedMessages(): number {
+  const db = new Database(path.join(dir.path, 'eu', 'ingress.sqlite'), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare("SELECT COUNT(*) AS count FROM messages WHERE tenant_id = 'acme'").get() as { count: number }).count;
+  } finally {
+    db.close();
+  }
+}
+
 describe('template catalog through receipt, NATS and ingress', () => {
   test('ingress syncs the WABA at start: ListTemplates shows every template with what it expects, in pages', async () => {
     const all = await waitFor(
@@ -154,6 +227,44 @@ describe('template catalog through receipt, NATS and ingress', () => {
     );
   });
 
+  test('every refusal rule over gRPC, with nothing stored', async () => {
+    const before = storedMessages();
+    assert.equal((await refusal(sendTemplate('no_such_template', []))).code, grpcStatus.NOT_FOUND);
+    assert.equal((await refusal(sendTemplate('order_update', [], 'de'))).code, grpcStatus.NOT_FOUND);
+
+    const named = await refusal(sendTemplate('order_update', [component(BODY, [text('Ada'), text('A-1', 'nope')])]));
+    assert.equal(named.code, grpcStatus.INVALID_ARGUMENT);
+    assert.deepEqual(
+      badRequestViolations(named).map((violation) => `${violation.field} ${violation.reason}`),
+      [
+        'template.components[0].parameters[0].parameter_name REQUIRED',
+        'template.components[0].parameters[1].parameter_name UNKNOWN',
+        'template.components[0].parameters MISSING',
+      ],
+    );
+    const positional = await refusal(
+      sendTemplate('spring_sale', [component(BODY, [text('a'), text('b'), text('c')]), component(BUTTON, [], 'url', 0)]),
+    );
+    assert.deepEqual(
+      badRequestViolations(positional).map((violation) => `${violation.field} ${violation.reason}`),
+      ['template.components[0].parameters[2] UNEXPECTED', 'template.components[1].sub_type MISMATCH', 'template.components MISSING'],
+    );
+    const coupon: TemplateParameter = { parameterName: '', value: { $case: 'couponCode', value: '482913' } };
+    const otp = await refusal(sendTemplate('login_code', [component(BODY, [text('482913')]), component(BUTTON, [coupon], 'url', 0)]));
+    assert.deepEqual(
+      badRequestViolations(otp).map((violation) => `${violation.field} ${violation.reason}`),
+      ['template.components[1].parameters[0] WRONG_TYPE'],
+    );
+    assert.equal(storedMessages(), before, 'a refused send stores nothing');
+
+    // The authentication template's message_send_ttl_seconds (300) is its default validity.
+    const accepted = await sendTemplate('login_code', [component(BODY, [text('482913')]), component(BUTTON, [text('482913')], 'url', 0)]);
+    const message = await unary<Message>('getMessage', { messageId: accepted.messageId });
+    assert.equal(message.status, MessageStatus.MESSAGE_STATUS_ACCEPTED);
+    assert.equal((message.expiresAt?.getTime() ?? 0) - (message.acceptedAt?.getTime() ?? 0), 300_000);
+    assert.equal(storedMessages(), before + 1);
+  });
+
   test('a template Meta pauses is PAUSED in the catalog within seconds, and APPROVED again when Meta says so', async () => {
     const changed = await fetch(`${simulator.url}/_simulator/templates/status`, {
       method: 'POST',
@@ -171,6 +282,12 @@ describe('template catalog through receipt, NATS and ingress', () => {
     );
     assert.equal(paused.rawStatus, 'PAUSED');
     assert.ok(Date.now() - startedAt < 5_000);
+    const refused = await refusal(sendTemplate('spring_sale', SPRING_SALE));
+    assert.equal(refused.code, grpcStatus.FAILED_PRECONDITION);
+    assert.deepEqual(
+      preconditionViolations(refused).map((violation) => [violation.type, violation.subject]),
+      [['TEMPLATE_NOT_APPROVED', 'templates/spring_sale/en_US']],
+    );
 
     simulator.setTemplateStatus({ name: 'spring_sale', language: 'en_US', status: 'APPROVED' });
     await waitFor(async () => (await templateNamed('spring_sale'))?.status === TemplateStatus.TEMPLATE_STATUS_APPROVED, {
@@ -178,5 +295,6 @@ describe('template catalog through receipt, NATS and ingress', () => {
       intervalMs: 50,
       what: 'spring_sale to be APPROVED again',
     });
+    assert.equal((await sendTemplate('spring_sale', SPRING_SALE)).status, MessageStatus.MESSAGE_STATUS_ACCEPTED);
   });
 });
