@@ -20,7 +20,7 @@ import { createTempDir, tenantsYaml } from '@waygate/testing';
 import { seedTemplates, startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
 import { createCloudApiTemplateSource } from './adapters/cloud-api-template-source';
 import { SqliteTemplateCatalogStore } from './adapters/sqlite-template-catalog-store';
-import type { SendFacts } from './domain/send-policy';
+import type { SendFacts, SendPolicy } from './domain/send-policy';
 import type { ValidSendRequest } from './domain/send-request';
 import { createTemplateCatalogPolicy } from './domain/template-catalog-policy';
 import { createTemplateSync, type TemplateSync } from './domain/template-sync';
@@ -52,6 +52,7 @@ before(async () => {
     clock: systemClock,
     events: { synced: (_account, count) => syncs.push({ count }), syncFailed: () => undefined },
   });
+  policy = createTemplateCatalogPolicy(store);
   await sync.syncAll();
 });
 
@@ -84,13 +85,7 @@ function request(name: string, components: TemplateComponent[], language = 'en_U
   };
 }
 
-const policy = createTemplateCatalogPolicy({
-  find: (...args) => store.find(...args),
-  list: (...args) => store.list(...args),
-  replaceWaba: (...args) => store.replaceWaba(...args),
-  applyChange: (...args) => store.applyChange(...args),
-  close: async () => undefined,
-});
+let policy: SendPolicy;
 
 async function check(sent: ValidSendRequest): Promise<Partial<SendFacts> | void> {
   return policy.check({ tenant, request: sent, now: new Date(), facts: {} });
