@@ -98,10 +98,11 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       version: config.whatsappApiVersion,
       timeoutMs: config.whatsappTimeoutMs,
     }),
-    accounts: tenants.homedIn(config.region).flatMap((tenant) => {
-      const number = tenant.whatsapp.phoneNumbers[0];
-      return number ? [{ tenantId: tenant.id, wabaId: tenant.whatsapp.wabaId, accessToken: () => number.accessToken }] : [];
-    }),
+    accounts: () =>
+      tenants.homedIn(config.region).flatMap((tenant) => {
+        const number = tenant.whatsapp.phoneNumbers[0];
+        return number ? [{ tenantId: tenant.id, wabaId: tenant.whatsapp.wabaId, accessToken: () => number.accessToken }] : [];
+      }),
     clock: systemClock,
     events: {
       synced: (account, count) => logger.info({ tenant_id: account.tenantId, waba_id: account.wabaId, count }, 'templates synced'),
@@ -112,6 +113,8 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   // Not awaited: ingress serves while Meta is unreachable; until the first sync, template sends are NOT_FOUND.
   void templateSync.syncAll();
   const templateSyncTimer = setInterval(() => void templateSync.syncAll(), config.templateSyncIntervalMs);
+  // A reloaded tenants file may bring new WABAs or tokens: read them now rather than at the next interval.
+  const stopSyncOnReload = tenants.onChange(() => void templateSync.syncAll());
 
   const subjects = regionSubjects(config.region);
   const statusEvents = createStatusEventsHandler(service, logger);
@@ -175,6 +178,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       canceller.close();
       clearInterval(outbox);
       clearInterval(templateSyncTimer);
+      stopSyncOnReload();
       await statusConsumer.stop();
       await templateSync.stop();
       await nats.nc.drain();

@@ -48,7 +48,7 @@ before(async () => {
     store,
     // Three templates per page: the seeded four take two pages.
     source: createCloudApiTemplateSource({ baseUrl: simulator.url, version: 'v23.0', timeoutMs: 5000, pageLimit: 3 }),
-    accounts: [{ tenantId: 'acme', wabaId: WABA, accessToken: () => NUMBER.accessToken }],
+    accounts: () => [{ tenantId: 'acme', wabaId: WABA, accessToken: () => NUMBER.accessToken }],
     clock: systemClock,
     events: { synced: (_account, count) => syncs.push({ count }), syncFailed: () => undefined },
   });

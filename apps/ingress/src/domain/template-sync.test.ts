@@ -54,7 +54,7 @@ test('requests while a sync reads are coalesced into one more sync after it', as
   const sync = createTemplateSync({
     store,
     source,
-    accounts: [{ tenantId: 'acme', wabaId: 'w1', accessToken: () => 't1' }],
+    accounts: () => [{ tenantId: 'acme', wabaId: 'w1', accessToken: () => 't1' }],
     clock: systemClock,
     events,
   });
@@ -80,7 +80,7 @@ test('one account failing does not keep the others from syncing; stop() ends eve
   const sync = createTemplateSync({
     store,
     source,
-    accounts: [
+    accounts: () => [
       { tenantId: 'acme', wabaId: 'w1', accessToken: () => 'bad' },
       { tenantId: 'globex', wabaId: 'w2', accessToken: () => 'good' },
     ],

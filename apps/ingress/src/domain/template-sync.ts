@@ -78,7 +78,8 @@ function changeOf(update: TemplateUpdate): TemplateChange {
 export function createTemplateSync(deps: {
   store: TemplateCatalogStore;
   source: TemplateSource;
-  accounts: readonly TemplateAccount[];
+  /** Read at every sync, so accounts added by a tenants-file reload are synced without a restart. */
+  accounts: () => readonly TemplateAccount[];
   clock: Clock;
   events: TemplateSyncEvents;
 }): TemplateSync {
@@ -104,7 +105,11 @@ export function createTemplateSync(deps: {
   }
 
   async function runWaba(wabaId: string): Promise<void> {
-    const results = await Promise.allSettled(accounts.filter((account) => account.wabaId === wabaId).map(syncAccount));
+    const results = await Promise.allSettled(
+      accounts()
+        .filter((account) => account.wabaId === wabaId)
+        .map(syncAccount),
+    );
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
     if (failed) throw failed.reason;
   }
@@ -133,14 +138,14 @@ export function createTemplateSync(deps: {
 
   return {
     async syncAll() {
-      const wabaIds = [...new Set(accounts.map((account) => account.wabaId))];
+      const wabaIds = [...new Set(accounts().map((account) => account.wabaId))];
       await Promise.allSettled(wabaIds.map(syncWaba));
     },
 
     syncWaba,
 
     async applyUpdate(update) {
-      const owners = accounts.filter((account) => account.wabaId === update.wabaId);
+      const owners = accounts().filter((account) => account.wabaId === update.wabaId);
       const change = changeOf(update);
       let applied = 0;
       for (const owner of owners) {
