@@ -48,3 +48,20 @@ test('WAYGATE_INTERNAL_SERVICE_TOKEN is required (for CancelMessage) and kept ou
   assert.equal(config.internalServiceToken(), TOKEN);
   assert.ok(!JSON.stringify(config).includes(TOKEN));
 });
+
+test('templates are synced every 15 minutes from graph.facebook.com unless configured; a bad interval names the variable', () => {
+  const defaults = loadIngressConfig(base);
+  assert.equal(defaults.templateSyncIntervalMs, 15 * 60 * 1000);
+  assert.equal(defaults.whatsappApiBaseUrl, 'https://graph.facebook.com');
+  const configured = loadIngressConfig({
+    ...base,
+    WAYGATE_TEMPLATE_SYNC_INTERVAL_MS: '60000',
+    WAYGATE_WHATSAPP_API_BASE_URL: 'http://127.0.0.1:8090',
+  });
+  assert.equal(configured.templateSyncIntervalMs, 60_000);
+  assert.equal(configured.whatsappApiBaseUrl, 'http://127.0.0.1:8090');
+  assert.throws(
+    () => loadIngressConfig({ ...base, WAYGATE_TEMPLATE_SYNC_INTERVAL_MS: '-1' }),
+    (error: unknown) => error instanceof ConfigError && /WAYGATE_TEMPLATE_SYNC_INTERVAL_MS/.test(error.message),
+  );
+});

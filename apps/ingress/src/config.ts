@@ -1,7 +1,21 @@
 import { z } from 'zod';
-import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import {
+  envSchemas,
+  parseEnv,
+  serviceEnvShape,
+  toServiceConfig,
+  toWhatsAppApiConfig,
+  whatsappApiEnvShape,
+  type ServiceConfig,
+  type WhatsAppApiConfig,
+} from '@waygate/config';
 
-export interface IngressConfig extends ServiceConfig {
+/** How often the template catalog is read again from Meta in full (webhooks keep it current in between). */
+export const DEFAULT_TEMPLATE_SYNC_INTERVAL_MS = 15 * 60 * 1000;
+
+export interface IngressConfig extends ServiceConfig, WhatsAppApiConfig {
+  /** How often every WABA's templates are synced from Meta (also at start and on template webhooks). */
+  readonly templateSyncIntervalMs: number;
   /** How often the outbox relay looks for messages whose hand-off to JetStream failed. */
   readonly outboxIntervalMs: number;
   /** delivery-retry's gRPC address (host:port), for CancelMessage. */
@@ -32,6 +46,8 @@ export function loadIngressConfig(env: NodeJS.ProcessEnv = process.env): Ingress
     {
       ...serviceEnvShape(DEFAULT_GRPC_PORT),
       WAYGATE_OUTBOX_INTERVAL_MS: envSchemas.durationMs(5000),
+      WAYGATE_TEMPLATE_SYNC_INTERVAL_MS: envSchemas.durationMs(DEFAULT_TEMPLATE_SYNC_INTERVAL_MS),
+      ...whatsappApiEnvShape,
       WAYGATE_DELIVERY_ADDRESS: grpcAddress,
       WAYGATE_INTERNAL_SERVICE_TOKEN: envSchemas.internalServiceToken(
         "the region-internal service token delivery-retry's admin API accepts",
@@ -42,7 +58,9 @@ export function loadIngressConfig(env: NodeJS.ProcessEnv = process.env): Ingress
   const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
   return {
     ...toServiceConfig('ingress', parsed, env),
+    ...toWhatsAppApiConfig(parsed),
     outboxIntervalMs: parsed.WAYGATE_OUTBOX_INTERVAL_MS,
+    templateSyncIntervalMs: parsed.WAYGATE_TEMPLATE_SYNC_INTERVAL_MS,
     deliveryAddress: parsed.WAYGATE_DELIVERY_ADDRESS,
     internalServiceToken: () => token,
   };

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { systemClock } from '@waygate/domain';
 import { channelCredentials, createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import {
@@ -10,30 +11,49 @@ import {
   startConsumer,
 } from '@waygate/nats';
 import { MessagingServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
-import { connectMongo } from '@waygate/storage';
+import { connectMongo, type MongoDatabase } from '@waygate/storage';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
+import { createCloudApiTemplateSource } from './adapters/cloud-api-template-source';
 import { createGrpcDeliveryCanceller } from './adapters/grpc-delivery-canceller';
 import { MongoMessageStore } from './adapters/mongo-message-store';
+import { MongoTemplateCatalogStore } from './adapters/mongo-template-catalog-store';
 import { createNatsMessagePublisher } from './adapters/nats-message-publisher';
 import { createOtelMessagingMetrics } from './adapters/otel-messaging-metrics';
 import { SqliteMessageStore } from './adapters/sqlite-message-store';
+import { SqliteTemplateCatalogStore } from './adapters/sqlite-template-catalog-store';
 import type { IngressConfig } from './config';
 import type { MessageStore } from './domain/message-store';
 import { createMessagingService } from './domain/messaging-service';
 import { NO_INBOUND_MESSAGES, createReplyTargetPolicy } from './domain/reply-target-policy';
+import type { TemplateCatalogStore } from './domain/template-catalog';
+import { createTemplateCatalogPolicy } from './domain/template-catalog-policy';
+import { createTemplateSync } from './domain/template-sync';
 import { createMessagingHandler } from './handlers/messaging.handler';
 import { createStatusEventsHandler } from './handlers/status-events.consumer';
+import { createTemplateEventsHandler } from './handlers/template-events.consumer';
+import { createListTemplatesHandler } from './handlers/templates.handler';
 
-async function openMessageStore(config: IngressConfig): Promise<{ store: MessageStore; close: () => Promise<void> }> {
+async function openMessageStore(
+  config: IngressConfig,
+): Promise<{ store: MessageStore; mongo?: MongoDatabase; close: () => Promise<void> }> {
   if (config.storage.kind === 'sqlite') {
     const store = new SqliteMessageStore(config.storage.file);
     return { store, close: () => store.close() };
   }
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
   const store = await MongoMessageStore.open(mongo);
-  return { store, close: () => mongo.client.close() };
+  return { store, mongo, close: () => mongo.client.close() };
+}
+
+/** The template catalog: `ingress-templates.sqlite` beside `ingress.sqlite`, or the `templates` collection. */
+async function openTemplateCatalog(config: IngressConfig, mongo: MongoDatabase | undefined): Promise<TemplateCatalogStore> {
+  if (config.storage.kind === 'sqlite') {
+    return new SqliteTemplateCatalogStore(path.join(path.dirname(config.storage.file), 'ingress-templates.sqlite'));
+  }
+  if (!mongo) throw new Error('the template catalog needs the MongoDB connection');
+  return MongoTemplateCatalogStore.open(mongo);
 }
 
 /** Wires ingress: message store, JetStream, the MessagingService gRPC API, the status consumer, the outbox relay. */
@@ -42,6 +62,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const storage = await openMessageStore(config);
+  const templateCatalog = await openTemplateCatalog(config, storage.mongo);
   const nats = await connectJetStream(config.natsUrl, `ingress-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
   // The channel connects lazily, so ingress starts (and serves everything but CancelMessage) while delivery-retry is down.
@@ -61,12 +82,39 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       publishDeferred: (message, error) =>
         logger.warn({ err: error, message_id: message.messageId }, 'hand-off to JetStream failed; the outbox relay will retry'),
     },
-    // In order; see send-policy.ts.
+    // In order: reply-target, template-catalog, media-reference, service-window, opt-out, tenant-quota (send-policy.ts).
     policies: [
       // Inbound wamids resolve once the customer view (the InboundMessageIndex) is wired in its place.
       createReplyTargetPolicy({ store: storage.store, inbound: NO_INBOUND_MESSAGES }),
+      createTemplateCatalogPolicy(templateCatalog),
     ],
   });
+
+  // Each tenant homed here syncs its WABA's templates with its first number's token.
+  const templateSync = createTemplateSync({
+    store: templateCatalog,
+    source: createCloudApiTemplateSource({
+      baseUrl: config.whatsappApiBaseUrl,
+      version: config.whatsappApiVersion,
+      timeoutMs: config.whatsappTimeoutMs,
+    }),
+    accounts: () =>
+      tenants.homedIn(config.region).flatMap((tenant) => {
+        const number = tenant.whatsapp.phoneNumbers[0];
+        return number ? [{ tenantId: tenant.id, wabaId: tenant.whatsapp.wabaId, accessToken: () => number.accessToken }] : [];
+      }),
+    clock: systemClock,
+    events: {
+      synced: (account, count) => logger.info({ tenant_id: account.tenantId, waba_id: account.wabaId, count }, 'templates synced'),
+      syncFailed: (account, error) =>
+        logger.warn({ err: error, tenant_id: account.tenantId, waba_id: account.wabaId }, 'template sync failed; will retry'),
+    },
+  });
+  // Not awaited: ingress serves while Meta is unreachable; until the first sync, template sends are NOT_FOUND.
+  void templateSync.syncAll();
+  const templateSyncTimer = setInterval(() => void templateSync.syncAll(), config.templateSyncIntervalMs);
+  // A reloaded tenants file may bring new WABAs or tokens: read them now rather than at the next interval.
+  const stopSyncOnReload = tenants.onChange(() => void templateSync.syncAll());
 
   const subjects = regionSubjects(config.region);
   const statusEvents = createStatusEventsHandler(service, logger);
@@ -80,6 +128,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     handle: routeBySubject({
       [subjects.deliveryEvents]: statusEvents,
       [subjects.receiptEvents]: statusEvents,
+      [subjects.templateEvents]: createTemplateEventsHandler(templateSync, logger),
     }),
   });
 
@@ -103,7 +152,10 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
         name: SERVICE_NAMES.messaging,
         protoFile: SERVICE_PROTO_FILES.messaging,
         definition: MessagingServiceService,
-        implementation: createMessagingHandler(service, tenants, logger),
+        implementation: {
+          ...createMessagingHandler(service, tenants, logger),
+          listTemplates: createListTemplatesHandler(templateCatalog, tenants, logger),
+        },
       },
       createDeadLetterAdminService({
         store: createDeadLetterStore(nats, config.region),
@@ -125,8 +177,12 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       await grpc.shutdown();
       canceller.close();
       clearInterval(outbox);
+      clearInterval(templateSyncTimer);
+      stopSyncOnReload();
       await statusConsumer.stop();
+      await templateSync.stop();
       await nats.nc.drain();
+      await templateCatalog.close();
       await storage.close();
     },
   };

@@ -6,3 +6,11 @@ export { createCloudApiClient } from './cloud-api-client';
 export type { CloudApiClient, CloudApiClientOptions, MediaLocation, OutboundContent, SendMessageRequest } from './cloud-api-client';
 export { CloudApiError, isCloudApiError, isMediaTooLargeError, MediaTooLargeError } from './cloud-api-error';
 export type { CloudApiFailureKind, MetaErrorFields } from './cloud-api-error';
+export { createMessageTemplateReader, parseMessageTemplate, parseMessageTemplatePage } from './message-templates';
+export type {
+  MessageTemplate,
+  MessageTemplateComponent,
+  MessageTemplatePage,
+  MessageTemplateReader,
+  MessageTemplateReaderOptions,
+} from './message-templates';

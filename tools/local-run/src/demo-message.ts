@@ -1,8 +1,20 @@
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { MessageStatus, MessagingServiceClient, messageStatusToJSON, type Message, type SendMessageResponse } from '@waygate/proto';
+import { status as grpcStatus } from '@grpc/grpc-js';
+import {
+  MessageStatus,
+  MessagingServiceClient,
+  TemplateComponentType,
+  messageStatusToJSON,
+  type Message,
+  type SendMessageRequest,
+  type SendMessageResponse,
+} from '@waygate/proto';
 
 /** The demo recipient: the simulator treats every number as a WhatsApp user that is online and reads messages. */
 export const DEMO_RECIPIENT = '+4915112345678';
+
+/** The template demo's recipient: a customer who never wrote, so only a template can reach them. */
+export const DEMO_TEMPLATE_RECIPIENT = '+4915187654321';
 
 /**
  * Makes the simulated customer write to the business first. WhatsApp only lets a business send free-form text within
@@ -62,16 +74,89 @@ export async function sendDemoMessage(options: {
         callback,
       ),
     );
-    const deadline = Date.now() + (options.timeoutMs ?? 30_000);
-    let lastStatus: MessageStatus | undefined;
+    return await followStatuses(client, metadata, sent.messageId, options.timeoutMs ?? 30_000, options.onStatus);
+  } finally {
+    client.close();
+  }
+}
+
+/** Reports each status change of a message until it is READ (or failed or expired), or `timeoutMs` passes. */
+async function followStatuses(
+  client: MessagingServiceClient,
+  metadata: Metadata,
+  messageId: string,
+  timeoutMs: number,
+  onStatus: (status: string, message: Message) => void,
+): Promise<Message> {
+  const deadline = Date.now() + timeoutMs;
+  let lastStatus: MessageStatus | undefined;
+  for (;;) {
+    const message = await call<Message>((callback) => client.getMessage({ messageId }, metadata, callback));
+    if (message.status !== lastStatus) {
+      lastStatus = message.status;
+      onStatus(messageStatusToJSON(message.status).replace('MESSAGE_STATUS_', ''), message);
+    }
+    if (TERMINAL.has(message.status) || Date.now() > deadline) return message;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The demo template send: the simulator's seeded `order_update` (a NAMED utility template). */
+function demoTemplateRequest(to: string): SendMessageRequest {
+  return {
+    to,
+    content: {
+      $case: 'template',
+      value: {
+        name: 'order_update',
+        language: 'en_US',
+        components: [
+          {
+            type: TemplateComponentType.TEMPLATE_COMPONENT_TYPE_BODY,
+            subType: '',
+            index: 0,
+            parameters: [
+              { parameterName: 'first_name', value: { $case: 'text', value: 'Ada' } },
+              { parameterName: 'order_id', value: { $case: 'text', value: 'A-1042' } },
+            ],
+          },
+        ],
+      },
+    },
+    idempotencyKey: `demo-template-${Date.now()}`,
+    validity: undefined,
+    replyTo: '',
+    phoneNumberId: '',
+  };
+}
+
+/**
+ * Sends the `order_update` template to a customer who never wrote (only a template may start a conversation) and
+ * reports its statuses like {@link sendDemoMessage}. Right after start the template catalog may not be synced yet
+ * (NOT_FOUND): the send is tried again for up to `catalogWaitMs`.
+ */
+export async function sendDemoTemplate(options: {
+  address: string;
+  apiKey: string;
+  to?: string;
+  timeoutMs?: number;
+  catalogWaitMs?: number;
+  onStatus: (status: string, message: Message) => void;
+}): Promise<Message> {
+  const client = new MessagingServiceClient(options.address, credentials.createInsecure());
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${options.apiKey}`);
+  const request = demoTemplateRequest(options.to ?? DEMO_TEMPLATE_RECIPIENT);
+  const catalogDeadline = Date.now() + (options.catalogWaitMs ?? 15_000);
+  try {
     for (;;) {
-      const message = await call<Message>((callback) => client.getMessage({ messageId: sent.messageId }, metadata, callback));
-      if (message.status !== lastStatus) {
-        lastStatus = message.status;
-        options.onStatus(messageStatusToJSON(message.status).replace('MESSAGE_STATUS_', ''), message);
+      try {
+        const sent = await call<SendMessageResponse>((callback) => client.sendMessage(request, metadata, callback));
+        return await followStatuses(client, metadata, sent.messageId, options.timeoutMs ?? 30_000, options.onStatus);
+      } catch (error) {
+        if ((error as ServiceError).code !== grpcStatus.NOT_FOUND || Date.now() > catalogDeadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
       }
-      if (TERMINAL.has(message.status) || Date.now() > deadline) return message;
-      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   } finally {
     client.close();

@@ -1,12 +1,13 @@
 /**
  * `npm run demo`: sends one message through a running local stack (`npm start`) and prints its statuses.
  * `npm run demo -- --region us` uses the US stack of `npm start -- --regions eu,us` and its tenant.
+ * `npm run demo -- --template [+number]` sends the `order_update` template instead, to a customer who never wrote.
  * Reads the API key from <WAYGATE_DATA_DIR or .data>/dev-credentials.json unless WAYGATE_DEV_API_KEY is set.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { messageStatusToJSON } from '@waygate/proto';
-import { DEMO_RECIPIENT, sendDemoMessage } from './demo-message';
+import { DEMO_RECIPIENT, DEMO_TEMPLATE_RECIPIENT, sendDemoMessage, sendDemoTemplate } from './demo-message';
 import { loadDevCredentials, regionDemoTenant } from './dev-credentials';
 import { DEFAULT_PORTS, regionPorts, type Region } from './stack';
 
@@ -23,16 +24,21 @@ async function main(): Promise<void> {
   const tenant = existsSync(credentialsFile) ? regionDemoTenant(loadDevCredentials(dataDir, {}), region) : undefined;
   const apiKey = process.env.WAYGATE_DEV_API_KEY || (tenant?.apiKey as string);
   const address = process.env.WAYGATE_INGRESS_ADDRESS ?? `127.0.0.1:${regionPorts(DEFAULT_PORTS, region).grpc.ingress}`;
-  const to = positional[0] ?? DEMO_RECIPIENT;
-  console.log(`Sending a demo message to ${to} via ${address} (${region}) ...`);
-  const message = await sendDemoMessage({
-    address,
-    apiKey,
-    to,
-    simulatorUrl: process.env.WAYGATE_SIMULATOR_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.simulator}`,
-    ...(tenant === undefined ? {} : { phoneNumberId: tenant.phoneNumberId }),
-    onStatus: (status, current) => console.log(`${new Date().toISOString()}  ${current.messageId}  ${status}`),
-  });
+  const template = args.includes('--template');
+  const to = positional[0] ?? (template ? DEMO_TEMPLATE_RECIPIENT : DEMO_RECIPIENT);
+  const onStatus = (status: string, current: { messageId: string }) =>
+    console.log(`${new Date().toISOString()}  ${current.messageId}  ${status}`);
+  console.log(`Sending a demo ${template ? 'template (order_update)' : 'message'} to ${to} via ${address} (${region}) ...`);
+  const message = template
+    ? await sendDemoTemplate({ address, apiKey, to, onStatus })
+    : await sendDemoMessage({
+        address,
+        apiKey,
+        to,
+        simulatorUrl: process.env.WAYGATE_SIMULATOR_URL ?? `http://127.0.0.1:${DEFAULT_PORTS.simulator}`,
+        ...(tenant === undefined ? {} : { phoneNumberId: tenant.phoneNumberId }),
+        onStatus,
+      });
   for (const entry of message.timeline) {
     console.log(
       `  ${messageStatusToJSON(entry.status).replace('MESSAGE_STATUS_', '').padEnd(10)} ${entry.occurredAt?.toISOString()}  from ${entry.source}`,

@@ -6,9 +6,10 @@
  * WAYGATE_DEV_PHONE_NUMBER_ID, WAYGATE_DEV_APP_SECRET, WAYGATE_DEV_NATS_PORT, WAYGATE_DEV_SIMULATOR_PORT,
  * WAYGATE_DEV_WEBHOOK_PORT.
  */
+import type { ServiceError } from '@grpc/grpc-js';
 import { messageStatusToJSON } from '@waygate/proto';
 import { formatRunningBanner } from './banner';
-import { sendDemoMessage } from './demo-message';
+import { sendDemoMessage, sendDemoTemplate } from './demo-message';
 import { formatLogLine } from './log-format';
 import { DEFAULT_PORTS, SERVICES, startLocalStack, type LocalStack, type Region, type StackPorts } from './stack';
 
@@ -128,6 +129,15 @@ async function main(): Promise<void> {
     console.log(
       `>>> demo message timeline: ${message.timeline.map((entry) => `${messageStatusToJSON(entry.status).replace('MESSAGE_STATUS_', '')}@${entry.occurredAt?.toISOString()} (${entry.source})`).join(' -> ')}`,
     );
+  }
+  // A business-initiated notification: the order_update template to a customer who never wrote.
+  for (const region of running.regions.values()) {
+    await sendDemoTemplate({
+      address: `127.0.0.1:${region.ports.grpc.ingress}`,
+      apiKey: region.tenant.apiKey,
+      onStatus: (status, current) =>
+        console.log(`>>> demo template ${current.messageId} (order_update)${regions.length > 1 ? ` (${region.region})` : ''}: ${status}`),
+    }).catch((error: unknown) => console.log(`>>> demo template refused: ${(error as ServiceError).details ?? (error as Error).message}`));
   }
 }
 

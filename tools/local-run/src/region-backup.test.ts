@@ -48,6 +48,7 @@ test('a region backed up while running, wiped and restored has its messages, sta
       [
         'archive.sqlite',
         'delivery-retry.sqlite',
+        'ingress-templates.sqlite',
         'ingress.sqlite',
         'media-store.sqlite',
         'receipt-feed.sqlite',

@@ -5,6 +5,7 @@
  */
 export { startSimulator } from './simulator';
 export { DEFAULT_STATUS_DELAY_MS } from './messaging/status-lifecycle';
+export { seedTemplates } from './messaging/template-rendering';
 export { SimulatorInputError } from './simulator-input-error';
 export { computeWebhookSignature } from './webhooks/webhook-signature';
 export { MAX_TEXT_BODY_LENGTH } from './cloud-api/send-request-validation';
@@ -26,6 +27,7 @@ export type {
   SimulatorTemplateButton,
   SimulatorWaba,
   TemplateCategory,
+  TemplateStatusChange,
   WebhookDelivery,
   WebhookRetryPolicy,
   WebhookStatusName,

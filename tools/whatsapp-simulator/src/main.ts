@@ -7,6 +7,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConfigFile, type ConfigFileOptions } from './config/config-file';
+import { seedTemplates } from './messaging/template-rendering';
 import { maskPhoneNumber } from './phone-numbers';
 import { startSimulator } from './simulator';
 import type { SimulatorEvent } from './types';
@@ -54,15 +55,18 @@ function envOr(name: string, generate: () => string): { value: string; generated
 function demoOptions(): { options: ConfigFileOptions; generated: CliConfig['generated'] } {
   const accessToken = envOr('SIMULATOR_ACCESS_TOKEN', () => `EAAsim${randomBytes(30).toString('base64url')}`);
   const appSecret = envOr('SIMULATOR_APP_SECRET', () => randomBytes(16).toString('hex'));
+  const wabaId = envOr('SIMULATOR_WABA_ID', () => `1${randomDigits(14)}`).value;
   return {
     options: {
       appSecret: appSecret.value,
+      // The demo WABA has a few templates (named utility, marketing with image and quick reply, two authentication).
+      templates: seedTemplates(wabaId),
       phoneNumbers: [
         {
           id: envOr('SIMULATOR_PHONE_NUMBER_ID', () => `1${randomDigits(14)}`).value,
           displayPhoneNumber: envOr('SIMULATOR_DISPLAY_PHONE_NUMBER', () => `1555${randomDigits(7)}`).value,
           accessToken: accessToken.value,
-          wabaId: envOr('SIMULATOR_WABA_ID', () => `1${randomDigits(14)}`).value,
+          wabaId,
         },
       ],
     },

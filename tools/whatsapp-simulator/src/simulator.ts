@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { handleMessagesRequest, matchMessagesPath, type MessagesEndpointDependencies } from './cloud-api/messages-endpoint';
 import { invalidParameterValueError, toMetaErrorResponseBody, unknownPathError } from './cloud-api/meta-errors';
 import { parseSendFailureInjection, SendFailureInjector } from './cloud-api/send-failure-injector';
+import { handleTemplateRequest, type TemplateEndpointDeps } from './cloud-api/template-endpoint';
 import { resolveSimulatorOptions, type ResolvedSimulatorOptions } from './config/simulator-options';
 import { CONTROL_API_PREFIX, handleControlRequest, type ControlApiTarget } from './control/control-api';
 import { sendJson } from './http/http-body';
@@ -23,7 +24,7 @@ import { CustomerServiceWindows } from './messaging/customer-service-windows';
 import { assertWaId, parseRecipientBehaviour, RecipientDirectory } from './messaging/recipient-directory';
 import { DEFAULT_THROUGHPUT_MPS, SendRateLimits } from './messaging/send-rate-limits';
 import { StatusLifecycle } from './messaging/status-lifecycle';
-import { TemplateRegistry } from './messaging/template-registry';
+import { TemplateRegistry, templateIdOf } from './messaging/template-registry';
 import { toWaId } from './phone-numbers';
 import { SimulatorInputError } from './simulator-input-error';
 import { computeWebhookSignature } from './webhooks/webhook-signature';
@@ -38,6 +39,7 @@ import type {
   SimulatorEvent,
   SimulatorOptions,
   SimulatorPhoneNumber,
+  TemplateStatusChange,
   WebhookDelivery,
   WhatsAppSimulator,
 } from './types';
@@ -89,6 +91,7 @@ class SimulatorRuntime implements ControlApiTarget {
   private readonly lifecycle: StatusLifecycle;
   private readonly dispatcher: WebhookDispatcher;
   readonly mediaApi: MediaEndpointDeps;
+  readonly templatesApi: TemplateEndpointDeps;
   private readonly shutdown = new AbortController();
   private readonly pendingWork = new Set<Promise<void>>();
   private sent: SentMessage[] = [];
@@ -157,6 +160,12 @@ class SimulatorRuntime implements ControlApiTarget {
     this.mediaApi = {
       library: this.media,
       findPhoneNumber: (id) => this.phonesById.get(id),
+      phoneNumbersForToken: (token) => [...this.phonesById.values()].filter((phone) => phone.accessToken === token),
+      newFbtraceId: () => this.ids.fbtraceId(),
+      baseUrl: () => this.baseUrl,
+    };
+    this.templatesApi = {
+      metaTemplates: (wabaId) => this.templates.metaTemplates(wabaId),
       phoneNumbersForToken: (token) => [...this.phonesById.values()].filter((phone) => phone.accessToken === token),
       newFbtraceId: () => this.ids.fbtraceId(),
       baseUrl: () => this.baseUrl,
@@ -342,6 +351,43 @@ class SimulatorRuntime implements ControlApiTarget {
     return { messageId, ...(stored === undefined ? {} : { mediaId: stored.id }) };
   }
 
+  setTemplateStatus(change: TemplateStatusChange): { templateId: string } {
+    if (typeof change !== 'object' || change === null) throw new SimulatorInputError('give name, language and status');
+    const phones = [...this.phonesById.values()];
+    const wabaId = change.wabaId ?? phones[0]?.wabaId ?? '';
+    const phone = phones.find((candidate) => candidate.wabaId === wabaId);
+    if (phone === undefined) throw new SimulatorInputError(`unknown WABA ${wabaId}`);
+    const { name, language, status } = change;
+    if (typeof name !== 'string' || typeof language !== 'string' || typeof status !== 'string') {
+      throw new SimulatorInputError('name, language and status must be strings');
+    }
+    const template = this.templates.setStatus(wabaId, name, language, status);
+    const templateId = templateIdOf(template);
+    this.emit({ type: 'template_status_changed', wabaId, templateId, status });
+    // Meta's message_template_status_update: the template id as a number, its name, language and the new status.
+    this.dispatcher.enqueue({
+      number: webhookNumber(phone),
+      orderingKey: `template:${wabaId}:${templateId}`,
+      waId: '',
+      items: {
+        accountChanges: [
+          {
+            field: 'message_template_status_update',
+            value: {
+              event: status,
+              message_template_id: Number(templateId),
+              message_template_name: template.name,
+              message_template_language: template.language,
+              reason: typeof change.reason === 'string' ? change.reason : 'NONE',
+              message_template_category: template.category,
+            },
+          },
+        ],
+      },
+    });
+    return { templateId };
+  }
+
   now(): number {
     return this.clock.nowMs();
   }
@@ -422,6 +468,7 @@ class SimulatorRuntime implements ControlApiTarget {
     this.failures.clear();
     this.faults.clear();
     this.media.clear();
+    this.templates.resetStatuses();
     this.lifecycle.clear();
     this.emit({ type: 'reset' });
   }
@@ -521,6 +568,7 @@ async function routeGraphApiRequest(
     return;
   }
   if (handleAccountRequest(request, response, url, runtime.accountApi)) return;
+  if (handleTemplateRequest(request, response, url, runtime.templatesApi)) return;
   if (await handleMediaRequest(request, response, url, runtime.mediaApi)) return;
   request.resume();
   const error = unknownPathError(url.pathname);
@@ -553,6 +601,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<WhatsAp
     clearWebhookFaults: () => runtime.clearWebhookFaults(),
     sendInbound: (message, phoneNumberId) => runtime.sendInbound(message, phoneNumberId),
     hostMedia: (link, mimeType, bytes) => runtime.hostMedia(link, mimeType, bytes),
+    setTemplateStatus: (change) => runtime.setTemplateStatus(change),
     now: () => runtime.now(),
     advanceTime: (ms) => runtime.advanceTime(ms),
     setTimeScale: (scale) => runtime.setTimeScale(scale),

@@ -39,6 +39,28 @@ export interface SimulatorTemplate {
   /** Body placeholders: how many (positional) or their names (named). Default none. */
   bodyParameters?: number | string[];
   buttons?: SimulatorTemplateButton[];
+  /** Meta's template id; default derived from WABA, name and language. */
+  id?: string;
+  /** Review status at start (APPROVED, PENDING, PAUSED, ...); default APPROVED. Only APPROVED templates can be sent. */
+  status?: string;
+  /** AUTHENTICATION templates: the OTP button's type (its button is `OTP`); default COPY_CODE. */
+  otpType?: 'COPY_CODE' | 'ONE_TAP' | 'ZERO_TAP';
+  /** AUTHENTICATION templates: shown in the footer ("This code expires in N minutes"). */
+  codeExpirationMinutes?: number;
+  /** The template's `message_send_ttl_seconds`, when set. */
+  messageSendTtlSeconds?: number;
+}
+
+/** A template's status change through the control API, as Meta's `message_template_status_update` reports it. */
+export interface TemplateStatusChange {
+  /** Default: the WABA of the first phone number. */
+  wabaId?: string;
+  name: string;
+  language: string;
+  /** The new status, e.g. PAUSED, APPROVED, DISABLED, REJECTED. */
+  status: string;
+  /** Meta's `reason` (e.g. NONE, INCORRECT_CATEGORY); default NONE. */
+  reason?: string;
 }
 
 /** How a simulated WhatsApp user behaves when messages are sent to them. */
@@ -180,6 +202,7 @@ export type SimulatorEvent =
   | { type: 'failures_injected'; mode: SendFailureMode; count?: number; httpStatus?: number; code?: number }
   | { type: 'webhook_faults_injected'; fault: string; count?: number }
   | { type: 'time_changed'; now: string; scale: number }
+  | { type: 'template_status_changed'; wabaId: string; templateId: string; status: string }
   | { type: 'reset' };
 
 /** A WhatsApp Business Account's app settings. */
@@ -259,6 +282,12 @@ export interface WhatsAppSimulator {
   inboundMessages(): InboundMessageRecord[];
   /** Every webhook POST attempt, in the order they finished. */
   webhookDeliveries(): WebhookDelivery[];
+  /**
+   * Changes a template's status (Meta pausing, disabling or re-approving it) and sends the matching signed
+   * `message_template_status_update` webhook. Returns the template's id. Throws SimulatorInputError for an unknown
+   * template.
+   */
+  setTemplateStatus(change: TemplateStatusChange): { templateId: string };
   /** Forgets all state (sent messages, deliveries, recipients, windows, limits, media, faults, pending work); keeps config. */
   reset(): Promise<void>;
   /** Closes the server, cancels timers and in-flight webhooks; resolves when fully closed. */

@@ -58,8 +58,15 @@ function unimplemented(_call: unknown, callback: (error: Partial<ServiceError>) 
   callback({ code: status.UNIMPLEMENTED, details: 'not implemented yet' });
 }
 
-/** gRPC MessagingService: translates proto <-> domain; everything else is the domain's. */
-export function createMessagingHandler(service: MessagingService, tenants: TenantDirectory, logger: Logger): MessagingServiceServer {
+/**
+ * gRPC MessagingService: translates proto <-> domain; everything else is the domain's. ListTemplates is
+ * templates.handler.ts's (server.ts joins them).
+ */
+export function createMessagingHandler(
+  service: MessagingService,
+  tenants: TenantDirectory,
+  logger: Logger,
+): Omit<MessagingServiceServer, 'listTemplates'> {
   return {
     sendMessage: unaryHandler<SendMessageRequest, SendMessageResponse>(tenants, logger, async (request, tenant) => {
       const message = await service.send(tenant, toSendRequest(request));
@@ -79,7 +86,6 @@ export function createMessagingHandler(service: MessagingService, tenants: Tenan
     }),
     // Being built (issue 11); each answers UNIMPLEMENTED until its handler lands.
     listMessages: unimplemented,
-    listTemplates: unimplemented,
     addOptOut: unimplemented,
     removeOptOut: unimplemented,
     listOptOuts: unimplemented,

@@ -19,6 +19,7 @@ import { createAccountWebhooks } from './domain/account-webhooks';
 import { MongoInboundStore } from './adapters/mongo-inbound-store';
 import { MongoReceiptStore } from './adapters/mongo-receipt-store';
 import { createNatsInboundPublisher } from './adapters/nats-inbound-publisher';
+import { createNatsTemplateEventPublisher } from './adapters/nats-template-event-publisher';
 import { createNatsResolvedStatusPublisher } from './adapters/nats-resolved-status-publisher';
 import { createOtelWebhookMetrics } from './adapters/otel-webhook-metrics';
 import { SqliteInboundStore } from './adapters/sqlite-inbound-store';
@@ -144,6 +145,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     inboundStore: stores.inboundStore,
     publisher: createNatsResolvedStatusPublisher(nats.js, region),
     inboundPublisher: createNatsInboundPublisher(nats.js, region),
+    templatePublisher: createNatsTemplateEventPublisher(nats.js, region),
     cloudApi,
     vault: mediaStore,
     tenants,

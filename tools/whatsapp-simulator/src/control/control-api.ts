@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseJsonBody } from '../cloud-api/send-request-validation';
 import { decodePathSegment, readRequestBody, sendJson } from '../http/http-body';
 import { SimulatorInputError } from '../simulator-input-error';
-import type { RecipientBehaviour, SendFailureInjection, WhatsAppSimulator } from '../types';
+import type { RecipientBehaviour, SendFailureInjection, TemplateStatusChange, WhatsAppSimulator } from '../types';
 import type { InboundMessageInput } from '../webhooks/inbound-payloads';
 import { parseAccountWebhookInput, type AccountWebhookInput } from '../cloud-api/account-endpoints';
 import type { HandshakeResult } from '../webhooks/subscription-handshake';
@@ -129,6 +129,11 @@ const CONTROL_ROUTES: readonly ControlRoute[] = [
       const sent = await target.emitAccountWebhook(parseAccountWebhookInput(body));
       return { status: 200, body: { receiverStatus: sent.status, payload: sent.body } };
     },
+  },
+  {
+    method: 'POST',
+    path: /^\/_simulator\/templates\/status$/,
+    handle: (_params, body, target) => ({ status: 200, body: target.setTemplateStatus(body as TemplateStatusChange) }),
   },
   { method: 'GET', path: /^\/_simulator\/clock$/, handle: (_params, _body, target) => ({ status: 200, body: target.clockState() }) },
   {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import {
   invalidParameterError,
@@ -7,6 +8,7 @@ import {
   templateParameterMismatchError,
   type MetaApiError,
 } from '../cloud-api/meta-errors';
+import { renderMetaTemplate } from './template-rendering';
 import type { TemplateSendRequest } from '../cloud-api/send-request-validation';
 import { SimulatorInputError } from '../simulator-input-error';
 import type { SimulatorTemplate, SimulatorTemplateButton } from '../types';
@@ -153,6 +155,8 @@ export class TemplateRegistry {
   // wabaId+name -> language -> template, so a known name in another language is told apart (both are 132001 anyway).
   private readonly byName = new Map<string, Map<string, SimulatorTemplate>>();
   private readonly all: readonly SimulatorTemplate[];
+  // Status changes made through the control API, by WABA, name and language.
+  private readonly statuses = new Map<string, string>();
 
   /** Throws {@link SimulatorInputError} when two templates share WABA, name and language. */
   constructor(templates: readonly SimulatorTemplate[]) {
@@ -170,6 +174,8 @@ export class TemplateRegistry {
   check(wabaId: string, sent: TemplateSendRequest): TemplateCheck {
     const template = this.byName.get(templateKey(wabaId, sent.name))?.get(sent.languageCode);
     if (template === undefined) return { ok: false, error: templateNotFoundError(sent.name, sent.languageCode) };
+    const status = this.statusOf(template);
+    if (status !== 'APPROVED') return { ok: false, error: templateNotSendableError(template, status) };
     const named = template.parameterFormat === 'NAMED';
     const error =
       checkHeader(template, sent, named) ??
@@ -182,6 +188,64 @@ export class TemplateRegistry {
   list(wabaId?: string): SimulatorTemplate[] {
     return this.all.filter((template) => wabaId === undefined || template.wabaId === wabaId);
   }
+
+  /** The template's current status (APPROVED unless configured or changed). */
+  statusOf(template: SimulatorTemplate): string {
+    return this.statuses.get(statusKey(template)) ?? template.status ?? 'APPROVED';
+  }
+
+  /** Changes a template's status; throws SimulatorInputError for an unknown template or an empty status. */
+  setStatus(wabaId: string, name: string, language: string, status: string): SimulatorTemplate {
+    const template = this.byName.get(templateKey(wabaId, name))?.get(language);
+    if (template === undefined) throw new SimulatorInputError(`no template ${name}/${language} in WABA ${wabaId}`);
+    if (!/^[A-Z_]{1,40}$/.test(status)) throw new SimulatorInputError('status must be an upper-case Meta status such as PAUSED');
+    this.statuses.set(statusKey(template), status);
+    return template;
+  }
+
+  /** Forgets status changes (back to the configured statuses). */
+  resetStatuses(): void {
+    this.statuses.clear();
+  }
+
+  /** A WABA's templates as Meta's `GET /{waba_id}/message_templates` lists them, in configuration order. */
+  metaTemplates(wabaId: string): Record<string, unknown>[] {
+    return this.list(wabaId).map((template) => renderMetaTemplate(template, templateIdOf(template), this.statusOf(template)));
+  }
+}
+
+function statusKey(template: SimulatorTemplate): string {
+  return JSON.stringify([template.wabaId, template.name, template.language]);
+}
+
+/** Meta's template id: as configured, else a stable 15-digit id derived from WABA, name and language. */
+export function templateIdOf(template: SimulatorTemplate): string {
+  if (template.id !== undefined) return template.id;
+  const digits = BigInt(`0x${createHash('sha256').update(statusKey(template)).digest('hex').slice(0, 15)}`) % 10n ** 15n;
+  return (10n ** 14n + (digits % (9n * 10n ** 14n))).toString();
+}
+
+/** Meta's answer for a template that exists but is not APPROVED: 132015 paused, 132016 disabled, else 132001. */
+function templateNotSendableError(template: SimulatorTemplate, status: string): MetaApiError {
+  if (status === 'PAUSED') {
+    return {
+      httpStatus: 400,
+      code: 132015,
+      type: 'OAuthException',
+      message: '(#132015) Template is Paused',
+      details: `template ${template.name} is paused`,
+    };
+  }
+  if (status === 'DISABLED') {
+    return {
+      httpStatus: 400,
+      code: 132016,
+      type: 'OAuthException',
+      message: '(#132016) Template is Disabled',
+      details: `template ${template.name} is disabled`,
+    };
+  }
+  return templateNotFoundError(template.name, template.language);
 }
 
 function duplicateMessage(index: number, template: SimulatorTemplate): string {
@@ -217,6 +281,17 @@ const templateSchema = z
       .array(z.strictObject({ type: z.enum(['QUICK_REPLY', 'URL', 'COPY_CODE', 'PHONE_NUMBER', 'OTP']), dynamic: z.boolean().optional() }))
       .max(10)
       .optional(),
+    id: z
+      .string()
+      .regex(/^\d{1,20}$/, 'must be digits')
+      .optional(),
+    status: z
+      .string()
+      .regex(/^[A-Z_]{1,40}$/, 'must be an upper-case Meta status such as APPROVED')
+      .optional(),
+    otpType: z.enum(['COPY_CODE', 'ONE_TAP', 'ZERO_TAP']).optional(),
+    codeExpirationMinutes: z.number().int().min(1).max(90).optional(),
+    messageSendTtlSeconds: z.number().int().min(30).max(2_592_000).optional(),
   })
   .superRefine((template, ctx) => {
     const named = template.parameterFormat === 'NAMED';

@@ -3,7 +3,7 @@ import https from 'node:https';
 import type { Scheduler } from '../time/scheduler';
 import type { SimulatorClock } from '../time/simulated-clock';
 import type { WebhookDelivery, WebhookRetryPolicy } from '../types';
-import { buildWebhookPayload, type WebhookBusinessNumber, type WebhookItems } from './webhook-envelope';
+import { buildAccountChangesPayload, buildWebhookPayload, type WebhookBusinessNumber, type WebhookItems } from './webhook-envelope';
 import { computeWebhookSignature } from './webhook-signature';
 
 /** Meta retries with decreasing frequency for up to 7 days; these numbers keep that shape. */
@@ -73,7 +73,8 @@ function isAccepted(outcome: AttemptOutcome): boolean {
 }
 
 function batchGroup(event: WebhookEvent): string {
-  return `${event.number.wabaId}|${event.duplicateOf ?? ''}`;
+  // Account-level changes (templates) go out in POSTs of their own, as Meta sends them.
+  return `${event.number.wabaId}|${event.duplicateOf ?? ''}|${event.items.accountChanges?.length ? 'account' : 'messages'}`;
 }
 
 /**
@@ -168,7 +169,7 @@ export class WebhookDispatcher {
   }
 
   private startBatch(events: WebhookEvent[]): void {
-    const numbers = new Map<string, { number: WebhookBusinessNumber; items: Required<WebhookItems> }>();
+    const numbers = new Map<string, { number: WebhookBusinessNumber; items: Required<Omit<WebhookItems, 'accountChanges'>> }>();
     for (const event of events) {
       const entry = numbers.get(event.number.phoneNumberId) ?? {
         number: event.number,
@@ -180,7 +181,16 @@ export class WebhookDispatcher {
       entry.items.errors.push(...(event.items.errors ?? []));
       numbers.set(event.number.phoneNumberId, entry);
     }
-    const body = JSON.stringify(buildWebhookPayload([...numbers.values()]));
+    const first = events[0] as WebhookEvent;
+    const body = first.items.accountChanges?.length
+      ? JSON.stringify(
+          buildAccountChangesPayload(
+            first.number.wabaId,
+            events.flatMap((event) => event.items.accountChanges ?? []),
+            Math.floor(this.options.clock.nowMs() / 1000),
+          ),
+        )
+      : JSON.stringify(buildWebhookPayload([...numbers.values()]));
     this.batchCount += 1;
     const batch: Batch = {
       id: `whd_${this.batchCount}`,

@@ -16,9 +16,24 @@ export interface WebhookItems {
   contacts?: InboundWebhookContact[];
   messages?: InboundWebhookMessage[];
   errors?: ValueLevelError[];
+  /**
+   * Changes of other fields about the WABA (e.g. `message_template_status_update`). They go out in POSTs of their own
+   * (see {@link buildAccountChangesPayload}), never batched with statuses and messages.
+   */
+  accountChanges?: AccountChange[];
 }
 
-/** `entry[].changes[].value` of a `messages` webhook. */
+/** A change of a field other than `messages`: Meta sends its `value` as is, with no phone number metadata. */
+export interface AccountChange {
+  field: string;
+  value: Record<string, unknown>;
+}
+
+/** The body Meta POSTs for account-level fields: one entry for the WABA, one change per field update. */
+export interface AccountWebhookPayload {
+  object: 'whatsapp_business_account';
+  entry: { id: string; time: number; changes: AccountChange[] }[];
+}
 export interface WebhookChangeValue {
   messaging_product: 'whatsapp';
   metadata: { display_phone_number: string; phone_number_id: string };
@@ -47,7 +62,7 @@ export interface WhatsAppWebhookPayload {
   entry: WebhookEntry[];
 }
 
-type CollectedItems = Required<WebhookItems>;
+type CollectedItems = Required<Omit<WebhookItems, 'accountChanges'>>;
 
 function isEmpty(items: WebhookItems): boolean {
   return !items.statuses?.length && !items.contacts?.length && !items.messages?.length && !items.errors?.length;
@@ -91,4 +106,10 @@ export function buildWebhookPayload(batches: readonly { number: WebhookBusinessN
       changes: [...numbers.values()].map(({ number, items }) => ({ value: toChangeValue(number, items), field: 'messages' as const })),
     })),
   };
+}
+
+/** One POST body of account-level changes of one WABA; `timeSec` is the entry's `time` (Unix seconds). */
+export function buildAccountChangesPayload(wabaId: string, changes: readonly AccountChange[], timeSec: number): AccountWebhookPayload {
+  if (changes.length === 0) throw new Error('buildAccountChangesPayload: nothing to send');
+  return { object: 'whatsapp_business_account', entry: [{ id: wabaId, time: timeSec, changes: [...changes] }] };
 }

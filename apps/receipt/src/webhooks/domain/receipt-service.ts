@@ -13,6 +13,7 @@ import {
   type WebhookStatus,
 } from './webhook-payload';
 import { RetryLaterError } from './retry-later-error';
+import { parseTemplateChanges, type TemplateWebhookChange } from './template-webhook';
 import type { WhatsAppCloudApi } from './whatsapp-cloud-api';
 
 /** A webhook status resolved to a Waygate message, ready to announce. */
@@ -45,6 +46,12 @@ export interface InboundMessagePublisher {
   publish(announcement: InboundAnnouncement): Promise<void>;
 }
 
+/** Announces Meta's template webhooks (TemplateEvent) to ingress's template catalog. */
+export interface TemplateEventPublisher {
+  /** Durable when it resolves; publishing the same change again is de-duplicated by its event id. */
+  publish(change: TemplateWebhookChange, receivedAt: Date): Promise<void>;
+}
+
 /** What processing one webhook did, for logs (counts and reasons only, never content). */
 export interface WebhookOutcome {
   published: number;
@@ -53,6 +60,8 @@ export interface WebhookOutcome {
   inboundMessages: number;
   inboundRecorded: number;
   mediaUnavailable: number;
+  /** Template webhook changes announced (their WABA's tenant is homed here). */
+  templateEvents: number;
   skipped: string[];
 }
 
@@ -101,6 +110,8 @@ export function createReceiptService(deps: {
   inboundStore: InboundStore;
   publisher: ResolvedStatusPublisher;
   inboundPublisher: InboundMessagePublisher;
+  /** Template webhooks are ignored without it. */
+  templatePublisher?: TemplateEventPublisher;
   cloudApi: WhatsAppCloudApi;
   vault: MediaVault;
   tenants: TenantDirectory;
@@ -221,10 +232,22 @@ export function createReceiptService(deps: {
     outcome.inboundRecorded++;
   }
 
+  /** Announces a template change when its WABA belongs to a tenant homed here (templates carry no customer data). */
+  async function announceTemplate(change: TemplateWebhookChange, outcome: WebhookOutcome): Promise<void> {
+    const owned = tenants.homedIn(region).some((tenant) => tenant.whatsapp.wabaId === change.wabaId);
+    if (!owned || !deps.templatePublisher) {
+      outcome.ignored++;
+      return;
+    }
+    await deps.templatePublisher.publish(change, clock.now());
+    outcome.templateEvents++;
+  }
+
   return {
     async processWebhook(body) {
       const json: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
       const parsed = parseWebhookPayload(json);
+      const templateChanges = parseTemplateChanges(json);
       const outcome: WebhookOutcome = {
         published: 0,
         held: 0,
@@ -232,13 +255,16 @@ export function createReceiptService(deps: {
         inboundMessages: parsed.inboundMessageCount,
         inboundRecorded: 0,
         mediaUnavailable: 0,
-        skipped: parsed.skipped,
+        templateEvents: 0,
+        // Template changes are not `messages` changes: the messages parser's reason for skipping them is noise.
+        skipped: templateChanges.length > 0 ? parsed.skipped.filter((reason) => !reason.endsWith('not a messages change')) : parsed.skipped,
       };
       // One part that fails (a dependency, or a fault only it triggers) does not keep the others from being applied.
       const failures: unknown[] = [];
       for (const status of parsed.statuses) await applyStatus(status, outcome).catch((error: unknown) => failures.push(error));
       for (const message of parsed.inboundMessages) await applyInbound(message, outcome).catch((error: unknown) => failures.push(error));
       if (deps.accountWebhooks) await deps.accountWebhooks.apply(json).catch((error: unknown) => failures.push(error));
+      for (const change of templateChanges) await announceTemplate(change, outcome).catch((error: unknown) => failures.push(error));
       if (failures.length > 0) throw failures.find((error) => !(error instanceof RetryLaterError)) ?? failures[0];
       return outcome;
     },

@@ -54,6 +54,7 @@ export function createWebhooksHandler(
         inbound_messages: outcome.inboundMessages,
         inbound_recorded: outcome.inboundRecorded,
         media_unavailable: outcome.mediaUnavailable,
+        template_events: outcome.templateEvents,
         skipped: outcome.skipped,
       },
       'webhook processed',
