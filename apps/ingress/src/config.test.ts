@@ -10,6 +10,7 @@ test('defaults: port 50051, delivery-retry on 127.0.0.1:50055, outbox every 5 s'
   const config = loadIngressConfig(base);
   assert.equal(config.grpcPort, 50051);
   assert.equal(config.deliveryAddress, '127.0.0.1:50055');
+  assert.equal(config.mediaStoreAddress, '127.0.0.1:50053');
   assert.equal(config.outboxIntervalMs, 5000);
 });
 
@@ -21,6 +22,20 @@ test('WAYGATE_DELIVERY_ADDRESS takes host:port with a DNS name, IPv4 or brackete
     'delivery-retry.waygate.svc.cluster.local:50055',
   ]) {
     assert.equal(loadIngressConfig({ ...base, WAYGATE_DELIVERY_ADDRESS: address }).deliveryAddress, address);
+  }
+});
+
+test('a malformed WAYGATE_MEDIA_STORE_ADDRESS fails at startup, naming the variable; a good one is kept', () => {
+  assert.equal(
+    loadIngressConfig({ ...base, WAYGATE_MEDIA_STORE_ADDRESS: 'waygate-eu-media-store:50053' }).mediaStoreAddress,
+    'waygate-eu-media-store:50053',
+  );
+  for (const bad of ['media-store', 'media-store:0', 'grpc://media-store:50053']) {
+    assert.throws(
+      () => loadIngressConfig({ ...base, WAYGATE_MEDIA_STORE_ADDRESS: bad }),
+      (error: unknown) => error instanceof ConfigError && /WAYGATE_MEDIA_STORE_ADDRESS/.test(error.message),
+      `"${bad}" is refused`,
+    );
   }
 });
 

@@ -20,6 +20,8 @@ export interface IngressConfig extends ServiceConfig, WhatsAppApiConfig {
   readonly outboxIntervalMs: number;
   /** delivery-retry's gRPC address (host:port), for CancelMessage. */
   readonly deliveryAddress: string;
+  /** media-store's gRPC address (host:port), to check media sent by media-store id before accepting it. */
+  readonly mediaStoreAddress: string;
   /**
    * WAYGATE_INTERNAL_SERVICE_TOKEN: how ingress authenticates to delivery-retry's internal admin API. Behind a
    * function, so that the configuration never prints it.
@@ -29,16 +31,18 @@ export interface IngressConfig extends ServiceConfig, WhatsAppApiConfig {
 
 export const DEFAULT_GRPC_PORT = 50051;
 export const DEFAULT_DELIVERY_ADDRESS = '127.0.0.1:50055';
+export const DEFAULT_MEDIA_STORE_ADDRESS = '127.0.0.1:50053';
 
 /** `host:port` (a DNS name, IPv4 address or bracketed IPv6 address, and a port 1-65535). */
-const grpcAddress = z
-  .string()
-  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):\d{1,5}$/, 'must be host:port, e.g. delivery-retry:50055')
-  .refine((address) => {
-    const port = Number(address.slice(address.lastIndexOf(':') + 1));
-    return port >= 1 && port <= 65535;
-  }, 'port must be 1-65535')
-  .default(DEFAULT_DELIVERY_ADDRESS);
+const grpcAddress = (defaultAddress: string) =>
+  z
+    .string()
+    .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?):\d{1,5}$/, 'must be host:port, e.g. delivery-retry:50055')
+    .refine((address) => {
+      const port = Number(address.slice(address.lastIndexOf(':') + 1));
+      return port >= 1 && port <= 65535;
+    }, 'port must be 1-65535')
+    .default(defaultAddress);
 
 /** Reads and validates ingress's configuration once, at startup. */
 export function loadIngressConfig(env: NodeJS.ProcessEnv = process.env): IngressConfig {
@@ -48,9 +52,10 @@ export function loadIngressConfig(env: NodeJS.ProcessEnv = process.env): Ingress
       WAYGATE_OUTBOX_INTERVAL_MS: envSchemas.durationMs(5000),
       WAYGATE_TEMPLATE_SYNC_INTERVAL_MS: envSchemas.durationMs(DEFAULT_TEMPLATE_SYNC_INTERVAL_MS),
       ...whatsappApiEnvShape,
-      WAYGATE_DELIVERY_ADDRESS: grpcAddress,
+      WAYGATE_DELIVERY_ADDRESS: grpcAddress(DEFAULT_DELIVERY_ADDRESS),
+      WAYGATE_MEDIA_STORE_ADDRESS: grpcAddress(DEFAULT_MEDIA_STORE_ADDRESS),
       WAYGATE_INTERNAL_SERVICE_TOKEN: envSchemas.internalServiceToken(
-        "the region-internal service token delivery-retry's admin API accepts",
+        "the region-internal service token delivery-retry's admin API and media-store accept",
       ),
     },
     env,
@@ -62,6 +67,7 @@ export function loadIngressConfig(env: NodeJS.ProcessEnv = process.env): Ingress
     outboxIntervalMs: parsed.WAYGATE_OUTBOX_INTERVAL_MS,
     templateSyncIntervalMs: parsed.WAYGATE_TEMPLATE_SYNC_INTERVAL_MS,
     deliveryAddress: parsed.WAYGATE_DELIVERY_ADDRESS,
+    mediaStoreAddress: parsed.WAYGATE_MEDIA_STORE_ADDRESS,
     internalServiceToken: () => token,
   };
 }

@@ -17,6 +17,7 @@ import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { createCloudApiTemplateSource } from './adapters/cloud-api-template-source';
 import { createGrpcDeliveryCanceller } from './adapters/grpc-delivery-canceller';
+import { createGrpcMediaCatalog } from './adapters/grpc-media-catalog';
 import { MongoMessageStore } from './adapters/mongo-message-store';
 import { MongoTemplateCatalogStore } from './adapters/mongo-template-catalog-store';
 import { createNatsMessagePublisher } from './adapters/nats-message-publisher';
@@ -25,6 +26,7 @@ import { SqliteMessageStore } from './adapters/sqlite-message-store';
 import { SqliteTemplateCatalogStore } from './adapters/sqlite-template-catalog-store';
 import type { IngressConfig } from './config';
 import type { MessageStore } from './domain/message-store';
+import { createMediaReferencePolicy } from './domain/media-reference-policy';
 import { createMessagingService } from './domain/messaging-service';
 import { NO_INBOUND_MESSAGES, createReplyTargetPolicy } from './domain/reply-target-policy';
 import type { TemplateCatalogStore } from './domain/template-catalog';
@@ -71,6 +73,12 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     serviceToken: config.internalServiceToken(),
     credentials: channelCredentials(config.tls.client),
   });
+  // Lazy too: only a send that names media by media-store id needs media-store.
+  const mediaCatalog = createGrpcMediaCatalog({
+    address: config.mediaStoreAddress,
+    serviceToken: config.internalServiceToken(),
+    credentials: channelCredentials(config.tls.client),
+  });
 
   const service = createMessagingService({
     store: storage.store,
@@ -87,6 +95,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       // Inbound wamids resolve once the customer view (the InboundMessageIndex) is wired in its place.
       createReplyTargetPolicy({ store: storage.store, inbound: NO_INBOUND_MESSAGES }),
       createTemplateCatalogPolicy(templateCatalog),
+      createMediaReferencePolicy(mediaCatalog),
     ],
   });
 
@@ -166,7 +175,13 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     ],
   });
   logger.info(
-    { port: grpc.port, region: config.region, storage: config.storage.kind, delivery_address: config.deliveryAddress },
+    {
+      port: grpc.port,
+      region: config.region,
+      storage: config.storage.kind,
+      delivery_address: config.deliveryAddress,
+      media_store_address: config.mediaStoreAddress,
+    },
     'ingress listening',
   );
 
@@ -176,6 +191,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       tenantsReloader.close();
       await grpc.shutdown();
       canceller.close();
+      mediaCatalog.close();
       clearInterval(outbox);
       clearInterval(templateSyncTimer);
       stopSyncOnReload();

@@ -195,7 +195,8 @@ every service that runs consumers (all but media-store) serves its dead-letter a
       name: {{ $v.internalServiceToken.existingSecret | default (include "waygate.managedSecretName" .root) | quote }}
       key: {{ $v.internalServiceToken.key | quote }}
 {{- end }}
-{{- if eq .name "receipt" }}
+{{- /* receipt stores inbound media there; ingress checks media sent by id there before accepting it. */}}
+{{- if has .name (list "receipt" "ingress") }}
 {{- $mediaStore := index $v.services "media-store" }}
 - name: WAYGATE_MEDIA_STORE_ADDRESS
   value: {{ printf "%s:%v" (include "waygate.serviceName" (dict "root" .root "name" "media-store")) $mediaStore.ports.grpc | quote }}

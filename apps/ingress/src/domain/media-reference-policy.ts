@@ -1,0 +1,109 @@
+import {
+  InvalidArgumentError,
+  NotFoundError,
+  type FieldViolation,
+  type MediaContentKind,
+  type MediaValue,
+  type MessageContent,
+} from '@waygate/domain';
+import type { MediaCatalog, MediaDescription } from './media-catalog';
+import { MEDIA_KIND_RULES } from './content-limits';
+import type { SendPolicy } from './send-policy';
+
+/** One media-store id a message names, with the request field that names it. */
+export interface MediaReference {
+  /** The request field, e.g. `image.media_id` or `template.components[0].parameters[0].image.media_id`. */
+  readonly field: string;
+  /** Which kind of media it must be (the message's kind, or the header parameter's type). */
+  readonly kind: MediaContentKind;
+  readonly mediaId: string;
+}
+
+function referenceOf(prefix: string, kind: MediaContentKind, media: MediaValue): MediaReference[] {
+  return 'mediaId' in media.source ? [{ field: `${prefix}.media_id`, kind, mediaId: media.source.mediaId }] : [];
+}
+
+/**
+ * Every media-store id the content names: the media of an image, video, audio, document or sticker message, template
+ * parameters of type image, video or document, and an interactive message's media header. Media given by link is not
+ * listed (WhatsApp fetches it itself).
+ */
+export function mediaIdReferencesOf(content: MessageContent): MediaReference[] {
+  switch (content.kind) {
+    case 'image':
+    case 'video':
+    case 'audio':
+    case 'document':
+    case 'sticker':
+      return referenceOf(content.kind, content.kind, content);
+    case 'template':
+      return content.components.flatMap((component, componentIndex) =>
+        component.parameters.flatMap((parameter, parameterIndex) => {
+          const value = parameter.value;
+          if (value.type !== 'image' && value.type !== 'video' && value.type !== 'document') return [];
+          return referenceOf(`template.components[${componentIndex}].parameters[${parameterIndex}].${value.type}`, value.type, value.media);
+        }),
+      );
+    case 'interactive': {
+      const header = content.header;
+      if (!header || header.type === 'text') return [];
+      return referenceOf(`interactive.header.${header.type}`, header.type, header.media);
+    }
+    default:
+      return [];
+  }
+}
+
+/** "Audio/OGG; codecs=opus" → "audio/ogg": the bare type Meta's table lists. */
+function bareMimeType(mimeType: string): string {
+  return (mimeType.split(';')[0] ?? '').trim().toLowerCase();
+}
+
+/** What is wrong with a blob for this kind of media, if anything (Meta's type and size table, content-limits.ts). */
+function unsuitability(reference: MediaReference, media: MediaDescription): FieldViolation[] {
+  const limit = MEDIA_KIND_RULES[reference.kind];
+  const violations: FieldViolation[] = [];
+  const mimeType = bareMimeType(media.mimeType);
+  if (!limit.mimeTypes.includes(mimeType)) {
+    violations.push({
+      field: reference.field,
+      reason: 'UNSUPPORTED_MEDIA_TYPE',
+      description: `the media is ${mimeType || 'of no type'}; WhatsApp sends ${reference.kind} as ${limit.mimeTypes.join(', ')}`,
+    });
+  }
+  if (media.sizeBytes > limit.maxBytes) {
+    violations.push({
+      field: reference.field,
+      reason: 'MEDIA_TOO_LARGE',
+      description: `the media is ${media.sizeBytes} bytes; WhatsApp sends ${reference.kind} of at most ${limit.maxBytes} bytes`,
+    });
+  }
+  return violations;
+}
+
+/**
+ * The media-reference send policy: every media-store id a message names must be the tenant's (an unknown id and another
+ * tenant's are both NOT_FOUND, naming the field), and its MIME type and size must suit the kind of media
+ * (INVALID_ARGUMENT, one violation per problem). One media-store call per distinct id; messages without media by id
+ * cost nothing.
+ */
+export function createMediaReferencePolicy(catalog: MediaCatalog): SendPolicy {
+  return {
+    name: 'media-reference',
+    async check({ tenant, request }) {
+      const references = mediaIdReferencesOf(request.content);
+      if (references.length === 0) return;
+      const distinct = [...new Set(references.map((reference) => reference.mediaId))];
+      const described = new Map(
+        await Promise.all(distinct.map(async (mediaId) => [mediaId, await catalog.describe(tenant.id, mediaId)] as const)),
+      );
+      const violations: FieldViolation[] = [];
+      for (const reference of references) {
+        const media = described.get(reference.mediaId);
+        if (!media) throw new NotFoundError(`media (${reference.field})`, reference.mediaId);
+        violations.push(...unsuitability(reference, media));
+      }
+      if (violations.length > 0) throw new InvalidArgumentError(violations);
+    },
+  };
+}
