@@ -237,6 +237,30 @@ describe('media', () => {
     assertNothingSecretRecorded([NUMBER.accessToken, media.url, new URL(media.url).search]);
   });
 
+  test("uploadMedia posts the file as multipart and resolves with Meta's media id, usable by that number; a refused type is Meta's error", async () => {
+    const { metaMediaId } = await client.uploadMedia({
+      phoneNumberId: NUMBER.id,
+      accessToken: NUMBER.accessToken,
+      bytes: PNG,
+      mimeType: 'image/png',
+      filename: 'receipt.png',
+    });
+    assert.match(metaMediaId, /^\d+$/);
+    const media = await client.retrieveMedia({ mediaId: metaMediaId, accessToken: NUMBER.accessToken });
+    assert.equal(media.sha256, createHash('sha256').update(PNG).digest('hex'));
+    assert.deepEqual(
+      finished('POST whatsapp /media').map((span) => [span.kind, span.attributes['http.response.status_code']]),
+      [[SpanKind.CLIENT, 200]],
+    );
+
+    const refused = await failure(() =>
+      client.uploadMedia({ phoneNumberId: NUMBER.id, accessToken: NUMBER.accessToken, bytes: PNG, mimeType: 'application/x-msdownload' }),
+    );
+    assert.equal(refused.httpStatus, 400);
+    assert.equal(refused.code, 100);
+    assertNothingSecretRecorded([NUMBER.accessToken]);
+  });
+
   test('media over the limit is refused without reading it', async () => {
     const { mediaId } = simulator.sendInbound({
       type: 'image',

@@ -69,6 +69,19 @@ export interface CloudApiClient {
     readonly accessToken: string;
     readonly maxBytes: number;
   }): Promise<{ readonly bytes: Buffer; readonly mimeType: string }>;
+  /**
+   * `POST /{version}/{phone_number_id}/media` (multipart: `messaging_product=whatsapp`, `file`, `type`): uploads media
+   * for the number's messages; resolves with Meta's media id, usable by that number for 30 days.
+   */
+  uploadMedia(request: {
+    readonly phoneNumberId: string;
+    readonly accessToken: string;
+    readonly bytes: Uint8Array;
+    /** The bare MIME type, e.g. `image/jpeg`; sent as the file part's type and as `type`. */
+    readonly mimeType: string;
+    /** Sent as the file part's name; Meta shows it for documents. */
+    readonly filename?: string;
+  }): Promise<{ readonly metaMediaId: string }>;
   /** Marks a received message (and the ones before it) as read; with `typingIndicator`, also shows "typing…". */
   markRead(request: {
     readonly phoneNumberId: string;
@@ -85,6 +98,8 @@ interface CallSpec {
   readonly url: string;
   readonly accessToken: string;
   readonly body?: unknown;
+  /** A multipart body instead of JSON (fetch sets its content type and boundary). */
+  readonly form?: FormData;
   readonly attributes?: Attributes;
 }
 
@@ -123,7 +138,7 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
         const response = await fetch(spec.url, {
           method: spec.method,
           headers,
-          ...(spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
+          ...(spec.form !== undefined ? { body: spec.form } : spec.body === undefined ? {} : { body: JSON.stringify(spec.body) }),
           // The bearer token goes to the URL asked for and nowhere else.
           redirect: 'error',
           signal: AbortSignal.timeout(options.timeoutMs),
@@ -217,6 +232,29 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
         }
         return { bytes, mimeType: media.mimeType };
       });
+    },
+
+    uploadMedia(request) {
+      const form = new FormData();
+      form.set('messaging_product', 'whatsapp');
+      form.set('type', request.mimeType);
+      form.set('file', new Blob([request.bytes], { type: request.mimeType }), request.filename || 'media');
+      return call(
+        {
+          spanName: 'POST whatsapp /media',
+          method: 'POST',
+          url: `${base}/${options.version}/${encodeURIComponent(request.phoneNumberId)}/media`,
+          accessToken: request.accessToken,
+          form,
+          attributes: { 'waygate.phone_number_id': request.phoneNumberId },
+        },
+        async (response) => {
+          if (!response.ok) throw await metaError(response);
+          const answer = (await readJsonBody(response)) as { id?: unknown } | undefined;
+          if (typeof answer?.id !== 'string' || answer.id === '') throw unusableAnswer('upload response without id');
+          return { metaMediaId: answer.id };
+        },
+      );
     },
 
     async markRead(request) {

@@ -1,5 +1,5 @@
 /**
- * The WhatsApp Cloud API client: sending messages, media (locate and download), mark-as-read with typing indicator.
+ * The WhatsApp Cloud API client: sending messages, media (upload, locate and download), mark-as-read with typing indicator.
  * One error type for Meta's error body, one CLIENT span per call.
  */
 export { createCloudApiClient } from './cloud-api-client';

@@ -163,6 +163,14 @@ class SimulatorRuntime implements ControlApiTarget {
       phoneNumbersForToken: (token) => [...this.phonesById.values()].filter((phone) => phone.accessToken === token),
       newFbtraceId: () => this.ids.fbtraceId(),
       baseUrl: () => this.baseUrl,
+      onUploaded: (media) =>
+        this.emit({
+          type: 'media_uploaded',
+          mediaId: media.id,
+          phoneNumberId: media.phoneNumberId,
+          mimeType: media.mimeType,
+          fileSize: media.fileSize,
+        }),
     };
     this.templatesApi = {
       metaTemplates: (wabaId) => this.templates.metaTemplates(wabaId),

@@ -186,6 +186,8 @@ export type SimulatorEvent =
   | { type: 'status_emitted'; wamid: string; status: WebhookStatusName; waId: string; errorCode?: number }
   | { type: 'inbound_message'; messageId: string; phoneNumberId: string; waId: string; messageType: string }
   | { type: 'marked_read'; messageId: string; phoneNumberId: string }
+  /** A business uploaded media (`POST /{phone_number_id}/media`). */
+  | { type: 'media_uploaded'; mediaId: string; phoneNumberId: string; mimeType: string; fileSize: number }
   | {
       type: 'webhook_attempt';
       deliveryId: string;

@@ -42,6 +42,8 @@ export interface MediaEndpointDeps {
   newFbtraceId(): string;
   /** Base of the simulator's URLs, e.g. `http://127.0.0.1:43123`; download URLs point there. */
   baseUrl(): string;
+  /** Told of every accepted upload (the simulator's `media_uploaded` event). */
+  onUploaded?(media: StoredMedia): void;
 }
 
 /** Graph API's answer for a missing required parameter of a non-messaging endpoint (no `error_data`). */
@@ -186,6 +188,7 @@ async function handleUpload(
   const parsed = await parseUploadForm(form);
   if ('error' in parsed) return reject(response, parsed.error, deps);
   const media = deps.library.storeUpload({ phoneNumberId, ...parsed });
+  deps.onUploaded?.(media);
   sendJson(response, 200, { id: media.id });
 }
 
