@@ -10,6 +10,7 @@ import {
   whatsappApiEnvShape,
   type WhatsAppApiConfig,
 } from '@waygate/config';
+import { DEFAULT_META_MEDIA_REUSE_MS, META_MEDIA_RETENTION_MS } from './domain/media-resolver';
 import { DEFAULT_GOVERNOR_SETTINGS, type GovernorSettings } from './domain/throughput-governor';
 
 export interface DeliveryRetryConfig extends ServiceConfig, WhatsAppApiConfig {
@@ -36,6 +37,10 @@ export interface DeliveryRetryConfig extends ServiceConfig, WhatsAppApiConfig {
    * services of the region (ingress) call it. Behind a function, so that the configuration never prints it.
    */
   readonly internalServiceToken: () => string;
+  /** media-store's gRPC address (host:port): the blobs of media sent by media-store id are read there. */
+  readonly mediaStoreAddress: string;
+  /** How long an uploaded media id is reused before the blob is uploaded again (Meta keeps it 30 days). */
+  readonly metaMediaReuseMs: number;
 }
 
 export const DEFAULT_GRPC_PORT = 50055;
@@ -63,8 +68,19 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
       WAYGATE_TIME_SCALE: z.coerce.number().min(1).max(1_000_000).default(1),
       WAYGATE_TIME_EPOCH_MS: z.coerce.number().int().nonnegative().default(Date.now()),
       WAYGATE_INTERNAL_SERVICE_TOKEN: envSchemas.internalServiceToken(
-        'the region-internal service token, the only credential the admin API accepts',
+        'the region-internal service token, the only credential the admin API accepts (and media-store accepts from it)',
       ),
+      WAYGATE_MEDIA_STORE_ADDRESS: z
+        .string()
+        .regex(/^[^\s/:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:50053')
+        .default('127.0.0.1:50053'),
+      // Below Meta's 30 days, so a send never names an id that expires on its way.
+      WAYGATE_META_MEDIA_REUSE_MS: z.coerce
+        .number()
+        .int()
+        .min(60_000)
+        .max(META_MEDIA_RETENTION_MS - 60 * 60_000)
+        .default(DEFAULT_META_MEDIA_REUSE_MS),
     },
     env,
   );
@@ -84,6 +100,8 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
     pollIntervalMs: parsed.WAYGATE_DELIVERY_POLL_INTERVAL_MS,
     replicaId: parsed.WAYGATE_DELIVERY_REPLICA_ID,
     reconcileGraceMs: parsed.WAYGATE_DELIVERY_RECONCILE_GRACE_MS,
+    mediaStoreAddress: parsed.WAYGATE_MEDIA_STORE_ADDRESS,
+    metaMediaReuseMs: parsed.WAYGATE_META_MEDIA_REUSE_MS,
     timeScale: parsed.WAYGATE_TIME_SCALE,
     timeEpochMs: parsed.WAYGATE_TIME_EPOCH_MS,
     governor: {

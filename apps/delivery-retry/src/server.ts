@@ -1,5 +1,5 @@
 import { scaledClock, systemClock, type Clock } from '@waygate/domain';
-import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
+import { channelCredentials, createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import {
   OUTBOUND_CONSUMERS,
   connectJetStream,
@@ -15,7 +15,8 @@ import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
-import { createCloudApiWhatsAppClient } from './adapters/cloud-api-whatsapp-client';
+import { createCloudApiMediaUploader, createCloudApiWhatsAppClient } from './adapters/cloud-api-whatsapp-client';
+import { createGrpcMediaBlobSource } from './adapters/grpc-media-blob-source';
 import { MongoDeliveryStore } from './adapters/mongo-delivery-store';
 import { startThroughputUpgrades } from './adapters/nats-throughput-upgrades';
 import { createNatsStatusPublisher } from './adapters/nats-status-publisher';
@@ -24,11 +25,14 @@ import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
 import type { DeliveryRetryConfig } from './config';
 import { createDeliveryEngine } from './domain/delivery-engine';
 import type { DeliveryStore } from './domain/delivery-store';
+import { createMediaResolver, type MetaMediaCache } from './domain/media-resolver';
 import { createAcceptedMessagesHandler } from './handlers/accepted-messages.consumer';
 import { createDeliveryAdminHandler } from './handlers/delivery-admin.handler';
 import { createWebhookStatusesHandler } from './handlers/webhook-statuses.consumer';
 
-async function openDeliveryStore(config: DeliveryRetryConfig): Promise<{ store: DeliveryStore; close: () => Promise<void> }> {
+async function openDeliveryStore(
+  config: DeliveryRetryConfig,
+): Promise<{ store: DeliveryStore & MetaMediaCache; close: () => Promise<void> }> {
   if (config.storage.kind === 'sqlite') {
     const store = new SqliteDeliveryStore(config.storage.file);
     return { store, close: () => store.close() };
@@ -55,15 +59,27 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
   const clock: Clock = config.timeScale === 1 ? systemClock : scaledClock(config.timeScale, config.timeEpochMs);
   if (config.timeScale !== 1) logger.warn({ time_scale: config.timeScale }, 'delivery-retry runs on a scaled clock (tests and demos only)');
 
+  const cloudApi = createCloudApiClient({
+    baseUrl: config.whatsappApiBaseUrl,
+    version: config.whatsappApiVersion,
+    timeoutMs: config.whatsappTimeoutMs,
+  });
+  // Connects lazily: only media sent by media-store id needs media-store.
+  const mediaBlobs = createGrpcMediaBlobSource({
+    address: config.mediaStoreAddress,
+    serviceToken: config.internalServiceToken(),
+    credentials: channelCredentials(config.tls.client),
+  });
   const engine = createDeliveryEngine({
     store: storage.store,
-    client: createCloudApiWhatsAppClient(
-      createCloudApiClient({
-        baseUrl: config.whatsappApiBaseUrl,
-        version: config.whatsappApiVersion,
-        timeoutMs: config.whatsappTimeoutMs,
-      }),
-    ),
+    client: createCloudApiWhatsAppClient(cloudApi),
+    media: createMediaResolver({
+      cache: storage.store,
+      source: mediaBlobs,
+      uploader: createCloudApiMediaUploader(cloudApi),
+      clock,
+      reuseMs: config.metaMediaReuseMs,
+    }),
     publisher: createNatsStatusPublisher(nats.js, config.region),
     phoneNumber: (tenantId, phoneNumberId) => {
       const found = tenants.findPhoneNumber(phoneNumberId);
@@ -168,6 +184,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
       await webhookStatuses.stop();
       await engine.stop();
       await upgrades.stop();
+      mediaBlobs.close();
       await grpc.shutdown();
       await nats.nc.drain();
       await storage.close();

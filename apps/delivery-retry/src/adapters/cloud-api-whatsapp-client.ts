@@ -1,6 +1,7 @@
 import { isCloudApiError, type CloudApiClient, type CloudApiError, type OutboundContent } from '@waygate/whatsapp-cloud-api';
 import type { MessageContent } from '@waygate/domain';
 import { mediaReferencesOf, toCloudApiMessage } from '../domain/cloud-api-message';
+import type { MediaUploader } from '../domain/media-resolver';
 import type { CloudApiMessage, CloudApiSendOutcome, WhatsAppClient } from '../domain/whatsapp-client';
 
 /**
@@ -10,10 +11,10 @@ import type { CloudApiMessage, CloudApiSendOutcome, WhatsAppClient } from '../do
 export function createCloudApiWhatsAppClient(client: CloudApiClient): WhatsAppClient {
   return {
     async send(message: CloudApiMessage): Promise<CloudApiSendOutcome> {
-      // Media by media-store id need Meta media ids (uploaded once per number by the media resolver, not wired yet):
-      // refused as a permanent media upload error rather than sent without them.
-      if (mediaReferencesOf(message.content).length > 0) {
-        return { kind: 'error', httpStatus: 0, code: 131053, title: 'media by media-store id cannot be uploaded to WhatsApp yet' };
+      // Media by media-store id go as Meta media ids, which the attempt's media resolver uploaded; without them the
+      // message is refused as a permanent media upload error rather than sent without its media.
+      if (mediaReferencesOf(message.content).length > 0 && !message.metaMediaId) {
+        return { kind: 'error', httpStatus: 0, code: 131053, title: 'media by media-store id was not uploaded to WhatsApp' };
       }
       try {
         const { waMessageId } = await client.sendMessage({
@@ -32,7 +33,28 @@ export function createCloudApiWhatsAppClient(client: CloudApiClient): WhatsAppCl
   };
 }
 
-/** Meta's JSON for the message, built by the domain's pure builder. */
+/** delivery-retry's MediaUploader port on the shared Cloud API client: Meta's media id, or the outcome to classify. */
+export function createCloudApiMediaUploader(client: CloudApiClient): MediaUploader {
+  return {
+    async upload(request) {
+      try {
+        const { metaMediaId } = await client.uploadMedia({
+          phoneNumberId: request.phoneNumberId,
+          accessToken: request.accessToken,
+          bytes: request.bytes,
+          mimeType: request.mimeType,
+          ...(request.filename ? { filename: request.filename } : {}),
+        });
+        return { kind: 'uploaded', metaMediaId };
+      } catch (error) {
+        if (isCloudApiError(error)) return toSendOutcome(error);
+        throw error;
+      }
+    },
+  };
+}
+
+/** Meta's JSON for the message, built by the domain's pure builder, media by id named by Meta's uploaded ids. */
 function toOutboundContent(message: CloudApiMessage): OutboundContent {
   const { contextWaMessageId, ...content } = message.content;
   return {
@@ -41,14 +63,16 @@ function toOutboundContent(message: CloudApiMessage): OutboundContent {
       to: message.to,
       contextWaMessageId,
       metaMediaId: (storeMediaId) => {
-        throw new Error(`no Meta media id for ${storeMediaId}`);
+        // The attempt resolves every id mediaReferencesOf lists before it sends (send() refuses the message otherwise).
+        if (!message.metaMediaId) throw new Error(`no Meta media id for ${storeMediaId}`);
+        return message.metaMediaId(storeMediaId);
       },
     }),
   };
 }
 
 /** Meta's answer (an unusable one is HTTP 502, code 0) or no answer at all. */
-function toSendOutcome(error: CloudApiError): CloudApiSendOutcome {
+function toSendOutcome(error: CloudApiError): Exclude<CloudApiSendOutcome, { kind: 'accepted' }> {
   if (error.httpStatus === undefined) return { kind: 'no-answer', reason: error.title, mayHaveArrived: error.mayHaveReachedMeta };
   return { kind: 'error', httpStatus: error.httpStatus, code: error.code ?? 0, title: error.title };
 }

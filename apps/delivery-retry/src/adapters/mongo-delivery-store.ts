@@ -10,6 +10,7 @@ import {
 } from '../domain/delivery';
 import type { DeliveryBacklog, DeliveryStore, PendingAnnouncements, StoredDelivery } from '../domain/delivery-store';
 import type { LimiterChange, LimiterState } from '../domain/limiter-state';
+import type { MetaMediaCache, MetaMediaEntry } from '../domain/media-resolver';
 import { fromStoredEvent, toStoredEvent, type StoredDeliveryEvent } from './delivery-event-codec';
 
 interface DeliveryDocument {
@@ -38,6 +39,17 @@ interface DeliveryDocument {
   hasOutbox: boolean;
   outboxLeaseUntilMs: number;
   callStartedAtMs?: number | null;
+}
+
+/** One uploaded media id; `_id` is the JSON array [tenantId, phoneNumberId, mediaId] (getMetaMedia / putMetaMedia by _id). */
+interface MetaMediaDocument {
+  _id: string;
+  tenantId: string;
+  phoneNumberId: string;
+  mediaId: string;
+  metaMediaId: string;
+  uploadedAtMs: number;
+  reuseUntilMs: number;
 }
 
 interface LimiterDocument {
@@ -93,10 +105,11 @@ const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
  * replicas need no multi-document transactions: a delivery's state, lease and outbox live in one document, and a
  * limiter is one small document updated with optimistic concurrency.
  */
-export class MongoDeliveryStore implements DeliveryStore {
+export class MongoDeliveryStore implements DeliveryStore, MetaMediaCache {
   private constructor(
     private readonly deliveries: Collection<DeliveryDocument>,
     private readonly limiters: Collection<LimiterDocument>,
+    private readonly metaMedia: Collection<MetaMediaDocument>,
   ) {}
 
   static async open(mongo: MongoDatabase): Promise<MongoDeliveryStore> {
@@ -109,7 +122,7 @@ export class MongoDeliveryStore implements DeliveryStore {
       { key: { outboxLeaseUntilMs: 1 }, name: 'outbox', partialFilterExpression: { hasOutbox: true } },
     ]);
     await applyMongoMigrations(mongo.db, 'delivery-retry', MONGO_MIGRATIONS);
-    return new MongoDeliveryStore(deliveries, limiters);
+    return new MongoDeliveryStore(deliveries, limiters, mongo.db.collection<MetaMediaDocument>('delivery_meta_media'));
   }
 
   async insertIfAbsent(delivery: Delivery, event?: DeliveryEvent): Promise<{ inserted: boolean; stored: StoredDelivery }> {
@@ -342,6 +355,32 @@ export class MongoDeliveryStore implements DeliveryStore {
       this.deliveries.countDocuments({ hasOutbox: true }),
     ]);
     return { pending, unannounced, ...(oldest ? { oldestPendingAcceptedAt: new Date(oldest.acceptedAtMs) } : {}) };
+  }
+
+  async getMetaMedia(tenantId: string, phoneNumberId: string, mediaId: string): Promise<MetaMediaEntry | undefined> {
+    const doc = await this.metaMedia.findOne({ _id: JSON.stringify([tenantId, phoneNumberId, mediaId]) });
+    if (!doc) return undefined;
+    return {
+      tenantId,
+      phoneNumberId,
+      mediaId,
+      metaMediaId: doc.metaMediaId,
+      uploadedAt: new Date(doc.uploadedAtMs),
+      reuseUntil: new Date(doc.reuseUntilMs),
+    };
+  }
+
+  async putMetaMedia(entry: MetaMediaEntry): Promise<void> {
+    const doc: MetaMediaDocument = {
+      _id: JSON.stringify([entry.tenantId, entry.phoneNumberId, entry.mediaId]),
+      tenantId: entry.tenantId,
+      phoneNumberId: entry.phoneNumberId,
+      mediaId: entry.mediaId,
+      metaMediaId: entry.metaMediaId,
+      uploadedAtMs: entry.uploadedAt.getTime(),
+      reuseUntilMs: entry.reuseUntil.getTime(),
+    };
+    await this.metaMedia.replaceOne({ _id: doc._id }, doc, { upsert: true });
   }
 
   async close(): Promise<void> {}

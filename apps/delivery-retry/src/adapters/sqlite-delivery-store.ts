@@ -10,6 +10,7 @@ import {
 } from '../domain/delivery';
 import type { DeliveryBacklog, DeliveryStore, PendingAnnouncements, StoredDelivery } from '../domain/delivery-store';
 import type { LimiterChange, LimiterState } from '../domain/limiter-state';
+import type { MetaMediaCache, MetaMediaEntry } from '../domain/media-resolver';
 import { fromStoredEvent, toStoredEvent, type StoredDeliveryEvent } from './delivery-event-codec';
 
 const MIGRATIONS = [
@@ -61,6 +62,12 @@ const MIGRATIONS = [
    CREATE TABLE limiters (key TEXT PRIMARY KEY, state_json TEXT NOT NULL);`,
   // 3: calls in flight, to recognise a call interrupted by a crash.
   `ALTER TABLE deliveries ADD COLUMN call_started_at_ms INTEGER;`,
+  // 4: Meta's ids of uploaded media-store blobs, per business number (getMetaMedia / putMetaMedia by primary key).
+  `CREATE TABLE meta_media (
+     tenant_id TEXT NOT NULL, phone_number_id TEXT NOT NULL, media_id TEXT NOT NULL, meta_media_id TEXT NOT NULL,
+     uploaded_at_ms INTEGER NOT NULL, reuse_until_ms INTEGER NOT NULL,
+     PRIMARY KEY (tenant_id, phone_number_id, media_id)
+   );`,
 ];
 
 interface DeliveryRow {
@@ -137,7 +144,7 @@ function prefixEnd(prefix: string): string {
  * The embedded DeliveryStore: one SQLite file (WAL, synchronous commits). Several replicas on one machine may share
  * the file: every read-modify-write runs in an IMMEDIATE transaction, which SQLite serialises across processes.
  */
-export class SqliteDeliveryStore implements DeliveryStore {
+export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
   /** Commits durably (synchronous=FULL): intake, the call-started mark and outcomes, which others act on. */
   private readonly db: SqliteDatabase;
   /**
@@ -377,6 +384,31 @@ export class SqliteDeliveryStore implements DeliveryStore {
       ...(pending.oldest !== null ? { oldestPendingAcceptedAt: new Date(pending.oldest) } : {}),
       unannounced: unannounced.n,
     };
+  }
+
+  async getMetaMedia(tenantId: string, phoneNumberId: string, mediaId: string): Promise<MetaMediaEntry | undefined> {
+    const row = this.sql('SELECT * FROM meta_media WHERE tenant_id = ? AND phone_number_id = ? AND media_id = ?').get(
+      tenantId,
+      phoneNumberId,
+      mediaId,
+    ) as { meta_media_id: string; uploaded_at_ms: number; reuse_until_ms: number } | undefined;
+    if (!row) return undefined;
+    return {
+      tenantId,
+      phoneNumberId,
+      mediaId,
+      metaMediaId: row.meta_media_id,
+      uploadedAt: new Date(row.uploaded_at_ms),
+      reuseUntil: new Date(row.reuse_until_ms),
+    };
+  }
+
+  async putMetaMedia(entry: MetaMediaEntry): Promise<void> {
+    this.sql(
+      `INSERT INTO meta_media (tenant_id, phone_number_id, media_id, meta_media_id, uploaded_at_ms, reuse_until_ms) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (tenant_id, phone_number_id, media_id) DO UPDATE SET
+         meta_media_id = excluded.meta_media_id, uploaded_at_ms = excluded.uploaded_at_ms, reuse_until_ms = excluded.reuse_until_ms`,
+    ).run(entry.tenantId, entry.phoneNumberId, entry.mediaId, entry.metaMediaId, entry.uploadedAt.getTime(), entry.reuseUntil.getTime());
   }
 
   async close(): Promise<void> {

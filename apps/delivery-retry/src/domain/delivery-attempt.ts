@@ -1,10 +1,12 @@
 import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { contextFromTraceparent } from '@waygate/telemetry';
 import { callbackDataFor, type Clock } from '@waygate/domain';
+import { mediaReferencesOf } from './cloud-api-message';
 import { sentWrite, type DeliveryUpdate } from './delivery';
 import type { DeliveryMetrics, PhoneNumberLookup, RetrySettings } from './delivery-ports';
 import type { DeliveryRecorder } from './delivery-recorder';
 import type { DeliveryStore, StoredDelivery } from './delivery-store';
+import type { MediaResolver } from './media-resolver';
 import { classifyOutcome, retryAt } from './outcome-classification';
 import type { SendPacer } from './send-pacer';
 import type { CloudApiSendOutcome, WhatsAppClient } from './whatsapp-client';
@@ -24,6 +26,11 @@ export interface AttemptDeps {
   readonly recorder: DeliveryRecorder;
   readonly pacer: SendPacer;
   readonly client: WhatsAppClient;
+  /**
+   * Uploads media sent by media-store id to Meta (once per number, cached). Without it, a message that names media by
+   * id fails permanently (131053).
+   */
+  readonly media?: MediaResolver;
   readonly phoneNumber: PhoneNumberLookup;
   readonly clock: Clock;
   readonly metrics: DeliveryMetrics;
@@ -104,6 +111,25 @@ export class DeliveryAttempt {
       // Cannot happen for a PENDING delivery (content goes only with a settled state); fail loudly rather than guess.
       return this.record(stored, attempts, { kind: 'error', httpStatus: 0, code: 131009, title: 'message content is missing' }, span);
     }
+    // Media by media-store id is uploaded (or found in the cache) before a send slot is taken: an upload can take a
+    // while, and a failed one is this attempt's outcome without a send.
+    const mediaIds = mediaReferencesOf(delivery.content);
+    let metaMediaId: ((mediaId: string) => string) | undefined;
+    if (mediaIds.length > 0) {
+      const resolution = this.deps.media
+        ? await this.deps.media.resolve({
+            tenantId: delivery.tenantId,
+            phoneNumberId: delivery.phoneNumberId,
+            accessToken: number.accessToken,
+            mediaIds,
+          })
+        : ({
+            kind: 'failed',
+            outcome: { kind: 'error', httpStatus: 0, code: 131053, title: 'media by id is not configured here' },
+          } as const);
+      if (resolution.kind === 'failed') return this.record(stored, attempts, resolution.outcome, span);
+      metaMediaId = resolution.metaMediaId;
+    }
     const slot = await this.deps.pacer.acquire(delivery, number.throughputMps);
     if (!slot.granted) {
       metrics.throttled(delivery.phoneNumberId, slot.by);
@@ -119,6 +145,7 @@ export class DeliveryAttempt {
       to: delivery.to,
       content: delivery.content,
       callbackData: callbackDataFor(delivery.messageId),
+      ...(metaMediaId ? { metaMediaId } : {}),
     });
     return this.record(stored, attempts, outcome, span, true);
   }

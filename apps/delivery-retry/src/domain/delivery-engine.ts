@@ -1,6 +1,7 @@
 import type { Clock } from '@waygate/domain';
 import type { Delivery } from './delivery';
 import { DeliveryAttempt } from './delivery-attempt';
+import type { MediaResolver } from './media-resolver';
 import { cancelDelivery, type CancelOutcome } from './delivery-cancellation';
 import type {
   AcceptedMessage,
@@ -56,6 +57,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function createDeliveryEngine(deps: {
   store: DeliveryStore;
   client: WhatsAppClient;
+  /** Uploads media sent by media-store id (see AttemptDeps.media). */
+  media?: MediaResolver;
   publisher: StatusPublisher;
   phoneNumber: PhoneNumberLookup;
   clock: Clock;
@@ -75,6 +78,7 @@ export function createDeliveryEngine(deps: {
     recorder,
     pacer,
     client: deps.client,
+    ...(deps.media ? { media: deps.media } : {}),
     phoneNumber: deps.phoneNumber,
     clock,
     metrics,

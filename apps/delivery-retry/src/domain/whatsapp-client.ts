@@ -9,6 +9,8 @@ export interface CloudApiMessage {
   readonly content: DeliveryContent;
   /** Sent as `biz_opaque_callback_data`, which Meta echoes in the message's status webhooks. */
   readonly callbackData?: string;
+  /** Meta's media id for each media-store id the content names (see mediaIdsOf), resolved by the media resolver. */
+  readonly metaMediaId?: (mediaId: string) => string;
 }
 
 /** What the Cloud API answered. */

@@ -195,8 +195,9 @@ every service that runs consumers (all but media-store) serves its dead-letter a
       name: {{ $v.internalServiceToken.existingSecret | default (include "waygate.managedSecretName" .root) | quote }}
       key: {{ $v.internalServiceToken.key | quote }}
 {{- end }}
-{{- /* receipt stores inbound media there; ingress checks media sent by id there before accepting it. */}}
-{{- if has .name (list "receipt" "ingress") }}
+{{- /* receipt stores inbound media there; ingress checks media sent by id there before accepting it; delivery-retry
+reads those blobs to upload them to Meta. */}}
+{{- if has .name (list "receipt" "ingress" "delivery-retry") }}
 {{- $mediaStore := index $v.services "media-store" }}
 - name: WAYGATE_MEDIA_STORE_ADDRESS
   value: {{ printf "%s:%v" (include "waygate.serviceName" (dict "root" .root "name" "media-store")) $mediaStore.ports.grpc | quote }}
