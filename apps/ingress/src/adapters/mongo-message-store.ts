@@ -1,7 +1,7 @@
-import type { Collection, UpdateFilter } from 'mongodb';
+import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import { isTerminalStatus, type MessageStatus, type TemplateCategory } from '@waygate/domain';
-import type { MessageStore, StatusChangeRecord } from '../domain/message-store';
+import type { MessageQuery, MessageStore, StatusChangeRecord } from '../domain/message-store';
 import type { ContentKind, MessageContent, OutboundMessage, StatusSource } from '../domain/outbound-message';
 
 interface TimelineDocument {
@@ -105,6 +105,8 @@ export class MongoMessageStore implements MessageStore {
       { key: { tenantId: 1, idempotencyKey: 1 }, name: 'by_idempotency_key', unique: true },
       // listUnpublished: only unpublished messages are indexed.
       { key: { acceptedAt: 1 }, name: 'unpublished_by_accepted_at', partialFilterExpression: { published: false } },
+      // listMessages: a tenant's messages newest first, the page cursor a seek on (acceptedAt, messageId).
+      { key: { tenantId: 1, acceptedAt: -1, messageId: -1 }, name: 'by_tenant_accepted_at' },
     ]);
     await applyMongoMigrations(mongo.db, 'ingress', MONGO_MIGRATIONS);
     return store;
@@ -184,6 +186,35 @@ export class MongoMessageStore implements MessageStore {
       .sort({ acceptedAt: 1 })
       .limit(limit)
       .toArray();
+    return docs.map(toMessage);
+  }
+
+  async listMessages(query: MessageQuery): Promise<OutboundMessage[]> {
+    const filter: Filter<MessageDocument> = { tenantId: query.tenantId };
+    const and: Filter<MessageDocument>[] = [];
+    if (query.to) filter.to = query.to;
+    if (query.statuses && query.statuses.length > 0) filter.status = { $in: [...query.statuses] };
+    if (query.acceptedFrom || query.acceptedBefore) {
+      filter.acceptedAt = {
+        ...(query.acceptedFrom ? { $gte: query.acceptedFrom } : {}),
+        ...(query.acceptedBefore ? { $lt: query.acceptedBefore } : {}),
+      };
+    }
+    if (query.contentKinds && query.contentKinds.length > 0) {
+      // The stored content type, kept after the content is deleted; documents from before it was stored are text.
+      const kinds = { contentType: { $in: [...query.contentKinds] } };
+      and.push(query.contentKinds.includes('text') ? { $or: [kinds, { contentType: { $exists: false } }] } : kinds);
+    }
+    if (query.after) {
+      and.push({
+        $or: [
+          { acceptedAt: { $lt: query.after.acceptedAt } },
+          { acceptedAt: query.after.acceptedAt, messageId: { $lt: query.after.messageId } },
+        ],
+      });
+    }
+    if (and.length > 0) filter.$and = and;
+    const docs = await this.messages.find(filter).sort({ acceptedAt: -1, messageId: -1 }).limit(query.limit).toArray();
     return docs.map(toMessage);
   }
 

@@ -1,6 +1,6 @@
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import { isTerminalStatus, type MessageStatus, type TemplateCategory } from '@waygate/domain';
-import type { MessageStore, StatusChangeRecord } from '../domain/message-store';
+import type { MessageQuery, MessageStore, StatusChangeRecord } from '../domain/message-store';
 import type { ContentKind, MessageContent, OutboundMessage, StatusSource, TimelineEntry } from '../domain/outbound-message';
 
 /** Schema versions, applied in order once each (exported for the upgrade test). */
@@ -52,6 +52,8 @@ export const MIGRATIONS = [
    ALTER TABLE messages ADD COLUMN content_summary TEXT NOT NULL DEFAULT '';
    ALTER TABLE messages ADD COLUMN reply_to_wa_message_id TEXT;
    ALTER TABLE messages ADD COLUMN template_category TEXT;`,
+  // listMessages: a tenant's messages newest first, the page cursor a seek on (accepted_at_ms, message_id).
+  `CREATE INDEX messages_by_tenant_accepted ON messages (tenant_id, accepted_at_ms DESC, message_id DESC);`,
 ];
 
 interface MessageRow {
@@ -244,6 +246,40 @@ export class SqliteMessageStore implements MessageStore {
         'SELECT * FROM messages WHERE published = 0 AND content_json IS NOT NULL AND accepted_at_ms < ? ORDER BY accepted_at_ms LIMIT ?',
       )
       .all(before.getTime(), limit) as MessageRow[];
+    return rows.map((row) => this.toMessage(row));
+  }
+
+  async listMessages(query: MessageQuery): Promise<OutboundMessage[]> {
+    const where = ['tenant_id = ?'];
+    const params: (string | number)[] = [query.tenantId];
+    if (query.to) {
+      where.push('recipient = ?');
+      params.push(query.to);
+    }
+    if (query.statuses && query.statuses.length > 0) {
+      where.push(`status IN (${query.statuses.map(() => '?').join(', ')})`);
+      params.push(...query.statuses);
+    }
+    if (query.acceptedFrom) {
+      where.push('accepted_at_ms >= ?');
+      params.push(query.acceptedFrom.getTime());
+    }
+    if (query.acceptedBefore) {
+      where.push('accepted_at_ms < ?');
+      params.push(query.acceptedBefore.getTime());
+    }
+    if (query.contentKinds && query.contentKinds.length > 0) {
+      // The stored content type, kept after the content is deleted.
+      where.push(`content_type IN (${query.contentKinds.map(() => '?').join(', ')})`);
+      params.push(...query.contentKinds);
+    }
+    if (query.after) {
+      where.push('(accepted_at_ms < ? OR (accepted_at_ms = ? AND message_id < ?))');
+      params.push(query.after.acceptedAt.getTime(), query.after.acceptedAt.getTime(), query.after.messageId);
+    }
+    const rows = this.db
+      .prepare(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY accepted_at_ms DESC, message_id DESC LIMIT ?`)
+      .all(...params, query.limit) as MessageRow[];
     return rows.map((row) => this.toMessage(row));
   }
 

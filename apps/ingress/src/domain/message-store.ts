@@ -1,4 +1,4 @@
-import type { MessageStatus } from '@waygate/domain';
+import type { ContentKind, MessageStatus } from '@waygate/domain';
 import type { OutboundMessage, TimelineEntry } from './outbound-message';
 
 /** A status change to record, applied only if the message is still at `expectedVersion`. */
@@ -9,6 +9,27 @@ export interface StatusChangeRecord {
   readonly status: MessageStatus;
   readonly waMessageId?: string;
   readonly entry: TimelineEntry;
+}
+
+/** Where a page of ListMessages starts: just after (older than) this message. */
+export interface MessageCursor {
+  readonly acceptedAt: Date;
+  readonly messageId: string;
+}
+
+/** One page of a tenant's messages: every filter given must match (an empty list or undefined matches all). */
+export interface MessageQuery {
+  readonly tenantId: string;
+  readonly to?: string;
+  readonly statuses?: readonly MessageStatus[];
+  /** Accepted at or after. */
+  readonly acceptedFrom?: Date;
+  /** Accepted strictly before. */
+  readonly acceptedBefore?: Date;
+  readonly contentKinds?: readonly ContentKind[];
+  /** Only messages strictly after this one in the order (accepted_at, message_id) descending. */
+  readonly after?: MessageCursor;
+  readonly limit: number;
 }
 
 /** Ingress's storage port. Every method is scoped by tenant. */
@@ -35,5 +56,10 @@ export interface MessageStore {
    * whose content was deleted is never listed: there is nothing left to deliver.
    */
   listUnpublished(before: Date, limit: number): Promise<OutboundMessage[]>;
+  /**
+   * The tenant's messages matching the query, newest first: by accepted time, then message id, both descending (a
+   * total order, so a page cursor never skips or repeats a message). At most `limit`.
+   */
+  listMessages(query: MessageQuery): Promise<OutboundMessage[]>;
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ import {
 import type { Tenant } from '@waygate/tenancy';
 import { summarizeContent } from './content-summary';
 import { deliveryCanceledEventId, type DeliveryCanceller } from './delivery-canceller';
+import { listMessages, type ListMessagesRequest, type MessagePage } from './list-messages';
 import type { MessagePublisher } from './message-publisher';
 import { NO_MESSAGING_METRICS, type MessagingMetrics } from './messaging-metrics';
 import type { MessageStore } from './message-store';
@@ -55,6 +56,8 @@ export interface MessagingService {
    * CANCELED is recorded and the content deleted. Only a message this tenant sent and ingress stored reaches delivery.
    */
   cancel(tenant: Tenant, messageId: string): Promise<OutboundMessage>;
+  /** One page of the tenant's messages, newest first (see list-messages.ts); timelines ordered as `get` orders them. */
+  list(tenant: Tenant, request: ListMessagesRequest): Promise<MessagePage>;
   applyStatusReport(report: StatusReport): Promise<StatusReportOutcome>;
   /** Publishes messages whose hand-off failed earlier (the outbox relay); returns how many it published. */
   publishPending(olderThanMs: number): Promise<number>;
@@ -213,6 +216,11 @@ export function createMessagingService(deps: {
     },
 
     get: getOwned,
+
+    async list(tenant, request) {
+      const page = await listMessages(store, tenant.id, request);
+      return { ...page, messages: page.messages.map((message) => ({ ...message, timeline: orderStatusEvents(message.timeline) })) };
+    },
 
     async cancel(tenant, messageId) {
       // Only a message this tenant sent and ingress stored goes further: delivery trusts ingress's word and may keep a

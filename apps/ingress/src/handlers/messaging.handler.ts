@@ -1,10 +1,12 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { fromProtoContent, toProtoContentType, toProtoStatus } from '@waygate/contracts';
+import { fromProtoContent, fromProtoContentType, fromProtoStatus, toProtoContentType, toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
 import {
   type CancelMessageRequest,
   type CancelMessageResponse,
   type GetMessageRequest,
+  type ListMessagesRequest,
+  type ListMessagesResponse,
   type Message,
   type MessagingServiceServer,
   type SendMessageRequest,
@@ -84,8 +86,19 @@ export function createMessagingHandler(
       logger.info({ tenant_id: tenant.id, message_id: message.messageId, status: message.status }, 'message canceled');
       return { status: toProtoStatus(message.status) };
     }),
+    listMessages: unaryHandler<ListMessagesRequest, ListMessagesResponse>(tenants, logger, async (request, tenant) => {
+      const page = await service.list(tenant, {
+        to: request.to,
+        statuses: request.statuses.map(fromProtoStatus),
+        acceptedAfter: request.acceptedAfter,
+        acceptedBefore: request.acceptedBefore,
+        contentKinds: request.contentTypes.map(fromProtoContentType),
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+      });
+      return { messages: page.messages.map(toProtoMessage), nextPageToken: page.nextPageToken };
+    }),
     // Being built (issue 11); each answers UNIMPLEMENTED until its handler lands.
-    listMessages: unimplemented,
     addOptOut: unimplemented,
     removeOptOut: unimplemented,
     listOptOuts: unimplemented,
