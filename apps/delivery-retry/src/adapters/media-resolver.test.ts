@@ -5,7 +5,15 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { MediaServiceClient, type PutMediaResponse } from '@waygate/proto';
-import { createTempDir, freePort, startServiceProcess, tenantsYaml, type ServiceProcess } from '@waygate/testing';
+import {
+  createTempDir,
+  freePort,
+  startNatsServer,
+  startServiceProcess,
+  tenantsYaml,
+  type NatsServerHandle,
+  type ServiceProcess,
+} from '@waygate/testing';
 import { createCloudApiClient, type CloudApiClient } from '@waygate/whatsapp-cloud-api';
 import { startSimulator, type SimulatorEvent, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
 import { classifyOutcome } from '../domain/outcome-classification';
@@ -21,10 +29,12 @@ const NUMBER = { id: '1000001', displayPhoneNumber: '+15550001111', accessToken:
 const OTHER_NUMBER = { id: '1000002', displayPhoneNumber: '+15550001112', accessToken: 'token-acme', wabaId: '900', throughputMps: 80 };
 const TOKEN = randomBytes(32).toString('hex');
 const DAY = 24 * 3_600_000;
-const JPEG = Buffer.concat([Buffer.from('ffd8ffe0', 'hex'), randomBytes(4096)]);
+const JPEG = Buffer.concat([Buffer.from('ffd8ffe000104a46494600', 'hex'), randomBytes(4096)]);
 
 let dir: ReturnType<typeof createTempDir>;
 let mediaStore: ServiceProcess;
+/** media-store keeps its keyring in JetStream. */
+let nats: NatsServerHandle;
 let mediaStoreAddress: string;
 let simulator: WhatsAppSimulator;
 let cloudApi: CloudApiClient;
@@ -39,7 +49,7 @@ function putMedia(content: Buffer, mimeType: string): Promise<string> {
   const metadata = new Metadata();
   metadata.set('authorization', 'Bearer key-acme');
   return new Promise<string>((resolve, reject) =>
-    client.putMedia({ content, mimeType, filename: 'photo.jpg' }, metadata, (error, response: PutMediaResponse) =>
+    client.putMedia({ content, mimeType, filename: 'photo.jpg', customer: '' }, metadata, (error, response: PutMediaResponse) =>
       error ? reject(error) : resolve(response.mediaId),
     ),
   ).finally(() => client.close());
@@ -63,7 +73,9 @@ before(async () => {
   );
   const port = await freePort();
   mediaStoreAddress = `127.0.0.1:${port}`;
+  nats = await startNatsServer();
   mediaStore = await startServiceProcess('media-store', {
+    WAYGATE_NATS_URL: nats.url,
     WAYGATE_REGION: 'eu',
     WAYGATE_TENANTS_FILE: tenantsFile,
     WAYGATE_DATA_DIR: path.join(dir.path, 'media-store'),
@@ -91,6 +103,7 @@ after(async () => {
   await store?.close();
   await simulator?.stop();
   await mediaStore?.stop('SIGTERM');
+  await nats?.stop();
   dir?.remove();
 });
 
@@ -169,9 +182,9 @@ test('failures are classified: a blob gone from media-store or refused by Meta i
     assert.equal(gone.outcome.kind === 'error' && gone.outcome.code, 131053);
   }
 
-  // media-store accepts any MIME type; Meta refuses a type it cannot send (a 4xx media error).
-  const zip = await putMedia(randomBytes(100), 'application/zip');
-  const refused = await resolver.resolve({ tenantId: 'acme', phoneNumberId: NUMBER.id, accessToken: NUMBER.accessToken, mediaIds: [zip] });
+  // Meta refusing the upload with a 4xx error (here: a business number it does not know) is permanent.
+  const jpeg = await putMedia(JPEG, 'image/jpeg');
+  const refused = await resolver.resolve({ tenantId: 'acme', phoneNumberId: '999999', accessToken: NUMBER.accessToken, mediaIds: [jpeg] });
   assert.equal(refused.kind, 'failed');
   if (refused.kind === 'failed') {
     assert.equal(refused.outcome.kind === 'error' && refused.outcome.httpStatus, 400);
