@@ -63,6 +63,8 @@ test("delivery-retry and media-store serve their metrics on /metrics in Promethe
   });
   const media = await startServiceProcess('media-store', {
     WAYGATE_REGION: 'eu',
+    // The regional keyring lives in JetStream (docs/decisions/0007-regional-keyring.md).
+    WAYGATE_NATS_URL: nats.url,
     WAYGATE_TENANTS_FILE: tenantsFile,
     WAYGATE_DATA_DIR: dir.path,
     WAYGATE_GRPC_PORT: '0',
