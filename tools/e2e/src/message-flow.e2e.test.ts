@@ -311,6 +311,34 @@ describe('one WhatsApp message end to end', () => {
     );
   });
 
+  test("marketing opt-outs reach ingress through receipt: the customer's STOP, then Meta's user_preferences resume and stop", async () => {
+    const customer = '+4915199992222';
+    const simulator = (route: string, body: unknown) =>
+      fetch(`${stack.simulatorUrl}/_simulator/${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const optOutSource = async () => {
+      const listed = await callUnary<{ opt_outs: { phone_number: string; source: string }[] }>(
+        messaging,
+        'ListOptOuts',
+        { page_size: 500 },
+        stack.credentials.apiKey,
+      );
+      return listed.opt_outs.find((optOut) => optOut.phone_number === customer)?.source ?? 'none';
+    };
+    const waitForSource = (source: string) =>
+      waitFor(optOutSource, { until: (current) => current === source, timeoutMs: 15_000, what: `opt-out source ${source}` });
+
+    assert.equal((await simulator('inbound', { message: { type: 'text', from: customer.slice(1), text: ' Stop ' } })).status, 200);
+    await waitForSource('OPT_OUT_SOURCE_STOP_KEYWORD');
+    assert.equal((await simulator('user-preferences', { from: customer.slice(1), value: 'resume' })).status, 200);
+    await waitForSource('none');
+    assert.equal((await simulator('user-preferences', { from: customer.slice(1), value: 'stop' })).status, 200);
+    await waitForSource('OPT_OUT_SOURCE_USER_PREFERENCES');
+  });
+
   test('an unknown message id is NOT_FOUND', async () => {
     // Tenant scoping of reads is covered by the store contract suites and the archive/media-store server tests.
     await assert.rejects(
