@@ -10,7 +10,7 @@ import {
   OptOutSource,
 } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
-import { customerKeyOfWaId, type CustomerView } from '../domain/customer-view';
+import { customerKeyOfBsuid, customerKeyOfWaId, type CustomerView } from '../domain/customer-view';
 import type { MessageStore } from '../domain/message-store';
 import type { OptOutList, OptOutSource as DomainOptOutSource } from '../domain/opt-out-list';
 
@@ -35,14 +35,16 @@ export function inSequence(...handlers: SubjectHandler[]): SubjectHandler {
 export function createInboundEventsHandler(view: CustomerView, logger: Logger) {
   return async (data: Uint8Array): Promise<HandlerOutcome> => {
     const event = decodeEvent(InboundMessageReceived, data);
-    if (!event || !event.tenantId || !event.phoneNumberId || !event.waMessageId || !event.occurredAt || !isE164(event.from))
+    if (!event || !event.tenantId || !event.phoneNumberId || !event.waMessageId || !event.occurredAt || !event.from)
       return { kind: 'reject', reason: 'not a valid InboundMessageReceived' };
+    // A sender without a phone number (Meta's business-scoped user ids) is named by that id instead.
+    const byPhone = isE164(event.from);
     await view.recordInbound({
       tenantId: event.tenantId,
       phoneNumberId: event.phoneNumberId,
       waMessageId: event.waMessageId,
-      customer: event.from,
-      customerKey: customerKeyOfWaId(event.from),
+      customer: byPhone ? event.from : '',
+      customerKey: byPhone ? customerKeyOfWaId(event.from) : customerKeyOfBsuid(event.from),
       occurredAt: event.occurredAt,
       windowClosesAt: event.serviceWindowClosesAt,
     });
