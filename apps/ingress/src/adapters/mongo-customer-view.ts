@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import type { CustomerKey, CustomerView, CustomerWindow, InboundMessageEntry } from '../domain/customer-view';
 import type { InboundMessageRef } from '../domain/inbound-message-index';
 
@@ -31,6 +31,12 @@ interface WaIdDocument {
 }
 
 /**
+ * Versioned data migrations of this store's MongoDB collections (version = position, recorded in `schema_migrations`
+ * as `ingress-customers`); only appended. Indexes are ensured at every open.
+ */
+const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+
+/**
  * The production CustomerView: one document per window, per inbound message and per learned wa_id, each keyed by
  * `_id` (every query is by its key, so no other index is needed).
  */
@@ -46,6 +52,7 @@ export class MongoCustomerView implements CustomerView {
   }
 
   static async open(mongo: MongoDatabase): Promise<MongoCustomerView> {
+    await applyMongoMigrations(mongo.db, 'ingress-customers', MONGO_MIGRATIONS);
     return new MongoCustomerView(mongo);
   }
 

@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import type { OptOut, OptOutCursor, OptOutList, OptOutPage, OptOutSource } from '../domain/opt-out-list';
 
 interface OptOutDocument {
@@ -14,6 +14,12 @@ function toOptOut(doc: OptOutDocument): OptOut {
   return { tenantId: doc.tenantId, customer: doc.customer, source: doc.source as OptOutSource, createdAt: doc.createdAt };
 }
 
+/**
+ * Versioned data migrations of this store's MongoDB collections (version = position, recorded in `schema_migrations`
+ * as `ingress-opt-outs`); only appended. Indexes are ensured at every open.
+ */
+const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+
 /** The production OptOutList: one document per tenant and customer. */
 export class MongoOptOutList implements OptOutList {
   private readonly optOuts: Collection<OptOutDocument>;
@@ -26,6 +32,7 @@ export class MongoOptOutList implements OptOutList {
     const list = new MongoOptOutList(mongo);
     // list: newest first, paged by (createdAt, customer). add/remove/findAny use _id.
     await list.optOuts.createIndexes([{ key: { tenantId: 1, createdAt: -1, customer: -1 }, name: 'newest_first' }]);
+    await applyMongoMigrations(mongo.db, 'ingress-opt-outs', MONGO_MIGRATIONS);
     return list;
   }
 

@@ -1,5 +1,5 @@
 import type { Collection } from 'mongodb';
-import { isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import type { SendQuotaStore } from '../domain/send-quota';
 
 interface DailySendsDocument {
@@ -13,6 +13,12 @@ interface DailySendsDocument {
 
 const KEEP_MS = 8 * 86_400_000;
 
+/**
+ * Versioned data migrations of this store's MongoDB collections (version = position, recorded in `schema_migrations`
+ * as `ingress-quotas`); only appended. Indexes are ensured at every open.
+ */
+const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
+
 /** The production SendQuotaStore: one counter document per tenant and UTC day, incremented atomically below the limit. */
 export class MongoSendQuotaStore implements SendQuotaStore {
   private readonly counters: Collection<DailySendsDocument>;
@@ -25,6 +31,7 @@ export class MongoSendQuotaStore implements SendQuotaStore {
     const store = new MongoSendQuotaStore(mongo);
     // Old counters are removed by MongoDB; consume and used go by _id.
     await store.counters.createIndexes([{ key: { expiresAt: 1 }, name: 'ttl', expireAfterSeconds: 0 }]);
+    await applyMongoMigrations(mongo.db, 'ingress-quotas', MONGO_MIGRATIONS);
     return store;
   }
 
