@@ -7,8 +7,10 @@ import { Metadata, credentials, type ServiceError } from '@grpc/grpc-js';
 import { metrics } from '@opentelemetry/api';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import Database from 'better-sqlite3';
 import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import {
+  InboundMessageReceived,
   MessageStatus,
   MessageStatusChanged,
   MessagingServiceClient,
@@ -62,6 +64,31 @@ before(async () => {
   );
   client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
   events = await connectJetStream(nats.url, 'ingress-metrics-test');
+  // Free-form text needs an open customer-service window: the customer writes to each tenant's number first. Waited
+  // for in ingress's view itself, since a probe send would be counted.
+  for (const [tenantId, phoneNumberId] of [
+    ['acme', '200'],
+    ['globex', '300'],
+  ]) {
+    const occurredAt = new Date();
+    const inbound = InboundMessageReceived.fromPartial({
+      eventId: `wa:in:wamid.hello-${tenantId}`,
+      tenantId,
+      phoneNumberId,
+      from: CUSTOMER,
+      waMessageId: `wamid.hello-${tenantId}`,
+      occurredAt,
+      type: 'text',
+      serviceWindowClosesAt: new Date(occurredAt.getTime() + 86_400_000),
+    });
+    await publishEvent(events.js, regionSubjects('eu').inboundEvents, InboundMessageReceived.encode(inbound).finish(), inbound.eventId);
+  }
+  const view = new Database(path.join(dir.path, 'data', 'eu', 'ingress-customers.sqlite'), { readonly: true });
+  try {
+    await waitFor(() => view.prepare('SELECT COUNT(*) FROM customer_windows').pluck().get() === 2, { what: "the customers' windows" });
+  } finally {
+    view.close();
+  }
 });
 
 after(async () => {

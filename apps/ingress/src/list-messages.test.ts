@@ -5,9 +5,11 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations } from '@waygate/grpc';
+import Database from 'better-sqlite3';
 import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import {
   ContentType,
+  InboundMessageReceived,
   ListMessagesRequest,
   MessageStatus,
   MessageStatusChanged,
@@ -65,6 +67,34 @@ before(async () => {
   );
   client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
   events = await connectJetStream(nats.url, 'list-messages-test');
+  // Free-form text needs an open customer-service window: the customers write to both tenants' numbers first, waited
+  // for in ingress's view (a probe send would be listed).
+  for (const [tenantId, phoneNumberId] of [
+    ['acme', '200'],
+    ['globex', '300'],
+  ]) {
+    for (const from of [ALICE, BOB]) {
+      const occurredAt = new Date();
+      const waMessageId = `wamid.hello-${tenantId}-${from.slice(1)}`;
+      const inbound = InboundMessageReceived.fromPartial({
+        eventId: `wa:in:${waMessageId}`,
+        tenantId,
+        phoneNumberId,
+        from,
+        waMessageId,
+        occurredAt,
+        type: 'text',
+        serviceWindowClosesAt: new Date(occurredAt.getTime() + 86_400_000),
+      });
+      await publishEvent(events.js, subjects.inboundEvents, InboundMessageReceived.encode(inbound).finish(), inbound.eventId);
+    }
+  }
+  const view = new Database(path.join(dir.path, 'data', 'eu', 'ingress-customers.sqlite'), { readonly: true });
+  try {
+    await waitFor(() => view.prepare('SELECT COUNT(*) FROM customer_windows').pluck().get() === 4, { what: "the customers' windows" });
+  } finally {
+    view.close();
+  }
 });
 
 after(async () => {

@@ -5,8 +5,11 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import Database from 'better-sqlite3';
 import { badRequestViolations } from '@waygate/grpc';
+import { connectJetStream, publishEvent, regionSubjects } from '@waygate/nats';
 import {
+  InboundMessageReceived,
   ListMessagesRequest,
   MediaServiceClient,
   MessagingServiceClient,
@@ -22,6 +25,7 @@ import {
   startNatsServer,
   startServiceProcess,
   tenantsYaml,
+  waitFor,
   type NatsServerHandle,
   type ServiceProcess,
 } from '@waygate/testing';
@@ -83,6 +87,27 @@ before(async () => {
     createLogger({ service: 'ingress-test', destination: new Writable({ write: (_c, _e, done) => done() }) }),
   );
   client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
+  // A media message is free-form: the customer writes first (receipt's event), waited for in ingress's view.
+  const events = await connectJetStream(nats.url, 'media-reference-test');
+  const occurredAt = new Date();
+  const inbound = InboundMessageReceived.fromPartial({
+    eventId: 'wa:in:wamid.media-hello',
+    tenantId: 'acme',
+    phoneNumberId: '200',
+    from: '+4915112345678',
+    waMessageId: 'wamid.media-hello',
+    occurredAt,
+    type: 'text',
+    serviceWindowClosesAt: new Date(occurredAt.getTime() + 86_400_000),
+  });
+  await publishEvent(events.js, regionSubjects('eu').inboundEvents, InboundMessageReceived.encode(inbound).finish(), inbound.eventId);
+  await events.nc.close();
+  const view = new Database(path.join(dir.path, 'data', 'eu', 'ingress-customers.sqlite'), { readonly: true });
+  try {
+    await waitFor(() => view.prepare('SELECT COUNT(*) FROM customer_windows').pluck().get() === 1, { what: "the customer's window" });
+  } finally {
+    view.close();
+  }
 });
 
 after(async () => {

@@ -1,6 +1,6 @@
 /**
  * Property tests of SendMessage through a real gRPC server (ingress wired as in production: SQLite, JetStream):
- * any well-formed request is accepted (and then GetMessage shows what was asked, and a retry with its key returns
+ * any well-formed request to a customer who wrote first is accepted (and then GetMessage shows what was asked, and a retry with its key returns
  * the same message) or refused with INVALID_ARGUMENT whose BadRequest names exactly the bad fields; never INTERNAL,
  * never a crash. Arbitrary bytes as the request body: the server answers and stays up. These take a tenth of the
  * runs a pure property takes (WAYGATE_FUZZ_RUNS, see libs/testing/src/fuzz-parameters.ts).
@@ -13,10 +13,11 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Client, Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import fc from 'fast-check';
-import { badRequestViolations } from '@waygate/grpc';
-import { MessagingServiceClient, SendMessageRequest, type Message, type SendMessageResponse } from '@waygate/proto';
+import { badRequestViolations, preconditionViolations } from '@waygate/grpc';
+import { connectJetStream, publishEvent, regionSubjects } from '@waygate/nats';
+import { InboundMessageReceived, MessagingServiceClient, SendMessageRequest, type Message, type SendMessageResponse } from '@waygate/proto';
 import { createLogger } from '@waygate/telemetry-sdk';
-import { createTempDir, fuzzParameters, startNatsServer, tenantsYaml, type NatsServerHandle } from '@waygate/testing';
+import { createTempDir, fuzzParameters, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
 import { loadIngressConfig } from './config';
 import type { SendRequest } from './domain/send-request';
 import { startIngress } from './server';
@@ -26,6 +27,10 @@ const API_KEY = 'key-acme';
 const PHONE_NUMBER_IDS = ['200', '201'];
 const SEND_PATH = '/waygate.messaging.v1.MessagingService/SendMessage';
 const GRPC_SHARE = 0.1;
+/** Customers who wrote to both numbers before the run (free-form text to anyone else is refused: window closed). */
+const CUSTOMERS_WHO_WROTE = ['+4915112345678', '+4915112345679', '+4915112345670'];
+/** When each customer's window closes (ms), as ingress's view has it. */
+let windowClosesAtMs = 0;
 
 const logLines: string[] = [];
 const logger = createLogger({
@@ -58,6 +63,40 @@ before(async () => {
   ingress = await startIngress(config, logger);
   client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
   rawClient = new Client(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
+  const events = await connectJetStream(nats.url, 'fuzz-customers');
+  const writtenAt = new Date();
+  windowClosesAtMs = writtenAt.getTime() + 24 * 3_600_000;
+  let n = 0;
+  for (const from of CUSTOMERS_WHO_WROTE) {
+    for (const phoneNumberId of PHONE_NUMBER_IDS) {
+      const waMessageId = `wamid.fuzz-${++n}`;
+      const inbound = InboundMessageReceived.fromPartial({
+        eventId: `wa:in:${waMessageId}`,
+        tenantId: 'acme',
+        phoneNumberId,
+        from,
+        waMessageId,
+        occurredAt: writtenAt,
+        type: 'text',
+        serviceWindowClosesAt: new Date(windowClosesAtMs),
+      });
+      await publishEvent(events.js, regionSubjects('eu').inboundEvents, InboundMessageReceived.encode(inbound).finish(), inbound.eventId);
+    }
+  }
+  await events.nc.close();
+  const probe = (to: string, phoneNumberId: string) =>
+    send(
+      SendMessageRequest.fromPartial({
+        to,
+        phoneNumberId,
+        content: { $case: 'text', value: { body: 'probe', previewUrl: false } },
+        idempotencyKey: `probe-${to}-${phoneNumberId}`,
+      }),
+    ).then(({ response }) => response !== undefined);
+  await waitFor(
+    async () => (await Promise.all(CUSTOMERS_WHO_WROTE.flatMap((to) => PHONE_NUMBER_IDS.map((id) => probe(to, id))))).every(Boolean),
+    { what: "every customer's window in ingress's view" },
+  );
 });
 
 after(async () => {
@@ -130,7 +169,11 @@ const stringArb = fc.oneof(
 );
 const requestArb: fc.Arbitrary<SendMessageRequest> = fc
   .record({
-    to: fc.oneof({ weight: 6, arbitrary: fc.stringMatching(/^\+[1-9][0-9]{7,14}$/) }, { weight: 1, arbitrary: stringArb }),
+    to: fc.oneof(
+      { weight: 4, arbitrary: fc.constantFrom(...CUSTOMERS_WHO_WROTE) },
+      { weight: 2, arbitrary: fc.stringMatching(/^\+[1-9][0-9]{7,14}$/) },
+      { weight: 1, arbitrary: stringArb },
+    ),
     content: fc.oneof(
       { weight: 6, arbitrary: fc.record({ body: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }), previewUrl: fc.boolean() }) },
       { weight: 2, arbitrary: fc.record({ body: stringArb, previewUrl: fc.boolean() }) },
@@ -179,7 +222,7 @@ const requestArb: fc.Arbitrary<SendMessageRequest> = fc
 /** Messages accepted so far, by idempotency key: a later request with the key is a retry or a conflict. */
 const accepted = new Map<string, { normalized: string; messageId: string }>();
 
-test('SendMessage over gRPC: accepted as asked (a retry returns the same message), or INVALID_ARGUMENT naming exactly the bad fields', async (t) => {
+test('SendMessage over gRPC: accepted as asked (a retry returns the same message), INVALID_ARGUMENT naming exactly the bad fields, or FAILED_PRECONDITION to a customer who never wrote', async (t) => {
   const parameters = fuzzParameters(GRPC_SHARE);
   t.diagnostic(`${parameters.numRuns} runs`);
   await fc.assert(
@@ -199,6 +242,19 @@ test('SendMessage over gRPC: accepted as asked (a retry returns the same message
         return;
       }
       const earlier = accepted.get(request.idempotencyKey);
+      if (!earlier && !CUSTOMERS_WHO_WROTE.includes(request.to)) {
+        // Nothing is stored for a refusal, so the key stays free.
+        assert.equal(
+          error?.code,
+          grpcStatus.FAILED_PRECONDITION,
+          `free-form text to a customer who never wrote: got ${error?.code ?? 'OK'}`,
+        );
+        assert.deepEqual(
+          preconditionViolations(error).map((v) => v.type),
+          ['SERVICE_WINDOW_CLOSED'],
+        );
+        return;
+      }
       if (earlier && earlier.normalized !== normalized(domainRequest)) {
         assert.equal(error?.code, grpcStatus.ALREADY_EXISTS, 'a reused key with a different request');
         return;
@@ -211,11 +267,14 @@ test('SendMessage over gRPC: accepted as asked (a retry returns the same message
       accepted.set(request.idempotencyKey, { normalized: normalized(domainRequest), messageId: response.messageId });
       const message = await getMessage(response.messageId);
       assert.equal(message.to, request.to);
-      const validityMs = domainRequest.validity
+      const acceptedAtMs = message.acceptedAt?.getTime() ?? 0;
+      const askedMs = domainRequest.validity
         ? (domainRequest.validity.seconds + domainRequest.validity.nanos / 1e9) * 1000
         : 30 * 86_400_000;
-      const expiresInMs = (message.expiresAt?.getTime() ?? 0) - (message.acceptedAt?.getTime() ?? 0);
-      assert.ok(Math.abs(expiresInMs - validityMs) < 1, `expires ${expiresInMs} ms after acceptance, asked ${validityMs}`);
+      // Free-form text's validity is capped at the close of the customer's window.
+      const validityMs = Math.min(askedMs, windowClosesAtMs - acceptedAtMs);
+      const expiresInMs = (message.expiresAt?.getTime() ?? 0) - acceptedAtMs;
+      assert.ok(Math.abs(expiresInMs - validityMs) < 1, `expires ${expiresInMs} ms after acceptance, expected ${validityMs}`);
     }),
     parameters,
   );
@@ -262,7 +321,7 @@ test('SendMessage over gRPC: arbitrary bytes get an answer, INTERNAL only when t
           assert.match(error.details, /^Error deserializing request/);
         } else {
           assert.ok(
-            !error || [grpcStatus.INVALID_ARGUMENT, grpcStatus.ALREADY_EXISTS].includes(error.code),
+            !error || [grpcStatus.INVALID_ARGUMENT, grpcStatus.ALREADY_EXISTS, grpcStatus.FAILED_PRECONDITION].includes(error.code),
             `decodable bytes answered ${error?.code}: ${error?.details}`,
           );
         }

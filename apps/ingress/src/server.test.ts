@@ -118,7 +118,39 @@ before(async () => {
   ingress = await startIngress(config, logger);
   client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
   events = await connectJetStream(nats.url, 'ingress-test-publisher');
+  // Free-form text needs an open customer-service window: the customer writes to each tenant's number first.
+  await customerWrites('acme', '200', 'wamid.hello-acme');
+  await customerWrites('globex', '300', 'wamid.hello-globex');
+  await waitFor(
+    () =>
+      sendMessage(KEYS.acme).then(
+        () => sendMessage(KEYS.globex).then(() => true),
+        () => false,
+      ),
+    {
+      what: "the customers' windows in ingress's view",
+    },
+  );
 });
+
+/** Publishes receipt's InboundMessageReceived for the test customer writing to `phoneNumberId` now. */
+async function customerWrites(tenantId: string, phoneNumberId: string, waMessageId: string): Promise<void> {
+  const occurredAt = new Date();
+  const inbound = InboundMessageReceived.encode(
+    InboundMessageReceived.fromPartial({
+      eventId: `wa:in:${waMessageId}`,
+      tenantId,
+      phoneNumberId,
+      from: '+4915112345678',
+      waMessageId,
+      occurredAt,
+      type: 'text',
+      text: 'hi',
+      serviceWindowClosesAt: new Date(occurredAt.getTime() + 24 * 3_600_000),
+    }),
+  ).finish();
+  await publishEvent(events.js, subjects.inboundEvents, inbound, `wa:in:${waMessageId}`);
+}
 
 after(async () => {
   client?.close();
@@ -370,17 +402,7 @@ test('SendMessage refuses a validity that is not a Duration, or under 30 seconds
 
 test('inbound messages on the events stream are not status events: acknowledged without a rejection', async () => {
   const messageId = await sendMessage();
-  const inbound = InboundMessageReceived.encode(
-    InboundMessageReceived.fromPartial({
-      eventId: 'wa:in:wamid.in1',
-      tenantId: 'acme',
-      phoneNumberId: '200',
-      from: '+4915112345678',
-      type: 'text',
-      text: 'hi',
-    }),
-  ).finish();
-  await publishEvent(events.js, subjects.inboundEvents, inbound, 'wa:in:wamid.in1');
+  await customerWrites('acme', '200', 'wamid.in1');
   await publishStatus({ eventId: `${messageId}:after-inbound`, messageId, status: MessageStatus.MESSAGE_STATUS_SENT });
   await waitFor(async () => (await getMessage(messageId)).status === MessageStatus.MESSAGE_STATUS_SENT, { what: 'the later status' });
   assert.equal(logLines.filter((line) => line.includes('dead-letter stream')).length, 0, logLines.join(''));

@@ -18,35 +18,82 @@ import type { StartedService } from '@waygate/telemetry-sdk';
 import { createCloudApiTemplateSource } from './adapters/cloud-api-template-source';
 import { createGrpcDeliveryCanceller } from './adapters/grpc-delivery-canceller';
 import { createGrpcMediaCatalog } from './adapters/grpc-media-catalog';
+import { MongoCustomerView } from './adapters/mongo-customer-view';
 import { MongoMessageStore } from './adapters/mongo-message-store';
 import { MongoTemplateCatalogStore } from './adapters/mongo-template-catalog-store';
+import { MongoOptOutList } from './adapters/mongo-opt-out-list';
+import { MongoSendQuotaStore } from './adapters/mongo-send-quota-store';
 import { createNatsMessagePublisher } from './adapters/nats-message-publisher';
 import { createOtelMessagingMetrics } from './adapters/otel-messaging-metrics';
+import { SqliteCustomerView } from './adapters/sqlite-customer-view';
 import { SqliteMessageStore } from './adapters/sqlite-message-store';
 import { SqliteTemplateCatalogStore } from './adapters/sqlite-template-catalog-store';
+import { SqliteOptOutList } from './adapters/sqlite-opt-out-list';
+import { SqliteSendQuotaStore } from './adapters/sqlite-send-quota-store';
 import type { IngressConfig } from './config';
+import type { CustomerView } from './domain/customer-view';
 import type { MessageStore } from './domain/message-store';
 import { createMediaReferencePolicy } from './domain/media-reference-policy';
 import { createMessagingService } from './domain/messaging-service';
-import { NO_INBOUND_MESSAGES, createReplyTargetPolicy } from './domain/reply-target-policy';
+import { createReplyTargetPolicy } from './domain/reply-target-policy';
 import type { TemplateCatalogStore } from './domain/template-catalog';
 import { createTemplateCatalogPolicy } from './domain/template-catalog-policy';
 import { createTemplateSync } from './domain/template-sync';
+import type { OptOutList } from './domain/opt-out-list';
+import { createOptOutPolicy } from './domain/opt-out-policy';
+import { createOptOutService } from './domain/opt-out-service';
+import { createTenantQuotaPolicy, type SendQuotaStore } from './domain/send-quota';
+import { createServiceWindowPolicy } from './domain/service-window-policy';
+import {
+  createInboundEventsHandler,
+  createPreferenceEventsHandler,
+  createStatusLearningHandler,
+  inSequence,
+} from './handlers/customer-events.consumer';
 import { createMessagingHandler } from './handlers/messaging.handler';
 import { createStatusEventsHandler } from './handlers/status-events.consumer';
 import { createTemplateEventsHandler } from './handlers/template-events.consumer';
 import { createListTemplatesHandler } from './handlers/templates.handler';
 
-async function openMessageStore(
-  config: IngressConfig,
-): Promise<{ store: MessageStore; mongo?: MongoDatabase; close: () => Promise<void> }> {
+interface IngressStores {
+  readonly store: MessageStore;
+  /** The customer view (windows, inbound index, wa_ids), the opt-out list and the daily send counts. */
+  readonly customers: CustomerView;
+  readonly optOuts: OptOutList;
+  readonly quotas: SendQuotaStore;
+  /** The MongoDB connection, for the stores opened beside these (the template catalog). */
+  readonly mongo?: MongoDatabase;
+  close(): Promise<void>;
+}
+
+async function openMessageStore(config: IngressConfig): Promise<IngressStores> {
   if (config.storage.kind === 'sqlite') {
     const store = new SqliteMessageStore(config.storage.file);
-    return { store, close: () => store.close() };
+    // Each store has its own file (and schema versions) beside the message store's.
+    const dir = path.dirname(config.storage.file);
+    const customers = new SqliteCustomerView(path.join(dir, 'ingress-customers.sqlite'));
+    const optOuts = new SqliteOptOutList(path.join(dir, 'ingress-opt-outs.sqlite'));
+    const quotas = new SqliteSendQuotaStore(path.join(dir, 'ingress-quotas.sqlite'));
+    return {
+      store,
+      customers,
+      optOuts,
+      quotas,
+      close: async () => {
+        await Promise.all([customers.close(), optOuts.close(), quotas.close()]);
+        await store.close();
+      },
+    };
   }
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
-  const store = await MongoMessageStore.open(mongo);
-  return { store, mongo, close: () => mongo.client.close() };
+  return {
+    store: await MongoMessageStore.open(mongo),
+    customers: await MongoCustomerView.open(mongo),
+    optOuts: await MongoOptOutList.open(mongo),
+    quotas: await MongoSendQuotaStore.open(mongo),
+    mongo,
+    close: () => mongo.client.close(),
+  };
 }
 
 /** The template catalog: `ingress-templates.sqlite` beside `ingress.sqlite`, or the `templates` collection. */
@@ -90,12 +137,16 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       publishDeferred: (message, error) =>
         logger.warn({ err: error, message_id: message.messageId }, 'hand-off to JetStream failed; the outbox relay will retry'),
     },
-    // In order: reply-target, template-catalog, media-reference, service-window, opt-out, tenant-quota (send-policy.ts).
+    // In order: reply-target, template-catalog, media-reference, service-window, opt-out, tenant-quota (send-policy.ts,
+    // docs/customer-window.md). tenant-quota last: only a send that passed the others is counted.
     policies: [
-      // Inbound wamids resolve once the customer view (the InboundMessageIndex) is wired in its place.
-      createReplyTargetPolicy({ store: storage.store, inbound: NO_INBOUND_MESSAGES }),
+      // The customer view is the InboundMessageIndex: replies and reactions may name inbound wamids.
+      createReplyTargetPolicy({ store: storage.store, inbound: storage.customers }),
       createTemplateCatalogPolicy(templateCatalog),
       createMediaReferencePolicy(mediaCatalog),
+      createServiceWindowPolicy(storage.customers),
+      createOptOutPolicy({ optOuts: storage.optOuts, view: storage.customers }),
+      createTenantQuotaPolicy({ store: storage.quotas }),
     ],
   });
 
@@ -126,7 +177,11 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   const stopSyncOnReload = tenants.onChange(() => void templateSync.syncAll());
 
   const subjects = regionSubjects(config.region);
-  const statusEvents = createStatusEventsHandler(service, logger);
+  // What status events teach the customer view (wa_ids) and the opt-out list (131050) is recorded before the status.
+  const statusEvents = inSequence(
+    createStatusLearningHandler({ view: storage.customers, optOuts: storage.optOuts, messages: storage.store, logger }),
+    createStatusEventsHandler(service, logger),
+  );
   const statusConsumer = await startConsumer(nats, {
     region: config.region,
     stream: regionStreams(config.region).events.name,
@@ -138,6 +193,8 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       [subjects.deliveryEvents]: statusEvents,
       [subjects.receiptEvents]: statusEvents,
       [subjects.templateEvents]: createTemplateEventsHandler(templateSync, logger),
+      [subjects.inboundEvents]: createInboundEventsHandler(storage.customers, logger),
+      [subjects.preferenceEvents]: createPreferenceEventsHandler(storage.optOuts, logger),
     }),
   });
 
@@ -162,7 +219,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
         protoFile: SERVICE_PROTO_FILES.messaging,
         definition: MessagingServiceService,
         implementation: {
-          ...createMessagingHandler(service, tenants, logger),
+          ...createMessagingHandler(service, tenants, logger, createOptOutService({ optOuts: storage.optOuts, clock: systemClock })),
           listTemplates: createListTemplatesHandler(templateCatalog, tenants, logger),
         },
       },

@@ -1,6 +1,6 @@
-export type { CallbackEndpoint, Tenant, WhatsAppPhoneNumber } from './tenant';
+export type { CallbackEndpoint, OptOutSettings, SendLimits, Tenant, WhatsAppPhoneNumber } from './tenant';
 export { TenantDirectory, assertHomedIn, hashApiKey } from './tenant-directory';
-export { DEFAULT_THROUGHPUT_MPS, TenantsFileError, loadTenantsFile, parseTenants } from './load-tenants-file';
+export { DEFAULT_STOP_KEYWORDS, DEFAULT_THROUGHPUT_MPS, TenantsFileError, loadTenantsFile, parseTenants } from './load-tenants-file';
 export { tenantLogRef } from './tenant-log-ref';
 export { startTenantsFileReloader } from './tenants-file-reloader';
 export type { TenantsFileReloader, TenantsReloadOutcome } from './tenants-file-reloader';

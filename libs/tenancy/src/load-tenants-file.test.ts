@@ -137,3 +137,23 @@ test('thousands of problems are reported by the first 20', () => {
   assert.match(error.message, /… and 10 more$/);
   assert.equal(error.message.split('\n').length, 1 + 20 + 1);
 });
+
+test('sendLimits and optOut are optional; optOut defaults to the STOP keyword and no payloads; typos and bad values are named', () => {
+  const plain = parseTenants(tenantYaml()).get('acme');
+  assert.equal(plain?.sendLimits, undefined);
+  assert.equal(plain?.optOut, undefined);
+
+  const configured = parseTenants(
+    tenantYaml({
+      extra: '    sendLimits: { sendsPerSecond: 2.5, burst: 5, dailyQuota: 1000 }\n    optOut: { quickReplyPayloads: [OPT_OUT] }\n',
+    }),
+  ).get('acme');
+  assert.deepEqual(configured?.sendLimits, { sendsPerSecond: 2.5, burst: 5, dailyQuota: 1000 });
+  assert.deepEqual(configured?.optOut, { stopKeywords: ['STOP'], quickReplyPayloads: ['OPT_OUT'] });
+
+  assertProblems(tenantYaml({ extra: '    sendLimits: { dailyQuota: 0, sendsPerSecnd: 5 }\n' }), [
+    /^tenants\.0\.sendLimits\.dailyQuota: /,
+    /^tenants\.0\.sendLimits: Unrecognized key: "sendsPerSecnd"/,
+  ]);
+  assertProblems(tenantYaml({ extra: '    optOut: { stopKeywords: ["  "] }\n' }), [/^tenants\.0\.optOut\.stopKeywords\.0: /]);
+});

@@ -7,6 +7,9 @@ import { TenantDirectory } from './tenant-directory';
 /** Meta's default throughput for a business phone number, in messages per second. */
 export const DEFAULT_THROUGHPUT_MPS = 80;
 
+/** What opts a customer out of marketing messages when the tenants file says nothing (`optOut.stopKeywords`). */
+export const DEFAULT_STOP_KEYWORDS: readonly string[] = ['STOP'];
+
 const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Callbacks carry customers' data, so they must use TLS; plain http is only allowed to this machine (tests, demos). */
@@ -70,6 +73,24 @@ function tenantsFileSchema(env: NodeJS.ProcessEnv) {
     // media-store: how long the tenant's media is kept (default: media-store's, 1 year).
     media: z
       .object({ retentionDays: z.number().int().min(1).max(36_500) })
+      .strict()
+      .optional(),
+    sendLimits: z
+      .object({
+        sendsPerSecond: z.number().positive().max(100_000).optional(),
+        burst: z.number().int().min(1).max(1_000_000).optional(),
+        dailyQuota: z.number().int().min(1).max(1_000_000_000).optional(),
+      })
+      .strict()
+      .optional(),
+    optOut: z
+      .object({
+        stopKeywords: z
+          .array(z.string().trim().min(1).max(64))
+          .max(50)
+          .default([...DEFAULT_STOP_KEYWORDS]),
+        quickReplyPayloads: z.array(z.string().min(1).max(256)).max(50).default([]),
+      })
       .strict()
       .optional(),
   });
@@ -250,6 +271,8 @@ export function parseTenants(yamlText: string, env: NodeJS.ProcessEnv = process.
     whatsapp: t.whatsapp,
     callbacks: t.callbacks,
     ...(t.media ? { media: t.media } : {}),
+    ...(t.sendLimits ? { sendLimits: t.sendLimits } : {}),
+    ...(t.optOut ? { optOut: t.optOut } : {}),
   }));
   return new TenantDirectory(tenants);
 }

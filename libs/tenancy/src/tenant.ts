@@ -19,6 +19,27 @@ export interface CallbackEndpoint {
   readonly signingSecret: string;
 }
 
+/**
+ * A tenant's send limits (ingress enforces them; each is off when not set). The rate is per ingress replica (kept in
+ * memory); the daily quota is counted durably per UTC day, across replicas and restarts.
+ */
+export interface SendLimits {
+  /** Sends accepted per second, on average. */
+  readonly sendsPerSecond?: number;
+  /** How many sends may come at once above the rate (a token bucket's size); defaults to one second's worth. */
+  readonly burst?: number;
+  /** Sends accepted per UTC day. */
+  readonly dailyQuota?: number;
+}
+
+/** How customers opt out of the tenant's marketing messages by writing (receipt applies it). */
+export interface OptOutSettings {
+  /** Messages that opt the customer out when they are exactly one of these (case and surrounding space ignored). */
+  readonly stopKeywords: readonly string[];
+  /** Quick-reply button payloads that opt the customer out (a template's marketing opt-out button). */
+  readonly quickReplyPayloads: readonly string[];
+}
+
 /** A tenant: one enterprise, homed in one region; everything about its customers stays there. */
 export interface Tenant {
   readonly id: string;
@@ -38,4 +59,8 @@ export interface Tenant {
   readonly callbacks: readonly CallbackEndpoint[];
   /** Media settings; absent: media-store's defaults (media kept 1 year). */
   readonly media?: { readonly retentionDays: number };
+  /** Send rate and daily quota; none when not configured. */
+  readonly sendLimits?: SendLimits;
+  /** Stop keywords and opt-out quick replies; the defaults (STOP) when not configured. */
+  readonly optOut?: OptOutSettings;
 }

@@ -15,6 +15,10 @@ export interface TestTenant {
   readonly throughputMps?: number;
   /** Callback endpoints; the secret is given as is. */
   readonly callbacks?: readonly { id: string; url: string; signingSecret: string }[];
+  /** The tenants file's `sendLimits` (rate and daily quota), written as given. */
+  readonly sendLimits?: { sendsPerSecond?: number; burst?: number; dailyQuota?: number };
+  /** The tenants file's `optOut` (stop keywords, opt-out quick-reply payloads), written as given. */
+  readonly optOut?: { stopKeywords?: readonly string[]; quickReplyPayloads?: readonly string[] };
 }
 
 /** A tenants file (the WAYGATE_TENANTS_FILE format) for the given tenants. */
@@ -35,7 +39,7 @@ export function tenantsYaml(tenants: readonly TestTenant[]): string {
       appSecret: "${tenant.appSecret ?? `secret-${tenant.id}`}"
       verifyToken: "${tenant.verifyToken ?? `verify-${tenant.id}`}"
       phoneNumbers: [${numbers}]
-    callbacks: ${JSON.stringify(tenant.callbacks ?? [])}`;
+    callbacks: ${JSON.stringify(tenant.callbacks ?? [])}${tenant.sendLimits ? `\n    sendLimits: ${JSON.stringify(tenant.sendLimits)}` : ''}${tenant.optOut ? `\n    optOut: ${JSON.stringify(tenant.optOut)}` : ''}`;
   });
   return `tenants:\n${entries.join('\n')}\n`;
 }

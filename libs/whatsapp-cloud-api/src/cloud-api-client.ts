@@ -56,8 +56,11 @@ export interface MediaLocation {
  * span carrying W3C trace context. Tokens, request bodies, recipients and media URLs are never recorded.
  */
 export interface CloudApiClient {
-  /** Sends one message; resolves with its `wamid`. A 2xx answer without `messages[0].id` is an `unusable-answer`. */
-  sendMessage(request: SendMessageRequest): Promise<{ readonly waMessageId: string }>;
+  /**
+   * Sends one message; resolves with its `wamid` and the customer's `wa_id` (`contacts[0].wa_id`, which can differ
+   * from `to`: Brazil's ninth digit, Mexico's +52 1). A 2xx answer without `messages[0].id` is an `unusable-answer`.
+   */
+  sendMessage(request: SendMessageRequest): Promise<{ readonly waMessageId: string; readonly waId?: string }>;
   /** `GET /{version}/{media_id}`: the media's download URL, type, hash and size. */
   retrieveMedia(request: { readonly mediaId: string; readonly accessToken: string }): Promise<MediaLocation>;
   /**
@@ -187,11 +190,13 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
         },
         async (response) => {
           if (!response.ok) throw await metaError(response);
-          const answer = (await readJsonBody(response)) as { messages?: { id?: unknown }[] } | undefined;
+          const answer = (await readJsonBody(response)) as { messages?: { id?: unknown }[]; contacts?: { wa_id?: unknown }[] } | undefined;
           const waMessageId = answer?.messages?.[0]?.id;
           // A 2xx without a wamid is not an acceptance that can be tracked.
           if (typeof waMessageId !== 'string' || waMessageId === '') throw unusableAnswer('success response without messages[0].id');
-          return { waMessageId };
+          // The wa_id is only a hint for the customer view: kept when it looks like one, never a reason to refuse.
+          const waId = Array.isArray(answer?.contacts) ? answer.contacts[0]?.wa_id : undefined;
+          return typeof waId === 'string' && /^\d{5,20}$/.test(waId) ? { waMessageId, waId } : { waMessageId };
         },
       );
     },

@@ -5,7 +5,8 @@ import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
-import { MessageStatus, MessageStatusChanged, StatusSource } from '@waygate/proto';
+import Database from 'better-sqlite3';
+import { InboundMessageReceived, MessageStatus, MessageStatusChanged, StatusSource } from '@waygate/proto';
 import { hashApiKey, loadTenantsFile } from '@waygate/tenancy';
 import {
   createTempDir,
@@ -14,6 +15,7 @@ import {
   startServiceProcess,
   tenantsYaml,
   tsxEntryCommand,
+  waitFor,
   type NatsServerHandle,
   type ServiceProcess,
 } from '@waygate/testing';
@@ -117,6 +119,27 @@ test('hash-key prints the hash the tenants file takes, and the services accept t
 });
 
 test('send (shorthand, --json request, --file) and get through ingress', async () => {
+  // Free-form text needs an open customer-service window: the customers write first (receipt's events, as published).
+  for (const from of ['+4915112345678', '+4915112345679']) {
+    const occurredAt = new Date();
+    const inbound = InboundMessageReceived.fromPartial({
+      eventId: `wa:in:wamid.cli-hello-${from.slice(1)}`,
+      tenantId: 'acme',
+      phoneNumberId: '700200',
+      from,
+      waMessageId: `wamid.cli-hello-${from.slice(1)}`,
+      occurredAt,
+      type: 'text',
+      serviceWindowClosesAt: new Date(occurredAt.getTime() + 86_400_000),
+    });
+    await publishEvent(connection.js, regionSubjects('eu').inboundEvents, InboundMessageReceived.encode(inbound).finish(), inbound.eventId);
+  }
+  const view = new Database(path.join(dir.path, 'eu', 'ingress-customers.sqlite'), { readonly: true });
+  try {
+    await waitFor(() => view.prepare('SELECT COUNT(*) FROM customer_windows').pluck().get() === 2, { what: "the customers' windows" });
+  } finally {
+    view.close();
+  }
   const sent = await cli(['send', '--to', '+4915112345678', '--text', 'Hello from the CLI', '--json']);
   assert.equal(sent.code, 0, sent.stderr);
   const accepted = json<{ messageId: string; status: string; idempotencyKey: string }>(sent);

@@ -9,10 +9,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { status as grpcStatus, type Client, type ServiceError } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
-import { badRequestViolations, checkGrpcHealth } from '@waygate/grpc';
+import { badRequestViolations, checkGrpcHealth, preconditionViolations } from '@waygate/grpc';
 import { connectJetStream, regionStreams, type JetStreamConnection } from '@waygate/nats';
 import { createTempDir, freePort, waitFor } from '@waygate/testing';
-import { customerWritesFirst, SERVICES, startLocalStack, type LocalStack, type StackPorts } from '@waygate/local-run';
+import { customerWritesFirst, SERVICES, startLocalStack, untilWindowOpen, type LocalStack, type StackPorts } from '@waygate/local-run';
 import { callUnary, listServicesByReflection, loadPublicClients } from './proto-clients';
 
 const RECIPIENT = '+4915112345678';
@@ -174,11 +174,14 @@ describe('one WhatsApp message end to end', () => {
   test('a sent message moves ACCEPTED -> SENT -> DELIVERED -> READ with its timeline', async () => {
     // Free-form text is only allowed within 24 hours of the customer's last message, as on WhatsApp.
     await customerWritesFirst(stack.simulatorUrl, RECIPIENT);
-    const response = await callUnary<{ message_id: string; status: string }>(
-      messaging,
-      'SendMessage',
-      { to: RECIPIENT, text: { body: SECRET_TEXT, preview_url: false }, idempotency_key: 'e2e-1', validity: { seconds: 3600 } },
-      stack.credentials.apiKey,
+    // ingress decides from its view of the windows, which follows receipt within about a second.
+    const response = await untilWindowOpen(() =>
+      callUnary<{ message_id: string; status: string }>(
+        messaging,
+        'SendMessage',
+        { to: RECIPIENT, text: { body: SECRET_TEXT, preview_url: false }, idempotency_key: 'e2e-1', validity: { seconds: 3600 } },
+        stack.credentials.apiKey,
+      ),
     );
     assert.equal(response.status, 'MESSAGE_STATUS_ACCEPTED');
     const again = await callUnary<{ message_id: string }>(
@@ -202,18 +205,33 @@ describe('one WhatsApp message end to end', () => {
     assert.deepEqual(wamids, [sent.wa_message_id], 'WhatsApp got exactly one send, and its wamid is on the message');
   });
 
-  test('free-form text to a customer who has not written within 24 hours ends FAILED with WhatsApp 131047', async () => {
-    const response = await callUnary<{ message_id: string }>(
-      messaging,
-      'SendMessage',
-      { to: '+4915199990000', text: { body: 'unprompted' }, idempotency_key: 'e2e-no-window' },
-      stack.credentials.apiKey,
+  test('free-form text to a customer who never wrote is refused at once (SERVICE_WINDOW_CLOSED); once they write, it is accepted within seconds', async () => {
+    const customer = '+4915199990000';
+    const request = { to: customer, text: { body: 'unprompted' }, idempotency_key: 'e2e-no-window' };
+    await assert.rejects(callUnary(messaging, 'SendMessage', request, stack.credentials.apiKey), (error: unknown) => {
+      assert.equal((error as ServiceError).code, grpcStatus.FAILED_PRECONDITION);
+      assert.deepEqual(
+        preconditionViolations(error as ServiceError).map((v) => v.type),
+        ['SERVICE_WINDOW_CLOSED'],
+      );
+      return true;
+    });
+    const sentTo = async () => {
+      const sent = (await (await fetch(`${stack.simulatorUrl}/_simulator/sent`)).json()) as
+        { to: string }[] | { messages: { to: string }[] };
+      return (Array.isArray(sent) ? sent : sent.messages).filter((m) => m.to === customer).length;
+    };
+    assert.equal(await sentTo(), 0, 'WhatsApp never got it (no certain 131047)');
+
+    await customerWritesFirst(stack.simulatorUrl, customer);
+    const startedAt = Date.now();
+    // Nothing was stored for the refusal, so the same idempotency key is free.
+    const response = await untilWindowOpen(() =>
+      callUnary<{ message_id: string }>(messaging, 'SendMessage', request, stack.credentials.apiKey),
     );
-    const failed = await waitForStatus(response.message_id, 'MESSAGE_STATUS_FAILED');
-    assert.ok(
-      failed.timeline.some((entry) => entry.status === 'MESSAGE_STATUS_FAILED' && entry.error_code === 131047),
-      JSON.stringify(failed.timeline),
-    );
+    assert.ok(Date.now() - startedAt < 10_000, `accepted ${Date.now() - startedAt} ms after the customer wrote`);
+    const delivered = await waitForStatus(response.message_id, 'MESSAGE_STATUS_DELIVERED', 'MESSAGE_STATUS_READ');
+    assert.equal(delivered.to, customer);
   });
 
   test('during an upstream outage a message is retried with each attempt in its timeline, and can be cancelled: CANCELED, never sent', async () => {
@@ -223,13 +241,16 @@ describe('one WhatsApp message end to end', () => {
         headers: { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
+    await customerWritesFirst(stack.simulatorUrl, '+4915199991111');
     assert.equal((await control('POST', { httpStatus: 503, code: 2, message: 'Service temporarily unavailable' })).status, 200);
     try {
-      const response = await callUnary<{ message_id: string }>(
-        messaging,
-        'SendMessage',
-        { to: '+4915199991111', text: { body: 'not yet' }, idempotency_key: 'e2e-cancel' },
-        stack.credentials.apiKey,
+      const response = await untilWindowOpen(() =>
+        callUnary<{ message_id: string }>(
+          messaging,
+          'SendMessage',
+          { to: '+4915199991111', text: { body: 'not yet' }, idempotency_key: 'e2e-cancel' },
+          stack.credentials.apiKey,
+        ),
       );
       const retried = await waitFor(
         async () => {
@@ -275,17 +296,47 @@ describe('one WhatsApp message end to end', () => {
 
   test('a message WhatsApp accepted cannot be cancelled (FAILED_PRECONDITION)', async () => {
     await customerWritesFirst(stack.simulatorUrl, RECIPIENT);
-    const response = await callUnary<{ message_id: string }>(
-      messaging,
-      'SendMessage',
-      { to: RECIPIENT, text: { body: 'too late to cancel' }, idempotency_key: 'e2e-cancel-sent' },
-      stack.credentials.apiKey,
+    const response = await untilWindowOpen(() =>
+      callUnary<{ message_id: string }>(
+        messaging,
+        'SendMessage',
+        { to: RECIPIENT, text: { body: 'too late to cancel' }, idempotency_key: 'e2e-cancel-sent' },
+        stack.credentials.apiKey,
+      ),
     );
     await waitForStatus(response.message_id, 'MESSAGE_STATUS_DELIVERED', 'MESSAGE_STATUS_READ');
     await assert.rejects(
       callUnary(messaging, 'CancelMessage', { message_id: response.message_id }, stack.credentials.apiKey),
       isGrpcError(grpcStatus.FAILED_PRECONDITION),
     );
+  });
+
+  test("marketing opt-outs reach ingress through receipt: the customer's STOP, then Meta's user_preferences resume and stop", async () => {
+    const customer = '+4915199992222';
+    const simulator = (route: string, body: unknown) =>
+      fetch(`${stack.simulatorUrl}/_simulator/${route}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const optOutSource = async () => {
+      const listed = await callUnary<{ opt_outs: { phone_number: string; source: string }[] }>(
+        messaging,
+        'ListOptOuts',
+        { page_size: 500 },
+        stack.credentials.apiKey,
+      );
+      return listed.opt_outs.find((optOut) => optOut.phone_number === customer)?.source ?? 'none';
+    };
+    const waitForSource = (source: string) =>
+      waitFor(optOutSource, { until: (current) => current === source, timeoutMs: 15_000, what: `opt-out source ${source}` });
+
+    assert.equal((await simulator('inbound', { message: { type: 'text', from: customer.slice(1), text: ' Stop ' } })).status, 200);
+    await waitForSource('OPT_OUT_SOURCE_STOP_KEYWORD');
+    assert.equal((await simulator('user-preferences', { from: customer.slice(1), value: 'resume' })).status, 200);
+    await waitForSource('none');
+    assert.equal((await simulator('user-preferences', { from: customer.slice(1), value: 'stop' })).status, 200);
+    await waitForSource('OPT_OUT_SOURCE_USER_PREFERENCES');
   });
 
   test('an unknown message id is NOT_FOUND', async () => {

@@ -8,7 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Client } from '@grpc/grpc-js';
 import { createTempDir, freePort, waitFor } from '@waygate/testing';
-import { customerWritesFirst, startLocalStack, type LocalStack, type StackPorts } from '@waygate/local-run';
+import { customerWritesFirst, startLocalStack, untilWindowOpen, type LocalStack, type StackPorts } from '@waygate/local-run';
 import { callUnary, loadPublicClients } from './proto-clients';
 
 const RECIPIENT = '+4915112345679';
@@ -72,11 +72,14 @@ async function hostMedia(name: string, mimeType: string, bytes: Buffer): Promise
 }
 
 async function send(key: string, fields: Record<string, unknown>): Promise<string> {
-  const response = await callUnary<{ message_id: string; status: string }>(
-    messaging,
-    'SendMessage',
-    { to: RECIPIENT, idempotency_key: key, ...fields },
-    stack.credentials.apiKey,
+  // ingress's view of the customer's window follows receipt within about a second.
+  const response = await untilWindowOpen(() =>
+    callUnary<{ message_id: string; status: string }>(
+      messaging,
+      'SendMessage',
+      { to: RECIPIENT, idempotency_key: key, ...fields },
+      stack.credentials.apiKey,
+    ),
   );
   assert.equal(response.status, 'MESSAGE_STATUS_ACCEPTED', key);
   return response.message_id;

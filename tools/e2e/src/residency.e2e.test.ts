@@ -14,7 +14,7 @@ import { status as grpcStatus, type Client, type ServiceError } from '@grpc/grpc
 import Database from 'better-sqlite3';
 import { preconditionViolations } from '@waygate/grpc';
 import { createTempDir, freePort, waitFor } from '@waygate/testing';
-import { startLocalStack, type LocalStack, type Region, type RegionStack, type StackPorts } from '@waygate/local-run';
+import { startLocalStack, untilWindowOpen, type LocalStack, type Region, type RegionStack, type StackPorts } from '@waygate/local-run';
 import { callUnary, loadPublicClients } from './proto-clients';
 
 /** What belongs to each region's tenant: its customer (E.164) and texts only that region may ever hold. */
@@ -197,11 +197,14 @@ describe('two regions side by side keep their own data', () => {
         media: { base64: imageBytes(people.media).toString('base64'), mimeType: 'image/jpeg' },
       });
       const client = messaging.get(name) as Client;
-      const sent = await callUnary<{ message_id: string }>(
-        client,
-        'SendMessage',
-        { to: people.customer, text: { body: people.outbound }, idempotency_key: `residency-${name}` },
-        own.tenant.apiKey,
+      // ingress's view of the customer's window follows receipt within about a second.
+      const sent = await untilWindowOpen(() =>
+        callUnary<{ message_id: string }>(
+          client,
+          'SendMessage',
+          { to: people.customer, text: { body: people.outbound }, idempotency_key: `residency-${name}` },
+          own.tenant.apiKey,
+        ),
       );
       await waitFor(
         async () => {

@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
-import { MessagingServiceClient, SendMessageRequest } from '@waygate/proto';
+import Database from 'better-sqlite3';
+import { connectJetStream, publishEvent, regionSubjects } from '@waygate/nats';
+import { InboundMessageReceived, MessagingServiceClient, SendMessageRequest } from '@waygate/proto';
 import {
   createTempDir,
   createTestCertificates,
@@ -19,6 +21,7 @@ import {
   startServiceProcess,
   tenantsYaml,
   tsxEntryCommand,
+  waitFor,
   type NatsServerHandle,
   type ServiceProcess,
   type TestCertificates,
@@ -61,6 +64,28 @@ before(async () => {
     WAYGATE_GRPC_PORT: String(ingressPort),
     WAYGATE_DELIVERY_ADDRESS: `127.0.0.1:${deliveryPort}`,
   });
+  // Free-form text needs an open customer-service window: the customer writes first (receipt's event, as published),
+  // and the window is waited for in ingress's view.
+  const events = await connectJetStream(nats.url, 'tls-test');
+  const occurredAt = new Date();
+  const inbound = InboundMessageReceived.fromPartial({
+    eventId: 'wa:in:wamid.tls-hello',
+    tenantId: 'acme',
+    phoneNumberId: 'pn-acme',
+    from: '+4915112345678',
+    waMessageId: 'wamid.tls-hello',
+    occurredAt,
+    type: 'text',
+    serviceWindowClosesAt: new Date(occurredAt.getTime() + 86_400_000),
+  });
+  await publishEvent(events.js, regionSubjects('eu').inboundEvents, InboundMessageReceived.encode(inbound).finish(), inbound.eventId);
+  await events.nc.close();
+  const view = new Database(path.join(dir.path, 'eu', 'ingress-customers.sqlite'), { readonly: true });
+  try {
+    await waitFor(() => view.prepare('SELECT COUNT(*) FROM customer_windows').pluck().get() === 1, { what: "the customer's window" });
+  } finally {
+    view.close();
+  }
 });
 
 after(async () => {

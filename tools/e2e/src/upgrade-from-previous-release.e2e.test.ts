@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Client } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import { createTempDir, freePort, waitFor } from '@waygate/testing';
-import { startLocalStack, type LocalStack, type StackPorts } from '@waygate/local-run';
+import { startLocalStack, untilWindowOpen, type LocalStack, type StackPorts } from '@waygate/local-run';
 import { callUnary, loadPublicClients } from './proto-clients';
 import { loadSqlDump } from './sqlite-sql-dump';
 
@@ -158,11 +158,14 @@ describe("the current release on the previous release's data", () => {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ message: { type: 'text', from: expected.customer.slice(1), text: 'again' } }),
       });
-      const sent = await callUnary<{ message_id: string }>(
-        messaging,
-        'SendMessage',
-        { to: expected.customer, text: { body: 'after the upgrade' }, idempotency_key: 'upgrade-1' },
-        stack.credentials.apiKey,
+      // ingress's view of the customer's window follows receipt within about a second.
+      const sent = await untilWindowOpen(() =>
+        callUnary<{ message_id: string }>(
+          messaging,
+          'SendMessage',
+          { to: expected.customer, text: { body: 'after the upgrade' }, idempotency_key: 'upgrade-1' },
+          stack.credentials.apiKey,
+        ),
       );
       await waitFor(
         async () =>

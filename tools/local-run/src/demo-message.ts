@@ -32,6 +32,26 @@ export async function customerWritesFirst(simulatorUrl: string, to: string, phon
   if (!response.ok) throw new Error(`the simulator refused the customer's message: ${await response.text()}`);
 }
 
+/** How long the customer's message may take to reach ingress's view of the windows (it lags by about a second). */
+export const WINDOW_OPEN_TIMEOUT_MS = 15_000;
+
+/**
+ * Runs `send` until ingress stops refusing it as FAILED_PRECONDITION (the customer's window is not in its view yet:
+ * the customer's message travels simulator -> receipt -> NATS -> ingress) or `timeoutMs` passes; other errors are
+ * thrown at once. Use after {@link customerWritesFirst}.
+ */
+export async function untilWindowOpen<T>(send: () => Promise<T>, timeoutMs = WINDOW_OPEN_TIMEOUT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await send();
+    } catch (error) {
+      if ((error as ServiceError).code !== grpcStatus.FAILED_PRECONDITION || Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 const TERMINAL = new Set([MessageStatus.MESSAGE_STATUS_READ, MessageStatus.MESSAGE_STATUS_FAILED, MessageStatus.MESSAGE_STATUS_EXPIRED]);
 
 function call<T>(run: (callback: (error: ServiceError | null, value?: T) => void) => void): Promise<T> {
@@ -60,20 +80,24 @@ export async function sendDemoMessage(options: {
   try {
     if (options.simulatorUrl !== undefined)
       await customerWritesFirst(options.simulatorUrl, options.to ?? DEMO_RECIPIENT, options.phoneNumberId);
-    const sent = await call<SendMessageResponse>((callback) =>
-      client.sendMessage(
-        {
-          to: options.to ?? DEMO_RECIPIENT,
-          content: { $case: 'text', value: { body: options.text ?? 'Hello from Waygate 👋', previewUrl: false } },
-          idempotencyKey: `demo-${Date.now()}`,
-          validity: undefined,
-          replyTo: '',
-          phoneNumberId: '',
-        },
-        metadata,
-        callback,
-      ),
-    );
+    const idempotencyKey = `demo-${Date.now()}`;
+    const send = () =>
+      call<SendMessageResponse>((callback) =>
+        client.sendMessage(
+          {
+            to: options.to ?? DEMO_RECIPIENT,
+            content: { $case: 'text', value: { body: options.text ?? 'Hello from Waygate 👋', previewUrl: false } },
+            idempotencyKey,
+            validity: undefined,
+            replyTo: '',
+            phoneNumberId: '',
+          },
+          metadata,
+          callback,
+        ),
+      );
+    // Nothing is stored for a refusal, so the same idempotency key is sent again.
+    const sent = options.simulatorUrl !== undefined ? await untilWindowOpen(send) : await send();
     return await followStatuses(client, metadata, sent.messageId, options.timeoutMs ?? 30_000, options.onStatus);
   } finally {
     client.close();

@@ -48,6 +48,9 @@ test('a region backed up while running, wiped and restored has its messages, sta
       [
         'archive.sqlite',
         'delivery-retry.sqlite',
+        'ingress-customers.sqlite',
+        'ingress-opt-outs.sqlite',
+        'ingress-quotas.sqlite',
         'ingress-templates.sqlite',
         'ingress.sqlite',
         'media-store.sqlite',

@@ -90,6 +90,18 @@ describe('POST /{version}/{phone_number_id}/messages', () => {
     assert.ok(!Number.isNaN(Date.parse(sent?.at ?? '')));
   });
 
+  it("answers Meta's wa_id, not the digits, for a Brazilian number with the ninth digit and a Mexican one without the 1", async () => {
+    for (const [to, waId] of [
+      ['+5511987654321', '551187654321'],
+      ['+525512345678', '5215512345678'],
+      ['+551187654321', '551187654321'],
+    ]) {
+      const { status, json } = await postMessage(simulator.url, textMessage(to));
+      assert.equal(status, 200);
+      assert.deepEqual(json.contacts, [{ input: to, wa_id: waId }], to);
+    }
+  });
+
   it('hands out a different wamid per message', async () => {
     const first = await sendText(RECIPIENT);
     const second = await sendText(RECIPIENT);

@@ -396,6 +396,31 @@ class SimulatorRuntime implements ControlApiTarget {
     return { templateId };
   }
 
+  sendUserPreference(change: { from: string; value: 'stop' | 'resume' }, phoneNumberId?: string): void {
+    assertWaId(change.from);
+    if (change.value !== 'stop' && change.value !== 'resume') throw new SimulatorInputError('value must be "stop" or "resume"');
+    const phone = phoneNumberId === undefined ? [...this.phonesById.values()][0] : this.phonesById.get(phoneNumberId);
+    if (phone === undefined) throw new SimulatorInputError(`unknown phone number id ${String(phoneNumberId)}`);
+    this.emit({ type: 'user_preference', phoneNumberId: phone.id, waId: change.from, value: change.value });
+    this.dispatcher.enqueue({
+      number: webhookNumber(phone),
+      // In order with the customer's messages (a STOP text and the preference it causes, say).
+      orderingKey: `inbound:${phone.id}:${change.from}`,
+      waId: change.from,
+      items: {
+        userPreferences: [
+          {
+            wa_id: change.from,
+            detail: change.value === 'stop' ? 'User requested to stop marketing messages' : 'User requested to resume marketing messages',
+            category: 'marketing_messages',
+            value: change.value,
+            timestamp: String(toUnixSeconds(this.clock.nowMs())),
+          },
+        ],
+      },
+    });
+  }
+
   now(): number {
     return this.clock.nowMs();
   }
@@ -610,6 +635,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<WhatsAp
     sendInbound: (message, phoneNumberId) => runtime.sendInbound(message, phoneNumberId),
     hostMedia: (link, mimeType, bytes) => runtime.hostMedia(link, mimeType, bytes),
     setTemplateStatus: (change) => runtime.setTemplateStatus(change),
+    sendUserPreference: (change, phoneNumberId) => runtime.sendUserPreference(change, phoneNumberId),
     now: () => runtime.now(),
     advanceTime: (ms) => runtime.advanceTime(ms),
     setTimeScale: (scale) => runtime.setTimeScale(scale),

@@ -185,6 +185,7 @@ export type SimulatorEvent =
   | { type: 'send_failure_injected'; phoneNumberId: string; mode: SendFailureMode; code?: number }
   | { type: 'status_emitted'; wamid: string; status: WebhookStatusName; waId: string; errorCode?: number }
   | { type: 'inbound_message'; messageId: string; phoneNumberId: string; waId: string; messageType: string }
+  | { type: 'user_preference'; phoneNumberId: string; waId: string; value: 'stop' | 'resume' }
   | { type: 'marked_read'; messageId: string; phoneNumberId: string }
   /** A business uploaded media (`POST /{phone_number_id}/media`). */
   | { type: 'media_uploaded'; mediaId: string; phoneNumberId: string; mimeType: string; fileSize: number }
@@ -271,6 +272,11 @@ export interface WhatsAppSimulator {
   hostMedia(link: string, mimeType: string, bytes: Uint8Array): void;
   /** A customer writes to a business number (default: the first configured). Returns the inbound message id. */
   sendInbound(message: InboundMessageInput, phoneNumberId?: string): { messageId: string; mediaId?: string };
+  /**
+   * A customer stops or resumes marketing messages from a business number (default: the first configured): Meta's
+   * `user_preferences` webhook, delivered in order with the customer's messages.
+   */
+  sendUserPreference(change: { from: string; value: 'stop' | 'resume' }, phoneNumberId?: string): void;
   /** Simulated now (epoch ms). */
   now(): number;
   /** Moves simulated time forward, running everything that falls due (statuses, webhook retries, expiries). */

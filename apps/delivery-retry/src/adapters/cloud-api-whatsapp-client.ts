@@ -17,14 +17,14 @@ export function createCloudApiWhatsAppClient(client: CloudApiClient): WhatsAppCl
         return { kind: 'error', httpStatus: 0, code: 131053, title: 'media by media-store id was not uploaded to WhatsApp' };
       }
       try {
-        const { waMessageId } = await client.sendMessage({
+        const { waMessageId, waId } = await client.sendMessage({
           phoneNumberId: message.phoneNumberId,
           accessToken: message.accessToken,
           to: message.to,
           content: toOutboundContent(message),
           ...(message.callbackData ? { callbackData: message.callbackData } : {}),
         });
-        return { kind: 'accepted', waMessageId };
+        return { kind: 'accepted', waMessageId, ...(waId ? { recipientWaId: waId } : {}) };
       } catch (error) {
         if (isCloudApiError(error)) return toSendOutcome(error);
         throw error;

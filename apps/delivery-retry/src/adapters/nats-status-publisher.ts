@@ -27,7 +27,7 @@ export function createNatsStatusPublisher(js: JetStreamClient, region: string): 
         attempt: event.attempt,
         nextAttemptAt: event.nextAttemptAt,
         recipient: event.recipient,
-        recipientWaId: '',
+        recipientWaId: event.recipientWaId ?? '',
       }).finish();
       const parent = contextFromTraceparent(event.traceContext) ?? context.active();
       await context.with(parent, () => publishEvent(js, subject, data, event.eventId));

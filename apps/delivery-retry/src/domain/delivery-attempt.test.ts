@@ -72,12 +72,17 @@ const metrics: DeliveryMetrics = {
 };
 
 function makeAttempt(
-  options: { configured?: boolean; baseUrl?: string; timeoutMs?: number; governor?: GovernorSettings } = {},
+  options: { configured?: boolean; baseUrl?: string; timeoutMs?: number; governor?: GovernorSettings; publishFails?: boolean } = {},
 ): DeliveryAttempt {
   const clock = { now: () => new Date(nowMs) };
   return new DeliveryAttempt({
     store,
-    recorder: new DeliveryRecorder(store, { publish: async (event) => void published.push(event) }),
+    recorder: new DeliveryRecorder(store, {
+      publish: async (event) => {
+        if (options.publishFails) throw new Error('NATS unavailable');
+        published.push(event);
+      },
+    }),
     pacer: new SendPacer(store, options.governor ?? DEFAULT_GOVERNOR_SETTINGS, () => nowMs),
     client: createCloudApiWhatsAppClient(
       createCloudApiClient({ baseUrl: options.baseUrl ?? simulator.url, version: 'v23.0', timeoutMs: options.timeoutMs ?? 2000 }),
@@ -172,6 +177,23 @@ test('every content kind is sent as built, a reply with its context; media by me
   assert.equal(await makeAttempt().run(byId), 'failed');
   assert.equal((await delivery(byId.delivery.messageId))?.lastErrorCode, 131053);
   assert.equal(simulator.sentMessages().length, 1, 'no call for it');
+});
+
+test("the SENT event carries the wa_id Meta answered, which can differ from the number (Brazil's ninth digit), also from the outbox", async () => {
+  const stored = await claimed({ to: '+5511987654321' });
+  assert.equal(await makeAttempt().run(stored), 'sent');
+  assert.deepEqual(
+    published.map((e) => [e.status, e.recipient, e.recipientWaId]),
+    [['SENT', '+5511987654321', '551187654321']],
+  );
+  // Publishing fails: the outbox keeps the event as recorded, wa_id included, for the sweep.
+  const unannounced = await claimed({ to: '+525512345678' });
+  assert.equal(await makeAttempt({ publishFails: true }).run(unannounced), 'sent');
+  const pending = await store.claimAnnouncements({ now: new Date(nowMs + 60_000), limit: 10, leaseMs: 30_000 });
+  assert.deepEqual(
+    pending.flatMap((p) => p.events.map((e) => [e.status, e.recipient, e.recipientWaId])),
+    [['SENT', '+525512345678', '5215512345678']],
+  );
 });
 
 test("a permanent Meta error fails the message with Meta's code and deletes its content", async () => {

@@ -166,19 +166,20 @@ export class DeliveryAttempt {
     const pairRetryAtMs = called ? await this.deps.pacer.learn(delivery, outcomeClass) : undefined;
     const now = this.deps.clock.now();
     switch (outcomeClass.kind) {
-      case 'sent':
+      case 'sent': {
         metrics.attempt('sent', undefined);
-        {
-          // A reaction ends here (WhatsApp reports only `sent` for it): settled in the same write, announced as SENT.
-          const { update, event } = sentWrite(delivery, {
-            state: 'SENT',
-            attempts,
-            waMessageId: outcome.kind === 'accepted' ? outcome.waMessageId : undefined,
-            updatedAt: now,
-          });
-          await recorder.write(stored, update, event);
-          return 'sent';
-        }
+        // A reaction ends here (WhatsApp reports only `sent` for it): settled in the same write, announced as SENT.
+        const { update, event } = sentWrite(delivery, {
+          state: 'SENT',
+          attempts,
+          waMessageId: outcome.kind === 'accepted' ? outcome.waMessageId : undefined,
+          updatedAt: now,
+        });
+        // The wa_id Meta answered travels with the SENT event (ingress learns `to` -> wa_id from it).
+        const recipientWaId = outcome.kind === 'accepted' ? outcome.recipientWaId : undefined;
+        await recorder.write(stored, update, event && recipientWaId ? { ...event, recipientWaId } : event);
+        return 'sent';
+      }
       case 'permanent':
         metrics.attempt('failed', error.lastErrorCode);
         span.setStatus({ code: SpanStatusCode.ERROR, message: `meta error ${error.lastErrorCode ?? ''}` });

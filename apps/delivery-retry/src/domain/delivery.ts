@@ -65,6 +65,8 @@ export interface DeliveryEvent {
   readonly errorTitle?: string;
   readonly nextAttemptAt?: Date;
   readonly traceContext?: string;
+  /** SENT: the customer's wa_id from Meta's answer (contacts[].wa_id), for ingress's customer view. */
+  readonly recipientWaId?: string;
 }
 
 /** The state change one attempt (or expiry, cancel, webhook) makes, recorded with its events in one write. */

@@ -15,7 +15,12 @@ export interface CloudApiMessage {
 
 /** What the Cloud API answered. */
 export type CloudApiSendOutcome =
-  | { readonly kind: 'accepted'; readonly waMessageId: string }
+  | {
+      readonly kind: 'accepted';
+      readonly waMessageId: string;
+      /** The customer's wa_id Meta answered (contacts[].wa_id), when it did; it can differ from `to`. */
+      readonly recipientWaId?: string;
+    }
   /** Meta answered with an error object (or a non-2xx status without one: code 0). */
   | { readonly kind: 'error'; readonly httpStatus: number; readonly code: number; readonly title: string }
   /** No answer: timeout, refused or dropped connection. */

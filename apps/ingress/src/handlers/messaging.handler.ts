@@ -1,4 +1,3 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
 import { fromProtoContent, fromProtoContentType, fromProtoStatus, toProtoContentType, toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
 import {
@@ -16,7 +15,9 @@ import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { MessagingService } from '../domain/messaging-service';
 import type { OutboundMessage } from '../domain/outbound-message';
+import type { OptOutService } from '../domain/opt-out-service';
 import type { SendRequest } from '../domain/send-request';
+import { createOptOutHandlers } from './opt-outs.handler';
 
 function toSendRequest(request: SendMessageRequest): SendRequest {
   const decoded = fromProtoContent(request.content);
@@ -56,10 +57,6 @@ function toProtoMessage(message: OutboundMessage): Message {
   };
 }
 
-function unimplemented(_call: unknown, callback: (error: Partial<ServiceError>) => void): void {
-  callback({ code: status.UNIMPLEMENTED, details: 'not implemented yet' });
-}
-
 /**
  * gRPC MessagingService: translates proto <-> domain; everything else is the domain's. ListTemplates is
  * templates.handler.ts's (server.ts joins them).
@@ -68,6 +65,7 @@ export function createMessagingHandler(
   service: MessagingService,
   tenants: TenantDirectory,
   logger: Logger,
+  optOuts: OptOutService,
 ): Omit<MessagingServiceServer, 'listTemplates'> {
   return {
     sendMessage: unaryHandler<SendMessageRequest, SendMessageResponse>(tenants, logger, async (request, tenant) => {
@@ -99,8 +97,6 @@ export function createMessagingHandler(
       return { messages: page.messages.map(toProtoMessage), nextPageToken: page.nextPageToken };
     }),
     // Being built (issue 11); each answers UNIMPLEMENTED until its handler lands.
-    addOptOut: unimplemented,
-    removeOptOut: unimplemented,
-    listOptOuts: unimplemented,
+    ...createOptOutHandlers(optOuts, tenants, logger),
   };
 }

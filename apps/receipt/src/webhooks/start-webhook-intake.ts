@@ -20,6 +20,7 @@ import { MongoInboundStore } from './adapters/mongo-inbound-store';
 import { MongoReceiptStore } from './adapters/mongo-receipt-store';
 import { createNatsInboundPublisher } from './adapters/nats-inbound-publisher';
 import { createNatsTemplateEventPublisher } from './adapters/nats-template-event-publisher';
+import { createNatsPreferencePublisher } from './adapters/nats-preference-publisher';
 import { createNatsResolvedStatusPublisher } from './adapters/nats-resolved-status-publisher';
 import { createOtelWebhookMetrics } from './adapters/otel-webhook-metrics';
 import { SqliteInboundStore } from './adapters/sqlite-inbound-store';
@@ -146,6 +147,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     publisher: createNatsResolvedStatusPublisher(nats.js, region),
     inboundPublisher: createNatsInboundPublisher(nats.js, region),
     templatePublisher: createNatsTemplateEventPublisher(nats.js, region),
+    preferencePublisher: createNatsPreferencePublisher(nats.js, region),
     cloudApi,
     vault: mediaStore,
     tenants,

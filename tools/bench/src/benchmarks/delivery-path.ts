@@ -1,9 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { MessagingServiceClient, type SendMessageRequest } from '@waygate/proto';
-import { createTempDir, freePort, startNatsServer } from '@waygate/testing';
+import { credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import { InboundMessageReceived, MessagingServiceClient, type SendMessageRequest } from '@waygate/proto';
+import { createTempDir, freePort, startNatsServer, waitFor } from '@waygate/testing';
 import { startSimulator, type SimulatorEvent } from '@waygate/whatsapp-simulator';
 import type { BenchProfile } from '../bench-options';
 import { withCleanup } from '../cleanup';
@@ -11,9 +12,56 @@ import { describePhase, warmupOf, type BenchmarkResult, type ProgressLog } from 
 import type { CompletionTracker } from '../completion-tracker';
 import { MAX_OUTSTANDING_SENDS, runPhase, standardPhases, type PhaseResult, type Sender } from '../phase';
 import { startService, type ServiceProcess } from '../service-process';
-import { BENCH_TENANT, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
+import { BENCH_REGION, BENCH_TENANT, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
 
 const SEND_DEADLINE_MS = 30_000;
+/** How many customers' windows are opened ahead of the sends (ingress refuses free-form text to anyone else). */
+const WINDOWS_AHEAD = 3000;
+const OPEN_BATCH = 100;
+/** A customer outside the recipients, whose window shows when ingress has applied every window opened before it. */
+const PROBE_RECIPIENT = '+4916000000000';
+
+/**
+ * Opens customers' service windows ahead of the sends, as receipt would on their messages: InboundMessageReceived on
+ * NATS for recipient 0, 1, 2, ... (WhatsApp allows free-form text only to a customer who wrote in the last 24 hours).
+ */
+function createWindowOpener(nats: JetStreamConnection) {
+  const subject = regionSubjects(BENCH_REGION).inboundEvents;
+  let opened = 0;
+  let opening: Promise<void> | undefined;
+  const publishInbound = (to: string) => {
+    const occurredAt = new Date();
+    const waMessageId = `wamid.bench-in-${to.slice(1)}`;
+    const event = InboundMessageReceived.fromPartial({
+      eventId: `wa:in:${waMessageId}`,
+      tenantId: BENCH_TENANT.id,
+      phoneNumberId: BENCH_TENANT.phoneNumberId,
+      from: to,
+      waMessageId,
+      occurredAt,
+      type: 'text',
+      serviceWindowClosesAt: new Date(occurredAt.getTime() + 24 * 3_600_000),
+    });
+    return publishEvent(nats.js, subject, InboundMessageReceived.encode(event).finish(), event.eventId);
+  };
+  return {
+    publishInbound,
+    /** Opens windows up to recipient `upTo` (exclusive); one run at a time, later calls join it. */
+    openUpTo(upTo: number): Promise<void> {
+      if (opening || opened >= upTo) return opening ?? Promise.resolve();
+      opening = (async () => {
+        while (opened < upTo) {
+          const batch = Array.from({ length: Math.min(OPEN_BATCH, upTo - opened) }, (_, i) => recipientFor(opened + i).to);
+          await Promise.all(batch.map(publishInbound));
+          opened += batch.length;
+        }
+      })().finally(() => {
+        opening = undefined;
+      });
+      return opening;
+    },
+  };
+}
 
 /**
  * The platform's send path: gRPC SendMessage at ingress -> SQLite -> JetStream -> delivery-retry -> SQLite -> the
@@ -33,6 +81,7 @@ export async function runDeliveryPath(
     method: [
       'ingress and delivery-retry as child processes (node --import tsx apps/<name>/src/main.ts, as npm start runs them) on SQLite in a temp folder, log level info to files; one nats-server; the WhatsApp simulator in this process (throughput 1000/s, pair rate limit off, customer service window not enforced, no webhook URL).',
       'Item = one text message sent with gRPC SendMessage (one channel, bearer API key) to its own recipient; end = the simulator receiving the Cloud API request for that recipient (its message_accepted event).',
+      "Every recipient wrote first: its InboundMessageReceived is published on NATS ahead of the sends (as receipt would), so ingress also applies one customer-window update per message; a send that finds the window not yet in ingress's view is sent again 20 ms later (counted in its latency).",
       'Open loop: sends start on a fixed timetable whether or not earlier ones returned; latency counts from the scheduled time. Closed loop: a new send starts when an earlier message reached the simulator.',
       'Throughput = messages at the simulator per second from the first scheduled send to the last arrival (the upstream send rate sustained).',
     ],
@@ -55,6 +104,8 @@ export async function runDeliveryPath(
   let stopNats: (() => Promise<void>) | undefined;
   let stopSimulator: (() => Promise<void>) | undefined;
   let client: MessagingServiceClient | undefined;
+  let customers: JetStreamConnection | undefined;
+  let probeArrived = false;
   const services: ServiceProcess[] = [];
   let current: CompletionTracker | undefined;
   try {
@@ -76,7 +127,8 @@ export async function runDeliveryPath(
       pairRateLimit: false,
       enforceCustomerServiceWindow: false,
       onEvent: (event: SimulatorEvent) => {
-        if (event.type === 'message_accepted') current?.complete(event.waId);
+        if (event.type === 'message_accepted' && event.waId === PROBE_RECIPIENT.slice(1)) probeArrived = true;
+        else if (event.type === 'message_accepted') current?.complete(event.waId);
         else if (event.type === 'send_rejected') current?.count(`simulator rejected ${event.httpStatus}/${event.code}`);
       },
     });
@@ -96,27 +148,64 @@ export async function runDeliveryPath(
     );
     const grpcClient = new MessagingServiceClient(`127.0.0.1:${ingressPort}`, credentials.createInsecure());
     client = grpcClient;
+    const metadataOf = () => {
+      const metadata = new Metadata();
+      metadata.set('authorization', `Bearer ${BENCH_TENANT.apiKey}`);
+      return metadata;
+    };
+
+    customers = await connectJetStream(nats.url, 'bench-customers');
+    const windows = createWindowOpener(customers);
+    log(`Delivery: the first ${WINDOWS_AHEAD} customers write first ...`);
+    await windows.openUpTo(WINDOWS_AHEAD);
+    // ingress applies inbound events in order: once the probe's window is open, every earlier one is.
+    await windows.publishInbound(PROBE_RECIPIENT);
+    await waitFor(
+      () =>
+        new Promise<boolean>((resolve) =>
+          grpcClient.sendMessage(
+            {
+              to: PROBE_RECIPIENT,
+              content: { $case: 'text', value: { body: 'probe', previewUrl: false } },
+              idempotencyKey: 'bench-probe',
+              validity: undefined,
+              replyTo: '',
+              phoneNumberId: '',
+            },
+            metadataOf(),
+            (error: ServiceError | null) => resolve(error === null),
+          ),
+        ),
+      { timeoutMs: 120_000, intervalMs: 200, what: "the customers' windows in ingress's view" },
+    );
+    // Before any phase, so that the probe is nobody's item.
+    await waitFor(() => probeArrived, { timeoutMs: 30_000, what: 'the probe message at the simulator' });
 
     let sequence = 0;
     const send: Sender = (_index, scheduledAt, { follow, tracker }) => {
-      const { to, waId } = recipientFor(sequence++);
+      const index = sequence++;
+      void windows.openUpTo(index + WINDOWS_AHEAD);
+      const { to, waId } = recipientFor(index);
       follow(waId);
       const request: SendMessageRequest = {
         to,
-        content: { $case: 'text', value: { body: `Benchmark message ${sequence}`, previewUrl: false } },
-        idempotencyKey: `bench-${sequence}`,
+        content: { $case: 'text', value: { body: `Benchmark message ${index}`, previewUrl: false } },
+        idempotencyKey: `bench-${index}`,
         validity: undefined,
         replyTo: '',
         phoneNumberId: '',
       };
-      const metadata = new Metadata();
-      metadata.set('authorization', `Bearer ${BENCH_TENANT.apiKey}`);
+      const deadline = Date.now() + SEND_DEADLINE_MS;
       return new Promise<void>((resolve) => {
-        grpcClient.sendMessage(request, metadata, { deadline: Date.now() + SEND_DEADLINE_MS }, (error: ServiceError | null) => {
-          if (error) tracker.fail(waId, `SendMessage: ${error.code} ${error.details}`);
-          else tracker.answered(scheduledAt);
-          resolve();
-        });
+        const attempt = () =>
+          grpcClient.sendMessage(request, metadataOf(), { deadline }, (error: ServiceError | null) => {
+            // The customer's window is not in ingress's view yet (the opener fell behind): the same request again.
+            if (error?.code === grpcStatus.FAILED_PRECONDITION && Date.now() < deadline) return void setTimeout(attempt, 20);
+            if (error) tracker.fail(waId, `SendMessage: ${error.code} ${error.details}`);
+            else tracker.answered(scheduledAt);
+            resolve();
+          });
+        attempt();
       });
     };
     const observe = (tracker: CompletionTracker | undefined) => {
@@ -151,6 +240,7 @@ export async function runDeliveryPath(
     return result({ error: `${(error as Error).message}${logs ? `\n${logs}` : ''}` });
   } finally {
     client?.close();
+    await customers?.nc.close();
     await Promise.all(services.map((service) => service.stop()));
     await stopSimulator?.();
     await stopNats?.();

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { looksLikePhoneNumber, toWaId } from '../phone-numbers';
+import { answeredWaId, looksLikePhoneNumber } from '../phone-numbers';
 import { invalidParameterError, invalidParameterValueError, missingParameterError, type MetaApiError } from './meta-errors';
 
 /** Meta's limit for `text.body`. */
@@ -788,7 +788,8 @@ export function validateSendRequest(parsed: unknown): SendRequestValidation {
   const request: ValidMessageRequest = {
     kind: 'message',
     to,
-    waId: toWaId(to),
+    // Meta's wa_id for the number (it can differ from `to`; see answeredWaId).
+    waId: answeredWaId(to),
     type,
     body: parsed,
     ...(context === undefined ? {} : { contextMessageId: context.message_id }),

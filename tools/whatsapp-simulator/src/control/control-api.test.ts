@@ -221,6 +221,38 @@ describe('control API', () => {
     assert.match(bad.json.error ?? '', /from/);
   });
 
+  it("sends Meta's user_preferences webhook when a customer stops or resumes marketing messages; bad input is 400", async () => {
+    await control(simulator.url, 'PUT', '/_simulator/webhook-url', { url: receiver.url });
+    assert.deepEqual(await control(simulator.url, 'POST', '/_simulator/user-preferences', { from: RECIPIENT_WA_ID, value: 'stop' }), {
+      status: 200,
+      json: { ok: true },
+    });
+    await waitFor(() => receiver.webhooks().length === 1, { timeoutMs: 3_000, what: 'the user_preferences webhook' });
+    const [entry] = receiver.webhooks()[0]?.entry ?? [];
+    assert.equal(entry?.id, TEST_PHONE.wabaId);
+    const change = entry?.changes[0] as unknown as { field: string; value: Record<string, unknown> };
+    assert.equal(change.field, 'user_preferences');
+    assert.deepEqual(change.value.contacts, [{ profile: { name: 'WhatsApp User' }, wa_id: RECIPIENT_WA_ID }]);
+    const [preference, ...rest] = change.value.user_preferences as Record<string, unknown>[];
+    assert.equal(rest.length, 0);
+    assert.deepEqual(
+      { ...preference, timestamp: undefined },
+      {
+        wa_id: RECIPIENT_WA_ID,
+        detail: 'User requested to stop marketing messages',
+        category: 'marketing_messages',
+        value: 'stop',
+        timestamp: undefined,
+      },
+    );
+    assert.match(String(preference?.timestamp), /^\d+$/);
+    assert.equal(change.value.messages, undefined, 'a change of its own, not a messages change');
+
+    for (const bad of [{ from: RECIPIENT_WA_ID, value: 'pause' }, { from: 'not-a-number', value: 'stop' }, { value: 'resume' }]) {
+      assert.equal((await control(simulator.url, 'POST', '/_simulator/user-preferences', bad)).status, 400, JSON.stringify(bad));
+    }
+  });
+
   it('reads, scales and advances the simulated clock', async () => {
     const before = await control(simulator.url, 'GET', '/_simulator/clock');
     assert.equal((before.json as { scale?: number }).scale, 1);

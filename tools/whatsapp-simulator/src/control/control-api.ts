@@ -135,6 +135,18 @@ const CONTROL_ROUTES: readonly ControlRoute[] = [
     path: /^\/_simulator\/templates\/status$/,
     handle: (_params, body, target) => ({ status: 200, body: target.setTemplateStatus(body as TemplateStatusChange) }),
   },
+  {
+    method: 'POST',
+    path: /^\/_simulator\/user-preferences$/,
+    handle: (_params, body, target) => {
+      const phoneNumberId = field(body, 'phoneNumberId');
+      if (phoneNumberId !== undefined && typeof phoneNumberId !== 'string') throw new SimulatorInputError('phoneNumberId must be a string');
+      const value = requireStringField(body, 'value');
+      if (value !== 'stop' && value !== 'resume') throw new SimulatorInputError('value must be "stop" or "resume"');
+      target.sendUserPreference({ from: requireStringField(body, 'from'), value }, phoneNumberId);
+      return OK;
+    },
+  },
   { method: 'GET', path: /^\/_simulator\/clock$/, handle: (_params, _body, target) => ({ status: 200, body: target.clockState() }) },
   {
     method: 'PUT',

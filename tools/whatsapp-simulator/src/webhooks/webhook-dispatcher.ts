@@ -173,12 +173,13 @@ export class WebhookDispatcher {
     for (const event of events) {
       const entry = numbers.get(event.number.phoneNumberId) ?? {
         number: event.number,
-        items: { statuses: [], contacts: [], messages: [], errors: [] },
+        items: { statuses: [], contacts: [], messages: [], errors: [], userPreferences: [] },
       };
       entry.items.statuses.push(...(event.items.statuses ?? []));
       entry.items.contacts.push(...(event.items.contacts ?? []));
       entry.items.messages.push(...(event.items.messages ?? []));
       entry.items.errors.push(...(event.items.errors ?? []));
+      entry.items.userPreferences.push(...(event.items.userPreferences ?? []));
       numbers.set(event.number.phoneNumberId, entry);
     }
     const first = events[0] as WebhookEvent;

@@ -10,6 +10,16 @@ export interface WebhookBusinessNumber {
   displayPhoneNumber: string;
 }
 
+/** One entry of a `user_preferences` webhook: a customer stopped or resumed marketing messages. */
+export interface UserPreferenceWebhookItem {
+  wa_id: string;
+  detail: string;
+  category: 'marketing_messages';
+  value: 'stop' | 'resume';
+  /** Unix seconds, as a string. */
+  timestamp: string;
+}
+
 /** What one change reports for one phone number; several kinds may share a change, as Meta batches them. */
 export interface WebhookItems {
   statuses?: StatusWebhookStatus[];
@@ -21,6 +31,8 @@ export interface WebhookItems {
    * (see {@link buildAccountChangesPayload}), never batched with statuses and messages.
    */
   accountChanges?: AccountChange[];
+  /** Sent as a change of its own, field `user_preferences`. */
+  userPreferences?: UserPreferenceWebhookItem[];
 }
 
 /** A change of a field other than `messages`: Meta sends its `value` as is, with no phone number metadata. */
@@ -41,12 +53,14 @@ export interface WebhookChangeValue {
   messages?: InboundWebhookMessage[];
   statuses?: StatusWebhookStatus[];
   errors?: ValueLevelError[];
+  /** `user_preferences` changes only. */
+  user_preferences?: UserPreferenceWebhookItem[];
 }
 
-/** One change of an entry; the simulator only emits the `messages` field. */
+/** One change of an entry: the `messages` field, or `user_preferences` (marketing preference changes). */
 export interface WebhookChange {
   value: WebhookChangeValue;
-  field: 'messages';
+  field: 'messages' | 'user_preferences';
 }
 
 /** One entry per WhatsApp Business Account. */
@@ -65,7 +79,24 @@ export interface WhatsAppWebhookPayload {
 type CollectedItems = Required<Omit<WebhookItems, 'accountChanges'>>;
 
 function isEmpty(items: WebhookItems): boolean {
-  return !items.statuses?.length && !items.contacts?.length && !items.messages?.length && !items.errors?.length;
+  return (
+    !items.statuses?.length && !items.contacts?.length && !items.messages?.length && !items.errors?.length && !items.userPreferences?.length
+  );
+}
+
+function hasMessagesChange(items: CollectedItems): boolean {
+  return items.statuses.length + items.contacts.length + items.messages.length + items.errors.length > 0;
+}
+
+/** A `user_preferences` change's value: the customers it names (as contacts, like Meta) and their preferences. */
+function toUserPreferencesValue(number: WebhookBusinessNumber, items: CollectedItems): WebhookChangeValue {
+  const waIds = [...new Set(items.userPreferences.map((preference) => preference.wa_id))];
+  return {
+    messaging_product: 'whatsapp',
+    metadata: { display_phone_number: toWaId(number.displayPhoneNumber), phone_number_id: number.phoneNumberId },
+    contacts: waIds.map((waId) => ({ profile: { name: 'WhatsApp User' }, wa_id: waId })),
+    user_preferences: items.userPreferences,
+  };
 }
 
 function toChangeValue(number: WebhookBusinessNumber, items: CollectedItems): WebhookChangeValue {
@@ -91,19 +122,26 @@ export function buildWebhookPayload(batches: readonly { number: WebhookBusinessN
     if (isEmpty(items)) continue;
     const numbers = wabas.get(number.wabaId) ?? new Map<string, { number: WebhookBusinessNumber; items: CollectedItems }>();
     wabas.set(number.wabaId, numbers);
-    const collected = numbers.get(number.phoneNumberId) ?? { number, items: { statuses: [], contacts: [], messages: [], errors: [] } };
+    const collected = numbers.get(number.phoneNumberId) ?? {
+      number,
+      items: { statuses: [], contacts: [], messages: [], errors: [], userPreferences: [] },
+    };
     numbers.set(number.phoneNumberId, collected);
     collected.items.statuses.push(...(items.statuses ?? []));
     collected.items.contacts.push(...(items.contacts ?? []));
     collected.items.messages.push(...(items.messages ?? []));
     collected.items.errors.push(...(items.errors ?? []));
+    collected.items.userPreferences.push(...(items.userPreferences ?? []));
   }
   if (wabas.size === 0) throw new Error('buildWebhookPayload: nothing to send');
   return {
     object: 'whatsapp_business_account',
     entry: [...wabas].map(([wabaId, numbers]) => ({
       id: wabaId,
-      changes: [...numbers.values()].map(({ number, items }) => ({ value: toChangeValue(number, items), field: 'messages' as const })),
+      changes: [...numbers.values()].flatMap(({ number, items }) => [
+        ...(hasMessagesChange(items) ? [{ value: toChangeValue(number, items), field: 'messages' as const }] : []),
+        ...(items.userPreferences.length > 0 ? [{ value: toUserPreferencesValue(number, items), field: 'user_preferences' as const }] : []),
+      ]),
     })),
   };
 }

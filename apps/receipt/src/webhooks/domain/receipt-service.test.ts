@@ -9,6 +9,7 @@ import { SqliteInboundStore } from '../adapters/sqlite-inbound-store';
 import { SqliteReceiptStore } from '../adapters/sqlite-receipt-store';
 import { statusWebhookJson, type RawStatus } from '../testing/status-webhook';
 import type { MediaVault, MediaVaultOutcome } from './media-vault';
+import type { PreferenceAnnouncement } from './customer-preferences';
 import { createReceiptService, type InboundAnnouncement, type ReceiptService, type ResolvedStatus } from './receipt-service';
 import { RetryLaterError } from './retry-later-error';
 import { SERVICE_WINDOW_MS } from './service-window';
@@ -25,7 +26,15 @@ const tenants = parseTenants(
   tenantsYaml([
     { id: 'acme', homeRegion: 'eu', apiKey: 'a', wabaId: '900', appSecret: 's1', phoneNumberIds: ['200'] },
     { id: 'globex', homeRegion: 'us', apiKey: 'g', wabaId: '901', appSecret: 's2', phoneNumberIds: ['201'] },
-    { id: 'lena-shop', homeRegion: 'eu', apiKey: 'l', wabaId: FIXTURE_WABA, appSecret: 's3', phoneNumberIds: [FIXTURE_NUMBER] },
+    {
+      id: 'lena-shop',
+      homeRegion: 'eu',
+      apiKey: 'l',
+      wabaId: FIXTURE_WABA,
+      appSecret: 's3',
+      phoneNumberIds: [FIXTURE_NUMBER],
+      optOut: { stopKeywords: ['STOP', 'Abmelden'], quickReplyPayloads: ['STOP_PROMOTIONS'] },
+    },
     { id: 'initrode', homeRegion: 'eu', apiKey: 'i', wabaId: '903', appSecret: 's1', phoneNumberIds: ['203'] },
   ]),
 );
@@ -72,6 +81,7 @@ let store: SqliteReceiptStore;
 let inboundStore: SqliteInboundStore;
 let published: ResolvedStatus[];
 let announced: InboundAnnouncement[];
+let preferences: PreferenceAnnouncement[];
 let failPublish: (() => boolean) | undefined;
 let cloudApi: FakeCloudApi;
 let vault: FakeVault;
@@ -94,6 +104,12 @@ function newService(): ReceiptService {
         announced.push(announcement);
       },
     },
+    preferencePublisher: {
+      publish: async (announcement) => {
+        if (failPublish?.()) throw new Error('NATS unavailable');
+        preferences.push(announcement);
+      },
+    },
     cloudApi,
     vault,
     tenants,
@@ -108,6 +124,7 @@ beforeEach(() => {
   inboundStore = new SqliteInboundStore(path.join(dir.path, 'receipt-inbound.sqlite'));
   published = [];
   announced = [];
+  preferences = [];
   failPublish = undefined;
   cloudApi = new FakeCloudApi();
   vault = new FakeVault();
@@ -423,6 +440,99 @@ describe('inbound messages', () => {
       await inboundStore.findInboundMessage('globex', 'wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDI3RkFGRDIxMzU1Nzk3NTk4RjA5AA=='),
       undefined,
     );
+  });
+});
+
+describe('marketing preferences', () => {
+  const TEXT_WAMID = 'wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDI3RkFGRDIxMzU1Nzk3NTk4RjA5AA==';
+  const withText = (text: string) =>
+    fixture('inbound-text', (body) => {
+      (body.entry[0].changes[0].value.messages[0] as { text: { body: string } }).text.body = text;
+    });
+
+  test("a text that is one of the tenant's stop keywords (any case, surrounding space) is announced as stopped after the message", async () => {
+    const outcome = await service.processWebhook(withText('  abmelden \n'));
+    assert.equal(outcome.preferences, 1);
+    assert.equal(announced.length, 1, 'the message itself is announced too');
+    assert.deepEqual(preferences, [
+      {
+        eventId: `wa:in:${TEXT_WAMID}:opt-out`,
+        tenantId: 'lena-shop',
+        phoneNumberId: FIXTURE_NUMBER,
+        customer: '+4915112345678',
+        waId: '4915112345678',
+        preference: 'stopped',
+        source: 'stop-keyword',
+        occurredAt: new Date(1_795_432_000_000),
+      },
+    ]);
+  });
+
+  test('a text that merely contains a keyword, or a keyword of the defaults the tenant replaced, is no opt-out', async () => {
+    for (const text of ['Please stop the promotions', 'STOPP']) {
+      await service.processWebhook(withText(text));
+    }
+    assert.deepEqual(preferences, []);
+  });
+
+  test("a quick-reply button whose payload is one of the tenant's opt-out payloads is announced as stopped", async () => {
+    await service.processWebhook(fixture('inbound-button'));
+    assert.deepEqual(
+      preferences.map((p) => [p.tenantId, p.customer, p.preference, p.source]),
+      [['lena-shop', '+4915112345678', 'stopped', 'quick-reply']],
+    );
+  });
+
+  const userPreferences = (changes: { value: string; timestamp: string }[], phoneNumberId = FIXTURE_NUMBER, wabaId = FIXTURE_WABA) =>
+    Buffer.from(
+      JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [
+          {
+            id: wabaId,
+            changes: [
+              {
+                field: 'user_preferences',
+                value: {
+                  messaging_product: 'whatsapp',
+                  metadata: { display_phone_number: '15550101234', phone_number_id: phoneNumberId },
+                  contacts: [{ profile: { name: 'Lena Vogel' }, wa_id: '4915112345678' }],
+                  user_preferences: changes.map((change) => ({
+                    wa_id: '4915112345678',
+                    detail: 'User requested to stop marketing messages',
+                    category: 'marketing_messages',
+                    ...change,
+                  })),
+                },
+              },
+            ],
+          },
+        ],
+      }),
+    );
+
+  test("Meta's user_preferences webhook: stop and resume are announced in order; a redelivery repeats the same event ids", async () => {
+    const body = userPreferences([
+      { value: 'stop', timestamp: '1795432800' },
+      { value: 'resume', timestamp: '1795436400' },
+    ]);
+    await service.processWebhook(body);
+    await service.processWebhook(body);
+    const once = [
+      [`wa:pref:${FIXTURE_NUMBER}:4915112345678:stop:1795432800`, 'stopped', '2026-11-23T11:20:00.000Z'],
+      [`wa:pref:${FIXTURE_NUMBER}:4915112345678:resume:1795436400`, 'resumed', '2026-11-23T12:20:00.000Z'],
+    ];
+    assert.deepEqual(
+      preferences.map((p) => [p.eventId, p.preference, p.occurredAt.toISOString()]),
+      [...once, ...once],
+    );
+    assert.ok(preferences.every((p) => p.tenantId === 'lena-shop' && p.customer === '+4915112345678' && p.source === 'user-preferences'));
+  });
+
+  test('a user_preferences change for a number of another region is ignored', async () => {
+    const outcome = await service.processWebhook(userPreferences([{ value: 'stop', timestamp: '1795432800' }], '201', '901'));
+    assert.equal(outcome.ignored, 1);
+    assert.deepEqual(preferences, []);
   });
 });
 

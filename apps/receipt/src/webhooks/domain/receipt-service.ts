@@ -1,5 +1,6 @@
 import { isE164, messageIdFromCallbackData, type Clock } from '@waygate/domain';
 import type { Tenant, TenantDirectory, WhatsAppPhoneNumber } from '@waygate/tenancy';
+import { optOutRequestedBy, type PreferencePublisher } from './customer-preferences';
 import { transferInboundMedia, type InboundMediaOutcome } from './inbound-media';
 import type { InboundMessageRecord, InboundStore } from './inbound-store';
 import type { MediaVault } from './media-vault';
@@ -11,6 +12,7 @@ import {
   type InboundMediaType,
   type InboundMessage,
   type WebhookStatus,
+  type WebhookUserPreference,
 } from './webhook-payload';
 import { RetryLaterError } from './retry-later-error';
 import { parseTemplateChanges, type TemplateWebhookChange } from './template-webhook';
@@ -62,6 +64,8 @@ export interface WebhookOutcome {
   mediaUnavailable: number;
   /** Template webhook changes announced (their WABA's tenant is homed here). */
   templateEvents: number;
+  /** Marketing preference changes announced (stop keywords, opt-out quick replies, user_preferences). */
+  preferences: number;
   skipped: string[];
 }
 
@@ -112,6 +116,8 @@ export function createReceiptService(deps: {
   inboundPublisher: InboundMessagePublisher;
   /** Template webhooks are ignored without it. */
   templatePublisher?: TemplateEventPublisher;
+  /** Announces customers' marketing preference changes (CustomerPreferenceChanged) for ingress's opt-out list. */
+  preferencePublisher: PreferencePublisher;
   cloudApi: WhatsAppCloudApi;
   vault: MediaVault;
   tenants: TenantDirectory;
@@ -120,7 +126,7 @@ export function createReceiptService(deps: {
   /** Meta's account webhooks (quality, messaging limit, account updates); without it they are ignored. */
   accountWebhooks?: { apply(payload: unknown): Promise<number> };
 }): ReceiptService {
-  const { store, inboundStore, publisher, inboundPublisher, tenants, region, clock } = deps;
+  const { store, inboundStore, publisher, inboundPublisher, preferencePublisher, tenants, region, clock } = deps;
 
   /**
    * The tenant and number a change is about, if it may be applied here: the number is configured, homed in this
@@ -230,6 +236,47 @@ export function createReceiptService(deps: {
       ...(window ? { serviceWindowClosesAt: serviceWindowClosesAt(window) } : {}),
     });
     outcome.inboundRecorded++;
+    // A stop keyword or an opt-out quick reply: announced after the message itself, keyed by its wamid.
+    const optOut = record.customer.startsWith('+') ? optOutRequestedBy(record.content, owner.tenant) : undefined;
+    if (optOut) {
+      await preferencePublisher.publish({
+        eventId: `wa:in:${record.waMessageId}:opt-out`,
+        tenantId,
+        phoneNumberId: record.phoneNumberId,
+        customer: record.customer,
+        waId: record.customer.slice(1),
+        preference: 'stopped',
+        source: optOut,
+        occurredAt: record.occurredAt,
+      });
+      outcome.preferences++;
+    }
+  }
+
+  /** Meta's user_preferences change for marketing messages: the customer stopped or resumed them. */
+  async function applyUserPreference(change: WebhookUserPreference, outcome: WebhookOutcome): Promise<void> {
+    const owner = localOwner(change.phoneNumberId, change.wabaId);
+    if (!owner || change.category !== 'marketing_messages') {
+      outcome.ignored++;
+      return;
+    }
+    const customer = customerOf(change.waId);
+    if (!customer.startsWith('+')) {
+      outcome.ignored++;
+      return;
+    }
+    await preferencePublisher.publish({
+      // Meta may deliver the change more than once; the same change has the same id.
+      eventId: `wa:pref:${change.phoneNumberId}:${change.waId}:${change.value}:${change.occurredAt.getTime() / 1000}`,
+      tenantId: owner.tenant.id,
+      phoneNumberId: change.phoneNumberId,
+      customer,
+      waId: change.waId,
+      preference: change.value === 'stop' ? 'stopped' : 'resumed',
+      source: 'user-preferences',
+      occurredAt: change.occurredAt,
+    });
+    outcome.preferences++;
   }
 
   /** Announces a template change when its WABA belongs to a tenant homed here (templates carry no customer data). */
@@ -256,6 +303,7 @@ export function createReceiptService(deps: {
         inboundRecorded: 0,
         mediaUnavailable: 0,
         templateEvents: 0,
+        preferences: 0,
         // Template changes are not `messages` changes: the messages parser's reason for skipping them is noise.
         skipped: templateChanges.length > 0 ? parsed.skipped.filter((reason) => !reason.endsWith('not a messages change')) : parsed.skipped,
       };
@@ -263,6 +311,8 @@ export function createReceiptService(deps: {
       const failures: unknown[] = [];
       for (const status of parsed.statuses) await applyStatus(status, outcome).catch((error: unknown) => failures.push(error));
       for (const message of parsed.inboundMessages) await applyInbound(message, outcome).catch((error: unknown) => failures.push(error));
+      for (const change of parsed.userPreferences)
+        await applyUserPreference(change, outcome).catch((error: unknown) => failures.push(error));
       if (deps.accountWebhooks) await deps.accountWebhooks.apply(json).catch((error: unknown) => failures.push(error));
       for (const change of templateChanges) await announceTemplate(change, outcome).catch((error: unknown) => failures.push(error));
       if (failures.length > 0) throw failures.find((error) => !(error instanceof RetryLaterError)) ?? failures[0];

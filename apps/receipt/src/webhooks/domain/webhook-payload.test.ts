@@ -37,6 +37,7 @@ function statusesOnly(statuses: WebhookStatus[]): ParsedWebhook {
     statuses: statuses.map((status) => ({ wabaId: WABA, ...status })),
     inboundMessages: [],
     inboundMessageCount: 0,
+    userPreferences: [],
     errors: [],
     skipped: [],
   };
@@ -59,7 +60,7 @@ function fromLena(
     profileName: 'Lena Vogel',
     ...rest,
   };
-  return { statuses: [], inboundMessages: [message], inboundMessageCount: 1, errors: [], skipped: [] };
+  return { statuses: [], inboundMessages: [message], inboundMessageCount: 1, userPreferences: [], errors: [], skipped: [] };
 }
 
 const EXPECTED: Record<(typeof WEBHOOK_FIXTURE_NAMES)[number], ParsedWebhook> = {
@@ -280,6 +281,7 @@ const EXPECTED: Record<(typeof WEBHOOK_FIXTURE_NAMES)[number], ParsedWebhook> = 
   }),
   'inbound-system': {
     statuses: [],
+    userPreferences: [],
     inboundMessages: [
       {
         phoneNumberId: PHONE_NUMBER_ID,
@@ -329,6 +331,7 @@ const EXPECTED: Record<(typeof WEBHOOK_FIXTURE_NAMES)[number], ParsedWebhook> = 
   }),
   'value-errors': {
     statuses: [],
+    userPreferences: [],
     inboundMessages: [],
     inboundMessageCount: 0,
     errors: [
@@ -382,6 +385,43 @@ describe('parseWebhookPayload tolerance', () => {
       }
       assert.deepEqual(parseWebhookPayload(body), EXPECTED[name], name);
     }
+  });
+
+  test("Meta's user_preferences change: marketing messages stopped and resumed, each with the customer's wa_id; malformed ones skipped", () => {
+    const preference = (value: string, timestamp: string) => ({
+      wa_id: LENA,
+      detail: 'User requested to stop marketing messages',
+      category: 'marketing_messages',
+      value,
+      timestamp,
+    });
+    const body = {
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          id: WABA,
+          changes: [
+            {
+              field: 'user_preferences',
+              value: {
+                messaging_product: 'whatsapp',
+                metadata: { display_phone_number: BUSINESS_NUMBER, phone_number_id: PHONE_NUMBER_ID },
+                contacts: [{ profile: { name: 'Lena Vogel' }, wa_id: LENA }],
+                user_preferences: [preference('stop', '1795432800'), preference('resume', '1795436400'), preference('maybe', '1795436400')],
+              },
+            },
+          ],
+        },
+      ],
+    };
+    const parsed = parseWebhookPayload(body);
+    const ids = { phoneNumberId: PHONE_NUMBER_ID, wabaId: WABA, waId: LENA, category: 'marketing_messages' };
+    assert.deepEqual(parsed.userPreferences, [
+      { ...ids, value: 'stop', occurredAt: at(1795432800) },
+      { ...ids, value: 'resume', occurredAt: at(1795436400) },
+    ]);
+    assert.deepEqual(parsed.skipped, ['entry[0].changes[0].value.user_preferences[2]: unsupported or incomplete user preference']);
+    assert.deepEqual([parsed.statuses, parsed.inboundMessages], [[], []]);
   });
 
   test('a message type this parser does not know is kept whole as unknown', () => {
@@ -518,6 +558,7 @@ describe('parseWebhookPayload with malformed parts', () => {
         statuses: [],
         inboundMessages: [],
         inboundMessageCount: 0,
+        userPreferences: [],
         errors: [],
         skipped: ['not a whatsapp_business_account payload'],
       });

@@ -142,10 +142,27 @@ export interface InboundMessage {
   readonly errors?: readonly WebhookError[];
 }
 
+/**
+ * A change of a customer's marketing preference (`user_preferences` webhook, `value.user_preferences[]`): the
+ * customer stopped or resumed marketing messages from the business.
+ */
+export interface WebhookUserPreference {
+  readonly phoneNumberId: string;
+  readonly wabaId?: string;
+  /** The customer's wa_id. */
+  readonly waId: string;
+  /** `marketing_messages` (the only category Meta sends today). */
+  readonly category: string;
+  readonly value: 'stop' | 'resume';
+  readonly occurredAt: Date;
+}
+
 /** What a webhook body contained. */
 export interface ParsedWebhook {
   readonly statuses: WebhookStatus[];
   readonly inboundMessages: InboundMessage[];
+  /** Marketing preference changes (`user_preferences` changes). */
+  readonly userPreferences: WebhookUserPreference[];
   /** `inboundMessages.length`, kept for callers that only count them. */
   readonly inboundMessageCount: number;
   /** Change-level errors (`value.errors[]`). */
@@ -509,6 +526,20 @@ function parseMessage(
   };
 }
 
+function parseUserPreference(
+  raw: unknown,
+  ids: { phoneNumberId: string; wabaId?: string },
+  at: string,
+  skipped: Reasons,
+): WebhookUserPreference | undefined {
+  const occurredAt = isJsonObject(raw) ? unixSeconds(raw.timestamp) : undefined;
+  if (!isJsonObject(raw) || !isId(raw.wa_id) || !isId(raw.category) || (raw.value !== 'stop' && raw.value !== 'resume') || !occurredAt) {
+    skipped.add(`${at}: unsupported or incomplete user preference`);
+    return undefined;
+  }
+  return { ...ids, waId: raw.wa_id, category: raw.category, value: raw.value, occurredAt };
+}
+
 /**
  * Parses a WhatsApp Business Account webhook body (already JSON-decoded): statuses, inbound messages and change-level
  * errors. Unknown fields are ignored and unknown message types kept; a malformed part is skipped with a reason rather
@@ -520,12 +551,14 @@ function parseMessage(
 export function parseWebhookPayload(payload: unknown): ParsedWebhook {
   const statuses: WebhookStatus[] = [];
   const inboundMessages: InboundMessage[] = [];
+  const userPreferences: WebhookUserPreference[] = [];
   const errors: WebhookValueError[] = [];
   const skipped = createReasons();
   const result = (): ParsedWebhook => ({
     statuses,
     inboundMessages,
     inboundMessageCount: inboundMessages.length,
+    userPreferences,
     errors,
     skipped: skipped.list(),
   });
@@ -541,7 +574,8 @@ export function parseWebhookPayload(payload: unknown): ParsedWebhook {
     const wabaId = isId(entry.id) ? entry.id : undefined;
     listAt(entry, 'changes', `entry[${entryIndex}]`, skipped).forEach((change, changeIndex) => {
       const where = `entry[${entryIndex}].changes[${changeIndex}]`;
-      if (!isJsonObject(change) || change.field !== 'messages' || !isJsonObject(change.value)) {
+      const field = isJsonObject(change) ? change.field : undefined;
+      if (!isJsonObject(change) || (field !== 'messages' && field !== 'user_preferences') || !isJsonObject(change.value)) {
         skipped.add(`${where}: not a messages change`);
         return;
       }
@@ -555,6 +589,13 @@ export function parseWebhookPayload(payload: unknown): ParsedWebhook {
       }
       const at = `${where}.value`;
       const ids = { phoneNumberId, ...(wabaId ? { wabaId } : {}) };
+      if (field === 'user_preferences') {
+        listAt(value, 'user_preferences', at, skipped).forEach((raw, index) => {
+          const preference = parseUserPreference(raw, ids, `${at}.user_preferences[${index}]`, skipped);
+          if (preference) userPreferences.push(preference);
+        });
+        return;
+      }
       listAt(value, 'statuses', at, skipped).forEach((raw, index) => {
         const status = parseStatus(raw, ids, `${at}.statuses[${index}]`, skipped);
         if (status) statuses.push(status);

@@ -1,0 +1,133 @@
+import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import type { CustomerKey, CustomerView, CustomerWindow, InboundMessageEntry } from '../domain/customer-view';
+import type { InboundMessageRef } from '../domain/inbound-message-index';
+
+/** Schema versions, applied in order once each. */
+const MIGRATIONS = [
+  `CREATE TABLE customer_windows (
+     tenant_id TEXT NOT NULL,
+     phone_number_id TEXT NOT NULL,
+     customer_key TEXT NOT NULL,
+     last_inbound_at_ms INTEGER NOT NULL,
+     closes_at_ms INTEGER NOT NULL,
+     -- findWindow: one window per business number and customer.
+     PRIMARY KEY (tenant_id, phone_number_id, customer_key)
+   );
+   CREATE TABLE inbound_messages (
+     tenant_id TEXT NOT NULL,
+     wa_message_id TEXT NOT NULL,
+     phone_number_id TEXT NOT NULL,
+     customer TEXT NOT NULL,
+     customer_key TEXT NOT NULL,
+     occurred_at_ms INTEGER NOT NULL,
+     -- findInbound and recordInbound's de-duplication.
+     PRIMARY KEY (tenant_id, wa_message_id)
+   );
+   CREATE TABLE wa_ids (
+     tenant_id TEXT NOT NULL,
+     recipient TEXT NOT NULL,
+     wa_id TEXT NOT NULL,
+     learned_at_ms INTEGER NOT NULL,
+     -- findWaId: one wa_id per tenant and recipient (the latest answer).
+     PRIMARY KEY (tenant_id, recipient)
+   );`,
+];
+
+interface WindowRow {
+  tenant_id: string;
+  phone_number_id: string;
+  customer_key: string;
+  last_inbound_at_ms: number;
+  closes_at_ms: number;
+}
+
+interface InboundRow {
+  tenant_id: string;
+  wa_message_id: string;
+  phone_number_id: string;
+  customer: string;
+  occurred_at_ms: number;
+}
+
+/** The embedded CustomerView: its own SQLite file beside the message store's (WAL, synchronous commits). */
+export class SqliteCustomerView implements CustomerView {
+  private readonly db: SqliteDatabase;
+
+  constructor(file: string) {
+    this.db = openSqliteDatabase(file, MIGRATIONS);
+  }
+
+  async recordInbound(entry: InboundMessageEntry): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.db
+          .prepare(
+            `INSERT INTO inbound_messages (tenant_id, wa_message_id, phone_number_id, customer, customer_key, occurred_at_ms)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+          )
+          .run(entry.tenantId, entry.waMessageId, entry.phoneNumberId, entry.customer, entry.customerKey, entry.occurredAt.getTime());
+        if (!entry.windowClosesAt) return;
+        // Never shortens a window: an older message arriving late changes nothing.
+        this.db
+          .prepare(
+            `INSERT INTO customer_windows (tenant_id, phone_number_id, customer_key, last_inbound_at_ms, closes_at_ms)
+             VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (tenant_id, phone_number_id, customer_key) DO UPDATE SET
+               last_inbound_at_ms = MAX(last_inbound_at_ms, excluded.last_inbound_at_ms),
+               closes_at_ms = MAX(closes_at_ms, excluded.closes_at_ms)`,
+          )
+          .run(entry.tenantId, entry.phoneNumberId, entry.customerKey, entry.occurredAt.getTime(), entry.windowClosesAt.getTime());
+      })
+      .immediate();
+  }
+
+  async findWindow(tenantId: string, phoneNumberId: string, customerKey: CustomerKey): Promise<CustomerWindow | undefined> {
+    const row = this.db
+      .prepare('SELECT * FROM customer_windows WHERE tenant_id = ? AND phone_number_id = ? AND customer_key = ?')
+      .get(tenantId, phoneNumberId, customerKey) as WindowRow | undefined;
+    return row
+      ? {
+          tenantId: row.tenant_id,
+          phoneNumberId: row.phone_number_id,
+          customerKey: row.customer_key,
+          lastInboundAt: new Date(row.last_inbound_at_ms),
+          closesAt: new Date(row.closes_at_ms),
+        }
+      : undefined;
+  }
+
+  async findInbound(tenantId: string, waMessageId: string): Promise<InboundMessageRef | undefined> {
+    const row = this.db.prepare('SELECT * FROM inbound_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
+      InboundRow | undefined;
+    return row
+      ? {
+          tenantId: row.tenant_id,
+          waMessageId: row.wa_message_id,
+          customer: row.customer,
+          phoneNumberId: row.phone_number_id,
+          occurredAt: new Date(row.occurred_at_ms),
+        }
+      : undefined;
+  }
+
+  async recordWaId(tenantId: string, to: string, waId: string, learnedAt: Date): Promise<void> {
+    // The latest answer wins (a number can be ported to another account); an older one arriving late changes nothing.
+    this.db
+      .prepare(
+        `INSERT INTO wa_ids (tenant_id, recipient, wa_id, learned_at_ms) VALUES (?, ?, ?, ?)
+         ON CONFLICT (tenant_id, recipient) DO UPDATE SET wa_id = excluded.wa_id, learned_at_ms = excluded.learned_at_ms
+         WHERE excluded.learned_at_ms >= wa_ids.learned_at_ms`,
+      )
+      .run(tenantId, to, waId, learnedAt.getTime());
+  }
+
+  async findWaId(tenantId: string, to: string): Promise<string | undefined> {
+    const row = this.db.prepare('SELECT wa_id FROM wa_ids WHERE tenant_id = ? AND recipient = ?').get(tenantId, to) as
+      { wa_id: string } | undefined;
+    return row?.wa_id;
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
