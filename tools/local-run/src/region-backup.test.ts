@@ -63,7 +63,7 @@ test('a region backed up while running, wiped and restored has its messages, sta
       manifest.sqlite.every((s) => s.schemaVersion >= 1),
       'each file records its schema version',
     );
-    assert.ok(existsSync(path.join(out, 'media-store.key')));
+    assert.ok(existsSync(path.join(out, 'keyring.kek')), 'the local key-encryption key');
     await assert.rejects(backupRegion({ dataDir: path.join(dir.path, 'data'), region: 'eu', out, natsPort: ports.nats }), /not empty/);
 
     const after = await send('sent after the backup');

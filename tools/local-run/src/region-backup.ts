@@ -6,6 +6,9 @@ import { isPortOpen } from '@waygate/testing';
 import { regionNatsStoreDir, type Region } from './stack';
 
 /** What a backup folder holds, written last as `manifest.json` (a folder without it is an unfinished backup). */
+/** media-store's files under a region's data dir besides its SQLite metadata (apps/media-store/README.md). */
+const REGION_MEDIA_FILES = ['media-blobs', 'keyring.kek', 'media-store.key'] as const;
+
 export interface BackupManifest {
   readonly format: 'waygate-region-backup/1';
   readonly region: Region;
@@ -29,7 +32,8 @@ const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file
  * Backs up one region of a local data folder into `out` (which must not exist or be empty):
  * - every `<data>/<region>/*.sqlite` with SQLite's online backup API (better-sqlite3 `db.backup()`): a consistent
  *   copy of each file, WAL included, while the services keep writing;
- * - `media-store.key` (without it the media blobs cannot be decrypted);
+ * - media-store's encrypted blobs (`media-blobs/`), the local key-encryption key (`keyring.kek`: without it the
+ *   wrapped data keys in the JetStream store cannot be unwrapped) and release 1's `media-store.key` where present;
  * - the region's JetStream store folder, copied as files: exact when its nats-server is stopped, crash-consistent
  *   (what a power cut leaves, which JetStream recovers from) while it runs. In production use JetStream snapshots
  *   (`nats stream backup`) and `mongodump` instead (docs/backups.md).
@@ -56,8 +60,12 @@ export async function backupRegion(options: { dataDir: string; region: Region; o
       db.close();
     }
   }
-  const keyFile = path.join(regionDir, 'media-store.key');
-  if (existsSync(keyFile)) cpSync(keyFile, path.join(out, 'media-store.key'));
+  // The media vault: its encrypted blob files, the local key-encryption key that wraps their data keys (the wrapped
+  // keys themselves are in the JetStream store), and release 1's single media key where old media still uses it.
+  for (const name of REGION_MEDIA_FILES) {
+    const source = path.join(regionDir, name);
+    if (existsSync(source)) cpSync(source, path.join(out, name), { recursive: true });
+  }
 
   const natsStore = regionNatsStoreDir(dataDir, options.region);
   let jetstream: BackupManifest['jetstream'] = 'absent';
@@ -112,7 +120,10 @@ export async function restoreRegion(options: { dataDir: string; from: string; na
   mkdirSync(regionDir, { recursive: true });
   for (const name of readdirSync(regionDir).filter((file) => /\.sqlite(-wal|-shm)?$/.test(file))) rmSync(path.join(regionDir, name));
   for (const { file } of manifest.sqlite) cpSync(path.join(from, 'sqlite', file), path.join(regionDir, file));
-  if (existsSync(path.join(from, 'media-store.key'))) cpSync(path.join(from, 'media-store.key'), path.join(regionDir, 'media-store.key'));
+  for (const name of REGION_MEDIA_FILES) {
+    rmSync(path.join(regionDir, name), { recursive: true, force: true });
+    if (existsSync(path.join(from, name))) cpSync(path.join(from, name), path.join(regionDir, name), { recursive: true });
+  }
   const natsStore = regionNatsStoreDir(dataDir, manifest.region);
   rmSync(natsStore, { recursive: true, force: true });
   if (existsSync(path.join(from, 'nats'))) cpSync(path.join(from, 'nats'), natsStore, { recursive: true });
