@@ -116,7 +116,7 @@ async function templateNamed(name: string): Promise<Template | undefined> {
   return (await listTemplates({ name })).templates[0];
 }
 
-function unary<Response>(method: 'sendMessage' | 'getMessage', request: object): Promise<Response> {
+function unary<Response>(method: 'sendMessage' | 'getMessage' | 'addOptOut' | 'removeOptOut', request: object): Promise<Response> {
   const metadata = new Metadata();
   metadata.set('authorization', `Bearer ${API_KEY}`);
   const call = client[method].bind(client) as unknown as (
@@ -297,6 +297,24 @@ describe('template catalog through receipt, NATS and ingress', () => {
       intervalMs: 50,
       what: 'spring_sale to be APPROVED again',
     });
+    assert.equal((await sendTemplate('spring_sale', SPRING_SALE)).status, MessageStatus.MESSAGE_STATUS_ACCEPTED);
+  });
+
+  test('a MARKETING template to an opted-out customer is FAILED_PRECONDITION OPTED_OUT; other categories still go', async () => {
+    const customer = '+4915187654321';
+    await unary('addOptOut', { phoneNumber: customer });
+    const before = storedMessages();
+    const refused = await refusal(sendTemplate('spring_sale', SPRING_SALE));
+    assert.equal(refused.code, grpcStatus.FAILED_PRECONDITION);
+    assert.deepEqual(
+      preconditionViolations(refused).map((violation) => violation.type),
+      ['OPTED_OUT'],
+    );
+    assert.equal(storedMessages(), before, 'nothing stored for the refused send');
+    // A utility template is not marketing: the opt-out does not stop it.
+    const utility = await sendTemplate('order_update', [component(BODY, [text('Ada', 'first_name'), text('A-1', 'order_id')])]);
+    assert.equal(utility.status, MessageStatus.MESSAGE_STATUS_ACCEPTED);
+    await unary('removeOptOut', { phoneNumber: customer });
     assert.equal((await sendTemplate('spring_sale', SPRING_SALE)).status, MessageStatus.MESSAGE_STATUS_ACCEPTED);
   });
 });
