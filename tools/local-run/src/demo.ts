@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const regionIndex = args.indexOf('--region');
   const region = (regionIndex === -1 ? 'eu' : args[regionIndex + 1]) as Region;
   if (region !== 'eu' && region !== 'us') throw new Error(`--region: eu or us (got "${String(region)}")`);
-  const positional = args.filter((arg, index) => !arg.startsWith('--') && index !== regionIndex + 1);
+  const positional = args.filter((arg, index) => !arg.startsWith('--') && (regionIndex === -1 || index !== regionIndex + 1));
   const dataDir = process.env.WAYGATE_DATA_DIR ?? '.data';
   const credentialsFile = path.join(dataDir, 'dev-credentials.json');
   if (!process.env.WAYGATE_DEV_API_KEY && !existsSync(credentialsFile))
