@@ -11,7 +11,7 @@ import { context, propagation, trace, SpanKind, SpanStatusCode } from '@opentele
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
-import { freePort } from '@waygate/testing';
+import { freePort, waitFor } from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
 import { createCloudApiClient, type CloudApiClient } from './cloud-api-client';
 import { isCloudApiError, isMediaTooLargeError, type CloudApiError } from './cloud-api-error';
@@ -457,6 +457,86 @@ describe('answers the client cannot use', () => {
       [corrupted.kind, corrupted.httpStatus, corrupted.title],
       ['unusable-answer', 502, 'downloaded media does not match its sha256'],
     );
+  });
+
+  test('streamMedia reads only as fast as it is consumed (64 MiB, bounded read-ahead), with the content-length and type', async () => {
+    const size = 64 * 1024 * 1024;
+    const block = Buffer.alloc(256 * 1024, 3);
+    let sent = 0;
+    let blocked = false;
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/pdf', 'content-length': String(size) });
+      const pump = () => {
+        blocked = false;
+        while (sent < size) {
+          sent += block.length;
+          if (!response.write(block)) {
+            blocked = true;
+            return void response.once('drain', pump);
+          }
+        }
+        response.end();
+      };
+      pump();
+    };
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const download = await odd.streamMedia({
+      media: {
+        url: `${base}/media`,
+        mimeType: 'application/pdf',
+        sha256: createHash('sha256').update(Buffer.alloc(size, 3)).digest('hex'),
+      },
+      accessToken: NUMBER.accessToken,
+      maxBytes: 100 * 1024 * 1024,
+    });
+    assert.equal(download.contentLength, size);
+    assert.equal(download.mimeType, 'application/pdf');
+    const reader = download.body[Symbol.asyncIterator]();
+    let received = (await reader.next()).value?.byteLength ?? 0;
+    // The consumer pauses: the server must be held back by backpressure, not read ahead of the consumer.
+    await waitFor(() => blocked, { what: 'the server blocked by backpressure' });
+    assert.ok(sent - received < 16 * 1024 * 1024, `read ahead of the consumer: ${sent - received} bytes`);
+    for (let next = await reader.next(); !next.done; next = await reader.next()) received += next.value.byteLength;
+    assert.equal(received, size);
+  });
+
+  test('streamMedia: a body cut off midway, or growing past the limit midway, fails while iterating, after the first bytes', async () => {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'image/png', 'content-length': String(1024 * 1024) });
+      response.write(Buffer.alloc(64 * 1024, 1), () => setTimeout(() => response.socket?.destroy(), 20));
+    };
+    const cut = await odd.streamMedia({
+      media: { url: `${base}/media`, mimeType: 'image/png' },
+      accessToken: NUMBER.accessToken,
+      maxBytes: 2 * 1024 * 1024,
+    });
+    let got = 0;
+    const lost = await failure(async () => {
+      for await (const chunk of cut.body) got += chunk.byteLength;
+    });
+    assert.ok(got > 0, 'the first bytes arrived before the cut');
+    assert.equal(lost.kind, 'connection-lost');
+    assert.equal(finished('GET whatsapp media download').at(-1)?.status.code, SpanStatusCode.ERROR);
+
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'image/png' });
+      for (let i = 0; i < 64; i++) response.write(Buffer.alloc(1024, i));
+      response.end();
+    };
+    const big = await odd.streamMedia({
+      media: { url: `${base}/media`, mimeType: 'image/png' },
+      accessToken: NUMBER.accessToken,
+      maxBytes: 10 * 1024,
+    });
+    got = 0;
+    await assert.rejects(
+      (async () => {
+        for await (const chunk of big.body) got += chunk.byteLength;
+      })(),
+      (error) => isMediaTooLargeError(error),
+    );
+    assert.ok(got <= 10 * 1024, `no more than the limit handed out (${got})`);
   });
 
   test('file_size given as a string of digits is understood', async () => {

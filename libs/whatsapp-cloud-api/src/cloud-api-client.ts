@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SpanKind, SpanStatusCode, context, propagation, trace, type Attributes, type Span } from '@opentelemetry/api';
 import { CloudApiError, MediaTooLargeError } from './cloud-api-error';
-import { parseMetaErrorBody, readBoundedBody, readJsonBody } from './response-body';
+import { parseMetaErrorBody, readJsonBody } from './response-body';
 
 const tracer = trace.getTracer('@waygate/whatsapp-cloud-api');
 
@@ -51,6 +51,23 @@ export interface MediaLocation {
 }
 
 /**
+ * A media download in progress: its bytes arrive as `body` is iterated. Iterating past `maxBytes` throws a
+ * {@link MediaTooLargeError}; a connection lost or timed out midway throws a {@link CloudApiError}; bytes that do not
+ * match the media's `sha256` throw an `unusable-answer` CloudApiError at the end instead of completing, so a consumer
+ * that only commits on completion never commits them. Breaking out of the iteration cancels the download.
+ */
+export interface MediaDownloadStream {
+  /** The response body in chunks as they arrive (never more than one network read in memory here). */
+  readonly body: AsyncIterable<Uint8Array>;
+  /** The declared `content-length` (else the media object's `file_size`), when known. */
+  readonly contentLength?: number;
+  /** The media's MIME type (from the media object, else the response's `content-type`). */
+  readonly mimeType: string;
+  /** The expected sha256 (lower-case hex), when Meta gave one. */
+  readonly sha256?: string;
+}
+
+/**
  * The WhatsApp Cloud API calls Waygate makes. Every method resolves with Meta's answer or rejects with a
  * {@link CloudApiError} (and {@link downloadMedia} with a {@link MediaTooLargeError}); every HTTP call is one CLIENT
  * span carrying W3C trace context. Tokens, request bodies, recipients and media URLs are never recorded.
@@ -72,6 +89,17 @@ export interface CloudApiClient {
     readonly accessToken: string;
     readonly maxBytes: number;
   }): Promise<{ readonly bytes: Buffer; readonly mimeType: string }>;
+  /**
+   * Opens a download of located media with the bearer token and resolves once Meta answered with its headers; the
+   * bytes are read as {@link MediaDownloadStream.body} is iterated, so memory stays bounded whatever the size. A
+   * larger `fileSize` or `content-length` than `maxBytes` is refused before reading; the limit is also enforced while
+   * streaming. One CLIENT span covers the whole download and ends with the body.
+   */
+  streamMedia(request: {
+    readonly media: MediaLocation;
+    readonly accessToken: string;
+    readonly maxBytes: number;
+  }): Promise<MediaDownloadStream>;
   /**
    * `POST /{version}/{phone_number_id}/media` (multipart: `messaging_product=whatsapp`, `file`, `type`): uploads media
    * for the number's messages; resolves with Meta's media id, usable by that number for 30 days.
@@ -172,7 +200,7 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
     return new CloudApiError('unusable-answer', { httpStatus: 502, title });
   }
 
-  return {
+  const api: CloudApiClient = {
     sendMessage(request) {
       return call(
         {
@@ -225,18 +253,80 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
       );
     },
 
-    async downloadMedia({ media, accessToken, maxBytes }) {
+    async downloadMedia(request) {
+      const download = await api.streamMedia(request);
+      const chunks: Buffer[] = [];
+      for await (const chunk of download.body) chunks.push(Buffer.from(chunk));
+      return { bytes: Buffer.concat(chunks), mimeType: download.mimeType };
+    },
+
+    async streamMedia({ media, accessToken, maxBytes }) {
       if (media.fileSize !== undefined && media.fileSize > maxBytes) throw new MediaTooLargeError(maxBytes);
-      return call({ spanName: 'GET whatsapp media download', method: 'GET', url: media.url, accessToken }, async (response) => {
-        if (!response.ok) throw await metaError(response);
-        const bytes = await readBoundedBody(response, maxBytes);
-        if (bytes === undefined) throw new MediaTooLargeError(maxBytes);
-        // A truncated or corrupted download is worth another try, not a stored blob.
-        if (media.sha256 && createHash('sha256').update(bytes).digest('hex') !== media.sha256) {
-          throw unusableAnswer('downloaded media does not match its sha256');
-        }
-        return { bytes, mimeType: media.mimeType };
+      const url = media.url;
+      const span = tracer.startSpan('GET whatsapp media download', {
+        kind: SpanKind.CLIENT,
+        attributes: { 'http.request.method': 'GET', 'server.address': new URL(url).hostname },
       });
+      const fail = (caught: unknown): Error => {
+        if (caught instanceof MediaTooLargeError) return caught;
+        const error = caught instanceof CloudApiError ? caught : networkFailure(caught);
+        recordFailure(span, error);
+        return error;
+      };
+      const headers: Record<string, string> = { authorization: `Bearer ${accessToken}` };
+      propagation.inject(trace.setSpan(context.active(), span), headers);
+      let response: Response;
+      try {
+        // The bearer token goes to the URL asked for and nowhere else; the timeout covers the body too.
+        response = await fetch(url, { method: 'GET', headers, redirect: 'error', signal: AbortSignal.timeout(options.timeoutMs) });
+        span.setAttribute('http.response.status_code', response.status);
+        if (!response.ok) throw await metaError(response);
+      } catch (caught) {
+        span.end();
+        throw fail(caught);
+      }
+      const declared = response.headers.has('content-length') ? Number(response.headers.get('content-length')) : undefined;
+      if (declared !== undefined && Number.isFinite(declared) && declared > maxBytes) {
+        await response.body?.cancel().catch(() => undefined);
+        span.end();
+        throw new MediaTooLargeError(maxBytes);
+      }
+      const contentLength = declared !== undefined && Number.isSafeInteger(declared) && declared >= 0 ? declared : media.fileSize;
+      const stream = response.body;
+      async function* body(): AsyncGenerator<Uint8Array> {
+        const reader = stream?.getReader();
+        const hash = createHash('sha256');
+        let size = 0;
+        let done = false;
+        try {
+          while (reader) {
+            let next: Awaited<ReturnType<NonNullable<typeof reader>['read']>>;
+            try {
+              next = await reader.read();
+            } catch (caught) {
+              throw fail(caught);
+            }
+            if (next.done) break;
+            size += next.value.byteLength;
+            if (size > maxBytes) throw new MediaTooLargeError(maxBytes);
+            hash.update(next.value);
+            yield next.value;
+          }
+          // A truncated or corrupted download is worth another try, not a stored blob: fail instead of completing.
+          if (media.sha256 && hash.digest('hex') !== media.sha256) throw fail(unusableAnswer('downloaded media does not match its sha256'));
+          done = true;
+        } finally {
+          // Stopped early (too large, failed, or the consumer broke off): nothing more is read.
+          if (!done) await reader?.cancel().catch(() => undefined);
+          span.end();
+        }
+      }
+      return {
+        body: body(),
+        mimeType: media.mimeType,
+        ...(contentLength === undefined ? {} : { contentLength }),
+        ...(media.sha256 ? { sha256: media.sha256 } : {}),
+      };
     },
 
     uploadMedia(request) {
@@ -284,6 +374,7 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
       );
     },
   };
+  return api;
 }
 
 /** The type-specific part of a send request, in Meta's field names. */

@@ -3,7 +3,14 @@
  * One error type for Meta's error body, one CLIENT span per call.
  */
 export { createCloudApiClient } from './cloud-api-client';
-export type { CloudApiClient, CloudApiClientOptions, MediaLocation, OutboundContent, SendMessageRequest } from './cloud-api-client';
+export type {
+  CloudApiClient,
+  CloudApiClientOptions,
+  MediaDownloadStream,
+  MediaLocation,
+  OutboundContent,
+  SendMessageRequest,
+} from './cloud-api-client';
 export { CloudApiError, isCloudApiError, isMediaTooLargeError, MediaTooLargeError } from './cloud-api-error';
 export type { CloudApiFailureKind, MetaErrorFields } from './cloud-api-error';
 export { createMessageTemplateReader, parseMessageTemplate, parseMessageTemplatePage } from './message-templates';

@@ -1,8 +1,13 @@
 import { isCloudApiError, isMediaTooLargeError, type CloudApiClient, type CloudApiError } from '@waygate/whatsapp-cloud-api';
-import type { CloudApiFailure, MediaDownload, WhatsAppCloudApi } from '../domain/whatsapp-cloud-api';
+import {
+  MediaDownloadInterruptedError,
+  type CloudApiFailure,
+  type MediaDownload,
+  type WhatsAppCloudApi,
+} from '../domain/whatsapp-cloud-api';
 
 /**
- * receipt's WhatsAppCloudApi port on the shared Cloud API client: media download (locate, then download at most
+ * receipt's WhatsAppCloudApi port on the shared Cloud API client: media download (locate, then stream at most
  * `maxBytes`) and mark-as-read, each failure as Meta's error or no answer.
  */
 export function createCloudApiWhatsAppCloudApi(client: CloudApiClient): WhatsAppCloudApi {
@@ -10,8 +15,13 @@ export function createCloudApiWhatsAppCloudApi(client: CloudApiClient): WhatsApp
     async downloadMedia({ mediaId, accessToken, maxBytes }): Promise<MediaDownload> {
       try {
         const media = await client.retrieveMedia({ mediaId, accessToken });
-        const { bytes, mimeType } = await client.downloadMedia({ media, accessToken, maxBytes });
-        return { kind: 'downloaded', bytes, mimeType };
+        const download = await client.streamMedia({ media, accessToken, maxBytes });
+        return {
+          kind: 'downloaded',
+          content: interruptible(download.body),
+          mimeType: download.mimeType,
+          ...(download.contentLength === undefined ? {} : { sizeBytes: download.contentLength }),
+        };
       } catch (error) {
         if (isMediaTooLargeError(error)) return { kind: 'too-large', limitBytes: error.limitBytes };
         if (isCloudApiError(error)) return toFailure(error);
@@ -35,4 +45,17 @@ export function createCloudApiWhatsAppCloudApi(client: CloudApiClient): WhatsApp
 function toFailure(error: CloudApiError): CloudApiFailure {
   if (error.httpStatus === undefined) return { kind: 'no-answer', reason: error.title };
   return { kind: 'error', httpStatus: error.httpStatus, code: error.code ?? 0, title: error.title };
+}
+
+/** The download's chunks, with a failure midway as the domain's {@link MediaDownloadInterruptedError}. */
+async function* interruptible(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    yield* body;
+  } catch (error) {
+    if (isMediaTooLargeError(error)) throw new MediaDownloadInterruptedError('too-large', error.message);
+    if (isCloudApiError(error)) {
+      throw new MediaDownloadInterruptedError(error.kind === 'unusable-answer' ? 'corrupt' : 'cut-off', error.title);
+    }
+    throw error;
+  }
 }

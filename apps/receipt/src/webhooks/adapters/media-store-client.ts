@@ -1,7 +1,8 @@
-import { credentials, Metadata, status, type ChannelCredentials, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ChannelCredentials, type ClientWritableStream, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations, INTERNAL_TENANT_ID_KEY } from '@waygate/grpc';
 import { MediaServiceClient, type UploadMediaRequest, type UploadMediaResponse } from '@waygate/proto';
 import type { MediaVault, MediaVaultOutcome } from '../domain/media-vault';
+import { isMediaDownloadInterrupted } from '../domain/whatsapp-cloud-api';
 
 /** Codes after which the same upload would fail again: the blob itself was refused. */
 const REFUSED_FOR_GOOD: ReadonlySet<status> = new Set([status.INVALID_ARGUMENT]);
@@ -15,30 +16,59 @@ export interface MediaStoreClient extends MediaVault {
   close(): void;
 }
 
-/** Streams `content` as one UploadMedia call: the header, then 1 MiB chunks, each written once the stream takes more. */
-function upload(
+/**
+ * Streams `content` as one UploadMedia call: the header, then the chunks as `content` yields them (split to at most
+ * 1 MiB), pulling the next only once the call takes more, so at most one network read and the transport's buffer are in
+ * memory. When iterating `content` throws, the call is cancelled (media-store keeps nothing of a cancelled upload) and
+ * the promise rejects with that error; when media-store answers early (a refusal), the rest of `content` is not read.
+ */
+async function upload(
   client: MediaServiceClient,
   metadata: Metadata,
   deadline: Date,
   header: Extract<UploadMediaRequest['part'], { $case: 'header' }>['value'],
-  content: Uint8Array,
+  content: AsyncIterable<Uint8Array>,
 ): Promise<UploadMediaResponse> {
-  return new Promise((resolve, reject) => {
-    const call = client.uploadMedia(metadata, { deadline }, (error, response) => (error ? reject(error) : resolve(response)));
-    const bytes = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
-    let offset = 0;
-    const pump = () => {
-      while (offset < bytes.length) {
-        const chunk = bytes.subarray(offset, offset + CHUNK_BYTES);
-        offset += chunk.length;
-        // Backpressure: stop when the transport's buffer is full, go on at 'drain'.
-        if (!call.write({ part: { $case: 'chunk', value: chunk } })) return void call.once('drain', pump);
-      }
-      call.end();
-    };
-    call.write({ part: { $case: 'header', value: header } });
-    pump();
+  let answered = false;
+  let wake: (() => void) | undefined;
+  let call: ClientWritableStream<UploadMediaRequest> | undefined;
+  const response = new Promise<UploadMediaResponse>((resolve, reject) => {
+    call = client.uploadMedia(metadata, { deadline }, (error, answer) => {
+      answered = true;
+      wake?.();
+      if (error) reject(error);
+      else resolve(answer);
+    });
   });
+  const stream = call as unknown as ClientWritableStream<UploadMediaRequest>;
+  /** Backpressure: waits for 'drain', or for the answer that ends the call. */
+  const drained = () =>
+    new Promise<void>((resolve) => {
+      wake = () => {
+        stream.off('drain', wakeUp);
+        wake = undefined;
+        resolve();
+      };
+      const wakeUp = () => wake?.();
+      stream.once('drain', wakeUp);
+    });
+  stream.write({ part: { $case: 'header', value: header } });
+  try {
+    read: for await (const piece of content) {
+      for (let offset = 0; offset < piece.byteLength; offset += CHUNK_BYTES) {
+        if (answered) break read;
+        const chunk = Buffer.from(piece.buffer, piece.byteOffset + offset, Math.min(CHUNK_BYTES, piece.byteLength - offset));
+        if (!stream.write({ part: { $case: 'chunk', value: chunk } })) await drained();
+      }
+    }
+  } catch (error) {
+    // The source failed midway: nothing of it may be stored.
+    stream.cancel();
+    response.catch(() => undefined);
+    throw error;
+  }
+  if (!answered) stream.end();
+  return response;
 }
 
 /**
@@ -65,7 +95,7 @@ export function createMediaStoreClient(options: {
       const metadata = new Metadata();
       metadata.set('authorization', `Bearer ${options.serviceToken}`);
       metadata.set(INTERNAL_TENANT_ID_KEY, tenantId);
-      const deadline = new Date(Date.now() + options.timeoutMs + Math.ceil(media.content.byteLength / BYTES_PER_EXTRA_SECOND) * 1000);
+      const deadline = new Date(Date.now() + options.timeoutMs + Math.ceil(media.sizeBytes / BYTES_PER_EXTRA_SECOND) * 1000);
       try {
         const response = await upload(
           client,
@@ -74,7 +104,7 @@ export function createMediaStoreClient(options: {
           {
             mimeType: media.mimeType,
             filename: media.filename ?? '',
-            sizeBytes: String(media.content.byteLength),
+            sizeBytes: String(media.sizeBytes),
             sha256: media.sha256 ?? '',
             customer: media.customer ?? '',
           },
@@ -82,6 +112,8 @@ export function createMediaStoreClient(options: {
         );
         return { kind: 'stored', mediaId: response.mediaId, sha256: response.sha256, sizeBytes: Number(response.sizeBytes) };
       } catch (error) {
+        // The source's failure, not media-store's: the caller decides what it means.
+        if (isMediaDownloadInterrupted(error)) throw error;
         const serviceError = error as ServiceError;
         const code = typeof serviceError.code === 'number' ? serviceError.code : status.UNKNOWN;
         if (REFUSED_FOR_GOOD.has(code)) {

@@ -1,8 +1,8 @@
 import type { StoredInboundMedia } from './inbound-store';
-import { MAX_STORED_MEDIA_BYTES, type MediaVault } from './media-vault';
+import { MAX_STORED_MEDIA_BYTES, type MediaVault, type MediaVaultOutcome } from './media-vault';
 import { RetryLaterError } from './retry-later-error';
 import type { InboundMedia } from './webhook-payload';
-import { isTransientCloudApiFailure, type WhatsAppCloudApi } from './whatsapp-cloud-api';
+import { isMediaDownloadInterrupted, isTransientCloudApiFailure, type WhatsAppCloudApi } from './whatsapp-cloud-api';
 
 /** Where an inbound message's media ended up. */
 export type InboundMediaOutcome =
@@ -22,7 +22,9 @@ export function storableFilename(filename: string | undefined): string | undefin
  * Fetches an inbound message's media from the Cloud API with the receiving number's token and stores it in
  * media-store for the tenant. A failure that may pass (no answer, 5xx, 429, refused token, media-store unavailable)
  * throws RetryLaterError so the webhook is processed again later; one that will not (media id unknown or expired,
- * 404, other refusals, too large for media-store) resolves `unavailable` with a reason.
+ * 404, other refusals, too large for media-store, a download cut off midway) resolves `unavailable` with a reason.
+ * The bytes stream from Meta to media-store as they arrive; a download that stops midway cancels the upload, so
+ * media-store keeps nothing.
  */
 export async function transferInboundMedia(
   deps: { cloudApi: WhatsAppCloudApi; vault: MediaVault },
@@ -41,15 +43,32 @@ export async function transferInboundMedia(
     const gone = download.httpStatus === 404 || download.code === 100;
     return { kind: 'unavailable', reason: gone ? 'media not found or expired' : `refused by WhatsApp (code ${download.code})` };
   }
+  if (download.sizeBytes === undefined) {
+    // media-store needs the size up front (it bounds the stream by it); Meta always sends one, so this is not Meta.
+    await download.content[Symbol.asyncIterator]().return?.();
+    return { kind: 'unavailable', reason: 'download without a declared size' };
+  }
   const filename = storableFilename(request.media.filename);
-  const stored = await deps.vault.put(request.tenantId, {
-    content: download.bytes,
-    // The webhook's MIME type is what the customer sent; the download's is the fallback.
-    mimeType: request.media.mimeType || download.mimeType,
-    ...(filename ? { filename } : {}),
-    ...(request.customer ? { customer: request.customer } : {}),
-    ...(request.media.sha256 && /^[0-9a-f]{64}$/i.test(request.media.sha256) ? { sha256: request.media.sha256 } : {}),
-  });
+  let stored: MediaVaultOutcome;
+  try {
+    stored = await deps.vault.put(request.tenantId, {
+      content: download.content,
+      sizeBytes: download.sizeBytes,
+      // The webhook's MIME type is what the customer sent; the download's is the fallback.
+      mimeType: request.media.mimeType || download.mimeType,
+      ...(filename ? { filename } : {}),
+      ...(request.customer ? { customer: request.customer } : {}),
+      ...(request.media.sha256 && /^[0-9a-f]{64}$/i.test(request.media.sha256) ? { sha256: request.media.sha256 } : {}),
+    });
+  } catch (error) {
+    if (!isMediaDownloadInterrupted(error)) throw error;
+    // Bytes that do not match Meta's hash may be a glitch on the way: worth another try, as before.
+    if (error.reason === 'corrupt') throw new RetryLaterError(`media download: ${error.detail}`);
+    return {
+      kind: 'unavailable',
+      reason: error.reason === 'too-large' ? `larger than ${MAX_STORED_MEDIA_BYTES} bytes` : `download cut off: ${error.detail}`,
+    };
+  }
   if (stored.kind === 'unavailable') throw new RetryLaterError(`media-store: ${stored.reason}`);
   if (stored.kind === 'rejected') return { kind: 'unavailable', reason: `refused by media-store: ${stored.reason}` };
   return {

@@ -13,10 +13,20 @@ export type MediaVaultOutcome =
 export interface MediaVault {
   /**
    * `sha256` (hex), when Meta gave one, is checked by media-store: a mismatch stores nothing. `customer` (E.164): the
-   * sender, whose own data key then encrypts it.
+   * sender, whose own data key then encrypts it. `content` is streamed to media-store as it is iterated, no faster
+   * than media-store takes it. If iterating `content` throws, the
+   * upload is cancelled (media-store keeps nothing) and `put` rejects with that error.
    */
   put(
     tenantId: string,
-    media: { content: Uint8Array; mimeType: string; filename?: string; sha256?: string; customer?: string },
+    media: {
+      content: AsyncIterable<Uint8Array>;
+      /** The exact size (media-store checks that the stream carries it). */
+      sizeBytes: number;
+      mimeType: string;
+      filename?: string;
+      sha256?: string;
+      customer?: string;
+    },
   ): Promise<MediaVaultOutcome>;
 }

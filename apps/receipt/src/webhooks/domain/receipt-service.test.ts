@@ -16,7 +16,7 @@ import { SERVICE_WINDOW_MS } from './service-window';
 import { parseWebhookPayload } from './webhook-payload';
 import { findSigningSecret } from './webhook-signature';
 import { createWebhookIntake } from './webhook-intake';
-import type { MediaDownload, WhatsAppCloudApi } from './whatsapp-cloud-api';
+import { MediaDownloadInterruptedError, type MediaDownload, type WhatsAppCloudApi } from './whatsapp-cloud-api';
 
 // Pure domain tests: real SQLite stores; the publishers, the Cloud API and media-store are fakes of receipt's own ports.
 
@@ -64,15 +64,32 @@ class FakeCloudApi implements WhatsAppCloudApi {
   }
 }
 
-/** media-store as a fake: keeps blobs in memory; `next` overrides the next answers. */
+/** A download that streams `bytes` in two pieces, then (with `cutOffAfterFirst`) fails as a lost connection. */
+function downloaded(bytes: Uint8Array, mimeType: string, cutOffAfterFirst = false): MediaDownload {
+  async function* content(): AsyncGenerator<Uint8Array> {
+    const half = Math.ceil(bytes.length / 2);
+    yield bytes.subarray(0, half);
+    if (cutOffAfterFirst) throw new MediaDownloadInterruptedError('cut-off', 'connection failed: terminated');
+    yield bytes.subarray(half);
+  }
+  return { kind: 'downloaded', content: content(), sizeBytes: bytes.length, mimeType };
+}
+
+/** media-store as a fake: keeps blobs in memory, read from the stream; `next` overrides the next answers. */
 class FakeVault implements MediaVault {
   readonly blobs: { tenantId: string; content: Uint8Array; mimeType: string; filename?: string }[] = [];
   next: MediaVaultOutcome[] = [];
-  async put(tenantId: string, media: { content: Uint8Array; mimeType: string; filename?: string }): Promise<MediaVaultOutcome> {
+  async put(
+    tenantId: string,
+    media: { content: AsyncIterable<Uint8Array>; sizeBytes: number; mimeType: string; filename?: string },
+  ): Promise<MediaVaultOutcome> {
     const forced = this.next.shift();
     if (forced) return forced;
-    this.blobs.push({ tenantId, ...media });
-    return { kind: 'stored', mediaId: `med_${this.blobs.length}`, sha256: 'f'.repeat(64), sizeBytes: media.content.length };
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of media.content) chunks.push(chunk);
+    const content = Buffer.concat(chunks);
+    this.blobs.push({ tenantId, content, mimeType: media.mimeType, ...(media.filename ? { filename: media.filename } : {}) });
+    return { kind: 'stored', mediaId: `med_${this.blobs.length}`, sha256: 'f'.repeat(64), sizeBytes: content.length };
   }
 }
 
@@ -309,7 +326,7 @@ describe('inbound messages', () => {
   });
 
   test('media is fetched once, stored for the tenant, and referenced; a duplicate body has one effect', async () => {
-    cloudApi.answers.set(IMAGE_MEDIA_ID, { kind: 'downloaded', bytes: jpeg, mimeType: 'image/jpeg' });
+    cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg'));
     const body = fixture('inbound-image');
     await service.processWebhook(body);
     await service.processWebhook(body);
@@ -335,7 +352,7 @@ describe('inbound messages', () => {
     await assert.rejects(service.processWebhook(fixture('inbound-image')), RetryLaterError);
     cloudApi.answers.set(IMAGE_MEDIA_ID, { kind: 'error', httpStatus: 503, code: 2, title: 'Service temporarily unavailable' });
     await assert.rejects(service.processWebhook(fixture('inbound-image')), RetryLaterError);
-    cloudApi.answers.set(IMAGE_MEDIA_ID, { kind: 'downloaded', bytes: jpeg, mimeType: 'image/jpeg' });
+    cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg'));
     vault.next = [{ kind: 'unavailable', reason: 'UNAVAILABLE' }];
     await assert.rejects(service.processWebhook(fixture('inbound-image')), /media-store: UNAVAILABLE/);
     assert.equal(announced.length, 0);
@@ -365,7 +382,7 @@ describe('inbound messages', () => {
       ['wamid.TEXT-NEXT-TO-IMAGE'],
     );
 
-    cloudApi.answers.set(IMAGE_MEDIA_ID, { kind: 'downloaded', bytes: jpeg, mimeType: 'image/jpeg' });
+    cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg'));
     await service.processWebhook(body);
     assert.deepEqual(
       announced.map((announcement) => announcement.record.waMessageId),
@@ -390,8 +407,17 @@ describe('inbound messages', () => {
     assert.equal(announced[1].record.mediaUnavailable, 'larger than 5242880 bytes');
   });
 
+  test('a download cut off midway stores nothing and records the message without media, with the reason', async () => {
+    cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg', true));
+    const outcome = await service.processWebhook(fixture('inbound-image'));
+    assert.equal(outcome.mediaUnavailable, 1);
+    assert.equal(vault.blobs.length, 0, 'nothing stored');
+    assert.equal(announced[0].record.media, undefined);
+    assert.equal(announced[0].record.mediaUnavailable, 'download cut off: connection failed: terminated');
+  });
+
   test('a failure part-way re-applies idempotently: every message once, media fetched once', async () => {
-    cloudApi.answers.set(IMAGE_MEDIA_ID, { kind: 'downloaded', bytes: jpeg, mimeType: 'image/jpeg' });
+    cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg'));
     const text = (loadWebhookFixture('inbound-text') as FixtureBody).entry[0].changes[0].value.messages[0];
     const body = fixture('inbound-image', (parsed) => parsed.entry[0].changes[0].value.messages.push(text));
     let publishes = 0;
