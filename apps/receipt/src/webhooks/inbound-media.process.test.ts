@@ -7,6 +7,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { connectJetStream, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import { InboundMessageReceived } from '@waygate/proto';
@@ -47,6 +49,54 @@ let receipt: ServiceProcess;
 let connection: JetStreamConnection;
 let inbound: EventLog<InboundMessageReceived>;
 let vault: MediaStoreClient;
+let meta: http.Server;
+/** Media ids whose download the proxy in front of the simulator cuts off after its first MiB. */
+const cutMediaIds = new Set<string>();
+
+/**
+ * Meta as receipt sees it: the simulator behind a loopback proxy that passes every call through, except that for a
+ * media id in {@link cutMediaIds} it points the download URL at itself and drops the connection midway through it.
+ */
+function startCuttingProxy(): Promise<string> {
+  meta = http.createServer((request, response) => {
+    const url = new URL(request.url ?? '/', sim.url);
+    if (url.pathname === '/__cut__') {
+      const target = url.searchParams.get('target') ?? '';
+      void fetch(target, { headers: { authorization: request.headers.authorization ?? '' } }).then(async (answer) => {
+        response.writeHead(answer.status, {
+          'content-type': answer.headers.get('content-type') ?? '',
+          'content-length': answer.headers.get('content-length') ?? '',
+        });
+        const reader = answer.body?.getReader();
+        let forwarded = 0;
+        while (reader && forwarded < MiB) {
+          const next = await reader.read();
+          if (next.done) break;
+          forwarded += next.value.byteLength;
+          response.write(next.value);
+        }
+        await reader?.cancel();
+        response.socket?.destroy();
+      });
+      return;
+    }
+    const mediaId = url.pathname.split('/').at(-1) ?? '';
+    void fetch(new URL(url.pathname + url.search, sim.url), {
+      method: request.method,
+      headers: { authorization: request.headers.authorization ?? '', 'content-type': request.headers['content-type'] ?? '' },
+      ...(request.method === 'GET' ? {} : { body: request as unknown as ReadableStream, duplex: 'half' }),
+    }).then(async (answer) => {
+      let body = Buffer.from(await answer.arrayBuffer());
+      if (request.method === 'GET' && cutMediaIds.has(mediaId) && answer.ok) {
+        const media = JSON.parse(body.toString('utf8')) as { url: string };
+        const own = `http://127.0.0.1:${(meta.address() as AddressInfo).port}`;
+        body = Buffer.from(JSON.stringify({ ...media, url: `${own}/__cut__?target=${encodeURIComponent(media.url)}` }));
+      }
+      response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(body);
+    });
+  });
+  return new Promise((resolve) => meta.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(meta.address() as AddressInfo).port}`)));
+}
 
 before(async () => {
   nats = await startNatsServer();
@@ -88,7 +138,7 @@ before(async () => {
     WAYGATE_DATA_DIR: path.join(dir.path, 'receipt'),
     WAYGATE_GRPC_PORT: String(await freePort()),
     WAYGATE_HTTP_PORT: String(httpPort),
-    WAYGATE_WHATSAPP_API_BASE_URL: sim.url,
+    WAYGATE_WHATSAPP_API_BASE_URL: await startCuttingProxy(),
     WAYGATE_MEDIA_STORE_ADDRESS: mediaStore.address,
     WAYGATE_INTERNAL_SERVICE_TOKEN: serviceToken,
   });
@@ -105,6 +155,8 @@ after(async () => {
   await inbound?.stop();
   await connection?.nc.close();
   if (receipt) assert.equal((await receipt.stop('SIGTERM')).code, 0, receipt.outputTail());
+  meta?.closeAllConnections();
+  await new Promise((resolve) => (meta ? meta.close(resolve) : resolve(undefined)));
   await sim?.stop();
   await mediaStore?.stop();
   await nats?.stop();
@@ -189,4 +241,28 @@ test("a 100 MiB inbound document is copied through receipt's process without rec
   // Holding the download whole (as receipt did before) grows it by at least 100 MiB.
   assert.ok(peak - before < 50, `receipt's peak RSS grew by ${(peak - before).toFixed(0)} MiB while copying 100 MiB`);
   assert.equal(blobFiles().filter((name) => name.endsWith('.wgm')).length, 2, 'the two documents, nothing else');
+});
+
+test('an inbound document whose download is cut off midway: nothing stored, the message recorded without media with the reason', async () => {
+  const stored = blobFiles().length;
+  const document = Buffer.concat([PDF, randomBytes(8 * MiB - PDF.length)]);
+  const { messageId, mediaId } = sim.sendInbound(
+    {
+      type: 'document',
+      from: '4915112340022',
+      media: { base64: document.toString('base64'), mimeType: 'application/pdf' },
+      caption: 'Contract',
+    },
+    TENANT.number,
+  );
+  assert.ok(mediaId);
+  cutMediaIds.add(mediaId);
+  const event = await inboundEvent(messageId);
+  assert.equal(event.mediaId, '');
+  assert.equal(event.text, 'Contract');
+  const reason = (JSON.parse(event.contentJson) as { mediaUnavailable?: string }).mediaUnavailable ?? '';
+  assert.match(reason, /^download cut off: connection failed: /);
+  assert.doesNotMatch(reason, /http|127\.0\.0\.1|EAA/, 'no URL or token in the reason');
+  await waitFor(() => blobFiles().length === stored, { what: 'no new blob file, temporary or stored' });
+  assert.equal(blobFiles().length, stored);
 });
