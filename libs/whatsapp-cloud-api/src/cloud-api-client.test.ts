@@ -500,7 +500,7 @@ describe('answers the client cannot use', () => {
     assert.equal(received, size);
   });
 
-  test('streamMedia: a body cut off midway, or growing past the limit midway, fails while iterating, after the first bytes', async () => {
+  test('streamMedia: a body cut off or past the limit midway fails while iterating; one abandoned unread is closed', async () => {
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     answer = (_request, response) => {
       response.writeHead(200, { 'content-type': 'image/png', 'content-length': String(1024 * 1024) });
@@ -537,6 +537,23 @@ describe('answers the client cannot use', () => {
       (error) => isMediaTooLargeError(error),
     );
     assert.ok(got <= 10 * 1024, `no more than the limit handed out (${got})`);
+
+    // A consumer that gives up before reading anything ends the download (and its span) all the same.
+    let closed = false;
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'image/png', 'content-length': String(1024 * 1024) });
+      response.write(Buffer.alloc(1024));
+      response.on('close', () => (closed = true));
+    };
+    spans.reset();
+    const abandoned = await odd.streamMedia({
+      media: { url: `${base}/media`, mimeType: 'image/png' },
+      accessToken: NUMBER.accessToken,
+      maxBytes: 2 * 1024 * 1024,
+    });
+    await abandoned.body[Symbol.asyncIterator]().return?.();
+    assert.equal(finished('GET whatsapp media download').length, 1, 'the span ended');
+    await waitFor(() => closed, { what: 'the abandoned download closed' });
   });
 
   test('file_size given as a string of digits is understood', async () => {

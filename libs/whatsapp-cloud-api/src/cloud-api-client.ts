@@ -57,7 +57,10 @@ export interface MediaLocation {
  * that only commits on completion never commits them. Breaking out of the iteration cancels the download.
  */
 export interface MediaDownloadStream {
-  /** The response body in chunks as they arrive (never more than one network read in memory here). */
+  /**
+   * The response body in chunks as they arrive (never more than one network read in memory here). Iterate it to the
+   * end or stop early (`break`, `return()`): either ends the download and its span.
+   */
   readonly body: AsyncIterable<Uint8Array>;
   /** The declared `content-length` (else the media object's `file_size`), when known. */
   readonly contentLength?: number;
@@ -322,7 +325,10 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
         }
       }
       return {
-        body: body(),
+        body: cancellable(body(), async () => {
+          await stream?.cancel().catch(() => undefined);
+          span.end();
+        }),
         mimeType: media.mimeType,
         ...(contentLength === undefined ? {} : { contentLength }),
         ...(media.sha256 ? { sha256: media.sha256 } : {}),
@@ -375,6 +381,29 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
     },
   };
   return api;
+}
+
+/**
+ * `generator`, except that `return()` before the first `next()` (a consumer that gives up without reading) runs
+ * `cancel`: a generator that never started would skip its `finally`, leaving the download open until its timeout.
+ */
+function cancellable<T>(generator: AsyncGenerator<T>, cancel: () => Promise<void>): AsyncIterableIterator<T> {
+  let started = false;
+  const iterator: AsyncIterableIterator<T> = {
+    next() {
+      started = true;
+      return generator.next();
+    },
+    async return(value?: unknown) {
+      if (!started) {
+        started = true;
+        await cancel();
+      }
+      return generator.return(value as T);
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
 }
 
 /** The type-specific part of a send request, in Meta's field names. */

@@ -47,15 +47,28 @@ function toFailure(error: CloudApiError): CloudApiFailure {
   return { kind: 'error', httpStatus: error.httpStatus, code: error.code ?? 0, title: error.title };
 }
 
-/** The download's chunks, with a failure midway as the domain's {@link MediaDownloadInterruptedError}. */
-async function* interruptible(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  try {
-    yield* body;
-  } catch (error) {
-    if (isMediaTooLargeError(error)) throw new MediaDownloadInterruptedError('too-large', error.message);
-    if (isCloudApiError(error)) {
-      throw new MediaDownloadInterruptedError(error.kind === 'unusable-answer' ? 'corrupt' : 'cut-off', error.title);
-    }
-    throw error;
-  }
+/**
+ * The download's chunks, with a failure midway as the domain's {@link MediaDownloadInterruptedError}; stopping early
+ * (`return()`, even before the first chunk) stops the download.
+ */
+function interruptible(body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  return {
+    [Symbol.asyncIterator]() {
+      const inner = body[Symbol.asyncIterator]();
+      return {
+        next: () => inner.next().catch((error: unknown) => Promise.reject(toInterruption(error))),
+        async return() {
+          await inner.return?.();
+          return { done: true, value: undefined };
+        },
+      };
+    },
+  };
+}
+
+function toInterruption(error: unknown): unknown {
+  if (isMediaTooLargeError(error)) return new MediaDownloadInterruptedError('too-large', error.message);
+  if (isCloudApiError(error))
+    return new MediaDownloadInterruptedError(error.kind === 'unusable-answer' ? 'corrupt' : 'cut-off', error.title);
+  return error;
 }
