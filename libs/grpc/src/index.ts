@@ -1,13 +1,14 @@
 export { createDeadLetterAdminService } from './dead-letter-admin.handler';
 export { badRequestViolations, preconditionViolations, retryDelayMs, toGrpcError } from './error-mapping';
 export type { GrpcError } from './error-mapping';
-export { authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth';
-export type { TenantAuthOptions } from './tenant-auth';
+export { authenticatedCredential, authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth';
+export type { AuthenticatedCredential, TenantAuthOptions } from './tenant-auth';
 export { authenticateInternalCall, hasInternalServiceToken, INTERNAL_TENANT_ID_KEY, internalCallMetadata } from './internal-auth';
 export type { InternalCaller } from './internal-auth';
 export { internalUnaryHandler, startGrpcServer, unaryHandler } from './grpc-server';
 export type { RunningGrpcServer, ServedService } from './grpc-server';
 export { checkGrpcHealth } from './health-check';
 export { serverStreamingHandler, StreamCancelledError } from './server-streaming';
+export { credentialRevocation, watchCallCredential } from './stream-revocation';
 export type { ResponseStream } from './server-streaming';
 export { channelCredentials, serverCredentials } from './tls-credentials';

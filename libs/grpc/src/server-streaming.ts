@@ -1,8 +1,9 @@
 import type { ServerWritableStream } from '@grpc/grpc-js';
-import type { Tenant, TenantDirectory } from '@waygate/tenancy';
+import { tenantLogRef, type Tenant, type TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import { toGrpcError } from './error-mapping';
-import { authenticatedTenant } from './tenant-auth';
+import { watchCallCredential } from './stream-revocation';
+import { authenticatedCredential, authenticatedTenant } from './tenant-auth';
 
 /** The sending side of a server stream, as a handler sees it. */
 export interface ResponseStream<Response> {
@@ -12,7 +13,10 @@ export interface ResponseStream<Response> {
    * call is cancelled.
    */
   write(message: Response): Promise<void>;
-  /** Aborted when the client cancels or disconnects. */
+  /**
+   * Aborted when the client cancels or disconnects, or when the call's credential is revoked by a tenants-file reload
+   * (the call has then already been ended with UNAUTHENTICATED or FAILED_PRECONDITION).
+   */
   readonly signal: AbortSignal;
 }
 
@@ -28,6 +32,10 @@ export class StreamCancelledError extends Error {
  * Wraps a server-streaming handler: resolves the authenticated tenant, hands `handle` a backpressure-aware writer
  * and a cancellation signal, ends the call with OK when `handle` resolves, and maps a thrown error through
  * `toGrpcError` (logging unexpected ones). Nothing is sent after the client cancelled.
+ *
+ * The call's credential (its API key, by hash) is re-checked whenever the tenants file reloads: once the key is
+ * removed, or the tenant is removed, the call ends at once with UNAUTHENTICATED; once the tenant is homed in another
+ * region, with FAILED_PRECONDITION, as a new call would be answered. The handler sees its signal aborted.
  */
 export function serverStreamingHandler<Request, Response>(
   tenants: TenantDirectory,
@@ -52,21 +60,37 @@ export function serverStreamingHandler<Request, Response>(
         call.once('drain', onDrain);
         cancelled.signal.addEventListener('abort', onAbort, { once: true });
       });
+    let unwatch = () => {};
     (async () => {
       const tenant = authenticatedTenant(call.metadata, tenants);
+      const credential = authenticatedCredential(call.metadata);
+      if (credential)
+        unwatch = watchCallCredential(tenants, credential, tenant, (error) => {
+          if (cancelled.signal.aborted) return;
+          logger.info(
+            { tenant: tenantLogRef(tenant.id), method: call.getPath(), reason: error.kind },
+            'open stream closed: credential revoked',
+          );
+          call.emit('error', toGrpcError(error));
+          // The status is sent; the handler stops as if the client had gone, and nothing more is written.
+          cancelled.abort();
+        });
+      if (cancelled.signal.aborted) return;
       await handle(call.request, tenant, { write, signal: cancelled.signal });
-    })().then(
-      () => {
-        if (!cancelled.signal.aborted) call.end();
-      },
-      (error: unknown) => {
-        if (cancelled.signal.aborted) return;
-        const grpcError = toGrpcError(error);
-        if (grpcError.details === 'internal error')
-          logger.error({ err: error, method: call.getPath() }, 'unexpected error in stream handler');
-        // grpc-js turns an 'error' event on a server stream into the call's final status.
-        call.emit('error', grpcError);
-      },
-    );
+    })()
+      .finally(() => unwatch())
+      .then(
+        () => {
+          if (!cancelled.signal.aborted) call.end();
+        },
+        (error: unknown) => {
+          if (cancelled.signal.aborted) return;
+          const grpcError = toGrpcError(error);
+          if (grpcError.details === 'internal error')
+            logger.error({ err: error, method: call.getPath() }, 'unexpected error in stream handler');
+          // grpc-js turns an 'error' event on a server stream into the call's final status.
+          call.emit('error', grpcError);
+        },
+      );
   };
 }

@@ -7,12 +7,21 @@ import {
   type ServerInterceptor,
 } from '@grpc/grpc-js';
 import { UnauthenticatedError, type WrongRegionError } from '@waygate/domain';
-import { assertHomedIn, type Tenant, type TenantDirectory } from '@waygate/tenancy';
+import { assertHomedIn, hashApiKey, type Tenant, type TenantDirectory } from '@waygate/tenancy';
 import { toGrpcError } from './error-mapping';
 import { authenticateInternalCall, bearerToken, hasInternalServiceToken, namedTenantId } from './internal-auth';
 
 /** Internal metadata key the interceptor sets after authenticating; any client-sent value is removed first. */
 const TENANT_ID_KEY = 'x-waygate-authenticated-tenant';
+/**
+ * Internal metadata key naming the credential the call authenticated with: `api-key:<hex sha256>` or `internal` (the
+ * region-internal token acting for a tenant). Never the key itself. Open streams re-check it when the tenants file
+ * reloads; any client-sent value is removed first.
+ */
+const CREDENTIAL_KEY = 'x-waygate-authenticated-credential';
+
+/** The credential a call authenticated with, as open streams remember it: a key only by its hash. */
+export type AuthenticatedCredential = { readonly kind: 'api-key'; readonly apiKeySha256: string } | { readonly kind: 'internal' };
 
 /** Methods that need no credentials: load balancers and tools probe them. */
 const PUBLIC_METHOD_PREFIXES = ['/grpc.health.v1.Health/', '/grpc.reflection.'];
@@ -84,14 +93,18 @@ export function createTenantAuthInterceptor(tenants: TenantDirectory, region: st
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
         metadata.remove(TENANT_ID_KEY);
+        metadata.remove(CREDENTIAL_KEY);
         if (isPublic) return next(metadata);
         let tenant: Tenant | undefined;
+        let credential = 'internal';
         try {
           if (isInternal) {
             tenant = internalCallTenant(metadata, tenants, options);
           } else {
             tenant = presentedTenant(metadata, tenants, options, actsForTenants);
             if (!tenant) throw new UnauthenticatedError('missing or unknown API key');
+            if (!(actsForTenants && hasInternalServiceToken(metadata, options.internalServiceToken)))
+              credential = `api-key:${hashApiKey(bearerToken(metadata) ?? '')}`;
           }
           if (tenant) assertHomedIn(tenant, region);
         } catch (error) {
@@ -99,7 +112,10 @@ export function createTenantAuthInterceptor(tenants: TenantDirectory, region: st
           call.sendStatus({ code: grpcError.code as status, details: grpcError.details, metadata: grpcError.metadata ?? new Metadata() });
           return;
         }
-        if (tenant) metadata.set(TENANT_ID_KEY, tenant.id);
+        if (tenant) {
+          metadata.set(TENANT_ID_KEY, tenant.id);
+          metadata.set(CREDENTIAL_KEY, credential);
+        }
         next(metadata);
       })
       .build();
@@ -115,4 +131,15 @@ export function authenticatedTenant(metadata: Metadata, tenants: TenantDirectory
   // interceptor at all) fails closed here.
   if (!tenant) throw new UnauthenticatedError('call was not authenticated for a tenant (internal calls name it in x-waygate-tenant-id)');
   return tenant;
+}
+
+/**
+ * The credential the interceptor authenticated this call's tenant with; `undefined` when no tenant was authenticated
+ * (or no interceptor ran).
+ */
+export function authenticatedCredential(metadata: Metadata): AuthenticatedCredential | undefined {
+  const value = metadata.get(CREDENTIAL_KEY)[0];
+  if (value === 'internal') return { kind: 'internal' };
+  if (typeof value === 'string' && value.startsWith('api-key:')) return { kind: 'api-key', apiKeySha256: value.slice('api-key:'.length) };
+  return undefined;
 }

@@ -62,6 +62,14 @@ export class TenantDirectory {
     return apiKey ? this.snapshot.byApiKeyHash.get(hashApiKey(apiKey)) : undefined;
   }
 
+  /**
+   * The tenant an API key hash (hex SHA-256, as {@link hashApiKey} makes it) belongs to: for re-checking a credential
+   * remembered by its hash (an open stream) against a reloaded directory without keeping the key itself.
+   */
+  findByApiKeySha256(apiKeySha256: string): Tenant | undefined {
+    return this.snapshot.byApiKeyHash.get(apiKeySha256);
+  }
+
   get(tenantId: string): Tenant | undefined {
     return this.snapshot.byId.get(tenantId);
   }
