@@ -1,13 +1,15 @@
 /**
  * The tenants file is live in real processes: ingress takes a new key and refuses a removed one within seconds of the
  * file changing, receipt answers the webhook handshake of a tenant added meanwhile, a broken file is refused with a
- * log line while the previous configuration stays, and SIGHUP reloads too.
+ * log line while the previous configuration stays, and SIGHUP reloads too. Removing a key also ends receipt's tenant
+ * feed streams already open with it, while another key's stream keeps going.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { ReceiptServiceClient, type ListDeadLettersResponse } from '@waygate/proto';
 import {
   createTempDir,
   freePort,
@@ -31,6 +33,7 @@ let nats: NatsServerHandle;
 let ingress: ServiceProcess;
 let receipt: ServiceProcess;
 let httpPort: number;
+let receiptGrpcPort: number;
 let messaging: ReturnType<ReturnType<typeof loadPublicClients>['messaging']>;
 
 /** Replaces the file as editors and `kubectl` do: written aside, then renamed over it. */
@@ -70,9 +73,10 @@ before(async () => {
   };
   const ingressPort = await freePort();
   httpPort = await freePort();
+  receiptGrpcPort = await freePort();
   [ingress, receipt] = await Promise.all([
     startServiceProcess('ingress', { ...env, WAYGATE_GRPC_PORT: String(ingressPort) }),
-    startServiceProcess('receipt', { ...env, WAYGATE_HTTP_PORT: String(httpPort) }),
+    startServiceProcess('receipt', { ...env, WAYGATE_HTTP_PORT: String(httpPort), WAYGATE_GRPC_PORT: String(receiptGrpcPort) }),
   ]);
   messaging = loadPublicClients().messaging(`127.0.0.1:${ingressPort}`);
 });
@@ -131,4 +135,56 @@ test('a broken file is refused with a log line and the previous configuration st
     },
   );
   assert.equal(await answerFor(GLOBEX.apiKey), 'NOT_FOUND');
+});
+
+test('removing a key ends the WatchEvents streams open with it (UNAUTHENTICATED); another key’s stream keeps going', async () => {
+  writeTenants(tenantsYaml([ACME, GLOBEX]));
+  await waitFor(async () => (await handshake('verify-acme')) === 200, { timeoutMs: 5000, what: 'receipt knows acme' });
+  const receiptClient = new ReceiptServiceClient(`127.0.0.1:${receiptGrpcPort}`, credentials.createInsecure());
+  const withKey = (apiKey: string) => {
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${apiKey}`);
+    return metadata;
+  };
+  /** A unary call with the key on the same connection: once it answers OK, a stream opened before it was admitted. */
+  const listDeadLetters = (apiKey: string) =>
+    new Promise<ListDeadLettersResponse>((resolve, reject) =>
+      receiptClient.listDeadLetters({ endpointId: '', pageSize: 0, pageToken: '' }, withKey(apiKey), (error, response) =>
+        error ? reject(error) : resolve(response),
+      ),
+    );
+  const watch = (apiKey: string) => {
+    const stream = receiptClient.watchEvents({ afterSequence: '0', messageIds: [], recipients: [], eventTypes: [] }, withKey(apiKey));
+    const state: { ended: boolean; error?: ServiceError } = { ended: false };
+    stream.on('data', () => undefined);
+    stream.on('error', (error: ServiceError) => Object.assign(state, { ended: true, error }));
+    stream.on('end', () => (state.ended = true));
+    return { stream, state };
+  };
+  try {
+    const acmeFeed = watch(ACME.apiKey);
+    const globexFeed = watch(GLOBEX.apiKey);
+    await listDeadLetters(ACME.apiKey);
+    await listDeadLetters(GLOBEX.apiKey);
+    assert.equal(acmeFeed.state.ended, false, 'the acme feed is open');
+    assert.equal(globexFeed.state.ended, false, 'the globex feed is open');
+
+    // acme's key is rotated: the tenant stays, its old key is gone.
+    const rotated: TestTenant = { ...ACME, apiKey: 'key-acme-0002' };
+    writeTenants(tenantsYaml([rotated, GLOBEX]));
+    await waitFor(() => acmeFeed.state.ended, { timeoutMs: 5000, what: 'the feed of the removed key to end' });
+    assert.equal(acmeFeed.state.error?.code, status.UNAUTHENTICATED);
+    assert.match(acmeFeed.state.error?.details ?? '', /API key this stream was opened with was revoked/);
+    await assert.rejects(listDeadLetters(ACME.apiKey), (error: ServiceError) => error.code === status.UNAUTHENTICATED);
+    await listDeadLetters(rotated.apiKey);
+    await listDeadLetters(GLOBEX.apiKey);
+    assert.equal(globexFeed.state.ended, false, 'the feed of the remaining key keeps going');
+
+    const closed = logLines(receipt).filter((line) => /open stream closed: credential revoked/.test(line));
+    assert.equal(closed.length, 1);
+    assert.ok(!closed[0].includes(ACME.apiKey) && !closed[0].includes('"acme"'), 'the log names neither the key nor the tenant id');
+    globexFeed.stream.cancel();
+  } finally {
+    receiptClient.close();
+  }
 });
