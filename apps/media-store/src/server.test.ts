@@ -20,7 +20,8 @@ import {
   type UploadMediaResponse,
 } from '@waygate/proto';
 import { createLogger } from '@waygate/telemetry-sdk';
-import { createTempDir, startNatsServer, tenantsYaml, type NatsServerHandle } from '@waygate/testing';
+import { hashApiKey } from '@waygate/tenancy';
+import { createTempDir, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
 import { loadMediaStoreConfig } from './config';
 import { startMediaStore } from './server';
 import { sampleOf, textOf } from './testing/media-samples';
@@ -487,6 +488,37 @@ describe('media-store over gRPC', () => {
     assert.match(text, /"media_id":"med_/);
     for (const secret of ['secret-notes.txt', 'report.pdf', '+4915112345678', 'clip']) assert.equal(text.includes(secret), false, secret);
   });
+});
+
+test('an upload in progress ends UNAUTHENTICATED as soon as the tenants file drops its key, and stores nothing', async () => {
+  // Its own NATS server: the shared keyring bucket holds keys wrapped under the other tests' KEKs.
+  const ownNats = await startNatsServer();
+  const env = await startEnvironment({ natsUrl: ownNats.url });
+  try {
+    const tmpDir = path.join(env.blobDir, 'tmp');
+    const blobsBefore = blobFiles(env).length;
+    // Half the declared bytes, then the client waits: only the server can settle this upload.
+    const pending = upload(env.client, sampleOf('application/pdf', 2 * MiB).subarray(0, MiB), {
+      mimeType: 'application/pdf',
+      sizeBytes: 2 * MiB,
+      leaveOpen: true,
+    });
+    let refusal: ServiceError | undefined;
+    pending.catch((error: ServiceError) => (refusal = error));
+    await waitFor(() => readdirSync(tmpDir).length > 0, { what: 'the upload to be in progress' });
+    writeFileSync(
+      path.join(env.dir.path, 'tenants.yaml'),
+      tenantsFileText().replace(hashApiKey('key-acme'), hashApiKey('key-acme-rotated')),
+    );
+    await waitFor(() => refusal, { timeoutMs: 5000, what: 'the upload to be refused' });
+    assert.equal(refusal?.code, status.UNAUTHENTICATED);
+    assert.match(refusal?.details ?? '', /API key this stream was opened with was revoked/);
+    await waitFor(() => readdirSync(tmpDir).length === 0, { what: 'the temp file to be removed' });
+    assert.equal(blobFiles(env).length, blobsBefore);
+  } finally {
+    await env.stop();
+    await ownNats.stop();
+  }
 });
 
 test('after KEK rotation every blob is still readable, and the old KEK is no longer needed', async () => {
