@@ -42,10 +42,3 @@ export function createReplyTargetPolicy(deps: { store: MessageStore; inbound: In
     },
   };
 }
-
-/** An index that knows no inbound message (until the customer view is wired): inbound wamids are NOT_FOUND. */
-export const NO_INBOUND_MESSAGES: InboundMessageIndex = {
-  async findInbound() {
-    return undefined;
-  },
-};
