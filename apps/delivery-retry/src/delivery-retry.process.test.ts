@@ -245,7 +245,23 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
     }
     await publishing;
     process.stderr.write(`[crash test] ${new Date().toISOString()} all published; ${sentBodies()} sent\n`);
-    await waitFor(() => sentBodies() >= messages.length, { what: 'every message sent', timeoutMs: 150_000, intervalMs: 200 });
+    await waitFor(() => sentBodies() >= messages.length, { what: 'every message sent', timeoutMs: 150_000, intervalMs: 200 }).catch(
+      async (error: unknown) => {
+        // Says where the missing messages stand (state, lease, attempts; never content) before failing.
+        const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
+        try {
+          for (const message of messages) {
+            const stored = await store.get(TENANT.id, message.id);
+            if (stored?.delivery.state === 'SENT' || stored?.delivery.state === 'DELIVERED') continue;
+            const shown = JSON.stringify(stored ?? null, (key, value: unknown) => (key === 'content' ? undefined : value));
+            process.stderr.write(`[crash test] not sent: ${message.id} ${shown}\n`);
+          }
+        } finally {
+          await store.close();
+        }
+        throw error;
+      },
+    );
     // Interrupted calls settle through their webhooks (or, failing that, a resend after the grace period).
     const settled = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
     try {

@@ -15,17 +15,39 @@ export interface NatsServerHandle {
   stop(): Promise<void>;
 }
 
-/** A port that was free a moment ago on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Where freePort looks: below the kernel's ephemeral range (Linux: /proc/sys/net/ipv4/ip_local_port_range, usually
+ * 32768–60999). A port the OS picks by itself (a server told to listen on port 0, e.g. a service's metrics endpoint
+ * in tests; the local side of every outgoing connection) always comes from the ephemeral range, so it can never take
+ * a port freePort handed out but not yet bound.
+ */
+const FREE_PORT_RANGE = { from: 20_000, to: 32_000 } as const;
+const handedOut = new Set<number>();
+
+function tryListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * A port that was free a moment ago on 127.0.0.1, outside the ephemeral range, and not handed out before by this
+ * process (a test may reserve several before it starts anything).
+ */
+export async function freePort(): Promise<number> {
+  const span = FREE_PORT_RANGE.to - FREE_PORT_RANGE.from;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = FREE_PORT_RANGE.from + Math.floor(Math.random() * span);
+    if (handedOut.has(port)) continue;
+    if (await tryListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error(`no free port found in ${FREE_PORT_RANGE.from}-${FREE_PORT_RANGE.to} after 200 attempts`);
 }
 
 /** Whether something accepts TCP connections on 127.0.0.1:`port`. */
