@@ -99,7 +99,7 @@ function waitForStatus(messageId: string, what: string, ...statuses: string[]): 
   );
 }
 
-test('one message of each type is delivered through the real processes; a reply quotes, a reaction ends at SENT', async () => {
+test('one message of each type (a template too) is delivered through the real processes; a reply quotes, a reaction ends at SENT', async () => {
   await customerWritesFirst(stack.simulatorUrl, RECIPIENT);
   const png = await hostMedia('cat.png', 'image/png', Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), Buffer.alloc(512, 7)]));
   const mp4 = await hostMedia('clip.mp4', 'video/mp4', Buffer.alloc(1024, 1));
@@ -167,6 +167,26 @@ test('one message of each type is delivered through the real processes; a reply 
       'contacts (1 card): Ada Lovelace',
     ],
     ['text', { text: { body: 'Your parcel ships today' } }, 'CONTENT_TYPE_TEXT', 'text "Your parcel ships today"'],
+    [
+      'template',
+      {
+        template: {
+          name: 'order_update',
+          language: 'en_US',
+          components: [
+            {
+              type: 'TEMPLATE_COMPONENT_TYPE_BODY',
+              parameters: [
+                { parameter_name: 'first_name', text: 'Ada' },
+                { parameter_name: 'order_id', text: 'A-1042' },
+              ],
+            },
+          ],
+        },
+      },
+      'CONTENT_TYPE_TEMPLATE',
+      'template order_update (en_US)',
+    ],
   ];
   const ids = new Map<string, string>();
   for (const [name, fields] of cases) ids.set(name, await send(`types-${name}`, fields));
@@ -200,6 +220,7 @@ test('one message of each type is delivered through the real processes; a reply 
     'location',
     'reaction',
     'sticker',
+    'template',
     'text',
     'video',
   ]);
