@@ -16,8 +16,8 @@ import type { Client } from '@grpc/grpc-js';
 import { checkGrpcHealth } from '@waygate/grpc';
 import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import { MessageAccepted } from '@waygate/proto';
-import { createTempDir, freePort, waitFor } from '@waygate/testing';
-import { SERVICES, startLocalStack, type LocalStack, type StackPorts } from '@waygate/local-run';
+import { createTempDir, waitFor } from '@waygate/testing';
+import { SERVICES, startLocalStack, type LocalStack, freeStackPorts } from '@waygate/local-run';
 import { callUnary, loadPublicClients } from './proto-clients';
 
 const FIXTURE = path.resolve(__dirname, '..', 'fixtures', 'release-1');
@@ -57,21 +57,6 @@ let clients: ReturnType<typeof loadPublicClients>;
 let archive: Client;
 const lines: { process: string; line: string }[] = [];
 
-async function freePorts(): Promise<StackPorts> {
-  return {
-    nats: await freePort(),
-    simulator: await freePort(),
-    webhook: await freePort(),
-    grpc: {
-      ingress: await freePort(),
-      receipt: await freePort(),
-      'media-store': await freePort(),
-      archive: await freePort(),
-      'delivery-retry': await freePort(),
-    },
-  };
-}
-
 /** The release's MessageAccepted, re-encoded under a new id (so this run's consumers see a message of their own). */
 function acceptedLikeRelease1(messageId: string, change: (event: MessageAccepted) => MessageAccepted = (event) => event): Buffer {
   const original = releaseEvents.find((event) => event.subject.endsWith('.outbound.accepted'));
@@ -99,7 +84,11 @@ before(async () => {
   dir = createTempDir('waygate-mixed-');
   // The release's tenant and number, so its events name a tenant and number this region knows.
   copyFileSync(path.join(FIXTURE, 'dev-credentials.json'), path.join(dir.path, 'dev-credentials.json'));
-  stack = await startLocalStack({ dataDir: dir.path, ports: await freePorts(), onLine: (process, line) => lines.push({ process, line }) });
+  stack = await startLocalStack({
+    dataDir: dir.path,
+    ports: await freeStackPorts(),
+    onLine: (process, line) => lines.push({ process, line }),
+  });
   nats = await connectJetStream(`nats://127.0.0.1:${stack.ports.nats}`, 'e2e-mixed-version');
   clients = loadPublicClients();
   archive = clients.archive(`127.0.0.1:${stack.ports.grpc.archive}`);

@@ -13,8 +13,8 @@ import path from 'node:path';
 import { status as grpcStatus, type Client, type ServiceError } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import { preconditionViolations } from '@waygate/grpc';
-import { createTempDir, freePort, waitFor } from '@waygate/testing';
-import { startLocalStack, untilWindowOpen, type LocalStack, type Region, type RegionStack, type StackPorts } from '@waygate/local-run';
+import { createTempDir, waitFor } from '@waygate/testing';
+import { startLocalStack, untilWindowOpen, type LocalStack, type Region, type RegionStack, freeStackPorts } from '@waygate/local-run';
 import { callUnary, loadPublicClients } from './proto-clients';
 
 /** What belongs to each region's tenant: its customer (E.164) and texts only that region may ever hold. */
@@ -45,21 +45,6 @@ const messaging = new Map<Region, Client>();
 const lines: { process: string; line: string }[] = [];
 
 const region = (name: Region): RegionStack => stack.regions.get(name) as RegionStack;
-
-async function freePorts(): Promise<StackPorts> {
-  return {
-    nats: await freePort(),
-    simulator: await freePort(),
-    webhook: await freePort(),
-    grpc: {
-      ingress: await freePort(),
-      receipt: await freePort(),
-      'media-store': await freePort(),
-      archive: await freePort(),
-      'delivery-retry': await freePort(),
-    },
-  };
-}
 
 /** A JPEG header, then a marker: an image the simulator and receipt accept, with bytes only one region may hold. */
 function imageBytes(marker: string): Buffer {
@@ -154,8 +139,8 @@ before(async () => {
   stack = await startLocalStack({
     dataDir: dir.path,
     regions: ['eu', 'us'],
-    ports: await freePorts(),
-    regionPorts: { us: await freePorts() },
+    ports: await freeStackPorts(),
+    regionPorts: { us: await freeStackPorts() },
     serviceEnv: { WAYGATE_LOG_LEVEL: 'debug' },
     onLine: (processName, line) => {
       lines.push({ process: processName, line });

@@ -9,8 +9,8 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
-import { createTempDir, freePort, waitFor } from '@waygate/testing';
-import { startLocalStack, untilWindowOpen, type LocalStack, type StackPorts } from '@waygate/local-run';
+import { createTempDir, waitFor } from '@waygate/testing';
+import { startLocalStack, untilWindowOpen, type LocalStack, freeStackPorts } from '@waygate/local-run';
 import { callUnary, loadPublicClients } from './proto-clients';
 import { loadSqlDump } from './sqlite-sql-dump';
 
@@ -37,21 +37,6 @@ function schemaVersion(file: string): number {
   }
 }
 
-async function freePorts(): Promise<StackPorts> {
-  return {
-    nats: await freePort(),
-    simulator: await freePort(),
-    webhook: await freePort(),
-    grpc: {
-      ingress: await freePort(),
-      receipt: await freePort(),
-      'media-store': await freePort(),
-      archive: await freePort(),
-      'delivery-retry': await freePort(),
-    },
-  };
-}
-
 before(async () => {
   dir = createTempDir('waygate-upgrade-');
   const eu = path.join(dir.path, 'eu');
@@ -63,7 +48,7 @@ before(async () => {
     loadSqlDump(readFileSync(path.join(FIXTURE, 'eu', dump), 'utf8'), file);
     versionsBefore.set(path.basename(file), schemaVersion(file));
   }
-  stack = await startLocalStack({ dataDir: dir.path, ports: await freePorts(), onLine: (_name, line) => lines.push(line) });
+  stack = await startLocalStack({ dataDir: dir.path, ports: await freeStackPorts(), onLine: (_name, line) => lines.push(line) });
   clients = loadPublicClients();
 });
 

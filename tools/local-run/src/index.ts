@@ -1,4 +1,4 @@
-export { DEFAULT_PORTS, REGION_PORT_OFFSET, regionNatsStoreDir, regionPorts, SERVICES, startLocalStack } from './stack';
+export { DEFAULT_PORTS, freeStackPorts, REGION_PORT_OFFSET, regionNatsStoreDir, regionPorts, SERVICES, startLocalStack } from './stack';
 export type { LocalStack, Region, RegionStack, ServiceName, StackOptions, StackPorts } from './stack';
 export { loadDevCredentials } from './dev-credentials';
 export {

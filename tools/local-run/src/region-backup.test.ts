@@ -4,25 +4,10 @@ import { existsSync, readdirSync, rmSync, writeFileSync, cpSync } from 'node:fs'
 import path from 'node:path';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { ArchiveServiceClient, MessageStatus, MessagingServiceClient, type ListMessageEventsResponse, type Message } from '@waygate/proto';
-import { createTempDir, freePort } from '@waygate/testing';
+import { createTempDir } from '@waygate/testing';
 import { sendDemoMessage } from './demo-message';
 import { backupRegion, restoreRegion, verifyBackup } from './region-backup';
-import { startLocalStack, type LocalStack, type StackPorts } from './stack';
-
-async function freeStackPorts(): Promise<StackPorts> {
-  return {
-    nats: await freePort(),
-    simulator: await freePort(),
-    webhook: await freePort(),
-    grpc: {
-      ingress: await freePort(),
-      receipt: await freePort(),
-      'media-store': await freePort(),
-      archive: await freePort(),
-      'delivery-retry': await freePort(),
-    },
-  };
-}
+import { startLocalStack, type LocalStack, freeStackPorts } from './stack';
 
 function call<T>(run: (callback: (error: ServiceError | null, value?: T) => void) => void): Promise<T> {
   return new Promise((resolve, reject) => run((error, value) => (error ? reject(error) : resolve(value as T))));

@@ -1,22 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTempDir, freePort, isPortOpen, waitFor } from '@waygate/testing';
-import { startLocalStack, type StackPorts } from './stack';
-
-async function freeStackPorts(): Promise<StackPorts> {
-  return {
-    nats: await freePort(),
-    simulator: await freePort(),
-    webhook: await freePort(),
-    grpc: {
-      ingress: await freePort(),
-      receipt: await freePort(),
-      'media-store': await freePort(),
-      archive: await freePort(),
-      'delivery-retry': await freePort(),
-    },
-  };
-}
+import { createTempDir, isPortOpen, waitFor } from '@waygate/testing';
+import { startLocalStack, freeStackPorts } from './stack';
 
 test('a start aborted half-way (Ctrl-C while starting) stops what already runs, then rejects', { timeout: 120_000 }, async () => {
   const dir = createTempDir('waygate-local-run-');

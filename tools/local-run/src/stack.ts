@@ -5,6 +5,7 @@ import path from 'node:path';
 import { checkGrpcHealth } from '@waygate/grpc';
 import {
   explainNatsServerStartFailure,
+  freePort,
   isPortOpen,
   launchProcess,
   natsServerCommand,
@@ -340,4 +341,20 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
     await stop();
     throw error;
   }
+}
+
+/** A StackPorts of free loopback ports (freePort each), for tests that start a whole stack beside others. */
+export async function freeStackPorts(): Promise<StackPorts> {
+  return {
+    nats: await freePort(),
+    simulator: await freePort(),
+    webhook: await freePort(),
+    grpc: {
+      ingress: await freePort(),
+      receipt: await freePort(),
+      'media-store': await freePort(),
+      archive: await freePort(),
+      'delivery-retry': await freePort(),
+    },
+  };
 }
