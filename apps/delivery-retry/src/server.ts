@@ -126,6 +126,8 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     filterSubject: subjects.outboundAccepted,
     // One at a time: messages enter their lanes in acceptance order. Storing is quick; the scheduler does the work.
     concurrency: 1,
+    // Storing takes milliseconds; one that hangs must not hold up every message behind it for minutes.
+    handlerTimeoutMs: 30_000,
     logger,
     handle: createAcceptedMessagesHandler(engine, logger),
   });

@@ -64,6 +64,66 @@ test('retry redelivers after the delay, reject terminates, a throwing handler is
   assert.equal(seen.filter((s) => s.startsWith('poison')).length, 1, 'a rejected message is not redelivered');
 });
 
+test('a handler that never settles is given up on after its timeout: retried, and the messages behind it go on', async () => {
+  const subject = regionSubjects('eu').receiptEvents;
+  const seen: string[] = [];
+  const consumer = await startConsumer(connection, {
+    region: 'eu',
+    stream: regionStreams('eu').events.name,
+    durable: 'test-handler-timeout',
+    filterSubject: subject,
+    logger,
+    concurrency: 1,
+    handlerTimeoutMs: 300,
+    errorBackoff: { baseMs: 50, maxMs: 50 },
+    handle: async (data, info) => {
+      const text = new TextDecoder().decode(data);
+      seen.push(`${text}#${info.deliveryCount}`);
+      // The first run of 'stuck' hangs forever, as a handler waiting on a lost reply would.
+      if (text === 'stuck' && info.deliveryCount === 1) await new Promise(() => undefined);
+      return ACK;
+    },
+  });
+  try {
+    await publishEvent(connection.js, subject, new TextEncoder().encode('stuck'), 'timeout-stuck');
+    await publishEvent(connection.js, subject, new TextEncoder().encode('behind'), 'timeout-behind');
+    await waitFor(() => seen.includes('stuck#2') && seen.includes('behind#1'), {
+      what: 'the stuck message retried and the next one handled',
+    });
+    // (The subject holds earlier tests' messages too; this consumer starts from the first.)
+    assert.ok(seen.indexOf('stuck#1') < seen.indexOf('behind#1'), `in stream order: ${seen.join(' ')}`);
+    await waitFor(
+      async () => (await connection.jsm.consumers.info(regionStreams('eu').events.name, 'test-handler-timeout')).num_ack_pending === 0,
+      {
+        what: 'both acknowledged',
+      },
+    );
+  } finally {
+    await consumer.stop();
+  }
+});
+
+test("a consumer's settings are updated only when they changed", async () => {
+  const stream = regionStreams('eu').events.name;
+  const start = (ackWaitMs: number) =>
+    startConsumer(connection, {
+      region: 'eu',
+      stream,
+      durable: 'test-settings',
+      filterSubject: regionSubjects('eu').receiptEvents,
+      logger,
+      ackWaitMs,
+      handle: async () => ACK,
+    });
+  await (await start(1000)).stop();
+  const created = await connection.jsm.consumers.info(stream, 'test-settings');
+  await (await start(1000)).stop();
+  assert.equal((await connection.jsm.consumers.info(stream, 'test-settings')).config.ack_wait, 1000 * 1e6);
+  assert.equal((await connection.jsm.consumers.info(stream, 'test-settings')).created, created.created);
+  await (await start(2000)).stop();
+  assert.equal((await connection.jsm.consumers.info(stream, 'test-settings')).config.ack_wait, 2000 * 1e6, 'a changed ack wait is applied');
+});
+
 test('a consumer resumes where it left off across a nats-server restart', async () => {
   const subject = regionSubjects('eu').deliveryEvents;
   const seen: string[] = [];

@@ -55,7 +55,9 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, onWarning: 
     // JetStream cannot change a stream's retention; an operator migrates it (docs/architecture.md, "Streams").
     onWarning(`stream ${spec.name} has retention ${existing.config.retention}, expected ${config.retention}; left unchanged`);
   }
-  if (existing) await jsm.streams.update(spec.name, updatable);
+  // Only when something changed: every replica of every service runs this at startup, and an update is not free for
+  // a stream that is busy.
+  if (existing && !sameSettings(existing.config, updatable)) await jsm.streams.update(spec.name, updatable);
   for (const consumer of spec.consumers) {
     try {
       await jsm.consumers.info(spec.name, consumer.durable);
@@ -69,6 +71,14 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec, onWarning: 
       });
     }
   }
+}
+
+/** Whether `current` already has every setting in `wanted` (arrays compared element by element). */
+function sameSettings(current: object, wanted: object): boolean {
+  const have = current as Record<string, unknown>;
+  return Object.entries(wanted).every(([key, value]) =>
+    Array.isArray(value) ? JSON.stringify(have[key]) === JSON.stringify(value) : have[key] === value,
+  );
 }
 
 function isNotFound(error: unknown): boolean {
@@ -155,6 +165,14 @@ export interface ConsumerOptions {
    * a crash or an ack wait that ran out.
    */
   readonly maxDeliveries?: number;
+  /**
+   * How long one handler run may take before the consumer gives up waiting for it (default
+   * {@link DEFAULT_HANDLER_TIMEOUT_MS}): the message is then treated as a handler error (retried with backoff, dead-
+   * lettered after `maxDeliveries`) and its slot is freed. Without it a handler that never settles would hold its
+   * message forever (the consumer reports progress while a handler runs, so JetStream never redelivers it) and,
+   * at concurrency 1, every message behind it. Handlers must be idempotent anyway: an abandoned run may still finish.
+   */
+  readonly handlerTimeoutMs?: number;
   /** Backoff after a handler error (default {@link DEFAULT_ERROR_BACKOFF}); a `retry` outcome brings its own delay. */
   readonly errorBackoff?: ConsumerBackoff;
   /** Where the consumer's counters go (default: the global meter provider's `@waygate/nats` meter). */
@@ -178,6 +196,29 @@ export const DEFAULT_MAX_DELIVERIES = 15;
 /** Default {@link ConsumerOptions.errorBackoff}: 1 s, 2 s, 4 s … capped at 5 minutes. */
 export const DEFAULT_ERROR_BACKOFF: ConsumerBackoff = { baseMs: 1000, maxMs: 5 * 60_000 };
 const DEFAULT_ACK_WAIT_MS = 30_000;
+/** Default {@link ConsumerOptions.handlerTimeoutMs}: far above any handler's normal run, short enough to unblock. */
+export const DEFAULT_HANDLER_TIMEOUT_MS = 5 * 60_000;
+
+/** A handler run that did not settle within {@link ConsumerOptions.handlerTimeoutMs}. */
+export class HandlerTimeoutError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`handler did not settle within ${timeoutMs} ms`);
+    this.name = 'HandlerTimeoutError';
+  }
+}
+
+/** Runs `work` but rejects with {@link HandlerTimeoutError} once `timeoutMs` has passed (`work` is not cancelled). */
+async function withDeadline<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HandlerTimeoutError(timeoutMs)), timeoutMs);
+  });
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 /** At most one warning per consumer this often about handler errors that will be retried; the rest are debug. */
 const RETRY_WARNING_INTERVAL_MS = 10_000;
 const DURABLE_NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -226,13 +267,14 @@ export async function startConsumer({ js, jsm }: JetStreamConnection, options: C
     // No server-side max_deliver: the server would just stop delivering (nats-server 2.9 only emits an advisory),
     // leaving the message unacknowledged and unseen. The consumer counts deliveries and dead-letters instead.
   };
+  let existing;
   try {
-    await jsm.consumers.info(options.stream, options.durable);
-    await jsm.consumers.update(options.stream, options.durable, config);
+    existing = await jsm.consumers.info(options.stream, options.durable);
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    await jsm.consumers.add(options.stream, config);
   }
+  if (!existing) await jsm.consumers.add(options.stream, config);
+  else if (!sameSettings(existing.config, config)) await jsm.consumers.update(options.stream, options.durable, config);
   const meter = options.meter ?? metrics.getMeter('@waygate/nats');
   const runtime: ConsumerRuntime = {
     js,
@@ -243,7 +285,7 @@ export async function startConsumer({ js, jsm }: JetStreamConnection, options: C
       description: 'messages a consumer gave up on and moved to the dead-letter stream, by consumer and reason',
     }),
     handlerErrors: meter.createCounter('waygate.consumer.handler_errors', {
-      description: 'deliveries whose handler threw, by consumer',
+      description: 'deliveries whose handler threw or did not settle in time, by consumer and kind (error, timeout)',
     }),
     pendingDeadLetters: new Map(),
     retryWarnings: { lastAt: 0, suppressed: 0 },
@@ -395,14 +437,17 @@ async function settle(message: JsMsg, runtime: ConsumerRuntime, span: Span, deli
   const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
   const heartbeat = setInterval(() => message.working(), Math.max(100, Math.floor(ackWaitMs / 2)));
   try {
-    outcome = await options.handle(message.data, {
+    const run = options.handle(message.data, {
       subject: message.subject,
       deliveryCount,
       streamSequence: message.info.streamSequence,
     });
+    // An abandoned run that fails later must not surface as an unhandled rejection.
+    run.catch(() => undefined);
+    outcome = await withDeadline(run, options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS);
   } catch (error) {
     span.recordException(error as Error);
-    runtime.handlerErrors.add(1, { consumer: options.durable });
+    runtime.handlerErrors.add(1, { consumer: options.durable, kind: error instanceof HandlerTimeoutError ? 'timeout' : 'error' });
     if (deliveryCount >= runtime.maxDeliveries) {
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'dead-lettered' });
       await deadLetter(runtime, message, 'handler_error', `handler error: ${describeError(error)}`);

@@ -178,6 +178,8 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     // A body with media may take several calls; the consumer reports progress meanwhile, so this only decides how soon
     // the bodies a crashed receipt was working on are picked up again.
     ackWaitMs: config.webhookAckWaitMs,
+    // Several large media downloads may take minutes; each download has its own timeouts.
+    handlerTimeoutMs: 30 * 60_000,
     logger,
     handle: createWebhooksHandler(
       service,
