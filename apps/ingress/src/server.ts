@@ -142,7 +142,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     policies: [
       // The customer view is the InboundMessageIndex: replies and reactions may name inbound wamids.
       createReplyTargetPolicy({ store: storage.store, inbound: storage.customers }),
-      createTemplateCatalogPolicy(templateCatalog),
+      createTemplateCatalogPolicy(templateCatalog, (tenantId, wabaId) => templateSync.hasSynced(tenantId, wabaId)),
       createMediaReferencePolicy(mediaCatalog),
       createServiceWindowPolicy(storage.customers),
       createOptOutPolicy({ optOuts: storage.optOuts, view: storage.customers }),
@@ -170,7 +170,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
         logger.warn({ err: error, tenant_id: account.tenantId, waba_id: account.wabaId }, 'template sync failed; will retry'),
     },
   });
-  // Not awaited: ingress serves while Meta is unreachable; until the first sync, template sends are NOT_FOUND.
+  // Not awaited: ingress serves while Meta is unreachable; until a tenant's first sync, an unknown template is UNAVAILABLE.
   void templateSync.syncAll();
   const templateSyncTimer = setInterval(() => void templateSync.syncAll(), config.templateSyncIntervalMs);
   // A reloaded tenants file may bring new WABAs or tokens: read them now rather than at the next interval.

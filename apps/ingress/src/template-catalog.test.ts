@@ -11,6 +11,7 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
+  UnavailableError,
   systemClock,
   type TemplateComponent,
   type TemplateParameterValue,
@@ -52,7 +53,7 @@ before(async () => {
     clock: systemClock,
     events: { synced: (_account, count) => syncs.push({ count }), syncFailed: () => undefined },
   });
-  policy = createTemplateCatalogPolicy(store);
+  policy = createTemplateCatalogPolicy(store, sync.hasSynced);
   await sync.syncAll();
 });
 
@@ -157,6 +158,33 @@ describe('template-catalog policy', () => {
   test('an unknown template or language is NOT_FOUND', async () => {
     await assert.rejects(check(request('no_such_template', [])) as Promise<unknown>, NotFoundError);
     await assert.rejects(check(request('order_update', [], 'de')) as Promise<unknown>, NotFoundError);
+  });
+
+  test('until the catalog has been read from Meta since start, an unknown template is UNAVAILABLE (retry), not NOT_FOUND', async () => {
+    // A process that just started: the catalog on disk is from before, this process has not read Meta yet.
+    const fresh = createTemplateSync({
+      store,
+      source: createCloudApiTemplateSource({ baseUrl: simulator.url, version: 'v23.0', timeoutMs: 5000 }),
+      accounts: () => [{ tenantId: 'acme', wabaId: WABA, accessToken: () => NUMBER.accessToken }],
+      clock: systemClock,
+      events: { synced: () => undefined, syncFailed: () => undefined },
+    });
+    const early = createTemplateCatalogPolicy(store, fresh.hasSynced);
+    const checkEarly = (sent: ValidSendRequest) => early.check({ tenant, request: sent, now: new Date(), facts: {} });
+    try {
+      assert.equal(fresh.hasSynced('acme', WABA), false);
+      await assert.rejects(Promise.resolve(checkEarly(request('no_such_template', []))), UnavailableError);
+      // What the catalog already knows is served meanwhile.
+      await assert.doesNotReject(
+        Promise.resolve(checkEarly(request('order_update', [body(text('Ada', 'first_name'), text('42', 'order_id'))]))),
+      );
+      await fresh.syncAll();
+      assert.equal(fresh.hasSynced('acme', WABA), true);
+      assert.equal(fresh.hasSynced('other-tenant', WABA), false);
+      await assert.rejects(Promise.resolve(checkEarly(request('no_such_template', []))), NotFoundError);
+    } finally {
+      await fresh.stop();
+    }
   });
 
   test('a template that is not APPROVED is FAILED_PRECONDITION TEMPLATE_NOT_APPROVED; a status Waygate does not know too', async () => {

@@ -156,8 +156,8 @@ function demoTemplateRequest(to: string): SendMessageRequest {
 
 /**
  * Sends the `order_update` template to a customer who never wrote (only a template may start a conversation) and
- * reports its statuses like {@link sendDemoMessage}. Right after start the template catalog may not be synced yet
- * (NOT_FOUND): the send is tried again for up to `catalogWaitMs`.
+ * reports its statuses like {@link sendDemoMessage}. Right after start the template catalog may not have been read from
+ * Meta yet (UNAVAILABLE): the send is tried again for up to `catalogWaitMs`.
  */
 export async function sendDemoTemplate(options: {
   address: string;
@@ -178,7 +178,7 @@ export async function sendDemoTemplate(options: {
         const sent = await call<SendMessageResponse>((callback) => client.sendMessage(request, metadata, callback));
         return await followStatuses(client, metadata, sent.messageId, options.timeoutMs ?? 30_000, options.onStatus);
       } catch (error) {
-        if ((error as ServiceError).code !== grpcStatus.NOT_FOUND || Date.now() > catalogDeadline) throw error;
+        if ((error as ServiceError).code !== grpcStatus.UNAVAILABLE || Date.now() > catalogDeadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
     }

@@ -43,6 +43,11 @@ export interface TemplateSync {
    * the re-sync; then re-syncs the WABA in the background. Returns how many tenants' catalogs had the template.
    */
   applyUpdate(update: TemplateUpdate): Promise<number>;
+  /**
+   * Whether this tenant's catalog for the WABA has been read from Meta since this process started. Until then a
+   * template missing from the catalog may simply not have been seen yet (a new tenant, a template created meanwhile).
+   */
+  hasSynced(tenantId: string, wabaId: string): boolean;
   /** Waits for background syncs to finish. */
   idle(): Promise<void>;
   /** Aborts syncs under way and starts no more; resolves once none runs (before the store is closed). */
@@ -88,6 +93,8 @@ export function createTemplateSync(deps: {
   const queued = new Map<string, Promise<void>>();
   const background = new Set<Promise<void>>();
   const stopping = new AbortController();
+  const synced = new Set<string>();
+  const syncedKey = (tenantId: string, wabaId: string) => `${tenantId}\u0000${wabaId}`;
 
   async function syncAccount(account: TemplateAccount): Promise<void> {
     if (stopping.signal.aborted) return;
@@ -96,6 +103,7 @@ export function createTemplateSync(deps: {
       const templates = await source.listTemplates(account.wabaId, account.accessToken(), stopping.signal);
       if (stopping.signal.aborted) return;
       await store.replaceWaba(account.tenantId, account.wabaId, templates, startedAt, clock.now());
+      synced.add(syncedKey(account.tenantId, account.wabaId));
       events.synced(account, templates.length);
     } catch (error) {
       if (stopping.signal.aborted) return;
@@ -143,6 +151,8 @@ export function createTemplateSync(deps: {
     },
 
     syncWaba,
+
+    hasSynced: (tenantId, wabaId) => synced.has(syncedKey(tenantId, wabaId)),
 
     async applyUpdate(update) {
       const owners = accounts().filter((account) => account.wabaId === update.wabaId);
