@@ -114,6 +114,7 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
     const { nc } = nats;
     return {
       grpcPort: grpc.port,
+      servingStatus: grpc.servingStatus,
       async stop() {
         tenantsReloader.close();
         await grpc.shutdown();

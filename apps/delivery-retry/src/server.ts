@@ -179,6 +179,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
 
   return {
     grpcPort: grpc.port,
+    servingStatus: grpc.servingStatus,
     async stop() {
       tenantsReloader.close();
       clearInterval(pruneTimer);

@@ -244,6 +244,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
 
   return {
     grpcPort: grpc.port,
+    servingStatus: grpc.servingStatus,
     async stop() {
       tenantsReloader.close();
       await grpc.shutdown();

@@ -175,6 +175,7 @@ export async function startMediaStore(
     );
     return {
       grpcPort: grpc.port,
+      servingStatus: grpc.servingStatus,
       httpPort: http.port,
       sweep,
       stop: closeAll,

@@ -88,6 +88,7 @@ export async function startReceipt(
 
   return {
     grpcPort: grpc.port,
+    servingStatus: grpc.servingStatus,
     httpPort: intake.httpPort,
     async stop() {
       tenantsReloader.close();

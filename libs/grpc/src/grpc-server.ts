@@ -32,6 +32,11 @@ export interface ServedService {
 /** A started gRPC server with health, reflection and tenant authentication. */
 export interface RunningGrpcServer {
   readonly port: number;
+  /**
+   * The overall status (service "") its `grpc.health.v1.Health` reports: SERVING from start, NOT_SERVING from the
+   * first moment of `shutdown`. For the plaintext readiness endpoint (`StartedService.servingStatus`).
+   */
+  servingStatus(): 'SERVING' | 'NOT_SERVING';
   /** Reports NOT_SERVING, lets in-flight calls finish (up to `graceMs`), then closes. */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -75,6 +80,8 @@ export async function startGrpcServer(options: {
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
   });
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(options.services.map((s) => [s.name, 'SERVING'])) });
+  // Set together with the health service's overall status, never apart from it.
+  let overall: 'SERVING' | 'NOT_SERVING' = 'SERVING';
   health.addToServer(server);
   for (const service of options.services) server.addService(service.definition, service.implementation);
   addReflection(server, options.services);
@@ -85,7 +92,9 @@ export async function startGrpcServer(options: {
   );
   return {
     port,
+    servingStatus: () => overall,
     async shutdown(graceMs = 10_000) {
+      overall = 'NOT_SERVING';
       health.setStatus('', 'NOT_SERVING');
       for (const service of options.services) health.setStatus(service.name, 'NOT_SERVING');
       await new Promise<void>((resolve) => {

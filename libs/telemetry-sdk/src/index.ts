@@ -8,3 +8,5 @@ export type { Telemetry } from './start-telemetry';
 export { createLogger } from './pino-logger';
 export { runService } from './run-service';
 export type { StartedService } from './run-service';
+export { createHealthProbes } from './health-probes';
+export type { HealthProbes, ReadinessStatus, ServingStatus } from './health-probes';

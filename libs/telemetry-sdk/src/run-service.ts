@@ -1,9 +1,15 @@
 import type { Logger } from '@waygate/telemetry';
+import type { ServingStatus } from './health-probes';
 import type { Telemetry } from './start-telemetry';
 
 /** A started service: `stop` drains in-flight work and releases everything it opened. */
 export interface StartedService {
   stop(): Promise<void>;
+  /**
+   * The overall status its gRPC health service reports (SERVING from start, NOT_SERVING once draining); the
+   * metrics port's plaintext `GET /readyz` mirrors it, for probes that cannot speak the gRPC port's TLS.
+   */
+  readonly servingStatus?: () => ServingStatus;
 }
 
 /**
@@ -48,6 +54,12 @@ export function runService(options: { logger: Logger; telemetry: Telemetry; star
 
   // Through a promise, so that a `start` that throws at once is a failed start too.
   const started = Promise.resolve().then(options.start);
+  started.then(
+    (service) => {
+      if (service.servingStatus) telemetry.followReadiness(service.servingStatus);
+    },
+    () => undefined,
+  );
   started.catch((error: unknown) => {
     logger.fatal({ err: error }, `failed to start: ${(error as Error).message}`);
     void telemetry.shutdown().finally(() => process.exit(1));

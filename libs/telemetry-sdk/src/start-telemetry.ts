@@ -11,6 +11,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 // metric readers (for Prometheus) replaces its env-configured ones, so an opted-in OTLP reader is built the same way.
 import { getOtlpMetricExporterFromEnv, getPeriodicExportingMetricReaderFromEnv } from '@opentelemetry/sdk-node/build/src/utils';
 import type { Logger } from '@waygate/telemetry';
+import { createHealthProbes, LIVENESS_PATH, READINESS_PATH, type HealthProbes, type ServingStatus } from './health-probes';
 import {
   NoopSpanProcessor,
   SimpleSpanProcessor,
@@ -65,10 +66,16 @@ export interface MetricsEndpoint {
 /** Handle to serve metrics once the configuration is read, and to flush and stop telemetry at shutdown. */
 export interface Telemetry {
   /**
-   * Serves the process's metrics in the Prometheus text format on `GET /metrics` (anything else is 404) and resolves
-   * with the bound port once listening; rejects (a failed start) if the port is taken. Closed by `shutdown`.
+   * Serves the process's metrics in the Prometheus text format on `GET /metrics`, and the plaintext probes
+   * `GET /livez` and `GET /readyz` (see {@link HealthProbes}; anything else is 404), and resolves with the bound port
+   * once listening; rejects (a failed start) if the port is taken. Closed by `shutdown`.
    */
   serveMetrics(endpoint: MetricsEndpoint, logger?: Logger): Promise<{ port: number }>;
+  /**
+   * Makes `GET /readyz` mirror `source` (the gRPC server's overall health status); until then it answers 503
+   * STARTING. runService calls it with the started service's `servingStatus`.
+   */
+  followReadiness(source: () => ServingStatus): void;
   shutdown(): Promise<void>;
 }
 
@@ -79,17 +86,21 @@ function pushMetricReaders(env: NodeJS.ProcessEnv): MetricReader[] {
   return [getPeriodicExportingMetricReaderFromEnv(getOtlpMetricExporterFromEnv()) as MetricReader];
 }
 
-/** An HTTP server answering `GET /metrics` from the exporter; not traced (scrapes would flood the traces). */
-function createMetricsServer(exporter: PrometheusExporter): Server {
+/** Paths of the metrics server, none of them traced (scrapes and probes would flood the traces). */
+const UNTRACED_PATHS = ['/metrics', LIVENESS_PATH, READINESS_PATH];
+
+/** An HTTP server answering `GET /metrics` from the exporter and the health probes. */
+function createMetricsServer(exporter: PrometheusExporter, probes: HealthProbes): Server {
   return createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0];
     if (request.method === 'GET' && path === '/metrics') {
       exporter.getMetricsRequestHandler(request, response);
       return;
     }
+    if (probes.handle(request, response)) return;
     response.statusCode = 404;
     response.setHeader('content-type', 'application/json');
-    response.end(JSON.stringify({ error: 'not found: metrics are served on GET /metrics' }));
+    response.end(JSON.stringify({ error: 'not found: metrics are served on GET /metrics, probes on GET /livez and /readyz' }));
   });
 }
 
@@ -121,22 +132,28 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
     metricReaders: [prometheus, ...metricReaders],
     instrumentations: [
       new GrpcInstrumentation(),
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => (request.url ?? '').startsWith('/metrics') }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.includes((request.url ?? '').split('?')[0]),
+      }),
     ],
   });
   sdk.start();
   let metricsServer: Server | undefined;
+  const probes = createHealthProbes();
   return {
     async serveMetrics(endpoint, logger) {
-      const server = createMetricsServer(prometheus);
+      const server = createMetricsServer(prometheus, probes);
       await new Promise<void>((resolve, reject) => {
         server.once('error', (error: Error) => reject(new Error(`metrics endpoint ${endpoint.host}:${endpoint.port}: ${error.message}`)));
         server.listen(endpoint.port, endpoint.host, resolve);
       });
       metricsServer = server;
       const port = (server.address() as AddressInfo).port;
-      logger?.info({ host: endpoint.host, port }, 'metrics endpoint listening on /metrics');
+      logger?.info({ host: endpoint.host, port }, 'metrics endpoint listening on /metrics (probes on /livez, /readyz)');
       return { port };
+    },
+    followReadiness(source) {
+      probes.follow(source);
     },
     async shutdown() {
       const server = metricsServer;
