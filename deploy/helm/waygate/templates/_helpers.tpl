@@ -53,6 +53,27 @@ so the region error is always the first one reported.
 {{- if and .Values.gatewayApi.enabled (not (and .Values.gatewayApi.host .Values.gatewayApi.parentRefs)) -}}
 {{- fail "waygate: .Values.gatewayApi.host and .Values.gatewayApi.parentRefs are required when .Values.gatewayApi.enabled (the webhook host and the Gateway whose HTTPS listener serves it)." -}}
 {{- end -}}
+{{- if .Values.tls.enabled -}}
+{{- if not .Values.tls.secretName -}}
+{{- fail "waygate: .Values.tls.secretName is required when .Values.tls.enabled (a kubernetes.io/tls Secret with tls.crt, tls.key and the CA under .Values.tls.caKey, e.g. from cert-manager; deploy/README.md)." -}}
+{{- end -}}
+{{- if not .Values.metrics.enabled -}}
+{{- fail "waygate: .Values.tls.enabled needs .Values.metrics.enabled: with TLS on the gRPC port the probes use the metrics port's plaintext /readyz and /livez." -}}
+{{- end -}}
+{{- end -}}
+{{- if .Values.tls.clientAuth.enabled -}}
+{{- if not .Values.tls.enabled -}}
+{{- fail "waygate: .Values.tls.clientAuth.enabled needs .Values.tls.enabled (client certificates are asked for in the TLS handshake)." -}}
+{{- end -}}
+{{- if empty .Values.tls.clientAuth.services -}}
+{{- fail "waygate: .Values.tls.clientAuth.services must name at least one service when .Values.tls.clientAuth.enabled (e.g. [ingress])." -}}
+{{- end -}}
+{{- range .Values.tls.clientAuth.services -}}
+{{- if not (hasKey $.Values.services .) -}}
+{{- fail (printf "waygate: .Values.tls.clientAuth.services names %q, which is not a service of this chart (%s)." . (join ", " (keys $.Values.services | sortAlpha))) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
 {{- range $name := list "delivery-retry" "receipt" -}}
 {{- $svc := index $.Values.services $name | default dict -}}
 {{- if and $svc.enabled ($svc.keda | default dict).enabled (not $.Values.keda.natsMonitoringEndpoint) -}}
@@ -248,12 +269,37 @@ reads those blobs to upload them to Meta. */}}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ . | quote }}
 {{- end }}
+{{- if $v.tls.enabled }}
+# gRPC over TLS (tls.*): this release's certificate; calls to the region's other services verify theirs against the CA.
+- name: WAYGATE_TLS_CERT_FILE
+  value: {{ printf "%s/tls.crt" (trimSuffix "/" $v.tls.mountPath) | quote }}
+- name: WAYGATE_TLS_KEY_FILE
+  value: {{ printf "%s/tls.key" (trimSuffix "/" $v.tls.mountPath) | quote }}
+- name: WAYGATE_INTERNAL_TLS_CA_FILE
+  value: {{ printf "%s/ca.crt" (trimSuffix "/" $v.tls.mountPath) | quote }}
+{{- if include "waygate.tlsClientAuth" . }}
+# Only clients with a certificate this CA signed are served (tls.clientAuth).
+- name: WAYGATE_TLS_CLIENT_CA_FILE
+  value: {{ printf "%s/ca.crt" (trimSuffix "/" (ternary $v.tls.clientAuth.mountPath $v.tls.mountPath (not (empty $v.tls.clientAuth.caSecretName)))) | quote }}
+{{- end }}
+{{- end }}
 {{- with $v.extraEnv }}
 {{ toYaml . }}
 {{- end }}
 {{- with .svc.extraEnv }}
 {{ toYaml . }}
 {{- end }}
+{{- end -}}
+
+{{/* "true" when this service requires client certificates (tls.clientAuth), else empty. Call with (dict "root" $ "name" "ingress" ...). */}}
+{{- define "waygate.tlsClientAuth" -}}
+{{- $tls := .root.Values.tls -}}
+{{- if and $tls.enabled $tls.clientAuth.enabled (has .name $tls.clientAuth.services) -}}true{{- end -}}
+{{- end -}}
+
+{{/* "true" when this service mounts a separate client CA Secret (tls.clientAuth.caSecretName), else empty. */}}
+{{- define "waygate.tlsClientCaVolume" -}}
+{{- if and (include "waygate.tlsClientAuth" .) .root.Values.tls.clientAuth.caSecretName -}}true{{- end -}}
 {{- end -}}
 
 
