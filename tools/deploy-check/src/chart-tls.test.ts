@@ -4,7 +4,6 @@
  * schema and policy checks; with it off (the default) nothing of it appears and the probes stay native gRPC.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parseTlsConfig } from '@waygate/config';
@@ -12,9 +11,9 @@ import { createTempDir, createTestCertificates } from '@waygate/testing';
 import { policyViolations } from './chart-policy';
 import { CHART_DIR, REGIONS, SERVICES, regionValues, renderRegion, runHelm, templateArgs, type K8sObject } from './helm-chart';
 import { schemaProblems } from './k8s-schema-validation';
+import { mountRenderedTlsSecrets, TLS_VARIABLES } from './rendered-tls';
 
 const TLS_FIXTURE = 'tools/deploy-check/fixtures/tls.yaml';
-const TLS_VARIABLES = ['WAYGATE_TLS_CERT_FILE', 'WAYGATE_TLS_KEY_FILE', 'WAYGATE_TLS_CLIENT_CA_FILE', 'WAYGATE_INTERNAL_TLS_CA_FILE'];
 
 interface Probe {
   grpc?: { port: number };
@@ -114,30 +113,29 @@ test('the default render has no TLS and native gRPC probes; tls.enabled=false re
   }
 });
 
-test('the rendered TLS variables are a configuration the services accept (files laid out as the Secret volume mounts them)', (t) => {
+test('the rendered TLS variables are a configuration the services accept (files laid out as the Secret volumes mount them)', (t) => {
   const dir = createTempDir();
   t.after(() => dir.remove());
   const certs = createTestCertificates(dir.path);
-  const objects = renderRegion('eu', regionValues('eu', TLS_FIXTURE));
-  for (const service of SERVICES) {
-    const { pod, env } = podOf(objects, `waygate-eu-${service}`);
-    // The Secret as cert-manager writes it: tls.crt, tls.key, ca.crt; the volume's items decide the file names.
-    const secret: Record<string, string> = { 'tls.crt': certs.serverCert, 'tls.key': certs.serverKey, 'ca.crt': certs.caCert };
-    const mount = path.join(dir.path, 'mount', service);
-    mkdirSync(mount, { recursive: true });
-    for (const item of pod.volumes.find((volume) => volume.name === 'tls')?.secret?.items ?? []) {
-      copyFileSync(secret[item.key], path.join(mount, item.path));
+  // The Secrets as cert-manager writes them: tls.crt, tls.key, ca.crt.
+  const secrets = {
+    'waygate-grpc-tls': { 'tls.crt': certs.serverCert, 'tls.key': certs.serverKey, 'ca.crt': certs.caCert },
+    'waygate-tenant-client-ca': { 'ca.crt': certs.caCert },
+  };
+  for (const sets of [[], ['tls.clientAuth.caSecretName=waygate-tenant-client-ca']]) {
+    const objects = renderRegion('eu', regionValues('eu', TLS_FIXTURE), sets);
+    for (const service of SERVICES) {
+      const env = mountRenderedTlsSecrets(
+        objects,
+        `waygate-eu-${service}`,
+        secrets,
+        path.join(dir.path, sets.length > 0 ? 'own-ca' : 'shared-ca'),
+      );
+      const tls = parseTlsConfig(env);
+      assert.ok(tls.server, `${service}: serves TLS`);
+      assert.ok(tls.client, `${service}: verifies the region's services`);
+      assert.equal(tls.server.clientCa !== undefined, service === 'ingress', `${service}: client certificates`);
     }
-    const remapped = Object.fromEntries(
-      TLS_VARIABLES.filter((variable) => env.has(variable)).map((variable) => [
-        variable,
-        String(env.get(variable)).replace('/etc/waygate/tls', mount),
-      ]),
-    );
-    const tls = parseTlsConfig(remapped);
-    assert.ok(tls.server, `${service}: serves TLS`);
-    assert.ok(tls.client, `${service}: verifies the region's services`);
-    assert.equal(tls.server.clientCa !== undefined, service === 'ingress', `${service}: client certificates`);
   }
 });
 
