@@ -3,6 +3,7 @@ import type { K8sObject } from './helm-chart';
 /** The policies every rendered workload must meet (deploy/README.md, "CI checks"). */
 export const POLICIES = [
   'probes',
+  'tls-probes',
   'limits',
   'non-root',
   'read-only-root-fs',
@@ -34,9 +35,10 @@ interface SecurityContext {
 interface Container {
   name: string;
   image?: string;
-  startupProbe?: unknown;
-  readinessProbe?: unknown;
-  livenessProbe?: unknown;
+  env?: { name: string; value?: string }[];
+  startupProbe?: { grpc?: unknown };
+  readinessProbe?: { grpc?: unknown };
+  livenessProbe?: { grpc?: unknown };
   resources?: { limits?: Record<string, unknown>; requests?: Record<string, unknown> };
   securityContext?: SecurityContext;
 }
@@ -64,6 +66,13 @@ function containerViolations(where: string, pod: PodSpec, container: Container, 
   if (!isInit) {
     for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
       if (!container[probe]) add('probes', `has no ${probe}`);
+    }
+    // kubelet's gRPC probes speak plaintext only: against a gRPC port that speaks TLS they fail, and the pod never
+    // becomes ready (or is restarted forever).
+    if ((container.env ?? []).some((variable) => variable.name === 'WAYGATE_TLS_CERT_FILE')) {
+      for (const probe of ['startupProbe', 'readinessProbe', 'livenessProbe'] as const) {
+        if (container[probe]?.grpc) add('tls-probes', `${probe} is a plaintext gRPC probe, but its gRPC port speaks TLS`);
+      }
     }
   }
   if (!container.resources?.limits?.memory) add('limits', 'has no memory limit');
