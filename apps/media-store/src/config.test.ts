@@ -79,3 +79,19 @@ test('WAYGATE_INTERNAL_SERVICE_TOKEN is optional; when set it must be at least 3
     );
   }
 });
+
+test('the orphan reaper: 1 hour grace and interval by default; a grace under a minute or a bad number stops the start', () => {
+  const defaults = loadMediaStoreConfig(base);
+  assert.equal(defaults.orphanGraceMs, 3_600_000);
+  assert.equal(defaults.orphanIntervalMs, 3_600_000);
+  const set = loadMediaStoreConfig({ ...base, WAYGATE_MEDIA_ORPHAN_GRACE_MS: '600000', WAYGATE_MEDIA_ORPHAN_INTERVAL_MS: '60000' });
+  assert.equal(set.orphanGraceMs, 600_000);
+  assert.equal(set.orphanIntervalMs, 60_000);
+  for (const bad of ['0', '59999', '-5', 'an hour', '90000.5']) {
+    assert.throws(() => loadMediaStoreConfig({ ...base, WAYGATE_MEDIA_ORPHAN_GRACE_MS: bad }), /WAYGATE_MEDIA_ORPHAN_GRACE_MS: /);
+  }
+  assert.throws(
+    () => loadMediaStoreConfig({ ...base, WAYGATE_MEDIA_ORPHAN_INTERVAL_MS: '100' }),
+    /WAYGATE_MEDIA_ORPHAN_INTERVAL_MS: must be at least/,
+  );
+});

@@ -24,6 +24,10 @@ export interface MediaStoreConfig extends ServiceConfig {
   readonly publicUrl?: string;
   readonly retentionDays: number;
   readonly sweepIntervalMs: number;
+  /** The orphan reaper: blob objects no row points at are deleted once not written for this long. */
+  readonly orphanGraceMs: number;
+  /** How often the orphan reaper runs (also once at start). */
+  readonly orphanIntervalMs: number;
   /**
    * Release 1's single service key, to keep reading media stored before the vault: WAYGATE_MEDIA_ENCRYPTION_KEY, or
    * the local key file `<data dir>/<region>/media-store.key` when it exists (never created any more).
@@ -42,6 +46,16 @@ export const DEFAULT_GRPC_PORT = 50053;
 export const DEFAULT_HTTP_PORT = 0;
 export const DEFAULT_RETENTION_DAYS = 365;
 export const DEFAULT_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+/** An upload writes, commits and records its blob in far less; a stalled one that long is given up on. */
+export const DEFAULT_ORPHAN_GRACE_MS = 60 * 60 * 1000;
+/**
+ * The shortest grace accepted: below it a slow upload (100 MiB from a slow client, between two writes) or a paused
+ * replica could lose its bytes to another replica's reaper.
+ */
+export const MIN_ORPHAN_GRACE_MS = 60 * 1000;
+export const DEFAULT_ORPHAN_INTERVAL_MS = 60 * 60 * 1000;
+/** Listing every blob more often than this is load without benefit. */
+export const MIN_ORPHAN_INTERVAL_MS = 10 * 1000;
 /** The warning logged when the local development KEK file is used. */
 export const KEK_FILE_HINT = `${KEK_VARIABLES.key} is not set: using a local development key-encryption key file; production must set ${KEK_VARIABLES.key} or ${KEK_VARIABLES.file} (and back it up)`;
 const LEGACY_KEY_VARIABLE = 'WAYGATE_MEDIA_ENCRYPTION_KEY';
@@ -61,6 +75,16 @@ export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): Medi
       WAYGATE_MEDIA_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
       WAYGATE_MEDIA_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(DEFAULT_RETENTION_DAYS),
       WAYGATE_MEDIA_SWEEP_INTERVAL_MS: envSchemas.durationMs(DEFAULT_SWEEP_INTERVAL_MS),
+      WAYGATE_MEDIA_ORPHAN_GRACE_MS: z.coerce
+        .number()
+        .int()
+        .min(MIN_ORPHAN_GRACE_MS, `must be at least ${MIN_ORPHAN_GRACE_MS} ms (1 minute): a running upload must never look orphaned`)
+        .default(DEFAULT_ORPHAN_GRACE_MS),
+      WAYGATE_MEDIA_ORPHAN_INTERVAL_MS: z.coerce
+        .number()
+        .int()
+        .min(MIN_ORPHAN_INTERVAL_MS, `must be at least ${MIN_ORPHAN_INTERVAL_MS} ms`)
+        .default(DEFAULT_ORPHAN_INTERVAL_MS),
       // Optional; set but shorter than 32 characters (or empty) is a deployment mistake.
       WAYGATE_INTERNAL_SERVICE_TOKEN: envSchemas.internalServiceToken('receipt stores inbound media with it').optional(),
     },
@@ -105,6 +129,8 @@ export function loadMediaStoreConfig(env: NodeJS.ProcessEnv = process.env): Medi
       : { kind: 'file-if-present', file: path.join(parsed.WAYGATE_DATA_DIR, parsed.WAYGATE_REGION, 'media-store.key') },
     retentionDays: parsed.WAYGATE_MEDIA_RETENTION_DAYS,
     sweepIntervalMs: parsed.WAYGATE_MEDIA_SWEEP_INTERVAL_MS,
+    orphanGraceMs: parsed.WAYGATE_MEDIA_ORPHAN_GRACE_MS,
+    orphanIntervalMs: parsed.WAYGATE_MEDIA_ORPHAN_INTERVAL_MS,
     ...(internalToken === undefined ? {} : { internalServiceToken: () => internalToken }),
   };
 }

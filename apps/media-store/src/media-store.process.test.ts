@@ -1,12 +1,30 @@
-/** media-store as a real process, as `npm start` runs it: draining on SIGTERM, and a 100 MiB round trip in bounded memory. */
+/**
+ * media-store as a real process, as `npm start` runs it: draining on SIGTERM, a 100 MiB round trip in bounded memory,
+ * and the orphan reaper clearing a crash's leftovers at start.
+ */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { MediaServiceClient, type DownloadMediaResponse, type UploadMediaResponse } from '@waygate/proto';
-import { createTempDir, freePort, startNatsServer, startServiceProcess, tenantsYaml, type NatsServerHandle } from '@waygate/testing';
+import {
+  MediaServiceClient,
+  type DownloadMediaResponse,
+  type GetMediaResponse,
+  type PutMediaResponse,
+  type UploadMediaResponse,
+} from '@waygate/proto';
+import {
+  createTempDir,
+  freePort,
+  startNatsServer,
+  startServiceProcess,
+  tenantsYaml,
+  waitFor,
+  type NatsServerHandle,
+} from '@waygate/testing';
 import { sampleOf } from './testing/media-samples';
 
 const MiB = 1024 * 1024;
@@ -20,15 +38,15 @@ after(async () => {
   dir.remove();
 });
 
-async function startMediaStoreProcess() {
+async function startMediaStoreProcess(dataDir = path.join(dir.path, 'data'), natsUrl = nats.url) {
   const tenantsFile = path.join(dir.path, 'tenants.yaml');
   writeFileSync(tenantsFile, tenantsYaml([{ id: 'acme', homeRegion: 'eu', apiKey: 'key-acme' }]));
   const port = await freePort();
   const process = await startServiceProcess('media-store', {
     WAYGATE_REGION: 'eu',
     WAYGATE_TENANTS_FILE: tenantsFile,
-    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
-    WAYGATE_NATS_URL: nats.url,
+    WAYGATE_DATA_DIR: dataDir,
+    WAYGATE_NATS_URL: natsUrl,
     WAYGATE_GRPC_PORT: String(port),
   });
   return { process, address: `127.0.0.1:${port}` };
@@ -107,5 +125,71 @@ test('a 100 MiB document goes up and comes back with the same SHA-256, in bounde
   } finally {
     client.close();
     assert.equal((await mediaStore.stop('SIGTERM')).code, 0, mediaStore.outputTail());
+  }
+});
+
+test('leftovers of a crash (an unreferenced blob, a cut-off upload) are gone after start; stored media stays downloadable', async (t) => {
+  // Its own data dir (so its own local KEK) and so its own NATS server: the shared keyring bucket holds the other
+  // tests' keys, wrapped under their KEK.
+  const dataDir = path.join(dir.path, 'reaper-data');
+  const ownNats = await startNatsServer();
+  t.after(() => ownNats.stop());
+  const blobDir = path.join(dataDir, 'eu', 'media-blobs');
+  const metadata = new Metadata();
+  metadata.set('authorization', 'Bearer key-acme');
+  const content = sampleOf('application/pdf', 300_000);
+
+  const first = await startMediaStoreProcess(dataDir, ownNats.url);
+  let stored: PutMediaResponse;
+  const client = new MediaServiceClient(first.address, credentials.createInsecure());
+  try {
+    stored = await new Promise<PutMediaResponse>((resolve, reject) =>
+      client.putMedia({ content, mimeType: 'application/pdf', filename: 'kept.pdf', customer: '' }, metadata, (error, response) =>
+        error ? reject(error) : resolve(response),
+      ),
+    );
+  } finally {
+    client.close();
+    assert.equal((await first.process.stop('SIGTERM')).code, 0, first.process.outputTail());
+  }
+
+  // What a crash leaves: ciphertext whose row was deleted before the file, and an upload cut off midway. Both, and the
+  // stored blob too, last written two hours ago (the default grace is one hour): only the missing row tells them apart.
+  const stale = new Date(Date.now() - 2 * 3_600_000);
+  const orphanId = randomBytes(16).toString('hex');
+  const orphan = path.join(blobDir, orphanId.slice(0, 2), `${orphanId}.wgm`);
+  const cutOff = path.join(blobDir, 'tmp', `${randomBytes(12).toString('hex')}.part`);
+  mkdirSync(path.dirname(orphan), { recursive: true });
+  writeFileSync(orphan, randomBytes(4096));
+  writeFileSync(cutOff, randomBytes(1000));
+  const storedBlobs = (readdirSync(blobDir, { recursive: true }) as string[]).filter(
+    (name) => name.endsWith('.wgm') && !name.includes(orphanId),
+  );
+  assert.equal(storedBlobs.length, 1);
+  for (const file of [orphan, cutOff, ...storedBlobs.map((name) => path.join(blobDir, name))]) utimesSync(file, stale, stale);
+
+  const second = await startMediaStoreProcess(dataDir, ownNats.url);
+  const again = new MediaServiceClient(second.address, credentials.createInsecure());
+  try {
+    const pass = await waitFor(() => /^.*"msg":"orphan reaper pass".*$/m.exec(second.process.outputTail(200))?.[0], {
+      what: 'the orphan reaper pass at start to be logged',
+    });
+    assert.equal(existsSync(orphan), false, 'the unreferenced blob is gone');
+    assert.equal(existsSync(cutOff), false, 'the cut-off upload is gone');
+    assert.match(
+      pass,
+      /"reaped_unreferenced_files":1,"reaped_unreferenced_bytes":4096,"reaped_partial_files":1,"reaped_partial_bytes":1000/,
+    );
+    assert.match(pass, /"referenced":1/);
+    // Counts only: no blob id, media id or file name in the line.
+    assert.ok(!pass.includes(orphanId) && !pass.includes(stored.mediaId) && !pass.includes('kept.pdf'), pass);
+
+    const downloaded = await new Promise<GetMediaResponse>((resolve, reject) =>
+      again.getMedia({ mediaId: stored.mediaId }, metadata, (error, response) => (error ? reject(error) : resolve(response))),
+    );
+    assert.ok(downloaded.content.equals(content), 'the stored media reads back byte for byte');
+  } finally {
+    again.close();
+    assert.equal((await second.process.stop('SIGTERM')).code, 0, second.process.outputTail());
   }
 });

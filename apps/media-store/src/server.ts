@@ -17,6 +17,7 @@ import { KEK_FILE_HINT, type KekSource, type MediaStoreConfig } from './config';
 import { signedDownloadPath } from './domain/download-url';
 import { createMediaMetrics } from './domain/media-metrics';
 import { createMediaVault } from './domain/media-vault';
+import { createOrphanReaper, type ReapReport } from './domain/orphan-reaper';
 import type { MediaVaultStore } from './domain/media-vault-store';
 import { MAX_PUT_MEDIA_BYTES } from './domain/upload-request';
 import { startDownloadServer } from './handlers/download.http';
@@ -67,7 +68,7 @@ export async function startMediaStore(
   config: MediaStoreConfig,
   logger: Logger,
   options: { clock?: Clock } = {},
-): Promise<StartedService & { grpcPort: number; httpPort: number; sweep: () => Promise<number> }> {
+): Promise<StartedService & { grpcPort: number; httpPort: number; sweep: () => Promise<number>; reapOrphans: () => Promise<ReapReport> }> {
   const clock = options.clock ?? systemClock;
   const tenants = loadTenantsFile(config.tenantsFile);
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through (retention too).
@@ -84,12 +85,13 @@ export async function startMediaStore(
     const keyring = createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks, clock });
     const storage = await openVaultStore(config);
     cleanups.push(() => storage.close());
+    const metrics = createMediaMetrics();
     const vault = createMediaVault({
       store: storage.store,
       keys: keyring,
       sniffer: createFileTypeSniffer(),
       clock,
-      metrics: createMediaMetrics(),
+      metrics,
       defaultRetentionDays: config.retentionDays,
       ...(legacyKey ? { legacyKey } : {}),
     });
@@ -160,6 +162,52 @@ export async function startMediaStore(
       await sweeping;
     });
 
+    const reaper = createOrphanReaper({ store: storage.store, clock, metrics, graceMs: config.orphanGraceMs });
+    const reaperLog = logger.child({ component: 'orphan-reaper' });
+    const stopReaping = new AbortController();
+    const reapOrphans = async () => {
+      const report = await reaper.reap(stopReaping.signal);
+      // One line per pass, counts only: no blob id, tenant, customer or file name.
+      const fields = {
+        scanned: report.scanned,
+        young: report.young,
+        referenced: report.referenced,
+        reaped_unreferenced_files: report.reaped.unreferenced.files,
+        reaped_unreferenced_bytes: report.reaped.unreferenced.bytes,
+        reaped_partial_files: report.reaped.partial_upload.files,
+        reaped_partial_bytes: report.reaped.partial_upload.bytes,
+        held: report.held,
+        raced: report.raced,
+        truncated: report.truncated,
+        metadata_behind: report.metadataBehind,
+        grace_ms: config.orphanGraceMs,
+        duration_ms: report.durationMs,
+      };
+      if (report.metadataBehind)
+        reaperLog.warn(
+          fields,
+          'orphan reaper pass: the metadata is older than the blob store (restored from an older backup, or lost?); unreferenced blobs are kept — see "Orphan reaper" in apps/media-store/README.md',
+        );
+      else reaperLog.info(fields, 'orphan reaper pass');
+      return report;
+    };
+    // At most one pass at a time in this process: a pass longer than the interval skips the next tick.
+    let reaping: Promise<unknown> | undefined;
+    const reapInBackground = () => {
+      reaping ??= reapOrphans()
+        .catch((error: unknown) => reaperLog.error({ err: error }, 'orphan reaper pass failed'))
+        .finally(() => (reaping = undefined));
+    };
+    const reapTimer = setInterval(reapInBackground, config.orphanIntervalMs);
+    reapTimer.unref();
+    cleanups.push(async () => {
+      clearInterval(reapTimer);
+      stopReaping.abort();
+      await reaping;
+    });
+    // At start too (in the background: listing a large store must not hold up serving), for a crash's leftovers.
+    reapInBackground();
+
     logger.info(
       {
         port: grpc.port,
@@ -178,6 +226,7 @@ export async function startMediaStore(
       servingStatus: grpc.servingStatus,
       httpPort: http.port,
       sweep,
+      reapOrphans,
       stop: closeAll,
     };
   } catch (error) {

@@ -1,10 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { createReadStream, mkdirSync, type Dirent } from 'node:fs';
+import { open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import type { LegacyMediaRecord } from '../domain/legacy-media';
-import type { BlobRecord, BlobSink, ExpiredMedia, MediaRecord, MediaVaultStore } from '../domain/media-vault-store';
+import type {
+  BlobRecord,
+  BlobSink,
+  ExpiredMedia,
+  MediaRecord,
+  MediaVaultStore,
+  PairingMarks,
+  StoredBlobObject,
+} from '../domain/media-vault-store';
 
 const MIGRATIONS = [
   // 1: the pre-vault table (one ciphertext BLOB per row under the old single service key): read-only since the vault
@@ -50,6 +58,9 @@ const MIGRATIONS = [
    CREATE INDEX vault_media_expiry ON vault_media (expires_at_ms);
    -- deleteMedia: is the blob still referenced?
    CREATE INDEX vault_media_blob ON vault_media (blob_id);`,
+  // 3: the orphan reaper's metadata pairing mark (see PairingMarks); a fresh or lost database starts at 0.
+  `CREATE TABLE vault_reaper_mark (id INTEGER PRIMARY KEY CHECK (id = 1), pass INTEGER NOT NULL);
+   INSERT INTO vault_reaper_mark (id, pass) VALUES (1, 0);`,
 ];
 
 interface JoinedRow {
@@ -93,6 +104,28 @@ function toBlob(row: BlobRow): BlobRecord {
 }
 
 const BLOB_ID = /^[0-9a-f]{32}$/;
+/** Names the reaper recognises; anything else under the blob folder is never listed, so never deleted. */
+const SHARD_DIR = /^[0-9a-f]{2}$/;
+const COMMITTED_FILE = /^([0-9a-f]{32})\.wgm$/;
+const PARTIAL_FILE = /^[0-9a-f]{24}\.part$/;
+/** The blob half of the reaper's pairing marks: `<blob dir>/pairing-mark`, one decimal number. */
+const PAIRING_MARK_FILE = 'pairing-mark';
+/** How many ids one `referencedBlobIds` query takes (well under SQLite's bound-parameter limit). */
+const IDS_PER_QUERY = 400;
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/** A directory's entries, or none when it does not exist (any more). */
+async function entriesOf(dir: string): Promise<Dirent[]> {
+  try {
+    return await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if (isMissing(error)) return [];
+    throw error;
+  }
+}
 
 /**
  * The embedded MediaVaultStore: ciphertext in files under `blobDir` (`<aa>/<blob id>.wgm`), metadata in SQLite. A
@@ -108,9 +141,9 @@ export class FileMediaVaultStore implements MediaVaultStore {
   ) {
     this.db = openSqliteDatabase(sqliteFile, MIGRATIONS);
     this.tmpDir = path.join(blobDir, 'tmp');
+    // Leftovers of a crash mid-upload stay until the orphan reaper finds them older than its grace period: another
+    // replica sharing this folder may be writing one of them right now.
     mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
-    // Left over from a crash mid-upload: ciphertext of uploads that never completed.
-    for (const name of readdirSync(this.tmpDir)) rmSync(path.join(this.tmpDir, name), { force: true });
   }
 
   private blobPath(blobId: string): string {
@@ -266,6 +299,98 @@ export class FileMediaVaultStore implements MediaVaultStore {
       .prepare('SELECT tenant_id, media_id FROM vault_media WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?')
       .all(now.getTime(), limit) as { tenant_id: string; media_id: string }[];
     return rows.map((row) => ({ tenantId: row.tenant_id, mediaId: row.media_id }));
+  }
+
+  async *listBlobObjects(): AsyncIterable<StoredBlobObject> {
+    for (const shard of await entriesOf(this.blobDir)) {
+      if (!shard.isDirectory()) continue;
+      const partial = shard.name === 'tmp';
+      if (!partial && !SHARD_DIR.test(shard.name)) continue;
+      for (const file of await entriesOf(path.join(this.blobDir, shard.name))) {
+        if (!file.isFile()) continue;
+        const blobId = COMMITTED_FILE.exec(file.name)?.[1];
+        if (partial ? !PARTIAL_FILE.test(file.name) : blobId?.slice(0, 2) !== shard.name) continue;
+        const ref = `${shard.name}/${file.name}`;
+        let stats;
+        try {
+          stats = await stat(path.join(this.blobDir, ref));
+        } catch (error) {
+          if (isMissing(error)) continue; // committed or deleted since the directory was read
+          throw error;
+        }
+        yield partial
+          ? { kind: 'partial', ref, storedBytes: stats.size, modifiedAt: stats.mtime }
+          : { kind: 'committed', blobId: blobId as string, ref, storedBytes: stats.size, modifiedAt: stats.mtime };
+      }
+    }
+  }
+
+  async deleteBlobObject(object: StoredBlobObject, unmodifiedSince: Date): Promise<boolean> {
+    const [dir, name, ...rest] = object.ref.split('/');
+    const recognised =
+      rest.length === 0 &&
+      dir !== undefined &&
+      name !== undefined &&
+      (object.kind === 'partial'
+        ? dir === 'tmp' && PARTIAL_FILE.test(name)
+        : COMMITTED_FILE.exec(name)?.[1] === object.blobId && object.blobId?.slice(0, 2) === dir);
+    if (!recognised) throw new Error('not a blob object of this store');
+    const file = path.join(this.blobDir, dir, name);
+    try {
+      // Re-read right before deleting: an upload that wrote since the listing is still running.
+      if ((await stat(file)).mtimeMs > unmodifiedSince.getTime()) return false;
+      await unlink(file);
+      return true;
+    } catch (error) {
+      if (isMissing(error)) return false; // another replica's reaper, or the upload's own commit or abort, was first
+      throw error;
+    }
+  }
+
+  async referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>> {
+    const referenced = new Set<string>();
+    for (let offset = 0; offset < blobIds.length; offset += IDS_PER_QUERY) {
+      const ids = blobIds.slice(offset, offset + IDS_PER_QUERY);
+      const marks = ids.map(() => '?').join(', ');
+      // vault_blobs' primary key and the vault_media_blob index answer both halves.
+      const rows = this.db
+        .prepare(
+          `SELECT blob_id FROM vault_blobs WHERE blob_id IN (${marks}) UNION SELECT blob_id FROM vault_media WHERE blob_id IN (${marks})`,
+        )
+        .pluck()
+        .all(...ids, ...ids) as string[];
+      for (const id of rows) referenced.add(id);
+    }
+    return referenced;
+  }
+
+  async readPairingMarks(): Promise<PairingMarks> {
+    const blobs = await this.readBlobMark();
+    const metadata = this.db.prepare('SELECT pass FROM vault_reaper_mark WHERE id = 1').pluck().get() as number;
+    return { metadata, blobs };
+  }
+
+  async advancePairingMarks(to: number): Promise<void> {
+    this.db.prepare('UPDATE vault_reaper_mark SET pass = MAX(pass, ?) WHERE id = 1').run(to);
+    if ((await this.readBlobMark()) >= to) return;
+    // Written beside it and renamed into place, so a crash leaves the old mark or the new one (and at worst a few bytes
+    // of temporary file, not in tmp/ where uploads run). Two replicas racing may leave the lower of their two values:
+    // a lower blob mark can only make the reaper less suspicious of a restore, never hold without cause.
+    const temporary = path.join(this.blobDir, `${PAIRING_MARK_FILE}.${randomBytes(6).toString('hex')}.next`);
+    await writeFile(temporary, `${to}\n`, { mode: 0o600 });
+    await rename(temporary, path.join(this.blobDir, PAIRING_MARK_FILE));
+  }
+
+  private async readBlobMark(): Promise<number> {
+    try {
+      const text = (await readFile(path.join(this.blobDir, PAIRING_MARK_FILE), 'utf8')).trim();
+      const value = Number(text);
+      if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${PAIRING_MARK_FILE} in the blob folder is not a pass number`);
+      return value;
+    } catch (error) {
+      if (isMissing(error)) return 0;
+      throw error;
+    }
   }
 
   async close(): Promise<void> {

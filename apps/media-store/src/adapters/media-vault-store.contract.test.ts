@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { contractBackends } from '@waygate/storage';
 import { describeContract } from '@waygate/testing';
-import type { BlobRecord, MediaRecord, MediaVaultStore } from '../domain/media-vault-store';
+import type { BlobRecord, MediaRecord, MediaVaultStore, StoredBlobObject } from '../domain/media-vault-store';
 import { FileMediaVaultStore } from './file-media-vault-store';
 import { MongoMediaVaultStore } from './mongo-media-vault-store';
 
@@ -52,6 +52,22 @@ async function readAll(store: MediaVaultStore, blobId: string, start?: number): 
   for await (const part of store.readBlob(blobId, start)) parts.push(part);
   return Buffer.concat(parts);
 }
+
+async function listAll(store: MediaVaultStore): Promise<StoredBlobObject[]> {
+  const objects: StoredBlobObject[] = [];
+  for await (const object of store.listBlobObjects()) objects.push(object);
+  return objects;
+}
+
+/** Write times are kept to the second by GridFS (chunk ids), to the file system's precision by files. */
+function assertWrittenBetween(object: StoredBlobObject | undefined, before: number, after: number): void {
+  assert.ok(object, 'listed');
+  const at = object.modifiedAt.getTime();
+  assert.ok(at >= before - 1000 && at <= after + 1000, `written at ${object.modifiedAt.toISOString()}`);
+}
+
+const HOUR_AGO = () => new Date(Date.now() - 3_600_000);
+const SOON = () => new Date(Date.now() + 60_000);
 
 for (const backend of backends) {
   describeContract(backend, 'MediaVaultStore contract', (test) => {
@@ -138,6 +154,91 @@ for (const backend of backends) {
         await store.deleteBlobData('ef'.repeat(16));
         await store.deleteBlobData('ef'.repeat(16));
         await assert.rejects(readAll(store, 'ef'.repeat(16)));
+      }));
+
+    test('listBlobObjects: committed blobs by id with their stored size and write time; an upload in progress as partial', () =>
+      withStore(async (store) => {
+        assert.deepEqual(await listAll(store), [], 'an empty store lists nothing');
+        const before = Date.now();
+        await writeBlob(store, '12'.repeat(16), randomBytes(700_001));
+        const running = await store.createBlobSink();
+        // More than one GridFS chunk (255 KiB), so some of it is stored while the upload is still open.
+        await running.write(randomBytes(600_000));
+        const after = Date.now();
+        const objects = await listAll(store);
+        assert.equal(objects.length, 2, JSON.stringify(objects));
+        const committed = objects.find((object) => object.kind === 'committed');
+        assert.equal(committed?.blobId, '12'.repeat(16));
+        assert.equal(committed?.storedBytes, 700_001);
+        assertWrittenBetween(committed, before, after);
+        const partial = objects.find((object) => object.kind === 'partial');
+        assert.equal(partial?.blobId, undefined);
+        assert.ok(partial && partial.storedBytes > 0 && partial.storedBytes <= 600_000, `partial holds ${partial?.storedBytes} bytes`);
+        assertWrittenBetween(partial, before, after);
+        assert.notEqual(partial.ref, committed?.ref);
+
+        // Committed, it is listed under its id and the partial is gone; an aborted upload leaves nothing listed.
+        await running.commit('34'.repeat(16));
+        const aborted = await store.createBlobSink();
+        await aborted.write(randomBytes(600_000));
+        await aborted.abort();
+        const ids = (await listAll(store)).map((object) => `${object.kind}:${object.blobId ?? ''}`).sort();
+        assert.deepEqual(ids, [`committed:${'12'.repeat(16)}`, `committed:${'34'.repeat(16)}`]);
+      }));
+
+    test('deleteBlobObject: only what was not written since the given time, once; a reaped upload can no longer commit', () =>
+      withStore(async (store) => {
+        await writeBlob(store, '56'.repeat(16), randomBytes(1000));
+        const running = await store.createBlobSink();
+        await running.write(randomBytes(600_000));
+        const objects = await listAll(store);
+        const committed = objects.find((object) => object.kind === 'committed') as StoredBlobObject;
+        const partial = objects.find((object) => object.kind === 'partial') as StoredBlobObject;
+
+        assert.equal(await store.deleteBlobObject(committed, HOUR_AGO()), false, 'written after the cutoff: kept');
+        assert.equal(await store.deleteBlobObject(partial, HOUR_AGO()), false, 'an upload written after the cutoff: kept');
+        assert.equal((await readAll(store, '56'.repeat(16))).length, 1000);
+
+        assert.equal(await store.deleteBlobObject(committed, SOON()), true);
+        assert.equal(await store.deleteBlobObject(committed, SOON()), false, 'a second delete (another replica) finds nothing');
+        await assert.rejects(readAll(store, '56'.repeat(16)));
+        assert.equal(await store.deleteBlobObject(partial, SOON()), true);
+        assert.deepEqual(await listAll(store), []);
+        // The upload whose bytes were reaped (it stalled past the grace) fails rather than commit a broken blob.
+        await assert.rejects(async () => {
+          await running.write(randomBytes(1000));
+          await running.commit('78'.repeat(16));
+        });
+        await running.abort();
+        await assert.rejects(readAll(store, '78'.repeat(16)));
+      }));
+
+    test('referencedBlobIds: ids a blob record or a media id points at, of any tenant; none once the last media id went', () =>
+      withStore(async (store) => {
+        const acme = blob();
+        const globex = blob({ tenantId: 'globex' });
+        const acmeMedia = media();
+        await store.addMedia(acmeMedia, acme);
+        await store.addMedia(media({ tenantId: 'globex' }), globex);
+        const unknown = randomBytes(16).toString('hex');
+        assert.deepEqual(await store.referencedBlobIds([]), new Set());
+        assert.deepEqual(await store.referencedBlobIds([acme.blobId, unknown, globex.blobId]), new Set([acme.blobId, globex.blobId]));
+        await store.deleteMedia('acme', acmeMedia.mediaId);
+        assert.deepEqual(await store.referencedBlobIds([acme.blobId, globex.blobId]), new Set([globex.blobId]));
+        // Many ids at once (more than one query's worth).
+        const many = Array.from({ length: 1500 }, () => randomBytes(16).toString('hex'));
+        assert.deepEqual(await store.referencedBlobIds([...many, globex.blobId]), new Set([globex.blobId]));
+      }));
+
+    test('pairing marks start at 0 and are only ever raised, metadata and blobs alike', () =>
+      withStore(async (store) => {
+        assert.deepEqual(await store.readPairingMarks(), { metadata: 0, blobs: 0 });
+        await store.advancePairingMarks(1);
+        assert.deepEqual(await store.readPairingMarks(), { metadata: 1, blobs: 1 });
+        await store.advancePairingMarks(3);
+        await store.advancePairingMarks(2);
+        assert.deepEqual(await store.readPairingMarks(), { metadata: 3, blobs: 3 });
+        assert.deepEqual(await listAll(store), [], 'the blob mark is never listed as a blob or an upload');
       }));
 
     test('listExpired: expiry at or before now, oldest first, bounded', () =>

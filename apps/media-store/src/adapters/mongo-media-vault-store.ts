@@ -1,8 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { GridFSBucket, type Binary, type Collection, type GridFSBucketWriteStream } from 'mongodb';
+import { GridFSBucket, ObjectId, type Binary, type Collection, type GridFSBucketWriteStream, type GridFSFile } from 'mongodb';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import type { LegacyMediaRecord } from '../domain/legacy-media';
-import type { BlobRecord, BlobSink, ExpiredMedia, MediaRecord, MediaVaultStore } from '../domain/media-vault-store';
+import type {
+  BlobRecord,
+  BlobSink,
+  ExpiredMedia,
+  MediaRecord,
+  MediaVaultStore,
+  PairingMarks,
+  StoredBlobObject,
+} from '../domain/media-vault-store';
 
 interface BlobDocument {
   _id: string; // blob id
@@ -74,6 +82,28 @@ const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
 
 /** GridFS file names: committed blobs by id, uploads in progress under a `tmp/` name until renamed. */
 const committedName = (blobId: string) => `blob/${blobId}`;
+const COMMITTED_NAME = /^blob\/([0-9a-f]{32})$/;
+const PARTIAL_NAME = /^tmp\/[0-9a-f]{24}$/;
+/** The blob half of the reaper's pairing marks: empty GridFS files `pairing-mark/<pass>` (metadata.pass). */
+const PAIRING_MARK_PREFIX = 'pairing-mark/';
+/** The GridFS bucket's chunk size (the driver's default, not overridden here). */
+const GRIDFS_CHUNK_BYTES = 255 * 1024;
+/** References of partial objects: a GridFS file id, or the files_id of chunks whose file document is missing. */
+const FILE_REF = 'file:';
+const CHUNKS_REF = 'chunks:';
+const IDS_PER_QUERY = 1000;
+
+interface ChunkDocument {
+  _id: ObjectId;
+  files_id: ObjectId;
+  n: number;
+  data: Binary;
+}
+
+interface ReaperMarkDocument {
+  _id: string;
+  pass: number;
+}
 
 /**
  * The production MediaVaultStore: ciphertext in GridFS (bucket `vault`, 255 KiB chunks, streamed in and out),
@@ -84,11 +114,18 @@ export class MongoMediaVaultStore implements MediaVaultStore {
   private readonly bucket: GridFSBucket;
   private readonly blobs: Collection<BlobDocument>;
   private readonly media: Collection<MediaDocument>;
+  /** GridFS's own collections, read directly by the orphan reaper (listing and conditional deletes). */
+  private readonly files: Collection<GridFSFile>;
+  private readonly chunks: Collection<ChunkDocument>;
+  private readonly reaperMark: Collection<ReaperMarkDocument>;
 
   private constructor(private readonly mongo: MongoDatabase) {
     this.bucket = new GridFSBucket(mongo.db, { bucketName: 'vault' });
     this.blobs = mongo.db.collection<BlobDocument>('vault_blobs');
     this.media = mongo.db.collection<MediaDocument>('vault_media');
+    this.files = mongo.db.collection<GridFSFile>('vault.files');
+    this.chunks = mongo.db.collection<ChunkDocument>('vault.chunks');
+    this.reaperMark = mongo.db.collection<ReaperMarkDocument>('vault_reaper_mark');
   }
 
   static async open(mongo: MongoDatabase): Promise<MongoMediaVaultStore> {
@@ -123,6 +160,12 @@ export class MongoMediaVaultStore implements MediaVaultStore {
       commit: async (blobId) => {
         upload.end();
         await finished;
+        // An upload stalled past the reaper's grace period may have lost chunks to it (they looked abandoned): then its
+        // file is incomplete and must not become a blob. Counted on the (files_id, n) index GridFS keeps.
+        const expected = Math.ceil(upload.length / GRIDFS_CHUNK_BYTES);
+        if ((await this.chunks.countDocuments({ files_id: upload.id as ObjectId })) !== expected) {
+          throw new Error('the upload lost chunks while it was being written');
+        }
         await this.bucket.rename(upload.id, committedName(blobId));
       },
       abort: async () => {
@@ -245,6 +288,97 @@ export class MongoMediaVaultStore implements MediaVaultStore {
       .find({ expiresAt: { $lte: now } }, { sort: { expiresAt: 1 }, limit, projection: { tenantId: 1, mediaId: 1 } })
       .toArray();
     return docs.map((doc) => ({ tenantId: doc.tenantId, mediaId: doc.mediaId }));
+  }
+
+  async *listBlobObjects(): AsyncIterable<StoredBlobObject> {
+    const files = this.files.find({}, { projection: { _id: 1, filename: 1, length: 1, uploadDate: 1 } });
+    for await (const file of files) {
+      const id = (file._id as ObjectId).toHexString();
+      const blobId = COMMITTED_NAME.exec(file.filename)?.[1];
+      if (blobId) yield { kind: 'committed', blobId, ref: FILE_REF + id, storedBytes: file.length, modifiedAt: file.uploadDate };
+      // A finished upload never renamed (crash between its end and its commit, or its abort failed).
+      else if (PARTIAL_NAME.test(file.filename))
+        yield { kind: 'partial', ref: FILE_REF + id, storedBytes: file.length, modifiedAt: file.uploadDate };
+    }
+    // Chunks whose file document was never written: an upload still running, or one cut off by a crash. The files_id
+    // index (GridFS's own, files_id + n) serves the sort and grouping.
+    const abandoned = this.chunks.aggregate<{ _id: ObjectId }>(
+      [
+        { $sort: { files_id: 1 } },
+        { $group: { _id: '$files_id' } },
+        { $lookup: { from: 'vault.files', localField: '_id', foreignField: '_id', as: 'file' } },
+        { $match: { file: { $size: 0 } } },
+        { $project: { _id: 1 } },
+      ],
+      { allowDiskUse: true },
+    );
+    for await (const { _id: filesId } of abandoned) {
+      const last = await this.chunks.findOne({ files_id: filesId }, { sort: { n: -1 }, projection: { _id: 1, n: 1, data: 1 } });
+      if (!last) continue;
+      yield {
+        kind: 'partial',
+        ref: CHUNKS_REF + filesId.toHexString(),
+        storedBytes: last.n * GRIDFS_CHUNK_BYTES + last.data.length(),
+        // A chunk's id is made when the chunk is written: the newest one says when the upload last wrote.
+        modifiedAt: last._id.getTimestamp(),
+      };
+    }
+  }
+
+  async deleteBlobObject(object: StoredBlobObject, unmodifiedSince: Date): Promise<boolean> {
+    if (object.ref.startsWith(FILE_REF)) {
+      const id = ObjectId.createFromHexString(object.ref.slice(FILE_REF.length));
+      const filename = object.kind === 'committed' ? committedName(object.blobId ?? '') : { $regex: PARTIAL_NAME };
+      // Conditional on name and age in one step: two replicas' reapers cannot both count it, a newer upload is kept.
+      const { deletedCount } = await this.files.deleteOne({ _id: id, filename, uploadDate: { $lte: unmodifiedSince } });
+      // A crash between these two steps leaves chunks without a file: the next pass reaps them as a partial upload.
+      if (deletedCount === 1) await this.chunks.deleteMany({ files_id: id });
+      return deletedCount === 1;
+    }
+    if (object.kind !== 'partial' || !object.ref.startsWith(CHUNKS_REF)) throw new Error('not a blob object of this store');
+    const filesId = ObjectId.createFromHexString(object.ref.slice(CHUNKS_REF.length));
+    if (await this.files.findOne({ _id: filesId }, { projection: { _id: 1 } })) return false; // its upload finished since
+    const newest = await this.chunks.findOne({ files_id: filesId }, { sort: { _id: -1 }, projection: { _id: 1 } });
+    if (!newest || newest._id.getTimestamp() > unmodifiedSince) return false;
+    const { deletedCount } = await this.chunks.deleteMany({ files_id: filesId });
+    return deletedCount > 0;
+  }
+
+  async referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>> {
+    const referenced = new Set<string>();
+    for (let offset = 0; offset < blobIds.length; offset += IDS_PER_QUERY) {
+      const ids = blobIds.slice(offset, offset + IDS_PER_QUERY);
+      // vault_blobs by _id; vault_media through its blobId index (the one deleteMedia uses).
+      for await (const doc of this.blobs.find({ _id: { $in: ids } }, { projection: { _id: 1 } })) referenced.add(doc._id);
+      for await (const doc of this.media.find({ blobId: { $in: ids } }, { projection: { blobId: 1 } })) referenced.add(doc.blobId);
+    }
+    return referenced;
+  }
+
+  async readPairingMarks(): Promise<PairingMarks> {
+    const blobs = await this.readBlobMark();
+    const metadata = (await this.reaperMark.findOne({ _id: 'pass' }))?.pass ?? 0;
+    return { metadata, blobs };
+  }
+
+  async advancePairingMarks(to: number): Promise<void> {
+    await this.reaperMark.updateOne({ _id: 'pass' }, { $max: { pass: to } }, { upsert: true });
+    if ((await this.readBlobMark()) >= to) return;
+    const mark = this.bucket.openUploadStream(`${PAIRING_MARK_PREFIX}${to}`, { metadata: { pass: to } });
+    await new Promise<void>((resolve, reject) => {
+      mark.once('finish', resolve);
+      mark.once('error', reject);
+      mark.end();
+    });
+    // Older marks go; a higher one written meanwhile by another replica stays.
+    for await (const file of this.bucket.find({ filename: { $regex: `^${PAIRING_MARK_PREFIX}` }, 'metadata.pass': { $lt: to } }))
+      await this.bucket.delete(file._id).catch(() => undefined);
+  }
+
+  private async readBlobMark(): Promise<number> {
+    // GridFS's (filename, uploadDate) index serves the prefix match.
+    const marks = await this.bucket.find({ filename: { $regex: `^${PAIRING_MARK_PREFIX}` } }).toArray();
+    return marks.reduce((highest, file) => Math.max(highest, Number((file.metadata as { pass?: unknown } | undefined)?.pass) || 0), 0);
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,10 @@ export interface MediaMetrics {
   stored(tenantId: string, bytes: number): void;
   integrityFailure(tenantId: string): void;
   swept(count: number): void;
+  /** Orphaned blob-store objects the reaper deleted in one pass, by reason (`unreferenced`, `partial_upload`). */
+  orphansReaped(reason: string, files: number, bytes: number): void;
+  /** Unreferenced blobs the reaper kept because the metadata looked older than the blob store (after a restore). */
+  orphansHeld(count: number): void;
 }
 
 /** The metrics on an OpenTelemetry meter (the SDK started by main exports them). */
@@ -25,6 +29,16 @@ export function createMediaMetrics(meter: Meter = metrics.getMeter('media-store'
   });
   const integrity = meter.createCounter('waygate_media_integrity_failures', { description: 'stored blobs that failed to authenticate' });
   const sweeps = meter.createCounter('waygate_media_expired_deleted', { description: 'media ids deleted by the retention sweeper' });
+  const orphans = meter.createCounter('waygate_media_orphans_reaped', {
+    description: 'blob files (or GridFS files) no metadata row pointed at, deleted by the orphan reaper, by reason',
+  });
+  const orphanBytes = meter.createCounter('waygate_media_orphan_bytes_reaped', {
+    description: 'stored (ciphertext) bytes the orphan reaper deleted, by reason',
+    unit: 'By',
+  });
+  const orphansHeld = meter.createCounter('waygate_media_orphans_held', {
+    description: 'unreferenced blobs kept because the metadata is older than the blob store (restore?): needs an operator',
+  });
   return {
     uploaded: (tenantId, kind, bytes) => {
       uploads.add(1, { tenant_id: tenantId, kind });
@@ -38,5 +52,10 @@ export function createMediaMetrics(meter: Meter = metrics.getMeter('media-store'
     stored: (tenantId, bytes) => stored.add(bytes, { tenant_id: tenantId }),
     integrityFailure: (tenantId) => integrity.add(1, { tenant_id: tenantId }),
     swept: (count) => sweeps.add(count),
+    orphansReaped: (reason, files, bytes) => {
+      orphans.add(files, { reason });
+      orphanBytes.add(bytes, { reason });
+    },
+    orphansHeld: (count) => orphansHeld.add(count),
   };
 }

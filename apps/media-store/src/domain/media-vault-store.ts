@@ -50,6 +50,36 @@ export interface ExpiredMedia {
   readonly mediaId: string;
 }
 
+/**
+ * An object in the blob store as the orphan reaper sees it: what it is, how big, how old; never its content nor whose
+ * it is.
+ */
+export interface StoredBlobObject {
+  /**
+   * `committed`: bytes under a blob id (they are an orphan when no metadata row points at that id); `partial`: an
+   * upload that never committed (a temporary file, or GridFS chunks whose file document was never written).
+   */
+  readonly kind: 'committed' | 'partial';
+  /** The blob id of a committed object; absent for a partial one. */
+  readonly blobId?: string;
+  /** The adapter's handle to delete it with (a file name, a GridFS id); opaque to the domain, never logged. */
+  readonly ref: string;
+  /** Stored (ciphertext) bytes. */
+  readonly storedBytes: number;
+  /** When bytes were last written to it (file mtime, GridFS upload date or last chunk). */
+  readonly modifiedAt: Date;
+}
+
+/**
+ * The reaper's pairing marks: a pass counter kept in both halves of the store (metadata; blob files or GridFS). A
+ * pass writes the metadata mark first and the blob mark second, both only ever raised, so `blobs > metadata` can
+ * only mean the metadata was restored from before the blobs (or lost): then the reaper must not trust "no row".
+ */
+export interface PairingMarks {
+  readonly metadata: number;
+  readonly blobs: number;
+}
+
 /** The port. Adapters: files + SQLite (embedded), MongoDB + GridFS (production). */
 export interface MediaVaultStore {
   /** Starts writing a new blob's ciphertext. */
@@ -76,5 +106,21 @@ export interface MediaVaultStore {
   getLegacyMedia(tenantId: string, mediaId: string): Promise<LegacyMediaRecord | undefined>;
   /** Media ids whose `expiresAt` is at or before `now`, oldest first, at most `limit`. */
   listExpired(now: Date, limit: number): Promise<ExpiredMedia[]>;
+  /**
+   * Every object in the blob store, committed or partial, in no particular order, streamed (memory stays bounded
+   * however many there are). Objects written or deleted while the listing runs may or may not appear.
+   */
+  listBlobObjects(): AsyncIterable<StoredBlobObject>;
+  /**
+   * Deletes a listed object unless bytes were written to it after `unmodifiedSince` (an upload still running) or it
+   * is gone already; true when this call deleted it. For a committed object the caller checks the rows first.
+   */
+  deleteBlobObject(object: StoredBlobObject, unmodifiedSince: Date): Promise<boolean>;
+  /** Which of `blobIds` a metadata row points at: a blob record, or a media id (of any tenant). */
+  referencedBlobIds(blobIds: readonly string[]): Promise<Set<string>>;
+  /** Reads the pairing marks: the blob mark first, then the metadata mark (so a concurrent pass never looks like a restore). */
+  readPairingMarks(): Promise<PairingMarks>;
+  /** Raises the metadata mark to at least `to`, then the blob mark; never lowers either. */
+  advancePairingMarks(to: number): Promise<void>;
   close(): Promise<void>;
 }
