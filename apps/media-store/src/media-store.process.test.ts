@@ -38,7 +38,7 @@ after(async () => {
   dir.remove();
 });
 
-async function startMediaStoreProcess(dataDir = path.join(dir.path, 'data'), natsUrl = nats.url) {
+async function startMediaStoreProcess(dataDir = path.join(dir.path, 'data'), natsUrl = nats.url, metricsPort = 0) {
   const tenantsFile = path.join(dir.path, 'tenants.yaml');
   writeFileSync(tenantsFile, tenantsYaml([{ id: 'acme', homeRegion: 'eu', apiKey: 'key-acme' }]));
   const port = await freePort();
@@ -48,6 +48,7 @@ async function startMediaStoreProcess(dataDir = path.join(dir.path, 'data'), nat
     WAYGATE_DATA_DIR: dataDir,
     WAYGATE_NATS_URL: natsUrl,
     WAYGATE_GRPC_PORT: String(port),
+    WAYGATE_METRICS_PORT: String(metricsPort),
   });
   return { process, address: `127.0.0.1:${port}` };
 }
@@ -168,7 +169,8 @@ test('leftovers of a crash (an unreferenced blob, a cut-off upload) are gone aft
   assert.equal(storedBlobs.length, 1);
   for (const file of [orphan, cutOff, ...storedBlobs.map((name) => path.join(blobDir, name))]) utimesSync(file, stale, stale);
 
-  const second = await startMediaStoreProcess(dataDir, ownNats.url);
+  const metricsPort = await freePort();
+  const second = await startMediaStoreProcess(dataDir, ownNats.url, metricsPort);
   const again = new MediaServiceClient(second.address, credentials.createInsecure());
   try {
     const pass = await waitFor(() => /^.*"msg":"orphan reaper pass".*$/m.exec(second.process.outputTail(200))?.[0], {
@@ -183,6 +185,16 @@ test('leftovers of a crash (an unreferenced blob, a cut-off upload) are gone aft
     assert.match(pass, /"referenced":1/);
     // Counts only: no blob id, media id or file name in the line.
     assert.ok(!pass.includes(orphanId) && !pass.includes(stored.mediaId) && !pass.includes('kept.pdf'), pass);
+
+    // The metric, by reason, as Prometheus scrapes it.
+    const metricsText = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    const scraped = await waitFor(metricsText, {
+      what: 'the reaped counts on /metrics',
+      until: (text) => /^waygate_media_orphans_reaped_total\{[^}]*reason="unreferenced"[^}]*\} 1$/m.test(text),
+    });
+    assert.match(scraped, /^waygate_media_orphans_reaped_total\{[^}]*reason="partial_upload"[^}]*\} 1$/m);
+    assert.match(scraped, /^waygate_media_orphan_bytes_reaped_total\{[^}]*reason="unreferenced"[^}]*\} 4096$/m);
+    assert.match(scraped, /^waygate_media_orphan_reaper_passes_total\{[^}]*outcome="completed"[^}]*\} 1$/m);
 
     const downloaded = await new Promise<GetMediaResponse>((resolve, reject) =>
       again.getMedia({ mediaId: stored.mediaId }, metadata, (error, response) => (error ? reject(error) : resolve(response))),

@@ -16,9 +16,12 @@ const HOUR_MS = 3_600_000;
 function recordingMetrics() {
   const reaped: { reason: string; files: number; bytes: number }[] = [];
   const held: number[] = [];
+  const passes: string[] = [];
   return {
     reaped,
     held,
+    passes,
+    orphanPass: (outcome: string) => void passes.push(outcome),
     orphansReaped: (reason: string, files: number, bytes: number) => void reaped.push({ reason, files, bytes }),
     orphansHeld: (count: number) => void held.push(count),
   };
@@ -116,6 +119,7 @@ test('an orphan older than the grace is reaped; a young orphan, a referenced blo
       { reason: 'unreferenced', files: 1, bytes: 3000 },
       { reason: 'partial_upload', files: 1, bytes: 700 },
     ]);
+    assert.deepEqual(metrics.passes, ['completed']);
     // The running upload was not disturbed, and the referenced blob still reads whole.
     await running.write(randomBytes(100));
     await running.commit(randomBytes(16).toString('hex'));
@@ -213,6 +217,7 @@ test('metadata restored from before the blob folder: unreferenced blobs are held
     assert.equal(held.reaped.unreferenced.files, 0);
     assert.equal(held.reaped.partial_upload.files, 1, 'a partial upload is never pointed at: still reaped');
     assert.deepEqual(metrics.held, [1]);
+    assert.deepEqual(metrics.passes, ['held']);
     assert.equal(existsSync(blobFile(dir.path, later.blobId)), true, 'the blob the restored metadata lost is kept');
     assert.equal((await reaperOver(store).reap()).held, 1, 'and stays held pass after pass');
 

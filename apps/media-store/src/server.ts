@@ -162,7 +162,9 @@ export async function startMediaStore(
       await sweeping;
     });
 
-    const reaper = createOrphanReaper({ store: storage.store, clock, metrics, graceMs: config.orphanGraceMs });
+    // The real clock, not the injected one: the grace is measured against file times and GridFS upload dates, which
+    // the real clock wrote. A test clock moved a year ahead (retention) must not make a running upload look old.
+    const reaper = createOrphanReaper({ store: storage.store, clock: systemClock, metrics, graceMs: config.orphanGraceMs });
     const reaperLog = logger.child({ component: 'orphan-reaper' });
     const stopReaping = new AbortController();
     const reapOrphans = async () => {
@@ -195,7 +197,11 @@ export async function startMediaStore(
     let reaping: Promise<unknown> | undefined;
     const reapInBackground = () => {
       reaping ??= reapOrphans()
-        .catch((error: unknown) => reaperLog.error({ err: error }, 'orphan reaper pass failed'))
+        // Name and code only: a file-system error's message names the blob's path.
+        .catch((error: unknown) => {
+          metrics.orphanPass('failed');
+          reaperLog.error({ error: (error as Error).name, code: (error as NodeJS.ErrnoException).code }, 'orphan reaper pass failed');
+        })
         .finally(() => (reaping = undefined));
     };
     const reapTimer = setInterval(reapInBackground, config.orphanIntervalMs);

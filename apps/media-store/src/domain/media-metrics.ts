@@ -14,6 +14,8 @@ export interface MediaMetrics {
   orphansReaped(reason: string, files: number, bytes: number): void;
   /** Unreferenced blobs the reaper kept because the metadata looked older than the blob store (after a restore). */
   orphansHeld(count: number): void;
+  /** One orphan-reaper pass ended: `completed`, `held` (metadata behind the blob store) or `failed`. */
+  orphanPass(outcome: 'completed' | 'held' | 'failed'): void;
 }
 
 /** The metrics on an OpenTelemetry meter (the SDK started by main exports them). */
@@ -39,6 +41,9 @@ export function createMediaMetrics(meter: Meter = metrics.getMeter('media-store'
   const orphansHeld = meter.createCounter('waygate_media_orphans_held', {
     description: 'unreferenced blobs kept because the metadata is older than the blob store (restore?): needs an operator',
   });
+  const orphanPasses = meter.createCounter('waygate_media_orphan_reaper_passes', {
+    description: 'orphan reaper passes by outcome (completed, held, failed): alert when none completes for a few intervals',
+  });
   return {
     uploaded: (tenantId, kind, bytes) => {
       uploads.add(1, { tenant_id: tenantId, kind });
@@ -57,5 +62,6 @@ export function createMediaMetrics(meter: Meter = metrics.getMeter('media-store'
       orphanBytes.add(bytes, { reason });
     },
     orphansHeld: (count) => orphansHeld.add(count),
+    orphanPass: (outcome) => orphanPasses.add(1, { outcome }),
   };
 }

@@ -58,7 +58,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export function createOrphanReaper(deps: {
   store: MediaVaultStore;
   clock: Clock;
-  metrics: Pick<MediaMetrics, 'orphansReaped' | 'orphansHeld'>;
+  metrics: Pick<MediaMetrics, 'orphansReaped' | 'orphansHeld' | 'orphanPass'>;
   graceMs: number;
   settleMs?: number;
   maxCandidatesPerPass?: number;
@@ -149,6 +149,7 @@ export function createOrphanReaper(deps: {
       if (reaped[reason].files > 0) metrics.orphansReaped(reason, reaped[reason].files, reaped[reason].bytes);
     }
     if (held > 0) metrics.orphansHeld(held);
+    metrics.orphanPass(metadataBehind ? 'held' : 'completed');
     return {
       scanned,
       young,
