@@ -233,3 +233,31 @@ test('metadata restored from before the blob folder: unreferenced blobs are held
     dir.remove();
   }
 });
+
+test('a pass takes at most its bound of orphans; the next pass goes on', async () => {
+  const dir = createTempDir();
+  const store = openStore(dir.path);
+  try {
+    const orphans = await Promise.all(Array.from({ length: 5 }, () => storeBlob(store, 100, false)));
+    for (const blob of orphans) age(blobFile(dir.path, blob.blobId), 2 * HOUR_MS);
+    const bounded = () =>
+      createOrphanReaper({
+        store,
+        clock: systemClock,
+        metrics: recordingMetrics(),
+        graceMs: HOUR_MS,
+        settleMs: 0,
+        maxCandidatesPerPass: 3,
+      });
+    const first = await bounded().reap();
+    assert.equal(first.reaped.unreferenced.files, 3);
+    assert.equal(first.truncated, true);
+    const second = await bounded().reap();
+    assert.equal(second.reaped.unreferenced.files, 2);
+    assert.equal(second.truncated, false);
+    for (const blob of orphans) assert.equal(existsSync(blobFile(dir.path, blob.blobId)), false);
+  } finally {
+    await store.close();
+    dir.remove();
+  }
+});

@@ -125,24 +125,21 @@ export function createOrphanReaper(deps: {
       }
     }
     await check();
-    candidates = candidates.slice(0, maxCandidates);
+    if (candidates.length > maxCandidates) {
+      truncated = true;
+      candidates = candidates.slice(0, maxCandidates);
+    }
 
-    // Second check, after the settle pause, right before each delete.
+    // Second check, after the settle pause, one blob at a time right before its delete (orphans are few: one query
+    // each costs nothing next to the listing).
     if (candidates.length > 0 && settleMs > 0 && !signal?.aborted) await sleep(settleMs);
-    for (let offset = 0; offset < candidates.length; offset += CHECK_BATCH) {
+    for (const object of candidates) {
       if (signal?.aborted) {
         truncated = true;
         break;
       }
-      const slice = candidates.slice(offset, offset + CHECK_BATCH);
-      const pointed = await store.referencedBlobIds(slice.map((object) => object.blobId as string));
-      for (const object of slice) {
-        if (pointed.has(object.blobId as string)) {
-          raced++;
-          continue;
-        }
-        await remove(object, 'unreferenced');
-      }
+      if ((await store.referencedBlobIds([object.blobId as string])).size > 0) raced++;
+      else await remove(object, 'unreferenced');
     }
 
     for (const reason of ['unreferenced', 'partial_upload'] as const) {
