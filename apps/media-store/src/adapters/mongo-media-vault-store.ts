@@ -293,12 +293,14 @@ export class MongoMediaVaultStore implements MediaVaultStore {
   async *listBlobObjects(): AsyncIterable<StoredBlobObject> {
     const files = this.files.find({}, { projection: { _id: 1, filename: 1, length: 1, uploadDate: 1 } });
     for await (const file of files) {
-      const id = (file._id as ObjectId).toHexString();
       const blobId = COMMITTED_NAME.exec(file.filename)?.[1];
-      if (blobId) yield { kind: 'committed', blobId, ref: FILE_REF + id, storedBytes: file.length, modifiedAt: file.uploadDate };
+      // Only names this store writes (its uploads get ObjectId ids); anything else in the bucket is not the reaper's.
+      const partial = !blobId && PARTIAL_NAME.test(file.filename);
+      if ((!blobId && !partial) || !(file._id instanceof ObjectId)) continue;
+      const ref = FILE_REF + file._id.toHexString();
+      if (blobId) yield { kind: 'committed', blobId, ref, storedBytes: file.length, modifiedAt: file.uploadDate };
       // A finished upload never renamed (crash between its end and its commit, or its abort failed).
-      else if (PARTIAL_NAME.test(file.filename))
-        yield { kind: 'partial', ref: FILE_REF + id, storedBytes: file.length, modifiedAt: file.uploadDate };
+      else yield { kind: 'partial', ref, storedBytes: file.length, modifiedAt: file.uploadDate };
     }
     // Chunks whose file document was never written: an upload still running, or one cut off by a crash. The files_id
     // index (GridFS's own, files_id + n) serves the sort and grouping.
@@ -313,6 +315,7 @@ export class MongoMediaVaultStore implements MediaVaultStore {
       { allowDiskUse: true },
     );
     for await (const { _id: filesId } of abandoned) {
+      if (!(filesId instanceof ObjectId)) continue; // not an upload of this store
       const last = await this.chunks.findOne({ files_id: filesId }, { sort: { n: -1 }, projection: { _id: 1, n: 1, data: 1 } });
       if (!last) continue;
       yield {
