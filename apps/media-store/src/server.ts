@@ -15,7 +15,7 @@ import { loadOrCreateKeyFile } from './adapters/kek-file';
 import { MongoMediaVaultStore } from './adapters/mongo-media-vault-store';
 import { KEK_FILE_HINT, type KekSource, type MediaStoreConfig } from './config';
 import { signedDownloadPath } from './domain/download-url';
-import { createMediaMetrics } from './domain/media-metrics';
+import { createMediaMetrics, type MediaMetrics } from './domain/media-metrics';
 import { createMediaVault } from './domain/media-vault';
 import { createOrphanReaper, type ReapReport } from './domain/orphan-reaper';
 import type { MediaVaultStore } from './domain/media-vault-store';
@@ -61,8 +61,75 @@ function urlSecrets(keks: KeyEncryptionKeys): Buffer[] {
 }
 
 /**
+ * Runs the orphan reaper once now (in the background: listing a large store must not hold up serving) and every
+ * `orphanIntervalMs`, at most one pass at a time in this process, each logged as one line of counts. `stop` ends a
+ * running pass early and waits for it.
+ */
+function startOrphanReaping(deps: {
+  store: MediaVaultStore;
+  metrics: MediaMetrics;
+  config: Pick<MediaStoreConfig, 'orphanGraceMs' | 'orphanIntervalMs'>;
+  logger: Logger;
+}): { reapNow: () => Promise<ReapReport>; stop: () => Promise<void> } {
+  const { metrics, config } = deps;
+  // The real clock, not the injected one: the grace is measured against file times and GridFS upload dates, which
+  // the real clock wrote. A test clock moved a year ahead (retention) must not make a running upload look old.
+  const reaper = createOrphanReaper({ store: deps.store, clock: systemClock, metrics, graceMs: config.orphanGraceMs });
+  const logger = deps.logger.child({ component: 'orphan-reaper' });
+  const stopping = new AbortController();
+  const reapNow = async () => {
+    const report = await reaper.reap(stopping.signal);
+    // One line per pass, counts only: no blob id, tenant, customer or file name.
+    const fields = {
+      scanned: report.scanned,
+      young: report.young,
+      referenced: report.referenced,
+      reaped_unreferenced_files: report.reaped.unreferenced.files,
+      reaped_unreferenced_bytes: report.reaped.unreferenced.bytes,
+      reaped_partial_files: report.reaped.partial_upload.files,
+      reaped_partial_bytes: report.reaped.partial_upload.bytes,
+      held: report.held,
+      raced: report.raced,
+      truncated: report.truncated,
+      metadata_behind: report.metadataBehind,
+      grace_ms: config.orphanGraceMs,
+      duration_ms: report.durationMs,
+    };
+    if (report.metadataBehind)
+      logger.warn(
+        fields,
+        'orphan reaper pass: the metadata is older than the blob store (restored from an older backup, or lost?); unreferenced blobs are kept — see "Orphan reaper" in apps/media-store/README.md',
+      );
+    else logger.info(fields, 'orphan reaper pass');
+    return report;
+  };
+  let running: Promise<unknown> | undefined;
+  const reapInBackground = () => {
+    // A pass longer than the interval makes the next tick a no-op.
+    running ??= reapNow()
+      .catch((error: unknown) => {
+        metrics.orphanPass('failed');
+        // Name and code only: a file-system error's message names the blob's path.
+        logger.error({ error: (error as Error).name, code: (error as NodeJS.ErrnoException).code }, 'orphan reaper pass failed');
+      })
+      .finally(() => (running = undefined));
+  };
+  const timer = setInterval(reapInBackground, config.orphanIntervalMs);
+  timer.unref();
+  reapInBackground();
+  return {
+    reapNow,
+    stop: async () => {
+      clearInterval(timer);
+      stopping.abort();
+      await running;
+    },
+  };
+}
+
+/**
  * Wires media-store: the regional keyring (JetStream key-value bucket, KEK), the vault store, the MediaService and
- * MediaAdminService gRPC APIs, the signed-download HTTP server and the retention sweeper.
+ * MediaAdminService gRPC APIs, the signed-download HTTP server, the retention sweeper and the orphan reaper.
  */
 export async function startMediaStore(
   config: MediaStoreConfig,
@@ -162,57 +229,8 @@ export async function startMediaStore(
       await sweeping;
     });
 
-    // The real clock, not the injected one: the grace is measured against file times and GridFS upload dates, which
-    // the real clock wrote. A test clock moved a year ahead (retention) must not make a running upload look old.
-    const reaper = createOrphanReaper({ store: storage.store, clock: systemClock, metrics, graceMs: config.orphanGraceMs });
-    const reaperLog = logger.child({ component: 'orphan-reaper' });
-    const stopReaping = new AbortController();
-    const reapOrphans = async () => {
-      const report = await reaper.reap(stopReaping.signal);
-      // One line per pass, counts only: no blob id, tenant, customer or file name.
-      const fields = {
-        scanned: report.scanned,
-        young: report.young,
-        referenced: report.referenced,
-        reaped_unreferenced_files: report.reaped.unreferenced.files,
-        reaped_unreferenced_bytes: report.reaped.unreferenced.bytes,
-        reaped_partial_files: report.reaped.partial_upload.files,
-        reaped_partial_bytes: report.reaped.partial_upload.bytes,
-        held: report.held,
-        raced: report.raced,
-        truncated: report.truncated,
-        metadata_behind: report.metadataBehind,
-        grace_ms: config.orphanGraceMs,
-        duration_ms: report.durationMs,
-      };
-      if (report.metadataBehind)
-        reaperLog.warn(
-          fields,
-          'orphan reaper pass: the metadata is older than the blob store (restored from an older backup, or lost?); unreferenced blobs are kept — see "Orphan reaper" in apps/media-store/README.md',
-        );
-      else reaperLog.info(fields, 'orphan reaper pass');
-      return report;
-    };
-    // At most one pass at a time in this process: a pass longer than the interval skips the next tick.
-    let reaping: Promise<unknown> | undefined;
-    const reapInBackground = () => {
-      reaping ??= reapOrphans()
-        // Name and code only: a file-system error's message names the blob's path.
-        .catch((error: unknown) => {
-          metrics.orphanPass('failed');
-          reaperLog.error({ error: (error as Error).name, code: (error as NodeJS.ErrnoException).code }, 'orphan reaper pass failed');
-        })
-        .finally(() => (reaping = undefined));
-    };
-    const reapTimer = setInterval(reapInBackground, config.orphanIntervalMs);
-    reapTimer.unref();
-    cleanups.push(async () => {
-      clearInterval(reapTimer);
-      stopReaping.abort();
-      await reaping;
-    });
-    // At start too (in the background: listing a large store must not hold up serving), for a crash's leftovers.
-    reapInBackground();
+    const reaping = startOrphanReaping({ store: storage.store, metrics, config, logger });
+    cleanups.push(() => reaping.stop());
 
     logger.info(
       {
@@ -232,7 +250,7 @@ export async function startMediaStore(
       servingStatus: grpc.servingStatus,
       httpPort: http.port,
       sweep,
-      reapOrphans,
+      reapOrphans: reaping.reapNow,
       stop: closeAll,
     };
   } catch (error) {
