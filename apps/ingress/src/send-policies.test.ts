@@ -352,6 +352,45 @@ test('over the send rate: RESOURCE_EXHAUSTED with RetryInfo; nothing stored, and
   assert.equal(accepted.status, MessageStatus.MESSAGE_STATUS_ACCEPTED);
 });
 
+test("two ingress replicas on one store share the send rate: scaling out does not raise a tenant's rate", async () => {
+  const to = '+4915100000031';
+  await customerWrites(to, { tenantId: 'limited', phoneNumberId: NUMBER.limited });
+  await sendOnceOpen(to, { apiKey: KEYS.limited });
+  const firstAcceptedAt = Date.now();
+  // A second replica: same configuration, same data dir (the store), its own gRPC port.
+  const second = await startIngress(config, logger);
+  const secondClient = new MessagingServiceClient(`127.0.0.1:${second.grpcPort}`, credentials.createInsecure());
+  try {
+    const outcomes: boolean[] = [];
+    for (let i = 0; i < 4; i++) {
+      const viaSecond = i % 2 === 0;
+      const metadata = new Metadata();
+      metadata.set('authorization', `Bearer ${KEYS.limited}`);
+      const request = SendMessageRequest.fromPartial({
+        to,
+        content: { $case: 'text', value: { body: `shared ${i}`, previewUrl: false } },
+        idempotencyKey: `shared-rate-${i}`,
+      });
+      const target = viaSecond ? secondClient : client;
+      outcomes.push(
+        await new Promise<boolean>((resolve, reject) =>
+          target.sendMessage(request, metadata, (error) =>
+            !error ? resolve(true) : error.code === grpcStatus.RESOURCE_EXHAUSTED ? resolve(false) : reject(error),
+          ),
+        ),
+      );
+    }
+    const elapsedS = (Date.now() - firstAcceptedAt) / 1000;
+    const accepted = 1 + outcomes.filter(Boolean).length;
+    // 1 per second with a burst of 2, across both replicas: per-replica buckets would accept 2 more on the second.
+    assert.ok(accepted <= 2 + Math.floor(elapsedS), `${accepted} accepted in ${elapsedS.toFixed(2)} s (${outcomes.join(' ')})`);
+    assert.ok(outcomes.includes(false), 'the shared rate refused some of them');
+  } finally {
+    secondClient.close();
+    await second.stop();
+  }
+});
+
 test('the daily quota: RESOURCE_EXHAUSTED until midnight UTC, still after a restart; refusals of other policies do not count', async () => {
   const to = '+4915100000040';
   await assert.rejects(sendText('+4915100000041', { apiKey: KEYS.quota }), expectRefusal(grpcStatus.FAILED_PRECONDITION));

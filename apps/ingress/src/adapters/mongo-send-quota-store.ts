@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
-import type { SendQuotaStore } from '../domain/send-quota';
+import { rateToleranceMs, rateWaitMs, type SendQuotaStore, type SendRate } from '../domain/send-quota';
 
 interface DailySendsDocument {
   _id: string; // `${tenantId}/${day}`
@@ -11,6 +11,12 @@ interface DailySendsDocument {
   expiresAt: Date;
 }
 
+/** The send rate's state: GCRA's theoretical arrival time, one document per tenant. */
+interface SendRateDocument {
+  _id: string; // tenant id
+  tatMs: number;
+}
+
 const KEEP_MS = 8 * 86_400_000;
 
 /**
@@ -19,12 +25,17 @@ const KEEP_MS = 8 * 86_400_000;
  */
 const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
 
-/** The production SendQuotaStore: one counter document per tenant and UTC day, incremented atomically below the limit. */
+/**
+ * The production SendQuotaStore: one counter document per tenant and UTC day, incremented atomically below the limit,
+ * and one rate document per tenant, moved on atomically within the burst tolerance.
+ */
 export class MongoSendQuotaStore implements SendQuotaStore {
   private readonly counters: Collection<DailySendsDocument>;
+  private readonly rates: Collection<SendRateDocument>;
 
   private constructor(mongo: MongoDatabase) {
     this.counters = mongo.db.collection<DailySendsDocument>('daily_sends');
+    this.rates = mongo.db.collection<SendRateDocument>('send_rates');
   }
 
   static async open(mongo: MongoDatabase): Promise<MongoSendQuotaStore> {
@@ -49,6 +60,27 @@ export class MongoSendQuotaStore implements SendQuotaStore {
       if (isDuplicateKeyError(error)) return false;
       throw error;
     }
+  }
+
+  async takeRate(tenantId: string, nowMs: number, rate: SendRate): Promise<number> {
+    try {
+      // Matches only within the burst tolerance; otherwise the upsert collides with the tenant's document. The
+      // pipeline moves the arrival time on from the later of itself and now (a new document starts from now).
+      const result = await this.rates.updateOne(
+        { _id: tenantId, tatMs: { $lte: nowMs + rateToleranceMs(rate) } },
+        [{ $set: { tatMs: { $add: [{ $max: ['$tatMs', nowMs] }, rate.intervalMs] } } }],
+        { upsert: true },
+      );
+      if (result.modifiedCount === 1 || result.upsertedCount === 1) return 0;
+    } catch (error) {
+      if (!isDuplicateKeyError(error)) throw error;
+    }
+    const stored = await this.rates.findOne({ _id: tenantId });
+    return rateWaitMs(stored?.tatMs ?? nowMs, nowMs, rate);
+  }
+
+  async returnRate(tenantId: string, rate: SendRate): Promise<void> {
+    await this.rates.updateOne({ _id: tenantId }, { $inc: { tatMs: -rate.intervalMs } });
   }
 
   async used(tenantId: string, day: string): Promise<number> {

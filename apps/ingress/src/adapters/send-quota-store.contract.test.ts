@@ -29,5 +29,31 @@ for (const backend of backends) {
         await close();
       }
     });
+
+    test('the send rate is shared: a burst, then one send per interval, whatever replica asks; a returned send is free again', async () => {
+      const { store, close } = await backend.open();
+      try {
+        const rate = { intervalMs: 100, burst: 3 };
+        const t0 = 1_000_000;
+        // Three at once (the burst), racing as replicas would.
+        const first = await Promise.all(Array.from({ length: 5 }, () => store.takeRate('acme', t0, rate)));
+        assert.equal(first.filter((wait) => wait === 0).length, 3);
+        assert.ok(
+          first.filter((wait) => wait > 0).every((wait) => wait === 100),
+          `the next send in 100 ms: ${first.join(' ')}`,
+        );
+        assert.equal(await store.takeRate('acme', t0 + 50, rate), 50);
+        assert.equal(await store.takeRate('acme', t0 + 100, rate), 0, 'one more after an interval');
+        assert.equal(await store.takeRate('acme', t0 + 100, rate), 100);
+        await store.returnRate('acme', rate);
+        assert.equal(await store.takeRate('acme', t0 + 100, rate), 0, 'the returned send is allowed again');
+        assert.equal(await store.takeRate('globex', t0, rate), 0, 'per tenant');
+        // After a long pause the burst is back, not more.
+        const later = await Promise.all(Array.from({ length: 4 }, () => store.takeRate('acme', t0 + 60_000, rate)));
+        assert.equal(later.filter((wait) => wait === 0).length, 3);
+      } finally {
+        await close();
+      }
+    });
   });
 }

@@ -1,5 +1,5 @@
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
-import type { SendQuotaStore } from '../domain/send-quota';
+import { rateToleranceMs, rateWaitMs, type SendQuotaStore, type SendRate } from '../domain/send-quota';
 
 /** Schema versions, applied in order once each. */
 const MIGRATIONS = [
@@ -9,6 +9,11 @@ const MIGRATIONS = [
      used INTEGER NOT NULL,
      -- consume, used: one counter per tenant and UTC day.
      PRIMARY KEY (tenant_id, day)
+   );`,
+  // takeRate, returnRate: the send rate's state (GCRA's theoretical arrival time), one row per tenant.
+  `CREATE TABLE send_rate (
+     tenant_id TEXT PRIMARY KEY,
+     tat_ms REAL NOT NULL
    );`,
 ];
 
@@ -36,6 +41,23 @@ export class SqliteSendQuotaStore implements SendQuotaStore {
       this.db.prepare('DELETE FROM daily_sends WHERE tenant_id = ? AND day < ?').run(tenantId, cutoff);
     }
     return changes === 1;
+  }
+
+  async takeRate(tenantId: string, nowMs: number, rate: SendRate): Promise<number> {
+    // One statement: taken only while the stored arrival time is within the burst tolerance of now.
+    const { changes } = this.db
+      .prepare(
+        `INSERT INTO send_rate (tenant_id, tat_ms) VALUES (?, ?)
+         ON CONFLICT (tenant_id) DO UPDATE SET tat_ms = MAX(tat_ms, ?) + ? WHERE tat_ms <= ?`,
+      )
+      .run(tenantId, nowMs + rate.intervalMs, nowMs, rate.intervalMs, nowMs + rateToleranceMs(rate));
+    if (changes === 1) return 0;
+    const tatMs = this.db.prepare('SELECT tat_ms FROM send_rate WHERE tenant_id = ?').pluck().get(tenantId) as number;
+    return rateWaitMs(tatMs, nowMs, rate);
+  }
+
+  async returnRate(tenantId: string, rate: SendRate): Promise<void> {
+    this.db.prepare('UPDATE send_rate SET tat_ms = tat_ms - ? WHERE tenant_id = ?').run(rate.intervalMs, tenantId);
   }
 
   async used(tenantId: string, day: string): Promise<number> {

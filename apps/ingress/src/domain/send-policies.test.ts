@@ -9,7 +9,7 @@ import { SqliteOptOutList } from '../adapters/sqlite-opt-out-list';
 import { SqliteSendQuotaStore } from '../adapters/sqlite-send-quota-store';
 import { customerKeyOfWaId } from './customer-view';
 import { createOptOutPolicy } from './opt-out-policy';
-import { createTenantQuotaPolicy, SendRateLimiter } from './send-quota';
+import { createTenantQuotaPolicy } from './send-quota';
 import type { SendFacts, SendPolicy } from './send-policy';
 import type { ValidSendRequest } from './send-request';
 import { createServiceWindowPolicy } from './service-window-policy';
@@ -144,7 +144,7 @@ test('opt-out: only a MARKETING template to a customer on the list (under any of
 });
 
 test('tenant quota: over the rate RESOURCE_EXHAUSTED with the wait; over the daily quota until midnight UTC; neither charged by the other', async () => {
-  const policy = createTenantQuotaPolicy({ store: quotas, limiter: new SendRateLimiter() });
+  const policy = createTenantQuotaPolicy({ store: quotas });
   const send = (nowMs: number) => check(policy, { tenant: limited, nowMs });
   const exhausted = (retryAfterMs: number) => (error: unknown) => {
     assert.ok(error instanceof ResourceExhaustedError);
