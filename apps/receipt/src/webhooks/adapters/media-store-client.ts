@@ -40,6 +40,9 @@ async function upload(
       else resolve(answer);
     });
   });
+  // media-store may fail the call (unreachable, crashed) while the loop below waits on the download; the rejection is
+  // returned (and handled) only after it, and an unhandled rejection meanwhile would end the process.
+  response.catch(() => undefined);
   const stream = call as unknown as ClientWritableStream<UploadMediaRequest>;
   /** Backpressure: waits for 'drain', or for the answer that ends the call. */
   const drained = () =>
@@ -64,7 +67,6 @@ async function upload(
   } catch (error) {
     // The source failed midway: nothing of it may be stored.
     stream.cancel();
-    response.catch(() => undefined);
     throw error;
   }
   if (!answered) stream.end();
