@@ -8,8 +8,12 @@ import { isMediaDownloadInterrupted } from '../domain/whatsapp-cloud-api';
 const REFUSED_FOR_GOOD: ReadonlySet<status> = new Set([status.INVALID_ARGUMENT]);
 /** media-store takes upload chunks of at most 1 MiB. */
 const CHUNK_BYTES = 1024 * 1024;
-/** The deadline grows with the size: the base timeout plus one second per 10 MiB. */
-const BYTES_PER_EXTRA_SECOND = 10 * 1024 * 1024;
+/**
+ * The deadline grows with the size: the base timeout plus one second per 2 MiB. The upload runs at the pace of Meta's
+ * download (backpressure), so this is the slowest download that can be stored: a tighter bound would fail a large file
+ * on a slower link the same way on every retry; a looser one would hold the webhook queue longer on a hung media-store.
+ */
+const BYTES_PER_EXTRA_SECOND = 2 * 1024 * 1024;
 
 /** A client of this region's media-store, acting for tenants with the region-internal service token. */
 export interface MediaStoreClient extends MediaVault {
