@@ -32,3 +32,17 @@ test('WAYGATE_INTERNAL_SERVICE_TOKEN is required and at least 32 characters; bad
     /WAYGATE_MEDIA_STORE_ADDRESS: must be host:port/,
   );
 });
+
+test('WAYGATE_WEBHOOK_MAX_DELIVERIES: 15 by default (as every consumer), a bad value is named', () => {
+  assert.equal(loadReceiptConfig({ ...base, WAYGATE_INTERNAL_SERVICE_TOKEN: token }).webhooks.webhookMaxDeliveries, 15);
+  assert.equal(
+    loadReceiptConfig({ ...base, WAYGATE_INTERNAL_SERVICE_TOKEN: token, WAYGATE_WEBHOOK_MAX_DELIVERIES: '4' }).webhooks
+      .webhookMaxDeliveries,
+    4,
+  );
+  for (const bad of ['0', '1.5', 'many'])
+    assert.throws(
+      () => loadReceiptConfig({ ...base, WAYGATE_INTERNAL_SERVICE_TOKEN: token, WAYGATE_WEBHOOK_MAX_DELIVERIES: bad }),
+      /WAYGATE_WEBHOOK_MAX_DELIVERIES/,
+    );
+});

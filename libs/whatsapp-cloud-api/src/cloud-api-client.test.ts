@@ -556,6 +556,66 @@ describe('answers the client cannot use', () => {
     await waitFor(() => closed, { what: 'the abandoned download closed' });
   });
 
+  test('streamMedia: the timeout bounds each wait for bytes, not the whole body; a stalled body fails, a paused consumer does not', async () => {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const patient = createCloudApiClient({ baseUrl: base, version: 'v23.0', timeoutMs: 300 });
+    const chunks = 8;
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'image/png', 'content-length': String(chunks * 1024) });
+      let sent = 0;
+      const next = () => {
+        response.write(Buffer.alloc(1024, sent));
+        if (++sent === chunks) response.end();
+        else setTimeout(next, 120);
+      };
+      next();
+    };
+    const started = Date.now();
+    const slow = await patient.streamMedia({
+      media: { url: `${base}/media`, mimeType: 'image/png' },
+      accessToken: 'EAAx',
+      maxBytes: 1024 * 1024,
+    });
+    let got = 0;
+    for await (const chunk of slow.body) got += chunk.byteLength;
+    assert.equal(got, chunks * 1024);
+    assert.ok(Date.now() - started > 600, 'the whole body took longer than the timeout');
+
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'image/png', 'content-length': String(4096) });
+      response.write(Buffer.alloc(1024, 1)); // and then nothing more
+    };
+    const stalled = await patient.streamMedia({
+      media: { url: `${base}/media`, mimeType: 'image/png' },
+      accessToken: 'EAAx',
+      maxBytes: 1024 * 1024,
+    });
+    const stallStarted = Date.now();
+    const error = await failure(async () => {
+      for await (const chunk of stalled.body) assert.ok(chunk.byteLength > 0);
+    });
+    assert.equal(error.kind, 'timeout');
+    assert.equal(error.title, 'download stalled: no bytes within 300 ms');
+    assert.ok(Date.now() - stallStarted < 2000, 'failed after the timeout, not later');
+
+    answer = (_request, response) => {
+      response.writeHead(200, { 'content-type': 'image/png', 'content-length': String(2048) });
+      response.write(Buffer.alloc(1024, 1));
+      setTimeout(() => response.end(Buffer.alloc(1024, 2)), 50);
+    };
+    const paused = await patient.streamMedia({
+      media: { url: `${base}/media`, mimeType: 'image/png' },
+      accessToken: 'EAAx',
+      maxBytes: 1024 * 1024,
+    });
+    got = 0;
+    for await (const chunk of paused.body) {
+      got += chunk.byteLength;
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the consumer (media-store) is slow, not Meta
+    }
+    assert.equal(got, 2048);
+  });
+
   test('file_size given as a string of digits is understood', async () => {
     answer = (_request, response) =>
       response

@@ -96,7 +96,9 @@ export interface CloudApiClient {
    * Opens a download of located media with the bearer token and resolves once Meta answered with its headers; the
    * bytes are read as {@link MediaDownloadStream.body} is iterated, so memory stays bounded whatever the size. A
    * larger `fileSize` or `content-length` than `maxBytes` is refused before reading; the limit is also enforced while
-   * streaming. One CLIENT span covers the whole download and ends with the body.
+   * streaming. The client's timeout bounds the wait for the headers and then each wait for more bytes (a body that
+   * stalls that long fails as `timeout` while iterating), not the whole body. One CLIENT span covers the whole
+   * download and ends with the body.
    */
   streamMedia(request: {
     readonly media: MediaLocation;
@@ -278,15 +280,28 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
       };
       const headers: Record<string, string> = { authorization: `Bearer ${accessToken}` };
       propagation.inject(trace.setSpan(context.active(), span), headers);
+      // `timeoutMs` bounds the wait for the headers, then each wait for more of the body (not the whole body): a large
+      // file on a slow but moving link completes, a stalled one fails. Time the consumer takes between reads (it is
+      // held back by backpressure) does not count.
+      const abort = new AbortController();
+      let stalled = false;
+      const armTimeout = () =>
+        setTimeout(() => {
+          stalled = true;
+          abort.abort(new DOMException(`no answer within ${options.timeoutMs} ms`, 'TimeoutError'));
+        }, options.timeoutMs);
       let response: Response;
+      const headersDue = armTimeout();
       try {
-        // The bearer token goes to the URL asked for and nowhere else; the timeout covers the body too.
-        response = await fetch(url, { method: 'GET', headers, redirect: 'error', signal: AbortSignal.timeout(options.timeoutMs) });
+        // The bearer token goes to the URL asked for and nowhere else.
+        response = await fetch(url, { method: 'GET', headers, redirect: 'error', signal: abort.signal });
         span.setAttribute('http.response.status_code', response.status);
         if (!response.ok) throw await metaError(response);
       } catch (caught) {
         span.end();
         throw fail(caught);
+      } finally {
+        clearTimeout(headersDue);
       }
       const declared = response.headers.has('content-length') ? Number(response.headers.get('content-length')) : undefined;
       if (declared !== undefined && Number.isFinite(declared) && declared > maxBytes) {
@@ -304,10 +319,17 @@ export function createCloudApiClient(options: CloudApiClientOptions): CloudApiCl
         try {
           while (reader) {
             let next: Awaited<ReturnType<NonNullable<typeof reader>['read']>>;
+            const bytesDue = armTimeout();
             try {
               next = await reader.read();
             } catch (caught) {
-              throw fail(caught);
+              throw fail(
+                stalled
+                  ? new CloudApiError('timeout', { title: `download stalled: no bytes within ${options.timeoutMs} ms`, cause: caught })
+                  : caught,
+              );
+            } finally {
+              clearTimeout(bytesDue);
             }
             if (next.done) break;
             size += next.value.byteLength;

@@ -36,6 +36,7 @@ export type {
 } from './types';
 export type { InboundMessageInput } from './webhooks/inbound-payloads';
 export type { WebhookFaultKind, WebhookFaultRule } from './webhooks/webhook-faults';
+export type { MediaDownloadFaultRule } from './media/media-download-faults';
 export type { StatusWebhookError, StatusWebhookStatus } from './webhooks/status-payloads';
 export type { WhatsAppWebhookPayload } from './webhooks/webhook-envelope';
 export type { MetaErrorResponseBody } from './cloud-api/meta-errors';

@@ -19,6 +19,7 @@ import {
   type AccountWebhookInput,
   type NumberStanding,
 } from './cloud-api/account-endpoints';
+import { MediaDownloadFaults, parseMediaDownloadFaultRule, type MediaDownloadFaultRule } from './media/media-download-faults';
 import { MediaLibrary } from './media/media-library';
 import { CustomerServiceWindows } from './messaging/customer-service-windows';
 import { assertWaId, parseRecipientBehaviour, RecipientDirectory } from './messaging/recipient-directory';
@@ -88,6 +89,7 @@ class SimulatorRuntime implements ControlApiTarget {
   private readonly failures: SendFailureInjector;
   private readonly faults: WebhookFaultInjector;
   private readonly media: MediaLibrary;
+  private readonly downloadFaults = new MediaDownloadFaults();
   private readonly lifecycle: StatusLifecycle;
   private readonly dispatcher: WebhookDispatcher;
   readonly mediaApi: MediaEndpointDeps;
@@ -163,6 +165,8 @@ class SimulatorRuntime implements ControlApiTarget {
       phoneNumbersForToken: (token) => [...this.phonesById.values()].filter((phone) => phone.accessToken === token),
       newFbtraceId: () => this.ids.fbtraceId(),
       baseUrl: () => this.baseUrl,
+      downloadFaults: this.downloadFaults,
+      onDownloadCutOff: (media, afterBytes) => this.emit({ type: 'media_download_cut_off', mediaId: media.id, afterBytes }),
       onUploaded: (media) =>
         this.emit({
           type: 'media_uploaded',
@@ -304,6 +308,20 @@ class SimulatorRuntime implements ControlApiTarget {
 
   clearWebhookFaults(): void {
     this.faults.clear();
+  }
+
+  injectMediaDownloadFaults(rule: MediaDownloadFaultRule): void {
+    const checked = parseMediaDownloadFaultRule(rule);
+    this.downloadFaults.add(checked);
+    this.emit({
+      type: 'media_download_faults_injected',
+      ...(checked.mediaId === undefined ? {} : { mediaId: checked.mediaId }),
+      ...(checked.count === undefined ? {} : { count: checked.count }),
+    });
+  }
+
+  clearMediaDownloadFaults(): void {
+    this.downloadFaults.clear();
   }
 
   sendInbound(input: InboundMessageInput, phoneNumberId?: string): { messageId: string; mediaId?: string } {
@@ -500,6 +518,7 @@ class SimulatorRuntime implements ControlApiTarget {
     this.rateLimits.clear();
     this.failures.clear();
     this.faults.clear();
+    this.downloadFaults.clear();
     this.media.clear();
     this.templates.resetStatuses();
     this.lifecycle.clear();
@@ -632,6 +651,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<WhatsAp
     clearSendFailures: () => runtime.clearSendFailures(),
     injectWebhookFaults: (rule) => runtime.injectWebhookFaults(rule),
     clearWebhookFaults: () => runtime.clearWebhookFaults(),
+    injectMediaDownloadFaults: (rule) => runtime.injectMediaDownloadFaults(rule),
+    clearMediaDownloadFaults: () => runtime.clearMediaDownloadFaults(),
     sendInbound: (message, phoneNumberId) => runtime.sendInbound(message, phoneNumberId),
     hostMedia: (link, mimeType, bytes) => runtime.hostMedia(link, mimeType, bytes),
     setTemplateStatus: (change) => runtime.setTemplateStatus(change),

@@ -1,4 +1,5 @@
 import type { InboundMessageInput } from './webhooks/inbound-payloads';
+import type { MediaDownloadFaultRule } from './media/media-download-faults';
 import type { WebhookFaultRule } from './webhooks/webhook-faults';
 
 /** A business phone number the simulator serves, with the credentials that may send from it. */
@@ -204,6 +205,8 @@ export type SimulatorEvent =
   | { type: 'recipient_updated'; waId: string; mode: RecipientMode; readReceipts: boolean }
   | { type: 'failures_injected'; mode: SendFailureMode; count?: number; httpStatus?: number; code?: number }
   | { type: 'webhook_faults_injected'; fault: string; count?: number }
+  | { type: 'media_download_faults_injected'; mediaId?: string; count?: number }
+  | { type: 'media_download_cut_off'; mediaId: string; afterBytes: number }
   | { type: 'time_changed'; now: string; scale: number }
   | { type: 'template_status_changed'; wabaId: string; templateId: string; status: string }
   | { type: 'reset' };
@@ -268,6 +271,9 @@ export interface WhatsAppSimulator {
   clearSendFailures(): void;
   injectWebhookFaults(rule: WebhookFaultRule): void;
   clearWebhookFaults(): void;
+  /** Cuts media downloads off midway (the whole size declared, part of the body sent, the connection dropped). */
+  injectMediaDownloadFaults(rule: MediaDownloadFaultRule): void;
+  clearMediaDownloadFaults(): void;
   /** Serves `bytes` as the media at `link` when a send names it (instead of fetching the internet). */
   hostMedia(link: string, mimeType: string, bytes: Uint8Array): void;
   /** A customer writes to a business number (default: the first configured). Returns the inbound message id. */

@@ -5,6 +5,8 @@ export interface MediaStoreProcess {
   readonly address: string;
   /** SIGTERM, and wait for it to exit; rejects unless it drained and exited 0. */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash: whatever it was doing stops there (calls in flight fail, nothing is cleaned up). */
+  kill(): Promise<void>;
   /** Starts it again on the same port and data (e.g. after `stop`, to end an outage). */
   start(): Promise<void>;
 }
@@ -38,6 +40,12 @@ export async function startMediaStoreProcess(options: {
   return {
     address: `127.0.0.1:${options.port}`,
     start,
+    async kill() {
+      if (!running) return;
+      const killed = running;
+      running = undefined;
+      await killed.stop('SIGKILL');
+    },
     async stop() {
       if (!running) return;
       const stopped = running;

@@ -157,6 +157,9 @@ export async function startReceiptHarness(): Promise<ReceiptHarness> {
     WAYGATE_INTERNAL_SERVICE_TOKEN: token,
     WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS: '50',
     WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS: '400',
+    // Fast retries, but enough of them (about 25 s) to outlast a media-store restart on a busy machine: on the last,
+    // media that still fails is given up on.
+    WAYGATE_WEBHOOK_MAX_DELIVERIES: '64',
   });
   const clock = { now: () => new Date(sim.now()) };
   let receipt = await startReceipt(config, logger, { clock });

@@ -46,6 +46,8 @@ export const webhookIntakeEnvShape = {
   WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS: envSchemas.durationMs(2_000),
   WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS: envSchemas.durationMs(5 * 60_000),
   WAYGATE_WEBHOOK_ACK_WAIT_MS: envSchemas.durationMs(30_000),
+  // 15: every consumer's default (@waygate/nats); with the default delays the attempts span about 40 minutes.
+  WAYGATE_WEBHOOK_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(15),
   WAYGATE_REGION_WEBHOOK_URLS: regionWebhookUrls,
   WAYGATE_REGION_FORWARD_TIMEOUT_MS: envSchemas.durationMs(10_000),
 } as const;
@@ -67,6 +69,11 @@ export interface WebhookIntakeConfig extends WhatsAppApiConfig {
   readonly webhookRetryMaxDelayMs: number;
   /** How soon webhook bodies a crashed receipt was processing are processed again. */
   readonly webhookAckWaitMs: number;
+  /**
+   * Deliveries of one webhook body before it is given up on: on the last, inbound media that still fails is recorded
+   * as unavailable (with the reason); anything else still failing makes the body a dead letter.
+   */
+  readonly webhookMaxDeliveries: number;
   /** Other regions' receipt webhook URLs, for their WABAs' template and account webhooks (region-forwarding.ts). */
   readonly regionWebhookUrls: Readonly<Partial<Record<'eu' | 'us', string>>>;
   readonly regionForwardTimeoutMs: number;
@@ -85,6 +92,7 @@ export function toWebhookIntakeConfig(parsed: WebhookIntakeEnv): WebhookIntakeCo
     webhookRetryBaseDelayMs: parsed.WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS,
     webhookRetryMaxDelayMs: parsed.WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS,
     webhookAckWaitMs: parsed.WAYGATE_WEBHOOK_ACK_WAIT_MS,
+    webhookMaxDeliveries: parsed.WAYGATE_WEBHOOK_MAX_DELIVERIES,
     regionWebhookUrls: parsed.WAYGATE_REGION_WEBHOOK_URLS,
     regionForwardTimeoutMs: parsed.WAYGATE_REGION_FORWARD_TIMEOUT_MS,
   };

@@ -1,17 +1,17 @@
 /**
  * Inbound media copied by receipt running as its own process (as `npm start` runs it): the simulator -> receipt ->
  * media-store (a process too). Shows that the copy streams (receipt's peak RSS does not grow by anything near the
- * blob's size) and that an upload cut off midway leaves nothing in media-store.
+ * blob's size), that an upload cut off midway leaves nothing in media-store, and that a download cut off midway is
+ * retried (a fresh URL each time) until it is stored whole, or, bounded, recorded without media with the reason.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { connectJetStream, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
-import { InboundMessageReceived } from '@waygate/proto';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { CustomerPreferenceChanged, InboundMessageReceived, MediaServiceClient, type DownloadMediaResponse } from '@waygate/proto';
 import {
   createTempDir,
   freePort,
@@ -48,55 +48,15 @@ let mediaStore: MediaStoreProcess;
 let receipt: ServiceProcess;
 let connection: JetStreamConnection;
 let inbound: EventLog<InboundMessageReceived>;
+let preferences: EventLog<CustomerPreferenceChanged>;
 let vault: MediaStoreClient;
-let meta: http.Server;
-/** Media ids whose download the proxy in front of the simulator cuts off after its first MiB. */
-const cutMediaIds = new Set<string>();
-
+/** Media downloads the simulator cut off (its `media_download_cut_off` events), in order. */
+const cutOffs: string[] = [];
 /**
- * Meta as receipt sees it: the simulator behind a loopback proxy that passes every call through, except that for a
- * media id in {@link cutMediaIds} it points the download URL at itself and drops the connection midway through it.
+ * Deliveries of a webhook body before receipt gives up on what still fails (WAYGATE_WEBHOOK_MAX_DELIVERIES). With the
+ * delays below they span about 12 s: enough for media-store to restart after a crash on a busy machine.
  */
-function startCuttingProxy(): Promise<string> {
-  meta = http.createServer((request, response) => {
-    const url = new URL(request.url ?? '/', sim.url);
-    if (url.pathname === '/__cut__') {
-      const target = url.searchParams.get('target') ?? '';
-      void fetch(target, { headers: { authorization: request.headers.authorization ?? '' } }).then(async (answer) => {
-        response.writeHead(answer.status, {
-          'content-type': answer.headers.get('content-type') ?? '',
-          'content-length': answer.headers.get('content-length') ?? '',
-        });
-        const reader = answer.body?.getReader();
-        let forwarded = 0;
-        while (reader && forwarded < MiB) {
-          const next = await reader.read();
-          if (next.done) break;
-          forwarded += next.value.byteLength;
-          response.write(next.value);
-        }
-        await reader?.cancel();
-        response.socket?.destroy();
-      });
-      return;
-    }
-    const mediaId = url.pathname.split('/').at(-1) ?? '';
-    void fetch(new URL(url.pathname + url.search, sim.url), {
-      method: request.method,
-      headers: { authorization: request.headers.authorization ?? '', 'content-type': request.headers['content-type'] ?? '' },
-      ...(request.method === 'GET' ? {} : { body: request as unknown as ReadableStream, duplex: 'half' }),
-    }).then(async (answer) => {
-      let body = Buffer.from(await answer.arrayBuffer());
-      if (request.method === 'GET' && cutMediaIds.has(mediaId) && answer.ok) {
-        const media = JSON.parse(body.toString('utf8')) as { url: string };
-        const own = `http://127.0.0.1:${(meta.address() as AddressInfo).port}`;
-        body = Buffer.from(JSON.stringify({ ...media, url: `${own}/__cut__?target=${encodeURIComponent(media.url)}` }));
-      }
-      response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(body);
-    });
-  });
-  return new Promise((resolve) => meta.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(meta.address() as AddressInfo).port}`)));
-}
+const MAX_DELIVERIES = 8;
 
 before(async () => {
   nats = await startNatsServer();
@@ -122,6 +82,9 @@ before(async () => {
     seed: 12,
     enforceCustomerServiceWindow: false,
     pairRateLimit: false,
+    onEvent: (event) => {
+      if (event.type === 'media_download_cut_off') cutOffs.push(event.mediaId);
+    },
   });
   mediaStore = await startMediaStoreProcess({
     port: await freePort(),
@@ -138,14 +101,21 @@ before(async () => {
     WAYGATE_DATA_DIR: path.join(dir.path, 'receipt'),
     WAYGATE_GRPC_PORT: String(await freePort()),
     WAYGATE_HTTP_PORT: String(httpPort),
-    WAYGATE_WHATSAPP_API_BASE_URL: await startCuttingProxy(),
+    WAYGATE_WHATSAPP_API_BASE_URL: sim.url,
     WAYGATE_MEDIA_STORE_ADDRESS: mediaStore.address,
     WAYGATE_INTERNAL_SERVICE_TOKEN: serviceToken,
+    // Quick retries, and few of them, so that giving up is reached within the test.
+    WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS: '200',
+    WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS: '3000',
+    WAYGATE_WEBHOOK_MAX_DELIVERIES: String(MAX_DELIVERIES),
   });
   sim.setWebhookUrl(`http://127.0.0.1:${httpPort}/webhooks/whatsapp`);
   connection = await connectJetStream(nats.url, 'receipt-media-test');
   inbound = await followEvents(connection.js, regionStreams('eu').events.name, regionSubjects('eu').inboundEvents, (data) =>
     InboundMessageReceived.decode(data),
+  );
+  preferences = await followEvents(connection.js, regionStreams('eu').events.name, regionSubjects('eu').preferenceEvents, (data) =>
+    CustomerPreferenceChanged.decode(data),
   );
   vault = createMediaStoreClient({ address: mediaStore.address, serviceToken, timeoutMs: 5_000 });
 });
@@ -153,10 +123,9 @@ before(async () => {
 after(async () => {
   vault?.close();
   await inbound?.stop();
+  await preferences?.stop();
   await connection?.nc.close();
   if (receipt) assert.equal((await receipt.stop('SIGTERM')).code, 0, receipt.outputTail());
-  meta?.closeAllConnections();
-  await new Promise((resolve) => (meta ? meta.close(resolve) : resolve(undefined)));
   await sim?.stop();
   await mediaStore?.stop();
   await nats?.stop();
@@ -243,9 +212,88 @@ test("a 100 MiB inbound document is copied through receipt's process without rec
   assert.equal(blobFiles().filter((name) => name.endsWith('.wgm')).length, 2, 'the two documents, nothing else');
 });
 
-test('an inbound document whose download is cut off midway: nothing stored, the message recorded without media with the reason', async () => {
-  const stored = blobFiles().length;
+/** Every stored blob file (`.wgm`). */
+function storedBlobs(): string[] {
+  return blobFiles().filter((name) => name.endsWith('.wgm'));
+}
+
+/** Reads a blob back from media-store as the tenant's own app would (DownloadMedia with its API key). */
+async function downloadedFromMediaStore(mediaId: string): Promise<{ sha256: string; sizeBytes: number }> {
+  const client = new MediaServiceClient(mediaStore.address, credentials.createInsecure());
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${TENANT.apiKey}`);
+  try {
+    const hash = createHash('sha256');
+    let sizeBytes = 0;
+    for await (const message of client.downloadMedia({ mediaId }, metadata) as AsyncIterable<DownloadMediaResponse>) {
+      if (message.part?.$case !== 'chunk') continue;
+      hash.update(message.part.value);
+      sizeBytes += message.part.value.length;
+    }
+    return { sha256: hash.digest('hex'), sizeBytes };
+  } finally {
+    client.close();
+  }
+}
+
+/** The reason an inbound event's media is missing, from its content. */
+function mediaUnavailable(event: InboundMessageReceived): string {
+  return (JSON.parse(event.contentJson) as { mediaUnavailable?: string }).mediaUnavailable ?? '';
+}
+
+test("a download cut off midway is retried with a fresh URL: the media stored once, whole; the body's other parts announced once", async () => {
+  const storedBefore = storedBlobs().length;
   const document = Buffer.concat([PDF, randomBytes(8 * MiB - PDF.length)]);
+  const sha256 = createHash('sha256').update(document).digest('hex');
+  // Sent in one turn, so the simulator batches them into one webhook body: the body that is processed again.
+  const text = sim.sendInbound({ type: 'text', from: '4915112340023', text: 'Here is the contract' }, TENANT.number);
+  const media = sim.sendInbound(
+    {
+      type: 'document',
+      from: '4915112340023',
+      media: { base64: document.toString('base64'), mimeType: 'application/pdf', filename: 'contract.pdf' },
+      caption: 'Contract',
+    },
+    TENANT.number,
+  );
+  const stop = sim.sendInbound({ type: 'text', from: '4915112340024', text: 'STOP' }, TENANT.number);
+  assert.ok(media.mediaId);
+  sim.injectMediaDownloadFaults({ mediaId: media.mediaId, count: 1 });
+
+  const event = await inboundEvent(media.messageId);
+  assert.deepEqual(cutOffs, [media.mediaId], 'cut off once, then downloaded whole');
+  assert.equal(event.text, 'Contract');
+  assert.equal(mediaUnavailable(event), '');
+  assert.match(event.mediaId, /^med_/);
+  assert.deepEqual(await downloadedFromMediaStore(event.mediaId), { sha256, sizeBytes: document.length }, "media-store holds Meta's bytes");
+  const body = sim.webhookDeliveries().find((delivery) => delivery.messages.some((message) => message.id === media.messageId));
+  assert.deepEqual(
+    body?.messages.map((message) => message.id),
+    [text.messageId, media.messageId, stop.messageId],
+    'the three messages came in one body',
+  );
+
+  // Everything of that body once, though the body was processed twice (and its text and STOP announced twice).
+  const wamids = [text.messageId, media.messageId, stop.messageId];
+  await waitFor(() => wamids.every((wamid) => inbound.events.some((entry) => entry.event.waMessageId === wamid)), {
+    what: 'every message of the body announced',
+  });
+  await waitFor(() => preferences.events.some((entry) => entry.msgId === `wa:in:${stop.messageId}:opt-out`), { what: 'the opt-out' });
+  for (const wamid of wamids)
+    assert.equal(inbound.events.filter((entry) => entry.event.waMessageId === wamid).length, 1, `one InboundMessageReceived for ${wamid}`);
+  assert.equal(preferences.events.filter((entry) => entry.msgId === `wa:in:${stop.messageId}:opt-out`).length, 1, 'one opt-out');
+  assert.equal(storedBlobs().length, storedBefore + 1, 'one blob more, nothing left of the cut-off attempt');
+  await waitFor(() => blobFiles().length === storedBlobs().length, { what: 'no temporary file left of the cut-off upload' });
+  assert.deepEqual(
+    blobFiles().filter((name) => name.endsWith('.part')),
+    [],
+  );
+});
+
+test('a download that keeps being cut off is given up after the last delivery: recorded once without media, with the reason and the caption', async () => {
+  const storedBefore = storedBlobs().length;
+  const cutBefore = cutOffs.length;
+  const document = Buffer.concat([PDF, randomBytes(2 * MiB - PDF.length)]);
   const { messageId, mediaId } = sim.sendInbound(
     {
       type: 'document',
@@ -256,13 +304,78 @@ test('an inbound document whose download is cut off midway: nothing stored, the 
     TENANT.number,
   );
   assert.ok(mediaId);
-  cutMediaIds.add(mediaId);
+  sim.injectMediaDownloadFaults({ mediaId });
+  try {
+    const event = await inboundEvent(messageId);
+    assert.equal(event.mediaId, '');
+    assert.equal(event.text, 'Contract');
+    const reason = mediaUnavailable(event);
+    assert.match(reason, new RegExp(`^download cut off: connection failed: .* \\(gave up after ${MAX_DELIVERIES} attempts\\)$`));
+    assert.doesNotMatch(reason, /http|127\.0\.0\.1|EAA/, 'no URL or token in the reason');
+    assert.deepEqual(cutOffs.slice(cutBefore), Array(MAX_DELIVERIES).fill(mediaId), 'one download per delivery, no more');
+    assert.equal(inbound.events.filter((entry) => entry.event.waMessageId === messageId).length, 1);
+    await waitFor(() => blobFiles().length === storedBefore, { what: 'no new blob file, temporary or stored' });
+    assert.equal(storedBlobs().length, storedBefore);
+  } finally {
+    sim.clearMediaDownloadFaults();
+  }
+});
+
+test('media that can no longer be fetched after a cut-off (expired at Meta) is recorded without media, not retried on', async () => {
+  const cutBefore = cutOffs.length;
+  const document = Buffer.concat([PDF, randomBytes(MiB - PDF.length)]);
+  const { messageId, mediaId } = sim.sendInbound(
+    {
+      type: 'document',
+      from: '4915112340025',
+      media: { base64: document.toString('base64'), mimeType: 'application/pdf' },
+      caption: 'Old',
+    },
+    TENANT.number,
+  );
+  assert.ok(mediaId);
+  // Every download is cut off; once the first was, Meta's 7 days for inbound media run out (long before the last try).
+  sim.injectMediaDownloadFaults({ mediaId });
+  try {
+    await waitFor(() => cutOffs.length > cutBefore, { what: 'the first download cut off' });
+    await sim.advanceTime(8 * 24 * 60 * 60 * 1000);
+    const event = await inboundEvent(messageId);
+    assert.equal(event.mediaId, '');
+    assert.equal(event.text, 'Old');
+    assert.equal(mediaUnavailable(event), 'media not found or expired', 'given up because Meta no longer has it, not by the bound');
+    assert.ok(cutOffs.length - cutBefore < MAX_DELIVERIES);
+    assert.equal(inbound.events.filter((entry) => entry.event.waMessageId === messageId).length, 1);
+  } finally {
+    sim.clearMediaDownloadFaults();
+  }
+});
+
+// Last: the crash leaves media-store's temporary file of the interrupted upload behind (cleaning those up is
+// media-store's own business at start), which the tests above would count.
+test('media-store crashing mid-upload: the body is processed again once it is back, the media stored once, whole', async () => {
+  const storedBefore = storedBlobs().length;
+  const document = Buffer.concat([PDF, randomBytes(64 * MiB - PDF.length)]);
+  const sha256 = createHash('sha256').update(document).digest('hex');
+  const { messageId } = sim.sendInbound(
+    {
+      type: 'document',
+      from: '4915112340026',
+      media: { base64: document.toString('base64'), mimeType: 'application/pdf' },
+      caption: 'Scan',
+    },
+    TENANT.number,
+  );
+  // The upload is under way once media-store writes its temporary file; then it crashes.
+  await waitFor(() => blobFiles().some((name) => name.endsWith('.part')), { what: 'the upload under way', intervalMs: 5 });
+  await mediaStore.kill();
+  assert.equal(storedBlobs().length, storedBefore, 'the crash interrupted the upload: nothing stored');
+  assert.equal(inbound.events.filter((entry) => entry.event.waMessageId === messageId).length, 0, 'not announced without its media');
+  await mediaStore.start();
+
   const event = await inboundEvent(messageId);
-  assert.equal(event.mediaId, '');
-  assert.equal(event.text, 'Contract');
-  const reason = (JSON.parse(event.contentJson) as { mediaUnavailable?: string }).mediaUnavailable ?? '';
-  assert.match(reason, /^download cut off: connection failed: /);
-  assert.doesNotMatch(reason, /http|127\.0\.0\.1|EAA/, 'no URL or token in the reason');
-  await waitFor(() => blobFiles().length === stored, { what: 'no new blob file, temporary or stored' });
-  assert.equal(blobFiles().length, stored);
+  assert.equal(mediaUnavailable(event), '');
+  assert.equal(event.text, 'Scan');
+  assert.deepEqual(await downloadedFromMediaStore(event.mediaId), { sha256, sizeBytes: document.length });
+  assert.equal(storedBlobs().length, storedBefore + 1);
+  assert.equal(inbound.events.filter((entry) => entry.event.waMessageId === messageId).length, 1);
 });

@@ -180,11 +180,16 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     ackWaitMs: config.webhookAckWaitMs,
     // Several large media downloads may take minutes; each download has its own timeouts.
     handlerTimeoutMs: 30 * 60_000,
+    maxDeliveries: config.webhookMaxDeliveries,
     logger,
     handle: createWebhooksHandler(
       service,
       logger,
-      { baseDelayMs: config.webhookRetryBaseDelayMs, maxDelayMs: config.webhookRetryMaxDelayMs },
+      {
+        baseDelayMs: config.webhookRetryBaseDelayMs,
+        maxDelayMs: config.webhookRetryMaxDelayMs,
+        maxDeliveries: config.webhookMaxDeliveries,
+      },
       { clock, metrics: createOtelWebhookMetrics() },
     ),
   });

@@ -282,6 +282,32 @@ describe('control API', () => {
     assert.equal((await postMessage(simulator.url, textMessage(`+${RECIPIENT_WA_ID}`))).status, 200);
   });
 
+  it('cuts media downloads off midway until the count is used up or the faults are cleared', async () => {
+    const bytes = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.alloc(4_000, 1)]);
+    const sent = await control(simulator.url, 'POST', '/_simulator/inbound', {
+      message: { type: 'document', from: RECIPIENT_WA_ID, media: { base64: bytes.toString('base64'), mimeType: 'application/pdf' } },
+    });
+    const mediaId = (sent.json as { mediaId: string }).mediaId;
+    const download = async (): Promise<Buffer> => {
+      const media = await fetch(`${simulator.url}/v23.0/${mediaId}`, { headers: { Authorization: `Bearer ${TEST_PHONE.accessToken}` } });
+      const { url } = (await media.json()) as { url: string };
+      const answer = await fetch(url, { headers: { Authorization: `Bearer ${TEST_PHONE.accessToken}` } });
+      return Buffer.from(await answer.arrayBuffer());
+    };
+    assert.equal((await control(simulator.url, 'POST', '/_simulator/media-download-faults', { count: 0 })).status, 400);
+    assert.deepEqual(await control(simulator.url, 'POST', '/_simulator/media-download-faults', { mediaId, count: 1 }), {
+      status: 200,
+      json: { ok: true },
+    });
+    await assert.rejects(download(), /terminated/);
+    assert.deepEqual(await download(), bytes, 'one cut, then whole');
+    await control(simulator.url, 'POST', '/_simulator/media-download-faults', {});
+    await assert.rejects(download(), /terminated/);
+    await assert.rejects(download(), /terminated/);
+    assert.deepEqual(await control(simulator.url, 'DELETE', '/_simulator/media-download-faults'), { status: 200, json: { ok: true } });
+    assert.deepEqual(await download(), bytes);
+  });
+
   it('reset forgets sent messages, deliveries, recipients, windows and failures, but keeps the webhook URL', async () => {
     await control(simulator.url, 'PUT', '/_simulator/webhook-url', { url: receiver.url });
     await control(simulator.url, 'POST', '/_simulator/inbound', { message: { type: 'text', from: RECIPIENT_WA_ID, text: 'Hi' } });

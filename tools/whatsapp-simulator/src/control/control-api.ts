@@ -6,6 +6,7 @@ import type { RecipientBehaviour, SendFailureInjection, TemplateStatusChange, Wh
 import type { InboundMessageInput } from '../webhooks/inbound-payloads';
 import { parseAccountWebhookInput, type AccountWebhookInput } from '../cloud-api/account-endpoints';
 import type { HandshakeResult } from '../webhooks/subscription-handshake';
+import type { MediaDownloadFaultRule } from '../media/media-download-faults';
 import type { WebhookFaultRule } from '../webhooks/webhook-faults';
 
 /** Path prefix of the simulator's own (non-Meta) API. */
@@ -98,6 +99,22 @@ const CONTROL_ROUTES: readonly ControlRoute[] = [
     path: /^\/_simulator\/webhook-faults$/,
     handle: (_params, _body, target) => {
       target.clearWebhookFaults();
+      return OK;
+    },
+  },
+  {
+    method: 'POST',
+    path: /^\/_simulator\/media-download-faults$/,
+    handle: (_params, body, target) => {
+      target.injectMediaDownloadFaults(body as MediaDownloadFaultRule);
+      return OK;
+    },
+  },
+  {
+    method: 'DELETE',
+    path: /^\/_simulator\/media-download-faults$/,
+    handle: (_params, _body, target) => {
+      target.clearMediaDownloadFaults();
       return OK;
     },
   },

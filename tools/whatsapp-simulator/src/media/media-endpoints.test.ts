@@ -6,6 +6,8 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import type { MetaErrorResponseBody } from '../cloud-api/meta-errors';
 import type { SimulatorPhoneNumber } from '../types';
 import { MAX_UPLOAD_BODY_BYTES, MEDIA_DOWNLOAD_PATH, handleMediaRequest, type MediaEndpointDeps } from './media-endpoints';
+import { SimulatorInputError } from '../simulator-input-error';
+import { MediaDownloadFaults, parseMediaDownloadFaultRule } from './media-download-faults';
 import { DOWNLOAD_URL_TTL_MS, MEDIA_LIMITS, MediaLibrary, UPLOAD_RETENTION_MS } from './media-library';
 
 const PHONE_A: SimulatorPhoneNumber = { id: '1000001', displayPhoneNumber: '+1 555 0001', accessToken: 'token-a', wabaId: 'waba-a' };
@@ -25,6 +27,8 @@ interface MediaJson extends Partial<MetaErrorResponseBody> {
 /** The simulator's clock as the handler sees it; tests move it instead of waiting. */
 const clock = { now: 1_750_000_000_000, nowMs: (): number => clock.now };
 let library: MediaLibrary;
+let downloadFaults: MediaDownloadFaults;
+const cutOffs: { mediaId: string; afterBytes: number }[] = [];
 let server: http.Server;
 let base: string;
 let handledAll = true;
@@ -38,6 +42,8 @@ before(async () => {
       phoneNumbersForToken: (token) => PHONES.filter((phone) => phone.accessToken === token),
       newFbtraceId: () => 'Atrace',
       baseUrl: () => base,
+      downloadFaults,
+      onDownloadCutOff: (media, afterBytes) => cutOffs.push({ mediaId: media.id, afterBytes }),
     };
     handleMediaRequest(request, response, url, deps).then(
       (handled) => {
@@ -60,6 +66,8 @@ after(async () => {
 beforeEach(() => {
   let next = 5_000;
   library = new MediaLibrary({ clock, newMediaId: () => String((next += 1)) });
+  downloadFaults = new MediaDownloadFaults();
+  cutOffs.length = 0;
   handledAll = true;
 });
 
@@ -154,6 +162,69 @@ describe('media endpoints: round trip', () => {
     assert.equal(again.json.error?.error_subcode, 33);
     assert.equal((await graph('DELETE', `/v23.0/${id}`, PHONE_A.accessToken)).status, 400);
     assert.equal((await fetch(retrieved.url ?? '', { headers: auth(PHONE_A.accessToken) })).status, 404);
+  });
+});
+
+/** GETs a URL over a raw connection: the declared length, the bytes that arrived, and whether the body ended cleanly. */
+function rawDownload(url: string, token: string): Promise<{ status: number; declared: number; received: number; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { headers: auth(token) }, (response) => {
+      let received = 0;
+      response.on('data', (chunk: Buffer) => (received += chunk.length));
+      const done = (complete: boolean) =>
+        resolve({ status: response.statusCode ?? 0, declared: Number(response.headers['content-length']), received, complete });
+      response.on('end', () => done(response.complete));
+      response.on('aborted', () => done(false));
+      response.on('error', () => done(false));
+    });
+    request.on('error', reject);
+  });
+}
+
+describe('media endpoints: download faults', () => {
+  test('a cut-off download declares the whole size, sends part of it and drops the connection; the next one is whole', async () => {
+    const id = await uploadPng();
+    const other = await uploadPng();
+    downloadFaults.add(parseMediaDownloadFaultRule({ mediaId: id, count: 1, afterBytes: 100 }));
+    const { json } = await graph('GET', `/v23.0/${id}`, PHONE_A.accessToken);
+    const cut = await rawDownload(json.url ?? '', PHONE_A.accessToken);
+    assert.deepEqual(cut, { status: 200, declared: PNG.length, received: 100, complete: false });
+    assert.deepEqual(cutOffs, [{ mediaId: id, afterBytes: 100 }]);
+    // fetch reports the short body as a failure while reading it.
+    downloadFaults.add(parseMediaDownloadFaultRule({ mediaId: id, count: 1 }));
+    const response = await fetch(json.url ?? '', { headers: auth(PHONE_A.accessToken) });
+    assert.equal(response.status, 200);
+    await assert.rejects(response.arrayBuffer(), /terminated/);
+    assert.deepEqual(cutOffs[1], { mediaId: id, afterBytes: PNG.length / 2 }, 'half the file by default');
+
+    // The count is used up: whole again; other media were never affected.
+    assert.deepEqual(await rawDownload(json.url ?? '', PHONE_A.accessToken), {
+      status: 200,
+      declared: PNG.length,
+      received: PNG.length,
+      complete: true,
+    });
+    const { json: otherJson } = await graph('GET', `/v23.0/${other}`, PHONE_A.accessToken);
+    assert.equal((await rawDownload(otherJson.url ?? '', PHONE_A.accessToken)).complete, true);
+    assert.equal(cutOffs.length, 2);
+  });
+
+  test('without a count every download is cut until cleared; afterBytes never reaches the whole file', async () => {
+    const id = await uploadPng();
+    downloadFaults.add(parseMediaDownloadFaultRule({ afterBytes: 10 * PNG.length }));
+    const { json } = await graph('GET', `/v23.0/${id}`, PHONE_A.accessToken);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const cut = await rawDownload(json.url ?? '', PHONE_A.accessToken);
+      assert.deepEqual([cut.received, cut.complete], [PNG.length - 1, false]);
+    }
+    downloadFaults.clear();
+    assert.equal((await rawDownload(json.url ?? '', PHONE_A.accessToken)).complete, true);
+  });
+
+  test('rules are checked', () => {
+    for (const bad of [null, [], { count: 0 }, { count: 1.5 }, { afterBytes: -1 }, { mediaId: 'abc' }, { fault: 'slow' }])
+      assert.throws(() => parseMediaDownloadFaultRule(bad), SimulatorInputError, JSON.stringify(bad));
+    assert.deepEqual(parseMediaDownloadFaultRule({ mediaId: '123', count: 2, afterBytes: 0 }), { mediaId: '123', count: 2, afterBytes: 0 });
   });
 });
 

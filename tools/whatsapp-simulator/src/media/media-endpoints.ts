@@ -9,6 +9,7 @@ import {
   type MetaApiError,
 } from '../cloud-api/meta-errors';
 import { decodePathSegment, readRequestBytes, sendJson } from '../http/http-body';
+import type { MediaDownloadFaults } from './media-download-faults';
 import type { SimulatorPhoneNumber } from '../types';
 import {
   MAX_MEDIA_BYTES,
@@ -44,6 +45,10 @@ export interface MediaEndpointDeps {
   baseUrl(): string;
   /** Told of every accepted upload (the simulator's `media_uploaded` event). */
   onUploaded?(media: StoredMedia): void;
+  /** Injected faults of media downloads (a connection cut off midway). */
+  downloadFaults?: MediaDownloadFaults;
+  /** Told of every download cut off by an injected fault (the simulator's `media_download_cut_off` event). */
+  onDownloadCutOff?(media: StoredMedia, afterBytes: number): void;
 }
 
 /** Graph API's answer for a missing required parameter of a non-messaging endpoint (no `error_data`). */
@@ -298,5 +303,13 @@ async function handleDownload(
     'Content-Length': media.fileSize,
     'Cache-Control': 'no-store',
   });
+  const cut = method === 'GET' ? deps.downloadFaults?.take(media.id, media.bytes.length) : undefined;
+  if (cut !== undefined) {
+    // The whole size was declared; part of the body, then the connection drops (no FIN after a complete body).
+    deps.onDownloadCutOff?.(media, cut.afterBytes);
+    response.flushHeaders();
+    response.write(media.bytes.subarray(0, cut.afterBytes), () => response.destroy());
+    return;
+  }
   response.end(method === 'HEAD' ? undefined : media.bytes);
 }

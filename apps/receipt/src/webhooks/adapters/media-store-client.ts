@@ -8,8 +8,12 @@ import { isMediaDownloadInterrupted } from '../domain/whatsapp-cloud-api';
 const REFUSED_FOR_GOOD: ReadonlySet<status> = new Set([status.INVALID_ARGUMENT]);
 /** media-store takes upload chunks of at most 1 MiB. */
 const CHUNK_BYTES = 1024 * 1024;
-/** The deadline grows with the size: the base timeout plus one second per 10 MiB. */
-const BYTES_PER_EXTRA_SECOND = 10 * 1024 * 1024;
+/**
+ * The deadline grows with the size: the base timeout plus one second per 2 MiB. The upload runs at the pace of Meta's
+ * download (backpressure), so this is the slowest download that can be stored: a tighter bound would fail a large file
+ * on a slower link the same way on every retry; a looser one would hold the webhook queue longer on a hung media-store.
+ */
+const BYTES_PER_EXTRA_SECOND = 2 * 1024 * 1024;
 
 /** A client of this region's media-store, acting for tenants with the region-internal service token. */
 export interface MediaStoreClient extends MediaVault {
@@ -40,6 +44,9 @@ async function upload(
       else resolve(answer);
     });
   });
+  // media-store may fail the call (unreachable, crashed) while the loop below waits on the download; the rejection is
+  // returned (and handled) only after it, and an unhandled rejection meanwhile would end the process.
+  response.catch(() => undefined);
   const stream = call as unknown as ClientWritableStream<UploadMediaRequest>;
   /** Backpressure: waits for 'drain', or for the answer that ends the call. */
   const drained = () =>
@@ -64,7 +71,6 @@ async function upload(
   } catch (error) {
     // The source failed midway: nothing of it may be stored.
     stream.cancel();
-    response.catch(() => undefined);
     throw error;
   }
   if (!answered) stream.end();

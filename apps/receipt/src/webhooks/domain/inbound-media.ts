@@ -7,7 +7,10 @@ import { isMediaDownloadInterrupted, isTransientCloudApiFailure, type WhatsAppCl
 /** Where an inbound message's media ended up. */
 export type InboundMediaOutcome =
   | { readonly kind: 'stored'; readonly media: StoredInboundMedia }
-  /** Gone for good (unknown or expired media id, refused, too large): the message is recorded without it. */
+  /**
+   * Gone for good (unknown or expired media id, refused, too large), or still failing on the webhook's last attempt:
+   * the message is recorded without it.
+   */
   | { readonly kind: 'unavailable'; readonly reason: string };
 
 /** media-store's file name rules: at most 255 characters, no path separators or control characters. */
@@ -20,11 +23,12 @@ export function storableFilename(filename: string | undefined): string | undefin
 
 /**
  * Fetches an inbound message's media from the Cloud API with the receiving number's token and stores it in
- * media-store for the tenant. A failure that may pass (no answer, 5xx, 429, refused token, media-store unavailable)
- * throws RetryLaterError so the webhook is processed again later; one that will not (media id unknown or expired,
- * 404, other refusals, too large for media-store, a download cut off midway) resolves `unavailable` with a reason.
- * The bytes stream from Meta to media-store as they arrive; a download that stops midway cancels the upload, so
- * media-store keeps nothing.
+ * media-store for the tenant. A failure that may pass (no answer, 5xx, 429, refused token, a download cut off midway,
+ * bytes not matching Meta's sha256, media-store unavailable or failing midway) throws RetryLaterError so the webhook is
+ * processed again later, with a fresh download URL from Meta (its media id stays retrievable for 7 days, each URL for 5
+ * minutes); one that will not (media id unknown or expired, 404, other refusals, too large for media-store) resolves
+ * `unavailable` with a reason. The bytes stream from Meta to media-store as they arrive; a download that stops midway
+ * cancels the upload, so media-store keeps nothing of it.
  */
 export async function transferInboundMedia(
   deps: { cloudApi: WhatsAppCloudApi; vault: MediaVault },
@@ -62,12 +66,10 @@ export async function transferInboundMedia(
     });
   } catch (error) {
     if (!isMediaDownloadInterrupted(error)) throw error;
-    // Bytes that do not match Meta's hash may be a glitch on the way: worth another try, as before.
-    if (error.reason === 'corrupt') throw new RetryLaterError(`media download: ${error.detail}`);
-    return {
-      kind: 'unavailable',
-      reason: error.reason === 'too-large' ? `larger than ${MAX_STORED_MEDIA_BYTES} bytes` : `download cut off: ${error.detail}`,
-    };
+    if (error.reason === 'too-large') return { kind: 'unavailable', reason: `larger than ${MAX_STORED_MEDIA_BYTES} bytes` };
+    // A cut-off connection or bytes that do not match Meta's hash may be a glitch on the way: Meta keeps the media, so
+    // another try (with a fresh URL) may well get all of it. The cancelled upload left nothing in media-store.
+    throw new RetryLaterError(error.reason === 'corrupt' ? `media download: ${error.detail}` : `download cut off: ${error.detail}`);
   }
   if (stored.kind === 'unavailable') throw new RetryLaterError(`media-store: ${stored.reason}`);
   if (stored.kind === 'rejected') return { kind: 'unavailable', reason: `refused by media-store: ${stored.reason}` };

@@ -302,6 +302,7 @@ describe('statuses', () => {
 
 describe('inbound messages', () => {
   const IMAGE_MEDIA_ID = '1482937561029384';
+  const IMAGE_WAMID = 'wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDRCMjJCNEIzMkM3NDg0NDRENzE4AA==';
   const jpeg = Buffer.from('not really a jpeg');
 
   test('a text is recorded per tenant and customer, opens the window and is announced as wa:in:<wamid>', async () => {
@@ -407,13 +408,88 @@ describe('inbound messages', () => {
     assert.equal(announced[1].record.mediaUnavailable, 'larger than 5242880 bytes');
   });
 
-  test('a download cut off midway stores nothing and records the message without media, with the reason', async () => {
+  test('a download cut off midway postpones the body with nothing stored; the next attempt downloads it afresh and stores it once', async () => {
     cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg', true));
-    const outcome = await service.processWebhook(fixture('inbound-image'));
-    assert.equal(outcome.mediaUnavailable, 1);
+    await assert.rejects(service.processWebhook(fixture('inbound-image'), { number: 1, last: false }), (error) => {
+      assert.ok(error instanceof RetryLaterError);
+      assert.equal(error.reason, 'download cut off: connection failed: terminated');
+      return true;
+    });
     assert.equal(vault.blobs.length, 0, 'nothing stored');
+    assert.equal(announced.length, 0, 'nothing recorded or announced yet');
+    assert.equal(await inboundStore.findInboundMessage('lena-shop', IMAGE_WAMID), undefined);
+
+    cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg'));
+    const outcome = await service.processWebhook(fixture('inbound-image'), { number: 2, last: false });
+    assert.equal(outcome.mediaUnavailable, 0);
+    assert.deepEqual(cloudApi.downloads, [IMAGE_MEDIA_ID, IMAGE_MEDIA_ID], 'located and downloaded again');
+    assert.equal(vault.blobs.length, 1);
+    assert.deepEqual(Buffer.from(vault.blobs[0].content), jpeg);
+    assert.equal(announced.length, 1);
+    assert.equal(announced[0].record.media?.mediaId, 'med_1');
+  });
+
+  test('on the last attempt media that still fails is given up: the message is recorded without it, with the reason and its caption', async () => {
+    const captioned = fixture('inbound-image', (body) => {
+      (body.entry[0].changes[0].value.messages[0].image as Record<string, unknown>).caption = 'the invoice';
+    });
+    cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg', true));
+    await assert.rejects(service.processWebhook(captioned, { number: 4, last: false }), RetryLaterError);
+    cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg', true));
+    const outcome = await service.processWebhook(captioned, { number: 5, last: true });
+    assert.equal(outcome.mediaUnavailable, 1);
+    assert.equal(outcome.mediaGivenUp, 1);
+    assert.equal(vault.blobs.length, 0, 'nothing stored');
+    assert.equal(announced.length, 1);
     assert.equal(announced[0].record.media, undefined);
-    assert.equal(announced[0].record.mediaUnavailable, 'download cut off: connection failed: terminated');
+    assert.equal(announced[0].record.mediaUnavailable, 'download cut off: connection failed: terminated (gave up after 5 attempts)');
+    assert.equal((announced[0].record.content as { caption?: string }).caption, 'the invoice');
+    // Recorded: a later redelivery (a replayed dead letter, Meta's own retry) neither fetches nor announces anew.
+    await service.processWebhook(captioned, { number: 1, last: false });
+    assert.equal(cloudApi.downloads.length, 2);
+    assert.equal(announced.length, 2);
+    assert.equal(announced[1].eventId, announced[0].eventId);
+    assert.equal(announced[1].record.mediaUnavailable, announced[0].record.mediaUnavailable);
+  });
+
+  test('a body retried for a cut-off download re-applies its status and text under the same ids, and stores the media once', async () => {
+    await service.recordSentMessage({
+      tenantId: 'lena-shop',
+      waMessageId: 'wamid.OUT-1',
+      messageId: 'msg_out_1',
+      recipient: '+4915112345678',
+    });
+    const text = (loadWebhookFixture('inbound-text') as FixtureBody).entry[0].changes[0].value.messages[0];
+    const body = fixture('inbound-image', (parsed) => {
+      const value = parsed.entry[0].changes[0].value as { messages: Record<string, unknown>[]; statuses?: unknown[] };
+      value.messages.push(text);
+      value.statuses = [{ id: 'wamid.OUT-1', status: 'delivered', timestamp: '1795432001', recipient_id: '4915112345678' }];
+    });
+    cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg', true));
+    await assert.rejects(service.processWebhook(body, { number: 1, last: false }), RetryLaterError);
+    cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg'));
+    await service.processWebhook(body, { number: 2, last: false });
+
+    assert.deepEqual(
+      published.map((status) => status.eventId),
+      ['wa:wamid.OUT-1:delivered', 'wa:wamid.OUT-1:delivered'],
+      'the same event id twice: JetStream (5 minutes) and the feed (by event id) keep one',
+    );
+    const ids = announced.map((announcement) => announcement.eventId);
+    assert.deepEqual(ids, [`wa:in:${text.id as string}`, `wa:in:${IMAGE_WAMID}`, `wa:in:${text.id as string}`]);
+    assert.deepEqual(announced[2].record, announced[0].record, 'the text as first recorded');
+    assert.equal(vault.blobs.length, 1, 'the image stored once');
+  });
+
+  test('media-store failing mid-upload on the last attempt is given up the same way; other failures still throw', async () => {
+    cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg'));
+    vault.next = [{ kind: 'unavailable', reason: 'UNAVAILABLE' }];
+    await service.processWebhook(fixture('inbound-image'), { number: 15, last: true });
+    assert.equal(announced[0].record.mediaUnavailable, 'media-store: UNAVAILABLE (gave up after 15 attempts)');
+
+    // Not a media failure: storage or NATS trouble still makes the body fail (and become a dead letter).
+    failPublish = () => true;
+    await assert.rejects(service.processWebhook(fixture('inbound-text'), { number: 15, last: true }), /NATS unavailable/);
   });
 
   test('a failure part-way re-applies idempotently: every message once, media fetched once', async () => {

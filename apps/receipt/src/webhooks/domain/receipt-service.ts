@@ -62,11 +62,25 @@ export interface WebhookOutcome {
   inboundMessages: number;
   inboundRecorded: number;
   mediaUnavailable: number;
+  /** Of those, media given up on after the last attempt still failed for a reason that might have passed. */
+  mediaGivenUp: number;
   /** Template webhook changes announced (their WABA's tenant is homed here). */
   templateEvents: number;
   /** Marketing preference changes announced (stop keywords, opt-out quick replies, user_preferences). */
   preferences: number;
   skipped: string[];
+}
+
+/** Which processing of a webhook body this is (the consumer's delivery count against its bound). */
+export interface ProcessingAttempt {
+  /** 1 for the first. */
+  readonly number: number;
+  /**
+   * No further attempt will follow: media that still cannot be fetched or stored for a reason that might pass is given
+   * up on (the message is recorded without it, with the reason) rather than postponing the body again, so the text or
+   * caption is never lost to a dead letter.
+   */
+  readonly last: boolean;
 }
 
 export interface ReceiptService {
@@ -77,9 +91,10 @@ export interface ReceiptService {
    * has the effect of one processing. A part that fails does not stop the others: every status and message is
    * attempted, then the first failure is thrown — RetryLaterError only when every failure was a dependency that is
    * temporarily unavailable, else the other error (storage or NATS) — and the caller processes the whole body again
-   * later (the parts already applied have no second effect).
+   * later (the parts already applied have no second effect). On the `last` attempt a transient media failure does not
+   * postpone the body: the message is recorded without its media, with the reason (see {@link ProcessingAttempt}).
    */
-  processWebhook(body: Uint8Array): Promise<WebhookOutcome>;
+  processWebhook(body: Uint8Array, attempt?: ProcessingAttempt): Promise<WebhookOutcome>;
   /** Learns a wamid from delivery-retry and releases statuses that arrived before it. */
   recordSentMessage(record: SentMessageRecord): Promise<number>;
 }
@@ -186,7 +201,7 @@ export function createReceiptService(deps: {
     if (late) outcome.published += await releaseHeld(late);
   }
 
-  async function applyInbound(message: InboundMessage, outcome: WebhookOutcome): Promise<void> {
+  async function applyInbound(message: InboundMessage, outcome: WebhookOutcome, attempt: ProcessingAttempt): Promise<void> {
     const owner = localOwner(message.phoneNumberId, message.wabaId);
     if (!owner) {
       outcome.ignored++;
@@ -205,6 +220,11 @@ export function createReceiptService(deps: {
           accessToken: owner.phoneNumber.accessToken,
           media: message.content,
           ...(isE164(customer) ? { customer } : {}),
+        }).catch((error: unknown): InboundMediaOutcome => {
+          // Bounded: on the last attempt the message is recorded without the media rather than dead-lettered whole.
+          if (!(error instanceof RetryLaterError) || !attempt.last) throw error;
+          outcome.mediaGivenUp++;
+          return { kind: 'unavailable', reason: `${error.reason} (gave up after ${attempt.number} attempts)` };
         });
         if (media.kind === 'unavailable') outcome.mediaUnavailable++;
       }
@@ -291,7 +311,7 @@ export function createReceiptService(deps: {
   }
 
   return {
-    async processWebhook(body) {
+    async processWebhook(body, attempt = { number: 1, last: false }) {
       const json: unknown = JSON.parse(Buffer.from(body).toString('utf8'));
       const parsed = parseWebhookPayload(json);
       const templateChanges = parseTemplateChanges(json);
@@ -302,6 +322,7 @@ export function createReceiptService(deps: {
         inboundMessages: parsed.inboundMessageCount,
         inboundRecorded: 0,
         mediaUnavailable: 0,
+        mediaGivenUp: 0,
         templateEvents: 0,
         preferences: 0,
         // Template changes are not `messages` changes: the messages parser's reason for skipping them is noise.
@@ -310,7 +331,8 @@ export function createReceiptService(deps: {
       // One part that fails (a dependency, or a fault only it triggers) does not keep the others from being applied.
       const failures: unknown[] = [];
       for (const status of parsed.statuses) await applyStatus(status, outcome).catch((error: unknown) => failures.push(error));
-      for (const message of parsed.inboundMessages) await applyInbound(message, outcome).catch((error: unknown) => failures.push(error));
+      for (const message of parsed.inboundMessages)
+        await applyInbound(message, outcome, attempt).catch((error: unknown) => failures.push(error));
       for (const change of parsed.userPreferences)
         await applyUserPreference(change, outcome).catch((error: unknown) => failures.push(error));
       if (deps.accountWebhooks) await deps.accountWebhooks.apply(json).catch((error: unknown) => failures.push(error));

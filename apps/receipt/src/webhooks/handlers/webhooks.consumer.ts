@@ -11,6 +11,11 @@ import type { WebhookMetrics } from '../domain/webhook-metrics';
 export interface WebhookRetryPolicy {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
+  /**
+   * The consumer's `maxDeliveries`: the delivery with this count is the body's last attempt, on which media that still
+   * fails is given up on (the message recorded without it) instead of the body being dead-lettered.
+   */
+  readonly maxDeliveries: number;
 }
 
 export function retryDelayMs(policy: WebhookRetryPolicy, deliveryCount: number): number {
@@ -34,7 +39,10 @@ export function createWebhooksHandler(
     if (!event || event.body.length === 0) return { kind: 'reject', reason: 'not a valid WebhookReceived' };
     let outcome;
     try {
-      outcome = await service.processWebhook(event.body);
+      outcome = await service.processWebhook(event.body, {
+        number: info.deliveryCount,
+        last: info.deliveryCount >= retry.maxDeliveries,
+      });
     } catch (error) {
       if (error instanceof SyntaxError) return { kind: 'reject', reason: 'webhook body is not JSON' };
       if (error instanceof RetryLaterError) {
@@ -46,6 +54,11 @@ export function createWebhooksHandler(
     }
     // received_at is optional in the contract; without it there is no arrival time to measure from.
     if (event.receivedAt) observe.metrics.processed((observe.clock.now().getTime() - event.receivedAt.getTime()) / 1000);
+    if (outcome.mediaGivenUp > 0)
+      logger.warn(
+        { media_given_up: outcome.mediaGivenUp, attempt: info.deliveryCount },
+        'inbound media given up after the last attempt; recorded without it',
+      );
     logger.info(
       {
         published: outcome.published,
@@ -54,6 +67,7 @@ export function createWebhooksHandler(
         inbound_messages: outcome.inboundMessages,
         inbound_recorded: outcome.inboundRecorded,
         media_unavailable: outcome.mediaUnavailable,
+        media_given_up: outcome.mediaGivenUp,
         template_events: outcome.templateEvents,
         skipped: outcome.skipped,
       },
