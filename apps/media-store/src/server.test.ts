@@ -359,6 +359,31 @@ describe('media-store over gRPC', () => {
     assert.deepEqual(readdirSync(path.join(env.blobDir, 'tmp')), []);
   });
 
+  test('an upload the client cancels midway stores nothing, leaves no temp file, and is no error in the log', async () => {
+    const before = blobFiles(env).length;
+    const linesBefore = env.lines.length;
+    const content = sampleOf('application/pdf', 4 * MiB);
+    const call = env.client.uploadMedia(auth(), () => undefined);
+    call.on('error', () => undefined);
+    call.write({
+      part: {
+        $case: 'header',
+        value: { mimeType: 'application/pdf', filename: '', sizeBytes: String(content.length), sha256: '', customer: '' },
+      },
+    });
+    call.write({ part: { $case: 'chunk', value: content.subarray(0, MiB) } });
+    // The first bytes reached the server (its temp file exists) before the client gives up, as receipt does.
+    await waitFor(() => readdirSync(path.join(env.blobDir, 'tmp')).length > 0, { what: 'the upload under way' });
+    call.cancel();
+    await waitFor(() => readdirSync(path.join(env.blobDir, 'tmp')).length === 0, { what: 'the temp file removed' });
+    await waitFor(() => env.lines.slice(linesBefore).some((line) => line.includes('call cancelled by the client')), {
+      what: 'the cancellation logged at debug',
+    });
+    assert.equal(blobFiles(env).length, before);
+    const errors = env.lines.slice(linesBefore).filter((line) => /"level":"(error|fatal)"/.test(line));
+    assert.deepEqual(errors, [], 'a cancelled call is not an error');
+  });
+
   test('content-addressed per (tenant, customer, sha256): same bytes twice are stored once, other customers get their own copy', async () => {
     const content = sampleOf('image/jpeg', 200_000);
     const before = blobFiles(env).length;

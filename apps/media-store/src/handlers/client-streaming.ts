@@ -30,7 +30,12 @@ export function clientStreamingHandler<Request, Response>(
         (response) => callback(null, response),
         (error: unknown) => {
           const grpcError = toGrpcError(error);
-          if (grpcError.details === 'internal error') logger.error({ err: error, method: call.getPath() }, 'unexpected error in handler');
+          if (call.cancelled) {
+            // The client gave up (receipt retries a cut-off download this way): expected, and nothing to alert on.
+            logger.debug({ method: call.getPath() }, 'call cancelled by the client');
+          } else if (grpcError.details === 'internal error') {
+            logger.error({ err: error, method: call.getPath() }, 'unexpected error in handler');
+          }
           callback(grpcError, null);
         },
       );
