@@ -20,6 +20,8 @@ import {
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 const STATUS_DELAY_MS = 1_000;
+/** How long a test waits for webhooks over loopback: time is frozen, so this only matters on a loaded machine. */
+const WAIT_MS = 10_000;
 const ALICE = '4915112345678';
 const BOB = '4917000000002';
 
@@ -67,7 +69,7 @@ function statusNames(wamid: string): string[] {
 }
 
 async function waitForStatuses(wamid: string, expected: string[]): Promise<void> {
-  await waitFor(() => statusNames(wamid).length >= expected.length, { timeoutMs: 3_000, what: `${expected.join(',')} for ${wamid}` });
+  await waitFor(() => statusNames(wamid).length >= expected.length, { timeoutMs: WAIT_MS, what: `${expected.join(',')} for ${wamid}` });
   assert.deepEqual(statusNames(wamid), expected);
 }
 
@@ -89,7 +91,7 @@ function notYetReceived(): string[] {
 async function waitForEmittedStatuses(): Promise<void> {
   await waitFor(notYetReceived, {
     until: (missing) => missing.length === 0,
-    timeoutMs: 3_000,
+    timeoutMs: WAIT_MS,
     what: 'every emitted status at the receiver',
   });
 }
@@ -129,11 +131,11 @@ describe('status webhooks', () => {
 
   it('batches statuses that are due together into one POST', async () => {
     const wamids = [await sendText(ALICE), await sendText(BOB), await sendText('4917000000003')];
-    await waitFor(() => receivedStatuses(receiver).length === 3, { timeoutMs: 3_000, what: 'three sent statuses' });
+    await waitFor(() => receivedStatuses(receiver).length === 3, { timeoutMs: WAIT_MS, what: 'three sent statuses' });
     const before = receiver.requests.length;
     await simulator.advanceTime(STATUS_DELAY_MS);
     await waitFor(() => receivedStatuses(receiver).filter((status) => status.status === 'delivered').length === 3, {
-      timeoutMs: 3_000,
+      timeoutMs: WAIT_MS,
       what: 'delivered',
     });
     assert.equal(receiver.requests.length - before, 1, 'three delivered statuses in a single webhook');
@@ -196,7 +198,7 @@ describe('webhook retries', () => {
     await start({ webhookRetry: { initialDelayMs: MINUTE_MS, maxDelayMs: 6 * 60 * MINUTE_MS } });
     receiver.respondWith(() => ({ status: 503 }));
     const wamid = await sendText(ALICE);
-    await waitFor(() => simulator.webhookDeliveries().length === 1, { timeoutMs: 3_000, what: 'first attempt' });
+    await waitFor(() => simulator.webhookDeliveries().length === 1, { timeoutMs: WAIT_MS, what: 'first attempt' });
     await simulator.advanceTime(8 * DAY_MS);
     const attempts = simulator.webhookDeliveries().filter((delivery) => delivery.statuses.some((status) => status.id === wamid));
     const first = attempts.filter((delivery) => delivery.id === attempts[0]?.id);
@@ -211,7 +213,7 @@ describe('webhook retries', () => {
     assert.ok(first.every((delivery) => delivery.responseStatus === 503));
     // The message's later statuses waited behind the dropped one and go out once it was given up.
     const later = await waitFor(() => simulator.webhookDeliveries().find((delivery) => delivery.id !== attempts[0]?.id), {
-      timeoutMs: 3_000,
+      timeoutMs: WAIT_MS,
       what: 'the next webhook of the message',
     });
     assert.deepEqual(later.statuses, [
@@ -225,12 +227,12 @@ describe('webhook retries', () => {
     await start({ webhookRetry: { initialDelayMs: MINUTE_MS } });
     receiver.respondWith(() => ({ status: 500 }));
     const wamid = await sendText(ALICE);
-    await waitFor(() => simulator.webhookDeliveries().length === 1, { timeoutMs: 3_000, what: 'first attempt' });
+    await waitFor(() => simulator.webhookDeliveries().length === 1, { timeoutMs: WAIT_MS, what: 'first attempt' });
     await simulator.advanceTime(2 * STATUS_DELAY_MS);
     receiver.respondWith(() => ({ status: 200 }));
     await simulator.advanceTime(MINUTE_MS);
     await waitFor(() => receivedStatuses(receiver, wamid).filter((status) => status.status === 'read').length === 1, {
-      timeoutMs: 3_000,
+      timeoutMs: WAIT_MS,
       what: 'read',
     });
     const accepted = receiver.requests
@@ -251,7 +253,7 @@ describe('injected webhook faults', () => {
   it('duplicate: an accepted webhook is delivered again', async () => {
     simulator.injectWebhookFaults({ fault: 'duplicate', count: 1 });
     const wamid = await sendText(ALICE);
-    await waitFor(() => statusNames(wamid).length === 2, { timeoutMs: 3_000, what: 'duplicate' });
+    await waitFor(() => statusNames(wamid).length === 2, { timeoutMs: WAIT_MS, what: 'duplicate' });
     assert.deepEqual(statusNames(wamid), ['sent', 'sent']);
     const [original, duplicate] = simulator.webhookDeliveries();
     assert.equal(duplicate?.duplicateOf, original?.id);
@@ -290,7 +292,7 @@ describe('injected webhook faults', () => {
       const wamids: string[] = [];
       for (let i = 0; i < 8; i += 1) wamids.push(await sendText(`49170000001${i}`));
       await simulator.advanceTime(2 * STATUS_DELAY_MS);
-      await waitFor(() => wamids.every((wamid) => statusNames(wamid).includes('read')), { timeoutMs: 3_000, what: 'reads' });
+      await waitFor(() => wamids.every((wamid) => statusNames(wamid).includes('read')), { timeoutMs: WAIT_MS, what: 'reads' });
       return wamids.map((wamid) => statusNames(wamid).join(','));
     };
     const first = await run();
@@ -308,7 +310,7 @@ describe('webhook URL and app secrets', () => {
     const otherWaba = { ...TEST_PHONE, id: '106540352240001', accessToken: 'EAAother', wabaId: '102290129340001' };
     await start({ phoneNumbers: [TEST_PHONE, otherWaba], wabas: [{ id: otherWaba.wabaId, appSecret: 'second-app-secret' }] });
     await postMessage(simulator.url, textMessage(ALICE), { phoneNumberId: otherWaba.id, token: otherWaba.accessToken });
-    await waitFor(() => receiver.requests.length === 1, { timeoutMs: 3_000, what: 'webhook' });
+    await waitFor(() => receiver.requests.length === 1, { timeoutMs: WAIT_MS, what: 'webhook' });
     const request = receiver.requests[0];
     assert.equal(
       request?.headers['x-hub-signature-256'],
@@ -337,7 +339,7 @@ describe('webhook URL and app secrets', () => {
     const next = await sendText(BOB);
     const deliveries = await waitFor(() => simulator.webhookDeliveries(), {
       until: (recorded) => recorded.length > 0,
-      timeoutMs: 3_000,
+      timeoutMs: WAIT_MS,
       what: 'the first recorded webhook delivery',
     });
     assert.deepEqual(
