@@ -1,0 +1,79 @@
+import path from 'node:path';
+import { connectMongo } from '@waygate/storage';
+import { MongoCustomerView } from './adapters/mongo-customer-view';
+import { MongoMessageStore } from './adapters/mongo-message-store';
+import { MongoOptOutList } from './adapters/mongo-opt-out-list';
+import { MongoSendQuotaStore } from './adapters/mongo-send-quota-store';
+import { MongoTemplateCatalogStore } from './adapters/mongo-template-catalog-store';
+import { SqliteCustomerView } from './adapters/sqlite-customer-view';
+import { SqliteMessageStore } from './adapters/sqlite-message-store';
+import { SqliteOptOutList } from './adapters/sqlite-opt-out-list';
+import { SqliteSendQuotaStore } from './adapters/sqlite-send-quota-store';
+import { SqliteTemplateCatalogStore } from './adapters/sqlite-template-catalog-store';
+import type { IngressConfig } from './config';
+import type { CustomerView } from './domain/customer-view';
+import type { MessageStore } from './domain/message-store';
+import type { OptOutList } from './domain/opt-out-list';
+import type { SendQuotaStore } from './domain/send-quota';
+import type { TemplateCatalogStore } from './domain/template-catalog';
+
+/** Every store ingress keeps, on one storage backend, and the one place they are closed. */
+export interface IngressStores {
+  /** Messages, their timelines and the outbox. */
+  readonly messages: MessageStore;
+  /** The customer view: windows, the inbound message index, the to -> wa_id mapping. */
+  readonly customers: CustomerView;
+  /** The marketing opt-out list. */
+  readonly optOuts: OptOutList;
+  /** The tenants' send rates and daily send counts. */
+  readonly quotas: SendQuotaStore;
+  /** The template catalog synced from Meta. */
+  readonly templates: TemplateCatalogStore;
+  /** Closes every store; called once, after the consumers stopped and NATS drained. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens ingress's stores. SQLite: `ingress.sqlite` (the message store) with each other store in its own file (and
+ * schema versions) beside it. MongoDB: one connection, one collection set per store, closed with the connection.
+ */
+export async function openIngressStores(config: IngressConfig): Promise<IngressStores> {
+  if (config.storage.kind === 'sqlite') {
+    const dir = path.dirname(config.storage.file);
+    const messages = new SqliteMessageStore(config.storage.file);
+    const customers = new SqliteCustomerView(path.join(dir, 'ingress-customers.sqlite'));
+    const optOuts = new SqliteOptOutList(path.join(dir, 'ingress-opt-outs.sqlite'));
+    const quotas = new SqliteSendQuotaStore(path.join(dir, 'ingress-quotas.sqlite'));
+    const templates = new SqliteTemplateCatalogStore(path.join(dir, 'ingress-templates.sqlite'));
+    return {
+      messages,
+      customers,
+      optOuts,
+      quotas,
+      templates,
+      close: async () => {
+        await templates.close();
+        await Promise.all([customers.close(), optOuts.close(), quotas.close()]);
+        await messages.close();
+      },
+    };
+  }
+  const mongo = await connectMongo(config.storage.uri, config.storage.database);
+  const messages = await MongoMessageStore.open(mongo);
+  const customers = await MongoCustomerView.open(mongo);
+  const optOuts = await MongoOptOutList.open(mongo);
+  const quotas = await MongoSendQuotaStore.open(mongo);
+  const templates = await MongoTemplateCatalogStore.open(mongo);
+  return {
+    messages,
+    customers,
+    optOuts,
+    quotas,
+    templates,
+    close: async () => {
+      // The stores share the connection: closing it closes them all.
+      await templates.close();
+      await mongo.client.close();
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import {
+  regionStreams,
+  regionSubjects,
+  routeBySubject,
+  startConsumer,
+  type JetStreamConnection,
+  type RunningConsumer,
+} from '@waygate/nats';
+import type { Logger } from '@waygate/telemetry';
+import type { MessagingService } from './domain/messaging-service';
+import type { TemplateSync } from './domain/template-sync';
+import {
+  createInboundEventsHandler,
+  createPreferenceEventsHandler,
+  createStatusLearningHandler,
+  inSequence,
+} from './handlers/customer-events.consumer';
+import { createStatusEventsHandler } from './handlers/status-events.consumer';
+import { createTemplateEventsHandler } from './handlers/template-events.consumer';
+import type { IngressStores } from './open-ingress-stores';
+
+/**
+ * Starts `ingress-status`, ingress's one consumer of the region's events stream. One consumer for every event kind
+ * ingress applies, so each keeps the stream's order (see routeBySubject): delivery and receipt status changes,
+ * template updates, inbound messages (the customer view) and customer preferences (the opt-out list).
+ */
+export function startIngressConsumers(deps: {
+  nats: JetStreamConnection;
+  region: string;
+  stores: IngressStores;
+  service: MessagingService;
+  templateSync: TemplateSync;
+  logger: Logger;
+}): Promise<RunningConsumer> {
+  const { nats, region, stores, logger } = deps;
+  const subjects = regionSubjects(region);
+  // What status events teach the customer view (wa_ids) and the opt-out list (131050) is recorded before the status.
+  const statusEvents = inSequence(
+    createStatusLearningHandler({ view: stores.customers, optOuts: stores.optOuts, messages: stores.messages, logger }),
+    createStatusEventsHandler(deps.service, logger),
+  );
+  return startConsumer(nats, {
+    region,
+    stream: regionStreams(region).events.name,
+    durable: 'ingress-status',
+    filterSubject: subjects.allEvents,
+    logger,
+    handle: routeBySubject({
+      [subjects.deliveryEvents]: statusEvents,
+      [subjects.receiptEvents]: statusEvents,
+      [subjects.templateEvents]: createTemplateEventsHandler(deps.templateSync, logger),
+      [subjects.inboundEvents]: createInboundEventsHandler(stores.customers, logger),
+      [subjects.preferenceEvents]: createPreferenceEventsHandler(stores.optOuts, logger),
+    }),
+  });
+}
