@@ -1,29 +1,21 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations } from '@waygate/grpc';
-import Database from 'better-sqlite3';
-import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import { publishEvent, regionSubjects } from '@waygate/nats';
 import {
   ContentType,
-  InboundMessageReceived,
   ListMessagesRequest,
   MessageStatus,
   MessageStatusChanged,
-  MessagingServiceClient,
   SendMessageRequest,
   StatusSource,
   type ListMessagesResponse,
   type Message,
   type SendMessageResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry-sdk';
-import { createTempDir, freePort, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
-import { loadIngressConfig } from './config';
-import { startIngress } from './server';
+import { waitFor } from '@waygate/testing';
+import { startIngressHarness, type IngressHarness } from './testing/ingress-harness';
 
 // ListMessages through real gRPC: a real ingress (SQLite, nats-server), statuses applied from real status events.
 
@@ -32,41 +24,15 @@ const ALICE = '+4915112345678';
 const BOB = '+4915187654321';
 const subjects = regionSubjects('eu');
 
-let nats: NatsServerHandle;
-let dir: ReturnType<typeof createTempDir>;
-let ingress: Awaited<ReturnType<typeof startIngress>>;
-let client: MessagingServiceClient;
-let events: JetStreamConnection;
+let harness: IngressHarness;
 
 before(async () => {
-  nats = await startNatsServer();
-  dir = createTempDir();
-  const tenantsFile = path.join(dir.path, 'tenants.yaml');
-  writeFileSync(
-    tenantsFile,
-    tenantsYaml([
+  harness = await startIngressHarness({
+    tenants: [
       { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200'] },
       { id: 'globex', homeRegion: 'eu', apiKey: KEYS.globex, phoneNumberIds: ['300'] },
-    ]),
-  );
-  const config = loadIngressConfig({
-    WAYGATE_REGION: 'eu',
-    WAYGATE_NATS_URL: nats.url,
-    WAYGATE_TENANTS_FILE: tenantsFile,
-    WAYGATE_GRPC_PORT: '0',
-    WAYGATE_STORAGE: 'sqlite',
-    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
-    // Neither is called by ListMessages; nothing listens there.
-    WAYGATE_DELIVERY_ADDRESS: `127.0.0.1:${await freePort()}`,
-    WAYGATE_MEDIA_STORE_ADDRESS: `127.0.0.1:${await freePort()}`,
-    WAYGATE_INTERNAL_SERVICE_TOKEN: 'internal-token-0123456789abcdef0123456789',
+    ],
   });
-  ingress = await startIngress(
-    config,
-    createLogger({ service: 'ingress-test', destination: new Writable({ write: (_c, _e, done) => done() }) }),
-  );
-  client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
-  events = await connectJetStream(nats.url, 'list-messages-test');
   // Free-form text needs an open customer-service window: the customers write to both tenants' numbers first, waited
   // for in ingress's view (a probe send would be listed).
   for (const [tenantId, phoneNumberId] of [
@@ -74,51 +40,17 @@ before(async () => {
     ['globex', '300'],
   ]) {
     for (const from of [ALICE, BOB]) {
-      const occurredAt = new Date();
-      const waMessageId = `wamid.hello-${tenantId}-${from.slice(1)}`;
-      const inbound = InboundMessageReceived.fromPartial({
-        eventId: `wa:in:${waMessageId}`,
-        tenantId,
-        phoneNumberId,
-        from,
-        waMessageId,
-        occurredAt,
-        type: 'text',
-        serviceWindowClosesAt: new Date(occurredAt.getTime() + 86_400_000),
-      });
-      await publishEvent(events.js, subjects.inboundEvents, InboundMessageReceived.encode(inbound).finish(), inbound.eventId);
+      await harness.customerWrites({ tenantId, phoneNumberId, from, waMessageId: `wamid.hello-${tenantId}-${from.slice(1)}` });
     }
   }
-  const view = new Database(path.join(dir.path, 'data', 'eu', 'ingress-customers.sqlite'), { readonly: true });
-  try {
-    await waitFor(() => view.prepare('SELECT COUNT(*) FROM customer_windows').pluck().get() === 4, { what: "the customers' windows" });
-  } finally {
-    view.close();
-  }
+  await harness.waitForCustomerWindows(4);
 });
 
-after(async () => {
-  client?.close();
-  await ingress?.stop();
-  await events?.nc.close();
-  await nats?.stop();
-  dir?.remove();
-});
-
-function unary<Response>(method: 'sendMessage' | 'getMessage' | 'listMessages', request: object, apiKey = KEYS.acme): Promise<Response> {
-  const metadata = new Metadata();
-  metadata.set('authorization', `Bearer ${apiKey}`);
-  const call = client[method].bind(client) as unknown as (
-    request: object,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: Response) => void,
-  ) => void;
-  return new Promise((resolve, reject) => call(request, metadata, (error, response) => (error ? reject(error) : resolve(response))));
-}
+after(() => harness?.stop());
 
 let keys = 0;
 async function send(to: string, apiKey = KEYS.acme): Promise<string> {
-  const response = await unary<SendMessageResponse>(
+  const response = await harness.unary<SendMessageResponse>(
     'sendMessage',
     SendMessageRequest.fromPartial({
       to,
@@ -131,7 +63,7 @@ async function send(to: string, apiKey = KEYS.acme): Promise<string> {
 }
 
 const list = (request: Partial<ListMessagesRequest>, apiKey = KEYS.acme) =>
-  unary<ListMessagesResponse>('listMessages', ListMessagesRequest.fromPartial(request), apiKey);
+  harness.unary<ListMessagesResponse>('listMessages', ListMessagesRequest.fromPartial(request), apiKey);
 const idsOf = (response: ListMessagesResponse) => response.messages.map((message) => message.messageId);
 
 async function markSent(messageId: string): Promise<void> {
@@ -146,8 +78,8 @@ async function markSent(messageId: string): Promise<void> {
       waMessageId: `wamid.${messageId}`,
     }),
   ).finish();
-  await publishEvent(events.js, subjects.deliveryEvents, data, `${messageId}:sent`);
-  await waitFor(async () => (await unary<Message>('getMessage', { messageId })).status === MessageStatus.MESSAGE_STATUS_SENT, {
+  await publishEvent(harness.events.js, subjects.deliveryEvents, data, `${messageId}:sent`);
+  await waitFor(async () => (await harness.unary<Message>('getMessage', { messageId })).status === MessageStatus.MESSAGE_STATUS_SENT, {
     what: `the SENT status of ${messageId}`,
   });
 }

@@ -1,36 +1,19 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
-import Database from 'better-sqlite3';
 import { badRequestViolations } from '@waygate/grpc';
-import { connectJetStream, publishEvent, regionSubjects } from '@waygate/nats';
 import {
-  InboundMessageReceived,
   ListMessagesRequest,
   MediaServiceClient,
-  MessagingServiceClient,
   SendMessageRequest,
   type ListMessagesResponse,
   type PutMediaResponse,
   type SendMessageResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry-sdk';
-import {
-  createTempDir,
-  freePort,
-  startNatsServer,
-  startServiceProcess,
-  tenantsYaml,
-  waitFor,
-  type NatsServerHandle,
-  type ServiceProcess,
-} from '@waygate/testing';
-import { loadIngressConfig } from './config';
-import { startIngress } from './server';
+import { freePort, startServiceProcess } from '@waygate/testing';
+import { startIngressHarness, type IngressHarness } from './testing/ingress-harness';
 
 // Media sent by media-store id through real gRPC: ingress asks a real media-store process; refused sends store nothing.
 
@@ -38,12 +21,8 @@ const TOKEN = randomBytes(32).toString('hex');
 const JPEG = Buffer.concat([Buffer.from('ffd8ffe000104a46494600', 'hex'), randomBytes(2048)]);
 const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'), randomBytes(1024)]);
 
-let nats: NatsServerHandle;
-let dir: ReturnType<typeof createTempDir>;
-let mediaStore: ServiceProcess;
+let harness: IngressHarness;
 let media: MediaServiceClient;
-let ingress: Awaited<ReturnType<typeof startIngress>>;
-let client: MessagingServiceClient;
 
 function auth(apiKey: string): Metadata {
   const metadata = new Metadata();
@@ -52,72 +31,39 @@ function auth(apiKey: string): Metadata {
 }
 
 before(async () => {
-  nats = await startNatsServer();
-  dir = createTempDir();
-  const tenantsFile = path.join(dir.path, 'tenants.yaml');
-  writeFileSync(
-    tenantsFile,
-    tenantsYaml([
+  harness = await startIngressHarness({
+    tenants: [
       { id: 'acme', homeRegion: 'eu', apiKey: 'key-acme', phoneNumberIds: ['200'] },
       { id: 'globex', homeRegion: 'eu', apiKey: 'key-globex', phoneNumberIds: ['300'] },
-    ]),
-  );
-  const mediaPort = await freePort();
-  mediaStore = await startServiceProcess('media-store', {
-    WAYGATE_REGION: 'eu',
-    WAYGATE_TENANTS_FILE: tenantsFile,
-    WAYGATE_DATA_DIR: path.join(dir.path, 'media-store'),
-    WAYGATE_GRPC_PORT: String(mediaPort),
-    WAYGATE_INTERNAL_SERVICE_TOKEN: TOKEN,
-    WAYGATE_NATS_URL: nats.url,
+    ],
+    env: { WAYGATE_INTERNAL_SERVICE_TOKEN: TOKEN },
+    // A real media-store process on the same nats-server and tenants file, which ingress asks.
+    startBeside: async ({ natsUrl, tenantsFile, dir }) => {
+      const mediaPort = await freePort();
+      const mediaStore = await startServiceProcess('media-store', {
+        WAYGATE_REGION: 'eu',
+        WAYGATE_TENANTS_FILE: tenantsFile,
+        WAYGATE_DATA_DIR: path.join(dir, 'media-store'),
+        WAYGATE_GRPC_PORT: String(mediaPort),
+        WAYGATE_INTERNAL_SERVICE_TOKEN: TOKEN,
+        WAYGATE_NATS_URL: natsUrl,
+      });
+      media = new MediaServiceClient(`127.0.0.1:${mediaPort}`, credentials.createInsecure());
+      return {
+        env: { WAYGATE_MEDIA_STORE_ADDRESS: `127.0.0.1:${mediaPort}` },
+        stop: async () => {
+          media.close();
+          await mediaStore.stop('SIGTERM');
+        },
+      };
+    },
   });
-  media = new MediaServiceClient(`127.0.0.1:${mediaPort}`, credentials.createInsecure());
-  ingress = await startIngress(
-    loadIngressConfig({
-      WAYGATE_REGION: 'eu',
-      WAYGATE_NATS_URL: nats.url,
-      WAYGATE_TENANTS_FILE: tenantsFile,
-      WAYGATE_GRPC_PORT: '0',
-      WAYGATE_STORAGE: 'sqlite',
-      WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
-      WAYGATE_DELIVERY_ADDRESS: `127.0.0.1:${await freePort()}`,
-      WAYGATE_MEDIA_STORE_ADDRESS: `127.0.0.1:${mediaPort}`,
-      WAYGATE_INTERNAL_SERVICE_TOKEN: TOKEN,
-    }),
-    createLogger({ service: 'ingress-test', destination: new Writable({ write: (_c, _e, done) => done() }) }),
-  );
-  client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
   // A media message is free-form: the customer writes first (receipt's event), waited for in ingress's view.
-  const events = await connectJetStream(nats.url, 'media-reference-test');
-  const occurredAt = new Date();
-  const inbound = InboundMessageReceived.fromPartial({
-    eventId: 'wa:in:wamid.media-hello',
-    tenantId: 'acme',
-    phoneNumberId: '200',
-    from: '+4915112345678',
-    waMessageId: 'wamid.media-hello',
-    occurredAt,
-    type: 'text',
-    serviceWindowClosesAt: new Date(occurredAt.getTime() + 86_400_000),
-  });
-  await publishEvent(events.js, regionSubjects('eu').inboundEvents, InboundMessageReceived.encode(inbound).finish(), inbound.eventId);
-  await events.nc.close();
-  const view = new Database(path.join(dir.path, 'data', 'eu', 'ingress-customers.sqlite'), { readonly: true });
-  try {
-    await waitFor(() => view.prepare('SELECT COUNT(*) FROM customer_windows').pluck().get() === 1, { what: "the customer's window" });
-  } finally {
-    view.close();
-  }
+  await harness.customerWrites({ tenantId: 'acme', phoneNumberId: '200', from: '+4915112345678', waMessageId: 'wamid.media-hello' });
+  await harness.waitForCustomerWindows(1);
 });
 
-after(async () => {
-  client?.close();
-  media?.close();
-  await ingress?.stop();
-  await mediaStore?.stop('SIGTERM');
-  await nats?.stop();
-  dir?.remove();
-});
+after(() => harness?.stop());
 
 const put = (content: Buffer, mimeType: string, apiKey = 'key-acme') =>
   new Promise<string>((resolve, reject) =>
@@ -128,24 +74,17 @@ const put = (content: Buffer, mimeType: string, apiKey = 'key-acme') =>
 
 let keys = 0;
 const sendImage = (mediaId: string) =>
-  new Promise<SendMessageResponse>((resolve, reject) =>
-    client.sendMessage(
-      SendMessageRequest.fromPartial({
-        to: '+4915112345678',
-        content: { $case: 'image', value: { source: { $case: 'mediaId', value: mediaId }, caption: 'receipt', filename: '' } },
-        idempotencyKey: `k-${++keys}`,
-      }),
-      auth('key-acme'),
-      (error, response) => (error ? reject(error) : resolve(response)),
-    ),
+  harness.unary<SendMessageResponse>(
+    'sendMessage',
+    SendMessageRequest.fromPartial({
+      to: '+4915112345678',
+      content: { $case: 'image', value: { source: { $case: 'mediaId', value: mediaId }, caption: 'receipt', filename: '' } },
+      idempotencyKey: `k-${++keys}`,
+    }),
+    'key-acme',
   );
 
-const stored = () =>
-  new Promise<ListMessagesResponse>((resolve, reject) =>
-    client.listMessages(ListMessagesRequest.fromPartial({}), auth('key-acme'), (error, response) =>
-      error ? reject(error) : resolve(response),
-    ),
-  );
+const stored = () => harness.unary<ListMessagesResponse>('listMessages', ListMessagesRequest.fromPartial({}), 'key-acme');
 
 test("an image by the tenant's media id is accepted; another tenant's, an unknown one or a PDF are refused and nothing is stored", async () => {
   const globexJpeg = await put(JPEG, 'image/jpeg', 'key-globex');

@@ -5,17 +5,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { Writable } from 'node:stream';
 import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations, preconditionViolations, retryDelayMs } from '@waygate/grpc';
-import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import { publishEvent, regionSubjects } from '@waygate/nats';
 import {
   CustomerPreference,
   CustomerPreferenceChanged,
-  InboundMessageReceived,
   MessageStatus,
   MessageStatusChanged,
   MessagingServiceClient,
@@ -28,10 +23,9 @@ import {
   type RemoveOptOutResponse,
   type SendMessageResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry-sdk';
-import { createTempDir, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
-import { loadIngressConfig, type IngressConfig } from './config';
+import { waitFor } from '@waygate/testing';
 import { startIngress } from './server';
+import { startIngressHarness, type IngressHarness } from './testing/ingress-harness';
 
 const KEYS = { acme: 'key-acme', globex: 'key-globex', limited: 'key-limited', quota: 'key-quota' };
 const NUMBER = { acme: '200', globex: '250', limited: '300', quota: '400' };
@@ -40,31 +34,11 @@ const HOUR_MS = 3_600_000;
 /** The issue's promise: once the customer writes, a send is accepted within seconds. */
 const WINDOW_LAG_BUDGET_MS = 5_000;
 
-const logLines: string[] = [];
-const logger = createLogger({
-  service: 'ingress-policies-test',
-  destination: new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }),
-});
-
-let nats: NatsServerHandle;
-let dir: ReturnType<typeof createTempDir>;
-let config: IngressConfig;
-let ingress: Awaited<ReturnType<typeof startIngress>>;
-let client: MessagingServiceClient;
-let events: JetStreamConnection;
-
-async function startIngressAndClient(): Promise<void> {
-  ingress = await startIngress(config, logger);
-  client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
-}
+let harness: IngressHarness;
 
 before(async () => {
-  nats = await startNatsServer();
-  dir = createTempDir();
-  const tenantsFile = path.join(dir.path, 'tenants.yaml');
-  writeFileSync(
-    tenantsFile,
-    tenantsYaml([
+  harness = await startIngressHarness({
+    tenants: [
       { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: [NUMBER.acme] },
       { id: 'globex', homeRegion: 'eu', apiKey: KEYS.globex, phoneNumberIds: [NUMBER.globex] },
       {
@@ -75,44 +49,15 @@ before(async () => {
         sendLimits: { sendsPerSecond: 1, burst: 2 },
       },
       { id: 'quota', homeRegion: 'eu', apiKey: KEYS.quota, phoneNumberIds: [NUMBER.quota], sendLimits: { dailyQuota: 2 } },
-    ]),
-  );
-  config = loadIngressConfig({
-    WAYGATE_REGION: 'eu',
-    WAYGATE_NATS_URL: nats.url,
-    WAYGATE_TENANTS_FILE: tenantsFile,
-    WAYGATE_GRPC_PORT: '0',
-    WAYGATE_STORAGE: 'sqlite',
-    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
-    WAYGATE_DELIVERY_ADDRESS: '127.0.0.1:9',
-    WAYGATE_INTERNAL_SERVICE_TOKEN: randomBytes(32).toString('hex'),
+    ],
   });
-  await startIngressAndClient();
-  events = await connectJetStream(nats.url, 'policies-test-publisher');
 });
 
-after(async () => {
-  client?.close();
-  await ingress?.stop();
-  await events?.nc.close();
-  await nats?.stop();
-  dir?.remove();
-});
-
-function unary<Response>(method: keyof MessagingServiceClient, request: object, apiKey = KEYS.acme): Promise<Response> {
-  const metadata = new Metadata();
-  metadata.set('authorization', `Bearer ${apiKey}`);
-  const call = (client[method] as (...args: unknown[]) => unknown).bind(client) as (
-    request: object,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: Response) => void,
-  ) => void;
-  return new Promise((resolve, reject) => call(request, metadata, (error, response) => (error ? reject(error) : resolve(response))));
-}
+after(() => harness?.stop());
 
 let keys = 0;
 const sendText = (to: string, options: { apiKey?: string; key?: string; body?: string } = {}) =>
-  unary<SendMessageResponse>(
+  harness.unary<SendMessageResponse>(
     'sendMessage',
     SendMessageRequest.fromPartial({
       to,
@@ -122,26 +67,9 @@ const sendText = (to: string, options: { apiKey?: string; key?: string; body?: s
     options.apiKey ?? KEYS.acme,
   );
 
-let inboundCount = 0;
-/** receipt's InboundMessageReceived for `from` writing to the tenant's number at `at`. */
-async function customerWrites(from: string, options: { tenantId?: string; phoneNumberId?: string; at?: Date } = {}): Promise<Date> {
-  const at = options.at ?? new Date();
-  const closesAt = new Date(at.getTime() + 24 * HOUR_MS);
-  const waMessageId = `wamid.in-${++inboundCount}`;
-  const event = InboundMessageReceived.fromPartial({
-    eventId: `wa:in:${waMessageId}`,
-    tenantId: options.tenantId ?? 'acme',
-    phoneNumberId: options.phoneNumberId ?? NUMBER.acme,
-    from,
-    waMessageId,
-    occurredAt: at,
-    type: 'text',
-    text: 'hi',
-    serviceWindowClosesAt: closesAt,
-  });
-  await publishEvent(events.js, subjects.inboundEvents, InboundMessageReceived.encode(event).finish(), event.eventId);
-  return closesAt;
-}
+/** receipt's InboundMessageReceived for `from` writing to the tenant's number at `at`; returns when the window closes. */
+const customerWrites = (from: string, options: { tenantId?: string; phoneNumberId?: string; at?: Date } = {}): Promise<Date> =>
+  harness.customerWrites({ tenantId: 'acme', phoneNumberId: NUMBER.acme, from, ...options });
 
 /** Sends until the window shows in ingress's view (FAILED_PRECONDITION until then); fails after the lag budget. */
 async function sendOnceOpen(to: string, options: { apiKey?: string; key?: string; body?: string } = {}): Promise<SendMessageResponse> {
@@ -195,7 +123,7 @@ test('a closed window says when it closed; the customer writes, a send is accept
   const closesAt = await customerWrites(to);
   const { messageId } = await sendOnceOpen(to);
   assert.ok(Date.now() - startedAt < WINDOW_LAG_BUDGET_MS);
-  const message = await unary<Message>('getMessage', { messageId });
+  const message = await harness.unary<Message>('getMessage', { messageId });
   assert.deepEqual(message.expiresAt, closesAt, 'validity capped at the window close (30 days were the default)');
 });
 
@@ -221,7 +149,7 @@ test("the wa_id Meta answered for a number (delivery-retry's SENT) finds the cus
     recipientWaId: waId,
     attempt: 1,
   });
-  await publishEvent(events.js, subjects.deliveryEvents, MessageStatusChanged.encode(sent).finish(), sent.eventId);
+  await publishEvent(harness.events.js, subjects.deliveryEvents, MessageStatusChanged.encode(sent).finish(), sent.eventId);
   await customerWrites(`+${waId}`);
   await sendOnceOpen(to);
 });
@@ -232,15 +160,15 @@ test("Brazil's ninth digit: a customer whose wa_id lacks it is found for a send 
 });
 
 const listOptOuts = (request: { pageSize?: number; pageToken?: string } = {}, apiKey = KEYS.acme) =>
-  unary<ListOptOutsResponse>('listOptOuts', { pageSize: 0, pageToken: '', ...request }, apiKey);
+  harness.unary<ListOptOutsResponse>('listOptOuts', { pageSize: 0, pageToken: '', ...request }, apiKey);
 const optedOut = async (phoneNumber: string) => (await listOptOuts({ pageSize: 500 })).optOuts.find((o) => o.phoneNumber === phoneNumber);
 
 test('AddOptOut, ListOptOuts (newest first, paged) and RemoveOptOut; bad input is INVALID_ARGUMENT naming the field', async () => {
-  const first = await unary<AddOptOutResponse>('addOptOut', { phoneNumber: '+4915100000010' });
+  const first = await harness.unary<AddOptOutResponse>('addOptOut', { phoneNumber: '+4915100000010' });
   assert.equal(first.optOut?.source, OptOutSource.OPT_OUT_SOURCE_API);
-  const again = await unary<AddOptOutResponse>('addOptOut', { phoneNumber: '+4915100000010' });
+  const again = await harness.unary<AddOptOutResponse>('addOptOut', { phoneNumber: '+4915100000010' });
   assert.deepEqual(again.optOut, first.optOut, 'adding again changes nothing');
-  await unary<AddOptOutResponse>('addOptOut', { phoneNumber: '+4915100000011' });
+  await harness.unary<AddOptOutResponse>('addOptOut', { phoneNumber: '+4915100000011' });
   const page = await listOptOuts({ pageSize: 1 });
   assert.equal(page.optOuts[0]?.phoneNumber, '+4915100000011');
   assert.notEqual(page.nextPageToken, '');
@@ -248,8 +176,8 @@ test('AddOptOut, ListOptOuts (newest first, paged) and RemoveOptOut; bad input i
   assert.equal(next.optOuts[0]?.phoneNumber, '+4915100000010');
   assert.deepEqual((await listOptOuts({}, KEYS.globex)).optOuts, [], "another tenant's list is its own");
 
-  assert.equal((await unary<RemoveOptOutResponse>('removeOptOut', { phoneNumber: '+4915100000010' })).removed, true);
-  assert.equal((await unary<RemoveOptOutResponse>('removeOptOut', { phoneNumber: '+4915100000010' })).removed, false);
+  assert.equal((await harness.unary<RemoveOptOutResponse>('removeOptOut', { phoneNumber: '+4915100000010' })).removed, true);
+  assert.equal((await harness.unary<RemoveOptOutResponse>('removeOptOut', { phoneNumber: '+4915100000010' })).removed, false);
 
   const invalid = (field: string) =>
     expectRefusal(grpcStatus.INVALID_ARGUMENT, (error) =>
@@ -258,8 +186,8 @@ test('AddOptOut, ListOptOuts (newest first, paged) and RemoveOptOut; bad input i
         [field],
       ),
     );
-  await assert.rejects(unary('addOptOut', { phoneNumber: '015112345678' }), invalid('phone_number'));
-  await assert.rejects(unary('removeOptOut', { phoneNumber: '' }), invalid('phone_number'));
+  await assert.rejects(harness.unary('addOptOut', { phoneNumber: '015112345678' }), invalid('phone_number'));
+  await assert.rejects(harness.unary('removeOptOut', { phoneNumber: '' }), invalid('phone_number'));
   await assert.rejects(listOptOuts({ pageSize: 501 }), invalid('page_size'));
   await assert.rejects(listOptOuts({ pageToken: 'not-a-token' }), invalid('page_token'));
 });
@@ -277,7 +205,7 @@ test('opt-out sources: a 131050 failure, a stop keyword and a quick reply add th
     errorTitle:
       'Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.',
   });
-  await publishEvent(events.js, subjects.receiptEvents, MessageStatusChanged.encode(failed).finish(), failed.eventId);
+  await publishEvent(harness.events.js, subjects.receiptEvents, MessageStatusChanged.encode(failed).finish(), failed.eventId);
   const preference = (customer: string, preference: CustomerPreference, source: OptOutSource, eventId: string) => {
     const event = CustomerPreferenceChanged.fromPartial({
       eventId,
@@ -289,7 +217,7 @@ test('opt-out sources: a 131050 failure, a stop keyword and a quick reply add th
       source,
       occurredAt: new Date(),
     });
-    return publishEvent(events.js, subjects.preferenceEvents, CustomerPreferenceChanged.encode(event).finish(), eventId);
+    return publishEvent(harness.events.js, subjects.preferenceEvents, CustomerPreferenceChanged.encode(event).finish(), eventId);
   };
   await preference(
     '+4915100000021',
@@ -330,7 +258,7 @@ test('opt-out sources: a 131050 failure, a stop keyword and a quick reply add th
     'p-4',
   );
   await waitFor(async () => (await optedOut('+4915100000023')) === undefined, { what: 'the resumed customer off the list' });
-  assert.equal(logLines.filter((line) => line.includes('dead-letter stream')).length, 0, 'no event was rejected');
+  assert.equal(harness.logLines.filter((line) => line.includes('dead-letter stream')).length, 0, 'no event was rejected');
 });
 
 test('over the send rate: RESOURCE_EXHAUSTED with RetryInfo; nothing stored, and the same request is accepted after the delay', async () => {
@@ -358,7 +286,7 @@ test("two ingress replicas on one store share the send rate: scaling out does no
   await sendOnceOpen(to, { apiKey: KEYS.limited });
   const firstAcceptedAt = Date.now();
   // A second replica: same configuration, same data dir (the store), its own gRPC port.
-  const second = await startIngress(config, logger);
+  const second = await startIngress(harness.config, harness.logger);
   const secondClient = new MessagingServiceClient(`127.0.0.1:${second.grpcPort}`, credentials.createInsecure());
   try {
     const outcomes: boolean[] = [];
@@ -371,7 +299,7 @@ test("two ingress replicas on one store share the send rate: scaling out does no
         content: { $case: 'text', value: { body: `shared ${i}`, previewUrl: false } },
         idempotencyKey: `shared-rate-${i}`,
       });
-      const target = viaSecond ? secondClient : client;
+      const target = viaSecond ? secondClient : harness.client;
       outcomes.push(
         await new Promise<boolean>((resolve, reject) =>
           target.sendMessage(request, metadata, (error) =>
@@ -405,9 +333,7 @@ test('the daily quota: RESOURCE_EXHAUSTED until midnight UTC, still after a rest
   });
   await assert.rejects(sendText(to, { apiKey: KEYS.quota, key: 'over-quota' }), overQuota);
 
-  client.close();
-  await ingress.stop();
-  await startIngressAndClient();
+  await harness.restart();
   // Still used up; and the refused request left nothing under its key (another request with it is no conflict).
   await assert.rejects(sendText(to, { apiKey: KEYS.quota, key: 'over-quota', body: 'another request' }), overQuota);
   assert.equal((await sendText('+4915100000001')).status, MessageStatus.MESSAGE_STATUS_ACCEPTED, 'other tenants are not limited');
