@@ -5,22 +5,15 @@
  * never a crash. Arbitrary bytes as the request body: the server answers and stays up. These take a tenth of the
  * runs a pure property takes (WAYGATE_FUZZ_RUNS, see libs/testing/src/fuzz-parameters.ts).
  */
-import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { Writable } from 'node:stream';
 import { Client, Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import fc from 'fast-check';
 import { badRequestViolations, preconditionViolations } from '@waygate/grpc';
-import { connectJetStream, publishEvent, regionSubjects } from '@waygate/nats';
-import { InboundMessageReceived, MessagingServiceClient, SendMessageRequest, type Message, type SendMessageResponse } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry-sdk';
-import { createTempDir, fuzzParameters, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
-import { loadIngressConfig } from './config';
+import { SendMessageRequest, type Message, type SendMessageResponse } from '@waygate/proto';
+import { fuzzParameters, waitFor } from '@waygate/testing';
 import type { SendRequest } from './domain/send-request';
-import { startIngress } from './server';
+import { startIngressHarness, type IngressHarness } from './testing/ingress-harness';
 import { expectedViolations, REASONS } from './testing/send-request-model';
 
 const API_KEY = 'key-acme';
@@ -32,58 +25,21 @@ const CUSTOMERS_WHO_WROTE = ['+4915112345678', '+4915112345679', '+4915112345670
 /** When each customer's window closes (ms), as ingress's view has it. */
 let windowClosesAtMs = 0;
 
-const logLines: string[] = [];
-const logger = createLogger({
-  service: 'ingress-fuzz',
-  destination: new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }),
-});
-
-let nats: NatsServerHandle;
-let dir: ReturnType<typeof createTempDir>;
-let ingress: Awaited<ReturnType<typeof startIngress>>;
-let client: MessagingServiceClient;
+let harness: IngressHarness;
 let rawClient: Client;
 
 before(async () => {
-  nats = await startNatsServer();
-  dir = createTempDir();
-  const tenantsFile = path.join(dir.path, 'tenants.yaml');
-  writeFileSync(tenantsFile, tenantsYaml([{ id: 'acme', homeRegion: 'eu', apiKey: API_KEY, phoneNumberIds: PHONE_NUMBER_IDS }]));
-  const config = loadIngressConfig({
-    WAYGATE_REGION: 'eu',
-    WAYGATE_NATS_URL: nats.url,
-    WAYGATE_TENANTS_FILE: tenantsFile,
-    WAYGATE_GRPC_PORT: '0',
-    WAYGATE_STORAGE: 'sqlite',
-    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
-    // CancelMessage is not called here; the channel connects lazily.
-    WAYGATE_DELIVERY_ADDRESS: '127.0.0.1:9',
-    WAYGATE_INTERNAL_SERVICE_TOKEN: randomBytes(32).toString('hex'),
-  });
-  ingress = await startIngress(config, logger);
-  client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
-  rawClient = new Client(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
-  const events = await connectJetStream(nats.url, 'fuzz-customers');
+  harness = await startIngressHarness({ tenants: [{ id: 'acme', homeRegion: 'eu', apiKey: API_KEY, phoneNumberIds: PHONE_NUMBER_IDS }] });
+  rawClient = new Client(`127.0.0.1:${harness.ingress.grpcPort}`, credentials.createInsecure());
   const writtenAt = new Date();
-  windowClosesAtMs = writtenAt.getTime() + 24 * 3_600_000;
   let n = 0;
   for (const from of CUSTOMERS_WHO_WROTE) {
     for (const phoneNumberId of PHONE_NUMBER_IDS) {
-      const waMessageId = `wamid.fuzz-${++n}`;
-      const inbound = InboundMessageReceived.fromPartial({
-        eventId: `wa:in:${waMessageId}`,
-        tenantId: 'acme',
-        phoneNumberId,
-        from,
-        waMessageId,
-        occurredAt: writtenAt,
-        type: 'text',
-        serviceWindowClosesAt: new Date(windowClosesAtMs),
-      });
-      await publishEvent(events.js, regionSubjects('eu').inboundEvents, InboundMessageReceived.encode(inbound).finish(), inbound.eventId);
+      const message = { tenantId: 'acme', phoneNumberId, from, waMessageId: `wamid.fuzz-${++n}`, at: writtenAt };
+      // The same for every customer: they all wrote at writtenAt.
+      windowClosesAtMs = (await harness.customerWrites(message)).getTime();
     }
   }
-  await events.nc.close();
   const probe = (to: string, phoneNumberId: string) =>
     send(
       SendMessageRequest.fromPartial({
@@ -100,11 +56,8 @@ before(async () => {
 });
 
 after(async () => {
-  client?.close();
   rawClient?.close();
-  await ingress?.stop();
-  await nats?.stop();
-  dir?.remove();
+  await harness?.stop();
 });
 
 function authorization(): Metadata {
@@ -117,13 +70,13 @@ type Outcome<T> = { response: T; error?: undefined } | { response?: undefined; e
 
 function send(request: SendMessageRequest): Promise<Outcome<SendMessageResponse>> {
   return new Promise((resolve) =>
-    client.sendMessage(request, authorization(), (error, response) => resolve(error ? { error } : { response })),
+    harness.client.sendMessage(request, authorization(), (error, response) => resolve(error ? { error } : { response })),
   );
 }
 
 function getMessage(messageId: string): Promise<Message> {
   return new Promise((resolve, reject) =>
-    client.getMessage({ messageId }, authorization(), (error, response) => (error ? reject(error) : resolve(response))),
+    harness.client.getMessage({ messageId }, authorization(), (error, response) => (error ? reject(error) : resolve(response))),
   );
 }
 
@@ -279,7 +232,7 @@ test('SendMessage over gRPC: accepted as asked (a retry returns the same message
     parameters,
   );
   assert.deepEqual(
-    logLines.filter((line) => line.includes('unexpected error')),
+    harness.logLines.filter((line) => line.includes('unexpected error')),
     [],
     'no request reached the INTERNAL path',
   );
@@ -339,7 +292,7 @@ test('SendMessage over gRPC: arbitrary bytes get an answer, INTERNAL only when t
   );
   assert.ok(response?.messageId);
   assert.deepEqual(
-    logLines.filter((line) => line.includes('unexpected error')),
+    harness.logLines.filter((line) => line.includes('unexpected error')),
     [],
   );
 });

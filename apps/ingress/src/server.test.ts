@@ -1,18 +1,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations, preconditionViolations, startGrpcServer, type RunningGrpcServer } from '@waygate/grpc';
-import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import { publishEvent, regionSubjects } from '@waygate/nats';
 import {
   DeliveryAdminServiceService,
   DeliveryState,
-  InboundMessageReceived,
   MessageStatus,
   MessageStatusChanged,
-  MessagingServiceClient,
   SendMessageRequest,
   SERVICE_NAMES,
   SERVICE_PROTO_FILES,
@@ -22,25 +17,17 @@ import {
   type Message,
   type SendMessageResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry-sdk';
 import { parseTenants } from '@waygate/tenancy';
-import { createTempDir, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
-import { loadIngressConfig } from './config';
-import { startIngress } from './server';
+import { tenantsYaml, waitFor, type TestTenant } from '@waygate/testing';
+import { startIngressHarness, type IngressHarness } from './testing/ingress-harness';
 
 const KEYS = { acme: 'key-acme', globex: 'key-globex' };
-const TENANTS_YAML = tenantsYaml([
+const TENANTS: TestTenant[] = [
   { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200'] },
   { id: 'globex', homeRegion: 'eu', apiKey: KEYS.globex, phoneNumberIds: ['300'] },
-]);
+];
 const subjects = regionSubjects('eu');
 const T0 = Date.UTC(2025, 0, 1);
-
-const logLines: string[] = [];
-const logger = createLogger({
-  service: 'ingress-test',
-  destination: new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }),
-});
 
 const INTERNAL_TOKEN = 'internal-token-0123456789abcdef0123456789';
 
@@ -76,48 +63,39 @@ const deliveryAdmin: DeliveryAdminServiceServer = {
   },
 };
 
-let nats: NatsServerHandle;
-let dir: ReturnType<typeof createTempDir>;
+let harness: IngressHarness;
 let delivery: RunningGrpcServer;
 let deliveryStopped = false;
-let ingress: Awaited<ReturnType<typeof startIngress>>;
-let client: MessagingServiceClient;
-let events: JetStreamConnection;
 
 before(async () => {
-  nats = await startNatsServer();
-  dir = createTempDir();
-  const tenantsFile = path.join(dir.path, 'tenants.yaml');
-  writeFileSync(tenantsFile, TENANTS_YAML);
-  delivery = await startGrpcServer({
-    host: '127.0.0.1',
-    port: 0,
-    tenants: parseTenants(TENANTS_YAML),
-    region: 'eu',
-    internalServiceToken: INTERNAL_TOKEN,
-    services: [
-      {
-        name: SERVICE_NAMES.deliveryAdmin,
-        protoFile: SERVICE_PROTO_FILES.deliveryAdmin,
-        definition: DeliveryAdminServiceService,
-        access: 'internal',
-        implementation: deliveryAdmin,
-      },
-    ],
+  harness = await startIngressHarness({
+    tenants: TENANTS,
+    env: { WAYGATE_INTERNAL_SERVICE_TOKEN: INTERNAL_TOKEN },
+    startBeside: async () => {
+      delivery = await startGrpcServer({
+        host: '127.0.0.1',
+        port: 0,
+        tenants: parseTenants(tenantsYaml(TENANTS)),
+        region: 'eu',
+        internalServiceToken: INTERNAL_TOKEN,
+        services: [
+          {
+            name: SERVICE_NAMES.deliveryAdmin,
+            protoFile: SERVICE_PROTO_FILES.deliveryAdmin,
+            definition: DeliveryAdminServiceService,
+            access: 'internal',
+            implementation: deliveryAdmin,
+          },
+        ],
+      });
+      return {
+        env: { WAYGATE_DELIVERY_ADDRESS: `127.0.0.1:${delivery.port}` },
+        stop: async () => {
+          if (!deliveryStopped) await delivery.shutdown(1000);
+        },
+      };
+    },
   });
-  const config = loadIngressConfig({
-    WAYGATE_REGION: 'eu',
-    WAYGATE_NATS_URL: nats.url,
-    WAYGATE_TENANTS_FILE: tenantsFile,
-    WAYGATE_GRPC_PORT: '0',
-    WAYGATE_STORAGE: 'sqlite',
-    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
-    WAYGATE_DELIVERY_ADDRESS: `127.0.0.1:${delivery.port}`,
-    WAYGATE_INTERNAL_SERVICE_TOKEN: INTERNAL_TOKEN,
-  });
-  ingress = await startIngress(config, logger);
-  client = new MessagingServiceClient(`127.0.0.1:${ingress.grpcPort}`, credentials.createInsecure());
-  events = await connectJetStream(nats.url, 'ingress-test-publisher');
   // Free-form text needs an open customer-service window: the customer writes to each tenant's number first.
   await customerWrites('acme', '200', 'wamid.hello-acme');
   await customerWrites('globex', '300', 'wamid.hello-globex');
@@ -134,47 +112,14 @@ before(async () => {
 });
 
 /** Publishes receipt's InboundMessageReceived for the test customer writing to `phoneNumberId` now. */
-async function customerWrites(tenantId: string, phoneNumberId: string, waMessageId: string): Promise<void> {
-  const occurredAt = new Date();
-  const inbound = InboundMessageReceived.encode(
-    InboundMessageReceived.fromPartial({
-      eventId: `wa:in:${waMessageId}`,
-      tenantId,
-      phoneNumberId,
-      from: '+4915112345678',
-      waMessageId,
-      occurredAt,
-      type: 'text',
-      text: 'hi',
-      serviceWindowClosesAt: new Date(occurredAt.getTime() + 24 * 3_600_000),
-    }),
-  ).finish();
-  await publishEvent(events.js, subjects.inboundEvents, inbound, `wa:in:${waMessageId}`);
-}
+const customerWrites = (tenantId: string, phoneNumberId: string, waMessageId: string) =>
+  harness.customerWrites({ tenantId, phoneNumberId, from: '+4915112345678', waMessageId });
 
-after(async () => {
-  client?.close();
-  await ingress?.stop();
-  if (!deliveryStopped) await delivery?.shutdown(1000);
-  await events?.nc.close();
-  await nats?.stop();
-  dir?.remove();
-});
-
-function unary<Response>(method: 'sendMessage' | 'getMessage' | 'cancelMessage', request: object, apiKey: string): Promise<Response> {
-  const metadata = new Metadata();
-  metadata.set('authorization', `Bearer ${apiKey}`);
-  const call = client[method].bind(client) as unknown as (
-    request: object,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: Response) => void,
-  ) => void;
-  return new Promise((resolve, reject) => call(request, metadata, (error, response) => (error ? reject(error) : resolve(response))));
-}
+after(() => harness?.stop());
 
 let keys = 0;
 async function sendMessage(apiKey = KEYS.acme): Promise<string> {
-  const response = await unary<SendMessageResponse>(
+  const response = await harness.unary<SendMessageResponse>(
     'sendMessage',
     SendMessageRequest.fromPartial({
       to: '+4915112345678',
@@ -188,7 +133,7 @@ async function sendMessage(apiKey = KEYS.acme): Promise<string> {
 
 /** SendMessage with `overrides` on a valid request, expecting it accepted. */
 const sendMessageWith = (overrides: Partial<SendMessageRequest>) =>
-  unary<SendMessageResponse>(
+  harness.unary<SendMessageResponse>(
     'sendMessage',
     SendMessageRequest.fromPartial({
       to: '+4915112345678',
@@ -199,8 +144,9 @@ const sendMessageWith = (overrides: Partial<SendMessageRequest>) =>
     KEYS.acme,
   );
 
-const getMessage = (messageId: string, apiKey = KEYS.acme) => unary<Message>('getMessage', { messageId }, apiKey);
-const cancelMessage = (messageId: string, apiKey = KEYS.acme) => unary<CancelMessageResponse>('cancelMessage', { messageId }, apiKey);
+const getMessage = (messageId: string, apiKey = KEYS.acme) => harness.unary<Message>('getMessage', { messageId }, apiKey);
+const cancelMessage = (messageId: string, apiKey = KEYS.acme) =>
+  harness.unary<CancelMessageResponse>('cancelMessage', { messageId }, apiKey);
 
 async function publishStatus(event: Partial<MessageStatusChanged> & { eventId: string; messageId: string }): Promise<void> {
   const source = event.source ?? StatusSource.STATUS_SOURCE_DELIVERY;
@@ -208,7 +154,7 @@ async function publishStatus(event: Partial<MessageStatusChanged> & { eventId: s
     MessageStatusChanged.fromPartial({ tenantId: 'acme', occurredAt: new Date(T0), source, ...event }),
   ).finish();
   await publishEvent(
-    events.js,
+    harness.events.js,
     source === StatusSource.STATUS_SOURCE_DELIVERY ? subjects.deliveryEvents : subjects.receiptEvents,
     data,
     event.eventId,
@@ -368,7 +314,7 @@ async function sendViolations(overrides: Partial<SendMessageRequest>): Promise<[
     idempotencyKey: `invalid-${++keys}`,
     ...overrides,
   });
-  const error = await unary<SendMessageResponse>('sendMessage', request, KEYS.acme).then(
+  const error = await harness.unary<SendMessageResponse>('sendMessage', request, KEYS.acme).then(
     () => assert.fail('accepted'),
     (rejected: ServiceError) => rejected,
   );
@@ -405,7 +351,7 @@ test('inbound messages on the events stream are not status events: acknowledged 
   await customerWrites('acme', '200', 'wamid.in1');
   await publishStatus({ eventId: `${messageId}:after-inbound`, messageId, status: MessageStatus.MESSAGE_STATUS_SENT });
   await waitFor(async () => (await getMessage(messageId)).status === MessageStatus.MESSAGE_STATUS_SENT, { what: 'the later status' });
-  assert.equal(logLines.filter((line) => line.includes('dead-letter stream')).length, 0, logLines.join(''));
+  assert.equal(harness.logLines.filter((line) => line.includes('dead-letter stream')).length, 0, harness.logLines.join(''));
 });
 
 test('with delivery-retry down, CancelMessage is UNAVAILABLE and the message stays ACCEPTED', async () => {
