@@ -45,18 +45,12 @@ export async function openIngressStores(config: IngressConfig): Promise<IngressS
     const optOuts = new SqliteOptOutList(path.join(dir, 'ingress-opt-outs.sqlite'));
     const quotas = new SqliteSendQuotaStore(path.join(dir, 'ingress-quotas.sqlite'));
     const templates = new SqliteTemplateCatalogStore(path.join(dir, 'ingress-templates.sqlite'));
-    return {
-      messages,
-      customers,
-      optOuts,
-      quotas,
-      templates,
-      close: async () => {
-        await templates.close();
-        await Promise.all([customers.close(), optOuts.close(), quotas.close()]);
-        await messages.close();
-      },
+    const close = async () => {
+      await templates.close();
+      await Promise.all([customers.close(), optOuts.close(), quotas.close()]);
+      await messages.close();
     };
+    return { messages, customers, optOuts, quotas, templates, close };
   }
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
   const messages = await MongoMessageStore.open(mongo);
@@ -64,16 +58,10 @@ export async function openIngressStores(config: IngressConfig): Promise<IngressS
   const optOuts = await MongoOptOutList.open(mongo);
   const quotas = await MongoSendQuotaStore.open(mongo);
   const templates = await MongoTemplateCatalogStore.open(mongo);
-  return {
-    messages,
-    customers,
-    optOuts,
-    quotas,
-    templates,
-    close: async () => {
-      // The stores share the connection: closing it closes them all.
-      await templates.close();
-      await mongo.client.close();
-    },
+  // The stores share the connection: closing it closes them all.
+  const close = async () => {
+    await templates.close();
+    await mongo.client.close();
   };
+  return { messages, customers, optOuts, quotas, templates, close };
 }
