@@ -18,7 +18,7 @@ import { loadIngressConfig, type IngressConfig } from '../config';
 import { startIngress } from '../server';
 
 /** The region every ingress test runs in. */
-export const REGION = 'eu';
+const REGION = 'eu';
 
 /** A running ingress, as startIngress returns it. */
 export type RunningIngress = Awaited<ReturnType<typeof startIngress>>;
@@ -26,7 +26,7 @@ export type RunningIngress = Awaited<ReturnType<typeof startIngress>>;
 /** A MessagingService RPC, by its client method name. */
 export type MessagingMethod = Exclude<keyof MessagingServiceClient, keyof Client>;
 
-/** What a service started beside ingress needs to know, and gives back. */
+/** What a service started beside ingress needs to know. */
 export interface HarnessSetup {
   readonly natsUrl: string;
   readonly tenantsFile: string;
@@ -46,6 +46,7 @@ export interface IngressHarnessOptions {
   readonly tenants: readonly TestTenant[];
   /** Variables over the harness's (e.g. WAYGATE_DELIVERY_ADDRESS of a server the test runs). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Starts what ingress talks to in this test (a media-store process, a delivery-retry stand-in). */
   readonly startBeside?: (setup: HarnessSetup) => Promise<BesideIngress>;
 }
 
@@ -63,6 +64,7 @@ export interface CustomerMessage {
 
 const DAY_MS = 24 * 3_600_000;
 
+/** One ingress under test with what it runs on; see {@link startIngressHarness}. */
 export class IngressHarness {
   /** Every line ingress logged, for tests that look at the logs. */
   readonly logLines: string[] = [];
@@ -95,18 +97,9 @@ export class IngressHarness {
     return started(this.ingressConfig);
   }
 
-  get nats(): NatsServerHandle {
-    return started(this.natsServer);
-  }
-
   /** A JetStream connection of the test's, to publish what receipt and delivery-retry publish. */
   get events(): JetStreamConnection {
     return started(this.eventsConnection);
-  }
-
-  /** The test's temp dir. */
-  get path(): string {
-    return this.dir.path;
   }
 
   constructor(private readonly options: IngressHarnessOptions) {}
