@@ -81,7 +81,7 @@ const DOMAIN_BANNED_IMPORTS = [
   {
     // The wiring files of the service skeleton (server.ts, main.ts, instrument.ts, config.ts, *-config.ts, and
     // start-*.ts: the wiring of one part of an app, e.g. receipt's start-tenant-feed.ts, decision 0006).
-    regex: '^\\.{1,2}/(?:[^/]+/)*(?:server|main|instrument|config|[a-z0-9-]+-config|start-[a-z0-9-]+)(?:\\.[cm]?[jt]s)?$',
+    regex: '^\\.{1,2}/(?:[^/]+/)*(?:server|main|instrument|config|[a-z0-9-]+-config|start-[a-z0-9-]+|open-[a-z0-9-]+)(?:\\.[cm]?[jt]s)?$',
     message: 'domain code must not import the wiring (server, main, instrument, config, start-*): wiring passes what the domain needs in',
   },
 ];
