@@ -10,6 +10,7 @@ import path from 'node:path';
 import {
   OUTBOUND_CONSUMERS,
   connectJetStream,
+  createDeadLetterStore,
   ensureRegionStreams,
   publishEvent,
   regionStreams,
@@ -271,6 +272,23 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
         } catch (infoError) {
           t.diagnostic(`delivery-retry consumer: no info (${(infoError as Error).message})`);
         }
+        // The stream itself (an interest stream deletes a message once every consumer acknowledged it) and its other
+        // consumers: a message missing from the stream while another consumer has not acknowledged it was lost there.
+        try {
+          const stream = await connection.jsm.streams.info(regionStreams('eu').outbound.name, { deleted_details: true });
+          t.diagnostic(`outbound stream state: ${JSON.stringify(stream.state)}`);
+          for (const durable of [OUTBOUND_CONSUMERS.archive, OUTBOUND_CONSUMERS.feed]) {
+            const { config: _c, ...other } = await connection.jsm.consumers.info(regionStreams('eu').outbound.name, durable);
+            t.diagnostic(`${durable} consumer: ${JSON.stringify(other)}`);
+          }
+        } catch (streamError) {
+          t.diagnostic(`outbound stream: no info (${(streamError as Error).message})`);
+        }
+        // What the consumer gave up on, if anything (reasons and sequences; the data is not read).
+        const deadLetters = await createDeadLetterStore(connection, 'eu')
+          .list({ consumers: [OUTBOUND_CONSUMERS.delivery], pageSize: 50 })
+          .catch((listError: unknown) => ({ deadLetters: [], error: (listError as Error).message }));
+        t.diagnostic(`dead letters: ${JSON.stringify(deadLetters)}`);
         const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
         try {
           for (const message of messages) {

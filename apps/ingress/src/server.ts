@@ -1,6 +1,6 @@
 import { systemClock } from '@waygate/domain';
 import { channelCredentials, createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
-import { connectJetStream, createDeadLetterStore, ensureRegionStreams } from '@waygate/nats';
+import { connectJetStream, createDeadLetterStore, ensureRegionStreams, regionStreams, startStreamJanitor } from '@waygate/nats';
 import { MessagingServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
@@ -21,8 +21,8 @@ import { startTemplateSync } from './start-template-sync';
 
 /**
  * Wires ingress: the tenants file, the stores, JetStream, the clients of delivery-retry and media-store, the template
- * sync, the MessagingService with its send policies, the `ingress-status` consumer, the outbox relay and the gRPC
- * server. `stop()` takes them down in the reverse order of their use.
+ * sync, the MessagingService with its send policies, the `ingress-status` consumer, the outbox relay, the outbound
+ * stream's janitor and the gRPC server. `stop()` takes them down in the reverse order of their use.
  */
 export async function startIngress(config: IngressConfig, logger: Logger): Promise<StartedService & { grpcPort: number }> {
   const tenants = loadTenantsFile(config.tenantsFile);
@@ -31,6 +31,9 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
   const stores = await openIngressStores(config);
   const nats = await connectJetStream(config.natsUrl, `ingress-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
+  // ingress publishes the outbound stream's message content; once delivery-retry, archive and receipt's feed have a
+  // message, this deletes it (libs/nats stream-janitor.ts says why not interest retention).
+  const outboundJanitor = startStreamJanitor(nats, regionStreams(config.region).outbound, { logger });
   // The channel connects lazily, so ingress starts (and serves everything but CancelMessage) while delivery-retry is down.
   const canceller = createGrpcDeliveryCanceller({
     address: config.deliveryAddress,
@@ -119,6 +122,7 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       templateSync.stopSchedule();
       await consumer.stop();
       await templateSync.sync.stop();
+      await outboundJanitor.stop();
       await nats.nc.drain();
       await stores.close();
     },

@@ -7,3 +7,5 @@ export { routeBySubject } from './subject-routes';
 export type { SubjectHandler } from './subject-routes';
 export { createDeadLetterStore, InvalidPageTokenError, isDeadLetterId } from './dead-letters';
 export type { DeadLetter, DeadLetterPage, DeadLetterReasonKind, DeadLetterSelection, DeadLetterStore } from './dead-letters';
+export { DEFAULT_JANITOR_INTERVAL_MS, startStreamJanitor } from './stream-janitor';
+export type { StreamJanitor } from './stream-janitor';

@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@waygate/testing';
 import { createLogger } from '@waygate/telemetry-sdk';
 import { ACK, connectJetStream, ensureRegionStreams, publishEvent, startConsumer, type JetStreamConnection } from './jetstream';
+import { startStreamJanitor } from './stream-janitor';
 import { OUTBOUND_CONSUMERS, regionStreams, regionSubjects } from './subjects';
 
 const logger = createLogger({ service: 'test', level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) });
@@ -161,34 +162,72 @@ test('a consumer resumes where it left off across a nats-server restart', async 
   assert.deepEqual(seen, ['before', 'after']);
 });
 
-test('the outbound stream keeps a message until both of its consumers acknowledged it, then deletes it', async () => {
+test('the outbound stream keeps a message until all three of its consumers acknowledged it; then the janitor deletes it', async () => {
   const subject = regionSubjects('eu').outboundAccepted;
-  const stream = regionStreams('eu').outbound.name;
-  const before = (await connection.jsm.streams.info(stream)).state.messages;
-  await publishEvent(connection.js, subject, new TextEncoder().encode('content'), 'interest-1');
-  const consume = async (durable: string) => {
-    const consumer = await startConsumer(connection, {
-      region: 'eu',
-      stream,
-      durable,
-      filterSubject: subject,
-      logger,
-      handle: async () => ACK,
-    });
-    await waitFor(
-      async () =>
-        (await connection.jsm.consumers.info(stream, durable)).num_pending === 0 &&
-        (await connection.jsm.consumers.info(stream, durable)).num_ack_pending === 0,
-      {
-        what: `${durable} caught up`,
-      },
-    );
-    await consumer.stop();
+  const spec = regionStreams('eu').outbound;
+  const stream = spec.name;
+  const janitor = startStreamJanitor(connection, spec, { logger, intervalMs: 60_000 });
+  try {
+    await janitor.runOnce();
+    const before = (await connection.jsm.streams.info(stream)).state.messages;
+    await publishEvent(connection.js, subject, new TextEncoder().encode('content'), 'consumed-1');
+    const consume = async (durable: string) => {
+      const consumer = await startConsumer(connection, {
+        region: 'eu',
+        stream,
+        durable,
+        filterSubject: subject,
+        logger,
+        handle: async () => ACK,
+      });
+      await waitFor(
+        async () =>
+          (await connection.jsm.consumers.info(stream, durable)).num_pending === 0 &&
+          (await connection.jsm.consumers.info(stream, durable)).num_ack_pending === 0,
+        {
+          what: `${durable} caught up`,
+        },
+      );
+      await consumer.stop();
+    };
+    await consume(OUTBOUND_CONSUMERS.delivery);
+    assert.equal(await janitor.runOnce(), 0);
+    assert.equal((await connection.jsm.streams.info(stream)).state.messages, before + 1, 'archive has not taken it yet');
+    await consume(OUTBOUND_CONSUMERS.archive);
+    assert.equal(await janitor.runOnce(), 0);
+    assert.equal((await connection.jsm.streams.info(stream)).state.messages, before + 1, "receipt's feed has not taken it yet");
+    await consume(OUTBOUND_CONSUMERS.feed);
+    assert.ok((await janitor.runOnce()) >= 1, 'deleted once all three have it');
+    assert.equal((await connection.jsm.streams.info(stream)).state.messages, 0);
+    assert.equal(await janitor.runOnce(), 0, 'idempotent');
+  } finally {
+    await janitor.stop();
+  }
+});
+
+test('the janitor deletes nothing while a consumer of the stream is missing, and refuses consumers of different subjects', async () => {
+  const spec = {
+    name: regionStreams('eu').events.name,
+    subjects: [],
+    maxAgeMs: 0,
+    retention: 'limits' as const,
+    consumers: [{ durable: 'no-such-consumer', filterSubject: regionSubjects('eu').receiptEvents }],
   };
-  await consume(OUTBOUND_CONSUMERS.delivery);
-  assert.equal((await connection.jsm.streams.info(stream)).state.messages, before + 1, 'archive has not taken it yet');
-  await consume(OUTBOUND_CONSUMERS.archive);
-  assert.equal((await connection.jsm.streams.info(stream)).state.messages, before + 1, "receipt's feed has not taken it yet");
-  await consume(OUTBOUND_CONSUMERS.feed);
-  await waitFor(async () => (await connection.jsm.streams.info(stream)).state.messages === 0, { what: 'message deleted' });
+  const janitor = startStreamJanitor(connection, spec, { logger, intervalMs: 60_000 });
+  try {
+    const before = (await connection.jsm.streams.info(spec.name)).state.messages;
+    assert.equal(await janitor.runOnce(), 0);
+    assert.equal((await connection.jsm.streams.info(spec.name)).state.messages, before);
+  } finally {
+    await janitor.stop();
+  }
+  assert.throws(
+    () =>
+      startStreamJanitor(
+        connection,
+        { ...spec, consumers: [spec.consumers[0], { durable: 'other', filterSubject: regionSubjects('eu').inboundEvents }] },
+        { logger },
+      ),
+    /share one filter subject/,
+  );
 });

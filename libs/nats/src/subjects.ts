@@ -37,12 +37,20 @@ export interface StreamSpec {
   readonly subjects: string[];
   readonly maxAgeMs: number;
   /**
-   * `interest`: a message is deleted once every consumer in `consumers` acknowledged it. Used where messages carry
-   * content that must not outlive its processing; the consumers are created with the stream, so a message
-   * published before a service first starts is kept for it.
+   * The server's retention. `interest` is not used any more: nats-server 2.9 deleted messages under it that a consumer
+   * had not acknowledged yet (see `deleteOnceConsumed`); an existing stream keeps the retention it was created with.
    */
   readonly retention: 'limits' | 'interest';
+  /**
+   * Durable consumers created with the stream, so that a message published before a service first starts is kept
+   * for it.
+   */
   readonly consumers: readonly { readonly durable: string; readonly filterSubject: string }[];
+  /**
+   * Messages carry content that must not outlive its processing: once every consumer in `consumers` acknowledged a
+   * message, the stream janitor (`startStreamJanitor`) deletes it.
+   */
+  readonly deleteOnceConsumed?: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -63,7 +71,8 @@ export function regionStreams(region: string): { outbound: StreamSpec; events: S
       name: `${prefix}_OUTBOUND`,
       subjects: [`waygate.${region}.outbound.>`],
       maxAgeMs: 31 * DAY_MS,
-      retention: 'interest',
+      retention: 'limits',
+      deleteOnceConsumed: true,
       consumers: [
         { durable: OUTBOUND_CONSUMERS.delivery, filterSubject: regionSubjects(region).outboundAccepted },
         { durable: OUTBOUND_CONSUMERS.archive, filterSubject: regionSubjects(region).outboundAccepted },
