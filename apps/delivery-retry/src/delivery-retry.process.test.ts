@@ -276,7 +276,7 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
         // consumers: a message missing from the stream while another consumer has not acknowledged it was lost there.
         try {
           const stream = await connection.jsm.streams.info(regionStreams('eu').outbound.name, { deleted_details: true });
-          t.diagnostic(`outbound stream state: ${JSON.stringify(stream.state)}`);
+          t.diagnostic(`outbound stream (${stream.config.retention} retention) state: ${JSON.stringify(stream.state)}`);
           for (const durable of [OUTBOUND_CONSUMERS.archive, OUTBOUND_CONSUMERS.feed]) {
             const { config: _c, ...other } = await connection.jsm.consumers.info(regionStreams('eu').outbound.name, durable);
             t.diagnostic(`${durable} consumer: ${JSON.stringify(other)}`);
