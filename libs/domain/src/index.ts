@@ -27,6 +27,8 @@ export { META_ERROR_CODES, MIN_RETRY_DELAY_MS, classifyMetaError, isFailureRetri
 export type { OutcomeClass, RetryReason } from './meta-error-codes';
 export { callbackDataFor, messageIdFromCallbackData } from './callback-data';
 export { CONTENT_KINDS, MEDIA_CONTENT_KINDS, isMediaContentKind } from './message-content';
+export { mediaIdReferencesOf, mediaIdsOf } from './media-references';
+export type { MediaReference } from './media-references';
 export type {
   ContactCard,
   ContentKind,

@@ -1,6 +1,6 @@
 import { isCloudApiError, type CloudApiClient, type CloudApiError, type OutboundContent } from '@waygate/whatsapp-cloud-api';
-import type { MessageContent } from '@waygate/domain';
-import { mediaReferencesOf, toCloudApiMessage } from '../domain/cloud-api-message';
+import { mediaIdsOf, type MessageContent } from '@waygate/domain';
+import { toCloudApiMessage } from '../domain/cloud-api-message';
 import type { MediaUploader } from '../domain/media-resolver';
 import type { CloudApiMessage, CloudApiSendOutcome, WhatsAppClient } from '../domain/whatsapp-client';
 
@@ -13,7 +13,7 @@ export function createCloudApiWhatsAppClient(client: CloudApiClient): WhatsAppCl
     async send(message: CloudApiMessage): Promise<CloudApiSendOutcome> {
       // Media by media-store id go as Meta media ids, which the attempt's media resolver uploaded; without them the
       // message is refused as a permanent media upload error rather than sent without its media.
-      if (mediaReferencesOf(message.content).length > 0 && !message.metaMediaId) {
+      if (mediaIdsOf(message.content).length > 0 && !message.metaMediaId) {
         return { kind: 'error', httpStatus: 0, code: 131053, title: 'media by media-store id was not uploaded to WhatsApp' };
       }
       try {
@@ -63,7 +63,7 @@ function toOutboundContent(message: CloudApiMessage): OutboundContent {
       to: message.to,
       contextWaMessageId,
       metaMediaId: (storeMediaId) => {
-        // The attempt resolves every id mediaReferencesOf lists before it sends (send() refuses the message otherwise).
+        // The attempt resolves every id mediaIdsOf lists before it sends (send() refuses the message otherwise).
         if (!message.metaMediaId) throw new Error(`no Meta media id for ${storeMediaId}`);
         return message.metaMediaId(storeMediaId);
       },

@@ -4,11 +4,11 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CONTENT_KINDS, type ContentKind, type MessageContent } from '@waygate/domain';
+import { CONTENT_KINDS, mediaIdsOf, type ContentKind, type MessageContent } from '@waygate/domain';
 import { SAMPLE_CONTENTS } from '@waygate/testing';
 import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
-import { mediaReferencesOf, toCloudApiMessage, type CloudApiJson } from './cloud-api-message';
+import { toCloudApiMessage, type CloudApiJson } from './cloud-api-message';
 
 const TO = '+4915112345678';
 const ENVELOPE = { messaging_product: 'whatsapp', recipient_type: 'individual', to: TO };
@@ -181,14 +181,12 @@ test('a reply carries context.message_id; media by media-store id are sent by th
   });
 });
 
-test('mediaReferencesOf lists every media-store id a content sends: media, interactive header, template header', () => {
+test('mediaIdsOf lists every media-store id a content sends: media, interactive header, template header', () => {
   const media = (mediaId: string) => ({ source: { mediaId }, caption: '', filename: '', voice: false });
-  assert.deepEqual(mediaReferencesOf({ kind: 'image', ...media('med_1') }), ['med_1']);
-  assert.deepEqual(mediaReferencesOf({ ...(CTA as object), header: { type: 'video', media: media('med_2') } } as MessageContent), [
-    'med_2',
-  ]);
+  assert.deepEqual(mediaIdsOf({ kind: 'image', ...media('med_1') }), ['med_1']);
+  assert.deepEqual(mediaIdsOf({ ...(CTA as object), header: { type: 'video', media: media('med_2') } } as MessageContent), ['med_2']);
   assert.deepEqual(
-    mediaReferencesOf({
+    mediaIdsOf({
       kind: 'template',
       name: 't',
       language: 'en',
@@ -198,7 +196,7 @@ test('mediaReferencesOf lists every media-store id a content sends: media, inter
     }),
     ['med_3'],
   );
-  for (const kind of CONTENT_KINDS) assert.deepEqual(mediaReferencesOf(SAMPLE_CONTENTS[kind]), [], `${kind} sample is by link`);
+  for (const kind of CONTENT_KINDS) assert.deepEqual(mediaIdsOf(SAMPLE_CONTENTS[kind]), [], `${kind} sample is by link`);
 });
 
 const NUMBER = {

@@ -19,7 +19,7 @@ export interface CloudApiMessageOptions {
   readonly contextWaMessageId?: string;
   /**
    * Meta's media id for a media-store id (uploaded once per number by the media resolver). Called only for media
-   * given by `media_id` (see {@link mediaReferencesOf}); may throw when the media cannot be resolved.
+   * given by `media_id` (see `mediaIdsOf` in @waygate/domain); may throw when the media cannot be resolved.
    */
   readonly metaMediaId: (storeMediaId: string) => string;
 }
@@ -208,32 +208,4 @@ export function toCloudApiMessage(content: MessageContent, options: CloudApiMess
     ...(options.contextWaMessageId ? { context: { message_id: options.contextWaMessageId } } : {}),
     ...typedPart(content, options),
   };
-}
-
-/** Every media-store id a content sends (the media itself, a template or interactive header's media), in order. */
-export function mediaReferencesOf(content: MessageContent): string[] {
-  const ids: string[] = [];
-  const add = (media: MediaValue) => {
-    if ('mediaId' in media.source && !ids.includes(media.source.mediaId)) ids.push(media.source.mediaId);
-  };
-  switch (content.kind) {
-    case 'image':
-    case 'video':
-    case 'audio':
-    case 'document':
-    case 'sticker':
-      add(content);
-      break;
-    case 'interactive':
-      if (content.header && content.header.type !== 'text') add(content.header.media);
-      break;
-    case 'template':
-      for (const component of content.components) {
-        for (const { value } of component.parameters) if ('media' in value) add(value.media);
-      }
-      break;
-    default:
-      break;
-  }
-  return ids;
 }

@@ -1,7 +1,6 @@
 import { SpanKind, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
 import { contextFromTraceparent } from '@waygate/telemetry';
-import { callbackDataFor, type Clock } from '@waygate/domain';
-import { mediaReferencesOf } from './cloud-api-message';
+import { callbackDataFor, mediaIdsOf, type Clock } from '@waygate/domain';
 import { sentWrite, type DeliveryUpdate } from './delivery';
 import type { DeliveryMetrics, PhoneNumberLookup, RetrySettings } from './delivery-ports';
 import type { DeliveryRecorder } from './delivery-recorder';
@@ -113,7 +112,7 @@ export class DeliveryAttempt {
     }
     // Media by media-store id is uploaded (or found in the cache) before a send slot is taken: an upload can take a
     // while, and a failed one is this attempt's outcome without a send.
-    const mediaIds = mediaReferencesOf(delivery.content);
+    const mediaIds = mediaIdsOf(delivery.content);
     let metaMediaId: ((mediaId: string) => string) | undefined;
     if (mediaIds.length > 0) {
       const resolution = this.deps.media
