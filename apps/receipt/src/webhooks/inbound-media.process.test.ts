@@ -27,16 +27,10 @@ import { createMediaStoreClient, type MediaStoreClient } from './adapters/media-
 import { MediaDownloadInterruptedError } from './domain/whatsapp-cloud-api';
 import { followEvents, type EventLog } from '../testing/event-log';
 import { startMediaStoreProcess, type MediaStoreProcess } from '../testing/media-store-process';
+import { ACME } from '../testing/receipt-harness';
 
 const MiB = 1024 * 1024;
-const TENANT = {
-  id: 'acme',
-  apiKey: 'key-acme',
-  wabaId: '102290129340398',
-  appSecret: 'secret-acme',
-  number: '106540352242922',
-  token: 'EAAacme',
-};
+const TENANT = ACME;
 const PDF = Buffer.from('%PDF-1.7\n', 'latin1');
 
 const dir = createTempDir('waygate-receipt-media-');
