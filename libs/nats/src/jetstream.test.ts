@@ -104,6 +104,33 @@ test('a handler that never settles is given up on after its timeout: retried, an
   }
 });
 
+test('a handler is told which delivery is the last before the message would be dead-lettered', async () => {
+  const subject = regionSubjects('eu').inboundEvents;
+  const seen: string[] = [];
+  const consumer = await startConsumer(connection, {
+    region: 'eu',
+    stream: regionStreams('eu').events.name,
+    durable: 'test-last-delivery',
+    filterSubject: subject,
+    logger,
+    maxDeliveries: 3,
+    errorBackoff: { baseMs: 20, maxMs: 20 },
+    handle: async (data, info) => {
+      if (new TextDecoder().decode(data) !== 'count-me') return ACK;
+      seen.push(`${info.deliveryCount}:${info.lastDelivery}`);
+      if (!info.lastDelivery) throw new Error('not yet');
+      return ACK;
+    },
+  });
+  try {
+    await publishEvent(connection.js, subject, new TextEncoder().encode('count-me'), 'last-delivery-1');
+    await waitFor(() => seen.length === 3, { what: 'three deliveries' });
+    assert.deepEqual(seen, ['1:false', '2:false', '3:true']);
+  } finally {
+    await consumer.stop();
+  }
+});
+
 test("a consumer's settings are updated only when they changed", async () => {
   const stream = regionStreams('eu').events.name;
   const start = (ackWaitMs: number) =>

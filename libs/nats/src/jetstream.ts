@@ -136,6 +136,11 @@ export interface DeliveryInfo {
   readonly subject: string;
   /** 1 for the first delivery. */
   readonly deliveryCount: number;
+  /**
+   * This is the message's last delivery (`deliveryCount` reached the consumer's `maxDeliveries`): if the handler
+   * throws or asks for a retry now, the message is dead-lettered. A handler may settle for less instead.
+   */
+  readonly lastDelivery: boolean;
   readonly streamSequence: number;
 }
 
@@ -440,6 +445,7 @@ async function settle(message: JsMsg, runtime: ConsumerRuntime, span: Span, deli
     const run = options.handle(message.data, {
       subject: message.subject,
       deliveryCount,
+      lastDelivery: deliveryCount >= runtime.maxDeliveries,
       streamSequence: message.info.streamSequence,
     });
     // An abandoned run that fails later must not surface as an unhandled rejection.

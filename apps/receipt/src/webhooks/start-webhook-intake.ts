@@ -185,11 +185,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     handle: createWebhooksHandler(
       service,
       logger,
-      {
-        baseDelayMs: config.webhookRetryBaseDelayMs,
-        maxDelayMs: config.webhookRetryMaxDelayMs,
-        maxDeliveries: config.webhookMaxDeliveries,
-      },
+      { baseDelayMs: config.webhookRetryBaseDelayMs, maxDelayMs: config.webhookRetryMaxDelayMs },
       { clock, metrics: createOtelWebhookMetrics() },
     ),
   });

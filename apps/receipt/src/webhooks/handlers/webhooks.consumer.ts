@@ -11,11 +11,6 @@ import type { WebhookMetrics } from '../domain/webhook-metrics';
 export interface WebhookRetryPolicy {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
-  /**
-   * The consumer's `maxDeliveries`: the delivery with this count is the body's last attempt, on which media that still
-   * fails is given up on (the message recorded without it) instead of the body being dead-lettered.
-   */
-  readonly maxDeliveries: number;
 }
 
 export function retryDelayMs(policy: WebhookRetryPolicy, deliveryCount: number): number {
@@ -41,7 +36,9 @@ export function createWebhooksHandler(
     try {
       outcome = await service.processWebhook(event.body, {
         number: info.deliveryCount,
-        last: info.deliveryCount >= retry.maxDeliveries,
+        // On the body's last attempt, media that still fails is given up on (the message recorded without it)
+        // instead of the body being dead-lettered.
+        last: info.lastDelivery,
       });
     } catch (error) {
       if (error instanceof SyntaxError) return { kind: 'reject', reason: 'webhook body is not JSON' };
