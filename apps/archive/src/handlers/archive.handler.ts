@@ -1,3 +1,4 @@
+import { status as GrpcStatus, type ServerWritableStream } from '@grpc/grpc-js';
 import { toProtoContentType, toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
 import {
@@ -35,5 +36,20 @@ export function createArchiveHandler(service: ArchiveService, tenants: TenantDir
     listMessageEvents: unaryHandler<ListMessageEventsRequest, ListMessageEventsResponse>(tenants, logger, async (request, tenant) => ({
       events: (await service.listMessageEvents(tenant.id, request.messageId)).map(toProtoEvent),
     })),
+    // Issue 13's RPCs: each is filled in by its slice (conversations, search, export, analysis).
+    listConversations: unimplemented,
+    getTranscript: unimplemented,
+    searchMessages: unimplemented,
+    exportConversations: unimplementedStream,
+    getConversationMetrics: unimplemented,
+    getTenantReport: unimplemented,
   };
+}
+
+function unimplemented(_call: unknown, callback: (error: { code: number; details: string }) => void): void {
+  callback({ code: GrpcStatus.UNIMPLEMENTED, details: 'not implemented yet' });
+}
+
+function unimplementedStream(call: ServerWritableStream<unknown, unknown>): void {
+  call.emit('error', { code: GrpcStatus.UNIMPLEMENTED, details: 'not implemented yet' });
 }

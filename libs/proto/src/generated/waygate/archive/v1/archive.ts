@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -26,7 +28,206 @@ import {
   MessageStatus,
   messageStatusFromJSON,
   messageStatusToJSON,
+  TemplateCategory,
+  templateCategoryFromJSON,
+  templateCategoryToJSON,
 } from "../../messaging/v1/messaging";
+
+/** Direction says who sent a message. */
+export enum Direction {
+  /** DIRECTION_UNSPECIFIED - Never set; as a filter: both directions. */
+  DIRECTION_UNSPECIFIED = 0,
+  /** DIRECTION_INBOUND - The customer wrote to the business. */
+  DIRECTION_INBOUND = 1,
+  /** DIRECTION_OUTBOUND - The business (a tenant's SendMessage) wrote to the customer. */
+  DIRECTION_OUTBOUND = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function directionFromJSON(object: any): Direction {
+  switch (object) {
+    case 0:
+    case "DIRECTION_UNSPECIFIED":
+      return Direction.DIRECTION_UNSPECIFIED;
+    case 1:
+    case "DIRECTION_INBOUND":
+      return Direction.DIRECTION_INBOUND;
+    case 2:
+    case "DIRECTION_OUTBOUND":
+      return Direction.DIRECTION_OUTBOUND;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Direction.UNRECOGNIZED;
+  }
+}
+
+export function directionToJSON(object: Direction): string {
+  switch (object) {
+    case Direction.DIRECTION_UNSPECIFIED:
+      return "DIRECTION_UNSPECIFIED";
+    case Direction.DIRECTION_INBOUND:
+      return "DIRECTION_INBOUND";
+    case Direction.DIRECTION_OUTBOUND:
+      return "DIRECTION_OUTBOUND";
+    case Direction.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** SentimentLabel is the polarity of a scored text. */
+export enum SentimentLabel {
+  /**
+   * SENTIMENT_LABEL_UNSPECIFIED - Not scored: no text, or a language the sentiment library does not support (never scored as if it were English).
+   * As a filter: any.
+   */
+  SENTIMENT_LABEL_UNSPECIFIED = 0,
+  /** SENTIMENT_LABEL_POSITIVE - Positive. */
+  SENTIMENT_LABEL_POSITIVE = 1,
+  /** SENTIMENT_LABEL_NEUTRAL - Neutral. */
+  SENTIMENT_LABEL_NEUTRAL = 2,
+  /** SENTIMENT_LABEL_NEGATIVE - Negative. */
+  SENTIMENT_LABEL_NEGATIVE = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function sentimentLabelFromJSON(object: any): SentimentLabel {
+  switch (object) {
+    case 0:
+    case "SENTIMENT_LABEL_UNSPECIFIED":
+      return SentimentLabel.SENTIMENT_LABEL_UNSPECIFIED;
+    case 1:
+    case "SENTIMENT_LABEL_POSITIVE":
+      return SentimentLabel.SENTIMENT_LABEL_POSITIVE;
+    case 2:
+    case "SENTIMENT_LABEL_NEUTRAL":
+      return SentimentLabel.SENTIMENT_LABEL_NEUTRAL;
+    case 3:
+    case "SENTIMENT_LABEL_NEGATIVE":
+      return SentimentLabel.SENTIMENT_LABEL_NEGATIVE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SentimentLabel.UNRECOGNIZED;
+  }
+}
+
+export function sentimentLabelToJSON(object: SentimentLabel): string {
+  switch (object) {
+    case SentimentLabel.SENTIMENT_LABEL_UNSPECIFIED:
+      return "SENTIMENT_LABEL_UNSPECIFIED";
+    case SentimentLabel.SENTIMENT_LABEL_POSITIVE:
+      return "SENTIMENT_LABEL_POSITIVE";
+    case SentimentLabel.SENTIMENT_LABEL_NEUTRAL:
+      return "SENTIMENT_LABEL_NEUTRAL";
+    case SentimentLabel.SENTIMENT_LABEL_NEGATIVE:
+      return "SENTIMENT_LABEL_NEGATIVE";
+    case SentimentLabel.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** SentimentTrend compares a conversation's last scored customer message with its first. */
+export enum SentimentTrend {
+  /** SENTIMENT_TREND_UNSPECIFIED - Fewer than two scored customer messages. */
+  SENTIMENT_TREND_UNSPECIFIED = 0,
+  /** SENTIMENT_TREND_IMPROVING - The end scores higher than the start. */
+  SENTIMENT_TREND_IMPROVING = 1,
+  /** SENTIMENT_TREND_STABLE - About the same. */
+  SENTIMENT_TREND_STABLE = 2,
+  /** SENTIMENT_TREND_WORSENING - The end scores lower than the start. */
+  SENTIMENT_TREND_WORSENING = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function sentimentTrendFromJSON(object: any): SentimentTrend {
+  switch (object) {
+    case 0:
+    case "SENTIMENT_TREND_UNSPECIFIED":
+      return SentimentTrend.SENTIMENT_TREND_UNSPECIFIED;
+    case 1:
+    case "SENTIMENT_TREND_IMPROVING":
+      return SentimentTrend.SENTIMENT_TREND_IMPROVING;
+    case 2:
+    case "SENTIMENT_TREND_STABLE":
+      return SentimentTrend.SENTIMENT_TREND_STABLE;
+    case 3:
+    case "SENTIMENT_TREND_WORSENING":
+      return SentimentTrend.SENTIMENT_TREND_WORSENING;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SentimentTrend.UNRECOGNIZED;
+  }
+}
+
+export function sentimentTrendToJSON(object: SentimentTrend): string {
+  switch (object) {
+    case SentimentTrend.SENTIMENT_TREND_UNSPECIFIED:
+      return "SENTIMENT_TREND_UNSPECIFIED";
+    case SentimentTrend.SENTIMENT_TREND_IMPROVING:
+      return "SENTIMENT_TREND_IMPROVING";
+    case SentimentTrend.SENTIMENT_TREND_STABLE:
+      return "SENTIMENT_TREND_STABLE";
+    case SentimentTrend.SENTIMENT_TREND_WORSENING:
+      return "SENTIMENT_TREND_WORSENING";
+    case SentimentTrend.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** ExportFormat is one kind of file in an export bundle. */
+export enum ExportFormat {
+  /** EXPORT_FORMAT_UNSPECIFIED - Never set. */
+  EXPORT_FORMAT_UNSPECIFIED = 0,
+  /** EXPORT_FORMAT_JSONL - messages.jsonl: one TranscriptMessage per line, full fidelity. */
+  EXPORT_FORMAT_JSONL = 1,
+  /** EXPORT_FORMAT_CSV - messages.csv: one row per message, for spreadsheets. */
+  EXPORT_FORMAT_CSV = 2,
+  /** EXPORT_FORMAT_HTML - transcripts/<conversation_id>.html: a printable transcript per conversation. */
+  EXPORT_FORMAT_HTML = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function exportFormatFromJSON(object: any): ExportFormat {
+  switch (object) {
+    case 0:
+    case "EXPORT_FORMAT_UNSPECIFIED":
+      return ExportFormat.EXPORT_FORMAT_UNSPECIFIED;
+    case 1:
+    case "EXPORT_FORMAT_JSONL":
+      return ExportFormat.EXPORT_FORMAT_JSONL;
+    case 2:
+    case "EXPORT_FORMAT_CSV":
+      return ExportFormat.EXPORT_FORMAT_CSV;
+    case 3:
+    case "EXPORT_FORMAT_HTML":
+      return ExportFormat.EXPORT_FORMAT_HTML;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ExportFormat.UNRECOGNIZED;
+  }
+}
+
+export function exportFormatToJSON(object: ExportFormat): string {
+  switch (object) {
+    case ExportFormat.EXPORT_FORMAT_UNSPECIFIED:
+      return "EXPORT_FORMAT_UNSPECIFIED";
+    case ExportFormat.EXPORT_FORMAT_JSONL:
+      return "EXPORT_FORMAT_JSONL";
+    case ExportFormat.EXPORT_FORMAT_CSV:
+      return "EXPORT_FORMAT_CSV";
+    case ExportFormat.EXPORT_FORMAT_HTML:
+      return "EXPORT_FORMAT_HTML";
+    case ExportFormat.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 /** ListMessageEventsRequest names one message. */
 export interface ListMessageEventsRequest {
@@ -67,6 +268,362 @@ export interface ArchivedEvent {
   contentType: ContentType;
   /** For "accepted": ingress's content summary (see waygate.messaging.v1.Message.content_summary). */
   contentSummary: string;
+}
+
+/** Sentiment is the language and sentiment of one customer text. */
+export interface Sentiment {
+  /** ISO 639-1 language detected; empty when not detected. */
+  language: string;
+  /** The library's score (negative below 0, positive above); meaningful only when `label` is set. */
+  score: number;
+  /** The polarity; UNSPECIFIED when the text was not scored. */
+  label: SentimentLabel;
+}
+
+/** SentimentSummary aggregates a conversation's customer sentiment. */
+export interface SentimentSummary {
+  /** The first scored customer message. */
+  start:
+    | Sentiment
+    | undefined;
+  /** The last scored customer message. */
+  end:
+    | Sentiment
+    | undefined;
+  /** End against start. */
+  trend: SentimentTrend;
+  /** How many customer messages were scored. */
+  scoredMessages: number;
+}
+
+/** Conversation is one tenant's thread between one of its business numbers and one customer. */
+export interface Conversation {
+  /** Opaque, stable id (derived from tenant, business number and customer). */
+  conversationId: string;
+  /** The business phone number id. */
+  phoneNumberId: string;
+  /** The customer, E.164. */
+  customer: string;
+  /** The first and the last message, either direction. */
+  firstMessageAt: Date | undefined;
+  lastMessageAt:
+    | Date
+    | undefined;
+  /** Messages by direction. */
+  inboundCount: number;
+  outboundCount: number;
+  /** The customer's last message has no business message after it. */
+  hasUnanswered: boolean;
+  /** Sessions (split by the 24-hour customer-service window or a business-initiated template). */
+  sessionCount: number;
+  /** Customer sentiment. */
+  sentiment:
+    | SentimentSummary
+    | undefined;
+  /** The tenant's scorecard evaluation (0-100), when the tenant has a scorecard. */
+  score?: number | undefined;
+}
+
+/** ListConversationsRequest filters the tenant's conversations. Empty fields do not filter. */
+export interface ListConversationsRequest {
+  /** The customer, E.164. */
+  customer: string;
+  /** The business phone number id. */
+  phoneNumberId: string;
+  /** Conversations with a message at or after `from` and before `to`. */
+  from: Date | undefined;
+  to:
+    | Date
+    | undefined;
+  /** Only conversations whose customer's last message is unanswered. */
+  hasUnanswered: boolean;
+  /** Only conversations whose latest customer sentiment has this label. */
+  sentiment: SentimentLabel;
+  /** 1-200; 0 means 50. */
+  pageSize: number;
+  /** From the previous response's next_page_token; the other fields must be unchanged. */
+  pageToken: string;
+}
+
+/** ListConversationsResponse is one page. */
+export interface ListConversationsResponse {
+  /** Most recently active first. */
+  conversations: Conversation[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
+/** Pricing is Meta's pricing of a message, as its status webhook reported it (Meta reports no amount). */
+export interface Pricing {
+  billable: boolean;
+  /** PMP (per-message pricing) or CBP (before July 2025). */
+  pricingModel: string;
+  /** regular, free_customer_service, free_entry_point ... */
+  type: string;
+  /** marketing, utility, authentication, authentication-international, service ... */
+  category: string;
+}
+
+/** TranscriptStatus is one status of an outbound message. */
+export interface TranscriptStatus {
+  status: MessageStatus;
+  occurredAt:
+    | Date
+    | undefined;
+  /** WhatsApp's error for FAILED (and for an attempt that will be retried), else 0 / empty. */
+  errorCode: number;
+  errorTitle: string;
+  /** Set when Meta priced the message in this status. */
+  pricing: Pricing | undefined;
+}
+
+/** TranscriptMessage is one archived message, as a transcript, search hit and export show it. */
+export interface TranscriptMessage {
+  /** The archive's record id (the event id of the message's record). */
+  recordId: string;
+  /** Waygate's message id (outbound) or WhatsApp's id (inbound). */
+  messageId: string;
+  /** WhatsApp's id of the message, when known. */
+  waMessageId: string;
+  direction: Direction;
+  /**
+   * WhatsApp's type: text, template, image, video, audio, document, sticker, interactive, location, contacts,
+   * reaction, button, order, edit, revoke, nfm_reply, system, unsupported ...
+   */
+  type: string;
+  /** Accepted by ingress (outbound) or WhatsApp's timestamp (inbound). */
+  occurredAt:
+    | Date
+    | undefined;
+  /** The searchable text: body, caption, template parameters, interactive titles, filename. */
+  text: string;
+  /** Full-fidelity content as JSON (an authentication template's code parameters are never kept). */
+  contentJson: string;
+  /** media-store ids the message carries. */
+  mediaIds: string[];
+  /** For templates. */
+  templateName: string;
+  templateCategory: TemplateCategory;
+  /** The wamid this message replies to, reacts to, edits or revokes. */
+  contextWaMessageId: string;
+  /** Outbound: every status, oldest first. */
+  statuses: TranscriptStatus[];
+  /** Outbound: the latest status. */
+  status: MessageStatus;
+  /** Inbound text: language and sentiment. */
+  sentiment:
+    | Sentiment
+    | undefined;
+  /** 0-based session of the conversation this message belongs to. */
+  sessionIndex: number;
+  /** The conversation. */
+  conversationId: string;
+}
+
+/** GetTranscriptRequest names a conversation. */
+export interface GetTranscriptRequest {
+  conversationId: string;
+  /** Optional time range (from inclusive, to exclusive). */
+  from: Date | undefined;
+  to:
+    | Date
+    | undefined;
+  /** 1-1000; 0 means 200. */
+  pageSize: number;
+  pageToken: string;
+}
+
+/** GetTranscriptResponse is one page of a transcript. */
+export interface GetTranscriptResponse {
+  conversation:
+    | Conversation
+    | undefined;
+  /** Oldest first. */
+  messages: TranscriptMessage[];
+  nextPageToken: string;
+}
+
+/** SearchMessagesRequest is a full-text query with filters. */
+export interface SearchMessagesRequest {
+  /** Words or phrases (1-256 characters); every term must match. Works without spaces between words (Chinese, Thai). */
+  query: string;
+  /** Filters; empty fields do not filter. */
+  customer: string;
+  direction: Direction;
+  /** WhatsApp's type (see TranscriptMessage.type). */
+  type: string;
+  /** Outbound messages whose latest status is this one. */
+  status: MessageStatus;
+  from: Date | undefined;
+  to: Date | undefined;
+  phoneNumberId: string;
+  /** 1-100; 0 means 20. */
+  pageSize: number;
+  pageToken: string;
+}
+
+/** SearchHit is one matching message. */
+export interface SearchHit {
+  message:
+    | TranscriptMessage
+    | undefined;
+  /** A short excerpt of the text around the match, matched terms wrapped in `[` and `]`. */
+  snippet: string;
+  /** Higher is better. */
+  rank: number;
+}
+
+/** SearchMessagesResponse is one page of hits, best first. */
+export interface SearchMessagesResponse {
+  hits: SearchHit[];
+  nextPageToken: string;
+}
+
+/** ExportConversationsRequest selects conversations. Empty fields do not filter. */
+export interface ExportConversationsRequest {
+  /** Explicit conversations (at most 1000); empty: every conversation matching the filters below. */
+  conversationIds: string[];
+  customer: string;
+  phoneNumberId: string;
+  /** Messages at or after `from` and before `to`. */
+  from: Date | undefined;
+  to:
+    | Date
+    | undefined;
+  /** Empty: all formats. */
+  formats: ExportFormat[];
+}
+
+/**
+ * ExportConversationsResponse is one chunk of one file of the bundle. Files come one after another; the manifest
+ * (manifest.json) is last.
+ */
+export interface ExportConversationsResponse {
+  /** The file's path inside the bundle (for example "messages.jsonl"). */
+  path: string;
+  /** The next bytes of the file. */
+  data: Buffer;
+  /** This is the file's last chunk. */
+  lastChunk: boolean;
+}
+
+/** GetConversationMetricsRequest names a conversation. */
+export interface GetConversationMetricsRequest {
+  conversationId: string;
+}
+
+/** Cost is a conversation's (or a day's) cost from the tenant's rate card; Meta reports no amounts. */
+export interface Cost {
+  /** ISO 4217; empty when the tenant has no rate card. */
+  currency: string;
+  /** The total in millionths of the currency unit. */
+  amountMicros: string;
+  /** Messages Meta reported billable. */
+  billableMessages: number;
+  /** Billable messages by Meta's pricing category. */
+  billableByCategory: { [key: string]: number };
+  /** Billable messages the rate card had no rate for (not in the amount). */
+  unpricedMessages: number;
+}
+
+export interface Cost_BillableByCategoryEntry {
+  key: string;
+  value: number;
+}
+
+/** CriterionResult is one scorecard criterion's outcome. */
+export interface CriterionResult {
+  /** The criterion's name from the scorecard. */
+  name: string;
+  /** Its weight. */
+  weight: number;
+  /** Met or not; a criterion that does not apply (for example no customer message) counts as met. */
+  passed: boolean;
+  /** Why, in words (never quoting message content). */
+  reason: string;
+}
+
+/** Evaluation is a conversation's scorecard result. */
+export interface Evaluation {
+  /** 0-100: the weighted share of criteria met. */
+  score: number;
+  criteria: CriterionResult[];
+  /** The scorecard's name. */
+  scorecard: string;
+}
+
+/** GetConversationMetricsResponse is one conversation's analysis. */
+export interface GetConversationMetricsResponse {
+  conversation:
+    | Conversation
+    | undefined;
+  /**
+   * From the customer's first message in a session to the business's first reply, for the first session that had
+   * one; absent when no customer message was answered.
+   */
+  firstResponseMs?:
+    | string
+    | undefined;
+  /**
+   * Over every answered customer turn (first customer message after a business message, to the next business
+   * message).
+   */
+  responseP50Ms?: string | undefined;
+  responseP90Ms?:
+    | string
+    | undefined;
+  /** Sessions whose 24-hour customer-service window closed while the customer waited for an answer. */
+  windowsClosedWhileWaiting: number;
+  /** From the business message being READ to the customer's next message. */
+  readToReplyP50Ms?: string | undefined;
+  inboundCount: number;
+  outboundCount: number;
+  sessionCount: number;
+  cost: Cost | undefined;
+  sentiment:
+    | SentimentSummary
+    | undefined;
+  /** Absent when the tenant has no scorecard. */
+  evaluation: Evaluation | undefined;
+}
+
+/** GetTenantReportRequest is a time range, in whole UTC days. */
+export interface GetTenantReportRequest {
+  /** Required; at most 366 days apart. */
+  from: Date | undefined;
+  to:
+    | Date
+    | undefined;
+  /** Optional: one business number. */
+  phoneNumberId: string;
+}
+
+/** DailyBucket aggregates one UTC day. */
+export interface DailyBucket {
+  /** YYYY-MM-DD (UTC). */
+  date: string;
+  /** Conversations with a message that day. */
+  conversations: number;
+  inboundMessages: number;
+  outboundMessages: number;
+  /** First response times of sessions that started that day. */
+  firstResponseP50Ms?: string | undefined;
+  firstResponseP90Ms?: string | undefined;
+  windowsClosedWhileWaiting: number;
+  /** Mean scorecard score of conversations active that day (absent without a scorecard). */
+  meanScore?: number | undefined;
+  cost:
+    | Cost
+    | undefined;
+  /** Scored customer messages by label. */
+  positiveMessages: number;
+  neutralMessages: number;
+  negativeMessages: number;
+}
+
+/** GetTenantReportResponse is the tenant's daily buckets, oldest first. */
+export interface GetTenantReportResponse {
+  days: DailyBucket[];
 }
 
 function createBaseListMessageEventsRequest(): ListMessageEventsRequest {
@@ -446,6 +1003,3749 @@ export const ArchivedEvent: MessageFns<ArchivedEvent> = {
   },
 };
 
+function createBaseSentiment(): Sentiment {
+  return { language: "", score: 0, label: 0 };
+}
+
+export const Sentiment: MessageFns<Sentiment> = {
+  encode(message: Sentiment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.language !== "") {
+      writer.uint32(10).string(message.language);
+    }
+    if (message.score !== 0) {
+      writer.uint32(17).double(message.score);
+    }
+    if (message.label !== 0) {
+      writer.uint32(24).int32(message.label);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Sentiment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSentiment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.language = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.score = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.label = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Sentiment {
+    return {
+      language: isSet(object.language) ? globalThis.String(object.language) : "",
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      label: isSet(object.label) ? sentimentLabelFromJSON(object.label) : 0,
+    };
+  },
+
+  toJSON(message: Sentiment): unknown {
+    const obj: any = {};
+    if (message.language !== "") {
+      obj.language = message.language;
+    }
+    if (message.score !== 0) {
+      obj.score = floatToJson(message.score);
+    }
+    if (message.label !== 0) {
+      obj.label = sentimentLabelToJSON(message.label);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Sentiment>, I>>(base?: I): Sentiment {
+    return Sentiment.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Sentiment>, I>>(object: I): Sentiment {
+    const message = createBaseSentiment();
+    message.language = object.language ?? "";
+    message.score = object.score ?? 0;
+    message.label = object.label ?? 0;
+    return message;
+  },
+};
+
+function createBaseSentimentSummary(): SentimentSummary {
+  return { start: undefined, end: undefined, trend: 0, scoredMessages: 0 };
+}
+
+export const SentimentSummary: MessageFns<SentimentSummary> = {
+  encode(message: SentimentSummary, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.start !== undefined) {
+      Sentiment.encode(message.start, writer.uint32(10).fork()).join();
+    }
+    if (message.end !== undefined) {
+      Sentiment.encode(message.end, writer.uint32(18).fork()).join();
+    }
+    if (message.trend !== 0) {
+      writer.uint32(24).int32(message.trend);
+    }
+    if (message.scoredMessages !== 0) {
+      writer.uint32(32).int32(message.scoredMessages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SentimentSummary {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSentimentSummary();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.start = Sentiment.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.end = Sentiment.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.trend = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.scoredMessages = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SentimentSummary {
+    return {
+      start: isSet(object.start) ? Sentiment.fromJSON(object.start) : undefined,
+      end: isSet(object.end) ? Sentiment.fromJSON(object.end) : undefined,
+      trend: isSet(object.trend) ? sentimentTrendFromJSON(object.trend) : 0,
+      scoredMessages: isSet(object.scoredMessages)
+        ? globalThis.Number(object.scoredMessages)
+        : isSet(object.scored_messages)
+        ? globalThis.Number(object.scored_messages)
+        : 0,
+    };
+  },
+
+  toJSON(message: SentimentSummary): unknown {
+    const obj: any = {};
+    if (message.start !== undefined) {
+      obj.start = Sentiment.toJSON(message.start);
+    }
+    if (message.end !== undefined) {
+      obj.end = Sentiment.toJSON(message.end);
+    }
+    if (message.trend !== 0) {
+      obj.trend = sentimentTrendToJSON(message.trend);
+    }
+    if (message.scoredMessages !== 0) {
+      obj.scoredMessages = Math.round(message.scoredMessages);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SentimentSummary>, I>>(base?: I): SentimentSummary {
+    return SentimentSummary.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SentimentSummary>, I>>(object: I): SentimentSummary {
+    const message = createBaseSentimentSummary();
+    message.start = (object.start !== undefined && object.start !== null)
+      ? Sentiment.fromPartial(object.start)
+      : undefined;
+    message.end = (object.end !== undefined && object.end !== null) ? Sentiment.fromPartial(object.end) : undefined;
+    message.trend = object.trend ?? 0;
+    message.scoredMessages = object.scoredMessages ?? 0;
+    return message;
+  },
+};
+
+function createBaseConversation(): Conversation {
+  return {
+    conversationId: "",
+    phoneNumberId: "",
+    customer: "",
+    firstMessageAt: undefined,
+    lastMessageAt: undefined,
+    inboundCount: 0,
+    outboundCount: 0,
+    hasUnanswered: false,
+    sessionCount: 0,
+    sentiment: undefined,
+    score: undefined,
+  };
+}
+
+export const Conversation: MessageFns<Conversation> = {
+  encode(message: Conversation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.phoneNumberId !== "") {
+      writer.uint32(18).string(message.phoneNumberId);
+    }
+    if (message.customer !== "") {
+      writer.uint32(26).string(message.customer);
+    }
+    if (message.firstMessageAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.firstMessageAt), writer.uint32(34).fork()).join();
+    }
+    if (message.lastMessageAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastMessageAt), writer.uint32(42).fork()).join();
+    }
+    if (message.inboundCount !== 0) {
+      writer.uint32(48).int32(message.inboundCount);
+    }
+    if (message.outboundCount !== 0) {
+      writer.uint32(56).int32(message.outboundCount);
+    }
+    if (message.hasUnanswered !== false) {
+      writer.uint32(64).bool(message.hasUnanswered);
+    }
+    if (message.sessionCount !== 0) {
+      writer.uint32(72).int32(message.sessionCount);
+    }
+    if (message.sentiment !== undefined) {
+      SentimentSummary.encode(message.sentiment, writer.uint32(82).fork()).join();
+    }
+    if (message.score !== undefined) {
+      writer.uint32(88).int32(message.score);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Conversation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConversation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.phoneNumberId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.customer = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.firstMessageAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.lastMessageAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.inboundCount = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.outboundCount = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.hasUnanswered = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.sessionCount = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.sentiment = SentimentSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.score = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Conversation {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      phoneNumberId: isSet(object.phoneNumberId)
+        ? globalThis.String(object.phoneNumberId)
+        : isSet(object.phone_number_id)
+        ? globalThis.String(object.phone_number_id)
+        : "",
+      customer: isSet(object.customer) ? globalThis.String(object.customer) : "",
+      firstMessageAt: isSet(object.firstMessageAt)
+        ? fromJsonTimestamp(object.firstMessageAt)
+        : isSet(object.first_message_at)
+        ? fromJsonTimestamp(object.first_message_at)
+        : undefined,
+      lastMessageAt: isSet(object.lastMessageAt)
+        ? fromJsonTimestamp(object.lastMessageAt)
+        : isSet(object.last_message_at)
+        ? fromJsonTimestamp(object.last_message_at)
+        : undefined,
+      inboundCount: isSet(object.inboundCount)
+        ? globalThis.Number(object.inboundCount)
+        : isSet(object.inbound_count)
+        ? globalThis.Number(object.inbound_count)
+        : 0,
+      outboundCount: isSet(object.outboundCount)
+        ? globalThis.Number(object.outboundCount)
+        : isSet(object.outbound_count)
+        ? globalThis.Number(object.outbound_count)
+        : 0,
+      hasUnanswered: isSet(object.hasUnanswered)
+        ? globalThis.Boolean(object.hasUnanswered)
+        : isSet(object.has_unanswered)
+        ? globalThis.Boolean(object.has_unanswered)
+        : false,
+      sessionCount: isSet(object.sessionCount)
+        ? globalThis.Number(object.sessionCount)
+        : isSet(object.session_count)
+        ? globalThis.Number(object.session_count)
+        : 0,
+      sentiment: isSet(object.sentiment) ? SentimentSummary.fromJSON(object.sentiment) : undefined,
+      score: isSet(object.score) ? globalThis.Number(object.score) : undefined,
+    };
+  },
+
+  toJSON(message: Conversation): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.phoneNumberId !== "") {
+      obj.phoneNumberId = message.phoneNumberId;
+    }
+    if (message.customer !== "") {
+      obj.customer = message.customer;
+    }
+    if (message.firstMessageAt !== undefined) {
+      obj.firstMessageAt = message.firstMessageAt.toISOString();
+    }
+    if (message.lastMessageAt !== undefined) {
+      obj.lastMessageAt = message.lastMessageAt.toISOString();
+    }
+    if (message.inboundCount !== 0) {
+      obj.inboundCount = Math.round(message.inboundCount);
+    }
+    if (message.outboundCount !== 0) {
+      obj.outboundCount = Math.round(message.outboundCount);
+    }
+    if (message.hasUnanswered !== false) {
+      obj.hasUnanswered = message.hasUnanswered;
+    }
+    if (message.sessionCount !== 0) {
+      obj.sessionCount = Math.round(message.sessionCount);
+    }
+    if (message.sentiment !== undefined) {
+      obj.sentiment = SentimentSummary.toJSON(message.sentiment);
+    }
+    if (message.score !== undefined) {
+      obj.score = Math.round(message.score);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Conversation>, I>>(base?: I): Conversation {
+    return Conversation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Conversation>, I>>(object: I): Conversation {
+    const message = createBaseConversation();
+    message.conversationId = object.conversationId ?? "";
+    message.phoneNumberId = object.phoneNumberId ?? "";
+    message.customer = object.customer ?? "";
+    message.firstMessageAt = object.firstMessageAt ?? undefined;
+    message.lastMessageAt = object.lastMessageAt ?? undefined;
+    message.inboundCount = object.inboundCount ?? 0;
+    message.outboundCount = object.outboundCount ?? 0;
+    message.hasUnanswered = object.hasUnanswered ?? false;
+    message.sessionCount = object.sessionCount ?? 0;
+    message.sentiment = (object.sentiment !== undefined && object.sentiment !== null)
+      ? SentimentSummary.fromPartial(object.sentiment)
+      : undefined;
+    message.score = object.score ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListConversationsRequest(): ListConversationsRequest {
+  return {
+    customer: "",
+    phoneNumberId: "",
+    from: undefined,
+    to: undefined,
+    hasUnanswered: false,
+    sentiment: 0,
+    pageSize: 0,
+    pageToken: "",
+  };
+}
+
+export const ListConversationsRequest: MessageFns<ListConversationsRequest> = {
+  encode(message: ListConversationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.customer !== "") {
+      writer.uint32(10).string(message.customer);
+    }
+    if (message.phoneNumberId !== "") {
+      writer.uint32(18).string(message.phoneNumberId);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(26).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(34).fork()).join();
+    }
+    if (message.hasUnanswered !== false) {
+      writer.uint32(40).bool(message.hasUnanswered);
+    }
+    if (message.sentiment !== 0) {
+      writer.uint32(48).int32(message.sentiment);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(56).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(66).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConversationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConversationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.customer = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.phoneNumberId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.hasUnanswered = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.sentiment = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConversationsRequest {
+    return {
+      customer: isSet(object.customer) ? globalThis.String(object.customer) : "",
+      phoneNumberId: isSet(object.phoneNumberId)
+        ? globalThis.String(object.phoneNumberId)
+        : isSet(object.phone_number_id)
+        ? globalThis.String(object.phone_number_id)
+        : "",
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      hasUnanswered: isSet(object.hasUnanswered)
+        ? globalThis.Boolean(object.hasUnanswered)
+        : isSet(object.has_unanswered)
+        ? globalThis.Boolean(object.has_unanswered)
+        : false,
+      sentiment: isSet(object.sentiment) ? sentimentLabelFromJSON(object.sentiment) : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListConversationsRequest): unknown {
+    const obj: any = {};
+    if (message.customer !== "") {
+      obj.customer = message.customer;
+    }
+    if (message.phoneNumberId !== "") {
+      obj.phoneNumberId = message.phoneNumberId;
+    }
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.hasUnanswered !== false) {
+      obj.hasUnanswered = message.hasUnanswered;
+    }
+    if (message.sentiment !== 0) {
+      obj.sentiment = sentimentLabelToJSON(message.sentiment);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListConversationsRequest>, I>>(base?: I): ListConversationsRequest {
+    return ListConversationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListConversationsRequest>, I>>(object: I): ListConversationsRequest {
+    const message = createBaseListConversationsRequest();
+    message.customer = object.customer ?? "";
+    message.phoneNumberId = object.phoneNumberId ?? "";
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.hasUnanswered = object.hasUnanswered ?? false;
+    message.sentiment = object.sentiment ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListConversationsResponse(): ListConversationsResponse {
+  return { conversations: [], nextPageToken: "" };
+}
+
+export const ListConversationsResponse: MessageFns<ListConversationsResponse> = {
+  encode(message: ListConversationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.conversations) {
+      Conversation.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConversationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConversationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversations.push(Conversation.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConversationsResponse {
+    return {
+      conversations: globalThis.Array.isArray(object?.conversations)
+        ? object.conversations.map((e: any) => Conversation.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListConversationsResponse): unknown {
+    const obj: any = {};
+    if (message.conversations?.length) {
+      obj.conversations = message.conversations.map((e) => Conversation.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListConversationsResponse>, I>>(base?: I): ListConversationsResponse {
+    return ListConversationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListConversationsResponse>, I>>(object: I): ListConversationsResponse {
+    const message = createBaseListConversationsResponse();
+    message.conversations = object.conversations?.map((e) => Conversation.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBasePricing(): Pricing {
+  return { billable: false, pricingModel: "", type: "", category: "" };
+}
+
+export const Pricing: MessageFns<Pricing> = {
+  encode(message: Pricing, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.billable !== false) {
+      writer.uint32(8).bool(message.billable);
+    }
+    if (message.pricingModel !== "") {
+      writer.uint32(18).string(message.pricingModel);
+    }
+    if (message.type !== "") {
+      writer.uint32(26).string(message.type);
+    }
+    if (message.category !== "") {
+      writer.uint32(34).string(message.category);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Pricing {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePricing();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.billable = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pricingModel = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Pricing {
+    return {
+      billable: isSet(object.billable) ? globalThis.Boolean(object.billable) : false,
+      pricingModel: isSet(object.pricingModel)
+        ? globalThis.String(object.pricingModel)
+        : isSet(object.pricing_model)
+        ? globalThis.String(object.pricing_model)
+        : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      category: isSet(object.category) ? globalThis.String(object.category) : "",
+    };
+  },
+
+  toJSON(message: Pricing): unknown {
+    const obj: any = {};
+    if (message.billable !== false) {
+      obj.billable = message.billable;
+    }
+    if (message.pricingModel !== "") {
+      obj.pricingModel = message.pricingModel;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.category !== "") {
+      obj.category = message.category;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Pricing>, I>>(base?: I): Pricing {
+    return Pricing.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Pricing>, I>>(object: I): Pricing {
+    const message = createBasePricing();
+    message.billable = object.billable ?? false;
+    message.pricingModel = object.pricingModel ?? "";
+    message.type = object.type ?? "";
+    message.category = object.category ?? "";
+    return message;
+  },
+};
+
+function createBaseTranscriptStatus(): TranscriptStatus {
+  return { status: 0, occurredAt: undefined, errorCode: 0, errorTitle: "", pricing: undefined };
+}
+
+export const TranscriptStatus: MessageFns<TranscriptStatus> = {
+  encode(message: TranscriptStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(18).fork()).join();
+    }
+    if (message.errorCode !== 0) {
+      writer.uint32(24).int32(message.errorCode);
+    }
+    if (message.errorTitle !== "") {
+      writer.uint32(34).string(message.errorTitle);
+    }
+    if (message.pricing !== undefined) {
+      Pricing.encode(message.pricing, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TranscriptStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTranscriptStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.errorCode = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.errorTitle = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pricing = Pricing.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TranscriptStatus {
+    return {
+      status: isSet(object.status) ? messageStatusFromJSON(object.status) : 0,
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+      errorCode: isSet(object.errorCode)
+        ? globalThis.Number(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.Number(object.error_code)
+        : 0,
+      errorTitle: isSet(object.errorTitle)
+        ? globalThis.String(object.errorTitle)
+        : isSet(object.error_title)
+        ? globalThis.String(object.error_title)
+        : "",
+      pricing: isSet(object.pricing) ? Pricing.fromJSON(object.pricing) : undefined,
+    };
+  },
+
+  toJSON(message: TranscriptStatus): unknown {
+    const obj: any = {};
+    if (message.status !== 0) {
+      obj.status = messageStatusToJSON(message.status);
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    if (message.errorCode !== 0) {
+      obj.errorCode = Math.round(message.errorCode);
+    }
+    if (message.errorTitle !== "") {
+      obj.errorTitle = message.errorTitle;
+    }
+    if (message.pricing !== undefined) {
+      obj.pricing = Pricing.toJSON(message.pricing);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TranscriptStatus>, I>>(base?: I): TranscriptStatus {
+    return TranscriptStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TranscriptStatus>, I>>(object: I): TranscriptStatus {
+    const message = createBaseTranscriptStatus();
+    message.status = object.status ?? 0;
+    message.occurredAt = object.occurredAt ?? undefined;
+    message.errorCode = object.errorCode ?? 0;
+    message.errorTitle = object.errorTitle ?? "";
+    message.pricing = (object.pricing !== undefined && object.pricing !== null)
+      ? Pricing.fromPartial(object.pricing)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTranscriptMessage(): TranscriptMessage {
+  return {
+    recordId: "",
+    messageId: "",
+    waMessageId: "",
+    direction: 0,
+    type: "",
+    occurredAt: undefined,
+    text: "",
+    contentJson: "",
+    mediaIds: [],
+    templateName: "",
+    templateCategory: 0,
+    contextWaMessageId: "",
+    statuses: [],
+    status: 0,
+    sentiment: undefined,
+    sessionIndex: 0,
+    conversationId: "",
+  };
+}
+
+export const TranscriptMessage: MessageFns<TranscriptMessage> = {
+  encode(message: TranscriptMessage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recordId !== "") {
+      writer.uint32(10).string(message.recordId);
+    }
+    if (message.messageId !== "") {
+      writer.uint32(18).string(message.messageId);
+    }
+    if (message.waMessageId !== "") {
+      writer.uint32(26).string(message.waMessageId);
+    }
+    if (message.direction !== 0) {
+      writer.uint32(32).int32(message.direction);
+    }
+    if (message.type !== "") {
+      writer.uint32(42).string(message.type);
+    }
+    if (message.occurredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.occurredAt), writer.uint32(50).fork()).join();
+    }
+    if (message.text !== "") {
+      writer.uint32(58).string(message.text);
+    }
+    if (message.contentJson !== "") {
+      writer.uint32(66).string(message.contentJson);
+    }
+    for (const v of message.mediaIds) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.templateName !== "") {
+      writer.uint32(82).string(message.templateName);
+    }
+    if (message.templateCategory !== 0) {
+      writer.uint32(88).int32(message.templateCategory);
+    }
+    if (message.contextWaMessageId !== "") {
+      writer.uint32(98).string(message.contextWaMessageId);
+    }
+    for (const v of message.statuses) {
+      TranscriptStatus.encode(v!, writer.uint32(106).fork()).join();
+    }
+    if (message.status !== 0) {
+      writer.uint32(112).int32(message.status);
+    }
+    if (message.sentiment !== undefined) {
+      Sentiment.encode(message.sentiment, writer.uint32(122).fork()).join();
+    }
+    if (message.sessionIndex !== 0) {
+      writer.uint32(128).int32(message.sessionIndex);
+    }
+    if (message.conversationId !== "") {
+      writer.uint32(138).string(message.conversationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TranscriptMessage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTranscriptMessage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.recordId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.waMessageId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.occurredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.contentJson = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.mediaIds.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.templateName = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.templateCategory = reader.int32() as any;
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.contextWaMessageId = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.statuses.push(TranscriptStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.sentiment = Sentiment.decode(reader, reader.uint32());
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.sessionIndex = reader.int32();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TranscriptMessage {
+    return {
+      recordId: isSet(object.recordId)
+        ? globalThis.String(object.recordId)
+        : isSet(object.record_id)
+        ? globalThis.String(object.record_id)
+        : "",
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      waMessageId: isSet(object.waMessageId)
+        ? globalThis.String(object.waMessageId)
+        : isSet(object.wa_message_id)
+        ? globalThis.String(object.wa_message_id)
+        : "",
+      direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      occurredAt: isSet(object.occurredAt)
+        ? fromJsonTimestamp(object.occurredAt)
+        : isSet(object.occurred_at)
+        ? fromJsonTimestamp(object.occurred_at)
+        : undefined,
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      contentJson: isSet(object.contentJson)
+        ? globalThis.String(object.contentJson)
+        : isSet(object.content_json)
+        ? globalThis.String(object.content_json)
+        : "",
+      mediaIds: globalThis.Array.isArray(object?.mediaIds)
+        ? object.mediaIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.media_ids)
+        ? object.media_ids.map((e: any) => globalThis.String(e))
+        : [],
+      templateName: isSet(object.templateName)
+        ? globalThis.String(object.templateName)
+        : isSet(object.template_name)
+        ? globalThis.String(object.template_name)
+        : "",
+      templateCategory: isSet(object.templateCategory)
+        ? templateCategoryFromJSON(object.templateCategory)
+        : isSet(object.template_category)
+        ? templateCategoryFromJSON(object.template_category)
+        : 0,
+      contextWaMessageId: isSet(object.contextWaMessageId)
+        ? globalThis.String(object.contextWaMessageId)
+        : isSet(object.context_wa_message_id)
+        ? globalThis.String(object.context_wa_message_id)
+        : "",
+      statuses: globalThis.Array.isArray(object?.statuses)
+        ? object.statuses.map((e: any) => TranscriptStatus.fromJSON(e))
+        : [],
+      status: isSet(object.status) ? messageStatusFromJSON(object.status) : 0,
+      sentiment: isSet(object.sentiment) ? Sentiment.fromJSON(object.sentiment) : undefined,
+      sessionIndex: isSet(object.sessionIndex)
+        ? globalThis.Number(object.sessionIndex)
+        : isSet(object.session_index)
+        ? globalThis.Number(object.session_index)
+        : 0,
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: TranscriptMessage): unknown {
+    const obj: any = {};
+    if (message.recordId !== "") {
+      obj.recordId = message.recordId;
+    }
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.waMessageId !== "") {
+      obj.waMessageId = message.waMessageId;
+    }
+    if (message.direction !== 0) {
+      obj.direction = directionToJSON(message.direction);
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.occurredAt !== undefined) {
+      obj.occurredAt = message.occurredAt.toISOString();
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.contentJson !== "") {
+      obj.contentJson = message.contentJson;
+    }
+    if (message.mediaIds?.length) {
+      obj.mediaIds = message.mediaIds;
+    }
+    if (message.templateName !== "") {
+      obj.templateName = message.templateName;
+    }
+    if (message.templateCategory !== 0) {
+      obj.templateCategory = templateCategoryToJSON(message.templateCategory);
+    }
+    if (message.contextWaMessageId !== "") {
+      obj.contextWaMessageId = message.contextWaMessageId;
+    }
+    if (message.statuses?.length) {
+      obj.statuses = message.statuses.map((e) => TranscriptStatus.toJSON(e));
+    }
+    if (message.status !== 0) {
+      obj.status = messageStatusToJSON(message.status);
+    }
+    if (message.sentiment !== undefined) {
+      obj.sentiment = Sentiment.toJSON(message.sentiment);
+    }
+    if (message.sessionIndex !== 0) {
+      obj.sessionIndex = Math.round(message.sessionIndex);
+    }
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TranscriptMessage>, I>>(base?: I): TranscriptMessage {
+    return TranscriptMessage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TranscriptMessage>, I>>(object: I): TranscriptMessage {
+    const message = createBaseTranscriptMessage();
+    message.recordId = object.recordId ?? "";
+    message.messageId = object.messageId ?? "";
+    message.waMessageId = object.waMessageId ?? "";
+    message.direction = object.direction ?? 0;
+    message.type = object.type ?? "";
+    message.occurredAt = object.occurredAt ?? undefined;
+    message.text = object.text ?? "";
+    message.contentJson = object.contentJson ?? "";
+    message.mediaIds = object.mediaIds?.map((e) => e) || [];
+    message.templateName = object.templateName ?? "";
+    message.templateCategory = object.templateCategory ?? 0;
+    message.contextWaMessageId = object.contextWaMessageId ?? "";
+    message.statuses = object.statuses?.map((e) => TranscriptStatus.fromPartial(e)) || [];
+    message.status = object.status ?? 0;
+    message.sentiment = (object.sentiment !== undefined && object.sentiment !== null)
+      ? Sentiment.fromPartial(object.sentiment)
+      : undefined;
+    message.sessionIndex = object.sessionIndex ?? 0;
+    message.conversationId = object.conversationId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTranscriptRequest(): GetTranscriptRequest {
+  return { conversationId: "", from: undefined, to: undefined, pageSize: 0, pageToken: "" };
+}
+
+export const GetTranscriptRequest: MessageFns<GetTranscriptRequest> = {
+  encode(message: GetTranscriptRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(18).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(26).fork()).join();
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(42).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTranscriptRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTranscriptRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTranscriptRequest {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: GetTranscriptRequest): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTranscriptRequest>, I>>(base?: I): GetTranscriptRequest {
+    return GetTranscriptRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTranscriptRequest>, I>>(object: I): GetTranscriptRequest {
+    const message = createBaseGetTranscriptRequest();
+    message.conversationId = object.conversationId ?? "";
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTranscriptResponse(): GetTranscriptResponse {
+  return { conversation: undefined, messages: [], nextPageToken: "" };
+}
+
+export const GetTranscriptResponse: MessageFns<GetTranscriptResponse> = {
+  encode(message: GetTranscriptResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversation !== undefined) {
+      Conversation.encode(message.conversation, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.messages) {
+      TranscriptMessage.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(26).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTranscriptResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTranscriptResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversation = Conversation.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.messages.push(TranscriptMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTranscriptResponse {
+    return {
+      conversation: isSet(object.conversation) ? Conversation.fromJSON(object.conversation) : undefined,
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => TranscriptMessage.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: GetTranscriptResponse): unknown {
+    const obj: any = {};
+    if (message.conversation !== undefined) {
+      obj.conversation = Conversation.toJSON(message.conversation);
+    }
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => TranscriptMessage.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTranscriptResponse>, I>>(base?: I): GetTranscriptResponse {
+    return GetTranscriptResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTranscriptResponse>, I>>(object: I): GetTranscriptResponse {
+    const message = createBaseGetTranscriptResponse();
+    message.conversation = (object.conversation !== undefined && object.conversation !== null)
+      ? Conversation.fromPartial(object.conversation)
+      : undefined;
+    message.messages = object.messages?.map((e) => TranscriptMessage.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseSearchMessagesRequest(): SearchMessagesRequest {
+  return {
+    query: "",
+    customer: "",
+    direction: 0,
+    type: "",
+    status: 0,
+    from: undefined,
+    to: undefined,
+    phoneNumberId: "",
+    pageSize: 0,
+    pageToken: "",
+  };
+}
+
+export const SearchMessagesRequest: MessageFns<SearchMessagesRequest> = {
+  encode(message: SearchMessagesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.query !== "") {
+      writer.uint32(10).string(message.query);
+    }
+    if (message.customer !== "") {
+      writer.uint32(18).string(message.customer);
+    }
+    if (message.direction !== 0) {
+      writer.uint32(24).int32(message.direction);
+    }
+    if (message.type !== "") {
+      writer.uint32(34).string(message.type);
+    }
+    if (message.status !== 0) {
+      writer.uint32(40).int32(message.status);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(50).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(58).fork()).join();
+    }
+    if (message.phoneNumberId !== "") {
+      writer.uint32(66).string(message.phoneNumberId);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(72).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(82).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchMessagesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchMessagesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.query = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customer = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.phoneNumberId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchMessagesRequest {
+    return {
+      query: isSet(object.query) ? globalThis.String(object.query) : "",
+      customer: isSet(object.customer) ? globalThis.String(object.customer) : "",
+      direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      status: isSet(object.status) ? messageStatusFromJSON(object.status) : 0,
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      phoneNumberId: isSet(object.phoneNumberId)
+        ? globalThis.String(object.phoneNumberId)
+        : isSet(object.phone_number_id)
+        ? globalThis.String(object.phone_number_id)
+        : "",
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: SearchMessagesRequest): unknown {
+    const obj: any = {};
+    if (message.query !== "") {
+      obj.query = message.query;
+    }
+    if (message.customer !== "") {
+      obj.customer = message.customer;
+    }
+    if (message.direction !== 0) {
+      obj.direction = directionToJSON(message.direction);
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.status !== 0) {
+      obj.status = messageStatusToJSON(message.status);
+    }
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.phoneNumberId !== "") {
+      obj.phoneNumberId = message.phoneNumberId;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchMessagesRequest>, I>>(base?: I): SearchMessagesRequest {
+    return SearchMessagesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchMessagesRequest>, I>>(object: I): SearchMessagesRequest {
+    const message = createBaseSearchMessagesRequest();
+    message.query = object.query ?? "";
+    message.customer = object.customer ?? "";
+    message.direction = object.direction ?? 0;
+    message.type = object.type ?? "";
+    message.status = object.status ?? 0;
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.phoneNumberId = object.phoneNumberId ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseSearchHit(): SearchHit {
+  return { message: undefined, snippet: "", rank: 0 };
+}
+
+export const SearchHit: MessageFns<SearchHit> = {
+  encode(message: SearchHit, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== undefined) {
+      TranscriptMessage.encode(message.message, writer.uint32(10).fork()).join();
+    }
+    if (message.snippet !== "") {
+      writer.uint32(18).string(message.snippet);
+    }
+    if (message.rank !== 0) {
+      writer.uint32(25).double(message.rank);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchHit {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchHit();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = TranscriptMessage.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.snippet = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.rank = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchHit {
+    return {
+      message: isSet(object.message) ? TranscriptMessage.fromJSON(object.message) : undefined,
+      snippet: isSet(object.snippet) ? globalThis.String(object.snippet) : "",
+      rank: isSet(object.rank) ? globalThis.Number(object.rank) : 0,
+    };
+  },
+
+  toJSON(message: SearchHit): unknown {
+    const obj: any = {};
+    if (message.message !== undefined) {
+      obj.message = TranscriptMessage.toJSON(message.message);
+    }
+    if (message.snippet !== "") {
+      obj.snippet = message.snippet;
+    }
+    if (message.rank !== 0) {
+      obj.rank = floatToJson(message.rank);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchHit>, I>>(base?: I): SearchHit {
+    return SearchHit.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchHit>, I>>(object: I): SearchHit {
+    const message = createBaseSearchHit();
+    message.message = (object.message !== undefined && object.message !== null)
+      ? TranscriptMessage.fromPartial(object.message)
+      : undefined;
+    message.snippet = object.snippet ?? "";
+    message.rank = object.rank ?? 0;
+    return message;
+  },
+};
+
+function createBaseSearchMessagesResponse(): SearchMessagesResponse {
+  return { hits: [], nextPageToken: "" };
+}
+
+export const SearchMessagesResponse: MessageFns<SearchMessagesResponse> = {
+  encode(message: SearchMessagesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.hits) {
+      SearchHit.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchMessagesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchMessagesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hits.push(SearchHit.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchMessagesResponse {
+    return {
+      hits: globalThis.Array.isArray(object?.hits) ? object.hits.map((e: any) => SearchHit.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: SearchMessagesResponse): unknown {
+    const obj: any = {};
+    if (message.hits?.length) {
+      obj.hits = message.hits.map((e) => SearchHit.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchMessagesResponse>, I>>(base?: I): SearchMessagesResponse {
+    return SearchMessagesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchMessagesResponse>, I>>(object: I): SearchMessagesResponse {
+    const message = createBaseSearchMessagesResponse();
+    message.hits = object.hits?.map((e) => SearchHit.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseExportConversationsRequest(): ExportConversationsRequest {
+  return { conversationIds: [], customer: "", phoneNumberId: "", from: undefined, to: undefined, formats: [] };
+}
+
+export const ExportConversationsRequest: MessageFns<ExportConversationsRequest> = {
+  encode(message: ExportConversationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.conversationIds) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.customer !== "") {
+      writer.uint32(18).string(message.customer);
+    }
+    if (message.phoneNumberId !== "") {
+      writer.uint32(26).string(message.phoneNumberId);
+    }
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(34).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(42).fork()).join();
+    }
+    if (message.formats.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.formats) {
+        writer.int32(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportConversationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportConversationsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.customer = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.phoneNumberId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.formats.push(reader.int32() as any);
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.formats.push(reader.int32() as any);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportConversationsRequest {
+    return {
+      conversationIds: globalThis.Array.isArray(object?.conversationIds)
+        ? object.conversationIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.conversation_ids)
+        ? object.conversation_ids.map((e: any) => globalThis.String(e))
+        : [],
+      customer: isSet(object.customer) ? globalThis.String(object.customer) : "",
+      phoneNumberId: isSet(object.phoneNumberId)
+        ? globalThis.String(object.phoneNumberId)
+        : isSet(object.phone_number_id)
+        ? globalThis.String(object.phone_number_id)
+        : "",
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      formats: globalThis.Array.isArray(object?.formats) ? object.formats.map((e: any) => exportFormatFromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ExportConversationsRequest): unknown {
+    const obj: any = {};
+    if (message.conversationIds?.length) {
+      obj.conversationIds = message.conversationIds;
+    }
+    if (message.customer !== "") {
+      obj.customer = message.customer;
+    }
+    if (message.phoneNumberId !== "") {
+      obj.phoneNumberId = message.phoneNumberId;
+    }
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.formats?.length) {
+      obj.formats = message.formats.map((e) => exportFormatToJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportConversationsRequest>, I>>(base?: I): ExportConversationsRequest {
+    return ExportConversationsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportConversationsRequest>, I>>(object: I): ExportConversationsRequest {
+    const message = createBaseExportConversationsRequest();
+    message.conversationIds = object.conversationIds?.map((e) => e) || [];
+    message.customer = object.customer ?? "";
+    message.phoneNumberId = object.phoneNumberId ?? "";
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.formats = object.formats?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseExportConversationsResponse(): ExportConversationsResponse {
+  return { path: "", data: Buffer.alloc(0), lastChunk: false };
+}
+
+export const ExportConversationsResponse: MessageFns<ExportConversationsResponse> = {
+  encode(message: ExportConversationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.path !== "") {
+      writer.uint32(10).string(message.path);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(18).bytes(message.data);
+    }
+    if (message.lastChunk !== false) {
+      writer.uint32(24).bool(message.lastChunk);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportConversationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportConversationsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.path = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lastChunk = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportConversationsResponse {
+    return {
+      path: isSet(object.path) ? globalThis.String(object.path) : "",
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      lastChunk: isSet(object.lastChunk)
+        ? globalThis.Boolean(object.lastChunk)
+        : isSet(object.last_chunk)
+        ? globalThis.Boolean(object.last_chunk)
+        : false,
+    };
+  },
+
+  toJSON(message: ExportConversationsResponse): unknown {
+    const obj: any = {};
+    if (message.path !== "") {
+      obj.path = message.path;
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.lastChunk !== false) {
+      obj.lastChunk = message.lastChunk;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportConversationsResponse>, I>>(base?: I): ExportConversationsResponse {
+    return ExportConversationsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportConversationsResponse>, I>>(object: I): ExportConversationsResponse {
+    const message = createBaseExportConversationsResponse();
+    message.path = object.path ?? "";
+    message.data = object.data ?? Buffer.alloc(0);
+    message.lastChunk = object.lastChunk ?? false;
+    return message;
+  },
+};
+
+function createBaseGetConversationMetricsRequest(): GetConversationMetricsRequest {
+  return { conversationId: "" };
+}
+
+export const GetConversationMetricsRequest: MessageFns<GetConversationMetricsRequest> = {
+  encode(message: GetConversationMetricsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversationId !== "") {
+      writer.uint32(10).string(message.conversationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConversationMetricsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConversationMetricsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConversationMetricsRequest {
+    return {
+      conversationId: isSet(object.conversationId)
+        ? globalThis.String(object.conversationId)
+        : isSet(object.conversation_id)
+        ? globalThis.String(object.conversation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetConversationMetricsRequest): unknown {
+    const obj: any = {};
+    if (message.conversationId !== "") {
+      obj.conversationId = message.conversationId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetConversationMetricsRequest>, I>>(base?: I): GetConversationMetricsRequest {
+    return GetConversationMetricsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetConversationMetricsRequest>, I>>(
+    object: I,
+  ): GetConversationMetricsRequest {
+    const message = createBaseGetConversationMetricsRequest();
+    message.conversationId = object.conversationId ?? "";
+    return message;
+  },
+};
+
+function createBaseCost(): Cost {
+  return { currency: "", amountMicros: "0", billableMessages: 0, billableByCategory: {}, unpricedMessages: 0 };
+}
+
+export const Cost: MessageFns<Cost> = {
+  encode(message: Cost, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.currency !== "") {
+      writer.uint32(10).string(message.currency);
+    }
+    if (message.amountMicros !== "0") {
+      writer.uint32(16).int64(message.amountMicros);
+    }
+    if (message.billableMessages !== 0) {
+      writer.uint32(24).int32(message.billableMessages);
+    }
+    globalThis.Object.entries(message.billableByCategory).forEach(([key, value]: [string, number]) => {
+      Cost_BillableByCategoryEntry.encode({ key: key as any, value }, writer.uint32(34).fork()).join();
+    });
+    if (message.unpricedMessages !== 0) {
+      writer.uint32(40).int32(message.unpricedMessages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Cost {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCost();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.amountMicros = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.billableMessages = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            const entry4 = Cost_BillableByCategoryEntry.decode(reader, reader.uint32());
+            if (entry4.value !== undefined) {
+              message.billableByCategory[entry4.key] = entry4.value;
+            }
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.unpricedMessages = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Cost {
+    return {
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      amountMicros: isSet(object.amountMicros)
+        ? globalThis.String(object.amountMicros)
+        : isSet(object.amount_micros)
+        ? globalThis.String(object.amount_micros)
+        : "0",
+      billableMessages: isSet(object.billableMessages)
+        ? globalThis.Number(object.billableMessages)
+        : isSet(object.billable_messages)
+        ? globalThis.Number(object.billable_messages)
+        : 0,
+      billableByCategory: isObject(object.billableByCategory)
+        ? (globalThis.Object.entries(object.billableByCategory) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.billable_by_category)
+        ? (globalThis.Object.entries(object.billable_by_category) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      unpricedMessages: isSet(object.unpricedMessages)
+        ? globalThis.Number(object.unpricedMessages)
+        : isSet(object.unpriced_messages)
+        ? globalThis.Number(object.unpriced_messages)
+        : 0,
+    };
+  },
+
+  toJSON(message: Cost): unknown {
+    const obj: any = {};
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    if (message.amountMicros !== "0") {
+      obj.amountMicros = message.amountMicros;
+    }
+    if (message.billableMessages !== 0) {
+      obj.billableMessages = Math.round(message.billableMessages);
+    }
+    if (message.billableByCategory) {
+      const entries = globalThis.Object.entries(message.billableByCategory) as [string, number][];
+      if (entries.length > 0) {
+        obj.billableByCategory = {};
+        entries.forEach(([k, v]) => {
+          obj.billableByCategory[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.unpricedMessages !== 0) {
+      obj.unpricedMessages = Math.round(message.unpricedMessages);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Cost>, I>>(base?: I): Cost {
+    return Cost.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Cost>, I>>(object: I): Cost {
+    const message = createBaseCost();
+    message.currency = object.currency ?? "";
+    message.amountMicros = object.amountMicros ?? "0";
+    message.billableMessages = object.billableMessages ?? 0;
+    message.billableByCategory = (globalThis.Object.entries(object.billableByCategory ?? {}) as [string, number][])
+      .reduce((acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      }, {});
+    message.unpricedMessages = object.unpricedMessages ?? 0;
+    return message;
+  },
+};
+
+function createBaseCost_BillableByCategoryEntry(): Cost_BillableByCategoryEntry {
+  return { key: "", value: 0 };
+}
+
+export const Cost_BillableByCategoryEntry: MessageFns<Cost_BillableByCategoryEntry> = {
+  encode(message: Cost_BillableByCategoryEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).int32(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Cost_BillableByCategoryEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCost_BillableByCategoryEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Cost_BillableByCategoryEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: Cost_BillableByCategoryEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Cost_BillableByCategoryEntry>, I>>(base?: I): Cost_BillableByCategoryEntry {
+    return Cost_BillableByCategoryEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Cost_BillableByCategoryEntry>, I>>(object: I): Cost_BillableByCategoryEntry {
+    const message = createBaseCost_BillableByCategoryEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseCriterionResult(): CriterionResult {
+  return { name: "", weight: 0, passed: false, reason: "" };
+}
+
+export const CriterionResult: MessageFns<CriterionResult> = {
+  encode(message: CriterionResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.weight !== 0) {
+      writer.uint32(17).double(message.weight);
+    }
+    if (message.passed !== false) {
+      writer.uint32(24).bool(message.passed);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CriterionResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCriterionResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.weight = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.passed = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CriterionResult {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      weight: isSet(object.weight) ? globalThis.Number(object.weight) : 0,
+      passed: isSet(object.passed) ? globalThis.Boolean(object.passed) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: CriterionResult): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.weight !== 0) {
+      obj.weight = floatToJson(message.weight);
+    }
+    if (message.passed !== false) {
+      obj.passed = message.passed;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CriterionResult>, I>>(base?: I): CriterionResult {
+    return CriterionResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CriterionResult>, I>>(object: I): CriterionResult {
+    const message = createBaseCriterionResult();
+    message.name = object.name ?? "";
+    message.weight = object.weight ?? 0;
+    message.passed = object.passed ?? false;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseEvaluation(): Evaluation {
+  return { score: 0, criteria: [], scorecard: "" };
+}
+
+export const Evaluation: MessageFns<Evaluation> = {
+  encode(message: Evaluation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.score !== 0) {
+      writer.uint32(8).int32(message.score);
+    }
+    for (const v of message.criteria) {
+      CriterionResult.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.scorecard !== "") {
+      writer.uint32(26).string(message.scorecard);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Evaluation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseEvaluation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.score = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.criteria.push(CriterionResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.scorecard = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Evaluation {
+    return {
+      score: isSet(object.score) ? globalThis.Number(object.score) : 0,
+      criteria: globalThis.Array.isArray(object?.criteria)
+        ? object.criteria.map((e: any) => CriterionResult.fromJSON(e))
+        : [],
+      scorecard: isSet(object.scorecard) ? globalThis.String(object.scorecard) : "",
+    };
+  },
+
+  toJSON(message: Evaluation): unknown {
+    const obj: any = {};
+    if (message.score !== 0) {
+      obj.score = Math.round(message.score);
+    }
+    if (message.criteria?.length) {
+      obj.criteria = message.criteria.map((e) => CriterionResult.toJSON(e));
+    }
+    if (message.scorecard !== "") {
+      obj.scorecard = message.scorecard;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Evaluation>, I>>(base?: I): Evaluation {
+    return Evaluation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Evaluation>, I>>(object: I): Evaluation {
+    const message = createBaseEvaluation();
+    message.score = object.score ?? 0;
+    message.criteria = object.criteria?.map((e) => CriterionResult.fromPartial(e)) || [];
+    message.scorecard = object.scorecard ?? "";
+    return message;
+  },
+};
+
+function createBaseGetConversationMetricsResponse(): GetConversationMetricsResponse {
+  return {
+    conversation: undefined,
+    firstResponseMs: undefined,
+    responseP50Ms: undefined,
+    responseP90Ms: undefined,
+    windowsClosedWhileWaiting: 0,
+    readToReplyP50Ms: undefined,
+    inboundCount: 0,
+    outboundCount: 0,
+    sessionCount: 0,
+    cost: undefined,
+    sentiment: undefined,
+    evaluation: undefined,
+  };
+}
+
+export const GetConversationMetricsResponse: MessageFns<GetConversationMetricsResponse> = {
+  encode(message: GetConversationMetricsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.conversation !== undefined) {
+      Conversation.encode(message.conversation, writer.uint32(10).fork()).join();
+    }
+    if (message.firstResponseMs !== undefined) {
+      writer.uint32(16).int64(message.firstResponseMs);
+    }
+    if (message.responseP50Ms !== undefined) {
+      writer.uint32(24).int64(message.responseP50Ms);
+    }
+    if (message.responseP90Ms !== undefined) {
+      writer.uint32(32).int64(message.responseP90Ms);
+    }
+    if (message.windowsClosedWhileWaiting !== 0) {
+      writer.uint32(40).int32(message.windowsClosedWhileWaiting);
+    }
+    if (message.readToReplyP50Ms !== undefined) {
+      writer.uint32(48).int64(message.readToReplyP50Ms);
+    }
+    if (message.inboundCount !== 0) {
+      writer.uint32(56).int32(message.inboundCount);
+    }
+    if (message.outboundCount !== 0) {
+      writer.uint32(64).int32(message.outboundCount);
+    }
+    if (message.sessionCount !== 0) {
+      writer.uint32(72).int32(message.sessionCount);
+    }
+    if (message.cost !== undefined) {
+      Cost.encode(message.cost, writer.uint32(82).fork()).join();
+    }
+    if (message.sentiment !== undefined) {
+      SentimentSummary.encode(message.sentiment, writer.uint32(90).fork()).join();
+    }
+    if (message.evaluation !== undefined) {
+      Evaluation.encode(message.evaluation, writer.uint32(98).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetConversationMetricsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetConversationMetricsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.conversation = Conversation.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.firstResponseMs = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.responseP50Ms = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.responseP90Ms = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.windowsClosedWhileWaiting = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.readToReplyP50Ms = reader.int64().toString();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.inboundCount = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.outboundCount = reader.int32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.sessionCount = reader.int32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.cost = Cost.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.sentiment = SentimentSummary.decode(reader, reader.uint32());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.evaluation = Evaluation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetConversationMetricsResponse {
+    return {
+      conversation: isSet(object.conversation) ? Conversation.fromJSON(object.conversation) : undefined,
+      firstResponseMs: isSet(object.firstResponseMs)
+        ? globalThis.String(object.firstResponseMs)
+        : isSet(object.first_response_ms)
+        ? globalThis.String(object.first_response_ms)
+        : undefined,
+      responseP50Ms: isSet(object.responseP50Ms)
+        ? globalThis.String(object.responseP50Ms)
+        : isSet(object.response_p50_ms)
+        ? globalThis.String(object.response_p50_ms)
+        : undefined,
+      responseP90Ms: isSet(object.responseP90Ms)
+        ? globalThis.String(object.responseP90Ms)
+        : isSet(object.response_p90_ms)
+        ? globalThis.String(object.response_p90_ms)
+        : undefined,
+      windowsClosedWhileWaiting: isSet(object.windowsClosedWhileWaiting)
+        ? globalThis.Number(object.windowsClosedWhileWaiting)
+        : isSet(object.windows_closed_while_waiting)
+        ? globalThis.Number(object.windows_closed_while_waiting)
+        : 0,
+      readToReplyP50Ms: isSet(object.readToReplyP50Ms)
+        ? globalThis.String(object.readToReplyP50Ms)
+        : isSet(object.read_to_reply_p50_ms)
+        ? globalThis.String(object.read_to_reply_p50_ms)
+        : undefined,
+      inboundCount: isSet(object.inboundCount)
+        ? globalThis.Number(object.inboundCount)
+        : isSet(object.inbound_count)
+        ? globalThis.Number(object.inbound_count)
+        : 0,
+      outboundCount: isSet(object.outboundCount)
+        ? globalThis.Number(object.outboundCount)
+        : isSet(object.outbound_count)
+        ? globalThis.Number(object.outbound_count)
+        : 0,
+      sessionCount: isSet(object.sessionCount)
+        ? globalThis.Number(object.sessionCount)
+        : isSet(object.session_count)
+        ? globalThis.Number(object.session_count)
+        : 0,
+      cost: isSet(object.cost) ? Cost.fromJSON(object.cost) : undefined,
+      sentiment: isSet(object.sentiment) ? SentimentSummary.fromJSON(object.sentiment) : undefined,
+      evaluation: isSet(object.evaluation) ? Evaluation.fromJSON(object.evaluation) : undefined,
+    };
+  },
+
+  toJSON(message: GetConversationMetricsResponse): unknown {
+    const obj: any = {};
+    if (message.conversation !== undefined) {
+      obj.conversation = Conversation.toJSON(message.conversation);
+    }
+    if (message.firstResponseMs !== undefined) {
+      obj.firstResponseMs = message.firstResponseMs;
+    }
+    if (message.responseP50Ms !== undefined) {
+      obj.responseP50Ms = message.responseP50Ms;
+    }
+    if (message.responseP90Ms !== undefined) {
+      obj.responseP90Ms = message.responseP90Ms;
+    }
+    if (message.windowsClosedWhileWaiting !== 0) {
+      obj.windowsClosedWhileWaiting = Math.round(message.windowsClosedWhileWaiting);
+    }
+    if (message.readToReplyP50Ms !== undefined) {
+      obj.readToReplyP50Ms = message.readToReplyP50Ms;
+    }
+    if (message.inboundCount !== 0) {
+      obj.inboundCount = Math.round(message.inboundCount);
+    }
+    if (message.outboundCount !== 0) {
+      obj.outboundCount = Math.round(message.outboundCount);
+    }
+    if (message.sessionCount !== 0) {
+      obj.sessionCount = Math.round(message.sessionCount);
+    }
+    if (message.cost !== undefined) {
+      obj.cost = Cost.toJSON(message.cost);
+    }
+    if (message.sentiment !== undefined) {
+      obj.sentiment = SentimentSummary.toJSON(message.sentiment);
+    }
+    if (message.evaluation !== undefined) {
+      obj.evaluation = Evaluation.toJSON(message.evaluation);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetConversationMetricsResponse>, I>>(base?: I): GetConversationMetricsResponse {
+    return GetConversationMetricsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetConversationMetricsResponse>, I>>(
+    object: I,
+  ): GetConversationMetricsResponse {
+    const message = createBaseGetConversationMetricsResponse();
+    message.conversation = (object.conversation !== undefined && object.conversation !== null)
+      ? Conversation.fromPartial(object.conversation)
+      : undefined;
+    message.firstResponseMs = object.firstResponseMs ?? undefined;
+    message.responseP50Ms = object.responseP50Ms ?? undefined;
+    message.responseP90Ms = object.responseP90Ms ?? undefined;
+    message.windowsClosedWhileWaiting = object.windowsClosedWhileWaiting ?? 0;
+    message.readToReplyP50Ms = object.readToReplyP50Ms ?? undefined;
+    message.inboundCount = object.inboundCount ?? 0;
+    message.outboundCount = object.outboundCount ?? 0;
+    message.sessionCount = object.sessionCount ?? 0;
+    message.cost = (object.cost !== undefined && object.cost !== null) ? Cost.fromPartial(object.cost) : undefined;
+    message.sentiment = (object.sentiment !== undefined && object.sentiment !== null)
+      ? SentimentSummary.fromPartial(object.sentiment)
+      : undefined;
+    message.evaluation = (object.evaluation !== undefined && object.evaluation !== null)
+      ? Evaluation.fromPartial(object.evaluation)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetTenantReportRequest(): GetTenantReportRequest {
+  return { from: undefined, to: undefined, phoneNumberId: "" };
+}
+
+export const GetTenantReportRequest: MessageFns<GetTenantReportRequest> = {
+  encode(message: GetTenantReportRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(10).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(18).fork()).join();
+    }
+    if (message.phoneNumberId !== "") {
+      writer.uint32(26).string(message.phoneNumberId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTenantReportRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTenantReportRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.phoneNumberId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTenantReportRequest {
+    return {
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      phoneNumberId: isSet(object.phoneNumberId)
+        ? globalThis.String(object.phoneNumberId)
+        : isSet(object.phone_number_id)
+        ? globalThis.String(object.phone_number_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetTenantReportRequest): unknown {
+    const obj: any = {};
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.phoneNumberId !== "") {
+      obj.phoneNumberId = message.phoneNumberId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTenantReportRequest>, I>>(base?: I): GetTenantReportRequest {
+    return GetTenantReportRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTenantReportRequest>, I>>(object: I): GetTenantReportRequest {
+    const message = createBaseGetTenantReportRequest();
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.phoneNumberId = object.phoneNumberId ?? "";
+    return message;
+  },
+};
+
+function createBaseDailyBucket(): DailyBucket {
+  return {
+    date: "",
+    conversations: 0,
+    inboundMessages: 0,
+    outboundMessages: 0,
+    firstResponseP50Ms: undefined,
+    firstResponseP90Ms: undefined,
+    windowsClosedWhileWaiting: 0,
+    meanScore: undefined,
+    cost: undefined,
+    positiveMessages: 0,
+    neutralMessages: 0,
+    negativeMessages: 0,
+  };
+}
+
+export const DailyBucket: MessageFns<DailyBucket> = {
+  encode(message: DailyBucket, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.date !== "") {
+      writer.uint32(10).string(message.date);
+    }
+    if (message.conversations !== 0) {
+      writer.uint32(16).int32(message.conversations);
+    }
+    if (message.inboundMessages !== 0) {
+      writer.uint32(24).int32(message.inboundMessages);
+    }
+    if (message.outboundMessages !== 0) {
+      writer.uint32(32).int32(message.outboundMessages);
+    }
+    if (message.firstResponseP50Ms !== undefined) {
+      writer.uint32(40).int64(message.firstResponseP50Ms);
+    }
+    if (message.firstResponseP90Ms !== undefined) {
+      writer.uint32(48).int64(message.firstResponseP90Ms);
+    }
+    if (message.windowsClosedWhileWaiting !== 0) {
+      writer.uint32(56).int32(message.windowsClosedWhileWaiting);
+    }
+    if (message.meanScore !== undefined) {
+      writer.uint32(65).double(message.meanScore);
+    }
+    if (message.cost !== undefined) {
+      Cost.encode(message.cost, writer.uint32(74).fork()).join();
+    }
+    if (message.positiveMessages !== 0) {
+      writer.uint32(80).int32(message.positiveMessages);
+    }
+    if (message.neutralMessages !== 0) {
+      writer.uint32(88).int32(message.neutralMessages);
+    }
+    if (message.negativeMessages !== 0) {
+      writer.uint32(96).int32(message.negativeMessages);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DailyBucket {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDailyBucket();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.date = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.conversations = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.inboundMessages = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.outboundMessages = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.firstResponseP50Ms = reader.int64().toString();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.firstResponseP90Ms = reader.int64().toString();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.windowsClosedWhileWaiting = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.meanScore = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.cost = Cost.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.positiveMessages = reader.int32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.neutralMessages = reader.int32();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.negativeMessages = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DailyBucket {
+    return {
+      date: isSet(object.date) ? globalThis.String(object.date) : "",
+      conversations: isSet(object.conversations) ? globalThis.Number(object.conversations) : 0,
+      inboundMessages: isSet(object.inboundMessages)
+        ? globalThis.Number(object.inboundMessages)
+        : isSet(object.inbound_messages)
+        ? globalThis.Number(object.inbound_messages)
+        : 0,
+      outboundMessages: isSet(object.outboundMessages)
+        ? globalThis.Number(object.outboundMessages)
+        : isSet(object.outbound_messages)
+        ? globalThis.Number(object.outbound_messages)
+        : 0,
+      firstResponseP50Ms: isSet(object.firstResponseP50Ms)
+        ? globalThis.String(object.firstResponseP50Ms)
+        : isSet(object.first_response_p50_ms)
+        ? globalThis.String(object.first_response_p50_ms)
+        : undefined,
+      firstResponseP90Ms: isSet(object.firstResponseP90Ms)
+        ? globalThis.String(object.firstResponseP90Ms)
+        : isSet(object.first_response_p90_ms)
+        ? globalThis.String(object.first_response_p90_ms)
+        : undefined,
+      windowsClosedWhileWaiting: isSet(object.windowsClosedWhileWaiting)
+        ? globalThis.Number(object.windowsClosedWhileWaiting)
+        : isSet(object.windows_closed_while_waiting)
+        ? globalThis.Number(object.windows_closed_while_waiting)
+        : 0,
+      meanScore: isSet(object.meanScore)
+        ? globalThis.Number(object.meanScore)
+        : isSet(object.mean_score)
+        ? globalThis.Number(object.mean_score)
+        : undefined,
+      cost: isSet(object.cost) ? Cost.fromJSON(object.cost) : undefined,
+      positiveMessages: isSet(object.positiveMessages)
+        ? globalThis.Number(object.positiveMessages)
+        : isSet(object.positive_messages)
+        ? globalThis.Number(object.positive_messages)
+        : 0,
+      neutralMessages: isSet(object.neutralMessages)
+        ? globalThis.Number(object.neutralMessages)
+        : isSet(object.neutral_messages)
+        ? globalThis.Number(object.neutral_messages)
+        : 0,
+      negativeMessages: isSet(object.negativeMessages)
+        ? globalThis.Number(object.negativeMessages)
+        : isSet(object.negative_messages)
+        ? globalThis.Number(object.negative_messages)
+        : 0,
+    };
+  },
+
+  toJSON(message: DailyBucket): unknown {
+    const obj: any = {};
+    if (message.date !== "") {
+      obj.date = message.date;
+    }
+    if (message.conversations !== 0) {
+      obj.conversations = Math.round(message.conversations);
+    }
+    if (message.inboundMessages !== 0) {
+      obj.inboundMessages = Math.round(message.inboundMessages);
+    }
+    if (message.outboundMessages !== 0) {
+      obj.outboundMessages = Math.round(message.outboundMessages);
+    }
+    if (message.firstResponseP50Ms !== undefined) {
+      obj.firstResponseP50Ms = message.firstResponseP50Ms;
+    }
+    if (message.firstResponseP90Ms !== undefined) {
+      obj.firstResponseP90Ms = message.firstResponseP90Ms;
+    }
+    if (message.windowsClosedWhileWaiting !== 0) {
+      obj.windowsClosedWhileWaiting = Math.round(message.windowsClosedWhileWaiting);
+    }
+    if (message.meanScore !== undefined) {
+      obj.meanScore = floatToJson(message.meanScore);
+    }
+    if (message.cost !== undefined) {
+      obj.cost = Cost.toJSON(message.cost);
+    }
+    if (message.positiveMessages !== 0) {
+      obj.positiveMessages = Math.round(message.positiveMessages);
+    }
+    if (message.neutralMessages !== 0) {
+      obj.neutralMessages = Math.round(message.neutralMessages);
+    }
+    if (message.negativeMessages !== 0) {
+      obj.negativeMessages = Math.round(message.negativeMessages);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DailyBucket>, I>>(base?: I): DailyBucket {
+    return DailyBucket.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DailyBucket>, I>>(object: I): DailyBucket {
+    const message = createBaseDailyBucket();
+    message.date = object.date ?? "";
+    message.conversations = object.conversations ?? 0;
+    message.inboundMessages = object.inboundMessages ?? 0;
+    message.outboundMessages = object.outboundMessages ?? 0;
+    message.firstResponseP50Ms = object.firstResponseP50Ms ?? undefined;
+    message.firstResponseP90Ms = object.firstResponseP90Ms ?? undefined;
+    message.windowsClosedWhileWaiting = object.windowsClosedWhileWaiting ?? 0;
+    message.meanScore = object.meanScore ?? undefined;
+    message.cost = (object.cost !== undefined && object.cost !== null) ? Cost.fromPartial(object.cost) : undefined;
+    message.positiveMessages = object.positiveMessages ?? 0;
+    message.neutralMessages = object.neutralMessages ?? 0;
+    message.negativeMessages = object.negativeMessages ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetTenantReportResponse(): GetTenantReportResponse {
+  return { days: [] };
+}
+
+export const GetTenantReportResponse: MessageFns<GetTenantReportResponse> = {
+  encode(message: GetTenantReportResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.days) {
+      DailyBucket.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTenantReportResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTenantReportResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.days.push(DailyBucket.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTenantReportResponse {
+    return { days: globalThis.Array.isArray(object?.days) ? object.days.map((e: any) => DailyBucket.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: GetTenantReportResponse): unknown {
+    const obj: any = {};
+    if (message.days?.length) {
+      obj.days = message.days.map((e) => DailyBucket.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetTenantReportResponse>, I>>(base?: I): GetTenantReportResponse {
+    return GetTenantReportResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetTenantReportResponse>, I>>(object: I): GetTenantReportResponse {
+    const message = createBaseGetTenantReportResponse();
+    message.days = object.days?.map((e) => DailyBucket.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** ArchiveService is the tenant's own record of its conversations. Calls authenticate like MessagingService. */
 export type ArchiveServiceService = typeof ArchiveServiceService;
 export const ArchiveServiceService = {
@@ -466,6 +4766,95 @@ export const ArchiveServiceService = {
       Buffer.from(ListMessageEventsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListMessageEventsResponse => ListMessageEventsResponse.decode(value),
   },
+  /**
+   * ListConversations lists the tenant's conversations (one per business number and customer), most recently active
+   * first, filtered and paged. A malformed filter is INVALID_ARGUMENT naming the field.
+   */
+  listConversations: {
+    path: "/waygate.archive.v1.ArchiveService/ListConversations" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConversationsRequest): Buffer =>
+      Buffer.from(ListConversationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConversationsRequest => ListConversationsRequest.decode(value),
+    responseSerialize: (value: ListConversationsResponse): Buffer =>
+      Buffer.from(ListConversationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConversationsResponse => ListConversationsResponse.decode(value),
+  },
+  /**
+   * GetTranscript returns every message of one conversation, both directions, oldest first, each with its statuses
+   * and media references; paged. An unknown conversation, or another tenant's, is NOT_FOUND.
+   */
+  getTranscript: {
+    path: "/waygate.archive.v1.ArchiveService/GetTranscript" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTranscriptRequest): Buffer => Buffer.from(GetTranscriptRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTranscriptRequest => GetTranscriptRequest.decode(value),
+    responseSerialize: (value: GetTranscriptResponse): Buffer =>
+      Buffer.from(GetTranscriptResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTranscriptResponse => GetTranscriptResponse.decode(value),
+  },
+  /**
+   * SearchMessages searches the tenant's archived messages: full text over bodies, captions, template parameters,
+   * interactive titles and filenames, in every script (Latin, Cyrillic, Chinese, Thai ...); filtered, ranked, paged,
+   * with highlighted snippets.
+   */
+  searchMessages: {
+    path: "/waygate.archive.v1.ArchiveService/SearchMessages" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchMessagesRequest): Buffer =>
+      Buffer.from(SearchMessagesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchMessagesRequest => SearchMessagesRequest.decode(value),
+    responseSerialize: (value: SearchMessagesResponse): Buffer =>
+      Buffer.from(SearchMessagesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchMessagesResponse => SearchMessagesResponse.decode(value),
+  },
+  /**
+   * ExportConversations streams a bundle of files (JSONL, CSV, one HTML transcript per conversation, and last a
+   * manifest with every file's SHA-256 and record count), one file after another, in chunks. Memory stays bounded
+   * whatever the export's size.
+   */
+  exportConversations: {
+    path: "/waygate.archive.v1.ArchiveService/ExportConversations" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: ExportConversationsRequest): Buffer =>
+      Buffer.from(ExportConversationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExportConversationsRequest => ExportConversationsRequest.decode(value),
+    responseSerialize: (value: ExportConversationsResponse): Buffer =>
+      Buffer.from(ExportConversationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExportConversationsResponse => ExportConversationsResponse.decode(value),
+  },
+  /**
+   * GetConversationMetrics returns one conversation's analysis: response times, counts, cost, sentiment and the
+   * tenant's scorecard evaluation. An unknown conversation, or another tenant's, is NOT_FOUND.
+   */
+  getConversationMetrics: {
+    path: "/waygate.archive.v1.ArchiveService/GetConversationMetrics" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetConversationMetricsRequest): Buffer =>
+      Buffer.from(GetConversationMetricsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetConversationMetricsRequest => GetConversationMetricsRequest.decode(value),
+    responseSerialize: (value: GetConversationMetricsResponse): Buffer =>
+      Buffer.from(GetConversationMetricsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetConversationMetricsResponse =>
+      GetConversationMetricsResponse.decode(value),
+  },
+  /** GetTenantReport aggregates the tenant's conversations over a time range in daily (UTC) buckets. */
+  getTenantReport: {
+    path: "/waygate.archive.v1.ArchiveService/GetTenantReport" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetTenantReportRequest): Buffer =>
+      Buffer.from(GetTenantReportRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTenantReportRequest => GetTenantReportRequest.decode(value),
+    responseSerialize: (value: GetTenantReportResponse): Buffer =>
+      Buffer.from(GetTenantReportResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTenantReportResponse => GetTenantReportResponse.decode(value),
+  },
 } as const;
 
 export interface ArchiveServiceServer extends UntypedServiceImplementation {
@@ -476,6 +4865,35 @@ export interface ArchiveServiceServer extends UntypedServiceImplementation {
    * or malformed id is INVALID_ARGUMENT naming `message_id`.
    */
   listMessageEvents: handleUnaryCall<ListMessageEventsRequest, ListMessageEventsResponse>;
+  /**
+   * ListConversations lists the tenant's conversations (one per business number and customer), most recently active
+   * first, filtered and paged. A malformed filter is INVALID_ARGUMENT naming the field.
+   */
+  listConversations: handleUnaryCall<ListConversationsRequest, ListConversationsResponse>;
+  /**
+   * GetTranscript returns every message of one conversation, both directions, oldest first, each with its statuses
+   * and media references; paged. An unknown conversation, or another tenant's, is NOT_FOUND.
+   */
+  getTranscript: handleUnaryCall<GetTranscriptRequest, GetTranscriptResponse>;
+  /**
+   * SearchMessages searches the tenant's archived messages: full text over bodies, captions, template parameters,
+   * interactive titles and filenames, in every script (Latin, Cyrillic, Chinese, Thai ...); filtered, ranked, paged,
+   * with highlighted snippets.
+   */
+  searchMessages: handleUnaryCall<SearchMessagesRequest, SearchMessagesResponse>;
+  /**
+   * ExportConversations streams a bundle of files (JSONL, CSV, one HTML transcript per conversation, and last a
+   * manifest with every file's SHA-256 and record count), one file after another, in chunks. Memory stays bounded
+   * whatever the export's size.
+   */
+  exportConversations: handleServerStreamingCall<ExportConversationsRequest, ExportConversationsResponse>;
+  /**
+   * GetConversationMetrics returns one conversation's analysis: response times, counts, cost, sentiment and the
+   * tenant's scorecard evaluation. An unknown conversation, or another tenant's, is NOT_FOUND.
+   */
+  getConversationMetrics: handleUnaryCall<GetConversationMetricsRequest, GetConversationMetricsResponse>;
+  /** GetTenantReport aggregates the tenant's conversations over a time range in daily (UTC) buckets. */
+  getTenantReport: handleUnaryCall<GetTenantReportRequest, GetTenantReportResponse>;
 }
 
 export interface ArchiveServiceClient extends Client {
@@ -500,6 +4918,113 @@ export interface ArchiveServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListMessageEventsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * ListConversations lists the tenant's conversations (one per business number and customer), most recently active
+   * first, filtered and paged. A malformed filter is INVALID_ARGUMENT naming the field.
+   */
+  listConversations(
+    request: ListConversationsRequest,
+    callback: (error: ServiceError | null, response: ListConversationsResponse) => void,
+  ): ClientUnaryCall;
+  listConversations(
+    request: ListConversationsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConversationsResponse) => void,
+  ): ClientUnaryCall;
+  listConversations(
+    request: ListConversationsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConversationsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * GetTranscript returns every message of one conversation, both directions, oldest first, each with its statuses
+   * and media references; paged. An unknown conversation, or another tenant's, is NOT_FOUND.
+   */
+  getTranscript(
+    request: GetTranscriptRequest,
+    callback: (error: ServiceError | null, response: GetTranscriptResponse) => void,
+  ): ClientUnaryCall;
+  getTranscript(
+    request: GetTranscriptRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTranscriptResponse) => void,
+  ): ClientUnaryCall;
+  getTranscript(
+    request: GetTranscriptRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTranscriptResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * SearchMessages searches the tenant's archived messages: full text over bodies, captions, template parameters,
+   * interactive titles and filenames, in every script (Latin, Cyrillic, Chinese, Thai ...); filtered, ranked, paged,
+   * with highlighted snippets.
+   */
+  searchMessages(
+    request: SearchMessagesRequest,
+    callback: (error: ServiceError | null, response: SearchMessagesResponse) => void,
+  ): ClientUnaryCall;
+  searchMessages(
+    request: SearchMessagesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchMessagesResponse) => void,
+  ): ClientUnaryCall;
+  searchMessages(
+    request: SearchMessagesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchMessagesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ExportConversations streams a bundle of files (JSONL, CSV, one HTML transcript per conversation, and last a
+   * manifest with every file's SHA-256 and record count), one file after another, in chunks. Memory stays bounded
+   * whatever the export's size.
+   */
+  exportConversations(
+    request: ExportConversationsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ExportConversationsResponse>;
+  exportConversations(
+    request: ExportConversationsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<ExportConversationsResponse>;
+  /**
+   * GetConversationMetrics returns one conversation's analysis: response times, counts, cost, sentiment and the
+   * tenant's scorecard evaluation. An unknown conversation, or another tenant's, is NOT_FOUND.
+   */
+  getConversationMetrics(
+    request: GetConversationMetricsRequest,
+    callback: (error: ServiceError | null, response: GetConversationMetricsResponse) => void,
+  ): ClientUnaryCall;
+  getConversationMetrics(
+    request: GetConversationMetricsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetConversationMetricsResponse) => void,
+  ): ClientUnaryCall;
+  getConversationMetrics(
+    request: GetConversationMetricsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetConversationMetricsResponse) => void,
+  ): ClientUnaryCall;
+  /** GetTenantReport aggregates the tenant's conversations over a time range in daily (UTC) buckets. */
+  getTenantReport(
+    request: GetTenantReportRequest,
+    callback: (error: ServiceError | null, response: GetTenantReportResponse) => void,
+  ): ClientUnaryCall;
+  getTenantReport(
+    request: GetTenantReportRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTenantReportResponse) => void,
+  ): ClientUnaryCall;
+  getTenantReport(
+    request: GetTenantReportRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTenantReportResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const ArchiveServiceClient = makeGenericClientConstructor(
@@ -510,6 +5035,18 @@ export const ArchiveServiceClient = makeGenericClientConstructor(
   service: typeof ArchiveServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -544,6 +5081,10 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
