@@ -19,7 +19,7 @@ import type { StartedService } from '@waygate/telemetry-sdk';
 import { MongoArchiveStore } from './adapters/mongo-archive-store';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
 import type { ArchiveConfig } from './config';
-import { createArchiveService } from './domain/archive-service';
+import { createArchiveService, type ArchiveServiceDeps } from './domain/archive-service';
 import type { ArchiveStore } from './domain/archive-store';
 import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
 import { createArchiveHandler } from './handlers/archive.handler';
@@ -41,7 +41,11 @@ async function openArchiveStore(config: ArchiveConfig): Promise<{ store: Archive
  * Wires the archive: its store, JetStream, the two archiving consumers (accepted messages; status events and inbound
  * messages) and the ArchiveService gRPC API.
  */
-export async function startArchive(config: ArchiveConfig, logger: Logger): Promise<StartedService & { grpcPort: number }> {
+export async function startArchive(
+  config: ArchiveConfig,
+  logger: Logger,
+  options: Pick<ArchiveServiceDeps, 'analyzeText'> = {},
+): Promise<StartedService & { grpcPort: number }> {
   const tenants = loadTenantsFile(config.tenantsFile);
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
@@ -58,6 +62,8 @@ export async function startArchive(config: ArchiveConfig, logger: Logger): Promi
       homeRegionOf: (tenantId) => tenants.get(tenantId)?.homeRegion,
       region: config.region,
       clock: systemClock,
+      ...(options.analyzeText ? { analyzeText: options.analyzeText } : {}),
+      log: logger,
     });
 
     const streams = regionStreams(config.region);

@@ -1,7 +1,24 @@
-import type { ContentKind, MessageStatus } from '@waygate/domain';
+import type { ContentKind, MessageStatus, TemplateCategory } from '@waygate/domain';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
-import type { ArchiveStore } from '../domain/archive-store';
-import type { ArchivedEvent, StatusSource } from '../domain/archived-event';
+import { readConversations, readTranscript, type ArchiveStore } from '../domain/archive-store';
+import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
+import {
+  foldSentiment,
+  isUnanswered,
+  sentimentTrendOf,
+  type ConversationCursor,
+  type ConversationFilter,
+  type ConversationSummary,
+  type Page,
+  type PageRequest,
+  type SentimentPoints,
+  type TimeRange,
+  type TranscriptCursor,
+  type TranscriptMessageEntry,
+} from '../domain/conversation';
+import { messageRowOf, outboundStatusOf, transcriptStatusesOf, type MessageEvent, type MessageRow } from '../domain/message-projection';
+import { startsSession, type SessionState } from '../domain/sessions';
+import type { Pricing, Sentiment, SentimentLabel } from '../domain/transcript';
 
 const MIGRATIONS = [
   `CREATE TABLE archived_events (
@@ -69,6 +86,90 @@ const MIGRATIONS = [
   // Every content kind (issue 11): an accepted message's type and summary.
   `ALTER TABLE archived_events ADD COLUMN content_type TEXT;
    ALTER TABLE archived_events ADD COLUMN content_summary TEXT;`,
+  // Issue 13: full content of accepted messages (content_json and context_wa_message_id now serve both kinds),
+  // searchable text, templates, media ids, pricing of statuses, sentiment of inbound texts; and the two projections
+  // kept in the same transaction as each event: one row per message and one summary per conversation.
+  `ALTER TABLE archived_events ADD COLUMN search_text TEXT;
+   ALTER TABLE archived_events ADD COLUMN template_name TEXT;
+   ALTER TABLE archived_events ADD COLUMN template_category TEXT;
+   -- JSON array of media-store ids (accepted).
+   ALTER TABLE archived_events ADD COLUMN media_ids TEXT;
+   -- kind = 'status': Meta's pricing (billable 0/1).
+   ALTER TABLE archived_events ADD COLUMN pricing_billable INTEGER;
+   ALTER TABLE archived_events ADD COLUMN pricing_model TEXT;
+   ALTER TABLE archived_events ADD COLUMN pricing_type TEXT;
+   ALTER TABLE archived_events ADD COLUMN pricing_category TEXT;
+   -- kind = 'inbound': language and sentiment of the text.
+   ALTER TABLE archived_events ADD COLUMN sentiment_language TEXT;
+   ALTER TABLE archived_events ADD COLUMN sentiment_score REAL;
+   ALTER TABLE archived_events ADD COLUMN sentiment_label TEXT;
+   -- transcriptPage: a page's statuses (kind = 'status' of the page's message ids).
+   CREATE INDEX archived_events_statuses ON archived_events (tenant_id, message_id) WHERE kind = 'status';
+
+   CREATE TABLE archive_messages (
+     tenant_id TEXT NOT NULL,
+     -- Waygate's message id (outbound) or the wamid (inbound).
+     message_id TEXT NOT NULL,
+     -- The event id of its accepted or inbound event.
+     record_id TEXT NOT NULL,
+     conversation_id TEXT NOT NULL,
+     phone_number_id TEXT NOT NULL,
+     customer TEXT NOT NULL,
+     direction TEXT NOT NULL CHECK (direction IN ('inbound', 'outbound')),
+     type TEXT NOT NULL,
+     occurred_at_ms INTEGER NOT NULL,
+     text TEXT,
+     content_json TEXT,
+     media_ids TEXT NOT NULL DEFAULT '[]',
+     template_name TEXT,
+     template_category TEXT,
+     context_wa_message_id TEXT,
+     wa_message_id TEXT,
+     -- Outbound: the latest status; NULL for inbound.
+     status TEXT,
+     sentiment_language TEXT,
+     sentiment_score REAL,
+     sentiment_label TEXT,
+     -- 1 when the message starts a session (sessions.ts); kept right as messages arrive out of order.
+     starts_session INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (tenant_id, message_id)
+   );
+   -- transcriptPage and the session walk: a conversation's messages in the archive's order.
+   CREATE INDEX archive_messages_by_conversation ON archive_messages (tenant_id, conversation_id, occurred_at_ms, record_id);
+   -- The session index of a page's first message: session starts before it.
+   CREATE INDEX archive_messages_session_starts ON archive_messages (tenant_id, conversation_id, occurred_at_ms, record_id)
+     WHERE starts_session = 1;
+   -- The session walk: the customer's last message before a point.
+   CREATE INDEX archive_messages_inbound ON archive_messages (tenant_id, conversation_id, occurred_at_ms, record_id)
+     WHERE direction = 'inbound';
+
+   CREATE TABLE archive_conversations (
+     tenant_id TEXT NOT NULL,
+     conversation_id TEXT NOT NULL,
+     phone_number_id TEXT NOT NULL,
+     customer TEXT NOT NULL,
+     first_message_at_ms INTEGER NOT NULL,
+     last_message_at_ms INTEGER NOT NULL,
+     inbound_count INTEGER NOT NULL,
+     outbound_count INTEGER NOT NULL,
+     last_inbound_at_ms INTEGER,
+     last_outbound_at_ms INTEGER,
+     has_unanswered INTEGER NOT NULL,
+     session_count INTEGER NOT NULL,
+     -- The first and last scored customer message: JSON Sentiment and its time.
+     sentiment_start TEXT,
+     sentiment_start_at_ms INTEGER,
+     sentiment_end TEXT,
+     sentiment_end_at_ms INTEGER,
+     -- listConversations' sentiment filter: the last scored label.
+     sentiment_end_label TEXT,
+     scored_messages INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (tenant_id, conversation_id)
+   );
+   -- listConversations: most recently active first (every filter narrows this walk).
+   CREATE INDEX archive_conversations_by_activity ON archive_conversations (tenant_id, last_message_at_ms DESC, conversation_id DESC);
+   -- listConversations filtered by customer.
+   CREATE INDEX archive_conversations_by_customer ON archive_conversations (tenant_id, customer, last_message_at_ms DESC, conversation_id DESC);`,
 ];
 
 interface EventRow {
@@ -95,11 +196,90 @@ interface EventRow {
   content_json: string | null;
   content_type: string | null;
   content_summary: string | null;
+  search_text: string | null;
+  template_name: string | null;
+  template_category: string | null;
+  media_ids: string | null;
+  pricing_billable: number | null;
+  pricing_model: string | null;
+  pricing_type: string | null;
+  pricing_category: string | null;
+  sentiment_language: string | null;
+  sentiment_score: number | null;
+  sentiment_label: string | null;
+}
+
+interface MessageDbRow {
+  tenant_id: string;
+  message_id: string;
+  record_id: string;
+  conversation_id: string;
+  phone_number_id: string;
+  customer: string;
+  direction: 'inbound' | 'outbound';
+  type: string;
+  occurred_at_ms: number;
+  text: string | null;
+  content_json: string | null;
+  media_ids: string;
+  template_name: string | null;
+  template_category: string | null;
+  context_wa_message_id: string | null;
+  wa_message_id: string | null;
+  status: string | null;
+  sentiment_language: string | null;
+  sentiment_score: number | null;
+  sentiment_label: string | null;
+  starts_session: number;
+}
+
+interface ConversationRow {
+  tenant_id: string;
+  conversation_id: string;
+  phone_number_id: string;
+  customer: string;
+  first_message_at_ms: number;
+  last_message_at_ms: number;
+  inbound_count: number;
+  outbound_count: number;
+  last_inbound_at_ms: number | null;
+  last_outbound_at_ms: number | null;
+  has_unanswered: number;
+  session_count: number;
+  sentiment_start: string | null;
+  sentiment_start_at_ms: number | null;
+  sentiment_end: string | null;
+  sentiment_end_at_ms: number | null;
+  sentiment_end_label: string | null;
+  scored_messages: number;
 }
 
 /** `{ [key]: value }` unless the column is NULL: absent optional fields stay missing keys. */
-function optional<K extends string, V>(key: K, value: V | null): { [P in K]?: V } {
-  return (value === null ? {} : { [key]: value }) as { [P in K]?: V };
+function optional<K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } {
+  return (value === null || value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function pricingOf(row: EventRow): Pricing | undefined {
+  if (row.pricing_billable === null && row.pricing_model === null && row.pricing_category === null) return undefined;
+  return {
+    billable: row.pricing_billable === 1,
+    ...optional('pricingModel', row.pricing_model),
+    ...optional('type', row.pricing_type),
+    ...optional('category', row.pricing_category),
+  };
+}
+
+function sentimentOf(row: {
+  sentiment_language: string | null;
+  sentiment_score: number | null;
+  sentiment_label: string | null;
+}): Sentiment | undefined {
+  if (row.sentiment_language === null && row.sentiment_score === null && row.sentiment_label === null) return undefined;
+  return {
+    ...optional('language', row.sentiment_language),
+    ...optional('score', row.sentiment_score),
+    ...optional('label', row.sentiment_label as SentimentLabel | null),
+  };
 }
 
 function toEvent(row: EventRow): ArchivedEvent {
@@ -120,6 +300,12 @@ function toEvent(row: EventRow): ArchivedEvent {
       ...optional('textBody', row.text_body),
       ...optional('contentType', row.content_type as ContentKind | null),
       ...optional('contentSummary', row.content_summary),
+      ...optional('contentJson', row.content_json),
+      ...optional('text', row.search_text),
+      ...optional('templateName', row.template_name),
+      ...optional('templateCategory', row.template_category as TemplateCategory | null),
+      ...optional('contextWaMessageId', row.context_wa_message_id),
+      ...optional('mediaIds', row.media_ids === null ? null : (JSON.parse(row.media_ids) as string[])),
     };
   }
   if (row.kind === 'inbound') {
@@ -135,6 +321,8 @@ function toEvent(row: EventRow): ArchivedEvent {
       ...optional('mimeType', row.mime_type),
       ...optional('contextWaMessageId', row.context_wa_message_id),
       ...optional('contentJson', row.content_json),
+      ...optional('searchText', row.search_text),
+      ...optional('sentiment', sentimentOf(row)),
     };
   }
   return {
@@ -145,18 +333,198 @@ function toEvent(row: EventRow): ArchivedEvent {
     ...optional('waMessageId', row.wa_message_id),
     ...optional('errorCode', row.error_code),
     ...optional('errorTitle', row.error_title),
+    ...optional('pricing', pricingOf(row)),
   };
 }
 
-/** The embedded ArchiveStore: one SQLite file, WAL mode, one row per event. */
+function toSummary(row: ConversationRow): ConversationSummary {
+  const start = row.sentiment_start === null ? undefined : (JSON.parse(row.sentiment_start) as Sentiment);
+  const end = row.sentiment_end === null ? undefined : (JSON.parse(row.sentiment_end) as Sentiment);
+  const trend = sentimentTrendOf(start, end, row.scored_messages);
+  return {
+    tenantId: row.tenant_id,
+    conversationId: row.conversation_id,
+    phoneNumberId: row.phone_number_id,
+    customer: row.customer,
+    firstMessageAt: new Date(row.first_message_at_ms),
+    lastMessageAt: new Date(row.last_message_at_ms),
+    inboundCount: row.inbound_count,
+    outboundCount: row.outbound_count,
+    ...optional('lastInboundAt', row.last_inbound_at_ms === null ? null : new Date(row.last_inbound_at_ms)),
+    ...optional('lastOutboundAt', row.last_outbound_at_ms === null ? null : new Date(row.last_outbound_at_ms)),
+    hasUnanswered: row.has_unanswered === 1,
+    sessionCount: row.session_count,
+    sentiment: { ...optional('start', start), ...optional('end', end), ...optional('trend', trend), scoredMessages: row.scored_messages },
+  };
+}
+
+/** A WHERE clause built from conditions and their parameters. */
+function conditions(first: string, ...values: (string | number)[]) {
+  const where = [first];
+  const params = [...values];
+  return {
+    where,
+    params,
+    add(condition: string, ...more: (string | number)[]) {
+      where.push(condition);
+      params.push(...more);
+    },
+  };
+}
+
+/** How many followers the session walk reads per query. */
+const SESSION_WALK_PAGE = 200;
+
+/**
+ * The embedded ArchiveStore: one SQLite file, WAL mode. One row per event in `archived_events`; in the same
+ * transaction as each event, its message's row in `archive_messages` and its conversation's summary in
+ * `archive_conversations` (so the projections never disagree with the events, and a duplicate changes nothing).
+ */
 export class SqliteArchiveStore implements ArchiveStore {
   private readonly db: SqliteDatabase;
+  private readonly recordInTransaction: (event: ArchivedEvent) => 'recorded' | 'duplicate';
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
+    const transaction = this.db.transaction((event: ArchivedEvent): 'recorded' | 'duplicate' => {
+      if (!this.insertEvent(event)) return 'duplicate';
+      if (event.kind === 'status') this.applyStatus(event.tenantId, event.messageId);
+      else this.applyMessage(event);
+      return 'recorded';
+    });
+    // IMMEDIATE: the write lock is taken before the projections are read, so two processes on one file serialize.
+    this.recordInTransaction = (event) => transaction.immediate(event);
+    this.backfillProjections();
   }
 
   async record(event: ArchivedEvent): Promise<'recorded' | 'duplicate'> {
+    return this.recordInTransaction(event);
+  }
+
+  async listByMessage(tenantId: string, messageId: string): Promise<ArchivedEvent[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM archived_events WHERE tenant_id = ? AND message_id = ? ORDER BY occurred_at_ms, recorded_at_ms, event_id')
+      .all(tenantId, messageId) as EventRow[];
+    return rows.map(toEvent);
+  }
+
+  async getConversation(tenantId: string, conversationId: string): Promise<ConversationSummary | undefined> {
+    const row = this.db
+      .prepare('SELECT * FROM archive_conversations WHERE tenant_id = ? AND conversation_id = ?')
+      .get(tenantId, conversationId) as ConversationRow | undefined;
+    return row ? toSummary(row) : undefined;
+  }
+
+  async listConversations(
+    tenantId: string,
+    filter: ConversationFilter,
+    page: PageRequest<ConversationCursor>,
+  ): Promise<Page<ConversationSummary, ConversationCursor>> {
+    const { where, params, add } = conditions('c.tenant_id = ?', tenantId);
+    if (filter.customer !== undefined) add('c.customer = ?', filter.customer);
+    if (filter.phoneNumberId !== undefined) add('c.phone_number_id = ?', filter.phoneNumberId);
+    if (filter.hasUnanswered) add('c.has_unanswered = 1');
+    if (filter.sentiment !== undefined) add('c.sentiment_end_label = ?', filter.sentiment);
+    if (filter.from !== undefined || filter.to !== undefined) {
+      // Cheap bounds on the summary first, then a message inside the range (an index probe per candidate).
+      const from = filter.from?.getTime() ?? Number.MIN_SAFE_INTEGER;
+      const to = filter.to?.getTime() ?? Number.MAX_SAFE_INTEGER;
+      add('c.last_message_at_ms >= ? AND c.first_message_at_ms < ?', from, to);
+      add(
+        `EXISTS (SELECT 1 FROM archive_messages m WHERE m.tenant_id = c.tenant_id AND m.conversation_id = c.conversation_id
+           AND m.occurred_at_ms >= ? AND m.occurred_at_ms < ?)`,
+        from,
+        to,
+      );
+    }
+    if (page.after) {
+      add('(c.last_message_at_ms, c.conversation_id) < (?, ?)', page.after.lastMessageAt.getTime(), page.after.conversationId);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT c.* FROM archive_conversations c WHERE ${where.join(' AND ')} ORDER BY c.last_message_at_ms DESC, c.conversation_id DESC LIMIT ?`,
+      )
+      .all(...params, page.size + 1) as ConversationRow[];
+    const items = rows.slice(0, page.size).map(toSummary);
+    const last = items.at(-1);
+    return {
+      items,
+      ...(rows.length > page.size && last ? { next: { lastMessageAt: last.lastMessageAt, conversationId: last.conversationId } } : {}),
+    };
+  }
+
+  async transcriptPage(
+    tenantId: string,
+    conversationId: string,
+    range: TimeRange,
+    page: PageRequest<TranscriptCursor>,
+  ): Promise<Page<TranscriptMessageEntry, TranscriptCursor>> {
+    const { where, params, add } = conditions('tenant_id = ? AND conversation_id = ?', tenantId, conversationId);
+    if (range.from) add('occurred_at_ms >= ?', range.from.getTime());
+    if (range.to) add('occurred_at_ms < ?', range.to.getTime());
+    if (page.after) add('(occurred_at_ms, record_id) > (?, ?)', page.after.occurredAt.getTime(), page.after.recordId);
+    // One read transaction: the rows, their statuses and the session count before them agree.
+    return this.db.transaction(() => {
+      const rows = this.db
+        .prepare(`SELECT * FROM archive_messages WHERE ${where.join(' AND ')} ORDER BY occurred_at_ms, record_id LIMIT ?`)
+        .all(...params, page.size + 1) as MessageDbRow[];
+      const pageRows = rows.slice(0, page.size);
+      const first = pageRows[0];
+      if (!first) return { items: [] };
+      let startsBefore = this.db
+        .prepare(
+          `SELECT count(*) FROM archive_messages WHERE tenant_id = ? AND conversation_id = ? AND starts_session = 1
+             AND (occurred_at_ms, record_id) < (?, ?)`,
+        )
+        .pluck()
+        .get(tenantId, conversationId, first.occurred_at_ms, first.record_id) as number;
+      const statuses = this.statusEventsOf(
+        tenantId,
+        pageRows.filter((row) => row.direction === 'outbound').map((row) => row.message_id),
+      );
+      const items = pageRows.map((row): TranscriptMessageEntry => {
+        if (row.starts_session === 1) startsBefore += 1;
+        const sentiment = sentimentOf(row);
+        return {
+          recordId: row.record_id,
+          tenantId: row.tenant_id,
+          conversationId: row.conversation_id,
+          messageId: row.message_id,
+          ...optional('waMessageId', row.wa_message_id),
+          direction: row.direction,
+          type: row.type,
+          occurredAt: new Date(row.occurred_at_ms),
+          ...optional('text', row.text),
+          ...optional('contentJson', row.content_json),
+          mediaIds: JSON.parse(row.media_ids) as string[],
+          ...optional('templateName', row.template_name),
+          ...optional('templateCategory', row.template_category),
+          ...optional('contextWaMessageId', row.context_wa_message_id),
+          statuses: transcriptStatusesOf(statuses.get(row.message_id) ?? []),
+          ...optional('status', row.status as MessageStatus | null),
+          ...optional('sentiment', sentiment),
+          sessionIndex: Math.max(0, startsBefore - 1),
+        };
+      });
+      const last = items.at(-1);
+      return { items, ...(rows.length > page.size && last ? { next: { occurredAt: last.occurredAt, recordId: last.recordId } } : {}) };
+    })();
+  }
+
+  transcript(tenantId: string, conversationId: string, range: TimeRange = {}): AsyncIterable<TranscriptMessageEntry> {
+    return readTranscript(this, tenantId, conversationId, range);
+  }
+
+  conversations(tenantId: string, filter: ConversationFilter = {}): AsyncIterable<ConversationSummary> {
+    return readConversations(this, tenantId, filter);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+
+  /** Inserts the event row; false if the tenant has it already. */
+  private insertEvent(event: ArchivedEvent): boolean {
     const accepted = event.kind === 'accepted' ? event : undefined;
     const status = event.kind === 'status' ? event : undefined;
     const inbound = event.kind === 'inbound' ? event : undefined;
@@ -165,8 +533,9 @@ export class SqliteArchiveStore implements ArchiveStore {
         `INSERT INTO archived_events (tenant_id, event_id, message_id, kind, status, occurred_at_ms, recorded_at_ms,
            recipient, phone_number_id, text_body, source, wa_message_id, error_code, error_title,
            sender, message_type, reply_id, media_id, mime_type, context_wa_message_id, content_json,
-           content_type, content_summary)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           content_type, content_summary, search_text, template_name, template_category, media_ids,
+           pricing_billable, pricing_model, pricing_type, pricing_category, sentiment_language, sentiment_score, sentiment_label)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant_id, event_id) DO NOTHING`,
       )
       .run(
@@ -189,22 +558,239 @@ export class SqliteArchiveStore implements ArchiveStore {
         inbound?.replyId ?? null,
         inbound?.mediaId ?? null,
         inbound?.mimeType ?? null,
-        inbound?.contextWaMessageId ?? null,
-        inbound?.contentJson ?? null,
+        accepted?.contextWaMessageId ?? inbound?.contextWaMessageId ?? null,
+        accepted?.contentJson ?? inbound?.contentJson ?? null,
         accepted?.contentType ?? null,
         accepted?.contentSummary ?? null,
+        accepted?.text ?? inbound?.searchText ?? null,
+        accepted?.templateName ?? null,
+        accepted?.templateCategory ?? null,
+        accepted?.mediaIds ? JSON.stringify(accepted.mediaIds) : null,
+        status?.pricing ? (status.pricing.billable ? 1 : 0) : null,
+        status?.pricing?.pricingModel ?? null,
+        status?.pricing?.type ?? null,
+        status?.pricing?.category ?? null,
+        inbound?.sentiment?.language ?? null,
+        inbound?.sentiment?.score ?? null,
+        inbound?.sentiment?.label ?? null,
       );
-    return result.changes === 1 ? 'recorded' : 'duplicate';
+    return result.changes === 1;
   }
 
-  async listByMessage(tenantId: string, messageId: string): Promise<ArchivedEvent[]> {
+  /** The status events of these messages, by message id, in stored order. */
+  private statusEventsOf(tenantId: string, messageIds: readonly string[]): Map<string, StatusArchivedEvent[]> {
+    const byMessage = new Map<string, StatusArchivedEvent[]>();
+    if (messageIds.length === 0) return byMessage;
     const rows = this.db
-      .prepare('SELECT * FROM archived_events WHERE tenant_id = ? AND message_id = ? ORDER BY occurred_at_ms, recorded_at_ms, event_id')
-      .all(tenantId, messageId) as EventRow[];
-    return rows.map(toEvent);
+      .prepare(
+        `SELECT * FROM archived_events WHERE tenant_id = ? AND kind = 'status' AND message_id IN (${messageIds.map(() => '?').join(', ')})
+         ORDER BY occurred_at_ms, recorded_at_ms, event_id`,
+      )
+      .all(tenantId, ...messageIds) as EventRow[];
+    for (const row of rows) {
+      const event = toEvent(row) as StatusArchivedEvent;
+      const list = byMessage.get(event.messageId) ?? [];
+      list.push(event);
+      byMessage.set(event.messageId, list);
+    }
+    return byMessage;
   }
 
-  async close(): Promise<void> {
-    this.db.close();
+  /** A status event: the message's row (if its accepted event came already) takes its latest status and wamid. */
+  private applyStatus(tenantId: string, messageId: string): void {
+    const { status, waMessageId } = outboundStatusOf(this.statusEventsOf(tenantId, [messageId]).get(messageId) ?? []);
+    this.db
+      .prepare(
+        `UPDATE archive_messages SET status = ?, wa_message_id = ? WHERE tenant_id = ? AND message_id = ? AND direction = 'outbound'`,
+      )
+      .run(status, waMessageId ?? null, tenantId, messageId);
+  }
+
+  /** An accepted or inbound event: its message row, the session starts it moves, and its conversation's summary. */
+  private applyMessage(event: MessageEvent): void {
+    const row = messageRowOf(event);
+    const inserted = this.db
+      .prepare(
+        `INSERT INTO archive_messages (tenant_id, message_id, record_id, conversation_id, phone_number_id, customer, direction, type,
+           occurred_at_ms, text, content_json, media_ids, template_name, template_category, context_wa_message_id, wa_message_id,
+           status, sentiment_language, sentiment_score, sentiment_label, starts_session)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+         ON CONFLICT (tenant_id, message_id) DO NOTHING`,
+      )
+      .run(
+        row.tenantId,
+        row.messageId,
+        row.recordId,
+        row.conversationId,
+        row.phoneNumberId,
+        row.customer,
+        row.direction,
+        row.type,
+        row.occurredAt.getTime(),
+        row.text ?? null,
+        row.contentJson ?? null,
+        JSON.stringify(row.mediaIds),
+        row.templateName ?? null,
+        row.templateCategory ?? null,
+        row.contextWaMessageId ?? null,
+        row.waMessageId ?? null,
+        row.direction === 'outbound' ? 'ACCEPTED' : null,
+        row.sentiment?.language ?? null,
+        row.sentiment?.score ?? null,
+        row.sentiment?.label ?? null,
+      );
+    // A second event for one message id (never expected: its event id is derived from it) changes nothing.
+    if (inserted.changes !== 1) return;
+    // Statuses may have come first (another stream).
+    if (row.direction === 'outbound') this.applyStatus(row.tenantId, row.messageId);
+    const sessionDelta = this.updateSessionStarts(row);
+    this.foldIntoConversation(row, sessionDelta);
+  }
+
+  /**
+   * Marks whether the new message starts a session and re-decides the messages after it that it can change (it may
+   * have arrived late): the next one (it may no longer be first) and, for a customer message, every one up to and
+   * including the customer's next message (the window they see moved). Returns the change in session count.
+   */
+  private updateSessionStarts(row: MessageRow): number {
+    const key = [row.tenantId, row.conversationId, row.occurredAt.getTime(), row.recordId] as const;
+    const hasPrevious = this.db
+      .prepare(
+        'SELECT 1 FROM archive_messages WHERE tenant_id = ? AND conversation_id = ? AND (occurred_at_ms, record_id) < (?, ?) LIMIT 1',
+      )
+      .get(...key);
+    const lastInboundMs = this.db
+      .prepare(
+        `SELECT max(occurred_at_ms) FROM archive_messages WHERE tenant_id = ? AND conversation_id = ? AND direction = 'inbound'
+           AND (occurred_at_ms, record_id) < (?, ?)`,
+      )
+      .pluck()
+      .get(...key) as number | null;
+    let state: SessionState | undefined = hasPrevious
+      ? { sessionIndex: 0, ...(lastInboundMs !== null ? { lastInboundAt: new Date(lastInboundMs) } : {}) }
+      : undefined;
+    const setStarts = this.db.prepare('UPDATE archive_messages SET starts_session = ? WHERE tenant_id = ? AND message_id = ?');
+    let delta = 0;
+    const starts = startsSession(state, row);
+    if (starts) {
+      setStarts.run(1, row.tenantId, row.messageId);
+      delta += 1;
+    }
+    state = {
+      sessionIndex: 0,
+      ...(row.direction === 'inbound'
+        ? { lastInboundAt: row.occurredAt }
+        : state?.lastInboundAt
+          ? { lastInboundAt: state.lastInboundAt }
+          : {}),
+    };
+
+    const followers = this.db.prepare(
+      `SELECT message_id, record_id, direction, type, occurred_at_ms, starts_session FROM archive_messages
+         WHERE tenant_id = ? AND conversation_id = ? AND (occurred_at_ms, record_id) > (?, ?)
+         ORDER BY occurred_at_ms, record_id LIMIT ?`,
+    );
+    let after: readonly [number, string] = [row.occurredAt.getTime(), row.recordId];
+    for (;;) {
+      const rows = followers.all(row.tenantId, row.conversationId, ...after, row.direction === 'inbound' ? SESSION_WALK_PAGE : 1) as Pick<
+        MessageDbRow,
+        'message_id' | 'record_id' | 'direction' | 'type' | 'occurred_at_ms' | 'starts_session'
+      >[];
+      for (const follower of rows) {
+        const message = { direction: follower.direction, type: follower.type, occurredAt: new Date(follower.occurred_at_ms) };
+        const followerStarts = startsSession(state, message) ? 1 : 0;
+        if (followerStarts !== follower.starts_session) {
+          setStarts.run(followerStarts, row.tenantId, follower.message_id);
+          delta += followerStarts - follower.starts_session;
+        }
+        // Past the customer's next message (or the next message, for a business one) nothing else changes.
+        if (row.direction === 'outbound' || follower.direction === 'inbound') return delta;
+        state = { sessionIndex: 0, ...(state.lastInboundAt ? { lastInboundAt: state.lastInboundAt } : {}) };
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < SESSION_WALK_PAGE) return delta;
+      after = [last.occurred_at_ms, last.record_id];
+    }
+  }
+
+  /** Creates or updates the conversation's summary with one new message. */
+  private foldIntoConversation(row: MessageRow, sessionDelta: number): void {
+    const current = this.db
+      .prepare('SELECT * FROM archive_conversations WHERE tenant_id = ? AND conversation_id = ?')
+      .get(row.tenantId, row.conversationId) as ConversationRow | undefined;
+    const at = row.occurredAt.getTime();
+    const inbound = row.direction === 'inbound';
+    const maxOf = (a: number | null | undefined, b: number | undefined) =>
+      b === undefined ? (a ?? null) : a === null || a === undefined ? b : Math.max(a, b);
+    const lastInbound = maxOf(current?.last_inbound_at_ms, inbound ? at : undefined);
+    const lastOutbound = maxOf(current?.last_outbound_at_ms, inbound ? undefined : at);
+    const points: SentimentPoints = foldSentiment(
+      {
+        ...(current?.sentiment_start
+          ? { start: { sentiment: JSON.parse(current.sentiment_start) as Sentiment, at: new Date(current.sentiment_start_at_ms ?? 0) } }
+          : {}),
+        ...(current?.sentiment_end
+          ? { end: { sentiment: JSON.parse(current.sentiment_end) as Sentiment, at: new Date(current.sentiment_end_at_ms ?? 0) } }
+          : {}),
+        scoredMessages: current?.scored_messages ?? 0,
+      },
+      { direction: row.direction, occurredAt: row.occurredAt, ...(row.sentiment ? { sentiment: row.sentiment } : {}) },
+    );
+    this.db
+      .prepare(
+        `INSERT INTO archive_conversations (tenant_id, conversation_id, phone_number_id, customer, first_message_at_ms, last_message_at_ms,
+           inbound_count, outbound_count, last_inbound_at_ms, last_outbound_at_ms, has_unanswered, session_count,
+           sentiment_start, sentiment_start_at_ms, sentiment_end, sentiment_end_at_ms, sentiment_end_label, scored_messages)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET
+           first_message_at_ms = excluded.first_message_at_ms, last_message_at_ms = excluded.last_message_at_ms,
+           inbound_count = excluded.inbound_count, outbound_count = excluded.outbound_count,
+           last_inbound_at_ms = excluded.last_inbound_at_ms, last_outbound_at_ms = excluded.last_outbound_at_ms,
+           has_unanswered = excluded.has_unanswered, session_count = excluded.session_count,
+           sentiment_start = excluded.sentiment_start, sentiment_start_at_ms = excluded.sentiment_start_at_ms,
+           sentiment_end = excluded.sentiment_end, sentiment_end_at_ms = excluded.sentiment_end_at_ms,
+           sentiment_end_label = excluded.sentiment_end_label, scored_messages = excluded.scored_messages`,
+      )
+      .run(
+        row.tenantId,
+        row.conversationId,
+        row.phoneNumberId,
+        row.customer,
+        Math.min(current?.first_message_at_ms ?? at, at),
+        Math.max(current?.last_message_at_ms ?? at, at),
+        (current?.inbound_count ?? 0) + (inbound ? 1 : 0),
+        (current?.outbound_count ?? 0) + (inbound ? 0 : 1),
+        lastInbound,
+        lastOutbound,
+        isUnanswered(lastInbound === null ? undefined : new Date(lastInbound), lastOutbound === null ? undefined : new Date(lastOutbound))
+          ? 1
+          : 0,
+        (current?.session_count ?? 0) + sessionDelta,
+        points.start ? JSON.stringify(points.start.sentiment) : null,
+        points.start ? points.start.at.getTime() : null,
+        points.end ? JSON.stringify(points.end.sentiment) : null,
+        points.end ? points.end.at.getTime() : null,
+        points.end?.sentiment.label ?? null,
+        points.scoredMessages,
+      );
+  }
+
+  /**
+   * A file written before the projections existed has events but no message rows: they are built once, at open, by
+   * replaying its accepted and inbound events in the archive's order (statuses are picked up per message).
+   */
+  private backfillProjections(): void {
+    const hasMessages = this.db.prepare('SELECT 1 FROM archive_messages LIMIT 1').get();
+    const hasEvents = this.db.prepare(`SELECT 1 FROM archived_events WHERE kind IN ('accepted', 'inbound') LIMIT 1`).get();
+    if (hasMessages || !hasEvents) return;
+    this.db
+      .transaction(() => {
+        const rows = this.db
+          .prepare(`SELECT * FROM archived_events WHERE kind IN ('accepted', 'inbound') ORDER BY occurred_at_ms, event_id`)
+          .iterate() as IterableIterator<EventRow>;
+        const events = [...rows].map(toEvent) as MessageEvent[];
+        for (const event of events) this.applyMessage(event);
+      })
+      .immediate();
   }
 }

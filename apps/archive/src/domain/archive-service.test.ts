@@ -154,3 +154,101 @@ test('records inbound messages under their wamid; a bad sender or number is refu
     },
   );
 });
+
+const inbound: IncomingEvent = {
+  eventId: 'wa:in:wamid.in1',
+  tenantId: 'acme',
+  messageId: 'wamid.in1',
+  kind: 'inbound',
+  occurredAt: new Date(T0),
+  phoneNumberId: '200',
+  from: '+4915112345678',
+  messageType: 'text',
+  text: 'the parcel never arrived',
+};
+
+function serviceWith(deps: Partial<Parameters<typeof createArchiveService>[0]>): ArchiveService {
+  return createArchiveService({
+    store,
+    homeRegionOf: (tenantId) => HOME_REGIONS[tenantId],
+    region: 'eu',
+    clock: { now: () => new Date(now) },
+    ...deps,
+  });
+}
+
+test('a customer text is scored by the analyser before it is recorded; the conversation keeps the sentiment', async () => {
+  const texts: string[] = [];
+  const scoring = serviceWith({
+    analyzeText: async (text) => (texts.push(text), { language: 'en', score: -0.6, label: 'negative' }),
+  });
+  assert.equal(await scoring.record(inbound), 'recorded');
+  assert.equal(await scoring.record(accepted), 'recorded');
+  assert.deepEqual(texts, ['the parcel never arrived'], 'only customer texts are analysed');
+  const [event] = await store.listByMessage('acme', 'wamid.in1');
+  assert.deepEqual(event?.kind === 'inbound' ? event.sentiment : undefined, { language: 'en', score: -0.6, label: 'negative' });
+  const { conversations } = await scoring.listConversations('acme', { sentiment: 'negative' });
+  assert.equal(conversations.length, 1);
+  assert.equal(conversations[0]?.sentiment.end?.label, 'negative');
+});
+
+test('an analyser failure never loses the record: it is kept unscored, with a warning that does not quote the text', async () => {
+  const warnings: string[] = [];
+  const failing = serviceWith({
+    analyzeText: async () => {
+      throw new Error('the parcel never arrived: model crashed');
+    },
+    log: { warn: (fields, message) => warnings.push(JSON.stringify({ ...fields, message })) },
+  });
+  assert.equal(await failing.record(inbound), 'recorded');
+  const [event] = await store.listByMessage('acme', 'wamid.in1');
+  assert.equal(event?.kind === 'inbound' ? event.sentiment : 'missing', undefined);
+  assert.equal(warnings.length, 1);
+  assert.ok(warnings[0]?.includes('wamid.in1') && !warnings[0].includes('parcel'), warnings[0]);
+});
+
+test('conversation and transcript requests are validated field by field, before the store is read', async () => {
+  const fieldsOf = async (run: () => Promise<unknown>) => {
+    try {
+      await run();
+    } catch (error) {
+      assert.ok(error instanceof InvalidArgumentError, String(error));
+      return error.violations.map((violation) => violation.field);
+    }
+    assert.fail('expected InvalidArgumentError');
+  };
+  assert.deepEqual(await fieldsOf(() => service.listConversations('acme', { pageSize: 201 })), ['page_size']);
+  assert.deepEqual(await fieldsOf(() => service.listConversations('acme', { pageSize: -1 })), ['page_size']);
+  assert.deepEqual(await fieldsOf(() => service.listConversations('acme', { customer: '0151 1234' })), ['customer']);
+  assert.deepEqual(await fieldsOf(() => service.listConversations('acme', { from: new Date(T0), to: new Date(T0) })), ['to']);
+  assert.deepEqual(await fieldsOf(() => service.listConversations('acme', { pageToken: 'not a token!' })), ['page_token']);
+  assert.deepEqual(await fieldsOf(() => service.getTranscript('acme', { conversationId: '' })), ['conversation_id']);
+  assert.deepEqual(await fieldsOf(() => service.getTranscript('acme', { conversationId: 'cv_x' })), ['conversation_id']);
+  assert.deepEqual(await fieldsOf(() => service.getTranscript('acme', { conversationId: `cv_${'a'.repeat(26)}`, pageSize: 1001 })), [
+    'page_size',
+  ]);
+});
+
+test('a page token continues only the request it came from', async () => {
+  for (let index = 0; index < 3; index += 1)
+    await service.record({ ...inbound, eventId: `wa:in:w${index}`, messageId: `w${index}`, from: `+491510000000${index}` });
+  const first = await service.listConversations('acme', { pageSize: 2 });
+  assert.equal(first.conversations.length, 2);
+  assert.ok(first.nextPageToken);
+  const second = await service.listConversations('acme', { pageSize: 2, pageToken: first.nextPageToken });
+  assert.equal(second.conversations.length, 1);
+  assert.equal(second.nextPageToken, undefined);
+  await assert.rejects(
+    service.listConversations('acme', { pageSize: 2, pageToken: first.nextPageToken, hasUnanswered: true }),
+    (error: unknown) => error instanceof InvalidArgumentError && error.violations[0]?.field === 'page_token',
+  );
+  const { conversation } = await service.getTranscript('acme', { conversationId: first.conversations[0]!.conversationId });
+  assert.equal(conversation.inboundCount, 1);
+  await assert.rejects(
+    service.getTranscript('acme', { conversationId: first.conversations[0]!.conversationId, pageToken: first.nextPageToken }),
+    (error: unknown) => error instanceof InvalidArgumentError && error.violations[0]?.field === 'page_token',
+  );
+  await assert.rejects(service.getTranscript('globex', { conversationId: first.conversations[0]!.conversationId }), {
+    name: 'NotFoundError',
+  });
+});

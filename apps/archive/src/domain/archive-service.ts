@@ -1,7 +1,10 @@
 import {
+  idViolations,
   InvalidArgumentError,
   isE164,
+  MAX_ID_LENGTH,
   MAX_WHATSAPP_ID_LENGTH,
+  NotFoundError,
   orderStatusEvents,
   validateId,
   type Clock,
@@ -9,6 +12,9 @@ import {
 } from '@waygate/domain';
 import type { ArchiveStore } from './archive-store';
 import type { ArchivedEvent, IncomingEvent } from './archived-event';
+import type { ConversationFilter, ConversationSummary, TranscriptMessageEntry } from './conversation';
+import { decodePageToken, encodePageToken } from './page-token';
+import type { Sentiment, SentimentLabel } from './transcript';
 
 /**
  * What became of an event:
@@ -25,6 +31,53 @@ export interface ArchiveService {
    * empty for an unknown message or another tenant's.
    */
   listMessageEvents(tenantId: string, messageId: string): Promise<ArchivedEvent[]>;
+  /** One page of the tenant's conversations, most recently active first; throws InvalidArgumentError for a bad request. */
+  listConversations(
+    tenantId: string,
+    request: ListConversationsRequest,
+  ): Promise<{ conversations: ConversationSummary[]; nextPageToken?: string }>;
+  /**
+   * One page of a conversation's transcript, oldest first; throws InvalidArgumentError for a bad request and
+   * NotFoundError for an unknown conversation or another tenant's.
+   */
+  getTranscript(
+    tenantId: string,
+    request: GetTranscriptRequest,
+  ): Promise<{ conversation: ConversationSummary; messages: TranscriptMessageEntry[]; nextPageToken?: string }>;
+}
+
+/** ListConversations in domain terms: absent (or empty) fields do not filter. */
+export interface ListConversationsRequest {
+  readonly customer?: string;
+  readonly phoneNumberId?: string;
+  readonly from?: Date;
+  readonly to?: Date;
+  readonly hasUnanswered?: boolean;
+  readonly sentiment?: SentimentLabel;
+  /** 0 or absent: the default. */
+  readonly pageSize?: number;
+  readonly pageToken?: string;
+}
+
+/** GetTranscript in domain terms. */
+export interface GetTranscriptRequest {
+  readonly conversationId: string;
+  readonly from?: Date;
+  readonly to?: Date;
+  readonly pageSize?: number;
+  readonly pageToken?: string;
+}
+
+/** ListConversations' page size: default and bound. */
+export const CONVERSATIONS_PAGE_SIZE = { default: 50, max: 200 } as const;
+/** GetTranscript's page size: default and bound. */
+export const TRANSCRIPT_PAGE_SIZE = { default: 200, max: 1000 } as const;
+/** Conversation ids are `cv_` and 26 base64url characters (conversationIdOf); anything else cannot name one. */
+const CONVERSATION_ID = /^cv_[A-Za-z0-9_-]{26}$/;
+
+/** A warning sink for the domain (the wiring passes the service's logger); never given message content. */
+export interface WarningLog {
+  warn(fields: Record<string, unknown>, message: string): void;
 }
 
 export interface ArchiveServiceDeps {
@@ -34,6 +87,13 @@ export interface ArchiveServiceDeps {
   /** The region this process serves. */
   readonly region: string;
   readonly clock: Clock;
+  /**
+   * Language and sentiment of a customer's text (the analysis slice supplies it). Optional: without it inbound
+   * messages stay unscored. Its failure never loses or delays a record: the message is recorded unscored.
+   */
+  readonly analyzeText?: (text: string) => Promise<Sentiment>;
+  /** Where an analyser failure is reported (tenant and message ids only). */
+  readonly log?: WarningLog;
 }
 
 function required(field: string, value: string): FieldViolation[] {
@@ -60,6 +120,55 @@ function validateEvent(event: IncomingEvent): FieldViolation[] {
   return violations;
 }
 
+function pageSizeOf(requested: number | undefined, bounds: { default: number; max: number }): number {
+  if (requested === undefined || requested === 0) return bounds.default;
+  if (!Number.isInteger(requested) || requested < 0 || requested > bounds.max)
+    throw new InvalidArgumentError([
+      { field: 'page_size', reason: 'OUT_OF_RANGE', description: `must be between 1 and ${bounds.max} (0: ${bounds.default})` },
+    ]);
+  return requested;
+}
+
+function rangeViolations(from: Date | undefined, to: Date | undefined): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  for (const [field, value] of [
+    ['from', from],
+    ['to', to],
+  ] as const)
+    if (value !== undefined && Number.isNaN(value.getTime()))
+      violations.push({ field, reason: 'INVALID_FORMAT', description: 'must be a valid time' });
+  if (violations.length === 0 && from !== undefined && to !== undefined && from.getTime() >= to.getTime())
+    violations.push({ field: 'to', reason: 'INVALID_RANGE', description: 'must be after from' });
+  return violations;
+}
+
+/** The filter of a ListConversations request (empty strings and false do not filter). */
+function filterOf(request: ListConversationsRequest): ConversationFilter {
+  return {
+    ...(request.customer ? { customer: request.customer } : {}),
+    ...(request.phoneNumberId ? { phoneNumberId: request.phoneNumberId } : {}),
+    ...(request.from ? { from: request.from } : {}),
+    ...(request.to ? { to: request.to } : {}),
+    ...(request.hasUnanswered ? { hasUnanswered: true } : {}),
+    ...(request.sentiment ? { sentiment: request.sentiment } : {}),
+  };
+}
+
+/** Scores a customer's text before it is recorded; any failure leaves it unscored (logged without the text). */
+async function scoreInbound(event: IncomingEvent, deps: ArchiveServiceDeps): Promise<IncomingEvent> {
+  if (event.kind !== 'inbound' || !deps.analyzeText || !event.text || event.sentiment) return event;
+  try {
+    const sentiment = await deps.analyzeText(event.text);
+    return { ...event, sentiment };
+  } catch (error) {
+    deps.log?.warn(
+      { tenant_id: event.tenantId, message_id: event.messageId, error: error instanceof Error ? error.name : 'unknown' },
+      'text analysis failed; message archived unscored',
+    );
+    return event;
+  }
+}
+
 export function createArchiveService(deps: ArchiveServiceDeps): ArchiveService {
   const { store, homeRegionOf, region, clock } = deps;
   return {
@@ -70,7 +179,46 @@ export function createArchiveService(deps: ArchiveServiceDeps): ArchiveService {
       const homeRegion = homeRegionOf(event.tenantId);
       if (homeRegion === undefined) return 'unknown-tenant';
       if (homeRegion !== region) return 'homed-elsewhere';
-      return store.record({ ...event, recordedAt: clock.now() });
+      const scored = await scoreInbound(event, deps);
+      return store.record({ ...scored, recordedAt: clock.now() });
+    },
+
+    async listConversations(tenantId, request) {
+      const violations: FieldViolation[] = [];
+      if (request.customer && !isE164(request.customer))
+        violations.push({ field: 'customer', reason: 'INVALID_FORMAT', description: 'must be an E.164 phone number' });
+      if (request.phoneNumberId) violations.push(...idViolations('phone_number_id', request.phoneNumberId, MAX_ID_LENGTH));
+      violations.push(...rangeViolations(request.from, request.to));
+      if (violations.length > 0) throw new InvalidArgumentError(violations);
+      const size = pageSizeOf(request.pageSize, CONVERSATIONS_PAGE_SIZE);
+      const filter = filterOf(request);
+      const after = request.pageToken ? decodePageToken('conversations', request.pageToken, filter) : undefined;
+      const page = await store.listConversations(tenantId, filter, { size, ...(after ? { after } : {}) });
+      return {
+        conversations: [...page.items],
+        ...(page.next ? { nextPageToken: encodePageToken('conversations', page.next, filter) } : {}),
+      };
+    },
+
+    async getTranscript(tenantId, request) {
+      const violations: FieldViolation[] = [];
+      if (!request.conversationId) violations.push({ field: 'conversation_id', reason: 'REQUIRED', description: 'is required' });
+      else if (!CONVERSATION_ID.test(request.conversationId))
+        violations.push({ field: 'conversation_id', reason: 'INVALID_FORMAT', description: 'is not a conversation id' });
+      violations.push(...rangeViolations(request.from, request.to));
+      if (violations.length > 0) throw new InvalidArgumentError(violations);
+      const size = pageSizeOf(request.pageSize, TRANSCRIPT_PAGE_SIZE);
+      const range = { ...(request.from ? { from: request.from } : {}), ...(request.to ? { to: request.to } : {}) };
+      const scope = { conversationId: request.conversationId, ...range };
+      const after = request.pageToken ? decodePageToken('transcript', request.pageToken, scope) : undefined;
+      const conversation = await store.getConversation(tenantId, request.conversationId);
+      if (!conversation) throw new NotFoundError('conversation', request.conversationId);
+      const page = await store.transcriptPage(tenantId, request.conversationId, range, { size, ...(after ? { after } : {}) });
+      return {
+        conversation,
+        messages: [...page.items],
+        ...(page.next ? { nextPageToken: encodePageToken('transcript', page.next, scope) } : {}),
+      };
     },
 
     async listMessageEvents(tenantId, messageId) {

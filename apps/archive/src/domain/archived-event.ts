@@ -1,4 +1,5 @@
-import type { ContentKind, MessageStatus } from '@waygate/domain';
+import type { ContentKind, MessageStatus, TemplateCategory } from '@waygate/domain';
+import type { Pricing, Sentiment } from './transcript';
 
 /** Which part of the platform observed a status (mirrors the wire enum without importing generated types). */
 export type StatusSource = 'delivery' | 'webhook';
@@ -29,6 +30,21 @@ export interface AcceptedArchivedEvent extends ArchivedEventBase {
   readonly contentType?: ContentKind;
   /** ingress's content summary (bounded, never an authentication code). Personal data: never logged. */
   readonly contentSummary?: string;
+  /**
+   * The whole content as accepted: the domain MessageContent as JSON (see message-record.ts). An AUTHENTICATION
+   * template keeps its name and language only, never its parameters (one-time codes). Absent for events archived
+   * before content was kept. Personal data: never logged.
+   */
+  readonly contentJson?: string;
+  /** The searchable text derived from the content (see searchableTextOf). Personal data: never logged. */
+  readonly text?: string;
+  /** Templates: the template's name and its category from the catalog at acceptance. */
+  readonly templateName?: string;
+  readonly templateCategory?: TemplateCategory;
+  /** The wamid the message replies to (or, for a reaction, reacts to). */
+  readonly contextWaMessageId?: string;
+  /** media-store ids the content names, in order, distinct. */
+  readonly mediaIds?: readonly string[];
 }
 
 /** A status observed by delivery-retry or receipt (from MessageStatusChanged). */
@@ -39,6 +55,8 @@ export interface StatusArchivedEvent extends ArchivedEventBase {
   readonly waMessageId?: string;
   readonly errorCode?: number;
   readonly errorTitle?: string;
+  /** Meta's pricing of the message, as this status's webhook reported it. */
+  readonly pricing?: Pricing;
 }
 
 /**
@@ -64,6 +82,10 @@ export interface InboundArchivedEvent extends ArchivedEventBase {
   readonly contextWaMessageId?: string;
   /** The whole parsed content as JSON (location, contacts, order, ...). Personal data: never logged. */
   readonly contentJson?: string;
+  /** The searchable text: `text` plus a document's filename (see inboundSearchTextOf). Personal data: never logged. */
+  readonly searchText?: string;
+  /** Language and sentiment of `text`, when the archive was given an analyser and it answered. */
+  readonly sentiment?: Sentiment;
 }
 
 /** One recorded event about a message. */

@@ -3,6 +3,7 @@ import type { HandlerOutcome } from '@waygate/nats';
 import { InboundMessageReceived } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
 import type { ArchiveService } from '../domain/archive-service';
+import { inboundSearchTextOf } from '../domain/message-record';
 import { recordEvent } from './record-event';
 
 /**
@@ -14,6 +15,8 @@ export function createInboundEventsHandler(service: ArchiveService, logger: Logg
     const event = decodeEvent(InboundMessageReceived, data);
     if (!event) return { kind: 'reject', reason: 'not a valid InboundMessageReceived' };
     if (!event.occurredAt) return { kind: 'reject', reason: 'InboundMessageReceived without occurred_at' };
+    const fields = inboundMessageFields(event);
+    const searchText = inboundSearchTextOf(fields.text, fields.contentJson);
     return recordEvent(service, logger, {
       eventId: event.eventId,
       tenantId: event.tenantId,
@@ -23,7 +26,8 @@ export function createInboundEventsHandler(service: ArchiveService, logger: Logg
       phoneNumberId: event.phoneNumberId,
       from: event.from,
       messageType: event.type || 'unknown',
-      ...inboundMessageFields(event),
+      ...fields,
+      ...(searchText !== undefined && searchText !== fields.text ? { searchText } : {}),
     });
   };
 }
