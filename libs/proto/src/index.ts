@@ -126,6 +126,19 @@ export {
   ListMessageEventsResponse,
 } from './generated/waygate/archive/v1/archive';
 export type { ArchiveServiceServer } from './generated/waygate/archive/v1/archive';
+// Issue 13, conversations and transcripts (the archive's core slice).
+export { Direction, SentimentLabel, SentimentTrend } from './generated/waygate/archive/v1/archive';
+export type {
+  Conversation,
+  GetTranscriptRequest,
+  GetTranscriptResponse,
+  ListConversationsRequest,
+  ListConversationsResponse,
+  Sentiment as ArchiveSentiment,
+  SentimentSummary,
+  TranscriptMessage,
+  TranscriptStatus,
+} from './generated/waygate/archive/v1/archive';
 export {
   CancelDeliveryRequest,
   CancelDeliveryResponse,
