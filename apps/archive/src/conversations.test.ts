@@ -196,6 +196,17 @@ async function publishInbound(
   await publishEvent(publisher.js, subjects.inboundEvents, data, `wa:in:${waMessageId}`);
 }
 
+/** An inbound message as receipt announces it, with its content JSON (receipt's InboundContent). */
+async function publishInboundEvent(
+  fields: Partial<InboundMessageReceived> & { waMessageId: string; from: string; occurredAt: Date },
+): Promise<void> {
+  const eventId = `wa:in:${fields.waMessageId}`;
+  const data = InboundMessageReceived.encode(
+    InboundMessageReceived.fromPartial({ eventId, tenantId: 'acme', phoneNumberId: '200', ...fields }),
+  ).finish();
+  await publishEvent(publisher.js, subjects.inboundEvents, data, eventId);
+}
+
 async function publishStatus(
   messageId: string,
   status: MessageStatus,
@@ -331,6 +342,76 @@ test('a conversation splits into sessions by the 24-hour window and by a busines
   const { conversation } = await getTranscript(KEYS.acme, { conversationId: conversationOf(customer), pageSize: 1 });
   assert.equal(conversation?.sessionCount, 4);
   assert.equal(conversation?.hasUnanswered, true);
+});
+
+test('reactions, edits, revokes and Flows replies are archived as their own messages, each naming the one it refers to', async () => {
+  const customer = '+4915100000104';
+  const at = (seconds: number) => new Date(T0 + 900 * HOUR + seconds * 1000);
+  await publishInbound('wamid.orig', customer, at(0).getTime(), 'Deliver on Monday');
+  await publishAccepted('msg_flow', customer, at(1).getTime(), text('Pick a slot'));
+  // As receipt announces them (apps/receipt: a reaction names its wamid; edits, revokes and Flows replies are kept
+  // whole as unknown content, the edit and revoke naming the original).
+  await publishInboundEvent({
+    waMessageId: 'wamid.react',
+    from: customer,
+    occurredAt: at(2),
+    type: 'reaction',
+    contextWaMessageId: 'wamid.msg_flow',
+    contentJson: JSON.stringify({ kind: 'reaction', messageId: 'wamid.msg_flow', emoji: '👍' }),
+  });
+  await publishInboundEvent({
+    waMessageId: 'wamid.edit',
+    from: customer,
+    occurredAt: at(3),
+    type: 'edit',
+    contextWaMessageId: 'wamid.orig',
+    contentJson: JSON.stringify({
+      kind: 'unknown',
+      rawType: 'edit',
+      raw: { type: 'edit', edit: { original_message_id: 'wamid.orig', message: { type: 'text', text: { body: 'Deliver on Tuesday' } } } },
+    }),
+  });
+  await publishInboundEvent({
+    waMessageId: 'wamid.flow',
+    from: customer,
+    occurredAt: at(4),
+    type: 'interactive',
+    contextWaMessageId: 'wamid.msg_flow',
+    contentJson: JSON.stringify({
+      kind: 'unknown',
+      rawType: 'interactive',
+      raw: {
+        type: 'interactive',
+        interactive: { type: 'nfm_reply', nfm_reply: { name: 'flow', body: 'Sent', response_json: '{"slot":"tue"}' } },
+      },
+    }),
+  });
+  // An older receipt did not name the revoked message: the archive finds it in the content.
+  await publishInboundEvent({
+    waMessageId: 'wamid.revoke',
+    from: customer,
+    occurredAt: at(5),
+    type: 'revoke',
+    contentJson: JSON.stringify({
+      kind: 'unknown',
+      rawType: 'revoke',
+      raw: { type: 'revoke', revoke: { original_message_id: 'wamid.orig' } },
+    }),
+  });
+  await waitForMessages(customer, 6);
+  const { messages } = await getTranscript(KEYS.acme, { conversationId: conversationOf(customer) });
+  assert.deepEqual(
+    messages.map((m) => [m.messageId, m.type, m.text, m.contextWaMessageId]),
+    [
+      ['wamid.orig', 'text', 'Deliver on Monday', ''],
+      ['msg_flow', 'text', 'Pick a slot', ''],
+      ['wamid.react', 'reaction', '', 'wamid.msg_flow'],
+      ['wamid.edit', 'edit', 'Deliver on Tuesday', 'wamid.orig'],
+      ['wamid.flow', 'nfm_reply', 'Sent', 'wamid.msg_flow'],
+      ['wamid.revoke', 'revoke', '', 'wamid.orig'],
+    ],
+  );
+  assert.match(messages[4]!.contentJson, /response_json/, "the Flow's response is kept whole");
 });
 
 test("an authentication template's code never reaches the archive; its name does", async () => {

@@ -17,7 +17,7 @@ import {
   type TranscriptMessageEntry,
 } from '../domain/conversation';
 import { messageRowOf, outboundStatusOf, transcriptStatusesOf, type MessageEvent, type MessageRow } from '../domain/message-projection';
-import { startsSession, type SessionState } from '../domain/sessions';
+import { isCustomerMessage, startsSession, type SessionState } from '../domain/sessions';
 import type { Pricing, Sentiment, SentimentLabel } from '../domain/transcript';
 
 const MIGRATIONS = [
@@ -662,7 +662,7 @@ export class SqliteArchiveStore implements ArchiveStore {
     const lastInboundMs = this.db
       .prepare(
         `SELECT max(occurred_at_ms) FROM archive_messages WHERE tenant_id = ? AND conversation_id = ? AND direction = 'inbound'
-           AND (occurred_at_ms, record_id) < (?, ?)`,
+           AND type != 'system' AND (occurred_at_ms, record_id) < (?, ?)`,
       )
       .pluck()
       .get(...key) as number | null;
@@ -678,11 +678,7 @@ export class SqliteArchiveStore implements ArchiveStore {
     }
     state = {
       sessionIndex: 0,
-      ...(row.direction === 'inbound'
-        ? { lastInboundAt: row.occurredAt }
-        : state?.lastInboundAt
-          ? { lastInboundAt: state.lastInboundAt }
-          : {}),
+      ...(isCustomerMessage(row) ? { lastInboundAt: row.occurredAt } : state?.lastInboundAt ? { lastInboundAt: state.lastInboundAt } : {}),
     };
 
     const followers = this.db.prepare(
@@ -692,7 +688,7 @@ export class SqliteArchiveStore implements ArchiveStore {
     );
     let after: readonly [number, string] = [row.occurredAt.getTime(), row.recordId];
     for (;;) {
-      const rows = followers.all(row.tenantId, row.conversationId, ...after, row.direction === 'inbound' ? SESSION_WALK_PAGE : 1) as Pick<
+      const rows = followers.all(row.tenantId, row.conversationId, ...after, isCustomerMessage(row) ? SESSION_WALK_PAGE : 1) as Pick<
         MessageDbRow,
         'message_id' | 'record_id' | 'direction' | 'type' | 'occurred_at_ms' | 'starts_session'
       >[];
@@ -704,8 +700,7 @@ export class SqliteArchiveStore implements ArchiveStore {
           delta += followerStarts - follower.starts_session;
         }
         // Past the customer's next message (or the next message, for a business one) nothing else changes.
-        if (row.direction === 'outbound' || follower.direction === 'inbound') return delta;
-        state = { sessionIndex: 0, ...(state.lastInboundAt ? { lastInboundAt: state.lastInboundAt } : {}) };
+        if (!isCustomerMessage(row) || isCustomerMessage(follower)) return delta;
       }
       const last = rows.at(-1);
       if (!last || rows.length < SESSION_WALK_PAGE) return delta;
@@ -720,9 +715,11 @@ export class SqliteArchiveStore implements ArchiveStore {
       .get(row.tenantId, row.conversationId) as ConversationRow | undefined;
     const at = row.occurredAt.getTime();
     const inbound = row.direction === 'inbound';
+    // A system notice is counted as inbound, but is not the customer's: it neither needs nor marks an answer.
+    const customer = isCustomerMessage(row);
     const maxOf = (a: number | null | undefined, b: number | undefined) =>
       b === undefined ? (a ?? null) : a === null || a === undefined ? b : Math.max(a, b);
-    const lastInbound = maxOf(current?.last_inbound_at_ms, inbound ? at : undefined);
+    const lastInbound = maxOf(current?.last_inbound_at_ms, customer ? at : undefined);
     const lastOutbound = maxOf(current?.last_outbound_at_ms, inbound ? undefined : at);
     const points: SentimentPoints = foldSentiment(
       {
