@@ -140,15 +140,28 @@ test('sentiment summary: start, end, trend by the threshold, scored count', () =
   const slightlyLower = { language: 'en', score: 1 - TREND_THRESHOLD / 2, label: 'positive' as const };
   const unscored = { language: 'zh' };
   const worsening = computeConversationMetrics(
-    [customer(T0, 'a', { sentiment: positive }), customer(T0 + 1, 'b', { sentiment: unscored }), customer(T0 + 2, 'c', { sentiment: negative })],
+    [
+      customer(T0, 'a', { sentiment: positive }),
+      customer(T0 + 1, 'b', { sentiment: unscored }),
+      customer(T0 + 2, 'c', { sentiment: negative }),
+    ],
     LATER,
   );
   assert.deepEqual(worsening.sentiment, { start: positive, end: negative, trend: 'worsening', scoredMessages: 2 });
-  const improving = computeConversationMetrics([customer(T0, 'a', { sentiment: negative }), customer(T0 + 1, 'c', { sentiment: positive })], LATER);
+  const improving = computeConversationMetrics(
+    [customer(T0, 'a', { sentiment: negative }), customer(T0 + 1, 'c', { sentiment: positive })],
+    LATER,
+  );
   assert.equal(improving.sentiment.trend, 'improving');
-  const stable = computeConversationMetrics([customer(T0, 'a', { sentiment: positive }), customer(T0 + 1, 'c', { sentiment: slightlyLower })], LATER);
+  const stable = computeConversationMetrics(
+    [customer(T0, 'a', { sentiment: positive }), customer(T0 + 1, 'c', { sentiment: slightlyLower })],
+    LATER,
+  );
   assert.equal(stable.sentiment.trend, 'stable');
-  const one = computeConversationMetrics([customer(T0, 'a', { sentiment: positive }), customer(T0 + 1, 'b', { sentiment: unscored })], LATER);
+  const one = computeConversationMetrics(
+    [customer(T0, 'a', { sentiment: positive }), customer(T0 + 1, 'b', { sentiment: unscored })],
+    LATER,
+  );
   assert.deepEqual(one.sentiment, { start: positive, end: positive, scoredMessages: 1 });
   assert.deepEqual(computeConversationMetrics([], LATER).sentiment, { scoredMessages: 0 });
 });

@@ -88,7 +88,9 @@ test('a conversation cost: totals, billable by category, unpriced counted apart'
     [
       business(T0, 'offer', { type: 'template', statuses: [['DELIVERED', T0 + 1, marketing]] }),
       customer(T0 + 2),
-      business(T0 + 3, 'reply', { statuses: [['DELIVERED', T0 + 4, { billable: false, type: 'free_customer_service', category: 'service' }]] }),
+      business(T0 + 3, 'reply', {
+        statuses: [['DELIVERED', T0 + 4, { billable: false, type: 'free_customer_service', category: 'service' }]],
+      }),
       business(T0 + 5, 'receipt', { type: 'template', statuses: [['DELIVERED', T0 + 6, utility]] }),
       business(T0 + 7, 'auth', { type: 'template', statuses: [['DELIVERED', T0 + 8, { ...utility, category: 'authentication' }]] }),
     ],

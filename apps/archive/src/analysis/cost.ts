@@ -53,7 +53,10 @@ export function findRate(card: RateCard, country: string | undefined, category: 
     dayStart(rate.effectiveFrom) <= time &&
     (rate.effectiveUntil === undefined || time < dayStart(rate.effectiveUntil));
   const latest = (candidates: Rate[]) =>
-    candidates.reduce<Rate | undefined>((best, rate) => (best === undefined || rate.effectiveFrom > best.effectiveFrom ? rate : best), undefined);
+    candidates.reduce<Rate | undefined>(
+      (best, rate) => (best === undefined || rate.effectiveFrom > best.effectiveFrom ? rate : best),
+      undefined,
+    );
   const own = country === undefined ? undefined : latest(card.rates.filter((rate) => rate.country === country && inEffect(rate)));
   return own ?? latest(card.rates.filter((rate) => rate.country === '*' && inEffect(rate)));
 }
