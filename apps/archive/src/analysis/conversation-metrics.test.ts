@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeConversationMetrics, SERVICE_WINDOW_MS, TREND_THRESHOLD } from './conversation-metrics';
+import { SENTIMENT_TREND_THRESHOLD } from '../domain/conversation';
+import { CUSTOMER_SERVICE_WINDOW_MS as SERVICE_WINDOW_MS } from '../domain/sessions';
+import { computeConversationMetrics } from './conversation-metrics';
 import { business, customer, HOUR, MINUTE, SECOND, T0 } from './transcript-fixtures';
 
 const LATER = { now: new Date(T0 + 30 * 24 * HOUR) };
@@ -137,7 +139,7 @@ test('read-to-reply: from the business message being READ to the customer next m
 test('sentiment summary: start, end, trend by the threshold, scored count', () => {
   const positive = { language: 'en', score: 1, label: 'positive' as const };
   const negative = { language: 'en', score: -1, label: 'negative' as const };
-  const slightlyLower = { language: 'en', score: 1 - TREND_THRESHOLD / 2, label: 'positive' as const };
+  const slightlyLower = { language: 'en', score: 1 - SENTIMENT_TREND_THRESHOLD / 2, label: 'positive' as const };
   const unscored = { language: 'zh' };
   const worsening = computeConversationMetrics(
     [

@@ -1,4 +1,6 @@
 import type { MessageStatus } from '@waygate/domain';
+import { sentimentTrendOf, type SentimentSummary } from '../domain/conversation';
+import { CUSTOMER_SERVICE_WINDOW_MS, nextSessionState, startsSession, type SessionState } from '../domain/sessions';
 import type { Sentiment, TranscriptEntry } from '../domain/transcript';
 import { addPrice, emptyCost, priceMessage, type CostTotal, type MessagePrice, type RateCard } from './cost';
 import { containsKeyword, foldText, prepareKeyword, type Keyword } from './keywords';
@@ -11,9 +13,9 @@ import { percentile } from './percentile';
  * message.
  *
  * Definitions (the README's "Analysis" section repeats them):
- * - **Session**: Waygate's unit of analysis, not Meta's billing. A new session starts at the first message, at a
- *   customer message when the customer-service window is closed, and at a business template sent while the window is
- *   closed. The window is open for {@link SERVICE_WINDOW_MS} after the customer's last message.
+ * - **Session**: the archive's rule (domain/sessions.ts, the same one the store applies): a new session starts at the
+ *   first message, at a customer message while the customer-service window is closed (24 h after the customer's
+ *   last message, or before the customer ever wrote), and at a business template sent while it is closed.
  * - **Customer turn**: a run of consecutive customer messages inside one session, starting at the first of them.
  *   Reactions, edits, revokes and system messages neither open a turn nor answer one ({@link isConversational}).
  *   A turn is **answered** by the first business message after it in the same session that did not fail (its latest
@@ -27,15 +29,6 @@ import { percentile } from './percentile';
  *   message, from the earliest READ since the customer's previous message).
  */
 
-/** Meta's customer-service window: 24 hours after the customer's last message. */
-export const SERVICE_WINDOW_MS = 24 * 60 * 60 * 1000;
-
-/**
- * The trend compares the last scored customer message with the first: a difference of at least this much in the
- * library's score is improving or worsening, less is stable (a quarter of the strongest SentiCon word's weight).
- */
-export const TREND_THRESHOLD = 0.25;
-
 /** Message types that neither open nor answer a turn: they react to, change or annotate another message. */
 const NON_CONVERSATIONAL_TYPES: ReadonlySet<string> = new Set(['reaction', 'edit', 'revoke', 'system']);
 /** Latest statuses of a business message that never reached the customer. */
@@ -45,16 +38,6 @@ const UNDELIVERED: ReadonlySet<MessageStatus> = new Set<MessageStatus>(['FAILED'
 export function isConversational(entry: TranscriptEntry): boolean {
   if (NON_CONVERSATIONAL_TYPES.has(entry.type)) return false;
   return entry.direction === 'inbound' || entry.status === undefined || !UNDELIVERED.has(entry.status);
-}
-
-/** Customer sentiment of a conversation. */
-export type SentimentTrend = 'improving' | 'stable' | 'worsening';
-export interface SentimentSummary {
-  readonly start?: Sentiment;
-  readonly end?: Sentiment;
-  /** Absent with fewer than two scored customer messages. */
-  readonly trend?: SentimentTrend;
-  readonly scoredMessages: number;
 }
 
 /** One session of a conversation. */
@@ -117,7 +100,7 @@ export class ConversationMetricsAccumulator {
   private outbound = 0;
   private readonly sessions: SessionMetrics[] = [];
   private session: OpenSession | undefined;
-  private lastCustomerAt: number | undefined;
+  private sessionState: SessionState | undefined;
   private readonly turnDurations: number[] = [];
   private readonly readToReply: number[] = [];
   /** READ times of business messages not yet followed by a customer message. */
@@ -141,11 +124,8 @@ export class ConversationMetricsAccumulator {
    */
   add(entry: TranscriptEntry, sentiment: Sentiment | undefined = entry.sentiment): { price: MessagePrice; sessionIndex: number } {
     const at = entry.occurredAt.getTime();
-    const windowClosed = this.lastCustomerAt === undefined || at >= this.lastCustomerAt + SERVICE_WINDOW_MS;
-    const startsSession =
-      this.session === undefined ||
-      (windowClosed && (entry.direction === 'inbound' || (entry.direction === 'outbound' && entry.type === 'template')));
-    if (startsSession) this.startSession(entry.occurredAt);
+    if (startsSession(this.sessionState, entry)) this.startSession(entry.occurredAt);
+    this.sessionState = nextSessionState(this.sessionState, entry);
     const session = this.session as OpenSession;
 
     let price: MessagePrice = { kind: 'none' };
@@ -168,9 +148,8 @@ export class ConversationMetricsAccumulator {
   }
 
   private addCustomerMessage(session: OpenSession, entry: TranscriptEntry, at: number, sentiment: Sentiment | undefined): void {
-    this.lastCustomerAt = at;
-    // Every customer message (a reaction too) keeps the window open, as Meta counts it.
-    session.windowClosesAt = at + SERVICE_WINDOW_MS;
+    // Every customer message (a reaction too) keeps the window open, as the session rule counts it.
+    session.windowClosesAt = at + CUSTOMER_SERVICE_WINDOW_MS;
     if (this.pendingReads.length > 0) {
       // The earliest READ at or before this message; later READs wait for the customer's next message.
       const seen = this.pendingReads.filter((read) => read <= at);
@@ -248,12 +227,11 @@ function toSessionMetrics(session: OpenSession, windowClosed: boolean): SessionM
   };
 }
 
+/** The summary the store keeps too, with its trend rule (domain/conversation.ts). */
 function summarizeSentiment(start: Sentiment | undefined, end: Sentiment | undefined, scored: number): SentimentSummary {
   if (start === undefined || end === undefined) return { scoredMessages: scored };
-  if (scored < 2) return { start, end, scoredMessages: scored };
-  const delta = (end.score ?? 0) - (start.score ?? 0);
-  const trend: SentimentTrend = delta >= TREND_THRESHOLD ? 'improving' : delta <= -TREND_THRESHOLD ? 'worsening' : 'stable';
-  return { start, end, trend, scoredMessages: scored };
+  const trend = sentimentTrendOf(start, end, scored);
+  return { start, end, ...(trend ? { trend } : {}), scoredMessages: scored };
 }
 
 /** The metrics of a whole transcript held in memory (tests, small conversations). */
