@@ -126,6 +126,22 @@ export {
   ListMessageEventsResponse,
 } from './generated/waygate/archive/v1/archive';
 export type { ArchiveServiceServer } from './generated/waygate/archive/v1/archive';
+// The archive's analysis RPCs (GetConversationMetrics, GetTenantReport) and the conversation types they return.
+export {
+  Conversation,
+  Cost,
+  CriterionResult,
+  DailyBucket,
+  Evaluation,
+  GetConversationMetricsRequest,
+  GetConversationMetricsResponse,
+  GetTenantReportRequest,
+  GetTenantReportResponse,
+  Sentiment,
+  SentimentLabel,
+  SentimentSummary,
+  SentimentTrend,
+} from './generated/waygate/archive/v1/archive';
 export {
   CancelDeliveryRequest,
   CancelDeliveryResponse,
