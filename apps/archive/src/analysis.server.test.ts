@@ -223,7 +223,7 @@ test('a scripted conversation: first response time to the millisecond, percentil
   // r1 READ at +90 s, the customer's next message at +150 s.
   assert.equal(metrics.readToReplyP50Ms, '60000');
   assert.deepEqual([metrics.inboundCount, metrics.outboundCount, metrics.sessionCount, metrics.windowsClosedWhileWaiting], [3, 2, 1, 0]);
-  // Sentiment analysed by the archive's consumer as each customer text arrived (the second one is scored too).
+  // Sentiment of each customer text (the consumer analyses it as it is archived; the RPC fills in any it lacks).
   assert.equal(metrics.sentiment?.start?.label, SentimentLabel.SENTIMENT_LABEL_NEGATIVE);
   assert.equal(metrics.sentiment?.start?.language, 'en');
   assert.equal(metrics.sentiment?.end?.label, SentimentLabel.SENTIMENT_LABEL_POSITIVE);
