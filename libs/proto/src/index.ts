@@ -126,9 +126,21 @@ export {
   ListMessageEventsResponse,
 } from './generated/waygate/archive/v1/archive';
 export type { ArchiveServiceServer } from './generated/waygate/archive/v1/archive';
-// The archive's analysis RPCs (GetConversationMetrics, GetTenantReport) and the conversation types they return.
-export {
+// Issue 13, conversations and transcripts (the archive's core slice).
+export { Direction, SentimentLabel, SentimentTrend } from './generated/waygate/archive/v1/archive';
+export type {
   Conversation,
+  GetTranscriptRequest,
+  GetTranscriptResponse,
+  ListConversationsRequest,
+  ListConversationsResponse,
+  Sentiment as ArchiveSentiment,
+  SentimentSummary,
+  TranscriptMessage,
+  TranscriptStatus,
+} from './generated/waygate/archive/v1/archive';
+// Issue 13, analysis (GetConversationMetrics, GetTenantReport).
+export type {
   Cost,
   CriterionResult,
   DailyBucket,
@@ -137,10 +149,6 @@ export {
   GetConversationMetricsResponse,
   GetTenantReportRequest,
   GetTenantReportResponse,
-  Sentiment,
-  SentimentLabel,
-  SentimentSummary,
-  SentimentTrend,
 } from './generated/waygate/archive/v1/archive';
 export {
   CancelDeliveryRequest,

@@ -10,7 +10,7 @@ import {
   type GetConversationMetricsResponse,
   type GetTenantReportRequest,
   type GetTenantReportResponse,
-  type Sentiment as SentimentMessage,
+  type ArchiveSentiment as SentimentMessage,
   type SentimentSummary as SentimentSummaryMessage,
 } from '@waygate/proto';
 import type { TenantDirectory } from '@waygate/tenancy';
