@@ -15,8 +15,11 @@ import {
 } from '@waygate/proto';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
+import type { AnalysisService } from '../analysis/analysis-service';
 import type { ArchiveService } from '../domain/archive-service';
+import type { ConversationSummary } from '../domain/conversation';
 import type { ArchivedEvent } from '../domain/archived-event';
+import { createAnalysisHandlers } from './analysis.handler';
 import { fromProtoSentimentLabel, toProtoConversation, toProtoTranscriptMessage } from './transcript-proto';
 
 function toProtoEvent(event: ArchivedEvent): ArchivedEventMessage {
@@ -36,7 +39,12 @@ function toProtoEvent(event: ArchivedEvent): ArchivedEventMessage {
 }
 
 /** gRPC ArchiveService: translates proto <-> domain; tenant scoping and validation are the domain's. */
-export function createArchiveHandler(service: ArchiveService, tenants: TenantDirectory, logger: Logger): ArchiveServiceServer {
+export function createArchiveHandler(
+  service: ArchiveService,
+  tenants: TenantDirectory,
+  logger: Logger,
+  analysis: AnalysisService<ConversationSummary>,
+): ArchiveServiceServer {
   return {
     listMessageEvents: unaryHandler<ListMessageEventsRequest, ListMessageEventsResponse>(tenants, logger, async (request, tenant) => ({
       events: (await service.listMessageEvents(tenant.id, request.messageId)).map(toProtoEvent),
@@ -72,8 +80,7 @@ export function createArchiveHandler(service: ArchiveService, tenants: TenantDir
     // Issue 13's other RPCs: each is filled in by its slice (search, export, analysis).
     searchMessages: unimplemented,
     exportConversations: unimplementedStream,
-    getConversationMetrics: unimplemented,
-    getTenantReport: unimplemented,
+    ...createAnalysisHandlers(analysis, tenants, logger),
   };
 }
 
