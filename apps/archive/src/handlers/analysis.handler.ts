@@ -1,73 +1,22 @@
 import { unaryHandler } from '@waygate/grpc';
 import {
-  SentimentLabel,
-  SentimentTrend,
   type ArchiveServiceServer,
-  type Conversation as ConversationMessage,
   type Cost as CostMessage,
   type DailyBucket,
   type GetConversationMetricsRequest,
   type GetConversationMetricsResponse,
   type GetTenantReportRequest,
   type GetTenantReportResponse,
-  type ArchiveSentiment as SentimentMessage,
-  type SentimentSummary as SentimentSummaryMessage,
 } from '@waygate/proto';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { AnalysisService } from '../analysis/analysis-service';
 import type { CostTotal } from '../analysis/cost';
 import type { DailyReport } from '../analysis/tenant-report';
-import type { ConversationSummary, SentimentSummary } from '../domain/conversation';
-import type { Sentiment } from '../domain/transcript';
+import type { ConversationSummary } from '../domain/conversation';
+import { toProtoConversation, toProtoSentimentSummary } from './transcript-proto';
 
 /** gRPC GetConversationMetrics and GetTenantReport: proto <-> the analysis service (validation is the service's). */
-
-const LABELS = {
-  positive: SentimentLabel.SENTIMENT_LABEL_POSITIVE,
-  neutral: SentimentLabel.SENTIMENT_LABEL_NEUTRAL,
-  negative: SentimentLabel.SENTIMENT_LABEL_NEGATIVE,
-} as const;
-const TRENDS = {
-  improving: SentimentTrend.SENTIMENT_TREND_IMPROVING,
-  stable: SentimentTrend.SENTIMENT_TREND_STABLE,
-  worsening: SentimentTrend.SENTIMENT_TREND_WORSENING,
-} as const;
-
-function toProtoSentiment(sentiment: Sentiment | undefined): SentimentMessage | undefined {
-  if (sentiment === undefined) return undefined;
-  return {
-    language: sentiment.language ?? '',
-    score: sentiment.score ?? 0,
-    label: sentiment.label ? LABELS[sentiment.label] : SentimentLabel.SENTIMENT_LABEL_UNSPECIFIED,
-  };
-}
-
-function toProtoSentimentSummary(summary: SentimentSummary): SentimentSummaryMessage {
-  return {
-    start: toProtoSentiment(summary.start),
-    end: toProtoSentiment(summary.end),
-    trend: summary.trend ? TRENDS[summary.trend] : SentimentTrend.SENTIMENT_TREND_UNSPECIFIED,
-    scoredMessages: summary.scoredMessages,
-  };
-}
-
-/** A conversation summary as the RPCs return it (`score`: the scorecard's, when the tenant has one). */
-function toProtoConversation(conversation: ConversationSummary, score: number | undefined): ConversationMessage {
-  return {
-    conversationId: conversation.conversationId,
-    phoneNumberId: conversation.phoneNumberId,
-    customer: conversation.customer,
-    firstMessageAt: conversation.firstMessageAt,
-    lastMessageAt: conversation.lastMessageAt,
-    inboundCount: conversation.inboundCount,
-    outboundCount: conversation.outboundCount,
-    hasUnanswered: conversation.hasUnanswered,
-    sessionCount: conversation.sessionCount,
-    sentiment: toProtoSentimentSummary(conversation.sentiment),
-    ...(score !== undefined ? { score } : {}),
-  };
-}
 
 function toProtoCost(cost: CostTotal): CostMessage {
   return {
