@@ -19,3 +19,4 @@ export {
 export type { KeyEncryptionKey, KeyEncryptionKeys } from './key-encryption-keys';
 export { JetStreamWrappedKeyStore, keyringBucketName } from './jetstream-wrapped-key-store';
 export type { WrappedKeyEntry, WrappedKeyStore } from './wrapped-key-store';
+export { isSealedText, MalformedSealedTextError, openSealedText, SEALED_TEXT_PREFIX, sealText } from './sealed-text';
