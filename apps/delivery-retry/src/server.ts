@@ -75,7 +75,10 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
   // The region keyring (shared with ingress): authentication codes arrive sealed and are opened at send time.
   const kek = resolveKekSource(config.kek);
   if (kek.localFile)
-    logger.warn({ key_file: kek.localFile, created: kek.created }, 'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file');
+    logger.warn(
+      { key_file: kek.localFile, created: kek.created },
+      'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file',
+    );
   const keyring = createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks: kek.keys, clock: systemClock });
   const engine = createDeliveryEngine({
     store: storage.store,

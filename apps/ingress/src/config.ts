@@ -45,8 +45,7 @@ export interface IngressConfig extends ServiceConfig, WhatsAppApiConfig {
 
 /** Where the verification secret comes from; the secret sits behind a function so the config never prints it. */
 export type VerificationSecretSource =
-  | { readonly kind: 'configured'; readonly secret: () => Buffer }
-  | { readonly kind: 'local-file'; readonly file: string };
+  { readonly kind: 'configured'; readonly secret: () => Buffer } | { readonly kind: 'local-file'; readonly file: string };
 
 /** The shortest verification secret accepted (characters of the variable, or bytes of the file). */
 export const MIN_VERIFICATION_SECRET_LENGTH = 32;
@@ -88,7 +87,11 @@ export function loadIngressConfig(env: NodeJS.ProcessEnv = process.env): Ingress
   const problems: string[] = [];
   let kek: KekSource | undefined;
   try {
-    kek = kekSourceFromEnv(env, localDir && path.join(localDir, 'keyring.kek'), 'when WAYGATE_STORAGE=mongodb (authentication codes are sealed under the region keyring)');
+    kek = kekSourceFromEnv(
+      env,
+      localDir && path.join(localDir, 'keyring.kek'),
+      'when WAYGATE_STORAGE=mongodb (authentication codes are sealed under the region keyring)',
+    );
   } catch (error) {
     if (!(error instanceof KeyEncryptionKeyConfigError)) throw error;
     problems.push(error.message);
@@ -145,6 +148,8 @@ function verificationSecretFromEnv(
     return { kind: 'configured', secret: () => secret };
   }
   if (localDir) return { kind: 'local-file', file: path.join(localDir, 'verification.secret') };
-  problems.push('WAYGATE_VERIFICATION_SECRET or WAYGATE_VERIFICATION_SECRET_FILE: required when WAYGATE_STORAGE=mongodb (verification codes are stored as HMACs under it)');
+  problems.push(
+    'WAYGATE_VERIFICATION_SECRET or WAYGATE_VERIFICATION_SECRET_FILE: required when WAYGATE_STORAGE=mongodb (verification codes are stored as HMACs under it)',
+  );
   return undefined;
 }

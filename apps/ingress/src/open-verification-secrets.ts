@@ -31,7 +31,10 @@ export async function openVerificationSecrets(deps: {
   const { config, nats, clock, logger } = deps;
   const kek = resolveKekSource(config.kek);
   if (kek.localFile)
-    logger.warn({ key_file: kek.localFile, created: kek.created }, 'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file');
+    logger.warn(
+      { key_file: kek.localFile, created: kek.created },
+      'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file',
+    );
   const keyring = createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks: kek.keys, clock });
   let secret: Buffer;
   if (config.verificationSecret.kind === 'configured') {
@@ -40,7 +43,10 @@ export async function openVerificationSecrets(deps: {
     const file = config.verificationSecret.file;
     const loaded = loadOrCreateKeyFile(file);
     secret = loaded.key;
-    logger.warn({ secret_file: file, created: loaded.created }, 'WAYGATE_VERIFICATION_SECRET is not set: using the local development secret file');
+    logger.warn(
+      { secret_file: file, created: loaded.created },
+      'WAYGATE_VERIFICATION_SECRET is not set: using the local development secret file',
+    );
   }
   const stopSweeper = startSealingKeySweeper({
     keyring,

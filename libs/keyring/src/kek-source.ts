@@ -1,4 +1,10 @@
-import { KEK_VARIABLES, KeyEncryptionKeyConfigError, loadKeyEncryptionKeys, toKeyEncryptionKey, type KeyEncryptionKeys } from './key-encryption-keys';
+import {
+  KEK_VARIABLES,
+  KeyEncryptionKeyConfigError,
+  loadKeyEncryptionKeys,
+  toKeyEncryptionKey,
+  type KeyEncryptionKeys,
+} from './key-encryption-keys';
 
 import { loadOrCreateKeyFile } from './local-key-file';
 
@@ -8,8 +14,7 @@ import { loadOrCreateKeyFile } from './local-key-file';
  * region on one machine). The keys sit behind a function so a logged configuration never prints them.
  */
 export type KekSource =
-  | { readonly kind: 'configured'; readonly keys: () => KeyEncryptionKeys }
-  | { readonly kind: 'local-file'; readonly file: string };
+  { readonly kind: 'configured'; readonly keys: () => KeyEncryptionKeys } | { readonly kind: 'local-file'; readonly file: string };
 
 /**
  * Reads the KEK settings: configured keys, else `localFile` when given (SQLite development), else a

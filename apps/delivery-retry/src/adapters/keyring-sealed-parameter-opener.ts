@@ -7,7 +7,12 @@ import type { SealedOpening, SealedParameterOpener } from '../domain/sealed-para
  * only happens past its validity) or the sealed value is not this tenant's. Meta's 131009 ("parameter value is not
  * valid"), which the outcome table classifies as permanent, with a title that says why.
  */
-const CANNOT_OPEN = { kind: 'error', httpStatus: 0, code: 131009, title: 'the sealed authentication code can no longer be opened' } as const;
+const CANNOT_OPEN = {
+  kind: 'error',
+  httpStatus: 0,
+  code: 131009,
+  title: 'the sealed authentication code can no longer be opened',
+} as const;
 
 /** The SealedParameterOpener on the regional keyring (libs/keyring sealed-text). */
 export function createKeyringSealedParameterOpener(keyring: Keyring): SealedParameterOpener {

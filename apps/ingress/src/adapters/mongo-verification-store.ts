@@ -63,7 +63,13 @@ export class MongoVerificationStore implements VerificationStore {
   async reserve(candidate: Verification, rules: ReserveRules): Promise<ReserveOutcome> {
     const now = candidate.createdAt;
     const recent = await this.verifications.findOne(
-      { tenantId: candidate.tenantId, to: candidate.to, status: 'PENDING', createdAt: { $gte: rules.resendWindowStart }, expiresAt: { $gt: now } },
+      {
+        tenantId: candidate.tenantId,
+        to: candidate.to,
+        status: 'PENDING',
+        createdAt: { $gte: rules.resendWindowStart },
+        expiresAt: { $gt: now },
+      },
       { sort: { createdAt: -1 } },
     );
     if (recent) return { kind: 'pending', verification: toVerification(recent) };

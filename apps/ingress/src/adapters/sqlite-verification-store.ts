@@ -115,16 +115,19 @@ export class SqliteVerificationStore implements VerificationStore {
     );
     // One transaction (BEGIN IMMEDIATE): a second replica on the same file waits, so two starts never both pass a limit.
     const transaction = this.db.transaction((candidate: Verification, rules: ReserveRules): ReserveOutcome => {
-        const now = candidate.createdAt.getTime();
-        const recent = pending.get(candidate.tenantId, candidate.to, rules.resendWindowStart.getTime(), now) as VerificationRow | undefined;
-        if (recent) return { kind: 'pending', verification: toVerification(recent) };
-        const number = perNumber.get(candidate.tenantId, candidate.to, rules.limitWindowStart.getTime()) as { count: number; oldest: number | null };
-        if (number.count >= rules.sendsPerNumber) return { kind: 'limited', scope: 'number', oldestInWindow: new Date(number.oldest ?? now) };
-        const tenant = perTenant.get(candidate.tenantId, rules.limitWindowStart.getTime()) as { count: number; oldest: number | null };
-        if (tenant.count >= rules.sendsPerTenant) return { kind: 'limited', scope: 'tenant', oldestInWindow: new Date(tenant.oldest ?? now) };
-        insert.run(toRow(candidate));
-        return { kind: 'reserved' };
-      });
+      const now = candidate.createdAt.getTime();
+      const recent = pending.get(candidate.tenantId, candidate.to, rules.resendWindowStart.getTime(), now) as VerificationRow | undefined;
+      if (recent) return { kind: 'pending', verification: toVerification(recent) };
+      const number = perNumber.get(candidate.tenantId, candidate.to, rules.limitWindowStart.getTime()) as {
+        count: number;
+        oldest: number | null;
+      };
+      if (number.count >= rules.sendsPerNumber) return { kind: 'limited', scope: 'number', oldestInWindow: new Date(number.oldest ?? now) };
+      const tenant = perTenant.get(candidate.tenantId, rules.limitWindowStart.getTime()) as { count: number; oldest: number | null };
+      if (tenant.count >= rules.sendsPerTenant) return { kind: 'limited', scope: 'tenant', oldestInWindow: new Date(tenant.oldest ?? now) };
+      insert.run(toRow(candidate));
+      return { kind: 'reserved' };
+    });
     this.reserveInTransaction = (candidate, rules) => transaction.immediate(candidate, rules);
   }
 
@@ -134,14 +137,15 @@ export class SqliteVerificationStore implements VerificationStore {
 
   async get(tenantId: string, verificationId: string): Promise<Verification | undefined> {
     const row = this.db.prepare('SELECT * FROM verifications WHERE tenant_id = ? AND verification_id = ?').get(tenantId, verificationId) as
-      | VerificationRow
-      | undefined;
+      VerificationRow | undefined;
     return row ? toVerification(row) : undefined;
   }
 
   async latestFor(tenantId: string, to: string): Promise<Verification | undefined> {
     const row = this.db
-      .prepare('SELECT * FROM verifications WHERE tenant_id = ? AND recipient = ? ORDER BY created_at_ms DESC, verification_id DESC LIMIT 1')
+      .prepare(
+        'SELECT * FROM verifications WHERE tenant_id = ? AND recipient = ? ORDER BY created_at_ms DESC, verification_id DESC LIMIT 1',
+      )
       .get(tenantId, to) as VerificationRow | undefined;
     return row ? toVerification(row) : undefined;
   }

@@ -63,7 +63,9 @@ for (const backend of backends) {
         assert.equal(await store.get('globex', first.verificationId), undefined, 'scoped by tenant');
         const again = await store.reserve(verification(T0 + 29_000), rules(T0 + 29_000));
         assert.deepEqual(again, { kind: 'pending', verification: first });
-        assert.deepEqual(await store.reserve(verification(T0 + 29_000, { to: '+4915100000000' }), rules(T0 + 29_000)), { kind: 'reserved' });
+        assert.deepEqual(await store.reserve(verification(T0 + 29_000, { to: '+4915100000000' }), rules(T0 + 29_000)), {
+          kind: 'reserved',
+        });
         assert.deepEqual(await store.reserve(verification(T0 + 29_000, { tenantId: 'globex' }), rules(T0 + 29_000)), { kind: 'reserved' });
         // After 30 s, or once it is no longer PENDING, a new one is reserved.
         assert.deepEqual(await store.reserve(verification(T0 + 31_000), rules(T0 + 31_000)), { kind: 'reserved' });
@@ -72,7 +74,8 @@ for (const backend of backends) {
     test('hourly limits per number and per tenant name the oldest counted send; removed reservations do not count', () =>
       withStore(async (store) => {
         const times = [T0, T0 + 60_000, T0 + 120_000];
-        for (const at of times) assert.deepEqual((await store.reserve(verification(at), rules(at, { resendWindowStart: new Date(at) }))).kind, 'reserved');
+        for (const at of times)
+          assert.deepEqual((await store.reserve(verification(at), rules(at, { resendWindowStart: new Date(at) }))).kind, 'reserved');
         const at = T0 + 180_000;
         assert.deepEqual(await store.reserve(verification(at), rules(at, { resendWindowStart: new Date(at) })), {
           kind: 'limited',
@@ -89,10 +92,16 @@ for (const backend of backends) {
           oldestInWindow: new Date(T0 + 60_000),
         });
         const removable = verification(later, { to: '+4915100000002' });
-        assert.equal((await store.reserve(removable, rules(later, { sendsPerTenant: 4, resendWindowStart: new Date(later) }))).kind, 'reserved');
+        assert.equal(
+          (await store.reserve(removable, rules(later, { sendsPerTenant: 4, resendWindowStart: new Date(later) }))).kind,
+          'reserved',
+        );
         await store.remove('acme', removable.verificationId);
         assert.equal(await store.get('acme', removable.verificationId), undefined);
-        assert.equal((await store.reserve(other, rules(later, { sendsPerTenant: 4, resendWindowStart: new Date(later) }))).kind, 'reserved');
+        assert.equal(
+          (await store.reserve(other, rules(later, { sendsPerTenant: 4, resendWindowStart: new Date(later) }))).kind,
+          'reserved',
+        );
       }));
 
     test('update is compare-and-set on the version; latestFor is the newest to a number; purge by creation time', () =>
@@ -103,11 +112,24 @@ for (const backend of backends) {
         await store.reserve(newer, rules(T0 + 60_000));
         assert.equal((await store.latestFor('acme', older.to))?.verificationId, newer.verificationId);
         assert.equal(await store.latestFor('acme', '+4915199999999'), undefined);
-        const approved: Verification = { ...newer, status: 'APPROVED', checks: 1, approvedAt: new Date(T0 + 70_000), messageId: 'msg_1', version: 2 };
+        const approved: Verification = {
+          ...newer,
+          status: 'APPROVED',
+          checks: 1,
+          approvedAt: new Date(T0 + 70_000),
+          messageId: 'msg_1',
+          version: 2,
+        };
         assert.equal(await store.update(approved), true);
         assert.equal(await store.update({ ...newer, status: 'FAILED', version: 2 }), false, 'stale version');
         assert.deepEqual(await store.get('acme', newer.verificationId), approved);
-        const undeliverable: Verification = { ...older, status: 'UNDELIVERABLE', errorCode: 131026, errorTitle: 'Message undeliverable', version: 2 };
+        const undeliverable: Verification = {
+          ...older,
+          status: 'UNDELIVERABLE',
+          errorCode: 131026,
+          errorTitle: 'Message undeliverable',
+          version: 2,
+        };
         assert.equal(await store.update(undeliverable), true);
         assert.deepEqual(await store.get('acme', older.verificationId), undeliverable);
         assert.equal(await store.purgeCreatedBefore(new Date(T0 + 1)), 1);

@@ -136,7 +136,8 @@ export function codeComponents(template: CatalogTemplate, code: string): Templat
     if (spec.parameterCount < 1) continue;
     const parameters = [{ parameterName: spec.parameterNames[0] ?? '', value: { type: 'text' as const, text: code } }];
     if (spec.type === 'BODY') components.push({ type: 'body', subType: '', index: 0, parameters });
-    else if (spec.type === 'BUTTON') components.push({ type: 'button', subType: spec.buttonSubType || 'url', index: spec.index, parameters });
+    else if (spec.type === 'BUTTON')
+      components.push({ type: 'button', subType: spec.buttonSubType || 'url', index: spec.index, parameters });
   }
   return components;
 }
@@ -181,7 +182,11 @@ export function createVerificationService(deps: {
     }
     if (categoryOfTemplate(template) !== 'AUTHENTICATION') {
       throw new InvalidArgumentError([
-        fieldViolation('template', 'NOT_AUTHENTICATION_TEMPLATE', `template ${name} (${language}) is ${template.rawCategory || 'uncategorized'}, not AUTHENTICATION`),
+        fieldViolation(
+          'template',
+          'NOT_AUTHENTICATION_TEMPLATE',
+          `template ${name} (${language}) is ${template.rawCategory || 'uncategorized'}, not AUTHENTICATION`,
+        ),
       ]);
     }
     if (template.rawStatus !== 'APPROVED') {
@@ -200,7 +205,9 @@ export function createVerificationService(deps: {
     const violations: FieldViolation[] = [];
     if (!isE164(request.to)) violations.push(fieldViolation('to', 'INVALID_FORMAT', 'must be an E.164 phone number, e.g. +4915112345678'));
     if (request.codeLength !== 0 && (request.codeLength < MIN_CODE_LENGTH || request.codeLength > MAX_CODE_LENGTH))
-      violations.push(fieldViolation('code_length', 'OUT_OF_RANGE', `must be ${MIN_CODE_LENGTH} to ${MAX_CODE_LENGTH} (0: ${DEFAULT_CODE_LENGTH})`));
+      violations.push(
+        fieldViolation('code_length', 'OUT_OF_RANGE', `must be ${MIN_CODE_LENGTH} to ${MAX_CODE_LENGTH} (0: ${DEFAULT_CODE_LENGTH})`),
+      );
     if (request.template && !TEMPLATE_NAME.test(request.template))
       violations.push(fieldViolation('template', 'INVALID_FORMAT', 'a template name: lowercase letters, digits and underscores'));
     if (request.locale && !LOCALE.test(request.locale))
@@ -240,7 +247,7 @@ export function createVerificationService(deps: {
     throw new UnavailableError(`verification ${verificationId} kept changing; retry the call`);
   }
 
-async function applyMessageStatus(message: OutboundMessage): Promise<void> {
+  async function applyMessageStatus(message: OutboundMessage): Promise<void> {
     if (!message.idempotencyKey.startsWith(VERIFICATION_IDEMPOTENCY_PREFIX)) return;
     if (message.status !== ('FAILED' satisfies MessageStatus)) return;
     const verificationId = message.idempotencyKey.slice(VERIFICATION_IDEMPOTENCY_PREFIX.length);
@@ -326,8 +333,7 @@ async function applyMessageStatus(message: OutboundMessage): Promise<void> {
     },
 
     async check(tenant, request) {
-      if (!CODE.test(request.code))
-        throw new InvalidArgumentError([fieldViolation('code', 'INVALID_FORMAT', 'the code: 1 to 64 digits')]);
+      if (!CODE.test(request.code)) throw new InvalidArgumentError([fieldViolation('code', 'INVALID_FORMAT', 'the code: 1 to 64 digits')]);
       const found = await load(tenant, request.verificationId, request.to);
       const now = clock.now();
       const settled = await updateWith(tenant.id, found.verificationId, (current) => {

@@ -84,8 +84,7 @@ export function attemptsLeft(verification: Verification): number {
 /** What one check does to a verification: the pure decision, applied by the service with its store. */
 export type CheckDecision =
   /** Nothing to write: a final status (APPROVED again, FAILED, ...) answered as it is. */
-  | { readonly kind: 'unchanged'; readonly verification: Verification }
-  | { readonly kind: 'update'; readonly next: Verification };
+  { readonly kind: 'unchanged'; readonly verification: Verification } | { readonly kind: 'update'; readonly next: Verification };
 
 /**
  * Decides a check: a final verification answers as it is (APPROVED stays APPROVED, recorded once); a PENDING one past

@@ -27,7 +27,11 @@ const TO_PROTO: Readonly<Record<VerificationStatus, ProtoVerificationStatus>> = 
  * gRPC VerificationService: translates proto <-> domain. Logs ids and statuses only: never a code, never a number.
  * Authentication (the tenant's API key) and error mapping are libs/grpc's, as for MessagingService.
  */
-export function createVerificationHandler(service: VerificationService, tenants: TenantDirectory, logger: Logger): VerificationServiceServer {
+export function createVerificationHandler(
+  service: VerificationService,
+  tenants: TenantDirectory,
+  logger: Logger,
+): VerificationServiceServer {
   return {
     startVerification: unaryHandler<StartVerificationRequest, StartVerificationResponse>(tenants, logger, async (request, tenant) => {
       const started = await service.start(tenant, {
