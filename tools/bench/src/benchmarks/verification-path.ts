@@ -177,7 +177,7 @@ export async function runVerificationPath(
     );
     const phase = await runPhase(
       {
-        id: `open-${VERIFICATION_RATE_PER_SEC}`,
+        id: `rate-${VERIFICATION_RATE_PER_SEC}`,
         label: `${VERIFICATION_RATE_PER_SEC}/s`,
         load: { kind: 'open-loop', ratePerSec: VERIFICATION_RATE_PER_SEC, maxOutstanding: MAX_OUTSTANDING_SENDS },
         durationMs: profile.phaseMs,
