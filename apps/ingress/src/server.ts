@@ -18,6 +18,7 @@ import { createMessagingHandler } from './handlers/messaging.handler';
 import { createListTemplatesHandler } from './handlers/templates.handler';
 import { createVerificationHandler } from './handlers/verification.handler';
 import { createVerificationService } from './domain/verification-service';
+import type { VerificationStore } from './domain/verification-store';
 import { openVerificationSecrets } from './open-verification-secrets';
 import { openIngressStores } from './open-ingress-stores';
 import { startIngressConsumers } from './start-ingress-consumers';
@@ -98,6 +99,7 @@ export async function startIngress(
     logger,
   });
   const outbox = startOutboxRelay(service, config.outboxIntervalMs, logger);
+  const verificationPurge = startVerificationPurge(stores.verifications, clock, logger);
 
   const grpc = await startGrpcServer({
     tls: config.tls.server,
@@ -153,6 +155,7 @@ export async function startIngress(
       canceller.close();
       mediaCatalog.close();
       clearInterval(outbox);
+      clearInterval(verificationPurge);
       templateSync.stopSchedule();
       await consumer.stop();
       await templateSync.sync.stop();
@@ -172,4 +175,19 @@ function startOutboxRelay(service: MessagingService, intervalMs: number, logger:
       (error: unknown) => logger.warn({ err: error }, 'outbox relay failed; will retry'),
     );
   }, intervalMs);
+}
+
+/** How long a verification is kept after it started (its outcome stays answerable that long); then it is deleted. */
+export const VERIFICATION_RETENTION_MS = 7 * 24 * 3_600_000;
+
+/** Deletes verifications past VERIFICATION_RETENTION_MS, hourly; returns its timer. */
+function startVerificationPurge(store: VerificationStore, clock: Clock, logger: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    store.purgeCreatedBefore(new Date(clock.now().getTime() - VERIFICATION_RETENTION_MS)).then(
+      (count) => count > 0 && logger.info({ count }, 'old verifications deleted'),
+      (error: unknown) => logger.warn({ err: error }, 'verification purge failed; will retry'),
+    );
+  }, 3_600_000);
+  timer.unref();
+  return timer;
 }
