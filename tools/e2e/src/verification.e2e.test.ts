@@ -58,10 +58,13 @@ async function sentTo(number: string): Promise<SentRecord[]> {
 
 /** Waits for the code's message at the simulator; returns the request body Meta received and remembers the code. */
 async function codeAt(number: string): Promise<{ code: string; body: SentRecord['body'] }> {
-  const [message] = await waitFor(async () => {
-    const sent = await sentTo(number);
-    return sent.length > 0 ? sent : undefined;
-  }, { timeoutMs: 20_000, intervalMs: 100, what: 'the code at the simulator' });
+  const [message] = await waitFor(
+    async () => {
+      const sent = await sentTo(number);
+      return sent.length > 0 ? sent : undefined;
+    },
+    { timeoutMs: 20_000, intervalMs: 100, what: 'the code at the simulator' },
+  );
   assert.ok(message);
   const components = message.body.template?.components as { type: string; parameters: { text: string }[] }[];
   const code = components[0]?.parameters[0]?.text ?? '';
@@ -84,7 +87,13 @@ before(async () => {
     nats: await take(),
     simulator: await take(),
     webhook: await take(),
-    grpc: { ingress: await take(), receipt: await take(), 'media-store': await take(), archive: await take(), 'delivery-retry': await take() },
+    grpc: {
+      ingress: await take(),
+      receipt: await take(),
+      'media-store': await take(),
+      archive: await take(),
+      'delivery-retry': await take(),
+    },
   };
   stack = await startLocalStack({
     dataDir: dir.path,
@@ -116,14 +125,19 @@ after(async () => {
   messaging?.close();
   await stack?.stop();
   if (process.exitCode && logLines.length > 0)
-    process.stderr.write(`${logLines.slice(-60).map((l) => `${l.process}: ${l.line}`).join('\n')}\n`);
+    process.stderr.write(
+      `${logLines
+        .slice(-60)
+        .map((l) => `${l.process}: ${l.line}`)
+        .join('\n')}\n`,
+    );
   dir?.remove();
 });
 
 describe('verification end to end', () => {
   const resendNumber = nextNumber();
 
-  test('copy code: the code reaches the simulator as Meta\'s authentication template (body and url button); the right code approves, once', async () => {
+  test("copy code: the code reaches the simulator as Meta's authentication template (body and url button); the right code approves, once", async () => {
     const to = nextNumber();
     const started = await start({ to, code_length: 10 });
     assert.equal(started.status, 'VERIFICATION_STATUS_PENDING');
@@ -143,8 +157,23 @@ describe('verification end to end', () => {
     assert.deepEqual([approved.status, approved.attempts_left], ['VERIFICATION_STATUS_APPROVED', 0]);
     assert.equal((await check({ to, code })).status, 'VERIFICATION_STATUS_APPROVED');
     // GetMessage shows the template, never the code.
-    const message = await callUnary<{ content_summary: string }>(messaging, 'GetMessage', { message_id: started.message_id }, stack.credentials.apiKey);
+    const message = await callUnary<{ content_summary: string }>(
+      messaging,
+      'GetMessage',
+      { message_id: started.message_id },
+      stack.credentials.apiKey,
+    );
     assert.equal(message.content_summary, 'template login_code (en_US)');
+    const listed = await callUnary<{ messages: { content_summary: string }[] }>(
+      messaging,
+      'ListMessages',
+      { to },
+      stack.credentials.apiKey,
+    );
+    assert.deepEqual(
+      listed.messages.map((m) => m.content_summary),
+      ['template login_code (en_US)'],
+    );
   });
 
   test('one tap: the same shape with the one-tap template; five wrong codes fail it and the right one no longer approves', async () => {
@@ -187,7 +216,10 @@ describe('verification end to end', () => {
     assert.equal(error.code, grpcStatus.RESOURCE_EXHAUSTED);
     const delay = retryDelayMs(error) ?? 0;
     assert.ok(delay > 3_500_000 && delay <= 3_600_000, `RetryInfo ${delay} ms`);
-    await waitFor(async () => ((await sentTo(to)).length === 5 ? true : undefined), { timeoutMs: 20_000, what: 'five codes at the simulator' });
+    await waitFor(async () => ((await sentTo(to)).length === 5 ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'five codes at the simulator',
+    });
     for (const message of await sentTo(to)) {
       const components = message.body.template?.components as { parameters: { text: string }[] }[];
       codes.add(components[0]?.parameters[0]?.text ?? '');
@@ -206,8 +238,8 @@ describe('verification end to end', () => {
     await codeAt(to);
     await waitFor(
       async () =>
-        (await callUnary<{ status: string }>(messaging, 'GetMessage', { message_id: started.message_id }, stack.credentials.apiKey)).status ===
-        'MESSAGE_STATUS_FAILED',
+        (await callUnary<{ status: string }>(messaging, 'GetMessage', { message_id: started.message_id }, stack.credentials.apiKey))
+          .status === 'MESSAGE_STATUS_FAILED',
       { timeoutMs: 20_000, intervalMs: 100, what: 'the message to fail' },
     );
     const answer = await waitFor(
@@ -226,7 +258,10 @@ describe('verification end to end', () => {
     assert.ok(codes.size >= 9, `codes seen: ${codes.size}`);
     const files = filesUnder(dir.path);
     assert.ok(files.some((file) => file.endsWith('ingress.sqlite-wal') || file.endsWith('ingress.sqlite')));
-    assert.ok(files.some((file) => file.includes(`${path.sep}nats${path.sep}`)), 'the JetStream store is searched');
+    assert.ok(
+      files.some((file) => file.includes(`${path.sep}nats${path.sep}`)),
+      'the JetStream store is searched',
+    );
     let sealedSeen = 0;
     for (const file of files) {
       const bytes = readFileSync(file);
