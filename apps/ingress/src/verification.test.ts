@@ -344,6 +344,37 @@ describe('VerificationService in ingress', () => {
     assert.equal(code(await start({ to: nextNumber() }, 'not-a-key').catch((e: unknown) => e)), grpcStatus.UNAUTHENTICATED);
   });
 
+  test('a SendMessage of an authentication template is sealed too; a retry with the same key answers the same message, another code is ALREADY_EXISTS', async () => {
+    const to = nextNumber();
+    const request = (code: string) =>
+      SendMessageRequest.fromPartial({
+        to,
+        content: {
+          $case: 'template',
+          value: {
+            name: 'login_code',
+            language: 'en_US',
+            components: [
+              { type: 2, parameters: [{ value: { $case: 'text', value: code } }] },
+              { type: 3, subType: 'url', index: 0, parameters: [{ value: { $case: 'text', value: code } }] },
+            ],
+          },
+        },
+        idempotencyKey: `otp-${to}`,
+      });
+    const first = await harness.unary<{ messageId: string }>('sendMessage', request('7355608'));
+    const again = await harness.unary<{ messageId: string }>('sendMessage', request('7355608'));
+    assert.equal(again.messageId, first.messageId);
+    const other = await harness.unary('sendMessage', request('1234567')).then(
+      () => assert.fail('another code under the same key'),
+      (e: unknown) => e as ServiceError,
+    );
+    assert.equal(other.code, grpcStatus.ALREADY_EXISTS);
+    const row = messageRow(first.messageId);
+    assert.ok(!row.content_json.includes('7355608'));
+    assert.equal(await codeOf(first.messageId), '7355608');
+  });
+
   test('a SendMessage may not pass its own text off as sealed', async () => {
     const error = await harness
       .unary(

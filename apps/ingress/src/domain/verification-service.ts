@@ -75,12 +75,6 @@ export interface VerificationMessenger {
   send(tenant: Tenant, request: SendRequest): Promise<OutboundMessage>;
 }
 
-/** Logging hooks (ids and statuses only: never a code, a hash or a phone number). */
-export interface VerificationEvents {
-  started(view: VerificationView & { readonly tenantId: string }): void;
-  checked(view: VerificationView & { readonly tenantId: string }): void;
-}
-
 export interface VerificationService {
   start(tenant: Tenant, request: StartVerificationRequest): Promise<VerificationView>;
   check(tenant: Tenant, request: CheckVerificationRequest): Promise<VerificationView>;
@@ -156,7 +150,6 @@ export function createVerificationService(deps: {
   /** The region's verification secret (HMAC key). */
   secret: () => Buffer;
   clock: Clock;
-  events?: VerificationEvents;
 }): VerificationService {
   const { store, messenger, templates, clock } = deps;
   const hasSynced = deps.hasSyncedTemplates ?? (() => true);
@@ -327,9 +320,7 @@ export function createVerificationService(deps: {
       );
       // A message already FAILED (a status report that came first) is reflected at once.
       await applyMessageStatus(message);
-      const result = view(settled, now, { resentSuppressed: false });
-      deps.events?.started({ ...result, tenantId: tenant.id });
-      return result;
+      return view(settled, now, { resentSuppressed: false });
     },
 
     async check(tenant, request) {
@@ -340,9 +331,7 @@ export function createVerificationService(deps: {
         const decision = decideCheck(current, () => codeMatches(deps.secret(), current, request.code), now);
         return decision.kind === 'update' ? decision.next : undefined;
       });
-      const result = view(settled, now);
-      deps.events?.checked({ ...result, tenantId: tenant.id });
-      return result;
+      return view(settled, now);
     },
 
     async cancel(tenant, verificationId) {
