@@ -83,7 +83,10 @@ export async function startIngress(
   });
   const verifications = createVerificationService({
     store: stores.verifications,
-    messenger: service,
+    messenger: {
+      send: (tenant, request) => service.send(tenant, request),
+      messageIdOf: async (tenantId, key) => (await stores.messages.findByIdempotencyKey(tenantId, key))?.messageId,
+    },
     templates: stores.templates,
     hasSyncedTemplates: (tenantId, wabaId) => templateSync.sync.hasSynced(tenantId, wabaId),
     secret: secrets.verificationSecret,

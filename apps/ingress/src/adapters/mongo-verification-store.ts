@@ -16,7 +16,6 @@ interface VerificationDocument {
   checks: number;
   createdAt: Date;
   expiresAt: Date;
-  messageId?: string;
   approvedAt?: Date;
   errorCode?: number;
   errorTitle?: string;

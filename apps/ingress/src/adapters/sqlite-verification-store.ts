@@ -16,7 +16,6 @@ const MIGRATIONS = [
      checks INTEGER NOT NULL,
      created_at_ms INTEGER NOT NULL,
      expires_at_ms INTEGER NOT NULL,
-     message_id TEXT,
      approved_at_ms INTEGER,
      error_code INTEGER,
      error_title TEXT,
@@ -43,7 +42,6 @@ interface VerificationRow {
   checks: number;
   created_at_ms: number;
   expires_at_ms: number;
-  message_id: string | null;
   approved_at_ms: number | null;
   error_code: number | null;
   error_title: string | null;
@@ -63,7 +61,6 @@ function toVerification(row: VerificationRow): Verification {
     checks: row.checks,
     createdAt: new Date(row.created_at_ms),
     expiresAt: new Date(row.expires_at_ms),
-    ...(row.message_id !== null ? { messageId: row.message_id } : {}),
     ...(row.approved_at_ms !== null ? { approvedAt: new Date(row.approved_at_ms) } : {}),
     ...(row.error_code !== null ? { errorCode: row.error_code } : {}),
     ...(row.error_title !== null ? { errorTitle: row.error_title } : {}),
@@ -84,7 +81,6 @@ function toRow(v: Verification): VerificationRow {
     checks: v.checks,
     created_at_ms: v.createdAt.getTime(),
     expires_at_ms: v.expiresAt.getTime(),
-    message_id: v.messageId ?? null,
     approved_at_ms: v.approvedAt?.getTime() ?? null,
     error_code: v.errorCode ?? null,
     error_title: v.errorTitle ?? null,
@@ -111,7 +107,7 @@ export class SqliteVerificationStore implements VerificationStore {
     );
     const insert = this.db.prepare(
       `INSERT INTO verifications VALUES (@tenant_id, @verification_id, @recipient, @phone_number_id, @template_name, @template_language,
-         @code_hash, @status, @checks, @created_at_ms, @expires_at_ms, @message_id, @approved_at_ms, @error_code, @error_title, @version)`,
+         @code_hash, @status, @checks, @created_at_ms, @expires_at_ms, @approved_at_ms, @error_code, @error_title, @version)`,
     );
     // One transaction (BEGIN IMMEDIATE): a second replica on the same file waits, so two starts never both pass a limit.
     const transaction = this.db.transaction((candidate: Verification, rules: ReserveRules): ReserveOutcome => {
@@ -154,7 +150,7 @@ export class SqliteVerificationStore implements VerificationStore {
     const row = toRow(next);
     const { changes } = this.db
       .prepare(
-        `UPDATE verifications SET status = @status, checks = @checks, message_id = @message_id, approved_at_ms = @approved_at_ms,
+        `UPDATE verifications SET status = @status, checks = @checks, approved_at_ms = @approved_at_ms,
            error_code = @error_code, error_title = @error_title, version = @version
          WHERE tenant_id = @tenant_id AND verification_id = @verification_id AND version = @version - 1`,
       )

@@ -117,7 +117,6 @@ for (const backend of backends) {
           status: 'APPROVED',
           checks: 1,
           approvedAt: new Date(T0 + 70_000),
-          messageId: 'msg_1',
           version: 2,
         };
         assert.equal(await store.update(approved), true);

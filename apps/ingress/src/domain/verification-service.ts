@@ -73,6 +73,11 @@ export interface VerificationView {
 /** The part of MessagingService a verification sends through (the normal send path, policies and sealing included). */
 export interface VerificationMessenger {
   send(tenant: Tenant, request: SendRequest): Promise<OutboundMessage>;
+  /**
+   * The id of the message sent under `idempotencyKey` (`verify:<verification id>`): a verification does not store
+   * its message id (one write fewer per start), it finds the message by the key it sent it with.
+   */
+  messageIdOf(tenantId: string, idempotencyKey: string): Promise<string | undefined>;
 }
 
 export interface VerificationService {
@@ -103,7 +108,7 @@ function view(verification: Verification, now: Date, extra: Partial<Verification
     status,
     attemptsLeft: status === 'PENDING' ? attemptsLeft(verification) : 0,
     expiresAt: verification.expiresAt,
-    messageId: verification.messageId ?? '',
+    messageId: '',
     ...(verification.errorCode !== undefined ? { errorCode: verification.errorCode } : {}),
     ...(verification.errorTitle !== undefined ? { errorTitle: verification.errorTitle } : {}),
     ...extra,
@@ -289,7 +294,13 @@ export function createVerificationService(deps: {
         sendsPerNumber: settings?.sendsPerNumberPerHour ?? DEFAULT_SENDS_PER_NUMBER_PER_HOUR,
         sendsPerTenant: settings?.sendsPerTenantPerHour ?? DEFAULT_SENDS_PER_TENANT_PER_HOUR,
       });
-      if (reserved.kind === 'pending') return view(reserved.verification, now, { resentSuppressed: true });
+      if (reserved.kind === 'pending') {
+        const messageId = await messenger.messageIdOf(
+          tenant.id,
+          `${VERIFICATION_IDEMPOTENCY_PREFIX}${reserved.verification.verificationId}`,
+        );
+        return view(reserved.verification, now, { resentSuppressed: true, messageId: messageId ?? '' });
+      }
       if (reserved.kind === 'limited') {
         const retryAfterMs = Math.max(1000, reserved.oldestInWindow.getTime() + SEND_LIMIT_WINDOW_MS - now.getTime());
         throw new ResourceExhaustedError(
@@ -315,12 +326,9 @@ export function createVerificationService(deps: {
         await store.remove(tenant.id, verificationId);
         throw error;
       }
-      const settled = await updateWith(tenant.id, verificationId, (current) =>
-        current.messageId ? undefined : { ...current, messageId: message.messageId },
-      );
       // A message already FAILED (a status report that came first) is reflected at once.
       await applyMessageStatus(message);
-      return view(settled, now, { resentSuppressed: false });
+      return view(candidate, now, { resentSuppressed: false, messageId: message.messageId });
     },
 
     async check(tenant, request) {

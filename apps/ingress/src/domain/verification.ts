@@ -37,8 +37,6 @@ export interface Verification {
   readonly checks: number;
   readonly createdAt: Date;
   readonly expiresAt: Date;
-  /** The message that carries the code, once accepted. */
-  readonly messageId?: string;
   readonly approvedAt?: Date;
   /** UNDELIVERABLE: Meta's error. */
   readonly errorCode?: number;
