@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { status as grpcStatus, type Client, type ServiceError } from '@grpc/grpc-js';
-import { retryDelayMs } from '@waygate/grpc';
+import { checkGrpcHealth, retryDelayMs } from '@waygate/grpc';
 import { createTempDir, freePort, waitFor } from '@waygate/testing';
 import { startLocalStack, type LocalStack, type StackPorts } from '@waygate/local-run';
 import { callUnary, loadPublicClients } from './proto-clients';
@@ -136,6 +136,10 @@ after(async () => {
 
 describe('verification end to end', () => {
   const resendNumber = nextNumber();
+
+  test('ingress reports VerificationService SERVING on its health service', async () => {
+    assert.equal(await checkGrpcHealth(`127.0.0.1:${ports.grpc.ingress}`, { service: 'waygate.verify.v1.VerificationService' }), 'SERVING');
+  });
 
   test("copy code: the code reaches the simulator as Meta's authentication template (body and url button); the right code approves, once", async () => {
     const to = nextNumber();
