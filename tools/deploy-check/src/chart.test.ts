@@ -181,7 +181,9 @@ test('the root filesystem is read-only; /tmp and the data dir are writable volum
   for (const service of SERVICES) {
     const { spec, env, container } = containerOf(objects, `waygate-eu-${service}`);
     const mounts = (container as unknown as { volumeMounts: { name: string; mountPath: string }[] }).volumeMounts;
-    const secretMounts = ['media-store', 'ingress', 'delivery-retry'].includes(service) ? ['/etc/waygate/keyring', '/etc/waygate/tenants'] : ['/etc/waygate/tenants'];
+    const secretMounts = ['media-store', 'ingress', 'delivery-retry'].includes(service)
+      ? ['/etc/waygate/keyring', '/etc/waygate/tenants']
+      : ['/etc/waygate/tenants'];
     assert.deepEqual(mounts.map((mount) => mount.mountPath).sort(), [...secretMounts, '/tmp', '/var/lib/waygate']);
     assert.deepEqual(
       spec.template.spec.volumes
@@ -239,7 +241,10 @@ test('Secrets: existingSecret is used as is; without it, inline values go into o
   }
   for (const service of ['ingress', 'delivery-retry']) {
     const { spec: withKek, env: kekEnv } = containerOf(inline, `waygate-eu-${service}`);
-    assert.ok(withKek.template.spec.volumes.some((volume) => volume.name === 'keyring'), `${service} opens sealed codes`);
+    assert.ok(
+      withKek.template.spec.volumes.some((volume) => volume.name === 'keyring'),
+      `${service} opens sealed codes`,
+    );
     assert.equal(kekEnv.get('WAYGATE_KEYRING_KEK_FILE')?.value, '/etc/waygate/keyring/kek');
   }
   assert.equal(env.get('WAYGATE_VERIFICATION_SECRET')?.valueFrom?.secretKeyRef?.name, 'waygate-verification-secret');
