@@ -98,7 +98,8 @@ before(async () => {
   stack = await startLocalStack({
     dataDir: dir.path,
     ports,
-    serviceEnv: { WAYGATE_LOG_LEVEL: 'debug' },
+    // Spans go to a file under the data dir, so the byte search covers them too.
+    serviceEnv: { WAYGATE_LOG_LEVEL: 'debug', WAYGATE_TRACE_FILE: path.join(dir.path, 'spans.jsonl') },
     onLine: (process, line) => logLines.push({ process, line }),
   });
   const clients = loadPublicClients();
