@@ -98,6 +98,22 @@ describe('npm run simulator', () => {
     }
   });
 
+  it('starts its clock at --start-time (a day in the past, say), and refuses a start time without a zone', async () => {
+    const cli = startCli(['--port', '0', '--time-scale', '0', '--start-time', '2026-03-01T10:00:00.250Z']);
+    try {
+      const started = await banner(cli);
+      assert.deepEqual(started.clock, { now: '2026-03-01T10:00:00.250Z', scale: 0 });
+      const clock = (await (await fetch(`${String(started.url)}/_simulator/clock`)).json()) as { nowMs: number };
+      assert.equal(clock.nowMs, Date.parse('2026-03-01T10:00:00.250Z'));
+    } finally {
+      assert.deepEqual(await cli.launched.stop(), { code: 0, signal: null });
+    }
+    const bad = startCli(['--port', '0', '--start-time', '2026-03-01 10:00']);
+    await assert.rejects(bad.launched.ready, (error) => error instanceof ProcessLaunchError && error.reason === 'exited');
+    assert.deepEqual(await bad.launched.exited, { code: 1, signal: null });
+    assert.match(JSON.stringify(bad.entries().at(-1)), /--start-time/);
+  });
+
   it('prints generated demo credentials in full, and fails fast on a bad config file', async () => {
     const demo = startCli(['--port', '0']);
     try {

@@ -1,6 +1,6 @@
 /**
  * CLI: runs the simulator standalone.
- *   npm run simulator -- --port 8090 [--webhook-url URL] [--config simulator.yaml] [--seed N] [--time-scale X] [--open-windows]
+ *   npm run simulator -- --port 8090 [--webhook-url URL] [--config simulator.yaml] [--seed N] [--time-scale X] [--start-time ISO] [--open-windows]
  * Without --config, one demo number is served; env (random demo values when absent): SIMULATOR_APP_SECRET,
  * SIMULATOR_PHONE_NUMBER_ID, SIMULATOR_ACCESS_TOKEN, SIMULATOR_WABA_ID, SIMULATOR_DISPLAY_PHONE_NUMBER.
  */
@@ -83,12 +83,17 @@ function readConfig(argv: string[]): CliConfig {
       config: { type: 'string' },
       seed: { type: 'string' },
       'time-scale': { type: 'string' },
+      'start-time': { type: 'string' },
       'open-windows': { type: 'boolean' },
     },
     strict: true,
   });
   const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${values.port}`);
+  const startTimeMs = values['start-time'] === undefined ? undefined : Date.parse(values['start-time']);
+  // An ISO 8601 time (with its zone) only: a bare number would be ambiguous between seconds and milliseconds.
+  if (startTimeMs !== undefined && (!Number.isFinite(startTimeMs) || !/T.*(Z|[+-]\d\d:\d\d)$/.test(values['start-time'] ?? '')))
+    throw new Error(`invalid --start-time ${values['start-time']} (an ISO 8601 time with its zone, e.g. 2026-01-01T00:00:00Z)`);
   const base =
     values.config === undefined
       ? demoOptions()
@@ -98,6 +103,7 @@ function readConfig(argv: string[]): CliConfig {
     ...(values['webhook-url'] === undefined ? {} : { webhookUrl: values['webhook-url'] }),
     ...(values.seed === undefined ? {} : { seed: Number(values.seed) }),
     ...(values['time-scale'] === undefined ? {} : { timeScale: Number(values['time-scale']) }),
+    ...(startTimeMs === undefined ? {} : { startTimeMs }),
     ...(values['open-windows'] === true ? { enforceCustomerServiceWindow: false } : {}),
   };
   return { port, options, generated: base.generated };
