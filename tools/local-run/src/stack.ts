@@ -83,6 +83,10 @@ export interface StackOptions {
   /** Extra environment for the services (e.g. WAYGATE_TRACE_FILE, WAYGATE_LOG_LEVEL). */
   readonly serviceEnv?: NodeJS.ProcessEnv;
   readonly env?: NodeJS.ProcessEnv;
+  /** Extra arguments for the WhatsApp simulator's CLI (tests: `--start-time`, `--time-scale`). */
+  readonly simulatorArgs?: readonly string[];
+  /** Rewrites the generated tenants file before it is written (tests add a tenant's settings, e.g. `archive`). */
+  readonly tenantsYaml?: (generated: string) => string;
   /** Aborts a start under way (Ctrl-C while starting): whatever already runs is stopped, then the start rejects. */
   readonly signal?: AbortSignal;
 }
@@ -163,7 +167,8 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
   mkdirSync(dataDir, { recursive: true });
   const credentials = loadDevCredentials(dataDir, env);
   const tenantsFile = path.join(dataDir, 'tenants.yaml');
-  writeFileSync(tenantsFile, devTenantsYaml(credentials), { mode: 0o600 });
+  const generatedTenants = devTenantsYaml(credentials);
+  writeFileSync(tenantsFile, options.tenantsYaml ? options.tenantsYaml(generatedTenants) : generatedTenants, { mode: 0o600 });
 
   const stacks = new Map<Region, RegionStack>(
     regions.map((region) => {
@@ -241,7 +246,7 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
 
     const simulatorUrl = `http://127.0.0.1:${basePorts.simulator}`;
     const simulatorEntry = tsxEntryCommand('tools/whatsapp-simulator/src/main.ts');
-    let simulatorArgs = [...simulatorEntry.args, '--port', String(basePorts.simulator)];
+    let simulatorArgs = [...simulatorEntry.args, '--port', String(basePorts.simulator), ...(options.simulatorArgs ?? [])];
     if (several) {
       const configFile = path.join(dataDir, 'simulator.yaml');
       writeFileSync(configFile, simulatorConfigYaml([...stacks.values()].map((stack) => stack.tenant)), { mode: 0o600 });
