@@ -6,7 +6,9 @@ import { createAnalysisService, type AnalysisReader, type ConversationRef } from
 import { business, customer, HOUR, MINUTE, T0 } from './transcript-fixtures';
 
 const DAY = 24 * HOUR;
-const conversation = { conversationId: 'cv_one', customer: '+4915112345678', phoneNumberId: '200' };
+const ONE = `cv_${'1'.repeat(26)}`;
+const OTHER = `cv_${'2'.repeat(26)}`;
+const conversation = { conversationId: ONE, customer: '+4915112345678', phoneNumberId: '200' };
 const entries: TranscriptEntry[] = [
   customer(T0, 'already scored', { sentiment: { language: 'en', score: -1, label: 'negative' } }),
   business(T0 + 3 * MINUTE, 'Hello!', {
@@ -58,30 +60,33 @@ function service(store = reader(), settings = true) {
 }
 
 test('conversation metrics: customer texts without sentiment are analysed, cost uses the customer country', async () => {
-  const { conversation: found, metrics, evaluation } = await service().conversationMetrics('acme', 'cv_one');
-  assert.equal(found.conversationId, 'cv_one');
+  const { conversation: found, metrics, evaluation } = await service().conversationMetrics('acme', ONE);
+  assert.equal(found.conversationId, ONE);
   assert.equal(metrics.firstResponseMs, 3 * MINUTE);
   assert.deepEqual(metrics.sentiment.trend, 'improving');
   assert.deepEqual([metrics.cost.currency, metrics.cost.amountMicros], ['EUR', 25_000]);
   assert.equal(evaluation?.score, 100);
   // The second customer message is unanswered and its window closed by now (2 days later).
   assert.equal(metrics.windowsClosedWhileWaiting, 1);
-  const without = await service(reader(), false).conversationMetrics('acme', 'cv_one');
+  const without = await service(reader(), false).conversationMetrics('acme', ONE);
   assert.equal(without.evaluation, undefined);
   assert.equal(without.metrics.cost.currency, '');
 });
 
 test('conversation metrics: unknown, another tenant and malformed ids', async () => {
-  await assert.rejects(service().conversationMetrics('acme', 'cv_other'), NotFoundError);
-  await assert.rejects(service().conversationMetrics('umbrella', 'cv_one'), NotFoundError);
-  await assert.rejects(service().conversationMetrics('acme', ''), (error: unknown) => {
-    assert.ok(error instanceof InvalidArgumentError);
-    assert.deepEqual(
-      error.violations.map((v) => v.field),
-      ['conversation_id'],
-    );
-    return true;
-  });
+  await assert.rejects(service().conversationMetrics('acme', OTHER), NotFoundError);
+  await assert.rejects(service().conversationMetrics('umbrella', ONE), NotFoundError);
+  // Empty, or not the shape of a conversation id (as GetTranscript answers it): INVALID_ARGUMENT, never NOT_FOUND.
+  for (const malformed of ['', `${ONE}x`, 'msg_0123456789', 'cv_one']) {
+    await assert.rejects(service().conversationMetrics('acme', malformed), (error: unknown) => {
+      assert.ok(error instanceof InvalidArgumentError, malformed);
+      assert.deepEqual(
+        error.violations.map((v) => v.field),
+        ['conversation_id'],
+      );
+      return true;
+    });
+  }
 });
 
 test('tenant report: range checked field by field, transcripts read up to the end of the range', async () => {

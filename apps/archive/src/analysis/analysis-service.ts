@@ -1,5 +1,5 @@
 import { InvalidArgumentError, NotFoundError, validateId, type Clock } from '@waygate/domain';
-import type { Sentiment, TranscriptEntry } from '../domain/transcript';
+import { isConversationId, type Sentiment, type TranscriptEntry } from '../domain/transcript';
 import { countryOfE164 } from './calling-codes';
 import { ConversationMetricsAccumulator, type ConversationMetrics } from './conversation-metrics';
 import type { RateCard } from './cost';
@@ -69,6 +69,9 @@ export function createAnalysisService<C extends ConversationRef>(deps: AnalysisS
   return {
     async conversationMetrics(tenantId, conversationId) {
       validateId('conversation_id', conversationId);
+      // As GetTranscript answers it: an id that cannot name a conversation is the caller's mistake, not an unknown one.
+      if (!isConversationId(conversationId))
+        throw new InvalidArgumentError([{ field: 'conversation_id', reason: 'INVALID_FORMAT', description: 'is not a conversation id' }]);
       const conversation = await reader.getConversation(tenantId, conversationId);
       if (conversation === undefined) throw new NotFoundError('conversation', conversationId);
       const settings = settingsOf(tenantId) ?? {};

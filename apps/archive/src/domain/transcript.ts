@@ -97,3 +97,8 @@ export function conversationIdOf(key: ConversationKey): string {
   const digest = createHash('sha256').update(`${key.tenantId}\u0000${key.phoneNumberId}\u0000${key.customer}`).digest('base64url');
   return `cv_${digest.slice(0, 26)}`;
 }
+
+/** Whether `id` has the shape of a conversation id (`cv_` and 26 base64url characters, see conversationIdOf). */
+export function isConversationId(id: string): boolean {
+  return /^cv_[A-Za-z0-9_-]{26}$/.test(id);
+}
