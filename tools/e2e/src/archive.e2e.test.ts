@@ -12,7 +12,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Client } from '@grpc/grpc-js';
+import { status as grpcStatus, type Client, type ServiceError } from '@grpc/grpc-js';
+import { badRequestViolations } from '@waygate/grpc';
 import { createTempDir, waitFor } from '@waygate/testing';
 import { freeStackPorts, SERVICES, startLocalStack, untilWindowOpen, type LocalStack } from '@waygate/local-run';
 import { callUnary, loadPublicClients } from './proto-clients';
@@ -207,23 +208,44 @@ async function customerWrites(customer: string, message: Record<string, unknown>
   return written.messageId;
 }
 
-/** WhatsApp's timestamp of an inbound message, in ms, as the simulator's webhook (once sent) reported it to receipt. */
+interface WebhookBody {
+  entry: {
+    changes: {
+      value: { messages?: { id: string; timestamp: string }[]; statuses?: { id: string; status: string; timestamp: string }[] };
+    }[];
+  }[];
+}
+
+/** The webhook bodies receipt accepted, as the simulator sent them. */
+async function acceptedWebhooks(): Promise<WebhookBody[]> {
+  const { deliveries } = await simulator<{ deliveries: { body: string; responseStatus?: number }[] }>('GET', 'webhooks');
+  return deliveries.filter((d) => d.responseStatus === 200).map((d) => JSON.parse(d.body) as WebhookBody);
+}
+
+/** WhatsApp's timestamp of an inbound message, in ms, as the simulator's webhook (once accepted) reported it to receipt. */
 async function webhookTimestampMs(wamid: string): Promise<number> {
   const find = async (): Promise<number | undefined> => {
-    const { deliveries } = await simulator<{ deliveries: { body: string; responseStatus?: number }[] }>('GET', 'webhooks');
-    for (const delivery of deliveries.filter((d) => d.responseStatus === 200)) {
-      const body = JSON.parse(delivery.body) as {
-        entry: { changes: { value: { messages?: { id: string; timestamp: string }[] } }[] }[];
-      };
+    for (const body of await acceptedWebhooks())
       for (const entry of body.entry)
         for (const change of entry.changes) {
           const found = change.value.messages?.find((message) => message.id === wamid);
           if (found) return Number(found.timestamp) * 1000;
         }
-    }
     return undefined;
   };
   return (await waitFor(find, { timeoutMs: 10_000, intervalMs: 50, what: `the webhook of ${wamid} accepted by receipt` })) as number;
+}
+
+/** WhatsApp's `read` timestamps, in ms, of the messages with these wamids, as the simulator's status webhooks reported them. */
+async function webhookReadTimesMs(wamids: readonly string[]): Promise<number[]> {
+  const reads = (await acceptedWebhooks()).flatMap((body) =>
+    body.entry.flatMap((entry) => entry.changes.flatMap((change) => change.value.statuses ?? [])),
+  );
+  return wamids.map((wamid) => {
+    const read = reads.find((status) => status.id === wamid && status.status === 'read');
+    assert.ok(read, `a read webhook for ${wamid}`);
+    return Number(read.timestamp) * 1000;
+  });
 }
 
 /** Waits until the simulator's clock is in a later whole second than `epochMs` (WhatsApp's timestamps are seconds). */
@@ -410,6 +432,35 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
   );
   assert.deepEqual(ids(await conversationsOf({ from: wire(scriptStart) })), ids([conversation, yesterdayConversation]));
   assert.deepEqual(ids(await conversationsOf({ from: wire(scriptStart), customer: CUSTOMER })), ids([conversation]));
+  assert.deepEqual(
+    ids(await conversationsOf({ phone_number_id: stack.credentials.phoneNumberId })),
+    ids([conversation, yesterdayConversation]),
+  );
+  assert.deepEqual(ids(await conversationsOf({ phone_number_id: 'another-number' })), []);
+  // Paged one at a time: most recently active first, the token carries on where the page ended.
+  const firstPage = await archiveCall<{ conversations: WireConversation[]; next_page_token: string }>('ListConversations', {
+    page_size: 1,
+  });
+  const secondPage = await archiveCall<{ conversations: WireConversation[]; next_page_token: string }>('ListConversations', {
+    page_size: 1,
+    page_token: firstPage.next_page_token,
+  });
+  assert.deepEqual(
+    [...firstPage.conversations, ...secondPage.conversations].map((c) => c.customer),
+    [YESTERDAY_CUSTOMER, CUSTOMER],
+    "the template to yesterday's customer was the last message",
+  );
+  assert.equal(secondPage.next_page_token, '');
+  await assert.rejects(archiveCall('ListConversations', { customer: 'not-a-number', page_size: 500 }), (error: ServiceError) => {
+    assert.equal(error.code, grpcStatus.INVALID_ARGUMENT);
+    assert.deepEqual(
+      badRequestViolations(error)
+        .map((v) => v.field)
+        .sort(),
+      ['customer', 'page_size'],
+    );
+    return true;
+  });
 
   // ================= GetTranscript: every message both ways, in order, statuses, pricing, media, sessions =================
   const laterIds = customerMessages.map(([name]) => laterWamids.get(name));
@@ -468,6 +519,41 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
     for (const status of priced)
       assert.deepEqual(status.pricing, { billable: false, pricing_model: 'PMP', type: 'free_customer_service', category: 'service' });
   }
+  // Paged and by time range, the same messages.
+  const pages: WireTranscriptMessage[] = [];
+  let pageToken = '';
+  do {
+    const page = await archiveCall<{ messages: WireTranscriptMessage[]; next_page_token: string; conversation: WireConversation }>(
+      'GetTranscript',
+      { conversation_id: conversation.conversation_id, page_size: 5, page_token: pageToken },
+    );
+    assert.equal(page.conversation.conversation_id, conversation.conversation_id);
+    pages.push(...page.messages);
+    pageToken = page.next_page_token;
+  } while (pageToken !== '');
+  assert.deepEqual(pages, transcript);
+  const ranged = await archiveCall<{ messages: WireTranscriptMessage[] }>('GetTranscript', {
+    conversation_id: conversation.conversation_id,
+    from: transcript[1]?.occurred_at,
+    to: transcript[5]?.occurred_at,
+  });
+  assert.deepEqual(ranged.messages, transcript.slice(1, 5), 'from inclusive, to exclusive');
+  // A well-formed id of no conversation is NOT_FOUND; a malformed one INVALID_ARGUMENT naming the field.
+  await assert.rejects(archiveCall('GetTranscript', { conversation_id: `cv_${'A'.repeat(26)}` }), (error: ServiceError) => {
+    assert.equal(error.code, grpcStatus.NOT_FOUND);
+    return true;
+  });
+  await assert.rejects(
+    archiveCall('GetConversationMetrics', { conversation_id: `${conversation.conversation_id}x` }),
+    (error: ServiceError) => {
+      assert.equal(error.code, grpcStatus.INVALID_ARGUMENT);
+      assert.deepEqual(
+        badRequestViolations(error).map((v) => v.field),
+        ['conversation_id'],
+      );
+      return true;
+    },
+  );
   // The customer's photo went to media-store; its id is in the transcript and serves the bytes.
   const [photoId] = transcript[6]?.media_ids ?? [];
   assert.ok(photoId, 'the inbound photo has a media id');
@@ -502,10 +588,10 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
     [metrics.response_p50_ms, metrics.response_p90_ms],
     [String(Math.min(expectedFirstResponse, secondTurn)), String(Math.max(expectedFirstResponse, secondTurn))],
   );
-  const firstRead = Math.min(
-    ...transcript.slice(1, 5).map((m) => ms(m.statuses.find((s) => s.status === 'MESSAGE_STATUS_READ')?.occurred_at)),
-  );
-  assert.equal(metrics.read_to_reply_p50_ms, String(ms(transcript[5]?.occurred_at) - firstRead), 'from the first READ to the reaction');
+  // Read-to-reply: from the first READ of the business messages (WhatsApp's status webhooks) to the customer's reaction.
+  const firstRead = Math.min(...(await webhookReadTimesMs(transcript.slice(1, 5).map((m) => m.wa_message_id))));
+  const reactionAt = await webhookTimestampMs(laterIds[0] as string);
+  assert.equal(metrics.read_to_reply_p50_ms, String(reactionAt - firstRead), 'from the first READ to the reaction');
   assert.deepEqual(
     [metrics.inbound_count, metrics.outbound_count, metrics.session_count, metrics.windows_closed_while_waiting],
     [1 + customerMessages.length, business.length + 1, 1, 0],
