@@ -75,6 +75,14 @@ describe('customer service window (24 hours)', () => {
     const inWindow = await postMessage(simulator.url, textMessage(ALICE));
     assert.deepEqual(await firstStatus(inWindow.json.messages?.[0]?.id ?? ''), { status: 'sent' });
     assert.equal(receivedStatuses(receiver, inWindow.json.messages?.[0]?.id)[0]?.pricing?.type, 'free_customer_service');
+    // A utility template inside the open window is free too (Meta's per-message pricing); outside it, billable (below).
+    const utilityInWindow = await postMessage(simulator.url, template('order_update', ['A-16', 'today']));
+    assert.deepEqual(await firstStatus(utilityInWindow.json.messages?.[0]?.id ?? ''), { status: 'sent' });
+    const freeUtility = receivedStatuses(receiver, utilityInWindow.json.messages?.[0]?.id)[0]?.pricing;
+    assert.deepEqual(
+      { category: freeUtility?.category, type: freeUtility?.type, billable: freeUtility?.billable },
+      { category: 'utility', type: 'free_customer_service', billable: false },
+    );
 
     await simulator.advanceTime(DAY_MS);
     const late = await postMessage(simulator.url, textMessage(ALICE));

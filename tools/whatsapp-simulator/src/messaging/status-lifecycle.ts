@@ -114,9 +114,13 @@ export class StatusLifecycle {
 
   private publishSent(message: AcceptedMessage, freeForm: boolean): void {
     const nowMs = this.options.clock.nowMs();
-    const pricing: MessagePricing = freeForm
-      ? { category: 'service', type: 'free_customer_service', billable: false }
-      : { category: toPricingCategory(message.templateCategory as TemplateCategory), type: 'regular', billable: true };
+    const category = freeForm ? 'service' : toPricingCategory(message.templateCategory as TemplateCategory);
+    // Per-message pricing (since July 2025): service messages, and utility templates sent while the customer-service
+    // window is open, are free; every other template is billable.
+    const free = freeForm || (message.templateCategory === 'UTILITY' && this.options.windows.isOpen(message.phone.id, message.waId, nowMs));
+    const pricing: MessagePricing = free
+      ? { category, type: 'free_customer_service', billable: false }
+      : { category, type: 'regular', billable: true };
     const tracked: TrackedMessage = {
       wamid: message.wamid,
       phone: message.phone,
