@@ -283,6 +283,25 @@ async function send(key: string, to: string, fields: Record<string, unknown>): P
   return { id: response.message_id, acceptedAt: ms(message.accepted_at) };
 }
 
+/** The simulator's demo utility template `order_update` (named parameters). */
+function orderUpdate(firstName: string, orderId: string): Record<string, unknown> {
+  return {
+    template: {
+      name: 'order_update',
+      language: 'en_US',
+      components: [
+        {
+          type: 'TEMPLATE_COMPONENT_TYPE_BODY',
+          parameters: [
+            { parameter_name: 'first_name', text: firstName },
+            { parameter_name: 'order_id', text: orderId },
+          ],
+        },
+      ],
+    },
+  };
+}
+
 function waitForStatus(messageId: string, status: string): Promise<{ wa_message_id: string }> {
   return waitFor(
     () =>
@@ -383,30 +402,19 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
   await pastTheSecondOf(last);
   const lastReply = await send('archive-last-reply', CUSTOMER, { text: { body: TEXTS.lastReply } });
   await waitForStatus(lastReply.id, 'MESSAGE_STATUS_READ');
+  // A utility template inside the open window: it continues the session, and Meta prices it free.
+  const inWindowTemplate = await send('archive-template-in-window', CUSTOMER, orderUpdate('Ada', 'A-1042'));
+  await waitForStatus(inWindowTemplate.id, 'MESSAGE_STATUS_READ');
 
   // --- A template to yesterday's customer, whose window has closed: a business-initiated session.
-  const template = await send('archive-template', YESTERDAY_CUSTOMER, {
-    template: {
-      name: 'order_update',
-      language: 'en_US',
-      components: [
-        {
-          type: 'TEMPLATE_COMPONENT_TYPE_BODY',
-          parameters: [
-            { parameter_name: 'first_name', text: 'Grace' },
-            { parameter_name: 'order_id', text: 'B-2041' },
-          ],
-        },
-      ],
-    },
-  });
+  const template = await send('archive-template', YESTERDAY_CUSTOMER, orderUpdate('Grace', 'B-2041'));
   await waitForStatus(template.id, 'MESSAGE_STATUS_READ');
 
   // ================= ListConversations: by customer, unanswered, sentiment label, time range =================
-  const transcript = await waitFor(() => transcriptWith(CUSTOMER, 12, 'the whole conversation archived'), {
+  const transcript = await waitFor(() => transcriptWith(CUSTOMER, 13, 'the whole conversation archived'), {
     until: (messages) => messages.at(-1)?.status === 'MESSAGE_STATUS_READ',
     timeoutMs: 30_000,
-    what: 'the last reply READ in the archive',
+    what: 'the in-window template READ in the archive',
   });
   const yesterdayTranscript = await waitFor(() => transcriptWith(YESTERDAY_CUSTOMER, 2, 'the template archived'), {
     until: (messages) => messages.at(-1)?.status === 'MESSAGE_STATUS_READ',
@@ -420,7 +428,7 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
   const ids = (list: WireConversation[]) => list.map((c) => c.conversation_id).sort();
   assert.deepEqual(
     [conversation.customer, conversation.phone_number_id, conversation.inbound_count, conversation.outbound_count],
-    [CUSTOMER, stack.credentials.phoneNumberId, 1 + customerMessages.length, business.length + 1],
+    [CUSTOMER, stack.credentials.phoneNumberId, 1 + customerMessages.length, business.length + 2],
   );
   assert.deepEqual(ids(await conversationsOf({ has_unanswered: true })), [], 'every customer message is answered now');
   assert.deepEqual(ids(await conversationsOf({ sentiment: 'SENTIMENT_LABEL_POSITIVE' })), ids([conversation, yesterdayConversation]));
@@ -479,6 +487,7 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
       ['DIRECTION_INBOUND', 'text', laterIds[4]],
       ['DIRECTION_INBOUND', 'text', laterIds[5]],
       ['DIRECTION_OUTBOUND', 'text', lastReply.id],
+      ['DIRECTION_OUTBOUND', 'template', inWindowTemplate.id],
     ],
   );
   const times = transcript.map((m) => ms(m.occurred_at));
@@ -488,7 +497,7 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
     'oldest first',
   );
   assert.deepEqual(
-    transcript.map((m) => m.text),
+    transcript.slice(0, -1).map((m) => m.text),
     [
       TEXTS.first,
       TEXTS.reply,
@@ -513,11 +522,12 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
     assert.deepEqual(statuses, ['MESSAGE_STATUS_SENT', 'MESSAGE_STATUS_DELIVERED', 'MESSAGE_STATUS_READ'], message.type);
     assert.ok(statuses.includes('MESSAGE_STATUS_READ') && message.status === 'MESSAGE_STATUS_READ', message.type);
     assert.equal(message.wa_message_id.startsWith('wamid.'), true);
-    // The simulator prices a free-form message in the window as Meta does: a free service message.
+    // Priced as Meta does in an open window: a free service message, or a free utility template.
     const priced = message.statuses.filter((s) => s.pricing);
     assert.ok(priced.length > 0, `${message.type} has pricing`);
+    const category = message.type === 'template' ? 'utility' : 'service';
     for (const status of priced)
-      assert.deepEqual(status.pricing, { billable: false, pricing_model: 'PMP', type: 'free_customer_service', category: 'service' });
+      assert.deepEqual(status.pricing, { billable: false, pricing_model: 'PMP', type: 'free_customer_service', category }, message.type);
   }
   // Paged and by time range, the same messages.
   const pages: WireTranscriptMessage[] = [];
@@ -594,7 +604,7 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
   assert.equal(metrics.read_to_reply_p50_ms, String(reactionAt - firstRead), 'from the first READ to the reaction');
   assert.deepEqual(
     [metrics.inbound_count, metrics.outbound_count, metrics.session_count, metrics.windows_closed_while_waiting],
-    [1 + customerMessages.length, business.length + 1, 1, 0],
+    [1 + customerMessages.length, business.length + 2, 1, 0],
   );
   assert.deepEqual(metrics.cost, {
     currency: 'EUR',
@@ -677,7 +687,7 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
   );
   assert.deepEqual(
     [today.conversations, today.inbound_messages, today.outbound_messages, today.first_response_p50_ms, today.first_response_p90_ms],
-    [2, 1 + customerMessages.length, business.length + 2, String(expectedFirstResponse), String(expectedFirstResponse)],
+    [2, 1 + customerMessages.length, business.length + 3, String(expectedFirstResponse), String(expectedFirstResponse)],
   );
   assert.equal(today.mean_score, (100 + (yesterdayMetrics.evaluation?.score ?? 0)) / 2);
   assert.deepEqual([today.cost.amount_micros, today.cost.billable_messages, today.cost.currency], ['50000', 1, 'EUR']);
