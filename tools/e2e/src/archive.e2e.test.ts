@@ -696,6 +696,26 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
     [today.positive_messages, today.neutral_messages, today.negative_messages],
     [labels('SENTIMENT_LABEL_POSITIVE'), labels('SENTIMENT_LABEL_NEUTRAL'), labels('SENTIMENT_LABEL_NEGATIVE')],
   );
+  const ofNumber = await archiveCall<{ days: WireDay[] }>('GetTenantReport', {
+    from: wire(from),
+    to: wire(to),
+    phone_number_id: stack.credentials.phoneNumberId,
+  });
+  assert.deepEqual(ofNumber, report, 'every conversation is on the demo number');
+  const ofOther = await archiveCall<{ days: WireDay[] }>('GetTenantReport', {
+    from: wire(from),
+    to: wire(to),
+    phone_number_id: 'another-number',
+  });
+  assert.deepEqual(
+    ofOther.days.map((d) => [d.conversations, d.inbound_messages, d.outbound_messages]),
+    report.days.map(() => [0, 0, 0]),
+  );
+  await assert.rejects(archiveCall('GetTenantReport', { from: wire(to), to: wire(from) }), (error: ServiceError) => {
+    assert.equal(error.code, grpcStatus.INVALID_ARGUMENT);
+    assert.ok(badRequestViolations(error).some((v) => v.field === 'to' || v.field === 'from'));
+    return true;
+  });
 
   // ================= ListMessageEvents still works =================
   const events = await archiveCall<{ events: { kind: string; status: string; text_body: string }[] }>('ListMessageEvents', {
