@@ -101,6 +101,9 @@ test('the searchable text of an inbound message adds a filename, and survives co
     'the contract\ncontract.pdf',
   );
   assert.equal(inboundSearchTextOf(undefined, '{"kind":"location","name":"Home","address":"Elm St"}'), 'Home\nElm St');
+  // A customer's reaction reads as a business's does (searchableTextOf): its emoji; a removed reaction has none.
+  assert.equal(inboundSearchTextOf(undefined, '{"kind":"reaction","messageId":"wamid.A","emoji":"👍"}'), '👍');
+  assert.equal(inboundSearchTextOf(undefined, '{"kind":"reaction","messageId":"wamid.A"}'), undefined);
   assert.equal(inboundSearchTextOf('hi', 'not json'), 'hi');
   assert.equal(inboundSearchTextOf(undefined, undefined), undefined);
 });

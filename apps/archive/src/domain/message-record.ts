@@ -125,7 +125,7 @@ export function archivedContentOf(content: MessageContent, templateCategory?: Te
 
 /**
  * The searchable text of an inbound message: receipt's text (body, caption, or the title of a button or list reply)
- * plus a document's filename and a location's name and address from its content JSON. Pure; tolerant of any JSON.
+ * plus a document's filename, a location's name and address and a reaction's emoji from its content JSON. Pure; tolerant of any JSON.
  */
 export function inboundSearchTextOf(text: string | undefined, contentJson: string | undefined): string | undefined {
   let extra: (string | undefined)[] = [];
@@ -135,7 +135,8 @@ export function inboundSearchTextOf(text: string | undefined, contentJson: strin
       if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
         const record = parsed as Record<string, unknown>;
         const stringOf = (key: string) => (typeof record[key] === 'string' ? (record[key] as string) : undefined);
-        extra = [stringOf('filename'), stringOf('name'), stringOf('address'), stringOf('description')];
+        // A reaction's emoji, as an outbound reaction's (searchableTextOf): both directions read alike.
+        extra = [stringOf('filename'), stringOf('name'), stringOf('address'), stringOf('description'), stringOf('emoji')];
       }
     } catch {
       // Not JSON: there is nothing more to search than the text.
