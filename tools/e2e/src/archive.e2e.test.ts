@@ -504,7 +504,7 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
       TEXTS.caption,
       TEXTS.filename,
       `${TEXTS.interactive}\nYes\nNo`,
-      '',
+      '👍',
       TEXTS.photo,
       TEXTS.spanish,
       TEXTS.russian,
