@@ -126,6 +126,8 @@ export {
   ListMessageEventsResponse,
 } from './generated/waygate/archive/v1/archive';
 export type { ArchiveServiceServer } from './generated/waygate/archive/v1/archive';
+// Issue 13's export (ExportConversations).
+export { ExportConversationsRequest, ExportConversationsResponse, ExportFormat } from './generated/waygate/archive/v1/archive';
 export {
   CancelDeliveryRequest,
   CancelDeliveryResponse,
