@@ -5,7 +5,7 @@ import { InvalidArgumentError, NotFoundError } from '@waygate/domain';
 import type { TranscriptEntry } from '../../domain/transcript';
 import { csvCell } from './csv-format';
 import { writeBundle, type BundleManifest, type ExportSource } from './export-bundle';
-import type { ExportConversation, MessageRecord } from './export-record';
+import type { ExportConversation, ExportEntry, MessageRecord } from './export-record';
 import { createExportService, validateExportRequest, type ExportReader, type ExportRequest } from './export-service';
 import type { BundleChunk } from './file-chunker';
 
@@ -33,7 +33,7 @@ function inbound(conversation: ExportConversation, n: number, fields: Partial<Tr
   };
 }
 
-function outbound(conversation: ExportConversation, n: number, fields: Partial<TranscriptEntry> = {}): TranscriptEntry {
+function outbound(conversation: ExportConversation, n: number, fields: Partial<ExportEntry> = {}): ExportEntry {
   return {
     recordId: `accepted:msg_${conversation.conversationId}_${n}`,
     tenantId: 'acme',
@@ -59,6 +59,7 @@ function outbound(conversation: ExportConversation, n: number, fields: Partial<T
       { status: 'FAILED', occurredAt: at(n + 3), errorCode: 131026, errorTitle: 'Message undeliverable' },
     ],
     status: 'DELIVERED',
+    sessionIndex: 1,
     ...fields,
   };
 }
@@ -66,7 +67,7 @@ function outbound(conversation: ExportConversation, n: number, fields: Partial<T
 /** Text a spreadsheet or a browser would execute, and CSV's special characters. */
 const HOSTILE_TEXT = '=HYPERLINK("http://evil","click"), <script>alert(1)</script>\r\nline two & "quoted"';
 
-const MESSAGES = new Map<string, TranscriptEntry[]>([
+const MESSAGES = new Map<string, ExportEntry[]>([
   [
     ALICE.conversationId,
     [
@@ -210,6 +211,7 @@ test('messages.jsonl keeps every field of every message: statuses with pricing a
     direction: 'outbound',
     type: 'template',
     occurred_at: at(1).toISOString(),
+    session_index: 1,
     text: 'Your order shipped',
     content_json: '{"template":{"name":"order_shipped"}}',
     media_ids: ['med_header_1'],
@@ -467,4 +469,33 @@ test('the export service: tenant-scoped, explicit ids must be the tenant’s (NO
     formats: ['jsonl', 'html'],
   });
   assert.ok(calls.every((call) => call.includes('acme') && !call.includes('umbrella')));
+});
+
+test('a conversation that becomes active while the listing pages past it is still exported, in every file', async () => {
+  const calls: string[] = [];
+  const base = memoryReader(calls);
+  // The store lists most recently active first: BOB got a message during the listing, jumped ahead of the cursor
+  // and is missing from the first listing; the listing of conversations active since the export started has him.
+  const reader: ExportReader = {
+    ...base,
+    async *conversations(_tenantId, filter) {
+      calls.push(`list ${filter.from ? 'since-start' : 'range'}`);
+      if (filter.from) yield { ...BOB, firstMessageAt: at(2) };
+      else yield ALICE;
+    },
+  };
+  const service = createExportService({ reader, clock: { now: () => at(100) } });
+  const files = await collect(await service.exportBundle('acme', REQUEST));
+  assert.deepEqual(
+    calls.filter((call) => call.startsWith('list')),
+    ['list range', 'list since-start'],
+    'listed once, plus the catch-up',
+  );
+  assert.ok(files.has('transcripts/cv_bob.html'));
+  const manifest = JSON.parse(files.get('manifest.json')?.toString() ?? '') as BundleManifest;
+  assert.equal(manifest.conversations, 2);
+  assert.deepEqual(
+    manifest.files.slice(0, 2).map((file) => file.records),
+    [6, 6],
+  );
 });

@@ -1,6 +1,5 @@
-import type { TranscriptEntry } from '../../domain/transcript';
 import { csvHeader, csvRow } from './csv-format';
-import { toMessageRecord, type ExportConversation } from './export-record';
+import { toMessageRecord, type ExportConversation, type ExportEntry } from './export-record';
 import { DEFAULT_CHUNK_BYTES, streamFile, type BundleChunk, type FileContent, type FileSummary } from './file-chunker';
 import { htmlTranscriptEnd, htmlTranscriptMessage, htmlTranscriptStart } from './html-transcript';
 
@@ -36,7 +35,7 @@ export interface ExportSource {
   /** The conversations to export, each once, in a stable order. */
   conversations(): AsyncIterable<ExportConversation>;
   /** One conversation's messages in the exported range, oldest first. */
-  transcript(conversation: ExportConversation): AsyncIterable<TranscriptEntry>;
+  transcript(conversation: ExportConversation): AsyncIterable<ExportEntry>;
 }
 
 export interface BundleOptions {

@@ -10,6 +10,9 @@ export interface ExportConversation {
   readonly lastMessageAt?: Date;
 }
 
+/** A transcript entry as the store reads it: with its 0-based session in the conversation, when the store knows it. */
+export type ExportEntry = TranscriptEntry & { readonly sessionIndex?: number };
+
 /** A status as the bundle writes it (snake_case, ISO 8601 UTC times, null for absent). */
 export interface StatusRecord {
   readonly status: string;
@@ -35,6 +38,8 @@ export interface MessageRecord {
   readonly direction: string;
   readonly type: string;
   readonly occurred_at: string;
+  /** 0-based session of the conversation (split by the 24-hour window or a business-initiated template). */
+  readonly session_index: number | null;
   readonly text: string | null;
   /** The content exactly as archived (a JSON document, kept as a string so nothing is re-encoded). */
   readonly content_json: string | null;
@@ -70,7 +75,7 @@ function statusRecord(status: TranscriptStatus): StatusRecord {
 }
 
 /** The bundle's record of one message of `conversation`. */
-export function toMessageRecord(conversation: ExportConversation, entry: TranscriptEntry): MessageRecord {
+export function toMessageRecord(conversation: ExportConversation, entry: ExportEntry): MessageRecord {
   return {
     tenant_id: entry.tenantId,
     conversation_id: entry.conversationId,
@@ -82,6 +87,7 @@ export function toMessageRecord(conversation: ExportConversation, entry: Transcr
     direction: entry.direction,
     type: entry.type,
     occurred_at: entry.occurredAt.toISOString(),
+    session_index: orNull(entry.sessionIndex),
     text: orNull(entry.text),
     content_json: orNull(entry.contentJson),
     media_ids: entry.mediaIds,

@@ -1,7 +1,6 @@
 import { idViolations, InvalidArgumentError, isE164, NotFoundError, type Clock, type FieldViolation } from '@waygate/domain';
-import type { TranscriptEntry } from '../../domain/transcript';
 import { EXPORT_FORMATS, writeBundle, type ExportFilters, type ExportFormatName, type ExportSource } from './export-bundle';
-import type { ExportConversation } from './export-record';
+import type { ExportConversation, ExportEntry } from './export-record';
 import type { BundleChunk } from './file-chunker';
 
 /** Most conversations one request may name. */
@@ -25,7 +24,7 @@ export interface ExportReader {
     filter: { readonly customer?: string; readonly phoneNumberId?: string } & ExportRange,
   ): AsyncIterable<ExportConversation>;
   /** One conversation's messages in the range, oldest first. */
-  transcript(tenantId: string, conversationId: string, range: ExportRange): AsyncIterable<TranscriptEntry>;
+  transcript(tenantId: string, conversationId: string, range: ExportRange): AsyncIterable<ExportEntry>;
 }
 
 /** An export request as the handler translated it (formats by name; an unknown one as whatever the client sent). */
@@ -97,6 +96,25 @@ export interface ExportServiceDeps {
 }
 
 export function createExportService({ reader, clock }: ExportServiceDeps): ExportService {
+  /**
+   * The ids of the conversations to export, listed once so that every file covers the same conversations in the same
+   * order. The store lists most recently active first and pages by that order: a conversation that gets a message
+   * while the listing runs jumps ahead of the cursor and can be missed. It then has a message at or after `until`,
+   * so a second listing of the conversations active since then finds it. Memory: one id per conversation (about
+   * 80 bytes), never messages.
+   */
+  async function listConversationIds(tenantId: string, filters: ExportFilters, range: ExportRange & { to: Date }): Promise<string[]> {
+    const keys = {
+      ...(filters.customer ? { customer: filters.customer } : {}),
+      ...(filters.phoneNumberId ? { phoneNumberId: filters.phoneNumberId } : {}),
+    };
+    const ids = new Set<string>();
+    for await (const conversation of reader.conversations(tenantId, { ...keys, ...range })) ids.add(conversation.conversationId);
+    for await (const conversation of reader.conversations(tenantId, { ...keys, from: range.to }))
+      if (!conversation.firstMessageAt || conversation.firstMessageAt.getTime() < range.to.getTime()) ids.add(conversation.conversationId);
+    return [...ids];
+  }
+
   return {
     async exportBundle(tenantId, request, options = {}) {
       const filters = validateExportRequest(request);
@@ -105,32 +123,22 @@ export function createExportService({ reader, clock }: ExportServiceDeps): Expor
       // another. Bounding the range at the export's start keeps the files in step (statuses arriving meanwhile can
       // still differ between files).
       const until = filters.to && filters.to.getTime() <= exportedAt.getTime() ? filters.to : exportedAt;
-      const range: ExportRange = { ...(filters.from ? { from: filters.from } : {}), to: until };
+      const range = { ...(filters.from ? { from: filters.from } : {}), to: until };
       const matches = (conversation: ExportConversation) =>
         (!filters.customer || conversation.customer === filters.customer) &&
         (!filters.phoneNumberId || conversation.phoneNumberId === filters.phoneNumberId);
 
-      let named: ExportConversation[] | undefined;
-      if (filters.conversationIds.length > 0) {
-        named = [];
-        for (const id of filters.conversationIds) {
-          const conversation = await reader.getConversation(tenantId, id);
-          if (!conversation) throw new NotFoundError('conversation', id);
-          if (matches(conversation)) named.push(conversation);
-        }
-      }
-      const explicit = named;
+      const conversationIds =
+        filters.conversationIds.length > 0 ? filters.conversationIds : await listConversationIds(tenantId, filters, range);
+      if (filters.conversationIds.length > 0)
+        for (const id of conversationIds) if (!(await reader.getConversation(tenantId, id))) throw new NotFoundError('conversation', id);
       const source: ExportSource = {
-        conversations: explicit
-          ? async function* () {
-              yield* explicit;
-            }
-          : () =>
-              reader.conversations(tenantId, {
-                ...(filters.customer ? { customer: filters.customer } : {}),
-                ...(filters.phoneNumberId ? { phoneNumberId: filters.phoneNumberId } : {}),
-                ...range,
-              }),
+        async *conversations() {
+          for (const id of conversationIds) {
+            const conversation = await reader.getConversation(tenantId, id);
+            if (conversation && matches(conversation)) yield conversation;
+          }
+        },
         transcript: (conversation) => reader.transcript(tenantId, conversation.conversationId, range),
       };
       return writeBundle({

@@ -86,6 +86,7 @@ export function htmlTranscriptMessage(record: MessageRecord): string {
     inbound ? 'Customer → business' : 'Business → customer',
     `<time datetime="${escapeHtml(record.occurred_at)}">${escapeHtml(record.occurred_at)}</time>`,
     escapeHtml(record.type),
+    record.session_index !== null ? `session ${record.session_index + 1}` : '',
     `id ${escapeHtml(record.message_id)}`,
     record.wa_message_id && record.wa_message_id !== record.message_id ? `wamid ${escapeHtml(record.wa_message_id)}` : '',
     record.status ? `status ${escapeHtml(record.status)}` : '',
