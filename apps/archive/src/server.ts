@@ -22,6 +22,7 @@ import type { ArchiveConfig } from './config';
 import { createArchiveService, type ArchiveServiceDeps } from './domain/archive-service';
 import type { ArchiveStore } from './domain/archive-store';
 import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
+import { createExportService } from './export/domain/export-service';
 import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
 import { createRegionEventsHandler } from './handlers/region-events.consumer';
@@ -105,7 +106,12 @@ export async function startArchive(
           name: SERVICE_NAMES.archive,
           protoFile: SERVICE_PROTO_FILES.archive,
           definition: ArchiveServiceService,
-          implementation: createArchiveHandler(service, tenants, logger),
+          implementation: createArchiveHandler(
+            service,
+            tenants,
+            logger,
+            createExportService({ reader: storage.store, clock: systemClock }),
+          ),
         },
         createDeadLetterAdminService({
           store: createDeadLetterStore(nats, config.region),

@@ -1,4 +1,4 @@
-import { status as GrpcStatus, type ServerWritableStream } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { toProtoContentType, toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
 import {
@@ -13,6 +13,8 @@ import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { ArchiveService } from '../domain/archive-service';
 import type { ArchivedEvent } from '../domain/archived-event';
+import type { ExportService } from '../export/domain/export-service';
+import { createExportConversationsHandler } from '../export/export-conversations.handler';
 
 function toProtoEvent(event: ArchivedEvent): ArchivedEventMessage {
   return {
@@ -31,7 +33,12 @@ function toProtoEvent(event: ArchivedEvent): ArchivedEventMessage {
 }
 
 /** gRPC ArchiveService: translates proto <-> domain; tenant scoping and validation are the domain's. */
-export function createArchiveHandler(service: ArchiveService, tenants: TenantDirectory, logger: Logger): ArchiveServiceServer {
+export function createArchiveHandler(
+  service: ArchiveService,
+  tenants: TenantDirectory,
+  logger: Logger,
+  exportService: ExportService,
+): ArchiveServiceServer {
   return {
     listMessageEvents: unaryHandler<ListMessageEventsRequest, ListMessageEventsResponse>(tenants, logger, async (request, tenant) => ({
       events: (await service.listMessageEvents(tenant.id, request.messageId)).map(toProtoEvent),
@@ -40,7 +47,7 @@ export function createArchiveHandler(service: ArchiveService, tenants: TenantDir
     listConversations: unimplemented,
     getTranscript: unimplemented,
     searchMessages: unimplemented,
-    exportConversations: unimplementedStream,
+    exportConversations: createExportConversationsHandler(exportService, tenants, logger),
     getConversationMetrics: unimplemented,
     getTenantReport: unimplemented,
   };
@@ -48,8 +55,4 @@ export function createArchiveHandler(service: ArchiveService, tenants: TenantDir
 
 function unimplemented(_call: unknown, callback: (error: { code: number; details: string }) => void): void {
   callback({ code: GrpcStatus.UNIMPLEMENTED, details: 'not implemented yet' });
-}
-
-function unimplementedStream(call: ServerWritableStream<unknown, unknown>): void {
-  call.emit('error', { code: GrpcStatus.UNIMPLEMENTED, details: 'not implemented yet' });
 }
