@@ -36,6 +36,7 @@ export function createExportConversationsHandler(service: ExportService, tenants
       const bundle = await service.exportBundle(tenant.id, toExportRequest(request));
       let files = 0;
       let bytes = 0;
+      let completed = false;
       try {
         for await (const chunk of bundle) {
           if (stream.signal.aborted) break;
@@ -43,11 +44,12 @@ export function createExportConversationsHandler(service: ExportService, tenants
           bytes += chunk.data.length;
           if (chunk.lastChunk) files++;
         }
+        completed = !stream.signal.aborted;
       } finally {
         // Counts only: the filters name customers, and the files hold content.
         logger.info(
           { tenant: tenantLogRef(tenant.id), files, bytes, duration_ms: Date.now() - started, cancelled: stream.signal.aborted },
-          stream.signal.aborted ? 'export cancelled by the client' : 'export streamed',
+          completed ? 'export streamed' : stream.signal.aborted ? 'export cancelled by the client' : 'export failed',
         );
       }
     },
