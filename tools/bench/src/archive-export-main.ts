@@ -4,7 +4,8 @@
  * a child process), and reports the export's duration, the bundle's size, and the peak RSS of the archive process
  * during the export and of the command. A script, not a test: it asserts only that the bundle verified.
  *
- *   npx tsx tools/bench/src/archive-export-main.ts [--messages 100000] [--conversations 1000] [--out report.json]
+ *   npx tsx tools/bench/src/archive-export-main.ts [--messages 100000] [--conversations 1000] [--archive-heap-mib N]
+ *     [--out report.json]
  *
  * It exports twice: the first tenth of the messages (by --to), then all of them. Peak RSS is Linux's VmHWM
  * (/proc/<pid>/status). The archive's is reset (clear_refs 5) right before each export, so it is that export's peak,
@@ -130,8 +131,14 @@ async function main(): Promise<void> {
   const tenantsFile = path.join(dir.path, 'tenants.yaml');
   writeFileSync(tenantsFile, benchTenantsYaml());
   const grpcPort = await freePort();
+  // --archive-heap-mib caps the archive's V8 old space: an export that held data would then fail, not just grow.
+  const heapIndex = argv.indexOf('--archive-heap-mib');
+  const heapMiB = heapIndex >= 0 ? numberOption(argv, 'archive-heap-mib', 0) : undefined;
   const archive = await startService('archive', {
-    env: serviceBaseEnv({ natsUrl: nats.url, tenantsFile, dataDir: path.join(dir.path, 'data') }),
+    env: {
+      ...serviceBaseEnv({ natsUrl: nats.url, tenantsFile, dataDir: path.join(dir.path, 'data') }),
+      ...(heapMiB ? { NODE_OPTIONS: `--max-old-space-size=${heapMiB}` } : {}),
+    },
     logDir: dir.path,
     grpcPort,
   });
@@ -226,6 +233,7 @@ async function main(): Promise<void> {
       archivedEvents: events,
       ingest: { seconds: Math.round(ingestSeconds * 10) / 10, eventsPerSecond: Math.round(events / ingestSeconds) },
       archiveRssBeforeExportMiB: archiveRssBefore,
+      archiveMaxOldSpaceMiB: heapMiB ?? null,
       archivePeakMethod: 'VmHWM after clear_refs 5 (else VmRSS sampled every 20 ms); the command: VmHWM sampled every 20 ms',
       exportTenth: tenth,
       exportAll: all,
