@@ -18,6 +18,8 @@ import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { MongoArchiveStore } from './adapters/mongo-archive-store';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
+import { createAnalysisService } from './analysis/analysis-service';
+import { loadTextAnalyzer } from './analysis/eld-nlpjs-text-analyzer';
 import type { ArchiveConfig } from './config';
 import { createArchiveService, type ArchiveServiceDeps } from './domain/archive-service';
 import type { ArchiveStore } from './domain/archive-store';
@@ -48,6 +50,8 @@ export async function startArchive(
   options: Pick<ArchiveServiceDeps, 'analyzeText'> = {},
 ): Promise<StartedService & { grpcPort: number }> {
   const tenants = loadTenantsFile(config.tenantsFile);
+  // Language and sentiment of customer texts (eld + nlp.js): loaded once, before anything is consumed (about 1 s).
+  const analyzeText = options.analyzeText ?? (await loadTextAnalyzer());
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const storage = await openArchiveStore(config);
@@ -63,8 +67,15 @@ export async function startArchive(
       homeRegionOf: (tenantId) => tenants.get(tenantId)?.homeRegion,
       region: config.region,
       clock: systemClock,
-      ...(options.analyzeText ? { analyzeText: options.analyzeText } : {}),
+      analyzeText,
       log: logger,
+    });
+    const analysis = createAnalysisService({
+      reader: storage.store,
+      // Read at each call: a reloaded tenants file changes rate cards and scorecards without a restart.
+      settingsOf: (tenantId) => tenants.get(tenantId)?.archive,
+      analyzeText,
+      clock: systemClock,
     });
 
     const streams = regionStreams(config.region);
@@ -110,6 +121,7 @@ export async function startArchive(
             service,
             tenants,
             logger,
+            analysis,
             createExportService({ reader: storage.store, clock: systemClock }),
           ),
         },

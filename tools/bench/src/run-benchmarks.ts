@@ -3,6 +3,7 @@ import { performance } from 'node:perf_hooks';
 import { BENCHMARK_NAMES, type BenchmarkName, type BenchOptions, type BenchProfile } from './bench-options';
 import type { BenchmarkResult, Comparison, ProgressLog } from './benchmark-result';
 import { runDeliveryPath } from './benchmarks/delivery-path';
+import { runVerificationPath } from './benchmarks/verification-path';
 import { runJetStreamBaseline } from './benchmarks/jetstream-baseline';
 import { runMediaTransfer } from './benchmarks/media-transfer';
 import { runWebhookIngest } from './benchmarks/webhook-ingest';
@@ -74,6 +75,9 @@ export async function runBenchmarks(options: BenchOptions, log: ProgressLog): Pr
         break;
       case 'media':
         result = await runMediaTransfer(options.profile, { serviceEnv: options.serviceEnv }, log);
+        break;
+      case 'verification':
+        result = await runVerificationPath(options.profile, { serviceEnv: options.serviceEnv }, log);
         break;
     }
     if (result.error) log(`${result.title}: FAILED: ${result.error}`);

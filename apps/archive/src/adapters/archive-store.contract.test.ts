@@ -446,5 +446,61 @@ for (const backend of backends) {
           [customers[0]],
         );
       }));
+
+    test('reactions, edits and revokes are messages of their own; the original is never overwritten; a system notice needs no answer', () =>
+      withStore(async (store) => {
+        await store.record(customerSays('wamid.orig', T0));
+        await store.record(businessSays('msg_reply', T0 + 1000));
+        await store.record(
+          customerSays('wamid.edit', T0 + 2000, { messageType: 'edit', text: 'new words', contextWaMessageId: 'wamid.orig' }),
+        );
+        await store.record(
+          customerSays('wamid.react', T0 + 3000, { messageType: 'reaction', text: undefined, contextWaMessageId: 'wamid.out' }),
+        );
+        await store.record(
+          customerSays('wamid.revoke', T0 + 4000, { messageType: 'revoke', text: undefined, contextWaMessageId: 'wamid.orig' }),
+        );
+        await store.record(businessSays('msg_after', T0 + 5000));
+        await store.record(customerSays('wamid.system', T0 + 6000, { messageType: 'system', text: 'number changed' }));
+        const transcript = await collect(store.transcript('acme', CONVERSATION));
+        assert.deepEqual(
+          transcript.map((entry) => [entry.messageId, entry.type, entry.text, entry.contextWaMessageId]),
+          [
+            ['wamid.orig', 'text', 'text of wamid.orig', undefined],
+            ['msg_reply', 'text', 'text of msg_reply', undefined],
+            ['wamid.edit', 'edit', 'new words', 'wamid.orig'],
+            ['wamid.react', 'reaction', undefined, 'wamid.out'],
+            ['wamid.revoke', 'revoke', undefined, 'wamid.orig'],
+            ['msg_after', 'text', 'text of msg_after', undefined],
+            ['wamid.system', 'system', 'number changed', undefined],
+          ],
+        );
+        const summary = await store.getConversation('acme', CONVERSATION);
+        assert.deepEqual([summary?.inboundCount, summary?.outboundCount, summary?.hasUnanswered], [5, 2, false]);
+        assert.equal(summary?.lastInboundAt?.getTime(), T0 + 4000, "the system notice is not the customer's last message");
+      }));
+
+    test("keeps the customer's sentiment: first and last scored message, however late one arrives, and the trend", () =>
+      withStore(async (store) => {
+        const positive = { language: 'en', score: 0.6, label: 'positive' as const };
+        const neutral = { language: 'en', score: 0, label: 'neutral' as const };
+        const negative = { language: 'de', score: -0.7, label: 'negative' as const };
+        await store.record(customerSays('wamid.1', T0, { sentiment: positive }));
+        await store.record(customerSays('wamid.3', T0 + 2 * HOUR, { sentiment: negative }));
+        await store.record(customerSays('wamid.unscored', T0 + 3 * HOUR, { sentiment: { language: 'th' } }));
+        await store.record(customerSays('wamid.2', T0 + HOUR, { sentiment: neutral })); // late
+        const summary = await store.getConversation('acme', CONVERSATION);
+        assert.deepEqual(summary?.sentiment, { start: positive, end: negative, trend: 'worsening', scoredMessages: 3 });
+        assert.deepEqual(
+          (await store.listConversations('acme', { sentiment: 'negative' }, { size: 10 })).items.map((c) => c.conversationId),
+          [CONVERSATION],
+        );
+        assert.deepEqual((await store.listConversations('acme', { sentiment: 'positive' }, { size: 10 })).items, []);
+        const entries = await collect(store.transcript('acme', CONVERSATION));
+        assert.deepEqual(
+          entries.map((entry) => entry.sentiment),
+          [positive, neutral, negative, { language: 'th' }],
+        );
+      }));
   });
 }

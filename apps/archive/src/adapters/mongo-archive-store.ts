@@ -16,7 +16,7 @@ import {
   type TranscriptMessageEntry,
 } from '../domain/conversation';
 import { messageRowOf, outboundStatusOf, transcriptStatusesOf, type MessageEvent, type MessageRow } from '../domain/message-projection';
-import { startsSession, type SessionState } from '../domain/sessions';
+import { isCustomerMessage, startsSession, type SessionState } from '../domain/sessions';
 import type { Pricing, Sentiment } from '../domain/transcript';
 
 interface EventDocument {
@@ -238,6 +238,9 @@ function beforeKey(at: Date, recordId: string): Filter<MessageDocument> {
 function afterKey(at: Date, recordId: string): Filter<MessageDocument> {
   return { $or: [{ occurredAt: { $gt: at } }, { occurredAt: at, recordId: { $gt: recordId } }] };
 }
+
+/** The customer's own messages (isCustomerMessage): inbound, but no system notice. */
+const CUSTOMER_MESSAGE = { direction: 'inbound', type: { $ne: 'system' } } as const;
 
 /** How many followers the session walk reads per query. */
 const SESSION_WALK_PAGE = 200;
@@ -464,14 +467,14 @@ export class MongoArchiveStore implements ArchiveStore {
     const scope = { tenantId: row.tenantId, conversationId: row.conversationId };
     const previous = await this.messages.findOne({ $and: [scope, beforeKey(row.occurredAt, row.recordId)] }, { projection: { _id: 1 } });
     const lastInbound = await this.messages.findOne(
-      { $and: [{ ...scope, direction: 'inbound' }, beforeKey(row.occurredAt, row.recordId)] },
+      { $and: [{ ...scope, ...CUSTOMER_MESSAGE }, beforeKey(row.occurredAt, row.recordId)] },
       { sort: MESSAGE_ORDER_DESC, projection: { occurredAt: 1 } },
     );
     let state: SessionState | undefined = previous
       ? { sessionIndex: 0, ...(lastInbound ? { lastInboundAt: lastInbound.occurredAt } : {}) }
       : undefined;
     await this.messages.updateOne({ _id: `${row.tenantId}/${row.messageId}` }, { $set: { startsSession: startsSession(state, row) } });
-    const lastInboundAt = row.direction === 'inbound' ? row.occurredAt : state?.lastInboundAt;
+    const lastInboundAt = isCustomerMessage(row) ? row.occurredAt : state?.lastInboundAt;
     state = { sessionIndex: 0, ...(lastInboundAt ? { lastInboundAt } : {}) };
     let after = { occurredAt: row.occurredAt, recordId: row.recordId };
     for (;;) {
@@ -481,12 +484,12 @@ export class MongoArchiveStore implements ArchiveStore {
           { projection: { direction: 1, type: 1, occurredAt: 1, recordId: 1, startsSession: 1 } },
         )
         .sort(MESSAGE_ORDER)
-        .limit(row.direction === 'inbound' ? SESSION_WALK_PAGE : 1)
+        .limit(isCustomerMessage(row) ? SESSION_WALK_PAGE : 1)
         .toArray();
       for (const follower of followers) {
         const starts = startsSession(state, follower);
         if (starts !== follower.startsSession) await this.messages.updateOne({ _id: follower._id }, { $set: { startsSession: starts } });
-        if (row.direction === 'outbound' || follower.direction === 'inbound') return;
+        if (!isCustomerMessage(row) || isCustomerMessage(follower)) return;
       }
       const last = followers.at(-1);
       if (!last || followers.length < SESSION_WALK_PAGE) return;
@@ -518,7 +521,7 @@ export class MongoArchiveStore implements ArchiveStore {
       this.messages.countDocuments({ ...scope, ...scored }),
       newest({}, MESSAGE_ORDER),
       newest({}, MESSAGE_ORDER_DESC),
-      newest({ direction: 'inbound' }, MESSAGE_ORDER_DESC),
+      newest(CUSTOMER_MESSAGE, MESSAGE_ORDER_DESC),
       newest({ direction: 'outbound' }, MESSAGE_ORDER_DESC),
       newest(scored, MESSAGE_ORDER),
       newest(scored, MESSAGE_ORDER_DESC),

@@ -1,4 +1,5 @@
 import type { ContentKind, MessageStatus, TemplateCategory } from '@waygate/domain';
+import type { Statement } from 'better-sqlite3';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import { readConversations, readTranscript, type ArchiveStore } from '../domain/archive-store';
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
@@ -17,7 +18,7 @@ import {
   type TranscriptMessageEntry,
 } from '../domain/conversation';
 import { messageRowOf, outboundStatusOf, transcriptStatusesOf, type MessageEvent, type MessageRow } from '../domain/message-projection';
-import { startsSession, type SessionState } from '../domain/sessions';
+import { isCustomerMessage, startsSession, type SessionState } from '../domain/sessions';
 import type { Pricing, Sentiment, SentimentLabel } from '../domain/transcript';
 
 const MIGRATIONS = [
@@ -372,6 +373,9 @@ function conditions(first: string, ...values: (string | number)[]) {
   };
 }
 
+/** How many old events the one-time backfill reads per query. */
+const BACKFILL_PAGE = 1000;
+
 /** How many followers the session walk reads per query. */
 const SESSION_WALK_PAGE = 200;
 
@@ -383,6 +387,9 @@ const SESSION_WALK_PAGE = 200;
 export class SqliteArchiveStore implements ArchiveStore {
   private readonly db: SqliteDatabase;
   private readonly recordInTransaction: (event: ArchivedEvent) => 'recorded' | 'duplicate';
+
+  /** Prepared statements by SQL text: preparing costs more than running most of them. */
+  private readonly statements = new Map<string, Statement<unknown[]>>();
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
@@ -402,16 +409,17 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   async listByMessage(tenantId: string, messageId: string): Promise<ArchivedEvent[]> {
-    const rows = this.db
-      .prepare('SELECT * FROM archived_events WHERE tenant_id = ? AND message_id = ? ORDER BY occurred_at_ms, recorded_at_ms, event_id')
-      .all(tenantId, messageId) as EventRow[];
+    const rows = this.statement(
+      'SELECT * FROM archived_events WHERE tenant_id = ? AND message_id = ? ORDER BY occurred_at_ms, recorded_at_ms, event_id',
+    ).all(tenantId, messageId) as EventRow[];
     return rows.map(toEvent);
   }
 
   async getConversation(tenantId: string, conversationId: string): Promise<ConversationSummary | undefined> {
-    const row = this.db
-      .prepare('SELECT * FROM archive_conversations WHERE tenant_id = ? AND conversation_id = ?')
-      .get(tenantId, conversationId) as ConversationRow | undefined;
+    const row = this.statement('SELECT * FROM archive_conversations WHERE tenant_id = ? AND conversation_id = ?').get(
+      tenantId,
+      conversationId,
+    ) as ConversationRow | undefined;
     return row ? toSummary(row) : undefined;
   }
 
@@ -440,11 +448,9 @@ export class SqliteArchiveStore implements ArchiveStore {
     if (page.after) {
       add('(c.last_message_at_ms, c.conversation_id) < (?, ?)', page.after.lastMessageAt.getTime(), page.after.conversationId);
     }
-    const rows = this.db
-      .prepare(
-        `SELECT c.* FROM archive_conversations c WHERE ${where.join(' AND ')} ORDER BY c.last_message_at_ms DESC, c.conversation_id DESC LIMIT ?`,
-      )
-      .all(...params, page.size + 1) as ConversationRow[];
+    const rows = this.statement(
+      `SELECT c.* FROM archive_conversations c WHERE ${where.join(' AND ')} ORDER BY c.last_message_at_ms DESC, c.conversation_id DESC LIMIT ?`,
+    ).all(...params, page.size + 1) as ConversationRow[];
     const items = rows.slice(0, page.size).map(toSummary);
     const last = items.at(-1);
     return {
@@ -465,17 +471,16 @@ export class SqliteArchiveStore implements ArchiveStore {
     if (page.after) add('(occurred_at_ms, record_id) > (?, ?)', page.after.occurredAt.getTime(), page.after.recordId);
     // One read transaction: the rows, their statuses and the session count before them agree.
     return this.db.transaction(() => {
-      const rows = this.db
-        .prepare(`SELECT * FROM archive_messages WHERE ${where.join(' AND ')} ORDER BY occurred_at_ms, record_id LIMIT ?`)
-        .all(...params, page.size + 1) as MessageDbRow[];
+      const rows = this.statement(
+        `SELECT * FROM archive_messages WHERE ${where.join(' AND ')} ORDER BY occurred_at_ms, record_id LIMIT ?`,
+      ).all(...params, page.size + 1) as MessageDbRow[];
       const pageRows = rows.slice(0, page.size);
       const first = pageRows[0];
       if (!first) return { items: [] };
-      let startsBefore = this.db
-        .prepare(
-          `SELECT count(*) FROM archive_messages WHERE tenant_id = ? AND conversation_id = ? AND starts_session = 1
+      let startsBefore = this.statement(
+        `SELECT count(*) FROM archive_messages WHERE tenant_id = ? AND conversation_id = ? AND starts_session = 1
              AND (occurred_at_ms, record_id) < (?, ?)`,
-        )
+      )
         .pluck()
         .get(tenantId, conversationId, first.occurred_at_ms, first.record_id) as number;
       const statuses = this.statusEventsOf(
@@ -523,57 +528,64 @@ export class SqliteArchiveStore implements ArchiveStore {
     this.db.close();
   }
 
+  private statement(sql: string): Statement<unknown[]> {
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<unknown[]>(sql);
+      this.statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   /** Inserts the event row; false if the tenant has it already. */
   private insertEvent(event: ArchivedEvent): boolean {
     const accepted = event.kind === 'accepted' ? event : undefined;
     const status = event.kind === 'status' ? event : undefined;
     const inbound = event.kind === 'inbound' ? event : undefined;
-    const result = this.db
-      .prepare(
-        `INSERT INTO archived_events (tenant_id, event_id, message_id, kind, status, occurred_at_ms, recorded_at_ms,
+    const result = this.statement(
+      `INSERT INTO archived_events (tenant_id, event_id, message_id, kind, status, occurred_at_ms, recorded_at_ms,
            recipient, phone_number_id, text_body, source, wa_message_id, error_code, error_title,
            sender, message_type, reply_id, media_id, mime_type, context_wa_message_id, content_json,
            content_type, content_summary, search_text, template_name, template_category, media_ids,
            pricing_billable, pricing_model, pricing_type, pricing_category, sentiment_language, sentiment_score, sentiment_label)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (tenant_id, event_id) DO NOTHING`,
-      )
-      .run(
-        event.tenantId,
-        event.eventId,
-        event.messageId,
-        event.kind,
-        event.kind === 'inbound' ? null : event.status,
-        event.occurredAt.getTime(),
-        event.recordedAt.getTime(),
-        accepted?.recipient ?? null,
-        accepted?.phoneNumberId ?? inbound?.phoneNumberId ?? null,
-        accepted?.textBody ?? inbound?.text ?? null,
-        status?.source ?? null,
-        status?.waMessageId ?? null,
-        status?.errorCode ?? null,
-        status?.errorTitle ?? null,
-        inbound?.from ?? null,
-        inbound?.messageType ?? null,
-        inbound?.replyId ?? null,
-        inbound?.mediaId ?? null,
-        inbound?.mimeType ?? null,
-        accepted?.contextWaMessageId ?? inbound?.contextWaMessageId ?? null,
-        accepted?.contentJson ?? inbound?.contentJson ?? null,
-        accepted?.contentType ?? null,
-        accepted?.contentSummary ?? null,
-        accepted?.text ?? inbound?.searchText ?? null,
-        accepted?.templateName ?? null,
-        accepted?.templateCategory ?? null,
-        accepted?.mediaIds ? JSON.stringify(accepted.mediaIds) : null,
-        status?.pricing ? (status.pricing.billable ? 1 : 0) : null,
-        status?.pricing?.pricingModel ?? null,
-        status?.pricing?.type ?? null,
-        status?.pricing?.category ?? null,
-        inbound?.sentiment?.language ?? null,
-        inbound?.sentiment?.score ?? null,
-        inbound?.sentiment?.label ?? null,
-      );
+    ).run(
+      event.tenantId,
+      event.eventId,
+      event.messageId,
+      event.kind,
+      event.kind === 'inbound' ? null : event.status,
+      event.occurredAt.getTime(),
+      event.recordedAt.getTime(),
+      accepted?.recipient ?? null,
+      accepted?.phoneNumberId ?? inbound?.phoneNumberId ?? null,
+      accepted?.textBody ?? inbound?.text ?? null,
+      status?.source ?? null,
+      status?.waMessageId ?? null,
+      status?.errorCode ?? null,
+      status?.errorTitle ?? null,
+      inbound?.from ?? null,
+      inbound?.messageType ?? null,
+      inbound?.replyId ?? null,
+      inbound?.mediaId ?? null,
+      inbound?.mimeType ?? null,
+      accepted?.contextWaMessageId ?? inbound?.contextWaMessageId ?? null,
+      accepted?.contentJson ?? inbound?.contentJson ?? null,
+      accepted?.contentType ?? null,
+      accepted?.contentSummary ?? null,
+      accepted?.text ?? inbound?.searchText ?? null,
+      accepted?.templateName ?? null,
+      accepted?.templateCategory ?? null,
+      accepted?.mediaIds ? JSON.stringify(accepted.mediaIds) : null,
+      status?.pricing ? (status.pricing.billable ? 1 : 0) : null,
+      status?.pricing?.pricingModel ?? null,
+      status?.pricing?.type ?? null,
+      status?.pricing?.category ?? null,
+      inbound?.sentiment?.language ?? null,
+      inbound?.sentiment?.score ?? null,
+      inbound?.sentiment?.label ?? null,
+    );
     return result.changes === 1;
   }
 
@@ -581,12 +593,10 @@ export class SqliteArchiveStore implements ArchiveStore {
   private statusEventsOf(tenantId: string, messageIds: readonly string[]): Map<string, StatusArchivedEvent[]> {
     const byMessage = new Map<string, StatusArchivedEvent[]>();
     if (messageIds.length === 0) return byMessage;
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM archived_events WHERE tenant_id = ? AND kind = 'status' AND message_id IN (${messageIds.map(() => '?').join(', ')})
+    const rows = this.statement(
+      `SELECT * FROM archived_events WHERE tenant_id = ? AND kind = 'status' AND message_id IN (${messageIds.map(() => '?').join(', ')})
          ORDER BY occurred_at_ms, recorded_at_ms, event_id`,
-      )
-      .all(tenantId, ...messageIds) as EventRow[];
+    ).all(tenantId, ...messageIds) as EventRow[];
     for (const row of rows) {
       const event = toEvent(row) as StatusArchivedEvent;
       const list = byMessage.get(event.messageId) ?? [];
@@ -599,46 +609,42 @@ export class SqliteArchiveStore implements ArchiveStore {
   /** A status event: the message's row (if its accepted event came already) takes its latest status and wamid. */
   private applyStatus(tenantId: string, messageId: string): void {
     const { status, waMessageId } = outboundStatusOf(this.statusEventsOf(tenantId, [messageId]).get(messageId) ?? []);
-    this.db
-      .prepare(
-        `UPDATE archive_messages SET status = ?, wa_message_id = ? WHERE tenant_id = ? AND message_id = ? AND direction = 'outbound'`,
-      )
-      .run(status, waMessageId ?? null, tenantId, messageId);
+    this.statement(
+      `UPDATE archive_messages SET status = ?, wa_message_id = ? WHERE tenant_id = ? AND message_id = ? AND direction = 'outbound'`,
+    ).run(status, waMessageId ?? null, tenantId, messageId);
   }
 
   /** An accepted or inbound event: its message row, the session starts it moves, and its conversation's summary. */
   private applyMessage(event: MessageEvent): void {
     const row = messageRowOf(event);
-    const inserted = this.db
-      .prepare(
-        `INSERT INTO archive_messages (tenant_id, message_id, record_id, conversation_id, phone_number_id, customer, direction, type,
+    const inserted = this.statement(
+      `INSERT INTO archive_messages (tenant_id, message_id, record_id, conversation_id, phone_number_id, customer, direction, type,
            occurred_at_ms, text, content_json, media_ids, template_name, template_category, context_wa_message_id, wa_message_id,
            status, sentiment_language, sentiment_score, sentiment_label, starts_session)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
          ON CONFLICT (tenant_id, message_id) DO NOTHING`,
-      )
-      .run(
-        row.tenantId,
-        row.messageId,
-        row.recordId,
-        row.conversationId,
-        row.phoneNumberId,
-        row.customer,
-        row.direction,
-        row.type,
-        row.occurredAt.getTime(),
-        row.text ?? null,
-        row.contentJson ?? null,
-        JSON.stringify(row.mediaIds),
-        row.templateName ?? null,
-        row.templateCategory ?? null,
-        row.contextWaMessageId ?? null,
-        row.waMessageId ?? null,
-        row.direction === 'outbound' ? 'ACCEPTED' : null,
-        row.sentiment?.language ?? null,
-        row.sentiment?.score ?? null,
-        row.sentiment?.label ?? null,
-      );
+    ).run(
+      row.tenantId,
+      row.messageId,
+      row.recordId,
+      row.conversationId,
+      row.phoneNumberId,
+      row.customer,
+      row.direction,
+      row.type,
+      row.occurredAt.getTime(),
+      row.text ?? null,
+      row.contentJson ?? null,
+      JSON.stringify(row.mediaIds),
+      row.templateName ?? null,
+      row.templateCategory ?? null,
+      row.contextWaMessageId ?? null,
+      row.waMessageId ?? null,
+      row.direction === 'outbound' ? 'ACCEPTED' : null,
+      row.sentiment?.language ?? null,
+      row.sentiment?.score ?? null,
+      row.sentiment?.label ?? null,
+    );
     // A second event for one message id (never expected: its event id is derived from it) changes nothing.
     if (inserted.changes !== 1) return;
     // Statuses may have come first (another stream).
@@ -654,22 +660,19 @@ export class SqliteArchiveStore implements ArchiveStore {
    */
   private updateSessionStarts(row: MessageRow): number {
     const key = [row.tenantId, row.conversationId, row.occurredAt.getTime(), row.recordId] as const;
-    const hasPrevious = this.db
-      .prepare(
-        'SELECT 1 FROM archive_messages WHERE tenant_id = ? AND conversation_id = ? AND (occurred_at_ms, record_id) < (?, ?) LIMIT 1',
-      )
-      .get(...key);
-    const lastInboundMs = this.db
-      .prepare(
-        `SELECT max(occurred_at_ms) FROM archive_messages WHERE tenant_id = ? AND conversation_id = ? AND direction = 'inbound'
-           AND (occurred_at_ms, record_id) < (?, ?)`,
-      )
+    const hasPrevious = this.statement(
+      'SELECT 1 FROM archive_messages WHERE tenant_id = ? AND conversation_id = ? AND (occurred_at_ms, record_id) < (?, ?) LIMIT 1',
+    ).get(...key);
+    const lastInboundMs = this.statement(
+      `SELECT max(occurred_at_ms) FROM archive_messages WHERE tenant_id = ? AND conversation_id = ? AND direction = 'inbound'
+           AND type != 'system' AND (occurred_at_ms, record_id) < (?, ?)`,
+    )
       .pluck()
       .get(...key) as number | null;
     let state: SessionState | undefined = hasPrevious
       ? { sessionIndex: 0, ...(lastInboundMs !== null ? { lastInboundAt: new Date(lastInboundMs) } : {}) }
       : undefined;
-    const setStarts = this.db.prepare('UPDATE archive_messages SET starts_session = ? WHERE tenant_id = ? AND message_id = ?');
+    const setStarts = this.statement('UPDATE archive_messages SET starts_session = ? WHERE tenant_id = ? AND message_id = ?');
     let delta = 0;
     const starts = startsSession(state, row);
     if (starts) {
@@ -678,21 +681,17 @@ export class SqliteArchiveStore implements ArchiveStore {
     }
     state = {
       sessionIndex: 0,
-      ...(row.direction === 'inbound'
-        ? { lastInboundAt: row.occurredAt }
-        : state?.lastInboundAt
-          ? { lastInboundAt: state.lastInboundAt }
-          : {}),
+      ...(isCustomerMessage(row) ? { lastInboundAt: row.occurredAt } : state?.lastInboundAt ? { lastInboundAt: state.lastInboundAt } : {}),
     };
 
-    const followers = this.db.prepare(
+    const followers = this.statement(
       `SELECT message_id, record_id, direction, type, occurred_at_ms, starts_session FROM archive_messages
          WHERE tenant_id = ? AND conversation_id = ? AND (occurred_at_ms, record_id) > (?, ?)
          ORDER BY occurred_at_ms, record_id LIMIT ?`,
     );
     let after: readonly [number, string] = [row.occurredAt.getTime(), row.recordId];
     for (;;) {
-      const rows = followers.all(row.tenantId, row.conversationId, ...after, row.direction === 'inbound' ? SESSION_WALK_PAGE : 1) as Pick<
+      const rows = followers.all(row.tenantId, row.conversationId, ...after, isCustomerMessage(row) ? SESSION_WALK_PAGE : 1) as Pick<
         MessageDbRow,
         'message_id' | 'record_id' | 'direction' | 'type' | 'occurred_at_ms' | 'starts_session'
       >[];
@@ -704,8 +703,7 @@ export class SqliteArchiveStore implements ArchiveStore {
           delta += followerStarts - follower.starts_session;
         }
         // Past the customer's next message (or the next message, for a business one) nothing else changes.
-        if (row.direction === 'outbound' || follower.direction === 'inbound') return delta;
-        state = { sessionIndex: 0, ...(state.lastInboundAt ? { lastInboundAt: state.lastInboundAt } : {}) };
+        if (!isCustomerMessage(row) || isCustomerMessage(follower)) return delta;
       }
       const last = rows.at(-1);
       if (!last || rows.length < SESSION_WALK_PAGE) return delta;
@@ -715,14 +713,17 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   /** Creates or updates the conversation's summary with one new message. */
   private foldIntoConversation(row: MessageRow, sessionDelta: number): void {
-    const current = this.db
-      .prepare('SELECT * FROM archive_conversations WHERE tenant_id = ? AND conversation_id = ?')
-      .get(row.tenantId, row.conversationId) as ConversationRow | undefined;
+    const current = this.statement('SELECT * FROM archive_conversations WHERE tenant_id = ? AND conversation_id = ?').get(
+      row.tenantId,
+      row.conversationId,
+    ) as ConversationRow | undefined;
     const at = row.occurredAt.getTime();
     const inbound = row.direction === 'inbound';
+    // A system notice is counted as inbound, but is not the customer's: it neither needs nor marks an answer.
+    const customer = isCustomerMessage(row);
     const maxOf = (a: number | null | undefined, b: number | undefined) =>
       b === undefined ? (a ?? null) : a === null || a === undefined ? b : Math.max(a, b);
-    const lastInbound = maxOf(current?.last_inbound_at_ms, inbound ? at : undefined);
+    const lastInbound = maxOf(current?.last_inbound_at_ms, customer ? at : undefined);
     const lastOutbound = maxOf(current?.last_outbound_at_ms, inbound ? undefined : at);
     const points: SentimentPoints = foldSentiment(
       {
@@ -736,9 +737,8 @@ export class SqliteArchiveStore implements ArchiveStore {
       },
       { direction: row.direction, occurredAt: row.occurredAt, ...(row.sentiment ? { sentiment: row.sentiment } : {}) },
     );
-    this.db
-      .prepare(
-        `INSERT INTO archive_conversations (tenant_id, conversation_id, phone_number_id, customer, first_message_at_ms, last_message_at_ms,
+    this.statement(
+      `INSERT INTO archive_conversations (tenant_id, conversation_id, phone_number_id, customer, first_message_at_ms, last_message_at_ms,
            inbound_count, outbound_count, last_inbound_at_ms, last_outbound_at_ms, has_unanswered, session_count,
            sentiment_start, sentiment_start_at_ms, sentiment_end, sentiment_end_at_ms, sentiment_end_label, scored_messages)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -750,29 +750,28 @@ export class SqliteArchiveStore implements ArchiveStore {
            sentiment_start = excluded.sentiment_start, sentiment_start_at_ms = excluded.sentiment_start_at_ms,
            sentiment_end = excluded.sentiment_end, sentiment_end_at_ms = excluded.sentiment_end_at_ms,
            sentiment_end_label = excluded.sentiment_end_label, scored_messages = excluded.scored_messages`,
-      )
-      .run(
-        row.tenantId,
-        row.conversationId,
-        row.phoneNumberId,
-        row.customer,
-        Math.min(current?.first_message_at_ms ?? at, at),
-        Math.max(current?.last_message_at_ms ?? at, at),
-        (current?.inbound_count ?? 0) + (inbound ? 1 : 0),
-        (current?.outbound_count ?? 0) + (inbound ? 0 : 1),
-        lastInbound,
-        lastOutbound,
-        isUnanswered(lastInbound === null ? undefined : new Date(lastInbound), lastOutbound === null ? undefined : new Date(lastOutbound))
-          ? 1
-          : 0,
-        (current?.session_count ?? 0) + sessionDelta,
-        points.start ? JSON.stringify(points.start.sentiment) : null,
-        points.start ? points.start.at.getTime() : null,
-        points.end ? JSON.stringify(points.end.sentiment) : null,
-        points.end ? points.end.at.getTime() : null,
-        points.end?.sentiment.label ?? null,
-        points.scoredMessages,
-      );
+    ).run(
+      row.tenantId,
+      row.conversationId,
+      row.phoneNumberId,
+      row.customer,
+      Math.min(current?.first_message_at_ms ?? at, at),
+      Math.max(current?.last_message_at_ms ?? at, at),
+      (current?.inbound_count ?? 0) + (inbound ? 1 : 0),
+      (current?.outbound_count ?? 0) + (inbound ? 0 : 1),
+      lastInbound,
+      lastOutbound,
+      isUnanswered(lastInbound === null ? undefined : new Date(lastInbound), lastOutbound === null ? undefined : new Date(lastOutbound))
+        ? 1
+        : 0,
+      (current?.session_count ?? 0) + sessionDelta,
+      points.start ? JSON.stringify(points.start.sentiment) : null,
+      points.start ? points.start.at.getTime() : null,
+      points.end ? JSON.stringify(points.end.sentiment) : null,
+      points.end ? points.end.at.getTime() : null,
+      points.end?.sentiment.label ?? null,
+      points.scoredMessages,
+    );
   }
 
   /**
@@ -780,16 +779,24 @@ export class SqliteArchiveStore implements ArchiveStore {
    * replaying its accepted and inbound events in the archive's order (statuses are picked up per message).
    */
   private backfillProjections(): void {
-    const hasMessages = this.db.prepare('SELECT 1 FROM archive_messages LIMIT 1').get();
-    const hasEvents = this.db.prepare(`SELECT 1 FROM archived_events WHERE kind IN ('accepted', 'inbound') LIMIT 1`).get();
+    const hasMessages = this.statement('SELECT 1 FROM archive_messages LIMIT 1').get();
+    const hasEvents = this.statement(`SELECT 1 FROM archived_events WHERE kind IN ('accepted', 'inbound') LIMIT 1`).get();
     if (hasMessages || !hasEvents) return;
     this.db
       .transaction(() => {
-        const rows = this.db
-          .prepare(`SELECT * FROM archived_events WHERE kind IN ('accepted', 'inbound') ORDER BY occurred_at_ms, event_id`)
-          .iterate() as IterableIterator<EventRow>;
-        const events = [...rows].map(toEvent) as MessageEvent[];
-        for (const event of events) this.applyMessage(event);
+        // In pages (one in memory at a time): an old archive can be large.
+        const page = this.statement(
+          `SELECT * FROM archived_events WHERE kind IN ('accepted', 'inbound') AND (occurred_at_ms, event_id) > (?, ?)
+             ORDER BY occurred_at_ms, event_id LIMIT ?`,
+        );
+        let after: [number, string] = [Number.MIN_SAFE_INTEGER, ''];
+        for (;;) {
+          const rows = page.all(...after, BACKFILL_PAGE) as EventRow[];
+          for (const row of rows) this.applyMessage(toEvent(row) as MessageEvent);
+          const last = rows.at(-1);
+          if (!last || rows.length < BACKFILL_PAGE) return;
+          after = [last.occurred_at_ms, last.event_id];
+        }
       })
       .immediate();
   }

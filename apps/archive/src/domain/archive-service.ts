@@ -53,7 +53,8 @@ export interface ListConversationsRequest {
   readonly from?: Date;
   readonly to?: Date;
   readonly hasUnanswered?: boolean;
-  readonly sentiment?: SentimentLabel;
+  /** A SentimentLabel; anything else is refused naming `sentiment`. */
+  readonly sentiment?: SentimentLabel | 'unrecognized';
   /** 0 or absent: the default. */
   readonly pageSize?: number;
   readonly pageToken?: string;
@@ -120,13 +121,14 @@ function validateEvent(event: IncomingEvent): FieldViolation[] {
   return violations;
 }
 
+function pageSizeViolations(requested: number | undefined, bounds: { default: number; max: number }): FieldViolation[] {
+  if (requested === undefined || (Number.isInteger(requested) && requested >= 0 && requested <= bounds.max)) return [];
+  return [{ field: 'page_size', reason: 'OUT_OF_RANGE', description: `must be between 1 and ${bounds.max} (0: ${bounds.default})` }];
+}
+
+/** The page size of a valid request (see pageSizeViolations). */
 function pageSizeOf(requested: number | undefined, bounds: { default: number; max: number }): number {
-  if (requested === undefined || requested === 0) return bounds.default;
-  if (!Number.isInteger(requested) || requested < 0 || requested > bounds.max)
-    throw new InvalidArgumentError([
-      { field: 'page_size', reason: 'OUT_OF_RANGE', description: `must be between 1 and ${bounds.max} (0: ${bounds.default})` },
-    ]);
-  return requested;
+  return requested === undefined || requested === 0 ? bounds.default : requested;
 }
 
 function rangeViolations(from: Date | undefined, to: Date | undefined): FieldViolation[] {
@@ -150,7 +152,7 @@ function filterOf(request: ListConversationsRequest): ConversationFilter {
     ...(request.from ? { from: request.from } : {}),
     ...(request.to ? { to: request.to } : {}),
     ...(request.hasUnanswered ? { hasUnanswered: true } : {}),
-    ...(request.sentiment ? { sentiment: request.sentiment } : {}),
+    ...(request.sentiment && request.sentiment !== 'unrecognized' ? { sentiment: request.sentiment } : {}),
   };
 }
 
@@ -188,7 +190,9 @@ export function createArchiveService(deps: ArchiveServiceDeps): ArchiveService {
       if (request.customer && !isE164(request.customer))
         violations.push({ field: 'customer', reason: 'INVALID_FORMAT', description: 'must be an E.164 phone number' });
       if (request.phoneNumberId) violations.push(...idViolations('phone_number_id', request.phoneNumberId, MAX_ID_LENGTH));
-      violations.push(...rangeViolations(request.from, request.to));
+      if (request.sentiment === 'unrecognized')
+        violations.push({ field: 'sentiment', reason: 'INVALID_VALUE', description: 'is not a known sentiment label' });
+      violations.push(...rangeViolations(request.from, request.to), ...pageSizeViolations(request.pageSize, CONVERSATIONS_PAGE_SIZE));
       if (violations.length > 0) throw new InvalidArgumentError(violations);
       const size = pageSizeOf(request.pageSize, CONVERSATIONS_PAGE_SIZE);
       const filter = filterOf(request);
@@ -205,7 +209,7 @@ export function createArchiveService(deps: ArchiveServiceDeps): ArchiveService {
       if (!request.conversationId) violations.push({ field: 'conversation_id', reason: 'REQUIRED', description: 'is required' });
       else if (!CONVERSATION_ID.test(request.conversationId))
         violations.push({ field: 'conversation_id', reason: 'INVALID_FORMAT', description: 'is not a conversation id' });
-      violations.push(...rangeViolations(request.from, request.to));
+      violations.push(...rangeViolations(request.from, request.to), ...pageSizeViolations(request.pageSize, TRANSCRIPT_PAGE_SIZE));
       if (violations.length > 0) throw new InvalidArgumentError(violations);
       const size = pageSizeOf(request.pageSize, TRANSCRIPT_PAGE_SIZE);
       const range = { ...(request.from ? { from: request.from } : {}), ...(request.to ? { to: request.to } : {}) };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MessageContent } from '@waygate/domain';
-import { archivedContentOf, inboundSearchTextOf, searchableTextOf } from './message-record';
+import { archivedContentOf, inboundDetailsOf, inboundSearchTextOf, searchableTextOf } from './message-record';
 
 const media = (mediaId: string, caption = '', filename = '') => ({ source: { mediaId }, caption, filename, voice: false });
 
@@ -103,4 +103,32 @@ test('the searchable text of an inbound message adds a filename, and survives co
   assert.equal(inboundSearchTextOf(undefined, '{"kind":"location","name":"Home","address":"Elm St"}'), 'Home\nElm St');
   assert.equal(inboundSearchTextOf('hi', 'not json'), 'hi');
   assert.equal(inboundSearchTextOf(undefined, undefined), undefined);
+});
+
+test("edits, revokes and Flows replies: type, text and the message they refer to, from receipt's content JSON", () => {
+  const unknown = (rawType: string, raw: Record<string, unknown>) => JSON.stringify({ kind: 'unknown', rawType, raw });
+  const cases: [string, string | undefined, ReturnType<typeof inboundDetailsOf>][] = [
+    [
+      'edit',
+      unknown('edit', { edit: { original_message_id: 'wamid.O', message: { type: 'text', text: { body: 'new words' } } } }),
+      { type: 'edit', text: 'new words', contextWaMessageId: 'wamid.O' },
+    ],
+    [
+      'edit',
+      unknown('edit', { edit: { original_message_id: 'wamid.O', message: { type: 'image', image: { caption: 'new caption' } } } }),
+      { type: 'edit', text: 'new caption', contextWaMessageId: 'wamid.O' },
+    ],
+    ['revoke', unknown('revoke', { revoke: { original_message_id: 'wamid.O' } }), { type: 'revoke', contextWaMessageId: 'wamid.O' }],
+    ['revoke', unknown('revoke', { revoke: { original_message_id: 'x'.repeat(300) } }), { type: 'revoke' }],
+    [
+      'interactive',
+      unknown('interactive', { interactive: { type: 'nfm_reply', nfm_reply: { body: 'Sent', response_json: '{}' } } }),
+      { type: 'nfm_reply', text: 'Sent' },
+    ],
+    ['interactive', JSON.stringify({ kind: 'interactive', replyType: 'button_reply', id: 'b', title: 'Yes' }), { type: 'interactive' }],
+    ['text', JSON.stringify({ kind: 'text', body: 'hi' }), { type: 'text' }],
+    ['edit', 'not json', { type: 'edit' }],
+    ['edit', undefined, { type: 'edit' }],
+  ];
+  for (const [type, json, expected] of cases) assert.deepEqual(inboundDetailsOf(type, json), expected, `${type} ${json}`);
 });

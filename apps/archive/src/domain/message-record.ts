@@ -144,3 +144,72 @@ export function inboundSearchTextOf(text: string | undefined, contentJson: strin
   const parts = [text, ...extra.filter((part) => part !== undefined && part !== text)];
   return joinText(parts);
 }
+
+/** What the archive reads out of an inbound message's content JSON beyond receipt's fields. */
+export interface InboundDetails {
+  /** WhatsApp's type, refined: an interactive reply other than a button or list reply is its sub-type (nfm_reply ...). */
+  readonly type: string;
+  /** The text an edit puts in place of the original, or the body of a Flows reply. */
+  readonly text?: string;
+  /** The message an edit or a revoke changes, or a reaction reacts to (when receipt did not name it already). */
+  readonly contextWaMessageId?: string;
+}
+
+const MAX_REFERENCED_ID_LENGTH = 256;
+
+function objectAt(value: unknown, ...keys: string[]): Record<string, unknown> | undefined {
+  let current = value;
+  for (const key of keys) {
+    if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current !== null && typeof current === 'object' && !Array.isArray(current) ? (current as Record<string, unknown>) : undefined;
+}
+
+function stringAt(value: Record<string, unknown> | undefined, key: string): string | undefined {
+  const found = value?.[key];
+  return typeof found === 'string' && found.length > 0 ? found : undefined;
+}
+
+/**
+ * Details of an inbound message that receipt keeps only inside its content JSON (receipt keeps content it has no
+ * shape for whole, as `{ kind: 'unknown', rawType, raw }`): a Flows reply (`interactive.nfm_reply`), an edit
+ * (`edit.original_message_id` and `edit.message`) and a revoke (`revoke.original_message_id`), as Meta's webhooks
+ * send them. Pure; any other or malformed JSON gives the type unchanged.
+ */
+export function inboundDetailsOf(messageType: string, contentJson: string | undefined): InboundDetails {
+  if (!contentJson) return { type: messageType };
+  let content: unknown;
+  try {
+    content = JSON.parse(contentJson);
+  } catch {
+    return { type: messageType };
+  }
+  const raw = objectAt(content, 'raw');
+  if (stringAt(objectAt(content), 'kind') !== 'unknown' || !raw) return { type: messageType };
+  const referenced = (change: Record<string, unknown> | undefined) => {
+    const id = stringAt(change, 'original_message_id');
+    return id !== undefined && id.length <= MAX_REFERENCED_ID_LENGTH ? { contextWaMessageId: id } : {};
+  };
+  if (messageType === 'interactive') {
+    const interactive = objectAt(raw, 'interactive');
+    const subType = stringAt(interactive, 'type');
+    if (!subType) return { type: messageType };
+    const body = stringAt(objectAt(interactive, subType), 'body');
+    return { type: subType, ...(body !== undefined ? { text: body } : {}) };
+  }
+  if (messageType === 'edit') {
+    const edit = objectAt(raw, 'edit');
+    const message = objectAt(edit, 'message');
+    const editedType = stringAt(message, 'type');
+    const text =
+      editedType === 'text'
+        ? stringAt(objectAt(message, 'text'), 'body')
+        : editedType
+          ? stringAt(objectAt(message, editedType), 'caption')
+          : undefined;
+    return { type: 'edit', ...(text !== undefined ? { text } : {}), ...referenced(edit) };
+  }
+  if (messageType === 'revoke') return { type: 'revoke', ...referenced(objectAt(raw, 'revoke')) };
+  return { type: messageType };
+}

@@ -28,6 +28,7 @@ test('the session rule, case by case', () => {
       starts: true,
     },
     { name: 'a business template inside the window', lastInboundHoursAgo: 1, message: message('outbound', 0, 'template'), starts: false },
+    { name: "a system notice is not the customer's", lastInboundHoursAgo: 30, message: message('inbound', 0, 'system'), starts: false },
   ];
   for (const { name, lastInboundHoursAgo, first, message: m, starts } of cases) {
     const state = first
@@ -68,4 +69,11 @@ test('a conversation split by the window and by a business-initiated template', 
     ],
   );
   assert.deepEqual(splitSessions([]), []);
+  assert.deepEqual(
+    splitSessions([message('inbound', 0), message('inbound', 30, 'system'), message('outbound', 31, 'template')]).map((session) =>
+      session.map((m) => m.name),
+    ),
+    [['i0', 'i30'], ['o31t']],
+    'a system notice opens no window',
+  );
 });

@@ -11,6 +11,14 @@ export interface SessionMessage {
   readonly occurredAt: Date;
 }
 
+/**
+ * Whether a message is the customer's own: every inbound message but a `system` notice (a number change, say), which
+ * WhatsApp sends and which opens no customer-service window.
+ */
+export function isCustomerMessage(message: Pick<SessionMessage, 'direction' | 'type'>): boolean {
+  return message.direction === 'inbound' && message.type !== 'system';
+}
+
 /** Where a walk over a conversation stands after some messages (undefined: before the first message). */
 export interface SessionState {
   /** 0-based index of the current session. */
@@ -26,7 +34,7 @@ export function isWindowOpen(state: SessionState | undefined, at: Date): boolean
 
 /**
  * Whether `message` starts a new session (Waygate's unit of analysis, not Meta's billing): the first message of a
- * conversation does; so does a customer message while the customer-service window is closed (24 hours after the
+ * conversation does; so does a customer message (see isCustomerMessage) while the customer-service window is closed (24 hours after the
  * customer's last message, or before the customer ever wrote), and a business TEMPLATE sent while it is closed
  * (business-initiated). Any other business message continues the session, even with the window closed. So a
  * business-initiated template is a session of its own until the customer answers, and the answer opens the next one.
@@ -34,13 +42,13 @@ export function isWindowOpen(state: SessionState | undefined, at: Date): boolean
 export function startsSession(state: SessionState | undefined, message: SessionMessage): boolean {
   if (state === undefined) return true;
   if (isWindowOpen(state, message.occurredAt)) return false;
-  return message.direction === 'inbound' || message.type === 'template';
+  return isCustomerMessage(message) || (message.direction === 'outbound' && message.type === 'template');
 }
 
 /** The state after `message` (see {@link startsSession}). */
 export function nextSessionState(state: SessionState | undefined, message: SessionMessage): SessionState {
   const sessionIndex = state === undefined ? 0 : state.sessionIndex + (startsSession(state, message) ? 1 : 0);
-  const lastInboundAt = message.direction === 'inbound' ? message.occurredAt : state?.lastInboundAt;
+  const lastInboundAt = isCustomerMessage(message) ? message.occurredAt : state?.lastInboundAt;
   return lastInboundAt === undefined ? { sessionIndex } : { sessionIndex, lastInboundAt };
 }
 

@@ -6,13 +6,21 @@ import {
   MessageStatus,
   type ArchivedEvent as ArchivedEventMessage,
   type ArchiveServiceServer,
+  type GetTranscriptRequest,
+  type GetTranscriptResponse,
+  type ListConversationsRequest,
+  type ListConversationsResponse,
   type ListMessageEventsRequest,
   type ListMessageEventsResponse,
 } from '@waygate/proto';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
+import type { AnalysisService } from '../analysis/analysis-service';
 import type { ArchiveService } from '../domain/archive-service';
+import type { ConversationSummary } from '../domain/conversation';
 import type { ArchivedEvent } from '../domain/archived-event';
+import { createAnalysisHandlers } from './analysis.handler';
+import { fromProtoSentimentLabel, toProtoConversation, toProtoTranscriptMessage } from './transcript-proto';
 import type { ExportService } from '../export/domain/export-service';
 import { createExportConversationsHandler } from '../export/export-conversations.handler';
 
@@ -37,19 +45,45 @@ export function createArchiveHandler(
   service: ArchiveService,
   tenants: TenantDirectory,
   logger: Logger,
+  analysis: AnalysisService<ConversationSummary>,
   exportService: ExportService,
 ): ArchiveServiceServer {
   return {
     listMessageEvents: unaryHandler<ListMessageEventsRequest, ListMessageEventsResponse>(tenants, logger, async (request, tenant) => ({
       events: (await service.listMessageEvents(tenant.id, request.messageId)).map(toProtoEvent),
     })),
-    // Issue 13's RPCs: each is filled in by its slice (conversations, search, export, analysis).
-    listConversations: unimplemented,
-    getTranscript: unimplemented,
+    listConversations: unaryHandler<ListConversationsRequest, ListConversationsResponse>(tenants, logger, async (request, tenant) => {
+      const sentiment = fromProtoSentimentLabel(request.sentiment);
+      const page = await service.listConversations(tenant.id, {
+        customer: request.customer,
+        phoneNumberId: request.phoneNumberId,
+        ...(request.from ? { from: request.from } : {}),
+        ...(request.to ? { to: request.to } : {}),
+        hasUnanswered: request.hasUnanswered,
+        ...(sentiment ? { sentiment } : {}),
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+      });
+      return { conversations: page.conversations.map(toProtoConversation), nextPageToken: page.nextPageToken ?? '' };
+    }),
+    getTranscript: unaryHandler<GetTranscriptRequest, GetTranscriptResponse>(tenants, logger, async (request, tenant) => {
+      const page = await service.getTranscript(tenant.id, {
+        conversationId: request.conversationId,
+        ...(request.from ? { from: request.from } : {}),
+        ...(request.to ? { to: request.to } : {}),
+        pageSize: request.pageSize,
+        pageToken: request.pageToken,
+      });
+      return {
+        conversation: toProtoConversation(page.conversation),
+        messages: page.messages.map(toProtoTranscriptMessage),
+        nextPageToken: page.nextPageToken ?? '',
+      };
+    }),
+    // Issue 13's other RPCs: each is filled in by its slice (search, export, analysis).
     searchMessages: unimplemented,
     exportConversations: createExportConversationsHandler(exportService, tenants, logger),
-    getConversationMetrics: unimplemented,
-    getTenantReport: unimplemented,
+    ...createAnalysisHandlers(analysis, tenants, logger),
   };
 }
 

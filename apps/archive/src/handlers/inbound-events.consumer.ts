@@ -3,7 +3,7 @@ import type { HandlerOutcome } from '@waygate/nats';
 import { InboundMessageReceived } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
 import type { ArchiveService } from '../domain/archive-service';
-import { inboundSearchTextOf } from '../domain/message-record';
+import { inboundDetailsOf, inboundSearchTextOf } from '../domain/message-record';
 import { recordEvent } from './record-event';
 
 /**
@@ -16,7 +16,11 @@ export function createInboundEventsHandler(service: ArchiveService, logger: Logg
     if (!event) return { kind: 'reject', reason: 'not a valid InboundMessageReceived' };
     if (!event.occurredAt) return { kind: 'reject', reason: 'InboundMessageReceived without occurred_at' };
     const fields = inboundMessageFields(event);
-    const searchText = inboundSearchTextOf(fields.text, fields.contentJson);
+    // Edits, revokes and Flows replies: their type, text and the message they refer to live in the content JSON.
+    const details = inboundDetailsOf(event.type || 'unknown', fields.contentJson);
+    const text = fields.text ?? details.text;
+    const contextWaMessageId = fields.contextWaMessageId ?? details.contextWaMessageId;
+    const searchText = inboundSearchTextOf(text, fields.contentJson);
     return recordEvent(service, logger, {
       eventId: event.eventId,
       tenantId: event.tenantId,
@@ -25,9 +29,11 @@ export function createInboundEventsHandler(service: ArchiveService, logger: Logg
       occurredAt: event.occurredAt,
       phoneNumberId: event.phoneNumberId,
       from: event.from,
-      messageType: event.type || 'unknown',
+      messageType: details.type,
       ...fields,
-      ...(searchText !== undefined && searchText !== fields.text ? { searchText } : {}),
+      ...(text !== undefined ? { text } : {}),
+      ...(contextWaMessageId !== undefined ? { contextWaMessageId } : {}),
+      ...(searchText !== undefined && searchText !== text ? { searchText } : {}),
     });
   };
 }

@@ -28,6 +28,7 @@ export function createNatsStatusPublisher(js: JetStreamClient, region: string): 
         nextAttemptAt: event.nextAttemptAt,
         recipient: event.recipient,
         recipientWaId: event.recipientWaId ?? '',
+        pricing: undefined,
       }).finish();
       const parent = contextFromTraceparent(event.traceContext) ?? context.active();
       await context.with(parent, () => publishEvent(js, subject, data, event.eventId));

@@ -218,6 +218,7 @@ export async function startReceiptHarness(): Promise<ReceiptHarness> {
         nextAttemptAt: undefined,
         recipient: event.recipient,
         recipientWaId: '',
+        pricing: undefined,
       }).finish();
       await publishEvent(connection.js, subjects.deliveryEvents, data, `delivery:${event.messageId}:sent`);
     },

@@ -46,7 +46,10 @@ async function sendThroughSimulator(tenant: { number: string; token: string }, t
   return ((await response.json()) as { messages: { id: string }[] }).messages[0].id;
 }
 
-type StatusBody = { entry: { changes: { value: { statuses?: { id: string; status: string; timestamp: string }[] } }[] }[] };
+type RawPricing = { billable?: boolean; pricing_model: string; type?: string; category: string };
+type StatusBody = {
+  entry: { changes: { value: { statuses?: { id: string; status: string; timestamp: string; pricing?: RawPricing }[] } }[] }[];
+};
 
 /** Meta's timestamp (ms) of every status the simulator posted, by `<wamid>:<status>`. */
 function simulatorTimestamps(): Map<string, number> {
@@ -75,6 +78,32 @@ async function statusesDelivered(wamid: string, count = 3): Promise<void> {
         .flatMap((delivery) => delivery.statuses.filter((status) => status.id === wamid)).length >= count,
     { what: `${count} statuses of ${wamid} delivered to receipt` },
   );
+}
+
+/** Meta's pricing of every status the simulator posted, by `<wamid>:<status>` (absent: no pricing). */
+function simulatorPricing(): Map<string, RawPricing | undefined> {
+  const pricing = new Map<string, RawPricing | undefined>();
+  for (const delivery of harness.sim.webhookDeliveries()) {
+    for (const entry of (JSON.parse(delivery.body) as StatusBody).entry) {
+      for (const change of entry.changes)
+        for (const status of change.value.statuses ?? []) pricing.set(`${status.id}:${status.status}`, status.pricing);
+    }
+  }
+  return pricing;
+}
+
+/** Every status event of `wamid` carries Meta's pricing of that status, field for field (or none when Meta sent none). */
+function assertMetaPricing(wamid: string): number {
+  const pricing = simulatorPricing();
+  let priced = 0;
+  for (const { event } of statusEventsOf(wamid)) {
+    const key = `${wamid}:${String(fromProtoStatus(event.status)).toLowerCase()}`;
+    const raw = pricing.get(key);
+    const expected = raw && { billable: raw.billable, pricingModel: raw.pricing_model, type: raw.type ?? '', category: raw.category };
+    assert.deepEqual(event.pricing, expected, key);
+    if (expected) priced += 1;
+  }
+  return priced;
 }
 
 function statusEventsOf(wamid: string) {
@@ -197,6 +226,7 @@ describe('statuses', () => {
       assert.deepEqual([event.tenantId, event.messageId, event.recipient], [ACME.id, 'msg_held', `+${CUSTOMER}`]);
     }
     assertMetaTimestamps(wamid);
+    assert.ok(assertMetaPricing(wamid) >= 1, "Meta's pricing is carried on the statuses that had it");
   });
 
   test('held statuses survive a restart between hold and release', async () => {

@@ -118,6 +118,7 @@ export async function publishStatus(js: JetStreamConnection['js'], input: Status
     nextAttemptAt: input.nextAttemptAtMs === undefined ? undefined : new Date(input.nextAttemptAtMs),
     recipient: input.recipient ?? '',
     recipientWaId: '',
+    pricing: undefined,
   }).finish();
   await publishEvent(js, input.source === 'delivery' ? subjects.deliveryEvents : subjects.receiptEvents, data, msgId);
 }

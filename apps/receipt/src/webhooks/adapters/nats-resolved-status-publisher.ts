@@ -31,6 +31,14 @@ export function createNatsResolvedStatusPublisher(js: JetStreamClient, region: s
         nextAttemptAt: undefined,
         recipient: resolved.recipient ?? '',
         recipientWaId: '',
+        pricing: resolved.status.pricing
+          ? {
+              ...(resolved.status.pricing.billable !== undefined ? { billable: resolved.status.pricing.billable } : {}),
+              pricingModel: resolved.status.pricing.pricingModel,
+              type: resolved.status.pricing.type ?? '',
+              category: resolved.status.pricing.category,
+            }
+          : undefined,
       }).finish();
       const parent = contextFromTraceparent(traceContext) ?? context.active();
       const webhookSpan = trace.getSpanContext(context.active());

@@ -326,6 +326,59 @@ describe('inbound messages', () => {
     ]);
   });
 
+  test('edits, revokes, reactions and Flows replies are each recorded as their own message, naming the message they refer to', async () => {
+    const original = 'wamid.HBgNNDkxNTExMjM0NTY3OBUCABIYFDI3RkFGRDIxMzU1Nzk3NTk4RjA5AA==';
+    const variants: { id: string; type: string; extra: Record<string, unknown>; context?: string }[] = [
+      // Meta's coexistence shapes (webhooks reference: messages/edit, messages/revoke).
+      {
+        id: 'wamid.EDIT',
+        type: 'edit',
+        extra: { edit: { original_message_id: original, message: { type: 'text', text: { body: 'Is my order on its way now?' } } } },
+        context: original,
+      },
+      { id: 'wamid.REVOKE', type: 'revoke', extra: { revoke: { original_message_id: original } }, context: original },
+      { id: 'wamid.REACT', type: 'reaction', extra: { reaction: { message_id: 'wamid.OUT-9', emoji: '👍' } }, context: 'wamid.OUT-9' },
+      {
+        id: 'wamid.FLOW',
+        type: 'interactive',
+        extra: {
+          context: { from: '15550001111', id: 'wamid.OUT-FLOW' },
+          interactive: { type: 'nfm_reply', nfm_reply: { name: 'flow', body: 'Sent', response_json: '{"flow_token":"t","slot":"tue"}' } },
+        },
+        context: 'wamid.OUT-FLOW',
+      },
+      // An edit without an original id (malformed) is still recorded, referring to nothing.
+      { id: 'wamid.EDIT-BARE', type: 'edit', extra: { edit: { message: { type: 'text', text: { body: 'x' } } } } },
+    ];
+    await service.processWebhook(
+      fixture('inbound-text', (parsed) => {
+        const messages = parsed.entry[0].changes[0].value.messages;
+        const template = messages[0];
+        messages.push(
+          ...variants.map(({ id, type, extra }) => {
+            // eslint-disable-next-line @typescript-eslint/no-unused-vars
+            const { text, ...base } = template as Record<string, unknown>;
+            return { ...base, id, type, ...extra };
+          }),
+        );
+      }),
+    );
+    for (const { id, type, context } of variants) {
+      const record = await inboundStore.findInboundMessage('lena-shop', id);
+      assert.equal(record?.type, type, id);
+      assert.equal(record?.contextWaMessageId, context, id);
+    }
+    const originalRecord = await inboundStore.findInboundMessage('lena-shop', original);
+    assert.deepEqual(
+      originalRecord?.content,
+      { kind: 'text', body: 'Hallo! Is my order on its way?' },
+      'the original is never overwritten',
+    );
+    const flow = await inboundStore.findInboundMessage('lena-shop', 'wamid.FLOW');
+    assert.equal(flow?.content.kind, 'unknown');
+    assert.match(JSON.stringify(flow?.content), /response_json/, "the Flow's response is kept whole");
+  });
+
   test('media is fetched once, stored for the tenant, and referenced; a duplicate body has one effect', async () => {
     cloudApi.answers.set(IMAGE_MEDIA_ID, downloaded(jpeg, 'image/jpeg'));
     const body = fixture('inbound-image');

@@ -106,6 +106,23 @@ function isMediaContent(content: InboundContent): content is Extract<InboundCont
 }
 
 /** The content as recorded and announced: without Meta's media download URL, which is short-lived and bearer-protected. */
+/**
+ * The wamid a message refers to: the one it replies to (`context.id`); else the one a reaction reacts to; else the
+ * one an edit or a revoke (WhatsApp Business app coexistence: `edit.original_message_id`, `revoke.original_message_id`)
+ * changes. Edits and revokes have no shape of their own here: they are kept whole as unknown content.
+ */
+export function referencedMessageIdOf(message: InboundMessage): string | undefined {
+  if (message.contextMessageId) return message.contextMessageId;
+  const content = message.content;
+  if (content.kind === 'reaction') return content.messageId;
+  if (content.kind === 'unknown' && (content.rawType === 'edit' || content.rawType === 'revoke')) {
+    const change = content.raw[content.rawType];
+    const original = change !== null && typeof change === 'object' ? (change as Record<string, unknown>).original_message_id : undefined;
+    if (typeof original === 'string' && original.length > 0 && original.length <= 256) return original;
+  }
+  return undefined;
+}
+
 function recordedContent(content: InboundContent): InboundContent {
   if (!isMediaContent(content) || content.url === undefined) return content;
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
@@ -228,6 +245,7 @@ export function createReceiptService(deps: {
         });
         if (media.kind === 'unavailable') outcome.mediaUnavailable++;
       }
+      const referenced = referencedMessageIdOf(message);
       record = await inboundStore.recordInboundMessage({
         tenantId,
         phoneNumberId: message.phoneNumberId,
@@ -236,8 +254,7 @@ export function createReceiptService(deps: {
         occurredAt: message.timestamp,
         type: message.type,
         content: recordedContent(message.content),
-        ...(message.contextMessageId ? { contextWaMessageId: message.contextMessageId } : {}),
-        ...(message.content.kind === 'reaction' && !message.contextMessageId ? { contextWaMessageId: message.content.messageId } : {}),
+        ...(referenced ? { contextWaMessageId: referenced } : {}),
         ...(message.profileName ? { profileName: message.profileName } : {}),
         ...(media?.kind === 'stored' ? { media: media.media } : {}),
         ...(media?.kind === 'unavailable' ? { mediaUnavailable: media.reason } : {}),

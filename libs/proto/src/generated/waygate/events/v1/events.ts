@@ -277,6 +277,22 @@ export interface MessageStatusChanged {
    * differ from `recipient` (Brazil's ninth digit, Mexico's +52 1).
    */
   recipientWaId: string;
+  /** webhook source: Meta's pricing of the message, when the status webhook carried `pricing` (sent, delivered). */
+  pricing: Pricing | undefined;
+}
+
+/** Pricing is a status webhook's `pricing`, as Meta wrote it. Meta reports no amount; a tenant's rate card prices it. */
+export interface Pricing {
+  /** `billable`; absent when Meta left it out (it announced dropping it in favour of `type` and `category`). */
+  billable?:
+    | boolean
+    | undefined;
+  /** `pricing_model`: PMP (per-message pricing, since July 1, 2025) or CBP (before). */
+  pricingModel: string;
+  /** `type`: regular, free_customer_service, free_entry_point (PMP only); empty when not sent. */
+  type: string;
+  /** `category`: marketing, utility, authentication, authentication-international, service, ... */
+  category: string;
 }
 
 /**
@@ -981,6 +997,7 @@ function createBaseMessageStatusChanged(): MessageStatusChanged {
     nextAttemptAt: undefined,
     recipient: "",
     recipientWaId: "",
+    pricing: undefined,
   };
 }
 
@@ -1024,6 +1041,9 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
     }
     if (message.recipientWaId !== "") {
       writer.uint32(106).string(message.recipientWaId);
+    }
+    if (message.pricing !== undefined) {
+      Pricing.encode(message.pricing, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -1145,6 +1165,14 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
             message.recipientWaId = reader.string();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.pricing = Pricing.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1208,6 +1236,7 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
         : isSet(object.recipient_wa_id)
         ? globalThis.String(object.recipient_wa_id)
         : "",
+      pricing: isSet(object.pricing) ? Pricing.fromJSON(object.pricing) : undefined,
     };
   },
 
@@ -1252,6 +1281,9 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
     if (message.recipientWaId !== "") {
       obj.recipientWaId = message.recipientWaId;
     }
+    if (message.pricing !== undefined) {
+      obj.pricing = Pricing.toJSON(message.pricing);
+    }
     return obj;
   },
 
@@ -1273,6 +1305,130 @@ export const MessageStatusChanged: MessageFns<MessageStatusChanged> = {
     message.nextAttemptAt = object.nextAttemptAt ?? undefined;
     message.recipient = object.recipient ?? "";
     message.recipientWaId = object.recipientWaId ?? "";
+    message.pricing = (object.pricing !== undefined && object.pricing !== null)
+      ? Pricing.fromPartial(object.pricing)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePricing(): Pricing {
+  return { billable: undefined, pricingModel: "", type: "", category: "" };
+}
+
+export const Pricing: MessageFns<Pricing> = {
+  encode(message: Pricing, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.billable !== undefined) {
+      writer.uint32(8).bool(message.billable);
+    }
+    if (message.pricingModel !== "") {
+      writer.uint32(18).string(message.pricingModel);
+    }
+    if (message.type !== "") {
+      writer.uint32(26).string(message.type);
+    }
+    if (message.category !== "") {
+      writer.uint32(34).string(message.category);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Pricing {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePricing();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.billable = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pricingModel = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Pricing {
+    return {
+      billable: isSet(object.billable) ? globalThis.Boolean(object.billable) : undefined,
+      pricingModel: isSet(object.pricingModel)
+        ? globalThis.String(object.pricingModel)
+        : isSet(object.pricing_model)
+        ? globalThis.String(object.pricing_model)
+        : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      category: isSet(object.category) ? globalThis.String(object.category) : "",
+    };
+  },
+
+  toJSON(message: Pricing): unknown {
+    const obj: any = {};
+    if (message.billable !== undefined) {
+      obj.billable = message.billable;
+    }
+    if (message.pricingModel !== "") {
+      obj.pricingModel = message.pricingModel;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.category !== "") {
+      obj.category = message.category;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Pricing>, I>>(base?: I): Pricing {
+    return Pricing.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Pricing>, I>>(object: I): Pricing {
+    const message = createBasePricing();
+    message.billable = object.billable ?? undefined;
+    message.pricingModel = object.pricingModel ?? "";
+    message.type = object.type ?? "";
+    message.category = object.category ?? "";
     return message;
   },
 };
