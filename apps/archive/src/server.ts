@@ -24,6 +24,7 @@ import type { ArchiveConfig } from './config';
 import { createArchiveService, type ArchiveServiceDeps } from './domain/archive-service';
 import type { ArchiveStore } from './domain/archive-store';
 import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
+import { createExportService } from './export/domain/export-service';
 import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
 import { createRegionEventsHandler } from './handlers/region-events.consumer';
@@ -116,7 +117,13 @@ export async function startArchive(
           name: SERVICE_NAMES.archive,
           protoFile: SERVICE_PROTO_FILES.archive,
           definition: ArchiveServiceService,
-          implementation: createArchiveHandler(service, tenants, logger, analysis),
+          implementation: createArchiveHandler(
+            service,
+            tenants,
+            logger,
+            analysis,
+            createExportService({ reader: storage.store, clock: systemClock }),
+          ),
         },
         createDeadLetterAdminService({
           store: createDeadLetterStore(nats, config.region),

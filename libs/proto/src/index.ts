@@ -162,6 +162,8 @@ export {
   VerificationStatus as ProtoVerificationStatus,
 } from './generated/waygate/verify/v1/verify';
 export type { VerificationServiceServer } from './generated/waygate/verify/v1/verify';
+// Issue 13's export (ExportConversations).
+export { ExportConversationsRequest, ExportConversationsResponse, ExportFormat } from './generated/waygate/archive/v1/archive';
 export {
   CancelDeliveryRequest,
   CancelDeliveryResponse,

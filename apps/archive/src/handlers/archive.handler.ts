@@ -1,4 +1,4 @@
-import { status as GrpcStatus, type ServerWritableStream } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { toProtoContentType, toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
 import {
@@ -21,6 +21,8 @@ import type { ConversationSummary } from '../domain/conversation';
 import type { ArchivedEvent } from '../domain/archived-event';
 import { createAnalysisHandlers } from './analysis.handler';
 import { fromProtoSentimentLabel, toProtoConversation, toProtoTranscriptMessage } from './transcript-proto';
+import type { ExportService } from '../export/domain/export-service';
+import { createExportConversationsHandler } from '../export/export-conversations.handler';
 
 function toProtoEvent(event: ArchivedEvent): ArchivedEventMessage {
   return {
@@ -44,6 +46,7 @@ export function createArchiveHandler(
   tenants: TenantDirectory,
   logger: Logger,
   analysis: AnalysisService<ConversationSummary>,
+  exportService: ExportService,
 ): ArchiveServiceServer {
   return {
     listMessageEvents: unaryHandler<ListMessageEventsRequest, ListMessageEventsResponse>(tenants, logger, async (request, tenant) => ({
@@ -79,15 +82,11 @@ export function createArchiveHandler(
     }),
     // Issue 13's other RPCs: each is filled in by its slice (search, export, analysis).
     searchMessages: unimplemented,
-    exportConversations: unimplementedStream,
+    exportConversations: createExportConversationsHandler(exportService, tenants, logger),
     ...createAnalysisHandlers(analysis, tenants, logger),
   };
 }
 
 function unimplemented(_call: unknown, callback: (error: { code: number; details: string }) => void): void {
   callback({ code: GrpcStatus.UNIMPLEMENTED, details: 'not implemented yet' });
-}
-
-function unimplementedStream(call: ServerWritableStream<unknown, unknown>): void {
-  call.emit('error', { code: GrpcStatus.UNIMPLEMENTED, details: 'not implemented yet' });
 }
