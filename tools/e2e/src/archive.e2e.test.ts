@@ -12,7 +12,8 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { status as grpcStatus, type Client, type ServiceError } from '@grpc/grpc-js';
+import { createHash } from 'node:crypto';
+import { Metadata, status as grpcStatus, type Client, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations } from '@waygate/grpc';
 import { createTempDir, waitFor } from '@waygate/testing';
 import { freeStackPorts, SERVICES, startLocalStack, untilWindowOpen, type LocalStack } from '@waygate/local-run';
@@ -308,6 +309,35 @@ function waitForStatus(messageId: string, status: string): Promise<{ wa_message_
       callUnary<{ status: string; wa_message_id: string }>(messaging, 'GetMessage', { message_id: messageId }, stack.credentials.apiKey),
     { until: (message) => message.status === status, timeoutMs: 30_000, intervalMs: 100, what: `${messageId} to reach ${status}` },
   );
+}
+
+/** Runs ExportConversations and reassembles its files (each file's chunks come one after another). */
+function exportBundle(request: Record<string, unknown>): Promise<Map<string, Buffer>> {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${stack.credentials.apiKey}`);
+  const call = (archive as unknown as { ExportConversations: (r: unknown, m: Metadata) => NodeJS.ReadableStream }).ExportConversations(
+    request,
+    metadata,
+  );
+  const chunks = new Map<string, Buffer[]>();
+  const closed = new Set<string>();
+  return new Promise((resolve, reject) => {
+    call.on('data', (chunk: { path: string; data: Buffer; last_chunk: boolean }) => {
+      if (closed.has(chunk.path)) reject(new Error(`${chunk.path} continues after its last chunk`));
+      chunks.set(chunk.path, [...(chunks.get(chunk.path) ?? []), Buffer.from(chunk.data)]);
+      if (chunk.last_chunk) closed.add(chunk.path);
+    });
+    call.on('error', reject);
+    call.on('end', () => {
+      assert.deepEqual(
+        [...chunks.keys()].filter((path) => !closed.has(path)),
+        [],
+        'every file ended with its last chunk',
+      );
+      assert.equal([...chunks.keys()].at(-1), 'manifest.json', 'the manifest comes last');
+      resolve(new Map([...chunks].map(([path, parts]) => [path, Buffer.concat(parts)])));
+    });
+  });
 }
 
 async function conversationsOf(filter: Record<string, unknown>): Promise<WireConversation[]> {
@@ -716,6 +746,37 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
     assert.ok(badRequestViolations(error).some((v) => v.field === 'to' || v.field === 'from'));
     return true;
   });
+
+  // ================= ExportConversations: the reassembled files match the manifest's SHA-256 =================
+  const files = await exportBundle({ customer: CUSTOMER });
+  const manifest = JSON.parse((files.get('manifest.json') ?? Buffer.alloc(0)).toString('utf8')) as {
+    conversations: number;
+    messages: number;
+    files: { path: string; sha256: string; bytes: number; records: number }[];
+  };
+  assert.deepEqual([manifest.conversations, manifest.messages], [1, transcript.length]);
+  assert.deepEqual(
+    manifest.files.map((file) => file.path).sort(),
+    [...files.keys()].filter((path) => path !== 'manifest.json').sort(),
+    'the manifest lists every other file of the bundle',
+  );
+  assert.ok(manifest.files.some((file) => file.path === `transcripts/${conversation.conversation_id}.html`));
+  for (const file of manifest.files) {
+    const bytes = files.get(file.path) ?? Buffer.alloc(0);
+    assert.equal(createHash('sha256').update(bytes).digest('hex'), file.sha256, file.path);
+    assert.equal(bytes.length, file.bytes, file.path);
+  }
+  const lines = (files.get('messages.jsonl') ?? Buffer.alloc(0)).toString('utf8').trim().split('\n');
+  assert.deepEqual(
+    lines.map((line) => (JSON.parse(line) as { message_id: string }).message_id),
+    transcript.map((m) => m.message_id),
+    'JSONL: every message of the conversation, in order',
+  );
+  assert.deepEqual(
+    ['messages.jsonl', 'messages.csv'].map((path) => manifest.files.find((file) => file.path === path)?.records),
+    [transcript.length, transcript.length],
+  );
+  assert.ok((files.get(`transcripts/${conversation.conversation_id}.html`) ?? Buffer.alloc(0)).toString('utf8').includes('посылка'));
 
   // ================= ListMessageEvents still works =================
   const events = await archiveCall<{ events: { kind: string; status: string; text_body: string }[] }>('ListMessageEvents', {
