@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { gramsOf, MAX_QUERY_CHARS, MAX_QUERY_TERMS, parseSearchQuery, toFtsString, type SearchTerm } from './search-query';
+import { gramsOf, MAX_QUERY_CHARS, MAX_QUERY_TERMS, needsTrigrams, parseSearchQuery, toFtsString, type SearchTerm } from './search-query';
 
 function terms(raw: string): SearchTerm[] {
   const parsed = parseSearchQuery(raw);
@@ -107,4 +107,12 @@ test('quotes every term as an FTS5 string', () => {
 test('grams are every 1- and 2-character substring of runs of scripts without spaces', () => {
   assert.equal(gramsOf('我想 ok 退款!'), '我 我想 想 退 退款 款');
   assert.equal(gramsOf('only latin'), '');
+});
+
+test('the trigram index holds only texts that can contain a trigram term', () => {
+  assert.equal(needsTrigrams('我想申请退款'), true);
+  assert.equal(needsTrigrams('smile :-)'), true);
+  assert.equal(needsTrigrams('Wait... what'), true);
+  assert.equal(needsTrigrams('Ein Café, bitte. Danke!'), false);
+  assert.equal(needsTrigrams('привет, мир'), false);
 });

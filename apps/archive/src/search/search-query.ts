@@ -121,6 +121,18 @@ export function toFtsString(text: string): string {
   return `"${text.replaceAll('"', '""')}"`;
 }
 
+/** A run of 3 or more characters that are not letters or digits: where a symbol term (":-)") can match. */
+const SYMBOL_RUN = /[^\p{L}\p{N}]{3,}/u;
+
+/**
+ * Whether the trigram index must hold `text`: only a text with a character of a script without spaces, or with 3
+ * symbols in a row, can contain a trigram term (see routeTerm), so the others (most Latin and Cyrillic messages)
+ * are left out of it. That keeps the largest index small and ingest fast, and loses no match.
+ */
+export function needsTrigrams(text: string): boolean {
+  return NO_SPACE_SCRIPT.test(text) || SYMBOL_RUN.test(text);
+}
+
 /**
  * The gram index's document for `text`: every 1- and 2-character substring of each run of a script without spaces,
  * separated by spaces (empty when there is none).

@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import { nextStatus, type MessageStatus } from '@waygate/domain';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import type { IndexedMessage, SearchFilters, SearchIndex, SearchIndexHit, SearchIndexPage, SearchPageRequest } from './search-index';
-import { gramsOf, toFtsString, type SearchQuery, type TermRoute } from './search-query';
+import { gramsOf, needsTrigrams, toFtsString, type SearchQuery, type TermRoute } from './search-query';
 import { buildSnippet } from './snippet';
 
 /**
@@ -38,13 +39,18 @@ const MIGRATIONS = [
      PRIMARY KEY (tenant_id, message_id)
    ) WITHOUT ROWID;
    -- Contentless FTS5 tables (the text is in search_messages), with contentless_delete so that re-indexing and
-   -- erasure can delete by rowid. Word terms: unicode61 folds case and, with remove_diacritics 2, every diacritic.
-   CREATE VIRTUAL TABLE search_words USING fts5(text, content = '', contentless_delete = 1, tokenize = "unicode61 remove_diacritics 2");
+   -- erasure can delete by rowid. Each has the tenant's key as a column of its own (tenantKeyOf), and every query
+   -- matches it with its terms: FTS5 intersects the tenant's postings with the terms' before it ranks, so one tenant's
+   -- search does not rank every other tenant's matches (bm25 weighs that column 0). search_messages.tenant_id is
+   -- checked as well; the key only makes it fast.
+   -- Word terms: unicode61 folds case and, with remove_diacritics 2, every diacritic.
+   CREATE VIRTUAL TABLE search_words USING fts5(tenant, body, content = '', contentless_delete = 1, tokenize = "unicode61 remove_diacritics 2");
    -- Terms of 3+ characters in scripts without spaces (and symbol terms): substrings, case and diacritics folded.
-   CREATE VIRTUAL TABLE search_trigrams USING fts5(text, content = '', contentless_delete = 1, tokenize = "trigram remove_diacritics 1");
-   -- 1-2 character terms in scripts without spaces: the document is every 1- and 2-character substring of those
-   -- runs (search-query.ts gramsOf), one token each; combining marks (Thai vowels) are token characters here.
-   CREATE VIRTUAL TABLE search_grams USING fts5(grams, content = '', contentless_delete = 1, tokenize = "unicode61 remove_diacritics 0 categories 'L* N* M* Co'");`,
+   -- Holds only the texts that can contain such a term (search-query.ts needsTrigrams).
+   CREATE VIRTUAL TABLE search_trigrams USING fts5(tenant, body, content = '', contentless_delete = 1, tokenize = "trigram remove_diacritics 1");
+   -- 1-2 character terms in scripts without spaces: the body is every 1- and 2-character substring of those runs
+   -- (search-query.ts gramsOf), one token each; combining marks (Thai vowels) are token characters here.
+   CREATE VIRTUAL TABLE search_grams USING fts5(tenant, body, content = '', contentless_delete = 1, tokenize = "unicode61 remove_diacritics 0 categories 'L* N* M* Co'");`,
 ];
 
 const FTS_TABLES: Readonly<Record<TermRoute, string>> = {
@@ -54,6 +60,14 @@ const FTS_TABLES: Readonly<Record<TermRoute, string>> = {
 };
 /** Which index drives a query that uses several (its bm25 ranks; the others filter). Words are the most selective. */
 const DRIVING_ORDER: readonly TermRoute[] = ['word', 'trigram', 'gram'];
+
+/**
+ * The tenant's key in the FTS tables: a fixed-length digest, so that one tenant's key is never a token or substring
+ * (trigram) of another's, whatever the tenant ids look like.
+ */
+function tenantKeyOf(tenantId: string): string {
+  return `k${createHash('sha256').update(tenantId).digest('hex').slice(0, 24)}`;
+}
 
 function applyMigrations(db: SqliteDatabase): void {
   db.exec(`CREATE TABLE IF NOT EXISTS ${MIGRATIONS_TABLE} (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)`);
@@ -103,9 +117,9 @@ export class SqliteSearchIndex implements SearchIndex {
        WHERE id = @id`,
     );
     const insertFts = {
-      word: db.prepare<[number, string]>('INSERT INTO search_words (rowid, text) VALUES (?, ?)'),
-      trigram: db.prepare<[number, string]>('INSERT INTO search_trigrams (rowid, text) VALUES (?, ?)'),
-      gram: db.prepare<[number, string]>('INSERT INTO search_grams (rowid, grams) VALUES (?, ?)'),
+      word: db.prepare<[number, string, string]>('INSERT INTO search_words (rowid, tenant, body) VALUES (?, ?, ?)'),
+      trigram: db.prepare<[number, string, string]>('INSERT INTO search_trigrams (rowid, tenant, body) VALUES (?, ?, ?)'),
+      gram: db.prepare<[number, string, string]>('INSERT INTO search_grams (rowid, tenant, body) VALUES (?, ?, ?)'),
     };
     const deleteFts = Object.values(FTS_TABLES).map((table) => db.prepare(`DELETE FROM ${table} WHERE rowid = ?`));
     const deleteRow = db.prepare('DELETE FROM search_messages WHERE id = ?');
@@ -153,10 +167,11 @@ export class SqliteSearchIndex implements SearchIndex {
         for (const statement of deleteFts) statement.run(existing.id);
       }
       const id = existing ? existing.id : Number(insertRow.run(values).lastInsertRowid);
-      insertFts.word.run(id, text);
-      insertFts.trigram.run(id, text);
+      const tenant = tenantKeyOf(entry.tenantId);
+      insertFts.word.run(id, tenant, text);
+      if (needsTrigrams(text)) insertFts.trigram.run(id, tenant, text);
       const grams = gramsOf(text);
-      if (grams) insertFts.gram.run(id, grams);
+      if (grams) insertFts.gram.run(id, tenant, grams);
     });
   }
 
@@ -194,15 +209,13 @@ export class SqliteSearchIndex implements SearchIndex {
     const routes = DRIVING_ORDER.filter((route) => query.terms.some((term) => term.route === route));
     const [driver, ...others] = routes;
     if (!driver) return { hits: [], hasMore: false };
+    const tenant = `tenant : ${toFtsString(tenantKeyOf(tenantId))}`;
     const matchOf = (route: TermRoute) =>
-      query.terms
-        .filter((term) => term.route === route)
-        .map((term) => toFtsString(term.text))
-        .join(' AND ');
+      [tenant, ...query.terms.filter((term) => term.route === route).map((term) => `body : ${toFtsString(term.text)}`)].join(' AND ');
     const params: unknown[] = [matchOf(driver), tenantId];
     // The driving index ranks (bm25: lower is better); the other indexes only filter, each by an IN over its matches.
     let sql = `SELECT m.record_id, m.message_id, m.conversation_id, m.text, f.score
-      FROM (SELECT rowid AS id, bm25(${FTS_TABLES[driver]}) AS score FROM ${FTS_TABLES[driver]} WHERE ${FTS_TABLES[driver]} MATCH ?) f
+      FROM (SELECT rowid AS id, bm25(${FTS_TABLES[driver]}, 0, 1) AS score FROM ${FTS_TABLES[driver]} WHERE ${FTS_TABLES[driver]} MATCH ?) f
       JOIN search_messages m ON m.id = f.id
       WHERE m.tenant_id = ?`;
     for (const route of others) {
