@@ -17,6 +17,8 @@ import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { ArchiveService } from '../domain/archive-service';
 import type { ArchivedEvent } from '../domain/archived-event';
+import type { MessageSearch } from '../search/search-messages';
+import { createSearchMessagesHandler } from './search-messages.handler';
 import { fromProtoSentimentLabel, toProtoConversation, toProtoTranscriptMessage } from './transcript-proto';
 
 function toProtoEvent(event: ArchivedEvent): ArchivedEventMessage {
@@ -36,7 +38,12 @@ function toProtoEvent(event: ArchivedEvent): ArchivedEventMessage {
 }
 
 /** gRPC ArchiveService: translates proto <-> domain; tenant scoping and validation are the domain's. */
-export function createArchiveHandler(service: ArchiveService, tenants: TenantDirectory, logger: Logger): ArchiveServiceServer {
+export function createArchiveHandler(
+  service: ArchiveService,
+  tenants: TenantDirectory,
+  logger: Logger,
+  search?: MessageSearch,
+): ArchiveServiceServer {
   return {
     listMessageEvents: unaryHandler<ListMessageEventsRequest, ListMessageEventsResponse>(tenants, logger, async (request, tenant) => ({
       events: (await service.listMessageEvents(tenant.id, request.messageId)).map(toProtoEvent),
@@ -70,7 +77,7 @@ export function createArchiveHandler(service: ArchiveService, tenants: TenantDir
       };
     }),
     // Issue 13's other RPCs: each is filled in by its slice (search, export, analysis).
-    searchMessages: unimplemented,
+    searchMessages: search ? createSearchMessagesHandler(search, tenants, logger) : unimplemented,
     exportConversations: unimplementedStream,
     getConversationMetrics: unimplemented,
     getTenantReport: unimplemented,

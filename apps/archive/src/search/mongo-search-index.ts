@@ -1,6 +1,6 @@
 import type { Collection, Filter, Sort } from 'mongodb';
-import { nextStatus, type MessageStatus } from '@waygate/domain';
-import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase } from '@waygate/storage';
+import type { MessageStatus } from '@waygate/domain';
+import { applyMongoMigrations, type MongoDatabase } from '@waygate/storage';
 import type { IndexedMessage, SearchFilters, SearchIndex, SearchIndexHit, SearchIndexPage, SearchPageRequest } from './search-index';
 import { gramsOf, type SearchQuery } from './search-query';
 import { buildSnippet } from './snippet';
@@ -35,7 +35,7 @@ interface SearchDocument {
   foldedText: string;
   /** Every 1- and 2-character substring of the runs of scripts without spaces (search-query.ts gramsOf). */
   grams: string[];
-  /** Outbound: the latest status, copied from search_statuses. */
+  /** Outbound: the latest status, copied from search_statuses (setStatus, or the entry's while none was set). */
   status?: string;
 }
 
@@ -81,7 +81,7 @@ export class MongoSearchIndex implements SearchIndex {
     await messages.createIndex({ tenantId: 1, grams: 1 }, { name: 'search_grams' });
     // search without word terms (newest first), and the time range filter.
     await messages.createIndex({ tenantId: 1, occurredAt: -1 }, { name: 'search_by_time' });
-    // updateStatus (copy to the message's documents) and removeCustomer.
+    // setStatus (copy to the message's documents) and removeCustomer.
     await messages.createIndex({ tenantId: 1, messageId: 1 }, { name: 'search_by_message' });
     await messages.createIndex({ tenantId: 1, customer: 1 }, { name: 'search_by_customer' });
     await applyMongoMigrations(mongo.db, 'archive-search', []);
@@ -90,7 +90,14 @@ export class MongoSearchIndex implements SearchIndex {
 
   async index({ entry, conversation }: IndexedMessage): Promise<void> {
     const id = `${entry.tenantId}/${entry.recordId}`;
-    if (entry.status) await this.updateStatus(entry.tenantId, entry.messageId, entry.status);
+    // Kept only while no status was set (setStatus): insert if absent.
+    if (entry.status) {
+      await this.statuses.updateOne(
+        { _id: `${entry.tenantId}/${entry.messageId}` },
+        { $setOnInsert: { status: entry.status } },
+        { upsert: true },
+      );
+    }
     const text = entry.text?.normalize('NFC').trim() ?? '';
     if (!text) {
       await this.messages.deleteOne({ _id: id });
@@ -115,32 +122,16 @@ export class MongoSearchIndex implements SearchIndex {
       },
       { upsert: true },
     );
-    // The status is copied after the document is written, so a status that updateStatus saved before then is not
-    // lost (updateStatus saves the status first, then copies it to the documents that exist).
+    // The status is copied after the document is written, so a status that setStatus saved before then is not
+    // lost (setStatus saves the status first, then copies it to the documents that exist).
     const status = await this.statuses.findOne({ _id: `${entry.tenantId}/${entry.messageId}` });
     if (status) await this.messages.updateOne({ _id: id }, { $set: { status: status.status } });
   }
 
-  async updateStatus(tenantId: string, messageId: string, status: MessageStatus): Promise<void> {
-    const id = `${tenantId}/${messageId}`;
-    for (;;) {
-      const current = (await this.statuses.findOne({ _id: id }))?.status as MessageStatus | undefined;
-      const merged = current ? nextStatus(current, status) : status;
-      if (merged !== current) {
-        try {
-          // Compare-and-set on the status read, so a concurrent merge is never overwritten with an older one.
-          const result = current
-            ? await this.statuses.updateOne({ _id: id, status: current }, { $set: { status: merged } })
-            : await this.statuses.insertOne({ _id: id, status: merged }).then(() => ({ matchedCount: 1 }));
-          if (result.matchedCount === 0) continue;
-        } catch (error) {
-          if (isDuplicateKeyError(error)) continue;
-          throw error;
-        }
-      }
-      await this.messages.updateMany({ tenantId, messageId }, { $set: { status: merged } });
-      return;
-    }
+  async setStatus(tenantId: string, messageId: string, status: MessageStatus): Promise<void> {
+    // Saved first, then copied to the documents that exist; index() copies it to a document written later.
+    await this.statuses.updateOne({ _id: `${tenantId}/${messageId}` }, { $set: { status } }, { upsert: true });
+    await this.messages.updateMany({ tenantId, messageId }, { $set: { status } });
   }
 
   async remove(tenantId: string, recordId: string): Promise<boolean> {
@@ -182,7 +173,14 @@ export class MongoSearchIndex implements SearchIndex {
     const sort: Sort = ranked ? { score: { $meta: 'textScore' }, occurredAt: -1, _id: -1 } : { occurredAt: -1, _id: -1 };
     const documents = await this.messages
       .find(filter, {
-        projection: { recordId: 1, messageId: 1, conversationId: 1, text: 1, ...(ranked ? { score: { $meta: 'textScore' } } : {}) },
+        projection: {
+          recordId: 1,
+          messageId: 1,
+          conversationId: 1,
+          occurredAt: 1,
+          text: 1,
+          ...(ranked ? { score: { $meta: 'textScore' } } : {}),
+        },
         maxTimeMS: REGEX_MAX_TIME_MS,
       })
       .sort(sort)
@@ -193,6 +191,7 @@ export class MongoSearchIndex implements SearchIndex {
       recordId: document.recordId,
       messageId: document.messageId,
       conversationId: document.conversationId,
+      occurredAt: document.occurredAt,
       snippet: buildSnippet(document.text, query.terms),
       rank: ranked ? Number((document as { score?: number }).score ?? 0) : 0,
     }));

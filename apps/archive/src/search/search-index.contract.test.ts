@@ -88,6 +88,7 @@ for (const backend of backends) {
         const [hit] = (await index.search('acme', q('cafe muller'), {}, { offset: 0, limit: 10 })).hits;
         assert.equal(hit?.snippet, 'Ein [Café] mit Herrn [Müller], bitte');
         assert.equal(hit?.recordId, 'wa:in:m1');
+        assert.equal(hit?.occurredAt.getTime(), T0);
         assert.ok((hit?.rank ?? 0) > 0, 'a ranked hit has a positive rank');
       }));
 
@@ -176,28 +177,29 @@ for (const backend of backends) {
         assert.deepEqual(await found(index, 'invoice', { customer: ALICE, direction: 'outbound', from: new Date(T0) }), ['c']);
       }));
 
-    test("filters by an outbound message's latest status, whatever order statuses arrive in", () =>
+    test("filters by an outbound message's latest status; a status set before the message was indexed wins", () =>
       withIndex(async (index) => {
-        // A status reported before its message was indexed is kept for it.
-        await index.updateStatus('acme', 'early', 'DELIVERED');
-        await index.index(message({ id: 'early', text: 'parcel', direction: 'outbound', status: 'SENT' }));
+        // A status set before its message was indexed is kept for it, over the entry's older view.
+        await index.setStatus('acme', 'early', 'DELIVERED');
+        await index.index(message({ id: 'early', text: 'parcel', direction: 'outbound', status: 'ACCEPTED' }));
         await index.index(message({ id: 'late', text: 'parcel', direction: 'outbound', status: 'ACCEPTED' }));
         await index.index(message({ id: 'in', text: 'parcel', direction: 'inbound' }));
         assert.deepEqual(await found(index, 'parcel', { status: 'DELIVERED' }), ['early']);
         assert.deepEqual(await found(index, 'parcel', { status: 'ACCEPTED' }), ['late']);
-        await index.updateStatus('acme', 'late', 'READ');
-        await index.updateStatus('acme', 'late', 'DELIVERED'); // late report: READ stays
-        await index.updateStatus('acme', 'late', 'READ'); // redelivered: no change
+        await index.setStatus('acme', 'late', 'READ');
+        await index.setStatus('acme', 'late', 'READ'); // redelivered: no change
         assert.deepEqual(await found(index, 'parcel', { status: 'READ' }), ['late']);
         assert.deepEqual(await found(index, 'parcel', { status: 'ACCEPTED' }), []);
-        await index.updateStatus('acme', 'early', 'FAILED'); // after DELIVERED: stays DELIVERED (nextStatus)
-        assert.deepEqual(await found(index, 'parcel', { status: 'DELIVERED' }), ['early']);
+        // The archive's latest status replaces the former one (it computes it from every stored status).
+        await index.setStatus('acme', 'early', 'FAILED');
+        assert.deepEqual(await found(index, 'parcel', { status: 'FAILED' }), ['early']);
+        assert.deepEqual(await found(index, 'parcel', { status: 'DELIVERED' }), []);
         assert.deepEqual(await found(index, 'parcel', { status: 'READ', direction: 'inbound' }), []);
-        // Re-indexing keeps the status.
-        await index.index(message({ id: 'late', text: 'parcel again', direction: 'outbound', status: 'SENT' }));
+        // Re-indexing (a redelivered record) keeps the status that was set.
+        await index.index(message({ id: 'late', text: 'parcel again', direction: 'outbound', status: 'ACCEPTED' }));
         assert.deepEqual(await found(index, 'parcel', { status: 'READ' }), ['late']);
         // Another tenant's message of the same id is not touched.
-        await index.updateStatus('globex', 'late', 'FAILED');
+        await index.setStatus('globex', 'late', 'FAILED');
         assert.deepEqual(await found(index, 'parcel', { status: 'READ' }), ['late']);
       }));
 

@@ -38,6 +38,7 @@ export interface SearchIndexHit {
   readonly conversationId: string;
   /** A short excerpt around the first match, every matched term wrapped in `[` and `]` (see snippet.ts). */
   readonly snippet: string;
+  readonly occurredAt: Date;
   /** Higher is better (the negated bm25 score on SQLite, the text score on MongoDB; 0 when only a substring fallback matched). */
   readonly rank: number;
 }
@@ -58,16 +59,17 @@ export interface IndexedMessage {
 export interface SearchIndex {
   /**
    * Indexes one message (idempotent by tenant + record id: indexing it again replaces what was indexed, so a
-   * redelivered record changes nothing and a corrected one wins). The entry's status, if any, is merged as by
-   * {@link SearchIndex.updateStatus}.
+   * redelivered record changes nothing and a corrected one wins). The entry's status, if it has one, is kept only
+   * while no status was set for the message with {@link SearchIndex.setStatus}: a status set before the message was
+   * indexed was computed from more events than the entry knew of.
    */
   index(message: IndexedMessage): Promise<void>;
   /**
-   * Reflects a status event of an outbound message in the status filter. Statuses merge with the message state
-   * machine (`nextStatus` of @waygate/domain: they only move forward, terminal ones stay), so the order in which
-   * events arrive and redeliveries do not matter, and a status that arrives before its message is kept for it.
+   * Sets an outbound message's latest status, as the archive computes it from every status event it stored
+   * (outboundStatusOf), for the status filter. Replaces the former one; a status set before the message is indexed
+   * is kept for it. Setting the same status again changes nothing (redelivery).
    */
-  updateStatus(tenantId: string, messageId: string, status: MessageStatus): Promise<void>;
+  setStatus(tenantId: string, messageId: string, status: MessageStatus): Promise<void>;
   /** Removes one message from the index (erasure); whether it was indexed. */
   remove(tenantId: string, recordId: string): Promise<boolean>;
   /** Removes every message of one customer of the tenant (erasure of a person); how many were removed. */

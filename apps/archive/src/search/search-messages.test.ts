@@ -3,13 +3,14 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { InvalidArgumentError } from '@waygate/domain';
 import { createTempDir } from '@waygate/testing';
-import { conversationIdOf, type TranscriptEntry } from '../domain/transcript';
+import type { TranscriptMessageEntry } from '../domain/conversation';
+import { conversationIdOf } from '../domain/transcript';
 import { createMessageSearch, type MessageSearch, type SearchMessagesInput } from './search-messages';
 import { SqliteSearchIndex } from './sqlite-search-index';
 
 const KEY = { tenantId: 'acme', phoneNumberId: '200', customer: '+4915112345678' };
 
-function entry(i: number, text: string): TranscriptEntry {
+function entry(i: number, text: string): TranscriptMessageEntry {
   return {
     recordId: `wa:in:m${i}`,
     tenantId: 'acme',
@@ -21,24 +22,34 @@ function entry(i: number, text: string): TranscriptEntry {
     text,
     mediaIds: [],
     statuses: [],
+    sessionIndex: 0,
   };
 }
 
 const BASE: SearchMessagesInput = { query: 'hello', customer: '', phoneNumberId: '', type: '', pageSize: 0, pageToken: '' };
 
 /** A search over a real SQLite index, with the archive's entries in a map (the store's read side). */
-async function withSearch(texts: readonly string[], run: (search: MessageSearch, archived: Map<string, TranscriptEntry>) => Promise<void>) {
+async function withSearch(
+  texts: readonly string[],
+  run: (search: MessageSearch, archived: Map<string, TranscriptMessageEntry>) => Promise<void>,
+) {
   const dir = createTempDir('waygate-search-messages-');
   const index = SqliteSearchIndex.openFile(path.join(dir.path, 'archive.sqlite'));
-  const archived = new Map<string, TranscriptEntry>();
+  const archived = new Map<string, TranscriptMessageEntry>();
   try {
     for (const [i, text] of texts.entries()) {
       const e = entry(i, text);
       archived.set(e.recordId, e);
       await index.index({ entry: e, conversation: KEY });
     }
-    const loadEntries = async (_tenantId: string, ids: readonly string[]) =>
-      new Map(ids.flatMap((id): [string, TranscriptEntry][] => (archived.has(id) ? [[id, archived.get(id) as TranscriptEntry]] : [])));
+    const loadEntries = async (_tenantId: string, hits: readonly { recordId: string }[]) =>
+      new Map(
+        hits
+          .map((hit) => hit.recordId)
+          .flatMap((id): [string, TranscriptMessageEntry][] =>
+            archived.has(id) ? [[id, archived.get(id) as TranscriptMessageEntry]] : [],
+          ),
+      );
     await run(createMessageSearch({ index, loadEntries }), archived);
   } finally {
     await index.close();

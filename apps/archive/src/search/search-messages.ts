@@ -1,6 +1,7 @@
 import { InvalidArgumentError, isE164, type FieldViolation, type MessageStatus } from '@waygate/domain';
-import type { Direction, TranscriptEntry } from '../domain/transcript';
-import type { SearchFilters, SearchIndex } from './search-index';
+import type { TranscriptMessageEntry } from '../domain/conversation';
+import type { Direction } from '../domain/transcript';
+import type { SearchFilters, SearchIndex, SearchIndexHit } from './search-index';
 import { decodeSearchPageToken, encodeSearchPageToken, MAX_SEARCH_OFFSET, searchFingerprint } from './search-page-token';
 import { parseSearchQuery, type SearchQuery } from './search-query';
 
@@ -21,7 +22,7 @@ export interface SearchMessagesInput {
 
 /** One hit: the whole message, its snippet and rank. */
 export interface MessageSearchHit {
-  readonly entry: TranscriptEntry;
+  readonly entry: TranscriptMessageEntry;
   readonly snippet: string;
   readonly rank: number;
 }
@@ -37,8 +38,11 @@ export const MAX_SEARCH_PAGE_SIZE = 100;
 const PHONE_NUMBER_ID = /^[0-9]{1,64}$/;
 const MESSAGE_TYPE = /^[a-z_]{1,32}$/;
 
-/** The archive's messages by record id (the archive store's read side); ids it does not have are left out. */
-export type LoadTranscriptEntries = (tenantId: string, recordIds: readonly string[]) => Promise<ReadonlyMap<string, TranscriptEntry>>;
+/** The hits' messages by record id, from the archive store (its read side); messages it does not have are left out. */
+export type LoadTranscriptEntries = (
+  tenantId: string,
+  hits: readonly Pick<SearchIndexHit, 'recordId' | 'conversationId' | 'occurredAt'>[],
+) => Promise<ReadonlyMap<string, TranscriptMessageEntry>>;
 
 export interface MessageSearch {
   /** Validates `input` (InvalidArgumentError naming every bad field, never quoting it) and returns one page of hits. */
@@ -119,10 +123,7 @@ export function createMessageSearch(deps: { readonly index: SearchIndex; readonl
       }
       if (violations.length > 0 || offset === undefined) throw new InvalidArgumentError(violations);
       const page = await deps.index.search(tenantId, search.query, search.filters, { offset, limit: search.pageSize });
-      const entries = await deps.loadEntries(
-        tenantId,
-        page.hits.map((hit) => hit.recordId),
-      );
+      const entries = await deps.loadEntries(tenantId, page.hits);
       const hits = page.hits.flatMap((hit): MessageSearchHit[] => {
         const entry = entries.get(hit.recordId);
         // Indexed but no longer in the archive (erased): not shown.

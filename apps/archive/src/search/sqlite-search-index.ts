@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { nextStatus, type MessageStatus } from '@waygate/domain';
+import type { MessageStatus } from '@waygate/domain';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import type { IndexedMessage, SearchFilters, SearchIndex, SearchIndexHit, SearchIndexPage, SearchPageRequest } from './search-index';
 import { gramsOf, needsTrigrams, toFtsString, type SearchQuery, type TermRoute } from './search-query';
@@ -31,7 +31,7 @@ const MIGRATIONS = [
    -- removeCustomer (erasure of one person).
    CREATE INDEX search_messages_by_customer ON search_messages (tenant_id, customer);
    -- The latest status of each outbound message (the status filter), kept apart from search_messages so that a status
-   -- reported before its message was indexed is kept for it. Primary key: updateStatus and the filter's join.
+   -- reported before its message was indexed is kept for it. Primary key: setStatus and the filter's join.
    CREATE TABLE search_statuses (
      tenant_id TEXT NOT NULL,
      message_id TEXT NOT NULL,
@@ -86,6 +86,7 @@ interface HitRow {
   record_id: string;
   message_id: string;
   conversation_id: string;
+  occurred_at_ms: number;
   text: string;
   score: number;
 }
@@ -97,7 +98,7 @@ interface HitRow {
  */
 export class SqliteSearchIndex implements SearchIndex {
   private readonly indexMessage: (message: IndexedMessage) => void;
-  private readonly mergeStatus: (tenantId: string, messageId: string, status: MessageStatus) => void;
+  private readonly writeStatus: (tenantId: string, messageId: string, status: MessageStatus) => void;
   private readonly removeRows: (ids: readonly number[]) => void;
 
   /** @param ownsDatabase whether close() closes `db` (false when it is shared with the archive store). */
@@ -123,9 +124,11 @@ export class SqliteSearchIndex implements SearchIndex {
     };
     const deleteFts = Object.values(FTS_TABLES).map((table) => db.prepare(`DELETE FROM ${table} WHERE rowid = ?`));
     const deleteRow = db.prepare('DELETE FROM search_messages WHERE id = ?');
-    const readStatus = db.prepare('SELECT status FROM search_statuses WHERE tenant_id = ? AND message_id = ?').pluck();
-    const writeStatus = db.prepare(
+    const setStatus = db.prepare(
       'INSERT INTO search_statuses (tenant_id, message_id, status) VALUES (?, ?, ?) ON CONFLICT (tenant_id, message_id) DO UPDATE SET status = excluded.status',
+    );
+    const addStatus = db.prepare(
+      'INSERT INTO search_statuses (tenant_id, message_id, status) VALUES (?, ?, ?) ON CONFLICT (tenant_id, message_id) DO NOTHING',
     );
 
     this.removeRows = db.transaction((ids: readonly number[]) => {
@@ -134,15 +137,11 @@ export class SqliteSearchIndex implements SearchIndex {
         deleteRow.run(id);
       }
     });
-    this.mergeStatus = db.transaction((tenantId: string, messageId: string, status: MessageStatus) => {
-      const current = readStatus.get(tenantId, messageId) as MessageStatus | undefined;
-      const merged = current ? nextStatus(current, status) : status;
-      if (merged !== current) writeStatus.run(tenantId, messageId, merged);
-    });
+    this.writeStatus = (tenantId, messageId, status) => void setStatus.run(tenantId, messageId, status);
     this.indexMessage = db.transaction(({ entry, conversation }: IndexedMessage) => {
       const text = entry.text?.normalize('NFC').trim() ?? '';
       const existing = findRow.get(entry.tenantId, entry.recordId) as { id: number; text: string } | undefined;
-      if (entry.status) this.mergeStatus(entry.tenantId, entry.messageId, entry.status);
+      if (entry.status) addStatus.run(entry.tenantId, entry.messageId, entry.status);
       if (!text) {
         // Nothing to find it by (a location, an uncaptioned image): not indexed; a former version is removed.
         if (existing) this.removeRows([existing.id]);
@@ -184,8 +183,8 @@ export class SqliteSearchIndex implements SearchIndex {
     this.indexMessage(message);
   }
 
-  async updateStatus(tenantId: string, messageId: string, status: MessageStatus): Promise<void> {
-    this.mergeStatus(tenantId, messageId, status);
+  async setStatus(tenantId: string, messageId: string, status: MessageStatus): Promise<void> {
+    this.writeStatus(tenantId, messageId, status);
   }
 
   async remove(tenantId: string, recordId: string): Promise<boolean> {
@@ -214,7 +213,7 @@ export class SqliteSearchIndex implements SearchIndex {
       [tenant, ...query.terms.filter((term) => term.route === route).map((term) => `body : ${toFtsString(term.text)}`)].join(' AND ');
     const params: unknown[] = [matchOf(driver), tenantId];
     // The driving index ranks (bm25: lower is better); the other indexes only filter, each by an IN over its matches.
-    let sql = `SELECT m.record_id, m.message_id, m.conversation_id, m.text, f.score
+    let sql = `SELECT m.record_id, m.message_id, m.conversation_id, m.occurred_at_ms, m.text, f.score
       FROM (SELECT rowid AS id, bm25(${FTS_TABLES[driver]}, 0, 1) AS score FROM ${FTS_TABLES[driver]} WHERE ${FTS_TABLES[driver]} MATCH ?) f
       JOIN search_messages m ON m.id = f.id
       WHERE m.tenant_id = ?`;
@@ -257,6 +256,7 @@ export class SqliteSearchIndex implements SearchIndex {
       recordId: row.record_id,
       messageId: row.message_id,
       conversationId: row.conversation_id,
+      occurredAt: new Date(row.occurred_at_ms),
       snippet: buildSnippet(row.text, query.terms),
       rank: row.score === 0 ? 0 : -row.score,
     }));
