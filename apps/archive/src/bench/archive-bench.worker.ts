@@ -105,9 +105,21 @@ function textOf(script: number): string {
   return text;
 }
 
-/** Every tenth event is a status (of the accepted message nine events back). */
+/** Every tenth event is a status (of the latest accepted message before it). */
 function isStatus(n: number): boolean {
   return n % 10 === 9 && n >= 10;
+}
+
+/** A hash of the event number: script and direction are functions of it, so every tenant gets every kind. */
+function mix(n: number, salt: number): number {
+  let h = Math.imul(n ^ salt, 0x9e3779b1);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x85ebca6b);
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+function isAccepted(n: number): boolean {
+  return !isStatus(n) && mix(n, 2) % 2 === 0;
 }
 
 /** The n-th event of the corpus: a message (accepted or inbound) of one of the tenants, or a status of an earlier one. */
@@ -117,8 +129,8 @@ function eventOf(n: number, tenantOf: (n: number) => string): IncomingEvent {
   const customer = `+4915${String(n % 50_000).padStart(9, '0')}`;
   const phoneNumberId = '106540352242922';
   if (isStatus(n)) {
-    // A status of the accepted message nine events back (n - 9 is even and not itself a status).
-    const target = n - 9;
+    let target = n - 1;
+    while (target > 0 && !isAccepted(target)) target -= 1;
     const status: MessageStatus = pick(['SENT', 'DELIVERED', 'READ']);
     return {
       eventId: `evt_${n}`,
@@ -130,8 +142,8 @@ function eventOf(n: number, tenantOf: (n: number) => string): IncomingEvent {
       source: 'webhook',
     };
   }
-  const text = textOf(n % 10);
-  if (n % 2 === 0) {
+  const text = textOf(mix(n, 1) % 10);
+  if (isAccepted(n)) {
     return {
       eventId: `accepted:msg_${n}`,
       tenantId,
