@@ -479,5 +479,28 @@ for (const backend of backends) {
         assert.deepEqual([summary?.inboundCount, summary?.outboundCount, summary?.hasUnanswered], [5, 2, false]);
         assert.equal(summary?.lastInboundAt?.getTime(), T0 + 4000, "the system notice is not the customer's last message");
       }));
+
+    test("keeps the customer's sentiment: first and last scored message, however late one arrives, and the trend", () =>
+      withStore(async (store) => {
+        const positive = { language: 'en', score: 0.6, label: 'positive' as const };
+        const neutral = { language: 'en', score: 0, label: 'neutral' as const };
+        const negative = { language: 'de', score: -0.7, label: 'negative' as const };
+        await store.record(customerSays('wamid.1', T0, { sentiment: positive }));
+        await store.record(customerSays('wamid.3', T0 + 2 * HOUR, { sentiment: negative }));
+        await store.record(customerSays('wamid.unscored', T0 + 3 * HOUR, { sentiment: { language: 'th' } }));
+        await store.record(customerSays('wamid.2', T0 + HOUR, { sentiment: neutral })); // late
+        const summary = await store.getConversation('acme', CONVERSATION);
+        assert.deepEqual(summary?.sentiment, { start: positive, end: negative, trend: 'worsening', scoredMessages: 3 });
+        assert.deepEqual(
+          (await store.listConversations('acme', { sentiment: 'negative' }, { size: 10 })).items.map((c) => c.conversationId),
+          [CONVERSATION],
+        );
+        assert.deepEqual((await store.listConversations('acme', { sentiment: 'positive' }, { size: 10 })).items, []);
+        const entries = await collect(store.transcript('acme', CONVERSATION));
+        assert.deepEqual(
+          entries.map((entry) => entry.sentiment),
+          [positive, neutral, negative, { language: 'th' }],
+        );
+      }));
   });
 }
