@@ -18,6 +18,8 @@ import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { MongoArchiveStore } from './adapters/mongo-archive-store';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
+import { createAnalysisService } from './analysis/analysis-service';
+import { loadTextAnalyzer } from './analysis/eld-nlpjs-text-analyzer';
 import type { ArchiveConfig } from './config';
 import { createArchiveService, type ArchiveServiceDeps } from './domain/archive-service';
 import type { ArchiveStore } from './domain/archive-store';
@@ -57,6 +59,8 @@ export async function startArchive(
   options: Pick<ArchiveServiceDeps, 'analyzeText'> = {},
 ): Promise<StartedService & { grpcPort: number }> {
   const tenants = loadTenantsFile(config.tenantsFile);
+  // Language and sentiment of customer texts (eld + nlp.js): loaded once, before anything is consumed (about 1 s).
+  const analyzeText = options.analyzeText ?? (await loadTextAnalyzer());
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const storage = await openArchiveStore(config);
@@ -74,11 +78,18 @@ export async function startArchive(
       homeRegionOf: (tenantId) => tenants.get(tenantId)?.homeRegion,
       region: config.region,
       clock: systemClock,
-      ...(options.analyzeText ? { analyzeText: options.analyzeText } : {}),
+      analyzeText,
       log: logger,
     });
     const service = withSearchIndexing(archive, { index: storage.searchIndex, store: storage.store });
     const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(storage.store) });
+    const analysis = createAnalysisService({
+      reader: storage.store,
+      // Read at each call: a reloaded tenants file changes rate cards and scorecards without a restart.
+      settingsOf: (tenantId) => tenants.get(tenantId)?.archive,
+      analyzeText,
+      clock: systemClock,
+    });
 
     const streams = regionStreams(config.region);
     const subjects = regionSubjects(config.region);
@@ -119,7 +130,7 @@ export async function startArchive(
           name: SERVICE_NAMES.archive,
           protoFile: SERVICE_PROTO_FILES.archive,
           definition: ArchiveServiceService,
-          implementation: createArchiveHandler(service, tenants, logger, search),
+          implementation: createArchiveHandler(service, tenants, logger, analysis, search),
         },
         createDeadLetterAdminService({
           store: createDeadLetterStore(nats, config.region),

@@ -141,6 +141,17 @@ export type {
   TranscriptMessage,
   TranscriptStatus,
 } from './generated/waygate/archive/v1/archive';
+// Issue 13, analysis (GetConversationMetrics, GetTenantReport).
+export type {
+  Cost,
+  CriterionResult,
+  DailyBucket,
+  Evaluation,
+  GetConversationMetricsRequest,
+  GetConversationMetricsResponse,
+  GetTenantReportRequest,
+  GetTenantReportResponse,
+} from './generated/waygate/archive/v1/archive';
 export {
   CancelDeliveryRequest,
   CancelDeliveryResponse,

@@ -1,4 +1,13 @@
-export type { CallbackEndpoint, OptOutSettings, SendLimits, Tenant, WhatsAppPhoneNumber } from './tenant';
+export type {
+  ArchiveRate,
+  ArchiveSettings,
+  CallbackEndpoint,
+  OptOutSettings,
+  ScorecardCriterionSettings,
+  SendLimits,
+  Tenant,
+  WhatsAppPhoneNumber,
+} from './tenant';
 export { TenantDirectory, assertHomedIn, hashApiKey } from './tenant-directory';
 export { DEFAULT_STOP_KEYWORDS, DEFAULT_THROUGHPUT_MPS, TenantsFileError, loadTenantsFile, parseTenants } from './load-tenants-file';
 export { tenantLogRef } from './tenant-log-ref';

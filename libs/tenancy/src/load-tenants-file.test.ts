@@ -157,3 +157,63 @@ test('sendLimits and optOut are optional; optOut defaults to the STOP keyword an
   ]);
   assertProblems(tenantYaml({ extra: '    optOut: { stopKeywords: ["  "] }\n' }), [/^tenants\.0\.optOut\.stopKeywords\.0: /]);
 });
+
+const ARCHIVE_SETTINGS = `    archive:
+      rateCard:
+        currency: EUR
+        rates:
+          - { country: DE, category: marketing, amountMicros: 131000, effectiveFrom: "2025-07-01" }
+          - { country: "*", category: utility, amountMicros: 20000, effectiveFrom: "2025-07-01", effectiveUntil: "2026-01-01" }
+      scorecard:
+        name: support-basics
+        criteria:
+          - { name: fast-first-reply, weight: 2, kind: firstReplyWithin, minutes: 15 }
+          - { name: no-abandoned-window, weight: 1, kind: noWindowClosedWhileWaiting }
+          - { name: sentiment-holds, weight: 1, kind: sentimentNotWorse }
+          - { name: greets, weight: 1, kind: keywordsRequired, keywords: [hola, hello], match: any }
+          - { name: polite, weight: 0.5, kind: keywordsForbidden, keywords: [stupid] }
+`;
+
+test('archive settings: the rate card and the scorecard parse', () => {
+  const archive = parseTenants(tenantYaml({ extra: ARCHIVE_SETTINGS }), {}).get('acme')?.archive;
+  assert.equal(archive?.rateCard?.currency, 'EUR');
+  assert.deepEqual(archive?.rateCard?.rates[1], {
+    country: '*',
+    category: 'utility',
+    amountMicros: 20_000,
+    effectiveFrom: '2025-07-01',
+    effectiveUntil: '2026-01-01',
+  });
+  assert.deepEqual(archive?.scorecard?.criteria[3], {
+    name: 'greets',
+    weight: 1,
+    kind: 'keywordsRequired',
+    keywords: ['hola', 'hello'],
+    match: 'any',
+  });
+  assert.equal(parseTenants(tenantYaml(), {}).get('acme')?.archive, undefined);
+});
+
+test('archive settings: a bad setting fails fast, named by its path', () => {
+  const bad = (replace: string, by: string) => tenantYaml({ extra: ARCHIVE_SETTINGS.replace(replace, by) });
+  assertProblems(bad('currency: EUR', 'currency: euro'), ['tenants.0.archive.rateCard.currency: must be an ISO 4217 code, e.g. EUR']);
+  assertProblems(bad('country: DE', 'country: Germany'), [
+    'tenants.0.archive.rateCard.rates.0.country: must be an ISO 3166-1 alpha-2 code (DE) or * (every other country)',
+  ]);
+  assertProblems(bad('amountMicros: 131000', 'amountMicros: 0.13'), [/^tenants\.0\.archive\.rateCard\.rates\.0\.amountMicros: /]);
+  assertProblems(bad('effectiveFrom: "2025-07-01" }', 'effectiveFrom: "2025-02-30" }'), [
+    'tenants.0.archive.rateCard.rates.0.effectiveFrom: is not a calendar date',
+  ]);
+  assertProblems(bad('effectiveUntil: "2026-01-01"', 'effectiveUntil: "2025-07-01"'), [
+    'tenants.0.archive.rateCard.rates.1.effectiveUntil: must be after effectiveFrom',
+  ]);
+  assertProblems(bad('minutes: 15', 'minutes: 0'), [/^tenants\.0\.archive\.scorecard\.criteria\.0\.minutes: /]);
+  assertProblems(bad('weight: 2', 'weight: -1'), [/^tenants\.0\.archive\.scorecard\.criteria\.0\.weight: /]);
+  assertProblems(bad('kind: sentimentNotWorse', 'kind: sentimentBetter'), [/^tenants\.0\.archive\.scorecard\.criteria\.2\.kind: /]);
+  assertProblems(bad('kind: noWindowClosedWhileWaiting', 'kind: noWindowClosedWhileWaiting, minutes: 3'), [
+    /^tenants\.0\.archive\.scorecard\.criteria\.1: .*minutes/,
+  ]);
+  assertProblems(bad('name: polite', 'name: greets'), ['tenants.0.archive.scorecard.criteria: criterion names must be unique']);
+  assertProblems(bad('keywords: [stupid]', 'keywords: []'), [/^tenants\.0\.archive\.scorecard\.criteria\.4\.keywords: /]);
+  assertProblems(bad('scorecard:', 'scorecards:'), [/^tenants\.0\.archive: .*scorecards/]);
+});

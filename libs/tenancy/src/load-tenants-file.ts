@@ -39,6 +39,87 @@ function secret(env: NodeJS.ProcessEnv) {
     });
 }
 
+const UTC_DAY = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date, YYYY-MM-DD (quote it)')
+  .refine((day) => new Date(`${day}T00:00:00Z`).toISOString().startsWith(day), 'is not a calendar date');
+const KEYWORDS = z.array(z.string().trim().min(1).max(64)).min(1).max(50);
+/** Every scorecard criterion has a name and a weight besides its kind's own fields. */
+const CRITERION = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
+  weight: z.number().positive().max(1_000),
+});
+
+/**
+ * The archive's settings (issue 13): the tenant's rate card (Meta reports no amounts) and its chat-evaluation
+ * scorecard. Both optional; apps/archive/README.md documents them.
+ */
+const archiveSettings = z
+  .object({
+    rateCard: z
+      .object({
+        currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code, e.g. EUR'),
+        rates: z
+          .array(
+            z
+              .object({
+                country: z.string().regex(/^([A-Z]{2}|\*)$/, 'must be an ISO 3166-1 alpha-2 code (DE) or * (every other country)'),
+                category: z.string().regex(/^[a-z][a-z_-]{0,63}$/, 'must be a lowercase Meta pricing category, e.g. marketing'),
+                amountMicros: z.number().int().min(0).max(1_000_000_000_000),
+                effectiveFrom: UTC_DAY,
+                effectiveUntil: UTC_DAY.optional(),
+              })
+              .strict()
+              .refine((rate) => rate.effectiveUntil === undefined || rate.effectiveUntil > rate.effectiveFrom, {
+                message: 'must be after effectiveFrom',
+                path: ['effectiveUntil'],
+              }),
+          )
+          .min(1)
+          .max(10_000)
+          .superRefine((rates, context) => {
+            // Two rates taking effect the same day for the same country and category: which one applies is ambiguous.
+            const seen = new Set<string>();
+            rates.forEach((rate, r) => {
+              const key = `${rate.country}/${rate.category}/${rate.effectiveFrom}`;
+              if (seen.has(key))
+                context.addIssue({
+                  code: 'custom',
+                  path: [r, 'effectiveFrom'],
+                  message: `a second ${key} rate (same country, category and day)`,
+                });
+              seen.add(key);
+            });
+          }),
+      })
+      .strict()
+      .optional(),
+    scorecard: z
+      .object({
+        name: z.string().trim().min(1).max(64),
+        criteria: z
+          .array(
+            z.discriminatedUnion('kind', [
+              CRITERION.extend({ kind: z.literal('firstReplyWithin'), minutes: z.number().int().min(1).max(10_080) }).strict(),
+              CRITERION.extend({ kind: z.literal('noWindowClosedWhileWaiting') }).strict(),
+              CRITERION.extend({ kind: z.literal('sentimentNotWorse') }).strict(),
+              CRITERION.extend({
+                kind: z.literal('keywordsRequired'),
+                keywords: KEYWORDS,
+                match: z.enum(['all', 'any']).default('all'),
+              }).strict(),
+              CRITERION.extend({ kind: z.literal('keywordsForbidden'), keywords: KEYWORDS }).strict(),
+            ]),
+          )
+          .min(1)
+          .max(20)
+          .refine((criteria) => new Set(criteria.map((c) => c.name)).size === criteria.length, 'criterion names must be unique'),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 function tenantsFileSchema(env: NodeJS.ProcessEnv) {
   const tenant = z.object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
@@ -93,6 +174,7 @@ function tenantsFileSchema(env: NodeJS.ProcessEnv) {
       })
       .strict()
       .optional(),
+    archive: archiveSettings.optional(),
   });
   return z.object({ tenants: z.array(tenant) }).superRefine((file, context) => {
     // The directory needs every tenant id, API key and phone number id once; name the setting that repeats one.
@@ -273,6 +355,7 @@ export function parseTenants(yamlText: string, env: NodeJS.ProcessEnv = process.
     ...(t.media ? { media: t.media } : {}),
     ...(t.sendLimits ? { sendLimits: t.sendLimits } : {}),
     ...(t.optOut ? { optOut: t.optOut } : {}),
+    ...(t.archive ? { archive: t.archive } : {}),
   }));
   return new TenantDirectory(tenants);
 }

@@ -40,6 +40,38 @@ export interface OptOutSettings {
   readonly quickReplyPayloads: readonly string[];
 }
 
+/**
+ * One rate of a tenant's rate card: what Meta charges the tenant per billable message to a country in a category,
+ * from a day on (Meta reports no amounts; the archive computes cost from this).
+ */
+export interface ArchiveRate {
+  /** ISO 3166-1 alpha-2 of the customer's number, or `*` for every country without a rate of its own. */
+  readonly country: string;
+  /** Meta's pricing category, lowercase: marketing, utility, authentication, authentication-international ... */
+  readonly category: string;
+  /** Millionths of the rate card's currency unit. */
+  readonly amountMicros: number;
+  /** First UTC day it applies, YYYY-MM-DD. */
+  readonly effectiveFrom: string;
+  /** First UTC day it no longer applies (exclusive); absent: until a later rate of the same country and category. */
+  readonly effectiveUntil?: string;
+}
+
+/** A scorecard criterion (see apps/archive/README.md, "Chat evaluation"). */
+export type ScorecardCriterionSettings = { readonly name: string; readonly weight: number } & (
+  | { readonly kind: 'firstReplyWithin'; readonly minutes: number }
+  | { readonly kind: 'noWindowClosedWhileWaiting' }
+  | { readonly kind: 'sentimentNotWorse' }
+  | { readonly kind: 'keywordsRequired'; readonly keywords: readonly string[]; readonly match: 'all' | 'any' }
+  | { readonly kind: 'keywordsForbidden'; readonly keywords: readonly string[] }
+);
+
+/** The archive's per-tenant settings: cost and chat evaluation. */
+export interface ArchiveSettings {
+  readonly rateCard?: { readonly currency: string; readonly rates: readonly ArchiveRate[] };
+  readonly scorecard?: { readonly name: string; readonly criteria: readonly ScorecardCriterionSettings[] };
+}
+
 /** A tenant: one enterprise, homed in one region; everything about its customers stays there. */
 export interface Tenant {
   readonly id: string;
@@ -63,4 +95,6 @@ export interface Tenant {
   readonly sendLimits?: SendLimits;
   /** Stop keywords and opt-out quick replies; the defaults (STOP) when not configured. */
   readonly optOut?: OptOutSettings;
+  /** The archive's rate card and scorecard; none when not configured. */
+  readonly archive?: ArchiveSettings;
 }

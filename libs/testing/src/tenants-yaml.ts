@@ -19,6 +19,8 @@ export interface TestTenant {
   readonly sendLimits?: { sendsPerSecond?: number; burst?: number; dailyQuota?: number };
   /** The tenants file's `optOut` (stop keywords, opt-out quick-reply payloads), written as given. */
   readonly optOut?: { stopKeywords?: readonly string[]; quickReplyPayloads?: readonly string[] };
+  /** The tenants file's `archive` settings (rate card, scorecard), written as given. */
+  readonly archive?: object;
 }
 
 /** A tenants file (the WAYGATE_TENANTS_FILE format) for the given tenants. */
@@ -39,7 +41,7 @@ export function tenantsYaml(tenants: readonly TestTenant[]): string {
       appSecret: "${tenant.appSecret ?? `secret-${tenant.id}`}"
       verifyToken: "${tenant.verifyToken ?? `verify-${tenant.id}`}"
       phoneNumbers: [${numbers}]
-    callbacks: ${JSON.stringify(tenant.callbacks ?? [])}${tenant.sendLimits ? `\n    sendLimits: ${JSON.stringify(tenant.sendLimits)}` : ''}${tenant.optOut ? `\n    optOut: ${JSON.stringify(tenant.optOut)}` : ''}`;
+    callbacks: ${JSON.stringify(tenant.callbacks ?? [])}${tenant.sendLimits ? `\n    sendLimits: ${JSON.stringify(tenant.sendLimits)}` : ''}${tenant.optOut ? `\n    optOut: ${JSON.stringify(tenant.optOut)}` : ''}${tenant.archive ? `\n    archive: ${JSON.stringify(tenant.archive)}` : ''}`;
   });
   return `tenants:\n${entries.join('\n')}\n`;
 }

@@ -15,9 +15,12 @@ import {
 } from '@waygate/proto';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
+import type { AnalysisService } from '../analysis/analysis-service';
 import type { ArchiveService } from '../domain/archive-service';
+import type { ConversationSummary } from '../domain/conversation';
 import type { ArchivedEvent } from '../domain/archived-event';
 import type { MessageSearch } from '../search/search-messages';
+import { createAnalysisHandlers } from './analysis.handler';
 import { createSearchMessagesHandler } from './search-messages.handler';
 import { fromProtoSentimentLabel, toProtoConversation, toProtoTranscriptMessage } from './transcript-proto';
 
@@ -42,6 +45,7 @@ export function createArchiveHandler(
   service: ArchiveService,
   tenants: TenantDirectory,
   logger: Logger,
+  analysis: AnalysisService<ConversationSummary>,
   search?: MessageSearch,
 ): ArchiveServiceServer {
   return {
@@ -79,8 +83,7 @@ export function createArchiveHandler(
     // Issue 13's other RPCs: each is filled in by its slice (search, export, analysis).
     searchMessages: search ? createSearchMessagesHandler(search, tenants, logger) : unimplemented,
     exportConversations: unimplementedStream,
-    getConversationMetrics: unimplemented,
-    getTenantReport: unimplemented,
+    ...createAnalysisHandlers(analysis, tenants, logger),
   };
 }
 

@@ -50,7 +50,8 @@ export function toProtoSentiment(sentiment: Sentiment | undefined): ArchiveSenti
   };
 }
 
-function toProtoSentimentSummary(summary: SentimentSummary): ProtoSentimentSummary {
+/** A conversation's sentiment summary on the wire. */
+export function toProtoSentimentSummary(summary: SentimentSummary): ProtoSentimentSummary {
   return {
     start: toProtoSentiment(summary.start),
     end: toProtoSentiment(summary.end),
@@ -59,8 +60,11 @@ function toProtoSentimentSummary(summary: SentimentSummary): ProtoSentimentSumma
   };
 }
 
-/** A conversation summary on the wire (`score` is the analysis slice's to fill in). */
-export function toProtoConversation(conversation: ConversationSummary): Conversation {
+/**
+ * A conversation summary on the wire. `score` is the tenant's scorecard result, which only the analysis computes
+ * (GetConversationMetrics); ListConversations and GetTranscript leave it out.
+ */
+export function toProtoConversation(conversation: ConversationSummary, score?: number): Conversation {
   return {
     conversationId: conversation.conversationId,
     phoneNumberId: conversation.phoneNumberId,
@@ -72,6 +76,7 @@ export function toProtoConversation(conversation: ConversationSummary): Conversa
     hasUnanswered: conversation.hasUnanswered,
     sessionCount: conversation.sessionCount,
     sentiment: toProtoSentimentSummary(conversation.sentiment),
+    ...(score !== undefined ? { score } : {}),
   };
 }
 
