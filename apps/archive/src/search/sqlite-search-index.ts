@@ -61,12 +61,20 @@ const FTS_TABLES: Readonly<Record<TermRoute, string>> = {
 /** Which index drives a query that uses several (its bm25 ranks; the others filter). Words are the most selective. */
 const DRIVING_ORDER: readonly TermRoute[] = ['word', 'trigram', 'gram'];
 
+/** CJK Unified Ideographs: the alphabet of the trigram table's tenant keys. */
+const TRIGRAM_KEY_ALPHABET = { first: 0x4e00, size: 20_992 } as const;
+
 /**
- * The tenant's key in the FTS tables: a fixed-length digest, so that one tenant's key is never a token or substring
- * (trigram) of another's, whatever the tenant ids look like.
+ * The tenant's key in an FTS table: a digest of fixed length, so that one tenant's key is never a token or substring
+ * of another's, whatever the tenant ids look like. In the word and gram tables it is one token (hex). The trigram
+ * tokenizer cuts everything into trigrams, so there it is exactly 3 characters (one trigram, drawn from 20,992
+ * ideographs: 9e12 keys): a search then intersects the terms with one posting list, not with the 23 of a longer key.
+ * Two tenants with one key would only share postings: search_messages.tenant_id is checked on every query anyway.
  */
-function tenantKeyOf(tenantId: string): string {
-  return `k${createHash('sha256').update(tenantId).digest('hex').slice(0, 24)}`;
+function tenantKeyOf(tenantId: string, route: TermRoute): string {
+  const digest = createHash('sha256').update(tenantId).digest();
+  if (route !== 'trigram') return `k${digest.toString('hex').slice(0, 24)}`;
+  return String.fromCodePoint(...[0, 2, 4].map((at) => TRIGRAM_KEY_ALPHABET.first + (digest.readUInt16BE(at) % TRIGRAM_KEY_ALPHABET.size)));
 }
 
 function applyMigrations(db: SqliteDatabase): void {
@@ -166,11 +174,10 @@ export class SqliteSearchIndex implements SearchIndex {
         for (const statement of deleteFts) statement.run(existing.id);
       }
       const id = existing ? existing.id : Number(insertRow.run(values).lastInsertRowid);
-      const tenant = tenantKeyOf(entry.tenantId);
-      insertFts.word.run(id, tenant, text);
-      if (needsTrigrams(text)) insertFts.trigram.run(id, tenant, text);
+      insertFts.word.run(id, tenantKeyOf(entry.tenantId, 'word'), text);
+      if (needsTrigrams(text)) insertFts.trigram.run(id, tenantKeyOf(entry.tenantId, 'trigram'), text);
       const grams = gramsOf(text);
-      if (grams) insertFts.gram.run(id, tenant, grams);
+      if (grams) insertFts.gram.run(id, tenantKeyOf(entry.tenantId, 'gram'), grams);
     });
   }
 
@@ -208,9 +215,11 @@ export class SqliteSearchIndex implements SearchIndex {
     const routes = DRIVING_ORDER.filter((route) => query.terms.some((term) => term.route === route));
     const [driver, ...others] = routes;
     if (!driver) return { hits: [], hasMore: false };
-    const tenant = `tenant : ${toFtsString(tenantKeyOf(tenantId))}`;
     const matchOf = (route: TermRoute) =>
-      [tenant, ...query.terms.filter((term) => term.route === route).map((term) => `body : ${toFtsString(term.text)}`)].join(' AND ');
+      [
+        `tenant : ${toFtsString(tenantKeyOf(tenantId, route))}`,
+        ...query.terms.filter((term) => term.route === route).map((term) => `body : ${toFtsString(term.text)}`),
+      ].join(' AND ');
     const params: unknown[] = [matchOf(driver), tenantId];
     // The driving index ranks (bm25: lower is better); the other indexes only filter, each by an IN over its matches.
     let sql = `SELECT m.record_id, m.message_id, m.conversation_id, m.occurred_at_ms, m.text, f.score
