@@ -24,6 +24,7 @@ import type { ArchiveConfig } from './config';
 import { createArchiveService, type ArchiveServiceDeps } from './domain/archive-service';
 import type { ArchiveStore } from './domain/archive-store';
 import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
+import { createExportService } from './export/domain/export-service';
 import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
 import { createRegionEventsHandler } from './handlers/region-events.consumer';
@@ -130,7 +131,14 @@ export async function startArchive(
           name: SERVICE_NAMES.archive,
           protoFile: SERVICE_PROTO_FILES.archive,
           definition: ArchiveServiceService,
-          implementation: createArchiveHandler(service, tenants, logger, analysis, search),
+          implementation: createArchiveHandler(
+            service,
+            tenants,
+            logger,
+            analysis,
+            createExportService({ reader: storage.store, clock: systemClock }),
+            search,
+          ),
         },
         createDeadLetterAdminService({
           store: createDeadLetterStore(nats, config.region),

@@ -34,3 +34,14 @@ test('a malformed media-store address, or a reuse period not below Meta’s 30 d
   );
   assert.throws(() => loadDeliveryRetryConfig({ ...base, WAYGATE_META_MEDIA_REUSE_MS: 'soon' }), /WAYGATE_META_MEDIA_REUSE_MS/);
 });
+
+test('the region KEK (sealed authentication codes): the local file on SQLite, required with MongoDB', () => {
+  const local = loadDeliveryRetryConfig({ ...base, WAYGATE_DATA_DIR: '/var/lib/waygate' });
+  assert.deepEqual(local.kek, { kind: 'local-file', file: '/var/lib/waygate/eu/keyring.kek' });
+  assert.throws(
+    () => loadDeliveryRetryConfig({ ...base, WAYGATE_STORAGE: 'mongodb', WAYGATE_MONGODB_URI: 'mongodb://db:27017' }),
+    /WAYGATE_KEYRING_KEK or WAYGATE_KEYRING_KEK_FILE: required/,
+  );
+  const configured = loadDeliveryRetryConfig({ ...base, WAYGATE_KEYRING_KEK: Buffer.alloc(32, 9).toString('base64') });
+  assert.equal(configured.kek.kind, 'configured');
+});

@@ -1,6 +1,9 @@
 import { hostname } from 'node:os';
+import path from 'node:path';
+import { KeyEncryptionKeyConfigError, kekSourceFromEnv, type KekSource } from '@waygate/keyring';
 import { z } from 'zod';
 import {
+  ConfigError,
   envSchemas,
   parseEnv,
   serviceEnvShape,
@@ -37,6 +40,11 @@ export interface DeliveryRetryConfig extends ServiceConfig, WhatsAppApiConfig {
    * services of the region (ingress) call it. Behind a function, so that the configuration never prints it.
    */
   readonly internalServiceToken: () => string;
+  /**
+   * The region's KEKs: authentication codes arrive sealed under the region keyring and are opened at send time.
+   * Required with MongoDB; on SQLite the region's local key file (shared with ingress and media-store) when unset.
+   */
+  readonly kek: KekSource;
   /** media-store's gRPC address (host:port): the blobs of media sent by media-store id are read there. */
   readonly mediaStoreAddress: string;
   /** How long an uploaded media id is reused before the blob is uploaded again (Meta keeps it 30 days). */
@@ -90,8 +98,21 @@ export function loadDeliveryRetryConfig(env: NodeJS.ProcessEnv = process.env): D
     throw new Error('invalid configuration:\n  - WAYGATE_RETRY_MAX_DELAY_MS: must not be less than WAYGATE_RETRY_BASE_DELAY_MS');
   }
   const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
+  const base = toServiceConfig('delivery-retry', parsed, env);
+  let kek: KekSource;
+  try {
+    kek = kekSourceFromEnv(
+      env,
+      base.storage.kind === 'sqlite' ? path.join(path.dirname(base.storage.file), 'keyring.kek') : undefined,
+      'when WAYGATE_STORAGE=mongodb (authentication codes are opened with the region keyring)',
+    );
+  } catch (error) {
+    if (error instanceof KeyEncryptionKeyConfigError) throw new ConfigError([error.message]);
+    throw error;
+  }
   return {
-    ...toServiceConfig('delivery-retry', parsed, env),
+    ...base,
+    kek,
     internalServiceToken: () => token,
     ...toWhatsAppApiConfig(parsed),
     concurrency: parsed.WAYGATE_DELIVERY_CONCURRENCY,

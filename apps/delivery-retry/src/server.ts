@@ -1,3 +1,4 @@
+import { createKeyring, JetStreamWrappedKeyStore, resolveKekSource } from '@waygate/keyring';
 import { scaledClock, systemClock, type Clock } from '@waygate/domain';
 import { channelCredentials, createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import {
@@ -24,6 +25,7 @@ import { createOtelDeliveryMetrics } from './adapters/otel-delivery-metrics';
 import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
 import type { DeliveryRetryConfig } from './config';
 import { createDeliveryEngine } from './domain/delivery-engine';
+import { createKeyringSealedParameterOpener } from './adapters/keyring-sealed-parameter-opener';
 import type { DeliveryStore } from './domain/delivery-store';
 import { createMediaResolver, type MetaMediaCache } from './domain/media-resolver';
 import { createAcceptedMessagesHandler } from './handlers/accepted-messages.consumer';
@@ -70,8 +72,17 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     serviceToken: config.internalServiceToken(),
     credentials: channelCredentials(config.tls.client),
   });
+  // The region keyring (shared with ingress): authentication codes arrive sealed and are opened at send time.
+  const kek = resolveKekSource(config.kek);
+  if (kek.localFile)
+    logger.warn(
+      { key_file: kek.localFile, created: kek.created },
+      'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file',
+    );
+  const keyring = createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks: kek.keys, clock: systemClock });
   const engine = createDeliveryEngine({
     store: storage.store,
+    sealed: createKeyringSealedParameterOpener(keyring),
     client: createCloudApiWhatsAppClient(cloudApi),
     media: createMediaResolver({
       cache: storage.store,

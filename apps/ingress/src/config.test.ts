@@ -80,3 +80,32 @@ test('templates are synced every 15 minutes from graph.facebook.com unless confi
     (error: unknown) => error instanceof ConfigError && /WAYGATE_TEMPLATE_SYNC_INTERVAL_MS/.test(error.message),
   );
 });
+
+test('verification secret and KEK: local files on SQLite; configured ones checked; required with MongoDB, naming the variables', () => {
+  const local = loadIngressConfig({ ...base, WAYGATE_DATA_DIR: '/var/lib/waygate' });
+  assert.deepEqual(local.verificationSecret, { kind: 'local-file', file: '/var/lib/waygate/eu/verification.secret' });
+  assert.deepEqual(local.kek, { kind: 'local-file', file: '/var/lib/waygate/eu/keyring.kek' });
+  const secret = 'a-verification-secret-of-32-chars!';
+  const configured = loadIngressConfig({
+    ...base,
+    WAYGATE_VERIFICATION_SECRET: secret,
+    WAYGATE_KEYRING_KEK: Buffer.alloc(32, 7).toString('base64'),
+  });
+  assert.equal(configured.verificationSecret.kind === 'configured' && configured.verificationSecret.secret().toString(), secret);
+  assert.equal(configured.kek.kind, 'configured');
+  assert.ok(!JSON.stringify(configured).includes(secret), 'the configuration never prints the secret');
+  assert.throws(
+    () => loadIngressConfig({ ...base, WAYGATE_VERIFICATION_SECRET: 'too-short' }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      /WAYGATE_VERIFICATION_SECRET: must be at least 32/.test(error.message) &&
+      !error.message.includes('too-short'),
+  );
+  assert.throws(
+    () => loadIngressConfig({ ...base, WAYGATE_STORAGE: 'mongodb', WAYGATE_MONGODB_URI: 'mongodb://db:27017' }),
+    (error: unknown) =>
+      error instanceof ConfigError &&
+      /WAYGATE_VERIFICATION_SECRET or WAYGATE_VERIFICATION_SECRET_FILE: required/.test(error.message) &&
+      /WAYGATE_KEYRING_KEK or WAYGATE_KEYRING_KEK_FILE: required/.test(error.message),
+  );
+});

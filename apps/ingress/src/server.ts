@@ -1,7 +1,7 @@
-import { systemClock } from '@waygate/domain';
+import { systemClock, type Clock } from '@waygate/domain';
 import { channelCredentials, createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import { connectJetStream, createDeadLetterStore, ensureRegionStreams, regionStreams, startStreamJanitor } from '@waygate/nats';
-import { MessagingServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
+import { MessagingServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, VerificationServiceService } from '@waygate/proto';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
@@ -9,12 +9,17 @@ import { createGrpcDeliveryCanceller } from './adapters/grpc-delivery-canceller'
 import { createGrpcMediaCatalog } from './adapters/grpc-media-catalog';
 import { createNatsMessagePublisher } from './adapters/nats-message-publisher';
 import { createOtelMessagingMetrics } from './adapters/otel-messaging-metrics';
+import { createKeyringParameterSealer } from './adapters/keyring-parameter-sealer';
 import type { IngressConfig } from './config';
 import { createMessagingService, type MessagingService } from './domain/messaging-service';
 import { createOptOutService } from './domain/opt-out-service';
 import { createSendPolicyChain } from './domain/send-policy-chain';
 import { createMessagingHandler } from './handlers/messaging.handler';
 import { createListTemplatesHandler } from './handlers/templates.handler';
+import { createVerificationHandler } from './handlers/verification.handler';
+import { createVerificationService } from './domain/verification-service';
+import type { VerificationStore } from './domain/verification-store';
+import { openVerificationSecrets } from './open-verification-secrets';
 import { openIngressStores } from './open-ingress-stores';
 import { startIngressConsumers } from './start-ingress-consumers';
 import { startTemplateSync } from './start-template-sync';
@@ -24,7 +29,12 @@ import { startTemplateSync } from './start-template-sync';
  * sync, the MessagingService with its send policies, the `ingress-status` consumer, the outbox relay, the outbound
  * stream's janitor and the gRPC server. `stop()` takes them down in the reverse order of their use.
  */
-export async function startIngress(config: IngressConfig, logger: Logger): Promise<StartedService & { grpcPort: number }> {
+export async function startIngress(
+  config: IngressConfig,
+  logger: Logger,
+  /** Tests only: the clock verifications and sends read (expiry, limits); the system clock otherwise. */
+  clock: Clock = systemClock,
+): Promise<StartedService & { grpcPort: number }> {
   const tenants = loadTenantsFile(config.tenantsFile);
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
@@ -47,12 +57,15 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
     credentials: channelCredentials(config.tls.client),
   });
   const templateSync = startTemplateSync({ config, tenants, store: stores.templates, logger });
+  // The region keyring seals authentication codes; the verification secret keys the codes' hashes.
+  const secrets = await openVerificationSecrets({ config, nats, clock, logger });
 
   const service = createMessagingService({
     store: stores.messages,
     publisher: createNatsMessagePublisher(nats.js, config.region),
     canceller,
-    clock: systemClock,
+    clock,
+    sealer: createKeyringParameterSealer({ keyring: secrets.keyring, clock, hashSecret: secrets.verificationSecret }),
     metrics: createOtelMessagingMetrics(),
     events: {
       publishDeferred: (message, error) =>
@@ -68,8 +81,28 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       mediaCatalog,
     }),
   });
-  const consumer = await startIngressConsumers({ nats, region: config.region, stores, service, templateSync: templateSync.sync, logger });
+  const verifications = createVerificationService({
+    store: stores.verifications,
+    messenger: {
+      send: (tenant, request) => service.send(tenant, request),
+      messageIdOf: async (tenantId, key) => (await stores.messages.findByIdempotencyKey(tenantId, key))?.messageId,
+    },
+    templates: stores.templates,
+    hasSyncedTemplates: (tenantId, wabaId) => templateSync.sync.hasSynced(tenantId, wabaId),
+    secret: secrets.verificationSecret,
+    clock,
+  });
+  const consumer = await startIngressConsumers({
+    nats,
+    region: config.region,
+    stores,
+    service,
+    verifications,
+    templateSync: templateSync.sync,
+    logger,
+  });
   const outbox = startOutboxRelay(service, config.outboxIntervalMs, logger);
+  const verificationPurge = startVerificationPurge(stores.verifications, clock, logger);
 
   const grpc = await startGrpcServer({
     tls: config.tls.server,
@@ -85,9 +118,15 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
         protoFile: SERVICE_PROTO_FILES.messaging,
         definition: MessagingServiceService,
         implementation: {
-          ...createMessagingHandler(service, tenants, logger, createOptOutService({ optOuts: stores.optOuts, clock: systemClock })),
+          ...createMessagingHandler(service, tenants, logger, createOptOutService({ optOuts: stores.optOuts, clock })),
           listTemplates: createListTemplatesHandler(stores.templates, tenants, logger),
         },
+      },
+      {
+        name: SERVICE_NAMES.verification,
+        protoFile: SERVICE_PROTO_FILES.verification,
+        definition: VerificationServiceService,
+        implementation: createVerificationHandler(verifications, tenants, logger),
       },
       createDeadLetterAdminService({
         store: createDeadLetterStore(nats, config.region),
@@ -119,10 +158,12 @@ export async function startIngress(config: IngressConfig, logger: Logger): Promi
       canceller.close();
       mediaCatalog.close();
       clearInterval(outbox);
+      clearInterval(verificationPurge);
       templateSync.stopSchedule();
       await consumer.stop();
       await templateSync.sync.stop();
       await outboundJanitor.stop();
+      await secrets.stop();
       await nats.nc.drain();
       await stores.close();
     },
@@ -137,4 +178,19 @@ function startOutboxRelay(service: MessagingService, intervalMs: number, logger:
       (error: unknown) => logger.warn({ err: error }, 'outbox relay failed; will retry'),
     );
   }, intervalMs);
+}
+
+/** How long a verification is kept after it started (its outcome stays answerable that long); then it is deleted. */
+export const VERIFICATION_RETENTION_MS = 7 * 24 * 3_600_000;
+
+/** Deletes verifications past VERIFICATION_RETENTION_MS, hourly; returns its timer. */
+function startVerificationPurge(store: VerificationStore, clock: Clock, logger: Logger): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    store.purgeCreatedBefore(new Date(clock.now().getTime() - VERIFICATION_RETENTION_MS)).then(
+      (count) => count > 0 && logger.info({ count }, 'old verifications deleted'),
+      (error: unknown) => logger.warn({ err: error }, 'verification purge failed; will retry'),
+    );
+  }, 3_600_000);
+  timer.unref();
+  return timer;
 }

@@ -9,6 +9,7 @@ import {
 import type { Logger } from '@waygate/telemetry';
 import type { MessagingService } from './domain/messaging-service';
 import type { TemplateSync } from './domain/template-sync';
+import type { VerificationService } from './domain/verification-service';
 import {
   createInboundEventsHandler,
   createPreferenceEventsHandler,
@@ -29,6 +30,8 @@ export function startIngressConsumers(deps: {
   region: string;
   stores: IngressStores;
   service: MessagingService;
+  /** Follows the messages that carry verification codes (a FAILED one makes its verification UNDELIVERABLE). */
+  verifications: VerificationService;
   templateSync: TemplateSync;
   logger: Logger;
 }): Promise<RunningConsumer> {
@@ -37,7 +40,10 @@ export function startIngressConsumers(deps: {
   // What status events teach the customer view (wa_ids) and the opt-out list (131050) is recorded before the status.
   const statusEvents = inSequence(
     createStatusLearningHandler({ view: stores.customers, optOuts: stores.optOuts, messages: stores.messages, logger }),
-    createStatusEventsHandler(deps.service, logger),
+    createStatusEventsHandler(deps.service, logger, async (tenantId, messageId) => {
+      const message = await stores.messages.get(tenantId, messageId);
+      if (message) await deps.verifications.applyMessageStatus(message);
+    }),
   );
   return startConsumer(nats, {
     region,

@@ -2,7 +2,7 @@ import { hkdfSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { systemClock, type Clock } from '@waygate/domain';
 import { startGrpcServer, type ServedService } from '@waygate/grpc';
-import { createKeyring, JetStreamWrappedKeyStore, toKeyEncryptionKey, type KeyEncryptionKeys } from '@waygate/keyring';
+import { createKeyring, JetStreamWrappedKeyStore, loadOrCreateKeyFile, toKeyEncryptionKey, type KeyEncryptionKeys } from '@waygate/keyring';
 import { connectJetStream } from '@waygate/nats';
 import { MediaAdminServiceService, MediaServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
@@ -11,7 +11,7 @@ import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { FileMediaVaultStore } from './adapters/file-media-vault-store';
 import { createFileTypeSniffer } from './adapters/file-type-sniffer';
-import { loadOrCreateKeyFile } from './adapters/kek-file';
+
 import { MongoMediaVaultStore } from './adapters/mongo-media-vault-store';
 import { KEK_FILE_HINT, type KekSource, type MediaStoreConfig } from './config';
 import { signedDownloadPath } from './domain/download-url';

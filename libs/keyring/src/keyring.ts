@@ -8,6 +8,12 @@ export interface KeyScope {
   readonly tenantId: string;
   /** A customer reference from {@link Keyring.customerRef}, never a raw phone number. */
   readonly customerRef?: string;
+  /**
+   * A short-lived key of the tenant for one purpose and time epoch (e.g. sealed authentication codes, one key per
+   * 15 minutes), destroyed by {@link Keyring.destroyEphemeralKeys} once nothing it sealed may still be needed.
+   * Not combined with `customerRef`.
+   */
+  readonly ephemeral?: { readonly purpose: string; readonly epoch: number };
 }
 
 /** An unwrapped data key with its id (stored next to whatever it encrypts). */
@@ -66,6 +72,11 @@ export interface Keyring {
   customerRef(tenantId: string, customer: string): Promise<string>;
   /** Shreds the scope's data key (erasure): everything encrypted under it becomes unreadable. True if it existed. */
   destroyKey(scope: KeyScope): Promise<boolean>;
+  /**
+   * Destroys every ephemeral key of `purpose` (any tenant) whose epoch is below `beforeEpoch`; returns how many.
+   * What they sealed becomes unreadable: the crypto-shredding of short-lived secrets.
+   */
+  destroyEphemeralKeys(purpose: string, beforeEpoch: number): Promise<number>;
   /** Re-wraps every data key under the active KEK; the data keys (and what they encrypt) stay the same. */
   rotateKeyEncryptionKey(): Promise<RotationResult>;
   readonly activeKeyEncryptionKeyId: string;
@@ -88,9 +99,23 @@ interface WrappedRecord {
   createdAt: string;
 }
 
-/** The store name of a scope: `tenant.<id>` or `tenant.<id>.customer.<ref>`. */
+/** An ephemeral key's purpose: lowercase letters (never `customer`, which names customer keys). */
+const PURPOSE = /^[a-z]{1,32}$/;
+/** `tenant.<id>.<purpose>.e<epoch>`: an ephemeral key's store name. */
+const EPHEMERAL_NAME = /^tenant\.[A-Za-z0-9_-]{1,64}\.([a-z]{1,32})\.e(\d{1,15})$/;
+
+/**
+ * The store name of a scope: `tenant.<id>`, `tenant.<id>.customer.<ref>` or (ephemeral) `tenant.<id>.<purpose>.e<epoch>`.
+ */
 export function scopeName(scope: KeyScope): string {
   if (!TOKEN.test(scope.tenantId)) throw new Error('tenant id is not a valid keyring token');
+  if (scope.ephemeral !== undefined) {
+    const { purpose, epoch } = scope.ephemeral;
+    if (scope.customerRef !== undefined) throw new Error('an ephemeral key is not a customer key');
+    if (!PURPOSE.test(purpose) || purpose === 'customer') throw new Error('ephemeral key purpose must be lowercase letters');
+    if (!Number.isSafeInteger(epoch) || epoch < 0) throw new Error('ephemeral key epoch must be a non-negative integer');
+    return `tenant.${scope.tenantId}.${purpose}.e${epoch}`;
+  }
   if (scope.customerRef === undefined) return `tenant.${scope.tenantId}`;
   if (!/^[0-9a-f]{32}$/.test(scope.customerRef)) throw new Error('customer reference must come from Keyring.customerRef');
   return `tenant.${scope.tenantId}.customer.${scope.customerRef}`;
@@ -189,6 +214,16 @@ export function createKeyring(options: { store: WrappedKeyStore; keks: KeyEncryp
       const name = scopeName(scope);
       cache.delete(name);
       return store.destroy(name);
+    },
+    async destroyEphemeralKeys(purpose, beforeEpoch) {
+      let destroyed = 0;
+      for (const name of await store.names()) {
+        const match = EPHEMERAL_NAME.exec(name);
+        if (!match || match[1] !== purpose || Number(match[2]) >= beforeEpoch) continue;
+        cache.delete(name);
+        if (await store.destroy(name)) destroyed++;
+      }
+      return destroyed;
     },
     async rotateKeyEncryptionKey() {
       let rewrapped = 0;

@@ -153,6 +153,20 @@ export type {
   GetTenantReportResponse,
 } from './generated/waygate/archive/v1/archive';
 export {
+  CancelVerificationRequest,
+  CancelVerificationResponse,
+  CheckVerificationRequest,
+  CheckVerificationResponse,
+  StartVerificationRequest,
+  StartVerificationResponse,
+  VerificationServiceClient,
+  VerificationServiceService,
+  VerificationStatus as ProtoVerificationStatus,
+} from './generated/waygate/verify/v1/verify';
+export type { VerificationServiceServer } from './generated/waygate/verify/v1/verify';
+// Issue 13's export (ExportConversations).
+export { ExportConversationsRequest, ExportConversationsResponse, ExportFormat } from './generated/waygate/archive/v1/archive';
+export {
   CancelDeliveryRequest,
   CancelDeliveryResponse,
   Delivery,
@@ -225,6 +239,7 @@ export const SERVICE_NAMES = {
   receipt: 'waygate.receipt.v1.ReceiptService',
   inbound: 'waygate.receipt.v1.InboundService',
   deadLetterAdmin: 'waygate.admin.v1.DeadLetterAdminService',
+  verification: 'waygate.verify.v1.VerificationService',
 } as const;
 
 /** Proto files (relative to PROTO_ROOT) that define each service, for reflection. */
@@ -237,4 +252,5 @@ export const SERVICE_PROTO_FILES = {
   receipt: 'waygate/receipt/v1/receipt.proto',
   inbound: 'waygate/receipt/v1/inbound.proto',
   deadLetterAdmin: 'waygate/admin/v1/dead_letters.proto',
+  verification: 'waygate/verify/v1/verify.proto',
 } as const;

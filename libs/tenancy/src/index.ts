@@ -6,6 +6,7 @@ export type {
   ScorecardCriterionSettings,
   SendLimits,
   Tenant,
+  VerificationSettings,
   WhatsAppPhoneNumber,
 } from './tenant';
 export { TenantDirectory, assertHomedIn, hashApiKey } from './tenant-directory';

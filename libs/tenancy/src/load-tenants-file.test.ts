@@ -217,3 +217,21 @@ test('archive settings: a bad setting fails fast, named by its path', () => {
   assertProblems(bad('keywords: [stupid]', 'keywords: []'), [/^tenants\.0\.archive\.scorecard\.criteria\.4\.keywords: /]);
   assertProblems(bad('scorecard:', 'scorecards:'), [/^tenants\.0\.archive: .*scorecards/]);
 });
+
+test('verification is optional: a default template (language en_US unless given) and hourly limits; bad values are named', () => {
+  assert.equal(parseTenants(tenantYaml()).get('acme')?.verification, undefined);
+  const configured = parseTenants(
+    tenantYaml({
+      extra: '    verification: { defaultTemplate: { name: login_code }, sendsPerNumberPerHour: 3, sendsPerTenantPerHour: 500 }\n',
+    }),
+  ).get('acme');
+  assert.deepEqual(configured?.verification, {
+    defaultTemplate: { name: 'login_code', language: 'en_US' },
+    sendsPerNumberPerHour: 3,
+    sendsPerTenantPerHour: 500,
+  });
+  assertProblems(tenantYaml({ extra: '    verification: { sendsPerNumberPerHour: 0, defaultTemplat: { name: x } }\n' }), [
+    /^tenants\.0\.verification\.sendsPerNumberPerHour: /,
+    /^tenants\.0\.verification: Unrecognized key: "defaultTemplat"/,
+  ]);
+});

@@ -175,6 +175,17 @@ function tenantsFileSchema(env: NodeJS.ProcessEnv) {
       .strict()
       .optional(),
     archive: archiveSettings.optional(),
+    verification: z
+      .object({
+        defaultTemplate: z
+          .object({ name: z.string().min(1).max(512), language: z.string().min(2).max(16).default('en_US') })
+          .strict()
+          .optional(),
+        sendsPerNumberPerHour: z.number().int().min(1).max(1_000).optional(),
+        sendsPerTenantPerHour: z.number().int().min(1).max(10_000_000).optional(),
+      })
+      .strict()
+      .optional(),
   });
   return z.object({ tenants: z.array(tenant) }).superRefine((file, context) => {
     // The directory needs every tenant id, API key and phone number id once; name the setting that repeats one.
@@ -356,6 +367,7 @@ export function parseTenants(yamlText: string, env: NodeJS.ProcessEnv = process.
     ...(t.sendLimits ? { sendLimits: t.sendLimits } : {}),
     ...(t.optOut ? { optOut: t.optOut } : {}),
     ...(t.archive ? { archive: t.archive } : {}),
+    ...(t.verification ? { verification: t.verification } : {}),
   }));
   return new TenantDirectory(tenants);
 }

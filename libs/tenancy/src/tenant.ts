@@ -72,6 +72,19 @@ export interface ArchiveSettings {
   readonly scorecard?: { readonly name: string; readonly criteria: readonly ScorecardCriterionSettings[] };
 }
 
+/**
+ * The tenant's verification settings (waygate.verify.v1, issue 17): the AUTHENTICATION template StartVerification
+ * sends when the request names none, and its hourly send limits against SMS-pumping-style abuse (ingress's defaults
+ * when not set: 5 per number, 1,000 per tenant).
+ */
+export interface VerificationSettings {
+  readonly defaultTemplate?: { readonly name: string; readonly language: string };
+  /** Codes sent to one number per rolling hour. */
+  readonly sendsPerNumberPerHour?: number;
+  /** Codes the tenant sends per rolling hour, all numbers together. */
+  readonly sendsPerTenantPerHour?: number;
+}
+
 /** A tenant: one enterprise, homed in one region; everything about its customers stays there. */
 export interface Tenant {
   readonly id: string;
@@ -97,4 +110,6 @@ export interface Tenant {
   readonly optOut?: OptOutSettings;
   /** The archive's rate card and scorecard; none when not configured. */
   readonly archive?: ArchiveSettings;
+  /** Verification (one-time codes); ingress's defaults when not configured. */
+  readonly verification?: VerificationSettings;
 }

@@ -21,6 +21,12 @@ export interface TestTenant {
   readonly optOut?: { stopKeywords?: readonly string[]; quickReplyPayloads?: readonly string[] };
   /** The tenants file's `archive` settings (rate card, scorecard), written as given. */
   readonly archive?: object;
+  /** The tenants file's `verification` (default template, hourly send limits), written as given. */
+  readonly verification?: {
+    defaultTemplate?: { name: string; language?: string };
+    sendsPerNumberPerHour?: number;
+    sendsPerTenantPerHour?: number;
+  };
 }
 
 /** A tenants file (the WAYGATE_TENANTS_FILE format) for the given tenants. */
@@ -41,7 +47,7 @@ export function tenantsYaml(tenants: readonly TestTenant[]): string {
       appSecret: "${tenant.appSecret ?? `secret-${tenant.id}`}"
       verifyToken: "${tenant.verifyToken ?? `verify-${tenant.id}`}"
       phoneNumbers: [${numbers}]
-    callbacks: ${JSON.stringify(tenant.callbacks ?? [])}${tenant.sendLimits ? `\n    sendLimits: ${JSON.stringify(tenant.sendLimits)}` : ''}${tenant.optOut ? `\n    optOut: ${JSON.stringify(tenant.optOut)}` : ''}${tenant.archive ? `\n    archive: ${JSON.stringify(tenant.archive)}` : ''}`;
+    callbacks: ${JSON.stringify(tenant.callbacks ?? [])}${tenant.sendLimits ? `\n    sendLimits: ${JSON.stringify(tenant.sendLimits)}` : ''}${tenant.optOut ? `\n    optOut: ${JSON.stringify(tenant.optOut)}` : ''}${tenant.archive ? `\n    archive: ${JSON.stringify(tenant.archive)}` : ''}${tenant.verification ? `\n    verification: ${JSON.stringify(tenant.verification)}` : ''}`;
   });
   return `tenants:\n${entries.join('\n')}\n`;
 }

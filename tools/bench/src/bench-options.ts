@@ -1,5 +1,5 @@
 /** The benchmarks `npm run bench` knows, in the order they run. */
-export const BENCHMARK_NAMES = ['baseline', 'delivery', 'webhook-ingest', 'media', 'archive'] as const;
+export const BENCHMARK_NAMES = ['baseline', 'delivery', 'webhook-ingest', 'media', 'verification', 'archive'] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 /** Durations, rates and limits of one run. */

@@ -38,6 +38,7 @@ test('a tiny run of every benchmark moves every message and yields a well-formed
     delivery: ['rate-100', 'rate-1000', 'max'],
     'webhook-ingest': ['rate-1000-batch-1', 'rate-1000-batch-25', 'rate-3000-batch-1', 'rate-3000-batch-25'],
     media: [],
+    verification: ['rate-100'],
     archive: [],
   };
   for (const result of report.benchmarks) {

@@ -48,6 +48,7 @@ const REQUEST_COLUMNS: Record<BenchmarkResult['name'], [string, string, string]>
   delivery: ['rpcs/s', 'rpc p50', 'rpc p99'],
   'webhook-ingest': ['posts/s', 'http p50', 'http p99'],
   media: ['', '', ''],
+  verification: ['rpcs/s', 'rpc p50', 'rpc p99'],
   archive: ['', '', ''],
 };
 

@@ -4,6 +4,7 @@ import { BENCHMARK_NAMES, type BenchmarkName, type BenchOptions, type BenchProfi
 import type { BenchmarkResult, Comparison, ProgressLog } from './benchmark-result';
 import { runArchiveSearch } from './benchmarks/archive-search';
 import { runDeliveryPath } from './benchmarks/delivery-path';
+import { runVerificationPath } from './benchmarks/verification-path';
 import { runJetStreamBaseline } from './benchmarks/jetstream-baseline';
 import { runMediaTransfer } from './benchmarks/media-transfer';
 import { runWebhookIngest } from './benchmarks/webhook-ingest';
@@ -75,6 +76,9 @@ export async function runBenchmarks(options: BenchOptions, log: ProgressLog): Pr
         break;
       case 'media':
         result = await runMediaTransfer(options.profile, { serviceEnv: options.serviceEnv }, log);
+        break;
+      case 'verification':
+        result = await runVerificationPath(options.profile, { serviceEnv: options.serviceEnv }, log);
         break;
       case 'archive':
         result = await runArchiveSearch(options.profile, { serviceEnv: options.serviceEnv }, log);

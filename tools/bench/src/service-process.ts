@@ -7,6 +7,8 @@ import { withCleanup } from './cleanup';
 export interface ServiceProcess {
   readonly name: string;
   readonly logFile: string;
+  /** Its process id (for /proc readings such as peak RSS). */
+  readonly pid: number;
   /** The last lines of its log, for error messages. */
   logTail(lines?: number): string;
   /** SIGTERM (the service drains), SIGKILL after the grace period. */
@@ -56,5 +58,5 @@ export async function startService(
     await stop();
     throw error;
   }
-  return { name, logFile, logTail: (lines) => launched.outputTail(lines), stop };
+  return { name, logFile, pid: launched.child.pid as number, logTail: (lines) => launched.outputTail(lines), stop };
 }

@@ -21,6 +21,7 @@ import {
   WatchEventsResponse,
 } from '@waygate/proto';
 import { hashApiKey, loadTenantsFile } from '@waygate/tenancy';
+import { runArchiveExport } from './archive-export';
 import { option, parseArgs, UsageError, type ParsedArgs } from './cli-args';
 import { runDoctor } from './doctor';
 
@@ -36,10 +37,14 @@ commands:
   hash-key <api key>                                       SHA-256 for the tenants file's apiKeys
   doctor --tenant ID [--tenants-file FILE] [--graph-url URL] [--graph-version v23.0] [--webhook-url URL]
                                                            check a tenant's onboarding with Meta
+  archive export --out DIR [--customer +E164] [--phone-number-id ID] [--from ISO] [--to ISO]
+       [--conversation ID]... [--format jsonl,csv,html]    export the archive into a new directory and verify
+                                                           every file against the manifest (also: npm run archive -- export)
 
 options (or environment):
   --address HOST:PORT          ingress (WAYGATE_ADDRESS, default 127.0.0.1:50051)
   --receipt-address HOST:PORT  receipt, for watch (WAYGATE_RECEIPT_ADDRESS, default 127.0.0.1:50052)
+  --archive-address HOST:PORT  archive, for archive (WAYGATE_ARCHIVE_ADDRESS, default 127.0.0.1:50054)
   --key API_KEY                the tenant's API key (WAYGATE_API_KEY)
   --tls-ca FILE [--tls-cert FILE --tls-key FILE]   TLS to the services (client certificate optional)
   --json                       JSON output
@@ -75,6 +80,7 @@ function apiKeyMetadata(args: ParsedArgs): Metadata {
 
 const ingressAddress = (args: ParsedArgs) => option(args, 'address') ?? process.env.WAYGATE_ADDRESS ?? '127.0.0.1:50051';
 const receiptAddress = (args: ParsedArgs) => option(args, 'receipt-address') ?? process.env.WAYGATE_RECEIPT_ADDRESS ?? '127.0.0.1:50052';
+const archiveAddress = (args: ParsedArgs) => option(args, 'archive-address') ?? process.env.WAYGATE_ARCHIVE_ADDRESS ?? '127.0.0.1:50054';
 
 /** A unary call as a promise, with a deadline. */
 function unary<Req, Res>(
@@ -232,6 +238,16 @@ async function doctor(args: ParsedArgs, out: Output): Promise<number> {
   return ok ? 0 : 1;
 }
 
+async function archive(args: ParsedArgs, out: Output): Promise<number> {
+  if (args.positionals[1] !== 'export') throw new UsageError('archive needs a subcommand: export');
+  return runArchiveExport(args, {
+    address: archiveAddress(args),
+    credentials: channel(args),
+    metadata: () => apiKeyMetadata(args),
+    print: out.print,
+  });
+}
+
 const COMMANDS: Record<string, (args: ParsedArgs, out: Output) => number | Promise<number>> = {
   send,
   get,
@@ -239,6 +255,7 @@ const COMMANDS: Record<string, (args: ParsedArgs, out: Output) => number | Promi
   templates,
   'hash-key': hashKey,
   doctor,
+  archive,
 };
 
 /** Runs one command line; resolves with the exit code. */

@@ -110,7 +110,7 @@ describe('one WhatsApp message end to end', () => {
   test('every gRPC server reports SERVING, and reflection lists exactly the services it serves', async () => {
     const deadLetters = 'waygate.admin.v1.DeadLetterAdminService';
     const served: Record<string, string[]> = {
-      ingress: ['waygate.messaging.v1.MessagingService', deadLetters],
+      ingress: ['waygate.messaging.v1.MessagingService', 'waygate.verify.v1.VerificationService', deadLetters],
       'delivery-retry': ['waygate.delivery.v1.DeliveryAdminService', deadLetters],
       receipt: ['waygate.receipt.v1.InboundService', 'waygate.receipt.v1.ReceiptService', deadLetters],
       'media-store': ['waygate.media.v1.MediaService', 'waygate.media.v1.MediaAdminService'],

@@ -21,6 +21,7 @@ export function loadPublicClients() {
         'waygate/media/v1/media.proto',
         'waygate/delivery/v1/delivery_admin.proto',
         'waygate/admin/v1/dead_letters.proto',
+        'waygate/verify/v1/verify.proto',
       ],
       {
         includeDirs: [PROTO_ROOT],
@@ -38,6 +39,7 @@ export function loadPublicClients() {
       media: { v1: { MediaService: new (address: string, creds: unknown) => Client } };
       delivery: { v1: { DeliveryAdminService: new (address: string, creds: unknown) => Client } };
       admin: { v1: { DeadLetterAdminService: new (address: string, creds: unknown) => Client } };
+      verify: { v1: { VerificationService: new (address: string, creds: unknown) => Client } };
     };
   };
   const reflection = loadPackageDefinition(loadSync(REFLECTION_PROTO, { keepCase: true, oneofs: true })) as unknown as {
@@ -49,6 +51,7 @@ export function loadPublicClients() {
     media: (address: string) => new definition.waygate.media.v1.MediaService(address, credentials.createInsecure()),
     deliveryAdmin: (address: string) => new definition.waygate.delivery.v1.DeliveryAdminService(address, credentials.createInsecure()),
     deadLetterAdmin: (address: string) => new definition.waygate.admin.v1.DeadLetterAdminService(address, credentials.createInsecure()),
+    verification: (address: string) => new definition.waygate.verify.v1.VerificationService(address, credentials.createInsecure()),
     reflection: (address: string) => new reflection.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure()),
   };
 }

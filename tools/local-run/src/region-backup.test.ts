@@ -37,6 +37,7 @@ test('a region backed up while running, wiped and restored has its messages, sta
         'ingress-opt-outs.sqlite',
         'ingress-quotas.sqlite',
         'ingress-templates.sqlite',
+        'ingress-verifications.sqlite',
         'ingress.sqlite',
         'media-store.sqlite',
         'receipt-feed.sqlite',

@@ -6,8 +6,11 @@ import { isPortOpen } from '@waygate/testing';
 import { regionNatsStoreDir, type Region } from './stack';
 
 /** What a backup folder holds, written last as `manifest.json` (a folder without it is an unfinished backup). */
-/** media-store's files under a region's data dir besides its SQLite metadata (apps/media-store/README.md). */
-const REGION_MEDIA_FILES = ['media-blobs', 'keyring.kek', 'media-store.key'] as const;
+/**
+ * A region's files besides SQLite: media-store's blobs and keys (apps/media-store/README.md), and ingress's local
+ * verification secret (pending codes are checked against HMACs under it).
+ */
+const REGION_MEDIA_FILES = ['media-blobs', 'keyring.kek', 'media-store.key', 'verification.secret'] as const;
 
 export interface BackupManifest {
   readonly format: 'waygate-region-backup/1';
@@ -33,7 +36,7 @@ const sha256Of = (file: string) => createHash('sha256').update(readFileSync(file
  * - every `<data>/<region>/*.sqlite` with SQLite's online backup API (better-sqlite3 `db.backup()`): a consistent
  *   copy of each file, WAL included, while the services keep writing;
  * - media-store's encrypted blobs (`media-blobs/`), the local key-encryption key (`keyring.kek`: without it the
- *   wrapped data keys in the JetStream store cannot be unwrapped) and release 1's `media-store.key` where present;
+ *   wrapped data keys in the JetStream store cannot be unwrapped) release 1's `media-store.key` and ingress's `verification.secret` where present;
  * - the region's JetStream store folder, copied as files: exact when its nats-server is stopped, crash-consistent
  *   (what a power cut leaves, which JetStream recovers from) while it runs. In production use JetStream snapshots
  *   (`nats stream backup`) and `mongodump` instead (docs/backups.md).

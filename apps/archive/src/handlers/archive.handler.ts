@@ -1,4 +1,4 @@
-import { status as GrpcStatus, type ServerWritableStream } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { toProtoContentType, toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
 import {
@@ -23,6 +23,8 @@ import type { MessageSearch } from '../search/search-messages';
 import { createAnalysisHandlers } from './analysis.handler';
 import { createSearchMessagesHandler } from './search-messages.handler';
 import { fromProtoSentimentLabel, toProtoConversation, toProtoTranscriptMessage } from './transcript-proto';
+import type { ExportService } from '../export/domain/export-service';
+import { createExportConversationsHandler } from '../export/export-conversations.handler';
 
 function toProtoEvent(event: ArchivedEvent): ArchivedEventMessage {
   return {
@@ -46,6 +48,7 @@ export function createArchiveHandler(
   tenants: TenantDirectory,
   logger: Logger,
   analysis: AnalysisService<ConversationSummary>,
+  exportService: ExportService,
   search?: MessageSearch,
 ): ArchiveServiceServer {
   return {
@@ -82,15 +85,11 @@ export function createArchiveHandler(
     }),
     // Issue 13's other RPCs: each is filled in by its slice (search, export, analysis).
     searchMessages: search ? createSearchMessagesHandler(search, tenants, logger) : unimplemented,
-    exportConversations: unimplementedStream,
+    exportConversations: createExportConversationsHandler(exportService, tenants, logger),
     ...createAnalysisHandlers(analysis, tenants, logger),
   };
 }
 
 function unimplemented(_call: unknown, callback: (error: { code: number; details: string }) => void): void {
   callback({ code: GrpcStatus.UNIMPLEMENTED, details: 'not implemented yet' });
-}
-
-function unimplementedStream(call: ServerWritableStream<unknown, unknown>): void {
-  call.emit('error', { code: GrpcStatus.UNIMPLEMENTED, details: 'not implemented yet' });
 }

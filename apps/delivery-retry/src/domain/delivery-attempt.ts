@@ -7,6 +7,7 @@ import type { DeliveryRecorder } from './delivery-recorder';
 import type { DeliveryStore, StoredDelivery } from './delivery-store';
 import type { MediaResolver } from './media-resolver';
 import { classifyOutcome, retryAt } from './outcome-classification';
+import type { SealedParameterOpener } from './sealed-parameters';
 import type { SendPacer } from './send-pacer';
 import type { CloudApiSendOutcome, WhatsAppClient } from './whatsapp-client';
 
@@ -30,6 +31,11 @@ export interface AttemptDeps {
    * id fails permanently (131053).
    */
   readonly media?: MediaResolver;
+  /**
+   * Opens authentication codes ingress sealed (sealed-parameters.ts) right before the call. Without it a sealed value
+   * would be sent as it is, so every wiring that receives authentication messages passes one.
+   */
+  readonly sealed?: SealedParameterOpener;
   readonly phoneNumber: PhoneNumberLookup;
   readonly clock: Clock;
   readonly metrics: DeliveryMetrics;
@@ -129,6 +135,13 @@ export class DeliveryAttempt {
       if (resolution.kind === 'failed') return this.record(stored, attempts, resolution.outcome, span);
       metaMediaId = resolution.metaMediaId;
     }
+    // Opened before a send slot is taken, like media: a code that cannot be opened is this attempt's outcome.
+    let content = delivery.content;
+    if (this.deps.sealed) {
+      const opening = await this.deps.sealed.open(delivery.tenantId, content);
+      if (opening.kind === 'failed') return this.record(stored, attempts, opening.outcome, span);
+      content = opening.content;
+    }
     const slot = await this.deps.pacer.acquire(delivery, number.throughputMps);
     if (!slot.granted) {
       metrics.throttled(delivery.phoneNumberId, slot.by);
@@ -142,7 +155,7 @@ export class DeliveryAttempt {
       phoneNumberId: delivery.phoneNumberId,
       accessToken: number.accessToken,
       to: delivery.to,
-      content: delivery.content,
+      content,
       callbackData: callbackDataFor(delivery.messageId),
       ...(metaMediaId ? { metaMediaId } : {}),
     });

@@ -2,6 +2,7 @@ import type { Clock } from '@waygate/domain';
 import type { Delivery } from './delivery';
 import { DeliveryAttempt } from './delivery-attempt';
 import type { MediaResolver } from './media-resolver';
+import type { SealedParameterOpener } from './sealed-parameters';
 import { cancelDelivery, type CancelOutcome } from './delivery-cancellation';
 import type {
   AcceptedMessage,
@@ -59,6 +60,8 @@ export function createDeliveryEngine(deps: {
   client: WhatsAppClient;
   /** Uploads media sent by media-store id (see AttemptDeps.media). */
   media?: MediaResolver;
+  /** Opens sealed authentication codes at send time (see AttemptDeps.sealed). */
+  sealed?: SealedParameterOpener;
   publisher: StatusPublisher;
   phoneNumber: PhoneNumberLookup;
   clock: Clock;
@@ -79,6 +82,7 @@ export function createDeliveryEngine(deps: {
     pacer,
     client: deps.client,
     ...(deps.media ? { media: deps.media } : {}),
+    ...(deps.sealed ? { sealed: deps.sealed } : {}),
     phoneNumber: deps.phoneNumber,
     clock,
     metrics,

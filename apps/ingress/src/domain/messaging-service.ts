@@ -1,12 +1,15 @@
 import {
   FailedPreconditionError,
   IdempotencyConflictError,
+  InvalidArgumentError,
   NotFoundError,
   newId,
   decideStatus,
   orderStatusEvents,
   validateMessageId,
   type Clock,
+  type FieldViolation,
+  type MessageContent,
   type MessageStatus,
   type StatusDecision,
 } from '@waygate/domain';
@@ -17,6 +20,7 @@ import { listMessages, type ListMessagesRequest, type MessagePage } from './list
 import type { MessagePublisher } from './message-publisher';
 import { NO_MESSAGING_METRICS, type MessagingMetrics } from './messaging-metrics';
 import type { MessageStore } from './message-store';
+import type { ParameterSealer } from './parameter-sealer';
 import { isDeliverable, type DeliverableMessage, type OutboundMessage, type StatusSource } from './outbound-message';
 import { runSendPolicies, type SendPolicy } from './send-policy';
 import { validateSendRequest, type SendRequest } from './send-request';
@@ -63,6 +67,26 @@ export interface MessagingService {
   publishPending(olderThanMs: number): Promise<number>;
 }
 
+/** Meta's longest send TTL for authentication templates (message_send_ttl_seconds 30-900). */
+export const MAX_AUTHENTICATION_VALIDITY_SECONDS = 900;
+
+/** A request may not pass off its own text as sealed text: only ingress seals, and delivery-retry opens only that. */
+function rejectSealedParameters(content: MessageContent, sealer: ParameterSealer): void {
+  if (content.kind !== 'template') return;
+  const violations: FieldViolation[] = [];
+  content.components.forEach((component, c) =>
+    component.parameters.forEach((parameter, p) => {
+      if (parameter.value.type === 'text' && sealer.isSealed(parameter.value.text))
+        violations.push({
+          field: `template.components[${c}].parameters[${p}].text`,
+          reason: 'RESERVED_PREFIX',
+          description: 'a parameter may not start with the sealed-value prefix Waygate reserves',
+        });
+    }),
+  );
+  if (violations.length > 0) throw new InvalidArgumentError(violations);
+}
+
 /** Statuses from which a message can no longer be cancelled, and why, for the caller. */
 const NOT_CANCELABLE: Partial<Readonly<Record<MessageStatus, string>>> = {
   SENT: 'WhatsApp has already accepted it',
@@ -92,10 +116,21 @@ export function createMessagingService(deps: {
   policies?: readonly SendPolicy[];
   /** Accepted messages and status changes, by tenant; none counted if omitted. */
   metrics?: MessagingMetrics;
+  /**
+   * Seals the code of authentication templates before the message is stored or published (see parameter-sealer.ts).
+   * Without it (unit tests of other behaviour) authentication parameters stay as sent.
+   */
+  sealer?: ParameterSealer;
 }): MessagingService {
   const { store, publisher, canceller, clock, events } = deps;
   const metrics = deps.metrics ?? NO_MESSAGING_METRICS;
   const policies = deps.policies ?? [];
+  const sealer = deps.sealer;
+
+  /** Whether a stored request hash belongs to this request (authentication messages keep a keyed hash). */
+  function sameRequest(storedHash: string, requestHash: string): boolean {
+    return storedHash === requestHash || (sealer !== undefined && storedHash === sealer.keyedRequestHash(requestHash));
+  }
 
   async function getOwned(tenant: Tenant, messageId: string): Promise<OutboundMessage> {
     validateMessageId('message_id', messageId);
@@ -166,11 +201,12 @@ export function createMessagingService(deps: {
   return {
     async send(tenant, request) {
       const valid = validateSendRequest(request, tenant);
+      if (sealer) rejectSealedParameters(valid.content, sealer);
       // A retry is answered from the store before any policy runs: it must not be refused because the window has
       // closed since, nor count against the rate limit again.
       const earlier = await store.findByIdempotencyKey(tenant.id, valid.idempotencyKey);
       if (earlier) {
-        if (earlier.requestHash !== valid.requestHash) throw new IdempotencyConflictError(valid.idempotencyKey);
+        if (!sameRequest(earlier.requestHash, valid.requestHash)) throw new IdempotencyConflictError(valid.idempotencyKey);
         if (!earlier.published && isDeliverable(earlier)) await handOff(earlier);
         return earlier;
       }
@@ -178,18 +214,28 @@ export function createMessagingService(deps: {
       const facts = await runSendPolicies(policies, { tenant, request: valid, now });
       const validitySeconds = valid.validityExplicit ? valid.validitySeconds : (facts.defaultValiditySeconds ?? valid.validitySeconds);
       const validUntil = now.getTime() + validitySeconds * 1000;
-      const expiresAt = new Date(facts.notAfter ? Math.min(validUntil, facts.notAfter.getTime()) : validUntil);
+      // An authentication code is sealed under a key destroyed soon after (parameter-sealer.ts): its message is never
+      // kept for delivery longer than Meta's longest authentication TTL, 15 minutes.
+      const sealing = sealer !== undefined && facts.templateCategory === 'AUTHENTICATION' && valid.content.kind === 'template';
+      const notAfterMs = Math.min(
+        facts.notAfter?.getTime() ?? Infinity,
+        sealing ? now.getTime() + MAX_AUTHENTICATION_VALIDITY_SECONDS * 1000 : Infinity,
+      );
+      const expiresAt = new Date(Math.min(validUntil, notAfterMs));
       const messageId = newId('msg', now);
       // A reaction is stored (and delivered) naming the wamid it reacts to, as the reply-target policy resolved it.
       const content =
         valid.content.kind === 'reaction' && facts.reactionWaMessageId
           ? { ...valid.content, messageId: facts.reactionWaMessageId }
-          : valid.content;
+          : sealing && sealer && valid.content.kind === 'template'
+            ? await sealer.seal(tenant.id, valid.content)
+            : valid.content;
+      const requestHash = sealing && sealer ? sealer.keyedRequestHash(valid.requestHash) : valid.requestHash;
       const candidate: OutboundMessage = {
         tenantId: tenant.id,
         messageId,
         idempotencyKey: valid.idempotencyKey,
-        requestHash: valid.requestHash,
+        requestHash,
         to: valid.to,
         phoneNumberId: valid.phoneNumberId,
         content,
@@ -205,7 +251,7 @@ export function createMessagingService(deps: {
         timeline: [{ eventId: `${messageId}:accepted`, status: 'ACCEPTED', occurredAt: now, source: 'ingress' }],
       };
       const { inserted, message } = await store.insertIfAbsent(candidate);
-      if (!inserted && message.requestHash !== valid.requestHash) throw new IdempotencyConflictError(valid.idempotencyKey);
+      if (!inserted && !sameRequest(message.requestHash, valid.requestHash)) throw new IdempotencyConflictError(valid.idempotencyKey);
       if (inserted) {
         metrics.accepted(tenant.id);
         metrics.statusChanged(tenant.id, 'ACCEPTED');

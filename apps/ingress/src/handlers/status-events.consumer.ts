@@ -9,7 +9,15 @@ import type { MessagingService } from '../domain/messaging-service';
  * id; acknowledged only after the store committed. Routed here from ingress's `events.>` consumer for the
  * delivery and receipt status subjects (server.ts).
  */
-export function createStatusEventsHandler(service: MessagingService, logger: Logger) {
+export function createStatusEventsHandler(
+  service: MessagingService,
+  logger: Logger,
+  /**
+   * Runs after a FAILED report was applied (also for a duplicate, so a redelivery after a crash in between still
+   * runs it): the verification of a code whose message failed becomes UNDELIVERABLE. Idempotent.
+   */
+  afterFailed?: (tenantId: string, messageId: string) => Promise<void>,
+) {
   return async (data: Uint8Array): Promise<HandlerOutcome> => {
     const event = decodeEvent(MessageStatusChanged, data);
     const status = event && fromProtoStatus(event.status);
@@ -29,6 +37,7 @@ export function createStatusEventsHandler(service: MessagingService, logger: Log
       attempt: event.attempt || undefined,
       nextAttemptAt: event.nextAttemptAt,
     });
+    if (afterFailed && status === 'FAILED' && outcome !== 'unknown-message') await afterFailed(event.tenantId, event.messageId);
     const log = outcome === 'unknown-message' ? logger.warn.bind(logger) : logger.info.bind(logger);
     log(
       { tenant_id: event.tenantId, message_id: event.messageId, status, source, attempt: event.attempt || undefined, outcome },

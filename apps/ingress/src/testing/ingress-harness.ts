@@ -11,6 +11,7 @@ import { Metadata, credentials, type Client, type ServiceError } from '@grpc/grp
 import Database from 'better-sqlite3';
 import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import { InboundMessageReceived, MessagingServiceClient } from '@waygate/proto';
+import type { Clock } from '@waygate/domain';
 import type { Logger } from '@waygate/telemetry';
 import { createLogger } from '@waygate/telemetry-sdk';
 import { createTempDir, freePort, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle, type TestTenant } from '@waygate/testing';
@@ -48,6 +49,8 @@ export interface IngressHarnessOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Starts what ingress talks to in this test (a media-store process, a delivery-retry stand-in). */
   readonly startBeside?: (setup: HarnessSetup) => Promise<BesideIngress>;
+  /** The clock ingress reads (verification expiry and limits); the system clock by default. */
+  readonly clock?: Clock;
 }
 
 /** An inbound message as receipt publishes it (InboundMessageReceived); its window closes 24 hours after `at`. */
@@ -201,7 +204,7 @@ export class IngressHarness {
   }
 
   private async startIngress(): Promise<void> {
-    this.runningIngress = await startIngress(this.config, this.logger);
+    this.runningIngress = await startIngress(this.config, this.logger, this.options.clock);
     this.runningClient = new MessagingServiceClient(`127.0.0.1:${this.runningIngress.grpcPort}`, credentials.createInsecure());
   }
 

@@ -38,9 +38,15 @@ so the region error is always the first one reported.
 {{- if and $needsToken (not (or .Values.internalServiceToken.existingSecret .Values.internalServiceToken.value)) -}}
 {{- fail "waygate: .Values.internalServiceToken.existingSecret is required (name of an existing Secret with the region-internal service token every service shares), or set .Values.internalServiceToken.value." -}}
 {{- end -}}
-{{- $media := index .Values.services "media-store" | default dict -}}
-{{- if and $media.enabled (not (or .Values.media.kek.existingSecret .Values.media.kek.value)) -}}
-{{- fail "waygate: .Values.media.kek.existingSecret is required (name of an existing Secret with media-store's key-encryption key file: base64 of 32 bytes per line, active first), or set .Values.media.kek.value." -}}
+{{- $needsKek := false -}}
+{{- range $name := list "media-store" "ingress" "delivery-retry" -}}
+{{- if (index $.Values.services $name | default dict).enabled -}}{{- $needsKek = true -}}{{- end -}}
+{{- end -}}
+{{- if and $needsKek (not (or .Values.media.kek.existingSecret .Values.media.kek.value)) -}}
+{{- fail "waygate: .Values.media.kek.existingSecret is required (name of an existing Secret with the region keyring's key-encryption key file, used by media-store, ingress and delivery-retry: base64 of 32 bytes per line, active first), or set .Values.media.kek.value." -}}
+{{- end -}}
+{{- if and (index .Values.services "ingress" | default dict).enabled (not (or .Values.verification.secret.existingSecret .Values.verification.secret.value)) -}}
+{{- fail "waygate: .Values.verification.secret.existingSecret is required (name of an existing Secret with the region's verification secret, at least 32 characters: verification codes are stored as HMACs under it), or set .Values.verification.secret.value." -}}
 {{- end -}}
 {{- if .Values.ingress.enabled -}}
 {{- if not .Values.ingress.host -}}
@@ -228,10 +234,21 @@ reads those blobs to upload them to Meta. */}}
   value: {{ toJson . | quote }}
 {{- end }}
 {{- end }}
-{{- if eq .name "media-store" }}
-# The keyring's KEK file (mounted from the Secret; see media.kek).
+{{- if has .name (list "media-store" "ingress" "delivery-retry") }}
+# The region keyring's KEK file (mounted from the Secret; see media.kek): media-store's vault, and the sealed
+# authentication codes ingress writes and delivery-retry opens.
 - name: WAYGATE_KEYRING_KEK_FILE
   value: {{ printf "%s/kek" (trimSuffix "/" $v.media.kek.mountPath) | quote }}
+{{- end }}
+{{- if eq .name "ingress" }}
+# Verification codes are stored only as HMACs under this region secret.
+- name: WAYGATE_VERIFICATION_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.verification.secret.existingSecret | default (include "waygate.managedSecretName" .root) | quote }}
+      key: {{ $v.verification.secret.key | quote }}
+{{- end }}
+{{- if eq .name "media-store" }}
 {{- with .svc.ports.download }}
 - name: WAYGATE_MEDIA_HTTP_HOST
   value: "0.0.0.0"

@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createTempDir } from '@waygate/testing';
-import { decodeKey as decodeMediaKey } from '@waygate/keyring';
-import { loadOrCreateKeyFile } from './kek-file';
+import { decodeKey as decodeMediaKey } from './key-encryption-keys';
+import { loadOrCreateKeyFile } from './local-key-file';
 
 test('accepts canonical base64 of exactly 32 bytes only', () => {
   const key = randomBytes(32);

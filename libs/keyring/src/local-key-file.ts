@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { decodeKey, KEY_BYTES } from '@waygate/keyring';
+import { decodeKey, KEY_BYTES } from './key-encryption-keys';
 
 /**
  * For local development only: reads the key from `file`, or creates it there (32 random bytes, base64, mode 0600)

@@ -1,0 +1,267 @@
+/**
+ * ExportConversations end to end in one archive: events published on real JetStream subjects, recorded by the
+ * archive's real consumers into a real SQLite file, exported over real gRPC. The chunks reassemble into files whose
+ * SHA-256 are the manifest's; a tenant exports only its own conversations; a cancelled export stops reading.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { credentials, Metadata, status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import {
+  ArchiveServiceClient,
+  ContentType,
+  ExportFormat,
+  InboundMessageReceived,
+  MessageAccepted,
+  MessageStatus,
+  MessageStatusChanged,
+  StatusSource,
+  type ExportConversationsRequest,
+  type ExportConversationsResponse,
+} from '@waygate/proto';
+import { createLogger } from '@waygate/telemetry-sdk';
+import { createTempDir, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
+import { loadArchiveConfig } from '../config';
+import { conversationIdOf } from '../domain/transcript';
+import { startArchive } from '../server';
+
+const KEYS = { acme: 'key-acme-export', umbrella: 'key-umbrella-export' };
+const ACME_CUSTOMERS = ['+4915112345001', '+4915112345002'];
+const UMBRELLA_CUSTOMER = '+4915112345001';
+/** Messages per acme conversation: enough (with ~2 KB each) that a bundle is far bigger than gRPC's buffers. */
+const MESSAGES_PER_CONVERSATION = 1200;
+const FILLER = 'lorem ipsum dolor sit amet '.repeat(75);
+const T0 = Date.UTC(2025, 3, 1, 8);
+const subjects = regionSubjects('eu');
+const streams = regionStreams('eu');
+
+const logLines: string[] = [];
+const logger = createLogger({
+  service: 'archive-export-test',
+  level: 'info',
+  destination: new Writable({
+    write(chunk, _encoding, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  }),
+});
+
+let nats: NatsServerHandle;
+let dir: ReturnType<typeof createTempDir>;
+let archive: Awaited<ReturnType<typeof startArchive>>;
+let client: ArchiveServiceClient;
+let publisher: JetStreamConnection;
+
+async function publishInbound(tenantId: string, phoneNumberId: string, from: string, n: number, text: string): Promise<void> {
+  const waMessageId = `wamid.export-${tenantId}-${from.slice(-3)}-${n}`;
+  const event = InboundMessageReceived.fromPartial({
+    eventId: `wa:in:${waMessageId}`,
+    tenantId,
+    phoneNumberId,
+    from,
+    waMessageId,
+    occurredAt: new Date(T0 + n * 60_000),
+    type: 'text',
+    text,
+    contentJson: JSON.stringify({ body: text }),
+    serviceWindowClosesAt: new Date(T0 + n * 60_000 + 86_400_000),
+  });
+  await publishEvent(publisher.js, subjects.inboundEvents, InboundMessageReceived.encode(event).finish(), event.eventId);
+}
+
+async function publishOutbound(tenantId: string, phoneNumberId: string, to: string, n: number, text: string): Promise<void> {
+  const messageId = `msg_export_${tenantId}_${to.slice(-3)}_${n}`;
+  const at = T0 + n * 60_000;
+  const accepted = MessageAccepted.fromPartial({
+    tenantId,
+    messageId,
+    to,
+    phoneNumberId,
+    content: { $case: 'text', value: { body: text, previewUrl: false } },
+    contentType: ContentType.CONTENT_TYPE_TEXT,
+    contentSummary: 'text',
+    acceptedAt: new Date(at),
+    expiresAt: new Date(at + 86_400_000),
+  });
+  await publishEvent(publisher.js, subjects.outboundAccepted, MessageAccepted.encode(accepted).finish(), `accepted:${messageId}`);
+  const delivered = MessageStatusChanged.fromPartial({
+    eventId: `export-delivered-${messageId}`,
+    tenantId,
+    messageId,
+    status: MessageStatus.MESSAGE_STATUS_DELIVERED,
+    occurredAt: new Date(at + 2000),
+    source: StatusSource.STATUS_SOURCE_WEBHOOK,
+    waMessageId: `wamid.out-${messageId}`,
+  });
+  await publishEvent(publisher.js, subjects.receiptEvents, MessageStatusChanged.encode(delivered).finish(), delivered.eventId);
+}
+
+before(async () => {
+  nats = await startNatsServer();
+  dir = createTempDir();
+  const tenantsFile = path.join(dir.path, 'tenants.yaml');
+  writeFileSync(
+    tenantsFile,
+    tenantsYaml([
+      { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200'] },
+      { id: 'umbrella', homeRegion: 'eu', apiKey: KEYS.umbrella, phoneNumberIds: ['202'] },
+    ]),
+  );
+  const config = loadArchiveConfig({
+    WAYGATE_REGION: 'eu',
+    WAYGATE_NATS_URL: nats.url,
+    WAYGATE_TENANTS_FILE: tenantsFile,
+    WAYGATE_GRPC_PORT: '0',
+    WAYGATE_STORAGE: 'sqlite',
+    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
+    WAYGATE_INTERNAL_SERVICE_TOKEN: 'archive-export-test-internal-token-0123456789abcdef',
+  });
+  archive = await startArchive(config, logger);
+  client = new ArchiveServiceClient(`127.0.0.1:${archive.grpcPort}`, credentials.createInsecure());
+  publisher = await connectJetStream(nats.url, 'archive-export-test-publisher');
+
+  const jobs: (() => Promise<void>)[] = [];
+  for (const customer of ACME_CUSTOMERS)
+    for (let n = 0; n < MESSAGES_PER_CONVERSATION; n++)
+      jobs.push(() =>
+        n % 2 === 0
+          ? publishInbound('acme', '200', customer, n, `question ${n} <script>x</script> ${FILLER}`)
+          : publishOutbound('acme', '200', customer, n, `=answer ${n} ${FILLER}`),
+      );
+  jobs.push(() => publishInbound('umbrella', '202', UMBRELLA_CUSTOMER, 0, 'umbrella secret'));
+  jobs.push(() => publishOutbound('umbrella', '202', UMBRELLA_CUSTOMER, 1, 'umbrella answer'));
+  await Promise.all(
+    Array.from({ length: 64 }, async () => {
+      for (let job = jobs.shift(); job; job = jobs.shift()) await job();
+    }),
+  );
+  for (const [stream, durable] of [
+    [streams.outbound.name, 'archive-outbound'],
+    [streams.events.name, 'archive-events'],
+  ] as const) {
+    await waitFor(
+      async () => {
+        const info = await publisher.jsm.consumers.info(stream, durable);
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      { what: `${durable} to catch up`, timeoutMs: 120_000 },
+    );
+  }
+});
+
+after(async () => {
+  client?.close();
+  await archive?.stop();
+  await publisher?.nc.close();
+  await nats?.stop();
+  dir?.remove();
+});
+
+function exportCall(apiKey: string, request: Partial<ExportConversationsRequest> = {}): ClientReadableStream<ExportConversationsResponse> {
+  const metadata = new Metadata();
+  metadata.set('authorization', `Bearer ${apiKey}`);
+  return client.exportConversations(
+    { conversationIds: [], customer: '', phoneNumberId: '', formats: [], ...request } as ExportConversationsRequest,
+    metadata,
+  );
+}
+
+interface Manifest {
+  tenant_id: string;
+  conversations: number;
+  messages: number;
+  files: { path: string; sha256: string; bytes: number; records: number }[];
+}
+
+async function readBundle(call: ClientReadableStream<ExportConversationsResponse>): Promise<Map<string, Buffer>> {
+  const parts = new Map<string, Buffer[]>();
+  for await (const chunk of call as AsyncIterable<ExportConversationsResponse>) {
+    assert.ok(chunk.data.length <= 64 * 1024, 'chunks are at most 64 KiB');
+    parts.set(chunk.path, [...(parts.get(chunk.path) ?? []), chunk.data]);
+  }
+  return new Map([...parts].map(([file, data]) => [file, Buffer.concat(data)]));
+}
+
+const manifestOf = (files: Map<string, Buffer>) => JSON.parse(files.get('manifest.json')?.toString('utf8') ?? '') as Manifest;
+const bundleBytes = (manifest: Manifest) => manifest.files.reduce((sum, file) => sum + file.bytes, 0);
+let fullBundleBytes = 0;
+
+test("the archive's messages export as a bundle whose files have the manifest's SHA-256, sizes and counts", async () => {
+  const files = await readBundle(exportCall(KEYS.acme));
+  const manifest = manifestOf(files);
+  const ids = ACME_CUSTOMERS.map((customer) => conversationIdOf({ tenantId: 'acme', phoneNumberId: '200', customer }));
+  assert.equal(manifest.tenant_id, 'acme');
+  assert.equal(manifest.conversations, 2);
+  assert.equal(manifest.messages, 2 * MESSAGES_PER_CONVERSATION);
+  assert.deepEqual(
+    manifest.files.map((file) => file.path).sort(),
+    ['messages.csv', 'messages.jsonl', ...ids.map((id) => `transcripts/${id}.html`)].sort(),
+  );
+  for (const file of manifest.files) {
+    const data = files.get(file.path) as Buffer;
+    assert.equal(createHash('sha256').update(data).digest('hex'), file.sha256, file.path);
+    assert.equal(data.length, file.bytes, file.path);
+  }
+  assert.deepEqual(
+    manifest.files.map((file) => file.records),
+    manifest.files.map((file) => (file.path.startsWith('transcripts/') ? MESSAGES_PER_CONVERSATION : 2 * MESSAGES_PER_CONVERSATION)),
+  );
+  const records = (files.get('messages.jsonl')?.toString('utf8') ?? '')
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { direction: string; customer: string; text: string; statuses: { status: string }[] });
+  const outbound = records.find((record) => record.direction === 'outbound');
+  assert.ok(
+    outbound?.statuses.some((entry) => entry.status === 'DELIVERED'),
+    'statuses travel with their message',
+  );
+  assert.ok(records.some((record) => record.direction === 'inbound' && record.text.startsWith('question 0 <script>')));
+  const html = files.get(`transcripts/${ids[0]}.html`)?.toString('utf8') ?? '';
+  assert.ok(html.includes('question 0 &lt;script&gt;x&lt;/script&gt;') && !html.includes('<script>'));
+  assert.match(files.get('messages.csv')?.toString('utf8') ?? '', /,'=answer 1 lorem/);
+  fullBundleBytes = bundleBytes(manifest);
+});
+
+test('tenant isolation: each tenant exports only its own conversations; naming another tenant’s is NOT_FOUND', async () => {
+  const umbrella = manifestOf(await readBundle(exportCall(KEYS.umbrella)));
+  assert.equal(umbrella.tenant_id, 'umbrella');
+  assert.equal(umbrella.conversations, 1);
+  assert.equal(umbrella.messages, 2);
+  const umbrellaConversation = conversationIdOf({ tenantId: 'umbrella', phoneNumberId: '202', customer: UMBRELLA_CUSTOMER });
+  const foreign = exportCall(KEYS.acme, { conversationIds: [umbrellaConversation] });
+  const error = await new Promise<ServiceError>((resolve) => {
+    foreign.on('data', () => assert.fail('no chunk for another tenant’s conversation'));
+    foreign.on('error', resolve);
+  });
+  assert.equal(error.code, status.NOT_FOUND);
+  // The same customer number at acme is another conversation: filtering by it gives acme's messages only.
+  const filtered = await readBundle(exportCall(KEYS.acme, { customer: UMBRELLA_CUSTOMER, formats: [ExportFormat.EXPORT_FORMAT_JSONL] }));
+  const lines = (filtered.get('messages.jsonl')?.toString('utf8') ?? '').trim().split('\n');
+  assert.equal(lines.length, MESSAGES_PER_CONVERSATION);
+  assert.ok(lines.every((line) => (JSON.parse(line) as { tenant_id: string }).tenant_id === 'acme'));
+  assert.ok(!lines.some((line) => line.includes('umbrella secret')));
+});
+
+test('a cancelled export stops: the server stops streaming (and reading) long before the end of the bundle', async () => {
+  assert.ok(fullBundleBytes > 10 * 1024 * 1024, `the full bundle (${fullBundleBytes} bytes) is far larger than gRPC's buffers`);
+  const call = exportCall(KEYS.acme);
+  let chunks = 0;
+  const cancelled = new Promise<ServiceError>((resolve) => call.on('error', resolve));
+  call.on('data', () => {
+    chunks++;
+    if (chunks === 3) call.cancel();
+  });
+  assert.equal((await cancelled).code, status.CANCELLED);
+  const line = await waitFor(() => logLines.find((entry) => entry.includes('export cancelled by the client')), {
+    what: "the archive's log line of the cancelled export",
+  });
+  const logged = JSON.parse(line) as { bytes: number; cancelled: boolean; tenant: string };
+  assert.equal(logged.cancelled, true);
+  assert.ok(logged.bytes < fullBundleBytes / 4, `the server streamed ${logged.bytes} of ${fullBundleBytes} bytes after the cancel`);
+  assert.doesNotMatch(line, /\+4915112345|question|lorem/, 'no customer number or content in the log');
+});
