@@ -19,7 +19,6 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { createHistogram, performance } from 'node:perf_hooks';
 import { systemClock, type MessageStatus } from '@waygate/domain';
-import type { SqliteDatabase } from '@waygate/storage';
 import { SqliteArchiveStore } from '../adapters/sqlite-archive-store';
 import { createArchiveService, type ArchiveService } from '../domain/archive-service';
 import type { IncomingEvent } from '../domain/archived-event';
@@ -194,8 +193,8 @@ async function main(): Promise<void> {
 
   // 1. Ingest, wired as server.ts wires it: the store and the index on their own connections, durable commits.
   const store = new SqliteArchiveStore(file);
-  // Bench-only: the store's private connection, so that seeding can batch its writes with the index's (see step 2).
-  const db = store['db'] as SqliteDatabase;
+  // The store's connection, so that seeding can batch its writes with the index's (see step 2).
+  const db = store.connection;
   // A file seeded by an earlier run continues where it stopped (events are numbered): a large corpus is seeded once.
   const firstEvent = db.prepare('SELECT count(*) FROM archived_events').pluck().get() as number;
   const ownIndex = SqliteSearchIndex.openFile(file);
@@ -210,7 +209,7 @@ async function main(): Promise<void> {
   const ingestMs = performance.now() - ingestStarted;
   await ownIndex.close();
 
-  // 2. Seed in batches on one connection (the store's; bench-only access to it), through the same record path.
+  // 2. Seed in batches on one connection (the store's), through the same record path.
   const sharedIndex = new SqliteSearchIndex(db);
   const batched = recordPath(store, sharedIndex);
   const seedStarted = performance.now();
