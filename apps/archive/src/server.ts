@@ -29,15 +29,25 @@ import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
 import { createRegionEventsHandler } from './handlers/region-events.consumer';
 import { createStatusEventsHandler } from './handlers/status-events.consumer';
+import { loadEntriesFromStore, withSearchIndexing } from './search/archive-search-feed';
+import { MongoSearchIndex } from './search/mongo-search-index';
+import type { SearchIndex } from './search/search-index';
+import { createMessageSearch } from './search/search-messages';
+import { SqliteSearchIndex } from './search/sqlite-search-index';
 
-async function openArchiveStore(config: ArchiveConfig): Promise<{ store: ArchiveStore; close: () => Promise<void> }> {
+async function openArchiveStore(
+  config: ArchiveConfig,
+): Promise<{ store: ArchiveStore; searchIndex: SearchIndex; close: () => Promise<void> }> {
   if (config.storage.kind === 'sqlite') {
     const store = new SqliteArchiveStore(config.storage.file);
-    return { store, close: () => store.close() };
+    // The search index lives in the same file (its own search_* tables), on a connection of its own.
+    const searchIndex = SqliteSearchIndex.openFile(config.storage.file);
+    return { store, searchIndex, close: () => Promise.all([store.close(), searchIndex.close()]).then(() => undefined) };
   }
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
   const store = await MongoArchiveStore.open(mongo);
-  return { store, close: () => mongo.client.close() };
+  const searchIndex = await MongoSearchIndex.open(mongo);
+  return { store, searchIndex, close: () => mongo.client.close() };
 }
 
 /**
@@ -62,7 +72,9 @@ export async function startArchive(
     nats = await connectJetStream(config.natsUrl, `archive-${config.region}`);
     await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
 
-    const service = createArchiveService({
+    // Each message record is indexed for search, and each status sets its status, after the store's commit and
+    // before the ack (search/archive-search-feed.ts).
+    const archive = createArchiveService({
       store: storage.store,
       homeRegionOf: (tenantId) => tenants.get(tenantId)?.homeRegion,
       region: config.region,
@@ -70,6 +82,8 @@ export async function startArchive(
       analyzeText,
       log: logger,
     });
+    const service = withSearchIndexing(archive, { index: storage.searchIndex, store: storage.store });
+    const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(storage.store) });
     const analysis = createAnalysisService({
       reader: storage.store,
       // Read at each call: a reloaded tenants file changes rate cards and scorecards without a restart.
@@ -123,6 +137,7 @@ export async function startArchive(
             logger,
             analysis,
             createExportService({ reader: storage.store, clock: systemClock }),
+            search,
           ),
         },
         createDeadLetterAdminService({

@@ -126,6 +126,8 @@ export {
   ListMessageEventsResponse,
 } from './generated/waygate/archive/v1/archive';
 export type { ArchiveServiceServer } from './generated/waygate/archive/v1/archive';
+// Issue 13, search (the archive's search slice).
+export { SearchHit, SearchMessagesRequest, SearchMessagesResponse } from './generated/waygate/archive/v1/archive';
 // Issue 13, conversations and transcripts (the archive's core slice).
 export { Direction, SentimentLabel, SentimentTrend } from './generated/waygate/archive/v1/archive';
 export type {

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { BENCHMARK_NAMES, QUICK_PROFILE, type BenchProfile } from './bench-options';
+import { BENCHMARK_NAMES, DEFAULT_ARCHIVE_MESSAGES, QUICK_PROFILE, type BenchProfile } from './bench-options';
 import { parseBenchArgs, UsageError } from './cli-args';
 import { formatReport } from './report';
 import { runBenchmarks, type BenchReport } from './run-benchmarks';
@@ -19,6 +19,9 @@ const TINY_PROFILE: BenchProfile = {
   webhookPhaseMs: 300,
   // Generous: a loaded CI machine may be slow, and a message that never arrives must fail the test, not a timer.
   drainTimeoutMs: 30_000,
+  archiveMessages: 1000,
+  archiveIngestEvents: 100,
+  archiveQueryRepeats: 2,
 };
 
 test('a tiny run of every benchmark moves every message and yields a well-formed report', { timeout: 180_000 }, async () => {
@@ -36,9 +39,20 @@ test('a tiny run of every benchmark moves every message and yields a well-formed
     'webhook-ingest': ['rate-1000-batch-1', 'rate-1000-batch-25', 'rate-3000-batch-1', 'rate-3000-batch-25'],
     media: [],
     verification: ['rate-100'],
+    archive: [],
   };
   for (const result of report.benchmarks) {
     assert.equal(result.error, undefined, `${result.name}: ${result.error}`);
+    if (result.name === 'archive') {
+      const archive = result.archive;
+      assert.ok(archive, 'the archive benchmark reports its figures');
+      assert.ok(archive.corpus.messages >= TINY_PROFILE.archiveMessages, 'the corpus was seeded');
+      assert.ok(archive.recordPath.eventsPerSec > 0 && archive.consumers.eventsPerSec > 0 && archive.seed.eventsPerSec > 0);
+      assert.ok(archive.queries.length > 0 && archive.queries.some((query) => query.hits > 0), 'searches found messages');
+      for (const query of archive.queries) assert.ok(query.grpcP50Ms > 0 && query.searchP50Ms > 0 && query.indexP50Ms > 0, query.label);
+      assert.ok(archive.overall.bareP50Ms > 0 && archive.overall.grpcToBareP50 > 0, 'SearchMessages is compared with a bare FTS5 MATCH');
+      continue;
+    }
     if (result.name === 'media') {
       assert.deepEqual(
         result.transfers?.map((transfer) => transfer.id),
@@ -90,6 +104,12 @@ test('command line: profile, benchmark selection, report path and service enviro
   assert.equal(full.profile.name, 'full');
   assert.deepEqual(full.only, []);
   assert.equal(full.out, path.join('/repo', '.data', 'bench', '2026-11-24T10-20-30Z.json'));
+  const million = parseBenchArgs(['--only', 'archive', '--archive-messages', '1000000'], now, '/repo');
+  assert.ok(!million.help);
+  assert.equal(million.profile.archiveMessages, 1_000_000);
+  assert.equal(full.profile.archiveMessages, DEFAULT_ARCHIVE_MESSAGES);
+  assert.throws(() => parseBenchArgs(['--archive-messages', 'lots']), UsageError);
+  assert.throws(() => parseBenchArgs(['--archive-messages', '5']), UsageError);
 
   const quick = parseBenchArgs(
     ['--quick', '--only', 'baseline,delivery', '--out', 'r.json', '--service-env', 'WAYGATE_DELIVERY_CONCURRENCY=64'],

@@ -32,6 +32,51 @@ export interface TransferResult {
   readonly rawReadMBps: number;
 }
 
+/** One search query of the archive benchmark: SearchMessages (in process and over gRPC), the index alone, a bare FTS5 MATCH. */
+export interface ArchiveQueryResult {
+  readonly label: string;
+  readonly query: string;
+  /** Hits on the first page (20 at most) for the bench tenant. */
+  readonly hits: number;
+  /** SearchMessages' use case in the archive's process: validation, index, the store read of each hit, snippets. */
+  readonly searchP50Ms: number;
+  readonly searchP99Ms: number;
+  /** The search index alone (FTS5 match, tenant and filters, bm25, snippets; no store read). */
+  readonly indexP50Ms: number;
+  readonly indexP99Ms: number;
+  /** SearchMessages over gRPC to the running archive (one call at a time). */
+  readonly grpcP50Ms: number;
+  readonly grpcP99Ms: number;
+  /** A bare FTS5 MATCH of the same terms (plain table, every tenant, ORDER BY rank LIMIT 20); absent when FTS5 alone cannot answer it. */
+  readonly bareP50Ms?: number;
+  readonly bareP99Ms?: number;
+}
+
+/** The archive benchmark's figures. */
+export interface ArchiveFigures {
+  readonly corpus: { readonly messages: number; readonly benchTenantMessages: number; readonly tenants: number; readonly fileMb: number };
+  /** Events per second through ArchiveService.record + the search feed, one durable commit each, in one process. */
+  readonly recordPath: { readonly events: number; readonly eventsPerSec: number; readonly p50Ms: number; readonly p99Ms: number };
+  /** Events per second published to JetStream and archived by the running archive's consumers (acknowledged). */
+  readonly consumers: { readonly events: number; readonly eventsPerSec: number };
+  /** Seeding: the same record path, 1,000 events per transaction. */
+  readonly seed: { readonly events: number; readonly eventsPerSec: number };
+  readonly queries: readonly ArchiveQueryResult[];
+  /** Over every run of the queries that have a bare equivalent; the ratios are SearchMessages / bare. */
+  readonly overall: {
+    readonly searchP50Ms: number;
+    readonly searchP99Ms: number;
+    readonly indexP50Ms: number;
+    readonly indexP99Ms: number;
+    readonly grpcP50Ms: number;
+    readonly grpcP99Ms: number;
+    readonly bareP50Ms: number;
+    readonly bareP99Ms: number;
+    readonly grpcToBareP50: number;
+    readonly grpcToBareP99: number;
+  };
+}
+
 export interface BenchmarkResult {
   readonly name: BenchmarkName;
   readonly title: string;
@@ -46,6 +91,8 @@ export interface BenchmarkResult {
   readonly comparisons?: readonly Comparison[];
   /** Byte-rate benchmarks (media) report transfers instead of phases. */
   readonly transfers?: readonly TransferResult[];
+  /** The archive benchmark reports its own figures instead of phases. */
+  readonly archive?: ArchiveFigures;
   /** Set when the benchmark could not complete; the phases run so far are kept. */
   readonly error?: string;
   readonly elapsedMs: number;

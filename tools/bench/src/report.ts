@@ -1,4 +1,4 @@
-import type { BenchmarkResult } from './benchmark-result';
+import type { ArchiveFigures, BenchmarkResult } from './benchmark-result';
 import type { PhaseResult } from './phase';
 import type { BenchReport } from './run-benchmarks';
 
@@ -49,7 +49,46 @@ const REQUEST_COLUMNS: Record<BenchmarkResult['name'], [string, string, string]>
   'webhook-ingest': ['posts/s', 'http p50', 'http p99'],
   media: ['', '', ''],
   verification: ['rpcs/s', 'rpc p50', 'rpc p99'],
+  archive: ['', '', ''],
 };
+
+function formatArchive(figures: ArchiveFigures): string[] {
+  const c = figures.corpus;
+  const o = figures.overall;
+  const lines = [
+    `  corpus: ${c.messages} messages of ${c.tenants} tenants (${c.benchTenantMessages} the bench tenant's), ${c.fileMb} MB SQLite file`,
+    `  ingest: record path ${figures.recordPath.eventsPerSec} events/s (p50 ${ms(figures.recordPath.p50Ms)} ms, p99 ${ms(figures.recordPath.p99Ms)} ms per event, ${figures.recordPath.events} events); through the consumers ${figures.consumers.eventsPerSec} events/s (${figures.consumers.events} events); seeding ${figures.seed.eventsPerSec} events/s in batches`,
+    '',
+  ];
+  const header = ['query', 'hits', 'gRPC p50', 'gRPC p99', 'search p50', 'search p99', 'index p50', 'index p99', 'bare p50', 'bare p99'];
+  const rows = figures.queries.map((q) => [
+    q.label,
+    String(q.hits),
+    ms(q.grpcP50Ms),
+    ms(q.grpcP99Ms),
+    ms(q.searchP50Ms),
+    ms(q.searchP99Ms),
+    ms(q.indexP50Ms),
+    ms(q.indexP99Ms),
+    q.bareP50Ms === undefined ? 'n/a' : ms(q.bareP50Ms),
+    q.bareP99Ms === undefined ? 'n/a' : ms(q.bareP99Ms),
+  ]);
+  rows.push([
+    'all with a bare equivalent',
+    '',
+    ms(o.grpcP50Ms),
+    ms(o.grpcP99Ms),
+    ms(o.searchP50Ms),
+    ms(o.searchP99Ms),
+    ms(o.indexP50Ms),
+    ms(o.indexP99Ms),
+    ms(o.bareP50Ms),
+    ms(o.bareP99Ms),
+  ]);
+  lines.push(...table(header, rows).map((line) => `  ${line}`));
+  lines.push('', `  SearchMessages over gRPC / bare FTS5 MATCH: p50 x${o.grpcToBareP50}, p99 x${o.grpcToBareP99}`);
+  return lines;
+}
 
 function formatBenchmark(result: BenchmarkResult): string[] {
   const lines = [`${result.title}  (${(result.elapsedMs / 1000).toFixed(1)} s)`];
@@ -84,6 +123,7 @@ function formatBenchmark(result: BenchmarkResult): string[] {
     ]);
     lines.push(...table(header, rows).map((line) => `  ${line}`));
   }
+  if (result.archive) lines.push('', ...formatArchive(result.archive));
   const extras = result.phases.flatMap((phase) => {
     const notes = [
       ...phase.errors.map((error) => `${error.count}x ${error.reason}`),

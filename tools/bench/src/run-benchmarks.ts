@@ -2,6 +2,7 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { BENCHMARK_NAMES, type BenchmarkName, type BenchOptions, type BenchProfile } from './bench-options';
 import type { BenchmarkResult, Comparison, ProgressLog } from './benchmark-result';
+import { runArchiveSearch } from './benchmarks/archive-search';
 import { runDeliveryPath } from './benchmarks/delivery-path';
 import { runVerificationPath } from './benchmarks/verification-path';
 import { runJetStreamBaseline } from './benchmarks/jetstream-baseline';
@@ -78,6 +79,9 @@ export async function runBenchmarks(options: BenchOptions, log: ProgressLog): Pr
         break;
       case 'verification':
         result = await runVerificationPath(options.profile, { serviceEnv: options.serviceEnv }, log);
+        break;
+      case 'archive':
+        result = await runArchiveSearch(options.profile, { serviceEnv: options.serviceEnv }, log);
         break;
     }
     if (result.error) log(`${result.title}: FAILED: ${result.error}`);

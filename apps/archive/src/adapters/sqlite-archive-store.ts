@@ -391,6 +391,15 @@ export class SqliteArchiveStore implements ArchiveStore {
   /** Prepared statements by SQL text: preparing costs more than running most of them. */
   private readonly statements = new Map<string, Statement<unknown[]>>();
 
+  /**
+   * The store's own connection, for code that must write in its transactions: the archive benchmark seeds a large
+   * corpus in batched transactions that span the store's and the search index's writes. Services do not use it (the
+   * search index keeps its own connection, see server.ts).
+   */
+  get connection(): SqliteDatabase {
+    return this.db;
+  }
+
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
     const transaction = this.db.transaction((event: ArchivedEvent): 'recorded' | 'duplicate' => {

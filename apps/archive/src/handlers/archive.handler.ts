@@ -19,7 +19,9 @@ import type { AnalysisService } from '../analysis/analysis-service';
 import type { ArchiveService } from '../domain/archive-service';
 import type { ConversationSummary } from '../domain/conversation';
 import type { ArchivedEvent } from '../domain/archived-event';
+import type { MessageSearch } from '../search/search-messages';
 import { createAnalysisHandlers } from './analysis.handler';
+import { createSearchMessagesHandler } from './search-messages.handler';
 import { fromProtoSentimentLabel, toProtoConversation, toProtoTranscriptMessage } from './transcript-proto';
 import type { ExportService } from '../export/domain/export-service';
 import { createExportConversationsHandler } from '../export/export-conversations.handler';
@@ -47,6 +49,7 @@ export function createArchiveHandler(
   logger: Logger,
   analysis: AnalysisService<ConversationSummary>,
   exportService: ExportService,
+  search?: MessageSearch,
 ): ArchiveServiceServer {
   return {
     listMessageEvents: unaryHandler<ListMessageEventsRequest, ListMessageEventsResponse>(tenants, logger, async (request, tenant) => ({
@@ -81,7 +84,7 @@ export function createArchiveHandler(
       };
     }),
     // Issue 13's other RPCs: each is filled in by its slice (search, export, analysis).
-    searchMessages: unimplemented,
+    searchMessages: search ? createSearchMessagesHandler(search, tenants, logger) : unimplemented,
     exportConversations: createExportConversationsHandler(exportService, tenants, logger),
     ...createAnalysisHandlers(analysis, tenants, logger),
   };
