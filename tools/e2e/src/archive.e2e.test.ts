@@ -747,6 +747,46 @@ test('a scripted conversation on the simulator clock, archived and analysed, rea
     return true;
   });
 
+  // ================= SearchMessages: Latin with accents, Cyrillic, Chinese; filters; snippets =================
+  const search = (request: Record<string, unknown>) =>
+    archiveCall<{ hits: { message: WireTranscriptMessage; snippet: string; rank: number }[]; next_page_token: string }>(
+      'SearchMessages',
+      request,
+    );
+  const searchCases: [string, Record<string, unknown>, string, RegExp][] = [
+    // Diacritics folded both ways: "donde esta" and "TAMBIÉN" find "¿Dónde está … también".
+    ['donde esta', {}, laterIds[2] as string, /\[Dónde\] \[está\]/],
+    ['TAMBIÉN', {}, laterIds[2] as string, /\[también\]/],
+    ['wonderful', {}, laterIds[5] as string, /\[wonderful\]/],
+    ['посылка', { customer: CUSTOMER }, laterIds[3] as string, /\[посылка\]/],
+    // Chinese, written without spaces: a word inside the sentence.
+    ['包裹', { direction: 'DIRECTION_INBOUND' }, laterIds[4] as string, /\[包裹\]/],
+    // An outbound document by its filename, filtered by type and latest status.
+    ['credit note', { direction: 'DIRECTION_OUTBOUND', type: 'document', status: 'MESSAGE_STATUS_READ' }, document.id, /\[credit\]/],
+  ];
+  for (const [query, filters, messageId, snippet] of searchCases) {
+    const found = await search({ query, ...filters });
+    assert.deepEqual(
+      found.hits.map((hit) => hit.message.message_id),
+      [messageId],
+      query,
+    );
+    const [hit] = found.hits;
+    assert.match(hit?.snippet ?? '', snippet, query);
+    assert.deepEqual(
+      hit?.message,
+      transcript.find((m) => m.message_id === messageId),
+      `${query}: the transcript's message`,
+    );
+  }
+  assert.deepEqual((await search({ query: 'посылка', customer: YESTERDAY_CUSTOMER })).hits, [], 'filtered by customer');
+  assert.deepEqual((await search({ query: '包裹', direction: 'DIRECTION_OUTBOUND' })).hits, [], 'filtered by direction');
+  assert.deepEqual(
+    (await search({ query: 'wonderful', from: wire(scriptStart), to: wire(ms(transcript[1]?.occurred_at)) })).hits,
+    [],
+    'filtered by time',
+  );
+
   // ================= ExportConversations: the reassembled files match the manifest's SHA-256 =================
   const files = await exportBundle({ customer: CUSTOMER });
   const manifest = JSON.parse((files.get('manifest.json') ?? Buffer.alloc(0)).toString('utf8')) as {
