@@ -325,7 +325,9 @@ test('bad requests: field-level INVALID_ARGUMENT, NOT_FOUND for an unknown or fo
       () => 'OK',
       (error: ServiceError) => error.code,
     );
-  assert.equal(await code(getMetrics(KEYS.acme, 'cv_unknown')), grpcStatus.NOT_FOUND);
+  assert.equal(await code(getMetrics(KEYS.acme, `cv_${'A'.repeat(26)}`)), grpcStatus.NOT_FOUND);
+  // Not the shape of a conversation id: the caller's mistake, as GetTranscript answers it.
+  assert.equal(await code(getMetrics(KEYS.acme, 'cv_unknown')), grpcStatus.INVALID_ARGUMENT);
   assert.equal(await code(getMetrics(KEYS.umbrella, CONVERSATION_DE)), grpcStatus.NOT_FOUND);
   assert.equal(await code(getMetrics(KEYS.acme, '')), grpcStatus.INVALID_ARGUMENT);
   assert.equal(await code(getMetrics('wrong-key', CONVERSATION_DE)), grpcStatus.UNAUTHENTICATED);
