@@ -405,7 +405,8 @@ test('reactions, edits, revokes and Flows replies are archived as their own mess
     [
       ['wamid.orig', 'text', 'Deliver on Monday', ''],
       ['msg_flow', 'text', 'Pick a slot', ''],
-      ['wamid.react', 'reaction', '', 'wamid.msg_flow'],
+      // A customer's reaction reads as a business reaction does: its emoji.
+      ['wamid.react', 'reaction', '👍', 'wamid.msg_flow'],
       ['wamid.edit', 'edit', 'Deliver on Tuesday', 'wamid.orig'],
       ['wamid.flow', 'nfm_reply', 'Sent', 'wamid.msg_flow'],
       ['wamid.revoke', 'revoke', '', 'wamid.orig'],
