@@ -14,7 +14,7 @@ import type { ArchiveStore } from './archive-store';
 import type { ArchivedEvent, IncomingEvent } from './archived-event';
 import type { ConversationFilter, ConversationSummary, TranscriptMessageEntry } from './conversation';
 import { decodePageToken, encodePageToken } from './page-token';
-import type { Sentiment, SentimentLabel } from './transcript';
+import { isConversationId, type Sentiment, type SentimentLabel } from './transcript';
 
 /**
  * What became of an event:
@@ -73,8 +73,6 @@ export interface GetTranscriptRequest {
 export const CONVERSATIONS_PAGE_SIZE = { default: 50, max: 200 } as const;
 /** GetTranscript's page size: default and bound. */
 export const TRANSCRIPT_PAGE_SIZE = { default: 200, max: 1000 } as const;
-/** Conversation ids are `cv_` and 26 base64url characters (conversationIdOf); anything else cannot name one. */
-const CONVERSATION_ID = /^cv_[A-Za-z0-9_-]{26}$/;
 
 /** A warning sink for the domain (the wiring passes the service's logger); never given message content. */
 export interface WarningLog {
@@ -207,7 +205,7 @@ export function createArchiveService(deps: ArchiveServiceDeps): ArchiveService {
     async getTranscript(tenantId, request) {
       const violations: FieldViolation[] = [];
       if (!request.conversationId) violations.push({ field: 'conversation_id', reason: 'REQUIRED', description: 'is required' });
-      else if (!CONVERSATION_ID.test(request.conversationId))
+      else if (!isConversationId(request.conversationId))
         violations.push({ field: 'conversation_id', reason: 'INVALID_FORMAT', description: 'is not a conversation id' });
       violations.push(...rangeViolations(request.from, request.to), ...pageSizeViolations(request.pageSize, TRANSCRIPT_PAGE_SIZE));
       if (violations.length > 0) throw new InvalidArgumentError(violations);
