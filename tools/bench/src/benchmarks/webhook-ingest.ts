@@ -104,7 +104,24 @@ function knownMessage(sequence: number): KnownMessage {
   return { wamid, messageId: `msg_bench_${sequence}`, waId };
 }
 
-function postWebhook(agent: http.Agent, port: number, post: PreparedPost): Promise<number> {
+/**
+ * POSTs one webhook body. A request written to a kept-alive socket that the server closed as idle at that moment
+ * fails with ECONNRESET before the server read it (Node's documented keep-alive race, `request.reusedSocket`); like
+ * Meta, which retries a webhook that failed, it is sent once more on a fresh socket. Nothing else is retried.
+ */
+async function postWebhook(agent: http.Agent, port: number, post: PreparedPost): Promise<number> {
+  try {
+    return await postWebhookOnce(agent, port, post);
+  } catch (error) {
+    if (!(error instanceof ReusedSocketReset)) throw error;
+    return postWebhookOnce(agent, port, post);
+  }
+}
+
+/** A request on a reused keep-alive socket was reset: the server closed the socket before it read the request. */
+class ReusedSocketReset extends Error {}
+
+function postWebhookOnce(agent: http.Agent, port: number, post: PreparedPost): Promise<number> {
   return new Promise((resolve, reject) => {
     const request = http.request(
       {
@@ -126,7 +143,9 @@ function postWebhook(agent: http.Agent, port: number, post: PreparedPost): Promi
         response.on('error', reject);
       },
     );
-    request.on('error', reject);
+    request.on('error', (error: NodeJS.ErrnoException) =>
+      reject(request.reusedSocket && error.code === 'ECONNRESET' ? new ReusedSocketReset(error.message) : error),
+    );
     request.end(post.body);
   });
 }
