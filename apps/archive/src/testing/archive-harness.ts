@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { Metadata, credentials, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials, type Metadata } from '@grpc/grpc-js';
 import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import {
   ArchiveServiceClient,
@@ -20,7 +20,17 @@ import {
 } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
 import { createLogger } from '@waygate/telemetry-sdk';
-import { createTempDir, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle, type TestTenant } from '@waygate/testing';
+import {
+  bearerMetadata,
+  callUnary,
+  createTempDir,
+  startNatsServer,
+  tenantsYaml,
+  waitForConsumersCaughtUp,
+  type NatsServerHandle,
+  type TestTenant,
+  type UnaryMethodOf,
+} from '@waygate/testing';
 import { loadArchiveConfig, type ArchiveConfig } from '../config';
 import type { ArchiveServiceDeps } from '../domain/archive-service';
 import { startArchive } from '../server';
@@ -37,7 +47,7 @@ const DEFAULT_CUSTOMER = '+4915100000000';
 export type RunningArchive = Awaited<ReturnType<typeof startArchive>>;
 
 /** An ArchiveService RPC, by its client method name. */
-export type ArchiveMethod = Exclude<keyof ArchiveServiceClient, keyof Client>;
+export type ArchiveMethod = UnaryMethodOf<ArchiveServiceClient>;
 
 export interface ArchiveHarnessOptions {
   /** The tenants file (with each tenant's `archive` settings); the first tenant's API key is the default caller. */
@@ -157,22 +167,12 @@ export class ArchiveHarness {
 
   /** Call metadata with the bearer `apiKey` (default: the first tenant's), for streaming RPCs. */
   metadata(apiKey = this.options.tenants[0]?.apiKey ?? ''): Metadata {
-    const metadata = new Metadata();
-    metadata.set('authorization', `Bearer ${apiKey}`);
-    return metadata;
+    return bearerMetadata(apiKey);
   }
 
   /** Calls a unary ArchiveService RPC as the tenant with `apiKey` (default: the first tenant's). */
   unary<Response>(method: ArchiveMethod, request: object, apiKey?: string): Promise<Response> {
-    const client = this.client;
-    const call = (client[method] as (...args: unknown[]) => unknown).bind(client) as (
-      request: object,
-      metadata: Metadata,
-      callback: (error: ServiceError | null, response: Response) => void,
-    ) => void;
-    return new Promise((resolve, reject) =>
-      call(request, this.metadata(apiKey), (error, response) => (error ? reject(error) : resolve(response))),
-    );
+    return callUnary(this.client, method, request, this.metadata(apiKey));
   }
 
   /** Publishes ingress's MessageAccepted on the outbound subject (message id `accepted:<messageId>` by default). */
@@ -219,19 +219,15 @@ export class ArchiveHarness {
   }
 
   /** Waits until both archive consumers have processed (acknowledged or rejected) everything published so far. */
-  async waitUntilCaughtUp(options: { timeoutMs?: number } = {}): Promise<void> {
-    for (const [stream, durable] of [
-      [streams.outbound.name, 'archive-outbound'],
-      [streams.events.name, 'archive-events'],
-    ] as const) {
-      await waitFor(
-        async () => {
-          const info = await this.events.jsm.consumers.info(stream, durable);
-          return info.num_pending === 0 && info.num_ack_pending === 0;
-        },
-        { what: `${durable} to catch up`, ...options },
-      );
-    }
+  waitUntilCaughtUp(options: { timeoutMs?: number } = {}): Promise<void> {
+    return waitForConsumersCaughtUp(
+      this.events.jsm,
+      [
+        [streams.outbound.name, 'archive-outbound'],
+        [streams.events.name, 'archive-events'],
+      ],
+      options,
+    );
   }
 
   private phoneNumberOf(tenantId: string): string {
