@@ -5,31 +5,19 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations } from '@waygate/grpc';
-import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import {
-  ArchiveServiceClient,
-  ContentType,
-  InboundMessageReceived,
-  MessageAccepted,
   MessageStatus,
-  MessageStatusChanged,
   SentimentLabel,
   SentimentTrend,
-  StatusSource,
   type GetConversationMetricsResponse,
   type GetTenantReportRequest,
   type GetTenantReportResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry-sdk';
-import { createTempDir, type NatsServerHandle, startNatsServer, tenantsYaml, waitFor } from '@waygate/testing';
-import { loadArchiveConfig } from './config';
+import { waitFor, type TestTenant } from '@waygate/testing';
 import { conversationIdOf } from './domain/transcript';
-import { startArchive } from './server';
+import { startArchiveHarness, type ArchiveHarness } from './testing/archive-harness';
 
 const KEYS = { acme: 'key-acme-analysis', umbrella: 'key-umbrella-analysis' };
 const SCORECARD = {
@@ -41,7 +29,7 @@ const SCORECARD = {
     { name: 'greets', weight: 1, kind: 'keywordsRequired', keywords: ['hola'] },
   ],
 };
-const TENANTS_YAML = tenantsYaml([
+const TENANTS: TestTenant[] = [
   {
     id: 'acme',
     homeRegion: 'eu',
@@ -53,7 +41,7 @@ const TENANTS_YAML = tenantsYaml([
     },
   },
   { id: 'umbrella', homeRegion: 'eu', apiKey: KEYS.umbrella, phoneNumberIds: ['202'] },
-]);
+];
 
 /** Day 0 of the script: 2025-03-03T00:00:00Z. */
 const D0 = Date.UTC(2025, 2, 3);
@@ -62,142 +50,40 @@ const DAY = 86_400_000;
 const T0 = D0 + 9 * 3_600_000;
 const CUSTOMER_DE = '+4915112345678';
 const CUSTOMER_ES = '+34911234567';
-const subjects = regionSubjects('eu');
-const streams = regionStreams('eu');
 
-const logLines: string[] = [];
-const logger = createLogger({
-  service: 'archive-analysis-test',
-  level: 'debug',
-  destination: new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(String(chunk));
-      done();
-    },
-  }),
-});
-
-let nats: NatsServerHandle;
-let dir: ReturnType<typeof createTempDir>;
-let archive: Awaited<ReturnType<typeof startArchive>>;
-let client: InstanceType<typeof ArchiveServiceClient>;
-let publisher: JetStreamConnection;
+let harness: ArchiveHarness;
 
 before(async () => {
-  nats = await startNatsServer();
-  dir = createTempDir();
-  const tenantsFile = path.join(dir.path, 'tenants.yaml');
-  writeFileSync(tenantsFile, TENANTS_YAML);
-  const config = loadArchiveConfig({
-    WAYGATE_REGION: 'eu',
-    WAYGATE_NATS_URL: nats.url,
-    WAYGATE_TENANTS_FILE: tenantsFile,
-    WAYGATE_GRPC_PORT: '0',
-    WAYGATE_STORAGE: 'sqlite',
-    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
-    WAYGATE_INTERNAL_SERVICE_TOKEN: 'archive-analysis-test-internal-token-0123456789',
-  });
   // No analyzeText given: the archive loads the real one (eld + nlp.js) itself.
-  archive = await startArchive(config, logger);
-  client = new ArchiveServiceClient(`127.0.0.1:${archive.grpcPort}`, credentials.createInsecure());
-  publisher = await connectJetStream(nats.url, 'archive-analysis-test-publisher');
+  harness = await startArchiveHarness({ tenants: TENANTS });
 });
 
-after(async () => {
-  client?.close();
-  await archive?.stop();
-  await publisher?.nc.close();
-  await nats?.stop();
-  dir?.remove();
-});
-
-function metadataFor(apiKey: string): Metadata {
-  const metadata = new Metadata();
-  metadata.set('authorization', `Bearer ${apiKey}`);
-  return metadata;
-}
+after(() => harness?.stop());
 
 function getMetrics(apiKey: string, conversationId: string): Promise<GetConversationMetricsResponse> {
-  return new Promise((resolve, reject) =>
-    client.getConversationMetrics({ conversationId }, metadataFor(apiKey), (error, response) =>
-      error ? reject(error) : resolve(response),
-    ),
-  );
+  return harness.unary('getConversationMetrics', { conversationId }, apiKey);
 }
 
 function getReport(apiKey: string, request: Partial<GetTenantReportRequest>): Promise<GetTenantReportResponse> {
-  return new Promise((resolve, reject) =>
-    client.getTenantReport({ phoneNumberId: '', from: undefined, to: undefined, ...request }, metadataFor(apiKey), (error, response) =>
-      error ? reject(error) : resolve(response),
-    ),
-  );
+  return harness.unary('getTenantReport', { phoneNumberId: '', from: undefined, to: undefined, ...request }, apiKey);
 }
 
 async function customerWrites(from: string, waMessageId: string, occurredAt: number, text: string): Promise<void> {
-  const data = InboundMessageReceived.encode(
-    InboundMessageReceived.fromPartial({
-      eventId: `wa:in:${waMessageId}`,
-      tenantId: 'acme',
-      phoneNumberId: '200',
-      from,
-      waMessageId,
-      occurredAt: new Date(occurredAt),
-      type: 'text',
-      text,
-      contentJson: JSON.stringify({ body: text }),
-      serviceWindowClosesAt: new Date(occurredAt + DAY),
-    }),
-  ).finish();
-  await publishEvent(publisher.js, subjects.inboundEvents, data, `wa:in:${waMessageId}`);
+  await harness.publishInbound({ tenantId: 'acme', waMessageId, from, occurredAt: new Date(occurredAt), text });
 }
 
 async function businessReplies(to: string, messageId: string, acceptedAt: number, body: string): Promise<void> {
-  const data = MessageAccepted.encode(
-    MessageAccepted.fromPartial({
-      tenantId: 'acme',
-      messageId,
-      to,
-      phoneNumberId: '200',
-      content: { $case: 'text', value: { body, previewUrl: false } },
-      contentType: ContentType.CONTENT_TYPE_TEXT,
-      contentSummary: 'text',
-      acceptedAt: new Date(acceptedAt),
-      expiresAt: new Date(acceptedAt + DAY),
-    }),
-  ).finish();
-  await publishEvent(publisher.js, subjects.outboundAccepted, data, `accepted:${messageId}`);
+  await harness.publishAccepted({ tenantId: 'acme', messageId, to, acceptedAt: new Date(acceptedAt), text: body });
 }
 
 async function statusOf(messageId: string, status: MessageStatus, occurredAt: number): Promise<void> {
-  const eventId = `evt_${messageId}_${status}`;
-  const data = MessageStatusChanged.encode(
-    MessageStatusChanged.fromPartial({
-      eventId,
-      tenantId: 'acme',
-      messageId,
-      status,
-      occurredAt: new Date(occurredAt),
-      source: StatusSource.STATUS_SOURCE_WEBHOOK,
-      waMessageId: `wamid.${messageId}`,
-    }),
-  ).finish();
-  await publishEvent(publisher.js, subjects.receiptEvents, data, eventId);
-}
-
-/** Waits until both archive consumers have processed everything published so far. */
-async function waitUntilArchived(): Promise<void> {
-  for (const [stream, durable] of [
-    [streams.outbound.name, 'archive-outbound'],
-    [streams.events.name, 'archive-events'],
-  ]) {
-    await waitFor(
-      async () => {
-        const info = await publisher.jsm.consumers.info(stream, durable);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { what: `${durable} to catch up` },
-    );
-  }
+  await harness.publishStatus({
+    eventId: `evt_${messageId}_${status}`,
+    tenantId: 'acme',
+    messageId,
+    status,
+    occurredAt: new Date(occurredAt),
+  });
 }
 
 const CONVERSATION_DE = conversationIdOf({ tenantId: 'acme', phoneNumberId: '200', customer: CUSTOMER_DE });
@@ -214,7 +100,7 @@ test('a scripted conversation: first response time to the millisecond, percentil
   await statusOf('msg_r1', MessageStatus.MESSAGE_STATUS_READ, T0 + 90_000);
   await customerWrites(CUSTOMER_DE, 'wamid.c3', T0 + 150_000, 'Thank you so much, the service was excellent and fast!');
   await businessReplies(CUSTOMER_DE, 'msg_r2', T0 + 200_000, 'You are welcome.');
-  await waitUntilArchived();
+  await harness.waitUntilCaughtUp();
 
   const metrics = await getMetrics(KEYS.acme, CONVERSATION_DE);
   assert.equal(metrics.firstResponseMs, '83457');
@@ -254,7 +140,7 @@ test('a 3-day tenant report in daily UTC buckets', async () => {
   await businessReplies(CUSTOMER_ES, 'msg_e1', D0 + DAY + 10 * 3_600_000 + 30_000, 'Claro, un momento.');
   await customerWrites(CUSTOMER_ES, 'wamid.e2', D0 + 2 * DAY + 11 * 3_600_000, 'ok');
   await businessReplies(CUSTOMER_ES, 'msg_e2', D0 + 2 * DAY + 11 * 3_600_000 + 300_000, 'Listo.');
-  await waitUntilArchived();
+  await harness.waitUntilCaughtUp();
   await waitFor(async () => (await getMetrics(KEYS.acme, CONVERSATION_ES)).sessionCount === 2, {
     what: 'the second conversation archived',
   });
@@ -334,6 +220,6 @@ test('bad requests: field-level INVALID_ARGUMENT, NOT_FOUND for an unknown or fo
 });
 
 test('no log line carries a customer text or number', () => {
-  const logs = logLines.join('');
+  const logs = harness.logLines.join('');
   for (const secret of ['4711', 'disappointed', CUSTOMER_DE, CUSTOMER_ES]) assert.ok(!logs.includes(secret), secret);
 });

@@ -1,118 +1,68 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations } from '@waygate/grpc';
-import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import {
-  ArchiveServiceClient,
   Direction,
-  InboundMessageReceived,
-  MessageAccepted,
   MessageStatus,
-  MessageStatusChanged,
   SentimentLabel,
-  StatusSource,
   TemplateCategory,
+  type InboundMessageReceived,
+  type MessageAccepted,
+  type MessageStatusChanged,
   type GetTranscriptRequest,
   type GetTranscriptResponse,
   type ListConversationsRequest,
   type ListConversationsResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry-sdk';
-import { createTempDir, type NatsServerHandle, startNatsServer, tenantsYaml, waitFor } from '@waygate/testing';
-import { loadArchiveConfig } from './config';
+import { waitFor } from '@waygate/testing';
 import { conversationIdOf } from './domain/transcript';
-import { startArchive } from './server';
+import { startArchiveHarness, type ArchiveHarness } from './testing/archive-harness';
 
 // ListConversations and GetTranscript end to end: events published on real JetStream, archived by the real
 // consumers into a real SQLite file, read over real gRPC.
 
 const KEYS = { acme: 'key-acme', umbrella: 'key-umbrella' };
-const TENANTS_YAML = tenantsYaml([
-  { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200'] },
-  { id: 'umbrella', homeRegion: 'eu', apiKey: KEYS.umbrella, phoneNumberIds: ['202'] },
-]);
 const T0 = Date.UTC(2025, 0, 1);
 const HOUR = 3_600_000;
-const subjects = regionSubjects('eu');
 const OTP = '493817';
 
-const logLines: string[] = [];
-const logger = createLogger({
-  service: 'archive-conversations-test',
-  level: 'debug',
-  destination: new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }),
-});
-
-let nats: NatsServerHandle;
-let dir: ReturnType<typeof createTempDir>;
-let archive: Awaited<ReturnType<typeof startArchive>>;
-let client: InstanceType<typeof ArchiveServiceClient>;
-let publisher: JetStreamConnection;
+let harness: ArchiveHarness;
 
 before(async () => {
-  nats = await startNatsServer();
-  dir = createTempDir();
-  const tenantsFile = path.join(dir.path, 'tenants.yaml');
-  writeFileSync(tenantsFile, TENANTS_YAML);
-  const config = loadArchiveConfig({
-    WAYGATE_REGION: 'eu',
-    WAYGATE_NATS_URL: nats.url,
-    WAYGATE_TENANTS_FILE: tenantsFile,
-    WAYGATE_GRPC_PORT: '0',
-    WAYGATE_STORAGE: 'sqlite',
-    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
-    WAYGATE_INTERNAL_SERVICE_TOKEN: 'archive-test-internal-token-0123456789abcdef',
+  harness = await startArchiveHarness({
+    tenants: [
+      { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200'] },
+      { id: 'umbrella', homeRegion: 'eu', apiKey: KEYS.umbrella, phoneNumberIds: ['202'] },
+    ],
   });
-  archive = await startArchive(config, logger);
-  client = new ArchiveServiceClient(`127.0.0.1:${archive.grpcPort}`, credentials.createInsecure());
-  publisher = await connectJetStream(nats.url, 'archive-conversations-test-publisher');
 });
 
-after(async () => {
-  client?.close();
-  await archive?.stop();
-  await publisher?.nc.close();
-  await nats?.stop();
-  dir?.remove();
-});
-
-function metadataFor(apiKey: string): Metadata {
-  const metadata = new Metadata();
-  metadata.set('authorization', `Bearer ${apiKey}`);
-  return metadata;
-}
+after(() => harness?.stop());
 
 function listConversations(apiKey: string, request: Partial<ListConversationsRequest>): Promise<ListConversationsResponse> {
-  return new Promise((resolve, reject) =>
-    client.listConversations(
-      {
-        customer: '',
-        phoneNumberId: '',
-        from: undefined,
-        to: undefined,
-        hasUnanswered: false,
-        sentiment: 0,
-        pageSize: 0,
-        pageToken: '',
-        ...request,
-      },
-      metadataFor(apiKey),
-      (error, response) => (error ? reject(error) : resolve(response)),
-    ),
+  return harness.unary(
+    'listConversations',
+    {
+      customer: '',
+      phoneNumberId: '',
+      from: undefined,
+      to: undefined,
+      hasUnanswered: false,
+      sentiment: 0,
+      pageSize: 0,
+      pageToken: '',
+      ...request,
+    },
+    apiKey,
   );
 }
 
 function getTranscript(apiKey: string, request: Partial<GetTranscriptRequest>): Promise<GetTranscriptResponse> {
-  return new Promise((resolve, reject) =>
-    client.getTranscript(
-      { conversationId: '', from: undefined, to: undefined, pageSize: 0, pageToken: '', ...request },
-      metadataFor(apiKey),
-      (error, response) => (error ? reject(error) : resolve(response)),
-    ),
+  return harness.unary(
+    'getTranscript',
+    { conversationId: '', from: undefined, to: undefined, pageSize: 0, pageToken: '', ...request },
+    apiKey,
   );
 }
 
@@ -135,19 +85,7 @@ async function publishAccepted(
   content: NonNullable<MessageAccepted['content']>,
   extra: Partial<MessageAccepted> = {},
 ): Promise<void> {
-  const data = MessageAccepted.encode(
-    MessageAccepted.fromPartial({
-      tenantId: 'acme',
-      messageId,
-      to: customer,
-      phoneNumberId: '200',
-      content,
-      acceptedAt: new Date(at),
-      expiresAt: new Date(at + 86_400_000),
-      ...extra,
-    }),
-  ).finish();
-  await publishEvent(publisher.js, subjects.outboundAccepted, data, `accepted:${messageId}`);
+  await harness.publishAccepted({ tenantId: 'acme', messageId, to: customer, content, acceptedAt: new Date(at), ...extra });
 }
 
 function text(body: string): NonNullable<MessageAccepted['content']> {
@@ -180,31 +118,23 @@ async function publishInbound(
   tenantId = 'acme',
   phoneNumberId = '200',
 ): Promise<void> {
-  const data = InboundMessageReceived.encode(
-    InboundMessageReceived.fromPartial({
-      eventId: `wa:in:${waMessageId}`,
-      tenantId,
-      phoneNumberId,
-      from: customer,
-      waMessageId,
-      occurredAt: new Date(at),
-      type: 'text',
-      text: body,
-      contentJson: JSON.stringify({ kind: 'text', body }),
-    }),
-  ).finish();
-  await publishEvent(publisher.js, subjects.inboundEvents, data, `wa:in:${waMessageId}`);
+  await publishInboundEvent({
+    tenantId,
+    phoneNumberId,
+    waMessageId,
+    from: customer,
+    occurredAt: new Date(at),
+    type: 'text',
+    text: body,
+    contentJson: JSON.stringify({ kind: 'text', body }),
+  });
 }
 
 /** An inbound message as receipt announces it, with its content JSON (receipt's InboundContent). */
 async function publishInboundEvent(
   fields: Partial<InboundMessageReceived> & { waMessageId: string; from: string; occurredAt: Date },
 ): Promise<void> {
-  const eventId = `wa:in:${fields.waMessageId}`;
-  const data = InboundMessageReceived.encode(
-    InboundMessageReceived.fromPartial({ eventId, tenantId: 'acme', phoneNumberId: '200', ...fields }),
-  ).finish();
-  await publishEvent(publisher.js, subjects.inboundEvents, data, eventId);
+  await harness.publishInbound({ tenantId: 'acme', ...fields });
 }
 
 async function publishStatus(
@@ -213,20 +143,14 @@ async function publishStatus(
   at: number,
   pricing?: MessageStatusChanged['pricing'],
 ): Promise<void> {
-  const eventId = `wa:wamid.${messageId}:${status}`;
-  const data = MessageStatusChanged.encode(
-    MessageStatusChanged.fromPartial({
-      eventId,
-      tenantId: 'acme',
-      messageId,
-      status,
-      waMessageId: `wamid.${messageId}`,
-      occurredAt: new Date(at),
-      source: StatusSource.STATUS_SOURCE_WEBHOOK,
-      ...(pricing ? { pricing } : {}),
-    }),
-  ).finish();
-  await publishEvent(publisher.js, subjects.receiptEvents, data, eventId);
+  await harness.publishStatus({
+    eventId: `wa:wamid.${messageId}:${status}`,
+    tenantId: 'acme',
+    messageId,
+    status,
+    occurredAt: new Date(at),
+    ...(pricing ? { pricing } : {}),
+  });
 }
 
 function conversationOf(customer: string, tenantId = 'acme', phoneNumberId = '200'): string {
@@ -425,7 +349,7 @@ test("an authentication template's code never reaches the archive; its name does
   assert.equal(message?.templateName, 'login_code');
   assert.equal(message?.templateCategory, TemplateCategory.TEMPLATE_CATEGORY_AUTHENTICATION);
   assert.ok(!JSON.stringify(message).includes(OTP), JSON.stringify(message));
-  assert.ok(!logLines.join('').includes(OTP));
+  assert.ok(!harness.logLines.join('').includes(OTP));
 });
 
 test('ListConversations filters and pages the calling tenant only; another tenant gets NOT_FOUND for its conversations', async () => {

@@ -1,106 +1,44 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations } from '@waygate/grpc';
-import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import { publishEvent, regionSubjects } from '@waygate/nats';
 import {
-  ArchiveServiceClient,
   ContentType,
-  InboundMessageReceived,
-  MessageAccepted,
   MessageStatus,
-  MessageStatusChanged,
   StatusSource,
   type ArchivedEvent as ArchivedEventMessage,
+  type ListMessageEventsResponse,
 } from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry-sdk';
 import { tenantLogRef } from '@waygate/tenancy';
-import { createTempDir, type NatsServerHandle, startNatsServer, tenantsYaml, waitFor } from '@waygate/testing';
+import { waitFor } from '@waygate/testing';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
-import { loadArchiveConfig, type ArchiveConfig } from './config';
-import { startArchive } from './server';
+import { startArchiveHarness, type ArchiveHarness } from './testing/archive-harness';
 
 const KEYS = { acme: 'key-acme', umbrella: 'key-umbrella', globex: 'key-globex' };
 // Two tenants homed in eu (to show tenant scoping) and one in us (to show region scoping).
-const TENANTS_YAML = tenantsYaml([
+const TENANTS = [
   { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200'] },
   { id: 'umbrella', homeRegion: 'eu', apiKey: KEYS.umbrella, phoneNumberIds: ['202'] },
   { id: 'globex', homeRegion: 'us', apiKey: KEYS.globex, phoneNumberIds: ['201'] },
-]);
+] as const;
 
 const T0 = Date.UTC(2025, 0, 1);
 /** Personal data that must reach the store but never a log line. */
 const RECIPIENT = '+4915112345678';
 const TEXT_BODY = 'confidential body 7f3a';
 const subjects = regionSubjects('eu');
-const streams = regionStreams('eu');
 
-const logLines: string[] = [];
-const logger = createLogger({
-  service: 'archive-test',
-  level: 'debug',
-  destination: new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(String(chunk));
-      done();
-    },
-  }),
-});
-
-let nats: NatsServerHandle;
-let dir: ReturnType<typeof createTempDir>;
-let config: ArchiveConfig;
-let archive: Awaited<ReturnType<typeof startArchive>> | undefined;
-let client: InstanceType<typeof ArchiveServiceClient> | undefined;
-let publisher: JetStreamConnection;
-
-async function startArchiveAndClient(): Promise<void> {
-  archive = await startArchive(config, logger);
-  client = new ArchiveServiceClient(`127.0.0.1:${archive.grpcPort}`, credentials.createInsecure());
-}
-
-async function stopArchiveAndClient(): Promise<void> {
-  client?.close();
-  client = undefined;
-  await archive?.stop();
-  archive = undefined;
-}
+let harness: ArchiveHarness;
 
 before(async () => {
-  nats = await startNatsServer();
-  dir = createTempDir();
-  const tenantsFile = path.join(dir.path, 'tenants.yaml');
-  writeFileSync(tenantsFile, TENANTS_YAML);
-  config = loadArchiveConfig({
-    WAYGATE_REGION: 'eu',
-    WAYGATE_NATS_URL: nats.url,
-    WAYGATE_TENANTS_FILE: tenantsFile,
-    WAYGATE_GRPC_PORT: '0',
-    WAYGATE_STORAGE: 'sqlite',
-    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
-    WAYGATE_INTERNAL_SERVICE_TOKEN: 'archive-test-internal-token-0123456789abcdef',
-  });
-  await startArchiveAndClient();
-  publisher = await connectJetStream(nats.url, 'archive-test-publisher');
+  harness = await startArchiveHarness({ tenants: TENANTS });
 });
 
-after(async () => {
-  await stopArchiveAndClient();
-  await publisher?.nc.close();
-  await nats?.stop();
-  dir?.remove();
-});
+after(() => harness?.stop());
 
-function listEvents(apiKey: string, messageId: string): Promise<ArchivedEventMessage[]> {
-  const metadata = new Metadata();
-  metadata.set('authorization', `Bearer ${apiKey}`);
-  return new Promise((resolve, reject) => {
-    if (!client) return reject(new Error('archive is not running'));
-    client.listMessageEvents({ messageId }, metadata, (error, response) => (error ? reject(error) : resolve(response.events)));
-  });
+async function listEvents(apiKey: string, messageId: string): Promise<ArchivedEventMessage[]> {
+  return (await harness.unary<ListMessageEventsResponse>('listMessageEvents', { messageId }, apiKey)).events;
 }
 
 /** Waits until acme's message has `count` archived events and returns them. */
@@ -115,20 +53,16 @@ function waitForEvents(messageId: string, count: number, what: string): Promise<
 }
 
 async function publishAccepted(tenantId: string, messageId: string, acceptedAt: number): Promise<void> {
-  const data = MessageAccepted.encode(
-    MessageAccepted.fromPartial({
-      tenantId,
-      messageId,
-      to: RECIPIENT,
-      phoneNumberId: '200',
-      content: { $case: 'text', value: { body: TEXT_BODY, previewUrl: false } },
-      contentType: ContentType.CONTENT_TYPE_TEXT,
-      contentSummary: 'text "summary"',
-      acceptedAt: new Date(acceptedAt),
-      expiresAt: new Date(acceptedAt + 86_400_000),
-    }),
-  ).finish();
-  await publishEvent(publisher.js, subjects.outboundAccepted, data, `accepted:${messageId}`);
+  await harness.publishAccepted({
+    tenantId,
+    messageId,
+    to: RECIPIENT,
+    phoneNumberId: '200',
+    content: { $case: 'text', value: { body: TEXT_BODY, previewUrl: false } },
+    contentType: ContentType.CONTENT_TYPE_TEXT,
+    contentSummary: 'text "summary"',
+    acceptedAt: new Date(acceptedAt),
+  });
 }
 
 interface StatusEventFields {
@@ -143,53 +77,13 @@ interface StatusEventFields {
 }
 
 async function publishStatus(fields: StatusEventFields, msgId = fields.eventId): Promise<void> {
-  const source = fields.source ?? StatusSource.STATUS_SOURCE_WEBHOOK;
-  const data = MessageStatusChanged.encode(
-    MessageStatusChanged.fromPartial({
-      ...fields,
-      source,
-      occurredAt: new Date(fields.occurredAt),
-      waMessageId: `wamid.${fields.messageId}`,
-    }),
-  ).finish();
-  const subject = source === StatusSource.STATUS_SOURCE_DELIVERY ? subjects.deliveryEvents : subjects.receiptEvents;
-  await publishEvent(publisher.js, subject, data, msgId);
+  await harness.publishStatus({ ...fields, occurredAt: new Date(fields.occurredAt) }, msgId);
 }
 
 const INBOUND_TEXT = 'inbound secret 9c1e';
 
 async function publishInbound(tenantId: string, waMessageId: string, occurredAt: number): Promise<void> {
-  const data = InboundMessageReceived.encode(
-    InboundMessageReceived.fromPartial({
-      eventId: `wa:in:${waMessageId}`,
-      tenantId,
-      phoneNumberId: '200',
-      from: RECIPIENT,
-      waMessageId,
-      occurredAt: new Date(occurredAt),
-      type: 'text',
-      text: INBOUND_TEXT,
-      contentJson: JSON.stringify({ body: INBOUND_TEXT }),
-      serviceWindowClosesAt: new Date(occurredAt + 86_400_000),
-    }),
-  ).finish();
-  await publishEvent(publisher.js, subjects.inboundEvents, data, `wa:in:${waMessageId}`);
-}
-
-/** Waits until both archive consumers have processed (and acknowledged or rejected) everything published so far. */
-async function waitUntilConsumersCaughtUp(): Promise<void> {
-  for (const [stream, durable] of [
-    [streams.outbound.name, 'archive-outbound'],
-    [streams.events.name, 'archive-events'],
-  ]) {
-    await waitFor(
-      async () => {
-        const info = await publisher.jsm.consumers.info(stream, durable);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { what: `${durable} to catch up` },
-    );
-  }
+  await harness.publishInbound({ tenantId, waMessageId, from: RECIPIENT, occurredAt: new Date(occurredAt), text: INBOUND_TEXT });
 }
 
 function grpcCode(error: unknown): number | undefined {
@@ -219,7 +113,7 @@ test('archives accepted and status events once each and lists them oldest first 
   await publishStatus(sentEvent, 'evt_a_sent-redelivered');
 
   await waitForEvents('msg_a', 3, 'three archived events for msg_a');
-  await waitUntilConsumersCaughtUp();
+  await harness.waitUntilCaughtUp();
   const events = await listEvents(KEYS.acme, 'msg_a');
   assert.deepEqual(
     events.map((e) => [e.eventId, e.kind, e.status, e.occurredAt?.getTime(), e.textBody]),
@@ -279,18 +173,18 @@ test('events of tenants homed in another region, or unknown, are acknowledged bu
     status: MessageStatus.MESSAGE_STATUS_SENT,
     occurredAt: T0 + 1000,
   });
-  await waitUntilConsumersCaughtUp();
+  await harness.waitUntilCaughtUp();
 
-  if (config.storage.kind !== 'sqlite') throw new Error('test expects sqlite storage');
+  if (harness.config.storage.kind !== 'sqlite') throw new Error('test expects sqlite storage');
   // Read the store directly: over gRPC a us tenant is refused before anything is looked up.
-  const store = new SqliteArchiveStore(config.storage.file);
+  const store = new SqliteArchiveStore(harness.config.storage.file);
   try {
     assert.deepEqual(await store.listByMessage('globex', 'msg_us'), []);
     assert.deepEqual(await store.listByMessage('nobody', 'msg_nobody'), []);
   } finally {
     await store.close();
   }
-  const warnings = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 'warn');
+  const warnings = harness.logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.level === 'warn');
   // Tenants are named by tenantLogRef (a hash), never in clear: the log may not carry another region's tenant ids.
   assert.ok(warnings.some((w) => w.tenant === tenantLogRef('globex') && w.message_id === 'msg_us' && /another region/.test(String(w.msg))));
   assert.ok(
@@ -300,7 +194,7 @@ test('events of tenants homed in another region, or unknown, are acknowledged bu
 });
 
 test('undecodable or invalid events are rejected without blocking later ones', async () => {
-  await publishEvent(publisher.js, subjects.receiptEvents, new Uint8Array([0xff, 0xff, 0xff]), 'garbage-1');
+  await publishEvent(harness.events.js, subjects.receiptEvents, new Uint8Array([0xff, 0xff, 0xff]), 'garbage-1');
   await publishStatus({
     eventId: 'evt_b_unspecified',
     tenantId: 'acme',
@@ -308,7 +202,7 @@ test('undecodable or invalid events are rejected without blocking later ones', a
     status: MessageStatus.MESSAGE_STATUS_UNSPECIFIED,
     occurredAt: T0,
   });
-  await publishEvent(publisher.js, subjects.outboundAccepted, new Uint8Array([0xff, 0xff, 0xff]), 'garbage-2');
+  await publishEvent(harness.events.js, subjects.outboundAccepted, new Uint8Array([0xff, 0xff, 0xff]), 'garbage-2');
   await publishStatus({
     eventId: 'evt_b_read',
     tenantId: 'acme',
@@ -323,25 +217,25 @@ test('undecodable or invalid events are rejected without blocking later ones', a
     events.map((e) => e.eventId),
     ['accepted:msg_b', 'evt_b_read'],
   );
-  await waitUntilConsumersCaughtUp();
-  const rejected = logLines
+  await harness.waitUntilCaughtUp();
+  const rejected = harness.logLines
     .map((line) => JSON.parse(line) as Record<string, unknown>)
     .filter((entry) => entry.msg === 'message moved to the dead-letter stream' && entry.reason_kind === 'rejected');
   assert.equal(rejected.length, 3, 'each bad event is dead-lettered once (one line each), not retried');
 });
 
 test("a customer's inbound message is archived under its wamid, with no ERROR logged", async () => {
-  const linesBefore = logLines.length;
+  const linesBefore = harness.logLines.length;
   await publishInbound('acme', 'wamid.inbound1', T0 + 5000);
   await publishInbound('acme', 'wamid.inbound1', T0 + 5000); // re-published with the same id: one record
   const events = await waitForEvents('wamid.inbound1', 1, 'the archived inbound message');
-  await waitUntilConsumersCaughtUp();
+  await harness.waitUntilCaughtUp();
   assert.deepEqual(
     events.map((e) => [e.eventId, e.messageId, e.kind, e.status, e.occurredAt?.getTime(), e.textBody]),
     [['wa:in:wamid.inbound1', 'wamid.inbound1', 'inbound', MessageStatus.MESSAGE_STATUS_UNSPECIFIED, T0 + 5000, INBOUND_TEXT]],
   );
   assert.deepEqual(await listEvents(KEYS.umbrella, 'wamid.inbound1'), [], "another tenant does not see acme's inbound message");
-  const lines = logLines.slice(linesBefore).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = harness.logLines.slice(linesBefore).map((line) => JSON.parse(line) as Record<string, unknown>);
   assert.deepEqual(
     lines.filter((entry) => entry.level === 'error' || entry.level === 'fatal'),
     [],
@@ -366,19 +260,18 @@ test('a 10 KB message id is INVALID_ARGUMENT naming message_id, and the error do
 });
 
 test('events published while the archive was down are recorded after it restarts on the same data', async () => {
-  await stopArchiveAndClient();
-  await publishAccepted('acme', 'msg_c', T0);
-  await publishStatus({
-    eventId: 'evt_c_failed',
-    tenantId: 'acme',
-    messageId: 'msg_c',
-    status: MessageStatus.MESSAGE_STATUS_FAILED,
-    occurredAt: T0 + 1000,
-    errorCode: 131026,
-    errorTitle: 'Message undeliverable',
+  await harness.restart(async () => {
+    await publishAccepted('acme', 'msg_c', T0);
+    await publishStatus({
+      eventId: 'evt_c_failed',
+      tenantId: 'acme',
+      messageId: 'msg_c',
+      status: MessageStatus.MESSAGE_STATUS_FAILED,
+      occurredAt: T0 + 1000,
+      errorCode: 131026,
+      errorTitle: 'Message undeliverable',
+    });
   });
-
-  await startArchiveAndClient();
   const events = await waitForEvents('msg_c', 2, 'events published while the archive was down');
   assert.deepEqual(
     events.map((e) => [e.eventId, e.status]),
@@ -391,11 +284,13 @@ test('events published while the archive was down are recorded after it restarts
 });
 
 test('logs carry ids, kinds and statuses, never text bodies or phone numbers', () => {
-  const text = logLines.join('');
+  const text = harness.logLines.join('');
   assert.ok(!text.includes(TEXT_BODY), 'no text body in logs');
   assert.ok(!text.includes(INBOUND_TEXT), 'no inbound text in logs');
   assert.ok(!text.includes(RECIPIENT) && !text.includes(RECIPIENT.slice(1)), 'no recipient number in logs');
-  const archived = logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry.msg === 'event archived');
+  const archived = harness.logLines
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((entry) => entry.msg === 'event archived');
   assert.ok(
     archived.some(
       (e) =>

@@ -10,6 +10,10 @@ export {
 export type { NatsServerHandle } from './nats-server';
 export { waitFor } from './wait-for';
 export type { Truthy, WaitForOptions } from './wait-for';
+export { waitForConsumersCaughtUp } from './consumers-caught-up';
+export { bearerMetadata, callUnary } from './grpc-calls';
+export type { UnaryMethodOf } from './grpc-calls';
+export type { ConsumerInfoReader } from './consumers-caught-up';
 export { describeContract } from './contract-suite';
 export type { ContractSuiteBackend, ContractTest } from './contract-suite';
 export { createTempDir } from './temp-dir';

@@ -18,7 +18,7 @@ import {
   startServiceProcess,
   tenantsYaml,
   tsxEntryCommand,
-  waitFor,
+  waitForConsumersCaughtUp,
   type NatsServerHandle,
   type ServiceProcess,
 } from '@waygate/testing';
@@ -102,18 +102,10 @@ before(async () => {
   await publishConversation('acme', '200', CUSTOMERS[0] as string, 'a1');
   await publishConversation('acme', '200', CUSTOMERS[1] as string, 'a2');
   await publishConversation('umbrella', '202', CUSTOMERS[0] as string, 'u1');
-  for (const [stream, durable] of [
+  await waitForConsumersCaughtUp(publisher.jsm, [
     [streams.outbound.name, 'archive-outbound'],
     [streams.events.name, 'archive-events'],
-  ] as const) {
-    await waitFor(
-      async () => {
-        const info = await publisher.jsm.consumers.info(stream, durable);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { what: `${durable} to catch up` },
-    );
-  }
+  ]);
 });
 
 after(async () => {

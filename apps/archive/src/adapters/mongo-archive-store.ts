@@ -4,8 +4,11 @@ import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type Mon
 import { readConversations, readTranscript, type ArchiveStore } from '../domain/archive-store';
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
 import {
+  conversationCursorOf,
   isUnanswered,
+  pageOf,
   sentimentTrendOf,
+  transcriptCursorOf,
   type ConversationCursor,
   type ConversationFilter,
   type ConversationSummary,
@@ -349,12 +352,7 @@ export class MongoArchiveStore implements ArchiveStore {
     } finally {
       await cursor.close();
     }
-    const items = found.slice(0, page.size);
-    const last = items.at(-1);
-    return {
-      items,
-      ...(found.length > page.size && last ? { next: { lastMessageAt: last.lastMessageAt, conversationId: last.conversationId } } : {}),
-    };
+    return pageOf(found.slice(0, page.size), found.length > page.size, conversationCursorOf);
   }
 
   async transcriptPage(
@@ -412,8 +410,7 @@ export class MongoArchiveStore implements ArchiveStore {
         sessionIndex: Math.max(0, startsBefore - 1),
       };
     });
-    const last = items.at(-1);
-    return { items, ...(docs.length > page.size && last ? { next: { occurredAt: last.occurredAt, recordId: last.recordId } } : {}) };
+    return pageOf(items, docs.length > page.size, transcriptCursorOf);
   }
 
   transcript(tenantId: string, conversationId: string, range: TimeRange = {}): AsyncIterable<TranscriptMessageEntry> {

@@ -5,8 +5,11 @@ import { readConversations, readTranscript, type ArchiveStore } from '../domain/
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
 import {
   foldSentiment,
+  conversationCursorOf,
   isUnanswered,
+  pageOf,
   sentimentTrendOf,
+  transcriptCursorOf,
   type ConversationCursor,
   type ConversationFilter,
   type ConversationSummary,
@@ -460,12 +463,7 @@ export class SqliteArchiveStore implements ArchiveStore {
     const rows = this.statement(
       `SELECT c.* FROM archive_conversations c WHERE ${where.join(' AND ')} ORDER BY c.last_message_at_ms DESC, c.conversation_id DESC LIMIT ?`,
     ).all(...params, page.size + 1) as ConversationRow[];
-    const items = rows.slice(0, page.size).map(toSummary);
-    const last = items.at(-1);
-    return {
-      items,
-      ...(rows.length > page.size && last ? { next: { lastMessageAt: last.lastMessageAt, conversationId: last.conversationId } } : {}),
-    };
+    return pageOf(rows.slice(0, page.size).map(toSummary), rows.length > page.size, conversationCursorOf);
   }
 
   async transcriptPage(
@@ -520,8 +518,7 @@ export class SqliteArchiveStore implements ArchiveStore {
           sessionIndex: Math.max(0, startsBefore - 1),
         };
       });
-      const last = items.at(-1);
-      return { items, ...(rows.length > page.size && last ? { next: { occurredAt: last.occurredAt, recordId: last.recordId } } : {}) };
+      return pageOf(items, rows.length > page.size, transcriptCursorOf);
     })();
   }
 

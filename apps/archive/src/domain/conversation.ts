@@ -86,6 +86,20 @@ export interface Page<T, C> {
   readonly next?: C;
 }
 
+/**
+ * The page of `items` (at most the page's size, from a read of one more): when that read found more, `next` is the
+ * cursor of the last item, else the page is the last. Pure; every store adapter pages this way.
+ */
+export function pageOf<T, C>(items: readonly T[], foundMore: boolean, cursorOf: (last: T) => C): Page<T, C> {
+  const last = items.at(-1);
+  return { items, ...(foundMore && last !== undefined ? { next: cursorOf(last) } : {}) };
+}
+
+/** Where a listConversations page continues after `summary`. */
+export function conversationCursorOf(summary: Pick<ConversationCursor, 'lastMessageAt' | 'conversationId'>): ConversationCursor {
+  return { lastMessageAt: summary.lastMessageAt, conversationId: summary.conversationId };
+}
+
 /** A time range: from inclusive, to exclusive; absent ends are open. */
 export interface TimeRange {
   readonly from?: Date;
@@ -96,6 +110,11 @@ export interface TimeRange {
 export interface TranscriptCursor {
   readonly occurredAt: Date;
   readonly recordId: string;
+}
+
+/** Where a transcript page continues after `entry`. */
+export function transcriptCursorOf(entry: Pick<TranscriptCursor, 'occurredAt' | 'recordId'>): TranscriptCursor {
+  return { occurredAt: entry.occurredAt, recordId: entry.recordId };
 }
 
 /** A transcript entry with its session (the store computes it while paging, from each message's session start). */

@@ -35,41 +35,50 @@ export type MessageEvent = AcceptedArchivedEvent | InboundArchivedEvent;
 
 /** The per-message row of an accepted or inbound event. Pure. */
 export function messageRowOf(event: MessageEvent): MessageRow {
-  const base = { tenantId: event.tenantId, messageId: event.messageId, recordId: event.eventId, occurredAt: event.occurredAt };
-  if (event.kind === 'inbound') {
-    const key = { tenantId: event.tenantId, phoneNumberId: event.phoneNumberId, customer: event.from };
-    const text = event.searchText ?? event.text;
-    return {
-      ...base,
-      conversationId: conversationIdOf(key),
-      phoneNumberId: event.phoneNumberId,
-      customer: event.from,
-      direction: 'inbound',
-      type: event.messageType,
-      ...(text !== undefined ? { text } : {}),
-      ...(event.contentJson !== undefined ? { contentJson: event.contentJson } : {}),
-      mediaIds: event.mediaId ? [event.mediaId] : [],
-      ...(event.contextWaMessageId !== undefined ? { contextWaMessageId: event.contextWaMessageId } : {}),
-      waMessageId: event.messageId,
-      ...(event.sentiment !== undefined ? { sentiment: event.sentiment } : {}),
-    };
-  }
-  const key = { tenantId: event.tenantId, phoneNumberId: event.phoneNumberId, customer: event.recipient };
+  const { customer, text, ...own } = event.kind === 'inbound' ? inboundPartOf(event) : outboundPartOf(event);
+  return {
+    tenantId: event.tenantId,
+    messageId: event.messageId,
+    recordId: event.eventId,
+    occurredAt: event.occurredAt,
+    conversationId: conversationIdOf({ tenantId: event.tenantId, phoneNumberId: event.phoneNumberId, customer }),
+    phoneNumberId: event.phoneNumberId,
+    customer,
+    ...own,
+    ...(text !== undefined ? { text } : {}),
+    ...(event.contentJson !== undefined ? { contentJson: event.contentJson } : {}),
+    ...(event.contextWaMessageId !== undefined ? { contextWaMessageId: event.contextWaMessageId } : {}),
+  };
+}
+
+/** What a row takes from one direction's event beyond the fields both kinds share. */
+type DirectionPart = Pick<MessageRow, 'customer' | 'direction' | 'type' | 'text' | 'mediaIds'> &
+  Partial<Pick<MessageRow, 'templateName' | 'templateCategory' | 'waMessageId' | 'sentiment'>>;
+
+function inboundPartOf(event: InboundArchivedEvent): DirectionPart {
+  const text = event.searchText ?? event.text;
+  return {
+    customer: event.from,
+    direction: 'inbound',
+    type: event.messageType,
+    ...(text !== undefined ? { text } : {}),
+    mediaIds: event.mediaId ? [event.mediaId] : [],
+    waMessageId: event.messageId,
+    ...(event.sentiment !== undefined ? { sentiment: event.sentiment } : {}),
+  };
+}
+
+function outboundPartOf(event: AcceptedArchivedEvent): DirectionPart {
   // Events archived before content was kept have the text body (text messages) at most.
   const text = event.text ?? event.textBody;
   return {
-    ...base,
-    conversationId: conversationIdOf(key),
-    phoneNumberId: event.phoneNumberId,
     customer: event.recipient,
     direction: 'outbound',
     type: event.contentType ?? (event.textBody !== undefined ? 'text' : 'unknown'),
     ...(text !== undefined ? { text } : {}),
-    ...(event.contentJson !== undefined ? { contentJson: event.contentJson } : {}),
     mediaIds: event.mediaIds ?? [],
     ...(event.templateName !== undefined ? { templateName: event.templateName } : {}),
     ...(event.templateCategory !== undefined ? { templateCategory: event.templateCategory } : {}),
-    ...(event.contextWaMessageId !== undefined ? { contextWaMessageId: event.contextWaMessageId } : {}),
   };
 }
 

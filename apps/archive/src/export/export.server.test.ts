@@ -6,28 +6,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { credentials, Metadata, status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
-import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
-import {
-  ArchiveServiceClient,
-  ContentType,
-  ExportFormat,
-  InboundMessageReceived,
-  MessageAccepted,
-  MessageStatus,
-  MessageStatusChanged,
-  StatusSource,
-  type ExportConversationsRequest,
-  type ExportConversationsResponse,
-} from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry-sdk';
-import { createTempDir, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@waygate/testing';
-import { loadArchiveConfig } from '../config';
+import { status, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { ExportFormat, MessageStatus, type ExportConversationsRequest, type ExportConversationsResponse } from '@waygate/proto';
+import { waitFor } from '@waygate/testing';
 import { conversationIdOf } from '../domain/transcript';
-import { startArchive } from '../server';
+import { startArchiveHarness, type ArchiveHarness } from '../testing/archive-harness';
 
 const KEYS = { acme: 'key-acme-export', umbrella: 'key-umbrella-export' };
 const ACME_CUSTOMERS = ['+4915112345001', '+4915112345002'];
@@ -36,94 +19,36 @@ const UMBRELLA_CUSTOMER = '+4915112345001';
 const MESSAGES_PER_CONVERSATION = 1200;
 const FILLER = 'lorem ipsum dolor sit amet '.repeat(75);
 const T0 = Date.UTC(2025, 3, 1, 8);
-const subjects = regionSubjects('eu');
-const streams = regionStreams('eu');
 
-const logLines: string[] = [];
-const logger = createLogger({
-  service: 'archive-export-test',
-  level: 'info',
-  destination: new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(String(chunk));
-      done();
-    },
-  }),
-});
-
-let nats: NatsServerHandle;
-let dir: ReturnType<typeof createTempDir>;
-let archive: Awaited<ReturnType<typeof startArchive>>;
-let client: ArchiveServiceClient;
-let publisher: JetStreamConnection;
+let harness: ArchiveHarness;
 
 async function publishInbound(tenantId: string, phoneNumberId: string, from: string, n: number, text: string): Promise<void> {
   const waMessageId = `wamid.export-${tenantId}-${from.slice(-3)}-${n}`;
-  const event = InboundMessageReceived.fromPartial({
-    eventId: `wa:in:${waMessageId}`,
-    tenantId,
-    phoneNumberId,
-    from,
-    waMessageId,
-    occurredAt: new Date(T0 + n * 60_000),
-    type: 'text',
-    text,
-    contentJson: JSON.stringify({ body: text }),
-    serviceWindowClosesAt: new Date(T0 + n * 60_000 + 86_400_000),
-  });
-  await publishEvent(publisher.js, subjects.inboundEvents, InboundMessageReceived.encode(event).finish(), event.eventId);
+  await harness.publishInbound({ tenantId, phoneNumberId, from, waMessageId, occurredAt: new Date(T0 + n * 60_000), text });
 }
 
 async function publishOutbound(tenantId: string, phoneNumberId: string, to: string, n: number, text: string): Promise<void> {
   const messageId = `msg_export_${tenantId}_${to.slice(-3)}_${n}`;
   const at = T0 + n * 60_000;
-  const accepted = MessageAccepted.fromPartial({
-    tenantId,
-    messageId,
-    to,
-    phoneNumberId,
-    content: { $case: 'text', value: { body: text, previewUrl: false } },
-    contentType: ContentType.CONTENT_TYPE_TEXT,
-    contentSummary: 'text',
-    acceptedAt: new Date(at),
-    expiresAt: new Date(at + 86_400_000),
-  });
-  await publishEvent(publisher.js, subjects.outboundAccepted, MessageAccepted.encode(accepted).finish(), `accepted:${messageId}`);
-  const delivered = MessageStatusChanged.fromPartial({
+  await harness.publishAccepted({ tenantId, messageId, to, phoneNumberId, acceptedAt: new Date(at), text });
+  await harness.publishStatus({
     eventId: `export-delivered-${messageId}`,
     tenantId,
     messageId,
     status: MessageStatus.MESSAGE_STATUS_DELIVERED,
     occurredAt: new Date(at + 2000),
-    source: StatusSource.STATUS_SOURCE_WEBHOOK,
     waMessageId: `wamid.out-${messageId}`,
   });
-  await publishEvent(publisher.js, subjects.receiptEvents, MessageStatusChanged.encode(delivered).finish(), delivered.eventId);
 }
 
 before(async () => {
-  nats = await startNatsServer();
-  dir = createTempDir();
-  const tenantsFile = path.join(dir.path, 'tenants.yaml');
-  writeFileSync(
-    tenantsFile,
-    tenantsYaml([
+  harness = await startArchiveHarness({
+    tenants: [
       { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200'] },
       { id: 'umbrella', homeRegion: 'eu', apiKey: KEYS.umbrella, phoneNumberIds: ['202'] },
-    ]),
-  );
-  const config = loadArchiveConfig({
-    WAYGATE_REGION: 'eu',
-    WAYGATE_NATS_URL: nats.url,
-    WAYGATE_TENANTS_FILE: tenantsFile,
-    WAYGATE_GRPC_PORT: '0',
-    WAYGATE_STORAGE: 'sqlite',
-    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
-    WAYGATE_INTERNAL_SERVICE_TOKEN: 'archive-export-test-internal-token-0123456789abcdef',
+    ],
+    logLevel: 'info',
   });
-  archive = await startArchive(config, logger);
-  client = new ArchiveServiceClient(`127.0.0.1:${archive.grpcPort}`, credentials.createInsecure());
-  publisher = await connectJetStream(nats.url, 'archive-export-test-publisher');
 
   const jobs: (() => Promise<void>)[] = [];
   for (const customer of ACME_CUSTOMERS)
@@ -140,34 +65,15 @@ before(async () => {
       for (let job = jobs.shift(); job; job = jobs.shift()) await job();
     }),
   );
-  for (const [stream, durable] of [
-    [streams.outbound.name, 'archive-outbound'],
-    [streams.events.name, 'archive-events'],
-  ] as const) {
-    await waitFor(
-      async () => {
-        const info = await publisher.jsm.consumers.info(stream, durable);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { what: `${durable} to catch up`, timeoutMs: 120_000 },
-    );
-  }
+  await harness.waitUntilCaughtUp({ timeoutMs: 120_000 });
 });
 
-after(async () => {
-  client?.close();
-  await archive?.stop();
-  await publisher?.nc.close();
-  await nats?.stop();
-  dir?.remove();
-});
+after(() => harness?.stop());
 
 function exportCall(apiKey: string, request: Partial<ExportConversationsRequest> = {}): ClientReadableStream<ExportConversationsResponse> {
-  const metadata = new Metadata();
-  metadata.set('authorization', `Bearer ${apiKey}`);
-  return client.exportConversations(
+  return harness.client.exportConversations(
     { conversationIds: [], customer: '', phoneNumberId: '', formats: [], ...request } as ExportConversationsRequest,
-    metadata,
+    harness.metadata(apiKey),
   );
 }
 
@@ -257,7 +163,7 @@ test('a cancelled export stops: the server stops streaming (and reading) long be
     if (chunks === 3) call.cancel();
   });
   assert.equal((await cancelled).code, status.CANCELLED);
-  const line = await waitFor(() => logLines.find((entry) => entry.includes('export cancelled by the client')), {
+  const line = await waitFor(() => harness.logLines.find((entry) => entry.includes('export cancelled by the client')), {
     what: "the archive's log line of the cancelled export",
   });
   const logged = JSON.parse(line) as { bytes: number; cancelled: boolean; tenant: string };

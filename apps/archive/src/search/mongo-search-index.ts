@@ -1,7 +1,15 @@
 import type { Collection, Filter, Sort } from 'mongodb';
 import type { MessageStatus } from '@waygate/domain';
 import { applyMongoMigrations, type MongoDatabase } from '@waygate/storage';
-import type { IndexedMessage, SearchFilters, SearchIndex, SearchIndexHit, SearchIndexPage, SearchPageRequest } from './search-index';
+import {
+  indexedFieldsOf,
+  type IndexedMessage,
+  type SearchFilters,
+  type SearchIndex,
+  type SearchIndexHit,
+  type SearchIndexPage,
+  type SearchPageRequest,
+} from './search-index';
 import { gramsOf, type SearchQuery } from './search-query';
 import { buildSnippet } from './snippet';
 import { FOLDED_WORD, foldedWordsOf, foldText } from './text-folding';
@@ -88,7 +96,8 @@ export class MongoSearchIndex implements SearchIndex {
     return new MongoSearchIndex(messages, statuses);
   }
 
-  async index({ entry, conversation }: IndexedMessage): Promise<void> {
+  async index(message: IndexedMessage): Promise<void> {
+    const { entry } = message;
     const id = `${entry.tenantId}/${entry.recordId}`;
     // Kept only while no status was set (setStatus): insert if absent.
     if (entry.status) {
@@ -98,27 +107,18 @@ export class MongoSearchIndex implements SearchIndex {
         { upsert: true },
       );
     }
-    const text = entry.text?.normalize('NFC').trim() ?? '';
-    if (!text) {
+    const fields = indexedFieldsOf(message);
+    if (!fields) {
       await this.messages.deleteOne({ _id: id });
       return;
     }
     await this.messages.replaceOne(
       { _id: id },
       {
-        tenantId: entry.tenantId,
-        recordId: entry.recordId,
-        messageId: entry.messageId,
-        conversationId: entry.conversationId,
-        customer: conversation.customer,
-        phoneNumberId: conversation.phoneNumberId,
-        direction: entry.direction,
-        type: entry.type,
-        occurredAt: entry.occurredAt,
-        text,
-        words: foldedWordsOf(text),
-        foldedText: (foldText(text).match(FOLDED_WORD) ?? []).join(' '),
-        grams: [...new Set(gramsOf(text).split(' ').filter(Boolean))],
+        ...fields,
+        words: foldedWordsOf(fields.text),
+        foldedText: (foldText(fields.text).match(FOLDED_WORD) ?? []).join(' '),
+        grams: [...new Set(gramsOf(fields.text).split(' ').filter(Boolean))],
       },
       { upsert: true },
     );

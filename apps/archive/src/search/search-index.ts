@@ -55,6 +55,43 @@ export interface IndexedMessage {
   readonly conversation: ConversationKey;
 }
 
+/** The fields the index keeps of a message (what the filters and hits read) and its searchable text. */
+export interface IndexedFields {
+  readonly tenantId: string;
+  readonly recordId: string;
+  readonly messageId: string;
+  readonly conversationId: string;
+  /** Personal data: never logged. */
+  readonly customer: string;
+  readonly phoneNumberId: string;
+  readonly direction: Direction;
+  readonly type: string;
+  readonly occurredAt: Date;
+  /** The message's text, NFC-normalised and trimmed; never empty. */
+  readonly text: string;
+}
+
+/**
+ * What every adapter indexes of a message, or undefined when it has no text to find it by (a location, an uncaptioned
+ * image): such a message is not indexed, and a former version of it is removed. Pure.
+ */
+export function indexedFieldsOf({ entry, conversation }: IndexedMessage): IndexedFields | undefined {
+  const text = entry.text?.normalize('NFC').trim() ?? '';
+  if (!text) return undefined;
+  return {
+    tenantId: entry.tenantId,
+    recordId: entry.recordId,
+    messageId: entry.messageId,
+    conversationId: entry.conversationId,
+    customer: conversation.customer,
+    phoneNumberId: conversation.phoneNumberId,
+    direction: entry.direction,
+    type: entry.type,
+    occurredAt: entry.occurredAt,
+    text,
+  };
+}
+
 /** The search index port. */
 export interface SearchIndex {
   /**

@@ -1,27 +1,9 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations } from '@waygate/grpc';
-import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
-import {
-  ArchiveServiceClient,
-  ContentType,
-  Direction,
-  InboundMessageReceived,
-  MessageAccepted,
-  MessageStatus,
-  MessageStatusChanged,
-  StatusSource,
-  SearchMessagesRequest,
-  type SearchMessagesResponse,
-} from '@waygate/proto';
-import { createLogger } from '@waygate/telemetry-sdk';
-import { createTempDir, type NatsServerHandle, startNatsServer, tenantsYaml, waitFor } from '@waygate/testing';
-import { loadArchiveConfig } from '../config';
-import { startArchive } from '../server';
+import { Direction, MessageStatus, SearchMessagesRequest, type SearchMessagesResponse } from '@waygate/proto';
+import { startArchiveHarness, type ArchiveHarness } from '../testing/archive-harness';
 
 /**
  * SearchMessages end to end: events published on a real nats-server, archived by the archive's real consumers into a
@@ -29,52 +11,20 @@ import { startArchive } from '../server';
  */
 
 const KEYS = { acme: 'key-acme', umbrella: 'key-umbrella' };
-const TENANTS_YAML = tenantsYaml([
-  { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200', '300'] },
-  { id: 'umbrella', homeRegion: 'eu', apiKey: KEYS.umbrella, phoneNumberIds: ['202'] },
-]);
 const T0 = Date.UTC(2026, 0, 10, 9);
 const ALICE = '+4915112345678';
 const BORIS = '+79161234567';
 const LI = '+8613812345678';
-const subjects = regionSubjects('eu');
-const streams = regionStreams('eu');
 
-const logLines: string[] = [];
-const logger = createLogger({
-  service: 'archive-search-test',
-  level: 'debug',
-  destination: new Writable({
-    write(chunk, _encoding, done) {
-      logLines.push(String(chunk));
-      done();
-    },
-  }),
-});
-
-let nats: NatsServerHandle;
-let dir: ReturnType<typeof createTempDir>;
-let archive: Awaited<ReturnType<typeof startArchive>>;
-let client: InstanceType<typeof ArchiveServiceClient>;
-let publisher: JetStreamConnection;
+let harness: ArchiveHarness;
 
 before(async () => {
-  nats = await startNatsServer();
-  dir = createTempDir();
-  const tenantsFile = path.join(dir.path, 'tenants.yaml');
-  writeFileSync(tenantsFile, TENANTS_YAML);
-  const config = loadArchiveConfig({
-    WAYGATE_REGION: 'eu',
-    WAYGATE_NATS_URL: nats.url,
-    WAYGATE_TENANTS_FILE: tenantsFile,
-    WAYGATE_GRPC_PORT: '0',
-    WAYGATE_STORAGE: 'sqlite',
-    WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
-    WAYGATE_INTERNAL_SERVICE_TOKEN: 'archive-test-internal-token-0123456789abcdef',
+  harness = await startArchiveHarness({
+    tenants: [
+      { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200', '300'] },
+      { id: 'umbrella', homeRegion: 'eu', apiKey: KEYS.umbrella, phoneNumberIds: ['202'] },
+    ],
   });
-  archive = await startArchive(config, logger);
-  client = new ArchiveServiceClient(`127.0.0.1:${archive.grpcPort}`, credentials.createInsecure());
-  publisher = await connectJetStream(nats.url, 'archive-search-test-publisher');
 
   // Outbound, Latin with accents; its statuses are published first (another stream: they may arrive first).
   await publishStatus('acme', 'msg_cafe', MessageStatus.MESSAGE_STATUS_SENT, T0 + 1000);
@@ -88,16 +38,10 @@ before(async () => {
   await publishInbound('acme', 'wamid.th', LI, 'สวัสดีครับ ผมต้องการขอคืนเงินครับ', T0 + 30_000);
   // Another tenant with the same words.
   await publishAccepted('umbrella', 'msg_other', ALICE, 'Café Müller 退款 привет', T0, '202');
-  await waitUntilConsumersCaughtUp();
+  await harness.waitUntilCaughtUp();
 });
 
-after(async () => {
-  client?.close();
-  await archive?.stop();
-  await publisher?.nc.close();
-  await nats?.stop();
-  dir?.remove();
-});
+after(() => harness?.stop());
 
 async function publishAccepted(
   tenantId: string,
@@ -108,79 +52,19 @@ async function publishAccepted(
   phoneNumberId = '200',
   msgId?: string,
 ) {
-  const data = MessageAccepted.encode(
-    MessageAccepted.fromPartial({
-      tenantId,
-      messageId,
-      to,
-      phoneNumberId,
-      content: { $case: 'text', value: { body, previewUrl: false } },
-      contentType: ContentType.CONTENT_TYPE_TEXT,
-      contentSummary: 'text',
-      acceptedAt: new Date(at),
-      expiresAt: new Date(at + 86_400_000),
-    }),
-  ).finish();
-  await publishEvent(publisher.js, subjects.outboundAccepted, data, msgId ?? `accepted:${messageId}`);
+  await harness.publishAccepted({ tenantId, messageId, to, phoneNumberId, acceptedAt: new Date(at), text: body }, msgId);
 }
 
 async function publishStatus(tenantId: string, messageId: string, status: MessageStatus, at: number) {
-  const eventId = `evt_${messageId}_${status}`;
-  const data = MessageStatusChanged.encode(
-    MessageStatusChanged.fromPartial({
-      eventId,
-      tenantId,
-      messageId,
-      status,
-      source: StatusSource.STATUS_SOURCE_WEBHOOK,
-      occurredAt: new Date(at),
-      waMessageId: `wamid.${messageId}`,
-    }),
-  ).finish();
-  await publishEvent(publisher.js, subjects.receiptEvents, data, eventId);
+  await harness.publishStatus({ eventId: `evt_${messageId}_${status}`, tenantId, messageId, status, occurredAt: new Date(at) });
 }
 
 async function publishInbound(tenantId: string, waMessageId: string, from: string, text: string, at: number) {
-  const data = InboundMessageReceived.encode(
-    InboundMessageReceived.fromPartial({
-      eventId: `wa:in:${waMessageId}`,
-      tenantId,
-      phoneNumberId: '200',
-      from,
-      waMessageId,
-      occurredAt: new Date(at),
-      type: 'text',
-      text,
-      contentJson: JSON.stringify({ body: text }),
-      serviceWindowClosesAt: new Date(at + 86_400_000),
-    }),
-  ).finish();
-  await publishEvent(publisher.js, subjects.inboundEvents, data, `wa:in:${waMessageId}`);
-}
-
-async function waitUntilConsumersCaughtUp(): Promise<void> {
-  for (const [stream, durable] of [
-    [streams.outbound.name, 'archive-outbound'],
-    [streams.events.name, 'archive-events'],
-  ]) {
-    await waitFor(
-      async () => {
-        const info = await publisher.jsm.consumers.info(stream, durable);
-        return info.num_pending === 0 && info.num_ack_pending === 0;
-      },
-      { what: `${durable} to catch up` },
-    );
-  }
+  await harness.publishInbound({ tenantId, waMessageId, phoneNumberId: '200', from, occurredAt: new Date(at), text });
 }
 
 function search(request: Partial<SearchMessagesRequest>, apiKey = KEYS.acme): Promise<SearchMessagesResponse> {
-  const metadata = new Metadata();
-  metadata.set('authorization', `Bearer ${apiKey}`);
-  return new Promise((resolve, reject) =>
-    client.searchMessages(SearchMessagesRequest.fromPartial(request), metadata, (error, response) =>
-      error ? reject(error) : resolve(response),
-    ),
-  );
+  return harness.unary('searchMessages', SearchMessagesRequest.fromPartial(request), apiKey);
 }
 
 async function idsOf(request: Partial<SearchMessagesRequest>, apiKey = KEYS.acme): Promise<string[]> {
@@ -245,7 +129,7 @@ test('a redelivered record is indexed once, and a status after it still updates 
   // The same event under another NATS message id: JetStream does not de-duplicate it, the archive store does.
   await publishAccepted('acme', 'msg_privet', BORIS, 'ПРИВЕТ! Ваш заказ отправлен', T0 + 10_000, '300', 'redelivered-accepted');
   await publishStatus('acme', 'msg_privet', MessageStatus.MESSAGE_STATUS_FAILED, T0 + 11_000);
-  await waitUntilConsumersCaughtUp();
+  await harness.waitUntilCaughtUp();
   assert.deepEqual(await idsOf({ query: 'заказ' }), ['msg_privet']);
   assert.deepEqual(await idsOf({ query: 'заказ', status: MessageStatus.MESSAGE_STATUS_FAILED }), ['msg_privet']);
 });
@@ -282,7 +166,7 @@ test('query syntax is searched as text, and bad input is INVALID_ARGUMENT naming
 
 test('pages through the hits with an opaque token', async () => {
   for (let i = 0; i < 5; i += 1) await publishInbound('acme', `wamid.page${i}`, LI, `Seite ${i}: Rückerstattung`, T0 + 40_000 + i);
-  await waitUntilConsumersCaughtUp();
+  await harness.waitUntilCaughtUp();
   const seen: string[] = [];
   let pageToken = '';
   for (let pages = 0; pages < 3; pages += 1) {
@@ -303,7 +187,7 @@ test('pages through the hits with an opaque token', async () => {
 });
 
 test('logs never carry message text or phone numbers', () => {
-  const logs = logLines.join('');
+  const logs = harness.logLines.join('');
   for (const secret of ['Müller', 'ПРИВЕТ', '退款', 'คืนเงิน', ALICE, LI, BORIS])
     assert.ok(!logs.includes(secret), 'a log line has personal data');
 });

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { MessageStatus } from '@waygate/domain';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
-import type { IndexedMessage, SearchFilters, SearchIndex, SearchIndexHit, SearchIndexPage, SearchPageRequest } from './search-index';
+import {
+  indexedFieldsOf,
+  type IndexedMessage,
+  type SearchFilters,
+  type SearchIndex,
+  type SearchIndexHit,
+  type SearchIndexPage,
+  type SearchPageRequest,
+} from './search-index';
 import { gramsOf, needsTrigrams, toFtsString, type SearchQuery, type TermRoute } from './search-query';
 import { buildSnippet } from './snippet';
 
@@ -146,27 +154,17 @@ export class SqliteSearchIndex implements SearchIndex {
       }
     });
     this.writeStatus = (tenantId, messageId, status) => void setStatus.run(tenantId, messageId, status);
-    this.indexMessage = db.transaction(({ entry, conversation }: IndexedMessage) => {
-      const text = entry.text?.normalize('NFC').trim() ?? '';
+    this.indexMessage = db.transaction((message: IndexedMessage) => {
+      const { entry } = message;
+      const fields = indexedFieldsOf(message);
       const existing = findRow.get(entry.tenantId, entry.recordId) as { id: number; text: string } | undefined;
       if (entry.status) addStatus.run(entry.tenantId, entry.messageId, entry.status);
-      if (!text) {
-        // Nothing to find it by (a location, an uncaptioned image): not indexed; a former version is removed.
+      if (!fields) {
         if (existing) this.removeRows([existing.id]);
         return;
       }
-      const values = {
-        tenantId: entry.tenantId,
-        recordId: entry.recordId,
-        messageId: entry.messageId,
-        conversationId: entry.conversationId,
-        customer: conversation.customer,
-        phoneNumberId: conversation.phoneNumberId,
-        direction: entry.direction,
-        type: entry.type,
-        occurredAtMs: entry.occurredAt.getTime(),
-        text,
-      };
+      const { occurredAt, text, ...rest } = fields;
+      const values = { ...rest, occurredAtMs: occurredAt.getTime(), text };
       if (existing) {
         updateRow.run({ ...values, id: existing.id });
         // A redelivered record has the same text: the FTS tables already hold it.

@@ -7,14 +7,25 @@
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
-import { Metadata, credentials, type Client, type ServiceError } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import Database from 'better-sqlite3';
 import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import { InboundMessageReceived, MessagingServiceClient } from '@waygate/proto';
 import type { Clock } from '@waygate/domain';
 import type { Logger } from '@waygate/telemetry';
 import { createLogger } from '@waygate/telemetry-sdk';
-import { createTempDir, freePort, startNatsServer, tenantsYaml, waitFor, type NatsServerHandle, type TestTenant } from '@waygate/testing';
+import {
+  bearerMetadata,
+  callUnary,
+  createTempDir,
+  freePort,
+  startNatsServer,
+  tenantsYaml,
+  waitFor,
+  type NatsServerHandle,
+  type TestTenant,
+  type UnaryMethodOf,
+} from '@waygate/testing';
 import { loadIngressConfig, type IngressConfig } from '../config';
 import { startIngress } from '../server';
 
@@ -25,7 +36,7 @@ const REGION = 'eu';
 export type RunningIngress = Awaited<ReturnType<typeof startIngress>>;
 
 /** A MessagingService RPC, by its client method name. */
-export type MessagingMethod = Exclude<keyof MessagingServiceClient, keyof Client>;
+export type MessagingMethod = UnaryMethodOf<MessagingServiceClient>;
 
 /** What a service started beside ingress needs to know. */
 export interface HarnessSetup {
@@ -154,15 +165,7 @@ export class IngressHarness {
 
   /** Calls a unary MessagingService RPC as the tenant with `apiKey` (default: the first tenant's). */
   unary<Response>(method: MessagingMethod, request: object, apiKey = this.options.tenants[0]?.apiKey ?? ''): Promise<Response> {
-    const client = this.client;
-    const metadata = new Metadata();
-    metadata.set('authorization', `Bearer ${apiKey}`);
-    const call = (client[method] as (...args: unknown[]) => unknown).bind(client) as (
-      request: object,
-      metadata: Metadata,
-      callback: (error: ServiceError | null, response: Response) => void,
-    ) => void;
-    return new Promise((resolve, reject) => call(request, metadata, (error, response) => (error ? reject(error) : resolve(response))));
+    return callUnary(this.client, method, request, bearerMetadata(apiKey));
   }
 
   /** Publishes receipt's InboundMessageReceived for the message; returns when the customer's window closes. */
