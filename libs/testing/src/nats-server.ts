@@ -9,6 +9,8 @@ export interface NatsServerHandle {
   readonly url: string;
   readonly port: number;
   readonly storeDir: string;
+  /** The server's process id (it changes on `restart`), for /proc readings such as a benchmark's CPU time. */
+  readonly pid: number;
   /** Stops the server (SIGTERM) and starts it again on the same port and store. */
   restart(): Promise<void>;
   /** Stops the server and deletes its store. */
@@ -128,6 +130,9 @@ export async function startNatsServer(): Promise<NatsServerHandle> {
     url: `nats://127.0.0.1:${port}`,
     port,
     storeDir,
+    get pid() {
+      return server.child.pid as number;
+    },
     async restart() {
       await server.stop();
       server = await launch(port, storeDir);

@@ -1,6 +1,7 @@
 import { CompletionTracker } from './completion-tracker';
 import type { LatencySummary } from './latency';
 import { runClosedLoop, runOpenLoop, type GeneratorStats } from './load-generator';
+import type { CpuMeter, ProcessCpu } from './process-stats';
 
 /** How a phase offers load. */
 export type LoadSpec =
@@ -45,6 +46,11 @@ export interface PhaseResult {
   readonly answeredCallsPerSec: number;
   readonly errors: { reason: string; count: number }[];
   readonly counters: Record<string, number>;
+  /**
+   * CPU time of each process the phase involves from its first send to the end of its drain, and per completed item
+   * (plus a `total` row); absent when the benchmark measures no processes.
+   */
+  readonly cpu?: readonly ProcessCpu[];
 }
 
 /** What a benchmark's sender may do with the items of one send. */
@@ -72,9 +78,11 @@ export async function runPhase(
   spec: PhaseSpec,
   send: Sender,
   observe: (tracker: CompletionTracker | undefined) => void,
+  cpuMeter?: CpuMeter,
 ): Promise<PhaseResult> {
   const tracker = new CompletionTracker();
   observe(tracker);
+  const cpuSample = cpuMeter?.start();
   let generator: GeneratorStats;
   try {
     if (spec.load.kind === 'open-loop') {
@@ -103,6 +111,7 @@ export async function runPhase(
   } finally {
     observe(undefined);
   }
+  const cpu = cpuSample?.stop(tracker.completed);
   return {
     id: spec.id,
     label: spec.label,
@@ -124,6 +133,7 @@ export async function runPhase(
     answeredCallsPerSec: round(tracker.answeredCallsPerSec(), 1),
     errors: tracker.errorSamples(),
     counters: Object.fromEntries(tracker.counters),
+    ...(cpu ? { cpu } : {}),
   };
 }
 

@@ -90,6 +90,25 @@ function formatArchive(figures: ArchiveFigures): string[] {
   return lines;
 }
 
+/** CPU ms per completed item, one row per phase, one column per process (and the total). */
+function formatCpu(phases: readonly PhaseResult[]): string[] {
+  const measured = phases.filter((phase) => phase.cpu && phase.cpu.length > 0);
+  if (measured.length === 0) return [];
+  const processes = [...new Set(measured.flatMap((phase) => (phase.cpu ?? []).map((row) => row.process)))];
+  const rows = measured.map((phase) => [
+    phase.label,
+    ...processes.map((name) => {
+      const row = phase.cpu?.find((candidate) => candidate.process === name);
+      return row ? row.msPerItem.toFixed(3) : '';
+    }),
+  ]);
+  return [
+    '',
+    '  CPU ms per completed item (user + system, first send to end of drain; bench = load generator and, where it runs here, the simulator):',
+    ...table(['phase', ...processes], rows).map((line) => `  ${line}`),
+  ];
+}
+
 function formatBenchmark(result: BenchmarkResult): string[] {
   const lines = [`${result.title}  (${(result.elapsedMs / 1000).toFixed(1)} s)`];
   lines.push(...result.method.map((sentence) => `  - ${sentence}`));
@@ -110,6 +129,7 @@ function formatBenchmark(result: BenchmarkResult): string[] {
     lines.push('');
     lines.push(...table([...PHASE_HEADER, ...REQUEST_COLUMNS[result.name]], result.phases.map(phaseRow)).map((line) => `  ${line}`));
   }
+  lines.push(...formatCpu(result.phases));
   if (result.transfers && result.transfers.length > 0) {
     lines.push('');
     const header = ['size', 'count', 'upload MB/s', 'raw write MB/s', 'download MB/s', 'raw read MB/s'];

@@ -11,6 +11,7 @@ import { withCleanup } from '../cleanup';
 import { describePhase, warmupOf, type BenchmarkResult, type ProgressLog } from '../benchmark-result';
 import type { CompletionTracker } from '../completion-tracker';
 import { MAX_OUTSTANDING_SENDS, runPhase, standardPhases, type PhaseResult, type Sender } from '../phase';
+import { CpuMeter, SELF } from '../process-stats';
 import { startService, type ServiceProcess } from '../service-process';
 import { BENCH_REGION, BENCH_TENANT, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
 
@@ -84,6 +85,7 @@ export async function runDeliveryPath(
       "Every recipient wrote first: its InboundMessageReceived is published on NATS ahead of the sends (as receipt would), so ingress also applies one customer-window update per message; a send that finds the window not yet in ingress's view is sent again 20 ms later (counted in its latency).",
       'Open loop: sends start on a fixed timetable whether or not earlier ones returned; latency counts from the scheduled time. Closed loop: a new send starts when an earlier message reached the simulator.',
       'Throughput = messages at the simulator per second from the first scheduled send to the last arrival (the upstream send rate sustained).',
+      'CPU ms per message: CPU time (user + system, /proc/<pid>/stat; process.cpuUsage() for this process) of each service, nats-server and this process (load generator + simulator) from the first send to the end of the drain, divided by the messages completed.',
     ],
     setup: {
       services: 'ingress, delivery-retry (child processes)',
@@ -146,6 +148,11 @@ export async function runDeliveryPath(
         startService('delivery-retry', { env, logDir: dir.path, grpcPort: deliveryPort }),
       ])),
     );
+    const cpuMeter = new CpuMeter([
+      ...services.map((service) => ({ name: service.name, pid: () => service.pid })),
+      { name: 'nats-server', pid: () => nats.pid },
+      SELF,
+    ]);
     const grpcClient = new MessagingServiceClient(`127.0.0.1:${ingressPort}`, credentials.createInsecure());
     client = grpcClient;
     const metadataOf = () => {
@@ -236,7 +243,7 @@ export async function runDeliveryPath(
       drainTimeoutMs: profile.drainTimeoutMs,
       closedLoopConcurrency: profile.closedLoopConcurrency,
     })) {
-      const phase = await runPhase(spec, send, observe);
+      const phase = await runPhase(spec, send, observe, cpuMeter);
       phases.push(phase);
       log(describePhase(phase));
     }

@@ -14,6 +14,7 @@ import { describePhase, warmupOf, type BenchmarkResult, type ProgressLog } from 
 import type { CompletionTracker } from '../completion-tracker';
 import { openLoopSendCount } from '../load-generator';
 import { MAX_OUTSTANDING_SENDS, round, runPhase, type PhaseResult, type PhaseSpec, type Sender } from '../phase';
+import { CpuMeter, SELF } from '../process-stats';
 import { startService, type ServiceProcess } from '../service-process';
 import { BENCH_REGION, BENCH_TENANT, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
 
@@ -353,11 +354,13 @@ export async function runWebhookIngest(
     const observe = (tracker: CompletionTracker | undefined) => {
       current = tracker;
     };
+    const receiptPid = receipt.pid;
+    const cpuMeter = new CpuMeter([{ name: 'receipt', pid: () => receiptPid }, { name: 'nats-server', pid: () => nats.pid }, SELF]);
 
     log(`Webhook ingest: warmup ${profile.warmupMs} ms at ${profile.warmupRatePerSec} statuses/s, 1 per POST`);
     const warmup = await runPhase(warmupPlan.spec, senderFor(prepare(warmupPlan, warmupPool)), observe);
     for (const plan of plans) {
-      const phase = await runPhase(plan.spec, senderFor(prepare(plan, pools.get(plan.ratePerSec) ?? [])), observe);
+      const phase = await runPhase(plan.spec, senderFor(prepare(plan, pools.get(plan.ratePerSec) ?? [])), observe, cpuMeter);
       phases.push(phase);
       log(`${describePhase(phase)}; HTTP p50 ${phase.requestLatencyMs.p50} ms, p99 ${phase.requestLatencyMs.p99} ms`);
     }
