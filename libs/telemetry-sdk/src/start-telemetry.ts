@@ -11,6 +11,7 @@ import { NodeSDK } from '@opentelemetry/sdk-node';
 // metric readers (for Prometheus) replaces its env-configured ones, so an opted-in OTLP reader is built the same way.
 import { getOtlpMetricExporterFromEnv, getPeriodicExportingMetricReaderFromEnv } from '@opentelemetry/sdk-node/build/src/utils';
 import type { Logger } from '@waygate/telemetry';
+import { startEventLoopMetrics } from './event-loop-metrics';
 import { createHealthProbes, LIVENESS_PATH, READINESS_PATH, type HealthProbes, type ServingStatus } from './health-probes';
 import {
   NoopSpanProcessor,
@@ -138,6 +139,7 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
     ],
   });
   sdk.start();
+  const stopEventLoopMetrics = startEventLoopMetrics();
   let metricsServer: Server | undefined;
   const probes = createHealthProbes();
   return {
@@ -159,6 +161,7 @@ export function startTelemetry(serviceName: string, env: NodeJS.ProcessEnv = pro
       const server = metricsServer;
       metricsServer = undefined;
       if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+      stopEventLoopMetrics();
       await sdk.shutdown();
     },
   };
