@@ -1,5 +1,5 @@
 /** The benchmarks `npm run bench` knows, in the order they run. */
-export const BENCHMARK_NAMES = ['baseline', 'delivery', 'webhook-ingest', 'media', 'verification', 'archive'] as const;
+export const BENCHMARK_NAMES = ['baseline', 'delivery', 'webhook-ingest', 'full-loop', 'media', 'verification', 'archive'] as const;
 export type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 /** Durations, rates and limits of one run. */
@@ -10,6 +10,10 @@ export interface BenchProfile {
   readonly warmupRatePerSec: number;
   /** Length of each measured phase of the baseline and delivery benchmarks. */
   readonly phaseMs: number;
+  /** Offered rates (messages/s) of the full-loop benchmark, before its closed loop. */
+  readonly fullLoopRates: readonly number[];
+  /** Length of each measured phase of the full-loop benchmark; `--full-loop-phase` sets it. */
+  readonly fullLoopPhaseMs: number;
   /** Length of each measured phase of the webhook benchmark. */
   readonly webhookPhaseMs: number;
   /** After a phase's last send, how long outstanding items may take before they count as not completed. */
@@ -36,6 +40,7 @@ const COMMON = {
   closedLoopConcurrency: 128,
   webhookRates: [1000, 3000],
   webhookBatchSizes: [1, 25],
+  fullLoopRates: [100, 500],
 } as const;
 
 /**
@@ -50,6 +55,7 @@ export const FULL_PROFILE: BenchProfile = {
   name: 'full',
   warmupMs: 3000,
   phaseMs: 10_000,
+  fullLoopPhaseMs: 15_000,
   webhookPhaseMs: 6000,
   drainTimeoutMs: 60_000,
   archiveMessages: DEFAULT_ARCHIVE_MESSAGES,
@@ -63,6 +69,7 @@ export const QUICK_PROFILE: BenchProfile = {
   name: 'quick',
   warmupMs: 500,
   phaseMs: 1000,
+  fullLoopPhaseMs: 1500,
   webhookPhaseMs: 1000,
   drainTimeoutMs: 15_000,
   archiveMessages: 5000,
@@ -75,6 +82,8 @@ export interface BenchOptions {
   readonly only: readonly BenchmarkName[];
   /** Extra environment for the services (e.g. WAYGATE_DELIVERY_CONCURRENCY=64), reported with the results. */
   readonly serviceEnv: Readonly<Record<string, string>>;
+  /** `--soak <duration>`: run only the soak, this long (ms). */
+  readonly soakMs?: number;
 }
 
 export function isBenchmarkName(value: string): value is BenchmarkName {

@@ -17,6 +17,7 @@ const TINY_PROFILE: BenchProfile = {
   warmupMs: 100,
   phaseMs: 300,
   webhookPhaseMs: 300,
+  fullLoopPhaseMs: 300,
   // Generous: a loaded CI machine may be slow, and a message that never arrives must fail the test, not a timer.
   drainTimeoutMs: 30_000,
   archiveMessages: 1000,
@@ -37,6 +38,7 @@ test('a tiny run of every benchmark moves every message and yields a well-formed
     baseline: ['rate-100', 'rate-1000', 'max'],
     delivery: ['rate-100', 'rate-1000', 'max'],
     'webhook-ingest': ['rate-1000-batch-1', 'rate-1000-batch-25', 'rate-3000-batch-1', 'rate-3000-batch-25'],
+    'full-loop': ['rate-100', 'rate-500', 'max'],
     media: [],
     verification: ['rate-100'],
     archive: [],
@@ -77,6 +79,17 @@ test('a tiny run of every benchmark moves every message and yields a well-formed
       assert.ok(phase.throughputPerSec > 0 && phase.latencyMs.p50 > 0 && phase.latencyMs.p50 <= phase.latencyMs.p99, where);
       assert.ok(phase.latencyMs.p99 <= phase.latencyMs.max, where);
       assert.ok(phase.answeredCallsPerSec > 0 && phase.requestLatencyMs.count > 0, `${where}: calls were answered`);
+      if (['delivery', 'webhook-ingest', 'full-loop'].includes(result.name)) {
+        const cpu = new Map((phase.cpu ?? []).map((row) => [row.process, row]));
+        const processes: string[] =
+          result.name === 'full-loop'
+            ? ['ingress', 'delivery-retry', 'receipt', 'archive', 'media-store', 'nats-server', 'bench', 'total']
+            : result.name === 'delivery'
+              ? ['ingress', 'delivery-retry', 'nats-server', 'bench', 'total']
+              : ['receipt', 'nats-server', 'bench', 'total'];
+        assert.deepEqual([...cpu.keys()], processes, `${where}: CPU of every process`);
+        assert.ok((cpu.get('total')?.msPerItem ?? 0) > 0, `${where}: CPU per message measured`);
+      }
     }
   }
   const webhookPhases = report.benchmarks[2].phases;
@@ -95,6 +108,7 @@ test('a tiny run of every benchmark moves every message and yields a well-formed
   const text = formatReport(report);
   for (const result of report.benchmarks) assert.ok(text.includes(result.title), `the printed report has ${result.name}`);
   assert.match(text, /compared with the baseline/);
+  assert.match(text, /CPU ms per completed item/);
 });
 
 test('command line: profile, benchmark selection, report path and service environment', () => {
@@ -121,6 +135,15 @@ test('command line: profile, benchmark selection, report path and service enviro
   assert.deepEqual(quick.only, ['baseline', 'delivery']);
   assert.equal(quick.out, path.join('/repo', 'r.json'));
   assert.deepEqual(quick.serviceEnv, { WAYGATE_DELIVERY_CONCURRENCY: '64' });
+
+  const soak = parseBenchArgs(['--soak', '10m', '--full-loop-phase', '45s'], now, '/repo');
+  assert.ok(!soak.help);
+  assert.equal(soak.soakMs, 600_000);
+  assert.equal(soak.profile.fullLoopPhaseMs, 45_000);
+  assert.equal(full.soakMs, undefined);
+  assert.throws(() => parseBenchArgs(['--soak', 'ten minutes']), UsageError);
+  assert.throws(() => parseBenchArgs(['--soak', '1s']), UsageError, 'a soak shorter than 10 s says nothing');
+  assert.throws(() => parseBenchArgs(['--soak', '1m', '--only', 'delivery']), UsageError, 'the soak runs alone');
 
   assert.throws(() => parseBenchArgs(['--only', 'nope']), UsageError);
   assert.throws(() => parseBenchArgs(['--service-env', 'lower=1']), UsageError);

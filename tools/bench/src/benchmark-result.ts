@@ -77,8 +77,50 @@ export interface ArchiveFigures {
   };
 }
 
+/** One soak sample: RSS of every process, event-loop delay of every service (ms, window of up to 10 s). */
+export interface SoakSample {
+  /** Since the soak phase started. */
+  readonly atMs: number;
+  readonly rssMiB: Readonly<Record<string, number>>;
+  readonly eventLoopP99Ms: Readonly<Record<string, number>>;
+  readonly eventLoopMaxMs: Readonly<Record<string, number>>;
+}
+
+/** One process over the soak. */
+export interface SoakProcessFigures {
+  readonly process: string;
+  /** Median of the first 3 samples after the soak's warmup. */
+  readonly rssMiBAfterWarmup?: number;
+  /** Median of the last 3 samples. */
+  readonly rssMiBEnd?: number;
+  readonly rssMiBMax?: number;
+  /** (end - after warmup) / after warmup, in %. */
+  readonly rssGrowthPct?: number;
+  readonly eventLoopP99MsMedian?: number;
+  readonly eventLoopP99MsMax?: number;
+  readonly eventLoopMaxMs?: number;
+}
+
+/** The soak's figures (`--soak <duration>`). */
+export interface SoakFigures {
+  readonly durationMs: number;
+  readonly ratePerSec: number;
+  /** The first part of the soak, left out of the RSS growth. */
+  readonly warmupMs: number;
+  readonly sampleEveryMs: number;
+  readonly rssGrowthBoundPct: number;
+  /** Messages that failed or never reached READ. */
+  readonly lost: number;
+  /** Every service's RSS grew by at most the bound after warmup. */
+  readonly servicesWithinRssBound: boolean;
+  readonly metricsScrapeFailures: number;
+  readonly processes: readonly SoakProcessFigures[];
+  readonly samples: readonly SoakSample[];
+}
+
 export interface BenchmarkResult {
-  readonly name: BenchmarkName;
+  /** A benchmark of the selection, or the soak (`--soak`, run alone). */
+  readonly name: BenchmarkName | 'soak';
   readonly title: string;
   /** How it was measured, in sentences: processes, what an item is, where its end is observed. */
   readonly method: readonly string[];
@@ -93,6 +135,8 @@ export interface BenchmarkResult {
   readonly transfers?: readonly TransferResult[];
   /** The archive benchmark reports its own figures instead of phases. */
   readonly archive?: ArchiveFigures;
+  /** The soak reports RSS and event-loop figures next to its one phase. */
+  readonly soak?: SoakFigures;
   /** Set when the benchmark could not complete; the phases run so far are kept. */
   readonly error?: string;
   readonly elapsedMs: number;

@@ -2,13 +2,23 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCHMARK_NAMES, FULL_PROFILE, isBenchmarkName, QUICK_PROFILE, type BenchmarkName, type BenchOptions } from './bench-options';
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>...]] [--out <file.json>] [--service-env KEY=VALUE ...] [--archive-messages <n>]
+export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>...]] [--out <file.json>] [--service-env KEY=VALUE ...] [--archive-messages <n>] [--full-loop-phase <duration>] [--soak <duration>]
   --quick           short phases (a smoke run, well under a minute) instead of the full run (about four minutes)
   --only <names>    run only these benchmarks: ${BENCHMARK_NAMES.join(', ')} (repeatable or comma-separated)
   --out <file>      where to write the JSON report (default .data/bench/<timestamp>.json)
   --service-env     extra environment for the services, e.g. WAYGATE_DELIVERY_CONCURRENCY=64 (repeatable)
+  --full-loop-phase <duration>  length of each full-loop phase, e.g. 60s (default 15s; 1.5s with --quick)
+  --soak <duration>  run only the soak: 300 msg/s through the full loop for e.g. 10m (RSS and event-loop lag of every service)
   --archive-messages <n>  messages archived before the archive benchmark measures search (default 100000 full, 5000 quick;
                     1000000 for the issue's figure, about 25 minutes on 2 cores)`;
+
+/** `90s`, `10m`, `1.5s`, `500ms` or `1h` as milliseconds; undefined when it is not a duration. */
+export function parseDuration(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  if (!match) return undefined;
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(Number(match[1]) * unit);
+}
 
 /** A command line `npm run bench` cannot run; the message says why. */
 export class UsageError extends Error {}
@@ -27,6 +37,8 @@ export function parseBenchArgs(args: readonly string[], now = new Date(), cwd = 
         out: { type: 'string' },
         'service-env': { type: 'string', multiple: true },
         'archive-messages': { type: 'string' },
+        'full-loop-phase': { type: 'string' },
+        soak: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -52,7 +64,18 @@ export function parseBenchArgs(args: readonly string[], now = new Date(), cwd = 
       throw new UsageError(`--archive-messages needs a whole number from 100 to 10000000, got "${values['archive-messages']}"`);
     }
   }
-  const profile = values.quick ? QUICK_PROFILE : FULL_PROFILE;
+  const durationOf = (flag: string, text: string | undefined, min: number, max: number): number | undefined => {
+    if (text === undefined) return undefined;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < min || ms > max)
+      throw new UsageError(`${flag} needs a duration from ${min / 1000}s to ${max / 3_600_000}h such as 90s or 10m, got "${text}"`);
+    return ms;
+  };
+  const fullLoopPhaseMs = durationOf('--full-loop-phase', values['full-loop-phase'], 500, 3_600_000);
+  const soakMs = durationOf('--soak', values.soak, 10_000, 24 * 3_600_000);
+  if (soakMs !== undefined && only.length > 0) throw new UsageError('--soak runs alone; leave out --only');
+  const base = values.quick ? QUICK_PROFILE : FULL_PROFILE;
+  const profile = fullLoopPhaseMs === undefined ? base : { ...base, fullLoopPhaseMs };
   const timestamp = now
     .toISOString()
     .replace(/:/g, '-')
@@ -62,6 +85,7 @@ export function parseBenchArgs(args: readonly string[], now = new Date(), cwd = 
     profile: archiveMessages === undefined ? profile : { ...profile, archiveMessages },
     only: only as BenchmarkName[],
     serviceEnv,
+    ...(soakMs !== undefined ? { soakMs } : {}),
     out: path.resolve(cwd, values.out ?? path.join('.data', 'bench', `${timestamp}.json`)),
   };
 }

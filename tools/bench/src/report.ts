@@ -1,4 +1,4 @@
-import type { ArchiveFigures, BenchmarkResult } from './benchmark-result';
+import type { ArchiveFigures, BenchmarkResult, SoakFigures } from './benchmark-result';
 import type { PhaseResult } from './phase';
 import type { BenchReport } from './run-benchmarks';
 
@@ -47,6 +47,8 @@ const REQUEST_COLUMNS: Record<BenchmarkResult['name'], [string, string, string]>
   baseline: ['acks/s', 'ack p50', 'ack p99'],
   delivery: ['rpcs/s', 'rpc p50', 'rpc p99'],
   'webhook-ingest': ['posts/s', 'http p50', 'http p99'],
+  'full-loop': ['rpcs/s', 'rpc p50', 'rpc p99'],
+  soak: ['rpcs/s', 'rpc p50', 'rpc p99'],
   media: ['', '', ''],
   verification: ['rpcs/s', 'rpc p50', 'rpc p99'],
   archive: ['', '', ''],
@@ -109,6 +111,37 @@ function formatCpu(phases: readonly PhaseResult[]): string[] {
   ];
 }
 
+function formatSoak(soak: SoakFigures): string[] {
+  const value = (v: number | undefined, digits = 1) => (v === undefined ? 'n/a' : v.toFixed(digits));
+  const rows = soak.processes.map((p) => [
+    p.process,
+    value(p.rssMiBAfterWarmup),
+    value(p.rssMiBEnd),
+    value(p.rssMiBMax),
+    p.rssGrowthPct === undefined ? 'n/a' : `${p.rssGrowthPct >= 0 ? '+' : ''}${p.rssGrowthPct.toFixed(1)} %`,
+    value(p.eventLoopP99MsMedian, 2),
+    value(p.eventLoopP99MsMax, 2),
+    value(p.eventLoopMaxMs, 2),
+  ]);
+  return [
+    '',
+    `  soak: ${soak.samples.length} samples every ${soak.sampleEveryMs / 1000} s; RSS growth after the first ${soak.warmupMs / 1000} s (bound ${soak.rssGrowthBoundPct} %): ${soak.servicesWithinRssBound ? 'every service within' : 'NOT every service within'}; lost messages: ${soak.lost}${soak.metricsScrapeFailures > 0 ? `; ${soak.metricsScrapeFailures} /metrics scrapes failed` : ''}`,
+    ...table(
+      [
+        'process',
+        'RSS MiB after warmup',
+        'RSS MiB end',
+        'RSS MiB max',
+        'growth',
+        'loop p99 ms (median)',
+        'loop p99 ms (max)',
+        'loop max ms',
+      ],
+      rows,
+    ).map((line) => `  ${line}`),
+  ];
+}
+
 function formatBenchmark(result: BenchmarkResult): string[] {
   const lines = [`${result.title}  (${(result.elapsedMs / 1000).toFixed(1)} s)`];
   lines.push(...result.method.map((sentence) => `  - ${sentence}`));
@@ -144,6 +177,7 @@ function formatBenchmark(result: BenchmarkResult): string[] {
     lines.push(...table(header, rows).map((line) => `  ${line}`));
   }
   if (result.archive) lines.push('', ...formatArchive(result.archive));
+  if (result.soak) lines.push(...formatSoak(result.soak));
   const extras = result.phases.flatMap((phase) => {
     const notes = [
       ...phase.errors.map((error) => `${error.count}x ${error.reason}`),

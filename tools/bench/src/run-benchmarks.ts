@@ -4,6 +4,7 @@ import { BENCHMARK_NAMES, type BenchmarkName, type BenchOptions, type BenchProfi
 import type { BenchmarkResult, Comparison, ProgressLog } from './benchmark-result';
 import { runArchiveSearch } from './benchmarks/archive-search';
 import { runDeliveryPath } from './benchmarks/delivery-path';
+import { runFullLoop, soakOptions } from './benchmarks/full-loop';
 import { runVerificationPath } from './benchmarks/verification-path';
 import { runJetStreamBaseline } from './benchmarks/jetstream-baseline';
 import { runMediaTransfer } from './benchmarks/media-transfer';
@@ -22,7 +23,7 @@ export interface BenchReport {
   readonly serviceEnv: Readonly<Record<string, string>>;
   readonly machine: MachineInfo;
   /** 1-minute load average right before each benchmark (its own processes idle): others' load shows here. */
-  readonly loadAverage1mBefore: Readonly<Partial<Record<BenchmarkName, number>>>;
+  readonly loadAverage1mBefore: Readonly<Partial<Record<BenchmarkName | 'soak', number>>>;
   readonly benchmarks: readonly BenchmarkResult[];
 }
 
@@ -52,9 +53,17 @@ export async function runBenchmarks(options: BenchOptions, log: ProgressLog): Pr
   const startedAt = new Date();
   const started = performance.now();
   const machine = machineInfo();
-  const selected = BENCHMARK_NAMES.filter((name) => options.only.length === 0 || options.only.includes(name));
-  const loadAverage1mBefore: Partial<Record<BenchmarkName, number>> = {};
+  // The soak runs alone: it is long, and its RSS figures mean nothing with other benchmarks' processes around.
+  const selected =
+    options.soakMs !== undefined ? [] : BENCHMARK_NAMES.filter((name) => options.only.length === 0 || options.only.includes(name));
+  const loadAverage1mBefore: Partial<Record<BenchmarkName | 'soak', number>> = {};
   const results: BenchmarkResult[] = [];
+  if (options.soakMs !== undefined) {
+    loadAverage1mBefore.soak = round(os.loadavg()[0], 2);
+    const soak = await runFullLoop(options.profile, { serviceEnv: options.serviceEnv, soak: soakOptions(options.soakMs) }, log);
+    if (soak.error) log(`${soak.title}: FAILED: ${soak.error}`);
+    results.push(soak);
+  }
   for (const name of selected) {
     loadAverage1mBefore[name] = round(os.loadavg()[0], 2);
     let result: BenchmarkResult;
@@ -73,6 +82,9 @@ export async function runBenchmarks(options: BenchOptions, log: ProgressLog): Pr
       }
       case 'webhook-ingest':
         result = await runWebhookIngest(options.profile, { serviceEnv: options.serviceEnv }, log);
+        break;
+      case 'full-loop':
+        result = await runFullLoop(options.profile, { serviceEnv: options.serviceEnv }, log);
         break;
       case 'media':
         result = await runMediaTransfer(options.profile, { serviceEnv: options.serviceEnv }, log);

@@ -15,18 +15,18 @@ import { CpuMeter, SELF } from '../process-stats';
 import { startService, type ServiceProcess } from '../service-process';
 import { BENCH_REGION, BENCH_TENANT, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
 
-const SEND_DEADLINE_MS = 30_000;
+export const SEND_DEADLINE_MS = 30_000;
 /** How many customers' windows are opened ahead of the sends (ingress refuses free-form text to anyone else). */
-const WINDOWS_AHEAD = 3000;
+export const WINDOWS_AHEAD = 3000;
 const OPEN_BATCH = 100;
 /** A customer outside the recipients, whose window shows when ingress has applied every window opened before it. */
-const PROBE_RECIPIENT = '+4916000000000';
+export const PROBE_RECIPIENT = '+4916000000000';
 
 /**
  * Opens customers' service windows ahead of the sends, as receipt would on their messages: InboundMessageReceived on
  * NATS for recipient 0, 1, 2, ... (WhatsApp allows free-form text only to a customer who wrote in the last 24 hours).
  */
-function createWindowOpener(nats: JetStreamConnection) {
+export function createWindowOpener(nats: JetStreamConnection) {
   const subject = regionSubjects(BENCH_REGION).inboundEvents;
   let opened = 0;
   let opening: Promise<void> | undefined;
