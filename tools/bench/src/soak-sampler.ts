@@ -64,7 +64,7 @@ export class SoakSampler {
       await Promise.all(
         Object.entries(this.metricsUrls).map(async ([name, url]) => {
           try {
-            const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+            const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
             const text = await response.text();
             const p99 = gaugeMs(text, 'nodejs_eventloop_delay_p99');
             const max = gaugeMs(text, 'nodejs_eventloop_delay_max');

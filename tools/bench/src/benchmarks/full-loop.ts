@@ -80,7 +80,7 @@ export async function runFullLoop(
       'CPU ms per message: CPU time of each service, nats-server and this process (load generator + simulator) from the first send to the end of the drain, divided by the messages that reached READ.',
       ...(soak
         ? [
-            `Soak: every ${soak.sampleEveryMs / 1000} s the RSS (/proc/<pid>/status VmRSS) and the event-loop delay (nodejs_eventloop_delay_p99_seconds and _max_seconds on each service's /metrics, a window of up to 10 s) of every service. RSS growth = median of the last 3 samples against the median of the first 3 samples after the soak's warmup (${soak.warmupMs / 1000} s); bound ${SOAK_RSS_GROWTH_BOUND_PCT} %.`,
+            `Soak: every ${soak.sampleEveryMs / 1000} s the RSS (/proc/<pid>/status VmRSS) and the event-loop delay (the nodejs_eventloop_delay_p99 and _max gauges, seconds, on each service's /metrics, a window of up to 10 s) of every service. RSS growth = median of the last 3 samples against the median of the first 3 samples after the soak's warmup (${soak.warmupMs / 1000} s); bound ${SOAK_RSS_GROWTH_BOUND_PCT} %.`,
           ]
         : []),
     ],
