@@ -10,8 +10,13 @@ test('nats-server: serves its port with JetStream, restarts on the same port and
     assert.equal(nats.url, `nats://127.0.0.1:${nats.port}`);
     assert.ok(await isPortOpen(nats.port));
     assert.ok(existsSync(`${nats.storeDir}/jetstream`), 'JetStream keeps its store in the folder');
+    const firstPid = nats.pid;
+    assert.ok(Number.isInteger(firstPid) && process.kill(firstPid, 0), 'pid is a live process');
     await nats.restart();
     assert.ok(await isPortOpen(nats.port), 'ready again on the same port');
+    assert.notEqual(nats.pid, firstPid, 'pid follows the restarted server');
+    assert.throws(() => process.kill(firstPid, 0), 'the first server is gone');
+    assert.ok(process.kill(nats.pid, 0));
   } finally {
     await nats.stop();
   }

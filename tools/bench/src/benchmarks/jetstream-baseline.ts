@@ -7,6 +7,7 @@ import { withCleanup } from '../cleanup';
 import { describePhase, warmupOf, type BenchmarkResult, type ProgressLog } from '../benchmark-result';
 import type { CompletionTracker } from '../completion-tracker';
 import { MAX_OUTSTANDING_SENDS, runPhase, standardPhases, type PhaseResult, type Sender } from '../phase';
+import { CpuMeter, SELF } from '../process-stats';
 
 /** A region name of its own, so the streams are exactly Waygate's (same spec, same config) but named apart. */
 const REGION = 'bench';
@@ -59,6 +60,8 @@ export async function runJetStreamBaseline(profile: BenchProfile, log: ProgressL
   let connection: Awaited<ReturnType<typeof connectJetStream>> | undefined;
   try {
     connection = await connectJetStream(nats.url, 'bench-baseline');
+    // The floor under the platform's CPU per message: nats-server, and this process publishing and consuming.
+    const cpuMeter = new CpuMeter([{ name: 'nats-server', pid: () => nats.pid }, SELF]);
     await ensureRegionStreams(connection.jsm, REGION);
     const subject = regionSubjects(REGION).outboundAccepted;
     const stream = regionStreams(REGION).outbound.name;
@@ -116,7 +119,7 @@ export async function runJetStreamBaseline(profile: BenchProfile, log: ProgressL
       drainTimeoutMs: profile.drainTimeoutMs,
       closedLoopConcurrency: profile.closedLoopConcurrency,
     })) {
-      const phase = await runPhase(spec, sender(`p${phaseNumber++}`), observe);
+      const phase = await runPhase(spec, sender(`p${phaseNumber++}`), observe, cpuMeter);
       phases.push(phase);
       log(describePhase(phase));
     }
