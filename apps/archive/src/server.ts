@@ -51,8 +51,9 @@ async function openArchiveStore(
 }
 
 /**
- * Wires the archive: its store, JetStream, the two archiving consumers (accepted messages; status events and inbound
- * messages) and the ArchiveService gRPC API.
+ * Wires the archive: its store and search index, the text analyser, JetStream, the two archiving consumers (accepted
+ * messages; status events and inbound messages) and the ArchiveService gRPC API (conversations, search, export,
+ * analysis).
  */
 export async function startArchive(
   config: ArchiveConfig,
@@ -131,14 +132,14 @@ export async function startArchive(
           name: SERVICE_NAMES.archive,
           protoFile: SERVICE_PROTO_FILES.archive,
           definition: ArchiveServiceService,
-          implementation: createArchiveHandler(
+          implementation: createArchiveHandler({
             service,
             tenants,
             logger,
             analysis,
-            createExportService({ reader: storage.store, clock: systemClock }),
+            exportService: createExportService({ reader: storage.store, clock: systemClock }),
             search,
-          ),
+          }),
         },
         createDeadLetterAdminService({
           store: createDeadLetterStore(nats, config.region),

@@ -1,4 +1,3 @@
-import { status as GrpcStatus } from '@grpc/grpc-js';
 import { toProtoContentType, toProtoStatus } from '@waygate/contracts';
 import { unaryHandler } from '@waygate/grpc';
 import {
@@ -42,15 +41,23 @@ function toProtoEvent(event: ArchivedEvent): ArchivedEventMessage {
   };
 }
 
+/** What the ArchiveService handlers translate to and from: one domain service per group of RPCs. */
+export interface ArchiveHandlerDeps {
+  /** Recording and reading: ListMessageEvents, ListConversations, GetTranscript. */
+  readonly service: ArchiveService;
+  readonly tenants: TenantDirectory;
+  readonly logger: Logger;
+  /** GetConversationMetrics and GetTenantReport. */
+  readonly analysis: AnalysisService<ConversationSummary>;
+  /** ExportConversations. */
+  readonly exportService: ExportService;
+  /** SearchMessages. */
+  readonly search: MessageSearch;
+}
+
 /** gRPC ArchiveService: translates proto <-> domain; tenant scoping and validation are the domain's. */
-export function createArchiveHandler(
-  service: ArchiveService,
-  tenants: TenantDirectory,
-  logger: Logger,
-  analysis: AnalysisService<ConversationSummary>,
-  exportService: ExportService,
-  search?: MessageSearch,
-): ArchiveServiceServer {
+export function createArchiveHandler(deps: ArchiveHandlerDeps): ArchiveServiceServer {
+  const { service, tenants, logger, analysis, exportService, search } = deps;
   return {
     listMessageEvents: unaryHandler<ListMessageEventsRequest, ListMessageEventsResponse>(tenants, logger, async (request, tenant) => ({
       events: (await service.listMessageEvents(tenant.id, request.messageId)).map(toProtoEvent),
@@ -83,13 +90,8 @@ export function createArchiveHandler(
         nextPageToken: page.nextPageToken ?? '',
       };
     }),
-    // Issue 13's other RPCs: each is filled in by its slice (search, export, analysis).
-    searchMessages: search ? createSearchMessagesHandler(search, tenants, logger) : unimplemented,
+    searchMessages: createSearchMessagesHandler(search, tenants, logger),
     exportConversations: createExportConversationsHandler(exportService, tenants, logger),
     ...createAnalysisHandlers(analysis, tenants, logger),
   };
-}
-
-function unimplemented(_call: unknown, callback: (error: { code: number; details: string }) => void): void {
-  callback({ code: GrpcStatus.UNIMPLEMENTED, details: 'not implemented yet' });
 }
