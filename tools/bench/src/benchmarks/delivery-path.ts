@@ -65,6 +65,56 @@ export function createWindowOpener(nats: JetStreamConnection) {
 }
 
 /**
+ * Prepares the customers of a benchmark that sends free-form text: opens the first {@link WINDOWS_AHEAD} windows,
+ * waits until ingress has applied them (a probe send to {@link PROBE_RECIPIENT}, opened last, succeeds: ingress
+ * applies inbound events in order) and until the probe reached the simulator, before any phase, so that the probe is
+ * nobody's item. Returns what each send calls first: it keeps the windows {@link WINDOWS_AHEAD} ahead of the sends.
+ * A failure to open them is not fatal to the run (a send whose window never opened fails on its own, FAILED_PRECONDITION
+ * until its deadline, counted by the tracker); it is logged once, so an overloaded nats-server is named as the cause.
+ */
+export async function prepareCustomerWindows(args: {
+  readonly customers: JetStreamConnection;
+  readonly client: MessagingServiceClient;
+  readonly metadataOf: () => Metadata;
+  readonly probeArrived: () => boolean;
+  readonly log: ProgressLog;
+  /** The benchmark's name in log lines. */
+  readonly label: string;
+}): Promise<(index: number) => void> {
+  const { client, label, log } = args;
+  const windows = createWindowOpener(args.customers);
+  log(`${label}: the first ${WINDOWS_AHEAD} customers write first ...`);
+  await windows.openUpTo(WINDOWS_AHEAD);
+  await windows.publishInbound(PROBE_RECIPIENT);
+  await waitFor(
+    () =>
+      new Promise<boolean>((resolve) =>
+        client.sendMessage(
+          {
+            to: PROBE_RECIPIENT,
+            content: { $case: 'text', value: { body: 'probe', previewUrl: false } },
+            idempotencyKey: 'bench-probe',
+            validity: undefined,
+            replyTo: '',
+            phoneNumberId: '',
+          },
+          args.metadataOf(),
+          (error: ServiceError | null) => resolve(error === null),
+        ),
+      ),
+    { timeoutMs: 120_000, intervalMs: 200, what: "the customers' windows in ingress's view" },
+  );
+  await waitFor(args.probeArrived, { timeoutMs: 30_000, what: 'the probe message at the simulator' });
+  let openerFailed = false;
+  return (index) => {
+    windows.openUpTo(index + WINDOWS_AHEAD).catch((error: Error) => {
+      if (!openerFailed) log(`${label}: opening customers' windows failed: ${error.message}`);
+      openerFailed = true;
+    });
+  };
+}
+
+/**
  * The platform's send path: gRPC SendMessage at ingress -> SQLite -> JetStream -> delivery-retry -> SQLite -> the
  * Cloud API request arriving at the WhatsApp simulator. Ingress and delivery-retry run as child processes on SQLite
  * in a temp folder; the simulator runs in this process so its events carry this process's clock.
@@ -162,42 +212,19 @@ export async function runDeliveryPath(
     };
 
     customers = await connectJetStream(nats.url, 'bench-customers');
-    const windows = createWindowOpener(customers);
-    log(`Delivery: the first ${WINDOWS_AHEAD} customers write first ...`);
-    await windows.openUpTo(WINDOWS_AHEAD);
-    // ingress applies inbound events in order: once the probe's window is open, every earlier one is.
-    await windows.publishInbound(PROBE_RECIPIENT);
-    await waitFor(
-      () =>
-        new Promise<boolean>((resolve) =>
-          grpcClient.sendMessage(
-            {
-              to: PROBE_RECIPIENT,
-              content: { $case: 'text', value: { body: 'probe', previewUrl: false } },
-              idempotencyKey: 'bench-probe',
-              validity: undefined,
-              replyTo: '',
-              phoneNumberId: '',
-            },
-            metadataOf(),
-            (error: ServiceError | null) => resolve(error === null),
-          ),
-        ),
-      { timeoutMs: 120_000, intervalMs: 200, what: "the customers' windows in ingress's view" },
-    );
-    // Before any phase, so that the probe is nobody's item.
-    await waitFor(() => probeArrived, { timeoutMs: 30_000, what: 'the probe message at the simulator' });
+    const keepWindowsAhead = await prepareCustomerWindows({
+      customers,
+      client: grpcClient,
+      metadataOf,
+      probeArrived: () => probeArrived,
+      log,
+      label: 'Delivery',
+    });
 
     let sequence = 0;
-    let openerFailed = false;
     const send: Sender = (_index, scheduledAt, { follow, tracker }) => {
       const index = sequence++;
-      windows.openUpTo(index + WINDOWS_AHEAD).catch((error: Error) => {
-        // Not fatal to the run: a send whose window never opened fails on its own (FAILED_PRECONDITION until its
-        // deadline, counted by the tracker). Said once, so an overloaded nats-server is named as the cause.
-        if (!openerFailed) log(`Delivery: opening customers' windows failed: ${error.message}`);
-        openerFailed = true;
-      });
+      keepWindowsAhead(index);
       const { to, waId } = recipientFor(index);
       follow(waId);
       const request: SendMessageRequest = {

@@ -11,7 +11,7 @@ import {
   type SendMessageRequest,
   type SendMessageResponse,
 } from '@waygate/proto';
-import { createTempDir, freePort, startNatsServer, waitFor } from '@waygate/testing';
+import { createTempDir, freePort, startNatsServer } from '@waygate/testing';
 import { startSimulator, type SimulatorEvent } from '@waygate/whatsapp-simulator';
 import type { BenchProfile } from '../bench-options';
 import { describePhase, warmupOf, type BenchmarkResult, type ProgressLog, type SoakFigures } from '../benchmark-result';
@@ -22,7 +22,7 @@ import { CpuMeter, SELF, type MeasuredProcess } from '../process-stats';
 import { startService, type ServiceProcess } from '../service-process';
 import { SoakSampler } from '../soak-sampler';
 import { BENCH_REGION, BENCH_TENANT, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
-import { createWindowOpener, PROBE_RECIPIENT, SEND_DEADLINE_MS, WINDOWS_AHEAD } from './delivery-path';
+import { prepareCustomerWindows, PROBE_RECIPIENT, SEND_DEADLINE_MS } from './delivery-path';
 
 /** The five services as `npm start` runs them. */
 const SERVICES = ['ingress', 'delivery-retry', 'receipt', 'archive', 'media-store'] as const;
@@ -224,38 +224,19 @@ export async function runFullLoop(
       return metadata;
     };
     customers = await connectJetStream(nats.url, 'bench-customers');
-    const windows = createWindowOpener(customers);
-    log(`${soak ? 'Soak' : 'Full loop'}: the first ${WINDOWS_AHEAD} customers write first ...`);
-    await windows.openUpTo(WINDOWS_AHEAD);
-    await windows.publishInbound(PROBE_RECIPIENT);
-    await waitFor(
-      () =>
-        new Promise<boolean>((resolve) =>
-          grpcClient.sendMessage(
-            {
-              to: PROBE_RECIPIENT,
-              content: { $case: 'text', value: { body: 'probe', previewUrl: false } },
-              idempotencyKey: 'bench-probe',
-              validity: undefined,
-              replyTo: '',
-              phoneNumberId: '',
-            },
-            metadataOf(),
-            (error: ServiceError | null) => resolve(error === null),
-          ),
-        ),
-      { timeoutMs: 120_000, intervalMs: 200, what: "the customers' windows in ingress's view" },
-    );
-    await waitFor(() => probeArrived, { timeoutMs: 30_000, what: 'the probe message at the simulator' });
+    const keepWindowsAhead = await prepareCustomerWindows({
+      customers,
+      client: grpcClient,
+      metadataOf,
+      probeArrived: () => probeArrived,
+      log,
+      label: soak ? 'Soak' : 'Full loop',
+    });
 
     let sequence = 0;
-    let openerFailed = false;
     const send: Sender = (_index, scheduledAt, { follow, tracker }) => {
       const index = sequence++;
-      windows.openUpTo(index + WINDOWS_AHEAD).catch((error: Error) => {
-        if (!openerFailed) log(`Full loop: opening customers' windows failed: ${error.message}`);
-        openerFailed = true;
-      });
+      keepWindowsAhead(index);
       const { to, waId } = recipientFor(index);
       follow(waId);
       const request: SendMessageRequest = {
