@@ -21,6 +21,7 @@ export type { FieldViolation, PreconditionViolation } from './errors';
 export { scaledClock, systemClock } from './clock';
 export type { Clock } from './clock';
 export { newId } from './ids';
+export { decodePageTokenFields, encodePageTokenFields, requestFingerprint } from './page-token';
 export { MAX_ID_LENGTH, MAX_WHATSAPP_ID_LENGTH, idViolations, validateId, validateMessageId } from './id-validation';
 export { orderStatusEvents } from './status-event-order';
 export { META_ERROR_CODES, MIN_RETRY_DELAY_MS, classifyMetaError, isFailureRetriedByDelivery } from './meta-error-codes';

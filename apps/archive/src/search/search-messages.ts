@@ -1,8 +1,8 @@
-import { InvalidArgumentError, isE164, type FieldViolation, type MessageStatus } from '@waygate/domain';
+import { InvalidArgumentError, isE164, requestFingerprint, type FieldViolation, type MessageStatus } from '@waygate/domain';
 import type { TranscriptMessageEntry } from '../domain/conversation';
 import type { Direction } from '../domain/transcript';
 import type { SearchFilters, SearchIndex, SearchIndexHit } from './search-index';
-import { decodeSearchPageToken, encodeSearchPageToken, MAX_SEARCH_OFFSET, searchFingerprint } from './search-page-token';
+import { decodeSearchPageToken, encodeSearchPageToken, MAX_SEARCH_OFFSET } from './search-page-token';
 import { parseSearchQuery, type SearchQuery } from './search-query';
 
 /** SearchMessages as the handler hands it over: empty strings and absent values do not filter. */
@@ -112,7 +112,7 @@ export function createMessageSearch(deps: { readonly index: SearchIndex; readonl
   return {
     async search(tenantId, input) {
       const { search, violations } = validate(input);
-      const fingerprint = searchFingerprint([search.query.terms, search.filters, search.pageSize]);
+      const fingerprint = requestFingerprint([search.query.terms, search.filters, search.pageSize]);
       const offset = input.pageToken ? decodeSearchPageToken(input.pageToken, fingerprint) : 0;
       if (offset === undefined) {
         violations.push({

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { decodePageTokenFields, encodePageTokenFields } from '@waygate/domain';
 
 /**
  * SearchMessages' opaque page token: the offset into the ranked result, bound to the query and filters it was issued
@@ -12,24 +12,14 @@ export const MAX_SEARCH_OFFSET = 10_000;
 const TOKEN_PREFIX = 's1.';
 const MAX_TOKEN_CHARS = 200;
 
-/** A short digest of what the token pages through (query terms, filters, page size). */
-export function searchFingerprint(parts: unknown): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
-}
-
 export function encodeSearchPageToken(offset: number, fingerprint: string): string {
-  return TOKEN_PREFIX + Buffer.from(JSON.stringify({ o: offset, f: fingerprint })).toString('base64url');
+  return encodePageTokenFields({ o: offset, f: fingerprint }, TOKEN_PREFIX);
 }
 
 /** The offset a token stands for, or undefined when it is malformed, too deep or issued for another search. */
 export function decodeSearchPageToken(token: string, fingerprint: string): number | undefined {
-  if (token.length > MAX_TOKEN_CHARS || !token.startsWith(TOKEN_PREFIX)) return undefined;
-  try {
-    const value = JSON.parse(Buffer.from(token.slice(TOKEN_PREFIX.length), 'base64url').toString('utf8')) as { o?: unknown; f?: unknown };
-    const offset = value.o;
-    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset <= 0 || offset > MAX_SEARCH_OFFSET) return undefined;
-    return value.f === fingerprint ? offset : undefined;
-  } catch {
-    return undefined;
-  }
+  const value = decodePageTokenFields(token, { maxChars: MAX_TOKEN_CHARS, prefix: TOKEN_PREFIX });
+  const offset = value?.o;
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset <= 0 || offset > MAX_SEARCH_OFFSET) return undefined;
+  return value?.f === fingerprint ? offset : undefined;
 }

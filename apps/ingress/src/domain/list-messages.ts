@@ -1,5 +1,13 @@
-import { createHash } from 'node:crypto';
-import { InvalidArgumentError, isE164, type ContentKind, type FieldViolation, type MessageStatus } from '@waygate/domain';
+import {
+  decodePageTokenFields,
+  encodePageTokenFields,
+  InvalidArgumentError,
+  isE164,
+  requestFingerprint,
+  type ContentKind,
+  type FieldViolation,
+  type MessageStatus,
+} from '@waygate/domain';
 import type { MessageCursor, MessageQuery, MessageStore } from './message-store';
 import type { OutboundMessage } from './outbound-message';
 
@@ -32,14 +40,13 @@ export interface MessagePage {
 
 /** The filters in one canonical form, so a token can say which filters it belongs to. */
 function filterFingerprint(query: Omit<MessageQuery, 'limit' | 'after' | 'tenantId'>): string {
-  const canonical = JSON.stringify([
+  return requestFingerprint([
     query.to ?? '',
     [...(query.statuses ?? [])].sort(),
     query.acceptedFrom?.getTime() ?? null,
     query.acceptedBefore?.getTime() ?? null,
     [...(query.contentKinds ?? [])].sort(),
   ]);
-  return createHash('sha256').update(canonical).digest('base64url').slice(0, 16);
 }
 
 /**
@@ -47,21 +54,16 @@ function filterFingerprint(query: Omit<MessageQuery, 'limit' | 'after' | 'tenant
  * issued for, base64url-encoded JSON. It carries no secret: a client that forges one only sees its own messages.
  */
 export function encodePageToken(cursor: MessageCursor, fingerprint: string): string {
-  return Buffer.from(JSON.stringify({ a: cursor.acceptedAt.getTime(), m: cursor.messageId, f: fingerprint })).toString('base64url');
+  return encodePageTokenFields({ a: cursor.acceptedAt.getTime(), m: cursor.messageId, f: fingerprint });
 }
 
 /** The cursor in a token issued for these filters, or undefined for anything else. */
 export function decodePageToken(token: string, fingerprint: string): MessageCursor | undefined {
-  if (token.length > MAX_PAGE_TOKEN_CHARS || !/^[A-Za-z0-9_-]+$/.test(token)) return undefined;
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { a?: unknown; m?: unknown; f?: unknown };
-    if (typeof parsed.a !== 'number' || !Number.isSafeInteger(parsed.a) || typeof parsed.m !== 'string' || parsed.m.length > 128)
-      return undefined;
-    if (parsed.f !== fingerprint) return undefined;
-    return { acceptedAt: new Date(parsed.a), messageId: parsed.m };
-  } catch {
+  const parsed = decodePageTokenFields(token, { maxChars: MAX_PAGE_TOKEN_CHARS });
+  if (!parsed || typeof parsed.a !== 'number' || !Number.isSafeInteger(parsed.a) || typeof parsed.m !== 'string' || parsed.m.length > 128)
     return undefined;
-  }
+  if (parsed.f !== fingerprint) return undefined;
+  return { acceptedAt: new Date(parsed.a), messageId: parsed.m };
 }
 
 function violation(field: string, reason: string, description: string): FieldViolation {
