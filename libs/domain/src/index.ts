@@ -47,3 +47,4 @@ export type {
   TemplateParameter,
   TemplateParameterValue,
 } from './message-content';
+export type { CustomerDataParticipant, CustomerDataRecord, CustomerDataSubject } from './customer-data';

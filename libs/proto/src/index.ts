@@ -79,6 +79,8 @@ export type { MessagingServiceServer } from './generated/waygate/messaging/v1/me
 export {
   CustomerPreference,
   CustomerPreferenceChanged,
+  ErasurePartCompleted,
+  ErasureRequested,
   InboundMessageReceived,
   MessageAccepted,
   MessageStatusChanged,
@@ -166,6 +168,40 @@ export {
 export type { VerificationServiceServer } from './generated/waygate/verify/v1/verify';
 // Issue 13's export (ExportConversations).
 export { ExportConversationsRequest, ExportConversationsResponse, ExportFormat } from './generated/waygate/archive/v1/archive';
+// Issue 14's governance: legal holds, erasure, customer export, access log, and the archive's tamper-evident log.
+export {
+  AccessLogEntry,
+  ArchiveLogServiceClient,
+  ArchiveLogServiceService,
+  EraseCustomerRequest,
+  EraseCustomerResponse,
+  ErasurePart,
+  ErasureState,
+  ExportCustomerDataRequest,
+  ExportCustomerDataResponse,
+  GetCheckpointRequest,
+  GetCheckpointResponse,
+  GetConsistencyProofRequest,
+  GetConsistencyProofResponse,
+  GetErasureStatusRequest,
+  GetErasureStatusResponse,
+  GetInclusionProofRequest,
+  GetInclusionProofResponse,
+  GetLogPublicKeyRequest,
+  GetLogPublicKeyResponse,
+  GovernanceServiceClient,
+  GovernanceServiceService,
+  LegalHold,
+  ListAccessLogRequest,
+  ListAccessLogResponse,
+  ListLegalHoldsRequest,
+  ListLegalHoldsResponse,
+  PlaceLegalHoldRequest,
+  PlaceLegalHoldResponse,
+  ReleaseLegalHoldRequest,
+  ReleaseLegalHoldResponse,
+} from './generated/waygate/governance/v1/governance';
+export type { ArchiveLogServiceServer, GovernanceServiceServer } from './generated/waygate/governance/v1/governance';
 export {
   CancelDeliveryRequest,
   CancelDeliveryResponse,
@@ -240,6 +276,8 @@ export const SERVICE_NAMES = {
   inbound: 'waygate.receipt.v1.InboundService',
   deadLetterAdmin: 'waygate.admin.v1.DeadLetterAdminService',
   verification: 'waygate.verify.v1.VerificationService',
+  governance: 'waygate.governance.v1.GovernanceService',
+  archiveLog: 'waygate.governance.v1.ArchiveLogService',
 } as const;
 
 /** Proto files (relative to PROTO_ROOT) that define each service, for reflection. */
@@ -253,4 +291,6 @@ export const SERVICE_PROTO_FILES = {
   inbound: 'waygate/receipt/v1/inbound.proto',
   deadLetterAdmin: 'waygate/admin/v1/dead_letters.proto',
   verification: 'waygate/verify/v1/verify.proto',
+  governance: 'waygate/governance/v1/governance.proto',
+  archiveLog: 'waygate/governance/v1/governance.proto',
 } as const;

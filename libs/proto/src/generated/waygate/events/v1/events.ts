@@ -484,6 +484,46 @@ export interface AccountRestriction {
   expiration: string;
 }
 
+/**
+ * ErasureRequested asks every service of the region to erase one customer's content (GovernanceService.EraseCustomer,
+ * published by the archive on `waygate.<region>.governance.erasure.requested.<tenant_id>`). Each service erases its
+ * part idempotently, publishes ErasurePartCompleted, then acknowledges.
+ */
+export interface ErasureRequested {
+  /** `er_` + 26 characters. */
+  erasureId: string;
+  tenantId: string;
+  /**
+   * The customer's number (E.164 with `+`) as keyring sealed text (`wgsealed:v1:...`) under an ephemeral key of
+   * purpose `erasure`, destroyed when the erasure completes: the stream never keeps the number readable.
+   */
+  customerSealed: string;
+  /** The keyring's customer reference (Keyring.customerRef): names the customer's data key and pseudonymised rows. */
+  customerRef: string;
+  requestedAt: Date | undefined;
+}
+
+/**
+ * ErasurePartCompleted reports one service's part of an erasure (on
+ * `waygate.<region>.governance.erasure.completed.<service>`).
+ */
+export interface ErasurePartCompleted {
+  erasureId: string;
+  tenantId: string;
+  /** ingress, delivery-retry, receipt, media-store, archive. */
+  service: string;
+  completedAt:
+    | Date
+    | undefined;
+  /** What it erased or pseudonymised, by kind; counts only. */
+  counts: { [key: string]: string };
+}
+
+export interface ErasurePartCompleted_CountsEntry {
+  key: string;
+  value: string;
+}
+
 function createBaseMessageAccepted(): MessageAccepted {
   return {
     tenantId: "",
@@ -3081,6 +3121,423 @@ export const AccountRestriction: MessageFns<AccountRestriction> = {
   },
 };
 
+function createBaseErasureRequested(): ErasureRequested {
+  return { erasureId: "", tenantId: "", customerSealed: "", customerRef: "", requestedAt: undefined };
+}
+
+export const ErasureRequested: MessageFns<ErasureRequested> = {
+  encode(message: ErasureRequested, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.erasureId !== "") {
+      writer.uint32(10).string(message.erasureId);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.customerSealed !== "") {
+      writer.uint32(26).string(message.customerSealed);
+    }
+    if (message.customerRef !== "") {
+      writer.uint32(34).string(message.customerRef);
+    }
+    if (message.requestedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.requestedAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ErasureRequested {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseErasureRequested();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.erasureId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.customerSealed = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.customerRef = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ErasureRequested {
+    return {
+      erasureId: isSet(object.erasureId)
+        ? globalThis.String(object.erasureId)
+        : isSet(object.erasure_id)
+        ? globalThis.String(object.erasure_id)
+        : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      customerSealed: isSet(object.customerSealed)
+        ? globalThis.String(object.customerSealed)
+        : isSet(object.customer_sealed)
+        ? globalThis.String(object.customer_sealed)
+        : "",
+      customerRef: isSet(object.customerRef)
+        ? globalThis.String(object.customerRef)
+        : isSet(object.customer_ref)
+        ? globalThis.String(object.customer_ref)
+        : "",
+      requestedAt: isSet(object.requestedAt)
+        ? fromJsonTimestamp(object.requestedAt)
+        : isSet(object.requested_at)
+        ? fromJsonTimestamp(object.requested_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ErasureRequested): unknown {
+    const obj: any = {};
+    if (message.erasureId !== "") {
+      obj.erasureId = message.erasureId;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.customerSealed !== "") {
+      obj.customerSealed = message.customerSealed;
+    }
+    if (message.customerRef !== "") {
+      obj.customerRef = message.customerRef;
+    }
+    if (message.requestedAt !== undefined) {
+      obj.requestedAt = message.requestedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ErasureRequested>, I>>(base?: I): ErasureRequested {
+    return ErasureRequested.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ErasureRequested>, I>>(object: I): ErasureRequested {
+    const message = createBaseErasureRequested();
+    message.erasureId = object.erasureId ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.customerSealed = object.customerSealed ?? "";
+    message.customerRef = object.customerRef ?? "";
+    message.requestedAt = object.requestedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseErasurePartCompleted(): ErasurePartCompleted {
+  return { erasureId: "", tenantId: "", service: "", completedAt: undefined, counts: {} };
+}
+
+export const ErasurePartCompleted: MessageFns<ErasurePartCompleted> = {
+  encode(message: ErasurePartCompleted, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.erasureId !== "") {
+      writer.uint32(10).string(message.erasureId);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.service !== "") {
+      writer.uint32(26).string(message.service);
+    }
+    if (message.completedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.completedAt), writer.uint32(34).fork()).join();
+    }
+    globalThis.Object.entries(message.counts).forEach(([key, value]: [string, string]) => {
+      ErasurePartCompleted_CountsEntry.encode({ key: key as any, value }, writer.uint32(42).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ErasurePartCompleted {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseErasurePartCompleted();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.erasureId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.service = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.completedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            const entry5 = ErasurePartCompleted_CountsEntry.decode(reader, reader.uint32());
+            if (entry5.value !== undefined) {
+              message.counts[entry5.key] = entry5.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ErasurePartCompleted {
+    return {
+      erasureId: isSet(object.erasureId)
+        ? globalThis.String(object.erasureId)
+        : isSet(object.erasure_id)
+        ? globalThis.String(object.erasure_id)
+        : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      service: isSet(object.service) ? globalThis.String(object.service) : "",
+      completedAt: isSet(object.completedAt)
+        ? fromJsonTimestamp(object.completedAt)
+        : isSet(object.completed_at)
+        ? fromJsonTimestamp(object.completed_at)
+        : undefined,
+      counts: isObject(object.counts)
+        ? (globalThis.Object.entries(object.counts) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: ErasurePartCompleted): unknown {
+    const obj: any = {};
+    if (message.erasureId !== "") {
+      obj.erasureId = message.erasureId;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.service !== "") {
+      obj.service = message.service;
+    }
+    if (message.completedAt !== undefined) {
+      obj.completedAt = message.completedAt.toISOString();
+    }
+    if (message.counts) {
+      const entries = globalThis.Object.entries(message.counts) as [string, string][];
+      if (entries.length > 0) {
+        obj.counts = {};
+        entries.forEach(([k, v]) => {
+          obj.counts[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ErasurePartCompleted>, I>>(base?: I): ErasurePartCompleted {
+    return ErasurePartCompleted.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ErasurePartCompleted>, I>>(object: I): ErasurePartCompleted {
+    const message = createBaseErasurePartCompleted();
+    message.erasureId = object.erasureId ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.service = object.service ?? "";
+    message.completedAt = object.completedAt ?? undefined;
+    message.counts = (globalThis.Object.entries(object.counts ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseErasurePartCompleted_CountsEntry(): ErasurePartCompleted_CountsEntry {
+  return { key: "", value: "0" };
+}
+
+export const ErasurePartCompleted_CountsEntry: MessageFns<ErasurePartCompleted_CountsEntry> = {
+  encode(message: ErasurePartCompleted_CountsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "0") {
+      writer.uint32(16).int64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ErasurePartCompleted_CountsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseErasurePartCompleted_CountsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ErasurePartCompleted_CountsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "0",
+    };
+  },
+
+  toJSON(message: ErasurePartCompleted_CountsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "0") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ErasurePartCompleted_CountsEntry>, I>>(
+    base?: I,
+  ): ErasurePartCompleted_CountsEntry {
+    return ErasurePartCompleted_CountsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ErasurePartCompleted_CountsEntry>, I>>(
+    object: I,
+  ): ErasurePartCompleted_CountsEntry {
+    const message = createBaseErasurePartCompleted_CountsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "0";
+    return message;
+  },
+};
+
 function bytesFromBase64(b64: string): Uint8Array {
   return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
 }
@@ -3122,6 +3579,10 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {
