@@ -11,7 +11,13 @@ import {
   type JetStreamConnection,
   type RunningConsumer,
 } from '@waygate/nats';
-import { ArchiveServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
+import {
+  ArchiveLogServiceService,
+  ArchiveServiceService,
+  GovernanceServiceService,
+  SERVICE_NAMES,
+  SERVICE_PROTO_FILES,
+} from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
@@ -25,6 +31,7 @@ import { createArchiveService, type ArchiveServiceDeps } from './domain/archive-
 import type { ArchiveStore } from './domain/archive-store';
 import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
 import { createExportService } from './export/domain/export-service';
+import { createArchiveLogHandler, createGovernanceHandler } from './governance/governance.handler';
 import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
 import { createRegionEventsHandler } from './handlers/region-events.consumer';
@@ -140,6 +147,19 @@ export async function startArchive(
             exportService: createExportService({ reader: storage.store, clock: systemClock }),
             search,
           }),
+        },
+        {
+          name: SERVICE_NAMES.governance,
+          protoFile: SERVICE_PROTO_FILES.governance,
+          definition: GovernanceServiceService,
+          // Issue 14's parts, each in its own module under governance/ (holds, erasure, access log).
+          implementation: createGovernanceHandler({}),
+        },
+        {
+          name: SERVICE_NAMES.archiveLog,
+          protoFile: SERVICE_PROTO_FILES.archiveLog,
+          definition: ArchiveLogServiceService,
+          implementation: createArchiveLogHandler(),
         },
         createDeadLetterAdminService({
           store: createDeadLetterStore(nats, config.region),
