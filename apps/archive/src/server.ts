@@ -19,7 +19,7 @@ import {
   SERVICE_PROTO_FILES,
 } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
-import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
+import { KEPT_FOREVER, loadTenantsFile, startRetentionGuard, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { MongoArchiveStore } from './adapters/mongo-archive-store';
@@ -73,12 +73,28 @@ export async function startArchive(
   const tenants = loadTenantsFile(config.tenantsFile);
   // Language and sentiment of customer texts (eld + nlp.js): loaded once, before anything is consumed (about 1 s).
   const analyzeText = options.analyzeText ?? (await loadTextAnalyzer());
+  // Retention (issue 14): a compliance-mode tenant's archive retention can only grow; refused here, and on reload.
+  const governanceStorage = await openGovernanceStorage(config.storage);
+  const retentionGuard = await startRetentionGuard({
+    store: governanceStorage.floors,
+    setting: 'archiveRetentionDays',
+    retentionDaysOf: (tenant) => tenant.governance?.archiveRetentionDays ?? KEPT_FOREVER,
+    directory: tenants,
+    logger,
+  }).catch(async (error: unknown) => {
+    await governanceStorage.close();
+    throw error;
+  });
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
-  const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
-  const storage = await openArchiveStore(config);
-  const governanceStorage = await openGovernanceStorage(config.storage).catch(async (error: unknown) => {
+  const tenantsReloader = startTenantsFileReloader({
+    file: config.tenantsFile,
+    directory: tenants,
+    logger,
+    validate: { check: retentionGuard.check, accepted: retentionGuard.accept },
+  });
+  const storage = await openArchiveStore(config).catch(async (error: unknown) => {
     tenantsReloader.close();
-    await storage.close();
+    await governanceStorage.close();
     throw error;
   });
   // Legal holds (issue 14): the erasure coordinator and the sweeper ask `legalHolds.activeHoldsCovering`.

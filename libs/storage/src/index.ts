@@ -6,3 +6,4 @@ export { applyMongoMigrations, MONGO_SCHEMA_COLLECTION } from './mongo-migration
 export type { MongoMigration } from './mongo-migrations';
 export { contractBackends } from './contract-backends';
 export type { ContractBackend } from './contract-backends';
+export { MongoRetentionFloorStore, SqliteRetentionFloorStore } from './retention-floor-store';

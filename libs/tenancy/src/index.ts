@@ -2,6 +2,7 @@ export type {
   ArchiveRate,
   ArchiveSettings,
   CallbackEndpoint,
+  GovernanceSettings,
   OptOutSettings,
   ScorecardCriterionSettings,
   SendLimits,
@@ -13,4 +14,6 @@ export { TenantDirectory, assertHomedIn, hashApiKey } from './tenant-directory';
 export { DEFAULT_STOP_KEYWORDS, DEFAULT_THROUGHPUT_MPS, TenantsFileError, loadTenantsFile, parseTenants } from './load-tenants-file';
 export { tenantLogRef } from './tenant-log-ref';
 export { startTenantsFileReloader } from './tenants-file-reloader';
+export { KEPT_FOREVER, RetentionPolicyError, longerRetention, startRetentionGuard } from './retention-policy';
+export type { RetentionFloor, RetentionFloorStore, RetentionGuard, RetentionGuardOptions, RetentionSetting } from './retention-policy';
 export type { TenantsFileReloader, TenantsReloadOutcome } from './tenants-file-reloader';

@@ -235,3 +235,25 @@ test('verification is optional: a default template (language en_US unless given)
     /^tenants\.0\.verification: Unrecognized key: "defaultTemplat"/,
   ]);
 });
+
+test('governance: retention mode and days; media retention from either setting, never two different ones', () => {
+  const tenant = (extra: string) => parseTenants(tenantYaml({ extra }), {}).get('acme');
+  assert.equal(tenant('')?.governance, undefined);
+  assert.deepEqual(tenant('    governance: { archiveRetentionDays: 2555 }')?.governance, {
+    mode: 'operational',
+    archiveRetentionDays: 2555,
+  });
+  const compliance = tenant('    governance: { mode: compliance, archiveRetentionDays: 2190, mediaRetentionDays: 400 }');
+  assert.equal(compliance?.governance?.mode, 'compliance');
+  assert.deepEqual(compliance?.media, { retentionDays: 400 }, 'media-store reads one setting');
+  assert.deepEqual(tenant('    media: { retentionDays: 30 }')?.media, { retentionDays: 30 }, 'the older setting still works');
+  assert.deepEqual(tenant('    media: { retentionDays: 30 }\n    governance: { mediaRetentionDays: 30 }')?.media, { retentionDays: 30 });
+  assertProblems(tenantYaml({ extra: '    media: { retentionDays: 30 }\n    governance: { mediaRetentionDays: 31 }' }), [
+    'tenants.0.governance.mediaRetentionDays: differs from media.retentionDays (30); set one of them',
+  ]);
+  assertProblems(tenantYaml({ extra: '    governance: { mode: worm, archiveRetentionDays: 0, purge: true }' }), [
+    /^tenants\.0\.governance\.mode: /,
+    /^tenants\.0\.governance\.archiveRetentionDays: /,
+    /^tenants\.0\.governance: .*purge/,
+  ]);
+});

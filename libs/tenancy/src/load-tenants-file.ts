@@ -156,6 +156,15 @@ function tenantsFileSchema(env: NodeJS.ProcessEnv) {
       .object({ retentionDays: z.number().int().min(1).max(36_500) })
       .strict()
       .optional(),
+    // Retention policy (issue 14): mode and retention of archive records and media.
+    governance: z
+      .object({
+        mode: z.enum(['operational', 'compliance']).default('operational'),
+        archiveRetentionDays: z.number().int().min(1).max(36_500).optional(),
+        mediaRetentionDays: z.number().int().min(1).max(36_500).optional(),
+      })
+      .strict()
+      .optional(),
     sendLimits: z
       .object({
         sendsPerSecond: z.number().positive().max(100_000).optional(),
@@ -193,6 +202,14 @@ function tenantsFileSchema(env: NodeJS.ProcessEnv) {
     const apiKeys = new Set<string>();
     const phoneNumberIds = new Set<string>();
     file.tenants.forEach((tenant, t) => {
+      const mediaDays = tenant.governance?.mediaRetentionDays;
+      if (mediaDays !== undefined && tenant.media && tenant.media.retentionDays !== mediaDays) {
+        context.addIssue({
+          code: 'custom',
+          path: ['tenants', t, 'governance', 'mediaRetentionDays'],
+          message: `differs from media.retentionDays (${tenant.media.retentionDays}); set one of them`,
+        });
+      }
       if (tenantIds.has(tenant.id))
         context.addIssue({ code: 'custom', path: ['tenants', t, 'id'], message: `tenant id "${tenant.id}" is configured twice` });
       tenantIds.add(tenant.id);
@@ -363,7 +380,12 @@ export function parseTenants(yamlText: string, env: NodeJS.ProcessEnv = process.
     apiKeySha256: t.apiKeys.map((key) => key.sha256),
     whatsapp: t.whatsapp,
     callbacks: t.callbacks,
-    ...(t.media ? { media: t.media } : {}),
+    ...(t.governance?.mediaRetentionDays !== undefined
+      ? { media: { retentionDays: t.governance.mediaRetentionDays } }
+      : t.media
+        ? { media: t.media }
+        : {}),
+    ...(t.governance ? { governance: t.governance } : {}),
     ...(t.sendLimits ? { sendLimits: t.sendLimits } : {}),
     ...(t.optOut ? { optOut: t.optOut } : {}),
     ...(t.archive ? { archive: t.archive } : {}),

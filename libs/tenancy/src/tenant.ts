@@ -85,6 +85,19 @@ export interface VerificationSettings {
   readonly sendsPerTenantPerHour?: number;
 }
 
+/**
+ * Retention policy (issue 14). `operational`: retention may be shortened in a later tenants file. `compliance` (like
+ * SEC 17a-4's WORM storage): it may only be lengthened; each service that disposes of data persists the longest
+ * retention it ever ran with, and refuses a shorter one (or a switch back to operational) at startup and on reload.
+ */
+export interface GovernanceSettings {
+  readonly mode: 'operational' | 'compliance';
+  /** Days archive records are kept (from when they happened); absent: kept forever. */
+  readonly archiveRetentionDays?: number;
+  /** Days media is kept (from upload); absent: `media.retentionDays`, else media-store's default. */
+  readonly mediaRetentionDays?: number;
+}
+
 /** A tenant: one enterprise, homed in one region; everything about its customers stays there. */
 export interface Tenant {
   readonly id: string;
@@ -102,8 +115,13 @@ export interface Tenant {
   };
   /** Where the tenant's events are delivered; empty when the tenant only uses the gRPC stream. */
   readonly callbacks: readonly CallbackEndpoint[];
-  /** Media settings; absent: media-store's defaults (media kept 1 year). */
+  /**
+   * Media settings; absent: media-store's defaults (media kept 1 year). `governance.mediaRetentionDays`, when set, is
+   * copied here, so media-store reads one setting.
+   */
   readonly media?: { readonly retentionDays: number };
+  /** Retention policy and mode; absent: operational, archive kept forever, media as `media`. */
+  readonly governance?: GovernanceSettings;
   /** Send rate and daily quota; none when not configured. */
   readonly sendLimits?: SendLimits;
   /** Stop keywords and opt-out quick replies; the defaults (STOP) when not configured. */

@@ -66,3 +66,42 @@ test('reload swaps the directory in place, tells listeners, skips an unchanged f
     rmSync(folder, { recursive: true, force: true });
   }
 });
+
+test('a validation hook refuses a parsed file (the previous one stays in force) and is told of each accepted one', () => {
+  const folder = mkdtempSync(path.join(os.tmpdir(), 'waygate-tenants-'));
+  const file = path.join(folder, 'tenants.yaml');
+  const env = { SECRET_ACME: 's-acme', SECRET_GLOBEX: 's-globex' };
+  try {
+    writeFileSync(file, `tenants:${tenantYaml('acme', 'key-acme')}\n`);
+    const directory = loadTenantsFile(file, env);
+    const { logger, lines } = capturingLogger();
+    const accepted: string[][] = [];
+    const reloader = startTenantsFileReloader({
+      file,
+      directory,
+      logger,
+      env,
+      onSighup: false,
+      validate: {
+        check: (next) => (next.get('globex') ? ['tenant "globex", governance.mode: not allowed here'] : []),
+        accepted: (next) => accepted.push(next.tenants.map((tenant) => tenant.id)),
+      },
+    });
+    try {
+      writeFileSync(file, `tenants:${tenantYaml('acme', 'key-acme')}${tenantYaml('globex', 'key-globex')}\n`);
+      const refused = reloader.reload('test');
+      assert.equal(refused.kind, 'refused');
+      assert.match(refused.kind === 'refused' ? refused.reason : '', /tenant "globex", governance\.mode: not allowed here/);
+      assert.equal(directory.authenticate('key-globex'), undefined, 'the previous configuration stays');
+      assert.equal(lines.at(-1)?.level, 'error');
+      assert.deepEqual(accepted, []);
+      writeFileSync(file, `tenants:${tenantYaml('acme', 'key-acme-2')}\n`);
+      assert.deepEqual(reloader.reload('test'), { kind: 'reloaded', tenants: 1 });
+      assert.deepEqual(accepted, [['acme']]);
+    } finally {
+      reloader.close();
+    }
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { metrics } from '@opentelemetry/api';
 import { watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '@waygate/telemetry';
@@ -38,12 +39,23 @@ export function startTenantsFileReloader(options: {
   readonly debounceMs?: number;
   /** Also reload on SIGHUP (default true); tests running several reloaders in one process turn it off. */
   readonly onSighup?: boolean;
+  /**
+   * Checks a parsed file before it is swapped in (e.g. retention policies against persisted floors): problems refuse
+   * it like a file that does not parse. `accepted` is told of each file swapped in.
+   */
+  readonly validate?: {
+    check(next: TenantDirectory): readonly string[];
+    accepted?(next: TenantDirectory): void;
+  };
 }): TenantsFileReloader {
   const { file, directory, logger } = options;
   const debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
   let current = fingerprint(directory);
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  const refusals = metrics.getMeter('@waygate/tenancy').createCounter('waygate_tenants_reload_refused', {
+    description: 'tenants-file reloads refused (the previous configuration stays in force), by reason: invalid or policy',
+  });
 
   const reload = (trigger = 'manual'): TenantsReloadOutcome => {
     let next: TenantDirectory;
@@ -52,11 +64,20 @@ export function startTenantsFileReloader(options: {
     } catch (error) {
       const reason = (error as Error).message;
       logger.error({ trigger, reason }, 'tenants file refused; the previous configuration stays in force');
+      refusals.add(1, { reason: 'invalid' });
       return { kind: 'refused', reason };
     }
     const nextFingerprint = fingerprint(next);
     if (nextFingerprint === current) return { kind: 'unchanged' };
+    const problems = options.validate?.check(next) ?? [];
+    if (problems.length > 0) {
+      const reason = `tenants file refused by policy:\n  - ${problems.join('\n  - ')}`;
+      logger.error({ trigger, reason }, 'tenants file refused; the previous configuration stays in force');
+      refusals.add(1, { reason: 'policy' });
+      return { kind: 'refused', reason };
+    }
     directory.replaceWith(next);
+    options.validate?.accepted?.(next);
     current = nextFingerprint;
     logger.info({ trigger, tenants: next.tenants.length, revision: directory.revision }, 'tenants file reloaded');
     return { kind: 'reloaded', tenants: next.tenants.length };

@@ -21,6 +21,9 @@ export interface TestTenant {
   readonly optOut?: { stopKeywords?: readonly string[]; quickReplyPayloads?: readonly string[] };
   /** The tenants file's `archive` settings (rate card, scorecard), written as given. */
   readonly archive?: object;
+  /** The tenants file's `governance` (retention mode and days) and `media` settings, written as given. */
+  readonly governance?: object;
+  readonly media?: object;
   /** The tenants file's `verification` (default template, hourly send limits), written as given. */
   readonly verification?: {
     defaultTemplate?: { name: string; language?: string };
@@ -47,7 +50,7 @@ export function tenantsYaml(tenants: readonly TestTenant[]): string {
       appSecret: "${tenant.appSecret ?? `secret-${tenant.id}`}"
       verifyToken: "${tenant.verifyToken ?? `verify-${tenant.id}`}"
       phoneNumbers: [${numbers}]
-    callbacks: ${JSON.stringify(tenant.callbacks ?? [])}${tenant.sendLimits ? `\n    sendLimits: ${JSON.stringify(tenant.sendLimits)}` : ''}${tenant.optOut ? `\n    optOut: ${JSON.stringify(tenant.optOut)}` : ''}${tenant.archive ? `\n    archive: ${JSON.stringify(tenant.archive)}` : ''}${tenant.verification ? `\n    verification: ${JSON.stringify(tenant.verification)}` : ''}`;
+    callbacks: ${JSON.stringify(tenant.callbacks ?? [])}${tenant.sendLimits ? `\n    sendLimits: ${JSON.stringify(tenant.sendLimits)}` : ''}${tenant.optOut ? `\n    optOut: ${JSON.stringify(tenant.optOut)}` : ''}${tenant.archive ? `\n    archive: ${JSON.stringify(tenant.archive)}` : ''}${tenant.verification ? `\n    verification: ${JSON.stringify(tenant.verification)}` : ''}${tenant.governance ? `\n    governance: ${JSON.stringify(tenant.governance)}` : ''}${tenant.media ? `\n    media: ${JSON.stringify(tenant.media)}` : ''}`;
   });
   return `tenants:\n${entries.join('\n')}\n`;
 }

@@ -1,13 +1,18 @@
 import path from 'node:path';
 import type { StorageConfig } from '@waygate/config';
-import { connectMongo } from '@waygate/storage';
+import { connectMongo, MongoRetentionFloorStore, SqliteRetentionFloorStore } from '@waygate/storage';
+import type { RetentionFloorStore } from '@waygate/tenancy';
 import { MongoLegalHoldStore } from '../adapters/mongo-legal-hold-store';
 import { SqliteLegalHoldStore } from '../adapters/sqlite-legal-hold-store';
 import type { LegalHoldStore } from './domain/legal-hold';
 
-/** The archive's governance stores (legal holds), apart from the archive store so that erasure and sweeping never reach them. */
+/**
+ * The archive's governance stores (legal holds, retention floors), apart from the archive store so that erasure and
+ * sweeping never reach them.
+ */
 export interface GovernanceStorage {
   readonly holds: LegalHoldStore;
+  readonly floors: RetentionFloorStore;
   close(): Promise<void>;
 }
 
@@ -17,13 +22,15 @@ export interface GovernanceStorage {
  */
 export async function openGovernanceStorage(storage: StorageConfig): Promise<GovernanceStorage> {
   if (storage.kind === 'sqlite') {
-    const holds = new SqliteLegalHoldStore(path.join(path.dirname(storage.file), 'archive-governance.sqlite'));
-    return { holds, close: () => holds.close() };
+    const file = path.join(path.dirname(storage.file), 'archive-governance.sqlite');
+    const holds = new SqliteLegalHoldStore(file);
+    const floors = new SqliteRetentionFloorStore(file);
+    return { holds, floors, close: () => Promise.all([holds.close(), floors.close()]).then(() => undefined) };
   }
   const mongo = await connectMongo(storage.uri, storage.database);
   try {
     const holds = await MongoLegalHoldStore.open(mongo);
-    return { holds, close: () => mongo.client.close() };
+    return { holds, floors: new MongoRetentionFloorStore(mongo), close: () => mongo.client.close() };
   } catch (error) {
     await mongo.client.close();
     throw error;
