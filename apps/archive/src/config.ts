@@ -6,7 +6,12 @@ export interface ArchiveConfig extends ServiceConfig {
    * that logging the configuration never prints it.
    */
   readonly internalServiceToken: () => string;
+  /** WAYGATE_ARCHIVE_RETENTION_SWEEP_INTERVAL_MS: how often the retention sweeper runs (issue 14; also once at start). */
+  readonly retentionSweepIntervalMs: number;
 }
+
+/** Default retention sweep interval: hourly (records are kept for days or years; an hour late is nothing). */
+export const DEFAULT_RETENTION_SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 export const DEFAULT_GRPC_PORT = 50054;
 
@@ -18,9 +23,14 @@ export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): Archive
       WAYGATE_INTERNAL_SERVICE_TOKEN: envSchemas.internalServiceToken(
         'the region-internal service token, the only credential of the dead-letter admin API',
       ),
+      WAYGATE_ARCHIVE_RETENTION_SWEEP_INTERVAL_MS: envSchemas.durationMs(DEFAULT_RETENTION_SWEEP_INTERVAL_MS),
     },
     env,
   );
   const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
-  return { ...toServiceConfig('archive', parsed, env), internalServiceToken: () => token };
+  return {
+    ...toServiceConfig('archive', parsed, env),
+    internalServiceToken: () => token,
+    retentionSweepIntervalMs: parsed.WAYGATE_ARCHIVE_RETENTION_SWEEP_INTERVAL_MS,
+  };
 }

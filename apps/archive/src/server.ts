@@ -1,8 +1,9 @@
-import { systemClock } from '@waygate/domain';
+import { systemClock, type Clock } from '@waygate/domain';
 import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import {
   connectJetStream,
   createDeadLetterStore,
+  LegalHoldMirror,
   OUTBOUND_CONSUMERS,
   ensureRegionStreams,
   regionStreams,
@@ -31,10 +32,12 @@ import { createArchiveService, type ArchiveServiceDeps } from './domain/archive-
 import type { ArchiveStore } from './domain/archive-store';
 import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
 import { createExportService } from './export/domain/export-service';
+import type { ArchiveRetentionStore } from './governance/domain/archive-retention';
 import { createArchiveLogHandler, createGovernanceHandler } from './governance/governance.handler';
 import { openGovernanceStorage } from './governance/governance-storage';
 import { createLegalHolds } from './governance/legal-holds';
 import { createLegalHoldsHandler } from './governance/legal-holds.handler';
+import { createRetentionSweeper, type SweepReport } from './governance/retention-sweeper';
 import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
 import { createRegionEventsHandler } from './handlers/region-events.consumer';
@@ -47,7 +50,7 @@ import { SqliteSearchIndex } from './search/sqlite-search-index';
 
 async function openArchiveStore(
   config: ArchiveConfig,
-): Promise<{ store: ArchiveStore; searchIndex: SearchIndex; close: () => Promise<void> }> {
+): Promise<{ store: ArchiveStore & ArchiveRetentionStore; searchIndex: SearchIndex; close: () => Promise<void> }> {
   if (config.storage.kind === 'sqlite') {
     const store = new SqliteArchiveStore(config.storage.file);
     // The search index lives in the same file (its own search_* tables), on a connection of its own.
@@ -68,8 +71,9 @@ async function openArchiveStore(
 export async function startArchive(
   config: ArchiveConfig,
   logger: Logger,
-  options: Pick<ArchiveServiceDeps, 'analyzeText'> = {},
-): Promise<StartedService & { grpcPort: number }> {
+  options: Pick<ArchiveServiceDeps, 'analyzeText'> & { readonly clock?: Clock } = {},
+): Promise<StartedService & { grpcPort: number; sweepRetention: () => Promise<SweepReport> }> {
+  const clock = options.clock ?? systemClock;
   const tenants = loadTenantsFile(config.tenantsFile);
   // Language and sentiment of customer texts (eld + nlp.js): loaded once, before anything is consumed (about 1 s).
   const analyzeText = options.analyzeText ?? (await loadTextAnalyzer());
@@ -97,11 +101,22 @@ export async function startArchive(
     await governanceStorage.close();
     throw error;
   });
-  // Legal holds (issue 14): the erasure coordinator and the sweeper ask `legalHolds.activeHoldsCovering`.
-  const legalHolds = createLegalHolds({ store: governanceStorage.holds, clock: systemClock });
+  // Legal holds (issue 14): the erasure coordinator and the sweeper ask `legalHolds.activeHoldsCovering`. Every change
+  // is mirrored into JetStream KV for media-store (bound below, once NATS is connected, before any call is served).
+  let holdMirror: LegalHoldMirror | undefined;
+  const mirrorHolds = async (tenantId: string) => {
+    const active = (await governanceStorage.holds.allActive()).filter((hold) => hold.tenantId === tenantId);
+    await holdMirror?.publish(tenantId, {
+      active: active.length,
+      tenantWide: active.some((hold) => hold.customer === ''),
+      updatedAt: clock.now().toISOString(),
+    });
+  };
+  const legalHolds = createLegalHolds({ store: governanceStorage.holds, clock, afterChange: mirrorHolds });
   // Whatever started is released again if a later step fails, so a failed start leaks nothing.
   const consumers: RunningConsumer[] = [];
   let nats: JetStreamConnection | undefined;
+  let stopSweeping = async () => {};
   try {
     nats = await connectJetStream(config.natsUrl, `archive-${config.region}`);
     await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
@@ -153,6 +168,36 @@ export async function startArchive(
       }),
     );
 
+    holdMirror = await LegalHoldMirror.open(nats.js, config.region);
+    // Retention (issue 14): records past each tenant's archiveRetentionDays go, unless a legal hold covers them; each
+    // pass first re-mirrors every tenant's holds (repairing a mirror write that failed).
+    const homeTenants = () => tenants.tenants.filter((tenant) => tenant.homeRegion === config.region);
+    const sweeper = createRetentionSweeper({
+      store: storage.store,
+      removeFromSearch: (tenantId, recordId) => storage.searchIndex.remove(tenantId, recordId),
+      // TODO(tlog merge): shredRecordSalts: (tenantId, recordIds) => storage.store.shredRecordSalts(tenantId, recordIds),
+      activeHolds: () => legalHolds.allActive(),
+      tenants: homeTenants,
+      clock,
+      logger,
+    });
+    const sweepRetention = async () => {
+      for (const tenant of homeTenants()) await mirrorHolds(tenant.id);
+      return sweeper.sweep();
+    };
+    let sweeping: Promise<unknown> = Promise.resolve();
+    const runSweep = () => {
+      sweeping = sweeping
+        .then(sweepRetention)
+        .catch((error: unknown) => logger.error({ err: error, component: 'retention-sweeper' }, 'retention sweep failed'));
+    };
+    const sweepTimer = setInterval(runSweep, config.retentionSweepIntervalMs);
+    sweepTimer.unref();
+    stopSweeping = async () => {
+      clearInterval(sweepTimer);
+      await sweeping;
+    };
+
     const grpc = await startGrpcServer({
       tls: config.tls.server,
       host: config.grpcHost,
@@ -196,13 +241,16 @@ export async function startArchive(
       ],
     });
     logger.info({ port: grpc.port, region: config.region, storage: config.storage.kind }, 'archive listening');
+    runSweep();
 
     const { nc } = nats;
     return {
       grpcPort: grpc.port,
       servingStatus: grpc.servingStatus,
+      sweepRetention,
       async stop() {
         tenantsReloader.close();
+        await stopSweeping();
         await grpc.shutdown();
         await Promise.all(consumers.map((consumer) => consumer.stop()));
         await nc.drain();
@@ -212,6 +260,7 @@ export async function startArchive(
     };
   } catch (error) {
     tenantsReloader.close();
+    await stopSweeping();
     await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
     await nats?.nc.close().catch(() => undefined);
     await storage.close();

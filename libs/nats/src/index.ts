@@ -9,3 +9,5 @@ export { createDeadLetterStore, InvalidPageTokenError, isDeadLetterId } from './
 export type { DeadLetter, DeadLetterPage, DeadLetterReasonKind, DeadLetterSelection, DeadLetterStore } from './dead-letters';
 export { DEFAULT_JANITOR_INTERVAL_MS, startStreamJanitor } from './stream-janitor';
 export type { StreamJanitor } from './stream-janitor';
+export { LegalHoldMirror, legalHoldsBucketName } from './legal-hold-mirror';
+export type { LegalHoldSummary } from './legal-hold-mirror';

@@ -3,6 +3,7 @@ import type { ContentKind, MessageStatus, TemplateCategory } from '@waygate/doma
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import { readConversations, readTranscript, type ArchiveStore } from '../domain/archive-store';
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
+import type { ArchiveRetentionStore, ExpiredRecord } from '../governance/domain/archive-retention';
 import {
   conversationCursorOf,
   isUnanswered,
@@ -262,7 +263,7 @@ const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
  * re-derived from all its status events, and the conversation summary recomputed from the message documents (indexed
  * counts and sorts). A crash between the writes is repaired by the redelivery of the event.
  */
-export class MongoArchiveStore implements ArchiveStore {
+export class MongoArchiveStore implements ArchiveStore, ArchiveRetentionStore {
   private readonly events: Collection<EventDocument>;
   private readonly messages: Collection<MessageDocument>;
   private readonly summaries: Collection<ConversationDocument>;
@@ -288,6 +289,8 @@ export class MongoArchiveStore implements ArchiveStore {
       // The summary's session count and a transcript page's first session index.
       { key: { tenantId: 1, conversationId: 1, startsSession: 1, occurredAt: 1, recordId: 1 }, name: 'session_starts' },
     ]);
+    // Retention (issue 14): the sweeper's scan of a tenant's oldest messages.
+    await store.messages.createIndexes([{ key: { tenantId: 1, occurredAt: 1, recordId: 1 }, name: 'by_time' }]);
     await store.summaries.createIndexes([
       // listConversations: most recently active first.
       { key: { tenantId: 1, lastMessageAt: -1, conversationId: -1 }, name: 'by_activity' },
@@ -419,6 +422,74 @@ export class MongoArchiveStore implements ArchiveStore {
 
   conversations(tenantId: string, filter: ConversationFilter = {}): AsyncIterable<ConversationSummary> {
     return readConversations(this, tenantId, filter);
+  }
+
+  async expiredRecords(
+    tenantId: string,
+    before: Date,
+    options: { readonly exceptCustomers: readonly string[]; readonly limit: number },
+  ): Promise<ExpiredRecord[]> {
+    const documents = await this.messages
+      .find(
+        {
+          tenantId,
+          occurredAt: { $lt: before },
+          ...(options.exceptCustomers.length > 0 ? { customer: { $nin: [...options.exceptCustomers] } } : {}),
+        },
+        { projection: { recordId: 1, messageId: 1, conversationId: 1, customer: 1 } },
+      )
+      .sort(MESSAGE_ORDER)
+      .limit(options.limit)
+      .toArray();
+    return documents.map((d) => ({ recordId: d.recordId, messageId: d.messageId, conversationId: d.conversationId, customer: d.customer }));
+  }
+
+  async disposeRecords(tenantId: string, records: readonly ExpiredRecord[]): Promise<{ disposed: number; eventIds: string[] }> {
+    // Events first, the message document last: a crash in between leaves the message for the next pass to find.
+    const conversations = new Set<string>();
+    const eventIds: string[] = [];
+    let disposed = 0;
+    for (const record of records) {
+      const statuses = await this.events
+        .find({ tenantId, messageId: record.messageId, kind: 'status' }, { projection: { eventId: 1 } })
+        .toArray();
+      eventIds.push(record.recordId, ...statuses.map((status) => status.eventId));
+      await this.events.deleteMany({
+        $or: [{ _id: `${tenantId}/${record.recordId}` }, { tenantId, messageId: record.messageId, kind: 'status' }],
+      });
+      const { deletedCount } = await this.messages.deleteOne({ _id: `${tenantId}/${record.messageId}`, recordId: record.recordId });
+      if (deletedCount > 0) disposed += 1;
+      conversations.add(record.conversationId);
+    }
+    for (const conversationId of conversations) await this.rebuildConversation(tenantId, conversationId);
+    return { disposed, eventIds };
+  }
+
+  /** Re-decides every remaining message's session start in order, then recomputes (or removes) the summary. */
+  private async rebuildConversation(tenantId: string, conversationId: string): Promise<void> {
+    const scope = { tenantId, conversationId };
+    let state: SessionState | undefined;
+    let first: MessageDocument | undefined;
+    let after: { occurredAt: Date; recordId: string } | undefined;
+    for (;;) {
+      const page = await this.messages
+        .find(after ? { $and: [scope, afterKey(after.occurredAt, after.recordId)] } : scope)
+        .sort(MESSAGE_ORDER)
+        .limit(SESSION_WALK_PAGE)
+        .toArray();
+      for (const message of page) {
+        first ??= message;
+        const starts = startsSession(state, message);
+        if (starts !== message.startsSession) await this.messages.updateOne({ _id: message._id }, { $set: { startsSession: starts } });
+        const lastInboundAt = isCustomerMessage(message) ? message.occurredAt : state?.lastInboundAt;
+        state = { sessionIndex: 0, ...(lastInboundAt ? { lastInboundAt } : {}) };
+      }
+      const last = page.at(-1);
+      if (!last || page.length < SESSION_WALK_PAGE) break;
+      after = { occurredAt: last.occurredAt, recordId: last.recordId };
+    }
+    if (first) await this.recomputeSummary({ ...first, mediaIds: first.mediaIds });
+    else await this.summaries.deleteOne({ _id: `${tenantId}/${conversationId}` });
   }
 
   async close(): Promise<void> {

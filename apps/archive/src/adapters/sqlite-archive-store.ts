@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import { readConversations, readTranscript, type ArchiveStore } from '../domain/archive-store';
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
+import type { ArchiveRetentionStore, ExpiredRecord } from '../governance/domain/archive-retention';
 import {
   foldSentiment,
   conversationCursorOf,
@@ -174,6 +175,8 @@ const MIGRATIONS = [
    CREATE INDEX archive_conversations_by_activity ON archive_conversations (tenant_id, last_message_at_ms DESC, conversation_id DESC);
    -- listConversations filtered by customer.
    CREATE INDEX archive_conversations_by_customer ON archive_conversations (tenant_id, customer, last_message_at_ms DESC, conversation_id DESC);`,
+  // Retention (issue 14): the sweeper's scan of a tenant's oldest messages.
+  `CREATE INDEX archive_messages_by_time ON archive_messages (tenant_id, occurred_at_ms, record_id);`,
 ];
 
 interface EventRow {
@@ -387,7 +390,7 @@ const SESSION_WALK_PAGE = 200;
  * transaction as each event, its message's row in `archive_messages` and its conversation's summary in
  * `archive_conversations` (so the projections never disagree with the events, and a duplicate changes nothing).
  */
-export class SqliteArchiveStore implements ArchiveStore {
+export class SqliteArchiveStore implements ArchiveStore, ArchiveRetentionStore {
   private readonly db: SqliteDatabase;
   private readonly recordInTransaction: (event: ArchivedEvent) => 'recorded' | 'duplicate';
 
@@ -528,6 +531,58 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   conversations(tenantId: string, filter: ConversationFilter = {}): AsyncIterable<ConversationSummary> {
     return readConversations(this, tenantId, filter);
+  }
+
+  async expiredRecords(
+    tenantId: string,
+    before: Date,
+    options: { readonly exceptCustomers: readonly string[]; readonly limit: number },
+  ): Promise<ExpiredRecord[]> {
+    const except = options.exceptCustomers;
+    const rows = this.db
+      .prepare<unknown[], { record_id: string; message_id: string; conversation_id: string; customer: string }>(
+        `SELECT record_id, message_id, conversation_id, customer FROM archive_messages
+           WHERE tenant_id = ? AND occurred_at_ms < ?${except.length > 0 ? ` AND customer NOT IN (${except.map(() => '?').join(', ')})` : ''}
+           ORDER BY occurred_at_ms, record_id LIMIT ?`,
+      )
+      .all(tenantId, before.getTime(), ...except, options.limit);
+    return rows.map((row) => ({
+      recordId: row.record_id,
+      messageId: row.message_id,
+      conversationId: row.conversation_id,
+      customer: row.customer,
+    }));
+  }
+
+  async disposeRecords(tenantId: string, records: readonly ExpiredRecord[]): Promise<{ disposed: number; eventIds: string[] }> {
+    const dispose = this.db.transaction(() => {
+      let disposed = 0;
+      const eventIds: string[] = [];
+      const conversations = new Set<string>();
+      for (const record of records) {
+        const statusIds = this.statement(`SELECT event_id FROM archived_events WHERE tenant_id = ? AND message_id = ? AND kind = 'status'`)
+          .pluck()
+          .all(tenantId, record.messageId) as string[];
+        eventIds.push(record.recordId, ...statusIds);
+        const gone = this.statement('DELETE FROM archive_messages WHERE tenant_id = ? AND message_id = ? AND record_id = ?').run(
+          tenantId,
+          record.messageId,
+          record.recordId,
+        ).changes;
+        this.statement(`DELETE FROM archived_events WHERE tenant_id = ? AND (event_id = ? OR (message_id = ? AND kind = 'status'))`).run(
+          tenantId,
+          record.recordId,
+          record.messageId,
+        );
+        if (gone > 0) {
+          disposed += 1;
+          conversations.add(record.conversationId);
+        }
+      }
+      for (const conversationId of conversations) this.rebuildConversation(tenantId, conversationId);
+      return { disposed, eventIds };
+    });
+    return dispose.immediate();
   }
 
   async close(): Promise<void> {
@@ -778,6 +833,47 @@ export class SqliteArchiveStore implements ArchiveStore {
       points.end?.sentiment.label ?? null,
       points.scoredMessages,
     );
+  }
+
+  /**
+   * Rebuilds a conversation's summary and session starts from its remaining messages, in the archive's order (after
+   * retention disposed of some); removes the summary when none is left.
+   */
+  private rebuildConversation(tenantId: string, conversationId: string): void {
+    this.statement('DELETE FROM archive_conversations WHERE tenant_id = ? AND conversation_id = ?').run(tenantId, conversationId);
+    const page = this.statement(
+      `SELECT * FROM archive_messages WHERE tenant_id = ? AND conversation_id = ? AND (occurred_at_ms, record_id) > (?, ?)
+         ORDER BY occurred_at_ms, record_id LIMIT ?`,
+    );
+    const setStarts = this.statement('UPDATE archive_messages SET starts_session = ? WHERE tenant_id = ? AND message_id = ?');
+    let state: SessionState | undefined;
+    let after: [number, string] = [Number.MIN_SAFE_INTEGER, ''];
+    for (;;) {
+      const rows = page.all(tenantId, conversationId, ...after, BACKFILL_PAGE) as MessageDbRow[];
+      for (const db of rows) {
+        const row = {
+          tenantId,
+          messageId: db.message_id,
+          recordId: db.record_id,
+          conversationId,
+          phoneNumberId: db.phone_number_id,
+          customer: db.customer,
+          direction: db.direction,
+          type: db.type,
+          occurredAt: new Date(db.occurred_at_ms),
+          mediaIds: [],
+          ...(db.sentiment_label ? { sentiment: sentimentOf(db) as Sentiment } : {}),
+        } satisfies MessageRow;
+        const starts = startsSession(state, row) ? 1 : 0;
+        if (starts !== db.starts_session) setStarts.run(starts, tenantId, db.message_id);
+        this.foldIntoConversation(row, starts);
+        const lastInboundAt = isCustomerMessage(row) ? row.occurredAt : state?.lastInboundAt;
+        state = { sessionIndex: 0, ...(lastInboundAt ? { lastInboundAt } : {}) };
+      }
+      const last = rows.at(-1);
+      if (!last || rows.length < BACKFILL_PAGE) return;
+      after = [last.occurred_at_ms, last.record_id];
+    }
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   isE164,
   NotFoundError,
   requestFingerprint,
+  UnavailableError,
   type Clock,
   type FieldViolation,
 } from '@waygate/domain';
@@ -65,8 +66,12 @@ export interface LegalHolds {
 export interface LegalHoldsDeps {
   readonly store: LegalHoldStore;
   readonly clock: Clock;
-  /** Told after every hold placed or released (e.g. to mirror active holds to media-store); its failure is the caller's to log. */
-  readonly onChange?: (tenantId: string) => void;
+  /**
+   * Awaited after every place and release, also one that changed nothing (mirrors the tenant's active holds to
+   * media-store). Its failure fails the call with UNAVAILABLE: the hold is recorded, and calling again (idempotent)
+   * mirrors it again.
+   */
+  readonly afterChange?: (tenantId: string) => Promise<void>;
 }
 
 function matterViolations(matter: string): FieldViolation[] {
@@ -101,7 +106,15 @@ function decodeCursor(token: string, fingerprint: string): LegalHoldCursor {
 /** The legal holds over their store. */
 export function createLegalHolds(deps: LegalHoldsDeps): LegalHolds {
   const { store, clock } = deps;
-  const changed = (tenantId: string) => deps.onChange?.(tenantId);
+  const changed = async (tenantId: string) => {
+    try {
+      await deps.afterChange?.(tenantId);
+    } catch (error) {
+      throw new UnavailableError('the legal hold is recorded, but could not be passed on to every service yet; call again', {
+        cause: error,
+      });
+    }
+  };
   return {
     async place(tenantId, request, placedBy) {
       const violations = [...matterViolations(request.matter), ...customerViolations(request.customer)];
@@ -115,7 +128,7 @@ export function createLegalHolds(deps: LegalHoldsDeps): LegalHolds {
         placedAt,
         placedBy,
       });
-      if (result.created) changed(tenantId);
+      await changed(tenantId);
       return result;
     },
 
@@ -125,10 +138,9 @@ export function createLegalHolds(deps: LegalHoldsDeps): LegalHolds {
       if (!HOLD_ID_PATTERN.test(holdId)) throw new NotFoundError('legal hold', holdId);
       const before = await store.get(tenantId, holdId);
       if (!before) throw new NotFoundError('legal hold', holdId);
-      if (before.releasedAt) return before;
-      const released = await store.release(tenantId, holdId, clock.now(), releasedBy);
+      const released = before.releasedAt ? before : await store.release(tenantId, holdId, clock.now(), releasedBy);
       if (!released) throw new NotFoundError('legal hold', holdId);
-      changed(tenantId);
+      await changed(tenantId);
       return released;
     },
 

@@ -18,6 +18,7 @@ import {
   MessageStatusChanged,
   StatusSource,
 } from '@waygate/proto';
+import type { Clock } from '@waygate/domain';
 import type { Logger } from '@waygate/telemetry';
 import { createLogger } from '@waygate/telemetry-sdk';
 import {
@@ -56,6 +57,8 @@ export interface ArchiveHarnessOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** The text analyser the archive scores customer texts with; by default the real one (eld + nlp.js). */
   readonly analyzeText?: ArchiveServiceDeps['analyzeText'];
+  /** The clock the archive runs on (retention); default the system clock. */
+  readonly clock?: Clock;
   /** The archive's log level; default `debug`, so tests see every line the archive can write. */
   readonly logLevel?: 'debug' | 'info';
 }
@@ -237,7 +240,10 @@ export class ArchiveHarness {
 
   private async startArchive(): Promise<void> {
     const analyzeText = this.options.analyzeText;
-    this.runningArchive = await startArchive(this.config, this.logger, analyzeText ? { analyzeText } : {});
+    this.runningArchive = await startArchive(this.config, this.logger, {
+      ...(analyzeText ? { analyzeText } : {}),
+      ...(this.options.clock ? { clock: this.options.clock } : {}),
+    });
     this.runningClient = new ArchiveServiceClient(`127.0.0.1:${this.runningArchive.grpcPort}`, credentials.createInsecure());
   }
 
