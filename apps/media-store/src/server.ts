@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { systemClock, type Clock } from '@waygate/domain';
 import { startGrpcServer, type ServedService } from '@waygate/grpc';
 import { createKeyring, JetStreamWrappedKeyStore, loadOrCreateKeyFile, toKeyEncryptionKey, type KeyEncryptionKeys } from '@waygate/keyring';
-import { connectJetStream } from '@waygate/nats';
+import { connectJetStream, LegalHoldMirror } from '@waygate/nats';
 import { MediaAdminServiceService, MediaServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
-import { connectMongo } from '@waygate/storage';
-import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
+import { connectMongo, MongoRetentionFloorStore, SqliteRetentionFloorStore } from '@waygate/storage';
+import { loadTenantsFile, startRetentionGuard, startTenantsFileReloader, type RetentionFloorStore } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { FileMediaVaultStore } from './adapters/file-media-vault-store';
@@ -35,6 +35,19 @@ async function openVaultStore(config: MediaStoreConfig): Promise<{ store: MediaV
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
   const store = await MongoMediaVaultStore.open(mongo);
   return { store, close: () => mongo.client.close() };
+}
+
+/**
+ * Where media-store persists its retention floors: table `retention_floors` of its SQLite file (own connection), or
+ * collection `retention_floors` of its MongoDB database (own connection).
+ */
+async function openRetentionFloors(config: MediaStoreConfig): Promise<{ store: RetentionFloorStore; close: () => Promise<void> }> {
+  if (config.storage.kind === 'sqlite') {
+    const store = new SqliteRetentionFloorStore(config.storage.file);
+    return { store, close: () => store.close() };
+  }
+  const mongo = await connectMongo(config.storage.uri, config.storage.database);
+  return { store: new MongoRetentionFloorStore(mongo), close: () => mongo.client.close() };
 }
 
 /** The KEKs from the configuration, or (local development) the generated key file; logs where, never a key. */
@@ -138,11 +151,28 @@ export async function startMediaStore(
 ): Promise<StartedService & { grpcPort: number; httpPort: number; sweep: () => Promise<number>; reapOrphans: () => Promise<ReapReport> }> {
   const clock = options.clock ?? systemClock;
   const tenants = loadTenantsFile(config.tenantsFile);
+  // Retention (issue 14): a compliance-mode tenant's media retention can only grow; refused here and on every reload.
+  const floors = await openRetentionFloors(config);
+  const retentionGuard = await startRetentionGuard({
+    store: floors.store,
+    setting: 'mediaRetentionDays',
+    retentionDaysOf: (tenant) => tenant.media?.retentionDays ?? config.retentionDays,
+    directory: tenants,
+    logger,
+  }).catch(async (error: unknown) => {
+    await floors.close();
+    throw error;
+  });
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through (retention too).
-  const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
+  const tenantsReloader = startTenantsFileReloader({
+    file: config.tenantsFile,
+    directory: tenants,
+    logger,
+    validate: { check: retentionGuard.check, accepted: retentionGuard.accept },
+  });
   const keks = resolveKeks(config.kek, logger);
   const legacyKey = resolveLegacyKey(config.legacyMediaKey);
-  const cleanups: (() => Promise<void>)[] = [async () => tenantsReloader.close()];
+  const cleanups: (() => Promise<void>)[] = [floors.close, async () => tenantsReloader.close()];
   const closeAll = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => logger.error({ err: error }, 'stop step failed'));
   };
@@ -153,7 +183,11 @@ export async function startMediaStore(
     const storage = await openVaultStore(config);
     cleanups.push(() => storage.close());
     const metrics = createMediaMetrics();
+    // Legal holds (issue 14) are the archive's; it mirrors each tenant's active holds into JetStream KV. Media of a
+    // tenant with any active hold is kept (blobs carry pseudonymous customer refs, the mirror no phone numbers).
+    const holdMirror = await LegalHoldMirror.open(nats.js, config.region);
     const vault = createMediaVault({
+      hold: { isHeld: async ({ tenantId }) => ((await holdMirror.read(tenantId))?.active ?? 0) > 0 },
       store: storage.store,
       keys: keyring,
       sniffer: createFileTypeSniffer(),
