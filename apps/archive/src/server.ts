@@ -148,7 +148,7 @@ export async function startArchive(
             tenants,
             logger,
             analysis,
-            exportService: createExportService({ reader: storage.store, clock: systemClock }),
+            exportService: createExportService({ reader: storage.store, clock: systemClock, log: archiveLog }),
             search,
           }),
         },
