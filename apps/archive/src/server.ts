@@ -95,6 +95,12 @@ export async function startArchive(
     const service = withSearchIndexing(archive, { index: storage.searchIndex, store: storage.store });
     // The tamper-evident archive log (issue 14): checkpoints signed by the region key, proofs, and exports carrying both.
     const archiveLog = createArchiveLogService({ store: storage.store, signer: config.logSigningKey.signer, region: config.region });
+    if (config.logSigningKey.source === 'local-file-created')
+      logger.info(
+        { keyId: config.logSigningKey.signer.verifierKey.split('+')[1] },
+        'archive log signing key created in the data dir (back it up)',
+      );
+    if (config.logSigningKey.permissionsTooOpen) logger.warn('the archive log signing key file is readable by others: chmod 600 it');
     const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(storage.store) });
     const analysis = createAnalysisService({
       reader: storage.store,
