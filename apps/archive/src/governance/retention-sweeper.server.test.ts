@@ -69,15 +69,17 @@ async function conversationOf(customer: string): Promise<ListConversationsRespon
   return response.conversations[0];
 }
 
-/** Rows the search index holds for a record (read from its SQLite file). */
-function searchRows(recordId: string): number {
+/** Rows `table` holds for a record in the archive's SQLite file (the search index, the archive log's salts). */
+function rowsOf(table: 'search_messages' | 'archive_log_salts', recordId: string): number {
   const db = new Database(path.join(harness.config.storage.kind === 'sqlite' ? harness.config.storage.file : ''), { readonly: true });
   try {
-    return (db.prepare('SELECT count(*) AS n FROM search_messages WHERE record_id = ?').get(recordId) as { n: number }).n;
+    return (db.prepare(`SELECT count(*) AS n FROM ${table} WHERE record_id = ?`).get(recordId) as { n: number }).n;
   } finally {
     db.close();
   }
 }
+
+const searchRows = (recordId: string) => rowsOf('search_messages', recordId);
 
 async function inbound(tenantId: string, wamid: string, from: string, ageDays: number, text: string): Promise<void> {
   await harness.publishInbound({ tenantId, waMessageId: wamid, from, occurredAt: new Date(NOW - ageDays * DAY_MS), text });
@@ -104,12 +106,16 @@ test('records past retention go, younger ones and held customers stay; releasing
   await harness.waitUntilCaughtUp();
   assert.equal((await conversationOf(ALICE))?.inboundCount, 2);
   assert.equal(searchRows('wa:in:wamid.alice-old'), 1);
+  assert.equal(rowsOf('archive_log_salts', 'wa:in:wamid.alice-old'), 1);
+  assert.equal(rowsOf('archive_log_salts', 'evt_bob_sent'), 1);
 
   const bobHold = (await holdsCall<PlaceLegalHoldResponse>('placeLegalHold', { matter: 'Bob v. Acme', customer: BOB })).hold!;
   const report = await harness.archive.sweepRetention();
   assert.deepEqual(report, { disposed: 1, heldTenants: 0, heldCustomers: 1, truncated: false });
   assert.equal(await eventsOf('wamid.alice-old'), 0, "ALICE's old message is gone");
   assert.equal(searchRows('wa:in:wamid.alice-old'), 0, 'and its search row');
+  assert.equal(rowsOf('archive_log_salts', 'wa:in:wamid.alice-old'), 0, 'and its archive-log salt (the log entry stays)');
+  assert.equal(rowsOf('archive_log_salts', 'wa:in:wamid.alice-young'), 1);
   assert.equal(await eventsOf('wamid.alice-young'), 1, 'the younger one stays');
   assert.equal(searchRows('wa:in:wamid.alice-young'), 1);
   const alice = await conversationOf(ALICE);
@@ -124,6 +130,8 @@ test('records past retention go, younger ones and held customers stay; releasing
   assert.equal(await eventsOf('msg_bob_old'), 0, 'released: the message and its status events go');
   assert.equal(await conversationOf(BOB), undefined, 'an emptied conversation is removed');
   assert.equal(searchRows('accepted:msg_bob_old'), 0);
+  assert.equal(rowsOf('archive_log_salts', 'accepted:msg_bob_old'), 0);
+  assert.equal(rowsOf('archive_log_salts', 'evt_bob_sent'), 0, "the status event's salt too");
 });
 
 test('a tenant-wide hold suspends the whole tenant; time passing (the clock) makes more records expire', async () => {
