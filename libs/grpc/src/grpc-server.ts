@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { Server, type ServiceDefinition, type UntypedServiceImplementation, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { Server, type ServerInterceptor, type ServiceDefinition, type UntypedServiceImplementation, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
@@ -60,6 +60,11 @@ export async function startGrpcServer(options: {
   internalServiceToken?: string;
   /** TLS (and optional client-certificate authentication); plaintext without it, the local default. */
   tls?: ServerTlsConfig;
+  /**
+   * More interceptors, run after authentication (they see the authenticated tenant and credential), in order; e.g.
+   * the archive's access log.
+   */
+  interceptors?: readonly ServerInterceptor[];
 }): Promise<RunningGrpcServer> {
   const internalServices = options.services.filter((service) => service.access === 'internal').map((service) => service.name);
   const servicesActingForTenants = options.services
@@ -76,6 +81,7 @@ export async function startGrpcServer(options: {
         internalServices,
         servicesActingForTenants,
       }),
+      ...(options.interceptors ?? []),
     ],
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
   });
