@@ -159,7 +159,11 @@ export const ACCESS_LOG_ACTIONS: ReadonlyMap<string, AccessLogAction> = new Map<
   ],
   [
     ArchiveServiceService.getConversationMetrics.path,
-    action<GetConversationMetricsRequest, unknown>('archive.GetConversationMetrics', (r) => ({ conversation_id: id(r.conversationId) }), one),
+    action<GetConversationMetricsRequest, unknown>(
+      'archive.GetConversationMetrics',
+      (r) => ({ conversation_id: id(r.conversationId) }),
+      one,
+    ),
   ],
   [
     ArchiveServiceService.getTenantReport.path,
@@ -178,12 +182,19 @@ export const ACCESS_LOG_ACTIONS: ReadonlyMap<string, AccessLogAction> = new Map<
       one,
     ),
   ],
-  [GovernanceServiceService.releaseLegalHold.path, action<ReleaseLegalHoldRequest, unknown>('governance.ReleaseLegalHold', (r) => ({ hold_id: id(r.holdId) }), one)],
+  [
+    GovernanceServiceService.releaseLegalHold.path,
+    action<ReleaseLegalHoldRequest, unknown>('governance.ReleaseLegalHold', (r) => ({ hold_id: id(r.holdId) }), one),
+  ],
   [
     GovernanceServiceService.listLegalHolds.path,
     action<ListLegalHoldsRequest, ListLegalHoldsResponse>(
       'governance.ListLegalHolds',
-      async (r, pseudonym) => ({ customer_ref: await customerRef(r.customer, pseudonym), include_released: r.includeReleased, ...paging(r) }),
+      async (r, pseudonym) => ({
+        customer_ref: await customerRef(r.customer, pseudonym),
+        include_released: r.includeReleased,
+        ...paging(r),
+      }),
       (r) => r.holds.length,
     ),
   ],
@@ -195,7 +206,10 @@ export const ACCESS_LOG_ACTIONS: ReadonlyMap<string, AccessLogAction> = new Map<
       one,
     ),
   ],
-  [GovernanceServiceService.getErasureStatus.path, action<GetErasureStatusRequest, unknown>('governance.GetErasureStatus', (r) => ({ erasure_id: id(r.erasureId) }), one)],
+  [
+    GovernanceServiceService.getErasureStatus.path,
+    action<GetErasureStatusRequest, unknown>('governance.GetErasureStatus', (r) => ({ erasure_id: id(r.erasureId) }), one),
+  ],
   [
     GovernanceServiceService.exportCustomerData.path,
     action<ExportCustomerDataRequest, ExportCustomerDataResponse>(
@@ -233,7 +247,11 @@ export const ACCESS_LOG_ACTIONS: ReadonlyMap<string, AccessLogAction> = new Map<
 ]);
 
 /** The services whose every call is recorded. */
-export const ACCESS_LOGGED_SERVICES: readonly ServiceDefinition[] = [ArchiveServiceService, GovernanceServiceService, ArchiveLogServiceService];
+export const ACCESS_LOGGED_SERVICES: readonly ServiceDefinition[] = [
+  ArchiveServiceService,
+  GovernanceServiceService,
+  ArchiveLogServiceService,
+];
 
 /**
  * How a method of a recorded service that the table does not know yet (a new RPC) is recorded: by its name, with
@@ -242,5 +260,9 @@ export const ACCESS_LOGGED_SERVICES: readonly ServiceDefinition[] = [ArchiveServ
 export function fallbackAccessLogAction(path: string): AccessLogAction {
   const [, service = '', method = ''] = /^\/(?:[\w.]+\.)?(\w+)\/(\w+)$/.exec(path) ?? [];
   const short = service.replace(/Service$/, '');
-  return { action: `${short.charAt(0).toLowerCase()}${short.slice(1)}.${method}`, filters: async () => ({ unlisted_method: true }), count: one };
+  return {
+    action: `${short.charAt(0).toLowerCase()}${short.slice(1)}.${method}`,
+    filters: async () => ({ unlisted_method: true }),
+    count: one,
+  };
 }

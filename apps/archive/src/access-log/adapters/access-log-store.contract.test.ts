@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { contractBackends } from '@waygate/storage';
 import { describeContract } from '@waygate/testing';
+import { EMPTY_ROOT, merkleTreeHash } from '@waygate/tlog';
 import { accessLogLeafHash, type AccessLogEntry } from '../domain/access-log-entry';
 import type { AccessLogStore } from '../domain/access-log-store';
 import { MongoAccessLogStore } from './mongo-access-log-store';
@@ -86,6 +87,20 @@ for (const backend of backends) {
           Array.from({ length: 20 }, (_, i) => i),
         );
         assert.equal(await store.size('acme'), 20);
+      }));
+
+    test('keeps each tenant a Merkle tree whose head covers every entry appended', () =>
+      withStore(async (store) => {
+        assert.deepEqual(await store.treeHead('acme'), { size: 0, rootHash: EMPTY_ROOT });
+        const leaves: Buffer[] = [];
+        for (let second = 0; second < 11; second += 1) {
+          leaves.push((await append(store, { second })).leafHash);
+          const head = await store.treeHead('acme');
+          assert.equal(head.size, leaves.length);
+          assert.equal(head.rootHash.toString('hex'), merkleTreeHash(leaves).toString('hex'), `root at size ${leaves.length}`);
+        }
+        await append(store, { tenantId: 'globex' });
+        assert.equal((await store.treeHead('acme')).size, 11, "another tenant's entry is not in this tenant's tree");
       }));
 
     test('keeps one pseudonym key per tenant', () =>

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Collection, Filter } from 'mongodb';
+import { merkleTreeHash } from '@waygate/tlog';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import type { AccessLogEntry, RecordedAccessLogEntry } from '../domain/access-log-entry';
 import type { AccessLogQuery, AccessLogStore } from '../domain/access-log-store';
@@ -123,11 +124,28 @@ export class MongoAccessLogStore implements AccessLogStore {
     return last ? last.index + 1 : 0;
   }
 
+  /**
+   * The root over every leaf hash, read in index order: O(n), as MongoDB keeps no tree nodes (appends from several
+   * replicas without transactions cannot maintain them in order). An auditor's listing is rare.
+   */
+  async treeHead(tenantId: string): Promise<{ size: number; rootHash: Buffer }> {
+    const leaves = await this.entries
+      .find({ tenantId }, { projection: { leafHash: 1 } })
+      .sort({ index: 1 })
+      .toArray();
+    // Only the gap-free prefix: an index claimed but not yet visible ends the tree for now.
+    let size = 0;
+    while (size < leaves.length && leaves[size]?._id === `${tenantId}/${size}`) size += 1;
+    return { size, rootHash: merkleTreeHash(leaves.slice(0, size).map((leaf) => Buffer.from(leaf.leafHash, 'hex'))) };
+  }
+
   async pseudonymKey(tenantId: string): Promise<Buffer> {
-    await this.keys.updateOne({ _id: tenantId }, { $setOnInsert: { key: randomBytes(32).toString('hex') } }, { upsert: true }).catch((error: unknown) => {
-      // Two replicas creating it at once: one upsert wins, the other reads the winner's key below.
-      if (!isDuplicateKeyError(error)) throw error;
-    });
+    await this.keys
+      .updateOne({ _id: tenantId }, { $setOnInsert: { key: randomBytes(32).toString('hex') } }, { upsert: true })
+      .catch((error: unknown) => {
+        // Two replicas creating it at once: one upsert wins, the other reads the winner's key below.
+        if (!isDuplicateKeyError(error)) throw error;
+      });
     const document = await this.keys.findOne({ _id: tenantId });
     if (!document) throw new Error(`access log pseudonym key of ${tenantId} missing after creation`);
     return Buffer.from(document.key, 'hex');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { SyncMerkleLog, type NodeKey, type SyncTreeNodeStore, type TreeNode } from '@waygate/tlog';
 import type { AccessLogEntry, RecordedAccessLogEntry } from '../domain/access-log-entry';
 import type { AccessLogQuery, AccessLogStore } from '../domain/access-log-store';
 
@@ -26,6 +27,15 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX access_log_by_time ON access_log (tenant_id, at, idx);
    -- list with an action.
    CREATE INDEX access_log_by_action ON access_log (tenant_id, action, idx);
+   -- The tenant's Merkle tree: every complete aligned subtree's hash (libs/tlog), written with the entry that
+   -- completes it, so a root or a proof reads O(log n) nodes.
+   CREATE TABLE access_log_nodes (
+     tenant_id TEXT NOT NULL,
+     level INTEGER NOT NULL,
+     idx INTEGER NOT NULL,
+     hash BLOB NOT NULL,
+     PRIMARY KEY (tenant_id, level, idx)
+   ) WITHOUT ROWID;
    CREATE TABLE access_log_pseudonym_keys (tenant_id TEXT PRIMARY KEY, key BLOB NOT NULL);`,
 ];
 
@@ -59,6 +69,7 @@ function toEntry(row: AccessLogRow): RecordedAccessLogEntry {
 export class SqliteAccessLogStore implements AccessLogStore {
   private readonly db: SqliteDatabase;
   private readonly appendEntry: (entry: AccessLogEntry, leafHash: Buffer) => number;
+  private readonly readTreeHead: (tenantId: string) => { size: number; rootHash: Buffer };
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
@@ -81,9 +92,32 @@ export class SqliteAccessLogStore implements AccessLogStore {
         entry.statusCode,
         leafHash,
       );
+      new SyncMerkleLog(this.nodeStore(entry.tenantId)).append(index, [leafHash]);
       return index;
     });
     this.appendEntry = (entry, leafHash) => transaction.immediate(entry, leafHash);
+    // One read transaction: the size and the nodes of the same moment.
+    const head = this.db.transaction((tenantId: string) => {
+      const size = next.get(tenantId) as number;
+      return { size, rootHash: new SyncMerkleLog(this.nodeStore(tenantId)).root(size) };
+    });
+    this.readTreeHead = (tenantId) => head.deferred(tenantId);
+  }
+
+  /** The tenant's subtree hashes, for libs/tlog's log (called inside this store's transactions). */
+  private nodeStore(tenantId: string): SyncTreeNodeStore {
+    const get = this.db
+      .prepare<[string, number, number], Buffer>('SELECT hash FROM access_log_nodes WHERE tenant_id = ? AND level = ? AND idx = ?')
+      .pluck();
+    const put = this.db.prepare('INSERT OR IGNORE INTO access_log_nodes (tenant_id, level, idx, hash) VALUES (?, ?, ?, ?)');
+    return {
+      getNodes: (keys: readonly NodeKey[]) => keys.map((key) => get.get(tenantId, key.level, key.index)),
+      putNodes: (nodes: readonly TreeNode[]) => nodes.forEach((node) => put.run(tenantId, node.level, node.index, Buffer.from(node.hash))),
+    };
+  }
+
+  async treeHead(tenantId: string): Promise<{ size: number; rootHash: Buffer }> {
+    return this.readTreeHead(tenantId);
   }
 
   async append(entry: AccessLogEntry, leafHash: Buffer): Promise<RecordedAccessLogEntry> {
@@ -91,13 +125,17 @@ export class SqliteAccessLogStore implements AccessLogStore {
   }
 
   async list(query: AccessLogQuery): Promise<RecordedAccessLogEntry[]> {
-    const where = ['tenant_id = ?'];
-    const params: (string | number)[] = [query.tenantId];
-    if (query.from) (where.push('at >= ?'), params.push(query.from.toISOString()));
-    if (query.to) (where.push('at < ?'), params.push(query.to.toISOString()));
-    if (query.action) (where.push('action = ?'), params.push(query.action));
-    if (query.afterIndex !== undefined) (where.push('idx > ?'), params.push(query.afterIndex));
-    if (query.beforeIndex !== undefined) (where.push('idx < ?'), params.push(query.beforeIndex));
+    const conditions: [string, string | number | undefined][] = [
+      ['tenant_id = ?', query.tenantId],
+      ['at >= ?', query.from?.toISOString()],
+      ['at < ?', query.to?.toISOString()],
+      ['action = ?', query.action],
+      ['idx > ?', query.afterIndex],
+      ['idx < ?', query.beforeIndex],
+    ];
+    const used = conditions.filter(([, value]) => value !== undefined);
+    const where = used.map(([condition]) => condition);
+    const params = used.map(([, value]) => value as string | number);
     const rows = this.db
       .prepare<(string | number)[], AccessLogRow>(`SELECT * FROM access_log WHERE ${where.join(' AND ')} ORDER BY idx LIMIT ?`)
       .all(...params, query.limit);
@@ -106,18 +144,26 @@ export class SqliteAccessLogStore implements AccessLogStore {
 
   async leafHashes(tenantId: string, from: number, to: number): Promise<Buffer[]> {
     return this.db
-      .prepare<[string, number, number], Buffer>('SELECT leaf_hash FROM access_log WHERE tenant_id = ? AND idx >= ? AND idx < ? ORDER BY idx')
+      .prepare<[string, number, number], Buffer>(
+        'SELECT leaf_hash FROM access_log WHERE tenant_id = ? AND idx >= ? AND idx < ? ORDER BY idx',
+      )
       .pluck()
       .all(tenantId, from, to);
   }
 
   async size(tenantId: string): Promise<number> {
-    return this.db.prepare<[string], number>('SELECT COALESCE(MAX(idx) + 1, 0) FROM access_log WHERE tenant_id = ?').pluck().get(tenantId) as number;
+    return this.db
+      .prepare<[string], number>('SELECT COALESCE(MAX(idx) + 1, 0) FROM access_log WHERE tenant_id = ?')
+      .pluck()
+      .get(tenantId) as number;
   }
 
   async pseudonymKey(tenantId: string): Promise<Buffer> {
     this.db.prepare('INSERT OR IGNORE INTO access_log_pseudonym_keys (tenant_id, key) VALUES (?, ?)').run(tenantId, randomBytes(32));
-    return this.db.prepare<[string], Buffer>('SELECT key FROM access_log_pseudonym_keys WHERE tenant_id = ?').pluck().get(tenantId) as Buffer;
+    return this.db
+      .prepare<[string], Buffer>('SELECT key FROM access_log_pseudonym_keys WHERE tenant_id = ?')
+      .pluck()
+      .get(tenantId) as Buffer;
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { leafHash } from '@waygate/tlog';
 
 /**
  * One recorded access to the archive (a read, search or export of ArchiveService, a governance action, a call of
@@ -55,5 +55,5 @@ export function accessLogEntryBytes(entry: AccessLogEntry): Buffer {
 
 /** RFC 9162 leaf hash of an entry: SHA-256(0x00 || entry bytes). */
 export function accessLogLeafHash(entry: AccessLogEntry): Buffer {
-  return createHash('sha256').update(Buffer.from([0])).update(accessLogEntryBytes(entry)).digest();
+  return leafHash(accessLogEntryBytes(entry));
 }

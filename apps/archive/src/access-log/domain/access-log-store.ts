@@ -30,6 +30,8 @@ export interface AccessLogStore {
   leafHashes(tenantId: string, from: number, to: number): Promise<Buffer[]>;
   /** The number of entries in the tenant's log (its tree size). */
   size(tenantId: string): Promise<number>;
+  /** The tenant's tree size and its RFC 9162 root hash (the empty tree's for an empty log), read consistently. */
+  treeHead(tenantId: string): Promise<{ size: number; rootHash: Buffer }>;
   /**
    * The tenant's secret for pseudonymising customers in filters (HMAC-SHA256), 32 random bytes created on first
    * use and kept for good, so the same customer always gets the same pseudonym within a tenant.
