@@ -30,19 +30,13 @@ export interface AccessLogInterceptorDeps {
   readonly meter?: Meter;
 }
 
-/** Digits of the key's SHA-256 a key id shows: enough to tell a tenant's keys apart, far too few to guess a key. */
-const KEY_ID_HEX_DIGITS = 12;
-
 /**
- * The key id the access log names a caller by: the credential's own id when it has one (the tenants file's key id),
- * else `key_` + the first 12 hex digits of the key's SHA-256; `internal` for the region's internal token.
+ * The key id the access log names a caller by: the API key's id from the tenants file (by default `key_` + the first
+ * 12 hex digits of the key's SHA-256), or `internal` for the region's internal token acting for the tenant.
  */
 export function accessLogKeyId(credential: AuthenticatedCredential | undefined): string {
   if (!credential) return 'unknown';
-  if (credential.kind === 'internal') return 'internal';
-  const named = (credential as { readonly keyId?: unknown }).keyId;
-  if (typeof named === 'string' && named !== '') return named;
-  return `key_${credential.apiKeySha256.slice(0, KEY_ID_HEX_DIGITS)}`;
+  return credential.kind === 'internal' ? 'internal' : credential.keyId;
 }
 
 const UNAVAILABLE_DETAILS = 'the access log could not record this call; nothing was returned, retry later';

@@ -73,6 +73,7 @@ function getTranscriptRequest(fields: Partial<GetTranscriptRequest>): GetTranscr
   return { conversationId: '', from: undefined, to: undefined, pageSize: 0, pageToken: '', ...fields };
 }
 
+/** The default id of a key without one in the tenants file. */
 function keyIdOf(apiKey: string): string {
   return `key_${createHash('sha256').update(apiKey).digest('hex').slice(0, 12)}`;
 }
@@ -177,7 +178,7 @@ before(async () => {
   harness = await startArchiveHarness({
     tenants: [
       { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200'] },
-      { id: 'globex', homeRegion: 'eu', apiKey: KEYS.globex, phoneNumberIds: ['201'] },
+      { id: 'globex', homeRegion: 'eu', apiKey: KEYS.globex, apiKeyId: 'globex-auditor', phoneNumberIds: ['201'] },
     ],
     env: { WAYGATE_LOG_SIGNING_KEY: SEED.toString('base64') },
     analyzeText: async () => ({ language: 'en', score: 0, label: 'neutral' }),
@@ -401,7 +402,8 @@ test('a tenant sees only its own access log, with its own checkpoint', async () 
   const globex = await listAll(KEYS.globex);
   assert.deepEqual(
     globex.entries.map((entry) => [entry.index, entry.action, entry.keyId]),
-    [['0', 'archive.ListConversations', keyIdOf(KEYS.globex)]],
+    [['0', 'archive.ListConversations', 'globex-auditor']],
+    'a key with an id in the tenants file is named by it',
   );
   assert.deepEqual(verifyListing('globex', globex), []);
   const acme = await listAll();
