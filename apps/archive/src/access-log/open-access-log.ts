@@ -67,7 +67,7 @@ function pseudonyms(store: AccessLogStore): (tenantId: string) => CustomerPseudo
  * database) and builds what the archive's gRPC server needs of it. Checkpoints are signed by the region's log key.
  */
 export async function openAccessLog(config: ArchiveConfig, deps: { tenants: TenantDirectory; logger: Logger }): Promise<OpenedAccessLog> {
-  const { signer } = config.logSigningKey();
+  const { signer } = config.logSigningKey;
   const { store, close } = await openStore(config);
   const accessLog = createAccessLog({
     store,
