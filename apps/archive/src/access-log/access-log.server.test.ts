@@ -41,7 +41,7 @@ import { conversationIdOf } from '../domain/transcript';
 import { startArchiveHarness, type ArchiveHarness } from '../testing/archive-harness';
 import { ACCESS_LOG_FILE } from './open-access-log';
 
-const KEYS = { acme: 'key-acme-access-log', globex: 'key-globex-access-log' };
+const KEYS = { acme: 'key-acme-access-log', globex: 'key-globex-access-log', acmeReader: 'key-acme-reader-access-log' };
 const CUSTOMER = '+4915112399001';
 /** A unique text in a customer's message, searched for; it must never reach the access log. */
 const MARKER = 'zebracorn7734';
@@ -177,7 +177,13 @@ function verifyListing(tenantId: string, page: ListAccessLogResponse): string[] 
 before(async () => {
   harness = await startArchiveHarness({
     tenants: [
-      { id: 'acme', homeRegion: 'eu', apiKey: KEYS.acme, phoneNumberIds: ['200'] },
+      {
+        id: 'acme',
+        homeRegion: 'eu',
+        apiKey: KEYS.acme,
+        phoneNumberIds: ['200'],
+        moreApiKeys: [{ apiKey: KEYS.acmeReader, id: 'acme-reader', scopes: ['archive:read'] }],
+      },
       { id: 'globex', homeRegion: 'eu', apiKey: KEYS.globex, apiKeyId: 'globex-auditor', phoneNumberIds: ['201'] },
     ],
     env: { WAYGATE_LOG_SIGNING_KEY: SEED.toString('base64') },
@@ -463,4 +469,13 @@ test('a modified entry in the SQLite file is detected against the signed checkpo
   } finally {
     db.close();
   }
+});
+
+test('a key without governance:admin cannot list the access log; its reads are recorded under its own key id', async () => {
+  const denied = await call(governance, 'listAccessLog', ListAccessLogRequest.fromPartial({}), KEYS.acmeReader);
+  assert.equal(denied.code, status.PERMISSION_DENIED);
+  const read = await call(harness.client, 'listConversations', listConversationsRequest({}), KEYS.acmeReader);
+  assert.equal(read.code, status.OK);
+  const last = (await listAll()).entries.at(-1);
+  assert.deepEqual([last?.action, last?.keyId, last?.statusCode], ['archive.ListConversations', 'acme-reader', status.OK]);
 });
