@@ -66,8 +66,20 @@ function pseudonyms(store: AccessLogStore): (tenantId: string) => CustomerPseudo
  * Opens the access log (SQLite: `<data dir>/<region>/access-log.sqlite`; MongoDB: `access_log` in the archive's
  * database) and builds what the archive's gRPC server needs of it. Checkpoints are signed by the region's log key.
  */
-export async function openAccessLog(config: ArchiveConfig, deps: { tenants: TenantDirectory; logger: Logger }): Promise<OpenedAccessLog> {
+export async function openAccessLog(
+  config: ArchiveConfig,
+  deps: {
+    tenants: TenantDirectory;
+    logger: Logger;
+    /**
+     * The region keyring's customer pseudonym (`keyring.customerRef`), when the archive has the keyring: then the access
+     * log names customers as every other part of Waygate does. Without it, the access log's own HMAC (see pseudonyms).
+     */
+    customerRef?: (tenantId: string, customer: string) => Promise<string>;
+  },
+): Promise<OpenedAccessLog> {
   const { signer } = config.logSigningKey;
+  const { customerRef } = deps;
   const { store, close } = await openStore(config);
   const accessLog = createAccessLog({
     store,
@@ -77,7 +89,7 @@ export async function openAccessLog(config: ArchiveConfig, deps: { tenants: Tena
   const interceptor = createAccessLogInterceptor({
     record: (entry) => accessLog.record(entry),
     tenants: deps.tenants,
-    pseudonymOf: pseudonyms(store),
+    pseudonymOf: customerRef ? (tenantId) => (customer) => customerRef(tenantId, customer) : pseudonyms(store),
     services: ACCESS_LOGGED_SERVICES,
     clock: systemClock,
     logger: deps.logger,
