@@ -70,6 +70,8 @@ export async function startArchive(
   logger: Logger,
   options: Pick<ArchiveServiceDeps, 'analyzeText'> = {},
 ): Promise<StartedService & { grpcPort: number }> {
+  // The region's log signing key, first: a malformed WAYGATE_LOG_SIGNING_KEY stops the start, naming the setting.
+  const logSigningKey = config.logSigningKey();
   const tenants = loadTenantsFile(config.tenantsFile);
   // Language and sentiment of customer texts (eld + nlp.js): loaded once, before anything is consumed (about 1 s).
   const analyzeText = options.analyzeText ?? (await loadTextAnalyzer());
@@ -101,7 +103,13 @@ export async function startArchive(
     });
     const service = withSearchIndexing(archive, { index: storage.searchIndex, store: storage.store });
     // The tamper-evident archive log (issue 14): checkpoints signed by the region key, proofs, and exports carrying both.
-    const archiveLog = createArchiveLogService({ store: storage.store, signer: config.logSigningKey.signer, region: config.region });
+    const archiveLog = createArchiveLogService({ store: storage.store, signer: logSigningKey.signer, region: config.region });
+    if (logSigningKey.source === 'local-file-created')
+      logger.info(
+        { keyId: logSigningKey.signer.verifierKey.split('+')[1] },
+        'archive log signing key created in the data dir (back it up)',
+      );
+    if (logSigningKey.permissionsTooOpen) logger.warn('the archive log signing key file is readable by others: chmod 600 it');
     const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(storage.store) });
     const analysis = createAnalysisService({
       reader: storage.store,
@@ -156,7 +164,7 @@ export async function startArchive(
             tenants,
             logger,
             analysis,
-            exportService: createExportService({ reader: storage.store, clock: systemClock }),
+            exportService: createExportService({ reader: storage.store, clock: systemClock, log: archiveLog }),
             search,
           }),
         },
