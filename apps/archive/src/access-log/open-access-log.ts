@@ -78,7 +78,7 @@ export async function openAccessLog(
     customerRef?: (tenantId: string, customer: string) => Promise<string>;
   },
 ): Promise<OpenedAccessLog> {
-  const { signer } = config.logSigningKey;
+  const { signer } = config.logSigningKey();
   const { customerRef } = deps;
   const { store, close } = await openStore(config);
   const accessLog = createAccessLog({
