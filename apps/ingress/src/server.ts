@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '@waygate/domain';
+import { createCustomerSealer } from '@waygate/keyring';
 import { channelCredentials, createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import { connectJetStream, createDeadLetterStore, ensureRegionStreams, regionStreams, startStreamJanitor } from '@waygate/nats';
 import { MessagingServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, VerificationServiceService } from '@waygate/proto';
@@ -38,8 +39,11 @@ export async function startIngress(
   const tenants = loadTenantsFile(config.tenantsFile);
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
-  const stores = await openIngressStores(config);
   const nats = await connectJetStream(config.natsUrl, `ingress-${config.region}`);
+  // The region keyring seals authentication codes and (under each customer's key) message content at rest; the
+  // verification secret keys the codes' hashes.
+  const secrets = await openVerificationSecrets({ config, nats, clock, logger });
+  const stores = await openIngressStores(config, createCustomerSealer(secrets.keyring));
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
   // ingress publishes the outbound stream's message content; once delivery-retry, archive and receipt's feed have a
   // message, this deletes it (libs/nats stream-janitor.ts says why not interest retention).
@@ -57,8 +61,6 @@ export async function startIngress(
     credentials: channelCredentials(config.tls.client),
   });
   const templateSync = startTemplateSync({ config, tenants, store: stores.templates, logger });
-  // The region keyring seals authentication codes; the verification secret keys the codes' hashes.
-  const secrets = await openVerificationSecrets({ config, nats, clock, logger });
 
   const service = createMessagingService({
     store: stores.messages,

@@ -25,4 +25,4 @@ export { kekSourceFromEnv, resolveKekSource } from './kek-source';
 export type { KekSource } from './kek-source';
 export { createCustomerSealer } from './customer-sealer';
 export type { CustomerSealer } from './customer-sealer';
-export { createMemoryWrappedKeyStore } from './memory-wrapped-key-store';
+export { createInMemoryKeyring, createMemoryWrappedKeyStore } from './memory-wrapped-key-store';

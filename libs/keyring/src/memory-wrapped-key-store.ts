@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import type { Clock } from '@waygate/domain';
+import { toKeyEncryptionKey } from './key-encryption-keys';
+import { createKeyring, type Keyring } from './keyring';
 import type { WrappedKeyEntry, WrappedKeyStore } from './wrapped-key-store';
 
 /**
@@ -28,4 +32,9 @@ export function createMemoryWrappedKeyStore(): WrappedKeyStore {
       return [...entries.keys()];
     },
   };
+}
+
+/** A keyring over a {@link createMemoryWrappedKeyStore} and a random KEK: for tests only (nothing survives). */
+export function createInMemoryKeyring(clock: Clock = { now: () => new Date() }): Keyring {
+  return createKeyring({ store: createMemoryWrappedKeyStore(), keks: { active: toKeyEncryptionKey(randomBytes(32)), retired: [] }, clock });
 }
