@@ -29,6 +29,10 @@ import {
 } from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
 import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys (a process's own keyring is not this one: there content reads as erased). */
+const sealer = createCustomerSealer(createInMemoryKeyring());
 
 const TENANT = {
   id: 'acme',
@@ -131,7 +135,7 @@ test('two replicas sharing one store never exceed the number throughput together
     const expiresAt = new Date(Date.now() + DAY_MS);
     for (let i = 0; i < count; i++) await publishAccepted(`tp-${i}`, `+49151${String(1_000_000 + i)}`, `tp-${i}`, expiresAt);
     await waitFor(() => simulator.sentMessages().length >= count, { what: 'all sent', timeoutMs: 30_000 }).catch(async (error: unknown) => {
-      const debugStore = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
+      const debugStore = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'), sealer);
       const limiters = await debugStore.listLimiters('number:');
       const states = await Promise.all(Array.from({ length: count }, (_, i) => debugStore.get('acme', `tp-${i}`)));
       const summary = states
@@ -289,7 +293,7 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
           .list({ consumers: [OUTBOUND_CONSUMERS.delivery], pageSize: 50 })
           .catch((listError: unknown) => ({ deadLetters: [], error: (listError as Error).message }));
         t.diagnostic(`dead letters: ${JSON.stringify(deadLetters)}`);
-        const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
+        const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'), sealer);
         try {
           for (const message of messages) {
             const stored = await store.get(TENANT.id, message.id);
@@ -304,7 +308,7 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
       },
     );
     // Interrupted calls settle through their webhooks (or, failing that, a resend after the grace period).
-    const settled = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
+    const settled = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'), sealer);
     try {
       await waitFor(
         async () => {
@@ -324,7 +328,7 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
     await receipt.stop('SIGTERM');
   }
 
-  const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
+  const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'), sealer);
   try {
     const sends = new Map<string, number>();
     const lastWamid = new Map<string, string>();

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '@waygate/domain';
+import { startCustomerDataParticipant } from '@waygate/governance';
 import { createCustomerSealer } from '@waygate/keyring';
 import { channelCredentials, createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import { connectJetStream, createDeadLetterStore, ensureRegionStreams, regionStreams, startStreamJanitor } from '@waygate/nats';
@@ -13,6 +14,7 @@ import { createOtelMessagingMetrics } from './adapters/otel-messaging-metrics';
 import { createKeyringParameterSealer } from './adapters/keyring-parameter-sealer';
 import type { IngressConfig } from './config';
 import { createMessagingService, type MessagingService } from './domain/messaging-service';
+import { createIngressCustomerData } from './domain/ingress-customer-data';
 import { createOptOutService } from './domain/opt-out-service';
 import { createSendPolicyChain } from './domain/send-policy-chain';
 import { createMessagingHandler } from './handlers/messaging.handler';
@@ -104,6 +106,14 @@ export async function startIngress(
     logger,
   });
   const outbox = startOutboxRelay(service, config.outboxIntervalMs, logger);
+  // Erasure and export (issue 14): ErasureRequested in, ErasurePartCompleted out, export pages on request.
+  const governance = await startCustomerDataParticipant({
+    nats,
+    region: config.region,
+    keyring: secrets.keyring,
+    participant: createIngressCustomerData(stores),
+    logger,
+  });
   const verificationPurge = startVerificationPurge(stores.verifications, clock, logger);
 
   const grpc = await startGrpcServer({
@@ -165,6 +175,7 @@ export async function startIngress(
       await consumer.stop();
       await templateSync.sync.stop();
       await outboundJanitor.stop();
+      await governance.stop();
       await secrets.stop();
       await nats.nc.drain();
       await stores.close();
