@@ -5,6 +5,7 @@
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -59,6 +60,9 @@ after(async () => {
   await nats.stop();
 });
 
+/** The region KEK of every delivery-retry process this file starts (base64 of 32 random bytes). */
+const SHARED_KEK = randomBytes(32).toString('base64');
+
 function replicaEnv(dir: string, simulator: WhatsAppSimulator, extra: Record<string, string> = {}): Record<string, string> {
   return {
     WAYGATE_REGION: 'eu',
@@ -69,6 +73,9 @@ function replicaEnv(dir: string, simulator: WhatsAppSimulator, extra: Record<str
     WAYGATE_WHATSAPP_API_BASE_URL: simulator.url,
     WAYGATE_WHATSAPP_TIMEOUT_MS: '2000',
     WAYGATE_INTERNAL_SERVICE_TOKEN: 'process-test-internal-token-0123456789abcdef',
+    // One KEK for every test of this file: they share one nats-server, so one keyring bucket, and every intake now
+    // seals content under a customer key wrapped by it (a KEK generated per data dir could not unwrap the others').
+    WAYGATE_KEYRING_KEK: SHARED_KEK,
     ...extra,
   };
 }
@@ -244,6 +251,7 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
     WAYGATE_GRPC_PORT: '0',
     WAYGATE_HTTP_PORT: String(webhookPort),
     WAYGATE_INTERNAL_SERVICE_TOKEN: 'crash-test-internal-token-0123456789abcdef',
+    WAYGATE_KEYRING_KEK: SHARED_KEK,
     WAYGATE_WHATSAPP_API_BASE_URL: simulator.url,
   });
   let replica = await startServiceProcess('delivery-retry', env);
