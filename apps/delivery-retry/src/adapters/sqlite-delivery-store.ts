@@ -71,6 +71,8 @@ const MIGRATIONS = [
      uploaded_at_ms INTEGER NOT NULL, reuse_until_ms INTEGER NOT NULL,
      PRIMARY KEY (tenant_id, phone_number_id, media_id)
    );`,
+  // 5: listForCustomer and eraseCustomer: one customer's deliveries, by message id (issue 14).
+  `CREATE INDEX deliveries_by_recipient ON deliveries (tenant_id, recipient, message_id);`,
 ];
 
 interface DeliveryRow {

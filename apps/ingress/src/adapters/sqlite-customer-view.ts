@@ -31,6 +31,10 @@ const MIGRATIONS = [
      -- findWaId: one wa_id per tenant and recipient (the latest answer).
      PRIMARY KEY (tenant_id, recipient)
    );`,
+  // eraseCustomer, customerWindows, listInboundOf: one customer's rows by number or customer key (issue 14).
+  `CREATE INDEX inbound_messages_by_customer ON inbound_messages (tenant_id, customer);
+   CREATE INDEX inbound_messages_by_customer_key ON inbound_messages (tenant_id, customer_key);
+   CREATE INDEX customer_windows_by_customer_key ON customer_windows (tenant_id, customer_key);`,
 ];
 
 interface WindowRow {

@@ -56,6 +56,8 @@ export const MIGRATIONS = [
    ALTER TABLE messages ADD COLUMN template_category TEXT;`,
   // listMessages: a tenant's messages newest first, the page cursor a seek on (accepted_at_ms, message_id).
   `CREATE INDEX messages_by_tenant_accepted ON messages (tenant_id, accepted_at_ms DESC, message_id DESC);`,
+  // eraseCustomer and the customer's export (listMessages by recipient): one customer's messages (issue 14).
+  `CREATE INDEX messages_by_recipient ON messages (tenant_id, recipient);`,
 ];
 
 interface MessageRow {
