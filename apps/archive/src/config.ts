@@ -1,4 +1,12 @@
+import path from 'node:path';
 import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import {
+  LOG_SIGNING_KEY_FILE,
+  LOG_SIGNING_KEY_VARIABLE,
+  loadOrCreateLogSigningKey,
+  logSigningKeyName,
+  type LoadedLogSigningKey,
+} from '@waygate/tlog';
 
 export interface ArchiveConfig extends ServiceConfig {
   /**
@@ -6,6 +14,12 @@ export interface ArchiveConfig extends ServiceConfig {
    * that logging the configuration never prints it.
    */
   readonly internalServiceToken: () => string;
+  /**
+   * The region's Ed25519 log signing key (libs/tlog), loaded on first call and kept: WAYGATE_LOG_SIGNING_KEY, else on
+   * SQLite the region's key file next to the archive's file (created on first start). Behind a function, so that
+   * logging the configuration never prints it, and one key object serves every signer of the archive.
+   */
+  readonly logSigningKey: () => LoadedLogSigningKey;
 }
 
 export const DEFAULT_GRPC_PORT = 50054;
@@ -22,5 +36,14 @@ export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): Archive
     env,
   );
   const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
-  return { ...toServiceConfig('archive', parsed, env), internalServiceToken: () => token };
+  const base = toServiceConfig('archive', parsed, env);
+  const signingKeySetting = env[LOG_SIGNING_KEY_VARIABLE];
+  let signingKey: LoadedLogSigningKey | undefined;
+  const logSigningKey = () =>
+    (signingKey ??= loadOrCreateLogSigningKey({
+      env: { [LOG_SIGNING_KEY_VARIABLE]: signingKeySetting },
+      keyName: logSigningKeyName(base.region),
+      ...(base.storage.kind === 'sqlite' ? { localKeyFile: path.join(path.dirname(base.storage.file), LOG_SIGNING_KEY_FILE) } : {}),
+    }));
+  return { ...base, internalServiceToken: () => token, logSigningKey };
 }

@@ -27,10 +27,12 @@ import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
 import { createAnalysisService } from './analysis/analysis-service';
 import { loadTextAnalyzer } from './analysis/eld-nlpjs-text-analyzer';
 import type { ArchiveConfig } from './config';
+import { createArchiveLogService } from './domain/archive-log-service';
 import { createArchiveService, type ArchiveServiceDeps } from './domain/archive-service';
 import type { ArchiveStore } from './domain/archive-store';
 import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
 import { createExportService } from './export/domain/export-service';
+import { createArchiveLogServiceHandler } from './governance/archive-log.handler';
 import { createArchiveLogHandler, createGovernanceHandler } from './governance/governance.handler';
 import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
@@ -67,6 +69,8 @@ export async function startArchive(
   logger: Logger,
   options: Pick<ArchiveServiceDeps, 'analyzeText'> = {},
 ): Promise<StartedService & { grpcPort: number }> {
+  // The region's log signing key, first: a malformed WAYGATE_LOG_SIGNING_KEY stops the start, naming the setting.
+  const logSigningKey = config.logSigningKey();
   const tenants = loadTenantsFile(config.tenantsFile);
   // Language and sentiment of customer texts (eld + nlp.js): loaded once, before anything is consumed (about 1 s).
   const analyzeText = options.analyzeText ?? (await loadTextAnalyzer());
@@ -91,6 +95,14 @@ export async function startArchive(
       log: logger,
     });
     const service = withSearchIndexing(archive, { index: storage.searchIndex, store: storage.store });
+    // The tamper-evident archive log (issue 14): checkpoints signed by the region key, proofs, and exports carrying both.
+    const archiveLog = createArchiveLogService({ store: storage.store, signer: logSigningKey.signer, region: config.region });
+    if (logSigningKey.source === 'local-file-created')
+      logger.info(
+        { keyId: logSigningKey.signer.verifierKey.split('+')[1] },
+        'archive log signing key created in the data dir (back it up)',
+      );
+    if (logSigningKey.permissionsTooOpen) logger.warn('the archive log signing key file is readable by others: chmod 600 it');
     const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(storage.store) });
     const analysis = createAnalysisService({
       reader: storage.store,
@@ -144,7 +156,7 @@ export async function startArchive(
             tenants,
             logger,
             analysis,
-            exportService: createExportService({ reader: storage.store, clock: systemClock }),
+            exportService: createExportService({ reader: storage.store, clock: systemClock, log: archiveLog }),
             search,
           }),
         },
@@ -159,7 +171,7 @@ export async function startArchive(
           name: SERVICE_NAMES.archiveLog,
           protoFile: SERVICE_PROTO_FILES.archiveLog,
           definition: ArchiveLogServiceService,
-          implementation: createArchiveLogHandler(),
+          implementation: createArchiveLogHandler(createArchiveLogServiceHandler({ log: archiveLog, tenants, logger })),
         },
         createDeadLetterAdminService({
           store: createDeadLetterStore(nats, config.region),
