@@ -23,6 +23,7 @@ import { connectMongo } from '@waygate/storage';
 import { KEPT_FOREVER, loadTenantsFile, startRetentionGuard, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
+import { openAccessLog } from './access-log/open-access-log';
 import { MongoArchiveStore } from './adapters/mongo-archive-store';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
 import { createAnalysisService } from './analysis/analysis-service';
@@ -117,6 +118,13 @@ export async function startArchive(
     });
   };
   const legalHolds = createLegalHolds({ store: governanceStorage.holds, clock, afterChange: mirrorHolds });
+  // Every call of the archive's services is recorded (access-log/); its own store, closed after the gRPC server.
+  const access = await openAccessLog(config, { tenants, logger }).catch(async (error: unknown) => {
+    tenantsReloader.close();
+    await storage.close();
+    await governanceStorage.close();
+    throw error;
+  });
   // Whatever started is released again if a later step fails, so a failed start leaks nothing.
   const consumers: RunningConsumer[] = [];
   let nats: JetStreamConnection | undefined;
@@ -217,6 +225,7 @@ export async function startArchive(
       tenants,
       region: config.region,
       internalServiceToken: config.internalServiceToken(),
+      interceptors: [access.interceptor],
       services: [
         {
           name: SERVICE_NAMES.archive,
@@ -236,7 +245,10 @@ export async function startArchive(
           protoFile: SERVICE_PROTO_FILES.governance,
           definition: GovernanceServiceService,
           // Issue 14's parts, each in its own module under governance/ (holds, erasure, access log).
-          implementation: createGovernanceHandler({ holds: createLegalHoldsHandler(legalHolds, tenants, logger) }),
+          implementation: createGovernanceHandler({
+            holds: createLegalHoldsHandler(legalHolds, tenants, logger),
+            accessLog: access.handler,
+          }),
         },
         {
           name: SERVICE_NAMES.archiveLog,
@@ -268,6 +280,7 @@ export async function startArchive(
         await nc.drain();
         await storage.close();
         await governanceStorage.close();
+        await access.close();
       },
     };
   } catch (error) {
@@ -277,6 +290,7 @@ export async function startArchive(
     await nats?.nc.close().catch(() => undefined);
     await storage.close();
     await governanceStorage.close();
+    await access.close();
     throw error;
   }
 }
