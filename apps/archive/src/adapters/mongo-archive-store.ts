@@ -1,7 +1,7 @@
 import type { Collection, Filter } from 'mongodb';
 import type { ContentKind, MessageStatus, TemplateCategory } from '@waygate/domain';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
-import { readConversations, readTranscript, type ArchiveStore } from '../domain/archive-store';
+import { readConversations, readTranscript, type ArchiveStore, type CustomerErasure } from '../domain/archive-store';
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
 import {
   conversationCursorOf,
@@ -20,7 +20,7 @@ import {
 } from '../domain/conversation';
 import { messageRowOf, outboundStatusOf, transcriptStatusesOf, type MessageEvent, type MessageRow } from '../domain/message-projection';
 import { isCustomerMessage, startsSession, type SessionState } from '../domain/sessions';
-import type { Pricing, Sentiment } from '../domain/transcript';
+import { conversationIdOf, type Pricing, type Sentiment } from '../domain/transcript';
 
 interface EventDocument {
   /** `${tenantId}/${eventId}`: tenant ids never contain '/', so the key is unambiguous. */
@@ -419,6 +419,40 @@ export class MongoArchiveStore implements ArchiveStore {
 
   conversations(tenantId: string, filter: ConversationFilter = {}): AsyncIterable<ConversationSummary> {
     return readConversations(this, tenantId, filter);
+  }
+
+  async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<CustomerErasure> {
+    const byCustomer = { tenantId, $or: [{ kind: 'accepted' as const, recipient: customer }, { kind: 'inbound' as const, from: customer }] };
+    const recordIds = (await this.events.find(byCustomer, { projection: { eventId: 1 } }).toArray()).map((doc) => doc.eventId);
+    const content = { textBody: '', contentJson: '', text: '', searchText: '', contentSummary: '', replyId: '' } as const;
+    const accepted = await this.events.updateMany(
+      { tenantId, kind: 'accepted', recipient: customer },
+      { $set: { recipient: customerRef }, $unset: content },
+    );
+    const inbound = await this.events.updateMany({ tenantId, kind: 'inbound', from: customer }, { $set: { from: customerRef }, $unset: content });
+    // Message rows and summaries by conversation: the conversation id is re-derived from the pseudonym, and a
+    // summary's id contains it, so the summary is written under its new id before the old one is deleted (a crash in
+    // between leaves both; the next call finishes it, as the rows are found by the number until they are renamed).
+    const summaries = await this.summaries.find({ tenantId, customer }).toArray();
+    let messages = 0;
+    for (const summary of summaries) {
+      const renamed = conversationIdOf({ tenantId, phoneNumberId: summary.phoneNumberId, customer: customerRef });
+      const moved = await this.messages.updateMany(
+        { tenantId, conversationId: summary.conversationId, customer },
+        { $set: { customer: customerRef, conversationId: renamed }, $unset: { text: '', contentJson: '' } },
+      );
+      messages += moved.modifiedCount;
+      const { _id: oldId, ...rest } = summary;
+      await this.summaries.replaceOne(
+        { _id: `${tenantId}/${renamed}` },
+        { ...rest, conversationId: renamed, customer: customerRef },
+        { upsert: true },
+      );
+      await this.summaries.deleteOne({ _id: oldId });
+    }
+    const rest = await this.messages.updateMany({ tenantId, customer }, { $set: { customer: customerRef }, $unset: { text: '', contentJson: '' } });
+    messages += rest.modifiedCount;
+    return { messages, records: accepted.modifiedCount + inbound.modifiedCount, conversations: summaries.length, recordIds };
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { ContentKind, MessageStatus, TemplateCategory } from '@waygate/domain';
 import type { Statement } from 'better-sqlite3';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
-import { readConversations, readTranscript, type ArchiveStore } from '../domain/archive-store';
+import { readConversations, readTranscript, type ArchiveStore, type CustomerErasure } from '../domain/archive-store';
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
 import {
   foldSentiment,
@@ -22,7 +22,7 @@ import {
 } from '../domain/conversation';
 import { messageRowOf, outboundStatusOf, transcriptStatusesOf, type MessageEvent, type MessageRow } from '../domain/message-projection';
 import { isCustomerMessage, startsSession, type SessionState } from '../domain/sessions';
-import type { Pricing, Sentiment, SentimentLabel } from '../domain/transcript';
+import { conversationIdOf, type Pricing, type Sentiment, type SentimentLabel } from '../domain/transcript';
 
 const MIGRATIONS = [
   `CREATE TABLE archived_events (
@@ -376,6 +376,19 @@ function conditions(first: string, ...values: (string | number)[]) {
   };
 }
 
+/**
+ * `PRAGMA wal_checkpoint(TRUNCATE)` until it is not busy (another connection reading or writing), at most `attempts`
+ * times 20 ms apart. Local until libs/storage has the shared helper (issue 14, stores-a).
+ */
+export async function checkpointTruncate(db: SqliteDatabase, attempts: number): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+    if (!result || result.busy === 0) return;
+    if (attempt >= attempts) throw new Error(`the WAL checkpoint stayed busy after ${attempts} attempts`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** How many old events the one-time backfill reads per query. */
 const BACKFILL_PAGE = 1000;
 
@@ -405,6 +418,9 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
+    // Deleted content is overwritten in the file, not left in free space (issue 14; libs/storage sets it too once
+    // every store opens with it: a second time is harmless).
+    this.db.pragma('secure_delete = ON');
     const transaction = this.db.transaction((event: ArchivedEvent): 'recorded' | 'duplicate' => {
       if (!this.insertEvent(event)) return 'duplicate';
       if (event.kind === 'status') this.applyStatus(event.tenantId, event.messageId);
@@ -528,6 +544,55 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   conversations(tenantId: string, filter: ConversationFilter = {}): AsyncIterable<ConversationSummary> {
     return readConversations(this, tenantId, filter);
+  }
+
+  async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<CustomerErasure> {
+    return this.db
+      .transaction((): CustomerErasure => {
+        const recordIds = this.statement(
+          `SELECT event_id FROM archived_events WHERE tenant_id = ? AND ((kind = 'accepted' AND recipient = ?) OR (kind = 'inbound' AND sender = ?))`,
+        )
+          .pluck()
+          .all(tenantId, customer, customer) as string[];
+        const content = `text_body = NULL, content_json = NULL, search_text = NULL, content_summary = NULL, reply_id = NULL`;
+        const accepted = this.statement(
+          `UPDATE archived_events SET ${content}, recipient = ? WHERE tenant_id = ? AND kind = 'accepted' AND recipient = ?`,
+        ).run(customerRef, tenantId, customer);
+        const inbound = this.statement(
+          `UPDATE archived_events SET ${content}, sender = ? WHERE tenant_id = ? AND kind = 'inbound' AND sender = ?`,
+        ).run(customerRef, tenantId, customer);
+        const conversations = this.statement(
+          'SELECT conversation_id, phone_number_id FROM archive_conversations WHERE tenant_id = ? AND customer = ?',
+        ).all(tenantId, customer) as { conversation_id: string; phone_number_id: string }[];
+        let messages = 0;
+        // Message rows by conversation (the conversation id changes with them); then any row whose summary is missing.
+        for (const conversation of conversations) {
+          const renamed = conversationIdOf({ tenantId, phoneNumberId: conversation.phone_number_id, customer: customerRef });
+          messages += this.statement(
+            `UPDATE archive_messages SET text = NULL, content_json = NULL, customer = ?, conversation_id = ?
+               WHERE tenant_id = ? AND conversation_id = ? AND customer = ?`,
+          ).run(customerRef, renamed, tenantId, conversation.conversation_id, customer).changes;
+          this.statement('UPDATE archive_conversations SET customer = ?, conversation_id = ? WHERE tenant_id = ? AND conversation_id = ?').run(
+            customerRef,
+            renamed,
+            tenantId,
+            conversation.conversation_id,
+          );
+        }
+        messages += this.statement(
+          'UPDATE archive_messages SET text = NULL, content_json = NULL, customer = ? WHERE tenant_id = ? AND customer = ?',
+        ).run(customerRef, tenantId, customer).changes;
+        return { messages, records: accepted.changes + inbound.changes, conversations: conversations.length, recordIds };
+      })
+      .immediate();
+  }
+
+  /**
+   * Moves the WAL into the database file and truncates it (`wal_checkpoint(TRUNCATE)`), so that content deleted by
+   * an erasure leaves the WAL too; retried while readers or writers keep it busy (at most `attempts` times).
+   */
+  async checkpointWal(attempts = 50): Promise<void> {
+    await checkpointTruncate(this.db, attempts);
   }
 
   async close(): Promise<void> {

@@ -54,7 +54,27 @@ export interface ArchiveStore {
   transcript(tenantId: string, conversationId: string, range?: TimeRange): AsyncIterable<TranscriptMessageEntry>;
   /** Every conversation matching `filter`, most recently active first, read in bounded pages. */
   conversations(tenantId: string, filter?: ConversationFilter): AsyncIterable<ConversationSummary>;
+  /**
+   * Erasure of one customer (issue 14): deletes the content of their records (accepted and inbound events) and
+   * message rows (text, content, summaries), and pseudonymises what stays for audit and billing: the number becomes
+   * `customerRef` in events, message rows and conversation summaries, and each conversation id is re-derived from
+   * `customerRef` (the old id is a hash of the number, so it could be guessed back). Statuses, times, types, template
+   * names, pricing and sentiment stay. Idempotent: a second call finds nothing under the number and changes nothing.
+   */
+  eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<CustomerErasure>;
   close(): Promise<void>;
+}
+
+/** What {@link ArchiveStore.eraseCustomer} changed. */
+export interface CustomerErasure {
+  /** Message rows whose content was deleted. */
+  readonly messages: number;
+  /** Accepted and inbound events (the archive's records) whose content was deleted. */
+  readonly records: number;
+  /** Conversations pseudonymised. */
+  readonly conversations: number;
+  /** The erased records' ids (event ids): the tamper-evident log shreds their salts. */
+  readonly recordIds: readonly string[];
 }
 
 /**
