@@ -422,14 +422,25 @@ export class MongoArchiveStore implements ArchiveStore {
   }
 
   async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<CustomerErasure> {
-    const byCustomer = { tenantId, $or: [{ kind: 'accepted' as const, recipient: customer }, { kind: 'inbound' as const, from: customer }] };
+    // Also those erased before (under the pseudonym): a retried erasure shreds every record's salt again.
+    const names = { $in: [customer, customerRef] };
+    const byCustomer = {
+      tenantId,
+      $or: [
+        { kind: 'accepted' as const, recipient: names },
+        { kind: 'inbound' as const, from: names },
+      ],
+    };
     const recordIds = (await this.events.find(byCustomer, { projection: { eventId: 1 } }).toArray()).map((doc) => doc.eventId);
     const content = { textBody: '', contentJson: '', text: '', searchText: '', contentSummary: '', replyId: '' } as const;
     const accepted = await this.events.updateMany(
       { tenantId, kind: 'accepted', recipient: customer },
       { $set: { recipient: customerRef }, $unset: content },
     );
-    const inbound = await this.events.updateMany({ tenantId, kind: 'inbound', from: customer }, { $set: { from: customerRef }, $unset: content });
+    const inbound = await this.events.updateMany(
+      { tenantId, kind: 'inbound', from: customer },
+      { $set: { from: customerRef }, $unset: content },
+    );
     // Message rows and summaries by conversation: the conversation id is re-derived from the pseudonym, and a
     // summary's id contains it, so the summary is written under its new id before the old one is deleted (a crash in
     // between leaves both; the next call finishes it, as the rows are found by the number until they are renamed).
@@ -450,7 +461,10 @@ export class MongoArchiveStore implements ArchiveStore {
       );
       await this.summaries.deleteOne({ _id: oldId });
     }
-    const rest = await this.messages.updateMany({ tenantId, customer }, { $set: { customer: customerRef }, $unset: { text: '', contentJson: '' } });
+    const rest = await this.messages.updateMany(
+      { tenantId, customer },
+      { $set: { customer: customerRef }, $unset: { text: '', contentJson: '' } },
+    );
     messages += rest.modifiedCount;
     return { messages, records: accepted.modifiedCount + inbound.modifiedCount, conversations: summaries.length, recordIds };
   }

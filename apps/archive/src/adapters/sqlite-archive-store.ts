@@ -1,6 +1,6 @@
 import type { ContentKind, MessageStatus, TemplateCategory } from '@waygate/domain';
 import type { Statement } from 'better-sqlite3';
-import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import { readConversations, readTranscript, type ArchiveStore, type CustomerErasure } from '../domain/archive-store';
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
 import {
@@ -376,19 +376,6 @@ function conditions(first: string, ...values: (string | number)[]) {
   };
 }
 
-/**
- * `PRAGMA wal_checkpoint(TRUNCATE)` until it is not busy (another connection reading or writing), at most `attempts`
- * times 20 ms apart. Local until libs/storage has the shared helper (issue 14, stores-a).
- */
-export async function checkpointTruncate(db: SqliteDatabase, attempts: number): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    const [result] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
-    if (!result || result.busy === 0) return;
-    if (attempt >= attempts) throw new Error(`the WAL checkpoint stayed busy after ${attempts} attempts`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** How many old events the one-time backfill reads per query. */
 const BACKFILL_PAGE = 1000;
 
@@ -418,9 +405,6 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
-    // Deleted content is overwritten in the file, not left in free space (issue 14; libs/storage sets it too once
-    // every store opens with it: a second time is harmless).
-    this.db.pragma('secure_delete = ON');
     const transaction = this.db.transaction((event: ArchivedEvent): 'recorded' | 'duplicate' => {
       if (!this.insertEvent(event)) return 'duplicate';
       if (event.kind === 'status') this.applyStatus(event.tenantId, event.messageId);
@@ -550,10 +534,12 @@ export class SqliteArchiveStore implements ArchiveStore {
     return this.db
       .transaction((): CustomerErasure => {
         const recordIds = this.statement(
-          `SELECT event_id FROM archived_events WHERE tenant_id = ? AND ((kind = 'accepted' AND recipient = ?) OR (kind = 'inbound' AND sender = ?))`,
+          // Also those erased before (under the pseudonym): a retried erasure shreds every record's salt again.
+          `SELECT event_id FROM archived_events WHERE tenant_id = ?
+             AND ((kind = 'accepted' AND recipient IN (?, ?)) OR (kind = 'inbound' AND sender IN (?, ?)))`,
         )
           .pluck()
-          .all(tenantId, customer, customer) as string[];
+          .all(tenantId, customer, customerRef, customer, customerRef) as string[];
         const content = `text_body = NULL, content_json = NULL, search_text = NULL, content_summary = NULL, reply_id = NULL`;
         const accepted = this.statement(
           `UPDATE archived_events SET ${content}, recipient = ? WHERE tenant_id = ? AND kind = 'accepted' AND recipient = ?`,
@@ -572,12 +558,9 @@ export class SqliteArchiveStore implements ArchiveStore {
             `UPDATE archive_messages SET text = NULL, content_json = NULL, customer = ?, conversation_id = ?
                WHERE tenant_id = ? AND conversation_id = ? AND customer = ?`,
           ).run(customerRef, renamed, tenantId, conversation.conversation_id, customer).changes;
-          this.statement('UPDATE archive_conversations SET customer = ?, conversation_id = ? WHERE tenant_id = ? AND conversation_id = ?').run(
-            customerRef,
-            renamed,
-            tenantId,
-            conversation.conversation_id,
-          );
+          this.statement(
+            'UPDATE archive_conversations SET customer = ?, conversation_id = ? WHERE tenant_id = ? AND conversation_id = ?',
+          ).run(customerRef, renamed, tenantId, conversation.conversation_id);
         }
         messages += this.statement(
           'UPDATE archive_messages SET text = NULL, content_json = NULL, customer = ? WHERE tenant_id = ? AND customer = ?',
@@ -588,11 +571,11 @@ export class SqliteArchiveStore implements ArchiveStore {
   }
 
   /**
-   * Moves the WAL into the database file and truncates it (`wal_checkpoint(TRUNCATE)`), so that content deleted by
-   * an erasure leaves the WAL too; retried while readers or writers keep it busy (at most `attempts` times).
+   * Moves the WAL into the database file and truncates it (`wal_checkpoint(TRUNCATE)`, retried while readers keep it
+   * busy), so that content deleted by an erasure leaves the -wal file too.
    */
-  async checkpointWal(attempts = 50): Promise<void> {
-    await checkpointTruncate(this.db, attempts);
+  async checkpointWal(): Promise<void> {
+    await checkpointWalTruncate(this.db);
   }
 
   async close(): Promise<void> {

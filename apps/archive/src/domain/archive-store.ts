@@ -73,7 +73,7 @@ export interface CustomerErasure {
   readonly records: number;
   /** Conversations pseudonymised. */
   readonly conversations: number;
-  /** The erased records' ids (event ids): the tamper-evident log shreds their salts. */
+  /** The customer's records' ids (event ids), erased now or before: the tamper-evident log shreds their salts. */
   readonly recordIds: readonly string[];
 }
 

