@@ -1,4 +1,6 @@
-import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import path from 'node:path';
+import { ConfigError, envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import { KeyEncryptionKeyConfigError, kekSourceFromEnv, type KekSource } from '@waygate/keyring';
 
 export interface ArchiveConfig extends ServiceConfig {
   /**
@@ -6,6 +8,11 @@ export interface ArchiveConfig extends ServiceConfig {
    * that logging the configuration never prints it.
    */
   readonly internalServiceToken: () => string;
+  /**
+   * The region's KEKs (WAYGATE_KEYRING_KEK or _FILE; on SQLite without them, the region's local development key file):
+   * the keyring seals message content at rest under each customer's data key (issue 14).
+   */
+  readonly kek: KekSource;
 }
 
 export const DEFAULT_GRPC_PORT = 50054;
@@ -22,5 +29,17 @@ export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): Archive
     env,
   );
   const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
-  return { ...toServiceConfig('archive', parsed, env), internalServiceToken: () => token };
+  const base = toServiceConfig('archive', parsed, env);
+  let kek: KekSource;
+  try {
+    kek = kekSourceFromEnv(
+      env,
+      base.storage.kind === 'sqlite' ? path.join(path.dirname(base.storage.file), 'keyring.kek') : undefined,
+      'when WAYGATE_STORAGE=mongodb (message content is sealed at rest under the region keyring)',
+    );
+  } catch (error) {
+    if (error instanceof KeyEncryptionKeyConfigError) throw new ConfigError([error.message]);
+    throw error;
+  }
+  return { ...base, internalServiceToken: () => token, kek };
 }

@@ -18,11 +18,13 @@ import {
   SERVICE_NAMES,
   SERVICE_PROTO_FILES,
 } from '@waygate/proto';
+import { createCustomerContentCipher, createKeyring, JetStreamWrappedKeyStore, resolveKekSource, type Keyring } from '@waygate/keyring';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { MongoArchiveStore } from './adapters/mongo-archive-store';
+import { SealedArchiveStore } from './adapters/sealed-archive-store';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
 import { createAnalysisService } from './analysis/analysis-service';
 import { loadTextAnalyzer } from './analysis/eld-nlpjs-text-analyzer';
@@ -42,19 +44,39 @@ import type { SearchIndex } from './search/search-index';
 import { createMessageSearch } from './search/search-messages';
 import { SqliteSearchIndex } from './search/sqlite-search-index';
 
+/**
+ * The store (plain: {@link SealedArchiveStore} wraps it once the keyring is open), the search index, and `flush`, which
+ * makes an erasure's deletions reach the files (SQLite: the WAL checkpointed and truncated).
+ */
 async function openArchiveStore(
   config: ArchiveConfig,
-): Promise<{ store: ArchiveStore; searchIndex: SearchIndex; close: () => Promise<void> }> {
+): Promise<{ store: ArchiveStore; searchIndex: SearchIndex; flush: () => Promise<void>; close: () => Promise<void> }> {
   if (config.storage.kind === 'sqlite') {
     const store = new SqliteArchiveStore(config.storage.file);
     // The search index lives in the same file (its own search_* tables), on a connection of its own.
     const searchIndex = SqliteSearchIndex.openFile(config.storage.file);
-    return { store, searchIndex, close: () => Promise.all([store.close(), searchIndex.close()]).then(() => undefined) };
+    return {
+      store,
+      searchIndex,
+      flush: () => store.checkpointWal(),
+      close: () => Promise.all([store.close(), searchIndex.close()]).then(() => undefined),
+    };
   }
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
   const store = await MongoArchiveStore.open(mongo);
   const searchIndex = await MongoSearchIndex.open(mongo);
-  return { store, searchIndex, close: () => mongo.client.close() };
+  return { store, searchIndex, flush: async () => undefined, close: () => mongo.client.close() };
+}
+
+/** The region keyring (shared with media-store, ingress, delivery-retry): its KEKs, or the local development key file. */
+async function openKeyring(config: ArchiveConfig, nats: JetStreamConnection, logger: Logger): Promise<Keyring> {
+  const kek = resolveKekSource(config.kek);
+  if (kek.localFile)
+    logger.warn(
+      { key_file: kek.localFile, created: kek.created },
+      'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file',
+    );
+  return createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks: kek.keys, clock: systemClock });
 }
 
 /**
@@ -79,21 +101,24 @@ export async function startArchive(
   try {
     nats = await connectJetStream(config.natsUrl, `archive-${config.region}`);
     await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
+    // Message content at rest under each customer's data key (issue 14): every read and write goes through this.
+    const keyring = await openKeyring(config, nats, logger);
+    const store = new SealedArchiveStore(storage.store, createCustomerContentCipher(keyring));
 
     // Each message record is indexed for search, and each status sets its status, after the store's commit and
     // before the ack (search/archive-search-feed.ts).
     const archive = createArchiveService({
-      store: storage.store,
+      store,
       homeRegionOf: (tenantId) => tenants.get(tenantId)?.homeRegion,
       region: config.region,
       clock: systemClock,
       analyzeText,
       log: logger,
     });
-    const service = withSearchIndexing(archive, { index: storage.searchIndex, store: storage.store });
-    const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(storage.store) });
+    const service = withSearchIndexing(archive, { index: storage.searchIndex, store });
+    const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(store) });
     const analysis = createAnalysisService({
-      reader: storage.store,
+      reader: store,
       // Read at each call: a reloaded tenants file changes rate cards and scorecards without a restart.
       settingsOf: (tenantId) => tenants.get(tenantId)?.archive,
       analyzeText,
@@ -144,7 +169,7 @@ export async function startArchive(
             tenants,
             logger,
             analysis,
-            exportService: createExportService({ reader: storage.store, clock: systemClock }),
+            exportService: createExportService({ reader: store, clock: systemClock }),
             search,
           }),
         },
