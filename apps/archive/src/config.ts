@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { ConfigError, envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
 import { KeyEncryptionKeyConfigError, kekSourceFromEnv, type KekSource } from '@waygate/keyring';
+import {
+  LOG_SIGNING_KEY_FILE,
+  LogSigningKeyConfigError,
+  loadOrCreateLogSigningKey,
+  logSigningKeyName,
+  type LoadedLogSigningKey,
+} from '@waygate/tlog';
 
 export interface ArchiveConfig extends ServiceConfig {
   /**
@@ -13,6 +20,12 @@ export interface ArchiveConfig extends ServiceConfig {
    * the keyring seals message content at rest under each customer's data key (issue 14).
    */
   readonly kek: KekSource;
+  /**
+   * The region's Ed25519 log signing key (`waygate-<region>`): it signs the archive log's checkpoints (and the
+   * erasure receipts). WAYGATE_LOG_SIGNING_KEY (base64 of a 32-byte seed); required with MongoDB, on SQLite a
+   * generated `log-signing.key` next to the archive's file when unset.
+   */
+  readonly logSigningKey: LoadedLogSigningKey;
 }
 
 export const DEFAULT_GRPC_PORT = 50054;
@@ -41,5 +54,17 @@ export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): Archive
     if (error instanceof KeyEncryptionKeyConfigError) throw new ConfigError([error.message]);
     throw error;
   }
-  return { ...base, internalServiceToken: () => token, kek };
+  return { ...base, internalServiceToken: () => token, kek, logSigningKey: logSigningKeyFrom(env, base) };
+}
+function logSigningKeyFrom(env: NodeJS.ProcessEnv, base: ServiceConfig): LoadedLogSigningKey {
+  try {
+    return loadOrCreateLogSigningKey({
+      env,
+      keyName: logSigningKeyName(base.region),
+      ...(base.storage.kind === 'sqlite' ? { localKeyFile: path.join(path.dirname(base.storage.file), LOG_SIGNING_KEY_FILE) } : {}),
+    });
+  } catch (error) {
+    if (error instanceof LogSigningKeyConfigError) throw new ConfigError([error.message]);
+    throw error;
+  }
 }

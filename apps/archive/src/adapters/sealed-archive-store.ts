@@ -1,4 +1,5 @@
 import type { CustomerContentCipher } from '@waygate/keyring';
+import type { ArchiveLogLeaf } from '../domain/archive-log';
 import { readConversations, readTranscript, type ArchiveStore, type CustomerErasure } from '../domain/archive-store';
 import type { AcceptedArchivedEvent, ArchivedEvent, InboundArchivedEvent } from '../domain/archived-event';
 import type {
@@ -37,6 +38,16 @@ async function mapFields<T extends object, K extends keyof T & string>(
   return copy ?? item;
 }
 
+/** `stored` with the content fields it holds (sealed) taken from `plain` (the same event before sealing). Pure. */
+function withContentOf(stored: ArchivedEvent, plain: ArchivedEvent): ArchivedEvent {
+  if (stored.kind === 'status' || stored.kind !== plain.kind) return stored;
+  const fields: readonly string[] = stored.kind === 'accepted' ? ACCEPTED_CONTENT : INBOUND_CONTENT;
+  const copy: Record<string, unknown> = { ...stored };
+  const source = plain as unknown as Record<string, unknown>;
+  for (const field of fields) if (typeof copy[field] === 'string' && typeof source[field] === 'string') copy[field] = source[field];
+  return copy as unknown as ArchivedEvent;
+}
+
 /**
  * The archive's content at rest under each customer's data key (issue 14): wraps any ArchiveStore (SQLite, MongoDB),
  * sealing a record's text and content (an accepted message's text, content and summary; an inbound message's text,
@@ -53,7 +64,8 @@ export class SealedArchiveStore implements ArchiveStore {
   ) {}
 
   async record(event: ArchivedEvent): Promise<'recorded' | 'duplicate'> {
-    return this.inner.record(await this.seal(event));
+    // The log entry commits to the plaintext (what exports carry): the stored event with its sealed fields mapped back.
+    return this.inner.record(await this.seal(event), (stored) => withContentOf(stored, event));
   }
 
   async listByMessage(tenantId: string, messageId: string): Promise<ArchivedEvent[]> {
@@ -95,6 +107,30 @@ export class SealedArchiveStore implements ArchiveStore {
 
   eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<CustomerErasure> {
     return this.inner.eraseCustomer(tenantId, customer, customerRef);
+  }
+
+  shredRecordSalts(tenantId: string, recordIds: readonly string[]): Promise<number> {
+    return this.inner.shredRecordSalts(tenantId, recordIds);
+  }
+
+  logSize(tenantId: string): Promise<number> {
+    return this.inner.logSize(tenantId);
+  }
+
+  logRoot(tenantId: string, treeSize: number): Promise<Buffer> {
+    return this.inner.logRoot(tenantId, treeSize);
+  }
+
+  logLeaf(tenantId: string, recordId: string): Promise<ArchiveLogLeaf | undefined> {
+    return this.inner.logLeaf(tenantId, recordId);
+  }
+
+  logInclusionProof(tenantId: string, leafIndex: number, treeSize: number): Promise<Buffer[]> {
+    return this.inner.logInclusionProof(tenantId, leafIndex, treeSize);
+  }
+
+  logConsistencyProof(tenantId: string, firstSize: number, secondSize: number): Promise<Buffer[]> {
+    return this.inner.logConsistencyProof(tenantId, firstSize, secondSize);
   }
 
   close(): Promise<void> {

@@ -135,7 +135,6 @@ test("erasure: the customer's content is sealed at rest, then deleted from recor
     const participant = createArchiveCustomerDataParticipant({
       store,
       searchIndex: index,
-      shredLogSalts: async (_tenantId, recordIds) => recordIds.length,
       flush: () => plain.checkpointWal(),
     });
     const exported: CustomerDataRecord[] = await collect(participant.exportCustomer(subject));
@@ -184,8 +183,12 @@ test("erasure: the customer's content is sealed at rest, then deleted from recor
     assert.deepEqual([renamed?.customer, renamed?.inboundCount, renamed?.outboundCount], [customerRef, 1, 1]);
     assert.deepEqual(await collect(participant.exportCustomer(subject)), [], 'nothing is left under the number');
 
+    // The log keeps the erased records' entries, without their salts; Bob's record keeps its salt.
+    assert.equal((await store.logLeaf('acme', 'wa:in:wamid.a1'))?.salt, undefined);
+    assert.ok((await store.logLeaf('acme', 'wa:in:wamid.a1'))?.entry, 'the entry stays');
+    assert.ok((await store.logLeaf('acme', 'wa:in:wamid.b1'))?.salt);
     // Idempotent.
-    assert.deepEqual(await participant.erase(subject, 'er_1'), { messages: 0, records: 0, conversations: 0, search_rows: 0, log_salts: 2 });
+    assert.deepEqual(await participant.erase(subject, 'er_1'), { messages: 0, records: 0, conversations: 0, search_rows: 0, log_salts: 0 });
     // The FTS index is intact after the 'delete' commands.
     const check = new Database(file);
     try {

@@ -5,15 +5,9 @@ import type { SearchIndex } from '../search/search-index';
 /** What the archive's participant works on. */
 export interface ArchiveCustomerDataDeps {
   /** The archive store (sealed at rest): content deleted and the customer pseudonymised; read for exports. */
-  readonly store: Pick<ArchiveStore, 'eraseCustomer' | 'conversations' | 'transcript'>;
+  readonly store: Pick<ArchiveStore, 'eraseCustomer' | 'shredRecordSalts' | 'conversations' | 'transcript'>;
   /** The search index: the customer's rows deleted (SQLite: FTS5 secure-delete). */
   readonly searchIndex: Pick<SearchIndex, 'removeCustomer'>;
-  /**
-   * Shreds the tamper-evident log's salts of these records (issue 14: the log entry stays, its salt goes, so the
-   * entry no longer tells anything about the record). Named call point for libs/tlog's archive log (the tlog part);
-   * until it is wired, absent, and the participant reports `log_salts: 0`.
-   */
-  readonly shredLogSalts?: (tenantId: string, recordIds: readonly string[]) => Promise<number>;
   /** Makes the deletions reach the files: SQLite `wal_checkpoint(TRUNCATE)`; nothing on MongoDB. */
   readonly flush: () => Promise<void>;
 }
@@ -31,7 +25,9 @@ export function createArchiveCustomerDataParticipant(deps: ArchiveCustomerDataDe
     async erase({ tenantId, customer, customerRef }: CustomerDataSubject) {
       const erased = await deps.store.eraseCustomer(tenantId, customer, customerRef);
       const searchRows = await deps.searchIndex.removeCustomer(tenantId, customer);
-      const logSalts = deps.shredLogSalts && erased.recordIds.length > 0 ? await deps.shredLogSalts(tenantId, erased.recordIds) : 0;
+      // The log's entries of the erased records stay (every checkpoint and proof stays valid); their salts go, so no
+      // entry can be matched to anything any more. Statuses keep theirs: their records are unchanged.
+      const logSalts = erased.recordIds.length > 0 ? await deps.store.shredRecordSalts(tenantId, erased.recordIds) : 0;
       await deps.flush();
       return {
         messages: erased.messages,
