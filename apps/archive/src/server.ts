@@ -18,6 +18,7 @@ import {
   SERVICE_NAMES,
   SERVICE_PROTO_FILES,
 } from '@waygate/proto';
+import { startCustomerDataParticipant, type RunningCustomerDataParticipant } from '@waygate/governance';
 import { createCustomerContentCipher, createKeyring, JetStreamWrappedKeyStore, resolveKekSource, type Keyring } from '@waygate/keyring';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
@@ -35,6 +36,7 @@ import type { ArchiveStore } from './domain/archive-store';
 import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
 import { createExportService } from './export/domain/export-service';
 import { createArchiveLogServiceHandler } from './governance/archive-log.handler';
+import { createArchiveCustomerDataParticipant } from './governance/archive-customer-data';
 import { createArchiveLogHandler, createGovernanceHandler } from './governance/governance.handler';
 import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
@@ -100,12 +102,21 @@ export async function startArchive(
   // Whatever started is released again if a later step fails, so a failed start leaks nothing.
   const consumers: RunningConsumer[] = [];
   let nats: JetStreamConnection | undefined;
+  let customerData: RunningCustomerDataParticipant | undefined;
   try {
     nats = await connectJetStream(config.natsUrl, `archive-${config.region}`);
     await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
     // Message content at rest under each customer's data key (issue 14): every read and write goes through this.
     const keyring = await openKeyring(config, nats, logger);
     const store = new SealedArchiveStore(storage.store, createCustomerContentCipher(keyring));
+    // The archive's part in erasure and export (issue 14): records, message rows, search rows, log salts, the WAL.
+    customerData = await startCustomerDataParticipant({
+      nats,
+      region: config.region,
+      keyring,
+      participant: createArchiveCustomerDataParticipant({ store, searchIndex: storage.searchIndex, flush: storage.flush }),
+      logger,
+    });
 
     // Each message record is indexed for search, and each status sets its status, after the store's commit and
     // before the ack (search/archive-search-feed.ts).
@@ -208,6 +219,7 @@ export async function startArchive(
         tenantsReloader.close();
         await grpc.shutdown();
         await Promise.all(consumers.map((consumer) => consumer.stop()));
+        await customerData?.stop();
         await nc.drain();
         await storage.close();
       },
@@ -215,6 +227,7 @@ export async function startArchive(
   } catch (error) {
     tenantsReloader.close();
     await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
+    await customerData?.stop().catch(() => undefined);
     await nats?.nc.close().catch(() => undefined);
     await storage.close();
     throw error;

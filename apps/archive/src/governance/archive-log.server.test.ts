@@ -86,7 +86,7 @@ test('checkpoints are signed by the region key, every record is proven, and the 
   const key = await call<GetLogPublicKeyResponse>('getLogPublicKey', {});
   assert.equal(key.origin, 'waygate/eu/archive/acme');
   assert.match(key.verifierKey, /^waygate-eu\+[0-9a-f]{8}\+/);
-  assert.deepEqual(Buffer.from(key.verifierKey.split('+')[2]!, 'base64').subarray(1), Buffer.from(key.publicKey));
+  assert.deepEqual(Buffer.from(key.verifierKey.split('+').slice(2).join('+'), 'base64').subarray(1), Buffer.from(key.publicKey));
 
   const recordIds = [...(await publishConversation('acme', 1)), ...(await publishConversation('acme', 2))];
   await publishConversation('umbrella', 1);
@@ -191,7 +191,8 @@ test("field-level errors: bad record id, unknown or other tenant's record, sizes
     { recordId: 'accepted:msg_log_umbrella_1', treeSize: '0' },
     KEYS.umbrella,
   );
-  assert.equal(umbrellaHas.leafIndex, '0');
+  // Umbrella's three records come through two consumers (OUTBOUND, EVENTS), so their order in its log is not fixed.
+  assert.ok(['0', '1', '2'].includes(umbrellaHas.leafIndex), `leaf ${umbrellaHas.leafIndex} of umbrella's three`);
   const tooBig = await grpcError(call('getInclusionProof', { recordId: 'accepted:msg_log_acme_1', treeSize: '1000' }));
   assert.equal(tooBig.code, status.INVALID_ARGUMENT);
   assert.match(tooBig.details, /tree_size/);
