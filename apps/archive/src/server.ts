@@ -93,6 +93,8 @@ export async function startArchive(
   logger: Logger,
   options: Pick<ArchiveServiceDeps, 'analyzeText'> = {},
 ): Promise<StartedService & { grpcPort: number }> {
+  // The region's log signing key, first: a malformed WAYGATE_LOG_SIGNING_KEY stops the start, naming the setting.
+  const logSigningKey = config.logSigningKey();
   const tenants = loadTenantsFile(config.tenantsFile);
   // Language and sentiment of customer texts (eld + nlp.js): loaded once, before anything is consumed (about 1 s).
   const analyzeText = options.analyzeText ?? (await loadTextAnalyzer());
@@ -130,7 +132,13 @@ export async function startArchive(
     });
     const service = withSearchIndexing(archive, { index: storage.searchIndex, store });
     // The tamper-evident archive log (issue 14): checkpoints signed by the region key, proofs, and exports carrying both.
-    const archiveLog = createArchiveLogService({ store, signer: config.logSigningKey.signer, region: config.region });
+    const archiveLog = createArchiveLogService({ store, signer: logSigningKey.signer, region: config.region });
+    if (logSigningKey.source === 'local-file-created')
+      logger.info(
+        { keyId: logSigningKey.signer.verifierKey.split('+')[1] },
+        'archive log signing key created in the data dir (back it up)',
+      );
+    if (logSigningKey.permissionsTooOpen) logger.warn('the archive log signing key file is readable by others: chmod 600 it');
     const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(store) });
     const analysis = createAnalysisService({
       reader: store,
@@ -184,7 +192,7 @@ export async function startArchive(
             tenants,
             logger,
             analysis,
-            exportService: createExportService({ reader: store, clock: systemClock }),
+            exportService: createExportService({ reader: store, clock: systemClock, log: archiveLog }),
             search,
           }),
         },
