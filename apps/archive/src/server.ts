@@ -24,6 +24,7 @@ import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
+import { openAccessLog } from './access-log/open-access-log';
 import { MongoArchiveStore } from './adapters/mongo-archive-store';
 import { SealedArchiveStore } from './adapters/sealed-archive-store';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
@@ -101,6 +102,12 @@ export async function startArchive(
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const storage = await openArchiveStore(config);
+  // Every call of the archive's services is recorded (access-log/); its own store, closed after the gRPC server.
+  const access = await openAccessLog(config, { tenants, logger }).catch(async (error: unknown) => {
+    tenantsReloader.close();
+    await storage.close();
+    throw error;
+  });
   // Whatever started is released again if a later step fails, so a failed start leaks nothing.
   const consumers: RunningConsumer[] = [];
   let nats: JetStreamConnection | undefined;
@@ -182,6 +189,7 @@ export async function startArchive(
       tenants,
       region: config.region,
       internalServiceToken: config.internalServiceToken(),
+      interceptors: [access.interceptor],
       services: [
         {
           name: SERVICE_NAMES.archive,
@@ -201,7 +209,7 @@ export async function startArchive(
           protoFile: SERVICE_PROTO_FILES.governance,
           definition: GovernanceServiceService,
           // Issue 14's parts, each in its own module under governance/ (holds, erasure, access log).
-          implementation: createGovernanceHandler({}),
+          implementation: createGovernanceHandler({ accessLog: access.handler }),
         },
         {
           name: SERVICE_NAMES.archiveLog,
@@ -230,6 +238,7 @@ export async function startArchive(
         await customerData?.stop();
         await nc.drain();
         await storage.close();
+        await access.close();
       },
     };
   } catch (error) {
@@ -238,6 +247,7 @@ export async function startArchive(
     await customerData?.stop().catch(() => undefined);
     await nats?.nc.close().catch(() => undefined);
     await storage.close();
+    await access.close();
     throw error;
   }
 }

@@ -25,3 +25,6 @@ export type { CustomerContentCipher } from './customer-content';
 export { loadOrCreateKeyFile } from './local-key-file';
 export { kekSourceFromEnv, resolveKekSource } from './kek-source';
 export type { KekSource } from './kek-source';
+export { createCustomerSealer } from './customer-sealer';
+export type { CustomerSealer } from './customer-sealer';
+export { createInMemoryKeyring, createMemoryWrappedKeyStore } from './memory-wrapped-key-store';
