@@ -103,7 +103,13 @@ export async function startArchive(
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const storage = await openArchiveStore(config);
   // Every call of the archive's services is recorded (access-log/); its own store, closed after the gRPC server.
-  const access = await openAccessLog(config, { tenants, logger }).catch(async (error: unknown) => {
+  // Its customers are named by the keyring's pseudonym; the keyring opens with NATS below, before any call is served.
+  let keyring: Keyring | undefined;
+  const customerRef = (tenantId: string, customer: string): Promise<string> => {
+    if (!keyring) throw new Error('the keyring is not open yet');
+    return keyring.customerRef(tenantId, customer);
+  };
+  const access = await openAccessLog(config, { tenants, logger, customerRef }).catch(async (error: unknown) => {
     tenantsReloader.close();
     await storage.close();
     throw error;
@@ -116,7 +122,7 @@ export async function startArchive(
     nats = await connectJetStream(config.natsUrl, `archive-${config.region}`);
     await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
     // Message content at rest under each customer's data key (issue 14): every read and write goes through this.
-    const keyring = await openKeyring(config, nats, logger);
+    keyring = await openKeyring(config, nats, logger);
     const store = new SealedArchiveStore(storage.store, createCustomerContentCipher(keyring));
     // The archive's part in erasure and export (issue 14): records, message rows, search rows, log salts, the WAL.
     customerData = await startCustomerDataParticipant({
