@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import { ConfigError, envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import { KeyEncryptionKeyConfigError, kekSourceFromEnv, type KekSource } from '@waygate/keyring';
 import {
   LOG_SIGNING_KEY_FILE,
   LOG_SIGNING_KEY_VARIABLE,
@@ -16,6 +17,11 @@ export interface ArchiveConfig extends ServiceConfig {
   readonly internalServiceToken: () => string;
   /** WAYGATE_ARCHIVE_RETENTION_SWEEP_INTERVAL_MS: how often the retention sweeper runs (issue 14; also once at start). */
   readonly retentionSweepIntervalMs: number;
+  /**
+   * The region's KEKs (WAYGATE_KEYRING_KEK or _FILE; on SQLite without them, the region's local development key file):
+   * the keyring seals message content at rest under each customer's data key (issue 14).
+   */
+  readonly kek: KekSource;
   /**
    * The region's Ed25519 log signing key (libs/tlog), loaded on first call and kept: WAYGATE_LOG_SIGNING_KEY, else on
    * SQLite the region's key file next to the archive's file (created on first start). Behind a function, so that
@@ -51,10 +57,22 @@ export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): Archive
       keyName: logSigningKeyName(base.region),
       ...(base.storage.kind === 'sqlite' ? { localKeyFile: path.join(path.dirname(base.storage.file), LOG_SIGNING_KEY_FILE) } : {}),
     }));
+  let kek: KekSource;
+  try {
+    kek = kekSourceFromEnv(
+      env,
+      base.storage.kind === 'sqlite' ? path.join(path.dirname(base.storage.file), 'keyring.kek') : undefined,
+      'when WAYGATE_STORAGE=mongodb (message content is sealed at rest under the region keyring)',
+    );
+  } catch (error) {
+    if (error instanceof KeyEncryptionKeyConfigError) throw new ConfigError([error.message]);
+    throw error;
+  }
   return {
     ...base,
     internalServiceToken: () => token,
     logSigningKey,
+    kek,
     retentionSweepIntervalMs: parsed.WAYGATE_ARCHIVE_RETENTION_SWEEP_INTERVAL_MS,
   };
 }

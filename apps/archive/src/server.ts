@@ -19,12 +19,15 @@ import {
   SERVICE_NAMES,
   SERVICE_PROTO_FILES,
 } from '@waygate/proto';
+import { startCustomerDataParticipant, type RunningCustomerDataParticipant } from '@waygate/governance';
+import { createCustomerContentCipher, createKeyring, JetStreamWrappedKeyStore, resolveKekSource, type Keyring } from '@waygate/keyring';
 import { connectMongo } from '@waygate/storage';
 import { KEPT_FOREVER, loadTenantsFile, startRetentionGuard, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import { openAccessLog } from './access-log/open-access-log';
 import { MongoArchiveStore } from './adapters/mongo-archive-store';
+import { SealedArchiveStore } from './adapters/sealed-archive-store';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
 import { createAnalysisService } from './analysis/analysis-service';
 import { loadTextAnalyzer } from './analysis/eld-nlpjs-text-analyzer';
@@ -35,6 +38,7 @@ import type { ArchiveStore } from './domain/archive-store';
 import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
 import { createExportService } from './export/domain/export-service';
 import { createArchiveLogServiceHandler } from './governance/archive-log.handler';
+import { createArchiveCustomerDataParticipant } from './governance/archive-customer-data';
 import type { ArchiveRetentionStore } from './governance/domain/archive-retention';
 import { createArchiveLogHandler, createGovernanceHandler } from './governance/governance.handler';
 import { openGovernanceStorage } from './governance/governance-storage';
@@ -51,19 +55,42 @@ import type { SearchIndex } from './search/search-index';
 import { createMessageSearch } from './search/search-messages';
 import { SqliteSearchIndex } from './search/sqlite-search-index';
 
-async function openArchiveStore(
-  config: ArchiveConfig,
-): Promise<{ store: ArchiveStore & ArchiveRetentionStore; searchIndex: SearchIndex; close: () => Promise<void> }> {
+/**
+ * The store (plain: {@link SealedArchiveStore} wraps it once the keyring is open), the search index, and `flush`, which
+ * makes an erasure's deletions reach the files (SQLite: the WAL checkpointed and truncated).
+ */
+async function openArchiveStore(config: ArchiveConfig): Promise<{
+  store: ArchiveStore & ArchiveRetentionStore;
+  searchIndex: SearchIndex;
+  flush: () => Promise<void>;
+  close: () => Promise<void>;
+}> {
   if (config.storage.kind === 'sqlite') {
     const store = new SqliteArchiveStore(config.storage.file);
     // The search index lives in the same file (its own search_* tables), on a connection of its own.
     const searchIndex = SqliteSearchIndex.openFile(config.storage.file);
-    return { store, searchIndex, close: () => Promise.all([store.close(), searchIndex.close()]).then(() => undefined) };
+    return {
+      store,
+      searchIndex,
+      flush: () => store.checkpointWal(),
+      close: () => Promise.all([store.close(), searchIndex.close()]).then(() => undefined),
+    };
   }
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
   const store = await MongoArchiveStore.open(mongo);
   const searchIndex = await MongoSearchIndex.open(mongo);
-  return { store, searchIndex, close: () => mongo.client.close() };
+  return { store, searchIndex, flush: async () => undefined, close: () => mongo.client.close() };
+}
+
+/** The region keyring (shared with media-store, ingress, delivery-retry): its KEKs, or the local development key file. */
+async function openKeyring(config: ArchiveConfig, nats: JetStreamConnection, logger: Logger): Promise<Keyring> {
+  const kek = resolveKekSource(config.kek);
+  if (kek.localFile)
+    logger.warn(
+      { key_file: kek.localFile, created: kek.created },
+      'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file',
+    );
+  return createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks: kek.keys, clock: systemClock });
 }
 
 /**
@@ -119,7 +146,13 @@ export async function startArchive(
   };
   const legalHolds = createLegalHolds({ store: governanceStorage.holds, clock, afterChange: mirrorHolds });
   // Every call of the archive's services is recorded (access-log/); its own store, closed after the gRPC server.
-  const access = await openAccessLog(config, { tenants, logger }).catch(async (error: unknown) => {
+  // Its customers are named by the keyring's pseudonym; the keyring opens with NATS below, before any call is served.
+  let keyring: Keyring | undefined;
+  const customerRef = (tenantId: string, customer: string): Promise<string> => {
+    if (!keyring) throw new Error('the keyring is not open yet');
+    return keyring.customerRef(tenantId, customer);
+  };
+  const access = await openAccessLog(config, { tenants, logger, customerRef }).catch(async (error: unknown) => {
     tenantsReloader.close();
     await storage.close();
     await governanceStorage.close();
@@ -129,32 +162,44 @@ export async function startArchive(
   const consumers: RunningConsumer[] = [];
   let nats: JetStreamConnection | undefined;
   let stopSweeping = async () => {};
+  let customerData: RunningCustomerDataParticipant | undefined;
   try {
     nats = await connectJetStream(config.natsUrl, `archive-${config.region}`);
     await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
+    // Message content at rest under each customer's data key (issue 14): every read and write goes through this.
+    keyring = await openKeyring(config, nats, logger);
+    const store = new SealedArchiveStore(storage.store, createCustomerContentCipher(keyring));
+    // The archive's part in erasure and export (issue 14): records, message rows, search rows, log salts, the WAL.
+    customerData = await startCustomerDataParticipant({
+      nats,
+      region: config.region,
+      keyring,
+      participant: createArchiveCustomerDataParticipant({ store, searchIndex: storage.searchIndex, flush: storage.flush }),
+      logger,
+    });
 
     // Each message record is indexed for search, and each status sets its status, after the store's commit and
     // before the ack (search/archive-search-feed.ts).
     const archive = createArchiveService({
-      store: storage.store,
+      store,
       homeRegionOf: (tenantId) => tenants.get(tenantId)?.homeRegion,
       region: config.region,
       clock: systemClock,
       analyzeText,
       log: logger,
     });
-    const service = withSearchIndexing(archive, { index: storage.searchIndex, store: storage.store });
+    const service = withSearchIndexing(archive, { index: storage.searchIndex, store });
     // The tamper-evident archive log (issue 14): checkpoints signed by the region key, proofs, and exports carrying both.
-    const archiveLog = createArchiveLogService({ store: storage.store, signer: logSigningKey.signer, region: config.region });
+    const archiveLog = createArchiveLogService({ store, signer: logSigningKey.signer, region: config.region });
     if (logSigningKey.source === 'local-file-created')
       logger.info(
         { keyId: logSigningKey.signer.verifierKey.split('+')[1] },
         'archive log signing key created in the data dir (back it up)',
       );
     if (logSigningKey.permissionsTooOpen) logger.warn('the archive log signing key file is readable by others: chmod 600 it');
-    const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(storage.store) });
+    const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(store) });
     const analysis = createAnalysisService({
-      reader: storage.store,
+      reader: store,
       // Read at each call: a reloaded tenants file changes rate cards and scorecards without a restart.
       settingsOf: (tenantId) => tenants.get(tenantId)?.archive,
       analyzeText,
@@ -236,7 +281,7 @@ export async function startArchive(
             tenants,
             logger,
             analysis,
-            exportService: createExportService({ reader: storage.store, clock: systemClock, log: archiveLog }),
+            exportService: createExportService({ reader: store, clock: systemClock, log: archiveLog }),
             search,
           }),
         },
@@ -277,6 +322,7 @@ export async function startArchive(
         await stopSweeping();
         await grpc.shutdown();
         await Promise.all(consumers.map((consumer) => consumer.stop()));
+        await customerData?.stop();
         await nc.drain();
         await storage.close();
         await governanceStorage.close();
@@ -287,6 +333,7 @@ export async function startArchive(
     tenantsReloader.close();
     await stopSweeping();
     await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
+    await customerData?.stop().catch(() => undefined);
     await nats?.nc.close().catch(() => undefined);
     await storage.close();
     await governanceStorage.close();

@@ -1,4 +1,6 @@
-import { parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import path from 'node:path';
+import { ConfigError, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import { KeyEncryptionKeyConfigError, kekSourceFromEnv, type KekSource } from '@waygate/keyring';
 import { feedEnvShape, toFeedConfig, type FeedConfig } from './feed/config';
 import { toWebhookIntakeConfig, webhookIntakeEnvShape, type WebhookIntakeConfig } from './webhooks/config';
 
@@ -8,6 +10,11 @@ export interface ReceiptConfig extends ServiceConfig {
   readonly webhooks: WebhookIntakeConfig;
   /** The tenant feed: event logs, WatchEvents and callbacks. */
   readonly feed: FeedConfig;
+  /**
+   * The region's KEKs (WAYGATE_KEYRING_KEK or _FILE; on SQLite without them, the region's local development key file):
+   * the keyring seals inbound content at rest under each customer's data key (issue 14).
+   */
+  readonly kek: KekSource;
 }
 
 export const DEFAULT_GRPC_PORT = 50052;
@@ -23,9 +30,17 @@ export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): Receipt
       `WAYGATE_REGION_WEBHOOK_URLS: names this region (${parsed.WAYGATE_REGION}); it lists the other regions' receipt webhooks`,
     );
   }
-  return {
-    ...toServiceConfig('receipt', parsed, env),
-    webhooks: toWebhookIntakeConfig(parsed),
-    feed: toFeedConfig(parsed),
-  };
+  const base = toServiceConfig('receipt', parsed, env);
+  let kek: KekSource;
+  try {
+    kek = kekSourceFromEnv(
+      env,
+      base.storage.kind === 'sqlite' ? path.join(path.dirname(base.storage.file), 'keyring.kek') : undefined,
+      'when WAYGATE_STORAGE=mongodb (inbound content is sealed at rest under the region keyring)',
+    );
+  } catch (error) {
+    if (error instanceof KeyEncryptionKeyConfigError) throw new ConfigError([error.message]);
+    throw error;
+  }
+  return { ...base, webhooks: toWebhookIntakeConfig(parsed), feed: toFeedConfig(parsed), kek };
 }

@@ -1,12 +1,15 @@
 import { systemClock, type Clock } from '@waygate/domain';
+import { startCustomerDataParticipant } from '@waygate/governance';
 import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
-import { connectJetStream, createDeadLetterStore, ensureRegionStreams } from '@waygate/nats';
+import { createCustomerContentCipher, createKeyring, JetStreamWrappedKeyStore, resolveKekSource, type Keyring } from '@waygate/keyring';
+import { connectJetStream, createDeadLetterStore, ensureRegionStreams, type JetStreamConnection } from '@waygate/nats';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import type { ReceiptConfig } from './config';
 import { feedSqliteFile, startTenantFeed, type FeedStorage } from './feed/start-tenant-feed';
+import { createReceiptCustomerDataParticipant } from './receipt-customer-data';
 import { startWebhookIntake, type WebhookIntakeStorage } from './webhooks/start-webhook-intake';
 
 interface ReceiptStorage {
@@ -33,6 +36,17 @@ async function openStorage(config: ReceiptConfig): Promise<ReceiptStorage> {
   };
 }
 
+/** The region keyring (shared with media-store, the archive ...): its KEKs, or the local development key file. */
+async function openKeyring(config: ReceiptConfig, nats: JetStreamConnection, logger: Logger): Promise<Keyring> {
+  const kek = resolveKekSource(config.kek);
+  if (kek.localFile)
+    logger.warn(
+      { key_file: kek.localFile, created: kek.created },
+      'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file',
+    );
+  return createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks: kek.keys, clock: systemClock });
+}
+
 /**
  * Wires receipt's two parts on one NATS connection, one storage and one gRPC server: webhook intake (./webhooks: the
  * webhook endpoint, statuses, inbound messages, InboundService) and the tenant feed (./feed: event logs, WatchEvents,
@@ -50,6 +64,9 @@ export async function startReceipt(
   const storage = await openStorage(config);
   const nats = await connectJetStream(config.natsUrl, `receipt-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
+  // Inbound content at rest under each customer's data key (issue 14), in both parts' stores.
+  const keyring = await openKeyring(config, nats, logger);
+  const contentCipher = createCustomerContentCipher(keyring);
 
   const intake = await startWebhookIntake({
     config: config.webhooks,
@@ -59,9 +76,28 @@ export async function startReceipt(
     storage: storage.webhooks,
     logger,
     clock,
+    contentCipher,
     ...(config.tls.client ? { internalTls: config.tls.client } : {}),
   });
-  const feed = await startTenantFeed({ config: config.feed, tenants, region: config.region, nats, storage: storage.feed, logger, clock });
+  const feed = await startTenantFeed({
+    config: config.feed,
+    tenants,
+    region: config.region,
+    nats,
+    storage: storage.feed,
+    logger,
+    clock,
+    contentCipher,
+  });
+  // receipt's part in erasure and export (issue 14). The streams part's intake.waitUntilWebhookBodiesShredded goes
+  // into `waitUntilWebhookBodiesShredded` below once it is merged.
+  const customerData = await startCustomerDataParticipant({
+    nats,
+    region: config.region,
+    keyring,
+    participant: createReceiptCustomerDataParticipant({ intake: intake.customerData, feed: feed.customerData, clock }),
+    logger,
+  });
 
   const grpc = await startGrpcServer({
     tls: config.tls.server,
@@ -97,6 +133,7 @@ export async function startReceipt(
       await feed.stop();
       await grpc.shutdown();
       await intake.stop();
+      await customerData.stop();
       await nats.nc.drain();
       await storage.close();
     },

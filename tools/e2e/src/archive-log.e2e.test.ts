@@ -193,8 +193,12 @@ test('the archive log through the real processes: signed checkpoints, proofs, co
   // A byte flipped in an archived record (the SQLite row) is caught by the verification of the next export.
   const db = new Database(path.join(dir.path, 'eu', 'archive.sqlite'));
   try {
+    // Its content is sealed at rest (a changed ciphertext does not open at all); its metadata is not, and a change
+    // there must be caught by the log.
     const changed = db
-      .prepare("UPDATE archived_events SET text_body = replace(text_body, 'e2e-log-3', 'e2e-log-4') WHERE text_body LIKE '%e2e-log-3%'")
+      .prepare(
+        "UPDATE archived_events SET content_type = 'texu' WHERE rowid = (SELECT rowid FROM archived_events WHERE kind = 'accepted' AND content_type = 'text' ORDER BY rowid LIMIT 1)",
+      )
       .run().changes;
     assert.equal(changed, 1);
   } finally {

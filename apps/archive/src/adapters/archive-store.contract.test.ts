@@ -502,5 +502,53 @@ for (const backend of backends) {
           [positive, neutral, negative, { language: 'th' }],
         );
       }));
+
+    test("erases a customer's content and pseudonymises their conversation; idempotent; other customers untouched", () =>
+      withStore(async (store) => {
+        const OTHER = '+4915100000002';
+        const REF = '0123456789abcdef0123456789abcdef';
+        await store.record(customerSays('wamid.1', T0, { contentJson: '{"body":"text of wamid.1"}' }));
+        await store.record(
+          businessSays('msg_b', T0 + 1000, 'text', { contentJson: '{"body":"text of msg_b"}', contentSummary: 'summary' }),
+        );
+        await store.record(status({ eventId: 'evt_b_sent', messageId: 'msg_b', occurredAt: new Date(T0 + 2000) }));
+        await store.record(customerSays('wamid.other', T0, { from: OTHER }));
+        const erased = await store.eraseCustomer('acme', CUSTOMER, REF);
+        assert.deepEqual([erased.messages, erased.records, erased.conversations], [2, 2, 1]);
+        assert.deepEqual([...erased.recordIds].sort(), ['accepted:msg_b', 'wa:in:wamid.1']);
+        // The old id (a hash of the number) is gone; the conversation lives on under the pseudonym's id.
+        assert.equal(await store.getConversation('acme', CONVERSATION), undefined);
+        assert.deepEqual((await store.listConversations('acme', { customer: CUSTOMER }, { size: 10 })).items, []);
+        const renamed = conversationIdOf({ tenantId: 'acme', phoneNumberId: '200', customer: REF });
+        const summary = await store.getConversation('acme', renamed);
+        assert.deepEqual([summary?.customer, summary?.inboundCount, summary?.outboundCount], [REF, 1, 1]);
+        const entries = await collect(store.transcript('acme', renamed));
+        assert.deepEqual(
+          entries.map((entry) => [entry.messageId, entry.text, entry.contentJson, entry.status]),
+          [
+            ['wamid.1', undefined, undefined, undefined],
+            ['msg_b', undefined, undefined, 'SENT'],
+          ],
+        );
+        const [record] = await store.listByMessage('acme', 'msg_b');
+        assert.ok(record?.kind === 'accepted');
+        assert.deepEqual(
+          [record.recipient, record.textBody, record.text, record.contentJson, record.contentSummary],
+          [REF, undefined, undefined, undefined, undefined],
+        );
+        const [received] = await store.listByMessage('acme', 'wamid.1');
+        assert.ok(received?.kind === 'inbound');
+        assert.deepEqual([received.from, received.text, received.searchText, received.contentJson], [REF, undefined, undefined, undefined]);
+        // Idempotent: nothing more to erase, the same records named again (their log salts are shredded again).
+        const again = await store.eraseCustomer('acme', CUSTOMER, REF);
+        assert.deepEqual([again.messages, again.records, again.conversations, again.recordIds.length], [0, 0, 0, 2]);
+        const other = await collect(
+          store.transcript('acme', conversationIdOf({ tenantId: 'acme', phoneNumberId: '200', customer: OTHER })),
+        );
+        assert.deepEqual(
+          other.map((entry) => entry.text),
+          ['text of wamid.other'],
+        );
+      }));
   });
 }

@@ -2,7 +2,7 @@ import type { Collection, Filter } from 'mongodb';
 import type { ContentKind, MessageStatus, TemplateCategory } from '@waygate/domain';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import { canonicalRecordBytes, type ArchiveLogLeaf } from '../domain/archive-log';
-import { readConversations, readTranscript, type ArchiveStore } from '../domain/archive-store';
+import { readConversations, readTranscript, type ArchiveStore, type CustomerErasure, type ReadersView } from '../domain/archive-store';
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
 import type { ArchiveRetentionStore, ExpiredRecord } from '../governance/domain/archive-retention';
 import {
@@ -22,7 +22,7 @@ import {
 } from '../domain/conversation';
 import { messageRowOf, outboundStatusOf, transcriptStatusesOf, type MessageEvent, type MessageRow } from '../domain/message-projection';
 import { isCustomerMessage, startsSession, type SessionState } from '../domain/sessions';
-import type { Pricing, Sentiment } from '../domain/transcript';
+import { conversationIdOf, type Pricing, type Sentiment } from '../domain/transcript';
 import { MongoArchiveLog } from './mongo-archive-log';
 
 interface EventDocument {
@@ -305,7 +305,7 @@ export class MongoArchiveStore implements ArchiveStore, ArchiveRetentionStore {
     return store;
   }
 
-  async record(event: ArchivedEvent): Promise<'recorded' | 'duplicate'> {
+  async record(event: ArchivedEvent, readersView: ReadersView = (stored) => stored): Promise<'recorded' | 'duplicate'> {
     let outcome: 'recorded' | 'duplicate' = 'recorded';
     try {
       await this.events.insertOne(toDocument(event));
@@ -318,7 +318,7 @@ export class MongoArchiveStore implements ArchiveStore, ArchiveRetentionStore {
     else await this.applyMessage(event);
     // Also for a duplicate (idempotent): the entry, committing to the record as it reads back from its document.
     const stored = await this.events.findOne({ _id: `${event.tenantId}/${event.eventId}` });
-    if (stored) await this.log.appendRecord(event.tenantId, event.eventId, canonicalRecordBytes(toEvent(stored)));
+    if (stored) await this.log.appendRecord(event.tenantId, event.eventId, canonicalRecordBytes(readersView(toEvent(stored))));
     return outcome;
   }
 
@@ -521,6 +521,54 @@ export class MongoArchiveStore implements ArchiveStore, ArchiveRetentionStore {
     }
     if (first) await this.recomputeSummary({ ...first, mediaIds: first.mediaIds });
     else await this.summaries.deleteOne({ _id: `${tenantId}/${conversationId}` });
+  }
+
+  async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<CustomerErasure> {
+    // Also those erased before (under the pseudonym): a retried erasure shreds every record's salt again.
+    const names = { $in: [customer, customerRef] };
+    const byCustomer = {
+      tenantId,
+      $or: [
+        { kind: 'accepted' as const, recipient: names },
+        { kind: 'inbound' as const, from: names },
+      ],
+    };
+    const recordIds = (await this.events.find(byCustomer, { projection: { eventId: 1 } }).toArray()).map((doc) => doc.eventId);
+    const content = { textBody: '', contentJson: '', text: '', searchText: '', contentSummary: '', replyId: '' } as const;
+    const accepted = await this.events.updateMany(
+      { tenantId, kind: 'accepted', recipient: customer },
+      { $set: { recipient: customerRef }, $unset: content },
+    );
+    const inbound = await this.events.updateMany(
+      { tenantId, kind: 'inbound', from: customer },
+      { $set: { from: customerRef }, $unset: content },
+    );
+    // Message rows and summaries by conversation: the conversation id is re-derived from the pseudonym, and a
+    // summary's id contains it, so the summary is written under its new id before the old one is deleted (a crash in
+    // between leaves both; the next call finishes it, as the rows are found by the number until they are renamed).
+    const summaries = await this.summaries.find({ tenantId, customer }).toArray();
+    let messages = 0;
+    for (const summary of summaries) {
+      const renamed = conversationIdOf({ tenantId, phoneNumberId: summary.phoneNumberId, customer: customerRef });
+      const moved = await this.messages.updateMany(
+        { tenantId, conversationId: summary.conversationId, customer },
+        { $set: { customer: customerRef, conversationId: renamed }, $unset: { text: '', contentJson: '' } },
+      );
+      messages += moved.modifiedCount;
+      const { _id: oldId, ...rest } = summary;
+      await this.summaries.replaceOne(
+        { _id: `${tenantId}/${renamed}` },
+        { ...rest, conversationId: renamed, customer: customerRef },
+        { upsert: true },
+      );
+      await this.summaries.deleteOne({ _id: oldId });
+    }
+    const rest = await this.messages.updateMany(
+      { tenantId, customer },
+      { $set: { customer: customerRef }, $unset: { text: '', contentJson: '' } },
+    );
+    messages += rest.modifiedCount;
+    return { messages, records: accepted.modifiedCount + inbound.modifiedCount, conversations: summaries.length, recordIds };
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,8 @@
 import type { ContentKind, MessageStatus, TemplateCategory } from '@waygate/domain';
 import type { Statement } from 'better-sqlite3';
-import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import { canonicalRecordBytes, type ArchiveLogLeaf } from '../domain/archive-log';
-import { readConversations, readTranscript, type ArchiveStore } from '../domain/archive-store';
+import { readConversations, readTranscript, type ArchiveStore, type CustomerErasure, type ReadersView } from '../domain/archive-store';
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
 import type { ArchiveRetentionStore, ExpiredRecord } from '../governance/domain/archive-retention';
 import {
@@ -24,7 +24,7 @@ import {
 } from '../domain/conversation';
 import { messageRowOf, outboundStatusOf, transcriptStatusesOf, type MessageEvent, type MessageRow } from '../domain/message-projection';
 import { isCustomerMessage, startsSession, type SessionState } from '../domain/sessions';
-import type { Pricing, Sentiment, SentimentLabel } from '../domain/transcript';
+import { conversationIdOf, type Pricing, type Sentiment, type SentimentLabel } from '../domain/transcript';
 import { ARCHIVE_LOG_MIGRATION, SqliteArchiveLog } from './sqlite-archive-log';
 
 const MIGRATIONS = [
@@ -396,7 +396,7 @@ const SESSION_WALK_PAGE = 200;
  */
 export class SqliteArchiveStore implements ArchiveStore, ArchiveRetentionStore {
   private readonly db: SqliteDatabase;
-  private readonly recordInTransaction: (event: ArchivedEvent) => 'recorded' | 'duplicate';
+  private readonly recordInTransaction: (event: ArchivedEvent, readersView: ReadersView) => 'recorded' | 'duplicate';
   private readonly log: SqliteArchiveLog;
 
   /** Prepared statements by SQL text: preparing costs more than running most of them. */
@@ -414,23 +414,23 @@ export class SqliteArchiveStore implements ArchiveStore, ArchiveRetentionStore {
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
     this.log = new SqliteArchiveLog(this.db);
-    const transaction = this.db.transaction((event: ArchivedEvent): 'recorded' | 'duplicate' => {
+    const transaction = this.db.transaction((event: ArchivedEvent, readersView: ReadersView): 'recorded' | 'duplicate' => {
       if (!this.insertEvent(event)) return 'duplicate';
-      this.appendToLog(event.tenantId, event.eventId);
+      this.appendToLog(event.tenantId, event.eventId, readersView);
       if (event.kind === 'status') this.applyStatus(event.tenantId, event.messageId);
       else this.applyMessage(event);
       return 'recorded';
     });
     // IMMEDIATE: the write lock is taken before the projections are read, so two processes on one file serialize.
-    this.recordInTransaction = (event) => transaction.immediate(event);
+    this.recordInTransaction = (event, readersView) => transaction.immediate(event, readersView);
     this.backfillProjections();
     this.backfillArchiveLog();
   }
 
-  /** The record's entry in its tenant's log, committing to the record as it reads back from its row. */
-  private appendToLog(tenantId: string, eventId: string): void {
+  /** The record's entry in its tenant's log, committing to the record as its readers see it (read back from its row). */
+  private appendToLog(tenantId: string, eventId: string, readersView: ReadersView = (stored) => stored): void {
     const row = this.statement('SELECT * FROM archived_events WHERE tenant_id = ? AND event_id = ?').get(tenantId, eventId) as EventRow;
-    this.log.appendRecord(tenantId, eventId, canonicalRecordBytes(toEvent(row)));
+    this.log.appendRecord(tenantId, eventId, canonicalRecordBytes(readersView(toEvent(row))));
   }
 
   /**
@@ -477,8 +477,8 @@ export class SqliteArchiveStore implements ArchiveStore, ArchiveRetentionStore {
     return this.log.shredRecordSalts(tenantId, recordIds);
   }
 
-  async record(event: ArchivedEvent): Promise<'recorded' | 'duplicate'> {
-    return this.recordInTransaction(event);
+  async record(event: ArchivedEvent, readersView: ReadersView = (stored) => stored): Promise<'recorded' | 'duplicate'> {
+    return this.recordInTransaction(event, readersView);
   }
 
   async listByMessage(tenantId: string, messageId: string): Promise<ArchivedEvent[]> {
@@ -641,6 +641,54 @@ export class SqliteArchiveStore implements ArchiveStore, ArchiveRetentionStore {
       return { disposed, eventIds };
     });
     return dispose.immediate();
+  }
+
+  async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<CustomerErasure> {
+    return this.db
+      .transaction((): CustomerErasure => {
+        const recordIds = this.statement(
+          // Also those erased before (under the pseudonym): a retried erasure shreds every record's salt again.
+          `SELECT event_id FROM archived_events WHERE tenant_id = ?
+             AND ((kind = 'accepted' AND recipient IN (?, ?)) OR (kind = 'inbound' AND sender IN (?, ?)))`,
+        )
+          .pluck()
+          .all(tenantId, customer, customerRef, customer, customerRef) as string[];
+        const content = `text_body = NULL, content_json = NULL, search_text = NULL, content_summary = NULL, reply_id = NULL`;
+        const accepted = this.statement(
+          `UPDATE archived_events SET ${content}, recipient = ? WHERE tenant_id = ? AND kind = 'accepted' AND recipient = ?`,
+        ).run(customerRef, tenantId, customer);
+        const inbound = this.statement(
+          `UPDATE archived_events SET ${content}, sender = ? WHERE tenant_id = ? AND kind = 'inbound' AND sender = ?`,
+        ).run(customerRef, tenantId, customer);
+        const conversations = this.statement(
+          'SELECT conversation_id, phone_number_id FROM archive_conversations WHERE tenant_id = ? AND customer = ?',
+        ).all(tenantId, customer) as { conversation_id: string; phone_number_id: string }[];
+        let messages = 0;
+        // Message rows by conversation (the conversation id changes with them); then any row whose summary is missing.
+        for (const conversation of conversations) {
+          const renamed = conversationIdOf({ tenantId, phoneNumberId: conversation.phone_number_id, customer: customerRef });
+          messages += this.statement(
+            `UPDATE archive_messages SET text = NULL, content_json = NULL, customer = ?, conversation_id = ?
+               WHERE tenant_id = ? AND conversation_id = ? AND customer = ?`,
+          ).run(customerRef, renamed, tenantId, conversation.conversation_id, customer).changes;
+          this.statement(
+            'UPDATE archive_conversations SET customer = ?, conversation_id = ? WHERE tenant_id = ? AND conversation_id = ?',
+          ).run(customerRef, renamed, tenantId, conversation.conversation_id);
+        }
+        messages += this.statement(
+          'UPDATE archive_messages SET text = NULL, content_json = NULL, customer = ? WHERE tenant_id = ? AND customer = ?',
+        ).run(customerRef, tenantId, customer).changes;
+        return { messages, records: accepted.changes + inbound.changes, conversations: conversations.length, recordIds };
+      })
+      .immediate();
+  }
+
+  /**
+   * Moves the WAL into the database file and truncates it (`wal_checkpoint(TRUNCATE)`, retried while readers keep it
+   * busy), so that content deleted by an erasure leaves the -wal file too.
+   */
+  async checkpointWal(): Promise<void> {
+    await checkpointWalTruncate(this.db);
   }
 
   async close(): Promise<void> {

@@ -32,7 +32,7 @@ export interface ArchiveStore extends ArchiveLogStore {
    * A recorded event also gets its entry in the tenant's archive log (domain/archive-log.ts), in the same transaction
    * where the store has them; a duplicate appends nothing.
    */
-  record(event: ArchivedEvent): Promise<'recorded' | 'duplicate'>;
+  record(event: ArchivedEvent, readersView?: ReadersView): Promise<'recorded' | 'duplicate'>;
   /** The tenant's events about one message, oldest first: by occurredAt, then recordedAt, then eventId. */
   listByMessage(tenantId: string, messageId: string): Promise<ArchivedEvent[]>;
   /** One conversation's summary, or undefined (unknown, or another tenant's). */
@@ -57,7 +57,34 @@ export interface ArchiveStore extends ArchiveLogStore {
   transcript(tenantId: string, conversationId: string, range?: TimeRange): AsyncIterable<TranscriptMessageEntry>;
   /** Every conversation matching `filter`, most recently active first, read in bounded pages. */
   conversations(tenantId: string, filter?: ConversationFilter): AsyncIterable<ConversationSummary>;
+  /**
+   * Erasure of one customer (issue 14): deletes the content of their records (accepted and inbound events) and
+   * message rows (text, content, summaries), and pseudonymises what stays for audit and billing: the number becomes
+   * `customerRef` in events, message rows and conversation summaries, and each conversation id is re-derived from
+   * `customerRef` (the old id is a hash of the number, so it could be guessed back). Statuses, times, types, template
+   * names, pricing and sentiment stay. Idempotent: a second call finds nothing under the number and changes nothing.
+   */
+  eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<CustomerErasure>;
   close(): Promise<void>;
+}
+
+/**
+ * How the store's readers will see a stored event (a decorator that seals content at rest maps the sealed fields back
+ * to their plaintext); the log entry commits to that view, so exports, which carry the plaintext, verify. Synchronous:
+ * it runs inside the record's transaction. Absent: the event as it reads back from the store.
+ */
+export type ReadersView = (stored: ArchivedEvent) => ArchivedEvent;
+
+/** What {@link ArchiveStore.eraseCustomer} changed. */
+export interface CustomerErasure {
+  /** Message rows whose content was deleted. */
+  readonly messages: number;
+  /** Accepted and inbound events (the archive's records) whose content was deleted. */
+  readonly records: number;
+  /** Conversations pseudonymised. */
+  readonly conversations: number;
+  /** The customer's records' ids (event ids), erased now or before: the tamper-evident log shreds their salts. */
+  readonly recordIds: readonly string[];
 }
 
 /**

@@ -285,5 +285,22 @@ for (const backend of backends) {
         assert.equal(await index.removeCustomer('acme', ALICE), 2);
         assert.deepEqual(await found(index, 'erase'), []);
       }));
+
+    test("erasure of a customer removes every script's rows, is idempotent, and leaves the others' rows searchable and re-indexable", () =>
+      withIndex(async (index) => {
+        // Word, trigram (CJK) and 1-2 character gram rows, re-indexed once with another text.
+        await index.index(message({ id: 'a1', text: 'zebrafish 退款申请 水', customer: ALICE }));
+        await index.index(message({ id: 'a1', text: 'zebrafish 退款 水', customer: ALICE }));
+        await index.index(message({ id: 'a2', text: 'ขอบคุณ zebrafish', customer: ALICE }));
+        await index.index(message({ id: 'b1', text: 'zebrafish 退款 ขอบคุณ 水', customer: BOB }));
+        assert.deepEqual(await found(index, 'zebrafish'), ['a1', 'a2', 'b1']);
+        assert.equal(await index.removeCustomer('acme', ALICE), 2);
+        assert.equal(await index.removeCustomer('acme', ALICE), 0);
+        for (const term of ['zebrafish', '退款', '水', 'ขอบคุณ']) assert.deepEqual(await found(index, term), ['b1'], term);
+        await index.index(message({ id: 'b1', text: 'zebrafish again 退款', customer: BOB }));
+        assert.deepEqual(await found(index, 'again'), ['b1']);
+        assert.equal(await index.remove('acme', 'wa:in:b1'), true);
+        assert.deepEqual(await found(index, 'zebrafish'), []);
+      }));
   });
 }

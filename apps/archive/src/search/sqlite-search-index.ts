@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MessageStatus } from '@waygate/domain';
+import type { Statement } from 'better-sqlite3';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import {
   indexedFieldsOf,
@@ -18,7 +19,7 @@ import { buildSnippet } from './snippet';
  * beside the archive store, whose `schema_migrations` numbers its own migrations.
  */
 const MIGRATIONS_TABLE = 'search_schema_migrations';
-const MIGRATIONS = [
+const MIGRATIONS: readonly (string | ((db: SqliteDatabase) => void))[] = [
   `-- One row per indexed message; its id is the rowid of the three FTS tables. Messages without text are not indexed.
    CREATE TABLE search_messages (
      id INTEGER PRIMARY KEY,
@@ -59,7 +60,66 @@ const MIGRATIONS = [
    -- 1-2 character terms in scripts without spaces: the body is every 1- and 2-character substring of those runs
    -- (search-query.ts gramsOf), one token each; combining marks (Thai vowels) are token characters here.
    CREATE VIRTUAL TABLE search_grams USING fts5(tenant, body, content = '', contentless_delete = 1, tokenize = "unicode61 remove_diacritics 0 categories 'L* N* M* Co'");`,
+  // Issue 14: erasure must remove a message's terms from the index's pages, not only hide them. A contentless_delete
+  // table deletes by tombstone (the terms stay in its segments until they are merged), and FTS5's `secure-delete`
+  // option cannot reach them there: it needs the deleted row's values, which contentless_delete never asks for. So the
+  // three tables become plain contentless tables with `secure-delete` on, deleted with the 'delete' command and the
+  // values they were indexed with (search_messages keeps the text), and are filled again from search_messages.
+  (db) => rebuildFtsTables(db),
 ];
+
+/** Migration 2's body (see above): the FTS tables recreated without contentless_delete, secure-delete on, refilled. */
+function rebuildFtsTables(db: SqliteDatabase): void {
+  const tokenizers: Record<TermRoute, string> = {
+    word: 'unicode61 remove_diacritics 2',
+    trigram: 'trigram remove_diacritics 1',
+    gram: "unicode61 remove_diacritics 0 categories 'L* N* M* Co'",
+  };
+  for (const [route, table] of Object.entries(FTS_TABLES) as [TermRoute, string][]) {
+    db.exec(`DROP TABLE ${table}`);
+    db.exec(`CREATE VIRTUAL TABLE ${table} USING fts5(tenant, body, content = '', tokenize = "${tokenizers[route]}")`);
+    db.exec(`INSERT INTO ${table} (${table}, rank) VALUES ('secure-delete', 1)`);
+  }
+  const page = db.prepare('SELECT id, tenant_id, text FROM search_messages WHERE id > ? ORDER BY id LIMIT 1000');
+  const insert = ftsInserts(db);
+  for (let after = 0; ;) {
+    const rows = page.all(after) as FtsRow[];
+    for (const row of rows) insert(row);
+    const last = rows.at(-1);
+    if (!last) return;
+    after = last.id;
+  }
+}
+
+/** What a message's FTS rows are made of: its search_messages id, tenant and text. */
+interface FtsRow {
+  readonly id: number;
+  readonly tenant_id: string;
+  readonly text: string;
+}
+
+/**
+ * Runs `INSERT INTO <table> (rowid, tenant, body)` (or, with `command`, FTS5's `<table>(<table>, rowid, …)`
+ * command form) for each table the text belongs in. Deleting with the 'delete' command must pass exactly the values
+ * inserted and only for the tables that hold the row (or the index is corrupted), so both go through this one
+ * function: the word table always, the trigram table when needsTrigrams, the gram table when gramsOf gives a body.
+ */
+function ftsInserts(db: SqliteDatabase, command?: 'delete'): (row: FtsRow) => void {
+  const statements = Object.fromEntries(
+    (Object.entries(FTS_TABLES) as [TermRoute, string][]).map(([route, table]) => [
+      route,
+      command
+        ? db.prepare<[number, string, string]>(`INSERT INTO ${table} (${table}, rowid, tenant, body) VALUES ('${command}', ?, ?, ?)`)
+        : db.prepare<[number, string, string]>(`INSERT INTO ${table} (rowid, tenant, body) VALUES (?, ?, ?)`),
+    ]),
+  ) as Record<TermRoute, Statement<[number, string, string]>>;
+  return ({ id, tenant_id: tenantId, text }) => {
+    statements.word.run(id, tenantKeyOf(tenantId, 'word'), text);
+    if (needsTrigrams(text)) statements.trigram.run(id, tenantKeyOf(tenantId, 'trigram'), text);
+    const grams = gramsOf(text);
+    if (grams) statements.gram.run(id, tenantKeyOf(tenantId, 'gram'), grams);
+  };
+}
 
 const FTS_TABLES: Readonly<Record<TermRoute, string>> = {
   word: 'search_words',
@@ -90,9 +150,10 @@ function applyMigrations(db: SqliteDatabase): void {
   const isApplied = db.prepare(`SELECT 1 FROM ${MIGRATIONS_TABLE} WHERE version = ?`).pluck();
   const record = db.prepare(`INSERT INTO ${MIGRATIONS_TABLE} (version, applied_at) VALUES (?, ?)`);
   // IMMEDIATE, checking again inside: processes opening one file at once wait for each other instead of both applying.
-  const apply = db.transaction((version: number, sql: string) => {
+  const apply = db.transaction((version: number, sql: (typeof MIGRATIONS)[number]) => {
     if (isApplied.get(version)) return;
-    db.exec(sql);
+    if (typeof sql === 'string') db.exec(sql);
+    else sql(db);
     record.run(version, new Date().toISOString());
   });
   MIGRATIONS.forEach((sql, index) => apply.immediate(index + 1, sql));
@@ -115,7 +176,7 @@ interface HitRow {
 export class SqliteSearchIndex implements SearchIndex {
   private readonly indexMessage: (message: IndexedMessage) => void;
   private readonly writeStatus: (tenantId: string, messageId: string, status: MessageStatus) => void;
-  private readonly removeRows: (ids: readonly number[]) => void;
+  private readonly removeRows: (rows: readonly FtsRow[]) => void;
 
   /** @param ownsDatabase whether close() closes `db` (false when it is shared with the archive store). */
   constructor(
@@ -123,7 +184,7 @@ export class SqliteSearchIndex implements SearchIndex {
     private readonly ownsDatabase = false,
   ) {
     applyMigrations(db);
-    const findRow = db.prepare('SELECT id, text FROM search_messages WHERE tenant_id = ? AND record_id = ?');
+    const findRow = db.prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND record_id = ?');
     const insertRow = db.prepare(
       `INSERT INTO search_messages (tenant_id, record_id, message_id, conversation_id, customer, phone_number_id, direction, type, occurred_at_ms, text)
        VALUES (@tenantId, @recordId, @messageId, @conversationId, @customer, @phoneNumberId, @direction, @type, @occurredAtMs, @text)`,
@@ -133,12 +194,9 @@ export class SqliteSearchIndex implements SearchIndex {
          phone_number_id = @phoneNumberId, direction = @direction, type = @type, occurred_at_ms = @occurredAtMs, text = @text
        WHERE id = @id`,
     );
-    const insertFts = {
-      word: db.prepare<[number, string, string]>('INSERT INTO search_words (rowid, tenant, body) VALUES (?, ?, ?)'),
-      trigram: db.prepare<[number, string, string]>('INSERT INTO search_trigrams (rowid, tenant, body) VALUES (?, ?, ?)'),
-      gram: db.prepare<[number, string, string]>('INSERT INTO search_grams (rowid, tenant, body) VALUES (?, ?, ?)'),
-    };
-    const deleteFts = Object.values(FTS_TABLES).map((table) => db.prepare(`DELETE FROM ${table} WHERE rowid = ?`));
+    const insertFts = ftsInserts(db);
+    // With the values the row was indexed with: secure-delete removes its terms from the index's pages.
+    const deleteFts = ftsInserts(db, 'delete');
     const deleteRow = db.prepare('DELETE FROM search_messages WHERE id = ?');
     const setStatus = db.prepare(
       'INSERT INTO search_statuses (tenant_id, message_id, status) VALUES (?, ?, ?) ON CONFLICT (tenant_id, message_id) DO UPDATE SET status = excluded.status',
@@ -147,20 +205,20 @@ export class SqliteSearchIndex implements SearchIndex {
       'INSERT INTO search_statuses (tenant_id, message_id, status) VALUES (?, ?, ?) ON CONFLICT (tenant_id, message_id) DO NOTHING',
     );
 
-    this.removeRows = db.transaction((ids: readonly number[]) => {
-      for (const id of ids) {
-        for (const statement of deleteFts) statement.run(id);
-        deleteRow.run(id);
+    this.removeRows = db.transaction((rows: readonly FtsRow[]) => {
+      for (const row of rows) {
+        deleteFts(row);
+        deleteRow.run(row.id);
       }
     });
     this.writeStatus = (tenantId, messageId, status) => void setStatus.run(tenantId, messageId, status);
     this.indexMessage = db.transaction((message: IndexedMessage) => {
       const { entry } = message;
       const fields = indexedFieldsOf(message);
-      const existing = findRow.get(entry.tenantId, entry.recordId) as { id: number; text: string } | undefined;
+      const existing = findRow.get(entry.tenantId, entry.recordId) as FtsRow | undefined;
       if (entry.status) addStatus.run(entry.tenantId, entry.messageId, entry.status);
       if (!fields) {
-        if (existing) this.removeRows([existing.id]);
+        if (existing) this.removeRows([existing]);
         return;
       }
       const { occurredAt, text, ...rest } = fields;
@@ -169,13 +227,10 @@ export class SqliteSearchIndex implements SearchIndex {
         updateRow.run({ ...values, id: existing.id });
         // A redelivered record has the same text: the FTS tables already hold it.
         if (existing.text === text) return;
-        for (const statement of deleteFts) statement.run(existing.id);
+        deleteFts(existing);
       }
       const id = existing ? existing.id : Number(insertRow.run(values).lastInsertRowid);
-      insertFts.word.run(id, tenantKeyOf(entry.tenantId, 'word'), text);
-      if (needsTrigrams(text)) insertFts.trigram.run(id, tenantKeyOf(entry.tenantId, 'trigram'), text);
-      const grams = gramsOf(text);
-      if (grams) insertFts.gram.run(id, tenantKeyOf(entry.tenantId, 'gram'), grams);
+      insertFts({ id, tenant_id: entry.tenantId, text });
     });
   }
 
@@ -193,20 +248,20 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async remove(tenantId: string, recordId: string): Promise<boolean> {
-    const id = this.db.prepare('SELECT id FROM search_messages WHERE tenant_id = ? AND record_id = ?').pluck().get(tenantId, recordId) as
-      number | undefined;
-    if (id === undefined) return false;
-    this.removeRows([id]);
+    const row = this.db
+      .prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND record_id = ?')
+      .get(tenantId, recordId) as FtsRow | undefined;
+    if (row === undefined) return false;
+    this.removeRows([row]);
     return true;
   }
 
   async removeCustomer(tenantId: string, customer: string): Promise<number> {
-    const ids = this.db
-      .prepare('SELECT id FROM search_messages WHERE tenant_id = ? AND customer = ?')
-      .pluck()
-      .all(tenantId, customer) as number[];
-    this.removeRows(ids);
-    return ids.length;
+    const rows = this.db
+      .prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND customer = ?')
+      .all(tenantId, customer) as FtsRow[];
+    this.removeRows(rows);
+    return rows.length;
   }
 
   async search(tenantId: string, query: SearchQuery, filters: SearchFilters, page: SearchPageRequest): Promise<SearchIndexPage> {

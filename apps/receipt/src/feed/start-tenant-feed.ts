@@ -10,6 +10,7 @@ import {
   type RunningConsumer,
 } from '@waygate/nats';
 import { ReceiptServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
+import type { CustomerContentCipher } from '@waygate/keyring';
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
@@ -17,6 +18,7 @@ import { createHttpCallbackSender } from './adapters/http-callback-sender';
 import { MongoFeedStore } from './adapters/mongo-feed-store';
 import { startNatsFeedWakeups } from './adapters/nats-feed-wakeups';
 import { createOtelCallbackMetrics } from './adapters/otel-callback-metrics';
+import { SealedFeedStore } from './adapters/sealed-feed-store';
 import { SqliteFeedStore } from './adapters/sqlite-feed-store';
 import { createCallbackDispatcher } from './domain/callback-dispatcher';
 import { createDeadLetters } from './domain/dead-letters';
@@ -57,6 +59,15 @@ export interface StartTenantFeedOptions {
   readonly logger: Logger;
   /** Drives every duration (retries, the retry period, leases, the breaker, retention); tests move it. */
   readonly clock?: Clock;
+  /** Seals inbound events' text and content at rest under each customer's data key (issue 14). */
+  readonly contentCipher?: CustomerContentCipher;
+}
+
+/** What the customer-data participant (erasure and export) works on: the feed store, and how to flush its file. */
+export interface FeedCustomerData {
+  readonly store: TenantFeedStore;
+  /** SQLite: the feed file's WAL checkpointed and truncated; nothing on MongoDB. */
+  flush(): Promise<void>;
 }
 
 export interface RunningTenantFeed {
@@ -64,6 +75,7 @@ export interface RunningTenantFeed {
   readonly grpcServices: ServedService[];
   /** Its durable consumers, whose dead letters receipt's DeadLetterAdminService manages. */
   readonly consumers: readonly string[];
+  readonly customerData: FeedCustomerData;
   /**
    * Ends open WatchEvents streams (OK status; clients resume with their last sequence), refuses new calls, stops
    * the consumer and the callback lanes (after their calls in flight), then closes the feed's SQLite file. Call it
@@ -79,8 +91,12 @@ export interface RunningTenantFeed {
 export async function startTenantFeed(options: StartTenantFeedOptions): Promise<RunningTenantFeed> {
   const { config, tenants, region, nats, logger } = options;
   const clock = options.clock ?? systemClock;
-  const store: TenantFeedStore =
+  const plainStore =
     options.storage.kind === 'sqlite' ? new SqliteFeedStore(options.storage.file) : await MongoFeedStore.open(options.storage.mongo);
+  const store: TenantFeedStore = options.contentCipher ? new SealedFeedStore(plainStore, options.contentCipher) : plainStore;
+  const flush = async () => {
+    if (plainStore instanceof SqliteFeedStore) await plainStore.checkpointWal();
+  };
   const stopping = new AbortController();
   const wakeups = new FeedWakeups();
   const announcer = startNatsFeedWakeups(nats.nc, region, wakeups, logger);
@@ -155,6 +171,7 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
 
   return {
     consumers: [FEED_CONSUMER, OUTBOUND_CONSUMERS.feed],
+    customerData: { store, flush },
     grpcServices: [
       {
         name: SERVICE_NAMES.receipt,

@@ -21,7 +21,7 @@ import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simula
 import { loadReceiptConfig } from '../config';
 import { startReceipt } from '../server';
 import { followEvents, type EventLog } from './event-log';
-import { startMediaStoreProcess, type MediaStoreProcess } from './media-store-process';
+import { mediaStoreKekFile, startMediaStoreProcess, type MediaStoreProcess } from './media-store-process';
 
 /** The tenants every integration test uses: three in eu (two Meta apps), one in us. */
 export const ACME = {
@@ -149,6 +149,8 @@ export async function startReceiptHarness(): Promise<ReceiptHarness> {
     WAYGATE_NATS_URL: nats.url,
     WAYGATE_TENANTS_FILE: tenantsFile,
     WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
+    // The region's one KEK (the keyring's bucket is shared with media-store).
+    WAYGATE_KEYRING_KEK_FILE: mediaStoreKekFile(path.join(dir.path, 'media-store')),
     WAYGATE_GRPC_PORT: '0',
     WAYGATE_HTTP_PORT: '0',
     WAYGATE_WHATSAPP_API_BASE_URL: sim.url,

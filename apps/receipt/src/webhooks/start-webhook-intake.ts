@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '@waygate/domain';
 import { channelCredentials, type ServedService } from '@waygate/grpc';
 import { publishEvent, regionStreams, regionSubjects, startConsumer, type JetStreamConnection } from '@waygate/nats';
 import { InboundServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, WebhookReceived } from '@waygate/proto';
+import type { CustomerContentCipher } from '@waygate/keyring';
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { ClientTlsConfig } from '@waygate/config';
@@ -23,6 +24,7 @@ import { createNatsTemplateEventPublisher } from './adapters/nats-template-event
 import { createNatsPreferencePublisher } from './adapters/nats-preference-publisher';
 import { createNatsResolvedStatusPublisher } from './adapters/nats-resolved-status-publisher';
 import { createOtelWebhookMetrics } from './adapters/otel-webhook-metrics';
+import { SealedInboundStore } from './adapters/sealed-inbound-store';
 import { SqliteInboundStore } from './adapters/sqlite-inbound-store';
 import { SqliteReceiptStore } from './adapters/sqlite-receipt-store';
 import type { WebhookIntakeConfig } from './config';
@@ -55,6 +57,15 @@ export interface StartWebhookIntakeOptions {
   readonly clock?: Clock;
   /** TLS for the calls to media-store; plaintext without it. */
   readonly internalTls?: ClientTlsConfig;
+  /** Seals inbound content at rest under each customer's data key (issue 14); stored as it comes without it. */
+  readonly contentCipher?: CustomerContentCipher;
+}
+
+/** What the customer-data participant (erasure and export) works on: the inbound store, and how to flush its file. */
+export interface IntakeCustomerData {
+  readonly inboundStore: InboundStore;
+  /** SQLite: the inbound file's WAL checkpointed and truncated; nothing on MongoDB. */
+  flush(): Promise<void>;
 }
 
 export interface RunningWebhookIntake {
@@ -64,6 +75,7 @@ export interface RunningWebhookIntake {
   readonly consumers: readonly string[];
   /** The port the webhook endpoint listens on (the configured one, or the one picked for port 0). */
   readonly httpPort: number;
+  readonly customerData: IntakeCustomerData;
   /** Stops taking webhooks: closes the HTTP endpoint. Call it first, before anything it queues into closes. */
   closeEndpoint(): Promise<void>;
   /**
@@ -76,17 +88,20 @@ export interface RunningWebhookIntake {
 interface IntakeStores {
   readonly store: ReceiptStore;
   readonly inboundStore: InboundStore;
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
-async function openStores(storage: WebhookIntakeStorage): Promise<IntakeStores> {
+async function openStores(storage: WebhookIntakeStorage, cipher: CustomerContentCipher | undefined): Promise<IntakeStores> {
+  const sealed = (inboundStore: InboundStore) => (cipher ? new SealedInboundStore(inboundStore, cipher) : inboundStore);
   if (storage.kind === 'sqlite') {
     const store = new SqliteReceiptStore(storage.file);
     // Its own file next to receipt.sqlite: each file's migrations belong to one store.
     const inboundStore = new SqliteInboundStore(path.join(path.dirname(storage.file), 'receipt-inbound.sqlite'));
     return {
       store,
-      inboundStore,
+      inboundStore: sealed(inboundStore),
+      flush: () => inboundStore.checkpointWal(),
       close: async () => {
         await store.close();
         await inboundStore.close();
@@ -95,7 +110,8 @@ async function openStores(storage: WebhookIntakeStorage): Promise<IntakeStores> 
   }
   return {
     store: await MongoReceiptStore.open(storage.mongo),
-    inboundStore: await MongoInboundStore.open(storage.mongo),
+    inboundStore: sealed(await MongoInboundStore.open(storage.mongo)),
+    flush: async () => undefined,
     // The MongoDB connection is the caller's to close.
     close: async () => undefined,
   };
@@ -124,7 +140,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
       { regions: unreachable },
       "WAYGATE_REGION_WEBHOOK_URLS has no URL for these tenants' regions: their template and account webhooks arriving here are dropped",
     );
-  const stores = await openStores(options.storage);
+  const stores = await openStores(options.storage, options.contentCipher);
   const subjects = regionSubjects(region);
   const streams = regionStreams(region);
   const cloudApi = createCloudApiWhatsAppCloudApi(
@@ -231,6 +247,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
       },
     ],
     httpPort,
+    customerData: { inboundStore: stores.inboundStore, flush: () => stores.flush() },
     async closeEndpoint() {
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());

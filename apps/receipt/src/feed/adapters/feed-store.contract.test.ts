@@ -510,5 +510,59 @@ for (const backend of backends) {
         assert.deepEqual(ids(await store.listDeadLetters('acme', { limit: 10 })), ['a-hook/e1', 'a-hook/e3']);
         assert.equal((await store.listDeadLetters('globex', { limit: 10 })).length, 3, 'other tenants untouched');
       }));
+
+    test('erases a customer: events rewritten without content under the pseudonym, sequences kept, their deliveries deleted, idempotent', () =>
+      withStore(async (store) => {
+        const ALICE = '+4915199999999';
+        const REF = '0123456789abcdef0123456789abcdef';
+        await store.appendEvent(inboundEvent('acme', 'wamid.a1', ALICE));
+        await store.appendEvent({
+          ...statusEvent('acme', 'msg_a2', 'SENT'),
+          status: {
+            messageId: 'msg_a2',
+            recipient: ALICE,
+            status: 'SENT',
+            messageStatus: 'SENT',
+            contentType: 'text',
+            contentSummary: 'text "hi"',
+          },
+        } as NewTenantEvent);
+        await store.appendEvent(inboundEvent('acme', 'wamid.b1', '+15550107788'));
+        await store.appendEvent(inboundEvent('globex', 'wamid.g1', ALICE));
+        await store.initEndpoint('acme', 'hook');
+        await store.enqueueDeliveries(
+          'acme',
+          'hook',
+          [draft('inbound.wamid.a1', 1, 'inbound:wamid.a1'), draft('inbound.wamid.b1', 3, 'inbound:wamid.b1')],
+          3,
+        );
+
+        assert.deepEqual(await store.eraseCustomer('acme', ALICE, REF), { events: 2, deliveries: 1 });
+        const events = await store.readEvents('acme', { after: 0, limit: 10 });
+        assert.deepEqual(
+          events.map((event) =>
+            event.type === 'inbound'
+              ? [event.sequence, event.eventId, event.inbound.from, event.inbound.text, event.inbound.contentJson]
+              : [event.sequence, event.eventId, event.status.recipient, event.status.contentSummary, event.status.status],
+          ),
+          [
+            [1, 'inbound.wamid.a1', REF, undefined, undefined],
+            [2, statusEventId('msg_a2', 'SENT'), REF, undefined, 'SENT'],
+            [3, 'inbound.wamid.b1', '+15550107788', 'hello', '{"body":"hello"}'],
+          ],
+        );
+        assert.deepEqual(await store.readEvents('acme', { after: 0, limit: 10, filter: { customers: [ALICE] } }), []);
+        assert.equal((await store.readEvents('acme', { after: 0, limit: 10, filter: { customers: [REF] } })).length, 2);
+        assert.equal(await store.getDelivery('acme', 'hook', 'inbound.wamid.a1'), undefined);
+        assert.ok(await store.getDelivery('acme', 'hook', 'inbound.wamid.b1'));
+        const globex = await store.readEvents('globex', { after: 0, limit: 10 });
+        assert.equal(
+          globex[0]?.type === 'inbound' && globex[0].inbound.text,
+          'hello',
+          "another tenant's customer of the same number is untouched",
+        );
+        assert.deepEqual(await store.eraseCustomer('acme', ALICE, REF), { events: 0, deliveries: 0 });
+        assert.equal(await store.lastSequence('acme'), 3);
+      }));
   });
 }

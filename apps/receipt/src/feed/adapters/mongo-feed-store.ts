@@ -20,6 +20,7 @@ import {
 } from '../domain/feed-store';
 import {
   customerOf,
+  erasedEventOf,
   messageIdOf,
   type InboundMessage,
   type MessageStatusChange,
@@ -304,6 +305,30 @@ export class MongoFeedStore implements TenantFeedStore {
   async firstSequence(tenantId: string): Promise<number | undefined> {
     const oldest = await this.events.findOne({ tenantId }, { sort: { sequence: 1 }, projection: { sequence: 1 } });
     return oldest?.sequence;
+  }
+
+  async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ events: number; deliveries: number }> {
+    let events = 0;
+    let deliveries = 0;
+    // In pages: a customer's history can be long. Each rewritten event no longer matches the number.
+    for (;;) {
+      const docs = await this.events.find({ tenantId, customer }).sort({ sequence: 1 }).limit(500).toArray();
+      if (docs.length === 0) break;
+      for (const doc of docs) {
+        const erased = erasedEventOf(toEvent(doc), customerRef);
+        // The deliveries first: a crash in between leaves the event under the number, found again by the next call.
+        deliveries += (await this.deliveries.deleteMany({ tenantId, eventId: doc.eventId })).deletedCount;
+        await this.events.updateOne(
+          { _id: doc._id },
+          erased.type === 'status'
+            ? { $set: { status: erased.status, customer: customerRef } }
+            : { $set: { inbound: erased.inbound, customer: customerRef } },
+        );
+        events++;
+      }
+    }
+    await this.messages.updateMany({ tenantId, recipient: customer }, { $set: { recipient: customerRef, contentSummary: null } });
+    return { events, deliveries };
   }
 
   async readEvents(tenantId: string, query: EventQuery): Promise<TenantEvent[]> {

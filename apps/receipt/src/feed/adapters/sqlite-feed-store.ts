@@ -1,4 +1,4 @@
-import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import type { MessageFeedState } from '../domain/feed-rules';
 import {
   claimChange,
@@ -19,6 +19,7 @@ import {
 } from '../domain/feed-store';
 import {
   customerOf,
+  erasedEventOf,
   messageIdOf,
   type InboundMessage,
   type MessageStatusChange,
@@ -317,6 +318,30 @@ export class SqliteFeedStore implements TenantFeedStore {
     return (
       (this.db.prepare('SELECT MIN(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(tenantId) as number | null) ?? undefined
     );
+  }
+
+  async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ events: number; deliveries: number }> {
+    return this.db
+      .transaction(() => {
+        const rows = this.db.prepare('SELECT * FROM feed_events WHERE tenant_id = ? AND customer = ?').all(tenantId, customer) as EventRow[];
+        const rewrite = this.db.prepare('UPDATE feed_events SET payload_json = ?, customer = ? WHERE tenant_id = ? AND sequence = ?');
+        const dropDeliveries = this.db.prepare('DELETE FROM feed_callback_deliveries WHERE tenant_id = ? AND event_id = ?');
+        let deliveries = 0;
+        for (const row of rows) {
+          rewrite.run(payloadJson(erasedEventOf(toEvent(row), customerRef)), customerRef, tenantId, row.sequence);
+          deliveries += dropDeliveries.run(tenantId, row.event_id).changes;
+        }
+        this.db
+          .prepare('UPDATE feed_messages SET recipient = ?, content_summary = NULL WHERE tenant_id = ? AND recipient = ?')
+          .run(customerRef, tenantId, customer);
+        return { events: rows.length, deliveries };
+      })
+      .immediate();
+  }
+
+  /** `wal_checkpoint(TRUNCATE)`, retried while readers keep it busy: an erasure's deletions leave the -wal file. */
+  async checkpointWal(): Promise<void> {
+    await checkpointWalTruncate(this.db);
   }
 
   async readEvents(tenantId: string, query: EventQuery): Promise<TenantEvent[]> {

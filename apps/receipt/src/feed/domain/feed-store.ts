@@ -95,6 +95,13 @@ export interface TenantFeedStore {
   firstSequence(tenantId: string): Promise<number | undefined>;
   readEvents(tenantId: string, query: EventQuery): Promise<TenantEvent[]>;
   /**
+   * Erasure of one customer (issue 14): each of the tenant's events about them is rewritten by erasedEventOf (content
+   * gone, the customer pseudonymised, the log's sequences and ids unchanged), their callback deliveries (whose bodies
+   * hold the content) are deleted whatever their state, and the feed's view of their messages names `customerRef` and
+   * loses its content summary. Idempotent.
+   */
+  eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ events: number; deliveries: number }>;
+  /**
    * Deletes events recorded before `before` (each tenant's last event is kept, so sequences never restart), and
    * delivered or dead callback deliveries that ended before it. Returns how many events were deleted.
    */

@@ -84,3 +84,17 @@ export function customerOf(event: NewTenantEvent): string | undefined {
 export function messageIdOf(event: NewTenantEvent): string | undefined {
   return event.type === 'status' ? event.status.messageId : undefined;
 }
+
+/**
+ * An event of an erased customer (issue 14), as the tenant's log keeps it: the customer becomes `customerRef`, and
+ * everything they or the message said goes (an inbound message's text, content, reply id and media; a status's content
+ * summary). Ids, types, statuses, errors and times stay: the tenant's history and billing. Pure.
+ */
+export function erasedEventOf<E extends NewTenantEvent>(event: E, customerRef: string): E {
+  if (event.type === 'status') {
+    const { contentSummary: _summary, ...status } = event.status;
+    return { ...event, status: { ...status, ...(status.recipient !== undefined ? { recipient: customerRef } : {}) } };
+  }
+  const { text: _text, contentJson: _content, replyId: _reply, mediaId: _media, ...inbound } = event.inbound;
+  return { ...event, inbound: { ...inbound, from: customerRef } };
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { contractBackends } from '@waygate/storage';
 import { describeContract } from '@waygate/testing';
-import type { InboundMessageRecord, InboundStore, ServiceWindowKey } from '../domain/inbound-store';
+import { ERASED_CONTENT, type InboundMessageRecord, type InboundStore, type ServiceWindowKey } from '../domain/inbound-store';
 import { MongoInboundStore } from './mongo-inbound-store';
 import { SqliteInboundStore } from './sqlite-inbound-store';
 
@@ -94,6 +94,46 @@ for (const backend of backends) {
         ]) {
           assert.equal(await store.findServiceWindow(other), undefined, JSON.stringify(other));
         }
+      }));
+
+    test("pages a customer's messages for export, and erases them: content gone, pseudonymised, windows deleted, idempotent", () =>
+      withStore(async (store) => {
+        const REF = '0123456789abcdef0123456789abcdef';
+        const other = { ...text, waMessageId: 'wamid.OTHER', customer: '+15550107788' };
+        for (const record of [image, text, expiredDocument, other]) await store.recordInboundMessage(record);
+        const ordered = [text, image, expiredDocument].map((record) => record.waMessageId).sort();
+        const first = await store.customerMessages('acme', text.customer, { limit: 2 });
+        const last = first.at(-1);
+        assert.ok(last);
+        const rest = await store.customerMessages('acme', text.customer, {
+          after: { occurredAt: last.occurredAt, waMessageId: last.waMessageId },
+          limit: 2,
+        });
+        assert.deepEqual(
+          [...first, ...rest].map((record) => record.waMessageId),
+          ordered,
+        );
+        assert.deepEqual(await store.customerMessages('globex', text.customer, { limit: 10 }), []);
+        await store.extendServiceWindow({ tenantId: 'acme', phoneNumberId: '200', customer: text.customer }, text.occurredAt);
+        await store.extendServiceWindow({ tenantId: 'acme', phoneNumberId: '200', customer: other.customer }, text.occurredAt);
+
+        assert.deepEqual(await store.eraseCustomer('acme', text.customer, REF), { messages: 3, windows: 1 });
+        const erased = await store.findInboundMessage('acme', image.waMessageId);
+        assert.deepEqual(
+          [erased?.customer, erased?.content, erased?.profileName, erased?.media, erased?.type, erased?.contextWaMessageId],
+          [REF, ERASED_CONTENT, undefined, undefined, 'image', 'wamid.OUT1'],
+        );
+        assert.deepEqual(await store.customerMessages('acme', text.customer, { limit: 10 }), []);
+        assert.equal(await store.findServiceWindow({ tenantId: 'acme', phoneNumberId: '200', customer: text.customer }), undefined);
+        assert.deepEqual(
+          (await store.findInboundMessage('acme', other.waMessageId))?.content,
+          text.content,
+          'another customer keeps theirs',
+        );
+        assert.ok(await store.findServiceWindow({ tenantId: 'acme', phoneNumberId: '200', customer: other.customer }));
+        assert.deepEqual(await store.eraseCustomer('acme', text.customer, REF), { messages: 0, windows: 0 });
+        // A redelivered webhook finds the pseudonymised record and records nothing again.
+        assert.equal((await store.recordInboundMessage(text)).customer, REF);
       }));
   });
 }

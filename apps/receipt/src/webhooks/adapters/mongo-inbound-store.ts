@@ -1,6 +1,13 @@
 import type { Collection } from 'mongodb';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
-import type { InboundMessageRecord, InboundStore, ServiceWindowKey, ServiceWindowState, StoredInboundMedia } from '../domain/inbound-store';
+import {
+  ERASED_CONTENT,
+  type InboundMessageRecord,
+  type InboundStore,
+  type ServiceWindowKey,
+  type ServiceWindowState,
+  type StoredInboundMedia,
+} from '../domain/inbound-store';
 import type { InboundContent } from '../domain/webhook-payload';
 
 interface InboundMessageDocument {
@@ -129,6 +136,36 @@ export class MongoInboundStore implements InboundStore {
   async findServiceWindow(key: ServiceWindowKey): Promise<ServiceWindowState | undefined> {
     const doc = await this.windows.findOne({ _id: windowId(key), tenantId: key.tenantId });
     return doc ? { lastInboundAt: doc.lastInboundAt } : undefined;
+  }
+
+  async customerMessages(
+    tenantId: string,
+    customer: string,
+    page: { readonly after?: { readonly occurredAt: Date; readonly waMessageId: string }; readonly limit: number },
+  ): Promise<InboundMessageRecord[]> {
+    const after = page.after
+      ? {
+          $or: [
+            { occurredAt: { $gt: page.after.occurredAt } },
+            { occurredAt: page.after.occurredAt, waMessageId: { $gt: page.after.waMessageId } },
+          ],
+        }
+      : {};
+    const docs = await this.messages
+      .find({ tenantId, customer, ...after })
+      .sort({ occurredAt: 1, waMessageId: 1 })
+      .limit(page.limit)
+      .toArray();
+    return docs.map(toRecord);
+  }
+
+  async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ messages: number; windows: number }> {
+    const messages = await this.messages.updateMany(
+      { tenantId, customer },
+      { $set: { customer: customerRef, contentJson: JSON.stringify(ERASED_CONTENT) }, $unset: { profileName: '', media: '' } },
+    );
+    const windows = await this.windows.deleteMany({ tenantId, customer });
+    return { messages: messages.modifiedCount, windows: windows.deletedCount };
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,11 @@
-import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
-import type { InboundMessageRecord, InboundStore, ServiceWindowKey, ServiceWindowState } from '../domain/inbound-store';
+import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import {
+  ERASED_CONTENT,
+  type InboundMessageRecord,
+  type InboundStore,
+  type ServiceWindowKey,
+  type ServiceWindowState,
+} from '../domain/inbound-store';
 import type { InboundContent } from '../domain/webhook-payload';
 
 const MIGRATIONS = [
@@ -118,6 +124,41 @@ export class SqliteInboundStore implements InboundStore {
       .pluck()
       .get(key.tenantId, key.phoneNumberId, key.customer) as number | undefined;
     return lastInboundAt === undefined ? undefined : { lastInboundAt: new Date(lastInboundAt) };
+  }
+
+  async customerMessages(
+    tenantId: string,
+    customer: string,
+    page: { readonly after?: { readonly occurredAt: Date; readonly waMessageId: string }; readonly limit: number },
+  ): Promise<InboundMessageRecord[]> {
+    const after = page.after ? [page.after.occurredAt.getTime(), page.after.waMessageId] : [Number.MIN_SAFE_INTEGER, ''];
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM inbound_messages WHERE tenant_id = ? AND customer = ? AND (occurred_at, wa_message_id) > (?, ?)
+           ORDER BY occurred_at, wa_message_id LIMIT ?`,
+      )
+      .all(tenantId, customer, ...after, page.limit) as InboundRow[];
+    return rows.map(toRecord);
+  }
+
+  async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ messages: number; windows: number }> {
+    return this.db
+      .transaction(() => {
+        const messages = this.db
+          .prepare(
+            `UPDATE inbound_messages SET content_json = ?, profile_name = NULL, media_json = NULL, customer = ?
+               WHERE tenant_id = ? AND customer = ?`,
+          )
+          .run(JSON.stringify(ERASED_CONTENT), customerRef, tenantId, customer).changes;
+        const windows = this.db.prepare('DELETE FROM service_windows WHERE tenant_id = ? AND customer = ?').run(tenantId, customer).changes;
+        return { messages, windows };
+      })
+      .immediate();
+  }
+
+  /** `wal_checkpoint(TRUNCATE)`, retried while readers keep it busy: an erasure's deletions leave the -wal file. */
+  async checkpointWal(): Promise<void> {
+    await checkpointWalTruncate(this.db);
   }
 
   async close(): Promise<void> {

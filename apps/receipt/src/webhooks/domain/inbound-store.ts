@@ -62,5 +62,24 @@ export interface InboundStore {
    */
   extendServiceWindow(key: ServiceWindowKey, inboundAt: Date): Promise<ServiceWindowState>;
   findServiceWindow(key: ServiceWindowKey): Promise<ServiceWindowState | undefined>;
+  /**
+   * One page of the customer's inbound messages (every business number), oldest first (occurredAt, then wamid), after
+   * `after`: what an export of the customer's data (GDPR article 15) reads.
+   */
+  customerMessages(
+    tenantId: string,
+    customer: string,
+    page: { readonly after?: { readonly occurredAt: Date; readonly waMessageId: string }; readonly limit: number },
+  ): Promise<InboundMessageRecord[]>;
+  /**
+   * Erasure of one customer (issue 14): their inbound messages lose their content, profile name and media reference
+   * ({@link ERASED_CONTENT}) and keep, under `customerRef`, what audit needs (wamid, business number, type, times); their
+   * service windows (operational state) are deleted. A redelivered webhook then finds the pseudonymised record and
+   * never records the content again. Idempotent.
+   */
+  eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ messages: number; windows: number }>;
   close(): Promise<void>;
 }
+
+/** What an erased inbound message's content reads as. */
+export const ERASED_CONTENT: InboundContent = { kind: 'unknown', rawType: 'erased', raw: {} };
