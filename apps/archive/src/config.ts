@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import { kekSourceFromEnv, type KekSource } from '@waygate/keyring';
 
 export interface ArchiveConfig extends ServiceConfig {
   /**
@@ -6,6 +8,8 @@ export interface ArchiveConfig extends ServiceConfig {
    * that logging the configuration never prints it.
    */
   readonly internalServiceToken: () => string;
+  /** The region's KEKs: accepted and inbound messages arrive sealed under the customer's key (region keyring). */
+  readonly kek: KekSource;
 }
 
 export const DEFAULT_GRPC_PORT = 50054;
@@ -22,5 +26,11 @@ export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): Archive
     env,
   );
   const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
-  return { ...toServiceConfig('archive', parsed, env), internalServiceToken: () => token };
+  const base = toServiceConfig('archive', parsed, env);
+  const kek = kekSourceFromEnv(
+    env,
+    base.storage.kind === 'sqlite' ? path.join(path.dirname(base.storage.file), 'keyring.kek') : undefined,
+    'when WAYGATE_STORAGE=mongodb (accepted and inbound messages arrive sealed under the region keyring)',
+  );
+  return { ...base, internalServiceToken: () => token, kek };
 }

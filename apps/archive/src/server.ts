@@ -1,5 +1,6 @@
 import { systemClock } from '@waygate/domain';
 import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
+import { openRegionKeyring } from '@waygate/keyring';
 import {
   connectJetStream,
   createDeadLetterStore,
@@ -79,6 +80,10 @@ export async function startArchive(
   try {
     nats = await connectJetStream(config.natsUrl, `archive-${config.region}`);
     await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
+    // Opens the sealed events consumed below (customer keys of the region keyring); an erased customer's are skipped.
+    const { keyring, localFile } = await openRegionKeyring({ js: nats.js, region: config.region, kek: config.kek, clock: systemClock });
+    if (localFile)
+      logger.warn({ key_file: localFile }, 'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file');
 
     // Each message record is indexed for search, and each status sets its status, after the store's commit and
     // before the ack (search/archive-search-feed.ts).
@@ -108,6 +113,7 @@ export async function startArchive(
         stream: streams.outbound.name,
         durable: OUTBOUND_CONSUMERS.archive,
         filterSubject: subjects.outboundAccepted,
+        keyring,
         logger,
         handle: createAcceptedEventsHandler(service, logger),
       }),
@@ -118,6 +124,7 @@ export async function startArchive(
         stream: streams.events.name,
         durable: 'archive-events',
         filterSubject: subjects.allEvents,
+        keyring,
         logger,
         handle: createRegionEventsHandler(
           subjects,

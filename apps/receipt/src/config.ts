@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import { kekSourceFromEnv, type KekSource } from '@waygate/keyring';
 import { feedEnvShape, toFeedConfig, type FeedConfig } from './feed/config';
 import { toWebhookIntakeConfig, webhookIntakeEnvShape, type WebhookIntakeConfig } from './webhooks/config';
 
@@ -8,6 +10,11 @@ export interface ReceiptConfig extends ServiceConfig {
   readonly webhooks: WebhookIntakeConfig;
   /** The tenant feed: event logs, WatchEvents and callbacks. */
   readonly feed: FeedConfig;
+  /**
+   * The region's KEKs: inbound messages are published sealed under the customer's data key, webhook bodies under
+   * short-lived keys, and what arrives sealed (accepted messages for the feed) is opened with the region keyring.
+   */
+  readonly kek: KekSource;
 }
 
 export const DEFAULT_GRPC_PORT = 50052;
@@ -23,9 +30,15 @@ export function loadReceiptConfig(env: NodeJS.ProcessEnv = process.env): Receipt
       `WAYGATE_REGION_WEBHOOK_URLS: names this region (${parsed.WAYGATE_REGION}); it lists the other regions' receipt webhooks`,
     );
   }
+  const base = toServiceConfig('receipt', parsed, env);
   return {
-    ...toServiceConfig('receipt', parsed, env),
+    ...base,
     webhooks: toWebhookIntakeConfig(parsed),
     feed: toFeedConfig(parsed),
+    kek: kekSourceFromEnv(
+      env,
+      base.storage.kind === 'sqlite' ? path.join(path.dirname(base.storage.file), 'keyring.kek') : undefined,
+      'when WAYGATE_STORAGE=mongodb (inbound messages and webhook bodies are published sealed under the region keyring)',
+    ),
   };
 }

@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '@waygate/domain';
 import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
+import { openRegionKeyring } from '@waygate/keyring';
 import { connectJetStream, createDeadLetterStore, ensureRegionStreams } from '@waygate/nats';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
@@ -7,7 +8,7 @@ import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
 import type { ReceiptConfig } from './config';
 import { feedSqliteFile, startTenantFeed, type FeedStorage } from './feed/start-tenant-feed';
-import { startWebhookIntake, type WebhookIntakeStorage } from './webhooks/start-webhook-intake';
+import { startWebhookIntake, type RunningWebhookIntake, type WebhookIntakeStorage } from './webhooks/start-webhook-intake';
 
 interface ReceiptStorage {
   readonly webhooks: WebhookIntakeStorage;
@@ -42,7 +43,14 @@ export async function startReceipt(
   config: ReceiptConfig,
   logger: Logger,
   options: { clock?: Clock } = {},
-): Promise<StartedService & { grpcPort: number; httpPort: number }> {
+): Promise<
+  StartedService & {
+    grpcPort: number;
+    httpPort: number;
+    /** See RunningWebhookIntake.waitUntilWebhookBodiesShredded (for receipt's part of an erasure). */
+    waitUntilWebhookBodiesShredded: RunningWebhookIntake['waitUntilWebhookBodiesShredded'];
+  }
+> {
   const clock = options.clock ?? systemClock;
   const tenants = loadTenantsFile(config.tenantsFile);
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
@@ -50,18 +58,33 @@ export async function startReceipt(
   const storage = await openStorage(config);
   const nats = await connectJetStream(config.natsUrl, `receipt-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
+  // The region keyring: what receipt publishes is sealed under it (customer keys, webhook epoch keys) and what it
+  // consumes sealed is opened with it.
+  const { keyring, localFile } = await openRegionKeyring({ js: nats.js, region: config.region, kek: config.kek, clock });
+  if (localFile)
+    logger.warn({ key_file: localFile }, 'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file');
 
   const intake = await startWebhookIntake({
     config: config.webhooks,
     tenants,
     region: config.region,
     nats,
+    keyring,
     storage: storage.webhooks,
     logger,
     clock,
     ...(config.tls.client ? { internalTls: config.tls.client } : {}),
   });
-  const feed = await startTenantFeed({ config: config.feed, tenants, region: config.region, nats, storage: storage.feed, logger, clock });
+  const feed = await startTenantFeed({
+    config: config.feed,
+    tenants,
+    region: config.region,
+    nats,
+    keyring,
+    storage: storage.feed,
+    logger,
+    clock,
+  });
 
   const grpc = await startGrpcServer({
     tls: config.tls.server,
@@ -90,6 +113,7 @@ export async function startReceipt(
     grpcPort: grpc.port,
     servingStatus: grpc.servingStatus,
     httpPort: intake.httpPort,
+    waitUntilWebhookBodiesShredded: (before, waitOptions) => intake.waitUntilWebhookBodiesShredded(before, waitOptions),
     async stop() {
       tenantsReloader.close();
       await intake.closeEndpoint();

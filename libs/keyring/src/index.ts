@@ -34,5 +34,5 @@ export {
   tenantOfKeyId,
 } from './sealed-payload';
 export { loadOrCreateKeyFile } from './local-key-file';
-export { kekSourceFromEnv, resolveKekSource } from './kek-source';
+export { kekSourceFromEnv, openRegionKeyring, resolveKekSource } from './kek-source';
 export type { KekSource } from './kek-source';

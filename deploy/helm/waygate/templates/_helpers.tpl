@@ -39,11 +39,11 @@ so the region error is always the first one reported.
 {{- fail "waygate: .Values.internalServiceToken.existingSecret is required (name of an existing Secret with the region-internal service token every service shares), or set .Values.internalServiceToken.value." -}}
 {{- end -}}
 {{- $needsKek := false -}}
-{{- range $name := list "media-store" "ingress" "delivery-retry" -}}
+{{- range $name := list "media-store" "ingress" "delivery-retry" "receipt" "archive" -}}
 {{- if (index $.Values.services $name | default dict).enabled -}}{{- $needsKek = true -}}{{- end -}}
 {{- end -}}
 {{- if and $needsKek (not (or .Values.media.kek.existingSecret .Values.media.kek.value)) -}}
-{{- fail "waygate: .Values.media.kek.existingSecret is required (name of an existing Secret with the region keyring's key-encryption key file, used by media-store, ingress and delivery-retry: base64 of 32 bytes per line, active first), or set .Values.media.kek.value." -}}
+{{- fail "waygate: .Values.media.kek.existingSecret is required (name of an existing Secret with the region keyring's key-encryption key file, used by media-store, ingress, delivery-retry, receipt and the archive: base64 of 32 bytes per line, active first), or set .Values.media.kek.value." -}}
 {{- end -}}
 {{- if and (index .Values.services "ingress" | default dict).enabled (not (or .Values.verification.secret.existingSecret .Values.verification.secret.value)) -}}
 {{- fail "waygate: .Values.verification.secret.existingSecret is required (name of an existing Secret with the region's verification secret, at least 32 characters: verification codes are stored as HMACs under it), or set .Values.verification.secret.value." -}}
@@ -234,7 +234,7 @@ reads those blobs to upload them to Meta. */}}
   value: {{ toJson . | quote }}
 {{- end }}
 {{- end }}
-{{- if has .name (list "media-store" "ingress" "delivery-retry") }}
+{{- if has .name (list "media-store" "ingress" "delivery-retry" "receipt" "archive") }}
 # The region keyring's KEK file (mounted from the Secret; see media.kek): media-store's vault, and the sealed
 # authentication codes ingress writes and delivery-retry opens.
 - name: WAYGATE_KEYRING_KEK_FILE
