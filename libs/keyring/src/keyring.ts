@@ -180,8 +180,12 @@ export function createKeyring(options: { store: WrappedKeyStore; keks: KeyEncryp
     cache.delete(name);
     if (!entry) return undefined;
     const record = parseRecord(name, entry.value);
-    const dataKey = { keyId: `${name}@${record.version}`, key: unwrap(keks, name, record) };
+    return remember(name, { keyId: `${name}@${record.version}`, key: unwrap(keks, name, record) });
+  }
+
+  function remember(name: string, dataKey: DataKey): DataKey {
     // Re-inserted at the end: the Map's order is the load order, so the first entry is the one to evict.
+    cache.delete(name);
     cache.set(name, { dataKey, loadedAt: clock.now().getTime() });
     if (cache.size > DATA_KEY_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
     return dataKey;
@@ -193,8 +197,12 @@ export function createKeyring(options: { store: WrappedKeyStore; keks: KeyEncryp
       const existing = await load(name);
       if (existing) return existing;
       const version = randomBytes(8).toString('hex');
-      // Created only if absent: two replicas racing on a new tenant agree on the one that got there first.
-      if (await store.create(name, wrap(active, name, version, randomBytes(KEY_BYTES), clock.now()))) continue;
+      const key = randomBytes(KEY_BYTES);
+      // Created only if absent: two replicas racing on a new tenant agree on the one that got there first (the loser
+      // reads the winner's). The winner knows what it stored: no second read (a first message to each new customer
+      // creates a key, so this is on the hot path).
+      if (await store.create(name, wrap(active, name, version, key, clock.now())))
+        return remember(name, { keyId: `${name}@${version}`, key });
     }
     const created = await load(name);
     if (!created) throw new Error(`data key ${name} could not be created`);
