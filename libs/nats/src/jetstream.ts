@@ -449,6 +449,9 @@ async function deadLetter(runtime: ConsumerRuntime, message: JsMsg, kind: DeadLe
   );
 }
 
+/** How long after a first delivery whose data key was not found it is looked at again (then it counts as erased). */
+export const ERASED_RECHECK_DELAY_MS = 2_000;
+
 /** A sealed event whose data key was destroyed: acknowledged unread (see {@link ConsumerOptions.keyring}). */
 interface ErasedOutcome {
   readonly kind: 'erased';
@@ -463,7 +466,17 @@ async function openThenHandle(runtime: ConsumerRuntime, data: Uint8Array, info: 
   try {
     plaintext = await openPayload(keyring, data);
   } catch (error) {
-    if (isDataKeyUnavailableError(error)) return { kind: 'erased', keyId: sealedPayloadKeyId(data) };
+    if (isDataKeyUnavailableError(error)) {
+      // Looked at twice before it is given up as erased: a key created a moment ago may not have reached the replica
+      // of the keyring bucket this read went to yet, and erased content must never be a lost message.
+      if (info.deliveryCount === 1 && !info.lastDelivery)
+        return {
+          kind: 'retry',
+          delayMs: ERASED_RECHECK_DELAY_MS,
+          reason: 'data key unavailable; checked again before it counts as erased',
+        };
+      return { kind: 'erased', keyId: sealedPayloadKeyId(data) };
+    }
     // Altered or truncated: no delivery can open it; the dead letter keeps it sealed.
     if (error instanceof MalformedSealedPayloadError) return { kind: 'reject', reason: error.message };
     throw error; // the keyring's store is unreachable: retried like any handler error
