@@ -212,7 +212,11 @@ function hashKey(args: ParsedArgs, out: Output): number {
   const key = args.positionals[1];
   if (!key) throw new UsageError('hash-key needs the API key');
   const sha256 = hashApiKey(key);
-  out.print(`${sha256}\n  apiKeys:\n    - sha256: ${sha256}`, { sha256 });
+  out.print(
+    `${sha256}\n  apiKeys:\n    - sha256: ${sha256}\n      id: key_${sha256.slice(0, 12)} # optional: names the key in the access log\n` +
+      `      scopes: [messages:send, messages:read, events:read] # optional: this is the default; see docs/governance.md`,
+    { sha256 },
+  );
   return 0;
 }
 
