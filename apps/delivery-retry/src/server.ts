@@ -91,7 +91,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
       clock,
       reuseMs: config.metaMediaReuseMs,
     }),
-    publisher: createNatsStatusPublisher(nats.js, config.region),
+    publisher: createNatsStatusPublisher(nats.js, config.region, keyring),
     phoneNumber: (tenantId, phoneNumberId) => {
       const found = tenants.findPhoneNumber(phoneNumberId);
       if (found?.tenant.id !== tenantId || found.tenant.homeRegion !== config.region) return undefined;

@@ -1,7 +1,16 @@
 export { OUTBOUND_CONSUMERS, regionStreams, regionSubjects } from './subjects';
 export type { StreamSpec } from './subjects';
 export { traceHeaders, extractTraceContext } from './trace-headers';
-export { ACK, connectJetStream, ensureRegionStreams, publishEvent, publishSealedEvent, SEALED_HEADER, startConsumer } from './jetstream';
+export {
+  ACK,
+  connectJetStream,
+  ensureRegionStreams,
+  publishCustomerEvent,
+  publishEvent,
+  publishSealedEvent,
+  SEALED_HEADER,
+  startConsumer,
+} from './jetstream';
 export type {
   EventSeal,
   ConsumerBackoff,

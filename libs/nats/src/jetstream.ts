@@ -170,6 +170,25 @@ export async function publishSealedEvent(
   await publishEvent(js, subject, await sealPayload(seal.keyring, seal.scope, data), msgId, { [SEALED_HEADER]: 'v1' });
 }
 
+/**
+ * Publishes an event about one customer sealed under that customer's data key (`customer` in E.164, as everywhere),
+ * or unsealed when the customer is not known (empty): erasing the customer then shreds the stream's copy.
+ */
+export async function publishCustomerEvent(
+  js: JetStreamClient,
+  subject: string,
+  data: Uint8Array,
+  msgId: string,
+  customer: { readonly keyring: Pick<Keyring, 'dataKeyFor' | 'customerRef'>; readonly tenantId: string; readonly customer: string },
+): Promise<void> {
+  if (customer.customer === '') return publishEvent(js, subject, data, msgId);
+  const scope: KeyScope = {
+    tenantId: customer.tenantId,
+    customerRef: await customer.keyring.customerRef(customer.tenantId, customer.customer),
+  };
+  await publishSealedEvent(js, subject, data, msgId, { keyring: customer.keyring, scope });
+}
+
 /** What a handler decided about one message; the consumer maps it onto JetStream's ack protocol. */
 export type HandlerOutcome =
   | { readonly kind: 'ack' }

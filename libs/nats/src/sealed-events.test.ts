@@ -6,13 +6,22 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { systemClock } from '@waygate/domain';
-import { createKeyring, customerKeyScope, JetStreamWrappedKeyStore, toKeyEncryptionKey, type Keyring } from '@waygate/keyring';
+import {
+  createKeyring,
+  customerKeyScope,
+  JetStreamWrappedKeyStore,
+  openPayload,
+  sealedPayloadKeyId,
+  toKeyEncryptionKey,
+  type Keyring,
+} from '@waygate/keyring';
 import { createLogger } from '@waygate/telemetry-sdk';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@waygate/testing';
 import { createDeadLetterStore } from './dead-letters';
 import {
   connectJetStream,
   ensureRegionStreams,
+  publishCustomerEvent,
   publishEvent,
   publishSealedEvent,
   SEALED_HEADER,
@@ -156,4 +165,29 @@ test('a sealed event reaching a consumer without a keyring is retried, then dead
   assert.equal(page.deadLetters.length, 1);
   assert.match(page.deadLetters[0]?.reason ?? '', /no keyring/);
   assert.deepEqual(storeFilesHolding('marker-nokey-93b1'), [], 'the dead letter keeps the sealed bytes');
+});
+
+test('publishCustomerEvent seals under the customer’s key, and publishes unsealed when the customer is not known', async () => {
+  const subject = `waygate.${REGION}.events.test-customer`;
+  await publishCustomerEvent(connection.js, subject, encode('status for +4915100000021'), 'customer-1', {
+    keyring,
+    tenantId: 'acme',
+    customer: '+4915100000021',
+  });
+  await publishCustomerEvent(connection.js, subject, encode('status, recipient unknown'), 'customer-2', {
+    keyring,
+    tenantId: 'acme',
+    customer: '',
+  });
+  const info = await connection.jsm.streams.info(EVENTS);
+  const sealed = await connection.jsm.streams.getMessage(EVENTS, { seq: info.state.last_seq - 1 });
+  const plain = await connection.jsm.streams.getMessage(EVENTS, { seq: info.state.last_seq });
+  assert.equal(sealed.subject, subject);
+  assert.equal(
+    sealedPayloadKeyId(sealed.data).startsWith(`tenant.acme.customer.${await keyring.customerRef('acme', '+4915100000021')}@`),
+    true,
+  );
+  assert.equal(decode(await openPayload(keyring, sealed.data)), 'status for +4915100000021');
+  assert.equal(decode(plain.data), 'status, recipient unknown');
+  assert.deepEqual(storeFilesHolding('4915100000021'), []);
 });

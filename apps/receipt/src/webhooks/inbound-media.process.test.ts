@@ -120,8 +120,8 @@ before(async () => {
   inbound = await followEvents(connection.js, regionStreams('eu').events.name, regionSubjects('eu').inboundEvents, async (data) =>
     InboundMessageReceived.decode(isSealedPayload(data) ? await openPayload(keyring, data) : data),
   );
-  preferences = await followEvents(connection.js, regionStreams('eu').events.name, regionSubjects('eu').preferenceEvents, (data) =>
-    CustomerPreferenceChanged.decode(data),
+  preferences = await followEvents(connection.js, regionStreams('eu').events.name, regionSubjects('eu').preferenceEvents, async (data) =>
+    CustomerPreferenceChanged.decode(isSealedPayload(data) ? await openPayload(keyring, data) : data),
   );
   vault = createMediaStoreClient({ address: mediaStore.address, serviceToken, timeoutMs: 5_000 });
 });

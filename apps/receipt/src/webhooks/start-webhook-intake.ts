@@ -157,10 +157,10 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
   const service = createReceiptService({
     store: stores.store,
     inboundStore: stores.inboundStore,
-    publisher: createNatsResolvedStatusPublisher(nats.js, region),
+    publisher: createNatsResolvedStatusPublisher(nats.js, region, keyring),
     inboundPublisher: createNatsInboundPublisher(nats.js, region, keyring),
     templatePublisher: createNatsTemplateEventPublisher(nats.js, region),
-    preferencePublisher: createNatsPreferencePublisher(nats.js, region),
+    preferencePublisher: createNatsPreferencePublisher(nats.js, region, keyring),
     cloudApi,
     vault: mediaStore,
     tenants,
