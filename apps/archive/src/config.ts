@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
 import { kekSourceFromEnv, type KekSource } from '@waygate/keyring';
+import {
+  LOG_SIGNING_KEY_FILE,
+  LOG_SIGNING_KEY_VARIABLE,
+  loadOrCreateLogSigningKey,
+  logSigningKeyName,
+  type LoadedLogSigningKey,
+} from '@waygate/tlog';
 
 export interface ArchiveConfig extends ServiceConfig {
   /**
@@ -10,6 +17,12 @@ export interface ArchiveConfig extends ServiceConfig {
   readonly internalServiceToken: () => string;
   /** The region's KEKs: accepted and inbound messages arrive sealed under the customer's key (region keyring). */
   readonly kek: KekSource;
+  /**
+   * The region's Ed25519 log signing key (libs/tlog), loaded on first call and kept: WAYGATE_LOG_SIGNING_KEY, else on
+   * SQLite the region's key file next to the archive's file (created on first start). Behind a function, so that
+   * logging the configuration never prints it, and one key object serves every signer of the archive.
+   */
+  readonly logSigningKey: () => LoadedLogSigningKey;
 }
 
 export const DEFAULT_GRPC_PORT = 50054;
@@ -32,5 +45,13 @@ export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): Archive
     base.storage.kind === 'sqlite' ? path.join(path.dirname(base.storage.file), 'keyring.kek') : undefined,
     'when WAYGATE_STORAGE=mongodb (accepted and inbound messages arrive sealed under the region keyring)',
   );
-  return { ...base, internalServiceToken: () => token, kek };
+  const signingKeySetting = env[LOG_SIGNING_KEY_VARIABLE];
+  let signingKey: LoadedLogSigningKey | undefined;
+  const logSigningKey = () =>
+    (signingKey ??= loadOrCreateLogSigningKey({
+      env: { [LOG_SIGNING_KEY_VARIABLE]: signingKeySetting },
+      keyName: logSigningKeyName(base.region),
+      ...(base.storage.kind === 'sqlite' ? { localKeyFile: path.join(path.dirname(base.storage.file), LOG_SIGNING_KEY_FILE) } : {}),
+    }));
+  return { ...base, internalServiceToken: () => token, kek, logSigningKey };
 }

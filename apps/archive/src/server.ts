@@ -23,15 +23,18 @@ import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
+import { openAccessLog } from './access-log/open-access-log';
 import { MongoArchiveStore } from './adapters/mongo-archive-store';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
 import { createAnalysisService } from './analysis/analysis-service';
 import { loadTextAnalyzer } from './analysis/eld-nlpjs-text-analyzer';
 import type { ArchiveConfig } from './config';
+import { createArchiveLogService } from './domain/archive-log-service';
 import { createArchiveService, type ArchiveServiceDeps } from './domain/archive-service';
 import type { ArchiveStore } from './domain/archive-store';
 import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
 import { createExportService } from './export/domain/export-service';
+import { createArchiveLogServiceHandler } from './governance/archive-log.handler';
 import { createArchiveLogHandler, createGovernanceHandler } from './governance/governance.handler';
 import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
@@ -68,12 +71,20 @@ export async function startArchive(
   logger: Logger,
   options: Pick<ArchiveServiceDeps, 'analyzeText'> = {},
 ): Promise<StartedService & { grpcPort: number }> {
+  // The region's log signing key, first: a malformed WAYGATE_LOG_SIGNING_KEY stops the start, naming the setting.
+  const logSigningKey = config.logSigningKey();
   const tenants = loadTenantsFile(config.tenantsFile);
   // Language and sentiment of customer texts (eld + nlp.js): loaded once, before anything is consumed (about 1 s).
   const analyzeText = options.analyzeText ?? (await loadTextAnalyzer());
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const storage = await openArchiveStore(config);
+  // Every call of the archive's services is recorded (access-log/); its own store, closed after the gRPC server.
+  const access = await openAccessLog(config, { tenants, logger }).catch(async (error: unknown) => {
+    tenantsReloader.close();
+    await storage.close();
+    throw error;
+  });
   // Whatever started is released again if a later step fails, so a failed start leaks nothing.
   const consumers: RunningConsumer[] = [];
   let nats: JetStreamConnection | undefined;
@@ -96,6 +107,14 @@ export async function startArchive(
       log: logger,
     });
     const service = withSearchIndexing(archive, { index: storage.searchIndex, store: storage.store });
+    // The tamper-evident archive log (issue 14): checkpoints signed by the region key, proofs, and exports carrying both.
+    const archiveLog = createArchiveLogService({ store: storage.store, signer: logSigningKey.signer, region: config.region });
+    if (logSigningKey.source === 'local-file-created')
+      logger.info(
+        { keyId: logSigningKey.signer.verifierKey.split('+')[1] },
+        'archive log signing key created in the data dir (back it up)',
+      );
+    if (logSigningKey.permissionsTooOpen) logger.warn('the archive log signing key file is readable by others: chmod 600 it');
     const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(storage.store) });
     const analysis = createAnalysisService({
       reader: storage.store,
@@ -141,6 +160,7 @@ export async function startArchive(
       tenants,
       region: config.region,
       internalServiceToken: config.internalServiceToken(),
+      interceptors: [access.interceptor],
       services: [
         {
           name: SERVICE_NAMES.archive,
@@ -151,7 +171,7 @@ export async function startArchive(
             tenants,
             logger,
             analysis,
-            exportService: createExportService({ reader: storage.store, clock: systemClock }),
+            exportService: createExportService({ reader: storage.store, clock: systemClock, log: archiveLog }),
             search,
           }),
         },
@@ -160,13 +180,13 @@ export async function startArchive(
           protoFile: SERVICE_PROTO_FILES.governance,
           definition: GovernanceServiceService,
           // Issue 14's parts, each in its own module under governance/ (holds, erasure, access log).
-          implementation: createGovernanceHandler({}),
+          implementation: createGovernanceHandler({ accessLog: access.handler }),
         },
         {
           name: SERVICE_NAMES.archiveLog,
           protoFile: SERVICE_PROTO_FILES.archiveLog,
           definition: ArchiveLogServiceService,
-          implementation: createArchiveLogHandler(),
+          implementation: createArchiveLogHandler(createArchiveLogServiceHandler({ log: archiveLog, tenants, logger })),
         },
         createDeadLetterAdminService({
           store: createDeadLetterStore(nats, config.region),
@@ -188,6 +208,7 @@ export async function startArchive(
         await Promise.all(consumers.map((consumer) => consumer.stop()));
         await nc.drain();
         await storage.close();
+        await access.close();
       },
     };
   } catch (error) {
@@ -195,6 +216,7 @@ export async function startArchive(
     await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
     await nats?.nc.close().catch(() => undefined);
     await storage.close();
+    await access.close();
     throw error;
   }
 }

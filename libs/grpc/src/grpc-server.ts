@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { Server, type ServiceDefinition, type UntypedServiceImplementation, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  Server,
+  type ServerInterceptor,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+  type sendUnaryData,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
@@ -62,6 +69,11 @@ export async function startGrpcServer(options: {
   /** TLS (and optional client-certificate authentication); plaintext without it, the local default. */
   tls?: ServerTlsConfig;
   /**
+   * More interceptors, run after authentication (they see the authenticated tenant and credential), in order; e.g.
+   * the archive's access log.
+   */
+  interceptors?: readonly ServerInterceptor[];
+  /**
    * The scope an API key needs per method. Default: the platform's table (libs/grpc/src/rpc-scopes.ts); only tests of
    * the server's own mechanics, serving a service in an unusual role, pass another.
    */
@@ -92,6 +104,7 @@ export async function startGrpcServer(options: {
         servicesActingForTenants,
         rpcScopes,
       }),
+      ...(options.interceptors ?? []),
     ],
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
   });

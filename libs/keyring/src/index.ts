@@ -36,3 +36,6 @@ export {
 export { loadOrCreateKeyFile } from './local-key-file';
 export { kekSourceFromEnv, openRegionKeyring, resolveKekSource } from './kek-source';
 export type { KekSource } from './kek-source';
+export { createCustomerSealer } from './customer-sealer';
+export type { CustomerSealer } from './customer-sealer';
+export { createInMemoryKeyring, createMemoryWrappedKeyStore } from './memory-wrapped-key-store';

@@ -1,4 +1,4 @@
-export { OUTBOUND_CONSUMERS, regionStreams, regionSubjects } from './subjects';
+export { erasureCompletedSubject, erasureRequestedSubject, OUTBOUND_CONSUMERS, regionStreams, regionSubjects } from './subjects';
 export type { StreamSpec } from './subjects';
 export { traceHeaders, extractTraceContext } from './trace-headers';
 export {

@@ -108,6 +108,7 @@ export async function ensureRegionStreams(
   await ensureStream(jsm, streams.events, onWarning);
   await ensureStream(jsm, streams.webhooks, onWarning);
   await ensureStream(jsm, streams.deadLetters, onWarning);
+  await ensureStream(jsm, streams.governance, onWarning);
 }
 
 /**

@@ -24,12 +24,31 @@ export function regionSubjects(region: string) {
     whatsappWebhooks: `waygate.${region}.webhooks.whatsapp`,
     /** every consumer's dead letters (`deadLetterSubject` names one consumer's) */
     allDeadLetters: `waygate.${region}.deadletters.>`,
+    /** archive -> every service: ErasureRequested, one subject per tenant (`erasureRequestedSubject`) */
+    erasureRequested: `waygate.${region}.governance.erasure.requested.>`,
+    /** every service -> archive: ErasurePartCompleted, one subject per service (`erasureCompletedSubject`) */
+    erasureCompleted: `waygate.${region}.governance.erasure.completed.>`,
+    /**
+     * archive -> every service, core NATS request/reply (never stored: outside every stream): a customer's data export,
+     * `<customerExport>.<service>` (libs/governance, docs/governance.md).
+     */
+    customerExport: `waygate.${region}.rpc.customer-export`,
   } as const;
 }
 
 /** Where a durable consumer's dead letters go: `waygate.<region>.deadletters.<durable>`. */
 export function deadLetterSubject(region: string, durable: string): string {
   return `waygate.${region}.deadletters.${durable}`;
+}
+
+/** Where the archive publishes a tenant's ErasureRequested: `waygate.<region>.governance.erasure.requested.<tenant>`. */
+export function erasureRequestedSubject(region: string, tenantId: string): string {
+  return `waygate.${region}.governance.erasure.requested.${tenantId}`;
+}
+
+/** Where a service reports its part of an erasure: `waygate.<region>.governance.erasure.completed.<service>`. */
+export function erasureCompletedSubject(region: string, service: string): string {
+  return `waygate.${region}.governance.erasure.completed.${service}`;
 }
 
 export interface StreamSpec {
@@ -63,7 +82,13 @@ export const OUTBOUND_CONSUMERS = { delivery: 'delivery-retry', archive: 'archiv
  * are processed within seconds, so a week (Meta's own retry horizon) is plenty; dead letters wait a month for an
  * operator.
  */
-export function regionStreams(region: string): { outbound: StreamSpec; events: StreamSpec; webhooks: StreamSpec; deadLetters: StreamSpec } {
+export function regionStreams(region: string): {
+  outbound: StreamSpec;
+  events: StreamSpec;
+  webhooks: StreamSpec;
+  deadLetters: StreamSpec;
+  governance: StreamSpec;
+} {
   const prefix = `WAYGATE_${region.toUpperCase()}`;
   return {
     // Message content: gone from the queue once delivery-retry, archive and receipt's feed (type and summary) have it.
@@ -98,6 +123,15 @@ export function regionStreams(region: string): { outbound: StreamSpec; events: S
     deadLetters: {
       name: `${prefix}_DEAD_LETTERS`,
       subjects: [regionSubjects(region).allDeadLetters],
+      maxAgeMs: 31 * DAY_MS,
+      retention: 'limits',
+      consumers: [],
+    },
+    // Erasure requests and their parts' completions (issue 14). No content: the customer's number travels sealed
+    // under a key destroyed when the erasure completes. A month covers a service that is down for a while.
+    governance: {
+      name: `${prefix}_GOVERNANCE`,
+      subjects: [`waygate.${region}.governance.>`],
       maxAgeMs: 31 * DAY_MS,
       retention: 'limits',
       consumers: [],
