@@ -62,7 +62,7 @@ export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): Archive
     kek = kekSourceFromEnv(
       env,
       base.storage.kind === 'sqlite' ? path.join(path.dirname(base.storage.file), 'keyring.kek') : undefined,
-      'when WAYGATE_STORAGE=mongodb (message content is sealed at rest under the region keyring)',
+      'when WAYGATE_STORAGE=mongodb (message content is sealed at rest and arrives sealed under the region keyring)',
     );
   } catch (error) {
     if (error instanceof KeyEncryptionKeyConfigError) throw new ConfigError([error.message]);

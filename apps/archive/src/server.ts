@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '@waygate/domain';
 import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
+import { createCustomerContentCipher, openRegionKeyring, type Keyring } from '@waygate/keyring';
 import {
   connectJetStream,
   createDeadLetterStore,
@@ -20,7 +21,6 @@ import {
   SERVICE_PROTO_FILES,
 } from '@waygate/proto';
 import { startCustomerDataParticipant, type RunningCustomerDataParticipant } from '@waygate/governance';
-import { createCustomerContentCipher, createKeyring, JetStreamWrappedKeyStore, resolveKekSource, type Keyring } from '@waygate/keyring';
 import { connectMongo } from '@waygate/storage';
 import { KEPT_FOREVER, loadTenantsFile, startRetentionGuard, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
@@ -80,17 +80,6 @@ async function openArchiveStore(config: ArchiveConfig): Promise<{
   const store = await MongoArchiveStore.open(mongo);
   const searchIndex = await MongoSearchIndex.open(mongo);
   return { store, searchIndex, flush: async () => undefined, close: () => mongo.client.close() };
-}
-
-/** The region keyring (shared with media-store, ingress, delivery-retry): its KEKs, or the local development key file. */
-async function openKeyring(config: ArchiveConfig, nats: JetStreamConnection, logger: Logger): Promise<Keyring> {
-  const kek = resolveKekSource(config.kek);
-  if (kek.localFile)
-    logger.warn(
-      { key_file: kek.localFile, created: kek.created },
-      'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file',
-    );
-  return createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks: kek.keys, clock: systemClock });
 }
 
 /**
@@ -167,7 +156,12 @@ export async function startArchive(
     nats = await connectJetStream(config.natsUrl, `archive-${config.region}`);
     await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
     // Message content at rest under each customer's data key (issue 14): every read and write goes through this.
-    keyring = await openKeyring(config, nats, logger);
+    // The region keyring: sealed events consumed below are opened with it (an erased customer's are skipped), and
+    // message content is sealed at rest under each customer's data key.
+    const opened = await openRegionKeyring({ js: nats.js, region: config.region, kek: config.kek, clock: systemClock });
+    if (opened.localFile)
+      logger.warn({ key_file: opened.localFile }, 'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file');
+    keyring = opened.keyring;
     const store = new SealedArchiveStore(storage.store, createCustomerContentCipher(keyring));
     // The archive's part in erasure and export (issue 14): records, message rows, search rows, log salts, the WAL.
     customerData = await startCustomerDataParticipant({
@@ -214,6 +208,7 @@ export async function startArchive(
         stream: streams.outbound.name,
         durable: OUTBOUND_CONSUMERS.archive,
         filterSubject: subjects.outboundAccepted,
+        keyring,
         logger,
         handle: createAcceptedEventsHandler(service, logger),
       }),
@@ -224,6 +219,7 @@ export async function startArchive(
         stream: streams.events.name,
         durable: 'archive-events',
         filterSubject: subjects.allEvents,
+        keyring,
         logger,
         handle: createRegionEventsHandler(
           subjects,

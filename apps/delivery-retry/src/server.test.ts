@@ -96,7 +96,8 @@ async function publishedEventsAbout(messageId: string): Promise<number> {
   let count = 0;
   for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
     const message = await events.jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
-    if (message?.subject === regionSubjects('eu').deliveryEvents && Buffer.from(message.data).includes(messageId)) count++;
+    // By its event id (`<message id>:delivery:…`): the event itself is sealed under the recipient's key.
+    if (message?.subject === regionSubjects('eu').deliveryEvents && message.header.get('Nats-Msg-Id').startsWith(`${messageId}:`)) count++;
   }
   return count;
 }

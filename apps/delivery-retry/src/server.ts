@@ -95,7 +95,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
       clock,
       reuseMs: config.metaMediaReuseMs,
     }),
-    publisher: createNatsStatusPublisher(nats.js, config.region),
+    publisher: createNatsStatusPublisher(nats.js, config.region, keyring),
     phoneNumber: (tenantId, phoneNumberId) => {
       const found = tenants.findPhoneNumber(phoneNumberId);
       if (found?.tenant.id !== tenantId || found.tenant.homeRegion !== config.region) return undefined;
@@ -143,6 +143,8 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     concurrency: 1,
     // Storing takes milliseconds; one that hangs must not hold up every message behind it for minutes.
     handlerTimeoutMs: 30_000,
+    // MessageAccepted arrives sealed under the recipient's data key; an erased customer's is skipped unread.
+    keyring,
     logger,
     handle: createAcceptedMessagesHandler(engine, logger),
   });
@@ -152,6 +154,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     durable: 'delivery-retry-webhook-statuses',
     filterSubject: subjects.receiptEvents,
     concurrency: 8,
+    keyring,
     logger,
     handle: createWebhookStatusesHandler(engine, logger),
   });

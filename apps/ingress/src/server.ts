@@ -66,7 +66,7 @@ export async function startIngress(
 
   const service = createMessagingService({
     store: stores.messages,
-    publisher: createNatsMessagePublisher(nats.js, config.region),
+    publisher: createNatsMessagePublisher(nats.js, config.region, secrets.keyring),
     canceller,
     clock,
     sealer: createKeyringParameterSealer({ keyring: secrets.keyring, clock, hashSecret: secrets.verificationSecret }),
@@ -98,6 +98,7 @@ export async function startIngress(
   });
   const consumer = await startIngressConsumers({
     nats,
+    keyring: secrets.keyring,
     region: config.region,
     stores,
     service,

@@ -6,6 +6,7 @@ import {
   type JetStreamConnection,
   type RunningConsumer,
 } from '@waygate/nats';
+import type { Keyring } from '@waygate/keyring';
 import type { Logger } from '@waygate/telemetry';
 import type { MessagingService } from './domain/messaging-service';
 import type { TemplateSync } from './domain/template-sync';
@@ -27,6 +28,8 @@ import type { IngressStores } from './open-ingress-stores';
  */
 export function startIngressConsumers(deps: {
   nats: JetStreamConnection;
+  /** Opens sealed events (inbound messages); erased ones are skipped before any handler. */
+  keyring: Pick<Keyring, 'dataKeyById'>;
   region: string;
   stores: IngressStores;
   service: MessagingService;
@@ -50,6 +53,7 @@ export function startIngressConsumers(deps: {
     stream: regionStreams(region).events.name,
     durable: 'ingress-status',
     filterSubject: subjects.allEvents,
+    keyring: deps.keyring,
     logger,
     handle: routeBySubject({
       [subjects.deliveryEvents]: statusEvents,

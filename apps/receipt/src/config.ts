@@ -11,8 +11,8 @@ export interface ReceiptConfig extends ServiceConfig {
   /** The tenant feed: event logs, WatchEvents and callbacks. */
   readonly feed: FeedConfig;
   /**
-   * The region's KEKs (WAYGATE_KEYRING_KEK or _FILE; on SQLite without them, the region's local development key file):
-   * the keyring seals inbound content at rest under each customer's data key (issue 14).
+   * The region's KEKs: inbound messages are published sealed under the customer's data key, webhook bodies under
+   * short-lived keys, and what arrives sealed (accepted messages for the feed) is opened with the region keyring.
    */
   readonly kek: KekSource;
 }

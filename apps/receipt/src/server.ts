@@ -1,8 +1,8 @@
 import { systemClock, type Clock } from '@waygate/domain';
 import { startCustomerDataParticipant } from '@waygate/governance';
 import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
-import { createCustomerContentCipher, createKeyring, JetStreamWrappedKeyStore, resolveKekSource, type Keyring } from '@waygate/keyring';
-import { connectJetStream, createDeadLetterStore, ensureRegionStreams, type JetStreamConnection } from '@waygate/nats';
+import { createCustomerContentCipher, openRegionKeyring } from '@waygate/keyring';
+import { connectJetStream, createDeadLetterStore, ensureRegionStreams } from '@waygate/nats';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
@@ -10,7 +10,7 @@ import type { StartedService } from '@waygate/telemetry-sdk';
 import type { ReceiptConfig } from './config';
 import { feedSqliteFile, startTenantFeed, type FeedStorage } from './feed/start-tenant-feed';
 import { createReceiptCustomerDataParticipant } from './receipt-customer-data';
-import { startWebhookIntake, type WebhookIntakeStorage } from './webhooks/start-webhook-intake';
+import { startWebhookIntake, type RunningWebhookIntake, type WebhookIntakeStorage } from './webhooks/start-webhook-intake';
 
 interface ReceiptStorage {
   readonly webhooks: WebhookIntakeStorage;
@@ -36,17 +36,6 @@ async function openStorage(config: ReceiptConfig): Promise<ReceiptStorage> {
   };
 }
 
-/** The region keyring (shared with media-store, the archive ...): its KEKs, or the local development key file. */
-async function openKeyring(config: ReceiptConfig, nats: JetStreamConnection, logger: Logger): Promise<Keyring> {
-  const kek = resolveKekSource(config.kek);
-  if (kek.localFile)
-    logger.warn(
-      { key_file: kek.localFile, created: kek.created },
-      'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file',
-    );
-  return createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks: kek.keys, clock: systemClock });
-}
-
 /**
  * Wires receipt's two parts on one NATS connection, one storage and one gRPC server: webhook intake (./webhooks: the
  * webhook endpoint, statuses, inbound messages, InboundService) and the tenant feed (./feed: event logs, WatchEvents,
@@ -56,7 +45,14 @@ export async function startReceipt(
   config: ReceiptConfig,
   logger: Logger,
   options: { clock?: Clock } = {},
-): Promise<StartedService & { grpcPort: number; httpPort: number }> {
+): Promise<
+  StartedService & {
+    grpcPort: number;
+    httpPort: number;
+    /** See RunningWebhookIntake.waitUntilWebhookBodiesShredded (for receipt's part of an erasure). */
+    waitUntilWebhookBodiesShredded: RunningWebhookIntake['waitUntilWebhookBodiesShredded'];
+  }
+> {
   const clock = options.clock ?? systemClock;
   const tenants = loadTenantsFile(config.tenantsFile);
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
@@ -64,8 +60,12 @@ export async function startReceipt(
   const storage = await openStorage(config);
   const nats = await connectJetStream(config.natsUrl, `receipt-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
+  // The region keyring: what receipt publishes is sealed under it (customer keys, webhook epoch keys) and what it
+  // consumes sealed is opened with it.
+  const { keyring, localFile } = await openRegionKeyring({ js: nats.js, region: config.region, kek: config.kek, clock });
+  if (localFile)
+    logger.warn({ key_file: localFile }, 'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file');
   // Inbound content at rest under each customer's data key (issue 14), in both parts' stores.
-  const keyring = await openKeyring(config, nats, logger);
   const contentCipher = createCustomerContentCipher(keyring);
 
   const intake = await startWebhookIntake({
@@ -73,6 +73,7 @@ export async function startReceipt(
     tenants,
     region: config.region,
     nats,
+    keyring,
     storage: storage.webhooks,
     logger,
     clock,
@@ -84,18 +85,24 @@ export async function startReceipt(
     tenants,
     region: config.region,
     nats,
+    keyring,
     storage: storage.feed,
     logger,
     clock,
     contentCipher,
   });
-  // receipt's part in erasure and export (issue 14). The streams part's intake.waitUntilWebhookBodiesShredded goes
-  // into `waitUntilWebhookBodiesShredded` below once it is merged.
+  // receipt's part in erasure and export (issue 14): it waits until the webhook bodies queued before the erasure are
+  // shredded (their epoch keys destroyed), then erases again what they may have recorded meanwhile.
   const customerData = await startCustomerDataParticipant({
     nats,
     region: config.region,
     keyring,
-    participant: createReceiptCustomerDataParticipant({ intake: intake.customerData, feed: feed.customerData, clock }),
+    participant: createReceiptCustomerDataParticipant({
+      intake: intake.customerData,
+      feed: feed.customerData,
+      clock,
+      waitUntilWebhookBodiesShredded: (before) => intake.waitUntilWebhookBodiesShredded(before),
+    }),
     logger,
   });
 
@@ -126,6 +133,7 @@ export async function startReceipt(
     grpcPort: grpc.port,
     servingStatus: grpc.servingStatus,
     httpPort: intake.httpPort,
+    waitUntilWebhookBodiesShredded: (before, waitOptions) => intake.waitUntilWebhookBodiesShredded(before, waitOptions),
     async stop() {
       tenantsReloader.close();
       await intake.closeEndpoint();

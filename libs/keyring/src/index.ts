@@ -1,5 +1,6 @@
 export {
   createKeyring,
+  DATA_KEY_CACHE_ENTRIES,
   DATA_KEY_CACHE_MS,
   DataKeyUnavailableError,
   isDataKeyUnavailableError,
@@ -22,8 +23,20 @@ export type { WrappedKeyEntry, WrappedKeyStore } from './wrapped-key-store';
 export { isSealedText, MalformedSealedTextError, openSealedText, SEALED_TEXT_PREFIX, sealText } from './sealed-text';
 export { createCustomerContentCipher } from './customer-content';
 export type { CustomerContentCipher } from './customer-content';
+export {
+  customerKeyScope,
+  isSealedPayload,
+  MalformedSealedPayloadError,
+  openPayload,
+  SEALED_PAYLOAD_MAGIC,
+  SEALED_PAYLOAD_OVERHEAD_BYTES,
+  sealedPayloadKeyId,
+  sealPayload,
+  sealWithKey,
+  tenantOfKeyId,
+} from './sealed-payload';
 export { loadOrCreateKeyFile } from './local-key-file';
-export { kekSourceFromEnv, resolveKekSource } from './kek-source';
+export { kekSourceFromEnv, openRegionKeyring, resolveKekSource } from './kek-source';
 export type { KekSource } from './kek-source';
 export { createCustomerSealer } from './customer-sealer';
 export type { CustomerSealer } from './customer-sealer';

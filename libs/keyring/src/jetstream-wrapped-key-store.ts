@@ -1,4 +1,4 @@
-import type { JetStreamClient, KV } from 'nats';
+import type { JetStreamClient, JetStreamManager, KV } from 'nats';
 import type { WrappedKeyEntry, WrappedKeyStore } from './wrapped-key-store';
 
 /** The region's keyring bucket name. */
@@ -18,12 +18,18 @@ function isRevisionConflict(error: unknown): boolean {
  * of the region over the NATS connection it already has.
  */
 export class JetStreamWrappedKeyStore implements WrappedKeyStore {
-  private constructor(private readonly kv: KV) {}
+  private constructor(
+    private readonly kv: KV,
+    private readonly jsm: JetStreamManager,
+    private readonly stream: string,
+  ) {}
 
   /** Opens (creating if needed) the region's bucket. */
   static async open(js: JetStreamClient, region: string, options: { replicas?: number } = {}): Promise<JetStreamWrappedKeyStore> {
-    const kv = await js.views.kv(keyringBucketName(region), { history: 1, replicas: options.replicas ?? 1 });
-    return new JetStreamWrappedKeyStore(kv);
+    const bucket = keyringBucketName(region);
+    const kv = await js.views.kv(bucket, { history: 1, replicas: options.replicas ?? 1 });
+    // A KV bucket is the stream `KV_<bucket>`; its messages are erased through the stream API (see destroy).
+    return new JetStreamWrappedKeyStore(kv, await js.jetstreamManager(), `KV_${bucket}`);
   }
 
   async get(name: string): Promise<WrappedKeyEntry | undefined> {
@@ -53,15 +59,28 @@ export class JetStreamWrappedKeyStore implements WrappedKeyStore {
   }
 
   async destroy(name: string): Promise<boolean> {
-    const existed = (await this.get(name)) !== undefined;
+    const entry = await this.kv.get(name);
+    const existed = entry !== null && entry.operation === 'PUT' && entry.value.length > 0;
+    // The wrapped key's bytes first: a purge (or a plain message delete) only marks the message deleted, and the
+    // bytes stay in the stream's block file until it is compacted. A secure erase overwrites them in place.
+    if (entry) await this.erase(entry.revision);
     // purge, not delete: delete keeps the last value under a tombstone; purge removes it from the stream.
     await this.kv.purge(name);
     return existed;
   }
 
-  async names(): Promise<string[]> {
+  private async erase(sequence: number): Promise<void> {
+    try {
+      await this.jsm.streams.deleteMessage(this.stream, sequence, true);
+    } catch (error) {
+      // Gone already (another replica destroyed it at the same time): nothing left to erase.
+      if (!(error instanceof Error && /no message found|not found/i.test(error.message))) throw error;
+    }
+  }
+
+  async names(filter?: string): Promise<string[]> {
     const names: string[] = [];
-    for await (const name of await this.kv.keys()) names.push(name);
+    for await (const name of await this.kv.keys(filter)) names.push(name);
     return names;
   }
 }

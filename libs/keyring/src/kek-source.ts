@@ -1,3 +1,7 @@
+import type { JetStreamClient } from 'nats';
+import type { Clock } from '@waygate/domain';
+import { JetStreamWrappedKeyStore } from './jetstream-wrapped-key-store';
+import { createKeyring, type Keyring } from './keyring';
 import {
   KEK_VARIABLES,
   KeyEncryptionKeyConfigError,
@@ -32,4 +36,20 @@ export function resolveKekSource(source: KekSource): { keys: KeyEncryptionKeys; 
   if (source.kind === 'configured') return { keys: source.keys() };
   const { key, created } = loadOrCreateKeyFile(source.file);
   return { keys: { active: toKeyEncryptionKey(key), retired: [] }, localFile: source.file, created };
+}
+
+/**
+ * Opens the region keyring over the region's JetStream bucket with the KEKs of `source` (every service of a region
+ * does the same, so each can open what another sealed). `localFile` is set when the local development KEK file is in
+ * use, for a warning at startup (never the key).
+ */
+export async function openRegionKeyring(options: {
+  js: JetStreamClient;
+  region: string;
+  kek: KekSource;
+  clock: Clock;
+}): Promise<{ keyring: Keyring; localFile?: string; created?: boolean }> {
+  const { keys, localFile, created } = resolveKekSource(options.kek);
+  const store = await JetStreamWrappedKeyStore.open(options.js, options.region);
+  return { keyring: createKeyring({ store, keks: keys, clock: options.clock }), ...(localFile ? { localFile, created } : {}) };
 }

@@ -87,6 +87,11 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 /** How long an unwrapped key is reused in memory; bounds how long another replica's destroyKey takes to bite here. */
 export const DATA_KEY_CACHE_MS = 30_000;
+/**
+ * At most this many unwrapped keys are kept in memory (the oldest loaded go first): every customer a service sees has
+ * a key, and a process must not hold one for each customer it ever met.
+ */
+export const DATA_KEY_CACHE_ENTRIES = 10_000;
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 
 interface WrappedRecord {
@@ -168,17 +173,21 @@ export function createKeyring(options: { store: WrappedKeyStore; keks: KeyEncryp
   const active = options.keks.active;
   const cache = new Map<string, { dataKey: DataKey; loadedAt: number }>();
 
-  async function load(name: string): Promise<DataKey | undefined> {
+  async function load(name: string, options: { fresh?: boolean } = {}): Promise<DataKey | undefined> {
     const cached = cache.get(name);
-    if (cached && clock.now().getTime() - cached.loadedAt < DATA_KEY_CACHE_MS) return cached.dataKey;
+    if (cached && !options.fresh && clock.now().getTime() - cached.loadedAt < DATA_KEY_CACHE_MS) return cached.dataKey;
     const entry = await store.get(name);
-    if (!entry) {
-      cache.delete(name);
-      return undefined;
-    }
+    cache.delete(name);
+    if (!entry) return undefined;
     const record = parseRecord(name, entry.value);
-    const dataKey = { keyId: `${name}@${record.version}`, key: unwrap(keks, name, record) };
+    return remember(name, { keyId: `${name}@${record.version}`, key: unwrap(keks, name, record) });
+  }
+
+  function remember(name: string, dataKey: DataKey): DataKey {
+    // Re-inserted at the end: the Map's order is the load order, so the first entry is the one to evict.
+    cache.delete(name);
     cache.set(name, { dataKey, loadedAt: clock.now().getTime() });
+    if (cache.size > DATA_KEY_CACHE_ENTRIES) cache.delete(cache.keys().next().value as string);
     return dataKey;
   }
 
@@ -188,8 +197,12 @@ export function createKeyring(options: { store: WrappedKeyStore; keks: KeyEncryp
       const existing = await load(name);
       if (existing) return existing;
       const version = randomBytes(8).toString('hex');
-      // Created only if absent: two replicas racing on a new tenant agree on the one that got there first.
-      if (await store.create(name, wrap(active, name, version, randomBytes(KEY_BYTES), clock.now()))) continue;
+      const key = randomBytes(KEY_BYTES);
+      // Created only if absent: two replicas racing on a new tenant agree on the one that got there first (the loser
+      // reads the winner's). The winner knows what it stored: no second read (a first message to each new customer
+      // creates a key, so this is on the hot path).
+      if (await store.create(name, wrap(active, name, version, key, clock.now())))
+        return remember(name, { keyId: `${name}@${version}`, key });
     }
     const created = await load(name);
     if (!created) throw new Error(`data key ${name} could not be created`);
@@ -202,7 +215,10 @@ export function createKeyring(options: { store: WrappedKeyStore; keks: KeyEncryp
     async dataKeyById(keyId) {
       const at = keyId.lastIndexOf('@');
       const name = keyId.slice(0, at);
-      const current = at > 0 ? await load(name) : undefined;
+      let current = at > 0 ? await load(name) : undefined;
+      // A cached incarnation that is not the one named: the key may have been destroyed and created again elsewhere
+      // since it was cached (an erased customer who writes again), so ask the store before calling it unavailable.
+      if (current && current.keyId !== keyId) current = await load(name, { fresh: true });
       if (!current || current.keyId !== keyId) throw new DataKeyUnavailableError(keyId);
       return current.key;
     },
@@ -217,7 +233,8 @@ export function createKeyring(options: { store: WrappedKeyStore; keks: KeyEncryp
     },
     async destroyEphemeralKeys(purpose, beforeEpoch) {
       let destroyed = 0;
-      for (const name of await store.names()) {
+      if (!PURPOSE.test(purpose)) throw new Error('ephemeral key purpose must be lowercase letters');
+      for (const name of await store.names(`tenant.*.${purpose}.*`)) {
         const match = EPHEMERAL_NAME.exec(name);
         if (!match || match[1] !== purpose || Number(match[2]) >= beforeEpoch) continue;
         cache.delete(name);

@@ -18,6 +18,6 @@ export interface WrappedKeyStore {
   replace(name: string, value: Buffer, revision: number): Promise<boolean>;
   /** Removes the entry and its history for good (crypto-shredding); true if there was one. */
   destroy(name: string): Promise<boolean>;
-  /** Every live entry's name. */
-  names(): Promise<string[]>;
+  /** Every live entry's name; with `filter`, only those matching it (NATS subject wildcards: `*` one token, `>` the rest). */
+  names(filter?: string): Promise<string[]>;
 }

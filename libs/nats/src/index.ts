@@ -1,8 +1,25 @@
 export { erasureCompletedSubject, erasureRequestedSubject, OUTBOUND_CONSUMERS, regionStreams, regionSubjects } from './subjects';
 export type { StreamSpec } from './subjects';
 export { traceHeaders, extractTraceContext } from './trace-headers';
-export { ACK, connectJetStream, ensureRegionStreams, publishEvent, startConsumer } from './jetstream';
-export type { ConsumerBackoff, ConsumerOptions, DeliveryInfo, HandlerOutcome, JetStreamConnection, RunningConsumer } from './jetstream';
+export {
+  ACK,
+  connectJetStream,
+  ensureRegionStreams,
+  publishCustomerEvent,
+  publishEvent,
+  publishSealedEvent,
+  SEALED_HEADER,
+  startConsumer,
+} from './jetstream';
+export type {
+  EventSeal,
+  ConsumerBackoff,
+  ConsumerOptions,
+  DeliveryInfo,
+  HandlerOutcome,
+  JetStreamConnection,
+  RunningConsumer,
+} from './jetstream';
 export { routeBySubject } from './subject-routes';
 export type { SubjectHandler } from './subject-routes';
 export { createDeadLetterStore, InvalidPageTokenError, isDeadLetterId } from './dead-letters';

@@ -10,8 +10,20 @@ import {
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
+  type MsgHdrs,
   type NatsConnection,
 } from 'nats';
+import {
+  isDataKeyUnavailableError,
+  isSealedPayload,
+  MalformedSealedPayloadError,
+  openPayload,
+  sealPayload,
+  sealedPayloadKeyId,
+  tenantOfKeyId,
+  type Keyring,
+  type KeyScope,
+} from '@waygate/keyring';
 import type { Logger } from '@waygate/telemetry';
 import { boundedReason, putDeadLetter, REPLAY_FOR_HEADER, type DeadLetterReasonKind } from './dead-letters';
 import { extractTraceContext, traceHeaders } from './trace-headers';
@@ -103,7 +115,13 @@ export async function ensureRegionStreams(
  * Publishes an event with the active trace context in its headers and `msgId` as its Nats-Msg-Id, so a retried
  * publish is stored once. Resolves once JetStream has stored it (the effect is durable).
  */
-export async function publishEvent(js: JetStreamClient, subject: string, data: Uint8Array, msgId: string): Promise<void> {
+export async function publishEvent(
+  js: JetStreamClient,
+  subject: string,
+  data: Uint8Array,
+  msgId: string,
+  extraHeaders: Readonly<Record<string, string>> = {},
+): Promise<void> {
   await tracer.startActiveSpan(
     `publish ${subject}`,
     {
@@ -112,7 +130,9 @@ export async function publishEvent(js: JetStreamClient, subject: string, data: U
     },
     async (span) => {
       try {
-        await js.publish(subject, data, { msgID: msgId, headers: traceHeaders() });
+        const headers: MsgHdrs = traceHeaders();
+        for (const [key, value] of Object.entries(extraHeaders)) headers.set(key, value);
+        await js.publish(subject, data, { msgID: msgId, headers });
       } catch (error) {
         span.recordException(error as Error);
         span.setStatus({ code: SpanStatusCode.ERROR });
@@ -122,6 +142,52 @@ export async function publishEvent(js: JetStreamClient, subject: string, data: U
       }
     },
   );
+}
+
+/**
+ * Header marking a sealed event (`v1`): for operators and tools. Consumers go by the payload itself (a sealed payload
+ * is self-describing), so a copy without the header (a dead letter, a replay) is opened the same way.
+ */
+export const SEALED_HEADER = 'Waygate-Sealed';
+
+/** What seals an event: the keyring and the scope whose data key to use (a customer's, or an ephemeral one). */
+export interface EventSeal {
+  readonly keyring: Pick<Keyring, 'dataKeyFor'>;
+  readonly scope: KeyScope;
+}
+
+/**
+ * Publishes an event sealed under the data key of `seal.scope` (crypto-shredding: once that key is destroyed, the
+ * stream's copy, and every copy of it, is unreadable). Consumers started with a keyring open it before their handler
+ * sees it (see {@link ConsumerOptions.keyring}).
+ */
+export async function publishSealedEvent(
+  js: JetStreamClient,
+  subject: string,
+  data: Uint8Array,
+  msgId: string,
+  seal: EventSeal,
+): Promise<void> {
+  await publishEvent(js, subject, await sealPayload(seal.keyring, seal.scope, data), msgId, { [SEALED_HEADER]: 'v1' });
+}
+
+/**
+ * Publishes an event about one customer sealed under that customer's data key (`customer` in E.164, as everywhere),
+ * or unsealed when the customer is not known (empty): erasing the customer then shreds the stream's copy.
+ */
+export async function publishCustomerEvent(
+  js: JetStreamClient,
+  subject: string,
+  data: Uint8Array,
+  msgId: string,
+  customer: { readonly keyring: Pick<Keyring, 'dataKeyFor' | 'customerRef'>; readonly tenantId: string; readonly customer: string },
+): Promise<void> {
+  if (customer.customer === '') return publishEvent(js, subject, data, msgId);
+  const scope: KeyScope = {
+    tenantId: customer.tenantId,
+    customerRef: await customer.keyring.customerRef(customer.tenantId, customer.customer),
+  };
+  await publishSealedEvent(js, subject, data, msgId, { keyring: customer.keyring, scope });
 }
 
 /** What a handler decided about one message; the consumer maps it onto JetStream's ack protocol. */
@@ -183,6 +249,14 @@ export interface ConsumerOptions {
   readonly errorBackoff?: ConsumerBackoff;
   /** Where the consumer's counters go (default: the global meter provider's `@waygate/nats` meter). */
   readonly meter?: Meter;
+  /**
+   * Opens sealed events (see {@link publishSealedEvent}) before the handler sees them; unsealed ones pass untouched
+   * (what was published before sealing was turned on). An event whose data key was destroyed (an erased customer, a
+   * shredded webhook epoch) is erased content: acknowledged, counted in `waygate.events.erased`, logged without
+   * content, never handed to the handler and never dead-lettered. Without a keyring a sealed event is a handler
+   * error (retried, then dead-lettered still sealed): give every consumer of a stream that carries sealed events one.
+   */
+  readonly keyring?: Pick<Keyring, 'dataKeyById'>;
   readonly logger: Logger;
   readonly handle: (data: Uint8Array, info: DeliveryInfo) => Promise<HandlerOutcome>;
 }
@@ -248,6 +322,7 @@ interface ConsumerRuntime {
   readonly errorBackoff: ConsumerBackoff;
   readonly deadLetters: Counter;
   readonly handlerErrors: Counter;
+  readonly erased: Counter;
   /** Reasons of messages whose dead-lettering failed, so that a redelivery is dead-lettered with the real reason. */
   readonly pendingDeadLetters: Map<number, { kind: DeadLetterReasonKind; reason: string }>;
   retryWarnings: { lastAt: number; suppressed: number };
@@ -292,6 +367,9 @@ export async function startConsumer({ js, jsm }: JetStreamConnection, options: C
     }),
     handlerErrors: meter.createCounter('waygate.consumer.handler_errors', {
       description: 'deliveries whose handler threw or did not settle in time, by consumer and kind (error, timeout)',
+    }),
+    erased: meter.createCounter('waygate.events.erased', {
+      description: 'sealed events acknowledged unread because their data key was destroyed (erased content), by stream and consumer',
     }),
     pendingDeadLetters: new Map(),
     retryWarnings: { lastAt: 0, suppressed: 0 },
@@ -391,6 +469,41 @@ async function deadLetter(runtime: ConsumerRuntime, message: JsMsg, kind: DeadLe
   );
 }
 
+/** How long after a first delivery whose data key was not found it is looked at again (then it counts as erased). */
+export const ERASED_RECHECK_DELAY_MS = 2_000;
+
+/** A sealed event whose data key was destroyed: acknowledged unread (see {@link ConsumerOptions.keyring}). */
+interface ErasedOutcome {
+  readonly kind: 'erased';
+  readonly keyId: string;
+}
+
+/** Opens a sealed event and hands the plaintext to the handler; erased and malformed ones never reach it. */
+async function openThenHandle(runtime: ConsumerRuntime, data: Uint8Array, info: DeliveryInfo): Promise<HandlerOutcome | ErasedOutcome> {
+  const { keyring } = runtime.options;
+  if (!keyring) throw new Error('a sealed event reached a consumer that was given no keyring');
+  let plaintext: Uint8Array;
+  try {
+    plaintext = await openPayload(keyring, data);
+  } catch (error) {
+    if (isDataKeyUnavailableError(error)) {
+      // Looked at twice before it is given up as erased: a key created a moment ago may not have reached the replica
+      // of the keyring bucket this read went to yet, and erased content must never be a lost message.
+      if (info.deliveryCount === 1 && !info.lastDelivery)
+        return {
+          kind: 'retry',
+          delayMs: ERASED_RECHECK_DELAY_MS,
+          reason: 'data key unavailable; checked again before it counts as erased',
+        };
+      return { kind: 'erased', keyId: sealedPayloadKeyId(data) };
+    }
+    // Altered or truncated: no delivery can open it; the dead letter keeps it sealed.
+    if (error instanceof MalformedSealedPayloadError) return { kind: 'reject', reason: error.message };
+    throw error; // the keyring's store is unreachable: retried like any handler error
+  }
+  return runtime.options.handle(plaintext, info);
+}
+
 async function processMessage(message: JsMsg, runtime: ConsumerRuntime): Promise<void> {
   const { options } = runtime;
   const parentContext = extractTraceContext(message.headers);
@@ -437,18 +550,19 @@ async function settle(message: JsMsg, runtime: ConsumerRuntime, span: Span, deli
     );
     return;
   }
-  let outcome: HandlerOutcome;
+  let outcome: HandlerOutcome | ErasedOutcome;
   // A long handler tells JetStream it is still at work, so the ack wait can stay short: a message held by a
   // crashed process comes back after one ack wait, while one being processed slowly is not handed out twice.
   const ackWaitMs = options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
   const heartbeat = setInterval(() => message.working(), Math.max(100, Math.floor(ackWaitMs / 2)));
   try {
-    const run = options.handle(message.data, {
+    const info: DeliveryInfo = {
       subject: message.subject,
       deliveryCount,
       lastDelivery: deliveryCount >= runtime.maxDeliveries,
       streamSequence: message.info.streamSequence,
-    });
+    };
+    const run = isSealedPayload(message.data) ? openThenHandle(runtime, message.data, info) : options.handle(message.data, info);
     // An abandoned run that fails later must not surface as an unhandled rejection.
     run.catch(() => undefined);
     outcome = await withDeadline(run, options.handlerTimeoutMs ?? DEFAULT_HANDLER_TIMEOUT_MS);
@@ -468,6 +582,16 @@ async function settle(message: JsMsg, runtime: ConsumerRuntime, span: Span, deli
     clearInterval(heartbeat);
   }
   switch (outcome.kind) {
+    case 'erased':
+      runtime.erased.add(1, { stream: message.info.stream, consumer: options.durable });
+      options.logger.info(
+        { durable: options.durable, seq: message.info.streamSequence, subject: message.subject, tenant: tenantOfKeyId(outcome.keyId) },
+        'sealed event skipped: its data key was destroyed (erased content)',
+      );
+      await message
+        .ackAck()
+        .catch((error: unknown) => options.logger.warn({ err: error }, 'ack not confirmed; message may be redelivered'));
+      break;
     case 'ack':
       // ackAck waits for the server to confirm, so a lost ack shows up here rather than as a silent redelivery.
       await message

@@ -181,9 +181,8 @@ test('the root filesystem is read-only; /tmp and the data dir are writable volum
   for (const service of SERVICES) {
     const { spec, env, container } = containerOf(objects, `waygate-eu-${service}`);
     const mounts = (container as unknown as { volumeMounts: { name: string; mountPath: string }[] }).volumeMounts;
-    const secretMounts = ['media-store', 'ingress', 'delivery-retry'].includes(service)
-      ? ['/etc/waygate/keyring', '/etc/waygate/tenants']
-      : ['/etc/waygate/tenants'];
+    // Every service has the region KEK: stream events are sealed under the keyring (docs/governance.md).
+    const secretMounts = ['/etc/waygate/keyring', '/etc/waygate/tenants'];
     assert.deepEqual(mounts.map((mount) => mount.mountPath).sort(), [...secretMounts, '/tmp', '/var/lib/waygate']);
     assert.deepEqual(
       spec.template.spec.volumes
@@ -227,7 +226,7 @@ test('Secrets: existingSecret is used as is; without it, inline values go into o
   assert.equal(env.get('WAYGATE_INTERNAL_SERVICE_TOKEN')?.valueFrom?.secretKeyRef?.name, 'waygate-eu-secrets');
   const tenants = spec.template.spec.volumes.find((volume) => volume.name === 'tenants') as { secret: { secretName: string } };
   assert.equal(tenants.secret.secretName, 'waygate-eu-secrets');
-  // The KEK still comes from its existing Secret, mounted into the keyring's users: media-store, ingress, delivery-retry.
+  // The KEK still comes from its existing Secret, mounted into every service (all of them seal or open with the keyring).
   const media = containerOf(inline, 'waygate-eu-media-store');
   const keyring = media.spec.template.spec.volumes.find((volume) => volume.name === 'keyring') as { secret: { secretName: string } };
   assert.equal(keyring.secret.secretName, 'waygate-media-kek');

@@ -1,16 +1,22 @@
 import { context } from '@opentelemetry/api';
 import type { JetStreamClient } from 'nats';
 import { toProtoStatus } from '@waygate/contracts';
-import { publishEvent, regionSubjects } from '@waygate/nats';
+import type { Keyring } from '@waygate/keyring';
+import { publishCustomerEvent, regionSubjects } from '@waygate/nats';
 import { MessageStatusChanged, StatusSource } from '@waygate/proto';
 import { contextFromTraceparent } from '@waygate/telemetry';
 import type { StatusPublisher } from '../domain/delivery-engine';
 
 /**
  * Publishes delivery outcomes as MessageStatusChanged on `waygate.<region>.events.delivery`, in the message's own
- * trace (an outbox sweep publishes long after the attempt, so the trace travels with the event).
+ * trace (an outbox sweep publishes long after the attempt, so the trace travels with the event), sealed under the
+ * recipient's data key (the event names the customer's number).
  */
-export function createNatsStatusPublisher(js: JetStreamClient, region: string): StatusPublisher {
+export function createNatsStatusPublisher(
+  js: JetStreamClient,
+  region: string,
+  keyring: Pick<Keyring, 'dataKeyFor' | 'customerRef'>,
+): StatusPublisher {
   const subject = regionSubjects(region).deliveryEvents;
   return {
     async publish(event) {
@@ -31,7 +37,8 @@ export function createNatsStatusPublisher(js: JetStreamClient, region: string): 
         pricing: undefined,
       }).finish();
       const parent = contextFromTraceparent(event.traceContext) ?? context.active();
-      await context.with(parent, () => publishEvent(js, subject, data, event.eventId));
+      const customer = { keyring, tenantId: event.tenantId, customer: event.recipient };
+      await context.with(parent, () => publishCustomerEvent(js, subject, data, event.eventId, customer));
     },
   };
 }

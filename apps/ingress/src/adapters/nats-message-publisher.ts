@@ -1,5 +1,6 @@
 import type { JetStreamClient } from 'nats';
-import { publishEvent, regionSubjects } from '@waygate/nats';
+import { customerKeyScope, type Keyring } from '@waygate/keyring';
+import { publishSealedEvent, regionSubjects } from '@waygate/nats';
 import { toProtoContent, toProtoContentType } from '@waygate/contracts';
 import type { TemplateCategory as DomainTemplateCategory } from '@waygate/domain';
 import { MessageAccepted, TemplateCategory } from '@waygate/proto';
@@ -11,8 +12,15 @@ const TEMPLATE_CATEGORIES: Readonly<Record<DomainTemplateCategory, TemplateCateg
   AUTHENTICATION: TemplateCategory.TEMPLATE_CATEGORY_AUTHENTICATION,
 };
 
-/** Publishes MessageAccepted to the region's outbound stream; the message id de-duplicates retried publishes. */
-export function createNatsMessagePublisher(js: JetStreamClient, region: string): MessagePublisher {
+/**
+ * Publishes MessageAccepted to the region's outbound stream, sealed under the recipient's data key (erasing the
+ * customer shreds the stream's copy); the message id de-duplicates retried publishes.
+ */
+export function createNatsMessagePublisher(
+  js: JetStreamClient,
+  region: string,
+  keyring: Pick<Keyring, 'customerRef' | 'dataKeyFor'>,
+): MessagePublisher {
   const subject = regionSubjects(region).outboundAccepted;
   return {
     async publishAccepted(message) {
@@ -31,7 +39,8 @@ export function createNatsMessagePublisher(js: JetStreamClient, region: string):
           ? TEMPLATE_CATEGORIES[message.templateCategory]
           : TemplateCategory.TEMPLATE_CATEGORY_UNSPECIFIED,
       }).finish();
-      await publishEvent(js, subject, event, `accepted:${message.messageId}`);
+      const scope = await customerKeyScope(keyring, message.tenantId, message.to);
+      await publishSealedEvent(js, subject, event, `accepted:${message.messageId}`, { keyring, scope });
     },
   };
 }

@@ -111,6 +111,11 @@ export class IngressHarness {
     return started(this.ingressConfig);
   }
 
+  /** nats-server's store directory (for byte searches of what the streams hold). */
+  get natsStoreDir(): string {
+    return started(this.natsServer).storeDir;
+  }
+
   /** A JetStream connection of the test's, to publish what receipt and delivery-retry publish. */
   get events(): JetStreamConnection {
     return started(this.eventsConnection);
@@ -206,12 +211,14 @@ export class IngressHarness {
     }
   }
 
-  private async startIngress(): Promise<void> {
+  /** Starts ingress (again) on the same configuration and store, after {@link stopIngress}. */
+  async startIngress(): Promise<void> {
     this.runningIngress = await startIngress(this.config, this.logger, this.options.clock);
     this.runningClient = new MessagingServiceClient(`127.0.0.1:${this.runningIngress.grpcPort}`, credentials.createInsecure());
   }
 
-  private async stopIngress(): Promise<void> {
+  /** Stops ingress only (NATS and the rest keep running), e.g. to queue events for it while it is down. */
+  async stopIngress(): Promise<void> {
     this.runningClient?.close();
     this.runningClient = undefined;
     await this.runningIngress?.stop();

@@ -13,6 +13,7 @@ import { ReceiptServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@wayg
 import type { CustomerContentCipher } from '@waygate/keyring';
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
+import type { Keyring } from '@waygate/keyring';
 import type { Logger } from '@waygate/telemetry';
 import { createHttpCallbackSender } from './adapters/http-callback-sender';
 import { MongoFeedStore } from './adapters/mongo-feed-store';
@@ -55,6 +56,11 @@ export interface StartTenantFeedOptions {
   readonly region: string;
   /** receipt's shared connection; its streams exist already (the caller ensured them). */
   readonly nats: JetStreamConnection;
+  /**
+   * Opens the sealed events the feed consumes (accepted messages, inbound messages); an erased customer's are skipped.
+   * Without it only unsealed events can be consumed.
+   */
+  readonly keyring?: Pick<Keyring, 'dataKeyById'>;
   readonly storage: FeedStorage;
   readonly logger: Logger;
   /** Drives every duration (retries, the retry period, leases, the breaker, retention); tests move it. */
@@ -132,6 +138,7 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
       durable: OUTBOUND_CONSUMERS.feed,
       filterSubject: subjects.outboundAccepted,
       ackWaitMs: config.ackWaitMs,
+      keyring: options.keyring,
       logger,
       handle: createFeedAcceptedHandler(builder, logger),
     });
@@ -141,6 +148,7 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
       durable: FEED_CONSUMER,
       filterSubject: subjects.allEvents,
       ackWaitMs: config.ackWaitMs,
+      keyring: options.keyring,
       logger,
       handle: createFeedInputsHandler(builder, subjects, logger),
     });

@@ -22,7 +22,7 @@ export async function followEvents<T>(
   js: JetStreamClient,
   stream: string,
   subject: string,
-  decode: (data: Uint8Array) => T,
+  decode: (data: Uint8Array) => T | Promise<T>,
 ): Promise<EventLog<T>> {
   // A single subject as a string: nats-server 2.9 (Debian's) knows `filter_subject` only.
   const consumer = await js.consumers.get(stream, { filterSubjects: subject });
@@ -30,7 +30,7 @@ export async function followEvents<T>(
   const events: LoggedEvent<T>[] = [];
   const loop = (async () => {
     for await (const message of messages) {
-      events.push({ seq: message.seq, msgId: message.headers?.get('Nats-Msg-Id') || undefined, event: decode(message.data) });
+      events.push({ seq: message.seq, msgId: message.headers?.get('Nats-Msg-Id') || undefined, event: await decode(message.data) });
     }
   })();
   return {

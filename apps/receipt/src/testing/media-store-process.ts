@@ -31,6 +31,8 @@ export async function startMediaStoreProcess(options: {
   internalServiceToken: string;
   /** media-store keeps its keyring (wrapped data keys) in a JetStream key-value bucket. */
   natsUrl: string;
+  /** The region's KEK (every service of a region shares it: they share the keyring bucket); else its own dev file. */
+  kek?: Buffer;
 }): Promise<MediaStoreProcess> {
   const env = {
     WAYGATE_REGION: 'eu',
@@ -39,6 +41,7 @@ export async function startMediaStoreProcess(options: {
     WAYGATE_GRPC_PORT: String(options.port),
     WAYGATE_INTERNAL_SERVICE_TOKEN: options.internalServiceToken,
     WAYGATE_NATS_URL: options.natsUrl,
+    ...(options.kek ? { WAYGATE_KEYRING_KEK: options.kek.toString('base64') } : {}),
   };
   let running: ServiceProcess | undefined;
   const start = async (): Promise<void> => {

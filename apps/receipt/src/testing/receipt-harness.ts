@@ -3,6 +3,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { credentials, Metadata } from '@grpc/grpc-js';
+import { systemClock } from '@waygate/domain';
+import { createKeyring, isSealedPayload, JetStreamWrappedKeyStore, openPayload, toKeyEncryptionKey, type Keyring } from '@waygate/keyring';
 import { connectJetStream, publishEvent, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import {
   DeadLetterAdminServiceClient,
@@ -69,6 +71,19 @@ export function signBody(body: string | Uint8Array, secret: string): string {
 export interface ReceiptHarness {
   readonly sim: WhatsAppSimulator;
   readonly connection: JetStreamConnection;
+  /** nats-server's store directory (for byte searches of what the streams hold). */
+  readonly natsStoreDir: string;
+  /** The region keyring receipt uses (same bucket and KEK): opens what receipt sealed, destroys keys. */
+  readonly keyring: Keyring;
+  /** A new keyring on the same bucket and KEK, with an empty key cache (sees destroyed keys at once). */
+  freshKeyring(): Promise<Keyring>;
+  /** Opens `data` if it is sealed (as a consumer would), else returns it as it is. */
+  unseal(data: Uint8Array): Promise<Uint8Array>;
+  /** receipt's waitUntilWebhookBodiesShredded. */
+  waitUntilWebhookBodiesShredded(before: Date): Promise<void>;
+  /** Stops receipt (until `startReceiptAgain`), leaving everything else running. */
+  stopReceipt(): Promise<void>;
+  startReceiptAgain(): Promise<void>;
   readonly receiptEvents: EventLog<MessageStatusChanged>;
   readonly inboundEvents: EventLog<InboundMessageReceived>;
   readonly webhookUrl: () => string;
@@ -131,12 +146,14 @@ export async function startReceiptHarness(): Promise<ReceiptHarness> {
     pairRateLimit: false,
   });
   const token = randomBytes(32).toString('hex');
+  const kek = randomBytes(32);
   const mediaStore = await startMediaStoreProcess({
     port: await freePort(),
     tenantsFile,
     dataDir: path.join(dir.path, 'media-store'),
     internalServiceToken: token,
     natsUrl: nats.url,
+    kek,
   });
   const logs: string[] = [];
   const logger = createLogger({
@@ -157,6 +174,7 @@ export async function startReceiptHarness(): Promise<ReceiptHarness> {
     WAYGATE_MEDIA_STORE_ADDRESS: mediaStore.address,
     WAYGATE_MEDIA_STORE_TIMEOUT_MS: '2000',
     WAYGATE_INTERNAL_SERVICE_TOKEN: token,
+    WAYGATE_KEYRING_KEK: kek.toString('base64'),
     WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS: '50',
     WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS: '400',
     // Fast retries, but enough of them (about 25 s) to outlast a media-store restart on a busy machine: on the last,
@@ -169,18 +187,33 @@ export async function startReceiptHarness(): Promise<ReceiptHarness> {
   sim.setWebhookUrl(`http://127.0.0.1:${receipt.httpPort}/webhooks/whatsapp`);
 
   const connection = await connectJetStream(nats.url, 'receipt-test');
+  const keyring = createKeyring({
+    store: await JetStreamWrappedKeyStore.open(connection.js, 'eu'),
+    keks: { active: toKeyEncryptionKey(kek), retired: [] },
+    clock: systemClock,
+  });
+  const unseal = async (data: Uint8Array) => (isSealedPayload(data) ? openPayload(keyring, data) : data);
   const streams = regionStreams('eu');
   const subjects = regionSubjects('eu');
-  const receiptEvents = await followEvents(connection.js, streams.events.name, subjects.receiptEvents, (data) =>
-    MessageStatusChanged.decode(data),
+  const receiptEvents = await followEvents(connection.js, streams.events.name, subjects.receiptEvents, async (data) =>
+    MessageStatusChanged.decode(await unseal(data)),
   );
-  const inboundEvents = await followEvents(connection.js, streams.events.name, subjects.inboundEvents, (data) =>
-    InboundMessageReceived.decode(data),
+  const inboundEvents = await followEvents(connection.js, streams.events.name, subjects.inboundEvents, async (data) =>
+    InboundMessageReceived.decode(await unseal(data)),
   );
 
   return {
     sim,
     connection,
+    natsStoreDir: nats.storeDir,
+    keyring,
+    freshKeyring: async () =>
+      createKeyring({
+        store: await JetStreamWrappedKeyStore.open(connection.js, 'eu'),
+        keks: { active: toKeyEncryptionKey(kek), retired: [] },
+        clock: systemClock,
+      }),
+    unseal,
     receiptEvents,
     inboundEvents,
     mediaStore,
@@ -226,6 +259,16 @@ export async function startReceiptHarness(): Promise<ReceiptHarness> {
     },
     async queuedWebhooks() {
       return (await connection.jsm.streams.info(streams.webhooks.name)).state.messages;
+    },
+    waitUntilWebhookBodiesShredded: (before) => receipt.waitUntilWebhookBodiesShredded(before),
+    async stopReceipt() {
+      client.close();
+      await receipt.stop();
+    },
+    async startReceiptAgain() {
+      receipt = await startReceipt(config, logger, { clock });
+      client = new InboundServiceClient(`127.0.0.1:${receipt.grpcPort}`, credentials.createInsecure());
+      sim.setWebhookUrl(`http://127.0.0.1:${receipt.httpPort}/webhooks/whatsapp`);
     },
     async restartReceipt() {
       client.close();

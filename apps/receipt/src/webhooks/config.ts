@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { envSchemas, toWhatsAppApiConfig, whatsappApiEnvShape, type WhatsAppApiConfig } from '@waygate/config';
 
+import { DEFAULT_WEBHOOK_KEY_EPOCH_MS } from './adapters/webhook-body-shredder';
+
 /** The webhook endpoint's default port (Meta posts to `/webhooks/whatsapp` here). */
 export const DEFAULT_HTTP_PORT = 8080;
 
@@ -50,6 +52,13 @@ export const webhookIntakeEnvShape = {
   WAYGATE_WEBHOOK_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(15),
   WAYGATE_REGION_WEBHOOK_URLS: regionWebhookUrls,
   WAYGATE_REGION_FORWARD_TIMEOUT_MS: envSchemas.durationMs(10_000),
+  // A queued body is sealed under the key of its epoch, destroyed once the epoch ended and its bodies were processed.
+  WAYGATE_WEBHOOK_KEY_EPOCH_MS: z.coerce
+    .number()
+    .int()
+    .min(60_000, 'must be at least 60000 (a minute): every epoch creates and destroys a key')
+    .max(24 * 60 * 60_000, 'must be at most 86400000 (a day): bodies stay readable for up to an epoch after processing')
+    .default(DEFAULT_WEBHOOK_KEY_EPOCH_MS),
 } as const;
 
 /** Parsed values of `webhookIntakeEnvShape` (a parse of a larger shape that includes it will do). */
@@ -77,6 +86,8 @@ export interface WebhookIntakeConfig extends WhatsAppApiConfig {
   /** Other regions' receipt webhook URLs, for their WABAs' template and account webhooks (region-forwarding.ts). */
   readonly regionWebhookUrls: Readonly<Partial<Record<'eu' | 'us', string>>>;
   readonly regionForwardTimeoutMs: number;
+  /** WAYGATE_WEBHOOK_KEY_EPOCH_MS: how long one key seals queued webhook bodies (see webhook-body-shredder.ts). */
+  readonly webhookKeyEpochMs: number;
 }
 
 /** Builds webhook intake's configuration from the parsed variables. */
@@ -95,5 +106,6 @@ export function toWebhookIntakeConfig(parsed: WebhookIntakeEnv): WebhookIntakeCo
     webhookMaxDeliveries: parsed.WAYGATE_WEBHOOK_MAX_DELIVERIES,
     regionWebhookUrls: parsed.WAYGATE_REGION_WEBHOOK_URLS,
     regionForwardTimeoutMs: parsed.WAYGATE_REGION_FORWARD_TIMEOUT_MS,
+    webhookKeyEpochMs: parsed.WAYGATE_WEBHOOK_KEY_EPOCH_MS,
   };
 }

@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { systemClock } from '@waygate/domain';
+import { createKeyring, isSealedPayload, JetStreamWrappedKeyStore, openPayload, toKeyEncryptionKey } from '@waygate/keyring';
 import { connectJetStream, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import { credentials, Metadata } from '@grpc/grpc-js';
 import { CustomerPreferenceChanged, InboundMessageReceived, MediaServiceClient, type DownloadMediaResponse } from '@waygate/proto';
@@ -80,12 +82,15 @@ before(async () => {
       if (event.type === 'media_download_cut_off') cutOffs.push(event.mediaId);
     },
   });
+  // One KEK for the region (media-store and receipt share the keyring bucket).
+  const kek = randomBytes(32);
   mediaStore = await startMediaStoreProcess({
     port: await freePort(),
     tenantsFile,
     dataDir: mediaStoreDir,
     internalServiceToken: serviceToken,
     natsUrl: nats.url,
+    kek,
   });
   const httpPort = await freePort();
   receipt = await startServiceProcess('receipt', {
@@ -100,6 +105,7 @@ before(async () => {
     WAYGATE_WHATSAPP_API_BASE_URL: sim.url,
     WAYGATE_MEDIA_STORE_ADDRESS: mediaStore.address,
     WAYGATE_INTERNAL_SERVICE_TOKEN: serviceToken,
+    WAYGATE_KEYRING_KEK: kek.toString('base64'),
     // Quick retries, and few of them, so that giving up is reached within the test.
     WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS: '200',
     WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS: '3000',
@@ -107,11 +113,17 @@ before(async () => {
   });
   sim.setWebhookUrl(`http://127.0.0.1:${httpPort}/webhooks/whatsapp`);
   connection = await connectJetStream(nats.url, 'receipt-media-test');
-  inbound = await followEvents(connection.js, regionStreams('eu').events.name, regionSubjects('eu').inboundEvents, (data) =>
-    InboundMessageReceived.decode(data),
+  // Inbound messages are published sealed under the customer's key: opened with receipt's keyring (same KEK).
+  const keyring = createKeyring({
+    store: await JetStreamWrappedKeyStore.open(connection.js, 'eu'),
+    keks: { active: toKeyEncryptionKey(kek), retired: [] },
+    clock: systemClock,
+  });
+  inbound = await followEvents(connection.js, regionStreams('eu').events.name, regionSubjects('eu').inboundEvents, async (data) =>
+    InboundMessageReceived.decode(isSealedPayload(data) ? await openPayload(keyring, data) : data),
   );
-  preferences = await followEvents(connection.js, regionStreams('eu').events.name, regionSubjects('eu').preferenceEvents, (data) =>
-    CustomerPreferenceChanged.decode(data),
+  preferences = await followEvents(connection.js, regionStreams('eu').events.name, regionSubjects('eu').preferenceEvents, async (data) =>
+    CustomerPreferenceChanged.decode(isSealedPayload(data) ? await openPayload(keyring, data) : data),
   );
   vault = createMediaStoreClient({ address: mediaStore.address, serviceToken, timeoutMs: 5_000 });
 });

@@ -9,6 +9,8 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { systemClock } from '@waygate/domain';
+import { openPayload, openRegionKeyring, type Keyring } from '@waygate/keyring';
 import { connectJetStream, regionStreams, type JetStreamConnection } from '@waygate/nats';
 import { WebhookReceived } from '@waygate/proto';
 import { createLogger } from '@waygate/telemetry-sdk';
@@ -27,6 +29,8 @@ interface RunningReceipt {
   readonly webhookUrl: string;
   readonly logs: string[];
   readonly nats: JetStreamConnection;
+  /** The region keyring (queued bodies are sealed under it). */
+  readonly keyring: Keyring;
   stop(): Promise<void>;
 }
 
@@ -59,10 +63,12 @@ async function start(region: 'eu' | 'us', httpPort: number, env: NodeJS.ProcessE
   });
   const receipt = await startReceipt(config, logger);
   const connection = await connectJetStream(nats.url, `observer-${region}`);
+  const { keyring } = await openRegionKeyring({ js: connection.js, region, kek: config.kek, clock: systemClock });
   return {
     webhookUrl: `http://127.0.0.1:${receipt.httpPort}/webhooks/whatsapp`,
     logs,
     nats: connection,
+    keyring,
     async stop() {
       await connection.nc.close();
       await receipt.stop();
@@ -80,7 +86,8 @@ async function queuedBodies(
   const bodies = [];
   for (let seq = 1; seq <= count; seq += 1) {
     const stored = await receipt.nats.jsm.streams.getMessage(stream, { seq });
-    bodies.push(JSON.parse(Buffer.from(WebhookReceived.decode(stored.data).body).toString('utf8')));
+    const opened = await openPayload(receipt.keyring, stored.data);
+    bodies.push(JSON.parse(Buffer.from(WebhookReceived.decode(opened).body).toString('utf8')));
   }
   return bodies;
 }

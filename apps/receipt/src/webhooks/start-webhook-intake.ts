@@ -3,9 +3,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { systemClock, type Clock } from '@waygate/domain';
 import { channelCredentials, type ServedService } from '@waygate/grpc';
-import { publishEvent, regionStreams, regionSubjects, startConsumer, type JetStreamConnection } from '@waygate/nats';
+import type { CustomerContentCipher, Keyring } from '@waygate/keyring';
+import { publishSealedEvent, regionStreams, regionSubjects, startConsumer, type JetStreamConnection } from '@waygate/nats';
 import { InboundServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, WebhookReceived } from '@waygate/proto';
-import type { CustomerContentCipher } from '@waygate/keyring';
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { ClientTlsConfig } from '@waygate/config';
@@ -25,6 +25,7 @@ import { createNatsPreferencePublisher } from './adapters/nats-preference-publis
 import { createNatsResolvedStatusPublisher } from './adapters/nats-resolved-status-publisher';
 import { createOtelWebhookMetrics } from './adapters/otel-webhook-metrics';
 import { SealedInboundStore } from './adapters/sealed-inbound-store';
+import { startWebhookBodyShredder, webhookKeyScope } from './adapters/webhook-body-shredder';
 import { SqliteInboundStore } from './adapters/sqlite-inbound-store';
 import { SqliteReceiptStore } from './adapters/sqlite-receipt-store';
 import type { WebhookIntakeConfig } from './config';
@@ -51,6 +52,11 @@ export interface StartWebhookIntakeOptions {
   readonly region: string;
   /** receipt's shared connection; its streams exist already (the caller ensured them). */
   readonly nats: JetStreamConnection;
+  /**
+   * The region keyring: inbound messages are published sealed under the customer's data key, queued webhook bodies
+   * under their epoch's short-lived key (destroyed once processed); sealed events consumed here are opened with it.
+   */
+  readonly keyring: Keyring;
   readonly storage: WebhookIntakeStorage;
   readonly logger: Logger;
   /** Stamps queued webhooks and drives service windows; tests move it. */
@@ -78,6 +84,12 @@ export interface RunningWebhookIntake {
   readonly customerData: IntakeCustomerData;
   /** Stops taking webhooks: closes the HTTP endpoint. Call it first, before anything it queues into closes. */
   closeEndpoint(): Promise<void>;
+  /**
+   * Resolves once every webhook body queued before `before` is unreadable in the webhooks stream (its epoch's key
+   * destroyed after the epoch ended and the body was processed): for the erasure of a customer. Up to an epoch
+   * (WAYGATE_WEBHOOK_KEY_EPOCH_MS) plus the processing of what is queued.
+   */
+  waitUntilWebhookBodiesShredded(before: Date, options?: { signal?: AbortSignal }): Promise<void>;
   /**
    * Stops the consumers (after the bodies in flight), closes the media-store client and the stores. Call it after
    * the gRPC server's shutdown (InboundService reads the inbound store) and before closing NATS or MongoDB.
@@ -131,7 +143,7 @@ function maxQueuedBodyBytes(nats: JetStreamConnection): number {
  * SENT events, and the InboundService gRPC API.
  */
 export async function startWebhookIntake(options: StartWebhookIntakeOptions): Promise<RunningWebhookIntake> {
-  const { config, tenants, region, nats, logger } = options;
+  const { config, tenants, region, nats, keyring, logger } = options;
   const clock = options.clock ?? systemClock;
   const forwarder = createHttpRegionForwarder({ urls: config.regionWebhookUrls, timeoutMs: config.regionForwardTimeoutMs });
   const unreachable = [...new Set(tenants.tenants.map((tenant) => tenant.homeRegion))].filter((r) => r !== region && !forwarder.has(r));
@@ -160,10 +172,10 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
   const service = createReceiptService({
     store: stores.store,
     inboundStore: stores.inboundStore,
-    publisher: createNatsResolvedStatusPublisher(nats.js, region),
-    inboundPublisher: createNatsInboundPublisher(nats.js, region),
+    publisher: createNatsResolvedStatusPublisher(nats.js, region, keyring),
+    inboundPublisher: createNatsInboundPublisher(nats.js, region, keyring),
     templatePublisher: createNatsTemplateEventPublisher(nats.js, region),
-    preferencePublisher: createNatsPreferencePublisher(nats.js, region),
+    preferencePublisher: createNatsPreferencePublisher(nats.js, region, keyring),
     cloudApi,
     vault: mediaStore,
     tenants,
@@ -183,6 +195,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     stream: streams.events.name,
     durable: 'receipt-delivery-events',
     filterSubject: subjects.deliveryEvents,
+    keyring,
     logger,
     handle: createDeliveryEventsHandler(service, logger),
   });
@@ -197,6 +210,8 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     // Several large media downloads may take minutes; each download has its own timeouts.
     handlerTimeoutMs: 30 * 60_000,
     maxDeliveries: config.webhookMaxDeliveries,
+    // Bodies are sealed (below); one whose epoch key is gone (replayed after shredding) is acknowledged unread.
+    keyring,
     logger,
     handle: createWebhooksHandler(
       service,
@@ -204,6 +219,16 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
       { baseDelayMs: config.webhookRetryBaseDelayMs, maxDelayMs: config.webhookRetryMaxDelayMs },
       { clock, metrics: createOtelWebhookMetrics() },
     ),
+  });
+
+  const shredder = startWebhookBodyShredder({
+    nats,
+    keyring,
+    stream: streams.webhooks.name,
+    durable: webhooks.durable,
+    epochMs: config.webhookKeyEpochMs,
+    clock,
+    logger,
   });
 
   const maxBodyBytes = maxQueuedBodyBytes(nats);
@@ -220,11 +245,14 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
       if (parts.length > 1)
         logger.info({ bytes: body.length, parts: parts.length, body_sha256: bodySha256 }, 'large webhook queued in parts');
       for (const [index, part] of parts.entries()) {
-        await publishEvent(
+        const receivedAt = clock.now();
+        // Meta's raw bodies carry several customers: sealed under the epoch's key, shredded once processed.
+        await publishSealedEvent(
           nats.js,
           subjects.whatsappWebhooks,
-          WebhookReceived.encode({ body: Buffer.from(part), receivedAt: clock.now() }).finish(),
+          WebhookReceived.encode({ body: Buffer.from(part), receivedAt }).finish(),
           parts.length === 1 ? `webhook:${bodySha256}` : `webhook:${bodySha256}:${index + 1}/${parts.length}`,
+          { keyring, scope: webhookKeyScope(receivedAt, config.webhookKeyEpochMs) },
         );
       }
     },
@@ -248,6 +276,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     ],
     httpPort,
     customerData: { inboundStore: stores.inboundStore, flush: () => stores.flush() },
+    waitUntilWebhookBodiesShredded: (before, waitOptions) => shredder.waitUntilWebhookBodiesShredded(before, waitOptions),
     async closeEndpoint() {
       await new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
@@ -255,6 +284,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
       });
     },
     async stop() {
+      await shredder.stop();
       await webhooks.stop();
       await deliveryEvents.stop();
       mediaStore.close();

@@ -1,4 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { JetStreamClient } from 'nats';
+import { systemClock } from '@waygate/domain';
+import { isSealedPayload, openPayload, openRegionKeyring } from '@waygate/keyring';
 import { tenantsYaml } from '@waygate/testing';
 
 /** The one tenant every platform benchmark uses: one business number allowed Meta's highest throughput. */
@@ -60,4 +64,15 @@ export function serviceBaseEnv(options: { natsUrl: string; tenantsFile: string; 
 export function recipientFor(sequence: number): { to: string; waId: string } {
   const waId = `4915${String(sequence).padStart(9, '0')}`;
   return { to: `+${waId}`, waId };
+}
+
+/**
+ * Opens events as the platform's consumers do: status events are sealed under the customer's key, with the region
+ * keyring whose KEK the bench's services share (the local development file under the run's data dir, created by the
+ * first service to start).
+ */
+export async function benchEventOpener(js: JetStreamClient, dataDir: string): Promise<(data: Uint8Array) => Promise<Uint8Array>> {
+  const file = path.join(dataDir, BENCH_REGION, 'keyring.kek');
+  const { keyring } = await openRegionKeyring({ js, region: BENCH_REGION, kek: { kind: 'local-file', file }, clock: systemClock });
+  return async (data) => (isSealedPayload(data) ? openPayload(keyring, data) : data);
 }

@@ -21,7 +21,7 @@ import { MAX_OUTSTANDING_SENDS, runPhase, standardPhases, type PhaseResult, type
 import { CpuMeter, SELF, type MeasuredProcess } from '../process-stats';
 import { startService, type ServiceProcess } from '../service-process';
 import { SoakSampler } from '../soak-sampler';
-import { BENCH_REGION, BENCH_TENANT, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
+import { BENCH_REGION, BENCH_TENANT, benchEventOpener, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
 import { prepareCustomerWindows, PROBE_RECIPIENT, SEND_DEADLINE_MS } from './delivery-path';
 
 /** The five services as `npm start` runs them. */
@@ -176,6 +176,7 @@ export async function runFullLoop(
     // Receipt's READ events, matched to the send by Waygate's message id (known from SendMessage's answer).
     observerConnection = await connectJetStream(nats.url, 'bench-full-loop-observer');
     await ensureRegionStreams(observerConnection.jsm, BENCH_REGION);
+    const openEvent = await benchEventOpener(observerConnection.js, dir.path);
     const waIdOfMessage = new Map<string, string>();
     /** Ends seen before SendMessage's answer arrived (possible in principle): message id -> when, or the failure. */
     const early = new Map<string, { at: number; failure?: string }>();
@@ -192,7 +193,7 @@ export async function runFullLoop(
       for await (const message of events) {
         let event: MessageStatusChanged;
         try {
-          event = MessageStatusChanged.decode(message.data);
+          event = MessageStatusChanged.decode(await openEvent(message.data));
         } catch {
           current?.count('undecodable receipt events');
           continue;

@@ -16,7 +16,7 @@ import { openLoopSendCount } from '../load-generator';
 import { MAX_OUTSTANDING_SENDS, round, runPhase, type PhaseResult, type PhaseSpec, type Sender } from '../phase';
 import { CpuMeter, SELF } from '../process-stats';
 import { startService, type ServiceProcess } from '../service-process';
-import { BENCH_REGION, BENCH_TENANT, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
+import { BENCH_REGION, BENCH_TENANT, benchEventOpener, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
 
 /** Connections the webhook sender keeps open to receipt (Meta's own concurrency is not documented). */
 const HTTP_CONNECTIONS = 64;
@@ -258,6 +258,7 @@ export async function runWebhookIngest(
 
     connection = await connectJetStream(nats.url, 'bench-webhook-observer');
     await ensureRegionStreams(connection.jsm, BENCH_REGION);
+    const openEvent = await benchEventOpener(connection.js, dir.path);
     let current: CompletionTracker | undefined;
     const observer = await connection.js.consumers.get(regionStreams(BENCH_REGION).events.name, {
       // One subject as a string: nats-server 2.9 has no multi-subject filters, and the consumer would never start.
@@ -268,7 +269,7 @@ export async function runWebhookIngest(
     const observing = (async () => {
       for await (const message of events) {
         try {
-          const event = MessageStatusChanged.decode(message.data);
+          const event = MessageStatusChanged.decode(await openEvent(message.data));
           current?.complete(statusKey(event.waMessageId, event.status));
         } catch {
           current?.count('undecodable receipt events');

@@ -1,5 +1,6 @@
 import type { JetStreamClient } from 'nats';
-import { publishEvent, regionSubjects } from '@waygate/nats';
+import { customerKeyScope, type Keyring } from '@waygate/keyring';
+import { publishSealedEvent, regionSubjects } from '@waygate/nats';
 import { InboundMessageReceived } from '@waygate/proto';
 import type { InboundMessageRecord } from '../domain/inbound-store';
 import type { InboundAnnouncement, InboundMessagePublisher } from '../domain/receipt-service';
@@ -76,12 +77,21 @@ export function toInboundMessageReceived(announcement: InboundAnnouncement): Inb
   };
 }
 
-/** Publishes InboundMessageReceived on `waygate.<region>.events.inbound`, with its event id as Nats-Msg-Id. */
-export function createNatsInboundPublisher(js: JetStreamClient, region: string): InboundMessagePublisher {
+/**
+ * Publishes InboundMessageReceived on `waygate.<region>.events.inbound`, with its event id as Nats-Msg-Id, sealed under
+ * the customer's data key (erasing the customer shreds the stream's copy).
+ */
+export function createNatsInboundPublisher(
+  js: JetStreamClient,
+  region: string,
+  keyring: Pick<Keyring, 'customerRef' | 'dataKeyFor'>,
+): InboundMessagePublisher {
   const subject = regionSubjects(region).inboundEvents;
   return {
     async publish(announcement) {
-      await publishEvent(js, subject, InboundMessageReceived.encode(toInboundMessageReceived(announcement)).finish(), announcement.eventId);
+      const event = toInboundMessageReceived(announcement);
+      const scope = await customerKeyScope(keyring, event.tenantId, event.from);
+      await publishSealedEvent(js, subject, InboundMessageReceived.encode(event).finish(), announcement.eventId, { keyring, scope });
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { JetStreamClient } from 'nats';
-import { publishEvent, regionSubjects } from '@waygate/nats';
+import type { Keyring } from '@waygate/keyring';
+import { publishCustomerEvent, regionSubjects } from '@waygate/nats';
 import { CustomerPreference, CustomerPreferenceChanged, OptOutSource } from '@waygate/proto';
 import type { PreferenceAnnouncement, PreferencePublisher, PreferenceSource } from '../domain/customer-preferences';
 
@@ -26,13 +27,21 @@ export function toCustomerPreferenceChanged(announcement: PreferenceAnnouncement
   };
 }
 
-/** Publishes CustomerPreferenceChanged on `waygate.<region>.events.preferences`, with its event id as Nats-Msg-Id. */
-export function createNatsPreferencePublisher(js: JetStreamClient, region: string): PreferencePublisher {
+/**
+ * Publishes CustomerPreferenceChanged on `waygate.<region>.events.preferences`, with its event id as Nats-Msg-Id,
+ * sealed under the customer's data key.
+ */
+export function createNatsPreferencePublisher(
+  js: JetStreamClient,
+  region: string,
+  keyring: Pick<Keyring, 'dataKeyFor' | 'customerRef'>,
+): PreferencePublisher {
   const subject = regionSubjects(region).preferenceEvents;
   return {
     async publish(announcement) {
       const data = CustomerPreferenceChanged.encode(toCustomerPreferenceChanged(announcement)).finish();
-      await publishEvent(js, subject, data, announcement.eventId);
+      const customer = { keyring, tenantId: announcement.tenantId, customer: announcement.customer };
+      await publishCustomerEvent(js, subject, data, announcement.eventId, customer);
     },
   };
 }

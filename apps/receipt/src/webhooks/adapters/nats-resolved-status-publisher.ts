@@ -1,7 +1,8 @@
 import { SpanKind, context, trace } from '@opentelemetry/api';
 import type { JetStreamClient } from 'nats';
 import { toProtoStatus } from '@waygate/contracts';
-import { publishEvent, regionSubjects } from '@waygate/nats';
+import type { Keyring } from '@waygate/keyring';
+import { publishCustomerEvent, regionSubjects } from '@waygate/nats';
 import { MessageStatusChanged, StatusSource } from '@waygate/proto';
 import { contextFromTraceparent } from '@waygate/telemetry';
 import type { ResolvedStatusPublisher } from '../domain/receipt-service';
@@ -11,9 +12,14 @@ const tracer = trace.getTracer('@waygate/receipt');
 /**
  * Publishes resolved webhook statuses on `waygate.<region>.events.receipt`. The announcement continues the
  * message's own trace (recorded when it was sent) and links the webhook request's trace, so an SRE following the
- * message sees its receipts, and one following the webhook sees what it touched.
+ * message sees its receipts, and one following the webhook sees what it touched. Sealed under the recipient's data key
+ * when the recipient is known (the event names the customer's number).
  */
-export function createNatsResolvedStatusPublisher(js: JetStreamClient, region: string): ResolvedStatusPublisher {
+export function createNatsResolvedStatusPublisher(
+  js: JetStreamClient,
+  region: string,
+  keyring: Pick<Keyring, 'dataKeyFor' | 'customerRef'>,
+): ResolvedStatusPublisher {
   const subject = regionSubjects(region).receiptEvents;
   return {
     async publish(resolved, traceContext) {
@@ -52,7 +58,8 @@ export function createNatsResolvedStatusPublisher(js: JetStreamClient, region: s
         parent,
       );
       try {
-        await context.with(trace.setSpan(parent, span), () => publishEvent(js, subject, data, resolved.eventId));
+        const customer = { keyring, tenantId: resolved.tenantId, customer: resolved.recipient ?? '' };
+        await context.with(trace.setSpan(parent, span), () => publishCustomerEvent(js, subject, data, resolved.eventId, customer));
       } finally {
         span.end();
       }
