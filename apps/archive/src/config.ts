@@ -1,4 +1,12 @@
-import { envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import path from 'node:path';
+import { ConfigError, envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import {
+  LOG_SIGNING_KEY_FILE,
+  LogSigningKeyConfigError,
+  loadOrCreateLogSigningKey,
+  logSigningKeyName,
+  type LoadedLogSigningKey,
+} from '@waygate/tlog';
 
 export interface ArchiveConfig extends ServiceConfig {
   /**
@@ -6,6 +14,12 @@ export interface ArchiveConfig extends ServiceConfig {
    * that logging the configuration never prints it.
    */
   readonly internalServiceToken: () => string;
+  /**
+   * The region's Ed25519 log signing key (`waygate-<region>`): it signs the archive log's checkpoints (and the
+   * erasure receipts). WAYGATE_LOG_SIGNING_KEY (base64 of a 32-byte seed); required with MongoDB, on SQLite a
+   * generated `log-signing.key` next to the archive's file when unset.
+   */
+  readonly logSigningKey: LoadedLogSigningKey;
 }
 
 export const DEFAULT_GRPC_PORT = 50054;
@@ -22,5 +36,19 @@ export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): Archive
     env,
   );
   const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
-  return { ...toServiceConfig('archive', parsed, env), internalServiceToken: () => token };
+  const base = toServiceConfig('archive', parsed, env);
+  return { ...base, internalServiceToken: () => token, logSigningKey: logSigningKeyFrom(env, base) };
+}
+
+function logSigningKeyFrom(env: NodeJS.ProcessEnv, base: ServiceConfig): LoadedLogSigningKey {
+  try {
+    return loadOrCreateLogSigningKey({
+      env,
+      keyName: logSigningKeyName(base.region),
+      ...(base.storage.kind === 'sqlite' ? { localKeyFile: path.join(path.dirname(base.storage.file), LOG_SIGNING_KEY_FILE) } : {}),
+    });
+  } catch (error) {
+    if (error instanceof LogSigningKeyConfigError) throw new ConfigError([error.message]);
+    throw error;
+  }
 }

@@ -27,10 +27,12 @@ import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
 import { createAnalysisService } from './analysis/analysis-service';
 import { loadTextAnalyzer } from './analysis/eld-nlpjs-text-analyzer';
 import type { ArchiveConfig } from './config';
+import { createArchiveLogService } from './domain/archive-log-service';
 import { createArchiveService, type ArchiveServiceDeps } from './domain/archive-service';
 import type { ArchiveStore } from './domain/archive-store';
 import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer';
 import { createExportService } from './export/domain/export-service';
+import { createArchiveLogServiceHandler } from './governance/archive-log.handler';
 import { createArchiveLogHandler, createGovernanceHandler } from './governance/governance.handler';
 import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
@@ -91,6 +93,8 @@ export async function startArchive(
       log: logger,
     });
     const service = withSearchIndexing(archive, { index: storage.searchIndex, store: storage.store });
+    // The tamper-evident archive log (issue 14): checkpoints signed by the region key, proofs, and exports carrying both.
+    const archiveLog = createArchiveLogService({ store: storage.store, signer: config.logSigningKey.signer, region: config.region });
     const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(storage.store) });
     const analysis = createAnalysisService({
       reader: storage.store,
@@ -159,7 +163,7 @@ export async function startArchive(
           name: SERVICE_NAMES.archiveLog,
           protoFile: SERVICE_PROTO_FILES.archiveLog,
           definition: ArchiveLogServiceService,
-          implementation: createArchiveLogHandler(),
+          implementation: createArchiveLogHandler(createArchiveLogServiceHandler({ log: archiveLog, tenants, logger })),
         },
         createDeadLetterAdminService({
           store: createDeadLetterStore(nats, config.region),

@@ -28,3 +28,10 @@ export type { FuzzParameters } from './fuzz-parameters';
 export { createTestCertificates } from './test-certificates';
 export type { TestCertificates } from './test-certificates';
 export { SAMPLE_CONTENTS } from './sample-contents';
+export {
+  independentLeafHash,
+  independentRootFromInclusion,
+  independentVerifyCheckpoint,
+  independentVerifyConsistency,
+} from './independent-log-verifier';
+export type { IndependentCheckpoint } from './independent-log-verifier';

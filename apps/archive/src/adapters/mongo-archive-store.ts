@@ -1,6 +1,7 @@
 import type { Collection, Filter } from 'mongodb';
 import type { ContentKind, MessageStatus, TemplateCategory } from '@waygate/domain';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
+import { canonicalRecordBytes, type ArchiveLogLeaf } from '../domain/archive-log';
 import { readConversations, readTranscript, type ArchiveStore } from '../domain/archive-store';
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
 import {
@@ -21,6 +22,7 @@ import {
 import { messageRowOf, outboundStatusOf, transcriptStatusesOf, type MessageEvent, type MessageRow } from '../domain/message-projection';
 import { isCustomerMessage, startsSession, type SessionState } from '../domain/sessions';
 import type { Pricing, Sentiment } from '../domain/transcript';
+import { MongoArchiveLog } from './mongo-archive-log';
 
 interface EventDocument {
   /** `${tenantId}/${eventId}`: tenant ids never contain '/', so the key is unambiguous. */
@@ -266,6 +268,7 @@ export class MongoArchiveStore implements ArchiveStore {
   private readonly events: Collection<EventDocument>;
   private readonly messages: Collection<MessageDocument>;
   private readonly summaries: Collection<ConversationDocument>;
+  private log!: MongoArchiveLog;
 
   private constructor(mongo: MongoDatabase) {
     this.events = mongo.db.collection<EventDocument>('archived_events');
@@ -295,6 +298,7 @@ export class MongoArchiveStore implements ArchiveStore {
       { key: { tenantId: 1, customer: 1, lastMessageAt: -1, conversationId: -1 }, name: 'by_customer' },
     ]);
     await applyMongoMigrations(mongo.db, 'archive', MONGO_MIGRATIONS);
+    store.log = await MongoArchiveLog.open(mongo.db);
     return store;
   }
 
@@ -309,7 +313,34 @@ export class MongoArchiveStore implements ArchiveStore {
     // Also for a duplicate: the projection writes are idempotent, and finish what a crash may have interrupted.
     if (event.kind === 'status') await this.applyStatus(event.tenantId, event.messageId);
     else await this.applyMessage(event);
+    // Also for a duplicate (idempotent): the entry, committing to the record as it reads back from its document.
+    const stored = await this.events.findOne({ _id: `${event.tenantId}/${event.eventId}` });
+    if (stored) await this.log.appendRecord(event.tenantId, event.eventId, canonicalRecordBytes(toEvent(stored)));
     return outcome;
+  }
+
+  logSize(tenantId: string): Promise<number> {
+    return this.log.logSize(tenantId);
+  }
+
+  logRoot(tenantId: string, treeSize: number): Promise<Buffer> {
+    return this.log.logRoot(tenantId, treeSize);
+  }
+
+  logLeaf(tenantId: string, recordId: string): Promise<ArchiveLogLeaf | undefined> {
+    return this.log.logLeaf(tenantId, recordId);
+  }
+
+  logInclusionProof(tenantId: string, leafIndex: number, treeSize: number): Promise<Buffer[]> {
+    return this.log.logInclusionProof(tenantId, leafIndex, treeSize);
+  }
+
+  logConsistencyProof(tenantId: string, firstSize: number, secondSize: number): Promise<Buffer[]> {
+    return this.log.logConsistencyProof(tenantId, firstSize, secondSize);
+  }
+
+  shredRecordSalts(tenantId: string, recordIds: readonly string[]): Promise<number> {
+    return this.log.shredRecordSalts(tenantId, recordIds);
   }
 
   async listByMessage(tenantId: string, messageId: string): Promise<ArchivedEvent[]> {

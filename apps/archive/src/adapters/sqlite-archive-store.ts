@@ -1,6 +1,7 @@
 import type { ContentKind, MessageStatus, TemplateCategory } from '@waygate/domain';
 import type { Statement } from 'better-sqlite3';
 import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { canonicalRecordBytes, type ArchiveLogLeaf } from '../domain/archive-log';
 import { readConversations, readTranscript, type ArchiveStore } from '../domain/archive-store';
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
 import {
@@ -23,6 +24,7 @@ import {
 import { messageRowOf, outboundStatusOf, transcriptStatusesOf, type MessageEvent, type MessageRow } from '../domain/message-projection';
 import { isCustomerMessage, startsSession, type SessionState } from '../domain/sessions';
 import type { Pricing, Sentiment, SentimentLabel } from '../domain/transcript';
+import { ARCHIVE_LOG_MIGRATION, SqliteArchiveLog } from './sqlite-archive-log';
 
 const MIGRATIONS = [
   `CREATE TABLE archived_events (
@@ -174,6 +176,8 @@ const MIGRATIONS = [
    CREATE INDEX archive_conversations_by_activity ON archive_conversations (tenant_id, last_message_at_ms DESC, conversation_id DESC);
    -- listConversations filtered by customer.
    CREATE INDEX archive_conversations_by_customer ON archive_conversations (tenant_id, customer, last_message_at_ms DESC, conversation_id DESC);`,
+  // Issue 14: the tamper-evident archive log (adapters/sqlite-archive-log.ts).
+  ARCHIVE_LOG_MIGRATION,
 ];
 
 interface EventRow {
@@ -390,6 +394,7 @@ const SESSION_WALK_PAGE = 200;
 export class SqliteArchiveStore implements ArchiveStore {
   private readonly db: SqliteDatabase;
   private readonly recordInTransaction: (event: ArchivedEvent) => 'recorded' | 'duplicate';
+  private readonly log: SqliteArchiveLog;
 
   /** Prepared statements by SQL text: preparing costs more than running most of them. */
   private readonly statements = new Map<string, Statement<unknown[]>>();
@@ -405,8 +410,10 @@ export class SqliteArchiveStore implements ArchiveStore {
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
+    this.log = new SqliteArchiveLog(this.db);
     const transaction = this.db.transaction((event: ArchivedEvent): 'recorded' | 'duplicate' => {
       if (!this.insertEvent(event)) return 'duplicate';
+      this.appendToLog(event.tenantId, event.eventId);
       if (event.kind === 'status') this.applyStatus(event.tenantId, event.messageId);
       else this.applyMessage(event);
       return 'recorded';
@@ -414,6 +421,57 @@ export class SqliteArchiveStore implements ArchiveStore {
     // IMMEDIATE: the write lock is taken before the projections are read, so two processes on one file serialize.
     this.recordInTransaction = (event) => transaction.immediate(event);
     this.backfillProjections();
+    this.backfillArchiveLog();
+  }
+
+  /** The record's entry in its tenant's log, committing to the record as it reads back from its row. */
+  private appendToLog(tenantId: string, eventId: string): void {
+    const row = this.statement('SELECT * FROM archived_events WHERE tenant_id = ? AND event_id = ?').get(tenantId, eventId) as EventRow;
+    this.log.appendRecord(tenantId, eventId, canonicalRecordBytes(toEvent(row)));
+  }
+
+  /**
+   * An archive written before the log existed gets its entries once, when it is opened: every record, in the order it
+   * was stored (rowid), in pages, in one transaction.
+   */
+  private backfillArchiveLog(): void {
+    if (this.log.hasLeaves() || !this.statement('SELECT 1 FROM archived_events LIMIT 1').get()) return;
+    this.db
+      .transaction(() => {
+        const page = this.statement('SELECT rowid, tenant_id, event_id FROM archived_events WHERE rowid > ? ORDER BY rowid LIMIT ?');
+        let after = 0;
+        for (;;) {
+          const rows = page.all(after, BACKFILL_PAGE) as { rowid: number; tenant_id: string; event_id: string }[];
+          for (const row of rows) this.appendToLog(row.tenant_id, row.event_id);
+          if (rows.length < BACKFILL_PAGE) break;
+          after = rows[rows.length - 1]!.rowid;
+        }
+      })
+      .immediate();
+  }
+
+  logSize(tenantId: string): Promise<number> {
+    return this.log.logSize(tenantId);
+  }
+
+  logRoot(tenantId: string, treeSize: number): Promise<Buffer> {
+    return this.log.logRoot(tenantId, treeSize);
+  }
+
+  logLeaf(tenantId: string, recordId: string): Promise<ArchiveLogLeaf | undefined> {
+    return this.log.logLeaf(tenantId, recordId);
+  }
+
+  logInclusionProof(tenantId: string, leafIndex: number, treeSize: number): Promise<Buffer[]> {
+    return this.log.logInclusionProof(tenantId, leafIndex, treeSize);
+  }
+
+  logConsistencyProof(tenantId: string, firstSize: number, secondSize: number): Promise<Buffer[]> {
+    return this.log.logConsistencyProof(tenantId, firstSize, secondSize);
+  }
+
+  shredRecordSalts(tenantId: string, recordIds: readonly string[]): Promise<number> {
+    return this.log.shredRecordSalts(tenantId, recordIds);
   }
 
   async record(event: ArchivedEvent): Promise<'recorded' | 'duplicate'> {

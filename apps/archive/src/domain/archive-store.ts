@@ -1,3 +1,4 @@
+import type { ArchiveLogStore } from './archive-log';
 import type { ArchivedEvent } from './archived-event';
 import type {
   ConversationCursor,
@@ -24,10 +25,12 @@ export const STORE_READ_PAGE_SIZE = 500;
  * A status can arrive before its accepted event (different streams): the message row picks up the statuses already
  * recorded when it is created.
  */
-export interface ArchiveStore {
+export interface ArchiveStore extends ArchiveLogStore {
   /**
    * Stores `event` unless the tenant already has an event with its id; 'duplicate' (and no change) if it has.
    * Atomic: two concurrent calls with one event id store it once. Resolves once the write is durable.
+   * A recorded event also gets its entry in the tenant's archive log (domain/archive-log.ts), in the same transaction
+   * where the store has them; a duplicate appends nothing.
    */
   record(event: ArchivedEvent): Promise<'recorded' | 'duplicate'>;
   /** The tenant's events about one message, oldest first: by occurredAt, then recordedAt, then eventId. */
