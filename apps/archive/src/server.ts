@@ -34,6 +34,9 @@ import { createAcceptedEventsHandler } from './handlers/accepted-events.consumer
 import { createExportService } from './export/domain/export-service';
 import { createArchiveLogServiceHandler } from './governance/archive-log.handler';
 import { createArchiveLogHandler, createGovernanceHandler } from './governance/governance.handler';
+import { openGovernanceStorage } from './governance/governance-storage';
+import { createLegalHolds } from './governance/legal-holds';
+import { createLegalHoldsHandler } from './governance/legal-holds.handler';
 import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
 import { createRegionEventsHandler } from './handlers/region-events.consumer';
@@ -75,6 +78,13 @@ export async function startArchive(
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const storage = await openArchiveStore(config);
+  const governanceStorage = await openGovernanceStorage(config.storage).catch(async (error: unknown) => {
+    tenantsReloader.close();
+    await storage.close();
+    throw error;
+  });
+  // Legal holds (issue 14): the erasure coordinator and the sweeper ask `legalHolds.activeHoldsCovering`.
+  const legalHolds = createLegalHolds({ store: governanceStorage.holds, clock: systemClock });
   // Whatever started is released again if a later step fails, so a failed start leaks nothing.
   const consumers: RunningConsumer[] = [];
   let nats: JetStreamConnection | undefined;
@@ -157,7 +167,7 @@ export async function startArchive(
           protoFile: SERVICE_PROTO_FILES.governance,
           definition: GovernanceServiceService,
           // Issue 14's parts, each in its own module under governance/ (holds, erasure, access log).
-          implementation: createGovernanceHandler({}),
+          implementation: createGovernanceHandler({ holds: createLegalHoldsHandler(legalHolds, tenants, logger) }),
         },
         {
           name: SERVICE_NAMES.archiveLog,
@@ -185,6 +195,7 @@ export async function startArchive(
         await Promise.all(consumers.map((consumer) => consumer.stop()));
         await nc.drain();
         await storage.close();
+        await governanceStorage.close();
       },
     };
   } catch (error) {
@@ -192,6 +203,7 @@ export async function startArchive(
     await Promise.allSettled(consumers.map((consumer) => consumer.stop()));
     await nats?.nc.close().catch(() => undefined);
     await storage.close();
+    await governanceStorage.close();
     throw error;
   }
 }
