@@ -113,9 +113,25 @@ export class ResourceExhaustedError extends WaygateError {
   }
 }
 
+/**
+ * Why a call was refused, in a form a client can act on (sent as google.rpc.ErrorInfo): an UPPER_SNAKE_CASE reason and
+ * a few named values (e.g. the scope the key lacks).
+ */
+export interface ErrorReason {
+  readonly reason: string;
+  readonly metadata: Readonly<Record<string, string>>;
+}
+
 /** The caller is authenticated but its credential does not allow this call (e.g. a missing API-key scope). */
 export class PermissionDeniedError extends WaygateError {
   readonly kind = 'permission-denied';
+  constructor(
+    message: string,
+    /** Why, for the client (sent as google.rpc.ErrorInfo); absent: the message alone. */
+    readonly errorReason?: ErrorReason,
+  ) {
+    super(message);
+  }
 }
 
 export function isWaygateError(error: unknown): error is WaygateError {

@@ -17,7 +17,7 @@ export {
   WrongRegionError,
   isWaygateError,
 } from './errors';
-export type { FieldViolation, PreconditionViolation } from './errors';
+export type { ErrorReason, FieldViolation, PreconditionViolation } from './errors';
 export { scaledClock, systemClock } from './clock';
 export type { Clock } from './clock';
 export { newId } from './ids';

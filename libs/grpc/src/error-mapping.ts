@@ -1,5 +1,5 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { type Any, BadRequest, PreconditionFailure, RetryInfo, RpcStatus } from '@waygate/proto';
+import { type Any, BadRequest, ErrorInfo, PreconditionFailure, RetryInfo, RpcStatus } from '@waygate/proto';
 import {
   AbortedError,
   FailedPreconditionError,
@@ -13,6 +13,9 @@ import {
   WrongRegionError,
   isWaygateError,
 } from '@waygate/domain';
+
+/** google.rpc.ErrorInfo's `domain`: the system whose reasons these are. */
+export const ERROR_DOMAIN = 'waygate';
 
 export type GrpcError = Partial<ServiceError> & { code: status; details: string };
 
@@ -57,7 +60,17 @@ export function toGrpcError(error: unknown): GrpcError {
       { typeUrl: 'type.googleapis.com/google.rpc.RetryInfo', value: Buffer.from(retryInfo) },
     ]);
   }
-  if (error instanceof PermissionDeniedError) return { code: status.PERMISSION_DENIED, details: error.message };
+  if (error instanceof PermissionDeniedError) {
+    if (!error.errorReason) return { code: status.PERMISSION_DENIED, details: error.message };
+    const info = ErrorInfo.encode({
+      reason: error.errorReason.reason,
+      domain: ERROR_DOMAIN,
+      metadata: { ...error.errorReason.metadata },
+    }).finish();
+    return withRichDetails(status.PERMISSION_DENIED, error.message, [
+      { typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo', value: Buffer.from(info) },
+    ]);
+  }
   if (error instanceof AbortedError) return { code: status.ABORTED, details: error.message };
   if (error instanceof UnauthenticatedError) return { code: status.UNAUTHENTICATED, details: error.message };
   if (error instanceof NotFoundError) return { code: status.NOT_FOUND, details: error.message };
@@ -73,6 +86,15 @@ export function preconditionViolations(error: Partial<ServiceError>): { type: st
   return RpcStatus.decode(raw as Buffer)
     .details.filter((detail) => detail.typeUrl === 'type.googleapis.com/google.rpc.PreconditionFailure')
     .flatMap((detail) => PreconditionFailure.decode(detail.value).violations);
+}
+
+/** Decodes `google.rpc.ErrorInfo` details from a gRPC error's trailers (for clients and tests). */
+export function errorInfos(error: Partial<ServiceError>): { reason: string; domain: string; metadata: Record<string, string> }[] {
+  const raw = error.metadata?.get('grpc-status-details-bin')[0];
+  if (!raw) return [];
+  return RpcStatus.decode(raw as Buffer)
+    .details.filter((detail) => detail.typeUrl === 'type.googleapis.com/google.rpc.ErrorInfo')
+    .map((detail) => ErrorInfo.decode(detail.value));
 }
 
 /** Decodes `google.rpc.BadRequest` field violations from a gRPC error's trailers (for clients and tests). */

@@ -1,5 +1,5 @@
 export { createDeadLetterAdminService } from './dead-letter-admin.handler';
-export { badRequestViolations, preconditionViolations, retryDelayMs, toGrpcError } from './error-mapping';
+export { badRequestViolations, ERROR_DOMAIN, errorInfos, preconditionViolations, retryDelayMs, toGrpcError } from './error-mapping';
 export type { GrpcError } from './error-mapping';
 export { authenticatedCredential, authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth';
 export type { AuthenticatedCredential, TenantAuthOptions } from './tenant-auth';

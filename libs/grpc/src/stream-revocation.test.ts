@@ -12,7 +12,7 @@ import {
   type WatchEventsResponse,
 } from '@waygate/proto';
 import { createLogger } from '@waygate/telemetry-sdk';
-import { hashApiKey, parseTenants, TenantDirectory, type Tenant } from '@waygate/tenancy';
+import { hashApiKey, parseTenants, TenantDirectory, type ApiKey, type Tenant } from '@waygate/tenancy';
 import { tenantsYaml, waitFor } from '@waygate/testing';
 import { startGrpcServer, type RunningGrpcServer } from './grpc-server';
 import { serverStreamingHandler } from './server-streaming';
@@ -27,15 +27,22 @@ const TOKEN = 'revocation-test-internal-token-0123456789';
 
 /** acme has two keys (a and b), globex one; every test starts from this configuration. */
 function configured(): Tenant[] {
-  const parsed = parseTenants(
-    tenantsYaml([
-      { id: 'acme', homeRegion: 'eu', apiKey: 'key-acme-a' },
-      { id: 'globex', homeRegion: 'eu', apiKey: 'key-globex' },
-    ]),
-  ).tenants;
-  return parsed.map((tenant) =>
-    tenant.id === 'acme' ? { ...tenant, apiKeySha256: [hashApiKey('key-acme-a'), hashApiKey('key-acme-b')] } : tenant,
-  );
+  return [
+    ...parseTenants(
+      tenantsYaml([
+        { id: 'acme', homeRegion: 'eu', apiKey: 'key-acme-a', moreApiKeys: [{ apiKey: 'key-acme-b', scopes: 'default' }] },
+        { id: 'globex', homeRegion: 'eu', apiKey: 'key-globex' },
+      ]),
+    ).tenants,
+  ];
+}
+/** The configured key of `tenant` that `apiKey` is (every key below is configured in {@link configured}). */
+function keyOf(apiKey: string): ApiKey {
+  const found = configured()
+    .flatMap((tenant) => tenant.apiKeys)
+    .find((key) => key.sha256 === hashApiKey(apiKey));
+  assert.ok(found, apiKey);
+  return found;
 }
 const tenants = new TenantDirectory(configured());
 /** Each call's handler, keyed by the request's after_sequence (a number, used as the call's name): whether its signal was aborted. */
@@ -119,7 +126,7 @@ test('removing one key ends the streams opened with it (UNAUTHENTICATED); the te
     what: 'three open feeds',
   });
 
-  reload((all) => all.map((t) => (t.id === 'acme' ? { ...t, apiKeySha256: [hashApiKey('key-acme-b')] } : t)));
+  reload((all) => all.map((t) => (t.id === 'acme' ? { ...t, apiKeys: [keyOf('key-acme-b')] } : t)));
   await waitFor(() => withA.state.ended, { timeoutMs: 2000, what: 'the stream of the removed key to end' });
   assert.equal(withA.state.error?.code, status.UNAUTHENTICATED);
   assert.match(withA.state.error?.details ?? '', /API key this stream was opened with was revoked/);
@@ -141,8 +148,8 @@ test('a key moved to another tenant, or a removed tenant, ends the stream UNAUTH
   reload((all) =>
     all
       .filter((t) => t.id === 'acme')
-      .map((t) => ({ ...t, apiKeySha256: [hashApiKey('key-acme-a')] }))
-      .concat([{ ...all[1], id: 'initech', apiKeySha256: [hashApiKey('key-acme-b')], whatsapp: { ...all[1].whatsapp, phoneNumbers: [] } }]),
+      .map((t) => ({ ...t, apiKeys: [keyOf('key-acme-a')] }))
+      .concat([{ ...all[1], id: 'initech', apiKeys: [keyOf('key-acme-b')], whatsapp: { ...all[1].whatsapp, phoneNumbers: [] } }]),
   );
   await waitFor(() => moved.state.ended && removed.state.ended, { timeoutMs: 2000, what: 'both streams to end' });
   assert.equal(moved.state.error?.code, status.UNAUTHENTICATED);
@@ -166,7 +173,7 @@ test('a stream opened by the internal token for a tenant ends when that tenant i
   const feed = open('41', TOKEN, { 'x-waygate-tenant-id': 'acme' });
   await waitFor(() => feed.state.received === 1, { what: 'an open feed' });
 
-  reload((all) => all.map((t) => (t.id === 'acme' ? { ...t, apiKeySha256: [] } : t)));
+  reload((all) => all.map((t) => (t.id === 'acme' ? { ...t, apiKeys: [] } : t)));
   // A later stream proves the reload was processed before the assertion that this one stayed open.
   const probe = open('42', 'key-globex');
   await waitFor(() => probe.state.received === 1, { what: 'a probe feed' });
@@ -181,7 +188,11 @@ test('a stream opened by the internal token for a tenant ends when that tenant i
 test('credentialRevocation holds while key, tenant and region are unchanged', () => {
   const [acme] = configured();
   const directory = new TenantDirectory(configured());
-  assert.equal(credentialRevocation({ kind: 'api-key', apiKeySha256: hashApiKey('key-acme-a') }, acme, directory), undefined);
+  const credential = (apiKey: string) => {
+    const { sha256, id, scopes } = keyOf(apiKey);
+    return { kind: 'api-key' as const, apiKeySha256: sha256, keyId: id, scopes };
+  };
+  assert.equal(credentialRevocation(credential('key-acme-a'), acme, directory), undefined);
   assert.equal(credentialRevocation({ kind: 'internal' }, acme, directory), undefined);
-  assert.equal(credentialRevocation({ kind: 'api-key', apiKeySha256: hashApiKey('key-globex') }, acme, directory)?.kind, 'unauthenticated');
+  assert.equal(credentialRevocation(credential('key-globex'), acme, directory)?.kind, 'unauthenticated');
 });

@@ -7,7 +7,7 @@ import {
   type ServerInterceptor,
 } from '@grpc/grpc-js';
 import { UnauthenticatedError, type WrongRegionError } from '@waygate/domain';
-import { assertHomedIn, hashApiKey, type Tenant, type TenantDirectory } from '@waygate/tenancy';
+import { assertHomedIn, isApiKeyScope, type ApiKey, type ApiKeyScope, type Tenant, type TenantDirectory } from '@waygate/tenancy';
 import { toGrpcError } from './error-mapping';
 import { authenticateInternalCall, bearerToken, hasInternalServiceToken, namedTenantId } from './internal-auth';
 
@@ -19,9 +19,26 @@ const TENANT_ID_KEY = 'x-waygate-authenticated-tenant';
  * reloads; any client-sent value is removed first.
  */
 const CREDENTIAL_KEY = 'x-waygate-authenticated-credential';
+/** Internal metadata key: the id of the API key the call authenticated with (tenants file `apiKeys[].id`). */
+const KEY_ID_KEY = 'x-waygate-authenticated-key-id';
+/** Internal metadata key: the scopes of that key, comma-separated, as the tenants file said when the call began. */
+const KEY_SCOPES_KEY = 'x-waygate-authenticated-key-scopes';
+/** Every metadata key the interceptor sets; a client cannot send any of them (they are removed first). */
+const AUTHENTICATED_KEYS = [TENANT_ID_KEY, CREDENTIAL_KEY, KEY_ID_KEY, KEY_SCOPES_KEY];
 
-/** The credential a call authenticated with, as open streams remember it: a key only by its hash. */
-export type AuthenticatedCredential = { readonly kind: 'api-key'; readonly apiKeySha256: string } | { readonly kind: 'internal' };
+/**
+ * The credential a call authenticated with, as open streams and the access log remember it: a key only by its hash
+ * and id (never the key), with the scopes it had when the call began; or the region-internal token acting for a
+ * tenant (which is not scoped).
+ */
+export type AuthenticatedCredential =
+  | {
+      readonly kind: 'api-key';
+      readonly apiKeySha256: string;
+      readonly keyId: string;
+      readonly scopes: readonly ApiKeyScope[];
+    }
+  | { readonly kind: 'internal' };
 
 /** Methods that need no credentials: load balancers and tools probe them. */
 const PUBLIC_METHOD_PREFIXES = ['/grpc.health.v1.Health/', '/grpc.reflection.'];
@@ -56,12 +73,13 @@ function presentedTenant(
   tenants: TenantDirectory,
   options: TenantAuthOptions,
   actsForTenants: boolean,
-): Tenant | undefined {
+): { readonly tenant: Tenant; readonly key?: ApiKey } | undefined {
   if (actsForTenants && hasInternalServiceToken(metadata, options.internalServiceToken)) {
     const tenantId = namedTenantId(metadata);
-    return tenantId ? tenants.get(tenantId) : undefined;
+    const tenant = tenantId ? tenants.get(tenantId) : undefined;
+    return tenant ? { tenant } : undefined;
   }
-  return tenants.authenticate(bearerToken(metadata) ?? '');
+  return tenants.authenticateApiKey(bearerToken(metadata) ?? '');
 }
 
 /**
@@ -92,19 +110,18 @@ export function createTenantAuthInterceptor(tenants: TenantDirectory, region: st
     const actsForTenants = actingPrefixes.some((prefix) => methodDescriptor.path.startsWith(prefix));
     const listener = new ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
-        metadata.remove(TENANT_ID_KEY);
-        metadata.remove(CREDENTIAL_KEY);
+        for (const key of AUTHENTICATED_KEYS) metadata.remove(key);
         if (isPublic) return next(metadata);
         let tenant: Tenant | undefined;
-        let credential = 'internal';
+        let apiKey: ApiKey | undefined;
         try {
           if (isInternal) {
             tenant = internalCallTenant(metadata, tenants, options);
           } else {
-            tenant = presentedTenant(metadata, tenants, options, actsForTenants);
-            if (!tenant) throw new UnauthenticatedError('missing or unknown API key');
-            if (!(actsForTenants && hasInternalServiceToken(metadata, options.internalServiceToken)))
-              credential = `api-key:${hashApiKey(bearerToken(metadata) ?? '')}`;
+            const presented = presentedTenant(metadata, tenants, options, actsForTenants);
+            if (!presented) throw new UnauthenticatedError('missing or unknown API key');
+            tenant = presented.tenant;
+            apiKey = presented.key;
           }
           if (tenant) assertHomedIn(tenant, region);
         } catch (error) {
@@ -114,7 +131,11 @@ export function createTenantAuthInterceptor(tenants: TenantDirectory, region: st
         }
         if (tenant) {
           metadata.set(TENANT_ID_KEY, tenant.id);
-          metadata.set(CREDENTIAL_KEY, credential);
+          metadata.set(CREDENTIAL_KEY, apiKey ? `api-key:${apiKey.sha256}` : 'internal');
+          if (apiKey) {
+            metadata.set(KEY_ID_KEY, apiKey.id);
+            metadata.set(KEY_SCOPES_KEY, apiKey.scopes.join(','));
+          }
         }
         next(metadata);
       })
@@ -140,6 +161,13 @@ export function authenticatedTenant(metadata: Metadata, tenants: TenantDirectory
 export function authenticatedCredential(metadata: Metadata): AuthenticatedCredential | undefined {
   const value = metadata.get(CREDENTIAL_KEY)[0];
   if (value === 'internal') return { kind: 'internal' };
-  if (typeof value === 'string' && value.startsWith('api-key:')) return { kind: 'api-key', apiKeySha256: value.slice('api-key:'.length) };
-  return undefined;
+  if (typeof value !== 'string' || !value.startsWith('api-key:')) return undefined;
+  const keyId = metadata.get(KEY_ID_KEY)[0];
+  const scopes = metadata.get(KEY_SCOPES_KEY)[0];
+  return {
+    kind: 'api-key',
+    apiKeySha256: value.slice('api-key:'.length),
+    keyId: typeof keyId === 'string' ? keyId : '',
+    scopes: typeof scopes === 'string' ? scopes.split(',').filter(isApiKeyScope) : [],
+  };
 }

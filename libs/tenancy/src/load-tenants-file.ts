@@ -1,6 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { LineCounter, isCollection, isPair, parseDocument, type ErrorCode, type YAMLError } from 'yaml';
 import { z } from 'zod';
+import { API_KEY_SCOPES, DEFAULT_API_KEY_SCOPES, defaultApiKeyId } from './api-key';
 import type { Tenant } from './tenant';
 import { TenantDirectory } from './tenant-directory';
 
@@ -120,12 +121,57 @@ const archiveSettings = z
   })
   .strict();
 
+/** Longest scope text an error message repeats (scopes are not secrets, but the input may be anything). */
+const MAX_QUOTED_SCOPE = 40;
+
+/**
+ * One API key: its hash, an optional id (default `key_` + 12 hex digits of the hash) and optional scopes (default:
+ * {@link DEFAULT_API_KEY_SCOPES}). Strict, so that a misspelt `scope:` is refused rather than silently ignored (it
+ * would leave the key with the default reach).
+ */
+const API_KEY = z
+  .object({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a hex SHA-256'),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'must be 1 to 64 letters, digits, dots, dashes or underscores')
+      .optional(),
+    scopes: z
+      .array(
+        z.enum(API_KEY_SCOPES, {
+          error: (issue) =>
+            `unknown scope ${JSON.stringify(typeof issue.input === 'string' ? issue.input.slice(0, MAX_QUOTED_SCOPE) : issue.input)}; one of: ${API_KEY_SCOPES.join(', ')}`,
+        }),
+      )
+      .min(1, `list at least one scope, or leave scopes out for the default (${DEFAULT_API_KEY_SCOPES.join(', ')})`)
+      .max(API_KEY_SCOPES.length * 2)
+      .optional(),
+  })
+  .strict()
+  .transform((key) => ({
+    sha256: key.sha256,
+    id: key.id ?? defaultApiKeyId(key.sha256),
+    scopes: key.scopes ? API_KEY_SCOPES.filter((scope) => key.scopes?.includes(scope)) : [...DEFAULT_API_KEY_SCOPES],
+  }));
+
 function tenantsFileSchema(env: NodeJS.ProcessEnv) {
   const tenant = z.object({
     id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes'),
     name: z.string().min(1),
     homeRegion: z.enum(['eu', 'us']),
-    apiKeys: z.array(z.object({ sha256: z.string().regex(/^[0-9a-f]{64}$/, 'must be a hex SHA-256') })).min(1),
+    apiKeys: z
+      .array(API_KEY)
+      .min(1)
+      .max(1_000)
+      .superRefine((keys, context) => {
+        // The id names the key in the access log: two keys of one tenant with one id would be indistinguishable there.
+        const ids = new Set<string>();
+        keys.forEach(({ id }, k) => {
+          if (ids.has(id))
+            context.addIssue({ code: 'custom', path: [k, 'id'], message: `API key id "${id}" is used twice in this tenant` });
+          ids.add(id);
+        });
+      }),
     whatsapp: z.object({
       wabaId: z.string().min(1),
       appSecret: secret(env),
@@ -360,7 +406,7 @@ export function parseTenants(yamlText: string, env: NodeJS.ProcessEnv = process.
     id: t.id,
     name: t.name,
     homeRegion: t.homeRegion,
-    apiKeySha256: t.apiKeys.map((key) => key.sha256),
+    apiKeys: t.apiKeys,
     whatsapp: t.whatsapp,
     callbacks: t.callbacks,
     ...(t.media ? { media: t.media } : {}),

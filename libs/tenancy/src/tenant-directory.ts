@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { WrongRegionError } from '@waygate/domain';
+import type { ApiKey } from './api-key';
 import type { Tenant, WhatsAppPhoneNumber } from './tenant';
+
+/** An API key found in the directory, with the tenant it belongs to. */
+export interface TenantApiKey {
+  readonly tenant: Tenant;
+  readonly key: ApiKey;
+}
 
 /** Hex SHA-256 of an API key, the form in which keys are configured and compared. */
 export function hashApiKey(apiKey: string): string {
@@ -10,16 +17,16 @@ export function hashApiKey(apiKey: string): string {
 /** One immutable version of the directory, with its indexes. */
 class TenantSnapshot {
   readonly byId = new Map<string, Tenant>();
-  readonly byApiKeyHash = new Map<string, Tenant>();
+  readonly byApiKeyHash = new Map<string, TenantApiKey>();
   readonly byPhoneNumber = new Map<string, { tenant: Tenant; phoneNumber: WhatsAppPhoneNumber }>();
 
   constructor(readonly tenants: readonly Tenant[]) {
     for (const tenant of tenants) {
       if (this.byId.has(tenant.id)) throw new Error(`tenant id "${tenant.id}" is configured twice`);
       this.byId.set(tenant.id, tenant);
-      for (const hash of tenant.apiKeySha256) {
-        if (this.byApiKeyHash.has(hash)) throw new Error(`an API key of tenant "${tenant.id}" is also configured for another tenant`);
-        this.byApiKeyHash.set(hash, tenant);
+      for (const key of tenant.apiKeys) {
+        if (this.byApiKeyHash.has(key.sha256)) throw new Error(`an API key of tenant "${tenant.id}" is also configured for another tenant`);
+        this.byApiKeyHash.set(key.sha256, { tenant, key });
       }
       for (const phoneNumber of tenant.whatsapp.phoneNumbers) {
         if (this.byPhoneNumber.has(phoneNumber.id)) throw new Error(`phone number id "${phoneNumber.id}" is configured twice`);
@@ -59,6 +66,11 @@ export class TenantDirectory {
 
   /** The tenant an API key belongs to. The key is hashed first, so lookup time does not depend on key bytes. */
   authenticate(apiKey: string): Tenant | undefined {
+    return this.authenticateApiKey(apiKey)?.tenant;
+  }
+
+  /** The configured key (id, scopes) an API key is, with its tenant; hashed first like {@link authenticate}. */
+  authenticateApiKey(apiKey: string): TenantApiKey | undefined {
     return apiKey ? this.snapshot.byApiKeyHash.get(hashApiKey(apiKey)) : undefined;
   }
 
@@ -67,6 +79,11 @@ export class TenantDirectory {
    * remembered by its hash (an open stream) against a reloaded directory without keeping the key itself.
    */
   findByApiKeySha256(apiKeySha256: string): Tenant | undefined {
+    return this.snapshot.byApiKeyHash.get(apiKeySha256)?.tenant;
+  }
+
+  /** The configured key (id, scopes) with this hash, and its tenant, in the current version. */
+  findApiKey(apiKeySha256: string): TenantApiKey | undefined {
     return this.snapshot.byApiKeyHash.get(apiKeySha256);
   }
 

@@ -1,3 +1,5 @@
+import type { ApiKey } from './api-key';
+
 /** A WhatsApp business phone number of a tenant, with the Cloud API token that sends from it. */
 export interface WhatsAppPhoneNumber {
   readonly id: string;
@@ -90,8 +92,8 @@ export interface Tenant {
   readonly id: string;
   readonly name: string;
   readonly homeRegion: string;
-  /** Hex SHA-256 hashes of the tenant's API keys; the keys themselves are never stored. */
-  readonly apiKeySha256: readonly string[];
+  /** The tenant's API keys (by hash, id and scopes); the keys themselves are never stored. */
+  readonly apiKeys: readonly ApiKey[];
   readonly whatsapp: {
     readonly wabaId: string;
     /** The Meta app secret that signs this tenant's webhooks. */

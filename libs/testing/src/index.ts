@@ -18,7 +18,7 @@ export { describeContract } from './contract-suite';
 export type { ContractSuiteBackend, ContractTest } from './contract-suite';
 export { createTempDir } from './temp-dir';
 export { tenantsYaml } from './tenants-yaml';
-export type { TestTenant } from './tenants-yaml';
+export type { TestApiKey, TestTenant } from './tenants-yaml';
 export { startServiceProcess } from './service-process';
 export type { ServiceProcess } from './service-process';
 export { launchProcess, ProcessLaunchError, tsxEntryCommand } from './process-launcher';

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { stringify as toYaml } from 'yaml';
-import { TenantDirectory, TenantsFileError, parseTenants } from '@waygate/tenancy';
+import { API_KEY_SCOPES, TenantDirectory, TenantsFileError, parseTenants } from '@waygate/tenancy';
 import { fuzzParameters } from './fuzz-parameters';
 
 const ENV_REFERENCE = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
@@ -76,7 +76,21 @@ const tenantArb = fc
     id: field(idArb),
     name: field(fc.string({ minLength: 1, maxLength: 12 })),
     homeRegion: field(fc.constantFrom('eu', 'us', 'EU', 'ap')),
-    apiKeys: field(fc.array(fc.record({ sha256: field(fc.stringMatching(/^[0-9a-f]{64}$/)) }).map(withoutOmitted), { maxLength: 3 })),
+    apiKeys: field(
+      fc.array(
+        fc
+          .record({
+            sha256: field(fc.stringMatching(/^[0-9a-f]{64}$/)),
+            id: fc.oneof(fc.constant(OMIT), field(fc.stringMatching(/^[a-z0-9_]{1,6}$/))),
+            scopes: fc.oneof(
+              fc.constant(OMIT),
+              field(fc.array(fc.constantFrom(...API_KEY_SCOPES, 'archive:write', 'Messages:Send', ''), { maxLength: 4 })),
+            ),
+          })
+          .map(withoutOmitted),
+        { maxLength: 3 },
+      ),
+    ),
     whatsapp: field(
       fc
         .record({
@@ -175,7 +189,10 @@ function checkOutcome(text: string, env: NodeJS.ProcessEnv, secrets: readonly st
     assert.match(tenant.id, /^[a-z0-9][a-z0-9-]{0,62}$/);
     assert.ok(typeof tenant.name === 'string' && tenant.name.length > 0);
     assert.ok(['eu', 'us'].includes(tenant.homeRegion));
-    assert.ok(tenant.apiKeySha256.length > 0 && tenant.apiKeySha256.every((hash) => /^[0-9a-f]{64}$/.test(hash)));
+    assert.ok(tenant.apiKeys.length > 0 && tenant.apiKeys.every((key) => /^[0-9a-f]{64}$/.test(key.sha256)));
+    assert.equal(new Set(tenant.apiKeys.map((key) => key.id)).size, tenant.apiKeys.length, 'key ids are unique per tenant');
+    for (const key of tenant.apiKeys)
+      assert.ok(key.scopes.length > 0 && key.scopes.every((scope) => (API_KEY_SCOPES as readonly string[]).includes(scope)));
     assert.ok(typeof tenant.whatsapp.wabaId === 'string' && tenant.whatsapp.wabaId.length > 0);
     assert.ok(isSecret(tenant.whatsapp.appSecret), `appSecret ${String(tenant.whatsapp.appSecret)}`);
     assert.ok(isSecret(tenant.whatsapp.verifyToken), `verifyToken ${String(tenant.whatsapp.verifyToken)}`);

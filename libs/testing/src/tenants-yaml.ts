@@ -1,10 +1,28 @@
-import { hashApiKey } from '@waygate/tenancy';
+import { API_KEY_SCOPES, hashApiKey, type ApiKeyScope } from '@waygate/tenancy';
+
+/** A further API key of a test tenant. */
+export interface TestApiKey {
+  readonly apiKey: string;
+  /** The tenants file's `id` (default: derived from the hash). */
+  readonly id?: string;
+  /** The tenants file's `scopes`; `'default'` leaves them out (the key gets messages and events only). */
+  readonly scopes: readonly ApiKeyScope[] | 'default';
+}
 
 /** A tenant for tests; everything but id, region and API key has a predictable default derived from the id. */
 export interface TestTenant {
   readonly id: string;
   readonly homeRegion: 'eu' | 'us';
   readonly apiKey: string;
+  /**
+   * Scopes of `apiKey`. Default: every scope, written out, so that tests of a feature need not think about scopes;
+   * `'default'` leaves them out (messages and events only), as an existing tenants file does.
+   */
+  readonly scopes?: readonly ApiKeyScope[] | 'default';
+  /** The tenants file's `id` of `apiKey` (default: derived from its hash). */
+  readonly apiKeyId?: string;
+  /** More keys of the tenant, after `apiKey`. */
+  readonly moreApiKeys?: readonly TestApiKey[];
   readonly appSecret?: string;
   readonly verifyToken?: string;
   readonly wabaId?: string;
@@ -29,9 +47,24 @@ export interface TestTenant {
   };
 }
 
+/** One `apiKeys` entry in flow style. */
+function apiKeyYaml(key: TestApiKey): string {
+  const id = key.id === undefined ? '' : `, id: ${JSON.stringify(key.id)}`;
+  const scopes = key.scopes === 'default' ? '' : `, scopes: ${JSON.stringify(key.scopes)}`;
+  return `{ sha256: ${hashApiKey(key.apiKey)}${id}${scopes} }`;
+}
+
 /** A tenants file (the WAYGATE_TENANTS_FILE format) for the given tenants. */
 export function tenantsYaml(tenants: readonly TestTenant[]): string {
   const entries = tenants.map((tenant) => {
+    const keys: TestApiKey[] = [
+      {
+        apiKey: tenant.apiKey,
+        scopes: tenant.scopes ?? API_KEY_SCOPES,
+        ...(tenant.apiKeyId === undefined ? {} : { id: tenant.apiKeyId }),
+      },
+      ...(tenant.moreApiKeys ?? []),
+    ];
     const numbers = (tenant.phoneNumberIds ?? [`pn-${tenant.id}`])
       .map(
         (id, index) =>
@@ -41,7 +74,7 @@ export function tenantsYaml(tenants: readonly TestTenant[]): string {
     return `  - id: ${tenant.id}
     name: ${tenant.id}
     homeRegion: ${tenant.homeRegion}
-    apiKeys: [{ sha256: ${hashApiKey(tenant.apiKey)} }]
+    apiKeys: [${keys.map(apiKeyYaml).join(', ')}]
     whatsapp:
       wabaId: "${tenant.wabaId ?? `waba-${tenant.id}`}"
       appSecret: "${tenant.appSecret ?? `secret-${tenant.id}`}"
