@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigError, envSchemas, parseEnv, serviceEnvShape, toServiceConfig, type ServiceConfig } from '@waygate/config';
+import { KeyEncryptionKeyConfigError, kekSourceFromEnv, type KekSource } from '@waygate/keyring';
 import {
   LOG_SIGNING_KEY_FILE,
   LogSigningKeyConfigError,
@@ -20,6 +21,11 @@ export interface ArchiveConfig extends ServiceConfig {
    * generated `log-signing.key` next to the archive's file when unset.
    */
   readonly logSigningKey: LoadedLogSigningKey;
+  /**
+   * The region's KEKs (WAYGATE_KEYRING_KEK or _FILE; on SQLite without them, the region's local development key file):
+   * the keyring seals message content at rest under each customer's data key (issue 14).
+   */
+  readonly kek: KekSource;
 }
 
 export const DEFAULT_GRPC_PORT = 50054;
@@ -37,7 +43,18 @@ export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): Archive
   );
   const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
   const base = toServiceConfig('archive', parsed, env);
-  return { ...base, internalServiceToken: () => token, logSigningKey: logSigningKeyFrom(env, base) };
+  let kek: KekSource;
+  try {
+    kek = kekSourceFromEnv(
+      env,
+      base.storage.kind === 'sqlite' ? path.join(path.dirname(base.storage.file), 'keyring.kek') : undefined,
+      'when WAYGATE_STORAGE=mongodb (message content is sealed at rest under the region keyring)',
+    );
+  } catch (error) {
+    if (error instanceof KeyEncryptionKeyConfigError) throw new ConfigError([error.message]);
+    throw error;
+  }
+  return { ...base, internalServiceToken: () => token, logSigningKey: logSigningKeyFrom(env, base), kek };
 }
 
 function logSigningKeyFrom(env: NodeJS.ProcessEnv, base: ServiceConfig): LoadedLogSigningKey {

@@ -18,7 +18,9 @@ import {
   SERVICE_NAMES,
   SERVICE_PROTO_FILES,
 } from '@waygate/proto';
+import { createKeyring, JetStreamWrappedKeyStore, resolveKekSource, type Keyring } from '@waygate/keyring';
 import { connectMongo } from '@waygate/storage';
+import { signNote } from '@waygate/tlog';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
@@ -37,6 +39,7 @@ import { createArchiveLogHandler, createGovernanceHandler } from './governance/g
 import { openGovernanceStorage } from './governance/governance-storage';
 import { createLegalHolds } from './governance/legal-holds';
 import { createLegalHoldsHandler } from './governance/legal-holds.handler';
+import { startErasurePart, type RunningErasurePart } from './governance/erasure-part';
 import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
 import { createRegionEventsHandler } from './handlers/region-events.consumer';
@@ -60,6 +63,17 @@ async function openArchiveStore(
   const store = await MongoArchiveStore.open(mongo);
   const searchIndex = await MongoSearchIndex.open(mongo);
   return { store, searchIndex, close: () => mongo.client.close() };
+}
+
+/** The region keyring (shared with media-store, ingress, delivery-retry): its KEKs, or the local development key file. */
+async function openKeyring(config: ArchiveConfig, nats: JetStreamConnection, logger: Logger): Promise<Keyring> {
+  const kek = resolveKekSource(config.kek);
+  if (kek.localFile)
+    logger.warn(
+      { key_file: kek.localFile, created: kek.created },
+      'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file',
+    );
+  return createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks: kek.keys, clock: systemClock });
 }
 
 /**
@@ -88,9 +102,11 @@ export async function startArchive(
   // Whatever started is released again if a later step fails, so a failed start leaks nothing.
   const consumers: RunningConsumer[] = [];
   let nats: JetStreamConnection | undefined;
+  let erasure: RunningErasurePart | undefined;
   try {
     nats = await connectJetStream(config.natsUrl, `archive-${config.region}`);
     await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
+    const keyring = await openKeyring(config, nats, logger);
 
     // Each message record is indexed for search, and each status sets its status, after the store's commit and
     // before the ack (search/archive-search-feed.ts).
@@ -141,6 +157,20 @@ export async function startArchive(
       }),
     );
 
+    // Erasure and customer export (issue 14): the coordinator, its completions consumer, receipts signed by the region key.
+    erasure = await startErasurePart({
+      nats,
+      region: config.region,
+      keyring,
+      storage: config.storage,
+      holds: legalHolds,
+      signReceipt: (text) => signNote(text, [config.logSigningKey.signer]),
+      tenants,
+      clock: systemClock,
+      logger,
+    });
+    consumers.push(erasure.consumer);
+
     const grpc = await startGrpcServer({
       tls: config.tls.server,
       host: config.grpcHost,
@@ -167,7 +197,10 @@ export async function startArchive(
           protoFile: SERVICE_PROTO_FILES.governance,
           definition: GovernanceServiceService,
           // Issue 14's parts, each in its own module under governance/ (holds, erasure, access log).
-          implementation: createGovernanceHandler({ holds: createLegalHoldsHandler(legalHolds, tenants, logger) }),
+          implementation: createGovernanceHandler({
+            holds: createLegalHoldsHandler(legalHolds, tenants, logger),
+            erasure: erasure.handler,
+          }),
         },
         {
           name: SERVICE_NAMES.archiveLog,
@@ -186,6 +219,7 @@ export async function startArchive(
     logger.info({ port: grpc.port, region: config.region, storage: config.storage.kind }, 'archive listening');
 
     const { nc } = nats;
+    const erasureStore = erasure;
     return {
       grpcPort: grpc.port,
       servingStatus: grpc.servingStatus,
@@ -196,6 +230,7 @@ export async function startArchive(
         await nc.drain();
         await storage.close();
         await governanceStorage.close();
+        await erasureStore.close();
       },
     };
   } catch (error) {
@@ -204,6 +239,7 @@ export async function startArchive(
     await nats?.nc.close().catch(() => undefined);
     await storage.close();
     await governanceStorage.close();
+    await erasure?.close();
     throw error;
   }
 }

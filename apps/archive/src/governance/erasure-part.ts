@@ -52,6 +52,9 @@ export interface RunningErasurePart {
   readonly consumer: RunningConsumer;
   /** ExportCustomerData's bundle, as the handler streams it. */
   readonly exportBundle: (tenantId: string, customer: string) => AsyncGenerator<BundleChunk>;
+  /** Closes the erasure store; stop `consumer` first (the archive stops it with its other consumers). */
+  close(): Promise<void>;
+  /** Stops the consumer, then closes the store. */
   stop(): Promise<void>;
 }
 
@@ -102,6 +105,7 @@ export async function startErasurePart(deps: ErasurePartDeps): Promise<RunningEr
       coordinator,
       consumer,
       exportBundle,
+      close,
       async stop() {
         await consumer.stop();
         await close();
