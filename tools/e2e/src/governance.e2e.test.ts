@@ -190,8 +190,10 @@ function byteSearch(needles: readonly string[]): Map<string, string[]> {
  * Returns the signed text.
  */
 function verifyNoteIndependently(note: string, verifierKey: string): string {
-  const [name, idHex, keyBase64, ...rest] = verifierKey.split('+');
-  assert.ok(name && idHex && keyBase64 && rest.length === 0, 'a well-formed verifier key');
+  // `<name>+<hex id>+<base64>`: the base64 may itself hold `+`, so only the first two separate.
+  const [name, idHex] = verifierKey.split('+', 2);
+  const keyBase64 = verifierKey.slice(`${name}+${idHex}+`.length);
+  assert.ok(name && idHex && keyBase64, 'a well-formed verifier key');
   const keyBytes = Buffer.from(keyBase64, 'base64');
   assert.ok(keyBytes.length === 33 && keyBytes[0] === 1, 'an Ed25519 verifier key');
   const publicKey = keyBytes.subarray(1);
