@@ -294,7 +294,7 @@ test('a held customer is not erased; once released, erased everywhere with a ver
   await assert.rejects(call(governance, 'EraseCustomer', { customer: ALICE, reason: 'customer asked' }), (error: ServiceError) => {
     assert.equal(error.code, grpcStatus.FAILED_PRECONDITION);
     assert.deepEqual(preconditionViolations(error), [
-      { type: 'LEGAL_HOLD', subject: `legal-holds/${hold.hold_id}`, description: `matter: ${matter}` },
+      { type: 'LEGAL_HOLD', subject: `legalHolds/${hold.hold_id}`, description: `matter: ${matter}` },
     ]);
     return true;
   });

@@ -146,7 +146,7 @@ export function createErasureCoordinator(deps: ErasureCoordinatorDeps): ErasureC
           `a legal hold covers this customer: ${holds.map((hold) => `${hold.holdId} (${hold.matter})`).join(', ')}`,
           holds.map((hold) => ({
             type: 'LEGAL_HOLD',
-            subject: `legal-holds/${hold.holdId}`,
+            subject: `legalHolds/${hold.holdId}`,
             description: `matter: ${hold.matter}`,
           })),
         );

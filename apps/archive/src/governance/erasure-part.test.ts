@@ -131,7 +131,7 @@ test('EraseCustomer: a bad number and a too long reason are named; a hold refuse
   await assert.rejects(part.coordinator.erase(TENANT, { customer: ALICE, reason: '' }, 'key_a'), (error: unknown) => {
     assert.ok(error instanceof FailedPreconditionError);
     assert.deepEqual(error.violations, [
-      { type: 'LEGAL_HOLD', subject: 'legal-holds/lh_00000000000000000000000001', description: 'matter: Smith v. Acme' },
+      { type: 'LEGAL_HOLD', subject: 'legalHolds/lh_00000000000000000000000001', description: 'matter: Smith v. Acme' },
     ]);
     return true;
   });

@@ -108,7 +108,7 @@ test('EraseCustomer is refused while a hold covers the customer, naming it; bad 
   const refused = await rejection(erase(ALICE));
   assert.equal(refused.code, grpcStatus.FAILED_PRECONDITION);
   assert.deepEqual(preconditionViolations(refused), [
-    { type: 'LEGAL_HOLD', subject: `legal-holds/${hold!.holdId}`, description: 'matter: Smith v. Acme' },
+    { type: 'LEGAL_HOLD', subject: `legalHolds/${hold!.holdId}`, description: 'matter: Smith v. Acme' },
   ]);
   await callUnary(governance, 'releaseLegalHold', { holdId: hold!.holdId }, bearerMetadata(KEYS.acme));
 
