@@ -14,11 +14,13 @@ import {
   type CustomerDataSubject,
 } from '@waygate/domain';
 import { CUSTOMER_DATA_SERVICES, startCustomerDataParticipant, type RunningCustomerDataParticipant } from '@waygate/governance';
-import { createKeyring, JetStreamWrappedKeyStore, toKeyEncryptionKey, type Keyring } from '@waygate/keyring';
+import { createKeyring, JetStreamWrappedKeyStore, sealText, toKeyEncryptionKey, type Keyring } from '@waygate/keyring';
 import { connectJetStream, ensureRegionStreams, regionStreams, type JetStreamConnection } from '@waygate/nats';
 import { createLogger } from '@waygate/telemetry-sdk';
 import { TenantDirectory } from '@waygate/tenancy';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@waygate/testing';
+import { SqliteErasureStore } from '../adapters/sqlite-erasure-store';
+import { ERASURE_PARTS, erasureIdOf } from './domain/erasure';
 import { receiptText } from './erasure-coordinator';
 import { startErasurePart, type RunningErasurePart } from './erasure-part';
 
@@ -249,4 +251,48 @@ test('ExportCustomerData fails as unavailable, naming the service, when a servic
     },
     (error: unknown) => error instanceof UnavailableError && /receipt/.test(error.message),
   );
+});
+
+test('an erasure left half-way by a crash (recorded, not yet published) is driven on when the archive starts again', async () => {
+  const { part, region, keyring, data } = await setup();
+  // What a crash right after recording leaves: the record, with its sealed number, and nothing else done.
+  const store = new SqliteErasureStore(path.join(dir, region, 'archive-erasures.sqlite'));
+  const keyEpoch = 424242;
+  const erasureId = erasureIdOf(new Date(), 'ab'.repeat(7));
+  await store.create({
+    erasureId,
+    tenantId: TENANT,
+    customerHash: await part.coordinator.customerHash(TENANT, ALICE),
+    customerRef: await keyring.customerRef(TENANT, ALICE),
+    customerSealed: await sealText(keyring, { tenantId: TENANT, ephemeral: { purpose: 'erasure', epoch: keyEpoch } }, ALICE),
+    keyEpoch,
+    requestedBy: 'key_a',
+    reason: '',
+    requestedAt: new Date(),
+    parts: ERASURE_PARTS.map((service) => ({ service, counts: {} })),
+  });
+  await store.close();
+
+  // The archive restarts: the new part resumes what is in progress.
+  await part.stop();
+  running.splice(running.indexOf(part), 1);
+  const restarted = await startErasurePart({
+    nats,
+    region,
+    keyring,
+    storage: { kind: 'sqlite', file: path.join(dir, region, 'archive.sqlite') },
+    holds: { activeHoldsCovering: async () => [] },
+    signReceipt: (text) => `${text}\n— test-signer x\n`,
+    tenants: new TenantDirectory([]),
+    clock: systemClock,
+    logger,
+  });
+  running.push(restarted);
+  const done = await waitFor(() => restarted.coordinator.status(TENANT, erasureId), {
+    until: (record) => record.completedAt !== undefined,
+    what: 'the resumed erasure to complete',
+  });
+  assert.ok(done.publishedAt, 'published on resume');
+  assert.deepEqual(done.parts.find((p) => p.service === 'keyring')?.counts, { data_keys: 0 });
+  for (const service of CUSTOMER_DATA_SERVICES) assert.equal(data.get(service)?.has(ALICE), false, `${service} forgot Alice`);
 });
