@@ -3,7 +3,7 @@ import { ConfigError, envSchemas, parseEnv, serviceEnvShape, toServiceConfig, ty
 import { KeyEncryptionKeyConfigError, kekSourceFromEnv, type KekSource } from '@waygate/keyring';
 import {
   LOG_SIGNING_KEY_FILE,
-  LogSigningKeyConfigError,
+  LOG_SIGNING_KEY_VARIABLE,
   loadOrCreateLogSigningKey,
   logSigningKeyName,
   type LoadedLogSigningKey,
@@ -16,11 +16,11 @@ export interface ArchiveConfig extends ServiceConfig {
    */
   readonly internalServiceToken: () => string;
   /**
-   * The region's Ed25519 log signing key (`waygate-<region>`): it signs the archive log's checkpoints (and the
-   * erasure receipts). WAYGATE_LOG_SIGNING_KEY (base64 of a 32-byte seed); required with MongoDB, on SQLite a
-   * generated `log-signing.key` next to the archive's file when unset.
+   * The region's Ed25519 log signing key (libs/tlog), loaded on first call and kept: WAYGATE_LOG_SIGNING_KEY, else on
+   * SQLite the region's key file next to the archive's file (created on first start). Behind a function, so that
+   * logging the configuration never prints it, and one key object serves every signer of the archive.
    */
-  readonly logSigningKey: LoadedLogSigningKey;
+  readonly logSigningKey: () => LoadedLogSigningKey;
   /**
    * The region's KEKs (WAYGATE_KEYRING_KEK or _FILE; on SQLite without them, the region's local development key file):
    * the keyring seals message content at rest under each customer's data key (issue 14).
@@ -43,6 +43,14 @@ export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): Archive
   );
   const token = parsed.WAYGATE_INTERNAL_SERVICE_TOKEN;
   const base = toServiceConfig('archive', parsed, env);
+  const signingKeySetting = env[LOG_SIGNING_KEY_VARIABLE];
+  let signingKey: LoadedLogSigningKey | undefined;
+  const logSigningKey = () =>
+    (signingKey ??= loadOrCreateLogSigningKey({
+      env: { [LOG_SIGNING_KEY_VARIABLE]: signingKeySetting },
+      keyName: logSigningKeyName(base.region),
+      ...(base.storage.kind === 'sqlite' ? { localKeyFile: path.join(path.dirname(base.storage.file), LOG_SIGNING_KEY_FILE) } : {}),
+    }));
   let kek: KekSource;
   try {
     kek = kekSourceFromEnv(
@@ -54,18 +62,5 @@ export function loadArchiveConfig(env: NodeJS.ProcessEnv = process.env): Archive
     if (error instanceof KeyEncryptionKeyConfigError) throw new ConfigError([error.message]);
     throw error;
   }
-  return { ...base, internalServiceToken: () => token, logSigningKey: logSigningKeyFrom(env, base), kek };
-}
-
-function logSigningKeyFrom(env: NodeJS.ProcessEnv, base: ServiceConfig): LoadedLogSigningKey {
-  try {
-    return loadOrCreateLogSigningKey({
-      env,
-      keyName: logSigningKeyName(base.region),
-      ...(base.storage.kind === 'sqlite' ? { localKeyFile: path.join(path.dirname(base.storage.file), LOG_SIGNING_KEY_FILE) } : {}),
-    });
-  } catch (error) {
-    if (error instanceof LogSigningKeyConfigError) throw new ConfigError([error.message]);
-    throw error;
-  }
+  return { ...base, internalServiceToken: () => token, logSigningKey, kek };
 }

@@ -24,6 +24,7 @@ import { signNote } from '@waygate/tlog';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
+import { openAccessLog } from './access-log/open-access-log';
 import { MongoArchiveStore } from './adapters/mongo-archive-store';
 import { SqliteArchiveStore } from './adapters/sqlite-archive-store';
 import { createAnalysisService } from './analysis/analysis-service';
@@ -86,15 +87,24 @@ export async function startArchive(
   logger: Logger,
   options: Pick<ArchiveServiceDeps, 'analyzeText'> = {},
 ): Promise<StartedService & { grpcPort: number }> {
+  // The region's log signing key, first: a malformed WAYGATE_LOG_SIGNING_KEY stops the start, naming the setting.
+  const logSigningKey = config.logSigningKey();
   const tenants = loadTenantsFile(config.tenantsFile);
   // Language and sentiment of customer texts (eld + nlp.js): loaded once, before anything is consumed (about 1 s).
   const analyzeText = options.analyzeText ?? (await loadTextAnalyzer());
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
   const storage = await openArchiveStore(config);
+  // Every call of the archive's services is recorded (access-log/); its own store, closed after the gRPC server.
+  const access = await openAccessLog(config, { tenants, logger }).catch(async (error: unknown) => {
+    tenantsReloader.close();
+    await storage.close();
+    throw error;
+  });
   const governanceStorage = await openGovernanceStorage(config.storage).catch(async (error: unknown) => {
     tenantsReloader.close();
     await storage.close();
+    await access.close();
     throw error;
   });
   // Legal holds (issue 14): the erasure coordinator and the sweeper ask `legalHolds.activeHoldsCovering`.
@@ -120,7 +130,13 @@ export async function startArchive(
     });
     const service = withSearchIndexing(archive, { index: storage.searchIndex, store: storage.store });
     // The tamper-evident archive log (issue 14): checkpoints signed by the region key, proofs, and exports carrying both.
-    const archiveLog = createArchiveLogService({ store: storage.store, signer: config.logSigningKey.signer, region: config.region });
+    const archiveLog = createArchiveLogService({ store: storage.store, signer: logSigningKey.signer, region: config.region });
+    if (logSigningKey.source === 'local-file-created')
+      logger.info(
+        { keyId: logSigningKey.signer.verifierKey.split('+')[1] },
+        'archive log signing key created in the data dir (back it up)',
+      );
+    if (logSigningKey.permissionsTooOpen) logger.warn('the archive log signing key file is readable by others: chmod 600 it');
     const search = createMessageSearch({ index: storage.searchIndex, loadEntries: loadEntriesFromStore(storage.store) });
     const analysis = createAnalysisService({
       reader: storage.store,
@@ -164,7 +180,7 @@ export async function startArchive(
       keyring,
       storage: config.storage,
       holds: legalHolds,
-      signReceipt: (text) => signNote(text, [config.logSigningKey.signer]),
+      signReceipt: (text) => signNote(text, [logSigningKey.signer]),
       tenants,
       clock: systemClock,
       logger,
@@ -178,6 +194,7 @@ export async function startArchive(
       tenants,
       region: config.region,
       internalServiceToken: config.internalServiceToken(),
+      interceptors: [access.interceptor],
       services: [
         {
           name: SERVICE_NAMES.archive,
@@ -188,7 +205,7 @@ export async function startArchive(
             tenants,
             logger,
             analysis,
-            exportService: createExportService({ reader: storage.store, clock: systemClock }),
+            exportService: createExportService({ reader: storage.store, clock: systemClock, log: archiveLog }),
             search,
           }),
         },
@@ -200,6 +217,7 @@ export async function startArchive(
           implementation: createGovernanceHandler({
             holds: createLegalHoldsHandler(legalHolds, tenants, logger),
             erasure: erasure.handler,
+            accessLog: access.handler,
           }),
         },
         {
@@ -231,6 +249,7 @@ export async function startArchive(
         await storage.close();
         await governanceStorage.close();
         await erasureStore.close();
+        await access.close();
       },
     };
   } catch (error) {
@@ -240,6 +259,7 @@ export async function startArchive(
     await storage.close();
     await governanceStorage.close();
     await erasure?.close();
+    await access.close();
     throw error;
   }
 }

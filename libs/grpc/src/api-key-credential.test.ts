@@ -69,12 +69,13 @@ async function credentialOf(metadata: Metadata): Promise<AuthenticatedCredential
   return seen[before];
 }
 
-test('a call by API key carries the key’s hash, id and scopes (configured, or the default reach) to the handler', async () => {
+test('a call by API key carries the key’s hash, id, scopes (configured, or the default reach) and the method’s scope to the handler', async () => {
   assert.deepEqual(await credentialOf(bearerMetadata('key-acme-reader')), {
     kind: 'api-key',
     apiKeySha256: hashApiKey('key-acme-reader'),
     keyId: 'reader',
     scopes: ['messages:read', 'archive:read'],
+    callScope: 'messages:read',
   });
   const unscoped = await credentialOf(bearerMetadata('key-acme-default'));
   assert.deepEqual(unscoped, {
@@ -82,6 +83,7 @@ test('a call by API key carries the key’s hash, id and scopes (configured, or 
     apiKeySha256: hashApiKey('key-acme-default'),
     keyId: `key_${hashApiKey('key-acme-default').slice(0, 12)}`,
     scopes: ['messages:send', 'messages:read', 'events:read'],
+    callScope: 'messages:read',
   });
   const full = await credentialOf(bearerMetadata('key-acme-full'));
   assert.equal(full?.kind === 'api-key' && full.keyId, 'full');
@@ -92,12 +94,14 @@ test('a client cannot claim a key id, scopes or credential of its own: the inter
   metadata.set('x-waygate-authenticated-key-id', 'full');
   metadata.set('x-waygate-authenticated-key-scopes', 'governance:admin');
   metadata.set('x-waygate-authenticated-credential', `api-key:${hashApiKey('key-acme-full')}`);
+  metadata.set('x-waygate-authenticated-call-scope', 'governance:admin');
   const credential = await credentialOf(metadata);
   assert.deepEqual(credential, {
     kind: 'api-key',
     apiKeySha256: hashApiKey('key-acme-reader'),
     keyId: 'reader',
     scopes: ['messages:read', 'archive:read'],
+    callScope: 'messages:read',
   });
 });
 

@@ -26,6 +26,7 @@ import { startNatsServer, tenantsYaml, waitFor, type NatsServerHandle } from '@w
 import { createDeadLetterAdminService } from './dead-letter-admin.handler';
 import { badRequestViolations } from './error-mapping';
 import { startGrpcServer, type RunningGrpcServer } from './grpc-server';
+import { rpcScopeTable } from './rpc-scopes';
 
 // The dead-letter admin API end to end: a real nats-server, a consumer whose handler always throws, and the gRPC
 // service over loopback with the region's internal service token.
@@ -150,6 +151,14 @@ test('only the internal service token may call it: a tenant API key, no token or
     port: 0,
     tenants,
     region: REGION,
+    // Served as a tenant service on purpose (to show the handlers check the token themselves), so the test scopes it.
+    rpcScopes: rpcScopeTable({
+      'waygate.admin.v1.DeadLetterAdminService': {
+        ListConsumerDeadLetters: 'events:read',
+        ReplayConsumerDeadLetters: 'events:read',
+        DiscardConsumerDeadLetters: 'events:read',
+      },
+    }),
     services: [
       {
         ...createDeadLetterAdminService({

@@ -23,6 +23,7 @@ import { parseTenants } from '@waygate/tenancy';
 import { tenantsYaml } from '@waygate/testing';
 import { badRequestViolations, preconditionViolations, retryDelayMs, toGrpcError } from './error-mapping';
 import { startGrpcServer, unaryHandler, type RunningGrpcServer } from './grpc-server';
+import { rpcScopeTable } from './rpc-scopes';
 import { checkGrpcHealth } from './health-check';
 
 const logged: string[] = [];
@@ -46,6 +47,8 @@ before(async () => {
     port: 0,
     tenants,
     region: 'eu',
+    // This test serves the delivery admin API as a tenant service (the server's mechanics, not the API), so it scopes it.
+    rpcScopes: rpcScopeTable({ [SERVICE_NAMES.deliveryAdmin]: { GetDelivery: 'messages:read', CancelDelivery: 'messages:send' } }),
     services: [
       {
         name: SERVICE_NAMES.deliveryAdmin,
@@ -167,6 +170,8 @@ async function startTokenServer(token: string, access: 'tenant' | 'tenant-or-ser
     port: 0,
     tenants,
     region: 'eu',
+    // This test serves the delivery admin API as a tenant service (the server's mechanics, not the API), so it scopes it.
+    rpcScopes: rpcScopeTable({ [SERVICE_NAMES.deliveryAdmin]: { GetDelivery: 'messages:read', CancelDelivery: 'messages:send' } }),
     internalServiceToken: token,
     services: [
       {

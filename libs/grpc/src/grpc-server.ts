@@ -1,5 +1,12 @@
 import path from 'node:path';
-import { Server, type ServiceDefinition, type UntypedServiceImplementation, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import {
+  Server,
+  type ServerInterceptor,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+  type sendUnaryData,
+  type ServerUnaryCall,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
@@ -9,6 +16,7 @@ import type { ServerTlsConfig } from '@waygate/config';
 import type { Logger } from '@waygate/telemetry';
 import { toGrpcError } from './error-mapping';
 import { authenticateInternalCall, type InternalCaller } from './internal-auth';
+import { RPC_SCOPE_BY_PATH, type RpcScopeTable } from './rpc-scopes';
 import { authenticatedTenant, createTenantAuthInterceptor } from './tenant-auth';
 import { serverCredentials } from './tls-credentials';
 
@@ -60,6 +68,16 @@ export async function startGrpcServer(options: {
   internalServiceToken?: string;
   /** TLS (and optional client-certificate authentication); plaintext without it, the local default. */
   tls?: ServerTlsConfig;
+  /**
+   * More interceptors, run after authentication (they see the authenticated tenant and credential), in order; e.g.
+   * the archive's access log.
+   */
+  interceptors?: readonly ServerInterceptor[];
+  /**
+   * The scope an API key needs per method. Default: the platform's table (libs/grpc/src/rpc-scopes.ts); only tests of
+   * the server's own mechanics, serving a service in an unusual role, pass another.
+   */
+  rpcScopes?: RpcScopeTable;
 }): Promise<RunningGrpcServer> {
   const internalServices = options.services.filter((service) => service.access === 'internal').map((service) => service.name);
   const servicesActingForTenants = options.services
@@ -69,13 +87,24 @@ export async function startGrpcServer(options: {
   if (internalServices.length > 0 && !options.internalServiceToken) {
     throw new Error(`internal services (${internalServices.join(', ')}) need the region's internal service token`);
   }
+  const rpcScopes = options.rpcScopes ?? RPC_SCOPE_BY_PATH;
+  // The interceptor refuses every API key for a method in no scope; say so at start rather than on each call.
+  const unscoped = options.services
+    .filter((service) => service.access !== 'internal')
+    .flatMap((service) => Object.values(service.definition).map((method) => method.path))
+    .filter((methodPath) => !rpcScopes.has(methodPath));
+  if (unscoped.length > 0) {
+    throw new Error(`tenant methods without an API key scope (add them to libs/grpc/src/rpc-scopes.ts): ${unscoped.join(', ')}`);
+  }
   const server = new Server({
     interceptors: [
       createTenantAuthInterceptor(options.tenants, options.region, {
         ...(options.internalServiceToken ? { internalServiceToken: options.internalServiceToken } : {}),
         internalServices,
         servicesActingForTenants,
+        rpcScopes,
       }),
+      ...(options.interceptors ?? []),
     ],
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? 4 * 1024 * 1024,
   });

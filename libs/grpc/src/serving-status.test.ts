@@ -14,6 +14,7 @@ import { createHealthProbes, createLogger } from '@waygate/telemetry-sdk';
 import { parseTenants } from '@waygate/tenancy';
 import { tenantsYaml, waitFor } from '@waygate/testing';
 import { startGrpcServer, unaryHandler } from './grpc-server';
+import { rpcScopeTable } from './rpc-scopes';
 import { checkGrpcHealth } from './health-check';
 
 type HealthWatchClient = Client & { watch(request: { service: string }): ClientReadableStream<{ status: string }> };
@@ -33,6 +34,8 @@ test('readiness follows the gRPC health status: SERVING while serving, NOT_SERVI
     port: 0,
     tenants,
     region: 'eu',
+    // This test serves the delivery admin API as a tenant service (the server's mechanics, not the API), so it scopes it.
+    rpcScopes: rpcScopeTable({ [SERVICE_NAMES.deliveryAdmin]: { GetDelivery: 'messages:read', CancelDelivery: 'messages:send' } }),
     services: [
       {
         name: SERVICE_NAMES.deliveryAdmin,

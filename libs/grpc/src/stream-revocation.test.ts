@@ -14,6 +14,7 @@ import {
 import { createLogger } from '@waygate/telemetry-sdk';
 import { hashApiKey, parseTenants, TenantDirectory, type ApiKey, type Tenant } from '@waygate/tenancy';
 import { tenantsYaml, waitFor } from '@waygate/testing';
+import { errorInfos } from './error-mapping';
 import { startGrpcServer, type RunningGrpcServer } from './grpc-server';
 import { serverStreamingHandler } from './server-streaming';
 import { credentialRevocation } from './stream-revocation';
@@ -182,6 +183,34 @@ test('a stream opened by the internal token for a tenant ends when that tenant i
   reload((all) => all.filter((t) => t.id !== 'acme'));
   await waitFor(() => feed.state.ended, { timeoutMs: 2000, what: 'the stream to end' });
   assert.equal(feed.state.error?.code, status.UNAUTHENTICATED);
+  probe.stream.cancel();
+});
+
+test('a key losing the scope its stream was opened with ends that stream PERMISSION_DENIED; losing another scope does not', async () => {
+  reload((all) => all);
+  const feed = open('51', 'key-acme-a');
+  await waitFor(() => feed.state.received === 1, { what: 'an open feed' });
+  const withoutScope = (scope: string) => (all: Tenant[]) =>
+    all.map((t) =>
+      t.id === 'acme' ? { ...t, apiKeys: t.apiKeys.map((k) => ({ ...k, scopes: k.scopes.filter((s) => s !== scope) })) } : t,
+    );
+
+  reload(withoutScope('archive:read'));
+  // A later stream proves the reload was processed before the assertion that this one stayed open.
+  const probe = open('52', 'key-globex');
+  await waitFor(() => probe.state.received === 1, { what: 'a probe feed' });
+  assert.equal(feed.state.ended, false, 'archive:read is not what WatchEvents needs');
+
+  reload(withoutScope('events:read'));
+  await waitFor(() => feed.state.ended, { timeoutMs: 2000, what: 'the stream to end' });
+  assert.equal(feed.state.error?.code, status.PERMISSION_DENIED);
+  assert.match(feed.state.error?.details ?? '', /no longer has the scope events:read/);
+  assert.deepEqual(
+    errorInfos(feed.state.error ?? {}).map((info) => [info.reason, info.metadata.scope]),
+    [['API_KEY_SCOPE_MISSING', 'events:read']],
+  );
+  await waitFor(() => handlers.get('51')?.aborted, { what: 'the handler of the cut stream to stop' });
+  assert.equal(probe.state.ended, false);
   probe.stream.cancel();
 });
 

@@ -6,10 +6,11 @@ import {
   type status,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
-import { UnauthenticatedError, type WrongRegionError } from '@waygate/domain';
+import { PermissionDeniedError, UnauthenticatedError, type WrongRegionError } from '@waygate/domain';
 import { assertHomedIn, isApiKeyScope, type ApiKey, type ApiKeyScope, type Tenant, type TenantDirectory } from '@waygate/tenancy';
 import { toGrpcError } from './error-mapping';
 import { authenticateInternalCall, bearerToken, hasInternalServiceToken, namedTenantId } from './internal-auth';
+import { RPC_SCOPE_BY_PATH, type RpcScopeTable } from './rpc-scopes';
 
 /** Internal metadata key the interceptor sets after authenticating; any client-sent value is removed first. */
 const TENANT_ID_KEY = 'x-waygate-authenticated-tenant';
@@ -23,8 +24,10 @@ const CREDENTIAL_KEY = 'x-waygate-authenticated-credential';
 const KEY_ID_KEY = 'x-waygate-authenticated-key-id';
 /** Internal metadata key: the scopes of that key, comma-separated, as the tenants file said when the call began. */
 const KEY_SCOPES_KEY = 'x-waygate-authenticated-key-scopes';
+/** Internal metadata key: the scope the key was admitted to this call by (the method's scope in the table). */
+const CALL_SCOPE_KEY = 'x-waygate-authenticated-call-scope';
 /** Every metadata key the interceptor sets; a client cannot send any of them (they are removed first). */
-const AUTHENTICATED_KEYS = [TENANT_ID_KEY, CREDENTIAL_KEY, KEY_ID_KEY, KEY_SCOPES_KEY];
+const AUTHENTICATED_KEYS = [TENANT_ID_KEY, CREDENTIAL_KEY, KEY_ID_KEY, KEY_SCOPES_KEY, CALL_SCOPE_KEY];
 
 /**
  * The credential a call authenticated with, as open streams and the access log remember it: a key only by its hash
@@ -37,6 +40,11 @@ export type AuthenticatedCredential =
       readonly apiKeySha256: string;
       readonly keyId: string;
       readonly scopes: readonly ApiKeyScope[];
+      /**
+       * The scope this call was admitted by (its method's); an open stream is cut when a reload takes it from the key.
+       * Absent for a method of a service the interceptor treats as internal.
+       */
+      readonly callScope?: ApiKeyScope;
     }
   | { readonly kind: 'internal' };
 
@@ -62,6 +70,36 @@ export interface TenantAuthOptions {
    * keys are refused. A call may name the tenant it acts for with `x-waygate-tenant-id`.
    */
   readonly internalServices?: readonly string[];
+  /**
+   * What an API key needs per method (`/package.Service/Method` → scope). Default: {@link RPC_SCOPE_BY_PATH}, the
+   * platform's one table; tests of the interceptor's mechanics substitute their own.
+   */
+  readonly rpcScopes?: RpcScopeTable;
+}
+
+/** google.rpc.ErrorInfo reason: the key lacks the scope the method needs. */
+export const API_KEY_SCOPE_MISSING = 'API_KEY_SCOPE_MISSING';
+/** google.rpc.ErrorInfo reason: the method is in no scope (not in the table), so no API key may call it. */
+export const RPC_SCOPE_UNKNOWN = 'RPC_SCOPE_UNKNOWN';
+
+/**
+ * Refuses (PermissionDeniedError with an ErrorInfo naming the scope and method) an API key that lacks the scope of the
+ * method at `path`, and every API key for a method the table does not know: fail closed, so an RPC added without a
+ * scope is refused rather than open to every key.
+ */
+function assertKeyMayCall(key: ApiKey, path: string, table: RpcScopeTable): void {
+  const method = path.slice(1);
+  const scope = table.get(path);
+  if (scope === undefined)
+    throw new PermissionDeniedError(`${method} is in no API key scope, so no API key may call it`, {
+      reason: RPC_SCOPE_UNKNOWN,
+      metadata: { method, keyId: key.id },
+    });
+  if (!key.scopes.includes(scope))
+    throw new PermissionDeniedError(`API key "${key.id}" lacks the scope ${scope}, which ${method} needs`, {
+      reason: API_KEY_SCOPE_MISSING,
+      metadata: { scope, method, keyId: key.id },
+    });
 }
 
 /**
@@ -104,6 +142,7 @@ function internalCallTenant(metadata: Metadata, tenants: TenantDirectory, option
 export function createTenantAuthInterceptor(tenants: TenantDirectory, region: string, options: TenantAuthOptions = {}): ServerInterceptor {
   const internalPrefixes = (options.internalServices ?? []).map((name) => `/${name}/`);
   const actingPrefixes = (options.servicesActingForTenants ?? []).map((name) => `/${name}/`);
+  const rpcScopes = options.rpcScopes ?? RPC_SCOPE_BY_PATH;
   return (methodDescriptor, call) => {
     const isPublic = PUBLIC_METHOD_PREFIXES.some((prefix) => methodDescriptor.path.startsWith(prefix));
     const isInternal = internalPrefixes.some((prefix) => methodDescriptor.path.startsWith(prefix));
@@ -124,8 +163,11 @@ export function createTenantAuthInterceptor(tenants: TenantDirectory, region: st
             apiKey = presented.key;
           }
           if (tenant) assertHomedIn(tenant, region);
+          // Scopes bound what a tenant's key may do. The region-internal token is not scoped: it is the region's own
+          // credential (it already opens the admin APIs), and only the services listed to accept it take it for a tenant.
+          if (apiKey) assertKeyMayCall(apiKey, methodDescriptor.path, rpcScopes);
         } catch (error) {
-          const grpcError = toGrpcError(error as UnauthenticatedError | WrongRegionError);
+          const grpcError = toGrpcError(error as UnauthenticatedError | WrongRegionError | PermissionDeniedError);
           call.sendStatus({ code: grpcError.code as status, details: grpcError.details, metadata: grpcError.metadata ?? new Metadata() });
           return;
         }
@@ -135,6 +177,8 @@ export function createTenantAuthInterceptor(tenants: TenantDirectory, region: st
           if (apiKey) {
             metadata.set(KEY_ID_KEY, apiKey.id);
             metadata.set(KEY_SCOPES_KEY, apiKey.scopes.join(','));
+            const callScope = rpcScopes.get(methodDescriptor.path);
+            if (callScope) metadata.set(CALL_SCOPE_KEY, callScope);
           }
         }
         next(metadata);
@@ -164,10 +208,12 @@ export function authenticatedCredential(metadata: Metadata): AuthenticatedCreden
   if (typeof value !== 'string' || !value.startsWith('api-key:')) return undefined;
   const keyId = metadata.get(KEY_ID_KEY)[0];
   const scopes = metadata.get(KEY_SCOPES_KEY)[0];
+  const callScope = metadata.get(CALL_SCOPE_KEY)[0];
   return {
     kind: 'api-key',
     apiKeySha256: value.slice('api-key:'.length),
     keyId: typeof keyId === 'string' ? keyId : '',
     scopes: typeof scopes === 'string' ? scopes.split(',').filter(isApiKeyScope) : [],
+    ...(typeof callScope === 'string' && isApiKeyScope(callScope) ? { callScope } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { createLogger } from '@waygate/telemetry-sdk';
 import { parseTenants } from '@waygate/tenancy';
 import { createTempDir, createTestCertificates, tenantsYaml } from '@waygate/testing';
 import { startGrpcServer, unaryHandler } from './grpc-server';
+import { rpcScopeTable } from './rpc-scopes';
 import { channelCredentials } from './tls-credentials';
 import { ConfigError, parseTlsConfig } from '@waygate/config';
 
@@ -82,6 +83,8 @@ test('a TLS gRPC server with client CA: only clients with a certificate the CA s
     port: 0,
     tenants,
     region: 'eu',
+    // This test serves the delivery admin API as a tenant service (the server's mechanics, not the API), so it scopes it.
+    rpcScopes: rpcScopeTable({ [SERVICE_NAMES.deliveryAdmin]: { GetDelivery: 'messages:read', CancelDelivery: 'messages:send' } }),
     ...(tls.server ? { tls: tls.server } : {}),
     services: [
       {

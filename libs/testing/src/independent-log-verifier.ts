@@ -105,8 +105,11 @@ export interface IndependentCheckpoint {
  * the text up to and including the newline before the blank line. Returns the checkpoint; throws on any mismatch.
  */
 export function independentVerifyCheckpoint(note: string, verifierKey: string): IndependentCheckpoint {
-  const [name, idHex, keyBase64, ...extra] = verifierKey.split('+');
-  if (!name || !idHex || !keyBase64 || extra.length > 0) throw new Error('malformed verifier key');
+  // The base64 key may itself contain '+': only the first two separate fields.
+  const first = verifierKey.indexOf('+');
+  const second = verifierKey.indexOf('+', first + 1);
+  const [name, idHex, keyBase64] = [verifierKey.slice(0, first), verifierKey.slice(first + 1, second), verifierKey.slice(second + 1)];
+  if (first <= 0 || second < 0 || !idHex || !keyBase64) throw new Error('malformed verifier key');
   const keyBytes = Buffer.from(keyBase64, 'base64');
   if (keyBytes.length !== 33 || keyBytes[0] !== 1) throw new Error('not an Ed25519 verifier key');
   const publicKey = keyBytes.subarray(1);

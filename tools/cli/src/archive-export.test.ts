@@ -181,7 +181,7 @@ test('filters and formats: one customer, CSV only', async () => {
   const run = await archiveCli(['export', '--out', out, '--customer', CUSTOMERS[1] as string, '--format', 'csv']);
   assert.equal(run.code, 0, run.stderr);
   assert.match(run.stdout, /exported 6 messages of 1 conversations into .*every SHA-256 verified/);
-  assert.deepEqual(readdirSync(out).sort(), ['manifest.json', 'messages.csv']);
+  assert.deepEqual(readdirSync(out).sort(), ['log', 'manifest.json', 'messages.csv'], 'the archive log travels with every export');
   assert.equal(readFileSync(path.join(out, 'messages.csv'), 'utf8').trim().split('\r\n').length, 7);
 });
 
@@ -198,7 +198,7 @@ test('refuses a non-empty directory (exit 2) and writes nothing into it; an empt
   mkdirSync(empty);
   const run = await archiveCli(['export', '--out', empty, '--format', 'jsonl']);
   assert.equal(run.code, 0, run.stderr);
-  assert.deepEqual(readdirSync(empty).sort(), ['manifest.json', 'messages.jsonl']);
+  assert.deepEqual(readdirSync(empty).sort(), ['log', 'manifest.json', 'messages.jsonl']);
 });
 
 test('errors exit 1 with the gRPC status and leave nothing at --out: a wrong key, a bad filter, an unknown conversation', async () => {

@@ -10,7 +10,8 @@ export interface ManifestFiles {
 }
 
 /** Paths a bundle may hold: the server chooses them, so the client writes nothing else (no `..`, no absolute path). */
-const BUNDLE_PATH = /^(?:messages\.jsonl|messages\.csv|manifest\.json|transcripts\/[A-Za-z0-9_-]{1,128}\.html)$/;
+const BUNDLE_PATH =
+  /^(?:messages\.jsonl|messages\.csv|manifest\.json|transcripts\/[A-Za-z0-9_-]{1,128}\.html|log\/(?:checkpoint|verifier-key|records\.jsonl|proofs\.jsonl))$/;
 
 /** Whether the server's `bundlePath` is one the client may write. */
 export function isBundlePath(bundlePath: string): boolean {

@@ -22,6 +22,7 @@ import {
 } from '@waygate/proto';
 import { hashApiKey, loadTenantsFile } from '@waygate/tenancy';
 import { runArchiveExport } from './archive-export';
+import { runArchiveVerify } from './archive-verify';
 import { option, parseArgs, UsageError, type ParsedArgs } from './cli-args';
 import { runDoctor } from './doctor';
 
@@ -40,6 +41,9 @@ commands:
   archive export --out DIR [--customer +E164] [--phone-number-id ID] [--from ISO] [--to ISO]
        [--conversation ID]... [--format jsonl,csv,html]    export the archive into a new directory and verify
                                                            every file against the manifest (also: npm run archive -- export)
+  archive verify DIR [--key <verifier key>]                verify an export offline: manifest hashes, the signed
+                                                           log checkpoint, every record's inclusion proof, and that
+                                                           every message is backed by its records (exit 1 if not)
 
 options (or environment):
   --address HOST:PORT          ingress (WAYGATE_ADDRESS, default 127.0.0.1:50051)
@@ -212,7 +216,11 @@ function hashKey(args: ParsedArgs, out: Output): number {
   const key = args.positionals[1];
   if (!key) throw new UsageError('hash-key needs the API key');
   const sha256 = hashApiKey(key);
-  out.print(`${sha256}\n  apiKeys:\n    - sha256: ${sha256}`, { sha256 });
+  out.print(
+    `${sha256}\n  apiKeys:\n    - sha256: ${sha256}\n      id: key_${sha256.slice(0, 12)} # optional: names the key in the access log\n` +
+      `      scopes: [messages:send, messages:read, events:read] # optional: this is the default; see docs/governance.md`,
+    { sha256 },
+  );
   return 0;
 }
 
@@ -239,7 +247,8 @@ async function doctor(args: ParsedArgs, out: Output): Promise<number> {
 }
 
 async function archive(args: ParsedArgs, out: Output): Promise<number> {
-  if (args.positionals[1] !== 'export') throw new UsageError('archive needs a subcommand: export');
+  if (args.positionals[1] === 'verify') return runArchiveVerify(args, out.print);
+  if (args.positionals[1] !== 'export') throw new UsageError('archive needs a subcommand: export or verify');
   return runArchiveExport(args, {
     address: archiveAddress(args),
     credentials: channel(args),

@@ -248,6 +248,11 @@ test('Secrets: existingSecret is used as is; without it, inline values go into o
     assert.equal(kekEnv.get('WAYGATE_KEYRING_KEK_FILE')?.value, '/etc/waygate/keyring/kek');
   }
   assert.equal(env.get('WAYGATE_VERIFICATION_SECRET')?.valueFrom?.secretKeyRef?.name, 'waygate-verification-secret');
+  assert.equal(
+    containerOf(inline, 'waygate-eu-archive').env.get('WAYGATE_LOG_SIGNING_KEY')?.valueFrom?.secretKeyRef?.name,
+    'waygate-log-signing-key',
+    "the archive signs its log's checkpoints with the region key",
+  );
   const kekInline = renderRegion('eu', regionValues('eu'), ['media.kek.existingSecret=', 'media.kek.value=AAAA']);
   assert.deepEqual(Object.keys(kekInline.find((object) => object.kind === 'Secret')?.data as Record<string, string>), ['kek']);
   assert.deepEqual(schemaProblems(inline), []);
@@ -266,6 +271,11 @@ test('without autoscaling the Deployments keep their replica count and no HPA is
 
 for (const [label, sets, message] of [
   ['the Ingress without a host', ['ingress.host='], '.Values.ingress.host is required'],
+  [
+    'the archive without its log signing key',
+    ['archiveLog.signingKey.existingSecret='],
+    '.Values.archiveLog.signingKey.existingSecret is required',
+  ],
   ['the Ingress without a TLS Secret', ['ingress.tls.secretName='], '.Values.ingress.tls.secretName is required'],
   [
     'KEDA without the NATS monitor',

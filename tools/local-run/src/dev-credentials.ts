@@ -1,7 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { hashApiKey } from '@waygate/tenancy';
+import { API_KEY_SCOPES, hashApiKey } from '@waygate/tenancy';
 
 /** Credentials of the seeded demo tenants, kept in the data folder so they survive restarts. */
 export interface DevCredentials {
@@ -108,6 +108,9 @@ export function devTenantsYaml(credentials: DevCredentials): string {
     homeRegion: ${t.region}
     apiKeys:
       - sha256: ${hashApiKey(t.apiKey)}
+        id: demo
+        # The demo key may do everything; a production key gets only the scopes it needs (docs/governance.md).
+        scopes: [${API_KEY_SCOPES.join(', ')}]
     whatsapp:
       wabaId: "${t.wabaId}"
       appSecret: "${t.appSecret}"

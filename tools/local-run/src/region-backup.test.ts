@@ -31,6 +31,7 @@ test('a region backed up while running, wiped and restored has its messages, sta
     assert.deepEqual(
       manifest.sqlite.map((s) => s.file),
       [
+        'access-log.sqlite',
         'archive.sqlite',
         'delivery-retry.sqlite',
         'ingress-customers.sqlite',

@@ -8,9 +8,10 @@ import { regionNatsStoreDir, type Region } from './stack';
 /** What a backup folder holds, written last as `manifest.json` (a folder without it is an unfinished backup). */
 /**
  * A region's files besides SQLite: media-store's blobs and keys (apps/media-store/README.md), and ingress's local
- * verification secret (pending codes are checked against HMACs under it).
+ * verification secret (pending codes are checked against HMACs under it), and the archive's log signing key (a new
+ * key could not vouch for the checkpoints signed so far).
  */
-const REGION_MEDIA_FILES = ['media-blobs', 'keyring.kek', 'media-store.key', 'verification.secret'] as const;
+const REGION_MEDIA_FILES = ['media-blobs', 'keyring.kek', 'media-store.key', 'verification.secret', 'log-signing.key'] as const;
 
 export interface BackupManifest {
   readonly format: 'waygate-region-backup/1';

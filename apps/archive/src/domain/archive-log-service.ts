@@ -1,6 +1,7 @@
 import { idViolations, InvalidArgumentError, NotFoundError } from '@waygate/domain';
 import { leafHash, signCheckpoint, type NoteSigner } from '@waygate/tlog';
-import { archiveLogOrigin, type ArchiveLogStore } from './archive-log';
+import { archiveLogOrigin, canonicalRecordBytes, type ArchiveLogStore } from './archive-log';
+import type { ArchivedEvent } from './archived-event';
 
 /** A tenant's newest signed checkpoint. */
 export interface SignedArchiveCheckpoint {
@@ -23,6 +24,19 @@ export interface ArchiveInclusionProof {
   readonly salt?: Buffer;
 }
 
+/** One record of a message as an export carries it: its canonical bytes, salt and inclusion proof. */
+export interface LoggedRecord {
+  readonly recordId: string;
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  /** canonicalRecordBytes of the record as stored now (UTF-8 JSON). */
+  readonly record: string;
+  readonly entry: Buffer;
+  readonly auditPath: Buffer[];
+  /** Undefined once shredded. */
+  readonly salt?: Buffer;
+}
+
 /** The tamper-evident archive log as ArchiveLogService and the export serve it, per tenant. */
 export interface ArchiveLogService {
   /** The tenant's newest checkpoint, signed now (the root of a size never changes, so any two agree). */
@@ -37,10 +51,12 @@ export interface ArchiveLogService {
     firstSize: number,
     secondSize: number,
   ): Promise<{ firstSize: number; secondSize: number; proof: Buffer[] }>;
+  /** Every record of a message (its own and its statuses) that is in the tree of `treeSize`, with its proof. */
+  messageRecords(tenantId: string, messageId: string, treeSize: number): Promise<LoggedRecord[]>;
 }
 
 export interface ArchiveLogServiceDeps {
-  readonly store: ArchiveLogStore;
+  readonly store: ArchiveLogStore & { listByMessage(tenantId: string, messageId: string): Promise<ArchivedEvent[]> };
   /** The region's log signing key (libs/tlog loadOrCreateLogSigningKey). */
   readonly signer: NoteSigner;
   readonly region: string;
@@ -90,6 +106,24 @@ export function createArchiveLogService({ store, signer, region }: ArchiveLogSer
       const secondSize = requestedSecond === 0 ? size : requestedSecond;
       if (firstSize > secondSize) throw sizeViolation('first_size', 'must be at most second_size');
       return { firstSize, secondSize, proof: await store.logConsistencyProof(tenantId, firstSize, secondSize) };
+    },
+
+    async messageRecords(tenantId, messageId, treeSize) {
+      const records: LoggedRecord[] = [];
+      for (const event of await store.listByMessage(tenantId, messageId)) {
+        const leaf = await store.logLeaf(tenantId, event.eventId);
+        if (!leaf || leaf.leafIndex >= treeSize) continue;
+        records.push({
+          recordId: event.eventId,
+          leafIndex: leaf.leafIndex,
+          treeSize,
+          record: canonicalRecordBytes(event).toString('utf8'),
+          entry: leaf.entry,
+          auditPath: await store.logInclusionProof(tenantId, leaf.leafIndex, treeSize),
+          ...(leaf.salt ? { salt: leaf.salt } : {}),
+        });
+      }
+      return records;
     },
   };
 }

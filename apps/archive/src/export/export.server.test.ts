@@ -106,17 +106,29 @@ test("the archive's messages export as a bundle whose files have the manifest's 
   assert.equal(manifest.messages, 2 * MESSAGES_PER_CONVERSATION);
   assert.deepEqual(
     manifest.files.map((file) => file.path).sort(),
-    ['messages.csv', 'messages.jsonl', ...ids.map((id) => `transcripts/${id}.html`)].sort(),
+    [
+      'messages.csv',
+      'messages.jsonl',
+      ...ids.map((id) => `transcripts/${id}.html`),
+      'log/checkpoint',
+      'log/verifier-key',
+      'log/records.jsonl',
+      'log/proofs.jsonl',
+    ].sort(),
   );
   for (const file of manifest.files) {
     const data = files.get(file.path) as Buffer;
     assert.equal(createHash('sha256').update(data).digest('hex'), file.sha256, file.path);
     assert.equal(data.length, file.bytes, file.path);
   }
+  const messageFiles = manifest.files.filter((file) => !file.path.startsWith('log/'));
   assert.deepEqual(
-    manifest.files.map((file) => file.records),
-    manifest.files.map((file) => (file.path.startsWith('transcripts/') ? MESSAGES_PER_CONVERSATION : 2 * MESSAGES_PER_CONVERSATION)),
+    messageFiles.map((file) => file.records),
+    messageFiles.map((file) => (file.path.startsWith('transcripts/') ? MESSAGES_PER_CONVERSATION : 2 * MESSAGES_PER_CONVERSATION)),
   );
+  // The archive log: every message's record and every outbound message's status record, once.
+  for (const logFile of ['log/records.jsonl', 'log/proofs.jsonl'])
+    assert.equal(manifest.files.find((file) => file.path === logFile)?.records, 3 * MESSAGES_PER_CONVERSATION, logFile);
   const records = (files.get('messages.jsonl')?.toString('utf8') ?? '')
     .trim()
     .split('\n')

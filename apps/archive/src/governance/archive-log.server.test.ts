@@ -86,7 +86,7 @@ test('checkpoints are signed by the region key, every record is proven, and the 
   const key = await call<GetLogPublicKeyResponse>('getLogPublicKey', {});
   assert.equal(key.origin, 'waygate/eu/archive/acme');
   assert.match(key.verifierKey, /^waygate-eu\+[0-9a-f]{8}\+/);
-  assert.deepEqual(Buffer.from(key.verifierKey.split('+')[2]!, 'base64').subarray(1), Buffer.from(key.publicKey));
+  assert.deepEqual(Buffer.from(key.verifierKey.split('+').slice(2).join('+'), 'base64').subarray(1), Buffer.from(key.publicKey));
 
   const recordIds = [...(await publishConversation('acme', 1)), ...(await publishConversation('acme', 2))];
   await publishConversation('umbrella', 1);

@@ -48,6 +48,9 @@ so the region error is always the first one reported.
 {{- if and (index .Values.services "ingress" | default dict).enabled (not (or .Values.verification.secret.existingSecret .Values.verification.secret.value)) -}}
 {{- fail "waygate: .Values.verification.secret.existingSecret is required (name of an existing Secret with the region's verification secret, at least 32 characters: verification codes are stored as HMACs under it), or set .Values.verification.secret.value." -}}
 {{- end -}}
+{{- if and (index .Values.services "archive" | default dict).enabled (not (or .Values.archiveLog.signingKey.existingSecret .Values.archiveLog.signingKey.value)) -}}
+{{- fail "waygate: .Values.archiveLog.signingKey.existingSecret is required (name of an existing Secret with the region's archive log signing key, base64 of a 32-byte Ed25519 seed), or set .Values.archiveLog.signingKey.value." -}}
+{{- end -}}
 {{- if .Values.ingress.enabled -}}
 {{- if not .Values.ingress.host -}}
 {{- fail "waygate: .Values.ingress.host is required when .Values.ingress.enabled (the public HTTPS host Meta calls for receipt's webhook)." -}}
@@ -247,6 +250,14 @@ reads those blobs to upload them to Meta. */}}
     secretKeyRef:
       name: {{ $v.verification.secret.existingSecret | default (include "waygate.managedSecretName" .root) | quote }}
       key: {{ $v.verification.secret.key | quote }}
+{{- end }}
+{{- if eq .name "archive" }}
+# The region's Ed25519 key that signs the archive log's checkpoints (docs/governance.md).
+- name: WAYGATE_LOG_SIGNING_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ $v.archiveLog.signingKey.existingSecret | default (include "waygate.managedSecretName" .root) | quote }}
+      key: {{ $v.archiveLog.signingKey.key | quote }}
 {{- end }}
 {{- if eq .name "media-store" }}
 {{- with .svc.ports.download }}

@@ -13,6 +13,14 @@ export type ExportFormatName = (typeof EXPORT_FORMATS)[number];
 export const JSONL_PATH = 'messages.jsonl';
 export const CSV_PATH = 'messages.csv';
 export const MANIFEST_PATH = 'manifest.json';
+/** The archive log's signed checkpoint (C2SP note) the bundle's proofs lead to. */
+export const LOG_CHECKPOINT_PATH = 'log/checkpoint';
+/** The region's verifier key, as the archive reported it (check it against one obtained independently). */
+export const LOG_VERIFIER_KEY_PATH = 'log/verifier-key';
+/** One line per record behind the exported messages: record id, leaf index, salt, canonical record bytes. */
+export const LOG_RECORDS_PATH = 'log/records.jsonl';
+/** One line per record: its entry, leaf hash and RFC 9162 audit path to the checkpoint's tree. */
+export const LOG_PROOFS_PATH = 'log/proofs.jsonl';
 /** transcripts/<conversation_id>.html */
 export const transcriptPath = (conversationId: string): string => `transcripts/${conversationId}.html`;
 
@@ -38,6 +46,24 @@ export interface ExportSource {
   transcript(conversation: ExportConversation): AsyncIterable<ExportEntry>;
 }
 
+/** One record of an exported message with its inclusion proof (see ArchiveLogService.messageRecords). */
+export interface BundleLogRecord {
+  readonly recordId: string;
+  readonly leafIndex: number;
+  readonly treeSize: number;
+  readonly record: string;
+  readonly entry: Buffer;
+  readonly auditPath: readonly Buffer[];
+  readonly salt?: Buffer;
+}
+
+/** The archive log as the bundle carries it: a checkpoint taken after the messages were read, and their records. */
+export interface BundleLog {
+  checkpoint(): Promise<{ readonly note: string; readonly treeSize: number; readonly verifierKey: string }>;
+  /** The records of one exported message that are in the tree of `treeSize`. */
+  records(entry: ExportEntry, treeSize: number): Promise<readonly BundleLogRecord[]>;
+}
+
 export interface BundleOptions {
   readonly tenantId: string;
   readonly exportedAt: Date;
@@ -47,6 +73,8 @@ export interface BundleOptions {
   readonly source: ExportSource;
   /** Largest chunk; DEFAULT_CHUNK_BYTES (64 KiB) if not set. */
   readonly chunkBytes?: number;
+  /** The tamper-evident archive log: when set, the bundle carries log/checkpoint, its proofs and records. */
+  readonly log?: BundleLog;
 }
 
 /** manifest.json. */
@@ -126,6 +154,36 @@ function htmlContent(options: BundleOptions, conversation: ExportConversation, c
   };
 }
 
+/** log/records.jsonl or log/proofs.jsonl: one pass over the source, each message's records in the checkpoint's tree. */
+function logContent(options: BundleOptions, log: BundleLog, treeSize: number, line: (record: BundleLogRecord) => object): FileContent {
+  return async function* (count) {
+    const seen = new Set<string>();
+    for await (const conversation of options.source.conversations())
+      for await (const entry of options.source.transcript(conversation))
+        for (const record of await log.records(entry, treeSize)) {
+          if (seen.has(record.recordId)) continue;
+          seen.add(record.recordId);
+          count();
+          yield `${JSON.stringify(line(record))}\n`;
+        }
+  };
+}
+
+const recordLine = (record: BundleLogRecord) => ({
+  record_id: record.recordId,
+  leaf_index: record.leafIndex,
+  salt: record.salt ? record.salt.toString('base64') : null,
+  record: record.record,
+});
+
+const proofLine = (record: BundleLogRecord) => ({
+  record_id: record.recordId,
+  leaf_index: record.leafIndex,
+  tree_size: record.treeSize,
+  entry: record.entry.toString('hex'),
+  audit_path: record.auditPath.map((hash) => hash.toString('base64')),
+});
+
 /** Streams one file, collecting its summary. */
 async function* file(path: string, content: FileContent, chunkBytes: number, summaries: FileSummary[]): AsyncGenerator<BundleChunk> {
   summaries.push(yield* streamFile(path, content, chunkBytes));
@@ -161,6 +219,19 @@ export async function* writeBundle(options: BundleOptions): AsyncGenerator<Bundl
       counter.conversations++;
       yield* file(transcriptPath(conversation.conversationId), htmlContent(options, conversation, counter), chunkBytes, summaries);
     }
+  }
+
+  if (options.log) {
+    // Taken after the messages were read: every record they show is in this tree.
+    const checkpoint = await options.log.checkpoint();
+    const text = (value: string): FileContent =>
+      async function* () {
+        yield value;
+      };
+    yield* file(LOG_CHECKPOINT_PATH, text(checkpoint.note), chunkBytes, summaries);
+    yield* file(LOG_VERIFIER_KEY_PATH, text(`${checkpoint.verifierKey}\n`), chunkBytes, summaries);
+    yield* file(LOG_RECORDS_PATH, logContent(options, options.log, checkpoint.treeSize, recordLine), chunkBytes, summaries);
+    yield* file(LOG_PROOFS_PATH, logContent(options, options.log, checkpoint.treeSize, proofLine), chunkBytes, summaries);
   }
 
   const { filters } = options;

@@ -1,5 +1,12 @@
 import { idViolations, InvalidArgumentError, isE164, NotFoundError, type Clock, type FieldViolation } from '@waygate/domain';
-import { EXPORT_FORMATS, writeBundle, type ExportFilters, type ExportFormatName, type ExportSource } from './export-bundle';
+import {
+  EXPORT_FORMATS,
+  writeBundle,
+  type BundleLogRecord,
+  type ExportFilters,
+  type ExportFormatName,
+  type ExportSource,
+} from './export-bundle';
 import type { ExportConversation, ExportEntry } from './export-record';
 import type { BundleChunk } from './file-chunker';
 
@@ -90,12 +97,21 @@ export interface ExportService {
   exportBundle(tenantId: string, request: ExportRequest, options?: { chunkBytes?: number }): Promise<AsyncIterable<BundleChunk>>;
 }
 
+/** The archive log as the export reads it (ArchiveLogService): bundles then carry a checkpoint and their proofs. */
+export interface ExportLogReader {
+  checkpoint(tenantId: string): Promise<{ readonly note: string; readonly treeSize: number }>;
+  publicKey(tenantId: string): { readonly verifierKey: string };
+  messageRecords(tenantId: string, messageId: string, treeSize: number): Promise<readonly BundleLogRecord[]>;
+}
+
 export interface ExportServiceDeps {
   readonly reader: ExportReader;
   readonly clock: Clock;
+  /** When set, every bundle carries the log's checkpoint and the inclusion proofs of its records. */
+  readonly log?: ExportLogReader;
 }
 
-export function createExportService({ reader, clock }: ExportServiceDeps): ExportService {
+export function createExportService({ reader, clock, log }: ExportServiceDeps): ExportService {
   /**
    * The ids of the conversations to export, listed once so that every file covers the same conversations in the same
    * order. The store lists most recently active first and pages by that order: a conversation that gets a message
@@ -148,6 +164,14 @@ export function createExportService({ reader, clock }: ExportServiceDeps): Expor
         until,
         source,
         ...(options.chunkBytes ? { chunkBytes: options.chunkBytes } : {}),
+        ...(log
+          ? {
+              log: {
+                checkpoint: async () => ({ ...(await log.checkpoint(tenantId)), verifierKey: log.publicKey(tenantId).verifierKey }),
+                records: (entry, treeSize) => log.messageRecords(tenantId, entry.messageId, treeSize),
+              },
+            }
+          : {}),
       });
     },
   };
