@@ -25,7 +25,6 @@ import path from 'node:path';
 import { Metadata, status as grpcStatus, type Client, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations, preconditionViolations } from '@waygate/grpc';
 import { freeStackPorts, startLocalStack, untilWindowOpen, type LocalStack } from '@waygate/local-run';
-import { API_KEY_SCOPES } from '@waygate/tenancy';
 import { createTempDir, waitFor } from '@waygate/testing';
 import { callUnary, loadPublicClients } from './proto-clients';
 
@@ -75,12 +74,7 @@ before(async () => {
     dataDir: dir.path,
     ports,
     serviceEnv: { WAYGATE_LOG_LEVEL: 'info' },
-    // The demo keys get every scope (governance:admin, archive:read among them); the rest of the file as generated.
-    tenantsYaml: (generated) =>
-      generated.replace(
-        /^(\s*)- sha256: [0-9a-f]{64}$/gm,
-        (line, indent: string) => `${line}\n${indent}  scopes: ${JSON.stringify(API_KEY_SCOPES)}`,
-      ),
+    // The demo key has every scope (governance:admin, archive:read among them), as local-run writes it.
     onLine: (process, line) => logLines.push({ process, line }),
   });
   const clients = loadPublicClients();
