@@ -5,6 +5,7 @@
  */
 import { after, before, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -29,6 +30,10 @@ import {
 } from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
 import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys (a process's own keyring is not this one: there content reads as erased). */
+const sealer = createCustomerSealer(createInMemoryKeyring());
 
 const TENANT = {
   id: 'acme',
@@ -55,6 +60,9 @@ after(async () => {
   await nats.stop();
 });
 
+/** The region KEK of every delivery-retry process this file starts (base64 of 32 random bytes). */
+const SHARED_KEK = randomBytes(32).toString('base64');
+
 function replicaEnv(dir: string, simulator: WhatsAppSimulator, extra: Record<string, string> = {}): Record<string, string> {
   return {
     WAYGATE_REGION: 'eu',
@@ -65,6 +73,9 @@ function replicaEnv(dir: string, simulator: WhatsAppSimulator, extra: Record<str
     WAYGATE_WHATSAPP_API_BASE_URL: simulator.url,
     WAYGATE_WHATSAPP_TIMEOUT_MS: '2000',
     WAYGATE_INTERNAL_SERVICE_TOKEN: 'process-test-internal-token-0123456789abcdef',
+    // One KEK for every test of this file: they share one nats-server, so one keyring bucket, and every intake now
+    // seals content under a customer key wrapped by it (a KEK generated per data dir could not unwrap the others').
+    WAYGATE_KEYRING_KEK: SHARED_KEK,
     ...extra,
   };
 }
@@ -131,7 +142,7 @@ test('two replicas sharing one store never exceed the number throughput together
     const expiresAt = new Date(Date.now() + DAY_MS);
     for (let i = 0; i < count; i++) await publishAccepted(`tp-${i}`, `+49151${String(1_000_000 + i)}`, `tp-${i}`, expiresAt);
     await waitFor(() => simulator.sentMessages().length >= count, { what: 'all sent', timeoutMs: 30_000 }).catch(async (error: unknown) => {
-      const debugStore = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
+      const debugStore = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'), sealer);
       const limiters = await debugStore.listLimiters('number:');
       const states = await Promise.all(Array.from({ length: count }, (_, i) => debugStore.get('acme', `tp-${i}`)));
       const summary = states
@@ -240,6 +251,7 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
     WAYGATE_GRPC_PORT: '0',
     WAYGATE_HTTP_PORT: String(webhookPort),
     WAYGATE_INTERNAL_SERVICE_TOKEN: 'crash-test-internal-token-0123456789abcdef',
+    WAYGATE_KEYRING_KEK: SHARED_KEK,
     WAYGATE_WHATSAPP_API_BASE_URL: simulator.url,
   });
   let replica = await startServiceProcess('delivery-retry', env);
@@ -289,7 +301,7 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
           .list({ consumers: [OUTBOUND_CONSUMERS.delivery], pageSize: 50 })
           .catch((listError: unknown) => ({ deadLetters: [], error: (listError as Error).message }));
         t.diagnostic(`dead letters: ${JSON.stringify(deadLetters)}`);
-        const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
+        const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'), sealer);
         try {
           for (const message of messages) {
             const stored = await store.get(TENANT.id, message.id);
@@ -304,7 +316,7 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
       },
     );
     // Interrupted calls settle through their webhooks (or, failing that, a resend after the grace period).
-    const settled = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
+    const settled = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'), sealer);
     try {
       await waitFor(
         async () => {
@@ -324,7 +336,7 @@ test('a load survives kill -9 of delivery-retry three times and a nats-server re
     await receipt.stop('SIGTERM');
   }
 
-  const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'));
+  const store = new SqliteDeliveryStore(path.join(dir.path, 'eu', 'delivery-retry.sqlite'), sealer);
   try {
     const sends = new Map<string, number>();
     const lastWamid = new Map<string, string>();

@@ -25,6 +25,10 @@ import { createTempDir, freePort, startNatsServer, tenantsYaml, waitFor, type Na
 import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
 import { loadDeliveryRetryConfig, type DeliveryRetryConfig } from './config';
 import { startDeliveryRetry } from './server';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys (a process's own keyring is not this one: there content reads as erased). */
+const sealer = createCustomerSealer(createInMemoryKeyring());
 
 const TOKEN = 'internal-token-0123456789abcdef0123456789';
 const logger = createLogger({
@@ -99,7 +103,7 @@ async function publishedEventsAbout(messageId: string): Promise<number> {
 
 async function storedDelivery(messageId: string) {
   if (config.storage.kind !== 'sqlite') throw new Error('test expects sqlite storage');
-  const store = new SqliteDeliveryStore(config.storage.file);
+  const store = new SqliteDeliveryStore(config.storage.file, sealer);
   try {
     return await store.get('acme', messageId);
   } finally {

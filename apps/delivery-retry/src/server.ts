@@ -1,4 +1,5 @@
-import { createKeyring, JetStreamWrappedKeyStore, resolveKekSource } from '@waygate/keyring';
+import { startCustomerDataParticipant } from '@waygate/governance';
+import { createCustomerSealer, createKeyring, JetStreamWrappedKeyStore, resolveKekSource, type CustomerSealer } from '@waygate/keyring';
 import { scaledClock, systemClock, type Clock } from '@waygate/domain';
 import { channelCredentials, createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import {
@@ -24,6 +25,7 @@ import { createNatsStatusPublisher } from './adapters/nats-status-publisher';
 import { createOtelDeliveryMetrics } from './adapters/otel-delivery-metrics';
 import { SqliteDeliveryStore } from './adapters/sqlite-delivery-store';
 import type { DeliveryRetryConfig } from './config';
+import { createDeliveryCustomerData } from './domain/delivery-customer-data';
 import { createDeliveryEngine } from './domain/delivery-engine';
 import { createKeyringSealedParameterOpener } from './adapters/keyring-sealed-parameter-opener';
 import type { DeliveryStore } from './domain/delivery-store';
@@ -34,13 +36,14 @@ import { createWebhookStatusesHandler } from './handlers/webhook-statuses.consum
 
 async function openDeliveryStore(
   config: DeliveryRetryConfig,
+  sealer: CustomerSealer,
 ): Promise<{ store: DeliveryStore & MetaMediaCache; close: () => Promise<void> }> {
   if (config.storage.kind === 'sqlite') {
-    const store = new SqliteDeliveryStore(config.storage.file);
+    const store = new SqliteDeliveryStore(config.storage.file, sealer);
     return { store, close: () => store.close() };
   }
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
-  return { store: await MongoDeliveryStore.open(mongo), close: () => mongo.client.close() };
+  return { store: await MongoDeliveryStore.open(mongo, sealer), close: () => mongo.client.close() };
 }
 
 /** Pair limiter states idle this long carry no information (the whole burst is available again). */
@@ -54,7 +57,6 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
   const tenants = loadTenantsFile(config.tenantsFile);
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
-  const storage = await openDeliveryStore(config);
   const nats = await connectJetStream(config.natsUrl, `delivery-retry-${config.region}`);
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
   const upgrades = await startThroughputUpgrades({ js: nats.js, region: config.region, logger });
@@ -80,6 +82,8 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
       'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file',
     );
   const keyring = createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks: kek.keys, clock: systemClock });
+  // Content is sealed at rest under each customer's data key (issue 14).
+  const storage = await openDeliveryStore(config, createCustomerSealer(keyring));
   const engine = createDeliveryEngine({
     store: storage.store,
     sealed: createKeyringSealedParameterOpener(keyring),
@@ -152,6 +156,17 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     handle: createWebhookStatusesHandler(engine, logger),
   });
   engine.start();
+  // Erasure and export (issue 14): pending deliveries to an erased customer are canceled, their rows pseudonymised.
+  const governance = await startCustomerDataParticipant({
+    nats,
+    region: config.region,
+    keyring,
+    participant: createDeliveryCustomerData({
+      store: storage.store,
+      cancel: (tenantId, messageId) => engine.cancel(tenantId, messageId),
+    }),
+    logger,
+  });
   const pruneTimer = setInterval(() => {
     storage.store
       .pruneLimiters('pair:', new Date(clock.now().getTime() - PAIR_STATE_IDLE_MS))
@@ -194,6 +209,7 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     async stop() {
       tenantsReloader.close();
       clearInterval(pruneTimer);
+      await governance.stop();
       await accepted.stop();
       await webhookStatuses.stop();
       await engine.stop();

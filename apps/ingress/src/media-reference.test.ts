@@ -18,6 +18,7 @@ import { startIngressHarness, type IngressHarness } from './testing/ingress-harn
 // Media sent by media-store id through real gRPC: ingress asks a real media-store process; refused sends store nothing.
 
 const TOKEN = randomBytes(32).toString('hex');
+const KEK = randomBytes(32).toString('base64');
 const JPEG = Buffer.concat([Buffer.from('ffd8ffe000104a46494600', 'hex'), randomBytes(2048)]);
 const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'), randomBytes(1024)]);
 
@@ -36,7 +37,9 @@ before(async () => {
       { id: 'acme', homeRegion: 'eu', apiKey: 'key-acme', phoneNumberIds: ['200'] },
       { id: 'globex', homeRegion: 'eu', apiKey: 'key-globex', phoneNumberIds: ['300'] },
     ],
-    env: { WAYGATE_INTERNAL_SERVICE_TOKEN: TOKEN },
+    // One region KEK for both processes (as in a deployment): they share the keyring bucket, and every send seals its
+    // content under a customer key wrapped by it.
+    env: { WAYGATE_INTERNAL_SERVICE_TOKEN: TOKEN, WAYGATE_KEYRING_KEK: KEK },
     // A real media-store process on the same nats-server and tenants file, which ingress asks.
     startBeside: async ({ natsUrl, tenantsFile, dir }) => {
       const mediaPort = await freePort();
@@ -47,6 +50,7 @@ before(async () => {
         WAYGATE_GRPC_PORT: String(mediaPort),
         WAYGATE_INTERNAL_SERVICE_TOKEN: TOKEN,
         WAYGATE_NATS_URL: natsUrl,
+        WAYGATE_KEYRING_KEK: KEK,
       });
       media = new MediaServiceClient(`127.0.0.1:${mediaPort}`, credentials.createInsecure());
       return {

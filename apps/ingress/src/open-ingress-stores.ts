@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { CustomerSealer } from '@waygate/keyring';
 import { connectMongo } from '@waygate/storage';
 import { MongoCustomerView } from './adapters/mongo-customer-view';
 import { MongoMessageStore } from './adapters/mongo-message-store';
@@ -40,12 +41,12 @@ export interface IngressStores {
 
 /**
  * Opens ingress's stores. SQLite: `ingress.sqlite` (the message store) with each other store in its own file (and
- * schema versions) beside it. MongoDB: one connection, one collection set per store, closed with the connection.
+ * schema versions) beside it. Message content is sealed at rest under each customer's data key (`sealer`). MongoDB: one connection, one collection set per store, closed with the connection.
  */
-export async function openIngressStores(config: IngressConfig): Promise<IngressStores> {
+export async function openIngressStores(config: IngressConfig, sealer: CustomerSealer): Promise<IngressStores> {
   if (config.storage.kind === 'sqlite') {
     const dir = path.dirname(config.storage.file);
-    const messages = new SqliteMessageStore(config.storage.file);
+    const messages = new SqliteMessageStore(config.storage.file, sealer);
     const customers = new SqliteCustomerView(path.join(dir, 'ingress-customers.sqlite'));
     const optOuts = new SqliteOptOutList(path.join(dir, 'ingress-opt-outs.sqlite'));
     const quotas = new SqliteSendQuotaStore(path.join(dir, 'ingress-quotas.sqlite'));
@@ -60,7 +61,7 @@ export async function openIngressStores(config: IngressConfig): Promise<IngressS
     return { messages, customers, optOuts, quotas, templates, verifications, close };
   }
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
-  const messages = await MongoMessageStore.open(mongo);
+  const messages = await MongoMessageStore.open(mongo, sealer);
   const customers = await MongoCustomerView.open(mongo);
   const optOuts = await MongoOptOutList.open(mongo);
   const quotas = await MongoSendQuotaStore.open(mongo);

@@ -1,4 +1,6 @@
 import { systemClock, type Clock } from '@waygate/domain';
+import { startCustomerDataParticipant } from '@waygate/governance';
+import { createCustomerSealer } from '@waygate/keyring';
 import { channelCredentials, createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import { connectJetStream, createDeadLetterStore, ensureRegionStreams, regionStreams, startStreamJanitor } from '@waygate/nats';
 import { MessagingServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, VerificationServiceService } from '@waygate/proto';
@@ -12,6 +14,7 @@ import { createOtelMessagingMetrics } from './adapters/otel-messaging-metrics';
 import { createKeyringParameterSealer } from './adapters/keyring-parameter-sealer';
 import type { IngressConfig } from './config';
 import { createMessagingService, type MessagingService } from './domain/messaging-service';
+import { createIngressCustomerData } from './domain/ingress-customer-data';
 import { createOptOutService } from './domain/opt-out-service';
 import { createSendPolicyChain } from './domain/send-policy-chain';
 import { createMessagingHandler } from './handlers/messaging.handler';
@@ -38,8 +41,11 @@ export async function startIngress(
   const tenants = loadTenantsFile(config.tenantsFile);
   // Live: a changed tenants file (or SIGHUP) swaps the directory every lookup below goes through.
   const tenantsReloader = startTenantsFileReloader({ file: config.tenantsFile, directory: tenants, logger });
-  const stores = await openIngressStores(config);
   const nats = await connectJetStream(config.natsUrl, `ingress-${config.region}`);
+  // The region keyring seals authentication codes and (under each customer's key) message content at rest; the
+  // verification secret keys the codes' hashes.
+  const secrets = await openVerificationSecrets({ config, nats, clock, logger });
+  const stores = await openIngressStores(config, createCustomerSealer(secrets.keyring));
   await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
   // ingress publishes the outbound stream's message content; once delivery-retry, archive and receipt's feed have a
   // message, this deletes it (libs/nats stream-janitor.ts says why not interest retention).
@@ -57,8 +63,6 @@ export async function startIngress(
     credentials: channelCredentials(config.tls.client),
   });
   const templateSync = startTemplateSync({ config, tenants, store: stores.templates, logger });
-  // The region keyring seals authentication codes; the verification secret keys the codes' hashes.
-  const secrets = await openVerificationSecrets({ config, nats, clock, logger });
 
   const service = createMessagingService({
     store: stores.messages,
@@ -102,6 +106,14 @@ export async function startIngress(
     logger,
   });
   const outbox = startOutboxRelay(service, config.outboxIntervalMs, logger);
+  // Erasure and export (issue 14): ErasureRequested in, ErasurePartCompleted out, export pages on request.
+  const governance = await startCustomerDataParticipant({
+    nats,
+    region: config.region,
+    keyring: secrets.keyring,
+    participant: createIngressCustomerData(stores),
+    logger,
+  });
   const verificationPurge = startVerificationPurge(stores.verifications, clock, logger);
 
   const grpc = await startGrpcServer({
@@ -163,6 +175,7 @@ export async function startIngress(
       await consumer.stop();
       await templateSync.sync.stop();
       await outboundJanitor.stop();
+      await governance.stop();
       await secrets.stop();
       await nats.nc.drain();
       await stores.close();

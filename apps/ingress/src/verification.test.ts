@@ -13,7 +13,14 @@ import { Metadata, credentials, status as grpcStatus, type ServiceError } from '
 import Database from 'better-sqlite3';
 import type { Clock } from '@waygate/domain';
 import { badRequestViolations, preconditionViolations, retryDelayMs } from '@waygate/grpc';
-import { createKeyring, decodeKey, JetStreamWrappedKeyStore, openSealedText, toKeyEncryptionKey } from '@waygate/keyring';
+import {
+  createCustomerSealer,
+  createKeyring,
+  decodeKey,
+  JetStreamWrappedKeyStore,
+  openSealedText,
+  toKeyEncryptionKey,
+} from '@waygate/keyring';
 import { publishEvent, regionSubjects } from '@waygate/nats';
 import {
   ListMessagesRequest,
@@ -94,19 +101,31 @@ function messageRow(messageId: string): { content_json: string; request_hash: st
   }
 }
 
-/** The code of a verification's message, opened from its sealed parameter with the region keyring, as delivery-retry does. */
-async function codeOf(messageId: string): Promise<string> {
-  const sealed = /"(wgsealed:v1:[^"]+)"/.exec(messageRow(messageId).content_json)?.[1];
-  assert.ok(sealed, 'the stored parameter is sealed');
+/** The region keyring, as every service of the region opens it (the local KEK file beside the databases). */
+async function regionKeyring() {
   if (harness.config.storage.kind !== 'sqlite') throw new Error('sqlite only');
   const kek = decodeKey(readFileSync(path.join(path.dirname(harness.config.storage.file), 'keyring.kek'), 'utf8'));
   assert.ok(kek);
-  const keyring = createKeyring({
+  return createKeyring({
     store: await JetStreamWrappedKeyStore.open(harness.events.js, 'eu'),
     keks: { active: toKeyEncryptionKey(kek), retired: [] },
     clock,
   });
-  return openSealedText(keyring, 'acme', sealed);
+}
+
+/** A message row's content JSON: stored sealed under the customer's data key (issue 14), opened here. */
+async function contentJsonOf(row: { content_json: string }): Promise<string> {
+  assert.ok(row.content_json.startsWith('wgsealed:v1:'), 'the content is sealed at rest');
+  const opened = await createCustomerSealer(await regionKeyring()).open('acme', row.content_json);
+  assert.ok(opened !== undefined);
+  return opened;
+}
+
+/** The code of a verification's message, opened from its sealed parameter with the region keyring, as delivery-retry does. */
+async function codeOf(messageId: string): Promise<string> {
+  const sealed = /"(wgsealed:v1:[^"]+)"/.exec(await contentJsonOf(messageRow(messageId)))?.[1];
+  assert.ok(sealed, 'the stored parameter is sealed');
+  return openSealedText(await regionKeyring(), 'acme', sealed);
 }
 
 before(async () => {
@@ -150,7 +169,11 @@ describe('VerificationService in ingress', () => {
     const secret = await codeOf(started.messageId);
     assert.match(secret, /^\d{6}$/);
     assert.ok(!row.content_json.includes(secret), 'no plaintext code in the stored content');
-    const content = JSON.parse(row.content_json) as { name: string; components: { type: string; subType: string; index: number }[] };
+    assert.ok(!(await contentJsonOf(row)).includes(secret), 'no plaintext code in the opened content either');
+    const content = JSON.parse(await contentJsonOf(row)) as {
+      name: string;
+      components: { type: string; subType: string; index: number }[];
+    };
     assert.equal(content.name, 'login_code');
     assert.deepEqual(
       content.components.map((c) => [c.type, c.subType, c.index]),
@@ -372,6 +395,7 @@ describe('VerificationService in ingress', () => {
     assert.equal(other.code, grpcStatus.ALREADY_EXISTS);
     const row = messageRow(first.messageId);
     assert.ok(!row.content_json.includes('7355608'));
+    assert.ok(!(await contentJsonOf(row)).includes('7355608'));
     assert.equal(await codeOf(first.messageId), '7355608');
   });
 

@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { systemClock, type Clock } from '@waygate/domain';
 import { startGrpcServer, type ServedService } from '@waygate/grpc';
 import { createKeyring, JetStreamWrappedKeyStore, loadOrCreateKeyFile, toKeyEncryptionKey, type KeyEncryptionKeys } from '@waygate/keyring';
-import { connectJetStream } from '@waygate/nats';
+import { startCustomerDataParticipant } from '@waygate/governance';
+import { connectJetStream, ensureRegionStreams } from '@waygate/nats';
 import { MediaAdminServiceService, MediaServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
@@ -15,6 +16,7 @@ import { createFileTypeSniffer } from './adapters/file-type-sniffer';
 import { MongoMediaVaultStore } from './adapters/mongo-media-vault-store';
 import { KEK_FILE_HINT, type KekSource, type MediaStoreConfig } from './config';
 import { signedDownloadPath } from './domain/download-url';
+import { createMediaCustomerData } from './domain/media-customer-data';
 import { createMediaMetrics, type MediaMetrics } from './domain/media-metrics';
 import { createMediaVault } from './domain/media-vault';
 import { createOrphanReaper, type ReapReport } from './domain/orphan-reaper';
@@ -231,6 +233,17 @@ export async function startMediaStore(
 
     const reaping = startOrphanReaping({ store: storage.store, metrics, config, logger });
     cleanups.push(() => reaping.stop());
+
+    // Erasure and export (issue 14): an erased customer's media ids and blob files are deleted.
+    await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
+    const governance = await startCustomerDataParticipant({
+      nats,
+      region: config.region,
+      keyring,
+      participant: createMediaCustomerData({ store: storage.store }),
+      logger,
+    });
+    cleanups.push(() => governance.stop());
 
     logger.info(
       {

@@ -23,3 +23,6 @@ export { isSealedText, MalformedSealedTextError, openSealedText, SEALED_TEXT_PRE
 export { loadOrCreateKeyFile } from './local-key-file';
 export { kekSourceFromEnv, resolveKekSource } from './kek-source';
 export type { KekSource } from './kek-source';
+export { createCustomerSealer } from './customer-sealer';
+export type { CustomerSealer } from './customer-sealer';
+export { createInMemoryKeyring, createMemoryWrappedKeyStore } from './memory-wrapped-key-store';

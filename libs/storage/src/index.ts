@@ -1,4 +1,4 @@
-export { openSqliteDatabase } from './sqlite';
+export { checkpointWalTruncate, openSqliteDatabase, WAL_CHECKPOINT_TIMEOUT_MS, WalCheckpointBusyError } from './sqlite';
 export type { SqliteDatabase } from './sqlite';
 export { connectMongo, isDuplicateKeyError } from './mongo';
 export type { MongoDatabase } from './mongo';

@@ -114,7 +114,12 @@ describe('one WhatsApp message end to end', () => {
       'delivery-retry': ['waygate.delivery.v1.DeliveryAdminService', deadLetters],
       receipt: ['waygate.receipt.v1.InboundService', 'waygate.receipt.v1.ReceiptService', deadLetters],
       'media-store': ['waygate.media.v1.MediaService', 'waygate.media.v1.MediaAdminService'],
-      archive: ['waygate.archive.v1.ArchiveService', deadLetters],
+      archive: [
+        'waygate.archive.v1.ArchiveService',
+        'waygate.governance.v1.ArchiveLogService',
+        'waygate.governance.v1.GovernanceService',
+        deadLetters,
+      ],
     };
     const standard = ['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection'];
     for (const service of SERVICES) {

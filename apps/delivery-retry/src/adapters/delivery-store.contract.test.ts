@@ -5,10 +5,15 @@ import type { Delivery, DeliveryEvent } from '../domain/delivery';
 import type { DeliveryStore } from '../domain/delivery-store';
 import { MongoDeliveryStore } from './mongo-delivery-store';
 import { SqliteDeliveryStore } from './sqlite-delivery-store';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys (a process's own keyring is not this one: there content reads as erased). */
+const sharedKeyring = createInMemoryKeyring();
+const sealer = createCustomerSealer(sharedKeyring);
 
 const backends = contractBackends<DeliveryStore>({
-  sqlite: (file) => new SqliteDeliveryStore(file),
-  mongodb: (mongo) => MongoDeliveryStore.open(mongo),
+  sqlite: (file) => new SqliteDeliveryStore(file, sealer),
+  mongodb: (mongo) => MongoDeliveryStore.open(mongo, sealer),
   close: (store) => store.close(),
 });
 
@@ -59,6 +64,66 @@ for (const backend of backends) {
         await close();
       }
     }
+
+    test("erasure: the customer's rows lose content and number (outbox and pair pacing too); others stay; idempotent", () =>
+      withStore(async (store) => {
+        const customer = '+4915112345678';
+        const customerRef = await sealer.customerRef('acme', customer);
+        const subject = { tenantId: 'acme', customer, customerRef };
+        await store.insertIfAbsent(
+          pending({ messageId: 'msg_a' }),
+          event('msg_a:sent', { messageId: 'msg_a', recipientWaId: '4915112345678' }),
+        );
+        await store.insertIfAbsent(pending({ messageId: 'msg_b', laneSeq: 2 }));
+        await store.insertIfAbsent(pending({ messageId: 'msg_c', to: '+4915187654321', laneSeq: 3 }));
+        await store.insertIfAbsent(pending({ messageId: 'msg_g', tenantId: 'globex', laneSeq: 4 }));
+        const keep = () => ({ next: { tatMs: 1 }, result: undefined });
+        await store.changeLimiters([
+          { key: `pair:200:${customer}`, change: keep },
+          { key: 'pair:200:+4915187654321', change: keep },
+        ]);
+        assert.deepEqual(
+          (await store.listForCustomer('acme', customer, { limit: 10 })).map((s) => s.delivery.messageId),
+          ['msg_a', 'msg_b'],
+        );
+        assert.deepEqual(
+          (await store.listForCustomer('acme', customer, { limit: 1, afterMessageId: 'msg_a' })).map((s) => s.delivery.messageId),
+          ['msg_b'],
+        );
+
+        assert.equal(await store.eraseCustomer(subject), 3, 'two deliveries and one pair state');
+        for (const id of ['msg_a', 'msg_b']) {
+          const stored = await store.get('acme', id);
+          assert.equal(stored?.delivery.to, customerRef);
+          assert.equal(stored?.delivery.content, undefined);
+          assert.equal(stored?.delivery.state, 'PENDING', "the state is the engine's (the participant cancels first)");
+          assert.equal(stored?.version, 1, 'the version is not bumped: an outcome in flight still lands');
+        }
+        const outbox = (await store.claimAnnouncements({ now: at(0), limit: 10, leaseMs: 1000 })).find((a) => a.messageId === 'msg_a');
+        assert.deepEqual(
+          outbox?.events.map((e) => [e.recipient, e.recipientWaId]),
+          [[customerRef, undefined]],
+        );
+        assert.deepEqual(await store.listForCustomer('acme', customer, { limit: 10 }), []);
+        assert.equal((await store.listForCustomer('acme', customerRef, { limit: 10 })).length, 2);
+        assert.deepEqual(
+          (await store.listLimiters('pair:')).map((l) => l.key),
+          ['pair:200:+4915187654321'],
+        );
+        assert.deepEqual((await store.get('acme', 'msg_c'))?.delivery.content, pending().content, 'another customer is intact');
+        assert.deepEqual((await store.get('globex', 'msg_g'))?.delivery.content, pending().content, 'another tenant is intact');
+        assert.equal(await store.eraseCustomer(subject), 0, 'idempotent');
+        await store.flushDeleted();
+      }));
+
+    test('content whose customer key was destroyed reads as absent (never sent: content missing)', () =>
+      withStore(async (store) => {
+        await store.insertIfAbsent(pending({ messageId: 'msg_k', to: '+4915100000009' }));
+        await sharedKeyring.destroyKey({ tenantId: 'acme', customerRef: await sealer.customerRef('acme', '+4915100000009') });
+        assert.equal((await store.get('acme', 'msg_k'))?.delivery.content, undefined);
+        const [claimed] = await store.claimDue(claimOptions);
+        assert.equal(claimed?.delivery.content, undefined);
+      }));
 
     test('inserts once and returns the stored delivery on later calls', () =>
       withStore(async (store) => {

@@ -21,6 +21,10 @@ import { createMediaResolver, DEFAULT_META_MEDIA_REUSE_MS, type MediaResolution,
 import { createCloudApiMediaUploader } from './cloud-api-whatsapp-client';
 import { createGrpcMediaBlobSource } from './grpc-media-blob-source';
 import { SqliteDeliveryStore } from './sqlite-delivery-store';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys (a process's own keyring is not this one: there content reads as erased). */
+const sealer = createCustomerSealer(createInMemoryKeyring());
 
 // The media resolver against the real parts: a media-store process, the WhatsApp simulator, a SQLite delivery store,
 // on a simulated clock.
@@ -94,7 +98,7 @@ before(async () => {
     },
   });
   cloudApi = createCloudApiClient({ baseUrl: simulator.url, version: 'v23.0', timeoutMs: 5000 });
-  store = new SqliteDeliveryStore(path.join(dir.path, 'delivery.sqlite'));
+  store = new SqliteDeliveryStore(path.join(dir.path, 'delivery.sqlite'), sealer);
   blobs = createGrpcMediaBlobSource({ address: mediaStoreAddress, serviceToken: TOKEN });
 });
 

@@ -5,10 +5,14 @@ import type { DeliveryStore } from '../domain/delivery-store';
 import type { MetaMediaCache, MetaMediaEntry } from '../domain/media-resolver';
 import { MongoDeliveryStore } from './mongo-delivery-store';
 import { SqliteDeliveryStore } from './sqlite-delivery-store';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys (a process's own keyring is not this one: there content reads as erased). */
+const sealer = createCustomerSealer(createInMemoryKeyring());
 
 const backends = contractBackends<DeliveryStore & MetaMediaCache>({
-  sqlite: (file) => new SqliteDeliveryStore(file),
-  mongodb: (mongo) => MongoDeliveryStore.open(mongo),
+  sqlite: (file) => new SqliteDeliveryStore(file, sealer),
+  mongodb: (mongo) => MongoDeliveryStore.open(mongo, sealer),
   close: (store) => store.close(),
 });
 

@@ -1,4 +1,6 @@
 import type { Collection, Filter } from 'mongodb';
+import type { CustomerDataSubject } from '@waygate/domain';
+import type { CustomerSealer } from '@waygate/keyring';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import {
   CONTENT_FREE_STATES,
@@ -11,6 +13,7 @@ import {
 import type { DeliveryBacklog, DeliveryStore, PendingAnnouncements, StoredDelivery } from '../domain/delivery-store';
 import type { LimiterChange, LimiterState } from '../domain/limiter-state';
 import type { MetaMediaCache, MetaMediaEntry } from '../domain/media-resolver';
+import { openDeliveryContent, pseudonymiseStoredEvents, sealDeliveryContent } from './delivery-content-sealing';
 import { fromStoredEvent, toStoredEvent, type StoredDeliveryEvent } from './delivery-event-codec';
 
 interface DeliveryDocument {
@@ -20,7 +23,10 @@ interface DeliveryDocument {
   phoneNumberId: string;
   to: string;
   laneSeq: number;
+  /** Documents stored before content was sealed at rest. */
   content?: DeliveryContent | null;
+  /** The content's JSON sealed under the recipient's data key; null once deleted. */
+  sealedContent?: string | null;
   state: DeliveryState;
   attempts: number;
   waMessageId?: string | null;
@@ -110,9 +116,16 @@ export class MongoDeliveryStore implements DeliveryStore, MetaMediaCache {
     private readonly deliveries: Collection<DeliveryDocument>,
     private readonly limiters: Collection<LimiterDocument>,
     private readonly metaMedia: Collection<MetaMediaDocument>,
+    /** Seals content at rest under the recipient's data key (issue 14): unreadable once the customer is erased. */
+    private readonly sealer: CustomerSealer,
   ) {}
 
-  static async open(mongo: MongoDatabase): Promise<MongoDeliveryStore> {
+  /** The stored delivery with its content opened (none when the customer's key was destroyed: erased). */
+  private opened(doc: DeliveryDocument): Promise<StoredDelivery> {
+    return openDeliveryContent(this.sealer, toStored(doc), doc.sealedContent);
+  }
+
+  static async open(mongo: MongoDatabase, sealer: CustomerSealer): Promise<MongoDeliveryStore> {
     const deliveries = mongo.db.collection<DeliveryDocument>('deliveries');
     const limiters = mongo.db.collection<LimiterDocument>('delivery_limiters');
     await deliveries.createIndexes([
@@ -120,13 +133,17 @@ export class MongoDeliveryStore implements DeliveryStore, MetaMediaCache {
       { key: { phoneNumberId: 1, to: 1, laneSeq: 1 }, name: 'lane', partialFilterExpression: { state: 'PENDING' } },
       { key: { state: 1, expiresAtMs: 1 }, name: 'deadline' },
       { key: { outboxLeaseUntilMs: 1 }, name: 'outbox', partialFilterExpression: { hasOutbox: true } },
+      // listForCustomer and eraseCustomer.
+      { key: { tenantId: 1, to: 1, messageId: 1 }, name: 'by_customer' },
     ]);
     await applyMongoMigrations(mongo.db, 'delivery-retry', MONGO_MIGRATIONS);
-    return new MongoDeliveryStore(deliveries, limiters, mongo.db.collection<MetaMediaDocument>('delivery_meta_media'));
+    return new MongoDeliveryStore(deliveries, limiters, mongo.db.collection<MetaMediaDocument>('delivery_meta_media'), sealer);
   }
 
   async insertIfAbsent(delivery: Delivery, event?: DeliveryEvent): Promise<{ inserted: boolean; stored: StoredDelivery }> {
     const outbox = event ? [toStoredEvent(event)] : [];
+    const keepsContent = delivery.content && !CONTENT_FREE_STATES.has(delivery.state);
+    const sealedContent = keepsContent && delivery.content ? await sealDeliveryContent(this.sealer, delivery, delivery.content) : null;
     const doc: DeliveryDocument = {
       _id: idOf(delivery.tenantId, delivery.messageId),
       tenantId: delivery.tenantId,
@@ -134,7 +151,8 @@ export class MongoDeliveryStore implements DeliveryStore, MetaMediaCache {
       phoneNumberId: delivery.phoneNumberId,
       to: delivery.to,
       laneSeq: delivery.laneSeq,
-      content: delivery.content && !CONTENT_FREE_STATES.has(delivery.state) ? delivery.content : null,
+      content: null,
+      sealedContent,
       state: delivery.state,
       attempts: delivery.attempts,
       waMessageId: delivery.waMessageId ?? null,
@@ -154,18 +172,18 @@ export class MongoDeliveryStore implements DeliveryStore, MetaMediaCache {
     };
     try {
       await this.deliveries.insertOne(doc);
-      return { inserted: true, stored: toStored(doc) };
+      return { inserted: true, stored: await this.opened(doc) };
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       const existing = await this.deliveries.findOne({ _id: doc._id });
       if (!existing) throw error;
-      return { inserted: false, stored: toStored(existing) };
+      return { inserted: false, stored: await this.opened(existing) };
     }
   }
 
   async get(tenantId: string, messageId: string): Promise<StoredDelivery | undefined> {
     const doc = await this.deliveries.findOne({ _id: idOf(tenantId, messageId) });
-    return doc ? toStored(doc) : undefined;
+    return doc ? this.opened(doc) : undefined;
   }
 
   async claimDue(options: {
@@ -224,7 +242,7 @@ export class MongoDeliveryStore implements DeliveryStore, MetaMediaCache {
       { $set: { leaseOwner: options.owner, leaseUntilMs: now + options.leaseMs }, $inc: { version: 1 } },
       { returnDocument: 'after' },
     );
-    return doc ? toStored(doc) : undefined;
+    return doc ? this.opened(doc) : undefined;
   }
 
   async update(
@@ -245,7 +263,7 @@ export class MongoDeliveryStore implements DeliveryStore, MetaMediaCache {
       leaseUntilMs: 0,
       callStartedAtMs: null,
       ...(update.waMessageId !== undefined ? { waMessageId: update.waMessageId } : {}),
-      ...(CONTENT_FREE_STATES.has(update.state) ? { content: null } : {}),
+      ...(CONTENT_FREE_STATES.has(update.state) ? { content: null, sealedContent: null } : {}),
     };
     const filter = { _id: idOf(tenantId, messageId), version: expectedVersion };
     if (event) {
@@ -274,7 +292,7 @@ export class MongoDeliveryStore implements DeliveryStore, MetaMediaCache {
       .sort({ expiresAtMs: 1 })
       .limit(limit)
       .toArray();
-    return docs.map(toStored);
+    return Promise.all(docs.map((doc) => this.opened(doc)));
   }
 
   async claimAnnouncements(options: { now: Date; limit: number; leaseMs: number }): Promise<PendingAnnouncements[]> {
@@ -381,6 +399,49 @@ export class MongoDeliveryStore implements DeliveryStore, MetaMediaCache {
       reuseUntilMs: entry.reuseUntil.getTime(),
     };
     await this.metaMedia.replaceOne({ _id: doc._id }, doc, { upsert: true });
+  }
+
+  async listForCustomer(
+    tenantId: string,
+    to: string,
+    page: { readonly afterMessageId?: string; readonly limit: number },
+  ): Promise<StoredDelivery[]> {
+    const docs = await this.deliveries
+      .find({ tenantId, to, messageId: { $gt: page.afterMessageId ?? '' } })
+      .sort({ messageId: 1 })
+      .limit(page.limit)
+      .toArray();
+    return Promise.all(docs.map((doc) => this.opened(doc)));
+  }
+
+  async eraseCustomer(subject: CustomerDataSubject): Promise<number> {
+    let changed = 0;
+    for (;;) {
+      const docs = await this.deliveries.find({ tenantId: subject.tenantId, to: subject.customer }).limit(500).toArray();
+      if (docs.length === 0) break;
+      for (const doc of docs) {
+        // Not the version: an outcome being recorded for a send in flight must still land (it is never re-sent). The
+        // outbox is rewritten only if no event was added or removed meanwhile (else the next round does it).
+        const result = await this.deliveries.updateOne(
+          { _id: doc._id, to: subject.customer, outbox: doc.outbox },
+          {
+            $set: {
+              to: subject.customerRef,
+              content: null,
+              sealedContent: null,
+              outbox: pseudonymiseStoredEvents(doc.outbox, subject.customerRef),
+            },
+          },
+        );
+        changed += result.modifiedCount;
+      }
+    }
+    const limiters = await this.limiters.deleteMany({ _id: { $regex: `^pair:.*:${escapeRegExp(subject.customer)}$` } });
+    return changed + limiters.deletedCount;
+  }
+
+  async flushDeleted(): Promise<void> {
+    // MongoDB rewrites documents in place; nothing to flush.
   }
 
   async close(): Promise<void> {}

@@ -1,5 +1,7 @@
 import Database, { type Statement } from 'better-sqlite3';
-import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import type { CustomerDataSubject } from '@waygate/domain';
+import type { CustomerSealer } from '@waygate/keyring';
+import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import {
   CONTENT_FREE_STATES,
   type Delivery,
@@ -11,6 +13,7 @@ import {
 import type { DeliveryBacklog, DeliveryStore, PendingAnnouncements, StoredDelivery } from '../domain/delivery-store';
 import type { LimiterChange, LimiterState } from '../domain/limiter-state';
 import type { MetaMediaCache, MetaMediaEntry } from '../domain/media-resolver';
+import { pseudonymiseStoredEvents, sealDeliveryContent, openDeliveryContent } from './delivery-content-sealing';
 import { fromStoredEvent, toStoredEvent, type StoredDeliveryEvent } from './delivery-event-codec';
 
 const MIGRATIONS = [
@@ -68,6 +71,8 @@ const MIGRATIONS = [
      uploaded_at_ms INTEGER NOT NULL, reuse_until_ms INTEGER NOT NULL,
      PRIMARY KEY (tenant_id, phone_number_id, media_id)
    );`,
+  // 5: listForCustomer and eraseCustomer: one customer's deliveries, by message id (issue 14).
+  `CREATE INDEX deliveries_by_recipient ON deliveries (tenant_id, recipient, message_id);`,
 ];
 
 interface DeliveryRow {
@@ -155,12 +160,23 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
   private readonly soft: SqliteDatabase;
   private readonly statements = new Map<string, Statement>();
 
-  constructor(file: string) {
+  constructor(
+    file: string,
+    /** Seals content at rest under the recipient's data key (issue 14): unreadable once the customer is erased. */
+    private readonly sealer: CustomerSealer,
+  ) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
     this.soft = new Database(file);
     this.soft.pragma('journal_mode = WAL');
     this.soft.pragma('synchronous = NORMAL');
     this.soft.pragma('busy_timeout = 5000');
+    this.soft.pragma('secure_delete = ON');
+  }
+
+  /** The stored delivery with its content opened (none when the customer's key was destroyed: erased). */
+  private async opened(row: DeliveryRow): Promise<StoredDelivery> {
+    const stored = toStored({ ...row, content_json: null });
+    return openDeliveryContent(this.sealer, stored, row.content_json);
   }
 
   /** Prepared statements are cached per connection and SQL text. */
@@ -179,7 +195,11 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
   }
 
   async insertIfAbsent(delivery: Delivery, event?: DeliveryEvent): Promise<{ inserted: boolean; stored: StoredDelivery }> {
-    return this.db
+    const content =
+      delivery.content && !CONTENT_FREE_STATES.has(delivery.state)
+        ? await sealDeliveryContent(this.sealer, delivery, delivery.content)
+        : null;
+    const { inserted, row } = this.db
       .transaction(() => {
         const result = this.sql(
           `INSERT INTO deliveries (tenant_id, message_id, phone_number_id, recipient, lane_seq, content_json, state, attempts, wa_message_id,
@@ -192,7 +212,7 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
           delivery.phoneNumberId,
           delivery.to,
           delivery.laneSeq,
-          delivery.content && !CONTENT_FREE_STATES.has(delivery.state) ? JSON.stringify(delivery.content) : null,
+          content,
           delivery.state,
           delivery.attempts,
           delivery.waMessageId ?? null,
@@ -205,14 +225,15 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
           delivery.traceContext ?? null,
           appendOutbox(null, event),
         );
-        return { inserted: result.changes === 1, stored: toStored(this.row(delivery.tenantId, delivery.messageId) as DeliveryRow) };
+        return { inserted: result.changes === 1, row: this.row(delivery.tenantId, delivery.messageId) as DeliveryRow };
       })
       .immediate();
+    return { inserted, stored: await this.opened(row) };
   }
 
   async get(tenantId: string, messageId: string): Promise<StoredDelivery | undefined> {
     const row = this.row(tenantId, messageId);
-    return row ? toStored(row) : undefined;
+    return row ? this.opened(row) : undefined;
   }
 
   async claimDue(options: {
@@ -223,7 +244,7 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
     excludePhoneNumberIds: readonly string[];
   }): Promise<StoredDelivery[]> {
     const now = options.now.getTime();
-    return this.soft
+    const claimed = this.soft
       .transaction(() => {
         const rows = this.sql(
           `SELECT * FROM deliveries d
@@ -240,10 +261,11 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
         );
         return rows.map((row) => {
           lease.run(options.owner, now + options.leaseMs, row.tenant_id, row.message_id);
-          return toStored({ ...row, lease_owner: options.owner, lease_until_ms: now + options.leaseMs, version: row.version + 1 });
+          return { ...row, lease_owner: options.owner, lease_until_ms: now + options.leaseMs, version: row.version + 1 };
         });
       })
       .immediate();
+    return Promise.all(claimed.map((row) => this.opened(row)));
   }
 
   async update(
@@ -299,7 +321,7 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
       `SELECT * FROM deliveries WHERE state IN ('PENDING', 'SENT') AND expires_at_ms <= @now AND lease_until_ms <= @now
          ORDER BY expires_at_ms LIMIT @limit`,
     ).all({ now: now.getTime(), limit }) as DeliveryRow[];
-    return rows.map(toStored);
+    return Promise.all(rows.map((row) => this.opened(row)));
   }
 
   async claimAnnouncements(options: { now: Date; limit: number; leaseMs: number }): Promise<PendingAnnouncements[]> {
@@ -409,6 +431,46 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
        ON CONFLICT (tenant_id, phone_number_id, media_id) DO UPDATE SET
          meta_media_id = excluded.meta_media_id, uploaded_at_ms = excluded.uploaded_at_ms, reuse_until_ms = excluded.reuse_until_ms`,
     ).run(entry.tenantId, entry.phoneNumberId, entry.mediaId, entry.metaMediaId, entry.uploadedAt.getTime(), entry.reuseUntil.getTime());
+  }
+
+  async listForCustomer(
+    tenantId: string,
+    to: string,
+    page: { readonly afterMessageId?: string; readonly limit: number },
+  ): Promise<StoredDelivery[]> {
+    const rows = this.sql(
+      'SELECT * FROM deliveries WHERE tenant_id = ? AND recipient = ? AND message_id > ? ORDER BY message_id LIMIT ?',
+    ).all(tenantId, to, page.afterMessageId ?? '', page.limit) as DeliveryRow[];
+    return Promise.all(rows.map((row) => this.opened(row)));
+  }
+
+  async eraseCustomer(subject: CustomerDataSubject): Promise<number> {
+    return this.db
+      .transaction(() => {
+        const rows = this.sql('SELECT message_id, outbox_json FROM deliveries WHERE tenant_id = ? AND recipient = ?').all(
+          subject.tenantId,
+          subject.customer,
+        ) as { message_id: string; outbox_json: string | null }[];
+        // Not the version: an outcome being recorded for a delivery in flight must still land (it is never re-sent).
+        const erase = this.sql(
+          'UPDATE deliveries SET recipient = ?, content_json = NULL, outbox_json = ? WHERE tenant_id = ? AND message_id = ?',
+        );
+        for (const row of rows) {
+          const outbox = row.outbox_json
+            ? JSON.stringify(pseudonymiseStoredEvents(parseOutbox(row.outbox_json), subject.customerRef))
+            : null;
+          erase.run(subject.customerRef, outbox, subject.tenantId, row.message_id);
+        }
+        // Pair pacing states name the recipient (`pair:<phone number id>:<to>`).
+        // (E.164 holds no LIKE wildcard.)
+        const limiters = this.sql('DELETE FROM limiters WHERE key LIKE ?').run(`pair:%:${subject.customer}`).changes;
+        return rows.length + limiters;
+      })
+      .immediate();
+  }
+
+  async flushDeleted(): Promise<void> {
+    await checkpointWalTruncate(this.db);
   }
 
   async close(): Promise<void> {

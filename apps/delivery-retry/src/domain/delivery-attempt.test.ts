@@ -18,6 +18,10 @@ import type { StoredDelivery } from './delivery-store';
 import { numberLimiterKey, pairLimiterKey } from './limiter-state';
 import { SendPacer } from './send-pacer';
 import { DEFAULT_GOVERNOR_SETTINGS, type GovernorSettings } from './throughput-governor';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys (a process's own keyring is not this one: there content reads as erased). */
+const sealer = createCustomerSealer(createInMemoryKeyring());
 
 // One attempt on one claimed delivery, alone: a real SQLite store and the WhatsApp simulator, no scheduler.
 
@@ -51,7 +55,7 @@ after(() => simulator.stop());
 
 beforeEach(async () => {
   dir = createTempDir();
-  store = new SqliteDeliveryStore(path.join(dir.path, 'delivery.sqlite'));
+  store = new SqliteDeliveryStore(path.join(dir.path, 'delivery.sqlite'), sealer);
   published = [];
   counted = [];
   nowMs = Date.now();
@@ -369,5 +373,5 @@ test('store trouble during an attempt is thrown to the scheduler and marks the s
   await assert.rejects(attempt.run(stored));
   const span = spans.getFinishedSpans().find((s) => s.attributes['waygate.message_id'] === stored.delivery.messageId);
   assert.equal(span?.status.code, 2 /* ERROR */);
-  store = new SqliteDeliveryStore(path.join(dir.path, 'delivery.sqlite'));
+  store = new SqliteDeliveryStore(path.join(dir.path, 'delivery.sqlite'), sealer);
 });

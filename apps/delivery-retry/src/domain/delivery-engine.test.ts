@@ -1,5 +1,6 @@
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createTempDir, waitFor } from '@waygate/testing';
 import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simulator';
@@ -14,7 +15,13 @@ import {
   type DeliveryMetrics,
   type EngineSettings,
 } from './delivery-engine';
+import { createDeliveryCustomerData } from './delivery-customer-data';
 import { DEFAULT_GOVERNOR_SETTINGS } from './throughput-governor';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys (a process's own keyring is not this one: there content reads as erased). */
+const keyring = createInMemoryKeyring();
+const sealer = createCustomerSealer(keyring);
 
 const phoneNumber = { id: '1000001', displayPhoneNumber: '+15550001111', accessToken: 'token-acme', wabaId: '900', throughputMps: 1000 };
 const HOUR = 3_600_000;
@@ -81,7 +88,7 @@ function makeEngine(overrides: Partial<EngineSettings> = {}): DeliveryEngine {
 
 beforeEach(async () => {
   dir = createTempDir();
-  store = new SqliteDeliveryStore(path.join(dir.path, 'delivery.sqlite'));
+  store = new SqliteDeliveryStore(path.join(dir.path, 'delivery.sqlite'), sealer);
   published = [];
   counted = [];
   nowMs = Date.now();
@@ -493,4 +500,64 @@ test('a delivered webhook for a still-PENDING message (the answer was lost) sett
   const delivery = await engine.get('acme', message.messageId);
   assert.deepEqual([delivery?.state, delivery?.waMessageId, delivery?.content], ['DELIVERED', 'wamid.x', undefined]);
   assert.deepEqual(statuses(message.messageId), ['SENT']);
+});
+
+/** Every file under `dir` (the database, -wal, -shm) that contains `needle`. */
+function filesContaining(root: string, needle: string): string[] {
+  return readdirSync(root, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .filter((file) => readFileSync(file).includes(needle));
+}
+
+test('erasure: pending deliveries to the customer end CANCELED and are never sent; no file keeps the customer; another customer is delivered', async () => {
+  const erasedTo = '+4915100000777';
+  const keptTo = '+4915100000888';
+  const marker = 'dr-erase-marker-5e0c2f';
+  const sentFirst = await engine.intake(accepted({ to: erasedTo, content: { kind: 'text', body: `${marker} sent`, previewUrl: false } }));
+  await engine.runOnce();
+  assert.equal((await engine.get('acme', sentFirst.messageId))?.state, 'SENT');
+  const pendingOnes = [
+    await engine.intake(accepted({ to: erasedTo, content: { kind: 'text', body: `${marker} one`, previewUrl: false } })),
+    await engine.intake(accepted({ to: erasedTo, content: { kind: 'text', body: `${marker} two`, previewUrl: false } })),
+  ];
+  const kept = await engine.intake(accepted({ to: keptTo, content: { kind: 'text', body: 'kept-marker-91ab', previewUrl: false } }));
+
+  await store.flushDeleted();
+  assert.deepEqual(filesContaining(dir.path, marker), [], 'content is sealed at rest');
+  assert.ok(filesContaining(dir.path, erasedTo.slice(1)).length > 0, 'the number is on disk before erasure');
+
+  const participant = createDeliveryCustomerData({ store, cancel: (tenantId, messageId) => engine.cancel(tenantId, messageId) });
+  const customerRef = await sealer.customerRef('acme', erasedTo);
+  const subject = { tenantId: 'acme', customer: erasedTo, customerRef };
+  const exported: unknown[] = [];
+  for await (const item of participant.exportCustomer(subject)) exported.push(item);
+  assert.equal(exported.length, 3);
+  assert.ok(JSON.stringify(exported).includes(`${marker} one`), 'the export opens the content');
+
+  await keyring.destroyKey({ tenantId: 'acme', customerRef });
+  const counts = await participant.erase(subject, 'er_1');
+  assert.equal(counts.deliveries_stopped, 2);
+  assert.ok((counts.delivery_rows_erased ?? 0) >= 3);
+  for (const message of pendingOnes) {
+    const delivery = await engine.get('acme', message.messageId);
+    assert.equal(delivery?.state, 'CANCELED');
+    assert.equal(delivery?.to, customerRef);
+    assert.equal(delivery?.content, undefined);
+    assert.deepEqual(statuses(message.messageId), ['CANCELED']);
+  }
+  assert.equal((await engine.get('acme', sentFirst.messageId))?.to, customerRef);
+
+  for (let i = 0; i < 3; i++) await engine.runOnce();
+  assert.deepEqual(
+    sentBodies().filter((body) => body.startsWith(marker)),
+    [`${marker} sent`],
+    'nothing is sent to the erased customer after erasure',
+  );
+  assert.ok(sentBodies().includes('kept-marker-91ab'), 'another customer is still delivered');
+  assert.equal((await engine.get('acme', kept.messageId))?.to, keptTo);
+
+  assert.deepEqual(filesContaining(dir.path, erasedTo.slice(1)), [], 'no file holds the number');
+  assert.deepEqual(filesContaining(dir.path, marker), []);
+  assert.deepEqual(await participant.erase(subject, 'er_1'), { deliveries_stopped: 0, delivery_rows_erased: 0 }, 'idempotent');
 });

@@ -8,6 +8,10 @@ import type { AcceptedMessage } from './delivery-ports';
 import { DeliveryRecorder } from './delivery-recorder';
 import { DeliveryScheduler, type SchedulerDeps } from './delivery-scheduler';
 import type { StoredDelivery } from './delivery-store';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys (a process's own keyring is not this one: there content reads as erased). */
+const sealer = createCustomerSealer(createInMemoryKeyring());
 
 // The scheduler loop alone: a real SQLite store, and a fake attempt that records what it was handed (and can be held
 // or made to fail), so claiming, leases, concurrency, housekeeping and waking are tested without the Cloud API.
@@ -24,7 +28,7 @@ let scheduler: DeliveryScheduler | undefined;
 
 beforeEach(() => {
   dir = createTempDir();
-  store = new SqliteDeliveryStore(path.join(dir.path, 'delivery.sqlite'));
+  store = new SqliteDeliveryStore(path.join(dir.path, 'delivery.sqlite'), sealer);
   published = [];
   counted = [];
   nowMs = Date.now();

@@ -1,3 +1,4 @@
+import type { CustomerDataSubject } from '@waygate/domain';
 import type { Delivery, DeliveryEvent, DeliveryUpdate } from './delivery';
 import type { LimiterChange, LimiterState } from './limiter-state';
 
@@ -84,5 +85,21 @@ export interface DeliveryStore {
   pruneLimiters(prefix: string, idleBefore: Date): Promise<number>;
 
   backlog(): Promise<DeliveryBacklog>;
+
+  /** Erasure and export: a page of the tenant's deliveries to `to` (E.164 or a customer reference), by message id. */
+  listForCustomer(
+    tenantId: string,
+    to: string,
+    page: { readonly afterMessageId?: string; readonly limit: number },
+  ): Promise<StoredDelivery[]>;
+  /**
+   * Erasure (issue 14): every delivery of the tenant to `subject.customer` loses its content, and its recipient (in
+   * the row and in unpublished outbox events) becomes `subject.customerRef`; the pair pacing states naming the number
+   * are deleted. State, attempts, errors, wamids and times stay (billing, audit). The version is not bumped: an
+   * outcome being recorded for a send in flight still lands. Idempotent; returns how many rows it changed.
+   */
+  eraseCustomer(subject: CustomerDataSubject): Promise<number>;
+  /** Makes deletions reach the files (SQLite: WAL checkpoint with TRUNCATE; nothing where the backend needs nothing). */
+  flushDeleted(): Promise<void>;
   close(): Promise<void>;
 }

@@ -6,12 +6,16 @@ import type { MessageQuery, MessageStore } from '../domain/message-store';
 import type { MessageContent, OutboundMessage } from '../domain/outbound-message';
 import { MongoMessageStore } from './mongo-message-store';
 import { SqliteMessageStore } from './sqlite-message-store';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys: one in-memory keyring for the whole file. */
+const sealer = createCustomerSealer(createInMemoryKeyring());
 
 // MessageStore.listMessages (ListMessages), against every adapter.
 
 const backends = contractBackends<MessageStore>({
-  sqlite: (file) => new SqliteMessageStore(file),
-  mongodb: (mongo) => MongoMessageStore.open(mongo),
+  sqlite: (file) => new SqliteMessageStore(file, sealer),
+  mongodb: (mongo) => MongoMessageStore.open(mongo, sealer),
   close: (store) => store.close(),
 });
 

@@ -6,10 +6,15 @@ import type { MessageStore } from '../domain/message-store';
 import type { OutboundMessage } from '../domain/outbound-message';
 import { MongoMessageStore } from './mongo-message-store';
 import { SqliteMessageStore } from './sqlite-message-store';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys: one in-memory keyring for the whole file. */
+const sharedKeyring = createInMemoryKeyring();
+const sealer = createCustomerSealer(sharedKeyring);
 
 const backends = contractBackends<MessageStore>({
-  sqlite: (file) => new SqliteMessageStore(file),
-  mongodb: (mongo) => MongoMessageStore.open(mongo),
+  sqlite: (file) => new SqliteMessageStore(file, sealer),
+  mongodb: (mongo) => MongoMessageStore.open(mongo, sealer),
   close: (store) => store.close(),
 });
 
@@ -45,6 +50,57 @@ for (const backend of backends) {
         await close();
       }
     }
+
+    test("erasure deletes the customer's content, pseudonymises the recipient and keeps other customers; idempotent", () =>
+      withStore(async (store) => {
+        const customerRef = await sealer.customerRef('acme', '+4915112345678');
+        const subject = { tenantId: 'acme', customer: '+4915112345678', customerRef };
+        await store.insertIfAbsent(message({ messageId: 'msg_a1', idempotencyKey: 'a1' }));
+        await store.insertIfAbsent(
+          message({
+            messageId: 'msg_a2',
+            idempotencyKey: 'a2',
+            content: SAMPLE_CONTENTS.template,
+            contentType: 'template',
+            contentSummary: 'template x',
+          }),
+        );
+        await store.insertIfAbsent(message({ messageId: 'msg_b1', idempotencyKey: 'b1', to: '+4915187654321' }));
+        await store.insertIfAbsent(message({ tenantId: 'globex', messageId: 'msg_g1', idempotencyKey: 'g1' }));
+        assert.equal(await store.eraseCustomer(subject), 2);
+        for (const id of ['msg_a1', 'msg_a2']) {
+          const erased = await store.get('acme', id);
+          assert.ok(erased);
+          assert.equal(erased.content, undefined);
+          assert.equal(erased.to, customerRef, 'the number becomes the pseudonym');
+          assert.match(erased.contentSummary, /^(text|template) \(erased\)$/);
+          assert.equal(erased.requestHash, 'erased');
+          assert.equal(erased.status, 'ACCEPTED', 'status and timeline stay for audit');
+          assert.equal(erased.timeline.length, 1);
+        }
+        assert.deepEqual(await store.listMessages({ tenantId: 'acme', to: '+4915112345678', limit: 10 }), []);
+        assert.equal((await store.listMessages({ tenantId: 'acme', to: customerRef, limit: 10 })).length, 2);
+        assert.deepEqual(await store.listUnpublished(new Date(1_800_000_000_000), 10).then((m) => m.map((x) => x.messageId).sort()), [
+          'msg_b1',
+          'msg_g1',
+        ]);
+        assert.deepEqual((await store.get('acme', 'msg_b1'))?.content, message().content, 'another customer is intact');
+        assert.deepEqual((await store.get('globex', 'msg_g1'))?.content, message().content, 'another tenant is intact');
+        assert.equal(await store.eraseCustomer(subject), 0, 'idempotent');
+        await store.flushDeleted();
+      }));
+
+    test('content whose customer key was destroyed reads as erased and is never republished', () =>
+      withStore(async (store) => {
+        await store.insertIfAbsent(message({ messageId: 'msg_k1', idempotencyKey: 'k1', to: '+4915100000001' }));
+        const customerRef = await sealer.customerRef('acme', '+4915100000001');
+        await sharedKeyring.destroyKey({ tenantId: 'acme', customerRef });
+        const read = await store.get('acme', 'msg_k1');
+        assert.equal(read?.content, undefined);
+        assert.equal(read?.contentSummary, 'text (erased)');
+        assert.equal(read?.to, '+4915100000001', 'until the store is erased too, only the key is gone');
+        assert.deepEqual(await store.listUnpublished(new Date(1_800_000_000_000), 10), []);
+      }));
 
     test('stores a message and reads it back whole', () =>
       withStore(async (store) => {

@@ -53,7 +53,14 @@ export class MongoCustomerView implements CustomerView {
 
   static async open(mongo: MongoDatabase): Promise<MongoCustomerView> {
     await applyMongoMigrations(mongo.db, 'ingress-customers', MONGO_MIGRATIONS);
-    return new MongoCustomerView(mongo);
+    const view = new MongoCustomerView(mongo);
+    // Erasure and export find a customer's rows by number or customer key (everything else is by _id).
+    await view.inbound.createIndexes([
+      { key: { tenantId: 1, customer: 1 }, name: 'by_customer' },
+      { key: { tenantId: 1, customerKey: 1 }, name: 'by_customer_key' },
+    ]);
+    await view.windows.createIndexes([{ key: { tenantId: 1, customerKey: 1 }, name: 'by_customer_key' }]);
+    return view;
   }
 
   async recordInbound(entry: InboundMessageEntry): Promise<void> {
@@ -129,6 +136,58 @@ export class MongoCustomerView implements CustomerView {
 
   async findWaId(tenantId: string, to: string): Promise<string | undefined> {
     return (await this.waIds.findOne({ _id: `${tenantId}/${to}` }))?.waId;
+  }
+
+  async eraseCustomer(tenantId: string, customer: string, customerKeys: readonly CustomerKey[]): Promise<number> {
+    const keys = [...customerKeys];
+    const [inbound, windows, waIds] = await Promise.all([
+      this.inbound.deleteMany({ tenantId, $or: [{ customer }, { customerKey: { $in: keys } }] }),
+      this.windows.deleteMany({ tenantId, customerKey: { $in: keys } }),
+      this.waIds.deleteMany({ _id: `${tenantId}/${customer}` }),
+    ]);
+    return inbound.deletedCount + windows.deletedCount + waIds.deletedCount;
+  }
+
+  async customerWindows(tenantId: string, customerKeys: readonly CustomerKey[]): Promise<CustomerWindow[]> {
+    const docs = await this.windows
+      .find({ tenantId, customerKey: { $in: [...customerKeys] } })
+      .sort({ phoneNumberId: 1, customerKey: 1 })
+      .toArray();
+    return docs.map((doc) => ({
+      tenantId: doc.tenantId,
+      phoneNumberId: doc.phoneNumberId,
+      customerKey: doc.customerKey,
+      lastInboundAt: doc.lastInboundAt,
+      closesAt: doc.closesAt,
+    }));
+  }
+
+  async listInboundOf(
+    tenantId: string,
+    customer: string,
+    customerKeys: readonly CustomerKey[],
+    page: { readonly afterWaMessageId?: string; readonly limit: number },
+  ): Promise<InboundMessageRef[]> {
+    const docs = await this.inbound
+      .find({
+        tenantId,
+        waMessageId: { $gt: page.afterWaMessageId ?? '' },
+        $or: [{ customer }, { customerKey: { $in: [...customerKeys] } }],
+      })
+      .sort({ waMessageId: 1 })
+      .limit(page.limit)
+      .toArray();
+    return docs.map((doc) => ({
+      tenantId: doc.tenantId,
+      waMessageId: doc.waMessageId,
+      customer: doc.customer,
+      phoneNumberId: doc.phoneNumberId,
+      occurredAt: doc.occurredAt,
+    }));
+  }
+
+  async flushDeleted(): Promise<void> {
+    // MongoDB deletes in place; nothing to flush.
   }
 
   async close(): Promise<void> {}

@@ -1,8 +1,10 @@
 import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
-import { isTerminalStatus, type MessageStatus, type TemplateCategory } from '@waygate/domain';
-import type { MessageQuery, MessageStore, StatusChangeRecord } from '../domain/message-store';
+import { isTerminalStatus, type CustomerDataSubject, type MessageStatus, type TemplateCategory } from '@waygate/domain';
+import type { CustomerSealer } from '@waygate/keyring';
+import { ERASED_REQUEST_HASH, type MessageQuery, type MessageStore, type StatusChangeRecord } from '../domain/message-store';
 import type { ContentKind, MessageContent, OutboundMessage, StatusSource } from '../domain/outbound-message';
+import { openMessageContent, sealMessageContent } from './message-content-sealing';
 
 interface TimelineDocument {
   eventId: string;
@@ -23,10 +25,13 @@ interface MessageDocument {
   requestHash: string;
   to: string;
   phoneNumberId: string;
-  /** Removed ($unset) when the message ends FAILED, EXPIRED or CANCELED. */
+  /** Documents stored before content was sealed at rest; removed ($unset) at a terminal status or erasure. */
   content?: MessageContent;
+  /** The content's JSON sealed under the recipient's data key; removed ($unset) at a terminal status or erasure. */
+  sealedContent?: string;
   /** Absent on documents stored before every content kind existed (all text). */
   contentType?: string;
+  /** Sealed under the recipient's data key (it quotes the content); `<type> (erased)` after erasure. */
   contentSummary?: string;
   replyToWaMessageId?: string;
   templateCategory?: string;
@@ -39,7 +44,12 @@ interface MessageDocument {
   timeline: TimelineDocument[];
 }
 
-function toMessage(doc: MessageDocument): OutboundMessage {
+async function toMessage(sealer: CustomerSealer, doc: MessageDocument): Promise<OutboundMessage> {
+  const contentType = (doc.contentType ?? 'text') as ContentKind;
+  const opened = await openMessageContent(sealer, doc.tenantId, contentType, {
+    content: doc.sealedContent,
+    summary: doc.contentSummary ?? '',
+  });
   return {
     tenantId: doc.tenantId,
     messageId: doc.messageId,
@@ -47,9 +57,9 @@ function toMessage(doc: MessageDocument): OutboundMessage {
     requestHash: doc.requestHash,
     to: doc.to,
     phoneNumberId: doc.phoneNumberId,
-    content: doc.content ?? undefined,
-    contentType: (doc.contentType ?? 'text') as ContentKind,
-    contentSummary: doc.contentSummary ?? '',
+    content: doc.content ?? opened.content,
+    contentType,
+    contentSummary: opened.contentSummary,
     ...(doc.replyToWaMessageId ? { replyToWaMessageId: doc.replyToWaMessageId } : {}),
     ...(doc.templateCategory ? { templateCategory: doc.templateCategory as TemplateCategory } : {}),
     status: doc.status as MessageStatus,
@@ -90,16 +100,22 @@ function timelineDocument(entry: OutboundMessage['timeline'][number]): TimelineD
  */
 const MONGO_MIGRATIONS: readonly MongoMigration[] = [];
 
-/** The production MessageStore: one document per message, timeline embedded (a message has a handful of entries). */
+/**
+ * The production MessageStore: one document per message, timeline embedded (a message has a handful of entries).
+ * Content and summary are stored sealed under the recipient's data key (`sealer`).
+ */
 export class MongoMessageStore implements MessageStore {
   private readonly messages: Collection<MessageDocument>;
 
-  private constructor(mongo: MongoDatabase) {
+  private constructor(
+    mongo: MongoDatabase,
+    private readonly sealer: CustomerSealer,
+  ) {
     this.messages = mongo.db.collection<MessageDocument>('messages');
   }
 
-  static async open(mongo: MongoDatabase): Promise<MongoMessageStore> {
-    const store = new MongoMessageStore(mongo);
+  static async open(mongo: MongoDatabase, sealer: CustomerSealer): Promise<MongoMessageStore> {
+    const store = new MongoMessageStore(mongo, sealer);
     await store.messages.createIndexes([
       // insertIfAbsent: one message per tenant and idempotency key.
       { key: { tenantId: 1, idempotencyKey: 1 }, name: 'by_idempotency_key', unique: true },
@@ -107,12 +123,15 @@ export class MongoMessageStore implements MessageStore {
       { key: { acceptedAt: 1 }, name: 'unpublished_by_accepted_at', partialFilterExpression: { published: false } },
       // listMessages: a tenant's messages newest first, the page cursor a seek on (acceptedAt, messageId).
       { key: { tenantId: 1, acceptedAt: -1, messageId: -1 }, name: 'by_tenant_accepted_at' },
+      // eraseCustomer and listMessages by recipient (the customer's export).
+      { key: { tenantId: 1, to: 1 }, name: 'by_tenant_recipient' },
     ]);
     await applyMongoMigrations(mongo.db, 'ingress', MONGO_MIGRATIONS);
     return store;
   }
 
   async insertIfAbsent(message: OutboundMessage): Promise<{ inserted: boolean; message: OutboundMessage }> {
+    const sealed = await sealMessageContent(this.sealer, message);
     const doc: MessageDocument = {
       _id: `${message.tenantId}/${message.messageId}`,
       tenantId: message.tenantId,
@@ -121,9 +140,9 @@ export class MongoMessageStore implements MessageStore {
       requestHash: message.requestHash,
       to: message.to,
       phoneNumberId: message.phoneNumberId,
-      ...(message.content !== undefined ? { content: message.content } : {}),
+      ...(sealed.content !== undefined ? { sealedContent: sealed.content } : {}),
       contentType: message.contentType,
-      contentSummary: message.contentSummary,
+      contentSummary: sealed.summary,
       ...(message.replyToWaMessageId ? { replyToWaMessageId: message.replyToWaMessageId } : {}),
       ...(message.templateCategory ? { templateCategory: message.templateCategory } : {}),
       status: message.status,
@@ -136,23 +155,23 @@ export class MongoMessageStore implements MessageStore {
     };
     try {
       await this.messages.insertOne(doc);
-      return { inserted: true, message: toMessage(doc) };
+      return { inserted: true, message: await toMessage(this.sealer, doc) };
     } catch (error) {
       if (!isDuplicateKeyError(error)) throw error;
       const existing = await this.messages.findOne({ tenantId: message.tenantId, idempotencyKey: message.idempotencyKey });
       if (!existing) throw error;
-      return { inserted: false, message: toMessage(existing) };
+      return { inserted: false, message: await toMessage(this.sealer, existing) };
     }
   }
 
   async findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<OutboundMessage | undefined> {
     const doc = await this.messages.findOne({ tenantId, idempotencyKey });
-    return doc ? toMessage(doc) : undefined;
+    return doc ? toMessage(this.sealer, doc) : undefined;
   }
 
   async get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined> {
     const doc = await this.messages.findOne({ _id: `${tenantId}/${messageId}`, tenantId });
-    return doc ? toMessage(doc) : undefined;
+    return doc ? toMessage(this.sealer, doc) : undefined;
   }
 
   async recordStatusChange(change: StatusChangeRecord): Promise<boolean> {
@@ -161,7 +180,7 @@ export class MongoMessageStore implements MessageStore {
       $inc: { version: 1 },
       $push: { timeline: timelineDocument(change.entry) },
       // Content deletion is part of the same single-document write as the terminal status.
-      ...(isTerminalStatus(change.status) ? { $unset: { content: '' as const } } : {}),
+      ...(isTerminalStatus(change.status) ? { $unset: { content: '' as const, sealedContent: '' as const } } : {}),
     };
     const result = await this.messages.updateOne(
       {
@@ -182,11 +201,17 @@ export class MongoMessageStore implements MessageStore {
 
   async listUnpublished(before: Date, limit: number): Promise<OutboundMessage[]> {
     const docs = await this.messages
-      .find({ published: false, acceptedAt: { $lt: before }, content: { $exists: true } })
+      .find({
+        published: false,
+        acceptedAt: { $lt: before },
+        $or: [{ content: { $exists: true } }, { sealedContent: { $exists: true } }],
+      })
       .sort({ acceptedAt: 1 })
       .limit(limit)
       .toArray();
-    return docs.map(toMessage);
+    // A message whose customer was erased (key destroyed) before its document was: nothing left to deliver.
+    const messages = await Promise.all(docs.map((doc) => toMessage(this.sealer, doc)));
+    return messages.filter((message) => message.content !== undefined);
   }
 
   async listMessages(query: MessageQuery): Promise<OutboundMessage[]> {
@@ -215,7 +240,25 @@ export class MongoMessageStore implements MessageStore {
     }
     if (and.length > 0) filter.$and = and;
     const docs = await this.messages.find(filter).sort({ acceptedAt: -1, messageId: -1 }).limit(query.limit).toArray();
-    return docs.map(toMessage);
+    return Promise.all(docs.map((doc) => toMessage(this.sealer, doc)));
+  }
+
+  async eraseCustomer(subject: CustomerDataSubject): Promise<number> {
+    const result = await this.messages.updateMany({ tenantId: subject.tenantId, to: subject.customer }, [
+      {
+        $set: {
+          contentSummary: { $concat: [{ $ifNull: ['$contentType', 'text'] }, ' (erased)'] },
+          to: subject.customerRef,
+          requestHash: ERASED_REQUEST_HASH,
+        },
+      },
+      { $unset: ['content', 'sealedContent'] },
+    ]);
+    return result.modifiedCount;
+  }
+
+  async flushDeleted(): Promise<void> {
+    // MongoDB rewrites documents in place; its journal and oplog age out on their own (docs/governance.md).
   }
 
   async close(): Promise<void> {

@@ -107,6 +107,27 @@ export class MongoVerificationStore implements VerificationStore {
     await this.verifications.deleteOne({ _id: `${tenantId}/${verificationId}` });
   }
 
+  async eraseCustomer(tenantId: string, to: string): Promise<number> {
+    return (await this.verifications.deleteMany({ tenantId, to })).deletedCount;
+  }
+
+  async listFor(
+    tenantId: string,
+    to: string,
+    page: { readonly afterVerificationId?: string; readonly limit: number },
+  ): Promise<Verification[]> {
+    const docs = await this.verifications
+      .find({ tenantId, to, verificationId: { $gt: page.afterVerificationId ?? '' } })
+      .sort({ verificationId: 1 })
+      .limit(page.limit)
+      .toArray();
+    return docs.map(toVerification);
+  }
+
+  async flushDeleted(): Promise<void> {
+    // MongoDB deletes in place; nothing to flush.
+  }
+
   async purgeCreatedBefore(before: Date): Promise<number> {
     return (await this.verifications.deleteMany({ createdAt: { $lt: before } })).deletedCount;
   }

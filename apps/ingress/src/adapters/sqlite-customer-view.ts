@@ -1,4 +1,4 @@
-import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import type { CustomerKey, CustomerView, CustomerWindow, InboundMessageEntry } from '../domain/customer-view';
 import type { InboundMessageRef } from '../domain/inbound-message-index';
 
@@ -31,6 +31,10 @@ const MIGRATIONS = [
      -- findWaId: one wa_id per tenant and recipient (the latest answer).
      PRIMARY KEY (tenant_id, recipient)
    );`,
+  // eraseCustomer, customerWindows, listInboundOf: one customer's rows by number or customer key (issue 14).
+  `CREATE INDEX inbound_messages_by_customer ON inbound_messages (tenant_id, customer);
+   CREATE INDEX inbound_messages_by_customer_key ON inbound_messages (tenant_id, customer_key);
+   CREATE INDEX customer_windows_by_customer_key ON customer_windows (tenant_id, customer_key);`,
 ];
 
 interface WindowRow {
@@ -125,6 +129,65 @@ export class SqliteCustomerView implements CustomerView {
     const row = this.db.prepare('SELECT wa_id FROM wa_ids WHERE tenant_id = ? AND recipient = ?').get(tenantId, to) as
       { wa_id: string } | undefined;
     return row?.wa_id;
+  }
+
+  async eraseCustomer(tenantId: string, customer: string, customerKeys: readonly CustomerKey[]): Promise<number> {
+    const keys = JSON.stringify(customerKeys);
+    return this.db
+      .transaction(() => {
+        const inbound = this.db
+          .prepare(
+            `DELETE FROM inbound_messages WHERE tenant_id = ? AND (customer = ? OR customer_key IN (SELECT value FROM json_each(?)))`,
+          )
+          .run(tenantId, customer, keys).changes;
+        const windows = this.db
+          .prepare('DELETE FROM customer_windows WHERE tenant_id = ? AND customer_key IN (SELECT value FROM json_each(?))')
+          .run(tenantId, keys).changes;
+        const waIds = this.db.prepare('DELETE FROM wa_ids WHERE tenant_id = ? AND recipient = ?').run(tenantId, customer).changes;
+        return inbound + windows + waIds;
+      })
+      .immediate();
+  }
+
+  async customerWindows(tenantId: string, customerKeys: readonly CustomerKey[]): Promise<CustomerWindow[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM customer_windows WHERE tenant_id = ? AND customer_key IN (SELECT value FROM json_each(?))
+         ORDER BY phone_number_id, customer_key`,
+      )
+      .all(tenantId, JSON.stringify(customerKeys)) as WindowRow[];
+    return rows.map((row) => ({
+      tenantId: row.tenant_id,
+      phoneNumberId: row.phone_number_id,
+      customerKey: row.customer_key,
+      lastInboundAt: new Date(row.last_inbound_at_ms),
+      closesAt: new Date(row.closes_at_ms),
+    }));
+  }
+
+  async listInboundOf(
+    tenantId: string,
+    customer: string,
+    customerKeys: readonly CustomerKey[],
+    page: { readonly afterWaMessageId?: string; readonly limit: number },
+  ): Promise<InboundMessageRef[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM inbound_messages WHERE tenant_id = ? AND (customer = ? OR customer_key IN (SELECT value FROM json_each(?)))
+           AND wa_message_id > ? ORDER BY wa_message_id LIMIT ?`,
+      )
+      .all(tenantId, customer, JSON.stringify(customerKeys), page.afterWaMessageId ?? '', page.limit) as InboundRow[];
+    return rows.map((row) => ({
+      tenantId: row.tenant_id,
+      waMessageId: row.wa_message_id,
+      customer: row.customer,
+      phoneNumberId: row.phone_number_id,
+      occurredAt: new Date(row.occurred_at_ms),
+    }));
+  }
+
+  async flushDeleted(): Promise<void> {
+    await checkpointWalTruncate(this.db);
   }
 
   async close(): Promise<void> {

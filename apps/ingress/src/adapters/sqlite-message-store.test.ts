@@ -5,6 +5,10 @@ import path from 'node:path';
 import { openSqliteDatabase } from '@waygate/storage';
 import { createTempDir } from '@waygate/testing';
 import { MIGRATIONS, SqliteMessageStore } from './sqlite-message-store';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys: one in-memory keyring for the whole file. */
+const sealer = createCustomerSealer(createInMemoryKeyring());
 
 const MARKER = 'one-time code 918273';
 // Long enough to spill into an overflow page (where MARKER lands), which SQLite would otherwise free without overwriting.
@@ -24,7 +28,7 @@ test('upgrading a database from the first schema keeps live content and drops co
     insert.run('msg_failed', 'k2', content, 'FAILED');
     v1.close();
 
-    const store = new SqliteMessageStore(file);
+    const store = new SqliteMessageStore(file, sealer);
     try {
       assert.deepEqual((await store.get('acme', 'msg_live'))?.content, { kind: 'text', body: BODY, previewUrl: false });
       assert.equal((await store.get('acme', 'msg_failed'))?.content, undefined);
@@ -45,7 +49,7 @@ test('deleted content is gone from the database file, not just hidden', async ()
   try {
     const file = path.join(dir.path, 'ingress.sqlite');
     const accepted = new Date(1_700_000_000_000);
-    const first = new SqliteMessageStore(file);
+    const first = new SqliteMessageStore(file, sealer);
     await first.insertIfAbsent({
       tenantId: 'acme',
       messageId: 'msg_1',
@@ -64,8 +68,16 @@ test('deleted content is gone from the database file, not just hidden', async ()
       timeline: [{ eventId: 'msg_1:accepted', status: 'ACCEPTED', occurredAt: accepted, source: 'ingress' }],
     });
     await first.close(); // checkpoints the WAL into the main file and removes it
-    assert.equal(readFileSync(file).includes(MARKER), true, 'the content is on disk while the message is live');
-    const store = new SqliteMessageStore(file);
+    // At rest the content is sealed under the customer's data key: the marker is never on disk in clear.
+    assert.equal(readFileSync(file).includes(MARKER), false, 'the content is sealed at rest');
+    const raw = openSqliteDatabase(file, MIGRATIONS);
+    const sealedContent = raw.prepare('SELECT content_json FROM messages').pluck().get() as string;
+    raw.close();
+    assert.ok(sealedContent.startsWith('wgsealed:v1:'));
+    // The tail of the ciphertext (in the overflow page, like MARKER would be in clear).
+    const sealedTail = sealedContent.slice(-200);
+    assert.equal(readFileSync(file).includes(sealedTail), true, 'the sealed content is on disk while the message is live');
+    const store = new SqliteMessageStore(file, sealer);
     await store.recordStatusChange({
       tenantId: 'acme',
       messageId: 'msg_1',
@@ -79,7 +91,7 @@ test('deleted content is gone from the database file, not just hidden', async ()
       },
     });
     await store.close();
-    assert.equal(readFileSync(file).includes(MARKER), false, 'no copy is left in freed pages');
+    assert.equal(readFileSync(file).includes(sealedTail), false, 'no copy is left in freed pages');
   } finally {
     dir.remove();
   }

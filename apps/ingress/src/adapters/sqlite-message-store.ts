@@ -1,7 +1,9 @@
-import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
-import { isTerminalStatus, type MessageStatus, type TemplateCategory } from '@waygate/domain';
-import type { MessageQuery, MessageStore, StatusChangeRecord } from '../domain/message-store';
-import type { ContentKind, MessageContent, OutboundMessage, StatusSource, TimelineEntry } from '../domain/outbound-message';
+import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { isTerminalStatus, type CustomerDataSubject, type MessageStatus, type TemplateCategory } from '@waygate/domain';
+import type { CustomerSealer } from '@waygate/keyring';
+import { ERASED_REQUEST_HASH, type MessageQuery, type MessageStore, type StatusChangeRecord } from '../domain/message-store';
+import type { ContentKind, OutboundMessage, StatusSource, TimelineEntry } from '../domain/outbound-message';
+import { openMessageContent, sealMessageContent } from './message-content-sealing';
 
 /** Schema versions, applied in order once each (exported for the upgrade test). */
 export const MIGRATIONS = [
@@ -54,6 +56,8 @@ export const MIGRATIONS = [
    ALTER TABLE messages ADD COLUMN template_category TEXT;`,
   // listMessages: a tenant's messages newest first, the page cursor a seek on (accepted_at_ms, message_id).
   `CREATE INDEX messages_by_tenant_accepted ON messages (tenant_id, accepted_at_ms DESC, message_id DESC);`,
+  // eraseCustomer and the customer's export (listMessages by recipient): one customer's messages (issue 14).
+  `CREATE INDEX messages_by_recipient ON messages (tenant_id, recipient);`,
 ];
 
 interface MessageRow {
@@ -87,14 +91,18 @@ interface TimelineRow {
   next_attempt_at_ms: number | null;
 }
 
-/** The embedded MessageStore: one SQLite file, WAL mode. */
+/**
+ * The embedded MessageStore: one SQLite file, WAL mode, secure_delete. Content and summary are stored sealed under
+ * the recipient's data key (`sealer`), so the file and its backups hold nothing readable once the key is destroyed.
+ */
 export class SqliteMessageStore implements MessageStore {
   private readonly db: SqliteDatabase;
 
-  constructor(file: string) {
+  constructor(
+    file: string,
+    private readonly sealer: CustomerSealer,
+  ) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
-    // Deleted content is overwritten on disk rather than left in free pages.
-    this.db.pragma('secure_delete = ON');
   }
 
   private timelineOf(tenantId: string, messageId: string): TimelineEntry[] {
@@ -113,7 +121,11 @@ export class SqliteMessageStore implements MessageStore {
     }));
   }
 
-  private toMessage(row: MessageRow): OutboundMessage {
+  private async toMessage(row: MessageRow): Promise<OutboundMessage> {
+    const opened = await openMessageContent(this.sealer, row.tenant_id, row.content_type as ContentKind, {
+      content: row.content_json,
+      summary: row.content_summary,
+    });
     return {
       tenantId: row.tenant_id,
       messageId: row.message_id,
@@ -121,9 +133,9 @@ export class SqliteMessageStore implements MessageStore {
       requestHash: row.request_hash,
       to: row.recipient,
       phoneNumberId: row.phone_number_id,
-      content: row.content_json === null ? undefined : (JSON.parse(row.content_json) as MessageContent),
+      content: opened.content,
       contentType: row.content_type as ContentKind,
-      contentSummary: row.content_summary,
+      contentSummary: opened.contentSummary,
       ...(row.reply_to_wa_message_id ? { replyToWaMessageId: row.reply_to_wa_message_id } : {}),
       ...(row.template_category ? { templateCategory: row.template_category as TemplateCategory } : {}),
       status: row.status as MessageStatus,
@@ -160,6 +172,7 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async insertIfAbsent(message: OutboundMessage): Promise<{ inserted: boolean; message: OutboundMessage }> {
+    const sealed = await sealMessageContent(this.sealer, message);
     const insert = this.db.transaction(() => {
       const result = this.db
         .prepare(
@@ -175,9 +188,9 @@ export class SqliteMessageStore implements MessageStore {
           message.requestHash,
           message.to,
           message.phoneNumberId,
-          message.content === undefined ? null : JSON.stringify(message.content),
+          sealed.content ?? null,
           message.contentType,
-          message.contentSummary,
+          sealed.summary,
           message.replyToWaMessageId ?? null,
           message.templateCategory ?? null,
           message.status,
@@ -194,19 +207,19 @@ export class SqliteMessageStore implements MessageStore {
     const row = this.db
       .prepare('SELECT * FROM messages WHERE tenant_id = ? AND idempotency_key = ?')
       .get(message.tenantId, message.idempotencyKey) as MessageRow;
-    return { inserted, message: this.toMessage(row) };
+    return { inserted, message: await this.toMessage(row) };
   }
 
   async findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<OutboundMessage | undefined> {
     const row = this.db.prepare('SELECT * FROM messages WHERE tenant_id = ? AND idempotency_key = ?').get(tenantId, idempotencyKey) as
       MessageRow | undefined;
-    return row ? this.toMessage(row) : undefined;
+    return row ? await this.toMessage(row) : undefined;
   }
 
   async get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined> {
     const row = this.db.prepare('SELECT * FROM messages WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
       MessageRow | undefined;
-    return row ? this.toMessage(row) : undefined;
+    return row ? await this.toMessage(row) : undefined;
   }
 
   async recordStatusChange(change: StatusChangeRecord): Promise<boolean> {
@@ -246,7 +259,9 @@ export class SqliteMessageStore implements MessageStore {
         'SELECT * FROM messages WHERE published = 0 AND content_json IS NOT NULL AND accepted_at_ms < ? ORDER BY accepted_at_ms LIMIT ?',
       )
       .all(before.getTime(), limit) as MessageRow[];
-    return rows.map((row) => this.toMessage(row));
+    // A message whose customer was erased (key destroyed) before its row was: nothing left to deliver.
+    const messages = await Promise.all(rows.map((row) => this.toMessage(row)));
+    return messages.filter((message) => message.content !== undefined);
   }
 
   async listMessages(query: MessageQuery): Promise<OutboundMessage[]> {
@@ -280,7 +295,21 @@ export class SqliteMessageStore implements MessageStore {
     const rows = this.db
       .prepare(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY accepted_at_ms DESC, message_id DESC LIMIT ?`)
       .all(...params, query.limit) as MessageRow[];
-    return rows.map((row) => this.toMessage(row));
+    return Promise.all(rows.map((row) => this.toMessage(row)));
+  }
+
+  async eraseCustomer(subject: CustomerDataSubject): Promise<number> {
+    const { changes } = this.db
+      .prepare(
+        `UPDATE messages SET content_json = NULL, content_summary = content_type || ' (erased)', recipient = ?, request_hash = ?
+         WHERE tenant_id = ? AND recipient = ?`,
+      )
+      .run(subject.customerRef, ERASED_REQUEST_HASH, subject.tenantId, subject.customer);
+    return changes;
+  }
+
+  async flushDeleted(): Promise<void> {
+    await checkpointWalTruncate(this.db);
   }
 
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import type { Verification, VerificationStatus } from '../domain/verification';
 import type { ReserveOutcome, ReserveRules, VerificationStore } from '../domain/verification-store';
 
@@ -164,6 +164,25 @@ export class SqliteVerificationStore implements VerificationStore {
 
   async purgeCreatedBefore(before: Date): Promise<number> {
     return this.db.prepare('DELETE FROM verifications WHERE created_at_ms < ?').run(before.getTime()).changes;
+  }
+
+  async eraseCustomer(tenantId: string, to: string): Promise<number> {
+    return this.db.prepare('DELETE FROM verifications WHERE tenant_id = ? AND recipient = ?').run(tenantId, to).changes;
+  }
+
+  async listFor(
+    tenantId: string,
+    to: string,
+    page: { readonly afterVerificationId?: string; readonly limit: number },
+  ): Promise<Verification[]> {
+    const rows = this.db
+      .prepare('SELECT * FROM verifications WHERE tenant_id = ? AND recipient = ? AND verification_id > ? ORDER BY verification_id LIMIT ?')
+      .all(tenantId, to, page.afterVerificationId ?? '', page.limit) as VerificationRow[];
+    return rows.map(toVerification);
+  }
+
+  async flushDeleted(): Promise<void> {
+    await checkpointWalTruncate(this.db);
   }
 
   async close(): Promise<void> {

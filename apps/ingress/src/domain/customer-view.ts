@@ -1,4 +1,4 @@
-import type { InboundMessageIndex } from './inbound-message-index';
+import type { InboundMessageIndex, InboundMessageRef } from './inbound-message-index';
 
 /**
  * Who a customer is, as the view keys them: Meta's `wa_id` (digits only) when the customer is known by phone number,
@@ -57,5 +57,21 @@ export interface CustomerView extends InboundMessageIndex {
   recordWaId(tenantId: string, to: string, waId: string, learnedAt: Date): Promise<void>;
   /** The wa_id Meta answered for `to`, if a send to it was ever accepted. */
   findWaId(tenantId: string, to: string): Promise<string | undefined>;
+  /**
+   * Erasure: deletes the customer's windows and inbound-message index entries (by number or any of `customerKeys`)
+   * and the wa_id learned for the number; returns how many rows. Idempotent.
+   */
+  eraseCustomer(tenantId: string, customer: string, customerKeys: readonly CustomerKey[]): Promise<number>;
+  /** Export: the customer's windows (one per business number) and the wa_id learned for the number. */
+  customerWindows(tenantId: string, customerKeys: readonly CustomerKey[]): Promise<CustomerWindow[]>;
+  /** Export: a page of the customer's inbound-message index entries, by wamid, after `afterWaMessageId`. */
+  listInboundOf(
+    tenantId: string,
+    customer: string,
+    customerKeys: readonly CustomerKey[],
+    page: { readonly afterWaMessageId?: string; readonly limit: number },
+  ): Promise<InboundMessageRef[]>;
+  /** Makes deletions reach the files (SQLite: WAL checkpoint with TRUNCATE). */
+  flushDeleted(): Promise<void>;
   close(): Promise<void>;
 }

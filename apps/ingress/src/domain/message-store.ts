@@ -1,4 +1,4 @@
-import type { ContentKind, MessageStatus } from '@waygate/domain';
+import type { ContentKind, CustomerDataSubject, MessageStatus } from '@waygate/domain';
 import type { OutboundMessage, TimelineEntry } from './outbound-message';
 
 /** A status change to record, applied only if the message is still at `expectedVersion`. */
@@ -32,6 +32,12 @@ export interface MessageQuery {
   readonly limit: number;
 }
 
+/**
+ * The request hash an erased message keeps: the SHA-256 of a short request could be matched against guessed texts.
+ * A SendMessage retried with an erased message's idempotency key is ALREADY_EXISTS (another request).
+ */
+export const ERASED_REQUEST_HASH = 'erased';
+
 /** Ingress's storage port. Every method is scoped by tenant. */
 export interface MessageStore {
   /**
@@ -61,5 +67,14 @@ export interface MessageStore {
    * total order, so a page cursor never skips or repeats a message). At most `limit`.
    */
   listMessages(query: MessageQuery): Promise<OutboundMessage[]>;
+  /**
+   * Erasure (issue 14): deletes the content and summary of every message of the tenant to `subject.customer` and
+   * pseudonymises what stays for billing and audit (the recipient becomes `subject.customerRef`; the request hash
+   * {@link ERASED_REQUEST_HASH}); ids, status, timeline, times, content type and wamids stay. Idempotent; returns how
+   * many messages it changed. Such messages read like ones whose content was deleted, with summary `<type> (erased)`.
+   */
+  eraseCustomer(subject: CustomerDataSubject): Promise<number>;
+  /** Makes deletions reach the files (SQLite: WAL checkpoint with TRUNCATE; a no-op where the backend does it). */
+  flushDeleted(): Promise<void>;
   close(): Promise<void>;
 }

@@ -18,6 +18,10 @@ import type { MessagePublisher } from './message-publisher';
 import { createMessagingService, type MessagingService, type StatusReport } from './messaging-service';
 import type { OutboundMessage } from './outbound-message';
 import type { SendRequest } from './send-request';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys: one in-memory keyring for the whole file. */
+const sealer = createCustomerSealer(createInMemoryKeyring());
 
 const tenants = parseTenants(
   tenantsYaml([
@@ -76,7 +80,7 @@ const deferred: string[] = [];
 beforeEach(() => {
   nowMs = T0;
   dir = createTempDir();
-  store = new SqliteMessageStore(path.join(dir.path, 'ingress.sqlite'));
+  store = new SqliteMessageStore(path.join(dir.path, 'ingress.sqlite'), sealer);
   publisher = recordingPublisher();
   canceller = recordingCanceller();
   service = createMessagingService({

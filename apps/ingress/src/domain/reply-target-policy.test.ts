@@ -9,6 +9,10 @@ import type { InboundMessageIndex } from './inbound-message-index';
 import { createMessagingService, type MessagingService } from './messaging-service';
 import { createReplyTargetPolicy } from './reply-target-policy';
 import type { SendRequest } from './send-request';
+import { createCustomerSealer, createInMemoryKeyring } from '@waygate/keyring';
+
+/** Content is sealed at rest under customer keys: one in-memory keyring for the whole file. */
+const sealer = createCustomerSealer(createInMemoryKeyring());
 
 const tenants = parseTenants(
   tenantsYaml([
@@ -43,7 +47,7 @@ let published: { messageId: string; replyTo?: string; content: unknown }[];
 
 beforeEach(() => {
   dir = createTempDir();
-  store = new SqliteMessageStore(path.join(dir.path, 'ingress.sqlite'));
+  store = new SqliteMessageStore(path.join(dir.path, 'ingress.sqlite'), sealer);
   published = [];
   service = createMessagingService({
     store,

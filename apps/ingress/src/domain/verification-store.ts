@@ -38,5 +38,11 @@ export interface VerificationStore {
   remove(tenantId: string, verificationId: string): Promise<void>;
   /** Deletes verifications created before `before` (retention); returns how many. */
   purgeCreatedBefore(before: Date): Promise<number>;
+  /** Erasure: deletes every verification of the tenant sent to `to`; returns how many. Idempotent. */
+  eraseCustomer(tenantId: string, to: string): Promise<number>;
+  /** Export: a page of the verifications sent to `to`, by id, after `afterVerificationId`. */
+  listFor(tenantId: string, to: string, page: { readonly afterVerificationId?: string; readonly limit: number }): Promise<Verification[]>;
+  /** Makes deletions reach the files (SQLite: WAL checkpoint with TRUNCATE). */
+  flushDeleted(): Promise<void>;
   close(): Promise<void>;
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, type Dirent } from 'node:fs';
 import { open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import type { LegacyMediaRecord } from '../domain/legacy-media';
 import type {
   BlobRecord,
@@ -224,6 +224,36 @@ export class FileMediaVaultStore implements MediaVaultStore {
       return { blob: toBlob(stored), blobCreated: inserted.changes === 1 };
     });
     return run.immediate();
+  }
+
+  async listCustomerMedia(
+    tenantId: string,
+    customerRef: string,
+    page: { readonly afterBlobId?: string; readonly limit: number },
+  ): Promise<MediaRecord[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT m.tenant_id, m.media_id, m.mime_type, m.filename, m.created_at_ms, m.expires_at_ms, b.blob_id, b.customer_ref,
+                b.sha256, b.key_id, b.size_bytes, b.stored_bytes, b.created_at_ms AS blob_created_at_ms
+         FROM vault_media m JOIN vault_blobs b ON b.blob_id = m.blob_id
+         WHERE m.tenant_id = ? AND b.blob_id IN (
+           SELECT blob_id FROM vault_blobs WHERE tenant_id = ? AND customer_ref = ? AND blob_id > ? ORDER BY blob_id LIMIT ?)
+         ORDER BY b.blob_id, m.media_id`,
+      )
+      .all(tenantId, tenantId, customerRef, page.afterBlobId ?? '', page.limit) as JoinedRow[];
+    return rows.map((row) => ({
+      tenantId: row.tenant_id,
+      mediaId: row.media_id,
+      mimeType: row.mime_type,
+      ...(row.filename !== null ? { filename: row.filename } : {}),
+      createdAt: new Date(row.created_at_ms),
+      expiresAt: new Date(row.expires_at_ms),
+      blob: toBlob({ ...row, created_at_ms: row.blob_created_at_ms }),
+    }));
+  }
+
+  async flushDeleted(): Promise<void> {
+    await checkpointWalTruncate(this.db);
   }
 
   async getMedia(tenantId: string, mediaId: string): Promise<MediaRecord | undefined> {

@@ -80,6 +80,31 @@ for (const backend of backends) {
       }
     }
 
+    test("lists one customer's media by blob, in pages, with every media id of each blob; never another's", () =>
+      withStore(async (store) => {
+        const ref = '0123456789abcdef0123456789abcdef';
+        const blobs = ['10', '20', '30'].map((prefix, i) =>
+          blob({ customerRef: ref, blobId: `${prefix}${'0'.repeat(30)}`, sha256: String(i).repeat(64) }),
+        );
+        for (const b of blobs) await store.addMedia(media({ mediaId: `med_${b.blobId.slice(0, 2)}_1` }), b);
+        await store.addMedia(media({ mediaId: 'med_10_2' }), blobs[0] as BlobRecord);
+        await store.addMedia(media({ mediaId: 'med_other' }), blob({ customerRef: 'f'.repeat(32) }));
+        await store.addMedia(media({ mediaId: 'med_globex', tenantId: 'globex' }), blob({ tenantId: 'globex', customerRef: ref }));
+        const first = await store.listCustomerMedia('acme', ref, { limit: 2 });
+        assert.deepEqual(
+          first.map((m) => m.mediaId),
+          ['med_10_1', 'med_10_2', 'med_20_1'],
+        );
+        assert.equal(first[0]?.blob.customerRef, ref);
+        const second = await store.listCustomerMedia('acme', ref, { limit: 2, afterBlobId: first.at(-1)?.blob.blobId });
+        assert.deepEqual(
+          second.map((m) => m.mediaId),
+          ['med_30_1'],
+        );
+        assert.deepEqual(await store.listCustomerMedia('acme', ref, { limit: 2, afterBlobId: second.at(-1)?.blob.blobId }), []);
+        await store.flushDeleted();
+      }));
+
     test('a committed blob reads back byte for byte, from the start or from an offset', () =>
       withStore(async (store) => {
         const bytes = randomBytes(1_000_003);

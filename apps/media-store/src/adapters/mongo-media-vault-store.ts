@@ -136,6 +136,8 @@ export class MongoMediaVaultStore implements MediaVaultStore {
     await store.media.createIndex({ expiresAt: 1 });
     // deleteMedia: is the blob still referenced?
     await store.media.createIndex({ blobId: 1 });
+    // listCustomerMedia: a customer's blobs by id (erasure and export).
+    await store.blobs.createIndex({ tenantId: 1, customerRef: 1, _id: 1 });
     // readBlob / deleteBlobData: a GridFS file by name (GridFS itself indexes files by filename and uploadDate).
     await applyMongoMigrations(mongo.db, 'media-store', MONGO_MIGRATIONS);
     return store;
@@ -223,6 +225,36 @@ export class MongoMediaVaultStore implements MediaVaultStore {
       }
       return { blob: toBlob(stored), blobCreated: blobCreated && stored._id === blob.blobId };
     }
+  }
+
+  async listCustomerMedia(
+    tenantId: string,
+    customerRef: string,
+    page: { readonly afterBlobId?: string; readonly limit: number },
+  ): Promise<MediaRecord[]> {
+    const blobs = await this.blobs
+      .find({ tenantId, customerRef, _id: { $gt: page.afterBlobId ?? '' } })
+      .sort({ _id: 1 })
+      .limit(page.limit)
+      .toArray();
+    const byId = new Map(blobs.map((blob) => [blob._id, blob]));
+    const media = await this.media
+      .find({ tenantId, blobId: { $in: [...byId.keys()] } })
+      .sort({ blobId: 1, mediaId: 1 })
+      .toArray();
+    return media.map((doc) => ({
+      tenantId: doc.tenantId,
+      mediaId: doc.mediaId,
+      mimeType: doc.mimeType,
+      ...(doc.filename !== undefined ? { filename: doc.filename } : {}),
+      createdAt: doc.createdAt,
+      expiresAt: doc.expiresAt,
+      blob: toBlob(byId.get(doc.blobId) as BlobDocument),
+    }));
+  }
+
+  async flushDeleted(): Promise<void> {
+    // MongoDB and GridFS delete in place; nothing to flush.
   }
 
   async getMedia(tenantId: string, mediaId: string): Promise<MediaRecord | undefined> {

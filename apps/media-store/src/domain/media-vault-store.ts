@@ -122,5 +122,16 @@ export interface MediaVaultStore {
   readPairingMarks(): Promise<PairingMarks>;
   /** Raises the metadata mark to at least `to`, then the blob mark; never lowers either. */
   advancePairingMarks(to: number): Promise<void>;
+  /**
+   * Erasure and export (issue 14): the media ids of the next `limit` blobs of one customer (by blob id, after
+   * `afterBlobId`), each with its blob; ordered by blob id, then media id. Page on with the last record's blob id.
+   */
+  listCustomerMedia(
+    tenantId: string,
+    customerRef: string,
+    page: { readonly afterBlobId?: string; readonly limit: number },
+  ): Promise<MediaRecord[]>;
+  /** Makes deletions reach the files (SQLite: WAL checkpoint with TRUNCATE; nothing for MongoDB). */
+  flushDeleted(): Promise<void>;
   close(): Promise<void>;
 }
