@@ -19,7 +19,7 @@ export interface ArchiveConfig extends ServiceConfig {
   readonly retentionSweepIntervalMs: number;
   /**
    * The region's KEKs (WAYGATE_KEYRING_KEK or _FILE; on SQLite without them, the region's local development key file):
-   * the keyring seals message content at rest under each customer's data key (issue 14).
+   * the keyring seals message content at rest under each customer's data key and opens the sealed events (issue 14).
    */
   readonly kek: KekSource;
   /**

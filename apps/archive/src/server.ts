@@ -22,6 +22,7 @@ import {
 } from '@waygate/proto';
 import { startCustomerDataParticipant, type RunningCustomerDataParticipant } from '@waygate/governance';
 import { connectMongo } from '@waygate/storage';
+import { signNote } from '@waygate/tlog';
 import { KEPT_FOREVER, loadTenantsFile, startRetentionGuard, startTenantsFileReloader } from '@waygate/tenancy';
 import type { Logger } from '@waygate/telemetry';
 import type { StartedService } from '@waygate/telemetry-sdk';
@@ -45,6 +46,7 @@ import { openGovernanceStorage } from './governance/governance-storage';
 import { createLegalHolds } from './governance/legal-holds';
 import { createLegalHoldsHandler } from './governance/legal-holds.handler';
 import { createRetentionSweeper, type SweepReport } from './governance/retention-sweeper';
+import { startErasurePart, type RunningErasurePart } from './governance/erasure-part';
 import { createArchiveHandler } from './handlers/archive.handler';
 import { createInboundEventsHandler } from './handlers/inbound-events.consumer';
 import { createRegionEventsHandler } from './handlers/region-events.consumer';
@@ -152,10 +154,10 @@ export async function startArchive(
   let nats: JetStreamConnection | undefined;
   let stopSweeping = async () => {};
   let customerData: RunningCustomerDataParticipant | undefined;
+  let erasure: RunningErasurePart | undefined;
   try {
     nats = await connectJetStream(config.natsUrl, `archive-${config.region}`);
     await ensureRegionStreams(nats.jsm, config.region, (warning) => logger.warn(warning));
-    // Message content at rest under each customer's data key (issue 14): every read and write goes through this.
     // The region keyring: sealed events consumed below are opened with it (an erased customer's are skipped), and
     // message content is sealed at rest under each customer's data key.
     const opened = await openRegionKeyring({ js: nats.js, region: config.region, kek: config.kek, clock: systemClock });
@@ -258,6 +260,19 @@ export async function startArchive(
       clearInterval(sweepTimer);
       await sweeping;
     };
+    // Erasure and customer export (issue 14): the coordinator, its completions consumer, receipts signed by the region key.
+    erasure = await startErasurePart({
+      nats,
+      region: config.region,
+      keyring,
+      storage: config.storage,
+      holds: legalHolds,
+      signReceipt: (text) => signNote(text, [logSigningKey.signer]),
+      tenants,
+      clock: systemClock,
+      logger,
+    });
+    consumers.push(erasure.consumer);
 
     const grpc = await startGrpcServer({
       tls: config.tls.server,
@@ -288,6 +303,7 @@ export async function startArchive(
           // Issue 14's parts, each in its own module under governance/ (holds, erasure, access log).
           implementation: createGovernanceHandler({
             holds: createLegalHoldsHandler(legalHolds, tenants, logger),
+            erasure: erasure.handler,
             accessLog: access.handler,
           }),
         },
@@ -309,6 +325,7 @@ export async function startArchive(
     runSweep();
 
     const { nc } = nats;
+    const erasureStore = erasure;
     return {
       grpcPort: grpc.port,
       servingStatus: grpc.servingStatus,
@@ -322,6 +339,7 @@ export async function startArchive(
         await nc.drain();
         await storage.close();
         await governanceStorage.close();
+        await erasureStore.close();
         await access.close();
       },
     };
@@ -333,6 +351,7 @@ export async function startArchive(
     await nats?.nc.close().catch(() => undefined);
     await storage.close();
     await governanceStorage.close();
+    await erasure?.close();
     await access.close();
     throw error;
   }

@@ -120,7 +120,7 @@ async function completions(service: string) {
   };
 }
 
-const erasureId = () => `er_${randomBytes(16).toString('hex')}`;
+const erasureId = () => `er_${randomBytes(13).toString('hex')}`;
 
 async function erasureConsumerIdle(service: string) {
   return waitFor(

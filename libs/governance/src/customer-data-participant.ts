@@ -30,7 +30,7 @@ import {
 const SERVICE_NAME = /^[a-z][a-z-]{0,31}$/;
 const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const CUSTOMER_REF = /^[0-9a-f]{32}$/;
-const ERASURE_ID = /^er_[0-9a-f]{32}$/;
+const ERASURE_ID = /^er_[0-9a-f]{26}$/;
 /** One request message at most this long (a sealed number and a few ids). */
 const MAX_REQUEST_BYTES = 4096;
 const E164 = /^\+[1-9][0-9]{6,14}$/;

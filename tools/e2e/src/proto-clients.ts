@@ -22,6 +22,7 @@ export function loadPublicClients() {
         'waygate/delivery/v1/delivery_admin.proto',
         'waygate/admin/v1/dead_letters.proto',
         'waygate/verify/v1/verify.proto',
+        'waygate/governance/v1/governance.proto',
       ],
       {
         includeDirs: [PROTO_ROOT],
@@ -40,6 +41,12 @@ export function loadPublicClients() {
       delivery: { v1: { DeliveryAdminService: new (address: string, creds: unknown) => Client } };
       admin: { v1: { DeadLetterAdminService: new (address: string, creds: unknown) => Client } };
       verify: { v1: { VerificationService: new (address: string, creds: unknown) => Client } };
+      governance: {
+        v1: {
+          GovernanceService: new (address: string, creds: unknown) => Client;
+          ArchiveLogService: new (address: string, creds: unknown) => Client;
+        };
+      };
     };
   };
   const reflection = loadPackageDefinition(loadSync(REFLECTION_PROTO, { keepCase: true, oneofs: true })) as unknown as {
@@ -52,6 +59,8 @@ export function loadPublicClients() {
     deliveryAdmin: (address: string) => new definition.waygate.delivery.v1.DeliveryAdminService(address, credentials.createInsecure()),
     deadLetterAdmin: (address: string) => new definition.waygate.admin.v1.DeadLetterAdminService(address, credentials.createInsecure()),
     verification: (address: string) => new definition.waygate.verify.v1.VerificationService(address, credentials.createInsecure()),
+    governance: (address: string) => new definition.waygate.governance.v1.GovernanceService(address, credentials.createInsecure()),
+    archiveLog: (address: string) => new definition.waygate.governance.v1.ArchiveLogService(address, credentials.createInsecure()),
     reflection: (address: string) => new reflection.grpc.reflection.v1.ServerReflection(address, credentials.createInsecure()),
   };
 }
