@@ -12,6 +12,8 @@ import type { NewTenantEvent } from './feed/domain/tenant-event';
 import { createReceiptCustomerDataParticipant } from './receipt-customer-data';
 import { SealedInboundStore } from './webhooks/adapters/sealed-inbound-store';
 import { SqliteInboundStore } from './webhooks/adapters/sqlite-inbound-store';
+import { SqliteReceiptStore } from './webhooks/adapters/sqlite-receipt-store';
+import type { WebhookStatus } from './webhooks/domain/webhook-payload';
 import { ERASED_CONTENT, type InboundMessageRecord } from './webhooks/domain/inbound-store';
 
 let nats: NatsServerHandle;
@@ -77,7 +79,16 @@ test("erasure: receipt's inbound messages and feed are sealed at rest, then empt
   const dir = createTempDir();
   const plainInbound = new SqliteInboundStore(path.join(dir.path, 'receipt-inbound.sqlite'));
   const plainFeed = new SqliteFeedStore(path.join(dir.path, 'receipt-feed.sqlite'));
+  const receiptStore = new SqliteReceiptStore(path.join(dir.path, 'receipt.sqlite'));
   try {
+    // The wamid mappings name the recipient (as E.164 and as WhatsApp's digits), and a held status names it too.
+    await receiptStore.recordSentMessage({ tenantId: 'acme', waMessageId: 'wamid.out.a', messageId: 'msg_a2', recipient: ALICE });
+    await receiptStore.recordSentMessage({ tenantId: 'acme', waMessageId: 'wamid.out.a3', messageId: 'msg_a3', recipient: ALICE.slice(1) });
+    await receiptStore.recordSentMessage({ tenantId: 'acme', waMessageId: 'wamid.out.b', messageId: 'msg_b2', recipient: BOB });
+    const held = (waMessageId: string, recipientId: string): WebhookStatus =>
+      ({ phoneNumberId: '200', waMessageId, status: 'DELIVERED', occurredAt: new Date(T0), recipientId }) as WebhookStatus;
+    await receiptStore.holdStatus('acme', held('wamid.race.a', ALICE.slice(1)));
+    await receiptStore.holdStatus('acme', held('wamid.race.b', BOB.slice(1)));
     const cipher = createCustomerContentCipher(keyring);
     const inboundStore = new SealedInboundStore(plainInbound, cipher);
     const feed = new SealedFeedStore(plainFeed, cipher);
@@ -134,7 +145,14 @@ test("erasure: receipt's inbound messages and feed are sealed at rest, then empt
     const subject = { tenantId: 'acme', customer: ALICE, customerRef };
     let waitedFor: Date | undefined;
     const participant = createReceiptCustomerDataParticipant({
-      intake: { inboundStore, flush: () => plainInbound.checkpointWal() },
+      intake: {
+        inboundStore,
+        receiptStore,
+        flush: async () => {
+          await plainInbound.checkpointWal();
+          await receiptStore.checkpointWal();
+        },
+      },
       feed: { store: feed, flush: () => plainFeed.checkpointWal() },
       waitUntilWebhookBodiesShredded: async (before) => {
         waitedFor = before;
@@ -151,10 +169,17 @@ test("erasure: receipt's inbound messages and feed are sealed at rest, then empt
     assert.ok(foundInFiles(dir.path, [ALICE_TEXT, ALICE_SUMMARY]).length > 0, 'before erasure the files hold some of it');
     await keyring.destroyKey({ tenantId: 'acme', customerRef });
     const counts = await participant.erase(subject, 'er_1');
-    assert.deepEqual(counts, { inbound_messages: 1, service_windows: 1, feed_events: 2, callback_deliveries: 1 });
+    assert.deepEqual(counts, {
+      inbound_messages: 1,
+      service_windows: 1,
+      feed_events: 2,
+      callback_deliveries: 1,
+      sent_message_recipients: 2,
+      held_statuses: 1,
+    });
     assert.equal(waitedFor?.getTime(), T0 + 10_000, 'waited for the webhook bodies queued before the erasure');
     assert.deepEqual(
-      foundInFiles(dir.path, [ALICE_TEXT, ALICE_NAME, ALICE_SUMMARY, ALICE]),
+      foundInFiles(dir.path, [ALICE_TEXT, ALICE_NAME, ALICE_SUMMARY, ALICE.slice(1)]),
       [],
       "no file holds the customer's texts or number",
     );
@@ -178,6 +203,10 @@ test("erasure: receipt's inbound messages and feed are sealed at rest, then empt
     assert.equal((await inboundStore.findInboundMessage('acme', 'wamid.b1'))?.content.kind, 'text');
     assert.ok(await feed.getDelivery('acme', 'ep1', 'inbound.wamid.b1'));
     assert.equal(await feed.getDelivery('acme', 'ep1', 'inbound.wamid.a1'), undefined);
+    assert.equal((await receiptStore.findSentMessage('acme', 'wamid.out.a'))?.recipient, customerRef, 'the mapping stays, pseudonymised');
+    assert.equal((await receiptStore.findSentMessage('acme', 'wamid.out.b'))?.recipient, BOB);
+    assert.equal((await receiptStore.listHeldStatuses('acme', 'wamid.race.a')).length, 0);
+    assert.equal((await receiptStore.listHeldStatuses('acme', 'wamid.race.b')).length, 1);
     assert.deepEqual(await collect(participant.exportCustomer(subject)), [], 'nothing is left under the number');
 
     // Idempotent.
@@ -186,8 +215,11 @@ test("erasure: receipt's inbound messages and feed are sealed at rest, then empt
       service_windows: 0,
       feed_events: 0,
       callback_deliveries: 0,
+      sent_message_recipients: 0,
+      held_statuses: 0,
     });
   } finally {
+    await receiptStore.close();
     await plainInbound.close();
     await plainFeed.close();
     dir.remove();

@@ -33,10 +33,11 @@ export function createReceiptCustomerDataParticipant(deps: ReceiptCustomerDataDe
       const eraseOnce = async () => {
         const inbound = await deps.intake.inboundStore.eraseCustomer(tenantId, customer, customerRef);
         const feed = await deps.feed.store.eraseCustomer(tenantId, customer, customerRef);
-        return [inbound.messages, inbound.windows, feed.events, feed.deliveries] as const;
+        const sent = await deps.intake.receiptStore.eraseCustomer(tenantId, customer, customerRef);
+        return [inbound.messages, inbound.windows, feed.events, feed.deliveries, sent.sentMessages, sent.heldStatuses] as const;
       };
       const first = await eraseOnce();
-      let second: readonly number[] = [0, 0, 0, 0];
+      let second: readonly number[] = [0, 0, 0, 0, 0, 0];
       if (deps.waitUntilWebhookBodiesShredded) {
         // A webhook queued before the erasure and processed since may have recorded the customer again: once every
         // such body is unreadable nothing more can come, and a second pass erases what did.
@@ -45,12 +46,14 @@ export function createReceiptCustomerDataParticipant(deps: ReceiptCustomerDataDe
       }
       await deps.intake.flush();
       await deps.feed.flush();
-      const [messages, windows, events, deliveries] = first.map((count, index) => count + (second[index] ?? 0));
+      const [messages, windows, events, deliveries, sentMessages, heldStatuses] = first.map((count, index) => count + (second[index] ?? 0));
       return {
         inbound_messages: messages ?? 0,
         service_windows: windows ?? 0,
         feed_events: events ?? 0,
         callback_deliveries: deliveries ?? 0,
+        sent_message_recipients: sentMessages ?? 0,
+        held_statuses: heldStatuses ?? 0,
       };
     },
     exportCustomer: (subject) => exportCustomer(deps, subject),

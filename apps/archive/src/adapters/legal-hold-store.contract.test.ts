@@ -55,6 +55,23 @@ for (const backend of backends) {
       assert.equal((await store.place(hold(T0 + 4, { matter: 'once', customer: BOB }))).created, true);
     });
 
+    test("erasure pseudonymises the released holds placed on the customer, never an active one or another tenant's", async () => {
+      const carol = '+4915100000001';
+      const released = await store.place(hold(T0 + 100, { matter: 'erase-me', customer: carol }));
+      await store.release('acme', released.hold.holdId, new Date(T0 + 101), 'key_b');
+      const active = await store.place(hold(T0 + 102, { matter: 'still-active', customer: carol }));
+      const otherTenant = await store.place(hold(T0 + 103, { matter: 'erase-me', customer: carol, tenantId: 'globex' }));
+      await store.release('globex', otherTenant.hold.holdId, new Date(T0 + 104), 'key_b');
+
+      assert.equal(await store.pseudonymiseCustomer('acme', carol, 'ref-carol'), 1);
+      const after = await store.get('acme', released.hold.holdId);
+      assert.equal(after?.customer, 'ref-carol');
+      assert.equal(after?.matter, 'erase-me', 'the hold record stays, under the pseudonym');
+      assert.equal((await store.get('acme', active.hold.holdId))?.customer, carol, 'an active hold is left alone');
+      assert.equal((await store.get('globex', otherTenant.hold.holdId))?.customer, carol, 'another tenant is untouched');
+      assert.equal(await store.pseudonymiseCustomer('acme', carol, 'ref-carol'), 0, 'a second call changes nothing');
+    });
+
     test('concurrent placements of one scope make one hold', async () => {
       const results = await Promise.all([1, 2, 3, 4].map((n) => store.place(hold(T0 + 10 + n, { matter: 'race' }))));
       assert.equal(results.filter((result) => result.created).length, 1);

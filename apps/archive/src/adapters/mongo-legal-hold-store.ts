@@ -112,6 +112,11 @@ export class MongoLegalHoldStore implements LegalHoldStore {
     return (await this.holds.find({ released: 0 }).sort({ tenantId: 1, holdId: 1 }).toArray()).map(holdOf);
   }
 
+  async pseudonymiseCustomer(tenantId: string, customer: string, customerRef: string): Promise<number> {
+    const { modifiedCount } = await this.holds.updateMany({ tenantId, customer, released: 1 }, { $set: { customer: customerRef } });
+    return modifiedCount;
+  }
+
   close(): Promise<void> {
     // The connection belongs to the archive (shared with its other stores) and is closed there.
     return Promise.resolve();

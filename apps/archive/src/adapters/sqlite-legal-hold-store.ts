@@ -1,4 +1,4 @@
-import type { SqliteDatabase } from '@waygate/storage';
+import { checkpointWalTruncate, type SqliteDatabase } from '@waygate/storage';
 import type { LegalHold, LegalHoldQuery, LegalHoldStore } from '../governance/domain/legal-hold';
 import { openGovernanceDatabase } from './sqlite-governance-database';
 
@@ -114,6 +114,15 @@ export class SqliteLegalHoldStore implements LegalHoldStore {
   allActive(): Promise<LegalHold[]> {
     const rows = this.db.prepare<[], HoldRow>('SELECT * FROM legal_holds WHERE released_at_ms IS NULL ORDER BY tenant_id, hold_id').all();
     return Promise.resolve(rows.map(holdOf));
+  }
+
+  async pseudonymiseCustomer(tenantId: string, customer: string, customerRef: string): Promise<number> {
+    const { changes } = this.db
+      .prepare('UPDATE legal_holds SET customer = ? WHERE tenant_id = ? AND customer = ? AND released_at_ms IS NOT NULL')
+      .run(customerRef, tenantId, customer);
+    // secure_delete overwrote the old row's bytes in the database pages; the WAL's copies go with the checkpoint.
+    await checkpointWalTruncate(this.db);
+    return changes;
   }
 
   close(): Promise<void> {

@@ -17,6 +17,8 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 export interface LegalHoldChecker {
   /** The active holds covering the customer (its own and the tenant-wide ones); empty when nothing holds it. */
   activeHoldsCovering(tenantId: string, customer: string): Promise<readonly { readonly holdId: string; readonly matter: string }[]>;
+  /** Released holds placed on the customer name the pseudonym instead (the hold records stay, the number goes). */
+  pseudonymiseReleased(tenantId: string, customer: string, customerRef: string): Promise<number>;
 }
 
 /** What the coordinator needs. */
@@ -151,6 +153,9 @@ export function createErasureCoordinator(deps: ErasureCoordinatorDeps): ErasureC
           })),
         );
 
+      // No hold covers the customer now, so every hold that named them is released: it keeps its matter and times
+      // under the pseudonym (a second request changes nothing).
+      await deps.holds.pseudonymiseReleased(tenantId, request.customer, await keyring.customerRef(tenantId, request.customer));
       const hash = await customerHash(tenantId, request.customer);
       const existing = await store.byCustomer(tenantId, hash);
       if (existing) return drive(existing);

@@ -60,6 +60,8 @@ export interface LegalHolds {
   activeHoldsCovering(tenantId: string, customer: string): Promise<LegalHold[]>;
   /** Every active hold of every tenant (the sweeper and the hold mirror read them once per pass). */
   allActive(): Promise<LegalHold[]>;
+  /** Erasure: released holds placed on `customer` name `customerRef` instead (LegalHoldStore.pseudonymiseCustomer). */
+  pseudonymiseReleased(tenantId: string, customer: string, customerRef: string): Promise<number>;
 }
 
 /** What the legal holds need. */
@@ -175,5 +177,6 @@ export function createLegalHolds(deps: LegalHoldsDeps): LegalHolds {
 
     activeHoldsCovering: (tenantId, customer) => store.activeCovering(tenantId, customer),
     allActive: () => store.allActive(),
+    pseudonymiseReleased: (tenantId, customer, customerRef) => store.pseudonymiseCustomer(tenantId, customer, customerRef),
   };
 }

@@ -56,7 +56,7 @@ export const webhookIntakeEnvShape = {
   WAYGATE_WEBHOOK_KEY_EPOCH_MS: z.coerce
     .number()
     .int()
-    .min(60_000, 'must be at least 60000 (a minute): every epoch creates and destroys a key')
+    .min(1_000, 'must be at least 1000 (a second; production: minutes, as every epoch creates and destroys a key)')
     .max(24 * 60 * 60_000, 'must be at most 86400000 (a day): bodies stay readable for up to an epoch after processing')
     .default(DEFAULT_WEBHOOK_KEY_EPOCH_MS),
 } as const;

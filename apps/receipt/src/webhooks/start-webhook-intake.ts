@@ -70,6 +70,8 @@ export interface StartWebhookIntakeOptions {
 /** What the customer-data participant (erasure and export) works on: the inbound store, and how to flush its file. */
 export interface IntakeCustomerData {
   readonly inboundStore: InboundStore;
+  /** The wamid mappings and held statuses (they name the customer's number). */
+  readonly receiptStore: ReceiptStore;
   /** SQLite: the inbound file's WAL checkpointed and truncated; nothing on MongoDB. */
   flush(): Promise<void>;
 }
@@ -113,7 +115,10 @@ async function openStores(storage: WebhookIntakeStorage, cipher: CustomerContent
     return {
       store,
       inboundStore: sealed(inboundStore),
-      flush: () => inboundStore.checkpointWal(),
+      flush: async () => {
+        await inboundStore.checkpointWal();
+        await store.checkpointWal();
+      },
       close: async () => {
         await store.close();
         await inboundStore.close();
@@ -275,7 +280,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
       },
     ],
     httpPort,
-    customerData: { inboundStore: stores.inboundStore, flush: () => stores.flush() },
+    customerData: { inboundStore: stores.inboundStore, receiptStore: stores.store, flush: () => stores.flush() },
     waitUntilWebhookBodiesShredded: (before, waitOptions) => shredder.waitUntilWebhookBodiesShredded(before, waitOptions),
     async closeEndpoint() {
       await new Promise<void>((resolve) => {

@@ -54,5 +54,12 @@ export interface LegalHoldStore {
   activeCovering(tenantId: string, customer: string): Promise<LegalHold[]>;
   /** Every active hold of every tenant (few: the sweeper and the hold mirror read them at each pass). */
   allActive(): Promise<LegalHold[]>;
+  /**
+   * Erasure: the tenant's RELEASED holds placed on `customer` name `customerRef` instead (the hold's record stays: which
+   * matter held whom when is audit data, the number is not). Active holds are left alone (erasure refuses while one
+   * covers the customer). The deletion reaches the files (SQLite: secure_delete, then the WAL truncated). Returns
+   * how many holds changed; a second call changes none.
+   */
+  pseudonymiseCustomer(tenantId: string, customer: string, customerRef: string): Promise<number>;
   close(): Promise<void>;
 }

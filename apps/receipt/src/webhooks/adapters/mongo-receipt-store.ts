@@ -92,6 +92,13 @@ export class MongoReceiptStore implements ReceiptStore {
     await this.held.deleteMany({ tenantId, waMessageId });
   }
 
+  async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ sentMessages: number; heldStatuses: number }> {
+    const forms = [customer, customer.replace(/^\+/, '')];
+    const sent = await this.sent.updateMany({ tenantId, recipient: { $in: forms } }, { $set: { recipient: customerRef } });
+    const held = await this.held.deleteMany({ tenantId, 'status.recipientId': { $in: forms } });
+    return { sentMessages: sent.modifiedCount, heldStatuses: held.deletedCount };
+  }
+
   async close(): Promise<void> {
     // The connection belongs to whoever opened it.
   }

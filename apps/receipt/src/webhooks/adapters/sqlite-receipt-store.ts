@@ -1,4 +1,4 @@
-import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
 import type { ReceiptStore, SentMessageRecord } from '../domain/receipt-store';
 import type { WebhookStatus } from '../domain/webhook-payload';
 
@@ -77,6 +77,23 @@ export class SqliteReceiptStore implements ReceiptStore {
 
   async releaseHeldStatuses(tenantId: string, waMessageId: string): Promise<void> {
     this.db.prepare('DELETE FROM held_statuses WHERE tenant_id = ? AND wa_message_id = ?').run(tenantId, waMessageId);
+  }
+
+  async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ sentMessages: number; heldStatuses: number }> {
+    const forms = [customer, customer.replace(/^\+/, '')];
+    return this.db.transaction(() => ({
+      sentMessages: this.db
+        .prepare('UPDATE sent_messages SET recipient = ? WHERE tenant_id = ? AND recipient IN (?, ?)')
+        .run(customerRef, tenantId, ...forms).changes,
+      heldStatuses: this.db
+        .prepare("DELETE FROM held_statuses WHERE tenant_id = ? AND json_extract(status_json, '$.recipientId') IN (?, ?)")
+        .run(tenantId, ...forms).changes,
+    }))();
+  }
+
+  /** `wal_checkpoint(TRUNCATE)`, retried while readers hold the WAL: erased values leave the -wal file. */
+  async checkpointWal(): Promise<void> {
+    await checkpointWalTruncate(this.db);
   }
 
   async close(): Promise<void> {

@@ -58,14 +58,14 @@ export function startWebhookBodyShredder(deps: {
   epochMs: number;
   clock: Clock;
   logger: Logger;
-  /** How often a pass runs (default: a twentieth of the epoch, at least 5 s, at most a minute). */
+  /** How often a pass runs (default: a twentieth of the epoch, at least 1 s, at most a minute). */
   intervalMs?: number;
-  /** Overrides {@link WEBHOOK_EPOCH_GRACE_MS} (tests). */
+  /** Overrides the grace (default {@link WEBHOOK_EPOCH_GRACE_MS}, or half the epoch when that is shorter). */
   graceMs?: number;
 }): WebhookBodyShredder {
   const { nats, keyring, stream, durable, epochMs, clock, logger } = deps;
-  const graceMs = deps.graceMs ?? WEBHOOK_EPOCH_GRACE_MS;
-  const intervalMs = deps.intervalMs ?? Math.min(60_000, Math.max(5_000, Math.floor(epochMs / 20)));
+  const graceMs = deps.graceMs ?? Math.min(WEBHOOK_EPOCH_GRACE_MS, Math.floor(epochMs / 2));
+  const intervalMs = deps.intervalMs ?? Math.min(60_000, Math.max(1_000, Math.floor(epochMs / 20)));
   /** Epochs below this are shredded (as far as this process knows). */
   let shreddedBelow = 0;
   /** Oldest first: epochs below `below` are done once the consumer acknowledged through stream sequence `seq`. */

@@ -21,5 +21,11 @@ export interface ReceiptStore {
   listHeldStatuses(tenantId: string, waMessageId: string): Promise<WebhookStatus[]>;
   /** Deletes held statuses once they were published. */
   releaseHeldStatuses(tenantId: string, waMessageId: string): Promise<void>;
+  /**
+   * Erasure (issue 14): the wamid mappings of messages to `customer` (E.164, or WhatsApp's digits) name `customerRef`
+   * instead, and held statuses naming the customer are deleted (their events would be sealed under the customer's
+   * destroyed key). Idempotent; counts what changed.
+   */
+  eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ sentMessages: number; heldStatuses: number }>;
   close(): Promise<void>;
 }
