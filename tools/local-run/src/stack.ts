@@ -288,6 +288,9 @@ export async function startLocalStack(options: StackOptions): Promise<LocalStack
         // The region's internal service token (kept in dev-credentials.json): media for receipt, the admin APIs.
         WAYGATE_INTERNAL_SERVICE_TOKEN: stack.tenant.internalServiceToken,
         WAYGATE_MEDIA_STORE_ADDRESS: `127.0.0.1:${ports.grpc['media-store']}`,
+        // One-minute webhook body keys (production default: 15 minutes), so an erasure tried locally completes in about
+        // a minute and a half (receipt's part waits until the bodies queued before it are shredded; docs/governance.md).
+        WAYGATE_WEBHOOK_KEY_EPOCH_MS: '60000',
         ...(otherRegions.length === 0
           ? {}
           : { WAYGATE_REGION_WEBHOOK_URLS: JSON.stringify(Object.fromEntries(otherRegions.map((o) => [o.region, o.webhookUrl]))) }),
