@@ -1,6 +1,6 @@
 import { systemClock, type Clock } from '@waygate/domain';
 import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
-import { createCustomerContentCipher, openRegionKeyring, type Keyring } from '@waygate/keyring';
+import { createCustomerSealer, openRegionKeyring, type Keyring } from '@waygate/keyring';
 import {
   connectJetStream,
   createDeadLetterStore,
@@ -164,7 +164,7 @@ export async function startArchive(
     if (opened.localFile)
       logger.warn({ key_file: opened.localFile }, 'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file');
     keyring = opened.keyring;
-    const store = new SealedArchiveStore(storage.store, createCustomerContentCipher(keyring));
+    const store = new SealedArchiveStore(storage.store, createCustomerSealer(keyring));
     // The archive's part in erasure and export (issue 14): records, message rows, search rows, log salts, the WAL.
     customerData = await startCustomerDataParticipant({
       nats,

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { connect, type NatsConnection } from 'nats';
-import { createCustomerContentCipher, createKeyring, JetStreamWrappedKeyStore, toKeyEncryptionKey, type Keyring } from '@waygate/keyring';
+import { createCustomerSealer, createKeyring, JetStreamWrappedKeyStore, toKeyEncryptionKey, type Keyring } from '@waygate/keyring';
 import { createTempDir, startNatsServer, type NatsServerHandle } from '@waygate/testing';
 import { SealedFeedStore } from './feed/adapters/sealed-feed-store';
 import { SqliteFeedStore } from './feed/adapters/sqlite-feed-store';
@@ -89,7 +89,7 @@ test("erasure: receipt's inbound messages and feed are sealed at rest, then empt
       ({ phoneNumberId: '200', waMessageId, status: 'DELIVERED', occurredAt: new Date(T0), recipientId }) as WebhookStatus;
     await receiptStore.holdStatus('acme', held('wamid.race.a', ALICE.slice(1)));
     await receiptStore.holdStatus('acme', held('wamid.race.b', BOB.slice(1)));
-    const cipher = createCustomerContentCipher(keyring);
+    const cipher = createCustomerSealer(keyring);
     const inboundStore = new SealedInboundStore(plainInbound, cipher);
     const feed = new SealedFeedStore(plainFeed, cipher);
     const recorded = await inboundStore.recordInboundMessage(inboundRecord('wamid.a1', ALICE, ALICE_TEXT, ALICE_NAME));

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '@waygate/domain';
 import { startCustomerDataParticipant } from '@waygate/governance';
 import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
-import { createCustomerContentCipher, openRegionKeyring } from '@waygate/keyring';
+import { createCustomerSealer, openRegionKeyring } from '@waygate/keyring';
 import { connectJetStream, createDeadLetterStore, ensureRegionStreams } from '@waygate/nats';
 import { connectMongo } from '@waygate/storage';
 import { loadTenantsFile, startTenantsFileReloader } from '@waygate/tenancy';
@@ -66,7 +66,7 @@ export async function startReceipt(
   if (localFile)
     logger.warn({ key_file: localFile }, 'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file');
   // Inbound content at rest under each customer's data key (issue 14), in both parts' stores.
-  const contentCipher = createCustomerContentCipher(keyring);
+  const contentCipher = createCustomerSealer(keyring);
 
   const intake = await startWebhookIntake({
     config: config.webhooks,

@@ -21,8 +21,6 @@ export type { KeyEncryptionKey, KeyEncryptionKeys } from './key-encryption-keys'
 export { JetStreamWrappedKeyStore, keyringBucketName } from './jetstream-wrapped-key-store';
 export type { WrappedKeyEntry, WrappedKeyStore } from './wrapped-key-store';
 export { isSealedText, MalformedSealedTextError, openSealedText, SEALED_TEXT_PREFIX, sealText } from './sealed-text';
-export { createCustomerContentCipher } from './customer-content';
-export type { CustomerContentCipher } from './customer-content';
 export {
   customerKeyScope,
   isSealedPayload,

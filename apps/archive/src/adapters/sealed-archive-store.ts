@@ -1,4 +1,4 @@
-import type { CustomerContentCipher } from '@waygate/keyring';
+import type { CustomerSealer } from '@waygate/keyring';
 import type { ArchiveLogLeaf } from '../domain/archive-log';
 import { readConversations, readTranscript, type ArchiveStore, type CustomerErasure } from '../domain/archive-store';
 import type { AcceptedArchivedEvent, ArchivedEvent, InboundArchivedEvent } from '../domain/archived-event';
@@ -60,7 +60,7 @@ function withContentOf(stored: ArchivedEvent, plain: ArchivedEvent): ArchivedEve
 export class SealedArchiveStore implements ArchiveStore {
   constructor(
     private readonly inner: ArchiveStore,
-    private readonly cipher: CustomerContentCipher,
+    private readonly cipher: CustomerSealer,
   ) {}
 
   async record(event: ArchivedEvent): Promise<'recorded' | 'duplicate'> {

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { connect, type NatsConnection } from 'nats';
 import type { CustomerDataRecord } from '@waygate/domain';
-import { createCustomerContentCipher, createKeyring, JetStreamWrappedKeyStore, toKeyEncryptionKey, type Keyring } from '@waygate/keyring';
+import { createCustomerSealer, createKeyring, JetStreamWrappedKeyStore, toKeyEncryptionKey, type Keyring } from '@waygate/keyring';
 import { createTempDir, startNatsServer, type NatsServerHandle } from '@waygate/testing';
 import { SealedArchiveStore } from '../adapters/sealed-archive-store';
 import { SqliteArchiveStore } from '../adapters/sqlite-archive-store';
@@ -90,7 +90,7 @@ test("erasure: the customer's content is sealed at rest, then deleted from recor
   const plain = new SqliteArchiveStore(file);
   const index = SqliteSearchIndex.openFile(file);
   try {
-    const cipher = createCustomerContentCipher(keyring);
+    const cipher = createCustomerSealer(keyring);
     const store = new SealedArchiveStore(plain, cipher);
     const service = withSearchIndexing(
       createArchiveService({ store, homeRegionOf: () => 'eu', region: 'eu', clock: { now: () => new Date(T0 + 60_000) } }),

@@ -10,7 +10,7 @@ import {
   type RunningConsumer,
 } from '@waygate/nats';
 import { ReceiptServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES } from '@waygate/proto';
-import type { CustomerContentCipher } from '@waygate/keyring';
+import type { CustomerSealer } from '@waygate/keyring';
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Keyring } from '@waygate/keyring';
@@ -66,7 +66,7 @@ export interface StartTenantFeedOptions {
   /** Drives every duration (retries, the retry period, leases, the breaker, retention); tests move it. */
   readonly clock?: Clock;
   /** Seals inbound events' text and content at rest under each customer's data key (issue 14). */
-  readonly contentCipher?: CustomerContentCipher;
+  readonly contentCipher?: CustomerSealer;
 }
 
 /** What the customer-data participant (erasure and export) works on: the feed store, and how to flush its file. */

@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { systemClock, type Clock } from '@waygate/domain';
 import { channelCredentials, type ServedService } from '@waygate/grpc';
-import type { CustomerContentCipher, Keyring } from '@waygate/keyring';
+import type { CustomerSealer, Keyring } from '@waygate/keyring';
 import { publishSealedEvent, regionStreams, regionSubjects, startConsumer, type JetStreamConnection } from '@waygate/nats';
 import { InboundServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, WebhookReceived } from '@waygate/proto';
 import type { MongoDatabase } from '@waygate/storage';
@@ -64,7 +64,7 @@ export interface StartWebhookIntakeOptions {
   /** TLS for the calls to media-store; plaintext without it. */
   readonly internalTls?: ClientTlsConfig;
   /** Seals inbound content at rest under each customer's data key (issue 14); stored as it comes without it. */
-  readonly contentCipher?: CustomerContentCipher;
+  readonly contentCipher?: CustomerSealer;
 }
 
 /** What the customer-data participant (erasure and export) works on: the inbound store, and how to flush its file. */
@@ -106,7 +106,7 @@ interface IntakeStores {
   close(): Promise<void>;
 }
 
-async function openStores(storage: WebhookIntakeStorage, cipher: CustomerContentCipher | undefined): Promise<IntakeStores> {
+async function openStores(storage: WebhookIntakeStorage, cipher: CustomerSealer | undefined): Promise<IntakeStores> {
   const sealed = (inboundStore: InboundStore) => (cipher ? new SealedInboundStore(inboundStore, cipher) : inboundStore);
   if (storage.kind === 'sqlite') {
     const store = new SqliteReceiptStore(storage.file);

@@ -1,4 +1,4 @@
-import type { CustomerContentCipher } from '@waygate/keyring';
+import type { CustomerSealer } from '@waygate/keyring';
 import type { TenantFeedStore } from '../domain/feed-store';
 import type { NewTenantEvent, TenantEvent } from '../domain/tenant-event';
 
@@ -18,7 +18,7 @@ const INBOUND_CONTENT = ['text', 'contentJson'] as const;
 export class SealedFeedStore implements TenantFeedStore {
   constructor(
     private readonly inner: TenantFeedStore,
-    private readonly cipher: CustomerContentCipher,
+    private readonly cipher: CustomerSealer,
   ) {}
 
   async appendEvent(event: NewTenantEvent): Promise<TenantEvent | undefined> {

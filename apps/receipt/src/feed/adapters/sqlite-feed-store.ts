@@ -323,7 +323,9 @@ export class SqliteFeedStore implements TenantFeedStore {
   async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ events: number; deliveries: number }> {
     return this.db
       .transaction(() => {
-        const rows = this.db.prepare('SELECT * FROM feed_events WHERE tenant_id = ? AND customer = ?').all(tenantId, customer) as EventRow[];
+        const rows = this.db
+          .prepare('SELECT * FROM feed_events WHERE tenant_id = ? AND customer = ?')
+          .all(tenantId, customer) as EventRow[];
         const rewrite = this.db.prepare('UPDATE feed_events SET payload_json = ?, customer = ? WHERE tenant_id = ? AND sequence = ?');
         const dropDeliveries = this.db.prepare('DELETE FROM feed_callback_deliveries WHERE tenant_id = ? AND event_id = ?');
         let deliveries = 0;

@@ -1,4 +1,4 @@
-import type { CustomerContentCipher } from '@waygate/keyring';
+import type { CustomerSealer } from '@waygate/keyring';
 import {
   ERASED_CONTENT,
   type InboundMessageRecord,
@@ -20,7 +20,7 @@ const SEALED_RAW_TYPE = 'sealed';
 export class SealedInboundStore implements InboundStore {
   constructor(
     private readonly inner: InboundStore,
-    private readonly cipher: CustomerContentCipher,
+    private readonly cipher: CustomerSealer,
   ) {}
 
   async recordInboundMessage(record: InboundMessageRecord): Promise<InboundMessageRecord> {
