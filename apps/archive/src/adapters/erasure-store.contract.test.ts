@@ -58,6 +58,19 @@ for (const backend of backends) {
       assert.equal((await store.create(erasure({ customerHash: 'h-once', tenantId: 'globex' }))).created, true);
     });
 
+    test('once complete, a new request for the customer is a new erasure; byCustomer gives the newest', async () => {
+      const first = erasure({ customerHash: 'h-again' });
+      await store.create(first);
+      await store.complete('acme', first.erasureId, new Date(T0 + 500), 'receipt-1');
+      const second = erasure({ customerHash: 'h-again', requestedAt: new Date(T0 + 1_000) });
+      assert.equal((await store.create(second)).created, true, 'the completed erasure does not block a new one');
+      assert.equal((await store.byCustomer('acme', 'h-again'))?.erasureId, second.erasureId);
+      const third = await store.create(erasure({ customerHash: 'h-again', requestedAt: new Date(T0 + 2_000) }));
+      assert.equal(third.created, false, 'while the second runs, asking again returns it');
+      assert.equal(third.record.erasureId, second.erasureId);
+      assert.equal((await store.byId('acme', first.erasureId))?.receipt, 'receipt-1', 'the first stays, with its receipt');
+    });
+
     test('concurrent requests for one customer make one erasure', async () => {
       const results = await Promise.all([1, 2, 3, 4].map(() => store.create(erasure({ customerHash: 'h-race' }))));
       assert.equal(results.filter((result) => result.created).length, 1);

@@ -55,17 +55,30 @@ export class MongoErasureStore implements ErasureStore {
   /** Opens the store on `mongo` (whose connection the caller closes). */
   static async open(mongo: MongoDatabase): Promise<MongoErasureStore> {
     const erasures = mongo.db.collection<ErasureDocument>('erasures');
+    // Before the indexes: version 1 drops one_per_customer, whose key the partial one_open_per_customer reuses.
+    await applyMongoMigrations(mongo.db, 'archive-erasures', [
+      async (db) => {
+        // A completed erasure no longer blocks a new one for the same customer (a customer who came back).
+        const indexes = await db
+          .collection('erasures')
+          .listIndexes()
+          .toArray()
+          .catch(() => []);
+        if (indexes.some((index) => index.name === 'one_per_customer')) await db.collection('erasures').dropIndex('one_per_customer');
+      },
+    ]);
     await erasures.createIndexes([
-      { key: { tenantId: 1, customerHash: 1 }, name: 'one_per_customer', unique: true },
+      // One erasure per customer while it runs; once complete, a new request is a new erasure.
+      { key: { tenantId: 1, customerHash: 1 }, name: 'one_open_per_customer', unique: true, partialFilterExpression: { open: true } },
+      { key: { tenantId: 1, customerHash: 1, requestedAt: -1 }, name: 'by_customer' },
       { key: { requestedAt: 1 }, name: 'in_progress', partialFilterExpression: { open: true } },
     ]);
-    await applyMongoMigrations(mongo.db, 'archive-erasures', []);
     return new MongoErasureStore(erasures);
   }
 
   async create(record: ErasureRecord): Promise<{ record: ErasureRecord; created: boolean }> {
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      const existing = await this.erasures.findOne({ tenantId: record.tenantId, customerHash: record.customerHash });
+      const existing = await this.erasures.findOne({ tenantId: record.tenantId, customerHash: record.customerHash, open: true });
       if (existing) return { record: recordOf(existing), created: false };
       const document: ErasureDocument = {
         _id: `${record.tenantId}/${record.erasureId}`,
@@ -98,7 +111,7 @@ export class MongoErasureStore implements ErasureStore {
   }
 
   async byCustomer(tenantId: string, customerHash: string): Promise<ErasureRecord | undefined> {
-    const document = await this.erasures.findOne({ tenantId, customerHash });
+    const document = await this.erasures.findOne({ tenantId, customerHash }, { sort: { requestedAt: -1, erasureId: -1 } });
     return document ? recordOf(document) : undefined;
   }
 

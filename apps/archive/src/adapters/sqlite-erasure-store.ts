@@ -33,6 +33,11 @@ const ERASURE_MIGRATIONS: readonly string[] = [
      counts_json TEXT NOT NULL,
      PRIMARY KEY (tenant_id, erasure_id, service)
    );`,
+  // One erasure per customer while it runs (asking again returns it); once complete, a new request for the same customer
+  // is a new erasure (of what was stored since).
+  `DROP INDEX erasures_customer;
+   CREATE UNIQUE INDEX erasures_customer_open ON erasures (tenant_id, customer_hash) WHERE completed_at_ms IS NULL;
+   CREATE INDEX erasures_by_customer ON erasures (tenant_id, customer_hash, requested_at_ms);`,
 ];
 
 interface ErasureRow {
@@ -104,7 +109,9 @@ export class SqliteErasureStore implements ErasureStore {
   async create(record: ErasureRecord): Promise<{ record: ErasureRecord; created: boolean }> {
     const createOnce = this.db.transaction(() => {
       const existing = this.db
-        .prepare<[string, string], ErasureRow>('SELECT * FROM erasures WHERE tenant_id = ? AND customer_hash = ?')
+        .prepare<[string, string], ErasureRow>(
+          'SELECT * FROM erasures WHERE tenant_id = ? AND customer_hash = ? AND completed_at_ms IS NULL',
+        )
         .get(record.tenantId, record.customerHash);
       if (existing) return { record: this.recordOf(existing), created: false };
       this.db
@@ -140,7 +147,9 @@ export class SqliteErasureStore implements ErasureStore {
 
   async byCustomer(tenantId: string, customerHash: string): Promise<ErasureRecord | undefined> {
     const row = this.db
-      .prepare<[string, string], ErasureRow>('SELECT * FROM erasures WHERE tenant_id = ? AND customer_hash = ?')
+      .prepare<[string, string], ErasureRow>(
+        'SELECT * FROM erasures WHERE tenant_id = ? AND customer_hash = ? ORDER BY requested_at_ms DESC, erasure_id DESC LIMIT 1',
+      )
       .get(tenantId, customerHash);
     return row && this.recordOf(row);
   }

@@ -157,8 +157,10 @@ export function createErasureCoordinator(deps: ErasureCoordinatorDeps): ErasureC
       // under the pseudonym (a second request changes nothing).
       await deps.holds.pseudonymiseReleased(tenantId, request.customer, await keyring.customerRef(tenantId, request.customer));
       const hash = await customerHash(tenantId, request.customer);
+      // An erasure under way is the answer to asking again; after it completed, a new request erases what was stored
+      // since (a customer who came back and asks again).
       const existing = await store.byCustomer(tenantId, hash);
-      if (existing) return drive(existing);
+      if (existing && !existing.completedAt) return drive(existing);
 
       const now = clock.now();
       // One ephemeral key per erasure (a random epoch), so that completing one erasure never shreds another's.

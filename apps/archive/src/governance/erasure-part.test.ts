@@ -176,12 +176,18 @@ test('EraseCustomer destroys the customer key first, every service erases, the e
   // The erasure's own key is gone: the sealed number in the stream and the record no longer opens.
   await assert.rejects(keyring.dataKeyById(done.customerSealed.split(':')[2] as string), /not available/);
 
-  // Asking again returns the same, complete erasure; nothing is published again.
+  // Once complete, asking again is a new erasure (a customer who came back): requested again, and it completes too.
   const stored = (await nats.jsm.streams.info(regionStreams(region).governance.name)).state.messages;
   const again = await part.coordinator.erase(TENANT, { customer: ALICE, reason: 'again' }, 'key_b');
-  assert.equal(again.erasureId, started.erasureId);
-  assert.equal(again.requestedBy, 'key_a');
-  assert.equal((await nats.jsm.streams.info(regionStreams(region).governance.name)).state.messages, stored);
+  assert.notEqual(again.erasureId, started.erasureId);
+  assert.equal(again.requestedBy, 'key_b');
+  assert.ok((await nats.jsm.streams.info(regionStreams(region).governance.name)).state.messages > stored, 'requested again');
+  const againDone = await waitFor(() => part.coordinator.status(TENANT, again.erasureId), {
+    until: (record) => record.completedAt !== undefined,
+    what: 'the second erasure to complete',
+  });
+  assert.ok(againDone.receipt);
+  assert.equal((await part.coordinator.status(TENANT, started.erasureId)).receipt, done.receipt, 'the first erasure stays');
 });
 
 test('an erasure waits for a service that is down, and completes once it is back (the request waits on the stream)', async () => {
@@ -194,6 +200,8 @@ test('an erasure waits for a service that is down, and completes once it is back
   });
   assert.equal(partial.completedAt, undefined);
   assert.equal(partial.parts.find((p) => p.service === 'media-store')?.completedAt, undefined);
+  const same = await part.coordinator.erase(TENANT, { customer: ALICE, reason: 'asked twice' }, 'key_b');
+  assert.equal(same.erasureId, started.erasureId, 'asking again while it runs returns the running erasure');
 
   const mediaData = new Map([[ALICE, [{ blob: 'alice-photo' }]]]);
   running.push(

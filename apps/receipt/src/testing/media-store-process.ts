@@ -1,13 +1,4 @@
-import path from 'node:path';
 import { startServiceProcess, type ServiceProcess } from '@waygate/testing';
-
-/**
- * The region KEK file media-store creates under `dataDir` (local development): receipt is given the same
- * (WAYGATE_KEYRING_KEK_FILE), as every service of a region shares the keyring's KEK.
- */
-export function mediaStoreKekFile(dataDir: string): string {
-  return path.join(dataDir, 'eu', 'keyring.kek');
-}
 
 /** A real media-store, started as its own process (apps may not import each other, so not in-process). */
 export interface MediaStoreProcess {

@@ -23,7 +23,7 @@ import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simula
 import { loadReceiptConfig } from '../config';
 import { startReceipt } from '../server';
 import { followEvents, type EventLog } from './event-log';
-import { mediaStoreKekFile, startMediaStoreProcess, type MediaStoreProcess } from './media-store-process';
+import { startMediaStoreProcess, type MediaStoreProcess } from './media-store-process';
 
 /** The tenants every integration test uses: three in eu (two Meta apps), one in us. */
 export const ACME = {
@@ -166,14 +166,13 @@ export async function startReceiptHarness(): Promise<ReceiptHarness> {
     WAYGATE_NATS_URL: nats.url,
     WAYGATE_TENANTS_FILE: tenantsFile,
     WAYGATE_DATA_DIR: path.join(dir.path, 'data'),
-    // The region's one KEK (the keyring's bucket is shared with media-store).
-    WAYGATE_KEYRING_KEK_FILE: mediaStoreKekFile(path.join(dir.path, 'media-store')),
     WAYGATE_GRPC_PORT: '0',
     WAYGATE_HTTP_PORT: '0',
     WAYGATE_WHATSAPP_API_BASE_URL: sim.url,
     WAYGATE_MEDIA_STORE_ADDRESS: mediaStore.address,
     WAYGATE_MEDIA_STORE_TIMEOUT_MS: '2000',
     WAYGATE_INTERNAL_SERVICE_TOKEN: token,
+    // The region's one KEK, media-store's too (the keyring's bucket is shared with it).
     WAYGATE_KEYRING_KEK: kek.toString('base64'),
     WAYGATE_WEBHOOK_RETRY_BASE_DELAY_MS: '50',
     WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS: '400',

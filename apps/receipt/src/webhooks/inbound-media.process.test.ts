@@ -28,7 +28,7 @@ import { startSimulator, type WhatsAppSimulator } from '@waygate/whatsapp-simula
 import { createMediaStoreClient, type MediaStoreClient } from './adapters/media-store-client';
 import { MediaDownloadInterruptedError } from './domain/whatsapp-cloud-api';
 import { followEvents, type EventLog } from '../testing/event-log';
-import { mediaStoreKekFile, startMediaStoreProcess, type MediaStoreProcess } from '../testing/media-store-process';
+import { startMediaStoreProcess, type MediaStoreProcess } from '../testing/media-store-process';
 import { ACME } from '../testing/receipt-harness';
 
 const MiB = 1024 * 1024;
@@ -98,8 +98,6 @@ before(async () => {
     WAYGATE_NATS_URL: nats.url,
     WAYGATE_TENANTS_FILE: tenantsFile,
     WAYGATE_DATA_DIR: path.join(dir.path, 'receipt'),
-    // The region's one KEK (the keyring's bucket is shared with media-store).
-    WAYGATE_KEYRING_KEK_FILE: mediaStoreKekFile(mediaStoreDir),
     WAYGATE_GRPC_PORT: String(await freePort()),
     WAYGATE_HTTP_PORT: String(httpPort),
     WAYGATE_WHATSAPP_API_BASE_URL: sim.url,

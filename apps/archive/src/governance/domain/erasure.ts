@@ -54,11 +54,13 @@ export interface ErasureRecord {
 /** Where erasure records live (SQLite `archive-erasures.sqlite` or the archive's MongoDB database). */
 export interface ErasureStore {
   /**
-   * Records a new erasure, unless the tenant already has one for this customer hash: then returns that one
-   * (`created: false`), unchanged. Concurrent calls for one customer make one record.
+   * Records a new erasure, unless the tenant already has one for this customer hash that has not completed: then
+   * returns that one (`created: false`), unchanged. Concurrent calls for one customer make one record. A completed
+   * erasure does not block a new one (a customer who came back, whose new data a new request erases).
    */
   create(record: ErasureRecord): Promise<{ record: ErasureRecord; created: boolean }>;
   byId(tenantId: string, erasureId: string): Promise<ErasureRecord | undefined>;
+  /** The customer's newest erasure (running or complete), or undefined. */
   byCustomer(tenantId: string, customerHash: string): Promise<ErasureRecord | undefined>;
   /** Notes that ErasureRequested is stored (first time only). */
   markPublished(tenantId: string, erasureId: string, at: Date): Promise<void>;

@@ -3117,8 +3117,8 @@ export const GovernanceServiceService = {
   /**
    * EraseCustomer starts the erasure of every service's content about one customer and returns at once with an
    * erasure id; GetErasureStatus follows it. FAILED_PRECONDITION (a google.rpc.PreconditionFailure naming the hold)
-   * while a legal hold covers the customer. Asking again for a customer whose erasure is under way or complete
-   * returns that erasure.
+   * while a legal hold covers the customer. Asking again while the customer's erasure is under way returns that
+   * erasure; once it completed, asking again starts a new one (for what was stored since: a customer who came back).
    */
   eraseCustomer: {
     path: "/waygate.governance.v1.GovernanceService/EraseCustomer" as const,
@@ -3186,8 +3186,8 @@ export interface GovernanceServiceServer extends UntypedServiceImplementation {
   /**
    * EraseCustomer starts the erasure of every service's content about one customer and returns at once with an
    * erasure id; GetErasureStatus follows it. FAILED_PRECONDITION (a google.rpc.PreconditionFailure naming the hold)
-   * while a legal hold covers the customer. Asking again for a customer whose erasure is under way or complete
-   * returns that erasure.
+   * while a legal hold covers the customer. Asking again while the customer's erasure is under way returns that
+   * erasure; once it completed, asking again starts a new one (for what was stored since: a customer who came back).
    */
   eraseCustomer: handleUnaryCall<EraseCustomerRequest, EraseCustomerResponse>;
   /** GetErasureStatus reports every service's part of an erasure; once complete, it carries the signed receipt. */
@@ -3259,8 +3259,8 @@ export interface GovernanceServiceClient extends Client {
   /**
    * EraseCustomer starts the erasure of every service's content about one customer and returns at once with an
    * erasure id; GetErasureStatus follows it. FAILED_PRECONDITION (a google.rpc.PreconditionFailure naming the hold)
-   * while a legal hold covers the customer. Asking again for a customer whose erasure is under way or complete
-   * returns that erasure.
+   * while a legal hold covers the customer. Asking again while the customer's erasure is under way returns that
+   * erasure; once it completed, asking again starts a new one (for what was stored since: a customer who came back).
    */
   eraseCustomer(
     request: EraseCustomerRequest,
