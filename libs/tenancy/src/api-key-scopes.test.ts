@@ -81,6 +81,11 @@ test('an unknown scope is a TenantsFileError naming its path and the scopes ther
     problems(withKeys(`[{ sha256: ${A}, scopes: [Messages:Send] }]`))[0],
     /^tenants\.0\.apiKeys\.0\.scopes\.0: unknown scope "Messages:Send"/,
   );
+  // A value that is not a string is named by its kind, never echoed (it could be long, nested or span lines; the
+  // tenants-file fuzz test found one).
+  const nested = problems(withKeys(`[{ sha256: ${A}, scopes: [[0, false, "     ", -1e186, null]] }]`));
+  assert.match(nested[0], /^tenants\.0\.apiKeys\.0\.scopes\.0: must be a scope name \(a string\), not an array; one of: /);
+  assert.ok(!nested[0].includes('1e+186') && !nested[0].includes('false'));
 });
 
 test('an empty scope list, a misspelt field, a bad id and an id used twice in one tenant are refused by path', () => {

@@ -140,7 +140,10 @@ const API_KEY = z
       .array(
         z.enum(API_KEY_SCOPES, {
           error: (issue) =>
-            `unknown scope ${JSON.stringify(typeof issue.input === 'string' ? issue.input.slice(0, MAX_QUOTED_SCOPE) : issue.input)}; one of: ${API_KEY_SCOPES.join(', ')}`,
+            // Only a (shortened) string is quoted: any other value could be long, nested or multi-line.
+            typeof issue.input === 'string'
+              ? `unknown scope ${JSON.stringify(issue.input.slice(0, MAX_QUOTED_SCOPE))}; one of: ${API_KEY_SCOPES.join(', ')}`
+              : `must be a scope name (a string), not ${Array.isArray(issue.input) ? 'an array' : issue.input === null ? 'null' : typeof issue.input}; one of: ${API_KEY_SCOPES.join(', ')}`,
         }),
       )
       .min(1, `list at least one scope, or leave scopes out for the default (${DEFAULT_API_KEY_SCOPES.join(', ')})`)
