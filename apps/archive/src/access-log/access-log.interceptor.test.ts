@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { credentials, status, type ServerWritableStream, type ServiceError } from '@grpc/grpc-js';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { startGrpcServer, type RunningGrpcServer } from '@waygate/grpc';
@@ -31,6 +32,8 @@ import { createAccessLogInterceptor } from './access-log.interceptor';
 const API_KEY = 'key-acme-interceptor';
 const dir = createTempDir();
 const entries: AccessLogEntry[] = [];
+/** What the interceptor logged at warn and above. */
+const logLines: string[] = [];
 let failing = false;
 let server: RunningGrpcServer;
 let client: ArchiveServiceClient;
@@ -95,7 +98,11 @@ before(async () => {
         pseudonymOf: () => async (customer) => `ref-of-${customer.length}`,
         services: ACCESS_LOGGED_SERVICES,
         clock: { now: () => new Date() },
-        logger: createLogger({ service: 'access-log-test', level: 'silent' }),
+        logger: createLogger({
+          service: 'access-log-test',
+          level: 'warn',
+          destination: new Writable({ write: (chunk, _encoding, done) => (logLines.push(String(chunk)), done()) }),
+        }),
         meter: provider.getMeter('test'),
       }),
     ],
@@ -194,9 +201,11 @@ test('a stream is recorded with its file count, and a cancelled one as CANCELLED
 
 test('a call refused by authentication reaches neither handler nor access log', async () => {
   const before = entries.length;
+  logLines.length = 0;
   await assert.rejects(
     callUnary(client, 'listConversations', listRequest, bearerMetadata('wrong-key')),
     (error: ServiceError) => error.code === status.UNAUTHENTICATED,
   );
   assert.equal(entries.length, before);
+  assert.deepEqual(logLines, [], 'a refused call is no error of the access log');
 });

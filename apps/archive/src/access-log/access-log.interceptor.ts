@@ -70,7 +70,10 @@ export function createAccessLogInterceptor(deps: AccessLogInterceptorDeps): Serv
     function finish(code: number): Promise<boolean> {
       finished ??= (async () => {
         if (tenantId === undefined) {
-          // Unreachable behind the authentication interceptor: every call that reaches here has a tenant.
+          // The authentication interceptor refused the call (bad key, missing scope) before any handler ran: nothing of
+          // the archive was read, and there is no tenant to record it for.
+          if (code !== status.OK) return true;
+          // A call that succeeded without an authenticated tenant must not happen: refused rather than unrecorded.
           deps.logger.error({ method: method.path }, 'access log: call without an authenticated tenant, refused');
           return false;
         }
