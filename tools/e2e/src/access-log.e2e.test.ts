@@ -106,7 +106,7 @@ test('searches and listings are in the access log, pseudonymised, and the log ve
 
   const listing = await callUnary<{ entries: WireEntry[]; checkpoint: string }>(governance, 'ListAccessLog', { page_size: 1000 }, apiKey);
   // The demo key's id in the generated tenants file (tools/local-run/src/dev-credentials.ts).
-  const keyId = 'demo';
+  const keyId = 'demo-admin';
   const last = listing.entries.slice(-3);
   assert.deepEqual(
     last.map((entry) => [entry.action, entry.key_id, entry.result_count, entry.status_code]),

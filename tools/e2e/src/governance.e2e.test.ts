@@ -327,7 +327,7 @@ test('a held customer is not erased; once released, erased everywhere with a ver
     ['ingress', 'delivery-retry', 'receipt', 'media-store', 'archive', 'keyring'].map((service) => [service, 'ERASURE_STATE_COMPLETE']),
   );
   assert.match(status.customer_hash, /^[0-9a-f]{64}$/);
-  assert.equal(status.requested_by, 'demo', "the demo key's id (local-run names it), never the key");
+  assert.equal(status.requested_by, 'demo-admin', "the demo key's id (local-run names it), never the key");
   assert.equal(JSON.stringify(status).includes(ALICE.slice(1)), false, 'the status never shows the number');
 
   // ================= The receipt verifies against the region's key, independently =================

@@ -127,7 +127,7 @@ test('old records are swept through the real processes; a legal hold keeps its c
     { matter: 'Held v. Demo', customer: HELD },
     key,
   );
-  assert.equal(placed.hold.placed_by, 'demo', "the demo key's id");
+  assert.equal(placed.hold.placed_by, 'demo-admin', "the demo key's id");
 
   // Three days ago (simulator clock): both are past the 1-day retention as soon as they are archived.
   const heldWamid = await customerWrites(HELD, 'held customer old text');
@@ -153,7 +153,7 @@ test('old records are swept through the real processes; a legal hold keeps its c
     { hold_id: placed.hold.hold_id },
     key,
   );
-  assert.equal(released.hold.released_by, 'demo');
+  assert.equal(released.hold.released_by, 'demo-admin');
   await waitFor(async () => (await archivedEvents(heldWamid)) === 0, { timeoutMs: 15_000, what: 'the released message to be swept' });
   assert.equal(await archivedEvents(youngWamid), 1);
 

@@ -108,7 +108,7 @@ export function devTenantsYaml(credentials: DevCredentials): string {
     homeRegion: ${t.region}
     apiKeys:
       - sha256: ${hashApiKey(t.apiKey)}
-        id: demo
+        id: ${t.tenantId}-admin
         # The demo key may do everything; a production key gets only the scopes it needs (docs/governance.md).
         scopes: [${API_KEY_SCOPES.join(', ')}]
     whatsapp:

@@ -32,6 +32,8 @@ test('a region backed up while running, wiped and restored has its messages, sta
       manifest.sqlite.map((s) => s.file),
       [
         'access-log.sqlite',
+        'archive-erasures.sqlite',
+        'archive-governance.sqlite',
         'archive.sqlite',
         'delivery-retry.sqlite',
         'ingress-customers.sqlite',
