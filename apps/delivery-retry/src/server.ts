@@ -1,5 +1,5 @@
 import { startCustomerDataParticipant } from '@waygate/governance';
-import { createCustomerSealer, createKeyring, JetStreamWrappedKeyStore, resolveKekSource, type CustomerSealer } from '@waygate/keyring';
+import { createCustomerSealer, openRegionKeyring, type CustomerSealer } from '@waygate/keyring';
 import { scaledClock, systemClock, type Clock } from '@waygate/domain';
 import { channelCredentials, createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import {
@@ -75,13 +75,14 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     credentials: channelCredentials(config.tls.client),
   });
   // The region keyring (shared with ingress): authentication codes arrive sealed and are opened at send time.
-  const kek = resolveKekSource(config.kek);
-  if (kek.localFile)
-    logger.warn(
-      { key_file: kek.localFile, created: kek.created },
-      'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file',
-    );
-  const keyring = createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks: kek.keys, clock: systemClock });
+  const { keyring, localFile, created } = await openRegionKeyring({
+    js: nats.js,
+    region: config.region,
+    kek: config.kek,
+    clock: systemClock,
+  });
+  if (localFile)
+    logger.warn({ key_file: localFile, created }, 'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file');
   // Content is sealed at rest under each customer's data key (issue 14).
   const storage = await openDeliveryStore(config, createCustomerSealer(keyring));
   const engine = createDeliveryEngine({

@@ -1,5 +1,5 @@
 import type { Clock } from '@waygate/domain';
-import { createKeyring, JetStreamWrappedKeyStore, loadOrCreateKeyFile, resolveKekSource, type Keyring } from '@waygate/keyring';
+import { loadOrCreateKeyFile, openRegionKeyring, type Keyring } from '@waygate/keyring';
 import type { JetStreamConnection } from '@waygate/nats';
 import type { Logger } from '@waygate/telemetry';
 import { startSealingKeySweeper } from './adapters/keyring-parameter-sealer';
@@ -29,13 +29,9 @@ export async function openVerificationSecrets(deps: {
   logger: Logger;
 }): Promise<VerificationSecrets> {
   const { config, nats, clock, logger } = deps;
-  const kek = resolveKekSource(config.kek);
-  if (kek.localFile)
-    logger.warn(
-      { key_file: kek.localFile, created: kek.created },
-      'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file',
-    );
-  const keyring = createKeyring({ store: await JetStreamWrappedKeyStore.open(nats.js, config.region), keks: kek.keys, clock });
+  const { keyring, localFile, created } = await openRegionKeyring({ js: nats.js, region: config.region, kek: config.kek, clock });
+  if (localFile)
+    logger.warn({ key_file: localFile, created }, 'WAYGATE_KEYRING_KEK is not set: using the local development key-encryption key file');
   let secret: Buffer;
   if (config.verificationSecret.kind === 'configured') {
     secret = config.verificationSecret.secret();
