@@ -20,13 +20,35 @@ export interface StartedService {
  * inside `start`, and whoever reads that line may stop it at once. Without a handler by then, SIGTERM's default
  * action would kill it without draining. A signal that arrives while it is still starting stops it once started.
  */
+/** Most time an exit waits for the logger's asynchronous writes (stdout blocked by a stuck reader must not hang it). */
+const LOG_FLUSH_TIMEOUT_MS = 1000;
+
+/**
+ * Exits once the logger's pending lines are written: the logger writes stdout asynchronously, and pino's synchronous
+ * flush at `exit` would write the last lines ahead of one still in flight (out of order).
+ */
+function exitAfterLogs(logger: Logger, code: number): void {
+  const timer = setTimeout(() => process.exit(code), LOG_FLUSH_TIMEOUT_MS);
+  try {
+    logger.flush(() => {
+      clearTimeout(timer);
+      process.exit(code);
+    });
+  } catch {
+    // A destination that cannot flush (already closed): exit now.
+    clearTimeout(timer);
+    process.exit(code);
+  }
+}
+
 export function runService(options: { logger: Logger; telemetry: Telemetry; start: () => Promise<StartedService> }): void {
   const { logger, telemetry } = options;
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting without draining');
-      process.exit(130);
+      exitAfterLogs(logger, 130);
+      return;
     }
     stopping = true;
     logger.info({ signal }, 'draining and stopping');
@@ -38,11 +60,11 @@ export function runService(options: { logger: Logger; telemetry: Telemetry; star
           .then(
             () => {
               logger.info('stopped');
-              process.exit(0);
+              exitAfterLogs(logger, 0);
             },
             (error: unknown) => {
               logger.error({ err: error }, 'error while stopping');
-              process.exit(1);
+              exitAfterLogs(logger, 1);
             },
           ),
       // A start that failed exits on its own (below).
@@ -62,6 +84,6 @@ export function runService(options: { logger: Logger; telemetry: Telemetry; star
   );
   started.catch((error: unknown) => {
     logger.fatal({ err: error }, `failed to start: ${(error as Error).message}`);
-    void telemetry.shutdown().finally(() => process.exit(1));
+    void telemetry.shutdown().finally(() => exitAfterLogs(logger, 1));
   });
 }

@@ -84,6 +84,8 @@ export interface BenchOptions {
   readonly serviceEnv: Readonly<Record<string, string>>;
   /** `--soak <duration>`: run only the soak, this long (ms). */
   readonly soakMs?: number;
+  /** `--cpu-prof <dir>`: every service runs with node's `--cpu-prof`, its profiles in `<dir>/<service>/`. */
+  readonly cpuProfDir?: string;
 }
 
 export function isBenchmarkName(value: string): value is BenchmarkName {

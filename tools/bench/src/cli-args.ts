@@ -2,13 +2,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCHMARK_NAMES, FULL_PROFILE, isBenchmarkName, QUICK_PROFILE, type BenchmarkName, type BenchOptions } from './bench-options';
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>...]] [--out <file.json>] [--service-env KEY=VALUE ...] [--archive-messages <n>] [--full-loop-phase <duration>] [--soak <duration>]
+export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>...]] [--out <file.json>] [--service-env KEY=VALUE ...] [--archive-messages <n>] [--full-loop-phase <duration>] [--soak <duration>] [--cpu-prof <dir>]
   --quick           short phases (a smoke run, well under a minute) instead of the full run (about four minutes)
   --only <names>    run only these benchmarks: ${BENCHMARK_NAMES.join(', ')} (repeatable or comma-separated)
   --out <file>      where to write the JSON report (default .data/bench/<timestamp>.json)
   --service-env     extra environment for the services, e.g. WAYGATE_DELIVERY_CONCURRENCY=64 (repeatable)
   --full-loop-phase <duration>  length of each full-loop phase, e.g. 60s (default 15s; 1.5s with --quick)
   --soak <duration>  run only the soak: 300 msg/s through the full loop for e.g. 10m (RSS and event-loop lag of every service)
+  --cpu-prof <dir>  run every service with node's --cpu-prof, writing <dir>/<service>/*.cpuprofile on its exit
+                    (summarise with: npx tsx tools/bench/src/cpu-profile-summary.ts <dir>)
   --archive-messages <n>  messages archived before the archive benchmark measures search (default 100000 full, 5000 quick;
                     1000000 for the issue's figure, about 25 minutes on 2 cores)`;
 
@@ -39,6 +41,7 @@ export function parseBenchArgs(args: readonly string[], now = new Date(), cwd = 
         'archive-messages': { type: 'string' },
         'full-loop-phase': { type: 'string' },
         soak: { type: 'string' },
+        'cpu-prof': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -86,6 +89,7 @@ export function parseBenchArgs(args: readonly string[], now = new Date(), cwd = 
     only: only as BenchmarkName[],
     serviceEnv,
     ...(soakMs !== undefined ? { soakMs } : {}),
+    ...(values['cpu-prof'] !== undefined ? { cpuProfDir: path.resolve(cwd, values['cpu-prof']) } : {}),
     out: path.resolve(cwd, values.out ?? path.join('.data', 'bench', `${timestamp}.json`)),
   };
 }

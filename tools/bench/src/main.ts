@@ -10,6 +10,7 @@ import { cleanUpEverything } from './cleanup';
 import { parseBenchArgs, USAGE, UsageError, type ParsedArgs } from './cli-args';
 import { formatReport } from './report';
 import { runBenchmarks } from './run-benchmarks';
+import { profileServicesInto } from './service-process';
 
 async function main(): Promise<void> {
   let args: ParsedArgs;
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
     return;
   }
   const { out, ...options } = args;
+  if (options.cpuProfDir !== undefined) profileServicesInto(options.cpuProfDir);
   let interrupted = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.on(signal, () => {

@@ -21,6 +21,16 @@ function inheritedEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('WAYGATE_') && !key.startsWith('OTEL_')));
 }
 
+let cpuProfileDir: string | undefined;
+
+/**
+ * `--cpu-prof <dir>`: every service started from now on runs with node's `--cpu-prof` (not allowed in NODE_OPTIONS),
+ * writing its profile into `<dir>/<name>/` when it exits (the services exit normally on SIGTERM).
+ */
+export function profileServicesInto(dir: string): void {
+  cpuProfileDir = dir;
+}
+
 /**
  * Starts `apps/<name>/src/main.ts` with tsx in a child process with `env` (plus the inherited PATH etc.), logging to
  * `<logDir>/<name>.log` (written by the child itself: the load generator does no work for it), and resolves once its
@@ -34,9 +44,11 @@ export async function startService(
   options: { env: NodeJS.ProcessEnv; logDir: string; grpcPort: number },
 ): Promise<ServiceProcess> {
   const logFile = path.join(options.logDir, `${name}.log`);
+  const entry = tsxEntryCommand(`apps/${name}/src/main.ts`);
+  if (cpuProfileDir !== undefined) entry.args.unshift('--cpu-prof', `--cpu-prof-dir=${path.join(cpuProfileDir, name)}`);
   const launched = launchProcess({
     name,
-    ...tsxEntryCommand(`apps/${name}/src/main.ts`),
+    ...entry,
     env: {
       ...inheritedEnv(),
       OTEL_SERVICE_NAME: name,
