@@ -57,6 +57,9 @@ import type { SearchIndex } from './search/search-index';
 import { createMessageSearch } from './search/search-messages';
 import { SqliteSearchIndex } from './search/sqlite-search-index';
 
+/** Events each archiving consumer handles at once on SQLite (see startArchive): enough to fill a group commit. */
+const CONSUMER_CONCURRENCY = 64;
+
 /**
  * The store (plain: {@link SealedArchiveStore} wraps it once the keyring is open), the search index, and `flush`, which
  * makes an erasure's deletions reach the files (SQLite: the WAL checkpointed and truncated).
@@ -69,8 +72,9 @@ async function openArchiveStore(config: ArchiveConfig): Promise<{
 }> {
   if (config.storage.kind === 'sqlite') {
     const store = new SqliteArchiveStore(config.storage.file);
-    // The search index lives in the same file (its own search_* tables), on a connection of its own.
-    const searchIndex = SqliteSearchIndex.openFile(config.storage.file);
+    // The search index lives in the same file (its own search_* tables), on the store's connection, writing through
+    // the store's group commit: the records and index writes of one event-loop turn share one transaction and fsync.
+    const searchIndex = new SqliteSearchIndex(store.connection, false, (work) => store.write(work));
     return {
       store,
       searchIndex,
@@ -184,7 +188,7 @@ export async function startArchive(
       analyzeText,
       log: logger,
     });
-    const service = withSearchIndexing(archive, { index: storage.searchIndex, store });
+    const service = withSearchIndexing(archive, { index: storage.searchIndex, store, statusStore: storage.store });
     // The tamper-evident archive log (issue 14): checkpoints signed by the region key, proofs, and exports carrying both.
     const archiveLog = createArchiveLogService({ store, signer: logSigningKey.signer, region: config.region });
     if (logSigningKey.source === 'local-file-created')
@@ -204,12 +208,18 @@ export async function startArchive(
 
     const streams = regionStreams(config.region);
     const subjects = regionSubjects(config.region);
+    // SQLite: events handled at once share one group commit (one fsync per event-loop turn). Each record runs in one
+    // synchronous transaction with its projections and log entry, so records of one conversation never interleave,
+    // and the search feed keeps each message's order (archive-search-feed.ts). MongoDB re-derives the projections
+    // after each event without transactions: two events of one conversation at once could race, so one at a time.
+    const concurrency = config.storage.kind === 'sqlite' ? CONSUMER_CONCURRENCY : 1;
     consumers.push(
       await startConsumer(nats, {
         region: config.region,
         stream: streams.outbound.name,
         durable: OUTBOUND_CONSUMERS.archive,
         filterSubject: subjects.outboundAccepted,
+        concurrency,
         keyring,
         logger,
         handle: createAcceptedEventsHandler(service, logger),
@@ -221,6 +231,7 @@ export async function startArchive(
         stream: streams.events.name,
         durable: 'archive-events',
         filterSubject: subjects.allEvents,
+        concurrency,
         keyring,
         logger,
         handle: createRegionEventsHandler(

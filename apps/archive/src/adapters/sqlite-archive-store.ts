@@ -1,6 +1,6 @@
 import type { ContentKind, MessageStatus, TemplateCategory } from '@waygate/domain';
 import type { Statement } from 'better-sqlite3';
-import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { checkpointWalTruncate, openSqliteDatabase, SqliteGroupCommit, type SqliteDatabase } from '@waygate/storage';
 import { canonicalRecordBytes, type ArchiveLogLeaf } from '../domain/archive-log';
 import { readConversations, readTranscript, type ArchiveStore, type CustomerErasure, type ReadersView } from '../domain/archive-store';
 import type { ArchivedEvent, StatusArchivedEvent, StatusSource } from '../domain/archived-event';
@@ -396,8 +396,12 @@ const SESSION_WALK_PAGE = 200;
  */
 export class SqliteArchiveStore implements ArchiveStore, ArchiveRetentionStore {
   private readonly db: SqliteDatabase;
-  private readonly recordInTransaction: (event: ArchivedEvent, readersView: ReadersView) => 'recorded' | 'duplicate';
   private readonly log: SqliteArchiveLog;
+  /**
+   * Records queued in one event-loop turn (a consumer handling several events at once) share one transaction and one
+   * fsync; each resolves after that COMMIT, so an ack still follows a durable write (issue 15).
+   */
+  private readonly groupCommit: SqliteGroupCommit;
 
   /** Prepared statements by SQL text: preparing costs more than running most of them. */
   private readonly statements = new Map<string, Statement<unknown[]>>();
@@ -414,15 +418,8 @@ export class SqliteArchiveStore implements ArchiveStore, ArchiveRetentionStore {
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
     this.log = new SqliteArchiveLog(this.db);
-    const transaction = this.db.transaction((event: ArchivedEvent, readersView: ReadersView): 'recorded' | 'duplicate' => {
-      if (!this.insertEvent(event)) return 'duplicate';
-      this.appendToLog(event.tenantId, event.eventId, readersView);
-      if (event.kind === 'status') this.applyStatus(event.tenantId, event.messageId);
-      else this.applyMessage(event);
-      return 'recorded';
-    });
-    // IMMEDIATE: the write lock is taken before the projections are read, so two processes on one file serialize.
-    this.recordInTransaction = (event, readersView) => transaction.immediate(event, readersView);
+    // BEGIN IMMEDIATE: the write lock is taken before the projections are read, so two processes on one file serialize.
+    this.groupCommit = new SqliteGroupCommit(this.db);
     this.backfillProjections();
     this.backfillArchiveLog();
   }
@@ -478,7 +475,30 @@ export class SqliteArchiveStore implements ArchiveStore, ArchiveRetentionStore {
   }
 
   async record(event: ArchivedEvent, readersView: ReadersView = (stored) => stored): Promise<'recorded' | 'duplicate'> {
-    return this.recordInTransaction(event, readersView);
+    // A caller that opened a transaction on this connection itself (the benchmark's batched seeding) writes in it.
+    return this.write(() => this.recordNow(event, readersView));
+  }
+
+  /**
+   * Runs `work` (synchronous, no BEGIN/COMMIT of its own) in the store's next group commit, in its own savepoint;
+   * resolves once it is durable. The search index sharing this connection writes through it, so its writes share the
+   * records' fsync. A transaction the caller opened on this connection takes the write directly.
+   */
+  write<T>(work: () => T): Promise<T> {
+    if (this.db.inTransaction) return Promise.resolve(this.db.transaction(work)());
+    return this.groupCommit.run(work);
+  }
+
+  /**
+   * The event, its log entry and its projections, all or nothing: runs inside a transaction (the group commit's
+   * savepoint for this write), so a record and its log entry commit together and a duplicate changes nothing.
+   */
+  private recordNow(event: ArchivedEvent, readersView: ReadersView): 'recorded' | 'duplicate' {
+    if (!this.insertEvent(event)) return 'duplicate';
+    this.appendToLog(event.tenantId, event.eventId, readersView);
+    if (event.kind === 'status') this.applyStatus(event.tenantId, event.messageId);
+    else this.applyMessage(event);
+    return 'recorded';
   }
 
   async listByMessage(tenantId: string, messageId: string): Promise<ArchivedEvent[]> {
@@ -692,6 +712,8 @@ export class SqliteArchiveStore implements ArchiveStore, ArchiveRetentionStore {
   }
 
   async close(): Promise<void> {
+    // Records still queued commit before the connection closes: none is lost on shutdown.
+    this.groupCommit.close();
     this.db.close();
   }
 

@@ -16,35 +16,61 @@ import type { LoadTranscriptEntries } from './search-messages';
  *   of the statuses stored so far (kept only while no status was set);
  * - a status event sets the message's latest status, computed from every stored status (outboundStatusOf), so
  *   statuses arriving in any order, or before their message, end as the transcript shows them.
- * Statuses come from one consumer, one at a time, so no two status updates of one message race.
+ * The consumers handle several events at once (issue 15), so the feeds of one message run one after another, in the
+ * order their records committed: each reads what is stored after the one before it wrote, and the last one, which
+ * reads after every record before it committed, writes last (no older status overwrites a newer one).
  * A failure propagates: the consumer retries the event, which is then a 'duplicate' and feeds the index again.
  */
-export function withSearchIndexing(
-  service: ArchiveService,
-  deps: { readonly index: SearchIndex; readonly store: Pick<ArchiveStore, 'listByMessage'> },
-): ArchiveService {
+export function withSearchIndexing(service: ArchiveService, deps: SearchFeedDeps): ArchiveService {
+  // The last feed of each message still running (removed when it is the last and settles): bounded by events in flight.
+  const running = new Map<string, Promise<void>>();
+  const feedInOrder = (tenantId: string, messageId: string, kind: 'accepted' | 'status' | 'inbound'): Promise<void> => {
+    const key = `${tenantId}\u0000${messageId}`;
+    const before = running.get(key);
+    const feed = (before ?? Promise.resolve()).catch(() => undefined).then(() => feedSearchIndex(deps, tenantId, messageId, kind));
+    running.set(key, feed);
+    const forget = () => {
+      if (running.get(key) === feed) running.delete(key);
+    };
+    feed.then(forget, forget);
+    return feed;
+  };
   return {
     ...service,
     async record(event) {
       const outcome = await service.record(event);
-      if (outcome === 'recorded' || outcome === 'duplicate') await feedSearchIndex(deps, event.tenantId, event.messageId, event.kind);
+      if (outcome === 'recorded' || outcome === 'duplicate') await feedInOrder(event.tenantId, event.messageId, event.kind);
       return outcome;
     },
   };
 }
 
+/** What the search feed reads and writes. */
+export interface SearchFeedDeps {
+  readonly index: SearchIndex;
+  /** The store the records are read back from (content opened, as GetTranscript shows it). */
+  readonly store: Pick<ArchiveStore, 'listByMessage'>;
+  /**
+   * Where a status event's feed reads the message's statuses (default `store`): the plain store under the sealing
+   * one, since statuses are never sealed, so a status does not open its message's content (issue 15's profile).
+   */
+  readonly statusStore?: Pick<ArchiveStore, 'listByMessage'>;
+}
+
 async function feedSearchIndex(
-  { index, store }: { readonly index: SearchIndex; readonly store: Pick<ArchiveStore, 'listByMessage'> },
+  { index, store, statusStore }: SearchFeedDeps,
   tenantId: string,
   messageId: string,
   kind: 'accepted' | 'status' | 'inbound',
 ): Promise<void> {
-  const events = await store.listByMessage(tenantId, messageId);
-  const statuses = events.filter((event) => event.kind === 'status');
   if (kind === 'status') {
+    const stored = await (statusStore ?? store).listByMessage(tenantId, messageId);
+    const statuses = stored.filter((event) => event.kind === 'status');
     if (statuses.length > 0) await index.setStatus(tenantId, messageId, outboundStatusOf(statuses).status);
     return;
   }
+  const events = await store.listByMessage(tenantId, messageId);
+  const statuses = events.filter((event) => event.kind === 'status');
   const record = events.find((event): event is MessageEvent => event.kind === kind);
   if (!record) return;
   const row = messageRowOf(record);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MessageStatus } from '@waygate/domain';
 import type { Statement } from 'better-sqlite3';
-import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { openSqliteDatabase, SqliteGroupCommit, type SqliteDatabase } from '@waygate/storage';
 import {
   indexedFieldsOf,
   type IndexedMessage,
@@ -169,19 +169,34 @@ interface HitRow {
 }
 
 /**
+ * How the index's record-path writes (index, setStatus) reach the file: `work` runs inside a write transaction and the
+ * promise resolves once it is durable. The archive store's group commit (SqliteArchiveStore.write) puts them in the
+ * same transaction, and fsync, as the records queued in that turn.
+ */
+export type SearchWriteQueue = <T>(work: () => T) => Promise<T>;
+
+/**
  * The embedded SearchIndex: SQLite FTS5 in the archive's own database file (search_* tables). Pass the archive
- * store's connection to share it (and, for callers that want it, its transactions: every method runs its SQL
- * synchronously before its promise is returned); {@link SqliteSearchIndex.openFile} opens a file of its own.
+ * store's connection to share it, with the store's write queue to share its group commit (without one, each write is
+ * its own transaction, run synchronously before its promise is returned, so a caller's open transaction takes it);
+ * {@link SqliteSearchIndex.openFile} opens a file of its own, with a group commit of its own.
  */
 export class SqliteSearchIndex implements SearchIndex {
   private readonly indexMessage: (message: IndexedMessage) => void;
   private readonly writeStatus: (tenantId: string, messageId: string, status: MessageStatus) => void;
   private readonly removeRows: (rows: readonly FtsRow[]) => void;
+  private readonly write: SearchWriteQueue;
+  private readonly ownGroupCommit: SqliteGroupCommit | undefined;
 
-  /** @param ownsDatabase whether close() closes `db` (false when it is shared with the archive store). */
+  /**
+   * @param ownsDatabase whether close() closes `db` (false when it is shared with the archive store); an owned
+   *   connection without `writes` gets a group commit of its own.
+   * @param writes the queue index and setStatus go through (see {@link SearchWriteQueue}).
+   */
   constructor(
     private readonly db: SqliteDatabase,
     private readonly ownsDatabase = false,
+    writes?: SearchWriteQueue,
   ) {
     applyMigrations(db);
     const findRow = db.prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND record_id = ?');
@@ -232,6 +247,14 @@ export class SqliteSearchIndex implements SearchIndex {
       const id = existing ? existing.id : Number(insertRow.run(values).lastInsertRowid);
       insertFts({ id, tenant_id: entry.tenantId, text });
     });
+    this.ownGroupCommit = writes === undefined && ownsDatabase ? new SqliteGroupCommit(db) : undefined;
+    const groupCommit = this.ownGroupCommit;
+    this.write =
+      writes ??
+      (groupCommit
+        ? // A transaction the caller opened on this connection takes the write directly.
+          <T>(work: () => T) => (db.inTransaction ? Promise.resolve(work()) : groupCommit.run(work))
+        : <T>(work: () => T) => Promise.resolve(work()));
   }
 
   /** A search index in its own SQLite file (WAL, like every Waygate store); close() closes the file. */
@@ -240,11 +263,11 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async index(message: IndexedMessage): Promise<void> {
-    this.indexMessage(message);
+    await this.write(() => this.indexMessage(message));
   }
 
   async setStatus(tenantId: string, messageId: string, status: MessageStatus): Promise<void> {
-    this.writeStatus(tenantId, messageId, status);
+    await this.write(() => this.writeStatus(tenantId, messageId, status));
   }
 
   async remove(tenantId: string, recordId: string): Promise<boolean> {
@@ -326,6 +349,8 @@ export class SqliteSearchIndex implements SearchIndex {
   }
 
   async close(): Promise<void> {
+    // Writes still queued commit first: none is lost on shutdown.
+    this.ownGroupCommit?.close();
     if (this.ownsDatabase) this.db.close();
   }
 }
