@@ -7,6 +7,7 @@ import {
   LegalHoldMirror,
   OUTBOUND_CONSUMERS,
   ensureRegionStreams,
+  orderKeyHeader,
   regionStreams,
   regionSubjects,
   startConsumer,
@@ -212,14 +213,16 @@ export async function startArchive(
     // synchronous transaction with its projections and log entry, so records of one conversation never interleave,
     // and the search feed keeps each message's order (archive-search-feed.ts). MongoDB re-derives the projections
     // after each event without transactions: two events of one conversation at once could race, so one at a time.
+    // Events that carry an order key (Waygate-Order-Key: a message id or wamid) are handled in stream order per key.
     const concurrency = config.storage.kind === 'sqlite' ? CONSUMER_CONCURRENCY : 1;
+    const ordered = { concurrency, orderKey: orderKeyHeader };
     consumers.push(
       await startConsumer(nats, {
         region: config.region,
         stream: streams.outbound.name,
         durable: OUTBOUND_CONSUMERS.archive,
         filterSubject: subjects.outboundAccepted,
-        concurrency,
+        ...ordered,
         keyring,
         logger,
         handle: createAcceptedEventsHandler(service, logger),
@@ -231,7 +234,7 @@ export async function startArchive(
         stream: streams.events.name,
         durable: 'archive-events',
         filterSubject: subjects.allEvents,
-        concurrency,
+        ...ordered,
         keyring,
         logger,
         handle: createRegionEventsHandler(
