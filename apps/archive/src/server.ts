@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '@waygate/domain';
+import { systemClock, type Clock, type MessageStatus } from '@waygate/domain';
 import { createDeadLetterAdminService, startGrpcServer } from '@waygate/grpc';
 import { createCustomerSealer, openRegionKeyring, type Keyring } from '@waygate/keyring';
 import {
@@ -68,6 +68,8 @@ const CONSUMER_CONCURRENCY = 64;
 async function openArchiveStore(config: ArchiveConfig): Promise<{
   store: ArchiveStore & ArchiveRetentionStore;
   searchIndex: SearchIndex;
+  /** A message's latest status, read without its content (the search feed's read for a status event); MongoDB: none. */
+  latestStatusOf?: (tenantId: string, messageId: string) => Promise<MessageStatus | undefined>;
   flush: () => Promise<void>;
   close: () => Promise<void>;
 }> {
@@ -79,6 +81,7 @@ async function openArchiveStore(config: ArchiveConfig): Promise<{
     return {
       store,
       searchIndex,
+      latestStatusOf: (tenantId, messageId) => store.latestStatus(tenantId, messageId),
       flush: () => store.checkpointWal(),
       close: () => Promise.all([store.close(), searchIndex.close()]).then(() => undefined),
     };
@@ -86,7 +89,12 @@ async function openArchiveStore(config: ArchiveConfig): Promise<{
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
   const store = await MongoArchiveStore.open(mongo);
   const searchIndex = await MongoSearchIndex.open(mongo);
-  return { store, searchIndex, flush: async () => undefined, close: () => mongo.client.close() };
+  return {
+    store,
+    searchIndex,
+    flush: async () => undefined,
+    close: () => mongo.client.close(),
+  };
 }
 
 /**
@@ -189,7 +197,11 @@ export async function startArchive(
       analyzeText,
       log: logger,
     });
-    const service = withSearchIndexing(archive, { index: storage.searchIndex, store, statusStore: storage.store });
+    const service = withSearchIndexing(archive, {
+      index: storage.searchIndex,
+      store,
+      ...(storage.latestStatusOf ? { latestStatusOf: storage.latestStatusOf } : {}),
+    });
     // The tamper-evident archive log (issue 14): checkpoints signed by the region key, proofs, and exports carrying both.
     const archiveLog = createArchiveLogService({ store, signer: logSigningKey.signer, region: config.region });
     if (logSigningKey.source === 'local-file-created')

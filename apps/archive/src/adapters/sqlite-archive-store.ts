@@ -501,6 +501,28 @@ export class SqliteArchiveStore implements ArchiveStore, ArchiveRetentionStore {
     return 'recorded';
   }
 
+  /**
+   * An outbound message's latest status from its stored status events (outboundStatusOf), undefined while it has
+   * none: the search feed's read for a status event, which needs neither the message's content nor whole records.
+   */
+  async latestStatus(tenantId: string, messageId: string): Promise<MessageStatus | undefined> {
+    const statuses = this.statusPointsOf(tenantId, messageId);
+    return statuses.length === 0 ? undefined : outboundStatusOf(statuses).status;
+  }
+
+  /** The fields of a message's status events that decide its latest status and wamid, in stored order. */
+  private statusPointsOf(tenantId: string, messageId: string): { status: MessageStatus; occurredAt: Date; waMessageId?: string }[] {
+    const rows = this.statement(
+      `SELECT status, occurred_at_ms, wa_message_id FROM archived_events WHERE tenant_id = ? AND message_id = ? AND kind = 'status'
+         ORDER BY occurred_at_ms, recorded_at_ms, event_id`,
+    ).all(tenantId, messageId) as { status: MessageStatus; occurred_at_ms: number; wa_message_id: string | null }[];
+    return rows.map((row) => ({
+      status: row.status,
+      occurredAt: new Date(row.occurred_at_ms),
+      ...(row.wa_message_id !== null ? { waMessageId: row.wa_message_id } : {}),
+    }));
+  }
+
   async listByMessage(tenantId: string, messageId: string): Promise<ArchivedEvent[]> {
     const rows = this.statement(
       'SELECT * FROM archived_events WHERE tenant_id = ? AND message_id = ? ORDER BY occurred_at_ms, recorded_at_ms, event_id',
@@ -797,7 +819,7 @@ export class SqliteArchiveStore implements ArchiveStore, ArchiveRetentionStore {
 
   /** A status event: the message's row (if its accepted event came already) takes its latest status and wamid. */
   private applyStatus(tenantId: string, messageId: string): void {
-    const { status, waMessageId } = outboundStatusOf(this.statusEventsOf(tenantId, [messageId]).get(messageId) ?? []);
+    const { status, waMessageId } = outboundStatusOf(this.statusPointsOf(tenantId, messageId));
     this.statement(
       `UPDATE archive_messages SET status = ?, wa_message_id = ? WHERE tenant_id = ? AND message_id = ? AND direction = 'outbound'`,
     ).run(status, waMessageId ?? null, tenantId, messageId);

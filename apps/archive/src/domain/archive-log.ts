@@ -15,9 +15,22 @@ export function archiveLogOrigin(region: string, tenantId: string): string {
   return `waygate/${region}/archive/${tenantId}`;
 }
 
-/** A fresh random salt for one record. */
+/** Salts drawn from the CSPRNG at once: one call per 128 records instead of one each (issue 15's profile). */
+const SALT_POOL_BYTES = RECORD_SALT_BYTES * 128;
+let saltPool = Buffer.alloc(0);
+let saltPoolOffset = 0;
+
+/** A fresh random salt for one record (its own copy: no two records share bytes). */
 export function newRecordSalt(): Buffer {
-  return randomBytes(RECORD_SALT_BYTES);
+  if (saltPoolOffset + RECORD_SALT_BYTES > saltPool.length) {
+    saltPool = randomBytes(SALT_POOL_BYTES);
+    saltPoolOffset = 0;
+  }
+  const salt = Buffer.from(saltPool.subarray(saltPoolOffset, saltPoolOffset + RECORD_SALT_BYTES));
+  // A salt is shredded at erasure: its bytes do not linger in the pool once handed out.
+  saltPool.fill(0, saltPoolOffset, saltPoolOffset + RECORD_SALT_BYTES);
+  saltPoolOffset += RECORD_SALT_BYTES;
+  return salt;
 }
 
 function canonicalValue(value: unknown): unknown {

@@ -97,7 +97,10 @@ export function transcriptStatusesOf(events: readonly StatusArchivedEvent[]): Tr
  * An outbound message's latest status (ACCEPTED while it has none) and its wamid (the first status that names one),
  * from its status events in any order of arrival. Pure.
  */
-export function outboundStatusOf(events: readonly StatusArchivedEvent[]): { status: MessageStatus; waMessageId?: string } {
+export function outboundStatusOf(events: readonly Pick<StatusArchivedEvent, 'status' | 'occurredAt' | 'waMessageId'>[]): {
+  status: MessageStatus;
+  waMessageId?: string;
+} {
   const ordered = orderStatusEvents(events);
   const waMessageId = ordered.find((event) => event.waMessageId)?.waMessageId;
   return { status: ordered.at(-1)?.status ?? 'ACCEPTED', ...(waMessageId ? { waMessageId } : {}) };

@@ -1,5 +1,6 @@
 import type { ArchiveService } from '../domain/archive-service';
 import type { ArchiveStore } from '../domain/archive-store';
+import type { MessageStatus } from '@waygate/domain';
 
 import type { PageRequest, TranscriptCursor, TranscriptMessageEntry } from '../domain/conversation';
 import { messageRowOf, outboundStatusOf, type MessageEvent } from '../domain/message-projection';
@@ -51,22 +52,31 @@ export interface SearchFeedDeps {
   /** The store the records are read back from (content opened, as GetTranscript shows it). */
   readonly store: Pick<ArchiveStore, 'listByMessage'>;
   /**
-   * Where a status event's feed reads the message's statuses (default `store`): the plain store under the sealing
-   * one, since statuses are never sealed, so a status does not open its message's content (issue 15's profile).
+   * A message's latest status from its stored status events (outboundStatusOf), undefined while it has none: a
+   * status event's feed (default: from `store.listByMessage`). The SQLite store reads just the status columns, so a
+   * status neither reads nor opens its message's content (issue 15's profile).
    */
-  readonly statusStore?: Pick<ArchiveStore, 'listByMessage'>;
+  readonly latestStatusOf?: (tenantId: string, messageId: string) => Promise<MessageStatus | undefined>;
+}
+
+async function latestStatusFrom(
+  store: Pick<ArchiveStore, 'listByMessage'>,
+  tenantId: string,
+  messageId: string,
+): Promise<MessageStatus | undefined> {
+  const statuses = (await store.listByMessage(tenantId, messageId)).filter((event) => event.kind === 'status');
+  return statuses.length === 0 ? undefined : outboundStatusOf(statuses).status;
 }
 
 async function feedSearchIndex(
-  { index, store, statusStore }: SearchFeedDeps,
+  { index, store, latestStatusOf }: SearchFeedDeps,
   tenantId: string,
   messageId: string,
   kind: 'accepted' | 'status' | 'inbound',
 ): Promise<void> {
   if (kind === 'status') {
-    const stored = await (statusStore ?? store).listByMessage(tenantId, messageId);
-    const statuses = stored.filter((event) => event.kind === 'status');
-    if (statuses.length > 0) await index.setStatus(tenantId, messageId, outboundStatusOf(statuses).status);
+    const latest = latestStatusOf ? await latestStatusOf(tenantId, messageId) : await latestStatusFrom(store, tenantId, messageId);
+    if (latest !== undefined) await index.setStatus(tenantId, messageId, latest);
     return;
   }
   const events = await store.listByMessage(tenantId, messageId);
