@@ -149,15 +149,21 @@ test('the archive log through the real processes: signed checkpoints, proofs, co
   );
   assert.equal(conversations.length, 1);
   await customerWrites('Thanks! e2e-log-3');
-  const second = await waitForTreeSize(Number(first.tree_size) + 1);
-  const secondCheckpoint = independentVerifyCheckpoint(second.checkpoint, key.verifier_key);
-  const transcript = await callUnary<{ messages: { record_id: string }[] }>(
-    archive,
-    'GetTranscript',
-    { conversation_id: conversations[0]!.conversation_id, page_size: 100 },
-    stack.credentials.apiKey,
+  // The transcript first, then the checkpoint: a message the transcript shows has its entry committed with it, so the
+  // tree read after it holds every one (a status of the reply may grow the tree before the customer's third message).
+  const transcript = await waitFor(
+    () =>
+      callUnary<{ messages: { record_id: string }[] }>(
+        archive,
+        'GetTranscript',
+        { conversation_id: conversations[0]!.conversation_id, page_size: 100 },
+        stack.credentials.apiKey,
+      ),
+    { until: (page) => page.messages.length >= 3, timeoutMs: 60_000, intervalMs: 200, what: 'the third message in the transcript' },
   );
   assert.ok(transcript.messages.length >= 3);
+  const second = await waitForTreeSize(Number(first.tree_size) + 1);
+  const secondCheckpoint = independentVerifyCheckpoint(second.checkpoint, key.verifier_key);
   for (const message of transcript.messages) {
     const proof = await logCall<{ leaf_index: string; tree_size: string; leaf_hash: Buffer; audit_path: Buffer[]; entry: string }>(
       'GetInclusionProof',

@@ -682,47 +682,51 @@ export class SqliteArchiveStore implements ArchiveStore, ArchiveRetentionStore {
       for (const conversationId of conversations) this.rebuildConversation(tenantId, conversationId);
       return { disposed, eventIds };
     });
-    return dispose.immediate();
+    // Through the write queue: after every record queued before it.
+    return this.write(() => dispose());
   }
 
   async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<CustomerErasure> {
-    return this.db
-      .transaction((): CustomerErasure => {
-        const recordIds = this.statement(
-          // Also those erased before (under the pseudonym): a retried erasure shreds every record's salt again.
-          `SELECT event_id FROM archived_events WHERE tenant_id = ?
+    // Through the write queue: after every record queued before it (none of the customer's is written after).
+    return this.write(() => this.eraseCustomerNow(tenantId, customer, customerRef));
+  }
+
+  private eraseCustomerNow(tenantId: string, customer: string, customerRef: string): CustomerErasure {
+    return this.db.transaction((): CustomerErasure => {
+      const recordIds = this.statement(
+        // Also those erased before (under the pseudonym): a retried erasure shreds every record's salt again.
+        `SELECT event_id FROM archived_events WHERE tenant_id = ?
              AND ((kind = 'accepted' AND recipient IN (?, ?)) OR (kind = 'inbound' AND sender IN (?, ?)))`,
-        )
-          .pluck()
-          .all(tenantId, customer, customerRef, customer, customerRef) as string[];
-        const content = `text_body = NULL, content_json = NULL, search_text = NULL, content_summary = NULL, reply_id = NULL`;
-        const accepted = this.statement(
-          `UPDATE archived_events SET ${content}, recipient = ? WHERE tenant_id = ? AND kind = 'accepted' AND recipient = ?`,
-        ).run(customerRef, tenantId, customer);
-        const inbound = this.statement(
-          `UPDATE archived_events SET ${content}, sender = ? WHERE tenant_id = ? AND kind = 'inbound' AND sender = ?`,
-        ).run(customerRef, tenantId, customer);
-        const conversations = this.statement(
-          'SELECT conversation_id, phone_number_id FROM archive_conversations WHERE tenant_id = ? AND customer = ?',
-        ).all(tenantId, customer) as { conversation_id: string; phone_number_id: string }[];
-        let messages = 0;
-        // Message rows by conversation (the conversation id changes with them); then any row whose summary is missing.
-        for (const conversation of conversations) {
-          const renamed = conversationIdOf({ tenantId, phoneNumberId: conversation.phone_number_id, customer: customerRef });
-          messages += this.statement(
-            `UPDATE archive_messages SET text = NULL, content_json = NULL, customer = ?, conversation_id = ?
-               WHERE tenant_id = ? AND conversation_id = ? AND customer = ?`,
-          ).run(customerRef, renamed, tenantId, conversation.conversation_id, customer).changes;
-          this.statement(
-            'UPDATE archive_conversations SET customer = ?, conversation_id = ? WHERE tenant_id = ? AND conversation_id = ?',
-          ).run(customerRef, renamed, tenantId, conversation.conversation_id);
-        }
+      )
+        .pluck()
+        .all(tenantId, customer, customerRef, customer, customerRef) as string[];
+      const content = `text_body = NULL, content_json = NULL, search_text = NULL, content_summary = NULL, reply_id = NULL`;
+      const accepted = this.statement(
+        `UPDATE archived_events SET ${content}, recipient = ? WHERE tenant_id = ? AND kind = 'accepted' AND recipient = ?`,
+      ).run(customerRef, tenantId, customer);
+      const inbound = this.statement(
+        `UPDATE archived_events SET ${content}, sender = ? WHERE tenant_id = ? AND kind = 'inbound' AND sender = ?`,
+      ).run(customerRef, tenantId, customer);
+      const conversations = this.statement(
+        'SELECT conversation_id, phone_number_id FROM archive_conversations WHERE tenant_id = ? AND customer = ?',
+      ).all(tenantId, customer) as { conversation_id: string; phone_number_id: string }[];
+      let messages = 0;
+      // Message rows by conversation (the conversation id changes with them); then any row whose summary is missing.
+      for (const conversation of conversations) {
+        const renamed = conversationIdOf({ tenantId, phoneNumberId: conversation.phone_number_id, customer: customerRef });
         messages += this.statement(
-          'UPDATE archive_messages SET text = NULL, content_json = NULL, customer = ? WHERE tenant_id = ? AND customer = ?',
-        ).run(customerRef, tenantId, customer).changes;
-        return { messages, records: accepted.changes + inbound.changes, conversations: conversations.length, recordIds };
-      })
-      .immediate();
+          `UPDATE archive_messages SET text = NULL, content_json = NULL, customer = ?, conversation_id = ?
+               WHERE tenant_id = ? AND conversation_id = ? AND customer = ?`,
+        ).run(customerRef, renamed, tenantId, conversation.conversation_id, customer).changes;
+        this.statement(
+          'UPDATE archive_conversations SET customer = ?, conversation_id = ? WHERE tenant_id = ? AND conversation_id = ?',
+        ).run(customerRef, renamed, tenantId, conversation.conversation_id);
+      }
+      messages += this.statement(
+        'UPDATE archive_messages SET text = NULL, content_json = NULL, customer = ? WHERE tenant_id = ? AND customer = ?',
+      ).run(customerRef, tenantId, customer).changes;
+      return { messages, records: accepted.changes + inbound.changes, conversations: conversations.length, recordIds };
+    })();
   }
 
   /**

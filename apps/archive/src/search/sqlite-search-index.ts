@@ -270,21 +270,27 @@ export class SqliteSearchIndex implements SearchIndex {
     await this.write(() => this.writeStatus(tenantId, messageId, status));
   }
 
+  // Removals go through the write queue too: they come after every index write queued before them (an erasure never
+  // precedes a write of the customer's text that was already queued).
   async remove(tenantId: string, recordId: string): Promise<boolean> {
-    const row = this.db
-      .prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND record_id = ?')
-      .get(tenantId, recordId) as FtsRow | undefined;
-    if (row === undefined) return false;
-    this.removeRows([row]);
-    return true;
+    return this.write(() => {
+      const row = this.db
+        .prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND record_id = ?')
+        .get(tenantId, recordId) as FtsRow | undefined;
+      if (row === undefined) return false;
+      this.removeRows([row]);
+      return true;
+    });
   }
 
   async removeCustomer(tenantId: string, customer: string): Promise<number> {
-    const rows = this.db
-      .prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND customer = ?')
-      .all(tenantId, customer) as FtsRow[];
-    this.removeRows(rows);
-    return rows.length;
+    return this.write(() => {
+      const rows = this.db
+        .prepare('SELECT id, tenant_id, text FROM search_messages WHERE tenant_id = ? AND customer = ?')
+        .all(tenantId, customer) as FtsRow[];
+      this.removeRows(rows);
+      return rows.length;
+    });
   }
 
   async search(tenantId: string, query: SearchQuery, filters: SearchFilters, page: SearchPageRequest): Promise<SearchIndexPage> {
