@@ -168,6 +168,8 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
   /** Prepared statements per connection, by SQL text. */
   private readonly sql: (text: string) => Statement;
   private readonly softSql: (text: string) => Statement;
+  /** Runs `work` in an IMMEDIATE transaction on the soft connection (one transaction function, made once). */
+  private readonly softWrite: <T>(work: () => T) => T;
 
   constructor(
     file: string,
@@ -183,6 +185,8 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
     this.writes = new SqliteGroupCommit(this.db);
     this.sql = statementCache(this.db);
     this.softSql = statementCache(this.soft);
+    const softTransaction = this.soft.transaction((work: () => unknown) => work());
+    this.softWrite = <T>(work: () => T) => softTransaction.immediate(work) as T;
   }
 
   /** The stored delivery with its content opened (none when the customer's key was destroyed: erased). */
@@ -246,25 +250,23 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
     excludePhoneNumberIds: readonly string[];
   }): Promise<StoredDelivery[]> {
     const now = options.now.getTime();
-    const claimed = this.soft
-      .transaction(() => {
-        const rows = this.softSql(
-          `SELECT * FROM deliveries d
+    const claimed = this.softWrite(() => {
+      const rows = this.softSql(
+        `SELECT * FROM deliveries d
              WHERE d.state = 'PENDING' AND d.next_attempt_at_ms <= @now AND d.lease_until_ms <= @now
                AND d.phone_number_id NOT IN (SELECT value FROM json_each(@excluded))
                AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'PENDING' AND e.phone_number_id = d.phone_number_id
                                  AND e.recipient = d.recipient AND e.lane_seq < d.lane_seq)
              ORDER BY d.next_attempt_at_ms LIMIT @limit`,
-        ).all({ now, excluded: JSON.stringify(options.excludePhoneNumberIds), limit: options.limit }) as DeliveryRow[];
-        const lease = this.softSql(
-          'UPDATE deliveries SET lease_owner = ?, lease_until_ms = ?, version = version + 1 WHERE tenant_id = ? AND message_id = ?',
-        );
-        return rows.map((row) => {
-          lease.run(options.owner, now + options.leaseMs, row.tenant_id, row.message_id);
-          return { ...row, lease_owner: options.owner, lease_until_ms: now + options.leaseMs, version: row.version + 1 };
-        });
-      })
-      .immediate();
+      ).all({ now, excluded: JSON.stringify(options.excludePhoneNumberIds), limit: options.limit }) as DeliveryRow[];
+      const lease = this.softSql(
+        'UPDATE deliveries SET lease_owner = ?, lease_until_ms = ?, version = version + 1 WHERE tenant_id = ? AND message_id = ?',
+      );
+      return rows.map((row) => {
+        lease.run(options.owner, now + options.leaseMs, row.tenant_id, row.message_id);
+        return { ...row, lease_owner: options.owner, lease_until_ms: now + options.leaseMs, version: row.version + 1 };
+      });
+    });
     return Promise.all(claimed.map((row) => this.opened(row)));
   }
 
@@ -326,35 +328,31 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
 
   async claimAnnouncements(options: { now: Date; limit: number; leaseMs: number }): Promise<PendingAnnouncements[]> {
     const now = options.now.getTime();
-    return this.soft
-      .transaction(() => {
-        const rows = this.softSql(
-          `SELECT tenant_id, message_id, outbox_json FROM deliveries
+    return this.softWrite(() => {
+      const rows = this.softSql(
+        `SELECT tenant_id, message_id, outbox_json FROM deliveries
              WHERE outbox_json IS NOT NULL AND outbox_lease_until_ms <= ? ORDER BY outbox_lease_until_ms LIMIT ?`,
-        ).all(now, options.limit) as { tenant_id: string; message_id: string; outbox_json: string }[];
-        const lease = this.softSql('UPDATE deliveries SET outbox_lease_until_ms = ? WHERE tenant_id = ? AND message_id = ?');
-        return rows.map((row) => {
-          lease.run(now + options.leaseMs, row.tenant_id, row.message_id);
-          return { tenantId: row.tenant_id, messageId: row.message_id, events: parseOutbox(row.outbox_json).map(fromStoredEvent) };
-        });
-      })
-      .immediate();
+      ).all(now, options.limit) as { tenant_id: string; message_id: string; outbox_json: string }[];
+      const lease = this.softSql('UPDATE deliveries SET outbox_lease_until_ms = ? WHERE tenant_id = ? AND message_id = ?');
+      return rows.map((row) => {
+        lease.run(now + options.leaseMs, row.tenant_id, row.message_id);
+        return { tenantId: row.tenant_id, messageId: row.message_id, events: parseOutbox(row.outbox_json).map(fromStoredEvent) };
+      });
+    });
   }
 
   async markAnnounced(tenantId: string, messageId: string, eventIds: readonly string[]): Promise<void> {
-    this.soft
-      .transaction(() => {
-        const row = this.softSql('SELECT outbox_json FROM deliveries WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
-          { outbox_json: string | null } | undefined;
-        if (!row) return;
-        const left = parseOutbox(row.outbox_json).filter((event) => !eventIds.includes(event.eventId));
-        this.softSql('UPDATE deliveries SET outbox_json = ?, outbox_lease_until_ms = 0 WHERE tenant_id = ? AND message_id = ?').run(
-          left.length > 0 ? JSON.stringify(left) : null,
-          tenantId,
-          messageId,
-        );
-      })
-      .immediate();
+    this.softWrite(() => {
+      const row = this.softSql('SELECT outbox_json FROM deliveries WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
+        { outbox_json: string | null } | undefined;
+      if (!row) return;
+      const left = parseOutbox(row.outbox_json).filter((event) => !eventIds.includes(event.eventId));
+      this.softSql('UPDATE deliveries SET outbox_json = ?, outbox_lease_until_ms = 0 WHERE tenant_id = ? AND message_id = ?').run(
+        left.length > 0 ? JSON.stringify(left) : null,
+        tenantId,
+        messageId,
+      );
+    });
   }
 
   async changeLimiters<R>(changes: readonly { key: string; change: LimiterChange<R> }[]): Promise<R[]> {
@@ -362,18 +360,16 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
     const write = this.softSql(
       'INSERT INTO limiters (key, state_json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET state_json = excluded.state_json',
     );
-    return this.soft
-      .transaction(() =>
-        changes.map(({ key, change }) => {
-          const row = read.get(key) as { state_json: string } | undefined;
-          const current = row ? (JSON.parse(row.state_json) as LimiterState) : undefined;
-          const { next, result } = change(current);
-          // Most changes are no-ops (a closed circuit stays closed); skipping them saves a write.
-          if (next !== current) write.run(key, JSON.stringify(next));
-          return result;
-        }),
-      )
-      .immediate();
+    return this.softWrite(() =>
+      changes.map(({ key, change }) => {
+        const row = read.get(key) as { state_json: string } | undefined;
+        const current = row ? (JSON.parse(row.state_json) as LimiterState) : undefined;
+        const { next, result } = change(current);
+        // Most changes are no-ops (a closed circuit stays closed); skipping them saves a write.
+        if (next !== current) write.run(key, JSON.stringify(next));
+        return result;
+      }),
+    );
   }
 
   async listLimiters(prefix: string): Promise<{ key: string; state: LimiterState }[]> {
