@@ -306,6 +306,12 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
     });
   }
 
+  /**
+   * Durable (FULL) before the call, as before issue 15; it now shares its commit with the other writes of the turn.
+   * Not folded into the claim's lease: the lease is written before the pacing wait, so a crash during that wait would
+   * look like an interrupted call and hold the message for the reconciliation grace; and the version check here, just
+   * before the call, is what keeps a delivery that a webhook settled meanwhile from being sent again.
+   */
   async markCallStarted(tenantId: string, messageId: string, expectedVersion: number, at: Date): Promise<boolean> {
     return this.writes.run(
       () =>
