@@ -29,7 +29,7 @@ const TINY_PROFILE: BenchProfile = {
   archiveQueryRepeats: 2,
 };
 
-test('a tiny run of every benchmark moves every message and yields a well-formed report', { timeout: 180_000 }, async () => {
+test('a tiny run of every benchmark moves every message and yields a well-formed report', { timeout: 420_000 }, async () => {
   const report: BenchReport = await runBenchmarks({ profile: TINY_PROFILE, only: [], serviceEnv: {} }, () => undefined);
 
   assert.equal(report.schemaVersion, 1);
@@ -87,9 +87,9 @@ test('a tiny run of every benchmark moves every message and yields a well-formed
         const cpu = new Map((phase.cpu ?? []).map((row) => [row.process, row]));
         const processes: string[] =
           result.name === 'full-loop'
-            ? ['ingress', 'delivery-retry', 'receipt', 'archive', 'media-store', 'nats-server', 'bench', 'total']
+            ? ['ingress', 'delivery-retry', 'receipt', 'archive', 'media-store', 'nats-server', 'simulator', 'bench', 'total']
             : result.name === 'delivery'
-              ? ['ingress', 'delivery-retry', 'nats-server', 'bench', 'total']
+              ? ['ingress', 'delivery-retry', 'nats-server', 'simulator', 'bench', 'total']
               : ['receipt', 'nats-server', 'bench', 'total'];
         assert.deepEqual([...cpu.keys()], processes, `${where}: CPU of every process`);
         assert.ok((cpu.get('total')?.msPerItem ?? 0) > 0, `${where}: CPU per message measured`);
@@ -201,8 +201,10 @@ test('--runs: every run is kept, each phase shows its median run by throughput w
     const spread = phase.spread;
     assert.ok(spread, `${phase.id} has a spread`);
     assert.equal(spread.runs, 2);
-    const measured = (baseline.runs ?? []).map((run) => run.result.phases.find((candidate) => candidate.id === phase.id) as PhaseResult);
-    const slower = [...measured].sort((a, b) => a.throughputPerSec - b.throughputPerSec)[0];
+    const measured: PhaseResult[] = (baseline.runs ?? []).map(
+      (run: BenchmarkRun) => run.result.phases.find((candidate) => candidate.id === phase.id) as PhaseResult,
+    );
+    const slower: PhaseResult = [...measured].sort((a, b) => a.throughputPerSec - b.throughputPerSec)[0];
     // Of two runs the lower median: the slower one's figures, never an average.
     assert.equal(phase.throughputPerSec, slower.throughputPerSec);
     assert.deepEqual(phase.latencyMs, measured[spread.medianRun - 1].latencyMs);

@@ -62,14 +62,22 @@ function summarise(name: string, profile: CpuProfile, top: number): string {
     byArea.set(area, (byArea.get(area) ?? 0) + ms);
     if (area === 'idle') continue;
     busy += ms;
-    const where = url === '' ? '' : ` ${url.replace(/^.*\/(node_modules|apps|libs|tools)\//, '$1/').replace(/^file:\/\//, '')}:${lineNumber + 1}`;
+    const where =
+      url === '' ? '' : ` ${url.replace(/^.*\/(node_modules|apps|libs|tools)\//, '$1/').replace(/^file:\/\//, '')}:${lineNumber + 1}`;
     const key = `${functionName || '(anonymous)'}${where}`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + ms);
   }
   const wall = (profile.endTime - profile.startTime) / 1000;
   const pct = (ms: number): string => `${((100 * ms) / busy).toFixed(1).padStart(5)} %`;
-  const lines = [`## ${name}: ${(busy / 1000).toFixed(1)} s busy of ${(wall / 1000).toFixed(1)} s sampled`, '', 'by area (share of busy time):'];
-  for (const [area, ms] of [...byArea].filter(([area]) => area !== 'idle').sort((a, b) => b[1] - a[1]).slice(0, top))
+  const lines = [
+    `## ${name}: ${(busy / 1000).toFixed(1)} s busy of ${(wall / 1000).toFixed(1)} s sampled`,
+    '',
+    'by area (share of busy time):',
+  ];
+  for (const [area, ms] of [...byArea]
+    .filter(([area]) => area !== 'idle')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
     lines.push(`  ${pct(ms)}  ${area}`);
   lines.push('', 'functions by self time:');
   for (const [fn, ms] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(ms)}  ${fn}`);

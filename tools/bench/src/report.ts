@@ -107,7 +107,7 @@ function formatCpu(phases: readonly PhaseResult[]): string[] {
   ]);
   return [
     '',
-    '  CPU ms per completed item (user + system, first send to end of drain; bench = load generator and, where it runs here, the simulator):',
+    "  CPU ms per completed item (user + system, first send to end of drain; simulator = the WhatsApp simulator's own process, bench = the load generator and observers):",
     ...table(['phase', ...processes], rows).map((line) => `  ${line}`),
   ];
 }
