@@ -90,7 +90,7 @@ function main(): void {
   const top = topIndex >= 0 ? Number(args.splice(topIndex, 2)[1]) : 15;
   const dir = args[0];
   if (dir === undefined || !Number.isInteger(top) || top < 1) {
-    console.error('usage: npx tsx tools/bench/src/cpu-profile-summary.ts <dir> [--top 15]');
+    process.stderr.write('usage: npx tsx tools/bench/src/cpu-profile-summary.ts <dir> [--top 15]\n');
     process.exit(2);
   }
   const files: string[] = [];
@@ -104,7 +104,7 @@ function main(): void {
   walk(dir);
   for (const file of files.sort()) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-    console.log(`${summarise(path.relative(dir, file), profile, top)}\n`);
+    process.stdout.write(`${summarise(path.relative(dir, file), profile, top)}\n\n`);
   }
 }
 
