@@ -154,7 +154,10 @@ test('a tiny run of every benchmark moves every message and yields a well-formed
   assert.equal(vsBaseline.get('full loop 500/s'), '-', 'no baseline phase at 500/s');
   const cpuRows = markdownRows(markdown, '| CPU ms per message |');
   const cpuHeader = markdown.split('\n').find((line) => line.startsWith('| CPU ms per message |')) ?? '';
-  assert.match(cpuHeader, /\| ingress \| delivery-retry \| receipt \| archive \| media-store \| nats-server \| simulator \| bench \| total \|$/);
+  assert.match(
+    cpuHeader,
+    /\| ingress \| delivery-retry \| receipt \| archive \| media-store \| nats-server \| simulator \| bench \| total \|$/,
+  );
   for (const label of ['delivery path, 100/s', 'delivery path, max (128 in flight)', 'full loop, 500/s'])
     assert.ok(
       cpuRows.some((row) => row[0] === label),
