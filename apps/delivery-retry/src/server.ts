@@ -146,10 +146,10 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     filterSubject: subjects.outboundAccepted,
     // Messages of one lane (number -> customer) enter it one after another in acceptance (stream) order, so no
     // message is claimed before an earlier one of its lane is stored; different lanes are stored in parallel, and
-    // their inserts share one group commit (one fsync). The lane comes from ingress's order-key header; a message
-    // without one (published by an older ingress) waits for every other such message, as at concurrency 1.
+    // their inserts share one group commit (one fsync). The lane comes from ingress's order-key header; messages
+    // without one (published by an older ingress) share one lane (startConsumer), as at concurrency 1.
     concurrency: INTAKE_CONCURRENCY,
-    orderKey: (message) => orderKeyHeader(message) ?? 'no-order-key',
+    orderKey: orderKeyHeader,
     // Storing takes milliseconds; one that hangs must not hold up every message behind it for minutes.
     handlerTimeoutMs: 30_000,
     // MessageAccepted arrives sealed under the recipient's data key; an erased customer's is skipped unread.
