@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { openSqliteDatabase } from '@waygate/storage';
 import { createTempDir } from '@waygate/testing';
+import { systemClock } from '@waygate/domain';
+import { createArchiveService } from '../domain/archive-service';
+import type { IncomingEvent } from '../domain/archived-event';
 import { conversationIdOf } from '../domain/transcript';
+import { withSearchIndexing } from '../search/archive-search-feed';
+import { SqliteSearchIndex } from '../search/sqlite-search-index';
 import { SqliteArchiveStore } from './sqlite-archive-store';
 
 /** The archive's first schema, as files written before inbound messages were archived have it. */
@@ -85,6 +90,75 @@ test('an archive file written before conversations existed gets its message rows
       entries.map((entry) => [entry.messageId, entry.type, entry.text, entry.status, entry.waMessageId, entry.statuses.length]),
       [['msg_1', 'text', 'hello', 'SENT', 'wamid.1', 1]],
     );
+  } finally {
+    await store.close();
+    dir.remove();
+  }
+});
+
+test('records queued at once commit together, each with its log entry, and the search feed ends on the latest status', async () => {
+  const dir = createTempDir();
+  const file = path.join(dir.path, 'archive.sqlite');
+  const store = new SqliteArchiveStore(file);
+  const index = new SqliteSearchIndex(store.connection, false, (work) => store.write(work));
+  const service = withSearchIndexing(createArchiveService({ store, homeRegionOf: () => 'eu', region: 'eu', clock: systemClock }), {
+    index,
+    store,
+    latestStatusOf: (tenantId, messageId) => store.latestStatus(tenantId, messageId),
+  });
+  try {
+    const at = Date.UTC(2026, 5, 1);
+    const accepted = (n: number): IncomingEvent => ({
+      eventId: `accepted:msg_${n}`,
+      tenantId: 'acme',
+      messageId: `msg_${n}`,
+      kind: 'accepted',
+      status: 'ACCEPTED',
+      occurredAt: new Date(at + n * 1000),
+      recipient: '+4915112345678',
+      phoneNumberId: '200',
+      text: `parcel ${n}`,
+      mediaIds: [],
+    });
+    const status = (n: number, value: 'SENT' | 'DELIVERED' | 'READ', second: number): IncomingEvent => ({
+      eventId: `${value}:msg_${n}`,
+      tenantId: 'acme',
+      messageId: `msg_${n}`,
+      kind: 'status',
+      status: value,
+      occurredAt: new Date(at + n * 1000 + second * 1000 + 500),
+      source: 'webhook',
+    });
+    // As a consumer at concurrency > 1 calls it: every event of ten messages at once, statuses in reverse order.
+    const events = Array.from({ length: 10 }, (_, n) => [
+      status(n, 'READ', 3),
+      status(n, 'DELIVERED', 2),
+      accepted(n),
+      status(n, 'SENT', 1),
+    ]);
+    const outcomes = await Promise.all(events.flat().map((event) => service.record(event)));
+    assert.deepEqual(new Set(outcomes), new Set(['recorded']));
+    // One log entry per record, at distinct indexes; the tree's nodes agree with a proof for every leaf.
+    assert.equal(await store.logSize('acme'), 40);
+    const leaves = await Promise.all(events.flat().map((event) => store.logLeaf('acme', event.eventId)));
+    assert.deepEqual(new Set(leaves.map((leaf) => leaf?.leafIndex)).size, 40);
+    assert.equal((await store.logInclusionProof('acme', 39, 40)).length > 0, true);
+    const statuses = store.connection
+      .prepare(`SELECT status FROM search_statuses WHERE tenant_id = 'acme' ORDER BY message_id`)
+      .pluck()
+      .all();
+    assert.deepEqual(
+      statuses,
+      Array.from({ length: 10 }, () => 'READ'),
+    );
+    const rows = store.connection.prepare(`SELECT status FROM archive_messages WHERE tenant_id = 'acme'`).pluck().all();
+    assert.deepEqual(
+      rows,
+      Array.from({ length: 10 }, () => 'READ'),
+    );
+    // A duplicate queued with new events changes nothing and appends nothing.
+    assert.deepEqual(await Promise.all([service.record(accepted(3)), service.record(status(3, 'READ', 3))]), ['duplicate', 'duplicate']);
+    assert.equal(await store.logSize('acme'), 40);
   } finally {
     await store.close();
     dir.remove();
