@@ -2,7 +2,13 @@ import type { Statement } from 'better-sqlite3';
 import { checkpointWalTruncate, openSqliteDatabase, SqliteGroupCommit, statementCache, type SqliteDatabase } from '@waygate/storage';
 import { isTerminalStatus, type CustomerDataSubject, type MessageStatus, type TemplateCategory } from '@waygate/domain';
 import type { CustomerSealer } from '@waygate/keyring';
-import { ERASED_REQUEST_HASH, type MessageQuery, type MessageStore, type StatusChangeRecord } from '../domain/message-store';
+import {
+  ERASED_REQUEST_HASH,
+  type MessageQuery,
+  type MessageStatusState,
+  type MessageStore,
+  type StatusChangeRecord,
+} from '../domain/message-store';
 import type { ContentKind, OutboundMessage, StatusSource, TimelineEntry } from '../domain/outbound-message';
 import { openMessageContent, sealMessageContent } from './message-content-sealing';
 
@@ -237,6 +243,23 @@ export class SqliteMessageStore implements MessageStore {
     const row = this.sql('SELECT * FROM messages WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
       MessageRow | undefined;
     return row ? await this.toMessage(row) : undefined;
+  }
+
+  async getStatusState(tenantId: string, messageId: string): Promise<MessageStatusState | undefined> {
+    const row = this.sql('SELECT status, version, wa_message_id FROM messages WHERE tenant_id = ? AND message_id = ?').get(
+      tenantId,
+      messageId,
+    ) as Pick<MessageRow, 'status' | 'version' | 'wa_message_id'> | undefined;
+    if (!row) return undefined;
+    const eventIds = this.sql('SELECT event_id FROM message_timeline WHERE tenant_id = ? AND message_id = ?')
+      .pluck()
+      .all(tenantId, messageId) as string[];
+    return {
+      status: row.status as MessageStatus,
+      version: row.version,
+      ...(row.wa_message_id ? { waMessageId: row.wa_message_id } : {}),
+      eventIds: new Set(eventIds),
+    };
   }
 
   async recordStatusChange(change: StatusChangeRecord): Promise<boolean> {

@@ -187,9 +187,10 @@ export function createMessagingService(deps: {
   /** Records a report in the timeline and moves the status as the state machine allows; one effect per event id. */
   async function applyStatusReport(report: StatusReport): Promise<StatusReportOutcome> {
     for (let round = 0; round < MAX_STATUS_WRITE_ATTEMPTS; round++) {
-      const message = await store.get(report.tenantId, report.messageId);
+      // The status state only: the content is not needed (nor opened) to apply a report.
+      const message = await store.getStatusState(report.tenantId, report.messageId);
       if (!message) return 'unknown-message';
-      if (message.timeline.some((entry) => entry.eventId === report.eventId)) return 'duplicate';
+      if (message.eventIds.has(report.eventId)) return 'duplicate';
       const decision = decide(message.status, report);
       const recorded = await store.recordStatusChange({
         tenantId: report.tenantId,
