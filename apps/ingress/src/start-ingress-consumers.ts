@@ -66,8 +66,10 @@ export function startIngressConsumers(deps: {
     // durable commit between them (issue 15); events with the same order key (a message's statuses: the status state
     // machine relies on their order) are applied one after another in stream order. An event without the key
     // header waits in one lane with every other such event: stream order, exactly as at concurrency 1.
+    // Inbound messages wait for nobody: what they write does not depend on order (the index is de-duplicated by
+    // wamid, a window only ever grows to the latest close), so any order ends in the same customer view.
     concurrency: INGRESS_CONSUMER_CONCURRENCY,
-    orderKey: (message) => orderKeyHeader(message) ?? UNKEYED_LANE,
+    orderKey: (message) => (message.subject === subjects.inboundEvents ? undefined : (orderKeyHeader(message) ?? UNKEYED_LANE)),
     handle: routeBySubject({
       [subjects.deliveryEvents]: statusEvents,
       [subjects.receiptEvents]: statusEvents,
