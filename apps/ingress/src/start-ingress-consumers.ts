@@ -25,8 +25,8 @@ import type { IngressStores } from './open-ingress-stores';
 /** Events the `ingress-status` consumer applies at once (different order keys). */
 export const INGRESS_CONSUMER_CONCURRENCY = 32;
 
-/** The one lane of events published without an order key: they keep stream order among themselves. */
-const UNKEYED_LANE = '';
+/** JetStream's de-duplication id, which every Waygate publisher sets (one per event). */
+const NATS_MSG_ID_HEADER = 'Nats-Msg-Id';
 
 /**
  * Starts `ingress-status`, ingress's one consumer of the region's events stream. One consumer for every event kind
@@ -66,10 +66,12 @@ export function startIngressConsumers(deps: {
     // durable commit between them (issue 15); events with the same order key (a message's statuses: the status state
     // machine relies on their order) are applied one after another in stream order. An event without the key
     // header waits in one lane with every other such event: stream order, exactly as at concurrency 1.
-    // Inbound messages wait for nobody: what they write does not depend on order (the index is de-duplicated by
-    // wamid, a window only ever grows to the latest close), so any order ends in the same customer view.
+    // Inbound messages wait for nobody (each its own lane, by its Nats-Msg-Id): what they write does not depend on
+    // order (the index is de-duplicated by wamid, a window only ever grows to the latest close), so any order ends in
+    // the same customer view.
     concurrency: INGRESS_CONSUMER_CONCURRENCY,
-    orderKey: (message) => (message.subject === subjects.inboundEvents ? undefined : (orderKeyHeader(message) ?? UNKEYED_LANE)),
+    orderKey: (message) =>
+      (message.subject === subjects.inboundEvents && message.headers?.get(NATS_MSG_ID_HEADER)) || orderKeyHeader(message),
     handle: routeBySubject({
       [subjects.deliveryEvents]: statusEvents,
       [subjects.receiptEvents]: statusEvents,
