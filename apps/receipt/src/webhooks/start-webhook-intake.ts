@@ -3,8 +3,8 @@ import http from 'node:http';
 import path from 'node:path';
 import { systemClock, type Clock } from '@waygate/domain';
 import { channelCredentials, type ServedService } from '@waygate/grpc';
-import type { CustomerSealer, Keyring } from '@waygate/keyring';
-import { publishSealedEvent, regionStreams, regionSubjects, startConsumer, type JetStreamConnection } from '@waygate/nats';
+import { sealPayload, type CustomerSealer, type Keyring } from '@waygate/keyring';
+import { publishEvent, regionStreams, regionSubjects, SEALED_HEADER, startConsumer, type JetStreamConnection } from '@waygate/nats';
 import { InboundServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, WebhookReceived } from '@waygate/proto';
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
@@ -134,6 +134,9 @@ async function openStores(storage: WebhookIntakeStorage, cipher: CustomerSealer 
   };
 }
 
+/** Header of a queued webhook body carrying its order key (see `webhookOrderKey`). */
+export const WEBHOOK_ORDER_KEY_HEADER = 'Waygate-Order-Key';
+
 /** Room left in a JetStream message for the WebhookReceived envelope and the headers (trace context, message id). */
 const QUEUED_MESSAGE_OVERHEAD_BYTES = 8 * 1024;
 
@@ -245,19 +248,24 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     // Meta retries identical bodies; the body hash as message id stores each once within the dedupe window. A body
     // larger than a JetStream message may be (Meta sends up to 3 MB, nats-server takes 1 MB by default) is queued as
     // several smaller webhooks; 200 only once every part is stored.
-    queue: async (body, bodySha256) => {
+    queue: async (body, bodySha256, orderKey) => {
       const parts = splitWebhookBody(body, maxBodyBytes);
       if (parts.length > 1)
         logger.info({ bytes: body.length, parts: parts.length, body_sha256: bodySha256 }, 'large webhook queued in parts');
       for (const [index, part] of parts.entries()) {
         const receivedAt = clock.now();
         // Meta's raw bodies carry several customers: sealed under the epoch's key, shredded once processed.
-        await publishSealedEvent(
+        await publishEvent(
           nats.js,
           subjects.whatsappWebhooks,
-          WebhookReceived.encode({ body: Buffer.from(part), receivedAt }).finish(),
+          await sealPayload(
+            keyring,
+            webhookKeyScope(receivedAt, config.webhookKeyEpochMs),
+            WebhookReceived.encode({ body: Buffer.from(part), receivedAt }).finish(),
+          ),
           parts.length === 1 ? `webhook:${bodySha256}` : `webhook:${bodySha256}:${index + 1}/${parts.length}`,
-          { keyring, scope: webhookKeyScope(receivedAt, config.webhookKeyEpochMs) },
+          // The order key (hashed ids only) rides in a header: the consumer reads it without opening the body.
+          { [SEALED_HEADER]: 'v1', ...(orderKey ? { [WEBHOOK_ORDER_KEY_HEADER]: orderKey } : {}) },
         );
       }
     },
