@@ -10,6 +10,8 @@ export {
   publishSealedEvent,
   SEALED_HEADER,
   startConsumer,
+  ORDER_KEY_HEADER,
+  orderKeyHeader,
 } from './jetstream';
 export type {
   EventSeal,

@@ -3,7 +3,16 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@waygate/testing';
 import { createLogger } from '@waygate/telemetry-sdk';
-import { ACK, connectJetStream, ensureRegionStreams, publishEvent, startConsumer, type JetStreamConnection } from './jetstream';
+import {
+  ACK,
+  connectJetStream,
+  ensureRegionStreams,
+  ORDER_KEY_HEADER,
+  orderKeyHeader,
+  publishEvent,
+  startConsumer,
+  type JetStreamConnection,
+} from './jetstream';
 import { startStreamJanitor } from './stream-janitor';
 import { OUTBOUND_CONSUMERS, regionStreams, regionSubjects } from './subjects';
 
@@ -63,6 +72,58 @@ test('retry redelivers after the delay, reject terminates, a throwing handler is
     what: 'everything acknowledged or terminated',
   });
   assert.equal(seen.filter((s) => s.startsWith('poison')).length, 1, 'a rejected message is not redelivered');
+});
+
+test('with an order key, one key is handled in stream order, one at a time, while different keys run in parallel', async () => {
+  const subject = regionSubjects('eu').receiptEvents;
+  const keys = ['k0', 'k1', 'k2', 'k3'];
+  const perKey = 25;
+  const seen = new Map<string, number[]>(keys.map((key) => [key, []]));
+  const running = new Map<string, number>();
+  let maxRunningOneKey = 0;
+  let maxRunningAll = 0;
+  let runningAll = 0;
+  const consumer = await startConsumer(connection, {
+    region: 'eu',
+    stream: regionStreams('eu').events.name,
+    durable: 'test-order-key',
+    filterSubject: subject,
+    logger,
+    concurrency: 16,
+    orderKey: orderKeyHeader,
+    handle: async (data) => {
+      const [key, n] = new TextDecoder().decode(data).split(':');
+      running.set(key, (running.get(key) ?? 0) + 1);
+      runningAll++;
+      maxRunningOneKey = Math.max(maxRunningOneKey, running.get(key) as number);
+      maxRunningAll = Math.max(maxRunningAll, runningAll);
+      // Later messages finish sooner: without the key's lane they would overtake earlier ones.
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, 8 - (Number(n) % 8))));
+      (seen.get(key) as number[]).push(Number(n));
+      running.set(key, (running.get(key) as number) - 1);
+      runningAll--;
+      return ACK;
+    },
+  });
+  const published: Promise<void>[] = [];
+  for (let n = 0; n < perKey; n++) {
+    for (const key of keys) {
+      published.push(
+        publishEvent(connection.js, subject, new TextEncoder().encode(`${key}:${n}`), `order-${key}-${n}`, { [ORDER_KEY_HEADER]: key }),
+      );
+    }
+  }
+  await Promise.all(published);
+  await waitFor(() => keys.every((key) => (seen.get(key) as number[]).length === perKey), { what: 'every message handled' });
+  await consumer.stop();
+  for (const key of keys)
+    assert.deepEqual(
+      seen.get(key),
+      Array.from({ length: perKey }, (_, n) => n),
+      `order of ${key}`,
+    );
+  assert.equal(maxRunningOneKey, 1, 'one key never runs twice at once');
+  assert.ok(maxRunningAll > 1, `different keys ran in parallel (at most ${maxRunningAll} at once)`);
 });
 
 test('a handler that never settles is given up on after its timeout: retried, and the messages behind it go on', async () => {

@@ -167,8 +167,9 @@ export async function publishSealedEvent(
   data: Uint8Array,
   msgId: string,
   seal: EventSeal,
+  extraHeaders: Readonly<Record<string, string>> = {},
 ): Promise<void> {
-  await publishEvent(js, subject, await sealPayload(seal.keyring, seal.scope, data), msgId, { [SEALED_HEADER]: 'v1' });
+  await publishEvent(js, subject, await sealPayload(seal.keyring, seal.scope, data), msgId, { ...extraHeaders, [SEALED_HEADER]: 'v1' });
 }
 
 /**
@@ -181,13 +182,14 @@ export async function publishCustomerEvent(
   data: Uint8Array,
   msgId: string,
   customer: { readonly keyring: Pick<Keyring, 'dataKeyFor' | 'customerRef'>; readonly tenantId: string; readonly customer: string },
+  extraHeaders: Readonly<Record<string, string>> = {},
 ): Promise<void> {
-  if (customer.customer === '') return publishEvent(js, subject, data, msgId);
+  if (customer.customer === '') return publishEvent(js, subject, data, msgId, extraHeaders);
   const scope: KeyScope = {
     tenantId: customer.tenantId,
     customerRef: await customer.keyring.customerRef(customer.tenantId, customer.customer),
   };
-  await publishSealedEvent(js, subject, data, msgId, { keyring: customer.keyring, scope });
+  await publishSealedEvent(js, subject, data, msgId, { keyring: customer.keyring, scope }, extraHeaders);
 }
 
 /** What a handler decided about one message; the consumer maps it onto JetStream's ack protocol. */
@@ -224,8 +226,17 @@ export interface ConsumerOptions {
   /** Durable name; also names its dead letters (`waygate.<region>.deadletters.<durable>`), so no dots or wildcards. */
   readonly durable: string;
   readonly filterSubject: string;
-  /** Messages processed at once; 1 keeps stream order. */
+  /** Messages processed at once; 1 keeps stream order (see {@link orderKey} for order per key with more). */
   readonly concurrency?: number;
+  /**
+   * With `concurrency` > 1: messages with the same key are handled one after another, in the order the stream
+   * delivered them, while messages with different keys run in parallel (up to `concurrency` in flight, waiting ones
+   * included). Undefined for a message: it waits for nobody. Order is the order of first deliveries: a message that
+   * is retried later comes back after the ones behind it, exactly as at concurrency 1. Parallel handlers are what
+   * lets a store's group commit share one durable commit between them (issue 15). {@link orderKeyHeader} reads the
+   * key publishers put in {@link ORDER_KEY_HEADER}.
+   */
+  readonly orderKey?: (message: { readonly subject: string; readonly headers?: MsgHdrs }) => string | undefined;
   /**
    * How long JetStream waits for an acknowledgement before it redelivers a message: the delay after which the work of
    * a crashed process is picked up. Handlers may run longer: the consumer reports progress while they run.
@@ -259,6 +270,17 @@ export interface ConsumerOptions {
   readonly keyring?: Pick<Keyring, 'dataKeyById'>;
   readonly logger: Logger;
   readonly handle: (data: Uint8Array, info: DeliveryInfo) => Promise<HandlerOutcome>;
+}
+
+/**
+ * Header with an event's order key (a message id, a wamid, a customer pseudonym: never personal data, the header is
+ * not sealed), set by publishers whose consumers handle events in parallel but per key in order.
+ */
+export const ORDER_KEY_HEADER = 'Waygate-Order-Key';
+
+/** {@link ConsumerOptions.orderKey} reading {@link ORDER_KEY_HEADER}. */
+export function orderKeyHeader(message: { readonly headers?: MsgHdrs }): string | undefined {
+  return message.headers?.get(ORDER_KEY_HEADER) || undefined;
 }
 
 /** A running durable consumer. */
@@ -378,11 +400,33 @@ export async function startConsumer({ js, jsm }: JetStreamConnection, options: C
   const concurrency = options.concurrency ?? 1;
   const messages: ConsumerMessages = await consumer.consume({ max_messages: Math.max(concurrency * 2, 10) });
   const inFlight = new Set<Promise<void>>();
+  // The last message queued per order key: the next one with that key starts when it settled.
+  const lanes = new Map<string, Promise<void>>();
+  const keyOf = concurrency > 1 ? options.orderKey : undefined;
+  const heartbeatMs = Math.max(100, Math.floor((options.ackWaitMs ?? DEFAULT_ACK_WAIT_MS) / 2));
 
   const loop = (async () => {
     for await (const message of messages) {
-      const work = processMessage(message, runtime).finally(() => inFlight.delete(work));
-      inFlight.add(work);
+      const key = keyOf?.(message);
+      const previous = key === undefined ? undefined : lanes.get(key);
+      let work: Promise<void>;
+      if (previous === undefined) {
+        work = processMessage(message, runtime);
+      } else {
+        // Waiting behind its key's earlier messages: it still tells JetStream it is being worked on.
+        const waiting = setInterval(() => message.working(), heartbeatMs);
+        const run = (): Promise<void> => {
+          clearInterval(waiting);
+          return processMessage(message, runtime);
+        };
+        work = previous.then(run, run);
+      }
+      const tracked: Promise<void> = work.finally(() => {
+        inFlight.delete(tracked);
+        if (key !== undefined && lanes.get(key) === tracked) lanes.delete(key);
+      });
+      if (key !== undefined) lanes.set(key, tracked);
+      inFlight.add(tracked);
       if (inFlight.size >= concurrency) await Promise.race(inFlight);
     }
   })();
@@ -588,15 +632,14 @@ async function settle(message: JsMsg, runtime: ConsumerRuntime, span: Span, deli
         { durable: options.durable, seq: message.info.streamSequence, subject: message.subject, tenant: tenantOfKeyId(outcome.keyId) },
         'sealed event skipped: its data key was destroyed (erased content)',
       );
-      await message
-        .ackAck()
-        .catch((error: unknown) => options.logger.warn({ err: error }, 'ack not confirmed; message may be redelivered'));
+      message.ack();
       break;
     case 'ack':
-      // ackAck waits for the server to confirm, so a lost ack shows up here rather than as a silent redelivery.
-      await message
-        .ackAck()
-        .catch((error: unknown) => options.logger.warn({ err: error }, 'ack not confirmed; message may be redelivered'));
+      // Not ackAck: waiting for the server's confirmation cost every message a request/reply round trip (a reply
+      // subscription entry, a timer, an error object for its stack: 2-3 % of a service's CPU in issue 15's profiles)
+      // and bought only a log line. An ack lost with the connection means a redelivery after the ack wait, which
+      // every handler absorbs (they are idempotent); connections are drained on shutdown, which flushes pending acks.
+      message.ack();
       break;
     case 'retry':
       span.setAttribute('waygate.retry_reason', outcome.reason);

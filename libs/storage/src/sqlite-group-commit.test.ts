@@ -141,41 +141,45 @@ test('statementCache prepares each SQL text once', () => {
   }
 });
 
-test('a write whose promise resolved survives SIGKILL of its process right after (as durable as one commit per write)', { timeout: 60_000 }, async () => {
-  const dir = createTempDir();
-  try {
-    const file = path.join(dir.path, 'crash.sqlite');
-    // The child queues writes continuously in bursts and prints each id once its promise resolved; the parent kills
-    // it with SIGKILL mid-stream (no exit handler runs) and checks every printed id is in the file.
-    const script = [
-      `const { openSqliteDatabase } = require(${JSON.stringify(path.join(__dirname, 'sqlite.ts'))});`,
-      `const { SqliteGroupCommit } = require(${JSON.stringify(path.join(__dirname, 'sqlite-group-commit.ts'))});`,
-      `const db = openSqliteDatabase(${JSON.stringify(file)}, ${JSON.stringify(MIGRATIONS)});`,
-      `const commits = new SqliteGroupCommit(db);`,
-      `const insert = db.prepare('INSERT INTO t (id, n) VALUES (?, ?)');`,
-      `let next = 0;`,
-      `setInterval(() => { for (let i = 0; i < 20; i++) { const id = 'w' + next++; commits.run(() => insert.run(id, 1)).then(() => process.stdout.write(id + '\\n')); } }, 1);`,
-    ].join('\n');
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const acknowledged: string[] = [];
-    let buffered = '';
-    await new Promise<void>((resolve) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString();
-        const lines = buffered.split('\n');
-        buffered = lines.pop() as string;
-        acknowledged.push(...lines);
-        if (acknowledged.length >= 2000 && child.exitCode === null) child.kill('SIGKILL');
+test(
+  'a write whose promise resolved survives SIGKILL of its process right after (as durable as one commit per write)',
+  { timeout: 60_000 },
+  async () => {
+    const dir = createTempDir();
+    try {
+      const file = path.join(dir.path, 'crash.sqlite');
+      // The child queues writes continuously in bursts and prints each id once its promise resolved; the parent kills
+      // it with SIGKILL mid-stream (no exit handler runs) and checks every printed id is in the file.
+      const script = [
+        `const { openSqliteDatabase } = require(${JSON.stringify(path.join(__dirname, 'sqlite.ts'))});`,
+        `const { SqliteGroupCommit } = require(${JSON.stringify(path.join(__dirname, 'sqlite-group-commit.ts'))});`,
+        `const db = openSqliteDatabase(${JSON.stringify(file)}, ${JSON.stringify(MIGRATIONS)});`,
+        `const commits = new SqliteGroupCommit(db);`,
+        `const insert = db.prepare('INSERT INTO t (id, n) VALUES (?, ?)');`,
+        `let next = 0;`,
+        `setInterval(() => { for (let i = 0; i < 20; i++) { const id = 'w' + next++; commits.run(() => insert.run(id, 1)).then(() => process.stdout.write(id + '\\n')); } }, 1);`,
+      ].join('\n');
+      const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const acknowledged: string[] = [];
+      let buffered = '';
+      await new Promise<void>((resolve) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          buffered += chunk.toString();
+          const lines = buffered.split('\n');
+          buffered = lines.pop() as string;
+          acknowledged.push(...lines);
+          if (acknowledged.length >= 2000 && child.exitCode === null) child.kill('SIGKILL');
+        });
+        child.on('close', () => resolve());
       });
-      child.on('close', () => resolve());
-    });
-    assert.ok(acknowledged.length >= 2000, `the child acknowledged ${acknowledged.length} writes`);
-    const db = openSqliteDatabase(file, MIGRATIONS);
-    const stored = new Set(db.prepare('SELECT id FROM t').pluck().all() as string[]);
-    db.close();
-    const lost = acknowledged.filter((id) => !stored.has(id));
-    assert.deepEqual(lost, [], `${lost.length} acknowledged writes lost`);
-  } finally {
-    dir.remove();
-  }
-});
+      assert.ok(acknowledged.length >= 2000, `the child acknowledged ${acknowledged.length} writes`);
+      const db = openSqliteDatabase(file, MIGRATIONS);
+      const stored = new Set(db.prepare('SELECT id FROM t').pluck().all() as string[]);
+      db.close();
+      const lost = acknowledged.filter((id) => !stored.has(id));
+      assert.deepEqual(lost, [], `${lost.length} acknowledged writes lost`);
+    } finally {
+      dir.remove();
+    }
+  },
+);

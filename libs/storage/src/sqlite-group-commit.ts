@@ -62,7 +62,8 @@ export class SqliteGroupCommit {
     private readonly options: GroupCommitOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? 1000;
-    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) throw new RangeError(`maxBatch must be a positive whole number, got ${options.maxBatch}`);
+    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1)
+      throw new RangeError(`maxBatch must be a positive whole number, got ${options.maxBatch}`);
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.savepoint = db.prepare('SAVEPOINT group_commit_write');

@@ -57,6 +57,8 @@ export function createLogger(options: { service: string; region?: string; level?
         return spanContext ? { trace_id: spanContext.traceId, span_id: spanContext.spanId } : {};
       },
     },
-    options.destination ?? pino.destination({ dest: 1, sync: false }),
+    // minLength 1 writes every line at once, as 0 would, but makes `logger.flush(cb)` wait for the write in flight
+    // (sonic-boom answers a flush at once when minLength is 0); runService exits only after that callback.
+    options.destination ?? pino.destination({ dest: 1, sync: false, minLength: 1 }),
   );
 }

@@ -62,14 +62,22 @@ function summarise(name: string, profile: CpuProfile, top: number): string {
     byArea.set(area, (byArea.get(area) ?? 0) + ms);
     if (area === 'idle') continue;
     busy += ms;
-    const where = url === '' ? '' : ` ${url.replace(/^.*\/(node_modules|apps|libs|tools)\//, '$1/').replace(/^file:\/\//, '')}:${lineNumber + 1}`;
+    const where =
+      url === '' ? '' : ` ${url.replace(/^.*\/(node_modules|apps|libs|tools)\//, '$1/').replace(/^file:\/\//, '')}:${lineNumber + 1}`;
     const key = `${functionName || '(anonymous)'}${where}`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + ms);
   }
   const wall = (profile.endTime - profile.startTime) / 1000;
   const pct = (ms: number): string => `${((100 * ms) / busy).toFixed(1).padStart(5)} %`;
-  const lines = [`## ${name}: ${(busy / 1000).toFixed(1)} s busy of ${(wall / 1000).toFixed(1)} s sampled`, '', 'by area (share of busy time):'];
-  for (const [area, ms] of [...byArea].filter(([area]) => area !== 'idle').sort((a, b) => b[1] - a[1]).slice(0, top))
+  const lines = [
+    `## ${name}: ${(busy / 1000).toFixed(1)} s busy of ${(wall / 1000).toFixed(1)} s sampled`,
+    '',
+    'by area (share of busy time):',
+  ];
+  for (const [area, ms] of [...byArea]
+    .filter(([area]) => area !== 'idle')
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
     lines.push(`  ${pct(ms)}  ${area}`);
   lines.push('', 'functions by self time:');
   for (const [fn, ms] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${pct(ms)}  ${fn}`);
@@ -82,7 +90,7 @@ function main(): void {
   const top = topIndex >= 0 ? Number(args.splice(topIndex, 2)[1]) : 15;
   const dir = args[0];
   if (dir === undefined || !Number.isInteger(top) || top < 1) {
-    console.error('usage: npx tsx tools/bench/src/cpu-profile-summary.ts <dir> [--top 15]');
+    process.stderr.write('usage: npx tsx tools/bench/src/cpu-profile-summary.ts <dir> [--top 15]\n');
     process.exit(2);
   }
   const files: string[] = [];
@@ -96,7 +104,7 @@ function main(): void {
   walk(dir);
   for (const file of files.sort()) {
     const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-    console.log(`${summarise(path.relative(dir, file), profile, top)}\n`);
+    process.stdout.write(`${summarise(path.relative(dir, file), profile, top)}\n\n`);
   }
 }
 
