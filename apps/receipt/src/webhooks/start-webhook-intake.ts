@@ -3,8 +3,16 @@ import http from 'node:http';
 import path from 'node:path';
 import { systemClock, type Clock } from '@waygate/domain';
 import { channelCredentials, type ServedService } from '@waygate/grpc';
-import { sealPayload, type CustomerSealer, type Keyring } from '@waygate/keyring';
-import { publishEvent, regionStreams, regionSubjects, SEALED_HEADER, startConsumer, type JetStreamConnection } from '@waygate/nats';
+import type { CustomerSealer, Keyring } from '@waygate/keyring';
+import {
+  ORDER_KEY_HEADER,
+  orderKeyHeader,
+  publishSealedEvent,
+  regionStreams,
+  regionSubjects,
+  startConsumer,
+  type JetStreamConnection,
+} from '@waygate/nats';
 import { InboundServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, WebhookReceived } from '@waygate/proto';
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
@@ -134,8 +142,10 @@ async function openStores(storage: WebhookIntakeStorage, cipher: CustomerSealer 
   };
 }
 
-/** Header of a queued webhook body carrying its order key (see `webhookOrderKey`). */
-export const WEBHOOK_ORDER_KEY_HEADER = 'Waygate-Order-Key';
+/** SENT events applied at once by `receipt-delivery-events`. */
+const DELIVERY_EVENTS_CONCURRENCY = 64;
+/** The one lane of queued webhook bodies without an order key. */
+const UNKEYED_WEBHOOKS = 'unkeyed';
 
 /** Room left in a JetStream message for the WebhookReceived envelope and the headers (trace context, message id). */
 const QUEUED_MESSAGE_OVERHEAD_BYTES = 8 * 1024;
@@ -203,6 +213,10 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     stream: streams.events.name,
     durable: 'receipt-delivery-events',
     filterSubject: subjects.deliveryEvents,
+    // Learning a wamid is idempotent and independent of every other message's: SENT events are applied side by side
+    // (their wamid index writes share a group commit), in order where the publisher keyed them.
+    concurrency: DELIVERY_EVENTS_CONCURRENCY,
+    orderKey: orderKeyHeader,
     keyring,
     logger,
     handle: createDeliveryEventsHandler(service, logger),
@@ -218,6 +232,10 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     // Several large media downloads may take minutes; each download has its own timeouts.
     handlerTimeoutMs: 30 * 60_000,
     maxDeliveries: config.webhookMaxDeliveries,
+    // Bodies side by side, one message's in queue order (the key set at intake, `webhookOrderKey`); bodies without a key
+    // (templates, account updates, several numbers) share one lane in queue order.
+    concurrency: config.webhookConcurrency,
+    orderKey: (message) => orderKeyHeader(message) ?? UNKEYED_WEBHOOKS,
     // Bodies are sealed (below); one whose epoch key is gone (replayed after shredding) is acknowledged unread.
     keyring,
     logger,
@@ -255,17 +273,14 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
       for (const [index, part] of parts.entries()) {
         const receivedAt = clock.now();
         // Meta's raw bodies carry several customers: sealed under the epoch's key, shredded once processed.
-        await publishEvent(
+        await publishSealedEvent(
           nats.js,
           subjects.whatsappWebhooks,
-          await sealPayload(
-            keyring,
-            webhookKeyScope(receivedAt, config.webhookKeyEpochMs),
-            WebhookReceived.encode({ body: Buffer.from(part), receivedAt }).finish(),
-          ),
+          WebhookReceived.encode({ body: Buffer.from(part), receivedAt }).finish(),
           parts.length === 1 ? `webhook:${bodySha256}` : `webhook:${bodySha256}:${index + 1}/${parts.length}`,
+          { keyring, scope: webhookKeyScope(receivedAt, config.webhookKeyEpochMs) },
           // The order key (hashed ids only) rides in a header: the consumer reads it without opening the body.
-          { [SEALED_HEADER]: 'v1', ...(orderKey ? { [WEBHOOK_ORDER_KEY_HEADER]: orderKey } : {}) },
+          orderKey ? { [ORDER_KEY_HEADER]: orderKey } : {},
         );
       }
     },

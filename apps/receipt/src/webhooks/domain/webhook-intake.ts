@@ -84,7 +84,10 @@ export function webhookOrderKey(entries: readonly unknown[]): string | undefined
     }
   }
   if (wamids.size === 1 && items <= MAX_ORDER_KEY_ITEMS)
-    return `wamid:${createHash('sha256').update([...wamids][0], 'utf8').digest('hex').slice(0, 32)}`;
+    return `wamid:${createHash('sha256')
+      .update([...wamids][0], 'utf8')
+      .digest('hex')
+      .slice(0, 32)}`;
   const [number] = numbers;
   if (wamids.size > 0 && numbers.size === 1 && number.length > 0 && number.length <= MAX_ORDER_KEY_ID) return `number:${number}`;
   return undefined;
