@@ -74,9 +74,9 @@ test('retry redelivers after the delay, reject terminates, a throwing handler is
   assert.equal(seen.filter((s) => s.startsWith('poison')).length, 1, 'a rejected message is not redelivered');
 });
 
-test('with an order key, one key is handled in stream order, one at a time, while different keys run in parallel', async () => {
+test('with an order key, one key (and every message without one) is handled in stream order, one at a time, while different keys run in parallel', async () => {
   const subject = regionSubjects('eu').receiptEvents;
-  const keys = ['k0', 'k1', 'k2', 'k3'];
+  const keys = ['k0', 'k1', 'k2', 'unkeyed'];
   const perKey = 25;
   const seen = new Map<string, number[]>(keys.map((key) => [key, []]));
   const running = new Map<string, number>();
@@ -108,9 +108,9 @@ test('with an order key, one key is handled in stream order, one at a time, whil
   const published: Promise<void>[] = [];
   for (let n = 0; n < perKey; n++) {
     for (const key of keys) {
-      published.push(
-        publishEvent(connection.js, subject, new TextEncoder().encode(`${key}:${n}`), `order-${key}-${n}`, { [ORDER_KEY_HEADER]: key }),
-      );
+      // 'unkeyed' is published without the header: such messages share one lane and keep stream order too.
+      const headers: Record<string, string> = key === 'unkeyed' ? {} : { [ORDER_KEY_HEADER]: key };
+      published.push(publishEvent(connection.js, subject, new TextEncoder().encode(`${key}:${n}`), `order-${key}-${n}`, headers));
     }
   }
   await Promise.all(published);

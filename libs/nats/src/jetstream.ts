@@ -231,7 +231,8 @@ export interface ConsumerOptions {
   /**
    * With `concurrency` > 1: messages with the same key are handled one after another, in the order the stream
    * delivered them, while messages with different keys run in parallel (up to `concurrency` in flight, waiting ones
-   * included). Undefined for a message: it waits for nobody. Order is the order of first deliveries: a message that
+   * included). Messages without a key (undefined: a publisher that sets none) share one lane, so they keep stream
+   * order among themselves, as at concurrency 1. Order is the order of first deliveries: a message that
    * is retried later comes back after the ones behind it, exactly as at concurrency 1. Parallel handlers are what
    * lets a store's group commit share one durable commit between them (issue 15). {@link orderKeyHeader} reads the
    * key publishers put in {@link ORDER_KEY_HEADER}.
@@ -282,6 +283,9 @@ export const ORDER_KEY_HEADER = 'Waygate-Order-Key';
 export function orderKeyHeader(message: { readonly headers?: MsgHdrs }): string | undefined {
   return message.headers?.get(ORDER_KEY_HEADER) || undefined;
 }
+
+/** The lane of messages without an order key (a key publishers cannot produce: they are never empty). */
+const UNKEYED_LANE = '';
 
 /** A running durable consumer. */
 export interface RunningConsumer {
@@ -407,7 +411,7 @@ export async function startConsumer({ js, jsm }: JetStreamConnection, options: C
 
   const loop = (async () => {
     for await (const message of messages) {
-      const key = keyOf?.(message);
+      const key = keyOf === undefined ? undefined : (keyOf(message) ?? UNKEYED_LANE);
       const previous = key === undefined ? undefined : lanes.get(key);
       let work: Promise<void>;
       if (previous === undefined) {
