@@ -7,6 +7,7 @@ import {
   connectJetStream,
   createDeadLetterStore,
   ensureRegionStreams,
+  orderKeyHeader,
   regionStreams,
   regionSubjects,
   startConsumer,
@@ -45,6 +46,9 @@ async function openDeliveryStore(
   const mongo = await connectMongo(config.storage.uri, config.storage.database);
   return { store: await MongoDeliveryStore.open(mongo, sealer), close: () => mongo.client.close() };
 }
+
+/** MessageAccepted stored at once (different lanes only; see the consumer below). */
+const INTAKE_CONCURRENCY = 64;
 
 /** Pair limiter states idle this long carry no information (the whole burst is available again). */
 const PAIR_STATE_IDLE_MS = 60 * 60_000;
@@ -140,8 +144,12 @@ export async function startDeliveryRetry(config: DeliveryRetryConfig, logger: Lo
     stream: streams.outbound.name,
     durable: OUTBOUND_CONSUMERS.delivery,
     filterSubject: subjects.outboundAccepted,
-    // One at a time: messages enter their lanes in acceptance order. Storing is quick; the scheduler does the work.
-    concurrency: 1,
+    // Messages of one lane (number -> customer) enter it one after another in acceptance (stream) order, so no
+    // message is claimed before an earlier one of its lane is stored; different lanes are stored in parallel, and
+    // their inserts share one group commit (one fsync). The lane comes from ingress's order-key header; messages
+    // without one (published by an older ingress) share one lane (startConsumer), as at concurrency 1.
+    concurrency: INTAKE_CONCURRENCY,
+    orderKey: orderKeyHeader,
     // Storing takes milliseconds; one that hangs must not hold up every message behind it for minutes.
     handlerTimeoutMs: 30_000,
     // MessageAccepted arrives sealed under the recipient's data key; an erased customer's is skipped unread.

@@ -86,6 +86,11 @@ export interface BenchOptions {
   readonly soakMs?: number;
   /** `--cpu-prof <dir>`: every service runs with node's `--cpu-prof`, its profiles in `<dir>/<service>/`. */
   readonly cpuProfDir?: string;
+  /**
+   * `--runs N` (default 1): every selected benchmark runs N times, in N rounds of the whole selection (so a baseline
+   * and the platform phases compared with it ran close together); each phase reports its median run by throughput.
+   */
+  readonly runs?: number;
 }
 
 export function isBenchmarkName(value: string): value is BenchmarkName {

@@ -118,6 +118,15 @@ export interface SoakFigures {
   readonly samples: readonly SoakSample[];
 }
 
+/** One of the `--runs N` runs of a benchmark, kept whole in the JSON report. */
+export interface BenchmarkRun {
+  /** 1-based. */
+  readonly run: number;
+  /** 1-minute load average right before this run started (its own processes not yet started). */
+  readonly loadAverage1mBefore: number;
+  readonly result: BenchmarkResult;
+}
+
 export interface BenchmarkResult {
   /** A benchmark of the selection, or the soak (`--soak`, run alone). */
   readonly name: BenchmarkName | 'soak';
@@ -137,6 +146,8 @@ export interface BenchmarkResult {
   readonly archive?: ArchiveFigures;
   /** The soak reports RSS and event-loop figures next to its one phase. */
   readonly soak?: SoakFigures;
+  /** `--runs N` (N > 1): every run whole; `phases` then holds each phase's median run (see runs.ts). */
+  readonly runs?: readonly BenchmarkRun[];
   /** Set when the benchmark could not complete; the phases run so far are kept. */
   readonly error?: string;
   readonly elapsedMs: number;

@@ -2,10 +2,12 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCHMARK_NAMES, FULL_PROFILE, isBenchmarkName, QUICK_PROFILE, type BenchmarkName, type BenchOptions } from './bench-options';
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>...]] [--out <file.json>] [--service-env KEY=VALUE ...] [--archive-messages <n>] [--full-loop-phase <duration>] [--soak <duration>] [--cpu-prof <dir>]
+export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>...]] [--out <file.json>] [--service-env KEY=VALUE ...] [--archive-messages <n>] [--full-loop-phase <duration>] [--soak <duration>] [--cpu-prof <dir>] [--runs <n>]
   --quick           short phases (a smoke run, well under a minute) instead of the full run (about four minutes)
   --only <names>    run only these benchmarks: ${BENCHMARK_NAMES.join(', ')} (repeatable or comma-separated)
-  --out <file>      where to write the JSON report (default .data/bench/<timestamp>.json)
+  --runs <n>        run every selected benchmark n times (default 1; the issue's figures: 3) and report per phase the
+                    median run by throughput, with the spread (min-max throughput and p99) and each run's load average
+  --out <file>      where to write the JSON report (default .data/bench/<timestamp>.json; the Markdown summary next to it, .md)
   --service-env     extra environment for the services, e.g. WAYGATE_DELIVERY_CONCURRENCY=64 (repeatable)
   --full-loop-phase <duration>  length of each full-loop phase, e.g. 60s (default 15s; 1.5s with --quick)
   --soak <duration>  run only the soak: 300 msg/s through the full loop for e.g. 10m (RSS and event-loop lag of every service)
@@ -42,6 +44,7 @@ export function parseBenchArgs(args: readonly string[], now = new Date(), cwd = 
         'full-loop-phase': { type: 'string' },
         soak: { type: 'string' },
         'cpu-prof': { type: 'string' },
+        runs: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -77,6 +80,14 @@ export function parseBenchArgs(args: readonly string[], now = new Date(), cwd = 
   const fullLoopPhaseMs = durationOf('--full-loop-phase', values['full-loop-phase'], 500, 3_600_000);
   const soakMs = durationOf('--soak', values.soak, 10_000, 24 * 3_600_000);
   if (soakMs !== undefined && only.length > 0) throw new UsageError('--soak runs alone; leave out --only');
+  let runs = 1;
+  if (values.runs !== undefined) {
+    runs = Number(values.runs);
+    if (!Number.isInteger(runs) || runs < 1 || runs > 20)
+      throw new UsageError(`--runs needs a whole number from 1 to 20, got "${values.runs}"`);
+    // A soak is one long run whose RSS growth is the figure; a median of soaks would hide the worst one.
+    if (runs > 1 && soakMs !== undefined) throw new UsageError('--runs does not apply to --soak: run the soak again for another sample');
+  }
   const base = values.quick ? QUICK_PROFILE : FULL_PROFILE;
   const profile = fullLoopPhaseMs === undefined ? base : { ...base, fullLoopPhaseMs };
   const timestamp = now
@@ -88,6 +99,7 @@ export function parseBenchArgs(args: readonly string[], now = new Date(), cwd = 
     profile: archiveMessages === undefined ? profile : { ...profile, archiveMessages },
     only: only as BenchmarkName[],
     serviceEnv,
+    runs,
     ...(soakMs !== undefined ? { soakMs } : {}),
     ...(values['cpu-prof'] !== undefined ? { cpuProfDir: path.resolve(cwd, values['cpu-prof']) } : {}),
     out: path.resolve(cwd, values.out ?? path.join('.data', 'bench', `${timestamp}.json`)),

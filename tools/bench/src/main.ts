@@ -2,13 +2,14 @@
  * `npm run bench`: measures the JetStream baseline, the platform's delivery path and receipt's webhook ingest on
  * this machine, prints a report and writes it as JSON. A script, not a test: it asserts nothing about timing.
  *
- *   npm run bench [-- --quick] [--only baseline,delivery,webhook-ingest] [--out <file.json>] [--service-env KEY=VALUE ...]
+ *   npm run bench [-- --quick] [--only baseline,delivery,webhook-ingest] [--runs 3] [--out <file.json>] [--service-env KEY=VALUE ...]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { cleanUpEverything } from './cleanup';
 import { parseBenchArgs, USAGE, UsageError, type ParsedArgs } from './cli-args';
 import { formatReport } from './report';
+import { formatMarkdownSummary } from './summary-table';
 import { runBenchmarks } from './run-benchmarks';
 import { profileServicesInto } from './service-process';
 
@@ -42,7 +43,11 @@ async function main(): Promise<void> {
   console.log(`\n${formatReport(report)}`);
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`JSON report: ${path.relative(process.cwd(), out) || out}`);
+  const markdownOut = `${out.replace(/\.json$/, '')}.md`;
+  writeFileSync(markdownOut, formatMarkdownSummary(report));
+  console.log(
+    `JSON report: ${path.relative(process.cwd(), out) || out}; Markdown summary: ${path.relative(process.cwd(), markdownOut) || markdownOut}`,
+  );
   if (report.benchmarks.some((result) => result.error)) process.exitCode = 1;
 }
 

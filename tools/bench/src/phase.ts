@@ -19,6 +19,18 @@ export interface PhaseSpec {
   readonly drainTimeoutMs: number;
 }
 
+/** How the runs of one phase spread, next to the median run's figures (`--runs N`, N > 1). */
+export interface PhaseSpread {
+  /** Runs that measured this phase (a run that failed early may lack it). */
+  readonly runs: number;
+  /** The run whose figures the phase shows: the median by throughput (the lower median for an even count). */
+  readonly medianRun: number;
+  readonly throughputPerSec: { readonly min: number; readonly max: number };
+  readonly p99Ms: { readonly min: number; readonly max: number };
+  /** Load average before the median run. */
+  readonly loadAverage1mBefore: number;
+}
+
 /** What one phase measured; every latency is from the item's scheduled start (see CompletionTracker). */
 export interface PhaseResult {
   readonly id: string;
@@ -51,6 +63,8 @@ export interface PhaseResult {
    * (plus a `total` row); absent when the benchmark measures no processes.
    */
   readonly cpu?: readonly ProcessCpu[];
+  /** `--runs N` (N > 1): these are the median run's figures; how the runs spread. */
+  readonly spread?: PhaseSpread;
 }
 
 /** What a benchmark's sender may do with the items of one send. */

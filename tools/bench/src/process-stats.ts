@@ -1,14 +1,14 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-/** A process a benchmark phase involves: a service child, nats-server, or this process (simulator + load generator). */
+/** A process a benchmark phase involves: a service child, nats-server, the simulator, or this process (the load generator). */
 export interface MeasuredProcess {
   readonly name: string;
   /** Its process id, read at each sample (nats-server's changes on restart); `'self'` for this process. */
   readonly pid: () => number | 'self';
 }
 
-/** The name this process is reported under: the load generator and, where the benchmark runs it, the simulator. */
+/** The name this process is reported under: the load generator and the observers of items' ends (the simulator runs in a process of its own). */
 export const BENCH_PROCESS_NAME = 'bench';
 
 /** This process, for {@link CpuMeter}. */

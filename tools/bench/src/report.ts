@@ -1,6 +1,7 @@
 import type { ArchiveFigures, BenchmarkResult, SoakFigures } from './benchmark-result';
 import type { PhaseResult } from './phase';
 import type { BenchReport } from './run-benchmarks';
+import { offeredLabel, formatMarkdownSummary } from './summary-table';
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
   const widths = header.map((cell, column) => Math.max(cell.length, ...rows.map((row) => row[column]?.length ?? 0)));
@@ -106,7 +107,7 @@ function formatCpu(phases: readonly PhaseResult[]): string[] {
   ]);
   return [
     '',
-    '  CPU ms per completed item (user + system, first send to end of drain; bench = load generator and, where it runs here, the simulator):',
+    "  CPU ms per completed item (user + system, first send to end of drain; simulator = the WhatsApp simulator's own process, bench = the load generator and observers):",
     ...table(['phase', ...processes], rows).map((line) => `  ${line}`),
   ];
 }
@@ -188,6 +189,31 @@ function formatBenchmark(result: BenchmarkResult): string[] {
     return notes.length > 0 ? [`  ${phase.label}: ${notes.join('; ')}`] : [];
   });
   if (extras.length > 0) lines.push('', ...extras);
+  if (result.runs && result.runs.length > 1) {
+    lines.push(
+      '',
+      `  ${result.runs.length} runs (load average before each: ${result.runs.map((run) => run.loadAverage1mBefore).join(', ')}); each phase above is its median run by throughput:`,
+    );
+    lines.push(
+      ...table(
+        ['phase', 'median run', 'thr/s min', 'thr/s max', 'p99 ms min', 'p99 ms max'],
+        result.phases.flatMap((phase) =>
+          phase.spread
+            ? [
+                [
+                  offeredLabel(result, phase),
+                  `${phase.spread.medianRun} of ${phase.spread.runs}`,
+                  phase.spread.throughputPerSec.min.toFixed(1),
+                  phase.spread.throughputPerSec.max.toFixed(1),
+                  ms(phase.spread.p99Ms.min),
+                  ms(phase.spread.p99Ms.max),
+                ],
+              ]
+            : [],
+        ),
+      ).map((line) => `  ${line}`),
+    );
+  }
   if (result.comparisons && result.comparisons.length > 0) {
     lines.push('', '  compared with the baseline at the same load (platform / baseline):');
     lines.push(
@@ -212,7 +238,9 @@ export function formatReport(report: BenchReport): string {
   const lines = [
     `Waygate benchmarks (${report.profile.name} profile), ${report.startedAt}, ${(report.elapsedMs / 1000).toFixed(1)} s`,
     `machine: ${m.cpus} cores (${m.cpuModel}), ${Math.round(m.totalMemoryMb / 1024)} GB, ${m.os}, node ${m.node}, ${m.natsServer}`,
-    `load average (1 min) before each benchmark: ${Object.entries(report.loadAverage1mBefore)
+    `load average (1 min) before each benchmark${(report.runs ?? 1) > 1 ? `'s first run (each run's: see its benchmark)` : ''}: ${Object.entries(
+      report.loadAverage1mBefore,
+    )
       .map(([name, load]) => `${name} ${load}`)
       .join(', ')} (well above 0 means other processes shared the CPUs)`,
     `latency is measured from each item's scheduled start; thr/s = completed items per second from the first scheduled start to the last completion; "not done" = not completed within the ${report.profile.drainTimeoutMs / 1000} s drain timeout`,
@@ -225,5 +253,6 @@ export function formatReport(report: BenchReport): string {
     );
   }
   for (const result of report.benchmarks) lines.push('', ...formatBenchmark(result));
-  return `${lines.join('\n')}\n`;
+  lines.push('', 'Summary (Markdown, also written next to the JSON report as .md):', '', formatMarkdownSummary(report));
+  return `${lines.join('\n')}`;
 }

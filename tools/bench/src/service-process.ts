@@ -31,6 +31,11 @@ export function profileServicesInto(dir: string): void {
   cpuProfileDir = dir;
 }
 
+/** Node's flags for process `name` under `--cpu-prof <dir>` (its profile in `<dir>/<name>/` on exit); none without it. */
+export function cpuProfileArgs(name: string): string[] {
+  return cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.join(cpuProfileDir, name)}`];
+}
+
 /**
  * Starts `apps/<name>/src/main.ts` with tsx in a child process with `env` (plus the inherited PATH etc.), logging to
  * `<logDir>/<name>.log` (written by the child itself: the load generator does no work for it), and resolves once its
@@ -45,7 +50,7 @@ export async function startService(
 ): Promise<ServiceProcess> {
   const logFile = path.join(options.logDir, `${name}.log`);
   const entry = tsxEntryCommand(`apps/${name}/src/main.ts`);
-  if (cpuProfileDir !== undefined) entry.args.unshift('--cpu-prof', `--cpu-prof-dir=${path.join(cpuProfileDir, name)}`);
+  entry.args.unshift(...cpuProfileArgs(name));
   const launched = launchProcess({
     name,
     ...entry,

@@ -1,7 +1,7 @@
 import Database, { type Statement } from 'better-sqlite3';
 import type { CustomerDataSubject } from '@waygate/domain';
 import type { CustomerSealer } from '@waygate/keyring';
-import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { SqliteGroupCommit, checkpointWalTruncate, openSqliteDatabase, statementCache, type SqliteDatabase } from '@waygate/storage';
 import {
   CONTENT_FREE_STATES,
   type Delivery,
@@ -148,6 +148,11 @@ function prefixEnd(prefix: string): string {
 /**
  * The embedded DeliveryStore: one SQLite file (WAL, synchronous commits). Several replicas on one machine may share
  * the file: every read-modify-write runs in an IMMEDIATE transaction, which SQLite serialises across processes.
+ *
+ * Durable writes (intake, the call-started mark, outcomes, erasure, the media cache) go through a group commit
+ * (issue 15): the writes of concurrent deliveries queued in one event-loop turn share one transaction and one fsync,
+ * each in its own savepoint, and each promise resolves only after that COMMIT, so every caller still acts on a
+ * durable write.
  */
 export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
   /** Commits durably (synchronous=FULL): intake, the call-started mark and outcomes, which others act on. */
@@ -158,7 +163,13 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
    * the next durable commit, which every send makes, writes them to disk anyway.
    */
   private readonly soft: SqliteDatabase;
-  private readonly statements = new Map<string, Statement>();
+  /** Batches the durable writes of one event-loop turn into one transaction (one fsync). */
+  private readonly writes: SqliteGroupCommit;
+  /** Prepared statements per connection, by SQL text. */
+  private readonly sql: (text: string) => Statement;
+  private readonly softSql: (text: string) => Statement;
+  /** Runs `work` in an IMMEDIATE transaction on the soft connection (one transaction function, made once). */
+  private readonly softWrite: <T>(work: () => T) => T;
 
   constructor(
     file: string,
@@ -171,23 +182,17 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
     this.soft.pragma('synchronous = NORMAL');
     this.soft.pragma('busy_timeout = 5000');
     this.soft.pragma('secure_delete = ON');
+    this.writes = new SqliteGroupCommit(this.db);
+    this.sql = statementCache(this.db);
+    this.softSql = statementCache(this.soft);
+    const softTransaction = this.soft.transaction((work: () => unknown) => work());
+    this.softWrite = <T>(work: () => T) => softTransaction.immediate(work) as T;
   }
 
   /** The stored delivery with its content opened (none when the customer's key was destroyed: erased). */
   private async opened(row: DeliveryRow): Promise<StoredDelivery> {
     const stored = toStored({ ...row, content_json: null });
     return openDeliveryContent(this.sealer, stored, row.content_json);
-  }
-
-  /** Prepared statements are cached per connection and SQL text. */
-  private sql(text: string, db: SqliteDatabase = this.db): Statement {
-    const key = `${db === this.db ? 'durable' : 'soft'}:${text}`;
-    let statement = this.statements.get(key);
-    if (!statement) {
-      statement = db.prepare(text);
-      this.statements.set(key, statement);
-    }
-    return statement;
   }
 
   private row(tenantId: string, messageId: string): DeliveryRow | undefined {
@@ -199,36 +204,37 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
       delivery.content && !CONTENT_FREE_STATES.has(delivery.state)
         ? await sealDeliveryContent(this.sealer, delivery, delivery.content)
         : null;
-    const { inserted, row } = this.db
-      .transaction(() => {
-        const result = this.sql(
-          `INSERT INTO deliveries (tenant_id, message_id, phone_number_id, recipient, lane_seq, content_json, state, attempts, wa_message_id,
+    const { inserted, row } = await this.writes.run(() => {
+      const result = this.sql(
+        `INSERT INTO deliveries (tenant_id, message_id, phone_number_id, recipient, lane_seq, content_json, state, attempts, wa_message_id,
                last_error_code, last_error_title, next_attempt_at_ms, accepted_at_ms, expires_at_ms, updated_at_ms, trace_context, outbox_json)
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (tenant_id, message_id) DO NOTHING`,
-        ).run(
-          delivery.tenantId,
-          delivery.messageId,
-          delivery.phoneNumberId,
-          delivery.to,
-          delivery.laneSeq,
-          content,
-          delivery.state,
-          delivery.attempts,
-          delivery.waMessageId ?? null,
-          delivery.lastErrorCode ?? null,
-          delivery.lastErrorTitle ?? null,
-          delivery.state === 'PENDING' ? (delivery.nextAttemptAt ?? delivery.acceptedAt).getTime() : null,
-          delivery.acceptedAt.getTime(),
-          delivery.expiresAt.getTime(),
-          delivery.updatedAt.getTime(),
-          delivery.traceContext ?? null,
-          appendOutbox(null, event),
-        );
-        return { inserted: result.changes === 1, row: this.row(delivery.tenantId, delivery.messageId) as DeliveryRow };
-      })
-      .immediate();
-    return { inserted, stored: await this.opened(row) };
+      ).run(
+        delivery.tenantId,
+        delivery.messageId,
+        delivery.phoneNumberId,
+        delivery.to,
+        delivery.laneSeq,
+        content,
+        delivery.state,
+        delivery.attempts,
+        delivery.waMessageId ?? null,
+        delivery.lastErrorCode ?? null,
+        delivery.lastErrorTitle ?? null,
+        delivery.state === 'PENDING' ? (delivery.nextAttemptAt ?? delivery.acceptedAt).getTime() : null,
+        delivery.acceptedAt.getTime(),
+        delivery.expiresAt.getTime(),
+        delivery.updatedAt.getTime(),
+        delivery.traceContext ?? null,
+        appendOutbox(null, event),
+      );
+      return { inserted: result.changes === 1, row: this.row(delivery.tenantId, delivery.messageId) as DeliveryRow };
+    });
+    if (!inserted) return { inserted, stored: await this.opened(row) };
+    // Just stored: its content is the one given (sealed above), so it is not opened again (one AES-GCM less per intake).
+    const stored = toStored({ ...row, content_json: null });
+    return { inserted, stored: content === null ? stored : { ...stored, delivery: { ...stored.delivery, content: delivery.content } } };
   }
 
   async get(tenantId: string, messageId: string): Promise<StoredDelivery | undefined> {
@@ -244,27 +250,23 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
     excludePhoneNumberIds: readonly string[];
   }): Promise<StoredDelivery[]> {
     const now = options.now.getTime();
-    const claimed = this.soft
-      .transaction(() => {
-        const rows = this.sql(
-          `SELECT * FROM deliveries d
+    const claimed = this.softWrite(() => {
+      const rows = this.softSql(
+        `SELECT * FROM deliveries d
              WHERE d.state = 'PENDING' AND d.next_attempt_at_ms <= @now AND d.lease_until_ms <= @now
                AND d.phone_number_id NOT IN (SELECT value FROM json_each(@excluded))
                AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.state = 'PENDING' AND e.phone_number_id = d.phone_number_id
                                  AND e.recipient = d.recipient AND e.lane_seq < d.lane_seq)
              ORDER BY d.next_attempt_at_ms LIMIT @limit`,
-          this.soft,
-        ).all({ now, excluded: JSON.stringify(options.excludePhoneNumberIds), limit: options.limit }) as DeliveryRow[];
-        const lease = this.sql(
-          'UPDATE deliveries SET lease_owner = ?, lease_until_ms = ?, version = version + 1 WHERE tenant_id = ? AND message_id = ?',
-          this.soft,
-        );
-        return rows.map((row) => {
-          lease.run(options.owner, now + options.leaseMs, row.tenant_id, row.message_id);
-          return { ...row, lease_owner: options.owner, lease_until_ms: now + options.leaseMs, version: row.version + 1 };
-        });
-      })
-      .immediate();
+      ).all({ now, excluded: JSON.stringify(options.excludePhoneNumberIds), limit: options.limit }) as DeliveryRow[];
+      const lease = this.softSql(
+        'UPDATE deliveries SET lease_owner = ?, lease_until_ms = ?, version = version + 1 WHERE tenant_id = ? AND message_id = ?',
+      );
+      return rows.map((row) => {
+        lease.run(options.owner, now + options.leaseMs, row.tenant_id, row.message_id);
+        return { ...row, lease_owner: options.owner, lease_until_ms: now + options.leaseMs, version: row.version + 1 };
+      });
+    });
     return Promise.all(claimed.map((row) => this.opened(row)));
   }
 
@@ -275,45 +277,51 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
     update: DeliveryUpdate,
     event?: DeliveryEvent,
   ): Promise<boolean> {
-    return this.db
-      .transaction(() => {
-        const current = this.sql('SELECT version, outbox_json FROM deliveries WHERE tenant_id = ? AND message_id = ?').get(
-          tenantId,
-          messageId,
-        ) as { version: number; outbox_json: string | null } | undefined;
-        if (!current || current.version !== expectedVersion) return false;
-        this.sql(
-          `UPDATE deliveries SET state = ?, attempts = ?, wa_message_id = COALESCE(?, wa_message_id), last_error_code = ?,
+    return this.writes.run(() => {
+      const current = this.sql('SELECT version, outbox_json FROM deliveries WHERE tenant_id = ? AND message_id = ?').get(
+        tenantId,
+        messageId,
+      ) as { version: number; outbox_json: string | null } | undefined;
+      if (!current || current.version !== expectedVersion) return false;
+      this.sql(
+        `UPDATE deliveries SET state = ?, attempts = ?, wa_message_id = COALESCE(?, wa_message_id), last_error_code = ?,
                last_error_title = ?, next_attempt_at_ms = ?, updated_at_ms = ?,
                content_json = CASE WHEN ? THEN NULL ELSE content_json END,
                version = version + 1, lease_owner = NULL, lease_until_ms = 0, outbox_json = ?, call_started_at_ms = NULL
              WHERE tenant_id = ? AND message_id = ?`,
-        ).run(
-          update.state,
-          update.attempts,
-          update.waMessageId ?? null,
-          update.lastErrorCode ?? null,
-          update.lastErrorTitle ?? null,
-          update.state === 'PENDING' ? (update.nextAttemptAt ?? update.updatedAt).getTime() : null,
-          update.updatedAt.getTime(),
-          CONTENT_FREE_STATES.has(update.state) ? 1 : 0,
-          appendOutbox(current.outbox_json, event),
-          tenantId,
-          messageId,
-        );
-        return true;
-      })
-      .immediate();
+      ).run(
+        update.state,
+        update.attempts,
+        update.waMessageId ?? null,
+        update.lastErrorCode ?? null,
+        update.lastErrorTitle ?? null,
+        update.state === 'PENDING' ? (update.nextAttemptAt ?? update.updatedAt).getTime() : null,
+        update.updatedAt.getTime(),
+        CONTENT_FREE_STATES.has(update.state) ? 1 : 0,
+        appendOutbox(current.outbox_json, event),
+        tenantId,
+        messageId,
+      );
+      return true;
+    });
   }
 
+  /**
+   * Durable (FULL) before the call, as before issue 15; it now shares its commit with the other writes of the turn.
+   * Not folded into the claim's lease: the lease is written before the pacing wait, so a crash during that wait would
+   * look like an interrupted call and hold the message for the reconciliation grace; and the version check here, just
+   * before the call, is what keeps a delivery that a webhook settled meanwhile from being sent again.
+   */
   async markCallStarted(tenantId: string, messageId: string, expectedVersion: number, at: Date): Promise<boolean> {
-    const result = this.sql('UPDATE deliveries SET call_started_at_ms = ? WHERE tenant_id = ? AND message_id = ? AND version = ?').run(
-      at.getTime(),
-      tenantId,
-      messageId,
-      expectedVersion,
+    return this.writes.run(
+      () =>
+        this.sql('UPDATE deliveries SET call_started_at_ms = ? WHERE tenant_id = ? AND message_id = ? AND version = ?').run(
+          at.getTime(),
+          tenantId,
+          messageId,
+          expectedVersion,
+        ).changes === 1,
     );
-    return result.changes === 1;
   }
 
   async listExpired(now: Date, limit: number): Promise<StoredDelivery[]> {
@@ -326,58 +334,48 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
 
   async claimAnnouncements(options: { now: Date; limit: number; leaseMs: number }): Promise<PendingAnnouncements[]> {
     const now = options.now.getTime();
-    return this.soft
-      .transaction(() => {
-        const rows = this.sql(
-          `SELECT tenant_id, message_id, outbox_json FROM deliveries
+    return this.softWrite(() => {
+      const rows = this.softSql(
+        `SELECT tenant_id, message_id, outbox_json FROM deliveries
              WHERE outbox_json IS NOT NULL AND outbox_lease_until_ms <= ? ORDER BY outbox_lease_until_ms LIMIT ?`,
-          this.soft,
-        ).all(now, options.limit) as { tenant_id: string; message_id: string; outbox_json: string }[];
-        const lease = this.sql('UPDATE deliveries SET outbox_lease_until_ms = ? WHERE tenant_id = ? AND message_id = ?', this.soft);
-        return rows.map((row) => {
-          lease.run(now + options.leaseMs, row.tenant_id, row.message_id);
-          return { tenantId: row.tenant_id, messageId: row.message_id, events: parseOutbox(row.outbox_json).map(fromStoredEvent) };
-        });
-      })
-      .immediate();
+      ).all(now, options.limit) as { tenant_id: string; message_id: string; outbox_json: string }[];
+      const lease = this.softSql('UPDATE deliveries SET outbox_lease_until_ms = ? WHERE tenant_id = ? AND message_id = ?');
+      return rows.map((row) => {
+        lease.run(now + options.leaseMs, row.tenant_id, row.message_id);
+        return { tenantId: row.tenant_id, messageId: row.message_id, events: parseOutbox(row.outbox_json).map(fromStoredEvent) };
+      });
+    });
   }
 
   async markAnnounced(tenantId: string, messageId: string, eventIds: readonly string[]): Promise<void> {
-    this.soft
-      .transaction(() => {
-        const row = this.sql('SELECT outbox_json FROM deliveries WHERE tenant_id = ? AND message_id = ?', this.soft).get(
-          tenantId,
-          messageId,
-        ) as { outbox_json: string | null } | undefined;
-        if (!row) return;
-        const left = parseOutbox(row.outbox_json).filter((event) => !eventIds.includes(event.eventId));
-        this.sql('UPDATE deliveries SET outbox_json = ?, outbox_lease_until_ms = 0 WHERE tenant_id = ? AND message_id = ?', this.soft).run(
-          left.length > 0 ? JSON.stringify(left) : null,
-          tenantId,
-          messageId,
-        );
-      })
-      .immediate();
+    this.softWrite(() => {
+      const row = this.softSql('SELECT outbox_json FROM deliveries WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
+        { outbox_json: string | null } | undefined;
+      if (!row) return;
+      const left = parseOutbox(row.outbox_json).filter((event) => !eventIds.includes(event.eventId));
+      this.softSql('UPDATE deliveries SET outbox_json = ?, outbox_lease_until_ms = 0 WHERE tenant_id = ? AND message_id = ?').run(
+        left.length > 0 ? JSON.stringify(left) : null,
+        tenantId,
+        messageId,
+      );
+    });
   }
 
   async changeLimiters<R>(changes: readonly { key: string; change: LimiterChange<R> }[]): Promise<R[]> {
-    const read = this.sql('SELECT state_json FROM limiters WHERE key = ?', this.soft);
-    const write = this.sql(
+    const read = this.softSql('SELECT state_json FROM limiters WHERE key = ?');
+    const write = this.softSql(
       'INSERT INTO limiters (key, state_json) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET state_json = excluded.state_json',
-      this.soft,
     );
-    return this.soft
-      .transaction(() =>
-        changes.map(({ key, change }) => {
-          const row = read.get(key) as { state_json: string } | undefined;
-          const current = row ? (JSON.parse(row.state_json) as LimiterState) : undefined;
-          const { next, result } = change(current);
-          // Most changes are no-ops (a closed circuit stays closed); skipping them saves a write.
-          if (next !== current) write.run(key, JSON.stringify(next));
-          return result;
-        }),
-      )
-      .immediate();
+    return this.softWrite(() =>
+      changes.map(({ key, change }) => {
+        const row = read.get(key) as { state_json: string } | undefined;
+        const current = row ? (JSON.parse(row.state_json) as LimiterState) : undefined;
+        const { next, result } = change(current);
+        // Most changes are no-ops (a closed circuit stays closed); skipping them saves a write.
+        if (next !== current) write.run(key, JSON.stringify(next));
+        return result;
+      }),
+    );
   }
 
   async listLimiters(prefix: string): Promise<{ key: string; state: LimiterState }[]> {
@@ -389,9 +387,8 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
   }
 
   async pruneLimiters(prefix: string, idleBefore: Date): Promise<number> {
-    return this.sql(
+    return this.softSql(
       "DELETE FROM limiters WHERE key >= ? AND key < ? AND json_extract(state_json, '$.tatMs') < ? AND COALESCE(json_extract(state_json, '$.pairBackoffExponent'), 0) = 0",
-      this.soft,
     ).run(prefix, prefixEnd(prefix), idleBefore.getTime()).changes;
   }
 
@@ -426,11 +423,13 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
   }
 
   async putMetaMedia(entry: MetaMediaEntry): Promise<void> {
-    this.sql(
-      `INSERT INTO meta_media (tenant_id, phone_number_id, media_id, meta_media_id, uploaded_at_ms, reuse_until_ms) VALUES (?, ?, ?, ?, ?, ?)
+    await this.writes.run(() =>
+      this.sql(
+        `INSERT INTO meta_media (tenant_id, phone_number_id, media_id, meta_media_id, uploaded_at_ms, reuse_until_ms) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (tenant_id, phone_number_id, media_id) DO UPDATE SET
          meta_media_id = excluded.meta_media_id, uploaded_at_ms = excluded.uploaded_at_ms, reuse_until_ms = excluded.reuse_until_ms`,
-    ).run(entry.tenantId, entry.phoneNumberId, entry.mediaId, entry.metaMediaId, entry.uploadedAt.getTime(), entry.reuseUntil.getTime());
+      ).run(entry.tenantId, entry.phoneNumberId, entry.mediaId, entry.metaMediaId, entry.uploadedAt.getTime(), entry.reuseUntil.getTime()),
+    );
   }
 
   async listForCustomer(
@@ -445,28 +444,24 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
   }
 
   async eraseCustomer(subject: CustomerDataSubject): Promise<number> {
-    return this.db
-      .transaction(() => {
-        const rows = this.sql('SELECT message_id, outbox_json FROM deliveries WHERE tenant_id = ? AND recipient = ?').all(
-          subject.tenantId,
-          subject.customer,
-        ) as { message_id: string; outbox_json: string | null }[];
-        // Not the version: an outcome being recorded for a delivery in flight must still land (it is never re-sent).
-        const erase = this.sql(
-          'UPDATE deliveries SET recipient = ?, content_json = NULL, outbox_json = ? WHERE tenant_id = ? AND message_id = ?',
-        );
-        for (const row of rows) {
-          const outbox = row.outbox_json
-            ? JSON.stringify(pseudonymiseStoredEvents(parseOutbox(row.outbox_json), subject.customerRef))
-            : null;
-          erase.run(subject.customerRef, outbox, subject.tenantId, row.message_id);
-        }
-        // Pair pacing states name the recipient (`pair:<phone number id>:<to>`).
-        // (E.164 holds no LIKE wildcard.)
-        const limiters = this.sql('DELETE FROM limiters WHERE key LIKE ?').run(`pair:%:${subject.customer}`).changes;
-        return rows.length + limiters;
-      })
-      .immediate();
+    return this.writes.run(() => {
+      const rows = this.sql('SELECT message_id, outbox_json FROM deliveries WHERE tenant_id = ? AND recipient = ?').all(
+        subject.tenantId,
+        subject.customer,
+      ) as { message_id: string; outbox_json: string | null }[];
+      // Not the version: an outcome being recorded for a delivery in flight must still land (it is never re-sent).
+      const erase = this.sql(
+        'UPDATE deliveries SET recipient = ?, content_json = NULL, outbox_json = ? WHERE tenant_id = ? AND message_id = ?',
+      );
+      for (const row of rows) {
+        const outbox = row.outbox_json ? JSON.stringify(pseudonymiseStoredEvents(parseOutbox(row.outbox_json), subject.customerRef)) : null;
+        erase.run(subject.customerRef, outbox, subject.tenantId, row.message_id);
+      }
+      // Pair pacing states name the recipient (`pair:<phone number id>:<to>`).
+      // (E.164 holds no LIKE wildcard.)
+      const limiters = this.sql('DELETE FROM limiters WHERE key LIKE ?').run(`pair:%:${subject.customer}`).changes;
+      return rows.length + limiters;
+    });
   }
 
   async flushDeleted(): Promise<void> {
@@ -474,6 +469,8 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
   }
 
   async close(): Promise<void> {
+    // Commits whatever is queued before the connection goes.
+    this.writes.close();
     this.soft.close();
     this.db.close();
   }

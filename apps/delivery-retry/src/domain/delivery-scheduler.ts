@@ -43,6 +43,8 @@ export class DeliveryScheduler {
   private wakeUp: (() => void) | undefined;
   /** A wake that came while the loop was busy: the next sleep is skipped, so the news is not left waiting a poll. */
   private wokenWhileBusy = false;
+  /** A wake is scheduled for the end of this turn (see wake). */
+  private wakePending = false;
   private lastHousekeepingMs = 0;
 
   constructor(private readonly deps: SchedulerDeps) {}
@@ -105,10 +107,23 @@ export class DeliveryScheduler {
     await this.loop;
   }
 
-  /** Wakes an idle loop (new work arrived, or an attempt finished and made room). */
+  /**
+   * Wakes an idle loop (new work arrived, or an attempt finished and made room). The loop runs after the current
+   * turn's callbacks (`setImmediate`): intakes and attempts that end together (one group commit settles them all)
+   * then lead to one claim of them all rather than one claim each (issue 15).
+   */
   wake(): void {
-    if (this.wakeUp) this.wakeUp();
-    else this.wokenWhileBusy = true;
+    if (!this.wakeUp) {
+      this.wokenWhileBusy = true;
+      return;
+    }
+    if (this.wakePending) return;
+    this.wakePending = true;
+    setImmediate(() => {
+      this.wakePending = false;
+      if (this.wakeUp) this.wakeUp();
+      else this.wokenWhileBusy = true;
+    });
   }
 
   private async claim(limit: number): Promise<StoredDelivery[]> {

@@ -6,7 +6,8 @@ import type { DeliveryEngine } from '../domain/delivery-engine';
 
 /**
  * Takes MessageAccepted into the durable schedule and acknowledges once it is stored; the scheduler does the rest.
- * Runs with concurrency 1 so that messages enter their lanes in acceptance (stream) order.
+ * Runs one lane (number -> customer, ingress's order key) at a time so that messages enter their lanes in acceptance
+ * (stream) order; different lanes run in parallel.
  */
 export function createAcceptedMessagesHandler(engine: DeliveryEngine, logger: Logger) {
   return async (data: Uint8Array, info: DeliveryInfo): Promise<HandlerOutcome> => {

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from 'nats';
 import { customerKeyScope, type Keyring } from '@waygate/keyring';
-import { publishSealedEvent, regionSubjects } from '@waygate/nats';
+import { ORDER_KEY_HEADER, publishSealedEvent, regionSubjects } from '@waygate/nats';
 import { toProtoContent, toProtoContentType } from '@waygate/contracts';
 import type { TemplateCategory as DomainTemplateCategory } from '@waygate/domain';
 import { MessageAccepted, TemplateCategory } from '@waygate/proto';
@@ -40,7 +40,18 @@ export function createNatsMessagePublisher(
           : TemplateCategory.TEMPLATE_CATEGORY_UNSPECIFIED,
       }).finish();
       const scope = await customerKeyScope(keyring, message.tenantId, message.to);
-      await publishSealedEvent(js, subject, event, `accepted:${message.messageId}`, { keyring, scope });
+      // delivery-retry stores one lane (number -> customer) in order, different lanes in parallel: the order key
+      // names the lane by the customer's pseudonym, never the number (headers are not sealed).
+      await publishSealedEvent(
+        js,
+        subject,
+        event,
+        `accepted:${message.messageId}`,
+        { keyring, scope },
+        {
+          [ORDER_KEY_HEADER]: `${message.phoneNumberId}:${scope.customerRef}`,
+        },
+      );
     },
   };
 }

@@ -5,7 +5,6 @@ import { credentials, Metadata, status as grpcStatus, type ServiceError } from '
 import { connectJetStream, publishEvent, regionSubjects, type JetStreamConnection } from '@waygate/nats';
 import { InboundMessageReceived, MessagingServiceClient, type SendMessageRequest } from '@waygate/proto';
 import { createTempDir, freePort, startNatsServer, waitFor } from '@waygate/testing';
-import { startSimulator, type SimulatorEvent } from '@waygate/whatsapp-simulator';
 import type { BenchProfile } from '../bench-options';
 import { withCleanup } from '../cleanup';
 import { describePhase, warmupOf, type BenchmarkResult, type ProgressLog } from '../benchmark-result';
@@ -13,6 +12,7 @@ import type { CompletionTracker } from '../completion-tracker';
 import { MAX_OUTSTANDING_SENDS, runPhase, standardPhases, type PhaseResult, type Sender } from '../phase';
 import { CpuMeter, SELF } from '../process-stats';
 import { startService, type ServiceProcess } from '../service-process';
+import { startSimulatorProcess } from '../simulator-process';
 import { BENCH_REGION, BENCH_TENANT, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
 
 export const SEND_DEADLINE_MS = 30_000;
@@ -116,8 +116,8 @@ export async function prepareCustomerWindows(args: {
 
 /**
  * The platform's send path: gRPC SendMessage at ingress -> SQLite -> JetStream -> delivery-retry -> SQLite -> the
- * Cloud API request arriving at the WhatsApp simulator. Ingress and delivery-retry run as child processes on SQLite
- * in a temp folder; the simulator runs in this process so its events carry this process's clock.
+ * Cloud API request arriving at the WhatsApp simulator. Ingress, delivery-retry and the simulator run as child
+ * processes (SQLite in a temp folder); the simulator's events carry the moment they happened, on this process's clock.
  */
 export async function runDeliveryPath(
   profile: BenchProfile,
@@ -130,12 +130,12 @@ export async function runDeliveryPath(
     name: 'delivery',
     title: 'Delivery: SendMessage -> ingress -> delivery-retry -> Cloud API (simulator)',
     method: [
-      'ingress and delivery-retry as child processes (node --import tsx apps/<name>/src/main.ts, as npm start runs them) on SQLite in a temp folder, log level info to files; one nats-server; the WhatsApp simulator in this process (throughput 1000/s, pair rate limit off, customer service window not enforced, no webhook URL).',
-      'Item = one text message sent with gRPC SendMessage (one channel, bearer API key) to its own recipient; end = the simulator receiving the Cloud API request for that recipient (its message_accepted event).',
+      'ingress and delivery-retry as child processes (node --import tsx apps/<name>/src/main.ts, as npm start runs them) on SQLite in a temp folder, log level info to files; one nats-server; the WhatsApp simulator in a child process of its own (throughput 1000/s, pair rate limit off, customer service window not enforced, no webhook URL).',
+      "Item = one text message sent with gRPC SendMessage (one channel, bearer API key) to its own recipient; end = the simulator receiving the Cloud API request for that recipient (its message_accepted event, timed in the simulator process and mapped onto this process's clock).",
       "Every recipient wrote first: its InboundMessageReceived is published on NATS ahead of the sends (as receipt would), so ingress also applies one customer-window update per message; a send that finds the window not yet in ingress's view is sent again 20 ms later (counted in its latency).",
       'Open loop: sends start on a fixed timetable whether or not earlier ones returned; latency counts from the scheduled time. Closed loop: a new send starts when an earlier message reached the simulator.',
       'Throughput = messages at the simulator per second from the first scheduled send to the last arrival (the upstream send rate sustained).',
-      'CPU ms per message: CPU time (user + system, /proc/<pid>/stat; process.cpuUsage() for this process) of each service, nats-server and this process (load generator + simulator) from the first send to the end of the drain, divided by the messages completed.',
+      'CPU ms per message: CPU time (user + system, /proc/<pid>/stat; process.cpuUsage() for this process) of each service, nats-server, the simulator and this process (the load generator) from the first send to the end of the drain, divided by the messages completed.',
     ],
     setup: {
       services: 'ingress, delivery-retry (child processes)',
@@ -165,26 +165,31 @@ export async function runDeliveryPath(
     writeFileSync(tenantsFile, benchTenantsYaml(), { mode: 0o600 });
     const nats = await startNatsServer();
     stopNats = withCleanup(() => nats.stop());
-    const simulator = await startSimulator({
-      appSecret: BENCH_TENANT.appSecret,
-      phoneNumbers: [
-        {
-          id: BENCH_TENANT.phoneNumberId,
-          displayPhoneNumber: BENCH_TENANT.displayPhoneNumber,
-          accessToken: BENCH_TENANT.accessToken,
-          wabaId: BENCH_TENANT.wabaId,
-          throughputMps: BENCH_TENANT.throughputMps,
+    const simulator = await startSimulatorProcess(
+      {
+        options: {
+          appSecret: BENCH_TENANT.appSecret,
+          phoneNumbers: [
+            {
+              id: BENCH_TENANT.phoneNumberId,
+              displayPhoneNumber: BENCH_TENANT.displayPhoneNumber,
+              accessToken: BENCH_TENANT.accessToken,
+              wabaId: BENCH_TENANT.wabaId,
+              throughputMps: BENCH_TENANT.throughputMps,
+            },
+          ],
+          pairRateLimit: false,
+          enforceCustomerServiceWindow: false,
         },
-      ],
-      pairRateLimit: false,
-      enforceCustomerServiceWindow: false,
-      onEvent: (event: SimulatorEvent) => {
+        forward: ['message_accepted', 'send_rejected'],
+      },
+      (event, at) => {
         if (event.type === 'message_accepted' && event.waId === PROBE_RECIPIENT.slice(1)) probeArrived = true;
-        else if (event.type === 'message_accepted') current?.complete(event.waId);
+        else if (event.type === 'message_accepted') current?.complete(event.waId, at);
         else if (event.type === 'send_rejected') current?.count(`simulator rejected ${event.httpStatus}/${event.code}`);
       },
-    });
-    stopSimulator = withCleanup(() => simulator.stop());
+    );
+    stopSimulator = simulator.stop;
     const env = {
       ...serviceBaseEnv({ natsUrl: nats.url, tenantsFile, dataDir: dir.path }),
       WAYGATE_WHATSAPP_API_BASE_URL: simulator.url,
@@ -201,15 +206,15 @@ export async function runDeliveryPath(
     const cpuMeter = new CpuMeter([
       ...services.map((service) => ({ name: service.name, pid: () => service.pid })),
       { name: 'nats-server', pid: () => nats.pid },
+      { name: 'simulator', pid: () => simulator.pid },
       SELF,
     ]);
     const grpcClient = new MessagingServiceClient(`127.0.0.1:${ingressPort}`, credentials.createInsecure());
     client = grpcClient;
-    const metadataOf = () => {
-      const metadata = new Metadata();
-      metadata.set('authorization', `Bearer ${BENCH_TENANT.apiKey}`);
-      return metadata;
-    };
+    // One Metadata for every call: grpc-js copies it per call, so building and validating it each time is waste.
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${BENCH_TENANT.apiKey}`);
+    const metadataOf = () => metadata;
 
     customers = await connectJetStream(nats.url, 'bench-customers');
     const keepWindowsAhead = await prepareCustomerWindows({

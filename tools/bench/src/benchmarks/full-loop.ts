@@ -12,7 +12,6 @@ import {
   type SendMessageResponse,
 } from '@waygate/proto';
 import { createTempDir, freePort, startNatsServer } from '@waygate/testing';
-import { startSimulator, type SimulatorEvent } from '@waygate/whatsapp-simulator';
 import type { BenchProfile } from '../bench-options';
 import { describePhase, warmupOf, type BenchmarkResult, type ProgressLog, type SoakFigures } from '../benchmark-result';
 import { withCleanup } from '../cleanup';
@@ -20,6 +19,7 @@ import type { CompletionTracker } from '../completion-tracker';
 import { MAX_OUTSTANDING_SENDS, runPhase, standardPhases, type PhaseResult, type PhaseSpec, type Sender } from '../phase';
 import { CpuMeter, SELF, type MeasuredProcess } from '../process-stats';
 import { startService, type ServiceProcess } from '../service-process';
+import { startSimulatorProcess } from '../simulator-process';
 import { SoakSampler } from '../soak-sampler';
 import { BENCH_REGION, BENCH_TENANT, benchEventOpener, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
 import { prepareCustomerWindows, PROBE_RECIPIENT, SEND_DEADLINE_MS } from './delivery-path';
@@ -74,10 +74,10 @@ export async function runFullLoop(
     name,
     title,
     method: [
-      `ingress, delivery-retry, receipt (with its tenant feed), archive and media-store as child processes (as npm start runs them) on SQLite in a temp folder, log level info to files; one nats-server; the WhatsApp simulator in this process (throughput 1000/s, pair rate limit off, status delays ${FULL_LOOP_STATUS_DELAY_MS} ms, webhooks of up to 25 statuses POSTed to receipt).`,
+      `ingress, delivery-retry, receipt (with its tenant feed), archive and media-store as child processes (as npm start runs them) on SQLite in a temp folder, log level info to files; one nats-server; the WhatsApp simulator in a child process of its own (throughput 1000/s, pair rate limit off, status delays ${FULL_LOOP_STATUS_DELAY_MS} ms, webhooks of up to 25 statuses POSTed to receipt).`,
       "Item = one text message sent with gRPC SendMessage to its own recipient (who wrote first, as in the delivery benchmark); end = receipt's MessageStatusChanged READ for it on waygate.eu.events.receipt (an ordered JetStream consumer in this process). A FAILED status fails the item; an item with neither in the drain timeout is missing ('not done').",
       'Latency counts from the scheduled send and includes the simulated customer (2 x the status delay) and the webhook batching.',
-      'CPU ms per message: CPU time of each service, nats-server and this process (load generator + simulator) from the first send to the end of the drain, divided by the messages that reached READ.',
+      'CPU ms per message: CPU time of each service, nats-server, the simulator and this process (the load generator and the READ observer) from the first send to the end of the drain, divided by the messages that reached READ.',
       ...(soak
         ? [
             `Soak: every ${soak.sampleEveryMs / 1000} s the RSS (/proc/<pid>/status VmRSS) and the event-loop delay (the nodejs_eventloop_delay_p99 and _max gauges, seconds, on each service's /metrics, a window of up to 10 s) of every service. RSS growth = median of the last 3 samples against the median of the first 3 samples after the soak's warmup (${soak.warmupMs / 1000} s); bound ${SOAK_RSS_GROWTH_BOUND_PCT} %.`,
@@ -120,29 +120,34 @@ export async function runFullLoop(
       await Promise.all(SERVICES.map(async (service) => [service, { grpc: await freePort(), metrics: await freePort() }] as const)),
     ) as Record<(typeof SERVICES)[number], { grpc: number; metrics: number }>;
     const [webhookPort, mediaHttpPort] = [await freePort(), await freePort()];
-    const simulator = await startSimulator({
-      appSecret: BENCH_TENANT.appSecret,
-      phoneNumbers: [
-        {
-          id: BENCH_TENANT.phoneNumberId,
-          displayPhoneNumber: BENCH_TENANT.displayPhoneNumber,
-          accessToken: BENCH_TENANT.accessToken,
-          wabaId: BENCH_TENANT.wabaId,
-          throughputMps: BENCH_TENANT.throughputMps,
+    const simulator = await startSimulatorProcess(
+      {
+        options: {
+          appSecret: BENCH_TENANT.appSecret,
+          phoneNumbers: [
+            {
+              id: BENCH_TENANT.phoneNumberId,
+              displayPhoneNumber: BENCH_TENANT.displayPhoneNumber,
+              accessToken: BENCH_TENANT.accessToken,
+              wabaId: BENCH_TENANT.wabaId,
+              throughputMps: BENCH_TENANT.throughputMps,
+            },
+          ],
+          webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/whatsapp`,
+          statusDelayMs: FULL_LOOP_STATUS_DELAY_MS,
+          pairRateLimit: false,
+          enforceCustomerServiceWindow: false,
         },
-      ],
-      webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/whatsapp`,
-      statusDelayMs: FULL_LOOP_STATUS_DELAY_MS,
-      pairRateLimit: false,
-      enforceCustomerServiceWindow: false,
-      onEvent: (event: SimulatorEvent) => {
+        forward: ['message_accepted', 'send_rejected', 'webhook_attempt'],
+      },
+      (event) => {
         if (event.type === 'message_accepted' && event.waId === PROBE_RECIPIENT.slice(1)) probeArrived = true;
         else if (event.type === 'send_rejected') current?.count(`simulator rejected ${event.httpStatus}/${event.code}`);
         else if (event.type === 'webhook_attempt' && (event.error !== undefined || (event.responseStatus ?? 200) >= 300))
           current?.count('webhook POSTs to receipt not accepted (the simulator retries them)');
       },
-    });
-    stopSimulator = withCleanup(() => simulator.stop());
+    );
+    stopSimulator = simulator.stop;
     const env = {
       ...serviceBaseEnv({ natsUrl: nats.url, tenantsFile, dataDir: dir.path }),
       WAYGATE_WHATSAPP_API_BASE_URL: simulator.url,
@@ -169,6 +174,7 @@ export async function runFullLoop(
     const processes: MeasuredProcess[] = [
       ...services.map((service) => ({ name: service.name, pid: () => service.pid })),
       { name: 'nats-server', pid: () => nats.pid },
+      { name: 'simulator', pid: () => simulator.pid },
       SELF,
     ];
     const cpuMeter = new CpuMeter(processes);
@@ -219,11 +225,10 @@ export async function runFullLoop(
 
     const grpcClient = new MessagingServiceClient(`127.0.0.1:${ports.ingress.grpc}`, credentials.createInsecure());
     client = grpcClient;
-    const metadataOf = () => {
-      const metadata = new Metadata();
-      metadata.set('authorization', `Bearer ${BENCH_TENANT.apiKey}`);
-      return metadata;
-    };
+    // One Metadata for every call: grpc-js copies it per call, so building and validating it each time is waste.
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${BENCH_TENANT.apiKey}`);
+    const metadataOf = () => metadata;
     customers = await connectJetStream(nats.url, 'bench-customers');
     const keepWindowsAhead = await prepareCustomerWindows({
       customers,

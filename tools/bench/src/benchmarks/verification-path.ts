@@ -4,12 +4,13 @@ import { performance } from 'node:perf_hooks';
 import { credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { StartVerificationRequest, VerificationServiceClient } from '@waygate/proto';
 import { createTempDir, freePort, startNatsServer, tenantsYaml, waitFor } from '@waygate/testing';
-import { seedTemplates, startSimulator, type SimulatorEvent } from '@waygate/whatsapp-simulator';
+import { seedTemplates } from '@waygate/whatsapp-simulator';
 import type { BenchProfile } from '../bench-options';
 import { withCleanup } from '../cleanup';
 import { describePhase, warmupOf, type BenchmarkResult, type ProgressLog } from '../benchmark-result';
 import type { CompletionTracker } from '../completion-tracker';
 import { MAX_OUTSTANDING_SENDS, runPhase, type PhaseResult, type Sender } from '../phase';
+import { startSimulatorProcess } from '../simulator-process';
 import { startService, type ServiceProcess } from '../service-process';
 import { BENCH_REGION, BENCH_TENANT, recipientFor, serviceBaseEnv } from './bench-tenant';
 
@@ -54,7 +55,7 @@ export async function runVerificationPath(
     name: 'verification',
     title: 'Verification: StartVerification -> ingress -> delivery-retry -> Cloud API (simulator)',
     method: [
-      'ingress and delivery-retry as child processes on SQLite in a temp folder, log level info to files; one nats-server; the WhatsApp simulator in this process (its seeded templates, throughput 1000/s, pair rate limit off).',
+      'ingress and delivery-retry as child processes on SQLite in a temp folder, log level info to files; one nats-server; the WhatsApp simulator in a child process of its own (its seeded templates, throughput 1000/s, pair rate limit off).',
       "Item = one gRPC StartVerification (the tenant's default copy-code template login_code, a 6-digit code) to its own recipient; end = the simulator receiving the Cloud API request with the code (its message_accepted event).",
       'Open loop at 100/s: calls start on a fixed timetable; latency counts from the scheduled time.',
     ],
@@ -85,26 +86,31 @@ export async function runVerificationPath(
     writeFileSync(tenantsFile, verificationTenantsYaml(), { mode: 0o600 });
     const nats = await startNatsServer();
     stopNats = withCleanup(() => nats.stop());
-    const simulator = await startSimulator({
-      appSecret: BENCH_TENANT.appSecret,
-      phoneNumbers: [
-        {
-          id: BENCH_TENANT.phoneNumberId,
-          displayPhoneNumber: BENCH_TENANT.displayPhoneNumber,
-          accessToken: BENCH_TENANT.accessToken,
-          wabaId: BENCH_TENANT.wabaId,
-          throughputMps: BENCH_TENANT.throughputMps,
+    const simulator = await startSimulatorProcess(
+      {
+        options: {
+          appSecret: BENCH_TENANT.appSecret,
+          phoneNumbers: [
+            {
+              id: BENCH_TENANT.phoneNumberId,
+              displayPhoneNumber: BENCH_TENANT.displayPhoneNumber,
+              accessToken: BENCH_TENANT.accessToken,
+              wabaId: BENCH_TENANT.wabaId,
+              throughputMps: BENCH_TENANT.throughputMps,
+            },
+          ],
+          templates: seedTemplates(BENCH_TENANT.wabaId),
+          pairRateLimit: false,
         },
-      ],
-      templates: seedTemplates(BENCH_TENANT.wabaId),
-      pairRateLimit: false,
-      onEvent: (event: SimulatorEvent) => {
+        forward: ['message_accepted', 'send_rejected'],
+      },
+      (event, at) => {
         if (event.type === 'message_accepted' && event.waId === PROBE_RECIPIENT.slice(1)) probeArrived = true;
-        else if (event.type === 'message_accepted') current?.complete(event.waId);
+        else if (event.type === 'message_accepted') current?.complete(event.waId, at);
         else if (event.type === 'send_rejected') current?.count(`simulator rejected ${event.httpStatus}/${event.code}`);
       },
-    });
-    stopSimulator = withCleanup(() => simulator.stop());
+    );
+    stopSimulator = simulator.stop;
     const env = {
       ...serviceBaseEnv({ natsUrl: nats.url, tenantsFile, dataDir: dir.path }),
       WAYGATE_WHATSAPP_API_BASE_URL: simulator.url,
@@ -120,11 +126,10 @@ export async function runVerificationPath(
     );
     const grpcClient = new VerificationServiceClient(`127.0.0.1:${ingressPort}`, credentials.createInsecure());
     client = grpcClient;
-    const metadataOf = () => {
-      const metadata = new Metadata();
-      metadata.set('authorization', `Bearer ${BENCH_TENANT.apiKey}`);
-      return metadata;
-    };
+    // One Metadata for every call: grpc-js copies it per call, so building and validating it each time is waste.
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${BENCH_TENANT.apiKey}`);
+    const metadataOf = () => metadata;
     // The catalog is read from the simulator at start; StartVerification is UNAVAILABLE until then.
     await waitFor(
       () =>
