@@ -1,9 +1,7 @@
 import path from 'node:path';
 import { systemClock, type Clock } from '@waygate/domain';
 import type { ServedService } from '@waygate/grpc';
-import type { MsgHdrs } from 'nats';
 import {
-  orderKeyHeader,
   OUTBOUND_CONSUMERS,
   regionStreams,
   regionSubjects,
@@ -17,6 +15,7 @@ import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Keyring } from '@waygate/keyring';
 import type { Logger } from '@waygate/telemetry';
+import { messageOrderKey } from '../message-order-key';
 import { createHttpCallbackSender } from './adapters/http-callback-sender';
 import { MongoFeedStore } from './adapters/mongo-feed-store';
 import { startNatsFeedWakeups } from './adapters/nats-feed-wakeups';
@@ -42,24 +41,6 @@ export const FEED_CONSUMER = 'receipt-tenant-feed';
  * are applied one after another in stream order ({@link messageOrderKey}).
  */
 const FEED_CONCURRENCY = 64;
-/** The one lane of events that name no message (neither a trace nor an order key). */
-const UNKEYED_EVENTS = 'unkeyed';
-/** W3C traceparent: version, trace id, parent span id, flags. */
-const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
-
-/**
- * The feed's order key of an event: its trace id. Every event about one message is published in the message's own
- * trace (ingress starts it at SendMessage; delivery-retry and receipt continue it, receipt's webhook statuses too, from
- * the trace recorded with the wamid), whoever the publisher and whatever order key it set, so a message's events keep
- * their order while different messages' run side by side. Without a trace, the publisher's order key; without
- * either, one lane in stream order. (The feed's rules also cope with statuses out of order, as Meta sends them.)
- */
-export function messageOrderKey(message: { readonly subject: string; readonly headers?: MsgHdrs }): string {
-  const traceId = TRACEPARENT.exec(message.headers?.get('traceparent') ?? '')?.[1];
-  if (traceId && traceId !== '0'.repeat(32)) return `trace:${traceId}`;
-  return orderKeyHeader(message) ?? UNKEYED_EVENTS;
-}
-
 /** How often old events and ended deliveries are pruned. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 

@@ -19,6 +19,7 @@ import type { TenantDirectory } from '@waygate/tenancy';
 import type { ClientTlsConfig } from '@waygate/config';
 import type { Logger } from '@waygate/telemetry';
 import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
+import { messageOrderKey } from '../message-order-key';
 import { createCloudApiWhatsAppCloudApi } from './adapters/cloud-api-whatsapp-cloud-api';
 import { createHttpRegionForwarder } from './adapters/http-region-forwarder';
 import { createMediaStoreClient } from './adapters/media-store-client';
@@ -144,8 +145,6 @@ async function openStores(storage: WebhookIntakeStorage, cipher: CustomerSealer 
 
 /** SENT events applied at once by `receipt-delivery-events`. */
 const DELIVERY_EVENTS_CONCURRENCY = 64;
-/** The one lane of queued webhook bodies without an order key. */
-const UNKEYED_WEBHOOKS = 'unkeyed';
 
 /** Room left in a JetStream message for the WebhookReceived envelope and the headers (trace context, message id). */
 const QUEUED_MESSAGE_OVERHEAD_BYTES = 8 * 1024;
@@ -214,9 +213,9 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     durable: 'receipt-delivery-events',
     filterSubject: subjects.deliveryEvents,
     // Learning a wamid is idempotent and independent of every other message's: SENT events are applied side by side
-    // (their wamid index writes share a group commit), in order where the publisher keyed them.
+    // (their wamid index writes share a group commit), one message's in order (its trace; see messageOrderKey).
     concurrency: DELIVERY_EVENTS_CONCURRENCY,
-    orderKey: orderKeyHeader,
+    orderKey: messageOrderKey,
     keyring,
     logger,
     handle: createDeliveryEventsHandler(service, logger),
@@ -235,7 +234,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     // Bodies side by side, one message's in queue order (the key set at intake, `webhookOrderKey`); bodies without a key
     // (templates, account updates, several numbers) share one lane in queue order.
     concurrency: config.webhookConcurrency,
-    orderKey: (message) => orderKeyHeader(message) ?? UNKEYED_WEBHOOKS,
+    orderKey: orderKeyHeader,
     // Bodies are sealed (below); one whose epoch key is gone (replayed after shredding) is acknowledged unread.
     keyring,
     logger,
