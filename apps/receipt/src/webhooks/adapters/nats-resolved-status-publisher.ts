@@ -2,7 +2,7 @@ import { SpanKind, SpanStatusCode, context, trace, type Span } from '@openteleme
 import type { JetStreamClient } from 'nats';
 import { toProtoStatus } from '@waygate/contracts';
 import { sealPayload, type Keyring } from '@waygate/keyring';
-import { regionSubjects, SEALED_HEADER, traceHeaders } from '@waygate/nats';
+import { messageOrderKey, ORDER_KEY_HEADER, regionSubjects, SEALED_HEADER, traceHeaders } from '@waygate/nats';
 import { MessageStatusChanged, StatusSource } from '@waygate/proto';
 import { contextFromTraceparent } from '@waygate/telemetry';
 import type { ResolvedStatus, ResolvedStatusPublisher, StatusAnnouncement } from '../domain/receipt-service';
@@ -100,6 +100,9 @@ export function createNatsResolvedStatusPublisher(
     // The headers carry the status span's context: consumers continue the message's trace.
     const headers = traceHeaders(prepared.spanContext);
     if (prepared.sealed) headers.set(SEALED_HEADER, 'v1');
+    // The same order key delivery-retry gives the message's status events: ingress and the archive apply a message's
+    // statuses in order, whichever service published them.
+    headers.set(ORDER_KEY_HEADER, messageOrderKey(prepared.resolved.tenantId, prepared.resolved.messageId));
     return js.publish(subject, prepared.payload, { msgID: prepared.resolved.eventId, headers }).then(
       () => prepared.span.end(),
       (error: unknown) => {
