@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { badRequestViolations, preconditionViolations, startGrpcServer, type RunningGrpcServer } from '@waygate/grpc';
-import { publishEvent, regionSubjects } from '@waygate/nats';
+import { ORDER_KEY_HEADER, publishEvent, regionSubjects } from '@waygate/nats';
 import {
   DeliveryAdminServiceService,
   DeliveryState,
@@ -360,4 +360,49 @@ test('with delivery-retry down, CancelMessage is UNAVAILABLE and the message sta
   deliveryStopped = true;
   await assert.rejects(cancelMessage(messageId), hasCode(grpcStatus.UNAVAILABLE));
   assert.equal((await getMessage(messageId)).status, MessageStatus.MESSAGE_STATUS_ACCEPTED);
+});
+
+test("a message's status events keyed by its id are applied in stream order while other messages' run in parallel", async () => {
+  // Each message is sent again after a failure: delivery's SENT for attempt 2 names the new wamid, and only applying
+  // attempt 1's SENT before attempt 2's leaves that one (the status state machine relies on per-message order).
+  const messageIds = await Promise.all(Array.from({ length: 12 }, () => sendMessage()));
+  // Published back to back on one connection (its order is the stream's order), so the consumer has both at once.
+  await Promise.all(
+    messageIds.flatMap((messageId) =>
+      [1, 2].map((attempt) =>
+        publishEvent(
+          harness.events.js,
+          subjects.deliveryEvents,
+          MessageStatusChanged.encode(
+            MessageStatusChanged.fromPartial({
+              tenantId: 'acme',
+              messageId,
+              eventId: `${messageId}:delivery:sent:${attempt}`,
+              status: MessageStatus.MESSAGE_STATUS_SENT,
+              waMessageId: `wamid.${messageId}.${attempt}`,
+              // Attempt 1 also teaches the recipient's wa_id: its handling takes one durable write longer, so
+              // attempt 2 would overtake it if the two were not kept in order.
+              ...(attempt === 1 ? { recipient: '+4915112345678', recipientWaId: '4915112345678' } : {}),
+              attempt,
+              occurredAt: new Date(T0 + attempt),
+              source: StatusSource.STATUS_SOURCE_DELIVERY,
+            }),
+          ).finish(),
+          `${messageId}:delivery:sent:${attempt}`,
+          { [ORDER_KEY_HEADER]: messageId },
+        ),
+      ),
+    ),
+  );
+  const messages = await waitFor(
+    async () => {
+      const got = await Promise.all(messageIds.map((messageId) => getMessage(messageId)));
+      return got.every((message) => message.timeline.length === 3) ? got : undefined;
+    },
+    { what: 'both SENT events applied to every message' },
+  );
+  assert.deepEqual(
+    messages.map((message) => message.waMessageId),
+    messageIds.map((messageId) => `wamid.${messageId}.2`),
+  );
 });

@@ -1,4 +1,5 @@
 import {
+  orderKeyHeader,
   regionStreams,
   regionSubjects,
   routeBySubject,
@@ -20,6 +21,12 @@ import {
 import { createStatusEventsHandler } from './handlers/status-events.consumer';
 import { createTemplateEventsHandler } from './handlers/template-events.consumer';
 import type { IngressStores } from './open-ingress-stores';
+
+/** Events the `ingress-status` consumer applies at once (different order keys). */
+export const INGRESS_CONSUMER_CONCURRENCY = 32;
+
+/** JetStream's de-duplication id, which every Waygate publisher sets (one per event). */
+const NATS_MSG_ID_HEADER = 'Nats-Msg-Id';
 
 /**
  * Starts `ingress-status`, ingress's one consumer of the region's events stream. One consumer for every event kind
@@ -55,6 +62,16 @@ export function startIngressConsumers(deps: {
     filterSubject: subjects.allEvents,
     keyring: deps.keyring,
     logger,
+    // Events of different messages (customers) are applied in parallel, so the stores' group commits share one
+    // durable commit between them (issue 15); events with the same order key (a message's statuses: the status state
+    // machine relies on their order) are applied one after another in stream order. An event without the key
+    // header waits in one lane with every other such event: stream order, exactly as at concurrency 1.
+    // Inbound messages wait for nobody (each its own lane, by its Nats-Msg-Id): what they write does not depend on
+    // order (the index is de-duplicated by wamid, a window only ever grows to the latest close), so any order ends in
+    // the same customer view.
+    concurrency: INGRESS_CONSUMER_CONCURRENCY,
+    orderKey: (message) =>
+      (message.subject === subjects.inboundEvents && message.headers?.get(NATS_MSG_ID_HEADER)) || orderKeyHeader(message),
     handle: routeBySubject({
       [subjects.deliveryEvents]: statusEvents,
       [subjects.receiptEvents]: statusEvents,

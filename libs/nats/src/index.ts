@@ -12,6 +12,7 @@ export {
   startConsumer,
   ORDER_KEY_HEADER,
   orderKeyHeader,
+  messageOrderKey,
 } from './jetstream';
 export type {
   EventSeal,

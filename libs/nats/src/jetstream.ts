@@ -294,6 +294,15 @@ export function orderKeyHeader(message: { readonly headers?: MsgHdrs }): string 
   return message.headers?.get(ORDER_KEY_HEADER) || undefined;
 }
 
+/**
+ * The order key of every event about one outbound message (its status changes, from delivery-retry and receipt
+ * alike): consumers then apply one message's events in stream order and different messages' in parallel. Both
+ * publishers must use this one form, or one message's events would land in two lanes.
+ */
+export function messageOrderKey(tenantId: string, messageId: string): string {
+  return `message:${tenantId}:${messageId}`;
+}
+
 /** The lane of messages without an order key (a key publishers cannot produce: they are never empty). */
 const UNKEYED_LANE = '';
 

@@ -2,7 +2,7 @@ import { context } from '@opentelemetry/api';
 import type { JetStreamClient } from 'nats';
 import { toProtoStatus } from '@waygate/contracts';
 import type { Keyring } from '@waygate/keyring';
-import { publishCustomerEvent, regionSubjects } from '@waygate/nats';
+import { messageOrderKey, ORDER_KEY_HEADER, publishCustomerEvent, regionSubjects } from '@waygate/nats';
 import { MessageStatusChanged, StatusSource } from '@waygate/proto';
 import { contextFromTraceparent } from '@waygate/telemetry';
 import type { StatusPublisher } from '../domain/delivery-engine';
@@ -38,7 +38,9 @@ export function createNatsStatusPublisher(
       }).finish();
       const parent = contextFromTraceparent(event.traceContext) ?? context.active();
       const customer = { keyring, tenantId: event.tenantId, customer: event.recipient };
-      await context.with(parent, () => publishCustomerEvent(js, subject, data, event.eventId, customer));
+      // The message's order key: its consumers (ingress, the archive, the feed) apply its statuses in order.
+      const headers = { [ORDER_KEY_HEADER]: messageOrderKey(event.tenantId, event.messageId) };
+      await context.with(parent, () => publishCustomerEvent(js, subject, data, event.eventId, customer, headers));
     },
   };
 }

@@ -172,6 +172,13 @@ for (const backend of backends) {
           await store.recordStatusChange({ tenantId: 'acme', messageId: 'msg_1', expectedVersion: 2, status: 'DELIVERED', entry: failed }),
           true,
         );
+        assert.deepEqual(await store.getStatusState('acme', 'msg_1'), {
+          status: 'DELIVERED',
+          version: 3,
+          waMessageId: 'wamid.1',
+          eventIds: new Set(['msg_1:accepted', 'e-delivered', 'e-sent']),
+        });
+        assert.equal(await store.getStatusState('globex', 'msg_1'), undefined, 'scoped by tenant');
         const stored = await store.get('acme', 'msg_1');
         assert.equal(stored?.status, 'DELIVERED');
         assert.equal(stored?.waMessageId, 'wamid.1');

@@ -2,7 +2,13 @@ import type { Collection, Filter, UpdateFilter } from 'mongodb';
 import { applyMongoMigrations, isDuplicateKeyError, type MongoDatabase, type MongoMigration } from '@waygate/storage';
 import { isTerminalStatus, type CustomerDataSubject, type MessageStatus, type TemplateCategory } from '@waygate/domain';
 import type { CustomerSealer } from '@waygate/keyring';
-import { ERASED_REQUEST_HASH, type MessageQuery, type MessageStore, type StatusChangeRecord } from '../domain/message-store';
+import {
+  ERASED_REQUEST_HASH,
+  type MessageQuery,
+  type MessageStatusState,
+  type MessageStore,
+  type StatusChangeRecord,
+} from '../domain/message-store';
 import type { ContentKind, MessageContent, OutboundMessage, StatusSource } from '../domain/outbound-message';
 import { openMessageContent, sealMessageContent } from './message-content-sealing';
 
@@ -172,6 +178,20 @@ export class MongoMessageStore implements MessageStore {
   async get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined> {
     const doc = await this.messages.findOne({ _id: `${tenantId}/${messageId}`, tenantId });
     return doc ? toMessage(this.sealer, doc) : undefined;
+  }
+
+  async getStatusState(tenantId: string, messageId: string): Promise<MessageStatusState | undefined> {
+    const doc = await this.messages.findOne(
+      { _id: `${tenantId}/${messageId}`, tenantId },
+      { projection: { status: 1, version: 1, waMessageId: 1, 'timeline.eventId': 1 } },
+    );
+    if (!doc) return undefined;
+    return {
+      status: doc.status as MessageStatus,
+      version: doc.version,
+      ...(doc.waMessageId ? { waMessageId: doc.waMessageId } : {}),
+      eventIds: new Set(doc.timeline.map((entry) => entry.eventId)),
+    };
   }
 
   async recordStatusChange(change: StatusChangeRecord): Promise<boolean> {

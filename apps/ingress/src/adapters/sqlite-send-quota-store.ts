@@ -1,4 +1,4 @@
-import { openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { openSqliteDatabase, SqliteGroupCommit, type SqliteDatabase } from '@waygate/storage';
 import { rateToleranceMs, rateWaitMs, type SendQuotaStore, type SendRate } from '../domain/send-quota';
 
 /** Schema versions, applied in order once each. */
@@ -45,38 +45,45 @@ export class SqliteSendQuotaStore implements SendQuotaStore {
   private readonly db: SqliteDatabase;
   /** Prepared once: consume and takeRate run on every send of a tenant with limits. */
   private readonly statements: ReturnType<typeof prepareStatements>;
+  /** This file's writes share one group commit (issue 15); each promise settles after its COMMIT. */
+  private readonly commits: SqliteGroupCommit;
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
     this.statements = prepareStatements(this.db);
+    this.commits = new SqliteGroupCommit(this.db);
   }
 
-  async consume(tenantId: string, day: string, limit: number): Promise<boolean> {
-    // The count after this send, or undefined when the limit held the update back.
-    const used = this.statements.countSend.get(tenantId, day, limit) as number | undefined;
-    if (used === 1) {
-      // The tenant's first send of the day: old counters go.
-      const cutoff = new Date(Date.parse(`${day}T00:00:00Z`) - KEEP_DAYS * 86_400_000).toISOString().slice(0, 10);
-      this.statements.deleteDaysBefore.run(tenantId, cutoff);
-    }
-    return used !== undefined;
+  consume(tenantId: string, day: string, limit: number): Promise<boolean> {
+    return this.commits.run(() => {
+      // The count after this send, or undefined when the limit held the update back.
+      const used = this.statements.countSend.get(tenantId, day, limit) as number | undefined;
+      if (used === 1) {
+        // The tenant's first send of the day: old counters go.
+        const cutoff = new Date(Date.parse(`${day}T00:00:00Z`) - KEEP_DAYS * 86_400_000).toISOString().slice(0, 10);
+        this.statements.deleteDaysBefore.run(tenantId, cutoff);
+      }
+      return used !== undefined;
+    });
   }
 
-  async takeRate(tenantId: string, nowMs: number, rate: SendRate): Promise<number> {
-    // One statement: taken only while the stored arrival time is within the burst tolerance of now.
-    const { changes } = this.statements.takeRate.run(
-      tenantId,
-      nowMs + rate.intervalMs,
-      nowMs,
-      rate.intervalMs,
-      nowMs + rateToleranceMs(rate),
-    );
-    if (changes === 1) return 0;
-    return rateWaitMs(this.statements.arrivalTime.get(tenantId) as number, nowMs, rate);
+  takeRate(tenantId: string, nowMs: number, rate: SendRate): Promise<number> {
+    return this.commits.run(() => {
+      // One statement: taken only while the stored arrival time is within the burst tolerance of now.
+      const { changes } = this.statements.takeRate.run(
+        tenantId,
+        nowMs + rate.intervalMs,
+        nowMs,
+        rate.intervalMs,
+        nowMs + rateToleranceMs(rate),
+      );
+      if (changes === 1) return 0;
+      return rateWaitMs(this.statements.arrivalTime.get(tenantId) as number, nowMs, rate);
+    });
   }
 
   async returnRate(tenantId: string, rate: SendRate): Promise<void> {
-    this.statements.returnRate.run(rate.intervalMs, tenantId);
+    await this.commits.run(() => this.statements.returnRate.run(rate.intervalMs, tenantId));
   }
 
   async used(tenantId: string, day: string): Promise<number> {
@@ -84,6 +91,7 @@ export class SqliteSendQuotaStore implements SendQuotaStore {
   }
 
   async close(): Promise<void> {
+    this.commits.close();
     this.db.close();
   }
 }

@@ -11,6 +11,18 @@ export interface StatusChangeRecord {
   readonly entry: TimelineEntry;
 }
 
+/**
+ * What applying a status report reads of a message: no content, so nothing is opened (issue 15: reading the whole
+ * message cost every status event two decryptions and a JSON parse).
+ */
+export interface MessageStatusState {
+  readonly status: MessageStatus;
+  readonly version: number;
+  readonly waMessageId?: string;
+  /** The event ids of its timeline: a report whose event id is among them was applied already. */
+  readonly eventIds: ReadonlySet<string>;
+}
+
 /** Where a page of ListMessages starts: just after (older than) this message. */
 export interface MessageCursor {
   readonly acceptedAt: Date;
@@ -49,6 +61,8 @@ export interface MessageStore {
   findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<OutboundMessage | undefined>;
   /** The message with its timeline in the order entries were recorded. */
   get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined>;
+  /** The message's status, version, wamid and timeline event ids, as {@link get} would read them; content unopened. */
+  getStatusState(tenantId: string, messageId: string): Promise<MessageStatusState | undefined>;
   /**
    * Appends the timeline entry and sets status (and waMessageId when given; undefined keeps it); false (and no
    * change) if the version moved on meanwhile, or if the timeline already has an entry with the entry's event id. When the new status is terminal (FAILED, EXPIRED, CANCELED) the

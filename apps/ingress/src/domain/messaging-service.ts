@@ -140,14 +140,38 @@ export function createMessagingService(deps: {
     return { ...message, timeline: orderStatusEvents(message.timeline) };
   }
 
-  /** Hands the message to delivery; if that fails the outbox relay retries, so acceptance still stands. */
+  /** Messages published whose mark is not yet committed: a retry meanwhile must not publish them again. */
+  const marking = new Set<string>();
+
+  /**
+   * Hands the message to delivery; if that fails the outbox relay retries, so acceptance still stands. The answer
+   * does not wait for the published mark to be durable (issue 15: one commit less per send on the answer's path):
+   * what must be durable before SendMessage answers is the message (insertIfAbsent) and its MessageAccepted in
+   * JetStream (the PubAck). A mark lost in a crash only makes the outbox relay publish the message again, under the
+   * same Nats-Msg-Id: JetStream drops it within its duplicate window, and delivery-retry's insert is idempotent by
+   * message id after it.
+   */
   async function handOff(message: DeliverableMessage): Promise<void> {
     try {
       await publisher.publishAccepted(message);
-      await store.markPublished(message.tenantId, message.messageId);
     } catch (error) {
       events.publishDeferred(message, error);
+      return;
     }
+    const key = `${message.tenantId}/${message.messageId}`;
+    marking.add(key);
+    store.markPublished(message.tenantId, message.messageId).then(
+      () => marking.delete(key),
+      (error: unknown) => {
+        marking.delete(key);
+        events.publishDeferred(message, error);
+      },
+    );
+  }
+
+  /** Whether the message still needs its hand-off (not published, nor being marked published, and deliverable). */
+  function needsHandOff(message: OutboundMessage): message is DeliverableMessage {
+    return !message.published && !marking.has(`${message.tenantId}/${message.messageId}`) && isDeliverable(message);
   }
 
   /**
@@ -163,9 +187,10 @@ export function createMessagingService(deps: {
   /** Records a report in the timeline and moves the status as the state machine allows; one effect per event id. */
   async function applyStatusReport(report: StatusReport): Promise<StatusReportOutcome> {
     for (let round = 0; round < MAX_STATUS_WRITE_ATTEMPTS; round++) {
-      const message = await store.get(report.tenantId, report.messageId);
+      // The status state only: the content is not needed (nor opened) to apply a report.
+      const message = await store.getStatusState(report.tenantId, report.messageId);
       if (!message) return 'unknown-message';
-      if (message.timeline.some((entry) => entry.eventId === report.eventId)) return 'duplicate';
+      if (message.eventIds.has(report.eventId)) return 'duplicate';
       const decision = decide(message.status, report);
       const recorded = await store.recordStatusChange({
         tenantId: report.tenantId,
@@ -207,7 +232,7 @@ export function createMessagingService(deps: {
       const earlier = await store.findByIdempotencyKey(tenant.id, valid.idempotencyKey);
       if (earlier) {
         if (!sameRequest(earlier.requestHash, valid.requestHash)) throw new IdempotencyConflictError(valid.idempotencyKey);
-        if (!earlier.published && isDeliverable(earlier)) await handOff(earlier);
+        if (needsHandOff(earlier)) await handOff(earlier);
         return earlier;
       }
       const now = clock.now();
@@ -257,7 +282,7 @@ export function createMessagingService(deps: {
         metrics.statusChanged(tenant.id, 'ACCEPTED');
       }
       // A replay after the content was deleted (e.g. cancelled before the hand-off) has nothing left to hand off.
-      if (!message.published && isDeliverable(message)) await handOff(message);
+      if (needsHandOff(message)) await handOff(message);
       return message;
     },
 

@@ -1,18 +1,12 @@
 import { decodeEvent } from '@waygate/contracts';
 import { isE164, maskPhoneNumber } from '@waygate/domain';
 import { ACK, type HandlerOutcome, type SubjectHandler } from '@waygate/nats';
-import {
-  CustomerPreference,
-  CustomerPreferenceChanged,
-  InboundMessageReceived,
-  MessageStatus,
-  MessageStatusChanged,
-  OptOutSource,
-} from '@waygate/proto';
+import { CustomerPreference, CustomerPreferenceChanged, InboundMessageReceived, MessageStatus, OptOutSource } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
 import { customerKeyOfBsuid, customerKeyOfWaId, type CustomerView } from '../domain/customer-view';
 import type { MessageStore } from '../domain/message-store';
 import type { OptOutList, OptOutSource as DomainOptOutSource } from '../domain/opt-out-list';
+import { decodeStatusEvent } from './status-events.consumer';
 
 /** Meta's error for a marketing message to a customer who stopped marketing messages. */
 export const META_MARKETING_OPT_OUT_ERROR = 131050;
@@ -64,7 +58,7 @@ export function createInboundEventsHandler(view: CustomerView, logger: Logger) {
 export function createStatusLearningHandler(deps: { view: CustomerView; optOuts: OptOutList; messages: MessageStore; logger: Logger }) {
   return async (data: Uint8Array): Promise<HandlerOutcome> => {
     // A malformed event is the status handler's to reject; nothing to learn from it here.
-    const event = decodeEvent(MessageStatusChanged, data);
+    const event = decodeStatusEvent(data);
     if (!event || !event.tenantId || !event.occurredAt) return ACK;
     if (event.status === MessageStatus.MESSAGE_STATUS_SENT && event.recipientWaId && isE164(event.recipient)) {
       await deps.view.recordWaId(event.tenantId, event.recipient, event.recipientWaId.replace(/\D/g, ''), event.occurredAt);

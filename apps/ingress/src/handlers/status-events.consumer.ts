@@ -4,6 +4,20 @@ import { MessageStatusChanged } from '@waygate/proto';
 import type { Logger } from '@waygate/telemetry';
 import type { MessagingService } from '../domain/messaging-service';
 
+const decodedStatusEvents = new WeakMap<Uint8Array, MessageStatusChanged | null>();
+
+/**
+ * Decodes a MessageStatusChanged once per delivered payload: the status-learning handler and the status handler
+ * both read the same event (issue 15: no repeated protobuf work per event); undefined when it is not one.
+ */
+export function decodeStatusEvent(data: Uint8Array): MessageStatusChanged | undefined {
+  const known = decodedStatusEvents.get(data);
+  if (known !== undefined) return known ?? undefined;
+  const event = decodeEvent(MessageStatusChanged, data);
+  decodedStatusEvents.set(data, event ?? null);
+  return event;
+}
+
 /**
  * Applies MessageStatusChanged events (from delivery-retry and receipt) to the message store. Idempotent by event
  * id; acknowledged only after the store committed. Routed here from ingress's `events.>` consumer for the
@@ -19,7 +33,7 @@ export function createStatusEventsHandler(
   afterFailed?: (tenantId: string, messageId: string) => Promise<void>,
 ) {
   return async (data: Uint8Array): Promise<HandlerOutcome> => {
-    const event = decodeEvent(MessageStatusChanged, data);
+    const event = decodeStatusEvent(data);
     const status = event && fromProtoStatus(event.status);
     const source = event && fromProtoSource(event.source);
     if (!event || !status || !source || !event.occurredAt || !event.eventId)

@@ -15,6 +15,7 @@ import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Keyring } from '@waygate/keyring';
 import type { Logger } from '@waygate/telemetry';
+import { messageOrderKey } from '../message-order-key';
 import { createHttpCallbackSender } from './adapters/http-callback-sender';
 import { MongoFeedStore } from './adapters/mongo-feed-store';
 import { startNatsFeedWakeups } from './adapters/nats-feed-wakeups';
@@ -35,6 +36,11 @@ import { tenantEventJson } from './handlers/tenant-event-wire';
 /** The durable JetStream consumer that builds the tenants' logs. */
 export const FEED_CONSUMER = 'receipt-tenant-feed';
 
+/**
+ * Events the feed's consumers apply at once (issue 15): their log writes share one group commit. One message's events
+ * are applied one after another in stream order ({@link messageOrderKey}).
+ */
+const FEED_CONCURRENCY = 64;
 /** How often old events and ended deliveries are pruned. */
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -138,6 +144,8 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
       durable: OUTBOUND_CONSUMERS.feed,
       filterSubject: subjects.outboundAccepted,
       ackWaitMs: config.ackWaitMs,
+      concurrency: FEED_CONCURRENCY,
+      orderKey: messageOrderKey,
       keyring: options.keyring,
       logger,
       handle: createFeedAcceptedHandler(builder, logger),
@@ -148,6 +156,8 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
       durable: FEED_CONSUMER,
       filterSubject: subjects.allEvents,
       ackWaitMs: config.ackWaitMs,
+      concurrency: FEED_CONCURRENCY,
+      orderKey: messageOrderKey,
       keyring: options.keyring,
       logger,
       handle: createFeedInputsHandler(builder, subjects, logger),

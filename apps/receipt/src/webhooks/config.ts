@@ -50,6 +50,8 @@ export const webhookIntakeEnvShape = {
   WAYGATE_WEBHOOK_ACK_WAIT_MS: envSchemas.durationMs(30_000),
   // 15: every consumer's default (@waygate/nats); with the default delays the attempts span about 40 minutes.
   WAYGATE_WEBHOOK_MAX_DELIVERIES: z.coerce.number().int().min(1).max(100).default(15),
+  // Bodies processed at once (one message's in queue order); 1 processes every body in queue order.
+  WAYGATE_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(32),
   WAYGATE_REGION_WEBHOOK_URLS: regionWebhookUrls,
   WAYGATE_REGION_FORWARD_TIMEOUT_MS: envSchemas.durationMs(10_000),
   // A queued body is sealed under the key of its epoch, destroyed once the epoch ended and its bodies were processed.
@@ -83,6 +85,8 @@ export interface WebhookIntakeConfig extends WhatsAppApiConfig {
    * as unavailable (with the reason); anything else still failing makes the body a dead letter.
    */
   readonly webhookMaxDeliveries: number;
+  /** WAYGATE_WEBHOOK_CONCURRENCY: bodies processed at once; those with the same order key one after another. */
+  readonly webhookConcurrency: number;
   /** Other regions' receipt webhook URLs, for their WABAs' template and account webhooks (region-forwarding.ts). */
   readonly regionWebhookUrls: Readonly<Partial<Record<'eu' | 'us', string>>>;
   readonly regionForwardTimeoutMs: number;
@@ -104,6 +108,7 @@ export function toWebhookIntakeConfig(parsed: WebhookIntakeEnv): WebhookIntakeCo
     webhookRetryMaxDelayMs: parsed.WAYGATE_WEBHOOK_RETRY_MAX_DELAY_MS,
     webhookAckWaitMs: parsed.WAYGATE_WEBHOOK_ACK_WAIT_MS,
     webhookMaxDeliveries: parsed.WAYGATE_WEBHOOK_MAX_DELIVERIES,
+    webhookConcurrency: parsed.WAYGATE_WEBHOOK_CONCURRENCY,
     regionWebhookUrls: parsed.WAYGATE_REGION_WEBHOOK_URLS,
     regionForwardTimeoutMs: parsed.WAYGATE_REGION_FORWARD_TIMEOUT_MS,
     webhookKeyEpochMs: parsed.WAYGATE_WEBHOOK_KEY_EPOCH_MS,

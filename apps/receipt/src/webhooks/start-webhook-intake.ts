@@ -4,13 +4,22 @@ import path from 'node:path';
 import { systemClock, type Clock } from '@waygate/domain';
 import { channelCredentials, type ServedService } from '@waygate/grpc';
 import type { CustomerSealer, Keyring } from '@waygate/keyring';
-import { publishSealedEvent, regionStreams, regionSubjects, startConsumer, type JetStreamConnection } from '@waygate/nats';
+import {
+  ORDER_KEY_HEADER,
+  orderKeyHeader,
+  publishSealedEvent,
+  regionStreams,
+  regionSubjects,
+  startConsumer,
+  type JetStreamConnection,
+} from '@waygate/nats';
 import { InboundServiceService, SERVICE_NAMES, SERVICE_PROTO_FILES, WebhookReceived } from '@waygate/proto';
 import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { ClientTlsConfig } from '@waygate/config';
 import type { Logger } from '@waygate/telemetry';
 import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
+import { messageOrderKey } from '../message-order-key';
 import { createCloudApiWhatsAppCloudApi } from './adapters/cloud-api-whatsapp-cloud-api';
 import { createHttpRegionForwarder } from './adapters/http-region-forwarder';
 import { createMediaStoreClient } from './adapters/media-store-client';
@@ -134,6 +143,9 @@ async function openStores(storage: WebhookIntakeStorage, cipher: CustomerSealer 
   };
 }
 
+/** SENT events applied at once by `receipt-delivery-events`. */
+const DELIVERY_EVENTS_CONCURRENCY = 64;
+
 /** Room left in a JetStream message for the WebhookReceived envelope and the headers (trace context, message id). */
 const QUEUED_MESSAGE_OVERHEAD_BYTES = 8 * 1024;
 
@@ -200,6 +212,10 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     stream: streams.events.name,
     durable: 'receipt-delivery-events',
     filterSubject: subjects.deliveryEvents,
+    // Learning a wamid is idempotent and independent of every other message's: SENT events are applied side by side
+    // (their wamid index writes share a group commit), one message's in order (its trace; see messageOrderKey).
+    concurrency: DELIVERY_EVENTS_CONCURRENCY,
+    orderKey: messageOrderKey,
     keyring,
     logger,
     handle: createDeliveryEventsHandler(service, logger),
@@ -215,6 +231,10 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     // Several large media downloads may take minutes; each download has its own timeouts.
     handlerTimeoutMs: 30 * 60_000,
     maxDeliveries: config.webhookMaxDeliveries,
+    // Bodies side by side, one message's in queue order (the key set at intake, `webhookOrderKey`); bodies without a key
+    // (templates, account updates, several numbers) share one lane in queue order.
+    concurrency: config.webhookConcurrency,
+    orderKey: orderKeyHeader,
     // Bodies are sealed (below); one whose epoch key is gone (replayed after shredding) is acknowledged unread.
     keyring,
     logger,
@@ -245,7 +265,7 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     // Meta retries identical bodies; the body hash as message id stores each once within the dedupe window. A body
     // larger than a JetStream message may be (Meta sends up to 3 MB, nats-server takes 1 MB by default) is queued as
     // several smaller webhooks; 200 only once every part is stored.
-    queue: async (body, bodySha256) => {
+    queue: async (body, bodySha256, orderKey) => {
       const parts = splitWebhookBody(body, maxBodyBytes);
       if (parts.length > 1)
         logger.info({ bytes: body.length, parts: parts.length, body_sha256: bodySha256 }, 'large webhook queued in parts');
@@ -258,6 +278,8 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
           WebhookReceived.encode({ body: Buffer.from(part), receivedAt }).finish(),
           parts.length === 1 ? `webhook:${bodySha256}` : `webhook:${bodySha256}:${index + 1}/${parts.length}`,
           { keyring, scope: webhookKeyScope(receivedAt, config.webhookKeyEpochMs) },
+          // The order key (hashed ids only) rides in a header: the consumer reads it without opening the body.
+          orderKey ? { [ORDER_KEY_HEADER]: orderKey } : {},
         );
       }
     },

@@ -3,8 +3,16 @@ import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeliverPolicy } from 'nats';
-import { connectJetStream, ensureRegionStreams, regionStreams, regionSubjects, type JetStreamConnection } from '@waygate/nats';
+import { DeliverPolicy, headers as natsHeaders } from 'nats';
+import {
+  connectJetStream,
+  ensureRegionStreams,
+  messageOrderKey,
+  ORDER_KEY_HEADER,
+  regionStreams,
+  regionSubjects,
+  type JetStreamConnection,
+} from '@waygate/nats';
 import { MessageStatus, MessageStatusChanged, StatusSource } from '@waygate/proto';
 import { createTempDir, freePort, startNatsServer } from '@waygate/testing';
 import { computeWebhookSignature, type StatusWebhookStatus, type WhatsAppWebhookPayload } from '@waygate/whatsapp-simulator';
@@ -172,8 +180,11 @@ async function seedKnownMessages(connection: JetStreamConnection, messages: read
         recipient: `+${message.waId}`,
       }),
     ).finish();
+    // With the order key delivery-retry gives every status event of a message.
+    const headers = natsHeaders();
+    headers.set(ORDER_KEY_HEADER, messageOrderKey(BENCH_TENANT.id, message.messageId));
     const publish: Promise<unknown> = connection.js
-      .publish(subjects.deliveryEvents, data, { msgID: eventId })
+      .publish(subjects.deliveryEvents, data, { msgID: eventId, headers })
       .finally(() => inFlight.delete(publish));
     inFlight.add(publish);
     if (inFlight.size >= SEED_CONCURRENCY) await Promise.race(inFlight);

@@ -1,4 +1,5 @@
-import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import type { Statement } from 'better-sqlite3';
+import { checkpointWalTruncate, openSqliteDatabase, SqliteGroupCommit, statementCache, type SqliteDatabase } from '@waygate/storage';
 import type { MessageFeedState } from '../domain/feed-rules';
 import {
   claimChange,
@@ -211,38 +212,43 @@ const placeholders = (count: number) => Array.from({ length: count }, () => '?')
 const ID_CHUNK = 500;
 
 /**
- * The embedded TenantFeedStore. Every write that must be atomic runs in one `BEGIN IMMEDIATE` transaction, which
- * takes the write lock before reading, so even two processes sharing the file assign sequences one after the other.
+ * The embedded TenantFeedStore. Every write runs through one group commit for the file (issue 15): the writes queued
+ * in one event-loop turn (the feed consumer's concurrent events, the callback lanes) share one `BEGIN IMMEDIATE`
+ * transaction, each in its own savepoint, and each promise settles after the COMMIT. The transaction takes the write
+ * lock before reading, so even two processes sharing the file assign sequences one after the other.
  */
 export class SqliteFeedStore implements TenantFeedStore {
   private readonly db: SqliteDatabase;
+  private readonly writes: SqliteGroupCommit;
+  /** Statements of fixed SQL, prepared once. */
+  private readonly sql: (sql: string) => Statement;
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
+    this.writes = new SqliteGroupCommit(this.db);
+    this.sql = statementCache(this.db);
   }
 
   private appendInTransaction(event: NewTenantEvent): TenantEvent | undefined {
-    const known = this.db.prepare('SELECT 1 FROM feed_events WHERE tenant_id = ? AND event_id = ?').get(event.tenantId, event.eventId);
+    const known = this.sql('SELECT 1 FROM feed_events WHERE tenant_id = ? AND event_id = ?').get(event.tenantId, event.eventId);
     if (known) return undefined;
     const sequence =
-      (this.db.prepare('SELECT MAX(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(event.tenantId) as number | null) ?? 0;
+      (this.sql('SELECT MAX(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(event.tenantId) as number | null) ?? 0;
     const appended = { ...event, sequence: sequence + 1 } as TenantEvent;
-    this.db
-      .prepare(
-        `INSERT INTO feed_events (tenant_id, sequence, event_id, type, message_id, customer, occurred_at_ms, recorded_at_ms, payload_json)
+    this.sql(
+      `INSERT INTO feed_events (tenant_id, sequence, event_id, type, message_id, customer, occurred_at_ms, recorded_at_ms, payload_json)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        event.tenantId,
-        appended.sequence,
-        event.eventId,
-        event.type,
-        messageIdOf(event) ?? null,
-        customerOf(event) ?? null,
-        event.occurredAt.getTime(),
-        event.recordedAt.getTime(),
-        payloadJson(event),
-      );
+    ).run(
+      event.tenantId,
+      appended.sequence,
+      event.eventId,
+      event.type,
+      messageIdOf(event) ?? null,
+      customerOf(event) ?? null,
+      event.occurredAt.getTime(),
+      event.recordedAt.getTime(),
+      payloadJson(event),
+    );
     return appended;
   }
 
@@ -252,13 +258,11 @@ export class SqliteFeedStore implements TenantFeedStore {
     at: Date,
     decide: (state: MessageFeedState | undefined) => MessageDecision | undefined,
   ): Promise<TenantEvent[]> {
-    const apply = this.db.transaction((): TenantEvent[] => {
-      const row = this.db
-        .prepare(
-          `SELECT status, wa_message_id, recipient, failure_surfaced, content_type, content_summary FROM feed_messages
+    return this.writes.run((): TenantEvent[] => {
+      const row = this.sql(
+        `SELECT status, wa_message_id, recipient, failure_surfaced, content_type, content_summary FROM feed_messages
            WHERE tenant_id = ? AND message_id = ?`,
-        )
-        .get(tenantId, messageId) as
+      ).get(tenantId, messageId) as
         | {
             status: string;
             wa_message_id: string | null;
@@ -281,64 +285,55 @@ export class SqliteFeedStore implements TenantFeedStore {
       const decision = decide(state);
       if (!decision) return [];
       const next = toStoredFeedState(decision.state);
-      this.db
-        .prepare(
-          `INSERT INTO feed_messages (tenant_id, message_id, status, wa_message_id, recipient, failure_surfaced, content_type,
+      this.sql(
+        `INSERT INTO feed_messages (tenant_id, message_id, status, wa_message_id, recipient, failure_surfaced, content_type,
              content_summary, updated_at_ms)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT (tenant_id, message_id) DO UPDATE SET status = excluded.status, wa_message_id = excluded.wa_message_id,
              recipient = excluded.recipient, failure_surfaced = excluded.failure_surfaced, content_type = excluded.content_type,
              content_summary = excluded.content_summary, updated_at_ms = excluded.updated_at_ms`,
-        )
-        .run(
-          tenantId,
-          messageId,
-          next.status,
-          next.waMessageId,
-          next.recipient,
-          next.failureSurfaced ? 1 : 0,
-          next.contentType,
-          next.contentSummary,
-          at.getTime(),
-        );
+      ).run(
+        tenantId,
+        messageId,
+        next.status,
+        next.waMessageId,
+        next.recipient,
+        next.failureSurfaced ? 1 : 0,
+        next.contentType,
+        next.contentSummary,
+        at.getTime(),
+      );
       return decision.events.flatMap((event) => this.appendInTransaction(event) ?? []);
     });
-    return apply.immediate();
   }
 
   async appendEvent(event: NewTenantEvent): Promise<TenantEvent | undefined> {
-    return this.db.transaction(() => this.appendInTransaction(event)).immediate();
+    return this.writes.run(() => this.appendInTransaction(event));
   }
 
   async lastSequence(tenantId: string): Promise<number> {
-    return (this.db.prepare('SELECT MAX(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(tenantId) as number | null) ?? 0;
+    return (this.sql('SELECT MAX(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(tenantId) as number | null) ?? 0;
   }
 
   async firstSequence(tenantId: string): Promise<number | undefined> {
-    return (
-      (this.db.prepare('SELECT MIN(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(tenantId) as number | null) ?? undefined
-    );
+    return (this.sql('SELECT MIN(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(tenantId) as number | null) ?? undefined;
   }
 
   async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ events: number; deliveries: number }> {
-    return this.db
-      .transaction(() => {
-        const rows = this.db
-          .prepare('SELECT * FROM feed_events WHERE tenant_id = ? AND customer = ?')
-          .all(tenantId, customer) as EventRow[];
-        const rewrite = this.db.prepare('UPDATE feed_events SET payload_json = ?, customer = ? WHERE tenant_id = ? AND sequence = ?');
-        const dropDeliveries = this.db.prepare('DELETE FROM feed_callback_deliveries WHERE tenant_id = ? AND event_id = ?');
-        let deliveries = 0;
-        for (const row of rows) {
-          rewrite.run(payloadJson(erasedEventOf(toEvent(row), customerRef)), customerRef, tenantId, row.sequence);
-          deliveries += dropDeliveries.run(tenantId, row.event_id).changes;
-        }
-        this.db
-          .prepare('UPDATE feed_messages SET recipient = ?, content_summary = NULL WHERE tenant_id = ? AND recipient = ?')
-          .run(customerRef, tenantId, customer);
-        return { events: rows.length, deliveries };
-      })
-      .immediate();
+    return this.writes.run(() => {
+      const rows = this.db.prepare('SELECT * FROM feed_events WHERE tenant_id = ? AND customer = ?').all(tenantId, customer) as EventRow[];
+      const rewrite = this.db.prepare('UPDATE feed_events SET payload_json = ?, customer = ? WHERE tenant_id = ? AND sequence = ?');
+      const dropDeliveries = this.db.prepare('DELETE FROM feed_callback_deliveries WHERE tenant_id = ? AND event_id = ?');
+      let deliveries = 0;
+      for (const row of rows) {
+        rewrite.run(payloadJson(erasedEventOf(toEvent(row), customerRef)), customerRef, tenantId, row.sequence);
+        deliveries += dropDeliveries.run(tenantId, row.event_id).changes;
+      }
+      this.db
+        .prepare('UPDATE feed_messages SET recipient = ?, content_summary = NULL WHERE tenant_id = ? AND recipient = ?')
+        .run(customerRef, tenantId, customer);
+      return { events: rows.length, deliveries };
+    });
   }
 
   /** `wal_checkpoint(TRUNCATE)`, retried while readers keep it busy: an erasure's deletions leave the -wal file. */
@@ -374,44 +369,40 @@ export class SqliteFeedStore implements TenantFeedStore {
 
   async prune(before: Date): Promise<number> {
     const cutoff = before.getTime();
-    return this.db
-      .transaction(() => {
-        const deleted = this.db
-          .prepare(
-            `DELETE FROM feed_events WHERE recorded_at_ms < ?
+    return this.writes.run(() => {
+      const deleted = this.db
+        .prepare(
+          `DELETE FROM feed_events WHERE recorded_at_ms < ?
                AND sequence < (SELECT MAX(newest.sequence) FROM feed_events AS newest WHERE newest.tenant_id = feed_events.tenant_id)`,
-          )
-          .run(cutoff).changes;
-        this.db
-          .prepare(
-            `DELETE FROM feed_callback_deliveries WHERE (state = 'delivered' AND delivered_at_ms < ?) OR (state = 'dead' AND dead_at_ms < ?)`,
-          )
-          .run(cutoff, cutoff);
-        this.db.prepare('DELETE FROM feed_messages WHERE updated_at_ms < ?').run(cutoff);
-        return deleted;
-      })
-      .immediate();
+        )
+        .run(cutoff).changes;
+      this.db
+        .prepare(
+          `DELETE FROM feed_callback_deliveries WHERE (state = 'delivered' AND delivered_at_ms < ?) OR (state = 'dead' AND dead_at_ms < ?)`,
+        )
+        .run(cutoff, cutoff);
+      this.db.prepare('DELETE FROM feed_messages WHERE updated_at_ms < ?').run(cutoff);
+      return deleted;
+    });
   }
 
   async initEndpoint(tenantId: string, endpointId: string): Promise<EndpointState> {
-    return this.db
-      .transaction(() => {
-        this.db
-          .prepare(
-            `INSERT INTO feed_callback_endpoints (tenant_id, endpoint_id, cursor)
+    return this.writes.run(() => {
+      this.db
+        .prepare(
+          `INSERT INTO feed_callback_endpoints (tenant_id, endpoint_id, cursor)
              VALUES (?, ?, (SELECT COALESCE(MAX(sequence), 0) FROM feed_events WHERE tenant_id = ?))
              ON CONFLICT DO NOTHING`,
-          )
-          .run(tenantId, endpointId, tenantId);
-        return toEndpoint(this.endpointRow(tenantId, endpointId) as EndpointRow);
-      })
-      .immediate();
+        )
+        .run(tenantId, endpointId, tenantId);
+      return toEndpoint(this.endpointRow(tenantId, endpointId) as EndpointRow);
+    });
   }
 
   private endpointRow(tenantId: string, endpointId: string): EndpointRow | undefined {
-    return this.db
-      .prepare('SELECT cursor, consecutive_failures, open_until_ms FROM feed_callback_endpoints WHERE tenant_id = ? AND endpoint_id = ?')
-      .get(tenantId, endpointId) as EndpointRow | undefined;
+    return this.sql(
+      'SELECT cursor, consecutive_failures, open_until_ms FROM feed_callback_endpoints WHERE tenant_id = ? AND endpoint_id = ?',
+    ).get(tenantId, endpointId) as EndpointRow | undefined;
   }
 
   async getEndpoint(tenantId: string, endpointId: string): Promise<EndpointState | undefined> {
@@ -425,21 +416,21 @@ export class SqliteFeedStore implements TenantFeedStore {
     deliveries: readonly CallbackDeliveryDraft[],
     cursor: number,
   ): Promise<void> {
-    const insert = this.db.prepare(
+    const insert = this.sql(
       `INSERT INTO feed_callback_deliveries (tenant_id, endpoint_id, event_id, sequence, message_key, body, state, queued_at_ms, next_attempt_at_ms)
        VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
        ON CONFLICT DO NOTHING`,
     );
-    this.db
-      .transaction(() => {
-        for (const d of deliveries) {
-          insert.run(tenantId, endpointId, d.eventId, d.sequence, d.messageKey, d.body, d.queuedAt.getTime(), d.queuedAt.getTime());
-        }
-        this.db
-          .prepare('UPDATE feed_callback_endpoints SET cursor = MAX(cursor, ?) WHERE tenant_id = ? AND endpoint_id = ?')
-          .run(cursor, tenantId, endpointId);
-      })
-      .immediate();
+    await this.writes.run(() => {
+      for (const d of deliveries) {
+        insert.run(tenantId, endpointId, d.eventId, d.sequence, d.messageKey, d.body, d.queuedAt.getTime(), d.queuedAt.getTime());
+      }
+      this.sql('UPDATE feed_callback_endpoints SET cursor = MAX(cursor, ?) WHERE tenant_id = ? AND endpoint_id = ?').run(
+        cursor,
+        tenantId,
+        endpointId,
+      );
+    });
   }
 
   async claimDeliveries(
@@ -448,11 +439,9 @@ export class SqliteFeedStore implements TenantFeedStore {
     options: { now: Date; limit: number; leaseToken: string; leaseUntil: Date },
   ): Promise<CallbackDelivery[]> {
     const now = options.now.getTime();
-    return this.db
-      .transaction(() => {
-        const rows = this.db
-          .prepare(
-            `SELECT * FROM feed_callback_deliveries AS d
+    return this.writes.run(() => {
+      const rows = this.sql(
+        `SELECT * FROM feed_callback_deliveries AS d
              WHERE d.tenant_id = ? AND d.endpoint_id = ? AND d.state = 'pending' AND d.next_attempt_at_ms <= ?
                AND (d.lease_until_ms IS NULL OR d.lease_until_ms <= ?)
                AND NOT EXISTS (
@@ -461,16 +450,12 @@ export class SqliteFeedStore implements TenantFeedStore {
                    AND earlier.state = 'pending' AND earlier.sequence < d.sequence)
              ORDER BY d.sequence
              LIMIT ?`,
-          )
-          .all(tenantId, endpointId, now, now, options.limit) as DeliveryRow[];
-        const { sql, params } = setClause(claimChange(options.leaseToken, options.leaseUntil));
-        const lease = this.db.prepare(
-          `UPDATE feed_callback_deliveries SET ${sql} WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ?`,
-        );
-        for (const row of rows) lease.run(...params, tenantId, endpointId, row.event_id);
-        return rows.map((row) => toDelivery({ ...row, lease_until_ms: options.leaseUntil.getTime() }));
-      })
-      .immediate();
+      ).all(tenantId, endpointId, now, now, options.limit) as DeliveryRow[];
+      const { sql, params } = setClause(claimChange(options.leaseToken, options.leaseUntil));
+      const lease = this.sql(`UPDATE feed_callback_deliveries SET ${sql} WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ?`);
+      for (const row of rows) lease.run(...params, tenantId, endpointId, row.event_id);
+      return rows.map((row) => toDelivery({ ...row, lease_until_ms: options.leaseUntil.getTime() }));
+    });
   }
 
   async completeDelivery(
@@ -481,26 +466,25 @@ export class SqliteFeedStore implements TenantFeedStore {
     outcome: DeliveryOutcome,
   ): Promise<boolean> {
     const { sql, params } = setClause(completionChange(outcome));
-    return (
-      this.db
-        .prepare(
+    const changes = await this.writes.run(
+      () =>
+        this.sql(
           `UPDATE feed_callback_deliveries SET ${sql}
            WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ? AND lease_token = ? AND state = 'pending'`,
-        )
-        .run(...params, tenantId, endpointId, eventId, leaseToken).changes === 1
+        ).run(...params, tenantId, endpointId, eventId, leaseToken).changes,
     );
+    return changes === 1;
   }
 
   async nextAttemptAt(tenantId: string, endpointId: string): Promise<Date | undefined> {
-    const ms = this.db
-      .prepare(
-        `SELECT MIN(d.next_attempt_at_ms) FROM feed_callback_deliveries AS d
+    const ms = this.sql(
+      `SELECT MIN(d.next_attempt_at_ms) FROM feed_callback_deliveries AS d
          WHERE d.tenant_id = ? AND d.endpoint_id = ? AND d.state = 'pending'
            AND NOT EXISTS (
              SELECT 1 FROM feed_callback_deliveries AS earlier
              WHERE earlier.tenant_id = d.tenant_id AND earlier.endpoint_id = d.endpoint_id AND earlier.message_key = d.message_key
                AND earlier.state = 'pending' AND earlier.sequence < d.sequence)`,
-      )
+    )
       .pluck()
       .get(tenantId, endpointId) as number | null;
     return ms === null ? undefined : new Date(ms);
@@ -508,26 +492,31 @@ export class SqliteFeedStore implements TenantFeedStore {
 
   async parkExpired(tenantId: string, endpointId: string, options: { queuedBefore: Date; at: Date; error: string }): Promise<number> {
     const { sql, params } = setClause(parkChange(options.at, options.error));
-    return this.db
-      .prepare(
-        `UPDATE feed_callback_deliveries SET ${sql}
+    return this.writes.run(
+      () =>
+        this.sql(
+          `UPDATE feed_callback_deliveries SET ${sql}
          WHERE tenant_id = ? AND endpoint_id = ? AND state = 'pending' AND queued_at_ms < ?
            AND (lease_until_ms IS NULL OR lease_until_ms <= ?)`,
-      )
-      .run(...params, tenantId, endpointId, options.queuedBefore.getTime(), options.at.getTime()).changes;
+        ).run(...params, tenantId, endpointId, options.queuedBefore.getTime(), options.at.getTime()).changes,
+    );
   }
 
   async getDelivery(tenantId: string, endpointId: string, eventId: string): Promise<CallbackDelivery | undefined> {
-    const row = this.db
-      .prepare('SELECT * FROM feed_callback_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ?')
-      .get(tenantId, endpointId, eventId) as DeliveryRow | undefined;
+    const row = this.sql('SELECT * FROM feed_callback_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ?').get(
+      tenantId,
+      endpointId,
+      eventId,
+    ) as DeliveryRow | undefined;
     return row && toDelivery(row);
   }
 
   async recordEndpointSuccess(tenantId: string, endpointId: string): Promise<void> {
-    this.db
-      .prepare('UPDATE feed_callback_endpoints SET consecutive_failures = 0, open_until_ms = NULL WHERE tenant_id = ? AND endpoint_id = ?')
-      .run(tenantId, endpointId);
+    await this.writes.run(() =>
+      this.sql(
+        'UPDATE feed_callback_endpoints SET consecutive_failures = 0, open_until_ms = NULL WHERE tenant_id = ? AND endpoint_id = ?',
+      ).run(tenantId, endpointId),
+    );
   }
 
   async recordEndpointFailure(
@@ -535,28 +524,29 @@ export class SqliteFeedStore implements TenantFeedStore {
     endpointId: string,
     options: { threshold: number; openUntil: Date },
   ): Promise<EndpointState> {
-    const row = this.db
-      .prepare(
-        `UPDATE feed_callback_endpoints
+    const row = await this.writes.run(
+      () =>
+        this.sql(
+          `UPDATE feed_callback_endpoints
          SET consecutive_failures = consecutive_failures + 1,
              open_until_ms = CASE WHEN consecutive_failures + 1 >= ? THEN ? ELSE open_until_ms END
          WHERE tenant_id = ? AND endpoint_id = ?
          RETURNING cursor, consecutive_failures, open_until_ms`,
-      )
-      .get(options.threshold, options.openUntil.getTime(), tenantId, endpointId) as EndpointRow | undefined;
+        ).get(options.threshold, options.openUntil.getTime(), tenantId, endpointId) as EndpointRow | undefined,
+    );
     if (!row) throw new Error(`callback endpoint ${tenantId}/${endpointId} was not initialised`);
     return toEndpoint(row);
   }
 
   async tryTakeProbe(tenantId: string, endpointId: string, options: { now: Date; until: Date }): Promise<boolean> {
-    return (
-      this.db
-        .prepare(
+    const changes = await this.writes.run(
+      () =>
+        this.sql(
           `UPDATE feed_callback_endpoints SET open_until_ms = ?
            WHERE tenant_id = ? AND endpoint_id = ? AND open_until_ms IS NOT NULL AND open_until_ms <= ?`,
-        )
-        .run(options.until.getTime(), tenantId, endpointId, options.now.getTime()).changes === 1
+        ).run(options.until.getTime(), tenantId, endpointId, options.now.getTime()).changes,
     );
+    return changes === 1;
   }
 
   async listDeadLetters(
@@ -582,22 +572,22 @@ export class SqliteFeedStore implements TenantFeedStore {
   async replayDeadLetters(tenantId: string, endpointId: string, eventIds: readonly string[] | 'all', now: Date): Promise<number> {
     const { sql, params } = setClause(replayChange(now));
     const set = `UPDATE feed_callback_deliveries SET ${sql} WHERE tenant_id = ? AND endpoint_id = ? AND state = 'dead'`;
-    return this.db
-      .transaction(() => {
-        if (eventIds === 'all') return this.db.prepare(set).run(...params, tenantId, endpointId).changes;
-        let replayed = 0;
-        for (let start = 0; start < eventIds.length; start += ID_CHUNK) {
-          const chunk = eventIds.slice(start, start + ID_CHUNK);
-          replayed += this.db
-            .prepare(`${set} AND event_id IN (${placeholders(chunk.length)})`)
-            .run(...params, tenantId, endpointId, ...chunk).changes;
-        }
-        return replayed;
-      })
-      .immediate();
+    return this.writes.run(() => {
+      if (eventIds === 'all') return this.db.prepare(set).run(...params, tenantId, endpointId).changes;
+      let replayed = 0;
+      for (let start = 0; start < eventIds.length; start += ID_CHUNK) {
+        const chunk = eventIds.slice(start, start + ID_CHUNK);
+        replayed += this.db
+          .prepare(`${set} AND event_id IN (${placeholders(chunk.length)})`)
+          .run(...params, tenantId, endpointId, ...chunk).changes;
+      }
+      return replayed;
+    });
   }
 
+  /** Commits what is queued, then closes the file. */
   async close(): Promise<void> {
+    this.writes.close();
     this.db.close();
   }
 }

@@ -1,4 +1,5 @@
-import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import type { Statement } from 'better-sqlite3';
+import { checkpointWalTruncate, openSqliteDatabase, SqliteGroupCommit, statementCache, type SqliteDatabase } from '@waygate/storage';
 import {
   ERASED_CONTENT,
   type InboundMessageRecord,
@@ -68,61 +69,78 @@ function toRecord(row: InboundRow): InboundMessageRecord {
 
 /**
  * The embedded InboundStore. It has its own file (next to the ReceiptStore's): each SQLite file's migrations are
- * numbered by the one store that owns it.
+ * numbered by the one store that owns it. Writes go through one group commit for the file (issue 15): those of
+ * concurrent webhook bodies share one durable transaction; each promise settles after its COMMIT.
  */
 export class SqliteInboundStore implements InboundStore {
   private readonly db: SqliteDatabase;
+  private readonly writes: SqliteGroupCommit;
+  private readonly sql: (sql: string) => Statement;
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
+    this.writes = new SqliteGroupCommit(this.db);
+    this.sql = statementCache(this.db);
   }
 
   async recordInboundMessage(record: InboundMessageRecord): Promise<InboundMessageRecord> {
-    this.db
-      .prepare(
+    const contentJson = JSON.stringify(record.content);
+    const mediaJson = record.media ? JSON.stringify(record.media) : null;
+    // The row as stored (the first recording wins): read in the same transaction as the insert.
+    const row = await this.writes.run(() => {
+      this.sql(
         `INSERT INTO inbound_messages (tenant_id, wa_message_id, phone_number_id, customer, occurred_at, type, content_json,
            context_wa_message_id, profile_name, media_json, media_unavailable, received_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-      )
-      .run(
+      ).run(
         record.tenantId,
         record.waMessageId,
         record.phoneNumberId,
         record.customer,
         record.occurredAt.getTime(),
         record.type,
-        JSON.stringify(record.content),
+        contentJson,
         record.contextWaMessageId ?? null,
         record.profileName ?? null,
-        record.media ? JSON.stringify(record.media) : null,
+        mediaJson,
         record.mediaUnavailable ?? null,
         record.receivedAt.getTime(),
       );
-    return (await this.findInboundMessage(record.tenantId, record.waMessageId)) as InboundMessageRecord;
+      return this.inboundRow(record.tenantId, record.waMessageId) as InboundRow;
+    });
+    return toRecord(row);
+  }
+
+  private inboundRow(tenantId: string, waMessageId: string): InboundRow | undefined {
+    return this.sql('SELECT * FROM inbound_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
+      InboundRow | undefined;
   }
 
   async findInboundMessage(tenantId: string, waMessageId: string): Promise<InboundMessageRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM inbound_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
-      InboundRow | undefined;
+    const row = this.inboundRow(tenantId, waMessageId);
     return row ? toRecord(row) : undefined;
   }
 
   async extendServiceWindow(key: ServiceWindowKey, inboundAt: Date): Promise<ServiceWindowState> {
-    // MAX keeps the later time, so an out-of-order older message never shortens the window.
-    this.db
-      .prepare(
+    const lastInboundAt = await this.writes.run(() => {
+      // MAX keeps the later time, so an out-of-order older message never shortens the window.
+      this.sql(
         `INSERT INTO service_windows (tenant_id, phone_number_id, customer, last_inbound_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (tenant_id, phone_number_id, customer) DO UPDATE SET last_inbound_at = MAX(last_inbound_at, excluded.last_inbound_at)`,
-      )
-      .run(key.tenantId, key.phoneNumberId, key.customer, inboundAt.getTime());
-    return (await this.findServiceWindow(key)) as ServiceWindowState;
+      ).run(key.tenantId, key.phoneNumberId, key.customer, inboundAt.getTime());
+      return this.lastInboundAt(key) as number;
+    });
+    return { lastInboundAt: new Date(lastInboundAt) };
+  }
+
+  private lastInboundAt(key: ServiceWindowKey): number | undefined {
+    return this.sql('SELECT last_inbound_at FROM service_windows WHERE tenant_id = ? AND phone_number_id = ? AND customer = ?')
+      .pluck()
+      .get(key.tenantId, key.phoneNumberId, key.customer) as number | undefined;
   }
 
   async findServiceWindow(key: ServiceWindowKey): Promise<ServiceWindowState | undefined> {
-    const lastInboundAt = this.db
-      .prepare('SELECT last_inbound_at FROM service_windows WHERE tenant_id = ? AND phone_number_id = ? AND customer = ?')
-      .pluck()
-      .get(key.tenantId, key.phoneNumberId, key.customer) as number | undefined;
+    const lastInboundAt = this.lastInboundAt(key);
     return lastInboundAt === undefined ? undefined : { lastInboundAt: new Date(lastInboundAt) };
   }
 
@@ -142,18 +160,16 @@ export class SqliteInboundStore implements InboundStore {
   }
 
   async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ messages: number; windows: number }> {
-    return this.db
-      .transaction(() => {
-        const messages = this.db
-          .prepare(
-            `UPDATE inbound_messages SET content_json = ?, profile_name = NULL, media_json = NULL, customer = ?
-               WHERE tenant_id = ? AND customer = ?`,
-          )
-          .run(JSON.stringify(ERASED_CONTENT), customerRef, tenantId, customer).changes;
-        const windows = this.db.prepare('DELETE FROM service_windows WHERE tenant_id = ? AND customer = ?').run(tenantId, customer).changes;
-        return { messages, windows };
-      })
-      .immediate();
+    return this.writes.run(() => {
+      const messages = this.db
+        .prepare(
+          `UPDATE inbound_messages SET content_json = ?, profile_name = NULL, media_json = NULL, customer = ?
+             WHERE tenant_id = ? AND customer = ?`,
+        )
+        .run(JSON.stringify(ERASED_CONTENT), customerRef, tenantId, customer).changes;
+      const windows = this.db.prepare('DELETE FROM service_windows WHERE tenant_id = ? AND customer = ?').run(tenantId, customer).changes;
+      return { messages, windows };
+    });
   }
 
   /** `wal_checkpoint(TRUNCATE)`, retried while readers keep it busy: an erasure's deletions leave the -wal file. */
@@ -161,7 +177,9 @@ export class SqliteInboundStore implements InboundStore {
     await checkpointWalTruncate(this.db);
   }
 
+  /** Commits what is queued, then closes the file. */
   async close(): Promise<void> {
+    this.writes.close();
     this.db.close();
   }
 }

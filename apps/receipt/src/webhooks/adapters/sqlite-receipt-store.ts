@@ -1,4 +1,5 @@
-import { checkpointWalTruncate, openSqliteDatabase, type SqliteDatabase } from '@waygate/storage';
+import { checkpointWalTruncate, openSqliteDatabase, SqliteGroupCommit, statementCache, type SqliteDatabase } from '@waygate/storage';
+import type { Statement } from 'better-sqlite3';
 import type { ReceiptStore, SentMessageRecord } from '../domain/receipt-store';
 import type { WebhookStatus } from '../domain/webhook-payload';
 
@@ -20,25 +21,33 @@ const MIGRATIONS = [
   `ALTER TABLE sent_messages ADD COLUMN recipient TEXT;`,
 ];
 
-/** The embedded ReceiptStore. */
+/**
+ * The embedded ReceiptStore. Writes go through one group commit per file (issue 15): the writes of concurrent webhook
+ * bodies and SENT events queued in one event-loop turn share one durable transaction, and each caller's promise
+ * settles after its COMMIT (so an acknowledgement that follows still follows a durable write).
+ */
 export class SqliteReceiptStore implements ReceiptStore {
   private readonly db: SqliteDatabase;
+  private readonly writes: SqliteGroupCommit;
+  private readonly sql: (sql: string) => Statement;
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
+    this.writes = new SqliteGroupCommit(this.db);
+    this.sql = statementCache(this.db);
   }
 
   async recordSentMessage(record: SentMessageRecord): Promise<void> {
-    this.db
-      .prepare(
+    await this.writes.run(() =>
+      this.sql(
         `INSERT INTO sent_messages (tenant_id, wa_message_id, message_id, recipient, trace_context) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT DO NOTHING`,
-      )
-      .run(record.tenantId, record.waMessageId, record.messageId, record.recipient || null, record.traceContext ?? null);
+      ).run(record.tenantId, record.waMessageId, record.messageId, record.recipient || null, record.traceContext ?? null),
+    );
   }
 
   async findSentMessage(tenantId: string, waMessageId: string): Promise<SentMessageRecord | undefined> {
-    const row = this.db.prepare('SELECT * FROM sent_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
+    const row = this.sql('SELECT * FROM sent_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
       { tenant_id: string; wa_message_id: string; message_id: string; recipient: string | null; trace_context: string | null } | undefined;
     if (!row) return undefined;
     return {
@@ -51,14 +60,19 @@ export class SqliteReceiptStore implements ReceiptStore {
   }
 
   async holdStatus(tenantId: string, status: WebhookStatus): Promise<void> {
-    this.db
-      .prepare('INSERT INTO held_statuses (tenant_id, wa_message_id, status, status_json) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-      .run(tenantId, status.waMessageId, status.status, JSON.stringify(status));
+    const json = JSON.stringify(status);
+    await this.writes.run(() =>
+      this.sql('INSERT INTO held_statuses (tenant_id, wa_message_id, status, status_json) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING').run(
+        tenantId,
+        status.waMessageId,
+        status.status,
+        json,
+      ),
+    );
   }
 
   async listHeldStatuses(tenantId: string, waMessageId: string): Promise<WebhookStatus[]> {
-    const rows = this.db
-      .prepare('SELECT status_json FROM held_statuses WHERE tenant_id = ? AND wa_message_id = ?')
+    const rows = this.sql('SELECT status_json FROM held_statuses WHERE tenant_id = ? AND wa_message_id = ?')
       .pluck()
       .all(tenantId, waMessageId) as string[];
     return rows.map((json) => {
@@ -76,19 +90,19 @@ export class SqliteReceiptStore implements ReceiptStore {
   }
 
   async releaseHeldStatuses(tenantId: string, waMessageId: string): Promise<void> {
-    this.db.prepare('DELETE FROM held_statuses WHERE tenant_id = ? AND wa_message_id = ?').run(tenantId, waMessageId);
+    await this.writes.run(() => this.sql('DELETE FROM held_statuses WHERE tenant_id = ? AND wa_message_id = ?').run(tenantId, waMessageId));
   }
 
   async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ sentMessages: number; heldStatuses: number }> {
     const forms = [customer, customer.replace(/^\+/, '')];
-    return this.db.transaction(() => ({
+    return this.writes.run(() => ({
       sentMessages: this.db
         .prepare('UPDATE sent_messages SET recipient = ? WHERE tenant_id = ? AND recipient IN (?, ?)')
         .run(customerRef, tenantId, ...forms).changes,
       heldStatuses: this.db
         .prepare("DELETE FROM held_statuses WHERE tenant_id = ? AND json_extract(status_json, '$.recipientId') IN (?, ?)")
         .run(tenantId, ...forms).changes,
-    }))();
+    }));
   }
 
   /** `wal_checkpoint(TRUNCATE)`, retried while readers hold the WAL: erased values leave the -wal file. */
@@ -96,7 +110,9 @@ export class SqliteReceiptStore implements ReceiptStore {
     await checkpointWalTruncate(this.db);
   }
 
+  /** Commits what is queued, then closes the file. */
   async close(): Promise<void> {
+    this.writes.close();
     this.db.close();
   }
 }

@@ -110,10 +110,13 @@ function newService(): ReceiptService {
     store,
     inboundStore,
     publisher: {
-      publish: async (status) => {
-        if (failPublish?.()) throw new Error('NATS unavailable');
-        published.push(status);
-      },
+      publishAll: async (statuses) =>
+        Promise.allSettled(
+          statuses.map(async ({ status }) => {
+            if (failPublish?.()) throw new Error('NATS unavailable');
+            published.push(status);
+          }),
+        ),
     },
     inboundPublisher: {
       publish: async (announcement) => {

@@ -29,9 +29,19 @@ export interface ResolvedStatus {
   readonly status: WebhookStatus;
 }
 
+/** A resolved status with the message's trace (W3C traceparent), which its announcement joins. */
+export interface StatusAnnouncement {
+  readonly status: ResolvedStatus;
+  readonly traceContext?: string;
+}
+
 export interface ResolvedStatusPublisher {
-  /** Durable when it resolves; `traceContext` is the message's trace, which the announcement joins. */
-  publish(status: ResolvedStatus, traceContext: string | undefined): Promise<void>;
+  /**
+   * Announces statuses in the given order, pipelined: all are sent before any acknowledgement is awaited, and a
+   * status is never stored after a later one of the same message (one that cannot be sent holds back the later ones
+   * of its wamid). Resolves with one outcome per status, in order, once each is durable or failed.
+   */
+  publishAll(statuses: readonly StatusAnnouncement[]): Promise<PromiseSettledResult<void>[]>;
 }
 
 /** An inbound message, recorded, ready to announce. */
@@ -130,6 +140,10 @@ function recordedContent(content: InboundContent): InboundContent {
   return rest;
 }
 
+function withTrace(record: SentMessageRecord): { traceContext?: string } {
+  return record.traceContext ? { traceContext: record.traceContext } : {};
+}
+
 function resolved(record: SentMessageRecord, status: WebhookStatus): ResolvedStatus {
   const recipient = record.recipient || (status.recipientId ? customerOf(status.recipientId) : '');
   return {
@@ -170,10 +184,17 @@ export function createReceiptService(deps: {
     return found;
   }
 
+  /** Publishes statuses in order; throws the first failure once every outcome is in. */
+  async function publishAll(statuses: readonly StatusAnnouncement[]): Promise<void> {
+    if (statuses.length === 0) return;
+    const failed = (await publisher.publishAll(statuses)).find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
   /** Publishes held statuses for a known wamid, then forgets them (publishing is idempotent, so a crash is harmless). */
   async function releaseHeld(record: SentMessageRecord): Promise<number> {
     const held = await store.listHeldStatuses(record.tenantId, record.waMessageId);
-    for (const status of held) await publisher.publish(resolved(record, status), record.traceContext);
+    await publishAll(held.map((status) => ({ status: resolved(record, status), ...withTrace(record) })));
     if (held.length > 0) await store.releaseHeldStatuses(record.tenantId, record.waMessageId);
     return held.length;
   }
@@ -198,7 +219,11 @@ export function createReceiptService(deps: {
     return record;
   }
 
-  async function applyStatus(status: WebhookStatus, outcome: WebhookOutcome): Promise<void> {
+  /**
+   * Resolves a status to its message and queues its announcement in `announcements` (published with the body's other
+   * statuses, in the body's order); a status whose wamid is not known yet is held instead.
+   */
+  async function applyStatus(status: WebhookStatus, outcome: WebhookOutcome, announcements: StatusAnnouncement[]): Promise<void> {
     const owner = localOwner(status.phoneNumberId, status.wabaId)?.tenant;
     // Another region's (or an unknown) number: nothing about it may be stored here.
     if (!owner) {
@@ -207,8 +232,7 @@ export function createReceiptService(deps: {
     }
     const record = (await store.findSentMessage(owner.id, status.waMessageId)) ?? (await recordFromCallbackData(owner.id, status));
     if (record) {
-      await publisher.publish(resolved(record, status), record.traceContext);
-      outcome.published++;
+      announcements.push({ status: resolved(record, status), ...withTrace(record) });
       return;
     }
     await store.holdStatus(owner.id, status);
@@ -347,7 +371,16 @@ export function createReceiptService(deps: {
       };
       // One part that fails (a dependency, or a fault only it triggers) does not keep the others from being applied.
       const failures: unknown[] = [];
-      for (const status of parsed.statuses) await applyStatus(status, outcome).catch((error: unknown) => failures.push(error));
+      const announcements: StatusAnnouncement[] = [];
+      for (const status of parsed.statuses)
+        await applyStatus(status, outcome, announcements).catch((error: unknown) => failures.push(error));
+      // Every resolved status of the body at once: sent in the body's order, the acknowledgements awaited together.
+      if (announcements.length > 0) {
+        for (const result of await publisher.publishAll(announcements)) {
+          if (result.status === 'fulfilled') outcome.published++;
+          else failures.push(result.reason);
+        }
+      }
       for (const message of parsed.inboundMessages)
         await applyInbound(message, outcome, attempt).catch((error: unknown) => failures.push(error));
       for (const change of parsed.userPreferences)

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Tenant, TenantDirectory } from '@waygate/tenancy';
 import { boundJson, isJsonObject, nestsDeeperThan } from './bounded-json';
 import { planRegionForwards, type RegionForward } from './region-forwarding';
@@ -19,6 +20,8 @@ export type WebhookIntakeDecision =
   | {
       readonly kind: 'accepted';
       readonly body: Uint8Array;
+      /** Which bodies the processor keeps in queue order (see {@link webhookOrderKey}); undefined: any order. */
+      readonly orderKey: string | undefined;
       readonly droppedEntries: number;
       readonly nestingReplaced: boolean;
       readonly forwards: readonly RegionForward[];
@@ -38,6 +41,56 @@ function parseJson(body: Uint8Array): { ok: true; value: unknown } | { ok: false
   } catch {
     return { ok: false };
   }
+}
+
+/** Ids longer than this are not order keys (Meta's wamids are about 60 characters). */
+const MAX_ORDER_KEY_ID = 256;
+/** Items looked at for the order key; a body with more is ordered by its business number. */
+const MAX_ORDER_KEY_ITEMS = 1000;
+
+/**
+ * The order key of a queued body (issue 15): bodies with the same key are processed one after another in queue order,
+ * bodies with different keys side by side. What must keep its order is one message's statuses (and an inbound
+ * message's repeats), so:
+ * - a body about one message (every status and inbound message in it has the same wamid: Meta's usual one status
+ *   per POST) is keyed by that wamid, hashed: `wamid:<first 32 hex digits of its SHA-256>`. The key travels in a
+ *   header, which is not sealed with the body, and a wamid encodes the customer's number;
+ * - a batch about several messages cannot be keyed by all its wamids; it is keyed by its business number
+ *   (`number:<phone_number_id>`, when all its changes are one number's), so a number's batches keep their order among
+ *   themselves while its statuses within one batch are still sent side by side. A message whose statuses come once
+ *   alone and once in a batch may then have them processed side by side; the tenant feed orders statuses by the
+ *   lifecycle (as it does for Meta's own out-of-order deliveries);
+ * - anything else (templates, account updates, several numbers): undefined, no order to keep.
+ */
+export function webhookOrderKey(entries: readonly unknown[]): string | undefined {
+  const wamids = new Set<string>();
+  const numbers = new Set<string>();
+  let items = 0;
+  for (const entry of entries) {
+    const changes = isJsonObject(entry) && Array.isArray(entry.changes) ? (entry.changes as unknown[]) : [];
+    for (const change of changes) {
+      const value = isJsonObject(change) && isJsonObject(change.value) ? change.value : undefined;
+      if (!value) continue;
+      const metadata = isJsonObject(value.metadata) ? value.metadata : undefined;
+      if (typeof metadata?.phone_number_id === 'string') numbers.add(metadata.phone_number_id);
+      for (const list of [value.statuses, value.messages]) {
+        if (!Array.isArray(list)) continue;
+        for (const item of list as unknown[]) {
+          if (++items > MAX_ORDER_KEY_ITEMS) break;
+          const id = isJsonObject(item) ? item.id : undefined;
+          if (typeof id === 'string' && id.length > 0 && id.length <= MAX_ORDER_KEY_ID) wamids.add(id);
+        }
+      }
+    }
+  }
+  if (wamids.size === 1 && items <= MAX_ORDER_KEY_ITEMS)
+    return `wamid:${createHash('sha256')
+      .update([...wamids][0], 'utf8')
+      .digest('hex')
+      .slice(0, 32)}`;
+  const [number] = numbers;
+  if (wamids.size > 0 && numbers.size === 1 && number.length > 0 && number.length <= MAX_ORDER_KEY_ID) return `number:${number}`;
+  return undefined;
 }
 
 /** The id of an entry (`entry[].id`, the WABA id), if it has one. */
@@ -107,11 +160,13 @@ export function createWebhookIntake(
     const local = entries.filter(isLocal);
     const forwards = planRegionForwards(entries, ownersByWaba, region);
     if (local.length === 0) return { kind: 'ignored', reason: 'every WABA of the payload is homed in another region', forwards };
+    const orderKey = webhookOrderKey(local);
     if (local.length === entries.length && !nestingReplaced)
-      return { kind: 'accepted', body, droppedEntries: 0, nestingReplaced, forwards };
+      return { kind: 'accepted', body, orderKey, droppedEntries: 0, nestingReplaced, forwards };
     return {
       forwards,
       kind: 'accepted',
+      orderKey,
       // Safe to serialize: `payload` nests at most MAX_WEBHOOK_DEPTH levels.
       body: Buffer.from(JSON.stringify({ ...payload, entry: local }), 'utf8'),
       droppedEntries: entries.length - local.length,

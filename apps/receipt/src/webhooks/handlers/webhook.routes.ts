@@ -11,8 +11,11 @@ import { isSameSecret } from '../domain/webhook-signature';
 /** Meta sends webhook bodies of up to 3 MB. */
 export const MAX_WEBHOOK_BODY_BYTES = 3 * 1024 * 1024;
 
-/** Queues a verified webhook body durably; resolves once stored. */
-export type WebhookQueue = (body: Uint8Array, bodySha256: string) => Promise<void>;
+/**
+ * Queues a verified webhook body durably; resolves once stored. `orderKey`: bodies with the same key are processed in
+ * queue order (see `webhookOrderKey`); undefined: in any order.
+ */
+export type WebhookQueue = (body: Uint8Array, bodySha256: string, orderKey: string | undefined) => Promise<void>;
 
 function sendError(res: express.Response, status: number, reason: string): void {
   res.status(status).json({ error: reason });
@@ -121,7 +124,7 @@ export function createWebhookApp(options: {
       );
     const bodySha256 = createHash('sha256').update(body).digest('hex');
     try {
-      await queue(decision.body, bodySha256);
+      await queue(decision.body, bodySha256, decision.orderKey);
     } catch (error) {
       logger.error({ err: error, body_sha256: bodySha256 }, 'could not queue webhook; Meta will retry');
       sendError(res, 503, 'temporarily unable to accept webhooks');
