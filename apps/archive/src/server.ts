@@ -225,9 +225,15 @@ export async function startArchive(
     // synchronous transaction with its projections and log entry, so records of one conversation never interleave,
     // and the search feed keeps each message's order (archive-search-feed.ts). MongoDB re-derives the projections
     // after each event without transactions: two events of one conversation at once could race, so one at a time.
-    // Events that carry an order key (Waygate-Order-Key: a message id or wamid) are handled in stream order per key.
+    // Events that carry an order key (Waygate-Order-Key: a message, a conversation) are handled in stream order per
+    // key. One without a key needs no order here (see above), so it is keyed by its own event id (Nats-Msg-Id) rather
+    // than queued in startConsumer's one lane for unkeyed events.
     const concurrency = config.storage.kind === 'sqlite' ? CONSUMER_CONCURRENCY : 1;
-    const ordered = { concurrency, orderKey: orderKeyHeader };
+    const ordered = {
+      concurrency,
+      orderKey: (message: Parameters<typeof orderKeyHeader>[0]) =>
+        orderKeyHeader(message) ?? (message.headers?.get('Nats-Msg-Id') || undefined),
+    };
     consumers.push(
       await startConsumer(nats, {
         region: config.region,
