@@ -21,6 +21,15 @@ export const BENCH_TENANT = {
 
 export const BENCH_REGION = 'eu';
 
+/** The bench tenant's number as the simulator (Meta) knows it. */
+export const BENCH_SIMULATOR_NUMBER = {
+  id: BENCH_TENANT.phoneNumberId,
+  displayPhoneNumber: BENCH_TENANT.displayPhoneNumber,
+  accessToken: BENCH_TENANT.accessToken,
+  wabaId: BENCH_TENANT.wabaId,
+  throughputMps: BENCH_TENANT.throughputMps,
+};
+
 /** WAYGATE_TENANTS_FILE content for the bench tenant, homed in BENCH_REGION. */
 export function benchTenantsYaml(): string {
   const t = BENCH_TENANT;

@@ -13,7 +13,7 @@ import { MAX_OUTSTANDING_SENDS, runPhase, standardPhases, type PhaseResult, type
 import { CpuMeter, SELF } from '../process-stats';
 import { startService, type ServiceProcess } from '../service-process';
 import { startSimulatorProcess } from '../simulator-process';
-import { BENCH_REGION, BENCH_TENANT, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
+import { BENCH_REGION, BENCH_TENANT, benchTenantsYaml, recipientFor, serviceBaseEnv, BENCH_SIMULATOR_NUMBER } from './bench-tenant';
 
 export const SEND_DEADLINE_MS = 30_000;
 /** How many customers' windows are opened ahead of the sends (ingress refuses free-form text to anyone else). */
@@ -169,15 +169,7 @@ export async function runDeliveryPath(
       {
         options: {
           appSecret: BENCH_TENANT.appSecret,
-          phoneNumbers: [
-            {
-              id: BENCH_TENANT.phoneNumberId,
-              displayPhoneNumber: BENCH_TENANT.displayPhoneNumber,
-              accessToken: BENCH_TENANT.accessToken,
-              wabaId: BENCH_TENANT.wabaId,
-              throughputMps: BENCH_TENANT.throughputMps,
-            },
-          ],
+          phoneNumbers: [BENCH_SIMULATOR_NUMBER],
           pairRateLimit: false,
           enforceCustomerServiceWindow: false,
         },

@@ -21,7 +21,15 @@ import { CpuMeter, SELF, type MeasuredProcess } from '../process-stats';
 import { startService, type ServiceProcess } from '../service-process';
 import { startSimulatorProcess } from '../simulator-process';
 import { SoakSampler } from '../soak-sampler';
-import { BENCH_REGION, BENCH_TENANT, benchEventOpener, benchTenantsYaml, recipientFor, serviceBaseEnv } from './bench-tenant';
+import {
+  BENCH_REGION,
+  BENCH_TENANT,
+  benchEventOpener,
+  benchTenantsYaml,
+  recipientFor,
+  serviceBaseEnv,
+  BENCH_SIMULATOR_NUMBER,
+} from './bench-tenant';
 import { prepareCustomerWindows, PROBE_RECIPIENT, SEND_DEADLINE_MS } from './delivery-path';
 
 /** The five services as `npm start` runs them. */
@@ -124,15 +132,7 @@ export async function runFullLoop(
       {
         options: {
           appSecret: BENCH_TENANT.appSecret,
-          phoneNumbers: [
-            {
-              id: BENCH_TENANT.phoneNumberId,
-              displayPhoneNumber: BENCH_TENANT.displayPhoneNumber,
-              accessToken: BENCH_TENANT.accessToken,
-              wabaId: BENCH_TENANT.wabaId,
-              throughputMps: BENCH_TENANT.throughputMps,
-            },
-          ],
+          phoneNumbers: [BENCH_SIMULATOR_NUMBER],
           webhookUrl: `http://127.0.0.1:${webhookPort}/webhooks/whatsapp`,
           statusDelayMs: FULL_LOOP_STATUS_DELAY_MS,
           pairRateLimit: false,

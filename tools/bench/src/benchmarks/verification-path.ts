@@ -12,7 +12,7 @@ import type { CompletionTracker } from '../completion-tracker';
 import { MAX_OUTSTANDING_SENDS, runPhase, type PhaseResult, type Sender } from '../phase';
 import { startSimulatorProcess } from '../simulator-process';
 import { startService, type ServiceProcess } from '../service-process';
-import { BENCH_REGION, BENCH_TENANT, recipientFor, serviceBaseEnv } from './bench-tenant';
+import { BENCH_REGION, BENCH_TENANT, recipientFor, serviceBaseEnv, BENCH_SIMULATOR_NUMBER } from './bench-tenant';
 
 const SEND_DEADLINE_MS = 30_000;
 /** The rate issue 17 asks about: one-time codes at 100 per second. */
@@ -90,15 +90,7 @@ export async function runVerificationPath(
       {
         options: {
           appSecret: BENCH_TENANT.appSecret,
-          phoneNumbers: [
-            {
-              id: BENCH_TENANT.phoneNumberId,
-              displayPhoneNumber: BENCH_TENANT.displayPhoneNumber,
-              accessToken: BENCH_TENANT.accessToken,
-              wabaId: BENCH_TENANT.wabaId,
-              throughputMps: BENCH_TENANT.throughputMps,
-            },
-          ],
+          phoneNumbers: [BENCH_SIMULATOR_NUMBER],
           templates: seedTemplates(BENCH_TENANT.wabaId),
           pairRateLimit: false,
         },
