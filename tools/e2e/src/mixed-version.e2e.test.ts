@@ -116,11 +116,14 @@ describe('old and new releases side by side', () => {
     const events = await waitFor(
       async () => {
         const listed = await archivedEvents(expected.sentMessageId);
-        return ['MESSAGE_STATUS_SENT', 'MESSAGE_STATUS_DELIVERED', 'MESSAGE_STATUS_READ'].every((s) => listed.some((e) => e.status === s))
+        // The accepted event and the statuses come from two streams, each with its own consumer: either may be
+        // recorded first, so the test waits for all of them.
+        return listed.some((e) => e.kind === 'accepted') &&
+          ['MESSAGE_STATUS_SENT', 'MESSAGE_STATUS_DELIVERED', 'MESSAGE_STATUS_READ'].every((s) => listed.some((e) => e.status === s))
           ? listed
           : undefined;
       },
-      { timeoutMs: 15_000, what: "the release's statuses archived" },
+      { timeoutMs: 15_000, what: "the release's message and statuses archived" },
     );
     const accepted = events.find((event) => event.kind === 'accepted');
     assert.equal(accepted?.text_body, 'release-1 message');
