@@ -84,6 +84,8 @@ export interface BenchOptions {
   readonly serviceEnv: Readonly<Record<string, string>>;
   /** `--soak <duration>`: run only the soak, this long (ms). */
   readonly soakMs?: number;
+  /** `--soak-rate <n>`: the soak's rate in msg/s (default 300, issue 15's figure). */
+  readonly soakRatePerSec?: number;
   /** `--cpu-prof <dir>`: every service runs with node's `--cpu-prof`, its profiles in `<dir>/<service>/`. */
   readonly cpuProfDir?: string;
   /**

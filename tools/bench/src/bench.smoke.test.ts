@@ -306,6 +306,12 @@ test('command line: profile, benchmark selection, report path and service enviro
   assert.throws(() => parseBenchArgs(['--soak', 'ten minutes']), UsageError);
   assert.throws(() => parseBenchArgs(['--soak', '1s']), UsageError, 'a soak shorter than 10 s says nothing');
   assert.throws(() => parseBenchArgs(['--soak', '1m', '--only', 'delivery']), UsageError, 'the soak runs alone');
+  assert.equal(soak.soakRatePerSec, undefined, 'the soak runs at 300/s unless told');
+  const slower = parseBenchArgs(['--soak', '10m', '--soak-rate', '80'], now, '/repo');
+  assert.ok(!slower.help);
+  assert.equal(slower.soakRatePerSec, 80);
+  assert.throws(() => parseBenchArgs(['--soak-rate', '80']), UsageError, '--soak-rate needs --soak');
+  assert.throws(() => parseBenchArgs(['--soak', '1m', '--soak-rate', '0']), UsageError);
 
   assert.throws(() => parseBenchArgs(['--only', 'nope']), UsageError);
   assert.throws(() => parseBenchArgs(['--service-env', 'lower=1']), UsageError);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCHMARK_NAMES, FULL_PROFILE, isBenchmarkName, QUICK_PROFILE, type BenchmarkName, type BenchOptions } from './bench-options';
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>...]] [--out <file.json>] [--service-env KEY=VALUE ...] [--archive-messages <n>] [--full-loop-phase <duration>] [--soak <duration>] [--cpu-prof <dir>] [--runs <n>]
+export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>...]] [--out <file.json>] [--service-env KEY=VALUE ...] [--archive-messages <n>] [--full-loop-phase <duration>] [--soak <duration> [--soak-rate <n>]] [--cpu-prof <dir>] [--runs <n>]
   --quick           short phases (a smoke run, well under a minute) instead of the full run (about four minutes)
   --only <names>    run only these benchmarks: ${BENCHMARK_NAMES.join(', ')} (repeatable or comma-separated)
   --runs <n>        run every selected benchmark n times (default 1; the issue's figures: 3) and report per phase the
@@ -11,6 +11,7 @@ export const USAGE = `usage: npm run bench -- [--quick] [--only <name>[,<name>..
   --service-env     extra environment for the services, e.g. WAYGATE_DELIVERY_CONCURRENCY=64 (repeatable)
   --full-loop-phase <duration>  length of each full-loop phase, e.g. 60s (default 15s; 1.5s with --quick)
   --soak <duration>  run only the soak: 300 msg/s through the full loop for e.g. 10m (RSS and event-loop lag of every service)
+  --soak-rate <n>   the soak's rate in msg/s (default 300), e.g. the full loop's sustainable rate on a small machine
   --cpu-prof <dir>  run every service with node's --cpu-prof, writing <dir>/<service>/*.cpuprofile on its exit
                     (summarise with: npx tsx tools/bench/src/cpu-profile-summary.ts <dir>)
   --archive-messages <n>  messages archived before the archive benchmark measures search (default 100000 full, 5000 quick;
@@ -44,6 +45,7 @@ export function parseBenchArgs(args: readonly string[], now = new Date(), cwd = 
         'full-loop-phase': { type: 'string' },
         soak: { type: 'string' },
         'cpu-prof': { type: 'string' },
+        'soak-rate': { type: 'string' },
         runs: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -80,6 +82,13 @@ export function parseBenchArgs(args: readonly string[], now = new Date(), cwd = 
   const fullLoopPhaseMs = durationOf('--full-loop-phase', values['full-loop-phase'], 500, 3_600_000);
   const soakMs = durationOf('--soak', values.soak, 10_000, 24 * 3_600_000);
   if (soakMs !== undefined && only.length > 0) throw new UsageError('--soak runs alone; leave out --only');
+  let soakRatePerSec: number | undefined;
+  if (values['soak-rate'] !== undefined) {
+    soakRatePerSec = Number(values['soak-rate']);
+    if (soakMs === undefined) throw new UsageError('--soak-rate needs --soak');
+    if (!Number.isInteger(soakRatePerSec) || soakRatePerSec < 1 || soakRatePerSec > 10_000)
+      throw new UsageError(`--soak-rate needs a whole number of msg/s from 1 to 10000, got "${values['soak-rate']}"`);
+  }
   let runs = 1;
   if (values.runs !== undefined) {
     runs = Number(values.runs);
@@ -101,6 +110,7 @@ export function parseBenchArgs(args: readonly string[], now = new Date(), cwd = 
     serviceEnv,
     runs,
     ...(soakMs !== undefined ? { soakMs } : {}),
+    ...(soakRatePerSec !== undefined ? { soakRatePerSec } : {}),
     ...(values['cpu-prof'] !== undefined ? { cpuProfDir: path.resolve(cwd, values['cpu-prof']) } : {}),
     out: path.resolve(cwd, values.out ?? path.join('.data', 'bench', `${timestamp}.json`)),
   };

@@ -97,7 +97,11 @@ export async function runBenchmarks(options: BenchOptions, log: ProgressLog): Pr
   const results: BenchmarkResult[] = [];
   if (options.soakMs !== undefined) {
     loadAverage1mBefore.soak = round(os.loadavg()[0], 2);
-    const soak = await runFullLoop(options.profile, { serviceEnv: options.serviceEnv, soak: soakOptions(options.soakMs) }, log);
+    const soak = await runFullLoop(
+      options.profile,
+      { serviceEnv: options.serviceEnv, soak: soakOptions(options.soakMs, options.soakRatePerSec) },
+      log,
+    );
     if (soak.error) log(`${soak.title}: FAILED: ${soak.error}`);
     results.push(soak);
   }

@@ -49,11 +49,14 @@ export interface SoakOptions {
 /** The issue's bound on RSS growth after warmup during the soak. */
 export const SOAK_RSS_GROWTH_BOUND_PCT = 15;
 
+/** The soak's rate unless `--soak-rate` says otherwise: issue 15's 300 msg/s. */
+export const DEFAULT_SOAK_RATE_PER_SEC = 300;
+
 /** The soak's defaults for a duration: 300/s, a fifth of it (at least 10 s) as warmup, a sample every 5 s (2 s below 2 min). */
-export function soakOptions(durationMs: number): SoakOptions {
+export function soakOptions(durationMs: number, ratePerSec = DEFAULT_SOAK_RATE_PER_SEC): SoakOptions {
   return {
     durationMs,
-    ratePerSec: 300,
+    ratePerSec,
     warmupMs: Math.max(10_000, Math.round(durationMs / 5)),
     sampleEveryMs: durationMs < 120_000 ? 2000 : 5000,
   };
