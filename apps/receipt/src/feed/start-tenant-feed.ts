@@ -15,7 +15,7 @@ import type { MongoDatabase } from '@waygate/storage';
 import type { TenantDirectory } from '@waygate/tenancy';
 import type { Keyring } from '@waygate/keyring';
 import type { Logger } from '@waygate/telemetry';
-import { messageOrderKey } from '../message-order-key';
+import { traceOrderKey } from '../trace-order-key';
 import { createHttpCallbackSender } from './adapters/http-callback-sender';
 import { MongoFeedStore } from './adapters/mongo-feed-store';
 import { startNatsFeedWakeups } from './adapters/nats-feed-wakeups';
@@ -38,7 +38,7 @@ export const FEED_CONSUMER = 'receipt-tenant-feed';
 
 /**
  * Events the feed's consumers apply at once (issue 15): their log writes share one group commit. One message's events
- * are applied one after another in stream order ({@link messageOrderKey}).
+ * are applied one after another in stream order ({@link traceOrderKey}).
  */
 const FEED_CONCURRENCY = 64;
 /** How often old events and ended deliveries are pruned. */
@@ -145,7 +145,7 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
       filterSubject: subjects.outboundAccepted,
       ackWaitMs: config.ackWaitMs,
       concurrency: FEED_CONCURRENCY,
-      orderKey: messageOrderKey,
+      orderKey: traceOrderKey,
       keyring: options.keyring,
       logger,
       handle: createFeedAcceptedHandler(builder, logger),
@@ -157,7 +157,7 @@ export async function startTenantFeed(options: StartTenantFeedOptions): Promise<
       filterSubject: subjects.allEvents,
       ackWaitMs: config.ackWaitMs,
       concurrency: FEED_CONCURRENCY,
-      orderKey: messageOrderKey,
+      orderKey: traceOrderKey,
       keyring: options.keyring,
       logger,
       handle: createFeedInputsHandler(builder, subjects, logger),

@@ -19,7 +19,7 @@ import type { TenantDirectory } from '@waygate/tenancy';
 import type { ClientTlsConfig } from '@waygate/config';
 import type { Logger } from '@waygate/telemetry';
 import { createCloudApiClient } from '@waygate/whatsapp-cloud-api';
-import { messageOrderKey } from '../message-order-key';
+import { traceOrderKey } from '../trace-order-key';
 import { createCloudApiWhatsAppCloudApi } from './adapters/cloud-api-whatsapp-cloud-api';
 import { createHttpRegionForwarder } from './adapters/http-region-forwarder';
 import { createMediaStoreClient } from './adapters/media-store-client';
@@ -213,9 +213,9 @@ export async function startWebhookIntake(options: StartWebhookIntakeOptions): Pr
     durable: 'receipt-delivery-events',
     filterSubject: subjects.deliveryEvents,
     // Learning a wamid is idempotent and independent of every other message's: SENT events are applied side by side
-    // (their wamid index writes share a group commit), one message's in order (its trace; see messageOrderKey).
+    // (their wamid index writes share a group commit), one message's in order (its trace; see traceOrderKey).
     concurrency: DELIVERY_EVENTS_CONCURRENCY,
-    orderKey: messageOrderKey,
+    orderKey: traceOrderKey,
     keyring,
     logger,
     handle: createDeliveryEventsHandler(service, logger),

@@ -12,7 +12,7 @@ const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
  * either, undefined: `startConsumer` puts those in one lane, in stream order. (The feed's rules also cope with
  * statuses out of order, as Meta sends them.)
  */
-export function messageOrderKey(message: { readonly subject: string; readonly headers?: MsgHdrs }): string | undefined {
+export function traceOrderKey(message: { readonly subject: string; readonly headers?: MsgHdrs }): string | undefined {
   const traceId = TRACEPARENT.exec(message.headers?.get('traceparent') ?? '')?.[1];
   if (traceId && traceId !== '0'.repeat(32)) return `trace:${traceId}`;
   return orderKeyHeader(message);
