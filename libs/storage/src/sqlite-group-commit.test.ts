@@ -235,8 +235,11 @@ test('syncOffLoop: read() returns what it read once every batch committed before
 test('syncOffLoop: a failed sync fails its writes and stops the store (fail-stop); close syncs what is committed', async () => {
   const temp = openTemp();
   try {
+    const failures: GroupCommitSyncError[] = [];
     const failing = new SqliteGroupCommit(temp.db, {
       syncOffLoop: true,
+      // Instead of the default, which stops the process.
+      onSyncFailure: (error) => failures.push(error),
       fdatasync: (_fd, callback) => setImmediate(() => callback(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }))),
     });
     const insert = temp.db.prepare('INSERT INTO t (id, n) VALUES (?, ?)');
@@ -252,6 +255,7 @@ test('syncOffLoop: a failed sync fails its writes and stops the store (fail-stop
       failing.read(() => 1),
       GroupCommitSyncError,
     );
+    assert.equal(failures.length, 1, 'told once');
     // close() makes a committed, unsynced batch durable before it returns, and its writes resolve.
     const gate = gatedFdatasync();
     const commits = new SqliteGroupCommit(temp.db, { syncOffLoop: true, fdatasync: gate.fdatasync });
@@ -267,6 +271,34 @@ test('syncOffLoop: a failed sync fails its writes and stops the store (fail-stop
     memory.close();
   } finally {
     temp.remove();
+  }
+});
+
+test('syncOffLoop: by default a failed sync stops the process (its writes rejected first)', { timeout: 30_000 }, async () => {
+  const dir = createTempDir();
+  try {
+    const file = path.join(dir.path, 'eio.sqlite');
+    const script = [
+      `const { openSqliteDatabase } = require(${JSON.stringify(path.join(__dirname, 'sqlite.ts'))});`,
+      `const { SqliteGroupCommit } = require(${JSON.stringify(path.join(__dirname, 'sqlite-group-commit.ts'))});`,
+      `const db = openSqliteDatabase(${JSON.stringify(file)}, ${JSON.stringify(MIGRATIONS)});`,
+      `const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });`,
+      `const commits = new SqliteGroupCommit(db, { syncOffLoop: true, fdatasync: (fd, callback) => setImmediate(() => callback(eio)) });`,
+      `commits.run(() => db.prepare('INSERT INTO t (id, n) VALUES (?, ?)').run('x', 1)).catch((error) => console.log('rejected: ' + error.name));`,
+      `setInterval(() => console.log('still running'), 1000);`,
+    ].join('\n');
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.notEqual(code, 0);
+    assert.match(stdout, /rejected: GroupCommitSyncError/);
+    assert.doesNotMatch(stdout, /still running/);
+    assert.match(stderr, /write-ahead log could not be synced/);
+  } finally {
+    dir.remove();
   }
 });
 

@@ -24,6 +24,12 @@ export interface GroupCommitOptions {
    */
   readonly syncOffLoop?: boolean;
   /**
+   * Called once when a sync of the WAL fails, after every write and read waiting for it was rejected. By default it
+   * throws the {@link GroupCommitSyncError} once the rejections were handled (`setImmediate`): the process stops and
+   * restarts from what is on disk, the only safe course after a failed fsync (PostgreSQL does the same).
+   */
+  readonly onSyncFailure?: (error: GroupCommitSyncError) => void;
+  /**
    * The fdatasync used off the loop; tests only, to produce a failing sync (an I/O error cannot be made here).
    * @internal
    */
@@ -52,8 +58,8 @@ export class GroupCommitClosedError extends Error {
 
 /**
  * The WAL could not be synced: what was committed since the last good sync may not be on disk. Every later write and
- * read of the store fails with it (fail-stop: after a failed fsync the kernel may have dropped the dirty pages, so
- * retrying the fsync would report success for data that is gone); the process must restart.
+ * read of the store fails with it, and by default the process stops (fail-stop: after a failed fsync the kernel may
+ * have dropped the dirty pages, so retrying the fsync would report success for data that is gone).
  */
 export class GroupCommitSyncError extends Error {
   override readonly name = 'GroupCommitSyncError';
@@ -315,8 +321,18 @@ export class SqliteGroupCommit {
   }
 
   private failSync(cause: unknown): void {
-    this.syncFailure ??= new GroupCommitSyncError(this.db.name, cause);
-    for (const waiter of this.waiters.splice(0)) waiter.settle(this.syncFailure);
+    if (this.syncFailure) return;
+    const failure = new GroupCommitSyncError(this.db.name, cause);
+    this.syncFailure = failure;
+    for (const waiter of this.waiters.splice(0)) waiter.settle(failure);
+    const onSyncFailure =
+      this.options.onSyncFailure ??
+      (() =>
+        // After the rejections' handlers ran (they may log or answer), before anything else is started.
+        setImmediate(() => {
+          throw failure;
+        }));
+    onSyncFailure(failure);
   }
 }
 
