@@ -7,6 +7,7 @@ import { startNatsServer, type NatsServerHandle } from '@waygate/testing';
 import { JetStreamWrappedKeyStore } from './jetstream-wrapped-key-store';
 import { loadKeyEncryptionKeys, parseKeyEncryptionKeyFile, toKeyEncryptionKey } from './key-encryption-keys';
 import { createKeyring, DATA_KEY_CACHE_MS, isDataKeyUnavailableError } from './keyring';
+import type { WrappedKeyStore } from './wrapped-key-store';
 
 let nats: NatsServerHandle;
 let nc: NatsConnection;
@@ -42,6 +43,35 @@ test('a scope gets one data key, stored only wrapped; every replica unwraps the 
   assert.equal(stored.value.includes(first.key), false, 'the data key is never stored in clear');
   assert.equal(stored.value.includes(first.key.toString('base64')), false);
   assert.ok((await b.dataKeyById(first.keyId)).equals(first.key));
+});
+
+test('concurrent callers that miss the cache share one store read, and one creation of a new key', async () => {
+  const jetStream = await openStore();
+  const calls = { get: 0, create: 0 };
+  // The real store, counted: what each cache miss costs is a round trip to JetStream.
+  const store: WrappedKeyStore = {
+    get: (name) => (calls.get++, jetStream.get(name)),
+    create: (name, value) => (calls.create++, jetStream.create(name, value)),
+    replace: (name, value, revision) => jetStream.replace(name, value, revision),
+    destroy: (name) => jetStream.destroy(name),
+    names: (filter) => jetStream.names(filter),
+  };
+  const keyring = createKeyring({ store, keks: { active: kek1, retired: [] }, clock });
+  const tenantKeys = await Promise.all(Array.from({ length: 10 }, () => keyring.dataKeyFor({ tenantId: 'acme' })));
+  assert.equal(new Set(tenantKeys.map((key) => key.keyId)).size, 1);
+  assert.deepEqual(calls, { get: 1, create: 1 }, 'ten callers for a new key: one read (a miss) and one create');
+
+  // Another replica (its own cache) opening what was sealed: ten callers, one read.
+  const other = createKeyring({ store, keks: { active: kek1, retired: [] }, clock });
+  calls.get = 0;
+  const opened = await Promise.all(Array.from({ length: 10 }, () => other.dataKeyById(tenantKeys[0].keyId)));
+  assert.ok(opened.every((key) => key.equals(tenantKeys[0].key)));
+  assert.equal(calls.get, 1);
+
+  // A destroy drops what is shared: the next caller gets a new key, not the shredded one.
+  assert.equal(await keyring.destroyKey({ tenantId: 'acme' }), true);
+  const recreated = await keyring.dataKeyFor({ tenantId: 'acme' });
+  assert.notEqual(recreated.keyId, tenantKeys[0].keyId);
 });
 
 test('customers get their own keys and stable pseudonyms; destroying one shreds only that key', async () => {

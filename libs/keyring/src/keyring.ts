@@ -173,14 +173,52 @@ export function createKeyring(options: { store: WrappedKeyStore; keks: KeyEncryp
   const active = options.keks.active;
   const cache = new Map<string, { dataKey: DataKey; loadedAt: number }>();
 
-  async function load(name: string, options: { fresh?: boolean } = {}): Promise<DataKey | undefined> {
+  /**
+   * Store reads and key creations in flight, by key name: concurrent callers that miss the cache share one (issue 15).
+   * Sealing a message's content and its summary, or opening a sealed event and sealing it again, asks for the same
+   * key at once; each would otherwise cost its own store round trip (and, for a new customer, its own create that
+   * all but one lose).
+   */
+  const loading = new Map<string, Promise<DataKey | undefined>>();
+  const obtaining = new Map<string, Promise<DataKey>>();
+
+  /** Runs `start` unless a call for `name` is already in flight in `pending`, whose result is then shared. */
+  function shared<T>(pending: Map<string, Promise<T>>, name: string, start: () => Promise<T>): Promise<T> {
+    const running = pending.get(name);
+    if (running) return running;
+    const started = start();
+    pending.set(name, started);
+    const settle = () => {
+      if (pending.get(name) === started) pending.delete(name);
+    };
+    started.then(settle, settle);
+    return started;
+  }
+
+  function cachedKey(name: string): DataKey | undefined {
     const cached = cache.get(name);
-    if (cached && !options.fresh && clock.now().getTime() - cached.loadedAt < DATA_KEY_CACHE_MS) return cached.dataKey;
+    return cached && clock.now().getTime() - cached.loadedAt < DATA_KEY_CACHE_MS ? cached.dataKey : undefined;
+  }
+
+  async function read(name: string): Promise<DataKey | undefined> {
     const entry = await store.get(name);
     cache.delete(name);
     if (!entry) return undefined;
     const record = parseRecord(name, entry.value);
     return remember(name, { keyId: `${name}@${record.version}`, key: unwrap(keks, name, record) });
+  }
+
+  /** The key from the cache, else from the store (one read per name at a time); `fresh` skips the cache and sharing. */
+  async function load(name: string, options: { fresh?: boolean } = {}): Promise<DataKey | undefined> {
+    if (options.fresh) return read(name);
+    return cachedKey(name) ?? shared(loading, name, () => read(name));
+  }
+
+  /** Drops the cached key and any read or creation in flight: callers after a destroy ask the store again. */
+  function forget(name: string): void {
+    cache.delete(name);
+    loading.delete(name);
+    obtaining.delete(name);
   }
 
   function remember(name: string, dataKey: DataKey): DataKey {
@@ -193,6 +231,10 @@ export function createKeyring(options: { store: WrappedKeyStore; keks: KeyEncryp
 
   async function dataKeyFor(scope: KeyScope): Promise<DataKey> {
     const name = scopeName(scope);
+    return cachedKey(name) ?? shared(obtaining, name, () => loadOrCreate(name));
+  }
+
+  async function loadOrCreate(name: string): Promise<DataKey> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const existing = await load(name);
       if (existing) return existing;
@@ -228,7 +270,7 @@ export function createKeyring(options: { store: WrappedKeyStore; keks: KeyEncryp
     },
     async destroyKey(scope) {
       const name = scopeName(scope);
-      cache.delete(name);
+      forget(name);
       return store.destroy(name);
     },
     async destroyEphemeralKeys(purpose, beforeEpoch) {
@@ -237,7 +279,7 @@ export function createKeyring(options: { store: WrappedKeyStore; keks: KeyEncryp
       for (const name of await store.names(`tenant.*.${purpose}.*`)) {
         const match = EPHEMERAL_NAME.exec(name);
         if (!match || match[1] !== purpose || Number(match[2]) >= beforeEpoch) continue;
-        cache.delete(name);
+        forget(name);
         if (await store.destroy(name)) destroyed++;
       }
       return destroyed;

@@ -7,5 +7,5 @@ export type { MongoMigration } from './mongo-migrations';
 export { contractBackends } from './contract-backends';
 export type { ContractBackend } from './contract-backends';
 export { MongoRetentionFloorStore, SqliteRetentionFloorStore } from './retention-floor-store';
-export { GroupCommitClosedError, SqliteGroupCommit, statementCache } from './sqlite-group-commit';
+export { GroupCommitClosedError, GroupCommitSyncError, SqliteGroupCommit, statementCache } from './sqlite-group-commit';
 export type { GroupCommitBatch, GroupCommitOptions } from './sqlite-group-commit';

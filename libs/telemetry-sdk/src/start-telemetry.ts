@@ -1,7 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import { ExportResultCode, hrTimeToMilliseconds, type ExportResult } from '@opentelemetry/core';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
@@ -42,6 +42,9 @@ class JsonLinesFileSpanExporter implements SpanExporter {
         kind: span.kind,
         links: span.links.map((link) => ({ traceId: link.context.traceId, spanId: link.context.spanId })),
         attributes: span.attributes,
+        // Wall-clock start (ms since the epoch) and duration, so that a trace file shows where a message waited.
+        startMs: hrTimeToMilliseconds(span.startTime),
+        durationMs: hrTimeToMilliseconds(span.duration),
       }),
     );
     try {

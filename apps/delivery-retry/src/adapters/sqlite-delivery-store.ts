@@ -182,7 +182,11 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
     this.soft.pragma('synchronous = NORMAL');
     this.soft.pragma('busy_timeout = 5000');
     this.soft.pragma('secure_delete = ON');
-    this.writes = new SqliteGroupCommit(this.db);
+    // The WAL is synced off the event loop (issue 15). Reads whose result leaves the process (admin, export, the
+    // outbox's events) go through writes.read, so they return only durable writes. claimDue and listExpired need not:
+    // nothing they return leaves the process before a durable write of its own (markCallStarted before the call, the
+    // outcome with its outbox), and that write's sync covers every WAL frame before it.
+    this.writes = new SqliteGroupCommit(this.db, { syncOffLoop: true });
     this.sql = statementCache(this.db);
     this.softSql = statementCache(this.soft);
     const softTransaction = this.soft.transaction((work: () => unknown) => work());
@@ -238,7 +242,7 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
   }
 
   async get(tenantId: string, messageId: string): Promise<StoredDelivery | undefined> {
-    const row = this.row(tenantId, messageId);
+    const row = await this.writes.read(() => this.row(tenantId, messageId));
     return row ? this.opened(row) : undefined;
   }
 
@@ -334,17 +338,20 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
 
   async claimAnnouncements(options: { now: Date; limit: number; leaseMs: number }): Promise<PendingAnnouncements[]> {
     const now = options.now.getTime();
-    return this.softWrite(() => {
-      const rows = this.softSql(
-        `SELECT tenant_id, message_id, outbox_json FROM deliveries
+    // Through writes.read: the events leave the process, so the outbox entries must be durable first.
+    return this.writes.read(() =>
+      this.softWrite(() => {
+        const rows = this.softSql(
+          `SELECT tenant_id, message_id, outbox_json FROM deliveries
              WHERE outbox_json IS NOT NULL AND outbox_lease_until_ms <= ? ORDER BY outbox_lease_until_ms LIMIT ?`,
-      ).all(now, options.limit) as { tenant_id: string; message_id: string; outbox_json: string }[];
-      const lease = this.softSql('UPDATE deliveries SET outbox_lease_until_ms = ? WHERE tenant_id = ? AND message_id = ?');
-      return rows.map((row) => {
-        lease.run(now + options.leaseMs, row.tenant_id, row.message_id);
-        return { tenantId: row.tenant_id, messageId: row.message_id, events: parseOutbox(row.outbox_json).map(fromStoredEvent) };
-      });
-    });
+        ).all(now, options.limit) as { tenant_id: string; message_id: string; outbox_json: string }[];
+        const lease = this.softSql('UPDATE deliveries SET outbox_lease_until_ms = ? WHERE tenant_id = ? AND message_id = ?');
+        return rows.map((row) => {
+          lease.run(now + options.leaseMs, row.tenant_id, row.message_id);
+          return { tenantId: row.tenant_id, messageId: row.message_id, events: parseOutbox(row.outbox_json).map(fromStoredEvent) };
+        });
+      }),
+    );
   }
 
   async markAnnounced(tenantId: string, messageId: string, eventIds: readonly string[]): Promise<void> {
@@ -379,10 +386,13 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
   }
 
   async listLimiters(prefix: string): Promise<{ key: string; state: LimiterState }[]> {
-    const rows = this.sql('SELECT key, state_json FROM limiters WHERE key >= ? AND key < ?').all(prefix, prefixEnd(prefix)) as {
-      key: string;
-      state_json: string;
-    }[];
+    const rows = await this.writes.read(
+      () =>
+        this.sql('SELECT key, state_json FROM limiters WHERE key >= ? AND key < ?').all(prefix, prefixEnd(prefix)) as {
+          key: string;
+          state_json: string;
+        }[],
+    );
     return rows.map((row) => ({ key: row.key, state: JSON.parse(row.state_json) as LimiterState }));
   }
 
@@ -437,9 +447,15 @@ export class SqliteDeliveryStore implements DeliveryStore, MetaMediaCache {
     to: string,
     page: { readonly afterMessageId?: string; readonly limit: number },
   ): Promise<StoredDelivery[]> {
-    const rows = this.sql(
-      'SELECT * FROM deliveries WHERE tenant_id = ? AND recipient = ? AND message_id > ? ORDER BY message_id LIMIT ?',
-    ).all(tenantId, to, page.afterMessageId ?? '', page.limit) as DeliveryRow[];
+    const rows = await this.writes.read(
+      () =>
+        this.sql('SELECT * FROM deliveries WHERE tenant_id = ? AND recipient = ? AND message_id > ? ORDER BY message_id LIMIT ?').all(
+          tenantId,
+          to,
+          page.afterMessageId ?? '',
+          page.limit,
+        ) as DeliveryRow[],
+    );
     return Promise.all(rows.map((row) => this.opened(row)));
   }
 

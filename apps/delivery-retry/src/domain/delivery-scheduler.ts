@@ -178,7 +178,9 @@ export class DeliveryScheduler {
         await this.housekeeping();
         const claimed = await this.claim(concurrency - this.inFlight.size);
         for (const stored of claimed) this.dispatch(stored);
-        if (claimed.length > 0 && this.inFlight.size < concurrency) continue;
+        // No second claim at once: one claim takes everything due up to the free capacity, and what becomes due later
+        // (an intake, a lane's next message once an attempt ends, capacity freed) wakes the loop. Claiming again
+        // straight away only found nothing: one claim in three at 100 msg/s (issue 15).
       } catch (error) {
         // Store or NATS briefly unavailable: back off one poll interval; leases keep the work safe meanwhile.
         this.deps.events?.passFailed(error);

@@ -68,7 +68,8 @@ export class SqliteCustomerView implements CustomerView {
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
     this.sql = statementCache(this.db);
-    this.commits = new SqliteGroupCommit(this.db);
+    // The WAL is synced off the event loop (issue 15); reads go through commits.read, so what they return is durable.
+    this.commits = new SqliteGroupCommit(this.db, { syncOffLoop: true });
   }
 
   async recordInbound(entry: InboundMessageEntry): Promise<void> {
@@ -90,11 +91,14 @@ export class SqliteCustomerView implements CustomerView {
   }
 
   async findWindow(tenantId: string, phoneNumberId: string, customerKey: CustomerKey): Promise<CustomerWindow | undefined> {
-    const row = this.sql('SELECT * FROM customer_windows WHERE tenant_id = ? AND phone_number_id = ? AND customer_key = ?').get(
-      tenantId,
-      phoneNumberId,
-      customerKey,
-    ) as WindowRow | undefined;
+    const row = await this.commits.read(
+      () =>
+        this.sql('SELECT * FROM customer_windows WHERE tenant_id = ? AND phone_number_id = ? AND customer_key = ?').get(
+          tenantId,
+          phoneNumberId,
+          customerKey,
+        ) as WindowRow | undefined,
+    );
     return row
       ? {
           tenantId: row.tenant_id,
@@ -107,8 +111,11 @@ export class SqliteCustomerView implements CustomerView {
   }
 
   async findInbound(tenantId: string, waMessageId: string): Promise<InboundMessageRef | undefined> {
-    const row = this.sql('SELECT * FROM inbound_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
-      InboundRow | undefined;
+    const row = await this.commits.read(
+      () =>
+        this.sql('SELECT * FROM inbound_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
+          InboundRow | undefined,
+    );
     return row
       ? {
           tenantId: row.tenant_id,
@@ -132,8 +139,9 @@ export class SqliteCustomerView implements CustomerView {
   }
 
   async findWaId(tenantId: string, to: string): Promise<string | undefined> {
-    const row = this.sql('SELECT wa_id FROM wa_ids WHERE tenant_id = ? AND recipient = ?').get(tenantId, to) as
-      { wa_id: string } | undefined;
+    const row = await this.commits.read(
+      () => this.sql('SELECT wa_id FROM wa_ids WHERE tenant_id = ? AND recipient = ?').get(tenantId, to) as { wa_id: string } | undefined,
+    );
     return row?.wa_id;
   }
 
@@ -154,10 +162,13 @@ export class SqliteCustomerView implements CustomerView {
   }
 
   async customerWindows(tenantId: string, customerKeys: readonly CustomerKey[]): Promise<CustomerWindow[]> {
-    const rows = this.sql(
-      `SELECT * FROM customer_windows WHERE tenant_id = ? AND customer_key IN (SELECT value FROM json_each(?))
-         ORDER BY phone_number_id, customer_key`,
-    ).all(tenantId, JSON.stringify(customerKeys)) as WindowRow[];
+    const rows = await this.commits.read(
+      () =>
+        this.sql(
+          `SELECT * FROM customer_windows WHERE tenant_id = ? AND customer_key IN (SELECT value FROM json_each(?))
+             ORDER BY phone_number_id, customer_key`,
+        ).all(tenantId, JSON.stringify(customerKeys)) as WindowRow[],
+    );
     return rows.map((row) => ({
       tenantId: row.tenant_id,
       phoneNumberId: row.phone_number_id,
@@ -173,10 +184,13 @@ export class SqliteCustomerView implements CustomerView {
     customerKeys: readonly CustomerKey[],
     page: { readonly afterWaMessageId?: string; readonly limit: number },
   ): Promise<InboundMessageRef[]> {
-    const rows = this.sql(
-      `SELECT * FROM inbound_messages WHERE tenant_id = ? AND (customer = ? OR customer_key IN (SELECT value FROM json_each(?)))
-           AND wa_message_id > ? ORDER BY wa_message_id LIMIT ?`,
-    ).all(tenantId, customer, JSON.stringify(customerKeys), page.afterWaMessageId ?? '', page.limit) as InboundRow[];
+    const rows = await this.commits.read(
+      () =>
+        this.sql(
+          `SELECT * FROM inbound_messages WHERE tenant_id = ? AND (customer = ? OR customer_key IN (SELECT value FROM json_each(?)))
+               AND wa_message_id > ? ORDER BY wa_message_id LIMIT ?`,
+        ).all(tenantId, customer, JSON.stringify(customerKeys), page.afterWaMessageId ?? '', page.limit) as InboundRow[],
+    );
     return rows.map((row) => ({
       tenantId: row.tenant_id,
       waMessageId: row.wa_message_id,

@@ -67,6 +67,12 @@ export const MIGRATIONS = [
   `CREATE INDEX messages_by_recipient ON messages (tenant_id, recipient);`,
 ];
 
+/** A message row and its timeline as read together. */
+interface StoredRow {
+  readonly row: MessageRow;
+  readonly timeline: TimelineEntry[];
+}
+
 /** Longest a markPublished waits for another write to ride along with before it is committed alone. */
 const MARK_DELAY_MS = 20;
 
@@ -124,7 +130,9 @@ export class SqliteMessageStore implements MessageStore {
   ) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
     this.sql = statementCache(this.db);
-    this.commits = new SqliteGroupCommit(this.db);
+    // The WAL is synced off the event loop (issue 15); every read whose result leaves the store goes through
+    // commits.read, so it returns nothing that is not yet durable.
+    this.commits = new SqliteGroupCommit(this.db, { syncOffLoop: true });
   }
 
   private timelineOf(tenantId: string, messageId: string): TimelineEntry[] {
@@ -144,7 +152,12 @@ export class SqliteMessageStore implements MessageStore {
     }));
   }
 
-  private async toMessage(row: MessageRow): Promise<OutboundMessage> {
+  /** A row with its timeline, read together (synchronously: both in one `commits.read`). */
+  private withTimeline(row: MessageRow): StoredRow {
+    return { row, timeline: this.timelineOf(row.tenant_id, row.message_id) };
+  }
+
+  private async toMessage({ row, timeline }: StoredRow): Promise<OutboundMessage> {
     const opened = await openMessageContent(this.sealer, row.tenant_id, row.content_type as ContentKind, {
       content: row.content_json,
       summary: row.content_summary,
@@ -167,7 +180,7 @@ export class SqliteMessageStore implements MessageStore {
       expiresAt: new Date(row.expires_at_ms),
       published: row.published === 1,
       version: row.version,
-      timeline: this.timelineOf(row.tenant_id, row.message_id),
+      timeline,
     };
   }
 
@@ -230,36 +243,44 @@ export class SqliteMessageStore implements MessageStore {
       message.tenantId,
       message.idempotencyKey,
     ) as MessageRow;
-    return { inserted, message: await this.toMessage(row) };
+    return { inserted, message: await this.toMessage(this.withTimeline(row)) };
   }
 
   async findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<OutboundMessage | undefined> {
-    const row = this.sql('SELECT * FROM messages WHERE tenant_id = ? AND idempotency_key = ?').get(tenantId, idempotencyKey) as
-      MessageRow | undefined;
-    return row ? await this.toMessage(row) : undefined;
+    const found = await this.commits.read(() => {
+      const row = this.sql('SELECT * FROM messages WHERE tenant_id = ? AND idempotency_key = ?').get(tenantId, idempotencyKey) as
+        MessageRow | undefined;
+      return row && this.withTimeline(row);
+    });
+    return found ? await this.toMessage(found) : undefined;
   }
 
   async get(tenantId: string, messageId: string): Promise<OutboundMessage | undefined> {
-    const row = this.sql('SELECT * FROM messages WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
-      MessageRow | undefined;
-    return row ? await this.toMessage(row) : undefined;
+    const found = await this.commits.read(() => {
+      const row = this.sql('SELECT * FROM messages WHERE tenant_id = ? AND message_id = ?').get(tenantId, messageId) as
+        MessageRow | undefined;
+      return row && this.withTimeline(row);
+    });
+    return found ? await this.toMessage(found) : undefined;
   }
 
   async getStatusState(tenantId: string, messageId: string): Promise<MessageStatusState | undefined> {
-    const row = this.sql('SELECT status, version, wa_message_id FROM messages WHERE tenant_id = ? AND message_id = ?').get(
-      tenantId,
-      messageId,
-    ) as Pick<MessageRow, 'status' | 'version' | 'wa_message_id'> | undefined;
-    if (!row) return undefined;
-    const eventIds = this.sql('SELECT event_id FROM message_timeline WHERE tenant_id = ? AND message_id = ?')
-      .pluck()
-      .all(tenantId, messageId) as string[];
-    return {
-      status: row.status as MessageStatus,
-      version: row.version,
-      ...(row.wa_message_id ? { waMessageId: row.wa_message_id } : {}),
-      eventIds: new Set(eventIds),
-    };
+    return this.commits.read(() => {
+      const row = this.sql('SELECT status, version, wa_message_id FROM messages WHERE tenant_id = ? AND message_id = ?').get(
+        tenantId,
+        messageId,
+      ) as Pick<MessageRow, 'status' | 'version' | 'wa_message_id'> | undefined;
+      if (!row) return undefined;
+      const eventIds = this.sql('SELECT event_id FROM message_timeline WHERE tenant_id = ? AND message_id = ?')
+        .pluck()
+        .all(tenantId, messageId) as string[];
+      return {
+        status: row.status as MessageStatus,
+        version: row.version,
+        ...(row.wa_message_id ? { waMessageId: row.wa_message_id } : {}),
+        eventIds: new Set(eventIds),
+      };
+    });
   }
 
   async recordStatusChange(change: StatusChangeRecord): Promise<boolean> {
@@ -328,9 +349,13 @@ export class SqliteMessageStore implements MessageStore {
   }
 
   async listUnpublished(before: Date, limit: number): Promise<OutboundMessage[]> {
-    const rows = this.sql(
-      'SELECT * FROM messages WHERE published = 0 AND content_json IS NOT NULL AND accepted_at_ms < ? ORDER BY accepted_at_ms LIMIT ?',
-    ).all(before.getTime(), limit) as MessageRow[];
+    const rows = await this.commits.read(() =>
+      (
+        this.sql(
+          'SELECT * FROM messages WHERE published = 0 AND content_json IS NOT NULL AND accepted_at_ms < ? ORDER BY accepted_at_ms LIMIT ?',
+        ).all(before.getTime(), limit) as MessageRow[]
+      ).map((row) => this.withTimeline(row)),
+    );
     // A message whose customer was erased (key destroyed) before its row was: nothing left to deliver.
     const messages = await Promise.all(rows.map((row) => this.toMessage(row)));
     return messages.filter((message) => message.content !== undefined);
@@ -364,10 +389,14 @@ export class SqliteMessageStore implements MessageStore {
       where.push('(accepted_at_ms < ? OR (accepted_at_ms = ? AND message_id < ?))');
       params.push(query.after.acceptedAt.getTime(), query.after.acceptedAt.getTime(), query.after.messageId);
     }
-    const rows = this.sql(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY accepted_at_ms DESC, message_id DESC LIMIT ?`).all(
-      ...params,
-      query.limit,
-    ) as MessageRow[];
+    const rows = await this.commits.read(() =>
+      (
+        this.sql(`SELECT * FROM messages WHERE ${where.join(' AND ')} ORDER BY accepted_at_ms DESC, message_id DESC LIMIT ?`).all(
+          ...params,
+          query.limit,
+        ) as MessageRow[]
+      ).map((row) => this.withTimeline(row)),
+    );
     return Promise.all(rows.map((row) => this.toMessage(row)));
   }
 

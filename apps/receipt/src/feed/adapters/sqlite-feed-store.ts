@@ -225,7 +225,9 @@ export class SqliteFeedStore implements TenantFeedStore {
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
-    this.writes = new SqliteGroupCommit(this.db);
+    // The WAL is synced off the event loop (issue 15). Every read goes through writes.read, so a stream or callback
+    // never carries an event (or a sequence number) that a power loss could still take back.
+    this.writes = new SqliteGroupCommit(this.db, { syncOffLoop: true });
     this.sql = statementCache(this.db);
   }
 
@@ -312,11 +314,19 @@ export class SqliteFeedStore implements TenantFeedStore {
   }
 
   async lastSequence(tenantId: string): Promise<number> {
-    return (this.sql('SELECT MAX(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(tenantId) as number | null) ?? 0;
+    return (
+      (await this.writes.read(
+        () => this.sql('SELECT MAX(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(tenantId) as number | null,
+      )) ?? 0
+    );
   }
 
   async firstSequence(tenantId: string): Promise<number | undefined> {
-    return (this.sql('SELECT MIN(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(tenantId) as number | null) ?? undefined;
+    return (
+      (await this.writes.read(
+        () => this.sql('SELECT MIN(sequence) FROM feed_events WHERE tenant_id = ?').pluck().get(tenantId) as number | null,
+      )) ?? undefined
+    );
   }
 
   async eraseCustomer(tenantId: string, customer: string, customerRef: string): Promise<{ events: number; deliveries: number }> {
@@ -361,9 +371,12 @@ export class SqliteFeedStore implements TenantFeedStore {
       conditions.push(`type IN (${placeholders(types.length)})`);
       params.push(...types);
     }
-    const rows = this.db
-      .prepare(`SELECT * FROM feed_events WHERE ${conditions.join(' AND ')} ORDER BY sequence LIMIT ?`)
-      .all(...params, query.limit) as EventRow[];
+    const rows = await this.writes.read(
+      () =>
+        this.db
+          .prepare(`SELECT * FROM feed_events WHERE ${conditions.join(' AND ')} ORDER BY sequence LIMIT ?`)
+          .all(...params, query.limit) as EventRow[],
+    );
     return rows.map(toEvent);
   }
 
@@ -406,7 +419,7 @@ export class SqliteFeedStore implements TenantFeedStore {
   }
 
   async getEndpoint(tenantId: string, endpointId: string): Promise<EndpointState | undefined> {
-    const row = this.endpointRow(tenantId, endpointId);
+    const row = await this.writes.read(() => this.endpointRow(tenantId, endpointId));
     return row && toEndpoint(row);
   }
 
@@ -477,16 +490,19 @@ export class SqliteFeedStore implements TenantFeedStore {
   }
 
   async nextAttemptAt(tenantId: string, endpointId: string): Promise<Date | undefined> {
-    const ms = this.sql(
-      `SELECT MIN(d.next_attempt_at_ms) FROM feed_callback_deliveries AS d
-         WHERE d.tenant_id = ? AND d.endpoint_id = ? AND d.state = 'pending'
-           AND NOT EXISTS (
-             SELECT 1 FROM feed_callback_deliveries AS earlier
-             WHERE earlier.tenant_id = d.tenant_id AND earlier.endpoint_id = d.endpoint_id AND earlier.message_key = d.message_key
-               AND earlier.state = 'pending' AND earlier.sequence < d.sequence)`,
-    )
-      .pluck()
-      .get(tenantId, endpointId) as number | null;
+    const ms = await this.writes.read(
+      () =>
+        this.sql(
+          `SELECT MIN(d.next_attempt_at_ms) FROM feed_callback_deliveries AS d
+             WHERE d.tenant_id = ? AND d.endpoint_id = ? AND d.state = 'pending'
+               AND NOT EXISTS (
+                 SELECT 1 FROM feed_callback_deliveries AS earlier
+                 WHERE earlier.tenant_id = d.tenant_id AND earlier.endpoint_id = d.endpoint_id AND earlier.message_key = d.message_key
+                   AND earlier.state = 'pending' AND earlier.sequence < d.sequence)`,
+        )
+          .pluck()
+          .get(tenantId, endpointId) as number | null,
+    );
     return ms === null ? undefined : new Date(ms);
   }
 
@@ -503,11 +519,14 @@ export class SqliteFeedStore implements TenantFeedStore {
   }
 
   async getDelivery(tenantId: string, endpointId: string, eventId: string): Promise<CallbackDelivery | undefined> {
-    const row = this.sql('SELECT * FROM feed_callback_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ?').get(
-      tenantId,
-      endpointId,
-      eventId,
-    ) as DeliveryRow | undefined;
+    const row = await this.writes.read(
+      () =>
+        this.sql('SELECT * FROM feed_callback_deliveries WHERE tenant_id = ? AND endpoint_id = ? AND event_id = ?').get(
+          tenantId,
+          endpointId,
+          eventId,
+        ) as DeliveryRow | undefined,
+    );
     return row && toDelivery(row);
   }
 
@@ -563,9 +582,12 @@ export class SqliteFeedStore implements TenantFeedStore {
       conditions.push('(endpoint_id > ? OR (endpoint_id = ? AND sequence > ?))');
       params.push(options.after.endpointId, options.after.endpointId, options.after.sequence);
     }
-    const rows = this.db
-      .prepare(`SELECT * FROM feed_callback_deliveries WHERE ${conditions.join(' AND ')} ORDER BY endpoint_id, sequence LIMIT ?`)
-      .all(...params, options.limit) as DeliveryRow[];
+    const rows = await this.writes.read(
+      () =>
+        this.db
+          .prepare(`SELECT * FROM feed_callback_deliveries WHERE ${conditions.join(' AND ')} ORDER BY endpoint_id, sequence LIMIT ?`)
+          .all(...params, options.limit) as DeliveryRow[],
+    );
     return rows.map(toDelivery);
   }
 

@@ -79,7 +79,8 @@ export class SqliteInboundStore implements InboundStore {
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
-    this.writes = new SqliteGroupCommit(this.db);
+    // The WAL is synced off the event loop (issue 15); reads go through writes.read, so what they return is durable.
+    this.writes = new SqliteGroupCommit(this.db, { syncOffLoop: true });
     this.sql = statementCache(this.db);
   }
 
@@ -117,7 +118,7 @@ export class SqliteInboundStore implements InboundStore {
   }
 
   async findInboundMessage(tenantId: string, waMessageId: string): Promise<InboundMessageRecord | undefined> {
-    const row = this.inboundRow(tenantId, waMessageId);
+    const row = await this.writes.read(() => this.inboundRow(tenantId, waMessageId));
     return row ? toRecord(row) : undefined;
   }
 
@@ -140,7 +141,7 @@ export class SqliteInboundStore implements InboundStore {
   }
 
   async findServiceWindow(key: ServiceWindowKey): Promise<ServiceWindowState | undefined> {
-    const lastInboundAt = this.lastInboundAt(key);
+    const lastInboundAt = await this.writes.read(() => this.lastInboundAt(key));
     return lastInboundAt === undefined ? undefined : { lastInboundAt: new Date(lastInboundAt) };
   }
 
@@ -150,12 +151,15 @@ export class SqliteInboundStore implements InboundStore {
     page: { readonly after?: { readonly occurredAt: Date; readonly waMessageId: string }; readonly limit: number },
   ): Promise<InboundMessageRecord[]> {
     const after = page.after ? [page.after.occurredAt.getTime(), page.after.waMessageId] : [Number.MIN_SAFE_INTEGER, ''];
-    const rows = this.db
-      .prepare(
-        `SELECT * FROM inbound_messages WHERE tenant_id = ? AND customer = ? AND (occurred_at, wa_message_id) > (?, ?)
-           ORDER BY occurred_at, wa_message_id LIMIT ?`,
-      )
-      .all(tenantId, customer, ...after, page.limit) as InboundRow[];
+    const rows = await this.writes.read(
+      () =>
+        this.db
+          .prepare(
+            `SELECT * FROM inbound_messages WHERE tenant_id = ? AND customer = ? AND (occurred_at, wa_message_id) > (?, ?)
+               ORDER BY occurred_at, wa_message_id LIMIT ?`,
+          )
+          .all(tenantId, customer, ...after, page.limit) as InboundRow[],
+    );
     return rows.map(toRecord);
   }
 

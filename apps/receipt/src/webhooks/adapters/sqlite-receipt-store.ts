@@ -33,7 +33,8 @@ export class SqliteReceiptStore implements ReceiptStore {
 
   constructor(file: string) {
     this.db = openSqliteDatabase(file, MIGRATIONS);
-    this.writes = new SqliteGroupCommit(this.db);
+    // The WAL is synced off the event loop (issue 15); reads go through writes.read, so what they return is durable.
+    this.writes = new SqliteGroupCommit(this.db, { syncOffLoop: true });
     this.sql = statementCache(this.db);
   }
 
@@ -47,8 +48,12 @@ export class SqliteReceiptStore implements ReceiptStore {
   }
 
   async findSentMessage(tenantId: string, waMessageId: string): Promise<SentMessageRecord | undefined> {
-    const row = this.sql('SELECT * FROM sent_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
-      { tenant_id: string; wa_message_id: string; message_id: string; recipient: string | null; trace_context: string | null } | undefined;
+    const row = await this.writes.read(
+      () =>
+        this.sql('SELECT * FROM sent_messages WHERE tenant_id = ? AND wa_message_id = ?').get(tenantId, waMessageId) as
+          | { tenant_id: string; wa_message_id: string; message_id: string; recipient: string | null; trace_context: string | null }
+          | undefined,
+    );
     if (!row) return undefined;
     return {
       tenantId: row.tenant_id,
@@ -72,9 +77,12 @@ export class SqliteReceiptStore implements ReceiptStore {
   }
 
   async listHeldStatuses(tenantId: string, waMessageId: string): Promise<WebhookStatus[]> {
-    const rows = this.sql('SELECT status_json FROM held_statuses WHERE tenant_id = ? AND wa_message_id = ?')
-      .pluck()
-      .all(tenantId, waMessageId) as string[];
+    const rows = await this.writes.read(
+      () =>
+        this.sql('SELECT status_json FROM held_statuses WHERE tenant_id = ? AND wa_message_id = ?')
+          .pluck()
+          .all(tenantId, waMessageId) as string[],
+    );
     return rows.map((json) => {
       // JSON keeps dates as strings; turn them back into the Dates the port promises.
       const status = JSON.parse(json) as WebhookStatus & { occurredAt: string; conversation?: { expiresAt?: string } };
