@@ -283,6 +283,11 @@ export class SqliteGroupCommit {
     this.syncing = true;
     this.fdatasync(fd, (error) => {
       this.syncing = false;
+      if (this.closed) {
+        // close() synced everything committed itself; the connection (and with it the WAL file) may be gone by now.
+        this.closeWal();
+        return;
+      }
       if (error) {
         this.failSync(error);
       } else {
@@ -297,8 +302,7 @@ export class SqliteGroupCommit {
           this.failSync(syncError);
         }
       }
-      if (this.closed && !this.syncing) this.closeWal();
-      else this.startSync();
+      this.startSync();
     });
   }
 
