@@ -83,4 +83,7 @@ test('censorSensitive copies nothing when nothing is sensitive', () => {
   assert.equal(censored.to, '[redacted]');
   // An undefined value stays absent, as with pino's redaction.
   assert.equal(censorSensitive({ to: undefined }).to, undefined);
+  // Arrays and buffers are not walked (their keys are indexes).
+  const large = { ids: Array.from({ length: 100_000 }, (_, i) => `id-${i}`), payload: Buffer.alloc(1 << 20) };
+  assert.equal(censorSensitive(large), large);
 });

@@ -52,7 +52,9 @@ export function censorSensitive(object: Record<string, unknown>): Record<string,
     let replacement = value;
     if (SENSITIVE_KEYS.has(key)) {
       if (value !== undefined) replacement = CENSOR;
-    } else if (value !== null && typeof value === 'object') {
+    } else if (value !== null && typeof value === 'object' && !Array.isArray(value) && !ArrayBuffer.isView(value)) {
+      // Arrays and buffers are skipped: their keys are indexes (never a sensitive name), and a large one would cost
+      // a key per element.
       const inner = sensitiveKeysOf(value);
       if (inner) replacement = censoredCopy(value, inner);
     }
