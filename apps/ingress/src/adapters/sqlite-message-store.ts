@@ -208,7 +208,9 @@ export class SqliteMessageStore implements MessageStore {
   async insertIfAbsent(message: OutboundMessage): Promise<{ inserted: boolean; message: OutboundMessage }> {
     const sealed = await sealMessageContent(this.sealer, message);
     this.flushMarks();
-    const inserted = await this.commits.run(() => {
+    // The row already there (an idempotent replay) is read in the insert's own transaction, so what is answered is
+    // durable once the write resolves.
+    const existing = await this.commits.run((): StoredRow | undefined => {
       const result = this.sql(
         `INSERT INTO messages (tenant_id, message_id, idempotency_key, request_hash, recipient, phone_number_id, content_json, content_type,
            content_summary, reply_to_wa_message_id, template_category, status, wa_message_id, accepted_at_ms, expires_at_ms, published, version)
@@ -233,25 +235,30 @@ export class SqliteMessageStore implements MessageStore {
         message.published ? 1 : 0,
         message.version,
       );
-      if (result.changes === 1) for (const entry of message.timeline) this.appendTimeline(message.tenantId, message.messageId, entry);
-      return result.changes === 1;
+      if (result.changes === 0) {
+        // Nothing inserted means the idempotency key's row is there (the only conflict this INSERT absorbs).
+        const stored = this.storedByIdempotencyKey(message.tenantId, message.idempotencyKey);
+        if (!stored) throw new Error(`message with idempotency key of ${message.messageId} neither inserted nor found`);
+        return stored;
+      }
+      for (const entry of message.timeline) this.appendTimeline(message.tenantId, message.messageId, entry);
+      return undefined;
     });
     // Inserted: the stored row is `message` itself, so it is answered without reading it back and opening its sealed
     // content again (issue 15: that read cost a SELECT, two decryptions and a JSON parse per send).
-    if (inserted) return { inserted, message };
-    const row = this.sql('SELECT * FROM messages WHERE tenant_id = ? AND idempotency_key = ?').get(
-      message.tenantId,
-      message.idempotencyKey,
-    ) as MessageRow;
-    return { inserted, message: await this.toMessage(this.withTimeline(row)) };
+    if (!existing) return { inserted: true, message };
+    return { inserted: false, message: await this.toMessage(existing) };
+  }
+
+  /** The tenant's message with this idempotency key, with its timeline (call inside a write or `commits.read`). */
+  private storedByIdempotencyKey(tenantId: string, idempotencyKey: string): StoredRow | undefined {
+    const row = this.sql('SELECT * FROM messages WHERE tenant_id = ? AND idempotency_key = ?').get(tenantId, idempotencyKey) as
+      MessageRow | undefined;
+    return row && this.withTimeline(row);
   }
 
   async findByIdempotencyKey(tenantId: string, idempotencyKey: string): Promise<OutboundMessage | undefined> {
-    const found = await this.commits.read(() => {
-      const row = this.sql('SELECT * FROM messages WHERE tenant_id = ? AND idempotency_key = ?').get(tenantId, idempotencyKey) as
-        MessageRow | undefined;
-      return row && this.withTimeline(row);
-    });
+    const found = await this.commits.read(() => this.storedByIdempotencyKey(tenantId, idempotencyKey));
     return found ? await this.toMessage(found) : undefined;
   }
 
