@@ -138,6 +138,14 @@ test('close commits what is queued, then refuses new writes', async () => {
   }
 });
 
+/**
+ * Resolves once the event loop has run the group commit's scheduled flush (queued with `setImmediate` before this
+ * one): what was queued before the call is then committed (not timing: the order of setImmediate callbacks).
+ */
+function afterGroupCommitTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** fs.fdatasync that holds each sync's completion until released: to see what waits for it. */
 function gatedFdatasync() {
   const held: Array<() => void> = [];
@@ -173,14 +181,14 @@ test('syncOffLoop: a batch commits at once and its writes resolve only after the
     const count = temp.db.prepare('SELECT count(*) FROM t').pluck();
     const resolved: string[] = [];
     const first = commits.run(() => insert.run('a', 1)).then(() => resolved.push('a'));
-    await new Promise((resolve) => setImmediate(resolve));
+    await afterGroupCommitTurn();
     // Committed (visible on the connection) but not durable yet: the promise waits for the sync under way.
     assert.equal(count.get(), 1);
     assert.equal(gate.syncs, 1);
     const second = commits.run(() => insert.run('b', 2)).then(() => resolved.push('b'));
-    await new Promise((resolve) => setImmediate(resolve));
+    await afterGroupCommitTurn();
     const third = commits.run(() => insert.run('c', 3)).then(() => resolved.push('c'));
-    await new Promise((resolve) => setImmediate(resolve));
+    await afterGroupCommitTurn();
     assert.equal(count.get(), 3);
     assert.equal(gate.syncs, 1, 'one sync in flight at a time');
     assert.deepEqual(resolved, []);
@@ -213,10 +221,10 @@ test('syncOffLoop: read() returns what it read once every batch committed before
     // Nothing committed and unsynced: a read answers at once.
     assert.equal(await commits.read(() => select.get('x')), undefined);
     const write = commits.run(() => insert.run('x', 7));
-    await new Promise((resolve) => setImmediate(resolve));
+    await afterGroupCommitTurn();
     let answered: unknown;
     const read = commits.read(() => select.get('x')).then((value) => (answered = value));
-    await new Promise((resolve) => setImmediate(resolve));
+    await afterGroupCommitTurn();
     assert.equal(answered, undefined, 'the row is visible but not yet durable: the read waits');
     await gate.release();
     await Promise.all([write, read]);
@@ -265,7 +273,7 @@ test('syncOffLoop: a failed sync fails its writes and stops the store (fail-stop
       onSyncFailure: (error) => lateFailures.push(error),
     });
     const first = commits.run(() => insert.run('first', 1));
-    await new Promise((resolve) => setImmediate(resolve));
+    await afterGroupCommitTurn();
     const queued = commits.run(() => insert.run('queued', 2));
     commits.close();
     await Promise.all([first, queued]);
@@ -273,7 +281,6 @@ test('syncOffLoop: a failed sync fails its writes and stops the store (fail-stop
     // that late sync is no failure.
     temp.db.close();
     await gate.release();
-    await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(lateFailures, []);
     // An in-memory database (no WAL) commits with its own level: syncOffLoop does not apply.
     const memory = new Database(':memory:');
